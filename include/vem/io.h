@@ -1,0 +1,85 @@
+/*
+ * include/vem/io.h — reading data tables and reading/writing model files.
+ *
+ * Errors name the place: vem_errmsg() reads "FILE:LINE:COL: what is wrong"
+ * (1-based line and column, column counted in bytes) for bad cells, and
+ * "FILE: what" for file-level problems. Text is parsed independently of the
+ * process locale. Formats: docs/formats.md.
+ */
+#ifndef VEM_IO_H
+#define VEM_IO_H
+
+#include <vem/common.h>
+#include <vem/data.h>
+#include <vem/gmm.h>
+
+VEM_BEGIN_DECLS
+
+/** A dense table read from a file; owns its memory. Release with vem_table_clear. */
+typedef struct vem_table {
+    double *data;  /**< rows x cols, row-major */
+    size_t rows, cols;
+    char **names;  /**< cols column names (header cells, or "1", "2", ... without header) */
+} vem_table;
+
+/** Release what t owns and zero it; safe on a zeroed struct. */
+VEM_API void vem_table_clear(vem_table *t);
+/** View of t's data. */
+VEM_API vem_matrix vem_table_matrix(const vem_table *t);
+
+/** Options for vem_csv_read; initialise with vem_csv_opts_init. */
+typedef struct vem_csv_opts {
+    int header;          /**< -1 detect (default), 0 no header, 1 first line is a header */
+    char delim;          /**< 0 detect among ',', '\t', ';' (default), or the delimiter */
+    const char *columns; /**< NULL for all, or a comma-separated list of names or 1-based indices */
+} vem_csv_opts;
+
+VEM_API void vem_csv_opts_init(vem_csv_opts *o);
+
+/**
+ * Read a CSV or TSV file of numbers. Detection: the delimiter is the one of
+ * ',', '\t', ';' found in the first line (in that order of preference); the
+ * first line is a header when any of its cells is not a number. Blank lines
+ * at the end are ignored; "\r\n" line ends are accepted. Only the selected
+ * columns are parsed as numbers; other columns may hold text.
+ * Errors (t is left zeroed): VEM_EIO (missing or unreadable file),
+ * VEM_EFORMAT with FILE:LINE:COL for an empty file, a header without data,
+ * a non-numeric cell, NaN or Inf, a ragged row, an unknown column name or
+ * index; VEM_ENOMEM.
+ */
+VEM_API vem_status vem_csv_read(const char *path, const vem_csv_opts *o, vem_table *t);
+
+/**
+ * Read raw little-endian float64 values, cols per row, row-major, no header.
+ * Errors: VEM_EIO; VEM_EFORMAT if the size is not a multiple of 8 * cols,
+ * the file is empty, or a value is NaN or Inf (naming row and column);
+ * VEM_EINVAL if cols is 0.
+ */
+VEM_API vem_status vem_binary_read(const char *path, size_t cols, vem_table *t);
+
+/**
+ * Write a GMM model file (JSON, docs/formats.md): to PATH.tmp.XXXXXX beside it,
+ * then renamed over path, so a crash never leaves half a file. fit_info may be
+ * NULL; otherwise its log-likelihood, iterations and convergence are recorded
+ * (informational). Doubles are printed with 17 significant digits, so load
+ * gives back the same bits. VEM_EIO, VEM_ENOMEM.
+ */
+VEM_API vem_status vem_gmm_save(const vem_gmm *g, const char *path,
+                                const vem_fit_result *fit_info);
+
+/**
+ * Load a GMM model file. Validates format, version, shapes, finiteness, weights
+ * (positive, summing to 1 within 1e-8) and positive-definite covariances.
+ * NULL on failure: VEM_EIO, VEM_EFORMAT naming the file and the offending key
+ * or value, VEM_ENUMERIC for a covariance that is not positive definite.
+ */
+VEM_API vem_gmm *vem_gmm_load(const char *path);
+
+/**
+ * The "model" field of a vem model file ("gmm", ...), copied into buf (size
+ * bytes). VEM_EIO, VEM_EFORMAT if the file is not a vem model file.
+ */
+VEM_API vem_status vem_model_file_kind(const char *path, char *buf, size_t size);
+
+VEM_END_DECLS
+#endif /* VEM_IO_H */

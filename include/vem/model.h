@@ -1,0 +1,64 @@
+/*
+ * include/vem/model.h — the interface between a model and the engine.
+ *
+ * A model owns its maths (E-step to expected sufficient statistics, M-step from
+ * them, the objective); the engine (fit.h) owns the loop. The expected
+ * sufficient statistics (ESS) are one flat array of doubles, so summing them
+ * over row blocks, threads or processes (MPI_Allreduce), blending them for
+ * online EM and writing them to a checkpoint are written once for every model.
+ * See docs/design.md. This interface may still grow fields at the end.
+ */
+#ifndef VEM_MODEL_H
+#define VEM_MODEL_H
+
+#include <vem/common.h>
+#include <vem/data.h>
+
+VEM_BEGIN_DECLS
+
+struct vem_fit;
+
+/** Operations a model supplies to the engine. Optional members may be NULL. */
+typedef struct vem_model_ops {
+    const char *name;
+    /** Number of doubles in the ESS array. */
+    size_t (*ess_len)(const void *self);
+    /** Doubles of scratch one worker needs for an E-step on at most `block` units. */
+    size_t (*scratch_len)(const void *self, size_t block);
+    /** Number of units in x (rows for mixtures, sequences for HMMs). */
+    size_t (*n_units)(const void *self, const vem_data *x);
+    /** Number of observations in x, the divisor of the per-observation objective. */
+    double (*n_obs)(const void *self, const vem_data *x);
+    /**
+     * E-step on units [u0, u1) of x: ADD their ESS into ess (ess_len doubles)
+     * and return their objective (log-likelihood for EM, expected log joint
+     * minus entropy terms for variational EM), in nats. Must not modify self:
+     * the engine calls it from several threads at once.
+     */
+    double (*estep)(const void *self, const vem_data *x, size_t u0, size_t u1, double *ess,
+                    double *scratch);
+    /** M-step: parameters from the summed ESS. */
+    vem_status (*mstep)(void *self, const double *ess);
+    /** Objective terms outside the data sum (priors, -KL of global factors); NULL means 0. */
+    double (*objective_extra)(const void *self);
+    /**
+     * Initialise the parameters (called once per restart unless warm-starting).
+     * May run data passes through vem_fit_pass(f, ...). NULL: parameters must be set.
+     */
+    vem_status (*init)(void *self, struct vem_fit *f, vem_rng *rng);
+    /** Length of the flat parameter vector (for restarts, broadcasts, checkpoints). */
+    size_t (*params_len)(const void *self);
+    /** Copy the parameters into out (params_len doubles). */
+    void (*params_get)(const void *self, double *out);
+    /** Set the parameters from in (params_len doubles), recomputing derived quantities. */
+    vem_status (*params_set)(void *self, const double *in);
+} vem_model_ops;
+
+/** A model as the engine sees it: its operations and its state. */
+typedef struct vem_model {
+    const vem_model_ops *ops;
+    void *self;
+} vem_model;
+
+VEM_END_DECLS
+#endif /* VEM_MODEL_H */

@@ -1,0 +1,12 @@
+/* include/vem/vem.h — umbrella header: the whole public API of libvem. */
+#ifndef VEM_VEM_H
+#define VEM_VEM_H
+
+#include <vem/common.h>
+#include <vem/data.h>
+#include <vem/fit.h>
+#include <vem/gmm.h>
+#include <vem/io.h>
+#include <vem/model.h>
+
+#endif /* VEM_VEM_H */

@@ -1,0 +1,53 @@
+/* src/core/alloc.c — allocation with overflow checks, and the clock. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+void *vem__malloc(size_t n)
+{
+    return malloc(n ? n : 1);
+}
+
+void *vem__calloc(size_t a, size_t b)
+{
+    size_t n;
+    if (!vem__mul_ok(a, b, &n))
+        return NULL;
+    return calloc(n ? a : 1, n ? b : 1);
+}
+
+void *vem__realloc(void *p, size_t n)
+{
+    return realloc(p, n ? n : 1);
+}
+
+void vem__free(void *p)
+{
+    free(p);
+}
+
+double *vem__alloc_doubles(size_t a, size_t b)
+{
+    size_t n;
+    if (!vem__mul_ok(a, b, &n))
+        return NULL;
+    return vem__calloc(n, sizeof(double));
+}
+
+char *vem__strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = vem__malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+double vem__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

@@ -1,0 +1,34 @@
+/* src/internal.h — helpers shared by the library's sources; not installed. */
+#ifndef VEM_INTERNAL_H
+#define VEM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vem/common.h>
+
+/* Record a failure's detail (printf-style) for vem_errmsg() and return s. */
+vem_status vem__fail(vem_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define VEM_FAIL(s, ...) vem__fail((s), __VA_ARGS__)
+
+/* Allocation; all return NULL on failure or overflow of a * b. */
+void *vem__malloc(size_t n);
+void *vem__calloc(size_t a, size_t b);
+void *vem__realloc(void *p, size_t n);
+void vem__free(void *p);
+double *vem__alloc_doubles(size_t a, size_t b); /* zeroed a * b doubles */
+char *vem__strdup(const char *s);
+
+/* a * b without overflow into *out; 0 on overflow. */
+static inline int vem__mul_ok(size_t a, size_t b, size_t *out)
+{
+    return !__builtin_mul_overflow(a, b, out);
+}
+
+static inline size_t vem__min(size_t a, size_t b) { return a < b ? a : b; }
+static inline size_t vem__max(size_t a, size_t b) { return a > b ? a : b; }
+
+/* Wall clock in seconds (CLOCK_MONOTONIC). */
+double vem__now(void);
+
+#endif /* VEM_INTERNAL_H */
