@@ -59,12 +59,13 @@ double vem_rng_normal(vem_rng *r)
 uint64_t vem_rng_below(vem_rng *r, uint64_t n)
 {
     /* Lemire (2019), "Fast random integer generation in an interval". */
-    unsigned __int128 m = (unsigned __int128)vem_rng_next(r) * n;
+    __extension__ typedef unsigned __int128 u128;
+    u128 m = (u128)vem_rng_next(r) * n;
     uint64_t lo = (uint64_t)m;
     if (lo < n) {
         uint64_t threshold = (0 - n) % n;
         while (lo < threshold) {
-            m = (unsigned __int128)vem_rng_next(r) * n;
+            m = (u128)vem_rng_next(r) * n;
             lo = (uint64_t)m;
         }
     }

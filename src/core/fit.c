@@ -1,0 +1,1 @@
+typedef int vem_stub_fit;

@@ -1,0 +1,2 @@
+/* stub: being written */
+typedef int vem_stub_kmeans;

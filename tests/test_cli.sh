@@ -1,0 +1,1 @@
+exit 1 # stub
