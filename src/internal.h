@@ -10,6 +10,8 @@
 /* Record a failure's detail (printf-style) for vem_errmsg() and return s. */
 vem_status vem__fail(vem_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define VEM_FAIL(s, ...) vem__fail((s), __VA_ARGS__)
+/* The status of this thread's last vem__fail (for constructors that return NULL). */
+vem_status vem__last_status(void);
 
 /* Allocation; all return NULL on failure or overflow of a * b. */
 void *vem__malloc(size_t n);

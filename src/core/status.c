@@ -5,6 +5,7 @@
 #include "internal.h"
 
 static _Thread_local char errbuf[512];
+static _Thread_local vem_status last_status;
 
 const char *vem_strerror(vem_status s)
 {
@@ -47,5 +48,11 @@ vem_status vem__fail(vem_status s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(errbuf, sizeof errbuf, fmt, ap);
     va_end(ap);
+    last_status = s;
     return s;
+}
+
+vem_status vem__last_status(void)
+{
+    return last_status;
 }

@@ -1,2 +1,1216 @@
-/* stub: being written */
-typedef int vem_stub_gmm;
+/*
+ * src/models/gmm.c — Gaussian mixtures: parameters, E-step, M-step, scoring.
+ *
+ * The E-step evaluates log w_k + log N(x | mu_k, Sigma_k) through the precision
+ * Cholesky factors U_k (Sigma_k^{-1} = U_k U_k^T):
+ *     log N = -d/2 log(2 pi) + log det U_k - 1/2 || x^T U_k - mu_k^T U_k ||^2,
+ * for a block of rows with one GEMM against [U_1 ... U_k] (scikit-learn's
+ * _estimate_log_gaussian_prob does the same per component). Responsibilities
+ * come from a log-sum-exp per row and are folded straight into the ESS:
+ *     N_k = sum_n r_nk,  S1_k = sum_n r_nk (x_n - c),  S2_k = sum_n r_nk (x_n - c)(x_n - c)^T
+ * (diagonal: squares only; tied: one S2 = sum_n (x_n - c)(x_n - c)^T), where c is a
+ * fixed centre (the data mean, or the weighted mean of the parameters for a warm
+ * start) that keeps the second moments free of cancellation. The M-step is
+ * Bishop PRML eqs. 9.24-9.27 written in those statistics, plus reg_covar.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <vem/gmm.h>
+
+#include "internal.h"
+#include "linalg/linalg.h"
+#include "models/kmeans.h"
+
+#define LOG_2PI 1.8378770664093454836
+
+enum resp_mode { MODE_POSTERIOR = 0, MODE_NEAREST = 1, MODE_RANDOM = 2 };
+
+struct vem_gmm {
+    size_t k, d;
+    vem_cov cov;
+    double reg_covar;
+    vem_gmm_init init;
+    size_t km_max_iter;
+    double km_tol;
+
+    double *weights;   /* k */
+    double *means;     /* k x d */
+    double *covs;      /* cov_len */
+    double *prec_chol; /* prec_len */
+    double *init_means;
+    char **columns;
+
+    /* Derived from the parameters for the E-step. */
+    double *log_norm; /* k: log w_k + log det U_k - d/2 log 2 pi */
+    double *wcat;     /* full: d x (k d) = [U_1 ... U_k]; tied: d x d = U */
+    double *mu_u;     /* full, tied: k x d, mu_k^T U_k */
+    double *center;   /* d */
+    double *work;     /* M-step work: cov_len + prec_len + d * d */
+
+    /* How the E-step forms responsibilities (initialisation passes only). */
+    enum resp_mode mode;
+    const double *mode_centers;
+    uint64_t mode_seed;
+};
+
+/* ---------------------------------------------------------------- names */
+
+const char *vem_cov_name(vem_cov c)
+{
+    switch (c) {
+    case VEM_COV_FULL:
+        return "full";
+    case VEM_COV_DIAG:
+        return "diag";
+    case VEM_COV_SPHERICAL:
+        return "spherical";
+    case VEM_COV_TIED:
+        return "tied";
+    }
+    return NULL;
+}
+
+vem_status vem_cov_parse(const char *name, vem_cov *out)
+{
+    static const vem_cov all[] = {VEM_COV_FULL, VEM_COV_DIAG, VEM_COV_SPHERICAL, VEM_COV_TIED};
+    for (size_t i = 0; i < 4; i++) {
+        if (name && strcmp(name, vem_cov_name(all[i])) == 0) {
+            *out = all[i];
+            return VEM_OK;
+        }
+    }
+    return VEM_FAIL(VEM_EINVAL, "unknown covariance type '%s' (full, diag, spherical, tied)",
+                    name ? name : "(null)");
+}
+
+const char *vem_gmm_init_name(vem_gmm_init i)
+{
+    switch (i) {
+    case VEM_INIT_KMEANS:
+        return "kmeans";
+    case VEM_INIT_KMEANSPP:
+        return "kmeans++";
+    case VEM_INIT_RANDOM:
+        return "random";
+    case VEM_INIT_MEANS:
+        return "means";
+    }
+    return NULL;
+}
+
+vem_status vem_gmm_init_parse(const char *name, vem_gmm_init *out)
+{
+    static const vem_gmm_init all[] = {VEM_INIT_KMEANS, VEM_INIT_KMEANSPP, VEM_INIT_RANDOM,
+                                       VEM_INIT_MEANS};
+    for (size_t i = 0; i < 4; i++) {
+        if (name && strcmp(name, vem_gmm_init_name(all[i])) == 0) {
+            *out = all[i];
+            return VEM_OK;
+        }
+    }
+    return VEM_FAIL(VEM_EINVAL, "unknown init method '%s' (kmeans, kmeans++, random, means)",
+                    name ? name : "(null)");
+}
+
+/* ---------------------------------------------------------------- sizes */
+
+static int valid_cov(vem_cov c)
+{
+    return vem_cov_name(c) != NULL;
+}
+
+static size_t cov_len(vem_cov c, size_t k, size_t d)
+{
+    switch (c) {
+    case VEM_COV_FULL:
+        return k * d * d;
+    case VEM_COV_DIAG:
+        return k * d;
+    case VEM_COV_SPHERICAL:
+        return k;
+    case VEM_COV_TIED:
+        return d * d;
+    }
+    return 0;
+}
+
+/* Doubles in the S2 part of the ESS. */
+static size_t s2_len(const vem_gmm *g)
+{
+    switch (g->cov) {
+    case VEM_COV_FULL:
+        return g->k * g->d * g->d;
+    case VEM_COV_TIED:
+        return g->d * g->d;
+    default:
+        return g->k * g->d;
+    }
+}
+
+/* ------------------------------------------------------- object lifetime */
+
+void vem_gmm_free(vem_gmm *g)
+{
+    if (!g)
+        return;
+    vem__free(g->weights);
+    vem__free(g->means);
+    vem__free(g->covs);
+    vem__free(g->prec_chol);
+    vem__free(g->init_means);
+    vem__free(g->log_norm);
+    vem__free(g->wcat);
+    vem__free(g->mu_u);
+    vem__free(g->center);
+    vem__free(g->work);
+    if (g->columns) {
+        for (size_t j = 0; j < g->d; j++)
+            vem__free(g->columns[j]);
+        vem__free(g->columns);
+    }
+    vem__free(g);
+}
+
+static vem_status prepare(vem_gmm *g, const double *covs);
+
+vem_gmm *vem_gmm_new(size_t k, size_t d, vem_cov cov)
+{
+    size_t kd, dd, kdd;
+    if (k == 0 || d == 0 || !valid_cov(cov)) {
+        VEM_FAIL(VEM_EINVAL, "vem_gmm_new: k=%zu and d=%zu must be >= 1, cov=%d must be valid", k,
+                 d, (int)cov);
+        return NULL;
+    }
+    if (!vem__mul_ok(k, d, &kd) || !vem__mul_ok(d, d, &dd) || !vem__mul_ok(kd, d, &kdd)) {
+        VEM_FAIL(VEM_ENOMEM, "vem_gmm_new: k=%zu d=%zu overflow", k, d);
+        return NULL;
+    }
+    vem_gmm *g = vem__calloc(1, sizeof *g);
+    if (!g)
+        goto oom;
+    g->k = k;
+    g->d = d;
+    g->cov = cov;
+    g->reg_covar = 1e-6;
+    g->init = VEM_INIT_KMEANS;
+    g->km_max_iter = 300;
+    g->km_tol = 1e-4;
+    size_t cl = cov_len(cov, k, d);
+    g->weights = vem__alloc_doubles(k, 1);
+    g->means = vem__alloc_doubles(k, d);
+    g->covs = vem__alloc_doubles(cl, 1);
+    g->prec_chol = vem__alloc_doubles(cl, 1);
+    g->log_norm = vem__alloc_doubles(k, 1);
+    g->wcat = vem__alloc_doubles(cov == VEM_COV_FULL ? kdd : dd, 1);
+    g->mu_u = vem__alloc_doubles(k, d);
+    g->center = vem__alloc_doubles(d, 1);
+    g->work = vem__alloc_doubles(2 * cl + dd, 1);
+    if (!g->weights || !g->means || !g->covs || !g->prec_chol || !g->log_norm || !g->wcat ||
+        !g->mu_u || !g->center || !g->work)
+        goto oom;
+    for (size_t i = 0; i < k; i++)
+        g->weights[i] = 1.0 / (double)k;
+    double *c = g->work; /* identity covariances; prepare() factors from here */
+    memset(c, 0, cl * sizeof *c);
+    for (size_t i = 0; i < cl; i++) {
+        if (cov == VEM_COV_DIAG || cov == VEM_COV_SPHERICAL)
+            c[i] = 1.0;
+        else if ((i % dd) / d == (i % dd) % d)
+            c[i] = 1.0;
+    }
+    if (prepare(g, c) != VEM_OK)
+        goto oom;
+    return g;
+oom:
+    vem_gmm_free(g);
+    VEM_FAIL(VEM_ENOMEM, "vem_gmm_new(k=%zu, d=%zu): out of memory", k, d);
+    return NULL;
+}
+
+vem_gmm *vem_gmm_copy(const vem_gmm *g)
+{
+    vem_gmm *h = vem_gmm_new(g->k, g->d, g->cov);
+    if (!h)
+        return NULL;
+    h->reg_covar = g->reg_covar;
+    h->init = g->init;
+    h->km_max_iter = g->km_max_iter;
+    h->km_tol = g->km_tol;
+    if (vem_gmm_set_params(h, g->weights, g->means, g->covs) != VEM_OK ||
+        vem_gmm_set_columns(h, (const char *const *)g->columns) != VEM_OK ||
+        (g->init_means && vem_gmm_set_init_means(h, g->init_means) != VEM_OK)) {
+        vem_gmm_free(h);
+        return NULL;
+    }
+    h->init = g->init;
+    memcpy(h->center, g->center, g->d * sizeof *h->center);
+    return h;
+}
+
+/* ------------------------------------------------------------ accessors */
+
+size_t vem_gmm_k(const vem_gmm *g) { return g->k; }
+size_t vem_gmm_d(const vem_gmm *g) { return g->d; }
+vem_cov vem_gmm_cov(const vem_gmm *g) { return g->cov; }
+double vem_gmm_reg_covar(const vem_gmm *g) { return g->reg_covar; }
+vem_gmm_init vem_gmm_init_method(const vem_gmm *g) { return g->init; }
+const double *vem_gmm_weights(const vem_gmm *g) { return g->weights; }
+const double *vem_gmm_means(const vem_gmm *g) { return g->means; }
+const double *vem_gmm_covariances(const vem_gmm *g) { return g->covs; }
+size_t vem_gmm_covariances_len(const vem_gmm *g) { return cov_len(g->cov, g->k, g->d); }
+const double *vem_gmm_precisions_cholesky(const vem_gmm *g) { return g->prec_chol; }
+const char *const *vem_gmm_columns(const vem_gmm *g) { return (const char *const *)g->columns; }
+
+vem_status vem_gmm_set_reg_covar(vem_gmm *g, double reg_covar)
+{
+    if (!(reg_covar >= 0.0) || !isfinite(reg_covar))
+        return VEM_FAIL(VEM_EINVAL, "reg_covar=%g must be finite and >= 0", reg_covar);
+    g->reg_covar = reg_covar;
+    return VEM_OK;
+}
+
+vem_status vem_gmm_set_init(vem_gmm *g, vem_gmm_init init)
+{
+    if (!vem_gmm_init_name(init))
+        return VEM_FAIL(VEM_EINVAL, "invalid init method %d", (int)init);
+    if (init == VEM_INIT_MEANS && !g->init_means)
+        return VEM_FAIL(VEM_EINVAL, "init 'means' needs vem_gmm_set_init_means first");
+    g->init = init;
+    return VEM_OK;
+}
+
+vem_status vem_gmm_set_kmeans(vem_gmm *g, size_t max_iter, double tol)
+{
+    if (!(tol >= 0.0) || !isfinite(tol))
+        return VEM_FAIL(VEM_EINVAL, "k-means tol=%g must be finite and >= 0", tol);
+    g->km_max_iter = max_iter;
+    g->km_tol = tol;
+    return VEM_OK;
+}
+
+vem_status vem_gmm_set_init_means(vem_gmm *g, const double *means)
+{
+    for (size_t i = 0; i < g->k * g->d; i++)
+        if (!isfinite(means[i]))
+            return VEM_FAIL(VEM_EINVAL, "initial mean %zu of component %zu is not finite",
+                            i % g->d + 1, i / g->d + 1);
+    if (!g->init_means) {
+        g->init_means = vem__alloc_doubles(g->k, g->d);
+        if (!g->init_means)
+            return VEM_FAIL(VEM_ENOMEM, "initial means");
+    }
+    memcpy(g->init_means, means, g->k * g->d * sizeof *means);
+    g->init = VEM_INIT_MEANS;
+    return VEM_OK;
+}
+
+vem_status vem_gmm_set_columns(vem_gmm *g, const char *const *names)
+{
+    char **cols = NULL;
+    if (names) {
+        cols = vem__calloc(g->d, sizeof *cols);
+        if (!cols)
+            return VEM_FAIL(VEM_ENOMEM, "column names");
+        for (size_t j = 0; j < g->d; j++) {
+            cols[j] = vem__strdup(names[j] ? names[j] : "");
+            if (!cols[j]) {
+                for (size_t i = 0; i < j; i++)
+                    vem__free(cols[i]);
+                vem__free(cols);
+                return VEM_FAIL(VEM_ENOMEM, "column names");
+            }
+        }
+    }
+    if (g->columns) {
+        for (size_t j = 0; j < g->d; j++)
+            vem__free(g->columns[j]);
+        vem__free(g->columns);
+    }
+    g->columns = cols;
+    return VEM_OK;
+}
+
+/* ------------------------------------------------ derived quantities */
+
+/*
+ * Precision Cholesky factors of covs into prec; VEM_ENUMERIC naming the
+ * component if one is not positive definite. Leaves g's parameters alone.
+ */
+static vem_status factor(const vem_gmm *g, const double *covs, double *prec, double *work)
+{
+    const size_t k = g->k, d = g->d;
+    switch (g->cov) {
+    case VEM_COV_FULL:
+    case VEM_COV_TIED: {
+        size_t nf = g->cov == VEM_COV_FULL ? k : 1;
+        for (size_t c = 0; c < nf; c++) {
+            size_t bad = vem__precision_cholesky(d, covs + c * d * d, prec + c * d * d, work);
+            if (bad) {
+                if (g->cov == VEM_COV_TIED)
+                    return VEM_FAIL(VEM_ENUMERIC,
+                                    "the tied covariance is not positive definite (pivot %zu); "
+                                    "raise reg_covar (now %g)",
+                                    bad, g->reg_covar);
+                return VEM_FAIL(VEM_ENUMERIC,
+                                "covariance of component %zu is not positive definite (pivot "
+                                "%zu); raise reg_covar (now %g)",
+                                c + 1, bad, g->reg_covar);
+            }
+        }
+        break;
+    }
+    case VEM_COV_DIAG:
+    case VEM_COV_SPHERICAL: {
+        size_t n = cov_len(g->cov, k, d);
+        for (size_t i = 0; i < n; i++) {
+            if (!(covs[i] > 0.0) || !isfinite(covs[i]))
+                return VEM_FAIL(VEM_ENUMERIC,
+                                "variance %g of component %zu is not positive; raise reg_covar "
+                                "(now %g)",
+                                covs[i], (g->cov == VEM_COV_DIAG ? i / d : i) + 1, g->reg_covar);
+            prec[i] = 1.0 / sqrt(covs[i]);
+        }
+        break;
+    }
+    }
+    return VEM_OK;
+}
+
+/* Recompute everything the E-step needs from weights, means and prec_chol. */
+static void derive(vem_gmm *g)
+{
+    const size_t k = g->k, d = g->d;
+    for (size_t c = 0; c < k; c++) {
+        double logdet = 0.0;
+        switch (g->cov) {
+        case VEM_COV_FULL:
+            for (size_t j = 0; j < d; j++)
+                logdet += log(g->prec_chol[c * d * d + j * d + j]);
+            break;
+        case VEM_COV_TIED:
+            for (size_t j = 0; j < d; j++)
+                logdet += log(g->prec_chol[j * d + j]);
+            break;
+        case VEM_COV_DIAG:
+            for (size_t j = 0; j < d; j++)
+                logdet += log(g->prec_chol[c * d + j]);
+            break;
+        case VEM_COV_SPHERICAL:
+            logdet = (double)d * log(g->prec_chol[c]);
+            break;
+        }
+        g->log_norm[c] = log(g->weights[c]) + logdet - 0.5 * (double)d * LOG_2PI;
+    }
+    if (g->cov == VEM_COV_FULL) {
+        for (size_t c = 0; c < k; c++) {
+            const double *u = g->prec_chol + c * d * d;
+            for (size_t i = 0; i < d; i++)
+                for (size_t j = 0; j < d; j++)
+                    g->wcat[i * k * d + c * d + j] = u[i * d + j];
+        }
+    } else if (g->cov == VEM_COV_TIED) {
+        memcpy(g->wcat, g->prec_chol, d * d * sizeof *g->wcat);
+    }
+    if (g->cov == VEM_COV_FULL || g->cov == VEM_COV_TIED) {
+        for (size_t c = 0; c < k; c++) {
+            const double *u = g->prec_chol + (g->cov == VEM_COV_FULL ? c * d * d : 0);
+            const double *mu = g->means + c * d;
+            for (size_t j = 0; j < d; j++) {
+                double s = 0.0;
+                for (size_t i = 0; i <= j; i++) /* U is upper triangular */
+                    s += mu[i] * u[i * d + j];
+                g->mu_u[c * d + j] = s;
+            }
+        }
+    }
+}
+
+/* Install covs (already validated in shape) and derive; g unchanged on error. */
+static vem_status prepare(vem_gmm *g, const double *covs)
+{
+    const size_t cl = cov_len(g->cov, g->k, g->d);
+    double *prec = g->work + cl;
+    double *w = g->work + 2 * cl;
+    vem_status st = factor(g, covs, prec, w);
+    if (st != VEM_OK)
+        return st;
+    if (covs != g->covs)
+        memmove(g->covs, covs, cl * sizeof *covs);
+    memcpy(g->prec_chol, prec, cl * sizeof *prec);
+    derive(g);
+    return VEM_OK;
+}
+
+static void set_center_from_params(vem_gmm *g)
+{
+    for (size_t j = 0; j < g->d; j++) {
+        double s = 0.0;
+        for (size_t c = 0; c < g->k; c++)
+            s += g->weights[c] * g->means[c * g->d + j];
+        g->center[j] = s;
+    }
+}
+
+vem_status vem_gmm_set_params(vem_gmm *g, const double *weights, const double *means,
+                              const double *covariances)
+{
+    const size_t k = g->k, d = g->d, cl = cov_len(g->cov, k, d);
+    double sum = 0.0;
+    for (size_t c = 0; c < k; c++) {
+        if (!(weights[c] > 0.0) || !isfinite(weights[c]))
+            return VEM_FAIL(VEM_EINVAL, "weight %zu is %g; weights must be positive and finite",
+                            c + 1, weights[c]);
+        sum += weights[c];
+    }
+    if (!(fabs(sum - 1.0) <= 1e-8))
+        return VEM_FAIL(VEM_EINVAL, "weights sum to %.17g, not 1", sum);
+    for (size_t i = 0; i < k * d; i++)
+        if (!isfinite(means[i]))
+            return VEM_FAIL(VEM_EINVAL, "mean %zu of component %zu is not finite", i % d + 1,
+                            i / d + 1);
+    for (size_t i = 0; i < cl; i++)
+        if (!isfinite(covariances[i]))
+            return VEM_FAIL(VEM_EINVAL, "covariance entry %zu is not finite", i + 1);
+    if (g->cov == VEM_COV_FULL || g->cov == VEM_COV_TIED) {
+        size_t nf = g->cov == VEM_COV_FULL ? k : 1;
+        for (size_t c = 0; c < nf; c++) {
+            const double *a = covariances + c * d * d;
+            for (size_t i = 0; i < d; i++)
+                for (size_t j = 0; j < i; j++) {
+                    double x = a[i * d + j], y = a[j * d + i];
+                    if (!(fabs(x - y) <= 1e-12 * fmax(fabs(x), fabs(y))))
+                        return VEM_FAIL(VEM_EINVAL,
+                                        "covariance of component %zu is not symmetric: [%zu][%zu]"
+                                        " = %.17g, [%zu][%zu] = %.17g",
+                                        c + 1, i + 1, j + 1, x, j + 1, i + 1, y);
+                }
+        }
+    }
+    /* Factor first so that g is unchanged if a covariance is not positive definite. */
+    double *prec = g->work + cl, *w = g->work + 2 * cl;
+    vem_status st = factor(g, covariances, prec, w);
+    if (st != VEM_OK)
+        return st;
+    memcpy(g->weights, weights, k * sizeof *weights);
+    memcpy(g->means, means, k * d * sizeof *means);
+    memcpy(g->covs, covariances, cl * sizeof *covariances);
+    memcpy(g->prec_chol, prec, cl * sizeof *prec);
+    derive(g);
+    set_center_from_params(g);
+    return VEM_OK;
+}
+
+/* ----------------------------------------------------------- E-step */
+
+size_t vem__gmm_scratch_len(const vem_gmm *g, size_t block);
+size_t vem__gmm_scratch_len(const vem_gmm *g, size_t block)
+{
+    /* Y (block x kd), log-probabilities (block x k), centred rows and a scaled copy. */
+    return block * (g->k * g->d + g->k + 2 * g->d);
+}
+
+/* logp[r][c] = log w_c + log N(x_r | mu_c, Sigma_c) for rows x[0..n). */
+static void block_logp(const vem_gmm *g, const double *x, size_t ld, size_t n, double *logp,
+                       double *y)
+{
+    const size_t k = g->k, d = g->d;
+    switch (g->cov) {
+    case VEM_COV_FULL:
+        vem__gemm('N', 'N', n, k * d, d, 1.0, x, ld, g->wcat, k * d, 0.0, y, k * d);
+        for (size_t r = 0; r < n; r++) {
+            const double *yr = y + r * k * d;
+            for (size_t c = 0; c < k; c++) {
+                const double *yc = yr + c * d, *m = g->mu_u + c * d;
+                double q = 0.0;
+                for (size_t j = 0; j < d; j++) {
+                    double t = yc[j] - m[j];
+                    q += t * t;
+                }
+                logp[r * k + c] = g->log_norm[c] - 0.5 * q;
+            }
+        }
+        break;
+    case VEM_COV_TIED:
+        vem__gemm('N', 'N', n, d, d, 1.0, x, ld, g->wcat, d, 0.0, y, d);
+        for (size_t r = 0; r < n; r++) {
+            const double *yr = y + r * d;
+            for (size_t c = 0; c < k; c++) {
+                const double *m = g->mu_u + c * d;
+                double q = 0.0;
+                for (size_t j = 0; j < d; j++) {
+                    double t = yr[j] - m[j];
+                    q += t * t;
+                }
+                logp[r * k + c] = g->log_norm[c] - 0.5 * q;
+            }
+        }
+        break;
+    case VEM_COV_DIAG:
+        for (size_t r = 0; r < n; r++) {
+            const double *xr = x + r * ld;
+            for (size_t c = 0; c < k; c++) {
+                const double *m = g->means + c * d, *p = g->prec_chol + c * d;
+                double q = 0.0;
+                for (size_t j = 0; j < d; j++) {
+                    double t = (xr[j] - m[j]) * p[j];
+                    q += t * t;
+                }
+                logp[r * k + c] = g->log_norm[c] - 0.5 * q;
+            }
+        }
+        break;
+    case VEM_COV_SPHERICAL:
+        for (size_t r = 0; r < n; r++) {
+            const double *xr = x + r * ld;
+            for (size_t c = 0; c < k; c++) {
+                const double *m = g->means + c * d;
+                double q = 0.0;
+                for (size_t j = 0; j < d; j++) {
+                    double t = xr[j] - m[j];
+                    q += t * t;
+                }
+                double p = g->prec_chol[c];
+                logp[r * k + c] = g->log_norm[c] - 0.5 * q * p * p;
+            }
+        }
+        break;
+    }
+}
+
+/* Turn row r of logp into responsibilities in place; return log p(x_r). */
+static double row_normalise(double *lp, size_t k)
+{
+    double m = lp[0];
+    for (size_t c = 1; c < k; c++)
+        if (lp[c] > m)
+            m = lp[c];
+    if (m == -INFINITY) {
+        for (size_t c = 0; c < k; c++)
+            lp[c] = 1.0 / (double)k;
+        return -INFINITY;
+    }
+    double s = 0.0;
+    for (size_t c = 0; c < k; c++) {
+        lp[c] = exp(lp[c] - m);
+        s += lp[c];
+    }
+    double inv = 1.0 / s;
+    for (size_t c = 0; c < k; c++)
+        lp[c] *= inv;
+    return m + log(s);
+}
+
+/* Hard or random responsibilities for the initialisation passes. */
+static void init_resp(const vem_gmm *g, const double *x, size_t ld, size_t r0, size_t n,
+                      double *resp)
+{
+    const size_t k = g->k, d = g->d;
+    for (size_t r = 0; r < n; r++) {
+        double *rr = resp + r * k;
+        if (g->mode == MODE_NEAREST) {
+            const double *xr = x + r * ld;
+            size_t best = 0;
+            double bd = INFINITY;
+            for (size_t c = 0; c < k; c++) {
+                const double *m = g->mode_centers + c * d;
+                double q = 0.0;
+                for (size_t j = 0; j < d; j++) {
+                    double t = xr[j] - m[j];
+                    q += t * t;
+                }
+                if (q < bd) {
+                    bd = q;
+                    best = c;
+                }
+            }
+            memset(rr, 0, k * sizeof *rr);
+            rr[best] = 1.0;
+        } else {
+            /* One generator per row: the draws do not depend on blocks or threads. */
+            vem_rng rng;
+            vem_rng_seed(&rng, g->mode_seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(r0 + r + 1)));
+            double s = 0.0;
+            for (size_t c = 0; c < k; c++) {
+                rr[c] = vem_rng_uniform(&rng);
+                s += rr[c];
+            }
+            for (size_t c = 0; c < k; c++)
+                rr[c] /= s;
+        }
+    }
+}
+
+static double gmm_estep(const void *self, const vem_data *data, size_t u0, size_t u1, double *ess,
+                        double *scratch)
+{
+    const vem_gmm *g = self;
+    const size_t k = g->k, d = g->d, n = u1 - u0, ld = data->x.ld;
+    const double *x = data->x.data + u0 * ld;
+    double *y = scratch;                  /* n x kd */
+    double *resp = y + n * k * d;         /* n x k */
+    double *xc = resp + n * k;            /* n x d */
+    double *z = xc + n * d;               /* n x d */
+    double ll = 0.0;
+    if (g->mode == MODE_POSTERIOR) {
+        block_logp(g, x, ld, n, resp, y);
+        for (size_t r = 0; r < n; r++)
+            ll += row_normalise(resp + r * k, k);
+    } else {
+        init_resp(g, x, ld, u0, n, resp);
+    }
+    double *nk = ess, *s1 = ess + k, *s2 = ess + k + k * d;
+    for (size_t r = 0; r < n; r++) {
+        for (size_t c = 0; c < k; c++)
+            nk[c] += resp[r * k + c];
+        for (size_t j = 0; j < d; j++)
+            xc[r * d + j] = x[r * ld + j] - g->center[j];
+    }
+    vem__gemm('T', 'N', k, d, n, 1.0, resp, k, xc, d, 1.0, s1, d);
+    switch (g->cov) {
+    case VEM_COV_FULL:
+        for (size_t c = 0; c < k; c++) {
+            for (size_t r = 0; r < n; r++) {
+                double s = sqrt(resp[r * k + c]);
+                for (size_t j = 0; j < d; j++)
+                    z[r * d + j] = s * xc[r * d + j];
+            }
+            vem__syrk_t(d, n, 1.0, z, d, 1.0, s2 + c * d * d, d);
+        }
+        break;
+    case VEM_COV_TIED:
+        vem__syrk_t(d, n, 1.0, xc, d, 1.0, s2, d);
+        break;
+    case VEM_COV_DIAG:
+    case VEM_COV_SPHERICAL:
+        for (size_t i = 0; i < n * d; i++)
+            z[i] = xc[i] * xc[i];
+        vem__gemm('T', 'N', k, d, n, 1.0, resp, k, z, d, 1.0, s2, d);
+        break;
+    }
+    return ll;
+}
+
+/* ----------------------------------------------------------- M-step */
+
+static vem_status gmm_mstep(void *self, const double *ess)
+{
+    vem_gmm *g = self;
+    const size_t k = g->k, d = g->d, cl = cov_len(g->cov, k, d);
+    const double *nk = ess, *s1 = ess + k, *s2 = ess + k + k * d;
+    double *covs = g->work; /* cl doubles; prepare() factors from here */
+    double total = 0.0;
+    for (size_t c = 0; c < k; c++)
+        total += nk[c] + 10.0 * DBL_EPSILON;
+    if (!(total > 0.0) || !isfinite(total))
+        return VEM_FAIL(VEM_ENUMERIC, "M-step: total responsibility is %g", total);
+    /* Means first (into a copy) so that a failing factorisation leaves g unchanged. */
+    double *means = g->mu_u; /* reused: derive() rewrites it */
+    for (size_t c = 0; c < k; c++) {
+        double n = nk[c] + 10.0 * DBL_EPSILON; /* as scikit-learn: no 0/0 for an empty component */
+        for (size_t j = 0; j < d; j++)
+            means[c * d + j] = s1[c * d + j] / n;
+    }
+    switch (g->cov) {
+    case VEM_COV_FULL:
+        for (size_t c = 0; c < k; c++) {
+            double n = nk[c] + 10.0 * DBL_EPSILON;
+            const double *s = s2 + c * d * d, *dl = means + c * d;
+            double *cv = covs + c * d * d;
+            for (size_t i = 0; i < d; i++)
+                for (size_t j = i; j < d; j++) {
+                    double v = s[i * d + j] / n - dl[i] * dl[j];
+                    cv[i * d + j] = v;
+                    cv[j * d + i] = v;
+                }
+            for (size_t i = 0; i < d; i++)
+                cv[i * d + i] += g->reg_covar;
+        }
+        break;
+    case VEM_COV_TIED:
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = i; j < d; j++) {
+                double v = s2[i * d + j];
+                for (size_t c = 0; c < k; c++)
+                    v -= (nk[c] + 10.0 * DBL_EPSILON) * means[c * d + i] * means[c * d + j];
+                v /= total;
+                covs[i * d + j] = v;
+                covs[j * d + i] = v;
+            }
+        for (size_t i = 0; i < d; i++)
+            covs[i * d + i] += g->reg_covar;
+        break;
+    case VEM_COV_DIAG:
+    case VEM_COV_SPHERICAL:
+        for (size_t c = 0; c < k; c++) {
+            double n = nk[c] + 10.0 * DBL_EPSILON, acc = 0.0;
+            for (size_t j = 0; j < d; j++) {
+                double dl = means[c * d + j];
+                double v = s2[c * d + j] / n - dl * dl + g->reg_covar;
+                if (g->cov == VEM_COV_DIAG)
+                    covs[c * d + j] = v;
+                acc += v;
+            }
+            if (g->cov == VEM_COV_SPHERICAL)
+                covs[c] = acc / (double)d;
+        }
+        break;
+    }
+    double *prec = g->work + cl, *w = g->work + 2 * cl;
+    vem_status st = factor(g, covs, prec, w);
+    if (st != VEM_OK) {
+        derive(g); /* restore mu_u */
+        return st;
+    }
+    for (size_t c = 0; c < k; c++) {
+        g->weights[c] = (nk[c] + 10.0 * DBL_EPSILON) / total;
+        for (size_t j = 0; j < d; j++)
+            g->means[c * d + j] = g->center[j] + means[c * d + j];
+    }
+    memcpy(g->covs, covs, cl * sizeof *covs);
+    memcpy(g->prec_chol, prec, cl * sizeof *prec);
+    derive(g);
+    return VEM_OK;
+}
+
+/* ------------------------------------------------------ engine glue */
+
+static size_t gmm_ess_len(const void *self)
+{
+    const vem_gmm *g = self;
+    return g->k + g->k * g->d + s2_len(g);
+}
+
+static size_t gmm_scratch_len(const void *self, size_t block)
+{
+    return vem__gmm_scratch_len(self, block);
+}
+
+static size_t gmm_n_units(const void *self, const vem_data *x)
+{
+    (void)self;
+    return x->x.rows;
+}
+
+static double gmm_n_obs(const void *self, const vem_data *x)
+{
+    (void)self;
+    return (double)x->x.rows;
+}
+
+static size_t gmm_params_len(const void *self)
+{
+    const vem_gmm *g = self;
+    return g->k + g->k * g->d + cov_len(g->cov, g->k, g->d);
+}
+
+static void gmm_params_get(const void *self, double *out)
+{
+    const vem_gmm *g = self;
+    memcpy(out, g->weights, g->k * sizeof *out);
+    memcpy(out + g->k, g->means, g->k * g->d * sizeof *out);
+    memcpy(out + g->k + g->k * g->d, g->covs, cov_len(g->cov, g->k, g->d) * sizeof *out);
+}
+
+static vem_status gmm_params_set(void *self, const double *in)
+{
+    vem_gmm *g = self;
+    return vem_gmm_set_params(g, in, in + g->k, in + g->k + g->k * g->d);
+}
+
+static vem_status gmm_init(void *self, vem_fit *f, vem_rng *rng);
+
+static const vem_model_ops gmm_ops = {
+    .name = "gmm",
+    .ess_len = gmm_ess_len,
+    .scratch_len = gmm_scratch_len,
+    .n_units = gmm_n_units,
+    .n_obs = gmm_n_obs,
+    .estep = gmm_estep,
+    .mstep = gmm_mstep,
+    .objective_extra = NULL,
+    .init = gmm_init,
+    .params_len = gmm_params_len,
+    .params_get = gmm_params_get,
+    .params_set = gmm_params_set,
+};
+
+vem_model vem_gmm_model(vem_gmm *g)
+{
+    vem_model m = {.ops = &gmm_ops, .self = g};
+    return m;
+}
+
+/* One pass with the current responsibility mode, then the M-step. */
+static vem_status init_pass(vem_gmm *g, vem_fit *f, double *ess)
+{
+    vem_model m = vem_gmm_model(g);
+    double obj;
+    vem_status st = vem_fit_pass(f, &m, ess, &obj);
+    g->mode = MODE_POSTERIOR;
+    g->mode_centers = NULL;
+    if (st != VEM_OK)
+        return st;
+    return gmm_mstep(g, ess);
+}
+
+static vem_status gmm_init(void *self, vem_fit *f, vem_rng *rng)
+{
+    vem_gmm *g = self;
+    const size_t k = g->k, d = g->d;
+    const vem_matrix *x = &vem_fit_data(f)->x;
+    if (x->cols != d)
+        return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu", x->cols, d);
+    if (x->rows < k)
+        return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components", x->rows, k);
+    double *ess = vem__alloc_doubles(gmm_ess_len(g), 1);
+    double *centers = vem__alloc_doubles(k, d);
+    size_t *idx = vem__calloc(k, sizeof *idx);
+    double *var = vem__alloc_doubles(d, 1);
+    vem_status st = VEM_OK;
+    if (!ess || !centers || !idx || !var) {
+        st = VEM_FAIL(VEM_ENOMEM, "GMM initialisation");
+        goto done;
+    }
+    st = vem__column_moments(f, g->center, var);
+    if (st != VEM_OK)
+        goto done;
+    switch (g->init) {
+    case VEM_INIT_KMEANS:
+        st = vem__kmeanspp(f, k, rng, centers, idx);
+        if (st == VEM_OK)
+            st = vem__kmeans_lloyd(f, k, centers, g->km_max_iter, g->km_tol, NULL);
+        if (st != VEM_OK)
+            goto done;
+        g->mode = MODE_NEAREST;
+        g->mode_centers = centers;
+        st = init_pass(g, f, ess);
+        break;
+    case VEM_INIT_KMEANSPP:
+        /* As scikit-learn: responsibility 1 for each seed row and 0 elsewhere. */
+        st = vem__kmeanspp(f, k, rng, centers, idx);
+        if (st != VEM_OK)
+            goto done;
+        for (size_t c = 0; c < k; c++) {
+            const double *row = x->data + idx[c] * x->ld;
+            double *s1 = ess + k + c * d;
+            ess[c] = 1.0;
+            for (size_t j = 0; j < d; j++)
+                s1[j] = row[j] - g->center[j];
+            double *s2 = ess + k + k * d;
+            if (g->cov == VEM_COV_FULL) {
+                for (size_t i = 0; i < d; i++)
+                    for (size_t j = 0; j < d; j++)
+                        s2[c * d * d + i * d + j] = s1[i] * s1[j];
+            } else if (g->cov == VEM_COV_TIED) {
+                for (size_t i = 0; i < d; i++)
+                    for (size_t j = 0; j < d; j++)
+                        s2[i * d + j] += s1[i] * s1[j];
+            } else {
+                for (size_t j = 0; j < d; j++)
+                    s2[c * d + j] = s1[j] * s1[j];
+            }
+        }
+        st = gmm_mstep(g, ess);
+        break;
+    case VEM_INIT_RANDOM:
+        g->mode = MODE_RANDOM;
+        g->mode_seed = vem_rng_next(rng);
+        st = init_pass(g, f, ess);
+        break;
+    case VEM_INIT_MEANS:
+        g->mode = MODE_NEAREST;
+        g->mode_centers = g->init_means;
+        st = init_pass(g, f, ess);
+        if (st == VEM_OK) {
+            memcpy(g->means, g->init_means, k * d * sizeof *g->means);
+            derive(g);
+        }
+        break;
+    }
+done:
+    g->mode = MODE_POSTERIOR;
+    g->mode_centers = NULL;
+    vem__free(ess);
+    vem__free(centers);
+    vem__free(idx);
+    vem__free(var);
+    return st;
+}
+
+/* ------------------------------------------------------------ public fit */
+
+static vem_status check_x(const vem_gmm *g, const vem_matrix *x)
+{
+    if (!x || !x->data)
+        return VEM_FAIL(VEM_EINVAL, "no data");
+    if (x->cols != g->d)
+        return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu", x->cols, g->d);
+    if (x->ld < x->cols)
+        return VEM_FAIL(VEM_EINVAL, "row stride %zu < %zu columns", x->ld, x->cols);
+    return VEM_OK;
+}
+
+vem_status vem_gmm_fit(vem_gmm *g, const vem_matrix *x, const vem_fit_opts *o, vem_rng *rng,
+                       vem_fit_result *res)
+{
+    vem_status st = check_x(g, x);
+    if (st != VEM_OK)
+        return st;
+    if (x->rows < g->k)
+        return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components", x->rows, g->k);
+    vem_model m = vem_gmm_model(g);
+    size_t plen = gmm_params_len(g);
+    double *saved = vem__alloc_doubles(plen, 1);
+    double *center = vem__alloc_doubles(g->d, 1);
+    if (!saved || !center) {
+        vem__free(saved);
+        vem__free(center);
+        return VEM_FAIL(VEM_ENOMEM, "vem_gmm_fit");
+    }
+    gmm_params_get(g, saved);
+    memcpy(center, g->center, g->d * sizeof *center);
+    vem_data data = vem_data_rows(*x);
+    st = vem_fit_run(&m, &data, o, rng, res);
+    if (st != VEM_OK && st != VEM_EMAXITER) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", vem_errmsg());
+        gmm_params_set(g, saved);
+        memcpy(g->center, center, g->d * sizeof *center);
+        VEM_FAIL(st, "%s", msg);
+    }
+    vem__free(saved);
+    vem__free(center);
+    return st;
+}
+
+/* --------------------------------------------------------------- scoring */
+
+/* Apply fn to blocks of rows: logp for each block, then a per-row callback. */
+typedef void (*row_fn)(const vem_gmm *g, size_t row, double *lp, void *out);
+
+static vem_status for_rows(const vem_gmm *g, const vem_matrix *x, row_fn fn, void *out)
+{
+    vem_status st = check_x(g, x);
+    if (st != VEM_OK)
+        return st;
+    const size_t block = 1024;
+    double *scratch = vem__alloc_doubles(vem__gmm_scratch_len(g, block), 1);
+    if (!scratch)
+        return VEM_FAIL(VEM_ENOMEM, "scoring scratch");
+    int token = vem__blas_threads_one();
+    for (size_t r0 = 0; r0 < x->rows; r0 += block) {
+        size_t n = vem__min(block, x->rows - r0);
+        double *y = scratch, *lp = scratch + n * g->k * g->d;
+        block_logp(g, x->data + r0 * x->ld, x->ld, n, lp, y);
+        for (size_t r = 0; r < n; r++)
+            fn(g, r0 + r, lp + r * g->k, out);
+    }
+    vem__blas_threads_restore(token);
+    vem__free(scratch);
+    return VEM_OK;
+}
+
+static void row_score(const vem_gmm *g, size_t row, double *lp, void *out)
+{
+    ((double *)out)[row] = row_normalise(lp, g->k);
+}
+
+static void row_proba(const vem_gmm *g, size_t row, double *lp, void *out)
+{
+    row_normalise(lp, g->k);
+    memcpy((double *)out + row * g->k, lp, g->k * sizeof *lp);
+}
+
+static void row_label(const vem_gmm *g, size_t row, double *lp, void *out)
+{
+    size_t best = 0;
+    for (size_t c = 1; c < g->k; c++)
+        if (lp[c] > lp[best])
+            best = c;
+    ((size_t *)out)[row] = best;
+}
+
+vem_status vem_gmm_score_samples(const vem_gmm *g, const vem_matrix *x, double *out)
+{
+    return for_rows(g, x, row_score, out);
+}
+
+vem_status vem_gmm_predict_proba(const vem_gmm *g, const vem_matrix *x, double *out)
+{
+    return for_rows(g, x, row_proba, out);
+}
+
+vem_status vem_gmm_predict(const vem_gmm *g, const vem_matrix *x, size_t *out)
+{
+    return for_rows(g, x, row_label, out);
+}
+
+vem_status vem_gmm_score(const vem_gmm *g, const vem_matrix *x, double *mean, double *total)
+{
+    vem_status st = check_x(g, x);
+    if (st != VEM_OK)
+        return st;
+    if (x->rows == 0)
+        return VEM_FAIL(VEM_EINVAL, "no rows to score");
+    double *ll = vem__alloc_doubles(x->rows, 1);
+    if (!ll)
+        return VEM_FAIL(VEM_ENOMEM, "score");
+    st = vem_gmm_score_samples(g, x, ll);
+    double s = 0.0;
+    for (size_t r = 0; r < x->rows; r++)
+        s += ll[r];
+    vem__free(ll);
+    if (st != VEM_OK)
+        return st;
+    if (mean)
+        *mean = s / (double)x->rows;
+    if (total)
+        *total = s;
+    return VEM_OK;
+}
+
+vem_status vem_gmm_sample(const vem_gmm *g, size_t n, vem_rng *rng, double *out, size_t *labels)
+{
+    const size_t k = g->k, d = g->d;
+    size_t nf = g->cov == VEM_COV_FULL ? k : g->cov == VEM_COV_TIED ? 1 : 0;
+    double *chol = vem__alloc_doubles(nf ? nf * d * d : 1, 1);
+    double *z = vem__alloc_doubles(d, 1);
+    if (!chol || !z) {
+        vem__free(chol);
+        vem__free(z);
+        return VEM_FAIL(VEM_ENOMEM, "sample");
+    }
+    for (size_t c = 0; c < nf; c++)
+        vem__cholesky(d, g->covs + c * d * d, chol + c * d * d); /* PD: checked on set */
+    for (size_t i = 0; i < n; i++) {
+        double u = vem_rng_uniform(rng), acc = 0.0;
+        size_t c = k - 1;
+        for (size_t j = 0; j < k; j++) {
+            acc += g->weights[j];
+            if (u < acc) {
+                c = j;
+                break;
+            }
+        }
+        for (size_t j = 0; j < d; j++)
+            z[j] = vem_rng_normal(rng);
+        double *o = out + i * d;
+        const double *mu = g->means + c * d;
+        for (size_t a = 0; a < d; a++) {
+            double v = 0.0;
+            switch (g->cov) {
+            case VEM_COV_FULL:
+            case VEM_COV_TIED: {
+                const double *l = chol + (g->cov == VEM_COV_FULL ? c * d * d : 0);
+                for (size_t b = 0; b <= a; b++)
+                    v += l[a * d + b] * z[b];
+                break;
+            }
+            case VEM_COV_DIAG:
+                v = sqrt(g->covs[c * d + a]) * z[a];
+                break;
+            case VEM_COV_SPHERICAL:
+                v = sqrt(g->covs[c]) * z[a];
+                break;
+            }
+            o[a] = mu[a] + v;
+        }
+        if (labels)
+            labels[i] = c;
+    }
+    vem__free(chol);
+    vem__free(z);
+    return VEM_OK;
+}
+
+/* ------------------------------------------------------ model selection */
+
+size_t vem_gmm_n_parameters(const vem_gmm *g)
+{
+    const size_t k = g->k, d = g->d;
+    size_t cp = 0;
+    switch (g->cov) {
+    case VEM_COV_FULL:
+        cp = k * d * (d + 1) / 2;
+        break;
+    case VEM_COV_DIAG:
+        cp = k * d;
+        break;
+    case VEM_COV_SPHERICAL:
+        cp = k;
+        break;
+    case VEM_COV_TIED:
+        cp = d * (d + 1) / 2;
+        break;
+    }
+    return cp + k * d + k - 1;
+}
+
+double vem_gmm_bic(const vem_gmm *g, double log_likelihood, size_t n)
+{
+    return -2.0 * log_likelihood + (double)vem_gmm_n_parameters(g) * log((double)n);
+}
+
+double vem_gmm_aic(const vem_gmm *g, double log_likelihood)
+{
+    return -2.0 * log_likelihood + 2.0 * (double)vem_gmm_n_parameters(g);
+}
+
+vem_status vem_gmm_select(const vem_matrix *x, const size_t *ks, size_t nk, const vem_cov *covs,
+                          size_t ncov, vem_gmm_init init, double reg_covar, const vem_fit_opts *o,
+                          uint64_t seed, vem_gmm_select_cell *cells, vem_gmm **best)
+{
+    *best = NULL;
+    if (!x || nk == 0 || ncov == 0)
+        return VEM_FAIL(VEM_EINVAL, "model selection needs at least one k and one covariance type");
+    for (size_t i = 0; i < nk; i++)
+        if (ks[i] == 0 || ks[i] > x->rows)
+            return VEM_FAIL(VEM_EINVAL, "k=%zu must be in [1, %zu rows]", ks[i], x->rows);
+    double best_bic = INFINITY;
+    for (size_t i = 0; i < nk; i++) {
+        for (size_t j = 0; j < ncov; j++) {
+            vem_gmm_select_cell *cell = &cells[i * ncov + j];
+            memset(cell, 0, sizeof *cell);
+            cell->k = ks[i];
+            cell->cov = covs[j];
+            cell->log_likelihood = cell->bic = cell->aic = NAN;
+            vem_gmm *g = vem_gmm_new(ks[i], x->cols, covs[j]);
+            if (!g) {
+                cell->status = vem__last_status();
+                continue;
+            }
+            vem_status st = vem_gmm_set_reg_covar(g, reg_covar);
+            if (st == VEM_OK && init != VEM_INIT_MEANS)
+                st = vem_gmm_set_init(g, init);
+            vem_rng rng;
+            vem_rng_seed(&rng, seed);
+            vem_fit_result res;
+            memset(&res, 0, sizeof res);
+            if (st == VEM_OK)
+                st = vem_gmm_fit(g, x, o, &rng, &res);
+            cell->status = st;
+            cell->n_parameters = vem_gmm_n_parameters(g);
+            if (st == VEM_OK || st == VEM_EMAXITER) {
+                cell->log_likelihood = res.objective;
+                cell->bic = vem_gmm_bic(g, res.objective, x->rows);
+                cell->aic = vem_gmm_aic(g, res.objective);
+                cell->n_iter = res.n_iter;
+                cell->converged = res.converged;
+                if (cell->bic < best_bic) {
+                    best_bic = cell->bic;
+                    vem_gmm_free(*best);
+                    *best = g;
+                    g = NULL;
+                }
+            }
+            vem_fit_result_clear(&res);
+            vem_gmm_free(g);
+        }
+    }
+    if (!*best)
+        return VEM_FAIL(VEM_ENUMERIC, "model selection: every fit failed");
+    return VEM_OK;
+}
