@@ -1,2 +1,753 @@
-/* stub: being written */
-typedef int vem_stub_cmd_fit;
+/*
+ * cli/cmd_fit.c — `vem fit gmm DATA -k K [options]`: one fit, a warm start
+ * from a saved model, or model selection by BIC over several K and
+ * covariance structures (as mclust's Mclust()).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum {
+    OPT_K = CLI_OPT_OWN,
+    OPT_COVARIANCE,
+    OPT_SELECT,
+    OPT_INIT,
+    OPT_INIT_MODEL,
+    OPT_N_INIT,
+    OPT_MAX_ITER,
+    OPT_TOL,
+    OPT_REG_COVAR,
+    OPT_SEED,
+    OPT_THREADS,
+    OPT_OUTPUT,
+    OPT_VERBOSE
+};
+
+static const cli_option fit_options[] = {
+    {"help", 'h', 0, CLI_OPT_HELP},
+    {"json", 0, 0, CLI_OPT_JSON},
+    {"columns", 0, 1, CLI_OPT_COLUMNS},
+    {"header", 0, 0, CLI_OPT_HEADER},
+    {"no-header", 0, 0, CLI_OPT_NO_HEADER},
+    {"delimiter", 0, 1, CLI_OPT_DELIMITER},
+    {"binary-cols", 0, 1, CLI_OPT_BINARY_COLS},
+    {"components", 'k', 1, OPT_K},
+    {"covariance", 0, 1, OPT_COVARIANCE},
+    {"select", 0, 1, OPT_SELECT},
+    {"init", 0, 1, OPT_INIT},
+    {"init-model", 0, 1, OPT_INIT_MODEL},
+    {"n-init", 0, 1, OPT_N_INIT},
+    {"max-iter", 0, 1, OPT_MAX_ITER},
+    {"tol", 0, 1, OPT_TOL},
+    {"reg-covar", 0, 1, OPT_REG_COVAR},
+    {"seed", 0, 1, OPT_SEED},
+    {"threads", 0, 1, OPT_THREADS},
+    {"output", 'o', 1, OPT_OUTPUT},
+    {"verbose", 'v', 0, OPT_VERBOSE},
+    {NULL, 0, 0, 0},
+};
+
+/* Bounds on what a user may ask for; far above any sensible use. */
+#define MAX_K 1000000
+#define MAX_K_LIST 10000
+#define N_COVS 4
+
+typedef struct fit_args {
+    const char *model_type, *data, *output, *init_model;
+    size_t *ks, nk;
+    vem_cov covs[N_COVS];
+    size_t ncov;
+    int k_given, cov_given, init_given, reg_given;
+    vem_gmm_init init;
+    size_t n_init, max_iter, nthreads;
+    double tol, reg_covar;
+    uint64_t seed;
+    int select, json, verbose, help;
+    cli_data_opts dopts;
+} fit_args;
+
+/* ---- -k and --covariance lists ---- */
+
+static int is_digits(const char *s)
+{
+    return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+static int add_k(fit_args *a, size_t k)
+{
+    for (size_t i = 0; i < a->nk; i++)
+        if (a->ks[i] == k)
+            return 0; /* repeated: one fit is enough */
+    if (a->nk == MAX_K_LIST) {
+        cli_error("-k: more than %d values", MAX_K_LIST);
+        return CLI_EXIT_USAGE;
+    }
+    a->ks[a->nk++] = k;
+    return 0;
+}
+
+/* One number of a -k list, with the messages the user should see. */
+static int parse_one_k(const char *s, const char *whole, size_t *k)
+{
+    if (!is_digits(s)) {
+        cli_error("-k: expected a number of components, a range A-B or a list A,B,C; got '%s'",
+                  whole);
+        return CLI_EXIT_USAGE;
+    }
+    return cli_parse_size("K", s, 1, MAX_K, k);
+}
+
+/* K as "3", "1-9" or "2,3,5" (items may be ranges: "1-3,8"). */
+static int parse_k_list(fit_args *a, const char *spec)
+{
+    char *copy = strdup(spec);
+    if (!copy) {
+        cli_error("out of memory");
+        return CLI_EXIT_INPUT;
+    }
+    a->nk = 0;
+    int rc = 0;
+    char *item = copy;
+    for (;;) {
+        char *comma = strchr(item, ',');
+        if (comma)
+            *comma = '\0';
+        char *dash = strchr(item, '-');
+        size_t lo, hi;
+        if (dash) {
+            *dash = '\0';
+            rc = parse_one_k(item, spec, &lo);
+            if (rc == 0)
+                rc = parse_one_k(dash + 1, spec, &hi);
+            if (rc == 0 && hi < lo) {
+                cli_error("-k: empty range '%zu-%zu'", lo, hi);
+                rc = CLI_EXIT_USAGE;
+            }
+            if (rc == 0 && hi - lo >= MAX_K_LIST) {
+                cli_error("-k: more than %d values", MAX_K_LIST);
+                rc = CLI_EXIT_USAGE;
+            }
+            for (size_t k = lo; rc == 0 && k <= hi; k++)
+                rc = add_k(a, k);
+        } else {
+            rc = parse_one_k(item, spec, &lo);
+            if (rc == 0)
+                rc = add_k(a, lo);
+        }
+        if (rc != 0 || !comma)
+            break;
+        item = comma + 1;
+    }
+    free(copy);
+    return rc;
+}
+
+/* Covariance as a name, a comma list of names, or "all". */
+static int parse_cov_list(fit_args *a, const char *spec)
+{
+    static const vem_cov all[N_COVS] = {VEM_COV_FULL, VEM_COV_DIAG, VEM_COV_SPHERICAL,
+                                        VEM_COV_TIED};
+    a->ncov = 0;
+    if (strcmp(spec, "all") == 0) {
+        memcpy(a->covs, all, sizeof all);
+        a->ncov = N_COVS;
+        return 0;
+    }
+    const char *p = spec;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        char name[32];
+        vem_cov c;
+        if (len == 0 || len >= sizeof name) {
+            cli_error("--covariance: expected full, diag, spherical, tied, a comma list "
+                      "of them or all; got '%s'",
+                      spec);
+            return CLI_EXIT_USAGE;
+        }
+        memcpy(name, p, len);
+        name[len] = '\0';
+        if (vem_cov_parse(name, &c) != VEM_OK) {
+            cli_error("--covariance: unknown covariance type '%s' (full, diag, spherical, "
+                      "tied or all)",
+                      name);
+            return CLI_EXIT_USAGE;
+        }
+        size_t i = 0;
+        while (i < a->ncov && a->covs[i] != c)
+            i++;
+        if (i == a->ncov)
+            a->covs[a->ncov++] = c;
+        if (!p[len])
+            return 0;
+        p += len + 1;
+    }
+}
+
+/* ---- arguments ---- */
+
+static int parse_fit_args(int argc, char **argv, fit_args *a)
+{
+    cli_parser p;
+    const char *val;
+    int id, rc = 0;
+    cli_parser_init(&p, argc, argv, 2, fit_options, "fit");
+    while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
+        switch (id) {
+        case CLI_BAD:
+            rc = CLI_EXIT_USAGE;
+            break;
+        case CLI_POSITIONAL:
+            if (!a->model_type) {
+                a->model_type = val;
+            } else if (!a->data) {
+                a->data = val;
+            } else {
+                cli_error("fit: unexpected argument '%s'", val);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
+        case CLI_OPT_HELP:
+            a->help = 1;
+            break;
+        case CLI_OPT_JSON:
+            a->json = 1;
+            break;
+        case OPT_K:
+            a->k_given = 1;
+            rc = parse_k_list(a, val);
+            break;
+        case OPT_COVARIANCE:
+            a->cov_given = 1;
+            rc = parse_cov_list(a, val);
+            break;
+        case OPT_SELECT:
+            if (strcmp(val, "bic") != 0) {
+                cli_error("--select: only 'bic' is supported, got '%s'", val);
+                rc = CLI_EXIT_USAGE;
+            }
+            a->select = 1;
+            break;
+        case OPT_INIT:
+            a->init_given = 1;
+            if (vem_gmm_init_parse(val, &a->init) != VEM_OK || a->init == VEM_INIT_MEANS) {
+                cli_error("--init: expected kmeans, kmeans++ or random; got '%s'", val);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_INIT_MODEL:
+            a->init_model = val;
+            break;
+        case OPT_N_INIT:
+            rc = cli_parse_size("--n-init", val, 1, 1000000, &a->n_init);
+            break;
+        case OPT_MAX_ITER:
+            rc = cli_parse_size("--max-iter", val, 1, 1000000000, &a->max_iter);
+            break;
+        case OPT_TOL:
+            rc = cli_parse_double("--tol", val, 0.0, 0, &a->tol);
+            break;
+        case OPT_REG_COVAR:
+            a->reg_given = 1;
+            rc = cli_parse_double("--reg-covar", val, 0.0, 0, &a->reg_covar);
+            break;
+        case OPT_SEED:
+            rc = cli_parse_u64("--seed", val, &a->seed);
+            break;
+        case OPT_THREADS:
+            rc = cli_parse_size("--threads", val, 0, 65536, &a->nthreads);
+            break;
+        case OPT_OUTPUT:
+            if (!*val) {
+                cli_error("-o: empty file name");
+                rc = CLI_EXIT_USAGE;
+            }
+            a->output = val;
+            break;
+        case OPT_VERBOSE:
+            a->verbose = 1;
+            break;
+        default:
+            if (cli_data_option(&a->dopts, id, val) != 0)
+                rc = CLI_EXIT_USAGE;
+            break;
+        }
+    }
+    if (rc != 0 || a->help)
+        return rc;
+    if (!a->model_type) {
+        cli_error("fit: missing the model type (gmm)");
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(a->model_type, "gmm") != 0) {
+        cli_error("fit: unknown model '%s' (this version fits: gmm)", a->model_type);
+        return CLI_EXIT_USAGE;
+    }
+    if (!a->data) {
+        cli_error("fit: missing DATA");
+        return CLI_EXIT_USAGE;
+    }
+    if (cli_data_opts_check(&a->dopts))
+        return CLI_EXIT_USAGE;
+    if (a->init_model) {
+        if (a->select || a->nk > 1 || a->ncov > 1) {
+            cli_error("fit: --init-model fits one model: it cannot be combined with "
+                      "several -k or --covariance values or --select");
+            return CLI_EXIT_USAGE;
+        }
+        if (a->init_given) {
+            cli_error("fit: --init-model starts from the model's parameters: --init does "
+                      "not apply");
+            return CLI_EXIT_USAGE;
+        }
+    } else if (!a->k_given) {
+        cli_error("fit: missing -k K (the number of components)");
+        return CLI_EXIT_USAGE;
+    }
+    if (a->nk * a->ncov > 1)
+        a->select = 1;
+    return 0;
+}
+
+/* ---- results ---- */
+
+/* What the summary of a fit shows, whichever way it was obtained. */
+typedef struct fit_summary {
+    const vem_gmm *g;
+    size_t n;
+    double log_likelihood; /* total, nats */
+    size_t n_iter;
+    int converged;
+    double seconds;
+    const vem_fit_result *res; /* NULL after model selection: no trace */
+} fit_summary;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void progress(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", line);
+}
+
+static void add_fit_json(json_t *o, const fit_summary *s, const fit_args *a)
+{
+    cli_json_gmm(o, s->g);
+    json_object_set_new(o, "n", json_integer((json_int_t)s->n));
+    json_object_set_new(o, "converged", json_boolean(s->converged));
+    json_object_set_new(o, "n_iter", json_integer((json_int_t)s->n_iter));
+    json_object_set_new(o, "log_likelihood", cli_json_real(s->log_likelihood));
+    json_object_set_new(o, "mean_log_likelihood", cli_json_real(s->log_likelihood / (double)s->n));
+    json_object_set_new(o, "bic", cli_json_real(vem_gmm_bic(s->g, s->log_likelihood, s->n)));
+    json_object_set_new(o, "aic", cli_json_real(vem_gmm_aic(s->g, s->log_likelihood)));
+    json_object_set_new(o, "seconds", cli_json_real(s->seconds));
+    json_object_set_new(o, "init",
+                        json_string(a->init_model ? "model" : vem_gmm_init_name(a->init)));
+    json_object_set_new(o, "n_init", json_integer((json_int_t)a->n_init));
+    json_object_set_new(o, "max_iter", json_integer((json_int_t)a->max_iter));
+    json_object_set_new(o, "tol", cli_json_real(a->tol));
+    /* JSON integers are signed 64-bit in jansson: larger seeds go out as text. */
+    if (a->seed <= (uint64_t)INT64_MAX) {
+        json_object_set_new(o, "seed", json_integer((json_int_t)a->seed));
+    } else {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%llu", (unsigned long long)a->seed);
+        json_object_set_new(o, "seed", json_string(buf));
+    }
+    if (!s->res)
+        return;
+    json_object_set_new(o, "best_init", json_integer((json_int_t)s->res->best_init));
+    json_object_set_new(o, "monotonicity_violations",
+                        json_integer((json_int_t)s->res->n_violations));
+    json_t *trace = json_array();
+    for (size_t i = 0; trace && i < s->res->trace_len; i++) {
+        const vem_trace_entry *e = &s->res->trace[i];
+        json_t *t = json_object();
+        json_object_set_new(t, "iter", json_integer((json_int_t)e->iter));
+        json_object_set_new(t, "log_likelihood", cli_json_real(e->objective));
+        json_object_set_new(t, "change", cli_json_real(e->change));
+        json_object_set_new(t, "seconds", cli_json_real(e->seconds));
+        json_object_set_new(t, "violation", json_boolean(e->violation));
+        json_array_append_new(trace, t);
+    }
+    json_object_set_new(o, "trace", trace);
+}
+
+static void print_fit_summary(const fit_summary *s, const char *output)
+{
+    const vem_gmm *g = s->g;
+    size_t d = vem_gmm_d(g);
+    printf("Gaussian mixture: K=%zu, covariance %s, %zu rows x %zu column%s\n", vem_gmm_k(g),
+           vem_cov_name(vem_gmm_cov(g)), s->n, d, d == 1 ? "" : "s");
+    cli_print_components(stdout, g);
+    printf("log-likelihood: %.10g total, %.8g per row\n", s->log_likelihood,
+           s->log_likelihood / (double)s->n);
+    printf("BIC: %.10g (lower is better)  AIC: %.10g  parameters: %zu\n",
+           vem_gmm_bic(g, s->log_likelihood, s->n), vem_gmm_aic(g, s->log_likelihood),
+           vem_gmm_n_parameters(g));
+    printf("iterations: %zu, converged: %s\n", s->n_iter, s->converged ? "yes" : "no");
+    if (s->res && s->res->n_violations)
+        printf("warning: the log-likelihood decreased in %zu iteration%s (monotonicity "
+               "violations: a numerical problem)\n",
+               s->res->n_violations, s->res->n_violations == 1 ? "" : "s");
+    if (output)
+        printf("model written to %s\n", output);
+}
+
+/* ---- one fit ---- */
+
+static int run_fit(const fit_args *a, const vem_table *t, vem_gmm *g, vem_fit_opts *opts)
+{
+    vem_matrix x = vem_table_matrix(t);
+    vem_fit_result res;
+    vem_rng rng;
+    memset(&res, 0, sizeof res);
+    vem_rng_seed(&rng, a->seed);
+    vem_status s = vem_gmm_fit(g, &x, opts, &rng, &res);
+    if (s != VEM_OK && s != VEM_EMAXITER) {
+        int rc = cli_fail(s, a->data);
+        vem_fit_result_clear(&res);
+        return rc;
+    }
+    if (!res.converged) {
+        /* The change the next convergence test would see: from the last iteration's
+         * E-step to the returned parameters. */
+        double change = NAN;
+        if (res.trace_len && res.n_obs > 0)
+            change = (res.objective - res.trace[res.trace_len - 1].objective) / res.n_obs;
+        cli_warn("not converged after %zu iteration%s (last change %.3g nats per row; raise "
+                 "--max-iter or --tol)",
+                 res.n_iter, res.n_iter == 1 ? "" : "s", change);
+    }
+    if (a->output) {
+        s = vem_gmm_save(g, a->output, &res);
+        if (s != VEM_OK) {
+            int rc = cli_fail(s, a->output);
+            vem_fit_result_clear(&res);
+            return rc;
+        }
+    }
+    fit_summary sum = {.g = g,
+                       .n = t->rows,
+                       .log_likelihood = res.objective,
+                       .n_iter = res.n_iter,
+                       .converged = res.converged,
+                       .seconds = res.seconds,
+                       .res = &res};
+    int rc = 0;
+    if (a->json) {
+        json_t *o = json_object();
+        if (o)
+            add_fit_json(o, &sum, a);
+        rc = cli_json_emit(o);
+    } else {
+        print_fit_summary(&sum, a->output);
+    }
+    vem_fit_result_clear(&res);
+    return rc;
+}
+
+/* ---- model selection ---- */
+
+static const char *status_token(vem_status s)
+{
+    switch (s) {
+    case VEM_OK:
+        return "ok";
+    case VEM_CONTINUE:
+        return "running";
+    case VEM_EINVAL:
+        return "invalid";
+    case VEM_ENOMEM:
+        return "out_of_memory";
+    case VEM_EIO:
+        return "io";
+    case VEM_EFORMAT:
+        return "format";
+    case VEM_ENUMERIC:
+        return "numeric";
+    case VEM_EMAXITER:
+        return "max_iter";
+    case VEM_EUNSUP:
+        return "unsupported";
+    }
+    return "unknown";
+}
+
+static int cell_failed(const vem_gmm_select_cell *c)
+{
+    return (c->status != VEM_OK && c->status != VEM_EMAXITER) || !isfinite(c->bic);
+}
+
+/* The BIC table, laid out as mclust prints it: rows K, columns covariance types. */
+static void print_select_table(FILE *f, const fit_args *a, const vem_gmm_select_cell *cells,
+                               size_t best)
+{
+    int width[N_COVS];
+    char buf[64];
+    size_t nfail = 0, nmaxiter = 0;
+    fprintf(f, "BIC = -2 log-likelihood + parameters x log(rows): lower is better "
+               "(mclust prints -BIC, where higher is better)\n");
+    fprintf(f, "%4s", "K");
+    for (size_t j = 0; j < a->ncov; j++) {
+        snprintf(buf, sizeof buf, "%s [%s]", vem_cov_name(a->covs[j]), cli_cov_mclust(a->covs[j]));
+        width[j] = (int)strlen(buf) < 14 ? 14 : (int)strlen(buf);
+        fprintf(f, "  %*s ", width[j], buf);
+    }
+    fputc('\n', f);
+    for (size_t i = 0; i < a->nk; i++) {
+        fprintf(f, "%4zu", a->ks[i]);
+        for (size_t j = 0; j < a->ncov; j++) {
+            size_t c = i * a->ncov + j;
+            char mark = ' ';
+            if (cell_failed(&cells[c])) {
+                snprintf(buf, sizeof buf, "-");
+                nfail++;
+            } else {
+                snprintf(buf, sizeof buf, "%.3f", cells[c].bic);
+                if (c == best)
+                    mark = '*';
+                else if (!cells[c].converged)
+                    mark = '+';
+                if (!cells[c].converged)
+                    nmaxiter++;
+            }
+            fprintf(f, "  %*s%c", width[j], buf, mark);
+        }
+        fputc('\n', f);
+    }
+    fprintf(f, "* lowest BIC: K=%zu, covariance %s [%s]\n", cells[best].k,
+            vem_cov_name(cells[best].cov), cli_cov_mclust(cells[best].cov));
+    if (nmaxiter)
+        fprintf(f, "+ not converged within --max-iter (%zu fit%s)\n", nmaxiter,
+                nmaxiter == 1 ? "" : "s");
+    if (nfail) {
+        fprintf(f, "failed fits (-):\n");
+        for (size_t c = 0; c < a->nk * a->ncov; c++)
+            if (cell_failed(&cells[c]))
+                fprintf(f, "  K=%zu %s: %s\n", cells[c].k, vem_cov_name(cells[c].cov),
+                        vem_strerror(cells[c].status));
+    }
+}
+
+static json_t *selection_json(const fit_args *a, const vem_gmm_select_cell *cells)
+{
+    json_t *arr = json_array();
+    for (size_t c = 0; arr && c < a->nk * a->ncov; c++) {
+        const vem_gmm_select_cell *e = &cells[c];
+        json_t *o = json_object();
+        json_object_set_new(o, "k", json_integer((json_int_t)e->k));
+        json_object_set_new(o, "covariance", json_string(vem_cov_name(e->cov)));
+        json_object_set_new(o, "mclust", json_string(cli_cov_mclust(e->cov)));
+        json_object_set_new(o, "bic", cli_json_real(e->bic));
+        json_object_set_new(o, "aic", cli_json_real(e->aic));
+        json_object_set_new(o, "log_likelihood", cli_json_real(e->log_likelihood));
+        json_object_set_new(o, "n_parameters", json_integer((json_int_t)e->n_parameters));
+        json_object_set_new(o, "n_iter", json_integer((json_int_t)e->n_iter));
+        json_object_set_new(o, "converged", json_boolean(e->converged));
+        json_object_set_new(o, "status", json_string(status_token(e->status)));
+        if (cell_failed(e))
+            json_object_set_new(o, "error", json_string(vem_strerror(e->status)));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static int run_select(const fit_args *a, const vem_table *t, const vem_fit_opts *opts)
+{
+    vem_matrix x = vem_table_matrix(t);
+    size_t ncell = a->nk * a->ncov;
+    vem_gmm_select_cell *cells = calloc(ncell, sizeof *cells);
+    vem_gmm *best = NULL;
+    if (!cells) {
+        cli_error("out of memory");
+        return CLI_EXIT_INPUT;
+    }
+    double t0 = now_seconds();
+    vem_status s = vem_gmm_select(&x, a->ks, a->nk, a->covs, a->ncov, a->init, a->reg_covar, opts,
+                                  a->seed, cells, &best);
+    double seconds = now_seconds() - t0;
+    if (s != VEM_OK || !best) {
+        if (s == VEM_ENUMERIC)
+            for (size_t c = 0; c < ncell; c++)
+                fprintf(stderr, "vem: K=%zu %s: %s\n", cells[c].k, vem_cov_name(cells[c].cov),
+                        vem_strerror(cells[c].status));
+        int rc = cli_fail(s == VEM_OK ? VEM_ENUMERIC : s, a->data);
+        vem_gmm_free(best);
+        free(cells);
+        return rc;
+    }
+    /* The chosen model's cell: the one of its K and covariance (the lists hold no repeats). */
+    size_t bc = 0;
+    for (size_t c = 0; c < ncell; c++)
+        if (cells[c].k == vem_gmm_k(best) && cells[c].cov == vem_gmm_cov(best) &&
+            !cell_failed(&cells[c]))
+            bc = c;
+    const vem_gmm_select_cell *bcell = &cells[bc];
+    int rc = 0;
+    if (cli_table_has_names(t) &&
+        vem_gmm_set_columns(best, (const char *const *)t->names) != VEM_OK)
+        rc = cli_fail(VEM_ENOMEM, "columns");
+    if (rc == 0 && !bcell->converged)
+        cli_warn("the chosen model (K=%zu, %s) did not converge after %zu iterations (raise "
+                 "--max-iter or --tol)",
+                 bcell->k, vem_cov_name(bcell->cov), bcell->n_iter);
+    if (rc == 0 && a->output) {
+        vem_fit_result info;
+        memset(&info, 0, sizeof info);
+        info.converged = bcell->converged;
+        info.n_iter = bcell->n_iter;
+        info.objective = bcell->log_likelihood;
+        info.n_obs = (double)t->rows;
+        info.seconds = seconds;
+        s = vem_gmm_save(best, a->output, &info);
+        if (s != VEM_OK)
+            rc = cli_fail(s, a->output);
+    }
+    if (rc == 0) {
+        fit_summary sum = {.g = best,
+                           .n = t->rows,
+                           .log_likelihood = bcell->log_likelihood,
+                           .n_iter = bcell->n_iter,
+                           .converged = bcell->converged,
+                           .seconds = seconds,
+                           .res = NULL};
+        if (a->json) {
+            json_t *o = json_object();
+            if (o) {
+                add_fit_json(o, &sum, a);
+                json_object_set_new(o, "criterion", json_string("bic"));
+                json_object_set_new(o, "selection", selection_json(a, cells));
+            }
+            rc = cli_json_emit(o);
+        } else {
+            print_select_table(stdout, a, cells, bc);
+            printf("\n");
+            print_fit_summary(&sum, a->output);
+        }
+    }
+    vem_gmm_free(best);
+    free(cells);
+    return rc;
+}
+
+/* ---- the command ---- */
+
+int cli_cmd_fit(int argc, char **argv)
+{
+    fit_args a;
+    memset(&a, 0, sizeof a);
+    a.ks = malloc(MAX_K_LIST * sizeof *a.ks);
+    if (!a.ks) {
+        cli_error("out of memory");
+        return CLI_EXIT_INPUT;
+    }
+    a.covs[0] = VEM_COV_FULL;
+    a.ncov = 1;
+    a.init = VEM_INIT_KMEANS;
+    a.n_init = 1;
+    a.max_iter = 100;
+    a.tol = 1e-3;
+    a.reg_covar = 1e-6;
+    cli_data_opts_init(&a.dopts);
+
+    vem_gmm *g = NULL;
+    vem_table t;
+    memset(&t, 0, sizeof t);
+    int rc = parse_fit_args(argc, argv, &a);
+    if (rc != 0) {
+        rc = cli_usage_error("fit");
+        goto out;
+    }
+    if (a.help) {
+        rc = cli_command_help(stdout, "fit");
+        goto out;
+    }
+
+    if (a.init_model) {
+        g = cli_load_gmm(a.init_model);
+        if (!g) {
+            rc = CLI_EXIT_INPUT;
+            goto out;
+        }
+        if ((a.k_given && a.ks[0] != vem_gmm_k(g)) ||
+            (a.cov_given && a.covs[0] != vem_gmm_cov(g))) {
+            cli_error("fit: %s has K=%zu and covariance %s; -k and --covariance must agree or "
+                      "be left out",
+                      a.init_model, vem_gmm_k(g), vem_cov_name(vem_gmm_cov(g)));
+            rc = cli_usage_error("fit");
+            goto out;
+        }
+        a.ks[0] = vem_gmm_k(g);
+        a.nk = 1;
+        a.covs[0] = vem_gmm_cov(g);
+        a.ncov = 1;
+        if (!a.reg_given)
+            a.reg_covar = vem_gmm_reg_covar(g);
+    }
+
+    rc = cli_read_data(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL, g ? vem_gmm_d(g) : 0, &t);
+    if (rc != 0)
+        goto out;
+    size_t kmax = 0;
+    for (size_t i = 0; i < a.nk; i++)
+        kmax = a.ks[i] > kmax ? a.ks[i] : kmax;
+    if (t.rows < kmax) {
+        cli_error("%s: %zu row%s, fewer than K=%zu components", a.data, t.rows,
+                  t.rows == 1 ? "" : "s", kmax);
+        rc = CLI_EXIT_INPUT;
+        goto out;
+    }
+
+    vem_fit_opts opts;
+    vem_fit_opts_init(&opts);
+    opts.max_iter = a.max_iter;
+    opts.tol = a.tol;
+    opts.n_init = a.n_init;
+    opts.nthreads = (int)a.nthreads;
+    opts.warm_start = a.init_model != NULL;
+    if (a.verbose || isatty(STDERR_FILENO)) {
+        opts.log = progress;
+        opts.log_ctx = NULL;
+    }
+
+    if (a.select) {
+        rc = run_select(&a, &t, &opts);
+        goto out;
+    }
+    if (!g) {
+        g = vem_gmm_new(a.ks[0], t.cols, a.covs[0]);
+        if (!g) {
+            rc = cli_fail(VEM_ENOMEM, "model");
+            goto out;
+        }
+        vem_status s = vem_gmm_set_init(g, a.init);
+        if (s != VEM_OK) {
+            rc = cli_fail(s, "--init");
+            goto out;
+        }
+    }
+    vem_status s = vem_gmm_set_reg_covar(g, a.reg_covar);
+    if (s == VEM_OK && cli_table_has_names(&t))
+        s = vem_gmm_set_columns(g, (const char *const *)t.names);
+    if (s != VEM_OK) {
+        rc = cli_fail(s, "model");
+        goto out;
+    }
+    rc = run_fit(&a, &t, g, &opts);
+out:
+    vem_gmm_free(g);
+    vem_table_clear(&t);
+    free(a.ks);
+    return rc;
+}

@@ -1,2 +1,437 @@
-/* stub: being written */
-typedef int vem_stub_opts;
+/*
+ * cli/opts.c — messages, option parsing, number validation and data loading
+ * shared by the subcommands.
+ *
+ * The option parser is our own rather than getopt_long: it is small, behaves
+ * the same on every libc (options may follow operands, as in
+ * `vem fit gmm data.csv -k 2`), and names the command in its messages.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* ---- messages ---- */
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("vem: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("vem: warning: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_exit_status(vem_status s)
+{
+    return s == VEM_ENUMERIC ? CLI_EXIT_NUMERIC : CLI_EXIT_INPUT;
+}
+
+int cli_fail(vem_status s, const char *what)
+{
+    const char *msg = vem_errmsg();
+    if (msg && *msg)
+        cli_error("%s", msg);
+    else
+        cli_error("%s: %s", what, vem_strerror(s));
+    return cli_exit_status(s);
+}
+
+/* ---- option parsing ---- */
+
+void cli_parser_init(cli_parser *p, int argc, char **argv, int first, const cli_option *options,
+                     const char *cmd)
+{
+    p->argc = argc;
+    p->argv = argv;
+    p->next = first;
+    p->operands_only = 0;
+    p->options = options;
+    p->cmd = cmd;
+}
+
+static const cli_option *find_long(const cli_option *opts, const char *name, size_t len)
+{
+    for (const cli_option *o = opts; o->name; o++)
+        if (strlen(o->name) == len && memcmp(o->name, name, len) == 0)
+            return o;
+    return NULL;
+}
+
+static const cli_option *find_short(const cli_option *opts, char c)
+{
+    for (const cli_option *o = opts; o->name; o++)
+        if (o->short_name && o->short_name == c)
+            return o;
+    return NULL;
+}
+
+int cli_next(cli_parser *p, const char **value)
+{
+    *value = NULL;
+    if (p->next >= p->argc)
+        return CLI_END;
+    const char *a = p->argv[p->next++];
+    /* "-" alone is an operand (conventionally stdin), as is everything after "--". */
+    if (p->operands_only || a[0] != '-' || a[1] == '\0') {
+        *value = a;
+        return CLI_POSITIONAL;
+    }
+    if (strcmp(a, "--") == 0) {
+        p->operands_only = 1;
+        return cli_next(p, value);
+    }
+    const cli_option *o;
+    const char *attached = NULL;
+    if (a[1] == '-') {
+        const char *name = a + 2;
+        const char *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        o = find_long(p->options, name, len);
+        if (!o) {
+            cli_error("%s: unknown option '--%.*s'", p->cmd, (int)len, name);
+            return CLI_BAD;
+        }
+        if (eq) {
+            if (!o->has_arg) {
+                cli_error("%s: option '--%s' takes no value", p->cmd, o->name);
+                return CLI_BAD;
+            }
+            attached = eq + 1;
+        }
+    } else {
+        o = find_short(p->options, a[1]);
+        if (!o) {
+            cli_error("%s: unknown option '%s'", p->cmd, a);
+            return CLI_BAD;
+        }
+        if (a[2] != '\0') {
+            if (!o->has_arg) {
+                cli_error("%s: unknown option '%s'", p->cmd, a);
+                return CLI_BAD;
+            }
+            attached = a + 2;
+        }
+    }
+    if (o->has_arg) {
+        if (attached) {
+            *value = attached;
+        } else if (p->next < p->argc) {
+            *value = p->argv[p->next++];
+        } else if (a[1] == '-') {
+            cli_error("%s: option '--%s' needs a value", p->cmd, o->name);
+            return CLI_BAD;
+        } else {
+            cli_error("%s: option '-%c' needs a value", p->cmd, o->short_name);
+            return CLI_BAD;
+        }
+    }
+    return o->id;
+}
+
+/* ---- numbers ---- */
+
+/* Decimal digits only: strtoull would accept spaces, a sign (and negate "-1"), or hex. */
+static int all_digits(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+int cli_parse_u64(const char *opt, const char *s, uint64_t *out)
+{
+    if (!all_digits(s)) {
+        cli_error("%s: not a non-negative integer: '%s'", opt, s);
+        return CLI_EXIT_USAGE;
+    }
+    errno = 0;
+    unsigned long long v = strtoull(s, NULL, 10);
+    int too_large = errno == ERANGE;
+#if ULLONG_MAX > UINT64_MAX
+    too_large = too_large || v > UINT64_MAX;
+#endif
+    if (too_large) {
+        cli_error("%s: too large: '%s'", opt, s);
+        return CLI_EXIT_USAGE;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int cli_parse_size(const char *opt, const char *s, size_t min, size_t max, size_t *out)
+{
+    uint64_t v;
+    if (cli_parse_u64(opt, s, &v))
+        return CLI_EXIT_USAGE;
+    if (v < min) {
+        cli_error("%s must be >= %zu, got %s", opt, min, s);
+        return CLI_EXIT_USAGE;
+    }
+    if (v > max) {
+        cli_error("%s must be <= %zu, got %s", opt, max, s);
+        return CLI_EXIT_USAGE;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+int cli_parse_double(const char *opt, const char *s, double min, int strict, double *out)
+{
+    char *end;
+    /* strtod skips leading space and reads "nan"/"inf": refuse all of those. */
+    if (!*s || *s == ' ' || *s == '\t' || *s == '\n') {
+        cli_error("%s: not a number: '%s'", opt, s);
+        return CLI_EXIT_USAGE;
+    }
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0') {
+        cli_error("%s: not a number: '%s'", opt, s);
+        return CLI_EXIT_USAGE;
+    }
+    if (!isfinite(v)) {
+        cli_error("%s: not a finite number: '%s'", opt, s);
+        return CLI_EXIT_USAGE;
+    }
+    if (strict ? !(v > min) : !(v >= min)) {
+        cli_error("%s must be %s %g, got %s", opt, strict ? ">" : ">=", min, s);
+        return CLI_EXIT_USAGE;
+    }
+    *out = v;
+    return 0;
+}
+
+/* ---- data options ---- */
+
+void cli_data_opts_init(cli_data_opts *d)
+{
+    d->columns = NULL;
+    d->header = -1;
+    d->delim = 0;
+    d->binary_cols = 0;
+    d->csv_option_set = 0;
+}
+
+static int parse_delimiter(const char *s, char *out)
+{
+    if (strcmp(s, "\\t") == 0 || strcmp(s, "tab") == 0) {
+        *out = '\t';
+        return 0;
+    }
+    if (strcmp(s, "comma") == 0) {
+        *out = ',';
+        return 0;
+    }
+    if (strcmp(s, "semicolon") == 0) {
+        *out = ';';
+        return 0;
+    }
+    /* Digits, signs, dots, quotes and line ends belong to the cells themselves. */
+    if (s[0] && !s[1] && !strchr("0123456789+-.eE\"\r\n", s[0])) {
+        *out = s[0];
+        return 0;
+    }
+    cli_error("--delimiter: expected one character (or 'tab'), got '%s'", s);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_data_option(cli_data_opts *d, int id, const char *val)
+{
+    switch (id) {
+    case CLI_OPT_COLUMNS:
+        if (!*val) {
+            cli_error("--columns: empty list");
+            return CLI_EXIT_USAGE;
+        }
+        d->columns = val;
+        d->csv_option_set = 1;
+        return 0;
+    case CLI_OPT_HEADER:
+        d->header = 1;
+        d->csv_option_set = 1;
+        return 0;
+    case CLI_OPT_NO_HEADER:
+        d->header = 0;
+        d->csv_option_set = 1;
+        return 0;
+    case CLI_OPT_DELIMITER:
+        d->csv_option_set = 1;
+        return parse_delimiter(val, &d->delim);
+    case CLI_OPT_BINARY_COLS:
+        return cli_parse_size("--binary-cols", val, 1, SIZE_MAX / 8, &d->binary_cols);
+    default:
+        return -1;
+    }
+}
+
+int cli_data_opts_check(const cli_data_opts *d)
+{
+    if (d->binary_cols && d->csv_option_set) {
+        cli_error("--binary-cols reads raw float64 columns: it cannot be combined with "
+                  "--columns, --header, --no-header or --delimiter");
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* ---- reading data ---- */
+
+int cli_table_has_names(const vem_table *t)
+{
+    if (!t->names)
+        return 0;
+    for (size_t j = 0; j < t->cols; j++)
+        if (!t->names[j] || !all_digits(t->names[j]))
+            return 1;
+    return 0;
+}
+
+/*
+ * The model's column names as a --columns list, or NULL when they cannot be
+ * written as one: a name holding a comma, or made of digits (it would be read
+ * as an index). Caller frees.
+ */
+static char *columns_spec(const char *const *cols, size_t d)
+{
+    size_t len = 1;
+    for (size_t j = 0; j < d; j++) {
+        if (!cols[j] || !*cols[j] || strchr(cols[j], ',') || all_digits(cols[j]))
+            return NULL;
+        len += strlen(cols[j]) + 1;
+    }
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    char *p = s;
+    for (size_t j = 0; j < d; j++) {
+        size_t n = strlen(cols[j]);
+        if (j)
+            *p++ = ',';
+        memcpy(p, cols[j], n);
+        p += n;
+    }
+    *p = '\0';
+    return s;
+}
+
+static vem_status read_csv(const char *path, const cli_data_opts *d, const char *columns,
+                           int header, vem_table *t)
+{
+    vem_csv_opts o;
+    vem_csv_opts_init(&o);
+    o.header = header;
+    o.delim = d->delim;
+    o.columns = columns;
+    return vem_csv_read(path, &o, t);
+}
+
+int cli_read_data(const char *path, const cli_data_opts *d, const char *const *model_cols,
+                  size_t model_d, vem_table *t)
+{
+    vem_status s;
+    memset(t, 0, sizeof *t);
+    if (d->binary_cols) {
+        s = vem_binary_read(path, d->binary_cols, t);
+        if (s != VEM_OK)
+            return cli_fail(s, path);
+    } else {
+        char *spec = NULL;
+        if (!d->columns && model_cols && d->header != 0)
+            spec = columns_spec(model_cols, model_d);
+        if (spec) {
+            /*
+             * Select the model's columns by name. If the file has no header that
+             * fails; a file of exactly the model's columns without a header is
+             * then read whole. Otherwise the first error is the one to report.
+             */
+            s = read_csv(path, d, spec, d->header, t);
+            if (s != VEM_OK) {
+                char first[512];
+                snprintf(first, sizeof first, "%s", vem_errmsg());
+                int ok = s == VEM_EFORMAT && d->header == -1 &&
+                         read_csv(path, d, NULL, 0, t) == VEM_OK && t->cols == model_d;
+                if (!ok) {
+                    vem_table_clear(t);
+                    free(spec);
+                    if (*first)
+                        cli_error("%s", first);
+                    else
+                        cli_error("%s: %s", path, vem_strerror(s));
+                    return cli_exit_status(s);
+                }
+            }
+            free(spec);
+        } else {
+            s = read_csv(path, d, d->columns, d->header, t);
+            if (s != VEM_OK)
+                return cli_fail(s, path);
+        }
+    }
+    if (t->rows == 0) {
+        vem_table_clear(t);
+        cli_error("%s: no data rows", path);
+        return CLI_EXIT_INPUT;
+    }
+    if (model_d && t->cols != model_d) {
+        cli_error("%s: %zu column%s, but the model has %zu feature%s%s", path, t->cols,
+                  t->cols == 1 ? "" : "s", model_d, model_d == 1 ? "" : "s",
+                  d->columns ? "" : " (choose them with --columns)");
+        vem_table_clear(t);
+        return CLI_EXIT_INPUT;
+    }
+    return 0;
+}
+
+vem_gmm *cli_load_gmm(const char *path)
+{
+    char kind[64];
+    vem_status s = vem_model_file_kind(path, kind, sizeof kind);
+    if (s != VEM_OK) {
+        cli_fail(s, path);
+        return NULL;
+    }
+    if (strcmp(kind, "gmm") != 0) {
+        cli_error("%s: a '%s' model; this command handles Gaussian mixtures ('gmm')", path, kind);
+        return NULL;
+    }
+    vem_gmm *g = vem_gmm_load(path);
+    if (!g)
+        cli_fail(VEM_EFORMAT, path);
+    return g;
+}
+
+const char *cli_cov_mclust(vem_cov c)
+{
+    switch (c) {
+    case VEM_COV_FULL:
+        return "VVV";
+    case VEM_COV_DIAG:
+        return "VVI";
+    case VEM_COV_SPHERICAL:
+        return "VII";
+    case VEM_COV_TIED:
+        return "EEE";
+    }
+    return "?";
+}

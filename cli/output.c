@@ -1,2 +1,191 @@
-/* stub: being written */
-typedef int vem_stub_output;
+/*
+ * cli/output.c — printing results: JSON objects for scripts (built with
+ * jansson, one object per command) and compact tables for people.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* ---- JSON ---- */
+
+json_t *cli_json_real(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *cli_json_vector(const double *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, cli_json_real(v[i]));
+    return a;
+}
+
+json_t *cli_json_matrix(const double *v, size_t rows, size_t cols)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < rows; i++)
+        json_array_append_new(a, cli_json_vector(v + i * cols, cols));
+    return a;
+}
+
+/* Covariances nested as scikit-learn's covariances_ (gmm.h): full k x d x d,
+ * diag k x d, spherical k, tied d x d. */
+static json_t *covariances_json(const vem_gmm *g)
+{
+    size_t k = vem_gmm_k(g), d = vem_gmm_d(g);
+    const double *c = vem_gmm_covariances(g);
+    switch (vem_gmm_cov(g)) {
+    case VEM_COV_FULL: {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < k; i++)
+            json_array_append_new(a, cli_json_matrix(c + i * d * d, d, d));
+        return a;
+    }
+    case VEM_COV_DIAG:
+        return cli_json_matrix(c, k, d);
+    case VEM_COV_SPHERICAL:
+        return cli_json_vector(c, k);
+    case VEM_COV_TIED:
+        return cli_json_matrix(c, d, d);
+    }
+    return json_null();
+}
+
+void cli_json_gmm(json_t *obj, const vem_gmm *g)
+{
+    size_t k = vem_gmm_k(g), d = vem_gmm_d(g);
+    json_object_set_new(obj, "model", json_string("gmm"));
+    json_object_set_new(obj, "covariance_type", json_string(vem_cov_name(vem_gmm_cov(g))));
+    json_object_set_new(obj, "n_components", json_integer((json_int_t)k));
+    json_object_set_new(obj, "n_features", json_integer((json_int_t)d));
+    const char *const *cols = vem_gmm_columns(g);
+    if (cols) {
+        json_t *a = json_array();
+        for (size_t j = 0; a && j < d; j++)
+            json_array_append_new(a, json_string(cols[j]));
+        json_object_set_new(obj, "columns", a);
+    }
+    json_object_set_new(obj, "reg_covar", cli_json_real(vem_gmm_reg_covar(g)));
+    json_object_set_new(obj, "n_parameters", json_integer((json_int_t)vem_gmm_n_parameters(g)));
+    json_object_set_new(obj, "weights", cli_json_vector(vem_gmm_weights(g), k));
+    json_object_set_new(obj, "means", cli_json_matrix(vem_gmm_means(g), k, d));
+    json_object_set_new(obj, "covariances", covariances_json(g));
+}
+
+int cli_json_emit(json_t *obj)
+{
+    if (!obj) {
+        cli_error("out of memory building the JSON output");
+        return CLI_EXIT_INPUT;
+    }
+    int rc = json_dumpf(obj, stdout, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(obj);
+    if (rc != 0) {
+        cli_error("cannot write the JSON output");
+        return CLI_EXIT_INPUT;
+    }
+    fputc('\n', stdout);
+    return 0;
+}
+
+/* ---- text ---- */
+
+const char *cli_column_name(const vem_gmm *g, size_t j, char *buf, size_t size)
+{
+    const char *const *cols = vem_gmm_columns(g);
+    if (cols && cols[j])
+        return cols[j];
+    snprintf(buf, size, "x%zu", j + 1);
+    return buf;
+}
+
+/* Width of a table column: its title, at least 12 characters for numbers. */
+static int column_width(const char *title)
+{
+    size_t n = strlen(title);
+    return n < 12 ? 12 : (int)(n > 40 ? 40 : n);
+}
+
+void cli_print_components(FILE *f, const vem_gmm *g)
+{
+    size_t k = vem_gmm_k(g), d = vem_gmm_d(g);
+    const double *w = vem_gmm_weights(g), *mu = vem_gmm_means(g);
+    char buf[32];
+    fprintf(f, "%9s  %-12s", "component", "weight");
+    for (size_t j = 0; j < d; j++) {
+        const char *name = cli_column_name(g, j, buf, sizeof buf);
+        fprintf(f, "  %*.*s", column_width(name), 40, name);
+    }
+    fputc('\n', f);
+    for (size_t i = 0; i < k; i++) {
+        fprintf(f, "%9zu  %-12.6g", i, w[i]);
+        for (size_t j = 0; j < d; j++) {
+            const char *name = cli_column_name(g, j, buf, sizeof buf);
+            fprintf(f, "  %*.6g", column_width(name), mu[i * d + j]);
+        }
+        fputc('\n', f);
+    }
+}
+
+static void print_row(FILE *f, const char *label, const double *v, size_t n)
+{
+    fprintf(f, "  %-12s", label);
+    for (size_t j = 0; j < n; j++)
+        fprintf(f, " %13.6g", v[j]);
+    fputc('\n', f);
+}
+
+void cli_print_gmm(FILE *f, const vem_gmm *g)
+{
+    size_t k = vem_gmm_k(g), d = vem_gmm_d(g);
+    vem_cov cov = vem_gmm_cov(g);
+    const double *w = vem_gmm_weights(g), *mu = vem_gmm_means(g);
+    const double *c = vem_gmm_covariances(g);
+    char buf[32];
+
+    fprintf(f, "model: gmm (Gaussian mixture)\n");
+    fprintf(f, "components: K=%zu\nfeatures: D=%zu\n", k, d);
+    fprintf(f, "covariance: %s [mclust %s]\n", vem_cov_name(cov), cli_cov_mclust(cov));
+    fprintf(f, "columns:");
+    for (size_t j = 0; j < d; j++)
+        fprintf(f, "%s %s", j ? "," : "", cli_column_name(g, j, buf, sizeof buf));
+    fprintf(f, "%s\n", vem_gmm_columns(g) ? "" : " (not named)");
+    fprintf(f, "reg_covar: %g\n", vem_gmm_reg_covar(g));
+    fprintf(f, "parameters: %zu\n\n", vem_gmm_n_parameters(g));
+    cli_print_components(f, g);
+    for (size_t i = 0; i < k; i++) {
+        fprintf(f, "\ncomponent %zu: weight %.6g\n", i, w[i]);
+        print_row(f, "mean", mu + i * d, d);
+        switch (cov) {
+        case VEM_COV_FULL:
+            for (size_t r = 0; r < d; r++)
+                print_row(f, r == 0 ? "covariance" : "", c + (i * d + r) * d, d);
+            break;
+        case VEM_COV_DIAG:
+            print_row(f, "variances", c + i * d, d);
+            break;
+        case VEM_COV_SPHERICAL:
+            print_row(f, "variance", c + i, 1);
+            break;
+        case VEM_COV_TIED:
+            break;
+        }
+    }
+    if (cov == VEM_COV_TIED) {
+        fprintf(f, "\nshared covariance:\n");
+        for (size_t r = 0; r < d; r++)
+            print_row(f, "", c + r * d, d);
+    }
+}
+
+int cli_finish_stdout(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("error writing to standard output");
+        return CLI_EXIT_INPUT;
+    }
+    return 0;
+}

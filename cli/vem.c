@@ -1,2 +1,191 @@
+/*
+ * cli/vem.c — the `vem` program: subcommand dispatch and help texts.
+ *
+ *     vem fit gmm faithful.csv -k 2 -o m.json
+ *     vem predict m.json faithful.csv --proba
+ *
+ * Exit statuses: 0 ok, 1 usage error, 2 input error, 3 numerical failure.
+ */
 #include <stdio.h>
-int main(void) { puts("stub"); return 0; }
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+    "usage: vem <command> [<args>] [--json]\n"
+    "\n"
+    "commands:\n"
+    "  fit gmm DATA -k K [options]    fit a Gaussian mixture by EM (K may be 1-9 or 2,3,5)\n"
+    "  predict MODEL DATA [--proba]   most probable component of each row, or probabilities\n"
+    "  score MODEL DATA               log-likelihood of the rows under the model\n"
+    "  sample MODEL -n N [--seed S]   draw N rows from the model\n"
+    "  info MODEL                     describe a model file\n"
+    "  help [COMMAND]                 this text, or the options of a command\n"
+    "\n"
+    "Every command accepts --json and then prints one JSON object on stdout.\n"
+    "Exit status: 0 ok, 1 usage error, 2 input error, 3 numerical failure.\n"
+    "Run 'vem help fit' (or 'vem fit --help') for the options of a command.\n";
+
+static const char data_options_text[] =
+    "data options:\n"
+    "  --columns LIST       columns by header name or 1-based index, comma-separated\n"
+    "  --header, --no-header   the first line is (not) a header (default: detected)\n"
+    "  --delimiter C        cell delimiter: one character or 'tab' (default: detected)\n"
+    "  --binary-cols D      DATA is raw little-endian float64, D values per row\n";
+
+static const char fit_text[] =
+    "usage: vem fit gmm DATA -k K [options]\n"
+    "\n"
+    "Fit a Gaussian mixture to the rows of DATA (CSV or TSV of numbers) by EM.\n"
+    "\n"
+    "options:\n"
+    "  -k, --components K   components: a number, a range A-B or a list A,B,C\n"
+    "  --covariance C       full (default), diag, spherical, tied, a comma list, or all\n"
+    "  --select bic         fit every (K, covariance) pair and keep the lowest BIC;\n"
+    "                       implied when there is more than one pair\n"
+    "  --init M             kmeans (default), kmeans++ or random\n"
+    "  --init-model MODEL   start from a saved model's parameters (its K and covariance)\n"
+    "  --n-init N           restarts, the best log-likelihood is kept (default 1)\n"
+    "  --max-iter N         EM iterations per restart (default 100)\n"
+    "  --tol T              stop when the log-likelihood per row changes by < T nats\n"
+    "                       (default 1e-3)\n"
+    "  --reg-covar E        added to covariance diagonals (default 1e-6)\n"
+    "  --seed S             random seed (default 0)\n"
+    "  --threads T          threads; 0 = all available (default); results do not\n"
+    "                       depend on it\n"
+    "  -o, --output MODEL   write the fitted model (JSON) to MODEL\n"
+    "  --json               print the result as one JSON object\n"
+    "  --verbose            progress on stderr even when it is not a terminal\n";
+
+static const char predict_text[] =
+    "usage: vem predict MODEL DATA [--proba] [options]\n"
+    "\n"
+    "Print the most probable component (0-based) of each row of DATA, one per\n"
+    "line, or with --proba the K component probabilities per row (CSV).\n"
+    "When the model names its columns and DATA has a header, the same columns\n"
+    "are selected by name unless --columns is given.\n"
+    "\n"
+    "options:\n"
+    "  --proba              probabilities instead of labels\n"
+    "  --json               {\"labels\": [...]} or {\"proba\": [[...], ...]}\n";
+
+static const char score_text[] =
+    "usage: vem score MODEL DATA [options]\n"
+    "\n"
+    "Print the number of rows and the mean and total log-likelihood (nats) of\n"
+    "DATA under MODEL. Columns are selected as for 'vem predict'.\n"
+    "\n"
+    "options:\n"
+    "  --json               {\"n\", \"mean_log_likelihood\", \"total_log_likelihood\"}\n";
+
+static const char sample_text[] =
+    "usage: vem sample MODEL -n N [--seed S] [--json]\n"
+    "\n"
+    "Draw N rows from MODEL; prints CSV with a header (the model's columns, then\n"
+    "'component').\n"
+    "\n"
+    "options:\n"
+    "  -n, --n-samples N    rows to draw (>= 1)\n"
+    "  --seed S             random seed (default 0)\n"
+    "  --json               {\"samples\": [[...], ...], \"components\": [...]}\n";
+
+static const char info_text[] =
+    "usage: vem info MODEL [--json]\n"
+    "\n"
+    "Describe a model file: type, K, D, covariance, weights, means, covariances\n"
+    "and the number of free parameters.\n";
+
+static const struct {
+    const char *name;
+    const char *usage; /* first line of the help */
+    const char *help;
+    int with_data;
+} commands[] = {
+    {"fit", "usage: vem fit gmm DATA -k K [options]", fit_text, 1},
+    {"predict", "usage: vem predict MODEL DATA [--proba] [options]", predict_text, 1},
+    {"score", "usage: vem score MODEL DATA [options]", score_text, 1},
+    {"sample", "usage: vem sample MODEL -n N [--seed S] [--json]", sample_text, 0},
+    {"info", "usage: vem info MODEL [--json]", info_text, 0},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+void cli_usage(FILE *f)
+{
+    fputs(usage_text, f);
+}
+
+int cli_command_help(FILE *f, const char *cmd)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(commands[i].name, cmd) == 0) {
+            fputs(commands[i].help, f);
+            if (commands[i].with_data)
+                fprintf(f, "\n%s", data_options_text);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int cli_usage_error(const char *cmd)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(commands[i].name, cmd) == 0) {
+            fprintf(stderr, "%s\n(vem help %s for the options)\n", commands[i].usage, cmd);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    fputs("usage: vem <command> [<args>]  (vem help for the commands)\n", stderr);
+    return CLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        cli_usage(stdout);
+        return cli_finish_stdout();
+    }
+    if (strcmp(cmd, "help") == 0) {
+        if (argc == 2) {
+            cli_usage(stdout);
+            return cli_finish_stdout();
+        }
+        if (argc > 3 || cli_command_help(stdout, argv[2]) != 0) {
+            cli_error("help: unknown command '%s'", argv[2]);
+            return cli_usage_error("");
+        }
+        return cli_finish_stdout();
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("vem %s\n", vem_version());
+        return cli_finish_stdout();
+    }
+
+    int rc;
+    if (strcmp(cmd, "fit") == 0)
+        rc = cli_cmd_fit(argc, argv);
+    else if (strcmp(cmd, "predict") == 0)
+        rc = cli_cmd_predict(argc, argv);
+    else if (strcmp(cmd, "score") == 0)
+        rc = cli_cmd_score(argc, argv);
+    else if (strcmp(cmd, "sample") == 0)
+        rc = cli_cmd_sample(argc, argv);
+    else if (strcmp(cmd, "info") == 0)
+        rc = cli_cmd_info(argc, argv);
+    else {
+        if (cmd[0] == '-')
+            cli_error("unknown option '%s'", cmd);
+        else
+            cli_error("unknown command '%s'", cmd);
+        return cli_usage_error("");
+    }
+    if (rc == 0)
+        rc = cli_finish_stdout();
+    return rc;
+}
