@@ -62,7 +62,8 @@ VEM_API vem_status vem_binary_read(const char *path, size_t cols, vem_table *t);
  * then renamed over path, so a crash never leaves half a file. fit_info may be
  * NULL; otherwise its log-likelihood, iterations and convergence are recorded
  * (informational). Doubles are printed with 17 significant digits, so load
- * gives back the same bits. VEM_EIO, VEM_ENOMEM.
+ * gives back the same bits. VEM_EIO; VEM_EINVAL if a column name is not
+ * valid UTF-8 (JSON cannot hold it); VEM_ENOMEM.
  */
 VEM_API vem_status vem_gmm_save(const vem_gmm *g, const char *path,
                                 const vem_fit_result *fit_info);

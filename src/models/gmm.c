@@ -339,8 +339,13 @@ vem_status vem_gmm_set_columns(vem_gmm *g, const char *const *names)
  * Precision Cholesky factors of covs into prec; VEM_ENUMERIC naming the
  * component if one is not positive definite. Leaves g's parameters alone.
  */
-static vem_status factor(const vem_gmm *g, const double *covs, double *prec, double *work)
+static vem_status factor(const vem_gmm *g, const double *covs, double *prec, double *work,
+                         int in_mstep)
 {
+    /* Only an M-step adds reg_covar, so only there is raising it the remedy. */
+    char hint[64] = "";
+    if (in_mstep)
+        snprintf(hint, sizeof hint, "; raise reg_covar (now %g)", g->reg_covar);
     const size_t k = g->k, d = g->d;
     switch (g->cov) {
     case VEM_COV_FULL:
@@ -351,13 +356,12 @@ static vem_status factor(const vem_gmm *g, const double *covs, double *prec, dou
             if (bad) {
                 if (g->cov == VEM_COV_TIED)
                     return VEM_FAIL(VEM_ENUMERIC,
-                                    "the tied covariance is not positive definite (pivot %zu); "
-                                    "raise reg_covar (now %g)",
-                                    bad, g->reg_covar);
+                                    "the tied covariance is not positive definite (pivot %zu)%s",
+                                    bad, hint);
                 return VEM_FAIL(VEM_ENUMERIC,
                                 "covariance of component %zu is not positive definite (pivot "
-                                "%zu); raise reg_covar (now %g)",
-                                c + 1, bad, g->reg_covar);
+                                "%zu)%s",
+                                c + 1, bad, hint);
             }
         }
         break;
@@ -367,10 +371,8 @@ static vem_status factor(const vem_gmm *g, const double *covs, double *prec, dou
         size_t n = cov_len(g->cov, k, d);
         for (size_t i = 0; i < n; i++) {
             if (!(covs[i] > 0.0) || !isfinite(covs[i]))
-                return VEM_FAIL(VEM_ENUMERIC,
-                                "variance %g of component %zu is not positive; raise reg_covar "
-                                "(now %g)",
-                                covs[i], (g->cov == VEM_COV_DIAG ? i / d : i) + 1, g->reg_covar);
+                return VEM_FAIL(VEM_ENUMERIC, "variance %g of component %zu is not positive%s",
+                                covs[i], (g->cov == VEM_COV_DIAG ? i / d : i) + 1, hint);
             prec[i] = 1.0 / sqrt(covs[i]);
         }
         break;
@@ -434,7 +436,7 @@ static vem_status prepare(vem_gmm *g, const double *covs)
     const size_t cl = cov_len(g->cov, g->k, g->d);
     double *prec = g->work + cl;
     double *w = g->work + 2 * cl;
-    vem_status st = factor(g, covs, prec, w);
+    vem_status st = factor(g, covs, prec, w, 0);
     if (st != VEM_OK)
         return st;
     if (covs != g->covs)
@@ -491,7 +493,7 @@ vem_status vem_gmm_set_params(vem_gmm *g, const double *weights, const double *m
     }
     /* Factor first so that g is unchanged if a covariance is not positive definite. */
     double *prec = g->work + cl, *w = g->work + 2 * cl;
-    vem_status st = factor(g, covariances, prec, w);
+    vem_status st = factor(g, covariances, prec, w, 0);
     if (st != VEM_OK)
         return st;
     memcpy(g->weights, weights, k * sizeof *weights);
@@ -759,7 +761,7 @@ static vem_status gmm_mstep(void *self, const double *ess)
         break;
     }
     double *prec = g->work + cl, *w = g->work + 2 * cl;
-    vem_status st = factor(g, covs, prec, w);
+    vem_status st = factor(g, covs, prec, w, 1);
     if (st != VEM_OK) {
         derive(g); /* restore mu_u */
         return st;
