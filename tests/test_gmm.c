@@ -427,6 +427,10 @@ static void test_faithful_reference(void)
         vem_fit_result res;
         CHECK(vem_gmm_fit(g, &m, &o, &rng, &res) == VEM_OK);
         CHECK_ABS(res.objective / 272.0, want[t2], 5e-7);
+        /* Scoring sums through the same slots as the fit's final evaluation: same bits. */
+        double total = 0.0;
+        CHECK(vem_gmm_score(g, &m, NULL, &total) == VEM_OK);
+        CHECK(memcmp(&total, &res.objective, sizeof total) == 0);
         CHECK(res.n_violations == 0);
         double bic = vem_gmm_bic(g, res.objective, 272);
         CHECK_REL(bic, -2.0 * res.objective + (double)vem_gmm_n_parameters(g) * log(272.0), 1e-15);

@@ -122,7 +122,13 @@ vem_fit *vem_fit_new(const vem_model *m, const vem_data *x, const vem_fit_opts *
 #else
     f->nthreads = 1;
 #endif
-    f->nslots = vem__min(o->nslots, n_units);
+    /* At least about 1024 observations per slot: smaller slots cost more in
+     * thread start-up than they save (Old Faithful runs in one slot). The count
+     * depends on the data alone, never on the threads. */
+    size_t by_obs = (size_t)(f->n_obs / 1024.0);
+    f->nslots = vem__min(vem__min(o->nslots, n_units), vem__max(by_obs, 1));
+    if (f->nthreads > (int)f->nslots)
+        f->nthreads = (int)f->nslots;
     f->slot_lo = vem__calloc(f->nslots + 1, sizeof *f->slot_lo);
     f->slot_obj = vem__alloc_doubles(f->nslots, 1);
     f->ess_len = m->ops->ess_len(m->self);

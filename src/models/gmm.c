@@ -1050,6 +1050,35 @@ vem_status vem_gmm_predict(const vem_gmm *g, const vem_matrix *x, size_t *out)
     return for_rows(g, x, row_label, out);
 }
 
+/* Log-likelihood of a block only: the scoring twin of gmm_estep, with no ESS. */
+static double score_estep(const void *self, const vem_data *data, size_t u0, size_t u1,
+                          double *ess, double *scratch)
+{
+    const vem_gmm *g = self;
+    const size_t k = g->k, d = g->d, n = u1 - u0, ld = data->x.ld;
+    double *y = scratch, *lp = scratch + n * k * d, ll = 0.0;
+    (void)ess;
+    block_logp(g, data->x.data + u0 * ld, ld, n, lp, y);
+    for (size_t r = 0; r < n; r++)
+        ll += row_normalise(lp + r * k, k);
+    return ll;
+}
+
+static size_t score_ess_len(const void *self)
+{
+    (void)self;
+    return 0;
+}
+
+static const vem_model_ops gmm_score_ops = {
+    .name = "gmm-score",
+    .ess_len = score_ess_len,
+    .scratch_len = gmm_scratch_len,
+    .n_units = gmm_n_units,
+    .n_obs = gmm_n_obs,
+    .estep = score_estep,
+};
+
 vem_status vem_gmm_score(const vem_gmm *g, const vem_matrix *x, double *mean, double *total)
 {
     vem_status st = check_x(g, x);
@@ -1057,14 +1086,16 @@ vem_status vem_gmm_score(const vem_gmm *g, const vem_matrix *x, double *mean, do
         return st;
     if (x->rows == 0)
         return VEM_FAIL(VEM_EINVAL, "no rows to score");
-    double *ll = vem__alloc_doubles(x->rows, 1);
-    if (!ll)
-        return VEM_FAIL(VEM_ENOMEM, "score");
-    st = vem_gmm_score_samples(g, x, ll);
-    double s = 0.0;
-    for (size_t r = 0; r < x->rows; r++)
-        s += ll[r];
-    vem__free(ll);
+    /* Through the engine with default slots and blocks, so the sum is the one a
+     * fit with default options reports for the same parameters, bit for bit. */
+    vem_model m = {.ops = &gmm_score_ops, .self = (void *)(uintptr_t)g};
+    vem_data data = vem_data_rows(*x);
+    vem_fit *f = vem_fit_new(&m, &data, NULL);
+    if (!f)
+        return vem__last_status();
+    double s = 0.0, unused = 0.0;
+    st = vem_fit_pass(f, &m, &unused, &s);
+    vem_fit_free(f);
     if (st != VEM_OK)
         return st;
     if (mean)
