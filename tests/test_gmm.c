@@ -571,6 +571,57 @@ static void test_init_means(void)
     vem_gmm_free(truth);
 }
 
+/*
+ * BIC against R mclust on penguins (tests/golden/mclust_penguins_bic.R): K = 1 is
+ * closed form, so every covariance type must agree to round-off, which pins the
+ * parameter counts and the formula; for K = 2-4 each fit may find another local
+ * optimum, so with 8 restarts vem must be within 1 % of mclust or better, and pick
+ * mclust's model.
+ */
+static void test_mclust_bic(void)
+{
+    FILE *fp = fopen(VEM_GOLDEN "/mclust_penguins_bic.txt", "r");
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    double ref[4][4];
+    char line[512];
+    int rows = 0;
+    while (fgets(line, sizeof line, fp) && rows < 4) {
+        if (line[0] == '#')
+            continue;
+        int k;
+        if (sscanf(line, "%d %lf %lf %lf %lf", &k, &ref[rows][0], &ref[rows][1], &ref[rows][2],
+                   &ref[rows][3]) == 5)
+            rows++;
+    }
+    fclose(fp);
+    CHECK(rows == 4);
+    vem_table t;
+    memset(&t, 0, sizeof t);
+    vem_csv_opts co;
+    vem_csv_opts_init(&co);
+    co.columns = "beak_length_mm,beak_depth_mm,flipper_length_mm,body_mass_g";
+    CHECK(vem_csv_read(VEM_EXAMPLE_DATA "/penguins.csv", &co, &t) == VEM_OK);
+    vem_matrix m = vem_table_matrix(&t);
+    size_t ks[4] = {1, 2, 3, 4};
+    vem_gmm_select_cell cells[16];
+    vem_gmm *best = NULL;
+    vem_fit_opts o;
+    vem_fit_opts_init(&o);
+    o.n_init = 8;
+    CHECK(vem_gmm_select(&m, ks, 4, all_covs, 4, VEM_INIT_KMEANS, 1e-6, &o, 0, cells, &best) ==
+          VEM_OK);
+    for (int j = 0; j < 4; j++)
+        CHECK_REL(cells[j].bic, -ref[0][j], 1e-9);
+    for (int i = 1; i < 4; i++)
+        for (int j = 0; j < 4; j++)
+            CHECK_ABS(fmin(cells[i * 4 + j].bic, -ref[i][j] * 1.01), cells[i * 4 + j].bic, 0.0);
+    CHECK(best && vem_gmm_k(best) == 3 && vem_gmm_cov(best) == VEM_COV_TIED);
+    vem_gmm_free(best);
+    vem_table_clear(&t);
+}
+
 int main(void)
 {
     test_score_equals_naive();
@@ -582,5 +633,6 @@ int main(void)
     test_sample_moments();
     test_errors();
     test_init_means();
+    test_mclust_bic();
     return check_report("gmm");
 }
