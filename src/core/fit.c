@@ -192,9 +192,10 @@ vem_status vem_fit_pass(vem_fit *f, const vem_model *m, double *ess, double *obj
 #else
         size_t tid = 0;
 #endif
-        double *sess = f->slot_ess + (size_t)s * cap;
+        double *sess = f->slot_ess ? f->slot_ess + (size_t)s * cap : NULL;
         double *scratch = f->scratch ? f->scratch + tid * f->scratch_cap : NULL;
-        memset(sess, 0, len * sizeof *sess);
+        if (len)
+            memset(sess, 0, len * sizeof *sess);
         double obj = 0.0;
         for (size_t u0 = f->slot_lo[s]; u0 < f->slot_lo[s + 1]; u0 += block) {
             size_t u1 = vem__min(u0 + block, f->slot_lo[s + 1]);
@@ -204,7 +205,8 @@ vem_status vem_fit_pass(vem_fit *f, const vem_model *m, double *ess, double *obj
     }
     vem__blas_threads_restore(token);
     /* Fixed-order reduction. */
-    memcpy(ess, f->slot_ess, len * sizeof *ess);
+    if (len)
+        memcpy(ess, f->slot_ess, len * sizeof *ess);
     double obj = f->slot_obj[0];
     for (size_t s = 1; s < f->nslots; s++) {
         const double *p = f->slot_ess + s * cap;
