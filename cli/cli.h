@@ -160,4 +160,18 @@ int cli_command_help(FILE *f, const char *cmd);
 /** "vem: <message>" is already printed: add the command's usage line and return CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd);
 
+/* ---- models beyond Gaussian mixtures (one file each) ---- */
+
+/*
+ * Entry points of the other models' commands: cmd_hmm.c (hidden Markov
+ * models: fit hmm, decode, and predict/score/sample/info on an "hmm" model
+ * file), cmd_lda.c (fit lda, topics, transform, corpus, and score/info on an
+ * "lda" model), cmd_vb.c (fit vbgmm, fit blr, and predict/score/info on their
+ * models). verb is argv[1]; for "fit", the model type is the first operand
+ * after it. Each returns an exit status (CLI_EXIT_*).
+ */
+int cli_hmm_main(const char *verb, int argc, char **argv);
+int cli_lda_main(const char *verb, int argc, char **argv);
+int cli_vb_main(const char *verb, int argc, char **argv);
+
 #endif /* VEM_CLI_H */

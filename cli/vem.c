@@ -20,6 +20,14 @@ static const char usage_text[] =
     "  score MODEL DATA               log-likelihood of the rows under the model\n"
     "  sample MODEL -n N [--seed S]   draw N rows from the model\n"
     "  info MODEL                     describe a model file\n"
+    "  fit hmm DATA --states K        fit a hidden Markov model by Baum-Welch\n"
+    "  decode MODEL DATA              most probable state path (Viterbi) or posteriors\n"
+    "  fit lda CORPUS --vocab V -k K  fit latent Dirichlet allocation (variational EM)\n"
+    "  corpus TEXTS -o PREFIX         bag-of-words corpus from text files\n"
+    "  topics MODEL                   top words of each topic\n"
+    "  transform MODEL CORPUS         topic proportions of new documents\n"
+    "  fit vbgmm DATA -k K            variational Bayesian Gaussian mixture\n"
+    "  fit blr DATA --target COLUMN   Bayesian linear regression (mean-field VB)\n"
     "  help [COMMAND]                 this text, or the options of a command\n"
     "\n"
     "Every command accepts --json and then prints one JSON object on stdout.\n"
@@ -140,6 +148,30 @@ int cli_usage_error(const char *cmd)
     return CLI_EXIT_USAGE;
 }
 
+/*
+ * Which model a command is about: for "fit", the model type (first operand);
+ * for the commands on a model file, the file's "model" field; "" otherwise or
+ * when the file cannot be read (the command itself then reports the problem).
+ */
+static const char *model_kind(const char *cmd, int argc, char **argv)
+{
+    static char kind[64];
+    const char *first = NULL;
+    for (int i = 2; i < argc && !first; i++)
+        if (argv[i][0] != '-' || argv[i][1] == '\0')
+            first = argv[i];
+    if (!first)
+        return "";
+    if (strcmp(cmd, "fit") == 0)
+        return first;
+    if (strcmp(cmd, "predict") && strcmp(cmd, "score") && strcmp(cmd, "sample") &&
+        strcmp(cmd, "info") && strcmp(cmd, "decode"))
+        return "";
+    if (vem_model_file_kind(first, kind, sizeof kind) != VEM_OK)
+        return "";
+    return kind;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -168,7 +200,15 @@ int main(int argc, char **argv)
     }
 
     int rc;
-    if (strcmp(cmd, "fit") == 0)
+    const char *kind = model_kind(cmd, argc, argv);
+    if (strcmp(kind, "hmm") == 0 || strcmp(cmd, "decode") == 0)
+        rc = cli_hmm_main(cmd, argc, argv);
+    else if (strcmp(kind, "lda") == 0 || strcmp(cmd, "topics") == 0 ||
+             strcmp(cmd, "transform") == 0 || strcmp(cmd, "corpus") == 0)
+        rc = cli_lda_main(cmd, argc, argv);
+    else if (strcmp(kind, "vbgmm") == 0 || strcmp(kind, "blr") == 0)
+        rc = cli_vb_main(cmd, argc, argv);
+    else if (strcmp(cmd, "fit") == 0)
         rc = cli_cmd_fit(argc, argv);
     else if (strcmp(cmd, "predict") == 0)
         rc = cli_cmd_predict(argc, argv);
