@@ -22,6 +22,7 @@
 
 #include "internal.h"
 #include "linalg/linalg.h"
+#include "models/gmm_internal.h"
 #include "models/kmeans.h"
 
 #define LOG_2PI 1.8378770664093454836
@@ -507,7 +508,6 @@ vem_status vem_gmm_set_params(vem_gmm *g, const double *weights, const double *m
 
 /* ----------------------------------------------------------- E-step */
 
-size_t vem__gmm_scratch_len(const vem_gmm *g, size_t block);
 size_t vem__gmm_scratch_len(const vem_gmm *g, size_t block)
 {
     /* Y (block x kd), log-probabilities (block x k), centred rows and a scaled copy. */
@@ -645,24 +645,21 @@ static void init_resp(const vem_gmm *g, const double *x, size_t ld, size_t r0, s
     }
 }
 
-static double gmm_estep(const void *self, const vem_data *data, size_t u0, size_t u1, double *ess,
-                        double *scratch)
+void vem__gmm_log_gauss(const vem_gmm *g, const double *x, size_t ld, size_t n, double *logp,
+                        double *work)
 {
-    const vem_gmm *g = self;
-    const size_t k = g->k, d = g->d, n = u1 - u0, ld = data->x.ld;
-    const double *x = data->x.data + u0 * ld;
-    double *y = scratch;                  /* n x kd */
-    double *resp = y + n * k * d;         /* n x k */
-    double *xc = resp + n * k;            /* n x d */
-    double *z = xc + n * d;               /* n x d */
-    double ll = 0.0;
-    if (g->mode == MODE_POSTERIOR) {
-        block_logp(g, x, ld, n, resp, y);
-        for (size_t r = 0; r < n; r++)
-            ll += row_normalise(resp + r * k, k);
-    } else {
-        init_resp(g, x, ld, u0, n, resp);
-    }
+    block_logp(g, x, ld, n, logp, work);
+    for (size_t r = 0; r < n; r++)
+        for (size_t c = 0; c < g->k; c++)
+            logp[r * g->k + c] -= log(g->weights[c]);
+}
+
+void vem__gmm_accumulate(const vem_gmm *g, const double *x, size_t ld, size_t n,
+                         const double *resp, double *ess, double *work)
+{
+    const size_t k = g->k, d = g->d;
+    double *xc = work;    /* n x d */
+    double *z = xc + n * d; /* n x d */
     double *nk = ess, *s1 = ess + k, *s2 = ess + k + k * d;
     for (size_t r = 0; r < n; r++) {
         for (size_t c = 0; c < k; c++)
@@ -692,6 +689,26 @@ static double gmm_estep(const void *self, const vem_data *data, size_t u0, size_
         vem__gemm('T', 'N', k, d, n, 1.0, resp, k, z, d, 1.0, s2, d);
         break;
     }
+}
+
+static double gmm_estep(const void *self, const vem_data *data, size_t u0, size_t u1, double *ess,
+                        double *scratch)
+{
+    const vem_gmm *g = self;
+    const size_t k = g->k, d = g->d, n = u1 - u0, ld = data->x.ld;
+    const double *x = data->x.data + u0 * ld;
+    double *y = scratch;          /* n x kd */
+    double *resp = y + n * k * d; /* n x k */
+    double *work = resp + n * k;  /* 2 n d */
+    double ll = 0.0;
+    if (g->mode == MODE_POSTERIOR) {
+        block_logp(g, x, ld, n, resp, y);
+        for (size_t r = 0; r < n; r++)
+            ll += row_normalise(resp + r * k, k);
+    } else {
+        init_resp(g, x, ld, u0, n, resp);
+    }
+    vem__gmm_accumulate(g, x, ld, n, resp, ess, work);
     return ll;
 }
 
@@ -783,6 +800,21 @@ static size_t gmm_ess_len(const void *self)
 {
     const vem_gmm *g = self;
     return g->k + g->k * g->d + s2_len(g);
+}
+
+size_t vem__gmm_ess_len(const vem_gmm *g)
+{
+    return gmm_ess_len(g);
+}
+
+vem_status vem__gmm_mstep(vem_gmm *g, const double *ess)
+{
+    return gmm_mstep(g, ess);
+}
+
+void vem__gmm_set_center(vem_gmm *g, const double *center)
+{
+    memcpy(g->center, center, g->d * sizeof *center);
 }
 
 static size_t gmm_scratch_len(const void *self, size_t block)
