@@ -112,6 +112,13 @@ int cli_data_opts_check(const cli_data_opts *d);
  */
 int cli_read_data(const char *path, const cli_data_opts *d, const char *const *model_cols,
                   size_t model_d, vem_table *t);
+/**
+ * Open DATA as a source for out-of-core fitting (--stream): CSV converted once
+ * to a temporary binary file, or raw float64 read in place. Column selection as
+ * cli_read_data. Returns 0 or an exit status (reported).
+ */
+int cli_open_source(const char *path, const cli_data_opts *d, const char *const *model_cols,
+                    size_t model_d, vem_source **out);
 /** Non-zero when t's column names came from a header rather than being numbered "1", "2", ... */
 int cli_table_has_names(const vem_table *t);
 

@@ -26,7 +26,16 @@ enum {
     OPT_SEED,
     OPT_THREADS,
     OPT_OUTPUT,
-    OPT_VERBOSE
+    OPT_VERBOSE,
+    OPT_ALGORITHM,
+    OPT_BATCH_SIZE,
+    OPT_KAPPA,
+    OPT_TAU,
+    OPT_PASSES,
+    OPT_BLOCKS,
+    OPT_STREAM,
+    OPT_TRACE_STEPS,
+    OPT_EVAL_PASSES
 };
 
 static const cli_option fit_options[] = {
@@ -50,6 +59,15 @@ static const cli_option fit_options[] = {
     {"threads", 0, 1, OPT_THREADS},
     {"output", 'o', 1, OPT_OUTPUT},
     {"verbose", 'v', 0, OPT_VERBOSE},
+    {"algorithm", 0, 1, OPT_ALGORITHM},
+    {"batch-size", 0, 1, OPT_BATCH_SIZE},
+    {"kappa", 0, 1, OPT_KAPPA},
+    {"tau", 0, 1, OPT_TAU},
+    {"passes", 0, 1, OPT_PASSES},
+    {"blocks", 0, 1, OPT_BLOCKS},
+    {"stream", 0, 0, OPT_STREAM},
+    {"trace-steps", 0, 0, OPT_TRACE_STEPS},
+    {"eval-passes", 0, 0, OPT_EVAL_PASSES},
     {NULL, 0, 0, 0},
 };
 
@@ -70,6 +88,11 @@ typedef struct fit_args {
     uint64_t seed;
     int select, json, verbose, help;
     cli_data_opts dopts;
+    /* Online and out-of-core EM. */
+    vem_algorithm algorithm;
+    size_t batch_size, n_blocks;
+    double kappa, tau;
+    int online_given, passes_given, tau_given, stream, trace_steps, eval_passes;
 } fit_args;
 
 /* ---- -k and --covariance lists ---- */
@@ -269,6 +292,48 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
             }
             a->output = val;
             break;
+        case OPT_ALGORITHM:
+            if (vem_algorithm_parse(val, &a->algorithm) != VEM_OK) {
+                cli_error("--algorithm: expected batch, stepwise or incremental; got '%s'", val);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_BATCH_SIZE:
+            a->online_given = 1;
+            rc = cli_parse_size("--batch-size", val, 1, (size_t)1 << 40, &a->batch_size);
+            break;
+        case OPT_KAPPA:
+            a->online_given = 1;
+            rc = cli_parse_double("--kappa", val, 0.5, 1, &a->kappa);
+            if (rc == 0 && a->kappa > 1.0) {
+                cli_error("--kappa: %g must be in (0.5, 1]", a->kappa);
+                rc = CLI_EXIT_USAGE;
+            } else if (rc != 0) {
+                cli_error("--kappa: must be in (0.5, 1]");
+            }
+            break;
+        case OPT_TAU:
+            a->online_given = 1;
+            a->tau_given = 1;
+            rc = cli_parse_double("--tau", val, 0.0, 0, &a->tau);
+            break;
+        case OPT_PASSES:
+            a->passes_given = 1;
+            rc = cli_parse_size("--passes", val, 1, 1000000000, &a->max_iter);
+            break;
+        case OPT_BLOCKS:
+            a->online_given = 1;
+            rc = cli_parse_size("--blocks", val, 1, (size_t)1 << 40, &a->n_blocks);
+            break;
+        case OPT_STREAM:
+            a->stream = 1;
+            break;
+        case OPT_TRACE_STEPS:
+            a->trace_steps = 1;
+            break;
+        case OPT_EVAL_PASSES:
+            a->eval_passes = 1;
+            break;
         case OPT_VERBOSE:
             a->verbose = 1;
             break;
@@ -311,6 +376,16 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
     }
     if (a->nk * a->ncov > 1)
         a->select = 1;
+    if (a->stream && a->select) {
+        cli_error("fit: --stream fits one model: it cannot be combined with several -k or "
+                  "--covariance values or --select");
+        return CLI_EXIT_USAGE;
+    }
+    if (a->online_given && a->algorithm == VEM_ALG_BATCH) {
+        cli_error("fit: --batch-size, --kappa, --tau and --blocks apply to --algorithm "
+                  "stepwise or incremental");
+        return CLI_EXIT_USAGE;
+    }
     return 0;
 }
 
@@ -353,6 +428,8 @@ static void add_fit_json(json_t *o, const fit_summary *s, const fit_args *a)
     json_object_set_new(o, "seconds", cli_json_real(s->seconds));
     json_object_set_new(o, "init",
                         json_string(a->init_model ? "model" : vem_gmm_init_name(a->init)));
+    json_object_set_new(o, "algorithm", json_string(vem_algorithm_name(a->algorithm)));
+    json_object_set_new(o, "streamed", json_boolean(a->stream));
     json_object_set_new(o, "n_init", json_integer((json_int_t)a->n_init));
     json_object_set_new(o, "max_iter", json_integer((json_int_t)a->max_iter));
     json_object_set_new(o, "tol", cli_json_real(a->tol));
@@ -367,6 +444,7 @@ static void add_fit_json(json_t *o, const fit_summary *s, const fit_args *a)
     if (!s->res)
         return;
     json_object_set_new(o, "best_init", json_integer((json_int_t)s->res->best_init));
+    json_object_set_new(o, "n_steps", json_integer((json_int_t)s->res->n_steps));
     json_object_set_new(o, "monotonicity_violations",
                         json_integer((json_int_t)s->res->n_violations));
     json_t *trace = json_array();
@@ -374,6 +452,8 @@ static void add_fit_json(json_t *o, const fit_summary *s, const fit_args *a)
         const vem_trace_entry *e = &s->res->trace[i];
         json_t *t = json_object();
         json_object_set_new(t, "iter", json_integer((json_int_t)e->iter));
+        if (a->algorithm != VEM_ALG_BATCH)
+            json_object_set_new(t, "step", json_integer((json_int_t)e->step));
         json_object_set_new(t, "log_likelihood", cli_json_real(e->objective));
         json_object_set_new(t, "change", cli_json_real(e->change));
         json_object_set_new(t, "seconds", cli_json_real(e->seconds));
@@ -406,14 +486,24 @@ static void print_fit_summary(const fit_summary *s, const char *output)
 
 /* ---- one fit ---- */
 
-static int run_fit(const fit_args *a, const vem_table *t, vem_gmm *g, vem_fit_opts *opts)
+/* One fit of g to the rows of t, or of src when streaming. */
+static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, vem_gmm *g,
+                   vem_fit_opts *opts)
 {
-    vem_matrix x = vem_table_matrix(t);
     vem_fit_result res;
     vem_rng rng;
     memset(&res, 0, sizeof res);
     vem_rng_seed(&rng, a->seed);
-    vem_status s = vem_gmm_fit(g, &x, opts, &rng, &res);
+    vem_status s;
+    size_t rows;
+    if (src) {
+        rows = vem_source_rows(src);
+        s = vem_gmm_fit_source(g, src, opts, &rng, &res);
+    } else {
+        vem_matrix x = vem_table_matrix(t);
+        rows = t->rows;
+        s = vem_gmm_fit(g, &x, opts, &rng, &res);
+    }
     if (s != VEM_OK && s != VEM_EMAXITER) {
         int rc = cli_fail(s, a->data);
         vem_fit_result_clear(&res);
@@ -438,7 +528,7 @@ static int run_fit(const fit_args *a, const vem_table *t, vem_gmm *g, vem_fit_op
         }
     }
     fit_summary sum = {.g = g,
-                       .n = t->rows,
+                       .n = rows,
                        .log_likelihood = res.objective,
                        .n_iter = res.n_iter,
                        .converged = res.converged,
@@ -662,6 +752,7 @@ int cli_cmd_fit(int argc, char **argv)
     cli_data_opts_init(&a.dopts);
 
     vem_gmm *g = NULL;
+    vem_source *src = NULL;
     vem_table t;
     memset(&t, 0, sizeof t);
     int rc = parse_fit_args(argc, argv, &a);
@@ -696,15 +787,21 @@ int cli_cmd_fit(int argc, char **argv)
             a.reg_covar = vem_gmm_reg_covar(g);
     }
 
-    rc = cli_read_data(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL, g ? vem_gmm_d(g) : 0, &t);
+    if (a.stream)
+        rc = cli_open_source(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
+                             g ? vem_gmm_d(g) : 0, &src);
+    else
+        rc = cli_read_data(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
+                           g ? vem_gmm_d(g) : 0, &t);
     if (rc != 0)
         goto out;
-    size_t kmax = 0;
+    size_t kmax = 0, rows = src ? vem_source_rows(src) : t.rows;
+    size_t cols = src ? vem_source_cols(src) : t.cols;
     for (size_t i = 0; i < a.nk; i++)
         kmax = a.ks[i] > kmax ? a.ks[i] : kmax;
-    if (t.rows < kmax) {
-        cli_error("%s: %zu row%s, fewer than K=%zu components", a.data, t.rows,
-                  t.rows == 1 ? "" : "s", kmax);
+    if (rows < kmax) {
+        cli_error("%s: %zu row%s, fewer than K=%zu components", a.data, rows,
+                  rows == 1 ? "" : "s", kmax);
         rc = CLI_EXIT_INPUT;
         goto out;
     }
@@ -716,6 +813,17 @@ int cli_cmd_fit(int argc, char **argv)
     opts.n_init = a.n_init;
     opts.nthreads = (int)a.nthreads;
     opts.warm_start = a.init_model != NULL;
+    opts.algorithm = a.algorithm;
+    if (a.batch_size)
+        opts.batch_size = a.batch_size;
+    if (a.kappa > 0.0)
+        opts.kappa = a.kappa;
+    if (a.tau_given)
+        opts.tau = a.tau;
+    if (a.n_blocks)
+        opts.n_blocks = a.n_blocks;
+    opts.trace_steps = a.trace_steps;
+    opts.eval_passes = a.eval_passes;
     if (a.verbose || isatty(STDERR_FILENO)) {
         opts.log = progress;
         opts.log_ctx = NULL;
@@ -726,7 +834,7 @@ int cli_cmd_fit(int argc, char **argv)
         goto out;
     }
     if (!g) {
-        g = vem_gmm_new(a.ks[0], t.cols, a.covs[0]);
+        g = vem_gmm_new(a.ks[0], cols, a.covs[0]);
         if (!g) {
             rc = cli_fail(VEM_ENOMEM, "model");
             goto out;
@@ -738,15 +846,21 @@ int cli_cmd_fit(int argc, char **argv)
         }
     }
     vem_status s = vem_gmm_set_reg_covar(g, a.reg_covar);
-    if (s == VEM_OK && cli_table_has_names(&t))
+    if (src) {
+        vem_table shape = {.cols = cols, .names = (char **)vem_source_names(src)};
+        if (s == VEM_OK && cli_table_has_names(&shape))
+            s = vem_gmm_set_columns(g, vem_source_names(src));
+    } else if (s == VEM_OK && cli_table_has_names(&t)) {
         s = vem_gmm_set_columns(g, (const char *const *)t.names);
+    }
     if (s != VEM_OK) {
         rc = cli_fail(s, "model");
         goto out;
     }
-    rc = run_fit(&a, &t, g, &opts);
+    rc = run_fit(&a, &t, src, g, &opts);
 out:
     vem_gmm_free(g);
+    vem_source_close(src);
     vem_table_clear(&t);
     free(a.ks);
     return rc;

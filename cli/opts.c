@@ -346,6 +346,37 @@ static vem_status read_csv(const char *path, const cli_data_opts *d, const char 
     return vem_csv_read(path, &o, t);
 }
 
+int cli_open_source(const char *path, const cli_data_opts *d, const char *const *model_cols,
+                    size_t model_d, vem_source **out)
+{
+    *out = NULL;
+    vem_source *src;
+    if (d->binary_cols) {
+        src = vem_source_open_binary(path, d->binary_cols);
+    } else {
+        char *spec = NULL;
+        if (!d->columns && model_cols && d->header != 0)
+            spec = columns_spec(model_cols, model_d);
+        vem_csv_opts o;
+        vem_csv_opts_init(&o);
+        o.header = d->header;
+        o.delim = d->delim;
+        o.columns = d->columns ? d->columns : spec;
+        src = vem_source_open_csv(path, &o);
+        free(spec);
+    }
+    if (!src)
+        return cli_fail(vem_errmsg()[0] ? VEM_EFORMAT : VEM_EIO, path);
+    if (model_d && vem_source_cols(src) != model_d) {
+        cli_error("%s: %zu columns, but the model has %zu features", path, vem_source_cols(src),
+                  model_d);
+        vem_source_close(src);
+        return CLI_EXIT_INPUT;
+    }
+    *out = src;
+    return 0;
+}
+
 int cli_read_data(const char *path, const cli_data_opts *d, const char *const *model_cols,
                   size_t model_d, vem_table *t)
 {

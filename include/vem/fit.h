@@ -27,9 +27,34 @@ typedef vem_status (*vem_reduce_fn)(double *ess, size_t len, double *objective, 
 /** Progress callback: one line of text, no trailing newline. */
 typedef void (*vem_log_fn)(void *ctx, const char *line);
 
+/**
+ * How the ESS are gathered between M-steps (docs/design.md, "Online EM").
+ * - BATCH: all data, then one M-step (Dempster, Laird & Rubin 1977).
+ * - STEPWISE: after each minibatch B of the data, in a shuffled order per
+ *   pass, S <- (1 - gamma_t) S + gamma_t (N / |B|) s_B with
+ *   gamma_t = (t + tau)^(-kappa), then an M-step (Sato & Ishii 2000; Cappe &
+ *   Moulines 2009; Liang & Klein 2009, "stepwise EM"; Hoffman et al. 2010).
+ *   t = 1, 2, ... counts minibatches over all passes; the first minibatch
+ *   replaces S whatever gamma_1 is (there is no S before it), and the M-step
+ *   starts after `warmup` minibatches (S is their running mean until then).
+ * - INCREMENTAL: the data in n_blocks contiguous blocks whose ESS are kept;
+ *   after each block b, S <- S - s_b(old) + s_b(new), then an M-step (Neal &
+ *   Hinton 1998). The first pass is a batch pass that fills every s_b.
+ */
+typedef enum vem_algorithm {
+    VEM_ALG_BATCH = 0,
+    VEM_ALG_STEPWISE = 1,
+    VEM_ALG_INCREMENTAL = 2
+} vem_algorithm;
+
+/** "batch", "stepwise", "incremental"; NULL for an invalid value. */
+VEM_API const char *vem_algorithm_name(vem_algorithm a);
+/** Parse a name as above. VEM_EINVAL for an unknown name. */
+VEM_API vem_status vem_algorithm_parse(const char *name, vem_algorithm *out);
+
 /** Fit options; initialise with vem_fit_opts_init(). */
 typedef struct vem_fit_opts {
-    size_t max_iter;  /**< EM iterations per restart; default 100 */
+    size_t max_iter;  /**< EM iterations (batch) or passes over the data (online) per restart; default 100 */
     double tol;       /**< stop when |change of objective per observation| < tol (nats); default 1e-3 */
     size_t n_init;    /**< restarts; the best final objective is kept; default 1 */
     int warm_start;   /**< non-zero: start from the model's current parameters (no init) */
@@ -41,6 +66,22 @@ typedef struct vem_fit_opts {
     void *reduce_ctx;
     vem_log_fn log;
     void *log_ctx;
+
+    /* Online EM (see vem_algorithm). */
+    vem_algorithm algorithm; /**< default VEM_ALG_BATCH */
+    size_t batch_size;       /**< stepwise: units per minibatch; default 1000 */
+    double kappa;            /**< stepwise: step-size exponent in (0.5, 1]; default 0.7 */
+    double tau;              /**< stepwise: step-size offset >= 0; default 2 */
+    size_t warmup;           /**< stepwise: minibatches before the first M-step, >= 1; default 1 */
+    size_t n_blocks;         /**< incremental: blocks, >= 1; default 10 */
+    int eval_passes;         /**< online: after each pass, evaluate the exact objective of the
+                                  current parameters (one more E-step pass) for the trace and
+                                  the convergence test; default 0 (use the pass's running sum) */
+    int trace_steps;         /**< online: also trace every minibatch or block (step > 0) */
+    size_t shuffle_rows;     /**< stepwise from a source: rows read and shuffled together
+                                  (bounded shuffle buffer); default 65536 */
+    size_t init_sample;      /**< from a source: rows read into memory to initialise
+                                  (all rows if the file has fewer); default 100000 */
 } vem_fit_opts;
 
 /** Defaults as documented in vem_fit_opts. */
@@ -54,9 +95,20 @@ VEM_API void vem_fit_opts_init(vem_fit_opts *o);
  * the objective decreased by more than round-off allows:
  *     objective < previous - mono_rtol * (|previous| + n_obs),
  * which batch EM and CAVI never do (Dempster, Laird & Rubin 1977, Thm 1).
+ *
+ * Online algorithms: iter counts passes and step is 0 for the entry that
+ * closes a pass. Its objective is the sum of the pass's minibatch or block
+ * objectives, each at the parameters of its moment (or, with eval_passes,
+ * the exact objective of the parameters after the pass). Incremental EM's
+ * entries carry the free energy F(q, theta) = sum_b [E_q log p(X_b, Z_b) + H(q_b)]
+ * after the pass's last M-step, and violation flags any block whose M-step
+ * lowered F (Neal & Hinton 1998 prove it never does). With trace_steps,
+ * entries with step = 1, 2, ... record each minibatch or block (objective:
+ * the running pass sum, or F for incremental EM).
  */
 typedef struct vem_trace_entry {
     size_t iter;
+    size_t step;
     double objective;
     double change;
     double seconds;
@@ -75,6 +127,20 @@ VEM_API vem_fit *vem_fit_new(const vem_model *m, const vem_data *x, const vem_fi
 /** Free f; NULL allowed. */
 VEM_API void vem_fit_free(vem_fit *f);
 
+struct vem_source;
+/**
+ * New fit of m to the rows of a data source, read block by block in every
+ * pass instead of held in memory (out of core). src is borrowed until
+ * vem_fit_free. The model's initialisation runs on opts.init_sample rows
+ * spread evenly over the file (all rows if there are fewer), read into memory.
+ * With the same options, a fit from a source gives the same bits as a fit
+ * from the same rows in memory whenever the initialisation sees all rows (or
+ * the fit is warm-started). Errors as vem_fit_new; VEM_EUNSUP for a model
+ * whose units are not rows.
+ */
+VEM_API vem_fit *vem_fit_new_source(const vem_model *m, struct vem_source *src,
+                                    const vem_fit_opts *o);
+
 /**
  * Start (or restart) the fit: the model's init with rng unless opts.warm_start,
  * and reset of iteration count and trace. Errors from the model's init.
@@ -82,7 +148,10 @@ VEM_API void vem_fit_free(vem_fit *f);
 VEM_API vem_status vem_fit_init(vem_fit *f, vem_rng *rng);
 
 /**
- * One EM iteration (E-step, reduce, check, M-step). Returns VEM_CONTINUE while
+ * One EM iteration (E-step, reduce, check, M-step), or for the online
+ * algorithms one pass over the data (a minibatch or block at a time, each
+ * followed by its M-step; stepwise draws the rows of the pass in a new
+ * shuffled order from the generator given to vem_fit_init). Returns VEM_CONTINUE while
  * running, VEM_OK once converged, VEM_EMAXITER when max_iter is reached (the
  * parameters are usable), VEM_ENUMERIC if the objective is not finite, or the
  * M-step's error.
@@ -124,6 +193,7 @@ typedef struct vem_fit_result {
     double n_obs;             /**< observations */
     size_t n_violations;      /**< monotonicity violations in the kept restart */
     size_t best_init;         /**< 0-based index of the kept restart */
+    size_t n_steps;           /**< M-steps of the kept restart (iterations for batch EM) */
     double seconds;           /**< wall time of all restarts */
     vem_trace_entry *trace;   /**< trace of the kept restart (owned) */
     size_t trace_len;
@@ -138,6 +208,9 @@ typedef struct vem_fit_result {
  */
 VEM_API vem_status vem_fit_run(const vem_model *m, const vem_data *x, const vem_fit_opts *o,
                                vem_rng *rng, vem_fit_result *res);
+/** vem_fit_run on a data source (see vem_fit_new_source). */
+VEM_API vem_status vem_fit_run_source(const vem_model *m, struct vem_source *src,
+                                      const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res);
 /** Free what res owns; safe on a zeroed struct. */
 VEM_API void vem_fit_result_clear(vem_fit_result *res);
 

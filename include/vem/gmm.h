@@ -120,6 +120,15 @@ VEM_API vem_model vem_gmm_model(vem_gmm *g);
 VEM_API vem_status vem_gmm_fit(vem_gmm *g, const vem_matrix *x, const vem_fit_opts *o,
                                vem_rng *rng, vem_fit_result *res);
 
+struct vem_source;
+/**
+ * Fit g to the rows of a data source without loading them (io.h,
+ * vem_fit_new_source): batch EM reads the file once per iteration, online
+ * algorithms once per pass. Returns and restores as vem_gmm_fit.
+ */
+VEM_API vem_status vem_gmm_fit_source(vem_gmm *g, struct vem_source *src, const vem_fit_opts *o,
+                                      vem_rng *rng, vem_fit_result *res);
+
 /** Log density log p(x_n) of each row (nats), out has x->rows entries. VEM_EINVAL on a d mismatch. */
 VEM_API vem_status vem_gmm_score_samples(const vem_gmm *g, const vem_matrix *x, double *out);
 /** Mean log density per row (nats) into *mean and total into *total (either may be NULL). */

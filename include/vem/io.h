@@ -58,6 +58,43 @@ VEM_API vem_status vem_csv_read(const char *path, const vem_csv_opts *o, vem_tab
 VEM_API vem_status vem_binary_read(const char *path, size_t cols, vem_table *t);
 
 /**
+ * A data source: rows read block by block from a file instead of held in
+ * memory (out-of-core fitting, vem_fit_new_source). Opaque; reads are
+ * thread-safe (positioned reads). A CSV file is validated and converted in
+ * one streaming pass into an unlinked temporary raw float64 file in TMPDIR
+ * (or /tmp), so later passes read binary at disk speed; a raw float64 file is
+ * read in place. Memory stays bounded by the read buffers, whatever the rows.
+ */
+typedef struct vem_source vem_source;
+
+/**
+ * Open a CSV/TSV file as a source (options and errors as vem_csv_read; a bad
+ * cell is reported with FILE:LINE:COL during the conversion pass). VEM_EIO also
+ * if the temporary file cannot be written. NULL on failure (see vem_errmsg()).
+ */
+VEM_API vem_source *vem_source_open_csv(const char *path, const vem_csv_opts *o);
+/**
+ * Open a raw little-endian float64 file of cols values per row as a source.
+ * Errors as vem_binary_read, except that non-finite values are found when the
+ * rows are read (the reading pass fails with VEM_EFORMAT naming row and column).
+ */
+VEM_API vem_source *vem_source_open_binary(const char *path, size_t cols);
+/** Close src; NULL allowed. */
+VEM_API void vem_source_close(vem_source *src);
+/** Rows in the source. */
+VEM_API size_t vem_source_rows(const vem_source *src);
+/** Columns per row. */
+VEM_API size_t vem_source_cols(const vem_source *src);
+/** Column names (cols strings; from the CSV header, or "1", "2", ...). Borrowed. */
+VEM_API const char *const *vem_source_names(const vem_source *src);
+/**
+ * Read rows [row0, row0 + n) into out (n x cols, row-major). Thread-safe.
+ * VEM_EINVAL if the range is outside the source; VEM_EIO; VEM_EFORMAT for a
+ * NaN or Inf ("PATH: row R column C: not finite", 1-based).
+ */
+VEM_API vem_status vem_source_read(const vem_source *src, size_t row0, size_t n, double *out);
+
+/**
  * Write a GMM model file (JSON, docs/formats.md): to PATH.tmp.XXXXXX beside it,
  * then renamed over path, so a crash never leaves half a file. fit_info may be
  * NULL; otherwise its log-likelihood, iterations and convergence are recorded

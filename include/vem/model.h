@@ -52,6 +52,13 @@ typedef struct vem_model_ops {
     void (*params_get)(const void *self, double *out);
     /** Set the parameters from in (params_len doubles), recomputing derived quantities. */
     vem_status (*params_set)(void *self, const double *in);
+    /**
+     * Expected complete-data log-likelihood E_q[log p(X, Z | theta)] of the
+     * current parameters, written through ESS (for an exponential family,
+     * <eta(theta), S> - N A(theta) + constants). Optional: incremental EM uses
+     * it to evaluate and check the free energy after every block.
+     */
+    double (*ess_objective)(const void *self, const double *ess);
 } vem_model_ops;
 
 /** A model as the engine sees it: its operations and its state. */

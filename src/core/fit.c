@@ -1,11 +1,14 @@
 /*
  * src/core/fit.c — the engine: one EM loop for every model (include/vem/fit.h).
  *
- * Units (rows, sequences) are split into a fixed number of slots, each a
- * contiguous range walked in blocks. Threads take whole slots; every slot has
- * its own ESS buffer, and the slots are summed in slot order. So the result
- * depends on the data, the slot count and the block size, never on the number
- * of threads or on which thread ran which slot.
+ * Everything goes through one primitive, run_range(): the E-step over units
+ * [lo, hi) of some data, split into slots (contiguous, a count fixed by the
+ * range's size) walked in blocks, threads taking whole slots, each slot with
+ * its own ESS buffer, and the slots summed in slot order. So a result depends
+ * on the data, the slot count and the block size, never on the number of
+ * threads or on which thread ran which slot. Batch EM runs it over all units,
+ * stepwise EM over each minibatch, incremental EM over each block; data in
+ * memory is read in place, a source (out of core) block by block.
  */
 #include <math.h>
 #include <stdio.h>
@@ -16,30 +19,48 @@
 #endif
 
 #include <vem/fit.h>
+#include <vem/io.h>
 
 #include "internal.h"
 #include "linalg/linalg.h"
 
+enum { MSG_LEN = 512 };
+
 struct vem_fit {
     vem_model m;
-    vem_data x;
+    vem_data x;      /* data in memory, or only its shape when reading a source */
+    vem_source *src; /* NULL: data in memory */
     vem_fit_opts o;
     size_t n_units;
     double n_obs;
     int nthreads;
 
-    size_t nslots;
-    size_t *slot_lo; /* nslots + 1 unit boundaries */
-    double *slot_obj;
-    double *slot_ess; /* nslots x slot_cap */
+    /* Pass buffers, sized for the largest pass (all units) and grown per model. */
+    size_t max_slots;
+    double *slot_obj;      /* max_slots */
+    vem_status *slot_st;   /* max_slots */
+    char *slot_msg;        /* max_slots x MSG_LEN */
+    double *slot_ess;      /* max_slots x slot_cap */
     size_t slot_cap;
-    double *scratch; /* nthreads x scratch_cap */
+    double *scratch;       /* nthreads x scratch_cap */
     size_t scratch_cap;
+    double *rowbuf;        /* nthreads x block x cols, for sources */
 
     size_t ess_len;
     double *ess;
 
-    size_t iter;
+    /* Online EM state. */
+    vem_rng rng;           /* shuffles */
+    double *s_acc;         /* running S (stepwise), sum of block ESS (incremental) */
+    double *s_tmp;         /* one minibatch's or block's ESS */
+    double *blocks;        /* incremental: n_blocks x ess_len */
+    double *block_h;       /* incremental: entropy term of each block, nats */
+    size_t *perm;          /* stepwise in memory: a permutation of the units */
+    double *mb;            /* stepwise: minibatch rows (memory) or shuffle buffer (source) */
+    size_t t;              /* stepwise: minibatches since vem_fit_init */
+    int s_ready;           /* S holds statistics */
+
+    size_t iter, n_steps;
     double objective;
     double prev;
     int have_prev;
@@ -50,6 +71,33 @@ struct vem_fit {
     size_t trace_len, trace_cap;
 };
 
+/* ------------------------------------------------------------ options */
+
+const char *vem_algorithm_name(vem_algorithm a)
+{
+    switch (a) {
+    case VEM_ALG_BATCH:
+        return "batch";
+    case VEM_ALG_STEPWISE:
+        return "stepwise";
+    case VEM_ALG_INCREMENTAL:
+        return "incremental";
+    }
+    return NULL;
+}
+
+vem_status vem_algorithm_parse(const char *name, vem_algorithm *out)
+{
+    static const vem_algorithm all[] = {VEM_ALG_BATCH, VEM_ALG_STEPWISE, VEM_ALG_INCREMENTAL};
+    for (size_t i = 0; i < 3; i++)
+        if (name && strcmp(name, vem_algorithm_name(all[i])) == 0) {
+            *out = all[i];
+            return VEM_OK;
+        }
+    return VEM_FAIL(VEM_EINVAL, "unknown algorithm '%s' (batch, stepwise, incremental)",
+                    name ? name : "(null)");
+}
+
 void vem_fit_opts_init(vem_fit_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -59,6 +107,14 @@ void vem_fit_opts_init(vem_fit_opts *o)
     o->block = 4096;
     o->nslots = 64;
     o->mono_rtol = 1e-9;
+    o->algorithm = VEM_ALG_BATCH;
+    o->batch_size = 1000;
+    o->kappa = 0.7;
+    o->tau = 2.0;
+    o->warmup = 1;
+    o->n_blocks = 10;
+    o->shuffle_rows = 65536;
+    o->init_sample = 100000;
 }
 
 static vem_status check_opts(const vem_fit_opts *o)
@@ -75,23 +131,62 @@ static vem_status check_opts(const vem_fit_opts *o)
         return VEM_FAIL(VEM_EINVAL, "nthreads=%d must be >= 0", o->nthreads);
     if (!(o->mono_rtol >= 0.0))
         return VEM_FAIL(VEM_EINVAL, "mono_rtol=%g must be >= 0", o->mono_rtol);
+    if (!vem_algorithm_name(o->algorithm))
+        return VEM_FAIL(VEM_EINVAL, "invalid algorithm %d", (int)o->algorithm);
+    if (o->algorithm == VEM_ALG_STEPWISE) {
+        if (o->batch_size == 0)
+            return VEM_FAIL(VEM_EINVAL, "batch_size=0 must be >= 1");
+        if (!(o->kappa > 0.5 && o->kappa <= 1.0))
+            return VEM_FAIL(VEM_EINVAL, "kappa=%g must be in (0.5, 1]", o->kappa);
+        if (!(o->tau >= 0.0) || !isfinite(o->tau))
+            return VEM_FAIL(VEM_EINVAL, "tau=%g must be finite and >= 0", o->tau);
+        if (o->warmup == 0)
+            return VEM_FAIL(VEM_EINVAL, "warmup=0 must be >= 1");
+        if (o->shuffle_rows == 0)
+            return VEM_FAIL(VEM_EINVAL, "shuffle_rows=0 must be >= 1");
+    }
+    if (o->algorithm == VEM_ALG_INCREMENTAL && o->n_blocks == 0)
+        return VEM_FAIL(VEM_EINVAL, "n_blocks=0 must be >= 1");
+    if (o->init_sample == 0)
+        return VEM_FAIL(VEM_EINVAL, "init_sample=0 must be >= 1");
     return VEM_OK;
 }
+
+/* ------------------------------------------------------ construction */
 
 void vem_fit_free(vem_fit *f)
 {
     if (!f)
         return;
-    vem__free(f->slot_lo);
     vem__free(f->slot_obj);
+    vem__free(f->slot_st);
+    vem__free(f->slot_msg);
     vem__free(f->slot_ess);
     vem__free(f->scratch);
+    vem__free(f->rowbuf);
     vem__free(f->ess);
+    vem__free(f->s_acc);
+    vem__free(f->s_tmp);
+    vem__free(f->blocks);
+    vem__free(f->block_h);
+    vem__free(f->perm);
+    vem__free(f->mb);
     vem__free(f->trace);
     vem__free(f);
 }
 
-vem_fit *vem_fit_new(const vem_model *m, const vem_data *x, const vem_fit_opts *o)
+/* Slots for a range of n units: at least about 1024 observations per slot
+ * (smaller slots cost more in thread start-up than they save), at most
+ * opts.nslots; a function of the range alone, never of the threads. */
+static size_t slots_for(const vem_fit *f, size_t n)
+{
+    double obs = n == f->n_units ? f->n_obs : (double)n * (f->n_obs / (double)f->n_units);
+    size_t by_obs = (size_t)(obs / 1024.0);
+    return vem__min(vem__min(f->o.nslots, n), vem__max(by_obs, 1));
+}
+
+static vem_fit *fit_alloc(const vem_model *m, const vem_data *x, vem_source *src,
+                          const vem_fit_opts *o)
 {
     vem_fit_opts defaults;
     if (!o) {
@@ -106,7 +201,13 @@ vem_fit *vem_fit_new(const vem_model *m, const vem_data *x, const vem_fit_opts *
         return NULL;
     size_t n_units = m->ops->n_units(m->self, x);
     if (n_units == 0) {
-        VEM_FAIL(VEM_EINVAL, "no data: 0 %s", x->seq_start ? "sequences" : "rows");
+        VEM_FAIL(VEM_EINVAL, "no data: 0 %s",
+                 x->docs ? "documents" : x->seq_start ? "sequences" : "rows");
+        return NULL;
+    }
+    if (src && n_units != x->x.rows) {
+        VEM_FAIL(VEM_EUNSUP, "model %s: fitting from a source needs one unit per row",
+                 m->ops->name);
         return NULL;
     }
     vem_fit *f = vem__calloc(1, sizeof *f);
@@ -114,6 +215,7 @@ vem_fit *vem_fit_new(const vem_model *m, const vem_data *x, const vem_fit_opts *
         goto oom;
     f->m = *m;
     f->x = *x;
+    f->src = src;
     f->o = *o;
     f->n_units = n_units;
     f->n_obs = m->ops->n_obs(m->self, x);
@@ -122,24 +224,20 @@ vem_fit *vem_fit_new(const vem_model *m, const vem_data *x, const vem_fit_opts *
 #else
     f->nthreads = 1;
 #endif
-    /* At least about 1024 observations per slot: smaller slots cost more in
-     * thread start-up than they save (Old Faithful runs in one slot). The count
-     * depends on the data alone, never on the threads. */
-    size_t by_obs = (size_t)(f->n_obs / 1024.0);
-    f->nslots = vem__min(vem__min(o->nslots, n_units), vem__max(by_obs, 1));
-    if (f->nthreads > (int)f->nslots)
-        f->nthreads = (int)f->nslots;
-    f->slot_lo = vem__calloc(f->nslots + 1, sizeof *f->slot_lo);
-    f->slot_obj = vem__alloc_doubles(f->nslots, 1);
+    f->max_slots = slots_for(f, n_units);
+    if (f->nthreads > (int)f->max_slots)
+        f->nthreads = (int)f->max_slots;
+    f->slot_obj = vem__alloc_doubles(f->max_slots, 1);
+    f->slot_st = vem__calloc(f->max_slots, sizeof *f->slot_st);
+    f->slot_msg = vem__calloc(f->max_slots, MSG_LEN);
     f->ess_len = m->ops->ess_len(m->self);
     f->ess = vem__alloc_doubles(f->ess_len ? f->ess_len : 1, 1);
-    if (!f->slot_lo || !f->slot_obj || !f->ess)
+    if (!f->slot_obj || !f->slot_st || !f->slot_msg || !f->ess)
         goto oom;
-    for (size_t s = 0; s <= f->nslots; s++) {
-        /* Balanced contiguous ranges; s * n_units cannot overflow for real data sizes
-         * (nslots is small), but divide first when it could. */
-        size_t q = n_units / f->nslots, r = n_units % f->nslots;
-        f->slot_lo[s] = s * q + (s < r ? s : r);
+    if (src) {
+        f->rowbuf = vem__alloc_doubles((size_t)f->nthreads * o->block, x->x.cols);
+        if (!f->rowbuf)
+            goto oom;
     }
     return f;
 oom:
@@ -148,15 +246,35 @@ oom:
     return NULL;
 }
 
+vem_fit *vem_fit_new(const vem_model *m, const vem_data *x, const vem_fit_opts *o)
+{
+    return fit_alloc(m, x, NULL, o);
+}
+
+vem_fit *vem_fit_new_source(const vem_model *m, vem_source *src, const vem_fit_opts *o)
+{
+    if (!src) {
+        VEM_FAIL(VEM_EINVAL, "vem_fit_new_source: no source");
+        return NULL;
+    }
+    vem_matrix shape = {.data = NULL,
+                        .rows = vem_source_rows(src),
+                        .cols = vem_source_cols(src),
+                        .ld = vem_source_cols(src)};
+    vem_data x = vem_data_rows(shape);
+    return fit_alloc(m, &x, src, o);
+}
+
 /* Make sure slot and scratch buffers can hold model m's statistics. */
 static vem_status reserve(vem_fit *f, const vem_model *m)
 {
     size_t len = m->ops->ess_len(m->self);
     size_t sl = m->ops->scratch_len ? m->ops->scratch_len(m->self, f->o.block) : 0;
     if (len > f->slot_cap) {
-        double *p = vem__alloc_doubles(f->nslots, len);
+        double *p = vem__alloc_doubles(f->max_slots, len);
         if (!p)
-            return VEM_FAIL(VEM_ENOMEM, "ESS buffers: %zu slots x %zu doubles", f->nslots, len);
+            return VEM_FAIL(VEM_ENOMEM, "ESS buffers: %zu slots x %zu doubles", f->max_slots,
+                            len);
         vem__free(f->slot_ess);
         f->slot_ess = p;
         f->slot_cap = len;
@@ -172,43 +290,72 @@ static vem_status reserve(vem_fit *f, const vem_model *m)
     return VEM_OK;
 }
 
-vem_status vem_fit_pass(vem_fit *f, const vem_model *m, double *ess, double *objective)
+/* ------------------------------------------------------------- passes */
+
+/*
+ * E-step of model m over units [lo, hi) of x (x NULL: rows of f's source),
+ * summed into ess (m's ess_len doubles) and *objective, then the reduce hook.
+ */
+static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, size_t lo,
+                            size_t hi, double *ess, double *objective)
 {
     vem_status st = reserve(f, m);
     if (st != VEM_OK)
         return st;
     const size_t len = m->ops->ess_len(m->self);
-    const size_t cap = f->slot_cap, block = f->o.block;
+    const size_t cap = f->slot_cap, block = f->o.block, n = hi - lo;
+    const size_t ns = slots_for(f, n);
+    const size_t q = n / ns, rem = n % ns;
+    const size_t cols = f->x.x.cols;
     const vem_model mm = *m;
-    const vem_data *x = &f->x;
+    int nthreads = f->nthreads < (int)ns ? f->nthreads : (int)ns;
     int token = vem__blas_threads_one();
-    const long nslots = (long)f->nslots;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(f->nthreads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
 #endif
-    for (long s = 0; s < nslots; s++) {
+    for (long sl = 0; sl < (long)ns; sl++) {
+        size_t s = (size_t)sl;
 #ifdef _OPENMP
         size_t tid = (size_t)omp_get_thread_num();
 #else
         size_t tid = 0;
 #endif
-        double *sess = f->slot_ess ? f->slot_ess + (size_t)s * cap : NULL;
+        size_t s_lo = lo + s * q + (s < rem ? s : rem);
+        size_t s_hi = s_lo + q + (s < rem ? 1 : 0);
+        double *sess = f->slot_ess ? f->slot_ess + s * cap : NULL;
         double *scratch = f->scratch ? f->scratch + tid * f->scratch_cap : NULL;
         if (len)
             memset(sess, 0, len * sizeof *sess);
         double obj = 0.0;
-        for (size_t u0 = f->slot_lo[s]; u0 < f->slot_lo[s + 1]; u0 += block) {
-            size_t u1 = vem__min(u0 + block, f->slot_lo[s + 1]);
-            obj += mm.ops->estep(mm.self, x, u0, u1, sess, scratch);
+        vem_status sst = VEM_OK;
+        for (size_t u0 = s_lo; u0 < s_hi && sst == VEM_OK; u0 += block) {
+            size_t u1 = vem__min(u0 + block, s_hi);
+            if (x) {
+                obj += mm.ops->estep(mm.self, x, u0, u1, sess, scratch);
+            } else {
+                double *buf = f->rowbuf + tid * block * cols;
+                sst = vem_source_read(f->src, u0, u1 - u0, buf);
+                if (sst == VEM_OK) {
+                    vem_data view = vem_data_rows(vem_matrix_view(buf, u1 - u0, cols));
+                    obj += mm.ops->estep(mm.self, &view, 0, u1 - u0, sess, scratch);
+                } else {
+                    /* The message is thread-local: keep it for the calling thread. */
+                    snprintf(f->slot_msg + s * MSG_LEN, MSG_LEN, "%s", vem_errmsg());
+                }
+            }
         }
+        f->slot_st[s] = sst;
         f->slot_obj[s] = obj;
     }
     vem__blas_threads_restore(token);
+    for (size_t s = 0; s < ns; s++)
+        if (f->slot_st[s] != VEM_OK)
+            return VEM_FAIL(f->slot_st[s], "%s", f->slot_msg + s * MSG_LEN);
     /* Fixed-order reduction. */
     if (len)
         memcpy(ess, f->slot_ess, len * sizeof *ess);
     double obj = f->slot_obj[0];
-    for (size_t s = 1; s < f->nslots; s++) {
+    for (size_t s = 1; s < ns; s++) {
         const double *p = f->slot_ess + s * cap;
         for (size_t i = 0; i < len; i++)
             ess[i] += p[i];
@@ -223,24 +370,17 @@ vem_status vem_fit_pass(vem_fit *f, const vem_model *m, double *ess, double *obj
     return VEM_OK;
 }
 
-vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
+static const vem_data *pass_data(const vem_fit *f)
 {
-    f->iter = 0;
-    f->have_prev = 0;
-    f->converged = 0;
-    f->n_violations = 0;
-    f->trace_len = 0;
-    f->objective = NAN;
-    f->t0 = vem__now();
-    if (f->o.warm_start)
-        return VEM_OK;
-    if (!f->m.ops->init)
-        return VEM_FAIL(VEM_EINVAL, "model %s has no initialiser: set its parameters and warm-start",
-                        f->m.ops->name);
-    if (!rng)
-        return VEM_FAIL(VEM_EINVAL, "vem_fit_init: a random generator is required");
-    return f->m.ops->init(f->m.self, f, rng);
+    return f->src ? NULL : &f->x;
 }
+
+vem_status vem_fit_pass(vem_fit *f, const vem_model *m, double *ess, double *objective)
+{
+    return run_range(f, m, pass_data(f), 0, f->n_units, ess, objective);
+}
+
+/* ------------------------------------------------------- iteration */
 
 static vem_status trace_push(vem_fit *f, const vem_trace_entry *e)
 {
@@ -253,17 +393,32 @@ static vem_status trace_push(vem_fit *f, const vem_trace_entry *e)
         f->trace_cap = cap;
     }
     f->trace[f->trace_len++] = *e;
+    if (f->o.log) {
+        char line[200];
+        if (e->step)
+            snprintf(line, sizeof line, "pass %4zu step %6zu  objective %.10g  %.3fs", e->iter,
+                     e->step, e->objective, e->seconds);
+        else
+            snprintf(line, sizeof line, "iter %4zu  objective %.10g  change %+.3e%s  %.3fs",
+                     e->iter, e->objective, e->change, e->violation ? "  DECREASED" : "",
+                     e->seconds);
+        f->o.log(f->o.log_ctx, line);
+    }
     return VEM_OK;
 }
 
-/* The objective of the current parameters: a data pass plus the extra terms. */
+static double extra(const vem_fit *f)
+{
+    return f->m.ops->objective_extra ? f->m.ops->objective_extra(f->m.self) : 0.0;
+}
+
+/* The objective of the current parameters: a full data pass plus the extra terms. */
 static vem_status evaluate(vem_fit *f, double *objective)
 {
     vem_status st = vem_fit_pass(f, &f->m, f->ess, objective);
     if (st != VEM_OK)
         return st;
-    if (f->m.ops->objective_extra)
-        *objective += f->m.ops->objective_extra(f->m.self);
+    *objective += extra(f);
     if (!isfinite(*objective))
         return VEM_FAIL(VEM_ENUMERIC, "%s: objective is %g at iteration %zu", f->m.ops->name,
                         *objective, f->iter + 1);
@@ -271,9 +426,272 @@ static vem_status evaluate(vem_fit *f, double *objective)
 }
 
 /* Batch EM and CAVI never decrease the objective; allow only round-off. */
-static int is_violation(const vem_fit *f, double obj)
+static int decreased(const vem_fit *f, double prev, double obj)
 {
-    return f->have_prev && obj < f->prev - f->o.mono_rtol * (fabs(f->prev) + f->n_obs);
+    return obj < prev - f->o.mono_rtol * (fabs(prev) + f->n_obs);
+}
+
+static vem_status mstep(vem_fit *f, const double *ess)
+{
+    f->n_steps++;
+    return f->m.ops->mstep(f->m.self, ess);
+}
+
+/* Allocate the online state once per fit. */
+static vem_status online_alloc(vem_fit *f)
+{
+    const size_t len = f->ess_len ? f->ess_len : 1;
+    if (f->s_acc)
+        return VEM_OK;
+    f->s_acc = vem__alloc_doubles(len, 1);
+    f->s_tmp = vem__alloc_doubles(len, 1);
+    if (!f->s_acc || !f->s_tmp)
+        return VEM_FAIL(VEM_ENOMEM, "online EM statistics");
+    if (f->o.algorithm == VEM_ALG_INCREMENTAL) {
+        size_t nb = vem__min(f->o.n_blocks, f->n_units);
+        f->blocks = vem__alloc_doubles(nb, len);
+        f->block_h = vem__alloc_doubles(nb, 1);
+        if (!f->blocks || !f->block_h)
+            return VEM_FAIL(VEM_ENOMEM, "incremental EM: %zu blocks x %zu doubles", nb, len);
+    } else {
+        const size_t cols = f->x.x.cols;
+        int rows_in_memory = !f->src && !f->x.seq_start && !f->x.docs;
+        if (rows_in_memory) {
+            f->perm = vem__calloc(f->n_units, sizeof *f->perm);
+            f->mb = vem__alloc_doubles(vem__min(f->o.batch_size, f->n_units), cols);
+        } else if (f->src) {
+            f->mb = vem__alloc_doubles(vem__min(f->o.shuffle_rows, f->n_units), cols);
+        } else {
+            f->perm = vem__calloc(f->n_units / f->o.batch_size + 1, sizeof *f->perm);
+        }
+        if ((rows_in_memory && (!f->perm || !f->mb)) || (f->src && !f->mb) ||
+            (!rows_in_memory && !f->src && !f->perm))
+            return VEM_FAIL(VEM_ENOMEM, "stepwise EM buffers");
+    }
+    return VEM_OK;
+}
+
+static void shuffle(vem_rng *rng, size_t *a, size_t n)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)vem_rng_below(rng, i);
+        size_t t = a[i - 1];
+        a[i - 1] = a[j];
+        a[j] = t;
+    }
+}
+
+/* Shuffle the rows of a (n x cols) in place. */
+static void shuffle_rows(vem_rng *rng, double *a, size_t n, size_t cols)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)vem_rng_below(rng, i);
+        double *p = a + (i - 1) * cols, *q = a + j * cols;
+        for (size_t c = 0; c < cols; c++) {
+            double t = p[c];
+            p[c] = q[c];
+            q[c] = t;
+        }
+    }
+}
+
+typedef struct pass_acc {
+    double objective; /* running sum of the minibatch objectives */
+    size_t step;
+} pass_acc;
+
+/* One stepwise update from the ESS of a minibatch of `units` units (f->s_tmp). */
+static vem_status stepwise_update(vem_fit *f, size_t units, double obj, pass_acc *acc)
+{
+    const size_t len = f->ess_len;
+    double obs = (double)units * (f->n_obs / (double)f->n_units);
+    double scale = f->n_obs / obs;
+    f->t++;
+    double gamma;
+    if (!f->s_ready)
+        gamma = 1.0; /* nothing to blend with yet */
+    else if (f->t <= f->o.warmup)
+        gamma = 1.0 / (double)f->t; /* running mean until the first M-step */
+    else
+        gamma = pow((double)f->t + f->o.tau, -f->o.kappa);
+    for (size_t i = 0; i < len; i++)
+        f->s_acc[i] = (1.0 - gamma) * f->s_acc[i] + gamma * scale * f->s_tmp[i];
+    f->s_ready = 1;
+    acc->objective += obj;
+    acc->step++;
+    if (f->t >= f->o.warmup) {
+        vem_status st = mstep(f, f->s_acc);
+        if (st != VEM_OK)
+            return st;
+    }
+    if (f->o.trace_steps) {
+        vem_trace_entry e = {.iter = f->iter + 1,
+                             .step = acc->step,
+                             .objective = acc->objective,
+                             .seconds = vem__now() - f->t0};
+        return trace_push(f, &e);
+    }
+    return VEM_OK;
+}
+
+static vem_status stepwise_pass(vem_fit *f, double *objective)
+{
+    const size_t n = f->n_units, bs = vem__min(f->o.batch_size, n), cols = f->x.x.cols;
+    pass_acc acc = {0.0, 0};
+    vem_status st = VEM_OK;
+    double obj;
+    if (f->src) {
+        /* Out of core: chunks of shuffle_rows rows in a shuffled order, each
+         * read whole, its rows shuffled, then cut into minibatches. */
+        const size_t cr = vem__min(f->o.shuffle_rows, n), nchunks = (n + cr - 1) / cr;
+        size_t *order = vem__calloc(nchunks, sizeof *order);
+        if (!order)
+            return VEM_FAIL(VEM_ENOMEM, "stepwise EM: chunk order");
+        for (size_t i = 0; i < nchunks; i++)
+            order[i] = i;
+        shuffle(&f->rng, order, nchunks);
+        for (size_t c = 0; c < nchunks && st == VEM_OK; c++) {
+            size_t r0 = order[c] * cr, rows = vem__min(cr, n - r0);
+            st = vem_source_read(f->src, r0, rows, f->mb);
+            if (st != VEM_OK)
+                break;
+            shuffle_rows(&f->rng, f->mb, rows, cols);
+            vem_data view = vem_data_rows(vem_matrix_view(f->mb, rows, cols));
+            for (size_t b0 = 0; b0 < rows && st == VEM_OK; b0 += bs) {
+                size_t b1 = vem__min(b0 + bs, rows);
+                st = run_range(f, &f->m, &view, b0, b1, f->s_tmp, &obj);
+                if (st == VEM_OK)
+                    st = stepwise_update(f, b1 - b0, obj, &acc);
+            }
+        }
+        vem__free(order);
+    } else if (!f->x.seq_start && !f->x.docs) {
+        /* Rows in memory: every row in a new random order each pass. */
+        for (size_t i = 0; i < n; i++)
+            f->perm[i] = i;
+        shuffle(&f->rng, f->perm, n);
+        const vem_matrix *x = &f->x.x;
+        for (size_t b0 = 0; b0 < n && st == VEM_OK; b0 += bs) {
+            size_t b1 = vem__min(b0 + bs, n);
+            for (size_t i = b0; i < b1; i++)
+                memcpy(f->mb + (i - b0) * cols, x->data + f->perm[i] * x->ld,
+                       cols * sizeof *f->mb);
+            vem_data view = vem_data_rows(vem_matrix_view(f->mb, b1 - b0, cols));
+            st = run_range(f, &f->m, &view, 0, b1 - b0, f->s_tmp, &obj);
+            if (st == VEM_OK)
+                st = stepwise_update(f, b1 - b0, obj, &acc);
+        }
+    } else {
+        /* Sequences or documents: runs of batch_size units in a shuffled order. */
+        size_t nb = (n + bs - 1) / bs;
+        for (size_t i = 0; i < nb; i++)
+            f->perm[i] = i;
+        shuffle(&f->rng, f->perm, nb);
+        for (size_t i = 0; i < nb && st == VEM_OK; i++) {
+            size_t b0 = f->perm[i] * bs, b1 = vem__min(b0 + bs, n);
+            st = run_range(f, &f->m, &f->x, b0, b1, f->s_tmp, &obj);
+            if (st == VEM_OK)
+                st = stepwise_update(f, b1 - b0, obj, &acc);
+        }
+    }
+    if (st != VEM_OK)
+        return st;
+    *objective = acc.objective + extra(f);
+    return VEM_OK;
+}
+
+/* Block b's unit range. */
+static void block_range(const vem_fit *f, size_t b, size_t nb, size_t *lo, size_t *hi)
+{
+    size_t q = f->n_units / nb, r = f->n_units % nb;
+    *lo = b * q + (b < r ? b : r);
+    *hi = *lo + q + (b < r ? 1 : 0);
+}
+
+/* S = sum of the blocks' ESS, in block order. */
+static void sum_blocks(vem_fit *f, size_t nb)
+{
+    const size_t len = f->ess_len;
+    memcpy(f->s_acc, f->blocks, len * sizeof *f->s_acc);
+    for (size_t b = 1; b < nb; b++)
+        for (size_t i = 0; i < len; i++)
+            f->s_acc[i] += f->blocks[b * len + i];
+}
+
+/* Free energy after an M-step: E_q log p(X, Z | theta) through S, plus the entropies. */
+static double free_energy(const vem_fit *f, size_t nb)
+{
+    double h = 0.0;
+    for (size_t b = 0; b < nb; b++)
+        h += f->block_h[b];
+    return f->m.ops->ess_objective(f->m.self, f->s_acc) + h + extra(f);
+}
+
+static vem_status incremental_pass(vem_fit *f, double *objective, int *violation)
+{
+    const size_t len = f->ess_len, nb = vem__min(f->o.n_blocks, f->n_units);
+    const int has_q = f->m.ops->ess_objective != NULL;
+    const vem_data *x = pass_data(f);
+    vem_status st;
+    double obj, sum = 0.0;
+    *violation = 0;
+    if (!f->s_ready) {
+        /* First pass: every block's ESS at the initial parameters, one M-step. */
+        for (size_t b = 0; b < nb; b++) {
+            size_t lo, hi;
+            block_range(f, b, nb, &lo, &hi);
+            st = run_range(f, &f->m, x, lo, hi, f->blocks + b * len, &obj);
+            if (st != VEM_OK)
+                return st;
+            if (has_q)
+                f->block_h[b] = obj - f->m.ops->ess_objective(f->m.self, f->blocks + b * len);
+            sum += obj;
+        }
+        sum_blocks(f, nb);
+        f->s_ready = 1;
+        st = mstep(f, f->s_acc);
+        if (st != VEM_OK)
+            return st;
+        *objective = has_q ? free_energy(f, nb) : sum + extra(f);
+        return VEM_OK;
+    }
+    double fe = has_q ? free_energy(f, nb) : 0.0;
+    for (size_t b = 0; b < nb; b++) {
+        size_t lo, hi;
+        block_range(f, b, nb, &lo, &hi);
+        st = run_range(f, &f->m, x, lo, hi, f->s_tmp, &obj);
+        if (st != VEM_OK)
+            return st;
+        if (has_q)
+            f->block_h[b] = obj - f->m.ops->ess_objective(f->m.self, f->s_tmp);
+        memcpy(f->blocks + b * len, f->s_tmp, len * sizeof *f->s_tmp);
+        sum_blocks(f, nb);
+        sum += obj;
+        st = mstep(f, f->s_acc);
+        if (st != VEM_OK)
+            return st;
+        double step_obj = sum;
+        if (has_q) {
+            /* The E-step on block b and the M-step each raise F (Neal & Hinton 1998). */
+            double fe_new = free_energy(f, nb);
+            int v = decreased(f, fe, fe_new);
+            *violation |= v;
+            f->n_violations += (size_t)v;
+            fe = fe_new;
+            step_obj = fe;
+        }
+        if (f->o.trace_steps) {
+            vem_trace_entry e = {.iter = f->iter + 1,
+                                 .step = b + 1,
+                                 .objective = step_obj,
+                                 .seconds = vem__now() - f->t0};
+            st = trace_push(f, &e);
+            if (st != VEM_OK)
+                return st;
+        }
+    }
+    *objective = has_q ? fe : sum + extra(f);
+    return VEM_OK;
 }
 
 vem_status vem_fit_step(vem_fit *f)
@@ -282,26 +700,39 @@ vem_status vem_fit_step(vem_fit *f)
         return VEM_OK;
     if (f->iter >= f->o.max_iter)
         return VEM_EMAXITER;
+    vem_status st;
     double obj;
-    vem_status st = evaluate(f, &obj);
-    if (st != VEM_OK)
-        return st;
+    int violation = 0;
+    if (f->o.algorithm == VEM_ALG_BATCH) {
+        st = evaluate(f, &obj);
+        if (st != VEM_OK)
+            return st;
+        violation = f->have_prev && decreased(f, f->prev, obj);
+        f->n_violations += (size_t)violation;
+        st = mstep(f, f->ess);
+    } else {
+        st = online_alloc(f);
+        if (st != VEM_OK)
+            return st;
+        if (f->o.algorithm == VEM_ALG_STEPWISE)
+            st = stepwise_pass(f, &obj);
+        else
+            st = incremental_pass(f, &obj, &violation);
+        if (st == VEM_OK && f->o.eval_passes)
+            st = evaluate(f, &obj);
+        if (st == VEM_OK && !isfinite(obj))
+            st = VEM_FAIL(VEM_ENUMERIC, "%s: objective is %g in pass %zu", f->m.ops->name, obj,
+                          f->iter + 1);
+    }
     f->iter++;
-    vem_trace_entry e = {.iter = f->iter, .objective = obj, .change = 0.0, .violation = 0};
-    if (f->have_prev)
-        e.change = (obj - f->prev) / f->n_obs;
-    e.violation = is_violation(f, obj);
-    f->n_violations += (size_t)e.violation;
-    st = f->m.ops->mstep(f->m.self, f->ess);
-    e.seconds = vem__now() - f->t0;
-    vem_status tst = trace_push(f, &e);
-    if (tst != VEM_OK)
-        return tst;
-    if (f->o.log) {
-        char line[160];
-        snprintf(line, sizeof line, "iter %4zu  objective %.10g  change %+.3e%s  %.3fs", e.iter,
-                 e.objective, e.change, e.violation ? "  DECREASED" : "", e.seconds);
-        f->o.log(f->o.log_ctx, line);
+    vem_trace_entry e = {.iter = f->iter, .objective = obj, .violation = violation};
+    if (st == VEM_OK || f->o.algorithm == VEM_ALG_BATCH) {
+        if (f->have_prev)
+            e.change = (obj - f->prev) / f->n_obs;
+        e.seconds = vem__now() - f->t0;
+        vem_status tst = trace_push(f, &e);
+        if (tst != VEM_OK)
+            return tst;
     }
     if (st != VEM_OK)
         return st;
@@ -321,8 +752,8 @@ vem_status vem_fit_finish(vem_fit *f)
     vem_status st = evaluate(f, &obj);
     if (st != VEM_OK)
         return st;
-    /* The last M-step must not have lowered the objective either. */
-    if (is_violation(f, obj)) {
+    /* Batch EM's last M-step must not have lowered the objective either. */
+    if (f->o.algorithm == VEM_ALG_BATCH && f->have_prev && decreased(f, f->prev, obj)) {
         f->n_violations++;
         if (f->trace_len)
             f->trace[f->trace_len - 1].violation = 1;
@@ -330,6 +761,68 @@ vem_status vem_fit_finish(vem_fit *f)
     f->objective = obj;
     return VEM_OK;
 }
+
+/* ------------------------------------------------------------ init */
+
+/* Initialise from rows spread evenly over the source, read into memory. */
+static vem_status init_from_sample(vem_fit *f, vem_rng *rng)
+{
+    const size_t n = f->n_units, cols = f->x.x.cols;
+    const size_t ns = vem__min(f->o.init_sample, n);
+    double *rows = vem__alloc_doubles(ns, cols);
+    if (!rows)
+        return VEM_FAIL(VEM_ENOMEM, "initialisation sample: %zu rows", ns);
+    vem_status st = VEM_OK;
+    if (ns == n) {
+        st = vem_source_read(f->src, 0, n, rows);
+    } else {
+        for (size_t i = 0; i < ns && st == VEM_OK; i++)
+            st = vem_source_read(f->src, i * n / ns, 1, rows + i * cols);
+    }
+    if (st == VEM_OK) {
+        vem_data sample = vem_data_rows(vem_matrix_view(rows, ns, cols));
+        vem_fit_opts o = f->o;
+        o.algorithm = VEM_ALG_BATCH;
+        vem_fit *sub = vem_fit_new(&f->m, &sample, &o);
+        if (!sub)
+            st = vem__last_status();
+        else
+            st = f->m.ops->init(f->m.self, sub, rng);
+        vem_fit_free(sub);
+    }
+    vem__free(rows);
+    return st;
+}
+
+vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
+{
+    f->iter = 0;
+    f->n_steps = 0;
+    f->have_prev = 0;
+    f->converged = 0;
+    f->n_violations = 0;
+    f->trace_len = 0;
+    f->t = 0;
+    f->s_ready = 0;
+    f->objective = NAN;
+    f->t0 = vem__now();
+    /* The online shuffles draw from their own stream, seeded from rng (batch EM
+     * takes nothing from rng here, so its restarts see the caller's stream). */
+    if (f->o.algorithm != VEM_ALG_BATCH)
+        vem_rng_seed(&f->rng, rng ? vem_rng_next(rng) : 0);
+    if (f->o.warm_start)
+        return VEM_OK;
+    if (!f->m.ops->init)
+        return VEM_FAIL(VEM_EINVAL, "model %s has no initialiser: set its parameters and warm-start",
+                        f->m.ops->name);
+    if (!rng)
+        return VEM_FAIL(VEM_EINVAL, "vem_fit_init: a random generator is required");
+    if (f->src)
+        return init_from_sample(f, rng);
+    return f->m.ops->init(f->m.self, f, rng);
+}
+
+/* ------------------------------------------------------- accessors */
 
 const vem_data *vem_fit_data(const vem_fit *f)
 {
@@ -371,16 +864,14 @@ void vem_fit_result_clear(vem_fit_result *res)
     memset(res, 0, sizeof *res);
 }
 
-vem_status vem_fit_run(const vem_model *m, const vem_data *x, const vem_fit_opts *o,
-                       vem_rng *rng, vem_fit_result *res)
+/* --------------------------------------------------------- driver */
+
+static vem_status run(vem_fit *f, const vem_model *m, vem_rng *rng, vem_fit_result *res)
 {
     vem_fit_result local;
     memset(&local, 0, sizeof local);
     if (res)
         memset(res, 0, sizeof *res);
-    vem_fit *f = vem_fit_new(m, x, o);
-    if (!f)
-        return vem__last_status();
     const size_t n_init = f->o.warm_start ? 1 : f->o.n_init;
     const size_t plen = m->ops->params_len ? m->ops->params_len(m->self) : 0;
     double *best = NULL;
@@ -416,6 +907,7 @@ vem_status vem_fit_run(const vem_model *m, const vem_data *x, const vem_fit_opts
             best_st = run_st;
             local.converged = f->converged;
             local.n_iter = f->iter;
+            local.n_steps = f->n_steps;
             local.objective = f->objective;
             local.n_obs = f->n_obs;
             local.n_violations = f->n_violations;
@@ -448,4 +940,26 @@ done:
     else
         vem__free(local.trace);
     return st;
+}
+
+vem_status vem_fit_run(const vem_model *m, const vem_data *x, const vem_fit_opts *o,
+                       vem_rng *rng, vem_fit_result *res)
+{
+    if (res)
+        memset(res, 0, sizeof *res);
+    vem_fit *f = vem_fit_new(m, x, o);
+    if (!f)
+        return vem__last_status();
+    return run(f, m, rng, res);
+}
+
+vem_status vem_fit_run_source(const vem_model *m, vem_source *src, const vem_fit_opts *o,
+                              vem_rng *rng, vem_fit_result *res)
+{
+    if (res)
+        memset(res, 0, sizeof *res);
+    vem_fit *f = vem_fit_new_source(m, src, o);
+    if (!f)
+        return vem__last_status();
+    return run(f, m, rng, res);
 }

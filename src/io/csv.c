@@ -24,6 +24,7 @@
 #include <vem/io.h>
 
 #include "internal.h"
+#include "io/csv_internal.h"
 
 /* 4 MiB: large enough that fread and memchr run at memory speed, small
  * enough not to matter next to the data. Grows only for longer lines. */
@@ -93,7 +94,14 @@ typedef struct reader {
     size_t rows, rows_cap;
     char *tmp; /* NUL-terminated copy of a cell for strtod */
     size_t tmp_cap;
+    /* Streaming (vem__csv_stream): rows go to the sink in chunks instead of piling up. */
+    vem__csv_sink sink;
+    void *sink_ctx;
+    size_t flushed; /* rows already given to the sink */
 } reader;
+
+/* Rows handed to a sink at a time. */
+#define SINK_ROWS 65536
 
 void vem_table_clear(vem_table *t)
 {
@@ -571,7 +579,12 @@ static vem_status data_row(reader *rd, const char *s, const char *e)
             return st;
     }
     rd->rows++;
-    return VEM_OK;
+    if (rd->sink && rd->rows == SINK_ROWS) {
+        st = rd->sink(rd->sink_ctx, rd->data, rd->rows, rd->nsel);
+        rd->flushed += rd->rows;
+        rd->rows = 0;
+    }
+    return st;
 }
 
 /* One line without its '\n'. */
@@ -650,23 +663,20 @@ static vem_status read_stream(reader *rd, const vem_csv_opts *o, FILE *f)
         return st;
     if (!rd->ncols)
         return VEM_FAIL(VEM_EFORMAT, "%s: empty file", rd->path);
-    if (!rd->rows)
+    if (!rd->rows && !rd->flushed)
         return VEM_FAIL(VEM_EFORMAT, "%s: header but no data rows", rd->path);
+    if (rd->sink && rd->rows) {
+        vem_status st2 = rd->sink(rd->sink_ctx, rd->data, rd->rows, rd->nsel);
+        rd->flushed += rd->rows;
+        rd->rows = 0;
+        return st2;
+    }
     return VEM_OK;
 }
 
-vem_status vem_csv_read(const char *path, const vem_csv_opts *o, vem_table *t)
+/* Parse path with o into rd (rd->sink set for streaming). Frees rd's work buffers. */
+static vem_status csv_run(const char *path, const vem_csv_opts *o, reader *rd)
 {
-    if (!t)
-        return VEM_FAIL(VEM_EINVAL, "vem_csv_read: no output table");
-    memset(t, 0, sizeof *t);
-    if (!path)
-        return VEM_FAIL(VEM_EINVAL, "vem_csv_read: no path");
-    vem_csv_opts def;
-    if (!o) {
-        vem_csv_opts_init(&def);
-        o = &def;
-    }
     if (o->header < -1 || o->header > 1)
         return VEM_FAIL(VEM_EINVAL, "%s: header option %d (want -1, 0 or 1)", path, o->header);
     if (o->delim == '"' || o->delim == ' ' || o->delim == '\n' || o->delim == '\r')
@@ -682,25 +692,67 @@ vem_status vem_csv_read(const char *path, const vem_csv_opts *o, vem_table *t)
         return VEM_FAIL(VEM_ENOMEM, "%s: cannot create the C locale", path);
     }
     locale_t old = uselocale(cloc);
-
-    reader rd;
-    memset(&rd, 0, sizeof rd);
-    rd.path = path;
-    rd.delim = o->delim;
-    rd.header = -1;
-    vem_status st = read_stream(&rd, o, f);
-
+    rd->path = path;
+    rd->delim = o->delim;
+    rd->header = -1;
+    vem_status st = read_stream(rd, o, f);
     uselocale(old);
     freelocale(cloc);
     fclose(f);
-    vem__free(rd.cells);
-    vem__free(rd.sel);
-    vem__free(rd.tmp);
+    vem__free(rd->cells);
+    vem__free(rd->sel);
+    vem__free(rd->tmp);
+    rd->cells = NULL;
+    rd->sel = NULL;
+    rd->tmp = NULL;
     if (st != VEM_OK) {
-        free_names(rd.names, rd.nsel);
-        vem__free(rd.data);
-        return st;
+        free_names(rd->names, rd->nsel);
+        vem__free(rd->data);
+        rd->names = NULL;
+        rd->data = NULL;
     }
+    return st;
+}
+
+vem_status vem__csv_stream(const char *path, const vem_csv_opts *o, vem__csv_sink sink, void *ctx,
+                           size_t *rows, size_t *cols, char ***names)
+{
+    vem_csv_opts def;
+    if (!o) {
+        vem_csv_opts_init(&def);
+        o = &def;
+    }
+    reader rd;
+    memset(&rd, 0, sizeof rd);
+    rd.sink = sink;
+    rd.sink_ctx = ctx;
+    vem_status st = csv_run(path, o, &rd);
+    if (st != VEM_OK)
+        return st;
+    vem__free(rd.data);
+    *rows = rd.flushed;
+    *cols = rd.nsel;
+    *names = rd.names;
+    return VEM_OK;
+}
+
+vem_status vem_csv_read(const char *path, const vem_csv_opts *o, vem_table *t)
+{
+    if (!t)
+        return VEM_FAIL(VEM_EINVAL, "vem_csv_read: no output table");
+    memset(t, 0, sizeof *t);
+    if (!path)
+        return VEM_FAIL(VEM_EINVAL, "vem_csv_read: no path");
+    vem_csv_opts def;
+    if (!o) {
+        vem_csv_opts_init(&def);
+        o = &def;
+    }
+    reader rd;
+    memset(&rd, 0, sizeof rd);
+    vem_status st = csv_run(path, o, &rd);
+    if (st != VEM_OK)
+        return st;
     /* Give back the unused tail of the geometric growth. */
     double *d = vem__realloc(rd.data, rd.rows * rd.nsel * sizeof *d);
     t->data = d ? d : rd.data;

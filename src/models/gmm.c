@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include <vem/gmm.h>
+#include <vem/io.h>
 
 #include "internal.h"
 #include "linalg/linalg.h"
@@ -854,6 +855,72 @@ static vem_status gmm_params_set(void *self, const double *in)
     return vem_gmm_set_params(g, in, in + g->k, in + g->k + g->k * g->d);
 }
 
+/*
+ * E_q[log p(X, Z | theta)] through the ESS: sum_k N_k log_norm_k - 1/2 tr(P_k M_k)
+ * with M_k = sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T
+ *          = S2_k - S1_k e_k^T - e_k S1_k^T + N_k e_k e_k^T,  e_k = mu_k - c,
+ * and P_k = U_k U_k^T (Bishop PRML eq. 9.40). Incremental EM's free energy.
+ */
+static double gmm_ess_objective(const void *self, const double *ess)
+{
+    const vem_gmm *g = self;
+    const size_t k = g->k, d = g->d;
+    const double *nk = ess, *s1 = ess + k, *s2 = ess + k + k * d;
+    double q = 0.0, tied_tr = 0.0;
+    for (size_t c = 0; c < k; c++) {
+        const double *mu = g->means + c * d, *a = s1 + c * d;
+        q += nk[c] * g->log_norm[c];
+        double tr = 0.0;
+        switch (g->cov) {
+        case VEM_COV_DIAG:
+        case VEM_COV_SPHERICAL:
+            for (size_t j = 0; j < d; j++) {
+                double e = mu[j] - g->center[j];
+                double m = s2[c * d + j] - 2.0 * a[j] * e + nk[c] * e * e;
+                double p = g->cov == VEM_COV_DIAG ? g->prec_chol[c * d + j] : g->prec_chol[c];
+                tr += m * p * p;
+            }
+            break;
+        case VEM_COV_FULL:
+        case VEM_COV_TIED: {
+            const double *u = g->prec_chol + (g->cov == VEM_COV_FULL ? c * d * d : 0);
+            const double *b = g->cov == VEM_COV_FULL ? s2 + c * d * d : NULL;
+            for (size_t i = 0; i < d; i++) {
+                double ei = mu[i] - g->center[i];
+                for (size_t j = 0; j < d; j++) {
+                    double ej = mu[j] - g->center[j];
+                    double pij = 0.0; /* (U U^T)_ij; U is upper triangular */
+                    for (size_t l = i > j ? i : j; l < d; l++)
+                        pij += u[i * d + l] * u[j * d + l];
+                    double m = -a[i] * ej - ei * a[j] + nk[c] * ei * ej;
+                    if (b)
+                        m += i <= j ? b[i * d + j] : b[j * d + i];
+                    tr += pij * m;
+                }
+            }
+            break;
+        }
+        }
+        if (g->cov == VEM_COV_TIED)
+            tied_tr += tr;
+        else
+            q -= 0.5 * tr;
+    }
+    if (g->cov == VEM_COV_TIED) {
+        const double *u = g->prec_chol;
+        double tr = 0.0;
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j < d; j++) {
+                double pij = 0.0;
+                for (size_t l = i > j ? i : j; l < d; l++)
+                    pij += u[i * d + l] * u[j * d + l];
+                tr += pij * (i <= j ? s2[i * d + j] : s2[j * d + i]);
+            }
+        q -= 0.5 * (tr + tied_tr);
+    }
+    return q;
+}
+
 static vem_status gmm_init(void *self, vem_fit *f, vem_rng *rng);
 
 static const vem_model_ops gmm_ops = {
@@ -869,6 +936,7 @@ static const vem_model_ops gmm_ops = {
     .params_len = gmm_params_len,
     .params_get = gmm_params_get,
     .params_set = gmm_params_set,
+    .ess_objective = gmm_ess_objective,
 };
 
 vem_model vem_gmm_model(vem_gmm *g)
@@ -1008,6 +1076,41 @@ vem_status vem_gmm_fit(vem_gmm *g, const vem_matrix *x, const vem_fit_opts *o, v
     memcpy(center, g->center, g->d * sizeof *center);
     vem_data data = vem_data_rows(*x);
     st = vem_fit_run(&m, &data, o, rng, res);
+    if (st != VEM_OK && st != VEM_EMAXITER) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", vem_errmsg());
+        gmm_params_set(g, saved);
+        memcpy(g->center, center, g->d * sizeof *center);
+        VEM_FAIL(st, "%s", msg);
+    }
+    vem__free(saved);
+    vem__free(center);
+    return st;
+}
+
+vem_status vem_gmm_fit_source(vem_gmm *g, vem_source *src, const vem_fit_opts *o,
+                              vem_rng *rng, vem_fit_result *res)
+{
+    if (!src)
+        return VEM_FAIL(VEM_EINVAL, "no data source");
+    if (vem_source_cols(src) != g->d)
+        return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu",
+                        vem_source_cols(src), g->d);
+    if (vem_source_rows(src) < g->k)
+        return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components", vem_source_rows(src),
+                        g->k);
+    vem_model m = vem_gmm_model(g);
+    size_t plen = gmm_params_len(g);
+    double *saved = vem__alloc_doubles(plen, 1);
+    double *center = vem__alloc_doubles(g->d, 1);
+    if (!saved || !center) {
+        vem__free(saved);
+        vem__free(center);
+        return VEM_FAIL(VEM_ENOMEM, "vem_gmm_fit_source");
+    }
+    gmm_params_get(g, saved);
+    memcpy(center, g->center, g->d * sizeof *center);
+    vem_status st = vem_fit_run_source(&m, src, o, rng, res);
     if (st != VEM_OK && st != VEM_EMAXITER) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", vem_errmsg());
