@@ -513,11 +513,20 @@ static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, vem_g
         /* The change the next convergence test would see: from the last iteration's
          * E-step to the returned parameters. */
         double change = NAN;
-        if (res.trace_len && res.n_obs > 0)
+        if (a->algorithm != VEM_ALG_BATCH) {
+            /* Online EM tests the change between passes. */
+            for (size_t i = res.trace_len; i-- > 0;)
+                if (res.trace[i].step == 0) {
+                    change = res.trace[i].change;
+                    break;
+                }
+        } else if (res.trace_len && res.n_obs > 0) {
             change = (res.objective - res.trace[res.trace_len - 1].objective) / res.n_obs;
-        cli_warn("not converged after %zu iteration%s (last change %.3g nats per row; raise "
+        }
+        cli_warn("not converged after %zu %s%s (last change %.3g nats per row; raise "
                  "--max-iter or --tol)",
-                 res.n_iter, res.n_iter == 1 ? "" : "s", change);
+                 res.n_iter, a->algorithm == VEM_ALG_BATCH ? "iteration" : "pass",
+                 res.n_iter == 1 ? "" : (a->algorithm == VEM_ALG_BATCH ? "s" : "es"), change);
     }
     if (a->output) {
         s = vem_gmm_save(g, a->output, &res);
