@@ -87,13 +87,14 @@ static double *make_data(size_t n)
 }
 
 static int reduce_calls;
-static vem_status double_reduce(double *ess, size_t len, double *obj, void *ctx)
+static size_t last_len;
+static vem_status double_reduce(double *buf, size_t len, void *ctx)
 {
     (void)ctx;
     reduce_calls++;
+    last_len = len;
     for (size_t i = 0; i < len; i++)
-        ess[i] *= 2.0; /* as if a second process held the same rows */
-    *obj *= 2.0;
+        buf[i] *= 2.0; /* as if a second process held the same rows */
     return VEM_OK;
 }
 
@@ -183,7 +184,14 @@ static void test_reduce_hook(void)
     reduce_calls = 0;
     vem_status st = vem_fit_run(&m, &d, &o, NULL, &res);
     CHECK(st == VEM_EMAXITER);
-    CHECK(reduce_calls == 3); /* two iterations and the final evaluation */
+    /* The observation count at init, two iterations and the final evaluation. */
+    CHECK(reduce_calls == 4);
+    CHECK(last_len == 2 + 2); /* ESS, objective, observations */
+    CHECK(res.n_obs == 2.0 * (double)n);
+    double ll = 0.0;
+    for (size_t i = 0; i < n; i++)
+        ll += -0.5 * (x[i] - t.theta) * (x[i] - t.theta) - 0.5 * LOG_2PI;
+    CHECK_REL(res.objective, 2.0 * ll, 1e-13); /* the objective is summed over "processes" */
     double sum = 0.0;
     for (size_t i = 0; i < n; i++)
         sum += x[i];

@@ -17,12 +17,16 @@
 VEM_BEGIN_DECLS
 
 /**
- * Reduction hook, called after every data pass with the pass's summed ESS
- * (len doubles) and objective (nats, total over this process's units). A
- * distributed driver replaces both, in place, by their sums over all processes.
- * Returns VEM_OK or an error that stops the fit.
+ * Reduction hook for distributed fitting: replace each of the len doubles of
+ * buf, in place, by its sum over all processes (MPI_Allreduce with MPI_SUM).
+ * The engine calls it after every pass over data (every E-step pass,
+ * minibatch or block) with buf = [ESS (the model's ess_len doubles), the
+ * pass's objective (nats), the pass's observation count], and once in
+ * vem_fit_init with buf = [this process's observation count], so every
+ * process must make the same sequence of calls: give each process a share of
+ * the rows and the same options. Returns VEM_OK or an error that stops the fit.
  */
-typedef vem_status (*vem_reduce_fn)(double *ess, size_t len, double *objective, void *ctx);
+typedef vem_status (*vem_reduce_fn)(double *buf, size_t len, void *ctx);
 
 /** Progress callback: one line of text, no trailing newline. */
 typedef void (*vem_log_fn)(void *ctx, const char *line);
@@ -82,6 +86,9 @@ typedef struct vem_fit_opts {
                                   (bounded shuffle buffer); default 65536 */
     size_t init_sample;      /**< from a source: rows read into memory to initialise
                                   (all rows if the file has fewer); default 100000 */
+    size_t n_batches;        /**< stepwise: if > 0, exactly this many minibatches per pass
+                                  (units split evenly) instead of batch_size units each; a
+                                  distributed fit sets it so that every process agrees */
 } vem_fit_opts;
 
 /** Defaults as documented in vem_fit_opts. */
@@ -180,7 +187,7 @@ VEM_API const vem_fit_opts *vem_fit_options(const vem_fit *f);
 VEM_API size_t vem_fit_iter(const vem_fit *f);
 /** Latest total objective (nats); after vem_fit_finish, that of the current parameters. */
 VEM_API double vem_fit_objective(const vem_fit *f);
-/** Observations in the data (the per-observation divisor). */
+/** Observations in the data, over all processes (the per-observation divisor). */
 VEM_API double vem_fit_n_obs(const vem_fit *f);
 /** Trace of the current restart; *len receives its length. Borrowed. */
 VEM_API const vem_trace_entry *vem_fit_trace(const vem_fit *f, size_t *len);

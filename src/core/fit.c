@@ -32,7 +32,8 @@ struct vem_fit {
     vem_source *src; /* NULL: data in memory */
     vem_fit_opts o;
     size_t n_units;
-    double n_obs;
+    double n_obs;     /* this process's observations (slot sizes) */
+    double n_obs_all; /* over all processes (per-observation divisor, stepwise scale) */
     int nthreads;
 
     /* Pass buffers, sized for the largest pass (all units) and grown per model. */
@@ -48,6 +49,7 @@ struct vem_fit {
 
     size_t ess_len;
     double *ess;
+    double *red; /* reduction buffer: slot_cap ESS + objective + observations */
 
     /* Online EM state. */
     vem_rng rng;           /* shuffles */
@@ -165,6 +167,7 @@ void vem_fit_free(vem_fit *f)
     vem__free(f->scratch);
     vem__free(f->rowbuf);
     vem__free(f->ess);
+    vem__free(f->red);
     vem__free(f->s_acc);
     vem__free(f->s_tmp);
     vem__free(f->blocks);
@@ -178,11 +181,14 @@ void vem_fit_free(vem_fit *f)
 /* Slots for a range of n units: at least about 1024 observations per slot
  * (smaller slots cost more in thread start-up than they save), at most
  * opts.nslots; a function of the range alone, never of the threads. */
+static double range_obs(const vem_fit *f, size_t n);
+
 static size_t slots_for(const vem_fit *f, size_t n)
 {
-    double obs = n == f->n_units ? f->n_obs : (double)n * (f->n_obs / (double)f->n_units);
+    double obs = range_obs(f, n);
     size_t by_obs = (size_t)(obs / 1024.0);
-    return vem__min(vem__min(f->o.nslots, n), vem__max(by_obs, 1));
+    /* An empty range (a process with no rows in a minibatch) still takes part. */
+    return vem__max(vem__min(vem__min(f->o.nslots, n), vem__max(by_obs, 1)), 1);
 }
 
 static vem_fit *fit_alloc(const vem_model *m, const vem_data *x, vem_source *src,
@@ -219,6 +225,7 @@ static vem_fit *fit_alloc(const vem_model *m, const vem_data *x, vem_source *src
     f->o = *o;
     f->n_units = n_units;
     f->n_obs = m->ops->n_obs(m->self, x);
+    f->n_obs_all = f->n_obs;
 #ifdef _OPENMP
     f->nthreads = o->nthreads > 0 ? o->nthreads : omp_get_max_threads();
 #else
@@ -270,13 +277,19 @@ static vem_status reserve(vem_fit *f, const vem_model *m)
 {
     size_t len = m->ops->ess_len(m->self);
     size_t sl = m->ops->scratch_len ? m->ops->scratch_len(m->self, f->o.block) : 0;
-    if (len > f->slot_cap) {
+    if (len > f->slot_cap || !f->red) {
         double *p = vem__alloc_doubles(f->max_slots, len);
-        if (!p)
+        double *r = vem__alloc_doubles(len + 2, 1);
+        if (!p || !r) {
+            vem__free(p);
+            vem__free(r);
             return VEM_FAIL(VEM_ENOMEM, "ESS buffers: %zu slots x %zu doubles", f->max_slots,
                             len);
+        }
         vem__free(f->slot_ess);
+        vem__free(f->red);
         f->slot_ess = p;
+        f->red = r;
         f->slot_cap = len;
     }
     if (sl > f->scratch_cap) {
@@ -292,12 +305,20 @@ static vem_status reserve(vem_fit *f, const vem_model *m)
 
 /* ------------------------------------------------------------- passes */
 
+/* Observations in n units of this process's data. */
+static double range_obs(const vem_fit *f, size_t n)
+{
+    return n == f->n_units ? f->n_obs : (double)n * (f->n_obs / (double)f->n_units);
+}
+
 /*
  * E-step of model m over units [lo, hi) of x (x NULL: rows of f's source),
- * summed into ess (m's ess_len doubles) and *objective, then the reduce hook.
+ * summed into ess (m's ess_len doubles) and *objective, then the reduce hook;
+ * *obs (may be NULL) receives the observations the pass covered, summed over
+ * processes like the rest.
  */
 static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, size_t lo,
-                            size_t hi, double *ess, double *objective)
+                            size_t hi, double *ess, double *objective, double *obs)
 {
     vem_status st = reserve(f, m);
     if (st != VEM_OK)
@@ -352,21 +373,28 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
         if (f->slot_st[s] != VEM_OK)
             return VEM_FAIL(f->slot_st[s], "%s", f->slot_msg + s * MSG_LEN);
     /* Fixed-order reduction. */
+    double *red = f->red;
     if (len)
-        memcpy(ess, f->slot_ess, len * sizeof *ess);
+        memcpy(red, f->slot_ess, len * sizeof *red);
     double obj = f->slot_obj[0];
     for (size_t s = 1; s < ns; s++) {
         const double *p = f->slot_ess + s * cap;
         for (size_t i = 0; i < len; i++)
-            ess[i] += p[i];
+            red[i] += p[i];
         obj += f->slot_obj[s];
     }
+    red[len] = obj;
+    red[len + 1] = range_obs(f, n);
     if (f->o.reduce) {
-        st = f->o.reduce(ess, len, &obj, f->o.reduce_ctx);
+        st = f->o.reduce(red, len + 2, f->o.reduce_ctx);
         if (st != VEM_OK)
             return st;
     }
-    *objective = obj;
+    if (len)
+        memcpy(ess, red, len * sizeof *ess);
+    *objective = red[len];
+    if (obs)
+        *obs = red[len + 1];
     return VEM_OK;
 }
 
@@ -377,7 +405,7 @@ static const vem_data *pass_data(const vem_fit *f)
 
 vem_status vem_fit_pass(vem_fit *f, const vem_model *m, double *ess, double *objective)
 {
-    return run_range(f, m, pass_data(f), 0, f->n_units, ess, objective);
+    return run_range(f, m, pass_data(f), 0, f->n_units, ess, objective, NULL);
 }
 
 /* ------------------------------------------------------- iteration */
@@ -428,7 +456,7 @@ static vem_status evaluate(vem_fit *f, double *objective)
 /* Batch EM and CAVI never decrease the objective; allow only round-off. */
 static int decreased(const vem_fit *f, double prev, double obj)
 {
-    return obj < prev - f->o.mono_rtol * (fabs(prev) + f->n_obs);
+    return obj < prev - f->o.mono_rtol * (fabs(prev) + f->n_obs_all);
 }
 
 static vem_status mstep(vem_fit *f, const double *ess)
@@ -458,7 +486,9 @@ static vem_status online_alloc(vem_fit *f)
         int rows_in_memory = !f->src && !f->x.seq_start && !f->x.docs;
         if (rows_in_memory) {
             f->perm = vem__calloc(f->n_units, sizeof *f->perm);
-            f->mb = vem__alloc_doubles(vem__min(f->o.batch_size, f->n_units), cols);
+            size_t most = f->o.n_batches ? (f->n_units + f->o.n_batches - 1) / f->o.n_batches + 1
+                                         : f->o.batch_size;
+            f->mb = vem__alloc_doubles(vem__min(most, f->n_units), cols);
         } else if (f->src) {
             f->mb = vem__alloc_doubles(vem__min(f->o.shuffle_rows, f->n_units), cols);
         } else {
@@ -500,12 +530,13 @@ typedef struct pass_acc {
     size_t step;
 } pass_acc;
 
-/* One stepwise update from the ESS of a minibatch of `units` units (f->s_tmp). */
-static vem_status stepwise_update(vem_fit *f, size_t units, double obj, pass_acc *acc)
+/* One stepwise update from the ESS of a minibatch of obs observations (f->s_tmp). */
+static vem_status stepwise_update(vem_fit *f, double obs, double obj, pass_acc *acc)
 {
     const size_t len = f->ess_len;
-    double obs = (double)units * (f->n_obs / (double)f->n_units);
-    double scale = f->n_obs / obs;
+    if (!(obs > 0.0))
+        return VEM_OK; /* an empty minibatch on every process: nothing to learn */
+    double scale = f->n_obs_all / obs;
     f->t++;
     double gamma;
     if (!f->s_ready)
@@ -536,10 +567,11 @@ static vem_status stepwise_update(vem_fit *f, size_t units, double obj, pass_acc
 
 static vem_status stepwise_pass(vem_fit *f, double *objective)
 {
-    const size_t n = f->n_units, bs = vem__min(f->o.batch_size, n), cols = f->x.x.cols;
+    const size_t n = f->n_units, cols = f->x.x.cols;
+    const size_t bs = vem__min(f->o.batch_size, n);
     pass_acc acc = {0.0, 0};
     vem_status st = VEM_OK;
-    double obj;
+    double obj, obs;
     if (f->src) {
         /* Out of core: chunks of shuffle_rows rows in a shuffled order, each
          * read whole, its rows shuffled, then cut into minibatches. */
@@ -559,27 +591,30 @@ static vem_status stepwise_pass(vem_fit *f, double *objective)
             vem_data view = vem_data_rows(vem_matrix_view(f->mb, rows, cols));
             for (size_t b0 = 0; b0 < rows && st == VEM_OK; b0 += bs) {
                 size_t b1 = vem__min(b0 + bs, rows);
-                st = run_range(f, &f->m, &view, b0, b1, f->s_tmp, &obj);
+                st = run_range(f, &f->m, &view, b0, b1, f->s_tmp, &obj, &obs);
                 if (st == VEM_OK)
-                    st = stepwise_update(f, b1 - b0, obj, &acc);
+                    st = stepwise_update(f, obs, obj, &acc);
             }
         }
         vem__free(order);
     } else if (!f->x.seq_start && !f->x.docs) {
-        /* Rows in memory: every row in a new random order each pass. */
+        /* Rows in memory: every row in a new random order each pass, cut into
+         * minibatches of bs rows, or into exactly n_batches near-equal ones. */
         for (size_t i = 0; i < n; i++)
             f->perm[i] = i;
         shuffle(&f->rng, f->perm, n);
         const vem_matrix *x = &f->x.x;
-        for (size_t b0 = 0; b0 < n && st == VEM_OK; b0 += bs) {
-            size_t b1 = vem__min(b0 + bs, n);
+        const size_t nb = f->o.n_batches ? f->o.n_batches : (n + bs - 1) / bs;
+        for (size_t j = 0; j < nb && st == VEM_OK; j++) {
+            size_t b0 = f->o.n_batches ? j * n / nb : j * bs;
+            size_t b1 = f->o.n_batches ? (j + 1) * n / nb : vem__min(b0 + bs, n);
             for (size_t i = b0; i < b1; i++)
                 memcpy(f->mb + (i - b0) * cols, x->data + f->perm[i] * x->ld,
                        cols * sizeof *f->mb);
             vem_data view = vem_data_rows(vem_matrix_view(f->mb, b1 - b0, cols));
-            st = run_range(f, &f->m, &view, 0, b1 - b0, f->s_tmp, &obj);
+            st = run_range(f, &f->m, &view, 0, b1 - b0, f->s_tmp, &obj, &obs);
             if (st == VEM_OK)
-                st = stepwise_update(f, b1 - b0, obj, &acc);
+                st = stepwise_update(f, obs, obj, &acc);
         }
     } else {
         /* Sequences or documents: runs of batch_size units in a shuffled order. */
@@ -589,9 +624,9 @@ static vem_status stepwise_pass(vem_fit *f, double *objective)
         shuffle(&f->rng, f->perm, nb);
         for (size_t i = 0; i < nb && st == VEM_OK; i++) {
             size_t b0 = f->perm[i] * bs, b1 = vem__min(b0 + bs, n);
-            st = run_range(f, &f->m, &f->x, b0, b1, f->s_tmp, &obj);
+            st = run_range(f, &f->m, &f->x, b0, b1, f->s_tmp, &obj, &obs);
             if (st == VEM_OK)
-                st = stepwise_update(f, b1 - b0, obj, &acc);
+                st = stepwise_update(f, obs, obj, &acc);
         }
     }
     if (st != VEM_OK)
@@ -640,7 +675,7 @@ static vem_status incremental_pass(vem_fit *f, double *objective, int *violation
         for (size_t b = 0; b < nb; b++) {
             size_t lo, hi;
             block_range(f, b, nb, &lo, &hi);
-            st = run_range(f, &f->m, x, lo, hi, f->blocks + b * len, &obj);
+            st = run_range(f, &f->m, x, lo, hi, f->blocks + b * len, &obj, NULL);
             if (st != VEM_OK)
                 return st;
             if (has_q)
@@ -659,7 +694,7 @@ static vem_status incremental_pass(vem_fit *f, double *objective, int *violation
     for (size_t b = 0; b < nb; b++) {
         size_t lo, hi;
         block_range(f, b, nb, &lo, &hi);
-        st = run_range(f, &f->m, x, lo, hi, f->s_tmp, &obj);
+        st = run_range(f, &f->m, x, lo, hi, f->s_tmp, &obj, NULL);
         if (st != VEM_OK)
             return st;
         if (has_q)
@@ -728,7 +763,7 @@ vem_status vem_fit_step(vem_fit *f)
     vem_trace_entry e = {.iter = f->iter, .objective = obj, .violation = violation};
     if (st == VEM_OK || f->o.algorithm == VEM_ALG_BATCH) {
         if (f->have_prev)
-            e.change = (obj - f->prev) / f->n_obs;
+            e.change = (obj - f->prev) / f->n_obs_all;
         e.seconds = vem__now() - f->t0;
         vem_status tst = trace_push(f, &e);
         if (tst != VEM_OK)
@@ -810,6 +845,14 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
      * takes nothing from rng here, so its restarts see the caller's stream). */
     if (f->o.algorithm != VEM_ALG_BATCH)
         vem_rng_seed(&f->rng, rng ? vem_rng_next(rng) : 0);
+    f->n_obs_all = f->n_obs;
+    if (f->o.reduce) {
+        double all = f->n_obs;
+        vem_status st = f->o.reduce(&all, 1, f->o.reduce_ctx);
+        if (st != VEM_OK)
+            return st;
+        f->n_obs_all = all;
+    }
     if (f->o.warm_start)
         return VEM_OK;
     if (!f->m.ops->init)
@@ -846,7 +889,7 @@ double vem_fit_objective(const vem_fit *f)
 
 double vem_fit_n_obs(const vem_fit *f)
 {
-    return f->n_obs;
+    return f->n_obs_all;
 }
 
 const vem_trace_entry *vem_fit_trace(const vem_fit *f, size_t *len)
@@ -909,7 +952,7 @@ static vem_status run(vem_fit *f, const vem_model *m, vem_rng *rng, vem_fit_resu
             local.n_iter = f->iter;
             local.n_steps = f->n_steps;
             local.objective = f->objective;
-            local.n_obs = f->n_obs;
+            local.n_obs = f->n_obs_all;
             local.n_violations = f->n_violations;
             local.best_init = r;
             vem__free(local.trace);
