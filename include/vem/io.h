@@ -50,6 +50,20 @@ VEM_API void vem_csv_opts_init(vem_csv_opts *o);
 VEM_API vem_status vem_csv_read(const char *path, const vem_csv_opts *o, vem_table *t);
 
 /**
+ * Read the rows of the lines of a CSV/TSV file that start in bytes
+ * [begin, end), for splitting a file among processes: the ranges
+ * [i S / P, (i + 1) S / P) for i = 0..P-1 (S the file size) give every row
+ * to exactly one process, split on line boundaries. Delimiter, header and
+ * columns come from the file's first line, as vem_csv_read detects them;
+ * error messages carry the file's own line numbers (a process whose range
+ * starts later counts the lines before it). A range may hold no rows
+ * (t->rows = 0, VEM_OK). Errors as vem_csv_read, except that a blank line is
+ * only detected within one range.
+ */
+VEM_API vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, uint64_t begin,
+                                      uint64_t end, vem_table *t);
+
+/**
  * Read raw little-endian float64 values, cols per row, row-major, no header.
  * Errors: VEM_EIO; VEM_EFORMAT if the size is not a multiple of 8 * cols,
  * the file is empty, or a value is NaN or Inf (naming row and column);

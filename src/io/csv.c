@@ -674,6 +674,182 @@ static vem_status read_stream(reader *rd, const vem_csv_opts *o, FILE *f)
     return VEM_OK;
 }
 
+/* Lines (newlines) in bytes [0, end) of f; -1 on a read error. */
+static long long count_lines(FILE *f, uint64_t end, char *buf, size_t cap)
+{
+    long long n = 0;
+    if (fseeko(f, 0, SEEK_SET) != 0)
+        return -1;
+    while (end > 0) {
+        size_t want = end < cap ? (size_t)end : cap;
+        size_t got = fread(buf, 1, want, f);
+        if (got == 0)
+            return ferror(f) ? -1 : n;
+        for (const char *p = buf, *e = buf + got; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+            n++;
+        end -= got;
+    }
+    return n;
+}
+
+/*
+ * The rows of the lines that start in bytes [begin, end) of f, after the
+ * first line has set up rd (delimiter, header, columns).
+ */
+static vem_status read_range_lines(reader *rd, const vem_csv_opts *o, FILE *f, uint64_t start,
+                                   uint64_t end)
+{
+    size_t cap = READ_CHUNK, len = 0;
+    char *buf = vem__malloc(cap);
+    if (!buf)
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", rd->path);
+    vem_status st = VEM_OK;
+    if (fseeko(f, (off_t)start, SEEK_SET) != 0) {
+        st = fail_errno(rd->path, errno);
+        goto out;
+    }
+    uint64_t base = start; /* file offset of buf[0] */
+    for (;;) {
+        size_t got = fread(buf + len, 1, cap - len, f);
+        int eof = got < cap - len;
+        if (eof && ferror(f)) {
+            st = fail_errno(rd->path, errno);
+            break;
+        }
+        len += got;
+        char *p = buf, *e = buf + len, *nl;
+        int done = 0;
+        while (st == VEM_OK && !(done = base + (uint64_t)(p - buf) >= end) &&
+               (nl = memchr(p, '\n', (size_t)(e - p)))) {
+            st = handle_line(rd, o, p, nl);
+            p = nl + 1;
+        }
+        if (st != VEM_OK || done)
+            break;
+        if (eof) {
+            if (p < e)
+                st = handle_line(rd, o, p, e);
+            break;
+        }
+        base += (uint64_t)(p - buf);
+        len = (size_t)(e - p);
+        memmove(buf, p, len);
+        if (len == cap) {
+            char *b = cap <= SIZE_MAX / 2 ? vem__realloc(buf, 2 * cap) : NULL;
+            if (!b) {
+                st = VEM_FAIL(VEM_ENOMEM, "%s:%zu: out of memory for a long line", rd->path,
+                              rd->line + 1);
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
+    }
+out:
+    vem__free(buf);
+    return st;
+}
+
+vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, uint64_t begin,
+                              uint64_t end, vem_table *t)
+{
+    if (!t)
+        return VEM_FAIL(VEM_EINVAL, "vem_csv_read_range: no output table");
+    memset(t, 0, sizeof *t);
+    if (!path)
+        return VEM_FAIL(VEM_EINVAL, "vem_csv_read_range: no path");
+    vem_csv_opts def;
+    if (!o) {
+        vem_csv_opts_init(&def);
+        o = &def;
+    }
+    if (o->header < -1 || o->header > 1)
+        return VEM_FAIL(VEM_EINVAL, "%s: header option %d (want -1, 0 or 1)", path, o->header);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fail_errno(path, errno);
+    locale_t cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    if (!cloc) {
+        fclose(f);
+        return VEM_FAIL(VEM_ENOMEM, "%s: cannot create the C locale", path);
+    }
+    locale_t old = uselocale(cloc);
+    reader rd;
+    memset(&rd, 0, sizeof rd);
+    rd.path = path;
+    rd.delim = o->delim;
+    rd.header = -1;
+    vem_status st = VEM_OK;
+    char *line = NULL, *buf = NULL;
+    size_t lcap = 0;
+    /* The first line fixes the layout for every process; its row, if it is one,
+     * belongs to the range that holds byte 0. */
+    ssize_t n1 = getline(&line, &lcap, f);
+    if (n1 <= 0) {
+        st = ferror(f) ? fail_errno(path, errno) : VEM_FAIL(VEM_EFORMAT, "%s: empty file", path);
+        goto done;
+    }
+    {
+        char *s = line, *e = line + n1;
+        if (e > s && e[-1] == '\n')
+            e--;
+        if (e - s >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+            s += 3;
+        st = handle_line(&rd, o, s, e);
+        if (st == VEM_OK && !rd.ncols)
+            st = VEM_FAIL(VEM_EFORMAT, "%s:1:1: the first line is blank", path);
+        if (st != VEM_OK)
+            goto done;
+        if (begin > 0)
+            rd.rows = 0;
+    }
+    uint64_t start = (uint64_t)n1;
+    if (begin > start) {
+        /* The first line that starts at or after begin. */
+        if (fseeko(f, (off_t)(begin - 1), SEEK_SET) != 0) {
+            st = fail_errno(path, errno);
+            goto done;
+        }
+        int c;
+        start = begin - 1;
+        while ((c = getc(f)) != EOF) {
+            start++;
+            if (c == '\n')
+                break;
+        }
+        if (c == EOF)
+            start++;
+        buf = vem__malloc(READ_CHUNK);
+        long long lines = buf ? count_lines(f, start, buf, READ_CHUNK) : -1;
+        if (lines < 0) {
+            st = buf ? fail_errno(path, errno) : VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+            goto done;
+        }
+        rd.line = (size_t)lines; /* error messages give the file's own line numbers */
+    }
+    if (start < end)
+        st = read_range_lines(&rd, o, f, start, end);
+done:
+    free(line);
+    vem__free(buf);
+    uselocale(old);
+    freelocale(cloc);
+    fclose(f);
+    vem__free(rd.cells);
+    vem__free(rd.sel);
+    vem__free(rd.tmp);
+    if (st != VEM_OK) {
+        free_names(rd.names, rd.nsel);
+        vem__free(rd.data);
+        return st;
+    }
+    t->data = rd.data;
+    t->rows = rd.rows;
+    t->cols = rd.nsel;
+    t->names = rd.names;
+    return VEM_OK;
+}
+
 /* Parse path with o into rd (rd->sink set for streaming). Frees rd's work buffers. */
 static vem_status csv_run(const char *path, const vem_csv_opts *o, reader *rd)
 {
