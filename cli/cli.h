@@ -113,6 +113,14 @@ int cli_data_opts_check(const cli_data_opts *d);
 int cli_read_data(const char *path, const cli_data_opts *d, const char *const *model_cols,
                   size_t model_d, vem_table *t);
 /**
+ * Read this process's share of DATA for a distributed fit (--mpi): rows
+ * [r N / P, (r + 1) N / P) of a raw float64 file, or the lines starting in
+ * bytes [r S / P, (r + 1) S / P) of a CSV file. Column selection as
+ * cli_read_data; a share may be empty. Returns 0 or an exit status (reported).
+ */
+int cli_read_share(const char *path, const cli_data_opts *d, const char *const *model_cols,
+                   size_t model_d, int rank, int nranks, vem_table *t);
+/**
  * Open DATA as a source for out-of-core fitting (--stream): CSV converted once
  * to a temporary binary file, or raw float64 read in place. Column selection as
  * cli_read_data. Returns 0 or an exit status (reported).
@@ -180,5 +188,31 @@ int cli_usage_error(const char *cmd);
 int cli_hmm_main(const char *verb, int argc, char **argv);
 int cli_lda_main(const char *verb, int argc, char **argv);
 int cli_vb_main(const char *verb, int argc, char **argv);
+
+
+/* ---- distributed fits (mpi.c) ---- */
+
+/* Non-zero when this vem was built with MPI (-DVEM_WITH_MPI=ON). */
+int cli_mpi_available(void);
+/* MPI_Init, and stdout silenced on ranks other than 0; 0 or an exit status (reported). */
+int cli_mpi_begin(int *argc, char ***argv);
+/* MPI_Finalize if cli_mpi_begin succeeded. */
+void cli_mpi_end(void);
+/* Non-zero between cli_mpi_begin and cli_mpi_end. */
+int cli_mpi_active(void);
+/* This process's rank and the number of processes (0 and 1 without MPI). */
+int cli_mpi_rank(void);
+int cli_mpi_size(void);
+/* The engine's reduction hook: MPI_Allreduce(MPI_SUM) of buf in place. */
+vem_status cli_mpi_allreduce(double *buf, size_t len, void *ctx);
+/* The largest exit status over all ranks (a collective: every rank calls it). */
+int cli_mpi_agree(int rc);
+/* The sum of v over all ranks. */
+double cli_mpi_sum(double v);
+/* Broadcast n doubles from rank 0; 0 or an exit status. */
+int cli_mpi_bcast(double *buf, size_t n);
+/* Every rank's n x cols rows, concatenated in rank order on rank 0 (malloc'd; NULL
+ * elsewhere); *total receives the number of rows on rank 0. */
+double *cli_mpi_gather_rows(const double *rows, size_t n, size_t cols, size_t *total);
 
 #endif /* VEM_CLI_H */

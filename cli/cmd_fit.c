@@ -35,7 +35,8 @@ enum {
     OPT_BLOCKS,
     OPT_STREAM,
     OPT_TRACE_STEPS,
-    OPT_EVAL_PASSES
+    OPT_EVAL_PASSES,
+    OPT_MPI
 };
 
 static const cli_option fit_options[] = {
@@ -68,6 +69,7 @@ static const cli_option fit_options[] = {
     {"stream", 0, 0, OPT_STREAM},
     {"trace-steps", 0, 0, OPT_TRACE_STEPS},
     {"eval-passes", 0, 0, OPT_EVAL_PASSES},
+    {"mpi", 0, 0, OPT_MPI},
     {NULL, 0, 0, 0},
 };
 
@@ -92,7 +94,7 @@ typedef struct fit_args {
     vem_algorithm algorithm;
     size_t batch_size, n_blocks;
     double kappa, tau;
-    int online_given, passes_given, tau_given, stream, trace_steps, eval_passes;
+    int online_given, passes_given, tau_given, stream, trace_steps, eval_passes, mpi;
 } fit_args;
 
 /* ---- -k and --covariance lists ---- */
@@ -334,6 +336,9 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
         case OPT_EVAL_PASSES:
             a->eval_passes = 1;
             break;
+        case OPT_MPI:
+            a->mpi = 1;
+            break;
         case OPT_VERBOSE:
             a->verbose = 1;
             break;
@@ -376,6 +381,12 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
     }
     if (a->nk * a->ncov > 1)
         a->select = 1;
+    if (a->mpi && (a->stream || a->select)) {
+        cli_error("fit: --mpi fits one model from each process's share of the rows in memory: "
+                  "it cannot be combined with --stream, --select or several -k or --covariance "
+                  "values");
+        return CLI_EXIT_USAGE;
+    }
     if (a->stream && a->select) {
         cli_error("fit: --stream fits one model: it cannot be combined with several -k or "
                   "--covariance values or --select");
@@ -486,6 +497,59 @@ static void print_fit_summary(const fit_summary *s, const char *output)
 
 /* ---- one fit ---- */
 
+/* Warnings, model file and output of a finished fit of g to rows rows; frees res. */
+static int report_fit(const fit_args *a, size_t rows, vem_gmm *g, vem_fit_result *res)
+{
+    vem_status s;
+    if (!res->converged) {
+        /* The change the next convergence test would see: from the last iteration's
+         * E-step to the returned parameters. */
+        double change = NAN;
+        if (a->algorithm != VEM_ALG_BATCH) {
+            /* Online EM tests the change between passes. */
+            for (size_t i = res->trace_len; i-- > 0;)
+                if (res->trace[i].step == 0) {
+                    change = res->trace[i].change;
+                    break;
+                }
+        } else if (res->trace_len && res->n_obs > 0) {
+            change = (res->objective - res->trace[res->trace_len - 1].objective) / res->n_obs;
+        }
+        cli_warn("not converged after %zu %s%s (last change %.3g nats per row; raise "
+                 "--max-iter or --tol)",
+                 res->n_iter, a->algorithm == VEM_ALG_BATCH ? "iteration" : "pass",
+                 res->n_iter == 1 ? "" : (a->algorithm == VEM_ALG_BATCH ? "s" : "es"), change);
+    }
+    if (a->output && cli_mpi_rank() == 0) {
+        s = vem_gmm_save(g, a->output, res);
+        if (s != VEM_OK) {
+            int rc = cli_fail(s, a->output);
+            vem_fit_result_clear(res);
+            return rc;
+        }
+    }
+    fit_summary sum = {.g = g,
+                       .n = rows,
+                       .log_likelihood = res->objective,
+                       .n_iter = res->n_iter,
+                       .converged = res->converged,
+                       .seconds = res->seconds,
+                       .res = res};
+    int rc = 0;
+    if (a->json) {
+        json_t *o = json_object();
+        if (o) {
+            add_fit_json(o, &sum, a);
+            json_object_set_new(o, "processes", json_integer(cli_mpi_size()));
+        }
+        rc = cli_json_emit(o);
+    } else {
+        print_fit_summary(&sum, a->output);
+    }
+    vem_fit_result_clear(res);
+    return rc;
+}
+
 /* One fit of g to the rows of t, or of src when streaming. */
 static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, vem_gmm *g,
                    vem_fit_opts *opts)
@@ -509,50 +573,138 @@ static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, vem_g
         vem_fit_result_clear(&res);
         return rc;
     }
-    if (!res.converged) {
-        /* The change the next convergence test would see: from the last iteration's
-         * E-step to the returned parameters. */
-        double change = NAN;
-        if (a->algorithm != VEM_ALG_BATCH) {
-            /* Online EM tests the change between passes. */
-            for (size_t i = res.trace_len; i-- > 0;)
-                if (res.trace[i].step == 0) {
-                    change = res.trace[i].change;
-                    break;
-                }
-        } else if (res.trace_len && res.n_obs > 0) {
-            change = (res.objective - res.trace[res.trace_len - 1].objective) / res.n_obs;
-        }
-        cli_warn("not converged after %zu %s%s (last change %.3g nats per row; raise "
-                 "--max-iter or --tol)",
-                 res.n_iter, a->algorithm == VEM_ALG_BATCH ? "iteration" : "pass",
-                 res.n_iter == 1 ? "" : (a->algorithm == VEM_ALG_BATCH ? "s" : "es"), change);
-    }
-    if (a->output) {
-        s = vem_gmm_save(g, a->output, &res);
-        if (s != VEM_OK) {
-            int rc = cli_fail(s, a->output);
-            vem_fit_result_clear(&res);
-            return rc;
-        }
-    }
-    fit_summary sum = {.g = g,
-                       .n = rows,
-                       .log_likelihood = res.objective,
-                       .n_iter = res.n_iter,
-                       .converged = res.converged,
-                       .seconds = res.seconds,
-                       .res = &res};
+    return report_fit(a, rows, g, &res);
+}
+
+/* g's parameters as one vector: weights, means, covariances. */
+static size_t params_len(const vem_gmm *g)
+{
+    return vem_gmm_k(g) * (1 + vem_gmm_d(g)) + vem_gmm_covariances_len(g);
+}
+
+static void params_get(const vem_gmm *g, double *p)
+{
+    size_t k = vem_gmm_k(g), kd = k * vem_gmm_d(g);
+    memcpy(p, vem_gmm_weights(g), k * sizeof *p);
+    memcpy(p + k, vem_gmm_means(g), kd * sizeof *p);
+    memcpy(p + k + kd, vem_gmm_covariances(g), vem_gmm_covariances_len(g) * sizeof *p);
+}
+
+static vem_status params_set(vem_gmm *g, const double *p)
+{
+    size_t k = vem_gmm_k(g), kd = k * vem_gmm_d(g);
+    return vem_gmm_set_params(g, p, p + k, p + k + kd);
+}
+
+/*
+ * Initial parameters for a distributed fit: every rank sends rows spread
+ * evenly over its share (about 100,000 in all) to rank 0, which runs the
+ * chosen initialisation on them and broadcasts the parameters. Every rank then
+ * sets them, so the statistics' centre is the same everywhere.
+ */
+static int mpi_init_params(const vem_table *t, size_t rows_all, vem_gmm *g,
+                           const vem_fit_opts *opts, vem_rng *rng, double *params)
+{
+    const size_t d = t->cols, plen = params_len(g);
+    size_t want = (size_t)ceil(100000.0 * (double)t->rows / (double)rows_all);
+    want = want < t->rows ? want : t->rows;
+    double *mine = malloc((want ? want : 1) * d * sizeof *mine);
+    if (!mine)
+        return cli_mpi_agree(cli_fail(VEM_ENOMEM, "initialisation sample"));
+    for (size_t i = 0; i < want; i++)
+        memcpy(mine + i * d, t->data + (i * t->rows / want) * d, d * sizeof *mine);
+    size_t ns = 0;
+    double *all = cli_mpi_gather_rows(mine, want, d, &ns);
+    free(mine);
     int rc = 0;
-    if (a->json) {
-        json_t *o = json_object();
-        if (o)
-            add_fit_json(o, &sum, a);
-        rc = cli_json_emit(o);
-    } else {
-        print_fit_summary(&sum, a->output);
+    if (cli_mpi_rank() == 0) {
+        vem_gmm *g0 = vem_gmm_copy(g);
+        vem_fit_opts o = *opts;
+        o.reduce = NULL;
+        o.log = NULL;
+        o.max_iter = 0; /* the initialisation alone */
+        o.n_init = 1;
+        o.warm_start = 0;
+        o.algorithm = VEM_ALG_BATCH;
+        vem_matrix x = vem_matrix_view(all, ns, d);
+        vem_status s = g0 && all ? vem_gmm_fit(g0, &x, &o, rng, NULL) : VEM_ENOMEM;
+        if (s != VEM_OK && s != VEM_EMAXITER)
+            rc = cli_fail(s, "initialisation");
+        else
+            params_get(g0, params);
+        vem_gmm_free(g0);
     }
+    free(all);
+    rc = cli_mpi_agree(rc);
+    if (rc == 0)
+        rc = cli_mpi_bcast(params, plen);
+    if (rc == 0 && params_set(g, params) != VEM_OK)
+        rc = cli_fail(VEM_ENUMERIC, "initial parameters");
+    return rc;
+}
+
+/*
+ * A distributed fit (--mpi): every rank holds its share t of the rows; the
+ * engine's reduction hook sums the statistics over ranks once per pass, and
+ * every rank runs the same M-step. Restarts initialise on rank 0.
+ */
+static int run_fit_mpi(const fit_args *a, const vem_table *t, size_t rows_all, vem_gmm *g,
+                       vem_fit_opts *opts)
+{
+    const size_t plen = params_len(g);
+    double *params = malloc(plen * sizeof *params), *best = malloc(plen * sizeof *best);
+    vem_fit_result res, best_res;
+    memset(&res, 0, sizeof res);
+    memset(&best_res, 0, sizeof best_res);
+    if (!params || !best) {
+        free(params);
+        free(best);
+        return cli_mpi_agree(cli_fail(VEM_ENOMEM, "parameters"));
+    }
+    opts->reduce = cli_mpi_allreduce;
+    if (a->algorithm == VEM_ALG_STEPWISE) {
+        /* The same number of minibatches on every rank, about batch_size rows each in all. */
+        size_t bs = a->batch_size ? a->batch_size : opts->batch_size;
+        opts->n_batches = (rows_all + bs - 1) / bs;
+    }
+    vem_rng rng;
+    vem_rng_seed(&rng, a->seed);
+    vem_matrix x = vem_table_matrix(t);
+    size_t n_init = a->init_model ? 1 : a->n_init;
+    int rc = 0, have = 0;
+    for (size_t r = 0; r < n_init && rc == 0; r++) {
+        if (!a->init_model)
+            rc = mpi_init_params(t, rows_all, g, opts, &rng, params);
+        if (rc != 0)
+            break;
+        vem_fit_opts o = *opts;
+        o.warm_start = 1;
+        o.n_init = 1;
+        vem_status s = vem_gmm_fit(g, &x, &o, &rng, &res);
+        if (s != VEM_OK && s != VEM_EMAXITER) {
+            /* Every rank saw the same sums, so every rank failed alike: one message. */
+            rc = cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
+            break;
+        }
+        if (!have || res.objective > best_res.objective) {
+            vem_fit_result_clear(&best_res);
+            best_res = res;
+            memset(&res, 0, sizeof res);
+            best_res.best_init = r;
+            params_get(g, best);
+            have = 1;
+        }
+        vem_fit_result_clear(&res);
+    }
+    if (rc == 0 && n_init > 1 && params_set(g, best) != VEM_OK)
+        rc = cli_fail(VEM_ENUMERIC, "parameters");
+    if (rc == 0)
+        rc = report_fit(a, rows_all, g, &best_res);
+    else
+        vem_fit_result_clear(&best_res);
     vem_fit_result_clear(&res);
+    free(params);
+    free(best);
     return rc;
 }
 
@@ -796,21 +948,30 @@ int cli_cmd_fit(int argc, char **argv)
             a.reg_covar = vem_gmm_reg_covar(g);
     }
 
-    if (a.stream)
+    if (a.mpi) {
+        rc = cli_read_share(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
+                            g ? vem_gmm_d(g) : 0, cli_mpi_rank(), cli_mpi_size(), &t);
+        /* A bad line in any rank's share stops every rank (that rank has said why). */
+        rc = cli_mpi_agree(rc);
+    } else if (a.stream) {
         rc = cli_open_source(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
                              g ? vem_gmm_d(g) : 0, &src);
-    else
+    } else {
         rc = cli_read_data(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
                            g ? vem_gmm_d(g) : 0, &t);
+    }
     if (rc != 0)
         goto out;
     size_t kmax = 0, rows = src ? vem_source_rows(src) : t.rows;
+    if (a.mpi)
+        rows = (size_t)cli_mpi_sum((double)t.rows);
     size_t cols = src ? vem_source_cols(src) : t.cols;
     for (size_t i = 0; i < a.nk; i++)
         kmax = a.ks[i] > kmax ? a.ks[i] : kmax;
     if (rows < kmax) {
-        cli_error("%s: %zu row%s, fewer than K=%zu components", a.data, rows,
-                  rows == 1 ? "" : "s", kmax);
+        if (cli_mpi_rank() == 0)
+            cli_error("%s: %zu row%s, fewer than K=%zu components", a.data, rows,
+                      rows == 1 ? "" : "s", kmax);
         rc = CLI_EXIT_INPUT;
         goto out;
     }
@@ -833,7 +994,7 @@ int cli_cmd_fit(int argc, char **argv)
         opts.n_blocks = a.n_blocks;
     opts.trace_steps = a.trace_steps;
     opts.eval_passes = a.eval_passes;
-    if (a.verbose || isatty(STDERR_FILENO)) {
+    if ((a.verbose || isatty(STDERR_FILENO)) && cli_mpi_rank() == 0) {
         opts.log = progress;
         opts.log_ctx = NULL;
     }
@@ -866,7 +1027,7 @@ int cli_cmd_fit(int argc, char **argv)
         rc = cli_fail(s, "model");
         goto out;
     }
-    rc = run_fit(&a, &t, src, g, &opts);
+    rc = a.mpi ? run_fit_mpi(&a, &t, rows, g, &opts) : run_fit(&a, &t, src, g, &opts);
 out:
     vem_gmm_free(g);
     vem_source_close(src);

@@ -72,6 +72,8 @@ static const char fit_text[] =
     "                       (CSV is converted once to a temporary binary file)\n"
     "  --trace-steps        online EM: trace every minibatch or block too\n"
     "  --eval-passes        online EM: exact log-likelihood after every pass\n"
+    "  --mpi                distributed fit: run under mpirun, each process reads its\n"
+    "                       share of DATA (vem built with -DVEM_WITH_MPI=ON)\n"
     "  -o, --output MODEL   write the fitted model (JSON) to MODEL\n"
     "  --json               print the result as one JSON object\n"
     "  --verbose            progress on stderr even when it is not a terminal\n";
@@ -206,10 +208,19 @@ int main(int argc, char **argv)
         return cli_finish_stdout();
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-        printf("vem %s\n", vem_version());
+        printf("vem %s%s\n", vem_version(), cli_mpi_available() ? " (with MPI)" : "");
         return cli_finish_stdout();
     }
 
+    /* A distributed run: MPI before anything reads data, finalised after. */
+    int use_mpi = 0;
+    for (int i = 2; i < argc; i++)
+        use_mpi |= strcmp(argv[i], "--mpi") == 0;
+    if (use_mpi) {
+        int mrc = cli_mpi_begin(&argc, &argv);
+        if (mrc != 0)
+            return mrc;
+    }
     int rc;
     const char *kind = model_kind(cmd, argc, argv);
     if (strcmp(kind, "hmm") == 0 || strcmp(cmd, "decode") == 0)
@@ -238,5 +249,6 @@ int main(int argc, char **argv)
     }
     if (rc == 0)
         rc = cli_finish_stdout();
+    cli_mpi_end();
     return rc;
 }

@@ -6,4 +6,5 @@ SUDO=
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
-    build-essential cmake pkg-config libopenblas-dev liblapack-dev libjansson-dev python3 >/dev/null
+    build-essential cmake pkg-config libopenblas-dev liblapack-dev libjansson-dev python3 \
+    openmpi-bin libopenmpi-dev >/dev/null

@@ -5,8 +5,8 @@ set -eu
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 
-echo "== release build"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DVEM_WERROR=ON >/dev/null
+echo "== release build (with MPI)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DVEM_WERROR=ON -DVEM_WITH_MPI=ON >/dev/null
 cmake --build build -j "$jobs"
 (cd build && ctest --output-on-failure -j "$jobs")
 

@@ -476,7 +476,7 @@ static vem_status online_alloc(vem_fit *f)
     if (!f->s_acc || !f->s_tmp)
         return VEM_FAIL(VEM_ENOMEM, "online EM statistics");
     if (f->o.algorithm == VEM_ALG_INCREMENTAL) {
-        size_t nb = vem__min(f->o.n_blocks, f->n_units);
+        size_t nb = f->o.n_blocks;
         f->blocks = vem__alloc_doubles(nb, len);
         f->block_h = vem__alloc_doubles(nb, 1);
         if (!f->blocks || !f->block_h)
@@ -635,7 +635,8 @@ static vem_status stepwise_pass(vem_fit *f, double *objective)
     return VEM_OK;
 }
 
-/* Block b's unit range. */
+/* Block b's unit range; blocks may be empty when there are fewer units than
+ * blocks (a process of a distributed fit still takes part in every block). */
 static void block_range(const vem_fit *f, size_t b, size_t nb, size_t *lo, size_t *hi)
 {
     size_t q = f->n_units / nb, r = f->n_units % nb;
@@ -664,7 +665,7 @@ static double free_energy(const vem_fit *f, size_t nb)
 
 static vem_status incremental_pass(vem_fit *f, double *objective, int *violation)
 {
-    const size_t len = f->ess_len, nb = vem__min(f->o.n_blocks, f->n_units);
+    const size_t len = f->ess_len, nb = f->o.n_blocks;
     const int has_q = f->m.ops->ess_objective != NULL;
     const vem_data *x = pass_data(f);
     vem_status st;

@@ -1,0 +1,197 @@
+/*
+ * cli/mpi.c — the distributed driver's MPI calls (`mpirun -np P vem fit ... --mpi`).
+ *
+ * libvem knows nothing of MPI: the engine sums its flat statistics buffers
+ * through a reduction hook, and this file supplies MPI_Allreduce as that hook,
+ * plus the few collectives the driver needs around a fit (agreeing on errors,
+ * gathering an initialisation sample, broadcasting parameters). Built with
+ * -DVEM_WITH_MPI=ON; without it every function reports that MPI is missing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifdef VEM_WITH_MPI
+#include <mpi.h>
+
+static int active;
+
+int cli_mpi_available(void)
+{
+    return 1;
+}
+
+int cli_mpi_begin(int *argc, char ***argv)
+{
+    if (MPI_Init(argc, argv) != MPI_SUCCESS) {
+        cli_error("--mpi: MPI_Init failed");
+        return CLI_EXIT_USAGE;
+    }
+    active = 1;
+    /* Only rank 0 prints results; errors still reach stderr from any rank. */
+    if (cli_mpi_rank() != 0 && !freopen("/dev/null", "w", stdout)) {
+        cli_error("--mpi: cannot silence stdout on rank %d", cli_mpi_rank());
+        return CLI_EXIT_INPUT;
+    }
+    return 0;
+}
+
+void cli_mpi_end(void)
+{
+    if (active)
+        MPI_Finalize();
+    active = 0;
+}
+
+int cli_mpi_active(void)
+{
+    return active;
+}
+
+int cli_mpi_rank(void)
+{
+    int r = 0;
+    if (active)
+        MPI_Comm_rank(MPI_COMM_WORLD, &r);
+    return r;
+}
+
+int cli_mpi_size(void)
+{
+    int n = 1;
+    if (active)
+        MPI_Comm_size(MPI_COMM_WORLD, &n);
+    return n;
+}
+
+vem_status cli_mpi_allreduce(double *buf, size_t len, void *ctx)
+{
+    (void)ctx;
+    if (len > (size_t)INT32_MAX)
+        return VEM_EUNSUP;
+    if (MPI_Allreduce(MPI_IN_PLACE, buf, (int)len, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) !=
+        MPI_SUCCESS)
+        return VEM_EIO;
+    return VEM_OK;
+}
+
+int cli_mpi_agree(int rc)
+{
+    int all = rc;
+    if (active)
+        MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return all;
+}
+
+double cli_mpi_sum(double v)
+{
+    double all = v;
+    if (active)
+        MPI_Allreduce(&v, &all, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    return all;
+}
+
+int cli_mpi_bcast(double *buf, size_t n)
+{
+    if (!active)
+        return 0;
+    return MPI_Bcast(buf, (int)n, MPI_DOUBLE, 0, MPI_COMM_WORLD) == MPI_SUCCESS ? 0
+                                                                                : CLI_EXIT_INPUT;
+}
+
+double *cli_mpi_gather_rows(const double *rows, size_t n, size_t cols, size_t *total)
+{
+    int size = cli_mpi_size(), rank = cli_mpi_rank();
+    int mine = (int)(n * cols);
+    int *counts = calloc((size_t)size, sizeof *counts), *displ = calloc((size_t)size, sizeof *displ);
+    double *all = NULL;
+    if (!counts || !displ)
+        goto out;
+    MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    size_t sum = 0;
+    if (rank == 0) {
+        for (int i = 0; i < size; i++) {
+            displ[i] = (int)sum;
+            sum += (size_t)counts[i];
+        }
+        all = malloc((sum ? sum : 1) * sizeof *all);
+    }
+    MPI_Gatherv(rows, mine, MPI_DOUBLE, all, counts, displ, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    *total = sum / cols;
+out:
+    free(counts);
+    free(displ);
+    return all;
+}
+
+#else /* without MPI */
+
+int cli_mpi_available(void)
+{
+    return 0;
+}
+
+int cli_mpi_begin(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    cli_error("--mpi: this vem was built without MPI (configure with -DVEM_WITH_MPI=ON)");
+    return CLI_EXIT_USAGE;
+}
+
+void cli_mpi_end(void)
+{
+}
+
+int cli_mpi_active(void)
+{
+    return 0;
+}
+
+int cli_mpi_rank(void)
+{
+    return 0;
+}
+
+int cli_mpi_size(void)
+{
+    return 1;
+}
+
+vem_status cli_mpi_allreduce(double *buf, size_t len, void *ctx)
+{
+    (void)buf;
+    (void)len;
+    (void)ctx;
+    return VEM_OK;
+}
+
+int cli_mpi_agree(int rc)
+{
+    return rc;
+}
+
+double cli_mpi_sum(double v)
+{
+    return v;
+}
+
+int cli_mpi_bcast(double *buf, size_t n)
+{
+    (void)buf;
+    (void)n;
+    return 0;
+}
+
+double *cli_mpi_gather_rows(const double *rows, size_t n, size_t cols, size_t *total)
+{
+    size_t count = n * cols;
+    double *all = malloc((count > 0 ? count : 1) * sizeof *all);
+    if (all && n)
+        memcpy(all, rows, n * cols * sizeof *all);
+    *total = n;
+    return all;
+}
+
+#endif

@@ -1,0 +1,112 @@
+#!/bin/sh
+# Distributed fits: `mpirun -np P vem fit ... --mpi` against one process.
+# Usage: sh test_cli_mpi.sh VEM REPO_ROOT
+# With a vem built without MPI (or no mpirun), checks that --mpi is refused clearly.
+set -u
+VEM=$1
+ROOT=$2
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+check() { if eval "$2"; then ok; else bad "$1"; fi; }
+F=$ROOT/examples/data/faithful.csv
+P=$ROOT/examples/data/penguins.csv
+PCOLS=beak_length_mm,beak_depth_mm,flipper_length_mm,body_mass_g
+
+if ! "$VEM" --version | grep -q "with MPI" || ! command -v mpirun >/dev/null 2>&1; then
+    "$VEM" fit gmm "$F" -k 2 --mpi >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    check "--mpi refused without MPI (rc $rc)" "[ $rc -eq 1 ] && grep -q 'built without MPI' $tmp/err"
+    echo "cli_mpi: $pass passed, $fail failed (vem built without MPI: distributed runs not tested)"
+    [ "$fail" -eq 0 ]
+    exit
+fi
+
+# Sandbox-safe Open MPI settings (shared memory only); root needs --allow-run-as-root.
+export OMPI_MCA_btl=self,vader OMPI_MCA_plm_rsh_agent=false
+export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1
+MPIRUN="mpirun --oversubscribe"
+[ "$(id -u)" -eq 0 ] && MPIRUN="$MPIRUN --allow-run-as-root"
+run() { np=$1; shift; timeout 60 $MPIRUN -np "$np" "$VEM" "$@" --mpi; }
+
+# rel_close A.json B.json KEY TOL: |a - b| <= TOL |b| for a number or a list of lists.
+rel_close() {
+    "$PY" -c "
+import json, sys
+a = json.load(open('$1'))['$3']; b = json.load(open('$2'))['$3']
+flat = lambda v: sum(map(flat, v), []) if isinstance(v, list) else [v]
+sys.exit(0 if all(abs(x - y) <= $4 * max(abs(y), 1e-300) for x, y in zip(flat(a), flat(b))) else 1)"
+}
+key() { "$PY" -c "import json; print(json.load(open('$1'))$2)"; }
+
+# Same model as one process from the same --init-model, to 1e-10, for 2 and 3 ranks,
+# CSV split by byte ranges and raw float64 by row offsets.
+for case in "faithful_k2_full $F" "penguins_k3_diag $P --columns $PCOLS"; do
+    set -- $case
+    init=$ROOT/tests/golden/$1.init.json
+    shift
+    "$VEM" fit gmm "$@" --init-model "$init" --tol 1e-10 --json >"$tmp/one.json"
+    for np in 2 3; do
+        run $np fit gmm "$@" --init-model "$init" --tol 1e-10 --json >"$tmp/p$np.json" 2>"$tmp/err"
+        check "$init np=$np exit" "[ \$? -eq 0 ]"
+        check "$init np=$np one JSON object" "[ \$(wc -l <$tmp/p$np.json) -eq 1 ]"
+        check "$init np=$np processes" "[ \"\$(key $tmp/p$np.json \"['processes']\")\" = $np ]"
+        for k in log_likelihood means covariances weights; do
+            check "$init np=$np $k" "rel_close $tmp/p$np.json $tmp/one.json $k 1e-10"
+        done
+        check "$init np=$np iterations" \
+            "[ \"\$(key $tmp/p$np.json \"['n_iter']\")\" = \"\$(key $tmp/one.json \"['n_iter']\")\" ]"
+    done
+done
+"$PY" -c "
+import csv, struct
+rows = list(csv.reader(open('$F')))[1:]
+open('$tmp/f.f64', 'wb').write(b''.join(struct.pack('<dd', float(a), float(b)) for a, b in rows))"
+"$VEM" fit gmm "$tmp/f.f64" --binary-cols 2 --init-model "$ROOT/tests/golden/faithful_k2_full.init.json" \
+    --tol 1e-10 --json >"$tmp/bone.json"
+run 3 fit gmm "$tmp/f.f64" --binary-cols 2 --init-model "$ROOT/tests/golden/faithful_k2_full.init.json" \
+    --tol 1e-10 --json >"$tmp/bp3.json" 2>"$tmp/err"
+check "binary np=3 log_likelihood" "rel_close $tmp/bp3.json $tmp/bone.json log_likelihood 1e-10"
+
+# Default initialisation (k-means on a sample gathered on rank 0): the same optimum.
+"$VEM" fit gmm "$F" -k 2 --tol 1e-9 --json >"$tmp/d1.json"
+run 2 fit gmm "$F" -k 2 --tol 1e-9 --json -o "$tmp/m.json" >"$tmp/d2.json" 2>"$tmp/err"
+check "default init np=2 optimum" "rel_close $tmp/d2.json $tmp/d1.json log_likelihood 1e-9"
+check "rank 0 wrote the model" "\"$VEM\" score $tmp/m.json $F >/dev/null"
+
+# Online algorithms under MPI.
+run 2 fit gmm "$F" -k 2 --algorithm incremental --blocks 5 --tol 1e-10 --max-iter 500 --json \
+    >"$tmp/inc.json" 2>"$tmp/err"
+check "incremental np=2 optimum" "rel_close $tmp/inc.json $tmp/d1.json log_likelihood 1e-6"
+check "incremental np=2 monotone" "[ \"\$(key $tmp/inc.json \"['monotonicity_violations']\")\" = 0 ]"
+run 3 fit gmm "$F" -k 2 --algorithm stepwise --batch-size 30 --passes 4 --tol 0 --json \
+    >"$tmp/sw.json" 2>"$tmp/err"
+check "stepwise np=3 near optimum" \
+    "[ \"\$(\"$PY\" -c \"import json; a=json.load(open('$tmp/sw.json')); b=json.load(open('$tmp/d1.json')); print(abs(a['mean_log_likelihood']-b['mean_log_likelihood']) < 0.01)\")\" = True ]"
+check "stepwise np=3 minibatches" "[ \"\$(key $tmp/sw.json \"['n_steps']\")\" = 40 ]"
+
+# A bad line in the second rank's share: its file:line:col, a non-zero exit, no hang.
+"$PY" -c "
+lines = open('$F').read().splitlines()
+lines[200] = '4.1,abc'
+open('$tmp/bad.csv', 'w').write('\n'.join(lines) + '\n')"
+start=$(date +%s)
+run 2 fit gmm "$tmp/bad.csv" -k 2 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+end=$(date +%s)
+check "bad line: non-zero exit" "[ $rc -ne 0 ] && [ $rc -ne 124 ]"
+check "bad line: file:line:col" "grep -q 'bad.csv:201:5: not a number' $tmp/err"
+check "bad line: within seconds" "[ $((end - start)) -lt 20 ]"
+check "bad line: nothing printed" "[ ! -s $tmp/out ]"
+
+# Usage: --mpi does not go with --stream or --select.
+run 2 fit gmm "$F" -k 2 --stream >"$tmp/out" 2>"$tmp/err"
+check "--mpi --stream refused" "[ \$? -ne 0 ] && grep -q 'cannot be combined' $tmp/err"
+
+echo "cli_mpi: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
