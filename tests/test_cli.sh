@@ -104,7 +104,7 @@ expect_rc "vem fit --help" 0
 expect_out "vem fit --help" "--init-model"
 run --version
 expect_rc "vem --version" 0
-check "vem --version prints a version" grep -q '^vem [0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*$' out
+check "vem --version prints a version" grep -q '^vem [0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*\( (with MPI)\)\{0,1\}$' out
 
 run fit gmm "$FAITHFUL" -k 0
 expect_rc "-k 0" 1
