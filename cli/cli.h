@@ -203,6 +203,8 @@ int cli_mpi_active(void);
 /* This process's rank and the number of processes (0 and 1 without MPI). */
 int cli_mpi_rank(void);
 int cli_mpi_size(void);
+/* Time in the reduction hook on this rank (waiting for other ranks included), calls, doubles. */
+void cli_mpi_stats(double *seconds, size_t *calls, size_t *doubles);
 /* The engine's reduction hook: MPI_Allreduce(MPI_SUM) of buf in place. */
 vem_status cli_mpi_allreduce(double *buf, size_t len, void *ctx);
 /* The largest exit status over all ranks (a collective: every rank calls it). */

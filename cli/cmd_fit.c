@@ -541,6 +541,16 @@ static int report_fit(const fit_args *a, size_t rows, vem_gmm *g, vem_fit_result
         if (o) {
             add_fit_json(o, &sum, a);
             json_object_set_new(o, "processes", json_integer(cli_mpi_size()));
+            if (cli_mpi_active()) {
+                double sec;
+                size_t calls, doubles;
+                cli_mpi_stats(&sec, &calls, &doubles);
+                json_t *m = json_object();
+                json_object_set_new(m, "allreduce_seconds", cli_json_real(sec));
+                json_object_set_new(m, "allreduce_calls", json_integer((json_int_t)calls));
+                json_object_set_new(m, "allreduce_doubles", json_integer((json_int_t)doubles));
+                json_object_set_new(o, "mpi", m);
+            }
         }
         rc = cli_json_emit(o);
     } else {

@@ -16,10 +16,19 @@
 #include <mpi.h>
 
 static int active;
+static double reduce_seconds; /* wall time inside MPI_Allreduce, waiting included */
+static size_t reduce_calls, reduce_doubles;
 
 int cli_mpi_available(void)
 {
     return 1;
+}
+
+void cli_mpi_stats(double *seconds, size_t *calls, size_t *doubles)
+{
+    *seconds = reduce_seconds;
+    *calls = reduce_calls;
+    *doubles = reduce_doubles;
 }
 
 int cli_mpi_begin(int *argc, char ***argv)
@@ -70,10 +79,12 @@ vem_status cli_mpi_allreduce(double *buf, size_t len, void *ctx)
     (void)ctx;
     if (len > (size_t)INT32_MAX)
         return VEM_EUNSUP;
-    if (MPI_Allreduce(MPI_IN_PLACE, buf, (int)len, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) !=
-        MPI_SUCCESS)
-        return VEM_EIO;
-    return VEM_OK;
+    double t0 = MPI_Wtime();
+    int rc = MPI_Allreduce(MPI_IN_PLACE, buf, (int)len, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    reduce_seconds += MPI_Wtime() - t0;
+    reduce_calls++;
+    reduce_doubles += len;
+    return rc == MPI_SUCCESS ? VEM_OK : VEM_EIO;
 }
 
 int cli_mpi_agree(int rc)
@@ -130,6 +141,13 @@ out:
 int cli_mpi_available(void)
 {
     return 0;
+}
+
+void cli_mpi_stats(double *seconds, size_t *calls, size_t *doubles)
+{
+    *seconds = 0.0;
+    *calls = 0;
+    *doubles = 0;
 }
 
 int cli_mpi_begin(int *argc, char ***argv)
