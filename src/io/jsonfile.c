@@ -1,0 +1,394 @@
+/*
+ * src/io/jsonfile.c — what every model file shares: JSON through jansson,
+ * written atomically (a temporary beside the target, synced, renamed over it),
+ * read whole, and validated key by key with messages naming file and key.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <vem/io.h>
+
+#include "internal.h"
+#include "io/jsonfile.h"
+
+/* Nested JSON arrays of the doubles v with vem__json_shape dims[0..ndims); NULL on failure. */
+json_t *vem__json_array_of(const double *v, const size_t *dims, size_t ndims)
+{
+    json_t *a = json_array();
+    if (!a)
+        return NULL;
+    size_t stride = 1;
+    for (size_t i = 1; i < ndims; i++)
+        stride *= dims[i]; /* cannot overflow: the model holds this many doubles */
+    for (size_t i = 0; i < dims[0]; i++) {
+        json_t *e = ndims == 1 ? json_real(v[i]) : vem__json_array_of(v + i * stride, dims + 1, ndims - 1);
+        if (json_array_append_new(a, e) != 0) { /* also fails, and frees nothing, on e == NULL */
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* Make the rename durable: sync the directory holding path. Best effort. */
+static void sync_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = vem__strdup(slash ? path : ".");
+    if (!dir)
+        return;
+    if (slash)
+        dir[slash == path ? 1 : (size_t)(slash - path)] = '\0';
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    vem__free(dir);
+}
+
+
+vem_status vem__json_save(const char *path, json_t *root)
+{
+    static const char suffix[] = ".tmp.XXXXXX";
+    size_t plen = strlen(path);
+    char *tmp = vem__malloc(plen + sizeof suffix);
+    if (!tmp) {
+        json_decref(root);
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    }
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, suffix, sizeof suffix);
+
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        json_decref(root);
+        vem__free(tmp);
+        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e));
+    }
+    /* mkstemp creates the file 0600; a model file is as readable as any other output. */
+    (void)fchmod(fd, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH);
+    FILE *fp = fdopen(fd, "w");
+    if (!fp) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        json_decref(root);
+        vem__free(tmp);
+        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e));
+    }
+
+    /* errno is cleared first so a failure jansson reports without errno reads as EIO. */
+    errno = 0;
+    int failed = json_dumpf(root, fp, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0 ||
+                 fputc('\n', fp) == EOF || fflush(fp) != 0 || fsync(fileno(fp)) != 0;
+    int e = errno;
+    json_decref(root);
+    if (fclose(fp) != 0 && !failed) {
+        failed = 1;
+        e = errno;
+    }
+    if (!failed && rename(tmp, path) != 0) {
+        failed = 1;
+        e = errno;
+    }
+    if (failed) {
+        unlink(tmp);
+        vem__free(tmp);
+        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e ? e : EIO));
+    }
+    vem__free(tmp);
+    sync_dir(path);
+    return VEM_OK;
+}
+
+
+/* The whole file at path into a new buffer *text of *len bytes. VEM_EIO, VEM_ENOMEM. */
+static vem_status read_all(const char *path, char **text, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *buf = vem__malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, fp);
+        if (n < cap)
+            break;
+        char *grown = cap <= SIZE_MAX / 2 ? vem__realloc(buf, cap * 2) : NULL;
+        if (!grown) {
+            vem__free(buf);
+            buf = NULL;
+        } else {
+            buf = grown;
+            cap *= 2;
+        }
+    }
+    if (!buf) {
+        fclose(fp);
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    }
+    if (ferror(fp)) {
+        int e = errno;
+        fclose(fp);
+        vem__free(buf);
+        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e ? e : EIO));
+    }
+    fclose(fp);
+    *text = buf;
+    *len = n;
+    return VEM_OK;
+}
+
+/*
+ * Parse the file at path into the JSON object *root (new reference). Jansson
+ * counts columns in characters at the end of the offending token; the column
+ * reported here is that same point counted in bytes, as io.h promises.
+ */
+vem_status vem__json_load(const char *path, json_t **root)
+{
+    char *text = NULL;
+    size_t len = 0;
+    vem_status s = read_all(path, &text, &len);
+    if (s != VEM_OK)
+        return s;
+    json_error_t err;
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    if (!j) {
+        if (json_error_code(&err) == json_error_out_of_memory) {
+            vem__free(text);
+            return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+        }
+        size_t pos = err.position > 0 ? vem__min((size_t)err.position, len) : 0;
+        size_t bol = pos;
+        while (bol > 0 && text[bol - 1] != '\n')
+            bol--;
+        size_t col = vem__max(pos - bol, 1);
+        int line = err.line > 0 ? err.line : 1;
+        vem__free(text);
+        return VEM_FAIL(VEM_EFORMAT, "%s:%d:%zu: %s", path, line, col, err.text);
+    }
+    vem__free(text);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return VEM_FAIL(VEM_EFORMAT, "%s: not a vem model file (not a JSON object)", path);
+    }
+    *root = j;
+    return VEM_OK;
+}
+
+/* A short description of a JSON value's type for messages. */
+const char *vem__json_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
+    }
+    return "something else";
+}
+
+/* Required string key: *out borrowed from root. VEM_EFORMAT naming the key. */
+vem_status vem__json_get_string(const char *path, const json_t *root, const char *key,
+                             const char **out)
+{
+    json_t *v = json_object_get(root, key);
+    if (!v)
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s' is missing", path, key);
+    if (!json_is_string(v))
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected a string, got %s", path, key,
+                        vem__json_type_name(v));
+    *out = json_string_value(v);
+    return VEM_OK;
+}
+
+/* Required positive integer key. */
+vem_status vem__json_get_positive(const char *path, const json_t *root, const char *key,
+                               size_t *out)
+{
+    json_t *v = json_object_get(root, key);
+    if (!v)
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s' is missing", path, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 1)
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected a positive integer", path, key);
+    json_int_t i = json_integer_value(v);
+    if ((unsigned long long)i > SIZE_MAX)
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': %lld is too large", path, key, (long long)i);
+    *out = (size_t)i;
+    return VEM_OK;
+}
+
+/*
+ * A nested numeric array: its vem__json_shape, how its levels are named in messages
+ * ("row", "column", ...) and its phrase ("2 arrays of 3 numbers").
+ */
+
+/* "2 arrays of 3 numbers" for dims {2, 3} starting at level. */
+static void shape_phrase(const vem__json_shape *sh, size_t level, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = level; i < sh->ndims && used < size; i++) {
+        int n;
+        if (i + 1 < sh->ndims)
+            n = snprintf(buf + used, size - used, "%zu %s of ", sh->dims[i],
+                         sh->dims[i] == 1 ? "array" : "arrays");
+        else
+            n = snprintf(buf + used, size - used, "%zu %s", sh->dims[i],
+                         sh->dims[i] == 1 ? "number" : "numbers");
+        if (n < 0)
+            return;
+        used += (size_t)n;
+    }
+}
+
+/* "row 2, column 3" for the 0-based index idx[0..depth) (printed 1-based). */
+static void where(const vem__json_shape *sh, const size_t *idx, size_t depth, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < depth && used < size; i++) {
+        int n = snprintf(buf + used, size - used, "%s%s %zu", i ? ", " : "", sh->names[i],
+                         idx[i] + 1);
+        if (n < 0)
+            return;
+        used += (size_t)n;
+    }
+}
+
+/*
+ * Check that v has vem__json_shape sh from level on (idx[0..level) is where v sits) and
+ * holds finite numbers; if *out is not NULL, also copy them there row-major,
+ * advancing *out.
+ */
+static vem_status walk(const char *path, const char *key, const vem__json_shape *sh, const json_t *v,
+                       size_t level, size_t *idx, double **out)
+{
+    char at[128], want[128];
+    if (!json_is_array(v) || json_array_size(v) != sh->dims[level]) {
+        shape_phrase(sh, 0, want, sizeof want);
+        if (level == 0) {
+            if (json_is_array(v))
+                return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected %s, got an array of %zu",
+                                path, key, want, json_array_size(v));
+            return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected %s, got %s", path, key, want,
+                            vem__json_type_name(v));
+        }
+        where(sh, idx, level, at, sizeof at);
+        if (json_is_array(v))
+            return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected %s, %s has %zu", path, key,
+                            want, at, json_array_size(v));
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected %s, %s is %s", path, key, want, at,
+                        vem__json_type_name(v));
+    }
+    for (size_t i = 0; i < sh->dims[level]; i++) {
+        const json_t *e = json_array_get(v, i);
+        idx[level] = i;
+        if (level + 1 < sh->ndims) {
+            vem_status s = walk(path, key, sh, e, level + 1, idx, out);
+            if (s != VEM_OK)
+                return s;
+            continue;
+        }
+        if (!json_is_number(e)) {
+            shape_phrase(sh, 0, want, sizeof want);
+            where(sh, idx, level + 1, at, sizeof at);
+            return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected %s, %s is %s", path, key, want,
+                            at, vem__json_type_name(e));
+        }
+        double x = json_number_value(e);
+        if (!isfinite(x)) {
+            where(sh, idx, level + 1, at, sizeof at);
+            return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': %s is not finite", path, key, at);
+        }
+        if (*out)
+            *(*out)++ = x;
+    }
+    return VEM_OK;
+}
+
+/* Required numeric array key of vem__json_shape sh, copied into out (prod(dims) doubles). */
+vem_status vem__json_get_array(const char *path, const json_t *root, const char *key,
+                            const vem__json_shape *sh, double *out)
+{
+    const json_t *v = json_object_get(root, key);
+    if (!v)
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s' is missing", path, key);
+    size_t idx[3] = {0, 0, 0};
+    double *p = out;
+    return walk(path, key, sh, v, 0, idx, &p);
+}
+
+/* Prefix the current vem_errmsg() with "PATH: " and return s. */
+vem_status vem__prefix_errmsg(vem_status s, const char *path)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", vem_errmsg());
+    return VEM_FAIL(s, "%s: %s", path, msg);
+}
+
+/* Check the header keys of a model file: format, version, model. */
+vem_status vem__json_check_header(const char *path, const json_t *root, const char **model)
+{
+    const char *format = NULL;
+    vem_status s = vem__json_get_string(path, root, "format", &format);
+    if (s != VEM_OK)
+        return s;
+    if (strcmp(format, VEM__MODEL_FORMAT) != 0)
+        return VEM_FAIL(VEM_EFORMAT, "%s: key 'format': expected \"%s\", got \"%.64s\"", path,
+                        VEM__MODEL_FORMAT, format);
+    const json_t *v = json_object_get(root, "version");
+    if (!v)
+        return VEM_FAIL(VEM_EFORMAT, "%s: key 'version' is missing", path);
+    if (!json_is_integer(v))
+        return VEM_FAIL(VEM_EFORMAT, "%s: key 'version': expected an integer, got %s", path,
+                        vem__json_type_name(v));
+    if (json_integer_value(v) != VEM__MODEL_VERSION)
+        return VEM_FAIL(VEM_EFORMAT, "%s: key 'version': unsupported version %lld (expected %d)",
+                        path, (long long)json_integer_value(v), VEM__MODEL_VERSION);
+    return vem__json_get_string(path, root, "model", model);
+}
+
+vem_status vem_model_file_kind(const char *path, char *buf, size_t size)
+{
+    if (!path || !buf || size == 0)
+        return VEM_FAIL(VEM_EINVAL, "vem_model_file_kind: %s",
+                        path ? "empty buffer" : "path is NULL");
+    json_t *root = NULL;
+    vem_status s = vem__json_load(path, &root);
+    if (s != VEM_OK)
+        return s;
+    const char *model = NULL;
+    s = vem__json_check_header(path, root, &model);
+    if (s == VEM_OK) {
+        size_t n = strlen(model);
+        if (n >= size)
+            s = VEM_FAIL(VEM_EINVAL, "%s: model name \"%.64s\" does not fit in %zu bytes", path,
+                         model, size);
+        else
+            memcpy(buf, model, n + 1);
+    }
+    json_decref(root);
+    return s;
+}
