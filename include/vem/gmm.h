@@ -61,17 +61,26 @@ VEM_API void vem_gmm_free(vem_gmm *g);
 /** Deep copy of g (parameters and options); NULL on VEM_ENOMEM. */
 VEM_API vem_gmm *vem_gmm_copy(const vem_gmm *g);
 
+/** Number of components k. */
 VEM_API size_t vem_gmm_k(const vem_gmm *g);
+/** Number of dimensions d (columns of the data). */
 VEM_API size_t vem_gmm_d(const vem_gmm *g);
+/** Covariance structure. */
 VEM_API vem_cov vem_gmm_cov(const vem_gmm *g);
 
 /** Non-negative value added to covariance diagonals in the M-step (default 1e-6). VEM_EINVAL if < 0 or not finite. */
 VEM_API vem_status vem_gmm_set_reg_covar(vem_gmm *g, double reg_covar);
+/** The value added to covariance diagonals in the M-step. */
 VEM_API double vem_gmm_reg_covar(const vem_gmm *g);
 /** Initialisation method (default VEM_INIT_KMEANS). VEM_EINVAL for an invalid value. */
 VEM_API vem_status vem_gmm_set_init(vem_gmm *g, vem_gmm_init init);
+/** The initialisation method a fit uses. */
 VEM_API vem_gmm_init vem_gmm_init_method(const vem_gmm *g);
-/** Lloyd iterations and relative tolerance of the k-means initialisation (defaults 300, 1e-4, as scikit-learn). */
+/**
+ * Lloyd iterations and tolerance of the k-means initialisation (defaults 300
+ * and 1e-4, as scikit-learn: stop when the summed squared centre shift is at
+ * most tol times the mean column variance). VEM_EINVAL if tol < 0 or not finite.
+ */
 VEM_API vem_status vem_gmm_set_kmeans(vem_gmm *g, size_t max_iter, double tol);
 /**
  * Means (k x d, copied) for VEM_INIT_MEANS; also selects that method.
@@ -81,7 +90,8 @@ VEM_API vem_status vem_gmm_set_init_means(vem_gmm *g, const double *means);
 
 /**
  * Set all parameters (copied): weights (k, positive, summing to 1 within 1e-8;
- * renormalised), means (k x d), covariances (shape by covariance type, see top).
+ * kept as given, so a model file round-trips bit for bit), means (k x d),
+ * covariances (shape by covariance type, see top; symmetric within 1e-12).
  * Validates and computes the precision Cholesky factors. VEM_EINVAL naming the
  * offending value for non-finite numbers or bad weights; VEM_ENUMERIC naming
  * the component for a covariance that is not symmetric positive definite.
@@ -109,7 +119,10 @@ VEM_API vem_status vem_gmm_set_columns(vem_gmm *g, const char *const *names);
 /** Feature names or NULL. Borrowed. */
 VEM_API const char *const *vem_gmm_columns(const vem_gmm *g);
 
-/** g as an engine model (fit.h). The view borrows g. */
+/**
+ * g as an engine model (model.h, fit.h): ESS [N (k), S1 (k x d), S2] as in
+ * docs/design.md, objective = log-likelihood (nats). The view borrows g.
+ */
 VEM_API vem_model vem_gmm_model(vem_gmm *g);
 
 /**
@@ -129,18 +142,27 @@ struct vem_source;
 VEM_API vem_status vem_gmm_fit_source(vem_gmm *g, struct vem_source *src, const vem_fit_opts *o,
                                       vem_rng *rng, vem_fit_result *res);
 
-/** Log density log p(x_n) of each row (nats), out has x->rows entries. VEM_EINVAL on a d mismatch. */
+/**
+ * Log density log p(x_n) of each row (nats), out has x->rows entries (x is
+ * n x d, row-major with stride x->ld). VEM_EINVAL on a d mismatch. Read-only on g.
+ */
 VEM_API vem_status vem_gmm_score_samples(const vem_gmm *g, const vem_matrix *x, double *out);
-/** Mean log density per row (nats) into *mean and total into *total (either may be NULL). */
+/**
+ * Mean log density per row (nats) into *mean and the total into *total (either
+ * may be NULL), summed as the engine sums a fit's final evaluation, so the
+ * total equals vem_fit_result.objective of a fit with default block and slot
+ * options bit for bit. VEM_EINVAL on a d mismatch or no rows; VEM_ENOMEM.
+ */
 VEM_API vem_status vem_gmm_score(const vem_gmm *g, const vem_matrix *x, double *mean,
                                  double *total);
-/** Responsibilities p(z_n = k | x_n), out is x->rows x k row-major. */
+/** Responsibilities p(z_n = c | x_n) (Bishop PRML eq. 9.23), out is x->rows x k row-major. VEM_EINVAL on a d mismatch. */
 VEM_API vem_status vem_gmm_predict_proba(const vem_gmm *g, const vem_matrix *x, double *out);
-/** Most probable component (0-based) of each row; out has x->rows entries. */
+/** Most probable component (0-based, ties to the lowest index) of each row; out has x->rows entries. VEM_EINVAL on a d mismatch. */
 VEM_API vem_status vem_gmm_predict(const vem_gmm *g, const vem_matrix *x, size_t *out);
 /**
  * Draw n samples: out is n x d, labels (may be NULL) n component indices.
  * Components by the weights, then mu + L z with Sigma = L L^T, z standard normal.
+ * VEM_ENOMEM.
  */
 VEM_API vem_status vem_gmm_sample(const vem_gmm *g, size_t n, vem_rng *rng, double *out,
                                   size_t *labels);
