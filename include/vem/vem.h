@@ -7,6 +7,7 @@
 #include <vem/fit.h>
 #include <vem/gmm.h>
 #include <vem/io.h>
+#include <vem/lda.h>
 #include <vem/model.h>
 
 #endif /* VEM_VEM_H */

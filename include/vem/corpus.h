@@ -1,0 +1,107 @@
+/*
+ * include/vem/corpus.h — bag-of-words corpora and vocabularies: reading UCI
+ * and LDA-C files, writing UCI files, and building a corpus from text.
+ *
+ * A corpus is held in an owned CSR structure (vem_docs_owned) whose view
+ * (vem_docs, data.h) is what models read. Within a document the word ids are
+ * strictly increasing (duplicates in a file are summed). Errors name the
+ * place: vem_errmsg() reads "FILE:LINE: what". Formats: docs/lda.md.
+ */
+#ifndef VEM_CORPUS_H
+#define VEM_CORPUS_H
+
+#include <vem/common.h>
+#include <vem/data.h>
+
+VEM_BEGIN_DECLS
+
+/** A corpus that owns its arrays. Release with vem_docs_owned_clear. */
+typedef struct vem_docs_owned {
+    size_t ndocs, nvocab;
+    size_t *ptr;    /**< ndocs + 1 offsets */
+    uint32_t *word; /**< ptr[ndocs] word ids, increasing within a document */
+    double *count;  /**< ptr[ndocs] counts, > 0 */
+} vem_docs_owned;
+
+/** Release what c owns and zero it; safe on a zeroed struct. */
+VEM_API void vem_docs_owned_clear(vem_docs_owned *c);
+/** Borrowed view of c (valid while c is). */
+VEM_API vem_docs vem_docs_owned_view(const vem_docs_owned *c);
+/** Total tokens of a corpus view: the sum of its counts. */
+VEM_API double vem_docs_tokens(const vem_docs *d);
+
+/**
+ * Read a UCI bag-of-words file ("docword"): three header lines D, W, NNZ, then
+ * NNZ lines "docID wordID count" (1-based ids, count a positive integer).
+ * Documents without a line are empty. Lines may come in any order; repeated
+ * (doc, word) pairs are summed. Errors (out left zeroed): VEM_EIO;
+ * VEM_EFORMAT "FILE:LINE: what" for a bad header, a non-number, an id out of
+ * range, a count <= 0, or a line count other than NNZ; VEM_ENOMEM.
+ */
+VEM_API vem_status vem_docs_read_uci(const char *path, vem_docs_owned *out);
+
+/**
+ * Read Blei's LDA-C format: one document per line, "M id:count id:count ..."
+ * (0-based ids, M the number of pairs). nvocab > 0: ids must be below it and
+ * it becomes out->nvocab; nvocab == 0: out->nvocab = largest id + 1.
+ * Errors: VEM_EIO; VEM_EFORMAT "FILE:LINE: what" (M not matching the pairs,
+ * a malformed pair, an id out of range, a count <= 0); VEM_ENOMEM.
+ */
+VEM_API vem_status vem_docs_read_ldac(const char *path, size_t nvocab, vem_docs_owned *out);
+
+/**
+ * Read a corpus in either format: LDA-C when path ends in ".ldac", UCI
+ * otherwise. nvocab as for vem_docs_read_ldac (for UCI, W must not exceed it).
+ */
+VEM_API vem_status vem_docs_read(const char *path, size_t nvocab, vem_docs_owned *out);
+
+/** Write d as a UCI bag-of-words file (counts printed as integers when integral). VEM_EIO. */
+VEM_API vem_status vem_docs_write_uci(const vem_docs *d, const char *path);
+
+/** A vocabulary: word i is words[i]. Release with vem_vocab_clear. */
+typedef struct vem_vocab {
+    char **words;
+    size_t n;
+} vem_vocab;
+
+/** Release what v owns and zero it; safe on a zeroed struct. */
+VEM_API void vem_vocab_clear(vem_vocab *v);
+
+/**
+ * Read a vocabulary file: one word per line, word i on line i (1-based lines
+ * are ids i - 1). "\r\n" accepted; a trailing blank line ignored. Errors:
+ * VEM_EIO; VEM_EFORMAT "FILE:LINE: ..." for an empty line, a word with
+ * whitespace, or a repeated word; VEM_ENOMEM.
+ */
+VEM_API vem_status vem_vocab_read(const char *path, vem_vocab *out);
+
+/** Write v, one word per line. VEM_EIO. */
+VEM_API vem_status vem_vocab_write(const vem_vocab *v, const char *path);
+
+/** Options of vem_corpus_build; initialise with vem_corpus_opts_init. */
+typedef struct vem_corpus_opts {
+    const char *stopwords; /**< file of stop words (one per line, '#' comments), or NULL */
+    size_t min_len;        /**< shortest token kept (default 2) */
+    size_t min_df;         /**< keep words in at least min_df documents (default 1) */
+    double max_df;         /**< keep words in at most this fraction of documents (default 1) */
+    const vem_vocab *vocab; /**< non-NULL: apply this vocabulary (no df filters); borrowed */
+} vem_corpus_opts;
+
+VEM_API void vem_corpus_opts_init(vem_corpus_opts *o);
+
+/**
+ * Build a bag-of-words corpus from text. path is a directory (each regular
+ * file, in byte order of the names, is one document; names starting with '.'
+ * are skipped) or a file (each line is one document). Tokens are maximal runs
+ * of ASCII letters, lowercased; bytes that are not letters separate tokens.
+ * Tokens shorter than min_len and stop words are dropped. Without o->vocab,
+ * the vocabulary is the words kept by the document-frequency filters, in
+ * alphabetical (byte) order; with it, words outside it are dropped. Empty
+ * documents are kept (so document i is line or file i). Errors: VEM_EIO,
+ * VEM_EFORMAT (no documents, empty vocabulary), VEM_EINVAL, VEM_ENOMEM.
+ */
+VEM_API vem_status vem_corpus_build(const char *path, const vem_corpus_opts *o,
+                                    vem_docs_owned *docs, vem_vocab *vocab);
+
+VEM_END_DECLS
+#endif /* VEM_CORPUS_H */

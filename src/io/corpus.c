@@ -1,0 +1,914 @@
+/*
+ * src/io/corpus.c — bag-of-words corpora (include/vem/corpus.h): UCI and
+ * LDA-C readers, the UCI writer, vocabularies, and corpus building from text.
+ *
+ * Readers collect (document, word, count) triples, then build the CSR arrays
+ * with a counting sort by document and a sort by word within each document,
+ * summing repeated pairs. Every problem is reported as "FILE:LINE: what".
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <vem/corpus.h>
+
+#include "internal.h"
+
+void vem_docs_owned_clear(vem_docs_owned *c)
+{
+    if (!c)
+        return;
+    vem__free(c->ptr);
+    vem__free(c->word);
+    vem__free(c->count);
+    memset(c, 0, sizeof *c);
+}
+
+vem_docs vem_docs_owned_view(const vem_docs_owned *c)
+{
+    vem_docs d;
+    d.ndocs = c->ndocs;
+    d.nvocab = c->nvocab;
+    d.ptr = c->ptr;
+    d.word = c->word;
+    d.count = c->count;
+    return d;
+}
+
+double vem_docs_tokens(const vem_docs *d)
+{
+    double s = 0.0;
+    const size_t nnz = d->ptr[d->ndocs];
+    for (size_t i = 0; i < nnz; i++)
+        s += d->count[i];
+    return s;
+}
+
+/* ------------------------------------------------------------ triples */
+
+typedef struct triple {
+    size_t doc;
+    uint32_t word;
+    double count;
+} triple;
+
+typedef struct triples {
+    triple *t;
+    size_t n, cap;
+} triples;
+
+static int triples_push(triples *a, size_t doc, uint32_t word, double count)
+{
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? 2 * a->cap : 1024;
+        triple *p = vem__realloc(a->t, cap * sizeof *p);
+        if (!p)
+            return -1;
+        a->t = p;
+        a->cap = cap;
+    }
+    a->t[a->n].doc = doc;
+    a->t[a->n].word = word;
+    a->t[a->n].count = count;
+    a->n++;
+    return 0;
+}
+
+static int cmp_word(const void *a, const void *b)
+{
+    uint32_t x = ((const triple *)a)->word, y = ((const triple *)b)->word;
+    return (x > y) - (x < y);
+}
+
+/* CSR from the triples (documents < ndocs); repeated pairs are summed. */
+static vem_status build_csr(triples *a, size_t ndocs, size_t nvocab, vem_docs_owned *out)
+{
+    memset(out, 0, sizeof *out);
+    out->ndocs = ndocs;
+    out->nvocab = nvocab;
+    out->ptr = vem__calloc(ndocs + 1, sizeof *out->ptr);
+    triple *sorted = vem__calloc(a->n ? a->n : 1, sizeof *sorted);
+    if (!out->ptr || !sorted)
+        goto oom;
+    for (size_t i = 0; i < a->n; i++)
+        out->ptr[a->t[i].doc + 1]++;
+    for (size_t d = 0; d < ndocs; d++)
+        out->ptr[d + 1] += out->ptr[d];
+    {
+        size_t *fill = vem__calloc(ndocs + 1, sizeof *fill);
+        if (!fill)
+            goto oom;
+        for (size_t i = 0; i < a->n; i++) {
+            size_t d = a->t[i].doc;
+            sorted[out->ptr[d] + fill[d]++] = a->t[i];
+        }
+        vem__free(fill);
+    }
+    out->word = vem__calloc(a->n ? a->n : 1, sizeof *out->word);
+    out->count = vem__alloc_doubles(a->n ? a->n : 1, 1);
+    if (!out->word || !out->count)
+        goto oom;
+    size_t nnz = 0;
+    for (size_t d = 0; d < ndocs; d++) {
+        size_t lo = out->ptr[d], hi = out->ptr[d + 1];
+        qsort(sorted + lo, hi - lo, sizeof *sorted, cmp_word);
+        out->ptr[d] = nnz;
+        for (size_t i = lo; i < hi; i++) {
+            if (nnz > out->ptr[d] && out->word[nnz - 1] == sorted[i].word) {
+                out->count[nnz - 1] += sorted[i].count;
+            } else {
+                out->word[nnz] = sorted[i].word;
+                out->count[nnz++] = sorted[i].count;
+            }
+        }
+    }
+    out->ptr[ndocs] = nnz;
+    vem__free(sorted);
+    return VEM_OK;
+oom:
+    vem__free(sorted);
+    vem_docs_owned_clear(out);
+    return VEM_FAIL(VEM_ENOMEM, "corpus: out of memory");
+}
+
+/* ------------------------------------------------------------ parsing */
+
+/* Parse an unsigned decimal integer at *p (after blanks); advances *p. 0 on success. */
+static int parse_uint(const char **p, unsigned long long *out)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    unsigned long long v = 0;
+    while (isdigit((unsigned char)*s)) {
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (ULLONG_MAX - d) / 10)
+            return -2;
+        v = v * 10 + d;
+        s++;
+    }
+    *p = s;
+    *out = v;
+    return 0;
+}
+
+/* Only blanks (and a line end) left at p. */
+static int at_end(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+        p++;
+    return *p == '\0';
+}
+
+static FILE *open_read(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        VEM_FAIL(VEM_EIO, "%s: cannot open: %s", path, strerror(errno));
+    return f;
+}
+
+vem_status vem_docs_read_uci(const char *path, vem_docs_owned *out)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = open_read(path);
+    if (!f)
+        return VEM_EIO;
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    unsigned long long hdr[3];
+    static const char *const hname[3] = {"D (documents)", "W (words)", "NNZ (lines)"};
+    triples a = {0};
+    vem_status st = VEM_OK;
+    for (int h = 0; h < 3; h++) {
+        lineno++;
+        if (getline(&line, &cap, f) < 0) {
+            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: missing header line %s", path, lineno, hname[h]);
+            goto done;
+        }
+        const char *p = line;
+        if (parse_uint(&p, &hdr[h]) != 0 || !at_end(p)) {
+            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: header line %s is not a non-negative integer",
+                          path, lineno, hname[h]);
+            goto done;
+        }
+    }
+    if (hdr[1] == 0 || hdr[1] > UINT32_MAX) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s:2: W=%llu must be in [1, 2^32)", path, hdr[1]);
+        goto done;
+    }
+    size_t seen = 0;
+    ssize_t got;
+    while ((got = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        if (at_end(line)) {
+            /* Blank lines are tolerated at the end of the file only. */
+            int c;
+            while ((c = fgetc(f)) != EOF)
+                if (!isspace(c)) {
+                    st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: blank line inside the data", path,
+                                  lineno);
+                    goto done;
+                }
+            break;
+        }
+        const char *p = line;
+        unsigned long long d, w, c;
+        if (parse_uint(&p, &d) != 0 || parse_uint(&p, &w) != 0 || parse_uint(&p, &c) != 0 ||
+            !at_end(p)) {
+            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: expected 'docID wordID count' (three integers)",
+                          path, lineno);
+            goto done;
+        }
+        if (d < 1 || d > hdr[0]) {
+            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: docID %llu out of range [1, %llu]", path, lineno,
+                          d, hdr[0]);
+            goto done;
+        }
+        if (w < 1 || w > hdr[1]) {
+            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: wordID %llu out of range [1, %llu]", path,
+                          lineno, w, hdr[1]);
+            goto done;
+        }
+        if (c == 0) {
+            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: count must be >= 1", path, lineno);
+            goto done;
+        }
+        if (++seen > hdr[2]) {
+            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: more than NNZ=%llu data lines", path, lineno,
+                          hdr[2]);
+            goto done;
+        }
+        if (triples_push(&a, (size_t)(d - 1), (uint32_t)(w - 1), (double)c) != 0) {
+            st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+            goto done;
+        }
+    }
+    if (ferror(f)) {
+        st = VEM_FAIL(VEM_EIO, "%s: read error", path);
+        goto done;
+    }
+    if (seen != hdr[2]) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: %zu data lines, header says NNZ=%llu", path, lineno,
+                      seen, hdr[2]);
+        goto done;
+    }
+    st = build_csr(&a, (size_t)hdr[0], (size_t)hdr[1], out);
+done:
+    vem__free(a.t);
+    free(line);
+    fclose(f);
+    return st;
+}
+
+vem_status vem_docs_read_ldac(const char *path, size_t nvocab, vem_docs_owned *out)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = open_read(path);
+    if (!f)
+        return VEM_EIO;
+    char *line = NULL;
+    size_t cap = 0, lineno = 0, ndocs = 0;
+    unsigned long long maxid = 0;
+    int any = 0;
+    triples a = {0};
+    vem_status st = VEM_OK;
+    while (getline(&line, &cap, f) >= 0) {
+        lineno++;
+        if (at_end(line)) {
+            int c;
+            while ((c = fgetc(f)) != EOF)
+                if (!isspace(c)) {
+                    st = VEM_FAIL(VEM_EFORMAT,
+                                  "%s:%zu: blank line inside the data (an empty document is '0')",
+                                  path, lineno);
+                    goto done;
+                }
+            break;
+        }
+        const char *p = line;
+        unsigned long long m;
+        if (parse_uint(&p, &m) != 0) {
+            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: expected the number of pairs M first", path,
+                          lineno);
+            goto done;
+        }
+        for (unsigned long long j = 0; j < m; j++) {
+            unsigned long long w, c;
+            if (parse_uint(&p, &w) != 0 || *p != ':') {
+                st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: pair %llu: expected 'id:count'%s", path,
+                              lineno, j + 1, at_end(p) ? " (fewer pairs than M)" : "");
+                goto done;
+            }
+            p++;
+            if (parse_uint(&p, &c) != 0 || !(*p == ' ' || *p == '\t' || at_end(p))) {
+                st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: pair %llu: count is not an integer", path,
+                              lineno, j + 1);
+                goto done;
+            }
+            if (c == 0) {
+                st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: pair %llu: count must be >= 1", path, lineno,
+                              j + 1);
+                goto done;
+            }
+            if ((nvocab > 0 && w >= nvocab) || w >= UINT32_MAX) {
+                st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: pair %llu: word id %llu >= vocabulary size %zu",
+                              path, lineno, j + 1, w, nvocab);
+                goto done;
+            }
+            if (w > maxid)
+                maxid = w;
+            any = 1;
+            if (triples_push(&a, ndocs, (uint32_t)w, (double)c) != 0) {
+                st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+                goto done;
+            }
+        }
+        if (!at_end(p)) {
+            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: more pairs than M=%llu", path, lineno, m);
+            goto done;
+        }
+        ndocs++;
+    }
+    if (ferror(f)) {
+        st = VEM_FAIL(VEM_EIO, "%s: read error", path);
+        goto done;
+    }
+    if (ndocs == 0) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: no documents", path);
+        goto done;
+    }
+    st = build_csr(&a, ndocs, nvocab > 0 ? nvocab : (any ? (size_t)maxid + 1 : 1), out);
+done:
+    vem__free(a.t);
+    free(line);
+    fclose(f);
+    return st;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+vem_status vem_docs_read(const char *path, size_t nvocab, vem_docs_owned *out)
+{
+    if (ends_with(path, ".ldac"))
+        return vem_docs_read_ldac(path, nvocab, out);
+    vem_status st = vem_docs_read_uci(path, out);
+    if (st == VEM_OK && nvocab > 0) {
+        if (out->nvocab > nvocab) {
+            size_t w = out->nvocab;
+            vem_docs_owned_clear(out);
+            return VEM_FAIL(VEM_EFORMAT, "%s:2: W=%zu words, vocabulary has %zu", path, w,
+                            nvocab);
+        }
+        out->nvocab = nvocab;
+    }
+    return st;
+}
+
+vem_status vem_docs_write_uci(const vem_docs *d, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return VEM_FAIL(VEM_EIO, "%s: cannot create: %s", path, strerror(errno));
+    fprintf(f, "%zu\n%zu\n%zu\n", d->ndocs, d->nvocab, d->ptr[d->ndocs]);
+    for (size_t doc = 0; doc < d->ndocs; doc++)
+        for (size_t i = d->ptr[doc]; i < d->ptr[doc + 1]; i++) {
+            double c = d->count[i];
+            if (c == floor(c) && c < 1e15)
+                fprintf(f, "%zu %u %.0f\n", doc + 1, (unsigned)d->word[i] + 1, c);
+            else
+                fprintf(f, "%zu %u %.17g\n", doc + 1, (unsigned)d->word[i] + 1, c);
+        }
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return VEM_FAIL(VEM_EIO, "%s: write error", path);
+    return VEM_OK;
+}
+
+/* ------------------------------------------------------------ vocabulary */
+
+void vem_vocab_clear(vem_vocab *v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < v->n; i++)
+        vem__free(v->words[i]);
+    vem__free(v->words);
+    memset(v, 0, sizeof *v);
+}
+
+/* A string -> index hash set (open addressing, FNV-1a). */
+typedef struct strmap {
+    size_t *slot; /* index + 1, 0 empty */
+    size_t cap;
+} strmap;
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* Find s among words[] through m; returns its index or SIZE_MAX (and *where the free slot). */
+static size_t map_find(const strmap *m, char *const *words, const char *s, size_t *where)
+{
+    size_t i = (size_t)(fnv1a(s) & (m->cap - 1));
+    while (m->slot[i]) {
+        if (strcmp(words[m->slot[i] - 1], s) == 0)
+            return m->slot[i] - 1;
+        i = (i + 1) & (m->cap - 1);
+    }
+    *where = i;
+    return SIZE_MAX;
+}
+
+/* Grow m to hold at least 2 n entries, re-inserting words[0..n). */
+static int map_reserve(strmap *m, char *const *words, size_t n)
+{
+    if (m->cap >= 2 * (n + 1))
+        return 0;
+    size_t cap = m->cap ? m->cap : 64;
+    while (cap < 2 * (n + 1))
+        cap *= 2;
+    size_t *slot = vem__calloc(cap, sizeof *slot);
+    if (!slot)
+        return -1;
+    vem__free(m->slot);
+    m->slot = slot;
+    m->cap = cap;
+    for (size_t j = 0; j < n; j++) {
+        size_t where = 0;
+        map_find(m, words, words[j], &where);
+        m->slot[where] = j + 1;
+    }
+    return 0;
+}
+
+/* A growable list of owned strings. */
+typedef struct strlist {
+    char **s;
+    size_t n, cap;
+} strlist;
+
+static int list_push(strlist *l, const char *s, size_t len)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 256;
+        char **p = vem__realloc(l->s, cap * sizeof *p);
+        if (!p)
+            return -1;
+        l->s = p;
+        l->cap = cap;
+    }
+    char *c = vem__malloc(len + 1);
+    if (!c)
+        return -1;
+    memcpy(c, s, len);
+    c[len] = '\0';
+    l->s[l->n++] = c;
+    return 0;
+}
+
+static void list_free(strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        vem__free(l->s[i]);
+    vem__free(l->s);
+    memset(l, 0, sizeof *l);
+}
+
+vem_status vem_vocab_read(const char *path, vem_vocab *out)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = open_read(path);
+    if (!f)
+        return VEM_EIO;
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t got;
+    strlist l = {0};
+    strmap m = {0};
+    vem_status st = VEM_OK;
+    while ((got = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        size_t len = (size_t)got;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0) {
+            int c;
+            while ((c = fgetc(f)) != EOF)
+                if (!isspace(c)) {
+                    st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: empty line (word %zu)", path, lineno,
+                                  lineno);
+                    goto done;
+                }
+            break;
+        }
+        for (size_t i = 0; i < len; i++)
+            if (isspace((unsigned char)line[i]) || line[i] == '\0') {
+                st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: a word may not contain whitespace", path,
+                              lineno);
+                goto done;
+            }
+        if (map_reserve(&m, l.s, l.n) != 0) {
+            st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+            goto done;
+        }
+        size_t where = 0, prev = map_find(&m, l.s, line, &where);
+        if (prev != SIZE_MAX) {
+            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: word '%.40s' repeats line %zu", path, lineno, line,
+                          prev + 1);
+            goto done;
+        }
+        if (list_push(&l, line, len) != 0) {
+            st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+            goto done;
+        }
+        m.slot[where] = l.n;
+    }
+    if (ferror(f)) {
+        st = VEM_FAIL(VEM_EIO, "%s: read error", path);
+        goto done;
+    }
+    if (l.n == 0) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: empty vocabulary", path);
+        goto done;
+    }
+    out->words = l.s;
+    out->n = l.n;
+    l.s = NULL;
+    l.n = 0;
+done:
+    list_free(&l);
+    vem__free(m.slot);
+    free(line);
+    fclose(f);
+    return st;
+}
+
+vem_status vem_vocab_write(const vem_vocab *v, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return VEM_FAIL(VEM_EIO, "%s: cannot create: %s", path, strerror(errno));
+    for (size_t i = 0; i < v->n; i++)
+        fprintf(f, "%s\n", v->words[i]);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return VEM_FAIL(VEM_EIO, "%s: write error", path);
+    return VEM_OK;
+}
+
+/* ------------------------------------------------------------ building from text */
+
+void vem_corpus_opts_init(vem_corpus_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->min_len = 2;
+    o->min_df = 1;
+    o->max_df = 1.0;
+}
+
+/* Tokeniser state shared by the documents of one build. */
+typedef struct builder {
+    const vem_corpus_opts *o;
+    strlist stop;
+    strmap stopmap;
+    strlist words; /* every kept word seen (no vocabulary), or the vocabulary's words */
+    strmap wordmap;
+    triples tr;
+    size_t ndocs;
+    int fixed; /* words come from o->vocab */
+    char *tok;
+    size_t tokcap;
+} builder;
+
+static size_t lookup(const strmap *m, char *const *words, const char *s)
+{
+    if (!m->cap)
+        return SIZE_MAX;
+    size_t where;
+    return map_find(m, words, s, &where);
+}
+
+/* Add the token tok (lowercase, NUL-terminated) to document b->ndocs. */
+static vem_status add_token(builder *b, const char *tok, size_t len)
+{
+    if (len < b->o->min_len)
+        return VEM_OK;
+    if (lookup(&b->stopmap, b->stop.s, tok) != SIZE_MAX)
+        return VEM_OK;
+    size_t where = 0, id = SIZE_MAX;
+    if (b->wordmap.cap)
+        id = map_find(&b->wordmap, b->words.s, tok, &where);
+    if (id == SIZE_MAX) {
+        if (b->fixed)
+            return VEM_OK;
+        if (b->words.n >= UINT32_MAX - 1)
+            return VEM_FAIL(VEM_EINVAL, "corpus: more than 2^32 distinct words");
+        if (map_reserve(&b->wordmap, b->words.s, b->words.n) != 0)
+            return VEM_FAIL(VEM_ENOMEM, "corpus: out of memory");
+        map_find(&b->wordmap, b->words.s, tok, &where);
+        if (list_push(&b->words, tok, len) != 0)
+            return VEM_FAIL(VEM_ENOMEM, "corpus: out of memory");
+        id = b->words.n - 1;
+        b->wordmap.slot[where] = b->words.n;
+    }
+    if (triples_push(&b->tr, b->ndocs, (uint32_t)id, 1.0) != 0)
+        return VEM_FAIL(VEM_ENOMEM, "corpus: out of memory");
+    return VEM_OK;
+}
+
+/* Tokenise text[0..n) into the current document. */
+static vem_status add_text(builder *b, const char *text, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && !isalpha((unsigned char)text[i]) )
+            i++;
+        size_t j = i;
+        while (j < n && isalpha((unsigned char)text[j]) && (unsigned char)text[j] < 128)
+            j++;
+        if (j > i) {
+            size_t len = j - i;
+            if (len + 1 > b->tokcap) {
+                char *p = vem__realloc(b->tok, len + 1);
+                if (!p)
+                    return VEM_FAIL(VEM_ENOMEM, "corpus: out of memory");
+                b->tok = p;
+                b->tokcap = len + 1;
+            }
+            for (size_t c = 0; c < len; c++)
+                b->tok[c] = (char)tolower((unsigned char)text[i + c]);
+            b->tok[len] = '\0';
+            vem_status st = add_token(b, b->tok, len);
+            if (st != VEM_OK)
+                return st;
+        }
+        i = j > i ? j : i + 1;
+    }
+    return VEM_OK;
+}
+
+static vem_status read_stopwords(builder *b, const char *path)
+{
+    FILE *f = open_read(path);
+    if (!f)
+        return VEM_EIO;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    vem_status st = VEM_OK;
+    while ((got = getline(&line, &cap, f)) >= 0) {
+        char *h = strchr(line, '#');
+        if (h)
+            *h = '\0';
+        char *s = line;
+        while (*s && isspace((unsigned char)*s))
+            s++;
+        size_t len = 0;
+        while (s[len] && !isspace((unsigned char)s[len])) {
+            s[len] = (char)tolower((unsigned char)s[len]);
+            len++;
+        }
+        s[len] = '\0';
+        if (len == 0 || lookup(&b->stopmap, b->stop.s, s) != SIZE_MAX)
+            continue;
+        size_t where = 0;
+        if (map_reserve(&b->stopmap, b->stop.s, b->stop.n) != 0 ||
+            (map_find(&b->stopmap, b->stop.s, s, &where), list_push(&b->stop, s, len) != 0)) {
+            st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+            break;
+        }
+        b->stopmap.slot[where] = b->stop.n;
+    }
+    free(line);
+    fclose(f);
+    return st;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Read a whole file into *buf (NUL-terminated); *n its length. */
+static vem_status slurp(const char *path, char **buf, size_t *n)
+{
+    FILE *f = open_read(path);
+    if (!f)
+        return VEM_EIO;
+    size_t cap = 4096, len = 0;
+    char *p = vem__malloc(cap);
+    while (p) {
+        size_t got = fread(p + len, 1, cap - len - 1, f);
+        len += got;
+        if (len + 1 < cap)
+            break;
+        char *q = vem__realloc(p, 2 * cap);
+        if (!q) {
+            vem__free(p);
+            p = NULL;
+            break;
+        }
+        p = q;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!p)
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    if (bad) {
+        vem__free(p);
+        return VEM_FAIL(VEM_EIO, "%s: read error", path);
+    }
+    p[len] = '\0';
+    *buf = p;
+    *n = len;
+    return VEM_OK;
+}
+
+static vem_status read_documents(builder *b, const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return VEM_FAIL(VEM_EIO, "%s: cannot open: %s", path, strerror(errno));
+    vem_status st = VEM_OK;
+    if (S_ISDIR(sb.st_mode)) {
+        DIR *dir = opendir(path);
+        if (!dir)
+            return VEM_FAIL(VEM_EIO, "%s: cannot open: %s", path, strerror(errno));
+        strlist names = {0};
+        struct dirent *e;
+        while ((e = readdir(dir)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            if (list_push(&names, e->d_name, strlen(e->d_name)) != 0) {
+                closedir(dir);
+                list_free(&names);
+                return VEM_FAIL(VEM_ENOMEM, "corpus: out of memory");
+            }
+        }
+        closedir(dir);
+        qsort(names.s, names.n, sizeof *names.s, cmp_str);
+        for (size_t i = 0; i < names.n && st == VEM_OK; i++) {
+            size_t plen = strlen(path) + strlen(names.s[i]) + 2;
+            char *full = vem__malloc(plen);
+            if (!full) {
+                st = VEM_FAIL(VEM_ENOMEM, "corpus: out of memory");
+                break;
+            }
+            snprintf(full, plen, "%s/%s", path, names.s[i]);
+            struct stat fs;
+            if (stat(full, &fs) == 0 && S_ISREG(fs.st_mode)) {
+                char *text = NULL;
+                size_t n = 0;
+                st = slurp(full, &text, &n);
+                if (st == VEM_OK) {
+                    st = add_text(b, text, n);
+                    b->ndocs++;
+                }
+                vem__free(text);
+            }
+            vem__free(full);
+        }
+        list_free(&names);
+    } else {
+        FILE *f = open_read(path);
+        if (!f)
+            return VEM_EIO;
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t got;
+        while (st == VEM_OK && (got = getline(&line, &cap, f)) >= 0) {
+            st = add_text(b, line, (size_t)got);
+            b->ndocs++;
+        }
+        if (st == VEM_OK && ferror(f))
+            st = VEM_FAIL(VEM_EIO, "%s: read error", path);
+        free(line);
+        fclose(f);
+    }
+    if (st == VEM_OK && b->ndocs == 0)
+        st = VEM_FAIL(VEM_EFORMAT, "%s: no documents", path);
+    return st;
+}
+
+vem_status vem_corpus_build(const char *path, const vem_corpus_opts *o, vem_docs_owned *docs,
+                            vem_vocab *vocab)
+{
+    vem_corpus_opts defaults;
+    if (!o) {
+        vem_corpus_opts_init(&defaults);
+        o = &defaults;
+    }
+    memset(docs, 0, sizeof *docs);
+    memset(vocab, 0, sizeof *vocab);
+    if (!(o->max_df > 0.0) || o->max_df > 1.0)
+        return VEM_FAIL(VEM_EINVAL, "corpus: max_df=%g must be in (0, 1]", o->max_df);
+    builder b;
+    memset(&b, 0, sizeof b);
+    b.o = o;
+    vem_status st = VEM_OK;
+    vem_docs_owned raw = {0};
+    size_t *df = NULL, *remap = NULL;
+    if (o->stopwords && (st = read_stopwords(&b, o->stopwords)) != VEM_OK)
+        goto done;
+    if (o->vocab) {
+        b.fixed = 1;
+        for (size_t i = 0; i < o->vocab->n; i++) {
+            size_t where = 0;
+            if (map_reserve(&b.wordmap, b.words.s, b.words.n) != 0 ||
+                map_find(&b.wordmap, b.words.s, o->vocab->words[i], &where) != SIZE_MAX ||
+                list_push(&b.words, o->vocab->words[i], strlen(o->vocab->words[i])) != 0) {
+                st = VEM_FAIL(VEM_EINVAL, "corpus: vocabulary word %zu repeated or no memory",
+                              i + 1);
+                goto done;
+            }
+            b.wordmap.slot[where] = b.words.n;
+        }
+    }
+    if ((st = read_documents(&b, path)) != VEM_OK)
+        goto done;
+    if ((st = build_csr(&b.tr, b.ndocs, b.words.n ? b.words.n : 1, &raw)) != VEM_OK)
+        goto done;
+    if (b.fixed) {
+        *docs = raw;
+        memset(&raw, 0, sizeof raw);
+        vocab->words = b.words.s;
+        vocab->n = b.words.n;
+        b.words.s = NULL;
+        b.words.n = 0;
+        goto done;
+    }
+    /* Document-frequency filters, then the kept words in byte order. */
+    df = vem__calloc(b.words.n + 1, sizeof *df);
+    remap = vem__calloc(b.words.n + 1, sizeof *remap);
+    if (!df || !remap) {
+        st = VEM_FAIL(VEM_ENOMEM, "corpus: out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < raw.ptr[raw.ndocs]; i++)
+        df[raw.word[i]]++;
+    const double maxdf = o->max_df * (double)raw.ndocs;
+    strlist kept = {0};
+    for (size_t w = 0; w < b.words.n; w++)
+        if (df[w] >= o->min_df && (double)df[w] <= maxdf)
+            if (list_push(&kept, b.words.s[w], strlen(b.words.s[w])) != 0) {
+                list_free(&kept);
+                st = VEM_FAIL(VEM_ENOMEM, "corpus: out of memory");
+                goto done;
+            }
+    if (kept.n == 0) {
+        list_free(&kept);
+        st = VEM_FAIL(VEM_EFORMAT, "%s: no word passes the filters (min_df %zu, max_df %g)", path,
+                      o->min_df, o->max_df);
+        goto done;
+    }
+    qsort(kept.s, kept.n, sizeof *kept.s, cmp_str);
+    for (size_t w = 0; w < b.words.n; w++)
+        remap[w] = SIZE_MAX;
+    for (size_t j = 0; j < kept.n; j++)
+        remap[lookup(&b.wordmap, b.words.s, kept.s[j])] = j;
+    b.tr.n = 0;
+    for (size_t d = 0; d < raw.ndocs; d++)
+        for (size_t i = raw.ptr[d]; i < raw.ptr[d + 1]; i++)
+            if (remap[raw.word[i]] != SIZE_MAX &&
+                triples_push(&b.tr, d, (uint32_t)remap[raw.word[i]], raw.count[i]) != 0) {
+                list_free(&kept);
+                st = VEM_FAIL(VEM_ENOMEM, "corpus: out of memory");
+                goto done;
+            }
+    st = build_csr(&b.tr, raw.ndocs, kept.n, docs);
+    if (st == VEM_OK) {
+        vocab->words = kept.s;
+        vocab->n = kept.n;
+    } else {
+        list_free(&kept);
+    }
+done:
+    vem__free(df);
+    vem__free(remap);
+    vem_docs_owned_clear(&raw);
+    list_free(&b.stop);
+    vem__free(b.stopmap.slot);
+    list_free(&b.words);
+    vem__free(b.wordmap.slot);
+    vem__free(b.tr.t);
+    vem__free(b.tok);
+    return st;
+}

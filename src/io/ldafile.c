@@ -1,0 +1,449 @@
+/*
+ * src/io/ldafile.c — LDA model files: a JSON document (format "vem-model",
+ * model "lda") and lambda in a NumPy .npy file beside it (docs/lda.md).
+ *
+ * The .npy is written first, then the JSON that names it, each to a temporary
+ * file in the target's directory that is renamed over the target: a reader
+ * sees the old pair or the new one (the JSON is the commit point).
+ * NPY format 1.0: the magic "\x93NUMPY", version bytes 1 0, a little-endian
+ * uint16 header length, a Python dict literal padded with spaces and a newline
+ * so that the data starts at a multiple of 64 bytes, then the data.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <vem/io.h>
+#include <vem/lda.h>
+
+#include "internal.h"
+
+#define FORMAT_NAME "vem-model"
+#define FORMAT_VERSION 1
+
+/* -------------------------------------------------------- atomic writes */
+
+/* Open a temporary file beside path; *tmp receives its name (free it). */
+static FILE *open_tmp(const char *path, char **tmp)
+{
+    size_t n = strlen(path) + 16;
+    char *t = vem__malloc(n);
+    if (!t) {
+        VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    snprintf(t, n, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(t);
+    if (fd < 0) {
+        VEM_FAIL(VEM_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
+        vem__free(t);
+        return NULL;
+    }
+    fchmod(fd, 0644);
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        close(fd);
+        unlink(t);
+        vem__free(t);
+        VEM_FAIL(VEM_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    *tmp = t;
+    return f;
+}
+
+/* Flush, sync and close f, then rename tmp over path (or remove tmp on failure). */
+static vem_status commit_tmp(FILE *f, char *tmp, const char *path, int failed)
+{
+    if (fflush(f) != 0 || ferror(f))
+        failed = 1;
+    if (!failed && fsync(fileno(f)) != 0)
+        failed = 1;
+    if (fclose(f) != 0)
+        failed = 1;
+    if (!failed && rename(tmp, path) != 0)
+        failed = 1;
+    vem_status st = VEM_OK;
+    if (failed) {
+        st = VEM_FAIL(VEM_EIO, "%s: cannot write: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+    vem__free(tmp);
+    return st;
+}
+
+/* ------------------------------------------------------------------ npy */
+
+static vem_status npy_write(const char *path, const double *a, size_t rows, size_t cols)
+{
+    char dict[128];
+    int dl = snprintf(dict, sizeof dict,
+                      "{'descr': '<f8', 'fortran_order': False, 'shape': (%zu, %zu), }", rows,
+                      cols);
+    size_t hlen = (size_t)dl + 1; /* with the newline */
+    size_t total = 10 + hlen;
+    size_t pad = (64 - total % 64) % 64;
+    hlen += pad;
+    char *tmp = NULL;
+    FILE *f = open_tmp(path, &tmp);
+    if (!f)
+        return vem__last_status();
+    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+                             (unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
+    int failed = fwrite(pre, 1, 10, f) != 10 || fwrite(dict, 1, (size_t)dl, f) != (size_t)dl;
+    for (size_t i = 0; i < pad && !failed; i++)
+        failed = fputc(' ', f) == EOF;
+    failed = failed || fputc('\n', f) == EOF;
+    /* Little-endian doubles: written byte by byte so that big-endian hosts agree. */
+    for (size_t i = 0; i < rows * cols && !failed; i++) {
+        uint64_t u;
+        memcpy(&u, &a[i], 8);
+        unsigned char b[8];
+        for (int j = 0; j < 8; j++)
+            b[j] = (unsigned char)(u >> (8 * j));
+        failed = fwrite(b, 1, 8, f) != 8;
+    }
+    return commit_tmp(f, tmp, path, failed);
+}
+
+/* Read a float64 C-order 2-D .npy of shape rows x cols into a (rows * cols doubles). */
+static vem_status npy_read(const char *path, double *a, size_t rows, size_t cols)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return VEM_FAIL(VEM_EIO, "%s: cannot open: %s", path, strerror(errno));
+    vem_status st = VEM_OK;
+    unsigned char pre[12];
+    char *hdr = NULL;
+    if (fread(pre, 1, 8, f) != 8 || memcmp(pre, "\x93NUMPY", 6) != 0) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: not a .npy file (bad magic)", path);
+        goto done;
+    }
+    size_t hlen;
+    if (pre[6] == 1) {
+        if (fread(pre + 8, 1, 2, f) != 2)
+            goto trunc;
+        hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
+    } else if (pre[6] == 2 || pre[6] == 3) {
+        if (fread(pre + 8, 1, 4, f) != 4)
+            goto trunc;
+        hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 |
+               (size_t)pre[11] << 24;
+    } else {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: unsupported .npy version %d", path, pre[6]);
+        goto done;
+    }
+    if (hlen > (1u << 20)) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: .npy header of %zu bytes", path, hlen);
+        goto done;
+    }
+    hdr = vem__malloc(hlen + 1);
+    if (!hdr) {
+        st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    if (fread(hdr, 1, hlen, f) != hlen)
+        goto trunc;
+    hdr[hlen] = '\0';
+    char *d = strstr(hdr, "'descr':");
+    char *fo = strstr(hdr, "'fortran_order':");
+    char *sh = strstr(hdr, "'shape':");
+    if (!d || !fo || !sh) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: .npy header lacks descr, fortran_order or shape", path);
+        goto done;
+    }
+    d += 8;
+    while (*d == ' ')
+        d++;
+    if (strncmp(d, "'<f8'", 5) != 0) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: .npy dtype must be '<f8' (little-endian float64)", path);
+        goto done;
+    }
+    fo += 16;
+    while (*fo == ' ')
+        fo++;
+    if (strncmp(fo, "False", 5) != 0) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: .npy must be in C order (fortran_order False)", path);
+        goto done;
+    }
+    sh += 8;
+    while (*sh == ' ')
+        sh++;
+    unsigned long long r = 0, c = 0;
+    char *end;
+    if (*sh != '(')
+        goto badshape;
+    r = strtoull(sh + 1, &end, 10);
+    if (*end != ',')
+        goto badshape;
+    c = strtoull(end + 1, &end, 10);
+    while (*end == ' ' || *end == ',')
+        end++;
+    if (*end != ')')
+        goto badshape;
+    if (r != rows || c != cols) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: .npy shape (%llu, %llu), expected (%zu, %zu)", path, r,
+                      c, rows, cols);
+        goto done;
+    }
+    for (size_t i = 0; i < rows * cols; i++) {
+        unsigned char b[8];
+        if (fread(b, 1, 8, f) != 8)
+            goto trunc;
+        uint64_t u = 0;
+        for (int j = 0; j < 8; j++)
+            u |= (uint64_t)b[j] << (8 * j);
+        memcpy(&a[i], &u, 8);
+    }
+    goto done;
+badshape:
+    st = VEM_FAIL(VEM_EFORMAT, "%s: .npy shape must be a 2-tuple of integers", path);
+    goto done;
+trunc:
+    st = VEM_FAIL(VEM_EFORMAT, "%s: .npy file is truncated", path);
+done:
+    vem__free(hdr);
+    fclose(f);
+    return st;
+}
+
+/* ---------------------------------------------------------------- paths */
+
+/* The .npy path for model path: ".json" replaced by ".lambda.npy", or that appended. */
+static char *npy_path(const char *path)
+{
+    size_t n = strlen(path);
+    size_t base = n >= 5 && strcmp(path + n - 5, ".json") == 0 ? n - 5 : n;
+    char *p = vem__malloc(base + 12);
+    if (!p)
+        return NULL;
+    memcpy(p, path, base);
+    memcpy(p + base, ".lambda.npy", 12);
+    return p;
+}
+
+/* The directory part of path ("" for none, else with the trailing '/'). */
+static char *dir_of(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    size_t n = s ? (size_t)(s - path) + 1 : 0;
+    char *d = vem__malloc(n + 1);
+    if (d) {
+        memcpy(d, path, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* ------------------------------------------------------------------ save */
+
+static void put(json_t *o, const char *key, json_t *v, int *ok)
+{
+    if (!v || json_object_set_new(o, key, v) != 0)
+        *ok = 0;
+}
+
+vem_status vem_lda_save(const vem_lda *l, const char *path, const vem_fit_result *fit_info)
+{
+    const size_t k = vem_lda_k(l), v = vem_lda_v(l);
+    char *npy = npy_path(path);
+    double *lam = vem__alloc_doubles(k, v);
+    json_t *o = json_object();
+    vem_status st = VEM_OK;
+    if (!npy || !lam || !o) {
+        st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    vem_lda_get_lambda(l, lam);
+    if ((st = npy_write(npy, lam, k, v)) != VEM_OK)
+        goto done;
+    const char *slash = strrchr(npy, '/');
+    int ok = 1;
+    put(o, "format", json_string(FORMAT_NAME), &ok);
+    put(o, "version", json_integer(FORMAT_VERSION), &ok);
+    put(o, "model", json_string("lda"), &ok);
+    put(o, "n_topics", json_integer((json_int_t)k), &ok);
+    put(o, "n_words", json_integer((json_int_t)v), &ok);
+    put(o, "alpha", json_real(vem_lda_alpha(l)), &ok);
+    put(o, "alpha_estimated", json_boolean(vem_lda_alpha_auto(l)), &ok);
+    put(o, "eta", json_real(vem_lda_eta(l)), &ok);
+    put(o, "lambda_file", json_string(slash ? slash + 1 : npy), &ok);
+    const char *const *vocab = vem_lda_vocab(l);
+    if (vocab) {
+        json_t *a = json_array();
+        for (size_t w = 0; a && w < v; w++)
+            if (json_array_append_new(a, json_string(vocab[w])) != 0) {
+                json_decref(a);
+                a = NULL;
+            }
+        if (!a) {
+            st = VEM_FAIL(VEM_EINVAL, "%s: a vocabulary word is not valid UTF-8", path);
+            goto done;
+        }
+        put(o, "vocab", a, &ok);
+    }
+    if (fit_info) {
+        json_t *fi = json_object();
+        put(fi, "elbo", json_real(fit_info->objective), &ok);
+        put(fi, "n_tokens", json_real(fit_info->n_obs), &ok);
+        put(fi, "n_iter", json_integer((json_int_t)fit_info->n_iter), &ok);
+        put(fi, "converged", json_boolean(fit_info->converged), &ok);
+        put(o, "fit", fi, &ok);
+    }
+    if (!ok) {
+        st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    char *tmp = NULL;
+    FILE *f = open_tmp(path, &tmp);
+    if (!f) {
+        st = vem__last_status();
+        goto done;
+    }
+    int failed = json_dumpf(o, f, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) != 0 ||
+                 fputc('\n', f) == EOF;
+    st = commit_tmp(f, tmp, path, failed);
+done:
+    json_decref(o);
+    vem__free(lam);
+    vem__free(npy);
+    return st;
+}
+
+/* ------------------------------------------------------------------ load */
+
+static vem_status get_size(const char *path, const json_t *root, const char *key, size_t *out)
+{
+    const json_t *v = json_object_get(root, key);
+    if (!v)
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s' is missing", path, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 1)
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected a positive integer", path, key);
+    *out = (size_t)json_integer_value(v);
+    return VEM_OK;
+}
+
+static vem_status get_pos(const char *path, const json_t *root, const char *key, double *out)
+{
+    const json_t *v = json_object_get(root, key);
+    if (!v)
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s' is missing", path, key);
+    if (!json_is_number(v) || !(json_number_value(v) > 0) || !isfinite(json_number_value(v)))
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected a positive number", path, key);
+    *out = json_number_value(v);
+    return VEM_OK;
+}
+
+vem_lda *vem_lda_load(const char *path)
+{
+    json_error_t err;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    vem_lda *l = NULL;
+    double *lam = NULL;
+    char *dir = NULL, *npy = NULL;
+    const char **words = NULL;
+    if (!root) {
+        if (json_error_code(&err) == json_error_cannot_open_file)
+            VEM_FAIL(VEM_EIO, "%s: cannot open: %s", path, err.text);
+        else
+            VEM_FAIL(VEM_EFORMAT, "%s:%d:%d: %s", path, err.line, err.column, err.text);
+        return NULL;
+    }
+    const char *fmt = json_string_value(json_object_get(root, "format"));
+    const char *model = json_string_value(json_object_get(root, "model"));
+    const json_t *ver = json_object_get(root, "version");
+    if (!fmt || strcmp(fmt, FORMAT_NAME) != 0 || !json_is_integer(ver) ||
+        json_integer_value(ver) != FORMAT_VERSION) {
+        VEM_FAIL(VEM_EFORMAT, "%s: not a vem model file (format \"%s\" version %d expected)", path,
+                 FORMAT_NAME, FORMAT_VERSION);
+        goto fail;
+    }
+    if (!model || strcmp(model, "lda") != 0) {
+        VEM_FAIL(VEM_EFORMAT, "%s: key 'model': expected \"lda\", got \"%.32s\"", path,
+                 model ? model : "(none)");
+        goto fail;
+    }
+    size_t k = 0, v = 0;
+    double alpha = 0, eta = 0;
+    if (get_size(path, root, "n_topics", &k) != VEM_OK ||
+        get_size(path, root, "n_words", &v) != VEM_OK ||
+        get_pos(path, root, "alpha", &alpha) != VEM_OK ||
+        get_pos(path, root, "eta", &eta) != VEM_OK)
+        goto fail;
+    const char *lf = json_string_value(json_object_get(root, "lambda_file"));
+    if (!lf || !*lf) {
+        VEM_FAIL(VEM_EFORMAT, "%s: key 'lambda_file': expected a file name", path);
+        goto fail;
+    }
+    l = vem_lda_new(k, v);
+    if (!l)
+        goto fail;
+    if (vem_lda_set_alpha(l, alpha) != VEM_OK || vem_lda_set_eta(l, eta) != VEM_OK) {
+        VEM_FAIL(VEM_EFORMAT, "%s: alpha=%g or eta=%g out of [1e-100, 1e10]", path, alpha, eta);
+        goto fail;
+    }
+    vem_lda_set_alpha_auto(l, json_is_true(json_object_get(root, "alpha_estimated")));
+    dir = dir_of(path);
+    lam = vem__alloc_doubles(k, v);
+    if (!dir || !lam) {
+        VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    size_t n = strlen(dir) + strlen(lf) + 1;
+    npy = vem__malloc(n);
+    if (!npy) {
+        VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    snprintf(npy, n, "%s%s", lf[0] == '/' ? "" : dir, lf);
+    if (npy_read(npy, lam, k, v) != VEM_OK)
+        goto fail;
+    if (vem_lda_set_lambda(l, lam) != VEM_OK) {
+        char why[200]; /* vem_errmsg() is the buffer VEM_FAIL writes: copy it first */
+        snprintf(why, sizeof why, "%s", vem_errmsg());
+        VEM_FAIL(VEM_EFORMAT, "%s: %s", npy, why);
+        goto fail;
+    }
+    const json_t *va = json_object_get(root, "vocab");
+    if (va) {
+        if (!json_is_array(va) || json_array_size(va) != v) {
+            VEM_FAIL(VEM_EFORMAT, "%s: key 'vocab': expected an array of %zu words", path, v);
+            goto fail;
+        }
+        words = vem__calloc(v, sizeof *words);
+        if (!words) {
+            VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+            goto fail;
+        }
+        for (size_t w = 0; w < v; w++) {
+            words[w] = json_string_value(json_array_get(va, w));
+            if (!words[w] || !words[w][0]) {
+                VEM_FAIL(VEM_EFORMAT, "%s: key 'vocab': word %zu is not a non-empty string", path,
+                         w + 1);
+                goto fail;
+            }
+        }
+        if (vem_lda_set_vocab(l, words) != VEM_OK)
+            goto fail;
+    }
+    vem__free(words);
+    vem__free(npy);
+    vem__free(lam);
+    vem__free(dir);
+    json_decref(root);
+    return l;
+fail:
+    vem__free(words);
+    vem__free(npy);
+    vem__free(lam);
+    vem__free(dir);
+    vem_lda_free(l);
+    json_decref(root);
+    return NULL;
+}

@@ -1,0 +1,1397 @@
+/*
+ * src/models/lda.c — latent Dirichlet allocation by variational EM
+ * (include/vem/lda.h; maths and sources in docs/lda.md).
+ *
+ * Layout: lambda, its E[log beta] and the ESS are stored word-major (v x k),
+ * so the E-step reads and writes one contiguous row of k doubles per distinct
+ * word of a document and touches nothing else (sparse E-step).
+ *
+ * The E-step uses two free rescalings. phi_dwk ∝ exp(E[log theta_dk]) exp(E[log beta_kw])
+ * does not change when the first factor is scaled per document or the second
+ * per word, so the sweeps use
+ *     et_k = exp(psi(gamma_k) - max_j psi(gamma_j))      (document scale dropped)
+ *     eb_wk = exp(E[log beta_kw] - max_j E[log beta_jw])  (per-word scale, cached)
+ * whose largest entries are 1: no underflow for any realistic alpha and eta,
+ * and the scales come back exactly in the bound as log terms. The normaliser
+ * s_w = sum_k et_k eb_wk has a floor of 1e-300 (VEM_LDA_FLOOR) only against a
+ * total underflow; no epsilon is ever added to it (gensim's and scikit-learn's
+ * `+ eps` of the input dtype competes with real probabilities: REFERENCE.md).
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include <vem/lda.h>
+
+#include "internal.h"
+#include "models/lda_internal.h"
+
+/* The vector helpers below are inlined into target_clones kernels only; GCC's note that
+ * AVX vector returns change the ABI (-Wpsabi) concerns calls across files, not these. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+#define VEM_LDA_FLOOR 1e-300
+/* Range of alpha and eta: the vector special functions need normal numbers and
+ * products of ten shifted arguments below the overflow threshold. */
+#define PRIOR_MIN 1e-100
+#define PRIOR_MAX 1e10
+/* Bytes of per-slot ESS buffers vem_lda_fit aims for (slot count cap). */
+#define SLOT_BUDGET (64.0 * 1024 * 1024)
+/* Extra ESS entries after the v x k counts. */
+enum { X_ELOGTHETA = 0, X_NDOCS, X_NCONV, X_SWEEPS, N_EXTRA };
+
+struct vem_lda {
+    size_t k, v;
+    size_t kp; /* k rounded up to a multiple of 8: the row stride of eb */
+    double alpha, eta;
+    int alpha_auto;
+    int warm_gamma; /* start each document's E-step from its last gamma */
+    double gtol;
+    size_t max_sweeps;
+    int nthreads; /* for the M-step's derived quantities; 0 = OpenMP default */
+    size_t gather_rows; /* rows of eb a worker copies per document (scratch size) */
+
+    double *lam;    /* v x k */
+    double *eb;     /* v x kp: exp(E[log beta_kw] - shift_w), zero padding */
+    double *shift;  /* v: max_k E[log beta_kw] */
+    double *lamsum; /* k */
+    double *psisum; /* k: psi(lamsum) */
+    double *work;   /* v: per-word partial sums of the global term */
+    double global;  /* -KL(q(beta) || p(beta)) of the current lambda */
+    char **vocab;
+
+    /* Warm starts of gamma for the training documents (set by init). */
+    double *gcache;
+    size_t gcache_docs;
+    const vem_docs *gcache_key;
+
+    /* Per-pass E-step statistics, one entry per M-step since the last init. */
+    vem_lda_pass_info *hist;
+    size_t hist_len, hist_cap;
+};
+
+/* ---------------------------------------------------------------- lifetime */
+
+static void free_vocab(vem_lda *l)
+{
+    if (l->vocab) {
+        for (size_t w = 0; w < l->v; w++)
+            vem__free(l->vocab[w]);
+        vem__free(l->vocab);
+        l->vocab = NULL;
+    }
+}
+
+static void drop_cache(vem_lda *l)
+{
+    vem__free(l->gcache);
+    l->gcache = NULL;
+    l->gcache_docs = 0;
+    l->gcache_key = NULL;
+}
+
+void vem_lda_free(vem_lda *l)
+{
+    if (!l)
+        return;
+    vem__free(l->lam);
+    vem__free(l->eb);
+    vem__free(l->shift);
+    vem__free(l->lamsum);
+    vem__free(l->psisum);
+    vem__free(l->work);
+    free_vocab(l);
+    drop_cache(l);
+    vem__free(l->hist);
+    vem__free(l);
+}
+
+static void prepare(vem_lda *l);
+
+vem_lda *vem_lda_new(size_t k, size_t v)
+{
+    size_t vk;
+    if (k == 0 || v == 0 || v > UINT32_MAX) {
+        VEM_FAIL(VEM_EINVAL, "vem_lda_new: k=%zu and v=%zu must be >= 1 (v < 2^32)", k, v);
+        return NULL;
+    }
+    if (!vem__mul_ok(v, k, &vk) || vk > SIZE_MAX / sizeof(double) - N_EXTRA) {
+        VEM_FAIL(VEM_ENOMEM, "vem_lda_new: k=%zu v=%zu overflow", k, v);
+        return NULL;
+    }
+    vem_lda *l = vem__calloc(1, sizeof *l);
+    if (!l)
+        goto oom;
+    l->k = k;
+    l->kp = (k + 7) / 8 * 8;
+    l->v = v;
+    l->alpha = 1.0 / (double)k;
+    l->eta = 1.0 / (double)k;
+    l->gtol = 1e-3;
+    l->max_sweeps = 100;
+    l->nthreads = 1;
+    l->lam = vem__alloc_doubles(v, k);
+    l->eb = vem__alloc_doubles(v, l->kp); /* zeroed: the padding stays 0 */
+    l->shift = vem__alloc_doubles(v, 1);
+    l->lamsum = vem__alloc_doubles(k, 1);
+    l->psisum = vem__alloc_doubles(k, 1);
+    l->work = vem__alloc_doubles(v, 1);
+    if (!l->lam || !l->eb || !l->shift || !l->lamsum || !l->psisum || !l->work)
+        goto oom;
+    for (size_t i = 0; i < vk; i++)
+        l->lam[i] = 1.0;
+    prepare(l);
+    return l;
+oom:
+    vem_lda_free(l);
+    VEM_FAIL(VEM_ENOMEM, "vem_lda_new(k=%zu, v=%zu): out of memory", k, v);
+    return NULL;
+}
+
+size_t vem_lda_k(const vem_lda *l) { return l->k; }
+size_t vem_lda_v(const vem_lda *l) { return l->v; }
+double vem_lda_alpha(const vem_lda *l) { return l->alpha; }
+double vem_lda_eta(const vem_lda *l) { return l->eta; }
+int vem_lda_alpha_auto(const vem_lda *l) { return l->alpha_auto; }
+
+vem_status vem_lda_set_alpha(vem_lda *l, double alpha)
+{
+    if (!(alpha >= PRIOR_MIN && alpha <= PRIOR_MAX))
+        return VEM_FAIL(VEM_EINVAL, "alpha=%g must be in [%g, %g]", alpha, PRIOR_MIN, PRIOR_MAX);
+    l->alpha = alpha;
+    return VEM_OK;
+}
+
+void vem_lda_set_warm_gamma(vem_lda *l, int on)
+{
+    l->warm_gamma = on != 0;
+}
+
+void vem_lda_set_alpha_auto(vem_lda *l, int on)
+{
+    l->alpha_auto = on != 0;
+}
+
+vem_status vem_lda_set_eta(vem_lda *l, double eta)
+{
+    if (!(eta >= PRIOR_MIN && eta <= PRIOR_MAX))
+        return VEM_FAIL(VEM_EINVAL, "eta=%g must be in [%g, %g]", eta, PRIOR_MIN, PRIOR_MAX);
+    l->eta = eta;
+    prepare(l); /* the global term depends on eta */
+    return VEM_OK;
+}
+
+vem_status vem_lda_set_estep(vem_lda *l, double tol, size_t max_sweeps)
+{
+    if (!(tol >= 0.0) || !isfinite(tol) || max_sweeps == 0)
+        return VEM_FAIL(VEM_EINVAL, "E-step: tol=%g must be finite and >= 0, max_sweeps=%zu >= 1",
+                        tol, max_sweeps);
+    l->gtol = tol;
+    l->max_sweeps = max_sweeps;
+    return VEM_OK;
+}
+
+vem_status vem_lda_set_lambda(vem_lda *l, const double *lambda)
+{
+    const size_t k = l->k, v = l->v;
+    for (size_t t = 0; t < k; t++)
+        for (size_t w = 0; w < v; w++) {
+            double x = lambda[t * v + w];
+            if (!(x > 0.0) || !isfinite(x))
+                return VEM_FAIL(VEM_EINVAL, "lambda[%zu][%zu]=%g must be finite and > 0", t, w,
+                                x);
+        }
+    for (size_t t = 0; t < k; t++)
+        for (size_t w = 0; w < v; w++)
+            l->lam[w * k + t] = lambda[t * v + w];
+    prepare(l);
+    return VEM_OK;
+}
+
+void vem_lda_get_lambda(const vem_lda *l, double *out)
+{
+    const size_t k = l->k, v = l->v;
+    for (size_t w = 0; w < v; w++)
+        for (size_t t = 0; t < k; t++)
+            out[t * v + w] = l->lam[w * k + t];
+}
+
+void vem_lda_get_topics(const vem_lda *l, double *out)
+{
+    const size_t k = l->k, v = l->v;
+    for (size_t w = 0; w < v; w++)
+        for (size_t t = 0; t < k; t++)
+            out[t * v + w] = l->lam[w * k + t] / l->lamsum[t];
+}
+
+vem_status vem_lda_set_vocab(vem_lda *l, const char *const *words)
+{
+    if (!words) {
+        free_vocab(l);
+        return VEM_OK;
+    }
+    for (size_t w = 0; w < l->v; w++)
+        if (!words[w] || !words[w][0])
+            return VEM_FAIL(VEM_EINVAL, "vocabulary word %zu is empty", w + 1);
+    char **p = vem__calloc(l->v, sizeof *p);
+    if (!p)
+        return VEM_FAIL(VEM_ENOMEM, "vocabulary");
+    for (size_t w = 0; w < l->v; w++) {
+        p[w] = vem__strdup(words[w]);
+        if (!p[w]) {
+            for (size_t j = 0; j < w; j++)
+                vem__free(p[j]);
+            vem__free(p);
+            return VEM_FAIL(VEM_ENOMEM, "vocabulary");
+        }
+    }
+    free_vocab(l);
+    l->vocab = p;
+    return VEM_OK;
+}
+
+const char *const *vem_lda_vocab(const vem_lda *l)
+{
+    return (const char *const *)l->vocab;
+}
+
+/* ------------------------------------------------------- derived quantities */
+
+static int resolve_threads(int n)
+{
+#ifdef _OPENMP
+    return n > 0 ? n : omp_get_max_threads();
+#else
+    (void)n;
+    return 1;
+#endif
+}
+
+/* ------------------------------------------------------------ the E-step */
+
+/* Document doc of d: its word ids, counts and length. */
+static size_t doc_view(const vem_docs *d, size_t doc, const uint32_t **ids, const double **cts)
+{
+    size_t lo = d->ptr[doc], hi = d->ptr[doc + 1];
+    *ids = d->word + lo;
+    *cts = d->count + lo;
+    return hi - lo;
+}
+
+/* The starting gamma of a document of ntok tokens: alpha + ntok / k (as lda-c). */
+static void gamma_start(const vem_lda *l, const double *cts, size_t n, double *g)
+{
+    double ntok = 0.0;
+    for (size_t i = 0; i < n; i++)
+        ntok += cts[i];
+    const double g0 = l->alpha + ntok / (double)l->k;
+    for (size_t t = 0; t < l->k; t++)
+        g[t] = g0;
+}
+
+/*
+ * A document as the kernels read it: its words and counts, and the rows of eb
+ * they use: row ridx[i] of rows for word i. rows is either eb itself
+ * (ridx = ids) or a copy of the document's rows made once per E-step
+ * (ridx = 0, 1, ...): the copy is contiguous, so the 30 or so sweeps that
+ * follow stream it from cache instead of gathering rows from all of eb.
+ */
+typedef struct doc_ref {
+    const uint32_t *ids;
+    const double *cts;
+    size_t n;
+    const double *rows;
+    const uint32_t *ridx;
+} doc_ref;
+
+/* Most doubles of eb rows one worker copies per document (8 MB). */
+#define GATHER_MAX ((size_t)1 << 20)
+
+/* Rows a worker's copy holds for documents of at most max_nnz distinct words. */
+static size_t gather_rows_for(const vem_lda *l, size_t max_nnz)
+{
+    return vem__min(max_nnz, GATHER_MAX / l->kp);
+}
+
+/* Doubles of scratch for a row copy of `rows` rows and its index. */
+static size_t gather_len(const vem_lda *l, size_t rows)
+{
+    return rows * l->kp + rows / 2 + 1;
+}
+
+/* Set up dr for a document; gbuf (gather_len(l, cap) doubles, or NULL) receives its rows when they fit. */
+static void doc_setup(const vem_lda *l, const uint32_t *ids, const double *cts, size_t n,
+                      double *gbuf, size_t cap, doc_ref *dr)
+{
+    const size_t kp = l->kp;
+    dr->ids = ids;
+    dr->cts = cts;
+    dr->n = n;
+    dr->rows = l->eb;
+    dr->ridx = ids;
+    if (!gbuf || n > cap || n < 8 || kp < 32) /* narrow rows stay in L1 anyway */
+        return;
+    uint32_t *idx = (uint32_t *)(void *)(gbuf + cap * kp);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(gbuf + i * kp, l->eb + (size_t)ids[i] * kp, kp * sizeof *gbuf);
+        idx[i] = (uint32_t)i;
+    }
+    dr->rows = gbuf;
+    dr->ridx = idx;
+}
+
+/* Largest number of distinct words in a document of d. */
+static size_t max_doc_nnz(const vem_docs *d)
+{
+    size_t m = 0;
+    for (size_t doc = 0; doc < d->ndocs; doc++)
+        m = vem__max(m, d->ptr[doc + 1] - d->ptr[doc]);
+    return m;
+}
+
+/*
+ * et_k = exp(psi(g_k) - max_j psi(g_j)) for k < k, 0 in the padding up to kp;
+ * dg receives psi(g_k). Returns the max.
+ */
+static double exp_elog(size_t k, size_t kp, const double *g, double *dg, double *et)
+{
+    double mx = -INFINITY;
+    for (size_t t = 0; t < k; t++) {
+        dg[t] = vem__digamma(g[t]);
+        mx = dg[t] > mx ? dg[t] : mx;
+    }
+    for (size_t t = 0; t < k; t++)
+        et[t] = exp(dg[t] - mx);
+    for (size_t t = k; t < kp; t++)
+        et[t] = 0.0;
+    return mx;
+}
+
+/* Words per chunk of the sweep kernel, and the topic block (kp is a multiple of it). */
+#define CHUNK 32
+#define TB 8
+
+/*
+ * One sweep's data part: acc_k = sum_i (c_i / s_i) eb_{w_i k} with
+ * s_i = sum_k et_k eb_{w_i k}, over rows of stride kp (zero padded). Words go
+ * in chunks: first the chunk's normalisers (independent dot products), then
+ * the accumulation, topic block by topic block with the accumulators in
+ * registers and two interleaved word streams to hide the add latency. The
+ * order of every sum is fixed by kp alone, so the bits do not depend on the
+ * threads. Compiled twice (baseline and x86-64-v3 with FMA contraction); the
+ * clone is chosen once per process from the CPU.
+ */
+typedef double v4d __attribute__((vector_size(32)));
+/* The same vector type at any 8-byte alignment, allowed to alias doubles: loads from rows. */
+typedef double v4du __attribute__((vector_size(32), aligned(8), may_alias));
+#define ld4(p) (*(const v4du *)(const void *)(p))
+
+__attribute__((target_clones("default", "arch=x86-64-v3"), optimize("fp-contract=fast"))) static void
+sweep_words(size_t kp, const double *restrict eb, const uint32_t *restrict ids,
+            const double *restrict cts, size_t n, const double *restrict et,
+            double *restrict acc)
+{
+    const double *rows[CHUNK];
+    double r[CHUNK];
+    for (size_t t = 0; t < kp; t++)
+        acc[t] = 0.0;
+    for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
+        const size_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+        for (size_t j = 0; j < m; j++)
+            rows[j] = eb + (size_t)ids[i0 + j] * kp;
+        /* Normalisers of four words at a time: eight independent FMA chains. */
+        size_t j = 0;
+        for (; j + 4 <= m; j += 4) {
+            const double *p0 = rows[j], *p1 = rows[j + 1], *p2 = rows[j + 2], *p3 = rows[j + 3];
+            v4d a0 = {0, 0, 0, 0}, a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+            for (size_t t0 = 0; t0 < kp; t0 += TB) {
+                const v4d e0 = ld4(et + t0), e1 = ld4(et + t0 + 4);
+                a0 += e0 * ld4(p0 + t0);
+                a1 += e1 * ld4(p0 + t0 + 4);
+                b0 += e0 * ld4(p1 + t0);
+                b1 += e1 * ld4(p1 + t0 + 4);
+                c0 += e0 * ld4(p2 + t0);
+                c1 += e1 * ld4(p2 + t0 + 4);
+                d0 += e0 * ld4(p3 + t0);
+                d1 += e1 * ld4(p3 + t0 + 4);
+            }
+            a0 += a1;
+            b0 += b1;
+            c0 += c1;
+            d0 += d1;
+            double s0 = (a0[0] + a0[2]) + (a0[1] + a0[3]), s1 = (b0[0] + b0[2]) + (b0[1] + b0[3]);
+            double s2 = (c0[0] + c0[2]) + (c0[1] + c0[3]), s3 = (d0[0] + d0[2]) + (d0[1] + d0[3]);
+            const v4d sv = {s0 > VEM_LDA_FLOOR ? s0 : VEM_LDA_FLOOR,
+                            s1 > VEM_LDA_FLOOR ? s1 : VEM_LDA_FLOOR,
+                            s2 > VEM_LDA_FLOOR ? s2 : VEM_LDA_FLOOR,
+                            s3 > VEM_LDA_FLOOR ? s3 : VEM_LDA_FLOOR};
+            const v4d rv = ld4(cts + i0 + j) / sv;
+            memcpy(r + j, &rv, sizeof rv);
+        }
+        for (; j < m; j++) {
+            const double *p = rows[j];
+            v4d a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0};
+            for (size_t t0 = 0; t0 < kp; t0 += TB) {
+                a0 += ld4(et + t0) * ld4(p + t0);
+                a1 += ld4(et + t0 + 4) * ld4(p + t0 + 4);
+            }
+            v4d a = a0 + a1;
+            double sj = (a[0] + a[2]) + (a[1] + a[3]);
+            r[j] = cts[i0 + j] / (sj > VEM_LDA_FLOOR ? sj : VEM_LDA_FLOOR);
+        }
+        for (size_t t0 = 0; t0 < kp; t0 += TB) {
+            v4d a0 = ld4(acc + t0), a1 = ld4(acc + t0 + 4);
+            v4d b0 = {0, 0, 0, 0}, b1 = {0, 0, 0, 0};
+            for (j = 0; j + 1 < m; j += 2) {
+                const double *p = rows[j] + t0, *q = rows[j + 1] + t0;
+                const double rp = r[j], rq = r[j + 1];
+                a0 += rp * ld4(p);
+                a1 += rp * ld4(p + 4);
+                b0 += rq * ld4(q);
+                b1 += rq * ld4(q + 4);
+            }
+            if (j < m) {
+                const double *p = rows[j] + t0;
+                a0 += r[j] * ld4(p);
+                a1 += r[j] * ld4(p + 4);
+            }
+            a0 += b0;
+            a1 += b1;
+            memcpy(acc + t0, &a0, sizeof a0);
+            memcpy(acc + t0 + 4, &a1, sizeof a1);
+        }
+    }
+}
+
+typedef int64_t v4l __attribute__((vector_size(32)));
+
+
+/*
+ * exp of four doubles: x = n ln 2 + r with |r| <= ln 2 / 2 (ln 2 split in a
+ * high part exact in 32 bits and a low part, Cody & Waite 1980), e^r by its
+ * Taylor polynomial of degree 13 (truncation below 5e-18 relative), times 2^n
+ * built in the exponent bits. About 1 ulp; 0 below -708 (no subnormals).
+ * Our own code, so the result is the same with every libm.
+ */
+static inline __attribute__((always_inline)) v4d vexp4(v4d x)
+{
+    const v4d lo = {-708.0, -708.0, -708.0, -708.0};
+    const v4l under = x < lo;
+    x = (v4d)((v4l)x & ~under) + (v4d)((v4l)lo & under);
+    const double magic = 6755399441055744.0; /* 1.5 * 2^52: rounds to an integer */
+    const v4d mg = {magic, magic, magic, magic};
+    const v4d t = x * 1.4426950408889634074 + mg;
+    const v4d nd = t - mg;
+    v4d r = x - nd * 0.693145751953125;
+    r -= nd * 1.42860682030941723212e-6;
+    v4d p = 1.0 / 6227020800.0 + r * 0.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    /* n from the bits of t = magic + n (no vector double -> int64 instruction in AVX2). */
+    v4l tb, mb;
+    memcpy(&tb, &t, sizeof tb);
+    memcpy(&mb, &mg, sizeof mb);
+    v4l bits = (tb - mb + 1023) << 52;
+    v4d scale;
+    memcpy(&scale, &bits, sizeof scale);
+    p *= scale;
+    return (v4d)((v4l)p & ~under);
+}
+
+/*
+ * et_t = exp(psi(g_t)) for t < k, four at a time, skipping groups of four whose
+ * g equals gprev (the g of the last call, updated here; NaN to start): psi(x) = psi(x + 10) -
+ * sum_{j<10} 1/(x + j) for every x (one fraction, as vem__exp_digamma), then
+ * the asymptotic series at y = x + 10 >= 10:
+ *   exp(psi(x)) = y exp(-1/(2y) + series(1/y^2) - sum_j 1/(x + j)).
+ * Accurate to a few ulp for gamma up to about 1e29 (the product of the ten
+ * shifts must not overflow; a document's gamma is at most its token count).
+ */
+__attribute__((target_clones("default", "arch=x86-64-v3"), optimize("fp-contract=fast"))) static void
+exp_digamma_k(size_t k, const double *restrict g, double *restrict gprev, double *restrict et)
+{
+    for (size_t t0 = 0; t0 < k; t0 += 4) {
+        double in[4] = {1.0, 1.0, 1.0, 1.0};
+        const size_t m = k - t0 < 4 ? k - t0 : 4;
+        /* Topics a document does not use keep gamma = alpha to the last bit from
+         * sweep to sweep: their et is then the same bits too, so it is kept. */
+        if (m == 4 && memcmp(g + t0, gprev + t0, 4 * sizeof *g) == 0)
+            continue;
+        for (size_t u = 0; u < m; u++)
+            gprev[t0 + u] = g[t0 + u];
+        for (size_t u = 0; u < m; u++) /* a loop, not memcpy: m is 4 but for the tail */
+            in[u] = g[t0 + u];
+        v4d x;
+        memcpy(&x, in, sizeof x);
+        v4d num = {0, 0, 0, 0}, den = {1, 1, 1, 1};
+        for (int j = 0; j < 10; j++) {
+            num = num * x + den;
+            den *= x;
+            x += 1.0;
+        }
+        const v4d iy = 1.0 / x, f = iy * iy;
+        v4d ser = f * (-1.0 / 12 +
+                       f * (1.0 / 120 +
+                            f * (-1.0 / 252 +
+                                 f * (1.0 / 240 +
+                                      f * (-1.0 / 132 + f * (691.0 / 32760 + f * (-1.0 / 12)))))));
+        const v4d e = x * vexp4(ser - 0.5 * iy - num / den);
+        double out[4];
+        memcpy(out, &e, sizeof out);
+        for (size_t u = 0; u < m; u++)
+            et[t0 + u] = out[u];
+    }
+}
+
+/*
+ * log of four positive normal doubles: x = 2^e m with m in [sqrt(1/2), sqrt(2)),
+ * log m = 2 atanh(s) = 2 (s + s^3/3 + ... + s^23/23), s = (m - 1)/(m + 1),
+ * |s| <= 0.1716 (truncation below 1e-18), plus e ln 2 in two parts. About 1 ulp.
+ */
+static inline __attribute__((always_inline)) v4d vlog4(v4d x)
+{
+    v4l bits;
+    memcpy(&bits, &x, sizeof bits);
+    v4l e = ((bits >> 52) & 0x7ff) - 1023;
+    v4l mb = (bits & 0x000fffffffffffffLL) | 0x3ff0000000000000LL;
+    v4d m;
+    memcpy(&m, &mb, sizeof m);
+    const v4d sq = {1.4142135623730951, 1.4142135623730951, 1.4142135623730951,
+                    1.4142135623730951};
+    const v4l big = m >= sq;
+    m = (v4d)(((v4l)m & ~big) | ((v4l)(m * 0.5) & big));
+    e -= big; /* big is -1 where true */
+    /* e as a double through the bits of magic + e (AVX2 has no int64 -> double). */
+    const double magic = 6755399441055744.0;
+    const v4d mg = {magic, magic, magic, magic};
+    v4l eb;
+    memcpy(&eb, &mg, sizeof eb);
+    eb += e;
+    v4d ed;
+    memcpy(&ed, &eb, sizeof ed);
+    ed -= mg;
+    const v4d sv = (m - 1.0) / (m + 1.0), s2 = sv * sv;
+    v4d p = 1.0 / 23 + s2 * 0.0;
+    p = p * s2 + 1.0 / 21;
+    p = p * s2 + 1.0 / 19;
+    p = p * s2 + 1.0 / 17;
+    p = p * s2 + 1.0 / 15;
+    p = p * s2 + 1.0 / 13;
+    p = p * s2 + 1.0 / 11;
+    p = p * s2 + 1.0 / 9;
+    p = p * s2 + 1.0 / 7;
+    p = p * s2 + 1.0 / 5;
+    p = p * s2 + 1.0 / 3;
+    p = p * s2 + 1.0;
+    return ed * 0.693145751953125 + (ed * 1.42860682030941723212e-6 + 2.0 * sv * p);
+}
+
+/*
+ * One word's row of the M-step's derived quantities, four topics at a time:
+ * E[log beta_tw] = psi(lambda_tw) - psisum_t, written as exp(. - max) into ew
+ * (kp doubles, padding 0) with the max in *shift; returns the word's part of
+ * the global term, sum_t ((eta - lambda_tw) E[log beta_tw] + lgamma(lambda_tw)).
+ * psi and lgamma share the shift to y = x + 10 (sum 1/(x+j) = num/den and
+ * prod (x+j) = den) and log y; the series are those of lda_math.c.
+ */
+__attribute__((target_clones("default", "arch=x86-64-v3"), optimize("fp-contract=fast"))) static double
+prep_row(size_t k, const double *restrict lw, const double *restrict psisum, double eta,
+         double *restrict ew, double *restrict shift)
+{
+    const size_t kp = (k + 7) / 8 * 8;
+    double part = 0.0, mx = -INFINITY;
+    for (size_t t0 = 0; t0 < k; t0 += 4) {
+        const size_t m = k - t0 < 4 ? k - t0 : 4;
+        double in[4] = {1.0, 1.0, 1.0, 1.0}, ps[4] = {0, 0, 0, 0};
+        for (size_t u = 0; u < m; u++) {
+            in[u] = lw[t0 + u];
+            ps[u] = psisum[t0 + u];
+        }
+        v4d x, x0;
+        memcpy(&x, in, sizeof x);
+        x0 = x;
+        v4d num = {0, 0, 0, 0}, den = {1, 1, 1, 1};
+        for (int j = 0; j < 10; j++) {
+            num = num * x + den;
+            den *= x;
+            x += 1.0;
+        }
+        const v4d iy = 1.0 / x, f = iy * iy, ly = vlog4(x);
+        const v4d psi = ly - 0.5 * iy +
+                        f * (-1.0 / 12 +
+                             f * (1.0 / 120 +
+                                  f * (-1.0 / 252 +
+                                       f * (1.0 / 240 +
+                                            f * (-1.0 / 132 +
+                                                 f * (691.0 / 32760 + f * (-1.0 / 12))))))) -
+                        num / den;
+        const v4d lgs = iy * (1.0 / 12 +
+                              f * (-1.0 / 360 +
+                                   f * (1.0 / 1260 +
+                                        f * (-1.0 / 1680 +
+                                             f * (1.0 / 1188 +
+                                                  f * (-691.0 / 360360 + f * (1.0 / 156)))))));
+        const v4d lg = (x - 0.5) * ly - x + 0.91893853320467274178 + lgs - vlog4(den);
+        v4d psv;
+        memcpy(&psv, ps, sizeof psv);
+        const v4d e = psi - psv;
+        const v4d pt = (eta - x0) * e + lg;
+        double eo[4], po[4];
+        memcpy(eo, &e, sizeof eo);
+        memcpy(po, &pt, sizeof po);
+        for (size_t u = 0; u < m; u++) {
+            ew[t0 + u] = eo[u];
+            mx = eo[u] > mx ? eo[u] : mx;
+            part += po[u];
+        }
+    }
+    for (size_t t0 = 0; t0 < k; t0 += 4) {
+        const size_t m = k - t0 < 4 ? k - t0 : 4;
+        double in[4] = {0, 0, 0, 0};
+        for (size_t u = 0; u < m; u++)
+            in[u] = ew[t0 + u];
+        v4d e;
+        memcpy(&e, in, sizeof e);
+        e = vexp4(e - mx);
+        memcpy(in, &e, sizeof in);
+        for (size_t u = 0; u < m; u++)
+            ew[t0 + u] = in[u];
+    }
+    for (size_t t = k; t < kp; t++)
+        ew[t] = 0.0;
+    *shift = mx;
+    return part;
+}
+
+/*
+ * From lambda: lamsum, eb, shift and the global term
+ *   -KL(q(beta) || p(beta)) = sum_k [ sum_w ((eta - lambda_kw) E[log beta_kw]
+ *        + lgamma(lambda_kw) - lgamma(eta)) + lgamma(v eta) - lgamma(sum_w lambda_kw) ]
+ * (Hoffman et al. 2010 eq. 16, the terms outside the document sum). Per-word
+ * partial sums are added in word order, so the result does not depend on the
+ * thread count.
+ */
+static void prepare(vem_lda *l)
+{
+    const size_t k = l->k, v = l->v, kp = l->kp;
+    const double eta = l->eta;
+    for (size_t t = 0; t < k; t++)
+        l->lamsum[t] = 0.0;
+    for (size_t w = 0; w < v; w++)
+        for (size_t t = 0; t < k; t++)
+            l->lamsum[t] += l->lam[w * k + t];
+    for (size_t t = 0; t < k; t++)
+        l->psisum[t] = vem__digamma(l->lamsum[t]);
+    const long nv = (long)v;
+    const double *lamsum = l->lamsum, *psisum = l->psisum;
+    (void)kp;
+    double *lam = l->lam, *eb = l->eb, *shift = l->shift, *work = l->work;
+#ifdef _OPENMP
+    const int nth = resolve_threads(l->nthreads);
+#endif
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nth)
+#endif
+    for (long wl = 0; wl < nv; wl++) {
+        size_t w = (size_t)wl;
+        work[w] = prep_row(k, lam + w * k, psisum, eta, eb + w * kp, shift + w);
+    }
+    double g = 0.0;
+    for (size_t w = 0; w < v; w++)
+        g += work[w];
+    g -= (double)k * (double)v * vem__lgamma(eta);
+    for (size_t t = 0; t < k; t++)
+        g += vem__lgamma((double)v * eta) - vem__lgamma(lamsum[t]);
+    l->global = g;
+}
+
+/*
+ * Coordinate ascent on gamma for one document (Blei et al. 2003 eqs. 6-7 with
+ * phi eliminated: gamma_k = alpha + et_k sum_i c_i eb_ik / s_i), starting from
+ * g, until the mean |change| < gtol or max_sweeps. Returns the sweeps done;
+ * *conv is 1 when the threshold was met. w: 3 kp doubles of work.
+ */
+static size_t doc_gamma(const vem_lda *l, const doc_ref *dr, double *g, double *w, int *conv)
+{
+    const size_t n = dr->n;
+    const size_t k = l->k, kp = l->kp;
+    double *dg = w, *et = w + kp, *acc = w + 2 * kp;
+    *conv = 1;
+    if (n == 0) {
+        for (size_t t = 0; t < k; t++)
+            g[t] = l->alpha;
+        return 0;
+    }
+    const double tolk = l->gtol * (double)k;
+    for (size_t t = k; t < kp; t++)
+        et[t] = 0.0;
+    for (size_t t = 0; t < k; t++)
+        dg[t] = NAN; /* the previous gamma, for exp_digamma_k */
+    for (size_t s = 1; s <= l->max_sweeps; s++) {
+        /* exp(E[log theta_k]) up to the factor exp(-psi(sum gamma)), which cancels. */
+        exp_digamma_k(k, g, dg, et);
+        sweep_words(kp, dr->rows, dr->ridx, dr->cts, n, et, acc);
+        double change = 0.0;
+        for (size_t t = 0; t < k; t++) {
+            double gn = l->alpha + et[t] * acc[t];
+            change += fabs(gn - g[t]);
+            g[t] = gn;
+        }
+        if (change < tolk)
+            return s;
+    }
+    *conv = 0;
+    return l->max_sweeps;
+}
+
+/*
+ * sum_i c_i (log s_i + shift_{w_i}) over a document's words, s_i as in
+ * sweep_words, and (ess non-NULL) the expected counts c_i et_k eb_ik / s_i
+ * added to row w_i of ess (stride k). *ntok receives sum_i c_i.
+ */
+__attribute__((target_clones("default", "arch=x86-64-v3"), optimize("fp-contract=fast"))) static double
+finish_words(const vem_lda *l, const doc_ref *dr, const double *restrict et, double *restrict ess,
+             double *ntok)
+{
+    const size_t k = l->k, kp = l->kp, n = dr->n;
+    const uint32_t *restrict ids = dr->ids;
+    const double *restrict cts = dr->cts;
+    double words = 0.0, nt = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const size_t wd = ids[i];
+        const double *p = dr->rows + (size_t)dr->ridx[i] * kp;
+        v4d a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0};
+        for (size_t t0 = 0; t0 < kp; t0 += TB) {
+            a0 += ld4(et + t0) * ld4(p + t0);
+            a1 += ld4(et + t0 + 4) * ld4(p + t0 + 4);
+        }
+        v4d a = a0 + a1;
+        double s = (a[0] + a[2]) + (a[1] + a[3]);
+        s = s > VEM_LDA_FLOOR ? s : VEM_LDA_FLOOR;
+        words += cts[i] * (log(s) + l->shift[wd]);
+        nt += cts[i];
+        if (ess) {
+            const double r = cts[i] / s;
+            double *restrict e = ess + wd * k;
+            for (size_t t = 0; t < k; t++)
+                e[t] += r * et[t] * p[t];
+        }
+    }
+    *ntok = nt;
+    return words;
+}
+
+/*
+ * The ELBO's local terms of one document at gamma g with the optimal phi, and
+ * (when ess is non-NULL) the document's expected counts n_dw phi_dwk added to
+ * ess (v x k). *elogtheta receives sum_k E[log theta_k]. w: 3 kp doubles.
+ *   sum_i c_i log sum_k exp(E[log theta_k] + E[log beta_{k w_i}])
+ *   + sum_k (alpha - g_k) E[log theta_k] + sum_k (lgamma(g_k) - lgamma(alpha))
+ *   + lgamma(k alpha) - lgamma(sum_k g_k)
+ */
+static double doc_bound(const vem_lda *l, const doc_ref *dr, const double *g, double *w,
+                        double *ess, double *elogtheta)
+{
+    const size_t k = l->k, kp = l->kp;
+    double *dg = w, *et = w + kp;
+    double gsum = 0.0;
+    for (size_t t = 0; t < k; t++)
+        gsum += g[t];
+    const double psum = vem__digamma(gsum);
+    const double mx = exp_elog(k, kp, g, dg, et);
+    double ntok = 0.0;
+    double words = finish_words(l, dr, et, ess, &ntok);
+    words += ntok * (mx - psum);
+    double rest = vem__lgamma((double)k * l->alpha) - vem__lgamma(gsum);
+    const double lga = vem__lgamma(l->alpha);
+    double se = 0.0;
+    for (size_t t = 0; t < k; t++) {
+        const double e = dg[t] - psum;
+        se += e;
+        rest += (l->alpha - g[t]) * e + vem__lgamma(g[t]) - lga;
+    }
+    if (elogtheta)
+        *elogtheta = se;
+    return words + rest;
+}
+
+/* ------------------------------------------------------- the engine's view */
+
+static size_t lda_ess_len(const void *self)
+{
+    const vem_lda *l = self;
+    return l->v * l->k + N_EXTRA;
+}
+
+static size_t lda_scratch_len(const void *self, size_t block)
+{
+    (void)block;
+    const vem_lda *l = self;
+    return 4 * l->kp + gather_len(l, l->gather_rows);
+}
+
+static size_t lda_n_units(const void *self, const vem_data *x)
+{
+    (void)self;
+    return x->docs ? x->docs->ndocs : 0;
+}
+
+static double lda_n_obs(const void *self, const vem_data *x)
+{
+    (void)self;
+    return x->docs ? vem_docs_tokens(x->docs) : 0.0;
+}
+
+static double lda_estep(const void *self, const vem_data *x, size_t u0, size_t u1, double *ess,
+                        double *scratch)
+{
+    const vem_lda *l = self;
+    const vem_docs *d = x->docs;
+    const size_t k = l->k;
+    const int cached = l->warm_gamma && l->gcache && l->gcache_key == d && l->gcache_docs == d->ndocs;
+    double obj = 0.0, se_all = 0.0, nconv = 0.0, sweeps = 0.0;
+    double *w = scratch, *gl = scratch + 3 * l->kp, *gbuf = scratch + 4 * l->kp;
+    for (size_t doc = u0; doc < u1; doc++) {
+        const uint32_t *ids;
+        const double *cts;
+        size_t n = doc_view(d, doc, &ids, &cts);
+        /* The cached gamma of this document is written by this call only:
+         * documents are split between slots, so no two threads share a row. */
+        double *g = cached ? l->gcache + doc * k : gl;
+        if (!cached)
+            gamma_start(l, cts, n, g);
+        doc_ref dr;
+        doc_setup(l, ids, cts, n, gbuf, l->gather_rows, &dr);
+        int conv;
+        sweeps += (double)doc_gamma(l, &dr, g, w, &conv);
+        nconv += conv;
+        double se;
+        obj += doc_bound(l, &dr, g, w, ess, &se);
+        se_all += se;
+    }
+    double *x_ = ess + l->v * k;
+    x_[X_ELOGTHETA] += se_all;
+    x_[X_NDOCS] += (double)(u1 - u0);
+    x_[X_NCONV] += nconv;
+    x_[X_SWEEPS] += sweeps;
+    return obj;
+}
+
+/*
+ * Newton's method for the symmetric alpha maximising
+ *   f(a) = D (lgamma(k a) - k lgamma(a)) + (a - 1) S,   S = sum_d sum_k E[log theta_dk]
+ * (Blei et al. 2003 appendix A.4.2; lda-c's opt_alpha), in u = log a so that a
+ * stays positive: f is concave in a, and the step is halved until f does not
+ * decrease.
+ */
+static double newton_alpha(double a, double D, double S, size_t k)
+{
+    const double kd = (double)k;
+    double f = D * (vem__lgamma(kd * a) - kd * vem__lgamma(a)) + (a - 1.0) * S;
+    for (int it = 0; it < 100; it++) {
+        double df = D * (kd * vem__digamma(kd * a) - kd * vem__digamma(a)) + S;
+        double d2f = D * (kd * kd * vem__trigamma(kd * a) - kd * vem__trigamma(a));
+        double du1 = a * df, du2 = a * a * d2f + a * df;
+        double step = du2 < 0.0 ? -du1 / du2 : (du1 > 0 ? 1.0 : -1.0);
+        if (step > 5.0)
+            step = 5.0;
+        if (step < -5.0)
+            step = -5.0;
+        double an = a, fn = f;
+        for (int h = 0; h < 60; h++) {
+            an = a * exp(step);
+            fn = D * (vem__lgamma(kd * an) - kd * vem__lgamma(an)) + (an - 1.0) * S;
+            if (fn >= f || !(an > 0.0))
+                break;
+            step *= 0.5;
+        }
+        if (!(fn >= f) || !(an > 0.0) || !isfinite(an))
+            break;
+        double rel = fabs(an - a) / a;
+        a = an;
+        f = fn;
+        if (rel < 1e-12)
+            break;
+    }
+    return a;
+}
+
+static vem_status push_hist(vem_lda *l, const double *x)
+{
+    if (l->hist_len == l->hist_cap) {
+        size_t cap = l->hist_cap ? 2 * l->hist_cap : 32;
+        vem_lda_pass_info *p = vem__realloc(l->hist, cap * sizeof *p);
+        if (!p)
+            return VEM_FAIL(VEM_ENOMEM, "lda: pass history");
+        l->hist = p;
+        l->hist_cap = cap;
+    }
+    vem_lda_pass_info *e = &l->hist[l->hist_len++];
+    e->n_docs = (size_t)x[X_NDOCS];
+    e->n_converged = (size_t)x[X_NCONV];
+    e->mean_sweeps = x[X_NDOCS] > 0 ? x[X_SWEEPS] / x[X_NDOCS] : 0.0;
+    return VEM_OK;
+}
+
+/* lambda_kw = eta + sum_d n_dw phi_dwk (Hoffman et al. 2010 eq. 6 with rho = 1). */
+static vem_status lda_mstep(void *self, const double *ess)
+{
+    vem_lda *l = self;
+    const size_t vk = l->v * l->k;
+    const double *x = ess + vk;
+    for (size_t i = 0; i < vk; i++)
+        l->lam[i] = l->eta + ess[i];
+    if (l->alpha_auto && x[X_NDOCS] > 0)
+        l->alpha = fmin(fmax(newton_alpha(l->alpha, x[X_NDOCS], x[X_ELOGTHETA], l->k), PRIOR_MIN),
+                        PRIOR_MAX);
+    prepare(l);
+    return push_hist(l, x);
+}
+
+static double lda_objective_extra(const void *self)
+{
+    return ((const vem_lda *)self)->global;
+}
+
+/* Parameters: lambda (v x k, word-major) then alpha. */
+static size_t lda_params_len(const void *self)
+{
+    const vem_lda *l = self;
+    return l->v * l->k + 1;
+}
+
+static void lda_params_get(const void *self, double *out)
+{
+    const vem_lda *l = self;
+    memcpy(out, l->lam, l->v * l->k * sizeof *out);
+    out[l->v * l->k] = l->alpha;
+}
+
+static vem_status lda_params_set(void *self, const double *in)
+{
+    vem_lda *l = self;
+    const size_t vk = l->v * l->k;
+    for (size_t i = 0; i <= vk; i++)
+        if (!(in[i] > 0.0) || !isfinite(in[i]))
+            return VEM_FAIL(VEM_EINVAL, "lda: parameter %zu is %g, must be finite and > 0", i,
+                            in[i]);
+    memcpy(l->lam, in, vk * sizeof *in);
+    l->alpha = in[vk];
+    prepare(l);
+    return VEM_OK;
+}
+
+/*
+ * Random lambda, Gamma(100, 1/100) entries drawn topic by topic (the k x v
+ * order of Hoffman et al.'s and scikit-learn's initialisation), and fresh
+ * warm-start gammas for the training documents.
+ */
+static vem_status lda_init(void *self, vem_fit *f, vem_rng *rng)
+{
+    vem_lda *l = self;
+    const size_t k = l->k, v = l->v;
+    for (size_t t = 0; t < k; t++)
+        for (size_t w = 0; w < v; w++)
+            l->lam[w * k + t] = vem__gamma_draw(rng, 100.0) / 100.0;
+    prepare(l);
+    l->hist_len = 0;
+    drop_cache(l);
+    const vem_docs *d = vem_fit_data(f)->docs;
+    if (d)
+        l->gather_rows = gather_rows_for(l, max_doc_nnz(d));
+    if (l->warm_gamma && d && d->ndocs > 0) {
+        l->gcache = vem__alloc_doubles(d->ndocs, k);
+        if (!l->gcache)
+            return VEM_FAIL(VEM_ENOMEM, "lda: gamma of %zu documents x %zu topics", d->ndocs, k);
+        for (size_t doc = 0; doc < d->ndocs; doc++) {
+            const uint32_t *ids;
+            const double *cts;
+            size_t n = doc_view(d, doc, &ids, &cts);
+            gamma_start(l, cts, n, l->gcache + doc * k);
+        }
+        l->gcache_docs = d->ndocs;
+        l->gcache_key = d;
+    }
+    return VEM_OK;
+}
+
+static const vem_model_ops lda_ops = {
+    .name = "lda",
+    .ess_len = lda_ess_len,
+    .scratch_len = lda_scratch_len,
+    .n_units = lda_n_units,
+    .n_obs = lda_n_obs,
+    .estep = lda_estep,
+    .mstep = lda_mstep,
+    .objective_extra = lda_objective_extra,
+    .init = lda_init,
+    .params_len = lda_params_len,
+    .params_get = lda_params_get,
+    .params_set = lda_params_set,
+};
+
+vem_model vem_lda_model(vem_lda *l)
+{
+    vem_model m = {.ops = &lda_ops, .self = l};
+    return m;
+}
+
+/* ---------------------------------------------------------------- fitting */
+
+/* Word ids of d must be below v. */
+static vem_status check_docs(const vem_lda *l, const vem_docs *d)
+{
+    if (!d)
+        return VEM_FAIL(VEM_EINVAL, "lda: no corpus");
+    if (d->nvocab > l->v)
+        return VEM_FAIL(VEM_EINVAL, "corpus has %zu words, model has v=%zu", d->nvocab, l->v);
+    const size_t nnz = d->ptr[d->ndocs];
+    for (size_t i = 0; i < nnz; i++) {
+        if (d->word[i] >= l->v)
+            return VEM_FAIL(VEM_EINVAL, "word id %u >= v=%zu", (unsigned)d->word[i], l->v);
+        if (!(d->count[i] >= 0.0) || !isfinite(d->count[i]))
+            return VEM_FAIL(VEM_EINVAL, "count %g must be finite and >= 0", d->count[i]);
+    }
+    return VEM_OK;
+}
+
+vem_status vem_lda_fit(vem_lda *l, const vem_docs *docs, const vem_fit_opts *o, vem_rng *rng,
+                       vem_fit_result *res, vem_lda_pass_info *info)
+{
+    vem_status st = check_docs(l, docs);
+    if (st != VEM_OK)
+        return st;
+    vem_fit_opts oo;
+    if (o)
+        oo = *o;
+    else
+        vem_fit_opts_init(&oo);
+    /* The engine keeps one ESS buffer per slot: cap the slots so those buffers
+     * stay near SLOT_BUDGET bytes (k = 100, v = 10,000: 8 MB each, 8 slots).
+     * The count depends on the model's size only, never on the threads. */
+    double bytes = (double)lda_ess_len(l) * (double)sizeof(double);
+    size_t cap = (size_t)(SLOT_BUDGET / bytes);
+    cap = vem__max(cap, 4);
+    oo.nslots = vem__min(oo.nslots, cap);
+    l->nthreads = oo.nthreads;
+    l->gather_rows = gather_rows_for(l, max_doc_nnz(docs));
+    vem_data x = {.x = {NULL, 0, 0, 0}, .seq_start = NULL, .n_seq = 0, .docs = docs};
+    vem_model m = vem_lda_model(l);
+    st = vem_fit_run(&m, &x, &oo, rng, res);
+    drop_cache(l);
+    if (info) {
+        memset(info, 0, sizeof *info);
+        if (l->hist_len)
+            *info = l->hist[l->hist_len - 1];
+    }
+    return st;
+}
+
+const vem_lda_pass_info *vem_lda_pass_history(const vem_lda *l, size_t *len)
+{
+    *len = l->hist_len;
+    return l->hist;
+}
+
+/* ------------------------------------------------- transform, score, completion */
+
+/* Per-thread scratch for the per-document loops below. */
+typedef struct doc_loop {
+    int nth;
+    size_t per;   /* doubles per thread */
+    double *buf;
+} doc_loop;
+
+static vem_status loop_init(doc_loop *dl, int nthreads, size_t per)
+{
+    dl->nth = resolve_threads(nthreads);
+    dl->per = per;
+    dl->buf = vem__alloc_doubles((size_t)dl->nth, per);
+    return dl->buf ? VEM_OK : VEM_FAIL(VEM_ENOMEM, "lda: scratch");
+}
+
+static double *loop_scratch(const doc_loop *dl)
+{
+#ifdef _OPENMP
+    return dl->buf + (size_t)omp_get_thread_num() * dl->per;
+#else
+    return dl->buf;
+#endif
+}
+
+vem_status vem_lda_transform(const vem_lda *l, const vem_docs *docs, int normalised,
+                             int nthreads, double *out)
+{
+    vem_status st = check_docs(l, docs);
+    if (st != VEM_OK)
+        return st;
+    doc_loop dl;
+    const size_t cap = gather_rows_for(l, max_doc_nnz(docs));
+    if ((st = loop_init(&dl, nthreads, 3 * l->kp + gather_len(l, cap))) != VEM_OK)
+        return st;
+    const size_t k = l->k;
+    const long nd = (long)docs->ndocs;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 8) num_threads(dl.nth)
+#endif
+    for (long dd = 0; dd < nd; dd++) {
+        const size_t doc = (size_t)dd;
+        const uint32_t *ids;
+        const double *cts;
+        size_t n = doc_view(docs, doc, &ids, &cts);
+        double *g = out + doc * k, *w = loop_scratch(&dl);
+        doc_ref dr;
+        doc_setup(l, ids, cts, n, w + 3 * l->kp, cap, &dr);
+        int conv;
+        gamma_start(l, cts, n, g);
+        doc_gamma(l, &dr, g, w, &conv);
+        if (normalised) {
+            double s = 0.0;
+            for (size_t t = 0; t < k; t++)
+                s += g[t];
+            for (size_t t = 0; t < k; t++)
+                g[t] /= s;
+        }
+    }
+    vem__free(dl.buf);
+    return VEM_OK;
+}
+
+vem_status vem_lda_score(const vem_lda *l, const vem_docs *docs, int nthreads,
+                         vem_lda_score_result *r)
+{
+    memset(r, 0, sizeof *r);
+    vem_status st = check_docs(l, docs);
+    if (st != VEM_OK)
+        return st;
+    doc_loop dl;
+    const size_t cap = gather_rows_for(l, max_doc_nnz(docs));
+    if ((st = loop_init(&dl, nthreads, 4 * l->kp + gather_len(l, cap))) != VEM_OK)
+        return st;
+    double *per = vem__alloc_doubles(docs->ndocs ? docs->ndocs : 1, 2);
+    if (!per) {
+        vem__free(dl.buf);
+        return VEM_FAIL(VEM_ENOMEM, "lda: score of %zu documents", docs->ndocs);
+    }
+    const long nd = (long)docs->ndocs;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 8) num_threads(dl.nth)
+#endif
+    for (long dd = 0; dd < nd; dd++) {
+        const size_t doc = (size_t)dd;
+        const uint32_t *ids;
+        const double *cts;
+        size_t n = doc_view(docs, doc, &ids, &cts);
+        double *w = loop_scratch(&dl), *g = w + 3 * l->kp;
+        doc_ref dr;
+        doc_setup(l, ids, cts, n, w + 4 * l->kp, cap, &dr);
+        int conv;
+        gamma_start(l, cts, n, g);
+        doc_gamma(l, &dr, g, w, &conv);
+        per[2 * doc] = doc_bound(l, &dr, g, w, NULL, NULL);
+        per[2 * doc + 1] = conv;
+    }
+    /* Summed in document order: independent of the thread count. */
+    for (size_t doc = 0; doc < docs->ndocs; doc++) {
+        r->bound += per[2 * doc];
+        r->n_converged += (size_t)per[2 * doc + 1];
+    }
+    r->n_docs = docs->ndocs;
+    r->n_tokens = vem_docs_tokens(docs);
+    r->bound_per_word = r->n_tokens > 0 ? r->bound / r->n_tokens : 0.0;
+    r->perplexity = exp(-r->bound_per_word);
+    vem__free(per);
+    vem__free(dl.buf);
+    return VEM_OK;
+}
+
+vem_status vem_lda_completion(const vem_lda *l, const vem_docs *docs, int nthreads,
+                              double *perplexity, double *n_heldout)
+{
+    vem_status st = check_docs(l, docs);
+    if (st != VEM_OK)
+        return st;
+    const size_t k = l->k;
+    const size_t maxn = max_doc_nnz(docs);
+    for (size_t i = 0; i < docs->ptr[docs->ndocs]; i++)
+        if (docs->count[i] != floor(docs->count[i]))
+            return VEM_FAIL(VEM_EINVAL, "completion: count %g is not an integer", docs->count[i]);
+    doc_loop dl;
+    /* work 3k, gamma k, 1/lamsum k, observed ids (as doubles) and counts 2 maxn */
+    if ((st = loop_init(&dl, nthreads, 4 * l->kp + 2 * maxn + 1)) != VEM_OK)
+        return st;
+    double *per = vem__alloc_doubles(docs->ndocs ? docs->ndocs : 1, 2);
+    uint32_t *idbuf = vem__calloc((size_t)dl.nth * (maxn + 1), sizeof *idbuf);
+    if (!per || !idbuf) {
+        vem__free(per);
+        vem__free(idbuf);
+        vem__free(dl.buf);
+        return VEM_FAIL(VEM_ENOMEM, "lda: completion");
+    }
+    const long nd = (long)docs->ndocs;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 8) num_threads(dl.nth)
+#endif
+    for (long dd = 0; dd < nd; dd++) {
+        const size_t doc = (size_t)dd;
+        const uint32_t *ids;
+        const double *cts;
+        size_t n = doc_view(docs, doc, &ids, &cts);
+        double *w = loop_scratch(&dl), *g = w + 3 * l->kp, *oc = w + 4 * l->kp;
+#ifdef _OPENMP
+        uint32_t *oid = idbuf + (size_t)omp_get_thread_num() * (maxn + 1);
+#else
+        uint32_t *oid = idbuf;
+#endif
+        /* Token t (0-based, word-id order) is observed when t is even. */
+        size_t no = 0;
+        double pos = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            double c = cts[i];
+            double even = floor((c + 1.0 - fmod(pos, 2.0)) / 2.0);
+            if (even > 0) {
+                oid[no] = ids[i];
+                oc[no++] = even;
+            }
+            pos += c;
+        }
+        int conv;
+        doc_ref dr;
+        doc_setup(l, oid, oc, no, NULL, 0, &dr);
+        gamma_start(l, oc, no, g);
+        doc_gamma(l, &dr, g, w, &conv);
+        double gs = 0.0;
+        for (size_t t = 0; t < k; t++)
+            gs += g[t];
+        double ll = 0.0, nh = 0.0;
+        pos = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            double c = cts[i];
+            double held = c - floor((c + 1.0 - fmod(pos, 2.0)) / 2.0);
+            pos += c;
+            if (held <= 0)
+                continue;
+            const double *lw = l->lam + (size_t)ids[i] * k;
+            double p = 0.0;
+            for (size_t t = 0; t < k; t++)
+                p += g[t] * lw[t] / l->lamsum[t];
+            ll += held * log(p / gs);
+            nh += held;
+        }
+        per[2 * doc] = ll;
+        per[2 * doc + 1] = nh;
+    }
+    double ll = 0.0, nh = 0.0;
+    for (size_t doc = 0; doc < docs->ndocs; doc++) {
+        ll += per[2 * doc];
+        nh += per[2 * doc + 1];
+    }
+    vem__free(per);
+    vem__free(idbuf);
+    vem__free(dl.buf);
+    if (n_heldout)
+        *n_heldout = nh;
+    if (nh <= 0)
+        return VEM_FAIL(VEM_EINVAL, "completion: no held-out tokens");
+    *perplexity = exp(-ll / nh);
+    return VEM_OK;
+}
+
+/* ------------------------------------------------------ topics, coherence */
+
+vem_status vem_lda_top_words(const vem_lda *l, size_t t, size_t n, uint32_t *out)
+{
+    const size_t k = l->k, v = l->v;
+    if (t >= k || n == 0 || n > v)
+        return VEM_FAIL(VEM_EINVAL, "top words: topic %zu of k=%zu, n=%zu of v=%zu", t, k, n, v);
+    /* Insertion into a sorted list of n: O(v n), fine for the few words shown. */
+    size_t len = 0;
+    for (size_t w = 0; w < v; w++) {
+        double x = l->lam[w * k + t];
+        if (len == n && !(x > l->lam[(size_t)out[n - 1] * k + t]))
+            continue;
+        size_t pos = len < n ? len++ : n - 1;
+        while (pos > 0 && x > l->lam[(size_t)out[pos - 1] * k + t]) {
+            out[pos] = out[pos - 1];
+            pos--;
+        }
+        out[pos] = (uint32_t)w;
+    }
+    return VEM_OK;
+}
+
+/* Binary search for word w in a document's increasing ids. */
+static int doc_has(const uint32_t *ids, size_t n, uint32_t w)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] < w)
+            lo = mid + 1;
+        else if (ids[mid] > w)
+            hi = mid;
+        else
+            return 1;
+    }
+    return 0;
+}
+
+vem_status vem_lda_coherence(const vem_lda *l, const vem_docs *docs, size_t n, double *out)
+{
+    vem_status st = check_docs(l, docs);
+    if (st != VEM_OK)
+        return st;
+    if (n < 2 || n > l->v)
+        return VEM_FAIL(VEM_EINVAL, "coherence: n=%zu top words must be in [2, v=%zu]", n, l->v);
+    uint32_t *top = vem__calloc(n, sizeof *top);
+    double *df = vem__alloc_doubles(n, n); /* df[i n + j]: docs with both (i == j: df) */
+    unsigned char *has = vem__calloc(n, 1);
+    if (!top || !df || !has) {
+        vem__free(top);
+        vem__free(df);
+        vem__free(has);
+        return VEM_FAIL(VEM_ENOMEM, "coherence");
+    }
+    for (size_t t = 0; t < l->k; t++) {
+        vem_lda_top_words(l, t, n, top);
+        memset(df, 0, n * n * sizeof *df);
+        for (size_t doc = 0; doc < docs->ndocs; doc++) {
+            const uint32_t *ids;
+            const double *cts;
+            size_t m = doc_view(docs, doc, &ids, &cts);
+            for (size_t i = 0; i < n; i++)
+                has[i] = (unsigned char)doc_has(ids, m, top[i]);
+            for (size_t i = 0; i < n; i++)
+                if (has[i])
+                    for (size_t j = 0; j <= i; j++)
+                        if (has[j])
+                            df[i * n + j] += 1.0;
+        }
+        double c = 0.0;
+        for (size_t m = 1; m < n; m++)
+            for (size_t j = 0; j < m; j++)
+                if (df[j * n + j] > 0)
+                    c += log((df[m * n + j] + 1.0) / df[j * n + j]);
+        out[t] = c;
+    }
+    vem__free(top);
+    vem__free(df);
+    vem__free(has);
+    return VEM_OK;
+}
