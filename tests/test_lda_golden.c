@@ -76,6 +76,38 @@ int main(void)
            sum / nseeds, want, sum_comp / nseeds, want_comp);
     CHECK_REL(sum / nseeds, want, 0.02);
     CHECK_REL(sum_comp / nseeds, want_comp, 0.05);
+
+    /* Online variational Bayes (the engine's stepwise mode, blending from lambda_0 as
+     * Hoffman et al.): minibatch 128, rho_t = (10 + t)^-0.7, 10 passes, against
+     * scikit-learn's online LDA with the same settings (mean over its 5 seeds). */
+    const double want_online = golden_value("mean_online_perplexity");
+    CHECK(want_online > 4000 && want_online < 5000);
+    double sum_online = 0;
+    for (int seed = 0; seed < nseeds; seed++) {
+        vem_lda *l = vem_lda_new(20, d.nvocab);
+        vem_fit_opts o;
+        vem_fit_opts_init(&o);
+        o.algorithm = VEM_ALG_STEPWISE;
+        o.batch_size = 128;
+        o.tau = 10.0;
+        o.kappa = 0.7;
+        o.max_iter = 10;
+        o.tol = 0;
+        vem_rng r;
+        vem_rng_seed(&r, (uint64_t)seed);
+        vem_fit_result res;
+        CHECK(vem_lda_fit(l, &d, &o, &r, &res, NULL) == VEM_EMAXITER);
+        CHECK(res.n_steps == 40); /* 4 minibatches of at most 128 documents per pass */
+        vem_lda_score_result s;
+        CHECK(vem_lda_score(l, &dt, 0, &s) == VEM_OK);
+        printf("online seed %d: perplexity %.2f\n", seed, s.perplexity);
+        sum_online += s.perplexity;
+        vem_fit_result_clear(&res);
+        vem_lda_free(l);
+    }
+    printf("vem online mean perplexity %.2f (scikit-learn %.2f)\n", sum_online / nseeds,
+           want_online);
+    CHECK_REL(sum_online / nseeds, want_online, 0.03);
     vem_docs_owned_clear(&tr);
     vem_docs_owned_clear(&te);
     return check_report("lda_golden");

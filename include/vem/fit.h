@@ -38,9 +38,12 @@ typedef void (*vem_log_fn)(void *ctx, const char *line);
  *   pass, S <- (1 - gamma_t) S + gamma_t (N / |B|) s_B with
  *   gamma_t = (t + tau)^(-kappa), then an M-step (Sato & Ishii 2000; Cappe &
  *   Moulines 2009; Liang & Klein 2009, "stepwise EM"; Hoffman et al. 2010).
- *   t = 1, 2, ... counts minibatches over all passes; the first minibatch
- *   replaces S whatever gamma_1 is (there is no S before it), and the M-step
- *   starts after `warmup` minibatches (S is their running mean until then).
+ *   t = 1, 2, ... counts minibatches over all passes. A model that can
+ *   state the ESS of its initial parameters (vem_model_ops.ess_from_params,
+ *   e.g. LDA's lambda - eta) starts S there and blends from t = 1, as
+ *   Hoffman et al. do; otherwise the first minibatch replaces S (there is no
+ *   S before it) and the M-step starts after `warmup` minibatches (S is their
+ *   running mean until then).
  * - INCREMENTAL: the data in n_blocks contiguous blocks whose ESS are kept;
  *   after each block b, S <- S - s_b(old) + s_b(new), then an M-step (Neal &
  *   Hinton 1998). The first pass is a batch pass that fills every s_b.

@@ -59,6 +59,14 @@ typedef struct vem_model_ops {
      * it to evaluate and check the free energy after every block.
      */
     double (*ess_objective)(const void *self, const double *ess);
+    /**
+     * The ESS the current parameters stand for (for LDA, lambda - eta), into
+     * ess. Optional: when present, stepwise EM starts from them and blends
+     * every minibatch in with gamma_t = (t + tau)^(-kappa) from t = 1, as
+     * Hoffman et al. (2010) blend into the initial lambda; without it the
+     * first minibatch replaces S.
+     */
+    void (*ess_from_params)(const void *self, double *ess);
 } vem_model_ops;
 
 /** A model as the engine sees it: its operations and its state. */

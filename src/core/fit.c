@@ -61,6 +61,7 @@ struct vem_fit {
     double *mb;            /* stepwise: minibatch rows (memory) or shuffle buffer (source) */
     size_t t;              /* stepwise: minibatches since vem_fit_init */
     int s_ready;           /* S holds statistics */
+    int s_from_params;     /* stepwise: S started from the model's ess_from_params */
 
     size_t iter, n_steps;
     double objective;
@@ -187,8 +188,13 @@ static size_t slots_for(const vem_fit *f, size_t n)
 {
     double obs = range_obs(f, n);
     size_t by_obs = (size_t)(obs / 1024.0);
+    /* At most about 64 MB of slot statistics (a topic model's K x V ESS are large),
+     * but at least 4 slots; like the rest, a function of the model and data only. */
+    size_t by_mem = (size_t)(67108864.0 / (8.0 * (double)(f->ess_len + 1)));
+    size_t ns = vem__min(vem__min(f->o.nslots, n), vem__max(by_obs, 1));
+    ns = vem__min(ns, vem__max(by_mem, 4));
     /* An empty range (a process with no rows in a minibatch) still takes part. */
-    return vem__max(vem__min(vem__min(f->o.nslots, n), vem__max(by_obs, 1)), 1);
+    return vem__max(ns, 1);
 }
 
 static vem_fit *fit_alloc(const vem_model *m, const vem_data *x, vem_source *src,
@@ -231,13 +237,13 @@ static vem_fit *fit_alloc(const vem_model *m, const vem_data *x, vem_source *src
 #else
     f->nthreads = 1;
 #endif
+    f->ess_len = m->ops->ess_len(m->self);
     f->max_slots = slots_for(f, n_units);
     if (f->nthreads > (int)f->max_slots)
         f->nthreads = (int)f->max_slots;
     f->slot_obj = vem__alloc_doubles(f->max_slots, 1);
     f->slot_st = vem__calloc(f->max_slots, sizeof *f->slot_st);
     f->slot_msg = vem__calloc(f->max_slots, MSG_LEN);
-    f->ess_len = m->ops->ess_len(m->self);
     f->ess = vem__alloc_doubles(f->ess_len ? f->ess_len : 1, 1);
     if (!f->slot_obj || !f->slot_st || !f->slot_msg || !f->ess)
         goto oom;
@@ -541,7 +547,7 @@ static vem_status stepwise_update(vem_fit *f, double obs, double obj, pass_acc *
     double gamma;
     if (!f->s_ready)
         gamma = 1.0; /* nothing to blend with yet */
-    else if (f->t <= f->o.warmup)
+    else if (!f->s_from_params && f->t <= f->o.warmup)
         gamma = 1.0 / (double)f->t; /* running mean until the first M-step */
     else
         gamma = pow((double)f->t + f->o.tau, -f->o.kappa);
@@ -550,7 +556,7 @@ static vem_status stepwise_update(vem_fit *f, double obs, double obj, pass_acc *
     f->s_ready = 1;
     acc->objective += obj;
     acc->step++;
-    if (f->t >= f->o.warmup) {
+    if (f->s_from_params || f->t >= f->o.warmup) {
         vem_status st = mstep(f, f->s_acc);
         if (st != VEM_OK)
             return st;
@@ -567,6 +573,11 @@ static vem_status stepwise_update(vem_fit *f, double obs, double obj, pass_acc *
 
 static vem_status stepwise_pass(vem_fit *f, double *objective)
 {
+    if (!f->s_ready && f->m.ops->ess_from_params) {
+        f->m.ops->ess_from_params(f->m.self, f->s_acc);
+        f->s_ready = 1;
+        f->s_from_params = 1;
+    }
     const size_t n = f->n_units, cols = f->x.x.cols;
     const size_t bs = vem__min(f->o.batch_size, n);
     pass_acc acc = {0.0, 0};
@@ -840,6 +851,7 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
     f->trace_len = 0;
     f->t = 0;
     f->s_ready = 0;
+    f->s_from_params = 0;
     f->objective = NAN;
     f->t0 = vem__now();
     /* The online shuffles draw from their own stream, seeded from rng (batch EM

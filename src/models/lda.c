@@ -1031,6 +1031,16 @@ static vem_status lda_init(void *self, vem_fit *f, vem_rng *rng)
     return VEM_OK;
 }
 
+/* The statistics the current lambda stands for: stepwise EM blends into them (Hoffman et al. 2010). */
+static void lda_ess_from_params(const void *self, double *ess)
+{
+    const vem_lda *l = self;
+    const size_t vk = l->v * l->k;
+    for (size_t i = 0; i < vk; i++)
+        ess[i] = l->lam[i] - l->eta;
+    memset(ess + vk, 0, N_EXTRA * sizeof *ess);
+}
+
 static const vem_model_ops lda_ops = {
     .name = "lda",
     .ess_len = lda_ess_len,
@@ -1044,6 +1054,7 @@ static const vem_model_ops lda_ops = {
     .params_len = lda_params_len,
     .params_get = lda_params_get,
     .params_set = lda_params_set,
+    .ess_from_params = lda_ess_from_params,
 };
 
 vem_model vem_lda_model(vem_lda *l)

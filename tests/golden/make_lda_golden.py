@@ -3,7 +3,7 @@
 
     /usr/bin/python3 tests/golden/make_lda_golden.py examples/data/brown > tests/golden/lda_brown_sklearn.txt
 
-Fits scikit-learn's batch LatentDirichletAllocation with alpha = eta = 1/K, K = 20,
+Fits scikit-learn's batch LatentDirichletAllocation (and, after it, the online one) with alpha = eta = 1/K, K = 20,
 10 iterations, E-step until the mean change of gamma < 1e-3 or 100 sweeps, on the
 450 training documents, for a few seeds, and scores the 50 test documents.
 
@@ -120,6 +120,24 @@ def main():
     print("mean_bound_per_word %.10f" % b)
     print("mean_perplexity %.6f" % np.exp(-b))
     print("mean_completion_perplexity %.6f" % float(np.mean(comps)))
+    # Online variational Bayes (Hoffman et al. 2010) with REFERENCE.md's settings:
+    # minibatch 128, rho_t = (10 + t)^-0.7, 10 passes.
+    print("# scikit-learn online LDA: batch_size=128 learning_offset=10 learning_decay=0.7 "
+          "max_iter=10")
+    online = []
+    for seed in range(5):
+        lda = LatentDirichletAllocation(n_components=k, doc_topic_prior=alpha,
+                                        topic_word_prior=alpha, learning_method="online",
+                                        batch_size=128, learning_offset=10.0, learning_decay=0.7,
+                                        max_iter=10, mean_change_tol=1e-3,
+                                        max_doc_update_iter=100, evaluate_every=-1,
+                                        random_state=seed, n_jobs=1)
+        lda.fit(xtr)
+        gamma = lda._unnormalized_transform(xte)
+        ob = local_bound(xte, gamma, lda.components_, alpha) / xte.sum()
+        online.append(ob)
+        print("online %d %.10f %.6f" % (seed, ob, np.exp(-ob)))
+    print("mean_online_perplexity %.6f" % np.exp(-float(np.mean(online))))
 
 
 if __name__ == "__main__":
