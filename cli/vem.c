@@ -201,6 +201,27 @@ int main(int argc, char **argv)
             cli_usage(stdout);
             return cli_finish_stdout();
         }
+        /* The other models' commands print their own help: "vem help fit lda" is
+         * "vem fit lda --help", "vem help topics" is "vem topics --help". */
+        const char *topic = argv[2];
+        const char *model = strcmp(topic, "fit") == 0 && argc > 3 ? argv[3] : "";
+        int (*other)(const char *, int, char **) = NULL;
+        if (strcmp(model, "hmm") == 0 || strcmp(topic, "decode") == 0)
+            other = cli_hmm_main;
+        else if (strcmp(model, "lda") == 0 || strcmp(topic, "topics") == 0 ||
+                 strcmp(topic, "transform") == 0 || strcmp(topic, "corpus") == 0)
+            other = cli_lda_main;
+        else if (strcmp(model, "vbgmm") == 0 || strcmp(model, "blr") == 0)
+            other = cli_vb_main;
+        if (other) {
+            char *args[5] = {argv[0], argv[2], NULL, NULL, NULL};
+            int n = 2;
+            if (*model)
+                args[n++] = argv[3];
+            args[n++] = (char *)"--help";
+            int rc = other(topic, n, args);
+            return rc ? rc : cli_finish_stdout();
+        }
         if (argc > 3 || cli_command_help(stdout, argv[2]) != 0) {
             cli_error("help: unknown command '%s'", argv[2]);
             return cli_usage_error("");
