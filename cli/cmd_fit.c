@@ -355,7 +355,7 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
         return CLI_EXIT_USAGE;
     }
     if (strcmp(a->model_type, "gmm") != 0) {
-        cli_error("fit: unknown model '%s' (this version fits: gmm)", a->model_type);
+        cli_error("fit: unknown model '%s' (vem fits gmm, hmm, lda, vbgmm, blr)", a->model_type);
         return CLI_EXIT_USAGE;
     }
     if (!a->data) {

@@ -1,10 +1,1361 @@
-/* cli/cmd_hmm.c — commands for hidden Markov models: placeholder until the model lands. */
+/*
+ * cli/cmd_hmm.c — hidden Markov models on the command line:
+ *
+ *     vem fit hmm DATA --states K --emission gaussian|categorical [options]
+ *     vem decode MODEL DATA [--posterior]
+ *     vem predict|score|sample|info MODEL ...     (on an "hmm" model file)
+ *
+ * Frames are the rows of DATA; sequences come from a lengths file
+ * (--lengths) or a sequence-id column (--sequence-column), else the whole
+ * file is one sequence. Categorical data is one column of symbol names (the
+ * mapping, sorted names, is stored in the model) or of integer codes.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli.h"
+
+enum {
+    OPT_STATES = CLI_OPT_OWN,
+    OPT_EMISSION,
+    OPT_COVARIANCE,
+    OPT_LENGTHS,
+    OPT_SEQCOL,
+    OPT_INIT,
+    OPT_INIT_TRANS,
+    OPT_INIT_MODEL,
+    OPT_ALGORITHM,
+    OPT_BATCH_SIZE,
+    OPT_KAPPA,
+    OPT_N_BLOCKS,
+    OPT_N_INIT,
+    OPT_MAX_ITER,
+    OPT_TOL,
+    OPT_REG_COVAR,
+    OPT_SEED,
+    OPT_THREADS,
+    OPT_OUTPUT,
+    OPT_VERBOSE,
+    OPT_POSTERIOR,
+    OPT_N,
+    OPT_MIX
+};
+
+#define DATA_OPTIONS                                                                             \
+    {"help", 'h', 0, CLI_OPT_HELP}, {"json", 0, 0, CLI_OPT_JSON},                               \
+        {"columns", 0, 1, CLI_OPT_COLUMNS}, {"header", 0, 0, CLI_OPT_HEADER},                   \
+        {"no-header", 0, 0, CLI_OPT_NO_HEADER}, {"delimiter", 0, 1, CLI_OPT_DELIMITER},         \
+        {"binary-cols", 0, 1, CLI_OPT_BINARY_COLS}, {"lengths", 0, 1, OPT_LENGTHS},             \
+        {"sequence-column", 0, 1, OPT_SEQCOL}
+
+static const cli_option fit_options[] = {
+    DATA_OPTIONS,
+    {"states", 'k', 1, OPT_STATES},
+    {"components", 0, 1, OPT_STATES},
+    {"emission", 0, 1, OPT_EMISSION},
+    {"covariance", 0, 1, OPT_COVARIANCE},
+    {"mix", 0, 1, OPT_MIX},
+    {"init", 0, 1, OPT_INIT},
+    {"init-transitions", 0, 1, OPT_INIT_TRANS},
+    {"init-model", 0, 1, OPT_INIT_MODEL},
+    {"algorithm", 0, 1, OPT_ALGORITHM},
+    {"batch-size", 0, 1, OPT_BATCH_SIZE},
+    {"kappa", 0, 1, OPT_KAPPA},
+    {"n-blocks", 0, 1, OPT_N_BLOCKS},
+    {"n-init", 0, 1, OPT_N_INIT},
+    {"max-iter", 0, 1, OPT_MAX_ITER},
+    {"tol", 0, 1, OPT_TOL},
+    {"reg-covar", 0, 1, OPT_REG_COVAR},
+    {"seed", 0, 1, OPT_SEED},
+    {"threads", 0, 1, OPT_THREADS},
+    {"output", 'o', 1, OPT_OUTPUT},
+    {"verbose", 'v', 0, OPT_VERBOSE},
+    {NULL, 0, 0, 0},
+};
+
+static const cli_option model_data_options[] = {
+    DATA_OPTIONS,
+    {"posterior", 0, 0, OPT_POSTERIOR},
+    {"proba", 0, 0, OPT_POSTERIOR},
+    {NULL, 0, 0, 0},
+};
+
+static const cli_option sample_options[] = {
+    {"help", 'h', 0, CLI_OPT_HELP}, {"json", 0, 0, CLI_OPT_JSON},
+    {"n-samples", 'n', 1, OPT_N},   {"seed", 0, 1, OPT_SEED},
+    {NULL, 0, 0, 0},
+};
+
+static const char fit_help[] =
+    "usage: vem fit hmm DATA --states K --emission gaussian|categorical [options]\n"
+    "\n"
+    "Fit a hidden Markov model to the rows (frames) of DATA by Baum-Welch.\n"
+    "\n"
+    "options:\n"
+    "  -k, --states K         hidden states\n"
+    "  --emission E           gaussian (numeric columns), gmm (a Gaussian mixture per\n"
+    "                         state) or categorical (one column of symbol names or\n"
+    "                         integer codes)\n"
+    "  --mix M                gmm: Gaussian components per state (default 2)\n"
+    "  --covariance C         full (default), diag, spherical or tied (gaussian)\n"
+    "  --lengths FILE         sequence lengths, one per line, adding up to the rows\n"
+    "  --sequence-column NAME rows with the same id in this column form a sequence\n"
+    "  --init M               emissions: kmeans (gaussian default) or random\n"
+    "  --init-transitions T   uniform (default) or random (Dirichlet)\n"
+    "  --init-model MODEL     start from a saved model's parameters; zeros stay zero;\n"
+    "                         with --init, keep its start and transition probabilities\n"
+    "                         (a topology) and initialise the emissions afresh\n"
+    "  --algorithm A          batch (default), stepwise or incremental\n"
+    "  --batch-size N         stepwise: sequences per minibatch\n"
+    "  --kappa K              stepwise: step-size exponent in (0.5, 1]\n"
+    "  --n-blocks N           incremental: blocks of sequences\n"
+    "  --n-init N             restarts, the best log-likelihood is kept (default 1)\n"
+    "  --max-iter N           iterations (default 100)\n"
+    "  --tol T                stop when the log-likelihood per frame changes by < T nats\n"
+    "                         (default 1e-3)\n"
+    "  --reg-covar E          added to covariance diagonals (default 1e-6)\n"
+    "  --seed S               random seed (default 0)\n"
+    "  --threads T            threads; 0 = all (default); results do not depend on it\n"
+    "  -o, --output MODEL     write the fitted model (JSON)\n"
+    "  --json                 print the result as one JSON object\n"
+    "  --verbose              progress on stderr\n"
+    "  --columns LIST         gaussian: feature columns; categorical: the symbol column\n"
+    "  --header, --no-header, --delimiter C, --binary-cols D   as for 'vem fit gmm'\n";
+
+static const char decode_help[] =
+    "usage: vem decode MODEL DATA [--posterior] [--lengths FILE | --sequence-column NAME]\n"
+    "\n"
+    "Print the most probable state path (Viterbi), one 0-based state per row, or\n"
+    "with --posterior the K state probabilities of each row (CSV).\n"
+    "--json: {\"states\": [...], \"log_probability\": ...} or {\"proba\": [[...], ...]}.\n";
+
+static const char score_help[] =
+    "usage: vem score MODEL DATA [--lengths FILE | --sequence-column NAME] [--json]\n"
+    "\n"
+    "Print the number of frames and sequences and the mean (per frame) and total\n"
+    "log-likelihood (nats) of DATA under the HMM.\n";
+
+static const char sample_help[] =
+    "usage: vem sample MODEL -n N [--seed S] [--json]\n"
+    "\n"
+    "Draw one sequence of N frames; prints CSV with a header (the model's columns or\n"
+    "symbol column, then 'state').\n";
+
+static const char info_help[] = "usage: vem info MODEL [--json]\n\nDescribe an HMM model file.\n";
+
+/* The usage line of help (its first line) and where the options are; CLI_EXIT_USAGE. */
+static int usage(const char *help)
+{
+    const char *nl = strchr(help, '\n'), *cmd = help + 11; /* after "usage: vem " */
+    const char *sp = strchr(cmd, ' ');
+    int len = (int)(sp - cmd);
+    if (strncmp(cmd, "fit hmm", 7) == 0)
+        len = 7;
+    fprintf(stderr, "%.*s\n(vem %.*s --help for the options)\n", (int)(nl - help), help, len,
+            cmd);
+    return CLI_EXIT_USAGE;
+}
+
+/* ---------------------------------------------------------------- data */
+
+typedef struct hmm_input {
+    vem_table num;   /* gaussian frames */
+    double *codes;   /* categorical codes */
+    vem_matrix x;
+    vem_seqs seqs;
+    int have_seqs;
+    char **symbols; /* from the data when the model had none */
+    size_t nsym;
+    char *symbol_column;
+} hmm_input;
+
+static void input_clear(hmm_input *in)
+{
+    vem_table_clear(&in->num);
+    free(in->codes);
+    vem_seqs_clear(&in->seqs);
+    vem_symbols_free(in->symbols, in->nsym);
+    free(in->symbol_column);
+    memset(in, 0, sizeof *in);
+}
+
+static int all_digits(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+static void csv_opts(const cli_data_opts *d, const char *columns, vem_csv_opts *o)
+{
+    vem_csv_opts_init(o);
+    o->header = d->header;
+    o->delim = d->delim;
+    o->columns = columns;
+}
+
+/* "1,2,4": every column of the file but skip (1-based indices), or NULL when none is left. */
+static char *all_but(const char *path, const cli_data_opts *d, const char *skip, int *rc)
+{
+    vem_csv_opts o;
+    vem_text_table t;
+    csv_opts(d, NULL, &o);
+    vem_status s = vem_text_table_read(path, &o, 1, &t);
+    if (s != VEM_OK) {
+        *rc = cli_fail(s, path);
+        return NULL;
+    }
+    char *spec = malloc(t.cols * 12 + 1);
+    size_t used = 0;
+    if (spec) {
+        spec[0] = '\0';
+        for (size_t j = 0; j < t.cols; j++)
+            if (strcmp(t.names[j], skip) != 0 && !(all_digits(skip) && (size_t)atol(skip) == j + 1))
+                used += (size_t)sprintf(spec + used, "%s%zu", used ? "," : "", j + 1);
+    }
+    vem_text_table_clear(&t);
+    if (!spec || !used) {
+        free(spec);
+        cli_error("%s: no columns left besides the sequence column '%s'", path, skip);
+        *rc = CLI_EXIT_INPUT;
+        return NULL;
+    }
+    return spec;
+}
+
+/*
+ * Read DATA for an HMM with emission em. model may be NULL (a new fit); its
+ * columns, symbols and symbol column then guide the reading.
+ */
+static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission em,
+                      const vem_hmm *model, const char *seqcol, const char *lengths,
+                      hmm_input *in)
+{
+    memset(in, 0, sizeof *in);
+    int rc = 0;
+    vem_status s;
+    vem_csv_opts o;
+    if (d->binary_cols && seqcol) {
+        cli_error("--sequence-column needs a CSV file, not --binary-cols");
+        return CLI_EXIT_USAGE;
+    }
+    if (em != VEM_HMM_CATEGORICAL) {
+        if (d->binary_cols) {
+            s = vem_binary_read(path, d->binary_cols, &in->num);
+            if (s != VEM_OK)
+                return cli_fail(s, path);
+        } else {
+            char *spec = NULL;
+            const char *cols = d->columns;
+            const char *const *mc = model ? vem_hmm_columns(model) : NULL;
+            if (!cols && mc) {
+                size_t len = 1, dd = vem_hmm_dim(model);
+                for (size_t j = 0; j < dd; j++)
+                    len += strlen(mc[j]) + 1;
+                spec = malloc(len);
+                if (spec) {
+                    spec[0] = '\0';
+                    for (size_t j = 0; j < dd; j++) {
+                        if (j)
+                            strcat(spec, ",");
+                        strcat(spec, mc[j]);
+                    }
+                }
+                cols = spec;
+            } else if (!cols && seqcol) {
+                spec = all_but(path, d, seqcol, &rc);
+                if (!spec)
+                    return rc;
+                cols = spec;
+            }
+            csv_opts(d, cols, &o);
+            s = vem_csv_read(path, &o, &in->num);
+            free(spec);
+            if (s != VEM_OK)
+                return cli_fail(s, path);
+        }
+        if (model && in->num.cols != vem_hmm_dim(model)) {
+            cli_error("%s: %zu columns, but the model has %zu features (choose them with "
+                      "--columns)", path, in->num.cols, vem_hmm_dim(model));
+            input_clear(in);
+            return CLI_EXIT_INPUT;
+        }
+        in->x = vem_table_matrix(&in->num);
+    } else {
+        if (d->binary_cols) {
+            s = vem_binary_read(path, d->binary_cols, &in->num);
+            if (s != VEM_OK)
+                return cli_fail(s, path);
+            if (in->num.cols != 1) {
+                cli_error("%s: categorical data is one column of codes (--binary-cols 1)", path);
+                input_clear(in);
+                return CLI_EXIT_USAGE;
+            }
+            in->x = vem_table_matrix(&in->num);
+        } else {
+            const char *col = d->columns;
+            char *spec = NULL;
+            if (!col && model && vem_hmm_symbol_column(model))
+                col = vem_hmm_symbol_column(model);
+            if (!col && seqcol) {
+                spec = all_but(path, d, seqcol, &rc);
+                if (!spec)
+                    return rc;
+                col = spec;
+            }
+            if (col && strchr(col, ',')) {
+                cli_error("categorical emissions read one column of symbols; --columns names "
+                          "%s", col);
+                free(spec);
+                return CLI_EXIT_USAGE;
+            }
+            vem_text_table t;
+            csv_opts(d, col, &o);
+            s = vem_text_table_read(path, &o, 0, &t);
+            free(spec);
+            if (s != VEM_OK)
+                return cli_fail(s, path);
+            if (t.cols != 1) {
+                cli_error("%s: %zu columns: choose the symbol column with --columns", path,
+                          t.cols);
+                vem_text_table_clear(&t);
+                return CLI_EXIT_USAGE;
+            }
+            in->symbol_column = strdup(t.names[0]);
+            in->codes = malloc((t.rows ? t.rows : 1) * sizeof *in->codes);
+            if (!in->codes || !in->symbol_column) {
+                vem_text_table_clear(&t);
+                input_clear(in);
+                cli_error("out of memory");
+                return CLI_EXIT_INPUT;
+            }
+            const char *const *cells = (const char *const *)t.cells;
+            const char *const *msym = model ? vem_hmm_symbols(model) : NULL;
+            int digits = 1;
+            for (size_t r = 0; r < t.rows && digits; r++)
+                digits = all_digits(cells[r]);
+            if (msym) {
+                s = vem_symbols_encode(cells, t.rows, msym, vem_hmm_dim(model), in->codes, NULL,
+                                       NULL);
+                if (s != VEM_OK && digits)
+                    s = VEM_OK; /* codes after all */
+                else if (s != VEM_OK) {
+                    vem_text_table_clear(&t);
+                    input_clear(in);
+                    return cli_fail(s, path);
+                } else {
+                    digits = 0;
+                }
+            } else if (!digits) {
+                s = vem_symbols_encode(cells, t.rows, NULL, 0, in->codes, &in->symbols,
+                                       &in->nsym);
+                if (s != VEM_OK) {
+                    vem_text_table_clear(&t);
+                    input_clear(in);
+                    return cli_fail(s, path);
+                }
+            }
+            if (digits)
+                for (size_t r = 0; r < t.rows; r++)
+                    in->codes[r] = strtod(cells[r], NULL);
+            in->x = vem_matrix_view(in->codes, t.rows, 1);
+            vem_text_table_clear(&t);
+        }
+    }
+    if (in->x.rows == 0) {
+        input_clear(in);
+        cli_error("%s: no data rows", path);
+        return CLI_EXIT_INPUT;
+    }
+    if (lengths) {
+        s = vem_seqs_read_lengths(lengths, in->x.rows, &in->seqs);
+        if (s != VEM_OK) {
+            input_clear(in);
+            return cli_fail(s, lengths);
+        }
+        in->have_seqs = 1;
+    } else if (seqcol) {
+        vem_text_table t;
+        csv_opts(d, seqcol, &o);
+        s = vem_text_table_read(path, &o, 0, &t);
+        if (s == VEM_OK && t.rows != in->x.rows) {
+            vem_text_table_clear(&t);
+            input_clear(in);
+            cli_error("%s: the sequence column has %zu rows, the data %zu", path, t.rows,
+                      in->x.rows);
+            return CLI_EXIT_INPUT;
+        }
+        if (s == VEM_OK)
+            s = vem_seqs_from_ids((const char *const *)t.cells, t.rows, path, &in->seqs);
+        vem_text_table_clear(&t);
+        if (s != VEM_OK) {
+            input_clear(in);
+            return cli_fail(s, path);
+        }
+        in->have_seqs = 1;
+    }
+    return 0;
+}
+
+static const vem_seqs *seqs_of(const hmm_input *in)
+{
+    return in->have_seqs ? &in->seqs : NULL;
+}
+
+static size_t n_seq_of(const hmm_input *in)
+{
+    return in->have_seqs ? in->seqs.n_seq : 1;
+}
+
+static vem_hmm *load_hmm(const char *path)
+{
+    vem_hmm *h = vem_hmm_load(path);
+    if (!h)
+        cli_fail(VEM_EFORMAT, path);
+    return h;
+}
+
+/* ---------------------------------------------------------------- output */
+
+static json_t *names_json(const char *const *names, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_string(names[i]));
+    return a;
+}
+
+/* Covariances of k Gaussians of type cov, nested as gmm.h's shapes. */
+static json_t *cov_json(const double *c, size_t k, size_t d, vem_cov cov)
+{
+    json_t *cv = NULL;
+    switch (cov) {
+    case VEM_COV_FULL:
+        cv = json_array();
+        for (size_t i = 0; cv && i < k; i++)
+            json_array_append_new(cv, cli_json_matrix(c + i * d * d, d, d));
+        break;
+    case VEM_COV_DIAG:
+        cv = cli_json_matrix(c, k, d);
+        break;
+    case VEM_COV_SPHERICAL:
+        cv = cli_json_vector(c, k);
+        break;
+    case VEM_COV_TIED:
+        cv = cli_json_matrix(c, d, d);
+        break;
+    }
+    return cv;
+}
+
+static void hmm_json(json_t *o, const vem_hmm *h)
+{
+    size_t k = vem_hmm_k(h), d = vem_hmm_dim(h);
+    int gauss = vem_hmm_emission_type(h) != VEM_HMM_CATEGORICAL;
+    int mix = vem_hmm_emission_type(h) == VEM_HMM_GMM;
+    json_object_set_new(o, "model", json_string("hmm"));
+    json_object_set_new(o, "emission", json_string(vem_hmm_emission_name(vem_hmm_emission_type(h))));
+    json_object_set_new(o, "n_states", json_integer((json_int_t)k));
+    json_object_set_new(o, "n_parameters", json_integer((json_int_t)vem_hmm_n_parameters(h)));
+    json_object_set_new(o, "startprob", cli_json_vector(vem_hmm_startprob(h), k));
+    json_object_set_new(o, "transmat", cli_json_matrix(vem_hmm_transmat(h), k, k));
+    if (gauss) {
+        json_object_set_new(o, "covariance_type", json_string(vem_cov_name(vem_hmm_cov(h))));
+        json_object_set_new(o, "n_features", json_integer((json_int_t)d));
+        if (vem_hmm_columns(h))
+            json_object_set_new(o, "columns", names_json(vem_hmm_columns(h), d));
+        if (mix) {
+            size_t mm = vem_hmm_n_mix(h);
+            json_object_set_new(o, "n_mix", json_integer((json_int_t)mm));
+            json_t *w = json_array(), *mu = json_array(), *cv = json_array();
+            for (size_t i = 0; i < k; i++) {
+                const vem_gmm *g = vem_hmm_state_mixture(h, i);
+                json_array_append_new(w, cli_json_vector(vem_gmm_weights(g), mm));
+                json_array_append_new(mu, cli_json_matrix(vem_gmm_means(g), mm, d));
+                json_array_append_new(cv, cov_json(vem_gmm_covariances(g), mm, d, vem_hmm_cov(h)));
+            }
+            json_object_set_new(o, "weights", w);
+            json_object_set_new(o, "means", mu);
+            json_object_set_new(o, "covariances", cv);
+        } else {
+            json_object_set_new(o, "means", cli_json_matrix(vem_hmm_means(h), k, d));
+            json_object_set_new(o, "covariances",
+                                cov_json(vem_hmm_covariances(h), k, d, vem_hmm_cov(h)));
+        }
+    } else {
+        json_object_set_new(o, "n_symbols", json_integer((json_int_t)d));
+        if (vem_hmm_symbols(h))
+            json_object_set_new(o, "symbols", names_json(vem_hmm_symbols(h), d));
+        json_object_set_new(o, "emissionprob", cli_json_matrix(vem_hmm_emissionprob(h), k, d));
+    }
+}
+
+static void print_vec(const char *label, const double *v, size_t n)
+{
+    printf("  %-10s", label);
+    for (size_t j = 0; j < n; j++)
+        printf(" %11.6g", v[j]);
+    printf("\n");
+}
+
+static void print_hmm(const vem_hmm *h)
+{
+    size_t k = vem_hmm_k(h), d = vem_hmm_dim(h);
+    char buf[64];
+    printf("start probabilities:\n");
+    print_vec("", vem_hmm_startprob(h), k);
+    printf("transition matrix (row: from, column: to):\n");
+    for (size_t i = 0; i < k; i++) {
+        snprintf(buf, sizeof buf, "state %zu", i);
+        print_vec(buf, vem_hmm_transmat(h) + i * k, k);
+    }
+    if (vem_hmm_emission_type(h) == VEM_HMM_CATEGORICAL) {
+        const char *const *sym = vem_hmm_symbols(h);
+        printf("emission probabilities:\n  %-10s", "");
+        for (size_t j = 0; j < d; j++) {
+            if (sym)
+                printf(" %11.11s", sym[j]);
+            else
+                printf(" %11zu", j);
+        }
+        printf("\n");
+        for (size_t i = 0; i < k; i++) {
+            snprintf(buf, sizeof buf, "state %zu", i);
+            print_vec(buf, vem_hmm_emissionprob(h) + i * d, d);
+        }
+    } else {
+        const char *const *cols = vem_hmm_columns(h);
+        printf("means:\n  %-10s", "");
+        for (size_t j = 0; j < d; j++) {
+            if (cols)
+                printf(" %11.11s", cols[j]);
+            else
+                printf(" %11s", (snprintf(buf, sizeof buf, "x%zu", j + 1), buf));
+        }
+        printf("\n");
+        for (size_t i = 0; i < k; i++) {
+            const vem_gmm *g = vem_hmm_state_mixture(h, i);
+            if (!g) {
+                snprintf(buf, sizeof buf, "state %zu", i);
+                print_vec(buf, vem_hmm_means(h) + i * d, d);
+                continue;
+            }
+            for (size_t q = 0; q < vem_hmm_n_mix(h); q++) {
+                snprintf(buf, sizeof buf, "%zu.%zu w=%.3g", i, q, vem_gmm_weights(g)[q]);
+                print_vec(buf, vem_gmm_means(g) + q * d, d);
+            }
+        }
+    }
+}
+
+static void describe(const vem_hmm *h)
+{
+    if (vem_hmm_emission_type(h) == VEM_HMM_CATEGORICAL)
+        printf("Hidden Markov model: K=%zu states, categorical emissions (%zu symbols)", vem_hmm_k(h),
+               vem_hmm_dim(h));
+    else if (vem_hmm_emission_type(h) == VEM_HMM_GMM)
+        printf("Hidden Markov model: K=%zu states, Gaussian-mixture emissions (%zu components, "
+               "%zu features, covariance %s)", vem_hmm_k(h), vem_hmm_n_mix(h), vem_hmm_dim(h),
+               vem_cov_name(vem_hmm_cov(h)));
+    else
+        printf("Hidden Markov model: K=%zu states, Gaussian emissions (%zu features, covariance "
+               "%s)", vem_hmm_k(h), vem_hmm_dim(h), vem_cov_name(vem_hmm_cov(h)));
+}
+
+/* ---------------------------------------------------------------- fit */
+
+typedef struct fit_args {
+    const char *data, *output, *init_model, *lengths, *seqcol;
+    size_t k, n_init, max_iter, nthreads, batch_size, n_blocks, n_mix;
+    int mix_given, k_given, em_given, cov_given, init_given, tinit_given, reg_given, alg_given;
+    vem_hmm_emission em;
+    vem_cov cov;
+    vem_hmm_init init;
+    vem_hmm_trans_init tinit;
+    vem_algorithm alg;
+    double tol, reg_covar, kappa;
+    uint64_t seed;
+    int json, verbose, help;
+    cli_data_opts dopts;
+} fit_args;
+
+static int parse_fit(int argc, char **argv, fit_args *a)
+{
+    cli_parser p;
+    const char *val;
+    int id, rc = 0, seen_type = 0;
+    cli_parser_init(&p, argc, argv, 2, fit_options, "fit hmm");
+    while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
+        switch (id) {
+        case CLI_BAD:
+            rc = CLI_EXIT_USAGE;
+            break;
+        case CLI_POSITIONAL:
+            if (!seen_type) {
+                seen_type = 1; /* "hmm" */
+            } else if (!a->data) {
+                a->data = val;
+            } else {
+                cli_error("fit hmm: unexpected argument '%s'", val);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
+        case CLI_OPT_HELP:
+            a->help = 1;
+            break;
+        case CLI_OPT_JSON:
+            a->json = 1;
+            break;
+        case OPT_STATES:
+            a->k_given = 1;
+            rc = cli_parse_size("--states", val, 1, 100000, &a->k);
+            break;
+        case OPT_MIX:
+            a->mix_given = 1;
+            rc = cli_parse_size("--mix", val, 1, 100000, &a->n_mix);
+            break;
+        case OPT_EMISSION:
+            a->em_given = 1;
+            if (vem_hmm_emission_parse(val, &a->em) != VEM_OK) {
+                cli_error("--emission: expected gaussian, gmm or categorical, got '%s'", val);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_COVARIANCE:
+            a->cov_given = 1;
+            if (vem_cov_parse(val, &a->cov) != VEM_OK) {
+                cli_error("--covariance: expected full, diag, spherical or tied, got '%s'", val);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_LENGTHS:
+            a->lengths = val;
+            break;
+        case OPT_SEQCOL:
+            a->seqcol = val;
+            break;
+        case OPT_INIT:
+            a->init_given = 1;
+            if (vem_hmm_init_parse(val, &a->init) != VEM_OK) {
+                cli_error("--init: expected kmeans or random, got '%s'", val);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_INIT_TRANS:
+            a->tinit_given = 1;
+            if (vem_hmm_trans_init_parse(val, &a->tinit) != VEM_OK) {
+                cli_error("--init-transitions: expected uniform or random, got '%s'", val);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_INIT_MODEL:
+            a->init_model = val;
+            break;
+        case OPT_ALGORITHM:
+            a->alg_given = 1;
+            if (vem_algorithm_parse(val, &a->alg) != VEM_OK) {
+                cli_error("--algorithm: expected batch, stepwise or incremental, got '%s'", val);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_BATCH_SIZE:
+            rc = cli_parse_size("--batch-size", val, 1, SIZE_MAX, &a->batch_size);
+            break;
+        case OPT_KAPPA:
+            rc = cli_parse_double("--kappa", val, 0.5, 1, &a->kappa);
+            if (rc == 0 && a->kappa > 1.0) {
+                cli_error("--kappa must be in (0.5, 1], got %s", val);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_N_BLOCKS:
+            rc = cli_parse_size("--n-blocks", val, 1, SIZE_MAX, &a->n_blocks);
+            break;
+        case OPT_N_INIT:
+            rc = cli_parse_size("--n-init", val, 1, 1000000, &a->n_init);
+            break;
+        case OPT_MAX_ITER:
+            rc = cli_parse_size("--max-iter", val, 1, 1000000000, &a->max_iter);
+            break;
+        case OPT_TOL:
+            rc = cli_parse_double("--tol", val, 0.0, 0, &a->tol);
+            break;
+        case OPT_REG_COVAR:
+            a->reg_given = 1;
+            rc = cli_parse_double("--reg-covar", val, 0.0, 0, &a->reg_covar);
+            break;
+        case OPT_SEED:
+            rc = cli_parse_u64("--seed", val, &a->seed);
+            break;
+        case OPT_THREADS:
+            rc = cli_parse_size("--threads", val, 0, 65536, &a->nthreads);
+            break;
+        case OPT_OUTPUT:
+            if (!*val) {
+                cli_error("-o: empty file name");
+                rc = CLI_EXIT_USAGE;
+            }
+            a->output = val;
+            break;
+        case OPT_VERBOSE:
+            a->verbose = 1;
+            break;
+        default:
+            if (cli_data_option(&a->dopts, id, val) != 0)
+                rc = CLI_EXIT_USAGE;
+            break;
+        }
+    }
+    if (rc != 0 || a->help)
+        return rc;
+    if (!a->data) {
+        cli_error("fit hmm: missing DATA");
+        return CLI_EXIT_USAGE;
+    }
+    if (cli_data_opts_check(&a->dopts))
+        return CLI_EXIT_USAGE;
+    if (a->lengths && a->seqcol) {
+        cli_error("fit hmm: give --lengths or --sequence-column, not both");
+        return CLI_EXIT_USAGE;
+    }
+    if (a->init_model) {
+        if (a->tinit_given) {
+            cli_error("fit hmm: --init-model gives the start and transition probabilities: "
+                      "--init-transitions does not apply");
+            return CLI_EXIT_USAGE;
+        }
+        return 0;
+    }
+    if (!a->k_given) {
+        cli_error("fit hmm: missing --states K");
+        return CLI_EXIT_USAGE;
+    }
+    if (!a->em_given) {
+        cli_error("fit hmm: missing --emission gaussian|gmm|categorical");
+        return CLI_EXIT_USAGE;
+    }
+    if (a->mix_given && a->em != VEM_HMM_GMM) {
+        cli_error("fit hmm: --mix applies to --emission gmm");
+        return CLI_EXIT_USAGE;
+    }
+    if (a->em == VEM_HMM_CATEGORICAL && (a->cov_given || a->reg_given)) {
+        cli_error("fit hmm: --covariance and --reg-covar apply to Gaussian emissions");
+        return CLI_EXIT_USAGE;
+    }
+    if (a->em == VEM_HMM_CATEGORICAL && a->init_given && a->init == VEM_HMM_INIT_KMEANS) {
+        cli_error("fit hmm: --init kmeans needs Gaussian emissions (categorical: random)");
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static void progress(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", line);
+}
+
+static void fit_json(json_t *o, const vem_hmm *h, const hmm_input *in, const vem_fit_result *res,
+                     const fit_args *a)
+{
+    size_t n = in->x.rows;
+    hmm_json(o, h);
+    json_object_set_new(o, "n", json_integer((json_int_t)n));
+    json_object_set_new(o, "n_sequences", json_integer((json_int_t)n_seq_of(in)));
+    json_object_set_new(o, "converged", json_boolean(res->converged));
+    json_object_set_new(o, "n_iter", json_integer((json_int_t)res->n_iter));
+    json_object_set_new(o, "log_likelihood", cli_json_real(res->objective));
+    json_object_set_new(o, "mean_log_likelihood", cli_json_real(res->objective / (double)n));
+    json_object_set_new(o, "bic", cli_json_real(vem_hmm_bic(h, res->objective, n)));
+    json_object_set_new(o, "aic", cli_json_real(vem_hmm_aic(h, res->objective)));
+    json_object_set_new(o, "seconds", cli_json_real(res->seconds));
+    json_object_set_new(o, "algorithm", json_string(vem_algorithm_name(a->alg)));
+    json_object_set_new(o, "init", json_string(a->init_model && !a->init_given
+                                                   ? "model"
+                                                   : vem_hmm_init_name(vem_hmm_init_method(h))));
+    json_object_set_new(o, "n_init", json_integer((json_int_t)a->n_init));
+    json_object_set_new(o, "max_iter", json_integer((json_int_t)a->max_iter));
+    json_object_set_new(o, "tol", cli_json_real(a->tol));
+    if (a->seed <= (uint64_t)INT64_MAX) {
+        json_object_set_new(o, "seed", json_integer((json_int_t)a->seed));
+    } else {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%llu", (unsigned long long)a->seed);
+        json_object_set_new(o, "seed", json_string(buf));
+    }
+    json_object_set_new(o, "best_init", json_integer((json_int_t)res->best_init));
+    json_object_set_new(o, "monotonicity_violations", json_integer((json_int_t)res->n_violations));
+    json_t *trace = json_array();
+    for (size_t i = 0; trace && i < res->trace_len; i++) {
+        const vem_trace_entry *e = &res->trace[i];
+        json_t *t = json_object();
+        json_object_set_new(t, "iter", json_integer((json_int_t)e->iter));
+        json_object_set_new(t, "log_likelihood", cli_json_real(e->objective));
+        json_object_set_new(t, "change", cli_json_real(e->change));
+        json_object_set_new(t, "seconds", cli_json_real(e->seconds));
+        json_object_set_new(t, "violation", json_boolean(e->violation));
+        json_array_append_new(trace, t);
+    }
+    json_object_set_new(o, "trace", trace);
+}
+
+static int cmd_fit(int argc, char **argv)
+{
+    fit_args a;
+    memset(&a, 0, sizeof a);
+    a.cov = VEM_COV_FULL;
+    a.n_init = 1;
+    a.max_iter = 100;
+    a.tol = 1e-3;
+    a.reg_covar = 1e-6;
+    a.alg = VEM_ALG_BATCH;
+    a.n_mix = 2;
+    cli_data_opts_init(&a.dopts);
+    int rc = parse_fit(argc, argv, &a);
+    if (rc != 0)
+        return usage(fit_help);
+    if (a.help) {
+        fputs(fit_help, stdout);
+        return 0;
+    }
+    vem_hmm *h = NULL;
+    hmm_input in;
+    memset(&in, 0, sizeof in);
+    if (a.init_model) {
+        h = load_hmm(a.init_model);
+        if (!h)
+            return CLI_EXIT_INPUT;
+        if ((a.k_given && a.k != vem_hmm_k(h)) ||
+            (a.em_given && a.em != vem_hmm_emission_type(h)) ||
+            (a.mix_given && a.n_mix != vem_hmm_n_mix(h)) ||
+            (a.cov_given && a.cov != vem_hmm_cov(h))) {
+            cli_error("fit hmm: %s has K=%zu and %s emissions; --states, --emission and "
+                      "--covariance must agree or be left out",
+                      a.init_model, vem_hmm_k(h), vem_hmm_emission_name(vem_hmm_emission_type(h)));
+            vem_hmm_free(h);
+            return usage(fit_help);
+        }
+        a.em = vem_hmm_emission_type(h);
+        if (a.reg_given && a.em != VEM_HMM_CATEGORICAL)
+            vem_hmm_set_reg_covar(h, a.reg_covar);
+        /* --init with --init-model: the model's start and transitions (its zeros, a
+         * topology), emissions initialised afresh. */
+        vem_status is = VEM_OK;
+        if (a.init_given && (is = vem_hmm_set_init(h, a.init)) == VEM_OK)
+            is = vem_hmm_set_trans_init(h, VEM_HMM_TRANS_GIVEN);
+        if (is != VEM_OK) {
+            vem_hmm_free(h);
+            return cli_fail(is, "--init");
+        }
+    }
+    rc = read_input(a.data, &a.dopts, a.em, h, a.seqcol, a.lengths, &in);
+    if (rc != 0) {
+        vem_hmm_free(h);
+        return rc;
+    }
+    vem_status s = VEM_OK;
+    if (!h) {
+        size_t dim = in.x.cols;
+        if (a.em == VEM_HMM_CATEGORICAL) {
+            dim = in.nsym;
+            if (!in.symbols) {
+                double mx = 0.0;
+                for (size_t r = 0; r < in.x.rows; r++)
+                    mx = in.x.data[r] > mx ? in.x.data[r] : mx;
+                dim = (size_t)mx + 1;
+            }
+        }
+        h = vem_hmm_new_gmm(a.k, a.em, a.em == VEM_HMM_GMM ? a.n_mix : 1, dim, a.cov);
+        if (!h) {
+            input_clear(&in);
+            return cli_fail(VEM_EINVAL, "model");
+        }
+        if (a.init_given)
+            s = vem_hmm_set_init(h, a.init);
+        if (s == VEM_OK && a.tinit_given)
+            s = vem_hmm_set_trans_init(h, a.tinit);
+        if (s == VEM_OK && a.em != VEM_HMM_CATEGORICAL)
+            s = vem_hmm_set_reg_covar(h, a.reg_covar);
+        if (s == VEM_OK && a.em == VEM_HMM_CATEGORICAL) {
+            s = vem_hmm_set_symbols(h, (const char *const *)in.symbols);
+            if (s == VEM_OK && in.symbol_column)
+                s = vem_hmm_set_symbol_column(h, in.symbol_column);
+        }
+        if (s == VEM_OK && a.em != VEM_HMM_CATEGORICAL && !a.dopts.binary_cols &&
+            cli_table_has_names(&in.num))
+            s = vem_hmm_set_columns(h, (const char *const *)in.num.names);
+        if (s != VEM_OK) {
+            rc = cli_fail(s, "model");
+            goto out;
+        }
+    }
+    if (a.em != VEM_HMM_CATEGORICAL && in.x.rows < vem_hmm_k(h) * vem_hmm_n_mix(h) &&
+        (!a.init_model || a.init_given)) {
+        cli_error("%s: %zu rows, fewer than K=%zu states x %zu components", a.data, in.x.rows,
+                  vem_hmm_k(h), vem_hmm_n_mix(h));
+        rc = CLI_EXIT_INPUT;
+        goto out;
+    }
+    vem_fit_opts opts;
+    vem_fit_opts_init(&opts);
+    opts.max_iter = a.max_iter;
+    opts.tol = a.tol;
+    opts.n_init = a.n_init;
+    opts.nthreads = (int)a.nthreads;
+    opts.warm_start = a.init_model != NULL && !a.init_given;
+    opts.algorithm = a.alg;
+    if (a.batch_size)
+        opts.batch_size = a.batch_size;
+    if (a.kappa > 0)
+        opts.kappa = a.kappa;
+    if (a.n_blocks)
+        opts.n_blocks = a.n_blocks;
+    if (a.verbose || isatty(STDERR_FILENO))
+        opts.log = progress;
+    vem_rng rng;
+    vem_rng_seed(&rng, a.seed);
+    vem_fit_result res;
+    memset(&res, 0, sizeof res);
+    s = vem_hmm_fit(h, &in.x, seqs_of(&in), &opts, &rng, &res);
+    if (s != VEM_OK && s != VEM_EMAXITER) {
+        rc = cli_fail(s, a.data);
+        vem_fit_result_clear(&res);
+        goto out;
+    }
+    if (!res.converged) {
+        double change = NAN;
+        if (res.trace_len && res.n_obs > 0)
+            change = (res.objective - res.trace[res.trace_len - 1].objective) / res.n_obs;
+        cli_warn("not converged after %zu iteration%s (last change %.3g nats per frame; raise "
+                 "--max-iter or --tol)", res.n_iter, res.n_iter == 1 ? "" : "s", change);
+    }
+    if (a.output && (s = vem_hmm_save(h, a.output, &res)) != VEM_OK) {
+        rc = cli_fail(s, a.output);
+        vem_fit_result_clear(&res);
+        goto out;
+    }
+    if (a.json) {
+        json_t *o = json_object();
+        if (o)
+            fit_json(o, h, &in, &res, &a);
+        rc = cli_json_emit(o);
+    } else {
+        size_t n = in.x.rows;
+        describe(h);
+        printf(", %zu frames in %zu sequence%s\n", n, n_seq_of(&in), n_seq_of(&in) == 1 ? "" : "s");
+        print_hmm(h);
+        printf("log-likelihood: %.10g total, %.8g per frame\n", res.objective,
+               res.objective / (double)n);
+        printf("BIC: %.10g (lower is better)  AIC: %.10g  parameters: %zu\n",
+               vem_hmm_bic(h, res.objective, n), vem_hmm_aic(h, res.objective),
+               vem_hmm_n_parameters(h));
+        printf("iterations: %zu, converged: %s\n", res.n_iter, res.converged ? "yes" : "no");
+        if (res.n_violations)
+            printf("warning: the log-likelihood decreased in %zu iteration%s (monotonicity "
+                   "violations: a numerical problem)\n", res.n_violations,
+                   res.n_violations == 1 ? "" : "s");
+        if (a.output)
+            printf("model written to %s\n", a.output);
+    }
+    vem_fit_result_clear(&res);
+out:
+    input_clear(&in);
+    vem_hmm_free(h);
+    return rc;
+}
+
+/* ------------------------------------------------- commands on a model */
+
+typedef struct model_args {
+    const char *model, *data, *lengths, *seqcol;
+    int json, posterior, help;
+    cli_data_opts dopts;
+} model_args;
+
+static int parse_model_data(int argc, char **argv, const char *cmd, int allow_post,
+                            model_args *a)
+{
+    memset(a, 0, sizeof *a);
+    cli_data_opts_init(&a->dopts);
+    cli_parser p;
+    cli_parser_init(&p, argc, argv, 2, model_data_options, cmd);
+    const char *val;
+    int id;
+    while ((id = cli_next(&p, &val)) != CLI_END) {
+        if (id == CLI_BAD)
+            return CLI_EXIT_USAGE;
+        if (id == CLI_POSITIONAL) {
+            if (!a->model) {
+                a->model = val;
+            } else if (!a->data) {
+                a->data = val;
+            } else {
+                cli_error("%s: unexpected argument '%s'", cmd, val);
+                return CLI_EXIT_USAGE;
+            }
+        } else if (id == CLI_OPT_HELP) {
+            a->help = 1;
+        } else if (id == CLI_OPT_JSON) {
+            a->json = 1;
+        } else if (id == OPT_POSTERIOR) {
+            if (!allow_post) {
+                cli_error("%s: unknown option '--posterior'", cmd);
+                return CLI_EXIT_USAGE;
+            }
+            a->posterior = 1;
+        } else if (id == OPT_LENGTHS) {
+            a->lengths = val;
+        } else if (id == OPT_SEQCOL) {
+            a->seqcol = val;
+        } else if (cli_data_option(&a->dopts, id, val) != 0) {
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (a->help)
+        return 0;
+    if (!a->model || !a->data) {
+        cli_error("%s: missing %s", cmd, a->model ? "DATA" : "MODEL and DATA");
+        return CLI_EXIT_USAGE;
+    }
+    if (a->lengths && a->seqcol) {
+        cli_error("%s: give --lengths or --sequence-column, not both", cmd);
+        return CLI_EXIT_USAGE;
+    }
+    if (cli_data_opts_check(&a->dopts))
+        return CLI_EXIT_USAGE;
+    return 0;
+}
+
+static int cmd_decode(int argc, char **argv, const char *cmd)
+{
+    model_args a;
+    int rc = parse_model_data(argc, argv, cmd, 1, &a);
+    if (rc != 0)
+        return usage(decode_help);
+    if (a.help) {
+        fputs(decode_help, stdout);
+        return 0;
+    }
+    vem_hmm *h = load_hmm(a.model);
+    if (!h)
+        return CLI_EXIT_INPUT;
+    hmm_input in;
+    rc = read_input(a.data, &a.dopts, vem_hmm_emission_type(h), h, a.seqcol, a.lengths, &in);
+    if (rc != 0) {
+        vem_hmm_free(h);
+        return rc;
+    }
+    size_t n = in.x.rows, k = vem_hmm_k(h);
+    vem_status s;
+    if (a.posterior) {
+        double *p = malloc(n * k * sizeof *p);
+        if (!p) {
+            cli_error("out of memory");
+            rc = CLI_EXIT_INPUT;
+        } else if ((s = vem_hmm_predict_proba(h, &in.x, seqs_of(&in), p)) != VEM_OK) {
+            rc = cli_fail(s, a.data);
+        } else if (a.json) {
+            json_t *o = json_object();
+            json_object_set_new(o, "proba", cli_json_matrix(p, n, k));
+            rc = cli_json_emit(o);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < k; j++)
+                    printf("%.17g%c", p[i * k + j], j + 1 < k ? ',' : '\n');
+        }
+        free(p);
+    } else {
+        size_t *z = malloc(n * sizeof *z);
+        double lp = 0.0;
+        if (!z) {
+            cli_error("out of memory");
+            rc = CLI_EXIT_INPUT;
+        } else if ((s = vem_hmm_decode(h, &in.x, seqs_of(&in), z, &lp)) != VEM_OK) {
+            rc = cli_fail(s, a.data);
+        } else if (a.json) {
+            json_t *o = json_object();
+            json_t *l = json_array();
+            for (size_t i = 0; l && i < n; i++)
+                json_array_append_new(l, json_integer((json_int_t)z[i]));
+            json_object_set_new(o, "states", l);
+            json_object_set_new(o, "log_probability", cli_json_real(lp));
+            rc = cli_json_emit(o);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                printf("%zu\n", z[i]);
+        }
+        free(z);
+    }
+    input_clear(&in);
+    vem_hmm_free(h);
+    return rc;
+}
+
+static int cmd_score(int argc, char **argv)
+{
+    model_args a;
+    int rc = parse_model_data(argc, argv, "score", 0, &a);
+    if (rc != 0)
+        return usage(score_help);
+    if (a.help) {
+        fputs(score_help, stdout);
+        return 0;
+    }
+    vem_hmm *h = load_hmm(a.model);
+    if (!h)
+        return CLI_EXIT_INPUT;
+    hmm_input in;
+    rc = read_input(a.data, &a.dopts, vem_hmm_emission_type(h), h, a.seqcol, a.lengths, &in);
+    if (rc != 0) {
+        vem_hmm_free(h);
+        return rc;
+    }
+    double mean, total;
+    vem_status s = vem_hmm_score(h, &in.x, seqs_of(&in), &mean, &total);
+    if (s != VEM_OK) {
+        rc = cli_fail(s, a.data);
+    } else if (a.json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "n", json_integer((json_int_t)in.x.rows));
+        json_object_set_new(o, "n_sequences", json_integer((json_int_t)n_seq_of(&in)));
+        json_object_set_new(o, "mean_log_likelihood", cli_json_real(mean));
+        json_object_set_new(o, "total_log_likelihood", cli_json_real(total));
+        json_object_set_new(o, "bic", cli_json_real(vem_hmm_bic(h, total, in.x.rows)));
+        json_object_set_new(o, "aic", cli_json_real(vem_hmm_aic(h, total)));
+        rc = cli_json_emit(o);
+    } else {
+        printf("n: %zu frames in %zu sequence%s\n", in.x.rows, n_seq_of(&in),
+               n_seq_of(&in) == 1 ? "" : "s");
+        printf("mean log-likelihood: %.17g\n", mean);
+        printf("total log-likelihood: %.17g\n", total);
+    }
+    input_clear(&in);
+    vem_hmm_free(h);
+    return rc;
+}
+
+static int cmd_sample(int argc, char **argv)
+{
+    const char *model = NULL;
+    size_t n = 0;
+    uint64_t seed = 0;
+    int json = 0, help = 0;
+    cli_parser p;
+    cli_parser_init(&p, argc, argv, 2, sample_options, "sample");
+    const char *val;
+    int id;
+    while ((id = cli_next(&p, &val)) != CLI_END) {
+        switch (id) {
+        case CLI_BAD:
+            return usage(sample_help);
+        case CLI_POSITIONAL:
+            if (model) {
+                cli_error("sample: unexpected argument '%s'", val);
+                return usage(sample_help);
+            }
+            model = val;
+            break;
+        case CLI_OPT_HELP:
+            help = 1;
+            break;
+        case CLI_OPT_JSON:
+            json = 1;
+            break;
+        case OPT_N:
+            if (cli_parse_size("-n", val, 1, SIZE_MAX / 64, &n))
+                return usage(sample_help);
+            break;
+        case OPT_SEED:
+            if (cli_parse_u64("--seed", val, &seed))
+                return usage(sample_help);
+            break;
+        default:
+            break;
+        }
+    }
+    if (help) {
+        fputs(sample_help, stdout);
+        return 0;
+    }
+    if (!model || n == 0) {
+        cli_error("sample: missing %s", model ? "-n N" : "MODEL");
+        return usage(sample_help);
+    }
+    vem_hmm *h = load_hmm(model);
+    if (!h)
+        return CLI_EXIT_INPUT;
+    int cat = vem_hmm_emission_type(h) == VEM_HMM_CATEGORICAL;
+    size_t d = cat ? 1 : vem_hmm_dim(h);
+    double *xs = malloc(n * d * sizeof *xs);
+    size_t *z = malloc(n * sizeof *z);
+    int rc = 0;
+    vem_rng rng;
+    vem_rng_seed(&rng, seed);
+    vem_status s;
+    const char *const *sym = vem_hmm_symbols(h);
+    if (!xs || !z) {
+        cli_error("out of memory");
+        rc = CLI_EXIT_INPUT;
+    } else if ((s = vem_hmm_sample(h, n, &rng, xs, z)) != VEM_OK) {
+        rc = cli_fail(s, model);
+    } else if (json) {
+        json_t *o = json_object();
+        if (cat && sym) {
+            json_t *l = json_array();
+            for (size_t i = 0; l && i < n; i++)
+                json_array_append_new(l, json_string(sym[(size_t)xs[i]]));
+            json_object_set_new(o, "samples", l);
+        } else if (cat) {
+            json_t *l = json_array();
+            for (size_t i = 0; l && i < n; i++)
+                json_array_append_new(l, json_integer((json_int_t)xs[i]));
+            json_object_set_new(o, "samples", l);
+        } else {
+            json_object_set_new(o, "samples", cli_json_matrix(xs, n, d));
+        }
+        json_t *l = json_array();
+        for (size_t i = 0; l && i < n; i++)
+            json_array_append_new(l, json_integer((json_int_t)z[i]));
+        json_object_set_new(o, "states", l);
+        rc = cli_json_emit(o);
+    } else {
+        if (cat) {
+            const char *col = vem_hmm_symbol_column(h);
+            printf("%s,state\n", col ? col : "symbol");
+            for (size_t i = 0; i < n; i++) {
+                if (sym)
+                    printf("%s,%zu\n", sym[(size_t)xs[i]], z[i]);
+                else
+                    printf("%zu,%zu\n", (size_t)xs[i], z[i]);
+            }
+        } else {
+            const char *const *cols = vem_hmm_columns(h);
+            for (size_t j = 0; j < d; j++) {
+                if (cols)
+                    printf("%s,", cols[j]);
+                else
+                    printf("x%zu,", j + 1);
+            }
+            printf("state\n");
+            for (size_t i = 0; i < n; i++) {
+                for (size_t j = 0; j < d; j++)
+                    printf("%.17g,", xs[i * d + j]);
+                printf("%zu\n", z[i]);
+            }
+        }
+    }
+    free(xs);
+    free(z);
+    vem_hmm_free(h);
+    return rc;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    const char *model = NULL;
+    int json = 0, help = 0;
+    cli_parser p;
+    cli_parser_init(&p, argc, argv, 2, sample_options, "info");
+    const char *val;
+    int id;
+    while ((id = cli_next(&p, &val)) != CLI_END) {
+        if (id == CLI_BAD)
+            return usage(info_help);
+        if (id == CLI_POSITIONAL) {
+            if (model) {
+                cli_error("info: unexpected argument '%s'", val);
+                return usage(info_help);
+            }
+            model = val;
+        } else if (id == CLI_OPT_HELP) {
+            help = 1;
+        } else if (id == CLI_OPT_JSON) {
+            json = 1;
+        } else {
+            cli_error("info: unexpected option");
+            return usage(info_help);
+        }
+    }
+    if (help) {
+        fputs(info_help, stdout);
+        return 0;
+    }
+    if (!model) {
+        cli_error("info: missing MODEL");
+        return usage(info_help);
+    }
+    vem_hmm *h = load_hmm(model);
+    if (!h)
+        return CLI_EXIT_INPUT;
+    int rc = 0;
+    if (json) {
+        json_t *o = json_object();
+        if (o)
+            hmm_json(o, h);
+        rc = cli_json_emit(o);
+    } else {
+        printf("model: hmm (hidden Markov model)\n");
+        describe(h);
+        printf("\nparameters: %zu\n", vem_hmm_n_parameters(h));
+        if (vem_hmm_emission_type(h) == VEM_HMM_CATEGORICAL && vem_hmm_symbol_column(h))
+            printf("symbol column: %s\n", vem_hmm_symbol_column(h));
+        print_hmm(h);
+        if (vem_hmm_emission_type(h) == VEM_HMM_GMM)
+            printf("(weights and covariances of the mixtures: vem info --json)\n");
+        if (vem_hmm_emission_type(h) == VEM_HMM_GAUSSIAN) {
+            size_t k = vem_hmm_k(h), d = vem_hmm_dim(h);
+            const double *c = vem_hmm_covariances(h);
+            printf("covariances (%s):\n", vem_cov_name(vem_hmm_cov(h)));
+            char buf[32];
+            switch (vem_hmm_cov(h)) {
+            case VEM_COV_FULL:
+                for (size_t i = 0; i < k; i++)
+                    for (size_t r = 0; r < d; r++) {
+                        snprintf(buf, sizeof buf, r ? "" : "state %zu", i);
+                        print_vec(buf, c + (i * d + r) * d, d);
+                    }
+                break;
+            case VEM_COV_DIAG:
+                for (size_t i = 0; i < k; i++) {
+                    snprintf(buf, sizeof buf, "state %zu", i);
+                    print_vec(buf, c + i * d, d);
+                }
+                break;
+            case VEM_COV_SPHERICAL:
+                print_vec("", c, k);
+                break;
+            case VEM_COV_TIED:
+                for (size_t r = 0; r < d; r++)
+                    print_vec("", c + r * d, d);
+                break;
+            }
+        }
+    }
+    vem_hmm_free(h);
+    return rc;
+}
 
 int cli_hmm_main(const char *verb, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cli_error("%s: hidden Markov models are not in this version of vem", verb);
+    if (strcmp(verb, "fit") == 0)
+        return cmd_fit(argc, argv);
+    if (strcmp(verb, "decode") == 0)
+        return cmd_decode(argc, argv, "decode");
+    if (strcmp(verb, "predict") == 0)
+        return cmd_decode(argc, argv, "predict");
+    if (strcmp(verb, "score") == 0)
+        return cmd_score(argc, argv);
+    if (strcmp(verb, "sample") == 0)
+        return cmd_sample(argc, argv);
+    if (strcmp(verb, "info") == 0)
+        return cmd_info(argc, argv);
+    cli_error("%s: not a command for hidden Markov models", verb);
     return CLI_EXIT_USAGE;
 }

@@ -1,10 +1,1204 @@
-/* cli/cmd_vb.c — commands for variational Bayes (vbgmm, blr): placeholder until the model lands. */
+/*
+ * cli/cmd_vb.c — the variational Bayes commands:
+ *
+ *     vem fit vbgmm DATA -k K [--weight-prior dirichlet|dp] [--covariance full|diag] ...
+ *     vem fit blr DATA --target COLUMN [--ard] [--intercept] [--standardize] ...
+ *     vem predict|score|info MODEL ...   on "vbgmm" and "blr" model files
+ *
+ * A thin client of include/vem/vbgmm.h and include/vem/blr.h.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli.h"
+
+enum {
+    OPT_K = CLI_OPT_OWN,
+    OPT_WEIGHT_PRIOR,
+    OPT_WEIGHT_CONC,
+    OPT_MEAN_PREC,
+    OPT_DOF,
+    OPT_COVARIANCE,
+    OPT_REG_COVAR,
+    OPT_INIT,
+    OPT_N_INIT,
+    OPT_MAX_ITER,
+    OPT_TOL,
+    OPT_SEED,
+    OPT_THREADS,
+    OPT_OUTPUT,
+    OPT_VERBOSE,
+    OPT_TARGET,
+    OPT_ARD,
+    OPT_INTERCEPT,
+    OPT_STANDARDIZE,
+    OPT_HYPERPRIORS,
+    OPT_PRUNE,
+    OPT_PROBA,
+    OPT_ALGORITHM,
+    OPT_BATCH_SIZE,
+    OPT_KAPPA,
+    OPT_TAU,
+    OPT_PASSES,
+    OPT_STREAM,
+    OPT_EVAL_PASSES,
+    OPT_MEAN_PRIOR,
+    OPT_COV_PRIOR,
+    OPT_BLOCKS,
+    OPT_N_SAMPLES
+};
+
+static const cli_option vb_options[] = {
+    {"help", 'h', 0, CLI_OPT_HELP},
+    {"json", 0, 0, CLI_OPT_JSON},
+    {"columns", 0, 1, CLI_OPT_COLUMNS},
+    {"header", 0, 0, CLI_OPT_HEADER},
+    {"no-header", 0, 0, CLI_OPT_NO_HEADER},
+    {"delimiter", 0, 1, CLI_OPT_DELIMITER},
+    {"binary-cols", 0, 1, CLI_OPT_BINARY_COLS},
+    {"components", 'k', 1, OPT_K},
+    {"weight-prior", 0, 1, OPT_WEIGHT_PRIOR},
+    {"weight-concentration", 0, 1, OPT_WEIGHT_CONC},
+    {"mean-precision", 0, 1, OPT_MEAN_PREC},
+    {"dof", 0, 1, OPT_DOF},
+    {"covariance", 0, 1, OPT_COVARIANCE},
+    {"reg-covar", 0, 1, OPT_REG_COVAR},
+    {"init", 0, 1, OPT_INIT},
+    {"n-init", 0, 1, OPT_N_INIT},
+    {"max-iter", 0, 1, OPT_MAX_ITER},
+    {"tol", 0, 1, OPT_TOL},
+    {"seed", 0, 1, OPT_SEED},
+    {"threads", 0, 1, OPT_THREADS},
+    {"output", 'o', 1, OPT_OUTPUT},
+    {"verbose", 'v', 0, OPT_VERBOSE},
+    {"target", 0, 1, OPT_TARGET},
+    {"ard", 0, 0, OPT_ARD},
+    {"intercept", 0, 0, OPT_INTERCEPT},
+    {"standardize", 0, 0, OPT_STANDARDIZE},
+    {"hyperpriors", 0, 1, OPT_HYPERPRIORS},
+    {"prune-threshold", 0, 1, OPT_PRUNE},
+    {"proba", 0, 0, OPT_PROBA},
+    {"algorithm", 0, 1, OPT_ALGORITHM},
+    {"batch-size", 0, 1, OPT_BATCH_SIZE},
+    {"kappa", 0, 1, OPT_KAPPA},
+    {"tau", 0, 1, OPT_TAU},
+    {"passes", 0, 1, OPT_PASSES},
+    {"stream", 0, 0, OPT_STREAM},
+    {"eval-passes", 0, 0, OPT_EVAL_PASSES},
+    {"mean-prior", 0, 1, OPT_MEAN_PRIOR},
+    {"covariance-prior", 0, 1, OPT_COV_PRIOR},
+    {"blocks", 0, 1, OPT_BLOCKS},
+    {"n-samples", 'n', 1, OPT_N_SAMPLES},
+    {NULL, 0, 0, 0},
+};
+
+static const char vbgmm_help[] =
+    "usage: vem fit vbgmm DATA -k K [options]\n"
+    "\n"
+    "Fit a Bayesian Gaussian mixture by variational Bayes (coordinate ascent).\n"
+    "K is an upper bound: unneeded components empty out. Priors default as\n"
+    "scikit-learn's BayesianGaussianMixture.\n"
+    "\n"
+    "options:\n"
+    "  -k, --components K        components (upper bound)\n"
+    "  --weight-prior P          dirichlet (default) or dp (truncated stick-breaking)\n"
+    "  --weight-concentration A  alpha0 > 0 (default 1/K)\n"
+    "  --mean-precision B        beta0 > 0 (default 1)\n"
+    "  --dof NU                  Wishart degrees of freedom > D - 1 (default D)\n"
+    "  --mean-prior LIST         m0: D numbers, comma-separated (default: the data mean)\n"
+    "  --covariance-prior LIST   W0^-1: D x D numbers row by row (full) or D (diag)\n"
+    "                            (default: the data covariance, divisor n - 1)\n"
+    "  --covariance C            full (default) or diag\n"
+    "  --reg-covar E             added to the sample covariances (default 1e-6)\n"
+    "  --init M                  kmeans (default) or random\n"
+    "  --n-init N                restarts, the highest ELBO is kept (default 1)\n"
+    "  --max-iter N              iterations per restart (default 100)\n"
+    "  --tol T                   stop when the ELBO per row changes by < T nats (default 1e-3)\n"
+    "  --seed S                  random seed (default 0)\n"
+    "  --threads T               threads (0 = all; results do not depend on it)\n"
+    "  -o, --output MODEL        write the fitted model (JSON)\n"
+    "  --json                    one JSON object: elbo, effective_components, weights,\n"
+    "                            means, covariances, trace, ...\n"
+    "  --verbose                 progress on stderr\n"
+    "\n"
+    "stochastic variational inference (Hoffman et al. 2013) and out-of-core fits:\n"
+    "  --algorithm A             batch (default), stepwise (SVI: minibatch ESS blended,\n"
+    "                            S <- (1 - rho) S + rho (N/|B|) s_B, then the update of\n"
+    "                            the global factors) or incremental\n"
+    "  --batch-size B            stepwise: rows per minibatch (default 1000)\n"
+    "  --kappa K, --tau T        stepwise: rho_t = (t + T)^-K (defaults 0.7, 2)\n"
+    "  --blocks N                incremental: blocks of rows (default 10)\n"
+    "  --passes N                online: passes over the data (same as --max-iter)\n"
+    "  --eval-passes             online: exact ELBO after each pass (one more E-step pass)\n"
+    "  --stream                  read DATA block by block in every pass (out of core)\n";
+
+static const char blr_help[] =
+    "usage: vem fit blr DATA --target COLUMN [options]\n"
+    "\n"
+    "Bayesian linear regression by mean-field variational Bayes, q(w) q(alpha) q(beta)\n"
+    "with Gamma hyperpriors (scikit-learn's BayesianRidge fixed point; ARDRegression's with --ard).\n"
+    "The features are --columns, or every column but the target.\n"
+    "\n"
+    "options:\n"
+    "  --target COLUMN           the response: a header name or 1-based index\n"
+    "  --ard                     one precision per weight (automatic relevance determination)\n"
+    "  --prune-threshold T       ARD: prune weights whose precision exceeds T (default 1e4)\n"
+    "  --intercept               fit an unpenalised intercept (centre features and target)\n"
+    "  --standardize             scale the features to mean 0, variance 1 first\n"
+    "  --hyperpriors A0,B0,C0,D0 Gamma shape and rate of the noise precision (A0, B0)\n"
+    "                            and of the weight precision (C0, D0); default all 1e-6\n"
+    "  --max-iter N, --tol T, --threads T, -o MODEL, --json, --verbose   as for vbgmm\n"
+    "                            (defaults 1000 iterations, tol 1e-12)\n";
+
+typedef struct vb_args {
+    const char *model_type, *data, *output, *target, *model, *hyper, *mean_prior, *cov_prior;
+    size_t k, n_init, max_iter, nthreads;
+    int k_given, json, verbose, help, ard, intercept, standardize, proba;
+    int max_iter_given, tol_given;
+    vem_vb_weight_prior wprior;
+    vem_cov cov;
+    vem_gmm_init init;
+    double alpha0, beta0, nu0, reg_covar, tol, prune, kappa, tau;
+    size_t batch_size, n_blocks, n_samples;
+    int n_given;
+    int online_given, blocks_given, stream, eval_passes;
+    vem_algorithm algorithm;
+    uint64_t seed;
+    cli_data_opts dopts;
+} vb_args;
+
+static void progress(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", line);
+}
+
+/* Parse everything after argv[1]; operands go to model_type/model and data. */
+static int parse_args(int argc, char **argv, const char *cmd, vb_args *a)
+{
+    cli_parser p;
+    const char *val;
+    int id, rc = 0;
+    cli_parser_init(&p, argc, argv, 2, vb_options, cmd);
+    while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
+        switch (id) {
+        case CLI_BAD:
+            return CLI_EXIT_USAGE;
+        case CLI_POSITIONAL:
+            if (!a->model_type)
+                a->model_type = val;
+            else if (!a->data)
+                a->data = val;
+            else {
+                cli_error("%s: unexpected argument '%s'", cmd, val);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
+        case CLI_OPT_HELP:
+            a->help = 1;
+            break;
+        case CLI_OPT_JSON:
+            a->json = 1;
+            break;
+        case OPT_K:
+            a->k_given = 1;
+            rc = cli_parse_size("-k", val, 1, 1000000, &a->k);
+            break;
+        case OPT_WEIGHT_PRIOR:
+            if (vem_vb_weight_prior_parse(val, &a->wprior) != VEM_OK) {
+                cli_error("--weight-prior: expected dirichlet or dp, got '%s'", val);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_WEIGHT_CONC:
+            rc = cli_parse_double("--weight-concentration", val, 0.0, 1, &a->alpha0);
+            break;
+        case OPT_MEAN_PREC:
+            rc = cli_parse_double("--mean-precision", val, 0.0, 1, &a->beta0);
+            break;
+        case OPT_DOF:
+            rc = cli_parse_double("--dof", val, 0.0, 1, &a->nu0);
+            break;
+        case OPT_COVARIANCE:
+            if (vem_cov_parse(val, &a->cov) != VEM_OK ||
+                (a->cov != VEM_COV_FULL && a->cov != VEM_COV_DIAG)) {
+                cli_error("--covariance: expected full or diag, got '%s'", val);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_REG_COVAR:
+            rc = cli_parse_double("--reg-covar", val, 0.0, 0, &a->reg_covar);
+            break;
+        case OPT_INIT:
+            if (vem_gmm_init_parse(val, &a->init) != VEM_OK ||
+                (a->init != VEM_INIT_KMEANS && a->init != VEM_INIT_RANDOM)) {
+                cli_error("--init: expected kmeans or random, got '%s'", val);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_N_INIT:
+            rc = cli_parse_size("--n-init", val, 1, 1000000, &a->n_init);
+            break;
+        case OPT_MAX_ITER:
+            a->max_iter_given = 1;
+            rc = cli_parse_size("--max-iter", val, 1, 1000000000, &a->max_iter);
+            break;
+        case OPT_TOL:
+            a->tol_given = 1;
+            rc = cli_parse_double("--tol", val, 0.0, 0, &a->tol);
+            break;
+        case OPT_SEED:
+            rc = cli_parse_u64("--seed", val, &a->seed);
+            break;
+        case OPT_THREADS:
+            rc = cli_parse_size("--threads", val, 0, 65536, &a->nthreads);
+            break;
+        case OPT_OUTPUT:
+            if (!*val) {
+                cli_error("-o: empty file name");
+                rc = CLI_EXIT_USAGE;
+            }
+            a->output = val;
+            break;
+        case OPT_VERBOSE:
+            a->verbose = 1;
+            break;
+        case OPT_TARGET:
+            a->target = val;
+            break;
+        case OPT_ARD:
+            a->ard = 1;
+            break;
+        case OPT_INTERCEPT:
+            a->intercept = 1;
+            break;
+        case OPT_STANDARDIZE:
+            a->standardize = 1;
+            break;
+        case OPT_HYPERPRIORS:
+            a->hyper = val;
+            break;
+        case OPT_PRUNE:
+            rc = cli_parse_double("--prune-threshold", val, 0.0, 1, &a->prune);
+            break;
+        case OPT_PROBA:
+            a->proba = 1;
+            break;
+        case OPT_ALGORITHM:
+            if (vem_algorithm_parse(val, &a->algorithm) != VEM_OK) {
+                cli_error("--algorithm: expected batch, stepwise or incremental; got '%s'", val);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_BATCH_SIZE:
+            a->online_given = 1;
+            rc = cli_parse_size("--batch-size", val, 1, (size_t)1 << 40, &a->batch_size);
+            break;
+        case OPT_KAPPA:
+            a->online_given = 1;
+            rc = cli_parse_double("--kappa", val, 0.5, 1, &a->kappa);
+            if (rc == 0 && a->kappa > 1.0) {
+                cli_error("--kappa: %g must be in (0.5, 1]", a->kappa);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_TAU:
+            a->online_given = 1;
+            rc = cli_parse_double("--tau", val, 0.0, 0, &a->tau);
+            break;
+        case OPT_PASSES:
+            a->max_iter_given = 1;
+            rc = cli_parse_size("--passes", val, 1, 1000000000, &a->max_iter);
+            break;
+        case OPT_STREAM:
+            a->stream = 1;
+            break;
+        case OPT_EVAL_PASSES:
+            a->eval_passes = 1;
+            break;
+        case OPT_N_SAMPLES:
+            a->n_given = 1;
+            rc = cli_parse_size("-n", val, 1, (size_t)1 << 40, &a->n_samples);
+            break;
+        case OPT_BLOCKS:
+            a->blocks_given = 1;
+            rc = cli_parse_size("--blocks", val, 1, (size_t)1 << 40, &a->n_blocks);
+            break;
+        case OPT_MEAN_PRIOR:
+            a->mean_prior = val;
+            break;
+        case OPT_COV_PRIOR:
+            a->cov_prior = val;
+            break;
+        default:
+            if (cli_data_option(&a->dopts, id, val) != 0)
+                rc = CLI_EXIT_USAGE;
+            break;
+        }
+    }
+    if (rc == 0 && cli_data_opts_check(&a->dopts))
+        rc = CLI_EXIT_USAGE;
+    return rc;
+}
+
+static void args_init(vb_args *a)
+{
+    memset(a, 0, sizeof *a);
+    cli_data_opts_init(&a->dopts);
+    a->n_init = 1;
+    a->max_iter = 100;
+    a->tol = 1e-3;
+    a->alpha0 = NAN;
+    a->beta0 = 1.0;
+    a->nu0 = NAN;
+    a->reg_covar = 1e-6;
+    a->prune = 1e4;
+    a->cov = VEM_COV_FULL;
+    a->init = VEM_INIT_KMEANS;
+    vem_fit_opts o;
+    vem_fit_opts_init(&o);
+    a->batch_size = o.batch_size;
+    a->n_blocks = o.n_blocks;
+    a->kappa = o.kappa;
+    a->tau = o.tau;
+    a->algorithm = VEM_ALG_BATCH;
+}
+
+static int usage(const char *text)
+{
+    fprintf(stderr, "%.*s(vem fit vbgmm --help, vem fit blr --help)\n",
+            (int)(strchr(text, '\n') - text + 1), text);
+    return CLI_EXIT_USAGE;
+}
+
+static json_t *trace_json(const vem_fit_result *res)
+{
+    json_t *trace = json_array();
+    for (size_t i = 0; trace && i < res->trace_len; i++) {
+        const vem_trace_entry *e = &res->trace[i];
+        json_t *t = json_object();
+        json_object_set_new(t, "iter", json_integer((json_int_t)e->iter));
+        json_object_set_new(t, "elbo", cli_json_real(e->objective));
+        json_object_set_new(t, "change", cli_json_real(e->change));
+        json_object_set_new(t, "seconds", cli_json_real(e->seconds));
+        json_object_set_new(t, "violation", json_boolean(e->violation));
+        json_array_append_new(trace, t);
+    }
+    return trace;
+}
+
+static void fit_common_json(json_t *o, const vem_fit_result *res, size_t n)
+{
+    json_object_set_new(o, "n", json_integer((json_int_t)n));
+    json_object_set_new(o, "elbo", cli_json_real(res->objective));
+    json_object_set_new(o, "mean_elbo", cli_json_real(res->objective / (double)n));
+    json_object_set_new(o, "converged", json_boolean(res->converged));
+    json_object_set_new(o, "n_iter", json_integer((json_int_t)res->n_iter));
+    json_object_set_new(o, "monotonicity_violations", json_integer((json_int_t)res->n_violations));
+    json_object_set_new(o, "seconds", cli_json_real(res->seconds));
+    json_object_set_new(o, "trace", trace_json(res));
+}
+
+static void warn_fit(const vem_fit_result *res)
+{
+    if (!res->converged)
+        cli_warn("not converged after %zu iterations (raise --max-iter or --tol)", res->n_iter);
+    if (res->n_violations)
+        cli_warn("the ELBO decreased in %zu iteration%s (monotonicity violations: a numerical "
+                 "problem)",
+                 res->n_violations, res->n_violations == 1 ? "" : "s");
+}
+
+/* ---------------------------------------------------------------- vbgmm */
+
+/* Exactly n comma-separated finite numbers from s into out (malloc'd); 0 or an exit status. */
+static int parse_list(const char *opt, const char *s, size_t n, double **out)
+{
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    const char *p = s;
+    char *end;
+    if (!v) {
+        cli_error("out of memory");
+        return CLI_EXIT_INPUT;
+    }
+    for (size_t i = 0; i < n; i++) {
+        v[i] = strtod(p, &end);
+        if (end == p || !isfinite(v[i]) || (i + 1 < n ? *end != ',' : *end != '\0')) {
+            cli_error("%s: expected %zu comma-separated numbers, got '%s'", opt, n, s);
+            free(v);
+            return CLI_EXIT_USAGE;
+        }
+        p = end + 1;
+    }
+    *out = v;
+    return 0;
+}
+
+static const char *col_name(const char *const *cols, size_t j, char *buf, size_t size)
+{
+    if (cols && cols[j])
+        return cols[j];
+    snprintf(buf, size, "x%zu", j + 1);
+    return buf;
+}
+
+static void vbgmm_json(json_t *o, const vem_vbgmm *v)
+{
+    const size_t k = vem_vbgmm_k(v), d = vem_vbgmm_d(v);
+    const vem_cov cov = vem_vbgmm_cov(v);
+    const size_t pl = cov == VEM_COV_FULL ? d * d : d;
+    json_object_set_new(o, "model", json_string("vbgmm"));
+    json_object_set_new(o, "covariance_type", json_string(vem_cov_name(cov)));
+    json_object_set_new(o, "weight_prior",
+                        json_string(vem_vb_weight_prior_name(vem_vbgmm_weight_prior(v))));
+    json_object_set_new(o, "n_components", json_integer((json_int_t)k));
+    json_object_set_new(o, "n_features", json_integer((json_int_t)d));
+    const char *const *cols = vem_vbgmm_columns(v);
+    if (cols) {
+        json_t *a = json_array();
+        for (size_t j = 0; a && j < d; j++)
+            json_array_append_new(a, json_string(cols[j]));
+        json_object_set_new(o, "columns", a);
+    }
+    json_object_set_new(o, "effective_components",
+                        json_integer((json_int_t)vem_vbgmm_effective_components(v)));
+    json_object_set_new(o, "weights", cli_json_vector(vem_vbgmm_weights(v), k));
+    json_object_set_new(o, "counts", cli_json_vector(vem_vbgmm_counts(v), k));
+    json_object_set_new(o, "means", cli_json_matrix(vem_vbgmm_means(v), k, d));
+    json_t *c = json_array();
+    for (size_t i = 0; c && i < k; i++)
+        json_array_append_new(c, cov == VEM_COV_FULL
+                                     ? cli_json_matrix(vem_vbgmm_covariances(v) + i * pl, d, d)
+                                     : cli_json_vector(vem_vbgmm_covariances(v) + i * pl, d));
+    json_object_set_new(o, "covariances", c);
+    json_object_set_new(o, "weight_concentration",
+                        vem_vbgmm_weight_prior(v) == VEM_VB_DP
+                            ? cli_json_matrix(vem_vbgmm_weight_concentration(v), k, 2)
+                            : cli_json_vector(vem_vbgmm_weight_concentration(v), k));
+    json_object_set_new(o, "mean_precision", cli_json_vector(vem_vbgmm_mean_precision(v), k));
+    json_object_set_new(o, "degrees_of_freedom", cli_json_vector(vem_vbgmm_dof(v), k));
+    json_t *pr = json_object();
+    json_object_set_new(pr, "weight_concentration",
+                        cli_json_real(vem_vbgmm_weight_concentration_prior(v)));
+    json_object_set_new(pr, "mean_precision", cli_json_real(vem_vbgmm_mean_precision_prior(v)));
+    json_object_set_new(pr, "degrees_of_freedom", cli_json_real(vem_vbgmm_dof_prior(v)));
+    if (vem_vbgmm_mean_prior(v))
+        json_object_set_new(pr, "mean", cli_json_vector(vem_vbgmm_mean_prior(v), d));
+    if (vem_vbgmm_covariance_prior(v))
+        json_object_set_new(pr, "covariance",
+                            cov == VEM_COV_FULL
+                                ? cli_json_matrix(vem_vbgmm_covariance_prior(v), d, d)
+                                : cli_json_vector(vem_vbgmm_covariance_prior(v), d));
+    json_object_set_new(pr, "reg_covar", cli_json_real(vem_vbgmm_reg_covar(v)));
+    json_object_set_new(o, "prior", pr);
+}
+
+/* Components with an expected count of at least one row, largest first in the file's order. */
+static void vbgmm_print(FILE *f, const vem_vbgmm *v)
+{
+    const size_t k = vem_vbgmm_k(v), d = vem_vbgmm_d(v);
+    const char *const *cols = vem_vbgmm_columns(v);
+    const double *w = vem_vbgmm_weights(v), *m = vem_vbgmm_means(v), *n = vem_vbgmm_counts(v);
+    char buf[32];
+    fprintf(f, "%9s  %-10s %-10s", "component", "weight", "count");
+    for (size_t j = 0; j < d; j++)
+        fprintf(f, "  %12.40s", col_name(cols, j, buf, sizeof buf));
+    fputc('\n', f);
+    size_t hidden = 0;
+    for (size_t c = 0; c < k; c++) {
+        if (n[c] < 1.0) {
+            hidden++;
+            continue;
+        }
+        fprintf(f, "%9zu  %-10.6g %-10.6g", c, w[c], n[c]);
+        for (size_t j = 0; j < d; j++)
+            fprintf(f, "  %12.6g", m[c * d + j]);
+        fputc('\n', f);
+    }
+    if (hidden)
+        fprintf(f, "(%zu component%s with expected count < 1 not shown)\n", hidden,
+                hidden == 1 ? "" : "s");
+}
+
+static int fit_vbgmm(vb_args *a)
+{
+    if (!a->k_given) {
+        cli_error("fit vbgmm: missing -k K");
+        return usage(vbgmm_help);
+    }
+    if (a->online_given && a->algorithm != VEM_ALG_STEPWISE) {
+        cli_error("fit vbgmm: --batch-size, --kappa and --tau apply to --algorithm stepwise");
+        return usage(vbgmm_help);
+    }
+    if (a->blocks_given && a->algorithm != VEM_ALG_INCREMENTAL) {
+        cli_error("fit vbgmm: --blocks applies to --algorithm incremental");
+        return usage(vbgmm_help);
+    }
+    vem_table t;
+    vem_source *src = NULL;
+    vem_vbgmm *v = NULL;
+    memset(&t, 0, sizeof t);
+    int rc = a->stream ? cli_open_source(a->data, &a->dopts, NULL, 0, &src)
+                       : cli_read_data(a->data, &a->dopts, NULL, 0, &t);
+    if (rc)
+        return rc;
+    size_t rows = src ? vem_source_rows(src) : t.rows, cols = src ? vem_source_cols(src) : t.cols;
+    const char *const *names = src ? vem_source_names(src) : (const char *const *)t.names;
+    if (rows < a->k) {
+        cli_error("%s: %zu rows, fewer than K=%zu components", a->data, rows, a->k);
+        rc = CLI_EXIT_INPUT;
+        goto out;
+    }
+    v = vem_vbgmm_new(a->k, cols, a->cov);
+    vem_table shape = {.cols = cols, .names = (char **)names};
+    vem_status s = v ? VEM_OK : VEM_ENOMEM;
+    if (s == VEM_OK && (s = vem_vbgmm_set_weight_prior(v, a->wprior)) == VEM_OK &&
+        (s = vem_vbgmm_set_weight_concentration_prior(v, a->alpha0)) == VEM_OK &&
+        (s = vem_vbgmm_set_mean_precision_prior(v, a->beta0)) == VEM_OK &&
+        (s = vem_vbgmm_set_dof_prior(v, a->nu0)) == VEM_OK &&
+        (s = vem_vbgmm_set_reg_covar(v, a->reg_covar)) == VEM_OK &&
+        (s = vem_vbgmm_set_init(v, a->init)) == VEM_OK && names && cli_table_has_names(&shape))
+        s = vem_vbgmm_set_columns(v, names);
+    if (s == VEM_OK && (a->mean_prior || a->cov_prior)) {
+        double *m0 = NULL, *c0 = NULL;
+        size_t nc = a->cov == VEM_COV_FULL ? cols * cols : cols;
+        if ((a->mean_prior && (rc = parse_list("--mean-prior", a->mean_prior, cols, &m0))) ||
+            (a->cov_prior && (rc = parse_list("--covariance-prior", a->cov_prior, nc, &c0)))) {
+            free(m0);
+            goto out;
+        }
+        if (m0)
+            s = vem_vbgmm_set_mean_prior(v, m0);
+        if (s == VEM_OK && c0)
+            s = vem_vbgmm_set_covariance_prior(v, c0);
+        free(m0);
+        free(c0);
+    }
+    if (s != VEM_OK) {
+        rc = s == VEM_EINVAL ? (cli_fail(s, "fit vbgmm"), CLI_EXIT_USAGE) : cli_fail(s, "model");
+        goto out;
+    }
+    vem_fit_opts o;
+    vem_fit_opts_init(&o);
+    o.max_iter = a->max_iter;
+    o.tol = a->tol;
+    o.n_init = a->n_init;
+    o.nthreads = (int)a->nthreads;
+    o.algorithm = a->algorithm;
+    o.batch_size = a->batch_size;
+    o.kappa = a->kappa;
+    o.tau = a->tau;
+    o.eval_passes = a->eval_passes;
+    o.n_blocks = a->n_blocks;
+    if (a->verbose || isatty(STDERR_FILENO))
+        o.log = progress;
+    vem_rng rng;
+    vem_rng_seed(&rng, a->seed);
+    vem_fit_result res;
+    if (src) {
+        s = vem_vbgmm_fit_source(v, src, &o, &rng, &res);
+    } else {
+        vem_matrix x = vem_table_matrix(&t);
+        s = vem_vbgmm_fit(v, &x, &o, &rng, &res);
+    }
+    if (s != VEM_OK && s != VEM_EMAXITER) {
+        rc = cli_fail(s, a->data);
+        goto out;
+    }
+    warn_fit(&res);
+    if (a->output && (s = vem_vbgmm_save(v, a->output, &res)) != VEM_OK) {
+        rc = cli_fail(s, a->output);
+        vem_fit_result_clear(&res);
+        goto out;
+    }
+    if (a->json) {
+        json_t *j = json_object();
+        if (j) {
+            vbgmm_json(j, v);
+            fit_common_json(j, &res, rows);
+            json_object_set_new(j, "algorithm", json_string(vem_algorithm_name(a->algorithm)));
+            json_object_set_new(j, "streamed", json_boolean(a->stream));
+            json_object_set_new(j, "n_init", json_integer((json_int_t)a->n_init));
+            json_object_set_new(j, "best_init", json_integer((json_int_t)res.best_init));
+            json_object_set_new(j, "tol", cli_json_real(a->tol));
+            json_object_set_new(j, "max_iter", json_integer((json_int_t)a->max_iter));
+        }
+        rc = cli_json_emit(j);
+    } else {
+        printf("Variational Bayesian Gaussian mixture: K=%zu (%s weight prior), covariance %s, "
+               "%zu rows x %zu column%s%s\n",
+               a->k, vem_vb_weight_prior_name(a->wprior), vem_cov_name(a->cov), rows, cols,
+               cols == 1 ? "" : "s", a->algorithm == VEM_ALG_STEPWISE ? " (stochastic VI)" : "");
+        printf("effective components: %zu (expected count >= 1)\n",
+               vem_vbgmm_effective_components(v));
+        vbgmm_print(stdout, v);
+        printf("ELBO: %.10g total, %.8g per row (nats, all constants)%s\n", res.objective,
+               res.objective / (double)rows,
+               a->algorithm == VEM_ALG_BATCH || a->eval_passes ? "" : " (online estimate)");
+        printf("iterations: %zu, converged: %s\n", res.n_iter, res.converged ? "yes" : "no");
+        if (a->output)
+            printf("model written to %s\n", a->output);
+    }
+    vem_fit_result_clear(&res);
+out:
+    vem_vbgmm_free(v);
+    vem_source_close(src);
+    vem_table_clear(&t);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- blr */
+
+/* Parse "A0,B0,C0,D0". */
+static int parse_hyper(const char *s, double out[4])
+{
+    char *end;
+    const char *p = s;
+    for (int i = 0; i < 4; i++) {
+        out[i] = strtod(p, &end);
+        if (end == p || !isfinite(out[i]) || !(out[i] > 0.0) || (i < 3 && *end != ',') ||
+            (i == 3 && *end != '\0')) {
+            cli_error("--hyperpriors: expected four positive numbers A0,B0,C0,D0, got '%s'", s);
+            return CLI_EXIT_USAGE;
+        }
+        p = end + 1;
+    }
+    return 0;
+}
+
+static int is_index(const char *s, size_t *out)
+{
+    if (!*s || strspn(s, "0123456789") != strlen(s))
+        return 0;
+    *out = (size_t)strtoull(s, NULL, 10);
+    return *out >= 1;
+}
+
+/*
+ * Features and target from DATA: with --columns, those columns then the
+ * target; otherwise every column, the target by name or index. x (n x d) and
+ * y are new arrays; names gets the feature names (borrowed from t) or NULL.
+ */
+static int read_xy(const char *path, const cli_data_opts *dopts, const char *target, vem_table *t,
+                   double **x, double **y, size_t *d, const char ***names, const char **tname)
+{
+    cli_data_opts o = *dopts;
+    char *spec = NULL;
+    if (dopts->columns) {
+        size_t len = strlen(dopts->columns) + strlen(target) + 2;
+        spec = malloc(len);
+        if (!spec) {
+            cli_error("out of memory");
+            return CLI_EXIT_INPUT;
+        }
+        snprintf(spec, len, "%s,%s", dopts->columns, target);
+        o.columns = spec;
+    }
+    int rc = cli_read_data(path, &o, NULL, 0, t);
+    free(spec);
+    if (rc)
+        return rc;
+    size_t tc = t->cols; /* target column */
+    if (dopts->columns) {
+        tc = t->cols - 1;
+    } else {
+        size_t idx;
+        for (size_t j = 0; j < t->cols; j++)
+            if (cli_table_has_names(t) && strcmp(t->names[j], target) == 0)
+                tc = j;
+        if (tc == t->cols && is_index(target, &idx) && idx <= t->cols)
+            tc = idx - 1;
+        if (tc == t->cols) {
+            cli_error("%s: no column '%s' for --target (a header name or a 1-based index up to "
+                      "%zu)",
+                      path, target, t->cols);
+            return CLI_EXIT_INPUT;
+        }
+    }
+    if (t->cols < 2) {
+        cli_error("%s: a regression needs at least one feature besides the target", path);
+        return CLI_EXIT_INPUT;
+    }
+    *d = t->cols - 1;
+    *x = malloc(t->rows * *d * sizeof **x);
+    *y = malloc(t->rows * sizeof **y);
+    *names = malloc(*d * sizeof **names);
+    if (!*x || !*y || !*names) {
+        cli_error("out of memory");
+        return CLI_EXIT_INPUT;
+    }
+    for (size_t r = 0; r < t->rows; r++) {
+        size_t c = 0;
+        for (size_t j = 0; j < t->cols; j++) {
+            if (j == tc)
+                (*y)[r] = t->data[r * t->cols + j];
+            else
+                (*x)[r * *d + c++] = t->data[r * t->cols + j];
+        }
+    }
+    size_t c = 0;
+    for (size_t j = 0; j < t->cols; j++)
+        if (j != tc)
+            (*names)[c++] = t->names ? t->names[j] : NULL;
+    *tname = t->names ? t->names[tc] : NULL;
+    if (!cli_table_has_names(t)) {
+        free(*names);
+        *names = NULL;
+        *tname = NULL;
+    }
+    return 0;
+}
+
+static void blr_json(json_t *o, const vem_blr *b)
+{
+    const size_t d = vem_blr_d(b);
+    double hp[4];
+    vem_blr_hyperpriors(b, hp);
+    json_object_set_new(o, "model", json_string("blr"));
+    json_object_set_new(o, "n_features", json_integer((json_int_t)d));
+    const char *const *cols = vem_blr_columns(b);
+    if (cols) {
+        json_t *a = json_array();
+        for (size_t j = 0; a && j < d; j++)
+            json_array_append_new(a, json_string(cols[j]));
+        json_object_set_new(o, "columns", a);
+    }
+    if (vem_blr_target(b))
+        json_object_set_new(o, "target", json_string(vem_blr_target(b)));
+    json_object_set_new(o, "ard", json_boolean(vem_blr_ard(b)));
+    json_object_set_new(o, "fit_intercept", json_boolean(vem_blr_intercept_on(b)));
+    json_object_set_new(o, "standardize", json_boolean(vem_blr_standardize_on(b)));
+    json_object_set_new(o, "hyperpriors", cli_json_vector(hp, 4));
+    json_object_set_new(o, "coef", cli_json_vector(vem_blr_coef(b), d));
+    double *cov = malloc(d * d * sizeof *cov);
+    if (cov) {
+        vem_blr_coef_cov(b, cov);
+        json_object_set_new(o, "coef_covariance", cli_json_matrix(cov, d, d));
+        free(cov);
+    }
+    json_object_set_new(o, "intercept", cli_json_real(vem_blr_intercept(b)));
+    json_object_set_new(o, "noise_precision", cli_json_real(vem_blr_noise_precision(b)));
+    size_t na = vem_blr_weight_precision_len(b);
+    json_object_set_new(o, "weight_precision",
+                        na == 1 ? cli_json_real(vem_blr_weight_precision(b)[0])
+                                : cli_json_vector(vem_blr_weight_precision(b), na));
+    if (vem_blr_ard(b)) {
+        json_t *p = json_array();
+        for (size_t j = 0; p && j < d; j++)
+            json_array_append_new(p, json_boolean(vem_blr_pruned(b, j)));
+        json_object_set_new(o, "pruned", p);
+    }
+}
+
+static void blr_print(FILE *f, const vem_blr *b)
+{
+    const size_t d = vem_blr_d(b);
+    const char *const *cols = vem_blr_columns(b);
+    double *cov = malloc(d * d * sizeof *cov);
+    char buf[32];
+    if (cov)
+        vem_blr_coef_cov(b, cov);
+    fprintf(f, "%-16s %14s %14s%s\n", "feature", "coef", "posterior sd",
+            vem_blr_ard(b) ? "  weight precision" : "");
+    fprintf(f, "%-16s %14.8g\n", "(intercept)", vem_blr_intercept(b));
+    for (size_t j = 0; j < d; j++) {
+        fprintf(f, "%-16.40s %14.8g %14.6g", col_name(cols, j, buf, sizeof buf), vem_blr_coef(b)[j],
+                cov ? sqrt(cov[j * d + j]) : NAN);
+        if (vem_blr_ard(b))
+            fprintf(f, "  %.6g%s", vem_blr_weight_precision(b)[j],
+                    vem_blr_pruned(b, j) ? " (pruned)" : "");
+        fputc('\n', f);
+    }
+    fprintf(f, "noise precision: %.10g (noise sd %.6g)\n", vem_blr_noise_precision(b),
+            1.0 / sqrt(vem_blr_noise_precision(b)));
+    if (!vem_blr_ard(b))
+        fprintf(f, "weight precision: %.10g\n", vem_blr_weight_precision(b)[0]);
+    free(cov);
+}
+
+static int fit_blr(vb_args *a)
+{
+    if (!a->target) {
+        cli_error("fit blr: missing --target COLUMN");
+        return usage(blr_help);
+    }
+    double hp[4] = {1e-6, 1e-6, 1e-6, 1e-6};
+    if (a->hyper && parse_hyper(a->hyper, hp))
+        return usage(blr_help);
+    if (a->algorithm != VEM_ALG_BATCH || a->stream) {
+        cli_error("fit blr: the updates are closed-form: only --algorithm batch, in memory");
+        return usage(blr_help);
+    }
+    if (!a->max_iter_given)
+        a->max_iter = 1000;
+    if (!a->tol_given)
+        a->tol = 1e-12;
+    vem_table t;
+    double *x = NULL, *y = NULL;
+    const char **names = NULL, *tname = NULL;
+    size_t d = 0;
+    vem_blr *b = NULL;
+    int rc = read_xy(a->data, &a->dopts, a->target, &t, &x, &y, &d, &names, &tname);
+    if (rc)
+        goto out;
+    b = vem_blr_new(d);
+    vem_status s = b ? VEM_OK : VEM_ENOMEM;
+    if (s == VEM_OK && (s = vem_blr_set_ard(b, a->ard)) == VEM_OK &&
+        (s = vem_blr_set_intercept(b, a->intercept)) == VEM_OK &&
+        (s = vem_blr_set_standardize(b, a->standardize)) == VEM_OK &&
+        (s = vem_blr_set_hyperpriors(b, hp[0], hp[1], hp[2], hp[3])) == VEM_OK &&
+        (s = vem_blr_set_prune_threshold(b, a->prune)) == VEM_OK)
+        s = vem_blr_set_columns(b, names, tname);
+    if (s != VEM_OK) {
+        rc = cli_fail(s, "model");
+        goto out;
+    }
+    vem_fit_opts o;
+    vem_fit_opts_init(&o);
+    o.max_iter = a->max_iter;
+    o.tol = a->tol;
+    o.nthreads = (int)a->nthreads;
+    if (a->verbose || isatty(STDERR_FILENO))
+        o.log = progress;
+    vem_matrix xm = vem_matrix_view(x, t.rows, d);
+    vem_fit_result res;
+    s = vem_blr_fit(b, &xm, y, &o, &res);
+    if (s != VEM_OK && s != VEM_EMAXITER) {
+        rc = cli_fail(s, a->data);
+        goto out;
+    }
+    warn_fit(&res);
+    if (a->output && (s = vem_blr_save(b, a->output, &res)) != VEM_OK) {
+        rc = cli_fail(s, a->output);
+        vem_fit_result_clear(&res);
+        goto out;
+    }
+    if (a->json) {
+        json_t *j = json_object();
+        if (j) {
+            blr_json(j, b);
+            fit_common_json(j, &res, t.rows);
+            json_object_set_new(j, "n_pruned", json_integer((json_int_t)vem_blr_n_pruned(b)));
+        }
+        rc = cli_json_emit(j);
+    } else {
+        printf("Bayesian linear regression (mean-field VB%s): %zu rows, %zu feature%s, target %s\n",
+               a->ard ? ", ARD" : "", t.rows, d, d == 1 ? "" : "s", tname ? tname : a->target);
+        blr_print(stdout, b);
+        printf("ELBO: %.10g total, %.8g per row (nats, all constants)\n", res.objective,
+               res.objective / (double)t.rows);
+        printf("iterations: %zu, converged: %s\n", res.n_iter, res.converged ? "yes" : "no");
+        if (a->output)
+            printf("model written to %s\n", a->output);
+    }
+    vem_fit_result_clear(&res);
+out:
+    vem_blr_free(b);
+    free(x);
+    free(y);
+    free(names);
+    vem_table_clear(&t);
+    return rc;
+}
+
+/* ------------------------------------------------------- model commands */
+
+/* Features (and, with want_y, the target) for a BLR model from DATA. */
+static int blr_data(const vb_args *a, const vem_blr *b, int want_y, vem_table *t, double **x,
+                    double **y)
+{
+    const size_t d = vem_blr_d(b);
+    const char *const *cols = vem_blr_columns(b);
+    const char *target = a->target ? a->target : vem_blr_target(b);
+    memset(t, 0, sizeof *t);
+    if (want_y) {
+        if (!target) {
+            cli_error("score: the model does not name its target: give --target COLUMN");
+            return CLI_EXIT_USAGE;
+        }
+        cli_data_opts o = a->dopts;
+        char *spec = NULL;
+        if (!o.columns && cols && !o.binary_cols) {
+            size_t len = strlen(target) + 2;
+            for (size_t j = 0; j < d; j++)
+                len += strlen(cols[j]) + 1;
+            spec = malloc(len);
+            if (!spec)
+                return CLI_EXIT_INPUT;
+            spec[0] = '\0';
+            for (size_t j = 0; j < d; j++) {
+                if (j)
+                    strcat(spec, ",");
+                strcat(spec, cols[j]);
+            }
+            o.columns = spec;
+        }
+        const char **names = NULL, *tname = NULL;
+        size_t dd = 0;
+        int rc = read_xy(a->data, &o, target, t, x, y, &dd, &names, &tname);
+        free(spec);
+        free(names);
+        if (rc == 0 && dd != d) {
+            cli_error("%s: %zu feature columns, but the model has %zu", a->data, dd, d);
+            return CLI_EXIT_INPUT;
+        }
+        return rc;
+    }
+    int rc = cli_read_data(a->data, &a->dopts, cols, d, t);
+    if (rc)
+        return rc;
+    *x = t->data;
+    return 0;
+}
+
+/* vem sample MODEL -n N: draws from a vbgmm model's posterior predictive density. */
+static int vb_sample(const vb_args *a, const char *kind)
+{
+    if (strcmp(kind, "vbgmm") != 0) {
+        cli_error("sample: not available for '%s' models (vbgmm models only)", kind);
+        return CLI_EXIT_USAGE;
+    }
+    if (!a->model_type || a->data || !a->n_given) {
+        cli_error("sample: usage: vem sample MODEL -n N [--seed S] [--json]");
+        return cli_usage_error("sample");
+    }
+    vem_vbgmm *v = vem_vbgmm_load(a->model_type);
+    if (!v)
+        return cli_fail(VEM_EFORMAT, a->model_type);
+    size_t n = a->n_samples, d = vem_vbgmm_d(v);
+    double *s = malloc(n * d * sizeof *s);
+    size_t *lab = malloc(n * sizeof *lab);
+    int rc = 0;
+    vem_rng rng;
+    vem_rng_seed(&rng, a->seed);
+    vem_status st = s && lab ? vem_vbgmm_sample(v, n, &rng, s, lab) : VEM_ENOMEM;
+    if (st != VEM_OK) {
+        rc = cli_fail(st, "sample");
+    } else if (a->json) {
+        json_t *j = json_object();
+        if (j) {
+            json_object_set_new(j, "samples", cli_json_matrix(s, n, d));
+            json_t *c = json_array();
+            for (size_t i = 0; c && i < n; i++)
+                json_array_append_new(c, json_integer((json_int_t)lab[i]));
+            json_object_set_new(j, "components", c);
+        }
+        rc = cli_json_emit(j);
+    } else {
+        char buf[32];
+        for (size_t j = 0; j < d; j++)
+            printf("%s,", col_name(vem_vbgmm_columns(v), j, buf, sizeof buf));
+        printf("component\n");
+        for (size_t i = 0; i < n; i++) {
+            for (size_t j = 0; j < d; j++)
+                printf("%.10g,", s[i * d + j]);
+            printf("%zu\n", lab[i]);
+        }
+    }
+    free(s);
+    free(lab);
+    vem_vbgmm_free(v);
+    return rc;
+}
+
+static int vb_model_command(const char *verb, vb_args *a, const char *kind)
+{
+    if (strcmp(verb, "sample") == 0)
+        return vb_sample(a, kind);
+    int need_data = strcmp(verb, "info") != 0;
+    if (!a->model_type || (need_data && !a->data)) {
+        cli_error("%s: missing %s", verb, a->model_type ? "DATA" : "MODEL");
+        return cli_usage_error(verb);
+    }
+    if (!need_data && a->data) {
+        cli_error("%s: unexpected argument '%s'", verb, a->data);
+        return cli_usage_error(verb);
+    }
+    const char *path = a->model_type;
+    int rc = 0;
+    vem_table t;
+    memset(&t, 0, sizeof t);
+    if (strcmp(kind, "vbgmm") == 0) {
+        vem_vbgmm *v = vem_vbgmm_load(path);
+        if (!v)
+            return cli_fail(VEM_EFORMAT, path);
+        size_t k = vem_vbgmm_k(v), d = vem_vbgmm_d(v);
+        if (need_data && (rc = cli_read_data(a->data, &a->dopts, vem_vbgmm_columns(v), d, &t))) {
+            vem_vbgmm_free(v);
+            return rc;
+        }
+        vem_matrix x = vem_table_matrix(&t);
+        json_t *j = a->json ? json_object() : NULL;
+        if (strcmp(verb, "info") == 0) {
+            if (j) {
+                vbgmm_json(j, v);
+            } else {
+                printf("model: vbgmm (variational Bayesian Gaussian mixture)\n");
+                printf("components: K=%zu (%s weight prior), effective %zu\nfeatures: D=%zu\n",
+                       k, vem_vb_weight_prior_name(vem_vbgmm_weight_prior(v)),
+                       vem_vbgmm_effective_components(v), d);
+                printf("covariance: %s\n", vem_cov_name(vem_vbgmm_cov(v)));
+                printf("priors: weight concentration %g, mean precision %g, dof %g, reg_covar %g\n",
+                       vem_vbgmm_weight_concentration_prior(v), vem_vbgmm_mean_precision_prior(v),
+                       vem_vbgmm_dof_prior(v), vem_vbgmm_reg_covar(v));
+                vbgmm_print(stdout, v);
+            }
+        } else if (strcmp(verb, "score") == 0) {
+            double mean = 0, total = 0;
+            vem_status s = vem_vbgmm_score(v, &x, &mean, &total);
+            if (s != VEM_OK)
+                rc = cli_fail(s, a->data);
+            else if (j) {
+                json_object_set_new(j, "n", json_integer((json_int_t)t.rows));
+                json_object_set_new(j, "mean_log_likelihood", cli_json_real(mean));
+                json_object_set_new(j, "total_log_likelihood", cli_json_real(total));
+                json_object_set_new(j, "density", json_string("posterior predictive"));
+            } else
+                printf("rows: %zu\nlog predictive density: %.10g total, %.8g per row\n", t.rows,
+                       total, mean);
+        } else if (strcmp(verb, "predict") == 0) {
+            if (a->proba) {
+                double *p = malloc(t.rows * k * sizeof *p);
+                vem_status s = p ? vem_vbgmm_predict_proba(v, &x, p) : VEM_ENOMEM;
+                if (s != VEM_OK)
+                    rc = cli_fail(s, a->data);
+                else if (j)
+                    json_object_set_new(j, "proba", cli_json_matrix(p, t.rows, k));
+                else
+                    for (size_t r = 0; r < t.rows; r++)
+                        for (size_t c = 0; c < k; c++)
+                            printf("%.10g%c", p[r * k + c], c + 1 < k ? ',' : '\n');
+                free(p);
+            } else {
+                size_t *l = malloc(t.rows * sizeof *l);
+                vem_status s = l ? vem_vbgmm_predict(v, &x, l) : VEM_ENOMEM;
+                if (s != VEM_OK)
+                    rc = cli_fail(s, a->data);
+                else if (j) {
+                    json_t *arr = json_array();
+                    for (size_t r = 0; arr && r < t.rows; r++)
+                        json_array_append_new(arr, json_integer((json_int_t)l[r]));
+                    json_object_set_new(j, "labels", arr);
+                } else
+                    for (size_t r = 0; r < t.rows; r++)
+                        printf("%zu\n", l[r]);
+                free(l);
+            }
+        } else {
+            cli_error("%s: not a command for '%s' models", verb, kind);
+            rc = CLI_EXIT_USAGE;
+        }
+        if (j && rc == 0)
+            rc = cli_json_emit(j);
+        else
+            json_decref(j);
+        vem_vbgmm_free(v);
+        vem_table_clear(&t);
+        return rc;
+    }
+
+    vem_blr *b = vem_blr_load(path);
+    if (!b)
+        return cli_fail(VEM_EFORMAT, path);
+    double *x = NULL, *y = NULL;
+    int want_y = strcmp(verb, "score") == 0;
+    if (need_data && (rc = blr_data(a, b, want_y, &t, &x, &y))) {
+        vem_blr_free(b);
+        if (want_y) {
+            free(x);
+            free(y);
+        }
+        vem_table_clear(&t);
+        return rc;
+    }
+    size_t n = t.rows, d = vem_blr_d(b);
+    vem_matrix xm = vem_matrix_view(x, n, d);
+    json_t *j = a->json ? json_object() : NULL;
+    if (strcmp(verb, "info") == 0) {
+        if (j)
+            blr_json(j, b);
+        else {
+            printf("model: blr (Bayesian linear regression, mean-field VB%s)\n",
+                   vem_blr_ard(b) ? ", ARD" : "");
+            printf("features: D=%zu, target: %s\nintercept: %s, standardize: %s\n", d,
+                   vem_blr_target(b) ? vem_blr_target(b) : "(not named)",
+                   vem_blr_intercept_on(b) ? "yes" : "no", vem_blr_standardize_on(b) ? "yes" : "no");
+            blr_print(stdout, b);
+        }
+    } else if (want_y) {
+        double mean = 0, total = 0;
+        vem_status s = vem_blr_score(b, &xm, y, &mean, &total);
+        if (s != VEM_OK)
+            rc = cli_fail(s, a->data);
+        else if (j) {
+            json_object_set_new(j, "n", json_integer((json_int_t)n));
+            json_object_set_new(j, "mean_log_likelihood", cli_json_real(mean));
+            json_object_set_new(j, "total_log_likelihood", cli_json_real(total));
+            json_object_set_new(j, "density", json_string("posterior predictive"));
+        } else
+            printf("rows: %zu\nlog predictive density: %.10g total, %.8g per row\n", n, total,
+                   mean);
+    } else if (strcmp(verb, "predict") == 0) {
+        double *m = malloc(n * sizeof *m), *sd = malloc(n * sizeof *sd);
+        vem_status s = m && sd ? vem_blr_predict(b, &xm, m, sd) : VEM_ENOMEM;
+        if (s != VEM_OK)
+            rc = cli_fail(s, a->data);
+        else if (j) {
+            json_object_set_new(j, "mean", cli_json_vector(m, n));
+            json_object_set_new(j, "sd", cli_json_vector(sd, n));
+        } else {
+            printf("mean,sd\n");
+            for (size_t r = 0; r < n; r++)
+                printf("%.10g,%.10g\n", m[r], sd[r]);
+        }
+        free(m);
+        free(sd);
+    } else {
+        cli_error("%s: not a command for '%s' models", verb, kind);
+        rc = CLI_EXIT_USAGE;
+    }
+    if (j && rc == 0)
+        rc = cli_json_emit(j);
+    else
+        json_decref(j);
+    if (want_y) {
+        free(x);
+        free(y);
+    }
+    vem_blr_free(b);
+    vem_table_clear(&t);
+    return rc;
+}
 
 int cli_vb_main(const char *verb, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cli_error("%s: variational Bayes (vbgmm, blr) are not in this version of vem", verb);
-    return CLI_EXIT_USAGE;
+    vb_args a;
+    args_init(&a);
+    int is_fit = strcmp(verb, "fit") == 0;
+    int rc = parse_args(argc, argv, verb, &a);
+    const char *help = a.model_type && strcmp(a.model_type, "blr") == 0 ? blr_help : vbgmm_help;
+    if (rc)
+        return is_fit ? usage(help) : cli_usage_error(verb);
+    if (is_fit) {
+        if (a.help) {
+            fputs(help, stdout);
+            return 0;
+        }
+        if (!a.data) {
+            cli_error("fit %s: missing DATA", a.model_type);
+            return usage(help);
+        }
+        return strcmp(a.model_type, "blr") == 0 ? fit_blr(&a) : fit_vbgmm(&a);
+    }
+    if (a.help)
+        return cli_command_help(stdout, verb) == 0 ? 0 : CLI_EXIT_USAGE;
+    char kind[64];
+    vem_status s = vem_model_file_kind(a.model_type, kind, sizeof kind);
+    if (s != VEM_OK)
+        return cli_fail(s, a.model_type);
+    return vb_model_command(verb, &a, kind);
 }

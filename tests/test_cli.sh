@@ -130,8 +130,8 @@ run fit gmm "$FAITHFUL" -k 2 --covariance banana
 expect_rc "--covariance banana" 1
 run fit gmm "$FAITHFUL" -k 3-1
 expect_rc "-k 3-1" 1
-run fit hmm "$FAITHFUL" -k 2
-expect_rc "fit hmm (unknown model)" 1
+run fit banana "$FAITHFUL" -k 2
+expect_rc "fit banana (unknown model)" 1
 run frobnicate
 expect_rc "unknown subcommand" 1
 expect_err "unknown subcommand" "frobnicate"

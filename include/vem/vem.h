@@ -2,12 +2,15 @@
 #ifndef VEM_VEM_H
 #define VEM_VEM_H
 
+#include <vem/blr.h>
 #include <vem/common.h>
 #include <vem/data.h>
 #include <vem/fit.h>
 #include <vem/gmm.h>
+#include <vem/hmm.h>
 #include <vem/io.h>
 #include <vem/lda.h>
 #include <vem/model.h>
+#include <vem/vbgmm.h>
 
 #endif /* VEM_VEM_H */

@@ -335,9 +335,9 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
     const size_t q = n / ns, rem = n % ns;
     const size_t cols = f->x.x.cols;
     const vem_model mm = *m;
-    int nthreads = f->nthreads < (int)ns ? f->nthreads : (int)ns;
     int token = vem__blas_threads_one();
 #ifdef _OPENMP
+    int nthreads = f->nthreads < (int)ns ? f->nthreads : (int)ns;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
 #endif
     for (long sl = 0; sl < (long)ns; sl++) {

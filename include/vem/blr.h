@@ -1,0 +1,137 @@
+/*
+ * include/vem/blr.h — Bayesian linear regression by mean-field variational Bayes.
+ *
+ * The model (Bishop, PRML 10.3; Drugowitsch 2013, "Variational Bayesian
+ * inference for linear and logistic regression", arXiv:1310.5438):
+ *     y_n | w, beta ~ N(z_n^T w, 1 / beta)         (beta: noise precision)
+ *     w | alpha ~ N(0, alpha^-1 I)                 (alpha: weight precision)
+ *       or, with ARD, w_i | alpha_i ~ N(0, 1 / alpha_i), one alpha per weight
+ *     alpha ~ Gamma(c0, d0), beta ~ Gamma(a0, b0)  (shape, rate; all 1e-6 by
+ *                                                    default, as scikit-learn's BayesianRidge)
+ * fitted as q(w) q(alpha) q(beta) by coordinate ascent on the engine (fit.h):
+ * a pass gathers the ESS (Z^T Z, Z^T t, t^T t, n) and each row's expected
+ * log-likelihood; the update sets q(w) = N(mu, Sigma) with
+ * Sigma = (E[A] + E[beta] Z^T Z)^-1, mu = E[beta] Sigma Z^T t (PRML eqs.
+ * 10.99-10.100 with ARD's diagonal E[A]), then q(alpha) (eqs. 10.93-10.95) and
+ * q(beta) in turn. The fixed point is that of scikit-learn's BayesianRidge
+ * (MacKay's evidence approximation) and ARDRegression. The objective is the
+ * full ELBO (nats, every constant kept).
+ *
+ * Features: z = (x - shift) / scale, where shift is the column mean when the
+ * intercept or standardisation is on (else 0) and scale the column standard
+ * deviation (divisor n) with standardisation (else 1); the target is
+ * t = y - mean(y) with the intercept (else y). The intercept is not
+ * penalised: as scikit-learn, it is mean(y) - shift^T coef after the fit.
+ * Coefficients, their covariance and the intercept are reported on the
+ * input scale. ARD prunes weights whose E[alpha_i] exceeds a threshold
+ * (default 1e4 on the z scale, as scikit-learn's threshold_lambda): their
+ * coefficients are exactly 0 and the model is refitted without them, so the
+ * reported ELBO is that of the pruned model.
+ */
+#ifndef VEM_BLR_H
+#define VEM_BLR_H
+
+#include <vem/common.h>
+#include <vem/data.h>
+#include <vem/fit.h>
+
+VEM_BEGIN_DECLS
+
+/** Bayesian linear regression on d features. Opaque. */
+typedef struct vem_blr vem_blr;
+
+/** New model on d >= 1 features, defaults as above. NULL on VEM_EINVAL (d = 0) or VEM_ENOMEM. */
+VEM_API vem_blr *vem_blr_new(size_t d);
+/** Free b; NULL allowed. */
+VEM_API void vem_blr_free(vem_blr *b);
+
+VEM_API size_t vem_blr_d(const vem_blr *b);
+
+/** One weight precision per weight (non-zero) or one shared (0, default). Resets the fit. */
+VEM_API vem_status vem_blr_set_ard(vem_blr *b, int ard);
+VEM_API int vem_blr_ard(const vem_blr *b);
+/** Fit an unpenalised intercept (default off). */
+VEM_API vem_status vem_blr_set_intercept(vem_blr *b, int on);
+VEM_API int vem_blr_intercept_on(const vem_blr *b);
+/** Standardise the features to mean 0 and variance 1 (divisor n) before fitting (default off). */
+VEM_API vem_status vem_blr_set_standardize(vem_blr *b, int on);
+VEM_API int vem_blr_standardize_on(const vem_blr *b);
+/**
+ * Gamma hyperpriors (shape, rate), all > 0 and finite: noise precision
+ * Gamma(a0, b0), weight precision Gamma(c0, d0). VEM_EINVAL otherwise.
+ * scikit-learn's names: alpha_1, alpha_2 (noise), lambda_1, lambda_2 (weights).
+ */
+VEM_API vem_status vem_blr_set_hyperpriors(vem_blr *b, double a0, double b0, double c0,
+                                           double d0);
+/** The four hyperprior values a0, b0, c0, d0 into out[4]. */
+VEM_API void vem_blr_hyperpriors(const vem_blr *b, double out[4]);
+/** ARD pruning threshold on E[alpha_i] (> 0, INFINITY disables; default 1e4). */
+VEM_API vem_status vem_blr_set_prune_threshold(vem_blr *b, double threshold);
+VEM_API double vem_blr_prune_threshold(const vem_blr *b);
+
+/** Feature names (d strings, copied) and target name (may be NULL) for model files. VEM_ENOMEM. */
+VEM_API vem_status vem_blr_set_columns(vem_blr *b, const char *const *names, const char *target);
+/** Feature names or NULL. Borrowed. */
+VEM_API const char *const *vem_blr_columns(const vem_blr *b);
+/** Target name or NULL. Borrowed. */
+VEM_API const char *vem_blr_target(const vem_blr *b);
+
+/**
+ * Fit to the rows of x (n x d) and targets y (n), both borrowed for the call.
+ * o may be NULL (engine defaults: tol 1e-3 nats per row, 100 iterations);
+ * o->n_init must be 1 (the start is deterministic: E[alpha] = 1, E[beta] =
+ * 1 / var(t), as scikit-learn). res->objective is the ELBO (nats) of the
+ * returned posterior. Returns VEM_OK, VEM_EMAXITER (usable), VEM_EINVAL (shape
+ * mismatch, n < 2, non-finite values, a constant column with standardisation),
+ * VEM_EUNSUP (o->algorithm other than VEM_ALG_BATCH: the updates are closed form),
+ * VEM_ENUMERIC.
+ */
+VEM_API vem_status vem_blr_fit(vem_blr *b, const vem_matrix *x, const double *y,
+                               const vem_fit_opts *o, vem_fit_result *res);
+
+/** Posterior mean of the weights on the input scale (d; pruned weights are 0). Borrowed. */
+VEM_API const double *vem_blr_coef(const vem_blr *b);
+/** Posterior covariance of the weights on the input scale, d x d, into out. */
+VEM_API void vem_blr_coef_cov(const vem_blr *b, double *out);
+/** The intercept (0 unless the intercept or standardisation is on). */
+VEM_API double vem_blr_intercept(const vem_blr *b);
+/** E[beta], the noise precision. */
+VEM_API double vem_blr_noise_precision(const vem_blr *b);
+/** E[alpha] (1 value) or E[alpha_i] (d values, on the z scale). Borrowed. */
+VEM_API const double *vem_blr_weight_precision(const vem_blr *b);
+/** 1, or d with ARD. */
+VEM_API size_t vem_blr_weight_precision_len(const vem_blr *b);
+/** Number of weights pruned by ARD. */
+VEM_API size_t vem_blr_n_pruned(const vem_blr *b);
+/** Whether weight i was pruned. */
+VEM_API int vem_blr_pruned(const vem_blr *b, size_t i);
+
+/**
+ * Predictive mean and standard deviation of each row of x (PRML eq. 10.105):
+ * mean = intercept + x^T coef, var = 1 / E[beta] + z^T Sigma z. sd may be NULL.
+ * VEM_EINVAL for a column mismatch.
+ */
+VEM_API vem_status vem_blr_predict(const vem_blr *b, const vem_matrix *x, double *mean,
+                                   double *sd);
+/** Mean (per row) and total log predictive density (nats) of y given x; either may be NULL. */
+VEM_API vem_status vem_blr_score(const vem_blr *b, const vem_matrix *x, const double *y,
+                                 double *mean, double *total);
+
+/**
+ * The whole state as a flat vector, for model files: [shift (d), scale (d),
+ * yshift, mu (d, z scale), Sigma (d x d, z scale), alpha shape and rate
+ * (2 per weight precision), beta shape and rate, pruned flags (d, 0 or 1)].
+ * vem_blr_state_len doubles.
+ */
+VEM_API size_t vem_blr_state_len(const vem_blr *b);
+VEM_API void vem_blr_state_get(const vem_blr *b, double *out);
+/** Set the state (validated: finite, positive scales and Gamma parameters). VEM_EINVAL. */
+VEM_API vem_status vem_blr_state_set(vem_blr *b, const double *in);
+
+/** Write a "blr" model file (JSON, atomically); fit_info may be NULL. VEM_EIO, VEM_ENOMEM. */
+VEM_API vem_status vem_blr_save(const vem_blr *b, const char *path, const vem_fit_result *fit_info);
+/** Load a "blr" model file; NULL on failure (VEM_EIO, VEM_EFORMAT naming the key). */
+VEM_API vem_blr *vem_blr_load(const char *path);
+
+VEM_END_DECLS
+#endif /* VEM_BLR_H */

@@ -1,0 +1,308 @@
+/*
+ * include/vem/hmm.h — hidden Markov models fitted by Baum-Welch (EM), on the
+ * same engine as the mixtures.
+ *
+ * A K-state HMM has start probabilities pi (K), a row-stochastic transition
+ * matrix A (K x K, row-major, A[i*K + j] = p(z_t = j | z_{t-1} = i)) and one
+ * emission distribution per state: Gaussian (full, diag, spherical or tied
+ * covariance, shapes as in gmm.h, d features) or categorical (M symbols coded
+ * 0 .. M-1, emission matrix K x M) or a Gaussian mixture per state. Fitting is Baum-Welch (Rabiner 1989;
+ * Bishop PRML 13.2) with a forward-backward pass scaled per frame after a
+ * max-shift of the emission log-densities (docs/hmm.md). Probabilities that
+ * are exactly zero stay zero through fitting, so left-right topologies work.
+ *
+ * Data: the frames are the rows of a vem_matrix (categorical: one column of
+ * integer codes held as doubles) and the sequences are described by a
+ * vem_seqs (NULL: all rows are one sequence). Log-likelihoods are in nats.
+ * For the engine, a unit is a sequence and an observation is a frame.
+ *
+ * Threads: an object is used by one thread at a time (as every vem object);
+ * score, decode, predict_proba and sample only read it. Work inside a long
+ * sequence runs on vem_hmm_set_threads() threads over fixed blocks of frames,
+ * so results never depend on the thread count. Formats, maths and sources:
+ * docs/hmm.md.
+ */
+#ifndef VEM_HMM_H
+#define VEM_HMM_H
+
+#include <vem/common.h>
+#include <vem/data.h>
+#include <vem/fit.h>
+#include <vem/gmm.h>
+#include <vem/io.h>
+#include <vem/model.h>
+
+VEM_BEGIN_DECLS
+
+/** Emission family of every state. */
+typedef enum vem_hmm_emission {
+    VEM_HMM_GAUSSIAN = 0,    /**< multivariate normal per state */
+    VEM_HMM_CATEGORICAL = 1, /**< discrete symbols 0 .. M-1 */
+    VEM_HMM_GMM = 2          /**< a mixture of n_mix Gaussians per state (vem_hmm_new_gmm) */
+} vem_hmm_emission;
+
+/** "gaussian", "categorical", "gmm"; NULL for an invalid value. */
+VEM_API const char *vem_hmm_emission_name(vem_hmm_emission e);
+/** Parse a name as above. VEM_EINVAL for an unknown name. */
+VEM_API vem_status vem_hmm_emission_parse(const char *name, vem_hmm_emission *out);
+
+/** How a fit initialises the emissions (unless warm-started). */
+typedef enum vem_hmm_init {
+    VEM_HMM_INIT_KMEANS = 0, /**< Gaussian: the mixture's k-means initialisation on all frames
+                                  (means, per-cluster covariances); default for Gaussian */
+    VEM_HMM_INIT_RANDOM = 1  /**< categorical: rows drawn from Dirichlet(1) (default);
+                                  Gaussian: the mixture's random-responsibility initialisation */
+} vem_hmm_init;
+
+/** How a fit initialises start and transition probabilities (unless warm-started). */
+typedef enum vem_hmm_trans_init {
+    VEM_HMM_TRANS_UNIFORM = 0, /**< pi = 1/K, A = 1/K everywhere (default) */
+    VEM_HMM_TRANS_RANDOM = 1,  /**< pi and each row of A drawn from Dirichlet(1) */
+    VEM_HMM_TRANS_GIVEN = 2    /**< keep pi and A as set (e.g. a left-right pattern of
+                                    zeros, which stay zero); only the emissions are initialised */
+} vem_hmm_trans_init;
+
+/** "kmeans", "random" / "uniform", "random", "given"; NULL for invalid values. */
+VEM_API const char *vem_hmm_init_name(vem_hmm_init i);
+VEM_API vem_status vem_hmm_init_parse(const char *name, vem_hmm_init *out);
+VEM_API const char *vem_hmm_trans_init_name(vem_hmm_trans_init i);
+VEM_API vem_status vem_hmm_trans_init_parse(const char *name, vem_hmm_trans_init *out);
+
+/**
+ * Sequence boundaries: sequence s is rows [start[s], start[s+1]); start has
+ * n_seq + 1 entries, start[0] = 0, strictly increasing (no empty sequence).
+ * Owned when filled by the readers below; release with vem_seqs_clear.
+ */
+typedef struct vem_seqs {
+    size_t *start;
+    size_t n_seq;
+} vem_seqs;
+
+/** Release what s owns and zero it; safe on a zeroed struct. */
+VEM_API void vem_seqs_clear(vem_seqs *s);
+/**
+ * Boundaries from n_seq lengths (each >= 1), into s (owned). VEM_EINVAL for a
+ * zero length, VEM_ENOMEM.
+ */
+VEM_API vem_status vem_seqs_from_lengths(const size_t *lengths, size_t n_seq, vem_seqs *s);
+/**
+ * Read a lengths file: one positive integer per line (blank lines and lines
+ * starting with '#' ignored). The lengths must add up to n_rows (0: no check).
+ * VEM_EIO; VEM_EFORMAT with FILE:LINE for a bad line or a wrong total.
+ */
+VEM_API vem_status vem_seqs_read_lengths(const char *path, size_t n_rows, vem_seqs *s);
+/**
+ * Boundaries from a sequence-id per row: a sequence is a run of equal ids.
+ * VEM_EFORMAT naming the row if an id comes back after another id's run
+ * (sequences must be contiguous). source names the data in messages (may be NULL).
+ */
+VEM_API vem_status vem_seqs_from_ids(const char *const *ids, size_t n, const char *source,
+                                     vem_seqs *s);
+
+/** Cells of some columns of a CSV/TSV file read as text. Owns its memory. */
+typedef struct vem_text_table {
+    char **cells; /**< rows x cols strings, row-major */
+    size_t rows, cols;
+    char **names; /**< cols names (header cells, or "1", "2", ... without header) */
+} vem_text_table;
+
+/** Release what t owns and zero it; safe on a zeroed struct. */
+VEM_API void vem_text_table_clear(vem_text_table *t);
+/**
+ * Read the columns o->columns (NULL: all) of a CSV or TSV file as text, with
+ * vem_csv_read's delimiter and header detection (a header is assumed when a
+ * column is chosen by name). Surrounding spaces and one pair of double
+ * quotes are removed. max_rows > 0 stops after that many data rows.
+ * VEM_EIO; VEM_EFORMAT with FILE:LINE:COL (ragged row, unknown column, no data); VEM_ENOMEM.
+ */
+VEM_API vem_status vem_text_table_read(const char *path, const vem_csv_opts *o, size_t max_rows,
+                                       vem_text_table *t);
+
+/**
+ * Symbol names to codes. With symbols == NULL, the distinct cells sorted
+ * bytewise (strcmp) become the symbols, returned in *out_symbols (*out_n of
+ * them; free with vem_symbols_free). With a given symbol list (nsym names),
+ * each cell is looked up there (codes are positions in that list); an unknown
+ * cell is VEM_EFORMAT naming the 1-based row. codes has n entries.
+ */
+VEM_API vem_status vem_symbols_encode(const char *const *cells, size_t n,
+                                      const char *const *symbols, size_t nsym, double *codes,
+                                      char ***out_symbols, size_t *out_n);
+/** Free a list of n strings from vem_symbols_encode; NULL allowed. */
+VEM_API void vem_symbols_free(char **symbols, size_t n);
+
+/** A hidden Markov model. Opaque. */
+typedef struct vem_hmm vem_hmm;
+
+/**
+ * New K-state HMM. dim is d (features) for Gaussian emissions, M (symbols)
+ * for categorical; cov is used for Gaussian emissions only (VEM_HMM_GMM:
+ * one component per state, see vem_hmm_new_gmm). Parameters start
+ * uniform (pi, A, categorical emissions) or standard normal (means 0,
+ * identity covariances). NULL on failure: VEM_EINVAL (k or dim 0, invalid
+ * emission or cov), VEM_ENOMEM.
+ */
+VEM_API vem_hmm *vem_hmm_new(size_t k, vem_hmm_emission emission, size_t dim, vem_cov cov);
+/**
+ * New K-state HMM whose emissions are mixtures of n_mix Gaussians in d
+ * dimensions with covariance type cov (emission VEM_HMM_GMM; each state's
+ * mixture is a vem_gmm, see vem_hmm_state_mixture). For the other emissions
+ * n_mix must be 1 and this is vem_hmm_new. Errors as vem_hmm_new.
+ */
+VEM_API vem_hmm *vem_hmm_new_gmm(size_t k, vem_hmm_emission emission, size_t n_mix, size_t d,
+                                 vem_cov cov);
+/** Free h; NULL allowed. */
+VEM_API void vem_hmm_free(vem_hmm *h);
+/** Deep copy (parameters, options, names); NULL on VEM_ENOMEM. */
+VEM_API vem_hmm *vem_hmm_copy(const vem_hmm *h);
+
+VEM_API size_t vem_hmm_k(const vem_hmm *h);
+VEM_API vem_hmm_emission vem_hmm_emission_type(const vem_hmm *h);
+/** d for Gaussian emissions, M for categorical. */
+VEM_API size_t vem_hmm_dim(const vem_hmm *h);
+/** Covariance type of Gaussian emissions. */
+VEM_API vem_cov vem_hmm_cov(const vem_hmm *h);
+
+/**
+ * Start probabilities (K, >= 0, summing to 1 within 1e-8; renormalised).
+ * VEM_EINVAL naming the bad value; h unchanged on error.
+ */
+VEM_API vem_status vem_hmm_set_startprob(vem_hmm *h, const double *pi);
+/** Transition matrix (K x K row-major, rows as startprob). VEM_EINVAL naming the row. */
+VEM_API vem_status vem_hmm_set_transmat(vem_hmm *h, const double *a);
+/**
+ * Gaussian emission parameters: means (K x d), covariances (shape by covariance
+ * type, gmm.h). VEM_EINVAL for non-Gaussian h or bad values, VEM_ENUMERIC for a
+ * covariance that is not positive definite. h unchanged on error.
+ */
+VEM_API vem_status vem_hmm_set_gaussian(vem_hmm *h, const double *means, const double *covariances);
+/** Categorical emission matrix (K x M, rows as startprob). VEM_EINVAL otherwise. */
+VEM_API vem_status vem_hmm_set_emissionprob(vem_hmm *h, const double *b);
+
+/** Start probabilities, K. Borrowed until h is next modified. */
+VEM_API const double *vem_hmm_startprob(const vem_hmm *h);
+/** Transition matrix, K x K row-major. Borrowed. */
+VEM_API const double *vem_hmm_transmat(const vem_hmm *h);
+/** Gaussian means K x d, or NULL for categorical emissions. Borrowed. */
+VEM_API const double *vem_hmm_means(const vem_hmm *h);
+/** Gaussian covariances (gmm.h shapes), or NULL. Borrowed. */
+VEM_API const double *vem_hmm_covariances(const vem_hmm *h);
+/** Doubles in vem_hmm_covariances() (0 for categorical). */
+VEM_API size_t vem_hmm_covariances_len(const vem_hmm *h);
+/** Categorical emission matrix K x M, or NULL for Gaussian emissions. Borrowed. */
+VEM_API const double *vem_hmm_emissionprob(const vem_hmm *h);
+/** Components per state (1 unless emission is VEM_HMM_GMM). */
+VEM_API size_t vem_hmm_n_mix(const vem_hmm *h);
+/**
+ * The emission mixture of state (0-based) for VEM_HMM_GMM: read it with the
+ * vem_gmm getters (weights n_mix, means n_mix x d, covariances). NULL otherwise. Borrowed.
+ */
+VEM_API const vem_gmm *vem_hmm_state_mixture(const vem_hmm *h, size_t state);
+/**
+ * Set the emission mixture of state: arguments and errors as vem_gmm_set_params
+ * (message prefixed with the 1-based state). VEM_EINVAL if h is not VEM_HMM_GMM.
+ */
+VEM_API vem_status vem_hmm_set_state_mixture(vem_hmm *h, size_t state, const double *weights,
+                                             const double *means, const double *covariances);
+
+/** Emission initialisation (default kmeans for Gaussian, random for categorical). VEM_EINVAL
+ *  for kmeans with categorical emissions. */
+VEM_API vem_status vem_hmm_set_init(vem_hmm *h, vem_hmm_init init);
+VEM_API vem_hmm_init vem_hmm_init_method(const vem_hmm *h);
+/** Start/transition initialisation (default uniform). */
+VEM_API vem_status vem_hmm_set_trans_init(vem_hmm *h, vem_hmm_trans_init init);
+VEM_API vem_hmm_trans_init vem_hmm_trans_init_method(const vem_hmm *h);
+/** reg_covar of Gaussian emissions (default 1e-6; gmm.h). VEM_EINVAL if < 0 or not finite. */
+VEM_API vem_status vem_hmm_set_reg_covar(vem_hmm *h, double reg_covar);
+VEM_API double vem_hmm_reg_covar(const vem_hmm *h);
+/**
+ * Threads for the work inside one long sequence (emission densities and
+ * statistics over fixed blocks of frames); 0 = OpenMP default. vem_hmm_fit
+ * sets it from the fit options. Results never depend on it.
+ */
+VEM_API void vem_hmm_set_threads(vem_hmm *h, int nthreads);
+
+/** Gaussian feature names (d strings, copied; NULL clears). VEM_ENOMEM. */
+VEM_API vem_status vem_hmm_set_columns(vem_hmm *h, const char *const *names);
+VEM_API const char *const *vem_hmm_columns(const vem_hmm *h);
+/** Categorical symbol names (M strings, copied; NULL clears), stored in model files. */
+VEM_API vem_status vem_hmm_set_symbols(vem_hmm *h, const char *const *names);
+VEM_API const char *const *vem_hmm_symbols(const vem_hmm *h);
+/** Name of the data column categorical symbols are read from (copied; NULL clears). */
+VEM_API vem_status vem_hmm_set_symbol_column(vem_hmm *h, const char *name);
+VEM_API const char *vem_hmm_symbol_column(const vem_hmm *h);
+
+/**
+ * h as an engine model (fit.h) for data built with vem_hmm_data. The view
+ * borrows h. ESS layout: [start K][transitions K x K][emissions: the mixture's
+ * ESS for Gaussian (gmm_internal.h), K x M counts for categorical].
+ */
+VEM_API vem_model vem_hmm_model(vem_hmm *h);
+/** The engine's view of frames x split by seqs (NULL: one sequence); borrows both. */
+VEM_API vem_data vem_hmm_data(const vem_matrix *x, const vem_seqs *seqs);
+
+/**
+ * Fit h by Baum-Welch from its initialisation (or its current parameters
+ * when o->warm_start). x: frames (n x d, or n x 1 integer codes < M); seqs:
+ * boundaries or NULL. Convergence: |change of log-likelihood| / frames < o->tol.
+ * Returns as vem_fit_run; VEM_EINVAL for a shape mismatch, bad codes, seqs
+ * not covering the rows, or fewer frames than states (k-means init). On an
+ * error h's parameters are restored.
+ */
+VEM_API vem_status vem_hmm_fit(vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                               const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res);
+
+/**
+ * Log-likelihood of the data (nats): total into *total, per frame into *mean
+ * (either may be NULL). Through the engine with default options, so it equals
+ * a default fit's reported log-likelihood bit for bit. Errors as vem_hmm_fit.
+ */
+VEM_API vem_status vem_hmm_score(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                                 double *mean, double *total);
+/** Log-likelihood of each sequence into out (n_seq entries; 1 when seqs is NULL). */
+VEM_API vem_status vem_hmm_score_sequences(const vem_hmm *h, const vem_matrix *x,
+                                           const vem_seqs *seqs, double *out);
+/**
+ * Viterbi decoding: the most probable state path of each sequence into states
+ * (x->rows entries, 0-based). *log_prob (may be NULL) receives the sum over
+ * sequences of the best path's log joint probability. Ties go to the lower
+ * state index. VEM_ENUMERIC if a sequence has probability zero.
+ */
+VEM_API vem_status vem_hmm_decode(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                                  size_t *states, double *log_prob);
+/** Posterior state probabilities p(z_t = k | sequence) into out (x->rows x K). */
+VEM_API vem_status vem_hmm_predict_proba(const vem_hmm *h, const vem_matrix *x,
+                                         const vem_seqs *seqs, double *out);
+/**
+ * Draw one sequence of n frames: out n x d (categorical: n x 1 codes as
+ * doubles), states (may be NULL) n state indices.
+ */
+VEM_API vem_status vem_hmm_sample(const vem_hmm *h, size_t n, vem_rng *rng, double *out,
+                                  size_t *states);
+
+/**
+ * Free parameters: (K - 1) + K (K - 1) + emissions (Gaussian K d + covariance
+ * parameters as gmm.h; categorical K (M - 1); mixtures K times a mixture's
+ * count, vem_gmm_n_parameters), as hmmlearn counts them.
+ */
+VEM_API size_t vem_hmm_n_parameters(const vem_hmm *h);
+/** BIC = -2 log L + p log n, n = frames. */
+VEM_API double vem_hmm_bic(const vem_hmm *h, double log_likelihood, size_t n);
+/** AIC = -2 log L + 2 p. */
+VEM_API double vem_hmm_aic(const vem_hmm *h, double log_likelihood);
+
+/**
+ * Write an HMM model file (JSON, "model": "hmm", docs/hmm.md), atomically as
+ * vem_gmm_save. fit_info may be NULL. VEM_EIO, VEM_EINVAL (names not UTF-8), VEM_ENOMEM.
+ */
+VEM_API vem_status vem_hmm_save(const vem_hmm *h, const char *path,
+                                const vem_fit_result *fit_info);
+/**
+ * Load an HMM model file, validating shapes, finiteness, probabilities (>= 0,
+ * rows summing to 1 within 1e-8) and covariances. NULL on failure: VEM_EIO,
+ * VEM_EFORMAT naming the file and key, VEM_ENUMERIC.
+ */
+VEM_API vem_hmm *vem_hmm_load(const char *path);
+
+VEM_END_DECLS
+#endif /* VEM_HMM_H */

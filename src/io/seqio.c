@@ -1,0 +1,637 @@
+/*
+ * src/io/seqio.c — what sequence models read besides numbers: text columns of
+ * a CSV/TSV file (symbol names, sequence ids), lengths files, and the
+ * symbol <-> code mapping of categorical emissions (include/vem/hmm.h).
+ *
+ * The text reader follows vem_csv_read's conventions (docs/formats.md): the
+ * delimiter is the first of ',', tab, ';' found outside quotes on the first
+ * line; the first line is a header when any of its cells is not a number or
+ * when a column is chosen by name; cells lose surrounding spaces and one pair
+ * of double quotes ("" inside quotes stands for one quote); "\r\n" is accepted.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vem/hmm.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------- sequences */
+
+void vem_seqs_clear(vem_seqs *s)
+{
+    if (!s)
+        return;
+    vem__free(s->start);
+    s->start = NULL;
+    s->n_seq = 0;
+}
+
+vem_status vem_seqs_from_lengths(const size_t *lengths, size_t n_seq, vem_seqs *s)
+{
+    memset(s, 0, sizeof *s);
+    if (n_seq == 0)
+        return VEM_FAIL(VEM_EINVAL, "no sequences");
+    size_t *st = vem__calloc(n_seq + 1, sizeof *st);
+    if (!st)
+        return VEM_FAIL(VEM_ENOMEM, "sequence boundaries");
+    for (size_t i = 0; i < n_seq; i++) {
+        if (lengths[i] == 0 || st[i] > SIZE_MAX - lengths[i]) {
+            vem__free(st);
+            return VEM_FAIL(VEM_EINVAL, "sequence %zu has length %zu", i + 1, lengths[i]);
+        }
+        st[i + 1] = st[i] + lengths[i];
+    }
+    s->start = st;
+    s->n_seq = n_seq;
+    return VEM_OK;
+}
+
+/* The whole file into a NUL-terminated buffer. */
+static vem_status slurp(const char *path, char **text, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    char *buf = vem__malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n - 1, fp);
+        if (n < cap - 1)
+            break;
+        char *g = cap <= SIZE_MAX / 2 ? vem__realloc(buf, cap * 2) : NULL;
+        if (!g) {
+            vem__free(buf);
+            buf = NULL;
+        } else {
+            buf = g;
+            cap *= 2;
+        }
+    }
+    if (!buf) {
+        fclose(fp);
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    }
+    if (ferror(fp)) {
+        int e = errno;
+        fclose(fp);
+        vem__free(buf);
+        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e ? e : EIO));
+    }
+    fclose(fp);
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return VEM_OK;
+}
+
+vem_status vem_seqs_read_lengths(const char *path, size_t n_rows, vem_seqs *s)
+{
+    memset(s, 0, sizeof *s);
+    char *text = NULL;
+    size_t len = 0;
+    vem_status st = slurp(path, &text, &len);
+    if (st != VEM_OK)
+        return st;
+    size_t cap = 64, n = 0, total = 0, line = 0;
+    size_t *lens = vem__calloc(cap, sizeof *lens);
+    char *p = text;
+    while (lens && *p) {
+        char *eol = strchr(p, '\n');
+        char *next = eol ? eol + 1 : p + strlen(p);
+        if (eol)
+            *eol = '\0';
+        line++;
+        char *q = p;
+        while (*q == ' ' || *q == '\t' || *q == '\r')
+            q++;
+        if (*q && *q != '#') {
+            char *end = q;
+            while (*end >= '0' && *end <= '9')
+                end++;
+            char *rest = end;
+            while (*rest == ' ' || *rest == '\t' || *rest == '\r')
+                rest++;
+            errno = 0;
+            unsigned long long v = end > q ? strtoull(q, NULL, 10) : 0;
+            if (end == q || *rest || v == 0 || errno == ERANGE || v > SIZE_MAX - total) {
+                st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: expected a positive sequence length, got "
+                              "'%.40s'", path, line, q);
+                goto done;
+            }
+            if (n == cap) {
+                size_t *g = vem__realloc(lens, 2 * cap * sizeof *lens);
+                if (!g) {
+                    vem__free(lens);
+                    lens = NULL;
+                    break;
+                }
+                lens = g;
+                cap *= 2;
+            }
+            lens[n++] = (size_t)v;
+            total += (size_t)v;
+        }
+        p = next;
+    }
+    if (!lens) {
+        st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    if (n == 0) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: no sequence lengths", path);
+        goto done;
+    }
+    if (n_rows && total != n_rows) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: the %zu lengths add up to %zu, but the data has %zu rows",
+                      path, n, total, n_rows);
+        goto done;
+    }
+    st = vem_seqs_from_lengths(lens, n, s);
+done:
+    vem__free(lens);
+    vem__free(text);
+    return st;
+}
+
+vem_status vem_seqs_from_ids(const char *const *ids, size_t n, const char *source, vem_seqs *s)
+{
+    memset(s, 0, sizeof *s);
+    if (n == 0)
+        return VEM_FAIL(VEM_EINVAL, "no rows");
+    /* Runs first, then a sorted copy of the run ids finds an id used by two runs. */
+    size_t runs = 1;
+    for (size_t i = 1; i < n; i++)
+        runs += strcmp(ids[i], ids[i - 1]) != 0;
+    size_t *st = vem__calloc(runs + 1, sizeof *st);
+    size_t *order = vem__calloc(runs, sizeof *order);
+    if (!st || !order) {
+        vem__free(st);
+        vem__free(order);
+        return VEM_FAIL(VEM_ENOMEM, "sequence boundaries");
+    }
+    size_t r = 0;
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(ids[i], ids[i - 1]) != 0)
+            st[++r] = i;
+    st[runs] = n;
+    /* Insertion of run starts into order sorted by id (merge sort would be faster; ids are few). */
+    for (size_t i = 0; i < runs; i++)
+        order[i] = st[i];
+    /* Shell sort on the ids of run starts. */
+    for (size_t gap = runs / 2; gap > 0; gap /= 2)
+        for (size_t i = gap; i < runs; i++) {
+            size_t v = order[i], j = i;
+            while (j >= gap && strcmp(ids[order[j - gap]], ids[v]) > 0) {
+                order[j] = order[j - gap];
+                j -= gap;
+            }
+            order[j] = v;
+        }
+    for (size_t i = 1; i < runs; i++) {
+        if (strcmp(ids[order[i]], ids[order[i - 1]]) == 0) {
+            size_t later = order[i] > order[i - 1] ? order[i] : order[i - 1];
+            vem__free(st);
+            vem__free(order);
+            return VEM_FAIL(VEM_EFORMAT,
+                            "%s: row %zu: sequence id '%.40s' comes back after other ids; the "
+                            "rows of a sequence must be contiguous",
+                            source ? source : "data", later + 1, ids[later]);
+        }
+    }
+    vem__free(order);
+    s->start = st;
+    s->n_seq = runs;
+    return VEM_OK;
+}
+
+/* --------------------------------------------------------------- symbols */
+
+void vem_symbols_free(char **symbols, size_t n)
+{
+    if (!symbols)
+        return;
+    for (size_t i = 0; i < n; i++)
+        vem__free(symbols[i]);
+    vem__free(symbols);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Index of key in the sorted list of n strings, or n. */
+static size_t find_sorted(const char *const *sorted, size_t n, const char *key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(sorted[mid], key);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return n;
+}
+
+vem_status vem_symbols_encode(const char *const *cells, size_t n, const char *const *symbols,
+                              size_t nsym, double *codes, char ***out_symbols, size_t *out_n)
+{
+    if (out_symbols)
+        *out_symbols = NULL;
+    if (out_n)
+        *out_n = 0;
+    if (symbols) {
+        /* Given symbols keep their order: look up through a sorted index. */
+        size_t *idx = vem__calloc(nsym ? nsym : 1, sizeof *idx);
+        const char **sorted = vem__calloc(nsym ? nsym : 1, sizeof *sorted);
+        if (!idx || !sorted) {
+            vem__free(idx);
+            vem__free(sorted);
+            return VEM_FAIL(VEM_ENOMEM, "symbols");
+        }
+        for (size_t i = 0; i < nsym; i++)
+            sorted[i] = symbols[i];
+        qsort(sorted, nsym, sizeof *sorted, cmp_str);
+        for (size_t i = 0; i < nsym; i++)
+            for (size_t j = 0; j < nsym; j++)
+                if (symbols[j] == sorted[i])
+                    idx[i] = j;
+        vem_status st = VEM_OK;
+        for (size_t r = 0; r < n; r++) {
+            size_t p = find_sorted(sorted, nsym, cells[r]);
+            if (p == nsym) {
+                st = VEM_FAIL(VEM_EFORMAT, "row %zu: symbol '%.40s' is not one of the model's "
+                              "%zu symbols", r + 1, cells[r], nsym);
+                break;
+            }
+            codes[r] = (double)idx[p];
+        }
+        vem__free(idx);
+        vem__free(sorted);
+        return st;
+    }
+    const char **sorted = vem__calloc(n ? n : 1, sizeof *sorted);
+    if (!sorted)
+        return VEM_FAIL(VEM_ENOMEM, "symbols");
+    for (size_t r = 0; r < n; r++)
+        sorted[r] = cells[r];
+    qsort(sorted, n, sizeof *sorted, cmp_str);
+    size_t m = 0;
+    for (size_t r = 0; r < n; r++)
+        if (m == 0 || strcmp(sorted[r], sorted[m - 1]) != 0)
+            sorted[m++] = sorted[r];
+    char **names = vem__calloc(m ? m : 1, sizeof *names);
+    if (!names) {
+        vem__free(sorted);
+        return VEM_FAIL(VEM_ENOMEM, "symbols");
+    }
+    for (size_t i = 0; i < m; i++) {
+        names[i] = vem__strdup(sorted[i]);
+        if (!names[i]) {
+            vem_symbols_free(names, i);
+            vem__free(sorted);
+            return VEM_FAIL(VEM_ENOMEM, "symbols");
+        }
+    }
+    for (size_t r = 0; r < n; r++)
+        codes[r] = (double)find_sorted((const char *const *)names, m, cells[r]);
+    vem__free(sorted);
+    if (out_symbols)
+        *out_symbols = names;
+    else
+        vem_symbols_free(names, m);
+    if (out_n)
+        *out_n = m;
+    return VEM_OK;
+}
+
+/* ------------------------------------------------------------ text table */
+
+void vem_text_table_clear(vem_text_table *t)
+{
+    if (!t)
+        return;
+    if (t->cells)
+        for (size_t i = 0; i < t->rows * t->cols; i++)
+            vem__free(t->cells[i]);
+    vem__free(t->cells);
+    if (t->names)
+        for (size_t j = 0; j < t->cols; j++)
+            vem__free(t->names[j]);
+    vem__free(t->names);
+    memset(t, 0, sizeof *t);
+}
+
+/* One parsed line: cell texts (malloc'd) and their byte columns. */
+typedef struct line_cells {
+    char **cell;
+    size_t *col;
+    size_t n, cap;
+} line_cells;
+
+static void line_free(line_cells *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        vem__free(l->cell[i]);
+    l->n = 0;
+}
+
+/* Split line [p, e) at delim into l. VEM_EFORMAT for bad quoting. */
+static vem_status split_line(const char *path, size_t lineno, const char *p, const char *e,
+                             char delim, line_cells *l)
+{
+    const char *line0 = p;
+    line_free(l);
+    for (;;) {
+        if (l->n == l->cap) {
+            size_t cap = l->cap ? 2 * l->cap : 16;
+            char **c = vem__realloc(l->cell, cap * sizeof *c);
+            if (c)
+                l->cell = c;
+            size_t *k = c ? vem__realloc(l->col, cap * sizeof *k) : NULL;
+            if (!c || !k)
+                return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+            l->col = k;
+            l->cap = cap;
+        }
+        const char *q = p;
+        while (q < e && (*q == ' ' || *q == '\t') && *q != delim)
+            q++;
+        size_t col = (size_t)(q - line0) + 1;
+        char *text;
+        const char *after;
+        if (q < e && *q == '"') {
+            const char *r = q + 1;
+            size_t cap = 16, n = 0;
+            text = vem__malloc(cap);
+            for (;;) {
+                if (!text)
+                    return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+                if (r >= e) {
+                    vem__free(text);
+                    return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: unterminated quoted cell", path,
+                                    lineno, col);
+                }
+                if (*r == '"') {
+                    if (r + 1 < e && r[1] == '"') {
+                        r++;
+                    } else {
+                        r++;
+                        break;
+                    }
+                }
+                if (n + 2 > cap) {
+                    char *g = vem__realloc(text, cap * 2);
+                    if (!g)
+                        vem__free(text);
+                    text = g;
+                    cap *= 2;
+                    if (!text)
+                        continue;
+                }
+                text[n++] = *r++;
+            }
+            text[n] = '\0';
+            while (r < e && (*r == ' ' || *r == '\t') && *r != delim)
+                r++;
+            if (r < e && *r != delim) {
+                vem__free(text);
+                return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: text after the closing quote of a cell",
+                                path, lineno, (size_t)(r - line0) + 1);
+            }
+            after = r;
+        } else {
+            const char *r = q;
+            while (r < e && *r != delim)
+                r++;
+            after = r;
+            while (r > q && (r[-1] == ' ' || r[-1] == '\t'))
+                r--;
+            size_t n = (size_t)(r - q);
+            text = vem__malloc(n + 1);
+            if (!text)
+                return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+            memcpy(text, q, n);
+            text[n] = '\0';
+        }
+        l->cell[l->n] = text;
+        l->col[l->n] = col;
+        l->n++;
+        if (after >= e)
+            return VEM_OK;
+        p = after + 1;
+    }
+}
+
+/* A number as vem_csv_read would read it (for header detection). */
+static int is_number(const char *s)
+{
+    if (!*s)
+        return 0;
+    char *end;
+    (void)strtod(s, &end);
+    return *end == '\0';
+}
+
+static int all_digits(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+vem_status vem_text_table_read(const char *path, const vem_csv_opts *o, size_t max_rows,
+                               vem_text_table *t)
+{
+    memset(t, 0, sizeof *t);
+    vem_csv_opts defaults;
+    if (!o) {
+        vem_csv_opts_init(&defaults);
+        o = &defaults;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    vem_status st = slurp(path, &text, &len);
+    if (st != VEM_OK)
+        return st;
+    line_cells l = {0};
+    size_t *sel = NULL, nsel = 0, ncols = 0, rows = 0, cap = 0;
+    char **cells = NULL;
+    char delim = o->delim;
+    int header = o->header;
+    size_t lineno = 0;
+    const char *p = text, *end = text + len;
+    int first = 1;
+    while (p < end) {
+        const char *e = memchr(p, '\n', (size_t)(end - p));
+        const char *next = e ? e + 1 : end;
+        if (!e)
+            e = end;
+        if (e > p && e[-1] == '\r')
+            e--;
+        lineno++;
+        if (e == p) { /* blank line: allowed at the end only */
+            const char *q = next;
+            while (q < end && (*q == '\n' || *q == '\r'))
+                q++;
+            if (q < end) {
+                st = VEM_FAIL(VEM_EFORMAT, "%s:%zu:1: blank line inside the data", path, lineno);
+                goto fail;
+            }
+            break;
+        }
+        if (first && !delim) {
+            delim = ',';
+            int inq = 0, found = 0;
+            static const char cand[] = {',', '\t', ';'};
+            for (size_t c = 0; c < 3 && !found; c++)
+                for (const char *q = p; q < e; q++) {
+                    if (*q == '"')
+                        inq = !inq;
+                    else if (!inq && *q == cand[c]) {
+                        delim = cand[c];
+                        found = 1;
+                        break;
+                    }
+                }
+        }
+        st = split_line(path, lineno, p, e, delim, &l);
+        if (st != VEM_OK)
+            goto fail;
+        if (first) {
+            first = 0;
+            ncols = l.n;
+            /* Which columns: names or 1-based indices. */
+            const char *spec = o->columns;
+            int by_name = 0;
+            if (spec) {
+                const char *q = spec;
+                while (*q) {
+                    size_t n = strcspn(q, ",");
+                    if (!(n > 0 && strspn(q, "0123456789") >= n))
+                        by_name = 1;
+                    q += n + (q[n] == ',');
+                }
+            }
+            if (header < 0) {
+                header = by_name;
+                for (size_t j = 0; j < l.n && !header; j++)
+                    header = !is_number(l.cell[j]);
+            }
+            size_t want = spec ? 1 : ncols;
+            if (spec)
+                for (const char *q = spec; *q; q++)
+                    want += *q == ',';
+            sel = vem__calloc(want, sizeof *sel);
+            t->names = vem__calloc(want, sizeof *t->names);
+            if (!sel || !t->names) {
+                st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+                goto fail;
+            }
+            if (!spec) {
+                for (size_t j = 0; j < ncols; j++)
+                    sel[j] = j;
+                nsel = ncols;
+            } else {
+                const char *q = spec;
+                while (nsel < want) {
+                    size_t n = strcspn(q, ",");
+                    char name[256];
+                    snprintf(name, sizeof name, "%.*s", (int)(n < 255 ? n : 255), q);
+                    size_t j = ncols;
+                    if (header)
+                        for (j = 0; j < ncols; j++)
+                            if (strcmp(l.cell[j], name) == 0)
+                                break;
+                    if (j == ncols && all_digits(name)) {
+                        unsigned long long v = strtoull(name, NULL, 10);
+                        if (v >= 1 && v <= ncols)
+                            j = (size_t)v - 1;
+                    }
+                    if (j == ncols) {
+                        st = VEM_FAIL(VEM_EFORMAT, "%s:1:1: no column '%s' (the file has %zu "
+                                      "column%s)", path, name, ncols, ncols == 1 ? "" : "s");
+                        goto fail;
+                    }
+                    sel[nsel++] = j;
+                    q += n + (q[n] == ',');
+                }
+            }
+            t->cols = nsel;
+            for (size_t i = 0; i < nsel; i++) {
+                char buf[32];
+                snprintf(buf, sizeof buf, "%zu", sel[i] + 1);
+                t->names[i] = vem__strdup(header ? l.cell[sel[i]] : buf);
+                if (!t->names[i]) {
+                    st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+                    goto fail;
+                }
+            }
+            if (header) {
+                p = next;
+                continue;
+            }
+        }
+        if (l.n != ncols) {
+            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu:1: %zu cells, expected %zu (ragged row)", path,
+                          lineno, l.n, ncols);
+            goto fail;
+        }
+        if (rows == cap) {
+            size_t nc = cap ? 2 * cap : 1024;
+            char **g = vem__realloc(cells, nc * nsel * sizeof *g);
+            if (!g) {
+                st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+                goto fail;
+            }
+            cells = g;
+            cap = nc;
+        }
+        for (size_t i = 0; i < nsel; i++) {
+            cells[rows * nsel + i] = l.cell[sel[i]];
+            l.cell[sel[i]] = NULL;
+        }
+        rows++;
+        t->rows = rows;
+        t->cells = cells;
+        if (max_rows && rows >= max_rows)
+            break;
+        p = next;
+    }
+    if (first) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: empty file", path);
+        goto fail;
+    }
+    if (rows == 0) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: header but no data rows", path);
+        goto fail;
+    }
+    line_free(&l);
+    vem__free(l.cell);
+    vem__free(l.col);
+    vem__free(sel);
+    vem__free(text);
+    t->cells = cells;
+    t->rows = rows;
+    return VEM_OK;
+fail:
+    line_free(&l);
+    vem__free(l.cell);
+    vem__free(l.col);
+    vem__free(sel);
+    vem__free(text);
+    t->cells = cells;
+    t->rows = rows;
+    vem_text_table_clear(t);
+    return st;
+}

@@ -1,0 +1,778 @@
+/*
+ * src/models/blr.c — Bayesian linear regression by mean-field VB on the engine
+ * (Bishop PRML 10.3; Drugowitsch 2013; ARD as PRML 7.2.2 in its variational form).
+ *
+ * Units are rows. A pass adds each row's ESS (n, t^2, z t, z z^T) and its
+ * expected log-likelihood E_q[ln N(t | z^T w, 1/beta)] =
+ *     1/2 (E[ln beta] - ln 2 pi) - E[beta]/2 ((t - z^T mu)^2 + z^T Sigma z);
+ * objective_extra adds E[ln p(w | alpha)] + H[q(w)] and, for each Gamma
+ * factor, E[ln p] + H[q], so the engine's total is the full ELBO. The update
+ * is one sweep of coordinate ascent: q(w), then q(alpha), then q(beta), each
+ * the exact maximiser given the others, so the ELBO never decreases.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <vem/blr.h>
+
+#include "internal.h"
+#include "linalg/linalg.h"
+#include "models/kmeans.h"
+
+#define LOG_2PI 1.8378770664093454836
+
+struct vem_blr {
+    size_t d, na; /* features; weight precisions (1, or d with ARD) */
+    int ard, intercept, standardize;
+    double a0, b0, c0, d0; /* Gamma hyperpriors: noise (a0, b0), weights (c0, d0) */
+    double prune;
+    char **columns;
+    char *target;
+
+    /* Feature and target transform. */
+    double *shift, *scale; /* d */
+    double yshift;
+
+    /* The posterior (z scale). */
+    double *mu;             /* d; 0 for pruned weights */
+    double *sigma;          /* d x d; rows and columns of pruned weights are 0 */
+    double *alpha_a, *alpha_b; /* na */
+    double beta_a, beta_b;
+    int *pruned; /* d */
+
+    /* Derived. */
+    double *ealpha, *elnalpha; /* na */
+    double ebeta, elnbeta;
+    double logdet_sigma;
+    double *coef; /* d, input scale */
+    double icpt;
+
+    const double *y; /* borrowed during a fit */
+    double *work;    /* 3 d^2 + 2 d */
+};
+
+/* Digamma for x > 0 (recurrence to x >= 6, then the asymptotic series). */
+static double digamma(double x)
+{
+    double r = 0.0;
+    while (x < 6.0) {
+        r -= 1.0 / x;
+        x += 1.0;
+    }
+    double f = 1.0 / (x * x);
+    double t = f * (-1.0 / 12 +
+                    f * (1.0 / 120 +
+                         f * (-1.0 / 252 + f * (1.0 / 240 + f * (-1.0 / 132 + f * (691.0 / 32760))))));
+    return r + log(x) - 0.5 / x + t;
+}
+
+/* E_q[ln p(x)] + H[q(x)] for q = Gamma(a, b), p = Gamma(a0, b0) (shape, rate). */
+static double gamma_terms(double a, double b, double a0, double b0)
+{
+    double elnx = digamma(a) - log(b), ex = a / b;
+    return a0 * log(b0) - lgamma(a0) + (a0 - 1.0) * elnx - b0 * ex + a - log(b) + lgamma(a) +
+           (1.0 - a) * digamma(a);
+}
+
+/* ------------------------------------------------------- object lifetime */
+
+void vem_blr_free(vem_blr *b)
+{
+    if (!b)
+        return;
+    double *arrays[] = {b->shift, b->scale,  b->mu,       b->sigma, b->alpha_a,
+                        b->alpha_b, b->ealpha, b->elnalpha, b->coef,  b->work};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
+        vem__free(arrays[i]);
+    vem__free(b->pruned);
+    if (b->columns) {
+        for (size_t j = 0; j < b->d; j++)
+            vem__free(b->columns[j]);
+        vem__free(b->columns);
+    }
+    vem__free(b->target);
+    vem__free(b);
+}
+
+static void derive(vem_blr *b);
+
+/* Reset the posterior to the prior-like start: E[alpha] = 1, E[beta] = 1 / var, nothing pruned. */
+static void reset(vem_blr *b, double n, double var)
+{
+    const size_t d = b->d;
+    memset(b->mu, 0, d * sizeof *b->mu);
+    memset(b->sigma, 0, d * d * sizeof *b->sigma);
+    for (size_t j = 0; j < d; j++) {
+        b->pruned[j] = 0;
+        b->sigma[j * d + j] = 1.0;
+    }
+    for (size_t i = 0; i < b->na; i++) {
+        b->alpha_a[i] = b->c0 + (b->ard ? 0.5 : 0.5 * (double)d);
+        b->alpha_b[i] = b->alpha_a[i];
+    }
+    b->beta_a = b->a0 + 0.5 * n;
+    b->beta_b = b->beta_a * var;
+    b->logdet_sigma = 0.0;
+    derive(b);
+}
+
+static vem_status alloc_precisions(vem_blr *b)
+{
+    double *aa = vem__alloc_doubles(b->na, 1), *ab = vem__alloc_doubles(b->na, 1);
+    double *ea = vem__alloc_doubles(b->na, 1), *el = vem__alloc_doubles(b->na, 1);
+    if (!aa || !ab || !ea || !el) {
+        vem__free(aa);
+        vem__free(ab);
+        vem__free(ea);
+        vem__free(el);
+        return VEM_FAIL(VEM_ENOMEM, "weight precisions");
+    }
+    vem__free(b->alpha_a);
+    vem__free(b->alpha_b);
+    vem__free(b->ealpha);
+    vem__free(b->elnalpha);
+    b->alpha_a = aa;
+    b->alpha_b = ab;
+    b->ealpha = ea;
+    b->elnalpha = el;
+    return VEM_OK;
+}
+
+vem_blr *vem_blr_new(size_t d)
+{
+    size_t dd;
+    if (d == 0 || !vem__mul_ok(d, d, &dd) || dd > ((size_t)1 << 36)) {
+        VEM_FAIL(VEM_EINVAL, "vem_blr_new: d=%zu must be in [1, 2^18]", d);
+        return NULL;
+    }
+    vem_blr *b = vem__calloc(1, sizeof *b);
+    if (!b)
+        goto oom;
+    b->d = d;
+    b->na = 1;
+    b->a0 = b->b0 = b->c0 = b->d0 = 1e-6;
+    b->prune = 1e4;
+    b->shift = vem__alloc_doubles(d, 1);
+    b->scale = vem__alloc_doubles(d, 1);
+    b->mu = vem__alloc_doubles(d, 1);
+    b->sigma = vem__alloc_doubles(dd, 1);
+    b->coef = vem__alloc_doubles(d, 1);
+    b->work = vem__alloc_doubles(3 * dd + 2 * d, 1);
+    b->pruned = vem__calloc(d, sizeof *b->pruned);
+    if (!b->shift || !b->scale || !b->mu || !b->sigma || !b->coef || !b->work || !b->pruned ||
+        alloc_precisions(b) != VEM_OK)
+        goto oom;
+    for (size_t j = 0; j < d; j++)
+        b->scale[j] = 1.0;
+    reset(b, 1.0, 1.0);
+    return b;
+oom:
+    vem_blr_free(b);
+    VEM_FAIL(VEM_ENOMEM, "vem_blr_new(d=%zu): out of memory", d);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ accessors */
+
+size_t vem_blr_d(const vem_blr *b) { return b->d; }
+int vem_blr_ard(const vem_blr *b) { return b->ard; }
+int vem_blr_intercept_on(const vem_blr *b) { return b->intercept; }
+int vem_blr_standardize_on(const vem_blr *b) { return b->standardize; }
+double vem_blr_prune_threshold(const vem_blr *b) { return b->prune; }
+const double *vem_blr_coef(const vem_blr *b) { return b->coef; }
+double vem_blr_intercept(const vem_blr *b) { return b->icpt; }
+double vem_blr_noise_precision(const vem_blr *b) { return b->ebeta; }
+const double *vem_blr_weight_precision(const vem_blr *b) { return b->ealpha; }
+size_t vem_blr_weight_precision_len(const vem_blr *b) { return b->na; }
+const char *const *vem_blr_columns(const vem_blr *b) { return (const char *const *)b->columns; }
+const char *vem_blr_target(const vem_blr *b) { return b->target; }
+
+int vem_blr_pruned(const vem_blr *b, size_t i)
+{
+    return i < b->d && b->pruned[i];
+}
+
+size_t vem_blr_n_pruned(const vem_blr *b)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < b->d; j++)
+        n += b->pruned[j] != 0;
+    return n;
+}
+
+void vem_blr_hyperpriors(const vem_blr *b, double out[4])
+{
+    out[0] = b->a0;
+    out[1] = b->b0;
+    out[2] = b->c0;
+    out[3] = b->d0;
+}
+
+vem_status vem_blr_set_ard(vem_blr *b, int ard)
+{
+    size_t na = ard ? b->d : 1;
+    if (na != b->na) {
+        size_t old = b->na;
+        b->na = na;
+        if (alloc_precisions(b) != VEM_OK) {
+            b->na = old;
+            return VEM_FAIL(VEM_ENOMEM, "weight precisions");
+        }
+    }
+    b->ard = ard != 0;
+    reset(b, 1.0, 1.0);
+    return VEM_OK;
+}
+
+vem_status vem_blr_set_intercept(vem_blr *b, int on)
+{
+    b->intercept = on != 0;
+    return VEM_OK;
+}
+
+vem_status vem_blr_set_standardize(vem_blr *b, int on)
+{
+    b->standardize = on != 0;
+    return VEM_OK;
+}
+
+vem_status vem_blr_set_hyperpriors(vem_blr *b, double a0, double b0, double c0, double d0)
+{
+    const double v[4] = {a0, b0, c0, d0};
+    static const char *const names[4] = {"a0 (noise shape)", "b0 (noise rate)",
+                                         "c0 (weight shape)", "d0 (weight rate)"};
+    for (int i = 0; i < 4; i++)
+        if (!(v[i] > 0.0) || !isfinite(v[i]))
+            return VEM_FAIL(VEM_EINVAL, "hyperprior %s = %g must be positive and finite",
+                            names[i], v[i]);
+    b->a0 = a0;
+    b->b0 = b0;
+    b->c0 = c0;
+    b->d0 = d0;
+    return VEM_OK;
+}
+
+vem_status vem_blr_set_prune_threshold(vem_blr *b, double threshold)
+{
+    if (!(threshold > 0.0))
+        return VEM_FAIL(VEM_EINVAL, "pruning threshold %g must be positive", threshold);
+    b->prune = threshold;
+    return VEM_OK;
+}
+
+vem_status vem_blr_set_columns(vem_blr *b, const char *const *names, const char *target)
+{
+    char **cols = NULL, *t = NULL;
+    if (target && !(t = vem__strdup(target)))
+        return VEM_FAIL(VEM_ENOMEM, "target name");
+    if (names) {
+        cols = vem__calloc(b->d, sizeof *cols);
+        for (size_t j = 0; cols && j < b->d; j++) {
+            cols[j] = vem__strdup(names[j] ? names[j] : "");
+            if (!cols[j]) {
+                for (size_t i = 0; i < j; i++)
+                    vem__free(cols[i]);
+                vem__free(cols);
+                cols = NULL;
+            }
+        }
+        if (!cols) {
+            vem__free(t);
+            return VEM_FAIL(VEM_ENOMEM, "column names");
+        }
+    }
+    if (b->columns) {
+        for (size_t j = 0; j < b->d; j++)
+            vem__free(b->columns[j]);
+        vem__free(b->columns);
+    }
+    vem__free(b->target);
+    b->columns = cols;
+    b->target = t;
+    return VEM_OK;
+}
+
+/* Expectations of the Gamma factors, and the coefficients on the input scale. */
+static void derive(vem_blr *b)
+{
+    for (size_t i = 0; i < b->na; i++) {
+        b->ealpha[i] = b->alpha_a[i] / b->alpha_b[i];
+        b->elnalpha[i] = digamma(b->alpha_a[i]) - log(b->alpha_b[i]);
+    }
+    b->ebeta = b->beta_a / b->beta_b;
+    b->elnbeta = digamma(b->beta_a) - log(b->beta_b);
+    double icpt = b->yshift;
+    for (size_t j = 0; j < b->d; j++) {
+        b->coef[j] = b->pruned[j] ? 0.0 : b->mu[j] / b->scale[j];
+        icpt -= b->coef[j] * b->shift[j];
+    }
+    b->icpt = icpt;
+}
+
+void vem_blr_coef_cov(const vem_blr *b, double *out)
+{
+    const size_t d = b->d;
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++)
+            out[i * d + j] = b->sigma[i * d + j] / (b->scale[i] * b->scale[j]);
+}
+
+/* ----------------------------------------------------------- the engine */
+
+static size_t blr_ess_len(const void *self)
+{
+    const vem_blr *b = self;
+    return 2 + b->d + b->d * b->d;
+}
+
+static size_t blr_scratch_len(const void *self, size_t block)
+{
+    (void)block;
+    return 2 * ((const vem_blr *)self)->d;
+}
+
+static size_t blr_n_units(const void *self, const vem_data *x)
+{
+    (void)self;
+    return x->x.rows;
+}
+
+static double blr_n_obs(const void *self, const vem_data *x)
+{
+    (void)self;
+    return (double)x->x.rows;
+}
+
+static double blr_estep(const void *self, const vem_data *data, size_t u0, size_t u1,
+                        double *ess, double *scratch)
+{
+    const vem_blr *b = self;
+    const size_t d = b->d, ld = data->x.ld;
+    double *z = scratch, *sz = scratch + d;
+    double *zt = ess + 2, *zz = ess + 2 + d;
+    double obj = 0.0;
+    for (size_t r = u0; r < u1; r++) {
+        const double *x = data->x.data + r * ld;
+        double t = b->y[r] - b->yshift, pred = 0.0, var = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            z[j] = (x[j] - b->shift[j]) / b->scale[j];
+            pred += z[j] * b->mu[j];
+        }
+        for (size_t i = 0; i < d; i++) {
+            double s = 0.0;
+            for (size_t j = 0; j < d; j++)
+                s += b->sigma[i * d + j] * z[j];
+            sz[i] = s;
+            var += z[i] * s;
+        }
+        ess[0] += 1.0;
+        ess[1] += t * t;
+        for (size_t i = 0; i < d; i++) {
+            zt[i] += z[i] * t;
+            for (size_t j = i; j < d; j++)
+                zz[i * d + j] += z[i] * z[j];
+        }
+        double res = t - pred;
+        obj += 0.5 * (b->elnbeta - LOG_2PI) - 0.5 * b->ebeta * (res * res + var);
+    }
+    return obj;
+}
+
+/*
+ * One sweep of coordinate ascent from the ESS: q(w) (PRML eqs. 10.99-10.100),
+ * q(alpha) (10.93-10.95, or per weight with ARD), q(beta) (the analogue for the noise).
+ */
+static vem_status blr_mstep(void *self, const double *ess)
+{
+    vem_blr *b = self;
+    const size_t d = b->d;
+    const double n = ess[0], tt = ess[1], *zt = ess + 2, *zz = ess + 2 + d;
+    size_t m = 0;
+    size_t *idx = (size_t *)(void *)b->work; /* d indices fit in d doubles */
+    for (size_t j = 0; j < d; j++)
+        if (!b->pruned[j])
+            idx[m++] = j;
+    double *p = b->work + d, *l = p + d * d, *li = l + d * d;
+    /* q(w): P = E[A] + E[beta] Z^T Z over the kept weights. */
+    for (size_t a = 0; a < m; a++)
+        for (size_t c = 0; c <= a; c++) {
+            size_t i = idx[c], j = idx[a]; /* i <= j: upper triangle of zz */
+            double v = b->ebeta * zz[i * d + j];
+            p[a * m + c] = v;
+            p[c * m + a] = v;
+        }
+    for (size_t a = 0; a < m; a++)
+        p[a * m + a] += b->ealpha[b->ard ? idx[a] : 0];
+    if (m > 0) {
+        size_t bad = vem__cholesky(m, p, l);
+        if (bad)
+            return VEM_FAIL(VEM_ENUMERIC, "the posterior precision of the weights is not "
+                                          "positive definite (pivot %zu)", bad);
+    }
+    double logdet = 0.0;
+    for (size_t a = 0; a < m; a++) {
+        logdet -= 2.0 * log(l[a * m + a]);
+        /* forward substitution for L^-1, column by column */
+        li[a * m + a] = 1.0 / l[a * m + a];
+        for (size_t r = a + 1; r < m; r++) {
+            double s = 0.0;
+            for (size_t q = a; q < r; q++)
+                s += l[r * m + q] * li[q * m + a];
+            li[r * m + a] = -s / l[r * m + r];
+        }
+        for (size_t r = 0; r < a; r++)
+            li[r * m + a] = 0.0;
+    }
+    memset(b->sigma, 0, d * d * sizeof *b->sigma);
+    memset(b->mu, 0, d * sizeof *b->mu);
+    for (size_t a = 0; a < m; a++)
+        for (size_t c = 0; c <= a; c++) {
+            double s = 0.0;
+            for (size_t q = a; q < m; q++) /* (L^-T L^-1)_ac = sum_q li[q][a] li[q][c] */
+                s += li[q * m + a] * li[q * m + c];
+            b->sigma[idx[a] * d + idx[c]] = s;
+            b->sigma[idx[c] * d + idx[a]] = s;
+        }
+    for (size_t a = 0; a < m; a++) {
+        double s = 0.0;
+        for (size_t c = 0; c < m; c++)
+            s += b->sigma[idx[a] * d + idx[c]] * zt[idx[c]];
+        b->mu[idx[a]] = b->ebeta * s;
+    }
+    b->logdet_sigma = logdet;
+    /* q(alpha) */
+    if (b->ard) {
+        for (size_t a = 0; a < m; a++) {
+            size_t j = idx[a];
+            b->alpha_a[j] = b->c0 + 0.5;
+            b->alpha_b[j] = b->d0 + 0.5 * (b->mu[j] * b->mu[j] + b->sigma[j * d + j]);
+        }
+    } else {
+        double s = 0.0;
+        for (size_t j = 0; j < d; j++)
+            s += b->mu[j] * b->mu[j] + b->sigma[j * d + j];
+        b->alpha_a[0] = b->c0 + 0.5 * (double)m;
+        b->alpha_b[0] = b->d0 + 0.5 * s;
+    }
+    /* q(beta): E||t - Z w||^2 = t^T t - 2 mu^T Z^T t + mu^T Z^T Z mu + tr(Z^T Z Sigma). */
+    double quad = tt;
+    for (size_t i = 0; i < d; i++) {
+        quad -= 2.0 * b->mu[i] * zt[i];
+        for (size_t j = 0; j < d; j++) {
+            double a = i <= j ? zz[i * d + j] : zz[j * d + i];
+            quad += a * (b->mu[i] * b->mu[j] + b->sigma[i * d + j]);
+        }
+    }
+    b->beta_a = b->a0 + 0.5 * n;
+    b->beta_b = b->b0 + 0.5 * fmax(quad, 0.0);
+    derive(b);
+    if (!isfinite(b->ebeta) || !(b->ebeta > 0.0))
+        return VEM_FAIL(VEM_ENUMERIC, "noise precision is %g", b->ebeta);
+    return VEM_OK;
+}
+
+static double blr_objective_extra(const void *self)
+{
+    const vem_blr *b = self;
+    const size_t d = b->d;
+    double s = 0.5 * b->logdet_sigma, m = 0.0, ew2 = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        if (b->pruned[j])
+            continue;
+        m += 1.0;
+        double w2 = b->mu[j] * b->mu[j] + b->sigma[j * d + j];
+        if (b->ard) {
+            s += 0.5 * b->elnalpha[j] - 0.5 * b->ealpha[j] * w2 +
+                 gamma_terms(b->alpha_a[j], b->alpha_b[j], b->c0, b->d0);
+        }
+        ew2 += w2;
+    }
+    s += 0.5 * m; /* entropy of q(w) without ln 2 pi, which cancels with E ln p(w | alpha) */
+    if (!b->ard)
+        s += 0.5 * m * b->elnalpha[0] - 0.5 * b->ealpha[0] * ew2 +
+             gamma_terms(b->alpha_a[0], b->alpha_b[0], b->c0, b->d0);
+    return s + gamma_terms(b->beta_a, b->beta_b, b->a0, b->b0);
+}
+
+static vem_status blr_init(void *self, vem_fit *f, vem_rng *rng);
+
+static const vem_model_ops blr_ops = {
+    .name = "blr",
+    .ess_len = blr_ess_len,
+    .scratch_len = blr_scratch_len,
+    .n_units = blr_n_units,
+    .n_obs = blr_n_obs,
+    .estep = blr_estep,
+    .mstep = blr_mstep,
+    .objective_extra = blr_objective_extra,
+    .init = blr_init,
+};
+
+/* The transform from the data, the starting posterior, one pass and the first update. */
+static vem_status blr_init(void *self, vem_fit *f, vem_rng *rng)
+{
+    vem_blr *b = self;
+    const size_t d = b->d, n = vem_fit_data(f)->x.rows;
+    (void)rng;
+    double *mean = vem__alloc_doubles(d, 1), *var = vem__alloc_doubles(d, 1);
+    double *ess = vem__alloc_doubles(blr_ess_len(b), 1);
+    vem_status st = VEM_OK;
+    if (!mean || !var || !ess) {
+        st = VEM_FAIL(VEM_ENOMEM, "initialisation");
+        goto done;
+    }
+    st = vem__column_moments(f, mean, var);
+    if (st != VEM_OK)
+        goto done;
+    for (size_t j = 0; j < d; j++) {
+        b->shift[j] = b->intercept || b->standardize ? mean[j] : 0.0;
+        b->scale[j] = 1.0;
+        if (b->standardize) {
+            if (!(var[j] > 0.0)) {
+                st = VEM_FAIL(VEM_EINVAL, "column %zu is constant: it cannot be standardised",
+                              j + 1);
+                goto done;
+            }
+            b->scale[j] = sqrt(var[j]);
+        }
+    }
+    /* Target mean and variance (two passes: no cancellation). */
+    double ym = 0.0, yv = 0.0;
+    for (size_t r = 0; r < n; r++)
+        ym += b->y[r];
+    ym /= (double)n;
+    for (size_t r = 0; r < n; r++)
+        yv += (b->y[r] - ym) * (b->y[r] - ym);
+    yv /= (double)n;
+    b->yshift = b->intercept ? ym : 0.0;
+    reset(b, (double)n, yv > 0.0 ? yv : 1.0);
+    vem_model m = {.ops = &blr_ops, .self = b};
+    double unused;
+    st = vem_fit_pass(f, &m, ess, &unused);
+    if (st == VEM_OK)
+        st = blr_mstep(b, ess);
+done:
+    vem__free(mean);
+    vem__free(var);
+    vem__free(ess);
+    return st;
+}
+
+/* ------------------------------------------------------------ the fit */
+
+vem_status vem_blr_fit(vem_blr *b, const vem_matrix *x, const double *y, const vem_fit_opts *o,
+                       vem_fit_result *res)
+{
+    if (res)
+        memset(res, 0, sizeof *res);
+    if (!x || !x->data || !y)
+        return VEM_FAIL(VEM_EINVAL, "no data");
+    if (x->cols != b->d)
+        return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu", x->cols, b->d);
+    if (x->rows < 2)
+        return VEM_FAIL(VEM_EINVAL, "%zu rows: at least 2 are needed", x->rows);
+    for (size_t r = 0; r < x->rows; r++)
+        if (!isfinite(y[r]))
+            return VEM_FAIL(VEM_EINVAL, "target of row %zu is not finite", r + 1);
+    vem_fit_opts opts;
+    if (o)
+        opts = *o;
+    else
+        vem_fit_opts_init(&opts);
+    if (opts.n_init != 1)
+        return VEM_FAIL(VEM_EINVAL, "n_init=%zu: the start is deterministic, use 1", opts.n_init);
+    if (opts.algorithm != VEM_ALG_BATCH)
+        return VEM_FAIL(VEM_EUNSUP, "Bayesian linear regression fits in batch (closed-form "
+                                    "updates); algorithm '%s' is not supported",
+                        vem_algorithm_name(opts.algorithm) ? vem_algorithm_name(opts.algorithm)
+                                                           : "?");
+    opts.warm_start = 0;
+    vem_model m = {.ops = &blr_ops, .self = b};
+    vem_data data = vem_data_rows(*x);
+    vem_rng rng;
+    vem_rng_seed(&rng, 0);
+    vem_fit_result local;
+    memset(&local, 0, sizeof local);
+    b->y = y;
+    vem_status st = vem_fit_run(&m, &data, &opts, &rng, &local);
+    /* ARD: prune the weights whose precision passed the threshold, refit the rest. */
+    while (b->ard && (st == VEM_OK || st == VEM_EMAXITER)) {
+        size_t newly = 0;
+        for (size_t j = 0; j < b->d; j++)
+            if (!b->pruned[j] && b->ealpha[j] > b->prune) {
+                b->pruned[j] = 1;
+                newly++;
+            }
+        if (!newly)
+            break;
+        size_t iters = local.n_iter;
+        vem_fit_result_clear(&local);
+        opts.warm_start = 1;
+        st = vem_fit_run(&m, &data, &opts, &rng, &local);
+        local.n_iter += iters;
+    }
+    b->y = NULL;
+    if (res)
+        *res = local;
+    else
+        vem_fit_result_clear(&local);
+    return st;
+}
+
+/* ------------------------------------------------------------ prediction */
+
+static double predict_row(const vem_blr *b, const double *x, double *z, double *var)
+{
+    const size_t d = b->d;
+    double mean = b->yshift, v = 1.0 / b->ebeta;
+    for (size_t j = 0; j < d; j++) {
+        z[j] = (x[j] - b->shift[j]) / b->scale[j];
+        mean += z[j] * b->mu[j];
+    }
+    for (size_t i = 0; i < d; i++) {
+        double s = 0.0;
+        for (size_t j = 0; j < d; j++)
+            s += b->sigma[i * d + j] * z[j];
+        v += z[i] * s;
+    }
+    *var = v;
+    return mean;
+}
+
+vem_status vem_blr_predict(const vem_blr *b, const vem_matrix *x, double *mean, double *sd)
+{
+    if (!x || !x->data || x->cols != b->d)
+        return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu",
+                        x ? x->cols : 0, b->d);
+    double *z = vem__alloc_doubles(b->d, 1);
+    if (!z)
+        return VEM_FAIL(VEM_ENOMEM, "predict");
+    for (size_t r = 0; r < x->rows; r++) {
+        double var;
+        double m = predict_row(b, x->data + r * x->ld, z, &var);
+        if (mean)
+            mean[r] = m;
+        if (sd)
+            sd[r] = sqrt(var);
+    }
+    vem__free(z);
+    return VEM_OK;
+}
+
+vem_status vem_blr_score(const vem_blr *b, const vem_matrix *x, const double *y, double *mean,
+                         double *total)
+{
+    if (!x || !x->data || x->cols != b->d || !y)
+        return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu",
+                        x ? x->cols : 0, b->d);
+    if (x->rows == 0)
+        return VEM_FAIL(VEM_EINVAL, "no rows to score");
+    double *z = vem__alloc_doubles(b->d, 1);
+    if (!z)
+        return VEM_FAIL(VEM_ENOMEM, "score");
+    double s = 0.0;
+    for (size_t r = 0; r < x->rows; r++) {
+        double var;
+        double m = predict_row(b, x->data + r * x->ld, z, &var);
+        s += -0.5 * (LOG_2PI + log(var)) - 0.5 * (y[r] - m) * (y[r] - m) / var;
+    }
+    vem__free(z);
+    if (mean)
+        *mean = s / (double)x->rows;
+    if (total)
+        *total = s;
+    return VEM_OK;
+}
+
+/* ------------------------------------------------------------ state */
+
+size_t vem_blr_state_len(const vem_blr *b)
+{
+    return 4 * b->d + 1 + b->d * b->d + 2 * b->na + 2;
+}
+
+void vem_blr_state_get(const vem_blr *b, double *out)
+{
+    const size_t d = b->d;
+    double *p = out;
+    memcpy(p, b->shift, d * sizeof *p);
+    p += d;
+    memcpy(p, b->scale, d * sizeof *p);
+    p += d;
+    *p++ = b->yshift;
+    memcpy(p, b->mu, d * sizeof *p);
+    p += d;
+    memcpy(p, b->sigma, d * d * sizeof *p);
+    p += d * d;
+    for (size_t i = 0; i < b->na; i++) {
+        *p++ = b->alpha_a[i];
+        *p++ = b->alpha_b[i];
+    }
+    *p++ = b->beta_a;
+    *p++ = b->beta_b;
+    for (size_t j = 0; j < d; j++)
+        *p++ = b->pruned[j] ? 1.0 : 0.0;
+}
+
+vem_status vem_blr_state_set(vem_blr *b, const double *in)
+{
+    const size_t d = b->d, n = vem_blr_state_len(b);
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(in[i]))
+            return VEM_FAIL(VEM_EINVAL, "state value %zu is not finite", i + 1);
+    for (size_t j = 0; j < d; j++)
+        if (!(in[d + j] > 0.0))
+            return VEM_FAIL(VEM_EINVAL, "scale of column %zu is %g, not positive", j + 1,
+                            in[d + j]);
+    const double *g = in + 3 * d + 1 + d * d;
+    for (size_t i = 0; i < 2 * b->na + 2; i++)
+        if (!(g[i] > 0.0))
+            return VEM_FAIL(VEM_EINVAL, "Gamma parameter %zu is %g, not positive", i + 1, g[i]);
+    for (size_t j = 0; j < d; j++) {
+        double s = in[3 * d + 1 + j * d + j];
+        if (!(s >= 0.0))
+            return VEM_FAIL(VEM_EINVAL, "posterior variance of weight %zu is %g", j + 1, s);
+    }
+    const double *p = in;
+    memcpy(b->shift, p, d * sizeof *p);
+    p += d;
+    memcpy(b->scale, p, d * sizeof *p);
+    p += d;
+    b->yshift = *p++;
+    memcpy(b->mu, p, d * sizeof *p);
+    p += d;
+    memcpy(b->sigma, p, d * d * sizeof *p);
+    p += d * d;
+    for (size_t i = 0; i < b->na; i++) {
+        b->alpha_a[i] = *p++;
+        b->alpha_b[i] = *p++;
+    }
+    b->beta_a = *p++;
+    b->beta_b = *p++;
+    for (size_t j = 0; j < d; j++)
+        b->pruned[j] = *p++ != 0.0;
+    /* ln|Sigma| over the kept weights, for the bound. */
+    size_t m = 0;
+    double *s = b->work, *l = b->work + d * d;
+    for (size_t i = 0; i < d; i++) {
+        if (b->pruned[i])
+            continue;
+        size_t c = 0;
+        for (size_t j = 0; j < d; j++)
+            if (!b->pruned[j])
+                s[m * d + c++] = b->sigma[i * d + j];
+        m++;
+    }
+    double logdet = 0.0;
+    if (m) {
+        for (size_t i = 0; i < m; i++) /* compact to m x m */
+            memmove(s + i * m, s + i * d, m * sizeof *s);
+        if (vem__cholesky(m, s, l) == 0)
+            for (size_t i = 0; i < m; i++)
+                logdet += 2.0 * log(l[i * m + i]);
+    }
+    b->logdet_sigma = logdet;
+    derive(b);
+    return VEM_OK;
+}

@@ -1,0 +1,1741 @@
+/*
+ * src/models/hmm.c — hidden Markov models by Baum-Welch on the engine.
+ *
+ * The engine's unit is a sequence; its E-step runs the forward-backward
+ * recursions (Rabiner 1989, section V.A; Bishop PRML 13.2.2-13.2.4) and folds
+ * the posteriors straight into the ESS: gamma_0 (start), sum_t xi_t
+ * (transitions) and the emission statistics (the mixture's ESS given the
+ * posteriors for Gaussian emissions, each state's mixture ESS for Gaussian-
+ * mixture emissions, symbol counts for categorical ones).
+ *
+ * Scaling: the emission log-densities of frame t are shifted by their maximum
+ * m_t before exponentiation, b_tk = exp(log p(x_t | k) - m_t) <= 1 with one
+ * entry equal to 1, and the forward variables are normalised per frame
+ * (Rabiner's c_t, Bishop's eq. 13.59):
+ *     alpha_t = (alpha_{t-1} A) o b_t / c_t,   log p(X) = sum_t (log c_t + m_t).
+ * The shift keeps c_t away from underflow whatever the dimension (a 64-D
+ * Gaussian's densities are e^-300 and below); the per-frame normalisation
+ * keeps the recursions in plain multiplications. If a frame's c_t still
+ * underflows (the best-fitting state is unreachable), that frame is redone
+ * with the shift max_k (log pred_k + log p(x_t | k)) (see docs/hmm.md).
+ *
+ * Work for a chunk of consecutive sequences (whole sequences, up to CHUNK
+ * frames unless one sequence is longer):
+ *   1. emission densities for fixed blocks of BLOCK frames   (parallel)
+ *   2. forward recursion per sequence                         (serial)
+ *   3. backward recursion per sequence with gamma_t = alpha_t o beta_t written
+ *      over alpha_t and sum_t alpha_t w_{t+1}^T, w_t = b_t o beta_t / c_t (serial)
+ *   4. per block: emission ESS given gamma, sum of log c_t + m_t (parallel)
+ * The blocks, and the NPART partitions of them that hold partial sums, are
+ * fixed by the data, and partial results are summed in order, so results do
+ * not depend on the number of threads.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include <vem/hmm.h>
+
+#include "internal.h"
+#include "linalg/linalg.h"
+#include "linalg/vexp.h"
+#include "models/gmm_internal.h"
+
+/* Hot kernels get an AVX2 clone chosen at load time (as src/linalg/vexp.c). */
+#if defined(__x86_64__) && defined(__GLIBC__)
+#define HMM_CLONES __attribute__((target_clones("default", "arch=x86-64-v3")))
+#else
+#define HMM_CLONES
+#endif
+
+#define BLOCK 1024   /* frames per block of the emission and statistics passes */
+#define CHUNK 16384  /* frames of short sequences processed together */
+#define NPART 16     /* partitions of the blocks with their own partial sums */
+#define PROB_TOL 1e-8
+
+struct vem_hmm {
+    size_t k, dim;
+    vem_hmm_emission em;
+    vem_cov cov;
+    vem_hmm_init init;
+    vem_hmm_trans_init tinit;
+    int nthreads;   /* resolved (>= 1) inner thread count */
+    size_t max_len; /* longest sequence of the data being fitted: sizes the scratch */
+
+    double *startprob; /* k */
+    double *transmat;  /* k x k */
+    double *emis;      /* categorical: k x M */
+    vem_gmm *bank;     /* Gaussian: k Gaussians */
+    vem_gmm **banks;   /* Gaussian mixtures: one mixture of n_mix Gaussians per state */
+    size_t n_mix;
+    char **symbols;    /* categorical: M names or NULL */
+    char *symbol_column;
+};
+
+/* ------------------------------------------------------------------ names */
+
+const char *vem_hmm_emission_name(vem_hmm_emission e)
+{
+    switch (e) {
+    case VEM_HMM_GAUSSIAN:
+        return "gaussian";
+    case VEM_HMM_CATEGORICAL:
+        return "categorical";
+    case VEM_HMM_GMM:
+        return "gmm";
+    }
+    return NULL;
+}
+
+vem_status vem_hmm_emission_parse(const char *name, vem_hmm_emission *out)
+{
+    if (name && strcmp(name, "gaussian") == 0)
+        *out = VEM_HMM_GAUSSIAN;
+    else if (name && strcmp(name, "categorical") == 0)
+        *out = VEM_HMM_CATEGORICAL;
+    else if (name && strcmp(name, "gmm") == 0)
+        *out = VEM_HMM_GMM;
+    else
+        return VEM_FAIL(VEM_EINVAL, "unknown emission '%s' (gaussian, categorical, gmm)",
+                        name ? name : "(null)");
+    return VEM_OK;
+}
+
+const char *vem_hmm_init_name(vem_hmm_init i)
+{
+    switch (i) {
+    case VEM_HMM_INIT_KMEANS:
+        return "kmeans";
+    case VEM_HMM_INIT_RANDOM:
+        return "random";
+    }
+    return NULL;
+}
+
+vem_status vem_hmm_init_parse(const char *name, vem_hmm_init *out)
+{
+    if (name && strcmp(name, "kmeans") == 0)
+        *out = VEM_HMM_INIT_KMEANS;
+    else if (name && strcmp(name, "random") == 0)
+        *out = VEM_HMM_INIT_RANDOM;
+    else
+        return VEM_FAIL(VEM_EINVAL, "unknown init method '%s' (kmeans, random)",
+                        name ? name : "(null)");
+    return VEM_OK;
+}
+
+const char *vem_hmm_trans_init_name(vem_hmm_trans_init i)
+{
+    switch (i) {
+    case VEM_HMM_TRANS_UNIFORM:
+        return "uniform";
+    case VEM_HMM_TRANS_RANDOM:
+        return "random";
+    case VEM_HMM_TRANS_GIVEN:
+        return "given";
+    }
+    return NULL;
+}
+
+vem_status vem_hmm_trans_init_parse(const char *name, vem_hmm_trans_init *out)
+{
+    if (name && strcmp(name, "uniform") == 0)
+        *out = VEM_HMM_TRANS_UNIFORM;
+    else if (name && strcmp(name, "random") == 0)
+        *out = VEM_HMM_TRANS_RANDOM;
+    else if (name && strcmp(name, "given") == 0)
+        *out = VEM_HMM_TRANS_GIVEN;
+    else
+        return VEM_FAIL(VEM_EINVAL, "unknown transition init '%s' (uniform, random, given)",
+                        name ? name : "(null)");
+    return VEM_OK;
+}
+
+/* --------------------------------------------------------------- lifetime */
+
+static void free_names(char **names, size_t n)
+{
+    if (!names)
+        return;
+    for (size_t i = 0; i < n; i++)
+        vem__free(names[i]);
+    vem__free(names);
+}
+
+void vem_hmm_free(vem_hmm *h)
+{
+    if (!h)
+        return;
+    vem__free(h->startprob);
+    vem__free(h->transmat);
+    vem__free(h->emis);
+    vem_gmm_free(h->bank);
+    if (h->banks)
+        for (size_t i = 0; i < h->k; i++)
+            vem_gmm_free(h->banks[i]);
+    vem__free(h->banks);
+    free_names(h->symbols, h->dim);
+    vem__free(h->symbol_column);
+    vem__free(h);
+}
+
+static int resolve_threads(int n)
+{
+#ifdef _OPENMP
+    return n > 0 ? n : omp_get_max_threads();
+#else
+    (void)n;
+    return 1;
+#endif
+}
+
+vem_hmm *vem_hmm_new(size_t k, vem_hmm_emission emission, size_t dim, vem_cov cov)
+{
+    return vem_hmm_new_gmm(k, emission, 1, dim, cov);
+}
+
+vem_hmm *vem_hmm_new_gmm(size_t k, vem_hmm_emission emission, size_t n_mix, size_t dim,
+                         vem_cov cov)
+{
+    size_t kk, km;
+    if (k == 0 || dim == 0 || n_mix == 0 || !vem_hmm_emission_name(emission) ||
+        (emission != VEM_HMM_CATEGORICAL && !vem_cov_name(cov))) {
+        VEM_FAIL(VEM_EINVAL,
+                 "vem_hmm_new: k=%zu and dim=%zu must be >= 1, emission=%d and cov=%d valid", k,
+                 dim, (int)emission, (int)cov);
+        return NULL;
+    }
+    if (!vem__mul_ok(k, k, &kk) || !vem__mul_ok(k, dim, &km) || k > UINT32_MAX) {
+        VEM_FAIL(VEM_ENOMEM, "vem_hmm_new: k=%zu dim=%zu overflow", k, dim);
+        return NULL;
+    }
+    vem_hmm *h = vem__calloc(1, sizeof *h);
+    if (!h)
+        goto oom;
+    h->k = k;
+    h->dim = dim;
+    h->em = emission;
+    h->cov = emission != VEM_HMM_CATEGORICAL ? cov : VEM_COV_FULL;
+    h->init = emission != VEM_HMM_CATEGORICAL ? VEM_HMM_INIT_KMEANS : VEM_HMM_INIT_RANDOM;
+    h->n_mix = emission == VEM_HMM_GMM ? n_mix : 1;
+    h->tinit = VEM_HMM_TRANS_UNIFORM;
+    h->nthreads = resolve_threads(0);
+    h->startprob = vem__alloc_doubles(k, 1);
+    h->transmat = vem__alloc_doubles(kk, 1);
+    if (!h->startprob || !h->transmat)
+        goto oom;
+    for (size_t i = 0; i < k; i++)
+        h->startprob[i] = 1.0 / (double)k;
+    for (size_t i = 0; i < kk; i++)
+        h->transmat[i] = 1.0 / (double)k;
+    if (emission == VEM_HMM_GAUSSIAN) {
+        h->bank = vem_gmm_new(k, dim, cov);
+        if (!h->bank)
+            goto oom;
+    } else if (emission == VEM_HMM_GMM) {
+        h->banks = vem__calloc(k, sizeof *h->banks);
+        if (!h->banks)
+            goto oom;
+        for (size_t i = 0; i < k; i++)
+            if (!(h->banks[i] = vem_gmm_new(n_mix, dim, cov)))
+                goto oom;
+    } else {
+        h->emis = vem__alloc_doubles(km, 1);
+        if (!h->emis)
+            goto oom;
+        for (size_t i = 0; i < km; i++)
+            h->emis[i] = 1.0 / (double)dim;
+    }
+    return h;
+oom:
+    vem_hmm_free(h);
+    VEM_FAIL(VEM_ENOMEM, "vem_hmm_new(k=%zu, dim=%zu): out of memory", k, dim);
+    return NULL;
+}
+
+vem_hmm *vem_hmm_copy(const vem_hmm *h)
+{
+    vem_hmm *c = vem_hmm_new_gmm(h->k, h->em, h->n_mix, h->dim, h->cov);
+    if (!c)
+        return NULL;
+    int bad = 0;
+    for (size_t i = 0; h->banks && i < h->k; i++) {
+        vem_gmm_free(c->banks[i]);
+        c->banks[i] = vem_gmm_copy(h->banks[i]);
+        bad |= !c->banks[i];
+    }
+    c->init = h->init;
+    c->tinit = h->tinit;
+    c->nthreads = h->nthreads;
+    c->max_len = h->max_len;
+    memcpy(c->startprob, h->startprob, h->k * sizeof *h->startprob);
+    memcpy(c->transmat, h->transmat, h->k * h->k * sizeof *h->transmat);
+    if (h->emis)
+        memcpy(c->emis, h->emis, h->k * h->dim * sizeof *h->emis);
+    if (h->bank) {
+        vem_gmm_free(c->bank);
+        c->bank = vem_gmm_copy(h->bank);
+    }
+    if (bad || (h->em == VEM_HMM_GAUSSIAN && !c->bank) ||
+        vem_hmm_set_symbols(c, (const char *const *)h->symbols) != VEM_OK ||
+        vem_hmm_set_symbol_column(c, h->symbol_column) != VEM_OK) {
+        vem_hmm_free(c);
+        VEM_FAIL(VEM_ENOMEM, "vem_hmm_copy: out of memory");
+        return NULL;
+    }
+    return c;
+}
+
+/* -------------------------------------------------------------- accessors */
+
+size_t vem_hmm_k(const vem_hmm *h) { return h->k; }
+vem_hmm_emission vem_hmm_emission_type(const vem_hmm *h) { return h->em; }
+size_t vem_hmm_dim(const vem_hmm *h) { return h->dim; }
+vem_cov vem_hmm_cov(const vem_hmm *h) { return h->cov; }
+const double *vem_hmm_startprob(const vem_hmm *h) { return h->startprob; }
+const double *vem_hmm_transmat(const vem_hmm *h) { return h->transmat; }
+const double *vem_hmm_means(const vem_hmm *h) { return h->bank ? vem_gmm_means(h->bank) : NULL; }
+const double *vem_hmm_emissionprob(const vem_hmm *h) { return h->emis; }
+vem_hmm_init vem_hmm_init_method(const vem_hmm *h) { return h->init; }
+vem_hmm_trans_init vem_hmm_trans_init_method(const vem_hmm *h) { return h->tinit; }
+const char *const *vem_hmm_symbols(const vem_hmm *h) { return (const char *const *)h->symbols; }
+const char *vem_hmm_symbol_column(const vem_hmm *h) { return h->symbol_column; }
+
+const double *vem_hmm_covariances(const vem_hmm *h)
+{
+    return h->bank ? vem_gmm_covariances(h->bank) : NULL;
+}
+
+size_t vem_hmm_covariances_len(const vem_hmm *h)
+{
+    return h->bank ? vem_gmm_covariances_len(h->bank) : 0;
+}
+
+const char *const *vem_hmm_columns(const vem_hmm *h)
+{
+    if (h->banks)
+        return vem_gmm_columns(h->banks[0]);
+    return h->bank ? vem_gmm_columns(h->bank) : NULL;
+}
+
+vem_status vem_hmm_set_columns(vem_hmm *h, const char *const *names)
+{
+    if (h->banks)
+        return vem_gmm_set_columns(h->banks[0], names);
+    if (!h->bank)
+        return names ? VEM_FAIL(VEM_EINVAL, "column names apply to Gaussian emissions") : VEM_OK;
+    return vem_gmm_set_columns(h->bank, names);
+}
+
+size_t vem_hmm_n_mix(const vem_hmm *h)
+{
+    return h->n_mix;
+}
+
+const vem_gmm *vem_hmm_state_mixture(const vem_hmm *h, size_t state)
+{
+    return h->banks && state < h->k ? h->banks[state] : NULL;
+}
+
+vem_status vem_hmm_set_state_mixture(vem_hmm *h, size_t state, const double *weights,
+                                     const double *means, const double *covariances)
+{
+    if (!h->banks || state >= h->k)
+        return VEM_FAIL(VEM_EINVAL, "state %zu: mixture emissions need emission gmm and a state "
+                        "< k=%zu", state, h->k);
+    vem_status st = vem_gmm_set_params(h->banks[state], weights, means, covariances);
+    if (st != VEM_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "%s", vem_errmsg());
+        return VEM_FAIL(st, "state %zu: %s", state + 1, msg);
+    }
+    return VEM_OK;
+}
+
+vem_status vem_hmm_set_symbols(vem_hmm *h, const char *const *names)
+{
+    char **s = NULL;
+    if (names) {
+        if (h->em != VEM_HMM_CATEGORICAL)
+            return VEM_FAIL(VEM_EINVAL, "symbol names apply to categorical emissions");
+        s = vem__calloc(h->dim, sizeof *s);
+        if (!s)
+            return VEM_FAIL(VEM_ENOMEM, "symbol names");
+        for (size_t i = 0; i < h->dim; i++) {
+            s[i] = vem__strdup(names[i] ? names[i] : "");
+            if (!s[i]) {
+                free_names(s, h->dim);
+                return VEM_FAIL(VEM_ENOMEM, "symbol names");
+            }
+        }
+    }
+    free_names(h->symbols, h->dim);
+    h->symbols = s;
+    return VEM_OK;
+}
+
+vem_status vem_hmm_set_symbol_column(vem_hmm *h, const char *name)
+{
+    char *s = NULL;
+    if (name && !(s = vem__strdup(name)))
+        return VEM_FAIL(VEM_ENOMEM, "symbol column name");
+    vem__free(h->symbol_column);
+    h->symbol_column = s;
+    return VEM_OK;
+}
+
+vem_status vem_hmm_set_init(vem_hmm *h, vem_hmm_init init)
+{
+    if (!vem_hmm_init_name(init))
+        return VEM_FAIL(VEM_EINVAL, "invalid init method %d", (int)init);
+    if (init == VEM_HMM_INIT_KMEANS && h->em == VEM_HMM_CATEGORICAL)
+        return VEM_FAIL(VEM_EINVAL, "init 'kmeans' needs Gaussian emissions (categorical: random)");
+    h->init = init;
+    return VEM_OK;
+}
+
+vem_status vem_hmm_set_trans_init(vem_hmm *h, vem_hmm_trans_init init)
+{
+    if (!vem_hmm_trans_init_name(init))
+        return VEM_FAIL(VEM_EINVAL, "invalid transition init %d", (int)init);
+    h->tinit = init;
+    return VEM_OK;
+}
+
+vem_status vem_hmm_set_reg_covar(vem_hmm *h, double reg_covar)
+{
+    if (h->banks) {
+        for (size_t i = 0; i < h->k; i++) {
+            vem_status st = vem_gmm_set_reg_covar(h->banks[i], reg_covar);
+            if (st != VEM_OK)
+                return st;
+        }
+        return VEM_OK;
+    }
+    if (!h->bank)
+        return VEM_FAIL(VEM_EINVAL, "reg_covar applies to Gaussian emissions");
+    return vem_gmm_set_reg_covar(h->bank, reg_covar);
+}
+
+double vem_hmm_reg_covar(const vem_hmm *h)
+{
+    if (h->banks)
+        return vem_gmm_reg_covar(h->banks[0]);
+    return h->bank ? vem_gmm_reg_covar(h->bank) : 0.0;
+}
+
+void vem_hmm_set_threads(vem_hmm *h, int nthreads)
+{
+    h->nthreads = resolve_threads(nthreads);
+}
+
+/* A probability vector of n entries: non-negative, finite, sum 1 within PROB_TOL. */
+static vem_status check_prob(const double *p, size_t n, const char *what, size_t row)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(p[i] >= 0.0) || !isfinite(p[i])) {
+            if (row)
+                return VEM_FAIL(VEM_EINVAL, "%s row %zu, entry %zu is %g: probabilities must "
+                                "be finite and >= 0", what, row, i + 1, p[i]);
+            return VEM_FAIL(VEM_EINVAL, "%s entry %zu is %g: probabilities must be finite and "
+                            ">= 0", what, i + 1, p[i]);
+        }
+        s += p[i];
+    }
+    if (!(fabs(s - 1.0) <= PROB_TOL)) {
+        if (row)
+            return VEM_FAIL(VEM_EINVAL, "%s row %zu sums to %.17g, not 1", what, row, s);
+        return VEM_FAIL(VEM_EINVAL, "%s sums to %.17g, not 1", what, s);
+    }
+    return VEM_OK;
+}
+
+/* Copy the probability vector p into dst, renormalised. */
+static void put_prob(double *dst, const double *p, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += p[i];
+    for (size_t i = 0; i < n; i++)
+        dst[i] = p[i] / s;
+}
+
+vem_status vem_hmm_set_startprob(vem_hmm *h, const double *pi)
+{
+    vem_status st = check_prob(pi, h->k, "start probability", 0);
+    if (st != VEM_OK)
+        return st;
+    put_prob(h->startprob, pi, h->k);
+    return VEM_OK;
+}
+
+static vem_status set_rows(double *dst, const double *a, size_t rows, size_t cols,
+                           const char *what)
+{
+    for (size_t i = 0; i < rows; i++) {
+        vem_status st = check_prob(a + i * cols, cols, what, i + 1);
+        if (st != VEM_OK)
+            return st;
+    }
+    for (size_t i = 0; i < rows; i++)
+        put_prob(dst + i * cols, a + i * cols, cols);
+    return VEM_OK;
+}
+
+vem_status vem_hmm_set_transmat(vem_hmm *h, const double *a)
+{
+    return set_rows(h->transmat, a, h->k, h->k, "transition matrix");
+}
+
+vem_status vem_hmm_set_emissionprob(vem_hmm *h, const double *b)
+{
+    if (h->em != VEM_HMM_CATEGORICAL)
+        return VEM_FAIL(VEM_EINVAL, "emission probabilities apply to categorical emissions");
+    return set_rows(h->emis, b, h->k, h->dim, "emission matrix");
+}
+
+vem_status vem_hmm_set_gaussian(vem_hmm *h, const double *means, const double *covariances)
+{
+    if (h->em != VEM_HMM_GAUSSIAN)
+        return VEM_FAIL(VEM_EINVAL, "means and covariances apply to Gaussian emissions");
+    double *w = vem__alloc_doubles(h->k, 1);
+    if (!w)
+        return VEM_FAIL(VEM_ENOMEM, "vem_hmm_set_gaussian");
+    for (size_t i = 0; i < h->k; i++)
+        w[i] = 1.0 / (double)h->k;
+    vem_status st = vem_gmm_set_params(h->bank, w, means, covariances);
+    vem__free(w);
+    return st;
+}
+
+/* ---------------------------------------------------------- data checks */
+
+vem_data vem_hmm_data(const vem_matrix *x, const vem_seqs *seqs)
+{
+    vem_data d = vem_data_rows(*x);
+    if (seqs && seqs->start) {
+        d.seq_start = seqs->start;
+        d.n_seq = seqs->n_seq;
+    }
+    return d;
+}
+
+/* Rows [lo, hi) of sequence s of the data (all rows when there is no structure). */
+static size_t n_seq_of(const vem_data *x)
+{
+    return x->seq_start ? x->n_seq : (x->x.rows ? 1 : 0);
+}
+
+static size_t seq_lo(const vem_data *x, size_t s)
+{
+    return x->seq_start ? x->seq_start[s] : 0;
+}
+
+static size_t seq_hi(const vem_data *x, size_t s)
+{
+    return x->seq_start ? x->seq_start[s + 1] : x->x.rows;
+}
+
+static size_t longest(const vem_data *x)
+{
+    size_t m = 0;
+    for (size_t s = 0; s < n_seq_of(x); s++)
+        m = vem__max(m, seq_hi(x, s) - seq_lo(x, s));
+    return m;
+}
+
+/* Shapes, sequence boundaries and symbol codes. */
+static vem_status check_data(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs)
+{
+    if (!x || !x->data || x->rows == 0)
+        return VEM_FAIL(VEM_EINVAL, "no data");
+    size_t want = h->em != VEM_HMM_CATEGORICAL ? h->dim : 1;
+    if (x->cols != want)
+        return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model needs %zu%s", x->cols, want,
+                        h->em == VEM_HMM_CATEGORICAL ? " (one column of symbol codes)" : "");
+    if (x->ld < x->cols)
+        return VEM_FAIL(VEM_EINVAL, "row stride %zu < %zu columns", x->ld, x->cols);
+    if (seqs && seqs->start) {
+        if (seqs->n_seq == 0 || seqs->start[0] != 0 || seqs->start[seqs->n_seq] != x->rows)
+            return VEM_FAIL(VEM_EINVAL, "the sequences cover rows [%zu, %zu), the data has %zu "
+                            "rows", seqs->n_seq ? seqs->start[0] : 0,
+                            seqs->n_seq ? seqs->start[seqs->n_seq] : 0, x->rows);
+        for (size_t s = 0; s < seqs->n_seq; s++)
+            if (seqs->start[s + 1] <= seqs->start[s])
+                return VEM_FAIL(VEM_EINVAL, "sequence %zu is empty or out of order", s + 1);
+    }
+    if (h->em == VEM_HMM_CATEGORICAL) {
+        for (size_t r = 0; r < x->rows; r++) {
+            double v = x->data[r * x->ld];
+            if (!(v >= 0.0) || !(v < (double)h->dim) || v != floor(v))
+                return VEM_FAIL(VEM_EINVAL, "row %zu: symbol code %g is not an integer in [0, "
+                                "%zu)", r + 1, v, h->dim);
+        }
+    }
+    return VEM_OK;
+}
+
+/* ------------------------------------------------------- emission kernels */
+
+/* Length of the emission part of the ESS. */
+static size_t emis_ess_len(const vem_hmm *h)
+{
+    if (h->banks)
+        return h->k * vem__gmm_ess_len(h->banks[0]);
+    return h->bank ? vem__gmm_ess_len(h->bank) : h->k * h->dim;
+}
+
+/*
+ * Work one thread needs: [k: beta][k: log-densities][BLOCK: log c_t][the Gaussian
+ * kernels' work for BLOCK rows].
+ */
+static size_t thread_work_len(const vem_hmm *h)
+{
+    if (h->banks) /* + per-component log-densities and responsibilities */
+        return vem__gmm_scratch_len(h->banks[0], BLOCK) + 2 * h->k + BLOCK +
+               2 * BLOCK * h->n_mix + h->n_mix;
+    return (h->bank ? vem__gmm_scratch_len(h->bank, BLOCK) : 0) + 2 * h->k + BLOCK;
+}
+
+/* logp (n x k) = log p(x_t | state) for n frames from x (stride ld). */
+static void emission_logp(const vem_hmm *h, const double *x, size_t ld, size_t n, double *logp,
+                          double *work)
+{
+    const size_t k = h->k;
+    if (h->bank) {
+        vem__gmm_log_gauss(h->bank, x, ld, n, logp, work);
+        return;
+    }
+    if (h->banks) {
+        /* log sum_m w_km N(x | k, m): the state's mixture density by log-sum-exp. */
+        const size_t mm = h->n_mix;
+        double *lw = work, *lpm = lw + mm, *gw = lpm + n * mm;
+        for (size_t c = 0; c < k; c++) {
+            const double *w = vem_gmm_weights(h->banks[c]);
+            for (size_t q = 0; q < mm; q++)
+                lw[q] = log(w[q]);
+            vem__gmm_log_gauss(h->banks[c], x, ld, n, lpm, gw);
+            for (size_t t = 0; t < n; t++) {
+                double *r = lpm + t * mm, mx = -INFINITY, sum = 0.0;
+                for (size_t q = 0; q < mm; q++) {
+                    r[q] += lw[q];
+                    mx = r[q] > mx ? r[q] : mx;
+                }
+                if (mx == -INFINITY) {
+                    logp[t * k + c] = -INFINITY;
+                    continue;
+                }
+                for (size_t q = 0; q < mm; q++)
+                    sum += exp(r[q] - mx);
+                logp[t * k + c] = mx + log(sum);
+            }
+        }
+        return;
+    }
+    for (size_t t = 0; t < n; t++) {
+        size_t code = (size_t)x[t * ld];
+        for (size_t c = 0; c < k; c++)
+            logp[t * k + c] = log(h->emis[c * h->dim + code]);
+    }
+}
+
+/* In place: row t of b (n x k) minus its maximum, which goes to m[t]. */
+HMM_CLONES static void shift_rows(size_t k, size_t n, double *b, double *m)
+{
+    for (size_t t = 0; t < n; t++) {
+        double *r = b + t * k;
+        double mx = r[0];
+        for (size_t c = 1; c < k; c++)
+            mx = r[c] > mx ? r[c] : mx;
+        if (!isfinite(mx))
+            mx = 0.0; /* every density 0 (or NaN): c_t reports it */
+        for (size_t c = 0; c < k; c++)
+            r[c] -= mx;
+        m[t] = mx;
+    }
+}
+
+/* Scaled emissions b (n x k) and their shifts m (n) for n frames. */
+static void emission_scaled(const vem_hmm *h, const double *x, size_t ld, size_t n, double *b,
+                            double *m, double *work)
+{
+    const size_t k = h->k;
+    if (h->em == VEM_HMM_CATEGORICAL) {
+        /* Probabilities directly: no exponential, shift 0. */
+        for (size_t t = 0; t < n; t++) {
+            size_t code = (size_t)x[t * ld];
+            for (size_t c = 0; c < k; c++)
+                b[t * k + c] = h->emis[c * h->dim + code];
+            m[t] = 0.0;
+        }
+        return;
+    }
+    emission_logp(h, x, ld, n, b, work);
+    shift_rows(k, n, b, m);
+    vem__vexp(n * k, b, b);
+}
+
+/*
+ * Mixture emissions, ESS of frames x[0..n) given the state posteriors gamma
+ * (n x k): for state c, responsibilities gamma_tc p(m | x_t, c) into the
+ * state's mixture ESS (Rabiner 1989, eqs. 52-54). work: see thread_work_len.
+ */
+static void mixture_accumulate(const vem_hmm *h, const double *x, size_t ld, size_t n,
+                               const double *gamma, double *ess, double *work)
+{
+    const size_t k = h->k, mm = h->n_mix, el = vem__gmm_ess_len(h->banks[0]);
+    double *lw = work, *lpm = lw + mm, *resp = lpm + BLOCK * mm, *gw = resp + BLOCK * mm;
+    for (size_t c = 0; c < k; c++) {
+        const double *w = vem_gmm_weights(h->banks[c]);
+        for (size_t q = 0; q < mm; q++)
+            lw[q] = log(w[q]);
+        vem__gmm_log_gauss(h->banks[c], x, ld, n, lpm, gw);
+        for (size_t t = 0; t < n; t++) {
+            const double *r = lpm + t * mm;
+            double *o = resp + t * mm, mx = -INFINITY, sum = 0.0;
+            for (size_t q = 0; q < mm; q++)
+                mx = r[q] + lw[q] > mx ? r[q] + lw[q] : mx;
+            if (mx == -INFINITY) {
+                for (size_t q = 0; q < mm; q++)
+                    o[q] = 0.0;
+                continue;
+            }
+            for (size_t q = 0; q < mm; q++) {
+                o[q] = exp(r[q] + lw[q] - mx);
+                sum += o[q];
+            }
+            const double g = gamma[t * k + c] / sum;
+            for (size_t q = 0; q < mm; q++)
+                o[q] *= g;
+        }
+        vem__gmm_accumulate(h->banks[c], x, ld, n, resp, ess + c * el, gw);
+    }
+}
+
+/*
+ * Mixture emissions: the mixture initialisation (k-means by default) with
+ * k x n_mix components on all frames; state c takes components c n_mix ..
+ * (c + 1) n_mix - 1 with their weights renormalised (as hmmlearn's GMMHMM).
+ */
+static vem_status mixture_init(vem_hmm *h, vem_fit *f, vem_rng *rng)
+{
+    const size_t k = h->k, mm = h->n_mix, d = h->dim;
+    vem_gmm *big = vem_gmm_new(k * mm, d, h->cov);
+    if (!big)
+        return vem__last_status();
+    vem_status st = vem_gmm_set_reg_covar(big, vem_gmm_reg_covar(h->banks[0]));
+    if (st == VEM_OK)
+        st = vem_gmm_set_init(big, h->init == VEM_HMM_INIT_KMEANS ? VEM_INIT_KMEANS
+                                                                  : VEM_INIT_RANDOM);
+    vem_fit_opts o = *vem_fit_options(f);
+    o.warm_start = 0;
+    o.n_init = 1;
+    o.log = NULL;
+    o.algorithm = VEM_ALG_BATCH;
+    vem_model gm = vem_gmm_model(big);
+    vem_data rows = vem_data_rows(vem_fit_data(f)->x);
+    vem_fit *g = st == VEM_OK ? vem_fit_new(&gm, &rows, &o) : NULL;
+    if (st == VEM_OK && !g)
+        st = vem__last_status();
+    if (st == VEM_OK)
+        st = gm.ops->init(gm.self, g, rng);
+    vem_fit_free(g);
+    const size_t cl = vem_gmm_covariances_len(h->banks[0]);
+    double *w = vem__alloc_doubles(mm, 1);
+    if (st == VEM_OK && !w)
+        st = VEM_FAIL(VEM_ENOMEM, "mixture initialisation");
+    for (size_t c = 0; c < k && st == VEM_OK; c++) {
+        const double *bw = vem_gmm_weights(big) + c * mm, *bc = vem_gmm_covariances(big);
+        double sum = 0.0;
+        for (size_t q = 0; q < mm; q++)
+            sum += bw[q];
+        for (size_t q = 0; q < mm; q++)
+            w[q] = bw[q] / sum;
+        st = vem_hmm_set_state_mixture(h, c, w, vem_gmm_means(big) + c * mm * d,
+                                       h->cov == VEM_COV_TIED ? bc : bc + c * cl);
+    }
+    vem__free(w);
+    vem_gmm_free(big);
+    return st;
+}
+
+/* ------------------------------------------------------ forward-backward */
+
+enum fb_mode { FB_FIT = 0, FB_SCORE = 1, FB_POSTERIOR = 2 };
+
+/*
+ * Partial sums of a partition of the blocks: [start k][xi k x k][emission ESS]
+ * (categorical counts are summed serially instead: with many symbols a copy
+ * per partition would be large).
+ */
+static size_t part_len(const vem_hmm *h)
+{
+    return h->k + h->k * h->k + (h->em == VEM_HMM_CATEGORICAL ? 0 : emis_ess_len(h));
+}
+
+/* Partitions of nb blocks: a fixed number, whatever the threads. */
+static size_t n_parts(size_t nb)
+{
+    return vem__min(nb, NPART);
+}
+
+/* Doubles of scratch for a chunk of F frames with nthr threads. */
+static size_t chunk_scratch_len(const vem_hmm *h, size_t frames, int nthr)
+{
+    size_t nb = (frames + BLOCK - 1) / BLOCK;
+    return frames * (2 * h->k + 2) + n_parts(nb) * part_len(h) + nb +
+           (size_t)nthr * thread_work_len(h) + h->k * h->k + 4 * h->k;
+}
+
+static size_t chunk_frames(const vem_hmm *h)
+{
+    return vem__max(h->max_len, CHUNK);
+}
+
+/*
+ * Forward recursion over frames [t0, hi) of the sequence starting at lo:
+ * alpha_t = (alpha_{t-1} A) o b_t / c_t. Stops at the first frame whose c_t is
+ * below DBL_MIN and returns it (its prediction left in pred), else returns hi.
+ * Two partial sums per prediction and four for c_t shorten the dependency
+ * chains; the order is fixed, so the result is too.
+ */
+static inline __attribute__((always_inline)) size_t forward_core(size_t k, const double *restrict A,
+                                                           const double *restrict pi, size_t lo,
+                                                           size_t t0, size_t hi,
+                                                           const double *restrict b,
+                                                           double *restrict alpha,
+                                                           double *restrict cs,
+                                                           double *restrict pred,
+                                                           double *restrict p2,
+                                                           double *restrict u)
+{
+    /* u: the unnormalised alpha of the previous frame, with 1 / c in inv, so that
+     * the normalisation stays off the recursion's critical path. */
+    double inv = 1.0;
+    if (t0 > lo) {
+        #pragma omp simd
+        for (size_t j = 0; j < k; j++)
+            u[j] = alpha[(t0 - 1) * k + j];
+    }
+    for (size_t t = t0; t < hi; t++) {
+        double *at = alpha + t * k;
+        const double *bt = b + t * k;
+        if (t == lo) {
+            #pragma omp simd
+            for (size_t j = 0; j < k; j++)
+                pred[j] = pi[j];
+        } else {
+            #pragma omp simd
+            for (size_t j = 0; j < k; j++) {
+                pred[j] = u[0] * A[j];
+                p2[j] = 0.0;
+            }
+            size_t i = 1;
+            for (; i + 1 < k; i += 2) {
+                const double a1 = u[i], a2 = u[i + 1];
+                const double *A1 = A + i * k, *A2 = A1 + k;
+                #pragma omp simd
+                for (size_t j = 0; j < k; j++) {
+                    p2[j] += a1 * A1[j];
+                    pred[j] += a2 * A2[j];
+                }
+            }
+            if (i < k) {
+                const double a1 = u[i], *A1 = A + i * k;
+                #pragma omp simd
+                for (size_t j = 0; j < k; j++)
+                    p2[j] += a1 * A1[j];
+            }
+            #pragma omp simd
+            for (size_t j = 0; j < k; j++)
+                pred[j] = (pred[j] + p2[j]) * inv;
+        }
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+        size_t j = 0;
+        for (; j + 4 <= k; j += 4) {
+            u[j] = pred[j] * bt[j];
+            u[j + 1] = pred[j + 1] * bt[j + 1];
+            u[j + 2] = pred[j + 2] * bt[j + 2];
+            u[j + 3] = pred[j + 3] * bt[j + 3];
+            s0 += u[j];
+            s1 += u[j + 1];
+            s2 += u[j + 2];
+            s3 += u[j + 3];
+        }
+        for (; j < k; j++) {
+            u[j] = pred[j] * bt[j];
+            s0 += u[j];
+        }
+        const double c = (s0 + s1) + (s2 + s3);
+        if (!(c >= DBL_MIN))
+            return t;
+        cs[t] = c;
+        inv = 1.0 / c;
+        #pragma omp simd
+        for (size_t q = 0; q < k; q++)
+            at[q] = u[q] * inv;
+    }
+    return hi;
+}
+
+/*
+ * Backward recursion over the sequence [lo, hi) fused with the posteriors:
+ * beta_{T-1} = 1, w_t = b_t o beta_t / c_t, beta_{t-1} = A w_t (from AT = A^T
+ * as a sum of columns, vectorisable); on the way, gamma_t = alpha_t o beta_t
+ * overwrites alpha_t, xi += alpha_t w_{t+1}^T (times A later) and start +=
+ * gamma_lo. wn holds w_{t+1}.
+ */
+static inline __attribute__((always_inline)) void backward_core(size_t k, const double *restrict AT,
+                                                          size_t lo, size_t hi,
+                                                          double *restrict alpha,
+                                                          const double *restrict b,
+                                                          const double *restrict cs,
+                                                          double *restrict beta,
+                                                          double *restrict p2,
+                                                          double *restrict wn,
+                                                          double *restrict xi,
+                                                          double *restrict start)
+{
+    #pragma omp simd
+    for (size_t j = 0; j < k; j++)
+        beta[j] = 1.0;
+    for (size_t t = hi; t-- > lo;) {
+        double *at = alpha + t * k;
+        const double *bt = b + t * k;
+        if (t + 1 < hi) {
+            for (size_t i = 0; i < k; i++) {
+                const double ai = at[i];
+                double *xr = xi + i * k;
+                #pragma omp simd
+                for (size_t q = 0; q < k; q++)
+                    xr[q] += ai * wn[q];
+            }
+        }
+        const double inv = 1.0 / cs[t];
+        #pragma omp simd
+        for (size_t j = 0; j < k; j++) {
+            wn[j] = bt[j] * beta[j] * inv;
+            at[j] *= beta[j];
+        }
+        if (t == lo) {
+            #pragma omp simd
+            for (size_t j = 0; j < k; j++)
+                start[j] += at[j];
+            break;
+        }
+        #pragma omp simd
+        for (size_t i = 0; i < k; i++) {
+            beta[i] = wn[0] * AT[i];
+            p2[i] = 0.0;
+        }
+        size_t j = 1;
+        for (; j + 1 < k; j += 2) {
+            const double w1 = wn[j], w2 = wn[j + 1];
+            const double *C1 = AT + j * k, *C2 = C1 + k;
+            #pragma omp simd
+            for (size_t i = 0; i < k; i++) {
+                p2[i] += w1 * C1[i];
+                beta[i] += w2 * C2[i];
+            }
+        }
+        if (j < k) {
+            const double w1 = wn[j], *C1 = AT + j * k;
+            #pragma omp simd
+            for (size_t i = 0; i < k; i++)
+                p2[i] += w1 * C1[i];
+        }
+        #pragma omp simd
+        for (size_t i = 0; i < k; i++)
+            beta[i] += p2[i];
+    }
+}
+
+/*
+ * The kernels above with k known at compile time for small k (loops fully
+ * unrolled and vectorised), and for any k.
+ */
+#define HMM_SPECIALISE(call)                                                                     \
+    switch (k) {                                                                                 \
+    case 2: {                                                                                    \
+        const size_t kc = 2;                                                                     \
+        call;                                                                                    \
+    }                                                                                            \
+    case 3: {                                                                                    \
+        const size_t kc = 3;                                                                     \
+        call;                                                                                    \
+    }                                                                                            \
+    case 4: {                                                                                    \
+        const size_t kc = 4;                                                                     \
+        call;                                                                                    \
+    }                                                                                            \
+    case 5: {                                                                                    \
+        const size_t kc = 5;                                                                     \
+        call;                                                                                    \
+    }                                                                                            \
+    case 6: {                                                                                    \
+        const size_t kc = 6;                                                                     \
+        call;                                                                                    \
+    }                                                                                            \
+    case 8: {                                                                                    \
+        const size_t kc = 8;                                                                     \
+        call;                                                                                    \
+    }                                                                                            \
+    default: {                                                                                   \
+        const size_t kc = k;                                                                     \
+        call;                                                                                    \
+    }                                                                                            \
+    }
+
+HMM_CLONES static size_t forward_run(size_t k, const double *A, const double *pi, size_t lo,
+                                     size_t t0, size_t hi, const double *b, double *alpha,
+                                     double *cs, double *pred, double *p2, double *u)
+{
+    HMM_SPECIALISE(return forward_core(kc, A, pi, lo, t0, hi, b, alpha, cs, pred, p2, u))
+}
+
+HMM_CLONES static void backward_run(size_t k, const double *AT, size_t lo, size_t hi,
+                                    double *alpha, const double *b, const double *cs,
+                                    double *beta, double *p2, double *wn, double *xi,
+                                    double *start)
+{
+    HMM_SPECIALISE(backward_core(kc, AT, lo, hi, alpha, b, cs, beta, p2, wn, xi, start); return)
+}
+
+/*
+ * Redo frame t of the forward pass in log space when c_t underflowed: shift by
+ * s = max_k (log pred_k + log p(x_t | k)) over reachable states; b row and m_t
+ * are rewritten so that the backward pass sees the same scaling. Exact unless a
+ * reachable state's predicted probability is below e^-700 (its b is capped at e^700).
+ */
+static double forward_rescue(const vem_hmm *h, const double *xrow, size_t ld, const double *pred,
+                             double *brow, double *m, double *alpha, double *work)
+{
+    const size_t k = h->k;
+    double *lp = work + k; /* k */
+    emission_logp(h, xrow, ld, 1, lp, work + 2 * k + BLOCK);
+    double s = -INFINITY;
+    for (size_t c = 0; c < k; c++)
+        if (pred[c] > 0.0 && log(pred[c]) + lp[c] > s)
+            s = log(pred[c]) + lp[c];
+    if (!isfinite(s))
+        return 0.0; /* probability zero: the caller reports -inf */
+    /* States the chain cannot be in (pred exactly 0) get b = 0: their alpha is 0
+     * whatever b is, and a huge b would only overflow the backward pass. */
+    double sum = 0.0;
+    for (size_t c = 0; c < k; c++) {
+        double e = lp[c] - s;
+        brow[c] = pred[c] > 0.0 ? exp(e < 700.0 ? e : 700.0) : 0.0;
+        alpha[c] = pred[c] * brow[c];
+        sum += alpha[c];
+    }
+    *m = s;
+    return sum;
+}
+
+/*
+ * Forward-backward over the sequences starts[0..nseq] (absolute rows; frames
+ * are local to starts[0]). FB_FIT adds the ESS into ess; FB_POSTERIOR writes
+ * gamma (frames x k) into post. Returns the total log-likelihood.
+ */
+static double run_chunk(const vem_hmm *h, const vem_matrix *xm, const size_t *starts, size_t nseq,
+                        enum fb_mode mode, double *ess, double *post, double *scratch)
+{
+    const size_t k = h->k, kk = k * k, ld = xm->ld, r0 = starts[0];
+    const size_t frames = starts[nseq] - r0, nb = (frames + BLOCK - 1) / BLOCK, np = n_parts(nb);
+    const size_t plen = part_len(h), elen = emis_ess_len(h), twl = thread_work_len(h);
+    const double *x = xm->data + r0 * ld;
+    const double *A = h->transmat;
+    int nthr = 1;
+#ifdef _OPENMP
+    if (nb >= 2 && omp_get_active_level() == 0)
+        nthr = (int)vem__min((size_t)h->nthreads, nb);
+#endif
+    double *alpha = scratch;               /* frames x k; gamma after phase 4 */
+    double *b = alpha + frames * k;        /* frames x k; w after phase 3 */
+    double *m = b + frames * k;            /* frames */
+    double *cs = m + frames;               /* frames */
+    double *part = cs + frames;            /* np x plen */
+    double *llb = part + np * plen;        /* nb: log-likelihood per block */
+    double *tw = llb + nb;                 /* nthr x twl */
+    double *AT = tw + (size_t)nthr * twl;  /* k x k */
+    double *vec = AT + kk;                 /* 4 k */
+    double *pred = vec, *beta = vec + k, *p2 = vec + 2 * k;
+    const long nbl = (long)nb, npl = (long)np;
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < k; j++)
+            AT[j * k + i] = A[i * k + j];
+
+    /* 1. Scaled emission densities. */
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthr) if (nthr > 1)
+#endif
+    for (long j = 0; j < nbl; j++) {
+#ifdef _OPENMP
+        size_t tid = (size_t)omp_get_thread_num();
+#else
+        size_t tid = 0;
+#endif
+        size_t t0 = (size_t)j * BLOCK, n = vem__min(BLOCK, frames - t0);
+        emission_scaled(h, x + t0 * ld, ld, n, b + t0 * k, m + t0, tw + tid * twl + 2 * k + BLOCK);
+    }
+
+    /* 2-3. Forward and backward recursions (with the posteriors, the start and
+     * transition counts, into partition 0's partial sums), one sequence at a time. */
+    memset(part, 0, np * plen * sizeof *part);
+    for (size_t s = 0; s < nseq; s++) {
+        const size_t lo = starts[s] - r0, hi = starts[s + 1] - r0;
+        size_t t = lo;
+        while ((t = forward_run(k, A, h->startprob, lo, t, hi, b, alpha, cs, pred, p2, vec + 3 * k)) < hi) {
+            double *at = alpha + t * k;
+            double c = forward_rescue(h, x + t * ld, ld, pred, b + t * k, m + t, at, tw);
+            if (!(c > 0.0))
+                return -INFINITY; /* the sequence has probability zero: no statistics */
+            cs[t] = c;
+            const double inv = 1.0 / c;
+            for (size_t j = 0; j < k; j++)
+                at[j] *= inv;
+            t++;
+        }
+        if (mode != FB_SCORE)
+            backward_run(k, AT, lo, hi, alpha, b, cs, beta, p2, pred, part + k, part);
+    }
+
+    /* 4. Log-likelihood per block and emission statistics per partition of the
+     * blocks (each partition's blocks in order). */
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthr) if (nthr > 1)
+#endif
+    for (long p = 0; p < npl; p++) {
+#ifdef _OPENMP
+        size_t tid = (size_t)omp_get_thread_num();
+#else
+        size_t tid = 0;
+#endif
+        double *pe = part + (size_t)p * plen + k + kk, *work = tw + tid * twl;
+        double *logc = work + 2 * k, *gwork = logc + BLOCK;
+        const size_t j0 = (size_t)p * nb / np, j1 = ((size_t)p + 1) * nb / np;
+        for (size_t j = j0; j < j1; j++) {
+            const size_t t0 = j * BLOCK, n = vem__min(BLOCK, frames - t0);
+            vem__vlog(n, cs + t0, logc);
+            double ll = 0.0;
+            for (size_t t = 0; t < n; t++)
+                ll += logc[t] + m[t0 + t];
+            llb[j] = ll;
+            if (mode != FB_FIT)
+                continue;
+            if (h->bank)
+                vem__gmm_accumulate(h->bank, x + t0 * ld, ld, n, alpha + t0 * k, pe, gwork);
+            else if (h->banks)
+                mixture_accumulate(h, x + t0 * ld, ld, n, alpha + t0 * k, pe, gwork);
+        }
+    }
+
+    /* Fixed-order reductions. */
+    double ll = 0.0;
+    for (size_t j = 0; j < nb; j++)
+        ll += llb[j];
+    if (mode == FB_POSTERIOR)
+        memcpy(post, alpha, frames * k * sizeof *post);
+    if (mode != FB_FIT)
+        return ll;
+    for (size_t j = 1; j < np; j++) {
+        const double *pj = part + j * plen;
+        for (size_t i = 0; i < plen; i++)
+            part[i] += pj[i];
+    }
+    for (size_t i = 0; i < k; i++)
+        ess[i] += part[i];
+    for (size_t i = 0; i < kk; i++)
+        ess[k + i] += A[i] * part[k + i];
+    if (h->em == VEM_HMM_CATEGORICAL) {
+        double *cnt = ess + k + kk;
+        for (size_t t = 0; t < frames; t++) {
+            size_t code = (size_t)x[t * ld];
+            const double *g = alpha + t * k;
+            for (size_t c = 0; c < k; c++)
+                cnt[c * h->dim + code] += g[c];
+        }
+    } else {
+        for (size_t i = 0; i < elen; i++)
+            ess[k + kk + i] += part[k + kk + i];
+    }
+    return ll;
+}
+
+/*
+ * Walk sequences [u0, u1) of x in chunks of whole sequences of at most
+ * chunk_frames(h) frames (a longer sequence is a chunk of its own).
+ */
+static double run_units(const vem_hmm *h, const vem_data *x, size_t u0, size_t u1,
+                        enum fb_mode mode, double *ess, double *post, double *scratch)
+{
+    const size_t cap = chunk_frames(h);
+    size_t one[2];
+    double ll = 0.0;
+    size_t s = u0;
+    while (s < u1) {
+        size_t e = s + 1;
+        while (e < u1 && seq_hi(x, e) - seq_lo(x, s) <= cap)
+            e++;
+        const size_t *starts;
+        if (x->seq_start) {
+            starts = x->seq_start + s;
+        } else {
+            one[0] = 0;
+            one[1] = x->x.rows;
+            starts = one;
+        }
+        size_t frames = seq_hi(x, e - 1) - seq_lo(x, s);
+        double *sc = scratch, *own = NULL;
+        if (frames > cap || !scratch) {
+            /* Longer than the scratch was sized for (data not seen by init or fit). */
+            own = vem__alloc_doubles(chunk_scratch_len(h, frames, h->nthreads), 1);
+            if (!own)
+                return NAN;
+            sc = own;
+        }
+        double *p = post ? post + (seq_lo(x, s) - seq_lo(x, u0)) * h->k : NULL;
+        ll += run_chunk(h, &x->x, starts, e - s, mode, ess, p, sc);
+        vem__free(own);
+        s = e;
+    }
+    return ll;
+}
+
+/* ------------------------------------------------------------ engine glue */
+
+static size_t hmm_ess_len(const void *self)
+{
+    const vem_hmm *h = self;
+    return h->k + h->k * h->k + emis_ess_len(h);
+}
+
+static size_t hmm_scratch_len(const void *self, size_t block)
+{
+    const vem_hmm *h = self;
+    (void)block; /* a unit is a whole sequence: the need depends on frames, not units */
+    return chunk_scratch_len(h, chunk_frames(h), h->nthreads);
+}
+
+static size_t hmm_n_units(const void *self, const vem_data *x)
+{
+    (void)self;
+    return n_seq_of(x);
+}
+
+static double hmm_n_obs(const void *self, const vem_data *x)
+{
+    (void)self;
+    return (double)x->x.rows;
+}
+
+static double hmm_estep(const void *self, const vem_data *x, size_t u0, size_t u1, double *ess,
+                        double *scratch)
+{
+    return run_units(self, x, u0, u1, FB_FIT, ess, NULL, scratch);
+}
+
+static double hmm_score_estep(const void *self, const vem_data *x, size_t u0, size_t u1,
+                              double *ess, double *scratch)
+{
+    (void)ess;
+    return run_units(self, x, u0, u1, FB_SCORE, NULL, NULL, scratch);
+}
+
+/* Rows of a probability matrix from counts; a row with no counts keeps its values. */
+static void normalise_rows(double *dst, const double *cnt, size_t rows, size_t cols)
+{
+    for (size_t i = 0; i < rows; i++) {
+        double s = 0.0;
+        for (size_t j = 0; j < cols; j++)
+            s += cnt[i * cols + j];
+        if (!(s > 0.0) || !isfinite(s))
+            continue;
+        for (size_t j = 0; j < cols; j++)
+            dst[i * cols + j] = cnt[i * cols + j] / s;
+    }
+}
+
+static vem_status hmm_mstep(void *self, const double *ess)
+{
+    vem_hmm *h = self;
+    const size_t k = h->k;
+    /* Emissions first: a covariance failure leaves every parameter unchanged. */
+    if (h->bank) {
+        vem_status st = vem__gmm_mstep(h->bank, ess + k + k * k);
+        if (st != VEM_OK)
+            return st;
+    } else if (h->banks) {
+        const size_t el = vem__gmm_ess_len(h->banks[0]);
+        for (size_t c = 0; c < k; c++) {
+            vem_status st = vem__gmm_mstep(h->banks[c], ess + k + k * k + c * el);
+            if (st != VEM_OK) {
+                char msg[400];
+                snprintf(msg, sizeof msg, "%s", vem_errmsg());
+                return VEM_FAIL(st, "state %zu: %s", c + 1, msg);
+            }
+        }
+    } else {
+        normalise_rows(h->emis, ess + k + k * k, k, h->dim);
+    }
+    normalise_rows(h->startprob, ess, 1, k);
+    normalise_rows(h->transmat, ess + k, k, k);
+    return VEM_OK;
+}
+
+static size_t hmm_params_len(const void *self)
+{
+    const vem_hmm *h = self;
+    size_t e = h->bank ? h->k * h->dim + vem_gmm_covariances_len(h->bank) : h->k * h->dim;
+    if (h->banks)
+        e = h->k * (h->n_mix + h->n_mix * h->dim + vem_gmm_covariances_len(h->banks[0]));
+    return h->k + h->k * h->k + e;
+}
+
+static void hmm_params_get(const void *self, double *out)
+{
+    const vem_hmm *h = self;
+    const size_t k = h->k;
+    memcpy(out, h->startprob, k * sizeof *out);
+    memcpy(out + k, h->transmat, k * k * sizeof *out);
+    out += k + k * k;
+    if (h->bank) {
+        memcpy(out, vem_gmm_means(h->bank), k * h->dim * sizeof *out);
+        memcpy(out + k * h->dim, vem_gmm_covariances(h->bank),
+               vem_gmm_covariances_len(h->bank) * sizeof *out);
+    } else if (h->banks) {
+        const size_t mm = h->n_mix, cl = vem_gmm_covariances_len(h->banks[0]);
+        for (size_t c = 0; c < k; c++) {
+            memcpy(out, vem_gmm_weights(h->banks[c]), mm * sizeof *out);
+            memcpy(out + mm, vem_gmm_means(h->banks[c]), mm * h->dim * sizeof *out);
+            memcpy(out + mm + mm * h->dim, vem_gmm_covariances(h->banks[c]), cl * sizeof *out);
+            out += mm + mm * h->dim + cl;
+        }
+    } else {
+        memcpy(out, h->emis, k * h->dim * sizeof *out);
+    }
+}
+
+static vem_status hmm_params_set(void *self, const double *in)
+{
+    vem_hmm *h = self;
+    const size_t k = h->k;
+    const double *e = in + k + k * k;
+    vem_status st = VEM_OK;
+    if (h->banks) {
+        const size_t mm = h->n_mix, cl = vem_gmm_covariances_len(h->banks[0]);
+        for (size_t c = 0; c < k && st == VEM_OK; c++) {
+            st = vem_hmm_set_state_mixture(h, c, e, e + mm, e + mm + mm * h->dim);
+            e += mm + mm * h->dim + cl;
+        }
+    } else {
+        st = h->bank ? vem_hmm_set_gaussian(h, e, e + k * h->dim) : vem_hmm_set_emissionprob(h, e);
+    }
+    if (st == VEM_OK)
+        st = vem_hmm_set_startprob(h, in);
+    if (st == VEM_OK)
+        st = vem_hmm_set_transmat(h, in + k);
+    return st;
+}
+
+/* Dirichlet(1) draw of n probabilities into p. */
+static void dirichlet1(vem_rng *rng, double *p, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        p[i] = -log(1.0 - vem_rng_uniform(rng));
+        s += p[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        p[i] /= s;
+}
+
+static vem_status hmm_init(void *self, vem_fit *f, vem_rng *rng)
+{
+    vem_hmm *h = self;
+    const vem_data *x = vem_fit_data(f);
+    const size_t k = h->k;
+    h->max_len = longest(x);
+    if (h->tinit == VEM_HMM_TRANS_RANDOM) {
+        dirichlet1(rng, h->startprob, k);
+        for (size_t i = 0; i < k; i++)
+            dirichlet1(rng, h->transmat + i * k, k);
+    } else if (h->tinit == VEM_HMM_TRANS_UNIFORM) {
+        for (size_t i = 0; i < k; i++)
+            h->startprob[i] = 1.0 / (double)k;
+        for (size_t i = 0; i < k * k; i++)
+            h->transmat[i] = 1.0 / (double)k;
+    }
+    if (h->em == VEM_HMM_CATEGORICAL) {
+        for (size_t i = 0; i < k; i++)
+            dirichlet1(rng, h->emis + i * h->dim, h->dim);
+        return VEM_OK;
+    }
+    if (h->banks)
+        return mixture_init(h, f, rng);
+    /* Gaussian: the mixture's initialisation on the frames as independent rows. It
+     * needs an engine over rows, not sequences, hence its own fit object. */
+    vem_status st = vem_gmm_set_init(h->bank, h->init == VEM_HMM_INIT_KMEANS ? VEM_INIT_KMEANS
+                                                                             : VEM_INIT_RANDOM);
+    if (st != VEM_OK)
+        return st;
+    vem_fit_opts o = *vem_fit_options(f);
+    o.warm_start = 0;
+    o.n_init = 1;
+    o.log = NULL;
+    vem_model gm = vem_gmm_model(h->bank);
+    vem_data rows = vem_data_rows(x->x);
+    vem_fit *g = vem_fit_new(&gm, &rows, &o);
+    if (!g)
+        return vem__last_status();
+    st = gm.ops->init(gm.self, g, rng);
+    vem_fit_free(g);
+    return st;
+}
+
+static const vem_model_ops hmm_ops = {
+    .name = "hmm",
+    .ess_len = hmm_ess_len,
+    .scratch_len = hmm_scratch_len,
+    .n_units = hmm_n_units,
+    .n_obs = hmm_n_obs,
+    .estep = hmm_estep,
+    .mstep = hmm_mstep,
+    .objective_extra = NULL,
+    .init = hmm_init,
+    .params_len = hmm_params_len,
+    .params_get = hmm_params_get,
+    .params_set = hmm_params_set,
+};
+
+vem_model vem_hmm_model(vem_hmm *h)
+{
+    vem_model m = {.ops = &hmm_ops, .self = h};
+    return m;
+}
+
+/* ----------------------------------------------------------- public fit */
+
+vem_status vem_hmm_fit(vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                       const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
+{
+    vem_status st = check_data(h, x, seqs);
+    if (st != VEM_OK)
+        return st;
+    vem_fit_opts defaults;
+    if (!o) {
+        vem_fit_opts_init(&defaults);
+        o = &defaults;
+    }
+    if (h->em != VEM_HMM_CATEGORICAL && !o->warm_start && x->rows < h->k * h->n_mix)
+        return VEM_FAIL(VEM_EINVAL, "%zu frames, fewer than k=%zu states x %zu components",
+                        x->rows, h->k, h->n_mix);
+    vem_data data = vem_hmm_data(x, seqs);
+    h->max_len = longest(&data);
+    h->nthreads = resolve_threads(o->nthreads);
+    vem_model m = vem_hmm_model(h);
+    size_t plen = hmm_params_len(h);
+    double *saved = vem__alloc_doubles(plen, 1);
+    if (!saved)
+        return VEM_FAIL(VEM_ENOMEM, "vem_hmm_fit");
+    hmm_params_get(h, saved);
+    st = vem_fit_run(&m, &data, o, rng, res);
+    if (st != VEM_OK && st != VEM_EMAXITER) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", vem_errmsg());
+        hmm_params_set(h, saved);
+        VEM_FAIL(st, "%s", msg);
+    }
+    vem__free(saved);
+    return st;
+}
+
+/* ------------------------------------------------------------- scoring */
+
+static size_t zero_len(const void *self)
+{
+    (void)self;
+    return 0;
+}
+
+static const vem_model_ops hmm_score_ops = {
+    .name = "hmm-score",
+    .ess_len = zero_len,
+    .scratch_len = hmm_scratch_len,
+    .n_units = hmm_n_units,
+    .n_obs = hmm_n_obs,
+    .estep = hmm_score_estep,
+};
+
+vem_status vem_hmm_score(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                         double *mean, double *total)
+{
+    vem_status st = check_data(h, x, seqs);
+    if (st != VEM_OK)
+        return st;
+    /* A copy: scratch sizing needs the longest sequence, and h is const. */
+    vem_hmm *c = vem_hmm_copy(h);
+    if (!c)
+        return vem__last_status();
+    vem_data data = vem_hmm_data(x, seqs);
+    c->max_len = longest(&data);
+    vem_model m = {.ops = &hmm_score_ops, .self = c};
+    vem_fit *f = vem_fit_new(&m, &data, NULL);
+    if (!f) {
+        vem_hmm_free(c);
+        return vem__last_status();
+    }
+    double s = 0.0, unused = 0.0;
+    st = vem_fit_pass(f, &m, &unused, &s);
+    vem_fit_free(f);
+    vem_hmm_free(c);
+    if (st != VEM_OK)
+        return st;
+    if (mean)
+        *mean = s / (double)x->rows;
+    if (total)
+        *total = s;
+    return VEM_OK;
+}
+
+/* Run fn-style passes over each sequence serially with a private copy of h. */
+static vem_status per_sequence(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                               enum fb_mode mode, double *ll_out, double *post)
+{
+    vem_status st = check_data(h, x, seqs);
+    if (st != VEM_OK)
+        return st;
+    vem_data data = vem_hmm_data(x, seqs);
+    size_t len = longest(&data);
+    double *scratch = vem__alloc_doubles(chunk_scratch_len(h, len, h->nthreads), 1);
+    if (!scratch)
+        return VEM_FAIL(VEM_ENOMEM, "forward-backward scratch for %zu frames", len);
+    int token = vem__blas_threads_one();
+    for (size_t s = 0; s < n_seq_of(&data); s++) {
+        size_t one[2] = {seq_lo(&data, s), seq_hi(&data, s)};
+        double *p = post ? post + one[0] * h->k : NULL;
+        double ll = run_chunk(h, x, one, 1, mode, NULL, p, scratch);
+        if (ll_out)
+            ll_out[s] = ll;
+        if (post && !(ll > -INFINITY)) {
+            st = VEM_FAIL(VEM_ENUMERIC, "sequence %zu has probability zero under the model", s + 1);
+            break;
+        }
+    }
+    vem__blas_threads_restore(token);
+    vem__free(scratch);
+    return st;
+}
+
+vem_status vem_hmm_score_sequences(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                                   double *out)
+{
+    return per_sequence(h, x, seqs, FB_SCORE, out, NULL);
+}
+
+vem_status vem_hmm_predict_proba(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                                 double *out)
+{
+    return per_sequence(h, x, seqs, FB_POSTERIOR, NULL, out);
+}
+
+/* ------------------------------------------------------------- Viterbi */
+
+vem_status vem_hmm_decode(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                          size_t *states, double *log_prob)
+{
+    vem_status st = check_data(h, x, seqs);
+    if (st != VEM_OK)
+        return st;
+    const size_t k = h->k;
+    vem_data data = vem_hmm_data(x, seqs);
+    size_t len = longest(&data);
+    double *lb = vem__alloc_doubles(len, k);         /* log emission densities */
+    uint32_t *bp = vem__calloc(len * k, sizeof *bp); /* back pointers */
+    double *la = vem__alloc_doubles(k * k + 3 * k, 1);
+    double *work = vem__alloc_doubles(thread_work_len(h), 1);
+    if (!lb || !bp || !la || !work) {
+        st = VEM_FAIL(VEM_ENOMEM, "Viterbi buffers for %zu frames", len);
+        goto done;
+    }
+    double *lpi = la + k * k, *delta = lpi + k, *nd = delta + k;
+    for (size_t i = 0; i < k * k; i++)
+        la[i] = log(h->transmat[i]);
+    for (size_t i = 0; i < k; i++)
+        lpi[i] = log(h->startprob[i]);
+    int token = vem__blas_threads_one();
+    double total = 0.0;
+    for (size_t s = 0; s < n_seq_of(&data) && st == VEM_OK; s++) {
+        const size_t lo = seq_lo(&data, s), T = seq_hi(&data, s) - lo;
+        for (size_t t0 = 0; t0 < T; t0 += BLOCK)
+            emission_logp(h, x->data + (lo + t0) * x->ld, x->ld, vem__min(BLOCK, T - t0),
+                          lb + t0 * k, work);
+        for (size_t j = 0; j < k; j++)
+            delta[j] = lpi[j] + lb[j];
+        for (size_t t = 1; t < T; t++) {
+            for (size_t j = 0; j < k; j++) {
+                double best = -INFINITY;
+                uint32_t arg = 0;
+                for (size_t i = 0; i < k; i++) {
+                    double v = delta[i] + la[i * k + j];
+                    if (v > best) {
+                        best = v;
+                        arg = (uint32_t)i;
+                    }
+                }
+                nd[j] = best + lb[t * k + j];
+                bp[t * k + j] = arg;
+            }
+            memcpy(delta, nd, k * sizeof *delta);
+        }
+        size_t arg = 0;
+        for (size_t j = 1; j < k; j++)
+            if (delta[j] > delta[arg])
+                arg = j;
+        if (!(delta[arg] > -INFINITY) || isnan(delta[arg])) {
+            st = VEM_FAIL(VEM_ENUMERIC, "sequence %zu has probability zero under the model",
+                          s + 1);
+            break;
+        }
+        total += delta[arg];
+        for (size_t t = T; t-- > 0;) {
+            states[lo + t] = arg;
+            if (t > 0)
+                arg = bp[t * k + arg];
+        }
+    }
+    vem__blas_threads_restore(token);
+    if (st == VEM_OK && log_prob)
+        *log_prob = total;
+done:
+    vem__free(lb);
+    vem__free(bp);
+    vem__free(la);
+    vem__free(work);
+    return st;
+}
+
+/* ------------------------------------------------------------- sampling */
+
+static size_t draw(vem_rng *rng, const double *p, size_t n)
+{
+    double u = vem_rng_uniform(rng), acc = 0.0;
+    size_t last = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] > 0.0)
+            last = i;
+        acc += p[i];
+        if (u < acc && p[i] > 0.0)
+            return i;
+    }
+    return last;
+}
+
+vem_status vem_hmm_sample(const vem_hmm *h, size_t n, vem_rng *rng, double *out, size_t *states)
+{
+    const size_t k = h->k, d = h->dim;
+    double *chol = NULL, *z = NULL;
+    if (h->bank) {
+        chol = vem__alloc_doubles(k, d * d);
+        z = vem__alloc_doubles(d, 1);
+        if (!chol || !z) {
+            vem__free(chol);
+            vem__free(z);
+            return VEM_FAIL(VEM_ENOMEM, "sample");
+        }
+        const double *cv = vem_gmm_covariances(h->bank);
+        for (size_t c = 0; c < k; c++) {
+            double *l = chol + c * d * d;
+            switch (h->cov) {
+            case VEM_COV_FULL:
+                vem__cholesky(d, cv + c * d * d, l);
+                break;
+            case VEM_COV_TIED:
+                vem__cholesky(d, cv, l);
+                break;
+            case VEM_COV_DIAG:
+                for (size_t j = 0; j < d; j++)
+                    l[j * d + j] = sqrt(cv[c * d + j]);
+                break;
+            case VEM_COV_SPHERICAL:
+                for (size_t j = 0; j < d; j++)
+                    l[j * d + j] = sqrt(cv[c]);
+                break;
+            }
+        }
+    }
+    size_t z_prev = 0;
+    for (size_t t = 0; t < n; t++) {
+        size_t zt = t == 0 ? draw(rng, h->startprob, k) : draw(rng, h->transmat + z_prev * k, k);
+        if (states)
+            states[t] = zt;
+        if (h->banks) {
+            vem_status st = vem_gmm_sample(h->banks[zt], 1, rng, out + t * d, NULL);
+            if (st != VEM_OK) {
+                vem__free(chol);
+                vem__free(z);
+                return st;
+            }
+        } else if (h->bank) {
+            const double *mu = vem_gmm_means(h->bank) + zt * d, *l = chol + zt * d * d;
+            for (size_t j = 0; j < d; j++)
+                z[j] = vem_rng_normal(rng);
+            for (size_t a = 0; a < d; a++) {
+                double v = 0.0;
+                for (size_t q = 0; q <= a; q++)
+                    v += l[a * d + q] * z[q];
+                out[t * d + a] = mu[a] + v;
+            }
+        } else {
+            out[t] = (double)draw(rng, h->emis + zt * d, d);
+        }
+        z_prev = zt;
+    }
+    vem__free(chol);
+    vem__free(z);
+    return VEM_OK;
+}
+
+/* ------------------------------------------------------ model selection */
+
+size_t vem_hmm_n_parameters(const vem_hmm *h)
+{
+    const size_t k = h->k, d = h->dim;
+    size_t p = (k - 1) + k * (k - 1);
+    if (h->banks)
+        return p + k * vem_gmm_n_parameters(h->banks[0]);
+    if (!h->bank)
+        return p + k * (d - 1);
+    size_t cp = 0;
+    switch (h->cov) {
+    case VEM_COV_FULL:
+        cp = k * d * (d + 1) / 2;
+        break;
+    case VEM_COV_DIAG:
+        cp = k * d;
+        break;
+    case VEM_COV_SPHERICAL:
+        cp = k;
+        break;
+    case VEM_COV_TIED:
+        cp = d * (d + 1) / 2;
+        break;
+    }
+    return p + k * d + cp;
+}
+
+double vem_hmm_bic(const vem_hmm *h, double log_likelihood, size_t n)
+{
+    return -2.0 * log_likelihood + (double)vem_hmm_n_parameters(h) * log((double)n);
+}
+
+double vem_hmm_aic(const vem_hmm *h, double log_likelihood)
+{
+    return -2.0 * log_likelihood + 2.0 * (double)vem_hmm_n_parameters(h);
+}

@@ -1,0 +1,238 @@
+#!/bin/sh
+# tests/test_cli_vb.sh — `vem fit vbgmm`, `vem fit blr` and predict/score/info on their
+# model files, end to end: outputs, the reference numbers, exit statuses, bad input.
+#
+#     sh tests/test_cli_vb.sh PATH/TO/vem REPO_ROOT
+#
+# One line per failed check, finally "cli_vb: N passed, M failed"; non-zero exit
+# if any check failed. JSON is checked with python3 (grep without it).
+
+if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -d "$2" ]; then
+    echo "usage: sh test_cli_vb.sh PATH/TO/vem REPO_ROOT" >&2
+    exit 2
+fi
+case $1 in /*) VEM=$1 ;; *) VEM=$(pwd)/$1 ;; esac
+case $2 in /*) ROOT=$2 ;; *) ROOT=$(pwd)/$2 ;; esac
+FAITHFUL=$ROOT/examples/data/faithful.csv
+DIABETES=$ROOT/examples/data/diabetes.csv
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/vem-cli-vb.XXXXXX") || exit 2
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 2' HUP INT TERM
+cd "$TMP" || exit 2
+
+PY=
+if [ -x /usr/bin/python3 ]; then
+    PY=/usr/bin/python3
+elif command -v python3 >/dev/null 2>&1; then
+    PY=$(command -v python3)
+fi
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+run() {
+    "$VEM" "$@" >out 2>err
+    rc=$?
+}
+errtext() { head -c 300 err | tr '\n' ' '; }
+expect_rc() {
+    if [ "$rc" -eq "$2" ]; then pass; else fail "$1: exit status $rc, want $2 ($(errtext))"; fi
+}
+expect_err() {
+    if grep -F -q -- "$2" err; then pass; else fail "$1: stderr lacks '$2': $(errtext)"; fi
+}
+expect_out() {
+    if grep -F -q -- "$2" out; then pass; else fail "$1: stdout lacks '$2'"; fi
+}
+# pyjson WHAT PATTERN CODE: python CODE asserts on d = the JSON in out; without python,
+# out must match PATTERN.
+pyjson() {
+    if [ -n "$PY" ]; then
+        if msg=$("$PY" -c "import json, math
+d = json.load(open('out'))
+def close(a, b, rtol=1e-9):
+    return abs(a - b) <= rtol * max(abs(a), abs(b), 1e-300)
+$3" 2>&1); then
+            pass
+        else
+            fail "$1: $(echo "$msg" | tail -n 3 | tr '\n' ' ')"
+        fi
+    elif grep -q -- "$2" out; then
+        pass
+    else
+        fail "$1: output does not match '$2'"
+    fi
+}
+
+# ---- vbgmm ----
+
+run fit vbgmm "$FAITHFUL" -k 1 --reg-covar 0 --json
+expect_rc "vbgmm K=1" 0
+pyjson "K=1 ELBO is the Normal-Wishart evidence" '"elbo":-1303.89751779' "
+assert close(d['elbo'], -1303.8975177948587, 1e-9), d['elbo']
+assert d['effective_components'] == 1
+assert d['monotonicity_violations'] == 0
+assert close(d['prior']['covariance'][0][1], 13.977807846754931, 1e-12)"
+
+run fit vbgmm "$FAITHFUL" -k 10 --weight-prior dp --n-init 20 --seed 2 --tol 1e-10 --max-iter 1000 \
+    --json -o dp.json
+expect_rc "vbgmm K=10 dp" 0
+pyjson "K=10 dp keeps 2 clusters" '"effective_components":2' "
+assert abs(d['elbo'] - -1180.45) < 0.01, d['elbo']
+assert d['effective_components'] == 2
+assert d['weight_prior'] == 'dp' and len(d['weight_concentration']) == 10
+assert len(d['weights']) == 10 and len(d['means']) == 10 and len(d['covariances']) == 10
+assert d['monotonicity_violations'] == 0
+t = [e['elbo'] for e in d['trace']]
+assert all(b >= a - 1e-9 * abs(a) for a, b in zip(t, t[1:])), 'ELBO decreased'
+assert sorted(round(m[1]) for w, m in zip(d['weights'], d['means']) if w > 0.3) == [55, 80]"
+
+run fit vbgmm "$FAITHFUL" -k 10 --tol 1e-10 --max-iter 1000 --json
+expect_rc "vbgmm K=10 dirichlet" 0
+pyjson "K=10 dirichlet ELBO" '"effective_components":2' "
+assert abs(d['elbo'] - -1186.23) < 0.01, d['elbo']
+assert d['effective_components'] == 2 and d['weight_prior'] == 'dirichlet'"
+
+run fit vbgmm "$FAITHFUL" -k 3 --covariance diag --weight-concentration 2.5 --mean-precision 0.5 \
+    --dof 4 --seed 3
+expect_rc "vbgmm diag, text" 0
+expect_out "vbgmm text" "effective components:"
+expect_out "vbgmm text" "ELBO:"
+expect_out "vbgmm text" "eruptions"
+
+run fit vbgmm "$FAITHFUL" -k 1 --reg-covar 0 --mean-prior 3,70 --covariance-prior 2.385,1.5,1.5,40 \
+    --mean-precision 0.37 --dof 5.5 --json
+expect_rc "vbgmm set priors" 0
+pyjson "set priors: exact evidence" '"elbo"' "
+assert d['prior']['mean'] == [3, 70] and d['prior']['covariance'][1] == [1.5, 40]
+assert d['prior']['degrees_of_freedom'] == 5.5"
+run fit vbgmm "$FAITHFUL" -k 2 --covariance-prior 1,2,2,1
+expect_rc "covariance prior not PD" 3
+expect_err "covariance prior not PD" "positive definite"
+run fit vbgmm "$FAITHFUL" -k 2 --mean-prior 1,2,3
+expect_rc "mean prior length" 1
+run fit vbgmm "$FAITHFUL" -k 10 --blocks 4
+expect_rc "--blocks without incremental" 1
+run fit vbgmm "$FAITHFUL" -k 10 --algorithm incremental --blocks 4 --tol 1e-8 --max-iter 200 --json
+expect_rc "incremental VB" 0
+pyjson "incremental VB" '"monotonicity_violations":0' "
+assert d['monotonicity_violations'] == 0 and d['algorithm'] == 'incremental'
+assert abs(d['elbo'] - -1186.23) < 0.01"
+run fit vbgmm "$FAITHFUL" -k 4 --algorithm stepwise --batch-size 50 --passes 20 --eval-passes --json
+expect_rc "stochastic VI" 0
+pyjson "stochastic VI" '"algorithm":"stepwise"' "
+assert d['algorithm'] == 'stepwise' and d['effective_components'] >= 2"
+run fit vbgmm "$FAITHFUL" -k 4 --algorithm stepwise --batch-size 50 --passes 20 --eval-passes --stream \
+    --json
+expect_rc "stochastic VI streamed" 0
+pyjson "stochastic VI streamed" '"streamed":true' "
+assert d['streamed'] is True"
+
+run info dp.json
+expect_rc "info vbgmm" 0
+expect_out "info vbgmm" "vbgmm"
+run info dp.json --json
+expect_rc "info vbgmm --json" 0
+pyjson "info vbgmm json" '"model":"vbgmm"' "
+assert d['model'] == 'vbgmm' and d['effective_components'] == 2"
+run score dp.json "$FAITHFUL" --json
+expect_rc "score vbgmm" 0
+pyjson "score vbgmm" '"total_log_likelihood"' "
+assert d['n'] == 272 and close(d['total_log_likelihood'], 272 * d['mean_log_likelihood'], 1e-12)
+assert -4.3 < d['mean_log_likelihood'] < -4.0"
+run predict dp.json "$FAITHFUL"
+expect_rc "predict vbgmm" 0
+check_labels=$(sort out | uniq -c | wc -l)
+if [ "$check_labels" -eq 2 ]; then pass; else fail "predict vbgmm: $check_labels labels, want 2"; fi
+run predict dp.json "$FAITHFUL" --proba --json
+expect_rc "predict vbgmm --proba" 0
+pyjson "predict --proba rows sum to 1" '"proba"' "
+assert len(d['proba']) == 272 and all(abs(sum(r) - 1) < 1e-12 for r in d['proba'])"
+run sample dp.json -n 3 --seed 4
+expect_rc "sample vbgmm" 0
+expect_out "sample vbgmm" "eruptions,waiting,component"
+run sample dp.json -n 5 --json
+expect_rc "sample vbgmm --json" 0
+pyjson "sample vbgmm json" '"samples"' "
+assert len(d['samples']) == 5 and len(d['samples'][0]) == 2 and len(d['components']) == 5"
+
+# errors
+run fit vbgmm "$FAITHFUL"
+expect_rc "vbgmm without -k" 1
+expect_err "vbgmm without -k" "-k"
+run fit vbgmm "$FAITHFUL" -k 2 --covariance tied
+expect_rc "vbgmm tied" 1
+expect_err "vbgmm tied" "full or diag"
+run fit vbgmm "$FAITHFUL" -k 2 --weight-prior pitman-yor
+expect_rc "bad weight prior" 1
+run fit vbgmm "$FAITHFUL" -k 2 --dof 0.5
+expect_rc "dof <= d - 1" 1
+expect_err "dof <= d - 1" "degrees of freedom"
+run fit vbgmm "$FAITHFUL" -k 2 --mean-precision 0
+expect_rc "mean precision 0" 1
+run fit vbgmm "$FAITHFUL" -k 300
+expect_rc "K > rows" 2
+run fit vbgmm "$TMP/missing.csv" -k 2
+expect_rc "missing file" 2
+run fit vbgmm --help
+expect_rc "vbgmm --help" 0
+expect_out "vbgmm --help" "--weight-prior"
+echo '{"format": "vem-model", "version": 1, "model": "vbgmm", "covariance_type": "full"}' >bad.json
+run info bad.json
+expect_rc "bad vbgmm model file" 2
+expect_err "bad vbgmm model file" "bad.json"
+
+# ---- blr ----
+
+run fit blr "$DIABETES" --target target --intercept --standardize --tol 0 --max-iter 3000 --json \
+    -o blr.json
+expect_rc "blr diabetes" 0
+pyjson "blr = BayesianRidge fixed point" '"noise_precision"' "
+assert close(d['noise_precision'], 3.410195071e-4, 2e-10), d['noise_precision']
+assert close(d['weight_precision'], 5.066334908e-3, 2e-10), d['weight_precision']
+assert len(d['coef']) == 10 and d['columns'][2] == 'bmi'
+assert close(d['coef'][8], 46.200012571470509, 1e-8), d['coef'][8]
+assert close(d['intercept'], -247.09264665547386, 1e-8), d['intercept']
+assert d['monotonicity_violations'] == 0 and math.isfinite(d['elbo'])"
+run predict blr.json "$DIABETES" --json
+expect_rc "predict blr" 0
+pyjson "predict blr mean and sd" '"sd"' "
+assert len(d['mean']) == 442
+assert close(d['mean'][0], 202.63861243909452, 1e-8) and close(d['sd'][0], 54.529450872405242, 1e-8)"
+run predict blr.json "$DIABETES"
+expect_rc "predict blr text" 0
+expect_out "predict blr text" "mean,sd"
+run score blr.json "$DIABETES" --json
+expect_rc "score blr" 0
+pyjson "score blr" '"total_log_likelihood"' "
+assert d['n'] == 442 and -6 < d['mean_log_likelihood'] < -5"
+run sample blr.json -n 3
+expect_rc "sample blr (unsupported)" 1
+expect_err "sample blr" "not available"
+run info blr.json
+expect_rc "info blr" 0
+expect_out "info blr" "noise precision"
+run fit blr "$DIABETES" --target 11 --columns bmi,bp,s5 --ard --prune-threshold 1e3 --json
+expect_rc "blr ard, columns" 0
+pyjson "blr ard" '"pruned"' "
+assert len(d['coef']) == 3 and len(d['weight_precision']) == 3 and d['ard']"
+run fit blr "$DIABETES" --target target --hyperpriors 1e-6,1e-6,2,3
+expect_rc "blr hyperpriors, text" 0
+expect_out "blr text" "ELBO:"
+
+run fit blr "$DIABETES"
+expect_rc "blr without --target" 1
+expect_err "blr without --target" "--target"
+run fit blr "$DIABETES" --target nosuch
+expect_rc "blr unknown target" 2
+expect_err "blr unknown target" "nosuch"
+run fit blr "$DIABETES" --target target --hyperpriors 1,2,3
+expect_rc "blr bad hyperpriors" 1
+run fit blr --help
+expect_rc "blr --help" 0
+expect_out "blr --help" "--ard"
+
+echo "cli_vb: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
