@@ -1,0 +1,16 @@
+/*
+ * src/linalg/vexp.h — exp and log over arrays, vectorised through glibc's libmvec
+ * where available (src/linalg/vexp.c), a scalar loop elsewhere.
+ */
+#ifndef VEM_VEXP_H
+#define VEM_VEXP_H
+
+#include <stddef.h>
+
+/* out[i] = exp(in[i]) for i < n; in == out is allowed. exp(-INFINITY) = 0. */
+void vem__vexp(size_t n, const double *in, double *out);
+
+/* out[i] = log(in[i]) for i < n; in == out is allowed. */
+void vem__vlog(size_t n, const double *in, double *out);
+
+#endif /* VEM_VEXP_H */
