@@ -20,9 +20,8 @@
 #include <vem/hmm.h>
 
 #include "internal.h"
+#include "io/jsonfile.h"
 
-#define FORMAT_NAME "vem-model"
-#define FORMAT_VERSION 1
 
 /* ---------------------------------------------------------------- save */
 
@@ -100,8 +99,8 @@ static vem_status hmm_to_json(const char *path, const vem_hmm *h, const vem_fit_
     if (!o)
         return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
     int ok = 1;
-    put(o, "format", json_string(FORMAT_NAME), &ok);
-    put(o, "version", json_integer(FORMAT_VERSION), &ok);
+    put(o, "format", json_string(VEM__MODEL_FORMAT), &ok);
+    put(o, "version", json_integer(VEM__MODEL_VERSION), &ok);
     put(o, "model", json_string("hmm"), &ok);
     put(o, "emission", json_string(vem_hmm_emission_name(vem_hmm_emission_type(h))), &ok);
     put(o, "n_states", json_integer((json_int_t)k), &ok);
@@ -181,22 +180,6 @@ static vem_status hmm_to_json(const char *path, const vem_hmm *h, const vem_fit_
     return VEM_OK;
 }
 
-static void sync_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = vem__strdup(slash ? path : ".");
-    if (!dir)
-        return;
-    if (slash)
-        dir[slash == path ? 1 : (size_t)(slash - path)] = '\0';
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    vem__free(dir);
-}
-
 vem_status vem_hmm_save(const vem_hmm *h, const char *path, const vem_fit_result *fit_info)
 {
     if (!h || !path || !*path)
@@ -205,68 +188,10 @@ vem_status vem_hmm_save(const vem_hmm *h, const char *path, const vem_fit_result
     vem_status s = hmm_to_json(path, h, fit_info, &root);
     if (s != VEM_OK)
         return s;
-    static const char suffix[] = ".tmp.XXXXXX";
-    size_t plen = strlen(path);
-    char *tmp = vem__malloc(plen + sizeof suffix);
-    if (!tmp) {
-        json_decref(root);
-        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, suffix, sizeof suffix);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        json_decref(root);
-        vem__free(tmp);
-        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e));
-    }
-    (void)fchmod(fd, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH);
-    FILE *fp = fdopen(fd, "w");
-    if (!fp) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        json_decref(root);
-        vem__free(tmp);
-        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e));
-    }
-    errno = 0;
-    int failed = json_dumpf(root, fp, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0 ||
-                 fputc('\n', fp) == EOF || fflush(fp) != 0 || fsync(fileno(fp)) != 0;
-    int e = errno;
-    json_decref(root);
-    if (fclose(fp) != 0 && !failed) {
-        failed = 1;
-        e = errno;
-    }
-    if (!failed && rename(tmp, path) != 0) {
-        failed = 1;
-        e = errno;
-    }
-    if (failed) {
-        unlink(tmp);
-        vem__free(tmp);
-        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e ? e : EIO));
-    }
-    vem__free(tmp);
-    sync_dir(path);
-    return VEM_OK;
+    return vem__json_save(path, root);
 }
 
 /* ---------------------------------------------------------------- load */
-
-static vem_status get_str(const char *path, const json_t *root, const char *key,
-                          const char **out)
-{
-    json_t *v = json_object_get(root, key);
-    if (!v)
-        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s' is missing", path, key);
-    if (!json_is_string(v))
-        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected a string", path, key);
-    *out = json_string_value(v);
-    return VEM_OK;
-}
 
 static vem_status get_size(const char *path, const json_t *root, const char *key, size_t *out)
 {
@@ -357,24 +282,24 @@ static vem_hmm *hmm_from_json(const char *path, const json_t *root)
     size_t k = 0, d = 0, mm = 1;
     vem_hmm_emission em;
     vem_cov cov = VEM_COV_FULL;
-    if (get_str(path, root, "format", &format) != VEM_OK)
+    if (vem__json_get_string(path, root, "format", &format) != VEM_OK)
         return NULL;
-    if (strcmp(format, FORMAT_NAME) != 0) {
-        VEM_FAIL(VEM_EFORMAT, "%s: key 'format': expected \"%s\"", path, FORMAT_NAME);
+    if (strcmp(format, VEM__MODEL_FORMAT) != 0) {
+        VEM_FAIL(VEM_EFORMAT, "%s: key 'format': expected \"%s\"", path, VEM__MODEL_FORMAT);
         return NULL;
     }
     const json_t *ver = json_object_get(root, "version");
-    if (!json_is_integer(ver) || json_integer_value(ver) != FORMAT_VERSION) {
-        VEM_FAIL(VEM_EFORMAT, "%s: key 'version': expected %d", path, FORMAT_VERSION);
+    if (!json_is_integer(ver) || json_integer_value(ver) != VEM__MODEL_VERSION) {
+        VEM_FAIL(VEM_EFORMAT, "%s: key 'version': expected %d", path, VEM__MODEL_VERSION);
         return NULL;
     }
-    if (get_str(path, root, "model", &model) != VEM_OK)
+    if (vem__json_get_string(path, root, "model", &model) != VEM_OK)
         return NULL;
     if (strcmp(model, "hmm") != 0) {
         VEM_FAIL(VEM_EFORMAT, "%s: key 'model': expected \"hmm\", got \"%.64s\"", path, model);
         return NULL;
     }
-    if (get_str(path, root, "emission", &emission) != VEM_OK ||
+    if (vem__json_get_string(path, root, "emission", &emission) != VEM_OK ||
         get_size(path, root, "n_states", &k) != VEM_OK)
         return NULL;
     if (vem_hmm_emission_parse(emission, &em) != VEM_OK) {
@@ -383,7 +308,7 @@ static vem_hmm *hmm_from_json(const char *path, const json_t *root)
         return NULL;
     }
     if (em != VEM_HMM_CATEGORICAL) {
-        if (get_str(path, root, "covariance_type", &cov_name) != VEM_OK ||
+        if (vem__json_get_string(path, root, "covariance_type", &cov_name) != VEM_OK ||
             get_size(path, root, "n_features", &d) != VEM_OK ||
             (em == VEM_HMM_GMM && get_size(path, root, "n_mix", &mm) != VEM_OK))
             return NULL;
@@ -522,23 +447,9 @@ vem_hmm *vem_hmm_load(const char *path)
         VEM_FAIL(VEM_EINVAL, "vem_hmm_load: path is NULL");
         return NULL;
     }
-    json_error_t err;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    if (!root) {
-        FILE *fp = fopen(path, "rb");
-        if (!fp) {
-            VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(errno));
-            return NULL;
-        }
-        fclose(fp);
-        VEM_FAIL(VEM_EFORMAT, "%s:%d:%d: %s", path, err.line, err.column, err.text);
+    json_t *root = NULL;
+    if (vem__json_load(path, &root) != VEM_OK)
         return NULL;
-    }
-    if (!json_is_object(root)) {
-        json_decref(root);
-        VEM_FAIL(VEM_EFORMAT, "%s: not a vem model file (not a JSON object)", path);
-        return NULL;
-    }
     vem_hmm *h = hmm_from_json(path, root);
     json_decref(root);
     return h;

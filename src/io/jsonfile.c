@@ -56,43 +56,48 @@ static void sync_dir(const char *path)
 }
 
 
-vem_status vem__json_save(const char *path, json_t *root)
+FILE *vem__atomic_open(const char *path, char **tmp)
 {
     static const char suffix[] = ".tmp.XXXXXX";
     size_t plen = strlen(path);
-    char *tmp = vem__malloc(plen + sizeof suffix);
-    if (!tmp) {
-        json_decref(root);
-        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    char *t = vem__malloc(plen + sizeof suffix);
+    if (!t) {
+        VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+        return NULL;
     }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, suffix, sizeof suffix);
-
-    int fd = mkstemp(tmp);
+    memcpy(t, path, plen);
+    memcpy(t + plen, suffix, sizeof suffix);
+    int fd = mkstemp(t);
     if (fd < 0) {
         int e = errno;
-        json_decref(root);
-        vem__free(tmp);
-        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e));
+        vem__free(t);
+        VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e));
+        return NULL;
     }
     /* mkstemp creates the file 0600; a model file is as readable as any other output. */
     (void)fchmod(fd, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH);
-    FILE *fp = fdopen(fd, "w");
+    FILE *fp = fdopen(fd, "wb");
     if (!fp) {
         int e = errno;
         close(fd);
-        unlink(tmp);
-        json_decref(root);
-        vem__free(tmp);
-        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e));
+        unlink(t);
+        vem__free(t);
+        VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e));
+        return NULL;
     }
-
-    /* errno is cleared first so a failure jansson reports without errno reads as EIO. */
+    /* errno is cleared so that a failure a writer reports without errno reads as EIO. */
     errno = 0;
-    int failed = json_dumpf(root, fp, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0 ||
-                 fputc('\n', fp) == EOF || fflush(fp) != 0 || fsync(fileno(fp)) != 0;
-    int e = errno;
-    json_decref(root);
+    *tmp = t;
+    return fp;
+}
+
+vem_status vem__atomic_commit(FILE *fp, char *tmp, const char *path, int failed)
+{
+    int e = failed ? errno : 0;
+    if (!failed && (fflush(fp) != 0 || fsync(fileno(fp)) != 0)) {
+        failed = 1;
+        e = errno;
+    }
     if (fclose(fp) != 0 && !failed) {
         failed = 1;
         e = errno;
@@ -109,6 +114,20 @@ vem_status vem__json_save(const char *path, json_t *root)
     vem__free(tmp);
     sync_dir(path);
     return VEM_OK;
+}
+
+vem_status vem__json_save(const char *path, json_t *root)
+{
+    char *tmp = NULL;
+    FILE *fp = vem__atomic_open(path, &tmp);
+    if (!fp) {
+        json_decref(root);
+        return vem__last_status();
+    }
+    int failed = json_dumpf(root, fp, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0 ||
+                 fputc('\n', fp) == EOF;
+    json_decref(root);
+    return vem__atomic_commit(fp, tmp, path, failed);
 }
 
 
@@ -391,4 +410,23 @@ vem_status vem_model_file_kind(const char *path, char *buf, size_t size)
     }
     json_decref(root);
     return s;
+}
+
+vem_status vem__json_load_model(const char *path, const char *model, json_t **root)
+{
+    json_t *r = NULL;
+    vem_status s = vem__json_load(path, &r);
+    if (s != VEM_OK)
+        return s;
+    const char *m = NULL;
+    s = vem__json_check_header(path, r, &m);
+    if (s == VEM_OK && strcmp(m, model) != 0)
+        s = VEM_FAIL(VEM_EFORMAT, "%s: key 'model': expected \"%s\", got \"%.64s\"", path, model,
+                     m);
+    if (s != VEM_OK) {
+        json_decref(r);
+        return s;
+    }
+    *root = r;
+    return VEM_OK;
 }

@@ -8,6 +8,7 @@
 #define VEM_JSONFILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -18,6 +19,18 @@
 
 /* Nested JSON arrays of the doubles v (row-major) with shape dims[0..ndims); NULL on failure. */
 json_t *vem__json_array_of(const double *v, const size_t *dims, size_t ndims);
+
+/*
+ * Atomic file writing: vem__atomic_open creates PATH.tmp.XXXXXX beside path
+ * (mode 0644) and returns it open for writing, *tmp receiving its name (NULL
+ * with vem_errmsg set: VEM_EIO, VEM_ENOMEM); write to it, then
+ * vem__atomic_commit flushes, syncs and closes it and renames it over path,
+ * or, when failed is non-zero or any step fails, removes it (VEM_EIO
+ * "PATH: reason"). It frees *tmp either way. A reader sees the old file or the
+ * new one, never half of one.
+ */
+FILE *vem__atomic_open(const char *path, char **tmp);
+vem_status vem__atomic_commit(FILE *fp, char *tmp, const char *path, int failed);
 
 /*
  * Write root (the reference is stolen) to path: indented, doubles with 17
@@ -52,6 +65,9 @@ vem_status vem__json_get_array(const char *path, const json_t *root, const char 
 
 /* The header keys: "format" is "vem-model", "version" 1, and *model (borrowed) the model. */
 vem_status vem__json_check_header(const char *path, const json_t *root, const char **model);
+
+/* vem__json_load, the header check, and "model" equal to model. */
+vem_status vem__json_load_model(const char *path, const char *model, json_t **root);
 
 /* Prefix the current vem_errmsg() with "PATH: " and return s. */
 vem_status vem__prefix_errmsg(vem_status s, const char *path);

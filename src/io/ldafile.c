@@ -23,60 +23,10 @@
 #include <vem/lda.h>
 
 #include "internal.h"
+#include "io/jsonfile.h"
 
-#define FORMAT_NAME "vem-model"
-#define FORMAT_VERSION 1
 
-/* -------------------------------------------------------- atomic writes */
 
-/* Open a temporary file beside path; *tmp receives its name (free it). */
-static FILE *open_tmp(const char *path, char **tmp)
-{
-    size_t n = strlen(path) + 16;
-    char *t = vem__malloc(n);
-    if (!t) {
-        VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
-        return NULL;
-    }
-    snprintf(t, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(t);
-    if (fd < 0) {
-        VEM_FAIL(VEM_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
-        vem__free(t);
-        return NULL;
-    }
-    fchmod(fd, 0644);
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        unlink(t);
-        vem__free(t);
-        VEM_FAIL(VEM_EIO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    *tmp = t;
-    return f;
-}
-
-/* Flush, sync and close f, then rename tmp over path (or remove tmp on failure). */
-static vem_status commit_tmp(FILE *f, char *tmp, const char *path, int failed)
-{
-    if (fflush(f) != 0 || ferror(f))
-        failed = 1;
-    if (!failed && fsync(fileno(f)) != 0)
-        failed = 1;
-    if (fclose(f) != 0)
-        failed = 1;
-    if (!failed && rename(tmp, path) != 0)
-        failed = 1;
-    vem_status st = VEM_OK;
-    if (failed) {
-        st = VEM_FAIL(VEM_EIO, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-    vem__free(tmp);
-    return st;
-}
 
 /* ------------------------------------------------------------------ npy */
 
@@ -91,7 +41,7 @@ static vem_status npy_write(const char *path, const double *a, size_t rows, size
     size_t pad = (64 - total % 64) % 64;
     hlen += pad;
     char *tmp = NULL;
-    FILE *f = open_tmp(path, &tmp);
+    FILE *f = vem__atomic_open(path, &tmp);
     if (!f)
         return vem__last_status();
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
@@ -109,7 +59,7 @@ static vem_status npy_write(const char *path, const double *a, size_t rows, size
             b[j] = (unsigned char)(u >> (8 * j));
         failed = fwrite(b, 1, 8, f) != 8;
     }
-    return commit_tmp(f, tmp, path, failed);
+    return vem__atomic_commit(f, tmp, path, failed);
 }
 
 /* Read a float64 C-order 2-D .npy of shape rows x cols into a (rows * cols doubles). */
@@ -265,8 +215,8 @@ vem_status vem_lda_save(const vem_lda *l, const char *path, const vem_fit_result
         goto done;
     const char *slash = strrchr(npy, '/');
     int ok = 1;
-    put(o, "format", json_string(FORMAT_NAME), &ok);
-    put(o, "version", json_integer(FORMAT_VERSION), &ok);
+    put(o, "format", json_string(VEM__MODEL_FORMAT), &ok);
+    put(o, "version", json_integer(VEM__MODEL_VERSION), &ok);
     put(o, "model", json_string("lda"), &ok);
     put(o, "n_topics", json_integer((json_int_t)k), &ok);
     put(o, "n_words", json_integer((json_int_t)v), &ok);
@@ -301,14 +251,14 @@ vem_status vem_lda_save(const vem_lda *l, const char *path, const vem_fit_result
         goto done;
     }
     char *tmp = NULL;
-    FILE *f = open_tmp(path, &tmp);
+    FILE *f = vem__atomic_open(path, &tmp);
     if (!f) {
         st = vem__last_status();
         goto done;
     }
     int failed = json_dumpf(o, f, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) != 0 ||
                  fputc('\n', f) == EOF;
-    st = commit_tmp(f, tmp, path, failed);
+    st = vem__atomic_commit(f, tmp, path, failed);
 done:
     json_decref(o);
     vem__free(lam);
@@ -342,33 +292,13 @@ static vem_status get_pos(const char *path, const json_t *root, const char *key,
 
 vem_lda *vem_lda_load(const char *path)
 {
-    json_error_t err;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    json_t *root = NULL;
     vem_lda *l = NULL;
     double *lam = NULL;
     char *dir = NULL, *npy = NULL;
     const char **words = NULL;
-    if (!root) {
-        if (json_error_code(&err) == json_error_cannot_open_file)
-            VEM_FAIL(VEM_EIO, "%s: cannot open: %s", path, err.text);
-        else
-            VEM_FAIL(VEM_EFORMAT, "%s:%d:%d: %s", path, err.line, err.column, err.text);
+    if (vem__json_load_model(path, "lda", &root) != VEM_OK)
         return NULL;
-    }
-    const char *fmt = json_string_value(json_object_get(root, "format"));
-    const char *model = json_string_value(json_object_get(root, "model"));
-    const json_t *ver = json_object_get(root, "version");
-    if (!fmt || strcmp(fmt, FORMAT_NAME) != 0 || !json_is_integer(ver) ||
-        json_integer_value(ver) != FORMAT_VERSION) {
-        VEM_FAIL(VEM_EFORMAT, "%s: not a vem model file (format \"%s\" version %d expected)", path,
-                 FORMAT_NAME, FORMAT_VERSION);
-        goto fail;
-    }
-    if (!model || strcmp(model, "lda") != 0) {
-        VEM_FAIL(VEM_EFORMAT, "%s: key 'model': expected \"lda\", got \"%.32s\"", path,
-                 model ? model : "(none)");
-        goto fail;
-    }
     size_t k = 0, v = 0;
     double alpha = 0, eta = 0;
     if (get_size(path, root, "n_topics", &k) != VEM_OK ||

@@ -19,9 +19,8 @@
 #include <vem/vbgmm.h>
 
 #include "internal.h"
+#include "io/jsonfile.h"
 
-#define FORMAT_NAME "vem-model"
-#define FORMAT_VERSION 1
 
 /* ---------------------------------------------------------------- save */
 
@@ -75,8 +74,8 @@ static json_t *header(const char *model, int *ok)
         *ok = 0;
         return NULL;
     }
-    put(o, "format", json_string(FORMAT_NAME), ok);
-    put(o, "version", json_integer(FORMAT_VERSION), ok);
+    put(o, "format", json_string(VEM__MODEL_FORMAT), ok);
+    put(o, "version", json_integer(VEM__MODEL_VERSION), ok);
     put(o, "model", json_string(model), ok);
     return o;
 }
@@ -96,57 +95,6 @@ static void put_fit(json_t *o, const vem_fit_result *fi, int *ok)
     put(f, "n_iter", json_integer((json_int_t)fi->n_iter), ok);
     put(f, "converged", json_boolean(fi->converged), ok);
     put(o, "fit", f, ok);
-}
-
-/* Write root to path atomically; consumes root. */
-static vem_status write_atomic(const char *path, json_t *root)
-{
-    static const char suffix[] = ".tmp.XXXXXX";
-    size_t plen = strlen(path);
-    char *tmp = vem__malloc(plen + sizeof suffix);
-    if (!tmp) {
-        json_decref(root);
-        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, suffix, sizeof suffix);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        json_decref(root);
-        vem__free(tmp);
-        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e));
-    }
-    (void)fchmod(fd, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH);
-    FILE *fp = fdopen(fd, "w");
-    if (!fp) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        json_decref(root);
-        vem__free(tmp);
-        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e));
-    }
-    errno = 0;
-    int failed = json_dumpf(root, fp, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0 ||
-                 fputc('\n', fp) == EOF || fflush(fp) != 0 || fsync(fileno(fp)) != 0;
-    int e = errno;
-    json_decref(root);
-    if (fclose(fp) != 0 && !failed) {
-        failed = 1;
-        e = errno;
-    }
-    if (!failed && rename(tmp, path) != 0) {
-        failed = 1;
-        e = errno;
-    }
-    if (failed) {
-        unlink(tmp);
-        vem__free(tmp);
-        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e ? e : EIO));
-    }
-    vem__free(tmp);
-    return VEM_OK;
 }
 
 vem_status vem_vbgmm_save(const vem_vbgmm *v, const char *path, const vem_fit_result *fit_info)
@@ -201,7 +149,7 @@ vem_status vem_vbgmm_save(const vem_vbgmm *v, const char *path, const vem_fit_re
         json_decref(o);
         return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
     }
-    return write_atomic(path, o);
+    return vem__json_save(path, o);
 }
 
 vem_status vem_blr_save(const vem_blr *b, const char *path, const vem_fit_result *fit_info)
@@ -270,40 +218,16 @@ vem_status vem_blr_save(const vem_blr *b, const char *path, const vem_fit_result
         json_decref(o);
         return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
     }
-    return write_atomic(path, o);
+    return vem__json_save(path, o);
 }
 
 /* ---------------------------------------------------------------- load */
 
+/* The model file at path, checked to be a vem model of the given kind; NULL with vem_errmsg set. */
 static json_t *parse(const char *path, const char *model)
 {
-    json_error_t err;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    if (!root) {
-        FILE *fp = fopen(path, "rb");
-        if (!fp) {
-            VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(errno));
-            return NULL;
-        }
-        fclose(fp);
-        VEM_FAIL(VEM_EFORMAT, "%s:%d:%d: %s", path, err.line, err.column, err.text);
-        return NULL;
-    }
-    const char *fmt = json_string_value(json_object_get(root, "format"));
-    const char *m = json_string_value(json_object_get(root, "model"));
-    json_t *ver = json_object_get(root, "version");
-    if (!json_is_object(root) || !fmt || strcmp(fmt, FORMAT_NAME) != 0) {
-        VEM_FAIL(VEM_EFORMAT, "%s: not a vem model file (key 'format')", path);
-    } else if (!json_is_integer(ver) || json_integer_value(ver) != FORMAT_VERSION) {
-        VEM_FAIL(VEM_EFORMAT, "%s: key 'version': expected %d", path, FORMAT_VERSION);
-    } else if (!m || strcmp(m, model) != 0) {
-        VEM_FAIL(VEM_EFORMAT, "%s: key 'model': expected \"%s\", got \"%.64s\"", path, model,
-                 m ? m : "(missing)");
-    } else {
-        return root;
-    }
-    json_decref(root);
-    return NULL;
+    json_t *root = NULL;
+    return vem__json_load_model(path, model, &root) == VEM_OK ? root : NULL;
 }
 
 static vem_status get_size(const char *path, const json_t *root, const char *key, size_t max,
