@@ -49,7 +49,9 @@ enum {
     OPT_MEAN_PRIOR,
     OPT_COV_PRIOR,
     OPT_BLOCKS,
-    OPT_N_SAMPLES
+    OPT_N_SAMPLES,
+    OPT_INIT_MODEL,
+    OPT_MPI
 };
 
 static const cli_option vb_options[] = {
@@ -93,6 +95,8 @@ static const cli_option vb_options[] = {
     {"covariance-prior", 0, 1, OPT_COV_PRIOR},
     {"blocks", 0, 1, OPT_BLOCKS},
     {"n-samples", 'n', 1, OPT_N_SAMPLES},
+    {"init-model", 0, 1, OPT_INIT_MODEL},
+    {"mpi", 0, 0, OPT_MPI},
     {NULL, 0, 0, 0},
 };
 
@@ -134,7 +138,12 @@ static const char vbgmm_help[] =
     "  --blocks N                incremental: blocks of rows (default 10)\n"
     "  --passes N                online: passes over the data (same as --max-iter)\n"
     "  --eval-passes             online: exact ELBO after each pass (one more E-step pass)\n"
-    "  --stream                  read DATA block by block in every pass (out of core)\n";
+    "  --stream                  read DATA block by block in every pass (out of core)\n"
+    "\n"
+    "starting point and distributed fits:\n"
+    "  --init-model MODEL        start from a fitted vbgmm model (its priors and posterior)\n"
+    "  --mpi                     under mpirun: each process reads its share of the rows,\n"
+    "                            the statistics are summed over processes (docs/vb.md)\n";
 
 static const char blr_help[] =
     "usage: vem fit blr DATA --target COLUMN [options]\n"
@@ -152,10 +161,14 @@ static const char blr_help[] =
     "  --hyperpriors A0,B0,C0,D0 Gamma shape and rate of the noise precision (A0, B0)\n"
     "                            and of the weight precision (C0, D0); default all 1e-6\n"
     "  --max-iter N, --tol T, --threads T, -o MODEL, --json, --verbose   as for vbgmm\n"
-    "                            (defaults 1000 iterations, tol 1e-12)\n";
+    "                            (defaults 1000 iterations, tol 1e-12)\n"
+    "  --mpi                     under mpirun: each process reads its share of the rows,\n"
+    "                            the statistics are summed over processes (docs/vb.md)\n";
 
 typedef struct vb_args {
     const char *model_type, *data, *output, *target, *model, *hyper, *mean_prior, *cov_prior;
+    const char *init_model;
+    int mpi, prior_given, cov_given; /* --mpi; a prior option, --covariance given */
     size_t k, n_init, max_iter, nthreads;
     int k_given, json, verbose, help, ard, intercept, standardize, proba;
     int max_iter_given, tol_given;
@@ -209,21 +222,26 @@ static int parse_args(int argc, char **argv, const char *cmd, vb_args *a)
             rc = cli_parse_size("-k", val, 1, 1000000, &a->k);
             break;
         case OPT_WEIGHT_PRIOR:
+            a->prior_given = 1;
             if (vem_vb_weight_prior_parse(val, &a->wprior) != VEM_OK) {
                 cli_error("--weight-prior: expected dirichlet or dp, got '%s'", val);
                 rc = CLI_EXIT_USAGE;
             }
             break;
         case OPT_WEIGHT_CONC:
+            a->prior_given = 1;
             rc = cli_parse_double("--weight-concentration", val, 0.0, 1, &a->alpha0);
             break;
         case OPT_MEAN_PREC:
+            a->prior_given = 1;
             rc = cli_parse_double("--mean-precision", val, 0.0, 1, &a->beta0);
             break;
         case OPT_DOF:
+            a->prior_given = 1;
             rc = cli_parse_double("--dof", val, 0.0, 1, &a->nu0);
             break;
         case OPT_COVARIANCE:
+            a->cov_given = 1;
             if (vem_cov_parse(val, &a->cov) != VEM_OK ||
                 (a->cov != VEM_COV_FULL && a->cov != VEM_COV_DIAG)) {
                 cli_error("--covariance: expected full or diag, got '%s'", val);
@@ -231,9 +249,11 @@ static int parse_args(int argc, char **argv, const char *cmd, vb_args *a)
             }
             break;
         case OPT_REG_COVAR:
+            a->prior_given = 1;
             rc = cli_parse_double("--reg-covar", val, 0.0, 0, &a->reg_covar);
             break;
         case OPT_INIT:
+            a->prior_given = 1;
             if (vem_gmm_init_parse(val, &a->init) != VEM_OK ||
                 (a->init != VEM_INIT_KMEANS && a->init != VEM_INIT_RANDOM)) {
                 cli_error("--init: expected kmeans or random, got '%s'", val);
@@ -329,9 +349,17 @@ static int parse_args(int argc, char **argv, const char *cmd, vb_args *a)
             rc = cli_parse_size("--blocks", val, 1, (size_t)1 << 40, &a->n_blocks);
             break;
         case OPT_MEAN_PRIOR:
+            a->prior_given = 1;
             a->mean_prior = val;
             break;
+        case OPT_INIT_MODEL:
+            a->init_model = val;
+            break;
+        case OPT_MPI:
+            a->mpi = 1;
+            break;
         case OPT_COV_PRIOR:
+            a->prior_given = 1;
             a->cov_prior = val;
             break;
         default:
@@ -524,9 +552,300 @@ static void vbgmm_print(FILE *f, const vem_vbgmm *v)
                 hidden == 1 ? "" : "s");
 }
 
+/* ------------------------------------------------------ distributed fits */
+
+/*
+ * --mpi: every rank holds its share of the rows (cli_read_share). What would
+ * make ranks diverge is agreed on first: an empty share would stop one rank's
+ * fit before its first collective while the others wait in theirs.
+ */
+static int mpi_check_shares(const char *data, size_t rows, size_t rows_all)
+{
+    double empty = cli_mpi_sum(rows == 0 ? 1.0 : 0.0);
+    if (empty == 0.0)
+        return 0;
+    if (cli_mpi_rank() == 0)
+        cli_error("%s: %.0f of %d processes got no rows (%zu rows in all): use fewer processes",
+                  data, empty, cli_mpi_size(), rows_all);
+    return CLI_EXIT_INPUT;
+}
+
+/* "processes" and, under MPI, the time in the all-reduce, as `vem fit gmm --json`. */
+static void mpi_json(json_t *o)
+{
+    json_object_set_new(o, "processes", json_integer(cli_mpi_size()));
+    if (!cli_mpi_active())
+        return;
+    double sec;
+    size_t calls, doubles;
+    cli_mpi_stats(&sec, &calls, &doubles);
+    json_t *m = json_object();
+    json_object_set_new(m, "allreduce_seconds", cli_json_real(sec));
+    json_object_set_new(m, "allreduce_calls", json_integer((json_int_t)calls));
+    json_object_set_new(m, "allreduce_doubles", json_integer((json_int_t)doubles));
+    json_object_set_new(o, "mpi", m);
+}
+
+/*
+ * The data-dependent default priors of a distributed vbgmm fit from the global
+ * statistics, as one process resolves them (two passes, as np.cov): the
+ * column sums are all-reduced into the mean, then the sums of squared
+ * deviations about it into the covariance (divisor n - 1). Both are set
+ * explicitly, so rank 0's initialisation on a sample uses them too. Every
+ * rank gets the same sums, hence the same priors and the same errors.
+ */
+static int mpi_vbgmm_priors(const vb_args *a, vem_vbgmm *v, const vem_table *t, size_t rows_all)
+{
+    const size_t d = t->cols, n = t->rows;
+    const int full = vem_vbgmm_cov(v) == VEM_COV_FULL, want_c = !a->cov_prior;
+    const size_t pl = full ? d * d : d;
+    if (a->mean_prior && a->cov_prior)
+        return 0;
+    if (want_c && rows_all < 2) {
+        if (cli_mpi_rank() == 0)
+            cli_error("%s: the default covariance prior needs at least 2 rows", a->data);
+        return CLI_EXIT_INPUT;
+    }
+    double *mean = calloc(d, sizeof *mean), *c = calloc(pl, sizeof *c);
+    int rc = 0;
+    vem_status s = mean && c ? VEM_OK : VEM_ENOMEM;
+    if (s != VEM_OK) {
+        rc = cli_mpi_agree(cli_fail(s, "priors"));
+        goto out;
+    }
+    rc = cli_mpi_agree(0);
+    if (rc)
+        goto out;
+    for (size_t r = 0; r < n; r++)
+        for (size_t j = 0; j < d; j++)
+            mean[j] += t->data[r * d + j];
+    if ((s = cli_mpi_allreduce(mean, d, NULL)) != VEM_OK)
+        goto fail;
+    for (size_t j = 0; j < d; j++)
+        mean[j] /= (double)rows_all;
+    if (want_c) {
+        for (size_t r = 0; r < n; r++) {
+            const double *x = t->data + r * d;
+            for (size_t i = 0; i < d; i++) {
+                double di = x[i] - mean[i];
+                if (!full) {
+                    c[i] += di * di;
+                    continue;
+                }
+                for (size_t j = i; j < d; j++)
+                    c[i * d + j] += di * (x[j] - mean[j]);
+            }
+        }
+        if ((s = cli_mpi_allreduce(c, pl, NULL)) != VEM_OK)
+            goto fail;
+        for (size_t i = 0; i < pl; i++)
+            c[i] /= (double)rows_all - 1.0;
+        if (full)
+            for (size_t i = 0; i < d; i++)
+                for (size_t j = 0; j < i; j++)
+                    c[i * d + j] = c[j * d + i];
+        if ((s = vem_vbgmm_set_covariance_prior(v, c)) != VEM_OK)
+            goto fail;
+    }
+    if (!a->mean_prior && (s = vem_vbgmm_set_mean_prior(v, mean)) != VEM_OK)
+        goto fail;
+    goto out;
+fail:
+    /* The same sums on every rank, so the same failure: one message. */
+    rc = cli_mpi_rank() == 0 ? cli_fail(s, "the default priors") : cli_exit_status(s);
+out:
+    free(mean);
+    free(c);
+    return rc;
+}
+
+/*
+ * Initial posterior of a distributed vbgmm fit: every rank sends rows spread
+ * evenly over its share (about 100,000 in all; the whole data when it is
+ * smaller, in file order) to rank 0, which runs the initialisation (k-means
+ * and an update, or random responsibilities) on them with the global priors
+ * and broadcasts the posterior to every rank.
+ */
+static int mpi_vbgmm_init(vem_vbgmm *v, const vem_table *t, size_t rows_all,
+                          const vem_fit_opts *opts, vem_rng *rng, double *params)
+{
+    const size_t d = t->cols;
+    vem_model m = vem_vbgmm_model(v);
+    const size_t plen = m.ops->params_len(m.self);
+    size_t want = (size_t)ceil(100000.0 * (double)t->rows / (double)rows_all);
+    want = want < t->rows ? want : t->rows;
+    double *mine = malloc((want ? want : 1) * d * sizeof *mine);
+    if (!mine)
+        return cli_mpi_agree(cli_fail(VEM_ENOMEM, "initialisation sample"));
+    if (cli_mpi_agree(0) != 0) {
+        free(mine);
+        return CLI_EXIT_INPUT;
+    }
+    for (size_t i = 0; i < want; i++)
+        memcpy(mine + i * d, t->data + (i * t->rows / want) * d, d * sizeof *mine);
+    size_t ns = 0;
+    double *all = cli_mpi_gather_rows(mine, want, d, &ns);
+    free(mine);
+    int rc = 0;
+    if (cli_mpi_rank() == 0) {
+        vem_fit_opts o = *opts;
+        o.reduce = NULL;
+        o.log = NULL;
+        o.max_iter = 0; /* the initialisation alone */
+        o.n_init = 1;
+        o.warm_start = 0;
+        o.algorithm = VEM_ALG_BATCH;
+        o.n_batches = 0;
+        vem_matrix x = vem_matrix_view(all, ns, d);
+        vem_fit_result res;
+        memset(&res, 0, sizeof res);
+        vem_status s = all ? vem_vbgmm_fit(v, &x, &o, rng, &res) : VEM_ENOMEM;
+        vem_fit_result_clear(&res);
+        if (s != VEM_OK && s != VEM_EMAXITER)
+            rc = cli_fail(s, "initialisation");
+        else
+            m.ops->params_get(m.self, params);
+    }
+    free(all);
+    rc = cli_mpi_agree(rc);
+    if (rc == 0)
+        rc = cli_mpi_bcast(params, plen);
+    if (rc == 0 && m.ops->params_set(m.self, params) != VEM_OK)
+        rc = cli_fail(VEM_ENUMERIC, "initial posterior");
+    return cli_mpi_agree(rc);
+}
+
+/*
+ * A distributed vbgmm fit: the engine's reduce hook sums the ESS and the ELBO's
+ * data terms over ranks once per pass (minibatch, block), and every rank runs
+ * the same update, so the global ELBO terms (objective_extra) are added once,
+ * after the sum. Restarts initialise on rank 0; the best ELBO is kept (every
+ * rank sees the same sums, so every rank makes the same choice).
+ */
+static int run_vbgmm_mpi(const vb_args *a, vem_vbgmm *v, const vem_table *t, size_t rows_all,
+                         vem_fit_opts *opts, vem_rng *rng, vem_fit_result *best_res)
+{
+    vem_model m = vem_vbgmm_model(v);
+    const size_t plen = m.ops->params_len(m.self);
+    double *params = malloc(plen * sizeof *params), *best = malloc(plen * sizeof *best);
+    vem_fit_result res;
+    memset(&res, 0, sizeof res);
+    memset(best_res, 0, sizeof *best_res);
+    if (!params || !best) {
+        free(params);
+        free(best);
+        return cli_mpi_agree(cli_fail(VEM_ENOMEM, "parameters"));
+    }
+    int rc = cli_mpi_agree(0);
+    if (rc == 0 && !a->init_model)
+        rc = mpi_vbgmm_priors(a, v, t, rows_all);
+    opts->reduce = cli_mpi_allreduce;
+    if (opts->algorithm == VEM_ALG_STEPWISE) {
+        /* The same number of minibatches on every rank, about batch_size rows each in all. */
+        opts->n_batches = (rows_all + opts->batch_size - 1) / opts->batch_size;
+    }
+    vem_matrix x = vem_table_matrix(t);
+    vem_data data = vem_data_rows(x);
+    size_t n_init = a->init_model ? 1 : a->n_init;
+    int have = 0;
+    for (size_t r = 0; r < n_init && rc == 0; r++) {
+        if (!a->init_model)
+            rc = mpi_vbgmm_init(v, t, rows_all, opts, rng, params);
+        if (rc != 0)
+            break;
+        vem_fit_opts o = *opts;
+        o.warm_start = 1;
+        o.n_init = 1;
+        vem_status s = vem_fit_run(&m, &data, &o, rng, &res);
+        if (s != VEM_OK && s != VEM_EMAXITER) {
+            /* Every rank saw the same sums, so every rank failed alike: one message. */
+            rc = cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
+            break;
+        }
+        if (!have || res.objective > best_res->objective) {
+            vem_fit_result_clear(best_res);
+            *best_res = res;
+            memset(&res, 0, sizeof res);
+            best_res->best_init = r;
+            m.ops->params_get(m.self, best);
+            have = 1;
+        }
+        vem_fit_result_clear(&res);
+    }
+    if (rc == 0 && n_init > 1 && m.ops->params_set(m.self, best) != VEM_OK)
+        rc = cli_fail(VEM_ENUMERIC, "posterior");
+    if (rc != 0)
+        vem_fit_result_clear(best_res);
+    vem_fit_result_clear(&res);
+    free(params);
+    free(best);
+    return rc;
+}
+
+/* --init-model: the model file's priors and posterior; -k, --covariance must agree. */
+static int load_init_model(const vb_args *a, vem_vbgmm **out)
+{
+    if (a->prior_given) {
+        cli_error("fit vbgmm: --init-model takes the priors and the start from %s: leave out "
+                  "--weight-prior, --weight-concentration, --mean-precision, --dof, --mean-prior, "
+                  "--covariance-prior, --reg-covar and --init",
+                  a->init_model);
+        return usage(vbgmm_help);
+    }
+    vem_vbgmm *v = vem_vbgmm_load(a->init_model);
+    if (!v)
+        return cli_fail(VEM_EFORMAT, a->init_model);
+    if ((a->k_given && a->k != vem_vbgmm_k(v)) || (a->cov_given && a->cov != vem_vbgmm_cov(v))) {
+        cli_error("fit vbgmm: %s has K=%zu and covariance %s; -k and --covariance must agree or "
+                  "be left out",
+                  a->init_model, vem_vbgmm_k(v), vem_cov_name(vem_vbgmm_cov(v)));
+        vem_vbgmm_free(v);
+        return usage(vbgmm_help);
+    }
+    *out = v;
+    return 0;
+}
+
+/* A new model with the prior options. */
+static int new_vbgmm(const vb_args *a, size_t cols, const char *const *names, vem_vbgmm **out)
+{
+    vem_vbgmm *v = vem_vbgmm_new(a->k, cols, a->cov);
+    vem_status s = v ? VEM_OK : VEM_ENOMEM;
+    int rc = 0;
+    if (s == VEM_OK && (s = vem_vbgmm_set_weight_prior(v, a->wprior)) == VEM_OK &&
+        (s = vem_vbgmm_set_weight_concentration_prior(v, a->alpha0)) == VEM_OK &&
+        (s = vem_vbgmm_set_mean_precision_prior(v, a->beta0)) == VEM_OK &&
+        (s = vem_vbgmm_set_dof_prior(v, a->nu0)) == VEM_OK &&
+        (s = vem_vbgmm_set_reg_covar(v, a->reg_covar)) == VEM_OK &&
+        (s = vem_vbgmm_set_init(v, a->init)) == VEM_OK && names)
+        s = vem_vbgmm_set_columns(v, names);
+    if (s == VEM_OK && (a->mean_prior || a->cov_prior)) {
+        double *m0 = NULL, *c0 = NULL;
+        size_t nc = a->cov == VEM_COV_FULL ? cols * cols : cols;
+        if ((a->mean_prior && (rc = parse_list("--mean-prior", a->mean_prior, cols, &m0))) ||
+            (a->cov_prior && (rc = parse_list("--covariance-prior", a->cov_prior, nc, &c0)))) {
+            free(m0);
+            vem_vbgmm_free(v);
+            return rc;
+        }
+        if (m0)
+            s = vem_vbgmm_set_mean_prior(v, m0);
+        if (s == VEM_OK && c0)
+            s = vem_vbgmm_set_covariance_prior(v, c0);
+        free(m0);
+        free(c0);
+    }
+    if (s != VEM_OK) {
+        vem_vbgmm_free(v);
+        return s == VEM_EINVAL ? (cli_fail(s, "fit vbgmm"), CLI_EXIT_USAGE) : cli_fail(s, "model");
+    }
+    *out = v;
+    return 0;
+}
+
 static int fit_vbgmm(vb_args *a)
 {
-    if (!a->k_given) {
+    if (!a->k_given && !a->init_model) {
         cli_error("fit vbgmm: missing -k K");
         return usage(vbgmm_help);
     }
@@ -538,55 +857,54 @@ static int fit_vbgmm(vb_args *a)
         cli_error("fit vbgmm: --blocks applies to --algorithm incremental");
         return usage(vbgmm_help);
     }
+    if (a->mpi && a->stream) {
+        cli_error("fit vbgmm: --mpi fits from each process's share of the rows in memory: it "
+                  "cannot be combined with --stream");
+        return usage(vbgmm_help);
+    }
     vem_table t;
     vem_source *src = NULL;
     vem_vbgmm *v = NULL;
     memset(&t, 0, sizeof t);
-    int rc = a->stream ? cli_open_source(a->data, &a->dopts, NULL, 0, &src)
-                       : cli_read_data(a->data, &a->dopts, NULL, 0, &t);
+    int rc = a->init_model ? load_init_model(a, &v) : 0;
     if (rc)
         return rc;
+    const char *const *mcols = v ? vem_vbgmm_columns(v) : NULL;
+    size_t md = v ? vem_vbgmm_d(v) : 0;
+    if (v)
+        a->k = vem_vbgmm_k(v);
+    if (a->mpi) {
+        rc = cli_read_share(a->data, &a->dopts, mcols, md, cli_mpi_rank(), cli_mpi_size(), &t);
+        /* A bad line in any rank's share stops every rank (that rank has said why). */
+        rc = cli_mpi_agree(rc);
+    } else if (a->stream) {
+        rc = cli_open_source(a->data, &a->dopts, mcols, md, &src);
+    } else {
+        rc = cli_read_data(a->data, &a->dopts, mcols, md, &t);
+    }
+    if (rc)
+        goto out;
     size_t rows = src ? vem_source_rows(src) : t.rows, cols = src ? vem_source_cols(src) : t.cols;
+    if (a->mpi)
+        rows = (size_t)cli_mpi_sum((double)t.rows);
     const char *const *names = src ? vem_source_names(src) : (const char *const *)t.names;
     if (rows < a->k) {
-        cli_error("%s: %zu rows, fewer than K=%zu components", a->data, rows, a->k);
+        if (cli_mpi_rank() == 0)
+            cli_error("%s: %zu rows, fewer than K=%zu components", a->data, rows, a->k);
         rc = CLI_EXIT_INPUT;
         goto out;
     }
-    v = vem_vbgmm_new(a->k, cols, a->cov);
-    vem_table shape = {.cols = cols, .names = (char **)names};
-    vem_status s = v ? VEM_OK : VEM_ENOMEM;
-    if (s == VEM_OK && (s = vem_vbgmm_set_weight_prior(v, a->wprior)) == VEM_OK &&
-        (s = vem_vbgmm_set_weight_concentration_prior(v, a->alpha0)) == VEM_OK &&
-        (s = vem_vbgmm_set_mean_precision_prior(v, a->beta0)) == VEM_OK &&
-        (s = vem_vbgmm_set_dof_prior(v, a->nu0)) == VEM_OK &&
-        (s = vem_vbgmm_set_reg_covar(v, a->reg_covar)) == VEM_OK &&
-        (s = vem_vbgmm_set_init(v, a->init)) == VEM_OK && names && cli_table_has_names(&shape))
-        s = vem_vbgmm_set_columns(v, names);
-    if (s == VEM_OK && (a->mean_prior || a->cov_prior)) {
-        double *m0 = NULL, *c0 = NULL;
-        size_t nc = a->cov == VEM_COV_FULL ? cols * cols : cols;
-        if ((a->mean_prior && (rc = parse_list("--mean-prior", a->mean_prior, cols, &m0))) ||
-            (a->cov_prior && (rc = parse_list("--covariance-prior", a->cov_prior, nc, &c0)))) {
-            free(m0);
-            goto out;
-        }
-        if (m0)
-            s = vem_vbgmm_set_mean_prior(v, m0);
-        if (s == VEM_OK && c0)
-            s = vem_vbgmm_set_covariance_prior(v, c0);
-        free(m0);
-        free(c0);
-    }
-    if (s != VEM_OK) {
-        rc = s == VEM_EINVAL ? (cli_fail(s, "fit vbgmm"), CLI_EXIT_USAGE) : cli_fail(s, "model");
+    if (a->mpi && (rc = mpi_check_shares(a->data, t.rows, rows)))
         goto out;
-    }
+    vem_table shape = {.cols = cols, .names = (char **)names};
+    if (!v && (rc = new_vbgmm(a, cols, names && cli_table_has_names(&shape) ? names : NULL, &v)))
+        goto out;
     vem_fit_opts o;
     vem_fit_opts_init(&o);
     o.max_iter = a->max_iter;
     o.tol = a->tol;
-    o.n_init = a->n_init;
+    o.n_init = a->init_model ? 1 : a->n_init;
+    o.warm_start = a->init_model != NULL;
     o.nthreads = (int)a->nthreads;
     o.algorithm = a->algorithm;
     o.batch_size = a->batch_size;
@@ -594,27 +912,37 @@ static int fit_vbgmm(vb_args *a)
     o.tau = a->tau;
     o.eval_passes = a->eval_passes;
     o.n_blocks = a->n_blocks;
-    if (a->verbose || isatty(STDERR_FILENO))
+    if ((a->verbose || isatty(STDERR_FILENO)) && cli_mpi_rank() == 0)
         o.log = progress;
     vem_rng rng;
     vem_rng_seed(&rng, a->seed);
     vem_fit_result res;
-    if (src) {
-        s = vem_vbgmm_fit_source(v, src, &o, &rng, &res);
+    vem_status s = VEM_OK;
+    if (a->mpi) {
+        rc = run_vbgmm_mpi(a, v, &t, rows, &o, &rng, &res);
+        if (rc)
+            goto out;
     } else {
-        vem_matrix x = vem_table_matrix(&t);
-        s = vem_vbgmm_fit(v, &x, &o, &rng, &res);
-    }
-    if (s != VEM_OK && s != VEM_EMAXITER) {
-        rc = cli_fail(s, a->data);
-        goto out;
+        if (src) {
+            s = vem_vbgmm_fit_source(v, src, &o, &rng, &res);
+        } else {
+            vem_matrix x = vem_table_matrix(&t);
+            s = vem_vbgmm_fit(v, &x, &o, &rng, &res);
+        }
+        if (s != VEM_OK && s != VEM_EMAXITER) {
+            rc = cli_fail(s, a->data);
+            goto out;
+        }
     }
     warn_fit(&res);
-    if (a->output && (s = vem_vbgmm_save(v, a->output, &res)) != VEM_OK) {
+    if (a->output && cli_mpi_rank() == 0 && (s = vem_vbgmm_save(v, a->output, &res)) != VEM_OK)
         rc = cli_fail(s, a->output);
+    if ((rc = cli_mpi_agree(rc)) != 0) {
         vem_fit_result_clear(&res);
         goto out;
     }
+    const vem_cov cov = vem_vbgmm_cov(v);
+    const vem_vb_weight_prior wprior = vem_vbgmm_weight_prior(v);
     if (a->json) {
         json_t *j = json_object();
         if (j) {
@@ -622,17 +950,21 @@ static int fit_vbgmm(vb_args *a)
             fit_common_json(j, &res, rows);
             json_object_set_new(j, "algorithm", json_string(vem_algorithm_name(a->algorithm)));
             json_object_set_new(j, "streamed", json_boolean(a->stream));
-            json_object_set_new(j, "n_init", json_integer((json_int_t)a->n_init));
+            json_object_set_new(j, "n_init", json_integer((json_int_t)o.n_init));
             json_object_set_new(j, "best_init", json_integer((json_int_t)res.best_init));
             json_object_set_new(j, "tol", cli_json_real(a->tol));
             json_object_set_new(j, "max_iter", json_integer((json_int_t)a->max_iter));
+            json_object_set_new(j, "n_steps", json_integer((json_int_t)res.n_steps));
+            mpi_json(j);
         }
         rc = cli_json_emit(j);
     } else {
         printf("Variational Bayesian Gaussian mixture: K=%zu (%s weight prior), covariance %s, "
                "%zu rows x %zu column%s%s\n",
-               a->k, vem_vb_weight_prior_name(a->wprior), vem_cov_name(a->cov), rows, cols,
+               a->k, vem_vb_weight_prior_name(wprior), vem_cov_name(cov), rows, cols,
                cols == 1 ? "" : "s", a->algorithm == VEM_ALG_STEPWISE ? " (stochastic VI)" : "");
+        if (cli_mpi_active())
+            printf("processes: %d (each fitted its share of the rows)\n", cli_mpi_size());
         printf("effective components: %zu (expected count >= 1)\n",
                vem_vbgmm_effective_components(v));
         vbgmm_print(stdout, v);
@@ -682,9 +1014,12 @@ static int is_index(const char *s, size_t *out)
  * Features and target from DATA: with --columns, those columns then the
  * target; otherwise every column, the target by name or index. x (n x d) and
  * y are new arrays; names gets the feature names (borrowed from t) or NULL.
+ * With share, only this process's share of the rows (--mpi); the checks on
+ * the columns come out alike on every rank, so rank 0 alone reports them.
  */
-static int read_xy(const char *path, const cli_data_opts *dopts, const char *target, vem_table *t,
-                   double **x, double **y, size_t *d, const char ***names, const char **tname)
+static int read_xy(const char *path, const cli_data_opts *dopts, const char *target, int share,
+                   vem_table *t, double **x, double **y, size_t *d, const char ***names,
+                   const char **tname)
 {
     cli_data_opts o = *dopts;
     char *spec = NULL;
@@ -698,10 +1033,14 @@ static int read_xy(const char *path, const cli_data_opts *dopts, const char *tar
         snprintf(spec, len, "%s,%s", dopts->columns, target);
         o.columns = spec;
     }
-    int rc = cli_read_data(path, &o, NULL, 0, t);
+    int rc = share ? cli_read_share(path, &o, NULL, 0, cli_mpi_rank(), cli_mpi_size(), t)
+                   : cli_read_data(path, &o, NULL, 0, t);
     free(spec);
+    if (share) /* a bad line in any rank's share stops every rank (that rank has said why) */
+        rc = cli_mpi_agree(rc);
     if (rc)
         return rc;
+    const int say = cli_mpi_rank() == 0;
     size_t tc = t->cols; /* target column */
     if (dopts->columns) {
         tc = t->cols - 1;
@@ -713,24 +1052,28 @@ static int read_xy(const char *path, const cli_data_opts *dopts, const char *tar
         if (tc == t->cols && is_index(target, &idx) && idx <= t->cols)
             tc = idx - 1;
         if (tc == t->cols) {
-            cli_error("%s: no column '%s' for --target (a header name or a 1-based index up to "
-                      "%zu)",
-                      path, target, t->cols);
+            if (say)
+                cli_error("%s: no column '%s' for --target (a header name or a 1-based index up "
+                          "to %zu)",
+                          path, target, t->cols);
             return CLI_EXIT_INPUT;
         }
     }
     if (t->cols < 2) {
-        cli_error("%s: a regression needs at least one feature besides the target", path);
+        if (say)
+            cli_error("%s: a regression needs at least one feature besides the target", path);
         return CLI_EXIT_INPUT;
     }
     *d = t->cols - 1;
-    *x = malloc(t->rows * *d * sizeof **x);
-    *y = malloc(t->rows * sizeof **y);
+    *x = malloc((t->rows ? t->rows : 1) * *d * sizeof **x);
+    *y = malloc((t->rows ? t->rows : 1) * sizeof **y);
     *names = malloc(*d * sizeof **names);
     if (!*x || !*y || !*names) {
         cli_error("out of memory");
-        return CLI_EXIT_INPUT;
+        return share ? cli_mpi_agree(CLI_EXIT_INPUT) : CLI_EXIT_INPUT;
     }
+    if (share && (rc = cli_mpi_agree(0)) != 0)
+        return rc;
     for (size_t r = 0; r < t->rows; r++) {
         size_t c = 0;
         for (size_t j = 0; j < t->cols; j++) {
@@ -833,6 +1176,10 @@ static int fit_blr(vb_args *a)
         cli_error("fit blr: the updates are closed-form: only --algorithm batch, in memory");
         return usage(blr_help);
     }
+    if (a->init_model) {
+        cli_error("fit blr: --init-model applies to vbgmm (the start of blr is deterministic)");
+        return usage(blr_help);
+    }
     if (!a->max_iter_given)
         a->max_iter = 1000;
     if (!a->tol_given)
@@ -842,9 +1189,25 @@ static int fit_blr(vb_args *a)
     const char **names = NULL, *tname = NULL;
     size_t d = 0;
     vem_blr *b = NULL;
-    int rc = read_xy(a->data, &a->dopts, a->target, &t, &x, &y, &d, &names, &tname);
+    int rc = read_xy(a->data, &a->dopts, a->target, a->mpi, &t, &x, &y, &d, &names, &tname);
     if (rc)
         goto out;
+    size_t rows = t.rows;
+    if (a->mpi) {
+        /* The library checks the targets of its share before the fit's first collective:
+         * check them here, where every rank agrees. */
+        for (size_t r = 0; r < t.rows && rc == 0; r++)
+            if (!isfinite(y[r])) {
+                cli_error("%s: the target of row %zu of this process's share is not finite",
+                          a->data, r + 1);
+                rc = CLI_EXIT_INPUT;
+            }
+        if ((rc = cli_mpi_agree(rc)) != 0)
+            goto out;
+        rows = (size_t)cli_mpi_sum((double)t.rows);
+        if ((rc = mpi_check_shares(a->data, t.rows, rows)) != 0)
+            goto out;
+    }
     b = vem_blr_new(d);
     vem_status s = b ? VEM_OK : VEM_ENOMEM;
     if (s == VEM_OK && (s = vem_blr_set_ard(b, a->ard)) == VEM_OK &&
@@ -862,18 +1225,24 @@ static int fit_blr(vb_args *a)
     o.max_iter = a->max_iter;
     o.tol = a->tol;
     o.nthreads = (int)a->nthreads;
-    if (a->verbose || isatty(STDERR_FILENO))
+    if ((a->verbose || isatty(STDERR_FILENO)) && cli_mpi_rank() == 0)
         o.log = progress;
+    /* --mpi: every statistic of the fit (the standardisation and centring, the start,
+     * the ESS and the ELBO's data terms) is summed over ranks by the reduce hook. */
+    if (a->mpi)
+        o.reduce = cli_mpi_allreduce;
     vem_matrix xm = vem_matrix_view(x, t.rows, d);
     vem_fit_result res;
     s = vem_blr_fit(b, &xm, y, &o, &res);
     if (s != VEM_OK && s != VEM_EMAXITER) {
-        rc = cli_fail(s, a->data);
+        /* Under MPI every rank saw the same sums, so every rank failed alike: one message. */
+        rc = cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
         goto out;
     }
     warn_fit(&res);
-    if (a->output && (s = vem_blr_save(b, a->output, &res)) != VEM_OK) {
+    if (a->output && cli_mpi_rank() == 0 && (s = vem_blr_save(b, a->output, &res)) != VEM_OK)
         rc = cli_fail(s, a->output);
+    if ((rc = cli_mpi_agree(rc)) != 0) {
         vem_fit_result_clear(&res);
         goto out;
     }
@@ -881,16 +1250,19 @@ static int fit_blr(vb_args *a)
         json_t *j = json_object();
         if (j) {
             blr_json(j, b);
-            fit_common_json(j, &res, t.rows);
+            fit_common_json(j, &res, rows);
             json_object_set_new(j, "n_pruned", json_integer((json_int_t)vem_blr_n_pruned(b)));
+            mpi_json(j);
         }
         rc = cli_json_emit(j);
     } else {
         printf("Bayesian linear regression (mean-field VB%s): %zu rows, %zu feature%s, target %s\n",
-               a->ard ? ", ARD" : "", t.rows, d, d == 1 ? "" : "s", tname ? tname : a->target);
+               a->ard ? ", ARD" : "", rows, d, d == 1 ? "" : "s", tname ? tname : a->target);
+        if (cli_mpi_active())
+            printf("processes: %d (each fitted its share of the rows)\n", cli_mpi_size());
         blr_print(stdout, b);
         printf("ELBO: %.10g total, %.8g per row (nats, all constants)\n", res.objective,
-               res.objective / (double)t.rows);
+               res.objective / (double)rows);
         printf("iterations: %zu, converged: %s\n", res.n_iter, res.converged ? "yes" : "no");
         if (a->output)
             printf("model written to %s\n", a->output);
@@ -939,7 +1311,7 @@ static int blr_data(const vb_args *a, const vem_blr *b, int want_y, vem_table *t
         }
         const char **names = NULL, *tname = NULL;
         size_t dd = 0;
-        int rc = read_xy(a->data, &o, target, t, x, y, &dd, &names, &tname);
+        int rc = read_xy(a->data, &o, target, 0, t, x, y, &dd, &names, &tname);
         free(spec);
         free(names);
         if (rc == 0 && dd != d) {
@@ -1196,6 +1568,10 @@ int cli_vb_main(const char *verb, int argc, char **argv)
     }
     if (a.help)
         return cli_command_help(stdout, verb) == 0 ? 0 : CLI_EXIT_USAGE;
+    if (a.mpi || a.init_model) {
+        cli_error("%s: %s applies to vem fit", verb, a.mpi ? "--mpi" : "--init-model");
+        return cli_usage_error(verb);
+    }
     char kind[64];
     vem_status s = vem_model_file_kind(a.model_type, kind, sizeof kind);
     if (s != VEM_OK)

@@ -497,6 +497,46 @@ static double blr_objective_extra(const void *self)
 
 static vem_status blr_init(void *self, vem_fit *f, vem_rng *rng);
 
+/*
+ * Moments of the target as a model of its own, so that they go through the
+ * fit's reduce hook like the features' (a distributed fit gets the global
+ * mean and variance): ess[0] = sum y (first pass, ymean NAN) or
+ * sum (y - ymean)^2 (second pass).
+ */
+typedef struct ymoments {
+    const double *y;
+    double ymean;
+} ymoments;
+
+static size_t ymom_ess_len(const void *self)
+{
+    (void)self;
+    return 1;
+}
+
+static double ymom_estep(const void *self, const vem_data *data, size_t u0, size_t u1,
+                         double *ess, double *scratch)
+{
+    const ymoments *m = self;
+    (void)data;
+    (void)scratch;
+    double s = 0.0;
+    for (size_t r = u0; r < u1; r++) {
+        double t = isnan(m->ymean) ? m->y[r] : m->y[r] - m->ymean;
+        s += isnan(m->ymean) ? t : t * t;
+    }
+    ess[0] += s;
+    return 0.0;
+}
+
+static const vem_model_ops ymom_ops = {
+    .name = "blr-target-moments",
+    .ess_len = ymom_ess_len,
+    .n_units = blr_n_units,
+    .n_obs = blr_n_obs,
+    .estep = ymom_estep,
+};
+
 static const vem_model_ops blr_ops = {
     .name = "blr",
     .ess_len = blr_ess_len,
@@ -513,8 +553,11 @@ static const vem_model_ops blr_ops = {
 static vem_status blr_init(void *self, vem_fit *f, vem_rng *rng)
 {
     vem_blr *b = self;
-    const size_t d = b->d, n = vem_fit_data(f)->x.rows;
+    const size_t d = b->d;
+    const double n = vem_fit_n_obs(f); /* over all processes */
     (void)rng;
+    if (n < 2.0)
+        return VEM_FAIL(VEM_EINVAL, "%.0f rows: at least 2 are needed", n);
     double *mean = vem__alloc_doubles(d, 1), *var = vem__alloc_doubles(d, 1);
     double *ess = vem__alloc_doubles(blr_ess_len(b), 1);
     vem_status st = VEM_OK;
@@ -538,17 +581,21 @@ static vem_status blr_init(void *self, vem_fit *f, vem_rng *rng)
         }
     }
     /* Target mean and variance (two passes: no cancellation). */
-    double ym = 0.0, yv = 0.0;
-    for (size_t r = 0; r < n; r++)
-        ym += b->y[r];
-    ym /= (double)n;
-    for (size_t r = 0; r < n; r++)
-        yv += (b->y[r] - ym) * (b->y[r] - ym);
-    yv /= (double)n;
+    ymoments ymo = {.y = b->y, .ymean = NAN};
+    vem_model ym_model = {.ops = &ymom_ops, .self = &ymo};
+    double ym = 0.0, yv = 0.0, unused;
+    st = vem_fit_pass(f, &ym_model, &ym, &unused);
+    if (st != VEM_OK)
+        goto done;
+    ym /= n;
+    ymo.ymean = ym;
+    st = vem_fit_pass(f, &ym_model, &yv, &unused);
+    if (st != VEM_OK)
+        goto done;
+    yv /= n;
     b->yshift = b->intercept ? ym : 0.0;
-    reset(b, (double)n, yv > 0.0 ? yv : 1.0);
+    reset(b, n, yv > 0.0 ? yv : 1.0);
     vem_model m = {.ops = &blr_ops, .self = b};
-    double unused;
     st = vem_fit_pass(f, &m, ess, &unused);
     if (st == VEM_OK)
         st = blr_mstep(b, ess);
@@ -570,7 +617,8 @@ vem_status vem_blr_fit(vem_blr *b, const vem_matrix *x, const double *y, const v
         return VEM_FAIL(VEM_EINVAL, "no data");
     if (x->cols != b->d)
         return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu", x->cols, b->d);
-    if (x->rows < 2)
+    /* With a reduce hook x is one process's share: the initialisation checks the total. */
+    if (x->rows < 2 && !(o && o->reduce))
         return VEM_FAIL(VEM_EINVAL, "%zu rows: at least 2 are needed", x->rows);
     for (size_t r = 0; r < x->rows; r++)
         if (!isfinite(y[r]))

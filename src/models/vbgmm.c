@@ -974,10 +974,16 @@ static const vem_model_ops mom_ops = {
     .estep = mom_estep,
 };
 
-/* The default priors from the data: mean and covariance (divisor n - 1), as scikit-learn. */
+/*
+ * The default priors from the data: mean and covariance (divisor n - 1), as
+ * scikit-learn. The passes go through the fit's reduce hook and n is the
+ * observation count over all processes, so a distributed fit gets the global
+ * statistics.
+ */
 static vem_status resolve_priors(vem_vbgmm *v, vem_fit *f)
 {
-    const size_t d = v->d, n = vem_fit_data(f)->x.rows;
+    const size_t d = v->d;
+    const double n = vem_fit_n_obs(f);
     if (v->m0_user && v->c0_user)
         return VEM_OK;
     double *mean = vem__alloc_doubles(d, 1), *var = vem__alloc_doubles(d, 1);
@@ -995,7 +1001,7 @@ static vem_status resolve_priors(vem_vbgmm *v, vem_fit *f)
         v->m0_known = 1;
     }
     if (!v->c0_user) {
-        if (n < 2) {
+        if (n < 2.0) {
             st = VEM_FAIL(VEM_EINVAL, "the default covariance prior needs at least 2 rows");
             goto done;
         }
@@ -1006,7 +1012,7 @@ static vem_status resolve_priors(vem_vbgmm *v, vem_fit *f)
         if (st != VEM_OK)
             goto done;
         for (size_t i = 0; i < v->pl; i++)
-            s[i] /= (double)(n - 1);
+            s[i] /= n - 1.0;
         if (v->cov == VEM_COV_FULL)
             for (size_t i = 0; i < d; i++)
                 for (size_t j = 0; j < i; j++)
@@ -1038,8 +1044,9 @@ static vem_status vb_init(void *self, vem_fit *f, vem_rng *rng)
     const vem_matrix *x = &vem_fit_data(f)->x;
     if (x->cols != d)
         return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu", x->cols, d);
-    if (x->rows < k)
-        return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components", x->rows, k);
+    if (vem_fit_n_obs(f) < (double)k) /* over all processes */
+        return VEM_FAIL(VEM_EINVAL, "%.0f rows, fewer than k=%zu components", vem_fit_n_obs(f),
+                        k);
     vem_status st = resolve_priors(v, f);
     if (st != VEM_OK)
         return st;
@@ -1127,7 +1134,8 @@ vem_status vem_vbgmm_fit(vem_vbgmm *v, const vem_matrix *x, const vem_fit_opts *
     vem_status st = check_x(v, x);
     if (st != VEM_OK)
         return st;
-    if (x->rows < v->k)
+    /* With a reduce hook x is one process's share: the initialisation checks the total. */
+    if (x->rows < v->k && !(o && o->reduce))
         return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components", x->rows, v->k);
     return fit_any(v, x, NULL, o, rng, res);
 }

@@ -1,0 +1,158 @@
+#!/bin/sh
+# Distributed variational fits: `mpirun -np P vem fit vbgmm|blr ... --mpi` against one process.
+# Usage: sh test_cli_mpi_vb.sh VEM REPO_ROOT
+# With a vem built without MPI (or no mpirun), checks that --mpi is refused clearly.
+set -u
+VEM=$1
+ROOT=$2
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+check() { if eval "$2"; then ok; else bad "$1"; fi; }
+F=$ROOT/examples/data/faithful.csv
+D=$ROOT/examples/data/diabetes.csv
+
+if ! "$VEM" --version | grep -q "with MPI" || ! command -v mpirun >/dev/null 2>&1; then
+    for m in "vbgmm $F -k 2" "blr $D --target target"; do
+        "$VEM" fit $m --mpi >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+        check "fit $m --mpi refused without MPI (rc $rc)" \
+            "[ $rc -eq 1 ] && grep -q 'built without MPI' $tmp/err"
+    done
+    echo "cli_mpi_vb: $pass passed, $fail failed (vem built without MPI: distributed runs not tested)"
+    [ "$fail" -eq 0 ]
+    exit
+fi
+
+# Sandbox-safe Open MPI settings (shared memory only); root needs --allow-run-as-root.
+export OMPI_MCA_btl=self,vader OMPI_MCA_plm_rsh_agent=false
+export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1
+MPIRUN="mpirun --oversubscribe"
+[ "$(id -u)" -eq 0 ] && MPIRUN="$MPIRUN --allow-run-as-root"
+run() { np=$1; shift; timeout 60 $MPIRUN -np "$np" "$VEM" "$@" --mpi; }
+
+# rel_close A.json B.json KEY TOL: |a - b| <= TOL |b| for a number or nested lists.
+rel_close() {
+    "$PY" -c "
+import json, sys
+a = json.load(open('$1'))['$3']; b = json.load(open('$2'))['$3']
+flat = lambda v: sum(map(flat, v), []) if isinstance(v, list) else [v]
+a, b = flat(a), flat(b)
+sys.exit(0 if len(a) == len(b) and all(abs(x - y) <= $4 * max(abs(y), 1e-300)
+                                       for x, y in zip(a, b)) else 1)"
+}
+key() { "$PY" -c "import json; print(json.load(open('$1'))$2)"; }
+
+# vbgmm from the same --init-model (a one-process fit stopped early): the same
+# posterior and ELBO as one process to 1e-10, for 2 and 3 ranks, full and diag.
+for cov in full diag; do
+    "$VEM" fit vbgmm "$F" -k 3 --covariance $cov --max-iter 3 -o "$tmp/init_$cov.json" \
+        >/dev/null 2>&1
+    "$VEM" fit vbgmm "$F" --init-model "$tmp/init_$cov.json" --tol 1e-10 --max-iter 1000 --json \
+        >"$tmp/one.json"
+    check "vbgmm $cov one process from --init-model" "[ \$? -eq 0 ]"
+    for np in 2 3; do
+        run $np fit vbgmm "$F" --init-model "$tmp/init_$cov.json" --tol 1e-10 --max-iter 1000 \
+            --json >"$tmp/p$np.json" 2>"$tmp/err"
+        check "vbgmm $cov np=$np exit" "[ \$? -eq 0 ]"
+        check "vbgmm $cov np=$np one JSON object" "[ \$(wc -l <$tmp/p$np.json) -eq 1 ]"
+        check "vbgmm $cov np=$np processes" "[ \"\$(key $tmp/p$np.json \"['processes']\")\" = $np ]"
+        for k in elbo weights means covariances counts; do
+            check "vbgmm $cov np=$np $k" "rel_close $tmp/p$np.json $tmp/one.json $k 1e-10"
+        done
+        check "vbgmm $cov np=$np iterations" \
+            "[ \"\$(key $tmp/p$np.json \"['n_iter']\")\" = \"\$(key $tmp/one.json \"['n_iter']\")\" ]"
+    done
+done
+
+# Default initialisation (k-means on a sample gathered on rank 0) with the default,
+# data-dependent priors (data mean and covariance from all-reduced sums).
+# K = 1 is deterministic: the exact Normal-Wishart evidence under MPI too.
+run 3 fit vbgmm "$F" -k 1 --reg-covar 0 --json >"$tmp/k1.json" 2>"$tmp/err"
+check "vbgmm K=1 np=3 exit" "[ \$? -eq 0 ]"
+check "vbgmm K=1 np=3 exact evidence" "\"$PY\" -c \"
+import json, sys
+e = json.load(open('$tmp/k1.json'))['elbo']
+sys.exit(0 if abs(e - -1303.8975177948587) <= 1e-10 * 1303.9 else 1)\""
+"$VEM" fit vbgmm "$F" -k 1 --reg-covar 0 --json >"$tmp/k1one.json"
+check "vbgmm K=1 np=3 data mean and covariance priors as one process" "\"$PY\" -c \"
+import json, sys
+a = json.load(open('$tmp/k1.json'))['prior']; b = json.load(open('$tmp/k1one.json'))['prior']
+flat = lambda v: sum(map(flat, v), []) if isinstance(v, list) else [v]
+sys.exit(0 if all(abs(x - y) <= 1e-12 * abs(y) for key in ('mean', 'covariance')
+                  for x, y in zip(flat(a[key]), flat(b[key]))) else 1)\""
+"$VEM" fit vbgmm "$F" -k 2 --tol 1e-9 --max-iter 500 --json >"$tmp/d1.json"
+run 2 fit vbgmm "$F" -k 2 --tol 1e-9 --max-iter 500 --json -o "$tmp/m.json" \
+    >"$tmp/d2.json" 2>"$tmp/err"
+check "vbgmm default init np=2 exit" "[ \$? -eq 0 ]"
+check "vbgmm default init np=2 same ELBO" "rel_close $tmp/d2.json $tmp/d1.json elbo 1e-9"
+check "vbgmm default init np=2 same weights" "rel_close $tmp/d2.json $tmp/d1.json weights 1e-6"
+check "rank 0 wrote the model" "\"$VEM\" score $tmp/m.json $F >/dev/null"
+run 3 fit vbgmm "$F" -k 10 --weight-prior dp --n-init 3 --seed 2 --tol 1e-8 --max-iter 1000 --json \
+    >"$tmp/dp.json" 2>"$tmp/err"
+check "vbgmm dp restarts np=3 two clusters" \
+    "[ \"\$(key $tmp/dp.json \"['effective_components']\")\" = 2 ]"
+
+# Online algorithms under MPI.
+run 2 fit vbgmm "$F" -k 2 --algorithm incremental --blocks 5 --tol 1e-10 --max-iter 500 --json \
+    >"$tmp/inc.json" 2>"$tmp/err"
+check "vbgmm incremental np=2 exit" "[ \$? -eq 0 ]"
+check "vbgmm incremental np=2 optimum" "rel_close $tmp/inc.json $tmp/d1.json elbo 1e-6"
+check "vbgmm incremental np=2 monotone" \
+    "[ \"\$(key $tmp/inc.json \"['monotonicity_violations']\")\" = 0 ]"
+run 3 fit vbgmm "$F" -k 2 --algorithm stepwise --batch-size 30 --passes 4 --tol 0 --json \
+    >"$tmp/sw.json" 2>"$tmp/err"
+check "vbgmm stepwise np=3 exit" "[ \$? -eq 0 ]"
+check "vbgmm stepwise np=3 near optimum" \
+    "[ \"\$(\"$PY\" -c \"import json; a=json.load(open('$tmp/sw.json')); b=json.load(open('$tmp/d1.json')); print(abs(a['mean_elbo']-b['mean_elbo']) < 0.05)\")\" = True ]"
+check "vbgmm stepwise np=3 minibatches (10 per pass)" \
+    "[ \"\$(key $tmp/sw.json \"['n_steps']\")\" = 40 ]"
+
+# Bayesian linear regression: global standardisation and centring, the same fit to 1e-10.
+for opts in "" "--standardize --intercept" "--intercept --ard"; do
+    "$VEM" fit blr "$D" --target target $opts --json >"$tmp/b1.json" 2>/dev/null
+    for np in 2 3; do
+        run $np fit blr "$D" --target target $opts --json >"$tmp/b$np.json" 2>"$tmp/err"
+        check "blr '$opts' np=$np exit" "[ \$? -eq 0 ]"
+        for k in elbo coef intercept noise_precision weight_precision coef_covariance; do
+            check "blr '$opts' np=$np $k" "rel_close $tmp/b$np.json $tmp/b1.json $k 1e-10"
+        done
+        check "blr '$opts' np=$np rows" "[ \"\$(key $tmp/b$np.json \"['n']\")\" = 442 ]"
+    done
+done
+run 2 fit blr "$D" --target target --algorithm stepwise >"$tmp/out" 2>"$tmp/err"
+check "blr stepwise refused" "[ \$? -eq 1 ] && grep -q 'only --algorithm batch' $tmp/err"
+
+# A bad line in the second rank's share: its file:line:col, a non-zero exit, no hang.
+"$PY" -c "
+lines = open('$F').read().splitlines()
+lines[200] = '4.1,abc'
+open('$tmp/bad.csv', 'w').write('\n'.join(lines) + '\n')
+lines = open('$D').read().splitlines()
+lines[400] = lines[400].replace(',', ',x', 1)
+open('$tmp/badd.csv', 'w').write('\n'.join(lines) + '\n')"
+for m in "vbgmm $tmp/bad.csv -k 2" "blr $tmp/badd.csv --target target"; do
+    start=$(date +%s)
+    run 2 fit $m >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    end=$(date +%s)
+    check "bad line ($m): non-zero exit" "[ $rc -ne 0 ] && [ $rc -ne 124 ]"
+    check "bad line ($m): within seconds" "[ $((end - start)) -lt 20 ]"
+    check "bad line ($m): nothing printed" "[ ! -s $tmp/out ]"
+done
+run 2 fit vbgmm "$tmp/bad.csv" -k 2 >"$tmp/out" 2>"$tmp/err"
+check "bad line vbgmm: file:line:col" "grep -q 'bad.csv:201:5: not a number' $tmp/err"
+run 2 fit blr "$tmp/badd.csv" --target target >"$tmp/out" 2>"$tmp/err"
+check "bad line blr: file:line" "grep -q 'badd.csv:401:[0-9]*: not a number' $tmp/err"
+
+# Usage: --mpi does not go with --stream.
+run 2 fit vbgmm "$F" -k 2 --stream >"$tmp/out" 2>"$tmp/err"
+check "vbgmm --mpi --stream refused" "[ \$? -ne 0 ] && grep -q 'cannot be combined' $tmp/err"
+
+echo "cli_mpi_vb: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
