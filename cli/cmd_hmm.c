@@ -42,7 +42,8 @@ enum {
     OPT_VERBOSE,
     OPT_POSTERIOR,
     OPT_N,
-    OPT_MIX
+    OPT_MIX,
+    OPT_MPI
 };
 
 #define DATA_OPTIONS                                                                             \
@@ -74,6 +75,7 @@ static const cli_option fit_options[] = {
     {"threads", 0, 1, OPT_THREADS},
     {"output", 'o', 1, OPT_OUTPUT},
     {"verbose", 'v', 0, OPT_VERBOSE},
+    {"mpi", 0, 0, OPT_MPI},
     {NULL, 0, 0, 0},
 };
 
@@ -123,6 +125,8 @@ static const char fit_help[] =
     "  -o, --output MODEL     write the fitted model (JSON)\n"
     "  --json                 print the result as one JSON object\n"
     "  --verbose              progress on stderr\n"
+    "  --mpi                  distributed fit under mpirun: each process reads a share of\n"
+    "                         the sequences (docs/hmm.md, \"Distributed fitting\")\n"
     "  --columns LIST         gaussian: feature columns; categorical: the symbol column\n"
     "  --header, --no-header, --delimiter C, --binary-cols D   as for 'vem fit gmm'\n";
 
@@ -582,7 +586,7 @@ typedef struct fit_args {
     vem_algorithm alg;
     double tol, reg_covar, kappa;
     uint64_t seed;
-    int json, verbose, help;
+    int json, verbose, help, mpi;
     cli_data_opts dopts;
 } fit_args;
 
@@ -707,6 +711,9 @@ static int parse_fit(int argc, char **argv, fit_args *a)
         case OPT_VERBOSE:
             a->verbose = 1;
             break;
+        case OPT_MPI:
+            a->mpi = 1;
+            break;
         default:
             if (cli_data_option(&a->dopts, id, val) != 0)
                 rc = CLI_EXIT_USAGE;
@@ -762,13 +769,12 @@ static void progress(void *ctx, const char *line)
     fprintf(stderr, "%s\n", line);
 }
 
-static void fit_json(json_t *o, const vem_hmm *h, const hmm_input *in, const vem_fit_result *res,
-                     const fit_args *a)
+static void fit_json(json_t *o, const vem_hmm *h, size_t n, size_t n_seq,
+                     const vem_fit_result *res, const fit_args *a)
 {
-    size_t n = in->x.rows;
     hmm_json(o, h);
     json_object_set_new(o, "n", json_integer((json_int_t)n));
-    json_object_set_new(o, "n_sequences", json_integer((json_int_t)n_seq_of(in)));
+    json_object_set_new(o, "n_sequences", json_integer((json_int_t)n_seq));
     json_object_set_new(o, "converged", json_boolean(res->converged));
     json_object_set_new(o, "n_iter", json_integer((json_int_t)res->n_iter));
     json_object_set_new(o, "log_likelihood", cli_json_real(res->objective));
@@ -806,6 +812,113 @@ static void fit_json(json_t *o, const vem_hmm *h, const hmm_input *in, const vem
     json_object_set_new(o, "trace", trace);
 }
 
+/* A new model for the data in (dim: features, or symbols for categorical data). */
+static int make_model(const fit_args *a, const hmm_input *in, size_t dim, vem_hmm **out)
+{
+    vem_hmm *h = vem_hmm_new_gmm(a->k, a->em, a->em == VEM_HMM_GMM ? a->n_mix : 1, dim, a->cov);
+    if (!h)
+        return cli_fail(VEM_EINVAL, "model");
+    vem_status s = VEM_OK;
+    if (a->init_given)
+        s = vem_hmm_set_init(h, a->init);
+    if (s == VEM_OK && a->tinit_given)
+        s = vem_hmm_set_trans_init(h, a->tinit);
+    if (s == VEM_OK && a->em != VEM_HMM_CATEGORICAL)
+        s = vem_hmm_set_reg_covar(h, a->reg_covar);
+    if (s == VEM_OK && a->em == VEM_HMM_CATEGORICAL) {
+        s = vem_hmm_set_symbols(h, (const char *const *)in->symbols);
+        if (s == VEM_OK && in->symbol_column)
+            s = vem_hmm_set_symbol_column(h, in->symbol_column);
+    }
+    if (s == VEM_OK && a->em != VEM_HMM_CATEGORICAL && !a->dopts.binary_cols &&
+        cli_table_has_names(&in->num))
+        s = vem_hmm_set_columns(h, (const char *const *)in->num.names);
+    if (s != VEM_OK) {
+        vem_hmm_free(h);
+        return cli_fail(s, "model");
+    }
+    *out = h;
+    return 0;
+}
+
+static void set_fit_opts(const fit_args *a, vem_fit_opts *opts)
+{
+    vem_fit_opts_init(opts);
+    opts->max_iter = a->max_iter;
+    opts->tol = a->tol;
+    opts->n_init = a->n_init;
+    opts->nthreads = (int)a->nthreads;
+    opts->warm_start = a->init_model != NULL && !a->init_given;
+    opts->algorithm = a->alg;
+    if (a->batch_size)
+        opts->batch_size = a->batch_size;
+    if (a->kappa > 0)
+        opts->kappa = a->kappa;
+    if (a->n_blocks)
+        opts->n_blocks = a->n_blocks;
+    if ((a->verbose || isatty(STDERR_FILENO)) && cli_mpi_rank() == 0)
+        opts->log = progress;
+}
+
+/* Warn, write and print the result of a fit to n frames in n_seq sequences (rank 0 under MPI). */
+static int report_fit(const fit_args *a, vem_hmm *h, size_t n, size_t n_seq, vem_fit_result *res)
+{
+    int rc = 0, root = cli_mpi_rank() == 0;
+    vem_status s;
+    if (!res->converged && root) {
+        double change = NAN;
+        if (res->trace_len && res->n_obs > 0)
+            change = (res->objective - res->trace[res->trace_len - 1].objective) / res->n_obs;
+        cli_warn("not converged after %zu iteration%s (last change %.3g nats per frame; raise "
+                 "--max-iter or --tol)", res->n_iter, res->n_iter == 1 ? "" : "s", change);
+    }
+    if (a->output && root && (s = vem_hmm_save(h, a->output, res)) != VEM_OK)
+        rc = cli_fail(s, a->output);
+    if (a->mpi)
+        rc = cli_mpi_agree(rc); /* every rank exits alike */
+    if (rc != 0 || !root)
+        return rc;
+    if (a->json) {
+        json_t *o = json_object();
+        if (o) {
+            fit_json(o, h, n, n_seq, res, a);
+            if (a->mpi) {
+                double sec;
+                size_t calls, doubles;
+                cli_mpi_stats(&sec, &calls, &doubles);
+                json_object_set_new(o, "processes", json_integer(cli_mpi_size()));
+                json_t *m = json_object();
+                json_object_set_new(m, "allreduce_seconds", cli_json_real(sec));
+                json_object_set_new(m, "allreduce_calls", json_integer((json_int_t)calls));
+                json_object_set_new(m, "allreduce_doubles", json_integer((json_int_t)doubles));
+                json_object_set_new(o, "mpi", m);
+            }
+        }
+        rc = cli_json_emit(o);
+    } else {
+        describe(h);
+        printf(", %zu frames in %zu sequence%s\n", n, n_seq, n_seq == 1 ? "" : "s");
+        print_hmm(h);
+        printf("log-likelihood: %.10g total, %.8g per frame\n", res->objective,
+               res->objective / (double)n);
+        printf("BIC: %.10g (lower is better)  AIC: %.10g  parameters: %zu\n",
+               vem_hmm_bic(h, res->objective, n), vem_hmm_aic(h, res->objective),
+               vem_hmm_n_parameters(h));
+        printf("iterations: %zu, converged: %s\n", res->n_iter, res->converged ? "yes" : "no");
+        if (a->mpi)
+            printf("processes: %d\n", cli_mpi_size());
+        if (res->n_violations)
+            printf("warning: the log-likelihood decreased in %zu iteration%s (monotonicity "
+                   "violations: a numerical problem)\n", res->n_violations,
+                   res->n_violations == 1 ? "" : "s");
+        if (a->output)
+            printf("model written to %s\n", a->output);
+    }
+    return rc;
+}
+
+static int fit_mpi(const fit_args *a, vem_hmm *h0);
+
 static int cmd_fit(int argc, char **argv)
 {
     fit_args a;
@@ -829,18 +942,26 @@ static int cmd_fit(int argc, char **argv)
     hmm_input in;
     memset(&in, 0, sizeof in);
     if (a.init_model) {
-        h = load_hmm(a.init_model);
+        h = vem_hmm_load(a.init_model);
+        if (!h && cli_mpi_rank() == 0)
+            cli_fail(VEM_EFORMAT, a.init_model);
+        if (a.mpi && cli_mpi_agree(h ? 0 : CLI_EXIT_INPUT) != 0) {
+            vem_hmm_free(h);
+            return CLI_EXIT_INPUT;
+        }
         if (!h)
             return CLI_EXIT_INPUT;
         if ((a.k_given && a.k != vem_hmm_k(h)) ||
             (a.em_given && a.em != vem_hmm_emission_type(h)) ||
             (a.mix_given && a.n_mix != vem_hmm_n_mix(h)) ||
             (a.cov_given && a.cov != vem_hmm_cov(h))) {
-            cli_error("fit hmm: %s has K=%zu and %s emissions; --states, --emission and "
-                      "--covariance must agree or be left out",
-                      a.init_model, vem_hmm_k(h), vem_hmm_emission_name(vem_hmm_emission_type(h)));
+            if (cli_mpi_rank() == 0)
+                cli_error("fit hmm: %s has K=%zu and %s emissions; --states, --emission and "
+                          "--covariance must agree or be left out",
+                          a.init_model, vem_hmm_k(h),
+                          vem_hmm_emission_name(vem_hmm_emission_type(h)));
             vem_hmm_free(h);
-            return usage(fit_help);
+            return cli_mpi_rank() == 0 ? usage(fit_help) : CLI_EXIT_USAGE;
         }
         a.em = vem_hmm_emission_type(h);
         if (a.reg_given && a.em != VEM_HMM_CATEGORICAL)
@@ -854,6 +975,11 @@ static int cmd_fit(int argc, char **argv)
             vem_hmm_free(h);
             return cli_fail(is, "--init");
         }
+    }
+    if (a.mpi) {
+        rc = fit_mpi(&a, h);
+        vem_hmm_free(h);
+        return rc;
     }
     rc = read_input(a.data, &a.dopts, a.em, h, a.seqcol, a.lengths, &in);
     if (rc != 0) {
@@ -872,29 +998,9 @@ static int cmd_fit(int argc, char **argv)
                 dim = (size_t)mx + 1;
             }
         }
-        h = vem_hmm_new_gmm(a.k, a.em, a.em == VEM_HMM_GMM ? a.n_mix : 1, dim, a.cov);
-        if (!h) {
-            input_clear(&in);
-            return cli_fail(VEM_EINVAL, "model");
-        }
-        if (a.init_given)
-            s = vem_hmm_set_init(h, a.init);
-        if (s == VEM_OK && a.tinit_given)
-            s = vem_hmm_set_trans_init(h, a.tinit);
-        if (s == VEM_OK && a.em != VEM_HMM_CATEGORICAL)
-            s = vem_hmm_set_reg_covar(h, a.reg_covar);
-        if (s == VEM_OK && a.em == VEM_HMM_CATEGORICAL) {
-            s = vem_hmm_set_symbols(h, (const char *const *)in.symbols);
-            if (s == VEM_OK && in.symbol_column)
-                s = vem_hmm_set_symbol_column(h, in.symbol_column);
-        }
-        if (s == VEM_OK && a.em != VEM_HMM_CATEGORICAL && !a.dopts.binary_cols &&
-            cli_table_has_names(&in.num))
-            s = vem_hmm_set_columns(h, (const char *const *)in.num.names);
-        if (s != VEM_OK) {
-            rc = cli_fail(s, "model");
+        rc = make_model(&a, &in, dim, &h);
+        if (rc != 0)
             goto out;
-        }
     }
     if (a.em != VEM_HMM_CATEGORICAL && in.x.rows < vem_hmm_k(h) * vem_hmm_n_mix(h) &&
         (!a.init_model || a.init_given)) {
@@ -904,21 +1010,7 @@ static int cmd_fit(int argc, char **argv)
         goto out;
     }
     vem_fit_opts opts;
-    vem_fit_opts_init(&opts);
-    opts.max_iter = a.max_iter;
-    opts.tol = a.tol;
-    opts.n_init = a.n_init;
-    opts.nthreads = (int)a.nthreads;
-    opts.warm_start = a.init_model != NULL && !a.init_given;
-    opts.algorithm = a.alg;
-    if (a.batch_size)
-        opts.batch_size = a.batch_size;
-    if (a.kappa > 0)
-        opts.kappa = a.kappa;
-    if (a.n_blocks)
-        opts.n_blocks = a.n_blocks;
-    if (a.verbose || isatty(STDERR_FILENO))
-        opts.log = progress;
+    set_fit_opts(&a, &opts);
     vem_rng rng;
     vem_rng_seed(&rng, a.seed);
     vem_fit_result res;
@@ -929,45 +1021,653 @@ static int cmd_fit(int argc, char **argv)
         vem_fit_result_clear(&res);
         goto out;
     }
-    if (!res.converged) {
-        double change = NAN;
-        if (res.trace_len && res.n_obs > 0)
-            change = (res.objective - res.trace[res.trace_len - 1].objective) / res.n_obs;
-        cli_warn("not converged after %zu iteration%s (last change %.3g nats per frame; raise "
-                 "--max-iter or --tol)", res.n_iter, res.n_iter == 1 ? "" : "s", change);
-    }
-    if (a.output && (s = vem_hmm_save(h, a.output, &res)) != VEM_OK) {
-        rc = cli_fail(s, a.output);
-        vem_fit_result_clear(&res);
-        goto out;
-    }
-    if (a.json) {
-        json_t *o = json_object();
-        if (o)
-            fit_json(o, h, &in, &res, &a);
-        rc = cli_json_emit(o);
-    } else {
-        size_t n = in.x.rows;
-        describe(h);
-        printf(", %zu frames in %zu sequence%s\n", n, n_seq_of(&in), n_seq_of(&in) == 1 ? "" : "s");
-        print_hmm(h);
-        printf("log-likelihood: %.10g total, %.8g per frame\n", res.objective,
-               res.objective / (double)n);
-        printf("BIC: %.10g (lower is better)  AIC: %.10g  parameters: %zu\n",
-               vem_hmm_bic(h, res.objective, n), vem_hmm_aic(h, res.objective),
-               vem_hmm_n_parameters(h));
-        printf("iterations: %zu, converged: %s\n", res.n_iter, res.converged ? "yes" : "no");
-        if (res.n_violations)
-            printf("warning: the log-likelihood decreased in %zu iteration%s (monotonicity "
-                   "violations: a numerical problem)\n", res.n_violations,
-                   res.n_violations == 1 ? "" : "s");
-        if (a.output)
-            printf("model written to %s\n", a.output);
-    }
+    rc = report_fit(&a, h, in.x.rows, n_seq_of(&in), &res);
     vem_fit_result_clear(&res);
 out:
     input_clear(&in);
     vem_hmm_free(h);
+    return rc;
+}
+
+/* ---------------------------------------------------- distributed fits (--mpi) */
+
+/*
+ * Rank r of P takes the whole sequences [r S / P, (r + 1) S / P) of the S in
+ * the file. Rank 0 decides the boundaries (from the lengths file or the
+ * sequence column) and broadcasts them; every rank then reads the rows of its
+ * sequences only. Every collective below is called by every rank in the same
+ * order; a failure on one rank is agreed on (cli_mpi_agree) before the next.
+ */
+
+/* Allocation between collectives: returning would leave the other ranks waiting
+ * in the next one, so a failure ends this process (mpirun then stops the rest). */
+static void *mpi_alloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) {
+        cli_error("out of memory (rank %d)", cli_mpi_rank());
+        exit(CLI_EXIT_INPUT);
+    }
+    return p;
+}
+
+/* Broadcast n sizes from rank 0 as doubles (exact below 2^53). */
+static int bcast_sizes(size_t *v, size_t n)
+{
+    double *b = mpi_alloc(n * sizeof *b);
+    for (size_t i = 0; i < n; i++)
+        b[i] = (double)v[i];
+    int rc = cli_mpi_bcast(b, n);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (size_t)b[i];
+    free(b);
+    return rc;
+}
+
+/* The largest v over all ranks (gathered on rank 0, broadcast). */
+static double mpi_max(double v)
+{
+    size_t n = 0;
+    double *all = cli_mpi_gather_rows(&v, 1, 1, &n);
+    double m = v;
+    for (size_t i = 0; all && i < n; i++)
+        m = all[i] > m ? all[i] : m;
+    free(all);
+    cli_mpi_bcast(&m, 1);
+    return m;
+}
+
+/* Byte offsets of the starts of lines a <= b (0-based) of path; the file's size
+ * for lines past its end. 0, or an exit status (reported). */
+static int line_offsets(const char *path, size_t a, size_t b, uint64_t *oa, uint64_t *ob)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cli_error("%s: cannot open", path);
+        return CLI_EXIT_INPUT;
+    }
+    char *buf = mpi_alloc(1 << 16);
+    uint64_t pos = 0;
+    size_t line = 0, got;
+    int ha = a == 0, hb = b == 0;
+    *oa = 0;
+    *ob = 0;
+    while (!hb && (got = fread(buf, 1, 1 << 16, f)) > 0) {
+        for (const char *p = buf, *e = buf + got; !hb && (p = memchr(p, '\n', (size_t)(e - p)));
+             p++) {
+            line++;
+            uint64_t at = pos + (uint64_t)(p - buf) + 1;
+            if (line == a) {
+                *oa = at;
+                ha = 1;
+            }
+            if (line == b) {
+                *ob = at;
+                hb = 1;
+            }
+        }
+        pos += got;
+    }
+    int err = ferror(f);
+    fclose(f);
+    free(buf);
+    if (err) {
+        cli_error("%s: read error", path);
+        return CLI_EXIT_INPUT;
+    }
+    if (!ha)
+        *oa = pos;
+    if (!hb)
+        *ob = pos;
+    return 0;
+}
+
+/* The sequences of the whole file, decided on rank 0 and broadcast. */
+typedef struct mpi_layout {
+    size_t n_seq;  /* S; 1 when the file is one sequence */
+    size_t *start; /* S + 1 row boundaries (whole: start[1] unknown, 0) */
+    size_t whole;  /* no lengths or sequence column: one sequence, all on rank 0 */
+    size_t header; /* CSV numbers: the first line is a header */
+} mpi_layout;
+
+/* Rank 0's part of the layout: boundaries and header. 0 or an exit status. */
+static int layout_root(const fit_args *a, const char *numcols, mpi_layout *l)
+{
+    vem_status s = VEM_OK;
+    vem_seqs sq;
+    memset(&sq, 0, sizeof sq);
+    if (a->lengths) {
+        s = vem_seqs_read_lengths(a->lengths, 0, &sq);
+        if (s != VEM_OK)
+            return cli_fail(s, a->lengths);
+    } else if (a->seqcol) {
+        vem_text_table t;
+        vem_csv_opts o;
+        csv_opts(&a->dopts, a->seqcol, &o);
+        s = vem_text_table_read(a->data, &o, 0, &t);
+        if (s == VEM_OK)
+            s = vem_seqs_from_ids((const char *const *)t.cells, t.rows, a->data, &sq);
+        vem_text_table_clear(&t);
+        if (s != VEM_OK)
+            return cli_fail(s, a->data);
+    }
+    if (sq.start) {
+        l->n_seq = sq.n_seq;
+        l->start = sq.start; /* taken over */
+    } else {
+        l->whole = 1;
+        l->n_seq = 1;
+        l->start = calloc(2, sizeof *l->start);
+        if (!l->start)
+            return cli_fail(VEM_ENOMEM, "sequences");
+    }
+    if (a->em != VEM_HMM_CATEGORICAL && !a->dopts.binary_cols) {
+        /* The numeric reader's own header detection: is the first line a row? */
+        vem_table t;
+        vem_csv_opts o;
+        csv_opts(&a->dopts, numcols, &o);
+        s = vem_csv_read_range(a->data, &o, 0, 1, &t);
+        if (s != VEM_OK)
+            return cli_fail(s, a->data);
+        l->header = t.rows == 0;
+        vem_table_clear(&t);
+    }
+    return 0;
+}
+
+/* The columns to read (rank 0): a malloc'd spec in *spec, or NULL for all
+ * columns. Gaussian: --columns, the model's columns, or all but the sequence
+ * column; categorical: --columns, the model's symbol column, or all but the
+ * sequence column (one column). 0 or an exit status. */
+static int share_columns(const fit_args *a, const vem_hmm *model, char **spec)
+{
+    *spec = NULL;
+    const char *cols = a->dopts.columns;
+    int rc = 0;
+    if (a->em == VEM_HMM_CATEGORICAL) {
+        if (!cols && model && vem_hmm_symbol_column(model))
+            cols = vem_hmm_symbol_column(model);
+        if (cols && strchr(cols, ',')) {
+            cli_error("categorical emissions read one column of symbols; --columns names %s",
+                      cols);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    const char *const *mc =
+        model && a->em != VEM_HMM_CATEGORICAL ? vem_hmm_columns(model) : NULL;
+    if (cols) {
+        *spec = mpi_alloc(strlen(cols) + 1);
+        strcpy(*spec, cols);
+    } else if (mc) {
+        size_t len = 1, dd = vem_hmm_dim(model);
+        for (size_t j = 0; j < dd; j++)
+            len += strlen(mc[j]) + 1;
+        *spec = mpi_alloc(len);
+        (*spec)[0] = '\0';
+        for (size_t j = 0; j < dd; j++) {
+            if (j)
+                strcat(*spec, ",");
+            strcat(*spec, mc[j]);
+        }
+    } else if (a->seqcol) {
+        *spec = all_but(a->data, &a->dopts, a->seqcol, &rc);
+        if (!*spec)
+            return rc;
+    }
+    return 0;
+}
+
+/* Broadcast rank 0's string *s (NULL allowed) to every rank, as bytes in doubles. */
+static int bcast_string(char **s)
+{
+    size_t n = *s ? strlen(*s) + 1 : 0;
+    int rc = bcast_sizes(&n, 1);
+    if (rc != 0 || n == 0)
+        return rc;
+    double *b = mpi_alloc(n * sizeof *b);
+    for (size_t i = 0; cli_mpi_rank() == 0 && i < n; i++)
+        b[i] = (double)(unsigned char)(*s)[i];
+    rc = cli_mpi_bcast(b, n);
+    if (cli_mpi_rank() != 0) {
+        *s = mpi_alloc(n);
+        for (size_t i = 0; i < n; i++)
+            (*s)[i] = (char)(unsigned char)b[i];
+    }
+    free(b);
+    return rc;
+}
+
+/* This rank's rows [lo, hi) (hi SIZE_MAX: to the end of the file) into in->num
+ * or, for categorical CSV data, as text into *cells. 0 or an exit status. */
+static int read_rows(const fit_args *a, const char *cols, const mpi_layout *l, size_t lo,
+                     size_t hi, hmm_input *in, vem_text_table *cells)
+{
+    vem_status s;
+    vem_csv_opts o;
+    if (a->dopts.binary_cols) {
+        vem_source *src = vem_source_open_binary(a->data, a->dopts.binary_cols);
+        if (!src)
+            return cli_fail(VEM_EIO, a->data);
+        size_t n = vem_source_rows(src), c = a->dopts.binary_cols;
+        lo = lo < n ? lo : n;
+        hi = hi < n ? hi : n;
+        in->num.rows = hi - lo;
+        in->num.cols = c;
+        in->num.data = mpi_alloc(in->num.rows * c * sizeof *in->num.data);
+        s = in->num.rows ? vem_source_read(src, lo, in->num.rows, in->num.data) : VEM_OK;
+        vem_source_close(src);
+        return s == VEM_OK ? 0 : cli_fail(s, a->data);
+    }
+    if (a->em == VEM_HMM_CATEGORICAL) {
+        csv_opts(&a->dopts, cols, &o);
+        s = vem_text_table_read_rows(a->data, &o, lo, hi, cells);
+        if (s != VEM_OK)
+            return cli_fail(s, a->data);
+        if (cells->cols != 1) {
+            cli_error("%s: %zu columns: choose the symbol column with --columns", a->data,
+                      cells->cols);
+            return CLI_EXIT_USAGE;
+        }
+        return 0;
+    }
+    /* CSV numbers: the byte range of the lines of rows [lo, hi). An empty share
+     * still reads the first line, for the columns' names. */
+    uint64_t b0, b1;
+    size_t la = lo < hi ? lo + l->header : 1, lb = lo < hi && hi != SIZE_MAX ? hi + l->header : la;
+    int rc = line_offsets(a->data, la, lb, &b0, &b1);
+    if (rc != 0)
+        return rc;
+    if (lo < hi && hi == SIZE_MAX)
+        b1 = UINT64_MAX;
+    csv_opts(&a->dopts, cols, &o);
+    s = vem_csv_read_range(a->data, &o, b0, b1, &in->num);
+    return s == VEM_OK ? 0 : cli_fail(s, a->data);
+}
+
+/* Pack the strings into one byte per double ("a\0bc\0"), for the collectives. */
+static double *pack_names(const char *const *names, size_t n, size_t *len)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += strlen(names[i]) + 1;
+    double *b = mpi_alloc(total * sizeof *b), *p = b;
+    for (size_t i = 0; i < n; i++)
+        for (const unsigned char *c = (const unsigned char *)names[i];; c++) {
+            *p++ = (double)*c;
+            if (!*c)
+                break;
+        }
+    *len = total;
+    return b;
+}
+
+/* Report the first cell of a share (rows from lo) that is not one of the model's
+ * symbols, with its row in the file as one process reports it. */
+static int unknown_symbol(const vem_text_table *t, const char *const *sym, size_t m, size_t lo,
+                          vem_status s)
+{
+    for (size_t r = 0; r < t->rows; r++) {
+        size_t j = 0;
+        while (j < m && strcmp(t->cells[r], sym[j]) != 0)
+            j++;
+        if (j == m) {
+            cli_error("row %zu: symbol '%.40s' is not one of the model's %zu symbols", lo + r + 1,
+                      t->cells[r], m);
+            return cli_exit_status(s);
+        }
+    }
+    return cli_fail(s, "symbols");
+}
+
+/*
+ * Codes of the categorical cells of this rank. The mapping is the same on
+ * every rank: the model's symbols; or the sorted distinct names of the whole
+ * file (each rank's names gathered on rank 0, broadcast, sorted by every rank
+ * alike through vem_symbols_encode); or integer codes when every cell of the
+ * file is one. Sets in->x, in->codes, in->symbols and *dim. 0 or an exit status.
+ */
+static int mpi_encode(const fit_args *a, const vem_hmm *model, vem_text_table *t, size_t lo,
+                      hmm_input *in, size_t *dim)
+{
+    const char *const *cells = (const char *const *)t->cells;
+    const char *const *msym = model ? vem_hmm_symbols(model) : NULL;
+    in->codes = mpi_alloc(t->rows * sizeof *in->codes);
+    in->symbol_column = strdup(t->names[0]);
+    int digits = 1;
+    for (size_t r = 0; r < t->rows && digits; r++)
+        digits = all_digits(cells[r]);
+    digits = !cli_mpi_agree(!digits);
+    int codes = 0, rc = 0;
+    vem_status s = VEM_OK;
+    if (msym) {
+        s = vem_symbols_encode(cells, t->rows, msym, vem_hmm_dim(model), in->codes, NULL, NULL);
+        int failed = cli_mpi_agree(s != VEM_OK);
+        if (failed && digits)
+            codes = 1; /* codes after all */
+        else if (failed)
+            rc = cli_mpi_agree(s != VEM_OK ? unknown_symbol(t, msym, vem_hmm_dim(model), lo, s)
+                                           : 0);
+        *dim = vem_hmm_dim(model);
+    } else if (digits) {
+        codes = 1;
+    } else {
+        char **mine = NULL;
+        size_t nmine = 0, len = 0, total = 0;
+        s = vem_symbols_encode(cells, t->rows, NULL, 0, in->codes, &mine, &nmine);
+        rc = cli_mpi_agree(s != VEM_OK ? cli_fail(s, a->data) : 0);
+        if (rc != 0) {
+            vem_symbols_free(mine, nmine);
+            return rc;
+        }
+        double *packed = pack_names((const char *const *)mine, nmine, &len);
+        vem_symbols_free(mine, nmine);
+        double *all = cli_mpi_gather_rows(packed, len, 1, &total);
+        free(packed);
+        size_t n = total;
+        rc = bcast_sizes(&n, 1);
+        if (cli_mpi_rank() != 0)
+            all = mpi_alloc(n * sizeof *all);
+        if (rc == 0)
+            rc = cli_mpi_bcast(all, n);
+        /* Unpack in place into names: every rank holds the same list. */
+        char *bytes = mpi_alloc(n + 1);
+        size_t nnames = 0;
+        for (size_t i = 0; i < n; i++) {
+            bytes[i] = (char)(unsigned char)all[i];
+            nnames += bytes[i] == '\0';
+        }
+        free(all);
+        const char **names = mpi_alloc(nnames * sizeof *names);
+        for (size_t i = 0, j = 0; j < nnames; j++) {
+            names[j] = bytes + i;
+            i += strlen(bytes + i) + 1;
+        }
+        double *scratch = mpi_alloc(nnames * sizeof *scratch);
+        s = vem_symbols_encode(names, nnames, NULL, 0, scratch, &in->symbols, &in->nsym);
+        if (s == VEM_OK)
+            s = vem_symbols_encode(cells, t->rows, (const char *const *)in->symbols, in->nsym,
+                                   in->codes, NULL, NULL);
+        free(scratch);
+        free(names);
+        free(bytes);
+        if (rc == 0)
+            rc = cli_mpi_agree(s != VEM_OK ? cli_fail(s, a->data) : 0);
+        *dim = in->nsym;
+    }
+    if (codes) {
+        double mx = 0.0;
+        for (size_t r = 0; r < t->rows; r++) {
+            in->codes[r] = strtod(cells[r], NULL);
+            mx = in->codes[r] > mx ? in->codes[r] : mx;
+        }
+        if (!msym)
+            *dim = (size_t)mpi_max(mx) + 1;
+    }
+    in->x = vem_matrix_view(in->codes, t->rows, 1);
+    return rc;
+}
+
+/*
+ * Initial parameters on rank 0 from frames gathered from every rank (all of
+ * them up to about 100,000, else spread evenly over each share), broadcast.
+ * The frames are used as rows, as the one-process initialisation uses them.
+ */
+static int mpi_init_params(const hmm_input *in, size_t rows_all, vem_hmm *h,
+                           const vem_fit_opts *opts, vem_rng *rng, double *params)
+{
+    const vem_model m = vem_hmm_model(h);
+    const size_t d = in->x.cols, plen = m.ops->params_len(m.self), rows = in->x.rows;
+    size_t want = (size_t)ceil(100000.0 * (double)rows / (double)rows_all);
+    want = want < rows ? want : rows;
+    double *mine = mpi_alloc(want * d * sizeof *mine);
+    for (size_t i = 0; i < want; i++)
+        memcpy(mine + i * d, in->x.data + (i * rows / want) * in->x.ld, d * sizeof *mine);
+    size_t ns = 0;
+    double *all = cli_mpi_gather_rows(mine, want, d, &ns);
+    free(mine);
+    int rc = 0;
+    if (cli_mpi_rank() == 0) {
+        vem_hmm *h0 = vem_hmm_copy(h);
+        vem_fit_opts o = *opts;
+        o.reduce = NULL;
+        o.log = NULL;
+        o.max_iter = 0; /* the initialisation alone */
+        o.n_init = 1;
+        o.warm_start = 0;
+        o.algorithm = VEM_ALG_BATCH;
+        vem_matrix x = vem_matrix_view(all, ns, d);
+        vem_status s = h0 && all ? vem_hmm_fit(h0, &x, NULL, &o, rng, NULL) : VEM_ENOMEM;
+        if (s != VEM_OK && s != VEM_EMAXITER)
+            rc = cli_fail(s, "initialisation");
+        else
+            m.ops->params_get(h0, params);
+        vem_hmm_free(h0);
+    }
+    free(all);
+    rc = cli_mpi_agree(rc);
+    if (rc == 0)
+        rc = cli_mpi_bcast(params, plen);
+    if (rc == 0 && m.ops->params_set(m.self, params) != VEM_OK)
+        rc = cli_fail(VEM_ENUMERIC, "initial parameters");
+    return rc;
+}
+
+/*
+ * Pad the share's n_seq sequences with empty ones so that stepwise EM cuts it
+ * into exactly nb minibatches (the engine cuts sequences into runs of
+ * batch_size): batch_size ceil(n / nb), n_seq nb x batch_size.
+ */
+static void pad_for_batches(vem_seqs *sq, size_t nb, size_t *batch_size)
+{
+    size_t n = sq->n_seq, bs = n >= nb ? (n + nb - 1) / nb : 1, want = nb * bs;
+    size_t *st = mpi_alloc((want + 1) * sizeof *st);
+    memcpy(st, sq->start, (n + 1) * sizeof *st);
+    for (size_t i = n + 1; i <= want; i++)
+        st[i] = st[n];
+    free(sq->start);
+    sq->start = st;
+    sq->n_seq = want;
+    *batch_size = bs;
+}
+
+static int fit_mpi(const fit_args *a, vem_hmm *h0)
+{
+    const int rank = cli_mpi_rank(), size = cli_mpi_size();
+    vem_hmm *h = h0;
+    hmm_input in;
+    memset(&in, 0, sizeof in);
+    mpi_layout l;
+    memset(&l, 0, sizeof l);
+    vem_text_table cells;
+    memset(&cells, 0, sizeof cells);
+    double *params = NULL, *best = NULL;
+    char *spec = NULL;
+    int rc = 0;
+    if (a->dopts.binary_cols && a->seqcol) {
+        if (rank == 0)
+            cli_error("--sequence-column needs a CSV file, not --binary-cols");
+        return CLI_EXIT_USAGE;
+    }
+    if (a->dopts.binary_cols > 1 && a->em == VEM_HMM_CATEGORICAL) {
+        if (rank == 0)
+            cli_error("%s: categorical data is one column of codes (--binary-cols 1)", a->data);
+        return CLI_EXIT_USAGE;
+    }
+    if (rank == 0 && !a->dopts.binary_cols)
+        rc = share_columns(a, h0, &spec);
+    if (rc == 0 && rank == 0)
+        rc = layout_root(a, spec, &l);
+    rc = cli_mpi_agree(rc);
+    if (rc == 0)
+        rc = bcast_string(&spec);
+    if (rc != 0)
+        goto out;
+    size_t head[3] = {l.n_seq, l.whole, l.header};
+    rc = bcast_sizes(head, 3);
+    l.n_seq = head[0];
+    l.whole = head[1];
+    l.header = head[2];
+    if (rank != 0)
+        l.start = mpi_alloc((l.n_seq + 1) * sizeof *l.start);
+    if (rc == 0)
+        rc = bcast_sizes(l.start, l.n_seq + 1);
+    if (rc != 0)
+        goto out;
+
+    /* This rank's sequences and rows; the last rank reads to the end of the file,
+     * so that rows beyond the sequences are noticed. */
+    const size_t S = l.n_seq, s0 = l.whole ? 0 : (size_t)((unsigned long long)rank * S / size),
+                 s1 = l.whole ? (rank == 0) : (size_t)((unsigned long long)(rank + 1) * S / size);
+    size_t lo = l.whole ? 0 : l.start[s0], hi = l.whole ? (rank == 0 ? SIZE_MAX : 0) : l.start[s1];
+    if (!l.whole && s1 == S && s1 > s0)
+        hi = SIZE_MAX;
+    rc = read_rows(a, spec, &l, lo, hi, &in, &cells);
+    /* A bad line in any rank's share stops every rank (that rank has said why). */
+    rc = cli_mpi_agree(rc);
+    if (rc != 0)
+        goto out;
+    size_t dim = 0;
+    if (a->em == VEM_HMM_CATEGORICAL && !a->dopts.binary_cols) {
+        rc = mpi_encode(a, h0, &cells, lo, &in, &dim);
+        if (rc != 0)
+            goto out;
+    } else {
+        in.x = vem_table_matrix(&in.num);
+        if (a->em == VEM_HMM_CATEGORICAL) {
+            double mx = 0.0;
+            for (size_t r = 0; r < in.x.rows; r++)
+                mx = in.x.data[r] > mx ? in.x.data[r] : mx;
+            dim = (size_t)mpi_max(mx) + 1;
+        } else {
+            dim = in.x.cols;
+        }
+    }
+    if (a->em == VEM_HMM_CATEGORICAL) {
+        /* Checked here, not by vem_hmm_fit on one rank alone (the others would wait). */
+        int bad = 0;
+        for (size_t r = 0; r < in.x.rows && !bad; r++) {
+            double v = in.x.data[r];
+            if (!(v >= 0.0) || !(v < (double)dim) || v != floor(v)) {
+                cli_error("%s: row %zu: symbol code %g is not an integer in [0, %zu)", a->data,
+                          lo + r + 1, v, dim);
+                bad = CLI_EXIT_INPUT;
+            }
+        }
+        rc = cli_mpi_agree(bad);
+        if (rc != 0)
+            goto out;
+    }
+    static const double no_rows = 0.0;
+    if (!in.x.data)
+        in.x.data = &no_rows; /* never read: an empty share */
+    const size_t rows = in.x.rows, rows_all = (size_t)cli_mpi_sum((double)rows);
+    const size_t want_all = l.whole ? rows_all : l.start[S];
+    if (rows_all != want_all || rows_all == 0) {
+        if (rank == 0) {
+            if (rows_all == 0)
+                cli_error("%s: no data rows", a->data);
+            else if (a->lengths)
+                cli_error("%s: the %zu lengths add up to %zu, but the data has %zu rows",
+                          a->lengths, S, want_all, rows_all);
+            else
+                cli_error("%s: the sequence column has %zu rows, the data %zu", a->data,
+                          want_all, rows_all);
+        }
+        rc = CLI_EXIT_INPUT;
+        goto out;
+    }
+    if (a->em != VEM_HMM_CATEGORICAL && h0 && dim != vem_hmm_dim(h0)) {
+        if (rank == 0)
+            cli_error("%s: %zu columns, but the model has %zu features (choose them with "
+                      "--columns)", a->data, dim, vem_hmm_dim(h0));
+        rc = CLI_EXIT_INPUT;
+        goto out;
+    }
+    /* The share's sequences (at least one, maybe empty: the engine needs a unit). */
+    size_t n_loc = s1 > s0 ? s1 - s0 : 1;
+    in.seqs.start = mpi_alloc((n_loc + 1) * sizeof *in.seqs.start);
+    in.seqs.n_seq = n_loc;
+    in.seqs.start[0] = 0;
+    for (size_t i = 1; i <= n_loc; i++)
+        in.seqs.start[i] = s1 > s0 && !l.whole ? l.start[s0 + i] - lo : rows;
+    if (s1 > s0 && !l.whole)
+        in.seqs.start[n_loc] = rows; /* the last share's extra rows were refused above */
+    in.have_seqs = 1;
+
+    if (!h) {
+        rc = make_model(a, &in, dim, &h);
+        rc = cli_mpi_agree(rc);
+        if (rc != 0)
+            goto out;
+    }
+    if (a->em != VEM_HMM_CATEGORICAL && rows_all < vem_hmm_k(h) * vem_hmm_n_mix(h) &&
+        (!a->init_model || a->init_given)) {
+        if (rank == 0)
+            cli_error("%s: %zu rows, fewer than K=%zu states x %zu components", a->data,
+                      rows_all, vem_hmm_k(h), vem_hmm_n_mix(h));
+        rc = CLI_EXIT_INPUT;
+        goto out;
+    }
+    vem_fit_opts opts;
+    set_fit_opts(a, &opts);
+    opts.reduce = cli_mpi_allreduce;
+    if (a->alg == VEM_ALG_STEPWISE) {
+        /* The same number of minibatches on every rank, about batch_size sequences each
+         * in all (as one process cuts S sequences). */
+        size_t bs = opts.batch_size < S ? opts.batch_size : S;
+        pad_for_batches(&in.seqs, (S + bs - 1) / bs, &opts.batch_size);
+    }
+    vem_model m = vem_hmm_model(h);
+    const size_t plen = m.ops->params_len(m.self);
+    params = mpi_alloc(plen * sizeof *params);
+    best = mpi_alloc(plen * sizeof *best);
+    vem_fit_result res, best_res;
+    memset(&res, 0, sizeof res);
+    memset(&best_res, 0, sizeof best_res);
+    vem_rng rng;
+    vem_rng_seed(&rng, a->seed);
+    const int from_model = a->init_model && !a->init_given;
+    const size_t n_init = from_model ? 1 : a->n_init;
+    int have = 0;
+    for (size_t r = 0; r < n_init && rc == 0; r++) {
+        if (!from_model)
+            rc = mpi_init_params(&in, rows_all, h, &opts, &rng, params);
+        if (rc != 0)
+            break;
+        vem_fit_opts o = opts;
+        o.warm_start = 1;
+        o.n_init = 1;
+        vem_status s = vem_hmm_fit(h, &in.x, &in.seqs, &o, &rng, &res);
+        if (s != VEM_OK && s != VEM_EMAXITER) {
+            /* Every rank saw the same sums, so every rank failed alike: one message. */
+            rc = rank == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
+            break;
+        }
+        if (!have || res.objective > best_res.objective) {
+            vem_fit_result_clear(&best_res);
+            best_res = res;
+            memset(&res, 0, sizeof res);
+            best_res.best_init = r;
+            m.ops->params_get(m.self, best);
+            have = 1;
+        }
+        vem_fit_result_clear(&res);
+    }
+    if (rc == 0 && n_init > 1 && m.ops->params_set(m.self, best) != VEM_OK)
+        rc = cli_fail(VEM_ENUMERIC, "parameters");
+    if (rc == 0)
+        rc = report_fit(a, h, rows_all, S, &best_res);
+    vem_fit_result_clear(&best_res);
+    vem_fit_result_clear(&res);
+out:
+    free(params);
+    free(best);
+    free(spec);
+    free(l.start);
+    vem_text_table_clear(&cells);
+    input_clear(&in);
+    if (h != h0)
+        vem_hmm_free(h);
     return rc;
 }
 

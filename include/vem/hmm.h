@@ -117,6 +117,17 @@ VEM_API void vem_text_table_clear(vem_text_table *t);
  */
 VEM_API vem_status vem_text_table_read(const char *path, const vem_csv_opts *o, size_t max_rows,
                                        vem_text_table *t);
+/**
+ * Read data rows [first, last) of a CSV or TSV file as text (last = SIZE_MAX:
+ * to the end), for splitting a file among processes by rows: columns,
+ * delimiter and header come from the file's first line as in
+ * vem_text_table_read, and messages carry the file's own line numbers. The
+ * rows before first are counted, not parsed; the range may hold no rows
+ * (t->rows = 0, VEM_OK; t->names still set). VEM_EINVAL if last < first;
+ * otherwise errors as vem_text_table_read, found within the range only.
+ */
+VEM_API vem_status vem_text_table_read_rows(const char *path, const vem_csv_opts *o, size_t first,
+                                            size_t last, vem_text_table *t);
 
 /**
  * Symbol names to codes. With symbols == NULL, the distinct cells sorted
@@ -248,6 +259,13 @@ VEM_API vem_data vem_hmm_data(const vem_matrix *x, const vem_seqs *seqs);
  * Returns as vem_fit_run; VEM_EINVAL for a shape mismatch, bad codes, seqs
  * not covering the rows, or fewer frames than states (k-means init). On an
  * error h's parameters are restored.
+ *
+ * Distributed fits: with o->reduce set, x and seqs are this process's share
+ * (whole sequences) and the hook sums the statistics over processes. A share
+ * may hold no frames (x->rows = 0, x->data may be NULL; seqs then gives one
+ * empty sequence) and seqs may contain empty sequences, which add nothing: every process then runs
+ * the same number of passes, minibatches and blocks (docs/hmm.md, "Distributed
+ * fitting"). Initialise on one process and warm-start the others.
  */
 VEM_API vem_status vem_hmm_fit(vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
                                const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res);

@@ -10,9 +10,13 @@
  * of double quotes ("" inside quotes stands for one quote); "\r\n" is accepted.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <vem/hmm.h>
 
@@ -440,6 +444,43 @@ static int is_number(const char *s)
     return *end == '\0';
 }
 
+/* Map path read-only (a share reader touches only the pages up to its last row,
+ * and keeps no copy). *text is NULL for an empty file. */
+static vem_status map_file(const char *path, char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e));
+    }
+    if (sb.st_size > 0) {
+        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            int e = errno;
+            close(fd);
+            return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e));
+        }
+        *text = m;
+        *len = (size_t)sb.st_size;
+    }
+    close(fd);
+    return VEM_OK;
+}
+
+static void release_text(char *text, size_t len, int mapped)
+{
+    if (mapped && text)
+        munmap(text, len);
+    else if (!mapped)
+        vem__free(text);
+}
+
 static int all_digits(const char *s)
 {
     if (!*s)
@@ -450,8 +491,14 @@ static int all_digits(const char *s)
     return 1;
 }
 
-vem_status vem_text_table_read(const char *path, const vem_csv_opts *o, size_t max_rows,
-                               vem_text_table *t)
+/*
+ * The text cells of data rows [first, last) of path (last SIZE_MAX: to the end);
+ * max_rows > 0 stops after that many. ranged: zero rows is not an error (a
+ * process's share may be empty). Rows before first are counted, not split, so
+ * line numbers in messages are the file's own.
+ */
+static vem_status text_read(const char *path, const vem_csv_opts *o, size_t first, size_t last,
+                            size_t max_rows, int ranged, vem_text_table *t)
 {
     memset(t, 0, sizeof *t);
     vem_csv_opts defaults;
@@ -461,7 +508,7 @@ vem_status vem_text_table_read(const char *path, const vem_csv_opts *o, size_t m
     }
     char *text = NULL;
     size_t len = 0;
-    vem_status st = slurp(path, &text, &len);
+    vem_status st = ranged ? map_file(path, &text, &len) : slurp(path, &text, &len);
     if (st != VEM_OK)
         return st;
     line_cells l = {0};
@@ -470,8 +517,9 @@ vem_status vem_text_table_read(const char *path, const vem_csv_opts *o, size_t m
     char delim = o->delim;
     int header = o->header;
     size_t lineno = 0;
-    const char *p = text, *end = text + len;
-    int first = 1;
+    const char *p = text ? text : "", *end = p + len;
+    int at_first = 1;
+    size_t drow = 0; /* data rows seen, read or skipped */
     while (p < end) {
         const char *e = memchr(p, '\n', (size_t)(end - p));
         const char *next = e ? e + 1 : end;
@@ -490,7 +538,14 @@ vem_status vem_text_table_read(const char *path, const vem_csv_opts *o, size_t m
             }
             break;
         }
-        if (first && !delim) {
+        if (!at_first && drow >= last)
+            break;
+        if (!at_first && drow < first) {
+            drow++;
+            p = next;
+            continue;
+        }
+        if (at_first && !delim) {
             delim = ',';
             int inq = 0, found = 0;
             static const char cand[] = {',', '\t', ';'};
@@ -508,8 +563,8 @@ vem_status vem_text_table_read(const char *path, const vem_csv_opts *o, size_t m
         st = split_line(path, lineno, p, e, delim, &l);
         if (st != VEM_OK)
             goto fail;
-        if (first) {
-            first = 0;
+        if (at_first) {
+            at_first = 0;
             ncols = l.n;
             /* Which columns: names or 1-based indices. */
             const char *spec = o->columns;
@@ -581,6 +636,12 @@ vem_status vem_text_table_read(const char *path, const vem_csv_opts *o, size_t m
                 p = next;
                 continue;
             }
+            if (drow >= last || drow++ < first) {
+                p = next;
+                continue;
+            }
+        } else {
+            drow++;
         }
         if (l.n != ncols) {
             st = VEM_FAIL(VEM_EFORMAT, "%s:%zu:1: %zu cells, expected %zu (ragged row)", path,
@@ -608,11 +669,11 @@ vem_status vem_text_table_read(const char *path, const vem_csv_opts *o, size_t m
             break;
         p = next;
     }
-    if (first) {
+    if (at_first) {
         st = VEM_FAIL(VEM_EFORMAT, "%s: empty file", path);
         goto fail;
     }
-    if (rows == 0) {
+    if (rows == 0 && !ranged) {
         st = VEM_FAIL(VEM_EFORMAT, "%s: header but no data rows", path);
         goto fail;
     }
@@ -620,7 +681,7 @@ vem_status vem_text_table_read(const char *path, const vem_csv_opts *o, size_t m
     vem__free(l.cell);
     vem__free(l.col);
     vem__free(sel);
-    vem__free(text);
+    release_text(text, len, ranged);
     t->cells = cells;
     t->rows = rows;
     return VEM_OK;
@@ -629,9 +690,26 @@ fail:
     vem__free(l.cell);
     vem__free(l.col);
     vem__free(sel);
-    vem__free(text);
+    release_text(text, len, ranged);
     t->cells = cells;
     t->rows = rows;
     vem_text_table_clear(t);
     return st;
+}
+
+vem_status vem_text_table_read(const char *path, const vem_csv_opts *o, size_t max_rows,
+                               vem_text_table *t)
+{
+    return text_read(path, o, 0, SIZE_MAX, max_rows, 0, t);
+}
+
+vem_status vem_text_table_read_rows(const char *path, const vem_csv_opts *o, size_t first,
+                                    size_t last, vem_text_table *t)
+{
+    if (last < first) {
+        memset(t, 0, sizeof *t);
+        return VEM_FAIL(VEM_EINVAL, "%s: data rows [%zu, %zu): the range is reversed", path,
+                        first, last);
+    }
+    return text_read(path, o, first, last, 0, 1, t);
 }

@@ -550,11 +550,16 @@ static size_t longest(const vem_data *x)
     return m;
 }
 
-/* Shapes, sequence boundaries and symbol codes. */
-static vem_status check_data(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs)
+/* Shapes, sequence boundaries and symbol codes. share: one process's share of a
+ * distributed fit, which may hold no frames and empty sequences. */
+static vem_status check_data_share(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                                   int share)
 {
-    if (!x || !x->data || x->rows == 0)
+    if (!x || (!share && (!x->data || x->rows == 0)))
         return VEM_FAIL(VEM_EINVAL, "no data");
+    if (share && x->rows == 0 && (!seqs || !seqs->start || seqs->n_seq == 0))
+        return VEM_FAIL(VEM_EINVAL, "an empty share of a distributed fit needs one (empty) "
+                        "sequence to take part");
     size_t want = h->em != VEM_HMM_CATEGORICAL ? h->dim : 1;
     if (x->cols != want)
         return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model needs %zu%s", x->cols, want,
@@ -567,10 +572,10 @@ static vem_status check_data(const vem_hmm *h, const vem_matrix *x, const vem_se
                             "rows", seqs->n_seq ? seqs->start[0] : 0,
                             seqs->n_seq ? seqs->start[seqs->n_seq] : 0, x->rows);
         for (size_t s = 0; s < seqs->n_seq; s++)
-            if (seqs->start[s + 1] <= seqs->start[s])
+            if (seqs->start[s + 1] < seqs->start[s] + (share ? 0 : 1))
                 return VEM_FAIL(VEM_EINVAL, "sequence %zu is empty or out of order", s + 1);
     }
-    if (h->em == VEM_HMM_CATEGORICAL) {
+    if (h->em == VEM_HMM_CATEGORICAL && x->rows) {
         for (size_t r = 0; r < x->rows; r++) {
             double v = x->data[r * x->ld];
             if (!(v >= 0.0) || !(v < (double)h->dim) || v != floor(v))
@@ -579,6 +584,11 @@ static vem_status check_data(const vem_hmm *h, const vem_matrix *x, const vem_se
         }
     }
     return VEM_OK;
+}
+
+static vem_status check_data(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs)
+{
+    return check_data_share(h, x, seqs, 0);
 }
 
 /* ------------------------------------------------------- emission kernels */
@@ -1180,8 +1190,12 @@ static double run_units(const vem_hmm *h, const vem_data *x, size_t u0, size_t u
     double ll = 0.0;
     size_t s = u0;
     while (s < u1) {
+        if (seq_hi(x, s) == seq_lo(x, s)) {
+            s++; /* an empty sequence (a distributed fit's padding) adds nothing */
+            continue;
+        }
         size_t e = s + 1;
-        while (e < u1 && seq_hi(x, e) - seq_lo(x, s) <= cap)
+        while (e < u1 && seq_hi(x, e) > seq_lo(x, e) && seq_hi(x, e) - seq_lo(x, s) <= cap)
             e++;
         const size_t *starts;
         if (x->seq_start) {
@@ -1425,14 +1439,15 @@ vem_model vem_hmm_model(vem_hmm *h)
 vem_status vem_hmm_fit(vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
                        const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
 {
-    vem_status st = check_data(h, x, seqs);
-    if (st != VEM_OK)
-        return st;
     vem_fit_opts defaults;
     if (!o) {
         vem_fit_opts_init(&defaults);
         o = &defaults;
     }
+    /* With a reduce hook, x is one process's share: it may be empty. */
+    vem_status st = check_data_share(h, x, seqs, o->reduce != NULL);
+    if (st != VEM_OK)
+        return st;
     if (h->em != VEM_HMM_CATEGORICAL && !o->warm_start && x->rows < h->k * h->n_mix)
         return VEM_FAIL(VEM_EINVAL, "%zu frames, fewer than k=%zu states x %zu components",
                         x->rows, h->k, h->n_mix);

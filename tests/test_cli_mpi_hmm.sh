@@ -1,0 +1,194 @@
+#!/bin/sh
+# Distributed HMM fits: `mpirun -np P vem fit hmm ... --mpi` against one process.
+# Usage: sh test_cli_mpi_hmm.sh VEM REPO_ROOT
+# With a vem built without MPI (or no mpirun), checks that --mpi is refused clearly.
+set -u
+VEM=$1
+ROOT=$2
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+check() { if eval "$2"; then ok; else bad "$1"; fi; }
+W=$ROOT/examples/data/seattle-weather.csv
+INIT=$ROOT/tests/golden/seattle_k3.init.json
+
+if ! "$VEM" --version | grep -q "with MPI" || ! command -v mpirun >/dev/null 2>&1; then
+    "$VEM" fit hmm "$W" --init-model "$INIT" --columns weather --mpi >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    check "--mpi refused without MPI (rc $rc)" "[ $rc -eq 1 ] && grep -q 'built without MPI' $tmp/err"
+    echo "cli_mpi_hmm: $pass passed, $fail failed (vem built without MPI: distributed runs not tested)"
+    [ "$fail" -eq 0 ]
+    exit
+fi
+
+# Sandbox-safe Open MPI settings (shared memory only); root needs --allow-run-as-root.
+export OMPI_MCA_btl=self,vader OMPI_MCA_plm_rsh_agent=false
+export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1
+MPIRUN="mpirun --oversubscribe"
+[ "$(id -u)" -eq 0 ] && MPIRUN="$MPIRUN --allow-run-as-root"
+run() { np=$1; shift; timeout 60 $MPIRUN -np "$np" "$VEM" "$@" --mpi; }
+
+# rel_close A.json B.json KEY TOL: |a - b| <= TOL |b| for a number or nested lists.
+rel_close() {
+    "$PY" -c "
+import json, sys
+a = json.load(open('$1'))['$3']; b = json.load(open('$2'))['$3']
+flat = lambda v: sum(map(flat, v), []) if isinstance(v, list) else [v]
+fa, fb = flat(a), flat(b)
+sys.exit(0 if len(fa) == len(fb) and all(abs(x - y) <= $4 * max(abs(y), 1e-300)
+                                         for x, y in zip(fa, fb)) else 1)"
+}
+key() { "$PY" -c "import json; print(json.load(open('$1'))$2)"; }
+same() { [ "$(key "$1" "$3")" = "$(key "$2" "$3")" ]; }
+
+# The Seattle weather with a month column (48 sequences) and its lengths file; the
+# same as raw float64 (three numeric columns).
+"$PY" - "$W" "$tmp" <<'PYEOF'
+import csv, struct, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+d = sys.argv[2]
+with open(d + '/wm.csv', 'w') as f:
+    f.write('month,weather,temp_max,temp_min,wind\n')
+    for r in rows:
+        f.write('%s,%s,%s,%s,%s\n' % (r['date'][:7], r['weather'], r['temp_max'], r['temp_min'],
+                                      r['wind']))
+months = [r['date'][:7] for r in rows]
+with open(d + '/wm.len', 'w') as f:
+    for m in sorted(set(months)):
+        f.write('%d\n' % months.count(m))
+with open(d + '/wm.f64', 'wb') as f:
+    for r in rows:
+        f.write(struct.pack('<ddd', float(r['temp_max']), float(r['temp_min']), float(r['wind'])))
+# Three sequences only (more ranks than sequences: some ranks hold none).
+with open(d + '/few.csv', 'w') as f:
+    f.write('month,temp_max,temp_min\n')
+    for r in rows:
+        if r['date'][:7] in ('2012-01', '2012-02', '2012-03'):
+            f.write('%s,%s,%s\n' % (r['date'][:7], r['temp_max'], r['temp_min']))
+PYEOF
+WM=$tmp/wm.csv
+NUM="--columns temp_max,temp_min,wind"
+
+# Same model as one process from the same --init-model, to 1e-10, for 2 and 3 ranks:
+# categorical (Seattle golden start, symbols by name), shares by the sequence column
+# and by the lengths file.
+"$VEM" fit hmm "$WM" --init-model "$INIT" --columns weather --sequence-column month \
+    --tol 1e-10 --max-iter 60 --json >"$tmp/c1.json" 2>/dev/null
+for case in "2 --sequence-column month" "3 --sequence-column month" "3 --lengths $tmp/wm.len"; do
+    set -- $case
+    np=$1
+    shift
+    seq="$*"
+    run $np fit hmm "$WM" --init-model "$INIT" --columns weather $seq --tol 1e-10 \
+        --max-iter 60 --json >"$tmp/c$np.json" 2>"$tmp/err"
+    rc=$?
+    what="categorical np=$np ${seq%% *}"
+    check "$what exit" "[ $rc -eq 0 ]"
+    check "$what one JSON object" "[ \$(wc -l <$tmp/c$np.json) -eq 1 ]"
+    check "$what processes" "[ \"\$(key $tmp/c$np.json \"['processes']\")\" = $np ]"
+    check "$what frames, sequences" \
+        "[ \"\$(key $tmp/c$np.json \"['n']\")/\$(key $tmp/c$np.json \"['n_sequences']\")\" = 1461/48 ]"
+    for k in log_likelihood startprob transmat emissionprob; do
+        check "$what $k" "rel_close $tmp/c$np.json $tmp/c1.json $k 1e-10"
+    done
+    check "$what iterations" "same $tmp/c$np.json $tmp/c1.json \"['n_iter']\""
+    check "$what symbols" "same $tmp/c$np.json $tmp/c1.json \"['symbols']\""
+done
+
+# Gaussian emissions (full covariance), several sequences: a start written by one process.
+"$VEM" fit hmm "$WM" -k 3 --emission gaussian $NUM --sequence-column month --max-iter 2 \
+    -o "$tmp/ginit.json" >/dev/null 2>&1
+"$VEM" fit hmm "$WM" --init-model "$tmp/ginit.json" --sequence-column month --tol 1e-10 \
+    --max-iter 40 --json >"$tmp/g1.json" 2>/dev/null
+for np in 2 3; do
+    run $np fit hmm "$WM" --init-model "$tmp/ginit.json" --sequence-column month --tol 1e-10 \
+        --max-iter 40 --json -o "$tmp/gm$np.json" >"$tmp/g$np.json" 2>"$tmp/err"
+    check "gaussian np=$np exit" "[ \$? -eq 0 ]"
+    for k in log_likelihood startprob transmat means covariances; do
+        check "gaussian np=$np $k" "rel_close $tmp/g$np.json $tmp/g1.json $k 1e-10"
+    done
+    check "gaussian np=$np iterations" "same $tmp/g$np.json $tmp/g1.json \"['n_iter']\""
+done
+check "rank 0 wrote the model" "\"$VEM\" score $tmp/gm3.json $WM --sequence-column month >/dev/null"
+
+# Raw float64 shares (row offsets of whole sequences) and more ranks than sequences.
+"$VEM" fit hmm "$tmp/wm.f64" --binary-cols 3 --init-model "$tmp/ginit.json" --lengths "$tmp/wm.len" \
+    --tol 1e-10 --max-iter 40 --json >"$tmp/b1.json" 2>/dev/null
+run 3 fit hmm "$tmp/wm.f64" --binary-cols 3 --init-model "$tmp/ginit.json" --lengths "$tmp/wm.len" \
+    --tol 1e-10 --max-iter 40 --json >"$tmp/b3.json" 2>"$tmp/err"
+check "binary np=3 log_likelihood" "rel_close $tmp/b3.json $tmp/b1.json log_likelihood 1e-10"
+"$VEM" fit hmm "$tmp/few.csv" -k 2 --emission gaussian --sequence-column month --tol 1e-9 \
+    --json >"$tmp/e1.json" 2>/dev/null
+run 5 fit hmm "$tmp/few.csv" -k 2 --emission gaussian --sequence-column month --tol 1e-9 \
+    --json >"$tmp/e5.json" 2>"$tmp/err"
+check "5 ranks, 3 sequences: exit" "[ \$? -eq 0 ]"
+check "5 ranks, 3 sequences: log_likelihood" "rel_close $tmp/e5.json $tmp/e1.json log_likelihood 1e-9"
+
+# Default initialisation (k-means on frames gathered on rank 0; random categorical
+# emissions): the same optimum.
+"$VEM" fit hmm "$WM" -k 3 --emission gaussian --covariance diag $NUM --sequence-column month \
+    --tol 1e-9 --max-iter 400 --json >"$tmp/d1.json" 2>/dev/null
+run 2 fit hmm "$WM" -k 3 --emission gaussian --covariance diag $NUM --sequence-column month \
+    --tol 1e-9 --max-iter 400 --json >"$tmp/d2.json" 2>"$tmp/err"
+check "default init np=2 optimum" "rel_close $tmp/d2.json $tmp/d1.json log_likelihood 1e-6"
+"$VEM" fit hmm "$WM" -k 3 --emission categorical --columns weather --sequence-column month \
+    --seed 4 --tol 1e-9 --max-iter 400 --json >"$tmp/r1.json" 2>/dev/null
+run 3 fit hmm "$WM" -k 3 --emission categorical --columns weather --sequence-column month \
+    --seed 4 --tol 1e-9 --max-iter 400 --json >"$tmp/r3.json" 2>"$tmp/err"
+check "categorical default init np=3 optimum" "rel_close $tmp/r3.json $tmp/r1.json log_likelihood 1e-6"
+check "categorical np=3 symbols" "same $tmp/r3.json $tmp/r1.json \"['symbols']\""
+
+# Online algorithms under MPI.
+run 2 fit hmm "$WM" -k 3 --emission gaussian --covariance diag $NUM --sequence-column month \
+    --algorithm incremental --n-blocks 5 --tol 1e-10 --max-iter 500 --json \
+    >"$tmp/inc.json" 2>"$tmp/err"
+check "incremental np=2 optimum" "rel_close $tmp/inc.json $tmp/d1.json log_likelihood 1e-6"
+check "incremental np=2 monotone" "[ \"\$(key $tmp/inc.json \"['monotonicity_violations']\")\" = 0 ]"
+run 3 fit hmm "$WM" -k 3 --emission gaussian --covariance diag $NUM --sequence-column month \
+    --algorithm stepwise --batch-size 5 --max-iter 20 --tol 0 --json >"$tmp/sw.json" 2>"$tmp/err"
+check "stepwise np=3 exit" "[ \$? -eq 0 ]"
+check "stepwise np=3 near optimum" \
+    "[ \"\$(\"$PY\" -c \"import json; a=json.load(open('$tmp/sw.json')); b=json.load(open('$tmp/d1.json')); print(abs(a['mean_log_likelihood']-b['mean_log_likelihood']) < 0.01)\")\" = True ]"
+
+# A bad line in the second rank's share: its file:line:col, a non-zero exit, no hang.
+"$PY" -c "
+lines = open('$WM').read().splitlines()
+c = lines[1200].split(',')
+c[3] = 'abc'
+lines[1200] = ','.join(c)
+open('$tmp/bad.csv', 'w').write('\n'.join(lines) + '\n')"
+col=$("$PY" -c "l = open('$tmp/bad.csv').read().splitlines()[1200]; print(l.index('abc') + 1)")
+start=$(date +%s)
+run 2 fit hmm "$tmp/bad.csv" -k 3 --emission gaussian $NUM --sequence-column month \
+    >"$tmp/out" 2>"$tmp/err"
+rc=$?
+end=$(date +%s)
+check "bad line: non-zero exit" "[ $rc -ne 0 ] && [ $rc -ne 124 ]"
+check "bad line: file:line:col" "grep -q 'bad.csv:1201:$col: not a number' $tmp/err"
+check "bad line: within seconds" "[ $((end - start)) -lt 20 ]"
+check "bad line: nothing printed" "[ ! -s $tmp/out ]"
+
+# Lengths that do not cover the data: one message, a non-zero exit.
+head -n 47 "$tmp/wm.len" >"$tmp/short.len"
+run 3 fit hmm "$WM" --init-model "$INIT" --columns weather --lengths "$tmp/short.len" \
+    >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "short lengths: non-zero exit" "[ $rc -ne 0 ] && [ $rc -ne 124 ]"
+check "short lengths: one message" "[ \$(grep -c 'add up to 1430, but the data has 1461 rows' $tmp/err) -eq 1 ]"
+
+# A symbol the model lacks, in the last rank's share: the row as one process names it.
+sed '1001s/,[a-z]*,/,hail,/' "$WM" >"$tmp/hail.csv"
+"$VEM" fit hmm "$tmp/hail.csv" --init-model "$INIT" --sequence-column month 2>"$tmp/err1" >/dev/null
+run 3 fit hmm "$tmp/hail.csv" --init-model "$INIT" --sequence-column month >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "unknown symbol: non-zero exit" "[ $rc -ne 0 ] && [ $rc -ne 124 ]"
+check "unknown symbol: the row of the file" \
+    "grep -q \"\$(head -n 1 $tmp/err1)\" $tmp/err && grep -q 'row 1000:' $tmp/err"
+
+echo "cli_mpi_hmm: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
