@@ -3,6 +3,7 @@
  *
  *     vem corpus TEXTS -o PREFIX [--stopwords FILE] [--min-df N] [--max-df F] [--vocab V]
  *     vem fit lda CORPUS --vocab VOCAB -k K [options] -o MODEL.json
+ *     mpirun -np P vem fit lda CORPUS ... --mpi     (each process reads a share)
  *     vem topics MODEL [--top N] [--coherence CORPUS]
  *     vem transform MODEL CORPUS
  *     vem score MODEL CORPUS [--completion] [--json]
@@ -44,7 +45,9 @@ enum {
     OPT_MIN_DF,
     OPT_MAX_DF,
     OPT_MIN_LEN,
-    OPT_GAMMA
+    OPT_GAMMA,
+    OPT_INIT_MODEL,
+    OPT_MPI
 };
 
 static const cli_option lda_options[] = {
@@ -77,11 +80,14 @@ static const cli_option lda_options[] = {
     {"max-df", 0, 1, OPT_MAX_DF},
     {"min-len", 0, 1, OPT_MIN_LEN},
     {"gamma", 0, 0, OPT_GAMMA},
+    {"init-model", 0, 1, OPT_INIT_MODEL},
+    {"mpi", 0, 0, OPT_MPI},
     {NULL, 0, 0, 0},
 };
 
 static const char fit_help[] =
     "usage: vem fit lda CORPUS [--vocab VOCAB] -k K [options] [-o MODEL.json]\n"
+    "       mpirun -np P vem fit lda CORPUS ... --mpi\n"
     "\n"
     "Fit latent Dirichlet allocation by variational EM. CORPUS: UCI bag-of-words\n"
     "(docword) or LDA-C (a name ending in .ldac); VOCAB: one word per line.\n"
@@ -102,6 +108,10 @@ static const char fit_help[] =
     "  --warm-gamma         start each E-step from the document's last gamma\n"
     "                       (batch: the ELBO then provably never decreases)\n"
     "  --seed S             random seed of the initial topics (default 0)\n"
+    "  --init-model M       start from the topics (lambda), alpha and eta of model M\n"
+    "                       (--alpha and --eta override them)\n"
+    "  --mpi                distributed fit under mpirun: each process reads its share\n"
+    "                       of the documents (UCI: grouped by document in docID order)\n"
     "  --threads T          threads; 0 = all (default); results do not depend on it\n"
     "  -o, --output MODEL   write MODEL.json and MODEL.lambda.npy\n"
     "  --json               print the result as one JSON object\n"
@@ -146,11 +156,11 @@ static const char info_help[] = "usage: vem info MODEL [--json]\n\nDescribe an L
 typedef struct lda_args {
     const char *ops[3];
     int nops;
-    const char *vocab, *output, *coherence, *stopwords;
+    const char *vocab, *output, *coherence, *stopwords, *init_model;
     size_t k, passes, batch, blocks, sweeps, top, min_df, min_len;
     double kappa, tau, alpha, eta, tol, gamma_tol, max_df;
     int alpha_auto, alpha_set, eta_set, json, verbose, help, warm_gamma, completion, gamma;
-    int kappa_set, tau_set, tol_set, batch_set, blocks_set;
+    int kappa_set, tau_set, tol_set, batch_set, blocks_set, mpi;
     uint64_t seed;
     int threads;
     vem_algorithm algorithm;
@@ -242,6 +252,15 @@ static int parse(int argc, char **argv, int first, const char *cmd, lda_args *a)
         case OPT_MAX_DF: rc = cli_parse_double("--max-df", val, 0.0, 1, &a->max_df); break;
         case OPT_MIN_LEN: rc = cli_parse_size("--min-len", val, 1, 1024, &a->min_len); break;
         case OPT_GAMMA: a->gamma = 1; break;
+        case OPT_INIT_MODEL: a->init_model = val; break;
+        case OPT_MPI:
+            if (strcmp(cmd, "fit lda") != 0) {
+                if (cli_mpi_rank() == 0)
+                    cli_error("%s: --mpi is for fit lda only (this command needs no MPI)", cmd);
+                return CLI_EXIT_USAGE;
+            }
+            a->mpi = 1;
+            break;
         default:
             cli_error("%s: option not accepted here", cmd);
             return CLI_EXIT_USAGE;
@@ -318,6 +337,120 @@ static json_t *topics_json(const vem_lda *l, size_t n)
 
 /* ---------------------------------------------------------------- fit */
 
+/*
+ * Settle a step every process of a distributed fit takes alike on shared
+ * files (the vocabulary, --init-model): status s is agreed on (the worst over
+ * the processes, a collective) and reported once, by rank 0, or by a process
+ * that failed where rank 0 did not. Without --mpi, cli_fail as usual.
+ */
+static int settle_shared(vem_status s, const char *what)
+{
+    int mine = s == VEM_OK ? 0 : cli_exit_status(s);
+    if (!cli_mpi_active())
+        return mine ? cli_fail(s, what) : 0;
+    int root = cli_mpi_agree(cli_mpi_rank() == 0 ? mine : 0);
+    int all = cli_mpi_agree(mine);
+    if (mine && (cli_mpi_rank() == 0 || root == 0))
+        cli_fail(s, what); /* vem_errmsg() still holds this process's detail */
+    return all;
+}
+
+/* The largest v over the processes, on every process (a collective): gathered on
+ * rank 0 as doubles (exact below 2^53) and broadcast back. 0 or an exit status. */
+static int mpi_max_size(size_t v, size_t *out)
+{
+    double m = (double)v;
+    size_t n = 0;
+    double *all = cli_mpi_gather_rows(&m, 1, 1, &n);
+    int rc = 0;
+    if (cli_mpi_rank() == 0) {
+        if (!all)
+            rc = cli_fail(VEM_ENOMEM, "--mpi");
+        for (size_t i = 0; all && i < n; i++)
+            m = all[i] > m ? all[i] : m;
+    }
+    free(all);
+    rc = cli_mpi_agree(rc);
+    if (rc == 0)
+        rc = cli_mpi_bcast(&m, 1);
+    *out = (size_t)m;
+    return rc;
+}
+
+/*
+ * This process's share of CORPUS for a distributed fit (--mpi): the share
+ * reader cuts the file into one byte range per process on document
+ * boundaries (include/vem/corpus.h). Every process then agrees on the
+ * outcome (a bad line in any share stops all, reported by its reader), on
+ * the vocabulary size (LDA-C without --vocab: the largest id + 1 over all
+ * shares) and on the number of documents, into *ndocs_all.
+ */
+static int read_share(const char *path, size_t nvocab, vem_docs_owned *c, size_t *ndocs_all)
+{
+    vem_status s = vem_docs_read_share(path, nvocab, (size_t)cli_mpi_rank(),
+                                       (size_t)cli_mpi_size(), c, NULL);
+    int rc = cli_mpi_agree(s == VEM_OK ? 0 : cli_fail(s, path));
+    if (rc == 0)
+        rc = mpi_max_size(c->nvocab, &c->nvocab);
+    if (rc != 0)
+        return rc;
+    *ndocs_all = (size_t)cli_mpi_sum((double)c->ndocs);
+    if (*ndocs_all == 0) {
+        if (cli_mpi_rank() == 0)
+            cli_error("%s: no documents", path);
+        return CLI_EXIT_INPUT;
+    }
+    return 0;
+}
+
+/*
+ * The model to fit: a new one with K topics over the corpus's vocabulary, or
+ * the one --init-model names (every process loads it), whose lambda, alpha and
+ * eta the fit starts from. 0 or an exit status (reported).
+ */
+static int make_model(const lda_args *a, const vem_vocab *voc, size_t nvocab, vem_lda **out)
+{
+    vem_lda *l = NULL;
+    *out = NULL;
+    if (a->init_model) {
+        l = vem_lda_load(a->init_model);
+        int rc = settle_shared(l ? VEM_OK : VEM_EFORMAT, a->init_model);
+        if (rc != 0) {
+            vem_lda_free(l);
+            return rc;
+        }
+        const char *bad = NULL;
+        if (a->k && a->k != vem_lda_k(l))
+            bad = "-k";
+        else if (nvocab > vem_lda_v(l) || (voc->n && voc->n != vem_lda_v(l)))
+            bad = "the corpus's vocabulary";
+        if (bad) {
+            if (cli_mpi_rank() == 0)
+                cli_error("fit lda: %s has K=%zu topics over V=%zu words: %s does not agree "
+                          "(corpus: %zu words)",
+                          a->init_model, vem_lda_k(l), vem_lda_v(l), bad,
+                          voc->n ? voc->n : nvocab);
+            vem_lda_free(l);
+            return CLI_EXIT_USAGE;
+        }
+    } else {
+        l = vem_lda_new(a->k, nvocab);
+        if (!l)
+            return cli_fail(VEM_ENOMEM, "model");
+    }
+    if ((a->alpha_set && vem_lda_set_alpha(l, a->alpha) != VEM_OK) ||
+        (a->eta_set && vem_lda_set_eta(l, a->eta) != VEM_OK) ||
+        vem_lda_set_estep(l, a->gamma_tol, a->sweeps) != VEM_OK ||
+        (voc->n && vem_lda_set_vocab(l, (const char *const *)voc->words) != VEM_OK)) {
+        vem_lda_free(l);
+        return cli_fail(VEM_EINVAL, "options");
+    }
+    vem_lda_set_alpha_auto(l, a->alpha_auto);
+    vem_lda_set_warm_gamma(l, a->warm_gamma);
+    *out = l;
+    return 0;
+}
+
 static int cmd_fit(int argc, char **argv)
 {
     lda_args a;
@@ -326,10 +459,11 @@ static int cmd_fit(int argc, char **argv)
         return rc == CLI_EXIT_USAGE ? usage(fit_help) : rc;
     if (a.help)
         return help_out(fit_help);
-    if (a.nops != 1 || a.k == 0) {
+    if (a.nops != 1 || (a.k == 0 && !a.init_model)) {
         cli_error("fit lda: %s", a.nops != 1 ? "one CORPUS is required" : "-k K is required");
         return usage(fit_help);
     }
+    const int root = cli_mpi_rank() == 0;
     vem_vocab voc = {0};
     vem_docs_owned c = {0};
     vem_lda *l = NULL;
@@ -337,25 +471,20 @@ static int cmd_fit(int argc, char **argv)
     memset(&res, 0, sizeof res);
     if (a.vocab) {
         vem_status s = vem_vocab_read(a.vocab, &voc);
-        if (s != VEM_OK)
-            return cli_fail(s, a.vocab);
+        if ((rc = settle_shared(s, a.vocab)) != 0)
+            goto out;
     }
-    if ((rc = read_corpus(a.ops[0], voc.n, &c)) != 0)
+    size_t ndocs = 0;
+    if (a.mpi)
+        rc = read_share(a.ops[0], voc.n, &c, &ndocs);
+    else if ((rc = read_corpus(a.ops[0], voc.n, &c)) == 0)
+        ndocs = c.ndocs;
+    if (rc != 0)
         goto out;
-    l = vem_lda_new(a.k, c.nvocab);
-    if (!l) {
-        rc = cli_fail(VEM_ENOMEM, "model");
+    /* A process that could not build the model must not leave the others waiting. */
+    if ((rc = cli_mpi_agree(make_model(&a, &voc, c.nvocab, &l))) != 0)
         goto out;
-    }
-    if ((a.alpha_set && vem_lda_set_alpha(l, a.alpha) != VEM_OK) ||
-        (a.eta_set && vem_lda_set_eta(l, a.eta) != VEM_OK) ||
-        vem_lda_set_estep(l, a.gamma_tol, a.sweeps) != VEM_OK ||
-        (voc.n && vem_lda_set_vocab(l, (const char *const *)voc.words) != VEM_OK)) {
-        rc = cli_fail(VEM_EINVAL, "options");
-        goto out;
-    }
-    vem_lda_set_alpha_auto(l, a.alpha_auto);
-    vem_lda_set_warm_gamma(l, a.warm_gamma);
+    const size_t k = vem_lda_k(l), v = vem_lda_v(l);
     vem_fit_opts o;
     vem_fit_opts_init(&o);
     o.max_iter = a.passes;
@@ -365,43 +494,66 @@ static int cmd_fit(int argc, char **argv)
     o.batch_size = a.batch_set ? a.batch : 128;
     o.kappa = a.kappa_set ? a.kappa : 0.7;
     o.tau = a.tau_set ? a.tau : 10.0;
+    o.warm_start = a.init_model != NULL;
     if (a.blocks_set)
         o.n_blocks = a.blocks;
-    if (a.verbose || isatty(STDERR_FILENO))
+    if ((a.verbose || isatty(STDERR_FILENO)) && root)
         o.log = progress;
+    if (a.mpi) {
+        /* One all-reduce of [K x V counts, extras, ELBO, tokens] per pass, minibatch or
+         * block, through the engine's hook; every process runs the same M-step. */
+        o.reduce = cli_mpi_allreduce;
+        size_t units = 1; /* a process without documents still takes part */
+        if (a.algorithm == VEM_ALG_STEPWISE) {
+            /* The same number of minibatches everywhere, about batch_size documents each
+             * in all: each process cuts its share into nb runs of `mine` documents,
+             * the last runs padded with placeholders (vem_lda_set_min_units). */
+            size_t nb = (ndocs + o.batch_size - 1) / o.batch_size;
+            size_t mine = (c.ndocs + nb - 1) / nb;
+            o.batch_size = mine ? mine : 1;
+            o.n_batches = nb; /* the same count, should the engine cut documents by it */
+            units = nb * o.batch_size;
+        }
+        vem_lda_set_min_units(l, units);
+    }
     vem_rng rng;
     vem_rng_seed(&rng, a.seed);
     vem_docs d = vem_docs_owned_view(&c);
     vem_lda_pass_info info;
+    /* Without --init-model every process draws the same initial lambda: it depends on
+     * K, V and the seed only (K x V Gamma draws from the seeded generator). */
     vem_status st = vem_lda_fit(l, &d, &o, &rng, &res, &info);
     if (st != VEM_OK && st != VEM_EMAXITER) {
-        rc = cli_fail(st, "fit lda");
+        /* Every process saw the same sums, so every process failed alike: one message. */
+        rc = root ? cli_fail(st, "fit lda") : cli_exit_status(st);
         goto out;
     }
-    if (a.output) {
+    if (a.output && root) {
         vem_status s = vem_lda_save(l, a.output, &res);
-        if (s != VEM_OK) {
+        if (s != VEM_OK)
             rc = cli_fail(s, a.output);
-            goto out;
-        }
     }
-    if (res.n_violations)
+    if ((rc = cli_mpi_agree(rc)) != 0)
+        goto out;
+    if (res.n_violations && root)
         cli_warn("the ELBO decreased at %zu iteration(s) (see docs/lda.md)", res.n_violations);
     size_t hlen = 0;
     const vem_lda_pass_info *hist = vem_lda_pass_history(l, &hlen);
+    const size_t ntop = a.top < v ? a.top : v;
     if (a.json) {
         json_t *j = json_object();
         json_object_set_new(j, "model", json_string("lda"));
         json_object_set_new(j, "algorithm", json_string(vem_algorithm_name(a.algorithm)));
-        json_object_set_new(j, "n_topics", json_integer((json_int_t)a.k));
-        json_object_set_new(j, "n_words", json_integer((json_int_t)c.nvocab));
-        json_object_set_new(j, "n_docs", json_integer((json_int_t)c.ndocs));
+        json_object_set_new(j, "n_topics", json_integer((json_int_t)k));
+        json_object_set_new(j, "n_words", json_integer((json_int_t)v));
+        json_object_set_new(j, "n_docs", json_integer((json_int_t)ndocs));
         json_object_set_new(j, "n_tokens", cli_json_real(res.n_obs));
         json_object_set_new(j, "elbo", cli_json_real(res.objective));
         json_object_set_new(j, "elbo_per_token", cli_json_real(res.objective / res.n_obs));
         json_object_set_new(j, "alpha", cli_json_real(vem_lda_alpha(l)));
         json_object_set_new(j, "eta", cli_json_real(vem_lda_eta(l)));
         json_object_set_new(j, "n_iter", json_integer((json_int_t)res.n_iter));
+        json_object_set_new(j, "n_steps", json_integer((json_int_t)res.n_steps));
         json_object_set_new(j, "converged", json_boolean(res.converged));
         json_object_set_new(j, "monotonicity_violations",
                             json_integer((json_int_t)res.n_violations));
@@ -413,13 +565,26 @@ static int cmd_fit(int argc, char **argv)
             json_array_append_new(cv, json_integer((json_int_t)hist[i].n_converged));
         json_object_set_new(j, "trace", tr);
         json_object_set_new(j, "estep_converged", cv);
-        json_object_set_new(j, "topics", topics_json(l, a.top < c.nvocab ? a.top : c.nvocab));
+        json_object_set_new(j, "topics", topics_json(l, ntop));
+        json_object_set_new(j, "processes", json_integer(cli_mpi_size()));
+        if (cli_mpi_active()) {
+            double sec;
+            size_t calls, doubles;
+            cli_mpi_stats(&sec, &calls, &doubles);
+            json_t *m = json_object();
+            json_object_set_new(m, "allreduce_seconds", cli_json_real(sec));
+            json_object_set_new(m, "allreduce_calls", json_integer((json_int_t)calls));
+            json_object_set_new(m, "allreduce_doubles", json_integer((json_int_t)doubles));
+            json_object_set_new(j, "mpi", m);
+        }
         rc = cli_json_emit(j);
         goto out;
     }
-    printf("LDA: K=%zu, %zu documents, %.0f tokens, vocabulary %zu, %s\n", a.k, c.ndocs,
-           res.n_obs, c.nvocab, vem_algorithm_name(a.algorithm));
-    printf("ELBO: %.6f total, %.7f per token\n", res.objective, res.objective / res.n_obs);
+    printf("LDA: K=%zu, %zu documents, %.0f tokens, vocabulary %zu, %s", k, ndocs, res.n_obs, v,
+           vem_algorithm_name(a.algorithm));
+    if (cli_mpi_active())
+        printf(", %d processes", cli_mpi_size());
+    printf("\nELBO: %.6f total, %.7f per token\n", res.objective, res.objective / res.n_obs);
     printf("alpha %.6g%s, eta %.6g\n", vem_lda_alpha(l), a.alpha_auto ? " (estimated)" : "",
            vem_lda_eta(l));
     printf("passes: %zu, converged: %s, %.3f s\n", res.n_iter, res.converged ? "yes" : "no",
@@ -427,12 +592,11 @@ static int cmd_fit(int argc, char **argv)
     if (hlen)
         printf("E-step: %zu of %zu documents converged in the last pass (mean %.1f sweeps)\n",
                hist[hlen - 1].n_converged, hist[hlen - 1].n_docs, hist[hlen - 1].mean_sweeps);
-    size_t n = a.top < c.nvocab ? a.top : c.nvocab;
-    uint32_t *top = calloc(n, sizeof *top);
-    for (size_t t = 0; top && t < a.k; t++) {
-        vem_lda_top_words(l, t, n, top);
+    uint32_t *top = calloc(ntop, sizeof *top);
+    for (size_t t = 0; top && t < k; t++) {
+        vem_lda_top_words(l, t, ntop, top);
         printf("topic %2zu: ", t);
-        print_topic(stdout, l, top, n);
+        print_topic(stdout, l, top, ntop);
         putchar('\n');
     }
     free(top);

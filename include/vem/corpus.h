@@ -55,6 +55,38 @@ VEM_API vem_status vem_docs_read_ldac(const char *path, size_t nvocab, vem_docs_
  */
 VEM_API vem_status vem_docs_read(const char *path, size_t nvocab, vem_docs_owned *out);
 
+/**
+ * Read one process's share of a corpus for a distributed fit: share `rank`
+ * (0-based) of `nranks`, in either format as vem_docs_read (LDA-C when path
+ * ends in ".ldac"). Every document goes whole to exactly one share, the shares
+ * hold the documents in file order, and together they are the corpus
+ * vem_docs_read returns; each process reads only its share's bytes (plus a
+ * scan for newlines before it, for exact line numbers in errors).
+ *
+ * - UCI: the data lines (after the three header lines) are cut into nranks
+ *   byte ranges of about equal size; each cut moves forward to the start of
+ *   the next document (the first line whose docID differs from that of the
+ *   first line after the cut). The share holds documents [first, next share's
+ *   first) as 0-based indices, empty documents included (the last share ends
+ *   at D), so out->ndocs counts them. The lines must be grouped by document in
+ *   increasing docID order (as vem_docs_write_uci and `vem corpus` write
+ *   them); a line out of that order is VEM_EFORMAT "FILE:LINE: docID N out of
+ *   order". The check of the line count against NNZ is made by the last share
+ *   when it holds the end of the data ("more than NNZ" by any share).
+ * - LDA-C: the lines that start in the byte range [rank S / nranks,
+ *   (rank + 1) S / nranks) of a file of S bytes, one document each.
+ *
+ * nvocab as vem_docs_read; for LDA-C with nvocab == 0, out->nvocab is this
+ * share's largest id + 1 (1 for a share without words): take the maximum
+ * over the shares. A share may hold no documents (out->ndocs == 0, ptr still
+ * allocated); "no documents" in the whole file is the caller's to check.
+ * *first_doc (may be NULL) receives the index of the share's first document
+ * in the corpus. Errors: VEM_EINVAL if rank >= nranks; otherwise those of the
+ * readers (out left zeroed), with the file's own line numbers.
+ */
+VEM_API vem_status vem_docs_read_share(const char *path, size_t nvocab, size_t rank,
+                                       size_t nranks, vem_docs_owned *out, size_t *first_doc);
+
 /** Write d as a UCI bag-of-words file (counts printed as integers when integral). VEM_EIO. */
 VEM_API vem_status vem_docs_write_uci(const vem_docs *d, const char *path);
 

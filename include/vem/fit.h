@@ -89,9 +89,10 @@ typedef struct vem_fit_opts {
                                   (bounded shuffle buffer); default 65536 */
     size_t init_sample;      /**< from a source: rows read into memory to initialise
                                   (all rows if the file has fewer); default 100000 */
-    size_t n_batches;        /**< stepwise: if > 0, exactly this many minibatches per pass
-                                  (units split evenly) instead of batch_size units each; a
-                                  distributed fit sets it so that every process agrees */
+    size_t n_batches;        /**< stepwise, data in memory: if > 0, exactly this many
+                                  minibatches per pass (units split evenly, some possibly
+                                  empty) instead of batch_size units each; a distributed
+                                  fit sets it so that every process agrees */
 } vem_fit_opts;
 
 /** Defaults as documented in vem_fit_opts. */

@@ -498,7 +498,8 @@ static vem_status online_alloc(vem_fit *f)
         } else if (f->src) {
             f->mb = vem__alloc_doubles(vem__min(f->o.shuffle_rows, f->n_units), cols);
         } else {
-            f->perm = vem__calloc(f->n_units / f->o.batch_size + 1, sizeof *f->perm);
+            size_t nb = f->o.n_batches ? f->o.n_batches : f->n_units / f->o.batch_size + 1;
+            f->perm = vem__calloc(nb, sizeof *f->perm);
         }
         if ((rows_in_memory && (!f->perm || !f->mb)) || (f->src && !f->mb) ||
             (!rows_in_memory && !f->src && !f->perm))
@@ -628,13 +629,16 @@ static vem_status stepwise_pass(vem_fit *f, double *objective)
                 st = stepwise_update(f, obs, obj, &acc);
         }
     } else {
-        /* Sequences or documents: runs of batch_size units in a shuffled order. */
-        size_t nb = (n + bs - 1) / bs;
+        /* Sequences or documents: runs of batch_size units (or n_batches near-equal
+         * runs) in a shuffled order. */
+        size_t nb = f->o.n_batches ? f->o.n_batches : (n + bs - 1) / bs;
         for (size_t i = 0; i < nb; i++)
             f->perm[i] = i;
         shuffle(&f->rng, f->perm, nb);
         for (size_t i = 0; i < nb && st == VEM_OK; i++) {
-            size_t b0 = f->perm[i] * bs, b1 = vem__min(b0 + bs, n);
+            size_t j = f->perm[i];
+            size_t b0 = f->o.n_batches ? j * n / nb : j * bs;
+            size_t b1 = f->o.n_batches ? (j + 1) * n / nb : vem__min(b0 + bs, n);
             st = run_range(f, &f->m, &f->x, b0, b1, f->s_tmp, &obj, &obs);
             if (st == VEM_OK)
                 st = stepwise_update(f, obs, obj, &acc);

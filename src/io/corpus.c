@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include <vem/corpus.h>
 
@@ -176,6 +177,60 @@ static FILE *open_read(const char *path)
     return f;
 }
 
+/* The rest of f after a blank line holds only white space (blank lines end the data). */
+static int rest_blank(FILE *f)
+{
+    int c;
+    while ((c = fgetc(f)) != EOF)
+        if (!isspace(c))
+            return 0;
+    return 1;
+}
+
+/* The three header lines of a UCI file (D, W, NNZ) into hdr; the file is left after them. */
+static vem_status uci_header(FILE *f, const char *path, char **line, size_t *cap,
+                             unsigned long long hdr[3])
+{
+    static const char *const hname[3] = {"D (documents)", "W (words)", "NNZ (lines)"};
+    for (int h = 0; h < 3; h++) {
+        if (getline(line, cap, f) < 0)
+            return VEM_FAIL(VEM_EFORMAT, "%s:%d: missing header line %s", path, h + 1, hname[h]);
+        const char *p = *line;
+        if (parse_uint(&p, &hdr[h]) != 0 || !at_end(p))
+            return VEM_FAIL(VEM_EFORMAT, "%s:%d: header line %s is not a non-negative integer",
+                            path, h + 1, hname[h]);
+    }
+    if (hdr[1] == 0 || hdr[1] > UINT32_MAX)
+        return VEM_FAIL(VEM_EFORMAT, "%s:2: W=%llu must be in [1, 2^32)", path, hdr[1]);
+    return VEM_OK;
+}
+
+/*
+ * One UCI data line (line lineno of path, the seen-th data line): its 1-based
+ * docID, wordID and count, checked against the header.
+ */
+static vem_status uci_line(const char *path, size_t lineno, const char *line, size_t seen,
+                           const unsigned long long hdr[3], unsigned long long *d,
+                           unsigned long long *w, unsigned long long *c)
+{
+    const char *p = line;
+    if (parse_uint(&p, d) != 0 || parse_uint(&p, w) != 0 || parse_uint(&p, c) != 0 || !at_end(p))
+        return VEM_FAIL(VEM_EFORMAT, "%s:%zu: expected 'docID wordID count' (three integers)",
+                        path, lineno);
+    if (*d < 1 || *d > hdr[0])
+        return VEM_FAIL(VEM_EFORMAT, "%s:%zu: docID %llu out of range [1, %llu]", path, lineno,
+                        *d, hdr[0]);
+    if (*w < 1 || *w > hdr[1])
+        return VEM_FAIL(VEM_EFORMAT, "%s:%zu: wordID %llu out of range [1, %llu]", path, lineno,
+                        *w, hdr[1]);
+    if (*c == 0)
+        return VEM_FAIL(VEM_EFORMAT, "%s:%zu: count must be >= 1", path, lineno);
+    if (seen > hdr[2])
+        return VEM_FAIL(VEM_EFORMAT, "%s:%zu: more than NNZ=%llu data lines", path, lineno,
+                        hdr[2]);
+    return VEM_OK;
+}
+
 vem_status vem_docs_read_uci(const char *path, vem_docs_owned *out)
 {
     memset(out, 0, sizeof *out);
@@ -183,70 +238,26 @@ vem_status vem_docs_read_uci(const char *path, vem_docs_owned *out)
     if (!f)
         return VEM_EIO;
     char *line = NULL;
-    size_t cap = 0, lineno = 0;
+    size_t cap = 0, lineno = 3;
     unsigned long long hdr[3];
-    static const char *const hname[3] = {"D (documents)", "W (words)", "NNZ (lines)"};
     triples a = {0};
-    vem_status st = VEM_OK;
-    for (int h = 0; h < 3; h++) {
-        lineno++;
-        if (getline(&line, &cap, f) < 0) {
-            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: missing header line %s", path, lineno, hname[h]);
-            goto done;
-        }
-        const char *p = line;
-        if (parse_uint(&p, &hdr[h]) != 0 || !at_end(p)) {
-            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: header line %s is not a non-negative integer",
-                          path, lineno, hname[h]);
-            goto done;
-        }
-    }
-    if (hdr[1] == 0 || hdr[1] > UINT32_MAX) {
-        st = VEM_FAIL(VEM_EFORMAT, "%s:2: W=%llu must be in [1, 2^32)", path, hdr[1]);
+    vem_status st = uci_header(f, path, &line, &cap, hdr);
+    if (st != VEM_OK)
         goto done;
-    }
     size_t seen = 0;
-    ssize_t got;
-    while ((got = getline(&line, &cap, f)) >= 0) {
+    while (getline(&line, &cap, f) >= 0) {
         lineno++;
         if (at_end(line)) {
             /* Blank lines are tolerated at the end of the file only. */
-            int c;
-            while ((c = fgetc(f)) != EOF)
-                if (!isspace(c)) {
-                    st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: blank line inside the data", path,
-                                  lineno);
-                    goto done;
-                }
+            if (!rest_blank(f)) {
+                st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: blank line inside the data", path, lineno);
+                goto done;
+            }
             break;
         }
-        const char *p = line;
         unsigned long long d, w, c;
-        if (parse_uint(&p, &d) != 0 || parse_uint(&p, &w) != 0 || parse_uint(&p, &c) != 0 ||
-            !at_end(p)) {
-            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: expected 'docID wordID count' (three integers)",
-                          path, lineno);
+        if ((st = uci_line(path, lineno, line, ++seen, hdr, &d, &w, &c)) != VEM_OK)
             goto done;
-        }
-        if (d < 1 || d > hdr[0]) {
-            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: docID %llu out of range [1, %llu]", path, lineno,
-                          d, hdr[0]);
-            goto done;
-        }
-        if (w < 1 || w > hdr[1]) {
-            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: wordID %llu out of range [1, %llu]", path,
-                          lineno, w, hdr[1]);
-            goto done;
-        }
-        if (c == 0) {
-            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: count must be >= 1", path, lineno);
-            goto done;
-        }
-        if (++seen > hdr[2]) {
-            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: more than NNZ=%llu data lines", path, lineno,
-                          hdr[2]);
-            goto done;
-        }
         if (triples_push(&a, (size_t)(d - 1), (uint32_t)(w - 1), (double)c) != 0) {
             st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
             goto done;
@@ -269,6 +280,44 @@ done:
     return st;
 }
 
+/*
+ * One LDA-C line (line lineno of path, not blank) as document doc: its pairs
+ * pushed to a, *maxid raised to its largest id, *any set when it has a pair.
+ */
+static vem_status ldac_line(const char *path, size_t lineno, const char *line, size_t nvocab,
+                            size_t doc, triples *a, unsigned long long *maxid, int *any)
+{
+    const char *p = line;
+    unsigned long long m;
+    if (parse_uint(&p, &m) != 0)
+        return VEM_FAIL(VEM_EFORMAT, "%s:%zu: expected the number of pairs M first", path,
+                        lineno);
+    for (unsigned long long j = 0; j < m; j++) {
+        unsigned long long w, c;
+        if (parse_uint(&p, &w) != 0 || *p != ':')
+            return VEM_FAIL(VEM_EFORMAT, "%s:%zu: pair %llu: expected 'id:count'%s", path, lineno,
+                            j + 1, at_end(p) ? " (fewer pairs than M)" : "");
+        p++;
+        if (parse_uint(&p, &c) != 0 || !(*p == ' ' || *p == '\t' || at_end(p)))
+            return VEM_FAIL(VEM_EFORMAT, "%s:%zu: pair %llu: count is not an integer", path,
+                            lineno, j + 1);
+        if (c == 0)
+            return VEM_FAIL(VEM_EFORMAT, "%s:%zu: pair %llu: count must be >= 1", path, lineno,
+                            j + 1);
+        if ((nvocab > 0 && w >= nvocab) || w >= UINT32_MAX)
+            return VEM_FAIL(VEM_EFORMAT, "%s:%zu: pair %llu: word id %llu >= vocabulary size %zu",
+                            path, lineno, j + 1, w, nvocab);
+        if (w > *maxid)
+            *maxid = w;
+        *any = 1;
+        if (triples_push(a, doc, (uint32_t)w, (double)c) != 0)
+            return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    }
+    if (!at_end(p))
+        return VEM_FAIL(VEM_EFORMAT, "%s:%zu: more pairs than M=%llu", path, lineno, m);
+    return VEM_OK;
+}
+
 vem_status vem_docs_read_ldac(const char *path, size_t nvocab, vem_docs_owned *out)
 {
     memset(out, 0, sizeof *out);
@@ -284,58 +333,16 @@ vem_status vem_docs_read_ldac(const char *path, size_t nvocab, vem_docs_owned *o
     while (getline(&line, &cap, f) >= 0) {
         lineno++;
         if (at_end(line)) {
-            int c;
-            while ((c = fgetc(f)) != EOF)
-                if (!isspace(c)) {
-                    st = VEM_FAIL(VEM_EFORMAT,
-                                  "%s:%zu: blank line inside the data (an empty document is '0')",
-                                  path, lineno);
-                    goto done;
-                }
+            if (!rest_blank(f)) {
+                st = VEM_FAIL(VEM_EFORMAT,
+                              "%s:%zu: blank line inside the data (an empty document is '0')",
+                              path, lineno);
+                goto done;
+            }
             break;
         }
-        const char *p = line;
-        unsigned long long m;
-        if (parse_uint(&p, &m) != 0) {
-            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: expected the number of pairs M first", path,
-                          lineno);
+        if ((st = ldac_line(path, lineno, line, nvocab, ndocs, &a, &maxid, &any)) != VEM_OK)
             goto done;
-        }
-        for (unsigned long long j = 0; j < m; j++) {
-            unsigned long long w, c;
-            if (parse_uint(&p, &w) != 0 || *p != ':') {
-                st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: pair %llu: expected 'id:count'%s", path,
-                              lineno, j + 1, at_end(p) ? " (fewer pairs than M)" : "");
-                goto done;
-            }
-            p++;
-            if (parse_uint(&p, &c) != 0 || !(*p == ' ' || *p == '\t' || at_end(p))) {
-                st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: pair %llu: count is not an integer", path,
-                              lineno, j + 1);
-                goto done;
-            }
-            if (c == 0) {
-                st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: pair %llu: count must be >= 1", path, lineno,
-                              j + 1);
-                goto done;
-            }
-            if ((nvocab > 0 && w >= nvocab) || w >= UINT32_MAX) {
-                st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: pair %llu: word id %llu >= vocabulary size %zu",
-                              path, lineno, j + 1, w, nvocab);
-                goto done;
-            }
-            if (w > maxid)
-                maxid = w;
-            any = 1;
-            if (triples_push(&a, ndocs, (uint32_t)w, (double)c) != 0) {
-                st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
-                goto done;
-            }
-        }
-        if (!at_end(p)) {
-            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: more pairs than M=%llu", path, lineno, m);
-            goto done;
-        }
         ndocs++;
     }
     if (ferror(f)) {
@@ -375,6 +382,270 @@ vem_status vem_docs_read(const char *path, size_t nvocab, vem_docs_owned *out)
         out->nvocab = nvocab;
     }
     return st;
+}
+
+/* ------------------------------------------------------------ shares */
+
+/* Newlines in bytes [0, end) of f: the number of the line that starts at end, less one. */
+static vem_status count_newlines(FILE *f, const char *path, off_t end, size_t *n)
+{
+    char buf[1 << 16];
+    *n = 0;
+    if (fseeko(f, 0, SEEK_SET) != 0)
+        return VEM_FAIL(VEM_EIO, "%s: cannot seek: %s", path, strerror(errno));
+    off_t left = end;
+    while (left > 0) {
+        size_t want = left < (off_t)sizeof buf ? (size_t)left : sizeof buf;
+        size_t got = fread(buf, 1, want, f);
+        if (got == 0)
+            return VEM_FAIL(VEM_EIO, "%s: read error", path);
+        for (const char *p = buf, *e = buf + got; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+            (*n)++;
+        left -= (off_t)got;
+    }
+    return VEM_OK;
+}
+
+/* Offset of the first line that starts at or after a (0 < a <= size): just past the first
+ * newline at or after byte a - 1, or size. */
+static vem_status line_start_at(FILE *f, const char *path, off_t a, off_t size, char **line,
+                                size_t *cap, off_t *out)
+{
+    if (fseeko(f, a - 1, SEEK_SET) != 0)
+        return VEM_FAIL(VEM_EIO, "%s: cannot seek: %s", path, strerror(errno));
+    ssize_t got = getline(line, cap, f);
+    *out = got < 0 ? size : a - 1 + (off_t)got;
+    return VEM_OK;
+}
+
+/* The docID a UCI data line starts with, or 0 when it starts with no integer. */
+static unsigned long long uci_docid(const char *line)
+{
+    const char *p = line;
+    unsigned long long d;
+    return parse_uint(&p, &d) == 0 ? d : 0;
+}
+
+/*
+ * Where a UCI share that would start at byte a really starts: the first line
+ * at or after a whose docID differs from that of the first line at or after a
+ * (so a document cut by a goes whole to the share before), or a line with no
+ * docID (a blank or malformed line, reported by the share that gets it), or
+ * size. *docid: that line's docID, or 0 at the end or on a line without one.
+ */
+static vem_status uci_cut(FILE *f, const char *path, off_t a, off_t size, char **line,
+                          size_t *cap, off_t *cut, unsigned long long *docid)
+{
+    off_t p = size;
+    vem_status st = line_start_at(f, path, a, size, line, cap, &p);
+    *cut = size;
+    *docid = 0;
+    if (st != VEM_OK || p >= size)
+        return st;
+    if (fseeko(f, p, SEEK_SET) != 0)
+        return VEM_FAIL(VEM_EIO, "%s: cannot seek: %s", path, strerror(errno));
+    unsigned long long d0 = 0;
+    for (;;) {
+        off_t at = ftello(f);
+        if (getline(line, cap, f) < 0)
+            return ferror(f) ? VEM_FAIL(VEM_EIO, "%s: read error", path) : VEM_OK;
+        unsigned long long d = uci_docid(*line);
+        if (d == 0 || (d0 != 0 && d != d0)) {
+            *cut = at;
+            *docid = d;
+            return VEM_OK;
+        }
+        d0 = d;
+    }
+}
+
+static vem_status share_args(const char *path, size_t rank, size_t nranks)
+{
+    if (nranks == 0 || rank >= nranks)
+        return VEM_FAIL(VEM_EINVAL, "%s: share %zu of %zu", path, rank, nranks);
+    return VEM_OK;
+}
+
+static off_t file_size(FILE *f)
+{
+    if (fseeko(f, 0, SEEK_END) != 0)
+        return -1;
+    return ftello(f);
+}
+
+/* Byte offset r (size - lo) / n + lo, without overflow for any file size. */
+static off_t split_at(off_t lo, off_t size, size_t r, size_t n)
+{
+    double frac = (double)r / (double)n;
+    off_t a = lo + (off_t)(frac * (double)(size - lo));
+    return a < lo ? lo : a > size ? size : a;
+}
+
+static vem_status share_uci(const char *path, size_t nvocab, size_t rank, size_t nranks,
+                            vem_docs_owned *out, size_t *first_doc)
+{
+    FILE *f = open_read(path);
+    if (!f)
+        return VEM_EIO;
+    char *line = NULL;
+    size_t cap = 0;
+    unsigned long long hdr[3];
+    triples a = {0};
+    vem_status st = uci_header(f, path, &line, &cap, hdr);
+    if (st != VEM_OK)
+        goto done;
+    const off_t data = ftello(f), size = file_size(f);
+    if (data < 0 || size < 0) {
+        st = VEM_FAIL(VEM_EIO, "%s: cannot seek: %s", path, strerror(errno));
+        goto done;
+    }
+    /* This share: the lines in [lo, hi), documents [first, last) (0-based). */
+    off_t lo = data, hi = size;
+    unsigned long long first = 0, last = hdr[0], d;
+    if (rank > 0) {
+        if ((st = uci_cut(f, path, split_at(data, size, rank, nranks), size, &line, &cap, &lo,
+                          &d)) != VEM_OK)
+            goto done;
+        first = d ? d - 1 : hdr[0];
+    }
+    if (rank + 1 < nranks) {
+        if ((st = uci_cut(f, path, split_at(data, size, rank + 1, nranks), size, &line, &cap, &hi,
+                          &d)) != VEM_OK)
+            goto done;
+        last = d ? d - 1 : hdr[0];
+    }
+    if (last < first)
+        last = first; /* out of order: reported below on the share's first line */
+    size_t lineno;
+    if ((st = count_newlines(f, path, lo, &lineno)) != VEM_OK)
+        goto done;
+    if (fseeko(f, lo, SEEK_SET) != 0) {
+        st = VEM_FAIL(VEM_EIO, "%s: cannot seek: %s", path, strerror(errno));
+        goto done;
+    }
+    size_t data_lines = 0;
+    unsigned long long prev = first + 1;
+    while (ftello(f) < hi && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        if (at_end(line)) {
+            if (!rest_blank(f)) {
+                st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: blank line inside the data", path, lineno);
+                goto done;
+            }
+            break;
+        }
+        unsigned long long w, c;
+        /* Blank lines end the data, so the data line number is the line number less 3. */
+        if ((st = uci_line(path, lineno, line, lineno - 3, hdr, &d, &w, &c)) != VEM_OK)
+            goto done;
+        if (d < prev || d > last) {
+            st = VEM_FAIL(VEM_EFORMAT,
+                          "%s:%zu: docID %llu out of order: a distributed read needs the lines "
+                          "grouped by document in increasing docID order",
+                          path, lineno, d);
+            goto done;
+        }
+        prev = d;
+        data_lines = lineno - 3;
+        if (triples_push(&a, (size_t)(d - 1 - first), (uint32_t)(w - 1), (double)c) != 0) {
+            st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+            goto done;
+        }
+    }
+    if (ferror(f)) {
+        st = VEM_FAIL(VEM_EIO, "%s: read error", path);
+        goto done;
+    }
+    /* The share holding the end of the data knows how many data lines the file has. */
+    if (rank + 1 == nranks && (a.n > 0 || lo == data) && data_lines != hdr[2]) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s:%zu: %zu data lines, header says NNZ=%llu", path,
+                      lineno, data_lines, hdr[2]);
+        goto done;
+    }
+    if (nvocab > 0 && hdr[1] > nvocab) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s:2: W=%llu words, vocabulary has %zu", path, hdr[1], nvocab);
+        goto done;
+    }
+    st = build_csr(&a, (size_t)(last - first), nvocab > 0 ? nvocab : (size_t)hdr[1], out);
+    if (first_doc)
+        *first_doc = (size_t)first;
+done:
+    vem__free(a.t);
+    free(line);
+    fclose(f);
+    return st;
+}
+
+static vem_status share_ldac(const char *path, size_t nvocab, size_t rank, size_t nranks,
+                             vem_docs_owned *out, size_t *first_doc)
+{
+    FILE *f = open_read(path);
+    if (!f)
+        return VEM_EIO;
+    char *line = NULL;
+    size_t cap = 0, lineno = 0, ndocs = 0;
+    unsigned long long maxid = 0;
+    int any = 0;
+    triples a = {0};
+    vem_status st = VEM_OK;
+    const off_t size = file_size(f);
+    off_t lo = 0, hi = size;
+    if (size < 0) {
+        st = VEM_FAIL(VEM_EIO, "%s: cannot seek: %s", path, strerror(errno));
+        goto done;
+    }
+    if (rank > 0 && (st = line_start_at(f, path, split_at(0, size, rank, nranks), size, &line,
+                                        &cap, &lo)) != VEM_OK)
+        goto done;
+    if (rank + 1 < nranks && (st = line_start_at(f, path, split_at(0, size, rank + 1, nranks),
+                                                 size, &line, &cap, &hi)) != VEM_OK)
+        goto done;
+    if ((st = count_newlines(f, path, lo, &lineno)) != VEM_OK)
+        goto done;
+    const size_t first = lineno; /* one document per line before this share */
+    if (fseeko(f, lo, SEEK_SET) != 0) {
+        st = VEM_FAIL(VEM_EIO, "%s: cannot seek: %s", path, strerror(errno));
+        goto done;
+    }
+    while (ftello(f) < hi && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        if (at_end(line)) {
+            if (!rest_blank(f)) {
+                st = VEM_FAIL(VEM_EFORMAT,
+                              "%s:%zu: blank line inside the data (an empty document is '0')",
+                              path, lineno);
+                goto done;
+            }
+            break;
+        }
+        if ((st = ldac_line(path, lineno, line, nvocab, ndocs, &a, &maxid, &any)) != VEM_OK)
+            goto done;
+        ndocs++;
+    }
+    if (ferror(f)) {
+        st = VEM_FAIL(VEM_EIO, "%s: read error", path);
+        goto done;
+    }
+    st = build_csr(&a, ndocs, nvocab > 0 ? nvocab : (any ? (size_t)maxid + 1 : 1), out);
+    if (first_doc)
+        *first_doc = first;
+done:
+    vem__free(a.t);
+    free(line);
+    fclose(f);
+    return st;
+}
+
+vem_status vem_docs_read_share(const char *path, size_t nvocab, size_t rank, size_t nranks,
+                               vem_docs_owned *out, size_t *first_doc)
+{
+    memset(out, 0, sizeof *out);
+    vem_status st = share_args(path, rank, nranks);
+    if (st != VEM_OK)
+        return st;
+    if (ends_with(path, ".ldac"))
+        return share_ldac(path, nvocab, rank, nranks, out, first_doc);
+    return share_uci(path, nvocab, rank, nranks, out, first_doc);
 }
 
 vem_status vem_docs_write_uci(const vem_docs *d, const char *path)

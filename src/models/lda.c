@@ -55,6 +55,7 @@ struct vem_lda {
     size_t max_sweeps;
     int nthreads; /* for the M-step's derived quantities; 0 = OpenMP default */
     size_t gather_rows; /* rows of eb a worker copies per document (scratch size) */
+    size_t min_units;   /* units the engine sees at least (placeholders past the corpus) */
 
     double *lam;    /* v x k */
     double *eb;     /* v x kp: exp(E[log beta_kw] - shift_w), zero padding */
@@ -184,6 +185,11 @@ vem_status vem_lda_set_eta(vem_lda *l, double eta)
     l->eta = eta;
     prepare(l); /* the global term depends on eta */
     return VEM_OK;
+}
+
+void vem_lda_set_min_units(vem_lda *l, size_t n)
+{
+    l->min_units = n;
 }
 
 vem_status vem_lda_set_estep(vem_lda *l, double tol, size_t max_sweeps)
@@ -848,8 +854,10 @@ static size_t lda_scratch_len(const void *self, size_t block)
 
 static size_t lda_n_units(const void *self, const vem_data *x)
 {
-    (void)self;
-    return x->docs ? x->docs->ndocs : 0;
+    const vem_lda *l = self;
+    if (!x->docs)
+        return 0;
+    return x->docs->ndocs > l->min_units ? x->docs->ndocs : l->min_units;
 }
 
 static double lda_n_obs(const void *self, const vem_data *x)
@@ -867,6 +875,9 @@ static double lda_estep(const void *self, const vem_data *x, size_t u0, size_t u
     const int cached = l->warm_gamma && l->gcache && l->gcache_key == d && l->gcache_docs == d->ndocs;
     double obj = 0.0, se_all = 0.0, nconv = 0.0, sweeps = 0.0;
     double *w = scratch, *gl = scratch + 3 * l->kp, *gbuf = scratch + 4 * l->kp;
+    /* Units past the corpus (vem_lda_set_min_units) are placeholders: nothing to add. */
+    u1 = u1 < d->ndocs ? u1 : d->ndocs;
+    u0 = u0 < u1 ? u0 : u1;
     for (size_t doc = u0; doc < u1; doc++) {
         const uint32_t *ids;
         const double *cts;
@@ -914,14 +925,20 @@ static double newton_alpha(double a, double D, double S, size_t k)
         if (step < -5.0)
             step = -5.0;
         double an = a, fn = f;
+        /* Near the optimum f changes by less than its own round-off, so a test of
+         * fn >= f alone would stop Newton about sqrt(eps) short, at a point that
+         * depends on the order of the sums in S (threads, processes); a slack of
+         * 1e-13 |f| (far below any real decrease) lets the quadratic steps finish
+         * on f' = 0 instead. */
+        const double slack = 1e-13 * (fabs(f) + 1.0);
         for (int h = 0; h < 60; h++) {
             an = a * exp(step);
             fn = D * (vem__lgamma(kd * an) - kd * vem__lgamma(an)) + (an - 1.0) * S;
-            if (fn >= f || !(an > 0.0))
+            if (fn >= f - slack || !(an > 0.0))
                 break;
             step *= 0.5;
         }
-        if (!(fn >= f) || !(an > 0.0) || !isfinite(an))
+        if (!(fn >= f - slack) || !(an > 0.0) || !isfinite(an))
             break;
         double rel = fabs(an - a) / a;
         a = an;
@@ -1002,6 +1019,8 @@ static vem_status lda_params_set(void *self, const double *in)
  * order of Hoffman et al.'s and scikit-learn's initialisation), and fresh
  * warm-start gammas for the training documents.
  */
+static vem_status start_fit(vem_lda *l, const vem_docs *d);
+
 static vem_status lda_init(void *self, vem_fit *f, vem_rng *rng)
 {
     vem_lda *l = self;
@@ -1010,9 +1029,18 @@ static vem_status lda_init(void *self, vem_fit *f, vem_rng *rng)
         for (size_t w = 0; w < v; w++)
             l->lam[w * k + t] = vem__gamma_draw(rng, 100.0) / 100.0;
     prepare(l);
+    return start_fit(l, vem_fit_data(f)->docs);
+}
+
+/*
+ * What every fit starts with, from random or from given parameters: an empty
+ * pass history and fresh warm-start gammas for the training documents d.
+ */
+static vem_status start_fit(vem_lda *l, const vem_docs *d)
+{
+    const size_t k = l->k;
     l->hist_len = 0;
     drop_cache(l);
-    const vem_docs *d = vem_fit_data(f)->docs;
     if (d)
         l->gather_rows = gather_rows_for(l, max_doc_nnz(d));
     if (l->warm_gamma && d && d->ndocs > 0) {
@@ -1104,6 +1132,9 @@ vem_status vem_lda_fit(vem_lda *l, const vem_docs *docs, const vem_fit_opts *o, 
     l->gather_rows = gather_rows_for(l, max_doc_nnz(docs));
     vem_data x = {.x = {NULL, 0, 0, 0}, .seq_start = NULL, .n_seq = 0, .docs = docs};
     vem_model m = vem_lda_model(l);
+    /* A warm start skips the model's init: start the fit's state here. */
+    if (oo.warm_start && (st = start_fit(l, docs)) != VEM_OK)
+        return st;
     st = vem_fit_run(&m, &x, &oo, rng, res);
     drop_cache(l);
     if (info) {
