@@ -24,6 +24,7 @@
 #include "internal.h"
 #include "linalg/linalg.h"
 #include "models/gmm_internal.h"
+#include "models/gmm_kernels.h"
 #include "models/kmeans.h"
 
 #define LOG_2PI 1.8378770664093454836
@@ -509,14 +510,97 @@ vem_status vem_gmm_set_params(vem_gmm *g, const double *weights, const double *m
 
 /* ----------------------------------------------------------- E-step */
 
-size_t vem__gmm_scratch_len(const vem_gmm *g, size_t block)
+/*
+ * Work of the fast kernels (src/models/gmm_kernels.c) for one sub-block of
+ * VEM_GK_ROWS rows: padded factors and mu_k^T U_k, x^T, log-densities, r .* x^T and
+ * the centred rows, and 3 rows of normaliser work. Independent of the block size.
+ */
+static size_t fast_len(const vem_gmm *g)
 {
-    /* Y (block x kd), log-probabilities (block x k), centred rows and a scaled copy. */
-    return block * (g->k * g->d + g->k + 2 * g->d);
+    const size_t k = g->k, dpad = vem__gk_pad(g->d, 4), sb = VEM_GK_ROWS;
+    size_t nfac = g->cov == VEM_COV_FULL ? k : g->cov == VEM_COV_TIED ? 1 : 0;
+    return nfac * dpad * dpad + k * dpad + sb * (3 * dpad + k + 3);
 }
 
-/* logp[r][c] = log w_c + log N(x_r | mu_c, Sigma_c) for rows x[0..n). */
-static void block_logp(const vem_gmm *g, const double *x, size_t ld, size_t n, double *logp,
+size_t vem__gmm_scratch_len(const vem_gmm *g, size_t block)
+{
+    /* The fast kernels' sub-block buffers, or (initialisation passes) block x k
+     * responsibilities plus vem__gmm_accumulate's 2 block d: O(block (k + d)), never
+     * O(block k d). */
+    return vem__max(fast_len(g), block * (g->k + 2 * g->d));
+}
+
+/* Fill the zero-padded factors (nfac x dpad x dpad) and mu_k^T U_k (k x dpad). */
+static void pad_factors(const vem_gmm *g, size_t dpad, double *upad, double *mupad)
+{
+    const size_t k = g->k, d = g->d;
+    size_t nfac = g->cov == VEM_COV_FULL ? k : 1;
+    memset(upad, 0, nfac * dpad * dpad * sizeof *upad);
+    memset(mupad, 0, k * dpad * sizeof *mupad);
+    for (size_t f = 0; f < nfac; f++)
+        for (size_t i = 0; i < d; i++)
+            memcpy(upad + f * dpad * dpad + i * dpad, g->prec_chol + f * d * d + i * d,
+                   d * sizeof *upad);
+    for (size_t c = 0; c < k; c++)
+        memcpy(mupad + c * dpad, g->mu_u + c * d, d * sizeof *mupad);
+}
+
+/*
+ * The E-step on rows x[0..n) through the fast kernels, sub-block by sub-block.
+ * With logp: write log w_c + log N(x_r | c) (n x k) and return 0. Otherwise
+ * return the sum of log p(x_r) in row order and, if ess is non-NULL, add the
+ * rows' ESS into it. work: fast_len(g) doubles.
+ */
+static double fast_pass(const vem_gmm *g, const double *x, size_t ld, size_t n, double *ess,
+                        double *logp, double *work)
+{
+    const size_t k = g->k, d = g->d, dpad = vem__gk_pad(d, 4);
+    const int chol = g->cov == VEM_COV_FULL || g->cov == VEM_COV_TIED;
+    const size_t nfac = g->cov == VEM_COV_FULL ? k : chol ? 1 : 0;
+    double *upad = work, *mupad = upad + nfac * dpad * dpad, *xt = mupad + k * dpad;
+    double *lpt = xt + dpad * VEM_GK_ROWS, *v = lpt + k * VEM_GK_ROWS;
+    double *nw = v + 2 * dpad * VEM_GK_ROWS;
+    if (chol)
+        pad_factors(g, dpad, upad, mupad);
+    double ll = 0.0;
+    for (size_t r0 = 0; r0 < n; r0 += VEM_GK_ROWS) {
+        const size_t nb = vem__min(VEM_GK_ROWS, n - r0), npad = vem__gk_pad(nb, VEM_GK_RPAD);
+        vem__gk_transpose(nb, d, x + r0 * ld, ld, xt, npad, dpad);
+        if (chol)
+            vem__gk_logp_chol(k, dpad, nfac, upad, mupad, g->log_norm, xt, npad, lpt);
+        else
+            vem__gk_logp_diag(k, d, g->cov == VEM_COV_SPHERICAL, g->means, g->prec_chol,
+                              g->log_norm, xt, npad, lpt);
+        if (logp) {
+            for (size_t r = 0; r < nb; r++)
+                for (size_t c = 0; c < k; c++)
+                    logp[(r0 + r) * k + c] = lpt[c * npad + r];
+            continue;
+        }
+        ll += vem__gk_normalise(nb, npad, k, lpt, nw);
+        if (!ess)
+            continue;
+        vem__gk_center(nb, d, g->center, xt, npad);
+        double *nk = ess, *s1 = ess + k, *s2 = ess + k + k * d;
+        switch (g->cov) {
+        case VEM_COV_FULL:
+            vem__gk_accum_full(k, d, dpad, xt, lpt, npad, v, nk, s1, s2);
+            break;
+        case VEM_COV_TIED:
+            vem__gk_accum_tied(k, d, dpad, xt, lpt, npad, v, nk, s1, s2);
+            break;
+        case VEM_COV_DIAG:
+        case VEM_COV_SPHERICAL:
+            vem__gk_accum_diag(k, d, xt, lpt, npad, nk, s1, s2);
+            break;
+        }
+    }
+    return ll;
+}
+
+/* logp[r][c] = log w_c + log N(x_r | mu_c, Sigma_c) for rows x[0..n): the
+ * straightforward version (one dense GEMM), kept as the tests' oracle. */
+static void ref_block_logp(const vem_gmm *g, const double *x, size_t ld, size_t n, double *logp,
                        double *y)
 {
     const size_t k = g->k, d = g->d;
@@ -649,14 +733,17 @@ static void init_resp(const vem_gmm *g, const double *x, size_t ld, size_t r0, s
 void vem__gmm_log_gauss(const vem_gmm *g, const double *x, size_t ld, size_t n, double *logp,
                         double *work)
 {
-    block_logp(g, x, ld, n, logp, work);
-    for (size_t r = 0; r < n; r++)
-        for (size_t c = 0; c < g->k; c++)
-            logp[r * g->k + c] -= log(g->weights[c]);
+    fast_pass(g, x, ld, n, NULL, logp, work);
+    for (size_t c = 0; c < g->k; c++) {
+        const double lw = log(g->weights[c]); /* once per component, not per row */
+        for (size_t r = 0; r < n; r++)
+            logp[r * g->k + c] -= lw;
+    }
 }
 
-void vem__gmm_accumulate(const vem_gmm *g, const double *x, size_t ld, size_t n,
-                         const double *resp, double *ess, double *work)
+/* The straightforward ESS accumulation (GEMM and one SYRK per component), the oracle. */
+static void ref_accumulate(const vem_gmm *g, const double *x, size_t ld, size_t n,
+                           const double *resp, double *ess, double *work)
 {
     const size_t k = g->k, d = g->d;
     double *xc = work;    /* n x d */
@@ -692,24 +779,78 @@ void vem__gmm_accumulate(const vem_gmm *g, const double *x, size_t ld, size_t n,
     }
 }
 
+void vem__gmm_accumulate(const vem_gmm *g, const double *x, size_t ld, size_t n,
+                         const double *resp, double *ess, double *work)
+{
+    /* The fast kernels in the caller's 2 n d doubles: x^T, r^T, r .* x^T and the rows for
+     * sub-blocks of sb rows; too little room (tiny n) takes the reference path. */
+    const size_t k = g->k, d = g->d, dpad = vem__gk_pad(d, 4);
+    size_t sb = vem__min(VEM_GK_ROWS, 2 * n * d / (3 * dpad + k) / VEM_GK_RPAD * VEM_GK_RPAD);
+    if (sb == 0) {
+        ref_accumulate(g, x, ld, n, resp, ess, work);
+        return;
+    }
+    double *xt = work, *rt = xt + dpad * sb, *v = rt + k * sb;
+    double *nk = ess, *s1 = ess + k, *s2 = ess + k + k * d;
+    for (size_t r0 = 0; r0 < n; r0 += sb) {
+        const size_t nb = vem__min(sb, n - r0), npad = vem__gk_pad(nb, VEM_GK_RPAD);
+        vem__gk_transpose(nb, d, x + r0 * ld, ld, xt, npad, dpad);
+        vem__gk_center(nb, d, g->center, xt, npad);
+        vem__gk_transpose(nb, k, resp + r0 * k, k, rt, npad, k);
+        switch (g->cov) {
+        case VEM_COV_FULL:
+            vem__gk_accum_full(k, d, dpad, xt, rt, npad, v, nk, s1, s2);
+            break;
+        case VEM_COV_TIED:
+            vem__gk_accum_tied(k, d, dpad, xt, rt, npad, v, nk, s1, s2);
+            break;
+        case VEM_COV_DIAG:
+        case VEM_COV_SPHERICAL:
+            vem__gk_accum_diag(k, d, xt, rt, npad, nk, s1, s2);
+            break;
+        }
+    }
+}
+
 static double gmm_estep(const void *self, const vem_data *data, size_t u0, size_t u1, double *ess,
                         double *scratch)
 {
     const vem_gmm *g = self;
-    const size_t k = g->k, d = g->d, n = u1 - u0, ld = data->x.ld;
+    const size_t k = g->k, n = u1 - u0, ld = data->x.ld;
     const double *x = data->x.data + u0 * ld;
-    double *y = scratch;          /* n x kd */
-    double *resp = y + n * k * d; /* n x k */
-    double *work = resp + n * k;  /* 2 n d */
-    double ll = 0.0;
-    if (g->mode == MODE_POSTERIOR) {
-        block_logp(g, x, ld, n, resp, y);
-        for (size_t r = 0; r < n; r++)
-            ll += row_normalise(resp + r * k, k);
-    } else {
-        init_resp(g, x, ld, u0, n, resp);
-    }
+    if (g->mode == MODE_POSTERIOR)
+        return fast_pass(g, x, ld, n, ess, NULL, scratch);
+    double *resp = scratch;      /* n x k */
+    double *work = resp + n * k; /* 2 n d */
+    init_resp(g, x, ld, u0, n, resp);
     vem__gmm_accumulate(g, x, ld, n, resp, ess, work);
+    return 0.0;
+}
+
+/* ------------------------------------------------ reference kernels (tests) */
+
+size_t vem__gmm_reference_work_len(const vem_gmm *g, size_t n)
+{
+    /* Y (n x kd), log-probabilities (n x k), centred rows and a scaled copy. */
+    return n * (g->k * g->d + g->k + 2 * g->d);
+}
+
+void vem__gmm_reference_logp(const vem_gmm *g, const double *x, size_t ld, size_t n,
+                             double *logp, double *work)
+{
+    ref_block_logp(g, x, ld, n, logp, work);
+}
+
+double vem__gmm_reference_estep(const vem_gmm *g, const double *x, size_t ld, size_t n,
+                                double *ess, double *work)
+{
+    const size_t k = g->k, d = g->d;
+    double *y = work, *resp = y + n * k * d, *w = resp + n * k;
+    double ll = 0.0;
+    ref_block_logp(g, x, ld, n, resp, y);
+    for (size_t r = 0; r < n; r++)
+        ll += row_normalise(resp + r * k, k);
+    ref_accumulate(g, x, ld, n, resp, ess, w);
     return ll;
 }
 
@@ -1134,14 +1275,14 @@ static vem_status for_rows(const vem_gmm *g, const vem_matrix *x, row_fn fn, voi
     if (st != VEM_OK)
         return st;
     const size_t block = 1024;
-    double *scratch = vem__alloc_doubles(vem__gmm_scratch_len(g, block), 1);
+    double *scratch = vem__alloc_doubles(fast_len(g) + block * g->k, 1);
     if (!scratch)
         return VEM_FAIL(VEM_ENOMEM, "scoring scratch");
     int token = vem__blas_threads_one();
     for (size_t r0 = 0; r0 < x->rows; r0 += block) {
         size_t n = vem__min(block, x->rows - r0);
-        double *y = scratch, *lp = scratch + n * g->k * g->d;
-        block_logp(g, x->data + r0 * x->ld, x->ld, n, lp, y);
+        double *lp = scratch + fast_len(g);
+        fast_pass(g, x->data + r0 * x->ld, x->ld, n, NULL, lp, scratch);
         for (size_t r = 0; r < n; r++)
             fn(g, r0 + r, lp + r * g->k, out);
     }
@@ -1190,13 +1331,10 @@ static double score_estep(const void *self, const vem_data *data, size_t u0, siz
                           double *ess, double *scratch)
 {
     const vem_gmm *g = self;
-    const size_t k = g->k, d = g->d, n = u1 - u0, ld = data->x.ld;
-    double *y = scratch, *lp = scratch + n * k * d, ll = 0.0;
+    const size_t ld = data->x.ld;
     (void)ess;
-    block_logp(g, data->x.data + u0 * ld, ld, n, lp, y);
-    for (size_t r = 0; r < n; r++)
-        ll += row_normalise(lp + r * k, k);
-    return ll;
+    /* The same kernels and sub-blocks as gmm_estep: the same sum, bit for bit. */
+    return fast_pass(g, data->x.data + u0 * ld, ld, u1 - u0, NULL, NULL, scratch);
 }
 
 static size_t score_ess_len(const void *self)

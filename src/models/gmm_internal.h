@@ -34,4 +34,16 @@ vem_status vem__gmm_mstep(vem_gmm *g, const double *ess);
 /* Set the fixed centre c of the statistics (d doubles); keep it fixed during a fit. */
 void vem__gmm_set_center(vem_gmm *g, const double *center);
 
+/*
+ * The straightforward kernels (one dense GEMM for the log-densities, one SYRK
+ * per component for S2), kept as the oracle of the fast ones (tests/test_kernels.c).
+ * reference_logp: log w_c + log N(x_r | c), n x k. reference_estep: adds the ESS of
+ * rows x[0..n) into ess, returns the sum of log p(x_r). work: reference_work_len.
+ */
+size_t vem__gmm_reference_work_len(const vem_gmm *g, size_t n);
+void vem__gmm_reference_logp(const vem_gmm *g, const double *x, size_t ld, size_t n,
+                             double *logp, double *work);
+double vem__gmm_reference_estep(const vem_gmm *g, const double *x, size_t ld, size_t n,
+                                double *ess, double *work);
+
 #endif /* VEM_GMM_INTERNAL_H */
