@@ -104,6 +104,15 @@ check "bad line: file:line:col" "grep -q 'bad.csv:201:5: not a number' $tmp/err"
 check "bad line: within seconds" "[ $((end - start)) -lt 20 ]"
 check "bad line: nothing printed" "[ ! -s $tmp/out ]"
 
+# More ranks than rows: a rank with no rows still takes part (no hang), same answer.
+printf 'a,b\n1.5,2.5\n3.25,4.75\n' >"$tmp/two.csv"
+"$VEM" fit gmm "$tmp/two.csv" -k 1 --json >"$tmp/two1.json"
+for alg in batch incremental; do
+    run 3 fit gmm "$tmp/two.csv" -k 1 --algorithm $alg --json >"$tmp/two3.json" 2>"$tmp/err"
+    check "empty share ($alg): exit 0" "[ \$? -eq 0 ]"
+    check "empty share ($alg): same means" "rel_close $tmp/two3.json $tmp/two1.json means 1e-12"
+done
+
 # Usage: --mpi does not go with --stream or --select.
 run 2 fit gmm "$F" -k 2 --stream >"$tmp/out" 2>"$tmp/err"
 check "--mpi --stream refused" "[ \$? -ne 0 ] && grep -q 'cannot be combined' $tmp/err"

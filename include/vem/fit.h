@@ -131,8 +131,9 @@ typedef struct vem_fit vem_fit;
 
 /**
  * New fit of model m to data x (both borrowed until vem_fit_free). Allocates all
- * scratch. NULL on failure (VEM_EINVAL for bad options or empty data,
- * VEM_ENOMEM); see vem_errmsg().
+ * scratch. NULL on failure (VEM_EINVAL for bad options, or for empty data unless
+ * o->reduce is set: a process of a distributed fit may hold none; VEM_ENOMEM);
+ * see vem_errmsg().
  */
 VEM_API vem_fit *vem_fit_new(const vem_model *m, const vem_data *x, const vem_fit_opts *o);
 /** Free f; NULL allowed. */

@@ -128,7 +128,9 @@ VEM_API vem_model vem_gmm_model(vem_gmm *g);
 /**
  * Fit g to the rows of x (n x d) with the engine: vem_fit_run(vem_gmm_model(g), ...).
  * Returns as vem_fit_run; VEM_EINVAL if x has d != vem_gmm_d(g) columns or fewer
- * than k rows. On error g's parameters are restored.
+ * than k rows (not checked when o->reduce is set: then x is one process's share,
+ * possibly empty, and the caller checks the total). On error g's parameters are
+ * restored.
  */
 VEM_API vem_status vem_gmm_fit(vem_gmm *g, const vem_matrix *x, const vem_fit_opts *o,
                                vem_rng *rng, vem_fit_result *res);

@@ -212,7 +212,9 @@ static vem_fit *fit_alloc(const vem_model *m, const vem_data *x, vem_source *src
     if (check_opts(o) != VEM_OK)
         return NULL;
     size_t n_units = m->ops->n_units(m->self, x);
-    if (n_units == 0) {
+    /* A process of a distributed fit may hold no data and still take part in
+     * every reduction; alone, no data is an error. */
+    if (n_units == 0 && !o->reduce) {
         VEM_FAIL(VEM_EINVAL, "no data: 0 %s",
                  x->docs ? "documents" : x->seq_start ? "sequences" : "rows");
         return NULL;
@@ -580,7 +582,7 @@ static vem_status stepwise_pass(vem_fit *f, double *objective)
         f->s_from_params = 1;
     }
     const size_t n = f->n_units, cols = f->x.x.cols;
-    const size_t bs = vem__min(f->o.batch_size, n);
+    const size_t bs = vem__max(vem__min(f->o.batch_size, n), 1);
     pass_acc acc = {0.0, 0};
     vem_status st = VEM_OK;
     double obj, obs;

@@ -1187,7 +1187,7 @@ done:
 
 static vem_status check_x(const vem_gmm *g, const vem_matrix *x)
 {
-    if (!x || !x->data)
+    if (!x || (!x->data && x->rows > 0))
         return VEM_FAIL(VEM_EINVAL, "no data");
     if (x->cols != g->d)
         return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu", x->cols, g->d);
@@ -1202,7 +1202,9 @@ vem_status vem_gmm_fit(vem_gmm *g, const vem_matrix *x, const vem_fit_opts *o, v
     vem_status st = check_x(g, x);
     if (st != VEM_OK)
         return st;
-    if (x->rows < g->k)
+    /* In a distributed fit (a reduce hook) this process's rows are a share: the
+     * caller checks the total. */
+    if (x->rows < g->k && !(o && o->reduce))
         return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components", x->rows, g->k);
     vem_model m = vem_gmm_model(g);
     size_t plen = gmm_params_len(g);
