@@ -179,15 +179,16 @@ void vem_fit_free(vem_fit *f)
     vem__free(f);
 }
 
-/* Slots for a range of n units: at least about 1024 observations per slot
- * (smaller slots cost more in thread start-up than they save), at most
+/* Slots for a range of n units: at least about 256 observations per slot
+ * (smaller slots cost more in thread start-up than they save; Old Faithful and
+ * the penguins run in one slot, scikit-learn's 1797 digits in seven), at most
  * opts.nslots; a function of the range alone, never of the threads. */
 static double range_obs(const vem_fit *f, size_t n);
 
 static size_t slots_for(const vem_fit *f, size_t n)
 {
     double obs = range_obs(f, n);
-    size_t by_obs = (size_t)(obs / 1024.0);
+    size_t by_obs = (size_t)(obs / 256.0);
     /* At most about 64 MB of slot statistics (a topic model's K x V ESS are large),
      * but at least 4 slots; like the rest, a function of the model and data only. */
     size_t by_mem = (size_t)(67108864.0 / (8.0 * (double)(f->ess_len + 1)));
