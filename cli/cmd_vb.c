@@ -141,7 +141,8 @@ static const char vbgmm_help[] =
     "  --stream                  read DATA block by block in every pass (out of core)\n"
     "\n"
     "starting point and distributed fits:\n"
-    "  --init-model MODEL        start from a fitted vbgmm model (its priors and posterior)\n"
+    "  --init-model MODEL        start from a fitted model (vbgmm: its priors and posterior;\n"
+    "                            blr: its settings and hyperposteriors q(alpha), q(beta))\n"
     "  --mpi                     under mpirun: each process reads its share of the rows,\n"
     "                            the statistics are summed over processes (docs/vb.md)\n";
 
@@ -1176,9 +1177,23 @@ static int fit_blr(vb_args *a)
         cli_error("fit blr: the updates are closed-form: only --algorithm batch, in memory");
         return usage(blr_help);
     }
+    vem_blr *start = NULL;
     if (a->init_model) {
-        cli_error("fit blr: --init-model applies to vbgmm (the start of blr is deterministic)");
-        return usage(blr_help);
+        /* Start from the model's hyperposteriors; its settings come with it. */
+        if (a->ard || a->intercept || a->standardize || a->hyper) {
+            cli_error("fit blr: --init-model takes --ard, --intercept, --standardize and the "
+                      "hyperpriors from %s: leave them out",
+                      a->init_model);
+            return usage(blr_help);
+        }
+        start = vem_blr_load(a->init_model);
+        if (!start)
+            return cli_fail(VEM_EFORMAT, a->init_model);
+        a->ard = vem_blr_ard(start);
+        a->intercept = vem_blr_intercept_on(start);
+        a->standardize = vem_blr_standardize_on(start);
+        vem_blr_hyperpriors(start, hp);
+        a->prune = vem_blr_prune_threshold(start);
     }
     if (!a->max_iter_given)
         a->max_iter = 1000;
@@ -1208,7 +1223,13 @@ static int fit_blr(vb_args *a)
         if ((rc = mpi_check_shares(a->data, t.rows, rows)) != 0)
             goto out;
     }
-    b = vem_blr_new(d);
+    if (start && vem_blr_d(start) != d) {
+        cli_error("%s: %zu features, but %s has %zu", a->data, d, a->init_model, vem_blr_d(start));
+        rc = CLI_EXIT_INPUT;
+        goto out;
+    }
+    b = start ? start : vem_blr_new(d);
+    start = NULL;
     vem_status s = b ? VEM_OK : VEM_ENOMEM;
     if (s == VEM_OK && (s = vem_blr_set_ard(b, a->ard)) == VEM_OK &&
         (s = vem_blr_set_intercept(b, a->intercept)) == VEM_OK &&
@@ -1225,6 +1246,7 @@ static int fit_blr(vb_args *a)
     o.max_iter = a->max_iter;
     o.tol = a->tol;
     o.nthreads = (int)a->nthreads;
+    o.warm_start = a->init_model != NULL;
     if ((a->verbose || isatty(STDERR_FILENO)) && cli_mpi_rank() == 0)
         o.log = progress;
     /* --mpi: every statistic of the fit (the standardisation and centring, the start,
@@ -1269,6 +1291,7 @@ static int fit_blr(vb_args *a)
     }
     vem_fit_result_clear(&res);
 out:
+    vem_blr_free(start);
     vem_blr_free(b);
     free(x);
     free(y);

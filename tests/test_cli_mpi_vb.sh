@@ -125,6 +125,15 @@ for opts in "" "--standardize --intercept" "--intercept --ard"; do
         check "blr '$opts' np=$np rows" "[ \"\$(key $tmp/b$np.json \"['n']\")\" = 442 ]"
     done
 done
+# blr from the same --init-model: 2 ranks as one process.
+"$VEM" fit blr "$D" --target target --intercept --standardize --max-iter 3 -o "$tmp/blr3.json" \
+    >/dev/null 2>&1
+"$VEM" fit blr "$D" --target target --init-model "$tmp/blr3.json" --json >"$tmp/bw1.json" 2>/dev/null
+run 2 fit blr "$D" --target target --init-model "$tmp/blr3.json" --json >"$tmp/bw2.json" 2>"$tmp/err"
+check "blr --init-model np=2 exit" "[ \$? -eq 0 ]"
+for k in elbo coef noise_precision; do
+    check "blr --init-model np=2 $k" "rel_close $tmp/bw2.json $tmp/bw1.json $k 1e-10"
+done
 run 2 fit blr "$D" --target target --algorithm stepwise >"$tmp/out" 2>"$tmp/err"
 check "blr stepwise refused" "[ \$? -eq 1 ] && grep -q 'only --algorithm batch' $tmp/err"
 

@@ -234,5 +234,22 @@ run fit blr --help
 expect_rc "blr --help" 0
 expect_out "blr --help" "--ard"
 
+# blr --init-model: start from a saved model's hyperposteriors, its settings with it;
+# the fixed point is the same as from the default start.
+run fit blr "$DIABETES" --target target --intercept --standardize --json
+cp out blr_cold.json
+run fit blr "$DIABETES" --target target --intercept --standardize --max-iter 3 -o blr3.json
+run fit blr "$DIABETES" --target target --init-model blr3.json --json
+expect_rc "blr --init-model" 0
+pyjson "blr --init-model: same fixed point" '"elbo"' "
+c = json.load(open('blr_cold.json'))
+assert close(d['elbo'], c['elbo'], 1e-9), (d['elbo'], c['elbo'])
+assert close(d['noise_precision'], c['noise_precision'], 1e-6)
+scale = max(abs(b) for b in c['coef'])
+assert all(abs(a - b) <= 1e-6 * scale for a, b in zip(d['coef'], c['coef']))"
+run fit blr "$DIABETES" --target target --init-model blr3.json --ard
+expect_rc "blr --init-model --ard" 1
+expect_err "blr --init-model --ard" "leave them out"
+
 echo "cli_vb: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

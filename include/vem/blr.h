@@ -87,7 +87,10 @@ VEM_API const char *vem_blr_target(const vem_blr *b);
  * VEM_ENUMERIC. With o->reduce (a distributed fit) x and y are this process's
  * share (possibly fewer than 2 rows): the column and target moments of the
  * transform and the start are summed through the hook like the ESS, so every
- * process gets the model of all rows; n >= 2 applies to the total.
+ * process gets the model of all rows; n >= 2 applies to the total. With
+ * o->warm_start the coordinate ascent starts from b's current q(alpha) and
+ * q(beta) (e.g. a loaded model) instead of the default start; the centring and
+ * standardisation are still computed from x.
  */
 VEM_API vem_status vem_blr_fit(vem_blr *b, const vem_matrix *x, const double *y,
                                const vem_fit_opts *o, vem_fit_result *res);

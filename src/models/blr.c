@@ -49,6 +49,7 @@ struct vem_blr {
     double icpt;
 
     const double *y; /* borrowed during a fit */
+    int keep_start;  /* warm start: keep q(alpha), q(beta) (e.g. a loaded model) */
     double *work;    /* 3 d^2 + 2 d */
 };
 
@@ -594,7 +595,10 @@ static vem_status blr_init(void *self, vem_fit *f, vem_rng *rng)
         goto done;
     yv /= n;
     b->yshift = b->intercept ? ym : 0.0;
-    reset(b, n, yv > 0.0 ? yv : 1.0);
+    if (b->keep_start)
+        derive(b); /* start from the current q(alpha), q(beta) */
+    else
+        reset(b, n, yv > 0.0 ? yv : 1.0);
     vem_model m = {.ops = &blr_ops, .self = b};
     st = vem_fit_pass(f, &m, ess, &unused);
     if (st == VEM_OK)
@@ -635,6 +639,9 @@ vem_status vem_blr_fit(vem_blr *b, const vem_matrix *x, const double *y, const v
                                     "updates); algorithm '%s' is not supported",
                         vem_algorithm_name(opts.algorithm) ? vem_algorithm_name(opts.algorithm)
                                                            : "?");
+    /* The data statistics (centring, standardisation) always come from x: a warm
+     * start keeps only the hyperposteriors q(alpha), q(beta) to start from. */
+    b->keep_start = opts.warm_start;
     opts.warm_start = 0;
     vem_model m = {.ops = &blr_ops, .self = b};
     vem_data data = vem_data_rows(*x);
@@ -661,6 +668,7 @@ vem_status vem_blr_fit(vem_blr *b, const vem_matrix *x, const double *y, const v
         local.n_iter += iters;
     }
     b->y = NULL;
+    b->keep_start = 0;
     if (res)
         *res = local;
     else
