@@ -7,7 +7,7 @@
 #include <vem/vem.h>
 
 #include "check.h"
-#include "models/lda_internal.h"
+#include "linalg/special.h"
 
 #define DATA VEM_TEST_DATA "/"
 #define PI_T 3.14159265358979323846

@@ -17,6 +17,7 @@
 #include <vem/blr.h>
 
 #include "internal.h"
+#include "linalg/special.h"
 #include "linalg/linalg.h"
 #include "models/kmeans.h"
 
@@ -53,27 +54,12 @@ struct vem_blr {
     double *work;    /* 3 d^2 + 2 d */
 };
 
-/* Digamma for x > 0 (recurrence to x >= 6, then the asymptotic series). */
-static double digamma(double x)
-{
-    double r = 0.0;
-    while (x < 6.0) {
-        r -= 1.0 / x;
-        x += 1.0;
-    }
-    double f = 1.0 / (x * x);
-    double t = f * (-1.0 / 12 +
-                    f * (1.0 / 120 +
-                         f * (-1.0 / 252 + f * (1.0 / 240 + f * (-1.0 / 132 + f * (691.0 / 32760))))));
-    return r + log(x) - 0.5 / x + t;
-}
-
 /* E_q[ln p(x)] + H[q(x)] for q = Gamma(a, b), p = Gamma(a0, b0) (shape, rate). */
 static double gamma_terms(double a, double b, double a0, double b0)
 {
-    double elnx = digamma(a) - log(b), ex = a / b;
+    double elnx = vem__digamma(a) - log(b), ex = a / b;
     return a0 * log(b0) - lgamma(a0) + (a0 - 1.0) * elnx - b0 * ex + a - log(b) + lgamma(a) +
-           (1.0 - a) * digamma(a);
+           (1.0 - a) * vem__digamma(a);
 }
 
 /* ------------------------------------------------------- object lifetime */
@@ -299,10 +285,10 @@ static void derive(vem_blr *b)
 {
     for (size_t i = 0; i < b->na; i++) {
         b->ealpha[i] = b->alpha_a[i] / b->alpha_b[i];
-        b->elnalpha[i] = digamma(b->alpha_a[i]) - log(b->alpha_b[i]);
+        b->elnalpha[i] = vem__digamma(b->alpha_a[i]) - log(b->alpha_b[i]);
     }
     b->ebeta = b->beta_a / b->beta_b;
-    b->elnbeta = digamma(b->beta_a) - log(b->beta_b);
+    b->elnbeta = vem__digamma(b->beta_a) - log(b->beta_b);
     double icpt = b->yshift;
     for (size_t j = 0; j < b->d; j++) {
         b->coef[j] = b->pruned[j] ? 0.0 : b->mu[j] / b->scale[j];

@@ -29,7 +29,7 @@
 #include <vem/lda.h>
 
 #include "internal.h"
-#include "models/lda_internal.h"
+#include "linalg/special.h"
 
 /* The vector helpers below are inlined into target_clones kernels only; GCC's note that
  * AVX vector returns change the ABI (-Wpsabi) concerns calls across files, not these. */

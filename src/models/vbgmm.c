@@ -29,6 +29,7 @@
 #include <vem/vbgmm.h>
 
 #include "internal.h"
+#include "linalg/special.h"
 #include "linalg/linalg.h"
 #include "models/gmm_internal.h"
 #include "models/kmeans.h"
@@ -85,21 +86,6 @@ struct vem_vbgmm {
 
 /* -------------------------------------------------------- special functions */
 
-/* Digamma for x > 0: recurrence up to x >= 6, then the asymptotic series (error < 1e-15). */
-static double digamma(double x)
-{
-    double r = 0.0;
-    while (x < 6.0) {
-        r -= 1.0 / x;
-        x += 1.0;
-    }
-    double f = 1.0 / (x * x);
-    double t = f * (-1.0 / 12 +
-                    f * (1.0 / 120 +
-                         f * (-1.0 / 252 + f * (1.0 / 240 + f * (-1.0 / 132 + f * (691.0 / 32760))))));
-    return r + log(x) - 0.5 / x + t;
-}
-
 /* ln B(W, nu) of the Wishart normaliser (PRML eq. B.79) from ln|W|. */
 static double ln_wishart_norm(double logdet_w, double nu, size_t d)
 {
@@ -115,7 +101,7 @@ static double elnlam_base(double nu, size_t d)
 {
     double s = (double)d * LOG_2;
     for (size_t i = 1; i <= d; i++)
-        s += digamma(0.5 * (nu + 1.0 - (double)i));
+        s += vem__digamma(0.5 * (nu + 1.0 - (double)i));
     return s;
 }
 
@@ -488,18 +474,18 @@ static void weight_moments(const vem_vbgmm *v, const double *conc, double *elnpi
         double sum = 0.0;
         for (size_t c = 0; c < k; c++)
             sum += conc[2 * c];
-        double ds = digamma(sum);
+        double ds = vem__digamma(sum);
         for (size_t c = 0; c < k; c++) {
-            elnpi[c] = digamma(conc[2 * c]) - ds;
+            elnpi[c] = vem__digamma(conc[2 * c]) - ds;
             ew[c] = conc[2 * c] / sum;
         }
         return;
     }
     double cum = 0.0, rem = 1.0;
     for (size_t c = 0; c + 1 < k; c++) {
-        double a = conc[2 * c], b = conc[2 * c + 1], dab = digamma(a + b);
-        elnpi[c] = digamma(a) - dab + cum;
-        cum += digamma(b) - dab;
+        double a = conc[2 * c], b = conc[2 * c + 1], dab = vem__digamma(a + b);
+        elnpi[c] = vem__digamma(a) - dab + cum;
+        cum += vem__digamma(b) - dab;
         double ev = a / (a + b);
         ew[c] = rem * ev;
         rem *= 1.0 - ev;
@@ -552,7 +538,7 @@ static vem_status derive(vem_vbgmm *v)
     const double dd = (double)d;
     for (size_t c = 0; c < k; c++) {
         double base = v->cov == VEM_COV_FULL ? elnlam_base(v->nu[c], d)
-                                             : dd * (digamma(0.5 * v->nu[c]) + LOG_2);
+                                             : dd * (vem__digamma(0.5 * v->nu[c]) + LOG_2);
         v->cnst[c] = v->elnpi[c] + 0.5 * (base - dd * log(v->nu[c])) - 0.5 * dd / v->beta[c];
         v->counts[c] = v->beta[c] - v->beta0;
         if (v->wprior == VEM_VB_DP) {
@@ -603,8 +589,8 @@ static double weights_neg_kl(const vem_vbgmm *v)
         return s - lgamma(sum);
     }
     for (size_t c = 0; c + 1 < k; c++) {
-        double a = v->conc[2 * c], b = v->conc[2 * c + 1], dab = digamma(a + b);
-        double elnv = digamma(a) - dab, eln1v = digamma(b) - dab;
+        double a = v->conc[2 * c], b = v->conc[2 * c + 1], dab = vem__digamma(a + b);
+        double elnv = vem__digamma(a) - dab, eln1v = vem__digamma(b) - dab;
         /* ln B(a, b) - ln B(1, a0) + (1 - a) E ln v + (a0 - b) E ln(1 - v) */
         s += lgamma(a) + lgamma(b) - lgamma(a + b) + log(a0) + (1.0 - a) * elnv +
              (a0 - b) * eln1v;

@@ -1,10 +1,10 @@
 /*
- * src/models/lda_internal.h — special functions and the random Gamma draw used
- * by latent Dirichlet allocation (src/models/lda_math.c), exposed for tests.
- * Not installed.
+ * src/linalg/special.h — special functions and the random Gamma draw shared by
+ * the variational models (LDA, the Bayesian mixture, Bayesian linear
+ * regression): src/linalg/special.c. Not installed.
  */
-#ifndef VEM_LDA_INTERNAL_H
-#define VEM_LDA_INTERNAL_H
+#ifndef VEM_SPECIAL_H
+#define VEM_SPECIAL_H
 
 #include <vem/common.h>
 
@@ -19,4 +19,4 @@ double vem__lgamma(double x);
 /* One Gamma(shape, 1) deviate (Marsaglia & Tsang 2000); shape > 0. */
 double vem__gamma_draw(vem_rng *r, double shape);
 
-#endif /* VEM_LDA_INTERNAL_H */
+#endif /* VEM_SPECIAL_H */

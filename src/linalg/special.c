@@ -1,6 +1,6 @@
 /*
- * src/models/lda_math.c — digamma, trigamma and log-gamma for positive
- * arguments, and Gamma deviates, written for LDA's E- and M-steps.
+ * src/linalg/special.c — digamma, trigamma and log-gamma for positive
+ * arguments, and Gamma deviates, for the variational models (LDA, VB).
  *
  * The three special functions shift the argument up by the recurrences
  * psi(x) = psi(x + 1) - 1/x, psi'(x) = psi'(x + 1) + 1/x^2 and
@@ -12,7 +12,7 @@
  */
 #include <math.h>
 
-#include "models/lda_internal.h"
+#include "linalg/special.h"
 
 #define SHIFT_TO 10.0
 #define HALF_LOG_2PI 0.91893853320467274178
