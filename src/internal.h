@@ -20,6 +20,10 @@ void *vem__realloc(void *p, size_t n);
 void vem__free(void *p);
 double *vem__alloc_doubles(size_t a, size_t b); /* zeroed a * b doubles */
 char *vem__strdup(const char *s);
+/* Copies of n strings (a NULL entry becomes ""); NULL on VEM_ENOMEM (set). */
+char **vem__strings_dup(const char *const *s, size_t n);
+/* Free n strings and their array; NULL allowed. */
+void vem__strings_free(char **s, size_t n);
 
 /* a * b without overflow into *out; 0 on overflow. */
 static inline int vem__mul_ok(size_t a, size_t b, size_t *out)

@@ -45,6 +45,29 @@ char *vem__strdup(const char *s)
     return p;
 }
 
+void vem__strings_free(char **s, size_t n)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < n; i++)
+        vem__free(s[i]);
+    vem__free(s);
+}
+
+char **vem__strings_dup(const char *const *s, size_t n)
+{
+    char **out = vem__calloc(n ? n : 1, sizeof *out);
+    for (size_t i = 0; out && i < n; i++) {
+        if (!(out[i] = vem__strdup(s[i] ? s[i] : ""))) {
+            vem__strings_free(out, i);
+            out = NULL;
+        }
+    }
+    if (!out)
+        VEM_FAIL(VEM_ENOMEM, "copy of %zu strings", n);
+    return out;
+}
+
 double vem__now(void)
 {
     struct timespec ts;

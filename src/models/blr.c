@@ -73,11 +73,7 @@ void vem_blr_free(vem_blr *b)
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         vem__free(arrays[i]);
     vem__free(b->pruned);
-    if (b->columns) {
-        for (size_t j = 0; j < b->d; j++)
-            vem__free(b->columns[j]);
-        vem__free(b->columns);
-    }
+    vem__strings_free(b->columns, b->d);
     vem__free(b->target);
     vem__free(b);
 }
@@ -253,27 +249,11 @@ vem_status vem_blr_set_columns(vem_blr *b, const char *const *names, const char 
     char **cols = NULL, *t = NULL;
     if (target && !(t = vem__strdup(target)))
         return VEM_FAIL(VEM_ENOMEM, "target name");
-    if (names) {
-        cols = vem__calloc(b->d, sizeof *cols);
-        for (size_t j = 0; cols && j < b->d; j++) {
-            cols[j] = vem__strdup(names[j] ? names[j] : "");
-            if (!cols[j]) {
-                for (size_t i = 0; i < j; i++)
-                    vem__free(cols[i]);
-                vem__free(cols);
-                cols = NULL;
-            }
-        }
-        if (!cols) {
-            vem__free(t);
-            return VEM_FAIL(VEM_ENOMEM, "column names");
-        }
+    if (names && !(cols = vem__strings_dup(names, b->d))) {
+        vem__free(t);
+        return VEM_FAIL(VEM_ENOMEM, "column names");
     }
-    if (b->columns) {
-        for (size_t j = 0; j < b->d; j++)
-            vem__free(b->columns[j]);
-        vem__free(b->columns);
-    }
+    vem__strings_free(b->columns, b->d);
     vem__free(b->target);
     b->columns = cols;
     b->target = t;

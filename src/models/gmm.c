@@ -169,11 +169,7 @@ void vem_gmm_free(vem_gmm *g)
     vem__free(g->mu_u);
     vem__free(g->center);
     vem__free(g->work);
-    if (g->columns) {
-        for (size_t j = 0; j < g->d; j++)
-            vem__free(g->columns[j]);
-        vem__free(g->columns);
-    }
+    vem__strings_free(g->columns, g->d);
     vem__free(g);
 }
 
@@ -313,25 +309,9 @@ vem_status vem_gmm_set_init_means(vem_gmm *g, const double *means)
 vem_status vem_gmm_set_columns(vem_gmm *g, const char *const *names)
 {
     char **cols = NULL;
-    if (names) {
-        cols = vem__calloc(g->d, sizeof *cols);
-        if (!cols)
-            return VEM_FAIL(VEM_ENOMEM, "column names");
-        for (size_t j = 0; j < g->d; j++) {
-            cols[j] = vem__strdup(names[j] ? names[j] : "");
-            if (!cols[j]) {
-                for (size_t i = 0; i < j; i++)
-                    vem__free(cols[i]);
-                vem__free(cols);
-                return VEM_FAIL(VEM_ENOMEM, "column names");
-            }
-        }
-    }
-    if (g->columns) {
-        for (size_t j = 0; j < g->d; j++)
-            vem__free(g->columns[j]);
-        vem__free(g->columns);
-    }
+    if (names && !(cols = vem__strings_dup(names, g->d)))
+        return VEM_FAIL(VEM_ENOMEM, "column names");
+    vem__strings_free(g->columns, g->d);
     g->columns = cols;
     return VEM_OK;
 }

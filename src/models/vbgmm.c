@@ -158,11 +158,7 @@ void vem_vbgmm_free(vem_vbgmm *v)
                         v->weights, v->counts, v->cnst, v->conc_out, v->work};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         vem__free(arrays[i]);
-    if (v->columns) {
-        for (size_t j = 0; j < v->d; j++)
-            vem__free(v->columns[j]);
-        vem__free(v->columns);
-    }
+    vem__strings_free(v->columns, v->d);
     vem_gmm_free(v->bank);
     vem__free(v);
 }
@@ -426,25 +422,9 @@ vem_status vem_vbgmm_set_covariance_prior(vem_vbgmm *v, const double *c0)
 vem_status vem_vbgmm_set_columns(vem_vbgmm *v, const char *const *names)
 {
     char **cols = NULL;
-    if (names) {
-        cols = vem__calloc(v->d, sizeof *cols);
-        if (!cols)
-            return VEM_FAIL(VEM_ENOMEM, "column names");
-        for (size_t j = 0; j < v->d; j++) {
-            cols[j] = vem__strdup(names[j] ? names[j] : "");
-            if (!cols[j]) {
-                for (size_t i = 0; i < j; i++)
-                    vem__free(cols[i]);
-                vem__free(cols);
-                return VEM_FAIL(VEM_ENOMEM, "column names");
-            }
-        }
-    }
-    if (v->columns) {
-        for (size_t j = 0; j < v->d; j++)
-            vem__free(v->columns[j]);
-        vem__free(v->columns);
-    }
+    if (names && !(cols = vem__strings_dup(names, v->d)))
+        return VEM_FAIL(VEM_ENOMEM, "column names");
+    vem__strings_free(v->columns, v->d);
     v->columns = cols;
     return VEM_OK;
 }
