@@ -670,19 +670,17 @@ static double row_normalise(double *lp, size_t k)
     return m + log(s);
 }
 
-/* Hard or random responsibilities for the initialisation passes. */
-static void init_resp(const vem_gmm *g, const double *x, size_t ld, size_t r0, size_t n,
-                      double *resp)
+void vem__init_resp(const double *centers, uint64_t seed, size_t k, size_t d, const double *x,
+                    size_t ld, size_t r0, size_t n, double *resp)
 {
-    const size_t k = g->k, d = g->d;
     for (size_t r = 0; r < n; r++) {
         double *rr = resp + r * k;
-        if (g->mode == MODE_NEAREST) {
+        if (centers) {
             const double *xr = x + r * ld;
             size_t best = 0;
             double bd = INFINITY;
             for (size_t c = 0; c < k; c++) {
-                const double *m = g->mode_centers + c * d;
+                const double *m = centers + c * d;
                 double q = 0.0;
                 for (size_t j = 0; j < d; j++) {
                     double t = xr[j] - m[j];
@@ -698,7 +696,7 @@ static void init_resp(const vem_gmm *g, const double *x, size_t ld, size_t r0, s
         } else {
             /* One generator per row: the draws do not depend on blocks or threads. */
             vem_rng rng;
-            vem_rng_seed(&rng, g->mode_seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(r0 + r + 1)));
+            vem_rng_seed(&rng, seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(r0 + r + 1)));
             double s = 0.0;
             for (size_t c = 0; c < k; c++) {
                 rr[c] = vem_rng_uniform(&rng);
@@ -708,6 +706,14 @@ static void init_resp(const vem_gmm *g, const double *x, size_t ld, size_t r0, s
                 rr[c] /= s;
         }
     }
+}
+
+/* Hard or random responsibilities for the initialisation passes. */
+static void init_resp(const vem_gmm *g, const double *x, size_t ld, size_t r0, size_t n,
+                      double *resp)
+{
+    vem__init_resp(g->mode == MODE_NEAREST ? g->mode_centers : NULL, g->mode_seed, g->k, g->d, x,
+                   ld, r0, n, resp);
 }
 
 void vem__gmm_log_gauss(const vem_gmm *g, const double *x, size_t ld, size_t n, double *logp,

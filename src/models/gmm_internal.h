@@ -46,4 +46,13 @@ void vem__gmm_reference_logp(const vem_gmm *g, const double *x, size_t ld, size_
 double vem__gmm_reference_estep(const vem_gmm *g, const double *x, size_t ld, size_t n,
                                 double *ess, double *work);
 
+/*
+ * Initial responsibilities (n x k) of rows x[0..n) (stride ld), the first being row r0 of
+ * the data: one-hot on the nearest of centers (k x d; ties to the lowest index), or, with
+ * centers NULL, uniform draws normalised per row from a generator seeded by seed and the
+ * row index, so the result does not depend on blocks or threads. Used by every mixture.
+ */
+void vem__init_resp(const double *centers, uint64_t seed, size_t k, size_t d, const double *x,
+                    size_t ld, size_t r0, size_t n, double *resp);
+
 #endif /* VEM_GMM_INTERNAL_H */

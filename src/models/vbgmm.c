@@ -636,38 +636,8 @@ static double vb_n_obs(const void *self, const vem_data *x)
 static void init_resp(const vem_vbgmm *v, const double *x, size_t ld, size_t r0, size_t n,
                       double *resp)
 {
-    const size_t k = v->k, d = v->d;
-    for (size_t r = 0; r < n; r++) {
-        double *rr = resp + r * k;
-        if (v->mode == MODE_NEAREST) {
-            const double *xr = x + r * ld;
-            size_t best = 0;
-            double bd = INFINITY;
-            for (size_t c = 0; c < k; c++) {
-                const double *m = v->mode_centers + c * d;
-                double q = 0.0;
-                for (size_t j = 0; j < d; j++)
-                    q += (xr[j] - m[j]) * (xr[j] - m[j]);
-                if (q < bd) {
-                    bd = q;
-                    best = c;
-                }
-            }
-            memset(rr, 0, k * sizeof *rr);
-            rr[best] = 1.0;
-        } else {
-            /* One generator per row: the draws do not depend on blocks or threads. */
-            vem_rng rng;
-            vem_rng_seed(&rng, v->mode_seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(r0 + r + 1)));
-            double s = 0.0;
-            for (size_t c = 0; c < k; c++) {
-                rr[c] = vem_rng_uniform(&rng);
-                s += rr[c];
-            }
-            for (size_t c = 0; c < k; c++)
-                rr[c] /= s;
-        }
-    }
+    vem__init_resp(v->mode == MODE_NEAREST ? v->mode_centers : NULL, v->mode_seed, v->k, v->d, x,
+                   ld, r0, n, resp);
 }
 
 static double vb_estep(const void *self, const vem_data *data, size_t u0, size_t u1, double *ess,
