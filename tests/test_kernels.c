@@ -17,8 +17,10 @@
 #include <vem/vem.h>
 
 #include "check.h"
+#include "linalg/linalg.h"
 #include "linalg/vexp.h"
 #include "models/gmm_internal.h"
+#include "models/gmm_kernels.h"
 
 static uint64_t state = 0x2545f4914f6cdd1dULL;
 
@@ -247,6 +249,11 @@ static void test_vexp(void)
     CHECK(e <= 1e-15);
     CHECK(out[0] == 0.0);
     CHECK(out[1] == 1.0);
+    /* The flushing variant: exp above -708, exactly 0 below. */
+    double fl[N];
+    vem__vexp_flush(N, in, fl);
+    for (size_t i = 0; i < N; i++)
+        CHECK(in[i] < -708.0 ? fl[i] == 0.0 : fl[i] == out[i]);
     for (size_t i = 0; i < N; i++)
         in[i] = (double)(i + 1) * 0.37;
     in[5] = INFINITY;
@@ -257,6 +264,94 @@ static void test_vexp(void)
             e = fmax(e, fabs(out[i] - log(in[i])) / fmax(fabs(log(in[i])), 1.0));
     CHECK(e <= 1e-15);
     CHECK(out[5] == INFINITY);
+}
+
+/*
+ * The scatter matrices with a responsibility floor: rows whose responsibility is
+ * below it leave component c's s2 and nothing else. The kernel sums rows in
+ * order, so leaving out rows of responsibility exactly 0 changes no bit: the
+ * result must equal the dense kernel's with those responsibilities set to 0,
+ * bit for bit, on the sparse path (most rows skipped) and the dense one.
+ */
+static void test_resp_floor(void)
+{
+    const size_t k = 3, d = 7, dpad = 8, n = 200, npad = vem__gk_pad(n, VEM_GK_RPAD);
+    double *xt = calloc(dpad * npad, sizeof *xt), *rt = calloc(k * npad, sizeof *rt);
+    double *rz = calloc(k * npad, sizeof *rz);
+    double *work = calloc(4 * dpad * npad + npad, sizeof *work);
+    double ess_a[3 + 3 * 7 + 3 * 49] = {0}, ess_b[3 + 3 * 7 + 3 * 49] = {0};
+    for (size_t i = 0; i < d; i++)
+        for (size_t r = 0; r < n; r++)
+            xt[i * npad + r] = gauss();
+    for (size_t r = 0; r < n; r++) {
+        /* component 0: 1 row in 10 above the floor; 1: half; 2: all */
+        rt[r] = r % 10 == 3 ? unif() : r % 3 ? 1e-30 : 0.0;
+        rt[npad + r] = r % 2 ? 0.5 + unif() : 1e-25;
+        rt[2 * npad + r] = 1e-3 + unif();
+    }
+    memcpy(rz, rt, k * npad * sizeof *rz);
+    const double floor[3] = {1e-19, 1e-19, 1e-19};
+    for (size_t i = 0; i < k * npad; i++)
+        if (rz[i] < 1e-19)
+            rz[i] = 0.0;
+    vem__gk_accum_full(k, d, dpad, xt, rt, npad, floor, work, ess_a, ess_a + k, ess_a + k + k * d);
+    vem__gk_accum_full(k, d, dpad, xt, rz, npad, NULL, work, ess_b, ess_b + k, ess_b + k + k * d);
+    /* s2 equal bit for bit; nk and s1 still count the tiny responsibilities. */
+    CHECK(memcmp(ess_a + k + k * d, ess_b + k + k * d, k * d * d * sizeof *ess_a) == 0);
+    CHECK(fabs(ess_a[0] - ess_b[0]) <= 1e-27 && fabs(ess_a[1] - ess_b[1]) <= 1e-22);
+    CHECK(fabs(ess_a[k] - ess_b[k]) <= 1e-26);
+    double s2_00 = 0.0;
+    for (size_t r = 0; r < n; r++)
+        s2_00 += rz[r] * xt[r] * xt[r];
+    CHECK(fabs(ess_a[k + k * d] - s2_00) <= 1e-12 * s2_00);
+    free(xt);
+    free(rt);
+    free(rz);
+    free(work);
+}
+
+/* U = precision Cholesky factor: upper triangular, U^T cov U = I; failing pivots. */
+static void test_precision_cholesky(void)
+{
+    static const size_t ds[] = {1, 2, 5, 17, 64};
+    for (size_t t = 0; t < sizeof ds / sizeof *ds; t++) {
+        const size_t d = ds[t];
+        double *a = malloc(d * d * sizeof *a), *cov = malloc(d * d * sizeof *cov);
+        double *u = malloc(d * d * sizeof *u), *w = malloc(d * d * sizeof *w);
+        for (size_t i = 0; i < d * d; i++)
+            a[i] = gauss();
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j < d; j++) {
+                double s = 0.0;
+                for (size_t l = 0; l < d; l++)
+                    s += a[i * d + l] * a[j * d + l];
+                cov[i * d + j] = s / (double)d + (i == j ? 0.1 : 0.0);
+            }
+        CHECK(vem__precision_cholesky(d, cov, u, w) == 0);
+        double e = 0.0;
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j < d; j++) {
+                if (j < i)
+                    CHECK(u[i * d + j] == 0.0);
+                double s = 0.0; /* (U^T cov U)_ij */
+                for (size_t p = 0; p < d; p++)
+                    for (size_t q = 0; q < d; q++)
+                        s += u[p * d + i] * cov[p * d + q] * u[q * d + j];
+                e = fmax(e, fabs(s - (i == j ? 1.0 : 0.0)));
+            }
+        CHECK(e <= 1e-10);
+        if (d >= 2) { /* not positive definite at pivot 2 */
+            memset(cov, 0, d * d * sizeof *cov);
+            for (size_t i = 0; i < d; i++)
+                cov[i * d + i] = 1.0;
+            cov[1] = cov[d] = 1.0;
+            CHECK(vem__precision_cholesky(d, cov, u, w) == 2);
+        }
+        free(a);
+        free(cov);
+        free(u);
+        free(w);
+    }
 }
 
 int main(void)
@@ -277,6 +372,8 @@ int main(void)
                 }
     test_dead_row();
     test_vexp();
+    test_resp_floor();
+    test_precision_cholesky();
     (void)worst_failures;
     return check_report("kernels");
 }

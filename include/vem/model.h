@@ -37,7 +37,12 @@ typedef struct vem_model_ops {
      */
     double (*estep)(const void *self, const vem_data *x, size_t u0, size_t u1, double *ess,
                     double *scratch);
-    /** M-step: parameters from the summed ESS. */
+    /**
+     * M-step: parameters from the summed ESS. The engine calls it with OpenMP's
+     * thread count set to the fit's, so a model may spread independent work
+     * (one factorisation per component) over a plain `omp parallel for`; its
+     * result must not depend on the number of threads.
+     */
     vem_status (*mstep)(void *self, const double *ess);
     /** Objective terms outside the data sum (priors, -KL of global factors); NULL means 0. */
     double (*objective_extra)(const void *self);

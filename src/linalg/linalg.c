@@ -73,8 +73,23 @@ int vem__blas_threads_one(void)
     if (!set || !get)
         return 0;
     int old = get();
-    if (old != 1)
+    if (old != 1) {
         set(1);
+        /* OpenBLAS's pthread build leaves its idle workers spinning (sched_yield)
+         * for about 0.1 s after loading and after each threaded call, taking a
+         * core from our own threads: a whole small fit runs in that window (the
+         * digits at 2 threads: 2.7 ms an iteration against 1.9). Stop them; the
+         * next threaded BLAS call starts them again. */
+        static _Thread_local void (*shutdown)(void);
+        static _Thread_local int looked;
+        if (!looked) {
+            void *p = dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
+            memcpy(&shutdown, &p, sizeof shutdown);
+            looked = 1;
+        }
+        if (shutdown)
+            shutdown();
+    }
     return old;
 }
 
@@ -108,22 +123,51 @@ size_t vem__cholesky(size_t d, const double *a, double *l)
     return 0;
 }
 
+/*
+ * Both halves are right-looking, so that every inner loop is a contiguous
+ * multiply-subtract over a row (vectorised, no reduction): cov = R^T R with R
+ * upper triangular (R = L^T, row j of R finished at step j and subtracted from
+ * the rows below), then U = R^{-1} = L^{-T} solved row by row from the bottom
+ * (R U = I). About 1.6x the speed of the dot-product forms at d = 64.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("default", "arch=x86-64-v3")))
+#endif
 size_t vem__precision_cholesky(size_t d, const double *cov, double *u, double *work)
 {
-    size_t bad = vem__cholesky(d, cov, work);
-    if (bad)
-        return bad;
-    /* Solve L M = I for M = L^{-1} (lower) by forward substitution, column by
-     * column, then U = M^T. */
-    memset(u, 0, d * d * sizeof *u);
-    for (size_t c = 0; c < d; c++) {
-        for (size_t i = c; i < d; i++) {
-            double s = (i == c) ? 1.0 : 0.0;
-            for (size_t p = c; p < i; p++)
-                s -= work[i * d + p] * u[c * d + p];
-            u[c * d + i] = s / work[i * d + i];
+    double *r = work;
+    for (size_t i = 0; i < d; i++)
+        for (size_t k = i; k < d; k++)
+            r[i * d + k] = cov[k * d + i]; /* the lower triangle, as vem__cholesky reads */
+    for (size_t j = 0; j < d; j++) {
+        const double s = r[j * d + j];
+        if (!(s > 0.0))
+            return j + 1;
+        const double rjj = sqrt(s);
+        double *restrict rj = r + j * d;
+        rj[j] = rjj;
+        for (size_t k = j + 1; k < d; k++)
+            rj[k] /= rjj;
+        for (size_t i = j + 1; i < d; i++) {
+            const double f = rj[i];
+            double *restrict ri = r + i * d;
+            for (size_t k = i; k < d; k++)
+                ri[k] -= f * rj[k];
         }
     }
-    /* u now holds M^T row c = column c of M, i.e. u[c][i] = M[i][c]: U = M^T. */
+    memset(u, 0, d * d * sizeof *u);
+    for (size_t i = d; i-- > 0;) {
+        double *restrict ui = u + i * d;
+        ui[i] = 1.0;
+        for (size_t j = i + 1; j < d; j++) {
+            const double f = r[i * d + j];
+            const double *restrict uj = u + j * d;
+            for (size_t k = j; k < d; k++)
+                ui[k] -= f * uj[k];
+        }
+        const double rii = r[i * d + i];
+        for (size_t k = i; k < d; k++)
+            ui[k] /= rii;
+    }
     return 0;
 }

@@ -35,6 +35,16 @@ VEM_CLONES void vem__vexp(size_t n, const double *in, double *out)
         out[i] = exp(in[i]);
 }
 
+VEM_CLONES void vem__vexp_flush(size_t n, const double *in, double *out)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) {
+        const double t = in[i];
+        const double e = exp(t < -708.0 ? -708.0 : t);
+        out[i] = t < -708.0 ? 0.0 : e;
+    }
+}
+
 VEM_CLONES void vem__vlog(size_t n, const double *in, double *out)
 {
 #pragma omp simd

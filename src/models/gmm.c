@@ -50,8 +50,11 @@ struct vem_gmm {
     double *log_norm; /* k: log w_k + log det U_k - d/2 log 2 pi */
     double *wcat;     /* full: d x (k d) = [U_1 ... U_k]; tied: d x d = U */
     double *mu_u;     /* full, tied: k x d, mu_k^T U_k */
+    double *upad;     /* full, tied: the factors zero-padded to dpad x dpad (fast kernels) */
+    double *mupad;    /* full, tied: mu_u zero-padded to k x dpad */
     double *center;   /* d */
-    double *work;     /* M-step work: cov_len + prec_len + d * d */
+    double *work;     /* M-step work: cov_len + prec_len + max(cov_len, d * d) */
+    size_t *bad;      /* k: failing pivots of the factorisations */
 
     /* How the E-step forms responsibilities (initialisation passes only). */
     enum resp_mode mode;
@@ -167,6 +170,9 @@ void vem_gmm_free(vem_gmm *g)
     vem__free(g->log_norm);
     vem__free(g->wcat);
     vem__free(g->mu_u);
+    vem__free(g->upad);
+    vem__free(g->bad);
+    vem__free(g->mupad);
     vem__free(g->center);
     vem__free(g->work);
     vem__strings_free(g->columns, g->d);
@@ -205,10 +211,14 @@ vem_gmm *vem_gmm_new(size_t k, size_t d, vem_cov cov)
     g->log_norm = vem__alloc_doubles(k, 1);
     g->wcat = vem__alloc_doubles(cov == VEM_COV_FULL ? kdd : dd, 1);
     g->mu_u = vem__alloc_doubles(k, d);
+    const size_t dpad = vem__gk_pad(d, 4);
+    g->upad = vem__alloc_doubles(cov == VEM_COV_FULL ? k * dpad : dpad, dpad);
+    g->mupad = vem__alloc_doubles(k, dpad);
     g->center = vem__alloc_doubles(d, 1);
-    g->work = vem__alloc_doubles(2 * cl + dd, 1);
+    g->work = vem__alloc_doubles(2 * cl + vem__max(cl, dd), 1);
+    g->bad = vem__calloc(k, sizeof *g->bad);
     if (!g->weights || !g->means || !g->covs || !g->prec_chol || !g->log_norm || !g->wcat ||
-        !g->mu_u || !g->center || !g->work)
+        !g->mu_u || !g->upad || !g->mupad || !g->center || !g->work || !g->bad)
         goto oom;
     for (size_t i = 0; i < k; i++)
         g->weights[i] = 1.0 / (double)k;
@@ -333,9 +343,17 @@ static vem_status factor(const vem_gmm *g, const double *covs, double *prec, dou
     switch (g->cov) {
     case VEM_COV_FULL:
     case VEM_COV_TIED: {
-        size_t nf = g->cov == VEM_COV_FULL ? k : 1;
-        for (size_t c = 0; c < nf; c++) {
-            size_t bad = vem__precision_cholesky(d, covs + c * d * d, prec + c * d * d, work);
+        long nf = g->cov == VEM_COV_FULL ? (long)k : 1;
+        /* Components are independent: spread over the threads (work: nf d^2). */
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) if (nf > 1 && d >= 16)
+#endif
+        for (long c = 0; c < nf; c++) {
+            const size_t o = (size_t)c * d * d;
+            g->bad[c] = vem__precision_cholesky(d, covs + o, prec + o, work + o);
+        }
+        for (size_t c = 0; c < (size_t)nf; c++) {
+            size_t bad = g->bad[c];
             if (bad) {
                 if (g->cov == VEM_COV_TIED)
                     return VEM_FAIL(VEM_ENUMERIC,
@@ -362,6 +380,21 @@ static vem_status factor(const vem_gmm *g, const double *covs, double *prec, dou
     }
     }
     return VEM_OK;
+}
+
+/* Fill the zero-padded factors (nfac x dpad x dpad) and mu_k^T U_k (k x dpad). */
+static void pad_factors(const vem_gmm *g, size_t dpad, double *upad, double *mupad)
+{
+    const size_t k = g->k, d = g->d;
+    size_t nfac = g->cov == VEM_COV_FULL ? k : 1;
+    memset(upad, 0, nfac * dpad * dpad * sizeof *upad);
+    memset(mupad, 0, k * dpad * sizeof *mupad);
+    for (size_t f = 0; f < nfac; f++)
+        for (size_t i = 0; i < d; i++)
+            memcpy(upad + f * dpad * dpad + i * dpad, g->prec_chol + f * d * d + i * d,
+                   d * sizeof *upad);
+    for (size_t c = 0; c < k; c++)
+        memcpy(mupad + c * dpad, g->mu_u + c * d, d * sizeof *mupad);
 }
 
 /* Recompute everything the E-step needs from weights, means and prec_chol. */
@@ -410,6 +443,7 @@ static void derive(vem_gmm *g)
                 g->mu_u[c * d + j] = s;
             }
         }
+        pad_factors(g, vem__gk_pad(d, 4), g->upad, g->mupad);
     }
 }
 
@@ -491,15 +525,23 @@ vem_status vem_gmm_set_params(vem_gmm *g, const double *weights, const double *m
 /* ----------------------------------------------------------- E-step */
 
 /*
+ * Responsibilities below VEM_RESP_FLOOR times the component's weight leave the
+ * row out of that component's scatter matrix (vem__gk_accum_full): the rows left
+ * out weigh at most 1e-18 of the component's mass per row, far below the sum's
+ * own rounding, and in well-separated data most (row, component) pairs go.
+ */
+#define VEM_RESP_FLOOR 1e-18
+
+/*
  * Work of the fast kernels (src/models/gmm_kernels.c) for one sub-block of
- * VEM_GK_ROWS rows: padded factors and mu_k^T U_k, x^T, log-densities, r .* x^T and
- * the centred rows, and 3 rows of normaliser work. Independent of the block size.
+ * VEM_GK_ROWS rows: x^T, log-densities, r .* x^T,
+ * the centred rows, their gathered copies and row indices, 3 rows of normaliser
+ * work and the k responsibility floors. Independent of the block size.
  */
 static size_t fast_len(const vem_gmm *g)
 {
     const size_t k = g->k, dpad = vem__gk_pad(g->d, 4), sb = VEM_GK_ROWS;
-    size_t nfac = g->cov == VEM_COV_FULL ? k : g->cov == VEM_COV_TIED ? 1 : 0;
-    return nfac * dpad * dpad + k * dpad + sb * (3 * dpad + k + 3);
+    return sb * (5 * dpad + k + 4) + k;
 }
 
 size_t vem__gmm_scratch_len(const vem_gmm *g, size_t block)
@@ -508,21 +550,6 @@ size_t vem__gmm_scratch_len(const vem_gmm *g, size_t block)
      * responsibilities plus vem__gmm_accumulate's 2 block d: O(block (k + d)), never
      * O(block k d). */
     return vem__max(fast_len(g), block * (g->k + 2 * g->d));
-}
-
-/* Fill the zero-padded factors (nfac x dpad x dpad) and mu_k^T U_k (k x dpad). */
-static void pad_factors(const vem_gmm *g, size_t dpad, double *upad, double *mupad)
-{
-    const size_t k = g->k, d = g->d;
-    size_t nfac = g->cov == VEM_COV_FULL ? k : 1;
-    memset(upad, 0, nfac * dpad * dpad * sizeof *upad);
-    memset(mupad, 0, k * dpad * sizeof *mupad);
-    for (size_t f = 0; f < nfac; f++)
-        for (size_t i = 0; i < d; i++)
-            memcpy(upad + f * dpad * dpad + i * dpad, g->prec_chol + f * d * d + i * d,
-                   d * sizeof *upad);
-    for (size_t c = 0; c < k; c++)
-        memcpy(mupad + c * dpad, g->mu_u + c * d, d * sizeof *mupad);
 }
 
 /*
@@ -537,11 +564,12 @@ static double fast_pass(const vem_gmm *g, const double *x, size_t ld, size_t n, 
     const size_t k = g->k, d = g->d, dpad = vem__gk_pad(d, 4);
     const int chol = g->cov == VEM_COV_FULL || g->cov == VEM_COV_TIED;
     const size_t nfac = g->cov == VEM_COV_FULL ? k : chol ? 1 : 0;
-    double *upad = work, *mupad = upad + nfac * dpad * dpad, *xt = mupad + k * dpad;
+    const double *upad = g->upad, *mupad = g->mupad;
+    double *xt = work;
     double *lpt = xt + dpad * VEM_GK_ROWS, *v = lpt + k * VEM_GK_ROWS;
-    double *nw = v + 2 * dpad * VEM_GK_ROWS;
-    if (chol)
-        pad_factors(g, dpad, upad, mupad);
+    double *nw = v + 4 * dpad * VEM_GK_ROWS + VEM_GK_ROWS, *floor = nw + 3 * VEM_GK_ROWS;
+    for (size_t c = 0; c < k; c++)
+        floor[c] = VEM_RESP_FLOOR * g->weights[c];
     double ll = 0.0;
     for (size_t r0 = 0; r0 < n; r0 += VEM_GK_ROWS) {
         const size_t nb = vem__min(VEM_GK_ROWS, n - r0), npad = vem__gk_pad(nb, VEM_GK_RPAD);
@@ -564,7 +592,7 @@ static double fast_pass(const vem_gmm *g, const double *x, size_t ld, size_t n, 
         double *nk = ess, *s1 = ess + k, *s2 = ess + k + k * d;
         switch (g->cov) {
         case VEM_COV_FULL:
-            vem__gk_accum_full(k, d, dpad, xt, lpt, npad, v, nk, s1, s2);
+            vem__gk_accum_full(k, d, dpad, xt, lpt, npad, floor, v, nk, s1, s2);
             break;
         case VEM_COV_TIED:
             vem__gk_accum_tied(k, d, dpad, xt, lpt, npad, v, nk, s1, s2);
@@ -785,7 +813,7 @@ void vem__gmm_accumulate(const vem_gmm *g, const double *x, size_t ld, size_t n,
         vem__gk_transpose(nb, k, resp + r0 * k, k, rt, npad, k);
         switch (g->cov) {
         case VEM_COV_FULL:
-            vem__gk_accum_full(k, d, dpad, xt, rt, npad, v, nk, s1, s2);
+            vem__gk_accum_full(k, d, dpad, xt, rt, npad, NULL, v, nk, s1, s2);
             break;
         case VEM_COV_TIED:
             vem__gk_accum_tied(k, d, dpad, xt, rt, npad, v, nk, s1, s2);

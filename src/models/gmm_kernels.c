@@ -306,7 +306,7 @@ double vem__gk_normalise(size_t n, size_t npad, size_t k, double *lpt, double *w
         }
     }
     col_shift(k, npad, lpt, mx);
-    vem__vexp(k * npad, lpt, lpt);
+    vem__vexp_flush(k * npad, lpt, lpt);
     col_sum(k, npad, lpt, s); /* >= 1 (the maximum's exp(0)) unless the row is dead */
     col_scale(k, npad, lpt, s, t);
     vem__vlog(n, s, t);
@@ -417,16 +417,53 @@ CLONES static double vsum(const double *r, size_t npad)
     return HSUM4(acc);
 }
 
+/* idx[0..m) = the rows q < npad with r[q] >= floor; returns m. */
+static size_t select_rows(const double *r, size_t npad, double floor, unsigned *idx)
+{
+    size_t m = 0;
+    for (size_t q = 0; q < npad; q++) {
+        idx[m] = (unsigned)q;
+        m += r[q] >= floor;
+    }
+    return m;
+}
+
+/* The rows idx[0..m) of v (dpad x npad, feature-major) and of xr (npad x dpad,
+ * row-major) into vc (dpad x m) and xc (m x dpad). */
+static void gather_rows(size_t dpad, const unsigned *idx, size_t m, const double *v,
+                        const double *xr, size_t npad, double *vc, double *xc)
+{
+    for (size_t i = 0; i < dpad; i++)
+        for (size_t t = 0; t < m; t++)
+            vc[i * m + t] = v[i * npad + idx[t]];
+    for (size_t t = 0; t < m; t++)
+        memcpy(xc + t * dpad, xr + (size_t)idx[t] * dpad, dpad * sizeof *xc);
+}
+
 void vem__gk_accum_full(size_t k, size_t d, size_t dpad, const double *xct, const double *rt,
-                        size_t npad, double *work, double *nk, double *s1, double *s2)
+                        size_t npad, const double *floor, double *work, double *nk, double *s1,
+                        double *s2)
 {
     double *v = work, *xr = work + dpad * npad;
     vem__gk_transpose(dpad, npad, xct, npad, xr, dpad, npad); /* rows again */
+    double *vc = NULL, *xc = NULL;
+    unsigned *idx = NULL;
+    if (floor) {
+        vc = xr + dpad * npad;
+        xc = vc + dpad * npad;
+        idx = (unsigned *)(void *)(xc + dpad * npad);
+    }
     for (size_t c = 0; c < k; c++) {
         const double *r = rt + c * npad;
         nk[c] += vsum(r, npad);
         scale_rows(d, dpad, r, xct, npad, v, s1 + c * d);
-        upper_rows(d, dpad, v, xr, npad, s2 + c * d * d);
+        size_t m = floor ? select_rows(r, npad, floor[c], idx) : npad;
+        if (m + npad / 4 > npad) {
+            upper_rows(d, dpad, v, xr, npad, s2 + c * d * d);
+        } else if (m > 0) {
+            gather_rows(dpad, idx, m, v, xr, npad, vc, xc);
+            upper_rows(d, dpad, vc, xc, m, s2 + c * d * d);
+        }
     }
 }
 
