@@ -36,6 +36,7 @@ enum {
     OPT_GAMMA_TOL,
     OPT_SWEEPS,
     OPT_WARM_GAMMA,
+    OPT_DENSE_STEPS,
     OPT_OUTPUT,
     OPT_VERBOSE,
     OPT_TOP,
@@ -70,6 +71,7 @@ static const cli_option lda_options[] = {
     {"gamma-tol", 0, 1, OPT_GAMMA_TOL},
     {"max-sweeps", 0, 1, OPT_SWEEPS},
     {"warm-gamma", 0, 0, OPT_WARM_GAMMA},
+    {"dense-steps", 0, 0, OPT_DENSE_STEPS},
     {"output", 'o', 1, OPT_OUTPUT},
     {"verbose", 'v', 0, OPT_VERBOSE},
     {"top", 0, 1, OPT_TOP},
@@ -100,6 +102,9 @@ static const char fit_help[] =
     "                       0 runs every pass)\n"
     "  --batch-size B       stepwise: documents per minibatch (default 128)\n"
     "  --kappa K, --tau T   stepwise: step (t + tau)^-kappa (defaults 0.7 and 10)\n"
+    "  --dense-steps        stepwise: update all K x V statistics at every minibatch\n"
+    "                       instead of only the minibatch's words (lazy decay; the\n"
+    "                       same result to rounding); for comparisons\n"
     "  --blocks N           incremental: blocks of documents (default 10)\n"
     "  --alpha V|auto       document-topic prior, or Newton estimation (default 1/K)\n"
     "  --eta V              topic-word prior (default 1/K)\n"
@@ -160,6 +165,7 @@ typedef struct lda_args {
     size_t k, passes, batch, blocks, sweeps, top, min_df, min_len;
     double kappa, tau, alpha, eta, tol, gamma_tol, max_df;
     int alpha_auto, alpha_set, eta_set, json, verbose, help, warm_gamma, completion, gamma;
+    int dense_steps;
     int kappa_set, tau_set, tol_set, batch_set, blocks_set, mpi;
     uint64_t seed;
     int threads;
@@ -242,6 +248,7 @@ static int parse(int argc, char **argv, int first, const char *cmd, lda_args *a)
         case OPT_GAMMA_TOL: rc = cli_parse_double("--gamma-tol", val, 0.0, 0, &a->gamma_tol); break;
         case OPT_SWEEPS: rc = cli_parse_size("--max-sweeps", val, 1, 1u << 30, &a->sweeps); break;
         case OPT_WARM_GAMMA: a->warm_gamma = 1; break;
+        case OPT_DENSE_STEPS: a->dense_steps = 1; break;
         case OPT_OUTPUT: a->output = val; break;
         case OPT_VERBOSE: a->verbose = 1; break;
         case OPT_TOP: rc = cli_parse_size("--top", val, 1, 1u << 20, &a->top); break;
@@ -499,6 +506,7 @@ static int cmd_fit(int argc, char **argv)
         o.n_blocks = a.blocks;
     if ((a.verbose || isatty(STDERR_FILENO)) && root)
         o.log = progress;
+    o.dense_steps = a.dense_steps;
     if (a.mpi) {
         /* One all-reduce of [K x V counts, extras, ELBO, tokens] per pass, minibatch or
          * block, through the engine's hook; every process runs the same M-step. */

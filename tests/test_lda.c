@@ -457,6 +457,53 @@ static void test_online_modes(void)
     vem_docs_owned_clear(&c);
 }
 
+/*
+ * Online LDA's sparse steps (lazy decay: only a minibatch's words are touched)
+ * against the dense ones (every entry of lambda blended at every minibatch):
+ * the same fit to rounding, with alpha estimated too; 1 and 2 threads the same bits.
+ */
+static void test_sparse_steps(void)
+{
+    vem_docs_owned c = {0};
+    planted_corpus(6, 40, 300, 30, 41, &c);
+    vem_docs d = vem_docs_owned_view(&c);
+    const size_t k = 6, vk = k * c.nvocab;
+    double obj[3], alpha[3], *lam[3];
+    for (int run = 0; run < 3; run++) {
+        vem_lda *l = vem_lda_new(k, c.nvocab);
+        vem_lda_set_alpha_auto(l, 1);
+        vem_fit_opts o = batch_opts(4, run == 2 ? 2 : 1);
+        o.algorithm = VEM_ALG_STEPWISE;
+        o.batch_size = 8;
+        o.tau = 10;
+        o.dense_steps = run == 0;
+        vem_rng r;
+        vem_rng_seed(&r, 9);
+        vem_fit_result res;
+        vem_status st = vem_lda_fit(l, &d, &o, &r, &res, NULL);
+        CHECK(st == VEM_OK || st == VEM_EMAXITER);
+        CHECK(res.n_steps == 4 * ((300 + 7) / 8));
+        obj[run] = res.objective;
+        alpha[run] = vem_lda_alpha(l);
+        lam[run] = malloc(vk * sizeof(double));
+        vem_lda_get_lambda(l, lam[run]);
+        vem_fit_result_clear(&res);
+        vem_lda_free(l);
+    }
+    CHECK_REL(obj[1], obj[0], 1e-12);
+    CHECK_REL(alpha[1], alpha[0], 1e-12);
+    CHECK(alpha[0] != 1.0 / 6.0); /* alpha did move */
+    double e = 0.0;
+    for (size_t i = 0; i < vk; i++)
+        e = fmax(e, fabs(lam[1][i] - lam[0][i]) / lam[0][i]);
+    CHECK(e <= 1e-11);
+    CHECK(obj[2] == obj[1] && alpha[2] == alpha[1]);
+    CHECK(memcmp(lam[1], lam[2], vk * sizeof(double)) == 0);
+    for (int run = 0; run < 3; run++)
+        free(lam[run]);
+    vem_docs_owned_clear(&c);
+}
+
 static void test_errors(void)
 {
     CHECK(vem_lda_new(0, 5) == NULL && strstr(vem_errmsg(), "k=0") != NULL);
@@ -500,6 +547,7 @@ int main(void)
     test_alpha_newton();
     test_threads_and_files();
     test_online_modes();
+    test_sparse_steps();
     test_errors();
     return check_report("lda");
 }

@@ -93,6 +93,9 @@ typedef struct vem_fit_opts {
                                   minibatches per pass (units split evenly, some possibly
                                   empty) instead of batch_size units each; a distributed
                                   fit sets it so that every process agrees */
+    int dense_steps;         /**< stepwise: non-zero updates every ESS entry at every
+                                  minibatch even when the model offers sparse steps
+                                  (vem_model_ops.sparse_*); for comparisons; default 0 */
 } vem_fit_opts;
 
 /** Defaults as documented in vem_fit_opts. */

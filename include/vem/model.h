@@ -72,6 +72,37 @@ typedef struct vem_model_ops {
      * first minibatch replaces S.
      */
     void (*ess_from_params)(const void *self, double *ess);
+    /**
+     * Optional, all four or none: sparse stepwise EM, the lazy decay of Vowpal
+     * Wabbit's online LDA (docs/online.md, "Sparse stepwise EM"). For a model
+     * whose ESS are n_rows rows of row_len doubles followed by a short dense
+     * tail, and whose units each add to few rows (LDA: a document to the rows
+     * of its distinct words). The engine then keeps S = c s over the rows (a
+     * scalar c, decayed at every step, the tail exact) and touches only the
+     * rows a minibatch adds to, so a step costs in proportion to those, not to
+     * ess_len. Used by stepwise EM on units in memory without a reduce hook.
+     *
+     * sparse_shape: n_rows and row_len (n_rows * row_len <= ess_len; the tail
+     *   is the rest).
+     * sparse_rows: the distinct rows units [u0, u1) of x add to, written to
+     *   rows (room for n_rows) in a deterministic order; returns their count.
+     *   seen: n_rows bytes, all zero on entry and again on return.
+     * sparse_prepare: called before an E-step on units adding to `rows`: make
+     *   what that E-step reads for those rows current for the statistics
+     *   S = c s (rows part; the tail of s is exact), colsum (row_len) being the
+     *   sum of s's rows.
+     * sparse_mstep: the M-step for those statistics when only `rows` changed
+     *   since the previous call; rows NULL: a refresh of every row at the end
+     *   of a pass (with c = 1), not a new step.
+     * Both run with OpenMP's thread count set to the fit's (see mstep).
+     */
+    void (*sparse_shape)(const void *self, size_t *n_rows, size_t *row_len);
+    size_t (*sparse_rows)(const void *self, const vem_data *x, size_t u0, size_t u1,
+                          uint32_t *rows, unsigned char *seen);
+    vem_status (*sparse_prepare)(void *self, const double *s, const double *colsum, double c,
+                                 const uint32_t *rows, size_t n);
+    vem_status (*sparse_mstep)(void *self, const double *s, const double *colsum, double c,
+                               const uint32_t *rows, size_t n);
 } vem_model_ops;
 
 /** A model as the engine sees it: its operations and its state. */

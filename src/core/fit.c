@@ -64,6 +64,17 @@ struct vem_fit {
     int s_ready;           /* S holds statistics */
     int s_from_params;     /* stepwise: S started from the model's ess_from_params */
 
+    /* Sparse stepwise EM (vem_model_ops.sparse_*): S = sp_c s_acc over the rows. */
+    int sparse;                /* this fit's stepwise passes take the sparse path */
+    size_t sp_nrows, sp_rowlen;
+    double sp_c;
+    double *sp_colsum;         /* sp_rowlen: the sum of s_acc's rows */
+    uint32_t *sp_union;        /* the minibatch's rows, sp_nrows */
+    uint32_t *sp_slot_rows;    /* max_slots x sp_nrows: each slot's rows */
+    size_t *sp_slot_n;         /* max_slots */
+    unsigned char *sp_seen;    /* (nthreads + 1) x sp_nrows, zero between uses */
+    int sp_clean;              /* every slot buffer is all zero */
+
     size_t iter, n_steps;
     double objective;
     double prev;
@@ -177,6 +188,11 @@ void vem_fit_free(vem_fit *f)
     vem__free(f->perm);
     vem__free(f->mb);
     vem__free(f->trace);
+    vem__free(f->sp_colsum);
+    vem__free(f->sp_union);
+    vem__free(f->sp_slot_rows);
+    vem__free(f->sp_slot_n);
+    vem__free(f->sp_seen);
     vem__blas_threads_restore(f->blas_token);
     vem__free(f);
 }
@@ -347,6 +363,7 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
         return st;
     const size_t len = m->ops->ess_len(m->self);
     const size_t cap = f->slot_cap, block = f->o.block, n = hi - lo;
+    f->sp_clean = 0;
     const size_t ns = slots_for(f, n);
     const size_t q = n / ns, rem = n % ns;
     const size_t cols = f->x.x.cols;
@@ -490,19 +507,35 @@ static int decreased(const vem_fit *f, double prev, double obj)
     return obj < prev - f->o.mono_rtol * (fabs(prev) + f->n_obs_all);
 }
 
+/* The fit's thread count for the model's own parallel loops (model.h); returns the old one. */
+static int model_threads(const vem_fit *f)
+{
+#ifdef _OPENMP
+    int old = omp_get_max_threads();
+    omp_set_num_threads(f->nthreads);
+    return old;
+#else
+    (void)f;
+    return 0;
+#endif
+}
+
+static void model_threads_restore(int old)
+{
+#ifdef _OPENMP
+    omp_set_num_threads(old);
+#else
+    (void)old;
+#endif
+}
+
 static vem_status mstep(vem_fit *f, const double *ess)
 {
     f->n_steps++;
-#ifdef _OPENMP
-    /* The fit's thread count for the M-step's own parallel loops (model.h). */
-    int old = omp_get_max_threads();
-    omp_set_num_threads(f->nthreads);
+    int old = model_threads(f);
     vem_status st = f->m.ops->mstep(f->m.self, ess);
-    omp_set_num_threads(old);
+    model_threads_restore(old);
     return st;
-#else
-    return f->m.ops->mstep(f->m.self, ess);
-#endif
 }
 
 /* Allocate the online state once per fit. */
@@ -538,6 +571,24 @@ static vem_status online_alloc(vem_fit *f)
         if ((rows_in_memory && (!f->perm || !f->mb)) || (f->src && !f->mb) ||
             (!rows_in_memory && !f->src && !f->perm))
             return VEM_FAIL(VEM_ENOMEM, "stepwise EM buffers");
+        const vem_model_ops *ops = f->m.ops;
+        if (!rows_in_memory && !f->src && !f->o.reduce && !f->o.dense_steps &&
+            ops->sparse_shape && ops->sparse_rows && ops->sparse_prepare && ops->sparse_mstep) {
+            ops->sparse_shape(f->m.self, &f->sp_nrows, &f->sp_rowlen);
+            const size_t nr = f->sp_nrows, rl = f->sp_rowlen;
+            if (nr == 0 || rl == 0 || nr > UINT32_MAX || nr * rl > f->ess_len)
+                return VEM_FAIL(VEM_EINVAL, "%s: sparse shape %zu x %zu does not fit %zu ESS",
+                                ops->name, nr, rl, f->ess_len);
+            f->sp_colsum = vem__alloc_doubles(rl, 1);
+            f->sp_union = vem__calloc(nr, sizeof *f->sp_union);
+            f->sp_slot_rows = vem__calloc(f->max_slots * nr, sizeof *f->sp_slot_rows);
+            f->sp_slot_n = vem__calloc(f->max_slots, sizeof *f->sp_slot_n);
+            f->sp_seen = vem__calloc(((size_t)f->nthreads + 1) * nr, 1);
+            if (!f->sp_colsum || !f->sp_union || !f->sp_slot_rows || !f->sp_slot_n || !f->sp_seen)
+                return VEM_FAIL(VEM_ENOMEM, "sparse stepwise EM: %zu slots x %zu rows",
+                                f->max_slots, nr);
+            f->sparse = 1;
+        }
     }
     return VEM_OK;
 }
@@ -571,31 +622,21 @@ typedef struct pass_acc {
     size_t step;
 } pass_acc;
 
-/* One stepwise update from the ESS of a minibatch of obs observations (f->s_tmp). */
-static vem_status stepwise_update(vem_fit *f, double obs, double obj, pass_acc *acc)
+/* The step size of the next minibatch (advances t). */
+static double step_size(vem_fit *f)
 {
-    const size_t len = f->ess_len;
-    if (!(obs > 0.0))
-        return VEM_OK; /* an empty minibatch on every process: nothing to learn */
-    double scale = f->n_obs_all / obs;
     f->t++;
-    double gamma;
     if (!f->s_ready)
-        gamma = 1.0; /* nothing to blend with yet */
-    else if (!f->s_from_params && f->t <= f->o.warmup)
-        gamma = 1.0 / (double)f->t; /* running mean until the first M-step */
-    else
-        gamma = pow((double)f->t + f->o.tau, -f->o.kappa);
-    for (size_t i = 0; i < len; i++)
-        f->s_acc[i] = (1.0 - gamma) * f->s_acc[i] + gamma * scale * f->s_tmp[i];
-    f->s_ready = 1;
+        return 1.0; /* nothing to blend with yet */
+    if (!f->s_from_params && f->t <= f->o.warmup)
+        return 1.0 / (double)f->t; /* running mean until the first M-step */
+    return pow((double)f->t + f->o.tau, -f->o.kappa);
+}
+
+static vem_status step_trace(vem_fit *f, double obj, pass_acc *acc)
+{
     acc->objective += obj;
     acc->step++;
-    if (f->s_from_params || f->t >= f->o.warmup) {
-        vem_status st = mstep(f, f->s_acc);
-        if (st != VEM_OK)
-            return st;
-    }
     if (f->o.trace_steps) {
         vem_trace_entry e = {.iter = f->iter + 1,
                              .step = acc->step,
@@ -606,12 +647,202 @@ static vem_status stepwise_update(vem_fit *f, double obs, double obj, pass_acc *
     return VEM_OK;
 }
 
+/* One stepwise update from the ESS of a minibatch of obs observations (f->s_tmp). */
+static vem_status stepwise_update(vem_fit *f, double obs, double obj, pass_acc *acc)
+{
+    const size_t len = f->ess_len;
+    if (!(obs > 0.0))
+        return VEM_OK; /* an empty minibatch on every process: nothing to learn */
+    double scale = f->n_obs_all / obs;
+    double gamma = step_size(f);
+    for (size_t i = 0; i < len; i++)
+        f->s_acc[i] = (1.0 - gamma) * f->s_acc[i] + gamma * scale * f->s_tmp[i];
+    f->s_ready = 1;
+    if (f->s_from_params || f->t >= f->o.warmup) {
+        vem_status st = mstep(f, f->s_acc);
+        if (st != VEM_OK)
+            return st;
+    }
+    return step_trace(f, obj, acc);
+}
+
+/* S = sp_c s over the rows: fold the scale in (c = 1) and recompute the column sums. */
+static void sparse_fold(vem_fit *f)
+{
+    const size_t nr = f->sp_nrows, rl = f->sp_rowlen;
+    double *sa = f->s_acc, *cs = f->sp_colsum;
+    if (f->sp_c != 1.0)
+        for (size_t i = 0; i < nr * rl; i++)
+            sa[i] *= f->sp_c;
+    f->sp_c = 1.0;
+    for (size_t j = 0; j < rl; j++)
+        cs[j] = 0.0;
+    for (size_t r = 0; r < nr; r++)
+        for (size_t j = 0; j < rl; j++)
+            cs[j] += sa[r * rl + j];
+}
+
+/*
+ * One sparse stepwise step on units [b0, b1) (vem_model_ops.sparse_*): each
+ * slot's rows, their union, the model readied for them, the E-step into slot
+ * buffers that are zero outside those rows, the rows summed in slot order (and
+ * zeroed again), then S = (1 - gamma) S + gamma scale s_batch as
+ *     c' = (1 - gamma) c,   s += (gamma scale / c') s_batch on the rows only,
+ * the tail exact, and the model's M-step told which rows changed.
+ */
+static vem_status sparse_step(vem_fit *f, size_t b0, size_t b1, pass_acc *acc)
+{
+    const vem_model m = f->m;
+    vem_status st = reserve(f, &m);
+    if (st != VEM_OK)
+        return st;
+    const size_t nr = f->sp_nrows, rl = f->sp_rowlen, len = f->ess_len, cap = f->slot_cap;
+    const size_t tail0 = nr * rl, n = b1 - b0, block = f->o.block;
+    if (!f->sp_clean) {
+        memset(f->slot_ess, 0, f->max_slots * cap * sizeof *f->slot_ess);
+        f->sp_clean = 1;
+    }
+    const size_t ns = slots_for(f, n), q = n / ns, rem = n % ns;
+#ifdef _OPENMP
+    int nthreads = f->nthreads < (int)ns ? f->nthreads : (int)ns;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+#endif
+    for (long sl = 0; sl < (long)ns; sl++) {
+        size_t sidx = (size_t)sl;
+#ifdef _OPENMP
+        size_t tid = (size_t)omp_get_thread_num();
+#else
+        size_t tid = 0;
+#endif
+        size_t s_lo = b0 + sidx * q + (sidx < rem ? sidx : rem);
+        size_t s_hi = s_lo + q + (sidx < rem ? 1 : 0);
+        f->sp_slot_n[sidx] = m.ops->sparse_rows(m.self, &f->x, s_lo, s_hi,
+                                                f->sp_slot_rows + sidx * nr,
+                                                f->sp_seen + (tid + 1) * nr);
+    }
+    /* The union, in slot order. */
+    size_t nu = 0;
+    unsigned char *seen = f->sp_seen;
+    for (size_t sidx = 0; sidx < ns; sidx++) {
+        const uint32_t *rows = f->sp_slot_rows + sidx * nr;
+        for (size_t i = 0; i < f->sp_slot_n[sidx]; i++)
+            if (!seen[rows[i]]) {
+                seen[rows[i]] = 1;
+                f->sp_union[nu++] = rows[i];
+            }
+    }
+    for (size_t i = 0; i < nu; i++)
+        seen[f->sp_union[i]] = 0;
+    int old = model_threads(f);
+    st = m.ops->sparse_prepare(m.self, f->s_acc, f->sp_colsum, f->sp_c, f->sp_union, nu);
+    model_threads_restore(old);
+    if (st != VEM_OK)
+        return st;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+#endif
+    for (long sl = 0; sl < (long)ns; sl++) {
+        size_t sidx = (size_t)sl;
+#ifdef _OPENMP
+        size_t tid = (size_t)omp_get_thread_num();
+#else
+        size_t tid = 0;
+#endif
+        size_t s_lo = b0 + sidx * q + (sidx < rem ? sidx : rem);
+        size_t s_hi = s_lo + q + (sidx < rem ? 1 : 0);
+        double *sess = f->slot_ess + sidx * cap;
+        double *scratch = f->scratch ? f->scratch + tid * f->scratch_cap : NULL;
+        double obj = 0.0;
+        for (size_t u0 = s_lo; u0 < s_hi; u0 += block)
+            obj += m.ops->estep(m.self, &f->x, u0, vem__min(u0 + block, s_hi), sess, scratch);
+        f->slot_obj[sidx] = obj;
+    }
+    /* Sum the rows and the tail in slot order into s_tmp, zeroing the slots again. */
+    double *red = f->s_tmp;
+    for (size_t i = 0; i < nu; i++)
+        memset(red + (size_t)f->sp_union[i] * rl, 0, rl * sizeof *red);
+    memset(red + tail0, 0, (len - tail0) * sizeof *red);
+    double obj = 0.0;
+    for (size_t sidx = 0; sidx < ns; sidx++) {
+        double *sess = f->slot_ess + sidx * cap;
+        const uint32_t *rows = f->sp_slot_rows + sidx * nr;
+        for (size_t i = 0; i < f->sp_slot_n[sidx]; i++) {
+            double *src = sess + (size_t)rows[i] * rl, *dst = red + (size_t)rows[i] * rl;
+            for (size_t j = 0; j < rl; j++)
+                dst[j] += src[j];
+            memset(src, 0, rl * sizeof *src);
+        }
+        for (size_t i = tail0; i < len; i++)
+            red[i] += sess[i];
+        memset(sess + tail0, 0, (len - tail0) * sizeof *sess);
+        obj += f->slot_obj[sidx];
+    }
+    const double obs = range_obs(f, n);
+    if (!(obs > 0.0))
+        return VEM_OK;
+    const double scale = f->n_obs_all / obs, gamma = step_size(f);
+    double *sa = f->s_acc, *cs = f->sp_colsum;
+    if (gamma >= 1.0) { /* S replaced by this minibatch's statistics */
+        memset(sa, 0, tail0 * sizeof *sa);
+        for (size_t i = 0; i < nu; i++) {
+            const size_t o = (size_t)f->sp_union[i] * rl;
+            for (size_t j = 0; j < rl; j++)
+                sa[o + j] = scale * red[o + j];
+        }
+        f->sp_c = 1.0;
+        for (size_t i = tail0; i < len; i++)
+            sa[i] = scale * red[i];
+        sparse_fold(f);
+    } else {
+        const double c1 = (1.0 - gamma) * f->sp_c, g = gamma * scale / c1;
+        for (size_t i = 0; i < nu; i++) {
+            const size_t o = (size_t)f->sp_union[i] * rl;
+            for (size_t j = 0; j < rl; j++) {
+                const double d = g * red[o + j];
+                sa[o + j] += d;
+                cs[j] += d;
+            }
+        }
+        for (size_t i = tail0; i < len; i++)
+            sa[i] = (1.0 - gamma) * sa[i] + gamma * scale * red[i];
+        f->sp_c = c1;
+        if (c1 < 1e-100) /* s grows as 1/c: fold before it could overflow */
+            sparse_fold(f);
+    }
+    f->s_ready = 1;
+    if (f->s_from_params || f->t >= f->o.warmup) {
+        f->n_steps++;
+        old = model_threads(f);
+        st = m.ops->sparse_mstep(m.self, f->s_acc, f->sp_colsum, f->sp_c, f->sp_union, nu);
+        model_threads_restore(old);
+        if (st != VEM_OK)
+            return st;
+    }
+    return step_trace(f, obj, acc);
+}
+
+/* End of a sparse pass: S folded to c = 1 and every row of the model refreshed. */
+static vem_status sparse_refresh(vem_fit *f)
+{
+    sparse_fold(f);
+    int old = model_threads(f);
+    vem_status st = f->m.ops->sparse_mstep(f->m.self, f->s_acc, f->sp_colsum, 1.0, NULL, 0);
+    model_threads_restore(old);
+    return st;
+}
+
 static vem_status stepwise_pass(vem_fit *f, double *objective)
 {
     if (!f->s_ready && f->m.ops->ess_from_params) {
         f->m.ops->ess_from_params(f->m.self, f->s_acc);
         f->s_ready = 1;
         f->s_from_params = 1;
+        if (f->sparse) {
+            f->sp_c = 1.0;
+            sparse_fold(f);
+        }
+    } else if (!f->s_ready && f->sparse) {
+        f->sp_c = 1.0;
     }
     const size_t n = f->n_units, cols = f->x.x.cols;
     const size_t bs = vem__max(vem__min(f->o.batch_size, n), 1);
@@ -673,10 +904,16 @@ static vem_status stepwise_pass(vem_fit *f, double *objective)
             size_t j = f->perm[i];
             size_t b0 = f->o.n_batches ? j * n / nb : j * bs;
             size_t b1 = f->o.n_batches ? (j + 1) * n / nb : vem__min(b0 + bs, n);
+            if (f->sparse) {
+                st = sparse_step(f, b0, b1, &acc);
+                continue;
+            }
             st = run_range(f, &f->m, &f->x, b0, b1, f->s_tmp, &obj, &obs);
             if (st == VEM_OK)
                 st = stepwise_update(f, obs, obj, &acc);
         }
+        if (st == VEM_OK && f->sparse && f->s_ready && (f->s_from_params || f->t >= f->o.warmup))
+            st = sparse_refresh(f);
     }
     if (st != VEM_OK)
         return st;

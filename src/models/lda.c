@@ -1069,6 +1069,91 @@ static void lda_ess_from_params(const void *self, double *ess)
     memset(ess + vk, 0, N_EXTRA * sizeof *ess);
 }
 
+/*
+ * Sparse stepwise EM (model.h; docs/lda.md, "Online LDA"): the engine keeps
+ * lambda - eta = c s with a scalar c and touches only the rows (words) of a
+ * minibatch. E[log beta_kw] = psi(eta + c s_wk) - psi(v eta + c colsum_k) is
+ * then exact for any word whenever it is computed, so each minibatch computes it
+ * (and exp, the shift) for its own words only, just before its E-step: Vowpal
+ * Wabbit's lazy decay, without its approximations. The global term and every
+ * row come back at the end of each pass (refresh).
+ */
+static void lda_sparse_shape(const void *self, size_t *n_rows, size_t *row_len)
+{
+    const vem_lda *l = self;
+    *n_rows = l->v;
+    *row_len = l->k;
+}
+
+static size_t lda_sparse_rows(const void *self, const vem_data *x, size_t u0, size_t u1,
+                              uint32_t *rows, unsigned char *seen)
+{
+    (void)self;
+    const vem_docs *d = x->docs;
+    u1 = u1 < d->ndocs ? u1 : d->ndocs;
+    size_t n = 0;
+    for (size_t doc = u0; doc < u1; doc++) {
+        const uint32_t *ids;
+        const double *cts;
+        size_t len = doc_view(d, doc, &ids, &cts);
+        for (size_t i = 0; i < len; i++)
+            if (!seen[ids[i]]) {
+                seen[ids[i]] = 1;
+                rows[n++] = ids[i];
+            }
+    }
+    for (size_t i = 0; i < n; i++)
+        seen[rows[i]] = 0;
+    return n;
+}
+
+static vem_status lda_sparse_prepare(void *self, const double *s, const double *colsum,
+                                     double c, const uint32_t *rows, size_t n)
+{
+    vem_lda *l = self;
+    const size_t k = l->k, kp = l->kp;
+    const double eta = l->eta;
+    for (size_t t = 0; t < k; t++) {
+        l->lamsum[t] = (double)l->v * eta + c * colsum[t];
+        l->psisum[t] = vem__digamma(l->lamsum[t]);
+    }
+    double *lam = l->lam, *eb = l->eb, *shift = l->shift;
+    const double *psisum = l->psisum;
+    const long nl = (long)n;
+#ifdef _OPENMP
+    const int nth = resolve_threads(l->nthreads);
+#pragma omp parallel for schedule(static) num_threads(nth) if (n >= 256)
+#endif
+    for (long i = 0; i < nl; i++) {
+        const size_t w = rows[i];
+        for (size_t t = 0; t < k; t++)
+            lam[w * k + t] = eta + c * s[w * k + t];
+        (void)prep_row(k, lam + w * k, psisum, eta, eb + w * kp, shift + w);
+    }
+    return VEM_OK;
+}
+
+static vem_status lda_sparse_mstep(void *self, const double *s, const double *colsum, double c,
+                                   const uint32_t *rows, size_t n)
+{
+    (void)colsum;
+    (void)n;
+    vem_lda *l = self;
+    const size_t vk = l->v * l->k;
+    const double *x = s + vk;
+    if (!rows) { /* the end of a pass: every row, and the global term */
+        for (size_t i = 0; i < vk; i++)
+            l->lam[i] = l->eta + c * s[i];
+        prepare(l);
+        return VEM_OK;
+    }
+    /* The rows of lambda are brought up to date when a minibatch next reads them. */
+    if (l->alpha_auto && x[X_NDOCS] > 0)
+        l->alpha = fmin(fmax(newton_alpha(l->alpha, x[X_NDOCS], x[X_ELOGTHETA], l->k), PRIOR_MIN),
+                        PRIOR_MAX);
+    return push_hist(l, x);
+}
+
 static const vem_model_ops lda_ops = {
     .name = "lda",
     .ess_len = lda_ess_len,
@@ -1083,6 +1168,10 @@ static const vem_model_ops lda_ops = {
     .params_get = lda_params_get,
     .params_set = lda_params_set,
     .ess_from_params = lda_ess_from_params,
+    .sparse_shape = lda_sparse_shape,
+    .sparse_rows = lda_sparse_rows,
+    .sparse_prepare = lda_sparse_prepare,
+    .sparse_mstep = lda_sparse_mstep,
 };
 
 vem_model vem_lda_model(vem_lda *l)
