@@ -349,6 +349,23 @@ static double range_obs(const vem_fit *f, size_t n)
     return n == f->n_units ? f->n_obs : (double)n * (f->n_obs / (double)f->n_units);
 }
 
+/* Slot s of ns over units [lo, lo + n): contiguous, sizes differing by at most one. */
+static void slot_range(size_t lo, size_t n, size_t ns, size_t s, size_t *s_lo, size_t *s_hi)
+{
+    const size_t q = n / ns, rem = n % ns;
+    *s_lo = lo + s * q + (s < rem ? s : rem);
+    *s_hi = *s_lo + q + (s < rem ? 1 : 0);
+}
+
+static size_t thread_id(void)
+{
+#ifdef _OPENMP
+    return (size_t)omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
 /*
  * E-step of model m over units [lo, hi) of x (x NULL: rows of f's source),
  * summed into ess (m's ess_len doubles) and *objective, then the reduce hook;
@@ -365,7 +382,6 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
     const size_t cap = f->slot_cap, block = f->o.block, n = hi - lo;
     f->sp_clean = 0;
     const size_t ns = slots_for(f, n);
-    const size_t q = n / ns, rem = n % ns;
     const size_t cols = f->x.x.cols;
     const vem_model mm = *m;
     int token = vem__blas_threads_one();
@@ -374,14 +390,8 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
 #endif
     for (long sl = 0; sl < (long)ns; sl++) {
-        size_t s = (size_t)sl;
-#ifdef _OPENMP
-        size_t tid = (size_t)omp_get_thread_num();
-#else
-        size_t tid = 0;
-#endif
-        size_t s_lo = lo + s * q + (s < rem ? s : rem);
-        size_t s_hi = s_lo + q + (s < rem ? 1 : 0);
+        size_t s = (size_t)sl, tid = thread_id(), s_lo, s_hi;
+        slot_range(lo, n, ns, s, &s_lo, &s_hi);
         double *sess = f->slot_ess ? f->slot_ess + s * cap : NULL;
         double *scratch = f->scratch ? f->scratch + tid * f->scratch_cap : NULL;
         if (len)
@@ -702,20 +712,14 @@ static vem_status sparse_step(vem_fit *f, size_t b0, size_t b1, pass_acc *acc)
         memset(f->slot_ess, 0, f->max_slots * cap * sizeof *f->slot_ess);
         f->sp_clean = 1;
     }
-    const size_t ns = slots_for(f, n), q = n / ns, rem = n % ns;
+    const size_t ns = slots_for(f, n);
 #ifdef _OPENMP
     int nthreads = f->nthreads < (int)ns ? f->nthreads : (int)ns;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
 #endif
     for (long sl = 0; sl < (long)ns; sl++) {
-        size_t sidx = (size_t)sl;
-#ifdef _OPENMP
-        size_t tid = (size_t)omp_get_thread_num();
-#else
-        size_t tid = 0;
-#endif
-        size_t s_lo = b0 + sidx * q + (sidx < rem ? sidx : rem);
-        size_t s_hi = s_lo + q + (sidx < rem ? 1 : 0);
+        size_t sidx = (size_t)sl, tid = thread_id(), s_lo, s_hi;
+        slot_range(b0, n, ns, sidx, &s_lo, &s_hi);
         f->sp_slot_n[sidx] = m.ops->sparse_rows(m.self, &f->x, s_lo, s_hi,
                                                 f->sp_slot_rows + sidx * nr,
                                                 f->sp_seen + (tid + 1) * nr);
@@ -742,14 +746,8 @@ static vem_status sparse_step(vem_fit *f, size_t b0, size_t b1, pass_acc *acc)
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
 #endif
     for (long sl = 0; sl < (long)ns; sl++) {
-        size_t sidx = (size_t)sl;
-#ifdef _OPENMP
-        size_t tid = (size_t)omp_get_thread_num();
-#else
-        size_t tid = 0;
-#endif
-        size_t s_lo = b0 + sidx * q + (sidx < rem ? sidx : rem);
-        size_t s_hi = s_lo + q + (sidx < rem ? 1 : 0);
+        size_t sidx = (size_t)sl, tid = thread_id(), s_lo, s_hi;
+        slot_range(b0, n, ns, sidx, &s_lo, &s_hi);
         double *sess = f->slot_ess + sidx * cap;
         double *scratch = f->scratch ? f->scratch + tid * f->scratch_cap : NULL;
         double obj = 0.0;
