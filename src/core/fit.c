@@ -329,6 +329,7 @@ static vem_status reserve(vem_fit *f, const vem_model *m)
         f->slot_ess = p;
         f->red = r;
         f->slot_cap = len;
+        f->sp_clean = 0;
     }
     if (sl > f->scratch_cap) {
         double *p = vem__alloc_doubles((size_t)f->nthreads, sl);
