@@ -6,61 +6,11 @@
 # Prints one line per failed check and finally "cli_hmm: N passed, M failed";
 # exits non-zero if any check failed. JSON is checked with python3.
 
-if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -d "$2" ]; then
-    echo "usage: sh test_cli_hmm.sh PATH/TO/vem REPO_ROOT" >&2
-    exit 2
-fi
-case $1 in /*) VEM=$1 ;; *) VEM=$(pwd)/$1 ;; esac
-case $2 in /*) ROOT=$2 ;; *) ROOT=$(pwd)/$2 ;; esac
-WEATHER=$ROOT/examples/data/seattle-weather.csv
-FAITHFUL=$ROOT/examples/data/faithful.csv
+NAME=cli_hmm
+. "$(dirname "$0")/harness.sh"
+WEATHER=$DATA/seattle-weather.csv
+FAITHFUL=$DATA/faithful.csv
 GOLDEN=$ROOT/tests/golden
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/vem-cli-hmm.XXXXXX") || exit 2
-trap 'rm -rf "$TMP"' EXIT
-trap 'exit 2' HUP INT TERM
-cd "$TMP" || exit 2
-
-PY=$(command -v python3 || true)
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-run() {
-    "$VEM" "$@" >out 2>err
-    rc=$?
-}
-errtext() { head -c 300 err | tr '\n' ' '; }
-expect_rc() {
-    if [ "$rc" -eq "$2" ]; then pass; else fail "$1: exit status $rc, want $2 ($(errtext))"; fi
-}
-expect_err() {
-    if grep -F -q -- "$2" err; then pass; else fail "$1: stderr lacks '$2': $(errtext)"; fi
-}
-expect_out() {
-    if grep -F -q -- "$2" out; then pass; else fail "$1: stdout lacks '$2'"; fi
-}
-# pycheck WHAT CODE FILE...: python asserts; load(i) reads the i-th FILE as JSON.
-pycheck() {
-    what=$1
-    code=$2
-    shift 2
-    if [ -z "$PY" ]; then
-        pass
-        return
-    fi
-    if msg=$("$PY" -c "import json, math, sys
-def load(i=1):
-    with open(sys.argv[i]) as f:
-        return json.load(f)
-def close(a, b, rtol=1e-9):
-    return abs(a - b) <= rtol * max(abs(a), abs(b), 1e-300)
-$code" "$@" 2>&1); then
-        pass
-    else
-        fail "$what: $(echo "$msg" | tail -n 3 | tr '\n' ' ')"
-    fi
-}
 
 # ---- the Seattle reference (REFERENCE.md): 50 iterations from the golden starts ----
 
@@ -70,7 +20,7 @@ for k in 2 3 4; do
         --json -o "k$k.json"
     expect_rc "seattle K=$k" 0
     cp out "fit$k.json"
-    pycheck "seattle K=$k log-likelihood" "d = load()
+    pycheck "seattle K=$k log-likelihood" "" "d = load()
 assert close(d['log_likelihood'], $want, 1e-6), d['log_likelihood']
 assert d['n_iter'] == 50 and d['n'] == 1461 and d['n_sequences'] == 1
 assert close(d['mean_log_likelihood'], d['log_likelihood'] / 1461, 1e-12)
@@ -84,7 +34,7 @@ expect_err "not converged warning" "not converged"
 # score of the saved model = the fit's log-likelihood
 run score k3.json "$WEATHER" --json
 expect_rc "score" 0
-pycheck "score equals fit" "a, b = load(1), load(2)
+pycheck "score equals fit" "" "a, b = load(1), load(2)
 assert close(a['total_log_likelihood'], b['log_likelihood'], 1e-12), (a, b['log_likelihood'])
 assert a['n'] == 1461 and a['n_sequences'] == 1" out fit3.json
 run score k3.json "$WEATHER"
@@ -98,7 +48,7 @@ expect_out "fit categorical" "categorical emissions (5 symbols)"
 expect_out "fit categorical" "model written to m.json"
 run info m.json --json
 expect_rc "info --json" 0
-pycheck "info" "d = load()
+pycheck "info" "" "d = load()
 assert d['model'] == 'hmm' and d['emission'] == 'categorical' and d['n_states'] == 3
 assert all(abs(sum(r) - 1) < 1e-12 for r in d['transmat'])
 assert d['n_parameters'] == 2 + 6 + 12" out
@@ -111,18 +61,18 @@ if check_lines 1461; then pass; else fail "decode: $(wc -l <out) lines, want 146
 if grep -q -v '^[0-2]$' out; then fail "decode: a line is not a state"; else pass; fi
 run decode m.json "$WEATHER" --posterior --json
 expect_rc "decode --posterior" 0
-pycheck "posterior rows sum to 1" "d = load()
+pycheck "posterior rows sum to 1" "" "d = load()
 assert len(d['proba']) == 1461
 assert all(abs(sum(r) - 1) < 1e-12 and len(r) == 3 for r in d['proba'])" out
 run predict m.json "$WEATHER" --json
 expect_rc "predict on an hmm" 0
-pycheck "predict = Viterbi" "d = load()
+pycheck "predict = Viterbi" "" "d = load()
 assert len(d['states']) == 1461 and math.isfinite(d['log_probability'])" out
 run sample m.json -n 20 --seed 3
 expect_rc "sample" 0
 expect_out "sample header" "weather,state"
 run sample m.json -n 20 --seed 3 --json
-pycheck "sample json" "d = load()
+pycheck "sample json" "" "d = load()
 assert len(d['samples']) == 20 and len(d['states']) == 20
 assert set(d['samples']) <= {'drizzle', 'fog', 'rain', 'snow', 'sun'}" out
 
@@ -144,18 +94,18 @@ run fit hmm codes.csv --init-model "$GOLDEN/seattle_k2.init.json" --columns code
     --sequence-column year --max-iter 5 --tol 0 --json
 expect_rc "codes + sequence column" 0
 cp out seqcol.json
-pycheck "sequence column" "d = load(); assert d['n_sequences'] == 4 and d['n'] == 1461" seqcol.json
+pycheck "sequence column" "" "d = load(); assert d['n_sequences'] == 4 and d['n'] == 1461" seqcol.json
 run fit hmm codes.csv --init-model "$GOLDEN/seattle_k2.init.json" --columns code \
     --lengths lengths.txt --max-iter 5 --tol 0 --json
 expect_rc "codes + lengths" 0
-pycheck "lengths = sequence column" "a, b = load(1), load(2)
+pycheck "lengths = sequence column" "" "a, b = load(1), load(2)
 assert a['log_likelihood'] == b['log_likelihood']" out seqcol.json
 
 for alg in stepwise incremental; do
     run fit hmm codes.csv --init-model "$GOLDEN/seattle_k2.init.json" --columns code \
         --sequence-column year --algorithm $alg --batch-size 2 --n-blocks 2 --max-iter 10 --json
     expect_rc "--algorithm $alg" 0
-    pycheck "--algorithm $alg" "d = load()
+    pycheck "--algorithm $alg" "" "d = load()
 assert d['algorithm'] == '$alg' and math.isfinite(d['log_likelihood'])
 assert d['log_likelihood'] > -1600" out
 done
@@ -166,20 +116,20 @@ run fit hmm "$FAITHFUL" --states 2 --emission gaussian --threads 1 --json -o g.j
 expect_rc "fit gaussian" 0
 cp out g1.json
 run fit hmm "$FAITHFUL" --states 2 --emission gaussian --threads 2 --json
-pycheck "threads 1 = 2" "a, b = load(1), load(2)
+pycheck "threads 1 = 2" "" "a, b = load(1), load(2)
 assert a['log_likelihood'] == b['log_likelihood'] and a['means'] == b['means']
 assert a['columns'] == ['eruptions', 'waiting'] and a['n_parameters'] == 1 + 2 + 4 + 6" g1.json out
 run score g.json "$FAITHFUL" --json
-pycheck "gaussian score = fit" "a, b = load(1), load(2)
+pycheck "gaussian score = fit" "" "a, b = load(1), load(2)
 assert close(a['total_log_likelihood'], b['log_likelihood'], 1e-12)" out g1.json
 run fit hmm "$FAITHFUL" --states 3 --emission gaussian --covariance diag --n-init 3 --seed 2 --json
 expect_rc "diag, n-init 3" 0
-pycheck "n-init" "d = load(); assert d['covariance_type'] == 'diag' and d['n_init'] == 3" out
+pycheck "n-init" "" "d = load(); assert d['covariance_type'] == 'diag' and d['n_init'] == 3" out
 run fit hmm "$FAITHFUL" --states 2 --emission gaussian --covariance spherical --init random \
     --init-transitions random
 expect_rc "spherical, random init" 0
 run sample g.json -n 5 --json
-pycheck "gaussian sample" "d = load(); assert len(d['samples']) == 5 and len(d['samples'][0]) == 2" out
+pycheck "gaussian sample" "" "d = load(); assert len(d['samples']) == 5 and len(d['samples'][0]) == 2" out
 
 # a left-right topology from a model file, emissions initialised by k-means: zeros stay zero
 cat >lr.json <<'JSONEOF'
@@ -191,7 +141,7 @@ cat >lr.json <<'JSONEOF'
 JSONEOF
 run fit hmm "$FAITHFUL" --init-model lr.json --init kmeans --json
 expect_rc "left-right with --init kmeans" 0
-pycheck "left-right zeros stay zero" "d = load()
+pycheck "left-right zeros stay zero" "" "d = load()
 a = d['transmat']
 assert d['startprob'][1] == 0 and d['startprob'][2] == 0
 assert a[0][2] == 0 and a[1][0] == 0 and a[2][0] == 0 and a[2][1] == 0 and a[2][2] == 1
@@ -203,12 +153,12 @@ expect_rc "--init-model with --init-transitions" 1
 run fit hmm "$FAITHFUL" --states 2 --emission gmm --mix 2 --covariance diag --json -o gm.json
 expect_rc "fit gmm emissions" 0
 cp out gm_fit.json
-pycheck "gmm emissions" "d = load()
+pycheck "gmm emissions" "" "d = load()
 assert d['emission'] == 'gmm' and d['n_mix'] == 2 and len(d['weights']) == 2
 assert len(d['means'][0]) == 2 and len(d['covariances'][1][0]) == 2
 assert d['n_parameters'] == 1 + 2 + 2 * (1 + 4 + 4) and d['monotonicity_violations'] == 0" gm_fit.json
 run score gm.json "$FAITHFUL" --json
-pycheck "gmm score = fit" "a, b = load(1), load(2)
+pycheck "gmm score = fit" "" "a, b = load(1), load(2)
 assert close(a['total_log_likelihood'], b['log_likelihood'], 1e-12)" out gm_fit.json
 run fit hmm "$FAITHFUL" --states 2 --emission gaussian --mix 2
 expect_rc "--mix without gmm" 1
@@ -251,5 +201,4 @@ run score k2.json hail.csv
 expect_rc "unknown symbol" 2
 expect_err "unknown symbol" "hail"
 
-echo "cli_hmm: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

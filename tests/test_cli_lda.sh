@@ -7,87 +7,8 @@
 # exits non-zero if any check failed. JSON is checked with python3 when there
 # is one, with grep otherwise.
 
-if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -d "$2" ]; then
-    echo "usage: sh test_cli_lda.sh PATH/TO/vem REPO_ROOT" >&2
-    exit 2
-fi
-case $1 in /*) VEM=$1 ;; *) VEM=$(pwd)/$1 ;; esac
-case $2 in /*) ROOT=$2 ;; *) ROOT=$(pwd)/$2 ;; esac
-DATA=$ROOT/examples/data
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/vem-cli-lda.XXXXXX") || exit 2
-trap 'rm -rf "$TMP"' EXIT
-trap 'exit 2' HUP INT TERM
-cd "$TMP" || exit 2
-
-PY=
-if [ -x /usr/bin/python3 ]; then
-    PY=/usr/bin/python3
-elif command -v python3 >/dev/null 2>&1; then
-    PY=$(command -v python3)
-else
-    echo "note: no python3: JSON checks reduced to grep"
-fi
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
-# run ARGS...: run vem with stdout in out, stderr in err, exit status in $rc.
-run() {
-    "$VEM" "$@" >out 2>err
-    rc=$?
-}
-errtext() { head -c 300 err | tr '\n' ' '; }
-
-# expect_rc WHAT WANT: the last run exited with WANT.
-expect_rc() {
-    if [ "$rc" -eq "$2" ]; then pass; else fail "$1: exit status $rc, want $2 ($(errtext))"; fi
-}
-# expect_err WHAT TEXT: stderr of the last run contains TEXT (a fixed string).
-expect_err() {
-    if grep -F -q -- "$2" err; then pass; else fail "$1: stderr lacks '$2': $(errtext)"; fi
-}
-# expect_out WHAT TEXT: stdout of the last run contains TEXT.
-expect_out() {
-    if grep -F -q -- "$2" out; then pass; else fail "$1: stdout lacks '$2'"; fi
-}
-# expect_quiet_stdout WHAT: nothing on stdout (errors go to stderr).
-expect_quiet_stdout() {
-    if [ ! -s out ]; then pass; else fail "$1: stdout not empty: $(head -c 100 out)"; fi
-}
-# check WHAT COMMAND...: the command succeeds.
-check() {
-    what=$1
-    shift
-    if "$@"; then pass; else fail "$what"; fi
-}
-# pycheck WHAT GREP_PATTERN CODE FILE...: python CODE (asserts; load(i) reads the
-# i-th FILE as JSON) succeeds; without python, the first FILE matches GREP_PATTERN.
-pycheck() {
-    what=$1
-    pattern=$2
-    code=$3
-    shift 3
-    if [ -n "$PY" ]; then
-        if msg=$("$PY" -c "import json, math, sys
-def load(i=1):
-    with open(sys.argv[i]) as f:
-        return json.load(f)
-def close(a, b, rtol=1e-9):
-    return abs(a - b) <= rtol * max(abs(a), abs(b), 1e-300)
-$code" "$@" 2>&1); then
-            pass
-        else
-            fail "$what: $(echo "$msg" | tail -n 3 | tr '\n' ' ')"
-        fi
-    elif [ -z "$pattern" ] || grep -q -- "$pattern" "$1"; then
-        pass
-    else
-        fail "$what: $1 does not match '$pattern'"
-    fi
-}
+NAME=cli_lda
+. "$(dirname "$0")/harness.sh"
 BROWN=$DATA/brown
 TD=$ROOT/tests/data
 TRAIN=$BROWN/docword.brown.train.txt
@@ -204,5 +125,4 @@ run transform --help
 expect_rc "transform --help" 0
 expect_out "transform --help" "usage: vem transform"
 
-echo "cli_lda: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -2,47 +2,21 @@
 # Distributed fits: `mpirun -np P vem fit ... --mpi` against one process.
 # Usage: sh test_cli_mpi.sh VEM REPO_ROOT
 # With a vem built without MPI (or no mpirun), checks that --mpi is refused clearly.
-set -u
-VEM=$1
-ROOT=$2
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
-check() { if eval "$2"; then ok; else bad "$1"; fi; }
+NAME=cli_mpi
+. "$(dirname "$0")/harness_mpi.sh"
 F=$ROOT/examples/data/faithful.csv
 P=$ROOT/examples/data/penguins.csv
 PCOLS=beak_length_mm,beak_depth_mm,flipper_length_mm,body_mass_g
 
-if ! "$VEM" --version | grep -q "with MPI" || ! command -v mpirun >/dev/null 2>&1; then
+if ! have_mpi; then
     "$VEM" fit gmm "$F" -k 2 --mpi >"$tmp/out" 2>"$tmp/err"
     rc=$?
     check "--mpi refused without MPI (rc $rc)" "[ $rc -eq 1 ] && grep -q 'built without MPI' $tmp/err"
-    echo "cli_mpi: $pass passed, $fail failed (vem built without MPI: distributed runs not tested)"
-    [ "$fail" -eq 0 ]
-    exit
+    finish " (vem built without MPI: distributed runs not tested)"
 fi
 
-# Sandbox-safe Open MPI settings (shared memory only); root needs --allow-run-as-root.
-export OMPI_MCA_btl=self,vader OMPI_MCA_plm_rsh_agent=false
-export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1
-MPIRUN="mpirun --oversubscribe"
-[ "$(id -u)" -eq 0 ] && MPIRUN="$MPIRUN --allow-run-as-root"
-run() { np=$1; shift; timeout 60 $MPIRUN -np "$np" "$VEM" "$@" --mpi; }
+mpi_setup
 
-# rel_close A.json B.json KEY TOL: |a - b| <= TOL |b| for a number or a list of lists.
-rel_close() {
-    "$PY" -c "
-import json, sys
-a = json.load(open('$1'))['$3']; b = json.load(open('$2'))['$3']
-flat = lambda v: sum(map(flat, v), []) if isinstance(v, list) else [v]
-sys.exit(0 if all(abs(x - y) <= $4 * max(abs(y), 1e-300) for x, y in zip(flat(a), flat(b))) else 1)"
-}
-key() { "$PY" -c "import json; print(json.load(open('$1'))$2)"; }
 
 # Same model as one process from the same --init-model, to 1e-10, for 2 and 3 ranks,
 # CSV split by byte ranges and raw float64 by row offsets.
@@ -117,5 +91,4 @@ done
 run 2 fit gmm "$F" -k 2 --stream >"$tmp/out" 2>"$tmp/err"
 check "--mpi --stream refused" "[ \$? -ne 0 ] && grep -q 'cannot be combined' $tmp/err"
 
-echo "cli_mpi: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -2,48 +2,20 @@
 # Distributed HMM fits: `mpirun -np P vem fit hmm ... --mpi` against one process.
 # Usage: sh test_cli_mpi_hmm.sh VEM REPO_ROOT
 # With a vem built without MPI (or no mpirun), checks that --mpi is refused clearly.
-set -u
-VEM=$1
-ROOT=$2
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
-check() { if eval "$2"; then ok; else bad "$1"; fi; }
+NAME=cli_mpi_hmm
+. "$(dirname "$0")/harness_mpi.sh"
 W=$ROOT/examples/data/seattle-weather.csv
 INIT=$ROOT/tests/golden/seattle_k3.init.json
 
-if ! "$VEM" --version | grep -q "with MPI" || ! command -v mpirun >/dev/null 2>&1; then
+if ! have_mpi; then
     "$VEM" fit hmm "$W" --init-model "$INIT" --columns weather --mpi >"$tmp/out" 2>"$tmp/err"
     rc=$?
     check "--mpi refused without MPI (rc $rc)" "[ $rc -eq 1 ] && grep -q 'built without MPI' $tmp/err"
-    echo "cli_mpi_hmm: $pass passed, $fail failed (vem built without MPI: distributed runs not tested)"
-    [ "$fail" -eq 0 ]
-    exit
+    finish " (vem built without MPI: distributed runs not tested)"
 fi
 
-# Sandbox-safe Open MPI settings (shared memory only); root needs --allow-run-as-root.
-export OMPI_MCA_btl=self,vader OMPI_MCA_plm_rsh_agent=false
-export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1
-MPIRUN="mpirun --oversubscribe"
-[ "$(id -u)" -eq 0 ] && MPIRUN="$MPIRUN --allow-run-as-root"
-run() { np=$1; shift; timeout 60 $MPIRUN -np "$np" "$VEM" "$@" --mpi; }
+mpi_setup
 
-# rel_close A.json B.json KEY TOL: |a - b| <= TOL |b| for a number or nested lists.
-rel_close() {
-    "$PY" -c "
-import json, sys
-a = json.load(open('$1'))['$3']; b = json.load(open('$2'))['$3']
-flat = lambda v: sum(map(flat, v), []) if isinstance(v, list) else [v]
-fa, fb = flat(a), flat(b)
-sys.exit(0 if len(fa) == len(fb) and all(abs(x - y) <= $4 * max(abs(y), 1e-300)
-                                         for x, y in zip(fa, fb)) else 1)"
-}
-key() { "$PY" -c "import json; print(json.load(open('$1'))$2)"; }
 same() { [ "$(key "$1" "$3")" = "$(key "$2" "$3")" ]; }
 
 # The Seattle weather with a month column (48 sequences) and its lengths file; the
@@ -190,5 +162,4 @@ check "unknown symbol: non-zero exit" "[ $rc -ne 0 ] && [ $rc -ne 124 ]"
 check "unknown symbol: the row of the file" \
     "grep -q \"\$(head -n 1 $tmp/err1)\" $tmp/err && grep -q 'row 1000:' $tmp/err"
 
-echo "cli_mpi_hmm: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

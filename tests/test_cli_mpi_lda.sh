@@ -4,47 +4,23 @@
 # With a vem built without MPI (or no mpirun), checks that --mpi is refused clearly.
 # Fixtures: tests/data/lda_mpi.* (90 documents, 4 topics, 40 words; documents 17
 # and 58 empty), written by tests/data/lda_mpi_make.py.
-set -u
-VEM=$1
-ROOT=$2
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
-check() { if eval "$2"; then ok; else bad "$1"; fi; }
+NAME=cli_mpi_lda
+. "$(dirname "$0")/harness_mpi.sh"
 D=$ROOT/tests/data
 UCI=$D/lda_mpi.docword.txt
 LDAC=$D/lda_mpi.ldac
 VOC=$D/lda_mpi.vocab.txt
 
-if ! "$VEM" --version | grep -q "with MPI" || ! command -v mpirun >/dev/null 2>&1; then
+if ! have_mpi; then
     "$VEM" fit lda "$UCI" -k 4 --mpi >"$tmp/out" 2>"$tmp/err"
     rc=$?
     check "--mpi refused without MPI (rc $rc)" "[ $rc -eq 1 ] && grep -q 'built without MPI' $tmp/err"
-    echo "cli_mpi_lda: $pass passed, $fail failed (vem built without MPI: distributed runs not tested)"
-    [ "$fail" -eq 0 ]
-    exit
+    finish " (vem built without MPI: distributed runs not tested)"
 fi
 
-# Sandbox-safe Open MPI settings (shared memory only); root needs --allow-run-as-root.
-export OMPI_MCA_btl=self,vader OMPI_MCA_plm_rsh_agent=false
-export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1
-MPIRUN="mpirun --oversubscribe"
-[ "$(id -u)" -eq 0 ] && MPIRUN="$MPIRUN --allow-run-as-root"
-run() { np=$1; shift; timeout 60 $MPIRUN -np "$np" "$VEM" "$@" --mpi; }
+mpi_setup
 one() { "$VEM" "$@"; }
 
-# rel_close A.json B.json KEY TOL: |a - b| <= TOL |b| for a number.
-rel_close() {
-    "$PY" -c "
-import json, sys
-a = json.load(open('$1'))['$3']; b = json.load(open('$2'))['$3']
-sys.exit(0 if abs(a - b) <= $4 * abs(b) else 1)"
-}
 # npy_close A.npy B.npy TOL: two float64 .npy files of the same shape, entries within TOL relative.
 npy_close() {
     "$PY" -c "
@@ -60,7 +36,7 @@ def load(p):
 sa, a = load('$1'); sb, b = load('$2')
 sys.exit(0 if sa == sb and len(a) > 0 and all(abs(x - y) <= $3 * abs(y) for x, y in zip(a, b)) else 1)"
 }
-key() { "$PY" -c "import json; print(json.load(open('$1'))$2)"; }
+
 same_key() { [ "$(key "$1" "$3")" = "$(key "$2" "$3")" ]; }
 
 # The start every comparison shares: a model after one batch pass of one process.
@@ -172,5 +148,4 @@ check "out of order: refused" "[ $rc -eq 2 ] && grep -q 'order.docword.txt:4: do
 run 2 score "$tmp/m3.json" "$UCI" >"$tmp/out" 2>"$tmp/err"
 check "score --mpi refused" "[ \$? -ne 0 ] && grep -q 'for fit lda only' $tmp/err"
 
-echo "cli_mpi_lda: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

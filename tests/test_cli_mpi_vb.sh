@@ -2,51 +2,23 @@
 # Distributed variational fits: `mpirun -np P vem fit vbgmm|blr ... --mpi` against one process.
 # Usage: sh test_cli_mpi_vb.sh VEM REPO_ROOT
 # With a vem built without MPI (or no mpirun), checks that --mpi is refused clearly.
-set -u
-VEM=$1
-ROOT=$2
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
-check() { if eval "$2"; then ok; else bad "$1"; fi; }
+NAME=cli_mpi_vb
+. "$(dirname "$0")/harness_mpi.sh"
 F=$ROOT/examples/data/faithful.csv
 D=$ROOT/examples/data/diabetes.csv
 
-if ! "$VEM" --version | grep -q "with MPI" || ! command -v mpirun >/dev/null 2>&1; then
+if ! have_mpi; then
     for m in "vbgmm $F -k 2" "blr $D --target target"; do
         "$VEM" fit $m --mpi >"$tmp/out" 2>"$tmp/err"
         rc=$?
         check "fit $m --mpi refused without MPI (rc $rc)" \
             "[ $rc -eq 1 ] && grep -q 'built without MPI' $tmp/err"
     done
-    echo "cli_mpi_vb: $pass passed, $fail failed (vem built without MPI: distributed runs not tested)"
-    [ "$fail" -eq 0 ]
-    exit
+    finish " (vem built without MPI: distributed runs not tested)"
 fi
 
-# Sandbox-safe Open MPI settings (shared memory only); root needs --allow-run-as-root.
-export OMPI_MCA_btl=self,vader OMPI_MCA_plm_rsh_agent=false
-export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1
-MPIRUN="mpirun --oversubscribe"
-[ "$(id -u)" -eq 0 ] && MPIRUN="$MPIRUN --allow-run-as-root"
-run() { np=$1; shift; timeout 60 $MPIRUN -np "$np" "$VEM" "$@" --mpi; }
+mpi_setup
 
-# rel_close A.json B.json KEY TOL: |a - b| <= TOL |b| for a number or nested lists.
-rel_close() {
-    "$PY" -c "
-import json, sys
-a = json.load(open('$1'))['$3']; b = json.load(open('$2'))['$3']
-flat = lambda v: sum(map(flat, v), []) if isinstance(v, list) else [v]
-a, b = flat(a), flat(b)
-sys.exit(0 if len(a) == len(b) and all(abs(x - y) <= $4 * max(abs(y), 1e-300)
-                                       for x, y in zip(a, b)) else 1)"
-}
-key() { "$PY" -c "import json; print(json.load(open('$1'))$2)"; }
 
 # vbgmm from the same --init-model (a one-process fit stopped early): the same
 # posterior and ELBO as one process to 1e-10, for 2 and 3 ranks, full and diag.
@@ -163,5 +135,4 @@ check "bad line blr: file:line" "grep -q 'badd.csv:401:[0-9]*: not a number' $tm
 run 2 fit vbgmm "$F" -k 2 --stream >"$tmp/out" 2>"$tmp/err"
 check "vbgmm --mpi --stream refused" "[ \$? -ne 0 ] && grep -q 'cannot be combined' $tmp/err"
 
-echo "cli_mpi_vb: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

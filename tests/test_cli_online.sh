@@ -1,19 +1,8 @@
 #!/bin/sh
 # End-to-end checks of online and out-of-core EM in `vem fit gmm`.
 # Usage: sh test_cli_online.sh VEM REPO_ROOT
-set -u
-VEM=$1
-ROOT=$2
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
-check() { if eval "$2"; then ok; else bad "$1"; fi; }
-json() { "$PY" -c "import json,sys; d=json.load(open('$1')); print($2)"; }
+NAME=cli_online
+. "$(dirname "$0")/harness_mpi.sh"
 
 F=$ROOT/examples/data/faithful.csv
 
@@ -79,5 +68,4 @@ check "stream NaN exit 2" "[ $rc -eq 2 ] && grep -q 'row 2 column 2: not finite'
 "$VEM" fit gmm "$tmp/missing.csv" -k 1 --stream >"$tmp/out" 2>"$tmp/err"
 check "stream missing file exit 2" "[ $? -eq 2 ]"
 
-echo "cli_online: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -7,64 +7,10 @@
 # One line per failed check, finally "cli_vb: N passed, M failed"; non-zero exit
 # if any check failed. JSON is checked with python3 (grep without it).
 
-if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -d "$2" ]; then
-    echo "usage: sh test_cli_vb.sh PATH/TO/vem REPO_ROOT" >&2
-    exit 2
-fi
-case $1 in /*) VEM=$1 ;; *) VEM=$(pwd)/$1 ;; esac
-case $2 in /*) ROOT=$2 ;; *) ROOT=$(pwd)/$2 ;; esac
-FAITHFUL=$ROOT/examples/data/faithful.csv
-DIABETES=$ROOT/examples/data/diabetes.csv
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/vem-cli-vb.XXXXXX") || exit 2
-trap 'rm -rf "$TMP"' EXIT
-trap 'exit 2' HUP INT TERM
-cd "$TMP" || exit 2
-
-PY=
-if [ -x /usr/bin/python3 ]; then
-    PY=/usr/bin/python3
-elif command -v python3 >/dev/null 2>&1; then
-    PY=$(command -v python3)
-fi
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-run() {
-    "$VEM" "$@" >out 2>err
-    rc=$?
-}
-errtext() { head -c 300 err | tr '\n' ' '; }
-expect_rc() {
-    if [ "$rc" -eq "$2" ]; then pass; else fail "$1: exit status $rc, want $2 ($(errtext))"; fi
-}
-expect_err() {
-    if grep -F -q -- "$2" err; then pass; else fail "$1: stderr lacks '$2': $(errtext)"; fi
-}
-expect_out() {
-    if grep -F -q -- "$2" out; then pass; else fail "$1: stdout lacks '$2'"; fi
-}
-# pyjson WHAT PATTERN CODE: python CODE asserts on d = the JSON in out; without python,
-# out must match PATTERN.
-pyjson() {
-    if [ -n "$PY" ]; then
-        if msg=$("$PY" -c "import json, math
-d = json.load(open('out'))
-def close(a, b, rtol=1e-9):
-    return abs(a - b) <= rtol * max(abs(a), abs(b), 1e-300)
-$3" 2>&1); then
-            pass
-        else
-            fail "$1: $(echo "$msg" | tail -n 3 | tr '\n' ' ')"
-        fi
-    elif grep -q -- "$2" out; then
-        pass
-    else
-        fail "$1: output does not match '$2'"
-    fi
-}
+NAME=cli_vb
+. "$(dirname "$0")/harness.sh"
+FAITHFUL=$DATA/faithful.csv
+DIABETES=$DATA/diabetes.csv
 
 # ---- vbgmm ----
 
@@ -251,5 +197,4 @@ run fit blr "$DIABETES" --target target --init-model blr3.json --ard
 expect_rc "blr --init-model --ard" 1
 expect_err "blr --init-model --ard" "leave them out"
 
-echo "cli_vb: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
