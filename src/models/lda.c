@@ -1099,8 +1099,9 @@ static void prepare(vem_lda *l)
     l->global = g;
 }
 
-/* Words of the next document whose rows doc_gamma prefetches per sweep. */
-#define PF_WORDS 16
+/* Words of the next document whose rows doc_gamma prefetches per sweep (a
+ * short document takes 20 to 30 sweeps: most of the next one is covered). */
+#define PF_WORDS 4
 
 /*
  * Prefetch the rows of eb and of pf_ess of the next document's words
@@ -1108,8 +1109,8 @@ static void prepare(vem_lda *l)
  * The copy of the next document's rows (doc_setup) and its ESS update
  * (finish_words) otherwise wait on cache misses: eb is v kp doubles, the ESS
  * of a slot v k, far beyond L2 at k = 100 (6 to 8 % of the fit there).
- * Spread over the first sweeps: all at once, the prefetches stall on the
- * cache's miss slots. Inlined: GCC takes a function whose only effect is
+ * A few per sweep: in larger bursts (16 words, or a whole document) the
+ * prefetches stall on the cache's miss slots and cost more. Inlined: GCC takes a function whose only effect is
  * prefetching for a pure one, and drops calls whose result is unused.
  */
 static inline __attribute__((always_inline)) size_t prefetch_next(const vem_lda *l, const doc_ref *dr, size_t from)
