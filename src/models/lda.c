@@ -450,16 +450,16 @@ acc_blocks(int nb, const double *const *rows, const double *r, size_t m, size_t 
     for (; j + 1 < m; j += 2) {
         const double *p = rows[j] + t0, *q = rows[j + 1] + t0;
         const double rp = r[j], rq = r[j + 1];
-    #pragma GCC unroll 6
-    for (int u = 0; u < 2 * nb; u++) {
+#pragma GCC unroll 6
+        for (int u = 0; u < 2 * nb; u++) {
             a[u] += rp * ld4(p + 4 * u);
             b[u] += rq * ld4(q + 4 * u);
         }
     }
     if (j < m) {
         const double *p = rows[j] + t0;
-    #pragma GCC unroll 6
-    for (int u = 0; u < 2 * nb; u++)
+#pragma GCC unroll 6
+        for (int u = 0; u < 2 * nb; u++)
             a[u] += r[j] * ld4(p + 4 * u);
     }
 #pragma GCC unroll 6
@@ -688,9 +688,6 @@ WIDE static void sweep_words8(size_t kp, const double *restrict eb, const uint32
 #else
 #define VEM_LDA_WIDE 0
 #endif
-
-
-
 
 /*
  * exp of four doubles: x = n ln 2 + r with |r| <= ln 2 / 2 (ln 2 split in a
@@ -1110,10 +1107,12 @@ static void prepare(vem_lda *l)
  * (finish_words) otherwise wait on cache misses: eb is v kp doubles, the ESS
  * of a slot v k, far beyond L2 at k = 100 (6 to 8 % of the fit there).
  * A few per sweep: in larger bursts (16 words, or a whole document) the
- * prefetches stall on the cache's miss slots and cost more. Inlined: GCC takes a function whose only effect is
- * prefetching for a pure one, and drops calls whose result is unused.
+ * prefetches stall on the cache's miss slots and cost more. Inlined: GCC
+ * takes a function whose only effect is prefetching for a pure one, and
+ * drops calls whose result is unused.
  */
-static inline __attribute__((always_inline)) size_t prefetch_next(const vem_lda *l, const doc_ref *dr, size_t from)
+static inline __attribute__((always_inline)) size_t prefetch_next(const vem_lda *l,
+                                                                  const doc_ref *dr, size_t from)
 {
     const size_t to = vem__min(dr->pf_n, from + PF_WORDS);
     for (size_t i = from; i < to; i++) {
