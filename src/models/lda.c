@@ -539,7 +539,7 @@ sweep_words(size_t kp, const double *restrict eb, const uint32_t *restrict ids,
     }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
 /*
  * The same kernels for CPUs with AVX-512 (x86-64-v4), chosen per call by
  * wide_ok(): one 8-topic block is one 8-double vector where the kernels above
@@ -549,7 +549,8 @@ sweep_words(size_t kp, const double *restrict eb, const uint32_t *restrict ids,
  * through the stack in the AVX2 clone. Measured on Zen 5 (one thread, 10
  * passes, short documents): k = 100 about 10 % faster, k = 20 about 12 % with
  * the row copy aligned to 64 bytes (doc_setup), where unaligned 64-byte loads
- * each cross two cache lines.
+ * each cross two cache lines. GCC 12 or later: __builtin_cpu_supports with an
+ * ISA level, __builtin_shufflevector.
  */
 #define VEM_LDA_WIDE 1
 #define WIDE __attribute__((target("arch=x86-64-v4"), optimize("fp-contract=fast")))
