@@ -30,6 +30,9 @@
 
 #include "internal.h"
 #include "linalg/special.h"
+#include "models/lda_internal.h"
+
+int vem__lda_narrow;
 
 /* The vector helpers below are inlined into target_clones kernels only; GCC's note that
  * AVX vector returns change the ABI (-Wpsabi) concerns calls across files, not these. */
@@ -561,7 +564,7 @@ typedef double v8du __attribute__((vector_size(64), aligned(8), may_alias));
 
 static int wide_ok(void)
 {
-    return __builtin_cpu_supports("x86-64-v4");
+    return !vem__lda_narrow && __builtin_cpu_supports("x86-64-v4");
 }
 
 /* Lanes u and u + 4 of a added: the a0 + a1 of sweep_words. */
