@@ -694,46 +694,53 @@ WIDE static void sweep_words8(size_t kp, const double *restrict eb, const uint32
 #endif
 
 /*
- * exp of four doubles: x = n ln 2 + r with |r| <= ln 2 / 2 (ln 2 split in a
- * high part exact in 32 bits and a low part, Cody & Waite 1980), e^r by its
- * Taylor polynomial of degree 13 (truncation below 5e-18 relative), times 2^n
- * built in the exponent bits. About 1 ulp; 0 below -708 (no subnormals).
- * Our own code, so the result is the same with every libm.
+ * exp of four (vexp4) or eight (vexp8) doubles: x = n ln 2 + r with |r| <= ln 2 / 2
+ * (ln 2 split in a high part exact in 32 bits and a low part, Cody & Waite 1980),
+ * e^r by its Taylor polynomial of degree 13 (truncation below 5e-18 relative),
+ * times 2^n built in the exponent bits. About 1 ulp; 0 below -708 (no
+ * subnormals). Our own code, so the result is the same with every libm. The
+ * body is written once (also vexp_digamma4/8's below): GNU C vector arithmetic
+ * is generic in the vector type V (VL: the integer vector of its width), so the
+ * 4- and 8-wide versions are the same operations lane for lane. n comes from the
+ * bits of t = magic + n (AVX2 has no vector double -> int64 conversion).
  */
+#define VEXP_BODY(V, VL, x)                                                             \
+    const V zero_ = {0};                                                                \
+    const V lo = zero_ - 708.0;                                                         \
+    const VL under = x < lo;                                                            \
+    x = (V)((VL)x & ~under) + (V)((VL)lo & under);                                      \
+    const double magic = 6755399441055744.0; /* 1.5 * 2^52: rounds to an integer */     \
+    const V mg = zero_ + magic;                                                         \
+    const V t = x * 1.4426950408889634074 + mg;                                         \
+    const V nd = t - mg;                                                                \
+    V r = x - nd * 0.693145751953125;                                                   \
+    r -= nd * 1.42860682030941723212e-6;                                                \
+    V p = 1.0 / 6227020800.0 + r * 0.0;                                                 \
+    p = p * r + 1.0 / 479001600.0;                                                      \
+    p = p * r + 1.0 / 39916800.0;                                                       \
+    p = p * r + 1.0 / 3628800.0;                                                        \
+    p = p * r + 1.0 / 362880.0;                                                         \
+    p = p * r + 1.0 / 40320.0;                                                          \
+    p = p * r + 1.0 / 5040.0;                                                           \
+    p = p * r + 1.0 / 720.0;                                                            \
+    p = p * r + 1.0 / 120.0;                                                            \
+    p = p * r + 1.0 / 24.0;                                                             \
+    p = p * r + 1.0 / 6.0;                                                              \
+    p = p * r + 0.5;                                                                    \
+    p = p * r + 1.0;                                                                    \
+    p = p * r + 1.0;                                                                    \
+    VL tb, mb;                                                                          \
+    memcpy(&tb, &t, sizeof tb);                                                         \
+    memcpy(&mb, &mg, sizeof mb);                                                        \
+    VL bits = (tb - mb + 1023) << 52;                                                   \
+    V scale;                                                                            \
+    memcpy(&scale, &bits, sizeof scale);                                                \
+    p *= scale;                                                                         \
+    return (V)((VL)p & ~under)
+
 static inline __attribute__((always_inline)) v4d vexp4(v4d x)
 {
-    const v4d lo = {-708.0, -708.0, -708.0, -708.0};
-    const v4l under = x < lo;
-    x = (v4d)((v4l)x & ~under) + (v4d)((v4l)lo & under);
-    const double magic = 6755399441055744.0; /* 1.5 * 2^52: rounds to an integer */
-    const v4d mg = {magic, magic, magic, magic};
-    const v4d t = x * 1.4426950408889634074 + mg;
-    const v4d nd = t - mg;
-    v4d r = x - nd * 0.693145751953125;
-    r -= nd * 1.42860682030941723212e-6;
-    v4d p = 1.0 / 6227020800.0 + r * 0.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    /* n from the bits of t = magic + n (no vector double -> int64 instruction in AVX2). */
-    v4l tb, mb;
-    memcpy(&tb, &t, sizeof tb);
-    memcpy(&mb, &mg, sizeof mb);
-    v4l bits = (tb - mb + 1023) << 52;
-    v4d scale;
-    memcpy(&scale, &bits, sizeof scale);
-    p *= scale;
-    return (v4d)((v4l)p & ~under);
+    VEXP_BODY(v4d, v4l, x);
 }
 
 /*
@@ -744,21 +751,25 @@ static inline __attribute__((always_inline)) v4d vexp4(v4d x)
  * Accurate to a few ulp for x up to about 1e29 (the product of the ten
  * shifts must not overflow; a document's gamma is at most its token count).
  */
+#define VEXP_DIGAMMA_BODY(V, x, vexp)                                                    \
+    const V zero_ = {0};                                                                 \
+    V num = zero_, den = zero_ + 1.0;                                                    \
+    for (int j = 0; j < 10; j++) {                                                       \
+        num = num * x + den;                                                             \
+        den *= x;                                                                        \
+        x += 1.0;                                                                        \
+    }                                                                                    \
+    const V iy = 1.0 / x, f = iy * iy;                                                   \
+    V ser = f * (-1.0 / 12 +                                                             \
+                 f * (1.0 / 120 +                                                        \
+                      f * (-1.0 / 252 +                                                  \
+                           f * (1.0 / 240 +                                              \
+                                f * (-1.0 / 132 + f * (691.0 / 32760 + f * (-1.0 / 12))))))); \
+    return x * vexp(ser - 0.5 * iy - num / den)
+
 static inline __attribute__((always_inline)) v4d vexp_digamma4(v4d x)
 {
-    v4d num = {0, 0, 0, 0}, den = {1, 1, 1, 1};
-    for (int j = 0; j < 10; j++) {
-        num = num * x + den;
-        den *= x;
-        x += 1.0;
-    }
-    const v4d iy = 1.0 / x, f = iy * iy;
-    v4d ser = f * (-1.0 / 12 +
-                   f * (1.0 / 120 +
-                        f * (-1.0 / 252 +
-                             f * (1.0 / 240 +
-                                  f * (-1.0 / 132 + f * (691.0 / 32760 + f * (-1.0 / 12)))))));
-    return x * vexp4(ser - 0.5 * iy - num / den);
+    VEXP_DIGAMMA_BODY(v4d, x, vexp4);
 }
 
 /*
@@ -819,55 +830,13 @@ exp_digamma_k(size_t k, const double *restrict g, double *restrict gprev, double
 /* vexp4 on eight lanes: the same operations, lane for lane. */
 static inline __attribute__((always_inline)) v8d vexp8(v8d x)
 {
-    const v8d lo = (v8d){0, 0, 0, 0, 0, 0, 0, 0} - 708.0;
-    const v8l under = x < lo;
-    x = (v8d)((v8l)x & ~under) + (v8d)((v8l)lo & under);
-    const double magic = 6755399441055744.0;
-    const v8d mg = (v8d){0, 0, 0, 0, 0, 0, 0, 0} + magic;
-    const v8d t = x * 1.4426950408889634074 + mg;
-    const v8d nd = t - mg;
-    v8d r = x - nd * 0.693145751953125;
-    r -= nd * 1.42860682030941723212e-6;
-    v8d p = 1.0 / 6227020800.0 + r * 0.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    v8l tb, mb;
-    memcpy(&tb, &t, sizeof tb);
-    memcpy(&mb, &mg, sizeof mb);
-    v8l bits = (tb - mb + 1023) << 52;
-    v8d scale;
-    memcpy(&scale, &bits, sizeof scale);
-    p *= scale;
-    return (v8d)((v8l)p & ~under);
+    VEXP_BODY(v8d, v8l, x);
 }
 
 /* vexp_digamma4 on eight lanes. */
 static inline __attribute__((always_inline)) v8d vexp_digamma8(v8d x)
 {
-    v8d num = {0, 0, 0, 0, 0, 0, 0, 0}, den = num + 1.0;
-    for (int j = 0; j < 10; j++) {
-        num = num * x + den;
-        den *= x;
-        x += 1.0;
-    }
-    const v8d iy = 1.0 / x, f = iy * iy;
-    v8d ser = f * (-1.0 / 12 +
-                   f * (1.0 / 120 +
-                        f * (-1.0 / 252 +
-                             f * (1.0 / 240 +
-                                  f * (-1.0 / 132 + f * (691.0 / 32760 + f * (-1.0 / 12)))))));
-    return x * vexp8(ser - 0.5 * iy - num / den);
+    VEXP_DIGAMMA_BODY(v8d, x, vexp8);
 }
 
 /* Two groups of four as one vector, and back (register shuffles: a vector
