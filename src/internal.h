@@ -37,4 +37,15 @@ static inline size_t vem__max(size_t a, size_t b) { return a > b ? a : b; }
 /* Wall clock in seconds (CLOCK_MONOTONIC). */
 double vem__now(void);
 
+/*
+ * Names of an enum whose values are 0 .. n-1 (the public vem_*_name/_parse pairs):
+ * vem__name_of gives names[v] or NULL for a value outside the range; vem__name_find
+ * gives the index of name in names, or n when name is NULL or not there.
+ */
+static inline const char *vem__name_of(const char *const *names, size_t n, int v)
+{
+    return v >= 0 && (size_t)v < n ? names[v] : NULL;
+}
+size_t vem__name_find(const char *name, const char *const *names, size_t n);
+
 #endif /* VEM_INTERNAL_H */

@@ -1,4 +1,4 @@
-/* src/core/alloc.c — allocation with overflow checks, and the clock. */
+/* src/core/alloc.c — allocation with overflow checks, strings, enum names, and the clock. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -66,6 +66,14 @@ char **vem__strings_dup(const char *const *s, size_t n)
     if (!out)
         VEM_FAIL(VEM_ENOMEM, "copy of %zu strings", n);
     return out;
+}
+
+size_t vem__name_find(const char *name, const char *const *names, size_t n)
+{
+    size_t i = 0;
+    while (name && i < n && strcmp(name, names[i]) != 0)
+        i++;
+    return name ? i : n;
 }
 
 double vem__now(void)

@@ -88,29 +88,21 @@ struct vem_fit {
 
 /* ------------------------------------------------------------ options */
 
+static const char *const algorithm_names[] = {"batch", "stepwise", "incremental"};
+
 const char *vem_algorithm_name(vem_algorithm a)
 {
-    switch (a) {
-    case VEM_ALG_BATCH:
-        return "batch";
-    case VEM_ALG_STEPWISE:
-        return "stepwise";
-    case VEM_ALG_INCREMENTAL:
-        return "incremental";
-    }
-    return NULL;
+    return vem__name_of(algorithm_names, 3, (int)a);
 }
 
 vem_status vem_algorithm_parse(const char *name, vem_algorithm *out)
 {
-    static const vem_algorithm all[] = {VEM_ALG_BATCH, VEM_ALG_STEPWISE, VEM_ALG_INCREMENTAL};
-    for (size_t i = 0; i < 3; i++)
-        if (name && strcmp(name, vem_algorithm_name(all[i])) == 0) {
-            *out = all[i];
-            return VEM_OK;
-        }
-    return VEM_FAIL(VEM_EINVAL, "unknown algorithm '%s' (batch, stepwise, incremental)",
-                    name ? name : "(null)");
+    size_t i = vem__name_find(name, algorithm_names, 3);
+    if (i == 3)
+        return VEM_FAIL(VEM_EINVAL, "unknown algorithm '%s' (batch, stepwise, incremental)",
+                        name ? name : "(null)");
+    *out = (vem_algorithm)i;
+    return VEM_OK;
 }
 
 void vem_fit_opts_init(vem_fit_opts *o)

@@ -64,61 +64,37 @@ struct vem_gmm {
 
 /* ---------------------------------------------------------------- names */
 
+static const char *const cov_names[] = {"full", "diag", "spherical", "tied"};
+static const char *const init_names[] = {"kmeans", "kmeans++", "random", "means"};
+
 const char *vem_cov_name(vem_cov c)
 {
-    switch (c) {
-    case VEM_COV_FULL:
-        return "full";
-    case VEM_COV_DIAG:
-        return "diag";
-    case VEM_COV_SPHERICAL:
-        return "spherical";
-    case VEM_COV_TIED:
-        return "tied";
-    }
-    return NULL;
+    return vem__name_of(cov_names, 4, (int)c);
 }
 
 vem_status vem_cov_parse(const char *name, vem_cov *out)
 {
-    static const vem_cov all[] = {VEM_COV_FULL, VEM_COV_DIAG, VEM_COV_SPHERICAL, VEM_COV_TIED};
-    for (size_t i = 0; i < 4; i++) {
-        if (name && strcmp(name, vem_cov_name(all[i])) == 0) {
-            *out = all[i];
-            return VEM_OK;
-        }
-    }
-    return VEM_FAIL(VEM_EINVAL, "unknown covariance type '%s' (full, diag, spherical, tied)",
-                    name ? name : "(null)");
+    size_t i = vem__name_find(name, cov_names, 4);
+    if (i == 4)
+        return VEM_FAIL(VEM_EINVAL, "unknown covariance type '%s' (full, diag, spherical, tied)",
+                        name ? name : "(null)");
+    *out = (vem_cov)i;
+    return VEM_OK;
 }
 
 const char *vem_gmm_init_name(vem_gmm_init i)
 {
-    switch (i) {
-    case VEM_INIT_KMEANS:
-        return "kmeans";
-    case VEM_INIT_KMEANSPP:
-        return "kmeans++";
-    case VEM_INIT_RANDOM:
-        return "random";
-    case VEM_INIT_MEANS:
-        return "means";
-    }
-    return NULL;
+    return vem__name_of(init_names, 4, (int)i);
 }
 
 vem_status vem_gmm_init_parse(const char *name, vem_gmm_init *out)
 {
-    static const vem_gmm_init all[] = {VEM_INIT_KMEANS, VEM_INIT_KMEANSPP, VEM_INIT_RANDOM,
-                                       VEM_INIT_MEANS};
-    for (size_t i = 0; i < 4; i++) {
-        if (name && strcmp(name, vem_gmm_init_name(all[i])) == 0) {
-            *out = all[i];
-            return VEM_OK;
-        }
-    }
-    return VEM_FAIL(VEM_EINVAL, "unknown init method '%s' (kmeans, kmeans++, random, means)",
-                    name ? name : "(null)");
+    size_t i = vem__name_find(name, init_names, 4);
+    if (i == 4)
+        return VEM_FAIL(VEM_EINVAL, "unknown init method '%s' (kmeans, kmeans++, random, means)",
+                        name ? name : "(null)");
+    *out = (vem_gmm_init)i;
+    return VEM_OK;
 }
 
 /* ---------------------------------------------------------------- sizes */

@@ -79,80 +79,52 @@ struct vem_hmm {
 
 /* ------------------------------------------------------------------ names */
 
+static const char *const emission_names[] = {"gaussian", "categorical", "gmm"};
+static const char *const init_names[] = {"kmeans", "random"};
+static const char *const trans_init_names[] = {"uniform", "random", "given"};
+
 const char *vem_hmm_emission_name(vem_hmm_emission e)
 {
-    switch (e) {
-    case VEM_HMM_GAUSSIAN:
-        return "gaussian";
-    case VEM_HMM_CATEGORICAL:
-        return "categorical";
-    case VEM_HMM_GMM:
-        return "gmm";
-    }
-    return NULL;
+    return vem__name_of(emission_names, 3, (int)e);
 }
 
 vem_status vem_hmm_emission_parse(const char *name, vem_hmm_emission *out)
 {
-    if (name && strcmp(name, "gaussian") == 0)
-        *out = VEM_HMM_GAUSSIAN;
-    else if (name && strcmp(name, "categorical") == 0)
-        *out = VEM_HMM_CATEGORICAL;
-    else if (name && strcmp(name, "gmm") == 0)
-        *out = VEM_HMM_GMM;
-    else
+    size_t i = vem__name_find(name, emission_names, 3);
+    if (i == 3)
         return VEM_FAIL(VEM_EINVAL, "unknown emission '%s' (gaussian, categorical, gmm)",
                         name ? name : "(null)");
+    *out = (vem_hmm_emission)i;
     return VEM_OK;
 }
 
 const char *vem_hmm_init_name(vem_hmm_init i)
 {
-    switch (i) {
-    case VEM_HMM_INIT_KMEANS:
-        return "kmeans";
-    case VEM_HMM_INIT_RANDOM:
-        return "random";
-    }
-    return NULL;
+    return vem__name_of(init_names, 2, (int)i);
 }
 
 vem_status vem_hmm_init_parse(const char *name, vem_hmm_init *out)
 {
-    if (name && strcmp(name, "kmeans") == 0)
-        *out = VEM_HMM_INIT_KMEANS;
-    else if (name && strcmp(name, "random") == 0)
-        *out = VEM_HMM_INIT_RANDOM;
-    else
+    size_t i = vem__name_find(name, init_names, 2);
+    if (i == 2)
         return VEM_FAIL(VEM_EINVAL, "unknown init method '%s' (kmeans, random)",
                         name ? name : "(null)");
+    *out = (vem_hmm_init)i;
     return VEM_OK;
 }
 
 const char *vem_hmm_trans_init_name(vem_hmm_trans_init i)
 {
-    switch (i) {
-    case VEM_HMM_TRANS_UNIFORM:
-        return "uniform";
-    case VEM_HMM_TRANS_RANDOM:
-        return "random";
-    case VEM_HMM_TRANS_GIVEN:
-        return "given";
-    }
-    return NULL;
+    return vem__name_of(trans_init_names, 3, (int)i);
 }
 
 vem_status vem_hmm_trans_init_parse(const char *name, vem_hmm_trans_init *out)
 {
-    if (name && strcmp(name, "uniform") == 0)
-        *out = VEM_HMM_TRANS_UNIFORM;
-    else if (name && strcmp(name, "random") == 0)
-        *out = VEM_HMM_TRANS_RANDOM;
-    else if (name && strcmp(name, "given") == 0)
-        *out = VEM_HMM_TRANS_GIVEN;
-    else
+    size_t i = vem__name_find(name, trans_init_names, 3);
+    if (i == 3)
         return VEM_FAIL(VEM_EINVAL, "unknown transition init '%s' (uniform, random, given)",
                         name ? name : "(null)");
+    *out = (vem_hmm_trans_init)i;
     return VEM_OK;
 }
 

@@ -122,29 +122,23 @@ static double nw_neg_kl(double beta0, double beta, double nu0, double nu, double
 
 /* ---------------------------------------------------------------- names */
 
+static const char *const weight_prior_names[] = {"dirichlet", "dp"};
+
 const char *vem_vb_weight_prior_name(vem_vb_weight_prior p)
 {
-    switch (p) {
-    case VEM_VB_DIRICHLET:
-        return "dirichlet";
-    case VEM_VB_DP:
-        return "dp";
-    }
-    return NULL;
+    return vem__name_of(weight_prior_names, 2, (int)p);
 }
 
 vem_status vem_vb_weight_prior_parse(const char *name, vem_vb_weight_prior *out)
 {
-    if (name && strcmp(name, "dirichlet") == 0) {
-        *out = VEM_VB_DIRICHLET;
-        return VEM_OK;
-    }
-    if (name && (strcmp(name, "dp") == 0 || strcmp(name, "dirichlet_process") == 0)) {
-        *out = VEM_VB_DP;
-        return VEM_OK;
-    }
-    return VEM_FAIL(VEM_EINVAL, "unknown weight prior '%s' (dirichlet, dp)",
-                    name ? name : "(null)");
+    size_t i = vem__name_find(name, weight_prior_names, 2);
+    if (i == 2 && name && strcmp(name, "dirichlet_process") == 0)
+        i = VEM_VB_DP; /* the long form of "dp" */
+    if (i == 2)
+        return VEM_FAIL(VEM_EINVAL, "unknown weight prior '%s' (dirichlet, dp)",
+                        name ? name : "(null)");
+    *out = (vem_vb_weight_prior)i;
+    return VEM_OK;
 }
 
 /* ------------------------------------------------------- object lifetime */
