@@ -144,6 +144,10 @@ json_t *cli_json_real(double v);
 json_t *cli_json_vector(const double *v, size_t n);
 /** JSON array of rows arrays of cols doubles (row-major). */
 json_t *cli_json_matrix(const double *v, size_t rows, size_t cols);
+/** JSON array of n integers (labels, states, components). */
+json_t *cli_json_indices(const size_t *v, size_t n);
+/** Print rows x cols doubles (row-major) on stdout as CSV lines, 17 significant digits. */
+void cli_print_matrix(const double *v, size_t rows, size_t cols);
 /** Add the model's fields (model, covariance_type, sizes, columns, weights, means,
  *  covariances, reg_covar, n_parameters) to obj. */
 void cli_json_gmm(json_t *obj, const vem_gmm *g);

@@ -1766,9 +1766,7 @@ static int cmd_decode(int argc, char **argv, const char *cmd)
             json_object_set_new(o, "proba", cli_json_matrix(p, n, k));
             rc = cli_json_emit(o);
         } else {
-            for (size_t i = 0; i < n; i++)
-                for (size_t j = 0; j < k; j++)
-                    printf("%.17g%c", p[i * k + j], j + 1 < k ? ',' : '\n');
+            cli_print_matrix(p, n, k);
         }
         free(p);
     } else {
@@ -1781,10 +1779,7 @@ static int cmd_decode(int argc, char **argv, const char *cmd)
             rc = cli_fail(s, a.data);
         } else if (a.json) {
             json_t *o = json_object();
-            json_t *l = json_array();
-            for (size_t i = 0; l && i < n; i++)
-                json_array_append_new(l, json_integer((json_int_t)z[i]));
-            json_object_set_new(o, "states", l);
+            json_object_set_new(o, "states", cli_json_indices(z, n));
             json_object_set_new(o, "log_probability", cli_json_real(lp));
             rc = cli_json_emit(o);
         } else {
@@ -1920,10 +1915,7 @@ static int cmd_sample(int argc, char **argv)
         } else {
             json_object_set_new(o, "samples", cli_json_matrix(xs, n, d));
         }
-        json_t *l = json_array();
-        for (size_t i = 0; l && i < n; i++)
-            json_array_append_new(l, json_integer((json_int_t)z[i]));
-        json_object_set_new(o, "states", l);
+        json_object_set_new(o, "states", cli_json_indices(z, n));
         rc = cli_json_emit(o);
     } else {
         if (cat) {

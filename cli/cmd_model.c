@@ -128,9 +128,7 @@ int cli_cmd_predict(int argc, char **argv)
             json_object_set_new(o, "proba", cli_json_matrix(p, n, k));
             rc = cli_json_emit(o);
         } else {
-            for (size_t i = 0; i < n; i++)
-                for (size_t j = 0; j < k; j++)
-                    printf("%.17g%c", p[i * k + j], j + 1 < k ? ',' : '\n');
+            cli_print_matrix(p, n, k);
         }
         free(p);
     } else {
@@ -141,10 +139,7 @@ int cli_cmd_predict(int argc, char **argv)
             rc = cli_fail(s, a.data);
         } else if (a.json) {
             json_t *o = json_object();
-            json_t *l = json_array();
-            for (size_t i = 0; l && i < n; i++)
-                json_array_append_new(l, json_integer((json_int_t)labels[i]));
-            json_object_set_new(o, "labels", l);
+            json_object_set_new(o, "labels", cli_json_indices(labels, n));
             rc = cli_json_emit(o);
         } else {
             for (size_t i = 0; i < n; i++)
@@ -262,10 +257,7 @@ int cli_cmd_sample(int argc, char **argv)
     } else if (json) {
         json_t *o = json_object();
         json_object_set_new(o, "samples", cli_json_matrix(xs, n, d));
-        json_t *l = json_array();
-        for (size_t i = 0; l && i < n; i++)
-            json_array_append_new(l, json_integer((json_int_t)labels[i]));
-        json_object_set_new(o, "components", l);
+        json_object_set_new(o, "components", cli_json_indices(labels, n));
         rc = cli_json_emit(o);
     } else {
         char buf[32];

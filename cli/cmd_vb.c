@@ -1377,10 +1377,7 @@ static int vb_sample(const vb_args *a, const char *kind)
         json_t *j = json_object();
         if (j) {
             json_object_set_new(j, "samples", cli_json_matrix(s, n, d));
-            json_t *c = json_array();
-            for (size_t i = 0; c && i < n; i++)
-                json_array_append_new(c, json_integer((json_int_t)lab[i]));
-            json_object_set_new(j, "components", c);
+            json_object_set_new(j, "components", cli_json_indices(lab, n));
         }
         rc = cli_json_emit(j);
     } else {
@@ -1474,10 +1471,7 @@ static int vb_model_command(const char *verb, vb_args *a, const char *kind)
                 if (s != VEM_OK)
                     rc = cli_fail(s, a->data);
                 else if (j) {
-                    json_t *arr = json_array();
-                    for (size_t r = 0; arr && r < t.rows; r++)
-                        json_array_append_new(arr, json_integer((json_int_t)l[r]));
-                    json_object_set_new(j, "labels", arr);
+                    json_object_set_new(j, "labels", cli_json_indices(l, t.rows));
                 } else
                     for (size_t r = 0; r < t.rows; r++)
                         printf("%zu\n", l[r]);

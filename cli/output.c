@@ -31,6 +31,21 @@ json_t *cli_json_matrix(const double *v, size_t rows, size_t cols)
     return a;
 }
 
+json_t *cli_json_indices(const size_t *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_integer((json_int_t)v[i]));
+    return a;
+}
+
+void cli_print_matrix(const double *v, size_t rows, size_t cols)
+{
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
+            printf("%.17g%c", v[i * cols + j], j + 1 < cols ? ',' : '\n');
+}
+
 /* Covariances nested as scikit-learn's covariances_ (gmm.h): full k x d x d,
  * diag k x d, spherical k, tied d x d. */
 static json_t *covariances_json(const vem_gmm *g)
