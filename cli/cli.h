@@ -32,12 +32,20 @@ int cli_exit_status(vem_status s);
 
 /* ---- option parsing (opts.c) ---- */
 
-/** One option a command accepts. */
+/**
+ * One option a command accepts. Every option is written once, in one table:
+ * the parser, the help text and the check that an option applies to a command
+ * all read the same rows.
+ */
 typedef struct cli_option {
     const char *name; /**< long name without the leading "--" */
     char short_name;  /**< 0 for none */
-    int has_arg;      /**< 1: takes a value ("--tol 1e-4", "--tol=1e-4", "-k2", "-k 2") */
+    int has_arg;      /**< 1: takes a value ("--tol 1e-4", "--tol=1e-4", "-k2", "-k 2", "-k=2") */
     int id;           /**< > 0, returned by cli_next */
+    const char *arg;  /**< the value's name in the help ("K", "FILE"); NULL for a flag */
+    const char *help; /**< help text; "\n" starts a continuation line; NULL: an alias kept out
+                           of the help. In engine options %O is the objective's name, %U the
+                           observation, %S the units of a minibatch or block */
 } cli_option;
 
 /* What cli_next returns besides an option's id. */
@@ -51,16 +59,22 @@ enum {
 typedef struct cli_parser {
     int argc;
     char **argv;
-    int next;                  /**< index of the next argument */
-    int operands_only;         /**< after "--" */
-    const cli_option *options; /**< terminated by an entry with name NULL */
-    const char *cmd;           /**< command name for messages, e.g. "fit gmm" */
+    int next;                          /**< index of the next argument */
+    int operands_only;                 /**< after "--" */
+    const cli_option *const *tables;   /**< the options accepted, NULL-terminated list of tables */
+    unsigned exclude;                  /**< engine options (CLI_ENGINE_BIT) not accepted */
+    const char *cmd;                   /**< command name for messages, e.g. "fit gmm" */
 } cli_parser;
 
-/** Parser over argv[first..argc). */
-void cli_parser_init(cli_parser *p, int argc, char **argv, int first, const cli_option *options,
-                     const char *cmd);
-/** Next option id, CLI_POSITIONAL, CLI_END or CLI_BAD. *value: the option's value or operand. */
+/** Parser over argv[first..argc) accepting the options of tables (NULL-terminated), less the
+ *  engine options in exclude. */
+void cli_parser_init(cli_parser *p, int argc, char **argv, int first,
+                     const cli_option *const *tables, unsigned exclude, const char *cmd);
+/**
+ * Next option id, CLI_POSITIONAL, CLI_END or CLI_BAD. *value: the option's value or operand.
+ * An option of another command is reported as not applying to this one; an unknown one
+ * with the nearest known name ("did you mean --covariance?").
+ */
 int cli_next(cli_parser *p, const char **value);
 
 /*
@@ -81,8 +95,39 @@ enum {
     CLI_OPT_NO_HEADER,
     CLI_OPT_DELIMITER,
     CLI_OPT_BINARY_COLS,
+    /* The engine options (fitopts.c), one bit each in a cli_fit_kind's exclusions. */
+    CLI_OPT_ENGINE = 32,
+    CLI_OPT_N_INIT = CLI_OPT_ENGINE,
+    CLI_OPT_MAX_ITER,
+    CLI_OPT_PASSES,
+    CLI_OPT_TOL,
+    CLI_OPT_SEED,
+    CLI_OPT_THREADS,
+    CLI_OPT_ALGORITHM,
+    CLI_OPT_BATCH_SIZE,
+    CLI_OPT_KAPPA,
+    CLI_OPT_TAU,
+    CLI_OPT_N_BLOCKS,
+    CLI_OPT_STREAM,
+    CLI_OPT_INIT_MODEL,
+    CLI_OPT_EVAL_PASSES,
+    CLI_OPT_TRACE_STEPS,
+    CLI_OPT_MPI,
+    CLI_OPT_OUTPUT,
+    CLI_OPT_VERBOSE,
+    CLI_OPT_ENGINE_END,
     CLI_OPT_OWN = 100
 };
+
+/** The exclusion bit of an engine option id. */
+#define CLI_ENGINE_BIT(id) (1u << ((id) - CLI_OPT_ENGINE))
+
+/** --help and --json: every command. */
+extern const cli_option cli_common_options[];
+/** --columns, --header, --no-header, --delimiter, --binary-cols: commands reading DATA. */
+extern const cli_option cli_data_options[];
+/** The engine options: every `fit KIND` (fitopts.c). */
+extern const cli_option cli_engine_options[];
 
 /* ---- data ---- */
 
@@ -164,35 +209,117 @@ void cli_print_gmm(FILE *f, const vem_gmm *g);
 /** Flush stdout; reports a write error and returns 2 if there was one. */
 int cli_finish_stdout(void);
 
-/* ---- commands ---- */
+/* ---- engine options and results common to every fit (fitopts.c) ---- */
 
-int cli_cmd_fit(int argc, char **argv);
-int cli_cmd_predict(int argc, char **argv);
-int cli_cmd_score(int argc, char **argv);
-int cli_cmd_sample(int argc, char **argv);
-int cli_cmd_info(int argc, char **argv);
+/** What the engine options mean for one kind of model: names, units, defaults. */
+typedef struct cli_fit_kind {
+    const char *name;      /**< "gmm" */
+    const char *objective; /**< "log-likelihood" or "ELBO" (text); JSON: objective_name */
+    const char *unit;      /**< the per-observation divisor: "row", "frame", "token" */
+    const char *units;     /**< what minibatches and blocks hold: "rows", "sequences", ... */
+    unsigned exclude;      /**< CLI_ENGINE_BIT of the engine options the kind does not take */
+    /** The kind's defaults over vem_fit_opts_init's; NULL: those. */
+    void (*defaults)(vem_fit_opts *o);
+} cli_fit_kind;
 
-/* Help texts (vem.c). */
-void cli_usage(FILE *f);
-/** Full help of a command ("fit", "predict", ...) on f; returns 0, or -1 for an unknown command. */
-int cli_command_help(FILE *f, const char *cmd);
+/** The engine options of one `fit KIND`, as given over the kind's defaults. */
+typedef struct cli_fit_args {
+    vem_fit_opts opts;       /**< max_iter, tol, n_init, nthreads, algorithm, online knobs */
+    uint64_t seed;           /**< --seed */
+    const char *output;      /**< -o, or NULL */
+    const char *init_model;  /**< --init-model, or NULL */
+    int json, verbose, stream, mpi, help;
+    unsigned given;          /**< CLI_ENGINE_BIT of every engine option given */
+    const cli_fit_kind *kind;
+} cli_fit_args;
+
+/** Defaults of kind k. */
+void cli_fit_args_init(cli_fit_args *f, const cli_fit_kind *k);
+/**
+ * Apply option id with value val if it is an engine option (or --help, --json).
+ * Returns 0 when applied, CLI_EXIT_USAGE for a bad value (reported), -1 when id is
+ * not one of them.
+ */
+int cli_fit_option(cli_fit_args *f, int id, const char *val);
+/** cli_fit_option, else cli_data_option (d may be NULL): 0, or CLI_EXIT_USAGE (reported). */
+int cli_fit_or_data_option(cli_fit_args *f, cli_data_opts *d, int id, const char *val);
+/** After parsing: conflicts between engine options (reported), and the progress log.
+ *  Returns 0 or CLI_EXIT_USAGE. */
+int cli_fit_args_check(cli_fit_args *f, const char *cmd);
+/** Non-zero when the engine option id was given. */
+int cli_fit_given(const cli_fit_args *f, int id);
+
+/** The JSON fields every fit carries (docs/schema.json, "fit"): model, converged, n_iter,
+ *  n_units, n_obs, objective, objective_name, objective_per_obs, seconds, threads, trace. */
+void cli_json_fit_common(json_t *o, const cli_fit_args *f, const vem_fit_result *res,
+                         size_t n_units);
+/** The JSON fields every score carries: model, n_units, n_obs, objective, objective_name,
+ *  objective_per_obs. */
+void cli_json_score_common(json_t *o, const char *model, const char *objective_name,
+                           size_t n_units, size_t n_obs, double objective);
+/** The fit's trace as a list of objects (iter, step when online, objective, change,
+ *  seconds, violation). */
+json_t *cli_json_trace(const vem_fit_result *res, vem_algorithm alg);
+/** The closing lines of every fit summary: objective (total and per observation, nats),
+ *  iterations, convergence, monotonicity warnings, the model file. */
+void cli_print_fit_tail(const cli_fit_args *f, const vem_fit_result *res);
+/** The lines of every score: units, observations, objective total and per observation. */
+void cli_print_score(const char *objective, const char *units, size_t n_units,
+                     const char *unit, size_t n_obs, double objective_total);
+/** The "not converged" warning with the last change per observation. */
+void cli_warn_not_converged(const cli_fit_args *f, const vem_fit_result *res);
+
+/* ---- model kinds and commands (vem.c) ---- */
+
+/** One command of one kind: what runs it, its options, its help. */
+typedef struct cli_verb {
+    int (*run)(int argc, char **argv);   /**< argv[1] is the command; for fit argv[2] the kind */
+    const char *usage;                   /**< "DATA -k K [options]": after "vem fit gmm " */
+    const char *about;                   /**< what it does: a paragraph */
+    const cli_option *const *tables;     /**< its options, NULL-terminated */
+    const cli_fit_kind *fit;             /**< for fit: the engine options' meaning */
+} cli_verb;
+
+/** The commands a model kind has; NULL where it has none. */
+enum {
+    CLI_VERB_FIT,
+    CLI_VERB_PREDICT,
+    CLI_VERB_SCORE,
+    CLI_VERB_SAMPLE,
+    CLI_VERB_INFO,
+    CLI_VERB_DECODE,
+    CLI_VERB_TRANSFORM,
+    CLI_VERB_TOPICS,
+    CLI_N_VERBS
+};
+
+/** A model kind: one row of the kinds table in vem.c. */
+typedef struct cli_kind {
+    const char *name;    /**< as in model files' "model" and `vem fit NAME` */
+    const char *summary; /**< one line */
+    const cli_verb *verbs[CLI_N_VERBS];
+} cli_kind;
+
+/** Print the help of `fit KIND` (kind NULL: every kind) or of a command. 0, or -1 unknown. */
+int cli_help(FILE *f, const char *cmd, const char *kind);
+/** The help of the command the parser serves, on stdout, as `vem help ...` prints it. */
+int cli_help_out(const char *cmd, const char *kind);
 /** "vem: <message>" is already printed: add the command's usage line and return CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd);
+/** Non-zero when some command of some kind has an option of this long name or short letter
+ *  (len bytes of name; short_name 0 for a long one); *where receives "fit blr" or the like. */
+int cli_option_known(const char *name, size_t len, char short_name, const char **where);
+/** Every long option name of a command (its tables), for suggestions: via the parser. */
+void cli_usage(FILE *f);
 
-/* ---- models beyond Gaussian mixtures (one file each) ---- */
-
-/*
- * Entry points of the other models' commands: cmd_hmm.c (hidden Markov
- * models: fit hmm, decode, and predict/score/sample/info on an "hmm" model
- * file), cmd_lda.c (fit lda, topics, transform, corpus, and score/info on an
- * "lda" model), cmd_vb.c (fit vbgmm, fit blr, and predict/score/info on their
- * models). verb is argv[1]; for "fit", the model type is the first operand
- * after it. Each returns an exit status (CLI_EXIT_*).
- */
-int cli_hmm_main(const char *verb, int argc, char **argv);
-int cli_lda_main(const char *verb, int argc, char **argv);
-int cli_vb_main(const char *verb, int argc, char **argv);
-
+/* Verbs of the modules (cmd_fit.c, cmd_model.c, cmd_hmm.c, cmd_lda.c, cmd_vb.c). */
+extern const cli_verb cli_gmm_fit, cli_gmm_predict, cli_gmm_score, cli_gmm_sample, cli_gmm_info;
+extern const cli_verb cli_hmm_fit, cli_hmm_predict, cli_hmm_score, cli_hmm_sample, cli_hmm_info,
+    cli_hmm_decode;
+extern const cli_verb cli_lda_fit, cli_lda_score, cli_lda_info, cli_lda_transform,
+    cli_lda_topics, cli_lda_corpus;
+extern const cli_verb cli_vbgmm_fit, cli_vbgmm_predict, cli_vbgmm_score, cli_vbgmm_info;
+extern const cli_verb cli_blr_fit, cli_blr_predict, cli_blr_score, cli_blr_info;
 
 /* ---- distributed fits (mpi.c) ---- */
 

@@ -13,65 +13,24 @@
 
 #include "cli.h"
 
-enum {
-    OPT_K = CLI_OPT_OWN,
-    OPT_COVARIANCE,
-    OPT_SELECT,
-    OPT_INIT,
-    OPT_INIT_MODEL,
-    OPT_N_INIT,
-    OPT_MAX_ITER,
-    OPT_TOL,
-    OPT_REG_COVAR,
-    OPT_SEED,
-    OPT_THREADS,
-    OPT_OUTPUT,
-    OPT_VERBOSE,
-    OPT_ALGORITHM,
-    OPT_BATCH_SIZE,
-    OPT_KAPPA,
-    OPT_TAU,
-    OPT_PASSES,
-    OPT_BLOCKS,
-    OPT_STREAM,
-    OPT_TRACE_STEPS,
-    OPT_EVAL_PASSES,
-    OPT_MPI
+enum { OPT_K = CLI_OPT_OWN, OPT_COVARIANCE, OPT_SELECT, OPT_INIT, OPT_REG_COVAR };
+
+static const cli_option gmm_options[] = {
+    {"components", 'k', 1, OPT_K, "K", "components: a number, a range A-B or a list A,B,C"},
+    {"covariance", 0, 1, OPT_COVARIANCE, "C",
+     "full (default), diag, spherical, tied, a comma list, or all"},
+    {"select", 0, 1, OPT_SELECT, "bic",
+     "fit every (K, covariance) pair and keep the lowest BIC;\n"
+     "implied when there is more than one pair"},
+    {"init", 0, 1, OPT_INIT, "M", "kmeans (default), kmeans++ or random"},
+    {"reg-covar", 0, 1, OPT_REG_COVAR, "E", "added to covariance diagonals (default 1e-6)"},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
-static const cli_option fit_options[] = {
-    {"help", 'h', 0, CLI_OPT_HELP},
-    {"json", 0, 0, CLI_OPT_JSON},
-    {"columns", 0, 1, CLI_OPT_COLUMNS},
-    {"header", 0, 0, CLI_OPT_HEADER},
-    {"no-header", 0, 0, CLI_OPT_NO_HEADER},
-    {"delimiter", 0, 1, CLI_OPT_DELIMITER},
-    {"binary-cols", 0, 1, CLI_OPT_BINARY_COLS},
-    {"components", 'k', 1, OPT_K},
-    {"covariance", 0, 1, OPT_COVARIANCE},
-    {"select", 0, 1, OPT_SELECT},
-    {"init", 0, 1, OPT_INIT},
-    {"init-model", 0, 1, OPT_INIT_MODEL},
-    {"n-init", 0, 1, OPT_N_INIT},
-    {"max-iter", 0, 1, OPT_MAX_ITER},
-    {"tol", 0, 1, OPT_TOL},
-    {"reg-covar", 0, 1, OPT_REG_COVAR},
-    {"seed", 0, 1, OPT_SEED},
-    {"threads", 0, 1, OPT_THREADS},
-    {"output", 'o', 1, OPT_OUTPUT},
-    {"verbose", 'v', 0, OPT_VERBOSE},
-    {"algorithm", 0, 1, OPT_ALGORITHM},
-    {"batch-size", 0, 1, OPT_BATCH_SIZE},
-    {"kappa", 0, 1, OPT_KAPPA},
-    {"tau", 0, 1, OPT_TAU},
-    {"passes", 0, 1, OPT_PASSES},
-    {"blocks", 0, 1, OPT_BLOCKS},
-    {"stream", 0, 0, OPT_STREAM},
-    {"trace-steps", 0, 0, OPT_TRACE_STEPS},
-    {"eval-passes", 0, 0, OPT_EVAL_PASSES},
-    {"mpi", 0, 0, OPT_MPI},
-    {NULL, 0, 0, 0},
-};
+static const cli_option *const fit_tables[] = {gmm_options, cli_engine_options, cli_common_options,
+                                               cli_data_options, NULL};
+
+static const cli_fit_kind gmm_kind = {"gmm", "log-likelihood", "row", "rows", 0, NULL};
 
 /* Bounds on what a user may ask for; far above any sensible use. */
 #define MAX_K 1000000
@@ -79,22 +38,16 @@ static const cli_option fit_options[] = {
 #define N_COVS 4
 
 typedef struct fit_args {
-    const char *model_type, *data, *output, *init_model;
+    const char *model_type, *data;
     size_t *ks, nk;
     vem_cov covs[N_COVS];
     size_t ncov;
     int k_given, cov_given, init_given, reg_given;
     vem_gmm_init init;
-    size_t n_init, max_iter, nthreads;
-    double tol, reg_covar;
-    uint64_t seed;
-    int select, json, verbose, help;
+    double reg_covar;
+    int select;
+    cli_fit_args f; /* engine options */
     cli_data_opts dopts;
-    /* Online and out-of-core EM. */
-    vem_algorithm algorithm;
-    size_t batch_size, n_blocks;
-    double kappa, tau;
-    int online_given, passes_given, tau_given, stream, trace_steps, eval_passes, mpi;
 } fit_args;
 
 /* ---- -k and --covariance lists ---- */
@@ -221,7 +174,7 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
     cli_parser p;
     const char *val;
     int id, rc = 0;
-    cli_parser_init(&p, argc, argv, 2, fit_options, "fit");
+    cli_parser_init(&p, argc, argv, 2, fit_tables, gmm_kind.exclude, "fit gmm");
     while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
         switch (id) {
         case CLI_BAD:
@@ -233,15 +186,9 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
             } else if (!a->data) {
                 a->data = val;
             } else {
-                cli_error("fit: unexpected argument '%s'", val);
+                cli_error("fit gmm: unexpected argument '%s'", val);
                 rc = CLI_EXIT_USAGE;
             }
-            break;
-        case CLI_OPT_HELP:
-            a->help = 1;
-            break;
-        case CLI_OPT_JSON:
-            a->json = 1;
             break;
         case OPT_K:
             a->k_given = 1;
@@ -265,153 +212,54 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
                 rc = CLI_EXIT_USAGE;
             }
             break;
-        case OPT_INIT_MODEL:
-            a->init_model = val;
-            break;
-        case OPT_N_INIT:
-            rc = cli_parse_size("--n-init", val, 1, 1000000, &a->n_init);
-            break;
-        case OPT_MAX_ITER:
-            rc = cli_parse_size("--max-iter", val, 1, 1000000000, &a->max_iter);
-            break;
-        case OPT_TOL:
-            rc = cli_parse_double("--tol", val, 0.0, 0, &a->tol);
-            break;
         case OPT_REG_COVAR:
             a->reg_given = 1;
             rc = cli_parse_double("--reg-covar", val, 0.0, 0, &a->reg_covar);
             break;
-        case OPT_SEED:
-            rc = cli_parse_u64("--seed", val, &a->seed);
-            break;
-        case OPT_THREADS:
-            rc = cli_parse_size("--threads", val, 0, 65536, &a->nthreads);
-            break;
-        case OPT_OUTPUT:
-            if (!*val) {
-                cli_error("-o: empty file name");
-                rc = CLI_EXIT_USAGE;
-            }
-            a->output = val;
-            break;
-        case OPT_ALGORITHM:
-            if (vem_algorithm_parse(val, &a->algorithm) != VEM_OK) {
-                cli_error("--algorithm: expected batch, stepwise or incremental; got '%s'", val);
-                rc = CLI_EXIT_USAGE;
-            }
-            break;
-        case OPT_BATCH_SIZE:
-            a->online_given = 1;
-            rc = cli_parse_size("--batch-size", val, 1, (size_t)1 << 40, &a->batch_size);
-            break;
-        case OPT_KAPPA:
-            a->online_given = 1;
-            rc = cli_parse_double("--kappa", val, 0.5, 1, &a->kappa);
-            if (rc == 0 && a->kappa > 1.0) {
-                cli_error("--kappa: %g must be in (0.5, 1]", a->kappa);
-                rc = CLI_EXIT_USAGE;
-            } else if (rc != 0) {
-                cli_error("--kappa: must be in (0.5, 1]");
-            }
-            break;
-        case OPT_TAU:
-            a->online_given = 1;
-            a->tau_given = 1;
-            rc = cli_parse_double("--tau", val, 0.0, 0, &a->tau);
-            break;
-        case OPT_PASSES:
-            a->passes_given = 1;
-            rc = cli_parse_size("--passes", val, 1, 1000000000, &a->max_iter);
-            break;
-        case OPT_BLOCKS:
-            a->online_given = 1;
-            rc = cli_parse_size("--blocks", val, 1, (size_t)1 << 40, &a->n_blocks);
-            break;
-        case OPT_STREAM:
-            a->stream = 1;
-            break;
-        case OPT_TRACE_STEPS:
-            a->trace_steps = 1;
-            break;
-        case OPT_EVAL_PASSES:
-            a->eval_passes = 1;
-            break;
-        case OPT_MPI:
-            a->mpi = 1;
-            break;
-        case OPT_VERBOSE:
-            a->verbose = 1;
-            break;
         default:
-            if (cli_data_option(&a->dopts, id, val) != 0)
-                rc = CLI_EXIT_USAGE;
+            rc = cli_fit_or_data_option(&a->f, &a->dopts, id, val);
             break;
         }
     }
-    if (rc != 0 || a->help)
+    if (rc != 0)
         return rc;
-    if (!a->model_type) {
-        cli_error("fit: missing the model type (gmm)");
-        return CLI_EXIT_USAGE;
-    }
-    if (strcmp(a->model_type, "gmm") != 0) {
-        cli_error("fit: unknown model '%s' (vem fits gmm, hmm, lda, vbgmm, blr)", a->model_type);
-        return CLI_EXIT_USAGE;
-    }
     if (!a->data) {
-        cli_error("fit: missing DATA");
+        cli_error("fit gmm: missing DATA");
         return CLI_EXIT_USAGE;
     }
-    if (cli_data_opts_check(&a->dopts))
+    if (cli_data_opts_check(&a->dopts) || cli_fit_args_check(&a->f, "fit gmm"))
         return CLI_EXIT_USAGE;
-    if (a->init_model) {
+    if (a->f.init_model) {
         if (a->select || a->nk > 1 || a->ncov > 1) {
-            cli_error("fit: --init-model fits one model: it cannot be combined with "
+            cli_error("fit gmm: --init-model fits one model: it cannot be combined with "
                       "several -k or --covariance values or --select");
             return CLI_EXIT_USAGE;
         }
         if (a->init_given) {
-            cli_error("fit: --init-model starts from the model's parameters: --init does "
+            cli_error("fit gmm: --init-model starts from the model's parameters: --init does "
                       "not apply");
             return CLI_EXIT_USAGE;
         }
     } else if (!a->k_given) {
-        cli_error("fit: missing -k K (the number of components)");
+        cli_error("fit gmm: missing -k K (the number of components)");
         return CLI_EXIT_USAGE;
     }
     if (a->nk * a->ncov > 1)
         a->select = 1;
-    if (a->mpi && (a->stream || a->select)) {
-        cli_error("fit: --mpi fits one model from each process's share of the rows in memory: "
-                  "it cannot be combined with --stream, --select or several -k or --covariance "
-                  "values");
+    if (a->f.mpi && a->select) {
+        cli_error("fit gmm: --mpi fits one model: it cannot be combined with --select or "
+                  "several -k or --covariance values");
         return CLI_EXIT_USAGE;
     }
-    if (a->stream && a->select) {
-        cli_error("fit: --stream fits one model: it cannot be combined with several -k or "
+    if (a->f.stream && a->select) {
+        cli_error("fit gmm: --stream fits one model: it cannot be combined with several -k or "
                   "--covariance values or --select");
-        return CLI_EXIT_USAGE;
-    }
-    if (a->online_given && a->algorithm == VEM_ALG_BATCH) {
-        cli_error("fit: --batch-size, --kappa, --tau and --blocks apply to --algorithm "
-                  "stepwise or incremental");
         return CLI_EXIT_USAGE;
     }
     return 0;
 }
 
 /* ---- results ---- */
-
-/* What the summary of a fit shows, whichever way it was obtained. */
-typedef struct fit_summary {
-    const vem_gmm *g;
-    size_t n;
-    double log_likelihood; /* total, nats */
-    size_t n_iter;
-    int converged;
-    double seconds;
-    const vem_fit_result *res; /* NULL after model selection: no trace */
-} fit_summary;
 
 static double now_seconds(void)
 {
@@ -420,79 +268,32 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void progress(void *ctx, const char *line)
+/* The GMM's fields beside the common ones (cli_json_fit_common). */
+static void add_fit_json(json_t *o, const vem_gmm *g, size_t n, const vem_fit_result *res,
+                         const fit_args *a)
 {
-    (void)ctx;
-    fprintf(stderr, "%s\n", line);
-}
-
-static void add_fit_json(json_t *o, const fit_summary *s, const fit_args *a)
-{
-    cli_json_gmm(o, s->g);
-    json_object_set_new(o, "n", json_integer((json_int_t)s->n));
-    json_object_set_new(o, "converged", json_boolean(s->converged));
-    json_object_set_new(o, "n_iter", json_integer((json_int_t)s->n_iter));
-    json_object_set_new(o, "log_likelihood", cli_json_real(s->log_likelihood));
-    json_object_set_new(o, "mean_log_likelihood", cli_json_real(s->log_likelihood / (double)s->n));
-    json_object_set_new(o, "bic", cli_json_real(vem_gmm_bic(s->g, s->log_likelihood, s->n)));
-    json_object_set_new(o, "aic", cli_json_real(vem_gmm_aic(s->g, s->log_likelihood)));
-    json_object_set_new(o, "seconds", cli_json_real(s->seconds));
+    cli_json_fit_common(o, &a->f, res, n);
+    cli_json_gmm(o, g);
+    json_object_set_new(o, "n", json_integer((json_int_t)n));
+    json_object_set_new(o, "log_likelihood", cli_json_real(res->objective));
+    json_object_set_new(o, "mean_log_likelihood", cli_json_real(res->objective / (double)n));
+    json_object_set_new(o, "bic", cli_json_real(vem_gmm_bic(g, res->objective, n)));
+    json_object_set_new(o, "aic", cli_json_real(vem_gmm_aic(g, res->objective)));
     json_object_set_new(o, "init",
-                        json_string(a->init_model ? "model" : vem_gmm_init_name(a->init)));
-    json_object_set_new(o, "algorithm", json_string(vem_algorithm_name(a->algorithm)));
-    json_object_set_new(o, "streamed", json_boolean(a->stream));
-    json_object_set_new(o, "n_init", json_integer((json_int_t)a->n_init));
-    json_object_set_new(o, "max_iter", json_integer((json_int_t)a->max_iter));
-    json_object_set_new(o, "tol", cli_json_real(a->tol));
-    /* JSON integers are signed 64-bit in jansson: larger seeds go out as text. */
-    if (a->seed <= (uint64_t)INT64_MAX) {
-        json_object_set_new(o, "seed", json_integer((json_int_t)a->seed));
-    } else {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%llu", (unsigned long long)a->seed);
-        json_object_set_new(o, "seed", json_string(buf));
-    }
-    if (!s->res)
-        return;
-    json_object_set_new(o, "best_init", json_integer((json_int_t)s->res->best_init));
-    json_object_set_new(o, "n_steps", json_integer((json_int_t)s->res->n_steps));
-    json_object_set_new(o, "monotonicity_violations",
-                        json_integer((json_int_t)s->res->n_violations));
-    json_t *trace = json_array();
-    for (size_t i = 0; trace && i < s->res->trace_len; i++) {
-        const vem_trace_entry *e = &s->res->trace[i];
-        json_t *t = json_object();
-        json_object_set_new(t, "iter", json_integer((json_int_t)e->iter));
-        if (a->algorithm != VEM_ALG_BATCH)
-            json_object_set_new(t, "step", json_integer((json_int_t)e->step));
-        json_object_set_new(t, "log_likelihood", cli_json_real(e->objective));
-        json_object_set_new(t, "change", cli_json_real(e->change));
-        json_object_set_new(t, "seconds", cli_json_real(e->seconds));
-        json_object_set_new(t, "violation", json_boolean(e->violation));
-        json_array_append_new(trace, t);
-    }
-    json_object_set_new(o, "trace", trace);
+                        json_string(a->f.init_model ? "model" : vem_gmm_init_name(a->init)));
 }
 
-static void print_fit_summary(const fit_summary *s, const char *output)
+static void print_fit_summary(const vem_gmm *g, size_t n, const vem_fit_result *res,
+                              const fit_args *a)
 {
-    const vem_gmm *g = s->g;
     size_t d = vem_gmm_d(g);
     printf("Gaussian mixture: K=%zu, covariance %s, %zu rows x %zu column%s\n", vem_gmm_k(g),
-           vem_cov_name(vem_gmm_cov(g)), s->n, d, d == 1 ? "" : "s");
+           vem_cov_name(vem_gmm_cov(g)), n, d, d == 1 ? "" : "s");
     cli_print_components(stdout, g);
-    printf("log-likelihood: %.10g total, %.8g per row\n", s->log_likelihood,
-           s->log_likelihood / (double)s->n);
     printf("BIC: %.10g (lower is better)  AIC: %.10g  parameters: %zu\n",
-           vem_gmm_bic(g, s->log_likelihood, s->n), vem_gmm_aic(g, s->log_likelihood),
+           vem_gmm_bic(g, res->objective, n), vem_gmm_aic(g, res->objective),
            vem_gmm_n_parameters(g));
-    printf("iterations: %zu, converged: %s\n", s->n_iter, s->converged ? "yes" : "no");
-    if (s->res && s->res->n_violations)
-        printf("warning: the log-likelihood decreased in %zu iteration%s (monotonicity "
-               "violations: a numerical problem)\n",
-               s->res->n_violations, s->res->n_violations == 1 ? "" : "s");
-    if (output)
-        printf("model written to %s\n", output);
+    cli_print_fit_tail(&a->f, res);
 }
 
 /* ---- one fit ---- */
@@ -500,61 +301,20 @@ static void print_fit_summary(const fit_summary *s, const char *output)
 /* Warnings, model file and output of a finished fit of g to rows rows; frees res. */
 static int report_fit(const fit_args *a, size_t rows, vem_gmm *g, vem_fit_result *res)
 {
-    vem_status s;
-    if (!res->converged) {
-        /* The change the next convergence test would see: from the last iteration's
-         * E-step to the returned parameters. */
-        double change = NAN;
-        if (a->algorithm != VEM_ALG_BATCH) {
-            /* Online EM tests the change between passes. */
-            for (size_t i = res->trace_len; i-- > 0;)
-                if (res->trace[i].step == 0) {
-                    change = res->trace[i].change;
-                    break;
-                }
-        } else if (res->trace_len && res->n_obs > 0) {
-            change = (res->objective - res->trace[res->trace_len - 1].objective) / res->n_obs;
-        }
-        cli_warn("not converged after %zu %s%s (last change %.3g nats per row; raise "
-                 "--max-iter or --tol)",
-                 res->n_iter, a->algorithm == VEM_ALG_BATCH ? "iteration" : "pass",
-                 res->n_iter == 1 ? "" : (a->algorithm == VEM_ALG_BATCH ? "s" : "es"), change);
-    }
-    if (a->output && cli_mpi_rank() == 0) {
-        s = vem_gmm_save(g, a->output, res);
-        if (s != VEM_OK) {
-            int rc = cli_fail(s, a->output);
-            vem_fit_result_clear(res);
-            return rc;
-        }
-    }
-    fit_summary sum = {.g = g,
-                       .n = rows,
-                       .log_likelihood = res->objective,
-                       .n_iter = res->n_iter,
-                       .converged = res->converged,
-                       .seconds = res->seconds,
-                       .res = res};
     int rc = 0;
-    if (a->json) {
+    cli_warn_not_converged(&a->f, res);
+    if (a->f.output && cli_mpi_rank() == 0) {
+        vem_status s = vem_gmm_save(g, a->f.output, res);
+        if (s != VEM_OK)
+            rc = cli_fail(s, a->f.output);
+    }
+    if (rc == 0 && a->f.json) {
         json_t *o = json_object();
-        if (o) {
-            add_fit_json(o, &sum, a);
-            json_object_set_new(o, "processes", json_integer(cli_mpi_size()));
-            if (cli_mpi_active()) {
-                double sec;
-                size_t calls, doubles;
-                cli_mpi_stats(&sec, &calls, &doubles);
-                json_t *m = json_object();
-                json_object_set_new(m, "allreduce_seconds", cli_json_real(sec));
-                json_object_set_new(m, "allreduce_calls", json_integer((json_int_t)calls));
-                json_object_set_new(m, "allreduce_doubles", json_integer((json_int_t)doubles));
-                json_object_set_new(o, "mpi", m);
-            }
-        }
+        if (o)
+            add_fit_json(o, g, rows, res, a);
         rc = cli_json_emit(o);
-    } else {
-        print_fit_summary(&sum, a->output);
+    } else if (rc == 0) {
+        print_fit_summary(g, rows, res, a);
     }
     vem_fit_result_clear(res);
     return rc;
@@ -567,7 +327,7 @@ static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, vem_g
     vem_fit_result res;
     vem_rng rng;
     memset(&res, 0, sizeof res);
-    vem_rng_seed(&rng, a->seed);
+    vem_rng_seed(&rng, a->f.seed);
     vem_status s;
     size_t rows;
     if (src) {
@@ -672,18 +432,17 @@ static int run_fit_mpi(const fit_args *a, const vem_table *t, size_t rows_all, v
         return cli_mpi_agree(cli_fail(VEM_ENOMEM, "parameters"));
     }
     opts->reduce = cli_mpi_allreduce;
-    if (a->algorithm == VEM_ALG_STEPWISE) {
+    if (opts->algorithm == VEM_ALG_STEPWISE) {
         /* The same number of minibatches on every rank, about batch_size rows each in all. */
-        size_t bs = a->batch_size ? a->batch_size : opts->batch_size;
-        opts->n_batches = (rows_all + bs - 1) / bs;
+        opts->n_batches = (rows_all + opts->batch_size - 1) / opts->batch_size;
     }
     vem_rng rng;
-    vem_rng_seed(&rng, a->seed);
+    vem_rng_seed(&rng, a->f.seed);
     vem_matrix x = vem_table_matrix(t);
-    size_t n_init = a->init_model ? 1 : a->n_init;
+    size_t n_init = a->f.init_model ? 1 : opts->n_init;
     int rc = 0, have = 0;
     for (size_t r = 0; r < n_init && rc == 0; r++) {
-        if (!a->init_model)
+        if (!a->f.init_model)
             rc = mpi_init_params(t, rows_all, g, opts, &rng, params);
         if (rc != 0)
             break;
@@ -836,7 +595,7 @@ static int run_select(const fit_args *a, const vem_table *t, const vem_fit_opts 
     }
     double t0 = now_seconds();
     vem_status s = vem_gmm_select(&x, a->ks, a->nk, a->covs, a->ncov, a->init, a->reg_covar, opts,
-                                  a->seed, cells, &best);
+                                  a->f.seed, cells, &best);
     double seconds = now_seconds() - t0;
     if (s != VEM_OK || !best) {
         if (s == VEM_ENUMERIC)
@@ -863,39 +622,31 @@ static int run_select(const fit_args *a, const vem_table *t, const vem_fit_opts 
         cli_warn("the chosen model (K=%zu, %s) did not converge after %zu iterations (raise "
                  "--max-iter or --tol)",
                  bcell->k, vem_cov_name(bcell->cov), bcell->n_iter);
-    if (rc == 0 && a->output) {
-        vem_fit_result info;
-        memset(&info, 0, sizeof info);
-        info.converged = bcell->converged;
-        info.n_iter = bcell->n_iter;
-        info.objective = bcell->log_likelihood;
-        info.n_obs = (double)t->rows;
-        info.seconds = seconds;
-        s = vem_gmm_save(best, a->output, &info);
+    vem_fit_result info;
+    memset(&info, 0, sizeof info);
+    info.converged = bcell->converged;
+    info.n_iter = bcell->n_iter;
+    info.n_steps = bcell->n_iter;
+    info.objective = bcell->log_likelihood;
+    info.n_obs = (double)t->rows;
+    info.seconds = seconds;
+    if (rc == 0 && a->f.output) {
+        s = vem_gmm_save(best, a->f.output, &info);
         if (s != VEM_OK)
-            rc = cli_fail(s, a->output);
+            rc = cli_fail(s, a->f.output);
     }
-    if (rc == 0) {
-        fit_summary sum = {.g = best,
-                           .n = t->rows,
-                           .log_likelihood = bcell->log_likelihood,
-                           .n_iter = bcell->n_iter,
-                           .converged = bcell->converged,
-                           .seconds = seconds,
-                           .res = NULL};
-        if (a->json) {
-            json_t *o = json_object();
-            if (o) {
-                add_fit_json(o, &sum, a);
-                json_object_set_new(o, "criterion", json_string("bic"));
-                json_object_set_new(o, "selection", selection_json(a, cells));
-            }
-            rc = cli_json_emit(o);
-        } else {
-            print_select_table(stdout, a, cells, bc);
-            printf("\n");
-            print_fit_summary(&sum, a->output);
+    if (rc == 0 && a->f.json) {
+        json_t *o = json_object();
+        if (o) {
+            add_fit_json(o, best, t->rows, &info, a);
+            json_object_set_new(o, "criterion", json_string("bic"));
+            json_object_set_new(o, "selection", selection_json(a, cells));
         }
+        rc = cli_json_emit(o);
+    } else if (rc == 0) {
+        print_select_table(stdout, a, cells, bc);
+        printf("\n");
+        print_fit_summary(best, t->rows, &info, a);
     }
     vem_gmm_free(best);
     free(cells);
@@ -904,7 +655,7 @@ static int run_select(const fit_args *a, const vem_table *t, const vem_fit_opts 
 
 /* ---- the command ---- */
 
-int cli_cmd_fit(int argc, char **argv)
+static int cmd_fit(int argc, char **argv)
 {
     fit_args a;
     memset(&a, 0, sizeof a);
@@ -916,10 +667,8 @@ int cli_cmd_fit(int argc, char **argv)
     a.covs[0] = VEM_COV_FULL;
     a.ncov = 1;
     a.init = VEM_INIT_KMEANS;
-    a.n_init = 1;
-    a.max_iter = 100;
-    a.tol = 1e-3;
     a.reg_covar = 1e-6;
+    cli_fit_args_init(&a.f, &gmm_kind);
     cli_data_opts_init(&a.dopts);
 
     vem_gmm *g = NULL;
@@ -928,26 +677,22 @@ int cli_cmd_fit(int argc, char **argv)
     memset(&t, 0, sizeof t);
     int rc = parse_fit_args(argc, argv, &a);
     if (rc != 0) {
-        rc = cli_usage_error("fit");
-        goto out;
-    }
-    if (a.help) {
-        rc = cli_command_help(stdout, "fit");
+        rc = cli_usage_error("fit gmm");
         goto out;
     }
 
-    if (a.init_model) {
-        g = cli_load_gmm(a.init_model);
+    if (a.f.init_model) {
+        g = cli_load_gmm(a.f.init_model);
         if (!g) {
             rc = CLI_EXIT_INPUT;
             goto out;
         }
         if ((a.k_given && a.ks[0] != vem_gmm_k(g)) ||
             (a.cov_given && a.covs[0] != vem_gmm_cov(g))) {
-            cli_error("fit: %s has K=%zu and covariance %s; -k and --covariance must agree or "
-                      "be left out",
-                      a.init_model, vem_gmm_k(g), vem_cov_name(vem_gmm_cov(g)));
-            rc = cli_usage_error("fit");
+            cli_error("fit gmm: %s has K=%zu and covariance %s; -k and --covariance must agree "
+                      "or be left out",
+                      a.f.init_model, vem_gmm_k(g), vem_cov_name(vem_gmm_cov(g)));
+            rc = cli_usage_error("fit gmm");
             goto out;
         }
         a.ks[0] = vem_gmm_k(g);
@@ -958,12 +703,12 @@ int cli_cmd_fit(int argc, char **argv)
             a.reg_covar = vem_gmm_reg_covar(g);
     }
 
-    if (a.mpi) {
+    if (a.f.mpi) {
         rc = cli_read_share(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
                             g ? vem_gmm_d(g) : 0, cli_mpi_rank(), cli_mpi_size(), &t);
         /* A bad line in any rank's share stops every rank (that rank has said why). */
         rc = cli_mpi_agree(rc);
-    } else if (a.stream) {
+    } else if (a.f.stream) {
         rc = cli_open_source(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
                              g ? vem_gmm_d(g) : 0, &src);
     } else {
@@ -973,7 +718,7 @@ int cli_cmd_fit(int argc, char **argv)
     if (rc != 0)
         goto out;
     size_t kmax = 0, rows = src ? vem_source_rows(src) : t.rows;
-    if (a.mpi)
+    if (a.f.mpi)
         rows = (size_t)cli_mpi_sum((double)t.rows);
     size_t cols = src ? vem_source_cols(src) : t.cols;
     for (size_t i = 0; i < a.nk; i++)
@@ -986,28 +731,7 @@ int cli_cmd_fit(int argc, char **argv)
         goto out;
     }
 
-    vem_fit_opts opts;
-    vem_fit_opts_init(&opts);
-    opts.max_iter = a.max_iter;
-    opts.tol = a.tol;
-    opts.n_init = a.n_init;
-    opts.nthreads = (int)a.nthreads;
-    opts.warm_start = a.init_model != NULL;
-    opts.algorithm = a.algorithm;
-    if (a.batch_size)
-        opts.batch_size = a.batch_size;
-    if (a.kappa > 0.0)
-        opts.kappa = a.kappa;
-    if (a.tau_given)
-        opts.tau = a.tau;
-    if (a.n_blocks)
-        opts.n_blocks = a.n_blocks;
-    opts.trace_steps = a.trace_steps;
-    opts.eval_passes = a.eval_passes;
-    if ((a.verbose || isatty(STDERR_FILENO)) && cli_mpi_rank() == 0) {
-        opts.log = progress;
-        opts.log_ctx = NULL;
-    }
+    vem_fit_opts opts = a.f.opts;
 
     if (a.select) {
         rc = run_select(&a, &t, &opts);
@@ -1037,7 +761,7 @@ int cli_cmd_fit(int argc, char **argv)
         rc = cli_fail(s, "model");
         goto out;
     }
-    rc = a.mpi ? run_fit_mpi(&a, &t, rows, g, &opts) : run_fit(&a, &t, src, g, &opts);
+    rc = a.f.mpi ? run_fit_mpi(&a, &t, rows, g, &opts) : run_fit(&a, &t, src, g, &opts);
 out:
     vem_gmm_free(g);
     vem_source_close(src);
@@ -1045,3 +769,13 @@ out:
     free(a.ks);
     return rc;
 }
+
+const cli_verb cli_gmm_fit = {
+    cmd_fit,
+    "DATA -k K [options]",
+    "Fit a Gaussian mixture to the rows of DATA (CSV or TSV of numbers) by EM. Several K\n"
+    "or covariance structures: every pair is fitted and the lowest BIC kept (mclust's\n"
+    "table). --init-model: a warm start from a saved model (its K and covariance).",
+    fit_tables,
+    &gmm_kind,
+};

@@ -47,50 +47,54 @@ enum {
 };
 
 #define DATA_OPTIONS                                                                             \
-    {"help", 'h', 0, CLI_OPT_HELP}, {"json", 0, 0, CLI_OPT_JSON},                               \
-        {"columns", 0, 1, CLI_OPT_COLUMNS}, {"header", 0, 0, CLI_OPT_HEADER},                   \
-        {"no-header", 0, 0, CLI_OPT_NO_HEADER}, {"delimiter", 0, 1, CLI_OPT_DELIMITER},         \
-        {"binary-cols", 0, 1, CLI_OPT_BINARY_COLS}, {"lengths", 0, 1, OPT_LENGTHS},             \
-        {"sequence-column", 0, 1, OPT_SEQCOL}
+    {"help", 'h', 0, CLI_OPT_HELP, NULL, ""}, {"json", 0, 0, CLI_OPT_JSON, NULL, ""},                               \
+        {"columns", 0, 1, CLI_OPT_COLUMNS, "V", ""}, {"header", 0, 0, CLI_OPT_HEADER, NULL, ""},                   \
+        {"no-header", 0, 0, CLI_OPT_NO_HEADER, NULL, ""}, {"delimiter", 0, 1, CLI_OPT_DELIMITER, "V", ""},         \
+        {"binary-cols", 0, 1, CLI_OPT_BINARY_COLS, "V", ""}, {"lengths", 0, 1, OPT_LENGTHS, "V", ""},             \
+        {"sequence-column", 0, 1, OPT_SEQCOL, "V", ""}
 
 static const cli_option fit_options[] = {
     DATA_OPTIONS,
-    {"states", 'k', 1, OPT_STATES},
-    {"components", 0, 1, OPT_STATES},
-    {"emission", 0, 1, OPT_EMISSION},
-    {"covariance", 0, 1, OPT_COVARIANCE},
-    {"mix", 0, 1, OPT_MIX},
-    {"init", 0, 1, OPT_INIT},
-    {"init-transitions", 0, 1, OPT_INIT_TRANS},
-    {"init-model", 0, 1, OPT_INIT_MODEL},
-    {"algorithm", 0, 1, OPT_ALGORITHM},
-    {"batch-size", 0, 1, OPT_BATCH_SIZE},
-    {"kappa", 0, 1, OPT_KAPPA},
-    {"n-blocks", 0, 1, OPT_N_BLOCKS},
-    {"n-init", 0, 1, OPT_N_INIT},
-    {"max-iter", 0, 1, OPT_MAX_ITER},
-    {"tol", 0, 1, OPT_TOL},
-    {"reg-covar", 0, 1, OPT_REG_COVAR},
-    {"seed", 0, 1, OPT_SEED},
-    {"threads", 0, 1, OPT_THREADS},
-    {"output", 'o', 1, OPT_OUTPUT},
-    {"verbose", 'v', 0, OPT_VERBOSE},
-    {"mpi", 0, 0, OPT_MPI},
-    {NULL, 0, 0, 0},
+    {"states", 'k', 1, OPT_STATES, "V", ""},
+    {"components", 0, 1, OPT_STATES, "V", ""},
+    {"emission", 0, 1, OPT_EMISSION, "V", ""},
+    {"covariance", 0, 1, OPT_COVARIANCE, "V", ""},
+    {"mix", 0, 1, OPT_MIX, "V", ""},
+    {"init", 0, 1, OPT_INIT, "V", ""},
+    {"init-transitions", 0, 1, OPT_INIT_TRANS, "V", ""},
+    {"init-model", 0, 1, OPT_INIT_MODEL, "V", ""},
+    {"algorithm", 0, 1, OPT_ALGORITHM, "V", ""},
+    {"batch-size", 0, 1, OPT_BATCH_SIZE, "V", ""},
+    {"kappa", 0, 1, OPT_KAPPA, "V", ""},
+    {"n-blocks", 0, 1, OPT_N_BLOCKS, "V", ""},
+    {"n-init", 0, 1, OPT_N_INIT, "V", ""},
+    {"max-iter", 0, 1, OPT_MAX_ITER, "V", ""},
+    {"tol", 0, 1, OPT_TOL, "V", ""},
+    {"reg-covar", 0, 1, OPT_REG_COVAR, "V", ""},
+    {"seed", 0, 1, OPT_SEED, "V", ""},
+    {"threads", 0, 1, OPT_THREADS, "V", ""},
+    {"output", 'o', 1, OPT_OUTPUT, "V", ""},
+    {"verbose", 'v', 0, OPT_VERBOSE, NULL, ""},
+    {"mpi", 0, 0, OPT_MPI, NULL, ""},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 static const cli_option model_data_options[] = {
     DATA_OPTIONS,
-    {"posterior", 0, 0, OPT_POSTERIOR},
-    {"proba", 0, 0, OPT_POSTERIOR},
-    {NULL, 0, 0, 0},
+    {"posterior", 0, 0, OPT_POSTERIOR, NULL, ""},
+    {"proba", 0, 0, OPT_POSTERIOR, NULL, ""},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 static const cli_option sample_options[] = {
-    {"help", 'h', 0, CLI_OPT_HELP}, {"json", 0, 0, CLI_OPT_JSON},
-    {"n-samples", 'n', 1, OPT_N},   {"seed", 0, 1, OPT_SEED},
-    {NULL, 0, 0, 0},
+    {"help", 'h', 0, CLI_OPT_HELP, NULL, ""}, {"json", 0, 0, CLI_OPT_JSON, NULL, ""},
+    {"n-samples", 'n', 1, OPT_N, "V", ""},   {"seed", 0, 1, OPT_SEED, "V", ""},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
+
+static const cli_option *const fit_tables[] = {fit_options, NULL};
+static const cli_option *const model_data_tables[] = {model_data_options, NULL};
+static const cli_option *const sample_tables[] = {sample_options, NULL};
 
 static const char fit_help[] =
     "usage: vem fit hmm DATA --states K --emission gaussian|categorical [options]\n"
@@ -595,7 +599,7 @@ static int parse_fit(int argc, char **argv, fit_args *a)
     cli_parser p;
     const char *val;
     int id, rc = 0, seen_type = 0;
-    cli_parser_init(&p, argc, argv, 2, fit_options, "fit hmm");
+    cli_parser_init(&p, argc, argv, 2, fit_tables, 0, "fit hmm");
     while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
         switch (id) {
         case CLI_BAD:
@@ -1685,7 +1689,7 @@ static int parse_model_data(int argc, char **argv, const char *cmd, int allow_po
     memset(a, 0, sizeof *a);
     cli_data_opts_init(&a->dopts);
     cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, model_data_options, cmd);
+    cli_parser_init(&p, argc, argv, 2, model_data_tables, 0, cmd);
     const char *val;
     int id;
     while ((id = cli_next(&p, &val)) != CLI_END) {
@@ -1843,7 +1847,7 @@ static int cmd_sample(int argc, char **argv)
     uint64_t seed = 0;
     int json = 0, help = 0;
     cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, sample_options, "sample");
+    cli_parser_init(&p, argc, argv, 2, sample_tables, 0, "sample");
     const char *val;
     int id;
     while ((id = cli_next(&p, &val)) != CLI_END) {
@@ -1954,7 +1958,7 @@ static int cmd_info(int argc, char **argv)
     const char *model = NULL;
     int json = 0, help = 0;
     cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, sample_options, "info");
+    cli_parser_init(&p, argc, argv, 2, sample_tables, 0, "info");
     const char *val;
     int id;
     while ((id = cli_next(&p, &val)) != CLI_END) {
@@ -2034,7 +2038,7 @@ static int cmd_info(int argc, char **argv)
     return rc;
 }
 
-int cli_hmm_main(const char *verb, int argc, char **argv)
+static int cli_hmm_main(const char *verb, int argc, char **argv)
 {
     if (strcmp(verb, "fit") == 0)
         return cmd_fit(argc, argv);
@@ -2051,3 +2055,19 @@ int cli_hmm_main(const char *verb, int argc, char **argv)
     cli_error("%s: not a command for hidden Markov models", verb);
     return CLI_EXIT_USAGE;
 }
+
+/* The kinds table's entries (vem.c). */
+static int run_fit(int argc, char **argv) { return cli_hmm_main("fit", argc, argv); }
+static int run_predict(int argc, char **argv) { return cli_hmm_main("predict", argc, argv); }
+static int run_decode(int argc, char **argv) { return cli_hmm_main("decode", argc, argv); }
+static int run_score(int argc, char **argv) { return cli_hmm_main("score", argc, argv); }
+static int run_sample(int argc, char **argv) { return cli_hmm_main("sample", argc, argv); }
+static int run_info(int argc, char **argv) { return cli_hmm_main("info", argc, argv); }
+static const cli_fit_kind hmm_kind = {"hmm", "log-likelihood", "frame", "sequences",
+                                      CLI_ENGINE_BIT(CLI_OPT_STREAM), NULL};
+const cli_verb cli_hmm_fit = {run_fit, "DATA --states K --emission E [options]", fit_help, fit_tables, &hmm_kind};
+const cli_verb cli_hmm_predict = {run_predict, "MODEL DATA [options]", decode_help, model_data_tables, NULL};
+const cli_verb cli_hmm_decode = {run_decode, "MODEL DATA [options]", decode_help, model_data_tables, NULL};
+const cli_verb cli_hmm_score = {run_score, "MODEL DATA [options]", score_help, model_data_tables, NULL};
+const cli_verb cli_hmm_sample = {run_sample, "MODEL -n N [--seed S]", sample_help, sample_tables, NULL};
+const cli_verb cli_hmm_info = {run_info, "MODEL", info_help, sample_tables, NULL};

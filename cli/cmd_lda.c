@@ -52,40 +52,42 @@ enum {
 };
 
 static const cli_option lda_options[] = {
-    {"help", 'h', 0, CLI_OPT_HELP},
-    {"json", 0, 0, CLI_OPT_JSON},
-    {"components", 'k', 1, OPT_K},
-    {"vocab", 0, 1, OPT_VOCAB},
-    {"algorithm", 0, 1, OPT_ALGORITHM},
-    {"passes", 0, 1, OPT_PASSES},
-    {"max-iter", 0, 1, OPT_PASSES},
-    {"batch-size", 0, 1, OPT_BATCH},
-    {"kappa", 0, 1, OPT_KAPPA},
-    {"tau", 0, 1, OPT_TAU},
-    {"blocks", 0, 1, OPT_BLOCKS},
-    {"alpha", 0, 1, OPT_ALPHA},
-    {"eta", 0, 1, OPT_ETA},
-    {"seed", 0, 1, OPT_SEED},
-    {"threads", 0, 1, OPT_THREADS},
-    {"tol", 0, 1, OPT_TOL},
-    {"gamma-tol", 0, 1, OPT_GAMMA_TOL},
-    {"max-sweeps", 0, 1, OPT_SWEEPS},
-    {"warm-gamma", 0, 0, OPT_WARM_GAMMA},
-    {"dense-steps", 0, 0, OPT_DENSE_STEPS},
-    {"output", 'o', 1, OPT_OUTPUT},
-    {"verbose", 'v', 0, OPT_VERBOSE},
-    {"top", 0, 1, OPT_TOP},
-    {"coherence", 0, 1, OPT_COHERENCE},
-    {"completion", 0, 0, OPT_COMPLETION},
-    {"stopwords", 0, 1, OPT_STOPWORDS},
-    {"min-df", 0, 1, OPT_MIN_DF},
-    {"max-df", 0, 1, OPT_MAX_DF},
-    {"min-len", 0, 1, OPT_MIN_LEN},
-    {"gamma", 0, 0, OPT_GAMMA},
-    {"init-model", 0, 1, OPT_INIT_MODEL},
-    {"mpi", 0, 0, OPT_MPI},
-    {NULL, 0, 0, 0},
+    {"help", 'h', 0, CLI_OPT_HELP, NULL, ""},
+    {"json", 0, 0, CLI_OPT_JSON, NULL, ""},
+    {"components", 'k', 1, OPT_K, "V", ""},
+    {"vocab", 0, 1, OPT_VOCAB, "V", ""},
+    {"algorithm", 0, 1, OPT_ALGORITHM, "V", ""},
+    {"passes", 0, 1, OPT_PASSES, "V", ""},
+    {"max-iter", 0, 1, OPT_PASSES, "V", ""},
+    {"batch-size", 0, 1, OPT_BATCH, "V", ""},
+    {"kappa", 0, 1, OPT_KAPPA, "V", ""},
+    {"tau", 0, 1, OPT_TAU, "V", ""},
+    {"blocks", 0, 1, OPT_BLOCKS, "V", ""},
+    {"alpha", 0, 1, OPT_ALPHA, "V", ""},
+    {"eta", 0, 1, OPT_ETA, "V", ""},
+    {"seed", 0, 1, OPT_SEED, "V", ""},
+    {"threads", 0, 1, OPT_THREADS, "V", ""},
+    {"tol", 0, 1, OPT_TOL, "V", ""},
+    {"gamma-tol", 0, 1, OPT_GAMMA_TOL, "V", ""},
+    {"max-sweeps", 0, 1, OPT_SWEEPS, "V", ""},
+    {"warm-gamma", 0, 0, OPT_WARM_GAMMA, NULL, ""},
+    {"dense-steps", 0, 0, OPT_DENSE_STEPS, NULL, ""},
+    {"output", 'o', 1, OPT_OUTPUT, "V", ""},
+    {"verbose", 'v', 0, OPT_VERBOSE, NULL, ""},
+    {"top", 0, 1, OPT_TOP, "V", ""},
+    {"coherence", 0, 1, OPT_COHERENCE, "V", ""},
+    {"completion", 0, 0, OPT_COMPLETION, NULL, ""},
+    {"stopwords", 0, 1, OPT_STOPWORDS, "V", ""},
+    {"min-df", 0, 1, OPT_MIN_DF, "V", ""},
+    {"max-df", 0, 1, OPT_MAX_DF, "V", ""},
+    {"min-len", 0, 1, OPT_MIN_LEN, "V", ""},
+    {"gamma", 0, 0, OPT_GAMMA, NULL, ""},
+    {"init-model", 0, 1, OPT_INIT_MODEL, "V", ""},
+    {"mpi", 0, 0, OPT_MPI, NULL, ""},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
+
+static const cli_option *const lda_tables[] = {lda_options, NULL};
 
 static const char fit_help[] =
     "usage: vem fit lda CORPUS [--vocab VOCAB] -k K [options] [-o MODEL.json]\n"
@@ -184,7 +186,7 @@ static int parse(int argc, char **argv, int first, const char *cmd, lda_args *a)
     a->min_df = 1;
     a->max_df = 1.0;
     cli_parser p;
-    cli_parser_init(&p, argc, argv, first, lda_options, cmd);
+    cli_parser_init(&p, argc, argv, first, lda_tables, 0, cmd);
     const char *val;
     int id, rc = 0;
     size_t th = 0;
@@ -877,7 +879,7 @@ done:
     return rc;
 }
 
-int cli_lda_main(const char *verb, int argc, char **argv)
+static int cli_lda_main(const char *verb, int argc, char **argv)
 {
     if (strcmp(verb, "fit") == 0)
         return cmd_fit(argc, argv);
@@ -894,3 +896,19 @@ int cli_lda_main(const char *verb, int argc, char **argv)
     cli_error("%s: not a command for LDA models", verb);
     return CLI_EXIT_USAGE;
 }
+
+/* The kinds table's entries (vem.c). */
+static int run_fit(int argc, char **argv) { return cli_lda_main("fit", argc, argv); }
+static int run_topics(int argc, char **argv) { return cli_lda_main("topics", argc, argv); }
+static int run_transform(int argc, char **argv) { return cli_lda_main("transform", argc, argv); }
+static int run_score(int argc, char **argv) { return cli_lda_main("score", argc, argv); }
+static int run_info(int argc, char **argv) { return cli_lda_main("info", argc, argv); }
+static int run_corpus(int argc, char **argv) { return cli_lda_main("corpus", argc, argv); }
+static const cli_fit_kind lda_kind = {"lda", "ELBO", "token", "documents",
+                                      CLI_ENGINE_BIT(CLI_OPT_STREAM), NULL};
+const cli_verb cli_lda_fit = {run_fit, "CORPUS [--vocab VOCAB] -k K [options]", fit_help, lda_tables, &lda_kind};
+const cli_verb cli_lda_topics = {run_topics, "MODEL [options]", topics_help, lda_tables, NULL};
+const cli_verb cli_lda_transform = {run_transform, "MODEL CORPUS [options]", transform_help, lda_tables, NULL};
+const cli_verb cli_lda_score = {run_score, "MODEL CORPUS [options]", score_help, lda_tables, NULL};
+const cli_verb cli_lda_info = {run_info, "MODEL", info_help, lda_tables, NULL};
+const cli_verb cli_lda_corpus = {run_corpus, "TEXTS -o PREFIX [options]", corpus_help, lda_tables, NULL};

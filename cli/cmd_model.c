@@ -10,23 +10,19 @@
 
 enum { OPT_PROBA = CLI_OPT_OWN, OPT_N, OPT_SEED };
 
-static const cli_option data_command_options[] = {
-    {"help", 'h', 0, CLI_OPT_HELP},
-    {"json", 0, 0, CLI_OPT_JSON},
-    {"columns", 0, 1, CLI_OPT_COLUMNS},
-    {"header", 0, 0, CLI_OPT_HEADER},
-    {"no-header", 0, 0, CLI_OPT_NO_HEADER},
-    {"delimiter", 0, 1, CLI_OPT_DELIMITER},
-    {"binary-cols", 0, 1, CLI_OPT_BINARY_COLS},
-    {"proba", 0, 0, OPT_PROBA},
-    {NULL, 0, 0, 0},
+static const cli_option predict_options[] = {
+    {"proba", 0, 0, OPT_PROBA, NULL, "the K component probabilities of each row (CSV)"},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
+static const cli_option *const predict_tables[] = {predict_options, cli_common_options,
+                                                   cli_data_options, NULL};
+static const cli_option *const score_tables[] = {cli_common_options, cli_data_options, NULL};
 /* Arguments of predict and score. */
 typedef struct model_data_args {
     const char *model, *data;
     cli_data_opts dopts;
-    int json, proba, help;
+    int json, proba;
 } model_data_args;
 
 /* Parse `vem CMD MODEL DATA [options]`; returns 0 or an exit status (reported). */
@@ -36,7 +32,7 @@ static int parse_model_data(int argc, char **argv, const char *cmd, int allow_pr
     memset(a, 0, sizeof *a);
     cli_data_opts_init(&a->dopts);
     cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, data_command_options, cmd);
+    cli_parser_init(&p, argc, argv, 2, allow_proba ? predict_tables : score_tables, 0, cmd);
     const char *val;
     int id, rc;
     while ((id = cli_next(&p, &val)) != CLI_END) {
@@ -51,21 +47,14 @@ static int parse_model_data(int argc, char **argv, const char *cmd, int allow_pr
                 cli_error("%s: unexpected argument '%s'", cmd, val);
                 return cli_usage_error(cmd);
             }
-        } else if (id == CLI_OPT_HELP) {
-            a->help = 1;
         } else if (id == CLI_OPT_JSON) {
             a->json = 1;
-        } else if (id == OPT_PROBA && allow_proba) {
-            a->proba = 1;
         } else if (id == OPT_PROBA) {
-            cli_error("%s: unknown option '--proba'", cmd);
-            return cli_usage_error(cmd);
+            a->proba = 1;
         } else if ((rc = cli_data_option(&a->dopts, id, val)) != 0) {
             return cli_usage_error(cmd);
         }
     }
-    if (a->help)
-        return 0;
     if (!a->model || !a->data) {
         cli_error("%s: missing %s", cmd, a->model ? "DATA" : "MODEL and DATA");
         return cli_usage_error(cmd);
@@ -103,12 +92,12 @@ static void *alloc_array(size_t n, size_t m, size_t size)
     return p;
 }
 
-int cli_cmd_predict(int argc, char **argv)
+static int cmd_predict(int argc, char **argv)
 {
     model_data_args a;
     int rc = parse_model_data(argc, argv, "predict", 1, &a);
-    if (rc != 0 || a.help)
-        return rc ? rc : cli_command_help(stdout, "predict");
+    if (rc != 0)
+        return rc;
     vem_gmm *g;
     vem_table t;
     rc = load_model_and_data(&a, &g, &t);
@@ -125,6 +114,7 @@ int cli_cmd_predict(int argc, char **argv)
             rc = cli_fail(s, a.data);
         } else if (a.json) {
             json_t *o = json_object();
+            json_object_set_new(o, "model", json_string("gmm"));
             json_object_set_new(o, "proba", cli_json_matrix(p, n, k));
             rc = cli_json_emit(o);
         } else {
@@ -139,6 +129,7 @@ int cli_cmd_predict(int argc, char **argv)
             rc = cli_fail(s, a.data);
         } else if (a.json) {
             json_t *o = json_object();
+            json_object_set_new(o, "model", json_string("gmm"));
             json_object_set_new(o, "labels", cli_json_indices(labels, n));
             rc = cli_json_emit(o);
         } else {
@@ -152,12 +143,12 @@ int cli_cmd_predict(int argc, char **argv)
     return rc;
 }
 
-int cli_cmd_score(int argc, char **argv)
+static int cmd_score(int argc, char **argv)
 {
     model_data_args a;
     int rc = parse_model_data(argc, argv, "score", 0, &a);
-    if (rc != 0 || a.help)
-        return rc ? rc : cli_command_help(stdout, "score");
+    if (rc != 0)
+        return rc;
     vem_gmm *g;
     vem_table t;
     rc = load_model_and_data(&a, &g, &t);
@@ -170,16 +161,16 @@ int cli_cmd_score(int argc, char **argv)
         rc = cli_fail(s, a.data);
     } else if (a.json) {
         json_t *o = json_object();
+        cli_json_score_common(o, "gmm", "log_likelihood", t.rows, t.rows, total);
         json_object_set_new(o, "n", json_integer((json_int_t)t.rows));
         json_object_set_new(o, "mean_log_likelihood", cli_json_real(mean));
         json_object_set_new(o, "total_log_likelihood", cli_json_real(total));
+        json_object_set_new(o, "log_likelihood", cli_json_real(total));
         json_object_set_new(o, "bic", cli_json_real(vem_gmm_bic(g, total, t.rows)));
         json_object_set_new(o, "aic", cli_json_real(vem_gmm_aic(g, total)));
         rc = cli_json_emit(o);
     } else {
-        printf("n: %zu\n", t.rows);
-        printf("mean log-likelihood: %.17g\n", mean);
-        printf("total log-likelihood: %.17g\n", total);
+        cli_print_score("log-likelihood", "rows", t.rows, "row", t.rows, total);
     }
     vem_table_clear(&t);
     vem_gmm_free(g);
@@ -187,21 +178,22 @@ int cli_cmd_score(int argc, char **argv)
 }
 
 static const cli_option sample_options[] = {
-    {"help", 'h', 0, CLI_OPT_HELP},
-    {"json", 0, 0, CLI_OPT_JSON},
-    {"n-samples", 'n', 1, OPT_N},
-    {"seed", 0, 1, OPT_SEED},
-    {NULL, 0, 0, 0},
+    {"n-samples", 'n', 1, OPT_N, "N", "rows to draw (>= 1)"},
+    {"seed", 0, 1, OPT_SEED, "S", "random seed (default 0)"},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
-int cli_cmd_sample(int argc, char **argv)
+static const cli_option *const sample_tables[] = {sample_options, cli_common_options, NULL};
+static const cli_option *const info_tables[] = {cli_common_options, NULL};
+
+static int cmd_sample(int argc, char **argv)
 {
     const char *model = NULL;
     size_t n = 0;
     uint64_t seed = 0;
-    int json = 0, help = 0;
+    int json = 0;
     cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, sample_options, "sample");
+    cli_parser_init(&p, argc, argv, 2, sample_tables, 0, "sample");
     const char *val;
     int id;
     while ((id = cli_next(&p, &val)) != CLI_END) {
@@ -214,9 +206,6 @@ int cli_cmd_sample(int argc, char **argv)
                 return cli_usage_error("sample");
             }
             model = val;
-            break;
-        case CLI_OPT_HELP:
-            help = 1;
             break;
         case CLI_OPT_JSON:
             json = 1;
@@ -233,8 +222,6 @@ int cli_cmd_sample(int argc, char **argv)
             break;
         }
     }
-    if (help)
-        return cli_command_help(stdout, "sample");
     if (!model || n == 0) {
         cli_error("sample: missing %s", model ? "-n N" : "MODEL");
         return cli_usage_error("sample");
@@ -256,6 +243,7 @@ int cli_cmd_sample(int argc, char **argv)
         rc = cli_fail(s, model);
     } else if (json) {
         json_t *o = json_object();
+        json_object_set_new(o, "model", json_string("gmm"));
         json_object_set_new(o, "samples", cli_json_matrix(xs, n, d));
         json_object_set_new(o, "components", cli_json_indices(labels, n));
         rc = cli_json_emit(o);
@@ -276,18 +264,12 @@ int cli_cmd_sample(int argc, char **argv)
     return rc;
 }
 
-static const cli_option info_options[] = {
-    {"help", 'h', 0, CLI_OPT_HELP},
-    {"json", 0, 0, CLI_OPT_JSON},
-    {NULL, 0, 0, 0},
-};
-
-int cli_cmd_info(int argc, char **argv)
+static int cmd_info(int argc, char **argv)
 {
     const char *model = NULL;
-    int json = 0, help = 0;
+    int json = 0;
     cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, info_options, "info");
+    cli_parser_init(&p, argc, argv, 2, info_tables, 0, "info");
     const char *val;
     int id;
     while ((id = cli_next(&p, &val)) != CLI_END) {
@@ -299,14 +281,10 @@ int cli_cmd_info(int argc, char **argv)
                 return cli_usage_error("info");
             }
             model = val;
-        } else if (id == CLI_OPT_HELP) {
-            help = 1;
         } else if (id == CLI_OPT_JSON) {
             json = 1;
         }
     }
-    if (help)
-        return cli_command_help(stdout, "info");
     if (!model) {
         cli_error("info: missing MODEL");
         return cli_usage_error("info");
@@ -326,3 +304,24 @@ int cli_cmd_info(int argc, char **argv)
     vem_gmm_free(g);
     return rc;
 }
+
+const cli_verb cli_gmm_predict = {
+    cmd_predict, "MODEL DATA [--proba] [options]",
+    "The most probable component (0-based) of each row of DATA, one per line, or with\n"
+    "--proba the K component probabilities per row (CSV). When the model names its\n"
+    "columns and DATA has a header, the same columns are selected by name.",
+    predict_tables, NULL};
+const cli_verb cli_gmm_score = {
+    cmd_score, "MODEL DATA [options]",
+    "The number of rows and the total and mean log-likelihood (nats) of DATA under\n"
+    "MODEL, with its BIC and AIC. Columns are selected as for predict.",
+    score_tables, NULL};
+const cli_verb cli_gmm_sample = {
+    cmd_sample, "MODEL -n N [--seed S]",
+    "Draw N rows from MODEL; CSV with a header (the model's columns, then 'component').",
+    sample_tables, NULL};
+const cli_verb cli_gmm_info = {
+    cmd_info, "MODEL",
+    "Describe a model file: K, D, covariance, weights, means, covariances and the\n"
+    "number of free parameters.",
+    info_tables, NULL};

@@ -55,50 +55,52 @@ enum {
 };
 
 static const cli_option vb_options[] = {
-    {"help", 'h', 0, CLI_OPT_HELP},
-    {"json", 0, 0, CLI_OPT_JSON},
-    {"columns", 0, 1, CLI_OPT_COLUMNS},
-    {"header", 0, 0, CLI_OPT_HEADER},
-    {"no-header", 0, 0, CLI_OPT_NO_HEADER},
-    {"delimiter", 0, 1, CLI_OPT_DELIMITER},
-    {"binary-cols", 0, 1, CLI_OPT_BINARY_COLS},
-    {"components", 'k', 1, OPT_K},
-    {"weight-prior", 0, 1, OPT_WEIGHT_PRIOR},
-    {"weight-concentration", 0, 1, OPT_WEIGHT_CONC},
-    {"mean-precision", 0, 1, OPT_MEAN_PREC},
-    {"dof", 0, 1, OPT_DOF},
-    {"covariance", 0, 1, OPT_COVARIANCE},
-    {"reg-covar", 0, 1, OPT_REG_COVAR},
-    {"init", 0, 1, OPT_INIT},
-    {"n-init", 0, 1, OPT_N_INIT},
-    {"max-iter", 0, 1, OPT_MAX_ITER},
-    {"tol", 0, 1, OPT_TOL},
-    {"seed", 0, 1, OPT_SEED},
-    {"threads", 0, 1, OPT_THREADS},
-    {"output", 'o', 1, OPT_OUTPUT},
-    {"verbose", 'v', 0, OPT_VERBOSE},
-    {"target", 0, 1, OPT_TARGET},
-    {"ard", 0, 0, OPT_ARD},
-    {"intercept", 0, 0, OPT_INTERCEPT},
-    {"standardize", 0, 0, OPT_STANDARDIZE},
-    {"hyperpriors", 0, 1, OPT_HYPERPRIORS},
-    {"prune-threshold", 0, 1, OPT_PRUNE},
-    {"proba", 0, 0, OPT_PROBA},
-    {"algorithm", 0, 1, OPT_ALGORITHM},
-    {"batch-size", 0, 1, OPT_BATCH_SIZE},
-    {"kappa", 0, 1, OPT_KAPPA},
-    {"tau", 0, 1, OPT_TAU},
-    {"passes", 0, 1, OPT_PASSES},
-    {"stream", 0, 0, OPT_STREAM},
-    {"eval-passes", 0, 0, OPT_EVAL_PASSES},
-    {"mean-prior", 0, 1, OPT_MEAN_PRIOR},
-    {"covariance-prior", 0, 1, OPT_COV_PRIOR},
-    {"blocks", 0, 1, OPT_BLOCKS},
-    {"n-samples", 'n', 1, OPT_N_SAMPLES},
-    {"init-model", 0, 1, OPT_INIT_MODEL},
-    {"mpi", 0, 0, OPT_MPI},
-    {NULL, 0, 0, 0},
+    {"help", 'h', 0, CLI_OPT_HELP, NULL, ""},
+    {"json", 0, 0, CLI_OPT_JSON, NULL, ""},
+    {"columns", 0, 1, CLI_OPT_COLUMNS, "V", ""},
+    {"header", 0, 0, CLI_OPT_HEADER, NULL, ""},
+    {"no-header", 0, 0, CLI_OPT_NO_HEADER, NULL, ""},
+    {"delimiter", 0, 1, CLI_OPT_DELIMITER, "V", ""},
+    {"binary-cols", 0, 1, CLI_OPT_BINARY_COLS, "V", ""},
+    {"components", 'k', 1, OPT_K, "V", ""},
+    {"weight-prior", 0, 1, OPT_WEIGHT_PRIOR, "V", ""},
+    {"weight-concentration", 0, 1, OPT_WEIGHT_CONC, "V", ""},
+    {"mean-precision", 0, 1, OPT_MEAN_PREC, "V", ""},
+    {"dof", 0, 1, OPT_DOF, "V", ""},
+    {"covariance", 0, 1, OPT_COVARIANCE, "V", ""},
+    {"reg-covar", 0, 1, OPT_REG_COVAR, "V", ""},
+    {"init", 0, 1, OPT_INIT, "V", ""},
+    {"n-init", 0, 1, OPT_N_INIT, "V", ""},
+    {"max-iter", 0, 1, OPT_MAX_ITER, "V", ""},
+    {"tol", 0, 1, OPT_TOL, "V", ""},
+    {"seed", 0, 1, OPT_SEED, "V", ""},
+    {"threads", 0, 1, OPT_THREADS, "V", ""},
+    {"output", 'o', 1, OPT_OUTPUT, "V", ""},
+    {"verbose", 'v', 0, OPT_VERBOSE, NULL, ""},
+    {"target", 0, 1, OPT_TARGET, "V", ""},
+    {"ard", 0, 0, OPT_ARD, NULL, ""},
+    {"intercept", 0, 0, OPT_INTERCEPT, NULL, ""},
+    {"standardize", 0, 0, OPT_STANDARDIZE, NULL, ""},
+    {"hyperpriors", 0, 1, OPT_HYPERPRIORS, "V", ""},
+    {"prune-threshold", 0, 1, OPT_PRUNE, "V", ""},
+    {"proba", 0, 0, OPT_PROBA, NULL, ""},
+    {"algorithm", 0, 1, OPT_ALGORITHM, "V", ""},
+    {"batch-size", 0, 1, OPT_BATCH_SIZE, "V", ""},
+    {"kappa", 0, 1, OPT_KAPPA, "V", ""},
+    {"tau", 0, 1, OPT_TAU, "V", ""},
+    {"passes", 0, 1, OPT_PASSES, "V", ""},
+    {"stream", 0, 0, OPT_STREAM, NULL, ""},
+    {"eval-passes", 0, 0, OPT_EVAL_PASSES, NULL, ""},
+    {"mean-prior", 0, 1, OPT_MEAN_PRIOR, "V", ""},
+    {"covariance-prior", 0, 1, OPT_COV_PRIOR, "V", ""},
+    {"blocks", 0, 1, OPT_BLOCKS, "V", ""},
+    {"n-samples", 'n', 1, OPT_N_SAMPLES, "V", ""},
+    {"init-model", 0, 1, OPT_INIT_MODEL, "V", ""},
+    {"mpi", 0, 0, OPT_MPI, NULL, ""},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
+
+static const cli_option *const vb_tables[] = {vb_options, NULL};
 
 static const char vbgmm_help[] =
     "usage: vem fit vbgmm DATA -k K [options]\n"
@@ -197,7 +199,7 @@ static int parse_args(int argc, char **argv, const char *cmd, vb_args *a)
     cli_parser p;
     const char *val;
     int id, rc = 0;
-    cli_parser_init(&p, argc, argv, 2, vb_options, cmd);
+    cli_parser_init(&p, argc, argv, 2, vb_tables, 0, cmd);
     while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
         switch (id) {
         case CLI_BAD:
@@ -1563,7 +1565,7 @@ static int vb_model_command(const char *verb, vb_args *a, const char *kind)
     return rc;
 }
 
-int cli_vb_main(const char *verb, int argc, char **argv)
+static int cli_vb_main(const char *verb, int argc, char **argv)
 {
     vb_args a;
     args_init(&a);
@@ -1584,7 +1586,7 @@ int cli_vb_main(const char *verb, int argc, char **argv)
         return strcmp(a.model_type, "blr") == 0 ? fit_blr(&a) : fit_vbgmm(&a);
     }
     if (a.help)
-        return cli_command_help(stdout, verb) == 0 ? 0 : CLI_EXIT_USAGE;
+        return cli_help_out(verb, NULL);
     if (a.mpi || a.init_model) {
         cli_error("%s: %s applies to vem fit", verb, a.mpi ? "--mpi" : "--init-model");
         return cli_usage_error(verb);
@@ -1595,3 +1597,19 @@ int cli_vb_main(const char *verb, int argc, char **argv)
         return cli_fail(s, a.model_type);
     return vb_model_command(verb, &a, kind);
 }
+
+/* The kinds table's entries (vem.c). */
+static int run_fit(int argc, char **argv) { return cli_vb_main("fit", argc, argv); }
+static int run_predict(int argc, char **argv) { return cli_vb_main("predict", argc, argv); }
+static int run_score(int argc, char **argv) { return cli_vb_main("score", argc, argv); }
+static int run_info(int argc, char **argv) { return cli_vb_main("info", argc, argv); }
+static const cli_fit_kind vbgmm_kind = {"vbgmm", "ELBO", "row", "rows", 0, NULL};
+static const cli_fit_kind blr_kind = {"blr", "ELBO", "row", "rows", 0, NULL};
+const cli_verb cli_vbgmm_fit = {run_fit, "DATA -k K [options]", vbgmm_help, vb_tables, &vbgmm_kind};
+const cli_verb cli_vbgmm_predict = {run_predict, "MODEL DATA [options]", "", vb_tables, NULL};
+const cli_verb cli_vbgmm_score = {run_score, "MODEL DATA [options]", "", vb_tables, NULL};
+const cli_verb cli_vbgmm_info = {run_info, "MODEL", "", vb_tables, NULL};
+const cli_verb cli_blr_fit = {run_fit, "DATA --target COLUMN [options]", blr_help, vb_tables, &blr_kind};
+const cli_verb cli_blr_predict = {run_predict, "MODEL DATA [options]", "", vb_tables, NULL};
+const cli_verb cli_blr_score = {run_score, "MODEL DATA [options]", "", vb_tables, NULL};
+const cli_verb cli_blr_info = {run_info, "MODEL", "", vb_tables, NULL};

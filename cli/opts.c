@@ -60,31 +60,113 @@ int cli_fail(vem_status s, const char *what)
 
 /* ---- option parsing ---- */
 
-void cli_parser_init(cli_parser *p, int argc, char **argv, int first, const cli_option *options,
-                     const char *cmd)
+const cli_option cli_common_options[] = {
+    {"help", 'h', 0, CLI_OPT_HELP, NULL, "this help"},
+    {"json", 0, 0, CLI_OPT_JSON, NULL, "print the result as one JSON object (docs/schema.json)"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+const cli_option cli_data_options[] = {
+    {"columns", 0, 1, CLI_OPT_COLUMNS, "LIST",
+     "columns by header name or 1-based index, comma-separated"},
+    {"header", 0, 0, CLI_OPT_HEADER, NULL, "the first line is a header (default: detected)"},
+    {"no-header", 0, 0, CLI_OPT_NO_HEADER, NULL, "the first line is data"},
+    {"delimiter", 0, 1, CLI_OPT_DELIMITER, "C",
+     "cell delimiter: one character or 'tab' (default: detected)"},
+    {"binary-cols", 0, 1, CLI_OPT_BINARY_COLS, "D",
+     "DATA is raw little-endian float64, D values per row"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+void cli_parser_init(cli_parser *p, int argc, char **argv, int first,
+                     const cli_option *const *tables, unsigned exclude, const char *cmd)
 {
     p->argc = argc;
     p->argv = argv;
     p->next = first;
     p->operands_only = 0;
-    p->options = options;
+    p->tables = tables;
+    p->exclude = exclude;
     p->cmd = cmd;
 }
 
-static const cli_option *find_long(const cli_option *opts, const char *name, size_t len)
+static int excluded(const cli_parser *p, const cli_option *o)
 {
-    for (const cli_option *o = opts; o->name; o++)
-        if (strlen(o->name) == len && memcmp(o->name, name, len) == 0)
+    return o->id >= CLI_OPT_ENGINE && o->id < CLI_OPT_ENGINE_END &&
+           (p->exclude & CLI_ENGINE_BIT(o->id));
+}
+
+/* The accepted option of this long name (len bytes) or short letter; *off: it exists in
+ * the command's tables but is excluded for its kind. */
+static const cli_option *find(const cli_parser *p, const char *name, size_t len, char c, int *off)
+{
+    *off = 0;
+    for (const cli_option *const *t = p->tables; *t; t++)
+        for (const cli_option *o = *t; o->name; o++) {
+            int hit = name ? strlen(o->name) == len && memcmp(o->name, name, len) == 0
+                           : o->short_name && o->short_name == c;
+            if (!hit)
+                continue;
+            if (excluded(p, o)) {
+                *off = 1;
+                continue;
+            }
             return o;
+        }
     return NULL;
 }
 
-static const cli_option *find_short(const cli_option *opts, char c)
+/* Levenshtein distance of a[0..n) and b, capped at 9. */
+static size_t edit_distance(const char *a, size_t n, const char *b)
 {
-    for (const cli_option *o = opts; o->name; o++)
-        if (o->short_name && o->short_name == c)
-            return o;
-    return NULL;
+    size_t m = strlen(b), row[64];
+    if (n >= 63 || m >= 63)
+        return 9;
+    for (size_t j = 0; j <= m; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= m; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            best = up + 1 < best ? up + 1 : best;
+            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[m] < 9 ? row[m] : 9;
+}
+
+/* Report an option this command does not take: one of another command, or a typo. */
+static int report_unknown(const cli_parser *p, const char *arg, const char *name, size_t len,
+                          char c, int off)
+{
+    const char *where = NULL;
+    if (off || cli_option_known(name, len, c, &where)) {
+        if (where && !off)
+            cli_error("%s: option '%s' does not apply to %s (it is an option of %s)", p->cmd,
+                      arg, p->cmd, where);
+        else
+            cli_error("%s: option '%s' does not apply to %s", p->cmd, arg, p->cmd);
+        return CLI_BAD;
+    }
+    const char *best = NULL;
+    size_t bd = 9;
+    for (const cli_option *const *t = p->tables; name && *t; t++)
+        for (const cli_option *o = *t; o->name; o++) {
+            size_t d = edit_distance(name, len, o->name);
+            if (!excluded(p, o) && d < bd) {
+                bd = d;
+                best = o->name;
+            }
+        }
+    if (best && bd <= (len < 6 ? 1 : 2))
+        cli_error("%s: unknown option '%s' (did you mean --%s?)", p->cmd, arg, best);
+    else
+        cli_error("%s: unknown option '%s'", p->cmd, arg);
+    return CLI_BAD;
 }
 
 int cli_next(cli_parser *p, const char **value)
@@ -104,14 +186,16 @@ int cli_next(cli_parser *p, const char **value)
     }
     const cli_option *o;
     const char *attached = NULL;
+    int off;
     if (a[1] == '-') {
         const char *name = a + 2;
         const char *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
-        o = find_long(p->options, name, len);
+        o = find(p, name, len, 0, &off);
         if (!o) {
-            cli_error("%s: unknown option '--%.*s'", p->cmd, (int)len, name);
-            return CLI_BAD;
+            char shown[80];
+            snprintf(shown, sizeof shown, "--%.*s", (int)(len < 60 ? len : 60), name);
+            return report_unknown(p, shown, name, len, 0, off);
         }
         if (eq) {
             if (!o->has_arg) {
@@ -121,17 +205,17 @@ int cli_next(cli_parser *p, const char **value)
             attached = eq + 1;
         }
     } else {
-        o = find_short(p->options, a[1]);
+        o = find(p, NULL, 0, a[1], &off);
         if (!o) {
-            cli_error("%s: unknown option '%s'", p->cmd, a);
-            return CLI_BAD;
+            char shown[3] = {'-', a[1], '\0'};
+            return report_unknown(p, shown, NULL, 0, a[1], off);
         }
         if (a[2] != '\0') {
             if (!o->has_arg) {
                 cli_error("%s: unknown option '%s'", p->cmd, a);
                 return CLI_BAD;
             }
-            attached = a + 2;
+            attached = a[2] == '=' ? a + 3 : a + 2; /* "-k2" and "-k=2" */
         }
     }
     if (o->has_arg) {

@@ -1,188 +1,434 @@
 /*
- * cli/vem.c — the `vem` program: subcommand dispatch and help texts.
+ * cli/vem.c — the `vem` program: the table of model kinds, the table of
+ * commands, dispatch, and every help text (generated from the option tables).
  *
  *     vem fit gmm faithful.csv -k 2 -o m.json
  *     vem predict m.json faithful.csv --proba
  *
- * Exit statuses: 0 ok, 1 usage error, 2 input error, 3 numerical failure.
+ * Adding a model: one row of `kinds` and the model's own cmd_*.c file.
+ * Exit statuses (README, "Exit status"): 0 ok, 1 usage error (a model file of the
+ * wrong kind for the command included), 2 bad input, 3 numerical failure,
+ * 130 interrupted.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 
-static const char usage_text[] =
+/* ---- the tables ---- */
+
+static const cli_kind kinds[] = {
+    {"gmm",
+     "Gaussian mixture by EM; model selection by BIC over K and covariance (as mclust)",
+     {&cli_gmm_fit, &cli_gmm_predict, &cli_gmm_score, &cli_gmm_sample, &cli_gmm_info, NULL, NULL,
+      NULL}},
+    {"hmm",
+     "hidden Markov model by Baum-Welch (Gaussian, Gaussian-mixture, categorical emissions)",
+     {&cli_hmm_fit, &cli_hmm_predict, &cli_hmm_score, &cli_hmm_sample, &cli_hmm_info,
+      &cli_hmm_decode, NULL, NULL}},
+    {"lda",
+     "latent Dirichlet allocation by variational EM (batch, online, incremental)",
+     {&cli_lda_fit, NULL, &cli_lda_score, NULL, &cli_lda_info, NULL, &cli_lda_transform,
+      &cli_lda_topics}},
+    {"vbgmm",
+     "variational Bayesian Gaussian mixture (Dirichlet or stick-breaking weight prior)",
+     {&cli_vbgmm_fit, &cli_vbgmm_predict, &cli_vbgmm_score, NULL, &cli_vbgmm_info, NULL, NULL,
+      NULL}},
+    {"blr",
+     "Bayesian linear regression by mean-field variational Bayes (ARD optional)",
+     {&cli_blr_fit, &cli_blr_predict, &cli_blr_score, NULL, &cli_blr_info, NULL, NULL, NULL}},
+};
+#define N_KINDS (sizeof kinds / sizeof kinds[0])
+
+/* A command: on a kind (verb >= 0: fit names the kind, the others read it from MODEL), or
+ * of its own (own). */
+typedef struct command {
+    const char *name;
+    int verb;
+    const char *usage;   /* after "vem NAME " */
+    const char *summary; /* one line of `vem help` */
+    const cli_verb *own;
+} command;
+
+static const command commands[] = {
+    {"fit", CLI_VERB_FIT, "KIND DATA [options]", "fit a model: vem help fit lists the kinds",
+     NULL},
+    {"predict", CLI_VERB_PREDICT, "MODEL DATA [options]",
+     "labels (mixtures), states (HMMs) or predictions (regression) of new data", NULL},
+    {"score", CLI_VERB_SCORE, "MODEL DATA [options]",
+     "log-likelihood or ELBO of new data under a model", NULL},
+    {"sample", CLI_VERB_SAMPLE, "MODEL -n N [--seed S]", "draw data from a model", NULL},
+    {"info", CLI_VERB_INFO, "MODEL", "describe a model file", NULL},
+    {"decode", CLI_VERB_DECODE, "MODEL DATA [options]",
+     "most probable state path (Viterbi) or state posteriors", NULL},
+    {"transform", CLI_VERB_TRANSFORM, "MODEL CORPUS [options]",
+     "topic proportions of new documents", NULL},
+    {"topics", CLI_VERB_TOPICS, "MODEL [options]", "top words of each topic", NULL},
+    {"corpus", -1, "TEXTS -o PREFIX [options]", "bag-of-words corpus from text files",
+     &cli_lda_corpus},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static const cli_kind *find_kind(const char *name)
+{
+    for (size_t i = 0; i < N_KINDS; i++)
+        if (strcmp(kinds[i].name, name) == 0)
+            return &kinds[i];
+    return NULL;
+}
+
+/* "gmm, hmm, vbgmm" : the kinds that have verb v. */
+static const char *kinds_with(int v)
+{
+    static char buf[256];
+    buf[0] = '\0';
+    for (size_t i = 0; i < N_KINDS; i++)
+        if (kinds[i].verbs[v])
+            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", buf[0] ? ", " : "",
+                     kinds[i].name);
+    return buf;
+}
+
+int cli_option_known(const char *name, size_t len, char short_name, const char **where)
+{
+    static char buf[64];
+    for (size_t c = 0; c < N_COMMANDS; c++)
+        for (size_t k = 0; k < (commands[c].own ? 1 : N_KINDS); k++) {
+            const cli_verb *v = commands[c].own ? commands[c].own : kinds[k].verbs[commands[c].verb];
+            for (const cli_option *const *t = v ? v->tables : NULL; t && *t; t++)
+                for (const cli_option *o = *t; o->name; o++) {
+                    if (name ? strlen(o->name) != len || memcmp(o->name, name, len) != 0
+                             : o->short_name != short_name)
+                        continue;
+                    int shared = *t == cli_common_options || *t == cli_data_options ||
+                                 *t == cli_engine_options;
+                    snprintf(buf, sizeof buf, "%s%s%s", commands[c].name,
+                             commands[c].own ? "" : " ", commands[c].own ? "" : kinds[k].name);
+                    *where = shared ? NULL : buf;
+                    return 1;
+                }
+        }
+    return 0;
+}
+
+/* ---- help ---- */
+
+static const char usage_head[] =
     "usage: vem <command> [<args>] [--json]\n"
     "\n"
-    "commands:\n"
-    "  fit gmm DATA -k K [options]    fit a Gaussian mixture by EM (K may be 1-9 or 2,3,5)\n"
-    "  predict MODEL DATA [--proba]   most probable component of each row, or probabilities\n"
-    "  score MODEL DATA               log-likelihood of the rows under the model\n"
-    "  sample MODEL -n N [--seed S]   draw N rows from the model\n"
-    "  info MODEL                     describe a model file\n"
-    "  fit hmm DATA --states K        fit a hidden Markov model by Baum-Welch\n"
-    "  decode MODEL DATA              most probable state path (Viterbi) or posteriors\n"
-    "  fit lda CORPUS --vocab V -k K  fit latent Dirichlet allocation (variational EM)\n"
-    "  corpus TEXTS -o PREFIX         bag-of-words corpus from text files\n"
-    "  topics MODEL                   top words of each topic\n"
-    "  transform MODEL CORPUS         topic proportions of new documents\n"
-    "  fit vbgmm DATA -k K            variational Bayesian Gaussian mixture\n"
-    "  fit blr DATA --target COLUMN   Bayesian linear regression (mean-field VB)\n"
-    "  help [COMMAND]                 this text, or the options of a command\n"
-    "\n"
-    "Every command accepts --json and then prints one JSON object on stdout.\n"
-    "Exit status: 0 ok, 1 usage error, 2 input error, 3 numerical failure.\n"
-    "Run 'vem help fit' (or 'vem fit --help') for the options of a command.\n";
+    "commands:\n";
 
-static const char data_options_text[] =
-    "data options:\n"
-    "  --columns LIST       columns by header name or 1-based index, comma-separated\n"
-    "  --header, --no-header   the first line is (not) a header (default: detected)\n"
-    "  --delimiter C        cell delimiter: one character or 'tab' (default: detected)\n"
-    "  --binary-cols D      DATA is raw little-endian float64, D values per row\n";
-
-static const char fit_text[] =
-    "usage: vem fit gmm DATA -k K [options]\n"
+static const char usage_tail[] =
     "\n"
-    "Fit a Gaussian mixture to the rows of DATA (CSV or TSV of numbers) by EM.\n"
-    "\n"
-    "options:\n"
-    "  -k, --components K   components: a number, a range A-B or a list A,B,C\n"
-    "  --covariance C       full (default), diag, spherical, tied, a comma list, or all\n"
-    "  --select bic         fit every (K, covariance) pair and keep the lowest BIC;\n"
-    "                       implied when there is more than one pair\n"
-    "  --init M             kmeans (default), kmeans++ or random\n"
-    "  --init-model MODEL   start from a saved model's parameters (its K and covariance)\n"
-    "  --n-init N           restarts, the best log-likelihood is kept (default 1)\n"
-    "  --max-iter N         EM iterations per restart (default 100)\n"
-    "  --tol T              stop when the log-likelihood per row changes by < T nats\n"
-    "                       (default 1e-3)\n"
-    "  --reg-covar E        added to covariance diagonals (default 1e-6)\n"
-    "  --seed S             random seed (default 0)\n"
-    "  --threads T          threads; 0 = all available (default); results do not\n"
-    "                       depend on it\n"
-    "  --algorithm A        batch (default), stepwise or incremental (online EM)\n"
-    "  --passes N           passes over the data for online EM (same as --max-iter)\n"
-    "  --batch-size B       stepwise: rows per minibatch (default 1000)\n"
-    "  --kappa K            stepwise: step size (t + tau)^-kappa, kappa in (0.5, 1]\n"
-    "                       (default 0.7)\n"
-    "  --tau T              stepwise: step-size offset >= 0 (default 2)\n"
-    "  --blocks B           incremental: blocks of rows (default 10)\n"
-    "  --stream             do not load DATA: read it block by block in every pass\n"
-    "                       (CSV is converted once to a temporary binary file)\n"
-    "  --trace-steps        online EM: trace every minibatch or block too\n"
-    "  --eval-passes        online EM: exact log-likelihood after every pass\n"
-    "  --mpi                distributed fit: run under mpirun, each process reads its\n"
-    "                       share of DATA (vem built with -DVEM_WITH_MPI=ON)\n"
-    "  -o, --output MODEL   write the fitted model (JSON) to MODEL\n"
-    "  --json               print the result as one JSON object\n"
-    "  --verbose            progress on stderr even when it is not a terminal\n";
-
-static const char predict_text[] =
-    "usage: vem predict MODEL DATA [--proba] [options]\n"
-    "\n"
-    "Print the most probable component (0-based) of each row of DATA, one per\n"
-    "line, or with --proba the K component probabilities per row (CSV).\n"
-    "When the model names its columns and DATA has a header, the same columns\n"
-    "are selected by name unless --columns is given.\n"
-    "\n"
-    "options:\n"
-    "  --proba              probabilities instead of labels\n"
-    "  --json               {\"labels\": [...]} or {\"proba\": [[...], ...]}\n";
-
-static const char score_text[] =
-    "usage: vem score MODEL DATA [options]\n"
-    "\n"
-    "Print the number of rows and the mean and total log-likelihood (nats) of\n"
-    "DATA under MODEL. Columns are selected as for 'vem predict'.\n"
-    "\n"
-    "options:\n"
-    "  --json               {\"n\", \"mean_log_likelihood\", \"total_log_likelihood\"}\n";
-
-static const char sample_text[] =
-    "usage: vem sample MODEL -n N [--seed S] [--json]\n"
-    "\n"
-    "Draw N rows from MODEL; prints CSV with a header (the model's columns, then\n"
-    "'component').\n"
-    "\n"
-    "options:\n"
-    "  -n, --n-samples N    rows to draw (>= 1)\n"
-    "  --seed S             random seed (default 0)\n"
-    "  --json               {\"samples\": [[...], ...], \"components\": [...]}\n";
-
-static const char info_text[] =
-    "usage: vem info MODEL [--json]\n"
-    "\n"
-    "Describe a model file: type, K, D, covariance, weights, means, covariances\n"
-    "and the number of free parameters.\n";
-
-static const struct {
-    const char *name;
-    const char *usage; /* first line of the help */
-    const char *help;
-    int with_data;
-} commands[] = {
-    {"fit", "usage: vem fit gmm DATA -k K [options]", fit_text, 1},
-    {"predict", "usage: vem predict MODEL DATA [--proba] [options]", predict_text, 1},
-    {"score", "usage: vem score MODEL DATA [options]", score_text, 1},
-    {"sample", "usage: vem sample MODEL -n N [--seed S] [--json]", sample_text, 0},
-    {"info", "usage: vem info MODEL [--json]", info_text, 0},
-};
-
-#define N_COMMANDS (sizeof commands / sizeof commands[0])
+    "Every command accepts --json and then prints one JSON object (docs/schema.json).\n"
+    "Exit status: 0 ok, 1 usage error, 2 bad input, 3 numerical failure, 130 interrupted.\n"
+    "vem help COMMAND, vem help fit KIND: the options of a command.\n";
 
 void cli_usage(FILE *f)
 {
-    fputs(usage_text, f);
+    fputs(usage_head, f);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-10s %s\n", "help", "this text, or the options of a command");
+    fprintf(f, "\nkinds of model (vem fit KIND):\n");
+    for (size_t i = 0; i < N_KINDS; i++)
+        fprintf(f, "  %-10s %s\n", kinds[i].name, kinds[i].summary);
+    fputs(usage_tail, f);
 }
 
-int cli_command_help(FILE *f, const char *cmd)
+/* An engine option's default for kind k, or "" when none is shown. */
+static const char *engine_default(int id, const vem_fit_opts *o, char *buf, size_t size)
 {
-    for (size_t i = 0; i < N_COMMANDS; i++) {
-        if (strcmp(commands[i].name, cmd) == 0) {
-            fputs(commands[i].help, f);
-            if (commands[i].with_data)
-                fprintf(f, "\n%s", data_options_text);
-            return 0;
+    switch (id) {
+    case CLI_OPT_N_INIT:
+        snprintf(buf, size, "%zu", o->n_init);
+        break;
+    case CLI_OPT_MAX_ITER:
+        snprintf(buf, size, "%zu", o->max_iter);
+        break;
+    case CLI_OPT_TOL:
+        snprintf(buf, size, "%g", o->tol);
+        break;
+    case CLI_OPT_SEED:
+        snprintf(buf, size, "0");
+        break;
+    case CLI_OPT_THREADS:
+        snprintf(buf, size, "%d", o->nthreads);
+        break;
+    case CLI_OPT_ALGORITHM:
+        snprintf(buf, size, "%s", vem_algorithm_name(o->algorithm));
+        break;
+    case CLI_OPT_BATCH_SIZE:
+        snprintf(buf, size, "%zu", o->batch_size);
+        break;
+    case CLI_OPT_KAPPA:
+        snprintf(buf, size, "%g", o->kappa);
+        break;
+    case CLI_OPT_TAU:
+        snprintf(buf, size, "%g", o->tau);
+        break;
+    case CLI_OPT_N_BLOCKS:
+        snprintf(buf, size, "%zu", o->n_blocks);
+        break;
+    default:
+        buf[0] = '\0';
+    }
+    return buf;
+}
+
+/* The help text of o with %O, %U and %S replaced, and its default appended. */
+static void option_text(const cli_option *o, const cli_fit_kind *k, const vem_fit_opts *defs,
+                        char *out, size_t size)
+{
+    size_t n = 0;
+    for (const char *s = o->help; *s && n + 1 < size; s++) {
+        const char *sub = NULL;
+        if (s[0] == '%' && s[1]) {
+            if (s[1] == 'O')
+                sub = k ? k->objective : "objective";
+            else if (s[1] == 'U')
+                sub = k ? k->unit : "observation";
+            else if (s[1] == 'S')
+                sub = k ? k->units : "units";
+        }
+        if (sub) {
+            n += (size_t)snprintf(out + n, size - n, "%s", sub);
+            if (n >= size)
+                n = size - 1;
+            s++;
+        } else {
+            out[n++] = *s;
         }
     }
-    return -1;
+    out[n] = '\0';
+    char def[64];
+    if (defs && *engine_default(o->id, defs, def, sizeof def)) {
+        /* On the last line if it fits in 80 columns, else on a line of its own. */
+        const char *last = strrchr(out, '\n');
+        size_t width = strlen(last ? last + 1 : out) + strlen(def) + 11 + 27;
+        snprintf(out + n, size - n, "%s(default %s)", width > 80 ? "\n" : " ", def);
+    }
+}
+
+static void print_table(FILE *f, const cli_option *t, unsigned exclude, const cli_fit_kind *k)
+{
+    vem_fit_opts defs;
+    if (t == cli_engine_options) {
+        vem_fit_opts_init(&defs);
+        if (k && k->defaults)
+            k->defaults(&defs);
+    }
+    for (const cli_option *o = t; o->name; o++) {
+        if (!o->help)
+            continue;
+        if (o->id >= CLI_OPT_ENGINE && o->id < CLI_OPT_ENGINE_END && (exclude & CLI_ENGINE_BIT(o->id)))
+            continue;
+        char head[64], text[512];
+        int n;
+        if (o->short_name)
+            n = snprintf(head, sizeof head, "  -%c, --%s%s%s", o->short_name, o->name,
+                         o->arg ? " " : "", o->arg ? o->arg : "");
+        else
+            n = snprintf(head, sizeof head, "  --%s%s%s", o->name, o->arg ? " " : "",
+                         o->arg ? o->arg : "");
+        option_text(o, k, t == cli_engine_options ? &defs : NULL, text, sizeof text);
+        if (n > 25)
+            fprintf(f, "%s\n%27s", head, "");
+        else
+            fprintf(f, "%-27s", head);
+        for (const char *line = text;;) {
+            const char *nl = strchr(line, '\n');
+            fprintf(f, "%.*s\n", (int)(nl ? nl - line : (long)strlen(line)), line);
+            if (!nl)
+                break;
+            line = nl + 1;
+            fprintf(f, "%27s", "");
+        }
+    }
+}
+
+/* The options of one command of one kind, in three groups. */
+static void print_options(FILE *f, const cli_verb *v)
+{
+    const char *heads[3] = {"options:", "engine options (the same for every kind):",
+                            "data options:"};
+    for (int g = 0; g < 3; g++) {
+        int shown = 0;
+        for (const cli_option *const *t = v->tables; *t; t++) {
+            int group = *t == cli_engine_options ? 1 : *t == cli_data_options ? 2 : 0;
+            if (group != g)
+                continue;
+            if (!shown)
+                fprintf(f, "\n%s\n", heads[g]);
+            shown = 1;
+            print_table(f, *t, v->fit ? v->fit->exclude : 0, v->fit);
+        }
+    }
+}
+
+int cli_help(FILE *f, const char *cmd, const char *kind)
+{
+    const command *c = find_command(cmd);
+    if (!c)
+        return -1;
+    if (c->own) {
+        fprintf(f, "usage: vem %s %s\n\n%s\n", c->name, c->usage, c->own->about);
+        print_options(f, c->own);
+        return 0;
+    }
+    if (c->verb == CLI_VERB_FIT && kind) {
+        const cli_kind *k = find_kind(kind);
+        if (!k)
+            return -1;
+        const cli_verb *v = k->verbs[CLI_VERB_FIT];
+        fprintf(f, "usage: vem fit %s %s\n\n%s\n", k->name, v->usage, v->about);
+        print_options(f, v);
+        return 0;
+    }
+    if (kind)
+        return -1;
+    fprintf(f, "usage: vem %s %s\n\n%s.\n", c->name, c->usage, c->summary);
+    if (c->verb == CLI_VERB_FIT) {
+        fprintf(f, "\nkinds (vem help fit KIND for the options of each):\n");
+        for (size_t i = 0; i < N_KINDS; i++)
+            fprintf(f, "  %-8s vem fit %s %s\n  %-8s %s\n", kinds[i].name, kinds[i].name,
+                    kinds[i].verbs[CLI_VERB_FIT]->usage, "", kinds[i].summary);
+        fprintf(f, "\nengine options (every kind; defaults per kind in vem help fit KIND):\n");
+        print_table(f, cli_engine_options, 0, NULL);
+        return 0;
+    }
+    fprintf(f, "MODEL is a model file written by vem fit -o; its kind chooses what %s does.\n",
+            c->name);
+    for (size_t i = 0; i < N_KINDS; i++) {
+        const cli_verb *v = kinds[i].verbs[c->verb];
+        if (!v)
+            continue;
+        fprintf(f, "\n%s models: vem %s %s\n%s\n", kinds[i].name, c->name, v->usage, v->about);
+        print_options(f, v);
+    }
+    return 0;
+}
+
+int cli_help_out(const char *cmd, const char *kind)
+{
+    if (cli_help(stdout, cmd, kind) != 0)
+        return CLI_EXIT_USAGE;
+    return cli_finish_stdout();
 }
 
 int cli_usage_error(const char *cmd)
 {
-    for (size_t i = 0; i < N_COMMANDS; i++) {
-        if (strcmp(commands[i].name, cmd) == 0) {
-            fprintf(stderr, "%s\n(vem help %s for the options)\n", commands[i].usage, cmd);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    fputs("usage: vem <command> [<args>]  (vem help for the commands)\n", stderr);
+    char name[32];
+    const char *sp = strchr(cmd, ' ');
+    snprintf(name, sizeof name, "%.*s", (int)(sp ? sp - cmd : (long)strlen(cmd)), cmd);
+    const command *c = find_command(name);
+    const cli_kind *k = sp ? find_kind(sp + 1) : NULL;
+    if (c && c->verb == CLI_VERB_FIT && k)
+        fprintf(stderr, "usage: vem fit %s %s\n(vem help fit %s for the options)\n", k->name,
+                k->verbs[CLI_VERB_FIT]->usage, k->name);
+    else if (c)
+        fprintf(stderr, "usage: vem %s %s\n(vem help %s for the options)\n", c->name, c->usage,
+                c->name);
+    else
+        fputs("usage: vem <command> [<args>]  (vem help for the commands)\n", stderr);
     return CLI_EXIT_USAGE;
 }
 
-/*
- * Which model a command is about: for "fit", the model type (first operand);
- * for the commands on a model file, the file's "model" field; "" otherwise or
- * when the file cannot be read (the command itself then reports the problem).
- */
-static const char *model_kind(const char *cmd, int argc, char **argv)
+/* ---- dispatch ---- */
+
+/* The first operand after the command (the kind for fit, the model file otherwise). */
+static const char *first_operand(int argc, char **argv)
 {
-    static char kind[64];
-    const char *first = NULL;
-    for (int i = 2; i < argc && !first; i++)
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return i + 1 < argc ? argv[i + 1] : NULL;
         if (argv[i][0] != '-' || argv[i][1] == '\0')
-            first = argv[i];
-    if (!first)
-        return "";
-    if (strcmp(cmd, "fit") == 0)
-        return first;
-    if (strcmp(cmd, "predict") && strcmp(cmd, "score") && strcmp(cmd, "sample") &&
-        strcmp(cmd, "info") && strcmp(cmd, "decode"))
-        return "";
-    if (vem_model_file_kind(first, kind, sizeof kind) != VEM_OK)
-        return "";
-    return kind;
+            return argv[i];
+    }
+    return NULL;
+}
+
+static int asks_help(int argc, char **argv)
+{
+    for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    return 0;
+}
+
+static int help_command(int argc, char **argv)
+{
+    if (argc == 2) {
+        cli_usage(stdout);
+        return cli_finish_stdout();
+    }
+    const char *kind = argc > 3 ? argv[3] : NULL;
+    if (argc > 4 || cli_help(stdout, argv[2], kind) != 0) {
+        if (!find_command(argv[2]))
+            cli_error("help: unknown command '%s'", argv[2]);
+        else if (strcmp(argv[2], "fit") == 0)
+            cli_error("help: unknown kind of model '%s' (%s)", kind, kinds_with(CLI_VERB_FIT));
+        else
+            cli_error("help: %s takes no kind (vem help %s)", argv[2], argv[2]);
+        return cli_usage_error("");
+    }
+    return cli_finish_stdout();
+}
+
+/* The verb of cmd for the model named on the command line; NULL and an exit status in *rc
+ * when there is none. */
+static const cli_verb *resolve(const command *c, int argc, char **argv, int *rc)
+{
+    *rc = 0;
+    if (c->own)
+        return c->own;
+    const char *op = first_operand(argc, argv);
+    char kind[64];
+    if (c->verb == CLI_VERB_FIT) {
+        if (!op) {
+            cli_error("fit: missing the kind of model (%s)", kinds_with(CLI_VERB_FIT));
+            *rc = cli_usage_error("fit");
+            return NULL;
+        }
+        snprintf(kind, sizeof kind, "%s", op);
+        if (!find_kind(kind)) {
+            cli_error("fit: unknown kind of model '%s' (vem fits %s)", op,
+                      kinds_with(CLI_VERB_FIT));
+            *rc = cli_usage_error("fit");
+            return NULL;
+        }
+    } else {
+        if (!op) {
+            cli_error("%s: missing MODEL", c->name);
+            *rc = cli_usage_error(c->name);
+            return NULL;
+        }
+        vem_status s = vem_model_file_kind(op, kind, sizeof kind);
+        if (s != VEM_OK) {
+            *rc = cli_fail(s, op);
+            return NULL;
+        }
+        if (!find_kind(kind)) {
+            cli_error("%s: unknown kind of model '%s'", op, kind);
+            *rc = CLI_EXIT_INPUT;
+            return NULL;
+        }
+    }
+    const cli_verb *v = find_kind(kind)->verbs[c->verb];
+    if (!v) {
+        cli_error("%s: %s is a '%s' model; %s takes a model of kind %s", c->name, op, kind,
+                  c->name, kinds_with(c->verb));
+        *rc = cli_usage_error(c->name);
+    }
+    return v;
 }
 
 int main(int argc, char **argv)
@@ -196,41 +442,29 @@ int main(int argc, char **argv)
         cli_usage(stdout);
         return cli_finish_stdout();
     }
-    if (strcmp(cmd, "help") == 0) {
-        if (argc == 2) {
-            cli_usage(stdout);
-            return cli_finish_stdout();
-        }
-        /* The other models' commands print their own help: "vem help fit lda" is
-         * "vem fit lda --help", "vem help topics" is "vem topics --help". */
-        const char *topic = argv[2];
-        const char *model = strcmp(topic, "fit") == 0 && argc > 3 ? argv[3] : "";
-        int (*other)(const char *, int, char **) = NULL;
-        if (strcmp(model, "hmm") == 0 || strcmp(topic, "decode") == 0)
-            other = cli_hmm_main;
-        else if (strcmp(model, "lda") == 0 || strcmp(topic, "topics") == 0 ||
-                 strcmp(topic, "transform") == 0 || strcmp(topic, "corpus") == 0)
-            other = cli_lda_main;
-        else if (strcmp(model, "vbgmm") == 0 || strcmp(model, "blr") == 0)
-            other = cli_vb_main;
-        if (other) {
-            char *args[5] = {argv[0], argv[2], NULL, NULL, NULL};
-            int n = 2;
-            if (*model)
-                args[n++] = argv[3];
-            args[n++] = (char *)"--help";
-            int rc = other(topic, n, args);
-            return rc ? rc : cli_finish_stdout();
-        }
-        if (argc > 3 || cli_command_help(stdout, argv[2]) != 0) {
-            cli_error("help: unknown command '%s'", argv[2]);
-            return cli_usage_error("");
-        }
-        return cli_finish_stdout();
-    }
+    if (strcmp(cmd, "help") == 0)
+        return help_command(argc, argv);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
         printf("vem %s%s\n", vem_version(), cli_mpi_available() ? " (with MPI)" : "");
         return cli_finish_stdout();
+    }
+    const command *c = find_command(cmd);
+    if (!c) {
+        if (cmd[0] == '-')
+            cli_error("unknown option '%s'", cmd);
+        else
+            cli_error("unknown command '%s'", cmd);
+        return cli_usage_error("");
+    }
+    if (asks_help(argc, argv)) {
+        /* `vem X --help` is `vem help X`; `vem fit KIND --help` is `vem help fit KIND`. */
+        const char *op = c->verb == CLI_VERB_FIT ? first_operand(argc, argv) : NULL;
+        if (op && !find_kind(op)) {
+            cli_error("fit: unknown kind of model '%s' (vem fits %s)", op,
+                      kinds_with(CLI_VERB_FIT));
+            return cli_usage_error("fit");
+        }
+        return cli_help_out(cmd, op);
     }
 
     /* A distributed run: MPI before anything reads data, finalised after. */
@@ -243,31 +477,9 @@ int main(int argc, char **argv)
             return mrc;
     }
     int rc;
-    const char *kind = model_kind(cmd, argc, argv);
-    if (strcmp(kind, "hmm") == 0 || strcmp(cmd, "decode") == 0)
-        rc = cli_hmm_main(cmd, argc, argv);
-    else if (strcmp(kind, "lda") == 0 || strcmp(cmd, "topics") == 0 ||
-             strcmp(cmd, "transform") == 0 || strcmp(cmd, "corpus") == 0)
-        rc = cli_lda_main(cmd, argc, argv);
-    else if (strcmp(kind, "vbgmm") == 0 || strcmp(kind, "blr") == 0)
-        rc = cli_vb_main(cmd, argc, argv);
-    else if (strcmp(cmd, "fit") == 0)
-        rc = cli_cmd_fit(argc, argv);
-    else if (strcmp(cmd, "predict") == 0)
-        rc = cli_cmd_predict(argc, argv);
-    else if (strcmp(cmd, "score") == 0)
-        rc = cli_cmd_score(argc, argv);
-    else if (strcmp(cmd, "sample") == 0)
-        rc = cli_cmd_sample(argc, argv);
-    else if (strcmp(cmd, "info") == 0)
-        rc = cli_cmd_info(argc, argv);
-    else {
-        if (cmd[0] == '-')
-            cli_error("unknown option '%s'", cmd);
-        else
-            cli_error("unknown command '%s'", cmd);
-        return cli_usage_error("");
-    }
+    const cli_verb *v = resolve(c, argc, argv, &rc);
+    if (v)
+        rc = v->run(argc, argv);
     if (rc == 0)
         rc = cli_finish_stdout();
     cli_mpi_end();

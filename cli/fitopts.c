@@ -1,0 +1,314 @@
+/*
+ * cli/fitopts.c — the engine options of every `vem fit KIND` (one table, one
+ * parser, per-kind defaults and exclusions), and the parts of a fit's or a
+ * score's output that every kind shares (docs/schema.json, docs/formats.md).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const cli_option cli_engine_options[] = {
+    {"n-init", 0, 1, CLI_OPT_N_INIT, "N", "restarts; the best %O is kept"},
+    {"max-iter", 0, 1, CLI_OPT_MAX_ITER, "N", "iterations (batch) or passes (online) per restart"},
+    {"passes", 0, 1, CLI_OPT_PASSES, "N", "the same as --max-iter"},
+    {"tol", 0, 1, CLI_OPT_TOL, "T", "stop when the %O per %U changes by < T nats"},
+    {"seed", 0, 1, CLI_OPT_SEED, "S", "random seed"},
+    {"threads", 0, 1, CLI_OPT_THREADS, "T",
+     "threads; 0 = all available; results do not depend on it"},
+    {"algorithm", 0, 1, CLI_OPT_ALGORITHM, "A", "batch, stepwise or incremental (online EM)"},
+    {"batch-size", 0, 1, CLI_OPT_BATCH_SIZE, "B", "stepwise: %S per minibatch"},
+    {"kappa", 0, 1, CLI_OPT_KAPPA, "K", "stepwise: step size (t + tau)^-kappa, kappa in (0.5, 1]"},
+    {"tau", 0, 1, CLI_OPT_TAU, "T", "stepwise: step-size offset >= 0"},
+    {"n-blocks", 0, 1, CLI_OPT_N_BLOCKS, "B", "incremental: blocks of %S"},
+    {"blocks", 0, 1, CLI_OPT_N_BLOCKS, "B", NULL},
+    {"stream", 0, 0, CLI_OPT_STREAM, NULL,
+     "do not load DATA: read it block by block in every pass\n"
+     "(CSV is converted once to a temporary binary file)"},
+    {"init-model", 0, 1, CLI_OPT_INIT_MODEL, "MODEL", "start from a saved model's parameters"},
+    {"eval-passes", 0, 0, CLI_OPT_EVAL_PASSES, NULL,
+     "online: exact %O after every pass (one more E-step pass)"},
+    {"trace-steps", 0, 0, CLI_OPT_TRACE_STEPS, NULL, "online: trace every minibatch or block too"},
+    {"mpi", 0, 0, CLI_OPT_MPI, NULL,
+     "distributed fit under mpirun: each process reads its share of\n"
+     "the data (vem built with -DVEM_WITH_MPI=ON)"},
+    {"output", 'o', 1, CLI_OPT_OUTPUT, "MODEL", "write the fitted model (JSON) to MODEL"},
+    {"verbose", 'v', 0, CLI_OPT_VERBOSE, NULL, "progress on stderr even when it is not a terminal"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+void cli_fit_args_init(cli_fit_args *f, const cli_fit_kind *k)
+{
+    memset(f, 0, sizeof *f);
+    vem_fit_opts_init(&f->opts);
+    if (k->defaults)
+        k->defaults(&f->opts);
+    f->kind = k;
+}
+
+int cli_fit_given(const cli_fit_args *f, int id)
+{
+    return (f->given & CLI_ENGINE_BIT(id)) != 0;
+}
+
+int cli_fit_option(cli_fit_args *f, int id, const char *val)
+{
+    vem_fit_opts *o = &f->opts;
+    size_t n;
+    int rc = 0;
+    if (id == CLI_OPT_HELP) {
+        f->help = 1;
+        return 0;
+    }
+    if (id == CLI_OPT_JSON) {
+        f->json = 1;
+        return 0;
+    }
+    if (id < CLI_OPT_ENGINE || id >= CLI_OPT_ENGINE_END)
+        return -1;
+    f->given |= CLI_ENGINE_BIT(id);
+    switch (id) {
+    case CLI_OPT_N_INIT:
+        rc = cli_parse_size("--n-init", val, 1, 1000000, &o->n_init);
+        break;
+    case CLI_OPT_MAX_ITER:
+    case CLI_OPT_PASSES:
+        rc = cli_parse_size(id == CLI_OPT_PASSES ? "--passes" : "--max-iter", val, 1, 1000000000,
+                            &o->max_iter);
+        break;
+    case CLI_OPT_TOL:
+        rc = cli_parse_double("--tol", val, 0.0, 0, &o->tol);
+        break;
+    case CLI_OPT_SEED:
+        rc = cli_parse_u64("--seed", val, &f->seed);
+        break;
+    case CLI_OPT_THREADS:
+        rc = cli_parse_size("--threads", val, 0, 65536, &n);
+        o->nthreads = (int)n;
+        break;
+    case CLI_OPT_ALGORITHM:
+        if (vem_algorithm_parse(val, &o->algorithm) != VEM_OK) {
+            cli_error("--algorithm: expected batch, stepwise or incremental; got '%s'", val);
+            rc = CLI_EXIT_USAGE;
+        }
+        break;
+    case CLI_OPT_BATCH_SIZE:
+        rc = cli_parse_size("--batch-size", val, 1, (size_t)1 << 40, &o->batch_size);
+        break;
+    case CLI_OPT_KAPPA:
+        if (cli_parse_double("--kappa", val, 0.5, 1, &o->kappa) != 0 || o->kappa > 1.0) {
+            cli_error("--kappa must be in (0.5, 1], got %s", val);
+            rc = CLI_EXIT_USAGE;
+        }
+        break;
+    case CLI_OPT_TAU:
+        rc = cli_parse_double("--tau", val, 0.0, 0, &o->tau);
+        break;
+    case CLI_OPT_N_BLOCKS:
+        rc = cli_parse_size("--n-blocks", val, 1, (size_t)1 << 40, &o->n_blocks);
+        break;
+    case CLI_OPT_STREAM:
+        f->stream = 1;
+        break;
+    case CLI_OPT_INIT_MODEL:
+        f->init_model = val;
+        break;
+    case CLI_OPT_EVAL_PASSES:
+        o->eval_passes = 1;
+        break;
+    case CLI_OPT_TRACE_STEPS:
+        o->trace_steps = 1;
+        break;
+    case CLI_OPT_MPI:
+        f->mpi = 1;
+        break;
+    case CLI_OPT_OUTPUT:
+        if (!*val) {
+            cli_error("-o: empty file name");
+            rc = CLI_EXIT_USAGE;
+        }
+        f->output = val;
+        break;
+    case CLI_OPT_VERBOSE:
+        f->verbose = 1;
+        break;
+    default:
+        return -1;
+    }
+    return rc;
+}
+
+int cli_fit_or_data_option(cli_fit_args *f, cli_data_opts *d, int id, const char *val)
+{
+    int rc = cli_fit_option(f, id, val);
+    if (rc < 0 && d)
+        rc = cli_data_option(d, id, val);
+    return rc == 0 ? 0 : CLI_EXIT_USAGE;
+}
+
+static void progress(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", line);
+}
+
+int cli_fit_args_check(cli_fit_args *f, const char *cmd)
+{
+    unsigned online = CLI_ENGINE_BIT(CLI_OPT_BATCH_SIZE) | CLI_ENGINE_BIT(CLI_OPT_KAPPA) |
+                      CLI_ENGINE_BIT(CLI_OPT_TAU) | CLI_ENGINE_BIT(CLI_OPT_N_BLOCKS) |
+                      CLI_ENGINE_BIT(CLI_OPT_EVAL_PASSES) | CLI_ENGINE_BIT(CLI_OPT_TRACE_STEPS);
+    if ((f->given & online) && f->opts.algorithm == VEM_ALG_BATCH) {
+        cli_error("%s: --batch-size, --kappa, --tau, --n-blocks, --eval-passes and "
+                  "--trace-steps apply to --algorithm stepwise or incremental",
+                  cmd);
+        return CLI_EXIT_USAGE;
+    }
+    if (cli_fit_given(f, CLI_OPT_MAX_ITER) && cli_fit_given(f, CLI_OPT_PASSES)) {
+        cli_error("%s: --passes is another name of --max-iter: give one", cmd);
+        return CLI_EXIT_USAGE;
+    }
+    if (f->mpi && f->stream) {
+        cli_error("%s: --mpi reads each process's share into memory: it cannot be combined "
+                  "with --stream",
+                  cmd);
+        return CLI_EXIT_USAGE;
+    }
+    f->opts.warm_start = f->init_model != NULL;
+    if ((f->verbose || isatty(STDERR_FILENO)) && cli_mpi_rank() == 0) {
+        f->opts.log = progress;
+        f->opts.log_ctx = NULL;
+    }
+    return 0;
+}
+
+/* ---- what every fit and score prints ---- */
+
+static const char *objective_key(const cli_fit_kind *k)
+{
+    return strcmp(k->objective, "ELBO") == 0 ? "elbo" : "log_likelihood";
+}
+
+json_t *cli_json_trace(const vem_fit_result *res, vem_algorithm alg)
+{
+    json_t *trace = json_array();
+    for (size_t i = 0; trace && i < res->trace_len; i++) {
+        const vem_trace_entry *e = &res->trace[i];
+        json_t *t = json_object();
+        json_object_set_new(t, "iter", json_integer((json_int_t)e->iter));
+        if (alg != VEM_ALG_BATCH)
+            json_object_set_new(t, "step", json_integer((json_int_t)e->step));
+        json_object_set_new(t, "objective", cli_json_real(e->objective));
+        json_object_set_new(t, "change", cli_json_real(e->change));
+        json_object_set_new(t, "seconds", cli_json_real(e->seconds));
+        json_object_set_new(t, "violation", json_boolean(e->violation));
+        json_array_append_new(trace, t);
+    }
+    return trace;
+}
+
+/* JSON integers are signed 64-bit in jansson: larger seeds go out as text. */
+static json_t *seed_json(uint64_t seed)
+{
+    if (seed <= (uint64_t)INT64_MAX)
+        return json_integer((json_int_t)seed);
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)seed);
+    return json_string(buf);
+}
+
+void cli_json_fit_common(json_t *o, const cli_fit_args *f, const vem_fit_result *res,
+                         size_t n_units)
+{
+    const vem_fit_opts *opts = &f->opts;
+    size_t n_obs = (size_t)llround(res->n_obs);
+    cli_json_score_common(o, f->kind->name, objective_key(f->kind), n_units, n_obs,
+                          res->objective);
+    json_object_set_new(o, "converged", json_boolean(res->converged));
+    json_object_set_new(o, "n_iter", json_integer((json_int_t)res->n_iter));
+    json_object_set_new(o, "seconds", cli_json_real(res->seconds));
+    json_object_set_new(o, "threads", json_integer(opts->nthreads));
+    json_object_set_new(o, "algorithm", json_string(vem_algorithm_name(opts->algorithm)));
+    json_object_set_new(o, "streamed", json_boolean(f->stream));
+    json_object_set_new(o, "n_init", json_integer((json_int_t)opts->n_init));
+    json_object_set_new(o, "max_iter", json_integer((json_int_t)opts->max_iter));
+    json_object_set_new(o, "tol", cli_json_real(opts->tol));
+    json_object_set_new(o, "seed", seed_json(f->seed));
+    json_object_set_new(o, "best_init", json_integer((json_int_t)res->best_init));
+    json_object_set_new(o, "n_steps", json_integer((json_int_t)res->n_steps));
+    json_object_set_new(o, "monotonicity_violations",
+                        json_integer((json_int_t)res->n_violations));
+    json_object_set_new(o, "processes", json_integer(cli_mpi_size()));
+    if (cli_mpi_active()) {
+        double sec;
+        size_t calls, doubles;
+        cli_mpi_stats(&sec, &calls, &doubles);
+        json_t *m = json_object();
+        json_object_set_new(m, "allreduce_seconds", cli_json_real(sec));
+        json_object_set_new(m, "allreduce_calls", json_integer((json_int_t)calls));
+        json_object_set_new(m, "allreduce_doubles", json_integer((json_int_t)doubles));
+        json_object_set_new(o, "mpi", m);
+    }
+    json_object_set_new(o, "trace", cli_json_trace(res, opts->algorithm));
+}
+
+void cli_json_score_common(json_t *o, const char *model, const char *objective_name,
+                           size_t n_units, size_t n_obs, double objective)
+{
+    json_object_set_new(o, "model", json_string(model));
+    json_object_set_new(o, "n_units", json_integer((json_int_t)n_units));
+    json_object_set_new(o, "n_obs", json_integer((json_int_t)n_obs));
+    json_object_set_new(o, "objective", cli_json_real(objective));
+    json_object_set_new(o, "objective_name", json_string(objective_name));
+    json_object_set_new(o, "objective_per_obs",
+                        cli_json_real(n_obs ? objective / (double)n_obs : NAN));
+}
+
+void cli_warn_not_converged(const cli_fit_args *f, const vem_fit_result *res)
+{
+    if (res->converged)
+        return;
+    /* The change the next convergence test would see: online EM tests the change between
+     * passes; batch EM from the last iteration's E-step to the returned parameters. */
+    double change = NAN;
+    int batch = f->opts.algorithm == VEM_ALG_BATCH;
+    if (!batch) {
+        for (size_t i = res->trace_len; i-- > 0;)
+            if (res->trace[i].step == 0) {
+                change = res->trace[i].change;
+                break;
+            }
+    } else if (res->trace_len && res->n_obs > 0) {
+        change = (res->objective - res->trace[res->trace_len - 1].objective) / res->n_obs;
+    }
+    cli_warn("not converged after %zu %s%s (last change %.3g nats per %s; raise --max-iter or "
+             "--tol)",
+             res->n_iter, batch ? "iteration" : "pass",
+             res->n_iter == 1 ? "" : (batch ? "s" : "es"), change, f->kind->unit);
+}
+
+void cli_print_fit_tail(const cli_fit_args *f, const vem_fit_result *res)
+{
+    printf("%s: %.10g total, %.8g per %s (nats)\n", f->kind->objective, res->objective,
+           res->n_obs > 0 ? res->objective / res->n_obs : NAN, f->kind->unit);
+    printf("iterations: %zu, converged: %s\n", res->n_iter, res->converged ? "yes" : "no");
+    if (f->mpi)
+        printf("processes: %d\n", cli_mpi_size());
+    if (res->n_violations)
+        printf("warning: the %s decreased in %zu iteration%s (monotonicity violations: a "
+               "numerical problem)\n",
+               f->kind->objective, res->n_violations, res->n_violations == 1 ? "" : "s");
+    if (f->output)
+        printf("model written to %s\n", f->output);
+}
+
+void cli_print_score(const char *objective, const char *units, size_t n_units, const char *unit,
+                     size_t n_obs, double objective_total)
+{
+    printf("%s: %zu\n", units, n_units);
+    printf("%ss: %zu\n", unit, n_obs);
+    printf("mean %s: %.17g nats per %s\n", objective, objective_total / (double)n_obs, unit);
+    printf("total %s: %.17g nats\n", objective, objective_total);
+}
