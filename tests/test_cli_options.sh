@@ -1,0 +1,125 @@
+#!/bin/sh
+# The front end as one table (issue 12): every `fit KIND --help` lists the common
+# options under the same names, every option a help lists is accepted, options of
+# other kinds or commands are refused by name (exit 1), unknown ones get a
+# suggestion, `--opt=value` and `-k=2` work, a model file of the wrong kind for a
+# command is a usage error (exit 1), and `vem help X` is `vem X --help`.
+NAME=cli_options
+. "$(dirname "$0")/harness.sh"
+
+KINDS="gmm hmm lda vbgmm blr"
+FAITHFUL=$DATA/faithful.csv
+
+# The engine options, as the generic `vem help fit` lists them.
+run help fit
+expect_rc "vem help fit" 0
+cp out help_fit.txt
+engine=$(sed -n '/^engine options/,$p' help_fit.txt | grep -o -e '--[a-z][a-z-]*' | sort -u)
+check "vem help fit lists the engine options" test "$(echo "$engine" | wc -l)" -ge 18
+for o in --n-init --max-iter --passes --tol --seed --threads --algorithm --batch-size --kappa \
+    --tau --n-blocks --stream --init-model --eval-passes --trace-steps --mpi --output --verbose; do
+    check "vem help fit lists $o" grep -q -e "$o" help_fit.txt
+done
+
+for kind in $KINDS; do
+    run help fit $kind
+    expect_rc "vem help fit $kind" 0
+    cp out help_$kind.txt
+    run fit $kind --help
+    check "vem fit $kind --help is vem help fit $kind" cmp -s out help_$kind.txt
+    run fit $kind -h
+    check "vem fit $kind -h is vem help fit $kind" cmp -s out help_$kind.txt
+    # Every engine option: listed for this kind, or refused as not applying to it.
+    for o in $engine; do
+        if grep -q -e "  $o\b" -e ", $o\b" help_$kind.txt; then
+            pass
+        else
+            run fit $kind $o 1
+            expect_rc "fit $kind $o (not listed)" 1
+            expect_err "fit $kind $o (not listed)" "does not apply to fit $kind"
+        fi
+    done
+    for o in --n-init --max-iter --tol --seed --threads --output --json --verbose --help; do
+        check "fit $kind --help lists $o" grep -q -e "$o\b" help_$kind.txt
+    done
+    # Every option listed is accepted: whatever else fails, not the option's name.
+    for o in $(grep -o -e '^  -., --[a-z][a-z-]*' -e '^  --[a-z][a-z-]*' help_$kind.txt |
+        grep -o -e '--[a-z][a-z-]*'); do
+        [ "$o" = --help ] && continue
+        run fit $kind $o 1
+        if grep -q -e "unknown option" -e "does not apply" err; then
+            fail "fit $kind $o: listed but refused: $(errtext)"
+        else
+            pass
+        fi
+    done
+done
+
+# Options of another kind or command: exit 1, naming the option.
+run fit gmm "$FAITHFUL" -k 2 --target x
+expect_rc "fit gmm --target" 1
+expect_err "fit gmm --target" "'--target' does not apply to fit gmm"
+run fit vbgmm "$FAITHFUL" -k 2 --ard --target x
+expect_rc "fit vbgmm --ard" 1
+expect_err "fit vbgmm --ard" "'--ard' does not apply to fit vbgmm"
+run fit blr "$FAITHFUL" --target waiting --weight-prior dp -k 7
+expect_rc "fit blr --weight-prior" 1
+expect_err "fit blr --weight-prior" "'--weight-prior' does not apply to fit blr"
+run fit hmm "$FAITHFUL" --states 2 --emission gaussian --stream
+expect_rc "fit hmm --stream" 1
+expect_err "fit hmm --stream" "'--stream' does not apply to fit hmm"
+run fit lda x.docword.txt -k 2 --covariance full
+expect_rc "fit lda --covariance" 1
+expect_err "fit lda --covariance" "'--covariance' does not apply to fit lda"
+
+# Unknown options: a suggestion when one is near.
+run fit gmm "$FAITHFUL" -k 2 --covarance diag
+expect_rc "fit gmm --covarance" 1
+expect_err "fit gmm --covarance" "did you mean --covariance?"
+run fit gmm "$FAITHFUL" -k 2 --no-such-thing
+expect_rc "fit gmm --no-such-thing" 1
+expect_err "fit gmm --no-such-thing" "unknown option '--no-such-thing'"
+
+# --opt=value and -k=2 everywhere (the same JSON but for the times).
+untimed() { sed 's/"seconds":[^,}]*//g' out >"$1"; }
+run fit gmm "$FAITHFUL" -k 2 --json
+untimed k_space.json
+run fit gmm "$FAITHFUL" -k=2 --json
+expect_rc "fit gmm -k=2" 0
+untimed k_eq.json
+check "-k=2 is -k 2" cmp -s k_eq.json k_space.json
+run fit gmm "$FAITHFUL" --components=2 --max-iter=100 --tol=1e-3 --json -o=model.json
+expect_rc "fit gmm --opt=value" 0
+untimed opt_eq.json
+check "--opt=value is --opt value" cmp -s opt_eq.json k_space.json
+run fit gmm "$FAITHFUL" -k2 --json
+untimed k_attached.json
+check "-k2 is -k 2" cmp -s k_attached.json k_space.json
+check "-o=FILE wrote the model" test -s model.json
+
+# A model file of the wrong kind for a command: a usage error.
+run info model.json --proba
+expect_rc "info --proba" 1
+expect_err "info --proba" "'--proba' does not apply to info"
+run decode model.json "$FAITHFUL"
+expect_rc "decode on a gmm model" 1
+expect_err "decode on a gmm model" "takes a model of kind hmm"
+run topics model.json
+expect_rc "topics on a gmm model" 1
+run transform model.json "$FAITHFUL"
+expect_rc "transform on a gmm model" 1
+run fit nosuch "$FAITHFUL"
+expect_rc "fit of an unknown kind" 1
+expect_err "fit of an unknown kind" "unknown kind of model 'nosuch'"
+
+# vem help X is vem X --help for every command.
+for c in fit predict score sample info decode transform topics corpus; do
+    run help $c
+    expect_rc "vem help $c" 0
+    cp out help_cmd.txt
+    run $c --help
+    expect_rc "vem $c --help" 0
+    check "vem $c --help is vem help $c" cmp -s out help_cmd.txt
+done
+
+finish
