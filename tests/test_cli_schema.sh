@@ -1,0 +1,92 @@
+#!/bin/sh
+# Every command's --json, for every kind, against docs/schema.json (JSON Schema
+# draft 7, validated by python3-jsonschema): fit, score, predict, decode, sample,
+# info, transform, topics. Without python3 and jsonschema the test fails.
+NAME=cli_schema
+. "$(dirname "$0")/harness.sh"
+
+if [ -z "$PY" ] || ! "$PY" -c 'import jsonschema' 2>/dev/null; then
+    fail "python3 with jsonschema is needed (Debian: python3-jsonschema; tools/install-deps.sh)"
+    finish
+fi
+SCHEMA=$ROOT/docs/schema.json
+FAITHFUL=$DATA/faithful.csv
+WEATHER=$DATA/seattle-weather.csv
+DIABETES=$DATA/diabetes.csv
+CORPUS=$ROOT/tests/data/lda_ok.docword.txt
+VOCAB=$ROOT/tests/data/lda_ok.vocab.txt
+
+# valid DEFINITION WHAT ARGS...: vem ARGS --json exits 0 and its object is a DEFINITION.
+valid() {
+    def=$1
+    what=$2
+    shift 2
+    run "$@" --json
+    if [ "$rc" -ne 0 ]; then
+        fail "$what: exit status $rc ($(errtext))"
+        return
+    fi
+    if msg=$("$PY" - "$SCHEMA" "$def" out <<'PYEOF' 2>&1
+import json, sys
+import jsonschema
+schema = json.load(open(sys.argv[1]))
+doc = json.load(open(sys.argv[3]))
+jsonschema.Draft7Validator.check_schema(schema)
+sub = dict(schema)
+sub.pop("anyOf")
+sub["$ref"] = "#/definitions/" + sys.argv[2]
+errors = sorted(jsonschema.Draft7Validator(sub).iter_errors(doc), key=str)
+if errors:
+    sys.exit("; ".join(e.message[:200] for e in errors[:3]))
+jsonschema.validate(doc, schema, cls=jsonschema.Draft7Validator)
+PYEOF
+    ); then
+        pass
+    else
+        fail "$what: $(echo "$msg" | tail -n 2 | tr '\n' ' ')"
+    fi
+}
+
+# Gaussian mixture: one fit, a selection, online, and every command on its model.
+valid fit "fit gmm" fit gmm "$FAITHFUL" -k 2 -o gmm.json
+valid fit "fit gmm selection" fit gmm "$FAITHFUL" -k 1-2 --covariance diag,full
+valid fit "fit gmm stepwise" fit gmm "$FAITHFUL" -k 2 --algorithm stepwise --batch-size 50 \
+    --trace-steps
+valid score "score gmm" score gmm.json "$FAITHFUL"
+valid predict "predict gmm" predict gmm.json "$FAITHFUL"
+valid predict "predict gmm --proba" predict gmm.json "$FAITHFUL" --proba
+valid sample "sample gmm" sample gmm.json -n 5
+valid info "info gmm" info gmm.json
+
+# Hidden Markov models: Gaussian and categorical.
+valid fit "fit hmm" fit hmm "$FAITHFUL" --states 2 --emission gaussian -o hmm.json
+valid fit "fit hmm categorical" fit hmm "$WEATHER" --states 3 --emission categorical \
+    --columns weather -o hmmc.json
+valid score "score hmm" score hmm.json "$FAITHFUL"
+valid predict "predict hmm" predict hmm.json "$FAITHFUL"
+valid decode "decode hmm" decode hmm.json "$FAITHFUL"
+valid decode "decode hmm --posterior" decode hmm.json "$FAITHFUL" --posterior
+valid sample "sample hmm" sample hmm.json -n 5
+valid info "info hmm" info hmm.json
+valid info "info hmm categorical" info hmmc.json
+
+# LDA: batch and online, and every command on its model.
+valid fit "fit lda" fit lda "$CORPUS" --vocab "$VOCAB" -k 2 -o lda.json
+valid fit "fit lda stepwise" fit lda "$CORPUS" --vocab "$VOCAB" -k 2 --algorithm stepwise \
+    --batch-size 2
+valid score "score lda" score lda.json "$CORPUS"
+valid transform "transform lda" transform lda.json "$CORPUS"
+valid topics "topics lda" topics lda.json
+valid info "info lda" info lda.json
+
+# Variational Bayes: the mixture and the regression.
+valid fit "fit vbgmm" fit vbgmm "$FAITHFUL" -k 4 -o vbgmm.json
+valid score "score vbgmm" score vbgmm.json "$FAITHFUL"
+valid predict "predict vbgmm" predict vbgmm.json "$FAITHFUL"
+valid info "info vbgmm" info vbgmm.json
+valid fit "fit blr" fit blr "$DIABETES" --target target -o blr.json
+valid score "score blr" score blr.json "$DIABETES"
+valid predict "predict blr" predict blr.json "$DIABETES"
+valid info "info blr" info blr.json
+
+finish
