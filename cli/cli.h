@@ -14,7 +14,13 @@
 #include <vem/vem.h>
 
 /* Exit statuses (docs: STYLE.md section 11). */
-enum { CLI_EXIT_OK = 0, CLI_EXIT_USAGE = 1, CLI_EXIT_INPUT = 2, CLI_EXIT_NUMERIC = 3 };
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_USAGE = 1,      /**< usage error, a model file of the wrong kind included */
+    CLI_EXIT_INPUT = 2,      /**< bad input */
+    CLI_EXIT_NUMERIC = 3,    /**< numerical failure */
+    CLI_EXIT_INTERRUPTED = 130 /**< SIGINT */
+};
 
 /* ---- messages (opts.c) ---- */
 

@@ -10,8 +10,10 @@
  * wrong kind for the command included), 2 bad input, 3 numerical failure,
  * 130 interrupted.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -431,8 +433,26 @@ static const cli_verb *resolve(const command *c, int argc, char **argv, int *rc)
     return v;
 }
 
+/* SIGINT: exit status 130 whatever the command was doing; model files are written to a
+ * temporary name and renamed, so none is left half-written. */
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    static const char msg[] = "vem: interrupted\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    _exit(CLI_EXIT_INTERRUPTED);
+}
+
 int main(int argc, char **argv)
 {
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    /* A SIGINT the parent ignores (a background job of a script) stays ignored. */
+    if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        sigaction(SIGINT, &sa, NULL);
     if (argc < 2) {
         cli_usage(stderr);
         return CLI_EXIT_USAGE;

@@ -122,4 +122,17 @@ for c in fit predict score sample info decode transform topics corpus; do
     check "vem $c --help is vem help $c" cmp -s out help_cmd.txt
 done
 
+# SIGINT: exit status 130, said on stderr.
+pycheck "SIGINT gives exit status 130" "" '
+import signal, subprocess, time
+p = subprocess.Popen([sys.argv[1], "fit", "gmm", sys.argv[2], "-k", "30", "--max-iter", "100000",
+                      "--tol", "0", "--threads", "1"],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+time.sleep(0.3)
+p.send_signal(signal.SIGINT)
+_, err = p.communicate()
+assert p.returncode == 130, (p.returncode, err)
+assert b"vem: interrupted" in err, err
+' "$VEM" "$DATA/digits.csv"
+
 finish
