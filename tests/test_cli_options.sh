@@ -122,6 +122,20 @@ for c in fit predict score sample info decode transform topics corpus; do
     check "vem $c --help is vem help $c" cmp -s out help_cmd.txt
 done
 
+# README and vem help agree: every command, kind and engine option of the help is in README.
+run help
+cmds=$(sed -n '/^commands:/,/^$/p' out | awk 'NF > 1 {print $1}')
+kinds=$(sed -n '/^kinds of model/,/^$/p' out | awk 'NR > 1 && NF > 1 {print $1}')
+for c in $cmds; do
+    check "README shows vem $c" grep -q -e "vem $c\b" "$ROOT/README.md"
+done
+for k in $kinds; do
+    check "README shows vem fit $k" grep -q -e "fit $k\b" "$ROOT/README.md"
+done
+for o in $engine; do
+    check "README names $o" grep -q -e "\`$o\`" -e "\`$o " "$ROOT/README.md"
+done
+
 # SIGINT: exit status 130, said on stderr.
 pycheck "SIGINT gives exit status 130" "" '
 import signal, subprocess, time
