@@ -3,7 +3,8 @@
  *
  * The program is a client of the public API only (<vem/vem.h>); nothing here
  * is installed. Exit statuses, option parsing, data loading and printing are
- * shared by the subcommands (cmd_fit.c, cmd_model.c).
+ * shared by the commands; each model kind has its own file (cmd_fit.c and
+ * cmd_model.c: Gaussian mixtures; cmd_hmm.c, cmd_lda.c, cmd_vb.c).
  */
 #ifndef VEM_CLI_H
 #define VEM_CLI_H
@@ -13,7 +14,7 @@
 #include <jansson.h>
 #include <vem/vem.h>
 
-/* Exit statuses (docs: STYLE.md section 11). */
+/* Exit statuses (README, "Exit status"; docs/formats.md). */
 enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_USAGE = 1,      /**< usage error, a model file of the wrong kind included */
@@ -315,7 +316,7 @@ int cli_usage_error(const char *cmd);
 /** Non-zero when some command of some kind has an option of this long name or short letter
  *  (len bytes of name; short_name 0 for a long one); *where receives "fit blr" or the like. */
 int cli_option_known(const char *name, size_t len, char short_name, const char **where);
-/** Every long option name of a command (its tables), for suggestions: via the parser. */
+/** The commands and the kinds of model: `vem help`. */
 void cli_usage(FILE *f);
 
 /* Verbs of the modules (cmd_fit.c, cmd_model.c, cmd_hmm.c, cmd_lda.c, cmd_vb.c). */
