@@ -43,9 +43,11 @@ enum {
 static const cli_option fit_options[] = {
     {"components", 'k', 1, OPT_K, "K", "topics"},
     {"vocab", 0, 1, OPT_VOCAB, "VOCAB", "the words of CORPUS's ids, one per line"},
-    {"alpha", 0, 1, OPT_ALPHA, "V|auto", "document-topic prior, or Newton estimation (default 1/K)"},
+    {"alpha", 0, 1, OPT_ALPHA, "V|auto",
+     "document-topic prior, or Newton estimation (default 1/K)"},
     {"eta", 0, 1, OPT_ETA, "V", "topic-word prior (default 1/K)"},
-    {"gamma-tol", 0, 1, OPT_GAMMA_TOL, "T", "E-step: mean change of gamma to stop at (default 1e-3)"},
+    {"gamma-tol", 0, 1, OPT_GAMMA_TOL, "T",
+     "E-step: mean change of gamma to stop at (default 1e-3)"},
     {"max-sweeps", 0, 1, OPT_SWEEPS, "N", "E-step: sweeps per document at most (default 100)"},
     {"warm-gamma", 0, 0, OPT_WARM_GAMMA, NULL,
      "start each E-step from the document's last gamma\n"
@@ -87,7 +89,8 @@ static const cli_option corpus_options[] = {
      "drop the words of FILE (e.g. examples/data/stopwords-en.txt)"},
     {"min-len", 0, 1, OPT_MIN_LEN, "N", "shortest token kept (default 2)"},
     {"min-df", 0, 1, OPT_MIN_DF, "N", "keep words in at least N documents (default 1)"},
-    {"max-df", 0, 1, OPT_MAX_DF, "F", "keep words in at most this fraction of documents (default 1)"},
+    {"max-df", 0, 1, OPT_MAX_DF, "F",
+     "keep words in at most this fraction of documents (default 1)"},
     {"vocab", 0, 1, OPT_VOCAB, "VOCAB", "apply an existing vocabulary instead (no df filters)"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
