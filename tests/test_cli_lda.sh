@@ -22,14 +22,20 @@ expect_rc "fit lda" 0
 check "fit lda writes the model and its .npy" test -s m1.json -a -s m1.lambda.npy
 pycheck "fit lda JSON" '"elbo"' 'j = load(); assert j["model"] == "lda" and j["n_topics"] == 8
 assert j["n_docs"] == 450 and j["n_tokens"] == 332627 and j["n_iter"] == 4
-assert len(j["trace"]) == 4 and all(b >= a for a, b in zip(j["trace"], j["trace"][1:]))
+tr = [t["objective"] for t in j["trace"]]
+assert len(tr) == 4 and all(b >= a for a, b in zip(tr, tr[1:]))
 assert len(j["estep_converged"]) == 4 and j["monotonicity_violations"] == 0
-assert len(j["topics"]) == 8 and len(j["topics"][0]) == 10' out
+assert len(j["topics"]) == 8 and len(j["topics"][0]) == 10
+assert j["n_units"] == 450 and j["n_obs"] == 332627 and isinstance(j["n_tokens"], int)
+assert j["objective"] == j["elbo"] and j["objective_name"] == "elbo" and j["n_init"] == 1
+assert j["objective_per_obs"] == j["elbo_per_token"] and j["max_iter"] == 4 and j["seed"] == 3
+assert j["tol"] == 0 and j["algorithm"] == "batch" and j["best_init"] == 0' out
 cp out fit1.json
 run fit lda "$TRAIN" --vocab "$VOCAB" -k 8 --passes 4 --tol 0 --seed 3 --threads 2 -o m2.json --json
 expect_rc "fit lda, 2 threads" 0
 pycheck "1 and 2 threads give the same ELBO bits" "" 'a, b = load(1), load(2)
-assert a["elbo"] == b["elbo"] and a["trace"] == b["trace"]' fit1.json out
+obj = lambda j: [t["objective"] for t in j["trace"]]
+assert a["elbo"] == b["elbo"] and obj(a) == obj(b)' fit1.json out
 check "1 and 2 threads give the same lambda bits" cmp -s m1.lambda.npy m2.lambda.npy
 
 run score m1.json "$TEST" --json --completion
@@ -38,7 +44,10 @@ pycheck "score JSON" '"perplexity"' 'import math
 j = load(); assert j["n_docs"] == 50 and j["n_tokens"] == 36580
 assert close(j["perplexity"], math.exp(-j["bound_per_word"]), 1e-12)
 assert close(j["bound_per_word"] * j["n_tokens"], j["bound"], 1e-12)
-assert 1000 < j["perplexity"] < 20000 and 1000 < j["completion_perplexity"] < 20000' out
+assert 1000 < j["perplexity"] < 20000 and 1000 < j["completion_perplexity"] < 20000
+assert j["model"] == "lda" and j["n_units"] == 50 and j["n_obs"] == 36580
+assert j["objective"] == j["bound"] and j["objective_name"] == "elbo"
+assert isinstance(j["n_tokens"], int) and isinstance(j["completion_tokens"], int)' out
 cp out score1.json
 run score m1.json "$BROWN/brown.test.ldac" --json --threads 2
 expect_rc "score LDA-C" 0
@@ -46,6 +55,8 @@ pycheck "LDA-C and UCI give the same bound" "" 'assert load(1)["bound"] == load(
 run score m1.json "$TEST"
 expect_rc "score text" 0
 expect_out "score text" "perplexity"
+expect_out "score text" "tokens: 36580"
+expect_out "score text" "mean ELBO: "
 
 run topics m1.json --top 5
 expect_rc "topics" 0
@@ -53,12 +64,16 @@ check "topics: one line per topic" test "$(grep -c '^topic' out)" -eq 8
 run topics m1.json --top 5 --coherence "$TRAIN" --json
 expect_rc "topics --coherence" 0
 pycheck "topics JSON" '"coherence"' 'j = load(); assert len(j["topics"]) == 8 and len(j["topics"][0]) == 5
+assert j["model"] == "lda"
 assert len(j["coherence"]) == 8 and all(c <= 0 for c in j["coherence"])' out
 
 run transform m1.json "$TEST"
 expect_rc "transform" 0
 pycheck "transform rows sum to 1" "" 'rows = [list(map(float, l.split(","))) for l in open(sys.argv[1])]
 assert len(rows) == 50 and all(len(r) == 8 and abs(sum(r) - 1) < 1e-9 for r in rows)' out
+run transform m1.json "$TEST" --gamma --json --threads 2
+expect_rc "transform --gamma --json" 0
+pycheck "transform JSON" '"gamma"' 'j = load(); assert j["model"] == "lda" and len(j["gamma"]) == 50' out
 
 run info m1.json
 expect_rc "info" 0
@@ -85,7 +100,87 @@ expect_rc "corpus from lines" 0
 check "one document per line" test "$(head -1 lines.docword.txt)" = 4
 run fit lda small.docword.txt --vocab small.vocab.txt -k 2 --passes 3 -o small.json
 expect_rc "fit the built corpus" 0
-expect_out "fit the built corpus" "topic  1:"
+expect_out "fit the built corpus" "iterations: 3, converged: "
+expect_out "fit the built corpus" "model written to small.json"
+expect_out "fit the built corpus" "ELBO: "
+
+# ---- restarts (--n-init): the best ELBO kept, with its model and E-step history ----
+
+MPI90=$TD/lda_mpi.docword.txt
+run fit lda "$MPI90" -k 4 --seed 3 --alpha auto --passes 20 -o r1.json --json
+cp out r1.out
+run fit lda "$MPI90" -k 4 --seed 3 --alpha auto --passes 20 --n-init 3 -o r3.json --json
+expect_rc "fit lda --n-init 3" 0
+pycheck "--n-init 3: restart 0 is the single fit, the best is kept" '"best_init"' 'a, b = load(1), load(2)
+assert b["n_init"] == 3 and 0 <= b["best_init"] < 3 and b["elbo"] >= a["elbo"]
+assert len(b["estep_converged"]) == b["n_iter"] == len(b["trace"])
+assert b["best_init"] != 0 or (b["elbo"] == a["elbo"] and b["alpha"] == a["alpha"])' r1.out out
+cp out r3.out
+run info r3.json --json
+pycheck "--n-init 3: the model written is the best restart's" "" 'a, b = load(1), load(2)
+assert a["alpha"] == b["alpha"]' out r3.out
+run fit lda "$MPI90" -k 4 --seed 3 --alpha auto --passes 20 --n-init 2 -o r2.json --json
+pycheck "--n-init 2: restart 0 best, its lambda and alpha restored" "" 'a, b = load(1), load(2)
+assert b["best_init"] == 0 and b["elbo"] == a["elbo"] and b["alpha"] == a["alpha"]' r1.out out
+check "--n-init 2: the first restart's lambda" cmp -s r1.lambda.npy r2.lambda.npy
+
+# ---- help and option spelling ----
+
+run fit lda --help
+expect_rc "fit lda --help" 0
+cp out help1
+run help fit lda
+check "vem help fit lda = vem fit lda --help" cmp -s help1 out
+for o in n-init max-iter passes tol seed threads algorithm batch-size kappa tau n-blocks \
+    init-model eval-passes trace-steps mpi output verbose components vocab alpha eta gamma-tol \
+    max-sweeps warm-gamma dense-steps json; do
+    check "fit lda --help lists --$o" grep -q -- "--$o\b" help1
+done
+check "fit lda --help leaves out --stream" test "$(grep -c -- '--stream' help1)" -eq 0
+# Every option the help lists parses for fit lda (with a value it takes).
+SMALL=$TD/lda_ok.docword.txt
+"$VEM" fit lda "$SMALL" -k 2 --passes 2 -o ok.json >/dev/null 2>&1
+for o in $(grep -o -- '^  \(-., \)\?--[a-z-]*' help1 | sed 's/.*--//'); do
+    alg=
+    case $o in
+    help) continue ;;
+    n-init) v="--n-init 2" ;;
+    max-iter | passes) v="--$o 3" ;;
+    tol) v="--tol 1e-3" ;;
+    seed) v="--seed 5" ;;
+    threads) v="--threads 2" ;;
+    algorithm) v="--algorithm incremental" ;;
+    batch-size | kappa | tau | eval-passes | trace-steps)
+        alg="--algorithm stepwise"
+        case $o in batch-size) v="--batch-size 2" ;; kappa) v="--kappa 0.8" ;; tau) v="--tau 3" ;;
+        *) v="--$o" ;; esac ;;
+    n-blocks) v="--n-blocks 2" alg="--algorithm incremental" ;;
+    init-model) v="--init-model ok.json" ;;
+    mpi) v="--mpi" ;;
+    output) v="--output o.json" ;;
+    verbose | json | warm-gamma | dense-steps) v="--$o" ;;
+    components) v="--components 3" ;;
+    vocab) v="--vocab $TD/lda_ok.vocab.txt" ;;
+    alpha) v="--alpha 0.3" ;;
+    eta) v="--eta 0.2" ;;
+    gamma-tol) v="--gamma-tol 1e-4" ;;
+    max-sweeps) v="--max-sweeps 50" ;;
+    *) fail "fit lda --help lists --$o: no test value for it"; continue ;;
+    esac
+    run fit lda "$SMALL" -k 2 $alg $v
+    if [ "$o" = mpi ]; then
+        # Without mpirun it may or may not start; it must not be refused as an option.
+        check "fit lda $v parses" test "$(grep -c -e 'does not apply' -e 'unknown option' err)" -eq 0
+    else
+        expect_rc "fit lda $alg $v" 0
+    fi
+done
+run fit lda "$SMALL" -k=2 --passes=3 --seed=4 --json
+expect_rc "fit lda -k=2 --passes=3" 0
+pycheck "-k=2 --passes=3 --seed=4" '"n_topics"' 'j = load()
+assert j["n_topics"] == 2 and j["max_iter"] == 3 and j["n_iter"] <= 3 and j["seed"] == 4' out
+run topics small.json --top=2 --json
+pycheck "topics --top=2" '"topics"' 'assert len(load()["topics"][0]) == 2' out
 
 # ---- errors ----
 
@@ -124,5 +219,35 @@ expect_rc "corpus without -o" 1
 run transform --help
 expect_rc "transform --help" 0
 expect_out "transform --help" "usage: vem transform"
+
+# ---- options and models of other kinds and commands ----
+
+run fit lda "$SMALL" -k 2 --stream
+expect_rc "fit lda --stream" 1
+expect_err "fit lda --stream" "'--stream' does not apply to fit lda"
+run fit lda "$SMALL" -k 2 --covariance full
+expect_rc "fit lda --covariance" 1
+expect_err "fit lda --covariance" "'--covariance'"
+run fit lda "$SMALL" -k 2 --top 3
+expect_rc "fit lda --top" 1
+expect_err "fit lda --top" "'--top'"
+run info small.json --proba
+expect_rc "info --proba" 1
+expect_err "info --proba" "'--proba' does not apply to info"
+run score small.json "$SMALL" --gamma
+expect_rc "score --gamma" 1
+expect_err "score --gamma" "'--gamma' does not apply to score"
+run corpus "$TD/lda_texts" -o x --alpha 2
+expect_rc "corpus --alpha" 1
+expect_err "corpus --alpha" "'--alpha' does not apply to corpus"
+"$VEM" fit gmm "$DATA/faithful.csv" -k 2 -o gmm.json >/dev/null 2>&1
+run topics gmm.json
+expect_rc "topics of a GMM model" 1
+expect_err "topics of a GMM model" "gmm"
+run transform gmm.json "$SMALL"
+expect_rc "transform of a GMM model" 1
+run predict small.json "$DATA/faithful.csv"
+expect_rc "predict of an LDA model" 1
+expect_err "predict of an LDA model" "'lda' model"
 
 finish

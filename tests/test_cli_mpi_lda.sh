@@ -76,6 +76,14 @@ run 3 fit lda "$LDAC" $DEF >"$tmp/d3.out" 2>"$tmp/err"
 check "default init np=3 LDA-C elbo" "rel_close $tmp/d3.out $tmp/d1.out elbo 1e-10"
 check "default init np=3 LDA-C alpha" "rel_close $tmp/d3.out $tmp/d1.out alpha 1e-10"
 
+# Restarts (--n-init): every process runs the same restarts and keeps the same best one.
+RS="--vocab $VOC -k 4 --seed 3 --alpha auto --passes 20 --n-init 3 --json"
+one fit lda "$UCI" $RS >"$tmp/r1.out"
+run 2 fit lda "$UCI" $RS >"$tmp/r2.out" 2>"$tmp/err"
+check "restarts np=2 exit" "[ \$? -eq 0 ]"
+check "restarts np=2 elbo" "rel_close $tmp/r2.out $tmp/r1.out elbo 1e-10"
+check "restarts np=2 best" "same_key $tmp/r2.out $tmp/r1.out \"['best_init']\""
+
 # Incremental EM. With one block it is batch EM pass for pass, so it must match one
 # process to round-off. With 4 blocks (block b = the union of the processes' block b)
 # from a start near the optimum, it must reach batch EM's optimum: both stop when the
@@ -146,6 +154,6 @@ check "out of order: refused" "[ $rc -eq 2 ] && grep -q 'order.docword.txt:4: do
 
 # Only fit lda is distributed.
 run 2 score "$tmp/m3.json" "$UCI" >"$tmp/out" 2>"$tmp/err"
-check "score --mpi refused" "[ \$? -ne 0 ] && grep -q 'for fit lda only' $tmp/err"
+check "score --mpi refused" "[ \$? -ne 0 ] && grep -q \"'--mpi' does not apply to score\" $tmp/err"
 
 finish
