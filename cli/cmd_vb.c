@@ -27,9 +27,9 @@ enum {
     OPT_DOF,
     OPT_MEAN_PRIOR,
     OPT_COV_PRIOR,
-    OPT_COVARIANCE,
     OPT_REG_COVAR,
-    OPT_INIT,
+    OPT_INIT, /* the prior options: OPT_WEIGHT_PRIOR to here */
+    OPT_COVARIANCE,
     OPT_TARGET,
     OPT_ARD,
     OPT_PRUNE,
@@ -90,13 +90,12 @@ static const cli_option sample_options[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-static const cli_option *const vbgmm_fit_tables[] = {
-    vbgmm_fit_options, cli_engine_options, cli_common_options, cli_data_options, NULL};
+static const cli_option *const vbgmm_fit_tables[] = {vbgmm_fit_options, cli_engine_options,
+                                                     cli_common_options, cli_data_options, NULL};
 static const cli_option *const blr_fit_tables[] = {blr_fit_options, cli_engine_options,
                                                    cli_common_options, cli_data_options, NULL};
-static const cli_option *const vbgmm_predict_tables[] = {vbgmm_predict_options,
-                                                         cli_common_options, cli_data_options,
-                                                         NULL};
+static const cli_option *const vbgmm_predict_tables[] = {vbgmm_predict_options, cli_common_options,
+                                                         cli_data_options, NULL};
 static const cli_option *const data_tables[] = {cli_common_options, cli_data_options, NULL};
 static const cli_option *const blr_score_tables[] = {blr_score_options, cli_common_options,
                                                      cli_data_options, NULL};
@@ -143,36 +142,32 @@ typedef struct vb_args {
 static int own_option(vb_args *a, int id, const char *val)
 {
     int rc = 0;
+    /* --init-model brings its own priors: remember that one was given. */
+    a->prior_given |= id >= OPT_WEIGHT_PRIOR && id <= OPT_INIT;
     switch (id) {
     case OPT_K:
         a->k_given = 1;
         rc = cli_parse_size("-k", val, 1, 1000000, &a->k);
         break;
     case OPT_WEIGHT_PRIOR:
-        a->prior_given = 1;
         if (vem_vb_weight_prior_parse(val, &a->wprior) != VEM_OK) {
             cli_error("--weight-prior: expected dirichlet or dp, got '%s'", val);
             rc = CLI_EXIT_USAGE;
         }
         break;
     case OPT_WEIGHT_CONC:
-        a->prior_given = 1;
         rc = cli_parse_double("--weight-concentration", val, 0.0, 1, &a->alpha0);
         break;
     case OPT_MEAN_PREC:
-        a->prior_given = 1;
         rc = cli_parse_double("--mean-precision", val, 0.0, 1, &a->beta0);
         break;
     case OPT_DOF:
-        a->prior_given = 1;
         rc = cli_parse_double("--dof", val, 0.0, 1, &a->nu0);
         break;
     case OPT_MEAN_PRIOR:
-        a->prior_given = 1;
         a->mean_prior = val;
         break;
     case OPT_COV_PRIOR:
-        a->prior_given = 1;
         a->cov_prior = val;
         break;
     case OPT_COVARIANCE:
@@ -184,11 +179,9 @@ static int own_option(vb_args *a, int id, const char *val)
         }
         break;
     case OPT_REG_COVAR:
-        a->prior_given = 1;
         rc = cli_parse_double("--reg-covar", val, 0.0, 0, &a->reg_covar);
         break;
     case OPT_INIT:
-        a->prior_given = 1;
         if (vem_gmm_init_parse(val, &a->init) != VEM_OK ||
             (a->init != VEM_INIT_KMEANS && a->init != VEM_INIT_RANDOM)) {
             cli_error("--init: expected kmeans or random, got '%s'", val);
@@ -268,10 +261,8 @@ static int parse_args(int argc, char **argv, const cli_verb *v, const char *cmd,
         }
     }
     if (rc == 0 && (!a->model || (nops > 1 && !a->data))) {
-        if (v->fit)
-            cli_error("%s: missing DATA", cmd);
-        else
-            cli_error("%s: missing %s", cmd, a->model ? "DATA" : nops > 1 ? "MODEL and DATA" : "MODEL");
+        const char *what = a->model || v->fit ? "DATA" : nops > 1 ? "MODEL and DATA" : "MODEL";
+        cli_error("%s: missing %s", cmd, what);
         rc = CLI_EXIT_USAGE;
     }
     if (rc == 0 && nops > 1 && cli_data_opts_check(&a->dopts))
@@ -1023,7 +1014,8 @@ static int fit_blr(vb_args *a)
             goto out;
     }
     if (start && vem_blr_d(start) != d) {
-        cli_error("%s: %zu features, but %s has %zu", a->data, d, a->f.init_model, vem_blr_d(start));
+        cli_error("%s: %zu features, but %s has %zu", a->data, d, a->f.init_model,
+                  vem_blr_d(start));
         rc = CLI_EXIT_INPUT;
         goto out;
     }

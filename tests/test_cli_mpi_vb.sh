@@ -72,7 +72,7 @@ sys.exit(0 if d['objective_name'] == 'elbo' and d['n_obs'] == 272 and d['n_units
          and d['processes'] == 2 and d['mpi']['allreduce_calls'] > 0 else 1)\""
 run 2 fit vbgmm "$F" -k 2 --max-iter 5 >"$tmp/text.out" 2>"$tmp/err"
 check "vbgmm np=2 text: processes line" "grep -q '^processes: 2$' $tmp/text.out"
-check "vbgmm np=2 text: ELBO per row of all rows" "grep -q '^ELBO: .* per row (nats)$' $tmp/text.out"
+check "vbgmm np=2 text: ELBO per row" "grep -q '^ELBO: .* per row (nats)$' $tmp/text.out"
 run 3 fit vbgmm "$F" -k 10 --weight-prior dp --n-init 3 --seed 2 --tol 1e-8 --max-iter 1000 --json \
     >"$tmp/dp.json" 2>"$tmp/err"
 check "vbgmm dp restarts np=3 two clusters" \
