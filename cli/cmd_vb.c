@@ -616,6 +616,12 @@ static int load_init_model(const vb_args *a, vem_vbgmm **out)
                   a->f.init_model);
         return cli_usage_error("fit vbgmm");
     }
+    if (cli_fit_given(&a->f, CLI_OPT_N_INIT) && a->f.opts.n_init > 1) {
+        cli_error("fit vbgmm: --init-model is one start (the model's posterior): --n-init %zu "
+                  "does not go with it",
+                  a->f.opts.n_init);
+        return cli_usage_error("fit vbgmm");
+    }
     vem_vbgmm *v = vem_vbgmm_load(a->f.init_model);
     if (!v)
         return cli_fail(VEM_EFORMAT, a->f.init_model);

@@ -310,6 +310,9 @@ run fit vbgmm "$FAITHFUL" -k 3 --algorithm stepwise --batch-size 50 --passes 2 -
 expect_rc "vbgmm --trace-steps" 0
 pyjson "vbgmm --trace-steps: a trace entry per minibatch" '"trace"' "
 assert len(d['trace']) > d['n_iter'] and d['trace'][0]['step'] == 1"
+run fit vbgmm "$FAITHFUL" --init-model dp.json --n-init 4
+expect_rc "vbgmm --init-model --n-init 4" 1
+expect_err "vbgmm --init-model --n-init 4" "--n-init 4"
 run fit vbgmm "$FAITHFUL" -k 3 --algorithm incremental --batch-size 50
 expect_rc "vbgmm incremental --batch-size" 1
 expect_err "vbgmm incremental --batch-size" "--algorithm stepwise"
