@@ -1,9 +1,10 @@
 /*
- * cli/cmd_vb.c — the variational Bayes commands:
+ * cli/cmd_vb.c — the variational Bayes commands of two kinds of model:
  *
  *     vem fit vbgmm DATA -k K [--weight-prior dirichlet|dp] [--covariance full|diag] ...
  *     vem fit blr DATA --target COLUMN [--ard] [--intercept] [--standardize] ...
  *     vem predict|score|info MODEL ...   on "vbgmm" and "blr" model files
+ *     vem sample MODEL -n N              on "vbgmm" model files
  *
  * A thin client of include/vem/vbgmm.h and include/vem/blr.h.
  */
@@ -12,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
+
+/* Not yet in cli.h (the kinds table in vem.c has no sample for vbgmm yet). */
+extern const cli_verb cli_vbgmm_sample;
 
 enum {
     OPT_K = CLI_OPT_OWN,
@@ -22,367 +25,213 @@ enum {
     OPT_WEIGHT_CONC,
     OPT_MEAN_PREC,
     OPT_DOF,
-    OPT_COVARIANCE,
+    OPT_MEAN_PRIOR,
+    OPT_COV_PRIOR,
     OPT_REG_COVAR,
-    OPT_INIT,
-    OPT_N_INIT,
-    OPT_MAX_ITER,
-    OPT_TOL,
-    OPT_SEED,
-    OPT_THREADS,
-    OPT_OUTPUT,
-    OPT_VERBOSE,
+    OPT_INIT, /* the prior options: OPT_WEIGHT_PRIOR to here */
+    OPT_COVARIANCE,
     OPT_TARGET,
     OPT_ARD,
+    OPT_PRUNE,
     OPT_INTERCEPT,
     OPT_STANDARDIZE,
     OPT_HYPERPRIORS,
-    OPT_PRUNE,
     OPT_PROBA,
-    OPT_ALGORITHM,
-    OPT_BATCH_SIZE,
-    OPT_KAPPA,
-    OPT_TAU,
-    OPT_PASSES,
-    OPT_STREAM,
-    OPT_EVAL_PASSES,
-    OPT_MEAN_PRIOR,
-    OPT_COV_PRIOR,
-    OPT_BLOCKS,
     OPT_N_SAMPLES,
-    OPT_INIT_MODEL,
-    OPT_MPI
+    OPT_SAMPLE_SEED
 };
 
-static const cli_option vb_options[] = {
-    {"help", 'h', 0, CLI_OPT_HELP, NULL, ""},
-    {"json", 0, 0, CLI_OPT_JSON, NULL, ""},
-    {"columns", 0, 1, CLI_OPT_COLUMNS, "V", ""},
-    {"header", 0, 0, CLI_OPT_HEADER, NULL, ""},
-    {"no-header", 0, 0, CLI_OPT_NO_HEADER, NULL, ""},
-    {"delimiter", 0, 1, CLI_OPT_DELIMITER, "V", ""},
-    {"binary-cols", 0, 1, CLI_OPT_BINARY_COLS, "V", ""},
-    {"components", 'k', 1, OPT_K, "V", ""},
-    {"weight-prior", 0, 1, OPT_WEIGHT_PRIOR, "V", ""},
-    {"weight-concentration", 0, 1, OPT_WEIGHT_CONC, "V", ""},
-    {"mean-precision", 0, 1, OPT_MEAN_PREC, "V", ""},
-    {"dof", 0, 1, OPT_DOF, "V", ""},
-    {"covariance", 0, 1, OPT_COVARIANCE, "V", ""},
-    {"reg-covar", 0, 1, OPT_REG_COVAR, "V", ""},
-    {"init", 0, 1, OPT_INIT, "V", ""},
-    {"n-init", 0, 1, OPT_N_INIT, "V", ""},
-    {"max-iter", 0, 1, OPT_MAX_ITER, "V", ""},
-    {"tol", 0, 1, OPT_TOL, "V", ""},
-    {"seed", 0, 1, OPT_SEED, "V", ""},
-    {"threads", 0, 1, OPT_THREADS, "V", ""},
-    {"output", 'o', 1, OPT_OUTPUT, "V", ""},
-    {"verbose", 'v', 0, OPT_VERBOSE, NULL, ""},
-    {"target", 0, 1, OPT_TARGET, "V", ""},
-    {"ard", 0, 0, OPT_ARD, NULL, ""},
-    {"intercept", 0, 0, OPT_INTERCEPT, NULL, ""},
-    {"standardize", 0, 0, OPT_STANDARDIZE, NULL, ""},
-    {"hyperpriors", 0, 1, OPT_HYPERPRIORS, "V", ""},
-    {"prune-threshold", 0, 1, OPT_PRUNE, "V", ""},
-    {"proba", 0, 0, OPT_PROBA, NULL, ""},
-    {"algorithm", 0, 1, OPT_ALGORITHM, "V", ""},
-    {"batch-size", 0, 1, OPT_BATCH_SIZE, "V", ""},
-    {"kappa", 0, 1, OPT_KAPPA, "V", ""},
-    {"tau", 0, 1, OPT_TAU, "V", ""},
-    {"passes", 0, 1, OPT_PASSES, "V", ""},
-    {"stream", 0, 0, OPT_STREAM, NULL, ""},
-    {"eval-passes", 0, 0, OPT_EVAL_PASSES, NULL, ""},
-    {"mean-prior", 0, 1, OPT_MEAN_PRIOR, "V", ""},
-    {"covariance-prior", 0, 1, OPT_COV_PRIOR, "V", ""},
-    {"blocks", 0, 1, OPT_BLOCKS, "V", ""},
-    {"n-samples", 'n', 1, OPT_N_SAMPLES, "V", ""},
-    {"init-model", 0, 1, OPT_INIT_MODEL, "V", ""},
-    {"mpi", 0, 0, OPT_MPI, NULL, ""},
+static const cli_option vbgmm_fit_options[] = {
+    {"components", 'k', 1, OPT_K, "K", "components (an upper bound: unneeded ones empty out)"},
+    {"weight-prior", 0, 1, OPT_WEIGHT_PRIOR, "P",
+     "dirichlet (default) or dp (truncated stick-breaking)"},
+    {"weight-concentration", 0, 1, OPT_WEIGHT_CONC, "A", "alpha0 > 0 (default 1/K)"},
+    {"mean-precision", 0, 1, OPT_MEAN_PREC, "B", "beta0 > 0 (default 1)"},
+    {"dof", 0, 1, OPT_DOF, "NU", "Wishart degrees of freedom > D - 1 (default D)"},
+    {"mean-prior", 0, 1, OPT_MEAN_PRIOR, "LIST",
+     "m0: D numbers, comma-separated (default: the data mean)"},
+    {"covariance-prior", 0, 1, OPT_COV_PRIOR, "LIST",
+     "W0^-1: D x D numbers row by row (full) or D (diag)\n"
+     "(default: the data covariance, divisor n - 1)"},
+    {"covariance", 0, 1, OPT_COVARIANCE, "C", "full (default) or diag"},
+    {"reg-covar", 0, 1, OPT_REG_COVAR, "E", "added to the sample covariances (default 1e-6)"},
+    {"init", 0, 1, OPT_INIT, "M", "kmeans (default) or random"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-static const cli_option *const vb_tables[] = {vb_options, NULL};
+static const cli_option blr_fit_options[] = {
+    {"target", 0, 1, OPT_TARGET, "COLUMN", "the response: a header name or 1-based index"},
+    {"ard", 0, 0, OPT_ARD, NULL, "one precision per weight (automatic relevance determination)"},
+    {"prune-threshold", 0, 1, OPT_PRUNE, "T",
+     "ARD: prune weights whose precision exceeds T (default 1e4)"},
+    {"intercept", 0, 0, OPT_INTERCEPT, NULL,
+     "fit an unpenalised intercept (centre features and target)"},
+    {"standardize", 0, 0, OPT_STANDARDIZE, NULL, "scale the features to mean 0, variance 1 first"},
+    {"hyperpriors", 0, 1, OPT_HYPERPRIORS, "A0,B0,C0,D0",
+     "Gamma shape and rate of the noise precision (A0, B0)\n"
+     "and of the weight precision (C0, D0); default all 1e-6"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 
-static const char vbgmm_help[] =
-    "usage: vem fit vbgmm DATA -k K [options]\n"
-    "\n"
-    "Fit a Bayesian Gaussian mixture by variational Bayes (coordinate ascent).\n"
-    "K is an upper bound: unneeded components empty out. Priors default as\n"
-    "scikit-learn's BayesianGaussianMixture.\n"
-    "\n"
-    "options:\n"
-    "  -k, --components K        components (upper bound)\n"
-    "  --weight-prior P          dirichlet (default) or dp (truncated stick-breaking)\n"
-    "  --weight-concentration A  alpha0 > 0 (default 1/K)\n"
-    "  --mean-precision B        beta0 > 0 (default 1)\n"
-    "  --dof NU                  Wishart degrees of freedom > D - 1 (default D)\n"
-    "  --mean-prior LIST         m0: D numbers, comma-separated (default: the data mean)\n"
-    "  --covariance-prior LIST   W0^-1: D x D numbers row by row (full) or D (diag)\n"
-    "                            (default: the data covariance, divisor n - 1)\n"
-    "  --covariance C            full (default) or diag\n"
-    "  --reg-covar E             added to the sample covariances (default 1e-6)\n"
-    "  --init M                  kmeans (default) or random\n"
-    "  --n-init N                restarts, the highest ELBO is kept (default 1)\n"
-    "  --max-iter N              iterations per restart (default 100)\n"
-    "  --tol T                   stop when the ELBO per row changes by < T nats (default 1e-3)\n"
-    "  --seed S                  random seed (default 0)\n"
-    "  --threads T               threads (0 = all; results do not depend on it)\n"
-    "  -o, --output MODEL        write the fitted model (JSON)\n"
-    "  --json                    one JSON object: elbo, effective_components, weights,\n"
-    "                            means, covariances, trace, ...\n"
-    "  --verbose                 progress on stderr\n"
-    "\n"
-    "stochastic variational inference (Hoffman et al. 2013) and out-of-core fits:\n"
-    "  --algorithm A             batch (default), stepwise (SVI: minibatch ESS blended,\n"
-    "                            S <- (1 - rho) S + rho (N/|B|) s_B, then the update of\n"
-    "                            the global factors) or incremental\n"
-    "  --batch-size B            stepwise: rows per minibatch (default 1000)\n"
-    "  --kappa K, --tau T        stepwise: rho_t = (t + T)^-K (defaults 0.7, 2)\n"
-    "  --blocks N                incremental: blocks of rows (default 10)\n"
-    "  --passes N                online: passes over the data (same as --max-iter)\n"
-    "  --eval-passes             online: exact ELBO after each pass (one more E-step pass)\n"
-    "  --stream                  read DATA block by block in every pass (out of core)\n"
-    "\n"
-    "starting point and distributed fits:\n"
-    "  --init-model MODEL        start from a fitted model (vbgmm: its priors and posterior;\n"
-    "                            blr: its settings and hyperposteriors q(alpha), q(beta))\n"
-    "  --mpi                     under mpirun: each process reads its share of the rows,\n"
-    "                            the statistics are summed over processes (docs/vb.md)\n";
+static const cli_option vbgmm_predict_options[] = {
+    {"proba", 0, 0, OPT_PROBA, NULL, "the K component probabilities of each row (CSV)"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 
-static const char blr_help[] =
-    "usage: vem fit blr DATA --target COLUMN [options]\n"
-    "\n"
-    "Bayesian linear regression by mean-field variational Bayes, q(w) q(alpha) q(beta)\n"
-    "with Gamma hyperpriors (scikit-learn's BayesianRidge fixed point; ARDRegression's with --ard).\n"
-    "The features are --columns, or every column but the target.\n"
-    "\n"
-    "options:\n"
-    "  --target COLUMN           the response: a header name or 1-based index\n"
-    "  --ard                     one precision per weight (automatic relevance determination)\n"
-    "  --prune-threshold T       ARD: prune weights whose precision exceeds T (default 1e4)\n"
-    "  --intercept               fit an unpenalised intercept (centre features and target)\n"
-    "  --standardize             scale the features to mean 0, variance 1 first\n"
-    "  --hyperpriors A0,B0,C0,D0 Gamma shape and rate of the noise precision (A0, B0)\n"
-    "                            and of the weight precision (C0, D0); default all 1e-6\n"
-    "  --max-iter N, --tol T, --threads T, -o MODEL, --json, --verbose   as for vbgmm\n"
-    "                            (defaults 1000 iterations, tol 1e-12)\n"
-    "  --mpi                     under mpirun: each process reads its share of the rows,\n"
-    "                            the statistics are summed over processes (docs/vb.md)\n";
+static const cli_option blr_score_options[] = {
+    {"target", 0, 1, OPT_TARGET, "COLUMN",
+     "the response: a header name or 1-based index\n(default: the model's target)"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const cli_option sample_options[] = {
+    {"n-samples", 'n', 1, OPT_N_SAMPLES, "N", "rows to draw (>= 1)"},
+    {"seed", 0, 1, OPT_SAMPLE_SEED, "S", "random seed (default 0)"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const cli_option *const vbgmm_fit_tables[] = {vbgmm_fit_options, cli_engine_options,
+                                                     cli_common_options, cli_data_options, NULL};
+static const cli_option *const blr_fit_tables[] = {blr_fit_options, cli_engine_options,
+                                                   cli_common_options, cli_data_options, NULL};
+static const cli_option *const vbgmm_predict_tables[] = {vbgmm_predict_options, cli_common_options,
+                                                         cli_data_options, NULL};
+static const cli_option *const data_tables[] = {cli_common_options, cli_data_options, NULL};
+static const cli_option *const blr_score_tables[] = {blr_score_options, cli_common_options,
+                                                     cli_data_options, NULL};
+static const cli_option *const sample_tables[] = {sample_options, cli_common_options, NULL};
+static const cli_option *const info_tables[] = {cli_common_options, NULL};
+
+/* The defaults of vem_fit_opts_init are the vbgmm's (100 iterations, tol 1e-3). */
+static const cli_fit_kind vbgmm_kind = {"vbgmm", "ELBO", "row", "rows", 0, NULL};
+
+/* The fixed point of BayesianRidge: many cheap iterations to a tight tolerance. */
+static void blr_defaults(vem_fit_opts *o)
+{
+    o->max_iter = 1000;
+    o->tol = 1e-12;
+}
+
+/* Closed-form updates in batch from a deterministic start (vem_blr_fit), in memory. */
+static const cli_fit_kind blr_kind = {
+    "blr", "ELBO", "row", "rows",
+    CLI_ENGINE_BIT(CLI_OPT_N_INIT) | CLI_ENGINE_BIT(CLI_OPT_SEED) |
+        CLI_ENGINE_BIT(CLI_OPT_ALGORITHM) | CLI_ENGINE_BIT(CLI_OPT_BATCH_SIZE) |
+        CLI_ENGINE_BIT(CLI_OPT_KAPPA) | CLI_ENGINE_BIT(CLI_OPT_TAU) |
+        CLI_ENGINE_BIT(CLI_OPT_N_BLOCKS) | CLI_ENGINE_BIT(CLI_OPT_STREAM) |
+        CLI_ENGINE_BIT(CLI_OPT_EVAL_PASSES) | CLI_ENGINE_BIT(CLI_OPT_TRACE_STEPS),
+    blr_defaults};
 
 typedef struct vb_args {
-    const char *model_type, *data, *output, *target, *model, *hyper, *mean_prior, *cov_prior;
-    const char *init_model;
-    int mpi, prior_given, cov_given; /* --mpi; a prior option, --covariance given */
-    size_t k, n_init, max_iter, nthreads;
-    int k_given, json, verbose, help, ard, intercept, standardize, proba;
-    int max_iter_given, tol_given;
+    const char *model, *data; /* operands: for fit, the kind and DATA */
+    const char *target, *hyper, *mean_prior, *cov_prior;
+    int prior_given, cov_given; /* a prior option, --covariance given */
+    size_t k;
+    int k_given, ard, intercept, standardize, proba;
     vem_vb_weight_prior wprior;
     vem_cov cov;
     vem_gmm_init init;
-    double alpha0, beta0, nu0, reg_covar, tol, prune, kappa, tau;
-    size_t batch_size, n_blocks, n_samples;
-    int n_given;
-    int online_given, blocks_given, stream, eval_passes;
-    vem_algorithm algorithm;
-    uint64_t seed;
+    double alpha0, beta0, nu0, reg_covar, prune;
+    size_t n_samples;
+    uint64_t sample_seed;
+    cli_fit_args f; /* engine options (fit), --json (every command) */
     cli_data_opts dopts;
 } vb_args;
 
-static void progress(void *ctx, const char *line)
+/* A model option of this file: 0 when applied, CLI_EXIT_USAGE (reported), -1 for another. */
+static int own_option(vb_args *a, int id, const char *val)
 {
-    (void)ctx;
-    fprintf(stderr, "%s\n", line);
-}
-
-/* Parse everything after argv[1]; operands go to model_type/model and data. */
-static int parse_args(int argc, char **argv, const char *cmd, vb_args *a)
-{
-    cli_parser p;
-    const char *val;
-    int id, rc = 0;
-    cli_parser_init(&p, argc, argv, 2, vb_tables, 0, cmd);
-    while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
-        switch (id) {
-        case CLI_BAD:
-            return CLI_EXIT_USAGE;
-        case CLI_POSITIONAL:
-            if (!a->model_type)
-                a->model_type = val;
-            else if (!a->data)
-                a->data = val;
-            else {
-                cli_error("%s: unexpected argument '%s'", cmd, val);
-                rc = CLI_EXIT_USAGE;
-            }
-            break;
-        case CLI_OPT_HELP:
-            a->help = 1;
-            break;
-        case CLI_OPT_JSON:
-            a->json = 1;
-            break;
-        case OPT_K:
-            a->k_given = 1;
-            rc = cli_parse_size("-k", val, 1, 1000000, &a->k);
-            break;
-        case OPT_WEIGHT_PRIOR:
-            a->prior_given = 1;
-            if (vem_vb_weight_prior_parse(val, &a->wprior) != VEM_OK) {
-                cli_error("--weight-prior: expected dirichlet or dp, got '%s'", val);
-                rc = CLI_EXIT_USAGE;
-            }
-            break;
-        case OPT_WEIGHT_CONC:
-            a->prior_given = 1;
-            rc = cli_parse_double("--weight-concentration", val, 0.0, 1, &a->alpha0);
-            break;
-        case OPT_MEAN_PREC:
-            a->prior_given = 1;
-            rc = cli_parse_double("--mean-precision", val, 0.0, 1, &a->beta0);
-            break;
-        case OPT_DOF:
-            a->prior_given = 1;
-            rc = cli_parse_double("--dof", val, 0.0, 1, &a->nu0);
-            break;
-        case OPT_COVARIANCE:
-            a->cov_given = 1;
-            if (vem_cov_parse(val, &a->cov) != VEM_OK ||
-                (a->cov != VEM_COV_FULL && a->cov != VEM_COV_DIAG)) {
-                cli_error("--covariance: expected full or diag, got '%s'", val);
-                rc = CLI_EXIT_USAGE;
-            }
-            break;
-        case OPT_REG_COVAR:
-            a->prior_given = 1;
-            rc = cli_parse_double("--reg-covar", val, 0.0, 0, &a->reg_covar);
-            break;
-        case OPT_INIT:
-            a->prior_given = 1;
-            if (vem_gmm_init_parse(val, &a->init) != VEM_OK ||
-                (a->init != VEM_INIT_KMEANS && a->init != VEM_INIT_RANDOM)) {
-                cli_error("--init: expected kmeans or random, got '%s'", val);
-                rc = CLI_EXIT_USAGE;
-            }
-            break;
-        case OPT_N_INIT:
-            rc = cli_parse_size("--n-init", val, 1, 1000000, &a->n_init);
-            break;
-        case OPT_MAX_ITER:
-            a->max_iter_given = 1;
-            rc = cli_parse_size("--max-iter", val, 1, 1000000000, &a->max_iter);
-            break;
-        case OPT_TOL:
-            a->tol_given = 1;
-            rc = cli_parse_double("--tol", val, 0.0, 0, &a->tol);
-            break;
-        case OPT_SEED:
-            rc = cli_parse_u64("--seed", val, &a->seed);
-            break;
-        case OPT_THREADS:
-            rc = cli_parse_size("--threads", val, 0, 65536, &a->nthreads);
-            break;
-        case OPT_OUTPUT:
-            if (!*val) {
-                cli_error("-o: empty file name");
-                rc = CLI_EXIT_USAGE;
-            }
-            a->output = val;
-            break;
-        case OPT_VERBOSE:
-            a->verbose = 1;
-            break;
-        case OPT_TARGET:
-            a->target = val;
-            break;
-        case OPT_ARD:
-            a->ard = 1;
-            break;
-        case OPT_INTERCEPT:
-            a->intercept = 1;
-            break;
-        case OPT_STANDARDIZE:
-            a->standardize = 1;
-            break;
-        case OPT_HYPERPRIORS:
-            a->hyper = val;
-            break;
-        case OPT_PRUNE:
-            rc = cli_parse_double("--prune-threshold", val, 0.0, 1, &a->prune);
-            break;
-        case OPT_PROBA:
-            a->proba = 1;
-            break;
-        case OPT_ALGORITHM:
-            if (vem_algorithm_parse(val, &a->algorithm) != VEM_OK) {
-                cli_error("--algorithm: expected batch, stepwise or incremental; got '%s'", val);
-                rc = CLI_EXIT_USAGE;
-            }
-            break;
-        case OPT_BATCH_SIZE:
-            a->online_given = 1;
-            rc = cli_parse_size("--batch-size", val, 1, (size_t)1 << 40, &a->batch_size);
-            break;
-        case OPT_KAPPA:
-            a->online_given = 1;
-            rc = cli_parse_double("--kappa", val, 0.5, 1, &a->kappa);
-            if (rc == 0 && a->kappa > 1.0) {
-                cli_error("--kappa: %g must be in (0.5, 1]", a->kappa);
-                rc = CLI_EXIT_USAGE;
-            }
-            break;
-        case OPT_TAU:
-            a->online_given = 1;
-            rc = cli_parse_double("--tau", val, 0.0, 0, &a->tau);
-            break;
-        case OPT_PASSES:
-            a->max_iter_given = 1;
-            rc = cli_parse_size("--passes", val, 1, 1000000000, &a->max_iter);
-            break;
-        case OPT_STREAM:
-            a->stream = 1;
-            break;
-        case OPT_EVAL_PASSES:
-            a->eval_passes = 1;
-            break;
-        case OPT_N_SAMPLES:
-            a->n_given = 1;
-            rc = cli_parse_size("-n", val, 1, (size_t)1 << 40, &a->n_samples);
-            break;
-        case OPT_BLOCKS:
-            a->blocks_given = 1;
-            rc = cli_parse_size("--blocks", val, 1, (size_t)1 << 40, &a->n_blocks);
-            break;
-        case OPT_MEAN_PRIOR:
-            a->prior_given = 1;
-            a->mean_prior = val;
-            break;
-        case OPT_INIT_MODEL:
-            a->init_model = val;
-            break;
-        case OPT_MPI:
-            a->mpi = 1;
-            break;
-        case OPT_COV_PRIOR:
-            a->prior_given = 1;
-            a->cov_prior = val;
-            break;
-        default:
-            if (cli_data_option(&a->dopts, id, val) != 0)
-                rc = CLI_EXIT_USAGE;
-            break;
+    int rc = 0;
+    /* --init-model brings its own priors: remember that one was given. */
+    a->prior_given |= id >= OPT_WEIGHT_PRIOR && id <= OPT_INIT;
+    switch (id) {
+    case OPT_K:
+        a->k_given = 1;
+        rc = cli_parse_size("-k", val, 1, 1000000, &a->k);
+        break;
+    case OPT_WEIGHT_PRIOR:
+        if (vem_vb_weight_prior_parse(val, &a->wprior) != VEM_OK) {
+            cli_error("--weight-prior: expected dirichlet or dp, got '%s'", val);
+            rc = CLI_EXIT_USAGE;
         }
+        break;
+    case OPT_WEIGHT_CONC:
+        rc = cli_parse_double("--weight-concentration", val, 0.0, 1, &a->alpha0);
+        break;
+    case OPT_MEAN_PREC:
+        rc = cli_parse_double("--mean-precision", val, 0.0, 1, &a->beta0);
+        break;
+    case OPT_DOF:
+        rc = cli_parse_double("--dof", val, 0.0, 1, &a->nu0);
+        break;
+    case OPT_MEAN_PRIOR:
+        a->mean_prior = val;
+        break;
+    case OPT_COV_PRIOR:
+        a->cov_prior = val;
+        break;
+    case OPT_COVARIANCE:
+        a->cov_given = 1;
+        if (vem_cov_parse(val, &a->cov) != VEM_OK ||
+            (a->cov != VEM_COV_FULL && a->cov != VEM_COV_DIAG)) {
+            cli_error("--covariance: expected full or diag, got '%s'", val);
+            rc = CLI_EXIT_USAGE;
+        }
+        break;
+    case OPT_REG_COVAR:
+        rc = cli_parse_double("--reg-covar", val, 0.0, 0, &a->reg_covar);
+        break;
+    case OPT_INIT:
+        if (vem_gmm_init_parse(val, &a->init) != VEM_OK ||
+            (a->init != VEM_INIT_KMEANS && a->init != VEM_INIT_RANDOM)) {
+            cli_error("--init: expected kmeans or random, got '%s'", val);
+            rc = CLI_EXIT_USAGE;
+        }
+        break;
+    case OPT_TARGET:
+        a->target = val;
+        break;
+    case OPT_ARD:
+        a->ard = 1;
+        break;
+    case OPT_PRUNE:
+        rc = cli_parse_double("--prune-threshold", val, 0.0, 1, &a->prune);
+        break;
+    case OPT_INTERCEPT:
+        a->intercept = 1;
+        break;
+    case OPT_STANDARDIZE:
+        a->standardize = 1;
+        break;
+    case OPT_HYPERPRIORS:
+        a->hyper = val;
+        break;
+    case OPT_PROBA:
+        a->proba = 1;
+        break;
+    case OPT_N_SAMPLES:
+        rc = cli_parse_size("-n", val, 1, (size_t)1 << 40, &a->n_samples);
+        break;
+    case OPT_SAMPLE_SEED:
+        rc = cli_parse_u64("--seed", val, &a->sample_seed);
+        break;
+    default:
+        return -1;
     }
-    if (rc == 0 && cli_data_opts_check(&a->dopts))
-        rc = CLI_EXIT_USAGE;
     return rc;
 }
 
-static void args_init(vb_args *a)
+/*
+ * Parse `vem CMD ...` with the options of verb v (cmd: "fit vbgmm", "predict", ...):
+ * the operands go to model (for fit, the kind) and data; nops of them are required.
+ * Returns 0, or CLI_EXIT_USAGE with the message and the usage line printed.
+ */
+static int parse_args(int argc, char **argv, const cli_verb *v, const char *cmd, int nops,
+                      vb_args *a)
 {
     memset(a, 0, sizeof *a);
     cli_data_opts_init(&a->dopts);
-    a->n_init = 1;
-    a->max_iter = 100;
-    a->tol = 1e-3;
+    cli_fit_args_init(&a->f, v->fit ? v->fit : &vbgmm_kind);
     a->alpha0 = NAN;
     a->beta0 = 1.0;
     a->nu0 = NAN;
@@ -390,58 +239,46 @@ static void args_init(vb_args *a)
     a->prune = 1e4;
     a->cov = VEM_COV_FULL;
     a->init = VEM_INIT_KMEANS;
-    vem_fit_opts o;
-    vem_fit_opts_init(&o);
-    a->batch_size = o.batch_size;
-    a->n_blocks = o.n_blocks;
-    a->kappa = o.kappa;
-    a->tau = o.tau;
-    a->algorithm = VEM_ALG_BATCH;
-}
 
-static int usage(const char *text)
-{
-    fprintf(stderr, "%.*s(vem fit vbgmm --help, vem fit blr --help)\n",
-            (int)(strchr(text, '\n') - text + 1), text);
-    return CLI_EXIT_USAGE;
-}
-
-static json_t *trace_json(const vem_fit_result *res)
-{
-    json_t *trace = json_array();
-    for (size_t i = 0; trace && i < res->trace_len; i++) {
-        const vem_trace_entry *e = &res->trace[i];
-        json_t *t = json_object();
-        json_object_set_new(t, "iter", json_integer((json_int_t)e->iter));
-        json_object_set_new(t, "elbo", cli_json_real(e->objective));
-        json_object_set_new(t, "change", cli_json_real(e->change));
-        json_object_set_new(t, "seconds", cli_json_real(e->seconds));
-        json_object_set_new(t, "violation", json_boolean(e->violation));
-        json_array_append_new(trace, t);
+    cli_parser p;
+    const char *val;
+    int id, rc = 0;
+    cli_parser_init(&p, argc, argv, 2, v->tables, v->fit ? v->fit->exclude : 0, cmd);
+    while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
+        if (id == CLI_BAD) {
+            rc = CLI_EXIT_USAGE;
+        } else if (id == CLI_POSITIONAL) {
+            if (!a->model) {
+                a->model = val;
+            } else if (!a->data && nops > 1) {
+                a->data = val;
+            } else {
+                cli_error("%s: unexpected argument '%s'", cmd, val);
+                rc = CLI_EXIT_USAGE;
+            }
+        } else if ((rc = own_option(a, id, val)) < 0) {
+            rc = cli_fit_or_data_option(&a->f, &a->dopts, id, val);
+        }
     }
-    return trace;
+    if (rc == 0 && (!a->model || (nops > 1 && !a->data))) {
+        const char *what = a->model || v->fit ? "DATA" : nops > 1 ? "MODEL and DATA" : "MODEL";
+        cli_error("%s: missing %s", cmd, what);
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == 0 && nops > 1 && cli_data_opts_check(&a->dopts))
+        rc = CLI_EXIT_USAGE;
+    if (rc == 0 && v->fit && cli_fit_args_check(&a->f, cmd))
+        rc = CLI_EXIT_USAGE;
+    return rc == 0 ? 0 : cli_usage_error(cmd);
 }
 
-static void fit_common_json(json_t *o, const vem_fit_result *res, size_t n)
+/* The ELBO, its mean and the row count beside the common fields (cli_json_fit_common). */
+static void fit_json(json_t *o, const cli_fit_args *f, const vem_fit_result *res, size_t n)
 {
+    cli_json_fit_common(o, f, res, n);
     json_object_set_new(o, "n", json_integer((json_int_t)n));
     json_object_set_new(o, "elbo", cli_json_real(res->objective));
     json_object_set_new(o, "mean_elbo", cli_json_real(res->objective / (double)n));
-    json_object_set_new(o, "converged", json_boolean(res->converged));
-    json_object_set_new(o, "n_iter", json_integer((json_int_t)res->n_iter));
-    json_object_set_new(o, "monotonicity_violations", json_integer((json_int_t)res->n_violations));
-    json_object_set_new(o, "seconds", cli_json_real(res->seconds));
-    json_object_set_new(o, "trace", trace_json(res));
-}
-
-static void warn_fit(const vem_fit_result *res)
-{
-    if (!res->converged)
-        cli_warn("not converged after %zu iterations (raise --max-iter or --tol)", res->n_iter);
-    if (res->n_violations)
-        cli_warn("the ELBO decreased in %zu iteration%s (monotonicity violations: a numerical "
-                 "problem)",
-                 res->n_violations, res->n_violations == 1 ? "" : "s");
 }
 
 /* ---------------------------------------------------------------- vbgmm */
@@ -571,22 +408,6 @@ static int mpi_check_shares(const char *data, size_t rows, size_t rows_all)
         cli_error("%s: %.0f of %d processes got no rows (%zu rows in all): use fewer processes",
                   data, empty, cli_mpi_size(), rows_all);
     return CLI_EXIT_INPUT;
-}
-
-/* "processes" and, under MPI, the time in the all-reduce, as `vem fit gmm --json`. */
-static void mpi_json(json_t *o)
-{
-    json_object_set_new(o, "processes", json_integer(cli_mpi_size()));
-    if (!cli_mpi_active())
-        return;
-    double sec;
-    size_t calls, doubles;
-    cli_mpi_stats(&sec, &calls, &doubles);
-    json_t *m = json_object();
-    json_object_set_new(m, "allreduce_seconds", cli_json_real(sec));
-    json_object_set_new(m, "allreduce_calls", json_integer((json_int_t)calls));
-    json_object_set_new(m, "allreduce_doubles", json_integer((json_int_t)doubles));
-    json_object_set_new(o, "mpi", m);
 }
 
 /*
@@ -740,7 +561,7 @@ static int run_vbgmm_mpi(const vb_args *a, vem_vbgmm *v, const vem_table *t, siz
         return cli_mpi_agree(cli_fail(VEM_ENOMEM, "parameters"));
     }
     int rc = cli_mpi_agree(0);
-    if (rc == 0 && !a->init_model)
+    if (rc == 0 && !a->f.init_model)
         rc = mpi_vbgmm_priors(a, v, t, rows_all);
     opts->reduce = cli_mpi_allreduce;
     if (opts->algorithm == VEM_ALG_STEPWISE) {
@@ -749,10 +570,10 @@ static int run_vbgmm_mpi(const vb_args *a, vem_vbgmm *v, const vem_table *t, siz
     }
     vem_matrix x = vem_table_matrix(t);
     vem_data data = vem_data_rows(x);
-    size_t n_init = a->init_model ? 1 : a->n_init;
+    size_t n_init = opts->n_init;
     int have = 0;
     for (size_t r = 0; r < n_init && rc == 0; r++) {
-        if (!a->init_model)
+        if (!a->f.init_model)
             rc = mpi_vbgmm_init(v, t, rows_all, opts, rng, params);
         if (rc != 0)
             break;
@@ -792,18 +613,24 @@ static int load_init_model(const vb_args *a, vem_vbgmm **out)
         cli_error("fit vbgmm: --init-model takes the priors and the start from %s: leave out "
                   "--weight-prior, --weight-concentration, --mean-precision, --dof, --mean-prior, "
                   "--covariance-prior, --reg-covar and --init",
-                  a->init_model);
-        return usage(vbgmm_help);
+                  a->f.init_model);
+        return cli_usage_error("fit vbgmm");
     }
-    vem_vbgmm *v = vem_vbgmm_load(a->init_model);
+    if (cli_fit_given(&a->f, CLI_OPT_N_INIT) && a->f.opts.n_init > 1) {
+        cli_error("fit vbgmm: --init-model is one start (the model's posterior): --n-init %zu "
+                  "does not go with it",
+                  a->f.opts.n_init);
+        return cli_usage_error("fit vbgmm");
+    }
+    vem_vbgmm *v = vem_vbgmm_load(a->f.init_model);
     if (!v)
-        return cli_fail(VEM_EFORMAT, a->init_model);
+        return cli_fail(VEM_EFORMAT, a->f.init_model);
     if ((a->k_given && a->k != vem_vbgmm_k(v)) || (a->cov_given && a->cov != vem_vbgmm_cov(v))) {
         cli_error("fit vbgmm: %s has K=%zu and covariance %s; -k and --covariance must agree or "
                   "be left out",
-                  a->init_model, vem_vbgmm_k(v), vem_cov_name(vem_vbgmm_cov(v)));
+                  a->f.init_model, vem_vbgmm_k(v), vem_cov_name(vem_vbgmm_cov(v)));
         vem_vbgmm_free(v);
-        return usage(vbgmm_help);
+        return cli_usage_error("fit vbgmm");
     }
     *out = v;
     return 0;
@@ -848,39 +675,37 @@ static int new_vbgmm(const vb_args *a, size_t cols, const char *const *names, ve
 
 static int fit_vbgmm(vb_args *a)
 {
-    if (!a->k_given && !a->init_model) {
+    if (!a->k_given && !a->f.init_model) {
         cli_error("fit vbgmm: missing -k K");
-        return usage(vbgmm_help);
+        return cli_usage_error("fit vbgmm");
     }
-    if (a->online_given && a->algorithm != VEM_ALG_STEPWISE) {
+    /* The engine ignores the knobs of the other online algorithm: refuse them. */
+    const unsigned stepwise = CLI_ENGINE_BIT(CLI_OPT_BATCH_SIZE) | CLI_ENGINE_BIT(CLI_OPT_KAPPA) |
+                              CLI_ENGINE_BIT(CLI_OPT_TAU);
+    if ((a->f.given & stepwise) && a->f.opts.algorithm != VEM_ALG_STEPWISE) {
         cli_error("fit vbgmm: --batch-size, --kappa and --tau apply to --algorithm stepwise");
-        return usage(vbgmm_help);
+        return cli_usage_error("fit vbgmm");
     }
-    if (a->blocks_given && a->algorithm != VEM_ALG_INCREMENTAL) {
-        cli_error("fit vbgmm: --blocks applies to --algorithm incremental");
-        return usage(vbgmm_help);
-    }
-    if (a->mpi && a->stream) {
-        cli_error("fit vbgmm: --mpi fits from each process's share of the rows in memory: it "
-                  "cannot be combined with --stream");
-        return usage(vbgmm_help);
+    if (cli_fit_given(&a->f, CLI_OPT_N_BLOCKS) && a->f.opts.algorithm != VEM_ALG_INCREMENTAL) {
+        cli_error("fit vbgmm: --n-blocks applies to --algorithm incremental");
+        return cli_usage_error("fit vbgmm");
     }
     vem_table t;
     vem_source *src = NULL;
     vem_vbgmm *v = NULL;
     memset(&t, 0, sizeof t);
-    int rc = a->init_model ? load_init_model(a, &v) : 0;
+    int rc = a->f.init_model ? load_init_model(a, &v) : 0;
     if (rc)
         return rc;
     const char *const *mcols = v ? vem_vbgmm_columns(v) : NULL;
     size_t md = v ? vem_vbgmm_d(v) : 0;
     if (v)
         a->k = vem_vbgmm_k(v);
-    if (a->mpi) {
+    if (a->f.mpi) {
         rc = cli_read_share(a->data, &a->dopts, mcols, md, cli_mpi_rank(), cli_mpi_size(), &t);
         /* A bad line in any rank's share stops every rank (that rank has said why). */
         rc = cli_mpi_agree(rc);
-    } else if (a->stream) {
+    } else if (a->f.stream) {
         rc = cli_open_source(a->data, &a->dopts, mcols, md, &src);
     } else {
         rc = cli_read_data(a->data, &a->dopts, mcols, md, &t);
@@ -888,7 +713,7 @@ static int fit_vbgmm(vb_args *a)
     if (rc)
         goto out;
     size_t rows = src ? vem_source_rows(src) : t.rows, cols = src ? vem_source_cols(src) : t.cols;
-    if (a->mpi)
+    if (a->f.mpi)
         rows = (size_t)cli_mpi_sum((double)t.rows);
     const char *const *names = src ? vem_source_names(src) : (const char *const *)t.names;
     if (rows < a->k) {
@@ -897,31 +722,19 @@ static int fit_vbgmm(vb_args *a)
         rc = CLI_EXIT_INPUT;
         goto out;
     }
-    if (a->mpi && (rc = mpi_check_shares(a->data, t.rows, rows)))
+    if (a->f.mpi && (rc = mpi_check_shares(a->data, t.rows, rows)))
         goto out;
     vem_table shape = {.cols = cols, .names = (char **)names};
     if (!v && (rc = new_vbgmm(a, cols, names && cli_table_has_names(&shape) ? names : NULL, &v)))
         goto out;
-    vem_fit_opts o;
-    vem_fit_opts_init(&o);
-    o.max_iter = a->max_iter;
-    o.tol = a->tol;
-    o.n_init = a->init_model ? 1 : a->n_init;
-    o.warm_start = a->init_model != NULL;
-    o.nthreads = (int)a->nthreads;
-    o.algorithm = a->algorithm;
-    o.batch_size = a->batch_size;
-    o.kappa = a->kappa;
-    o.tau = a->tau;
-    o.eval_passes = a->eval_passes;
-    o.n_blocks = a->n_blocks;
-    if ((a->verbose || isatty(STDERR_FILENO)) && cli_mpi_rank() == 0)
-        o.log = progress;
+    if (a->f.init_model)
+        a->f.opts.n_init = 1; /* one start: the model's posterior */
+    vem_fit_opts o = a->f.opts;
     vem_rng rng;
-    vem_rng_seed(&rng, a->seed);
+    vem_rng_seed(&rng, a->f.seed);
     vem_fit_result res;
     vem_status s = VEM_OK;
-    if (a->mpi) {
+    if (a->f.mpi) {
         rc = run_vbgmm_mpi(a, v, &t, rows, &o, &rng, &res);
         if (rc)
             goto out;
@@ -937,46 +750,35 @@ static int fit_vbgmm(vb_args *a)
             goto out;
         }
     }
-    warn_fit(&res);
-    if (a->output && cli_mpi_rank() == 0 && (s = vem_vbgmm_save(v, a->output, &res)) != VEM_OK)
-        rc = cli_fail(s, a->output);
+    cli_warn_not_converged(&a->f, &res);
+    if (a->f.output && cli_mpi_rank() == 0 &&
+        (s = vem_vbgmm_save(v, a->f.output, &res)) != VEM_OK)
+        rc = cli_fail(s, a->f.output);
     if ((rc = cli_mpi_agree(rc)) != 0) {
         vem_fit_result_clear(&res);
         goto out;
     }
     const vem_cov cov = vem_vbgmm_cov(v);
     const vem_vb_weight_prior wprior = vem_vbgmm_weight_prior(v);
-    if (a->json) {
+    const vem_algorithm alg = a->f.opts.algorithm;
+    if (a->f.json) {
         json_t *j = json_object();
         if (j) {
+            fit_json(j, &a->f, &res, rows);
             vbgmm_json(j, v);
-            fit_common_json(j, &res, rows);
-            json_object_set_new(j, "algorithm", json_string(vem_algorithm_name(a->algorithm)));
-            json_object_set_new(j, "streamed", json_boolean(a->stream));
-            json_object_set_new(j, "n_init", json_integer((json_int_t)o.n_init));
-            json_object_set_new(j, "best_init", json_integer((json_int_t)res.best_init));
-            json_object_set_new(j, "tol", cli_json_real(a->tol));
-            json_object_set_new(j, "max_iter", json_integer((json_int_t)a->max_iter));
-            json_object_set_new(j, "n_steps", json_integer((json_int_t)res.n_steps));
-            mpi_json(j);
         }
         rc = cli_json_emit(j);
     } else {
         printf("Variational Bayesian Gaussian mixture: K=%zu (%s weight prior), covariance %s, "
                "%zu rows x %zu column%s%s\n",
                a->k, vem_vb_weight_prior_name(wprior), vem_cov_name(cov), rows, cols,
-               cols == 1 ? "" : "s", a->algorithm == VEM_ALG_STEPWISE ? " (stochastic VI)" : "");
-        if (cli_mpi_active())
-            printf("processes: %d (each fitted its share of the rows)\n", cli_mpi_size());
+               cols == 1 ? "" : "s", alg == VEM_ALG_STEPWISE ? " (stochastic VI)" : "");
         printf("effective components: %zu (expected count >= 1)\n",
                vem_vbgmm_effective_components(v));
         vbgmm_print(stdout, v);
-        printf("ELBO: %.10g total, %.8g per row (nats, all constants)%s\n", res.objective,
-               res.objective / (double)rows,
-               a->algorithm == VEM_ALG_BATCH || a->eval_passes ? "" : " (online estimate)");
-        printf("iterations: %zu, converged: %s\n", res.n_iter, res.converged ? "yes" : "no");
-        if (a->output)
-            printf("model written to %s\n", a->output);
+        if (alg != VEM_ALG_BATCH && !a->f.opts.eval_passes)
+            printf("(the ELBO is an online estimate; --eval-passes computes it exactly)\n");
+        cli_print_fit_tail(&a->f, &res);
     }
     vem_fit_result_clear(&res);
 out:
@@ -1170,47 +972,39 @@ static int fit_blr(vb_args *a)
 {
     if (!a->target) {
         cli_error("fit blr: missing --target COLUMN");
-        return usage(blr_help);
+        return cli_usage_error("fit blr");
     }
     double hp[4] = {1e-6, 1e-6, 1e-6, 1e-6};
     if (a->hyper && parse_hyper(a->hyper, hp))
-        return usage(blr_help);
-    if (a->algorithm != VEM_ALG_BATCH || a->stream) {
-        cli_error("fit blr: the updates are closed-form: only --algorithm batch, in memory");
-        return usage(blr_help);
-    }
+        return cli_usage_error("fit blr");
     vem_blr *start = NULL;
-    if (a->init_model) {
+    if (a->f.init_model) {
         /* Start from the model's hyperposteriors; its settings come with it. */
         if (a->ard || a->intercept || a->standardize || a->hyper) {
             cli_error("fit blr: --init-model takes --ard, --intercept, --standardize and the "
                       "hyperpriors from %s: leave them out",
-                      a->init_model);
-            return usage(blr_help);
+                      a->f.init_model);
+            return cli_usage_error("fit blr");
         }
-        start = vem_blr_load(a->init_model);
+        start = vem_blr_load(a->f.init_model);
         if (!start)
-            return cli_fail(VEM_EFORMAT, a->init_model);
+            return cli_fail(VEM_EFORMAT, a->f.init_model);
         a->ard = vem_blr_ard(start);
         a->intercept = vem_blr_intercept_on(start);
         a->standardize = vem_blr_standardize_on(start);
         vem_blr_hyperpriors(start, hp);
         a->prune = vem_blr_prune_threshold(start);
     }
-    if (!a->max_iter_given)
-        a->max_iter = 1000;
-    if (!a->tol_given)
-        a->tol = 1e-12;
     vem_table t;
     double *x = NULL, *y = NULL;
     const char **names = NULL, *tname = NULL;
     size_t d = 0;
     vem_blr *b = NULL;
-    int rc = read_xy(a->data, &a->dopts, a->target, a->mpi, &t, &x, &y, &d, &names, &tname);
+    int rc = read_xy(a->data, &a->dopts, a->target, a->f.mpi, &t, &x, &y, &d, &names, &tname);
     if (rc)
         goto out;
     size_t rows = t.rows;
-    if (a->mpi) {
+    if (a->f.mpi) {
         /* The library checks the targets of its share before the fit's first collective:
          * check them here, where every rank agrees. */
         for (size_t r = 0; r < t.rows && rc == 0; r++)
@@ -1226,7 +1020,8 @@ static int fit_blr(vb_args *a)
             goto out;
     }
     if (start && vem_blr_d(start) != d) {
-        cli_error("%s: %zu features, but %s has %zu", a->data, d, a->init_model, vem_blr_d(start));
+        cli_error("%s: %zu features, but %s has %zu", a->data, d, a->f.init_model,
+                  vem_blr_d(start));
         rc = CLI_EXIT_INPUT;
         goto out;
     }
@@ -1243,17 +1038,10 @@ static int fit_blr(vb_args *a)
         rc = cli_fail(s, "model");
         goto out;
     }
-    vem_fit_opts o;
-    vem_fit_opts_init(&o);
-    o.max_iter = a->max_iter;
-    o.tol = a->tol;
-    o.nthreads = (int)a->nthreads;
-    o.warm_start = a->init_model != NULL;
-    if ((a->verbose || isatty(STDERR_FILENO)) && cli_mpi_rank() == 0)
-        o.log = progress;
+    vem_fit_opts o = a->f.opts;
     /* --mpi: every statistic of the fit (the standardisation and centring, the start,
      * the ESS and the ELBO's data terms) is summed over ranks by the reduce hook. */
-    if (a->mpi)
+    if (a->f.mpi)
         o.reduce = cli_mpi_allreduce;
     vem_matrix xm = vem_matrix_view(x, t.rows, d);
     vem_fit_result res;
@@ -1263,33 +1051,26 @@ static int fit_blr(vb_args *a)
         rc = cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
         goto out;
     }
-    warn_fit(&res);
-    if (a->output && cli_mpi_rank() == 0 && (s = vem_blr_save(b, a->output, &res)) != VEM_OK)
-        rc = cli_fail(s, a->output);
+    cli_warn_not_converged(&a->f, &res);
+    if (a->f.output && cli_mpi_rank() == 0 && (s = vem_blr_save(b, a->f.output, &res)) != VEM_OK)
+        rc = cli_fail(s, a->f.output);
     if ((rc = cli_mpi_agree(rc)) != 0) {
         vem_fit_result_clear(&res);
         goto out;
     }
-    if (a->json) {
+    if (a->f.json) {
         json_t *j = json_object();
         if (j) {
+            fit_json(j, &a->f, &res, rows);
             blr_json(j, b);
-            fit_common_json(j, &res, rows);
             json_object_set_new(j, "n_pruned", json_integer((json_int_t)vem_blr_n_pruned(b)));
-            mpi_json(j);
         }
         rc = cli_json_emit(j);
     } else {
         printf("Bayesian linear regression (mean-field VB%s): %zu rows, %zu feature%s, target %s\n",
                a->ard ? ", ARD" : "", rows, d, d == 1 ? "" : "s", tname ? tname : a->target);
-        if (cli_mpi_active())
-            printf("processes: %d (each fitted its share of the rows)\n", cli_mpi_size());
         blr_print(stdout, b);
-        printf("ELBO: %.10g total, %.8g per row (nats, all constants)\n", res.objective,
-               res.objective / (double)rows);
-        printf("iterations: %zu, converged: %s\n", res.n_iter, res.converged ? "yes" : "no");
-        if (a->output)
-            printf("model written to %s\n", a->output);
+        cli_print_fit_tail(&a->f, &res);
     }
     vem_fit_result_clear(&res);
 out:
@@ -1352,31 +1133,163 @@ static int blr_data(const vb_args *a, const vem_blr *b, int want_y, vem_table *t
     return 0;
 }
 
-/* vem sample MODEL -n N: draws from a vbgmm model's posterior predictive density. */
-static int vb_sample(const vb_args *a, const char *kind)
+/* Load a vbgmm model file and, when data, read DATA with its columns. NULL: reported, *rc. */
+static vem_vbgmm *vbgmm_load(const vb_args *a, vem_table *t, int *rc)
 {
-    if (strcmp(kind, "vbgmm") != 0) {
-        cli_error("sample: not available for '%s' models (vbgmm models only)", kind);
-        return CLI_EXIT_USAGE;
+    memset(t, 0, sizeof *t);
+    *rc = 0;
+    vem_vbgmm *v = vem_vbgmm_load(a->model);
+    if (!v) {
+        *rc = cli_fail(VEM_EFORMAT, a->model);
+        return NULL;
     }
-    if (!a->model_type || a->data || !a->n_given) {
-        cli_error("sample: usage: vem sample MODEL -n N [--seed S] [--json]");
-        return cli_usage_error("sample");
+    if (a->data && (*rc = cli_read_data(a->data, &a->dopts, vem_vbgmm_columns(v), vem_vbgmm_d(v),
+                                        t)) != 0) {
+        vem_vbgmm_free(v);
+        return NULL;
     }
-    vem_vbgmm *v = vem_vbgmm_load(a->model_type);
+    return v;
+}
+
+/* A JSON object naming the model kind, for predict and sample. */
+static json_t *model_json(const char *kind)
+{
+    json_t *o = json_object();
+    if (o)
+        json_object_set_new(o, "model", json_string(kind));
+    return o;
+}
+
+static int vbgmm_predict(int argc, char **argv)
+{
+    vb_args a;
+    vem_table t;
+    int rc = parse_args(argc, argv, &cli_vbgmm_predict, "predict", 2, &a);
+    vem_vbgmm *v = rc ? NULL : vbgmm_load(&a, &t, &rc);
     if (!v)
-        return cli_fail(VEM_EFORMAT, a->model_type);
-    size_t n = a->n_samples, d = vem_vbgmm_d(v);
-    double *s = malloc(n * d * sizeof *s);
+        return rc;
+    const size_t k = vem_vbgmm_k(v);
+    vem_matrix x = vem_table_matrix(&t);
+    json_t *j = a.f.json ? model_json("vbgmm") : NULL;
+    if (a.proba) {
+        double *p = malloc((t.rows ? t.rows : 1) * k * sizeof *p);
+        vem_status s = p ? vem_vbgmm_predict_proba(v, &x, p) : VEM_ENOMEM;
+        if (s != VEM_OK)
+            rc = cli_fail(s, a.data);
+        else if (j)
+            json_object_set_new(j, "proba", cli_json_matrix(p, t.rows, k));
+        else
+            for (size_t r = 0; r < t.rows; r++)
+                for (size_t c = 0; c < k; c++)
+                    printf("%.10g%c", p[r * k + c], c + 1 < k ? ',' : '\n');
+        free(p);
+    } else {
+        size_t *l = malloc((t.rows ? t.rows : 1) * sizeof *l);
+        vem_status s = l ? vem_vbgmm_predict(v, &x, l) : VEM_ENOMEM;
+        if (s != VEM_OK)
+            rc = cli_fail(s, a.data);
+        else if (j)
+            json_object_set_new(j, "labels", cli_json_indices(l, t.rows));
+        else
+            for (size_t r = 0; r < t.rows; r++)
+                printf("%zu\n", l[r]);
+        free(l);
+    }
+    if (j && rc == 0)
+        rc = cli_json_emit(j);
+    else
+        json_decref(j);
+    vem_vbgmm_free(v);
+    vem_table_clear(&t);
+    return rc;
+}
+
+/* The lines and keys of a score under the posterior predictive density (vbgmm and blr). */
+static int score_report(const vb_args *a, const char *kind, size_t n, double mean, double total)
+{
+    if (!a->f.json) {
+        cli_print_score("log predictive density", "rows", n, "row", n, total);
+        return 0;
+    }
+    json_t *j = json_object();
+    if (j) {
+        cli_json_score_common(j, kind, "log_likelihood", n, n, total);
+        json_object_set_new(j, "n", json_integer((json_int_t)n));
+        json_object_set_new(j, "mean_log_likelihood", cli_json_real(mean));
+        json_object_set_new(j, "total_log_likelihood", cli_json_real(total));
+        json_object_set_new(j, "density", json_string("posterior predictive"));
+    }
+    return cli_json_emit(j);
+}
+
+static int vbgmm_score(int argc, char **argv)
+{
+    vb_args a;
+    vem_table t;
+    int rc = parse_args(argc, argv, &cli_vbgmm_score, "score", 2, &a);
+    vem_vbgmm *v = rc ? NULL : vbgmm_load(&a, &t, &rc);
+    if (!v)
+        return rc;
+    vem_matrix x = vem_table_matrix(&t);
+    double mean = 0, total = 0;
+    vem_status s = vem_vbgmm_score(v, &x, &mean, &total);
+    rc = s != VEM_OK ? cli_fail(s, a.data) : score_report(&a, "vbgmm", t.rows, mean, total);
+    vem_vbgmm_free(v);
+    vem_table_clear(&t);
+    return rc;
+}
+
+static int vbgmm_info(int argc, char **argv)
+{
+    vb_args a;
+    vem_table t;
+    int rc = parse_args(argc, argv, &cli_vbgmm_info, "info", 1, &a);
+    vem_vbgmm *v = rc ? NULL : vbgmm_load(&a, &t, &rc);
+    if (!v)
+        return rc;
+    if (a.f.json) {
+        json_t *j = json_object();
+        if (j)
+            vbgmm_json(j, v);
+        rc = cli_json_emit(j);
+    } else {
+        printf("model: vbgmm (variational Bayesian Gaussian mixture)\n");
+        printf("components: K=%zu (%s weight prior), effective %zu\nfeatures: D=%zu\n",
+               vem_vbgmm_k(v), vem_vb_weight_prior_name(vem_vbgmm_weight_prior(v)),
+               vem_vbgmm_effective_components(v), vem_vbgmm_d(v));
+        printf("covariance: %s\n", vem_cov_name(vem_vbgmm_cov(v)));
+        printf("priors: weight concentration %g, mean precision %g, dof %g, reg_covar %g\n",
+               vem_vbgmm_weight_concentration_prior(v), vem_vbgmm_mean_precision_prior(v),
+               vem_vbgmm_dof_prior(v), vem_vbgmm_reg_covar(v));
+        vbgmm_print(stdout, v);
+    }
+    vem_vbgmm_free(v);
+    return rc;
+}
+
+/* vem sample MODEL -n N: draws from a vbgmm model's posterior predictive density. */
+static int vbgmm_sample(int argc, char **argv)
+{
+    vb_args a;
+    vem_table t;
+    int rc = parse_args(argc, argv, &cli_vbgmm_sample, "sample", 1, &a);
+    if (rc == 0 && a.n_samples == 0) {
+        cli_error("sample: missing -n N");
+        rc = cli_usage_error("sample");
+    }
+    vem_vbgmm *v = rc ? NULL : vbgmm_load(&a, &t, &rc);
+    if (!v)
+        return rc;
+    size_t n = a.n_samples, d = vem_vbgmm_d(v);
+    double *s = n <= SIZE_MAX / sizeof *s / d ? malloc(n * d * sizeof *s) : NULL;
     size_t *lab = malloc(n * sizeof *lab);
-    int rc = 0;
     vem_rng rng;
-    vem_rng_seed(&rng, a->seed);
+    vem_rng_seed(&rng, a.sample_seed);
     vem_status st = s && lab ? vem_vbgmm_sample(v, n, &rng, s, lab) : VEM_ENOMEM;
     if (st != VEM_OK) {
         rc = cli_fail(st, "sample");
-    } else if (a->json) {
-        json_t *j = json_object();
+    } else if (a.f.json) {
+        json_t *j = model_json("vbgmm");
         if (j) {
             json_object_set_new(j, "samples", cli_json_matrix(s, n, d));
             json_object_set_new(j, "components", cli_json_indices(lab, n));
@@ -1399,217 +1312,177 @@ static int vb_sample(const vb_args *a, const char *kind)
     return rc;
 }
 
-static int vb_model_command(const char *verb, vb_args *a, const char *kind)
+/* Load a blr model file and read DATA: features, and with want_y the target. NULL: *rc. */
+static vem_blr *blr_load(const vb_args *a, int want_y, vem_table *t, double **x, double **y,
+                         int *rc)
 {
-    if (strcmp(verb, "sample") == 0)
-        return vb_sample(a, kind);
-    int need_data = strcmp(verb, "info") != 0;
-    if (!a->model_type || (need_data && !a->data)) {
-        cli_error("%s: missing %s", verb, a->model_type ? "DATA" : "MODEL");
-        return cli_usage_error(verb);
+    *x = *y = NULL;
+    memset(t, 0, sizeof *t);
+    *rc = 0;
+    vem_blr *b = vem_blr_load(a->model);
+    if (!b) {
+        *rc = cli_fail(VEM_EFORMAT, a->model);
+        return NULL;
     }
-    if (!need_data && a->data) {
-        cli_error("%s: unexpected argument '%s'", verb, a->data);
-        return cli_usage_error(verb);
-    }
-    const char *path = a->model_type;
-    int rc = 0;
-    vem_table t;
-    memset(&t, 0, sizeof t);
-    if (strcmp(kind, "vbgmm") == 0) {
-        vem_vbgmm *v = vem_vbgmm_load(path);
-        if (!v)
-            return cli_fail(VEM_EFORMAT, path);
-        size_t k = vem_vbgmm_k(v), d = vem_vbgmm_d(v);
-        if (need_data && (rc = cli_read_data(a->data, &a->dopts, vem_vbgmm_columns(v), d, &t))) {
-            vem_vbgmm_free(v);
-            return rc;
-        }
-        vem_matrix x = vem_table_matrix(&t);
-        json_t *j = a->json ? json_object() : NULL;
-        if (strcmp(verb, "info") == 0) {
-            if (j) {
-                vbgmm_json(j, v);
-            } else {
-                printf("model: vbgmm (variational Bayesian Gaussian mixture)\n");
-                printf("components: K=%zu (%s weight prior), effective %zu\nfeatures: D=%zu\n",
-                       k, vem_vb_weight_prior_name(vem_vbgmm_weight_prior(v)),
-                       vem_vbgmm_effective_components(v), d);
-                printf("covariance: %s\n", vem_cov_name(vem_vbgmm_cov(v)));
-                printf("priors: weight concentration %g, mean precision %g, dof %g, reg_covar %g\n",
-                       vem_vbgmm_weight_concentration_prior(v), vem_vbgmm_mean_precision_prior(v),
-                       vem_vbgmm_dof_prior(v), vem_vbgmm_reg_covar(v));
-                vbgmm_print(stdout, v);
-            }
-        } else if (strcmp(verb, "score") == 0) {
-            double mean = 0, total = 0;
-            vem_status s = vem_vbgmm_score(v, &x, &mean, &total);
-            if (s != VEM_OK)
-                rc = cli_fail(s, a->data);
-            else if (j) {
-                json_object_set_new(j, "n", json_integer((json_int_t)t.rows));
-                json_object_set_new(j, "mean_log_likelihood", cli_json_real(mean));
-                json_object_set_new(j, "total_log_likelihood", cli_json_real(total));
-                json_object_set_new(j, "density", json_string("posterior predictive"));
-            } else
-                printf("rows: %zu\nlog predictive density: %.10g total, %.8g per row\n", t.rows,
-                       total, mean);
-        } else if (strcmp(verb, "predict") == 0) {
-            if (a->proba) {
-                double *p = malloc(t.rows * k * sizeof *p);
-                vem_status s = p ? vem_vbgmm_predict_proba(v, &x, p) : VEM_ENOMEM;
-                if (s != VEM_OK)
-                    rc = cli_fail(s, a->data);
-                else if (j)
-                    json_object_set_new(j, "proba", cli_json_matrix(p, t.rows, k));
-                else
-                    for (size_t r = 0; r < t.rows; r++)
-                        for (size_t c = 0; c < k; c++)
-                            printf("%.10g%c", p[r * k + c], c + 1 < k ? ',' : '\n');
-                free(p);
-            } else {
-                size_t *l = malloc(t.rows * sizeof *l);
-                vem_status s = l ? vem_vbgmm_predict(v, &x, l) : VEM_ENOMEM;
-                if (s != VEM_OK)
-                    rc = cli_fail(s, a->data);
-                else if (j) {
-                    json_object_set_new(j, "labels", cli_json_indices(l, t.rows));
-                } else
-                    for (size_t r = 0; r < t.rows; r++)
-                        printf("%zu\n", l[r]);
-                free(l);
-            }
-        } else {
-            cli_error("%s: not a command for '%s' models", verb, kind);
-            rc = CLI_EXIT_USAGE;
-        }
-        if (j && rc == 0)
-            rc = cli_json_emit(j);
-        else
-            json_decref(j);
-        vem_vbgmm_free(v);
-        vem_table_clear(&t);
-        return rc;
-    }
-
-    vem_blr *b = vem_blr_load(path);
-    if (!b)
-        return cli_fail(VEM_EFORMAT, path);
-    double *x = NULL, *y = NULL;
-    int want_y = strcmp(verb, "score") == 0;
-    if (need_data && (rc = blr_data(a, b, want_y, &t, &x, &y))) {
-        vem_blr_free(b);
+    if (a->data && (*rc = blr_data(a, b, want_y, t, x, y)) != 0) {
         if (want_y) {
-            free(x);
-            free(y);
+            free(*x);
+            free(*y);
         }
-        vem_table_clear(&t);
-        return rc;
+        vem_table_clear(t);
+        vem_blr_free(b);
+        return NULL;
     }
-    size_t n = t.rows, d = vem_blr_d(b);
-    vem_matrix xm = vem_matrix_view(x, n, d);
-    json_t *j = a->json ? json_object() : NULL;
-    if (strcmp(verb, "info") == 0) {
-        if (j)
-            blr_json(j, b);
-        else {
-            printf("model: blr (Bayesian linear regression, mean-field VB%s)\n",
-                   vem_blr_ard(b) ? ", ARD" : "");
-            printf("features: D=%zu, target: %s\nintercept: %s, standardize: %s\n", d,
-                   vem_blr_target(b) ? vem_blr_target(b) : "(not named)",
-                   vem_blr_intercept_on(b) ? "yes" : "no", vem_blr_standardize_on(b) ? "yes" : "no");
-            blr_print(stdout, b);
-        }
-    } else if (want_y) {
-        double mean = 0, total = 0;
-        vem_status s = vem_blr_score(b, &xm, y, &mean, &total);
-        if (s != VEM_OK)
-            rc = cli_fail(s, a->data);
-        else if (j) {
-            json_object_set_new(j, "n", json_integer((json_int_t)n));
-            json_object_set_new(j, "mean_log_likelihood", cli_json_real(mean));
-            json_object_set_new(j, "total_log_likelihood", cli_json_real(total));
-            json_object_set_new(j, "density", json_string("posterior predictive"));
-        } else
-            printf("rows: %zu\nlog predictive density: %.10g total, %.8g per row\n", n, total,
-                   mean);
-    } else if (strcmp(verb, "predict") == 0) {
-        double *m = malloc(n * sizeof *m), *sd = malloc(n * sizeof *sd);
-        vem_status s = m && sd ? vem_blr_predict(b, &xm, m, sd) : VEM_ENOMEM;
-        if (s != VEM_OK)
-            rc = cli_fail(s, a->data);
-        else if (j) {
+    return b;
+}
+
+static int blr_predict(int argc, char **argv)
+{
+    vb_args a;
+    vem_table t;
+    double *x, *y;
+    int rc = parse_args(argc, argv, &cli_blr_predict, "predict", 2, &a);
+    vem_blr *b = rc ? NULL : blr_load(&a, 0, &t, &x, &y, &rc);
+    if (!b)
+        return rc;
+    const size_t n = t.rows;
+    vem_matrix xm = vem_matrix_view(x, n, vem_blr_d(b));
+    double *m = malloc((n ? n : 1) * sizeof *m), *sd = malloc((n ? n : 1) * sizeof *sd);
+    vem_status s = m && sd ? vem_blr_predict(b, &xm, m, sd) : VEM_ENOMEM;
+    if (s != VEM_OK) {
+        rc = cli_fail(s, a.data);
+    } else if (a.f.json) {
+        json_t *j = model_json("blr");
+        if (j) {
             json_object_set_new(j, "mean", cli_json_vector(m, n));
             json_object_set_new(j, "sd", cli_json_vector(sd, n));
-        } else {
-            printf("mean,sd\n");
-            for (size_t r = 0; r < n; r++)
-                printf("%.10g,%.10g\n", m[r], sd[r]);
         }
-        free(m);
-        free(sd);
-    } else {
-        cli_error("%s: not a command for '%s' models", verb, kind);
-        rc = CLI_EXIT_USAGE;
-    }
-    if (j && rc == 0)
         rc = cli_json_emit(j);
-    else
-        json_decref(j);
-    if (want_y) {
-        free(x);
-        free(y);
+    } else {
+        printf("mean,sd\n");
+        for (size_t r = 0; r < n; r++)
+            printf("%.10g,%.10g\n", m[r], sd[r]);
     }
+    free(m);
+    free(sd);
     vem_blr_free(b);
     vem_table_clear(&t);
     return rc;
 }
 
-static int cli_vb_main(const char *verb, int argc, char **argv)
+static int blr_score(int argc, char **argv)
 {
     vb_args a;
-    args_init(&a);
-    int is_fit = strcmp(verb, "fit") == 0;
-    int rc = parse_args(argc, argv, verb, &a);
-    const char *help = a.model_type && strcmp(a.model_type, "blr") == 0 ? blr_help : vbgmm_help;
-    if (rc)
-        return is_fit ? usage(help) : cli_usage_error(verb);
-    if (is_fit) {
-        if (a.help) {
-            fputs(help, stdout);
-            return 0;
-        }
-        if (!a.data) {
-            cli_error("fit %s: missing DATA", a.model_type);
-            return usage(help);
-        }
-        return strcmp(a.model_type, "blr") == 0 ? fit_blr(&a) : fit_vbgmm(&a);
-    }
-    if (a.help)
-        return cli_help_out(verb, NULL);
-    if (a.mpi || a.init_model) {
-        cli_error("%s: %s applies to vem fit", verb, a.mpi ? "--mpi" : "--init-model");
-        return cli_usage_error(verb);
-    }
-    char kind[64];
-    vem_status s = vem_model_file_kind(a.model_type, kind, sizeof kind);
-    if (s != VEM_OK)
-        return cli_fail(s, a.model_type);
-    return vb_model_command(verb, &a, kind);
+    vem_table t;
+    double *x, *y;
+    int rc = parse_args(argc, argv, &cli_blr_score, "score", 2, &a);
+    vem_blr *b = rc ? NULL : blr_load(&a, 1, &t, &x, &y, &rc);
+    if (!b)
+        return rc;
+    vem_matrix xm = vem_matrix_view(x, t.rows, vem_blr_d(b));
+    double mean = 0, total = 0;
+    vem_status s = vem_blr_score(b, &xm, y, &mean, &total);
+    rc = s != VEM_OK ? cli_fail(s, a.data) : score_report(&a, "blr", t.rows, mean, total);
+    free(x);
+    free(y);
+    vem_blr_free(b);
+    vem_table_clear(&t);
+    return rc;
 }
 
-/* The kinds table's entries (vem.c). */
-static int run_fit(int argc, char **argv) { return cli_vb_main("fit", argc, argv); }
-static int run_predict(int argc, char **argv) { return cli_vb_main("predict", argc, argv); }
-static int run_score(int argc, char **argv) { return cli_vb_main("score", argc, argv); }
-static int run_info(int argc, char **argv) { return cli_vb_main("info", argc, argv); }
-static const cli_fit_kind vbgmm_kind = {"vbgmm", "ELBO", "row", "rows", 0, NULL};
-static const cli_fit_kind blr_kind = {"blr", "ELBO", "row", "rows", 0, NULL};
-const cli_verb cli_vbgmm_fit = {run_fit, "DATA -k K [options]", vbgmm_help, vb_tables, &vbgmm_kind};
-const cli_verb cli_vbgmm_predict = {run_predict, "MODEL DATA [options]", "", vb_tables, NULL};
-const cli_verb cli_vbgmm_score = {run_score, "MODEL DATA [options]", "", vb_tables, NULL};
-const cli_verb cli_vbgmm_info = {run_info, "MODEL", "", vb_tables, NULL};
-const cli_verb cli_blr_fit = {run_fit, "DATA --target COLUMN [options]", blr_help, vb_tables, &blr_kind};
-const cli_verb cli_blr_predict = {run_predict, "MODEL DATA [options]", "", vb_tables, NULL};
-const cli_verb cli_blr_score = {run_score, "MODEL DATA [options]", "", vb_tables, NULL};
-const cli_verb cli_blr_info = {run_info, "MODEL", "", vb_tables, NULL};
+static int blr_info(int argc, char **argv)
+{
+    vb_args a;
+    vem_table t;
+    double *x, *y;
+    int rc = parse_args(argc, argv, &cli_blr_info, "info", 1, &a);
+    vem_blr *b = rc ? NULL : blr_load(&a, 0, &t, &x, &y, &rc);
+    if (!b)
+        return rc;
+    if (a.f.json) {
+        json_t *j = json_object();
+        if (j)
+            blr_json(j, b);
+        rc = cli_json_emit(j);
+    } else {
+        printf("model: blr (Bayesian linear regression, mean-field VB%s)\n",
+               vem_blr_ard(b) ? ", ARD" : "");
+        printf("features: D=%zu, target: %s\nintercept: %s, standardize: %s\n", vem_blr_d(b),
+               vem_blr_target(b) ? vem_blr_target(b) : "(not named)",
+               vem_blr_intercept_on(b) ? "yes" : "no", vem_blr_standardize_on(b) ? "yes" : "no");
+        blr_print(stdout, b);
+    }
+    vem_blr_free(b);
+    return rc;
+}
+
+static int vbgmm_fit(int argc, char **argv)
+{
+    vb_args a;
+    int rc = parse_args(argc, argv, &cli_vbgmm_fit, "fit vbgmm", 2, &a);
+    return rc ? rc : fit_vbgmm(&a);
+}
+
+static int blr_fit(int argc, char **argv)
+{
+    vb_args a;
+    int rc = parse_args(argc, argv, &cli_blr_fit, "fit blr", 2, &a);
+    return rc ? rc : fit_blr(&a);
+}
+
+const cli_verb cli_vbgmm_fit = {
+    vbgmm_fit, "DATA -k K [options]",
+    "Fit a Bayesian Gaussian mixture by variational Bayes (coordinate ascent).\n"
+    "K is an upper bound: unneeded components empty out. Priors default as\n"
+    "scikit-learn's BayesianGaussianMixture. --algorithm stepwise is stochastic\n"
+    "variational inference (Hoffman et al. 2013): minibatch statistics blended,\n"
+    "S <- (1 - rho) S + rho (N/|B|) s_B, then the update of the global factors.\n"
+    "--init-model starts from a fitted model's priors and posterior; --mpi sums\n"
+    "the statistics over processes (docs/vb.md).",
+    vbgmm_fit_tables, &vbgmm_kind};
+const cli_verb cli_vbgmm_predict = {
+    vbgmm_predict, "MODEL DATA [--proba] [options]",
+    "The most probable component (0-based) of each row of DATA under the posterior\n"
+    "predictive mixture, one per line, or with --proba the K component probabilities\n"
+    "per row (CSV). When the model names its columns and DATA has a header, the same\n"
+    "columns are selected by name.",
+    vbgmm_predict_tables, NULL};
+const cli_verb cli_vbgmm_score = {
+    vbgmm_score, "MODEL DATA [options]",
+    "The number of rows and the total and mean log density (nats) of DATA under the\n"
+    "model's posterior predictive (a mixture of Student t). Columns as for predict.",
+    data_tables, NULL};
+const cli_verb cli_vbgmm_sample = {
+    vbgmm_sample, "MODEL -n N [--seed S]",
+    "Draw N rows from the model's posterior predictive density; CSV with a header\n"
+    "(the model's columns, then 'component').",
+    sample_tables, NULL};
+const cli_verb cli_vbgmm_info = {
+    vbgmm_info, "MODEL",
+    "Describe a model file: K and the effective components, D, covariance, priors,\n"
+    "and the weight, expected count and mean of each component.",
+    info_tables, NULL};
+const cli_verb cli_blr_fit = {
+    blr_fit, "DATA --target COLUMN [options]",
+    "Bayesian linear regression by mean-field variational Bayes, q(w) q(alpha) q(beta)\n"
+    "with Gamma hyperpriors (scikit-learn's BayesianRidge fixed point; ARDRegression's\n"
+    "with --ard). The features are --columns, or every column but the target.\n"
+    "--init-model starts from a fitted model's settings and hyperposteriors q(alpha),\n"
+    "q(beta); --mpi sums the statistics over processes (docs/vb.md).",
+    blr_fit_tables, &blr_kind};
+const cli_verb cli_blr_predict = {
+    blr_predict, "MODEL DATA [options]",
+    "The predictive mean and standard deviation of the target for each row of DATA\n"
+    "(CSV: mean,sd). When the model names its features and DATA has a header, the\n"
+    "same columns are selected by name.",
+    data_tables, NULL};
+const cli_verb cli_blr_score = {
+    blr_score, "MODEL DATA [options]",
+    "The number of rows and the total and mean log predictive density (nats) of the\n"
+    "target of DATA under the model. Features are selected as for predict.",
+    blr_score_tables, NULL};
+const cli_verb cli_blr_info = {
+    blr_info, "MODEL",
+    "Describe a model file: features, target, settings, coefficients with their\n"
+    "posterior sd, and the noise and weight precisions.",
+    info_tables, NULL};

@@ -65,6 +65,14 @@ check "vbgmm default init np=2 exit" "[ \$? -eq 0 ]"
 check "vbgmm default init np=2 same ELBO" "rel_close $tmp/d2.json $tmp/d1.json elbo 1e-9"
 check "vbgmm default init np=2 same weights" "rel_close $tmp/d2.json $tmp/d1.json weights 1e-6"
 check "rank 0 wrote the model" "\"$VEM\" score $tmp/m.json $F >/dev/null"
+check "vbgmm np=2 common JSON fields (all rows, processes, all-reduce stats)" "\"$PY\" -c \"
+import json, sys
+d = json.load(open('$tmp/d2.json'))
+sys.exit(0 if d['objective_name'] == 'elbo' and d['n_obs'] == 272 and d['n_units'] == 272
+         and d['processes'] == 2 and d['mpi']['allreduce_calls'] > 0 else 1)\""
+run 2 fit vbgmm "$F" -k 2 --max-iter 5 >"$tmp/text.out" 2>"$tmp/err"
+check "vbgmm np=2 text: processes line" "grep -q '^processes: 2$' $tmp/text.out"
+check "vbgmm np=2 text: ELBO per row" "grep -q '^ELBO: .* per row (nats)$' $tmp/text.out"
 run 3 fit vbgmm "$F" -k 10 --weight-prior dp --n-init 3 --seed 2 --tol 1e-8 --max-iter 1000 --json \
     >"$tmp/dp.json" 2>"$tmp/err"
 check "vbgmm dp restarts np=3 two clusters" \
@@ -95,6 +103,9 @@ for opts in "" "--standardize --intercept" "--intercept --ard"; do
             check "blr '$opts' np=$np $k" "rel_close $tmp/b$np.json $tmp/b1.json $k 1e-10"
         done
         check "blr '$opts' np=$np rows" "[ \"\$(key $tmp/b$np.json \"['n']\")\" = 442 ]"
+        check "blr '$opts' np=$np n_obs" "[ \"\$(key $tmp/b$np.json \"['n_obs']\")\" = 442 ]"
+        check "blr '$opts' np=$np processes" \
+            "[ \"\$(key $tmp/b$np.json \"['processes']\")\" = $np ]"
     done
 done
 # blr from the same --init-model: 2 ranks as one process.
@@ -107,7 +118,7 @@ for k in elbo coef noise_precision; do
     check "blr --init-model np=2 $k" "rel_close $tmp/bw2.json $tmp/bw1.json $k 1e-10"
 done
 run 2 fit blr "$D" --target target --algorithm stepwise >"$tmp/out" 2>"$tmp/err"
-check "blr stepwise refused" "[ \$? -eq 1 ] && grep -q 'only --algorithm batch' $tmp/err"
+check "blr stepwise refused" "[ \$? -eq 1 ] && grep -q \"'--algorithm' does not apply\" $tmp/err"
 
 # A bad line in the second rank's share: its file:line:col, a non-zero exit, no hang.
 "$PY" -c "

@@ -20,7 +20,11 @@ pyjson "K=1 ELBO is the Normal-Wishart evidence" '"elbo":-1303.89751779' "
 assert close(d['elbo'], -1303.8975177948587, 1e-9), d['elbo']
 assert d['effective_components'] == 1
 assert d['monotonicity_violations'] == 0
-assert close(d['prior']['covariance'][0][1], 13.977807846754931, 1e-12)"
+assert close(d['prior']['covariance'][0][1], 13.977807846754931, 1e-12)
+assert d['model'] == 'vbgmm' and d['objective_name'] == 'elbo' and d['objective'] == d['elbo']
+assert d['n_units'] == 272 and d['n_obs'] == 272 and d['n'] == 272
+assert d['objective_per_obs'] == d['mean_elbo'] and d['processes'] == 1
+assert isinstance(d['trace'][0]['iter'], int) and 'objective' in d['trace'][0]"
 
 run fit vbgmm "$FAITHFUL" -k 10 --weight-prior dp --n-init 20 --seed 2 --tol 1e-10 --max-iter 1000 \
     --json -o dp.json
@@ -31,7 +35,7 @@ assert d['effective_components'] == 2
 assert d['weight_prior'] == 'dp' and len(d['weight_concentration']) == 10
 assert len(d['weights']) == 10 and len(d['means']) == 10 and len(d['covariances']) == 10
 assert d['monotonicity_violations'] == 0
-t = [e['elbo'] for e in d['trace']]
+t = [e['objective'] for e in d['trace']]
 assert all(b >= a - 1e-9 * abs(a) for a, b in zip(t, t[1:])), 'ELBO decreased'
 assert sorted(round(m[1]) for w, m in zip(d['weights'], d['means']) if w > 0.3) == [55, 80]"
 
@@ -86,6 +90,9 @@ assert d['model'] == 'vbgmm' and d['effective_components'] == 2"
 run score dp.json "$FAITHFUL" --json
 expect_rc "score vbgmm" 0
 pyjson "score vbgmm" '"total_log_likelihood"' "
+assert d['model'] == 'vbgmm' and d['objective_name'] == 'log_likelihood'
+assert d['n_units'] == 272 and d['n_obs'] == 272 and d['objective'] == d['total_log_likelihood']
+assert d['density'] == 'posterior predictive'
 assert d['n'] == 272 and close(d['total_log_likelihood'], 272 * d['mean_log_likelihood'], 1e-12)
 assert -4.3 < d['mean_log_likelihood'] < -4.0"
 run predict dp.json "$FAITHFUL"
@@ -95,6 +102,7 @@ if [ "$check_labels" -eq 2 ]; then pass; else fail "predict vbgmm: $check_labels
 run predict dp.json "$FAITHFUL" --proba --json
 expect_rc "predict vbgmm --proba" 0
 pyjson "predict --proba rows sum to 1" '"proba"' "
+assert d['model'] == 'vbgmm'
 assert len(d['proba']) == 272 and all(abs(sum(r) - 1) < 1e-12 for r in d['proba'])"
 run sample dp.json -n 3 --seed 4
 expect_rc "sample vbgmm" 0
@@ -102,6 +110,7 @@ expect_out "sample vbgmm" "eruptions,waiting,component"
 run sample dp.json -n 5 --json
 expect_rc "sample vbgmm --json" 0
 pyjson "sample vbgmm json" '"samples"' "
+assert d['model'] == 'vbgmm'
 assert len(d['samples']) == 5 and len(d['samples'][0]) == 2 and len(d['components']) == 5"
 
 # errors
@@ -141,10 +150,13 @@ assert close(d['weight_precision'], 5.066334908e-3, 2e-10), d['weight_precision'
 assert len(d['coef']) == 10 and d['columns'][2] == 'bmi'
 assert close(d['coef'][8], 46.200012571470509, 1e-8), d['coef'][8]
 assert close(d['intercept'], -247.09264665547386, 1e-8), d['intercept']
-assert d['monotonicity_violations'] == 0 and math.isfinite(d['elbo'])"
+assert d['monotonicity_violations'] == 0 and math.isfinite(d['elbo'])
+assert d['model'] == 'blr' and d['objective_name'] == 'elbo' and d['objective'] == d['elbo']
+assert d['n_obs'] == 442 and d['max_iter'] == 3000 and d['tol'] == 0"
 run predict blr.json "$DIABETES" --json
 expect_rc "predict blr" 0
 pyjson "predict blr mean and sd" '"sd"' "
+assert d['model'] == 'blr'
 assert len(d['mean']) == 442
 assert close(d['mean'][0], 202.63861243909452, 1e-8) and close(d['sd'][0], 54.529450872405242, 1e-8)"
 run predict blr.json "$DIABETES"
@@ -153,10 +165,11 @@ expect_out "predict blr text" "mean,sd"
 run score blr.json "$DIABETES" --json
 expect_rc "score blr" 0
 pyjson "score blr" '"total_log_likelihood"' "
+assert d['model'] == 'blr' and d['objective_name'] == 'log_likelihood' and d['n_obs'] == 442
 assert d['n'] == 442 and -6 < d['mean_log_likelihood'] < -5"
 run sample blr.json -n 3
 expect_rc "sample blr (unsupported)" 1
-expect_err "sample blr" "not available"
+expect_err "sample blr" "is a 'blr' model"
 run info blr.json
 expect_rc "info blr" 0
 expect_out "info blr" "noise precision"
@@ -196,5 +209,112 @@ assert all(abs(a - b) <= 1e-6 * scale for a, b in zip(d['coef'], c['coef']))"
 run fit blr "$DIABETES" --target target --init-model blr3.json --ard
 expect_rc "blr --init-model --ard" 1
 expect_err "blr --init-model --ard" "leave them out"
+
+# ---- options: each verb and kind takes its own ----
+
+# Options of the other kind, engine options blr cannot honour, options of another verb.
+for case in "fit vbgmm $FAITHFUL -k 2 --ard --target x|--ard" \
+    "fit vbgmm $FAITHFUL -k 2 --target eruptions|--target" \
+    "fit blr $DIABETES --target target --weight-prior dp -k 7|--weight-prior" \
+    "fit blr $DIABETES --target target --stream|--stream" \
+    "fit blr $DIABETES --target target --n-init 3|--n-init" \
+    "fit blr $DIABETES --target target --seed 3|--seed" \
+    "fit blr $DIABETES --target target --algorithm stepwise|--algorithm" \
+    "fit blr $DIABETES --target target --n-blocks 4|--n-blocks" \
+    "info dp.json --proba|--proba" \
+    "info blr.json --columns x|--columns" \
+    "predict blr.json $DIABETES --proba|--proba" \
+    "predict blr.json $DIABETES --target target|--target" \
+    "score dp.json $FAITHFUL --target x|--target" \
+    "score dp.json $FAITHFUL --proba|--proba" \
+    "predict dp.json $FAITHFUL -k 2|-k" \
+    "sample dp.json -n 2 --columns x|--columns"; do
+    args=${case%|*}
+    opt=${case#*|}
+    # shellcheck disable=SC2086
+    run $args
+    expect_rc "vem $args" 1
+    expect_err "vem $args" "'$opt' does not apply"
+done
+
+# The help of each fit lists the engine options the kind takes (vem help fit KIND prints the
+# same bytes), and every option listed is accepted.
+for kind in vbgmm blr; do
+    run fit $kind --help
+    expect_rc "fit $kind --help" 0
+    cp out help_$kind.txt
+    run help fit $kind
+    check "vem help fit $kind == vem fit $kind --help" cmp -s out help_$kind.txt
+    if [ $kind = vbgmm ]; then
+        engine="n-init max-iter passes tol seed threads algorithm batch-size kappa tau n-blocks
+                stream init-model eval-passes trace-steps mpi output verbose"
+        base="fit vbgmm $FAITHFUL -k 2 --max-iter 2"
+    else
+        engine="max-iter passes tol threads init-model mpi output verbose"
+        base="fit blr $DIABETES --target target --max-iter 2"
+    fi
+    for o in $engine; do
+        check "fit $kind --help lists --$o" grep -q -e "--$o\\b" help_$kind.txt
+    done
+    if [ $kind = blr ]; then
+        for o in n-init seed algorithm batch-size kappa tau n-blocks stream eval-passes \
+            trace-steps; do
+            check "fit blr --help leaves out --$o" sh -c "! grep -q -e '--$o ' help_blr.txt"
+        done
+    fi
+    # Each listed option (value 1 where it takes one): no "unknown" or "does not apply".
+    # --mpi starts MPI: the MPI test covers it; --help prints the help.
+    sed -n 's/^  \(-[a-z], \)\{0,1\}--\([a-z-]*\)\( [A-Z]\)\{0,1\}.*/\2\3/p' help_$kind.txt |
+        while read -r o v; do
+            [ "$o" = mpi ] || [ "$o" = help ] && continue
+            # shellcheck disable=SC2086
+            if [ -n "$v" ]; then run $base --$o 1; else run $base --$o; fi
+            if grep -q -e "does not apply" -e "unknown option" err; then
+                echo "FAIL: fit $kind --$o listed but refused: $(errtext)"
+                echo x >>refused_$kind
+            fi
+        done
+    check "fit $kind: every listed option is accepted" test ! -e refused_$kind
+done
+
+# --opt=value and -k=2 are the same as the separate forms.
+run fit vbgmm "$FAITHFUL" -k 2 --tol 1e-4 --max-iter 50 --seed 5 --json
+cp out sep.json
+run fit vbgmm "$FAITHFUL" -k=2 --tol=1e-4 --max-iter=50 --seed=5 --json
+expect_rc "vbgmm -k=2 --tol=..." 0
+pycheck "vbgmm -k=2 --tol=1e-4: the same fit" '"elbo"' "
+a, b = load(1), load(2)
+assert a['elbo'] == b['elbo'] and a['max_iter'] == 50 and a['tol'] == 1e-4 and a['seed'] == 5
+assert a['n_iter'] == b['n_iter']" out sep.json
+run fit blr "$DIABETES" --target=target --max-iter=7 --json
+expect_rc "blr --target=target --max-iter=7" 0
+pyjson "blr --max-iter=7" '"max_iter":7' "
+assert d['max_iter'] == 7 and d['n_iter'] <= 7"
+
+# A model file of a kind the command does not take: exit 1.
+run decode dp.json "$FAITHFUL"
+expect_rc "decode on a vbgmm model" 1
+expect_err "decode on a vbgmm model" "is a 'vbgmm' model"
+run transform blr.json "$DIABETES"
+expect_rc "transform on a blr model" 1
+expect_err "transform on a blr model" "is a 'blr' model"
+
+# The defaults of each kind: vbgmm 100 iterations, tol 1e-3; blr 1000, tol 1e-12.
+run fit vbgmm "$FAITHFUL" -k 2 --json
+pyjson "vbgmm defaults" '"max_iter":100' "
+assert d['max_iter'] == 100 and d['tol'] == 1e-3 and d['n_init'] == 1"
+run fit blr "$DIABETES" --target target --json
+pyjson "blr defaults" '"max_iter":1000' "
+assert d['max_iter'] == 1000 and d['tol'] == 1e-12"
+run fit vbgmm "$FAITHFUL" -k 3 --algorithm stepwise --batch-size 50 --passes 2 --trace-steps --json
+expect_rc "vbgmm --trace-steps" 0
+pyjson "vbgmm --trace-steps: a trace entry per minibatch" '"trace"' "
+assert len(d['trace']) > d['n_iter'] and d['trace'][0]['step'] == 1"
+run fit vbgmm "$FAITHFUL" --init-model dp.json --n-init 4
+expect_rc "vbgmm --init-model --n-init 4" 1
+expect_err "vbgmm --init-model --n-init 4" "--n-init 4"
+run fit vbgmm "$FAITHFUL" -k 3 --algorithm incremental --batch-size 50
+expect_rc "vbgmm incremental --batch-size" 1
+expect_err "vbgmm incremental --batch-size" "--algorithm stepwise"
 
 finish
