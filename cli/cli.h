@@ -325,7 +325,8 @@ extern const cli_verb cli_hmm_fit, cli_hmm_predict, cli_hmm_score, cli_hmm_sampl
     cli_hmm_decode;
 extern const cli_verb cli_lda_fit, cli_lda_score, cli_lda_info, cli_lda_transform,
     cli_lda_topics, cli_lda_corpus;
-extern const cli_verb cli_vbgmm_fit, cli_vbgmm_predict, cli_vbgmm_score, cli_vbgmm_info;
+extern const cli_verb cli_vbgmm_fit, cli_vbgmm_predict, cli_vbgmm_score, cli_vbgmm_sample,
+    cli_vbgmm_info;
 extern const cli_verb cli_blr_fit, cli_blr_predict, cli_blr_score, cli_blr_info;
 
 /* ---- distributed fits (mpi.c) ---- */

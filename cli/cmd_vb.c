@@ -16,9 +16,6 @@
 
 #include "cli.h"
 
-/* Not yet in cli.h (the kinds table in vem.c has no sample for vbgmm yet). */
-extern const cli_verb cli_vbgmm_sample;
-
 enum {
     OPT_K = CLI_OPT_OWN,
     OPT_WEIGHT_PRIOR,

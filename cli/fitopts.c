@@ -308,7 +308,8 @@ void cli_print_score(const char *objective, const char *units, size_t n_units, c
                      size_t n_obs, double objective_total)
 {
     printf("%s: %zu\n", units, n_units);
-    printf("%ss: %zu\n", unit, n_obs);
+    if (strncmp(units, unit, strlen(unit)) != 0)
+        printf("%ss: %zu\n", unit, n_obs);
     printf("mean %s: %.17g nats per %s\n", objective, objective_total / (double)n_obs, unit);
     printf("total %s: %.17g nats\n", objective, objective_total);
 }
