@@ -25,7 +25,7 @@ assert close(d['log_likelihood'], $want, 1e-6), d['log_likelihood']
 assert d['n_iter'] == 50 and d['n'] == 1461 and d['n_sequences'] == 1
 assert close(d['mean_log_likelihood'], d['log_likelihood'] / 1461, 1e-12)
 assert len(d['trace']) == 50 and d['monotonicity_violations'] == 0
-assert all(b['log_likelihood'] >= a['log_likelihood'] - 1e-9
+assert all(b['objective'] >= a['objective'] - 1e-9
            for a, b in zip(d['trace'], d['trace'][1:]))
 assert d['symbols'] == ['drizzle', 'fog', 'rain', 'snow', 'sun']" "fit$k.json"
 done
