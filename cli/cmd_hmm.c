@@ -68,8 +68,8 @@ static const cli_option sample_options[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-static const cli_option *const fit_tables[] = {fit_options,        seq_options, cli_engine_options,
-                                               cli_common_options, cli_data_options, NULL};
+static const cli_option *const fit_tables[] = {
+    fit_options, seq_options, cli_engine_options, cli_common_options, cli_data_options, NULL};
 static const cli_option *const decode_tables[] = {decode_options, seq_options, cli_common_options,
                                                   cli_data_options, NULL};
 static const cli_option *const score_tables[] = {seq_options, cli_common_options, cli_data_options,
@@ -78,14 +78,14 @@ static const cli_option *const sample_tables[] = {sample_options, cli_common_opt
 static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
 /* The engine takes sequences from memory only: vem_fit_new_source refuses them (--stream). */
-static const cli_fit_kind hmm_kind = {"hmm", "log-likelihood", "frame", "sequences",
-                                      CLI_ENGINE_BIT(CLI_OPT_STREAM), NULL};
+static const cli_fit_kind hmm_kind = {
+    "hmm", "log-likelihood", "frame", "sequences", CLI_ENGINE_BIT(CLI_OPT_STREAM), NULL};
 
 /* ---------------------------------------------------------------- data */
 
 typedef struct hmm_input {
-    vem_table num;   /* gaussian frames */
-    double *codes;   /* categorical codes */
+    vem_table num; /* gaussian frames */
+    double *codes; /* categorical codes */
     vem_matrix x;
     vem_seqs seqs;
     int have_seqs;
@@ -156,8 +156,7 @@ static char *all_but(const char *path, const cli_data_opts *d, const char *skip,
  * columns, symbols and symbol column then guide the reading.
  */
 static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission em,
-                      const vem_hmm *model, const char *seqcol, const char *lengths,
-                      hmm_input *in)
+                      const vem_hmm *model, const char *seqcol, const char *lengths, hmm_input *in)
 {
     memset(in, 0, sizeof *in);
     int rc = 0;
@@ -204,7 +203,8 @@ static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission
         }
         if (model && in->num.cols != vem_hmm_dim(model)) {
             cli_error("%s: %zu columns, but the model has %zu features (choose them with "
-                      "--columns)", path, in->num.cols, vem_hmm_dim(model));
+                      "--columns)",
+                      path, in->num.cols, vem_hmm_dim(model));
             input_clear(in);
             return CLI_EXIT_INPUT;
         }
@@ -233,7 +233,8 @@ static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission
             }
             if (col && strchr(col, ',')) {
                 cli_error("categorical emissions read one column of symbols; --columns names "
-                          "%s", col);
+                          "%s",
+                          col);
                 free(spec);
                 return CLI_EXIT_USAGE;
             }
@@ -244,8 +245,7 @@ static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission
             if (s != VEM_OK)
                 return cli_fail(s, path);
             if (t.cols != 1) {
-                cli_error("%s: %zu columns: choose the symbol column with --columns", path,
-                          t.cols);
+                cli_error("%s: %zu columns: choose the symbol column with --columns", path, t.cols);
                 vem_text_table_clear(&t);
                 return CLI_EXIT_USAGE;
             }
@@ -275,8 +275,7 @@ static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission
                     digits = 0;
                 }
             } else if (!digits) {
-                s = vem_symbols_encode(cells, t.rows, NULL, 0, in->codes, &in->symbols,
-                                       &in->nsym);
+                s = vem_symbols_encode(cells, t.rows, NULL, 0, in->codes, &in->symbols, &in->nsym);
                 if (s != VEM_OK) {
                     vem_text_table_clear(&t);
                     input_clear(in);
@@ -382,7 +381,8 @@ static void hmm_json(json_t *o, const vem_hmm *h)
     int gauss = vem_hmm_emission_type(h) != VEM_HMM_CATEGORICAL;
     int mix = vem_hmm_emission_type(h) == VEM_HMM_GMM;
     json_object_set_new(o, "model", json_string("hmm"));
-    json_object_set_new(o, "emission", json_string(vem_hmm_emission_name(vem_hmm_emission_type(h))));
+    json_object_set_new(o, "emission",
+                        json_string(vem_hmm_emission_name(vem_hmm_emission_type(h))));
     json_object_set_new(o, "n_states", json_integer((json_int_t)k));
     json_object_set_new(o, "n_parameters", json_integer((json_int_t)vem_hmm_n_parameters(h)));
     json_object_set_new(o, "startprob", cli_json_vector(vem_hmm_startprob(h), k));
@@ -479,15 +479,16 @@ static void print_hmm(const vem_hmm *h)
 static void describe(const vem_hmm *h)
 {
     if (vem_hmm_emission_type(h) == VEM_HMM_CATEGORICAL)
-        printf("Hidden Markov model: K=%zu states, categorical emissions (%zu symbols)", vem_hmm_k(h),
-               vem_hmm_dim(h));
+        printf("Hidden Markov model: K=%zu states, categorical emissions (%zu symbols)",
+               vem_hmm_k(h), vem_hmm_dim(h));
     else if (vem_hmm_emission_type(h) == VEM_HMM_GMM)
         printf("Hidden Markov model: K=%zu states, Gaussian-mixture emissions (%zu components, "
-               "%zu features, covariance %s)", vem_hmm_k(h), vem_hmm_n_mix(h), vem_hmm_dim(h),
-               vem_cov_name(vem_hmm_cov(h)));
+               "%zu features, covariance %s)",
+               vem_hmm_k(h), vem_hmm_n_mix(h), vem_hmm_dim(h), vem_cov_name(vem_hmm_cov(h)));
     else
         printf("Hidden Markov model: K=%zu states, Gaussian emissions (%zu features, covariance "
-               "%s)", vem_hmm_k(h), vem_hmm_dim(h), vem_cov_name(vem_hmm_cov(h)));
+               "%s)",
+               vem_hmm_k(h), vem_hmm_dim(h), vem_cov_name(vem_hmm_cov(h)));
 }
 
 /* ---------------------------------------------------------------- fit */
@@ -628,8 +629,8 @@ static int parse_fit(int argc, char **argv, fit_args *a)
 }
 
 /* The HMM's fields beside the common ones (cli_json_fit_common). */
-static void fit_json(json_t *o, const vem_hmm *h, size_t n, size_t n_seq,
-                     const vem_fit_result *res, const fit_args *a)
+static void fit_json(json_t *o, const vem_hmm *h, size_t n, size_t n_seq, const vem_fit_result *res,
+                     const fit_args *a)
 {
     cli_json_fit_common(o, &a->f, res, n_seq);
     hmm_json(o, h);
@@ -639,9 +640,10 @@ static void fit_json(json_t *o, const vem_hmm *h, size_t n, size_t n_seq,
     json_object_set_new(o, "mean_log_likelihood", cli_json_real(res->objective / (double)n));
     json_object_set_new(o, "bic", cli_json_real(vem_hmm_bic(h, res->objective, n)));
     json_object_set_new(o, "aic", cli_json_real(vem_hmm_aic(h, res->objective)));
-    json_object_set_new(o, "init", json_string(a->f.init_model && !a->init_given
-                                                   ? "model"
-                                                   : vem_hmm_init_name(vem_hmm_init_method(h))));
+    json_object_set_new(o, "init",
+                        json_string(a->f.init_model && !a->init_given
+                                        ? "model"
+                                        : vem_hmm_init_name(vem_hmm_init_method(h))));
 }
 
 /* A new model for the data in (dim: features, or symbols for categorical data). */
@@ -966,13 +968,11 @@ static int share_columns(const fit_args *a, const vem_hmm *model, char **spec)
         if (!cols && model && vem_hmm_symbol_column(model))
             cols = vem_hmm_symbol_column(model);
         if (cols && strchr(cols, ',')) {
-            cli_error("categorical emissions read one column of symbols; --columns names %s",
-                      cols);
+            cli_error("categorical emissions read one column of symbols; --columns names %s", cols);
             return CLI_EXIT_USAGE;
         }
     }
-    const char *const *mc =
-        model && a->em != VEM_HMM_CATEGORICAL ? vem_hmm_columns(model) : NULL;
+    const char *const *mc = model && a->em != VEM_HMM_CATEGORICAL ? vem_hmm_columns(model) : NULL;
     if (cols) {
         *spec = mpi_alloc(strlen(cols) + 1);
         strcpy(*spec, cols);
@@ -1017,8 +1017,8 @@ static int bcast_string(char **s)
 
 /* This rank's rows [lo, hi) (hi SIZE_MAX: to the end of the file) into in->num
  * or, for categorical CSV data, as text into *cells. 0 or an exit status. */
-static int read_rows(const fit_args *a, const char *cols, const mpi_layout *l, size_t lo,
-                     size_t hi, hmm_input *in, vem_text_table *cells)
+static int read_rows(const fit_args *a, const char *cols, const mpi_layout *l, size_t lo, size_t hi,
+                     hmm_input *in, vem_text_table *cells)
 {
     vem_status s;
     vem_csv_opts o;
@@ -1123,8 +1123,8 @@ static int mpi_encode(const fit_args *a, const vem_hmm *model, vem_text_table *t
         if (failed && digits)
             codes = 1; /* codes after all */
         else if (failed)
-            rc = cli_mpi_agree(s != VEM_OK ? unknown_symbol(t, msym, vem_hmm_dim(model), lo, s)
-                                           : 0);
+            rc =
+                cli_mpi_agree(s != VEM_OK ? unknown_symbol(t, msym, vem_hmm_dim(model), lo, s) : 0);
         *dim = vem_hmm_dim(model);
     } else if (digits) {
         codes = 1;
@@ -1348,8 +1348,8 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
                 cli_error("%s: the %zu lengths add up to %zu, but the data has %zu rows",
                           a->lengths, S, want_all, rows_all);
             else
-                cli_error("%s: the sequence column has %zu rows, the data %zu", a->data,
-                          want_all, rows_all);
+                cli_error("%s: the sequence column has %zu rows, the data %zu", a->data, want_all,
+                          rows_all);
         }
         rc = CLI_EXIT_INPUT;
         goto out;
@@ -1357,7 +1357,8 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
     if (a->em != VEM_HMM_CATEGORICAL && h0 && dim != vem_hmm_dim(h0)) {
         if (rank == 0)
             cli_error("%s: %zu columns, but the model has %zu features (choose them with "
-                      "--columns)", a->data, dim, vem_hmm_dim(h0));
+                      "--columns)",
+                      a->data, dim, vem_hmm_dim(h0));
         rc = CLI_EXIT_INPUT;
         goto out;
     }
@@ -1381,8 +1382,8 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
     if (a->em != VEM_HMM_CATEGORICAL && rows_all < vem_hmm_k(h) * vem_hmm_n_mix(h) &&
         (!a->f.init_model || a->init_given)) {
         if (rank == 0)
-            cli_error("%s: %zu rows, fewer than K=%zu states x %zu components", a->data,
-                      rows_all, vem_hmm_k(h), vem_hmm_n_mix(h));
+            cli_error("%s: %zu rows, fewer than K=%zu states x %zu components", a->data, rows_all,
+                      vem_hmm_k(h), vem_hmm_n_mix(h));
         rc = CLI_EXIT_INPUT;
         goto out;
     }
@@ -1458,8 +1459,8 @@ typedef struct model_args {
 
 /* Parse `vem CMD MODEL DATA [options]` with the options of tables. 0 or CLI_EXIT_USAGE
  * (reported, with the usage line). */
-static int parse_model_data(int argc, char **argv, const char *cmd,
-                            const cli_option *const *tables, model_args *a)
+static int parse_model_data(int argc, char **argv, const char *cmd, const cli_option *const *tables,
+                            model_args *a)
 {
     memset(a, 0, sizeof *a);
     cli_data_opts_init(&a->dopts);
