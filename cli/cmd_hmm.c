@@ -506,7 +506,14 @@ typedef struct fit_args {
     cli_data_opts dopts;
 } fit_args;
 
-/* The options of fit hmm's own table; the others go to cli_fit_or_data_option. */
+/* "OPT: expected WHAT, got 'VAL'"; CLI_EXIT_USAGE. */
+static int bad_value(const char *opt, const char *what, const char *val)
+{
+    cli_error("%s: expected %s, got '%s'", opt, what, val);
+    return CLI_EXIT_USAGE;
+}
+
+/* The options of fit hmm's own tables; the others go to cli_fit_or_data_option. */
 static int fit_option(fit_args *a, int id, const char *val)
 {
     switch (id) {
@@ -518,18 +525,14 @@ static int fit_option(fit_args *a, int id, const char *val)
         return cli_parse_size("--mix", val, 1, 100000, &a->n_mix);
     case OPT_EMISSION:
         a->em_given = 1;
-        if (vem_hmm_emission_parse(val, &a->em) != VEM_OK) {
-            cli_error("--emission: expected gaussian, gmm or categorical, got '%s'", val);
-            return CLI_EXIT_USAGE;
-        }
-        return 0;
+        return vem_hmm_emission_parse(val, &a->em) == VEM_OK
+                   ? 0
+                   : bad_value("--emission", "gaussian, gmm or categorical", val);
     case OPT_COVARIANCE:
         a->cov_given = 1;
-        if (vem_cov_parse(val, &a->cov) != VEM_OK) {
-            cli_error("--covariance: expected full, diag, spherical or tied, got '%s'", val);
-            return CLI_EXIT_USAGE;
-        }
-        return 0;
+        return vem_cov_parse(val, &a->cov) == VEM_OK
+                   ? 0
+                   : bad_value("--covariance", "full, diag, spherical or tied", val);
     case OPT_LENGTHS:
         a->lengths = val;
         return 0;
@@ -538,18 +541,14 @@ static int fit_option(fit_args *a, int id, const char *val)
         return 0;
     case OPT_INIT:
         a->init_given = 1;
-        if (vem_hmm_init_parse(val, &a->init) != VEM_OK) {
-            cli_error("--init: expected kmeans or random, got '%s'", val);
-            return CLI_EXIT_USAGE;
-        }
-        return 0;
+        return vem_hmm_init_parse(val, &a->init) == VEM_OK
+                   ? 0
+                   : bad_value("--init", "kmeans or random", val);
     case OPT_INIT_TRANS:
         a->tinit_given = 1;
-        if (vem_hmm_trans_init_parse(val, &a->tinit) != VEM_OK) {
-            cli_error("--init-transitions: expected uniform or random, got '%s'", val);
-            return CLI_EXIT_USAGE;
-        }
-        return 0;
+        return vem_hmm_trans_init_parse(val, &a->tinit) == VEM_OK
+                   ? 0
+                   : bad_value("--init-transitions", "uniform or random", val);
     case OPT_REG_COVAR:
         a->reg_given = 1;
         return cli_parse_double("--reg-covar", val, 0.0, 0, &a->reg_covar);
