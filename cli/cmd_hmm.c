@@ -40,8 +40,7 @@ static const cli_option fit_options[] = {
      "per state) or categorical (one column of symbol\n"
      "names or integer codes)"},
     {"mix", 0, 1, OPT_MIX, "M", "gmm: Gaussian components per state (default 2)"},
-    {"covariance", 0, 1, OPT_COVARIANCE, "C",
-     "full (default), diag, spherical or tied (gaussian, gmm)"},
+    {"covariance", 0, 1, OPT_COVARIANCE, "C", "full (default), diag, spherical or tied"},
     {"init", 0, 1, OPT_INIT, "M", "emissions: kmeans (gaussian default) or random"},
     {"init-transitions", 0, 1, OPT_INIT_TRANS, "T", "uniform (default) or random (Dirichlet)"},
     {"reg-covar", 0, 1, OPT_REG_COVAR, "E", "added to covariance diagonals (default 1e-6)"},
@@ -50,7 +49,7 @@ static const cli_option fit_options[] = {
 
 /* How the frames of DATA form sequences: fit, decode, predict and score. */
 static const cli_option seq_options[] = {
-    {"lengths", 0, 1, OPT_LENGTHS, "FILE", "sequence lengths, one per line, adding up to the rows"},
+    {"lengths", 0, 1, OPT_LENGTHS, "FILE", "sequence lengths, one per line, summing to the rows"},
     {"sequence-column", 0, 1, OPT_SEQCOL, "NAME",
      "rows with the same id in this column form a sequence"},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -1803,9 +1802,9 @@ const cli_verb cli_hmm_fit = {
     "come from --lengths or --sequence-column, else the whole file is one sequence.\n"
     "--columns: the feature columns (gaussian, gmm) or the one symbol column\n"
     "(categorical). --init-model: a warm start from a saved model (its K and\n"
-    "emissions; zeros stay zero); with --init, its start and transition probabilities\n"
-    "(a topology) are kept and the emissions initialised afresh. --mpi: each process\n"
-    "reads whole sequences (docs/hmm.md, \"Distributed fitting\").",
+    "emissions; zeros stay zero); with --init, its start and transition\n"
+    "probabilities (a topology) are kept and the emissions initialised afresh.\n"
+    "--mpi: each process reads whole sequences (docs/hmm.md, \"Distributed fitting\").",
     fit_tables,
     &hmm_kind,
 };
