@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -27,152 +26,65 @@ enum {
     OPT_SEQCOL,
     OPT_INIT,
     OPT_INIT_TRANS,
-    OPT_INIT_MODEL,
-    OPT_ALGORITHM,
-    OPT_BATCH_SIZE,
-    OPT_KAPPA,
-    OPT_N_BLOCKS,
-    OPT_N_INIT,
-    OPT_MAX_ITER,
-    OPT_TOL,
     OPT_REG_COVAR,
-    OPT_SEED,
-    OPT_THREADS,
-    OPT_OUTPUT,
-    OPT_VERBOSE,
     OPT_POSTERIOR,
     OPT_N,
-    OPT_MIX,
-    OPT_MPI
+    OPT_SEED,
+    OPT_MIX
 };
 
-#define DATA_OPTIONS                                                                             \
-    {"help", 'h', 0, CLI_OPT_HELP, NULL, ""}, {"json", 0, 0, CLI_OPT_JSON, NULL, ""},                               \
-        {"columns", 0, 1, CLI_OPT_COLUMNS, "V", ""}, {"header", 0, 0, CLI_OPT_HEADER, NULL, ""},                   \
-        {"no-header", 0, 0, CLI_OPT_NO_HEADER, NULL, ""}, {"delimiter", 0, 1, CLI_OPT_DELIMITER, "V", ""},         \
-        {"binary-cols", 0, 1, CLI_OPT_BINARY_COLS, "V", ""}, {"lengths", 0, 1, OPT_LENGTHS, "V", ""},             \
-        {"sequence-column", 0, 1, OPT_SEQCOL, "V", ""}
-
 static const cli_option fit_options[] = {
-    DATA_OPTIONS,
-    {"states", 'k', 1, OPT_STATES, "V", ""},
-    {"components", 0, 1, OPT_STATES, "V", ""},
-    {"emission", 0, 1, OPT_EMISSION, "V", ""},
-    {"covariance", 0, 1, OPT_COVARIANCE, "V", ""},
-    {"mix", 0, 1, OPT_MIX, "V", ""},
-    {"init", 0, 1, OPT_INIT, "V", ""},
-    {"init-transitions", 0, 1, OPT_INIT_TRANS, "V", ""},
-    {"init-model", 0, 1, OPT_INIT_MODEL, "V", ""},
-    {"algorithm", 0, 1, OPT_ALGORITHM, "V", ""},
-    {"batch-size", 0, 1, OPT_BATCH_SIZE, "V", ""},
-    {"kappa", 0, 1, OPT_KAPPA, "V", ""},
-    {"n-blocks", 0, 1, OPT_N_BLOCKS, "V", ""},
-    {"n-init", 0, 1, OPT_N_INIT, "V", ""},
-    {"max-iter", 0, 1, OPT_MAX_ITER, "V", ""},
-    {"tol", 0, 1, OPT_TOL, "V", ""},
-    {"reg-covar", 0, 1, OPT_REG_COVAR, "V", ""},
-    {"seed", 0, 1, OPT_SEED, "V", ""},
-    {"threads", 0, 1, OPT_THREADS, "V", ""},
-    {"output", 'o', 1, OPT_OUTPUT, "V", ""},
-    {"verbose", 'v', 0, OPT_VERBOSE, NULL, ""},
-    {"mpi", 0, 0, OPT_MPI, NULL, ""},
+    {"states", 'k', 1, OPT_STATES, "K", "hidden states"},
+    {"emission", 0, 1, OPT_EMISSION, "E",
+     "gaussian (numeric columns), gmm (a Gaussian mixture\n"
+     "per state) or categorical (one column of symbol\n"
+     "names or integer codes)"},
+    {"mix", 0, 1, OPT_MIX, "M", "gmm: Gaussian components per state (default 2)"},
+    {"covariance", 0, 1, OPT_COVARIANCE, "C", "full (default), diag, spherical or tied"},
+    {"init", 0, 1, OPT_INIT, "M", "emissions: kmeans (gaussian default) or random"},
+    {"init-transitions", 0, 1, OPT_INIT_TRANS, "T", "uniform (default) or random (Dirichlet)"},
+    {"reg-covar", 0, 1, OPT_REG_COVAR, "E", "added to covariance diagonals (default 1e-6)"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-static const cli_option model_data_options[] = {
-    DATA_OPTIONS,
-    {"posterior", 0, 0, OPT_POSTERIOR, NULL, ""},
-    {"proba", 0, 0, OPT_POSTERIOR, NULL, ""},
+/* How the frames of DATA form sequences: fit, decode, predict and score. */
+static const cli_option seq_options[] = {
+    {"lengths", 0, 1, OPT_LENGTHS, "FILE", "sequence lengths, one per line, summing to the rows"},
+    {"sequence-column", 0, 1, OPT_SEQCOL, "NAME",
+     "rows with the same id in this column form a sequence"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const cli_option decode_options[] = {
+    {"posterior", 0, 0, OPT_POSTERIOR, NULL, "the K state probabilities of each row (CSV)"},
+    {"proba", 0, 0, OPT_POSTERIOR, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
 static const cli_option sample_options[] = {
-    {"help", 'h', 0, CLI_OPT_HELP, NULL, ""}, {"json", 0, 0, CLI_OPT_JSON, NULL, ""},
-    {"n-samples", 'n', 1, OPT_N, "V", ""},   {"seed", 0, 1, OPT_SEED, "V", ""},
+    {"n-samples", 'n', 1, OPT_N, "N", "frames to draw (>= 1)"},
+    {"seed", 0, 1, OPT_SEED, "S", "random seed (default 0)"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-static const cli_option *const fit_tables[] = {fit_options, NULL};
-static const cli_option *const model_data_tables[] = {model_data_options, NULL};
-static const cli_option *const sample_tables[] = {sample_options, NULL};
+static const cli_option *const fit_tables[] = {
+    fit_options, seq_options, cli_engine_options, cli_common_options, cli_data_options, NULL};
+static const cli_option *const decode_tables[] = {decode_options, seq_options, cli_common_options,
+                                                  cli_data_options, NULL};
+static const cli_option *const score_tables[] = {seq_options, cli_common_options, cli_data_options,
+                                                 NULL};
+static const cli_option *const sample_tables[] = {sample_options, cli_common_options, NULL};
+static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
-static const char fit_help[] =
-    "usage: vem fit hmm DATA --states K --emission gaussian|categorical [options]\n"
-    "\n"
-    "Fit a hidden Markov model to the rows (frames) of DATA by Baum-Welch.\n"
-    "\n"
-    "options:\n"
-    "  -k, --states K         hidden states\n"
-    "  --emission E           gaussian (numeric columns), gmm (a Gaussian mixture per\n"
-    "                         state) or categorical (one column of symbol names or\n"
-    "                         integer codes)\n"
-    "  --mix M                gmm: Gaussian components per state (default 2)\n"
-    "  --covariance C         full (default), diag, spherical or tied (gaussian)\n"
-    "  --lengths FILE         sequence lengths, one per line, adding up to the rows\n"
-    "  --sequence-column NAME rows with the same id in this column form a sequence\n"
-    "  --init M               emissions: kmeans (gaussian default) or random\n"
-    "  --init-transitions T   uniform (default) or random (Dirichlet)\n"
-    "  --init-model MODEL     start from a saved model's parameters; zeros stay zero;\n"
-    "                         with --init, keep its start and transition probabilities\n"
-    "                         (a topology) and initialise the emissions afresh\n"
-    "  --algorithm A          batch (default), stepwise or incremental\n"
-    "  --batch-size N         stepwise: sequences per minibatch\n"
-    "  --kappa K              stepwise: step-size exponent in (0.5, 1]\n"
-    "  --n-blocks N           incremental: blocks of sequences\n"
-    "  --n-init N             restarts, the best log-likelihood is kept (default 1)\n"
-    "  --max-iter N           iterations (default 100)\n"
-    "  --tol T                stop when the log-likelihood per frame changes by < T nats\n"
-    "                         (default 1e-3)\n"
-    "  --reg-covar E          added to covariance diagonals (default 1e-6)\n"
-    "  --seed S               random seed (default 0)\n"
-    "  --threads T            threads; 0 = all (default); results do not depend on it\n"
-    "  -o, --output MODEL     write the fitted model (JSON)\n"
-    "  --json                 print the result as one JSON object\n"
-    "  --verbose              progress on stderr\n"
-    "  --mpi                  distributed fit under mpirun: each process reads a share of\n"
-    "                         the sequences (docs/hmm.md, \"Distributed fitting\")\n"
-    "  --columns LIST         gaussian: feature columns; categorical: the symbol column\n"
-    "  --header, --no-header, --delimiter C, --binary-cols D   as for 'vem fit gmm'\n";
-
-static const char decode_help[] =
-    "usage: vem decode MODEL DATA [--posterior] [--lengths FILE | --sequence-column NAME]\n"
-    "\n"
-    "Print the most probable state path (Viterbi), one 0-based state per row, or\n"
-    "with --posterior the K state probabilities of each row (CSV).\n"
-    "--json: {\"states\": [...], \"log_probability\": ...} or {\"proba\": [[...], ...]}.\n";
-
-static const char score_help[] =
-    "usage: vem score MODEL DATA [--lengths FILE | --sequence-column NAME] [--json]\n"
-    "\n"
-    "Print the number of frames and sequences and the mean (per frame) and total\n"
-    "log-likelihood (nats) of DATA under the HMM.\n";
-
-static const char sample_help[] =
-    "usage: vem sample MODEL -n N [--seed S] [--json]\n"
-    "\n"
-    "Draw one sequence of N frames; prints CSV with a header (the model's columns or\n"
-    "symbol column, then 'state').\n";
-
-static const char info_help[] = "usage: vem info MODEL [--json]\n\nDescribe an HMM model file.\n";
-
-/* The usage line of help (its first line) and where the options are; CLI_EXIT_USAGE. */
-static int usage(const char *help)
-{
-    const char *nl = strchr(help, '\n'), *cmd = help + 11; /* after "usage: vem " */
-    const char *sp = strchr(cmd, ' ');
-    int len = (int)(sp - cmd);
-    if (strncmp(cmd, "fit hmm", 7) == 0)
-        len = 7;
-    fprintf(stderr, "%.*s\n(vem %.*s --help for the options)\n", (int)(nl - help), help, len,
-            cmd);
-    return CLI_EXIT_USAGE;
-}
+/* The engine takes sequences from memory only: vem_fit_new_source refuses them (--stream). */
+static const cli_fit_kind hmm_kind = {
+    "hmm", "log-likelihood", "frame", "sequences", CLI_ENGINE_BIT(CLI_OPT_STREAM), NULL};
 
 /* ---------------------------------------------------------------- data */
 
 typedef struct hmm_input {
-    vem_table num;   /* gaussian frames */
-    double *codes;   /* categorical codes */
+    vem_table num; /* gaussian frames */
+    double *codes; /* categorical codes */
     vem_matrix x;
     vem_seqs seqs;
     int have_seqs;
@@ -243,8 +155,7 @@ static char *all_but(const char *path, const cli_data_opts *d, const char *skip,
  * columns, symbols and symbol column then guide the reading.
  */
 static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission em,
-                      const vem_hmm *model, const char *seqcol, const char *lengths,
-                      hmm_input *in)
+                      const vem_hmm *model, const char *seqcol, const char *lengths, hmm_input *in)
 {
     memset(in, 0, sizeof *in);
     int rc = 0;
@@ -291,7 +202,8 @@ static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission
         }
         if (model && in->num.cols != vem_hmm_dim(model)) {
             cli_error("%s: %zu columns, but the model has %zu features (choose them with "
-                      "--columns)", path, in->num.cols, vem_hmm_dim(model));
+                      "--columns)",
+                      path, in->num.cols, vem_hmm_dim(model));
             input_clear(in);
             return CLI_EXIT_INPUT;
         }
@@ -320,7 +232,8 @@ static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission
             }
             if (col && strchr(col, ',')) {
                 cli_error("categorical emissions read one column of symbols; --columns names "
-                          "%s", col);
+                          "%s",
+                          col);
                 free(spec);
                 return CLI_EXIT_USAGE;
             }
@@ -331,8 +244,7 @@ static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission
             if (s != VEM_OK)
                 return cli_fail(s, path);
             if (t.cols != 1) {
-                cli_error("%s: %zu columns: choose the symbol column with --columns", path,
-                          t.cols);
+                cli_error("%s: %zu columns: choose the symbol column with --columns", path, t.cols);
                 vem_text_table_clear(&t);
                 return CLI_EXIT_USAGE;
             }
@@ -362,8 +274,7 @@ static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission
                     digits = 0;
                 }
             } else if (!digits) {
-                s = vem_symbols_encode(cells, t.rows, NULL, 0, in->codes, &in->symbols,
-                                       &in->nsym);
+                s = vem_symbols_encode(cells, t.rows, NULL, 0, in->codes, &in->symbols, &in->nsym);
                 if (s != VEM_OK) {
                     vem_text_table_clear(&t);
                     input_clear(in);
@@ -469,7 +380,8 @@ static void hmm_json(json_t *o, const vem_hmm *h)
     int gauss = vem_hmm_emission_type(h) != VEM_HMM_CATEGORICAL;
     int mix = vem_hmm_emission_type(h) == VEM_HMM_GMM;
     json_object_set_new(o, "model", json_string("hmm"));
-    json_object_set_new(o, "emission", json_string(vem_hmm_emission_name(vem_hmm_emission_type(h))));
+    json_object_set_new(o, "emission",
+                        json_string(vem_hmm_emission_name(vem_hmm_emission_type(h))));
     json_object_set_new(o, "n_states", json_integer((json_int_t)k));
     json_object_set_new(o, "n_parameters", json_integer((json_int_t)vem_hmm_n_parameters(h)));
     json_object_set_new(o, "startprob", cli_json_vector(vem_hmm_startprob(h), k));
@@ -566,177 +478,101 @@ static void print_hmm(const vem_hmm *h)
 static void describe(const vem_hmm *h)
 {
     if (vem_hmm_emission_type(h) == VEM_HMM_CATEGORICAL)
-        printf("Hidden Markov model: K=%zu states, categorical emissions (%zu symbols)", vem_hmm_k(h),
-               vem_hmm_dim(h));
+        printf("Hidden Markov model: K=%zu states, categorical emissions (%zu symbols)",
+               vem_hmm_k(h), vem_hmm_dim(h));
     else if (vem_hmm_emission_type(h) == VEM_HMM_GMM)
         printf("Hidden Markov model: K=%zu states, Gaussian-mixture emissions (%zu components, "
-               "%zu features, covariance %s)", vem_hmm_k(h), vem_hmm_n_mix(h), vem_hmm_dim(h),
-               vem_cov_name(vem_hmm_cov(h)));
+               "%zu features, covariance %s)",
+               vem_hmm_k(h), vem_hmm_n_mix(h), vem_hmm_dim(h), vem_cov_name(vem_hmm_cov(h)));
     else
         printf("Hidden Markov model: K=%zu states, Gaussian emissions (%zu features, covariance "
-               "%s)", vem_hmm_k(h), vem_hmm_dim(h), vem_cov_name(vem_hmm_cov(h)));
+               "%s)",
+               vem_hmm_k(h), vem_hmm_dim(h), vem_cov_name(vem_hmm_cov(h)));
 }
 
 /* ---------------------------------------------------------------- fit */
 
 typedef struct fit_args {
-    const char *data, *output, *init_model, *lengths, *seqcol;
-    size_t k, n_init, max_iter, nthreads, batch_size, n_blocks, n_mix;
-    int mix_given, k_given, em_given, cov_given, init_given, tinit_given, reg_given, alg_given;
+    const char *data, *lengths, *seqcol;
+    size_t k, n_mix;
+    int mix_given, k_given, em_given, cov_given, init_given, tinit_given, reg_given;
     vem_hmm_emission em;
     vem_cov cov;
     vem_hmm_init init;
     vem_hmm_trans_init tinit;
-    vem_algorithm alg;
-    double tol, reg_covar, kappa;
-    uint64_t seed;
-    int json, verbose, help, mpi;
+    double reg_covar;
+    cli_fit_args f; /* engine options */
     cli_data_opts dopts;
 } fit_args;
 
-static int parse_fit(int argc, char **argv, fit_args *a)
+/* "OPT: expected WHAT, got 'VAL'"; CLI_EXIT_USAGE. */
+static int bad_value(const char *opt, const char *what, const char *val)
 {
-    cli_parser p;
-    const char *val;
-    int id, rc = 0, seen_type = 0;
-    cli_parser_init(&p, argc, argv, 2, fit_tables, 0, "fit hmm");
-    while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
-        switch (id) {
-        case CLI_BAD:
-            rc = CLI_EXIT_USAGE;
-            break;
-        case CLI_POSITIONAL:
-            if (!seen_type) {
-                seen_type = 1; /* "hmm" */
-            } else if (!a->data) {
-                a->data = val;
-            } else {
-                cli_error("fit hmm: unexpected argument '%s'", val);
-                rc = CLI_EXIT_USAGE;
-            }
-            break;
-        case CLI_OPT_HELP:
-            a->help = 1;
-            break;
-        case CLI_OPT_JSON:
-            a->json = 1;
-            break;
-        case OPT_STATES:
-            a->k_given = 1;
-            rc = cli_parse_size("--states", val, 1, 100000, &a->k);
-            break;
-        case OPT_MIX:
-            a->mix_given = 1;
-            rc = cli_parse_size("--mix", val, 1, 100000, &a->n_mix);
-            break;
-        case OPT_EMISSION:
-            a->em_given = 1;
-            if (vem_hmm_emission_parse(val, &a->em) != VEM_OK) {
-                cli_error("--emission: expected gaussian, gmm or categorical, got '%s'", val);
-                rc = CLI_EXIT_USAGE;
-            }
-            break;
-        case OPT_COVARIANCE:
-            a->cov_given = 1;
-            if (vem_cov_parse(val, &a->cov) != VEM_OK) {
-                cli_error("--covariance: expected full, diag, spherical or tied, got '%s'", val);
-                rc = CLI_EXIT_USAGE;
-            }
-            break;
-        case OPT_LENGTHS:
-            a->lengths = val;
-            break;
-        case OPT_SEQCOL:
-            a->seqcol = val;
-            break;
-        case OPT_INIT:
-            a->init_given = 1;
-            if (vem_hmm_init_parse(val, &a->init) != VEM_OK) {
-                cli_error("--init: expected kmeans or random, got '%s'", val);
-                rc = CLI_EXIT_USAGE;
-            }
-            break;
-        case OPT_INIT_TRANS:
-            a->tinit_given = 1;
-            if (vem_hmm_trans_init_parse(val, &a->tinit) != VEM_OK) {
-                cli_error("--init-transitions: expected uniform or random, got '%s'", val);
-                rc = CLI_EXIT_USAGE;
-            }
-            break;
-        case OPT_INIT_MODEL:
-            a->init_model = val;
-            break;
-        case OPT_ALGORITHM:
-            a->alg_given = 1;
-            if (vem_algorithm_parse(val, &a->alg) != VEM_OK) {
-                cli_error("--algorithm: expected batch, stepwise or incremental, got '%s'", val);
-                rc = CLI_EXIT_USAGE;
-            }
-            break;
-        case OPT_BATCH_SIZE:
-            rc = cli_parse_size("--batch-size", val, 1, SIZE_MAX, &a->batch_size);
-            break;
-        case OPT_KAPPA:
-            rc = cli_parse_double("--kappa", val, 0.5, 1, &a->kappa);
-            if (rc == 0 && a->kappa > 1.0) {
-                cli_error("--kappa must be in (0.5, 1], got %s", val);
-                rc = CLI_EXIT_USAGE;
-            }
-            break;
-        case OPT_N_BLOCKS:
-            rc = cli_parse_size("--n-blocks", val, 1, SIZE_MAX, &a->n_blocks);
-            break;
-        case OPT_N_INIT:
-            rc = cli_parse_size("--n-init", val, 1, 1000000, &a->n_init);
-            break;
-        case OPT_MAX_ITER:
-            rc = cli_parse_size("--max-iter", val, 1, 1000000000, &a->max_iter);
-            break;
-        case OPT_TOL:
-            rc = cli_parse_double("--tol", val, 0.0, 0, &a->tol);
-            break;
-        case OPT_REG_COVAR:
-            a->reg_given = 1;
-            rc = cli_parse_double("--reg-covar", val, 0.0, 0, &a->reg_covar);
-            break;
-        case OPT_SEED:
-            rc = cli_parse_u64("--seed", val, &a->seed);
-            break;
-        case OPT_THREADS:
-            rc = cli_parse_size("--threads", val, 0, 65536, &a->nthreads);
-            break;
-        case OPT_OUTPUT:
-            if (!*val) {
-                cli_error("-o: empty file name");
-                rc = CLI_EXIT_USAGE;
-            }
-            a->output = val;
-            break;
-        case OPT_VERBOSE:
-            a->verbose = 1;
-            break;
-        case OPT_MPI:
-            a->mpi = 1;
-            break;
-        default:
-            if (cli_data_option(&a->dopts, id, val) != 0)
-                rc = CLI_EXIT_USAGE;
-            break;
-        }
+    cli_error("%s: expected %s, got '%s'", opt, what, val);
+    return CLI_EXIT_USAGE;
+}
+
+/* The options of fit hmm's own tables; the others go to cli_fit_or_data_option. */
+static int fit_option(fit_args *a, int id, const char *val)
+{
+    switch (id) {
+    case OPT_STATES:
+        a->k_given = 1;
+        return cli_parse_size("--states", val, 1, 100000, &a->k);
+    case OPT_MIX:
+        a->mix_given = 1;
+        return cli_parse_size("--mix", val, 1, 100000, &a->n_mix);
+    case OPT_EMISSION:
+        a->em_given = 1;
+        return vem_hmm_emission_parse(val, &a->em) == VEM_OK
+                   ? 0
+                   : bad_value("--emission", "gaussian, gmm or categorical", val);
+    case OPT_COVARIANCE:
+        a->cov_given = 1;
+        return vem_cov_parse(val, &a->cov) == VEM_OK
+                   ? 0
+                   : bad_value("--covariance", "full, diag, spherical or tied", val);
+    case OPT_LENGTHS:
+        a->lengths = val;
+        return 0;
+    case OPT_SEQCOL:
+        a->seqcol = val;
+        return 0;
+    case OPT_INIT:
+        a->init_given = 1;
+        return vem_hmm_init_parse(val, &a->init) == VEM_OK
+                   ? 0
+                   : bad_value("--init", "kmeans or random", val);
+    case OPT_INIT_TRANS:
+        a->tinit_given = 1;
+        return vem_hmm_trans_init_parse(val, &a->tinit) == VEM_OK
+                   ? 0
+                   : bad_value("--init-transitions", "uniform or random", val);
+    case OPT_REG_COVAR:
+        a->reg_given = 1;
+        return cli_parse_double("--reg-covar", val, 0.0, 0, &a->reg_covar);
+    default:
+        return cli_fit_or_data_option(&a->f, &a->dopts, id, val);
     }
-    if (rc != 0 || a->help)
-        return rc;
+}
+
+/* Conflicts between the options once they are all read. 0 or CLI_EXIT_USAGE (reported). */
+static int check_fit(fit_args *a)
+{
     if (!a->data) {
         cli_error("fit hmm: missing DATA");
         return CLI_EXIT_USAGE;
     }
-    if (cli_data_opts_check(&a->dopts))
+    if (cli_data_opts_check(&a->dopts) || cli_fit_args_check(&a->f, "fit hmm"))
         return CLI_EXIT_USAGE;
+    /* --init with --init-model keeps the model's start and transitions only: the
+     * emissions are initialised afresh, so the fit is no warm start. */
+    a->f.opts.warm_start = a->f.init_model != NULL && !a->init_given;
     if (a->lengths && a->seqcol) {
         cli_error("fit hmm: give --lengths or --sequence-column, not both");
         return CLI_EXIT_USAGE;
     }
-    if (a->init_model) {
+    if (a->f.init_model) {
         if (a->tinit_given) {
             cli_error("fit hmm: --init-model gives the start and transition probabilities: "
                       "--init-transitions does not apply");
@@ -767,53 +603,45 @@ static int parse_fit(int argc, char **argv, fit_args *a)
     return 0;
 }
 
-static void progress(void *ctx, const char *line)
+static int parse_fit(int argc, char **argv, fit_args *a)
 {
-    (void)ctx;
-    fprintf(stderr, "%s\n", line);
+    cli_parser p;
+    const char *val;
+    int id, rc = 0, seen_type = 0;
+    cli_parser_init(&p, argc, argv, 2, fit_tables, hmm_kind.exclude, "fit hmm");
+    while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
+        if (id == CLI_BAD) {
+            rc = CLI_EXIT_USAGE;
+        } else if (id != CLI_POSITIONAL) {
+            rc = fit_option(a, id, val);
+        } else if (!seen_type) {
+            seen_type = 1; /* "hmm" */
+        } else if (!a->data) {
+            a->data = val;
+        } else {
+            cli_error("fit hmm: unexpected argument '%s'", val);
+            rc = CLI_EXIT_USAGE;
+        }
+    }
+    return rc != 0 ? rc : check_fit(a);
 }
 
-static void fit_json(json_t *o, const vem_hmm *h, size_t n, size_t n_seq,
-                     const vem_fit_result *res, const fit_args *a)
+/* The HMM's fields beside the common ones (cli_json_fit_common). */
+static void fit_json(json_t *o, const vem_hmm *h, size_t n, size_t n_seq, const vem_fit_result *res,
+                     const fit_args *a)
 {
+    cli_json_fit_common(o, &a->f, res, n_seq);
     hmm_json(o, h);
     json_object_set_new(o, "n", json_integer((json_int_t)n));
     json_object_set_new(o, "n_sequences", json_integer((json_int_t)n_seq));
-    json_object_set_new(o, "converged", json_boolean(res->converged));
-    json_object_set_new(o, "n_iter", json_integer((json_int_t)res->n_iter));
     json_object_set_new(o, "log_likelihood", cli_json_real(res->objective));
     json_object_set_new(o, "mean_log_likelihood", cli_json_real(res->objective / (double)n));
     json_object_set_new(o, "bic", cli_json_real(vem_hmm_bic(h, res->objective, n)));
     json_object_set_new(o, "aic", cli_json_real(vem_hmm_aic(h, res->objective)));
-    json_object_set_new(o, "seconds", cli_json_real(res->seconds));
-    json_object_set_new(o, "algorithm", json_string(vem_algorithm_name(a->alg)));
-    json_object_set_new(o, "init", json_string(a->init_model && !a->init_given
-                                                   ? "model"
-                                                   : vem_hmm_init_name(vem_hmm_init_method(h))));
-    json_object_set_new(o, "n_init", json_integer((json_int_t)a->n_init));
-    json_object_set_new(o, "max_iter", json_integer((json_int_t)a->max_iter));
-    json_object_set_new(o, "tol", cli_json_real(a->tol));
-    if (a->seed <= (uint64_t)INT64_MAX) {
-        json_object_set_new(o, "seed", json_integer((json_int_t)a->seed));
-    } else {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%llu", (unsigned long long)a->seed);
-        json_object_set_new(o, "seed", json_string(buf));
-    }
-    json_object_set_new(o, "best_init", json_integer((json_int_t)res->best_init));
-    json_object_set_new(o, "monotonicity_violations", json_integer((json_int_t)res->n_violations));
-    json_t *trace = json_array();
-    for (size_t i = 0; trace && i < res->trace_len; i++) {
-        const vem_trace_entry *e = &res->trace[i];
-        json_t *t = json_object();
-        json_object_set_new(t, "iter", json_integer((json_int_t)e->iter));
-        json_object_set_new(t, "log_likelihood", cli_json_real(e->objective));
-        json_object_set_new(t, "change", cli_json_real(e->change));
-        json_object_set_new(t, "seconds", cli_json_real(e->seconds));
-        json_object_set_new(t, "violation", json_boolean(e->violation));
-        json_array_append_new(trace, t);
-    }
-    json_object_set_new(o, "trace", trace);
+    json_object_set_new(o, "init",
+                        json_string(a->f.init_model && !a->init_given
+                                        ? "model"
+                                        : vem_hmm_init_name(vem_hmm_init_method(h))));
 }
 
 /* A new model for the data in (dim: features, or symbols for categorical data). */
@@ -845,78 +673,32 @@ static int make_model(const fit_args *a, const hmm_input *in, size_t dim, vem_hm
     return 0;
 }
 
-static void set_fit_opts(const fit_args *a, vem_fit_opts *opts)
-{
-    vem_fit_opts_init(opts);
-    opts->max_iter = a->max_iter;
-    opts->tol = a->tol;
-    opts->n_init = a->n_init;
-    opts->nthreads = (int)a->nthreads;
-    opts->warm_start = a->init_model != NULL && !a->init_given;
-    opts->algorithm = a->alg;
-    if (a->batch_size)
-        opts->batch_size = a->batch_size;
-    if (a->kappa > 0)
-        opts->kappa = a->kappa;
-    if (a->n_blocks)
-        opts->n_blocks = a->n_blocks;
-    if ((a->verbose || isatty(STDERR_FILENO)) && cli_mpi_rank() == 0)
-        opts->log = progress;
-}
-
 /* Warn, write and print the result of a fit to n frames in n_seq sequences (rank 0 under MPI). */
 static int report_fit(const fit_args *a, vem_hmm *h, size_t n, size_t n_seq, vem_fit_result *res)
 {
     int rc = 0, root = cli_mpi_rank() == 0;
     vem_status s;
-    if (!res->converged && root) {
-        double change = NAN;
-        if (res->trace_len && res->n_obs > 0)
-            change = (res->objective - res->trace[res->trace_len - 1].objective) / res->n_obs;
-        cli_warn("not converged after %zu iteration%s (last change %.3g nats per frame; raise "
-                 "--max-iter or --tol)", res->n_iter, res->n_iter == 1 ? "" : "s", change);
-    }
-    if (a->output && root && (s = vem_hmm_save(h, a->output, res)) != VEM_OK)
-        rc = cli_fail(s, a->output);
-    if (a->mpi)
+    if (root)
+        cli_warn_not_converged(&a->f, res);
+    if (a->f.output && root && (s = vem_hmm_save(h, a->f.output, res)) != VEM_OK)
+        rc = cli_fail(s, a->f.output);
+    if (a->f.mpi)
         rc = cli_mpi_agree(rc); /* every rank exits alike */
     if (rc != 0 || !root)
         return rc;
-    if (a->json) {
+    if (a->f.json) {
         json_t *o = json_object();
-        if (o) {
+        if (o)
             fit_json(o, h, n, n_seq, res, a);
-            if (a->mpi) {
-                double sec;
-                size_t calls, doubles;
-                cli_mpi_stats(&sec, &calls, &doubles);
-                json_object_set_new(o, "processes", json_integer(cli_mpi_size()));
-                json_t *m = json_object();
-                json_object_set_new(m, "allreduce_seconds", cli_json_real(sec));
-                json_object_set_new(m, "allreduce_calls", json_integer((json_int_t)calls));
-                json_object_set_new(m, "allreduce_doubles", json_integer((json_int_t)doubles));
-                json_object_set_new(o, "mpi", m);
-            }
-        }
         rc = cli_json_emit(o);
     } else {
         describe(h);
         printf(", %zu frames in %zu sequence%s\n", n, n_seq, n_seq == 1 ? "" : "s");
         print_hmm(h);
-        printf("log-likelihood: %.10g total, %.8g per frame\n", res->objective,
-               res->objective / (double)n);
         printf("BIC: %.10g (lower is better)  AIC: %.10g  parameters: %zu\n",
                vem_hmm_bic(h, res->objective, n), vem_hmm_aic(h, res->objective),
                vem_hmm_n_parameters(h));
-        printf("iterations: %zu, converged: %s\n", res->n_iter, res->converged ? "yes" : "no");
-        if (a->mpi)
-            printf("processes: %d\n", cli_mpi_size());
-        if (res->n_violations)
-            printf("warning: the log-likelihood decreased in %zu iteration%s (monotonicity "
-                   "violations: a numerical problem)\n", res->n_violations,
-                   res->n_violations == 1 ? "" : "s");
-        if (a->output)
-            printf("model written to %s\n", a->output);
+        cli_print_fit_tail(&a->f, res);
     }
     return rc;
 }
@@ -928,28 +710,21 @@ static int cmd_fit(int argc, char **argv)
     fit_args a;
     memset(&a, 0, sizeof a);
     a.cov = VEM_COV_FULL;
-    a.n_init = 1;
-    a.max_iter = 100;
-    a.tol = 1e-3;
     a.reg_covar = 1e-6;
-    a.alg = VEM_ALG_BATCH;
     a.n_mix = 2;
+    cli_fit_args_init(&a.f, &hmm_kind);
     cli_data_opts_init(&a.dopts);
     int rc = parse_fit(argc, argv, &a);
     if (rc != 0)
-        return usage(fit_help);
-    if (a.help) {
-        fputs(fit_help, stdout);
-        return 0;
-    }
+        return cli_usage_error("fit hmm");
     vem_hmm *h = NULL;
     hmm_input in;
     memset(&in, 0, sizeof in);
-    if (a.init_model) {
-        h = vem_hmm_load(a.init_model);
+    if (a.f.init_model) {
+        h = vem_hmm_load(a.f.init_model);
         if (!h && cli_mpi_rank() == 0)
-            cli_fail(VEM_EFORMAT, a.init_model);
-        if (a.mpi && cli_mpi_agree(h ? 0 : CLI_EXIT_INPUT) != 0) {
+            cli_fail(VEM_EFORMAT, a.f.init_model);
+        if (a.f.mpi && cli_mpi_agree(h ? 0 : CLI_EXIT_INPUT) != 0) {
             vem_hmm_free(h);
             return CLI_EXIT_INPUT;
         }
@@ -962,10 +737,10 @@ static int cmd_fit(int argc, char **argv)
             if (cli_mpi_rank() == 0)
                 cli_error("fit hmm: %s has K=%zu and %s emissions; --states, --emission and "
                           "--covariance must agree or be left out",
-                          a.init_model, vem_hmm_k(h),
+                          a.f.init_model, vem_hmm_k(h),
                           vem_hmm_emission_name(vem_hmm_emission_type(h)));
             vem_hmm_free(h);
-            return cli_mpi_rank() == 0 ? usage(fit_help) : CLI_EXIT_USAGE;
+            return cli_mpi_rank() == 0 ? cli_usage_error("fit hmm") : CLI_EXIT_USAGE;
         }
         a.em = vem_hmm_emission_type(h);
         if (a.reg_given && a.em != VEM_HMM_CATEGORICAL)
@@ -980,7 +755,7 @@ static int cmd_fit(int argc, char **argv)
             return cli_fail(is, "--init");
         }
     }
-    if (a.mpi) {
+    if (a.f.mpi) {
         rc = fit_mpi(&a, h);
         vem_hmm_free(h);
         return rc;
@@ -1007,16 +782,15 @@ static int cmd_fit(int argc, char **argv)
             goto out;
     }
     if (a.em != VEM_HMM_CATEGORICAL && in.x.rows < vem_hmm_k(h) * vem_hmm_n_mix(h) &&
-        (!a.init_model || a.init_given)) {
+        (!a.f.init_model || a.init_given)) {
         cli_error("%s: %zu rows, fewer than K=%zu states x %zu components", a.data, in.x.rows,
                   vem_hmm_k(h), vem_hmm_n_mix(h));
         rc = CLI_EXIT_INPUT;
         goto out;
     }
-    vem_fit_opts opts;
-    set_fit_opts(&a, &opts);
+    vem_fit_opts opts = a.f.opts;
     vem_rng rng;
-    vem_rng_seed(&rng, a.seed);
+    vem_rng_seed(&rng, a.f.seed);
     vem_fit_result res;
     memset(&res, 0, sizeof res);
     s = vem_hmm_fit(h, &in.x, seqs_of(&in), &opts, &rng, &res);
@@ -1192,13 +966,11 @@ static int share_columns(const fit_args *a, const vem_hmm *model, char **spec)
         if (!cols && model && vem_hmm_symbol_column(model))
             cols = vem_hmm_symbol_column(model);
         if (cols && strchr(cols, ',')) {
-            cli_error("categorical emissions read one column of symbols; --columns names %s",
-                      cols);
+            cli_error("categorical emissions read one column of symbols; --columns names %s", cols);
             return CLI_EXIT_USAGE;
         }
     }
-    const char *const *mc =
-        model && a->em != VEM_HMM_CATEGORICAL ? vem_hmm_columns(model) : NULL;
+    const char *const *mc = model && a->em != VEM_HMM_CATEGORICAL ? vem_hmm_columns(model) : NULL;
     if (cols) {
         *spec = mpi_alloc(strlen(cols) + 1);
         strcpy(*spec, cols);
@@ -1243,8 +1015,8 @@ static int bcast_string(char **s)
 
 /* This rank's rows [lo, hi) (hi SIZE_MAX: to the end of the file) into in->num
  * or, for categorical CSV data, as text into *cells. 0 or an exit status. */
-static int read_rows(const fit_args *a, const char *cols, const mpi_layout *l, size_t lo,
-                     size_t hi, hmm_input *in, vem_text_table *cells)
+static int read_rows(const fit_args *a, const char *cols, const mpi_layout *l, size_t lo, size_t hi,
+                     hmm_input *in, vem_text_table *cells)
 {
     vem_status s;
     vem_csv_opts o;
@@ -1349,8 +1121,8 @@ static int mpi_encode(const fit_args *a, const vem_hmm *model, vem_text_table *t
         if (failed && digits)
             codes = 1; /* codes after all */
         else if (failed)
-            rc = cli_mpi_agree(s != VEM_OK ? unknown_symbol(t, msym, vem_hmm_dim(model), lo, s)
-                                           : 0);
+            rc =
+                cli_mpi_agree(s != VEM_OK ? unknown_symbol(t, msym, vem_hmm_dim(model), lo, s) : 0);
         *dim = vem_hmm_dim(model);
     } else if (digits) {
         codes = 1;
@@ -1574,8 +1346,8 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
                 cli_error("%s: the %zu lengths add up to %zu, but the data has %zu rows",
                           a->lengths, S, want_all, rows_all);
             else
-                cli_error("%s: the sequence column has %zu rows, the data %zu", a->data,
-                          want_all, rows_all);
+                cli_error("%s: the sequence column has %zu rows, the data %zu", a->data, want_all,
+                          rows_all);
         }
         rc = CLI_EXIT_INPUT;
         goto out;
@@ -1583,7 +1355,8 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
     if (a->em != VEM_HMM_CATEGORICAL && h0 && dim != vem_hmm_dim(h0)) {
         if (rank == 0)
             cli_error("%s: %zu columns, but the model has %zu features (choose them with "
-                      "--columns)", a->data, dim, vem_hmm_dim(h0));
+                      "--columns)",
+                      a->data, dim, vem_hmm_dim(h0));
         rc = CLI_EXIT_INPUT;
         goto out;
     }
@@ -1605,17 +1378,16 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
             goto out;
     }
     if (a->em != VEM_HMM_CATEGORICAL && rows_all < vem_hmm_k(h) * vem_hmm_n_mix(h) &&
-        (!a->init_model || a->init_given)) {
+        (!a->f.init_model || a->init_given)) {
         if (rank == 0)
-            cli_error("%s: %zu rows, fewer than K=%zu states x %zu components", a->data,
-                      rows_all, vem_hmm_k(h), vem_hmm_n_mix(h));
+            cli_error("%s: %zu rows, fewer than K=%zu states x %zu components", a->data, rows_all,
+                      vem_hmm_k(h), vem_hmm_n_mix(h));
         rc = CLI_EXIT_INPUT;
         goto out;
     }
-    vem_fit_opts opts;
-    set_fit_opts(a, &opts);
+    vem_fit_opts opts = a->f.opts;
     opts.reduce = cli_mpi_allreduce;
-    if (a->alg == VEM_ALG_STEPWISE) {
+    if (a->f.opts.algorithm == VEM_ALG_STEPWISE) {
         /* The same number of minibatches on every rank, about batch_size sequences each
          * in all (as one process cuts S sequences). */
         size_t bs = opts.batch_size < S ? opts.batch_size : S;
@@ -1629,9 +1401,9 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
     memset(&res, 0, sizeof res);
     memset(&best_res, 0, sizeof best_res);
     vem_rng rng;
-    vem_rng_seed(&rng, a->seed);
-    const int from_model = a->init_model && !a->init_given;
-    const size_t n_init = from_model ? 1 : a->n_init;
+    vem_rng_seed(&rng, a->f.seed);
+    const int from_model = a->f.init_model && !a->init_given;
+    const size_t n_init = from_model ? 1 : a->f.opts.n_init;
     int have = 0;
     for (size_t r = 0; r < n_init && rc == 0; r++) {
         if (!from_model)
@@ -1679,22 +1451,24 @@ out:
 
 typedef struct model_args {
     const char *model, *data, *lengths, *seqcol;
-    int json, posterior, help;
+    int json, posterior;
     cli_data_opts dopts;
 } model_args;
 
-static int parse_model_data(int argc, char **argv, const char *cmd, int allow_post,
+/* Parse `vem CMD MODEL DATA [options]` with the options of tables. 0 or CLI_EXIT_USAGE
+ * (reported, with the usage line). */
+static int parse_model_data(int argc, char **argv, const char *cmd, const cli_option *const *tables,
                             model_args *a)
 {
     memset(a, 0, sizeof *a);
     cli_data_opts_init(&a->dopts);
     cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, model_data_tables, 0, cmd);
+    cli_parser_init(&p, argc, argv, 2, tables, 0, cmd);
     const char *val;
     int id;
     while ((id = cli_next(&p, &val)) != CLI_END) {
         if (id == CLI_BAD)
-            return CLI_EXIT_USAGE;
+            return cli_usage_error(cmd);
         if (id == CLI_POSITIONAL) {
             if (!a->model) {
                 a->model = val;
@@ -1702,51 +1476,40 @@ static int parse_model_data(int argc, char **argv, const char *cmd, int allow_po
                 a->data = val;
             } else {
                 cli_error("%s: unexpected argument '%s'", cmd, val);
-                return CLI_EXIT_USAGE;
+                return cli_usage_error(cmd);
             }
-        } else if (id == CLI_OPT_HELP) {
-            a->help = 1;
         } else if (id == CLI_OPT_JSON) {
             a->json = 1;
         } else if (id == OPT_POSTERIOR) {
-            if (!allow_post) {
-                cli_error("%s: unknown option '--posterior'", cmd);
-                return CLI_EXIT_USAGE;
-            }
             a->posterior = 1;
         } else if (id == OPT_LENGTHS) {
             a->lengths = val;
         } else if (id == OPT_SEQCOL) {
             a->seqcol = val;
         } else if (cli_data_option(&a->dopts, id, val) != 0) {
-            return CLI_EXIT_USAGE;
+            return cli_usage_error(cmd);
         }
     }
-    if (a->help)
-        return 0;
     if (!a->model || !a->data) {
         cli_error("%s: missing %s", cmd, a->model ? "DATA" : "MODEL and DATA");
-        return CLI_EXIT_USAGE;
+        return cli_usage_error(cmd);
     }
     if (a->lengths && a->seqcol) {
         cli_error("%s: give --lengths or --sequence-column, not both", cmd);
-        return CLI_EXIT_USAGE;
+        return cli_usage_error(cmd);
     }
     if (cli_data_opts_check(&a->dopts))
-        return CLI_EXIT_USAGE;
+        return cli_usage_error(cmd);
     return 0;
 }
 
-static int cmd_decode(int argc, char **argv, const char *cmd)
+/* decode, and predict on an HMM: the Viterbi path or the state posteriors. */
+static int decode(int argc, char **argv, const char *cmd)
 {
     model_args a;
-    int rc = parse_model_data(argc, argv, cmd, 1, &a);
+    int rc = parse_model_data(argc, argv, cmd, decode_tables, &a);
     if (rc != 0)
-        return usage(decode_help);
-    if (a.help) {
-        fputs(decode_help, stdout);
-        return 0;
-    }
+        return rc;
     vem_hmm *h = load_hmm(a.model);
     if (!h)
         return CLI_EXIT_INPUT;
@@ -1767,6 +1530,7 @@ static int cmd_decode(int argc, char **argv, const char *cmd)
             rc = cli_fail(s, a.data);
         } else if (a.json) {
             json_t *o = json_object();
+            json_object_set_new(o, "model", json_string("hmm"));
             json_object_set_new(o, "proba", cli_json_matrix(p, n, k));
             rc = cli_json_emit(o);
         } else {
@@ -1783,6 +1547,7 @@ static int cmd_decode(int argc, char **argv, const char *cmd)
             rc = cli_fail(s, a.data);
         } else if (a.json) {
             json_t *o = json_object();
+            json_object_set_new(o, "model", json_string("hmm"));
             json_object_set_new(o, "states", cli_json_indices(z, n));
             json_object_set_new(o, "log_probability", cli_json_real(lp));
             rc = cli_json_emit(o);
@@ -1800,13 +1565,9 @@ static int cmd_decode(int argc, char **argv, const char *cmd)
 static int cmd_score(int argc, char **argv)
 {
     model_args a;
-    int rc = parse_model_data(argc, argv, "score", 0, &a);
+    int rc = parse_model_data(argc, argv, "score", score_tables, &a);
     if (rc != 0)
-        return usage(score_help);
-    if (a.help) {
-        fputs(score_help, stdout);
-        return 0;
-    }
+        return rc;
     vem_hmm *h = load_hmm(a.model);
     if (!h)
         return CLI_EXIT_INPUT;
@@ -1822,18 +1583,17 @@ static int cmd_score(int argc, char **argv)
         rc = cli_fail(s, a.data);
     } else if (a.json) {
         json_t *o = json_object();
+        cli_json_score_common(o, "hmm", "log_likelihood", n_seq_of(&in), in.x.rows, total);
         json_object_set_new(o, "n", json_integer((json_int_t)in.x.rows));
         json_object_set_new(o, "n_sequences", json_integer((json_int_t)n_seq_of(&in)));
         json_object_set_new(o, "mean_log_likelihood", cli_json_real(mean));
         json_object_set_new(o, "total_log_likelihood", cli_json_real(total));
+        json_object_set_new(o, "log_likelihood", cli_json_real(total));
         json_object_set_new(o, "bic", cli_json_real(vem_hmm_bic(h, total, in.x.rows)));
         json_object_set_new(o, "aic", cli_json_real(vem_hmm_aic(h, total)));
         rc = cli_json_emit(o);
     } else {
-        printf("n: %zu frames in %zu sequence%s\n", in.x.rows, n_seq_of(&in),
-               n_seq_of(&in) == 1 ? "" : "s");
-        printf("mean log-likelihood: %.17g\n", mean);
-        printf("total log-likelihood: %.17g\n", total);
+        cli_print_score("log-likelihood", "sequences", n_seq_of(&in), "frame", in.x.rows, total);
     }
     input_clear(&in);
     vem_hmm_free(h);
@@ -1845,7 +1605,7 @@ static int cmd_sample(int argc, char **argv)
     const char *model = NULL;
     size_t n = 0;
     uint64_t seed = 0;
-    int json = 0, help = 0;
+    int json = 0;
     cli_parser p;
     cli_parser_init(&p, argc, argv, 2, sample_tables, 0, "sample");
     const char *val;
@@ -1853,39 +1613,32 @@ static int cmd_sample(int argc, char **argv)
     while ((id = cli_next(&p, &val)) != CLI_END) {
         switch (id) {
         case CLI_BAD:
-            return usage(sample_help);
+            return cli_usage_error("sample");
         case CLI_POSITIONAL:
             if (model) {
                 cli_error("sample: unexpected argument '%s'", val);
-                return usage(sample_help);
+                return cli_usage_error("sample");
             }
             model = val;
-            break;
-        case CLI_OPT_HELP:
-            help = 1;
             break;
         case CLI_OPT_JSON:
             json = 1;
             break;
         case OPT_N:
             if (cli_parse_size("-n", val, 1, SIZE_MAX / 64, &n))
-                return usage(sample_help);
+                return cli_usage_error("sample");
             break;
         case OPT_SEED:
             if (cli_parse_u64("--seed", val, &seed))
-                return usage(sample_help);
+                return cli_usage_error("sample");
             break;
         default:
             break;
         }
     }
-    if (help) {
-        fputs(sample_help, stdout);
-        return 0;
-    }
     if (!model || n == 0) {
         cli_error("sample: missing %s", model ? "-n N" : "MODEL");
-        return usage(sample_help);
+        return cli_usage_error("sample");
     }
     vem_hmm *h = load_hmm(model);
     if (!h)
@@ -1906,6 +1659,7 @@ static int cmd_sample(int argc, char **argv)
         rc = cli_fail(s, model);
     } else if (json) {
         json_t *o = json_object();
+        json_object_set_new(o, "model", json_string("hmm"));
         if (cat && sym) {
             json_t *l = json_array();
             for (size_t i = 0; l && i < n; i++)
@@ -1956,36 +1710,27 @@ static int cmd_sample(int argc, char **argv)
 static int cmd_info(int argc, char **argv)
 {
     const char *model = NULL;
-    int json = 0, help = 0;
+    int json = 0;
     cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, sample_tables, 0, "info");
+    cli_parser_init(&p, argc, argv, 2, info_tables, 0, "info");
     const char *val;
     int id;
     while ((id = cli_next(&p, &val)) != CLI_END) {
         if (id == CLI_BAD)
-            return usage(info_help);
+            return cli_usage_error("info");
         if (id == CLI_POSITIONAL) {
             if (model) {
                 cli_error("info: unexpected argument '%s'", val);
-                return usage(info_help);
+                return cli_usage_error("info");
             }
             model = val;
-        } else if (id == CLI_OPT_HELP) {
-            help = 1;
         } else if (id == CLI_OPT_JSON) {
             json = 1;
-        } else {
-            cli_error("info: unexpected option");
-            return usage(info_help);
         }
-    }
-    if (help) {
-        fputs(info_help, stdout);
-        return 0;
     }
     if (!model) {
         cli_error("info: missing MODEL");
-        return usage(info_help);
+        return cli_usage_error("info");
     }
     vem_hmm *h = load_hmm(model);
     if (!h)
@@ -2038,36 +1783,55 @@ static int cmd_info(int argc, char **argv)
     return rc;
 }
 
-static int cli_hmm_main(const char *verb, int argc, char **argv)
+/* ---------------------------------------------------------------- verbs (vem.c) */
+
+static int run_decode(int argc, char **argv)
 {
-    if (strcmp(verb, "fit") == 0)
-        return cmd_fit(argc, argv);
-    if (strcmp(verb, "decode") == 0)
-        return cmd_decode(argc, argv, "decode");
-    if (strcmp(verb, "predict") == 0)
-        return cmd_decode(argc, argv, "predict");
-    if (strcmp(verb, "score") == 0)
-        return cmd_score(argc, argv);
-    if (strcmp(verb, "sample") == 0)
-        return cmd_sample(argc, argv);
-    if (strcmp(verb, "info") == 0)
-        return cmd_info(argc, argv);
-    cli_error("%s: not a command for hidden Markov models", verb);
-    return CLI_EXIT_USAGE;
+    return decode(argc, argv, "decode");
 }
 
-/* The kinds table's entries (vem.c). */
-static int run_fit(int argc, char **argv) { return cli_hmm_main("fit", argc, argv); }
-static int run_predict(int argc, char **argv) { return cli_hmm_main("predict", argc, argv); }
-static int run_decode(int argc, char **argv) { return cli_hmm_main("decode", argc, argv); }
-static int run_score(int argc, char **argv) { return cli_hmm_main("score", argc, argv); }
-static int run_sample(int argc, char **argv) { return cli_hmm_main("sample", argc, argv); }
-static int run_info(int argc, char **argv) { return cli_hmm_main("info", argc, argv); }
-static const cli_fit_kind hmm_kind = {"hmm", "log-likelihood", "frame", "sequences",
-                                      CLI_ENGINE_BIT(CLI_OPT_STREAM), NULL};
-const cli_verb cli_hmm_fit = {run_fit, "DATA --states K --emission E [options]", fit_help, fit_tables, &hmm_kind};
-const cli_verb cli_hmm_predict = {run_predict, "MODEL DATA [options]", decode_help, model_data_tables, NULL};
-const cli_verb cli_hmm_decode = {run_decode, "MODEL DATA [options]", decode_help, model_data_tables, NULL};
-const cli_verb cli_hmm_score = {run_score, "MODEL DATA [options]", score_help, model_data_tables, NULL};
-const cli_verb cli_hmm_sample = {run_sample, "MODEL -n N [--seed S]", sample_help, sample_tables, NULL};
-const cli_verb cli_hmm_info = {run_info, "MODEL", info_help, sample_tables, NULL};
+static int run_predict(int argc, char **argv)
+{
+    return decode(argc, argv, "predict");
+}
+
+const cli_verb cli_hmm_fit = {
+    cmd_fit,
+    "DATA --states K --emission E [options]",
+    "Fit a hidden Markov model to the rows (frames) of DATA by Baum-Welch. Sequences\n"
+    "come from --lengths or --sequence-column, else the whole file is one sequence.\n"
+    "--columns: the feature columns (gaussian, gmm) or the one symbol column\n"
+    "(categorical). --init-model: a warm start from a saved model (its K and\n"
+    "emissions; zeros stay zero); with --init, its start and transition\n"
+    "probabilities (a topology) are kept and the emissions initialised afresh.\n"
+    "--mpi: each process reads whole sequences (docs/hmm.md, \"Distributed fitting\").",
+    fit_tables,
+    &hmm_kind,
+};
+const cli_verb cli_hmm_decode = {
+    run_decode, "MODEL DATA [--posterior] [options]",
+    "The most probable state path (Viterbi), one 0-based state per row, or with\n"
+    "--posterior the K state probabilities of each row (CSV). Sequences and columns\n"
+    "as for fit. --json: {\"states\": [...], \"log_probability\": ...} or\n"
+    "{\"proba\": [[...], ...]}.",
+    decode_tables, NULL};
+const cli_verb cli_hmm_predict = {
+    run_predict, "MODEL DATA [--posterior] [options]",
+    "The same as vem decode: the most probable state of each row (Viterbi path), or\n"
+    "with --posterior (or --proba) the K state probabilities of each row (CSV).",
+    decode_tables, NULL};
+const cli_verb cli_hmm_score = {
+    cmd_score, "MODEL DATA [options]",
+    "The number of sequences and frames and the total and mean (per frame)\n"
+    "log-likelihood (nats) of DATA under the HMM, with its BIC and AIC.",
+    score_tables, NULL};
+const cli_verb cli_hmm_sample = {
+    cmd_sample, "MODEL -n N [--seed S]",
+    "Draw one sequence of N frames; CSV with a header (the model's columns or symbol\n"
+    "column, then 'state').",
+    sample_tables, NULL};
+const cli_verb cli_hmm_info = {
+    cmd_info, "MODEL",
+    "Describe an HMM model file: states, emissions, start and transition\n"
+    "probabilities, emission parameters and the number of free parameters.",
+    info_tables, NULL};

@@ -23,9 +23,13 @@ for k in 2 3 4; do
     pycheck "seattle K=$k log-likelihood" "" "d = load()
 assert close(d['log_likelihood'], $want, 1e-6), d['log_likelihood']
 assert d['n_iter'] == 50 and d['n'] == 1461 and d['n_sequences'] == 1
+assert d['model'] == 'hmm' and d['objective_name'] == 'log_likelihood'
+assert d['objective'] == d['log_likelihood'] and d['n_units'] == 1 and d['n_obs'] == 1461
+assert d['objective_per_obs'] == d['mean_log_likelihood'] and d['processes'] == 1
+assert d['max_iter'] == 50 and d['tol'] == 0 and d['algorithm'] == 'batch'
 assert close(d['mean_log_likelihood'], d['log_likelihood'] / 1461, 1e-12)
 assert len(d['trace']) == 50 and d['monotonicity_violations'] == 0
-assert all(b['log_likelihood'] >= a['log_likelihood'] - 1e-9
+assert all(b['objective'] >= a['objective'] - 1e-9
            for a, b in zip(d['trace'], d['trace'][1:]))
 assert d['symbols'] == ['drizzle', 'fog', 'rain', 'snow', 'sun']" "fit$k.json"
 done
@@ -36,9 +40,14 @@ run score k3.json "$WEATHER" --json
 expect_rc "score" 0
 pycheck "score equals fit" "" "a, b = load(1), load(2)
 assert close(a['total_log_likelihood'], b['log_likelihood'], 1e-12), (a, b['log_likelihood'])
-assert a['n'] == 1461 and a['n_sequences'] == 1" out fit3.json
+assert a['n'] == 1461 and a['n_sequences'] == 1
+assert a['model'] == 'hmm' and a['objective_name'] == 'log_likelihood'
+assert a['objective'] == a['total_log_likelihood'] == a['log_likelihood']
+assert a['n_units'] == 1 and a['n_obs'] == 1461" out fit3.json
 run score k3.json "$WEATHER"
 expect_out "score text" "total log-likelihood"
+expect_out "score text: units" "sequences: 1"
+expect_out "score text: frames" "frames: 1461"
 
 # ---- a fresh categorical fit, decode, posterior, sample, info ----
 
@@ -54,6 +63,13 @@ assert all(abs(sum(r) - 1) < 1e-12 for r in d['transmat'])
 assert d['n_parameters'] == 2 + 6 + 12" out
 run info m.json
 expect_out "info text" "transition matrix"
+# -k=3, --name=value: the same fit
+run fit hmm "$WEATHER" --states 3 --emission categorical --columns weather --seed 4 --json
+cp out eq1.json
+run fit hmm "$WEATHER" -k=3 --emission=categorical --columns=weather --seed=4 --json
+expect_rc "-k=3 --emission=categorical" 0
+pycheck "-k=3 --opt=value: the same fit" "" "a, b = load(1), load(2)
+assert a['log_likelihood'] == b['log_likelihood'] and a['transmat'] == b['transmat']" out eq1.json
 run decode m.json "$WEATHER"
 expect_rc "decode" 0
 check_lines() { [ "$(wc -l <out)" -eq "$1" ]; }
@@ -62,18 +78,19 @@ if grep -q -v '^[0-2]$' out; then fail "decode: a line is not a state"; else pas
 run decode m.json "$WEATHER" --posterior --json
 expect_rc "decode --posterior" 0
 pycheck "posterior rows sum to 1" "" "d = load()
-assert len(d['proba']) == 1461
+assert len(d['proba']) == 1461 and d['model'] == 'hmm'
 assert all(abs(sum(r) - 1) < 1e-12 and len(r) == 3 for r in d['proba'])" out
 run predict m.json "$WEATHER" --json
 expect_rc "predict on an hmm" 0
 pycheck "predict = Viterbi" "" "d = load()
-assert len(d['states']) == 1461 and math.isfinite(d['log_probability'])" out
+assert len(d['states']) == 1461 and math.isfinite(d['log_probability'])
+assert d['model'] == 'hmm'" out
 run sample m.json -n 20 --seed 3
 expect_rc "sample" 0
 expect_out "sample header" "weather,state"
 run sample m.json -n 20 --seed 3 --json
 pycheck "sample json" "" "d = load()
-assert len(d['samples']) == 20 and len(d['states']) == 20
+assert len(d['samples']) == 20 and len(d['states']) == 20 and d['model'] == 'hmm'
 assert set(d['samples']) <= {'drizzle', 'fog', 'rain', 'snow', 'sun'}" out
 
 # integer codes, several sequences by a lengths file and by an id column
@@ -162,6 +179,147 @@ pycheck "gmm score = fit" "" "a, b = load(1), load(2)
 assert close(a['total_log_likelihood'], b['log_likelihood'], 1e-12)" out gm_fit.json
 run fit hmm "$FAITHFUL" --states 2 --emission gaussian --mix 2
 expect_rc "--mix without gmm" 1
+
+# ---- engine options for sequences: --passes, --tau, --blocks, --eval-passes, --trace-steps ----
+
+ONLINE="fit hmm codes.csv --init-model $GOLDEN/seattle_k2.init.json --columns code --sequence-column year"
+run $ONLINE --algorithm stepwise --batch-size 2 --max-iter 6 --tol 0 --json
+cp out sw_max.json
+run $ONLINE --algorithm stepwise --batch-size 2 --passes 6 --tol 0 --json
+expect_rc "--passes" 0
+pycheck "--passes = --max-iter" "" "a, b = load(1), load(2)
+assert a['log_likelihood'] == b['log_likelihood'] and a['max_iter'] == 6 and a['n_iter'] == 6" out sw_max.json
+run $ONLINE --algorithm stepwise --batch-size 2 --passes 6 --tol 0 --tau 20 --json
+expect_rc "--tau" 0
+pycheck "--tau reaches the engine" "" "a, b = load(1), load(2)
+assert a['log_likelihood'] != b['log_likelihood']" out sw_max.json
+run $ONLINE --algorithm stepwise --batch-size 2 --passes 6 --tol 0 --eval-passes --json
+expect_rc "--eval-passes" 0
+pycheck "--eval-passes: exact objective per pass" "" "a, b = load(1), load(2)
+assert a['log_likelihood'] == b['log_likelihood']
+assert a['trace'][0]['objective'] != b['trace'][0]['objective']
+assert a['trace'][-1]['objective'] == a['log_likelihood']" out sw_max.json
+run $ONLINE --algorithm stepwise --batch-size 2 --passes 6 --tol 0 --trace-steps --json
+expect_rc "--trace-steps" 0
+pycheck "--trace-steps: one entry per minibatch too" "" "a, b = load(1), load(2)
+assert a['log_likelihood'] == b['log_likelihood']
+assert len([t for t in a['trace'] if t['step'] == 0]) == 6
+assert len([t for t in a['trace'] if t['step'] > 0]) == 12" out sw_max.json
+run $ONLINE --algorithm incremental --n-blocks 2 --max-iter 4 --tol 0 --json
+cp out inc_n.json
+run $ONLINE --algorithm incremental --blocks 2 --max-iter 4 --tol 0 --json
+expect_rc "--blocks" 0
+pycheck "--blocks = --n-blocks" "" "a, b = load(1), load(2)
+assert a['log_likelihood'] == b['log_likelihood']" out inc_n.json
+run $ONLINE --algorithm incremental --blocks 4 --max-iter 4 --tol 0 --json
+pycheck "--n-blocks reaches the engine" "" "a, b = load(1), load(2)
+assert a['log_likelihood'] != b['log_likelihood'] and a['n_steps'] > b['n_steps']" out inc_n.json
+
+# ---- the option tables: help, what applies, what does not ----
+
+run fit hmm --help
+expect_rc "fit hmm --help" 0
+cp out help_fit.txt
+run help fit hmm
+if cmp -s out help_fit.txt; then pass; else fail "vem help fit hmm differs from vem fit hmm --help"; fi
+for o in n-init max-iter passes tol seed threads algorithm batch-size kappa tau n-blocks \
+    init-model eval-passes trace-steps mpi output verbose states emission lengths \
+    sequence-column columns; do
+    if grep -q -- "--$o\\b" help_fit.txt; then pass; else fail "fit hmm --help lacks --$o"; fi
+done
+if grep -q -- "--stream" help_fit.txt; then fail "fit hmm --help lists --stream"; else pass; fi
+
+# Every option the help lists is accepted (no usage error) with a valid value.
+"$PY" - "$FAITHFUL" <<'PYEOF'
+import struct, sys
+rows = [l.strip().split(',') for l in open(sys.argv[1])][1:]
+with open('faithful.f64', 'wb') as f:
+    for r in rows:
+        f.write(struct.pack('<dd', float(r[0]), float(r[1])))
+with open('faithful.len', 'w') as f:
+    f.write('100\n%d\n' % (len(rows) - 100))
+PYEOF
+tail -n +2 "$FAITHFUL" >faithful_nh.csv
+printf 'id,x\na,1.5\na,2.25\nb,3.75\nb,5.5\nb,4.25\n' >ids2.csv
+# A valid use of each option: arguments after BASE, or (after "=") a whole command;
+# "-": tried elsewhere (--mpi: tests/test_cli_mpi_hmm.sh).
+cat >try.txt <<EOF
+states --states 3
+emission --emission gmm
+mix --emission gmm --mix 2
+covariance --covariance diag
+init --init random
+init-transitions --init-transitions random
+reg-covar --reg-covar 1e-5
+lengths --lengths faithful.len
+sequence-column = fit hmm ids2.csv -k 1 --emission gaussian --columns x --sequence-column id
+help --help
+json --json
+n-init --n-init 2
+max-iter --max-iter 3
+passes --passes 3
+tol --tol 0.1
+seed --seed 5
+threads --threads 1
+algorithm --algorithm incremental
+batch-size --lengths faithful.len --algorithm stepwise --batch-size 1
+kappa --lengths faithful.len --algorithm stepwise --kappa 0.8
+tau --lengths faithful.len --algorithm stepwise --tau 3
+n-blocks --lengths faithful.len --algorithm incremental --n-blocks 2
+init-model --init-model g.json
+eval-passes --algorithm incremental --eval-passes
+trace-steps --algorithm incremental --trace-steps
+mpi -
+output --output opt.json
+verbose --verbose
+columns --columns eruptions,waiting
+header --header
+no-header = fit hmm faithful_nh.csv -k 2 --emission gaussian --no-header
+delimiter --delimiter ,
+binary-cols = fit hmm faithful.f64 --binary-cols 2 -k 2 --emission gaussian
+EOF
+BASE="fit hmm $FAITHFUL --states 2 --emission gaussian --tol 0.5"
+for o in $(sed -n 's/^  \(-., \)\{0,1\}--\([a-z-]*\).*/\2/p' help_fit.txt); do
+    line=$(grep "^$o " try.txt)
+    case $line in
+    "") fail "fit hmm --help lists --$o: no value to try it with in this test" && continue ;;
+    "$o -") continue ;;
+    "$o = "*) args=${line#"$o = "} ;;
+    *) args="$BASE ${line#"$o "}" ;;
+    esac
+    run $args
+    if [ "$rc" -ne 1 ] && ! grep -q "unknown option\|does not apply" err; then
+        pass
+    else
+        fail "fit hmm --$o: exit status $rc ($(errtext))"
+    fi
+done
+
+# Options that do not apply: exit 1, naming the option.
+run fit hmm "$WEATHER" --states 2 --emission categorical --columns weather --stream
+expect_rc "fit hmm --stream" 1
+expect_err "fit hmm --stream" "--stream"
+run fit hmm "$WEATHER" --states 2 --emission categorical --columns weather --components 2
+expect_rc "fit hmm --components (of fit gmm)" 1
+expect_err "fit hmm --components (of fit gmm)" "--components"
+run info m.json --posterior
+expect_rc "info --posterior" 1
+expect_err "info --posterior" "--posterior"
+run score m.json "$WEATHER" --posterior
+expect_rc "score --posterior" 1
+expect_err "score --posterior" "--posterior"
+run sample m.json -n 3 --lengths lengths.txt
+expect_rc "sample --lengths" 1
+expect_err "sample --lengths" "--lengths"
+run decode m.json "$WEATHER" --max-iter 3
+expect_rc "decode --max-iter" 1
+expect_err "decode --max-iter" "--max-iter"
+
+# A model file of another kind: exit 1.
+run fit gmm "$FAITHFUL" -k 2 -o gmm.json
+run decode gmm.json "$FAITHFUL"
+expect_rc "decode a gmm model" 1
+expect_err "decode a gmm model" "gmm"
 
 # ---- errors ----
 

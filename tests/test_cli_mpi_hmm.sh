@@ -127,6 +127,23 @@ check "stepwise np=3 exit" "[ \$? -eq 0 ]"
 check "stepwise np=3 near optimum" \
     "[ \"\$(\"$PY\" -c \"import json; a=json.load(open('$tmp/sw.json')); b=json.load(open('$tmp/d1.json')); print(abs(a['mean_log_likelihood']-b['mean_log_likelihood']) < 0.01)\")\" = True ]"
 
+# The engine options of online fits under MPI: --passes, --blocks, --eval-passes, --trace-steps.
+ONL="fit hmm $WM -k 3 --emission gaussian --covariance diag $NUM --sequence-column month \
+    --algorithm incremental --tol 0 --json"
+run 2 $ONL --n-blocks 4 --max-iter 3 >"$tmp/o1.json" 2>"$tmp/err"
+run 2 $ONL --blocks 4 --passes 3 --eval-passes --trace-steps >"$tmp/o2.json" 2>"$tmp/err"
+check "online np=2 --passes --blocks --eval-passes --trace-steps exit" "[ \$? -eq 0 ]"
+check "online np=2 --eval-passes: same fit" "rel_close $tmp/o2.json $tmp/o1.json log_likelihood 1e-12"
+# Three passes, each objective exact (not the running sums), and the blocks traced too.
+got=$(json "$tmp/o2.json" "len([t for t in d['trace'] if t['step'] == 0]),
+      [t['objective'] for t in d['trace'] if t['step'] == 0]
+      != [t['objective'] for t in json.load(open('$tmp/o1.json'))['trace']],
+      any(t['step'] > 0 for t in d['trace'])")
+check "online np=2 --eval-passes --trace-steps: the trace" "[ \"\$got\" = '3 True True' ]"
+run 2 $ONL --stream >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "--stream refused for sequences" "[ $rc -eq 1 ] && grep -q -- \"'--stream' does not apply\" $tmp/err"
+
 # A bad line in the second rank's share: its file:line:col, a non-zero exit, no hang.
 "$PY" -c "
 lines = open('$WM').read().splitlines()
