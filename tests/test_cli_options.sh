@@ -39,9 +39,15 @@ for kind in $KINDS; do
             expect_err "fit $kind $o (not listed)" "does not apply to fit $kind"
         fi
     done
-    for o in --n-init --max-iter --tol --seed --threads --output --json --verbose --help; do
+    for o in --max-iter --tol --threads --output --json --verbose --help; do
         check "fit $kind --help lists $o" grep -q -e "$o\b" help_$kind.txt
     done
+    # Restarts and seeds: every kind but the regression (deterministic, one start).
+    if [ $kind != blr ]; then
+        for o in --n-init --seed --algorithm; do
+            check "fit $kind --help lists $o" grep -q -e "$o\b" help_$kind.txt
+        done
+    fi
     # Every option listed is accepted: whatever else fails, not the option's name.
     for o in $(grep -o -e '^  -., --[a-z][a-z-]*' -e '^  --[a-z][a-z-]*' help_$kind.txt |
         grep -o -e '--[a-z][a-z-]*'); do
