@@ -6,9 +6,10 @@
 #     . "$(dirname "$0")/harness.sh"
 #
 # Checks the arguments (PATH/TO/vem REPO_ROOT), sets VEM, ROOT and DATA (absolute),
-# moves into a temporary directory removed at exit, finds python3 (PY, empty without
-# one), and defines the checks below; `finish` prints "NAME: N passed, M failed" and
-# gives the exit status.
+# moves into a temporary directory removed at exit, defines the checks below and finds
+# python3 (PY): the JSON checks need it, so without one PY is empty and the test fails
+# (after the checks that can run without it). `finish` prints "NAME: N passed, M failed"
+# and gives the exit status.
 
 if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -d "$2" ]; then
     echo "usage: sh test_$NAME.sh PATH/TO/vem REPO_ROOT" >&2
@@ -23,15 +24,6 @@ trap 'rm -rf "$TMP"' EXIT
 trap 'exit 2' HUP INT TERM
 cd "$TMP" || exit 2
 
-PY=
-if [ -x /usr/bin/python3 ]; then
-    PY=/usr/bin/python3
-elif command -v python3 >/dev/null 2>&1; then
-    PY=$(command -v python3)
-else
-    echo "note: no python3: JSON checks reduced to grep"
-fi
-
 passed=0
 failed=0
 pass() { passed=$((passed + 1)); }
@@ -41,6 +33,15 @@ finish() {
     [ "$failed" -eq 0 ]
     exit
 }
+
+PY=
+if [ -x /usr/bin/python3 ]; then
+    PY=/usr/bin/python3
+elif command -v python3 >/dev/null 2>&1; then
+    PY=$(command -v python3)
+else
+    fail "no python3: the JSON checks need it (tools/install-deps.sh installs it)"
+fi
 
 # run ARGS...: run vem with stdout in out, stderr in err, exit status in $rc.
 run() {
@@ -72,8 +73,8 @@ check() {
     if "$@"; then pass; else fail "$what"; fi
 }
 # pycheck WHAT GREP_PATTERN CODE FILE...: python CODE (asserts; load(i) reads the
-# i-th FILE as JSON) succeeds; without python, the first FILE matches GREP_PATTERN
-# (an empty pattern: the check passes).
+# i-th FILE as JSON) succeeds; without python (the test has failed already), the
+# first FILE matches GREP_PATTERN (an empty pattern: the check passes).
 pycheck() {
     what=$1
     pattern=$2

@@ -7,17 +7,21 @@
 #
 # Sets VEM, ROOT, PY and a temporary directory tmp (removed at exit); defines the
 # checks below. `finish [NOTE]` prints "NAME: N passed, M failed[NOTE]" and exits.
+# The checks read JSON with python3: without one the test fails.
 set -u
 VEM=$1
 ROOT=$2
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+PY=/usr/bin/python3
+if [ ! -x "$PY" ]; then
+    PY=$(command -v python3) ||
+        bad "no python3: the checks need it (tools/install-deps.sh installs it)"
+fi
 # check WHAT SHELL_CONDITION: the condition (evaluated) holds.
 check() { if eval "$2"; then ok; else bad "$1"; fi; }
 finish() {

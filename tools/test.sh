@@ -1,18 +1,40 @@
 #!/bin/sh
-# Build vem twice (optimised, and with AddressSanitizer + UndefinedBehaviorSanitizer)
-# and run the whole test suite in both builds. Exit status is non-zero on any failure.
+# Build vem the ways users build it, warnings as errors in each, and run the whole test
+# suite (ctest) in every build: gcc optimised with MPI (build/), gcc with AddressSanitizer
+# + UndefinedBehaviorSanitizer (build-asan/), clang optimised (build-clang/), and gcc
+# optimised with OpenMP off (build-noomp/). The last three are built without MPI: there
+# the distributed tests only check that --mpi is refused; every other test runs in full.
+# Exit status is non-zero on any failure.
 set -eu
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 
+# build DIR CMAKE_OPTION...: configure (with -Werror) and build DIR.
+build() {
+    dir=$1
+    shift
+    cmake -S . -B "$dir" -DVEM_WERROR=ON "$@" >/dev/null
+    cmake --build "$dir" -j "$jobs"
+}
+# suite DIR: every test of the build in DIR.
+suite() {
+    (cd "$1" && ctest --output-on-failure -j "$jobs")
+}
+
 echo "== release build (with MPI)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DVEM_WERROR=ON -DVEM_WITH_MPI=ON >/dev/null
-cmake --build build -j "$jobs"
-(cd build && ctest --output-on-failure -j "$jobs")
+build build -DCMAKE_BUILD_TYPE=Release -DVEM_WITH_MPI=ON
+suite build
 
 echo "== sanitizer build (ASan + UBSan)"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVEM_SANITIZE=ON -DVEM_WERROR=ON >/dev/null
-cmake --build build-asan -j "$jobs"
+build build-asan -DCMAKE_BUILD_TYPE=Debug -DVEM_SANITIZE=ON
 # OpenBLAS' own threads and OpenMP's pool are not ours to leak-check; everything else is.
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    OPENBLAS_NUM_THREADS=1 ctest --output-on-failure -j "$jobs")
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    OPENBLAS_NUM_THREADS=1 suite build-asan
+
+echo "== clang build"
+build build-clang -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang
+suite build-clang
+
+echo "== OpenMP off (one thread)"
+build build-noomp -DCMAKE_BUILD_TYPE=Release -DVEM_WITH_OPENMP=OFF
+suite build-noomp

@@ -28,14 +28,27 @@ double log(double x);
 #define VEM_CLONES
 #endif
 
-VEM_CLONES void vem__vexp(size_t n, const double *in, double *out)
+/*
+ * Clang 14 names the resolver of an external target_clones function f.ifunc
+ * rather than f, so other files cannot link to f. With clang the clones are
+ * static (DEFINE(f) defines f_clones) and f, below, calls them. Clang takes the
+ * libmvec variants from -fveclib=libmvec (CMakeLists.txt), not from the
+ * declarations above. GCC defines f itself, as before.
+ */
+#if defined(__clang__)
+#define DEFINE(f) static VEM_CLONES void f##_clones
+#else
+#define DEFINE(f) VEM_CLONES void f
+#endif
+
+DEFINE(vem__vexp)(size_t n, const double *in, double *out)
 {
 #pragma omp simd
     for (size_t i = 0; i < n; i++)
         out[i] = exp(in[i]);
 }
 
-VEM_CLONES void vem__vexp_flush(size_t n, const double *in, double *out)
+DEFINE(vem__vexp_flush)(size_t n, const double *in, double *out)
 {
 #pragma omp simd
     for (size_t i = 0; i < n; i++) {
@@ -45,9 +58,26 @@ VEM_CLONES void vem__vexp_flush(size_t n, const double *in, double *out)
     }
 }
 
-VEM_CLONES void vem__vlog(size_t n, const double *in, double *out)
+DEFINE(vem__vlog)(size_t n, const double *in, double *out)
 {
 #pragma omp simd
     for (size_t i = 0; i < n; i++)
         out[i] = log(in[i]);
 }
+
+#if defined(__clang__)
+void vem__vexp(size_t n, const double *in, double *out)
+{
+    vem__vexp_clones(n, in, out);
+}
+
+void vem__vexp_flush(size_t n, const double *in, double *out)
+{
+    vem__vexp_flush_clones(n, in, out);
+}
+
+void vem__vlog(size_t n, const double *in, double *out)
+{
+    vem__vlog_clones(n, in, out);
+}
+#endif

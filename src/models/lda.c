@@ -394,6 +394,19 @@ static double exp_elog(size_t k, size_t kp, const double *g, double *dg, double 
     return mx;
 }
 
+/*
+ * The hot kernels are compiled twice (baseline and x86-64-v3, chosen once per
+ * process from the CPU) with multiply-adds contracted to FMA. The file is C11,
+ * where GCC's default is -ffp-contract=off, hence its optimize attribute. Clang
+ * has no such attribute; its default, -ffp-contract=on, already contracts
+ * a * b + c within an expression, which is every multiply-add in these kernels.
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#define KERNEL __attribute__((target_clones("default", "arch=x86-64-v3"), optimize("fp-contract=fast")))
+#else
+#define KERNEL __attribute__((target_clones("default", "arch=x86-64-v3")))
+#endif
+
 /* Words per chunk of the sweep kernel, and the topic block (kp is a multiple of it). */
 #define CHUNK 32
 #define TB 8
@@ -487,7 +500,7 @@ acc_blocks(int nb, const double *const *rows, const double *r, size_t m, size_t 
  * (baseline and x86-64-v3 with FMA contraction); the clone is chosen once per
  * process from the CPU.
  */
-__attribute__((target_clones("default", "arch=x86-64-v3"), optimize("fp-contract=fast"))) static void
+KERNEL static void
 sweep_words(size_t kp, const double *restrict eb, const uint32_t *restrict ids,
             const double *restrict cts, size_t n, const double *restrict et,
             double *restrict acc, int rev)
@@ -782,7 +795,7 @@ static inline __attribute__((always_inline)) v4d vexp_digamma4(v4d x)
  * dependent operations, and two independent chains side by side keep the
  * FMA units busy where one alone waits on latency.
  */
-__attribute__((target_clones("default", "arch=x86-64-v3"), optimize("fp-contract=fast"))) static void
+KERNEL static void
 exp_digamma_k(size_t k, const double *restrict g, double *restrict gprev, double *restrict et)
 {
     const size_t k4 = k / 4 * 4;
@@ -958,7 +971,7 @@ static inline __attribute__((always_inline)) v4d vlog4(v4d x)
  * psi and lgamma share the shift to y = x + 10 (sum 1/(x+j) = num/den and
  * prod (x+j) = den) and log y; the series are those of lda_math.c.
  */
-__attribute__((target_clones("default", "arch=x86-64-v3"), optimize("fp-contract=fast"))) static double
+KERNEL static double
 prep_row(size_t k, const double *restrict lw, const double *restrict psisum, double eta,
          double *restrict ew, double *restrict shift)
 {
@@ -1163,7 +1176,7 @@ static size_t doc_gamma(const vem_lda *l, const doc_ref *dr, double *g, double *
  * vector, four logs at once): one word at a time, each normaliser was a
  * chain of kp / 4 dependent FMAs.
  */
-__attribute__((target_clones("default", "arch=x86-64-v3"), optimize("fp-contract=fast"))) static double
+KERNEL static double
 finish_words(const vem_lda *l, const doc_ref *dr, const double *restrict et, double *restrict ess,
              double *ntok)
 {
