@@ -1759,8 +1759,8 @@ static int cmd_info(int argc, char **argv)
             case VEM_COV_FULL:
                 for (size_t i = 0; i < k; i++)
                     for (size_t r = 0; r < d; r++) {
-                        snprintf(buf, sizeof buf, r ? "" : "state %zu", i);
-                        print_vec(buf, c + (i * d + r) * d, d);
+                        snprintf(buf, sizeof buf, "state %zu", i);
+                        print_vec(r ? "" : buf, c + (i * d + r) * d, d);
                     }
                 break;
             case VEM_COV_DIAG:
