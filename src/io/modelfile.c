@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include <vem/io.h>
+#include <vem/gmm.h>
 
 #include "internal.h"
 #include "io/jsonfile.h"
