@@ -524,6 +524,47 @@ static void test_locale_independent(void)
     printf("io: locale check ran under %s\n", got_loc);
 }
 
+/* A column chosen twice is read twice, whole (vem_text_table_read and _read_rows). */
+static void test_text_repeated_column(void)
+{
+    char path[64];
+    const char *text = "id,sym\n1,a\n2,\"b c\"\n3,d\n";
+    CHECK(temp_file(path, text, strlen(text)));
+    const char *const specs[] = {"2,2", "sym,id,sym", "sym,2"};
+    for (size_t s = 0; s < 3; s++) {
+        vem_csv_opts o;
+        vem_csv_opts_init(&o);
+        o.columns = specs[s];
+        for (int ranged = 0; ranged < 2; ranged++) {
+            vem_text_table t;
+            vem_status st = ranged ? vem_text_table_read_rows(path, &o, 1, 3, &t)
+                                   : vem_text_table_read(path, &o, 0, &t);
+            CHECK(st == VEM_OK);
+            size_t want_rows = ranged ? 2 : 3, first = ranged ? 1 : 0;
+            CHECK(t.rows == want_rows && t.cols == (s == 1 ? 3 : 2));
+            if (st != VEM_OK || t.rows != want_rows)
+                continue;
+            static const char *const sym[] = {"a", "b c", "d"}, *const id[] = {"1", "2", "3"};
+            for (size_t r = 0; r < t.rows; r++) {
+                const char *const *row = (const char *const *)t.cells + r * t.cols;
+                for (size_t c = 0; c < t.cols; c++)
+                    CHECK(row[c] != NULL);
+                if (s == 1) {
+                    CHECK(row[0] && strcmp(row[0], sym[first + r]) == 0);
+                    CHECK(row[1] && strcmp(row[1], id[first + r]) == 0);
+                    CHECK(row[2] && strcmp(row[2], sym[first + r]) == 0 && row[2] != row[0]);
+                } else {
+                    CHECK(row[0] && strcmp(row[0], sym[first + r]) == 0);
+                    CHECK(row[1] && strcmp(row[1], sym[first + r]) == 0 && row[1] != row[0]);
+                }
+            }
+            CHECK(strcmp(t.names[0], "sym") == 0 && strcmp(t.names[t.cols - 1], "sym") == 0);
+            vem_text_table_clear(&t);
+        }
+    }
+    remove(path);
+}
+
 /* Little-endian bytes of x, whatever the host's order. */
 static void put_le(unsigned char *p, double x)
 {
@@ -645,6 +686,7 @@ int main(void)
     test_selected_text_ok();
     test_numbers_match_strtod();
     test_locale_independent();
+    test_text_repeated_column();
     test_binary();
     test_large();
     return check_report("io");

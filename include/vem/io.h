@@ -122,7 +122,8 @@ VEM_API void vem_text_table_clear(vem_text_table *t);
  * Read the columns o->columns (NULL: all) of a CSV or TSV file as text, with
  * vem_csv_read's delimiter and header detection (a header is assumed when a
  * column is chosen by name). Surrounding spaces and one pair of double
- * quotes are removed. max_rows > 0 stops after that many data rows.
+ * quotes are removed. A column chosen more than once ("1,1") is copied into
+ * each place. max_rows > 0 stops after that many data rows.
  * VEM_EIO; VEM_EFORMAT with FILE:LINE:COL (ragged row, unknown column, no data); VEM_ENOMEM.
  */
 VEM_API vem_status vem_text_table_read(const char *path, const vem_csv_opts *o, size_t max_rows,

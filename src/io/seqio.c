@@ -659,7 +659,21 @@ static vem_status text_read(const char *path, const vem_csv_opts *o, size_t firs
             cap = nc;
         }
         for (size_t i = 0; i < nsel; i++) {
-            cells[rows * nsel + i] = l.cell[sel[i]];
+            /* A column chosen twice ("1,1") gets a copy of the cell given the first time. */
+            char *c = l.cell[sel[i]];
+            if (!c) {
+                size_t j = 0;
+                while (sel[j] != sel[i])
+                    j++;
+                c = vem__strdup(cells[rows * nsel + j]);
+            }
+            if (!c) {
+                for (size_t j = 0; j < i; j++)
+                    vem__free(cells[rows * nsel + j]);
+                st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+                goto fail;
+            }
+            cells[rows * nsel + i] = c;
             l.cell[sel[i]] = NULL;
         }
         rows++;
