@@ -491,7 +491,27 @@ static void test_save_load(void)
     fclose(fp);
     CHECK(vem_hmm_load(path) == NULL);
     CHECK(strstr(vem_errmsg(), "transmat") != NULL);
+    /* Shapes are checked by the model files' shared readers, with their messages. */
+    fp = fopen(path, "w");
+    fputs("{\"format\": \"vem-model\", \"version\": 1, \"model\": \"hmm\", \"emission\": "
+          "\"categorical\", \"n_states\": 2, \"n_symbols\": 2, \"startprob\": [0.5, 0.5], "
+          "\"transmat\": [[0.5, 0.5], [1]], \"emissionprob\": [[1, 0], [0, 1]]}\n", fp);
+    fclose(fp);
+    CHECK(vem_hmm_load(path) == NULL);
+    CHECK(strstr(vem_errmsg(), "key 'transmat': expected 2 arrays of 2 numbers, row 2 has 1"));
+    fp = fopen(path, "w");
+    fputs("{\"format\": \"vem-model\", \"version\": 1, \"model\": \"hmm\", \"emission\": "
+          "\"categorical\", \"n_states\": 0, \"n_symbols\": 2}\n", fp);
+    fclose(fp);
+    CHECK(vem_hmm_load(path) == NULL);
+    CHECK(strstr(vem_errmsg(), "key 'n_states': expected a positive integer"));
+    fp = fopen(path, "w");
+    fputs("{\"format\": \"vem-model\", \"version\": 1, \"model\": \"gmm\"}\n", fp);
+    fclose(fp);
+    CHECK(vem_hmm_load(path) == NULL);
+    CHECK(strstr(vem_errmsg(), "key 'model': expected \"hmm\", got \"gmm\""));
     remove(path);
+    CHECK(vem_hmm_load(NULL) == NULL && strstr(vem_errmsg(), "vem_hmm_load: path is NULL"));
     CHECK(vem_hmm_load("/nonexistent/model.json") == NULL);
     vem_hmm_free(h);
 }

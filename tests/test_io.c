@@ -528,6 +528,101 @@ static void test_locale_independent(void)
     printf("io: locale check ran under %s\n", got_loc);
 }
 
+/*
+ * The text reader's header detection parses numbers as vem_csv_read does,
+ * whatever the process locale: under de_DE.UTF-8 (comma decimal), "1.5" is
+ * still a number and "1,5" still is not. tools/install-deps.sh generates
+ * de_DE.UTF-8, so its absence is a failure, not a skip.
+ */
+static void test_text_locale_independent(void)
+{
+    static const char *const texts[] = {
+        "1.5;2.5\n3.5;4.5\n",                 /* numbers: no header, 2 rows */
+        "\"1,5\";\"2,5\"\n\"3,5\";\"4,5\"\n", /* not numbers in C: a header, 1 row */
+    };
+    static const char *const first_cell[] = {"1.5", "3,5"};
+    static const char *const name[] = {"1", "1,5"};
+    vem_text_table want[2], got[2];
+    char path[2][64];
+    for (size_t i = 0; i < 2; i++) {
+        CHECK(temp_file(path[i], texts[i], strlen(texts[i])));
+        CHECK(vem_text_table_read(path[i], NULL, 0, &want[i]) == VEM_OK);
+        CHECK(want[i].rows == (i == 0 ? 2u : 1u) && want[i].cols == 2);
+        CHECK(want[i].rows && strcmp(want[i].cells[0], first_cell[i]) == 0);
+        CHECK(want[i].cols && strcmp(want[i].names[0], name[i]) == 0);
+    }
+    const char *loc = setlocale(LC_NUMERIC, "de_DE.UTF-8");
+    if (!loc)
+        loc = setlocale(LC_NUMERIC, "de_DE.utf8");
+    CHECK(loc != NULL);
+    if (!loc)
+        fprintf(stderr, "  de_DE.UTF-8 is not installed: run tools/install-deps.sh\n");
+    CHECK(!loc || localeconv()->decimal_point[0] == ',');
+    for (size_t i = 0; loc && i < 2; i++) {
+        for (int ranged = 0; ranged < 2; ranged++) {
+            vem_status st = ranged ? vem_text_table_read_rows(path[i], NULL, 0, SIZE_MAX, &got[i])
+                                   : vem_text_table_read(path[i], NULL, 0, &got[i]);
+            CHECK(st == VEM_OK);
+            CHECK(got[i].rows == want[i].rows && got[i].cols == want[i].cols);
+            for (size_t c = 0; st == VEM_OK && c < got[i].cols && c < want[i].cols; c++)
+                CHECK(strcmp(got[i].names[c], want[i].names[c]) == 0);
+            for (size_t c = 0; st == VEM_OK && got[i].rows == want[i].rows &&
+                               got[i].cols == want[i].cols && c < got[i].rows * got[i].cols;
+                 c++)
+                CHECK(strcmp(got[i].cells[c], want[i].cells[c]) == 0);
+            vem_text_table_clear(&got[i]);
+        }
+    }
+    /* The library left the process locale alone. */
+    CHECK(!loc || localeconv()->decimal_point[0] == ',');
+    setlocale(LC_NUMERIC, "C");
+    for (size_t i = 0; i < 2; i++) {
+        vem_text_table_clear(&want[i]);
+        remove(path[i]);
+    }
+}
+
+/* A column chosen twice is read twice, whole (vem_text_table_read and _read_rows). */
+static void test_text_repeated_column(void)
+{
+    char path[64];
+    const char *text = "id,sym\n1,a\n2,\"b c\"\n3,d\n";
+    CHECK(temp_file(path, text, strlen(text)));
+    const char *const specs[] = {"2,2", "sym,id,sym", "sym,2"};
+    for (size_t s = 0; s < 3; s++) {
+        vem_csv_opts o;
+        vem_csv_opts_init(&o);
+        o.columns = specs[s];
+        for (int ranged = 0; ranged < 2; ranged++) {
+            vem_text_table t;
+            vem_status st = ranged ? vem_text_table_read_rows(path, &o, 1, 3, &t)
+                                   : vem_text_table_read(path, &o, 0, &t);
+            CHECK(st == VEM_OK);
+            size_t want_rows = ranged ? 2 : 3, first = ranged ? 1 : 0;
+            CHECK(t.rows == want_rows && t.cols == (s == 1 ? 3 : 2));
+            if (st != VEM_OK || t.rows != want_rows)
+                continue;
+            static const char *const sym[] = {"a", "b c", "d"}, *const id[] = {"1", "2", "3"};
+            for (size_t r = 0; r < t.rows; r++) {
+                const char *const *row = (const char *const *)t.cells + r * t.cols;
+                for (size_t c = 0; c < t.cols; c++)
+                    CHECK(row[c] != NULL);
+                if (s == 1) {
+                    CHECK(row[0] && strcmp(row[0], sym[first + r]) == 0);
+                    CHECK(row[1] && strcmp(row[1], id[first + r]) == 0);
+                    CHECK(row[2] && strcmp(row[2], sym[first + r]) == 0 && row[2] != row[0]);
+                } else {
+                    CHECK(row[0] && strcmp(row[0], sym[first + r]) == 0);
+                    CHECK(row[1] && strcmp(row[1], sym[first + r]) == 0 && row[1] != row[0]);
+                }
+            }
+            CHECK(strcmp(t.names[0], "sym") == 0 && strcmp(t.names[t.cols - 1], "sym") == 0);
+            vem_text_table_clear(&t);
+        }
+    }
+    remove(path);
+}
+
 /* Little-endian bytes of x, whatever the host's order. */
 static void put_le(unsigned char *p, double x)
 {
@@ -649,6 +744,8 @@ int main(void)
     test_selected_text_ok();
     test_numbers_match_strtod();
     test_locale_independent();
+    test_text_repeated_column();
+    test_text_locale_independent();
     test_binary();
     test_large();
     return check_report("io");

@@ -205,5 +205,24 @@ VEM_API vem_status vem_gmm_select(const vem_matrix *x, const size_t *ks, size_t 
                                   double reg_covar, const vem_fit_opts *o, uint64_t seed,
                                   vem_gmm_select_cell *cells, vem_gmm **best);
 
+/**
+ * Write a GMM model file (JSON, docs/formats.md): to PATH.tmp.XXXXXX beside it,
+ * then renamed over path, so a crash never leaves half a file. fit_info may be
+ * NULL; otherwise its log-likelihood, iterations and convergence are recorded
+ * (informational). Doubles are printed with 17 significant digits, so load
+ * gives back the same bits. VEM_EIO; VEM_EINVAL if a column name is not
+ * valid UTF-8 (JSON cannot hold it); VEM_ENOMEM.
+ */
+VEM_API vem_status vem_gmm_save(const vem_gmm *g, const char *path,
+                                const vem_fit_result *fit_info);
+
+/**
+ * Load a GMM model file. Validates format, version, shapes, finiteness, weights
+ * (positive, summing to 1 within 1e-8) and positive-definite covariances.
+ * NULL on failure: VEM_EIO, VEM_EFORMAT naming the file and the offending key
+ * or value, VEM_ENUMERIC for a covariance that is not positive definite.
+ */
+VEM_API vem_gmm *vem_gmm_load(const char *path);
+
 VEM_END_DECLS
 #endif /* VEM_GMM_H */

@@ -99,49 +99,6 @@ VEM_API vem_status vem_seqs_read_lengths(const char *path, size_t n_rows, vem_se
 VEM_API vem_status vem_seqs_from_ids(const char *const *ids, size_t n, const char *source,
                                      vem_seqs *s);
 
-/** Cells of some columns of a CSV/TSV file read as text. Owns its memory. */
-typedef struct vem_text_table {
-    char **cells; /**< rows x cols strings, row-major */
-    size_t rows, cols;
-    char **names; /**< cols names (header cells, or "1", "2", ... without header) */
-} vem_text_table;
-
-/** Release what t owns and zero it; safe on a zeroed struct. */
-VEM_API void vem_text_table_clear(vem_text_table *t);
-/**
- * Read the columns o->columns (NULL: all) of a CSV or TSV file as text, with
- * vem_csv_read's delimiter and header detection (a header is assumed when a
- * column is chosen by name). Surrounding spaces and one pair of double
- * quotes are removed. max_rows > 0 stops after that many data rows.
- * VEM_EIO; VEM_EFORMAT with FILE:LINE:COL (ragged row, unknown column, no data); VEM_ENOMEM.
- */
-VEM_API vem_status vem_text_table_read(const char *path, const vem_csv_opts *o, size_t max_rows,
-                                       vem_text_table *t);
-/**
- * Read data rows [first, last) of a CSV or TSV file as text (last = SIZE_MAX:
- * to the end), for splitting a file among processes by rows: columns,
- * delimiter and header come from the file's first line as in
- * vem_text_table_read, and messages carry the file's own line numbers. The
- * rows before first are counted, not parsed; the range may hold no rows
- * (t->rows = 0, VEM_OK; t->names still set). VEM_EINVAL if last < first;
- * otherwise errors as vem_text_table_read, found within the range only.
- */
-VEM_API vem_status vem_text_table_read_rows(const char *path, const vem_csv_opts *o, size_t first,
-                                            size_t last, vem_text_table *t);
-
-/**
- * Symbol names to codes. With symbols == NULL, the distinct cells sorted
- * bytewise (strcmp) become the symbols, returned in *out_symbols (*out_n of
- * them; free with vem_symbols_free). With a given symbol list (nsym names),
- * each cell is looked up there (codes are positions in that list); an unknown
- * cell is VEM_EFORMAT naming the 1-based row. codes has n entries.
- */
-VEM_API vem_status vem_symbols_encode(const char *const *cells, size_t n,
-                                      const char *const *symbols, size_t nsym, double *codes,
-                                      char ***out_symbols, size_t *out_n);
-/** Free a list of n strings from vem_symbols_encode; NULL allowed. */
-VEM_API void vem_symbols_free(char **symbols, size_t n);
-
 /** A hidden Markov model. Opaque. */
 typedef struct vem_hmm vem_hmm;
 

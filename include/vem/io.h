@@ -1,5 +1,7 @@
 /*
- * include/vem/io.h — reading data tables and reading/writing model files.
+ * include/vem/io.h — reading data tables (numbers, or text cells and the symbols
+ * they name) and what every model file shares. Each model's own save and load
+ * are declared in its header (gmm.h, hmm.h, lda.h, vbgmm.h, blr.h).
  *
  * Errors name the place: vem_errmsg() reads "FILE:LINE:COL: what is wrong"
  * (1-based line and column, column counted in bytes) for bad cells, and
@@ -11,7 +13,6 @@
 
 #include <vem/common.h>
 #include <vem/data.h>
-#include <vem/gmm.h>
 
 VEM_BEGIN_DECLS
 
@@ -108,24 +109,49 @@ VEM_API const char *const *vem_source_names(const vem_source *src);
  */
 VEM_API vem_status vem_source_read(const vem_source *src, size_t row0, size_t n, double *out);
 
+/** Cells of some columns of a CSV/TSV file read as text. Owns its memory. */
+typedef struct vem_text_table {
+    char **cells; /**< rows x cols strings, row-major */
+    size_t rows, cols;
+    char **names; /**< cols names (header cells, or "1", "2", ... without header) */
+} vem_text_table;
+
+/** Release what t owns and zero it; safe on a zeroed struct. */
+VEM_API void vem_text_table_clear(vem_text_table *t);
 /**
- * Write a GMM model file (JSON, docs/formats.md): to PATH.tmp.XXXXXX beside it,
- * then renamed over path, so a crash never leaves half a file. fit_info may be
- * NULL; otherwise its log-likelihood, iterations and convergence are recorded
- * (informational). Doubles are printed with 17 significant digits, so load
- * gives back the same bits. VEM_EIO; VEM_EINVAL if a column name is not
- * valid UTF-8 (JSON cannot hold it); VEM_ENOMEM.
+ * Read the columns o->columns (NULL: all) of a CSV or TSV file as text, with
+ * vem_csv_read's delimiter and header detection (a header is assumed when a
+ * column is chosen by name). Surrounding spaces and one pair of double
+ * quotes are removed. A column chosen more than once ("1,1") is copied into
+ * each place. max_rows > 0 stops after that many data rows.
+ * VEM_EIO; VEM_EFORMAT with FILE:LINE:COL (ragged row, unknown column, no data); VEM_ENOMEM.
  */
-VEM_API vem_status vem_gmm_save(const vem_gmm *g, const char *path,
-                                const vem_fit_result *fit_info);
+VEM_API vem_status vem_text_table_read(const char *path, const vem_csv_opts *o, size_t max_rows,
+                                       vem_text_table *t);
+/**
+ * Read data rows [first, last) of a CSV or TSV file as text (last = SIZE_MAX:
+ * to the end), for splitting a file among processes by rows: columns,
+ * delimiter and header come from the file's first line as in
+ * vem_text_table_read, and messages carry the file's own line numbers. The
+ * rows before first are counted, not parsed; the range may hold no rows
+ * (t->rows = 0, VEM_OK; t->names still set). VEM_EINVAL if last < first;
+ * otherwise errors as vem_text_table_read, found within the range only.
+ */
+VEM_API vem_status vem_text_table_read_rows(const char *path, const vem_csv_opts *o, size_t first,
+                                            size_t last, vem_text_table *t);
 
 /**
- * Load a GMM model file. Validates format, version, shapes, finiteness, weights
- * (positive, summing to 1 within 1e-8) and positive-definite covariances.
- * NULL on failure: VEM_EIO, VEM_EFORMAT naming the file and the offending key
- * or value, VEM_ENUMERIC for a covariance that is not positive definite.
+ * Symbol names to codes. With symbols == NULL, the distinct cells sorted
+ * bytewise (strcmp) become the symbols, returned in *out_symbols (*out_n of
+ * them; free with vem_symbols_free). With a given symbol list (nsym names),
+ * each cell is looked up there (codes are positions in that list); an unknown
+ * cell is VEM_EFORMAT naming the 1-based row. codes has n entries.
  */
-VEM_API vem_gmm *vem_gmm_load(const char *path);
+VEM_API vem_status vem_symbols_encode(const char *const *cells, size_t n,
+                                      const char *const *symbols, size_t nsym, double *codes,
+                                      char ***out_symbols, size_t *out_n);
+/** Free a list of n strings from vem_symbols_encode; NULL allowed. */
+VEM_API void vem_symbols_free(char **symbols, size_t n);
 
 /**
  * The "model" field of a vem model file ("gmm", ...), copied into buf (size

@@ -4,7 +4,9 @@
  * The CSV reader streams the file through one large buffer (lines are handled
  * as soon as they are complete), splits each line into cell spans that point
  * into that buffer, and parses only the selected cells straight into the
- * growing row-major data array: no allocation per line or per cell.
+ * growing row-major data array: no allocation per line or per cell. The
+ * tokenizer (delimiter, quotes, header, columns, numbers) is shared with the
+ * text-cell reader of src/io/seqio.c through src/io/csv_internal.h.
  *
  * Numbers: a cell with at most 19 significant digits and a decimal exponent
  * within +-27 is converted exactly with 128-bit integer arithmetic (see
@@ -69,31 +71,13 @@ static const uint64_t pow5[28] = {
 
 enum { NUM_OK, NUM_BAD, NUM_NONFINITE, NUM_RANGE, NUM_NOMEM };
 
-/* One cell of the current line; p points into the read buffer. */
-typedef struct cell {
-    const char *p; /* content: surrounding spaces and quotes removed */
-    size_t len;
-    size_t col;  /* 1-based byte column where the cell starts (just after the delimiter) */
-    int escaped; /* quoted content holding "" pairs that stand for one quote */
-} cell;
+typedef vem__csv_cell cell;
 
 typedef struct reader {
-    const char *path;
-    int header; /* -1 until the first line decides */
-    char delim;
-    int tab_is_space; /* tabs are trimmed like spaces unless they delimit */
-    size_t line;      /* number of the line being handled, 1-based */
+    vem__csv_tok tok; /* delimiter, header, columns, the current line's cells */
     size_t blank;     /* first line of a run of blank lines not yet followed by data, 0 if none */
-    size_t ncols;     /* cells per row, fixed by the first line; 0 before it */
-    cell *cells;
-    size_t ncells, cells_cap;
-    size_t *sel; /* source column of each output column */
-    size_t nsel;
-    char **names; /* nsel output column names */
     double *data;
     size_t rows, rows_cap;
-    char *tmp; /* NUL-terminated copy of a cell for strtod */
-    size_t tmp_cap;
     /* Streaming (vem__csv_stream): rows go to the sink in chunks instead of piling up. */
     vem__csv_sink sink;
     void *sink_ctx;
@@ -138,6 +122,48 @@ static vem_status fail_errno(const char *path, int err)
     return VEM_FAIL(VEM_EIO, "%s: %s", path, msg);
 }
 
+/* ---- the tokenizer ---------------------------------------------------- */
+
+static void free_names(char **names, size_t n)
+{
+    if (!names)
+        return;
+    for (size_t j = 0; j < n; j++)
+        vem__free(names[j]);
+    vem__free(names);
+}
+
+vem_status vem__csv_tok_init(vem__csv_tok *tk, const char *path, const vem_csv_opts *o)
+{
+    memset(tk, 0, sizeof *tk);
+    if (o->header < -1 || o->header > 1)
+        return VEM_FAIL(VEM_EINVAL, "%s: header option %d (want -1, 0 or 1)", path, o->header);
+    if (o->delim == '"' || o->delim == ' ' || o->delim == '\n' || o->delim == '\r')
+        return VEM_FAIL(VEM_EINVAL, "%s: delimiter %d cannot be used", path, o->delim);
+    /* The "C" numeric locale for this thread only; other threads keep theirs. */
+    tk->cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    if (!tk->cloc)
+        return VEM_FAIL(VEM_ENOMEM, "%s: cannot create the C locale", path);
+    tk->old_loc = uselocale(tk->cloc);
+    tk->path = path;
+    tk->delim = o->delim;
+    tk->header = -1;
+    return VEM_OK;
+}
+
+void vem__csv_tok_clear(vem__csv_tok *tk)
+{
+    if (tk->cloc) {
+        uselocale(tk->old_loc);
+        freelocale(tk->cloc);
+    }
+    vem__free(tk->cells);
+    vem__free(tk->sel);
+    vem__free(tk->tmp);
+    free_names(tk->names, tk->nsel);
+    memset(tk, 0, sizeof *tk);
+}
+
 /* ---- numbers ----------------------------------------------------------- */
 
 static int clz128(u128 x)
@@ -180,29 +206,29 @@ static double round_to_double(u128 q, int sticky, int e2)
     return v;
 }
 
-/* The general case: strtod, under the thread's "C" locale set by vem_csv_read. */
-static int parse_slow(reader *rd, const char *p, size_t n, double *out)
+/* The general case: strtod, under the thread's "C" locale set by vem__csv_tok_init. */
+static int parse_slow(vem__csv_tok *tk, const char *p, size_t n, double *out)
 {
     /* strtod skips leading white space of its own; a cell must not start with any. */
     if (n == 0 || *p == ' ' || *p == '\t' || *p == '\n' || *p == '\v' || *p == '\f' ||
         *p == '\r')
         return NUM_BAD;
-    if (n + 1 > rd->tmp_cap) {
-        size_t cap = vem__max(n + 1, 2 * rd->tmp_cap);
-        char *b = vem__realloc(rd->tmp, cap);
+    if (n + 1 > tk->tmp_cap) {
+        size_t cap = vem__max(n + 1, 2 * tk->tmp_cap);
+        char *b = vem__realloc(tk->tmp, cap);
         if (!b)
             return NUM_NOMEM;
-        rd->tmp = b;
-        rd->tmp_cap = cap;
+        tk->tmp = b;
+        tk->tmp_cap = cap;
     }
-    memcpy(rd->tmp, p, n);
-    rd->tmp[n] = '\0';
+    memcpy(tk->tmp, p, n);
+    tk->tmp[n] = '\0';
     char *end;
-    double v = strtod(rd->tmp, &end);
-    if (end != rd->tmp + n)
+    double v = strtod(tk->tmp, &end);
+    if (end != tk->tmp + n)
         return NUM_BAD;
     if (!isfinite(v)) {
-        const char *s = rd->tmp + (*rd->tmp == '-' || *rd->tmp == '+');
+        const char *s = tk->tmp + (*tk->tmp == '-' || *tk->tmp == '+');
         char c = (char)(*s | 0x20);
         return c == 'i' || c == 'n' ? NUM_NONFINITE : NUM_RANGE;
     }
@@ -222,7 +248,7 @@ static int parse_slow(reader *rd, const char *p, size_t n, double *out)
  * bit, so the result is the correctly rounded double, i.e. strtod's. Anything
  * else (more digits, larger exponents, hex, nan, junk) goes to strtod.
  */
-static int parse_number(reader *rd, const char *p, size_t n, double *out)
+static int parse_number(vem__csv_tok *tk, const char *p, size_t n, double *out)
 {
     const char *s = p, *e = p + n;
     int neg = 0;
@@ -238,7 +264,7 @@ static int parse_number(reader *rd, const char *p, size_t n, double *out)
         any = 1;
         if (m || d) {
             if (nd == 19)
-                return parse_slow(rd, p, n, out);
+                return parse_slow(tk, p, n, out);
             m = m * 10 + d;
             nd++;
         }
@@ -250,14 +276,14 @@ static int parse_number(reader *rd, const char *p, size_t n, double *out)
             e10--;
             if (m || d) {
                 if (nd == 19)
-                    return parse_slow(rd, p, n, out);
+                    return parse_slow(tk, p, n, out);
                 m = m * 10 + d;
                 nd++;
             }
         }
     }
     if (!any)
-        return parse_slow(rd, p, n, out);
+        return parse_slow(tk, p, n, out);
     if (s < e && (*s == 'e' || *s == 'E')) {
         int eneg = 0;
         long x = 0;
@@ -267,14 +293,14 @@ static int parse_number(reader *rd, const char *p, size_t n, double *out)
             s++;
         }
         if (s == e || (unsigned)(*s - '0') >= 10)
-            return parse_slow(rd, p, n, out);
+            return parse_slow(tk, p, n, out);
         for (; s < e && (unsigned)(*s - '0') < 10; s++)
             if (x < 100000) /* far past any double; keeps x from overflowing */
                 x = x * 10 + (*s - '0');
         e10 += eneg ? -x : x;
     }
     if (s != e)
-        return parse_slow(rd, p, n, out);
+        return parse_slow(tk, p, n, out);
     double v;
     if (m == 0) {
         v = 0.0;
@@ -287,7 +313,7 @@ static int parse_number(reader *rd, const char *p, size_t n, double *out)
         int sticky = num % pow5[k] != 0;
         v = round_to_double(q, sticky, -64 - lz - k);
     } else {
-        return parse_slow(rd, p, n, out);
+        return parse_slow(tk, p, n, out);
     }
     *out = neg ? -v : v;
     return NUM_OK;
@@ -295,31 +321,31 @@ static int parse_number(reader *rd, const char *p, size_t n, double *out)
 
 /* ---- lines and cells --------------------------------------------------- */
 
-static int is_space(const reader *rd, char c)
+static int is_space(const vem__csv_tok *tk, char c)
 {
-    return c == ' ' || (c == '\t' && rd->tab_is_space);
+    return c == ' ' || (c == '\t' && tk->tab_is_space);
 }
 
-/* Split [s, e) into rd->cells. Quoted cells may hold delimiters and "" pairs. */
-static vem_status split_line(reader *rd, const char *s, const char *e)
+/* Split [s, e) into rd->tok.cells. Quoted cells may hold delimiters and "" pairs. */
+vem_status vem__csv_split(vem__csv_tok *tk, const char *s, const char *e)
 {
     size_t n = 0;
     const char *p = s;
     for (;;) {
-        if (n == rd->cells_cap) {
-            size_t cap = rd->cells_cap ? 2 * rd->cells_cap : 64;
+        if (n == tk->cells_cap) {
+            size_t cap = tk->cells_cap ? 2 * tk->cells_cap : 64;
             size_t bytes;
             cell *c;
-            if (!vem__mul_ok(cap, sizeof *c, &bytes) || !(c = vem__realloc(rd->cells, bytes)))
-                return VEM_FAIL(VEM_ENOMEM, "%s:%zu: out of memory for %zu cells", rd->path,
-                                rd->line, cap);
-            rd->cells = c;
-            rd->cells_cap = cap;
+            if (!vem__mul_ok(cap, sizeof *c, &bytes) || !(c = vem__realloc(tk->cells, bytes)))
+                return VEM_FAIL(VEM_ENOMEM, "%s:%zu: out of memory for %zu cells", tk->path,
+                                tk->line, cap);
+            tk->cells = c;
+            tk->cells_cap = cap;
         }
-        cell *c = &rd->cells[n++];
+        cell *c = &tk->cells[n++];
         c->col = (size_t)(p - s) + 1;
         c->escaped = 0;
-        while (p < e && is_space(rd, *p))
+        while (p < e && is_space(tk, *p))
             p++;
         const char *a, *b;
         if (p < e && *p == '"') {
@@ -328,7 +354,7 @@ static vem_status split_line(reader *rd, const char *s, const char *e)
                 q = memchr(q, '"', (size_t)(e - q));
                 if (!q)
                     return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: unterminated quoted cell",
-                                    rd->path, rd->line, c->col);
+                                    tk->path, tk->line, c->col);
                 if (q + 1 < e && q[1] == '"') {
                     c->escaped = 1;
                     q += 2;
@@ -338,22 +364,22 @@ static vem_status split_line(reader *rd, const char *s, const char *e)
             }
             a = p + 1;
             b = q;
-            for (p = q + 1; p < e && is_space(rd, *p); p++)
+            for (p = q + 1; p < e && is_space(tk, *p); p++)
                 ;
-            if (p < e && *p != rd->delim)
+            if (p < e && *p != tk->delim)
                 return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: text after the closing quote of a cell",
-                                rd->path, rd->line, c->col);
+                                tk->path, tk->line, c->col);
         } else {
             a = p;
-            p = memchr(p, rd->delim, (size_t)(e - p));
+            p = memchr(p, tk->delim, (size_t)(e - p));
             if (!p)
                 p = e;
             b = p;
         }
         /* Spaces inside quotes are trimmed too: " 3.5 " is a number. */
-        while (a < b && is_space(rd, *a))
+        while (a < b && is_space(tk, *a))
             a++;
-        while (b > a && is_space(rd, b[-1]))
+        while (b > a && is_space(tk, b[-1]))
             b--;
         c->p = a;
         c->len = (size_t)(b - a);
@@ -361,35 +387,35 @@ static vem_status split_line(reader *rd, const char *s, const char *e)
             break;
         p++; /* the delimiter */
     }
-    rd->ncells = n;
+    tk->ncells = n;
     return VEM_OK;
 }
 
 /* Parse one selected cell, or say precisely what is wrong with it. */
-static vem_status cell_value(reader *rd, const cell *c, double *out)
+static vem_status cell_value(vem__csv_tok *tk, const cell *c, double *out)
 {
-    int r = parse_number(rd, c->p, c->len, out);
+    int r = parse_number(tk, c->p, c->len, out);
     if (r == NUM_OK)
         return VEM_OK;
     if (r == NUM_NOMEM)
-        return VEM_FAIL(VEM_ENOMEM, "%s:%zu:%zu: out of memory", rd->path, rd->line, c->col);
+        return VEM_FAIL(VEM_ENOMEM, "%s:%zu:%zu: out of memory", tk->path, tk->line, c->col);
     if (c->len == 0)
-        return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: empty cell", rd->path, rd->line, c->col);
+        return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: empty cell", tk->path, tk->line, c->col);
     int show = (int)vem__min(c->len, SHOW_MAX);
     const char *more = c->len > SHOW_MAX ? "..." : "";
     if (r == NUM_NONFINITE)
-        return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: NaN or Inf not allowed: '%.*s%s'", rd->path,
-                        rd->line, c->col, show, c->p, more);
+        return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: NaN or Inf not allowed: '%.*s%s'", tk->path,
+                        tk->line, c->col, show, c->p, more);
     if (r == NUM_RANGE)
-        return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: number out of range: '%.*s%s'", rd->path,
-                        rd->line, c->col, show, c->p, more);
+        return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: number out of range: '%.*s%s'", tk->path,
+                        tk->line, c->col, show, c->p, more);
     char c0 = (char)(*c->p | 0x20);
     if (c0 >= 'a' && c0 <= 'z')
         return VEM_FAIL(VEM_EFORMAT,
                         "%s:%zu:%zu: not a number: '%.*s%s' (a text column? choose numeric "
                         "columns with --columns)",
-                        rd->path, rd->line, c->col, show, c->p, more);
-    return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: not a number: '%.*s%s'", rd->path, rd->line,
+                        tk->path, tk->line, c->col, show, c->p, more);
+    return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: not a number: '%.*s%s'", tk->path, tk->line,
                     c->col, show, c->p, more);
 }
 
@@ -411,7 +437,7 @@ static char detect_delim(const char *s, const char *e)
 }
 
 /* A malloc'd copy of a cell's text with "" pairs turned into one quote. */
-static char *cell_text(const cell *c)
+char *vem__csv_cell_text(const cell *c)
 {
     char *s = vem__malloc(c->len + 1);
     if (!s)
@@ -433,28 +459,19 @@ static char *index_name(size_t j)
     return vem__strdup(b);
 }
 
-static void free_names(char **names, size_t n)
-{
-    if (!names)
-        return;
-    for (size_t j = 0; j < n; j++)
-        vem__free(names[j]);
-    vem__free(names);
-}
-
 /*
- * Resolve opts->columns against all column names into rd->sel. A token equal
+ * Resolve opts->columns against all column names into rd->tok.sel. A token equal
  * to a column name means that column even if it is all digits (a header may
  * have numeric names); otherwise an all-digit token is a 1-based index.
  */
-static vem_status select_columns(reader *rd, const char *spec, char *const *all)
+static vem_status select_columns(vem__csv_tok *tk, const char *spec, char *const *all)
 {
     size_t cap = 1;
     for (const char *q = spec; *q; q++)
         cap += *q == ',';
-    rd->sel = vem__calloc(cap, sizeof *rd->sel);
-    if (!rd->sel)
-        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", rd->path);
+    tk->sel = vem__calloc(cap, sizeof *tk->sel);
+    if (!tk->sel)
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", tk->path);
     const char *p = spec;
     for (;;) {
         const char *q = strchr(p, ',');
@@ -465,26 +482,26 @@ static vem_status select_columns(reader *rd, const char *spec, char *const *all)
             b--;
         size_t len = (size_t)(b - a), j;
         if (len == 0)
-            return VEM_FAIL(VEM_EINVAL, "%s: empty entry in the column list '%s'", rd->path,
+            return VEM_FAIL(VEM_EINVAL, "%s: empty entry in the column list '%s'", tk->path,
                             spec);
-        for (j = 0; j < rd->ncols; j++)
+        for (j = 0; j < tk->ncols; j++)
             if (strlen(all[j]) == len && memcmp(all[j], a, len) == 0)
                 break;
-        if (j == rd->ncols) {
+        if (j == tk->ncols) {
             size_t k = 0, idx = 0;
             while (k < len && a[k] >= '0' && a[k] <= '9') {
-                if (idx <= rd->ncols) /* saturate: any larger value is out of range anyway */
+                if (idx <= tk->ncols) /* saturate: any larger value is out of range anyway */
                     idx = idx * 10 + (size_t)(a[k] - '0');
                 k++;
             }
             if (k < len)
-                return VEM_FAIL(VEM_EFORMAT, "%s: no column '%.*s'", rd->path, (int)len, a);
-            if (idx < 1 || idx > rd->ncols)
+                return VEM_FAIL(VEM_EFORMAT, "%s: no column '%.*s'", tk->path, (int)len, a);
+            if (idx < 1 || idx > tk->ncols)
                 return VEM_FAIL(VEM_EFORMAT, "%s: column %.*s out of range (file has %zu)",
-                                rd->path, (int)len, a, rd->ncols);
+                                tk->path, (int)len, a, tk->ncols);
             j = idx - 1;
         }
-        rd->sel[rd->nsel++] = j;
+        tk->sel[tk->nsel++] = j;
         if (!q)
             break;
         p = q + 1;
@@ -493,94 +510,109 @@ static vem_status select_columns(reader *rd, const char *spec, char *const *all)
 }
 
 /* The first line fixes the delimiter, the column count, the header and the selection. */
-static vem_status first_line(reader *rd, const vem_csv_opts *o, const char *s, const char *e)
+vem_status vem__csv_first_line(vem__csv_tok *tk, const vem_csv_opts *o, int named_header,
+                               const char *s, const char *e)
 {
-    if (!rd->delim)
-        rd->delim = detect_delim(s, e);
-    rd->tab_is_space = rd->delim != '\t';
-    vem_status st = split_line(rd, s, e);
+    if (!tk->delim)
+        tk->delim = detect_delim(s, e);
+    tk->tab_is_space = tk->delim != '\t';
+    vem_status st = vem__csv_split(tk, s, e);
     if (st != VEM_OK)
         return st;
-    rd->ncols = rd->ncells;
-    rd->header = o->header;
-    if (rd->header < 0) {
+    tk->ncols = tk->ncells;
+    tk->header = o->header;
+    if (tk->header < 0 && named_header && o->columns) {
+        /* A column chosen by name needs a header: any token that is not an index. */
+        for (const char *q = o->columns; *q && tk->header < 0; q++)
+            if (*q != ',' && *q != ' ' && *q != '\t' && (*q < '0' || *q > '9'))
+                tk->header = 1;
+    }
+    if (tk->header < 0) {
         /* An empty cell is no evidence either way: "1,,3" is a row with a hole. */
-        rd->header = 0;
-        for (size_t j = 0; j < rd->ncols && !rd->header; j++) {
+        tk->header = 0;
+        for (size_t j = 0; j < tk->ncols && !tk->header; j++) {
             double v;
-            int r = rd->cells[j].len ? parse_number(rd, rd->cells[j].p, rd->cells[j].len, &v)
+            int r = tk->cells[j].len ? parse_number(tk, tk->cells[j].p, tk->cells[j].len, &v)
                                      : NUM_OK;
             if (r == NUM_NOMEM)
-                return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", rd->path);
-            rd->header = r == NUM_BAD;
+                return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", tk->path);
+            tk->header = r == NUM_BAD;
         }
     }
 
-    char **all = vem__calloc(rd->ncols, sizeof *all);
+    char **all = vem__calloc(tk->ncols, sizeof *all);
     if (!all)
-        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory for %zu columns", rd->path, rd->ncols);
-    for (size_t j = 0; j < rd->ncols; j++) {
-        all[j] = rd->header ? cell_text(&rd->cells[j]) : index_name(j);
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory for %zu columns", tk->path, tk->ncols);
+    for (size_t j = 0; j < tk->ncols; j++) {
+        all[j] = tk->header ? vem__csv_cell_text(&tk->cells[j]) : index_name(j);
         if (!all[j]) {
-            free_names(all, rd->ncols);
-            return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", rd->path);
+            free_names(all, tk->ncols);
+            return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", tk->path);
         }
     }
     if (o->columns) {
-        st = select_columns(rd, o->columns, all);
+        st = select_columns(tk, o->columns, all);
     } else {
-        rd->sel = vem__calloc(rd->ncols, sizeof *rd->sel);
-        if (rd->sel) {
-            for (size_t j = 0; j < rd->ncols; j++)
-                rd->sel[j] = j;
-            rd->nsel = rd->ncols;
+        tk->sel = vem__calloc(tk->ncols, sizeof *tk->sel);
+        if (tk->sel) {
+            for (size_t j = 0; j < tk->ncols; j++)
+                tk->sel[j] = j;
+            tk->nsel = tk->ncols;
         } else {
-            st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", rd->path);
+            st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", tk->path);
         }
     }
     if (st == VEM_OK) {
-        rd->names = vem__calloc(rd->nsel, sizeof *rd->names);
-        for (size_t k = 0; rd->names && k < rd->nsel; k++)
-            if (!(rd->names[k] = vem__strdup(all[rd->sel[k]])))
+        tk->names = vem__calloc(tk->nsel, sizeof *tk->names);
+        for (size_t k = 0; tk->names && k < tk->nsel; k++)
+            if (!(tk->names[k] = vem__strdup(all[tk->sel[k]])))
                 break;
-        if (!rd->names || (rd->nsel && !rd->names[rd->nsel - 1]))
-            st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", rd->path);
+        if (!tk->names || (tk->nsel && !tk->names[tk->nsel - 1]))
+            st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", tk->path);
     }
-    free_names(all, rd->ncols);
+    free_names(all, tk->ncols);
     return st;
+}
+
+vem_status vem__csv_row(vem__csv_tok *tk, const char *s, const char *e)
+{
+    vem_status st = vem__csv_split(tk, s, e);
+    if (st != VEM_OK)
+        return st;
+    if (tk->ncells != tk->ncols) {
+        /* Point at the first extra cell, or just past the end where a missing one should be. */
+        size_t col = tk->ncells > tk->ncols ? tk->cells[tk->ncols].col : (size_t)(e - s) + 1;
+        return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: row has %zu cells, expected %zu", tk->path,
+                        tk->line, col, tk->ncells, tk->ncols);
+    }
+    return VEM_OK;
 }
 
 static vem_status data_row(reader *rd, const char *s, const char *e)
 {
-    vem_status st = split_line(rd, s, e);
+    vem_status st = vem__csv_row(&rd->tok, s, e);
     if (st != VEM_OK)
         return st;
-    if (rd->ncells != rd->ncols) {
-        /* Point at the first extra cell, or just past the end where a missing one should be. */
-        size_t col = rd->ncells > rd->ncols ? rd->cells[rd->ncols].col : (size_t)(e - s) + 1;
-        return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: row has %zu cells, expected %zu", rd->path,
-                        rd->line, col, rd->ncells, rd->ncols);
-    }
     if (rd->rows == rd->rows_cap) {
         /* Doubling keeps the total copying linear; glibc moves large blocks by mremap. */
         size_t cap = rd->rows_cap ? 2 * rd->rows_cap : 1024, n;
         double *d;
-        if (!vem__mul_ok(cap, rd->nsel, &n) || !vem__mul_ok(n, sizeof *d, &n) ||
+        if (!vem__mul_ok(cap, rd->tok.nsel, &n) || !vem__mul_ok(n, sizeof *d, &n) ||
             !(d = vem__realloc(rd->data, n)))
-            return VEM_FAIL(VEM_ENOMEM, "%s:%zu: out of memory for %zu rows", rd->path, rd->line,
+            return VEM_FAIL(VEM_ENOMEM, "%s:%zu: out of memory for %zu rows", rd->tok.path, rd->tok.line,
                             cap);
         rd->data = d;
         rd->rows_cap = cap;
     }
-    double *row = rd->data + rd->rows * rd->nsel;
-    for (size_t k = 0; k < rd->nsel; k++) {
-        st = cell_value(rd, &rd->cells[rd->sel[k]], &row[k]);
+    double *row = rd->data + rd->rows * rd->tok.nsel;
+    for (size_t k = 0; k < rd->tok.nsel; k++) {
+        st = cell_value(&rd->tok, &rd->tok.cells[rd->tok.sel[k]], &row[k]);
         if (st != VEM_OK)
             return st;
     }
     rd->rows++;
     if (rd->sink && rd->rows == SINK_ROWS) {
-        st = rd->sink(rd->sink_ctx, rd->data, rd->rows, rd->nsel);
+        st = rd->sink(rd->sink_ctx, rd->data, rd->rows, rd->tok.nsel);
         rd->flushed += rd->rows;
         rd->rows = 0;
     }
@@ -590,7 +622,7 @@ static vem_status data_row(reader *rd, const char *s, const char *e)
 /* One line without its '\n'. */
 static vem_status handle_line(reader *rd, const vem_csv_opts *o, const char *s, const char *e)
 {
-    rd->line++;
+    rd->tok.line++;
     if (e > s && e[-1] == '\r')
         e--;
     const char *p = s;
@@ -599,15 +631,15 @@ static vem_status handle_line(reader *rd, const vem_csv_opts *o, const char *s, 
     if (p == e) {
         /* Blank: fine at the end of the file, an error once more data follows. */
         if (!rd->blank)
-            rd->blank = rd->line;
+            rd->blank = rd->tok.line;
         return VEM_OK;
     }
     if (rd->blank)
         return VEM_FAIL(VEM_EFORMAT, "%s:%zu:1: blank line (only trailing blank lines are allowed)",
-                        rd->path, rd->blank);
-    if (!rd->ncols) {
-        vem_status st = first_line(rd, o, s, e);
-        if (st != VEM_OK || rd->header)
+                        rd->tok.path, rd->blank);
+    if (!rd->tok.ncols) {
+        vem_status st = vem__csv_first_line(&rd->tok, o, 0, s, e);
+        if (st != VEM_OK || rd->tok.header)
             return st;
     }
     return data_row(rd, s, e);
@@ -618,14 +650,14 @@ static vem_status read_stream(reader *rd, const vem_csv_opts *o, FILE *f)
     size_t cap = READ_CHUNK, len = 0;
     char *buf = vem__malloc(cap);
     if (!buf)
-        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", rd->path);
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", rd->tok.path);
     vem_status st = VEM_OK;
     int first = 1;
     for (;;) {
         size_t got = fread(buf + len, 1, cap - len, f);
         int eof = got < cap - len;
         if (eof && ferror(f)) {
-            st = fail_errno(rd->path, errno);
+            st = fail_errno(rd->tok.path, errno);
             break;
         }
         len += got;
@@ -650,8 +682,8 @@ static vem_status read_stream(reader *rd, const vem_csv_opts *o, FILE *f)
         if (len == cap) { /* one line longer than the buffer */
             char *b = cap <= SIZE_MAX / 2 ? vem__realloc(buf, 2 * cap) : NULL;
             if (!b) {
-                st = VEM_FAIL(VEM_ENOMEM, "%s:%zu: out of memory for a long line", rd->path,
-                              rd->line + 1);
+                st = VEM_FAIL(VEM_ENOMEM, "%s:%zu: out of memory for a long line", rd->tok.path,
+                              rd->tok.line + 1);
                 break;
             }
             buf = b;
@@ -661,12 +693,12 @@ static vem_status read_stream(reader *rd, const vem_csv_opts *o, FILE *f)
     vem__free(buf);
     if (st != VEM_OK)
         return st;
-    if (!rd->ncols)
-        return VEM_FAIL(VEM_EFORMAT, "%s: empty file", rd->path);
+    if (!rd->tok.ncols)
+        return VEM_FAIL(VEM_EFORMAT, "%s: empty file", rd->tok.path);
     if (!rd->rows && !rd->flushed)
-        return VEM_FAIL(VEM_EFORMAT, "%s: header but no data rows", rd->path);
+        return VEM_FAIL(VEM_EFORMAT, "%s: header but no data rows", rd->tok.path);
     if (rd->sink && rd->rows) {
-        vem_status st2 = rd->sink(rd->sink_ctx, rd->data, rd->rows, rd->nsel);
+        vem_status st2 = rd->sink(rd->sink_ctx, rd->data, rd->rows, rd->tok.nsel);
         rd->flushed += rd->rows;
         rd->rows = 0;
         return st2;
@@ -702,10 +734,10 @@ static vem_status read_range_lines(reader *rd, const vem_csv_opts *o, FILE *f, u
     size_t cap = READ_CHUNK, len = 0;
     char *buf = vem__malloc(cap);
     if (!buf)
-        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", rd->path);
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", rd->tok.path);
     vem_status st = VEM_OK;
     if (fseeko(f, (off_t)start, SEEK_SET) != 0) {
-        st = fail_errno(rd->path, errno);
+        st = fail_errno(rd->tok.path, errno);
         goto out;
     }
     uint64_t base = start; /* file offset of buf[0] */
@@ -713,7 +745,7 @@ static vem_status read_range_lines(reader *rd, const vem_csv_opts *o, FILE *f, u
         size_t got = fread(buf + len, 1, cap - len, f);
         int eof = got < cap - len;
         if (eof && ferror(f)) {
-            st = fail_errno(rd->path, errno);
+            st = fail_errno(rd->tok.path, errno);
             break;
         }
         len += got;
@@ -737,8 +769,8 @@ static vem_status read_range_lines(reader *rd, const vem_csv_opts *o, FILE *f, u
         if (len == cap) {
             char *b = cap <= SIZE_MAX / 2 ? vem__realloc(buf, 2 * cap) : NULL;
             if (!b) {
-                st = VEM_FAIL(VEM_ENOMEM, "%s:%zu: out of memory for a long line", rd->path,
-                              rd->line + 1);
+                st = VEM_FAIL(VEM_ENOMEM, "%s:%zu: out of memory for a long line", rd->tok.path,
+                              rd->tok.line + 1);
                 break;
             }
             buf = b;
@@ -763,23 +795,17 @@ vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, uint64_t 
         vem_csv_opts_init(&def);
         o = &def;
     }
-    if (o->header < -1 || o->header > 1)
-        return VEM_FAIL(VEM_EINVAL, "%s: header option %d (want -1, 0 or 1)", path, o->header);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fail_errno(path, errno);
-    locale_t cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    if (!cloc) {
-        fclose(f);
-        return VEM_FAIL(VEM_ENOMEM, "%s: cannot create the C locale", path);
-    }
-    locale_t old = uselocale(cloc);
     reader rd;
     memset(&rd, 0, sizeof rd);
-    rd.path = path;
-    rd.delim = o->delim;
-    rd.header = -1;
-    vem_status st = VEM_OK;
+    vem_status st = vem__csv_tok_init(&rd.tok, path, o);
+    if (st != VEM_OK)
+        return st;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        st = fail_errno(path, errno);
+        vem__csv_tok_clear(&rd.tok);
+        return st;
+    }
     char *line = NULL, *buf = NULL;
     size_t lcap = 0;
     /* The first line fixes the layout for every process; its row, if it is one,
@@ -796,7 +822,7 @@ vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, uint64_t 
         if (e - s >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
             s += 3;
         st = handle_line(&rd, o, s, e);
-        if (st == VEM_OK && !rd.ncols)
+        if (st == VEM_OK && !rd.tok.ncols)
             st = VEM_FAIL(VEM_EFORMAT, "%s:1:1: the first line is blank", path);
         if (st != VEM_OK)
             goto done;
@@ -825,66 +851,54 @@ vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, uint64_t 
             st = buf ? fail_errno(path, errno) : VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
             goto done;
         }
-        rd.line = (size_t)lines; /* error messages give the file's own line numbers */
+        rd.tok.line = (size_t)lines; /* error messages give the file's own line numbers */
     }
     if (start < end)
         st = read_range_lines(&rd, o, f, start, end);
 done:
     free(line);
     vem__free(buf);
-    uselocale(old);
-    freelocale(cloc);
     fclose(f);
-    vem__free(rd.cells);
-    vem__free(rd.sel);
-    vem__free(rd.tmp);
-    if (st != VEM_OK) {
-        free_names(rd.names, rd.nsel);
+    if (st == VEM_OK) {
+        t->data = rd.data;
+        t->rows = rd.rows;
+        t->cols = rd.tok.nsel;
+        t->names = rd.tok.names;
+        rd.tok.names = NULL;
+    } else {
         vem__free(rd.data);
-        return st;
     }
-    t->data = rd.data;
-    t->rows = rd.rows;
-    t->cols = rd.nsel;
-    t->names = rd.names;
-    return VEM_OK;
+    vem__csv_tok_clear(&rd.tok);
+    return st;
 }
 
-/* Parse path with o into rd (rd->sink set for streaming). Frees rd's work buffers. */
+/*
+ * Parse path with o into rd (rd->sink set for streaming). Frees rd's work
+ * buffers; on success rd->data and rd->tok.names (rd->tok.nsel of them) are
+ * the caller's.
+ */
 static vem_status csv_run(const char *path, const vem_csv_opts *o, reader *rd)
 {
-    if (o->header < -1 || o->header > 1)
-        return VEM_FAIL(VEM_EINVAL, "%s: header option %d (want -1, 0 or 1)", path, o->header);
-    if (o->delim == '"' || o->delim == ' ' || o->delim == '\n' || o->delim == '\r')
-        return VEM_FAIL(VEM_EINVAL, "%s: delimiter %d cannot be used", path, o->delim);
-
+    vem_status st = vem__csv_tok_init(&rd->tok, path, o);
+    if (st != VEM_OK)
+        return st;
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return fail_errno(path, errno);
-    /* The "C" numeric locale for this thread only; other threads keep theirs. */
-    locale_t cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    if (!cloc) {
+    if (f) {
+        st = read_stream(rd, o, f);
         fclose(f);
-        return VEM_FAIL(VEM_ENOMEM, "%s: cannot create the C locale", path);
+    } else {
+        st = fail_errno(path, errno);
     }
-    locale_t old = uselocale(cloc);
-    rd->path = path;
-    rd->delim = o->delim;
-    rd->header = -1;
-    vem_status st = read_stream(rd, o, f);
-    uselocale(old);
-    freelocale(cloc);
-    fclose(f);
-    vem__free(rd->cells);
-    vem__free(rd->sel);
-    vem__free(rd->tmp);
-    rd->cells = NULL;
-    rd->sel = NULL;
-    rd->tmp = NULL;
+    char **names = rd->tok.names;
+    size_t nsel = rd->tok.nsel;
+    rd->tok.names = NULL;
+    vem__csv_tok_clear(&rd->tok);
+    rd->tok.names = names;
+    rd->tok.nsel = nsel;
     if (st != VEM_OK) {
-        free_names(rd->names, rd->nsel);
+        free_names(rd->tok.names, rd->tok.nsel);
         vem__free(rd->data);
-        rd->names = NULL;
+        rd->tok.names = NULL;
         rd->data = NULL;
     }
     return st;
@@ -907,8 +921,8 @@ vem_status vem__csv_stream(const char *path, const vem_csv_opts *o, vem__csv_sin
         return st;
     vem__free(rd.data);
     *rows = rd.flushed;
-    *cols = rd.nsel;
-    *names = rd.names;
+    *cols = rd.tok.nsel;
+    *names = rd.tok.names;
     return VEM_OK;
 }
 
@@ -930,11 +944,11 @@ vem_status vem_csv_read(const char *path, const vem_csv_opts *o, vem_table *t)
     if (st != VEM_OK)
         return st;
     /* Give back the unused tail of the geometric growth. */
-    double *d = vem__realloc(rd.data, rd.rows * rd.nsel * sizeof *d);
+    double *d = vem__realloc(rd.data, rd.rows * rd.tok.nsel * sizeof *d);
     t->data = d ? d : rd.data;
     t->rows = rd.rows;
-    t->cols = rd.nsel;
-    t->names = rd.names;
+    t->cols = rd.tok.nsel;
+    t->names = rd.tok.names;
     return VEM_OK;
 }
 

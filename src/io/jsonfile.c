@@ -38,6 +38,103 @@ json_t *vem__json_array_of(const double *v, const size_t *dims, size_t ndims)
     return a;
 }
 
+json_t *vem__json_vector(const double *v, size_t n)
+{
+    return vem__json_array_of(v, &n, 1);
+}
+
+json_t *vem__json_matrix(const double *v, size_t rows, size_t cols)
+{
+    const size_t dims[2] = {rows, cols};
+    return vem__json_array_of(v, dims, 2);
+}
+
+json_t *vem__json_covariances(const double *c, vem_cov cov, size_t k, size_t d)
+{
+    vem__json_shape sh = vem__json_cov_shape(cov, k, d);
+    return sh.ndims ? vem__json_array_of(c, sh.dims, sh.ndims) : NULL;
+}
+
+void vem__json_put(json_t *o, const char *key, json_t *v, int *ok)
+{
+    /* Fails on v == NULL or o == NULL too; v is released either way. */
+    if (json_object_set_new(o, key, v) != 0)
+        *ok = 0;
+}
+
+json_t *vem__json_header(const char *model, int *ok)
+{
+    json_t *o = json_object();
+    if (!o) {
+        *ok = 0;
+        return NULL;
+    }
+    vem__json_put(o, "format", json_string(VEM__MODEL_FORMAT), ok);
+    vem__json_put(o, "version", json_integer(VEM__MODEL_VERSION), ok);
+    vem__json_put(o, "model", json_string(model), ok);
+    return o;
+}
+
+vem_status vem__json_put_names(json_t *o, const char *key, const char *const *s, size_t n,
+                               const char *path, const char *what, int *ok)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        /* json_string() also fails on text that is not UTF-8 (or on ENOMEM). */
+        json_t *e = s[i] ? json_string(s[i]) : NULL;
+        if (!e) {
+            json_decref(a);
+            if (!s[i])
+                return VEM_FAIL(VEM_EINVAL, "%s: %s %zu name is NULL", path, what, i + 1);
+            return VEM_FAIL(VEM_EINVAL, "%s: %s %zu name is not valid UTF-8", path, what, i + 1);
+        }
+        if (json_array_append_new(a, e) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    vem__json_put(o, key, a, ok);
+    return VEM_OK;
+}
+
+vem_status vem__json_put_string(json_t *o, const char *key, const char *s, const char *path,
+                                int *ok)
+{
+    json_t *v = json_string(s);
+    if (!v)
+        return VEM_FAIL(VEM_EINVAL, "%s: key '%s' is not valid UTF-8", path, key);
+    vem__json_put(o, key, v, ok);
+    return VEM_OK;
+}
+
+void vem__json_put_fit(json_t *o, const vem_fit_result *fi, const char *objective,
+                       const char *count, int count_real, int *ok)
+{
+    if (!fi)
+        return;
+    json_t *f = json_object();
+    if (f) {
+        /* A failed fit may carry a NaN objective, which JSON cannot hold: write null. */
+        double obj = fi->objective, n = fi->n_obs;
+        vem__json_put(f, objective, isfinite(obj) ? json_real(obj) : json_null(), ok);
+        vem__json_put(f, count,
+                      count_real ? json_real(n)
+                                 : json_integer(n >= 0 && n < 0x1p63 ? (json_int_t)(size_t)n : 0),
+                      ok);
+        vem__json_put(f, "n_iter", json_integer((json_int_t)fi->n_iter), ok);
+        vem__json_put(f, "converged", json_boolean(fi->converged), ok);
+    }
+    vem__json_put(o, "fit", f, ok);
+}
+
+vem_status vem__json_save_args(const char *model, const void *m, const char *path)
+{
+    if (!m || !path || !*path)
+        return VEM_FAIL(VEM_EINVAL, "vem_%s_save: %s is NULL or empty", model,
+                        m ? "path" : "model");
+    return VEM_OK;
+}
+
 /* Make the rename durable: sync the directory holding path. Best effort. */
 static void sync_dir(const char *path)
 {
@@ -116,15 +213,19 @@ vem_status vem__atomic_commit(FILE *fp, char *tmp, const char *path, int failed)
     return VEM_OK;
 }
 
-vem_status vem__json_save(const char *path, json_t *root)
+vem_status vem__json_save(const char *path, json_t *root, int indent, int ok)
 {
+    if (!ok || !root) {
+        json_decref(root);
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    }
     char *tmp = NULL;
     FILE *fp = vem__atomic_open(path, &tmp);
     if (!fp) {
         json_decref(root);
         return vem__last_status();
     }
-    int failed = json_dumpf(root, fp, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0 ||
+    int failed = json_dumpf(root, fp, JSON_INDENT(indent) | JSON_REAL_PRECISION(17)) != 0 ||
                  fputc('\n', fp) == EOF;
     json_decref(root);
     return vem__atomic_commit(fp, tmp, path, failed);
@@ -242,9 +343,9 @@ vem_status vem__json_get_string(const char *path, const json_t *root, const char
     return VEM_OK;
 }
 
-/* Required positive integer key. */
-vem_status vem__json_get_positive(const char *path, const json_t *root, const char *key,
-                               size_t *out)
+/* Required integer key in [1, max]. */
+vem_status vem__json_get_size(const char *path, const json_t *root, const char *key, size_t max,
+                              size_t *out)
 {
     json_t *v = json_object_get(root, key);
     if (!v)
@@ -252,10 +353,87 @@ vem_status vem__json_get_positive(const char *path, const json_t *root, const ch
     if (!json_is_integer(v) || json_integer_value(v) < 1)
         return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected a positive integer", path, key);
     json_int_t i = json_integer_value(v);
-    if ((unsigned long long)i > SIZE_MAX)
+    if ((unsigned long long)i > max)
         return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': %lld is too large", path, key, (long long)i);
     *out = (size_t)i;
     return VEM_OK;
+}
+
+vem_status vem__json_get_number(const char *path, const json_t *root, const char *key,
+                                double *out)
+{
+    const json_t *v = json_object_get(root, key);
+    if (!v)
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s' is missing", path, key);
+    if (!json_is_number(v) || !isfinite(json_number_value(v)))
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected a finite number", path, key);
+    *out = json_number_value(v);
+    return VEM_OK;
+}
+
+vem_status vem__json_get_bool(const char *path, const json_t *root, const char *key, int *out)
+{
+    const json_t *v = json_object_get(root, key);
+    if (!v)
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s' is missing", path, key);
+    if (!json_is_boolean(v))
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected true or false", path, key);
+    *out = json_is_true(v);
+    return VEM_OK;
+}
+
+vem_status vem__json_get_names(const char *path, const json_t *root, const char *key, size_t n,
+                               const char ***out)
+{
+    *out = NULL;
+    const json_t *v = json_object_get(root, key);
+    if (!v)
+        return VEM_OK;
+    if (!json_is_array(v) || json_array_size(v) != n)
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected an array of %zu strings", path, key,
+                        n);
+    const char **names = vem__calloc(n ? n : 1, sizeof *names);
+    if (!names)
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    for (size_t j = 0; j < n; j++) {
+        names[j] = json_string_value(json_array_get(v, j));
+        if (!names[j]) {
+            vem__free(names);
+            return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': entry %zu is not a string", path, key,
+                            j + 1);
+        }
+    }
+    *out = names;
+    return VEM_OK;
+}
+
+vem__json_shape vem__json_cov_shape(vem_cov cov, size_t k, size_t d)
+{
+    switch (cov) {
+    case VEM_COV_FULL:
+        return (vem__json_shape){{k, d, d}, {"component", "row", "column"}, 3};
+    case VEM_COV_DIAG:
+        return (vem__json_shape){{k, d}, {"component", "column"}, 2};
+    case VEM_COV_SPHERICAL:
+        return (vem__json_shape){{k}, {"component"}, 1};
+    case VEM_COV_TIED:
+        return (vem__json_shape){{d, d}, {"row", "column"}, 2};
+    }
+    return (vem__json_shape){{0}, {NULL}, 0};
+}
+
+vem__json_shape vem__json_shape_in(size_t n, const char *name, vem__json_shape sh)
+{
+    vem__json_shape out;
+    memset(&out, 0, sizeof out);
+    out.ndims = sh.ndims + 1;
+    out.dims[0] = n;
+    out.names[0] = name;
+    for (size_t i = 0; i < sh.ndims && i + 1 < 4; i++) {
+        out.dims[i + 1] = sh.dims[i];
+        out.names[i + 1] = sh.names[i];
+    }
+    return out;
 }
 
 /*
@@ -354,16 +532,17 @@ vem_status vem__json_get_array(const char *path, const json_t *root, const char 
     const json_t *v = json_object_get(root, key);
     if (!v)
         return VEM_FAIL(VEM_EFORMAT, "%s: key '%s' is missing", path, key);
-    size_t idx[3] = {0, 0, 0};
+    size_t idx[4] = {0, 0, 0, 0};
     double *p = out;
     return walk(path, key, sh, v, 0, idx, &p);
 }
 
-/* Prefix the current vem_errmsg() with "PATH: " and return s. */
-vem_status vem__prefix_errmsg(vem_status s, const char *path)
+vem_status vem__prefix_errmsg(vem_status s, const char *path, const char *key)
 {
-    char msg[512];
+    char msg[512]; /* vem_errmsg() is the buffer VEM_FAIL writes: copy it first */
     snprintf(msg, sizeof msg, "%s", vem_errmsg());
+    if (key)
+        return VEM_FAIL(s, "%s: key '%s': %s", path, key, msg);
     return VEM_FAIL(s, "%s: %s", path, msg);
 }
 
@@ -414,6 +593,8 @@ vem_status vem_model_file_kind(const char *path, char *buf, size_t size)
 
 vem_status vem__json_load_model(const char *path, const char *model, json_t **root)
 {
+    if (!path)
+        return VEM_FAIL(VEM_EINVAL, "vem_%s_load: path is NULL", model);
     json_t *r = NULL;
     vem_status s = vem__json_load(path, &r);
     if (s != VEM_OK)

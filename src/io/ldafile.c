@@ -25,9 +25,6 @@
 #include "internal.h"
 #include "io/jsonfile.h"
 
-
-
-
 /* ------------------------------------------------------------------ npy */
 
 static vem_status npy_write(const char *path, const double *a, size_t rows, size_t cols)
@@ -193,20 +190,16 @@ static char *dir_of(const char *path)
 
 /* ------------------------------------------------------------------ save */
 
-static void put(json_t *o, const char *key, json_t *v, int *ok)
-{
-    if (!v || json_object_set_new(o, key, v) != 0)
-        *ok = 0;
-}
-
 vem_status vem_lda_save(const vem_lda *l, const char *path, const vem_fit_result *fit_info)
 {
+    vem_status st = vem__json_save_args("lda", l, path);
+    if (st != VEM_OK)
+        return st;
     const size_t k = vem_lda_k(l), v = vem_lda_v(l);
     char *npy = npy_path(path);
     double *lam = vem__alloc_doubles(k, v);
-    json_t *o = json_object();
-    vem_status st = VEM_OK;
-    if (!npy || !lam || !o) {
+    json_t *o = NULL;
+    if (!npy || !lam) {
         st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
         goto done;
     }
@@ -215,50 +208,19 @@ vem_status vem_lda_save(const vem_lda *l, const char *path, const vem_fit_result
         goto done;
     const char *slash = strrchr(npy, '/');
     int ok = 1;
-    put(o, "format", json_string(VEM__MODEL_FORMAT), &ok);
-    put(o, "version", json_integer(VEM__MODEL_VERSION), &ok);
-    put(o, "model", json_string("lda"), &ok);
-    put(o, "n_topics", json_integer((json_int_t)k), &ok);
-    put(o, "n_words", json_integer((json_int_t)v), &ok);
-    put(o, "alpha", json_real(vem_lda_alpha(l)), &ok);
-    put(o, "alpha_estimated", json_boolean(vem_lda_alpha_auto(l)), &ok);
-    put(o, "eta", json_real(vem_lda_eta(l)), &ok);
-    put(o, "lambda_file", json_string(slash ? slash + 1 : npy), &ok);
-    const char *const *vocab = vem_lda_vocab(l);
-    if (vocab) {
-        json_t *a = json_array();
-        for (size_t w = 0; a && w < v; w++)
-            if (json_array_append_new(a, json_string(vocab[w])) != 0) {
-                json_decref(a);
-                a = NULL;
-            }
-        if (!a) {
-            st = VEM_FAIL(VEM_EINVAL, "%s: a vocabulary word is not valid UTF-8", path);
-            goto done;
-        }
-        put(o, "vocab", a, &ok);
-    }
-    if (fit_info) {
-        json_t *fi = json_object();
-        put(fi, "elbo", json_real(fit_info->objective), &ok);
-        put(fi, "n_tokens", json_real(fit_info->n_obs), &ok);
-        put(fi, "n_iter", json_integer((json_int_t)fit_info->n_iter), &ok);
-        put(fi, "converged", json_boolean(fit_info->converged), &ok);
-        put(o, "fit", fi, &ok);
-    }
-    if (!ok) {
-        st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    o = vem__json_header("lda", &ok);
+    vem__json_put(o, "n_topics", json_integer((json_int_t)k), &ok);
+    vem__json_put(o, "n_words", json_integer((json_int_t)v), &ok);
+    vem__json_put(o, "alpha", json_real(vem_lda_alpha(l)), &ok);
+    vem__json_put(o, "alpha_estimated", json_boolean(vem_lda_alpha_auto(l)), &ok);
+    vem__json_put(o, "eta", json_real(vem_lda_eta(l)), &ok);
+    vem__json_put(o, "lambda_file", json_string(slash ? slash + 1 : npy), &ok);
+    if (vem_lda_vocab(l) &&
+        (st = vem__json_put_names(o, "vocab", vem_lda_vocab(l), v, path, "word", &ok)) != VEM_OK)
         goto done;
-    }
-    char *tmp = NULL;
-    FILE *f = vem__atomic_open(path, &tmp);
-    if (!f) {
-        st = vem__last_status();
-        goto done;
-    }
-    int failed = json_dumpf(o, f, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) != 0 ||
-                 fputc('\n', f) == EOF;
-    st = vem__atomic_commit(f, tmp, path, failed);
+    vem__json_put_fit(o, fit_info, "elbo", "n_tokens", 1, &ok);
+    st = vem__json_save(path, o, 1, ok);
+    o = NULL; /* stolen */
 done:
     json_decref(o);
     vem__free(lam);
@@ -267,28 +229,6 @@ done:
 }
 
 /* ------------------------------------------------------------------ load */
-
-static vem_status get_size(const char *path, const json_t *root, const char *key, size_t *out)
-{
-    const json_t *v = json_object_get(root, key);
-    if (!v)
-        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s' is missing", path, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 1)
-        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected a positive integer", path, key);
-    *out = (size_t)json_integer_value(v);
-    return VEM_OK;
-}
-
-static vem_status get_pos(const char *path, const json_t *root, const char *key, double *out)
-{
-    const json_t *v = json_object_get(root, key);
-    if (!v)
-        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s' is missing", path, key);
-    if (!json_is_number(v) || !(json_number_value(v) > 0) || !isfinite(json_number_value(v)))
-        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected a positive number", path, key);
-    *out = json_number_value(v);
-    return VEM_OK;
-}
 
 vem_lda *vem_lda_load(const char *path)
 {
@@ -301,11 +241,16 @@ vem_lda *vem_lda_load(const char *path)
         return NULL;
     size_t k = 0, v = 0;
     double alpha = 0, eta = 0;
-    if (get_size(path, root, "n_topics", &k) != VEM_OK ||
-        get_size(path, root, "n_words", &v) != VEM_OK ||
-        get_pos(path, root, "alpha", &alpha) != VEM_OK ||
-        get_pos(path, root, "eta", &eta) != VEM_OK)
+    if (vem__json_get_size(path, root, "n_topics", SIZE_MAX, &k) != VEM_OK ||
+        vem__json_get_size(path, root, "n_words", SIZE_MAX, &v) != VEM_OK ||
+        vem__json_get_number(path, root, "alpha", &alpha) != VEM_OK ||
+        vem__json_get_number(path, root, "eta", &eta) != VEM_OK)
         goto fail;
+    if (!(alpha > 0) || !(eta > 0)) {
+        VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected a positive number", path,
+                 alpha > 0 ? "eta" : "alpha");
+        goto fail;
+    }
     const char *lf = json_string_value(json_object_get(root, "lambda_file"));
     if (!lf || !*lf) {
         VEM_FAIL(VEM_EFORMAT, "%s: key 'lambda_file': expected a file name", path);
@@ -335,33 +280,19 @@ vem_lda *vem_lda_load(const char *path)
     if (npy_read(npy, lam, k, v) != VEM_OK)
         goto fail;
     if (vem_lda_set_lambda(l, lam) != VEM_OK) {
-        char why[200]; /* vem_errmsg() is the buffer VEM_FAIL writes: copy it first */
-        snprintf(why, sizeof why, "%s", vem_errmsg());
-        VEM_FAIL(VEM_EFORMAT, "%s: %s", npy, why);
+        vem__prefix_errmsg(VEM_EFORMAT, npy, NULL);
         goto fail;
     }
-    const json_t *va = json_object_get(root, "vocab");
-    if (va) {
-        if (!json_is_array(va) || json_array_size(va) != v) {
-            VEM_FAIL(VEM_EFORMAT, "%s: key 'vocab': expected an array of %zu words", path, v);
+    if (vem__json_get_names(path, root, "vocab", v, &words) != VEM_OK)
+        goto fail;
+    for (size_t w = 0; words && w < v; w++)
+        if (!words[w][0]) {
+            VEM_FAIL(VEM_EFORMAT, "%s: key 'vocab': word %zu is not a non-empty string", path,
+                     w + 1);
             goto fail;
         }
-        words = vem__calloc(v, sizeof *words);
-        if (!words) {
-            VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
-            goto fail;
-        }
-        for (size_t w = 0; w < v; w++) {
-            words[w] = json_string_value(json_array_get(va, w));
-            if (!words[w] || !words[w][0]) {
-                VEM_FAIL(VEM_EFORMAT, "%s: key 'vocab': word %zu is not a non-empty string", path,
-                         w + 1);
-                goto fail;
-            }
-        }
-        if (vem_lda_set_vocab(l, words) != VEM_OK)
-            goto fail;
-    }
+    if (words && vem_lda_set_vocab(l, words) != VEM_OK)
+        goto fail;
     vem__free(words);
     vem__free(npy);
     vem__free(lam);

@@ -3,11 +3,11 @@
  * a CSV/TSV file (symbol names, sequence ids), lengths files, and the
  * symbol <-> code mapping of categorical emissions (include/vem/hmm.h).
  *
- * The text reader follows vem_csv_read's conventions (docs/formats.md): the
- * delimiter is the first of ',', tab, ';' found outside quotes on the first
- * line; the first line is a header when any of its cells is not a number or
- * when a column is chosen by name; cells lose surrounding spaces and one pair
- * of double quotes ("" inside quotes stands for one quote); "\r\n" is accepted.
+ * The text reader splits lines with vem_csv_read's own tokenizer
+ * (src/io/csv_internal.h): the same delimiter detection, quoting, trimming,
+ * header detection (numbers parsed independently of the locale), column
+ * choice and messages; in addition the first line is a header when a column
+ * is chosen by name.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +19,10 @@
 #include <unistd.h>
 
 #include <vem/hmm.h>
+#include <vem/io.h>
 
 #include "internal.h"
+#include "io/csv_internal.h"
 
 /* ------------------------------------------------------------- sequences */
 
@@ -333,117 +335,6 @@ void vem_text_table_clear(vem_text_table *t)
     memset(t, 0, sizeof *t);
 }
 
-/* One parsed line: cell texts (malloc'd) and their byte columns. */
-typedef struct line_cells {
-    char **cell;
-    size_t *col;
-    size_t n, cap;
-} line_cells;
-
-static void line_free(line_cells *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        vem__free(l->cell[i]);
-    l->n = 0;
-}
-
-/* Split line [p, e) at delim into l. VEM_EFORMAT for bad quoting. */
-static vem_status split_line(const char *path, size_t lineno, const char *p, const char *e,
-                             char delim, line_cells *l)
-{
-    const char *line0 = p;
-    line_free(l);
-    for (;;) {
-        if (l->n == l->cap) {
-            size_t cap = l->cap ? 2 * l->cap : 16;
-            char **c = vem__realloc(l->cell, cap * sizeof *c);
-            if (c)
-                l->cell = c;
-            size_t *k = c ? vem__realloc(l->col, cap * sizeof *k) : NULL;
-            if (!c || !k)
-                return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
-            l->col = k;
-            l->cap = cap;
-        }
-        const char *q = p;
-        while (q < e && (*q == ' ' || *q == '\t') && *q != delim)
-            q++;
-        size_t col = (size_t)(q - line0) + 1;
-        char *text;
-        const char *after;
-        if (q < e && *q == '"') {
-            const char *r = q + 1;
-            size_t cap = 16, n = 0;
-            text = vem__malloc(cap);
-            for (;;) {
-                if (!text)
-                    return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
-                if (r >= e) {
-                    vem__free(text);
-                    return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: unterminated quoted cell", path,
-                                    lineno, col);
-                }
-                if (*r == '"') {
-                    if (r + 1 < e && r[1] == '"') {
-                        r++;
-                    } else {
-                        r++;
-                        break;
-                    }
-                }
-                if (n + 2 > cap) {
-                    char *g = vem__realloc(text, cap * 2);
-                    if (!g)
-                        vem__free(text);
-                    text = g;
-                    cap *= 2;
-                    if (!text)
-                        continue;
-                }
-                text[n++] = *r++;
-            }
-            text[n] = '\0';
-            while (r < e && (*r == ' ' || *r == '\t') && *r != delim)
-                r++;
-            if (r < e && *r != delim) {
-                vem__free(text);
-                return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: text after the closing quote of a cell",
-                                path, lineno, (size_t)(r - line0) + 1);
-            }
-            after = r;
-        } else {
-            const char *r = q;
-            while (r < e && *r != delim)
-                r++;
-            after = r;
-            while (r > q && (r[-1] == ' ' || r[-1] == '\t'))
-                r--;
-            size_t n = (size_t)(r - q);
-            text = vem__malloc(n + 1);
-            if (!text)
-                return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
-            memcpy(text, q, n);
-            text[n] = '\0';
-        }
-        l->cell[l->n] = text;
-        l->col[l->n] = col;
-        l->n++;
-        if (after >= e)
-            return VEM_OK;
-        p = after + 1;
-    }
-}
-
-/* A number as vem_csv_read would read it (for header detection). */
-static int is_number(const char *s)
-{
-    if (!*s)
-        return 0;
-    char *end;
-    (void)strtod(s, &end);
-    return *end == '\0';
-}
-
 /* Map path read-only (a share reader touches only the pages up to its last row,
  * and keeps no copy). *text is NULL for an empty file. */
 static vem_status map_file(const char *path, char **text, size_t *len)
@@ -481,21 +372,20 @@ static void release_text(char *text, size_t len, int mapped)
         vem__free(text);
 }
 
-static int all_digits(const char *s)
+/* A line of spaces and tabs only (or nothing). */
+static int is_blank(const char *s, const char *e)
 {
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return 0;
-    return 1;
+    while (s < e && (*s == ' ' || *s == '\t'))
+        s++;
+    return s == e;
 }
 
 /*
  * The text cells of data rows [first, last) of path (last SIZE_MAX: to the end);
  * max_rows > 0 stops after that many. ranged: zero rows is not an error (a
  * process's share may be empty). Rows before first are counted, not split, so
- * line numbers in messages are the file's own.
+ * line numbers in messages are the file's own. Lines, cells, header and
+ * columns go through csv.c's tokenizer, as vem_csv_read reads them.
  */
 static vem_status text_read(const char *path, const vem_csv_opts *o, size_t first, size_t last,
                             size_t max_rows, int ranged, vem_text_table *t)
@@ -506,19 +396,22 @@ static vem_status text_read(const char *path, const vem_csv_opts *o, size_t firs
         vem_csv_opts_init(&defaults);
         o = &defaults;
     }
-    char *text = NULL;
-    size_t len = 0;
-    vem_status st = ranged ? map_file(path, &text, &len) : slurp(path, &text, &len);
+    vem__csv_tok tk;
+    vem_status st = vem__csv_tok_init(&tk, path, o);
     if (st != VEM_OK)
         return st;
-    line_cells l = {0};
-    size_t *sel = NULL, nsel = 0, ncols = 0, rows = 0, cap = 0;
+    char *text = NULL;
+    size_t len = 0;
+    st = ranged ? map_file(path, &text, &len) : slurp(path, &text, &len);
+    if (st != VEM_OK) {
+        vem__csv_tok_clear(&tk);
+        return st;
+    }
+    size_t rows = 0, cap = 0, blank = 0, nsel = 0;
     char **cells = NULL;
-    char delim = o->delim;
-    int header = o->header;
-    size_t lineno = 0;
     const char *p = text ? text : "", *end = p + len;
-    int at_first = 1;
+    if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3; /* UTF-8 byte order mark, as spreadsheets write */
     size_t drow = 0; /* data rows seen, read or skipped */
     while (p < end) {
         const char *e = memchr(p, '\n', (size_t)(end - p));
@@ -527,130 +420,43 @@ static vem_status text_read(const char *path, const vem_csv_opts *o, size_t firs
             e = end;
         if (e > p && e[-1] == '\r')
             e--;
-        lineno++;
-        if (e == p) { /* blank line: allowed at the end only */
-            const char *q = next;
-            while (q < end && (*q == '\n' || *q == '\r'))
-                q++;
-            if (q < end) {
-                st = VEM_FAIL(VEM_EFORMAT, "%s:%zu:1: blank line inside the data", path, lineno);
-                goto fail;
-            }
-            break;
-        }
-        if (!at_first && drow >= last)
-            break;
-        if (!at_first && drow < first) {
-            drow++;
-            p = next;
+        const char *line = p;
+        p = next;
+        tk.line++;
+        if (is_blank(line, e)) { /* fine at the end of the file, an error once data follows */
+            if (!blank)
+                blank = tk.line;
             continue;
         }
-        if (at_first && !delim) {
-            delim = ',';
-            int inq = 0, found = 0;
-            static const char cand[] = {',', '\t', ';'};
-            for (size_t c = 0; c < 3 && !found; c++)
-                for (const char *q = p; q < e; q++) {
-                    if (*q == '"')
-                        inq = !inq;
-                    else if (!inq && *q == cand[c]) {
-                        delim = cand[c];
-                        found = 1;
-                        break;
-                    }
-                }
+        if (blank) {
+            st = VEM_FAIL(VEM_EFORMAT,
+                          "%s:%zu:1: blank line (only trailing blank lines are allowed)", path,
+                          blank);
+            goto fail;
         }
-        st = split_line(path, lineno, p, e, delim, &l);
+        if (!tk.ncols) {
+            st = vem__csv_first_line(&tk, o, 1, line, e);
+            if (st != VEM_OK)
+                goto fail;
+            nsel = tk.nsel;
+            t->names = tk.names;
+            t->cols = nsel;
+            tk.names = NULL;
+            if (tk.header)
+                continue;
+        }
+        if (drow >= last)
+            break;
+        if (drow++ < first)
+            continue;
+        st = vem__csv_row(&tk, line, e);
         if (st != VEM_OK)
             goto fail;
-        if (at_first) {
-            at_first = 0;
-            ncols = l.n;
-            /* Which columns: names or 1-based indices. */
-            const char *spec = o->columns;
-            int by_name = 0;
-            if (spec) {
-                const char *q = spec;
-                while (*q) {
-                    size_t n = strcspn(q, ",");
-                    if (!(n > 0 && strspn(q, "0123456789") >= n))
-                        by_name = 1;
-                    q += n + (q[n] == ',');
-                }
-            }
-            if (header < 0) {
-                header = by_name;
-                for (size_t j = 0; j < l.n && !header; j++)
-                    header = !is_number(l.cell[j]);
-            }
-            size_t want = spec ? 1 : ncols;
-            if (spec)
-                for (const char *q = spec; *q; q++)
-                    want += *q == ',';
-            sel = vem__calloc(want, sizeof *sel);
-            t->names = vem__calloc(want, sizeof *t->names);
-            if (!sel || !t->names) {
-                st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
-                goto fail;
-            }
-            if (!spec) {
-                for (size_t j = 0; j < ncols; j++)
-                    sel[j] = j;
-                nsel = ncols;
-            } else {
-                const char *q = spec;
-                while (nsel < want) {
-                    size_t n = strcspn(q, ",");
-                    char name[256];
-                    snprintf(name, sizeof name, "%.*s", (int)(n < 255 ? n : 255), q);
-                    size_t j = ncols;
-                    if (header)
-                        for (j = 0; j < ncols; j++)
-                            if (strcmp(l.cell[j], name) == 0)
-                                break;
-                    if (j == ncols && all_digits(name)) {
-                        unsigned long long v = strtoull(name, NULL, 10);
-                        if (v >= 1 && v <= ncols)
-                            j = (size_t)v - 1;
-                    }
-                    if (j == ncols) {
-                        st = VEM_FAIL(VEM_EFORMAT, "%s:1:1: no column '%s' (the file has %zu "
-                                      "column%s)", path, name, ncols, ncols == 1 ? "" : "s");
-                        goto fail;
-                    }
-                    sel[nsel++] = j;
-                    q += n + (q[n] == ',');
-                }
-            }
-            t->cols = nsel;
-            for (size_t i = 0; i < nsel; i++) {
-                char buf[32];
-                snprintf(buf, sizeof buf, "%zu", sel[i] + 1);
-                t->names[i] = vem__strdup(header ? l.cell[sel[i]] : buf);
-                if (!t->names[i]) {
-                    st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
-                    goto fail;
-                }
-            }
-            if (header) {
-                p = next;
-                continue;
-            }
-            if (drow >= last || drow++ < first) {
-                p = next;
-                continue;
-            }
-        } else {
-            drow++;
-        }
-        if (l.n != ncols) {
-            st = VEM_FAIL(VEM_EFORMAT, "%s:%zu:1: %zu cells, expected %zu (ragged row)", path,
-                          lineno, l.n, ncols);
-            goto fail;
-        }
         if (rows == cap) {
-            size_t nc = cap ? 2 * cap : 1024;
-            char **g = vem__realloc(cells, nc * nsel * sizeof *g);
+            size_t nc = cap ? 2 * cap : 1024, bytes;
+            char **g = NULL;
+            if (vem__mul_ok(nc, nsel ? nsel : 1, &bytes) && vem__mul_ok(bytes, sizeof *g, &bytes))
+                g = vem__realloc(cells, bytes);
             if (!g) {
                 st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
                 goto fail;
@@ -658,18 +464,22 @@ static vem_status text_read(const char *path, const vem_csv_opts *o, size_t firs
             cells = g;
             cap = nc;
         }
+        /* Each selected cell copied: a column chosen twice ("1,1") gets two copies. */
         for (size_t i = 0; i < nsel; i++) {
-            cells[rows * nsel + i] = l.cell[sel[i]];
-            l.cell[sel[i]] = NULL;
+            char *c = vem__csv_cell_text(&tk.cells[tk.sel[i]]);
+            if (!c) {
+                for (size_t j = 0; j < i; j++)
+                    vem__free(cells[rows * nsel + j]);
+                st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+                goto fail;
+            }
+            cells[rows * nsel + i] = c;
         }
         rows++;
-        t->rows = rows;
-        t->cells = cells;
         if (max_rows && rows >= max_rows)
             break;
-        p = next;
     }
-    if (at_first) {
+    if (!tk.ncols) {
         st = VEM_FAIL(VEM_EFORMAT, "%s: empty file", path);
         goto fail;
     }
@@ -677,19 +487,13 @@ static vem_status text_read(const char *path, const vem_csv_opts *o, size_t firs
         st = VEM_FAIL(VEM_EFORMAT, "%s: header but no data rows", path);
         goto fail;
     }
-    line_free(&l);
-    vem__free(l.cell);
-    vem__free(l.col);
-    vem__free(sel);
+    vem__csv_tok_clear(&tk);
     release_text(text, len, ranged);
     t->cells = cells;
     t->rows = rows;
     return VEM_OK;
 fail:
-    line_free(&l);
-    vem__free(l.cell);
-    vem__free(l.col);
-    vem__free(sel);
+    vem__csv_tok_clear(&tk);
     release_text(text, len, ranged);
     t->cells = cells;
     t->rows = rows;
