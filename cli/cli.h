@@ -200,8 +200,11 @@ json_t *cli_json_matrix(const double *v, size_t rows, size_t cols);
 json_t *cli_json_indices(const size_t *v, size_t n);
 /** Print rows x cols doubles (row-major) on stdout as CSV lines, 17 significant digits. */
 void cli_print_matrix(const double *v, size_t rows, size_t cols);
+/** Add the keys of a model file's text (vem_*_to_json: text is freed; NULL when it could
+ *  not be made) to obj, less "format" and "version": the model's parameters as saved. */
+void cli_json_model(json_t *obj, char *text);
 /** Add the model's fields (model, covariance_type, sizes, columns, weights, means,
- *  covariances, reg_covar, n_parameters) to obj. */
+ *  covariances, reg_covar: its model file's) and n_parameters to obj. */
 void cli_json_gmm(json_t *obj, const vem_gmm *g);
 /** Print obj as one compact JSON line on stdout (17 significant digits) and release it.
  *  Returns 0, or 2 when it could not be built or written. */

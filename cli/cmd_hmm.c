@@ -343,78 +343,11 @@ static vem_hmm *load_hmm(const char *path)
 
 /* ---------------------------------------------------------------- output */
 
-static json_t *names_json(const char *const *names, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < n; i++)
-        json_array_append_new(a, json_string(names[i]));
-    return a;
-}
-
-/* Covariances of k Gaussians of type cov, nested as gmm.h's shapes. */
-static json_t *cov_json(const double *c, size_t k, size_t d, vem_cov cov)
-{
-    json_t *cv = NULL;
-    switch (cov) {
-    case VEM_COV_FULL:
-        cv = json_array();
-        for (size_t i = 0; cv && i < k; i++)
-            json_array_append_new(cv, cli_json_matrix(c + i * d * d, d, d));
-        break;
-    case VEM_COV_DIAG:
-        cv = cli_json_matrix(c, k, d);
-        break;
-    case VEM_COV_SPHERICAL:
-        cv = cli_json_vector(c, k);
-        break;
-    case VEM_COV_TIED:
-        cv = cli_json_matrix(c, d, d);
-        break;
-    }
-    return cv;
-}
-
+/* The model file's keys and the number of free parameters. */
 static void hmm_json(json_t *o, const vem_hmm *h)
 {
-    size_t k = vem_hmm_k(h), d = vem_hmm_dim(h);
-    int gauss = vem_hmm_emission_type(h) != VEM_HMM_CATEGORICAL;
-    int mix = vem_hmm_emission_type(h) == VEM_HMM_GMM;
-    json_object_set_new(o, "model", json_string("hmm"));
-    json_object_set_new(o, "emission",
-                        json_string(vem_hmm_emission_name(vem_hmm_emission_type(h))));
-    json_object_set_new(o, "n_states", json_integer((json_int_t)k));
+    cli_json_model(o, vem_hmm_to_json(h));
     json_object_set_new(o, "n_parameters", json_integer((json_int_t)vem_hmm_n_parameters(h)));
-    json_object_set_new(o, "startprob", cli_json_vector(vem_hmm_startprob(h), k));
-    json_object_set_new(o, "transmat", cli_json_matrix(vem_hmm_transmat(h), k, k));
-    if (gauss) {
-        json_object_set_new(o, "covariance_type", json_string(vem_cov_name(vem_hmm_cov(h))));
-        json_object_set_new(o, "n_features", json_integer((json_int_t)d));
-        if (vem_hmm_columns(h))
-            json_object_set_new(o, "columns", names_json(vem_hmm_columns(h), d));
-        if (mix) {
-            size_t mm = vem_hmm_n_mix(h);
-            json_object_set_new(o, "n_mix", json_integer((json_int_t)mm));
-            json_t *w = json_array(), *mu = json_array(), *cv = json_array();
-            for (size_t i = 0; i < k; i++) {
-                const vem_gmm *g = vem_hmm_state_mixture(h, i);
-                json_array_append_new(w, cli_json_vector(vem_gmm_weights(g), mm));
-                json_array_append_new(mu, cli_json_matrix(vem_gmm_means(g), mm, d));
-                json_array_append_new(cv, cov_json(vem_gmm_covariances(g), mm, d, vem_hmm_cov(h)));
-            }
-            json_object_set_new(o, "weights", w);
-            json_object_set_new(o, "means", mu);
-            json_object_set_new(o, "covariances", cv);
-        } else {
-            json_object_set_new(o, "means", cli_json_matrix(vem_hmm_means(h), k, d));
-            json_object_set_new(o, "covariances",
-                                cov_json(vem_hmm_covariances(h), k, d, vem_hmm_cov(h)));
-        }
-    } else {
-        json_object_set_new(o, "n_symbols", json_integer((json_int_t)d));
-        if (vem_hmm_symbols(h))
-            json_object_set_new(o, "symbols", names_json(vem_hmm_symbols(h), d));
-        json_object_set_new(o, "emissionprob", cli_json_matrix(vem_hmm_emissionprob(h), k, d));
-    }
 }
 
 static void print_vec(const char *label, const double *v, size_t n)

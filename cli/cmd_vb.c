@@ -311,55 +311,14 @@ static const char *col_name(const char *const *cols, size_t j, char *buf, size_t
     return buf;
 }
 
+/* The model file's keys (priors and posterior), the expected counts and the components
+ * in use. */
 static void vbgmm_json(json_t *o, const vem_vbgmm *v)
 {
-    const size_t k = vem_vbgmm_k(v), d = vem_vbgmm_d(v);
-    const vem_cov cov = vem_vbgmm_cov(v);
-    const size_t pl = cov == VEM_COV_FULL ? d * d : d;
-    json_object_set_new(o, "model", json_string("vbgmm"));
-    json_object_set_new(o, "covariance_type", json_string(vem_cov_name(cov)));
-    json_object_set_new(o, "weight_prior",
-                        json_string(vem_vb_weight_prior_name(vem_vbgmm_weight_prior(v))));
-    json_object_set_new(o, "n_components", json_integer((json_int_t)k));
-    json_object_set_new(o, "n_features", json_integer((json_int_t)d));
-    const char *const *cols = vem_vbgmm_columns(v);
-    if (cols) {
-        json_t *a = json_array();
-        for (size_t j = 0; a && j < d; j++)
-            json_array_append_new(a, json_string(cols[j]));
-        json_object_set_new(o, "columns", a);
-    }
+    cli_json_model(o, vem_vbgmm_to_json(v));
     json_object_set_new(o, "effective_components",
                         json_integer((json_int_t)vem_vbgmm_effective_components(v)));
-    json_object_set_new(o, "weights", cli_json_vector(vem_vbgmm_weights(v), k));
-    json_object_set_new(o, "counts", cli_json_vector(vem_vbgmm_counts(v), k));
-    json_object_set_new(o, "means", cli_json_matrix(vem_vbgmm_means(v), k, d));
-    json_t *c = json_array();
-    for (size_t i = 0; c && i < k; i++)
-        json_array_append_new(c, cov == VEM_COV_FULL
-                                     ? cli_json_matrix(vem_vbgmm_covariances(v) + i * pl, d, d)
-                                     : cli_json_vector(vem_vbgmm_covariances(v) + i * pl, d));
-    json_object_set_new(o, "covariances", c);
-    json_object_set_new(o, "weight_concentration",
-                        vem_vbgmm_weight_prior(v) == VEM_VB_DP
-                            ? cli_json_matrix(vem_vbgmm_weight_concentration(v), k, 2)
-                            : cli_json_vector(vem_vbgmm_weight_concentration(v), k));
-    json_object_set_new(o, "mean_precision", cli_json_vector(vem_vbgmm_mean_precision(v), k));
-    json_object_set_new(o, "degrees_of_freedom", cli_json_vector(vem_vbgmm_dof(v), k));
-    json_t *pr = json_object();
-    json_object_set_new(pr, "weight_concentration",
-                        cli_json_real(vem_vbgmm_weight_concentration_prior(v)));
-    json_object_set_new(pr, "mean_precision", cli_json_real(vem_vbgmm_mean_precision_prior(v)));
-    json_object_set_new(pr, "degrees_of_freedom", cli_json_real(vem_vbgmm_dof_prior(v)));
-    if (vem_vbgmm_mean_prior(v))
-        json_object_set_new(pr, "mean", cli_json_vector(vem_vbgmm_mean_prior(v), d));
-    if (vem_vbgmm_covariance_prior(v))
-        json_object_set_new(pr, "covariance",
-                            cov == VEM_COV_FULL
-                                ? cli_json_matrix(vem_vbgmm_covariance_prior(v), d, d)
-                                : cli_json_vector(vem_vbgmm_covariance_prior(v), d));
-    json_object_set_new(pr, "reg_covar", cli_json_real(vem_vbgmm_reg_covar(v)));
-    json_object_set_new(o, "prior", pr);
+    json_object_set_new(o, "counts", cli_json_vector(vem_vbgmm_counts(v), vem_vbgmm_k(v)));
 }
 
 /* Components with an expected count of at least one row, largest first in the file's order. */

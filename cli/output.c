@@ -4,6 +4,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -46,48 +47,24 @@ void cli_print_matrix(const double *v, size_t rows, size_t cols)
             printf("%.17g%c", v[i * cols + j], j + 1 < cols ? ',' : '\n');
 }
 
-/* Covariances nested as scikit-learn's covariances_ (gmm.h): full k x d x d,
- * diag k x d, spherical k, tied d x d. */
-static json_t *covariances_json(const vem_gmm *g)
+void cli_json_model(json_t *obj, char *text)
 {
-    size_t k = vem_gmm_k(g), d = vem_gmm_d(g);
-    const double *c = vem_gmm_covariances(g);
-    switch (vem_gmm_cov(g)) {
-    case VEM_COV_FULL: {
-        json_t *a = json_array();
-        for (size_t i = 0; a && i < k; i++)
-            json_array_append_new(a, cli_json_matrix(c + i * d * d, d, d));
-        return a;
+    json_t *m = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    if (!m) {
+        json_object_set_new(obj, "model_error", json_string("out of memory"));
+        return;
     }
-    case VEM_COV_DIAG:
-        return cli_json_matrix(c, k, d);
-    case VEM_COV_SPHERICAL:
-        return cli_json_vector(c, k);
-    case VEM_COV_TIED:
-        return cli_json_matrix(c, d, d);
-    }
-    return json_null();
+    json_object_del(m, "format");
+    json_object_del(m, "version");
+    json_object_update(obj, m);
+    json_decref(m);
 }
 
 void cli_json_gmm(json_t *obj, const vem_gmm *g)
 {
-    size_t k = vem_gmm_k(g), d = vem_gmm_d(g);
-    json_object_set_new(obj, "model", json_string("gmm"));
-    json_object_set_new(obj, "covariance_type", json_string(vem_cov_name(vem_gmm_cov(g))));
-    json_object_set_new(obj, "n_components", json_integer((json_int_t)k));
-    json_object_set_new(obj, "n_features", json_integer((json_int_t)d));
-    const char *const *cols = vem_gmm_columns(g);
-    if (cols) {
-        json_t *a = json_array();
-        for (size_t j = 0; a && j < d; j++)
-            json_array_append_new(a, json_string(cols[j]));
-        json_object_set_new(obj, "columns", a);
-    }
-    json_object_set_new(obj, "reg_covar", cli_json_real(vem_gmm_reg_covar(g)));
+    cli_json_model(obj, vem_gmm_to_json(g));
     json_object_set_new(obj, "n_parameters", json_integer((json_int_t)vem_gmm_n_parameters(g)));
-    json_object_set_new(obj, "weights", cli_json_vector(vem_gmm_weights(g), k));
-    json_object_set_new(obj, "means", cli_json_matrix(vem_gmm_means(g), k, d));
-    json_object_set_new(obj, "covariances", covariances_json(g));
 }
 
 int cli_json_emit(json_t *obj)

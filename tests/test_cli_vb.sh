@@ -20,7 +20,7 @@ pyjson "K=1 ELBO is the Normal-Wishart evidence" '"elbo":-1303.89751779' "
 assert close(d['elbo'], -1303.8975177948587, 1e-9), d['elbo']
 assert d['effective_components'] == 1
 assert d['monotonicity_violations'] == 0
-assert close(d['prior']['covariance'][0][1], 13.977807846754931, 1e-12)
+assert close(d['covariance_prior'][0][1], 13.977807846754931, 1e-12)
 assert d['model'] == 'vbgmm' and d['objective_name'] == 'elbo' and d['objective'] == d['elbo']
 assert d['n_units'] == 272 and d['n_obs'] == 272 and d['n'] == 272
 assert d['objective_per_obs'] == d['mean_elbo'] and d['processes'] == 1
@@ -56,8 +56,8 @@ run fit vbgmm "$FAITHFUL" -k 1 --reg-covar 0 --mean-prior 3,70 --covariance-prio
     --mean-precision 0.37 --dof 5.5 --json
 expect_rc "vbgmm set priors" 0
 pyjson "set priors: exact evidence" '"elbo"' "
-assert d['prior']['mean'] == [3, 70] and d['prior']['covariance'][1] == [1.5, 40]
-assert d['prior']['degrees_of_freedom'] == 5.5"
+assert d['mean_prior'] == [3, 70] and d['covariance_prior'][1] == [1.5, 40]
+assert d['degrees_of_freedom_prior'] == 5.5"
 run fit vbgmm "$FAITHFUL" -k 2 --covariance-prior 1,2,2,1
 expect_rc "covariance prior not PD" 3
 expect_err "covariance prior not PD" "positive definite"

@@ -136,6 +136,13 @@ VEM_API vem_status vem_blr_state_set(vem_blr *b, const double *in);
 
 /** Write a "blr" model file (JSON, atomically); fit_info may be NULL. VEM_EIO, VEM_ENOMEM. */
 VEM_API vem_status vem_blr_save(const vem_blr *b, const char *path, const vem_fit_result *fit_info);
+/**
+ * The model as the JSON text of its model file (docs/formats.md) less the "fit"
+ * record: one line, doubles with 17 significant digits, so parsing it gives back
+ * the same bits. Returns a malloc'd string (release with free()), or NULL:
+ * VEM_EINVAL for a NULL model, VEM_ENOMEM (vem_errmsg() says which).
+ */
+VEM_API char *vem_blr_to_json(const vem_blr *b);
 /** Load a "blr" model file; NULL on failure (VEM_EIO, VEM_EFORMAT naming the key). */
 VEM_API vem_blr *vem_blr_load(const char *path);
 

@@ -215,6 +215,13 @@ VEM_API vem_status vem_gmm_select(const vem_matrix *x, const size_t *ks, size_t 
  */
 VEM_API vem_status vem_gmm_save(const vem_gmm *g, const char *path,
                                 const vem_fit_result *fit_info);
+/**
+ * The model as the JSON text of its model file (docs/formats.md) less the "fit"
+ * record: one line, doubles with 17 significant digits, so parsing it gives back
+ * the same bits. Returns a malloc'd string (release with free()), or NULL:
+ * VEM_EINVAL for a NULL model, VEM_ENOMEM (vem_errmsg() says which).
+ */
+VEM_API char *vem_gmm_to_json(const vem_gmm *g);
 
 /**
  * Load a GMM model file. Validates format, version, shapes, finiteness, weights

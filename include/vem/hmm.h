@@ -273,6 +273,13 @@ VEM_API double vem_hmm_aic(const vem_hmm *h, double log_likelihood);
 VEM_API vem_status vem_hmm_save(const vem_hmm *h, const char *path,
                                 const vem_fit_result *fit_info);
 /**
+ * The model as the JSON text of its model file (docs/formats.md) less the "fit"
+ * record: one line, doubles with 17 significant digits, so parsing it gives back
+ * the same bits. Returns a malloc'd string (release with free()), or NULL:
+ * VEM_EINVAL for a NULL model, VEM_ENOMEM (vem_errmsg() says which).
+ */
+VEM_API char *vem_hmm_to_json(const vem_hmm *h);
+/**
  * Load an HMM model file, validating shapes, finiteness, probabilities (>= 0,
  * rows summing to 1 within 1e-8) and covariances. NULL on failure: VEM_EIO,
  * VEM_EFORMAT naming the file and key, VEM_ENUMERIC.

@@ -213,6 +213,13 @@ VEM_API vem_status vem_vbgmm_sample(const vem_vbgmm *v, size_t n, vem_rng *rng, 
  */
 VEM_API vem_status vem_vbgmm_save(const vem_vbgmm *v, const char *path,
                                   const vem_fit_result *fit_info);
+/**
+ * The model as the JSON text of its model file (docs/formats.md) less the "fit"
+ * record: one line, doubles with 17 significant digits, so parsing it gives back
+ * the same bits. Returns a malloc'd string (release with free()), or NULL:
+ * VEM_EINVAL for a NULL model, VEM_ENOMEM (vem_errmsg() says which).
+ */
+VEM_API char *vem_vbgmm_to_json(const vem_vbgmm *v);
 /** Load a "vbgmm" model file; NULL on failure (VEM_EIO, VEM_EFORMAT naming the key). */
 VEM_API vem_vbgmm *vem_vbgmm_load(const char *path);
 

@@ -19,7 +19,8 @@
 
 /* ---------------------------------------------------------------- save */
 
-vem_status vem_hmm_save(const vem_hmm *h, const char *path, const vem_fit_result *fit_info)
+/* The model file's document without its "fit" record into *out (path: for messages). */
+static vem_status hmm_doc(const vem_hmm *h, const char *path, json_t **out, int *okp)
 {
     vem_status s = vem__json_save_args("hmm", h, path);
     if (s != VEM_OK)
@@ -74,8 +75,27 @@ vem_status vem_hmm_save(const vem_hmm *h, const char *path, const vem_fit_result
     } else {
         vem__json_put(o, "emissionprob", vem__json_matrix(vem_hmm_emissionprob(h), k, d), &ok);
     }
+    *out = o;
+    *okp = ok;
+    return VEM_OK;
+}
+
+vem_status vem_hmm_save(const vem_hmm *h, const char *path, const vem_fit_result *fit_info)
+{
+    json_t *o = NULL;
+    int ok = 1;
+    vem_status s = hmm_doc(h, path, &o, &ok);
+    if (s != VEM_OK)
+        return s;
     vem__json_put_fit(o, fit_info, "log_likelihood", "n_frames", 0, &ok);
     return vem__json_save(path, o, 2, ok);
+}
+
+char *vem_hmm_to_json(const vem_hmm *h)
+{
+    json_t *o = NULL;
+    int ok = 1;
+    return hmm_doc(h, "vem_hmm_to_json", &o, &ok) == VEM_OK ? vem__json_text(o, ok) : NULL;
 }
 
 /* ---------------------------------------------------------------- load */

@@ -611,3 +611,12 @@ vem_status vem__json_load_model(const char *path, const char *model, json_t **ro
     *root = r;
     return VEM_OK;
 }
+
+char *vem__json_text(json_t *root, int ok)
+{
+    char *text = ok && root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    json_decref(root);
+    if (!text)
+        VEM_FAIL(VEM_ENOMEM, "out of memory writing a model as JSON");
+    return text;
+}

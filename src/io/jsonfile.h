@@ -82,6 +82,11 @@ vem_status vem__atomic_commit(FILE *fp, char *tmp, const char *path, int failed)
  * VEM_EIO ("PATH: reason"); nothing is left behind.
  */
 vem_status vem__json_save(const char *path, json_t *root, int indent, int ok);
+/*
+ * root (stolen) as one line of JSON text, doubles with 17 significant digits,
+ * malloc'd (free()); NULL when ok == 0 or out of memory (VEM_ENOMEM in vem_errmsg).
+ */
+char *vem__json_text(json_t *root, int ok);
 
 /* ---------------------------------------------------------------- reading */
 

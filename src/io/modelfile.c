@@ -43,7 +43,8 @@ static size_t cov_len(vem_cov cov, size_t k, size_t d)
 
 /* ---------------------------------------------------------------- save */
 
-vem_status vem_gmm_save(const vem_gmm *g, const char *path, const vem_fit_result *fit_info)
+/* The model file's document without its "fit" record into *out (path: for messages). */
+static vem_status gmm_doc(const vem_gmm *g, const char *path, json_t **out, int *okp)
 {
     vem_status s = vem__json_save_args("gmm", g, path);
     if (s != VEM_OK)
@@ -73,8 +74,27 @@ vem_status vem_gmm_save(const vem_gmm *g, const char *path, const vem_fit_result
     vem__json_put(o, "means", vem__json_matrix(vem_gmm_means(g), k, d), &ok);
     vem__json_put(o, "covariances", vem__json_covariances(vem_gmm_covariances(g), cov, k, d),
                   &ok);
+    *out = o;
+    *okp = ok;
+    return VEM_OK;
+}
+
+vem_status vem_gmm_save(const vem_gmm *g, const char *path, const vem_fit_result *fit_info)
+{
+    json_t *o = NULL;
+    int ok = 1;
+    vem_status s = gmm_doc(g, path, &o, &ok);
+    if (s != VEM_OK)
+        return s;
     vem__json_put_fit(o, fit_info, "log_likelihood", "n_samples", 0, &ok);
     return vem__json_save(path, o, 2, ok);
+}
+
+char *vem_gmm_to_json(const vem_gmm *g)
+{
+    json_t *o = NULL;
+    int ok = 1;
+    return gmm_doc(g, "vem_gmm_to_json", &o, &ok) == VEM_OK ? vem__json_text(o, ok) : NULL;
 }
 
 /* ---------------------------------------------------------------- load */

@@ -67,7 +67,8 @@ static size_t blr_state_len(const vem__json_shape *sh)
 
 /* ---------------------------------------------------------------- save */
 
-vem_status vem_vbgmm_save(const vem_vbgmm *v, const char *path, const vem_fit_result *fit_info)
+/* The model file's document without its "fit" record into *out (path: for messages). */
+static vem_status vbgmm_doc(const vem_vbgmm *v, const char *path, json_t **out, int *okp)
 {
     vem_status s = vem__json_save_args("vbgmm", v, path);
     if (s != VEM_OK)
@@ -109,11 +110,31 @@ vem_status vem_vbgmm_save(const vem_vbgmm *v, const char *path, const vem_fit_re
     vem__json_put(o, "degrees_of_freedom", vem__json_vector(vem_vbgmm_dof(v), k), &ok);
     vem__json_put(o, "means", vem__json_matrix(vem_vbgmm_means(v), k, d), &ok);
     vem__json_put(o, "covariances", vem__json_covariances(vem_vbgmm_covariances(v), cov, k, d), &ok);
+    *out = o;
+    *okp = ok;
+    return VEM_OK;
+}
+
+vem_status vem_vbgmm_save(const vem_vbgmm *v, const char *path, const vem_fit_result *fit_info)
+{
+    json_t *o = NULL;
+    int ok = 1;
+    vem_status s = vbgmm_doc(v, path, &o, &ok);
+    if (s != VEM_OK)
+        return s;
     vem__json_put_fit(o, fit_info, "elbo", "n_samples", 0, &ok);
     return vem__json_save(path, o, 2, ok);
 }
 
-vem_status vem_blr_save(const vem_blr *b, const char *path, const vem_fit_result *fit_info)
+char *vem_vbgmm_to_json(const vem_vbgmm *v)
+{
+    json_t *o = NULL;
+    int ok = 1;
+    return vbgmm_doc(v, "vem_vbgmm_to_json", &o, &ok) == VEM_OK ? vem__json_text(o, ok) : NULL;
+}
+
+/* The model file's document without its "fit" record into *out (path: for messages). */
+static vem_status blr_doc(const vem_blr *b, const char *path, json_t **out, int *okp)
 {
     vem_status st = vem__json_save_args("blr", b, path);
     if (st != VEM_OK)
@@ -157,9 +178,28 @@ vem_status vem_blr_save(const vem_blr *b, const char *path, const vem_fit_result
             &ok);
         p += blr_state_len(&sh);
     }
-    vem__json_put_fit(o, fit_info, "elbo", "n_samples", 0, &ok);
     vem__free(s);
+    *out = o;
+    *okp = ok;
+    return VEM_OK;
+}
+
+vem_status vem_blr_save(const vem_blr *b, const char *path, const vem_fit_result *fit_info)
+{
+    json_t *o = NULL;
+    int ok = 1;
+    vem_status s = blr_doc(b, path, &o, &ok);
+    if (s != VEM_OK)
+        return s;
+    vem__json_put_fit(o, fit_info, "elbo", "n_samples", 0, &ok);
     return vem__json_save(path, o, 2, ok);
+}
+
+char *vem_blr_to_json(const vem_blr *b)
+{
+    json_t *o = NULL;
+    int ok = 1;
+    return blr_doc(b, "vem_blr_to_json", &o, &ok) == VEM_OK ? vem__json_text(o, ok) : NULL;
 }
 
 /* ---------------------------------------------------------------- load */
