@@ -206,6 +206,21 @@ void cli_json_model(json_t *obj, char *text);
 /** Add the model's fields (model, covariance_type, sizes, columns, weights, means,
  *  covariances, reg_covar: its model file's) and n_parameters to obj. */
 void cli_json_gmm(json_t *obj, const vem_gmm *g);
+/** `vem sample MODEL -n N [--seed S] [--json]`: the same options for every kind. */
+typedef struct cli_sample_args {
+    const char *model;
+    size_t n;
+    uint64_t seed;
+    int json;
+} cli_sample_args;
+extern const cli_option *const cli_sample_tables[];
+/** Parse sample's arguments; 0, or CLI_EXIT_USAGE (reported, with the usage line). */
+int cli_sample_parse(int argc, char **argv, cli_sample_args *a);
+/** n draws (n x d, row-major) and their components or states (label_name: "component",
+ *  "state") as CSV with a header (cols, or x1, x2, ...), or as JSON {"model", "samples",
+ *  "<label_name>s"}. Returns 0 or an exit status. */
+int cli_sample_print(const char *kind, const double *xs, const size_t *labels, size_t n, size_t d,
+                     const char *const *cols, const char *label_name, int json);
 /** Print obj as one compact JSON line on stdout (17 significant digits) and release it.
  *  Returns 0, or 2 when it could not be built or written. */
 int cli_json_emit(json_t *obj);

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 
-enum { OPT_PROBA = CLI_OPT_OWN, OPT_N, OPT_SEED };
+enum { OPT_PROBA = CLI_OPT_OWN };
 
 static const cli_option predict_options[] = {
     {"proba", 0, 0, OPT_PROBA, NULL, "the K component probabilities of each row (CSV)"},
@@ -177,87 +177,29 @@ static int cmd_score(int argc, char **argv)
     return rc;
 }
 
-static const cli_option sample_options[] = {
-    {"n-samples", 'n', 1, OPT_N, "N", "rows to draw (>= 1)"},
-    {"seed", 0, 1, OPT_SEED, "S", "random seed (default 0)"},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-
-static const cli_option *const sample_tables[] = {sample_options, cli_common_options, NULL};
 static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
 static int cmd_sample(int argc, char **argv)
 {
-    const char *model = NULL;
-    size_t n = 0;
-    uint64_t seed = 0;
-    int json = 0;
-    cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, sample_tables, 0, "sample");
-    const char *val;
-    int id;
-    while ((id = cli_next(&p, &val)) != CLI_END) {
-        switch (id) {
-        case CLI_BAD:
-            return cli_usage_error("sample");
-        case CLI_POSITIONAL:
-            if (model) {
-                cli_error("sample: unexpected argument '%s'", val);
-                return cli_usage_error("sample");
-            }
-            model = val;
-            break;
-        case CLI_OPT_JSON:
-            json = 1;
-            break;
-        case OPT_N:
-            if (cli_parse_size("-n", val, 1, SIZE_MAX, &n))
-                return cli_usage_error("sample");
-            break;
-        case OPT_SEED:
-            if (cli_parse_u64("--seed", val, &seed))
-                return cli_usage_error("sample");
-            break;
-        default:
-            break;
-        }
-    }
-    if (!model || n == 0) {
-        cli_error("sample: missing %s", model ? "-n N" : "MODEL");
-        return cli_usage_error("sample");
-    }
-
-    vem_gmm *g = cli_load_gmm(model);
+    cli_sample_args a;
+    int rc = cli_sample_parse(argc, argv, &a);
+    if (rc != 0)
+        return rc;
+    vem_gmm *g = cli_load_gmm(a.model);
     if (!g)
         return CLI_EXIT_INPUT;
-    size_t d = vem_gmm_d(g);
+    size_t n = a.n, d = vem_gmm_d(g);
     double *xs = alloc_array(n, d, sizeof *xs);
     size_t *labels = alloc_array(n, 1, sizeof *labels);
-    int rc = 0;
     vem_rng rng;
-    vem_rng_seed(&rng, seed);
+    vem_rng_seed(&rng, a.seed);
     vem_status s;
-    if (!xs || !labels) {
+    if (!xs || !labels)
         rc = CLI_EXIT_INPUT;
-    } else if ((s = vem_gmm_sample(g, n, &rng, xs, labels)) != VEM_OK) {
-        rc = cli_fail(s, model);
-    } else if (json) {
-        json_t *o = json_object();
-        json_object_set_new(o, "model", json_string("gmm"));
-        json_object_set_new(o, "samples", cli_json_matrix(xs, n, d));
-        json_object_set_new(o, "components", cli_json_indices(labels, n));
-        rc = cli_json_emit(o);
-    } else {
-        char buf[32];
-        for (size_t j = 0; j < d; j++)
-            printf("%s,", cli_column_name(g, j, buf, sizeof buf));
-        printf("component\n");
-        for (size_t i = 0; i < n; i++) {
-            for (size_t j = 0; j < d; j++)
-                printf("%.17g,", xs[i * d + j]);
-            printf("%zu\n", labels[i]);
-        }
-    }
+    else if ((s = vem_gmm_sample(g, n, &rng, xs, labels)) != VEM_OK)
+        rc = cli_fail(s, a.model);
+    else
+        rc = cli_sample_print("gmm", xs, labels, n, d, vem_gmm_columns(g), "component", a.json);
     free(xs);
     free(labels);
     vem_gmm_free(g);
@@ -319,7 +261,7 @@ const cli_verb cli_gmm_score = {
 const cli_verb cli_gmm_sample = {
     cmd_sample, "MODEL -n N [--seed S]",
     "Draw N rows from MODEL; CSV with a header (the model's columns, then 'component').",
-    sample_tables, NULL};
+    cli_sample_tables, NULL};
 const cli_verb cli_gmm_info = {
     cmd_info, "MODEL",
     "Describe a model file: K, D, covariance, weights, means, covariances and the\n"

@@ -34,8 +34,6 @@ enum {
     OPT_STANDARDIZE,
     OPT_HYPERPRIORS,
     OPT_PROBA,
-    OPT_N_SAMPLES,
-    OPT_SAMPLE_SEED
 };
 
 static const cli_option vbgmm_fit_options[] = {
@@ -81,12 +79,6 @@ static const cli_option blr_score_options[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-static const cli_option sample_options[] = {
-    {"n-samples", 'n', 1, OPT_N_SAMPLES, "N", "rows to draw (>= 1)"},
-    {"seed", 0, 1, OPT_SAMPLE_SEED, "S", "random seed (default 0)"},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-
 static const cli_option *const vbgmm_fit_tables[] = {vbgmm_fit_options, cli_engine_options,
                                                      cli_common_options, cli_data_options, NULL};
 static const cli_option *const blr_fit_tables[] = {blr_fit_options, cli_engine_options,
@@ -96,7 +88,6 @@ static const cli_option *const vbgmm_predict_tables[] = {vbgmm_predict_options, 
 static const cli_option *const data_tables[] = {cli_common_options, cli_data_options, NULL};
 static const cli_option *const blr_score_tables[] = {blr_score_options, cli_common_options,
                                                      cli_data_options, NULL};
-static const cli_option *const sample_tables[] = {sample_options, cli_common_options, NULL};
 static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
 /* The defaults of vem_fit_opts_init are the vbgmm's (100 iterations, tol 1e-3). */
@@ -129,8 +120,6 @@ typedef struct vb_args {
     vem_cov cov;
     vem_gmm_init init;
     double alpha0, beta0, nu0, reg_covar, prune;
-    size_t n_samples;
-    uint64_t sample_seed;
     cli_fit_args f; /* engine options (fit), --json (every command) */
     cli_data_opts dopts;
 } vb_args;
@@ -205,12 +194,6 @@ static int own_option(vb_args *a, int id, const char *val)
         break;
     case OPT_PROBA:
         a->proba = 1;
-        break;
-    case OPT_N_SAMPLES:
-        rc = cli_parse_size("-n", val, 1, (size_t)1 << 40, &a->n_samples);
-        break;
-    case OPT_SAMPLE_SEED:
-        rc = cli_parse_u64("--seed", val, &a->sample_seed);
         break;
     default:
         return -1;
@@ -1226,42 +1209,23 @@ static int vbgmm_info(int argc, char **argv)
 /* vem sample MODEL -n N: draws from a vbgmm model's posterior predictive density. */
 static int vbgmm_sample(int argc, char **argv)
 {
-    vb_args a;
-    vem_table t;
-    int rc = parse_args(argc, argv, &cli_vbgmm_sample, "sample", 1, &a);
-    if (rc == 0 && a.n_samples == 0) {
-        cli_error("sample: missing -n N");
-        rc = cli_usage_error("sample");
-    }
-    vem_vbgmm *v = rc ? NULL : vbgmm_load(&a, &t, &rc);
-    if (!v)
+    cli_sample_args a;
+    int rc = cli_sample_parse(argc, argv, &a);
+    if (rc != 0)
         return rc;
-    size_t n = a.n_samples, d = vem_vbgmm_d(v);
+    vem_vbgmm *v = vem_vbgmm_load(a.model);
+    if (!v)
+        return cli_fail(VEM_EFORMAT, a.model);
+    size_t n = a.n, d = vem_vbgmm_d(v);
     double *s = n <= SIZE_MAX / sizeof *s / d ? malloc(n * d * sizeof *s) : NULL;
     size_t *lab = malloc(n * sizeof *lab);
     vem_rng rng;
-    vem_rng_seed(&rng, a.sample_seed);
+    vem_rng_seed(&rng, a.seed);
     vem_status st = s && lab ? vem_vbgmm_sample(v, n, &rng, s, lab) : VEM_ENOMEM;
-    if (st != VEM_OK) {
+    if (st != VEM_OK)
         rc = cli_fail(st, "sample");
-    } else if (a.f.json) {
-        json_t *j = model_json("vbgmm");
-        if (j) {
-            json_object_set_new(j, "samples", cli_json_matrix(s, n, d));
-            json_object_set_new(j, "components", cli_json_indices(lab, n));
-        }
-        rc = cli_json_emit(j);
-    } else {
-        char buf[32];
-        for (size_t j = 0; j < d; j++)
-            printf("%s,", col_name(vem_vbgmm_columns(v), j, buf, sizeof buf));
-        printf("component\n");
-        for (size_t i = 0; i < n; i++) {
-            for (size_t j = 0; j < d; j++)
-                printf("%.10g,", s[i * d + j]);
-            printf("%zu\n", lab[i]);
-        }
-    }
+    else
+        rc = cli_sample_print("vbgmm", s, lab, n, d, vem_vbgmm_columns(v), "component", a.json);
     free(s);
     free(lab);
     vem_vbgmm_free(v);
@@ -1412,7 +1376,7 @@ const cli_verb cli_vbgmm_sample = {
     vbgmm_sample, "MODEL -n N [--seed S]",
     "Draw N rows from the model's posterior predictive density; CSV with a header\n"
     "(the model's columns, then 'component').",
-    sample_tables, NULL};
+    cli_sample_tables, NULL};
 const cli_verb cli_vbgmm_info = {
     vbgmm_info, "MODEL",
     "Describe a model file: K and the effective components, D, covariance, priors,\n"

@@ -181,3 +181,74 @@ int cli_finish_stdout(void)
     }
     return 0;
 }
+
+/* ---- vem sample, for every kind ---- */
+
+enum { OPT_SAMPLE_N = CLI_OPT_OWN, OPT_SAMPLE_SEED };
+
+static const cli_option sample_options[] = {
+    {"n-samples", 'n', 1, OPT_SAMPLE_N, "N", "draws (rows, or frames of one sequence) (>= 1)"},
+    {"seed", 0, 1, OPT_SAMPLE_SEED, "S", "random seed (default 0)"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+const cli_option *const cli_sample_tables[] = {sample_options, cli_common_options, NULL};
+
+int cli_sample_parse(int argc, char **argv, cli_sample_args *a)
+{
+    memset(a, 0, sizeof *a);
+    cli_parser p;
+    cli_parser_init(&p, argc, argv, 2, cli_sample_tables, 0, "sample");
+    const char *val;
+    int id, rc = 0;
+    while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
+        if (id == CLI_BAD) {
+            rc = CLI_EXIT_USAGE;
+        } else if (id == CLI_POSITIONAL && a->model) {
+            cli_error("sample: unexpected argument '%s'", val);
+            rc = CLI_EXIT_USAGE;
+        } else if (id == CLI_POSITIONAL) {
+            a->model = val;
+        } else if (id == CLI_OPT_JSON) {
+            a->json = 1;
+        } else if (id == OPT_SAMPLE_N) {
+            rc = cli_parse_size("-n", val, 1, (size_t)1 << 40, &a->n);
+        } else if (id == OPT_SAMPLE_SEED) {
+            rc = cli_parse_u64("--seed", val, &a->seed);
+        }
+    }
+    if (rc == 0 && (!a->model || a->n == 0)) {
+        cli_error("sample: missing %s", a->model ? "-n N" : "MODEL");
+        rc = CLI_EXIT_USAGE;
+    }
+    return rc ? cli_usage_error("sample") : 0;
+}
+
+int cli_sample_print(const char *kind, const double *xs, const size_t *labels, size_t n, size_t d,
+                     const char *const *cols, const char *label_name, int json)
+{
+    if (json) {
+        json_t *o = json_object();
+        char key[32];
+        snprintf(key, sizeof key, "%ss", label_name);
+        if (o) {
+            json_object_set_new(o, "model", json_string(kind));
+            json_object_set_new(o, "samples", cli_json_matrix(xs, n, d));
+            json_object_set_new(o, key, cli_json_indices(labels, n));
+        }
+        return cli_json_emit(o);
+    }
+    for (size_t j = 0; j < d; j++) {
+        if (cols && cols[j])
+            printf("%s,", cols[j]);
+        else
+            printf("x%zu,", j + 1);
+    }
+    printf("%s\n", label_name);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < d; j++)
+            printf("%.17g,", xs[i * d + j]);
+        printf("%zu\n", labels[i]);
+    }
+    return 0;
+}
