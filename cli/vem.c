@@ -10,6 +10,7 @@
  * wrong kind for the command included), 2 bad input, 3 numerical failure,
  * 130 interrupted.
  */
+#include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -257,20 +258,31 @@ static void print_table(FILE *f, const cli_option *t, unsigned exclude, const cl
     }
 }
 
-/* The options of one command of one kind, in three groups. */
-static void print_options(FILE *f, const cli_verb *v)
+/* The group of an option table: the command's own, the engine's, the data tables', or the
+ * common --help/--json. */
+static int table_group(const cli_option *t)
 {
-    const char *heads[3] = {"options:", "engine options (the same for every kind):",
-                            "data options:"};
-    for (int g = 0; g < 3; g++) {
-        int shown = 0;
+    return t == cli_engine_options ? 1 : t == cli_data_options ? 2 : t == cli_common_options ? 3
+                                                                                            : 0;
+}
+
+/* The options of one command of one kind: its own with --help and --json, the engine's,
+ * the data options; own_only: its own alone. */
+static void print_options(FILE *f, const cli_verb *v, int own_only)
+{
+    static const int order[4] = {0, 3, 1, 2};
+    const char *heads[4] = {"options:", "engine options (the same for every kind):",
+                            "data options:", "options:"};
+    int own_shown = 0;
+    for (int i = 0; i < (own_only ? 1 : 4); i++) {
+        int g = order[i], shown = g == 3 && own_shown;
         for (const cli_option *const *t = v->tables; *t; t++) {
-            int group = *t == cli_engine_options ? 1 : *t == cli_data_options ? 2 : 0;
-            if (group != g)
+            if (table_group(*t) != g)
                 continue;
             if (!shown)
                 fprintf(f, "\n%s\n", heads[g]);
             shown = 1;
+            own_shown |= g == 0;
             print_table(f, *t, v->fit ? v->fit->exclude : 0, v->fit);
         }
     }
@@ -283,7 +295,7 @@ int cli_help(FILE *f, const char *cmd, const char *kind)
         return -1;
     if (c->own) {
         fprintf(f, "usage: vem %s %s\n\n%s\n", c->name, c->usage, c->own->about);
-        print_options(f, c->own);
+        print_options(f, c->own, 0);
         return 0;
     }
     if (c->verb == CLI_VERB_FIT && kind) {
@@ -292,12 +304,13 @@ int cli_help(FILE *f, const char *cmd, const char *kind)
             return -1;
         const cli_verb *v = k->verbs[CLI_VERB_FIT];
         fprintf(f, "usage: vem fit %s %s\n\n%s\n", k->name, v->usage, v->about);
-        print_options(f, v);
+        print_options(f, v, 0);
         return 0;
     }
     if (kind)
         return -1;
-    fprintf(f, "usage: vem %s %s\n\n%s.\n", c->name, c->usage, c->summary);
+    fprintf(f, "usage: vem %s %s\n\n%c%s.\n", c->name, c->usage, toupper((unsigned char)c->summary[0]),
+            c->summary + 1);
     if (c->verb == CLI_VERB_FIT) {
         fprintf(f, "\nkinds (vem help fit KIND for the options of each):\n");
         for (size_t i = 0; i < N_KINDS; i++)
@@ -309,12 +322,21 @@ int cli_help(FILE *f, const char *cmd, const char *kind)
     }
     fprintf(f, "MODEL is a model file written by vem fit -o; its kind chooses what %s does.\n",
             c->name);
+    int data = 0;
     for (size_t i = 0; i < N_KINDS; i++) {
         const cli_verb *v = kinds[i].verbs[c->verb];
         if (!v)
             continue;
         fprintf(f, "\n%s models: vem %s %s\n%s\n", kinds[i].name, c->name, v->usage, v->about);
-        print_options(f, v);
+        print_options(f, v, 1);
+        for (const cli_option *const *t = v->tables; *t; t++)
+            data |= *t == cli_data_options;
+    }
+    fprintf(f, "\noptions of every kind:\n");
+    print_table(f, cli_common_options, 0, NULL);
+    if (data) {
+        fprintf(f, "\ndata options (kinds that read a data table):\n");
+        print_table(f, cli_data_options, 0, NULL);
     }
     return 0;
 }
