@@ -105,7 +105,8 @@ int cli_option_known(const char *name, size_t len, char short_name, const char *
     static char buf[64];
     for (size_t c = 0; c < N_COMMANDS; c++)
         for (size_t k = 0; k < (commands[c].own ? 1 : N_KINDS); k++) {
-            const cli_verb *v = commands[c].own ? commands[c].own : kinds[k].verbs[commands[c].verb];
+            const cli_verb *v =
+                commands[c].own ? commands[c].own : kinds[k].verbs[commands[c].verb];
             for (const cli_option *const *t = v ? v->tables : NULL; t && *t; t++)
                 for (const cli_option *o = *t; o->name; o++) {
                     if (name ? strlen(o->name) != len || memcmp(o->name, name, len) != 0
@@ -232,7 +233,8 @@ static void print_table(FILE *f, const cli_option *t, unsigned exclude, const cl
     for (const cli_option *o = t; o->name; o++) {
         if (!o->help)
             continue;
-        if (o->id >= CLI_OPT_ENGINE && o->id < CLI_OPT_ENGINE_END && (exclude & CLI_ENGINE_BIT(o->id)))
+        if (o->id >= CLI_OPT_ENGINE && o->id < CLI_OPT_ENGINE_END &&
+            (exclude & CLI_ENGINE_BIT(o->id)))
             continue;
         char head[64], text[512];
         int n;
@@ -309,8 +311,8 @@ int cli_help(FILE *f, const char *cmd, const char *kind)
     }
     if (kind)
         return -1;
-    fprintf(f, "usage: vem %s %s\n\n%c%s.\n", c->name, c->usage, toupper((unsigned char)c->summary[0]),
-            c->summary + 1);
+    fprintf(f, "usage: vem %s %s\n\n%c%s.\n", c->name, c->usage,
+            toupper((unsigned char)c->summary[0]), c->summary + 1);
     if (c->verb == CLI_VERB_FIT) {
         fprintf(f, "\nkinds (vem help fit KIND for the options of each):\n");
         for (size_t i = 0; i < N_KINDS; i++)

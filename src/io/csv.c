@@ -599,8 +599,8 @@ static vem_status data_row(reader *rd, const char *s, const char *e)
         double *d;
         if (!vem__mul_ok(cap, rd->tok.nsel, &n) || !vem__mul_ok(n, sizeof *d, &n) ||
             !(d = vem__realloc(rd->data, n)))
-            return VEM_FAIL(VEM_ENOMEM, "%s:%zu: out of memory for %zu rows", rd->tok.path, rd->tok.line,
-                            cap);
+            return VEM_FAIL(VEM_ENOMEM, "%s:%zu: out of memory for %zu rows", rd->tok.path,
+                            rd->tok.line, cap);
         rd->data = d;
         rd->rows_cap = cap;
     }

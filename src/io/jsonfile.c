@@ -29,7 +29,8 @@ json_t *vem__json_array_of(const double *v, const size_t *dims, size_t ndims)
     for (size_t i = 1; i < ndims; i++)
         stride *= dims[i]; /* cannot overflow: the model holds this many doubles */
     for (size_t i = 0; i < dims[0]; i++) {
-        json_t *e = ndims == 1 ? json_real(v[i]) : vem__json_array_of(v + i * stride, dims + 1, ndims - 1);
+        json_t *e = ndims == 1 ? json_real(v[i])
+                               : vem__json_array_of(v + i * stride, dims + 1, ndims - 1);
         if (json_array_append_new(a, e) != 0) { /* also fails, and frees nothing, on e == NULL */
             json_decref(a);
             return NULL;
@@ -461,7 +462,8 @@ static void shape_phrase(const vem__json_shape *sh, size_t level, char *buf, siz
 }
 
 /* "row 2, column 3" for the 0-based index idx[0..depth) (printed 1-based). */
-static void where(const vem__json_shape *sh, const size_t *idx, size_t depth, char *buf, size_t size)
+static void where(const vem__json_shape *sh, const size_t *idx, size_t depth, char *buf,
+                  size_t size)
 {
     size_t used = 0;
     buf[0] = '\0';
@@ -479,8 +481,8 @@ static void where(const vem__json_shape *sh, const size_t *idx, size_t depth, ch
  * holds finite numbers; if *out is not NULL, also copy them there row-major,
  * advancing *out.
  */
-static vem_status walk(const char *path, const char *key, const vem__json_shape *sh, const json_t *v,
-                       size_t level, size_t *idx, double **out)
+static vem_status walk(const char *path, const char *key, const vem__json_shape *sh,
+                       const json_t *v, size_t level, size_t *idx, double **out)
 {
     char at[128], want[128];
     if (!json_is_array(v) || json_array_size(v) != sh->dims[level]) {

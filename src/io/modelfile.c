@@ -213,7 +213,8 @@ static vem_gmm *gmm_from_json(const char *path, const json_t *root)
     }
     const json_t *fit = json_object_get(root, "fit");
     if (fit && !json_is_object(fit)) {
-        VEM_FAIL(VEM_EFORMAT, "%s: key 'fit': expected an object, got %s", path, vem__json_type_name(fit));
+        VEM_FAIL(VEM_EFORMAT, "%s: key 'fit': expected an object, got %s", path,
+                 vem__json_type_name(fit));
         return NULL;
     }
 

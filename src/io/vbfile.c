@@ -88,7 +88,8 @@ static vem_status vbgmm_doc(const vem_vbgmm *v, const char *path, json_t **out, 
         json_decref(o);
         return s;
     }
-    vem__json_put(o, "weight_prior", json_string(vem_vb_weight_prior_name(vem_vbgmm_weight_prior(v))),
+    vem__json_put(o, "weight_prior",
+                  json_string(vem_vb_weight_prior_name(vem_vbgmm_weight_prior(v))),
         &ok);
     vem__json_put(o, "weight_concentration_prior", json_real(vem_vbgmm_weight_concentration_prior(v)),
         &ok);
