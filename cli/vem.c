@@ -409,6 +409,35 @@ static int help_command(int argc, char **argv)
     return cli_finish_stdout();
 }
 
+/*
+ * Options no kind's `cmd` takes are usage errors before any file is read (the model file's
+ * kind chooses the options, so without this a missing file would hide a typo).
+ */
+static int prescan(const command *c, int argc, char **argv)
+{
+    const cli_option *tables[N_KINDS * 8 + 1];
+    size_t n = 0;
+    for (size_t k = 0; k < N_KINDS; k++) {
+        const cli_verb *v = kinds[k].verbs[c->verb];
+        for (const cli_option *const *t = v ? v->tables : NULL; t && *t; t++) {
+            size_t i = 0;
+            while (i < n && tables[i] != *t)
+                i++;
+            if (i == n && n < N_KINDS * 8)
+                tables[n++] = *t;
+        }
+    }
+    tables[n] = NULL;
+    cli_parser p;
+    cli_parser_init(&p, argc, argv, 2, tables, 0, c->name);
+    const char *val;
+    int id;
+    while ((id = cli_next(&p, &val)) != CLI_END)
+        if (id == CLI_BAD)
+            return cli_usage_error(c->name);
+    return 0;
+}
+
 /* The verb of cmd for the model named on the command line; NULL and an exit status in *rc
  * when there is none. */
 static const cli_verb *resolve(const command *c, int argc, char **argv, int *rc)
@@ -520,8 +549,8 @@ int main(int argc, char **argv)
         if (mrc != 0)
             return mrc;
     }
-    int rc;
-    const cli_verb *v = resolve(c, argc, argv, &rc);
+    int rc = c->verb > CLI_VERB_FIT ? prescan(c, argc, argv) : 0;
+    const cli_verb *v = rc ? NULL : resolve(c, argc, argv, &rc);
     if (v)
         rc = v->run(argc, argv);
     if (rc == 0)

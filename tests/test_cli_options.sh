@@ -128,6 +128,35 @@ for c in fit predict score sample info decode transform topics corpus; do
     check "vem $c --help is vem help $c" cmp -s out help_cmd.txt
 done
 
+# Exit statuses, one rule for every command: usage errors 1, bad input 2.
+run fit hmm "$FAITHFUL" --states 2 --emission gaussian -o hmm.json
+run corpus "$ROOT/tests/data/lda_texts" -o corp
+run fit lda corp.docword.txt --vocab corp.vocab.txt -k 2 -o lda.json
+run fit vbgmm "$FAITHFUL" -k 2 -o vbgmm.json
+run fit blr "$FAITHFUL" --target waiting -o blr.json
+check "models for the exit-status checks" test -s hmm.json -a -s lda.json -a -s vbgmm.json -a -s blr.json
+printf 'eruptions,waiting\nx,x\n' >bad.csv
+for c in "fit gmm bad.csv -k 1" "fit hmm bad.csv --states 1 --emission gaussian" \
+    "fit lda bad.csv -k 2" "fit vbgmm bad.csv -k 1" "fit blr bad.csv --target waiting" \
+    "predict model.json bad.csv" "score model.json bad.csv" "predict hmm.json bad.csv" \
+    "decode hmm.json bad.csv" "score hmm.json bad.csv" "score lda.json bad.csv" \
+    "transform lda.json bad.csv" "predict vbgmm.json bad.csv" "score vbgmm.json bad.csv" \
+    "predict blr.json bad.csv" "score blr.json bad.csv" "info nosuch.json" "sample nosuch.json -n 2" \
+    "topics nosuch.json" "corpus nosuch-dir -o x"; do
+    # shellcheck disable=SC2086
+    run $c
+    expect_rc "bad input: vem $c" 2
+    # shellcheck disable=SC2086
+    run $c --no-such-option
+    expect_rc "usage error: vem $c --no-such-option" 1
+done
+for m in model.json hmm.json lda.json vbgmm.json blr.json; do
+    run info $m
+    expect_rc "info $m" 0
+    run info $m extra-operand
+    expect_rc "info $m extra-operand: usage error" 1
+done
+
 # README and vem help agree: every command, kind and engine option of the help is in README.
 run help
 cmds=$(sed -n '/^commands:/,/^$/p' out | awk 'NF > 1 {print $1}')
