@@ -337,16 +337,6 @@ int cli_option_known(const char *name, size_t len, char short_name, const char *
 /** The commands and the kinds of model: `vem help`. */
 void cli_usage(FILE *f);
 
-/* Verbs of the modules (cmd_fit.c, cmd_model.c, cmd_hmm.c, cmd_lda.c, cmd_vb.c). */
-extern const cli_verb cli_gmm_fit, cli_gmm_predict, cli_gmm_score, cli_gmm_sample, cli_gmm_info;
-extern const cli_verb cli_hmm_fit, cli_hmm_predict, cli_hmm_score, cli_hmm_sample, cli_hmm_info,
-    cli_hmm_decode;
-extern const cli_verb cli_lda_fit, cli_lda_score, cli_lda_info, cli_lda_transform,
-    cli_lda_topics, cli_lda_corpus;
-extern const cli_verb cli_vbgmm_fit, cli_vbgmm_predict, cli_vbgmm_score, cli_vbgmm_sample,
-    cli_vbgmm_info;
-extern const cli_verb cli_blr_fit, cli_blr_predict, cli_blr_score, cli_blr_info;
-
 /* ---- distributed fits (mpi.c) ---- */
 
 /* Non-zero when this vem was built with MPI (-DVEM_WITH_MPI=ON). */

@@ -16,6 +16,10 @@
 
 #include "cli.h"
 
+/* This file's commands (defined at its end; the parser reads their option tables). */
+extern const cli_verb cli_vbgmm_fit, cli_vbgmm_predict, cli_vbgmm_score, cli_vbgmm_sample,
+    cli_vbgmm_info, cli_blr_fit, cli_blr_predict, cli_blr_score, cli_blr_info;
+
 enum {
     OPT_K = CLI_OPT_OWN,
     OPT_WEIGHT_PRIOR,

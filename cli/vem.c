@@ -20,6 +20,17 @@
 
 /* ---- the tables ---- */
 
+/* The commands of each kind, defined in the kind's own file (cmd_*.c). Adding a model: its
+ * file, its line here and its row in `kinds`. */
+extern const cli_verb cli_gmm_fit, cli_gmm_predict, cli_gmm_score, cli_gmm_sample, cli_gmm_info;
+extern const cli_verb cli_hmm_fit, cli_hmm_predict, cli_hmm_score, cli_hmm_sample, cli_hmm_info,
+    cli_hmm_decode;
+extern const cli_verb cli_lda_fit, cli_lda_score, cli_lda_info, cli_lda_transform,
+    cli_lda_topics, cli_lda_corpus;
+extern const cli_verb cli_vbgmm_fit, cli_vbgmm_predict, cli_vbgmm_score, cli_vbgmm_sample,
+    cli_vbgmm_info;
+extern const cli_verb cli_blr_fit, cli_blr_predict, cli_blr_score, cli_blr_info;
+
 static const cli_kind kinds[] = {
     {"gmm",
      "Gaussian mixture by EM; model selection by BIC over K and covariance (as mclust)",
