@@ -818,12 +818,15 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
     memset(&l, 0, sizeof l);
     double *params = NULL, *best = NULL;
     int rc = 0;
-    if (a->dopts.binary_cols && a->seqcol) {
-        if (rank == 0)
-            cli_error("--sequence-column needs a CSV file, not --binary-cols");
-        return CLI_EXIT_USAGE;
-    }
-    if (rank == 0)
+    /* Rank 0 tries the options on the first line, so that a bad column choice is said once. */
+    vem_frames_opts fo;
+    frames_opts(&a->dopts, a->em, h0, a->seqcol, NULL, &fo);
+    fo.last = 0;
+    vem_status s = rank == 0 ? vem_frames_read(a->data, &fo, &in) : VEM_OK;
+    if (s != VEM_OK)
+        rc = read_failed(s, a->data);
+    vem_frames_clear(&in);
+    if (rc == 0 && rank == 0)
         rc = layout_root(a, &l);
     rc = cli_mpi_agree(rc);
     if (rc != 0)
@@ -846,15 +849,11 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
     size_t lo = l.whole ? 0 : l.start[s0], hi = l.whole ? (rank == 0 ? SIZE_MAX : 0) : l.start[s1];
     if (!l.whole && s1 == S && s1 > s0)
         hi = SIZE_MAX;
-    vem_frames_opts fo;
-    frames_opts(&a->dopts, a->em, h0, a->seqcol, NULL, &fo);
     fo.first = lo;
     fo.last = hi;
-    vem_status s = vem_frames_read(a->data, &fo, &in);
-    /* A bad line in any rank's share stops every rank (that rank has said why); options
-     * that do not fit the file fail alike everywhere (rank 0 says why). */
-    rc = s == VEM_OK ? 0 : s == VEM_EINVAL && rank != 0 ? CLI_EXIT_USAGE : read_failed(s, a->data);
-    rc = cli_mpi_agree(rc);
+    s = vem_frames_read(a->data, &fo, &in);
+    /* A bad line in any rank's share stops every rank (that rank has said why). */
+    rc = cli_mpi_agree(s != VEM_OK ? read_failed(s, a->data) : 0);
     if (rc != 0)
         goto out;
     size_t dim = in.cols;
