@@ -180,6 +180,26 @@ static void print_vec(const char *label, const double *v, size_t n)
     printf("\n");
 }
 
+/* Feature j's name (the model's column, else "xJ") into buf, or the model's own string. */
+static const char *feature_label(const vem_hmm *h, size_t j, char *buf, size_t size)
+{
+    const char *const *cols = vem_hmm_columns(h);
+    if (cols)
+        return cols[j];
+    snprintf(buf, size, "x%zu", j + 1);
+    return buf;
+}
+
+/* Symbol c's name (the model's symbol, else its code) into buf, or the model's own string. */
+static const char *symbol_label(const vem_hmm *h, size_t c, char *buf, size_t size)
+{
+    const char *const *sym = vem_hmm_symbols(h);
+    if (sym)
+        return sym[c];
+    snprintf(buf, size, "%zu", c);
+    return buf;
+}
+
 static void print_hmm(const vem_hmm *h)
 {
     size_t k = vem_hmm_k(h), d = vem_hmm_dim(h);
@@ -192,28 +212,18 @@ static void print_hmm(const vem_hmm *h)
         print_vec(buf, vem_hmm_transmat(h) + i * k, k);
     }
     if (vem_hmm_emission_type(h) == VEM_HMM_CATEGORICAL) {
-        const char *const *sym = vem_hmm_symbols(h);
         printf("emission probabilities:\n  %-10s", "");
-        for (size_t j = 0; j < d; j++) {
-            if (sym)
-                printf(" %11.11s", sym[j]);
-            else
-                printf(" %11zu", j);
-        }
+        for (size_t j = 0; j < d; j++)
+            printf(" %11.11s", symbol_label(h, j, buf, sizeof buf));
         printf("\n");
         for (size_t i = 0; i < k; i++) {
             snprintf(buf, sizeof buf, "state %zu", i);
             print_vec(buf, vem_hmm_emissionprob(h) + i * d, d);
         }
     } else {
-        const char *const *cols = vem_hmm_columns(h);
         printf("means:\n  %-10s", "");
-        for (size_t j = 0; j < d; j++) {
-            if (cols)
-                printf(" %11.11s", cols[j]);
-            else
-                printf(" %11s", (snprintf(buf, sizeof buf, "x%zu", j + 1), buf));
-        }
+        for (size_t j = 0; j < d; j++)
+            printf(" %11.11s", feature_label(h, j, buf, sizeof buf));
         printf("\n");
         for (size_t i = 0; i < k; i++) {
             const vem_gmm *g = vem_hmm_state_mixture(h, i);
@@ -1185,6 +1195,7 @@ static int cmd_sample(int argc, char **argv)
     if (!h)
         return CLI_EXIT_INPUT;
     int cat = vem_hmm_emission_type(h) == VEM_HMM_CATEGORICAL;
+    char buf[32];
     size_t d = cat ? 1 : vem_hmm_dim(h);
     double *xs = malloc(n * d * sizeof *xs);
     size_t *z = malloc(n * sizeof *z);
@@ -1220,20 +1231,11 @@ static int cmd_sample(int argc, char **argv)
         if (cat) {
             const char *col = vem_hmm_symbol_column(h);
             printf("%s,state\n", col ? col : "symbol");
-            for (size_t i = 0; i < n; i++) {
-                if (sym)
-                    printf("%s,%zu\n", sym[(size_t)xs[i]], z[i]);
-                else
-                    printf("%zu,%zu\n", (size_t)xs[i], z[i]);
-            }
+            for (size_t i = 0; i < n; i++)
+                printf("%s,%zu\n", symbol_label(h, (size_t)xs[i], buf, sizeof buf), z[i]);
         } else {
-            const char *const *cols = vem_hmm_columns(h);
-            for (size_t j = 0; j < d; j++) {
-                if (cols)
-                    printf("%s,", cols[j]);
-                else
-                    printf("x%zu,", j + 1);
-            }
+            for (size_t j = 0; j < d; j++)
+                printf("%s,", feature_label(h, j, buf, sizeof buf));
             printf("state\n");
             for (size_t i = 0; i < n; i++) {
                 for (size_t j = 0; j < d; j++)
