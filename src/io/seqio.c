@@ -538,16 +538,13 @@ static vem_status text_read(const char *path, const vem_csv_opts *o, size_t firs
 {
     memset(t, 0, sizeof *t);
     vem_csv_opts defaults;
-    if (!o) {
-        vem_csv_opts_init(&defaults);
-        o = &defaults;
-    }
+    vem_csv_opts_init(&defaults);
     text_pass tp;
     memset(&tp, 0, sizeof tp);
-    tp.o = o;
+    tp.o = o ? o : &defaults;
     tp.rp = (row_pass){.path = path, .first = first, .last = last, .max_rows = max_rows,
                        .ranged = ranged, .head = text_head, .row = text_row};
-    vem_status st = row_pass_run(&tp.rp, o);
+    vem_status st = row_pass_run(&tp.rp, tp.o);
     t->cells = tp.cells;
     t->rows = tp.rp.rows;
     t->cols = tp.rp.tk.nsel;
