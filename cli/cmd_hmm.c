@@ -82,255 +82,77 @@ static const cli_fit_kind hmm_kind = {
 
 /* ---------------------------------------------------------------- data */
 
-typedef struct hmm_input {
-    vem_table num; /* gaussian frames */
-    double *codes; /* categorical codes */
-    vem_matrix x;
-    vem_seqs seqs;
-    int have_seqs;
-    char **symbols; /* from the data when the model had none */
-    size_t nsym;
-    char *symbol_column;
-} hmm_input;
-
-static void input_clear(hmm_input *in)
+/* The reader's options for DATA: columns, symbols and symbol column from model (NULL: a new fit). */
+static void frames_opts(const cli_data_opts *d, vem_hmm_emission em, const vem_hmm *model,
+                        const char *seqcol, const char *lengths, vem_frames_opts *o)
 {
-    vem_table_clear(&in->num);
-    free(in->codes);
-    vem_seqs_clear(&in->seqs);
-    vem_symbols_free(in->symbols, in->nsym);
-    free(in->symbol_column);
-    memset(in, 0, sizeof *in);
+    vem_frames_opts_init(o);
+    o->csv.header = d->header;
+    o->csv.delim = d->delim;
+    o->csv.columns = d->columns;
+    o->binary_cols = d->binary_cols;
+    o->categorical = em == VEM_HMM_CATEGORICAL;
+    if (model && o->categorical) {
+        o->symbols = vem_hmm_symbols(model);
+        o->n_symbols = vem_hmm_dim(model);
+        o->symbol_column = vem_hmm_symbol_column(model);
+    } else if (model) {
+        o->columns = vem_hmm_columns(model);
+        o->n_columns = vem_hmm_dim(model);
+    }
+    o->sequence_column = seqcol;
+    o->lengths = lengths;
 }
 
-static int all_digits(const char *s)
+/* Report a failed read; options that do not fit the file are usage errors. */
+static int read_failed(vem_status s, const char *path)
 {
-    if (!*s)
+    int rc = cli_fail(s, path);
+    return s == VEM_EINVAL ? CLI_EXIT_USAGE : rc;
+}
+
+/* The features of a model of emission em: is their count model's? 0 or CLI_EXIT_INPUT (reported). */
+static int check_dim(const char *path, vem_hmm_emission em, const vem_hmm *model, size_t cols)
+{
+    if (!model || em == VEM_HMM_CATEGORICAL || cols == vem_hmm_dim(model))
         return 0;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return 0;
-    return 1;
+    cli_error("%s: %zu columns, but the model has %zu features (choose them with --columns)", path,
+              cols, vem_hmm_dim(model));
+    return CLI_EXIT_INPUT;
 }
 
-static void csv_opts(const cli_data_opts *d, const char *columns, vem_csv_opts *o)
-{
-    vem_csv_opts_init(o);
-    o->header = d->header;
-    o->delim = d->delim;
-    o->columns = columns;
-}
-
-/* "1,2,4": every column of the file but skip (1-based indices), or NULL when none is left. */
-static char *all_but(const char *path, const cli_data_opts *d, const char *skip, int *rc)
-{
-    vem_csv_opts o;
-    vem_text_table t;
-    csv_opts(d, NULL, &o);
-    vem_status s = vem_text_table_read(path, &o, 1, &t);
-    if (s != VEM_OK) {
-        *rc = cli_fail(s, path);
-        return NULL;
-    }
-    char *spec = malloc(t.cols * 12 + 1);
-    size_t used = 0;
-    if (spec) {
-        spec[0] = '\0';
-        for (size_t j = 0; j < t.cols; j++)
-            if (strcmp(t.names[j], skip) != 0 && !(all_digits(skip) && (size_t)atol(skip) == j + 1))
-                used += (size_t)sprintf(spec + used, "%s%zu", used ? "," : "", j + 1);
-    }
-    vem_text_table_clear(&t);
-    if (!spec || !used) {
-        free(spec);
-        cli_error("%s: no columns left besides the sequence column '%s'", path, skip);
-        *rc = CLI_EXIT_INPUT;
-        return NULL;
-    }
-    return spec;
-}
-
-/*
- * Read DATA for an HMM with emission em. model may be NULL (a new fit); its
- * columns, symbols and symbol column then guide the reading.
- */
+/* Read DATA for an HMM with emission em (model: see frames_opts). 0 or an exit status (reported). */
 static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission em,
-                      const vem_hmm *model, const char *seqcol, const char *lengths, hmm_input *in)
+                      const vem_hmm *model, const char *seqcol, const char *lengths, vem_frames *in)
 {
-    memset(in, 0, sizeof *in);
-    int rc = 0;
-    vem_status s;
-    vem_csv_opts o;
-    if (d->binary_cols && seqcol) {
-        cli_error("--sequence-column needs a CSV file, not --binary-cols");
-        return CLI_EXIT_USAGE;
-    }
-    if (em != VEM_HMM_CATEGORICAL) {
-        if (d->binary_cols) {
-            s = vem_binary_read(path, d->binary_cols, &in->num);
-            if (s != VEM_OK)
-                return cli_fail(s, path);
-        } else {
-            char *spec = NULL;
-            const char *cols = d->columns;
-            const char *const *mc = model ? vem_hmm_columns(model) : NULL;
-            if (!cols && mc) {
-                size_t len = 1, dd = vem_hmm_dim(model);
-                for (size_t j = 0; j < dd; j++)
-                    len += strlen(mc[j]) + 1;
-                spec = malloc(len);
-                if (spec) {
-                    spec[0] = '\0';
-                    for (size_t j = 0; j < dd; j++) {
-                        if (j)
-                            strcat(spec, ",");
-                        strcat(spec, mc[j]);
-                    }
-                }
-                cols = spec;
-            } else if (!cols && seqcol) {
-                spec = all_but(path, d, seqcol, &rc);
-                if (!spec)
-                    return rc;
-                cols = spec;
-            }
-            csv_opts(d, cols, &o);
-            s = vem_csv_read(path, &o, &in->num);
-            free(spec);
-            if (s != VEM_OK)
-                return cli_fail(s, path);
-        }
-        if (model && in->num.cols != vem_hmm_dim(model)) {
-            cli_error("%s: %zu columns, but the model has %zu features (choose them with "
-                      "--columns)",
-                      path, in->num.cols, vem_hmm_dim(model));
-            input_clear(in);
-            return CLI_EXIT_INPUT;
-        }
-        in->x = vem_table_matrix(&in->num);
-    } else {
-        if (d->binary_cols) {
-            s = vem_binary_read(path, d->binary_cols, &in->num);
-            if (s != VEM_OK)
-                return cli_fail(s, path);
-            if (in->num.cols != 1) {
-                cli_error("%s: categorical data is one column of codes (--binary-cols 1)", path);
-                input_clear(in);
-                return CLI_EXIT_USAGE;
-            }
-            in->x = vem_table_matrix(&in->num);
-        } else {
-            const char *col = d->columns;
-            char *spec = NULL;
-            if (!col && model && vem_hmm_symbol_column(model))
-                col = vem_hmm_symbol_column(model);
-            if (!col && seqcol) {
-                spec = all_but(path, d, seqcol, &rc);
-                if (!spec)
-                    return rc;
-                col = spec;
-            }
-            if (col && strchr(col, ',')) {
-                cli_error("categorical emissions read one column of symbols; --columns names "
-                          "%s",
-                          col);
-                free(spec);
-                return CLI_EXIT_USAGE;
-            }
-            vem_text_table t;
-            csv_opts(d, col, &o);
-            s = vem_text_table_read(path, &o, 0, &t);
-            free(spec);
-            if (s != VEM_OK)
-                return cli_fail(s, path);
-            if (t.cols != 1) {
-                cli_error("%s: %zu columns: choose the symbol column with --columns", path, t.cols);
-                vem_text_table_clear(&t);
-                return CLI_EXIT_USAGE;
-            }
-            in->symbol_column = strdup(t.names[0]);
-            in->codes = malloc((t.rows ? t.rows : 1) * sizeof *in->codes);
-            if (!in->codes || !in->symbol_column) {
-                vem_text_table_clear(&t);
-                input_clear(in);
-                cli_error("out of memory");
-                return CLI_EXIT_INPUT;
-            }
-            const char *const *cells = (const char *const *)t.cells;
-            const char *const *msym = model ? vem_hmm_symbols(model) : NULL;
-            int digits = 1;
-            for (size_t r = 0; r < t.rows && digits; r++)
-                digits = all_digits(cells[r]);
-            if (msym) {
-                s = vem_symbols_encode(cells, t.rows, msym, vem_hmm_dim(model), in->codes, NULL,
-                                       NULL);
-                if (s != VEM_OK && digits)
-                    s = VEM_OK; /* codes after all */
-                else if (s != VEM_OK) {
-                    vem_text_table_clear(&t);
-                    input_clear(in);
-                    return cli_fail(s, path);
-                } else {
-                    digits = 0;
-                }
-            } else if (!digits) {
-                s = vem_symbols_encode(cells, t.rows, NULL, 0, in->codes, &in->symbols, &in->nsym);
-                if (s != VEM_OK) {
-                    vem_text_table_clear(&t);
-                    input_clear(in);
-                    return cli_fail(s, path);
-                }
-            }
-            if (digits)
-                for (size_t r = 0; r < t.rows; r++)
-                    in->codes[r] = strtod(cells[r], NULL);
-            in->x = vem_matrix_view(in->codes, t.rows, 1);
-            vem_text_table_clear(&t);
-        }
-    }
-    if (in->x.rows == 0) {
-        input_clear(in);
-        cli_error("%s: no data rows", path);
-        return CLI_EXIT_INPUT;
-    }
-    if (lengths) {
-        s = vem_seqs_read_lengths(lengths, in->x.rows, &in->seqs);
-        if (s != VEM_OK) {
-            input_clear(in);
-            return cli_fail(s, lengths);
-        }
-        in->have_seqs = 1;
-    } else if (seqcol) {
-        vem_text_table t;
-        csv_opts(d, seqcol, &o);
-        s = vem_text_table_read(path, &o, 0, &t);
-        if (s == VEM_OK && t.rows != in->x.rows) {
-            vem_text_table_clear(&t);
-            input_clear(in);
-            cli_error("%s: the sequence column has %zu rows, the data %zu", path, t.rows,
-                      in->x.rows);
-            return CLI_EXIT_INPUT;
-        }
-        if (s == VEM_OK)
-            s = vem_seqs_from_ids((const char *const *)t.cells, t.rows, path, &in->seqs);
-        vem_text_table_clear(&t);
-        if (s != VEM_OK) {
-            input_clear(in);
-            return cli_fail(s, path);
-        }
-        in->have_seqs = 1;
-    }
-    return 0;
+    vem_frames_opts o;
+    frames_opts(d, em, model, seqcol, lengths, &o);
+    vem_status s = vem_frames_read(path, &o, in);
+    if (s != VEM_OK)
+        return read_failed(s, path);
+    int rc = check_dim(path, em, model, in->cols);
+    if (rc != 0)
+        vem_frames_clear(in);
+    return rc;
 }
 
-static const vem_seqs *seqs_of(const hmm_input *in)
+static const vem_seqs *seqs_of(const vem_frames *in)
 {
-    return in->have_seqs ? &in->seqs : NULL;
+    return in->seqs.start ? &in->seqs : NULL;
 }
 
-static size_t n_seq_of(const hmm_input *in)
+static size_t n_seq_of(const vem_frames *in)
 {
-    return in->have_seqs ? in->seqs.n_seq : 1;
+    return in->seqs.start ? in->seqs.n_seq : 1;
+}
+
+/* The largest code of x (categorical frames), 0 for none. */
+static double max_code(const vem_matrix *x)
+{
+    double mx = 0.0;
+    for (size_t r = 0; r < x->rows; r++)
+        mx = x->data[r] > mx ? x->data[r] : mx;
+    return mx;
 }
 
 static vem_hmm *load_hmm(const char *path)
@@ -358,6 +180,26 @@ static void print_vec(const char *label, const double *v, size_t n)
     printf("\n");
 }
 
+/* Feature j's name (the model's column, else "xJ") into buf, or the model's own string. */
+static const char *feature_label(const vem_hmm *h, size_t j, char *buf, size_t size)
+{
+    const char *const *cols = vem_hmm_columns(h);
+    if (cols)
+        return cols[j];
+    snprintf(buf, size, "x%zu", j + 1);
+    return buf;
+}
+
+/* Symbol c's name (the model's symbol, else its code) into buf, or the model's own string. */
+static const char *symbol_label(const vem_hmm *h, size_t c, char *buf, size_t size)
+{
+    const char *const *sym = vem_hmm_symbols(h);
+    if (sym)
+        return sym[c];
+    snprintf(buf, size, "%zu", c);
+    return buf;
+}
+
 static void print_hmm(const vem_hmm *h)
 {
     size_t k = vem_hmm_k(h), d = vem_hmm_dim(h);
@@ -370,28 +212,18 @@ static void print_hmm(const vem_hmm *h)
         print_vec(buf, vem_hmm_transmat(h) + i * k, k);
     }
     if (vem_hmm_emission_type(h) == VEM_HMM_CATEGORICAL) {
-        const char *const *sym = vem_hmm_symbols(h);
         printf("emission probabilities:\n  %-10s", "");
-        for (size_t j = 0; j < d; j++) {
-            if (sym)
-                printf(" %11.11s", sym[j]);
-            else
-                printf(" %11zu", j);
-        }
+        for (size_t j = 0; j < d; j++)
+            printf(" %11.11s", symbol_label(h, j, buf, sizeof buf));
         printf("\n");
         for (size_t i = 0; i < k; i++) {
             snprintf(buf, sizeof buf, "state %zu", i);
             print_vec(buf, vem_hmm_emissionprob(h) + i * d, d);
         }
     } else {
-        const char *const *cols = vem_hmm_columns(h);
         printf("means:\n  %-10s", "");
-        for (size_t j = 0; j < d; j++) {
-            if (cols)
-                printf(" %11.11s", cols[j]);
-            else
-                printf(" %11s", (snprintf(buf, sizeof buf, "x%zu", j + 1), buf));
-        }
+        for (size_t j = 0; j < d; j++)
+            printf(" %11.11s", feature_label(h, j, buf, sizeof buf));
         printf("\n");
         for (size_t i = 0; i < k; i++) {
             const vem_gmm *g = vem_hmm_state_mixture(h, i);
@@ -578,12 +410,13 @@ static void fit_json(json_t *o, const vem_hmm *h, size_t n, size_t n_seq, const 
 }
 
 /* A new model for the data in (dim: features, or symbols for categorical data). */
-static int make_model(const fit_args *a, const hmm_input *in, size_t dim, vem_hmm **out)
+static int make_model(const fit_args *a, const vem_frames *in, size_t dim, vem_hmm **out)
 {
     vem_hmm *h = vem_hmm_new_gmm(a->k, a->em, a->em == VEM_HMM_GMM ? a->n_mix : 1, dim, a->cov);
     if (!h)
         return cli_fail(VEM_EINVAL, "model");
     vem_status s = VEM_OK;
+    const vem_table names = {.names = in->names, .cols = in->cols};
     if (a->init_given)
         s = vem_hmm_set_init(h, a->init);
     if (s == VEM_OK && a->tinit_given)
@@ -592,12 +425,12 @@ static int make_model(const fit_args *a, const hmm_input *in, size_t dim, vem_hm
         s = vem_hmm_set_reg_covar(h, a->reg_covar);
     if (s == VEM_OK && a->em == VEM_HMM_CATEGORICAL) {
         s = vem_hmm_set_symbols(h, (const char *const *)in->symbols);
-        if (s == VEM_OK && in->symbol_column)
-            s = vem_hmm_set_symbol_column(h, in->symbol_column);
+        if (s == VEM_OK && !a->dopts.binary_cols)
+            s = vem_hmm_set_symbol_column(h, in->names[0]);
     }
     if (s == VEM_OK && a->em != VEM_HMM_CATEGORICAL && !a->dopts.binary_cols &&
-        cli_table_has_names(&in->num))
-        s = vem_hmm_set_columns(h, (const char *const *)in->num.names);
+        cli_table_has_names(&names))
+        s = vem_hmm_set_columns(h, (const char *const *)in->names);
     if (s != VEM_OK) {
         vem_hmm_free(h);
         return cli_fail(s, "model");
@@ -651,7 +484,7 @@ static int cmd_fit(int argc, char **argv)
     if (rc != 0)
         return cli_usage_error("fit hmm");
     vem_hmm *h = NULL;
-    hmm_input in;
+    vem_frames in;
     memset(&in, 0, sizeof in);
     if (a.f.init_model) {
         h = vem_hmm_load(a.f.init_model);
@@ -698,25 +531,19 @@ static int cmd_fit(int argc, char **argv)
         vem_hmm_free(h);
         return rc;
     }
+    const vem_matrix x = vem_frames_matrix(&in);
     vem_status s = VEM_OK;
     if (!h) {
-        size_t dim = in.x.cols;
-        if (a.em == VEM_HMM_CATEGORICAL) {
-            dim = in.nsym;
-            if (!in.symbols) {
-                double mx = 0.0;
-                for (size_t r = 0; r < in.x.rows; r++)
-                    mx = in.x.data[r] > mx ? in.x.data[r] : mx;
-                dim = (size_t)mx + 1;
-            }
-        }
+        size_t dim = x.cols;
+        if (a.em == VEM_HMM_CATEGORICAL)
+            dim = in.symbols ? in.n_symbols : (size_t)max_code(&x) + 1;
         rc = make_model(&a, &in, dim, &h);
         if (rc != 0)
             goto out;
     }
-    if (a.em != VEM_HMM_CATEGORICAL && in.x.rows < vem_hmm_k(h) * vem_hmm_n_mix(h) &&
+    if (a.em != VEM_HMM_CATEGORICAL && x.rows < vem_hmm_k(h) * vem_hmm_n_mix(h) &&
         (!a.f.init_model || a.init_given)) {
-        cli_error("%s: %zu rows, fewer than K=%zu states x %zu components", a.data, in.x.rows,
+        cli_error("%s: %zu rows, fewer than K=%zu states x %zu components", a.data, x.rows,
                   vem_hmm_k(h), vem_hmm_n_mix(h));
         rc = CLI_EXIT_INPUT;
         goto out;
@@ -726,16 +553,16 @@ static int cmd_fit(int argc, char **argv)
     vem_rng_seed(&rng, a.f.seed);
     vem_fit_result res;
     memset(&res, 0, sizeof res);
-    s = vem_hmm_fit(h, &in.x, seqs_of(&in), &opts, &rng, &res);
+    s = vem_hmm_fit(h, &x, seqs_of(&in), &opts, &rng, &res);
     if (s != VEM_OK && s != VEM_EMAXITER) {
         rc = cli_fail(s, a.data);
         vem_fit_result_clear(&res);
         goto out;
     }
-    rc = report_fit(&a, h, in.x.rows, n_seq_of(&in), &res);
+    rc = report_fit(&a, h, x.rows, n_seq_of(&in), &res);
     vem_fit_result_clear(&res);
 out:
-    input_clear(&in);
+    vem_frames_clear(&in);
     vem_hmm_free(h);
     return rc;
 }
@@ -788,61 +615,15 @@ static double mpi_max(double v)
     return m;
 }
 
-/* Byte offsets of the starts of lines a <= b (0-based) of path; the file's size
- * for lines past its end. 0, or an exit status (reported). */
-static int line_offsets(const char *path, size_t a, size_t b, uint64_t *oa, uint64_t *ob)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        cli_error("%s: cannot open", path);
-        return CLI_EXIT_INPUT;
-    }
-    char *buf = mpi_alloc(1 << 16);
-    uint64_t pos = 0;
-    size_t line = 0, got;
-    int ha = a == 0, hb = b == 0;
-    *oa = 0;
-    *ob = 0;
-    while (!hb && (got = fread(buf, 1, 1 << 16, f)) > 0) {
-        for (const char *p = buf, *e = buf + got; !hb && (p = memchr(p, '\n', (size_t)(e - p)));
-             p++) {
-            line++;
-            uint64_t at = pos + (uint64_t)(p - buf) + 1;
-            if (line == a) {
-                *oa = at;
-                ha = 1;
-            }
-            if (line == b) {
-                *ob = at;
-                hb = 1;
-            }
-        }
-        pos += got;
-    }
-    int err = ferror(f);
-    fclose(f);
-    free(buf);
-    if (err) {
-        cli_error("%s: read error", path);
-        return CLI_EXIT_INPUT;
-    }
-    if (!ha)
-        *oa = pos;
-    if (!hb)
-        *ob = pos;
-    return 0;
-}
-
 /* The sequences of the whole file, decided on rank 0 and broadcast. */
 typedef struct mpi_layout {
     size_t n_seq;  /* S; 1 when the file is one sequence */
     size_t *start; /* S + 1 row boundaries (whole: start[1] unknown, 0) */
     size_t whole;  /* no lengths or sequence column: one sequence, all on rank 0 */
-    size_t header; /* CSV numbers: the first line is a header */
 } mpi_layout;
 
-/* Rank 0's part of the layout: boundaries and header. 0 or an exit status. */
-static int layout_root(const fit_args *a, const char *numcols, mpi_layout *l)
+/* Rank 0's part of the layout: the boundaries. 0 or an exit status. */
+static int layout_root(const fit_args *a, mpi_layout *l)
 {
     vem_status s = VEM_OK;
     vem_seqs sq;
@@ -854,7 +635,10 @@ static int layout_root(const fit_args *a, const char *numcols, mpi_layout *l)
     } else if (a->seqcol) {
         vem_text_table t;
         vem_csv_opts o;
-        csv_opts(&a->dopts, a->seqcol, &o);
+        vem_csv_opts_init(&o);
+        o.header = a->dopts.header;
+        o.delim = a->dopts.delim;
+        o.columns = a->seqcol;
         s = vem_text_table_read(a->data, &o, 0, &t);
         if (s == VEM_OK)
             s = vem_seqs_from_ids((const char *const *)t.cells, t.rows, a->data, &sq);
@@ -872,125 +656,7 @@ static int layout_root(const fit_args *a, const char *numcols, mpi_layout *l)
         if (!l->start)
             return cli_fail(VEM_ENOMEM, "sequences");
     }
-    if (a->em != VEM_HMM_CATEGORICAL && !a->dopts.binary_cols) {
-        /* The numeric reader's own header detection: is the first line a row? */
-        vem_table t;
-        vem_csv_opts o;
-        csv_opts(&a->dopts, numcols, &o);
-        s = vem_csv_read_range(a->data, &o, 0, 1, &t);
-        if (s != VEM_OK)
-            return cli_fail(s, a->data);
-        l->header = t.rows == 0;
-        vem_table_clear(&t);
-    }
     return 0;
-}
-
-/* The columns to read (rank 0): a malloc'd spec in *spec, or NULL for all
- * columns. Gaussian: --columns, the model's columns, or all but the sequence
- * column; categorical: --columns, the model's symbol column, or all but the
- * sequence column (one column). 0 or an exit status. */
-static int share_columns(const fit_args *a, const vem_hmm *model, char **spec)
-{
-    *spec = NULL;
-    const char *cols = a->dopts.columns;
-    int rc = 0;
-    if (a->em == VEM_HMM_CATEGORICAL) {
-        if (!cols && model && vem_hmm_symbol_column(model))
-            cols = vem_hmm_symbol_column(model);
-        if (cols && strchr(cols, ',')) {
-            cli_error("categorical emissions read one column of symbols; --columns names %s", cols);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    const char *const *mc = model && a->em != VEM_HMM_CATEGORICAL ? vem_hmm_columns(model) : NULL;
-    if (cols) {
-        *spec = mpi_alloc(strlen(cols) + 1);
-        strcpy(*spec, cols);
-    } else if (mc) {
-        size_t len = 1, dd = vem_hmm_dim(model);
-        for (size_t j = 0; j < dd; j++)
-            len += strlen(mc[j]) + 1;
-        *spec = mpi_alloc(len);
-        (*spec)[0] = '\0';
-        for (size_t j = 0; j < dd; j++) {
-            if (j)
-                strcat(*spec, ",");
-            strcat(*spec, mc[j]);
-        }
-    } else if (a->seqcol) {
-        *spec = all_but(a->data, &a->dopts, a->seqcol, &rc);
-        if (!*spec)
-            return rc;
-    }
-    return 0;
-}
-
-/* Broadcast rank 0's string *s (NULL allowed) to every rank, as bytes in doubles. */
-static int bcast_string(char **s)
-{
-    size_t n = *s ? strlen(*s) + 1 : 0;
-    int rc = bcast_sizes(&n, 1);
-    if (rc != 0 || n == 0)
-        return rc;
-    double *b = mpi_alloc(n * sizeof *b);
-    for (size_t i = 0; cli_mpi_rank() == 0 && i < n; i++)
-        b[i] = (double)(unsigned char)(*s)[i];
-    rc = cli_mpi_bcast(b, n);
-    if (cli_mpi_rank() != 0) {
-        *s = mpi_alloc(n);
-        for (size_t i = 0; i < n; i++)
-            (*s)[i] = (char)(unsigned char)b[i];
-    }
-    free(b);
-    return rc;
-}
-
-/* This rank's rows [lo, hi) (hi SIZE_MAX: to the end of the file) into in->num
- * or, for categorical CSV data, as text into *cells. 0 or an exit status. */
-static int read_rows(const fit_args *a, const char *cols, const mpi_layout *l, size_t lo, size_t hi,
-                     hmm_input *in, vem_text_table *cells)
-{
-    vem_status s;
-    vem_csv_opts o;
-    if (a->dopts.binary_cols) {
-        vem_source *src = vem_source_open_binary(a->data, a->dopts.binary_cols);
-        if (!src)
-            return cli_fail(VEM_EIO, a->data);
-        size_t n = vem_source_rows(src), c = a->dopts.binary_cols;
-        lo = lo < n ? lo : n;
-        hi = hi < n ? hi : n;
-        in->num.rows = hi - lo;
-        in->num.cols = c;
-        in->num.data = mpi_alloc(in->num.rows * c * sizeof *in->num.data);
-        s = in->num.rows ? vem_source_read(src, lo, in->num.rows, in->num.data) : VEM_OK;
-        vem_source_close(src);
-        return s == VEM_OK ? 0 : cli_fail(s, a->data);
-    }
-    if (a->em == VEM_HMM_CATEGORICAL) {
-        csv_opts(&a->dopts, cols, &o);
-        s = vem_text_table_read_rows(a->data, &o, lo, hi, cells);
-        if (s != VEM_OK)
-            return cli_fail(s, a->data);
-        if (cells->cols != 1) {
-            cli_error("%s: %zu columns: choose the symbol column with --columns", a->data,
-                      cells->cols);
-            return CLI_EXIT_USAGE;
-        }
-        return 0;
-    }
-    /* CSV numbers: the byte range of the lines of rows [lo, hi). An empty share
-     * still reads the first line, for the columns' names. */
-    uint64_t b0, b1;
-    size_t la = lo < hi ? lo + l->header : 1, lb = lo < hi && hi != SIZE_MAX ? hi + l->header : la;
-    int rc = line_offsets(a->data, la, lb, &b0, &b1);
-    if (rc != 0)
-        return rc;
-    if (lo < hi && hi == SIZE_MAX)
-        b1 = UINT64_MAX;
-    csv_opts(&a->dopts, cols, &o);
-    s = vem_csv_read_range(a->data, &o, b0, b1, &in->num);
-    return s == VEM_OK ? 0 : cli_fail(s, a->data);
 }
 
 /* Pack the strings into one byte per double ("a\0bc\0"), for the collectives. */
@@ -1010,110 +676,83 @@ static double *pack_names(const char *const *names, size_t n, size_t *len)
     return b;
 }
 
-/* Report the first cell of a share (rows from lo) that is not one of the model's
- * symbols, with its row in the file as one process reports it. */
-static int unknown_symbol(const vem_text_table *t, const char *const *sym, size_t m, size_t lo,
-                          vem_status s)
+/*
+ * The symbols of every rank's names, sorted (each rank's gathered on rank 0,
+ * broadcast, sorted by every rank alike through vem_symbols_encode), into
+ * *all (*n of them); every rank then holds the same list.
+ */
+static int mpi_union(char **mine, size_t nmine, char ***all, size_t *n)
 {
-    for (size_t r = 0; r < t->rows; r++) {
-        size_t j = 0;
-        while (j < m && strcmp(t->cells[r], sym[j]) != 0)
-            j++;
-        if (j == m) {
-            cli_error("row %zu: symbol '%.40s' is not one of the model's %zu symbols", lo + r + 1,
-                      t->cells[r], m);
-            return cli_exit_status(s);
-        }
+    size_t len = 0, total = 0;
+    double *packed = pack_names((const char *const *)mine, nmine, &len);
+    double *got = cli_mpi_gather_rows(packed, len, 1, &total);
+    free(packed);
+    int rc = bcast_sizes(&total, 1);
+    if (cli_mpi_rank() != 0)
+        got = mpi_alloc(total * sizeof *got);
+    if (rc == 0)
+        rc = cli_mpi_bcast(got, total);
+    /* Unpack in place into names: every rank holds the same list. */
+    char *bytes = mpi_alloc(total + 1);
+    size_t nnames = 0;
+    for (size_t i = 0; i < total; i++) {
+        bytes[i] = (char)(unsigned char)got[i];
+        nnames += bytes[i] == '\0';
     }
-    return cli_fail(s, "symbols");
+    free(got);
+    const char **names = mpi_alloc(nnames * sizeof *names);
+    for (size_t i = 0, j = 0; j < nnames; j++) {
+        names[j] = bytes + i;
+        i += strlen(bytes + i) + 1;
+    }
+    double *scratch = mpi_alloc(nnames * sizeof *scratch);
+    vem_status s = vem_symbols_encode(names, nnames, NULL, 0, scratch, all, n);
+    free(scratch);
+    free(names);
+    free(bytes);
+    return rc != 0 ? rc : cli_mpi_agree(s != VEM_OK ? cli_fail(s, "symbols") : 0);
 }
 
 /*
- * Codes of the categorical cells of this rank. The mapping is the same on
- * every rank: the model's symbols; or the sorted distinct names of the whole
- * file (each rank's names gathered on rank 0, broadcast, sorted by every rank
- * alike through vem_symbols_encode); or integer codes when every cell of the
- * file is one. Sets in->x, in->codes, in->symbols and *dim. 0 or an exit status.
+ * The same mapping of the categorical cells on every rank: integer codes when
+ * every rank read codes; else names (a rank that read codes reads its share
+ * again as names): the model's symbols, or the sorted distinct names of the
+ * whole file, each rank's codes moved to their places in that list. Sets
+ * in->symbols and *dim. 0 or an exit status.
  */
-static int mpi_encode(const fit_args *a, const vem_hmm *model, vem_text_table *t, size_t lo,
-                      hmm_input *in, size_t *dim)
+static int mpi_encode(const fit_args *a, vem_frames_opts *o, vem_frames *in, size_t *dim)
 {
-    const char *const *cells = (const char *const *)t->cells;
-    const char *const *msym = model ? vem_hmm_symbols(model) : NULL;
-    in->codes = mpi_alloc(t->rows * sizeof *in->codes);
-    in->symbol_column = strdup(t->names[0]);
-    int digits = 1;
-    for (size_t r = 0; r < t->rows && digits; r++)
-        digits = all_digits(cells[r]);
-    digits = !cli_mpi_agree(!digits);
-    int codes = 0, rc = 0;
-    vem_status s = VEM_OK;
-    if (msym) {
-        s = vem_symbols_encode(cells, t->rows, msym, vem_hmm_dim(model), in->codes, NULL, NULL);
-        int failed = cli_mpi_agree(s != VEM_OK);
-        if (failed && digits)
-            codes = 1; /* codes after all */
-        else if (failed)
-            rc =
-                cli_mpi_agree(s != VEM_OK ? unknown_symbol(t, msym, vem_hmm_dim(model), lo, s) : 0);
-        *dim = vem_hmm_dim(model);
-    } else if (digits) {
-        codes = 1;
-    } else {
-        char **mine = NULL;
-        size_t nmine = 0, len = 0, total = 0;
-        s = vem_symbols_encode(cells, t->rows, NULL, 0, in->codes, &mine, &nmine);
-        rc = cli_mpi_agree(s != VEM_OK ? cli_fail(s, a->data) : 0);
-        if (rc != 0) {
-            vem_symbols_free(mine, nmine);
-            return rc;
-        }
-        double *packed = pack_names((const char *const *)mine, nmine, &len);
-        vem_symbols_free(mine, nmine);
-        double *all = cli_mpi_gather_rows(packed, len, 1, &total);
-        free(packed);
-        size_t n = total;
-        rc = bcast_sizes(&n, 1);
-        if (cli_mpi_rank() != 0)
-            all = mpi_alloc(n * sizeof *all);
-        if (rc == 0)
-            rc = cli_mpi_bcast(all, n);
-        /* Unpack in place into names: every rank holds the same list. */
-        char *bytes = mpi_alloc(n + 1);
-        size_t nnames = 0;
-        for (size_t i = 0; i < n; i++) {
-            bytes[i] = (char)(unsigned char)all[i];
-            nnames += bytes[i] == '\0';
-        }
-        free(all);
-        const char **names = mpi_alloc(nnames * sizeof *names);
-        for (size_t i = 0, j = 0; j < nnames; j++) {
-            names[j] = bytes + i;
-            i += strlen(bytes + i) + 1;
-        }
-        double *scratch = mpi_alloc(nnames * sizeof *scratch);
-        s = vem_symbols_encode(names, nnames, NULL, 0, scratch, &in->symbols, &in->nsym);
-        if (s == VEM_OK)
-            s = vem_symbols_encode(cells, t->rows, (const char *const *)in->symbols, in->nsym,
-                                   in->codes, NULL, NULL);
-        free(scratch);
-        free(names);
-        free(bytes);
-        if (rc == 0)
-            rc = cli_mpi_agree(s != VEM_OK ? cli_fail(s, a->data) : 0);
-        *dim = in->nsym;
+    if (!cli_mpi_agree(!in->codes)) {
+        const vem_matrix x = vem_frames_matrix(in);
+        *dim = o->symbols ? o->n_symbols : (size_t)mpi_max(max_code(&x)) + 1;
+        return 0;
     }
-    if (codes) {
-        double mx = 0.0;
-        for (size_t r = 0; r < t->rows; r++) {
-            in->codes[r] = strtod(cells[r], NULL);
-            mx = in->codes[r] > mx ? in->codes[r] : mx;
-        }
-        if (!msym)
-            *dim = (size_t)mpi_max(mx) + 1;
+    int rc = 0;
+    if (in->codes) {
+        o->codes = 0;
+        vem_frames_clear(in);
+        vem_status s = vem_frames_read(a->data, o, in);
+        rc = s != VEM_OK ? cli_fail(s, a->data) : 0;
     }
-    in->x = vem_matrix_view(in->codes, t->rows, 1);
-    return rc;
+    rc = cli_mpi_agree(rc);
+    *dim = o->n_symbols;
+    if (rc != 0 || o->symbols)
+        return rc;
+    char **all = NULL;
+    size_t n = 0;
+    rc = mpi_union(in->symbols, in->n_symbols, &all, &n);
+    double *place = mpi_alloc(in->n_symbols * sizeof *place);
+    vem_status s = rc == 0 ? vem_symbols_encode((const char *const *)in->symbols, in->n_symbols,
+                                                (const char *const *)all, n, place, NULL, NULL)
+                           : VEM_OK;
+    for (size_t r = 0; rc == 0 && s == VEM_OK && r < in->rows; r++)
+        in->data[r] = place[(size_t)in->data[r]];
+    free(place);
+    vem_symbols_free(in->symbols, in->n_symbols);
+    in->symbols = all;
+    in->n_symbols = n;
+    *dim = n;
+    return rc != 0 ? rc : cli_mpi_agree(s != VEM_OK ? cli_fail(s, a->data) : 0);
 }
 
 /*
@@ -1121,16 +760,16 @@ static int mpi_encode(const fit_args *a, const vem_hmm *model, vem_text_table *t
  * them up to about 100,000, else spread evenly over each share), broadcast.
  * The frames are used as rows, as the one-process initialisation uses them.
  */
-static int mpi_init_params(const hmm_input *in, size_t rows_all, vem_hmm *h,
+static int mpi_init_params(const vem_matrix *share, size_t rows_all, vem_hmm *h,
                            const vem_fit_opts *opts, vem_rng *rng, double *params)
 {
     const vem_model m = vem_hmm_model(h);
-    const size_t d = in->x.cols, plen = m.ops->params_len(m.self), rows = in->x.rows;
+    const size_t d = share->cols, plen = m.ops->params_len(m.self), rows = share->rows;
     size_t want = (size_t)ceil(100000.0 * (double)rows / (double)rows_all);
     want = want < rows ? want : rows;
     double *mine = mpi_alloc(want * d * sizeof *mine);
     for (size_t i = 0; i < want; i++)
-        memcpy(mine + i * d, in->x.data + (i * rows / want) * in->x.ld, d * sizeof *mine);
+        memcpy(mine + i * d, share->data + (i * rows / want) * share->ld, d * sizeof *mine);
     size_t ns = 0;
     double *all = cli_mpi_gather_rows(mine, want, d, &ns);
     free(mine);
@@ -1183,39 +822,29 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
 {
     const int rank = cli_mpi_rank(), size = cli_mpi_size();
     vem_hmm *h = h0;
-    hmm_input in;
+    vem_frames in;
     memset(&in, 0, sizeof in);
     mpi_layout l;
     memset(&l, 0, sizeof l);
-    vem_text_table cells;
-    memset(&cells, 0, sizeof cells);
     double *params = NULL, *best = NULL;
-    char *spec = NULL;
     int rc = 0;
-    if (a->dopts.binary_cols && a->seqcol) {
-        if (rank == 0)
-            cli_error("--sequence-column needs a CSV file, not --binary-cols");
-        return CLI_EXIT_USAGE;
-    }
-    if (a->dopts.binary_cols > 1 && a->em == VEM_HMM_CATEGORICAL) {
-        if (rank == 0)
-            cli_error("%s: categorical data is one column of codes (--binary-cols 1)", a->data);
-        return CLI_EXIT_USAGE;
-    }
-    if (rank == 0 && !a->dopts.binary_cols)
-        rc = share_columns(a, h0, &spec);
+    /* Rank 0 tries the options on the first line, so that a bad column choice is said once. */
+    vem_frames_opts fo;
+    frames_opts(&a->dopts, a->em, h0, a->seqcol, NULL, &fo);
+    fo.last = 0;
+    vem_status s = rank == 0 ? vem_frames_read(a->data, &fo, &in) : VEM_OK;
+    if (s != VEM_OK)
+        rc = read_failed(s, a->data);
+    vem_frames_clear(&in);
     if (rc == 0 && rank == 0)
-        rc = layout_root(a, spec, &l);
+        rc = layout_root(a, &l);
     rc = cli_mpi_agree(rc);
-    if (rc == 0)
-        rc = bcast_string(&spec);
     if (rc != 0)
         goto out;
-    size_t head[3] = {l.n_seq, l.whole, l.header};
-    rc = bcast_sizes(head, 3);
+    size_t head[2] = {l.n_seq, l.whole};
+    rc = bcast_sizes(head, 2);
     l.n_seq = head[0];
     l.whole = head[1];
-    l.header = head[2];
     if (rank != 0)
         l.start = mpi_alloc((l.n_seq + 1) * sizeof *l.start);
     if (rc == 0)
@@ -1230,32 +859,22 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
     size_t lo = l.whole ? 0 : l.start[s0], hi = l.whole ? (rank == 0 ? SIZE_MAX : 0) : l.start[s1];
     if (!l.whole && s1 == S && s1 > s0)
         hi = SIZE_MAX;
-    rc = read_rows(a, spec, &l, lo, hi, &in, &cells);
+    fo.first = lo;
+    fo.last = hi;
+    s = vem_frames_read(a->data, &fo, &in);
     /* A bad line in any rank's share stops every rank (that rank has said why). */
-    rc = cli_mpi_agree(rc);
+    rc = cli_mpi_agree(s != VEM_OK ? read_failed(s, a->data) : 0);
     if (rc != 0)
         goto out;
-    size_t dim = 0;
-    if (a->em == VEM_HMM_CATEGORICAL && !a->dopts.binary_cols) {
-        rc = mpi_encode(a, h0, &cells, lo, &in, &dim);
-        if (rc != 0)
-            goto out;
-    } else {
-        in.x = vem_table_matrix(&in.num);
-        if (a->em == VEM_HMM_CATEGORICAL) {
-            double mx = 0.0;
-            for (size_t r = 0; r < in.x.rows; r++)
-                mx = in.x.data[r] > mx ? in.x.data[r] : mx;
-            dim = (size_t)mpi_max(mx) + 1;
-        } else {
-            dim = in.x.cols;
-        }
-    }
+    size_t dim = in.cols;
+    if (a->em == VEM_HMM_CATEGORICAL && (rc = mpi_encode(a, &fo, &in, &dim)) != 0)
+        goto out;
+    vem_matrix x = vem_frames_matrix(&in);
     if (a->em == VEM_HMM_CATEGORICAL) {
         /* Checked here, not by vem_hmm_fit on one rank alone (the others would wait). */
         int bad = 0;
-        for (size_t r = 0; r < in.x.rows && !bad; r++) {
-            double v = in.x.data[r];
+        for (size_t r = 0; r < x.rows && !bad; r++) {
+            double v = x.data[r];
             if (!(v >= 0.0) || !(v < (double)dim) || v != floor(v)) {
                 cli_error("%s: row %zu: symbol code %g is not an integer in [0, %zu)", a->data,
                           lo + r + 1, v, dim);
@@ -1267,9 +886,9 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
             goto out;
     }
     static const double no_rows = 0.0;
-    if (!in.x.data)
-        in.x.data = &no_rows; /* never read: an empty share */
-    const size_t rows = in.x.rows, rows_all = (size_t)cli_mpi_sum((double)rows);
+    if (!x.data)
+        x.data = &no_rows; /* never read: an empty share */
+    const size_t rows = x.rows, rows_all = (size_t)cli_mpi_sum((double)rows);
     const size_t want_all = l.whole ? rows_all : l.start[S];
     if (rows_all != want_all || rows_all == 0) {
         if (rank == 0) {
@@ -1302,7 +921,6 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
         in.seqs.start[i] = s1 > s0 && !l.whole ? l.start[s0 + i] - lo : rows;
     if (s1 > s0 && !l.whole)
         in.seqs.start[n_loc] = rows; /* the last share's extra rows were refused above */
-    in.have_seqs = 1;
 
     if (!h) {
         rc = make_model(a, &in, dim, &h);
@@ -1340,13 +958,13 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
     int have = 0;
     for (size_t r = 0; r < n_init && rc == 0; r++) {
         if (!from_model)
-            rc = mpi_init_params(&in, rows_all, h, &opts, &rng, params);
+            rc = mpi_init_params(&x, rows_all, h, &opts, &rng, params);
         if (rc != 0)
             break;
         vem_fit_opts o = opts;
         o.warm_start = 1;
         o.n_init = 1;
-        vem_status s = vem_hmm_fit(h, &in.x, &in.seqs, &o, &rng, &res);
+        s = vem_hmm_fit(h, &x, &in.seqs, &o, &rng, &res);
         if (s != VEM_OK && s != VEM_EMAXITER) {
             /* Every rank saw the same sums, so every rank failed alike: one message. */
             rc = rank == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
@@ -1371,10 +989,8 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
 out:
     free(params);
     free(best);
-    free(spec);
     free(l.start);
-    vem_text_table_clear(&cells);
-    input_clear(&in);
+    vem_frames_clear(&in);
     if (h != h0)
         vem_hmm_free(h);
     return rc;
@@ -1446,20 +1062,21 @@ static int decode(int argc, char **argv, const char *cmd)
     vem_hmm *h = load_hmm(a.model);
     if (!h)
         return CLI_EXIT_INPUT;
-    hmm_input in;
+    vem_frames in;
     rc = read_input(a.data, &a.dopts, vem_hmm_emission_type(h), h, a.seqcol, a.lengths, &in);
     if (rc != 0) {
         vem_hmm_free(h);
         return rc;
     }
-    size_t n = in.x.rows, k = vem_hmm_k(h);
+    const vem_matrix x = vem_frames_matrix(&in);
+    size_t n = x.rows, k = vem_hmm_k(h);
     vem_status s;
     if (a.posterior) {
         double *p = malloc(n * k * sizeof *p);
         if (!p) {
             cli_error("out of memory");
             rc = CLI_EXIT_INPUT;
-        } else if ((s = vem_hmm_predict_proba(h, &in.x, seqs_of(&in), p)) != VEM_OK) {
+        } else if ((s = vem_hmm_predict_proba(h, &x, seqs_of(&in), p)) != VEM_OK) {
             rc = cli_fail(s, a.data);
         } else if (a.json) {
             json_t *o = json_object();
@@ -1476,7 +1093,7 @@ static int decode(int argc, char **argv, const char *cmd)
         if (!z) {
             cli_error("out of memory");
             rc = CLI_EXIT_INPUT;
-        } else if ((s = vem_hmm_decode(h, &in.x, seqs_of(&in), z, &lp)) != VEM_OK) {
+        } else if ((s = vem_hmm_decode(h, &x, seqs_of(&in), z, &lp)) != VEM_OK) {
             rc = cli_fail(s, a.data);
         } else if (a.json) {
             json_t *o = json_object();
@@ -1490,7 +1107,7 @@ static int decode(int argc, char **argv, const char *cmd)
         }
         free(z);
     }
-    input_clear(&in);
+    vem_frames_clear(&in);
     vem_hmm_free(h);
     return rc;
 }
@@ -1504,31 +1121,32 @@ static int cmd_score(int argc, char **argv)
     vem_hmm *h = load_hmm(a.model);
     if (!h)
         return CLI_EXIT_INPUT;
-    hmm_input in;
+    vem_frames in;
     rc = read_input(a.data, &a.dopts, vem_hmm_emission_type(h), h, a.seqcol, a.lengths, &in);
     if (rc != 0) {
         vem_hmm_free(h);
         return rc;
     }
+    const vem_matrix x = vem_frames_matrix(&in);
     double mean, total;
-    vem_status s = vem_hmm_score(h, &in.x, seqs_of(&in), &mean, &total);
+    vem_status s = vem_hmm_score(h, &x, seqs_of(&in), &mean, &total);
     if (s != VEM_OK) {
         rc = cli_fail(s, a.data);
     } else if (a.json) {
         json_t *o = json_object();
-        cli_json_score_common(o, "hmm", "log_likelihood", n_seq_of(&in), in.x.rows, total);
-        json_object_set_new(o, "n", json_integer((json_int_t)in.x.rows));
+        cli_json_score_common(o, "hmm", "log_likelihood", n_seq_of(&in), x.rows, total);
+        json_object_set_new(o, "n", json_integer((json_int_t)x.rows));
         json_object_set_new(o, "n_sequences", json_integer((json_int_t)n_seq_of(&in)));
         json_object_set_new(o, "mean_log_likelihood", cli_json_real(mean));
         json_object_set_new(o, "total_log_likelihood", cli_json_real(total));
         json_object_set_new(o, "log_likelihood", cli_json_real(total));
-        json_object_set_new(o, "bic", cli_json_real(vem_hmm_bic(h, total, in.x.rows)));
+        json_object_set_new(o, "bic", cli_json_real(vem_hmm_bic(h, total, x.rows)));
         json_object_set_new(o, "aic", cli_json_real(vem_hmm_aic(h, total)));
         rc = cli_json_emit(o);
     } else {
-        cli_print_score("log-likelihood", "sequences", n_seq_of(&in), "frame", in.x.rows, total);
+        cli_print_score("log-likelihood", "sequences", n_seq_of(&in), "frame", x.rows, total);
     }
-    input_clear(&in);
+    vem_frames_clear(&in);
     vem_hmm_free(h);
     return rc;
 }
@@ -1577,6 +1195,7 @@ static int cmd_sample(int argc, char **argv)
     if (!h)
         return CLI_EXIT_INPUT;
     int cat = vem_hmm_emission_type(h) == VEM_HMM_CATEGORICAL;
+    char buf[32];
     size_t d = cat ? 1 : vem_hmm_dim(h);
     double *xs = malloc(n * d * sizeof *xs);
     size_t *z = malloc(n * sizeof *z);
@@ -1612,20 +1231,11 @@ static int cmd_sample(int argc, char **argv)
         if (cat) {
             const char *col = vem_hmm_symbol_column(h);
             printf("%s,state\n", col ? col : "symbol");
-            for (size_t i = 0; i < n; i++) {
-                if (sym)
-                    printf("%s,%zu\n", sym[(size_t)xs[i]], z[i]);
-                else
-                    printf("%zu,%zu\n", (size_t)xs[i], z[i]);
-            }
+            for (size_t i = 0; i < n; i++)
+                printf("%s,%zu\n", symbol_label(h, (size_t)xs[i], buf, sizeof buf), z[i]);
         } else {
-            const char *const *cols = vem_hmm_columns(h);
-            for (size_t j = 0; j < d; j++) {
-                if (cols)
-                    printf("%s,", cols[j]);
-                else
-                    printf("x%zu,", j + 1);
-            }
+            for (size_t j = 0; j < d; j++)
+                printf("%s,", feature_label(h, j, buf, sizeof buf));
             printf("state\n");
             for (size_t i = 0; i < n; i++) {
                 for (size_t j = 0; j < d; j++)

@@ -357,6 +357,6 @@ expect_rc "init-model disagrees with --states" 1
 printf 'weather\nsun\nhail\n' >hail.csv
 run score k2.json hail.csv
 expect_rc "unknown symbol" 2
-expect_err "unknown symbol" "hail"
+expect_err "unknown symbol: file, line and column" "hail.csv:3:1: symbol 'hail' is not one of the model's 5 symbols"
 
 finish

@@ -177,6 +177,6 @@ run 3 fit hmm "$tmp/hail.csv" --init-model "$INIT" --sequence-column month >"$tm
 rc=$?
 check "unknown symbol: non-zero exit" "[ $rc -ne 0 ] && [ $rc -ne 124 ]"
 check "unknown symbol: the row of the file" \
-    "grep -q \"\$(head -n 1 $tmp/err1)\" $tmp/err && grep -q 'row 1000:' $tmp/err"
+    "grep -q \"\$(head -n 1 $tmp/err1)\" $tmp/err && grep -q 'hail.csv:1001:' $tmp/err"
 
 finish

@@ -734,6 +734,183 @@ static void test_large(void)
     free(text);
 }
 
+/* A file of text for vem_frames_read; the path is written into path (64 bytes). */
+static int frames_file(char *path, const char *text)
+{
+    return temp_file(path, text, strlen(text));
+}
+
+/* vem_frames_read: numeric frames by a sequence column and by a lengths file, a row range. */
+static void test_frames_numeric(void)
+{
+    char path[64], lens[64];
+    CHECK(frames_file(path, "seq,x,y\na,1.5,2\na,2.5,3\nb,3.25,4\n"));
+    CHECK(frames_file(lens, "2\n1\n"));
+    vem_frames_opts o;
+    vem_frames_opts_init(&o);
+    o.sequence_column = "seq";
+    vem_frames f;
+    CHECK(vem_frames_read(path, &o, &f) == VEM_OK);
+    CHECK(f.rows == 3 && f.cols == 2 && f.names && strcmp(f.names[1], "y") == 0);
+    CHECK(f.rows == 3 && f.data[0] == 1.5 && f.data[4] == 3.25 && f.data[5] == 4.0);
+    CHECK(f.seqs.n_seq == 2 && f.seqs.start[1] == 2 && f.seqs.start[2] == 3);
+    vem_frames_clear(&f);
+    /* The same sequences from a lengths file; lengths that do not add up name both files. */
+    vem_frames_opts_init(&o);
+    o.csv.columns = "x,y";
+    o.lengths = lens;
+    CHECK(vem_frames_read(path, &o, &f) == VEM_OK);
+    CHECK(f.seqs.n_seq == 2 && f.seqs.start[1] == 2 && f.seqs.start[2] == 3);
+    vem_frames_clear(&f);
+    CHECK(frames_file(lens, "2\n2\n"));
+    o.lengths = lens;
+    CHECK(vem_frames_read(path, &o, &f) == VEM_EFORMAT && f.data == NULL);
+    CHECK(msg_has("add up to 4, but the data has 3 rows"));
+    /* Rows [1, 3): the file's own line numbers in messages; no sequences. */
+    vem_frames_opts_init(&o);
+    o.sequence_column = "seq";
+    o.first = 1;
+    o.last = 3;
+    CHECK(vem_frames_read(path, &o, &f) == VEM_OK);
+    CHECK(f.rows == 2 && f.cols == 2 && f.data[0] == 2.5 && f.data[3] == 4.0);
+    CHECK(f.seqs.n_seq == 0 && f.seqs.start == NULL);
+    vem_frames_clear(&f);
+    o.first = 7; /* past the end: an empty share, with the names */
+    o.last = SIZE_MAX;
+    CHECK(vem_frames_read(path, &o, &f) == VEM_OK && f.rows == 0 && f.cols == 2);
+    vem_frames_clear(&f);
+    o.lengths = lens;
+    CHECK(vem_frames_read(path, &o, &f) == VEM_EINVAL); /* lengths and a sequence column */
+    o.sequence_column = NULL;
+    CHECK(vem_frames_read(path, &o, &f) == VEM_EINVAL); /* lengths for a range */
+    remove(path);
+    CHECK(frames_file(path, "seq,x\na,1\na,zz\n"));
+    vem_frames_opts_init(&o);
+    o.sequence_column = "seq";
+    o.first = 1;
+    CHECK(vem_frames_read(path, &o, &f) == VEM_EFORMAT);
+    CHECK(msg_has(":3:3: not a number: 'zz'"));
+    o.sequence_column = "x";
+    o.first = 0;
+    o.csv.columns = NULL;
+    remove(path);
+    CHECK(frames_file(path, "x\n1\n"));
+    CHECK(vem_frames_read(path, &o, &f) == VEM_EFORMAT);
+    CHECK(msg_has("no columns left besides the sequence column 'x'"));
+    remove(path);
+    remove(lens);
+    /* Raw float64: rows [1, 3) read in place; a sequence column needs CSV. */
+    const double v[6] = {1, 2, 3, 4, 5, 6};
+    CHECK(temp_file(path, v, sizeof v));
+    vem_frames_opts_init(&o);
+    o.binary_cols = 2;
+    o.first = 1;
+    o.last = 3;
+    CHECK(vem_frames_read(path, &o, &f) == VEM_OK);
+    CHECK(f.rows == 2 && f.cols == 2 && f.data[0] == 3.0 && f.data[3] == 6.0);
+    vem_frames_clear(&f);
+    o.sequence_column = "1";
+    CHECK(vem_frames_read(path, &o, &f) == VEM_EINVAL);
+    remove(path);
+}
+
+/* vem_frames_read: categorical cells as names, as codes, looked up in given symbols. */
+static void test_frames_categorical(void)
+{
+    char path[64];
+    CHECK(frames_file(path, "id,sym\n1,b\n1,a\n2,b\n"));
+    vem_frames_opts o;
+    vem_frames_opts_init(&o);
+    o.categorical = 1;
+    o.sequence_column = "id";
+    vem_frames f;
+    /* New symbols, sorted; the symbol column is every column but the ids. */
+    CHECK(vem_frames_read(path, &o, &f) == VEM_OK);
+    CHECK(f.rows == 3 && f.cols == 1 && !f.codes && strcmp(f.names[0], "sym") == 0);
+    CHECK(f.n_symbols == 2 && strcmp(f.symbols[0], "a") == 0 && strcmp(f.symbols[1], "b") == 0);
+    CHECK(f.rows == 3 && f.data[0] == 1.0 && f.data[1] == 0.0 && f.data[2] == 1.0);
+    CHECK(f.seqs.n_seq == 2 && f.seqs.start[1] == 2);
+    vem_frames_clear(&f);
+    /* Given symbols: codes are places in their order; an unknown name: FILE:LINE:COL. */
+    const char *const given[2] = {"b", "a"};
+    o.symbols = given;
+    o.n_symbols = 2;
+    CHECK(vem_frames_read(path, &o, &f) == VEM_OK);
+    CHECK(f.rows == 3 && !f.codes && f.symbols == NULL);
+    CHECK(f.rows == 3 && f.data[0] == 0.0 && f.data[1] == 1.0 && f.data[2] == 0.0);
+    vem_frames_clear(&f);
+    o.n_symbols = 1;
+    CHECK(vem_frames_read(path, &o, &f) == VEM_EFORMAT && f.data == NULL);
+    char want[128];
+    snprintf(want, sizeof want, "%s:3:3: symbol 'a' is not one of the model's 1 symbols", path);
+    CHECK(msg_has(want));
+    /* Two columns for one symbol column is an option error. */
+    o.sequence_column = NULL;
+    CHECK(vem_frames_read(path, &o, &f) == VEM_EINVAL);
+    CHECK(msg_has("2 columns: choose the symbol column"));
+    o.csv.columns = "id,sym";
+    CHECK(vem_frames_read(path, &o, &f) == VEM_EINVAL);
+    remove(path);
+    /* Integer codes: every cell digits (also when given symbols do not hold them). */
+    CHECK(frames_file(path, "code\n2\n0\n10\n"));
+    vem_frames_opts_init(&o);
+    o.categorical = 1;
+    CHECK(vem_frames_read(path, &o, &f) == VEM_OK);
+    CHECK(f.rows == 3 && f.codes && f.symbols == NULL && f.data[2] == 10.0);
+    vem_frames_clear(&f);
+    o.symbols = given;
+    o.n_symbols = 2;
+    CHECK(vem_frames_read(path, &o, &f) == VEM_OK && f.codes && f.data[0] == 2.0);
+    vem_frames_clear(&f);
+    o.symbols = NULL;
+    o.codes = 0; /* digits read as names */
+    CHECK(vem_frames_read(path, &o, &f) == VEM_OK && !f.codes && f.n_symbols == 3);
+    CHECK(f.rows == 3 && strcmp(f.symbols[1], "10") == 0 && f.data[2] == 1.0);
+    vem_frames_clear(&f);
+    remove(path);
+    CHECK(frames_file(path, "code\n2\nx\n"));
+    o.codes = 1;
+    CHECK(vem_frames_read(path, &o, &f) == VEM_EFORMAT);
+    CHECK(msg_has(":3:1: not an integer code: 'x'"));
+    o.codes = -1;
+    CHECK(vem_frames_read(path, &o, &f) == VEM_OK && !f.codes && f.n_symbols == 2);
+    vem_frames_clear(&f);
+    remove(path);
+}
+
+/* vem_frames_read under a comma-decimal locale reads what it reads under "C". None
+ * installed is a failure (tools/install-deps.sh generates de_DE.UTF-8). */
+static void test_frames_locale(void)
+{
+    char path[64];
+    CHECK(frames_file(path, "s;x;y\na;1.5;0.1234567890123456789012\na;-2.25e3;3\n"));
+    vem_frames_opts o;
+    vem_frames_opts_init(&o);
+    o.sequence_column = "s";
+    vem_frames want, got;
+    CHECK(vem_frames_read(path, &o, &want) == VEM_OK && want.rows == 2 && want.cols == 2);
+    const char *loc = setlocale(LC_NUMERIC, "de_DE.UTF-8");
+    if (!loc)
+        loc = setlocale(LC_NUMERIC, "de_DE.utf8");
+    CHECK(loc != NULL && localeconv()->decimal_point[0] == ',');
+    if (!loc)
+        fprintf(stderr, "  de_DE.UTF-8 is not installed: run tools/install-deps.sh\n");
+    for (int ranged = 0; loc && ranged < 2; ranged++) {
+        o.last = ranged ? 2 : SIZE_MAX;
+        CHECK(vem_frames_read(path, &o, &got) == VEM_OK);
+        CHECK(got.rows == 2 && got.cols == 2);
+        for (size_t i = 0; got.rows == 2 && want.rows == 2 && i < 4; i++)
+            CHECK(same_bits(got.data[i], want.data[i]));
+        vem_frames_clear(&got);
+    }
+    CHECK(want.rows == 2 && want.data[0] == 1.5 && want.data[2] == -2250.0);
+    /* The library left the process locale alone. */
+    CHECK(!loc || localeconv()->decimal_point[0] == ',');
+    setlocale(LC_NUMERIC, "C");
+    vem_frames_clear(&want);
+    remove(path);
+}
+
 int main(void)
 {
     test_faithful();
@@ -748,5 +925,8 @@ int main(void)
     test_text_locale_independent();
     test_binary();
     test_large();
+    test_frames_numeric();
+    test_frames_categorical();
+    test_frames_locale();
     return check_report("io");
 }

@@ -68,36 +68,7 @@ VEM_API vem_status vem_hmm_init_parse(const char *name, vem_hmm_init *out);
 VEM_API const char *vem_hmm_trans_init_name(vem_hmm_trans_init i);
 VEM_API vem_status vem_hmm_trans_init_parse(const char *name, vem_hmm_trans_init *out);
 
-/**
- * Sequence boundaries: sequence s is rows [start[s], start[s+1]); start has
- * n_seq + 1 entries, start[0] = 0, strictly increasing (no empty sequence).
- * Owned when filled by the readers below; release with vem_seqs_clear.
- */
-typedef struct vem_seqs {
-    size_t *start;
-    size_t n_seq;
-} vem_seqs;
-
-/** Release what s owns and zero it; safe on a zeroed struct. */
-VEM_API void vem_seqs_clear(vem_seqs *s);
-/**
- * Boundaries from n_seq lengths (each >= 1), into s (owned). VEM_EINVAL for a
- * zero length, VEM_ENOMEM.
- */
-VEM_API vem_status vem_seqs_from_lengths(const size_t *lengths, size_t n_seq, vem_seqs *s);
-/**
- * Read a lengths file: one positive integer per line (blank lines and lines
- * starting with '#' ignored). The lengths must add up to n_rows (0: no check).
- * VEM_EIO; VEM_EFORMAT with FILE:LINE for a bad line or a wrong total.
- */
-VEM_API vem_status vem_seqs_read_lengths(const char *path, size_t n_rows, vem_seqs *s);
-/**
- * Boundaries from a sequence-id per row: a sequence is a run of equal ids.
- * VEM_EFORMAT naming the row if an id comes back after another id's run
- * (sequences must be contiguous). source names the data in messages (may be NULL).
- */
-VEM_API vem_status vem_seqs_from_ids(const char *const *ids, size_t n, const char *source,
-                                     vem_seqs *s);
+/* vem_seqs, its readers and vem_frames_read (the frames of a data file): vem/io.h. */
 
 /** A hidden Markov model. Opaque. */
 typedef struct vem_hmm vem_hmm;

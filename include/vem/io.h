@@ -154,6 +154,135 @@ VEM_API vem_status vem_symbols_encode(const char *const *cells, size_t n,
 VEM_API void vem_symbols_free(char **symbols, size_t n);
 
 /**
+ * Sequence boundaries: sequence s is rows [start[s], start[s+1]); start has
+ * n_seq + 1 entries, start[0] = 0, strictly increasing (no empty sequence).
+ * Owned when filled by the readers below; release with vem_seqs_clear.
+ */
+typedef struct vem_seqs {
+    size_t *start;
+    size_t n_seq;
+} vem_seqs;
+
+/** Release what s owns and zero it; safe on a zeroed struct. */
+VEM_API void vem_seqs_clear(vem_seqs *s);
+/**
+ * Boundaries from n_seq lengths (each >= 1), into s (owned). VEM_EINVAL for a
+ * zero length, VEM_ENOMEM.
+ */
+VEM_API vem_status vem_seqs_from_lengths(const size_t *lengths, size_t n_seq, vem_seqs *s);
+/**
+ * Read a lengths file: one positive integer per line (blank lines and lines
+ * starting with '#' ignored). The lengths must add up to n_rows (0: no check).
+ * VEM_EIO; VEM_EFORMAT with FILE:LINE for a bad line or a wrong total.
+ */
+VEM_API vem_status vem_seqs_read_lengths(const char *path, size_t n_rows, vem_seqs *s);
+/**
+ * Boundaries from a sequence-id per row: a sequence is a run of equal ids.
+ * VEM_EFORMAT naming the row if an id comes back after another id's run
+ * (sequences must be contiguous). source names the data in messages (may be NULL).
+ */
+VEM_API vem_status vem_seqs_from_ids(const char *const *ids, size_t n, const char *source,
+                                     vem_seqs *s);
+
+/**
+ * Options for vem_frames_read; initialise with vem_frames_opts_init. Pointers
+ * are borrowed for the call.
+ */
+typedef struct vem_frames_opts {
+    /** Delimiter and header as for vem_csv_read; csv.columns chooses the
+     *  frame columns (NULL: the defaults below). */
+    vem_csv_opts csv;
+    /** > 0: the file is raw little-endian float64, this many values per row
+     *  (no column choice, no sequence column). */
+    size_t binary_cols;
+    /** 0: numeric frames (Gaussian emissions); 1: one column of symbol names
+     *  or integer codes (categorical emissions). */
+    int categorical;
+    /** Numeric: the default frame columns (e.g. a model's feature names), n_columns of them. */
+    const char *const *columns;
+    size_t n_columns;
+    /** Categorical: the default symbol column (e.g. a model's). */
+    const char *symbol_column;
+    /** Categorical: given symbols (a model's), n_symbols of them; the code of a
+     *  cell is its position in this list. NULL: new symbols from the data. */
+    const char *const *symbols;
+    size_t n_symbols;
+    /** Categorical: -1 decide (default), 0 the cells are names, 1 the cells are integer codes. */
+    int codes;
+    /** A lengths file (vem_seqs_read_lengths), or NULL. */
+    const char *lengths;
+    /** A column of sequence ids (a sequence is a run of equal ids), or NULL. */
+    const char *sequence_column;
+    /** Data rows [first, last) only (0-based, header not counted; defaults 0
+     *  and SIZE_MAX: all), for a process's share of a distributed fit. */
+    size_t first, last;
+} vem_frames_opts;
+
+VEM_API void vem_frames_opts_init(vem_frames_opts *o);
+
+/** The frames of a data file and their sequences; owns its memory. Release with vem_frames_clear. */
+typedef struct vem_frames {
+    double *data;   /**< rows x cols, row-major: features, or (categorical, cols = 1) codes */
+    size_t rows, cols;
+    char **names;   /**< cols column names (the header's, or "1", "2", ...); categorical
+                         CSV: names[0] is the symbol column */
+    char **symbols; /**< categorical names read without given symbols: the n_symbols distinct
+                         names sorted bytewise (strcmp); NULL otherwise */
+    size_t n_symbols;
+    int codes;      /**< categorical: 1 if the cells were integer codes (data holds them as read) */
+    vem_seqs seqs;  /**< from the lengths file or the sequence column; n_seq = 0 (start NULL)
+                         when there is neither, or for a row range */
+} vem_frames;
+
+/** Release what f owns and zero it; safe on a zeroed struct. */
+VEM_API void vem_frames_clear(vem_frames *f);
+/** View of f's frames (rows x cols). */
+VEM_API vem_matrix vem_frames_matrix(const vem_frames *f);
+
+/**
+ * Read the frames of a sequence model (an HMM) from a CSV/TSV file, or a raw
+ * float64 file (o->binary_cols), with their sequences.
+ *
+ * Frame columns: o->csv.columns; else, categorical, o->symbol_column; else,
+ * numeric, o->columns; else every column but o->sequence_column (NULL: every
+ * column). Numbers are parsed as vem_csv_read parses them (exactly, whatever
+ * the locale; the same FILE:LINE:COL messages).
+ *
+ * Categorical: one column. A cell is an integer code when every cell of the
+ * rows read is a string of ASCII digits, o->codes is not 0 and, with given
+ * symbols, some cell is not one of them; the codes are then the numbers read
+ * (checking them against the symbol count is the model's business).
+ * Otherwise the cells are names: with o->symbols, each is looked up there
+ * (positions), else the distinct names sorted become f->symbols (the codes are
+ * positions in that list).
+ *
+ * Sequences: o->lengths (the lengths must add up to the rows) or the runs of
+ * o->sequence_column (the rows of a sequence contiguous), else f->seqs is
+ * empty and the file is one sequence.
+ *
+ * Row range: with first > 0 or last < SIZE_MAX only those data rows are
+ * read (the file's own line numbers in messages; rows before first are
+ * counted, not parsed); the range may hold no rows (f->rows = 0, VEM_OK;
+ * names still set), and no sequences are returned: the caller, which chose
+ * the range on sequence boundaries, knows them (o->lengths must be NULL;
+ * o->sequence_column only leaves its column out of the frames).
+ *
+ * Errors (f is left zeroed): VEM_EINVAL for conflicting options: lengths and
+ * a sequence column, a sequence column in a raw file, lengths with a row
+ * range, last < first, categorical raw data of more than one column,
+ * several categorical columns ("choose the symbol column"), no column left
+ * besides the sequence column. VEM_EIO (missing or unreadable file, or
+ * lengths file). VEM_EFORMAT with FILE:LINE:COL for an empty file, a header
+ * without data, a ragged row, a bad number, an unknown column, a name that is
+ * not one of the given symbols ("is not one of the model's M symbols"), a
+ * cell that is not an integer code when o->codes = 1; with FILE:LINE for a
+ * bad lengths file or lengths that do not add up to the rows; with FILE and
+ * the row for a sequence id that comes back after another's run. VEM_ENOMEM.
+ * Raw float64 errors as vem_binary_read.
+ */
+VEM_API vem_status vem_frames_read(const char *path, const vem_frames_opts *o, vem_frames *f);
+
+/**
  * The "model" field of a vem model file ("gmm", ...), copied into buf (size
  * bytes). VEM_EIO, VEM_EFORMAT if the file is not a vem model file.
  */

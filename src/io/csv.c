@@ -392,7 +392,7 @@ vem_status vem__csv_split(vem__csv_tok *tk, const char *s, const char *e)
 }
 
 /* Parse one selected cell, or say precisely what is wrong with it. */
-static vem_status cell_value(vem__csv_tok *tk, const cell *c, double *out)
+vem_status vem__csv_cell_number(vem__csv_tok *tk, const cell *c, double *out)
 {
     int r = parse_number(tk, c->p, c->len, out);
     if (r == NUM_OK)
@@ -606,7 +606,7 @@ static vem_status data_row(reader *rd, const char *s, const char *e)
     }
     double *row = rd->data + rd->rows * rd->tok.nsel;
     for (size_t k = 0; k < rd->tok.nsel; k++) {
-        st = cell_value(&rd->tok, &rd->tok.cells[rd->tok.sel[k]], &row[k]);
+        st = vem__csv_cell_number(&rd->tok, &rd->tok.cells[rd->tok.sel[k]], &row[k]);
         if (st != VEM_OK)
             return st;
     }

@@ -68,6 +68,12 @@ vem_status vem__csv_first_line(vem__csv_tok *tk, const vem_csv_opts *o, int name
 vem_status vem__csv_split(vem__csv_tok *tk, const char *s, const char *e);
 /* Split a data line and check that it has ncols cells ("row has N cells, expected M"). */
 vem_status vem__csv_row(vem__csv_tok *tk, const char *s, const char *e);
+/*
+ * The number in a selected cell, parsed exactly and independently of the
+ * locale, or VEM_EFORMAT saying precisely what is wrong ("PATH:LINE:COL: not a
+ * number: 'abc'", empty cell, NaN or Inf, out of range); VEM_ENOMEM.
+ */
+vem_status vem__csv_cell_number(vem__csv_tok *tk, const vem__csv_cell *c, double *out);
 /* A malloc'd copy of a cell's text with "" pairs turned into one quote; NULL on ENOMEM. */
 char *vem__csv_cell_text(const vem__csv_cell *c);
 

@@ -10,6 +10,7 @@
  * is chosen by name.
  */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +247,46 @@ static size_t find_sorted(const char *const *sorted, size_t n, const char *key)
     return n;
 }
 
+/* Given symbols looked up by name: a sorted copy and each one's place in the given list. */
+typedef struct sym_index {
+    const char **sorted;
+    size_t *pos;
+    size_t n;
+} sym_index;
+
+static void sym_index_clear(sym_index *x)
+{
+    vem__free(x->sorted);
+    vem__free(x->pos);
+    memset(x, 0, sizeof *x);
+}
+
+static vem_status sym_index_init(sym_index *x, const char *const *symbols, size_t n)
+{
+    x->n = n;
+    x->pos = vem__calloc(n ? n : 1, sizeof *x->pos);
+    x->sorted = vem__calloc(n ? n : 1, sizeof *x->sorted);
+    if (!x->pos || !x->sorted) {
+        sym_index_clear(x);
+        return VEM_FAIL(VEM_ENOMEM, "symbols");
+    }
+    for (size_t i = 0; i < n; i++)
+        x->sorted[i] = symbols[i];
+    qsort(x->sorted, n, sizeof *x->sorted, cmp_str);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            if (symbols[j] == x->sorted[i])
+                x->pos[i] = j;
+    return VEM_OK;
+}
+
+/* The place of key in the given list, or x->n if it is not there. */
+static size_t sym_index_find(const sym_index *x, const char *key)
+{
+    size_t p = find_sorted(x->sorted, x->n, key);
+    return p == x->n ? p : x->pos[p];
+}
+
 vem_status vem_symbols_encode(const char *const *cells, size_t n, const char *const *symbols,
                               size_t nsym, double *codes, char ***out_symbols, size_t *out_n)
 {
@@ -255,32 +296,16 @@ vem_status vem_symbols_encode(const char *const *cells, size_t n, const char *co
         *out_n = 0;
     if (symbols) {
         /* Given symbols keep their order: look up through a sorted index. */
-        size_t *idx = vem__calloc(nsym ? nsym : 1, sizeof *idx);
-        const char **sorted = vem__calloc(nsym ? nsym : 1, sizeof *sorted);
-        if (!idx || !sorted) {
-            vem__free(idx);
-            vem__free(sorted);
-            return VEM_FAIL(VEM_ENOMEM, "symbols");
-        }
-        for (size_t i = 0; i < nsym; i++)
-            sorted[i] = symbols[i];
-        qsort(sorted, nsym, sizeof *sorted, cmp_str);
-        for (size_t i = 0; i < nsym; i++)
-            for (size_t j = 0; j < nsym; j++)
-                if (symbols[j] == sorted[i])
-                    idx[i] = j;
-        vem_status st = VEM_OK;
-        for (size_t r = 0; r < n; r++) {
-            size_t p = find_sorted(sorted, nsym, cells[r]);
-            if (p == nsym) {
+        sym_index x;
+        vem_status st = sym_index_init(&x, symbols, nsym);
+        for (size_t r = 0; st == VEM_OK && r < n; r++) {
+            size_t p = sym_index_find(&x, cells[r]);
+            if (p == nsym)
                 st = VEM_FAIL(VEM_EFORMAT, "row %zu: symbol '%.40s' is not one of the model's "
                               "%zu symbols", r + 1, cells[r], nsym);
-                break;
-            }
-            codes[r] = (double)idx[p];
+            codes[r] = (double)p;
         }
-        vem__free(idx);
-        vem__free(sorted);
+        sym_index_clear(&x);
         return st;
     }
     const char **sorted = vem__calloc(n ? n : 1, sizeof *sorted);
@@ -318,7 +343,7 @@ vem_status vem_symbols_encode(const char *const *cells, size_t n, const char *co
     return VEM_OK;
 }
 
-/* ------------------------------------------------------------ text table */
+/* ------------------------------------------------------------ row passes */
 
 void vem_text_table_clear(vem_text_table *t)
 {
@@ -380,40 +405,58 @@ static int is_blank(const char *s, const char *e)
     return s == e;
 }
 
-/*
- * The text cells of data rows [first, last) of path (last SIZE_MAX: to the end);
- * max_rows > 0 stops after that many. ranged: zero rows is not an error (a
- * process's share may be empty). Rows before first are counted, not split, so
- * line numbers in messages are the file's own. Lines, cells, header and
- * columns go through csv.c's tokenizer, as vem_csv_read reads them.
- */
-static vem_status text_read(const char *path, const vem_csv_opts *o, size_t first, size_t last,
-                            size_t max_rows, int ranged, vem_text_table *t)
+/* Grow *p (a run of rows of row_bytes each, room for *cap rows) to hold need rows. */
+static int grow_rows(void **p, size_t *cap, size_t need, size_t row_bytes)
 {
-    memset(t, 0, sizeof *t);
-    vem_csv_opts defaults;
-    if (!o) {
-        vem_csv_opts_init(&defaults);
-        o = &defaults;
-    }
+    if (need <= *cap)
+        return 1;
+    size_t nc = *cap ? 2 * *cap : 1024, bytes;
+    void *g = NULL;
+    if (vem__mul_ok(nc, row_bytes ? row_bytes : 1, &bytes))
+        g = vem__realloc(*p, bytes);
+    if (!g)
+        return 0;
+    *p = g;
+    *cap = nc;
+    return 1;
+}
+
+/*
+ * One pass over the data rows [first, last) of a CSV file (last SIZE_MAX: to
+ * the end); max_rows > 0 stops after that many. ranged: the file is mapped
+ * (a share reader touches only the pages up to its last row) and zero rows
+ * is not an error (a process's share may be empty). Rows before first are
+ * counted, not split, so line numbers in messages are the file's own. Lines,
+ * cells, header and columns go through csv.c's tokenizer, as vem_csv_read
+ * reads them: head() handles the first line (vem__csv_first_line), row()
+ * each data row in the range once tk holds its cells.
+ */
+typedef struct row_pass row_pass;
+struct row_pass {
     vem__csv_tok tk;
-    vem_status st = vem__csv_tok_init(&tk, path, o);
+    const char *path;
+    size_t first, last, max_rows;
+    int ranged;
+    vem_status (*head)(row_pass *rp, const char *s, const char *e);
+    vem_status (*row)(row_pass *rp);
+    size_t rows; /* rows handed to row() */
+};
+
+/* Run rp over its file with o's header and delimiter. The caller clears rp->tk, also on failure. */
+static vem_status row_pass_run(row_pass *rp, const vem_csv_opts *o)
+{
+    vem_status st = vem__csv_tok_init(&rp->tk, rp->path, o);
     if (st != VEM_OK)
         return st;
     char *text = NULL;
-    size_t len = 0;
-    st = ranged ? map_file(path, &text, &len) : slurp(path, &text, &len);
-    if (st != VEM_OK) {
-        vem__csv_tok_clear(&tk);
+    size_t len = 0, blank = 0, drow = 0; /* drow: data rows seen, read or skipped */
+    st = rp->ranged ? map_file(rp->path, &text, &len) : slurp(rp->path, &text, &len);
+    if (st != VEM_OK)
         return st;
-    }
-    size_t rows = 0, cap = 0, blank = 0, nsel = 0;
-    char **cells = NULL;
     const char *p = text ? text : "", *end = p + len;
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         p += 3; /* UTF-8 byte order mark, as spreadsheets write */
-    size_t drow = 0; /* data rows seen, read or skipped */
-    while (p < end) {
+    while (p < end && st == VEM_OK) {
         const char *e = memchr(p, '\n', (size_t)(end - p));
         const char *next = e ? e + 1 : end;
         if (!e)
@@ -422,82 +465,94 @@ static vem_status text_read(const char *path, const vem_csv_opts *o, size_t firs
             e--;
         const char *line = p;
         p = next;
-        tk.line++;
+        rp->tk.line++;
         if (is_blank(line, e)) { /* fine at the end of the file, an error once data follows */
             if (!blank)
-                blank = tk.line;
+                blank = rp->tk.line;
             continue;
         }
         if (blank) {
             st = VEM_FAIL(VEM_EFORMAT,
-                          "%s:%zu:1: blank line (only trailing blank lines are allowed)", path,
-                          blank);
-            goto fail;
+                          "%s:%zu:1: blank line (only trailing blank lines are allowed)",
+                          rp->path, blank);
+            break;
         }
-        if (!tk.ncols) {
-            st = vem__csv_first_line(&tk, o, 1, line, e);
-            if (st != VEM_OK)
-                goto fail;
-            nsel = tk.nsel;
-            t->names = tk.names;
-            t->cols = nsel;
-            tk.names = NULL;
-            if (tk.header)
+        if (!rp->tk.ncols) {
+            st = rp->head(rp, line, e);
+            if (st != VEM_OK || rp->tk.header)
                 continue;
         }
-        if (drow >= last)
+        if (drow >= rp->last)
             break;
-        if (drow++ < first)
+        if (drow++ < rp->first)
             continue;
-        st = vem__csv_row(&tk, line, e);
-        if (st != VEM_OK)
-            goto fail;
-        if (rows == cap) {
-            size_t nc = cap ? 2 * cap : 1024, bytes;
-            char **g = NULL;
-            if (vem__mul_ok(nc, nsel ? nsel : 1, &bytes) && vem__mul_ok(bytes, sizeof *g, &bytes))
-                g = vem__realloc(cells, bytes);
-            if (!g) {
-                st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
-                goto fail;
-            }
-            cells = g;
-            cap = nc;
-        }
-        /* Each selected cell copied: a column chosen twice ("1,1") gets two copies. */
-        for (size_t i = 0; i < nsel; i++) {
-            char *c = vem__csv_cell_text(&tk.cells[tk.sel[i]]);
-            if (!c) {
-                for (size_t j = 0; j < i; j++)
-                    vem__free(cells[rows * nsel + j]);
-                st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
-                goto fail;
-            }
-            cells[rows * nsel + i] = c;
-        }
-        rows++;
-        if (max_rows && rows >= max_rows)
+        st = vem__csv_row(&rp->tk, line, e);
+        if (st == VEM_OK)
+            st = rp->row(rp);
+        if (st == VEM_OK && ++rp->rows == rp->max_rows)
             break;
     }
-    if (!tk.ncols) {
-        st = VEM_FAIL(VEM_EFORMAT, "%s: empty file", path);
-        goto fail;
+    if (st == VEM_OK && !rp->tk.ncols)
+        st = VEM_FAIL(VEM_EFORMAT, "%s: empty file", rp->path);
+    else if (st == VEM_OK && rp->rows == 0 && !rp->ranged)
+        st = VEM_FAIL(VEM_EFORMAT, "%s: header but no data rows", rp->path);
+    release_text(text, len, rp->ranged);
+    return st;
+}
+
+/* ------------------------------------------------------------ text table */
+
+typedef struct text_pass {
+    row_pass rp;
+    const vem_csv_opts *o;
+    char **cells; /* rp.rows x tk.nsel */
+    size_t cap;
+} text_pass;
+
+static vem_status text_head(row_pass *rp, const char *s, const char *e)
+{
+    return vem__csv_first_line(&rp->tk, ((text_pass *)rp)->o, 1, s, e);
+}
+
+static vem_status text_row(row_pass *rp)
+{
+    text_pass *tp = (text_pass *)rp;
+    size_t nsel = rp->tk.nsel;
+    if (!grow_rows((void **)&tp->cells, &tp->cap, rp->rows + 1, nsel * sizeof *tp->cells))
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", rp->path);
+    /* Each selected cell copied: a column chosen twice ("1,1") gets two copies. */
+    char **row = tp->cells + rp->rows * nsel;
+    for (size_t i = 0; i < nsel; i++) {
+        if (!(row[i] = vem__csv_cell_text(&rp->tk.cells[rp->tk.sel[i]]))) {
+            for (size_t j = 0; j < i; j++)
+                vem__free(row[j]);
+            return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", rp->path);
+        }
     }
-    if (rows == 0 && !ranged) {
-        st = VEM_FAIL(VEM_EFORMAT, "%s: header but no data rows", path);
-        goto fail;
-    }
-    vem__csv_tok_clear(&tk);
-    release_text(text, len, ranged);
-    t->cells = cells;
-    t->rows = rows;
     return VEM_OK;
-fail:
-    vem__csv_tok_clear(&tk);
-    release_text(text, len, ranged);
-    t->cells = cells;
-    t->rows = rows;
-    vem_text_table_clear(t);
+}
+
+/* The text cells of data rows [first, last) of path: see row_pass. */
+static vem_status text_read(const char *path, const vem_csv_opts *o, size_t first, size_t last,
+                            size_t max_rows, int ranged, vem_text_table *t)
+{
+    memset(t, 0, sizeof *t);
+    vem_csv_opts defaults;
+    vem_csv_opts_init(&defaults);
+    text_pass tp;
+    memset(&tp, 0, sizeof tp);
+    tp.o = o ? o : &defaults;
+    tp.rp = (row_pass){.path = path, .first = first, .last = last, .max_rows = max_rows,
+                       .ranged = ranged, .head = text_head, .row = text_row};
+    vem_status st = row_pass_run(&tp.rp, tp.o);
+    t->cells = tp.cells;
+    t->rows = tp.rp.rows;
+    t->cols = tp.rp.tk.nsel;
+    t->names = tp.rp.tk.names;
+    tp.rp.tk.names = NULL;
+    vem__csv_tok_clear(&tp.rp.tk);
+    if (st != VEM_OK)
+        vem_text_table_clear(t);
     return st;
 }
 
@@ -516,4 +571,315 @@ vem_status vem_text_table_read_rows(const char *path, const vem_csv_opts *o, siz
                         first, last);
     }
     return text_read(path, o, first, last, 0, 1, t);
+}
+
+/* ---------------------------------------------------------------- frames */
+
+void vem_frames_opts_init(vem_frames_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    vem_csv_opts_init(&o->csv);
+    o->codes = -1;
+    o->last = SIZE_MAX;
+}
+
+void vem_frames_clear(vem_frames *f)
+{
+    if (!f)
+        return;
+    vem__free(f->data);
+    vem_symbols_free(f->names, f->cols);
+    vem_symbols_free(f->symbols, f->n_symbols);
+    vem_seqs_clear(&f->seqs);
+    memset(f, 0, sizeof *f);
+}
+
+vem_matrix vem_frames_matrix(const vem_frames *f)
+{
+    return vem_matrix_view(f->data, f->rows, f->cols);
+}
+
+/* The CSV pass of vem_frames_read. */
+typedef struct frames_pass {
+    row_pass rp;
+    const vem_frames_opts *o;
+    vem_csv_opts co; /* o->csv with the frame columns */
+    char *spec;      /* a column list made here (the model's names, or all but the ids) */
+    size_t idcol;    /* the sequence-id column, SIZE_MAX for none */
+    double *data;    /* numeric: rows x cols; categorical: the value of each digit cell */
+    double *pos;     /* categorical, given symbols: each cell's place in them */
+    char **cells;    /* categorical names without given symbols */
+    char **ids;      /* sequence ids (not for a row range) */
+    int keep_ids;
+    size_t data_cap, pos_cap, cells_cap, ids_cap;
+    sym_index sx;
+    int digits;               /* every categorical cell so far is an ASCII digit string */
+    size_t bad_line, bad_col; /* the first cell that is not a given symbol */
+    char bad[41];
+} frames_pass;
+
+/* "1,2,4": every column of ncols but skip (0-based), or NULL when none is left. */
+static char *all_but(size_t ncols, size_t skip)
+{
+    char *spec = vem__malloc(ncols * 21 + 1);
+    size_t used = 0;
+    for (size_t j = 0; spec && j < ncols; j++)
+        if (j != skip)
+            used += (size_t)sprintf(spec + used, "%s%zu", used ? "," : "", j + 1);
+    if (spec && !used) {
+        vem__free(spec);
+        spec = NULL;
+    }
+    return spec;
+}
+
+static vem_status one_column(const char *path, const char *spec)
+{
+    if (spec && strchr(spec, ','))
+        return VEM_FAIL(VEM_EINVAL,
+                        "%s: categorical emissions read one column of symbols; --columns names %s",
+                        path, spec);
+    return VEM_OK;
+}
+
+/* The first line: the sequence-id column, then the frame columns. */
+static vem_status frames_head(row_pass *rp, const char *s, const char *e)
+{
+    frames_pass *fp = (frames_pass *)rp;
+    const vem_frames_opts *o = fp->o;
+    vem_status st;
+    if (o->sequence_column) {
+        vem__csv_tok ids;
+        vem_csv_opts io = o->csv;
+        io.columns = o->sequence_column;
+        st = vem__csv_tok_init(&ids, rp->path, &io);
+        if (st == VEM_OK)
+            st = vem__csv_first_line(&ids, &io, 1, s, e);
+        size_t ncols = ids.ncols;
+        fp->idcol = st == VEM_OK ? ids.sel[0] : SIZE_MAX;
+        fp->keep_ids = !rp->ranged;
+        vem__csv_tok_clear(&ids);
+        if (st != VEM_OK)
+            return st;
+        if (!fp->co.columns) {
+            if (ncols == 1)
+                return VEM_FAIL(VEM_EFORMAT,
+                                "%s: no columns left besides the sequence column '%s'", rp->path,
+                                o->sequence_column);
+            if (!(fp->spec = all_but(ncols, fp->idcol)))
+                return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", rp->path);
+            fp->co.columns = fp->spec;
+            if (o->categorical && (st = one_column(rp->path, fp->spec)) != VEM_OK)
+                return st;
+        }
+    }
+    st = vem__csv_first_line(&rp->tk, &fp->co, o->categorical, s, e);
+    if (st == VEM_OK && o->categorical && rp->tk.nsel != 1)
+        st = VEM_FAIL(VEM_EINVAL, "%s: %zu columns: choose the symbol column with --columns",
+                      rp->path, rp->tk.nsel);
+    return st;
+}
+
+/* The categorical cell of a row: its value if it is a code, its place among given symbols or its text. */
+static vem_status frames_symbol(frames_pass *fp, const vem__csv_cell *c, size_t r)
+{
+    const vem_frames_opts *o = fp->o;
+    int digits = c->len > 0;
+    for (size_t i = 0; i < c->len && digits; i++)
+        digits = c->p[i] >= '0' && c->p[i] <= '9';
+    double v = HUGE_VAL; /* a code too large for a double is no code of any model */
+    if (digits && vem__csv_cell_number(&fp->rp.tk, c, &v) != VEM_OK)
+        v = HUGE_VAL;
+    if (!digits && o->codes == 1)
+        return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: not an integer code: '%.*s'", fp->rp.path,
+                        fp->rp.tk.line, c->col, (int)vem__min(c->len, 40), c->p);
+    fp->digits &= digits;
+    fp->data[r] = v;
+    if (o->codes == 1)
+        return VEM_OK;
+    char *text = vem__csv_cell_text(c);
+    if (!text)
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", fp->rp.path);
+    if (!o->symbols) {
+        fp->cells[r] = text;
+        return VEM_OK;
+    }
+    fp->pos[r] = (double)sym_index_find(&fp->sx, text);
+    if (fp->pos[r] == (double)fp->sx.n && !fp->bad_line) {
+        fp->bad_line = fp->rp.tk.line;
+        fp->bad_col = c->col;
+        snprintf(fp->bad, sizeof fp->bad, "%s", text);
+    }
+    vem__free(text);
+    return VEM_OK;
+}
+
+static vem_status frames_row(row_pass *rp)
+{
+    frames_pass *fp = (frames_pass *)rp;
+    const vem_frames_opts *o = fp->o;
+    const size_t r = rp->rows, d = rp->tk.nsel;
+    const int cat = o->categorical, names = cat && o->codes != 1;
+    if (!grow_rows((void **)&fp->data, &fp->data_cap, r + 1, d * sizeof *fp->data) ||
+        (names && o->symbols && !grow_rows((void **)&fp->pos, &fp->pos_cap, r + 1, sizeof *fp->pos)) ||
+        (names && !o->symbols &&
+         !grow_rows((void **)&fp->cells, &fp->cells_cap, r + 1, sizeof *fp->cells)) ||
+        (fp->keep_ids && !grow_rows((void **)&fp->ids, &fp->ids_cap, r + 1, sizeof *fp->ids)))
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", rp->path);
+    vem_status st = VEM_OK;
+    for (size_t k = 0; k < d && st == VEM_OK; k++) {
+        const vem__csv_cell *c = &rp->tk.cells[rp->tk.sel[k]];
+        st = cat ? frames_symbol(fp, c, r) : vem__csv_cell_number(&rp->tk, c, &fp->data[r * d + k]);
+    }
+    if (st == VEM_OK && fp->keep_ids &&
+        !(fp->ids[r] = vem__csv_cell_text(&rp->tk.cells[fp->idcol]))) {
+        st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", rp->path);
+        if (names && !o->symbols)
+            vem__free(fp->cells[r]);
+    }
+    return st;
+}
+
+/* Categorical cells once all are read: codes, places among the given symbols, or new symbols. */
+static vem_status frames_encode(frames_pass *fp, vem_frames *f)
+{
+    const vem_frames_opts *o = fp->o;
+    const size_t n = fp->rp.rows;
+    f->codes = o->codes == 1 || (o->codes == -1 && fp->digits && (!o->symbols || fp->bad_line));
+    if (f->codes)
+        return VEM_OK;
+    if (!o->symbols)
+        return vem_symbols_encode((const char *const *)fp->cells, n, NULL, 0, fp->data,
+                                  &f->symbols, &f->n_symbols);
+    if (fp->bad_line)
+        return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: symbol '%s' is not one of the model's %zu symbols",
+                        fp->rp.path, fp->bad_line, fp->bad_col, fp->bad, o->n_symbols);
+    memcpy(fp->data, fp->pos, n * sizeof *fp->data);
+    return VEM_OK;
+}
+
+static void frames_pass_clear(frames_pass *fp)
+{
+    size_t n = fp->rp.rows;
+    vem__free(fp->data);
+    vem__free(fp->pos);
+    vem_symbols_free(fp->cells, fp->cells ? n : 0);
+    vem_symbols_free(fp->ids, fp->ids ? n : 0);
+    vem__free(fp->spec);
+    sym_index_clear(&fp->sx);
+    vem__csv_tok_clear(&fp->rp.tk);
+}
+
+static vem_status frames_csv(const char *path, const vem_frames_opts *o, int ranged, vem_frames *f)
+{
+    frames_pass fp;
+    memset(&fp, 0, sizeof fp);
+    fp.o = o;
+    fp.co = o->csv;
+    fp.idcol = SIZE_MAX;
+    fp.digits = 1;
+    fp.rp = (row_pass){.path = path, .first = o->first, .last = o->last, .ranged = ranged,
+                       .head = frames_head, .row = frames_row};
+    vem_status st = VEM_OK;
+    if (!fp.co.columns && o->categorical) {
+        fp.co.columns = o->symbol_column;
+    } else if (!fp.co.columns && o->columns && o->n_columns) {
+        size_t len = 1;
+        for (size_t j = 0; j < o->n_columns; j++)
+            len += strlen(o->columns[j]) + 1;
+        if (!(fp.spec = vem__malloc(len)))
+            return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+        fp.spec[0] = '\0';
+        for (size_t j = 0; j < o->n_columns; j++)
+            strcat(strcat(fp.spec, j ? "," : ""), o->columns[j]);
+        fp.co.columns = fp.spec;
+    }
+    if (o->categorical)
+        st = one_column(path, fp.co.columns);
+    if (st == VEM_OK && o->categorical && o->symbols)
+        st = sym_index_init(&fp.sx, o->symbols, o->n_symbols);
+    if (st == VEM_OK)
+        st = row_pass_run(&fp.rp, &fp.co);
+    if (st == VEM_OK && o->categorical)
+        st = frames_encode(&fp, f);
+    if (st == VEM_OK && fp.ids && !ranged)
+        st = vem_seqs_from_ids((const char *const *)fp.ids, fp.rp.rows, path, &f->seqs);
+    f->rows = fp.rp.rows;
+    f->cols = fp.rp.tk.nsel;
+    f->names = fp.rp.tk.names;
+    fp.rp.tk.names = NULL;
+    f->data = fp.data;
+    fp.data = NULL;
+    frames_pass_clear(&fp);
+    return st;
+}
+
+/* Raw float64: the whole file, or rows [first, last) read in place. */
+static vem_status frames_binary(const char *path, const vem_frames_opts *o, int ranged,
+                                vem_frames *f)
+{
+    const size_t d = o->binary_cols;
+    if (o->categorical && d != 1)
+        return VEM_FAIL(VEM_EINVAL, "%s: categorical data is one column of codes (--binary-cols 1)",
+                        path);
+    f->codes = o->categorical;
+    vem_table t;
+    if (!ranged) {
+        vem_status st = vem_binary_read(path, d, &t);
+        f->data = t.data;
+        f->rows = t.rows;
+        f->cols = t.cols;
+        f->names = t.names;
+        return st;
+    }
+    vem_source *src = vem_source_open_binary(path, d);
+    if (!src)
+        return vem__last_status();
+    size_t n = vem_source_rows(src), lo = vem__min(o->first, n), hi = vem__min(o->last, n);
+    f->rows = hi - lo;
+    f->cols = d;
+    f->data = vem__calloc(f->rows ? f->rows * d : 1, sizeof *f->data);
+    f->names = vem__calloc(d, sizeof *f->names);
+    for (size_t j = 0; f->names && j < d; j++) {
+        char b[24];
+        snprintf(b, sizeof b, "%zu", j + 1);
+        if (!(f->names[j] = vem__strdup(b)))
+            break;
+    }
+    vem_status st = f->data && f->names && f->names[d - 1]
+                        ? (f->rows ? vem_source_read(src, lo, f->rows, f->data) : VEM_OK)
+                        : VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    vem_source_close(src);
+    return st;
+}
+
+vem_status vem_frames_read(const char *path, const vem_frames_opts *o, vem_frames *f)
+{
+    if (!f)
+        return VEM_FAIL(VEM_EINVAL, "vem_frames_read: no output");
+    memset(f, 0, sizeof *f);
+    if (!path || !o)
+        return VEM_FAIL(VEM_EINVAL, "vem_frames_read: no %s", path ? "options" : "path");
+    const int ranged = o->first > 0 || o->last != SIZE_MAX;
+    vem_status st = VEM_OK;
+    if (o->lengths && o->sequence_column)
+        st = VEM_FAIL(VEM_EINVAL, "%s: give a lengths file or a sequence column, not both", path);
+    else if (o->binary_cols && o->sequence_column)
+        st = VEM_FAIL(VEM_EINVAL, "%s: a sequence column needs a CSV file, not raw float64 "
+                      "(--binary-cols)", path);
+    else if (ranged && o->lengths)
+        st = VEM_FAIL(VEM_EINVAL, "%s: a lengths file applies to the whole file, not rows "
+                      "[%zu, %zu)", path, o->first, o->last);
+    else if (o->last < o->first)
+        st = VEM_FAIL(VEM_EINVAL, "%s: data rows [%zu, %zu): the range is reversed", path,
+                      o->first, o->last);
+    else if (o->codes < -1 || o->codes > 1)
+        st = VEM_FAIL(VEM_EINVAL, "%s: codes option %d (want -1, 0 or 1)", path, o->codes);
+    if (st == VEM_OK)
+        st = o->binary_cols ? frames_binary(path, o, ranged, f) : frames_csv(path, o, ranged, f);
+    if (st == VEM_OK && o->lengths)
+        st = vem_seqs_read_lengths(o->lengths, f->rows, &f->seqs);
+    if (st != VEM_OK)
+        vem_frames_clear(f);
+    return st;
 }
