@@ -28,8 +28,6 @@ enum {
     OPT_INIT_TRANS,
     OPT_REG_COVAR,
     OPT_POSTERIOR,
-    OPT_N,
-    OPT_SEED,
     OPT_MIX
 };
 
@@ -61,11 +59,6 @@ static const cli_option decode_options[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-static const cli_option sample_options[] = {
-    {"n-samples", 'n', 1, OPT_N, "N", "frames to draw (>= 1)"},
-    {"seed", 0, 1, OPT_SEED, "S", "random seed (default 0)"},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
 
 static const cli_option *const fit_tables[] = {
     fit_options, seq_options, cli_engine_options, cli_common_options, cli_data_options, NULL};
@@ -73,7 +66,6 @@ static const cli_option *const decode_tables[] = {decode_options, seq_options, c
                                                   cli_data_options, NULL};
 static const cli_option *const score_tables[] = {seq_options, cli_common_options, cli_data_options,
                                                  NULL};
-static const cli_option *const sample_tables[] = {sample_options, cli_common_options, NULL};
 static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
 /* The engine takes sequences from memory only: vem_fit_new_source refuses them (--stream). */
@@ -1153,55 +1145,22 @@ static int cmd_score(int argc, char **argv)
 
 static int cmd_sample(int argc, char **argv)
 {
-    const char *model = NULL;
-    size_t n = 0;
-    uint64_t seed = 0;
-    int json = 0;
-    cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, sample_tables, 0, "sample");
-    const char *val;
-    int id;
-    while ((id = cli_next(&p, &val)) != CLI_END) {
-        switch (id) {
-        case CLI_BAD:
-            return cli_usage_error("sample");
-        case CLI_POSITIONAL:
-            if (model) {
-                cli_error("sample: unexpected argument '%s'", val);
-                return cli_usage_error("sample");
-            }
-            model = val;
-            break;
-        case CLI_OPT_JSON:
-            json = 1;
-            break;
-        case OPT_N:
-            if (cli_parse_size("-n", val, 1, SIZE_MAX / 64, &n))
-                return cli_usage_error("sample");
-            break;
-        case OPT_SEED:
-            if (cli_parse_u64("--seed", val, &seed))
-                return cli_usage_error("sample");
-            break;
-        default:
-            break;
-        }
-    }
-    if (!model || n == 0) {
-        cli_error("sample: missing %s", model ? "-n N" : "MODEL");
-        return cli_usage_error("sample");
-    }
+    cli_sample_args a;
+    int rc = cli_sample_parse(argc, argv, &a);
+    if (rc != 0)
+        return rc;
+    const char *model = a.model;
+    size_t n = a.n;
     vem_hmm *h = load_hmm(model);
     if (!h)
         return CLI_EXIT_INPUT;
     int cat = vem_hmm_emission_type(h) == VEM_HMM_CATEGORICAL;
     char buf[32];
     size_t d = cat ? 1 : vem_hmm_dim(h);
-    double *xs = malloc(n * d * sizeof *xs);
+    double *xs = n <= SIZE_MAX / sizeof *xs / d ? malloc(n * d * sizeof *xs) : NULL;
     size_t *z = malloc(n * sizeof *z);
-    int rc = 0;
     vem_rng rng;
-    vem_rng_seed(&rng, seed);
+    vem_rng_seed(&rng, a.seed);
     vem_status s;
     const char *const *sym = vem_hmm_symbols(h);
     if (!xs || !z) {
@@ -1209,40 +1168,24 @@ static int cmd_sample(int argc, char **argv)
         rc = CLI_EXIT_INPUT;
     } else if ((s = vem_hmm_sample(h, n, &rng, xs, z)) != VEM_OK) {
         rc = cli_fail(s, model);
-    } else if (json) {
-        json_t *o = json_object();
+    } else if (!cat) {
+        const char *const *cols = vem_hmm_columns(h);
+        rc = cli_sample_print("hmm", xs, z, n, d, cols, "state", a.json);
+    } else if (a.json) {
+        /* Categorical: the symbols drawn (their codes when the model names none). */
+        json_t *o = json_object(), *l = json_array();
+        for (size_t i = 0; l && i < n; i++)
+            json_array_append_new(l, sym ? json_string(sym[(size_t)xs[i]])
+                                         : json_integer((json_int_t)xs[i]));
         json_object_set_new(o, "model", json_string("hmm"));
-        if (cat && sym) {
-            json_t *l = json_array();
-            for (size_t i = 0; l && i < n; i++)
-                json_array_append_new(l, json_string(sym[(size_t)xs[i]]));
-            json_object_set_new(o, "samples", l);
-        } else if (cat) {
-            json_t *l = json_array();
-            for (size_t i = 0; l && i < n; i++)
-                json_array_append_new(l, json_integer((json_int_t)xs[i]));
-            json_object_set_new(o, "samples", l);
-        } else {
-            json_object_set_new(o, "samples", cli_json_matrix(xs, n, d));
-        }
+        json_object_set_new(o, "samples", l);
         json_object_set_new(o, "states", cli_json_indices(z, n));
         rc = cli_json_emit(o);
     } else {
-        if (cat) {
-            const char *col = vem_hmm_symbol_column(h);
-            printf("%s,state\n", col ? col : "symbol");
-            for (size_t i = 0; i < n; i++)
-                printf("%s,%zu\n", symbol_label(h, (size_t)xs[i], buf, sizeof buf), z[i]);
-        } else {
-            for (size_t j = 0; j < d; j++)
-                printf("%s,", feature_label(h, j, buf, sizeof buf));
-            printf("state\n");
-            for (size_t i = 0; i < n; i++) {
-                for (size_t j = 0; j < d; j++)
-                    printf("%.17g,", xs[i * d + j]);
-                printf("%zu\n", z[i]);
-            }
-        }
+        const char *col = vem_hmm_symbol_column(h);
+        printf("%s,state\n", col ? col : "symbol");
+        for (size_t i = 0; i < n; i++)
+            printf("%s,%zu\n", symbol_label(h, (size_t)xs[i], buf, sizeof buf), z[i]);
     }
     free(xs);
     free(z);
@@ -1372,7 +1315,7 @@ const cli_verb cli_hmm_sample = {
     cmd_sample, "MODEL -n N [--seed S]",
     "Draw one sequence of N frames; CSV with a header (the model's columns or symbol\n"
     "column, then 'state').",
-    sample_tables, NULL};
+    cli_sample_tables, NULL};
 const cli_verb cli_hmm_info = {
     cmd_info, "MODEL",
     "Describe an HMM model file: states, emissions, start and transition\n"
