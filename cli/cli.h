@@ -271,6 +271,9 @@ int cli_fit_or_data_option(cli_fit_args *f, cli_data_opts *d, int id, const char
 /** After parsing: conflicts between engine options (reported), and the progress log.
  *  Returns 0 or CLI_EXIT_USAGE. */
 int cli_fit_args_check(cli_fit_args *f, const char *cmd);
+/** --threads T (0: all available), for fits and the commands that take it: 0 or
+ *  CLI_EXIT_USAGE (reported). */
+int cli_parse_threads(const char *val, int *out);
 /** Non-zero when the engine option id was given. */
 int cli_fit_given(const cli_fit_args *f, int id);
 

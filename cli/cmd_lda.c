@@ -153,7 +153,6 @@ static int parse(int argc, char **argv, const char *cmd, const cli_option *const
     cli_parser_init(&p, argc, argv, 2, tables, fit ? lda_kind.exclude : 0, cmd);
     const char *val;
     int id, rc = 0, kind_seen = !fit;
-    size_t th = 0;
     while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
         switch (id) {
         case CLI_BAD: rc = CLI_EXIT_USAGE; break;
@@ -185,8 +184,7 @@ static int parse(int argc, char **argv, const char *cmd, const cli_option *const
         case OPT_WARM_GAMMA: a->warm_gamma = 1; break;
         case OPT_DENSE_STEPS: a->dense_steps = 1; break;
         case OPT_THREADS:
-            rc = cli_parse_size("--threads", val, 0, 1024, &th);
-            a->threads = (int)th;
+            rc = cli_parse_threads(val, &a->threads);
             break;
         case OPT_TOP: rc = cli_parse_size("--top", val, 1, 1u << 20, &a->top); break;
         case OPT_COHERENCE: a->coherence = val; break;

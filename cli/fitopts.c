@@ -49,6 +49,15 @@ void cli_fit_args_init(cli_fit_args *f, const cli_fit_kind *k)
     f->kind = k;
 }
 
+int cli_parse_threads(const char *val, int *out)
+{
+    size_t n;
+    int rc = cli_parse_size("--threads", val, 0, 65536, &n);
+    if (rc == 0)
+        *out = (int)n;
+    return rc;
+}
+
 int cli_fit_given(const cli_fit_args *f, int id)
 {
     return (f->given & CLI_ENGINE_BIT(id)) != 0;
@@ -57,7 +66,6 @@ int cli_fit_given(const cli_fit_args *f, int id)
 int cli_fit_option(cli_fit_args *f, int id, const char *val)
 {
     vem_fit_opts *o = &f->opts;
-    size_t n;
     int rc = 0;
     if (id == CLI_OPT_HELP) {
         f->help = 1;
@@ -86,8 +94,7 @@ int cli_fit_option(cli_fit_args *f, int id, const char *val)
         rc = cli_parse_u64("--seed", val, &f->seed);
         break;
     case CLI_OPT_THREADS:
-        rc = cli_parse_size("--threads", val, 0, 65536, &n);
-        o->nthreads = (int)n;
+        rc = cli_parse_threads(val, &o->nthreads);
         break;
     case CLI_OPT_ALGORITHM:
         if (vem_algorithm_parse(val, &o->algorithm) != VEM_OK) {
