@@ -235,9 +235,10 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
                       "several -k or --covariance values or --select");
             return CLI_EXIT_USAGE;
         }
-        if (a->init_given) {
-            cli_error("fit gmm: --init-model starts from the model's parameters: --init does "
-                      "not apply");
+        if (a->init_given || a->f.opts.n_init > 1) {
+            cli_error("fit gmm: --init-model starts from the model's parameters: %s does "
+                      "not apply",
+                      a->init_given ? "--init" : "--n-init");
             return CLI_EXIT_USAGE;
         }
     } else if (!a->k_given) {

@@ -335,6 +335,11 @@ static int check_fit(fit_args *a)
                       "--init-transitions does not apply");
             return CLI_EXIT_USAGE;
         }
+        if (!a->init_given && a->f.opts.n_init > 1) {
+            cli_error("fit hmm: --init-model starts from the model's parameters: --n-init "
+                      "applies with --init (emissions initialised afresh)");
+            return CLI_EXIT_USAGE;
+        }
         return 0;
     }
     if (!a->k_given) {

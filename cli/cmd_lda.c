@@ -200,6 +200,14 @@ static int parse(int argc, char **argv, const char *cmd, const cli_option *const
     }
     if (rc == 0 && fit)
         rc = cli_fit_args_check(&a->f, cmd);
+    if (rc == 0 && a->dense_steps && a->f.opts.algorithm != VEM_ALG_STEPWISE) {
+        cli_error("%s: --dense-steps applies to --algorithm stepwise", cmd);
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == 0 && fit && a->f.init_model && a->f.opts.n_init > 1) {
+        cli_error("%s: --init-model starts from one model: --n-init does not apply", cmd);
+        rc = CLI_EXIT_USAGE;
+    }
     return rc ? cli_usage_error(cmd) : 0;
 }
 

@@ -124,6 +124,7 @@ typedef struct vb_args {
     vem_cov cov;
     vem_gmm_init init;
     double alpha0, beta0, nu0, reg_covar, prune;
+    int prune_given;
     cli_fit_args f; /* engine options (fit), --json (every command) */
     cli_data_opts dopts;
 } vb_args;
@@ -185,6 +186,7 @@ static int own_option(vb_args *a, int id, const char *val)
         a->ard = 1;
         break;
     case OPT_PRUNE:
+        a->prune_given = 1;
         rc = cli_parse_double("--prune-threshold", val, 0.0, 1, &a->prune);
         break;
     case OPT_INTERCEPT:
@@ -915,6 +917,10 @@ static int fit_blr(vb_args *a)
 {
     if (!a->target) {
         cli_error("fit blr: missing --target COLUMN");
+        return cli_usage_error("fit blr");
+    }
+    if (a->prune_given && !a->ard) {
+        cli_error("fit blr: --prune-threshold applies to --ard (one precision per weight)");
         return cli_usage_error("fit blr");
     }
     double hp[4] = {1e-6, 1e-6, 1e-6, 1e-6};

@@ -106,7 +106,8 @@ int cli_fit_option(cli_fit_args *f, int id, const char *val)
         rc = cli_parse_size("--batch-size", val, 1, (size_t)1 << 40, &o->batch_size);
         break;
     case CLI_OPT_KAPPA:
-        if (cli_parse_double("--kappa", val, 0.5, 1, &o->kappa) != 0 || o->kappa > 1.0) {
+        rc = cli_parse_double("--kappa", val, 0.5, 1, &o->kappa);
+        if (rc == 0 && o->kappa > 1.0) {
             cli_error("--kappa must be in (0.5, 1], got %s", val);
             rc = CLI_EXIT_USAGE;
         }
@@ -162,17 +163,32 @@ static void progress(void *ctx, const char *line)
     fprintf(stderr, "%s\n", line);
 }
 
+/* The engine options that apply to one algorithm only: the option, the algorithms. */
+static const struct {
+    int id;
+    unsigned algorithms; /* bit per vem_algorithm */
+    const char *name, *which;
+} online_only[] = {
+    {CLI_OPT_BATCH_SIZE, 1u << VEM_ALG_STEPWISE, "--batch-size", "stepwise"},
+    {CLI_OPT_KAPPA, 1u << VEM_ALG_STEPWISE, "--kappa", "stepwise"},
+    {CLI_OPT_TAU, 1u << VEM_ALG_STEPWISE, "--tau", "stepwise"},
+    {CLI_OPT_N_BLOCKS, 1u << VEM_ALG_INCREMENTAL, "--n-blocks", "incremental"},
+    {CLI_OPT_EVAL_PASSES, (1u << VEM_ALG_STEPWISE) | (1u << VEM_ALG_INCREMENTAL), "--eval-passes",
+     "stepwise or incremental"},
+    {CLI_OPT_TRACE_STEPS, (1u << VEM_ALG_STEPWISE) | (1u << VEM_ALG_INCREMENTAL), "--trace-steps",
+     "stepwise or incremental"},
+};
+
 int cli_fit_args_check(cli_fit_args *f, const char *cmd)
 {
-    unsigned online = CLI_ENGINE_BIT(CLI_OPT_BATCH_SIZE) | CLI_ENGINE_BIT(CLI_OPT_KAPPA) |
-                      CLI_ENGINE_BIT(CLI_OPT_TAU) | CLI_ENGINE_BIT(CLI_OPT_N_BLOCKS) |
-                      CLI_ENGINE_BIT(CLI_OPT_EVAL_PASSES) | CLI_ENGINE_BIT(CLI_OPT_TRACE_STEPS);
-    if ((f->given & online) && f->opts.algorithm == VEM_ALG_BATCH) {
-        cli_error("%s: --batch-size, --kappa, --tau, --n-blocks, --eval-passes and "
-                  "--trace-steps apply to --algorithm stepwise or incremental",
-                  cmd);
-        return CLI_EXIT_USAGE;
-    }
+    for (size_t i = 0; i < sizeof online_only / sizeof *online_only; i++)
+        if (cli_fit_given(f, online_only[i].id) &&
+            !(online_only[i].algorithms & (1u << f->opts.algorithm))) {
+            cli_error("%s: %s applies to --algorithm %s (the algorithm is %s)", cmd,
+                      online_only[i].name, online_only[i].which,
+                      vem_algorithm_name(f->opts.algorithm));
+            return CLI_EXIT_USAGE;
+        }
     if (cli_fit_given(f, CLI_OPT_MAX_ITER) && cli_fit_given(f, CLI_OPT_PASSES)) {
         cli_error("%s: --passes is another name of --max-iter: give one", cmd);
         return CLI_EXIT_USAGE;
@@ -181,6 +197,15 @@ int cli_fit_args_check(cli_fit_args *f, const char *cmd)
         cli_error("%s: --mpi reads each process's share into memory: it cannot be combined "
                   "with --stream",
                   cmd);
+        return CLI_EXIT_USAGE;
+    }
+    char kind[64];
+    if (f->init_model && vem_model_file_kind(f->init_model, kind, sizeof kind) == VEM_OK &&
+        strcmp(kind, f->kind->name) != 0) {
+        /* A model of another kind: a usage error (an unreadable file is reported as bad
+         * input where the command loads it). */
+        cli_error("%s: --init-model %s is a '%s' model, not a '%s' one", cmd, f->init_model,
+                  kind, f->kind->name);
         return CLI_EXIT_USAGE;
     }
     f->opts.warm_start = f->init_model != NULL;

@@ -47,12 +47,19 @@ void cli_print_matrix(const double *v, size_t rows, size_t cols)
             printf("%.17g%c", v[i * cols + j], j + 1 < cols ? ',' : '\n');
 }
 
+/* The exit status of a failure while an output object was built, reported then and returned
+ * by cli_json_emit (which then prints nothing). */
+static int json_failed;
+
 void cli_json_model(json_t *obj, char *text)
 {
-    json_t *m = text ? json_loads(text, 0, NULL) : NULL;
+    int made = text != NULL;
+    json_t *m = made ? json_loads(text, 0, NULL) : NULL;
     free(text);
     if (!m) {
-        json_object_set_new(obj, "model_error", json_string("out of memory"));
+        /* vem_*_to_json said why (a column name that is not UTF-8, memory): exit status 2. */
+        if (!json_failed)
+            json_failed = cli_fail(made ? VEM_ENOMEM : VEM_EINVAL, "model");
         return;
     }
     json_object_del(m, "format");
@@ -69,6 +76,10 @@ void cli_json_gmm(json_t *obj, const vem_gmm *g)
 
 int cli_json_emit(json_t *obj)
 {
+    if (json_failed) {
+        json_decref(obj);
+        return json_failed;
+    }
     if (!obj) {
         cli_error("out of memory building the JSON output");
         return CLI_EXIT_INPUT;

@@ -119,8 +119,12 @@ pycheck "lengths = sequence column" "" "a, b = load(1), load(2)
 assert a['log_likelihood'] == b['log_likelihood']" out seqcol.json
 
 for alg in stepwise incremental; do
+    # The minibatch size for stepwise, the block count for incremental.
+    knob="--batch-size 2"
+    [ $alg = incremental ] && knob="--n-blocks 2"
+    # shellcheck disable=SC2086
     run fit hmm codes.csv --init-model "$GOLDEN/seattle_k2.init.json" --columns code \
-        --sequence-column year --algorithm $alg --batch-size 2 --n-blocks 2 --max-iter 10 --json
+        --sequence-column year --algorithm $alg $knob --max-iter 10 --json
     expect_rc "--algorithm $alg" 0
     pycheck "--algorithm $alg" "" "d = load()
 assert d['algorithm'] == '$alg' and math.isfinite(d['log_likelihood'])

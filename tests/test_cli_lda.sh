@@ -150,7 +150,7 @@ for o in $(grep -o -- '^  \(-., \)\?--[a-z-]*' help1 | sed 's/.*--//'); do
     seed) v="--seed 5" ;;
     threads) v="--threads 2" ;;
     algorithm) v="--algorithm incremental" ;;
-    batch-size | kappa | tau | eval-passes | trace-steps)
+    batch-size | kappa | tau | eval-passes | trace-steps | dense-steps)
         alg="--algorithm stepwise"
         case $o in batch-size) v="--batch-size 2" ;; kappa) v="--kappa 0.8" ;; tau) v="--tau 3" ;;
         *) v="--$o" ;; esac ;;
@@ -158,7 +158,7 @@ for o in $(grep -o -- '^  \(-., \)\?--[a-z-]*' help1 | sed 's/.*--//'); do
     init-model) v="--init-model ok.json" ;;
     mpi) v="--mpi" ;;
     output) v="--output o.json" ;;
-    verbose | json | warm-gamma | dense-steps) v="--$o" ;;
+    verbose | json | warm-gamma) v="--$o" ;;
     components) v="--components 3" ;;
     vocab) v="--vocab $TD/lda_ok.vocab.txt" ;;
     alpha) v="--alpha 0.3" ;;

@@ -157,6 +157,51 @@ for m in model.json hmm.json lda.json vbgmm.json blr.json; do
     expect_rc "info $m extra-operand: usage error" 1
 done
 
+# Engine options that belong to another algorithm, named.
+run fit gmm "$FAITHFUL" -k 2 --algorithm stepwise --n-blocks 3
+expect_rc "stepwise --n-blocks" 1
+expect_err "stepwise --n-blocks" "--n-blocks applies to --algorithm incremental"
+run fit gmm "$FAITHFUL" -k 2 --algorithm incremental --batch-size 3
+expect_rc "incremental --batch-size" 1
+expect_err "incremental --batch-size" "--batch-size applies to --algorithm stepwise"
+run fit gmm "$FAITHFUL" -k 2 --blocks 3
+expect_rc "batch --blocks" 1
+expect_err "batch --blocks" "--n-blocks applies to --algorithm incremental (the algorithm is batch)"
+run fit gmm "$FAITHFUL" -k 2 --algorithm stepwise --kappa 0.5
+expect_rc "--kappa 0.5" 1
+check "--kappa 0.5: one message" test "$(grep -c kappa err)" -eq 1
+run fit blr "$FAITHFUL" --target waiting --prune-threshold 5
+expect_rc "blr --prune-threshold without --ard" 1
+expect_err "blr --prune-threshold without --ard" "--prune-threshold applies to --ard"
+run fit lda corp.docword.txt --vocab corp.vocab.txt -k 2 --dense-steps
+expect_rc "lda --dense-steps, batch" 1
+expect_err "lda --dense-steps, batch" "--dense-steps applies to --algorithm stepwise"
+
+# --init-model: a model of another kind is a usage error; one start, so no --n-init.
+for c in "gmm $FAITHFUL -k 2 --init-model lda.json" \
+    "hmm $FAITHFUL --init-model model.json" "lda corp.docword.txt -k 2 --init-model model.json" \
+    "vbgmm $FAITHFUL -k 2 --init-model model.json" "blr $FAITHFUL --target waiting --init-model vbgmm.json"; do
+    # shellcheck disable=SC2086
+    run fit $c
+    expect_rc "fit $c" 1
+    expect_err "fit $c" "model, not a '${c%% *}' one"
+done
+run fit gmm "$FAITHFUL" --init-model model.json --n-init 3
+expect_rc "fit gmm --init-model --n-init 3" 1
+run fit hmm "$FAITHFUL" --init-model hmm.json --n-init 3
+expect_rc "fit hmm --init-model --n-init 3" 1
+run fit lda corp.docword.txt -k 2 --init-model lda.json --n-init 3
+expect_rc "fit lda --init-model --n-init 3" 1
+run fit gmm "$FAITHFUL" --init-model nosuch.json
+expect_rc "fit gmm --init-model of a missing file: bad input" 2
+
+# A model whose column names JSON cannot hold: --json fails (status 2), as -o does.
+printf 'a\377,b\n1,2\n3,4\n5,6.5\n2,1\n' >latin1.csv
+run fit gmm latin1.csv -k 1 --json
+expect_rc "fit --json with a non-UTF-8 column name" 2
+expect_quiet_stdout "fit --json with a non-UTF-8 column name"
+expect_err "fit --json with a non-UTF-8 column name" "not valid UTF-8"
+
 # README and vem help agree: every command, kind and engine option of the help is in README.
 run help
 cmds=$(sed -n '/^commands:/,/^$/p' out | awk 'NF > 1 {print $1}')

@@ -619,6 +619,8 @@ char *vem__json_text(json_t *root, int ok)
     char *text = ok && root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(root);
     if (!text)
-        VEM_FAIL(VEM_ENOMEM, "out of memory writing a model as JSON");
+        VEM_FAIL(ok ? VEM_ENOMEM : VEM_EINVAL,
+                 ok ? "out of memory writing a model as JSON"
+                    : "a model parameter is not finite, or out of memory");
     return text;
 }
