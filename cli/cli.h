@@ -334,9 +334,13 @@ int cli_help(FILE *f, const char *cmd, const char *kind);
 int cli_help_out(const char *cmd, const char *kind);
 /** "vem: <message>" is already printed: add the command's usage line and return CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd);
-/** Non-zero when some command of some kind has an option of this long name or short letter
- *  (len bytes of name; short_name 0 for a long one); *where receives "fit blr" or the like. */
-int cli_option_known(const char *name, size_t len, char short_name, const char **where);
+/** The kind of model the running command serves (set by vem.c once known), or NULL. */
+extern const char *cli_current_kind;
+/** Non-zero when a command other than cmd of cli_current_kind ("score", "fit gmm") takes an
+ *  option of this long name (len bytes of name) or short letter (name NULL); *where
+ *  receives one such command, "score hmm" or "fit blr", the same command's first. */
+int cli_option_known(const char *name, size_t len, char short_name, const char *cmd,
+                     const char **where);
 /** The commands and the kinds of model: `vem help`. */
 void cli_usage(FILE *f);
 

@@ -144,12 +144,18 @@ static int report_unknown(const cli_parser *p, const char *arg, const char *name
                           char c, int off)
 {
     const char *where = NULL;
-    if (off || cli_option_known(name, len, c, &where)) {
+    if (off || cli_option_known(name, len, c, p->cmd, &where)) {
+        /* "score of lda models"; "fit lda" names its kind already. */
+        char to[96];
+        if (!strchr(p->cmd, ' ') && cli_current_kind)
+            snprintf(to, sizeof to, "%s of %s models", p->cmd, cli_current_kind);
+        else
+            snprintf(to, sizeof to, "%s", p->cmd);
         if (where && !off)
             cli_error("%s: option '%s' does not apply to %s (it is an option of %s)", p->cmd,
-                      arg, p->cmd, where);
+                      arg, to, where);
         else
-            cli_error("%s: option '%s' does not apply to %s", p->cmd, arg, p->cmd);
+            cli_error("%s: option '%s' does not apply to %s", p->cmd, arg, to);
         return CLI_BAD;
     }
     const char *best = NULL;

@@ -111,27 +111,45 @@ static const char *kinds_with(int v)
     return buf;
 }
 
-int cli_option_known(const char *name, size_t len, char short_name, const char **where)
+const char *cli_current_kind = NULL;
+
+/* Where an option of this long name (len bytes) or short letter is taken: "predict hmm",
+ * "fit blr", "corpus", or "" for a shared table; the command cmd of another kind first. */
+static const char *option_home(const char *name, size_t len, char short_name, const char *cmd)
 {
     static char buf[64];
-    for (size_t c = 0; c < N_COMMANDS; c++)
-        for (size_t k = 0; k < (commands[c].own ? 1 : N_KINDS); k++) {
-            const cli_verb *v =
-                commands[c].own ? commands[c].own : kinds[k].verbs[commands[c].verb];
-            for (const cli_option *const *t = v ? v->tables : NULL; t && *t; t++)
-                for (const cli_option *o = *t; o->name; o++) {
-                    if (name ? strlen(o->name) != len || memcmp(o->name, name, len) != 0
-                             : o->short_name != short_name)
-                        continue;
-                    int shared = *t == cli_common_options || *t == cli_data_options ||
-                                 *t == cli_engine_options;
-                    snprintf(buf, sizeof buf, "%s%s%s", commands[c].name,
-                             commands[c].own ? "" : " ", commands[c].own ? "" : kinds[k].name);
-                    *where = shared ? NULL : buf;
-                    return 1;
-                }
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t c = 0; c < N_COMMANDS; c++) {
+            if ((strcmp(commands[c].name, cmd) == 0) != (pass == 0))
+                continue;
+            for (size_t k = 0; k < (commands[c].own ? 1 : N_KINDS); k++) {
+                const cli_verb *v =
+                    commands[c].own ? commands[c].own : kinds[k].verbs[commands[c].verb];
+                for (const cli_option *const *t = v ? v->tables : NULL; t && *t; t++)
+                    for (const cli_option *o = *t; o->name; o++) {
+                        if (name ? strlen(o->name) != len || memcmp(o->name, name, len) != 0
+                                 : o->short_name != short_name)
+                            continue;
+                        if (cli_current_kind && !commands[c].own &&
+                            strcmp(kinds[k].name, cli_current_kind) == 0 &&
+                            strcmp(commands[c].name, cmd) == 0)
+                            continue; /* this very command: excluded for the kind */
+                        snprintf(buf, sizeof buf, "%s%s%s", commands[c].name,
+                                 commands[c].own ? "" : " ", commands[c].own ? "" : kinds[k].name);
+                        return buf;
+                    }
+            }
         }
-    return 0;
+    return NULL;
+}
+
+int cli_option_known(const char *name, size_t len, char short_name, const char *cmd,
+                     const char **where)
+{
+    char verb[32];
+    snprintf(verb, sizeof verb, "%.*s", (int)strcspn(cmd, " "), cmd);
+    *where = option_home(name, len, short_name, verb);
+    return *where != NULL;
 }
 
 /* ---- help ---- */
@@ -488,6 +506,7 @@ static const cli_verb *resolve(const command *c, int argc, char **argv, int *rc)
             return NULL;
         }
     }
+    cli_current_kind = find_kind(kind)->name;
     const cli_verb *v = find_kind(kind)->verbs[c->verb];
     if (!v) {
         cli_error("%s: %s is a '%s' model; %s takes a model of kind %s", c->name, op, kind,

@@ -157,6 +157,14 @@ for m in model.json hmm.json lda.json vbgmm.json blr.json; do
     expect_rc "info $m extra-operand: usage error" 1
 done
 
+# A command of one kind refusing an option its command takes for another kind says which.
+run score lda.json corp.docword.txt --columns 1
+expect_rc "score lda --columns" 1
+expect_err "score lda --columns" "does not apply to score of lda models (it is an option of score "
+run score model.json "$FAITHFUL" --threads 2
+expect_rc "score gmm --threads" 1
+expect_err "score gmm --threads" "does not apply to score of gmm models (it is an option of score lda)"
+
 # Engine options that belong to another algorithm, named.
 run fit gmm "$FAITHFUL" -k 2 --algorithm stepwise --n-blocks 3
 expect_rc "stepwise --n-blocks" 1
