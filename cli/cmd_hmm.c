@@ -1314,7 +1314,7 @@ const cli_verb cli_hmm_predict = {
 const cli_verb cli_hmm_score = {
     cmd_score, "MODEL DATA [options]",
     "The number of sequences and frames and the total and mean (per frame)\n"
-    "log-likelihood (nats) of DATA under the HMM, with its BIC and AIC.",
+    "log-likelihood (nats) of DATA under the HMM (--json: with its BIC and AIC).",
     score_tables, NULL};
 const cli_verb cli_hmm_sample = {
     cmd_sample, "MODEL -n N [--seed S]",

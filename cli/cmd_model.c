@@ -256,7 +256,7 @@ const cli_verb cli_gmm_predict = {
 const cli_verb cli_gmm_score = {
     cmd_score, "MODEL DATA [options]",
     "The number of rows and the total and mean log-likelihood (nats) of DATA under\n"
-    "MODEL, with its BIC and AIC. Columns are selected as for predict.",
+    "MODEL (--json: with its BIC and AIC). Columns are selected as for predict.",
     score_tables, NULL};
 const cli_verb cli_gmm_sample = {
     cmd_sample, "MODEL -n N [--seed S]",

@@ -1166,6 +1166,7 @@ static int score_report(const vb_args *a, const char *kind, size_t n, double mea
         json_object_set_new(j, "n", json_integer((json_int_t)n));
         json_object_set_new(j, "mean_log_likelihood", cli_json_real(mean));
         json_object_set_new(j, "total_log_likelihood", cli_json_real(total));
+        json_object_set_new(j, "log_likelihood", cli_json_real(total));
         json_object_set_new(j, "density", json_string("posterior predictive"));
     }
     return cli_json_emit(j);

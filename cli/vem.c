@@ -302,7 +302,7 @@ static int table_group(const cli_option *t)
 static void print_options(FILE *f, const cli_verb *v, int own_only)
 {
     static const int order[4] = {0, 3, 1, 2};
-    const char *heads[4] = {"options:", "engine options (the same for every kind):",
+    const char *heads[4] = {"options:", "engine options (one name for one thing in every kind):",
                             "data options:", "options:"};
     int own_shown = 0;
     for (int i = 0; i < (own_only ? 1 : 4); i++) {
@@ -347,7 +347,8 @@ int cli_help(FILE *f, const char *cmd, const char *kind)
         for (size_t i = 0; i < N_KINDS; i++)
             fprintf(f, "  %-8s vem fit %s %s\n  %-8s %s\n", kinds[i].name, kinds[i].name,
                     kinds[i].verbs[CLI_VERB_FIT]->usage, "", kinds[i].summary);
-        fprintf(f, "\nengine options (every kind; defaults per kind in vem help fit KIND):\n");
+        fprintf(f, "\nengine options (each kind takes those it can honour, under these names;\n"
+                   "its defaults and its list: vem help fit KIND):\n");
         print_table(f, cli_engine_options, 0, NULL);
         return 0;
     }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Every command's --json, for every kind, against docs/schema.json (JSON Schema
 # draft 7, validated by python3-jsonschema): fit, score, predict, decode, sample,
-# info, transform, topics. Without python3 and jsonschema the test fails.
+# info, transform, topics, corpus. Without python3 and jsonschema the test fails.
 NAME=cli_schema
 . "$(dirname "$0")/harness.sh"
 
@@ -62,6 +62,10 @@ valid info "info gmm" info gmm.json
 valid fit "fit hmm" fit hmm "$FAITHFUL" --states 2 --emission gaussian -o hmm.json
 valid fit "fit hmm categorical" fit hmm "$WEATHER" --states 3 --emission categorical \
     --columns weather -o hmmc.json
+valid fit "fit hmm, mixture emissions" fit hmm "$FAITHFUL" --states 2 --emission gmm --mix 2 \
+    --covariance diag
+valid fit "fit hmm incremental" fit hmm "$FAITHFUL" --states 2 --emission gaussian \
+    --algorithm incremental --n-blocks 1 --trace-steps
 valid score "score hmm" score hmm.json "$FAITHFUL"
 valid predict "predict hmm" predict hmm.json "$FAITHFUL"
 valid decode "decode hmm" decode hmm.json "$FAITHFUL"
@@ -77,6 +81,8 @@ valid fit "fit lda stepwise" fit lda "$CORPUS" --vocab "$VOCAB" -k 2 --algorithm
 valid score "score lda" score lda.json "$CORPUS"
 valid transform "transform lda" transform lda.json "$CORPUS"
 valid topics "topics lda" topics lda.json
+valid fit "fit lda from a model" fit lda "$CORPUS" --vocab "$VOCAB" --init-model lda.json
+valid corpus "corpus" corpus "$ROOT/tests/data/lda_texts" -o corp
 valid info "info lda" info lda.json
 
 # Variational Bayes: the mixture and the regression.
@@ -84,6 +90,9 @@ valid fit "fit vbgmm" fit vbgmm "$FAITHFUL" -k 4 -o vbgmm.json
 valid score "score vbgmm" score vbgmm.json "$FAITHFUL"
 valid predict "predict vbgmm" predict vbgmm.json "$FAITHFUL"
 valid info "info vbgmm" info vbgmm.json
+valid sample "sample vbgmm" sample vbgmm.json -n 5
+valid fit "fit vbgmm stepwise, dp" fit vbgmm "$FAITHFUL" -k 4 --weight-prior dp \
+    --algorithm stepwise --batch-size 50 --trace-steps
 valid fit "fit blr" fit blr "$DIABETES" --target target -o blr.json
 valid score "score blr" score blr.json "$DIABETES"
 valid predict "predict blr" predict blr.json "$DIABETES"
