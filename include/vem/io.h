@@ -123,8 +123,10 @@ VEM_API void vem_text_table_clear(vem_text_table *t);
  * vem_csv_read's delimiter and header detection (a header is assumed when a
  * column is chosen by name). Surrounding spaces and one pair of double
  * quotes are removed. A column chosen more than once ("1,1") is copied into
- * each place. max_rows > 0 stops after that many data rows.
- * VEM_EIO; VEM_EFORMAT with FILE:LINE:COL (ragged row, unknown column, no data); VEM_ENOMEM.
+ * each place. max_rows > 0 stops after that many data rows (0: all). o may be NULL
+ * (the defaults of vem_csv_opts_init).
+ * VEM_EIO; VEM_EFORMAT with FILE:LINE:COL (ragged row, unknown column, no data);
+ * VEM_ENOMEM.
  */
 VEM_API vem_status vem_text_table_read(const char *path, const vem_csv_opts *o, size_t max_rows,
                                        vem_text_table *t);
@@ -145,7 +147,8 @@ VEM_API vem_status vem_text_table_read_rows(const char *path, const vem_csv_opts
  * bytewise (strcmp) become the symbols, returned in *out_symbols (*out_n of
  * them; free with vem_symbols_free). With a given symbol list (nsym names),
  * each cell is looked up there (codes are positions in that list); an unknown
- * cell is VEM_EFORMAT naming the 1-based row. codes has n entries.
+ * cell is VEM_EFORMAT naming the 1-based row (vem_frames_read names FILE:LINE:COL).
+ * codes has n entries. VEM_EINVAL for a NULL cell or argument; VEM_ENOMEM.
  */
 VEM_API vem_status vem_symbols_encode(const char *const *cells, size_t n,
                                       const char *const *symbols, size_t nsym, double *codes,
@@ -218,6 +221,9 @@ typedef struct vem_frames_opts {
     size_t first, last;
 } vem_frames_opts;
 
+/** The defaults: o->csv from vem_csv_opts_init, binary_cols 0, numeric frames, no model
+ *  columns, symbols or symbol column, codes -1 (decide), no lengths file or sequence
+ *  column (one sequence), first 0, last SIZE_MAX. */
 VEM_API void vem_frames_opts_init(vem_frames_opts *o);
 
 /** The frames of a data file and their sequences; owns its memory. Release with vem_frames_clear. */

@@ -216,8 +216,10 @@ VEM_API vem_status vem_vbgmm_save(const vem_vbgmm *v, const char *path,
 /**
  * The model as the JSON text of its model file (docs/formats.md) less the "fit"
  * record: one line, doubles with 17 significant digits, so parsing it gives back
- * the same bits. Returns a malloc'd string (release with free()), or NULL:
- * VEM_EINVAL for a NULL model, VEM_ENOMEM (vem_errmsg() says which).
+ * the same bits. Returns a malloc'd string (release with free()), or NULL with
+ * vem_errmsg() saying why: a NULL model, a column (or symbol, target) name that is
+ * not valid UTF-8 (JSON cannot hold it), a non-finite parameter, or no memory. The
+ * same failures make vem_*_save fail with VEM_EINVAL or VEM_ENOMEM.
  */
 VEM_API char *vem_vbgmm_to_json(const vem_vbgmm *v);
 /** Load a "vbgmm" model file; NULL on failure (VEM_EIO, VEM_EFORMAT naming the key). */
