@@ -102,6 +102,7 @@ enum {
     CLI_OPT_NO_HEADER,
     CLI_OPT_DELIMITER,
     CLI_OPT_BINARY_COLS,
+    CLI_OPT_PROBA,
     /* The engine options (fitopts.c), one bit each in a cli_fit_kind's exclusions. */
     CLI_OPT_ENGINE = 32,
     CLI_OPT_N_INIT = CLI_OPT_ENGINE,
@@ -133,6 +134,8 @@ enum {
 extern const cli_option cli_common_options[];
 /** --columns, --header, --no-header, --delimiter, --binary-cols: commands reading DATA. */
 extern const cli_option cli_data_options[];
+/** --proba: the mixtures' predict (component probabilities). */
+extern const cli_option cli_proba_options[];
 /** The engine options: every `fit KIND` (fitopts.c). */
 extern const cli_option cli_engine_options[];
 

@@ -8,14 +8,7 @@
 
 #include "cli.h"
 
-enum { OPT_PROBA = CLI_OPT_OWN };
-
-static const cli_option predict_options[] = {
-    {"proba", 0, 0, OPT_PROBA, NULL, "the K component probabilities of each row (CSV)"},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-
-static const cli_option *const predict_tables[] = {predict_options, cli_common_options,
+static const cli_option *const predict_tables[] = {cli_proba_options, cli_common_options,
                                                    cli_data_options, NULL};
 static const cli_option *const score_tables[] = {cli_common_options, cli_data_options, NULL};
 /* Arguments of predict and score. */
@@ -49,7 +42,7 @@ static int parse_model_data(int argc, char **argv, const char *cmd, int allow_pr
             }
         } else if (id == CLI_OPT_JSON) {
             a->json = 1;
-        } else if (id == OPT_PROBA) {
+        } else if (id == CLI_OPT_PROBA) {
             a->proba = 1;
         } else if ((rc = cli_data_option(&a->dopts, id, val)) != 0) {
             return cli_usage_error(cmd);

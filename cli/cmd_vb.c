@@ -37,7 +37,6 @@ enum {
     OPT_INTERCEPT,
     OPT_STANDARDIZE,
     OPT_HYPERPRIORS,
-    OPT_PROBA,
 };
 
 static const cli_option vbgmm_fit_options[] = {
@@ -72,11 +71,6 @@ static const cli_option blr_fit_options[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-static const cli_option vbgmm_predict_options[] = {
-    {"proba", 0, 0, OPT_PROBA, NULL, "the K component probabilities of each row (CSV)"},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-
 static const cli_option blr_score_options[] = {
     {"target", 0, 1, OPT_TARGET, "COLUMN",
      "the response: a header name or 1-based index\n(default: the model's target)"},
@@ -87,7 +81,7 @@ static const cli_option *const vbgmm_fit_tables[] = {vbgmm_fit_options, cli_engi
                                                      cli_common_options, cli_data_options, NULL};
 static const cli_option *const blr_fit_tables[] = {blr_fit_options, cli_engine_options,
                                                    cli_common_options, cli_data_options, NULL};
-static const cli_option *const vbgmm_predict_tables[] = {vbgmm_predict_options, cli_common_options,
+static const cli_option *const vbgmm_predict_tables[] = {cli_proba_options, cli_common_options,
                                                          cli_data_options, NULL};
 static const cli_option *const data_tables[] = {cli_common_options, cli_data_options, NULL};
 static const cli_option *const blr_score_tables[] = {blr_score_options, cli_common_options,
@@ -198,7 +192,7 @@ static int own_option(vb_args *a, int id, const char *val)
     case OPT_HYPERPRIORS:
         a->hyper = val;
         break;
-    case OPT_PROBA:
+    case CLI_OPT_PROBA:
         a->proba = 1;
         break;
     default:

@@ -78,6 +78,11 @@ const cli_option cli_data_options[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
+const cli_option cli_proba_options[] = {
+    {"proba", 0, 0, CLI_OPT_PROBA, NULL, "the K component probabilities of each row (CSV)"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 void cli_parser_init(cli_parser *p, int argc, char **argv, int first,
                      const cli_option *const *tables, unsigned exclude, const char *cmd)
 {
