@@ -74,7 +74,8 @@ static const cli_fit_kind hmm_kind = {
 
 /* ---------------------------------------------------------------- data */
 
-/* The reader's options for DATA: columns, symbols and symbol column from model (NULL: a new fit). */
+/* The reader's options for DATA: columns, symbols and symbol column from model
+ * (NULL: a new fit). */
 static void frames_opts(const cli_data_opts *d, vem_hmm_emission em, const vem_hmm *model,
                         const char *seqcol, const char *lengths, vem_frames_opts *o)
 {
@@ -103,7 +104,8 @@ static int read_failed(vem_status s, const char *path)
     return s == VEM_EINVAL ? CLI_EXIT_USAGE : rc;
 }
 
-/* The features of a model of emission em: is their count model's? 0 or CLI_EXIT_INPUT (reported). */
+/* The features of a model of emission em: is their count model's? 0 or CLI_EXIT_INPUT
+ * (reported). */
 static int check_dim(const char *path, vem_hmm_emission em, const vem_hmm *model, size_t cols)
 {
     if (!model || em == VEM_HMM_CATEGORICAL || cols == vem_hmm_dim(model))
@@ -113,7 +115,8 @@ static int check_dim(const char *path, vem_hmm_emission em, const vem_hmm *model
     return CLI_EXIT_INPUT;
 }
 
-/* Read DATA for an HMM with emission em (model: see frames_opts). 0 or an exit status (reported). */
+/* Read DATA for an HMM with emission em (model: see frames_opts). 0 or an exit status
+ * (reported). */
 static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission em,
                       const vem_hmm *model, const char *seqcol, const char *lengths, vem_frames *in)
 {

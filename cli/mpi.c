@@ -115,7 +115,8 @@ double *cli_mpi_gather_rows(const double *rows, size_t n, size_t cols, size_t *t
 {
     int size = cli_mpi_size(), rank = cli_mpi_rank();
     int mine = (int)(n * cols);
-    int *counts = calloc((size_t)size, sizeof *counts), *displ = calloc((size_t)size, sizeof *displ);
+    int *counts = calloc((size_t)size, sizeof *counts);
+    int *displ = calloc((size_t)size, sizeof *displ);
     double *all = NULL;
     if (!counts || !displ)
         goto out;
