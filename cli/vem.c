@@ -113,8 +113,9 @@ static const char *kinds_with(int v)
 
 const char *cli_current_kind = NULL;
 
-/* Where an option of this long name (len bytes) or short letter is taken: "predict hmm",
- * "fit blr", "corpus", or "" for a shared table; the command cmd of another kind first. */
+/* A command that takes an option of this long name (len bytes) or short letter: "predict
+ * hmm", "fit blr", "corpus"; cmd of another kind first; never cmd of cli_current_kind
+ * itself; NULL when none does. */
 static const char *option_home(const char *name, size_t len, char short_name, const char *cmd)
 {
     static char buf[64];
