@@ -362,7 +362,10 @@ int cli_mpi_rank(void);
 int cli_mpi_size(void);
 /* Time in the reduction hook on this rank (waiting for other ranks included), calls, doubles. */
 void cli_mpi_stats(double *seconds, size_t *calls, size_t *doubles);
-/* The engine's reduction hook: MPI_Allreduce(MPI_SUM) of buf in place. */
+/* The engine's communicator over MPI_COMM_WORLD (rank, size, the three collectives
+ * below); valid after cli_mpi_begin, or one process without it. */
+const vem_comm *cli_mpi_comm(void);
+/* The communicator's reduce: MPI_Allreduce(MPI_SUM) of buf in place. */
 vem_status cli_mpi_allreduce(double *buf, size_t len, void *ctx);
 /* The largest exit status over all ranks (a collective: every rank calls it). */
 int cli_mpi_agree(int rc);

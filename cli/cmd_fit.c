@@ -321,161 +321,38 @@ static int report_fit(const fit_args *a, size_t rows, vem_gmm *g, vem_fit_result
     return rc;
 }
 
-/* One fit of g to the rows of t, or of src when streaming. */
-static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, vem_gmm *g,
-                   vem_fit_opts *opts)
+/*
+ * One fit of g to the rows of t, or of src when streaming, or under --mpi of this
+ * process's share t of rows_all rows: the engine sums the statistics over the processes
+ * (cli_mpi_comm), initialises each restart on a sample gathered to process 0 and gives
+ * every process the same minibatch count.
+ */
+static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, size_t rows_all,
+                   vem_gmm *g, vem_fit_opts *opts)
 {
     vem_fit_result res;
     vem_rng rng;
     memset(&res, 0, sizeof res);
     vem_rng_seed(&rng, a->f.seed);
     vem_status s;
-    size_t rows;
+    if (a->f.mpi) {
+        opts->comm = cli_mpi_comm();
+        if (opts->algorithm == VEM_ALG_STEPWISE)
+            opts->n_batches = (rows_all + opts->batch_size - 1) / opts->batch_size;
+    }
     if (src) {
-        rows = vem_source_rows(src);
         s = vem_gmm_fit_source(g, src, opts, &rng, &res);
     } else {
         vem_matrix x = vem_table_matrix(t);
-        rows = t->rows;
         s = vem_gmm_fit(g, &x, opts, &rng, &res);
     }
     if (s != VEM_OK && s != VEM_EMAXITER) {
-        int rc = cli_fail(s, a->data);
+        /* Under MPI every process saw the same sums and failed alike: one message. */
+        int rc = cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
         vem_fit_result_clear(&res);
         return rc;
     }
-    return report_fit(a, rows, g, &res);
-}
-
-/* g's parameters as one vector: weights, means, covariances. */
-static size_t params_len(const vem_gmm *g)
-{
-    return vem_gmm_k(g) * (1 + vem_gmm_d(g)) + vem_gmm_covariances_len(g);
-}
-
-static void params_get(const vem_gmm *g, double *p)
-{
-    size_t k = vem_gmm_k(g), kd = k * vem_gmm_d(g);
-    memcpy(p, vem_gmm_weights(g), k * sizeof *p);
-    memcpy(p + k, vem_gmm_means(g), kd * sizeof *p);
-    memcpy(p + k + kd, vem_gmm_covariances(g), vem_gmm_covariances_len(g) * sizeof *p);
-}
-
-static vem_status params_set(vem_gmm *g, const double *p)
-{
-    size_t k = vem_gmm_k(g), kd = k * vem_gmm_d(g);
-    return vem_gmm_set_params(g, p, p + k, p + k + kd);
-}
-
-/*
- * Initial parameters for a distributed fit: every rank sends rows spread
- * evenly over its share (about 100,000 in all) to rank 0, which runs the
- * chosen initialisation on them and broadcasts the parameters. Every rank then
- * sets them, so the statistics' centre is the same everywhere.
- */
-static int mpi_init_params(const vem_table *t, size_t rows_all, vem_gmm *g,
-                           const vem_fit_opts *opts, vem_rng *rng, double *params)
-{
-    const size_t d = t->cols, plen = params_len(g);
-    size_t want = (size_t)ceil(100000.0 * (double)t->rows / (double)rows_all);
-    want = want < t->rows ? want : t->rows;
-    double *mine = malloc((want ? want : 1) * d * sizeof *mine);
-    if (!mine)
-        return cli_mpi_agree(cli_fail(VEM_ENOMEM, "initialisation sample"));
-    for (size_t i = 0; i < want; i++)
-        memcpy(mine + i * d, t->data + (i * t->rows / want) * d, d * sizeof *mine);
-    size_t ns = 0;
-    double *all = cli_mpi_gather_rows(mine, want, d, &ns);
-    free(mine);
-    int rc = 0;
-    if (cli_mpi_rank() == 0) {
-        vem_gmm *g0 = vem_gmm_copy(g);
-        vem_fit_opts o = *opts;
-        o.reduce = NULL;
-        o.log = NULL;
-        o.max_iter = 0; /* the initialisation alone */
-        o.n_init = 1;
-        o.warm_start = 0;
-        o.algorithm = VEM_ALG_BATCH;
-        vem_matrix x = vem_matrix_view(all, ns, d);
-        vem_status s = g0 && all ? vem_gmm_fit(g0, &x, &o, rng, NULL) : VEM_ENOMEM;
-        if (s != VEM_OK && s != VEM_EMAXITER)
-            rc = cli_fail(s, "initialisation");
-        else
-            params_get(g0, params);
-        vem_gmm_free(g0);
-    }
-    free(all);
-    rc = cli_mpi_agree(rc);
-    if (rc == 0)
-        rc = cli_mpi_bcast(params, plen);
-    if (rc == 0 && params_set(g, params) != VEM_OK)
-        rc = cli_fail(VEM_ENUMERIC, "initial parameters");
-    return rc;
-}
-
-/*
- * A distributed fit (--mpi): every rank holds its share t of the rows; the
- * engine's reduction hook sums the statistics over ranks once per pass, and
- * every rank runs the same M-step. Restarts initialise on rank 0.
- */
-static int run_fit_mpi(const fit_args *a, const vem_table *t, size_t rows_all, vem_gmm *g,
-                       vem_fit_opts *opts)
-{
-    const size_t plen = params_len(g);
-    double *params = malloc(plen * sizeof *params), *best = malloc(plen * sizeof *best);
-    vem_fit_result res, best_res;
-    memset(&res, 0, sizeof res);
-    memset(&best_res, 0, sizeof best_res);
-    if (!params || !best) {
-        free(params);
-        free(best);
-        return cli_mpi_agree(cli_fail(VEM_ENOMEM, "parameters"));
-    }
-    opts->reduce = cli_mpi_allreduce;
-    if (opts->algorithm == VEM_ALG_STEPWISE) {
-        /* The same number of minibatches on every rank, about batch_size rows each in all. */
-        opts->n_batches = (rows_all + opts->batch_size - 1) / opts->batch_size;
-    }
-    vem_rng rng;
-    vem_rng_seed(&rng, a->f.seed);
-    vem_matrix x = vem_table_matrix(t);
-    size_t n_init = a->f.init_model ? 1 : opts->n_init;
-    int rc = 0, have = 0;
-    for (size_t r = 0; r < n_init && rc == 0; r++) {
-        if (!a->f.init_model)
-            rc = mpi_init_params(t, rows_all, g, opts, &rng, params);
-        if (rc != 0)
-            break;
-        vem_fit_opts o = *opts;
-        o.warm_start = 1;
-        o.n_init = 1;
-        vem_status s = vem_gmm_fit(g, &x, &o, &rng, &res);
-        if (s != VEM_OK && s != VEM_EMAXITER) {
-            /* Every rank saw the same sums, so every rank failed alike: one message. */
-            rc = cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
-            break;
-        }
-        if (!have || res.objective > best_res.objective) {
-            vem_fit_result_clear(&best_res);
-            best_res = res;
-            memset(&res, 0, sizeof res);
-            best_res.best_init = r;
-            params_get(g, best);
-            have = 1;
-        }
-        vem_fit_result_clear(&res);
-    }
-    if (rc == 0 && n_init > 1 && params_set(g, best) != VEM_OK)
-        rc = cli_fail(VEM_ENUMERIC, "parameters");
-    if (rc == 0)
-        rc = report_fit(a, rows_all, g, &best_res);
-    else
-        vem_fit_result_clear(&best_res);
-    vem_fit_result_clear(&res);
-    free(params);
-    free(best);
-    return rc;
+    return report_fit(a, rows_all, g, &res);
 }
 
 /* ---- model selection ---- */
@@ -762,7 +639,7 @@ static int cmd_fit(int argc, char **argv)
         rc = cli_fail(s, "model");
         goto out;
     }
-    rc = a.f.mpi ? run_fit_mpi(&a, &t, rows, g, &opts) : run_fit(&a, &t, src, g, &opts);
+    rc = run_fit(&a, &t, src, rows, g, &opts);
 out:
     vem_gmm_free(g);
     vem_source_close(src);

@@ -777,7 +777,7 @@ static int mpi_init_params(const vem_matrix *share, size_t rows_all, vem_hmm *h,
     if (cli_mpi_rank() == 0) {
         vem_hmm *h0 = vem_hmm_copy(h);
         vem_fit_opts o = *opts;
-        o.reduce = NULL;
+        o.comm = NULL;
         o.log = NULL;
         o.max_iter = 0; /* the initialisation alone */
         o.n_init = 1;
@@ -937,7 +937,7 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
         goto out;
     }
     vem_fit_opts opts = a->f.opts;
-    opts.reduce = cli_mpi_allreduce;
+    opts.comm = cli_mpi_comm(); /* sums; restarts initialised here, on rank 0 */
     if (a->f.opts.algorithm == VEM_ALG_STEPWISE) {
         /* The same number of minibatches on every rank, about batch_size sequences each
          * in all (as one process cuts S sequences). */

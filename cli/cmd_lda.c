@@ -541,7 +541,7 @@ static int cmd_fit(int argc, char **argv)
     if (a.f.mpi) {
         /* One all-reduce of [K x V counts, extras, ELBO, tokens] per pass, minibatch or
          * block, through the engine's hook; every process runs the same M-step. */
-        o.reduce = cli_mpi_allreduce;
+        o.comm = cli_mpi_comm();
         size_t units = 1; /* a process without documents still takes part */
         if (o.algorithm == VEM_ALG_STEPWISE) {
             /* The same number of minibatches everywhere, about batch_size documents each

@@ -423,126 +423,37 @@ out:
 }
 
 /*
- * Initial posterior of a distributed vbgmm fit: every rank sends rows spread
- * evenly over its share (about 100,000 in all; the whole data when it is
- * smaller, in file order) to rank 0, which runs the initialisation (k-means
- * and an update, or random responsibilities) on them with the global priors
- * and broadcasts the posterior to every rank.
- */
-static int mpi_vbgmm_init(vem_vbgmm *v, const vem_table *t, size_t rows_all,
-                          const vem_fit_opts *opts, vem_rng *rng, double *params)
-{
-    const size_t d = t->cols;
-    vem_model m = vem_vbgmm_model(v);
-    const size_t plen = m.ops->params_len(m.self);
-    size_t want = (size_t)ceil(100000.0 * (double)t->rows / (double)rows_all);
-    want = want < t->rows ? want : t->rows;
-    double *mine = malloc((want ? want : 1) * d * sizeof *mine);
-    if (!mine)
-        return cli_mpi_agree(cli_fail(VEM_ENOMEM, "initialisation sample"));
-    if (cli_mpi_agree(0) != 0) {
-        free(mine);
-        return CLI_EXIT_INPUT;
-    }
-    for (size_t i = 0; i < want; i++)
-        memcpy(mine + i * d, t->data + (i * t->rows / want) * d, d * sizeof *mine);
-    size_t ns = 0;
-    double *all = cli_mpi_gather_rows(mine, want, d, &ns);
-    free(mine);
-    int rc = 0;
-    if (cli_mpi_rank() == 0) {
-        vem_fit_opts o = *opts;
-        o.reduce = NULL;
-        o.log = NULL;
-        o.max_iter = 0; /* the initialisation alone */
-        o.n_init = 1;
-        o.warm_start = 0;
-        o.algorithm = VEM_ALG_BATCH;
-        o.n_batches = 0;
-        vem_matrix x = vem_matrix_view(all, ns, d);
-        vem_fit_result res;
-        memset(&res, 0, sizeof res);
-        vem_status s = all ? vem_vbgmm_fit(v, &x, &o, rng, &res) : VEM_ENOMEM;
-        vem_fit_result_clear(&res);
-        if (s != VEM_OK && s != VEM_EMAXITER)
-            rc = cli_fail(s, "initialisation");
-        else
-            m.ops->params_get(m.self, params);
-    }
-    free(all);
-    rc = cli_mpi_agree(rc);
-    if (rc == 0)
-        rc = cli_mpi_bcast(params, plen);
-    if (rc == 0 && m.ops->params_set(m.self, params) != VEM_OK)
-        rc = cli_fail(VEM_ENUMERIC, "initial posterior");
-    return cli_mpi_agree(rc);
-}
-
-/*
- * A distributed vbgmm fit: the engine's reduce hook sums the ESS and the ELBO's
- * data terms over ranks once per pass (minibatch, block), and every rank runs
- * the same update, so the global ELBO terms (objective_extra) are added once,
- * after the sum. Restarts initialise on rank 0; the best ELBO is kept (every
- * rank sees the same sums, so every rank makes the same choice).
+ * A distributed vbgmm fit: the priors from all the rows, then the engine's
+ * communicator sums the ESS and the ELBO's data terms over ranks once per pass
+ * (minibatch, block), and every rank runs the same update, so the global ELBO
+ * terms (objective_extra) are added once, after the sum. The engine initialises
+ * every restart on rows gathered to rank 0 and keeps the best ELBO (every rank
+ * sees the same sums, so every rank makes the same choice).
  */
 static int run_vbgmm_mpi(const vb_args *a, vem_vbgmm *v, const vem_table *t, size_t rows_all,
-                         vem_fit_opts *opts, vem_rng *rng, vem_fit_result *best_res)
+                         vem_fit_opts *opts, vem_rng *rng, vem_fit_result *res)
 {
-    vem_model m = vem_vbgmm_model(v);
-    const size_t plen = m.ops->params_len(m.self);
-    double *params = malloc(plen * sizeof *params), *best = malloc(plen * sizeof *best);
-    vem_fit_result res;
-    memset(&res, 0, sizeof res);
-    memset(best_res, 0, sizeof *best_res);
-    if (!params || !best) {
-        free(params);
-        free(best);
-        return cli_mpi_agree(cli_fail(VEM_ENOMEM, "parameters"));
-    }
+    memset(res, 0, sizeof *res);
     int rc = cli_mpi_agree(0);
     if (rc == 0 && !a->f.init_model)
         rc = mpi_vbgmm_priors(a, v, t, rows_all);
-    opts->reduce = cli_mpi_allreduce;
+    if (rc != 0)
+        return rc;
+    opts->comm = cli_mpi_comm();
     if (opts->algorithm == VEM_ALG_STEPWISE) {
         /* The same number of minibatches on every rank, about batch_size rows each in all. */
         opts->n_batches = (rows_all + opts->batch_size - 1) / opts->batch_size;
     }
+    vem_model m = vem_vbgmm_model(v);
     vem_matrix x = vem_table_matrix(t);
     vem_data data = vem_data_rows(x);
-    size_t n_init = opts->n_init;
-    int have = 0;
-    for (size_t r = 0; r < n_init && rc == 0; r++) {
-        if (!a->f.init_model)
-            rc = mpi_vbgmm_init(v, t, rows_all, opts, rng, params);
-        if (rc != 0)
-            break;
-        vem_fit_opts o = *opts;
-        o.warm_start = 1;
-        o.n_init = 1;
-        vem_status s = vem_fit_run(&m, &data, &o, rng, &res);
-        if (s != VEM_OK && s != VEM_EMAXITER) {
-            /* Every rank saw the same sums, so every rank failed alike: one message. */
-            rc = cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
-            break;
-        }
-        if (!have || res.objective > best_res->objective) {
-            vem_fit_result_clear(best_res);
-            *best_res = res;
-            memset(&res, 0, sizeof res);
-            best_res->best_init = r;
-            m.ops->params_get(m.self, best);
-            have = 1;
-        }
-        vem_fit_result_clear(&res);
+    vem_status s = vem_fit_run(&m, &data, opts, rng, res);
+    if (s != VEM_OK && s != VEM_EMAXITER) {
+        /* Every rank saw the same sums, so every rank failed alike: one message. */
+        vem_fit_result_clear(res);
+        return cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
     }
-    if (rc == 0 && n_init > 1 && m.ops->params_set(m.self, best) != VEM_OK)
-        rc = cli_fail(VEM_ENUMERIC, "posterior");
-    if (rc != 0)
-        vem_fit_result_clear(best_res);
-    vem_fit_result_clear(&res);
-    free(params);
-    free(best);
-    return rc;
+    return 0;
 }
 
 /* --init-model: the model file's priors and posterior; -k, --covariance must agree. */
@@ -985,7 +896,7 @@ static int fit_blr(vb_args *a)
     /* --mpi: every statistic of the fit (the standardisation and centring, the start,
      * the ESS and the ELBO's data terms) is summed over ranks by the reduce hook. */
     if (a->f.mpi)
-        o.reduce = cli_mpi_allreduce;
+        o.comm = cli_mpi_comm();
     vem_matrix xm = vem_matrix_view(x, t.rows, d);
     vem_fit_result res;
     s = vem_blr_fit(b, &xm, y, &o, &res);

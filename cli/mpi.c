@@ -214,3 +214,34 @@ double *cli_mpi_gather_rows(const double *rows, size_t n, size_t cols, size_t *t
 }
 
 #endif
+
+/* ---- the engine's communicator (vem_comm) over the functions above ---- */
+
+static vem_status comm_broadcast(double *buf, size_t len, void *ctx)
+{
+    (void)ctx;
+    return cli_mpi_bcast(buf, len) == 0 ? VEM_OK : VEM_EIO;
+}
+
+static vem_status comm_gather(const double *buf, size_t len, double **out, size_t *out_len,
+                              void *ctx)
+{
+    (void)ctx;
+    size_t total = 0;
+    double *all = cli_mpi_gather_rows(buf, len, 1, &total);
+    *out = all;
+    *out_len = all ? total : 0;
+    return cli_mpi_rank() == 0 && !all ? VEM_ENOMEM : VEM_OK;
+}
+
+const vem_comm *cli_mpi_comm(void)
+{
+    static vem_comm c;
+    c.rank = cli_mpi_rank();
+    c.size = cli_mpi_size();
+    c.reduce = cli_mpi_allreduce;
+    c.broadcast = comm_broadcast;
+    c.gather = comm_gather;
+    c.ctx = NULL;
+    return &c;
+}

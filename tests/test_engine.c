@@ -177,7 +177,8 @@ static void test_reduce_hook(void)
     vem_model m = {.ops = &toy_ops, .self = &t};
     vem_fit_opts o;
     vem_fit_opts_init(&o);
-    o.reduce = double_reduce;
+    const vem_comm comm = {.rank = 0, .size = 2, .reduce = double_reduce};
+    o.comm = &comm;
     o.warm_start = 1;
     o.max_iter = 2;
     vem_fit_result res;

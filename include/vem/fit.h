@@ -4,7 +4,8 @@
  * GSL-style init / step / finish with a one-call driver, vem_fit_run(), on top.
  * One step is an E-step over all units (row blocks in fixed slots, run in
  * parallel with OpenMP and summed in a fixed order, so the result does not
- * depend on the thread count), the optional reduce hook (e.g. MPI_Allreduce),
+ * depend on the thread count), the sum over processes of a distributed fit (a
+ * vem_comm, e.g. MPI),
  * the monotonicity check and the M-step. Algorithms and conventions: docs/design.md.
  */
 #ifndef VEM_FIT_H
@@ -17,16 +18,32 @@
 VEM_BEGIN_DECLS
 
 /**
- * Reduction hook for distributed fitting: replace each of the len doubles of
- * buf, in place, by its sum over all processes (MPI_Allreduce with MPI_SUM).
- * The engine calls it after every pass over data (every E-step pass,
- * minibatch or block) with buf = [ESS (the model's ess_len doubles), the
- * pass's objective (nats), the pass's observation count], and once in
- * vem_fit_init with buf = [this process's observation count], so every
- * process must make the same sequence of calls: give each process a share of
- * the rows and the same options. Returns VEM_OK or an error that stops the fit.
+ * A communicator for distributed fitting (docs/mpi.md): the processes of one
+ * fit and three collectives, filled by the caller from any transport (the vem
+ * program from MPI; libvem never links MPI). Every process makes the same
+ * sequence of calls: give each process a share of the units and the same
+ * options. Each function returns VEM_OK or an error that stops the fit.
+ *
+ * - reduce: replace each of the len doubles of buf, in place, by its sum over
+ *   all processes (MPI_Allreduce with MPI_SUM). The engine calls it after
+ *   every pass over data (every E-step pass, minibatch or block) with
+ *   buf = [ESS (the model's ess_len doubles), the pass's objective (nats), the
+ *   pass's observation count], and in vem_fit_init with the observation and
+ *   row counts.
+ * - broadcast: process 0's len doubles into every process's buf.
+ * - gather: every process's len doubles (len may differ between processes and
+ *   be 0) to process 0, concatenated in rank order into a new array *out of
+ *   *out_len doubles (release with free()); *out NULL and *out_len 0 elsewhere.
+ *   Used to initialise on a sample of the rows drawn from every process.
  */
-typedef vem_status (*vem_reduce_fn)(double *buf, size_t len, void *ctx);
+typedef struct vem_comm {
+    int rank; /**< this process, 0 .. size - 1 */
+    int size; /**< processes, >= 1 */
+    vem_status (*reduce)(double *buf, size_t len, void *ctx);
+    vem_status (*broadcast)(double *buf, size_t len, void *ctx);
+    vem_status (*gather)(const double *buf, size_t len, double **out, size_t *out_len, void *ctx);
+    void *ctx;
+} vem_comm;
 
 /** Progress callback: one line of text, no trailing newline. */
 typedef void (*vem_log_fn)(void *ctx, const char *line);
@@ -69,8 +86,11 @@ typedef struct vem_fit_opts {
     size_t block;     /**< units per E-step block; default 4096 */
     size_t nslots;    /**< fixed slots the units are split into; default 64 */
     double mono_rtol; /**< monotonicity tolerance, see vem_trace_entry; default 1e-9 */
-    vem_reduce_fn reduce;
-    void *reduce_ctx;
+    const vem_comm *comm; /**< a distributed fit's processes (borrowed), or NULL: one process.
+                               Without a warm start every restart initialises the model on
+                               process 0, on about init_sample rows (or frames) drawn evenly
+                               from every process's share, and broadcasts its parameters
+                               (params_get / params_set) */
     vem_log_fn log;
     void *log_ctx;
 
@@ -135,7 +155,7 @@ typedef struct vem_fit vem_fit;
 /**
  * New fit of model m to data x (both borrowed until vem_fit_free). Allocates all
  * scratch. NULL on failure (VEM_EINVAL for bad options, or for empty data unless
- * o->reduce is set: a process of a distributed fit may hold none; VEM_ENOMEM);
+ * o->comm is set: a process of a distributed fit may hold none; VEM_ENOMEM);
  * see vem_errmsg().
  */
 VEM_API vem_fit *vem_fit_new(const vem_model *m, const vem_data *x, const vem_fit_opts *o);
@@ -182,8 +202,8 @@ VEM_API vem_status vem_fit_finish(vem_fit *f);
 /**
  * Run the E-step of model m (any model, e.g. k-means inside an initialiser)
  * over all of f's data with f's threads and slots, writing the summed ESS to
- * ess (m's ess_len doubles) and the total objective to *objective. The reduce
- * hook is applied. Used by models' init functions.
+ * ess (m's ess_len doubles) and the total objective to *objective, summed over
+ * the processes of o->comm. Used by models' init functions.
  */
 VEM_API vem_status vem_fit_pass(vem_fit *f, const vem_model *m, double *ess, double *objective);
 

@@ -128,7 +128,7 @@ VEM_API vem_model vem_gmm_model(vem_gmm *g);
 /**
  * Fit g to the rows of x (n x d) with the engine: vem_fit_run(vem_gmm_model(g), ...).
  * Returns as vem_fit_run; VEM_EINVAL if x has d != vem_gmm_d(g) columns or fewer
- * than k rows (not checked when o->reduce is set: then x is one process's share,
+ * than k rows (not checked when o->comm is set: then x is one process's share,
  * possibly empty, and the caller checks the total). On error g's parameters are
  * restored.
  */

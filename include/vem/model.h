@@ -103,6 +103,14 @@ typedef struct vem_model_ops {
                                  const uint32_t *rows, size_t n);
     vem_status (*sparse_mstep)(void *self, const double *s, const double *colsum, double c,
                                const uint32_t *rows, size_t n);
+    /**
+     * Distributed fits (vem_fit_opts.comm): zero (default) initialises on process 0
+     * on a sample of the rows (or frames) gathered from every process and broadcasts
+     * the parameters; non-zero runs init on every process with its own share, the
+     * model's passes through vem_fit_pass being summed over the processes (for an
+     * initialiser that is exact only on all the data).
+     */
+    int init_on_shares;
 } vem_model_ops;
 
 /** A model as the engine sees it: its operations and its state. */

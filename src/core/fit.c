@@ -12,6 +12,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef _OPENMP
@@ -34,6 +35,7 @@ struct vem_fit {
     size_t n_units;
     double n_obs;     /* this process's observations (slot sizes) */
     double n_obs_all; /* over all processes (per-observation divisor, stepwise scale) */
+    double rows_all;  /* rows (or frames) of x over all processes */
     int nthreads;
     int blas_token; /* the BLAS's thread count before the fit, restored on free */
 
@@ -231,7 +233,7 @@ static vem_fit *fit_alloc(const vem_model *m, const vem_data *x, vem_source *src
     size_t n_units = m->ops->n_units(m->self, x);
     /* A process of a distributed fit may hold no data and still take part in
      * every reduction; alone, no data is an error. */
-    if (n_units == 0 && !o->reduce) {
+    if (n_units == 0 && !o->comm) {
         VEM_FAIL(VEM_EINVAL, "no data: 0 %s",
                  x->docs ? "documents" : x->seq_start ? "sequences" : "rows");
         return NULL;
@@ -361,7 +363,7 @@ static size_t thread_id(void)
 
 /*
  * E-step of model m over units [lo, hi) of x (x NULL: rows of f's source),
- * summed into ess (m's ess_len doubles) and *objective, then the reduce hook;
+ * summed into ess (m's ess_len doubles) and *objective, then over the processes;
  * *obs (may be NULL) receives the observations the pass covered, summed over
  * processes like the rest.
  */
@@ -436,8 +438,8 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
         obj += f->slot_obj[s];
     red[len] = obj;
     red[len + 1] = range_obs(f, n);
-    if (f->o.reduce) {
-        st = f->o.reduce(red, len + 2, f->o.reduce_ctx);
+    if (f->o.comm) {
+        st = f->o.comm->reduce(red, len + 2, f->o.comm->ctx);
         if (st != VEM_OK)
             return st;
     }
@@ -575,7 +577,7 @@ static vem_status online_alloc(vem_fit *f)
             (!rows_in_memory && !f->src && !f->perm))
             return VEM_FAIL(VEM_ENOMEM, "stepwise EM buffers");
         const vem_model_ops *ops = f->m.ops;
-        if (!rows_in_memory && !f->src && !f->o.reduce && !f->o.dense_steps &&
+        if (!rows_in_memory && !f->src && !f->o.comm && !f->o.dense_steps &&
             ops->sparse_shape && ops->sparse_rows && ops->sparse_prepare && ops->sparse_mstep) {
             ops->sparse_shape(f->m.self, &f->sp_nrows, &f->sp_rowlen);
             const size_t nr = f->sp_nrows, rl = f->sp_rowlen;
@@ -1077,6 +1079,78 @@ vem_status vem_fit_finish(vem_fit *f)
 
 /* ------------------------------------------------------------ init */
 
+/* The model initialised on rows (or frames) as one sequence, in a fit of their own with
+ * f's options on one process. */
+static vem_status init_on_rows(vem_fit *f, const double *rows, size_t n, size_t cols,
+                               vem_rng *rng)
+{
+    vem_data sample = vem_data_rows(vem_matrix_view(rows, n, cols));
+    vem_fit_opts o = f->o;
+    o.algorithm = VEM_ALG_BATCH;
+    o.comm = NULL;
+    o.n_batches = 0;
+    vem_fit *sub = vem_fit_new(&f->m, &sample, &o);
+    vem_status st = sub ? f->m.ops->init(f->m.self, sub, rng) : vem__last_status();
+    vem_fit_free(sub);
+    return st;
+}
+
+/*
+ * A distributed fit's initialisation: every process sends rows (or frames) spread evenly
+ * over its share, about init_sample in all, to process 0, which initialises the model on
+ * them; its parameters are broadcast and set everywhere. With all the rows in the sample
+ * (at most init_sample of them) it is one process's initialisation on the same rows in
+ * the same order.
+ */
+static vem_status init_distributed(vem_fit *f, vem_rng *rng)
+{
+    const vem_comm *c = f->o.comm;
+    const vem_model *m = &f->m;
+    if (!m->ops->params_len || !m->ops->params_get || !m->ops->params_set || !c->broadcast ||
+        !c->gather)
+        return VEM_FAIL(VEM_EUNSUP, "%s: a distributed initialisation needs params_get/"
+                                    "params_set and the communicator's broadcast and gather",
+                        m->ops->name);
+    const vem_matrix *x = &f->x.x;
+    const size_t cols = x->cols, rows = x->rows;
+    size_t want = rows ? (size_t)ceil((double)f->o.init_sample * (double)rows / f->rows_all) : 0;
+    want = vem__min(want, rows);
+    double *mine = vem__alloc_doubles(want ? want : 1, cols ? cols : 1);
+    const size_t plen = m->ops->params_len(m->self);
+    double *params = vem__alloc_doubles(plen ? plen : 1, 1);
+    double *all = NULL;
+    size_t all_len = 0;
+    vem_status st = mine && params ? VEM_OK : VEM_FAIL(VEM_ENOMEM, "initialisation sample");
+    for (size_t i = 0; st == VEM_OK && i < want; i++)
+        memcpy(mine + i * cols, x->data + (i * rows / want) * x->ld, cols * sizeof *mine);
+    /* Every process makes the same calls: a failure anywhere is counted first. */
+    double bad = st != VEM_OK;
+    vem_status cst = c->reduce(&bad, 1, c->ctx);
+    if (cst == VEM_OK && bad == 0)
+        cst = c->gather(mine, want * cols, &all, &all_len, c->ctx);
+    if (cst == VEM_OK && bad == 0) {
+        if (c->rank == 0) {
+            st = init_on_rows(f, all, cols ? all_len / cols : 0, cols, rng);
+            if (st == VEM_OK)
+                m->ops->params_get(m->self, params);
+        }
+        bad = c->rank == 0 && st != VEM_OK;
+        cst = c->reduce(&bad, 1, c->ctx);
+        if (cst == VEM_OK && bad == 0)
+            cst = c->broadcast(params, plen, c->ctx);
+        if (cst == VEM_OK && bad == 0)
+            st = m->ops->params_set(m->self, params);
+    }
+    if (st == VEM_OK && cst != VEM_OK)
+        st = cst;
+    if (st == VEM_OK && bad != 0)
+        st = VEM_FAIL(VEM_ENUMERIC, "the initialisation failed on another process");
+    free(all);
+    vem__free(mine);
+    vem__free(params);
+    return st;
+}
+
 /* Initialise from rows spread evenly over the source, read into memory. */
 static vem_status init_from_sample(vem_fit *f, vem_rng *rng)
 {
@@ -1125,12 +1199,14 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
     if (f->o.algorithm != VEM_ALG_BATCH)
         vem_rng_seed(&f->rng, rng ? vem_rng_next(rng) : 0);
     f->n_obs_all = f->n_obs;
-    if (f->o.reduce) {
-        double all = f->n_obs;
-        vem_status st = f->o.reduce(&all, 1, f->o.reduce_ctx);
+    f->rows_all = (double)f->x.x.rows;
+    if (f->o.comm) {
+        double all[2] = {f->n_obs, (double)f->x.x.rows};
+        vem_status st = f->o.comm->reduce(all, 2, f->o.comm->ctx);
         if (st != VEM_OK)
             return st;
-        f->n_obs_all = all;
+        f->n_obs_all = all[0];
+        f->rows_all = all[1];
     }
     if (f->o.warm_start)
         return VEM_OK;
@@ -1141,6 +1217,8 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
         return VEM_FAIL(VEM_EINVAL, "vem_fit_init: a random generator is required");
     if (f->src)
         return init_from_sample(f, rng);
+    if (f->o.comm && f->o.comm->size > 1 && !f->x.docs && !f->m.ops->init_on_shares)
+        return init_distributed(f, rng);
     return f->m.ops->init(f->m.self, f, rng);
 }
 

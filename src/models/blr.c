@@ -466,7 +466,7 @@ static vem_status blr_init(void *self, vem_fit *f, vem_rng *rng);
 
 /*
  * Moments of the target as a model of its own, so that they go through the
- * fit's reduce hook like the features' (a distributed fit gets the global
+ * fit's communicator like the features' (a distributed fit gets the global
  * mean and variance): ess[0] = sum y (first pass, ymean NAN) or
  * sum (y - ymean)^2 (second pass).
  */
@@ -514,6 +514,7 @@ static const vem_model_ops blr_ops = {
     .mstep = blr_mstep,
     .objective_extra = blr_objective_extra,
     .init = blr_init,
+    .init_on_shares = 1,
 };
 
 /* The transform from the data, the starting posterior, one pass and the first update. */
@@ -587,8 +588,8 @@ vem_status vem_blr_fit(vem_blr *b, const vem_matrix *x, const double *y, const v
         return VEM_FAIL(VEM_EINVAL, "no data");
     if (x->cols != b->d)
         return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu", x->cols, b->d);
-    /* With a reduce hook x is one process's share: the initialisation checks the total. */
-    if (x->rows < 2 && !(o && o->reduce))
+    /* With a communicator x is one process's share: the initialisation checks the total. */
+    if (x->rows < 2 && !(o && o->comm))
         return VEM_FAIL(VEM_EINVAL, "%zu rows: at least 2 are needed", x->rows);
     for (size_t r = 0; r < x->rows; r++)
         if (!isfinite(y[r]))

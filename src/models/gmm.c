@@ -1192,9 +1192,9 @@ vem_status vem_gmm_fit(vem_gmm *g, const vem_matrix *x, const vem_fit_opts *o, v
     vem_status st = check_x(g, x);
     if (st != VEM_OK)
         return st;
-    /* In a distributed fit (a reduce hook) this process's rows are a share: the
+    /* In a distributed fit (a communicator) this process's rows are a share: the
      * caller checks the total. */
-    if (x->rows < g->k && !(o && o->reduce))
+    if (x->rows < g->k && !(o && o->comm))
         return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components", x->rows, g->k);
     vem_model m = vem_gmm_model(g);
     size_t plen = gmm_params_len(g);

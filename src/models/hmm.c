@@ -1416,8 +1416,8 @@ vem_status vem_hmm_fit(vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
         vem_fit_opts_init(&defaults);
         o = &defaults;
     }
-    /* With a reduce hook, x is one process's share: it may be empty. */
-    vem_status st = check_data_share(h, x, seqs, o->reduce != NULL);
+    /* With a communicator, x is one process's share: it may be empty. */
+    vem_status st = check_data_share(h, x, seqs, o->comm != NULL);
     if (st != VEM_OK)
         return st;
     if (h->em != VEM_HMM_CATEGORICAL && !o->warm_start && x->rows < h->k * h->n_mix)

@@ -906,7 +906,7 @@ static const vem_model_ops mom_ops = {
 
 /*
  * The default priors from the data: mean and covariance (divisor n - 1), as
- * scikit-learn. The passes go through the fit's reduce hook and n is the
+ * scikit-learn. The passes go through the fit's communicator and n is the
  * observation count over all processes, so a distributed fit gets the global
  * statistics.
  */
@@ -1064,8 +1064,8 @@ vem_status vem_vbgmm_fit(vem_vbgmm *v, const vem_matrix *x, const vem_fit_opts *
     vem_status st = check_x(v, x);
     if (st != VEM_OK)
         return st;
-    /* With a reduce hook x is one process's share: the initialisation checks the total. */
-    if (x->rows < v->k && !(o && o->reduce))
+    /* With a communicator x is one process's share: the initialisation checks the total. */
+    if (x->rows < v->k && !(o && o->comm))
         return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components", x->rows, v->k);
     return fit_any(v, x, NULL, o, rng, res);
 }
