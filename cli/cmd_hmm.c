@@ -756,51 +756,6 @@ static int mpi_encode(const fit_args *a, vem_frames_opts *o, vem_frames *in, siz
 }
 
 /*
- * Initial parameters on rank 0 from frames gathered from every rank (all of
- * them up to about 100,000, else spread evenly over each share), broadcast.
- * The frames are used as rows, as the one-process initialisation uses them.
- */
-static int mpi_init_params(const vem_matrix *share, size_t rows_all, vem_hmm *h,
-                           const vem_fit_opts *opts, vem_rng *rng, double *params)
-{
-    const vem_model m = vem_hmm_model(h);
-    const size_t d = share->cols, plen = m.ops->params_len(m.self), rows = share->rows;
-    size_t want = (size_t)ceil(100000.0 * (double)rows / (double)rows_all);
-    want = want < rows ? want : rows;
-    double *mine = mpi_alloc(want * d * sizeof *mine);
-    for (size_t i = 0; i < want; i++)
-        memcpy(mine + i * d, share->data + (i * rows / want) * share->ld, d * sizeof *mine);
-    size_t ns = 0;
-    double *all = cli_mpi_gather_rows(mine, want, d, &ns);
-    free(mine);
-    int rc = 0;
-    if (cli_mpi_rank() == 0) {
-        vem_hmm *h0 = vem_hmm_copy(h);
-        vem_fit_opts o = *opts;
-        o.comm = NULL;
-        o.log = NULL;
-        o.max_iter = 0; /* the initialisation alone */
-        o.n_init = 1;
-        o.warm_start = 0;
-        o.algorithm = VEM_ALG_BATCH;
-        vem_matrix x = vem_matrix_view(all, ns, d);
-        vem_status s = h0 && all ? vem_hmm_fit(h0, &x, NULL, &o, rng, NULL) : VEM_ENOMEM;
-        if (s != VEM_OK && s != VEM_EMAXITER)
-            rc = cli_fail(s, "initialisation");
-        else
-            m.ops->params_get(h0, params);
-        vem_hmm_free(h0);
-    }
-    free(all);
-    rc = cli_mpi_agree(rc);
-    if (rc == 0)
-        rc = cli_mpi_bcast(params, plen);
-    if (rc == 0 && m.ops->params_set(m.self, params) != VEM_OK)
-        rc = cli_fail(VEM_ENUMERIC, "initial parameters");
-    return rc;
-}
-
-/*
  * Pad the share's n_seq sequences with empty ones so that stepwise EM cuts it
  * into exactly nb minibatches (the engine cuts sequences into runs of
  * batch_size): batch_size ceil(n / nb), n_seq nb x batch_size.
@@ -826,7 +781,6 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
     memset(&in, 0, sizeof in);
     mpi_layout l;
     memset(&l, 0, sizeof l);
-    double *params = NULL, *best = NULL;
     int rc = 0;
     /* Rank 0 tries the options on the first line, so that a bad column choice is said once. */
     vem_frames_opts fo;
@@ -937,58 +891,25 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
         goto out;
     }
     vem_fit_opts opts = a->f.opts;
-    opts.comm = cli_mpi_comm(); /* sums; restarts initialised here, on rank 0 */
+    opts.comm = cli_mpi_comm(); /* sums, and each restart initialised on rank 0 */
     if (a->f.opts.algorithm == VEM_ALG_STEPWISE) {
         /* The same number of minibatches on every rank, about batch_size sequences each
          * in all (as one process cuts S sequences). */
         size_t bs = opts.batch_size < S ? opts.batch_size : S;
         pad_for_batches(&in.seqs, (S + bs - 1) / bs, &opts.batch_size);
     }
-    vem_model m = vem_hmm_model(h);
-    const size_t plen = m.ops->params_len(m.self);
-    params = mpi_alloc(plen * sizeof *params);
-    best = mpi_alloc(plen * sizeof *best);
-    vem_fit_result res, best_res;
+    vem_fit_result res;
     memset(&res, 0, sizeof res);
-    memset(&best_res, 0, sizeof best_res);
     vem_rng rng;
     vem_rng_seed(&rng, a->f.seed);
-    const int from_model = a->f.init_model && !a->init_given;
-    const size_t n_init = from_model ? 1 : a->f.opts.n_init;
-    int have = 0;
-    for (size_t r = 0; r < n_init && rc == 0; r++) {
-        if (!from_model)
-            rc = mpi_init_params(&x, rows_all, h, &opts, &rng, params);
-        if (rc != 0)
-            break;
-        vem_fit_opts o = opts;
-        o.warm_start = 1;
-        o.n_init = 1;
-        s = vem_hmm_fit(h, &x, &in.seqs, &o, &rng, &res);
-        if (s != VEM_OK && s != VEM_EMAXITER) {
-            /* Every rank saw the same sums, so every rank failed alike: one message. */
-            rc = rank == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
-            break;
-        }
-        if (!have || res.objective > best_res.objective) {
-            vem_fit_result_clear(&best_res);
-            best_res = res;
-            memset(&res, 0, sizeof res);
-            best_res.best_init = r;
-            m.ops->params_get(m.self, best);
-            have = 1;
-        }
-        vem_fit_result_clear(&res);
-    }
-    if (rc == 0 && n_init > 1 && m.ops->params_set(m.self, best) != VEM_OK)
-        rc = cli_fail(VEM_ENUMERIC, "parameters");
+    s = vem_hmm_fit(h, &x, &in.seqs, &opts, &rng, &res);
+    if (s != VEM_OK && s != VEM_EMAXITER)
+        /* Every rank saw the same sums, so every rank failed alike: one message. */
+        rc = rank == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
     if (rc == 0)
-        rc = report_fit(a, h, rows_all, S, &best_res);
-    vem_fit_result_clear(&best_res);
+        rc = report_fit(a, h, rows_all, S, &res);
     vem_fit_result_clear(&res);
 out:
-    free(params);
-    free(best);
     free(l.start);
     vem_frames_clear(&in);
     if (h != h0)

@@ -115,11 +115,15 @@ run 3 fit hmm "$WM" -k 3 --emission categorical --columns weather --sequence-col
 check "categorical default init np=3 optimum" "rel_close $tmp/r3.json $tmp/r1.json log_likelihood 1e-6"
 check "categorical np=3 symbols" "same $tmp/r3.json $tmp/r1.json \"['symbols']\""
 
-# Online algorithms under MPI.
+# Online algorithms under MPI: the engine initialises on rank 0 as one process does (the
+# same draws), so incremental EM on 2 ranks reaches one process's incremental optimum.
+"$VEM" fit hmm "$WM" -k 3 --emission gaussian --covariance diag $NUM --sequence-column month \
+    --algorithm incremental --n-blocks 5 --tol 1e-10 --max-iter 500 --json \
+    >"$tmp/inc1.json" 2>/dev/null
 run 2 fit hmm "$WM" -k 3 --emission gaussian --covariance diag $NUM --sequence-column month \
     --algorithm incremental --n-blocks 5 --tol 1e-10 --max-iter 500 --json \
     >"$tmp/inc.json" 2>"$tmp/err"
-check "incremental np=2 optimum" "rel_close $tmp/inc.json $tmp/d1.json log_likelihood 1e-6"
+check "incremental np=2 optimum" "rel_close $tmp/inc.json $tmp/inc1.json log_likelihood 1e-9"
 check "incremental np=2 monotone" "[ \"\$(key $tmp/inc.json \"['monotonicity_violations']\")\" = 0 ]"
 run 3 fit hmm "$WM" -k 3 --emission gaussian --covariance diag $NUM --sequence-column month \
     --algorithm stepwise --batch-size 5 --max-iter 20 --tol 0 --json >"$tmp/sw.json" 2>"$tmp/err"

@@ -1420,7 +1420,8 @@ vem_status vem_hmm_fit(vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
     vem_status st = check_data_share(h, x, seqs, o->comm != NULL);
     if (st != VEM_OK)
         return st;
-    if (h->em != VEM_HMM_CATEGORICAL && !o->warm_start && x->rows < h->k * h->n_mix)
+    if (h->em != VEM_HMM_CATEGORICAL && !o->warm_start && !o->comm &&
+        x->rows < h->k * h->n_mix)
         return VEM_FAIL(VEM_EINVAL, "%zu frames, fewer than k=%zu states x %zu components",
                         x->rows, h->k, h->n_mix);
     vem_data data = vem_hmm_data(x, seqs);
