@@ -335,11 +335,8 @@ static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, size_
     memset(&res, 0, sizeof res);
     vem_rng_seed(&rng, a->f.seed);
     vem_status s;
-    if (a->f.mpi) {
+    if (a->f.mpi)
         opts->comm = cli_mpi_comm();
-        if (opts->algorithm == VEM_ALG_STEPWISE)
-            opts->n_batches = (rows_all + opts->batch_size - 1) / opts->batch_size;
-    }
     if (src) {
         s = vem_gmm_fit_source(g, src, opts, &rng, &res);
     } else {

@@ -755,24 +755,6 @@ static int mpi_encode(const fit_args *a, vem_frames_opts *o, vem_frames *in, siz
     return rc != 0 ? rc : cli_mpi_agree(s != VEM_OK ? cli_fail(s, a->data) : 0);
 }
 
-/*
- * Pad the share's n_seq sequences with empty ones so that stepwise EM cuts it
- * into exactly nb minibatches (the engine cuts sequences into runs of
- * batch_size): batch_size ceil(n / nb), n_seq nb x batch_size.
- */
-static void pad_for_batches(vem_seqs *sq, size_t nb, size_t *batch_size)
-{
-    size_t n = sq->n_seq, bs = n >= nb ? (n + nb - 1) / nb : 1, want = nb * bs;
-    size_t *st = mpi_alloc((want + 1) * sizeof *st);
-    memcpy(st, sq->start, (n + 1) * sizeof *st);
-    for (size_t i = n + 1; i <= want; i++)
-        st[i] = st[n];
-    free(sq->start);
-    sq->start = st;
-    sq->n_seq = want;
-    *batch_size = bs;
-}
-
 static int fit_mpi(const fit_args *a, vem_hmm *h0)
 {
     const int rank = cli_mpi_rank(), size = cli_mpi_size();
@@ -891,13 +873,8 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
         goto out;
     }
     vem_fit_opts opts = a->f.opts;
-    opts.comm = cli_mpi_comm(); /* sums, and each restart initialised on rank 0 */
-    if (a->f.opts.algorithm == VEM_ALG_STEPWISE) {
-        /* The same number of minibatches on every rank, about batch_size sequences each
-         * in all (as one process cuts S sequences). */
-        size_t bs = opts.batch_size < S ? opts.batch_size : S;
-        pad_for_batches(&in.seqs, (S + bs - 1) / bs, &opts.batch_size);
-    }
+    /* Sums, each restart initialised on rank 0, the same minibatch count everywhere. */
+    opts.comm = cli_mpi_comm();
     vem_fit_result res;
     memset(&res, 0, sizeof res);
     vem_rng rng;

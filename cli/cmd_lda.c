@@ -538,23 +538,10 @@ static int cmd_fit(int argc, char **argv)
         goto out;
     vem_fit_opts o = a.f.opts;
     o.dense_steps = a.dense_steps;
-    if (a.f.mpi) {
-        /* One all-reduce of [K x V counts, extras, ELBO, tokens] per pass, minibatch or
-         * block, through the engine's hook; every process runs the same M-step. */
+    /* --mpi: one all-reduce of [K x V counts, extras, ELBO, tokens] per pass, minibatch
+     * or block; every process runs the same M-step, with the same minibatch count. */
+    if (a.f.mpi)
         o.comm = cli_mpi_comm();
-        size_t units = 1; /* a process without documents still takes part */
-        if (o.algorithm == VEM_ALG_STEPWISE) {
-            /* The same number of minibatches everywhere, about batch_size documents each
-             * in all: each process cuts its share into nb runs of `mine` documents,
-             * the last runs padded with placeholders (vem_lda_set_min_units). */
-            size_t nb = (ndocs + o.batch_size - 1) / o.batch_size;
-            size_t mine = (c.ndocs + nb - 1) / nb;
-            o.batch_size = mine ? mine : 1;
-            o.n_batches = nb; /* the same count, should the engine cut documents by it */
-            units = nb * o.batch_size;
-        }
-        vem_lda_set_min_units(l, units);
-    }
     vem_docs d = vem_docs_owned_view(&c);
     if ((rc = fit_restarts(l, &d, &a.f, &o, &res, &hist, &hlen)) != 0)
         goto out;

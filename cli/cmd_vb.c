@@ -439,11 +439,7 @@ static int run_vbgmm_mpi(const vb_args *a, vem_vbgmm *v, const vem_table *t, siz
         rc = mpi_vbgmm_priors(a, v, t, rows_all);
     if (rc != 0)
         return rc;
-    opts->comm = cli_mpi_comm();
-    if (opts->algorithm == VEM_ALG_STEPWISE) {
-        /* The same number of minibatches on every rank, about batch_size rows each in all. */
-        opts->n_batches = (rows_all + opts->batch_size - 1) / opts->batch_size;
-    }
+    opts->comm = cli_mpi_comm(); /* and the same minibatch count on every rank */
     vem_model m = vem_vbgmm_model(v);
     vem_matrix x = vem_table_matrix(t);
     vem_data data = vem_data_rows(x);

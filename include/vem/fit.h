@@ -111,8 +111,10 @@ typedef struct vem_fit_opts {
                                   (all rows if the file has fewer); default 100000 */
     size_t n_batches;        /**< stepwise, data in memory: if > 0, exactly this many
                                   minibatches per pass (units split evenly, some possibly
-                                  empty) instead of batch_size units each; a distributed
-                                  fit sets it so that every process agrees */
+                                  empty) instead of batch_size units each; 0 (default):
+                                  batch_size units each, or under a communicator
+                                  ceil(units of all processes / batch_size) on every
+                                  process, so that the processes agree */
     int dense_steps;         /**< stepwise: non-zero updates every ESS entry at every
                                   minibatch even when the model offers sparse steps
                                   (vem_model_ops.sparse_*); for comparisons; default 0 */

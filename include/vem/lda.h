@@ -72,17 +72,6 @@ VEM_API vem_status vem_lda_set_estep(vem_lda *l, double tol, size_t max_sweeps);
 VEM_API void vem_lda_set_warm_gamma(vem_lda *l, int on);
 
 /**
- * Distributed fits: let the engine see at least n units (documents) in every
- * corpus; the units past the corpus's last document are placeholders that add
- * nothing (no statistics, no objective, not counted as documents). A process
- * of a distributed fit with no documents then still takes part in every
- * reduction (n = 1), and stepwise EM, which cuts the units into runs of
- * batch_size, gives every process the same number of minibatches when each
- * sets n = n_batches x its batch_size. 0 (default): the corpus's own count.
- */
-VEM_API void vem_lda_set_min_units(vem_lda *l, size_t n);
-
-/**
  * Set lambda from a k x v row-major array (topic k's pseudo-counts in row k),
  * all entries finite and > 0 (VEM_EINVAL otherwise). Derived quantities
  * (E[log beta], its exponential) are recomputed.
@@ -129,8 +118,7 @@ typedef struct vem_lda_pass_info {
  * docs/online.md) or incremental EM. The slot count is capped so that the
  * per-slot ESS buffers stay near 64 MB. rng seeds the initial lambda (o->warm_start: the current lambda is kept; the
  * pass history and warm-start gammas still start afresh). docs may hold no
- * documents when vem_lda_set_min_units gave placeholders (a process of a
- * distributed fit, o->reduce set).
+ * documents in a process of a distributed fit (o->comm set).
  * Returns VEM_OK (converged by o->tol), VEM_EMAXITER (o->max_iter passes done;
  * parameters usable) or an error: VEM_EINVAL if a word id is >= v or a count
  * is negative or not finite, VEM_ENOMEM, VEM_ENUMERIC. res may be NULL; info

@@ -36,6 +36,8 @@ struct vem_fit {
     double n_obs;     /* this process's observations (slot sizes) */
     double n_obs_all; /* over all processes (per-observation divisor, stepwise scale) */
     double rows_all;  /* rows (or frames) of x over all processes */
+    size_t n_batches; /* stepwise: minibatches per pass when fixed (o.n_batches, or under a
+                         communicator the same count on every process), else 0 */
     int nthreads;
     int blas_token; /* the BLAS's thread count before the fit, restored on free */
 
@@ -564,13 +566,13 @@ static vem_status online_alloc(vem_fit *f)
         int rows_in_memory = !f->src && !f->x.seq_start && !f->x.docs;
         if (rows_in_memory) {
             f->perm = vem__calloc(f->n_units, sizeof *f->perm);
-            size_t most = f->o.n_batches ? (f->n_units + f->o.n_batches - 1) / f->o.n_batches + 1
+            size_t most = f->n_batches ? (f->n_units + f->n_batches - 1) / f->n_batches + 1
                                          : f->o.batch_size;
             f->mb = vem__alloc_doubles(vem__min(most, f->n_units), cols);
         } else if (f->src) {
             f->mb = vem__alloc_doubles(vem__min(f->o.shuffle_rows, f->n_units), cols);
         } else {
-            size_t nb = f->o.n_batches ? f->o.n_batches : f->n_units / f->o.batch_size + 1;
+            size_t nb = f->n_batches ? f->n_batches : f->n_units / f->o.batch_size + 1;
             f->perm = vem__calloc(nb, sizeof *f->perm);
         }
         if ((rows_in_memory && (!f->perm || !f->mb)) || (f->src && !f->mb) ||
@@ -874,10 +876,10 @@ static vem_status stepwise_pass(vem_fit *f, double *objective)
             f->perm[i] = i;
         shuffle(&f->rng, f->perm, n);
         const vem_matrix *x = &f->x.x;
-        const size_t nb = f->o.n_batches ? f->o.n_batches : (n + bs - 1) / bs;
+        const size_t nb = f->n_batches ? f->n_batches : (n + bs - 1) / bs;
         for (size_t j = 0; j < nb && st == VEM_OK; j++) {
-            size_t b0 = f->o.n_batches ? j * n / nb : j * bs;
-            size_t b1 = f->o.n_batches ? (j + 1) * n / nb : vem__min(b0 + bs, n);
+            size_t b0 = f->n_batches ? j * n / nb : j * bs;
+            size_t b1 = f->n_batches ? (j + 1) * n / nb : vem__min(b0 + bs, n);
             for (size_t i = b0; i < b1; i++)
                 memcpy(f->mb + (i - b0) * cols, x->data + f->perm[i] * x->ld,
                        cols * sizeof *f->mb);
@@ -889,14 +891,14 @@ static vem_status stepwise_pass(vem_fit *f, double *objective)
     } else {
         /* Sequences or documents: runs of batch_size units (or n_batches near-equal
          * runs) in a shuffled order. */
-        size_t nb = f->o.n_batches ? f->o.n_batches : (n + bs - 1) / bs;
+        size_t nb = f->n_batches ? f->n_batches : (n + bs - 1) / bs;
         for (size_t i = 0; i < nb; i++)
             f->perm[i] = i;
         shuffle(&f->rng, f->perm, nb);
         for (size_t i = 0; i < nb && st == VEM_OK; i++) {
             size_t j = f->perm[i];
-            size_t b0 = f->o.n_batches ? j * n / nb : j * bs;
-            size_t b1 = f->o.n_batches ? (j + 1) * n / nb : vem__min(b0 + bs, n);
+            size_t b0 = f->n_batches ? j * n / nb : j * bs;
+            size_t b1 = f->n_batches ? (j + 1) * n / nb : vem__min(b0 + bs, n);
             if (f->sparse) {
                 st = sparse_step(f, b0, b1, &acc);
                 continue;
@@ -1200,13 +1202,20 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
         vem_rng_seed(&f->rng, rng ? vem_rng_next(rng) : 0);
     f->n_obs_all = f->n_obs;
     f->rows_all = (double)f->x.x.rows;
+    f->n_batches = f->o.n_batches;
     if (f->o.comm) {
-        double all[2] = {f->n_obs, (double)f->x.x.rows};
-        vem_status st = f->o.comm->reduce(all, 2, f->o.comm->ctx);
+        double all[3] = {f->n_obs, (double)f->x.x.rows, (double)f->n_units};
+        vem_status st = f->o.comm->reduce(all, 3, f->o.comm->ctx);
         if (st != VEM_OK)
             return st;
         f->n_obs_all = all[0];
         f->rows_all = all[1];
+        /* Every process cuts its share into the same number of minibatches (some
+         * possibly empty), about batch_size units each in all. */
+        if (!f->n_batches) {
+            size_t units = (size_t)all[2], bs = f->o.batch_size;
+            f->n_batches = units > bs ? (units + bs - 1) / bs : 1;
+        }
     }
     if (f->o.warm_start)
         return VEM_OK;

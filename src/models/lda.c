@@ -58,7 +58,6 @@ struct vem_lda {
     size_t max_sweeps;
     int nthreads; /* for the M-step's derived quantities; 0 = OpenMP default */
     size_t gather_rows; /* rows of eb a worker copies per document (scratch size) */
-    size_t min_units;   /* units the engine sees at least (placeholders past the corpus) */
 
     double *lam;    /* v x k */
     double *eb;     /* v x kp: exp(E[log beta_kw] - shift_w), zero padding */
@@ -188,11 +187,6 @@ vem_status vem_lda_set_eta(vem_lda *l, double eta)
     l->eta = eta;
     prepare(l); /* the global term depends on eta */
     return VEM_OK;
-}
-
-void vem_lda_set_min_units(vem_lda *l, size_t n)
-{
-    l->min_units = n;
 }
 
 vem_status vem_lda_set_estep(vem_lda *l, double tol, size_t max_sweeps)
@@ -1276,10 +1270,8 @@ static size_t lda_scratch_len(const void *self, size_t block)
 
 static size_t lda_n_units(const void *self, const vem_data *x)
 {
-    const vem_lda *l = self;
-    if (!x->docs)
-        return 0;
-    return x->docs->ndocs > l->min_units ? x->docs->ndocs : l->min_units;
+    (void)self;
+    return x->docs ? x->docs->ndocs : 0;
 }
 
 static double lda_n_obs(const void *self, const vem_data *x)
@@ -1297,9 +1289,6 @@ static double lda_estep(const void *self, const vem_data *x, size_t u0, size_t u
     const int cached = l->warm_gamma && l->gcache && l->gcache_key == d && l->gcache_docs == d->ndocs;
     double obj = 0.0, se_all = 0.0, nconv = 0.0, sweeps = 0.0;
     double *w = scratch, *gl = scratch + 3 * l->kp, *gbuf = scratch + 4 * l->kp;
-    /* Units past the corpus (vem_lda_set_min_units) are placeholders: nothing to add. */
-    u1 = u1 < d->ndocs ? u1 : d->ndocs;
-    u0 = u0 < u1 ? u0 : u1;
     for (size_t doc = u0; doc < u1; doc++) {
         const uint32_t *ids;
         const double *cts;
