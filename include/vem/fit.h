@@ -28,8 +28,9 @@ VEM_BEGIN_DECLS
  *   all processes (MPI_Allreduce with MPI_SUM). The engine calls it after
  *   every pass over data (every E-step pass, minibatch or block) with
  *   buf = [ESS (the model's ess_len doubles), the pass's objective (nats), the
- *   pass's observation count], and in vem_fit_init with the observation and
- *   row counts.
+ *   pass's observation count], and in vem_fit_init with [observations, rows,
+ *   units] (the per-observation divisor, the initialisation sample's share, the
+ *   stepwise minibatch count).
  * - broadcast: process 0's len doubles into every process's buf.
  * - gather: every process's len doubles (len may differ between processes and
  *   be 0) to process 0, concatenated in rank order into a new array *out of
