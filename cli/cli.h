@@ -77,6 +77,9 @@ typedef struct cli_parser {
  *  engine options in exclude. */
 void cli_parser_init(cli_parser *p, int argc, char **argv, int first,
                      const cli_option *const *tables, unsigned exclude, const char *cmd);
+/** Non-zero when o is the option of this long name (len bytes of name) or, with name NULL,
+ *  of this short letter. */
+int cli_option_is(const cli_option *o, const char *name, size_t len, char short_name);
 /**
  * Next option id, CLI_POSITIONAL, CLI_END or CLI_BAD. *value: the option's value or operand.
  * An option of another command is reported as not applying to this one; an unknown one
@@ -228,8 +231,8 @@ int cli_sample_print(const char *kind, const double *xs, const size_t *labels, s
  *  Returns 0, or 2 when it could not be built or written. */
 int cli_json_emit(json_t *obj);
 
-/** Column name j of the model (its stored name, or "x1", "x2", ...), into buf. */
-const char *cli_column_name(const vem_gmm *g, size_t j, char *buf, size_t size);
+/** Column j's name: cols[j], or "x1", "x2", ... (written into buf) when cols is NULL. */
+const char *cli_column_label(const char *const *cols, size_t j, char *buf, size_t size);
 /** The component table: weight and mean per column. */
 void cli_print_components(FILE *f, const vem_gmm *g);
 /** Everything about a model, for `vem info`. */
@@ -256,20 +259,15 @@ typedef struct cli_fit_args {
     uint64_t seed;           /**< --seed */
     const char *output;      /**< -o, or NULL */
     const char *init_model;  /**< --init-model, or NULL */
-    int json, verbose, stream, mpi, help;
+    int json, verbose, stream, mpi;
     unsigned given;          /**< CLI_ENGINE_BIT of every engine option given */
     const cli_fit_kind *kind;
 } cli_fit_args;
 
 /** Defaults of kind k. */
 void cli_fit_args_init(cli_fit_args *f, const cli_fit_kind *k);
-/**
- * Apply option id with value val if it is an engine option (or --help, --json).
- * Returns 0 when applied, CLI_EXIT_USAGE for a bad value (reported), -1 when id is
- * not one of them.
- */
-int cli_fit_option(cli_fit_args *f, int id, const char *val);
-/** cli_fit_option, else cli_data_option (d may be NULL): 0, or CLI_EXIT_USAGE (reported). */
+/** An engine option or --json (into f), else a data option (into d, which may be NULL):
+ *  0, or CLI_EXIT_USAGE (reported). --help never gets here: vem.c answers it. */
 int cli_fit_or_data_option(cli_fit_args *f, cli_data_opts *d, int id, const char *val);
 /** After parsing: conflicts between engine options (reported), and the progress log.
  *  Returns 0 or CLI_EXIT_USAGE. */
@@ -288,9 +286,6 @@ void cli_json_fit_common(json_t *o, const cli_fit_args *f, const vem_fit_result 
  *  objective_per_obs. */
 void cli_json_score_common(json_t *o, const char *model, const char *objective_name,
                            size_t n_units, size_t n_obs, double objective);
-/** The fit's trace as a list of objects (iter, step when online, objective, change,
- *  seconds, violation). */
-json_t *cli_json_trace(const vem_fit_result *res, vem_algorithm alg);
 /** The closing lines of every fit summary: objective (total and per observation, nats),
  *  iterations, convergence, monotonicity warnings, the model file. */
 void cli_print_fit_tail(const cli_fit_args *f, const vem_fit_result *res);
@@ -331,10 +326,6 @@ typedef struct cli_kind {
     const cli_verb *verbs[CLI_N_VERBS];
 } cli_kind;
 
-/** Print the help of `fit KIND` (kind NULL: every kind) or of a command. 0, or -1 unknown. */
-int cli_help(FILE *f, const char *cmd, const char *kind);
-/** The help of the command the parser serves, on stdout, as `vem help ...` prints it. */
-int cli_help_out(const char *cmd, const char *kind);
 /** "vem: <message>" is already printed: add the command's usage line and return CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd);
 /** The kind of model the running command serves (set by vem.c once known), or NULL. */
@@ -344,8 +335,6 @@ extern const char *cli_current_kind;
  *  receives one such command, "score hmm" or "fit blr", the same command's first. */
 int cli_option_known(const char *name, size_t len, char short_name, const char *cmd,
                      const char **where);
-/** The commands and the kinds of model: `vem help`. */
-void cli_usage(FILE *f);
 
 /* ---- distributed fits (mpi.c) ---- */
 

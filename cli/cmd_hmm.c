@@ -175,15 +175,6 @@ static void print_vec(const char *label, const double *v, size_t n)
     printf("\n");
 }
 
-/* Feature j's name (the model's column, else "xJ") into buf, or the model's own string. */
-static const char *feature_label(const vem_hmm *h, size_t j, char *buf, size_t size)
-{
-    const char *const *cols = vem_hmm_columns(h);
-    if (cols)
-        return cols[j];
-    snprintf(buf, size, "x%zu", j + 1);
-    return buf;
-}
 
 /* Symbol c's name (the model's symbol, else its code) into buf, or the model's own string. */
 static const char *symbol_label(const vem_hmm *h, size_t c, char *buf, size_t size)
@@ -218,7 +209,7 @@ static void print_hmm(const vem_hmm *h)
     } else {
         printf("means:\n  %-10s", "");
         for (size_t j = 0; j < d; j++)
-            printf(" %11.11s", feature_label(h, j, buf, sizeof buf));
+            printf(" %11.11s", cli_column_label(vem_hmm_columns(h), j, buf, sizeof buf));
         printf("\n");
         for (size_t i = 0; i < k; i++) {
             const vem_gmm *g = vem_hmm_state_mixture(h, i);

@@ -286,13 +286,6 @@ static int parse_list(const char *opt, const char *s, size_t n, double **out)
     return 0;
 }
 
-static const char *col_name(const char *const *cols, size_t j, char *buf, size_t size)
-{
-    if (cols && cols[j])
-        return cols[j];
-    snprintf(buf, size, "x%zu", j + 1);
-    return buf;
-}
 
 /* The model file's keys (priors and posterior), the expected counts and the components
  * in use. */
@@ -313,7 +306,7 @@ static void vbgmm_print(FILE *f, const vem_vbgmm *v)
     char buf[32];
     fprintf(f, "%9s  %-10s %-10s", "component", "weight", "count");
     for (size_t j = 0; j < d; j++)
-        fprintf(f, "  %12.40s", col_name(cols, j, buf, sizeof buf));
+        fprintf(f, "  %12.40s", cli_column_label(cols, j, buf, sizeof buf));
     fputc('\n', f);
     size_t hidden = 0;
     for (size_t c = 0; c < k; c++) {
@@ -800,7 +793,7 @@ static void blr_print(FILE *f, const vem_blr *b)
             vem_blr_ard(b) ? "  weight precision" : "");
     fprintf(f, "%-16s %14.8g\n", "(intercept)", vem_blr_intercept(b));
     for (size_t j = 0; j < d; j++) {
-        fprintf(f, "%-16.40s %14.8g %14.6g", col_name(cols, j, buf, sizeof buf), vem_blr_coef(b)[j],
+        fprintf(f, "%-16.40s %14.8g %14.6g", cli_column_label(cols, j, buf, sizeof buf), vem_blr_coef(b)[j],
                 cov ? sqrt(cov[j * d + j]) : NAN);
         if (vem_blr_ard(b))
             fprintf(f, "  %.6g%s", vem_blr_weight_precision(b)[j],

@@ -63,14 +63,11 @@ int cli_fit_given(const cli_fit_args *f, int id)
     return (f->given & CLI_ENGINE_BIT(id)) != 0;
 }
 
-int cli_fit_option(cli_fit_args *f, int id, const char *val)
+/* An engine option (or --json) into f: 0, CLI_EXIT_USAGE (reported), -1 when id is none. */
+static int cli_fit_option(cli_fit_args *f, int id, const char *val)
 {
     vem_fit_opts *o = &f->opts;
     int rc = 0;
-    if (id == CLI_OPT_HELP) {
-        f->help = 1;
-        return 0;
-    }
     if (id == CLI_OPT_JSON) {
         f->json = 1;
         return 0;
@@ -223,7 +220,9 @@ static const char *objective_key(const cli_fit_kind *k)
     return strcmp(k->objective, "ELBO") == 0 ? "elbo" : "log_likelihood";
 }
 
-json_t *cli_json_trace(const vem_fit_result *res, vem_algorithm alg)
+/* The fit's trace as a list of objects (iter, step when online, objective, change, seconds,
+ * violation). */
+static json_t *cli_json_trace(const vem_fit_result *res, vem_algorithm alg)
 {
     json_t *trace = json_array();
     for (size_t i = 0; trace && i < res->trace_len; i++) {

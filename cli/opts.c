@@ -101,6 +101,12 @@ static int excluded(const cli_parser *p, const cli_option *o)
            (p->exclude & CLI_ENGINE_BIT(o->id));
 }
 
+int cli_option_is(const cli_option *o, const char *name, size_t len, char short_name)
+{
+    return name ? strlen(o->name) == len && memcmp(o->name, name, len) == 0
+                : o->short_name && o->short_name == short_name;
+}
+
 /* The accepted option of this long name (len bytes) or short letter; *off: it exists in
  * the command's tables but is excluded for its kind. */
 static const cli_option *find(const cli_parser *p, const char *name, size_t len, char c, int *off)
@@ -108,9 +114,7 @@ static const cli_option *find(const cli_parser *p, const char *name, size_t len,
     *off = 0;
     for (const cli_option *const *t = p->tables; *t; t++)
         for (const cli_option *o = *t; o->name; o++) {
-            int hit = name ? strlen(o->name) == len && memcmp(o->name, name, len) == 0
-                           : o->short_name && o->short_name == c;
-            if (!hit)
+            if (!cli_option_is(o, name, len, c))
                 continue;
             if (excluded(p, o)) {
                 *off = 1;

@@ -96,9 +96,8 @@ int cli_json_emit(json_t *obj)
 
 /* ---- text ---- */
 
-const char *cli_column_name(const vem_gmm *g, size_t j, char *buf, size_t size)
+const char *cli_column_label(const char *const *cols, size_t j, char *buf, size_t size)
 {
-    const char *const *cols = vem_gmm_columns(g);
     if (cols && cols[j])
         return cols[j];
     snprintf(buf, size, "x%zu", j + 1);
@@ -119,14 +118,14 @@ void cli_print_components(FILE *f, const vem_gmm *g)
     char buf[32];
     fprintf(f, "%9s  %-12s", "component", "weight");
     for (size_t j = 0; j < d; j++) {
-        const char *name = cli_column_name(g, j, buf, sizeof buf);
+        const char *name = cli_column_label(vem_gmm_columns(g), j, buf, sizeof buf);
         fprintf(f, "  %*.*s", column_width(name), 40, name);
     }
     fputc('\n', f);
     for (size_t i = 0; i < k; i++) {
         fprintf(f, "%9zu  %-12.6g", i, w[i]);
         for (size_t j = 0; j < d; j++) {
-            const char *name = cli_column_name(g, j, buf, sizeof buf);
+            const char *name = cli_column_label(vem_gmm_columns(g), j, buf, sizeof buf);
             fprintf(f, "  %*.6g", column_width(name), mu[i * d + j]);
         }
         fputc('\n', f);
@@ -154,7 +153,7 @@ void cli_print_gmm(FILE *f, const vem_gmm *g)
     fprintf(f, "covariance: %s [mclust %s]\n", vem_cov_name(cov), cli_cov_mclust(cov));
     fprintf(f, "columns:");
     for (size_t j = 0; j < d; j++)
-        fprintf(f, "%s %s", j ? "," : "", cli_column_name(g, j, buf, sizeof buf));
+        fprintf(f, "%s %s", j ? "," : "", cli_column_label(vem_gmm_columns(g), j, buf, sizeof buf));
     fprintf(f, "%s\n", vem_gmm_columns(g) ? "" : " (not named)");
     fprintf(f, "reg_covar: %g\n", vem_gmm_reg_covar(g));
     fprintf(f, "parameters: %zu\n\n", vem_gmm_n_parameters(g));
@@ -249,12 +248,9 @@ int cli_sample_print(const char *kind, const double *xs, const size_t *labels, s
         }
         return cli_json_emit(o);
     }
-    for (size_t j = 0; j < d; j++) {
-        if (cols && cols[j])
-            printf("%s,", cols[j]);
-        else
-            printf("x%zu,", j + 1);
-    }
+    char buf[32];
+    for (size_t j = 0; j < d; j++)
+        printf("%s,", cli_column_label(cols, j, buf, sizeof buf));
     printf("%s\n", label_name);
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < d; j++)

@@ -128,8 +128,7 @@ static const char *option_home(const char *name, size_t len, char short_name, co
                     commands[c].own ? commands[c].own : kinds[k].verbs[commands[c].verb];
                 for (const cli_option *const *t = v ? v->tables : NULL; t && *t; t++)
                     for (const cli_option *o = *t; o->name; o++) {
-                        if (name ? strlen(o->name) != len || memcmp(o->name, name, len) != 0
-                                 : o->short_name != short_name)
+                        if (!cli_option_is(o, name, len, short_name))
                             continue;
                         if (cli_current_kind && !commands[c].own &&
                             strcmp(kinds[k].name, cli_current_kind) == 0 &&
@@ -166,7 +165,8 @@ static const char usage_tail[] =
     "Exit status: 0 ok, 1 usage error, 2 bad input, 3 numerical failure, 130 interrupted.\n"
     "vem help COMMAND, vem help fit KIND: the options of a command.\n";
 
-void cli_usage(FILE *f)
+/* The commands and the kinds of model: `vem help`. */
+static void cli_usage(FILE *f)
 {
     fputs(usage_head, f);
     for (size_t i = 0; i < N_COMMANDS; i++)
@@ -320,7 +320,8 @@ static void print_options(FILE *f, const cli_verb *v, int own_only)
     }
 }
 
-int cli_help(FILE *f, const char *cmd, const char *kind)
+/* The help of `fit KIND` (kind NULL: every kind) or of a command on f: 0, or -1 unknown. */
+static int cli_help(FILE *f, const char *cmd, const char *kind)
 {
     const command *c = find_command(cmd);
     if (!c)
@@ -374,7 +375,8 @@ int cli_help(FILE *f, const char *cmd, const char *kind)
     return 0;
 }
 
-int cli_help_out(const char *cmd, const char *kind)
+/* cli_help on stdout, then the flush; an exit status. */
+static int cli_help_out(const char *cmd, const char *kind)
 {
     if (cli_help(stdout, cmd, kind) != 0)
         return CLI_EXIT_USAGE;
