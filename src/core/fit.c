@@ -1168,17 +1168,8 @@ static vem_status init_from_sample(vem_fit *f, vem_rng *rng)
         for (size_t i = 0; i < ns && st == VEM_OK; i++)
             st = vem_source_read(f->src, i * n / ns, 1, rows + i * cols);
     }
-    if (st == VEM_OK) {
-        vem_data sample = vem_data_rows(vem_matrix_view(rows, ns, cols));
-        vem_fit_opts o = f->o;
-        o.algorithm = VEM_ALG_BATCH;
-        vem_fit *sub = vem_fit_new(&f->m, &sample, &o);
-        if (!sub)
-            st = vem__last_status();
-        else
-            st = f->m.ops->init(f->m.self, sub, rng);
-        vem_fit_free(sub);
-    }
+    if (st == VEM_OK)
+        st = init_on_rows(f, rows, ns, cols, rng);
     vem__free(rows);
     return st;
 }
