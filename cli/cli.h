@@ -196,6 +196,8 @@ const char *cli_cov_mclust(vem_cov c);
 
 /* ---- output (output.c) ---- */
 
+/** A new output object holding "model": kind (NULL when out of memory). */
+json_t *cli_json_new(const char *kind);
 /** A JSON number, or null for NaN and infinities (JSON has neither). */
 json_t *cli_json_real(double v);
 /** JSON array of n doubles. */

@@ -968,8 +968,7 @@ static int decode(int argc, char **argv, const char *cmd)
         } else if ((s = vem_hmm_predict_proba(h, &x, seqs_of(&in), p)) != VEM_OK) {
             rc = cli_fail(s, a.data);
         } else if (a.json) {
-            json_t *o = json_object();
-            json_object_set_new(o, "model", json_string("hmm"));
+            json_t *o = cli_json_new("hmm");
             json_object_set_new(o, "proba", cli_json_matrix(p, n, k));
             rc = cli_json_emit(o);
         } else {
@@ -985,8 +984,7 @@ static int decode(int argc, char **argv, const char *cmd)
         } else if ((s = vem_hmm_decode(h, &x, seqs_of(&in), z, &lp)) != VEM_OK) {
             rc = cli_fail(s, a.data);
         } else if (a.json) {
-            json_t *o = json_object();
-            json_object_set_new(o, "model", json_string("hmm"));
+            json_t *o = cli_json_new("hmm");
             json_object_set_new(o, "states", cli_json_indices(z, n));
             json_object_set_new(o, "log_probability", cli_json_real(lp));
             rc = cli_json_emit(o);
@@ -1070,11 +1068,10 @@ static int cmd_sample(int argc, char **argv)
         rc = cli_sample_print("hmm", xs, z, n, d, cols, "state", a.json);
     } else if (a.json) {
         /* Categorical: the symbols drawn (their codes when the model names none). */
-        json_t *o = json_object(), *l = json_array();
+        json_t *o = cli_json_new("hmm"), *l = json_array();
         for (size_t i = 0; l && i < n; i++)
             json_array_append_new(l, sym ? json_string(sym[(size_t)xs[i]])
                                          : json_integer((json_int_t)xs[i]));
-        json_object_set_new(o, "model", json_string("hmm"));
         json_object_set_new(o, "samples", l);
         json_object_set_new(o, "states", cli_json_indices(z, n));
         rc = cli_json_emit(o);

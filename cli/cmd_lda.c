@@ -601,8 +601,7 @@ static int cmd_topics(int argc, char **argv)
         }
     }
     if (a.json) {
-        json_t *j = json_object();
-        json_object_set_new(j, "model", json_string("lda"));
+        json_t *j = cli_json_new("lda");
         json_object_set_new(j, "n_topics", json_integer((json_int_t)k));
         json_object_set_new(j, "topics", topics_json(l, n));
         if (coh)
@@ -659,8 +658,7 @@ static int cmd_transform(int argc, char **argv)
         goto done;
     }
     if (a.json) {
-        json_t *j = json_object();
-        json_object_set_new(j, "model", json_string("lda"));
+        json_t *j = cli_json_new("lda");
         json_object_set_new(j, a.gamma ? "gamma" : "theta", cli_json_matrix(out, c.ndocs, k));
         rc = cli_json_emit(j);
         goto done;
@@ -733,8 +731,7 @@ static int cmd_info(int argc, char **argv)
     if (!l)
         return CLI_EXIT_INPUT;
     if (a.json) {
-        json_t *j = json_object();
-        json_object_set_new(j, "model", json_string("lda"));
+        json_t *j = cli_json_new("lda");
         json_object_set_new(j, "n_topics", json_integer((json_int_t)vem_lda_k(l)));
         json_object_set_new(j, "n_words", json_integer((json_int_t)vem_lda_v(l)));
         json_object_set_new(j, "alpha", cli_json_real(vem_lda_alpha(l)));

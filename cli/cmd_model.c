@@ -106,8 +106,7 @@ static int cmd_predict(int argc, char **argv)
         } else if ((s = vem_gmm_predict_proba(g, &x, p)) != VEM_OK) {
             rc = cli_fail(s, a.data);
         } else if (a.json) {
-            json_t *o = json_object();
-            json_object_set_new(o, "model", json_string("gmm"));
+            json_t *o = cli_json_new("gmm");
             json_object_set_new(o, "proba", cli_json_matrix(p, n, k));
             rc = cli_json_emit(o);
         } else {
@@ -121,8 +120,7 @@ static int cmd_predict(int argc, char **argv)
         } else if ((s = vem_gmm_predict(g, &x, labels)) != VEM_OK) {
             rc = cli_fail(s, a.data);
         } else if (a.json) {
-            json_t *o = json_object();
-            json_object_set_new(o, "model", json_string("gmm"));
+            json_t *o = cli_json_new("gmm");
             json_object_set_new(o, "labels", cli_json_indices(labels, n));
             rc = cli_json_emit(o);
         } else {

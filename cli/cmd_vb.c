@@ -995,14 +995,6 @@ static vem_vbgmm *vbgmm_load(const vb_args *a, vem_table *t, int *rc)
 }
 
 /* A JSON object naming the model kind, for predict and sample. */
-static json_t *model_json(const char *kind)
-{
-    json_t *o = json_object();
-    if (o)
-        json_object_set_new(o, "model", json_string(kind));
-    return o;
-}
-
 static int vbgmm_predict(int argc, char **argv)
 {
     vb_args a;
@@ -1013,7 +1005,7 @@ static int vbgmm_predict(int argc, char **argv)
         return rc;
     const size_t k = vem_vbgmm_k(v);
     vem_matrix x = vem_table_matrix(&t);
-    json_t *j = a.f.json ? model_json("vbgmm") : NULL;
+    json_t *j = a.f.json ? cli_json_new("vbgmm") : NULL;
     if (a.proba) {
         double *p = malloc((t.rows ? t.rows : 1) * k * sizeof *p);
         vem_status s = p ? vem_vbgmm_predict_proba(v, &x, p) : VEM_ENOMEM;
@@ -1177,7 +1169,7 @@ static int blr_predict(int argc, char **argv)
     if (s != VEM_OK) {
         rc = cli_fail(s, a.data);
     } else if (a.f.json) {
-        json_t *j = model_json("blr");
+        json_t *j = cli_json_new("blr");
         if (j) {
             json_object_set_new(j, "mean", cli_json_vector(m, n));
             json_object_set_new(j, "sd", cli_json_vector(sd, n));

@@ -11,6 +11,14 @@
 
 /* ---- JSON ---- */
 
+json_t *cli_json_new(const char *kind)
+{
+    json_t *o = json_object();
+    if (o)
+        json_object_set_new(o, "model", json_string(kind));
+    return o;
+}
+
 json_t *cli_json_real(double v)
 {
     return isfinite(v) ? json_real(v) : json_null();
@@ -238,11 +246,10 @@ int cli_sample_print(const char *kind, const double *xs, const size_t *labels, s
                      const char *const *cols, const char *label_name, int json)
 {
     if (json) {
-        json_t *o = json_object();
+        json_t *o = cli_json_new(kind);
         char key[32];
         snprintf(key, sizeof key, "%ss", label_name);
         if (o) {
-            json_object_set_new(o, "model", json_string(kind));
             json_object_set_new(o, "samples", cli_json_matrix(xs, n, d));
             json_object_set_new(o, key, cli_json_indices(labels, n));
         }
