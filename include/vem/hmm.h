@@ -198,6 +198,22 @@ VEM_API vem_data vem_hmm_data(const vem_matrix *x, const vem_seqs *seqs);
 VEM_API vem_status vem_hmm_fit(vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
                                const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res);
 
+struct vem_source;
+/**
+ * vem_hmm_fit on the frames of a data source read a block of whole sequences
+ * at a time (out of core; io.h: vem_source_open_csv or _binary, then
+ * vem_source_set_sequences; a source of rows without sequences is made one
+ * sequence, which is then read whole). Batch, stepwise (runs of batch_size
+ * sequences in a shuffled order, each run read whole) and incremental EM as
+ * in memory; with the same options the result is the in-memory fit's, bit
+ * for bit, when the initialisation sample holds every frame (o->init_sample
+ * >= the frames) or the fit is warm-started. Categorical codes are checked in
+ * one reading pass first. Errors as vem_hmm_fit, plus the source's (VEM_EIO,
+ * VEM_EFORMAT for a non-finite value) and VEM_EINVAL for a corpus source.
+ */
+VEM_API vem_status vem_hmm_fit_source(vem_hmm *h, struct vem_source *src, const vem_fit_opts *o,
+                                      vem_rng *rng, vem_fit_result *res);
+
 /**
  * Log-likelihood of the data (nats): total into *total, per frame into *mean
  * (either may be NULL). Through the engine with default options, so it equals

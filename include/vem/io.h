@@ -109,6 +109,48 @@ VEM_API const char *const *vem_source_names(const vem_source *src);
  */
 VEM_API vem_status vem_source_read(const vem_source *src, size_t row0, size_t n, double *out);
 
+/** What a source's units are: what the engine's E-step walks over. */
+typedef enum vem_unit_kind {
+    VEM_UNITS_ROWS = 0,      /**< one row each (mixtures, regressions) */
+    VEM_UNITS_SEQUENCES = 1, /**< runs of rows (HMMs): vem_source_set_sequences */
+    VEM_UNITS_DOCUMENTS = 2  /**< bags of words (LDA): vem_source_open_docs */
+} vem_unit_kind;
+
+/**
+ * Open share rank of nranks of a corpus (UCI docword, or LDA-C when path ends
+ * in ".ldac") as a source of documents, for out-of-core topic models
+ * (vem_lda_fit_source). The share is vem_docs_read_share's (rank 0 of 1: the
+ * whole corpus; a UCI file must then be grouped by document in increasing
+ * docID order, as `vem corpus` writes it, else VEM_EFORMAT "FILE:LINE: docID N
+ * out of order"), read once, a chunk of about a million (word, count) pairs
+ * at a time, into two unlinked temporary files (word ids as uint32, counts
+ * as float64: 12 bytes a pair) in TMPDIR (or /tmp); memory holds one chunk
+ * while converting and then only the documents' offsets (8 bytes each).
+ * nvocab as vem_docs_read. Errors: those of vem_docs_read_share (FILE:LINE
+ * messages), VEM_EIO for the temporary files, VEM_ENOMEM. NULL on failure.
+ */
+VEM_API vem_source *vem_source_open_docs(const char *path, size_t nvocab, size_t rank,
+                                         size_t nranks);
+/**
+ * Make the rows of src frames of n_seq sequences: sequence s is rows
+ * [start[s], start[s + 1]) (n_seq + 1 offsets, start[0] = 0, increasing,
+ * start[n_seq] = the source's rows; copied), for out-of-core HMMs
+ * (vem_hmm_fit_source). VEM_EINVAL for no sequences or a corpus source;
+ * VEM_EFORMAT for offsets that do not cover the rows or an empty sequence;
+ * VEM_ENOMEM.
+ */
+VEM_API vem_status vem_source_set_sequences(vem_source *src, const size_t *start, size_t n_seq);
+/** What src's units are (VEM_UNITS_ROWS unless made otherwise). */
+VEM_API vem_unit_kind vem_source_unit_kind(const vem_source *src);
+/** Units of src: rows, sequences or documents. */
+VEM_API size_t vem_source_units(const vem_source *src);
+/** Sequences: the n + 1 row offsets; documents: the n + 1 (word, count) offsets; rows: NULL. Borrowed. */
+VEM_API const size_t *vem_source_unit_starts(const vem_source *src);
+/** Documents: the vocabulary size (the given nvocab, the UCI W, or LDA-C's largest id + 1); else 0. */
+VEM_API size_t vem_source_nvocab(const vem_source *src);
+/** Documents: the tokens (sum of the counts); else 0. */
+VEM_API double vem_source_tokens(const vem_source *src);
+
 /** Cells of some columns of a CSV/TSV file read as text. Owns its memory. */
 typedef struct vem_text_table {
     char **cells; /**< rows x cols strings, row-major */

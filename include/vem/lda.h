@@ -127,6 +127,23 @@ typedef struct vem_lda_pass_info {
 VEM_API vem_status vem_lda_fit(vem_lda *l, const vem_docs *docs, const vem_fit_opts *o,
                                vem_rng *rng, vem_fit_result *res, vem_lda_pass_info *info);
 
+struct vem_source;
+/**
+ * vem_lda_fit on the documents of a source (io.h: vem_source_open_docs), read
+ * a block of documents at a time (out of core: memory holds the model, the
+ * read buffers and the documents' offsets, not the corpus). Batch, stepwise
+ * (runs of batch_size documents in a shuffled order, each run read whole;
+ * the sparse lazy-decay steps as in memory) and incremental EM; with the same
+ * options the result is vem_lda_fit's on the same corpus, bit for bit, when
+ * the initialisation sample holds every document (o->init_sample >= the
+ * corpus's (word, count) pairs) or the fit is warm-started. Errors as
+ * vem_lda_fit, plus the source's (VEM_EIO), VEM_EINVAL for a source that is
+ * not a corpus or a vocabulary larger than v, and VEM_EUNSUP with warm-start
+ * gammas (vem_lda_set_warm_gamma: K doubles per document in memory).
+ */
+VEM_API vem_status vem_lda_fit_source(vem_lda *l, struct vem_source *src, const vem_fit_opts *o,
+                                      vem_rng *rng, vem_fit_result *res, vem_lda_pass_info *info);
+
 /**
  * E-step statistics of every pass of the last fit (one entry per M-step, in
  * order; *len receives the count). Borrowed, valid until the next fit.

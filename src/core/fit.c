@@ -24,13 +24,16 @@
 
 #include "internal.h"
 #include "linalg/linalg.h"
+#include "io/source_internal.h"
 
 enum { MSG_LEN = 512 };
 
 struct vem_fit {
     vem_model m;
-    vem_data x;      /* data in memory, or only its shape when reading a source */
+    vem_data x;      /* data in memory, or only its shape when reading a source (the
+                        sequences' or documents' offsets, no values) */
     vem_source *src; /* NULL: data in memory */
+    vem_docs shape_docs; /* a source of documents: x.docs, offsets only */
     vem_fit_opts o;
     size_t n_units;
     double n_obs;     /* this process's observations (slot sizes) */
@@ -50,7 +53,8 @@ struct vem_fit {
     size_t slot_cap;
     double *scratch;       /* nthreads x scratch_cap */
     size_t scratch_cap;
-    double *rowbuf;        /* nthreads x block x cols, for sources */
+    vem__unit_buf *ubuf;   /* nthreads read buffers, for sources */
+    vem__unit_buf mbuf;    /* stepwise from a source of sequences or documents: a minibatch */
 
     size_t ess_len;
     double *ess;
@@ -174,7 +178,10 @@ void vem_fit_free(vem_fit *f)
     vem__free(f->slot_msg);
     vem__free(f->slot_ess);
     vem__free(f->scratch);
-    vem__free(f->rowbuf);
+    for (int t = 0; f->ubuf && t < f->nthreads; t++)
+        vem__unit_buf_clear(&f->ubuf[t]);
+    vem__free(f->ubuf);
+    vem__unit_buf_clear(&f->mbuf);
     vem__free(f->ess);
     vem__free(f->red);
     vem__free(f->s_acc);
@@ -233,16 +240,17 @@ static vem_fit *fit_alloc(const vem_model *m, const vem_data *x, vem_source *src
     if (check_opts(o) != VEM_OK)
         return NULL;
     size_t n_units = m->ops->n_units(m->self, x);
+    if (src && n_units != vem_source_units(src)) {
+        static const char *const what[] = {"rows", "sequences", "documents"};
+        VEM_FAIL(VEM_EINVAL, "model %s: the source holds %zu %s, which are not its units",
+                 m->ops->name, vem_source_units(src), what[vem_source_unit_kind(src)]);
+        return NULL;
+    }
     /* A process of a distributed fit may hold no data and still take part in
      * every reduction; alone, no data is an error. */
     if (n_units == 0 && !o->comm) {
         VEM_FAIL(VEM_EINVAL, "no data: 0 %s",
                  x->docs ? "documents" : x->seq_start ? "sequences" : "rows");
-        return NULL;
-    }
-    if (src && n_units != x->x.rows) {
-        VEM_FAIL(VEM_EUNSUP, "model %s: fitting from a source needs one unit per row",
-                 m->ops->name);
         return NULL;
     }
     vem_fit *f = vem__calloc(1, sizeof *f);
@@ -253,7 +261,10 @@ static vem_fit *fit_alloc(const vem_model *m, const vem_data *x, vem_source *src
     f->src = src;
     f->o = *o;
     f->n_units = n_units;
-    f->n_obs = m->ops->n_obs(m->self, x);
+    /* A source's observations are its rows, frames or tokens (its values are on disk). */
+    f->n_obs = !src ? m->ops->n_obs(m->self, x)
+                    : vem_source_unit_kind(src) == VEM_UNITS_DOCUMENTS ? vem_source_tokens(src)
+                                                                       : (double)x->x.rows;
     f->n_obs_all = f->n_obs;
     /* The BLAS stays single-threaded for the fit's whole life, not pass by pass:
      * raising OpenBLAS's thread count again between passes left its workers
@@ -276,9 +287,13 @@ static vem_fit *fit_alloc(const vem_model *m, const vem_data *x, vem_source *src
     if (!f->slot_obj || !f->slot_st || !f->slot_msg || !f->ess)
         goto oom;
     if (src) {
-        f->rowbuf = vem__alloc_doubles((size_t)f->nthreads * o->block, x->x.cols);
-        if (!f->rowbuf)
+        f->ubuf = vem__calloc((size_t)f->nthreads, sizeof *f->ubuf);
+        if (!f->ubuf)
             goto oom;
+    }
+    if (x->docs) {
+        f->shape_docs = *x->docs;
+        f->x.docs = &f->shape_docs;
     }
     return f;
 oom:
@@ -298,11 +313,24 @@ vem_fit *vem_fit_new_source(const vem_model *m, vem_source *src, const vem_fit_o
         VEM_FAIL(VEM_EINVAL, "vem_fit_new_source: no source");
         return NULL;
     }
-    vem_matrix shape = {.data = NULL,
-                        .rows = vem_source_rows(src),
-                        .cols = vem_source_cols(src),
-                        .ld = vem_source_cols(src)};
+    const vem_unit_kind kind = vem_source_unit_kind(src);
+    vem_matrix shape = {.data = NULL, .rows = 0, .cols = 0, .ld = 0};
+    if (kind != VEM_UNITS_DOCUMENTS) {
+        shape.rows = vem_source_rows(src);
+        shape.cols = shape.ld = vem_source_cols(src);
+    }
     vem_data x = vem_data_rows(shape);
+    vem_docs docs = {.ndocs = vem_source_units(src),
+                     .nvocab = vem_source_nvocab(src),
+                     .ptr = vem_source_unit_starts(src),
+                     .word = NULL,
+                     .count = NULL};
+    if (kind == VEM_UNITS_SEQUENCES) {
+        x.seq_start = vem_source_unit_starts(src);
+        x.n_seq = vem_source_units(src);
+    } else if (kind == VEM_UNITS_DOCUMENTS) {
+        x.docs = &docs;
+    }
     return fit_alloc(m, &x, src, o);
 }
 
@@ -354,6 +382,36 @@ static void slot_range(size_t lo, size_t n, size_t ns, size_t s, size_t *s_lo, s
     *s_hi = *s_lo + q + (s < rem ? 1 : 0);
 }
 
+/* Doubles one E-step call's sequences or documents may span (8 MB). */
+enum { CALL_DOUBLES = 1 << 20 };
+
+/*
+ * The end of the E-step call that starts at unit u0 of x, within [u0, hi): block
+ * units, fewer for sequences (frames x columns) or documents (1.5 doubles a word:
+ * an id and a count) spanning more than CALL_DOUBLES, but at least one unit. A
+ * function of the units' sizes only, the same for data in memory and for a source
+ * (whose reads it bounds), and the same for a minibatch read from either.
+ */
+static size_t call_end(const vem_fit *f, const vem_data *x, size_t u0, size_t hi)
+{
+    const size_t u1 = vem__min(u0 + f->o.block, hi);
+    const size_t *st = x->docs ? x->docs->ptr : x->seq_start;
+    if (!st)
+        return u1;
+    const size_t cap = x->docs ? CALL_DOUBLES * 2 / 3 : CALL_DOUBLES / vem__max(x->x.cols, 1);
+    if (st[u1] - st[u0] <= cap)
+        return u1;
+    size_t lo = u0 + 1, top = u1; /* the last end within cap, or u0 + 1 */
+    while (lo < top) {
+        size_t mid = lo + (top - lo + 1) / 2;
+        if (st[mid] - st[u0] <= cap)
+            lo = mid;
+        else
+            top = mid - 1;
+    }
+    return lo;
+}
+
 static size_t thread_id(void)
 {
 #ifdef _OPENMP
@@ -376,10 +434,10 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
     if (st != VEM_OK)
         return st;
     const size_t len = m->ops->ess_len(m->self);
-    const size_t cap = f->slot_cap, block = f->o.block, n = hi - lo;
+    const size_t cap = f->slot_cap, n = hi - lo;
     f->sp_clean = 0;
     const size_t ns = slots_for(f, n);
-    const size_t cols = f->x.x.cols;
+    const vem_data *shape = x ? x : &f->x;
     const vem_model mm = *m;
     int token = vem__blas_threads_one();
 #ifdef _OPENMP
@@ -395,15 +453,14 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
             memset(sess, 0, len * sizeof *sess);
         double obj = 0.0;
         vem_status sst = VEM_OK;
-        for (size_t u0 = s_lo; u0 < s_hi && sst == VEM_OK; u0 += block) {
-            size_t u1 = vem__min(u0 + block, s_hi);
+        for (size_t u0 = s_lo, u1; u0 < s_hi && sst == VEM_OK; u0 = u1) {
+            u1 = call_end(f, shape, u0, s_hi);
             if (x) {
                 obj += mm.ops->estep(mm.self, x, u0, u1, sess, scratch);
             } else {
-                double *buf = f->rowbuf + tid * block * cols;
-                sst = vem_source_read(f->src, u0, u1 - u0, buf);
+                vem_data view;
+                sst = vem__source_read_units(f->src, u0, u1, &f->ubuf[tid], &view);
                 if (sst == VEM_OK) {
-                    vem_data view = vem_data_rows(vem_matrix_view(buf, u1 - u0, cols));
                     obj += mm.ops->estep(mm.self, &view, 0, u1 - u0, sess, scratch);
                 } else {
                     /* The message is thread-local: keep it for the calling thread. */
@@ -564,22 +621,23 @@ static vem_status online_alloc(vem_fit *f)
     } else {
         const size_t cols = f->x.x.cols;
         int rows_in_memory = !f->src && !f->x.seq_start && !f->x.docs;
+        int row_source = f->src && vem_source_unit_kind(f->src) == VEM_UNITS_ROWS;
         if (rows_in_memory) {
             f->perm = vem__calloc(f->n_units, sizeof *f->perm);
             size_t most = f->n_batches ? (f->n_units + f->n_batches - 1) / f->n_batches + 1
                                          : f->o.batch_size;
             f->mb = vem__alloc_doubles(vem__min(most, f->n_units), cols);
-        } else if (f->src) {
+        } else if (row_source) {
             f->mb = vem__alloc_doubles(vem__min(f->o.shuffle_rows, f->n_units), cols);
         } else {
             size_t nb = f->n_batches ? f->n_batches : f->n_units / f->o.batch_size + 1;
             f->perm = vem__calloc(nb, sizeof *f->perm);
         }
-        if ((rows_in_memory && (!f->perm || !f->mb)) || (f->src && !f->mb) ||
-            (!rows_in_memory && !f->src && !f->perm))
+        if ((rows_in_memory && (!f->perm || !f->mb)) || (row_source && !f->mb) ||
+            (!rows_in_memory && !row_source && !f->perm))
             return VEM_FAIL(VEM_ENOMEM, "stepwise EM buffers");
         const vem_model_ops *ops = f->m.ops;
-        if (!rows_in_memory && !f->src && !f->o.comm && !f->o.dense_steps &&
+        if (!rows_in_memory && !row_source && !f->o.comm && !f->o.dense_steps &&
             ops->sparse_shape && ops->sparse_rows && ops->sparse_prepare && ops->sparse_mstep) {
             ops->sparse_shape(f->m.self, &f->sp_nrows, &f->sp_rowlen);
             const size_t nr = f->sp_nrows, rl = f->sp_rowlen;
@@ -697,14 +755,15 @@ static void sparse_fold(vem_fit *f)
  *     c' = (1 - gamma) c,   s += (gamma scale / c') s_batch on the rows only,
  * the tail exact, and the model's M-step told which rows changed.
  */
-static vem_status sparse_step(vem_fit *f, size_t b0, size_t b1, pass_acc *acc)
+static vem_status sparse_step(vem_fit *f, const vem_data *x, size_t b0, size_t b1,
+                              pass_acc *acc)
 {
     const vem_model m = f->m;
     vem_status st = reserve(f, &m);
     if (st != VEM_OK)
         return st;
     const size_t nr = f->sp_nrows, rl = f->sp_rowlen, len = f->ess_len, cap = f->slot_cap;
-    const size_t tail0 = nr * rl, n = b1 - b0, block = f->o.block;
+    const size_t tail0 = nr * rl, n = b1 - b0;
     if (!f->sp_clean) {
         memset(f->slot_ess, 0, f->max_slots * cap * sizeof *f->slot_ess);
         f->sp_clean = 1;
@@ -717,7 +776,7 @@ static vem_status sparse_step(vem_fit *f, size_t b0, size_t b1, pass_acc *acc)
     for (long sl = 0; sl < (long)ns; sl++) {
         size_t sidx = (size_t)sl, tid = thread_id(), s_lo, s_hi;
         slot_range(b0, n, ns, sidx, &s_lo, &s_hi);
-        f->sp_slot_n[sidx] = m.ops->sparse_rows(m.self, &f->x, s_lo, s_hi,
+        f->sp_slot_n[sidx] = m.ops->sparse_rows(m.self, x, s_lo, s_hi,
                                                 f->sp_slot_rows + sidx * nr,
                                                 f->sp_seen + (tid + 1) * nr);
     }
@@ -748,8 +807,10 @@ static vem_status sparse_step(vem_fit *f, size_t b0, size_t b1, pass_acc *acc)
         double *sess = f->slot_ess + sidx * cap;
         double *scratch = f->scratch ? f->scratch + tid * f->scratch_cap : NULL;
         double obj = 0.0;
-        for (size_t u0 = s_lo; u0 < s_hi; u0 += block)
-            obj += m.ops->estep(m.self, &f->x, u0, vem__min(u0 + block, s_hi), sess, scratch);
+        for (size_t u0 = s_lo, u1; u0 < s_hi; u0 = u1) {
+            u1 = call_end(f, x, u0, s_hi);
+            obj += m.ops->estep(m.self, x, u0, u1, sess, scratch);
+        }
         f->slot_obj[sidx] = obj;
     }
     /* Sum the rows and the tail in slot order into s_tmp, zeroing the slots again. */
@@ -844,7 +905,7 @@ static vem_status stepwise_pass(vem_fit *f, double *objective)
     pass_acc acc = {0.0, 0};
     vem_status st = VEM_OK;
     double obj, obs;
-    if (f->src) {
+    if (f->src && vem_source_unit_kind(f->src) == VEM_UNITS_ROWS) {
         /* Out of core: chunks of shuffle_rows rows in a shuffled order, each
          * read whole, its rows shuffled, then cut into minibatches. */
         const size_t cr = vem__min(f->o.shuffle_rows, n), nchunks = (n + cr - 1) / cr;
@@ -869,7 +930,7 @@ static vem_status stepwise_pass(vem_fit *f, double *objective)
             }
         }
         vem__free(order);
-    } else if (!f->x.seq_start && !f->x.docs) {
+    } else if (!f->src && !f->x.seq_start && !f->x.docs) {
         /* Rows in memory: every row in a new random order each pass, cut into
          * minibatches of bs rows, or into exactly n_batches near-equal ones. */
         for (size_t i = 0; i < n; i++)
@@ -890,7 +951,8 @@ static vem_status stepwise_pass(vem_fit *f, double *objective)
         }
     } else {
         /* Sequences or documents: runs of batch_size units (or n_batches near-equal
-         * runs) in a shuffled order. */
+         * runs) in a shuffled order; from a source each run is read whole first (the
+         * same E-step calls, call_end being a function of the units' sizes). */
         size_t nb = f->n_batches ? f->n_batches : (n + bs - 1) / bs;
         for (size_t i = 0; i < nb; i++)
             f->perm[i] = i;
@@ -899,11 +961,20 @@ static vem_status stepwise_pass(vem_fit *f, double *objective)
             size_t j = f->perm[i];
             size_t b0 = f->n_batches ? j * n / nb : j * bs;
             size_t b1 = f->n_batches ? (j + 1) * n / nb : vem__min(b0 + bs, n);
+            const vem_data *x = &f->x;
+            vem_data view;
+            if (f->src) {
+                if ((st = vem__source_read_units(f->src, b0, b1, &f->mbuf, &view)) != VEM_OK)
+                    break;
+                x = &view;
+                b1 -= b0;
+                b0 = 0;
+            }
             if (f->sparse) {
-                st = sparse_step(f, b0, b1, &acc);
+                st = sparse_step(f, x, b0, b1, &acc);
                 continue;
             }
-            st = run_range(f, &f->m, &f->x, b0, b1, f->s_tmp, &obj, &obs);
+            st = run_range(f, &f->m, x, b0, b1, f->s_tmp, &obj, &obs);
             if (st == VEM_OK)
                 st = stepwise_update(f, obs, obj, &acc);
         }
@@ -1083,15 +1154,13 @@ vem_status vem_fit_finish(vem_fit *f)
 
 /* The model initialised on rows (or frames) as one sequence, in a fit of their own with
  * f's options on one process. */
-static vem_status init_on_rows(vem_fit *f, const double *rows, size_t n, size_t cols,
-                               vem_rng *rng)
+static vem_status init_on(vem_fit *f, const vem_data *sample, vem_rng *rng)
 {
-    vem_data sample = vem_data_rows(vem_matrix_view(rows, n, cols));
     vem_fit_opts o = f->o;
     o.algorithm = VEM_ALG_BATCH;
     o.comm = NULL;
     o.n_batches = 0;
-    vem_fit *sub = vem_fit_new(&f->m, &sample, &o);
+    vem_fit *sub = vem_fit_new(&f->m, sample, &o);
     vem_status st = sub ? f->m.ops->init(f->m.self, sub, rng) : vem__last_status();
     vem_fit_free(sub);
     return st;
@@ -1132,7 +1201,10 @@ static vem_status init_distributed(vem_fit *f, vem_rng *rng)
         cst = c->gather(mine, want * cols, &all, &all_len, c->ctx);
     if (cst == VEM_OK && bad == 0) {
         if (c->rank == 0) {
-            st = init_on_rows(f, all, cols ? all_len / cols : 0, cols, rng);
+        {
+            vem_data sample = vem_data_rows(vem_matrix_view(all, cols ? all_len / cols : 0, cols));
+            st = init_on(f, &sample, rng);
+        }
             if (st == VEM_OK)
                 m->ops->params_get(m->self, params);
         }
@@ -1153,24 +1225,39 @@ static vem_status init_distributed(vem_fit *f, vem_rng *rng)
     return st;
 }
 
-/* Initialise from rows spread evenly over the source, read into memory. */
+/*
+ * Initialise on units spread evenly over the source, read into memory: all of
+ * them when their rows (rows, frames, or documents' (word, count) pairs) number
+ * at most init_sample, so that the initialisation is the one of the data in
+ * memory; else about init_sample rows' worth, whole units.
+ */
 static vem_status init_from_sample(vem_fit *f, vem_rng *rng)
 {
-    const size_t n = f->n_units, cols = f->x.x.cols;
-    const size_t ns = vem__min(f->o.init_sample, n);
-    double *rows = vem__alloc_doubles(ns, cols);
-    if (!rows)
-        return VEM_FAIL(VEM_ENOMEM, "initialisation sample: %zu rows", ns);
-    vem_status st = VEM_OK;
-    if (ns == n) {
-        st = vem_source_read(f->src, 0, n, rows);
+    const size_t n = f->n_units;
+    const size_t *st0 = vem_source_unit_starts(f->src);
+    const double rows = st0 ? (double)st0[n] : (double)n;
+    size_t m = rows <= (double)f->o.init_sample
+                   ? n
+                   : (size_t)((double)n * (double)f->o.init_sample / rows);
+    m = vem__min(vem__max(m, 1), n);
+    vem__unit_buf b;
+    memset(&b, 0, sizeof b);
+    vem_data sample;
+    vem_status st;
+    if (m == n) {
+        st = vem__source_read_units(f->src, 0, n, &b, &sample);
     } else {
-        for (size_t i = 0; i < ns && st == VEM_OK; i++)
-            st = vem_source_read(f->src, i * n / ns, 1, rows + i * cols);
+        size_t *units = vem__calloc(m, sizeof *units);
+        if (!units)
+            return VEM_FAIL(VEM_ENOMEM, "initialisation sample: %zu units", m);
+        for (size_t i = 0; i < m; i++)
+            units[i] = i * n / m;
+        st = vem__source_read_list(f->src, units, m, &b, &sample);
+        vem__free(units);
     }
     if (st == VEM_OK)
-        st = init_on_rows(f, rows, ns, cols, rng);
-    vem__free(rows);
+        st = init_on(f, &sample, rng);
+    vem__unit_buf_clear(&b);
     return st;
 }
 

@@ -20,6 +20,7 @@
 #include <vem/corpus.h>
 
 #include "internal.h"
+#include "io/docs_internal.h"
 
 void vem_docs_owned_clear(vem_docs_owned *c)
 {
@@ -137,6 +138,13 @@ oom:
     vem_docs_owned_clear(out);
     return VEM_FAIL(VEM_ENOMEM, "corpus: out of memory");
 }
+
+/* Where a streaming read sends its documents (vem__docs_stream); NULL: collect them all. */
+typedef struct docs_sink {
+    vem__docs_chunk_fn fn;
+    void *ctx;
+    size_t chunk; /* triples a chunk holds before it ends at the next document */
+} docs_sink;
 
 /* ------------------------------------------------------------ parsing */
 
@@ -481,8 +489,25 @@ static off_t split_at(off_t lo, off_t size, size_t r, size_t n)
     return a < lo ? lo : a > size ? size : a;
 }
 
+/*
+ * Hand the documents [*cfirst, upto) collected in a (document indices relative to
+ * *cfirst) to sink as one CSR chunk, then start the next chunk at upto.
+ */
+static vem_status flush_chunk(triples *a, size_t *cfirst, size_t upto, size_t nvocab,
+                              const docs_sink *sink)
+{
+    vem_docs_owned chunk;
+    vem_status st = build_csr(a, upto - *cfirst, nvocab, &chunk);
+    if (st == VEM_OK)
+        st = sink->fn(sink->ctx, &chunk);
+    vem_docs_owned_clear(&chunk);
+    a->n = 0;
+    *cfirst = upto;
+    return st;
+}
+
 static vem_status share_uci(const char *path, size_t nvocab, size_t rank, size_t nranks,
-                            vem_docs_owned *out, size_t *first_doc)
+                            vem_docs_owned *out, size_t *first_doc, const docs_sink *sink)
 {
     FILE *f = open_read(path);
     if (!f)
@@ -523,8 +548,9 @@ static vem_status share_uci(const char *path, size_t nvocab, size_t rank, size_t
         st = VEM_FAIL(VEM_EIO, "%s: cannot seek: %s", path, strerror(errno));
         goto done;
     }
-    size_t data_lines = 0;
+    size_t data_lines = 0, cfirst = (size_t)first;
     unsigned long long prev = first + 1;
+    const size_t nv = nvocab > 0 ? nvocab : (size_t)hdr[1];
     while (ftello(f) < hi && getline(&line, &cap, f) >= 0) {
         lineno++;
         if (at_end(line)) {
@@ -545,9 +571,13 @@ static vem_status share_uci(const char *path, size_t nvocab, size_t rank, size_t
                           path, lineno, d);
             goto done;
         }
+        /* Streaming: a chunk ends where a document starts once it is large enough. */
+        if (sink && d != prev && a.n >= sink->chunk &&
+            (st = flush_chunk(&a, &cfirst, (size_t)(d - 1), nv, sink)) != VEM_OK)
+            goto done;
         prev = d;
         data_lines = lineno - 3;
-        if (triples_push(&a, (size_t)(d - 1 - first), (uint32_t)(w - 1), (double)c) != 0) {
+        if (triples_push(&a, (size_t)(d - 1) - cfirst, (uint32_t)(w - 1), (double)c) != 0) {
             st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
             goto done;
         }
@@ -566,7 +596,10 @@ static vem_status share_uci(const char *path, size_t nvocab, size_t rank, size_t
         st = VEM_FAIL(VEM_EFORMAT, "%s:2: W=%llu words, vocabulary has %zu", path, hdr[1], nvocab);
         goto done;
     }
-    st = build_csr(&a, (size_t)(last - first), nvocab > 0 ? nvocab : (size_t)hdr[1], out);
+    if (sink)
+        st = flush_chunk(&a, &cfirst, (size_t)last, nv, sink);
+    else
+        st = build_csr(&a, (size_t)(last - first), nv, out);
     if (first_doc)
         *first_doc = (size_t)first;
 done:
@@ -577,13 +610,13 @@ done:
 }
 
 static vem_status share_ldac(const char *path, size_t nvocab, size_t rank, size_t nranks,
-                             vem_docs_owned *out, size_t *first_doc)
+                             vem_docs_owned *out, size_t *first_doc, const docs_sink *sink)
 {
     FILE *f = open_read(path);
     if (!f)
         return VEM_EIO;
     char *line = NULL;
-    size_t cap = 0, lineno = 0, ndocs = 0;
+    size_t cap = 0, lineno = 0, ndocs = 0, cfirst = 0;
     unsigned long long maxid = 0;
     int any = 0;
     triples a = {0};
@@ -618,7 +651,12 @@ static vem_status share_ldac(const char *path, size_t nvocab, size_t rank, size_
             }
             break;
         }
-        if ((st = ldac_line(path, lineno, line, nvocab, ndocs, &a, &maxid, &any)) != VEM_OK)
+        if (sink && a.n >= sink->chunk &&
+            (st = flush_chunk(&a, &cfirst, ndocs, nvocab > 0 ? nvocab : (size_t)maxid + 1,
+                              sink)) != VEM_OK)
+            goto done;
+        if ((st = ldac_line(path, lineno, line, nvocab, ndocs - cfirst, &a, &maxid, &any)) !=
+            VEM_OK)
             goto done;
         ndocs++;
     }
@@ -626,7 +664,11 @@ static vem_status share_ldac(const char *path, size_t nvocab, size_t rank, size_
         st = VEM_FAIL(VEM_EIO, "%s: read error", path);
         goto done;
     }
-    st = build_csr(&a, ndocs, nvocab > 0 ? nvocab : (any ? (size_t)maxid + 1 : 1), out);
+    if (sink)
+        st = flush_chunk(&a, &cfirst, ndocs, nvocab > 0 ? nvocab : (any ? (size_t)maxid + 1 : 1),
+                         sink);
+    else
+        st = build_csr(&a, ndocs, nvocab > 0 ? nvocab : (any ? (size_t)maxid + 1 : 1), out);
     if (first_doc)
         *first_doc = first;
 done:
@@ -644,8 +686,22 @@ vem_status vem_docs_read_share(const char *path, size_t nvocab, size_t rank, siz
     if (st != VEM_OK)
         return st;
     if (ends_with(path, ".ldac"))
-        return share_ldac(path, nvocab, rank, nranks, out, first_doc);
-    return share_uci(path, nvocab, rank, nranks, out, first_doc);
+        return share_ldac(path, nvocab, rank, nranks, out, first_doc, NULL);
+    return share_uci(path, nvocab, rank, nranks, out, first_doc, NULL);
+}
+
+vem_status vem__docs_stream(const char *path, size_t nvocab, size_t rank, size_t nranks,
+                            size_t chunk, vem__docs_chunk_fn fn, void *ctx)
+{
+    vem_status st = share_args(path, rank, nranks);
+    if (st != VEM_OK)
+        return st;
+    const docs_sink sink = {fn, ctx, chunk ? chunk : 1};
+    vem_docs_owned unused;
+    memset(&unused, 0, sizeof unused);
+    if (ends_with(path, ".ldac"))
+        return share_ldac(path, nvocab, rank, nranks, &unused, NULL, &sink);
+    return share_uci(path, nvocab, rank, nranks, &unused, NULL, &sink);
 }
 
 vem_status vem_docs_write_uci(const vem_docs *d, const char *path)

@@ -21,12 +21,21 @@
 
 #include "internal.h"
 #include "io/csv_internal.h"
+#include "io/docs_internal.h"
+#include "io/source_internal.h"
 
 struct vem_source {
-    int fd;
+    int fd;     /* rows (or frames) as raw float64; documents: their word ids (uint32) */
+    int fd_count; /* documents: their counts (double); -1 otherwise */
     char *path; /* the file the user named, for messages */
     size_t rows, cols;
     char **names;
+    vem_unit_kind kind;
+    size_t n_units; /* rows, sequences or documents */
+    size_t *start;  /* sequences: n_units + 1 row offsets; documents: entry offsets */
+    size_t start_cap;
+    size_t nvocab;  /* documents: vocabulary size */
+    double tokens;  /* documents: the sum of the counts */
 };
 
 static int little_endian(void)
@@ -54,6 +63,9 @@ void vem_source_close(vem_source *src)
         return;
     if (src->fd >= 0)
         close(src->fd);
+    if (src->fd_count >= 0)
+        close(src->fd_count);
+    vem__free(src->start);
     if (src->names) {
         for (size_t j = 0; j < src->cols; j++)
             vem__free(src->names[j]);
@@ -66,6 +78,31 @@ void vem_source_close(vem_source *src)
 size_t vem_source_rows(const vem_source *src)
 {
     return src->rows;
+}
+
+vem_unit_kind vem_source_unit_kind(const vem_source *src)
+{
+    return src->kind;
+}
+
+size_t vem_source_units(const vem_source *src)
+{
+    return src->kind == VEM_UNITS_ROWS ? src->rows : src->n_units;
+}
+
+const size_t *vem_source_unit_starts(const vem_source *src)
+{
+    return src->kind == VEM_UNITS_ROWS ? NULL : src->start;
+}
+
+size_t vem_source_nvocab(const vem_source *src)
+{
+    return src->kind == VEM_UNITS_DOCUMENTS ? src->nvocab : 0;
+}
+
+double vem_source_tokens(const vem_source *src)
+{
+    return src->kind == VEM_UNITS_DOCUMENTS ? src->tokens : 0.0;
 }
 
 size_t vem_source_cols(const vem_source *src)
@@ -87,6 +124,8 @@ static vem_source *source_new(const char *path)
         return NULL;
     }
     src->fd = -1;
+    src->fd_count = -1;
+    src->kind = VEM_UNITS_ROWS;
     return src;
 }
 
@@ -180,6 +219,27 @@ static vem_status to_temp(void *ctx, const double *rows, size_t n, size_t cols)
     return write_all(c->src->fd, rows, bytes, c->src->path);
 }
 
+/* An unlinked temporary file in TMPDIR (or /tmp) for the data of path, into *fd. */
+static vem_status temp_file(const char *path, int *fd)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    size_t len = strlen(dir) + 32;
+    char *tmpl = vem__malloc(len);
+    if (!tmpl)
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    snprintf(tmpl, len, "%s/vem-stream-XXXXXX", dir);
+    *fd = mkstemp(tmpl);
+    vem_status st = VEM_OK;
+    if (*fd < 0)
+        st = VEM_FAIL(VEM_EIO, "%s: temporary file in %s: %s", path, dir, strerror(errno));
+    else
+        unlink(tmpl); /* gone when the descriptor closes, whatever happens */
+    vem__free(tmpl);
+    return st;
+}
+
 vem_source *vem_source_open_csv(const char *path, const vem_csv_opts *o)
 {
     if (!path) {
@@ -189,24 +249,8 @@ vem_source *vem_source_open_csv(const char *path, const vem_csv_opts *o)
     vem_source *src = source_new(path);
     if (!src)
         return NULL;
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
-    size_t len = strlen(dir) + 32;
-    char *tmpl = vem__malloc(len);
-    if (!tmpl) {
-        VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    if (temp_file(path, &src->fd) != VEM_OK)
         goto fail;
-    }
-    snprintf(tmpl, len, "%s/vem-stream-XXXXXX", dir);
-    src->fd = mkstemp(tmpl);
-    if (src->fd < 0) {
-        VEM_FAIL(VEM_EIO, "%s: temporary file in %s: %s", path, dir, strerror(errno));
-        vem__free(tmpl);
-        goto fail;
-    }
-    unlink(tmpl); /* gone when the descriptor closes, whatever happens */
-    vem__free(tmpl);
     sink_ctx ctx = {.src = src, .swap = NULL};
     vem_status st = vem__csv_stream(path, o, to_temp, &ctx, &src->rows, &src->cols, &src->names);
     vem__free(ctx.swap);
@@ -218,30 +262,255 @@ fail:
     return NULL;
 }
 
-vem_status vem_source_read(const vem_source *src, size_t row0, size_t n, double *out)
+/* Read bytes [off, off + bytes) of fd into p (positioned: safe from several threads). */
+static vem_status pread_all(const vem_source *src, int fd, void *p, size_t bytes, size_t off)
 {
-    if (row0 > src->rows || n > src->rows - row0)
-        return VEM_FAIL(VEM_EINVAL, "%s: rows %zu..%zu outside the %zu rows", src->path, row0 + 1,
-                        row0 + n, src->rows);
-    size_t bytes = n * src->cols * sizeof *out;
-    off_t off = (off_t)(row0 * src->cols * sizeof *out);
-    char *p = (char *)out;
+    char *c = p;
+    off_t at = (off_t)off;
     while (bytes) {
-        ssize_t got = pread(src->fd, p, bytes, off);
+        ssize_t got = pread(fd, c, bytes, at);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
             return VEM_FAIL(VEM_EIO, "%s: %s", src->path,
                             got < 0 ? strerror(errno) : "file shrank while reading");
-        p += got;
-        off += got;
+        c += got;
+        at += got;
         bytes -= (size_t)got;
     }
+    return VEM_OK;
+}
+
+vem_status vem_source_read(const vem_source *src, size_t row0, size_t n, double *out)
+{
+    if (row0 > src->rows || n > src->rows - row0)
+        return VEM_FAIL(VEM_EINVAL, "%s: rows %zu..%zu outside the %zu rows", src->path, row0 + 1,
+                        row0 + n, src->rows);
+    vem_status st = pread_all(src, src->fd, out, n * src->cols * sizeof *out,
+                              row0 * src->cols * sizeof *out);
+    if (st != VEM_OK)
+        return st;
     if (!little_endian())
         swap8(out, n * src->cols);
     for (size_t i = 0; i < n * src->cols; i++)
         if (!isfinite(out[i]))
             return VEM_FAIL(VEM_EFORMAT, "%s: row %zu column %zu: not finite", src->path,
                             row0 + i / src->cols + 1, i % src->cols + 1);
+    return VEM_OK;
+}
+
+/* ------------------------------------------------- sequences and documents */
+
+vem_status vem_source_set_sequences(vem_source *src, const size_t *start, size_t n_seq)
+{
+    if (!src || !start || n_seq == 0)
+        return VEM_FAIL(VEM_EINVAL, "vem_source_set_sequences: a source and >= 1 sequence");
+    if (src->kind == VEM_UNITS_DOCUMENTS)
+        return VEM_FAIL(VEM_EINVAL, "%s: a corpus has no sequences", src->path);
+    if (start[0] != 0 || start[n_seq] != src->rows)
+        return VEM_FAIL(VEM_EFORMAT, "%s: the sequences cover rows 1..%zu, the data has %zu rows",
+                        src->path, start[n_seq], src->rows);
+    for (size_t i = 0; i < n_seq; i++)
+        if (start[i + 1] <= start[i])
+            return VEM_FAIL(VEM_EFORMAT, "%s: sequence %zu is empty or out of order", src->path,
+                            i + 1);
+    size_t *p = vem__calloc(n_seq + 1, sizeof *p);
+    if (!p)
+        return VEM_FAIL(VEM_ENOMEM, "%s: %zu sequence boundaries", src->path, n_seq);
+    memcpy(p, start, (n_seq + 1) * sizeof *p);
+    vem__free(src->start);
+    src->start = p;
+    src->start_cap = n_seq + 1;
+    src->n_units = n_seq;
+    src->kind = VEM_UNITS_SEQUENCES;
+    return VEM_OK;
+}
+
+/* A corpus chunk appended to the source: words and counts to the two files, offsets kept. */
+static vem_status docs_append(void *ctx, const vem_docs_owned *c)
+{
+    vem_source *src = ctx;
+    const size_t base = src->start[src->n_units], nnz = c->ptr[c->ndocs];
+    if (src->n_units + c->ndocs + 1 > src->start_cap) {
+        size_t cap = vem__max(2 * src->start_cap, src->n_units + c->ndocs + 1);
+        size_t *p = vem__realloc(src->start, cap * sizeof *p);
+        if (!p)
+            return VEM_FAIL(VEM_ENOMEM, "%s: offsets of %zu documents", src->path, cap);
+        src->start = p;
+        src->start_cap = cap;
+    }
+    for (size_t d = 1; d <= c->ndocs; d++)
+        src->start[src->n_units + d] = base + c->ptr[d];
+    src->n_units += c->ndocs;
+    for (size_t i = 0; i < nnz; i++)
+        src->tokens += c->count[i];
+    src->nvocab = vem__max(src->nvocab, c->nvocab);
+    vem_status st = write_all(src->fd, c->word, nnz * sizeof *c->word, src->path);
+    return st == VEM_OK ? write_all(src->fd_count, c->count, nnz * sizeof *c->count, src->path)
+                        : st;
+}
+
+/* (word, count) pairs a conversion chunk collects: about 24 MB of triples. */
+enum { DOCS_CHUNK = 1 << 20 };
+
+vem_source *vem_source_open_docs(const char *path, size_t nvocab, size_t rank, size_t nranks)
+{
+    if (!path) {
+        VEM_FAIL(VEM_EINVAL, "vem_source_open_docs: no path");
+        return NULL;
+    }
+    vem_source *src = source_new(path);
+    if (!src)
+        return NULL;
+    src->kind = VEM_UNITS_DOCUMENTS;
+    src->start_cap = 1024;
+    src->start = vem__calloc(src->start_cap, sizeof *src->start);
+    if (!src->start) {
+        VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    if (temp_file(path, &src->fd) != VEM_OK || temp_file(path, &src->fd_count) != VEM_OK)
+        goto fail;
+    if (vem__docs_stream(path, nvocab, rank, nranks, DOCS_CHUNK, docs_append, src) != VEM_OK)
+        goto fail;
+    src->rows = src->start[src->n_units]; /* the (word, count) entries */
+    src->cols = 1;
+    if (index_names(src) != VEM_OK)
+        goto fail;
+    return src;
+fail:
+    vem_source_close(src);
+    return NULL;
+}
+
+/* Grow *p (elements of size sz) to hold n; VEM_ENOMEM naming what. */
+static vem_status grow(void **p, size_t *cap, size_t n, size_t sz, const char *what)
+{
+    if (n <= *cap)
+        return VEM_OK;
+    size_t c = vem__max(n, *cap + *cap / 2);
+    void *q = vem__realloc(*p, c * sz);
+    if (!q)
+        return VEM_FAIL(VEM_ENOMEM, "%s: %zu elements", what, c);
+    *p = q;
+    *cap = c;
+    return VEM_OK;
+}
+
+void vem__unit_buf_clear(vem__unit_buf *b)
+{
+    vem__free(b->x);
+    vem__free(b->start);
+    vem__free(b->word);
+    memset(b, 0, sizeof *b);
+}
+
+vem_status vem__source_read_units(const vem_source *src, size_t u0, size_t u1, vem__unit_buf *b,
+                                  vem_data *view)
+{
+    const size_t n = u1 - u0, cols = src->cols;
+    if (u1 < u0 || u1 > vem_source_units(src))
+        return VEM_FAIL(VEM_EINVAL, "%s: units %zu..%zu outside the %zu", src->path, u0 + 1, u1,
+                        vem_source_units(src));
+    const size_t e0 = src->kind == VEM_UNITS_ROWS ? u0 : src->start[u0];
+    const size_t e1 = src->kind == VEM_UNITS_ROWS ? u1 : src->start[u1];
+    vem_status st = VEM_OK;
+    if (src->kind != VEM_UNITS_ROWS)
+        st = grow((void **)&b->start, &b->start_cap, n + 1, sizeof *b->start, src->path);
+    for (size_t i = 0; st == VEM_OK && src->kind != VEM_UNITS_ROWS && i <= n; i++)
+        b->start[i] = src->start[u0 + i] - e0;
+    if (st != VEM_OK)
+        return st;
+    if (src->kind == VEM_UNITS_DOCUMENTS) {
+        st = grow((void **)&b->word, &b->word_cap, e1 - e0 + 1, sizeof *b->word, src->path);
+        if (st == VEM_OK)
+            st = grow((void **)&b->x, &b->x_cap, e1 - e0 + 1, sizeof *b->x, src->path);
+        if (st == VEM_OK)
+            st = pread_all(src, src->fd, b->word, (e1 - e0) * sizeof *b->word,
+                           e0 * sizeof *b->word);
+        if (st == VEM_OK)
+            st = pread_all(src, src->fd_count, b->x, (e1 - e0) * sizeof *b->x,
+                           e0 * sizeof *b->x);
+        if (st != VEM_OK)
+            return st;
+        b->docs.ndocs = n;
+        b->docs.nvocab = src->nvocab;
+        b->docs.ptr = b->start;
+        b->docs.word = b->word;
+        b->docs.count = b->x;
+        *view = vem_data_rows(vem_matrix_view(NULL, 0, 0));
+        view->docs = &b->docs;
+        return VEM_OK;
+    }
+    size_t want;
+    if (!vem__mul_ok(e1 - e0 + 1, cols, &want))
+        return VEM_FAIL(VEM_ENOMEM, "%s: %zu rows x %zu columns", src->path, e1 - e0, cols);
+    st = grow((void **)&b->x, &b->x_cap, want, sizeof *b->x, src->path);
+    if (st == VEM_OK)
+        st = vem_source_read(src, e0, e1 - e0, b->x);
+    if (st != VEM_OK)
+        return st;
+    *view = vem_data_rows(vem_matrix_view(b->x, e1 - e0, cols));
+    if (src->kind == VEM_UNITS_SEQUENCES) {
+        view->seq_start = b->start;
+        view->n_seq = n;
+    }
+    return VEM_OK;
+}
+
+vem_status vem__source_read_list(const vem_source *src, const size_t *units, size_t m,
+                                 vem__unit_buf *b, vem_data *view)
+{
+    const int rows = src->kind == VEM_UNITS_ROWS;
+    size_t total = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (units[i] >= vem_source_units(src))
+            return VEM_FAIL(VEM_EINVAL, "%s: unit %zu outside the %zu", src->path, units[i] + 1,
+                            vem_source_units(src));
+        total += rows ? 1 : src->start[units[i] + 1] - src->start[units[i]];
+    }
+    const size_t cols = src->kind == VEM_UNITS_DOCUMENTS ? 1 : src->cols;
+    size_t want;
+    if (!vem__mul_ok(total + 1, cols, &want))
+        return VEM_FAIL(VEM_ENOMEM, "%s: a sample of %zu rows", src->path, total);
+    vem_status st = grow((void **)&b->x, &b->x_cap, want, sizeof *b->x, src->path);
+    if (st == VEM_OK)
+        st = grow((void **)&b->start, &b->start_cap, m + 1, sizeof *b->start, src->path);
+    if (st == VEM_OK && !rows && src->kind == VEM_UNITS_DOCUMENTS)
+        st = grow((void **)&b->word, &b->word_cap, total + 1, sizeof *b->word, src->path);
+    size_t at = 0;
+    for (size_t i = 0; st == VEM_OK && i < m; i++) {
+        const size_t e0 = rows ? units[i] : src->start[units[i]];
+        const size_t len = rows ? 1 : src->start[units[i] + 1] - e0;
+        b->start[i] = at;
+        if (src->kind == VEM_UNITS_DOCUMENTS) {
+            st = pread_all(src, src->fd, b->word + at, len * sizeof *b->word,
+                           e0 * sizeof *b->word);
+            if (st == VEM_OK)
+                st = pread_all(src, src->fd_count, b->x + at, len * sizeof *b->x,
+                               e0 * sizeof *b->x);
+        } else {
+            st = vem_source_read(src, e0, len, b->x + at * cols);
+        }
+        at += len;
+    }
+    if (st != VEM_OK)
+        return st;
+    b->start[m] = at;
+    if (src->kind == VEM_UNITS_DOCUMENTS) {
+        b->docs.ndocs = m;
+        b->docs.nvocab = src->nvocab;
+        b->docs.ptr = b->start;
+        b->docs.word = b->word;
+        b->docs.count = b->x;
+        *view = vem_data_rows(vem_matrix_view(NULL, 0, 0));
+        view->docs = &b->docs;
+        return VEM_OK;
+    }
+    *view = vem_data_rows(vem_matrix_view(b->x, at, cols));
+    if (src->kind == VEM_UNITS_SEQUENCES) {
+        view->seq_start = b->start;
+        view->n_seq = m;
+    }
     return VEM_OK;
 }

@@ -40,6 +40,7 @@
 #endif
 
 #include <vem/hmm.h>
+#include <vem/io.h>
 
 #include "internal.h"
 #include "linalg/linalg.h"
@@ -1347,7 +1348,9 @@ static vem_status hmm_init(void *self, vem_fit *f, vem_rng *rng)
     vem_hmm *h = self;
     const vem_data *x = vem_fit_data(f);
     const size_t k = h->k;
-    h->max_len = longest(x);
+    /* Never below what the fit set from all its data: a source's sample may be shorter,
+     * and the chunking of the forward-backward passes follows max_len. */
+    h->max_len = vem__max(h->max_len, longest(x));
     if (h->tinit == VEM_HMM_TRANS_RANDOM) {
         dirichlet1(rng, h->startprob, k);
         for (size_t i = 0; i < k; i++)
@@ -1408,6 +1411,9 @@ vem_model vem_hmm_model(vem_hmm *h)
 
 /* ----------------------------------------------------------- public fit */
 
+static vem_status fit_restoring(vem_hmm *h, const vem_data *data, vem_source *src,
+                                const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res);
+
 vem_status vem_hmm_fit(vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
                        const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
 {
@@ -1426,6 +1432,13 @@ vem_status vem_hmm_fit(vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
                         x->rows, h->k, h->n_mix);
     vem_data data = vem_hmm_data(x, seqs);
     h->max_len = longest(&data);
+    return fit_restoring(h, &data, NULL, o, rng, res);
+}
+
+/* The engine's fit of h to data or src; on failure h keeps its parameters. */
+static vem_status fit_restoring(vem_hmm *h, const vem_data *data, vem_source *src,
+                                const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
+{
     h->nthreads = resolve_threads(o->nthreads);
     vem_model m = vem_hmm_model(h);
     size_t plen = hmm_params_len(h);
@@ -1433,7 +1446,8 @@ vem_status vem_hmm_fit(vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
     if (!saved)
         return VEM_FAIL(VEM_ENOMEM, "vem_hmm_fit");
     hmm_params_get(h, saved);
-    st = vem_fit_run(&m, &data, o, rng, res);
+    vem_status st = src ? vem_fit_run_source(&m, src, o, rng, res)
+                        : vem_fit_run(&m, data, o, rng, res);
     if (st != VEM_OK && st != VEM_EMAXITER) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", vem_errmsg());
@@ -1442,6 +1456,61 @@ vem_status vem_hmm_fit(vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
     }
     vem__free(saved);
     return st;
+}
+
+/* Symbol codes of a source, checked a chunk of rows at a time (one reading pass). */
+static vem_status check_source_codes(const vem_hmm *h, vem_source *src)
+{
+    enum { CHUNK_ROWS = 65536 };
+    const size_t n = vem_source_rows(src);
+    double *buf = vem__alloc_doubles(vem__min(n, CHUNK_ROWS) + 1, 1);
+    if (!buf)
+        return VEM_FAIL(VEM_ENOMEM, "vem_hmm_fit_source: a chunk of codes");
+    vem_status st = VEM_OK;
+    for (size_t r0 = 0; r0 < n && st == VEM_OK; r0 += CHUNK_ROWS) {
+        const size_t len = vem__min(CHUNK_ROWS, n - r0);
+        st = vem_source_read(src, r0, len, buf);
+        for (size_t r = 0; st == VEM_OK && r < len; r++)
+            if (!(buf[r] >= 0.0) || !(buf[r] < (double)h->dim) || buf[r] != floor(buf[r]))
+                st = VEM_FAIL(VEM_EINVAL, "row %zu: symbol code %g is not an integer in [0, %zu)",
+                              r0 + r + 1, buf[r], h->dim);
+    }
+    vem__free(buf);
+    return st;
+}
+
+vem_status vem_hmm_fit_source(vem_hmm *h, vem_source *src, const vem_fit_opts *o, vem_rng *rng,
+                              vem_fit_result *res)
+{
+    vem_fit_opts defaults;
+    if (!o) {
+        vem_fit_opts_init(&defaults);
+        o = &defaults;
+    }
+    if (!src || vem_source_unit_kind(src) == VEM_UNITS_DOCUMENTS)
+        return VEM_FAIL(VEM_EINVAL, "vem_hmm_fit_source: a source of frames is required");
+    const size_t want = h->em != VEM_HMM_CATEGORICAL ? h->dim : 1, rows = vem_source_rows(src);
+    if (vem_source_cols(src) != want)
+        return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model needs %zu%s",
+                        vem_source_cols(src), want,
+                        h->em == VEM_HMM_CATEGORICAL ? " (one column of symbol codes)" : "");
+    if (h->em != VEM_HMM_CATEGORICAL && !o->warm_start && rows < h->k * h->n_mix)
+        return VEM_FAIL(VEM_EINVAL, "%zu frames, fewer than k=%zu states x %zu components", rows,
+                        h->k, h->n_mix);
+    vem_status st = VEM_OK;
+    if (vem_source_unit_kind(src) == VEM_UNITS_ROWS) {
+        const size_t one[2] = {0, rows};
+        st = vem_source_set_sequences(src, one, 1);
+    }
+    if (st == VEM_OK && h->em == VEM_HMM_CATEGORICAL)
+        st = check_source_codes(h, src);
+    if (st != VEM_OK)
+        return st;
+    const size_t *start = vem_source_unit_starts(src);
+    h->max_len = 0;
+    for (size_t s = 0; s < vem_source_units(src); s++)
+        h->max_len = vem__max(h->max_len, start[s + 1] - start[s]);
+    return fit_restoring(h, NULL, src, o, rng, res);
 }
 
 /* ------------------------------------------------------------- scoring */

@@ -26,6 +26,7 @@
 #include <omp.h>
 #endif
 
+#include <vem/io.h>
 #include <vem/lda.h>
 
 #include "internal.h"
@@ -1641,6 +1642,44 @@ vem_status vem_lda_fit(vem_lda *l, const vem_docs *docs, const vem_fit_opts *o, 
     if (oo.warm_start && (st = start_fit(l, docs)) != VEM_OK)
         return st;
     st = vem_fit_run(&m, &x, &oo, rng, res);
+    drop_cache(l);
+    if (info) {
+        memset(info, 0, sizeof *info);
+        if (l->hist_len)
+            *info = l->hist[l->hist_len - 1];
+    }
+    return st;
+}
+
+vem_status vem_lda_fit_source(vem_lda *l, vem_source *src, const vem_fit_opts *o, vem_rng *rng,
+                              vem_fit_result *res, vem_lda_pass_info *info)
+{
+    if (!src || vem_source_unit_kind(src) != VEM_UNITS_DOCUMENTS)
+        return VEM_FAIL(VEM_EINVAL, "vem_lda_fit_source: a source of documents is required");
+    if (vem_source_nvocab(src) > l->v)
+        return VEM_FAIL(VEM_EINVAL, "corpus has %zu words, model has v=%zu",
+                        vem_source_nvocab(src), l->v);
+    if (l->warm_gamma)
+        return VEM_FAIL(VEM_EUNSUP, "lda: warm-start gammas keep K doubles per document in "
+                                    "memory: not with a source");
+    vem_fit_opts oo;
+    if (o)
+        oo = *o;
+    else
+        vem_fit_opts_init(&oo);
+    double bytes = (double)lda_ess_len(l) * (double)sizeof(double);
+    oo.nslots = vem__min(oo.nslots, vem__max((size_t)(SLOT_BUDGET / bytes), 4));
+    l->nthreads = oo.nthreads;
+    /* The documents' sizes are in memory (their offsets): the largest, as vem_lda_fit. */
+    const size_t *ptr = vem_source_unit_starts(src);
+    size_t most = 0;
+    for (size_t d = 0; d < vem_source_units(src); d++)
+        most = vem__max(most, ptr[d + 1] - ptr[d]);
+    l->gather_rows = gather_rows_for(l, most);
+    vem_model m = vem_lda_model(l);
+    vem_status st = oo.warm_start ? start_fit(l, NULL) : VEM_OK;
+    if (st == VEM_OK)
+        st = vem_fit_run_source(&m, src, &oo, rng, res);
     drop_cache(l);
     if (info) {
         memset(info, 0, sizeof *info);

@@ -1,0 +1,37 @@
+/* src/io/source_internal.h — reading a source's units for the engine (src/core/fit.c). */
+#ifndef VEM_SOURCE_INTERNAL_H
+#define VEM_SOURCE_INTERNAL_H
+
+#include <vem/io.h>
+
+/* A reader's buffers, grown to the largest read; zero-initialise, release with _clear. */
+typedef struct vem__unit_buf {
+    double *x;     /* rows x cols (rows, frames), or the documents' counts */
+    size_t x_cap;
+    size_t *start; /* sequences: n + 1 row offsets; documents: n + 1 entry offsets */
+    size_t start_cap;
+    uint32_t *word; /* documents: word ids */
+    size_t word_cap;
+    vem_docs docs; /* documents: the view's corpus */
+} vem__unit_buf;
+
+void vem__unit_buf_clear(vem__unit_buf *b);
+
+/*
+ * Units [u0, u1) of src (rows, sequences or documents) read into b, and *view
+ * set to them as data in memory: units 0 .. u1 - u0 of the view are units
+ * u0 .. u1 of the source. Thread-safe for distinct buffers. Errors as
+ * vem_source_read; VEM_EINVAL for a range outside the source; VEM_ENOMEM.
+ */
+vem_status vem__source_read_units(const vem_source *src, size_t u0, size_t u1, vem__unit_buf *b,
+                                  vem_data *view);
+
+/*
+ * The m units listed (each < the source's units) read into b one after the
+ * other, as data in memory in *view (unit i of the view is units[i]). Errors
+ * as vem__source_read_units.
+ */
+vem_status vem__source_read_list(const vem_source *src, const size_t *units, size_t m,
+                                 vem__unit_buf *b, vem_data *view);
+
+#endif
