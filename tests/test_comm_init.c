@@ -200,13 +200,25 @@ static vem_docs_owned corpus;
 static vem_lda *lproc[NP];
 static vem_fit_result lres[NP];
 
+/* NULL: the default batch fit; else online fits, with sparse or dense steps. */
+typedef struct lda_online {
+    int dense;
+} lda_online;
+
 static void lda_proc(tc_endpoint *e, void *arg)
 {
-    (void)arg;
+    const lda_online *on = arg;
     vem_comm c = tc_comm(e);
     vem_fit_opts o;
     fit_opts(&o);
     o.comm = &c;
+    if (on) {
+        o.algorithm = VEM_ALG_STEPWISE;
+        o.batch_size = 20;
+        o.max_iter = 3;
+        o.n_init = 1;
+        o.dense_steps = on->dense;
+    }
     size_t d0, d1;
     share(LD, e->rank, &d0, &d1);
     /* The share as its own CSR (offsets from 0). */
@@ -259,6 +271,31 @@ static void test_lda(void)
     for (int r = 0; r < NP; r++) {
         vem_fit_result_clear(&lres[r]);
         vem_lda_free(lproc[r]);
+    }
+    /* Online over the processes: the sparse steps, which sum only the rows some
+     * process's minibatch touched, give the dense steps' model to rounding. */
+    lda_online dense = {1}, sparse = {0};
+    vem_lda *ref[NP];
+    vem_fit_result rref[NP];
+    for (int r = 0; r < NP; r++)
+        lproc[r] = vem_lda_new(2, LV);
+    tc_run(NP, lda_proc, &dense);
+    for (int r = 0; r < NP; r++) {
+        ref[r] = lproc[r];
+        rref[r] = lres[r];
+        lproc[r] = vem_lda_new(2, LV);
+    }
+    tc_run(NP, lda_proc, &sparse);
+    for (int r = 0; r < NP; r++)
+        m[r] = vem_lda_model(lproc[r]);
+    rref[0].best_init = lres[0].best_init;
+    check_same(vem_lda_model(ref[0]), m, &rref[0], lres, 1e-9, "lda online sparse vs dense");
+    CHECK(lres[0].n_iter == 3 && rref[0].n_iter == 3);
+    for (int r = 0; r < NP; r++) {
+        vem_fit_result_clear(&lres[r]);
+        vem_fit_result_clear(&rref[r]);
+        vem_lda_free(lproc[r]);
+        vem_lda_free(ref[r]);
     }
     vem_fit_result_clear(&r1);
     vem_lda_free(one);

@@ -637,7 +637,9 @@ static vem_status online_alloc(vem_fit *f)
             (!rows_in_memory && !row_source && !f->perm))
             return VEM_FAIL(VEM_ENOMEM, "stepwise EM buffers");
         const vem_model_ops *ops = f->m.ops;
-        if (!rows_in_memory && !row_source && !f->o.comm && !f->o.dense_steps &&
+        const vem_comm *c = f->o.comm;
+        if (!rows_in_memory && !row_source && (!c || (c->gather && c->broadcast)) &&
+            !f->o.dense_steps &&
             ops->sparse_shape && ops->sparse_rows && ops->sparse_prepare && ops->sparse_mstep) {
             ops->sparse_shape(f->m.self, &f->sp_nrows, &f->sp_rowlen);
             const size_t nr = f->sp_nrows, rl = f->sp_rowlen;
@@ -755,6 +757,74 @@ static void sparse_fold(vem_fit *f)
  *     c' = (1 - gamma) c,   s += (gamma scale / c') s_batch on the rows only,
  * the tail exact, and the model's M-step told which rows changed.
  */
+/*
+ * Sparse steps over a communicator: the rows every process's minibatch adds to,
+ * gathered to process 0, merged in process order and broadcast, replace this
+ * process's in f->sp_union (*nu of them), so that every process prepares and
+ * updates the same rows.
+ */
+static vem_status union_over_processes(vem_fit *f, size_t *nu)
+{
+    const vem_comm *c = f->o.comm;
+    double *buf = f->red; /* len + 2 >= n_rows doubles */
+    for (size_t i = 0; i < *nu; i++)
+        buf[i] = (double)f->sp_union[i];
+    double *all = NULL, count = 0.0;
+    size_t got = 0;
+    vem_status st = c->gather(buf, *nu, &all, &got, c->ctx);
+    if (st == VEM_OK && c->rank == 0) {
+        unsigned char *seen = f->sp_seen;
+        size_t n = 0;
+        for (size_t i = 0; i < got; i++) {
+            const uint32_t r = (uint32_t)all[i];
+            if (!seen[r]) {
+                seen[r] = 1;
+                buf[n++] = all[i];
+            }
+        }
+        for (size_t i = 0; i < n; i++)
+            seen[(uint32_t)buf[i]] = 0;
+        count = (double)n;
+    }
+    free(all);
+    if (st == VEM_OK)
+        st = c->broadcast(&count, 1, c->ctx);
+    if (st == VEM_OK)
+        st = c->broadcast(buf, (size_t)count, c->ctx);
+    if (st != VEM_OK)
+        return st;
+    *nu = (size_t)count;
+    for (size_t i = 0; i < *nu; i++)
+        f->sp_union[i] = (uint32_t)buf[i];
+    return VEM_OK;
+}
+
+/*
+ * Sparse steps over a communicator: the minibatch's statistics of the union's
+ * rows (in s_tmp), the tail, the objective and the observations summed over
+ * the processes in one reduction of nu row_len + tail + 2 doubles, instead of
+ * the whole ESS.
+ */
+static vem_status sum_union_rows(vem_fit *f, size_t nu, double *obj, double *obs)
+{
+    const size_t rl = f->sp_rowlen, tail0 = f->sp_nrows * rl, tail = f->ess_len - tail0;
+    double *buf = f->red, *red = f->s_tmp;
+    for (size_t i = 0; i < nu; i++)
+        memcpy(buf + i * rl, red + (size_t)f->sp_union[i] * rl, rl * sizeof *buf);
+    memcpy(buf + nu * rl, red + tail0, tail * sizeof *buf);
+    buf[nu * rl + tail] = *obj;
+    buf[nu * rl + tail + 1] = *obs;
+    vem_status st = f->o.comm->reduce(buf, nu * rl + tail + 2, f->o.comm->ctx);
+    if (st != VEM_OK)
+        return st;
+    for (size_t i = 0; i < nu; i++)
+        memcpy(red + (size_t)f->sp_union[i] * rl, buf + i * rl, rl * sizeof *buf);
+    memcpy(red + tail0, buf + nu * rl, tail * sizeof *buf);
+    *obj = buf[nu * rl + tail];
+    *obs = buf[nu * rl + tail + 1];
+    return VEM_OK;
+}
+
 static vem_status sparse_step(vem_fit *f, const vem_data *x, size_t b0, size_t b1,
                               pass_acc *acc)
 {
@@ -793,6 +863,8 @@ static vem_status sparse_step(vem_fit *f, const vem_data *x, size_t b0, size_t b
     }
     for (size_t i = 0; i < nu; i++)
         seen[f->sp_union[i]] = 0;
+    if (f->o.comm && (st = union_over_processes(f, &nu)) != VEM_OK)
+        return st;
     int old = model_threads(f);
     st = m.ops->sparse_prepare(m.self, f->s_acc, f->sp_colsum, f->sp_c, f->sp_union, nu);
     model_threads_restore(old);
@@ -833,7 +905,9 @@ static vem_status sparse_step(vem_fit *f, const vem_data *x, size_t b0, size_t b
         memset(sess + tail0, 0, (len - tail0) * sizeof *sess);
         obj += f->slot_obj[sidx];
     }
-    const double obs = range_obs(f, n);
+    double obs = range_obs(f, n);
+    if (f->o.comm && (st = sum_union_rows(f, nu, &obj, &obs)) != VEM_OK)
+        return st;
     if (!(obs > 0.0))
         return VEM_OK;
     const double scale = f->n_obs_all / obs, gamma = step_size(f);
