@@ -4,9 +4,12 @@
  * (tests/threads_comm.h, no MPI), each with an uneven share of the units, fit
  * from the same seed with restarts and an initialisation sample smaller than
  * the data, and must give one process's model on all the data (to rounding:
- * the sums are associated differently), the same on every process.
+ * the sums are associated differently), the same on every process; and so
+ * when each process streams its share from a file (a source).
  */
 #include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,9 +84,11 @@ static double gx[GN * GD];
 static vem_gmm *gproc[NP];
 static vem_fit_result gres[NP];
 
+static char gcsv[256];
+
+/* arg non-NULL: each process streams its byte share of the CSV file gcsv. */
 static void gmm_proc(tc_endpoint *e, void *arg)
 {
-    (void)arg;
     vem_comm c = tc_comm(e);
     vem_fit_opts o;
     fit_opts(&o);
@@ -93,7 +98,13 @@ static void gmm_proc(tc_endpoint *e, void *arg)
     vem_matrix x = vem_matrix_view(gx + lo * GD, hi - lo, GD);
     vem_rng rng;
     vem_rng_seed(&rng, 5);
-    vem_gmm_fit(gproc[e->rank], &x, &o, &rng, &gres[e->rank]);
+    if (!arg) {
+        vem_gmm_fit(gproc[e->rank], &x, &o, &rng, &gres[e->rank]);
+        return;
+    }
+    vem_source *src = vem_source_open_csv_share(gcsv, NULL, (size_t)e->rank, NP);
+    vem_gmm_fit_source(gproc[e->rank], src, &o, &rng, &gres[e->rank]);
+    vem_source_close(src);
 }
 
 static void test_gmm(void)
@@ -121,6 +132,23 @@ static void test_gmm(void)
         vem_fit_result_clear(&gres[r]);
         vem_gmm_free(gproc[r]);
     }
+    /* Each process streaming its share of a CSV file: the same model again. */
+    snprintf(gcsv, sizeof gcsv, "/tmp/vem-comm-init-%ld.csv", (long)getpid());
+    FILE *f = fopen(gcsv, "w");
+    for (size_t i = 0; i < GN; i++)
+        fprintf(f, "%.17g,%.17g\n", gx[i * GD], gx[i * GD + 1]);
+    fclose(f);
+    for (int r = 0; r < NP; r++)
+        gproc[r] = vem_gmm_new(GK, GD, VEM_COV_FULL);
+    tc_run(NP, gmm_proc, gcsv);
+    for (int r = 0; r < NP; r++)
+        m[r] = vem_gmm_model(gproc[r]);
+    check_same(vem_gmm_model(one), m, &r1, gres, 1e-9, "gmm streamed shares");
+    for (int r = 0; r < NP; r++) {
+        vem_fit_result_clear(&gres[r]);
+        vem_gmm_free(gproc[r]);
+    }
+    remove(gcsv);
     vem_fit_result_clear(&r1);
     vem_gmm_free(one);
 }
@@ -133,9 +161,11 @@ static size_t hstart[HS + 1];
 static vem_hmm *hproc[NP];
 static vem_fit_result hres[NP];
 
+static char hbin[256];
+
+/* arg non-NULL: each process streams its whole sequences from the raw file hbin. */
 static void hmm_proc(tc_endpoint *e, void *arg)
 {
-    (void)arg;
     vem_comm c = tc_comm(e);
     vem_fit_opts o;
     fit_opts(&o);
@@ -149,7 +179,15 @@ static void hmm_proc(tc_endpoint *e, void *arg)
     vem_seqs sq = {st, s1 - s0};
     vem_rng rng;
     vem_rng_seed(&rng, 5);
-    vem_hmm_fit(hproc[e->rank], &x, &sq, &o, &rng, &hres[e->rank]);
+    if (!arg) {
+        vem_hmm_fit(hproc[e->rank], &x, &sq, &o, &rng, &hres[e->rank]);
+        return;
+    }
+    vem_source *src = vem_source_open_binary(hbin, GD);
+    vem_source_keep_rows(src, hstart[s0], hstart[s1]);
+    vem_source_set_sequences(src, st, s1 - s0);
+    vem_hmm_fit_source(hproc[e->rank], src, &o, &rng, &hres[e->rank]);
+    vem_source_close(src);
 }
 
 static void test_hmm(void)
@@ -188,6 +226,21 @@ static void test_hmm(void)
         vem_fit_result_clear(&hres[r]);
         vem_hmm_free(hproc[r]);
     }
+    snprintf(hbin, sizeof hbin, "/tmp/vem-comm-init-%ld.f64", (long)getpid());
+    FILE *f = fopen(hbin, "wb");
+    CHECK(fwrite(hx, sizeof *hx, rows * GD, f) == rows * GD);
+    fclose(f);
+    for (int r = 0; r < NP; r++)
+        hproc[r] = vem_hmm_new(3, VEM_HMM_GAUSSIAN, GD, VEM_COV_DIAG);
+    tc_run(NP, hmm_proc, hbin);
+    for (int r = 0; r < NP; r++)
+        m[r] = vem_hmm_model(hproc[r]);
+    check_same(vem_hmm_model(one), m, &r1, hres, 1e-8, "hmm streamed shares");
+    for (int r = 0; r < NP; r++) {
+        vem_fit_result_clear(&hres[r]);
+        vem_hmm_free(hproc[r]);
+    }
+    remove(hbin);
     vem_fit_result_clear(&r1);
     vem_hmm_free(one);
     free(hx);
@@ -203,6 +256,7 @@ static vem_fit_result lres[NP];
 /* NULL: the default batch fit; else online fits, with sparse or dense steps. */
 typedef struct lda_online {
     int dense;
+    const char *corpus; /* non-NULL: a batch fit, each process streaming its share of this file */
 } lda_online;
 
 static void lda_proc(tc_endpoint *e, void *arg)
@@ -212,6 +266,14 @@ static void lda_proc(tc_endpoint *e, void *arg)
     vem_fit_opts o;
     fit_opts(&o);
     o.comm = &c;
+    if (on && on->corpus) {
+        vem_source *src = vem_source_open_docs(on->corpus, LV, (size_t)e->rank, NP);
+        vem_rng rng;
+        vem_rng_seed(&rng, 5);
+        vem_lda_fit_source(lproc[e->rank], src, &o, &rng, &lres[e->rank], NULL);
+        vem_source_close(src);
+        return;
+    }
     if (on) {
         o.algorithm = VEM_ALG_STEPWISE;
         o.batch_size = 20;
@@ -272,9 +334,25 @@ static void test_lda(void)
         vem_fit_result_clear(&lres[r]);
         vem_lda_free(lproc[r]);
     }
+    /* Each process streaming its share of the corpus written as UCI: the same model. */
+    char path[256];
+    snprintf(path, sizeof path, "/tmp/vem-comm-init-%ld.docword", (long)getpid());
+    CHECK(vem_docs_write_uci(&all, path) == VEM_OK);
+    lda_online streamed = {0, path};
+    for (int r = 0; r < NP; r++)
+        lproc[r] = vem_lda_new(2, LV);
+    tc_run(NP, lda_proc, &streamed);
+    for (int r = 0; r < NP; r++)
+        m[r] = vem_lda_model(lproc[r]);
+    check_same(vem_lda_model(one), m, &r1, lres, 1e-9, "lda streamed shares");
+    for (int r = 0; r < NP; r++) {
+        vem_fit_result_clear(&lres[r]);
+        vem_lda_free(lproc[r]);
+    }
+    remove(path);
     /* Online over the processes: the sparse steps, which sum only the rows some
      * process's minibatch touched, give the dense steps' model to rounding. */
-    lda_online dense = {1}, sparse = {0};
+    lda_online dense = {1, NULL}, sparse = {0, NULL};
     vem_lda *ref[NP];
     vem_fit_result rref[NP];
     for (int r = 0; r < NP; r++)

@@ -94,6 +94,30 @@ VEM_API vem_source *vem_source_open_csv(const char *path, const vem_csv_opts *o)
  * rows are read (the reading pass fails with VEM_EFORMAT naming row and column).
  */
 VEM_API vem_source *vem_source_open_binary(const char *path, size_t cols);
+/**
+ * Share rank of nranks (rank < nranks) of a CSV/TSV file as a source, for a
+ * process of a distributed out-of-core fit: the rows of the lines that start
+ * in bytes [rank S / nranks, (rank + 1) S / nranks) of the file's S bytes,
+ * as vem_csv_read_range reads them (the first line fixes the columns and
+ * header for every share; messages carry the file's own line numbers). A
+ * share may hold no rows. Errors as vem_source_open_csv; VEM_EINVAL for a bad
+ * share. Only the share's rows go to the temporary file.
+ */
+VEM_API vem_source *vem_source_open_csv_share(const char *path, const vem_csv_opts *o,
+                                              size_t rank, size_t nranks);
+/**
+ * Share rank of nranks of a raw float64 file as a source: rows
+ * [rank N / nranks, (rank + 1) N / nranks) of its N rows, read in place.
+ * Errors as vem_source_open_binary; VEM_EINVAL for a bad share.
+ */
+VEM_API vem_source *vem_source_open_binary_share(const char *path, size_t cols, size_t rank,
+                                                 size_t nranks);
+/**
+ * Keep rows [first, last) of a source of rows (last beyond the rows: to the
+ * end), e.g. a process's whole sequences before vem_source_set_sequences.
+ * VEM_EINVAL for a source of sequences or documents, or first > last.
+ */
+VEM_API vem_status vem_source_keep_rows(vem_source *src, size_t first, size_t last);
 /** Close src; NULL allowed. */
 VEM_API void vem_source_close(vem_source *src);
 /** Rows in the source. */

@@ -1367,7 +1367,8 @@ static vem_status init_distributed(vem_fit *f, vem_rng *rng)
         else
             mine = sampled_here(U, M, (size_t)offs[c->rank], n, u);
         if (st == VEM_OK)
-            st = copy_units(x, u, mine, &b, &sample);
+            st = f->src ? vem__source_read_list(f->src, u, mine, &b, &sample)
+                        : copy_units(x, u, mine, &b, &sample);
         bad = st != VEM_OK;
         cst = c->reduce(&bad, 1, c->ctx);
     }
@@ -1489,12 +1490,12 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
                         f->m.ops->name);
     if (!rng)
         return VEM_FAIL(VEM_EINVAL, "vem_fit_init: a random generator is required");
-    if (f->src)
-        return init_from_sample(f, rng);
     if (f->m.ops->init_on_shares)
         return f->m.ops->init(f->m.self, f, rng);
     if (f->o.comm && f->o.comm->size > 1 && !f->x.docs)
         return init_distributed(f, rng);
+    if (f->src)
+        return init_from_sample(f, rng);
     return init_local(f, rng);
 }
 

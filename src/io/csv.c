@@ -782,28 +782,21 @@ out:
     return st;
 }
 
-vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, uint64_t begin,
-                              uint64_t end, vem_table *t)
+/*
+ * The rows of the lines starting in bytes [begin, end) of path into r (r->sink
+ * set: streamed, the last rows flushed too). On success r->data and
+ * r->tok.names (r->tok.nsel) are the caller's; the tokenizer is cleared either way.
+ */
+static vem_status range_run(const char *path, const vem_csv_opts *o, uint64_t begin,
+                            uint64_t end, reader *r)
 {
-    if (!t)
-        return VEM_FAIL(VEM_EINVAL, "vem_csv_read_range: no output table");
-    memset(t, 0, sizeof *t);
-    if (!path)
-        return VEM_FAIL(VEM_EINVAL, "vem_csv_read_range: no path");
-    vem_csv_opts def;
-    if (!o) {
-        vem_csv_opts_init(&def);
-        o = &def;
-    }
-    reader rd;
-    memset(&rd, 0, sizeof rd);
-    vem_status st = vem__csv_tok_init(&rd.tok, path, o);
+    vem_status st = vem__csv_tok_init(&r->tok, path, o);
     if (st != VEM_OK)
         return st;
     FILE *f = fopen(path, "rb");
     if (!f) {
         st = fail_errno(path, errno);
-        vem__csv_tok_clear(&rd.tok);
+        vem__csv_tok_clear(&r->tok);
         return st;
     }
     char *line = NULL, *buf = NULL;
@@ -821,13 +814,13 @@ vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, uint64_t 
             e--;
         if (e - s >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
             s += 3;
-        st = handle_line(&rd, o, s, e);
-        if (st == VEM_OK && !rd.tok.ncols)
+        st = handle_line(r, o, s, e);
+        if (st == VEM_OK && !r->tok.ncols)
             st = VEM_FAIL(VEM_EFORMAT, "%s:1:1: the first line is blank", path);
         if (st != VEM_OK)
             goto done;
         if (begin > 0)
-            rd.rows = 0;
+            r->rows = 0;
     }
     uint64_t start = (uint64_t)n1;
     if (begin > start) {
@@ -851,26 +844,81 @@ vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, uint64_t 
             st = buf ? fail_errno(path, errno) : VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
             goto done;
         }
-        rd.tok.line = (size_t)lines; /* error messages give the file's own line numbers */
+        r->tok.line = (size_t)lines; /* error messages give the file's own line numbers */
     }
     if (start < end)
-        st = read_range_lines(&rd, o, f, start, end);
+        st = read_range_lines(r, o, f, start, end);
+    if (st == VEM_OK && r->sink && r->rows) {
+        st = r->sink(r->sink_ctx, r->data, r->rows, r->tok.nsel);
+        r->flushed += r->rows;
+        r->rows = 0;
+    }
 done:
     free(line);
     vem__free(buf);
     fclose(f);
+    char **names = r->tok.names;
+    size_t nsel = r->tok.nsel;
+    r->tok.names = NULL;
+    vem__csv_tok_clear(&r->tok);
+    r->tok.names = st == VEM_OK ? names : NULL;
+    r->tok.nsel = nsel;
+    if (st != VEM_OK) {
+        free_names(names, nsel);
+        vem__free(r->data);
+        r->data = NULL;
+    }
+    return st;
+}
+
+vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, uint64_t begin,
+                              uint64_t end, vem_table *t)
+{
+    if (!t)
+        return VEM_FAIL(VEM_EINVAL, "vem_csv_read_range: no output table");
+    memset(t, 0, sizeof *t);
+    if (!path)
+        return VEM_FAIL(VEM_EINVAL, "vem_csv_read_range: no path");
+    vem_csv_opts def;
+    if (!o) {
+        vem_csv_opts_init(&def);
+        o = &def;
+    }
+    reader rd;
+    memset(&rd, 0, sizeof rd);
+    vem_status st = range_run(path, o, begin, end, &rd);
     if (st == VEM_OK) {
         t->data = rd.data;
         t->rows = rd.rows;
         t->cols = rd.tok.nsel;
         t->names = rd.tok.names;
-        rd.tok.names = NULL;
-    } else {
-        vem__free(rd.data);
     }
-    vem__csv_tok_clear(&rd.tok);
     return st;
 }
+
+vem_status vem__csv_stream_range(const char *path, const vem_csv_opts *o, uint64_t begin,
+                                 uint64_t end, vem__csv_sink sink, void *ctx, size_t *rows,
+                                 size_t *cols, char ***names)
+{
+    vem_csv_opts def;
+    if (!o) {
+        vem_csv_opts_init(&def);
+        o = &def;
+    }
+    reader rd;
+    memset(&rd, 0, sizeof rd);
+    rd.sink = sink;
+    rd.sink_ctx = ctx;
+    vem_status st = range_run(path, o, begin, end, &rd);
+    if (st != VEM_OK)
+        return st;
+    vem__free(rd.data);
+    *rows = rd.flushed;
+    *cols = rd.tok.nsel;
+    *names = rd.tok.names;
+    return VEM_OK;
+}
+
 
 /*
  * Parse path with o into rd (rd->sink set for streaming). Frees rd's work

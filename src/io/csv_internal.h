@@ -89,4 +89,9 @@ typedef vem_status (*vem__csv_sink)(void *ctx, const double *rows, size_t n, siz
 vem_status vem__csv_stream(const char *path, const vem_csv_opts *o, vem__csv_sink sink, void *ctx,
                            size_t *rows, size_t *cols, char ***names);
 
+/* vem__csv_stream on the lines of vem_csv_read_range(path, o, begin, end) (same rules and messages). */
+vem_status vem__csv_stream_range(const char *path, const vem_csv_opts *o, uint64_t begin,
+                                 uint64_t end, vem__csv_sink sink, void *ctx, size_t *rows,
+                                 size_t *cols, char ***names);
+
 #endif /* VEM_CSV_INTERNAL_H */
