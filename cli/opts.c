@@ -455,17 +455,25 @@ static vem_status read_csv(const char *path, const cli_data_opts *d, const char 
     return vem_csv_read(path, &o, t);
 }
 
+/* The CSV options of d; without --columns, the model's columns by name (with a
+ * header, when they can be listed): *spec is that list (caller frees) or NULL. */
+static void csv_opts_of(const cli_data_opts *d, const char *const *model_cols, size_t model_d,
+                        vem_csv_opts *o, char **spec)
+{
+    *spec = !d->columns && model_cols && d->header != 0 ? columns_spec(model_cols, model_d)
+                                                        : NULL;
+    vem_csv_opts_init(o);
+    o->header = d->header;
+    o->delim = d->delim;
+    o->columns = d->columns ? d->columns : *spec;
+}
+
 int cli_read_share(const char *path, const cli_data_opts *d, const char *const *model_cols,
                    size_t model_d, vem_table *t, size_t *rows_all)
 {
-    char *spec = NULL;
-    if (!d->binary_cols && !d->columns && model_cols && d->header != 0)
-        spec = columns_spec(model_cols, model_d);
+    char *spec;
     vem_csv_opts o;
-    vem_csv_opts_init(&o);
-    o.header = d->header;
-    o.delim = d->delim;
-    o.columns = d->columns ? d->columns : spec;
+    csv_opts_of(d, d->binary_cols ? NULL : model_cols, model_d, &o, &spec);
     vem_status s = vem_csv_read_share(path, &o, d->binary_cols, cli_mpi_comm(), t, rows_all);
     free(spec);
     if (s != VEM_OK)
@@ -487,14 +495,9 @@ int cli_open_source(const char *path, const cli_data_opts *d, const char *const 
     if (d->binary_cols) {
         src = vem_source_open_binary(path, d->binary_cols);
     } else {
-        char *spec = NULL;
-        if (!d->columns && model_cols && d->header != 0)
-            spec = columns_spec(model_cols, model_d);
+        char *spec;
         vem_csv_opts o;
-        vem_csv_opts_init(&o);
-        o.header = d->header;
-        o.delim = d->delim;
-        o.columns = d->columns ? d->columns : spec;
+        csv_opts_of(d, model_cols, model_d, &o, &spec);
         src = vem_source_open_csv(path, &o);
         free(spec);
     }
