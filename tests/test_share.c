@@ -70,13 +70,16 @@ static void call_rows(job *j, const vem_comm *c)
     j->st = vem_csv_read_share(j->path, j->co, j->binary_cols, c, &j->t, &j->rows_all);
 }
 
-/* P processes making the same call; jobs[r] hold what each got. */
-static void run(int p, job *jobs, void (*call)(job *, const vem_comm *), const char *path,
-                tc_transport *t)
+/* P processes making the same call; jobs[r] hold what each got. like (may be NULL):
+ * the arguments of every job. */
+static void run(int p, job *jobs, const job *like, void (*call)(job *, const vem_comm *),
+                const char *path, tc_transport *t)
 {
     tc_init(t, p);
     for (int r = 0; r < p; r++) {
         job *j = &jobs[r];
+        if (like)
+            *j = *like;
         j->e = (tc_endpoint){t, r};
         j->call = call;
         j->path = path;
@@ -112,12 +115,9 @@ static void check_frames_shares(const char *name, const vem_frames_opts *o, int 
     path_of(path, sizeof path, name);
     vem_frames one;
     CHECK(vem_frames_read(path, o, &one) == VEM_OK);
-    job jobs[TC_MAX];
-    memset(jobs, 0, sizeof jobs);
-    for (int r = 0; r < p; r++)
-        jobs[r].fo = o;
+    job jobs[TC_MAX], like = {.fo = o};
     tc_transport t;
-    run(p, jobs, call_frames, path, &t);
+    run(p, jobs, &like, call_frames, path, &t);
     size_t row = 0, seq = 0, dim = one.symbols ? one.n_symbols : one.cols;
     if (one.codes) { /* the largest code + 1 */
         dim = 0;
@@ -229,12 +229,9 @@ static void test_frames(void)
     vem_frames_opts_init(&o);
     o.csv.columns = "a,b";
     o.lengths = lpath;
-    job jobs[TC_MAX];
-    memset(jobs, 0, sizeof jobs);
-    for (int r = 0; r < 3; r++)
-        jobs[r].fo = &o;
+    job jobs[TC_MAX], like = {.fo = &o};
     tc_transport t;
-    run(3, jobs, call_frames, path, &t);
+    run(3, jobs, &like, call_frames, path, &t);
     check_one_message(jobs, 3, VEM_EFORMAT, "the 3 lengths add up to 6, but the data has 55 rows");
     CHECK(jobs[0].msg[0] != '\0'); /* all met it: the lowest rank says it */
 
@@ -243,10 +240,7 @@ static void test_frames(void)
     path_of(path, sizeof path, "bad.csv");
     vem_frames_opts_init(&o);
     o.sequence_column = "seq";
-    memset(jobs, 0, sizeof jobs);
-    for (int r = 0; r < 2; r++)
-        jobs[r].fo = &o;
-    run(2, jobs, call_frames, path, &t);
+    run(2, jobs, &like, call_frames, path, &t);
     check_one_message(jobs, 2, VEM_EFORMAT, "bad.csv:5:3:");
     CHECK(jobs[1].msg[0] != '\0');
 
@@ -260,19 +254,13 @@ static void test_frames(void)
     o.csv.columns = "c";
     o.symbols = model_symbols;
     o.n_symbols = 3;
-    memset(jobs, 0, sizeof jobs);
-    for (int r = 0; r < 2; r++)
-        jobs[r].fo = &o;
-    run(2, jobs, call_frames, path, &t);
+    run(2, jobs, &like, call_frames, path, &t);
     check_one_message(jobs, 2, VEM_EFORMAT, "codes.csv:5:3: symbol '5' is not one of the model's");
     CHECK(jobs[1].msg[0] != '\0');
 
     /* Codes read as codes, beyond the symbol count: the file's data row. */
     o.codes = 1;
-    memset(jobs, 0, sizeof jobs);
-    for (int r = 0; r < 2; r++)
-        jobs[r].fo = &o;
-    run(2, jobs, call_frames, path, &t);
+    run(2, jobs, &like, call_frames, path, &t);
     check_one_message(jobs, 2, VEM_EFORMAT, "row 4: symbol code 5 is not an integer in [0, 3)");
 }
 
@@ -285,12 +273,9 @@ static void check_row_shares(const char *name, size_t binary_cols, int p)
     vem_table one;
     CHECK((binary_cols ? vem_binary_read(path, binary_cols, &one)
                        : vem_csv_read(path, NULL, &one)) == VEM_OK);
-    job jobs[TC_MAX];
-    memset(jobs, 0, sizeof jobs);
-    for (int r = 0; r < p; r++)
-        jobs[r].binary_cols = binary_cols;
+    job jobs[TC_MAX], like = {.binary_cols = binary_cols};
     tc_transport t;
-    run(p, jobs, call_rows, path, &t);
+    run(p, jobs, &like, call_rows, path, &t);
     size_t row = 0;
     for (int r = 0; r < p; r++) {
         const vem_table *s = &jobs[r].t;
@@ -335,10 +320,9 @@ static void test_rows(void)
     memcpy(strstr(csv, "\n45,") + 1, "9x", 2);
     write_file("badrows.csv", csv);
     path_of(path, sizeof path, "badrows.csv");
-    job jobs[TC_MAX];
-    memset(jobs, 0, sizeof jobs);
+    job jobs[TC_MAX], like = {.binary_cols = 0};
     tc_transport t;
-    run(3, jobs, call_rows, path, &t);
+    run(3, jobs, &like, call_rows, path, &t);
     check_one_message(jobs, 3, VEM_EFORMAT, "badrows.csv:92:1:");
     CHECK(jobs[2].msg[0] != '\0');
     free(csv);
@@ -346,6 +330,7 @@ static void test_rows(void)
 
 /* ---------------------------------------------------------------- vbgmm priors */
 
+/* A short fit of j->v to j->x with the default priors; c NULL: one process. */
 static void call_vbgmm(job *j, const vem_comm *c)
 {
     vem_fit_opts o;
@@ -373,18 +358,11 @@ static void test_vbgmm_priors(vem_cov cov)
         x[i] = (double)(i % D) * 3.0 + vem_rng_normal(&rng) * (1.0 + (double)(i % D));
     const size_t pl = cov == VEM_COV_FULL ? D * D : D;
 
-    vem_vbgmm *one = vem_vbgmm_new(K, D, cov);
-    vem_fit_opts o;
-    vem_fit_opts_init(&o);
-    o.max_iter = 5;
-    o.nthreads = 1;
-    vem_rng_seed(&rng, 3);
-    vem_fit_result res;
-    memset(&res, 0, sizeof res);
-    vem_matrix all = vem_matrix_view(x, N, D);
-    vem_status st = vem_vbgmm_fit(one, &all, &o, &rng, &res);
-    CHECK(st == VEM_OK || st == VEM_EMAXITER);
-    vem_fit_result_clear(&res);
+    /* One process (no communicator) on all the rows. */
+    job solo = {.v = vem_vbgmm_new(K, D, cov), .x = vem_matrix_view(x, N, D)};
+    call_vbgmm(&solo, NULL);
+    CHECK(solo.st == VEM_OK);
+    vem_vbgmm *one = solo.v;
 
     /* Three processes, the last with no rows: the same priors on every one. */
     static const size_t split[] = {0, 130, N, N};
@@ -395,7 +373,7 @@ static void test_vbgmm_priors(vem_cov cov)
         jobs[r].x = vem_matrix_view(x + split[r] * D, split[r + 1] - split[r], D);
     }
     tc_transport t;
-    run(3, jobs, call_vbgmm, NULL, &t);
+    run(3, jobs, NULL, call_vbgmm, NULL, &t);
     const double *m1 = vem_vbgmm_mean_prior(one), *c1 = vem_vbgmm_covariance_prior(one);
     for (int r = 0; r < 3; r++) {
         CHECK(jobs[r].st == VEM_OK);
@@ -417,7 +395,7 @@ static void test_vbgmm_priors(vem_cov cov)
         jobs[r].v = vem_vbgmm_new(1, D, cov);
         jobs[r].x = vem_matrix_view(x, r == 1 ? 1 : 0, D);
     }
-    run(3, jobs, call_vbgmm, NULL, &t);
+    run(3, jobs, NULL, call_vbgmm, NULL, &t);
     for (int r = 0; r < 3; r++)
         CHECK(jobs[r].st == VEM_EINVAL && strstr(jobs[r].msg, "needs at least 2 rows"));
     for (int r = 0; r < 3; r++)

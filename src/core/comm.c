@@ -128,7 +128,8 @@ static vem_status agreed_doubles(const vem_comm *c, size_t n, double **out)
     return st;
 }
 
-vem_status vem__comm_bcast_sizes(const vem_comm *c, size_t *v, size_t n)
+/* n sizes as doubles through the broadcast (sum 0) or the reduce (sum 1). */
+static vem_status sizes_collective(const vem_comm *c, size_t *v, size_t n, int sum)
 {
     double *b;
     vem_status st = agreed_doubles(c, n, &b);
@@ -136,26 +137,21 @@ vem_status vem__comm_bcast_sizes(const vem_comm *c, size_t *v, size_t n)
         return st;
     for (size_t i = 0; i < n; i++)
         b[i] = (double)v[i];
-    st = c->broadcast(b, n, c->ctx);
+    st = sum ? c->reduce(b, n, c->ctx) : c->broadcast(b, n, c->ctx);
     for (size_t i = 0; st == VEM_OK && i < n; i++)
         v[i] = (size_t)b[i];
     vem__free(b);
     return st;
 }
 
+vem_status vem__comm_bcast_sizes(const vem_comm *c, size_t *v, size_t n)
+{
+    return sizes_collective(c, v, n, 0);
+}
+
 vem_status vem__comm_sum_sizes(const vem_comm *c, size_t *v, size_t n)
 {
-    double *b;
-    vem_status st = agreed_doubles(c, n, &b);
-    if (st != VEM_OK)
-        return st;
-    for (size_t i = 0; i < n; i++)
-        b[i] = (double)v[i];
-    st = c->reduce(b, n, c->ctx);
-    for (size_t i = 0; st == VEM_OK && i < n; i++)
-        v[i] = (size_t)b[i];
-    vem__free(b);
-    return st;
+    return sizes_collective(c, v, n, 1);
 }
 
 /* ------------------------------------------------- strings as doubles */
