@@ -578,11 +578,11 @@ static int cmd_fit(int argc, char **argv)
             a.reg_covar = vem_gmm_reg_covar(g);
     }
 
+    size_t rows_all = 0;
     if (a.f.mpi) {
+        /* A bad line in any rank's share stops every rank (that rank says why). */
         rc = cli_read_share(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
-                            g ? vem_gmm_d(g) : 0, cli_mpi_rank(), cli_mpi_size(), &t);
-        /* A bad line in any rank's share stops every rank (that rank has said why). */
-        rc = cli_mpi_agree(rc);
+                            g ? vem_gmm_d(g) : 0, &t, &rows_all);
     } else if (a.f.stream) {
         rc = cli_open_source(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
                              g ? vem_gmm_d(g) : 0, &src);
@@ -592,9 +592,7 @@ static int cmd_fit(int argc, char **argv)
     }
     if (rc != 0)
         goto out;
-    size_t kmax = 0, rows = src ? vem_source_rows(src) : t.rows;
-    if (a.f.mpi)
-        rows = (size_t)cli_mpi_sum((double)t.rows);
+    size_t kmax = 0, rows = a.f.mpi ? rows_all : src ? vem_source_rows(src) : t.rows;
     size_t cols = src ? vem_source_cols(src) : t.cols;
     for (size_t i = 0; i < a.nk; i++)
         kmax = a.ks[i] > kmax ? a.ks[i] : kmax;

@@ -360,5 +360,76 @@ VEM_API vem_status vem_frames_read(const char *path, const vem_frames_opts *o, v
  */
 VEM_API vem_status vem_model_file_kind(const char *path, char *buf, size_t size);
 
+/* ---- shares of a distributed fit (docs/mpi.md) ---- */
+
+/* The communicator (include/vem/fit.h). */
+struct vem_comm;
+
+/**
+ * Read this process's share of the rows of a data file for a distributed fit,
+ * over the communicator comm (every process calls it: a collective; comm NULL
+ * reads the whole file as one process). Rank r of P reads, of a raw float64
+ * file (binary_cols > 0 values per row, as vem_binary_read), rows
+ * [r N / P, (r + 1) N / P) by their offsets; of a CSV/TSV file of S bytes (o as
+ * for vem_csv_read; binary_cols 0), the lines that start in bytes
+ * [r S / P, (r + 1) S / P), as vem_csv_read_range. A share may be empty
+ * (t->rows = 0; t->cols and t->names still set). *rows_all (may be NULL) gets
+ * the rows of all the processes.
+ *
+ * Errors, the same status on every process (vem_comm_agree: vem_errmsg() is
+ * the message on one process, the lowest-ranked that met the failure, and
+ * empty on the others): VEM_EIO (missing or unreadable file); VEM_EFORMAT with
+ * FILE:LINE:COL for a bad cell in any process's share (the file's own line
+ * numbers), or naming row and column for a non-finite raw value; VEM_EINVAL;
+ * VEM_ENOMEM; a failed collective's status. t is left zeroed on failure.
+ */
+VEM_API vem_status vem_csv_read_share(const char *path, const vem_csv_opts *o, size_t binary_cols,
+                                      const struct vem_comm *comm, vem_table *t, size_t *rows_all);
+
+/** What the processes of a distributed read of frames hold together (vem_frames_read_share). */
+typedef struct vem_frames_share {
+    size_t rows;  /**< frames of all the processes (the file's data rows) */
+    size_t n_seq; /**< sequences of the file (1 when the file is one sequence) */
+    size_t dim;   /**< numeric: columns; categorical: the symbol count of every process:
+                       the given symbols', the union's, or the largest code + 1 */
+} vem_frames_share;
+
+/**
+ * Read this process's share of the frames of a sequence model (an HMM) for a
+ * distributed fit, over the communicator comm (every process calls it: a
+ * collective). Options and file formats as vem_frames_read (o->first and
+ * o->last are ignored). Process 0 decides the sequences: o->lengths, the runs
+ * of o->sequence_column, or neither: the file is one sequence. Process r of P
+ * then reads the whole sequences [r S / P, (r + 1) S / P) of the S; the last
+ * process with sequences reads to the end of the file (rows beyond the
+ * sequences are refused). One sequence: process 0 reads it all.
+ *
+ * f->seqs are the share's sequences, rows of f (at least one: a process
+ * without sequences gets one empty sequence, as vem_hmm_fit takes part with
+ * under a communicator; otherwise none is empty). Categorical frames get the
+ * same codes on every process: with o->symbols, positions in them; when every
+ * process read integer codes, those codes, checked against o->n_symbols (with
+ * o->symbols) or all->dim = the largest code of all + 1; otherwise names (a
+ * process that read codes reads its share again as names) mapped to the
+ * sorted distinct names of all the processes, returned in f->symbols (the
+ * same list on every process). *all gets the totals.
+ *
+ * comm NULL: one process, which reads the whole file.
+ *
+ * Errors, the same status on every process (vem_comm_agree: vem_errmsg() is
+ * the message on one process, the lowest-ranked that met the failure, and
+ * empty on the others): VEM_EINVAL for the conflicting options of
+ * vem_frames_read; VEM_EIO; VEM_EFORMAT with FILE:LINE:COL for a bad cell
+ * in any share or the file's first line, with FILE:LINE for a bad lengths
+ * file, "FILE: the N lengths add up to R, but the data has M rows" (FILE the
+ * lengths file), "FILE: the sequence column has R rows, the data M", "FILE: no
+ * data rows", "FILE: row R: symbol code C is not an integer in [0, M)" (R the
+ * file's 1-based data row), or a sequence id that comes back after another's
+ * run; VEM_ENOMEM; a failed collective's status. f is left zeroed on failure.
+ */
+VEM_API vem_status vem_frames_read_share(const char *path, const vem_frames_opts *o,
+                                         const struct vem_comm *comm, vem_frames *f,
+                                         vem_frames_share *all);
+
 VEM_END_DECLS
 #endif /* VEM_IO_H */

@@ -23,8 +23,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <vem/fit.h>
 #include <vem/io.h>
 
+#include "core/comm_internal.h"
 #include "internal.h"
 #include "io/csv_internal.h"
 
@@ -1126,5 +1128,78 @@ vem_status vem_binary_read(const char *path, size_t cols, vem_table *t)
     t->rows = size / rowbytes;
     t->cols = cols;
     t->names = names;
+    return VEM_OK;
+}
+
+/* ------------------------------------------------- shares of a distributed fit */
+
+vem_status vem__binary_read_rows(const char *path, size_t cols, size_t first, size_t last,
+                                 vem_table *t)
+{
+    memset(t, 0, sizeof *t);
+    vem_source *src = vem_source_open_binary(path, cols);
+    if (!src)
+        return vem__last_status();
+    const size_t n = vem_source_rows(src), lo = vem__min(first, n), hi = vem__min(last, n);
+    t->rows = hi > lo ? hi - lo : 0;
+    t->cols = cols;
+    t->data = vem__alloc_doubles(t->rows ? t->rows : 1, cols);
+    t->names = vem__calloc(cols, sizeof *t->names);
+    vem_status st = t->data && t->names ? VEM_OK : VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    for (size_t j = 0; st == VEM_OK && j < cols; j++)
+        if (!(t->names[j] = index_name(j)))
+            st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    if (st == VEM_OK && t->rows)
+        st = vem_source_read(src, lo, t->rows, t->data);
+    vem_source_close(src);
+    if (st != VEM_OK)
+        vem_table_clear(t);
+    return st;
+}
+
+/* This process's share: rows by offsets (raw) or lines by bytes (CSV). */
+static vem_status read_share(const char *path, const vem_csv_opts *o, size_t binary_cols,
+                             int rank, int size, vem_table *t)
+{
+    if (binary_cols) {
+        vem_source *src = vem_source_open_binary(path, binary_cols);
+        if (!src)
+            return vem__last_status();
+        const size_t n = vem_source_rows(src);
+        vem_source_close(src);
+        return vem__binary_read_rows(path, binary_cols, n * (size_t)rank / (size_t)size,
+                                     n * (size_t)(rank + 1) / (size_t)size, t);
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return fail_errno(path, errno);
+    const uint64_t bytes = (uint64_t)sb.st_size;
+    return vem_csv_read_range(path, o, bytes * (uint64_t)rank / (uint64_t)size,
+                              bytes * (uint64_t)(rank + 1) / (uint64_t)size, t);
+}
+
+vem_status vem_csv_read_share(const char *path, const vem_csv_opts *o, size_t binary_cols,
+                              const vem_comm *comm, vem_table *t, size_t *rows_all)
+{
+    vem_status st = VEM_OK;
+    if (!t)
+        return VEM_FAIL(VEM_EINVAL, "vem_csv_read_share: no output table");
+    memset(t, 0, sizeof *t);
+    if (!path)
+        st = VEM_FAIL(VEM_EINVAL, "vem_csv_read_share: no path");
+    const vem_comm *c = comm ? comm : vem__comm_solo();
+    if (st == VEM_OK)
+        st = read_share(path, o, binary_cols, c->rank, c->size, t);
+    /* A bad line in any share stops every process (the one that met it says why). */
+    st = vem_comm_agree(c, st);
+    size_t n = t->rows;
+    if (st == VEM_OK)
+        st = vem__comm_sum_sizes(c, &n, 1);
+    if (st != VEM_OK) {
+        vem_table_clear(t);
+        return st;
+    }
+    if (rows_all)
+        *rows_all = n;
     return VEM_OK;
 }

@@ -94,4 +94,13 @@ vem_status vem__csv_stream_range(const char *path, const vem_csv_opts *o, uint64
                                  uint64_t end, vem__csv_sink sink, void *ctx, size_t *rows,
                                  size_t *cols, char ***names);
 
+/*
+ * Rows [first, last) of a raw little-endian float64 file of cols values per row
+ * (last SIZE_MAX: to the end; both clipped to the file's rows) into t, names
+ * "1", "2", ...; the range may be empty. Errors as vem_source_open_binary and
+ * vem_source_read.
+ */
+vem_status vem__binary_read_rows(const char *path, size_t cols, size_t first, size_t last,
+                                 vem_table *t);
+
 #endif /* VEM_CSV_INTERNAL_H */

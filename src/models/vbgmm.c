@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <vem/fit.h>
 #include <vem/io.h>
 #include <vem/vbgmm.h>
 
@@ -53,6 +54,7 @@ struct vem_vbgmm {
     double *c0; /* W0^-1: pl */
     int m0_user, c0_user;   /* set by the caller (kept across fits) */
     int m0_known, c0_known; /* m0 / c0 hold values (the caller's or resolved from data) */
+    int priors_shared;      /* during a distributed fit: resolved from all processes' rows */
     double logdet_c0;
     double reg_covar;
     vem_gmm_init init;
@@ -914,7 +916,7 @@ static vem_status resolve_priors(vem_vbgmm *v, vem_fit *f)
 {
     const size_t d = v->d;
     const double n = vem_fit_n_obs(f);
-    if (v->m0_user && v->c0_user)
+    if ((v->m0_user && v->c0_user) || v->priors_shared)
         return VEM_OK;
     double *mean = vem__alloc_doubles(d, 1), *var = vem__alloc_doubles(d, 1);
     double *s = vem__alloc_doubles(v->pl, 1);
@@ -1016,9 +1018,10 @@ done:
 
 /* ------------------------------------------------------------ public fit */
 
-static vem_status check_x(const vem_vbgmm *v, const vem_matrix *x)
+/* share: one process's share of a distributed fit, which may hold no rows. */
+static vem_status check_x(const vem_vbgmm *v, const vem_matrix *x, int share)
 {
-    if (!x || !x->data)
+    if (!x || (!x->data && !(share && x->rows == 0)))
         return VEM_FAIL(VEM_EINVAL, "no data");
     if (x->cols != v->d)
         return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu", x->cols, v->d);
@@ -1058,16 +1061,49 @@ static vem_status fit_any(vem_vbgmm *v, const vem_matrix *x, struct vem_source *
     return st;
 }
 
+/*
+ * A distributed fit's default priors from the rows of every process (x is this
+ * process's share), before the fit: process 0 initialises each restart on a
+ * sample of the rows, on which resolve_priors would see the sample only. The
+ * passes are the one-process passes, summed over the communicator, so every
+ * process gets the same priors. Every process calls it.
+ */
+static vem_status share_priors(vem_vbgmm *v, const vem_matrix *x, const vem_fit_opts *o)
+{
+    vem_fit_opts po = *o;
+    po.warm_start = 1; /* vem_fit_init only sums the counts */
+    po.algorithm = VEM_ALG_BATCH;
+    vem_model m = vem_vbgmm_model(v);
+    vem_data data = vem_data_rows(*x);
+    vem_fit *f = vem_fit_new(&m, &data, &po);
+    vem_status st = vem_comm_agree(o->comm, f ? VEM_OK : vem__last_status());
+    if (st == VEM_OK)
+        st = vem_fit_init(f, NULL);
+    if (st == VEM_OK)
+        st = resolve_priors(v, f);
+    vem_fit_free(f);
+    return st;
+}
+
 vem_status vem_vbgmm_fit(vem_vbgmm *v, const vem_matrix *x, const vem_fit_opts *o, vem_rng *rng,
                          vem_fit_result *res)
 {
-    vem_status st = check_x(v, x);
+    const int shared = o && o->comm;
+    vem_status st = check_x(v, x, shared);
     if (st != VEM_OK)
         return st;
     /* With a communicator x is one process's share: the initialisation checks the total. */
-    if (x->rows < v->k && !(o && o->comm))
+    if (x->rows < v->k && !shared)
         return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components", x->rows, v->k);
-    return fit_any(v, x, NULL, o, rng, res);
+    if (!shared || o->warm_start || (v->m0_user && v->c0_user))
+        return fit_any(v, x, NULL, o, rng, res);
+    st = share_priors(v, x, o);
+    if (st != VEM_OK)
+        return st;
+    v->priors_shared = 1;
+    st = fit_any(v, x, NULL, o, rng, res);
+    v->priors_shared = 0;
+    return st;
 }
 
 vem_status vem_vbgmm_fit_source(vem_vbgmm *v, struct vem_source *src, const vem_fit_opts *o,
@@ -1086,7 +1122,7 @@ vem_status vem_vbgmm_fit_source(vem_vbgmm *v, struct vem_source *src, const vem_
 
 vem_status vem_vbgmm_elbo(const vem_vbgmm *v, const vem_matrix *x, double *elbo)
 {
-    vem_status st = check_x(v, x);
+    vem_status st = check_x(v, x, 0);
     if (st != VEM_OK)
         return st;
     if (x->rows == 0)
@@ -1172,7 +1208,7 @@ enum pred_out { PRED_SCORE, PRED_PROBA, PRED_LABEL };
 static vem_status predictive(const vem_vbgmm *v, const vem_matrix *x, enum pred_out what,
                              void *out)
 {
-    vem_status st = check_x(v, x);
+    vem_status st = check_x(v, x, 0);
     if (st != VEM_OK)
         return st;
     const size_t k = v->k;
@@ -1215,7 +1251,7 @@ vem_status vem_vbgmm_predict(const vem_vbgmm *v, const vem_matrix *x, size_t *ou
 
 vem_status vem_vbgmm_score(const vem_vbgmm *v, const vem_matrix *x, double *mean, double *total)
 {
-    vem_status st = check_x(v, x);
+    vem_status st = check_x(v, x, 0);
     if (st != VEM_OK)
         return st;
     if (x->rows == 0)
