@@ -34,8 +34,8 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * left no detail, "vem: <what>: <vem_strerror(s)>". Returns the exit status for s.
  */
 int cli_fail(vem_status s, const char *what);
-/* A failure every process agreed on (vem_comm_agree): vem_errmsg() printed where it is
- * not empty (on one process); the exit status for s. */
+/* A failure every process agreed on (vem_comm_agree: every process holds its detail):
+ * vem_errmsg() printed by rank 0 only; the exit status for s. */
 int cli_fail_agreed(vem_status s);
 /** Exit status for a library error: 3 for VEM_ENUMERIC, 2 for the others. */
 int cli_exit_status(vem_status s);

@@ -59,7 +59,7 @@ int cli_fail(vem_status s, const char *what)
 int cli_fail_agreed(vem_status s)
 {
     const char *msg = vem_errmsg();
-    if (msg && *msg)
+    if (cli_mpi_rank() == 0 && msg && *msg)
         cli_error("%s", msg);
     return cli_exit_status(s);
 }

@@ -30,7 +30,7 @@ typedef struct tc_endpoint {
     int rank;
 } tc_endpoint;
 
-static vem_status tc_reduce(double *buf, size_t len, void *ctx)
+static inline vem_status tc_reduce(double *buf, size_t len, void *ctx)
 {
     tc_endpoint *e = ctx;
     tc_transport *t = e->t;
@@ -55,7 +55,7 @@ static vem_status tc_reduce(double *buf, size_t len, void *ctx)
     return VEM_OK;
 }
 
-static vem_status tc_broadcast(double *buf, size_t len, void *ctx)
+static inline vem_status tc_broadcast(double *buf, size_t len, void *ctx)
 {
     tc_endpoint *e = ctx;
     e->t->in[e->rank] = buf;
@@ -66,7 +66,7 @@ static vem_status tc_broadcast(double *buf, size_t len, void *ctx)
     return VEM_OK;
 }
 
-static vem_status tc_gather(const double *buf, size_t len, double **out, size_t *out_len,
+static inline vem_status tc_gather(const double *buf, size_t len, double **out, size_t *out_len,
                             void *ctx)
 {
     tc_endpoint *e = ctx;
@@ -90,21 +90,21 @@ static vem_status tc_gather(const double *buf, size_t len, double **out, size_t 
     return VEM_OK;
 }
 
-static void tc_init(tc_transport *t, int size)
+static inline void tc_init(tc_transport *t, int size)
 {
     memset(t, 0, sizeof *t);
     t->size = size;
     pthread_barrier_init(&t->bar, NULL, (unsigned)size);
 }
 
-static void tc_destroy(tc_transport *t)
+static inline void tc_destroy(tc_transport *t)
 {
     pthread_barrier_destroy(&t->bar);
     free(t->sum);
 }
 
 /* Process e->rank of e->t's processes. */
-static vem_comm tc_comm(tc_endpoint *e)
+static inline vem_comm tc_comm(tc_endpoint *e)
 {
     vem_comm c = {.rank = e->rank,
                   .size = e->t->size,
@@ -116,13 +116,42 @@ static vem_comm tc_comm(tc_endpoint *e)
 }
 
 /* Run fn on size threads, the r-th with (char *)jobs + r * job_size, and wait for them. */
-static void tc_run(int size, void *(*fn)(void *), void *jobs, size_t job_size)
+static inline void tc_run(int size, void *(*fn)(void *), void *jobs, size_t job_size)
 {
     pthread_t th[TC_MAX];
     for (int r = 0; r < size; r++)
         pthread_create(&th[r], NULL, fn, (char *)jobs + (size_t)r * job_size);
     for (int r = 0; r < size; r++)
         pthread_join(th[r], NULL);
+}
+
+/* Run fn(endpoint, arg) on size threads over a fresh transport, and wait for them. */
+typedef struct tc_each {
+    tc_endpoint e;
+    void (*fn)(tc_endpoint *e, void *arg);
+    void *arg;
+} tc_each;
+
+static inline void *tc_each_thread(void *p)
+{
+    tc_each *j = p;
+    j->fn(&j->e, j->arg);
+    return NULL;
+}
+
+static inline void tc_run_each(int size, void (*fn)(tc_endpoint *e, void *arg), void *arg)
+{
+    tc_transport t;
+    tc_init(&t, size);
+    tc_each jobs[TC_MAX];
+    for (int r = 0; r < size; r++) {
+        jobs[r].e.t = &t;
+        jobs[r].e.rank = r;
+        jobs[r].fn = fn;
+        jobs[r].arg = arg;
+    }
+    tc_run(size, tc_each_thread, jobs, sizeof *jobs);
+    tc_destroy(&t);
 }
 
 #endif /* VEM_TESTS_COMM_THREADS_H */

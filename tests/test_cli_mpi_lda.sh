@@ -145,6 +145,20 @@ run 3 fit lda "$tmp/bad.ldac" -k 4 >"$tmp/out" 2>"$tmp/err"
 rc=$?
 check "bad LDA-C line: file:line" "[ $rc -ne 0 ] && grep -q 'bad.ldac:70: pair 2: count is not an integer' $tmp/err"
 
+# Errors every process meets alike (agreed in the library, vem_comm_agree): one message, exit 2.
+run 3 fit lda "$tmp/no_such.docword.txt" -k 4 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "missing corpus: exit 2, reported once" \
+    "[ $rc -eq 2 ] && [ \$(grep -c 'no_such.docword.txt: cannot open' $tmp/err) -eq 1 ]"
+run 3 fit lda "$UCI" -k 4 --alpha 1e-200 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "bad --alpha: exit 2, reported once" \
+    "[ $rc -eq 2 ] && [ \$(grep -c 'alpha=1e-200 must be in' $tmp/err) -eq 1 ]"
+run 2 fit lda "$UCI" -k 4 --init-model "$tmp/no_such.json" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "missing --init-model: exit 2, reported once" \
+    "[ $rc -eq 2 ] && [ \$(grep -c 'no_such.json' $tmp/err) -eq 1 ]"
+
 # A UCI file not in docID order cannot be split on document boundaries: said so.
 "$PY" -c "
 lines = open('$UCI').read().splitlines()

@@ -1,7 +1,7 @@
 /*
  * tests/test_comm_init.c — a distributed fit's default initialisation is one
  * process's: for every model, three threads standing for three processes
- * (tests/threads_comm.h, no MPI), each with an uneven share of the units, fit
+ * (tests/comm_threads.h, no MPI), each with an uneven share of the units, fit
  * from the same seed with restarts and an initialisation sample smaller than
  * the data, and must give one process's model on all the data (to rounding:
  * the sums are associated differently), the same on every process; and so
@@ -16,7 +16,7 @@
 #include <vem/vem.h>
 
 #include "check.h"
-#include "threads_comm.h"
+#include "comm_threads.h"
 
 enum { NP = 3 };
 
@@ -123,7 +123,7 @@ static void test_gmm(void)
     CHECK(vem_gmm_fit(one, &x, &o, &rng, &r1) == VEM_EMAXITER);
     for (int r = 0; r < NP; r++)
         gproc[r] = vem_gmm_new(GK, GD, VEM_COV_FULL);
-    tc_run(NP, gmm_proc, NULL);
+    tc_run_each(NP, gmm_proc, NULL);
     vem_model m[NP];
     for (int r = 0; r < NP; r++)
         m[r] = vem_gmm_model(gproc[r]);
@@ -140,7 +140,7 @@ static void test_gmm(void)
     fclose(f);
     for (int r = 0; r < NP; r++)
         gproc[r] = vem_gmm_new(GK, GD, VEM_COV_FULL);
-    tc_run(NP, gmm_proc, gcsv);
+    tc_run_each(NP, gmm_proc, gcsv);
     for (int r = 0; r < NP; r++)
         m[r] = vem_gmm_model(gproc[r]);
     check_same(vem_gmm_model(one), m, &r1, gres, 1e-9, "gmm streamed shares");
@@ -217,7 +217,7 @@ static void test_hmm(void)
     CHECK(vem_hmm_fit(one, &x, &sq, &o, &rng, &r1) == VEM_EMAXITER);
     for (int r = 0; r < NP; r++)
         hproc[r] = vem_hmm_new(3, VEM_HMM_GAUSSIAN, GD, VEM_COV_DIAG);
-    tc_run(NP, hmm_proc, NULL);
+    tc_run_each(NP, hmm_proc, NULL);
     vem_model m[NP];
     for (int r = 0; r < NP; r++)
         m[r] = vem_hmm_model(hproc[r]);
@@ -232,7 +232,7 @@ static void test_hmm(void)
     fclose(f);
     for (int r = 0; r < NP; r++)
         hproc[r] = vem_hmm_new(3, VEM_HMM_GAUSSIAN, GD, VEM_COV_DIAG);
-    tc_run(NP, hmm_proc, hbin);
+    tc_run_each(NP, hmm_proc, hbin);
     for (int r = 0; r < NP; r++)
         m[r] = vem_hmm_model(hproc[r]);
     check_same(vem_hmm_model(one), m, &r1, hres, 1e-8, "hmm streamed shares");
@@ -325,7 +325,7 @@ static void test_lda(void)
     CHECK(vem_lda_fit(one, &all, &o, &rng, &r1, NULL) == VEM_EMAXITER);
     for (int r = 0; r < NP; r++)
         lproc[r] = vem_lda_new(2, LV);
-    tc_run(NP, lda_proc, NULL);
+    tc_run_each(NP, lda_proc, NULL);
     vem_model m[NP];
     for (int r = 0; r < NP; r++)
         m[r] = vem_lda_model(lproc[r]);
@@ -341,7 +341,7 @@ static void test_lda(void)
     lda_online streamed = {0, path};
     for (int r = 0; r < NP; r++)
         lproc[r] = vem_lda_new(2, LV);
-    tc_run(NP, lda_proc, &streamed);
+    tc_run_each(NP, lda_proc, &streamed);
     for (int r = 0; r < NP; r++)
         m[r] = vem_lda_model(lproc[r]);
     check_same(vem_lda_model(one), m, &r1, lres, 1e-9, "lda streamed shares");
@@ -357,13 +357,13 @@ static void test_lda(void)
     vem_fit_result rref[NP];
     for (int r = 0; r < NP; r++)
         lproc[r] = vem_lda_new(2, LV);
-    tc_run(NP, lda_proc, &dense);
+    tc_run_each(NP, lda_proc, &dense);
     for (int r = 0; r < NP; r++) {
         ref[r] = lproc[r];
         rref[r] = lres[r];
         lproc[r] = vem_lda_new(2, LV);
     }
-    tc_run(NP, lda_proc, &sparse);
+    tc_run_each(NP, lda_proc, &sparse);
     for (int r = 0; r < NP; r++)
         m[r] = vem_lda_model(lproc[r]);
     rref[0].best_init = lres[0].best_init;
@@ -419,7 +419,7 @@ static void test_blr(void)
     CHECK(vem_blr_fit(one, &x, by, &o, &r1) == VEM_EMAXITER);
     for (int r = 0; r < NP; r++)
         bproc[r] = vem_blr_new(BD);
-    tc_run(NP, blr_proc, NULL);
+    tc_run_each(NP, blr_proc, NULL);
     for (int r = 0; r < NP; r++) {
         CHECK_REL(bres[r].objective, r1.objective, 1e-11);
         for (size_t j = 0; j < BD; j++)

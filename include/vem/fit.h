@@ -46,19 +46,7 @@ typedef struct vem_comm {
     void *ctx;
 } vem_comm;
 
-/**
- * Agree on a failure over the processes of comm. Every process calls it, with
- * its own status st (a collective: one comm->reduce of comm->size doubles),
- * and every process returns the same: VEM_OK when every st was VEM_OK, else
- * the st of the lowest-ranked process whose st was not VEM_OK (the reporter).
- * The reporter keeps its vem_errmsg(); on every other process vem_errmsg() is
- * emptied, so a program that prints vem_errmsg() where it is not empty prints
- * exactly one message per failure, whichever processes met it. comm NULL: one
- * process, st is returned as is. A failed reduce is returned as is, with its
- * message, on the processes where it failed (a broken transport: the
- * processes may then disagree).
- */
-VEM_API vem_status vem_comm_agree(const vem_comm *comm, vem_status st);
+/* vem_comm_agree (agreeing on a failure over the processes): include/vem/comm.h. */
 
 /** Progress callback: one line of text, no trailing newline. */
 typedef void (*vem_log_fn)(void *ctx, const char *line);

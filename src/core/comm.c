@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <vem/fit.h>
+#include <vem/comm.h>
 #include <vem/io.h>
 
 #include "core/comm_internal.h"
@@ -86,17 +86,35 @@ static void see_failure(int r, double v, void *arg)
     }
 }
 
+/* Characters of an error detail sent from the process that failed (vem_errmsg's buffer). */
+enum { DETAIL_LEN = 512 };
+
 vem_status vem_comm_agree(const vem_comm *comm, vem_status st)
 {
     if (!comm)
         return st;
-    first_failure ff = {-1, VEM_OK};
-    vem_status cst = per_rank(comm, (double)st, see_failure, &ff);
-    if (cst != VEM_OK)
+    /* One reduce counts the failures: the whole cost when none failed. */
+    double failed = st != VEM_OK;
+    vem_status cst = comm->reduce(&failed, 1, comm->ctx);
+    if (cst != VEM_OK || failed == 0)
         return cst;
-    if (ff.rank >= 0 && ff.rank != comm->rank)
-        VEM_FAIL(ff.st, "%s", ""); /* the reporter says it */
-    return ff.st;
+    first_failure ff = {-1, VEM_OK};
+    if ((cst = per_rank(comm, (double)st, see_failure, &ff)) != VEM_OK)
+        return cst;
+    /* The reporter's detail, one character per double, to every process. */
+    double text[DETAIL_LEN] = {0};
+    if (comm->rank == ff.rank) {
+        const char *msg = vem_errmsg();
+        for (size_t i = 0; i + 1 < DETAIL_LEN && msg[i]; i++)
+            text[i] = (double)(unsigned char)msg[i];
+    }
+    if ((cst = comm->reduce(text, DETAIL_LEN, comm->ctx)) != VEM_OK)
+        return cst;
+    char detail[DETAIL_LEN];
+    for (size_t i = 0; i < DETAIL_LEN; i++)
+        detail[i] = (char)(unsigned char)text[i];
+    detail[DETAIL_LEN - 1] = '\0';
+    return VEM_FAIL(ff.st, "%s", detail);
 }
 
 static void see_max(int r, double v, void *arg)

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include <vem/fit.h>
+#include <vem/comm.h>
 
 /* One process's communicator: reduce and broadcast leave buf as it is, gather copies it. */
 const vem_comm *vem__comm_solo(void);

@@ -27,6 +27,7 @@
 
 #include <vem/fit.h>
 #include <vem/io.h>
+#include <vem/comm.h>
 #include <vem/vbgmm.h>
 
 #include "internal.h"
