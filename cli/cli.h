@@ -190,7 +190,7 @@ int cli_read_share(const char *path, const cli_data_opts *d, const char *const *
  * cli_read_data. Returns 0 or an exit status (reported).
  */
 int cli_open_source(const char *path, const cli_data_opts *d, const char *const *model_cols,
-                    size_t model_d, vem_source **out);
+                    size_t model_d, const vem_comm *comm, vem_source **out);
 /** Non-zero when t's column names came from a header rather than being numbered "1", "2", ... */
 int cli_table_has_names(const vem_table *t);
 

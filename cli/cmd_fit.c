@@ -323,12 +323,12 @@ static int report_fit(const fit_args *a, size_t rows, vem_gmm *g, vem_fit_result
 
 /*
  * One fit of g to the rows of t, or of src when streaming, or under --mpi of this
- * process's share t of rows_all rows: the engine sums the statistics over the processes
+ * process's share (t or src): the engine sums the statistics over the processes
  * (cli_mpi_comm), initialises each restart on a sample gathered to process 0 and gives
  * every process the same minibatch count.
  */
-static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, size_t rows_all,
-                   vem_gmm *g, vem_fit_opts *opts)
+static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, vem_gmm *g,
+                   vem_fit_opts *opts)
 {
     vem_fit_result res;
     vem_rng rng;
@@ -349,7 +349,7 @@ static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, size_
         vem_fit_result_clear(&res);
         return rc;
     }
-    return report_fit(a, rows_all, g, &res);
+    return report_fit(a, (size_t)res.n_obs, g, &res);
 }
 
 /* ---- model selection ---- */
@@ -579,13 +579,15 @@ static int cmd_fit(int argc, char **argv)
     }
 
     size_t rows_all = 0;
-    if (a.f.mpi) {
+    if (a.f.stream) {
+        /* Under --mpi each process streams its own share (its rows are counted by the fit). */
+        rc = cli_open_source(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
+                             g ? vem_gmm_d(g) : 0, a.f.mpi ? cli_mpi_comm() : NULL, &src);
+        rows_all = a.f.mpi ? SIZE_MAX : 0;
+    } else if (a.f.mpi) {
         /* A bad line in any rank's share stops every rank (that rank says why). */
         rc = cli_read_share(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
                             g ? vem_gmm_d(g) : 0, &t, &rows_all);
-    } else if (a.f.stream) {
-        rc = cli_open_source(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
-                             g ? vem_gmm_d(g) : 0, &src);
     } else {
         rc = cli_read_data(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
                            g ? vem_gmm_d(g) : 0, &t);
@@ -593,6 +595,7 @@ static int cmd_fit(int argc, char **argv)
     if (rc != 0)
         goto out;
     size_t kmax = 0, rows = a.f.mpi ? rows_all : src ? vem_source_rows(src) : t.rows;
+    /* SIZE_MAX: not known before the fit (streamed shares); the fit checks its sample. */
     size_t cols = src ? vem_source_cols(src) : t.cols;
     for (size_t i = 0; i < a.nk; i++)
         kmax = a.ks[i] > kmax ? a.ks[i] : kmax;
@@ -634,7 +637,7 @@ static int cmd_fit(int argc, char **argv)
         rc = cli_fail(s, "model");
         goto out;
     }
-    rc = run_fit(&a, &t, src, rows, g, &opts);
+    rc = run_fit(&a, &t, src, g, &opts);
 out:
     vem_gmm_free(g);
     vem_source_close(src);

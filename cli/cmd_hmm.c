@@ -68,9 +68,7 @@ static const cli_option *const score_tables[] = {seq_options, cli_common_options
                                                  NULL};
 static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
-/* The engine takes sequences from memory only: vem_fit_new_source refuses them (--stream). */
-static const cli_fit_kind hmm_kind = {
-    "hmm", "log-likelihood", "frame", "sequences", CLI_ENGINE_BIT(CLI_OPT_STREAM), NULL};
+static const cli_fit_kind hmm_kind = {"hmm", "log-likelihood", "frame", "sequences", 0, NULL};
 
 /* ---------------------------------------------------------------- data */
 
@@ -139,15 +137,6 @@ static const vem_seqs *seqs_of(const vem_frames *in)
 static size_t n_seq_of(const vem_frames *in)
 {
     return in->seqs.start ? in->seqs.n_seq : 1;
-}
-
-/* The largest code of x (categorical frames), 0 for none. */
-static double max_code(const vem_matrix *x)
-{
-    double mx = 0.0;
-    for (size_t r = 0; r < x->rows; r++)
-        mx = x->data[r] > mx ? x->data[r] : mx;
-    return mx;
 }
 
 static vem_hmm *load_hmm(const char *path)
@@ -460,7 +449,7 @@ static int report_fit(const fit_args *a, vem_hmm *h, size_t n, size_t n_seq, vem
     return rc;
 }
 
-static int fit_mpi(const fit_args *a, vem_hmm *h0);
+static int fit_data(const fit_args *a, vem_hmm *h0);
 
 static int cmd_fit(int argc, char **argv)
 {
@@ -512,48 +501,7 @@ static int cmd_fit(int argc, char **argv)
             return cli_fail(is, "--init");
         }
     }
-    if (a.f.mpi) {
-        rc = fit_mpi(&a, h);
-        vem_hmm_free(h);
-        return rc;
-    }
-    rc = read_input(a.data, &a.dopts, a.em, h, a.seqcol, a.lengths, &in);
-    if (rc != 0) {
-        vem_hmm_free(h);
-        return rc;
-    }
-    const vem_matrix x = vem_frames_matrix(&in);
-    vem_status s = VEM_OK;
-    if (!h) {
-        size_t dim = x.cols;
-        if (a.em == VEM_HMM_CATEGORICAL)
-            dim = in.symbols ? in.n_symbols : (size_t)max_code(&x) + 1;
-        rc = make_model(&a, &in, dim, &h);
-        if (rc != 0)
-            goto out;
-    }
-    if (a.em != VEM_HMM_CATEGORICAL && x.rows < vem_hmm_k(h) * vem_hmm_n_mix(h) &&
-        (!a.f.init_model || a.init_given)) {
-        cli_error("%s: %zu rows, fewer than K=%zu states x %zu components", a.data, x.rows,
-                  vem_hmm_k(h), vem_hmm_n_mix(h));
-        rc = CLI_EXIT_INPUT;
-        goto out;
-    }
-    vem_fit_opts opts = a.f.opts;
-    vem_rng rng;
-    vem_rng_seed(&rng, a.f.seed);
-    vem_fit_result res;
-    memset(&res, 0, sizeof res);
-    s = vem_hmm_fit(h, &x, seqs_of(&in), &opts, &rng, &res);
-    if (s != VEM_OK && s != VEM_EMAXITER) {
-        rc = cli_fail(s, a.data);
-        vem_fit_result_clear(&res);
-        goto out;
-    }
-    rc = report_fit(&a, h, x.rows, n_seq_of(&in), &res);
-    vem_fit_result_clear(&res);
-out:
-    vem_frames_clear(&in);
+    rc = fit_data(&a, h);
     vem_hmm_free(h);
     return rc;
 }
@@ -566,16 +514,24 @@ out:
  * on and said once), then fits with the communicator. What follows the read
  * comes out alike on every rank (the same totals), so rank 0 alone says it.
  */
-static int fit_mpi(const fit_args *a, vem_hmm *h0)
+static int fit_data(const fit_args *a, vem_hmm *h0)
 {
-    const vem_comm *comm = cli_mpi_comm();
-    const int root = comm->rank == 0;
+    const vem_comm *comm = a->f.mpi ? cli_mpi_comm() : NULL;
+    const int root = cli_mpi_rank() == 0;
     vem_hmm *h = h0;
     vem_frames in;
+    memset(&in, 0, sizeof in);
+    vem_source *src = NULL;
     vem_frames_share all;
     vem_frames_opts fo;
     frames_opts(&a->dopts, a->em, h0, a->seqcol, a->lengths, &fo);
-    vem_status s = vem_frames_read_share(a->data, &fo, comm, &in, &all);
+    vem_status s;
+    if (a->f.stream) {
+        fo.codes = a->em == VEM_HMM_CATEGORICAL ? 1 : -1; /* streamed symbols are codes */
+        s = vem_frames_open_source(a->data, &fo, comm, &src, &all);
+    } else {
+        s = vem_frames_read_share(a->data, &fo, comm, &in, &all);
+    }
     if (s != VEM_OK) {
         int rc = cli_fail_agreed(s);
         return s == VEM_EINVAL ? CLI_EXIT_USAGE : rc; /* options that do not fit the file */
@@ -588,6 +544,10 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
                       a->data, all.dim, vem_hmm_dim(h0));
         rc = CLI_EXIT_INPUT;
         goto out;
+    }
+    if (src) { /* the source's column names stand for the frames' */
+        in.names = (char **)vem_source_names(src);
+        in.cols = vem_source_cols(src);
     }
     if (!h && (rc = cli_mpi_agree(make_model(a, &in, all.dim, &h))) != 0)
         goto out;
@@ -604,13 +564,15 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
     if (!x.data)
         x.data = &no_rows; /* never read: an empty share */
     vem_fit_opts opts = a->f.opts;
-    /* Sums, each restart initialised on rank 0, the same minibatch count everywhere. */
+    /* Under --mpi: sums, each restart initialised on rank 0, the same minibatch count
+     * everywhere. */
     opts.comm = comm;
     vem_fit_result res;
     memset(&res, 0, sizeof res);
     vem_rng rng;
     vem_rng_seed(&rng, a->f.seed);
-    s = vem_hmm_fit(h, &x, &in.seqs, &opts, &rng, &res);
+    s = src ? vem_hmm_fit_source(h, src, &opts, &rng, &res)
+            : vem_hmm_fit(h, &x, &in.seqs, &opts, &rng, &res);
     if (s != VEM_OK && s != VEM_EMAXITER)
         /* Every rank saw the same sums, so every rank failed alike: one message. */
         rc = root ? cli_fail(s, a->data) : cli_exit_status(s);
@@ -618,6 +580,10 @@ static int fit_mpi(const fit_args *a, vem_hmm *h0)
         rc = report_fit(a, h, all.rows, all.n_seq, &res);
     vem_fit_result_clear(&res);
 out:
+    if (src) {
+        in.names = NULL;
+        vem_source_close(src);
+    }
     vem_frames_clear(&in);
     if (h != h0)
         vem_hmm_free(h);

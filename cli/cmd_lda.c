@@ -117,9 +117,7 @@ static void lda_defaults(vem_fit_opts *o)
     o->n_blocks = 10;
 }
 
-/* Documents are not rows: the engine reads no source of them (--stream). */
-static const cli_fit_kind lda_kind = {"lda", "ELBO", "token", "documents",
-                                      CLI_ENGINE_BIT(CLI_OPT_STREAM), lda_defaults};
+static const cli_fit_kind lda_kind = {"lda", "ELBO", "token", "documents", 0, lda_defaults};
 
 /* Everything the LDA commands parse; each command's tables admit only its own options. */
 typedef struct lda_args {
@@ -404,6 +402,11 @@ static int cmd_fit(int argc, char **argv)
         cli_error("fit lda: -k K is required");
         return cli_usage_error("fit lda");
     }
+    if (a.f.stream && a.warm_gamma) {
+        cli_error("fit lda: --warm-gamma keeps K doubles per document in memory: not with "
+                  "--stream");
+        return cli_usage_error("fit lda");
+    }
     /* --mpi: each process reads its share of the documents; the library agrees on every
      * step's outcome over the processes, and the fit all-reduces [K x V counts, extras,
      * ELBO, tokens] once per pass, minibatch or block. */
@@ -411,17 +414,22 @@ static int cmd_fit(int argc, char **argv)
     const int root = cli_mpi_rank() == 0;
     vem_vocab voc = {0};
     vem_docs_owned c = {0};
+    vem_source *src = NULL;
     vem_lda *l = NULL;
     vem_fit_result res;
     memset(&res, 0, sizeof res);
     if (a.vocab && (rc = settle(comm, vem_vocab_read(a.vocab, &voc), a.vocab)) != 0)
         goto out;
     size_t ndocs = 0;
-    if (comm)
+    /* --stream: this process's documents in temporary files, read a block at a time. */
+    if (a.f.stream)
+        rc = report(vem_source_open_docs_comm(a.ops[0], voc.n, comm, &src, &ndocs), a.ops[0]);
+    else if (comm)
         rc = report(vem_docs_read_share_comm(a.ops[0], voc.n, comm, &c, &ndocs), a.ops[0]);
     else if ((rc = read_corpus(a.ops[0], voc.n, &c)) == 0)
         ndocs = c.ndocs;
-    if (rc != 0 || (rc = make_model(&a, comm, &voc, c.nvocab, &l)) != 0)
+    if (rc != 0 ||
+        (rc = make_model(&a, comm, &voc, src ? vem_source_nvocab(src) : c.nvocab, &l)) != 0)
         goto out;
     vem_fit_opts o = a.f.opts;
     o.dense_steps = a.dense_steps;
@@ -431,7 +439,8 @@ static int cmd_fit(int argc, char **argv)
     vem_rng rng;
     vem_rng_seed(&rng, a.f.seed);
     vem_docs d = vem_docs_owned_view(&c);
-    vem_status st = vem_lda_fit(l, &d, &o, &rng, &res, NULL);
+    vem_status st = src ? vem_lda_fit_source(l, src, &o, &rng, &res, NULL)
+                        : vem_lda_fit(l, &d, &o, &rng, &res, NULL);
     /* Every process saw the same sums, so every process failed alike. */
     if (st != VEM_EMAXITER && (rc = report(st, "fit lda")) != 0)
         goto out;
@@ -450,6 +459,7 @@ static int cmd_fit(int argc, char **argv)
 out:
     vem_fit_result_clear(&res);
     vem_lda_free(l);
+    vem_source_close(src);
     vem_docs_owned_clear(&c);
     vem_vocab_clear(&voc);
     return rc;

@@ -438,11 +438,14 @@ static int fit_vbgmm(vb_args *a)
     if (v)
         a->k = vem_vbgmm_k(v);
     size_t rows_all = 0;
-    if (a->f.mpi) {
+    if (a->f.stream) {
+        /* Under --mpi each process streams its own share (its rows are counted by the fit). */
+        rc = cli_open_source(a->data, &a->dopts, mcols, md, a->f.mpi ? cli_mpi_comm() : NULL,
+                             &src);
+        rows_all = a->f.mpi ? SIZE_MAX : 0;
+    } else if (a->f.mpi) {
         /* A bad line in any rank's share stops every rank (that rank says why). */
         rc = cli_read_share(a->data, &a->dopts, mcols, md, &t, &rows_all);
-    } else if (a->f.stream) {
-        rc = cli_open_source(a->data, &a->dopts, mcols, md, &src);
     } else {
         rc = cli_read_data(a->data, &a->dopts, mcols, md, &t);
     }
@@ -490,6 +493,7 @@ static int fit_vbgmm(vb_args *a)
         vem_fit_result_clear(&res);
         goto out;
     }
+    rows = (size_t)res.n_obs; /* all the processes' rows */
     const vem_cov cov = vem_vbgmm_cov(v);
     const vem_vb_weight_prior wprior = vem_vbgmm_weight_prior(v);
     const vem_algorithm alg = a->f.opts.algorithm;

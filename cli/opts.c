@@ -488,24 +488,29 @@ int cli_read_share(const char *path, const cli_data_opts *d, const char *const *
 }
 
 int cli_open_source(const char *path, const cli_data_opts *d, const char *const *model_cols,
-                    size_t model_d, vem_source **out)
+                    size_t model_d, const vem_comm *comm, vem_source **out)
 {
     *out = NULL;
     vem_source *src;
+    const size_t rank = comm ? (size_t)comm->rank : 0, size = comm ? (size_t)comm->size : 1;
     if (d->binary_cols) {
-        src = vem_source_open_binary(path, d->binary_cols);
+        src = vem_source_open_binary_share(path, d->binary_cols, rank, size);
     } else {
         char *spec;
         vem_csv_opts o;
         csv_opts_of(d, model_cols, model_d, &o, &spec);
-        src = vem_source_open_csv(path, &o);
+        src = vem_source_open_csv_share(path, &o, rank, size);
         free(spec);
     }
-    if (!src)
-        return cli_fail(vem_errmsg()[0] ? VEM_EFORMAT : VEM_EIO, path);
-    if (model_d && vem_source_cols(src) != model_d) {
-        cli_error("%s: %zu columns, but the model has %zu features", path, vem_source_cols(src),
-                  model_d);
+    vem_status s = vem_comm_agree(comm, src ? VEM_OK : vem_errmsg()[0] ? VEM_EFORMAT : VEM_EIO);
+    if (s != VEM_OK) {
+        vem_source_close(src);
+        return cli_fail_agreed(s);
+    }
+    if (model_d && vem_source_cols(src) != model_d) { /* alike on every process: said once */
+        if (cli_mpi_rank() == 0)
+            cli_error("%s: %zu columns, but the model has %zu features", path,
+                      vem_source_cols(src), model_d);
         vem_source_close(src);
         return CLI_EXIT_INPUT;
     }

@@ -80,6 +80,7 @@ VEM_API vem_status vem_binary_read(const char *path, size_t cols, vem_table *t);
  * (or /tmp), so later passes read binary at disk speed; a raw float64 file is
  * read in place. Memory stays bounded by the read buffers, whatever the rows.
  */
+struct vem_comm; /* fit.h: a distributed fit's processes */
 typedef struct vem_source vem_source;
 
 /**
@@ -156,10 +157,25 @@ typedef enum vem_unit_kind {
 VEM_API vem_source *vem_source_open_docs(const char *path, size_t nvocab, size_t rank,
                                          size_t nranks);
 /**
+ * This process's share of a corpus as a source of documents
+ * (vem_source_open_docs with comm's rank and size), over the communicator
+ * comm (NULL: one process, the whole corpus; a collective otherwise): the
+ * processes agree on the outcome, take the largest vocabulary size of the
+ * shares as every source's (vem_source_nvocab) and sum the documents into
+ * *ndocs_all (may be NULL). The source into *out (close with
+ * vem_source_close). Errors, the same status and message on every process
+ * (vem_comm_agree; *out NULL): those of vem_source_open_docs, VEM_EFORMAT
+ * "FILE: no documents".
+ */
+VEM_API vem_status vem_source_open_docs_comm(const char *path, size_t nvocab,
+                                             const struct vem_comm *comm, vem_source **out,
+                                             size_t *ndocs_all);
+/**
  * Make the rows of src frames of n_seq sequences: sequence s is rows
  * [start[s], start[s + 1]) (n_seq + 1 offsets, start[0] = 0, increasing,
  * start[n_seq] = the source's rows; copied), for out-of-core HMMs
- * (vem_hmm_fit_source). VEM_EINVAL for no sequences or a corpus source;
+ * (vem_hmm_fit_source); n_seq 0 only for a source without rows (a process of
+ * a distributed fit without sequences). VEM_EINVAL for no sequences or a corpus source;
  * VEM_EFORMAT for offsets that do not cover the rows or an empty sequence;
  * VEM_ENOMEM.
  */
@@ -363,7 +379,6 @@ VEM_API vem_status vem_model_file_kind(const char *path, char *buf, size_t size)
 /* ---- shares of a distributed fit (docs/mpi.md) ---- */
 
 /* The communicator (include/vem/fit.h). */
-struct vem_comm;
 
 /**
  * Read this process's share of the rows of a data file for a distributed fit,
@@ -376,9 +391,8 @@ struct vem_comm;
  * (t->rows = 0; t->cols and t->names still set). *rows_all (may be NULL) gets
  * the rows of all the processes.
  *
- * Errors, the same status on every process (vem_comm_agree: vem_errmsg() is
- * the message on one process, the lowest-ranked that met the failure, and
- * empty on the others): VEM_EIO (missing or unreadable file); VEM_EFORMAT with
+ * Errors, the same status and vem_errmsg() on every process (vem_comm_agree:
+ * those of the lowest-ranked process that met the failure; print it on one): VEM_EIO (missing or unreadable file); VEM_EFORMAT with
  * FILE:LINE:COL for a bad cell in any process's share (the file's own line
  * numbers), or naming row and column for a non-finite raw value; VEM_EINVAL;
  * VEM_ENOMEM; a failed collective's status. t is left zeroed on failure.
@@ -416,9 +430,8 @@ typedef struct vem_frames_share {
  *
  * comm NULL: one process, which reads the whole file.
  *
- * Errors, the same status on every process (vem_comm_agree: vem_errmsg() is
- * the message on one process, the lowest-ranked that met the failure, and
- * empty on the others): VEM_EINVAL for the conflicting options of
+ * Errors, the same status and vem_errmsg() on every process (vem_comm_agree:
+ * those of the lowest-ranked process that met the failure; print it on one): VEM_EINVAL for the conflicting options of
  * vem_frames_read; VEM_EIO; VEM_EFORMAT with FILE:LINE:COL for a bad cell
  * in any share or the file's first line, with FILE:LINE for a bad lengths
  * file, "FILE: the N lengths add up to R, but the data has M rows" (FILE the
@@ -430,6 +443,29 @@ typedef struct vem_frames_share {
 VEM_API vem_status vem_frames_read_share(const char *path, const vem_frames_opts *o,
                                          const struct vem_comm *comm, vem_frames *f,
                                          vem_frames_share *all);
+
+/**
+ * The frames of a sequence model as a source, for an out-of-core HMM fit
+ * (vem_hmm_fit_source), over the communicator comm (NULL: one process; a
+ * collective otherwise). Options and sequences as vem_frames_read_share:
+ * process 0 decides the sequences (o->lengths; the runs of
+ * o->sequence_column, whose ids process 0 then holds in memory while it
+ * reads them; or one sequence) and process r keeps the whole sequences
+ * [r S / P, (r + 1) S / P) of the S (a process without any keeps no rows and
+ * takes part with none). A CSV file is converted whole, streaming, into each
+ * process's temporary file (vem_source_open_csv: disk, not memory); a raw
+ * float64 file (o->binary_cols) is read in place. Categorical frames are one
+ * column of integer codes (names need vem_frames_read: VEM_EUNSUP when
+ * o->codes is 0; a name cell is VEM_EFORMAT "not a number" naming its
+ * FILE:LINE:COL); all->dim is then the given symbol count, or the largest code
+ * of all the processes + 1 (one reading pass). The source into *out (close
+ * with vem_source_close), the totals into *all. Errors, the same status and
+ * message on every process (vem_comm_agree; *out NULL): those of
+ * vem_frames_read_share and vem_source_open_csv.
+ */
+VEM_API vem_status vem_frames_open_source(const char *path, const vem_frames_opts *o,
+                                          const struct vem_comm *comm, vem_source **out,
+                                          vem_frames_share *all);
 
 VEM_END_DECLS
 #endif /* VEM_IO_H */

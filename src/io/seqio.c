@@ -1071,3 +1071,158 @@ out:
         vem_frames_clear(f);
     return st;
 }
+
+/* ------------------------------------------------ frames as a source (out of core) */
+
+/*
+ * The CSV columns of the frames, as a column list for a row source: o's choice
+ * (vem_frames_read's rules), else, with a sequence column, every column but it
+ * (found by its name among the header's), else NULL (every column). *spec gets
+ * a list made here (free it), or NULL.
+ */
+static vem_status frame_columns(const char *path, const vem_frames_opts *o, const char **cols,
+                                char **spec)
+{
+    *spec = NULL;
+    *cols = o->csv.columns ? o->csv.columns : o->categorical ? o->symbol_column : NULL;
+    if (*cols)
+        return o->categorical ? one_column(path, *cols) : VEM_OK;
+    if (o->columns && o->n_columns) {
+        size_t len = 1;
+        for (size_t j = 0; j < o->n_columns; j++)
+            len += strlen(o->columns[j]) + 1;
+        if (!(*spec = vem__malloc(len)))
+            return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+        (*spec)[0] = '\0';
+        for (size_t j = 0; j < o->n_columns; j++)
+            strcat(strcat(*spec, j ? "," : ""), o->columns[j]);
+        *cols = *spec;
+        return VEM_OK;
+    }
+    if (!o->sequence_column)
+        return VEM_OK;
+    vem_text_table head, id;
+    vem_csv_opts co = o->csv;
+    co.columns = NULL;
+    vem_status st = vem_text_table_read(path, &co, 1, &head);
+    co.columns = o->sequence_column;
+    if (st == VEM_OK)
+        st = vem_text_table_read(path, &co, 1, &id);
+    size_t skip = SIZE_MAX;
+    for (size_t j = 0; st == VEM_OK && j < head.cols && skip == SIZE_MAX; j++)
+        if (strcmp(head.names[j], id.names[0]) == 0)
+            skip = j;
+    if (st == VEM_OK && head.cols == 1)
+        st = VEM_FAIL(VEM_EFORMAT, "%s: no columns left besides the sequence column '%s'", path,
+                      o->sequence_column);
+    if (st == VEM_OK && !(*spec = all_but(head.cols, skip)))
+        st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    if (st == VEM_OK && o->categorical)
+        st = one_column(path, *spec);
+    *cols = *spec;
+    if (st == VEM_OK)
+        vem_text_table_clear(&id);
+    vem_text_table_clear(&head);
+    return st;
+}
+
+/* The largest value of src's single column (categorical codes), read a chunk at a time. */
+static vem_status max_code(vem_source *src, double *mx)
+{
+    enum { CHUNK_ROWS = 65536 };
+    const size_t n = vem_source_rows(src);
+    double *buf = vem__alloc_doubles(vem__min(n, CHUNK_ROWS) + 1, 1);
+    if (!buf)
+        return VEM_FAIL(VEM_ENOMEM, "a chunk of codes");
+    vem_status st = VEM_OK;
+    *mx = 0.0;
+    for (size_t r0 = 0; r0 < n && st == VEM_OK; r0 += CHUNK_ROWS) {
+        const size_t len = vem__min(CHUNK_ROWS, n - r0);
+        st = vem_source_read(src, r0, len, buf);
+        for (size_t r = 0; st == VEM_OK && r < len; r++)
+            *mx = buf[r] > *mx ? buf[r] : *mx;
+    }
+    vem__free(buf);
+    return st;
+}
+
+vem_status vem_frames_open_source(const char *path, const vem_frames_opts *o,
+                                  const vem_comm *comm, vem_source **out, vem_frames_share *all)
+{
+    if (!path || !o || !all || !out)
+        return VEM_FAIL(VEM_EINVAL, "vem_frames_open_source: a path, options and outputs are "
+                        "required");
+    *out = NULL;
+    memset(all, 0, sizeof *all);
+    const vem_comm *c = comm ? comm : vem__comm_solo();
+    vem_source *src = NULL;
+    layout l;
+    memset(&l, 0, sizeof l);
+    char *spec = NULL;
+    vem_status st = VEM_OK;
+    if (o->categorical && o->codes == 0)
+        st = VEM_FAIL(VEM_EUNSUP, "%s: a streamed fit reads categorical frames as integer "
+                      "codes, not names", path);
+    st = vem_comm_agree(c, st);
+    if (st == VEM_OK)
+        st = layout_share(path, o, c, &l);
+    if (st != VEM_OK)
+        goto out;
+    /* Whole sequences [s0, s1) of the S, as vem_frames_read_share shares them. */
+    const size_t S = l.n_seq, P = (size_t)c->size, r = (size_t)c->rank;
+    const size_t s0 = l.whole ? 0 : r * S / P, s1 = l.whole ? (r == 0) : (r + 1) * S / P;
+    const char *cols = NULL;
+    if (o->binary_cols) {
+        src = vem_source_open_binary(path, o->binary_cols);
+    } else if ((st = frame_columns(path, o, &cols, &spec)) == VEM_OK) {
+        vem_csv_opts co = o->csv;
+        co.columns = cols;
+        src = vem_source_open_csv(path, &co);
+    }
+    if (st == VEM_OK && !src)
+        st = vem__last_status();
+    size_t rows_all = src ? vem_source_rows(src) : 0; /* every process converted the whole file */
+    if (st == VEM_OK && o->categorical && vem_source_cols(src) != 1)
+        st = VEM_FAIL(VEM_EINVAL, "%s: categorical data is one column of codes", path);
+    st = vem_comm_agree(c, st);
+    if (st == VEM_OK)
+        st = vem_comm_agree(c, check_total(path, o, &l, rows_all));
+    if (st == VEM_OK) {
+        const size_t lo = l.whole ? 0 : l.start[s0];
+        const size_t hi = l.whole ? (r == 0 ? rows_all : 0) : s1 > s0 ? l.start[s1] : lo;
+        st = vem_source_keep_rows(src, lo, hi);
+        size_t one[2] = {0, hi - lo}, *starts = one, n = 1;
+        if (st == VEM_OK && !l.whole && s1 > s0) {
+            starts = l.start + s0;
+            n = s1 - s0;
+            for (size_t i = 0; i <= n; i++)
+                starts[i] -= lo; /* the layout's offsets become the share's */
+        }
+        /* A process without sequences keeps no rows and takes part with none. */
+        if (st == VEM_OK)
+            st = vem_source_set_sequences(src, starts, hi > lo ? n : 0);
+        st = vem_comm_agree(c, st);
+    }
+    double mx = 0.0;
+    if (st == VEM_OK && o->categorical && !o->symbols)
+        st = vem_comm_agree(c, max_code(src, &mx));
+    size_t dim = src && st == VEM_OK ? vem_source_cols(src) : 0;
+    if (st == VEM_OK && o->categorical) {
+        size_t m = o->symbols ? o->n_symbols - 1 : (size_t)mx;
+        st = vem__comm_max_size(c, &m);
+        dim = m + 1;
+    }
+    if (st == VEM_OK) {
+        all->rows = rows_all;
+        all->n_seq = S;
+        all->dim = dim;
+    }
+out:
+    vem__free(spec);
+    vem__free(l.start);
+    if (st != VEM_OK)
+        vem_source_close(src);
+    else
+        *out = src;
+    return st;
+}

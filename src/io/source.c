@@ -23,6 +23,7 @@
 #include "io/csv_internal.h"
 #include "io/docs_internal.h"
 #include "io/source_internal.h"
+#include "core/comm_internal.h"
 
 struct vem_source {
     int fd;     /* rows (or frames) as raw float64; documents: their word ids (uint32) */
@@ -351,7 +352,7 @@ vem_status vem_source_keep_rows(vem_source *src, size_t first, size_t last)
 
 vem_status vem_source_set_sequences(vem_source *src, const size_t *start, size_t n_seq)
 {
-    if (!src || !start || n_seq == 0)
+    if (!src || !start || (n_seq == 0 && src->rows > 0))
         return VEM_FAIL(VEM_EINVAL, "vem_source_set_sequences: a source and >= 1 sequence");
     if (src->kind == VEM_UNITS_DOCUMENTS)
         return VEM_FAIL(VEM_EINVAL, "%s: a corpus has no sequences", src->path);
@@ -560,5 +561,30 @@ vem_status vem__source_read_list(const vem_source *src, const size_t *units, siz
         view->seq_start = b->start;
         view->n_seq = m;
     }
+    return VEM_OK;
+}
+
+vem_status vem_source_open_docs_comm(const char *path, size_t nvocab, const vem_comm *comm,
+                                     vem_source **out, size_t *ndocs_all)
+{
+    *out = NULL;
+    const vem_comm *c = comm ? comm : vem__comm_solo();
+    vem_source *src = vem_source_open_docs(path, nvocab, (size_t)c->rank, (size_t)c->size);
+    vem_status st = vem_comm_agree(c, src ? VEM_OK : vem__last_status());
+    size_t v = src ? src->nvocab : 0, n = src ? src->n_units : 0;
+    if (st == VEM_OK)
+        st = vem__comm_max_size(c, &v);
+    if (st == VEM_OK)
+        st = vem__comm_sum_sizes(c, &n, 1);
+    if (st == VEM_OK && n == 0)
+        st = VEM_FAIL(VEM_EFORMAT, "%s: no documents", path);
+    if (st != VEM_OK) {
+        vem_source_close(src);
+        return st;
+    }
+    src->nvocab = v;
+    if (ndocs_all)
+        *ndocs_all = n;
+    *out = src;
     return VEM_OK;
 }

@@ -1063,21 +1063,31 @@ static vem_status fit_any(vem_vbgmm *v, const vem_matrix *x, struct vem_source *
 }
 
 /*
- * A distributed fit's default priors from the rows of every process (x is this
- * process's share), before the fit: process 0 initialises each restart on a
- * sample of the rows, on which resolve_priors would see the sample only. The
- * passes are the one-process passes, summed over the communicator, so every
- * process gets the same priors. Every process calls it.
+ * The default priors from all the rows, before a fit that initialises on a
+ * sample of them (on which resolve_priors would see the sample only): a
+ * distributed fit (x is this process's share; every process calls it and
+ * gets the same priors, the one-process passes being summed over the
+ * communicator) or a fit from a source (src, read in passes).
  */
-static vem_status share_priors(vem_vbgmm *v, const vem_matrix *x, const vem_fit_opts *o)
+static vem_status whole_priors(vem_vbgmm *v, const vem_matrix *x, struct vem_source *src,
+                               const vem_fit_opts *o)
 {
-    vem_fit_opts po = *o;
+    vem_fit_opts po;
+    if (o)
+        po = *o;
+    else
+        vem_fit_opts_init(&po);
     po.warm_start = 1; /* vem_fit_init only sums the counts */
     po.algorithm = VEM_ALG_BATCH;
     vem_model m = vem_vbgmm_model(v);
-    vem_data data = vem_data_rows(*x);
-    vem_fit *f = vem_fit_new(&m, &data, &po);
-    vem_status st = vem_comm_agree(o->comm, f ? VEM_OK : vem__last_status());
+    vem_fit *f;
+    if (src) {
+        f = vem_fit_new_source(&m, src, &po);
+    } else {
+        vem_data data = vem_data_rows(*x);
+        f = vem_fit_new(&m, &data, &po);
+    }
+    vem_status st = vem_comm_agree(po.comm, f ? VEM_OK : vem__last_status());
     if (st == VEM_OK)
         st = vem_fit_init(f, NULL);
     if (st == VEM_OK)
@@ -1085,6 +1095,9 @@ static vem_status share_priors(vem_vbgmm *v, const vem_matrix *x, const vem_fit_
     vem_fit_free(f);
     return st;
 }
+
+static vem_status fit_whole_priors(vem_vbgmm *v, const vem_matrix *x, struct vem_source *src,
+                                   const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res);
 
 vem_status vem_vbgmm_fit(vem_vbgmm *v, const vem_matrix *x, const vem_fit_opts *o, vem_rng *rng,
                          vem_fit_result *res)
@@ -1098,11 +1111,18 @@ vem_status vem_vbgmm_fit(vem_vbgmm *v, const vem_matrix *x, const vem_fit_opts *
         return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components", x->rows, v->k);
     if (!shared || o->warm_start || (v->m0_user && v->c0_user))
         return fit_any(v, x, NULL, o, rng, res);
-    st = share_priors(v, x, o);
+    return fit_whole_priors(v, x, NULL, o, rng, res);
+}
+
+/* fit_any after the default priors are resolved from all the rows (whole_priors). */
+static vem_status fit_whole_priors(vem_vbgmm *v, const vem_matrix *x, struct vem_source *src,
+                                   const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
+{
+    vem_status st = whole_priors(v, x, src, o);
     if (st != VEM_OK)
         return st;
     v->priors_shared = 1;
-    st = fit_any(v, x, NULL, o, rng, res);
+    st = fit_any(v, x, src, o, rng, res);
     v->priors_shared = 0;
     return st;
 }
@@ -1115,10 +1135,13 @@ vem_status vem_vbgmm_fit_source(vem_vbgmm *v, struct vem_source *src, const vem_
     if (vem_source_cols(src) != v->d)
         return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu",
                         vem_source_cols(src), v->d);
-    if (vem_source_rows(src) < v->k)
+    const int shared = o && o->comm;
+    if (vem_source_rows(src) < v->k && !shared)
         return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components",
                         vem_source_rows(src), v->k);
-    return fit_any(v, NULL, src, o, rng, res);
+    if ((o && o->warm_start) || (v->m0_user && v->c0_user))
+        return fit_any(v, NULL, src, o, rng, res);
+    return fit_whole_priors(v, NULL, src, o, rng, res);
 }
 
 vem_status vem_vbgmm_elbo(const vem_vbgmm *v, const vem_matrix *x, double *elbo)
