@@ -756,7 +756,8 @@ static vem_status frames_encode(frames_pass *fp, vem_frames *f)
     if (fp->bad_line)
         return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: symbol '%s' is not one of the model's %zu symbols",
                         fp->rp.path, fp->bad_line, fp->bad_col, fp->bad, o->n_symbols);
-    memcpy(fp->data, fp->pos, n * sizeof *fp->data);
+    if (n) /* a range may hold no rows */
+        memcpy(fp->data, fp->pos, n * sizeof *fp->data);
     return VEM_OK;
 }
 
