@@ -750,14 +750,6 @@ static void sparse_fold(vem_fit *f)
 }
 
 /*
- * One sparse stepwise step on units [b0, b1) (vem_model_ops.sparse_*): each
- * slot's rows, their union, the model readied for them, the E-step into slot
- * buffers that are zero outside those rows, the rows summed in slot order (and
- * zeroed again), then S = (1 - gamma) S + gamma scale s_batch as
- *     c' = (1 - gamma) c,   s += (gamma scale / c') s_batch on the rows only,
- * the tail exact, and the model's M-step told which rows changed.
- */
-/*
  * Sparse steps over a communicator: the rows every process's minibatch adds to,
  * gathered to process 0, merged in process order and broadcast, replace this
  * process's in f->sp_union (*nu of them), so that every process prepares and
@@ -825,6 +817,15 @@ static vem_status sum_union_rows(vem_fit *f, size_t nu, double *obj, double *obs
     return VEM_OK;
 }
 
+/*
+ * One sparse stepwise step on units [b0, b1) of x (vem_model_ops.sparse_*): each
+ * slot's rows, their union, the model readied for them, the E-step into slot
+ * buffers that are zero outside those rows, the rows summed in slot order (and
+ * zeroed again), then S = (1 - gamma) S + gamma scale s_batch as
+ *     c' = (1 - gamma) c,   s += (gamma scale / c') s_batch on the rows only,
+ * the tail exact, and the model's M-step told which rows changed. Under a
+ * communicator the rows are every process's (union_over_processes, sum_union_rows).
+ */
 static vem_status sparse_step(vem_fit *f, const vem_data *x, size_t b0, size_t b1,
                               pass_acc *acc)
 {
