@@ -422,6 +422,12 @@ vem_source *vem_source_open_docs(const char *path, size_t nvocab, size_t rank, s
         goto fail;
     if (vem__docs_stream(path, nvocab, rank, nranks, DOCS_CHUNK, docs_append, src) != VEM_OK)
         goto fail;
+    /* The offsets are what stays in memory: give back the growth's spare room. */
+    size_t *fit = vem__realloc(src->start, (src->n_units + 1) * sizeof *fit);
+    if (fit) {
+        src->start = fit;
+        src->start_cap = src->n_units + 1;
+    }
     src->rows = src->start[src->n_units]; /* the (word, count) entries */
     src->cols = 1;
     if (index_names(src) != VEM_OK)
