@@ -18,7 +18,10 @@ enum { OPT_K = CLI_OPT_OWN, OPT_COVARIANCE, OPT_SELECT, OPT_INIT, OPT_REG_COVAR 
 static const cli_option gmm_options[] = {
     {"components", 'k', 1, OPT_K, "K", "components: a number, a range A-B or a list A,B,C"},
     {"covariance", 0, 1, OPT_COVARIANCE, "C",
-     "full (default), diag, spherical, tied, a comma list, or all"},
+     "full (default), diag, spherical, tied, or an mclust name:\n"
+     "EII VII EEI VEI EVI VVI EEE VEE EVE VVE EEV VEV EVV VVV\n"
+     "(VVV = full, VVI = diag, VII = spherical, EEE = tied);\n"
+     "a comma list, or all (the 14, as mclust's Mclust())"},
     {"select", 0, 1, OPT_SELECT, "bic",
      "fit every (K, covariance) pair and keep the lowest BIC;\n"
      "implied when there is more than one pair"},
@@ -35,7 +38,7 @@ static const cli_fit_kind gmm_kind = {"gmm", "log-likelihood", "row", "rows", 0,
 /* Bounds on what a user may ask for; far above any sensible use. */
 #define MAX_K 1000000
 #define MAX_K_LIST 10000
-#define N_COVS 4
+#define N_COVS VEM_COV_COUNT
 
 typedef struct fit_args {
     const char *model_type, *data;
@@ -129,8 +132,11 @@ static int parse_k_list(fit_args *a, const char *spec)
 /* Covariance as a name, a comma list of names, or "all". */
 static int parse_cov_list(fit_args *a, const char *spec)
 {
-    static const vem_cov all[N_COVS] = {VEM_COV_FULL, VEM_COV_DIAG, VEM_COV_SPHERICAL,
-                                        VEM_COV_TIED};
+    /* mclust's order (its mclust.options("emModelNames")). */
+    static const vem_cov all[N_COVS] = {
+        VEM_COV_EII, VEM_COV_SPHERICAL, VEM_COV_EEI, VEM_COV_VEI, VEM_COV_EVI,
+        VEM_COV_DIAG, VEM_COV_TIED, VEM_COV_VEE, VEM_COV_EVE, VEM_COV_VVE,
+        VEM_COV_EEV, VEM_COV_VEV, VEM_COV_EVV, VEM_COV_FULL};
     a->ncov = 0;
     if (strcmp(spec, "all") == 0) {
         memcpy(a->covs, all, sizeof all);
@@ -143,16 +149,17 @@ static int parse_cov_list(fit_args *a, const char *spec)
         char name[32];
         vem_cov c;
         if (len == 0 || len >= sizeof name) {
-            cli_error("--covariance: expected full, diag, spherical, tied, a comma list "
-                      "of them or all; got '%s'",
+            cli_error("--covariance: expected full, diag, spherical, tied, an mclust name "
+                      "(EII ... VVV), a comma list of them or all; got '%s'",
                       spec);
             return CLI_EXIT_USAGE;
         }
         memcpy(name, p, len);
         name[len] = '\0';
-        if (vem_cov_parse(name, &c) != VEM_OK) {
+        if (vem_gmm_cov_parse(name, &c) != VEM_OK) {
             cli_error("--covariance: unknown covariance type '%s' (full, diag, spherical, "
-                      "tied or all)",
+                      "tied, one of mclust's EII VII EEI VEI EVI VVI EEE VEE EVE VVE EEV VEV "
+                      "EVV VVV, or all)",
                       name);
             return CLI_EXIT_USAGE;
         }

@@ -595,15 +595,6 @@ vem_gmm *cli_load_gmm(const char *path)
 
 const char *cli_cov_mclust(vem_cov c)
 {
-    switch (c) {
-    case VEM_COV_FULL:
-        return "VVV";
-    case VEM_COV_DIAG:
-        return "VVI";
-    case VEM_COV_SPHERICAL:
-        return "VII";
-    case VEM_COV_TIED:
-        return "EEE";
-    }
-    return "?";
+    const char *name = vem_cov_mclust_name(c);
+    return name ? name : "?";
 }

@@ -169,7 +169,7 @@ void cli_print_gmm(FILE *f, const vem_gmm *g)
     for (size_t i = 0; i < k; i++) {
         fprintf(f, "\ncomponent %zu: weight %.6g\n", i, w[i]);
         print_row(f, "mean", mu + i * d, d);
-        switch (cov) {
+        switch (vem_cov_layout(cov)) {
         case VEM_COV_FULL:
             for (size_t r = 0; r < d; r++)
                 print_row(f, r == 0 ? "covariance" : "", c + (i * d + r) * d, d);
@@ -184,7 +184,7 @@ void cli_print_gmm(FILE *f, const vem_gmm *g)
             break;
         }
     }
-    if (cov == VEM_COV_TIED) {
+    if (vem_cov_layout(cov) == VEM_COV_TIED) {
         fprintf(f, "\nshared covariance:\n");
         for (size_t r = 0; r < d; r++)
             print_row(f, "", c + r * d, d);

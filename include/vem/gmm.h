@@ -8,7 +8,9 @@
  * Sigma_k^{-1} = U_k U_k^T), and reg_covar added to every covariance diagonal
  * in the M-step. All arrays are row-major doubles; log densities are in nats.
  *
- * Covariance shapes: full k x d x d; diag k x d; spherical k; tied d x d.
+ * Covariance shapes by layout (vem_cov_layout): full k x d x d; diag k x d;
+ * spherical k; tied d x d. The structured models (EII, VEV, ...) store their
+ * covariances in their layout's shape, every entry written out.
  */
 #ifndef VEM_GMM_H
 #define VEM_GMM_H
@@ -20,29 +22,86 @@
 
 VEM_BEGIN_DECLS
 
-/** Covariance structure (mclust names in brackets). */
+/**
+ * Covariance structure: the 14 models of Celeux & Govaert (1995, Pattern
+ * Recognition 28(5), 781-793) in mclust's names (Fraley & Raftery; mclust 6.0),
+ * Sigma_k = lambda_k D_k A_k D_k^T with volume lambda_k = |Sigma_k|^(1/d), shape
+ * A_k diagonal with |A_k| = 1 and orientation D_k orthogonal; each letter of the
+ * name says whether volume, shape and orientation are Equal across components,
+ * Variable, or (shape, orientation) the Identity. The first four keep their
+ * scikit-learn names and values. Which M-steps are closed form and which
+ * iterate: docs/design.md.
+ */
 typedef enum vem_cov {
-    VEM_COV_FULL = 0,      /**< one full covariance per component [VVV] */
-    VEM_COV_DIAG = 1,      /**< one diagonal covariance per component [VVI] */
-    VEM_COV_SPHERICAL = 2, /**< one variance per component [VII] */
-    VEM_COV_TIED = 3       /**< one full covariance shared by all components [EEE] */
+    VEM_COV_FULL = 0,      /**< VVV: one full covariance per component */
+    VEM_COV_DIAG = 1,      /**< VVI: one diagonal covariance per component */
+    VEM_COV_SPHERICAL = 2, /**< VII: lambda_k I, one variance per component */
+    VEM_COV_TIED = 3       /**< EEE: one full covariance shared by all components */
 } vem_cov;
 
-/** "full", "diag", "spherical", "tied"; NULL for an invalid value. */
+/*
+ * The other ten structures are values of vem_cov too, defined as constants rather
+ * than enumerators: the four above are the layouts every Gaussian model switches
+ * over (HMM emissions and the VB mixture take only those), the ten exist for
+ * mixtures only and map onto a layout (vem_cov_layout).
+ */
+#define VEM_COV_EII ((vem_cov)4)  /**< lambda I, one variance shared by all components */
+#define VEM_COV_EEI ((vem_cov)5)  /**< lambda A, one diagonal covariance shared by all */
+#define VEM_COV_VEI ((vem_cov)6)  /**< lambda_k A: diagonal, common shape, own volumes (iterative) */
+#define VEM_COV_EVI ((vem_cov)7)  /**< lambda A_k: diagonal, common volume, own shapes */
+#define VEM_COV_VEE ((vem_cov)8)  /**< lambda_k C, |C| = 1: common shape and orientation (iterative) */
+#define VEM_COV_EVE ((vem_cov)9)  /**< lambda D A_k D^T: common volume and orientation (iterative;
+                                       Browne & McNicholas 2014) */
+#define VEM_COV_VVE ((vem_cov)10) /**< lambda_k D A_k D^T: common orientation (iterative; Browne &
+                                       McNicholas 2014, as mclust) */
+#define VEM_COV_EEV ((vem_cov)11) /**< lambda D_k A D_k^T: common volume and shape */
+#define VEM_COV_VEV ((vem_cov)12) /**< lambda_k D_k A D_k^T: common shape (iterative) */
+#define VEM_COV_EVV ((vem_cov)13) /**< lambda C_k, |C_k| = 1: common volume */
+
+/** Number of covariance structures (valid vem_cov values are 0 .. VEM_COV_COUNT - 1). */
+#define VEM_COV_COUNT 14
+
+/**
+ * "full", "diag", "spherical", "tied" for the first four, mclust's name ("EII",
+ * "VEV", ...) for the others; NULL for an invalid value. Model files record it.
+ */
 VEM_API const char *vem_cov_name(vem_cov c);
-/** Parse a name as above into *out. VEM_EINVAL for an unknown name. */
+/** mclust's three-letter name of every structure ("VVV" for full, ...); NULL if invalid. */
+VEM_API const char *vem_cov_mclust_name(vem_cov c);
+/**
+ * Parse "full", "diag", "spherical" or "tied" into *out: the four structures every
+ * Gaussian model in vem takes (mixtures, HMM emissions; the VB mixture takes full
+ * and diag). VEM_EINVAL for any other name, the mclust-only models included.
+ */
 VEM_API vem_status vem_cov_parse(const char *name, vem_cov *out);
+/**
+ * Parse any of the 14 mixture structures: the names of vem_cov_name and mclust's
+ * names (upper case; "VVV", "VVI", "VII", "EEE" are full, diag, spherical, tied).
+ * VEM_EINVAL for an unknown name.
+ */
+VEM_API vem_status vem_gmm_cov_parse(const char *name, vem_cov *out);
+/**
+ * The layout of c's covariance array (one of the first four): full for VVV, VEE,
+ * EVE, VVE, EEV, VEV, EVV (k x d x d), diag for VVI, EEI, VEI, EVI (k x d),
+ * spherical for VII, EII (k), tied for EEE (d x d). The E-step, the expected
+ * sufficient statistics and model files follow the layout; only the M-step (and
+ * the parameter count) is the structure's own. -1 cast to vem_cov if invalid.
+ */
+VEM_API vem_cov vem_cov_layout(vem_cov c);
+
 
 /** How a fit initialises the parameters (unless warm-started). */
 typedef enum vem_gmm_init {
     VEM_INIT_KMEANS = 0,   /**< k-means++ seeding, Lloyd's iterations, then one M-step (default) */
     VEM_INIT_KMEANSPP = 1, /**< k-means++ seeding; the M-step on the k seeds alone (as scikit-learn) */
     VEM_INIT_RANDOM = 2,   /**< uniform random responsibilities, normalised per row, then an M-step */
-    VEM_INIT_MEANS = 3     /**< given means (vem_gmm_set_init_means): rows assigned to the nearest
+    VEM_INIT_MEANS = 3,    /**< given means (vem_gmm_set_init_means): rows assigned to the nearest
                                 mean, an M-step for weights and covariances, the given means kept */
+    VEM_INIT_RESP = 4      /**< given responsibilities (vem_gmm_set_init_resp): one M-step from
+                                them, as mclust's me() starts from z */
 } vem_gmm_init;
 
-/** "kmeans", "kmeans++", "random", "means"; NULL for an invalid value. */
+/** "kmeans", "kmeans++", "random", "means", "resp"; NULL for an invalid value. */
 VEM_API const char *vem_gmm_init_name(vem_gmm_init i);
 /** Parse a name as above. VEM_EINVAL for an unknown name. */
 VEM_API vem_status vem_gmm_init_parse(const char *name, vem_gmm_init *out);
@@ -83,10 +142,31 @@ VEM_API vem_gmm_init vem_gmm_init_method(const vem_gmm *g);
  */
 VEM_API vem_status vem_gmm_set_kmeans(vem_gmm *g, size_t max_iter, double tol);
 /**
+ * Convergence rule of the iterative M-steps (VEI, VEE, EVE, VVE, VEV): the inner
+ * iterations stop when the relative change of their objective,
+ * |t - t_prev| / (1 + |t|), is at most tol, or after max_iter iterations (mclust's
+ * emControl tol[2] and itmax[2]; defaults 1e-10 and 1000, mclust's sqrt(eps) and
+ * unlimited). t is sum_k n_k log lambda_k for VEI, VEE, VEV and sum_k tr(W_k D
+ * A_k^-1 D^T) for EVE and VVE (docs/design.md). VEM_EINVAL if tol < 0, not finite,
+ * or max_iter is 0.
+ */
+VEM_API vem_status vem_gmm_set_mstep_control(vem_gmm *g, size_t max_iter, double tol);
+/**
  * Means (k x d, copied) for VEM_INIT_MEANS; also selects that method.
  * VEM_EINVAL if any value is not finite.
  */
 VEM_API vem_status vem_gmm_set_init_means(vem_gmm *g, const double *means);
+
+/**
+ * Responsibilities (n x k row-major, copied; rows of non-negative numbers, each
+ * summing to a positive value) for VEM_INIT_RESP; also selects that method. The
+ * fit's first parameters are one M-step from them, as mclust's me(data, modelName, z)
+ * starts (a hard partition is z = one-hot labels). The fit's initialisation must see
+ * exactly these n rows: data in memory with n <= init_sample rows (include/vem/fit.h),
+ * else the fit fails with VEM_EINVAL. VEM_EINVAL for a negative or non-finite entry
+ * or a row summing to 0; VEM_ENOMEM.
+ */
+VEM_API vem_status vem_gmm_set_init_resp(vem_gmm *g, size_t n, const double *resp);
 
 /**
  * Set all parameters (copied): weights (k, positive, summing to 1 within 1e-8;
@@ -170,11 +250,17 @@ VEM_API vem_status vem_gmm_sample(const vem_gmm *g, size_t n, vem_rng *rng, doub
                                   size_t *labels);
 
 /**
- * Free parameters: (k - 1) + k d + covariance parameters (full k d(d+1)/2,
- * diag k d, spherical k, tied d(d+1)/2), as scikit-learn and mclust count them.
+ * Free parameters as mclust's nMclustParams: (k - 1) + k d + the covariance's
+ * (nVarParams): EII 1, VII k, EEI d, VEI k + d - 1, EVI 1 + k (d - 1), VVI k d,
+ * EEE d(d+1)/2, VEE k + d - 1 + d(d-1)/2, EVE 1 + k(d-1) + d(d-1)/2,
+ * VVE k + k(d-1) + d(d-1)/2, EEV 1 + (d-1) + k d(d-1)/2, VEV k + (d-1) + k d(d-1)/2,
+ * EVV 1 - k + k d(d+1)/2, VVV k d(d+1)/2 (full, diag, spherical, tied as scikit-learn).
  */
 VEM_API size_t vem_gmm_n_parameters(const vem_gmm *g);
-/** BIC = -2 log L + p log n (scikit-learn's sign; mclust reports its negative). log_likelihood total, nats. */
+/**
+ * BIC = -2 log L + p log n (scikit-learn's sign, lower is better); mclust reports
+ * 2 log L - p log n, its negative (higher is better). log_likelihood total, nats.
+ */
 VEM_API double vem_gmm_bic(const vem_gmm *g, double log_likelihood, size_t n);
 /** AIC = -2 log L + 2 p. */
 VEM_API double vem_gmm_aic(const vem_gmm *g, double log_likelihood);

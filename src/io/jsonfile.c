@@ -410,7 +410,7 @@ vem_status vem__json_get_names(const char *path, const json_t *root, const char 
 
 vem__json_shape vem__json_cov_shape(vem_cov cov, size_t k, size_t d)
 {
-    switch (cov) {
+    switch (vem_cov_layout(cov)) {
     case VEM_COV_FULL:
         return (vem__json_shape){{k, d, d}, {"component", "row", "column"}, 3};
     case VEM_COV_DIAG:
@@ -419,6 +419,8 @@ vem__json_shape vem__json_cov_shape(vem_cov cov, size_t k, size_t d)
         return (vem__json_shape){{k}, {"component"}, 1};
     case VEM_COV_TIED:
         return (vem__json_shape){{d, d}, {"row", "column"}, 2};
+    default:
+        break;
     }
     return (vem__json_shape){{0}, {NULL}, 0};
 }

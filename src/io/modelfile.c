@@ -26,7 +26,7 @@
 static size_t cov_len(vem_cov cov, size_t k, size_t d)
 {
     size_t dd = 0, n = 0;
-    switch (cov) {
+    switch (vem_cov_layout(cov)) {
     case VEM_COV_FULL:
         if (vem__mul_ok(d, d, &dd) && vem__mul_ok(k, dd, &n))
             return n;
@@ -37,6 +37,8 @@ static size_t cov_len(vem_cov cov, size_t k, size_t d)
         return k;
     case VEM_COV_TIED:
         return vem__mul_ok(d, d, &dd) ? dd : 0;
+    default:
+        break;
     }
     return 0;
 }
@@ -153,7 +155,7 @@ static vem_status check_covariances(const char *path, vem_cov cov, const double 
                                     size_t d)
 {
     char b[32];
-    switch (cov) {
+    switch (vem_cov_layout(cov)) {
     case VEM_COV_FULL:
         for (size_t i = 0; i < k; i++) {
             vem_status s = check_symmetric(path, c + i * d * d, d, i + 1);
@@ -178,6 +180,8 @@ static vem_status check_covariances(const char *path, vem_cov cov, const double 
                                 "%s: key 'covariances': component %zu is %s, not positive",
                                 path, i + 1, num(b, c[i]));
         return VEM_OK;
+    default:
+        break;
     }
     return VEM_OK;
 }
@@ -191,10 +195,10 @@ static vem_gmm *gmm_from_json(const char *path, const json_t *root)
     vem_status s;
     if (vem__json_get_string(path, root, "covariance_type", &cov_name) != VEM_OK)
         return NULL;
-    if (vem_cov_parse(cov_name, &cov) != VEM_OK) {
+    if (vem_gmm_cov_parse(cov_name, &cov) != VEM_OK) {
         VEM_FAIL(VEM_EFORMAT,
                  "%s: key 'covariance_type': unknown type \"%.64s\" "
-                 "(expected full, diag, spherical or tied)",
+                 "(expected full, diag, spherical, tied or an mclust model name such as VEV)",
                  path, cov_name);
         return NULL;
     }

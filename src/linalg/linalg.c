@@ -14,6 +14,12 @@ void dgemm_(const char *ta, const char *tb, const int *m, const int *n, const in
             const int *ldb, const double *beta, double *c, const int *ldc);
 void dsyrk_(const char *uplo, const char *trans, const int *n, const int *k, const double *alpha,
             const double *a, const int *lda, const double *beta, double *c, const int *ldc);
+/* LAPACK symmetric eigensolver and SVD. */
+void dgesvd_(const char *jobu, const char *jobvt, const int *m, const int *n, double *a,
+             const int *lda, double *s, double *u, const int *ldu, double *vt, const int *ldvt,
+             double *work, const int *lwork, int *info);
+void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+            double *work, const int *lwork, int *info);
 
 static int to_int(size_t v)
 {
@@ -42,6 +48,34 @@ void vem__syrk_t(size_t kk, size_t n, double alpha, const double *a, size_t lda,
     int ik = to_int(kk), in = to_int(n), ilda = to_int(lda), ildc = to_int(ldc);
     const char uplo = 'L', trans = 'N';
     dsyrk_(&uplo, &trans, &ik, &in, &alpha, a, &ilda, &beta, c, &ildc);
+}
+
+size_t vem__sym_eig_work_len(size_t d)
+{
+    return 70 * d + 8; /* dsyev needs 3d - 1 and dgesvd 5d; the rest is blocking room */
+}
+
+int vem__sym_eig(size_t d, double *a, double *w, double *work, size_t lwork)
+{
+    if (d == 0)
+        return 0;
+    /* A symmetric row-major matrix is its own column-major transpose; dsyev leaves the
+     * eigenvectors in the columns of its column-major array, i.e. in the rows of ours. */
+    const char jobz = 'V', uplo = 'L';
+    int id = to_int(d), il = to_int(lwork), info = 0;
+    dsyev_(&jobz, &uplo, &id, a, &id, w, work, &il, &info);
+    return info;
+}
+
+int vem__svd_colmajor(size_t d, double *a, double *s, double *u, double *vt, double *work,
+                      size_t lwork)
+{
+    if (d == 0)
+        return 0;
+    const char job = 'A';
+    int id = to_int(d), il = to_int(lwork), info = 0;
+    dgesvd_(&job, &job, &id, &id, a, &id, s, u, &id, vt, &id, work, &il, &info);
+    return info;
 }
 
 typedef void (*set_threads_fn)(int);

@@ -41,4 +41,21 @@ size_t vem__cholesky(size_t d, const double *a, double *l);
  */
 size_t vem__precision_cholesky(size_t d, const double *cov, double *u, double *work);
 
+/*
+ * Eigen-decomposition of the symmetric d x d matrix a (row-major, both triangles
+ * set) by LAPACK dsyev: on return w holds the eigenvalues in ascending order and
+ * row i of a the unit eigenvector of w[i]. work: lwork >= vem__sym_eig_work_len(d)
+ * doubles. Returns LAPACK's info (0 on success).
+ */
+int vem__sym_eig(size_t d, double *a, double *w, double *work, size_t lwork);
+size_t vem__sym_eig_work_len(size_t d);
+
+/*
+ * Full SVD a = u diag(s) vt of the d x d matrix a in column-major order (LAPACK
+ * dgesvd, jobu = jobvt = 'A'; a is destroyed; u, vt column-major; s descending).
+ * work: lwork >= vem__sym_eig_work_len(d) doubles. Returns LAPACK's info.
+ */
+int vem__svd_colmajor(size_t d, double *a, double *s, double *u, double *vt, double *work,
+                      size_t lwork);
+
 #endif /* VEM_LINALG_H */

@@ -25,6 +25,7 @@
 #include "linalg/linalg.h"
 #include "models/gmm_internal.h"
 #include "models/gmm_kernels.h"
+#include "models/gmm_struct.h"
 #include "models/kmeans.h"
 
 #define LOG_2PI 1.8378770664093454836
@@ -33,7 +34,8 @@ enum resp_mode { MODE_POSTERIOR = 0, MODE_NEAREST = 1, MODE_RANDOM = 2 };
 
 struct vem_gmm {
     size_t k, d;
-    vem_cov cov;
+    vem_cov cov; /* the structure (M-step, parameter count) */
+    vem_cov lay; /* its layout (vem_cov_layout): arrays, E-step, ESS */
     double reg_covar;
     vem_gmm_init init;
     size_t km_max_iter;
@@ -44,7 +46,15 @@ struct vem_gmm {
     double *covs;      /* cov_len */
     double *prec_chol; /* prec_len */
     double *init_means;
+    double *init_resp; /* init_n x k, VEM_INIT_RESP */
+    size_t init_n;
     char **columns;
+
+    /* Structured M-steps (cov != lay): the inner rule and warm-start state, scatter
+     * matrices (cov_len doubles) and work (vem__gmm_struct_work_len). */
+    vem__mstate ms;
+    double *mscat;
+    double *mwork;
 
     /* Derived from the parameters for the E-step. */
     double *log_norm; /* k: log w_k + log det U_k - d/2 log 2 pi */
@@ -64,12 +74,61 @@ struct vem_gmm {
 
 /* ---------------------------------------------------------------- names */
 
-static const char *const cov_names[] = {"full", "diag", "spherical", "tied"};
-static const char *const init_names[] = {"kmeans", "kmeans++", "random", "means"};
+static const char *const cov_names[VEM_COV_COUNT] = {
+    "full", "diag", "spherical", "tied", "EII", "EEI", "VEI",
+    "EVI",  "VEE",  "EVE",       "VVE",  "EEV", "VEV", "EVV"};
+static const char *const mclust_names[VEM_COV_COUNT] = {
+    "VVV", "VVI", "VII", "EEE", "EII", "EEI", "VEI", "EVI", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV"};
+static const char *const init_names[] = {"kmeans", "kmeans++", "random", "means", "resp"};
 
 const char *vem_cov_name(vem_cov c)
 {
-    return vem__name_of(cov_names, 4, (int)c);
+    return vem__name_of(cov_names, VEM_COV_COUNT, (int)c);
+}
+
+const char *vem_cov_mclust_name(vem_cov c)
+{
+    return vem__name_of(mclust_names, VEM_COV_COUNT, (int)c);
+}
+
+vem_cov vem_cov_layout(vem_cov c)
+{
+    switch ((int)c) {
+    case VEM_COV_FULL:
+    case VEM_COV_VEE:
+    case VEM_COV_EVE:
+    case VEM_COV_VVE:
+    case VEM_COV_EEV:
+    case VEM_COV_VEV:
+    case VEM_COV_EVV:
+        return VEM_COV_FULL;
+    case VEM_COV_DIAG:
+    case VEM_COV_EEI:
+    case VEM_COV_VEI:
+    case VEM_COV_EVI:
+        return VEM_COV_DIAG;
+    case VEM_COV_SPHERICAL:
+    case VEM_COV_EII:
+        return VEM_COV_SPHERICAL;
+    case VEM_COV_TIED:
+        return VEM_COV_TIED;
+    }
+    return (vem_cov)-1;
+}
+
+vem_status vem_gmm_cov_parse(const char *name, vem_cov *out)
+{
+    size_t i = vem__name_find(name, cov_names, VEM_COV_COUNT);
+    if (i == VEM_COV_COUNT)
+        i = vem__name_find(name, mclust_names, VEM_COV_COUNT);
+    if (i == VEM_COV_COUNT)
+        return VEM_FAIL(VEM_EINVAL,
+                        "unknown covariance type '%s' (full, diag, spherical, tied or one of "
+                        "mclust's EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, "
+                        "EVV, VVV)",
+                        name ? name : "(null)");
+    *out = (vem_cov)i;
+    return VEM_OK;
 }
 
 vem_status vem_cov_parse(const char *name, vem_cov *out)
@@ -84,14 +143,15 @@ vem_status vem_cov_parse(const char *name, vem_cov *out)
 
 const char *vem_gmm_init_name(vem_gmm_init i)
 {
-    return vem__name_of(init_names, 4, (int)i);
+    return vem__name_of(init_names, 5, (int)i);
 }
 
 vem_status vem_gmm_init_parse(const char *name, vem_gmm_init *out)
 {
-    size_t i = vem__name_find(name, init_names, 4);
-    if (i == 4)
-        return VEM_FAIL(VEM_EINVAL, "unknown init method '%s' (kmeans, kmeans++, random, means)",
+    size_t i = vem__name_find(name, init_names, 5);
+    if (i == 5)
+        return VEM_FAIL(VEM_EINVAL,
+                        "unknown init method '%s' (kmeans, kmeans++, random, means, resp)",
                         name ? name : "(null)");
     *out = (vem_gmm_init)i;
     return VEM_OK;
@@ -104,6 +164,7 @@ static int valid_cov(vem_cov c)
     return vem_cov_name(c) != NULL;
 }
 
+
 static size_t cov_len(vem_cov c, size_t k, size_t d)
 {
     switch (c) {
@@ -115,6 +176,8 @@ static size_t cov_len(vem_cov c, size_t k, size_t d)
         return k;
     case VEM_COV_TIED:
         return d * d;
+    default:
+        break;
     }
     return 0;
 }
@@ -122,7 +185,7 @@ static size_t cov_len(vem_cov c, size_t k, size_t d)
 /* Doubles in the S2 part of the ESS. */
 static size_t s2_len(const vem_gmm *g)
 {
-    switch (g->cov) {
+    switch (g->lay) {
     case VEM_COV_FULL:
         return g->k * g->d * g->d;
     case VEM_COV_TIED:
@@ -143,6 +206,11 @@ void vem_gmm_free(vem_gmm *g)
     vem__free(g->covs);
     vem__free(g->prec_chol);
     vem__free(g->init_means);
+    vem__free(g->init_resp);
+    vem__free(g->ms.shape);
+    vem__free(g->ms.orient);
+    vem__free(g->mscat);
+    vem__free(g->mwork);
     vem__free(g->log_norm);
     vem__free(g->wcat);
     vem__free(g->mu_u);
@@ -175,20 +243,32 @@ vem_gmm *vem_gmm_new(size_t k, size_t d, vem_cov cov)
     g->k = k;
     g->d = d;
     g->cov = cov;
+    g->lay = vem_cov_layout(cov);
+    g->ms.max_iter = 1000;
+    g->ms.tol = 1e-10;
     g->reg_covar = 1e-6;
     g->init = VEM_INIT_KMEANS;
     g->km_max_iter = 300;
     g->km_tol = 1e-4;
-    size_t cl = cov_len(cov, k, d);
+    const vem_cov lay = g->lay;
+    size_t cl = cov_len(lay, k, d);
+    if (cov != lay) {
+        g->ms.shape = vem__alloc_doubles(k, d);
+        g->ms.orient = vem__alloc_doubles(d, d);
+        g->mscat = vem__alloc_doubles(cl + k, 1);
+        g->mwork = vem__alloc_doubles(vem__gmm_struct_work_len(k, d), 1);
+        if (!g->ms.shape || !g->ms.orient || !g->mscat || !g->mwork)
+            goto oom;
+    }
     g->weights = vem__alloc_doubles(k, 1);
     g->means = vem__alloc_doubles(k, d);
     g->covs = vem__alloc_doubles(cl, 1);
     g->prec_chol = vem__alloc_doubles(cl, 1);
     g->log_norm = vem__alloc_doubles(k, 1);
-    g->wcat = vem__alloc_doubles(cov == VEM_COV_FULL ? kdd : dd, 1);
+    g->wcat = vem__alloc_doubles(lay == VEM_COV_FULL ? kdd : dd, 1);
     g->mu_u = vem__alloc_doubles(k, d);
     const size_t dpad = vem__gk_pad(d, 4);
-    g->upad = vem__alloc_doubles(cov == VEM_COV_FULL ? k * dpad : dpad, dpad);
+    g->upad = vem__alloc_doubles(lay == VEM_COV_FULL ? k * dpad : dpad, dpad);
     g->mupad = vem__alloc_doubles(k, dpad);
     g->center = vem__alloc_doubles(d, 1);
     g->work = vem__alloc_doubles(2 * cl + vem__max(cl, dd), 1);
@@ -201,7 +281,7 @@ vem_gmm *vem_gmm_new(size_t k, size_t d, vem_cov cov)
     double *c = g->work; /* identity covariances; prepare() factors from here */
     memset(c, 0, cl * sizeof *c);
     for (size_t i = 0; i < cl; i++) {
-        if (cov == VEM_COV_DIAG || cov == VEM_COV_SPHERICAL)
+        if (lay == VEM_COV_DIAG || lay == VEM_COV_SPHERICAL)
             c[i] = 1.0;
         else if ((i % dd) / d == (i % dd) % d)
             c[i] = 1.0;
@@ -221,12 +301,15 @@ vem_gmm *vem_gmm_copy(const vem_gmm *g)
     if (!h)
         return NULL;
     h->reg_covar = g->reg_covar;
+    h->ms.max_iter = g->ms.max_iter;
+    h->ms.tol = g->ms.tol;
     h->init = g->init;
     h->km_max_iter = g->km_max_iter;
     h->km_tol = g->km_tol;
     if (vem_gmm_set_params(h, g->weights, g->means, g->covs) != VEM_OK ||
         vem_gmm_set_columns(h, (const char *const *)g->columns) != VEM_OK ||
-        (g->init_means && vem_gmm_set_init_means(h, g->init_means) != VEM_OK)) {
+        (g->init_means && vem_gmm_set_init_means(h, g->init_means) != VEM_OK) ||
+        (g->init_resp && vem_gmm_set_init_resp(h, g->init_n, g->init_resp) != VEM_OK)) {
         vem_gmm_free(h);
         return NULL;
     }
@@ -245,7 +328,7 @@ vem_gmm_init vem_gmm_init_method(const vem_gmm *g) { return g->init; }
 const double *vem_gmm_weights(const vem_gmm *g) { return g->weights; }
 const double *vem_gmm_means(const vem_gmm *g) { return g->means; }
 const double *vem_gmm_covariances(const vem_gmm *g) { return g->covs; }
-size_t vem_gmm_covariances_len(const vem_gmm *g) { return cov_len(g->cov, g->k, g->d); }
+size_t vem_gmm_covariances_len(const vem_gmm *g) { return cov_len(g->lay, g->k, g->d); }
 const double *vem_gmm_precisions_cholesky(const vem_gmm *g) { return g->prec_chol; }
 const char *const *vem_gmm_columns(const vem_gmm *g) { return (const char *const *)g->columns; }
 
@@ -263,6 +346,8 @@ vem_status vem_gmm_set_init(vem_gmm *g, vem_gmm_init init)
         return VEM_FAIL(VEM_EINVAL, "invalid init method %d", (int)init);
     if (init == VEM_INIT_MEANS && !g->init_means)
         return VEM_FAIL(VEM_EINVAL, "init 'means' needs vem_gmm_set_init_means first");
+    if (init == VEM_INIT_RESP && !g->init_resp)
+        return VEM_FAIL(VEM_EINVAL, "init 'resp' needs vem_gmm_set_init_resp first");
     g->init = init;
     return VEM_OK;
 }
@@ -292,6 +377,46 @@ vem_status vem_gmm_set_init_means(vem_gmm *g, const double *means)
     return VEM_OK;
 }
 
+vem_status vem_gmm_set_mstep_control(vem_gmm *g, size_t max_iter, double tol)
+{
+    if (!(tol >= 0.0) || !isfinite(tol) || max_iter == 0)
+        return VEM_FAIL(VEM_EINVAL, "M-step control: tol=%g must be finite and >= 0, max_iter=%zu >= 1",
+                        tol, max_iter);
+    g->ms.max_iter = max_iter;
+    g->ms.tol = tol;
+    return VEM_OK;
+}
+
+vem_status vem_gmm_set_init_resp(vem_gmm *g, size_t n, const double *resp)
+{
+    size_t nk;
+    if (n == 0 || !resp || !vem__mul_ok(n, g->k, &nk))
+        return VEM_FAIL(VEM_EINVAL, "initial responsibilities: n=%zu rows must be >= 1", n);
+    for (size_t r = 0; r < n; r++) {
+        double s = 0.0;
+        for (size_t c = 0; c < g->k; c++) {
+            double v = resp[r * g->k + c];
+            if (!(v >= 0.0) || !isfinite(v))
+                return VEM_FAIL(VEM_EINVAL,
+                                "initial responsibility of row %zu, component %zu is %g: must be "
+                                "finite and >= 0",
+                                r + 1, c + 1, v);
+            s += v;
+        }
+        if (!(s > 0.0))
+            return VEM_FAIL(VEM_EINVAL, "initial responsibilities of row %zu sum to 0", r + 1);
+    }
+    double *copy = vem__alloc_doubles(n, g->k);
+    if (!copy)
+        return VEM_FAIL(VEM_ENOMEM, "initial responsibilities (%zu x %zu)", n, g->k);
+    memcpy(copy, resp, nk * sizeof *copy);
+    vem__free(g->init_resp);
+    g->init_resp = copy;
+    g->init_n = n;
+    g->init = VEM_INIT_RESP;
+    return VEM_OK;
+}
+
 vem_status vem_gmm_set_columns(vem_gmm *g, const char *const *names)
 {
     char **cols = NULL;
@@ -316,10 +441,10 @@ static vem_status factor(const vem_gmm *g, const double *covs, double *prec, dou
     if (in_mstep)
         snprintf(hint, sizeof hint, "; raise reg_covar (now %g)", g->reg_covar);
     const size_t k = g->k, d = g->d;
-    switch (g->cov) {
+    switch (g->lay) {
     case VEM_COV_FULL:
     case VEM_COV_TIED: {
-        long nf = g->cov == VEM_COV_FULL ? (long)k : 1;
+        long nf = g->lay == VEM_COV_FULL ? (long)k : 1;
         /* Components are independent: spread over the threads (work: nf d^2). */
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 1) if (nf > 1 && d >= 16)
@@ -331,7 +456,7 @@ static vem_status factor(const vem_gmm *g, const double *covs, double *prec, dou
         for (size_t c = 0; c < (size_t)nf; c++) {
             size_t bad = g->bad[c];
             if (bad) {
-                if (g->cov == VEM_COV_TIED)
+                if (g->lay == VEM_COV_TIED)
                     return VEM_FAIL(VEM_ENUMERIC,
                                     "the tied covariance is not positive definite (pivot %zu)%s",
                                     bad, hint);
@@ -342,14 +467,16 @@ static vem_status factor(const vem_gmm *g, const double *covs, double *prec, dou
             }
         }
         break;
+    default:
+        break;
     }
     case VEM_COV_DIAG:
     case VEM_COV_SPHERICAL: {
-        size_t n = cov_len(g->cov, k, d);
+        size_t n = cov_len(g->lay, k, d);
         for (size_t i = 0; i < n; i++) {
             if (!(covs[i] > 0.0) || !isfinite(covs[i]))
                 return VEM_FAIL(VEM_ENUMERIC, "variance %g of component %zu is not positive%s",
-                                covs[i], (g->cov == VEM_COV_DIAG ? i / d : i) + 1, hint);
+                                covs[i], (g->lay == VEM_COV_DIAG ? i / d : i) + 1, hint);
             prec[i] = 1.0 / sqrt(covs[i]);
         }
         break;
@@ -362,7 +489,7 @@ static vem_status factor(const vem_gmm *g, const double *covs, double *prec, dou
 static void pad_factors(const vem_gmm *g, size_t dpad, double *upad, double *mupad)
 {
     const size_t k = g->k, d = g->d;
-    size_t nfac = g->cov == VEM_COV_FULL ? k : 1;
+    size_t nfac = g->lay == VEM_COV_FULL ? k : 1;
     memset(upad, 0, nfac * dpad * dpad * sizeof *upad);
     memset(mupad, 0, k * dpad * sizeof *mupad);
     for (size_t f = 0; f < nfac; f++)
@@ -379,7 +506,7 @@ static void derive(vem_gmm *g)
     const size_t k = g->k, d = g->d;
     for (size_t c = 0; c < k; c++) {
         double logdet = 0.0;
-        switch (g->cov) {
+        switch (g->lay) {
         case VEM_COV_FULL:
             for (size_t j = 0; j < d; j++)
                 logdet += log(g->prec_chol[c * d * d + j * d + j]);
@@ -395,22 +522,24 @@ static void derive(vem_gmm *g)
         case VEM_COV_SPHERICAL:
             logdet = (double)d * log(g->prec_chol[c]);
             break;
+        default:
+            break;
         }
         g->log_norm[c] = log(g->weights[c]) + logdet - 0.5 * (double)d * LOG_2PI;
     }
-    if (g->cov == VEM_COV_FULL) {
+    if (g->lay == VEM_COV_FULL) {
         for (size_t c = 0; c < k; c++) {
             const double *u = g->prec_chol + c * d * d;
             for (size_t i = 0; i < d; i++)
                 for (size_t j = 0; j < d; j++)
                     g->wcat[i * k * d + c * d + j] = u[i * d + j];
         }
-    } else if (g->cov == VEM_COV_TIED) {
+    } else if (g->lay == VEM_COV_TIED) {
         memcpy(g->wcat, g->prec_chol, d * d * sizeof *g->wcat);
     }
-    if (g->cov == VEM_COV_FULL || g->cov == VEM_COV_TIED) {
+    if (g->lay == VEM_COV_FULL || g->lay == VEM_COV_TIED) {
         for (size_t c = 0; c < k; c++) {
-            const double *u = g->prec_chol + (g->cov == VEM_COV_FULL ? c * d * d : 0);
+            const double *u = g->prec_chol + (g->lay == VEM_COV_FULL ? c * d * d : 0);
             const double *mu = g->means + c * d;
             for (size_t j = 0; j < d; j++) {
                 double s = 0.0;
@@ -426,7 +555,7 @@ static void derive(vem_gmm *g)
 /* Install covs (already validated in shape) and derive; g unchanged on error. */
 static vem_status prepare(vem_gmm *g, const double *covs)
 {
-    const size_t cl = cov_len(g->cov, g->k, g->d);
+    const size_t cl = cov_len(g->lay, g->k, g->d);
     double *prec = g->work + cl;
     double *w = g->work + 2 * cl;
     vem_status st = factor(g, covs, prec, w, 0);
@@ -452,7 +581,7 @@ static void set_center_from_params(vem_gmm *g)
 vem_status vem_gmm_set_params(vem_gmm *g, const double *weights, const double *means,
                               const double *covariances)
 {
-    const size_t k = g->k, d = g->d, cl = cov_len(g->cov, k, d);
+    const size_t k = g->k, d = g->d, cl = cov_len(g->lay, k, d);
     double sum = 0.0;
     for (size_t c = 0; c < k; c++) {
         if (!(weights[c] > 0.0) || !isfinite(weights[c]))
@@ -469,8 +598,8 @@ vem_status vem_gmm_set_params(vem_gmm *g, const double *weights, const double *m
     for (size_t i = 0; i < cl; i++)
         if (!isfinite(covariances[i]))
             return VEM_FAIL(VEM_EINVAL, "covariance entry %zu is not finite", i + 1);
-    if (g->cov == VEM_COV_FULL || g->cov == VEM_COV_TIED) {
-        size_t nf = g->cov == VEM_COV_FULL ? k : 1;
+    if (g->lay == VEM_COV_FULL || g->lay == VEM_COV_TIED) {
+        size_t nf = g->lay == VEM_COV_FULL ? k : 1;
         for (size_t c = 0; c < nf; c++) {
             const double *a = covariances + c * d * d;
             for (size_t i = 0; i < d; i++)
@@ -495,6 +624,7 @@ vem_status vem_gmm_set_params(vem_gmm *g, const double *weights, const double *m
     memcpy(g->prec_chol, prec, cl * sizeof *prec);
     derive(g);
     set_center_from_params(g);
+    g->ms.ok = 0; /* the next M-step's inner iterations start afresh */
     return VEM_OK;
 }
 
@@ -538,8 +668,8 @@ static double fast_pass(const vem_gmm *g, const double *x, size_t ld, size_t n, 
                         double *logp, double *work)
 {
     const size_t k = g->k, d = g->d, dpad = vem__gk_pad(d, 4);
-    const int chol = g->cov == VEM_COV_FULL || g->cov == VEM_COV_TIED;
-    const size_t nfac = g->cov == VEM_COV_FULL ? k : chol ? 1 : 0;
+    const int chol = g->lay == VEM_COV_FULL || g->lay == VEM_COV_TIED;
+    const size_t nfac = g->lay == VEM_COV_FULL ? k : chol ? 1 : 0;
     const double *upad = g->upad, *mupad = g->mupad;
     double *xt = work;
     double *lpt = xt + dpad * VEM_GK_ROWS, *v = lpt + k * VEM_GK_ROWS;
@@ -553,7 +683,7 @@ static double fast_pass(const vem_gmm *g, const double *x, size_t ld, size_t n, 
         if (chol)
             vem__gk_logp_chol(k, dpad, nfac, upad, mupad, g->log_norm, xt, npad, lpt);
         else
-            vem__gk_logp_diag(k, d, g->cov == VEM_COV_SPHERICAL, g->means, g->prec_chol,
+            vem__gk_logp_diag(k, d, g->lay == VEM_COV_SPHERICAL, g->means, g->prec_chol,
                               g->log_norm, xt, npad, lpt);
         if (logp) {
             for (size_t r = 0; r < nb; r++)
@@ -566,7 +696,7 @@ static double fast_pass(const vem_gmm *g, const double *x, size_t ld, size_t n, 
             continue;
         vem__gk_center(nb, d, g->center, xt, npad);
         double *nk = ess, *s1 = ess + k, *s2 = ess + k + k * d;
-        switch (g->cov) {
+        switch (g->lay) {
         case VEM_COV_FULL:
             vem__gk_accum_full(k, d, dpad, xt, lpt, npad, floor, v, nk, s1, s2);
             break;
@@ -576,6 +706,8 @@ static double fast_pass(const vem_gmm *g, const double *x, size_t ld, size_t n, 
         case VEM_COV_DIAG:
         case VEM_COV_SPHERICAL:
             vem__gk_accum_diag(k, d, xt, lpt, npad, nk, s1, s2);
+            break;
+        default:
             break;
         }
     }
@@ -588,7 +720,7 @@ static void ref_block_logp(const vem_gmm *g, const double *x, size_t ld, size_t 
                        double *y)
 {
     const size_t k = g->k, d = g->d;
-    switch (g->cov) {
+    switch (g->lay) {
     case VEM_COV_FULL:
         vem__gemm('N', 'N', n, k * d, d, 1.0, x, ld, g->wcat, k * d, 0.0, y, k * d);
         for (size_t r = 0; r < n; r++) {
@@ -647,6 +779,8 @@ static void ref_block_logp(const vem_gmm *g, const double *x, size_t ld, size_t 
                 logp[r * k + c] = g->log_norm[c] - 0.5 * q * p * p;
             }
         }
+        break;
+    default:
         break;
     }
 }
@@ -746,7 +880,7 @@ static void ref_accumulate(const vem_gmm *g, const double *x, size_t ld, size_t 
             xc[r * d + j] = x[r * ld + j] - g->center[j];
     }
     vem__gemm('T', 'N', k, d, n, 1.0, resp, k, xc, d, 1.0, s1, d);
-    switch (g->cov) {
+    switch (g->lay) {
     case VEM_COV_FULL:
         for (size_t c = 0; c < k; c++) {
             for (size_t r = 0; r < n; r++) {
@@ -765,6 +899,8 @@ static void ref_accumulate(const vem_gmm *g, const double *x, size_t ld, size_t 
         for (size_t i = 0; i < n * d; i++)
             z[i] = xc[i] * xc[i];
         vem__gemm('T', 'N', k, d, n, 1.0, resp, k, z, d, 1.0, s2, d);
+        break;
+    default:
         break;
     }
 }
@@ -787,7 +923,7 @@ void vem__gmm_accumulate(const vem_gmm *g, const double *x, size_t ld, size_t n,
         vem__gk_transpose(nb, d, x + r0 * ld, ld, xt, npad, dpad);
         vem__gk_center(nb, d, g->center, xt, npad);
         vem__gk_transpose(nb, k, resp + r0 * k, k, rt, npad, k);
-        switch (g->cov) {
+        switch (g->lay) {
         case VEM_COV_FULL:
             vem__gk_accum_full(k, d, dpad, xt, rt, npad, NULL, v, nk, s1, s2);
             break;
@@ -797,6 +933,8 @@ void vem__gmm_accumulate(const vem_gmm *g, const double *x, size_t ld, size_t n,
         case VEM_COV_DIAG:
         case VEM_COV_SPHERICAL:
             vem__gk_accum_diag(k, d, xt, rt, npad, nk, s1, s2);
+            break;
+        default:
             break;
         }
     }
@@ -846,10 +984,55 @@ double vem__gmm_reference_estep(const vem_gmm *g, const double *x, size_t ld, si
 
 /* ----------------------------------------------------------- M-step */
 
+/*
+ * Covariances of a structured model (g->cov != g->lay) into covs: the scatter
+ * matrices W_k = S2_k - N_k d_k d_k^T about the new means (d_k = means - c), the
+ * structure's M-step (src/models/gmm_struct.c), then reg_covar on every diagonal.
+ */
+static vem_status struct_covs(vem_gmm *g, const double *nk, const double *means,
+                              const double *s2, double *covs)
+{
+    const size_t k = g->k, d = g->d;
+    double *w = g->mscat, *cnt = g->mscat + cov_len(g->lay, k, d);
+    for (size_t c = 0; c < k; c++) {
+        const double *dl = means + c * d;
+        double m = nk[c] + 10.0 * DBL_EPSILON;
+        if (g->lay == VEM_COV_FULL) {
+            const double *s = s2 + c * d * d; /* upper triangle */
+            double *wc = w + c * d * d;
+            for (size_t i = 0; i < d; i++)
+                for (size_t j = i; j < d; j++) {
+                    double v = s[i * d + j] - m * dl[i] * dl[j];
+                    wc[i * d + j] = v;
+                    wc[j * d + i] = v;
+                }
+        } else {
+            for (size_t j = 0; j < d; j++)
+                w[c * d + j] = s2[c * d + j] - m * dl[j] * dl[j];
+        }
+    }
+    for (size_t c = 0; c < k; c++)
+        cnt[c] = nk[c] + 10.0 * DBL_EPSILON;
+    vem_status st = vem__gmm_struct_cov(g->cov, k, d, cnt, w, covs, &g->ms, g->mwork);
+    if (st != VEM_OK)
+        return st;
+    if (g->lay == VEM_COV_FULL)
+        for (size_t c = 0; c < k; c++)
+            for (size_t j = 0; j < d; j++)
+                covs[c * d * d + j * d + j] += g->reg_covar;
+    else if (g->lay == VEM_COV_DIAG)
+        for (size_t i = 0; i < k * d; i++)
+            covs[i] += g->reg_covar;
+    else if (g->lay == VEM_COV_SPHERICAL)
+        for (size_t c = 0; c < k; c++)
+            covs[c] += g->reg_covar;
+    return VEM_OK;
+}
+
 static vem_status gmm_mstep(void *self, const double *ess)
 {
     vem_gmm *g = self;
-    const size_t k = g->k, d = g->d, cl = cov_len(g->cov, k, d);
+    const size_t k = g->k, d = g->d, cl = cov_len(g->lay, k, d);
     const double *nk = ess, *s1 = ess + k, *s2 = ess + k + k * d;
     double *covs = g->work; /* cl doubles; prepare() factors from here */
     double total = 0.0;
@@ -864,7 +1047,13 @@ static vem_status gmm_mstep(void *self, const double *ess)
         for (size_t j = 0; j < d; j++)
             means[c * d + j] = s1[c * d + j] / n;
     }
-    switch (g->cov) {
+    if (g->cov != g->lay) {
+        vem_status st = struct_covs(g, nk, means, s2, covs);
+        if (st != VEM_OK) {
+            derive(g); /* restore mu_u */
+            return st;
+        }
+    } else switch (g->lay) {
     case VEM_COV_FULL:
         for (size_t c = 0; c < k; c++) {
             double n = nk[c] + 10.0 * DBL_EPSILON;
@@ -900,13 +1089,15 @@ static vem_status gmm_mstep(void *self, const double *ess)
             for (size_t j = 0; j < d; j++) {
                 double dl = means[c * d + j];
                 double v = s2[c * d + j] / n - dl * dl + g->reg_covar;
-                if (g->cov == VEM_COV_DIAG)
+                if (g->lay == VEM_COV_DIAG)
                     covs[c * d + j] = v;
                 acc += v;
             }
-            if (g->cov == VEM_COV_SPHERICAL)
+            if (g->lay == VEM_COV_SPHERICAL)
                 covs[c] = acc / (double)d;
         }
+        break;
+    default:
         break;
     }
     double *prec = g->work + cl, *w = g->work + 2 * cl;
@@ -969,7 +1160,7 @@ static double gmm_n_obs(const void *self, const vem_data *x)
 static size_t gmm_params_len(const void *self)
 {
     const vem_gmm *g = self;
-    return g->k + g->k * g->d + cov_len(g->cov, g->k, g->d);
+    return g->k + g->k * g->d + cov_len(g->lay, g->k, g->d);
 }
 
 static void gmm_params_get(const void *self, double *out)
@@ -977,7 +1168,7 @@ static void gmm_params_get(const void *self, double *out)
     const vem_gmm *g = self;
     memcpy(out, g->weights, g->k * sizeof *out);
     memcpy(out + g->k, g->means, g->k * g->d * sizeof *out);
-    memcpy(out + g->k + g->k * g->d, g->covs, cov_len(g->cov, g->k, g->d) * sizeof *out);
+    memcpy(out + g->k + g->k * g->d, g->covs, cov_len(g->lay, g->k, g->d) * sizeof *out);
 }
 
 static vem_status gmm_params_set(void *self, const double *in)
@@ -1002,20 +1193,20 @@ static double gmm_ess_objective(const void *self, const double *ess)
         const double *mu = g->means + c * d, *a = s1 + c * d;
         q += nk[c] * g->log_norm[c];
         double tr = 0.0;
-        switch (g->cov) {
+        switch (g->lay) {
         case VEM_COV_DIAG:
         case VEM_COV_SPHERICAL:
             for (size_t j = 0; j < d; j++) {
                 double e = mu[j] - g->center[j];
                 double m = s2[c * d + j] - 2.0 * a[j] * e + nk[c] * e * e;
-                double p = g->cov == VEM_COV_DIAG ? g->prec_chol[c * d + j] : g->prec_chol[c];
+                double p = g->lay == VEM_COV_DIAG ? g->prec_chol[c * d + j] : g->prec_chol[c];
                 tr += m * p * p;
             }
             break;
         case VEM_COV_FULL:
         case VEM_COV_TIED: {
-            const double *u = g->prec_chol + (g->cov == VEM_COV_FULL ? c * d * d : 0);
-            const double *b = g->cov == VEM_COV_FULL ? s2 + c * d * d : NULL;
+            const double *u = g->prec_chol + (g->lay == VEM_COV_FULL ? c * d * d : 0);
+            const double *b = g->lay == VEM_COV_FULL ? s2 + c * d * d : NULL;
             for (size_t i = 0; i < d; i++) {
                 double ei = mu[i] - g->center[i];
                 for (size_t j = 0; j < d; j++) {
@@ -1030,14 +1221,16 @@ static double gmm_ess_objective(const void *self, const double *ess)
                 }
             }
             break;
+        default:
+            break;
         }
         }
-        if (g->cov == VEM_COV_TIED)
+        if (g->lay == VEM_COV_TIED)
             tied_tr += tr;
         else
             q -= 0.5 * tr;
     }
-    if (g->cov == VEM_COV_TIED) {
+    if (g->lay == VEM_COV_TIED) {
         const double *u = g->prec_chol;
         double tr = 0.0;
         for (size_t i = 0; i < d; i++)
@@ -1094,6 +1287,7 @@ static vem_status gmm_init(void *self, vem_fit *f, vem_rng *rng)
     vem_gmm *g = self;
     const size_t k = g->k, d = g->d;
     const vem_matrix *x = &vem_fit_data(f)->x;
+    g->ms.ok = 0; /* every restart's inner iterations start afresh, as mclust's me() */
     if (x->cols != d)
         return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu", x->cols, d);
     if (x->rows < k)
@@ -1133,11 +1327,11 @@ static vem_status gmm_init(void *self, vem_fit *f, vem_rng *rng)
             for (size_t j = 0; j < d; j++)
                 s1[j] = row[j] - g->center[j];
             double *s2 = ess + k + k * d;
-            if (g->cov == VEM_COV_FULL) {
+            if (g->lay == VEM_COV_FULL) {
                 for (size_t i = 0; i < d; i++)
                     for (size_t j = 0; j < d; j++)
                         s2[c * d * d + i * d + j] = s1[i] * s1[j];
-            } else if (g->cov == VEM_COV_TIED) {
+            } else if (g->lay == VEM_COV_TIED) {
                 for (size_t i = 0; i < d; i++)
                     for (size_t j = 0; j < d; j++)
                         s2[i * d + j] += s1[i] * s1[j];
@@ -1153,6 +1347,27 @@ static vem_status gmm_init(void *self, vem_fit *f, vem_rng *rng)
         g->mode_seed = vem_rng_next(rng);
         st = init_pass(g, f, ess);
         break;
+    case VEM_INIT_RESP: {
+        if (x->rows != g->init_n) {
+            st = VEM_FAIL(VEM_EINVAL,
+                          "initial responsibilities were given for %zu rows; the initialisation "
+                          "sees %zu (data in memory with at most init_sample rows are needed)",
+                          g->init_n, x->rows);
+            goto done;
+        }
+        double *work = vem__alloc_doubles(2 * x->rows, d);
+        if (!work) {
+            st = VEM_FAIL(VEM_ENOMEM, "GMM initialisation");
+            goto done;
+        }
+        memset(ess, 0, gmm_ess_len(g) * sizeof *ess);
+        int token = vem__blas_threads_one();
+        vem__gmm_accumulate(g, x->data, x->ld, x->rows, g->init_resp, ess, work);
+        vem__blas_threads_restore(token);
+        vem__free(work);
+        st = gmm_mstep(g, ess);
+        break;
+    }
     case VEM_INIT_MEANS:
         g->mode = MODE_NEAREST;
         g->mode_centers = g->init_means;
@@ -1373,7 +1588,7 @@ vem_status vem_gmm_score(const vem_gmm *g, const vem_matrix *x, double *mean, do
 vem_status vem_gmm_sample(const vem_gmm *g, size_t n, vem_rng *rng, double *out, size_t *labels)
 {
     const size_t k = g->k, d = g->d;
-    size_t nf = g->cov == VEM_COV_FULL ? k : g->cov == VEM_COV_TIED ? 1 : 0;
+    size_t nf = g->lay == VEM_COV_FULL ? k : g->lay == VEM_COV_TIED ? 1 : 0;
     double *chol = vem__alloc_doubles(nf ? nf * d * d : 1, 1);
     double *z = vem__alloc_doubles(d, 1);
     if (!chol || !z) {
@@ -1399,12 +1614,14 @@ vem_status vem_gmm_sample(const vem_gmm *g, size_t n, vem_rng *rng, double *out,
         const double *mu = g->means + c * d;
         for (size_t a = 0; a < d; a++) {
             double v = 0.0;
-            switch (g->cov) {
+            switch (g->lay) {
             case VEM_COV_FULL:
             case VEM_COV_TIED: {
-                const double *l = chol + (g->cov == VEM_COV_FULL ? c * d * d : 0);
+                const double *l = chol + (g->lay == VEM_COV_FULL ? c * d * d : 0);
                 for (size_t b = 0; b <= a; b++)
                     v += l[a * d + b] * z[b];
+                break;
+            default:
                 break;
             }
             case VEM_COV_DIAG:
@@ -1428,20 +1645,51 @@ vem_status vem_gmm_sample(const vem_gmm *g, size_t n, vem_rng *rng, double *out,
 
 size_t vem_gmm_n_parameters(const vem_gmm *g)
 {
-    const size_t k = g->k, d = g->d;
+    /* mclust's nVarParams (R/mclust.R), written for size_t (EVV's 1 - k first added). */
+    const size_t k = g->k, d = g->d, t = d * (d - 1) / 2;
     size_t cp = 0;
-    switch (g->cov) {
-    case VEM_COV_FULL:
-        cp = k * d * (d + 1) / 2;
+    switch ((int)g->cov) {
+    case VEM_COV_EII:
+        cp = 1;
         break;
-    case VEM_COV_DIAG:
-        cp = k * d;
-        break;
-    case VEM_COV_SPHERICAL:
+    case VEM_COV_SPHERICAL: /* VII */
         cp = k;
         break;
-    case VEM_COV_TIED:
+    case VEM_COV_EEI:
+        cp = d;
+        break;
+    case VEM_COV_VEI:
+        cp = k + d - 1;
+        break;
+    case VEM_COV_EVI:
+        cp = 1 + k * (d - 1);
+        break;
+    case VEM_COV_DIAG: /* VVI */
+        cp = k * d;
+        break;
+    case VEM_COV_TIED: /* EEE */
         cp = d * (d + 1) / 2;
+        break;
+    case VEM_COV_VEE:
+        cp = k + (d - 1) + t;
+        break;
+    case VEM_COV_EVE:
+        cp = 1 + k * (d - 1) + t;
+        break;
+    case VEM_COV_VVE:
+        cp = k + k * (d - 1) + t;
+        break;
+    case VEM_COV_EEV:
+        cp = 1 + (d - 1) + k * t;
+        break;
+    case VEM_COV_VEV:
+        cp = k + (d - 1) + k * t;
+        break;
+    case VEM_COV_EVV:
+        cp = k * d * (d + 1) / 2 + 1 - k;
+        break;
+    case VEM_COV_FULL: /* VVV */
+        cp = k * d * (d + 1) / 2;
         break;
     }
     return cp + k * d + k - 1;
