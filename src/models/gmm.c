@@ -255,7 +255,7 @@ vem_gmm *vem_gmm_new(size_t k, size_t d, vem_cov cov)
     if (cov != lay) {
         g->ms.shape = vem__alloc_doubles(k, d);
         g->ms.orient = vem__alloc_doubles(d, d);
-        g->mscat = vem__alloc_doubles(cl + k, 1);
+        g->mscat = vem__alloc_doubles((lay == VEM_COV_FULL ? kdd : kd) + k, 1);
         g->mwork = vem__alloc_doubles(vem__gmm_struct_work_len(k, d), 1);
         if (!g->ms.shape || !g->ms.orient || !g->mscat || !g->mwork)
             goto oom;
@@ -993,7 +993,7 @@ static vem_status struct_covs(vem_gmm *g, const double *nk, const double *means,
                               const double *s2, double *covs)
 {
     const size_t k = g->k, d = g->d;
-    double *w = g->mscat, *cnt = g->mscat + cov_len(g->lay, k, d);
+    double *w = g->mscat, *cnt = g->mscat + (g->lay == VEM_COV_FULL ? k * d * d : k * d);
     for (size_t c = 0; c < k; c++) {
         const double *dl = means + c * d;
         double m = nk[c] + 10.0 * DBL_EPSILON;

@@ -1,0 +1,220 @@
+/*
+ * tests/test_mclust.c — the 14 covariance models against R mclust 6.0
+ * (tests/golden/mclust_me.R and its committed output mclust_me.txt; R is not
+ * needed here).
+ *
+ * 1. From the same fixed partition (the rows ranked by their first column, cut
+ *    into K groups), every model's converged log-likelihood equals mclust::me's
+ *    to 1e-8 (absolute, nats) on faithful and penguins, K = 2 and 3.
+ * 2. Started from the partitions Mclust() starts from (hc(VVV) on the SVD-
+ *    transformed data, exported by the script), every cell of the BIC table over
+ *    G = 1..9 and the 14 models equals mclustBIC's (tight EM tolerance) to 1e-6
+ *    relative, with the sign turned, and the lowest BIC is mclust's choice.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vem/vem.h>
+
+#include "check.h"
+
+
+#define MAXN 400
+#define MAXTOK 4096
+
+typedef struct dataset {
+    const char *name;
+    vem_table t;
+    vem_matrix x;
+} dataset;
+
+static int load(dataset *ds, const char *name, const char *file, const char *cols)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", VEM_EXAMPLE_DATA, file);
+    memset(&ds->t, 0, sizeof ds->t);
+    vem_csv_opts co;
+    vem_csv_opts_init(&co);
+    co.columns = cols;
+    ds->name = name;
+    if (vem_csv_read(path, &co, &ds->t) != VEM_OK)
+        return -1;
+    ds->x = vem_table_matrix(&ds->t);
+    return 0;
+}
+
+/* Fit model cov with K components from 1-based labels; log-likelihood or NAN. */
+static double fit_from_labels(const vem_matrix *x, size_t k, vem_cov cov, const int *labels,
+                              double *bic)
+{
+    const size_t n = x->rows;
+    double *z = calloc(n * k, sizeof *z);
+    vem_gmm *g = vem_gmm_new(k, x->cols, cov);
+    double ll = NAN;
+    if (!z || !g)
+        goto out;
+    for (size_t r = 0; r < n; r++)
+        z[r * k + (size_t)(labels[r] - 1)] = 1.0;
+    vem_fit_opts o;
+    vem_fit_opts_init(&o);
+    o.tol = 1e-14; /* per row: the fixed point, as the R side's tolerance 1e-13 */
+    o.max_iter = 100000;
+    o.nthreads = 1;
+    vem_rng rng;
+    vem_rng_seed(&rng, 1);
+    vem_fit_result res;
+    memset(&res, 0, sizeof res);
+    if (vem_gmm_set_reg_covar(g, 0.0) != VEM_OK || vem_gmm_set_init_resp(g, n, z) != VEM_OK ||
+        vem_gmm_set_mstep_control(g, 1000, 1e-13) != VEM_OK)
+        goto out;
+    vem_status st = vem_gmm_fit(g, x, &o, &rng, &res);
+    if (st == VEM_OK || st == VEM_EMAXITER) {
+        ll = res.objective;
+        if (bic)
+            *bic = vem_gmm_bic(g, ll, n);
+    }
+    vem_fit_result_clear(&res);
+out:
+    vem_gmm_free(g);
+    free(z);
+    return ll;
+}
+
+static int read_labels(char *rest, int *labels, size_t n)
+{
+    size_t i = 0;
+    for (char *tok = strtok(rest, " \n"); tok && i < n; tok = strtok(NULL, " \n"))
+        labels[i++] = atoi(tok);
+    return i == n ? 0 : -1;
+}
+
+static dataset *find(dataset *sets, size_t nsets, const char *name)
+{
+    for (size_t i = 0; i < nsets; i++)
+        if (strcmp(sets[i].name, name) == 0)
+            return &sets[i];
+    return NULL;
+}
+
+int main(void)
+{
+    dataset sets[2];
+    CHECK(load(&sets[0], "faithful", "faithful.csv", "eruptions,waiting") == 0);
+    CHECK(load(&sets[1], "penguins", "penguins.csv",
+               "beak_length_mm,beak_depth_mm,flipper_length_mm,body_mass_g") == 0);
+    if (check_failures)
+        return check_report("mclust");
+    FILE *fp = fopen(VEM_GOLDEN "/mclust_me.txt", "r");
+    CHECK(fp != NULL);
+    if (!fp)
+        return check_report("mclust");
+    static char line[65536];
+    static int labels[2][4][MAXN]; /* [set][K][row]: me partitions, K = 2, 3 */
+    static int hcl[2][10][MAXN];   /* [set][G][row]: Mclust's hierarchical partitions */
+    /* BIC tables: [set][G - 1][model], model in mclust's order. */
+    static double rbic[2][9][VEM_COV_COUNT];
+    static char rbest[2][16];
+    static int rbest_g[2];
+    static const vem_cov order[VEM_COV_COUNT] = {
+        VEM_COV_EII, VEM_COV_SPHERICAL, VEM_COV_EEI, VEM_COV_VEI, VEM_COV_EVI,
+        VEM_COV_DIAG, VEM_COV_TIED, VEM_COV_VEE, VEM_COV_EVE, VEM_COV_VVE,
+        VEM_COV_EEV, VEM_COV_VEV, VEM_COV_EVV, VEM_COV_FULL};
+    size_t n_me = 0, n_bic = 0;
+    double worst_me = 0.0;
+    while (fgets(line, sizeof line, fp)) {
+        char kind[16], set[16], a[16], b[32];
+        if (line[0] == '#' || sscanf(line, "%15s %15s", kind, set) != 2)
+            continue;
+        dataset *ds = find(sets, 2, set);
+        CHECK(ds != NULL);
+        if (!ds)
+            continue;
+        const size_t si = (size_t)(ds - sets), n = ds->x.rows;
+        CHECK(n <= MAXN);
+        char *rest = line + strlen(kind) + 1 + strlen(set) + 1;
+        if (strcmp(kind, "labels") == 0) {
+            int k = (int)strtol(rest, &rest, 10);
+            CHECK(k >= 2 && k <= 3 && read_labels(rest, labels[si][k], n) == 0);
+        } else if (strcmp(kind, "hc") == 0) {
+            int gg = (int)strtol(rest, &rest, 10);
+            CHECK(gg >= 2 && gg <= 9 && read_labels(rest, hcl[si][gg], n) == 0);
+        } else if (strcmp(kind, "me") == 0) {
+            int k;
+            char llv[64];
+            CHECK(sscanf(rest, "%15s %d %63s", a, &k, llv) == 3);
+            vem_cov cov;
+            CHECK(vem_gmm_cov_parse(a, &cov) == VEM_OK);
+            double want = strtod(llv, NULL);
+            double got = fit_from_labels(&ds->x, (size_t)k, cov, labels[si][k], NULL);
+            double diff = fabs(got - want);
+            printf("me %-8s %s K=%d  vem %.10f  mclust %.10f  |diff| %.2e\n", set, a, k, got,
+                   want, diff);
+            CHECK(isfinite(want));
+            CHECK_ABS(got, want, 1e-8);
+            if (!(diff <= worst_me))
+                worst_me = diff;
+            n_me++;
+        } else if (strcmp(kind, "bic") == 0) {
+            int gg;
+            CHECK(sscanf(rest, "%31s %d", b, &gg) == 2 && gg >= 1 && gg <= 9);
+            if (strcmp(b, "tight") != 0)
+                continue;
+            char *p = strchr(strchr(rest, ' ') + 1, ' ') + 1;
+            for (size_t j = 0; j < VEM_COV_COUNT; j++)
+                rbic[si][gg - 1][j] = strtod(p, &p); /* "NA" leaves NaN? see below */
+        } else if (strcmp(kind, "best") == 0) {
+            int gg;
+            CHECK(sscanf(rest, "%31s %7s %d", b, a, &gg) == 3);
+            if (strcmp(b, "tight") == 0) {
+                snprintf(rbest[si], sizeof rbest[si], "%s", a);
+                rbest_g[si] = gg;
+            }
+        }
+    }
+    fclose(fp);
+    CHECK(n_me == 2 * 2 * VEM_COV_COUNT);
+    printf("me: %zu fits, max |diff| %.3e nats\n", n_me, worst_me);
+
+    /* The BIC tables from Mclust's own starting partitions. */
+    for (size_t si = 0; si < 2; si++) {
+        const size_t n = sets[si].x.rows;
+        double best = INFINITY;
+        size_t best_g = 0, best_j = 0;
+        double worst = 0.0;
+        for (int gg = 1; gg <= 9; gg++) {
+            int *lab = hcl[si][gg];
+            if (gg == 1)
+                for (size_t r = 0; r < n; r++)
+                    lab[r] = 1;
+            for (size_t j = 0; j < VEM_COV_COUNT; j++) {
+                double bic = NAN;
+                fit_from_labels(&sets[si].x, (size_t)gg, order[j], lab, &bic);
+                double want = -rbic[si][gg - 1][j];
+                double rel = fabs(bic - want) / fabs(want);
+                if (!(rel <= 1e-6))
+                    printf("bic %s G=%d %s: vem %.6f, mclust %.6f (rel %.2e)\n", sets[si].name,
+                           gg, vem_cov_mclust_name(order[j]), bic, want, rel);
+                CHECK_REL(bic, want, 1e-6);
+                if (!(rel <= worst))
+                    worst = rel;
+                if (bic < best) {
+                    best = bic;
+                    best_g = (size_t)gg;
+                    best_j = j;
+                }
+                n_bic++;
+            }
+        }
+        printf("bic %s: max relative diff %.3e; lowest BIC %s K=%zu (mclust %s K=%d)\n",
+               sets[si].name, worst, vem_cov_mclust_name(order[best_j]), best_g, rbest[si],
+               rbest_g[si]);
+        CHECK(strcmp(vem_cov_mclust_name(order[best_j]), rbest[si]) == 0);
+        CHECK(best_g == (size_t)rbest_g[si]);
+    }
+    CHECK(n_bic == 2 * 9 * VEM_COV_COUNT);
+    for (size_t i = 0; i < 2; i++)
+        vem_table_clear(&sets[i].t);
+    return check_report("mclust");
+}
