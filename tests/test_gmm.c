@@ -503,10 +503,18 @@ static void test_errors(void)
     CHECK(vem_gmm_new(0, 3, VEM_COV_DIAG) == NULL);
     CHECK(strstr(vem_errmsg(), "k=0") != NULL);
     CHECK(vem_gmm_new(2, 0, VEM_COV_DIAG) == NULL);
-    CHECK(vem_gmm_new(2, 2, (vem_cov)9) == NULL);
+    CHECK(vem_gmm_new(2, 2, (vem_cov)VEM_COV_COUNT) == NULL);
     vem_cov c;
     CHECK(vem_cov_parse("diag", &c) == VEM_OK && c == VEM_COV_DIAG);
     CHECK(vem_cov_parse("banana", &c) == VEM_EINVAL && strstr(vem_errmsg(), "banana"));
+    /* The mclust-only models are mixtures' alone: vem_cov_parse (HMMs) refuses them. */
+    CHECK(vem_cov_parse("VEV", &c) == VEM_EINVAL);
+    CHECK(vem_gmm_cov_parse("VVV", &c) == VEM_OK && c == VEM_COV_FULL);
+    CHECK(vem_gmm_cov_parse("EEE", &c) == VEM_OK && c == VEM_COV_TIED);
+    CHECK(vem_gmm_cov_parse("VEV", &c) == VEM_OK && c == VEM_COV_VEV);
+    CHECK(vem_cov_layout(VEM_COV_VEV) == VEM_COV_FULL && vem_cov_layout(VEM_COV_EII) ==
+          VEM_COV_SPHERICAL && vem_cov_layout(VEM_COV_VEI) == VEM_COV_DIAG);
+    CHECK(strcmp(vem_cov_mclust_name(VEM_COV_DIAG), "VVI") == 0);
     vem_gmm_init gi;
     CHECK(vem_gmm_init_parse("kmeans++", &gi) == VEM_OK && gi == VEM_INIT_KMEANSPP);
     CHECK(vem_gmm_init_parse("zz", &gi) == VEM_EINVAL);
