@@ -227,6 +227,48 @@ static vem_status common_orientation(int vve, size_t k, size_t d, const double *
     return VEM_OK;
 }
 
+/*
+ * VEI and VEV: own volumes, a common shape, over per-component variances v (k x d:
+ * diag(W_k) for VEI, the eigenvalues of W_k for VEV): lambda_k = sum_j v_kj / a_j /
+ * (d n_k), then a_j = sum_k v_kj / lambda_k normalised to |A| = 1, until the rule.
+ */
+static vem_status volume_shape(size_t k, size_t d, const double *nk, const double *v,
+                               double *a, double *lam, vem__mstate *ms)
+{
+    double t_prev = INFINITY;
+    size_t it = 0;
+    while (it < ms->max_iter) {
+        it++;
+        double t = 0.0;
+        for (size_t c = 0; c < k; c++) {
+            double s = 0.0;
+            for (size_t j = 0; j < d; j++)
+                s += v[c * d + j] / a[j];
+            lam[c] = s / ((double)d * nk[c]);
+            if (!(lam[c] > 0.0) || !isfinite(lam[c]))
+                return VEM_FAIL(VEM_ENUMERIC, "M-step: volume of component %zu is %g", c + 1,
+                                lam[c]);
+            t += nk[c] * log(lam[c]);
+        }
+        for (size_t j = 0; j < d; j++) {
+            double s = 0.0;
+            for (size_t c = 0; c < k; c++)
+                s += v[c * d + j] / lam[c];
+            a[j] = s;
+        }
+        double g = geomean(a, d, 1);
+        if (!(g > 0.0))
+            return VEM_FAIL(VEM_ENUMERIC, "M-step: the common shape has a zero variance");
+        for (size_t j = 0; j < d; j++)
+            a[j] /= g;
+        if (stop_rule(t, &t_prev, ms->tol))
+            break;
+    }
+    ms->iter = it;
+    ms->ok = 1;
+    return VEM_OK;
+}
+
 vem_status vem__gmm_struct_cov(vem_cov cov, size_t k, size_t d, const double *nk,
                                const double *w, double *covs, vem__mstate *ms, double *work)
 {
@@ -273,37 +315,9 @@ vem_status vem__gmm_struct_cov(vem_cov cov, size_t k, size_t d, const double *nk
         if (!ms->ok)
             for (size_t j = 0; j < d; j++)
                 a[j] = 1.0;
-        double t_prev = INFINITY;
-        size_t it = 0;
-        while (it < ms->max_iter) {
-            it++;
-            double t = 0.0;
-            for (size_t c = 0; c < k; c++) {
-                double s = 0.0;
-                for (size_t j = 0; j < d; j++)
-                    s += w[c * d + j] / a[j];
-                lam[c] = s / (dd * nk[c]);
-                if (!(lam[c] > 0.0) || !isfinite(lam[c]))
-                    return VEM_FAIL(VEM_ENUMERIC, "M-step: volume of component %zu is %g", c + 1,
-                                    lam[c]);
-                t += nk[c] * log(lam[c]);
-            }
-            for (size_t j = 0; j < d; j++) {
-                double s = 0.0;
-                for (size_t c = 0; c < k; c++)
-                    s += w[c * d + j] / lam[c];
-                a[j] = s;
-            }
-            double g = geomean(a, d, 1);
-            if (!(g > 0.0))
-                return VEM_FAIL(VEM_ENUMERIC, "M-step: the common shape has a zero variance");
-            for (size_t j = 0; j < d; j++)
-                a[j] /= g;
-            if (stop_rule(t, &t_prev, ms->tol))
-                break;
-        }
-        ms->iter = it;
-        ms->ok = 1;
+        vem_status st = volume_shape(k, d, nk, w, a, lam, ms);
+        if (st != VEM_OK)
+            return st;
         for (size_t c = 0; c < k; c++)
             for (size_t j = 0; j < d; j++)
                 covs[c * d + j] = lam[c] * a[j];
@@ -382,34 +396,8 @@ vem_status vem__gmm_struct_cov(vem_cov cov, size_t k, size_t d, const double *nk
             for (size_t j = 0; j < d; j++)
                 a[j] = om[j] / g;
         }
-        double t_prev = INFINITY;
-        size_t it = 0;
-        while (it < ms->max_iter) {
-            it++;
-            double t = 0.0;
-            for (size_t c = 0; c < k; c++) {
-                double v = 0.0;
-                for (size_t j = 0; j < d; j++)
-                    v += ev[c * d + j] / a[j];
-                lam[c] = v / (dd * nk[c]);
-                t += nk[c] * log(lam[c]);
-            }
-            for (size_t j = 0; j < d; j++) {
-                double v = 0.0;
-                for (size_t c = 0; c < k; c++)
-                    v += ev[c * d + j] / lam[c];
-                a[j] = v;
-            }
-            double g = geomean(a, d, 1);
-            if (!(g > 0.0) || !isfinite(t))
-                return VEM_FAIL(VEM_ENUMERIC, "M-step: the common shape is singular");
-            for (size_t j = 0; j < d; j++)
-                a[j] /= g;
-            if (stop_rule(t, &t_prev, ms->tol))
-                break;
-        }
-        ms->iter = it;
-        ms->ok = 1;
+        if ((st = volume_shape(k, d, nk, ev, a, lam, ms)) != VEM_OK)
+            return st;
         for (size_t c = 0; c < k; c++) {
             for (size_t j = 0; j < d; j++)
                 s[j] = lam[c] * a[j];
