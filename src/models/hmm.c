@@ -904,8 +904,13 @@ static inline __attribute__((always_inline)) void backward_core(size_t k, const 
         const double inv = 1.0 / cs[t];
         #pragma omp simd
         for (size_t j = 0; j < k; j++) {
-            wn[j] = bt[j] * beta[j] * inv;
-            at[j] *= beta[j];
+            /* A state whose forward probability is 0 (unreachable, or underflowed) has
+             * posterior 0 and passes nothing back: its beta may have overflowed (a state
+             * the chain left long ago that explains the future far better, as in a
+             * left-right model), and 0 x inf would be NaN. */
+            const int live = at[j] > 0.0;
+            wn[j] = live ? bt[j] * beta[j] * inv : 0.0;
+            at[j] = live ? at[j] * beta[j] : 0.0;
         }
         if (t == lo) {
             #pragma omp simd
