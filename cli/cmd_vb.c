@@ -92,7 +92,7 @@ static const cli_option *const blr_score_tables[] = {blr_score_options, cli_comm
 static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
 /* CAVI stops when the total ELBO changes by < 1e-3 nats, as scikit-learn's
- * BayesianGaussianMixture, within 100 iterations (vem_vbgmm_fit_opts_init). */
+ * BayesianGaussianMixture, within 1000 iterations (vem_vbgmm_fit_opts_init). */
 static const cli_fit_kind vbgmm_kind = {"vbgmm", "ELBO", "row", "rows", 0,
                                         vem_vbgmm_fit_opts_init};
 

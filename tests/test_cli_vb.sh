@@ -351,10 +351,11 @@ run transform blr.json "$DIABETES"
 expect_rc "transform on a blr model" 1
 expect_err "transform on a blr model" "is a 'blr' model"
 
-# The defaults of each kind: vbgmm 100 iterations, tol 1e-3; blr 1000, tol 1e-12.
+# The defaults of each kind: vbgmm 1000 iterations, tol 1e-3 in total (issue 14: was 100
+# and 1e-3 per row); blr 1000, tol 1e-12.
 run fit vbgmm "$FAITHFUL" -k 2 --json
-pyjson "vbgmm defaults" '"max_iter":100' "
-assert d['max_iter'] == 100 and d['tol'] == 1e-3 and d['n_init'] == 1"
+pyjson "vbgmm defaults" '"max_iter":1000' "
+assert d['max_iter'] == 1000 and d['tol'] == 1e-3 and d['n_init'] == 1"
 run fit blr "$DIABETES" --target target --json
 pyjson "blr defaults" '"max_iter":1000' "
 assert d['max_iter'] == 1000 and d['tol'] == 1e-12"

@@ -85,9 +85,11 @@ VEM_API vem_status vem_algorithm_parse(const char *name, vem_algorithm *out);
  * - PER_OBS: |change of the total objective| / observations < tol, as scikit-learn's
  *   GaussianMixture (its per-sample lower bound); the default of vem_fit_opts_init.
  * - TOTAL: |change of the total objective| < tol (nats), as scikit-learn's
- *   BayesianGaussianMixture (1e-3) and hmmlearn (1e-2) compare their totals. Unlike a
- *   relative change, it does not depend on where the objective's zero lies (a
- *   density's log-likelihood moves with the data's units).
+ *   BayesianGaussianMixture (1e-3) and hmmlearn (1e-2) compare their totals, or below
+ *   the round-off of the total, 1e-12 (|objective| + observations) (1.2e-5 nats at a
+ *   million frames), so that a tol below round-off still stops. Unlike a relative
+ *   change, it does not depend on where the objective's zero lies (a density's
+ *   log-likelihood moves with the data's units).
  */
 typedef enum vem_tol_rule {
     VEM_TOL_PER_OBS = 0,

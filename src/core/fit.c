@@ -1203,8 +1203,12 @@ vem_status vem_fit_step(vem_fit *f)
     }
     if (st != VEM_OK)
         return st;
+    /* The total rule also stops at the round-off of a sum of n_obs terms, 1e-12 (|L| + N):
+     * a change below it is noise (1.2e-5 nats at a million frames). */
     if (f->have_prev && f->o.tol > 0.0 &&
-        fabs(f->o.tol_rule == VEM_TOL_TOTAL ? obj - f->prev : e.change) < f->o.tol)
+        (f->o.tol_rule == VEM_TOL_TOTAL
+             ? fabs(obj - f->prev) < fmax(f->o.tol, 1e-12 * (fabs(f->prev) + f->n_obs_all))
+             : fabs(e.change) < f->o.tol))
         f->converged = 1;
     f->prev = obj;
     f->have_prev = 1;

@@ -1113,6 +1113,7 @@ void vem_vbgmm_fit_opts_init(vem_fit_opts *o)
     vem_fit_opts_init(o);
     o->tol_rule = VEM_TOL_TOTAL;
     o->tol = 1e-3;
+    o->max_iter = 1000;
 }
 
 vem_status vem_vbgmm_fit(vem_vbgmm *v, const vem_matrix *x, const vem_fit_opts *o, vem_rng *rng,
