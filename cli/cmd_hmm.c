@@ -68,7 +68,10 @@ static const cli_option *const score_tables[] = {seq_options, cli_common_options
                                                  NULL};
 static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
-static const cli_fit_kind hmm_kind = {"hmm", "log-likelihood", "frame", "sequences", 0, NULL};
+/* Batch Baum-Welch stops when the total log-likelihood changes by < 1e-7 nats, within
+ * 1000 iterations (vem_hmm_fit_opts_init). */
+static const cli_fit_kind hmm_kind = {"hmm", "log-likelihood", "frame", "sequences", 0,
+                                      vem_hmm_fit_opts_init};
 
 /* ---------------------------------------------------------------- data */
 

@@ -447,8 +447,7 @@ static int cmd_fit(int argc, char **argv)
     if (a.f.output &&
         (rc = settle(comm, root ? vem_lda_save(l, a.f.output, &res) : VEM_OK, a.f.output)) != 0)
         goto out;
-    /* --tol 0 asks for every pass: not converging is then what was asked. */
-    if (root && o.tol > 0)
+    if (root)
         cli_warn_not_converged(&a.f, &res);
     size_t hlen;
     const vem_lda_pass_info *hist = vem_lda_pass_history(l, &hlen); /* the kept restart's */

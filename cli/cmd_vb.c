@@ -2,7 +2,7 @@
  * cli/cmd_vb.c — the variational Bayes commands of two kinds of model:
  *
  *     vem fit vbgmm DATA -k K [--weight-prior dirichlet|dp] [--covariance full|diag] ...
- *     vem fit blr DATA --target COLUMN [--ard] [--intercept] [--standardize] ...
+ *     vem fit blr DATA --target COLUMN [--ard] [--no-intercept] [--standardize] ...
  *     vem predict|score|info MODEL ...   on "vbgmm" and "blr" model files
  *     vem sample MODEL -n N              on "vbgmm" model files
  *
@@ -35,6 +35,7 @@ enum {
     OPT_ARD,
     OPT_PRUNE,
     OPT_INTERCEPT,
+    OPT_NO_INTERCEPT,
     OPT_STANDARDIZE,
     OPT_HYPERPRIORS,
 };
@@ -42,7 +43,7 @@ enum {
 static const cli_option vbgmm_fit_options[] = {
     {"components", 'k', 1, OPT_K, "K", "components (an upper bound: unneeded ones empty out)"},
     {"weight-prior", 0, 1, OPT_WEIGHT_PRIOR, "P",
-     "dirichlet (default) or dp (truncated stick-breaking)"},
+     "dp (default: truncated stick-breaking, a Dirichlet process)\nor dirichlet"},
     {"weight-concentration", 0, 1, OPT_WEIGHT_CONC, "A", "alpha0 > 0 (default 1/K)"},
     {"mean-precision", 0, 1, OPT_MEAN_PREC, "B", "beta0 > 0 (default 1)"},
     {"dof", 0, 1, OPT_DOF, "NU", "Wishart degrees of freedom > D - 1 (default D)"},
@@ -50,7 +51,8 @@ static const cli_option vbgmm_fit_options[] = {
      "m0: D numbers, comma-separated (default: the data mean)"},
     {"covariance-prior", 0, 1, OPT_COV_PRIOR, "LIST",
      "W0^-1: D x D numbers row by row (full) or D (diag)\n"
-     "(default: the data covariance, divisor n - 1)"},
+     "(default: the data covariance, divisor n - 1; if singular,\n"
+     "plus reg-covar on its diagonal)"},
     {"covariance", 0, 1, OPT_COVARIANCE, "C", "full (default) or diag"},
     {"reg-covar", 0, 1, OPT_REG_COVAR, "E", "added to the sample covariances (default 1e-6)"},
     {"init", 0, 1, OPT_INIT, "M", "kmeans (default) or random"},
@@ -63,7 +65,8 @@ static const cli_option blr_fit_options[] = {
     {"prune-threshold", 0, 1, OPT_PRUNE, "T",
      "ARD: prune weights whose precision exceeds T (default 1e4)"},
     {"intercept", 0, 0, OPT_INTERCEPT, NULL,
-     "fit an unpenalised intercept (centre features and target)"},
+     "fit an unpenalised intercept (centre features and target;\nthe default, as scikit-learn)"},
+    {"no-intercept", 0, 0, OPT_NO_INTERCEPT, NULL, "no intercept: the line through the origin"},
     {"standardize", 0, 0, OPT_STANDARDIZE, NULL, "scale the features to mean 0, variance 1 first"},
     {"hyperpriors", 0, 1, OPT_HYPERPRIORS, "A0,B0,C0,D0",
      "Gamma shape and rate of the noise precision (A0, B0)\n"
@@ -88,8 +91,10 @@ static const cli_option *const blr_score_tables[] = {blr_score_options, cli_comm
                                                      cli_data_options, NULL};
 static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
-/* The defaults of vem_fit_opts_init are the vbgmm's (100 iterations, tol 1e-3). */
-static const cli_fit_kind vbgmm_kind = {"vbgmm", "ELBO", "row", "rows", 0, NULL};
+/* CAVI stops when the total ELBO changes by < 1e-3 nats, as scikit-learn's
+ * BayesianGaussianMixture, within 1000 iterations (vem_vbgmm_fit_opts_init). */
+static const cli_fit_kind vbgmm_kind = {"vbgmm", "ELBO", "row", "rows", 0,
+                                        vem_vbgmm_fit_opts_init};
 
 /* The fixed point of BayesianRidge: many cheap iterations to a tight tolerance. */
 static void blr_defaults(vem_fit_opts *o)
@@ -113,7 +118,7 @@ typedef struct vb_args {
     const char *target, *hyper, *mean_prior, *cov_prior;
     int prior_given, cov_given; /* a prior option, --covariance given */
     size_t k;
-    int k_given, ard, intercept, standardize, proba;
+    int k_given, ard, intercept, intercept_given, standardize, proba;
     vem_vb_weight_prior wprior;
     vem_cov cov;
     vem_gmm_init init;
@@ -184,7 +189,13 @@ static int own_option(vb_args *a, int id, const char *val)
         rc = cli_parse_double("--prune-threshold", val, 0.0, 1, &a->prune);
         break;
     case OPT_INTERCEPT:
-        a->intercept = 1;
+    case OPT_NO_INTERCEPT:
+        if (a->intercept_given && a->intercept != (id == OPT_INTERCEPT)) {
+            cli_error("--intercept and --no-intercept: give one");
+            rc = CLI_EXIT_USAGE;
+        }
+        a->intercept_given = 1;
+        a->intercept = id == OPT_INTERCEPT;
         break;
     case OPT_STANDARDIZE:
         a->standardize = 1;
@@ -216,7 +227,9 @@ static int parse_args(int argc, char **argv, const cli_verb *v, const char *cmd,
     a->beta0 = 1.0;
     a->nu0 = NAN;
     a->reg_covar = 1e-6;
+    a->wprior = VEM_VB_DP;
     a->prune = 1e4;
+    a->intercept = 1; /* fit blr: an intercept unless --no-intercept (scikit-learn) */
     a->cov = VEM_COV_FULL;
     a->init = VEM_INIT_KMEANS;
 
@@ -703,8 +716,8 @@ static int fit_blr(vb_args *a)
     vem_blr *start = NULL;
     if (a->f.init_model) {
         /* Start from the model's hyperposteriors; its settings come with it. */
-        if (a->ard || a->intercept || a->standardize || a->hyper) {
-            cli_error("fit blr: --init-model takes --ard, --intercept, --standardize and the "
+        if (a->ard || a->intercept_given || a->standardize || a->hyper) {
+            cli_error("fit blr: --init-model takes --ard, --(no-)intercept, --standardize and the "
                       "hyperpriors from %s: leave them out",
                       a->f.init_model);
             return cli_usage_error("fit blr");

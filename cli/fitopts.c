@@ -15,7 +15,7 @@ const cli_option cli_engine_options[] = {
     {"n-init", 0, 1, CLI_OPT_N_INIT, "N", "restarts; the best %O is kept"},
     {"max-iter", 0, 1, CLI_OPT_MAX_ITER, "N", "iterations (batch) or passes (online) per restart"},
     {"passes", 0, 1, CLI_OPT_PASSES, "N", "the same as --max-iter"},
-    {"tol", 0, 1, CLI_OPT_TOL, "T", "stop when the %O per %U changes by < T nats"},
+    {"tol", 0, 1, CLI_OPT_TOL, "T", "stop when %T\n0: run --max-iter iterations"},
     {"seed", 0, 1, CLI_OPT_SEED, "S", "random seed"},
     {"threads", 0, 1, CLI_OPT_THREADS, "T",
      "threads; 0 = all available; results do not depend on it"},
@@ -199,6 +199,16 @@ int cli_fit_args_check(cli_fit_args *f, const char *cmd)
                   kind, f->kind->name);
         return CLI_EXIT_USAGE;
     }
+    /* Online passes sum objectives at moving parameters, too noisy for a total rule:
+     * unless --tol is given, they test the change per observation at the engine's
+     * default (vem_fit_opts_init). */
+    if (f->opts.algorithm != VEM_ALG_BATCH && f->opts.tol_rule != VEM_TOL_PER_OBS &&
+        !cli_fit_given(f, CLI_OPT_TOL)) {
+        vem_fit_opts e;
+        vem_fit_opts_init(&e);
+        f->opts.tol_rule = e.tol_rule;
+        f->opts.tol = e.tol;
+    }
     f->opts.warm_start = f->init_model != NULL;
     if ((f->verbose || isatty(STDERR_FILENO)) && cli_mpi_rank() == 0) {
         f->opts.log = progress;
@@ -295,10 +305,16 @@ void cli_warn_not_converged(const cli_fit_args *f, const vem_fit_result *res)
 {
     if (res->converged)
         return;
+    int batch = f->opts.algorithm == VEM_ALG_BATCH;
+    /* --tol 0 asks for a fixed number of iterations: running them is what was asked. */
+    if (f->opts.tol == 0.0) {
+        cli_warn("ran %zu %s%s (--tol 0)", res->n_iter, batch ? "iteration" : "pass",
+                 res->n_iter == 1 ? "" : (batch ? "s" : "es"));
+        return;
+    }
     /* The change the next convergence test would see: online EM tests the change between
      * passes; batch EM from the last iteration's E-step to the returned parameters. */
     double change = NAN;
-    int batch = f->opts.algorithm == VEM_ALG_BATCH;
     if (!batch) {
         for (size_t i = res->trace_len; i-- > 0;)
             if (res->trace[i].step == 0) {
@@ -308,10 +324,16 @@ void cli_warn_not_converged(const cli_fit_args *f, const vem_fit_result *res)
     } else if (res->trace_len && res->n_obs > 0) {
         change = (res->objective - res->trace[res->trace_len - 1].objective) / res->n_obs;
     }
-    cli_warn("not converged after %zu %s%s (last change %.3g nats per %s; raise --max-iter or "
-             "--tol)",
-             res->n_iter, batch ? "iteration" : "pass",
-             res->n_iter == 1 ? "" : (batch ? "s" : "es"), change, f->kind->unit);
+    if (f->opts.tol_rule == VEM_TOL_TOTAL)
+        cli_warn("not converged after %zu %s%s (last change %.3g nats in total; raise --max-iter "
+                 "or --tol)",
+                 res->n_iter, batch ? "iteration" : "pass",
+                 res->n_iter == 1 ? "" : (batch ? "s" : "es"), change * res->n_obs);
+    else
+        cli_warn("not converged after %zu %s%s (last change %.3g nats per %s; raise --max-iter "
+                 "or --tol)",
+                 res->n_iter, batch ? "iteration" : "pass",
+                 res->n_iter == 1 ? "" : (batch ? "s" : "es"), change, f->kind->unit);
 }
 
 void cli_print_fit_tail(const cli_fit_args *f, const vem_fit_result *res)

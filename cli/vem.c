@@ -232,6 +232,24 @@ static void option_text(const cli_option *o, const cli_fit_kind *k, const vem_fi
                 sub = k ? k->unit : "observation";
             else if (s[1] == 'S')
                 sub = k ? k->units : "units";
+            else if (s[1] == 'T') {
+                /* What --tol bounds: the kind's rule (vem_tol_rule) in batch. */
+                char what[160];
+                if (!k)
+                    snprintf(what, sizeof what, "the objective per observation changes by < T "
+                                                "nats\n(batch HMM and VB-GMM: the total);");
+                else if (defs && defs->tol_rule == VEM_TOL_TOTAL)
+                    snprintf(what, sizeof what, "the total %s changes by < T nats\n(batch; "
+                             "online: per %s, default 0.001);", k->objective, k->unit);
+                else
+                    snprintf(what, sizeof what, "the %s per %s changes by < T nats;",
+                             k->objective, k->unit);
+                n += (size_t)snprintf(out + n, size - n, "%s", what);
+                if (n >= size)
+                    n = size - 1;
+                s++;
+                continue;
+            }
         }
         if (sub) {
             n += (size_t)snprintf(out + n, size - n, "%s", sub);

@@ -33,7 +33,7 @@ assert all(b['objective'] >= a['objective'] - 1e-9
            for a, b in zip(d['trace'], d['trace'][1:]))
 assert d['symbols'] == ['drizzle', 'fog', 'rain', 'snow', 'sun']" "fit$k.json"
 done
-expect_err "not converged warning" "not converged"
+expect_err "--tol 0: ran the iterations asked for, no warning" "ran 50 iterations (--tol 0)"
 
 # score of the saved model = the fit's log-likelihood
 run score k3.json "$WEATHER" --json
@@ -399,5 +399,41 @@ printf 'weather\nsun\nhail\n' >hail.csv
 run score k2.json hail.csv
 expect_rc "unknown symbol" 2
 expect_err "unknown symbol: file, line and column" "hail.csv:3:1: symbol 'hail' is not one of the model's 5 symbols"
+
+# ---- docs/hmm.md's left-right recipe (issue 14): a topology from a model file, k-means
+# emissions. It ended 'M-step: total responsibility is -nan' (exit 3): states left
+# behind had alpha 0 and an overflowed beta. The chain must start in state 0 and never
+# go back; the fit leaves state 0 the first day alone (its mean is that day).
+run fit hmm "$WEATHER" --init-model "$ROOT/tests/data/seattle_left_right.json" --init kmeans --json
+expect_rc "left-right recipe" 0
+pycheck "left-right: zeros stay zero, converged, the recorded log-likelihood" "" "d = load()
+A = d['transmat']
+assert d['startprob'] == [1.0, 0.0, 0.0], d['startprob']
+assert A[1][0] == 0.0 and A[2][0] == 0.0 and A[2][1] == 0.0 and A[0][2] == 0.0, A
+assert d['converged'] and d['monotonicity_violations'] == 0
+assert close(d['means'][0][0], 12.8, 1e-12) and close(d['means'][0][1], 5.0, 1e-12)
+assert close(d['log_likelihood'], -9219.01573379574, 1e-9), d['log_likelihood']" out
+
+# ---- the default stopping rule (issue 14): the total log-likelihood changes by < 1e-7.
+# Seattle, 3 categorical states, seed 2: 1e-3 per frame stopped after 3 iterations at
+# -1606.0; the default now reaches -1374.2148 and continuing to a total change of 1e-10
+# gains < 0.1 nats (3e-7 measured).
+run fit hmm "$WEATHER" --states 3 --emission categorical --columns weather --seed 2 --json
+cp out cat2.json
+run fit hmm "$WEATHER" --states 3 --emission categorical --columns weather --seed 2 --tol 1e-10 \
+    --max-iter 100000 --json
+pycheck "categorical seed 2: default converged, continuing gains < 0.1 nats" "" "d, c = load(1), load(2)
+assert d['converged'] and d['tol'] == 1e-7 and d['max_iter'] == 1000
+assert close(d['log_likelihood'], -1374.2147846, 1e-9), d['log_likelihood']
+assert 0 <= c['log_likelihood'] - d['log_likelihood'] < 0.1" cat2.json out
+for cov in diag full; do
+    run fit hmm "$WEATHER" --states 3 --emission gaussian --columns temp_max,temp_min \
+        --covariance $cov --json
+    cp out g$cov.json
+    run fit hmm "$WEATHER" --states 3 --emission gaussian --columns temp_max,temp_min \
+        --covariance $cov --tol 1e-10 --max-iter 100000 --json
+    pycheck "gaussian $cov: continuing gains < 0.1 nats" "" "d, c = load(1), load(2)
+assert d['converged'] and 0 <= c['log_likelihood'] - d['log_likelihood'] < 0.1" g$cov.json out
+done
 
 finish

@@ -270,6 +270,8 @@ static void test_oracle(void)
 {
     vem_matrix x = vem_table_matrix(&faithful);
     vem_vbgmm *v = vem_vbgmm_new(3, 2, VEM_COV_FULL);
+    /* The oracle writes PRML's Dirichlet terms (the default prior is stick-breaking). */
+    CHECK(vem_vbgmm_set_weight_prior(v, VEM_VB_DIRICHLET) == VEM_OK);
     vem_fit_result res;
     CHECK(fit(v, &x, 7, 0.0, 1, 0, 3, &res) == VEM_EMAXITER); /* mid-way: r is not trivial */
     CHECK(monotone(&res));
@@ -692,8 +694,21 @@ static void test_errors(void)
         xc[r * 2 + 1] = 4.0;
     }
     vem_matrix xm = vem_matrix_view(xc, faithful.rows, 2);
+    CHECK(vem_vbgmm_set_reg_covar(v, 0.0) == VEM_OK);
     CHECK(fit(v, &xm, 10, 1e-3, 1, 0, 1, NULL) == VEM_ENUMERIC);
     CHECK(strstr(vem_errmsg(), "singular") != NULL);
+    /* With reg_covar (default 1e-6) on its diagonal it is not: the constant column's
+     * prior variance is reg_covar, the other the column's variance, and the fit runs. */
+    CHECK(vem_vbgmm_set_reg_covar(v, 1e-6) == VEM_OK);
+    CHECK(vem_vbgmm_set_covariance_prior(v, NULL) == VEM_OK);
+    CHECK(fit(v, &xm, 100, 1e-3, 1, 0, 1, NULL) == VEM_OK);
+    const double *c0 = vem_vbgmm_covariance_prior(v);
+    CHECK(c0 != NULL);
+    if (c0) {
+        CHECK_REL(c0[3], 1e-6, 1e-9);
+        CHECK(c0[1] == 0.0 && c0[2] == 0.0);
+        CHECK_REL(c0[0], 1.3027283328494683 + 1e-6, 1e-12); /* np.var(ddof=1) + reg */
+    }
     free(xc);
     CHECK(vem_vbgmm_load("/nonexistent/model.json") == NULL);
     vem_vbgmm_free(v);

@@ -50,7 +50,8 @@ VEM_API size_t vem_blr_d(const vem_blr *b);
 /** One weight precision per weight (non-zero) or one shared (0, default). Resets the fit. */
 VEM_API vem_status vem_blr_set_ard(vem_blr *b, int ard);
 VEM_API int vem_blr_ard(const vem_blr *b);
-/** Fit an unpenalised intercept (default off). */
+/** Fit an unpenalised intercept (default off here; `vem fit blr` turns it on unless
+ *  --no-intercept, as scikit-learn's fit_intercept=True). */
 VEM_API vem_status vem_blr_set_intercept(vem_blr *b, int on);
 VEM_API int vem_blr_intercept_on(const vem_blr *b);
 /** Standardise the features to mean 0 and variance 1 (divisor n) before fitting (default off). */

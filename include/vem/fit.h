@@ -79,10 +79,33 @@ VEM_API const char *vem_algorithm_name(vem_algorithm a);
 /** Parse a name as above. VEM_EINVAL for an unknown name. */
 VEM_API vem_status vem_algorithm_parse(const char *name, vem_algorithm *out);
 
+/**
+ * What the convergence test compares with tol (vem_fit_opts.tol_rule). The change
+ * is between the objectives of two consecutive iterations (batch) or passes (online).
+ * - PER_OBS: |change of the total objective| / observations < tol, as scikit-learn's
+ *   GaussianMixture (its per-sample lower bound); the default of vem_fit_opts_init.
+ * - TOTAL: |change of the total objective| < tol (nats), as scikit-learn's
+ *   BayesianGaussianMixture (1e-3) and hmmlearn (1e-2) compare their totals, or below
+ *   the round-off of the total, 1e-12 (|objective| + observations) (1.2e-5 nats at a
+ *   million frames), so that a tol below round-off still stops. Unlike a relative
+ *   change, it does not depend on where the objective's zero lies (a density's
+ *   log-likelihood moves with the data's units).
+ */
+typedef enum vem_tol_rule {
+    VEM_TOL_PER_OBS = 0,
+    VEM_TOL_TOTAL = 1
+} vem_tol_rule;
+
+/** "per-observation", "total"; NULL for an invalid value. */
+VEM_API const char *vem_tol_rule_name(vem_tol_rule r);
+
 /** Fit options; initialise with vem_fit_opts_init(). */
 typedef struct vem_fit_opts {
     size_t max_iter;  /**< EM iterations (batch) or passes over the data (online) per restart; default 100 */
-    double tol;       /**< stop when |change of objective per observation| < tol (nats); default 1e-3 */
+    double tol;       /**< stop when the change of the objective, measured as tol_rule says,
+                           is below tol (nats); 0: run max_iter iterations; default 1e-3
+                           (per observation). Models' defaults: vem_hmm_fit_opts_init,
+                           vem_vbgmm_fit_opts_init */
     size_t n_init;    /**< restarts; the best final objective is kept; default 1 */
     int warm_start;   /**< non-zero: start from the model's current parameters (no init) */
     int nthreads;     /**< OpenMP threads; 0 = OpenMP default, 1 = serial */
@@ -128,6 +151,7 @@ typedef struct vem_fit_opts {
     int dense_steps;         /**< stepwise: non-zero updates every ESS entry at every
                                   minibatch even when the model offers sparse steps
                                   (vem_model_ops.sparse_*); for comparisons; default 0 */
+    vem_tol_rule tol_rule;   /**< what tol bounds (vem_tol_rule); default VEM_TOL_PER_OBS */
 } vem_fit_opts;
 
 /** Defaults as documented in vem_fit_opts. */
@@ -234,7 +258,7 @@ VEM_API const vem_trace_entry *vem_fit_trace(const vem_fit *f, size_t *len);
 
 /** Outcome of vem_fit_run. Release with vem_fit_result_clear. */
 typedef struct vem_fit_result {
-    int converged;            /**< the kept restart met tol */
+    int converged;            /**< the kept restart met tol (never with tol 0) */
     size_t n_iter;            /**< iterations of the kept restart */
     double objective;         /**< total objective of the returned parameters (nats) */
     double n_obs;             /**< observations */

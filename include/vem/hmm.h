@@ -183,7 +183,7 @@ VEM_API vem_data vem_hmm_data(const vem_matrix *x, const vem_seqs *seqs);
 /**
  * Fit h by Baum-Welch from its initialisation (or its current parameters
  * when o->warm_start). x: frames (n x d, or n x 1 integer codes < M); seqs:
- * boundaries or NULL. Convergence: |change of log-likelihood| / frames < o->tol.
+ * boundaries or NULL. Convergence: as o->tol_rule and o->tol say (vem_hmm_fit_opts_init).
  * Returns as vem_fit_run; VEM_EINVAL for a shape mismatch, bad codes, seqs
  * not covering the rows, or fewer frames than states (k-means init). On an
  * error h's parameters are restored.
@@ -197,6 +197,18 @@ VEM_API vem_data vem_hmm_data(const vem_matrix *x, const vem_seqs *seqs);
  */
 VEM_API vem_status vem_hmm_fit(vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
                                const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res);
+
+/**
+ * The HMM's fit defaults: vem_fit_opts_init's, then batch Baum-Welch stops when the
+ * total log-likelihood changes by less than 1e-7 nats (tol_rule VEM_TOL_TOTAL,
+ * tol 1e-7), within max_iter 1000. hmmlearn's 1e-2 (total) and the former 1e-3 per
+ * frame stop on the plateaus of Baum-Welch: on Seattle's weather (3 categorical
+ * states, seeds 0-9) a fit continued to a total change of 1e-10 then gains up to 5
+ * nats; from 1e-7 it gains < 0.1 nats (docs/hmm.md, "Convergence"). Online
+ * algorithms test noisy pass sums: give them a per-frame rule (the CLI does).
+ * vem_hmm_fit and vem_hmm_fit_source use these when o is NULL.
+ */
+VEM_API void vem_hmm_fit_opts_init(vem_fit_opts *o);
 
 struct vem_source;
 /**

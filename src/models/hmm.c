@@ -904,8 +904,13 @@ static inline __attribute__((always_inline)) void backward_core(size_t k, const 
         const double inv = 1.0 / cs[t];
         #pragma omp simd
         for (size_t j = 0; j < k; j++) {
-            wn[j] = bt[j] * beta[j] * inv;
-            at[j] *= beta[j];
+            /* A state whose forward probability is 0 (unreachable, or underflowed) has
+             * posterior 0 and passes nothing back: its beta may have overflowed (a state
+             * the chain left long ago that explains the future far better, as in a
+             * left-right model), and 0 x inf would be NaN. */
+            const int live = at[j] > 0.0;
+            wn[j] = live ? bt[j] * beta[j] * inv : 0.0;
+            at[j] = live ? at[j] * beta[j] : 0.0;
         }
         if (t == lo) {
             #pragma omp simd
@@ -1415,12 +1420,20 @@ vem_model vem_hmm_model(vem_hmm *h)
 static vem_status fit_restoring(vem_hmm *h, const vem_data *data, vem_source *src,
                                 const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res);
 
+void vem_hmm_fit_opts_init(vem_fit_opts *o)
+{
+    vem_fit_opts_init(o);
+    o->tol_rule = VEM_TOL_TOTAL;
+    o->tol = 1e-7;
+    o->max_iter = 1000;
+}
+
 vem_status vem_hmm_fit(vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
                        const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
 {
     vem_fit_opts defaults;
     if (!o) {
-        vem_fit_opts_init(&defaults);
+        vem_hmm_fit_opts_init(&defaults);
         o = &defaults;
     }
     /* With a communicator, x is one process's share: it may be empty. */
@@ -1464,7 +1477,7 @@ vem_status vem_hmm_fit_source(vem_hmm *h, vem_source *src, const vem_fit_opts *o
 {
     vem_fit_opts defaults;
     if (!o) {
-        vem_fit_opts_init(&defaults);
+        vem_hmm_fit_opts_init(&defaults);
         o = &defaults;
     }
     if (!src || vem_source_unit_kind(src) == VEM_UNITS_DOCUMENTS)

@@ -186,7 +186,7 @@ vem_vbgmm *vem_vbgmm_new(size_t k, size_t d, vem_cov cov)
     v->d = d;
     v->cov = cov;
     v->pl = cov == VEM_COV_FULL ? dd : d;
-    v->wprior = VEM_VB_DIRICHLET;
+    v->wprior = VEM_VB_DP;
     v->alpha0 = NAN;
     v->beta0 = 1.0;
     v->nu0 = NAN;
@@ -952,11 +952,20 @@ static vem_status resolve_priors(vem_vbgmm *v, vem_fit *f)
                     s[i * d + j] = s[j * d + i];
         double ld = 0.0;
         size_t bad = log_det(v, s, &ld, v->work);
+        if (bad && v->reg_covar > 0.0) {
+            /* A constant or collinear column: the data covariance plus reg_covar on its
+             * diagonal, the regularisation every component's covariance gets (only
+             * then, so that other data keep scikit-learn's prior exactly). */
+            for (size_t j = 0; j < d; j++)
+                s[v->cov == VEM_COV_FULL ? j * d + j : j] += v->reg_covar;
+            bad = log_det(v, s, &ld, v->work);
+        }
         if (bad) {
             st = VEM_FAIL(VEM_ENUMERIC,
                           "the data covariance (default covariance prior) is singular (pivot "
-                          "%zu): set the prior or remove constant or collinear columns",
-                          bad);
+                          "%zu) even with reg_covar %g on its diagonal: set the prior, raise "
+                          "reg_covar or remove constant or collinear columns",
+                          bad, v->reg_covar);
             goto done;
         }
         memcpy(v->c0, s, v->pl * sizeof *s);
@@ -1099,9 +1108,22 @@ static vem_status whole_priors(vem_vbgmm *v, const vem_matrix *x, struct vem_sou
 static vem_status fit_whole_priors(vem_vbgmm *v, const vem_matrix *x, struct vem_source *src,
                                    const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res);
 
+void vem_vbgmm_fit_opts_init(vem_fit_opts *o)
+{
+    vem_fit_opts_init(o);
+    o->tol_rule = VEM_TOL_TOTAL;
+    o->tol = 1e-3;
+    o->max_iter = 1000;
+}
+
 vem_status vem_vbgmm_fit(vem_vbgmm *v, const vem_matrix *x, const vem_fit_opts *o, vem_rng *rng,
                          vem_fit_result *res)
 {
+    vem_fit_opts defaults;
+    if (!o) {
+        vem_vbgmm_fit_opts_init(&defaults);
+        o = &defaults;
+    }
     const int shared = o && o->comm;
     vem_status st = check_x(v, x, shared);
     if (st != VEM_OK)
@@ -1132,6 +1154,11 @@ static vem_status fit_whole_priors(vem_vbgmm *v, const vem_matrix *x, struct vem
 vem_status vem_vbgmm_fit_source(vem_vbgmm *v, struct vem_source *src, const vem_fit_opts *o,
                                 vem_rng *rng, vem_fit_result *res)
 {
+    vem_fit_opts defaults;
+    if (!o) {
+        vem_vbgmm_fit_opts_init(&defaults);
+        o = &defaults;
+    }
     if (!src)
         return VEM_FAIL(VEM_EINVAL, "no data source");
     if (vem_source_cols(src) != v->d)
