@@ -520,6 +520,9 @@ static void test_errors(void)
 {
     CHECK(vem_hmm_new(0, VEM_HMM_CATEGORICAL, 3, VEM_COV_FULL) == NULL);
     CHECK(strstr(vem_errmsg(), "k=0") != NULL);
+    /* Emissions take the four structures; mclust's others are for mixtures. */
+    CHECK(vem_hmm_new(2, VEM_HMM_GAUSSIAN, 2, VEM_COV_EII) == NULL);
+    CHECK(strstr(vem_errmsg(), "full, diag, spherical, tied") != NULL);
     vem_hmm *h = tiny_categorical();
     double bad[3] = {0, 4, 1};
     vem_matrix x = vem_matrix_view(bad, 3, 1);

@@ -178,10 +178,11 @@ vem_hmm *vem_hmm_new_gmm(size_t k, vem_hmm_emission emission, size_t n_mix, size
 {
     size_t kk, km;
     if (k == 0 || dim == 0 || n_mix == 0 || !vem_hmm_emission_name(emission) ||
-        (emission != VEM_HMM_CATEGORICAL && !vem_cov_name(cov))) {
+        (emission != VEM_HMM_CATEGORICAL && (!vem_cov_name(cov) || cov > VEM_COV_TIED))) {
+        /* HMM emissions take the four structures full, diag, spherical, tied. */
         VEM_FAIL(VEM_EINVAL,
-                 "vem_hmm_new: k=%zu and dim=%zu must be >= 1, emission=%d and cov=%d valid", k,
-                 dim, (int)emission, (int)cov);
+                 "vem_hmm_new: k=%zu and dim=%zu must be >= 1, emission=%d valid and cov=%d one "
+                 "of full, diag, spherical, tied", k, dim, (int)emission, (int)cov);
         return NULL;
     }
     if (!vem__mul_ok(k, k, &kk) || !vem__mul_ok(k, dim, &km) || k > UINT32_MAX) {
