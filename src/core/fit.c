@@ -552,13 +552,21 @@ static double extra(const vem_fit *f)
     return f->m.ops->objective_extra ? f->m.ops->objective_extra(f->m.self) : 0.0;
 }
 
-/* The objective of the current parameters: a full data pass plus the extra terms (its
- * ESS in f->ess, allocated at the first use: stepwise and incremental EM have their own). */
-static vem_status evaluate(vem_fit *f, double *objective)
+/*
+ * The objective of the current parameters: a full data pass plus the extra terms. Its
+ * ESS go to f->ess, allocated at the first use by batch EM; online EM's evaluations use
+ * its minibatch buffer, or when finishing (S no longer needed) its statistics, so that
+ * no K x V array is added at the end of a large fit.
+ */
+static vem_status evaluate(vem_fit *f, double *objective, int finishing)
 {
-    if (!f->ess && !(f->ess = vem__alloc_doubles(f->ess_len ? f->ess_len : 1, 1)))
-        return VEM_FAIL(VEM_ENOMEM, "ESS: %zu doubles", f->ess_len);
-    vem_status st = vem_fit_pass(f, &f->m, f->ess, objective);
+    double *ess = f->ess ? f->ess : f->s_tmp ? f->s_tmp : finishing ? f->s_acc : NULL;
+    if (!ess) {
+        if (!(f->ess = vem__alloc_doubles(f->ess_len ? f->ess_len : 1, 1)))
+            return VEM_FAIL(VEM_ENOMEM, "ESS: %zu doubles", f->ess_len);
+        ess = f->ess;
+    }
+    vem_status st = vem_fit_pass(f, &f->m, ess, objective);
     if (st != VEM_OK)
         return st;
     *objective += extra(f);
@@ -612,8 +620,7 @@ static vem_status online_alloc(vem_fit *f)
     if (f->s_acc)
         return VEM_OK;
     f->s_acc = vem__alloc_doubles(len, 1);
-    f->s_tmp = vem__alloc_doubles(len, 1);
-    if (!f->s_acc || !f->s_tmp)
+    if (!f->s_acc)
         return VEM_FAIL(VEM_ENOMEM, "online EM statistics");
     if (f->o.algorithm == VEM_ALG_INCREMENTAL) {
         size_t nb = f->o.n_blocks;
@@ -659,6 +666,13 @@ static vem_status online_alloc(vem_fit *f)
                                 f->max_slots, nr);
             f->sparse = 1;
         }
+    }
+    /* One minibatch's or block's ESS; the sparse steps sum into slot 0 instead, and need
+     * it only to pack the touched rows for a communicator. */
+    if (!f->sparse || f->o.comm) {
+        f->s_tmp = vem__alloc_doubles(len + 2, 1); /* + objective, observations when packed */
+        if (!f->s_tmp)
+            return VEM_FAIL(VEM_ENOMEM, "online EM statistics");
     }
     return VEM_OK;
 }
@@ -761,7 +775,7 @@ static void sparse_fold(vem_fit *f)
 static vem_status union_over_processes(vem_fit *f, size_t *nu)
 {
     const vem_comm *c = f->o.comm;
-    double *buf = f->s_tmp; /* >= n_rows doubles, not read before the E-step fills it */
+    double *buf = f->s_tmp; /* >= n_rows doubles; under a communicator only a packing room */
     for (size_t i = 0; i < *nu; i++)
         buf[i] = (double)f->sp_union[i];
     double *all = NULL, count = 0.0;
@@ -803,7 +817,7 @@ static vem_status union_over_processes(vem_fit *f, size_t *nu)
 static vem_status sum_union_rows(vem_fit *f, size_t nu, double *obj, double *obs)
 {
     const size_t rl = f->sp_rowlen, tail0 = f->sp_nrows * rl, tail = f->ess_len - tail0;
-    double *buf = f->slot_ess, *red = f->s_tmp; /* slot 0: zero, and zeroed again below */
+    double *buf = f->s_tmp, *red = f->slot_ess; /* the sums are in slot 0 */
     for (size_t i = 0; i < nu; i++)
         memcpy(buf + i * rl, red + (size_t)f->sp_union[i] * rl, rl * sizeof *buf);
     memcpy(buf + nu * rl, red + tail0, tail * sizeof *buf);
@@ -817,7 +831,6 @@ static vem_status sum_union_rows(vem_fit *f, size_t nu, double *obj, double *obs
     memcpy(red + tail0, buf + nu * rl, tail * sizeof *buf);
     *obj = buf[nu * rl + tail];
     *obs = buf[nu * rl + tail + 1];
-    memset(buf, 0, (nu * rl + tail + 2) * sizeof *buf);
     return VEM_OK;
 }
 
@@ -830,6 +843,9 @@ static vem_status sum_union_rows(vem_fit *f, size_t nu, double *obj, double *obs
  * the tail exact, and the model's M-step told which rows changed. Under a
  * communicator the rows are every process's (union_over_processes, sum_union_rows).
  */
+static vem_status sparse_update(vem_fit *f, const double *red, size_t nu, double obj,
+                                double obs, pass_acc *acc);
+
 static vem_status sparse_step(vem_fit *f, const vem_data *x, size_t b0, size_t b1,
                               pass_acc *acc)
 {
@@ -890,13 +906,11 @@ static vem_status sparse_step(vem_fit *f, const vem_data *x, size_t b0, size_t b
         }
         f->slot_obj[sidx] = obj;
     }
-    /* Sum the rows and the tail in slot order into s_tmp, zeroing the slots again. */
-    double *red = f->s_tmp;
-    for (size_t i = 0; i < nu; i++)
-        memset(red + (size_t)f->sp_union[i] * rl, 0, rl * sizeof *red);
-    memset(red + tail0, 0, (len - tail0) * sizeof *red);
-    double obj = 0.0;
-    for (size_t sidx = 0; sidx < ns; sidx++) {
+    /* Sum the rows and the tail in slot order into slot 0 (its own rows are there; the
+     * union's others are zero), zeroing the other slots again; slot 0 after the update. */
+    double *red = f->slot_ess;
+    double obj = f->slot_obj[0];
+    for (size_t sidx = 1; sidx < ns; sidx++) {
         double *sess = f->slot_ess + sidx * cap;
         const uint32_t *rows = f->sp_slot_rows + sidx * nr;
         for (size_t i = 0; i < f->sp_slot_n[sidx]; i++) {
@@ -911,10 +925,26 @@ static vem_status sparse_step(vem_fit *f, const vem_data *x, size_t b0, size_t b
         obj += f->slot_obj[sidx];
     }
     double obs = range_obs(f, n);
-    if (f->o.comm && (st = sum_union_rows(f, nu, &obj, &obs)) != VEM_OK)
-        return st;
-    if (!(obs > 0.0))
-        return VEM_OK;
+    if (f->o.comm)
+        st = sum_union_rows(f, nu, &obj, &obs);
+    if (st == VEM_OK && obs > 0.0)
+        st = sparse_update(f, red, nu, obj, obs, acc);
+    /* Slot 0 zero again outside what the next step writes. */
+    for (size_t i = 0; i < nu; i++)
+        memset(red + (size_t)f->sp_union[i] * rl, 0, rl * sizeof *red);
+    memset(red + tail0, 0, (len - tail0) * sizeof *red);
+    return st;
+}
+
+/* S = (1 - gamma) S + gamma scale s_batch on the union's rows (the minibatch's sums in
+ * red, obs observations), then the M-step for those rows (sparse_step). */
+static vem_status sparse_update(vem_fit *f, const double *red, size_t nu, double obj,
+                                double obs, pass_acc *acc)
+{
+    const vem_model m = f->m;
+    const size_t rl = f->sp_rowlen, tail0 = f->sp_nrows * rl, len = f->ess_len;
+    vem_status st;
+    int old;
     const double scale = f->n_obs_all / obs, gamma = step_size(f);
     double *sa = f->s_acc, *cs = f->sp_colsum;
     if (gamma >= 1.0) { /* S replaced by this minibatch's statistics */
@@ -1171,7 +1201,7 @@ vem_status vem_fit_step(vem_fit *f)
     double obj;
     int violation = 0;
     if (f->o.algorithm == VEM_ALG_BATCH) {
-        st = evaluate(f, &obj);
+        st = evaluate(f, &obj, 0);
         if (st != VEM_OK)
             return st;
         violation = f->have_prev && decreased(f, f->prev, obj);
@@ -1186,7 +1216,7 @@ vem_status vem_fit_step(vem_fit *f)
         else
             st = incremental_pass(f, &obj, &violation);
         if (st == VEM_OK && f->o.eval_passes)
-            st = evaluate(f, &obj);
+            st = evaluate(f, &obj, 0);
         if (st == VEM_OK && !isfinite(obj))
             st = VEM_FAIL(VEM_ENUMERIC, "%s: objective is %g in pass %zu", f->m.ops->name, obj,
                           f->iter + 1);
@@ -1221,7 +1251,7 @@ vem_status vem_fit_step(vem_fit *f)
 vem_status vem_fit_finish(vem_fit *f)
 {
     double obj;
-    vem_status st = evaluate(f, &obj);
+    vem_status st = evaluate(f, &obj, 1);
     if (st != VEM_OK)
         return st;
     /* Batch EM's last M-step must not have lowered the objective either. */
