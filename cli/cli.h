@@ -34,6 +34,9 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * left no detail, "vem: <what>: <vem_strerror(s)>". Returns the exit status for s.
  */
 int cli_fail(vem_status s, const char *what);
+/* A failure every process agreed on (vem_comm_agree: every process holds its detail):
+ * vem_errmsg() printed by rank 0 only; the exit status for s. */
+int cli_fail_agreed(vem_status s);
 /** Exit status for a library error: 3 for VEM_ENUMERIC, 2 for the others. */
 int cli_exit_status(vem_status s);
 
@@ -171,20 +174,23 @@ int cli_data_opts_check(const cli_data_opts *d);
 int cli_read_data(const char *path, const cli_data_opts *d, const char *const *model_cols,
                   size_t model_d, vem_table *t);
 /**
- * Read this process's share of DATA for a distributed fit (--mpi): rows
- * [r N / P, (r + 1) N / P) of a raw float64 file, or the lines starting in
- * bytes [r S / P, (r + 1) S / P) of a CSV file. Column selection as
- * cli_read_data; a share may be empty. Returns 0 or an exit status (reported).
+ * Read this process's share of DATA for a distributed fit (--mpi) with
+ * vem_csv_read_share over cli_mpi_comm(): rows [r N / P, (r + 1) N / P) of a raw
+ * float64 file, or the lines starting in bytes [r S / P, (r + 1) S / P) of a CSV
+ * file; *rows_all gets the rows of all processes. Column selection as
+ * cli_read_data; a share may be empty. Every process calls it and gets the same
+ * exit status; one message (the library's agreed failure, or rank 0's for a
+ * column count that differs from model_d). Returns 0 or an exit status.
  */
 int cli_read_share(const char *path, const cli_data_opts *d, const char *const *model_cols,
-                   size_t model_d, int rank, int nranks, vem_table *t);
+                   size_t model_d, vem_table *t, size_t *rows_all);
 /**
  * Open DATA as a source for out-of-core fitting (--stream): CSV converted once
  * to a temporary binary file, or raw float64 read in place. Column selection as
  * cli_read_data. Returns 0 or an exit status (reported).
  */
 int cli_open_source(const char *path, const cli_data_opts *d, const char *const *model_cols,
-                    size_t model_d, vem_source **out);
+                    size_t model_d, const vem_comm *comm, vem_source **out);
 /** Non-zero when t's column names came from a header rather than being numbered "1", "2", ... */
 int cli_table_has_names(const vem_table *t);
 
@@ -353,11 +359,11 @@ int cli_mpi_rank(void);
 int cli_mpi_size(void);
 /* Time in the reduction hook on this rank (waiting for other ranks included), calls, doubles. */
 void cli_mpi_stats(double *seconds, size_t *calls, size_t *doubles);
-/* The engine's communicator over MPI_COMM_WORLD (rank, size, the three collectives
- * below); valid after cli_mpi_begin, or one process without it. */
+/* The engine's communicator over MPI_COMM_WORLD (rank, size; reduce is
+ * MPI_Allreduce(MPI_SUM) in place, broadcast and gather the two below); valid
+ * after cli_mpi_begin, or one process without it. The library reads shares and
+ * agrees on their failures over it (vem_csv_read_share, vem_frames_read_share). */
 const vem_comm *cli_mpi_comm(void);
-/* The communicator's reduce: MPI_Allreduce(MPI_SUM) of buf in place. */
-vem_status cli_mpi_allreduce(double *buf, size_t len, void *ctx);
 /* The largest exit status over all ranks (a collective: every rank calls it). */
 int cli_mpi_agree(int rc);
 /* The sum of v over all ranks. */
@@ -365,7 +371,8 @@ double cli_mpi_sum(double v);
 /* Broadcast n doubles from rank 0; 0 or an exit status. */
 int cli_mpi_bcast(double *buf, size_t n);
 /* Every rank's n x cols rows, concatenated in rank order on rank 0 (malloc'd; NULL
- * elsewhere); *total receives the number of rows on rank 0. */
+ * elsewhere); *total receives the number of rows on rank 0. cli_mpi_sum, cli_mpi_bcast
+ * and this serve cmd_lda.c's own distributed set-up. */
 double *cli_mpi_gather_rows(const double *rows, size_t n, size_t cols, size_t *total);
 
 #endif /* VEM_CLI_H */

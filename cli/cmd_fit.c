@@ -323,12 +323,12 @@ static int report_fit(const fit_args *a, size_t rows, vem_gmm *g, vem_fit_result
 
 /*
  * One fit of g to the rows of t, or of src when streaming, or under --mpi of this
- * process's share t of rows_all rows: the engine sums the statistics over the processes
+ * process's share (t or src): the engine sums the statistics over the processes
  * (cli_mpi_comm), initialises each restart on a sample gathered to process 0 and gives
  * every process the same minibatch count.
  */
-static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, size_t rows_all,
-                   vem_gmm *g, vem_fit_opts *opts)
+static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, vem_gmm *g,
+                   vem_fit_opts *opts)
 {
     vem_fit_result res;
     vem_rng rng;
@@ -349,7 +349,7 @@ static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, size_
         vem_fit_result_clear(&res);
         return rc;
     }
-    return report_fit(a, rows_all, g, &res);
+    return report_fit(a, (size_t)res.n_obs, g, &res);
 }
 
 /* ---- model selection ---- */
@@ -578,23 +578,24 @@ static int cmd_fit(int argc, char **argv)
             a.reg_covar = vem_gmm_reg_covar(g);
     }
 
-    if (a.f.mpi) {
-        rc = cli_read_share(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
-                            g ? vem_gmm_d(g) : 0, cli_mpi_rank(), cli_mpi_size(), &t);
-        /* A bad line in any rank's share stops every rank (that rank has said why). */
-        rc = cli_mpi_agree(rc);
-    } else if (a.f.stream) {
+    size_t rows_all = 0;
+    if (a.f.stream) {
+        /* Under --mpi each process streams its own share (its rows are counted by the fit). */
         rc = cli_open_source(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
-                             g ? vem_gmm_d(g) : 0, &src);
+                             g ? vem_gmm_d(g) : 0, a.f.mpi ? cli_mpi_comm() : NULL, &src);
+        rows_all = a.f.mpi ? SIZE_MAX : 0;
+    } else if (a.f.mpi) {
+        /* A bad line in any rank's share stops every rank (that rank says why). */
+        rc = cli_read_share(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
+                            g ? vem_gmm_d(g) : 0, &t, &rows_all);
     } else {
         rc = cli_read_data(a.data, &a.dopts, g ? vem_gmm_columns(g) : NULL,
                            g ? vem_gmm_d(g) : 0, &t);
     }
     if (rc != 0)
         goto out;
-    size_t kmax = 0, rows = src ? vem_source_rows(src) : t.rows;
-    if (a.f.mpi)
-        rows = (size_t)cli_mpi_sum((double)t.rows);
+    size_t kmax = 0, rows = a.f.mpi ? rows_all : src ? vem_source_rows(src) : t.rows;
+    /* SIZE_MAX: not known before the fit (streamed shares); the fit checks its sample. */
     size_t cols = src ? vem_source_cols(src) : t.cols;
     for (size_t i = 0; i < a.nk; i++)
         kmax = a.ks[i] > kmax ? a.ks[i] : kmax;
@@ -636,7 +637,7 @@ static int cmd_fit(int argc, char **argv)
         rc = cli_fail(s, "model");
         goto out;
     }
-    rc = run_fit(&a, &t, src, rows, g, &opts);
+    rc = run_fit(&a, &t, src, g, &opts);
 out:
     vem_gmm_free(g);
     vem_source_close(src);

@@ -68,9 +68,7 @@ static const cli_option *const score_tables[] = {seq_options, cli_common_options
                                                  NULL};
 static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
-/* The engine takes sequences from memory only: vem_fit_new_source refuses them (--stream). */
-static const cli_fit_kind hmm_kind = {
-    "hmm", "log-likelihood", "frame", "sequences", CLI_ENGINE_BIT(CLI_OPT_STREAM), NULL};
+static const cli_fit_kind hmm_kind = {"hmm", "log-likelihood", "frame", "sequences", 0, NULL};
 
 /* ---------------------------------------------------------------- data */
 
@@ -139,15 +137,6 @@ static const vem_seqs *seqs_of(const vem_frames *in)
 static size_t n_seq_of(const vem_frames *in)
 {
     return in->seqs.start ? in->seqs.n_seq : 1;
-}
-
-/* The largest code of x (categorical frames), 0 for none. */
-static double max_code(const vem_matrix *x)
-{
-    double mx = 0.0;
-    for (size_t r = 0; r < x->rows; r++)
-        mx = x->data[r] > mx ? x->data[r] : mx;
-    return mx;
 }
 
 static vem_hmm *load_hmm(const char *path)
@@ -460,7 +449,7 @@ static int report_fit(const fit_args *a, vem_hmm *h, size_t n, size_t n_seq, vem
     return rc;
 }
 
-static int fit_mpi(const fit_args *a, vem_hmm *h0);
+static int fit_data(const fit_args *a, vem_hmm *h0);
 
 static int cmd_fit(int argc, char **argv)
 {
@@ -512,48 +501,7 @@ static int cmd_fit(int argc, char **argv)
             return cli_fail(is, "--init");
         }
     }
-    if (a.f.mpi) {
-        rc = fit_mpi(&a, h);
-        vem_hmm_free(h);
-        return rc;
-    }
-    rc = read_input(a.data, &a.dopts, a.em, h, a.seqcol, a.lengths, &in);
-    if (rc != 0) {
-        vem_hmm_free(h);
-        return rc;
-    }
-    const vem_matrix x = vem_frames_matrix(&in);
-    vem_status s = VEM_OK;
-    if (!h) {
-        size_t dim = x.cols;
-        if (a.em == VEM_HMM_CATEGORICAL)
-            dim = in.symbols ? in.n_symbols : (size_t)max_code(&x) + 1;
-        rc = make_model(&a, &in, dim, &h);
-        if (rc != 0)
-            goto out;
-    }
-    if (a.em != VEM_HMM_CATEGORICAL && x.rows < vem_hmm_k(h) * vem_hmm_n_mix(h) &&
-        (!a.f.init_model || a.init_given)) {
-        cli_error("%s: %zu rows, fewer than K=%zu states x %zu components", a.data, x.rows,
-                  vem_hmm_k(h), vem_hmm_n_mix(h));
-        rc = CLI_EXIT_INPUT;
-        goto out;
-    }
-    vem_fit_opts opts = a.f.opts;
-    vem_rng rng;
-    vem_rng_seed(&rng, a.f.seed);
-    vem_fit_result res;
-    memset(&res, 0, sizeof res);
-    s = vem_hmm_fit(h, &x, seqs_of(&in), &opts, &rng, &res);
-    if (s != VEM_OK && s != VEM_EMAXITER) {
-        rc = cli_fail(s, a.data);
-        vem_fit_result_clear(&res);
-        goto out;
-    }
-    rc = report_fit(&a, h, x.rows, n_seq_of(&in), &res);
-    vem_fit_result_clear(&res);
-out:
-    vem_frames_clear(&in);
+    rc = fit_data(&a, h);
     vem_hmm_free(h);
     return rc;
 }
@@ -561,324 +509,81 @@ out:
 /* ---------------------------------------------------- distributed fits (--mpi) */
 
 /*
- * Rank r of P takes the whole sequences [r S / P, (r + 1) S / P) of the S in
- * the file. Rank 0 decides the boundaries (from the lengths file or the
- * sequence column) and broadcasts them; every rank then reads the rows of its
- * sequences only. Every collective below is called by every rank in the same
- * order; a failure on one rank is agreed on (cli_mpi_agree) before the next.
+ * Every rank reads whole sequences of the file (vem_frames_read_share: the
+ * sequences decided on rank 0, the same symbols on every rank, failures agreed
+ * on and said once), then fits with the communicator. What follows the read
+ * comes out alike on every rank (the same totals), so rank 0 alone says it.
  */
-
-/* Allocation between collectives: returning would leave the other ranks waiting
- * in the next one, so a failure ends this process (mpirun then stops the rest). */
-static void *mpi_alloc(size_t n)
+static int fit_data(const fit_args *a, vem_hmm *h0)
 {
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        cli_error("out of memory (rank %d)", cli_mpi_rank());
-        exit(CLI_EXIT_INPUT);
-    }
-    return p;
-}
-
-/* Broadcast n sizes from rank 0 as doubles (exact below 2^53). */
-static int bcast_sizes(size_t *v, size_t n)
-{
-    double *b = mpi_alloc(n * sizeof *b);
-    for (size_t i = 0; i < n; i++)
-        b[i] = (double)v[i];
-    int rc = cli_mpi_bcast(b, n);
-    for (size_t i = 0; i < n; i++)
-        v[i] = (size_t)b[i];
-    free(b);
-    return rc;
-}
-
-/* The largest v over all ranks (gathered on rank 0, broadcast). */
-static double mpi_max(double v)
-{
-    size_t n = 0;
-    double *all = cli_mpi_gather_rows(&v, 1, 1, &n);
-    double m = v;
-    for (size_t i = 0; all && i < n; i++)
-        m = all[i] > m ? all[i] : m;
-    free(all);
-    cli_mpi_bcast(&m, 1);
-    return m;
-}
-
-/* The sequences of the whole file, decided on rank 0 and broadcast. */
-typedef struct mpi_layout {
-    size_t n_seq;  /* S; 1 when the file is one sequence */
-    size_t *start; /* S + 1 row boundaries (whole: start[1] unknown, 0) */
-    size_t whole;  /* no lengths or sequence column: one sequence, all on rank 0 */
-} mpi_layout;
-
-/* Rank 0's part of the layout: the boundaries. 0 or an exit status. */
-static int layout_root(const fit_args *a, mpi_layout *l)
-{
-    vem_status s = VEM_OK;
-    vem_seqs sq;
-    memset(&sq, 0, sizeof sq);
-    if (a->lengths) {
-        s = vem_seqs_read_lengths(a->lengths, 0, &sq);
-        if (s != VEM_OK)
-            return cli_fail(s, a->lengths);
-    } else if (a->seqcol) {
-        vem_text_table t;
-        vem_csv_opts o;
-        vem_csv_opts_init(&o);
-        o.header = a->dopts.header;
-        o.delim = a->dopts.delim;
-        o.columns = a->seqcol;
-        s = vem_text_table_read(a->data, &o, 0, &t);
-        if (s == VEM_OK)
-            s = vem_seqs_from_ids((const char *const *)t.cells, t.rows, a->data, &sq);
-        vem_text_table_clear(&t);
-        if (s != VEM_OK)
-            return cli_fail(s, a->data);
-    }
-    if (sq.start) {
-        l->n_seq = sq.n_seq;
-        l->start = sq.start; /* taken over */
-    } else {
-        l->whole = 1;
-        l->n_seq = 1;
-        l->start = calloc(2, sizeof *l->start);
-        if (!l->start)
-            return cli_fail(VEM_ENOMEM, "sequences");
-    }
-    return 0;
-}
-
-/* Pack the strings into one byte per double ("a\0bc\0"), for the collectives. */
-static double *pack_names(const char *const *names, size_t n, size_t *len)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += strlen(names[i]) + 1;
-    double *b = mpi_alloc(total * sizeof *b), *p = b;
-    for (size_t i = 0; i < n; i++)
-        for (const unsigned char *c = (const unsigned char *)names[i];; c++) {
-            *p++ = (double)*c;
-            if (!*c)
-                break;
-        }
-    *len = total;
-    return b;
-}
-
-/*
- * The symbols of every rank's names, sorted (each rank's gathered on rank 0,
- * broadcast, sorted by every rank alike through vem_symbols_encode), into
- * *all (*n of them); every rank then holds the same list.
- */
-static int mpi_union(char **mine, size_t nmine, char ***all, size_t *n)
-{
-    size_t len = 0, total = 0;
-    double *packed = pack_names((const char *const *)mine, nmine, &len);
-    double *got = cli_mpi_gather_rows(packed, len, 1, &total);
-    free(packed);
-    int rc = bcast_sizes(&total, 1);
-    if (cli_mpi_rank() != 0)
-        got = mpi_alloc(total * sizeof *got);
-    if (rc == 0)
-        rc = cli_mpi_bcast(got, total);
-    /* Unpack in place into names: every rank holds the same list. */
-    char *bytes = mpi_alloc(total + 1);
-    size_t nnames = 0;
-    for (size_t i = 0; i < total; i++) {
-        bytes[i] = (char)(unsigned char)got[i];
-        nnames += bytes[i] == '\0';
-    }
-    free(got);
-    const char **names = mpi_alloc(nnames * sizeof *names);
-    for (size_t i = 0, j = 0; j < nnames; j++) {
-        names[j] = bytes + i;
-        i += strlen(bytes + i) + 1;
-    }
-    double *scratch = mpi_alloc(nnames * sizeof *scratch);
-    vem_status s = vem_symbols_encode(names, nnames, NULL, 0, scratch, all, n);
-    free(scratch);
-    free(names);
-    free(bytes);
-    return rc != 0 ? rc : cli_mpi_agree(s != VEM_OK ? cli_fail(s, "symbols") : 0);
-}
-
-/*
- * The same mapping of the categorical cells on every rank: integer codes when
- * every rank read codes; else names (a rank that read codes reads its share
- * again as names): the model's symbols, or the sorted distinct names of the
- * whole file, each rank's codes moved to their places in that list. Sets
- * in->symbols and *dim. 0 or an exit status.
- */
-static int mpi_encode(const fit_args *a, vem_frames_opts *o, vem_frames *in, size_t *dim)
-{
-    if (!cli_mpi_agree(!in->codes)) {
-        const vem_matrix x = vem_frames_matrix(in);
-        *dim = o->symbols ? o->n_symbols : (size_t)mpi_max(max_code(&x)) + 1;
-        return 0;
-    }
-    int rc = 0;
-    if (in->codes) {
-        o->codes = 0;
-        vem_frames_clear(in);
-        vem_status s = vem_frames_read(a->data, o, in);
-        rc = s != VEM_OK ? cli_fail(s, a->data) : 0;
-    }
-    rc = cli_mpi_agree(rc);
-    *dim = o->n_symbols;
-    if (rc != 0 || o->symbols)
-        return rc;
-    char **all = NULL;
-    size_t n = 0;
-    rc = mpi_union(in->symbols, in->n_symbols, &all, &n);
-    double *place = mpi_alloc(in->n_symbols * sizeof *place);
-    vem_status s = rc == 0 ? vem_symbols_encode((const char *const *)in->symbols, in->n_symbols,
-                                                (const char *const *)all, n, place, NULL, NULL)
-                           : VEM_OK;
-    for (size_t r = 0; rc == 0 && s == VEM_OK && r < in->rows; r++)
-        in->data[r] = place[(size_t)in->data[r]];
-    free(place);
-    vem_symbols_free(in->symbols, in->n_symbols);
-    in->symbols = all;
-    in->n_symbols = n;
-    *dim = n;
-    return rc != 0 ? rc : cli_mpi_agree(s != VEM_OK ? cli_fail(s, a->data) : 0);
-}
-
-static int fit_mpi(const fit_args *a, vem_hmm *h0)
-{
-    const int rank = cli_mpi_rank(), size = cli_mpi_size();
+    const vem_comm *comm = a->f.mpi ? cli_mpi_comm() : NULL;
+    const int root = cli_mpi_rank() == 0;
     vem_hmm *h = h0;
     vem_frames in;
     memset(&in, 0, sizeof in);
-    mpi_layout l;
-    memset(&l, 0, sizeof l);
-    int rc = 0;
-    /* Rank 0 tries the options on the first line, so that a bad column choice is said once. */
+    vem_source *src = NULL;
+    vem_frames_share all;
     vem_frames_opts fo;
-    frames_opts(&a->dopts, a->em, h0, a->seqcol, NULL, &fo);
-    fo.last = 0;
-    vem_status s = rank == 0 ? vem_frames_read(a->data, &fo, &in) : VEM_OK;
-    if (s != VEM_OK)
-        rc = read_failed(s, a->data);
-    vem_frames_clear(&in);
-    if (rc == 0 && rank == 0)
-        rc = layout_root(a, &l);
-    rc = cli_mpi_agree(rc);
-    if (rc != 0)
-        goto out;
-    size_t head[2] = {l.n_seq, l.whole};
-    rc = bcast_sizes(head, 2);
-    l.n_seq = head[0];
-    l.whole = head[1];
-    if (rank != 0)
-        l.start = mpi_alloc((l.n_seq + 1) * sizeof *l.start);
-    if (rc == 0)
-        rc = bcast_sizes(l.start, l.n_seq + 1);
-    if (rc != 0)
-        goto out;
-
-    /* This rank's sequences and rows; the last rank reads to the end of the file,
-     * so that rows beyond the sequences are noticed. */
-    const size_t S = l.n_seq, s0 = l.whole ? 0 : (size_t)((unsigned long long)rank * S / size),
-                 s1 = l.whole ? (rank == 0) : (size_t)((unsigned long long)(rank + 1) * S / size);
-    size_t lo = l.whole ? 0 : l.start[s0], hi = l.whole ? (rank == 0 ? SIZE_MAX : 0) : l.start[s1];
-    if (!l.whole && s1 == S && s1 > s0)
-        hi = SIZE_MAX;
-    fo.first = lo;
-    fo.last = hi;
-    s = vem_frames_read(a->data, &fo, &in);
-    /* A bad line in any rank's share stops every rank (that rank has said why). */
-    rc = cli_mpi_agree(s != VEM_OK ? read_failed(s, a->data) : 0);
-    if (rc != 0)
-        goto out;
-    size_t dim = in.cols;
-    if (a->em == VEM_HMM_CATEGORICAL && (rc = mpi_encode(a, &fo, &in, &dim)) != 0)
-        goto out;
-    vem_matrix x = vem_frames_matrix(&in);
-    if (a->em == VEM_HMM_CATEGORICAL) {
-        /* Checked here, not by vem_hmm_fit on one rank alone (the others would wait). */
-        int bad = 0;
-        for (size_t r = 0; r < x.rows && !bad; r++) {
-            double v = x.data[r];
-            if (!(v >= 0.0) || !(v < (double)dim) || v != floor(v)) {
-                cli_error("%s: row %zu: symbol code %g is not an integer in [0, %zu)", a->data,
-                          lo + r + 1, v, dim);
-                bad = CLI_EXIT_INPUT;
-            }
-        }
-        rc = cli_mpi_agree(bad);
-        if (rc != 0)
-            goto out;
+    frames_opts(&a->dopts, a->em, h0, a->seqcol, a->lengths, &fo);
+    vem_status s;
+    if (a->f.stream) {
+        fo.codes = a->em == VEM_HMM_CATEGORICAL ? 1 : -1; /* streamed symbols are codes */
+        s = vem_frames_open_source(a->data, &fo, comm, &src, &all);
+    } else {
+        s = vem_frames_read_share(a->data, &fo, comm, &in, &all);
     }
-    static const double no_rows = 0.0;
-    if (!x.data)
-        x.data = &no_rows; /* never read: an empty share */
-    const size_t rows = x.rows, rows_all = (size_t)cli_mpi_sum((double)rows);
-    const size_t want_all = l.whole ? rows_all : l.start[S];
-    if (rows_all != want_all || rows_all == 0) {
-        if (rank == 0) {
-            if (rows_all == 0)
-                cli_error("%s: no data rows", a->data);
-            else if (a->lengths)
-                cli_error("%s: the %zu lengths add up to %zu, but the data has %zu rows",
-                          a->lengths, S, want_all, rows_all);
-            else
-                cli_error("%s: the sequence column has %zu rows, the data %zu", a->data, want_all,
-                          rows_all);
-        }
-        rc = CLI_EXIT_INPUT;
-        goto out;
+    if (s != VEM_OK) {
+        int rc = cli_fail_agreed(s);
+        return s == VEM_EINVAL ? CLI_EXIT_USAGE : rc; /* options that do not fit the file */
     }
-    if (a->em != VEM_HMM_CATEGORICAL && h0 && dim != vem_hmm_dim(h0)) {
-        if (rank == 0)
+    int rc = 0;
+    if (a->em != VEM_HMM_CATEGORICAL && h0 && all.dim != vem_hmm_dim(h0)) {
+        if (root)
             cli_error("%s: %zu columns, but the model has %zu features (choose them with "
                       "--columns)",
-                      a->data, dim, vem_hmm_dim(h0));
+                      a->data, all.dim, vem_hmm_dim(h0));
         rc = CLI_EXIT_INPUT;
         goto out;
     }
-    /* The share's sequences (at least one, maybe empty: the engine needs a unit). */
-    size_t n_loc = s1 > s0 ? s1 - s0 : 1;
-    in.seqs.start = mpi_alloc((n_loc + 1) * sizeof *in.seqs.start);
-    in.seqs.n_seq = n_loc;
-    in.seqs.start[0] = 0;
-    for (size_t i = 1; i <= n_loc; i++)
-        in.seqs.start[i] = s1 > s0 && !l.whole ? l.start[s0 + i] - lo : rows;
-    if (s1 > s0 && !l.whole)
-        in.seqs.start[n_loc] = rows; /* the last share's extra rows were refused above */
-
-    if (!h) {
-        rc = make_model(a, &in, dim, &h);
-        rc = cli_mpi_agree(rc);
-        if (rc != 0)
-            goto out;
+    if (src) { /* the source's column names stand for the frames' */
+        in.names = (char **)vem_source_names(src);
+        in.cols = vem_source_cols(src);
     }
-    if (a->em != VEM_HMM_CATEGORICAL && rows_all < vem_hmm_k(h) * vem_hmm_n_mix(h) &&
+    if (!h && (rc = cli_mpi_agree(make_model(a, &in, all.dim, &h))) != 0)
+        goto out;
+    if (a->em != VEM_HMM_CATEGORICAL && all.rows < vem_hmm_k(h) * vem_hmm_n_mix(h) &&
         (!a->f.init_model || a->init_given)) {
-        if (rank == 0)
-            cli_error("%s: %zu rows, fewer than K=%zu states x %zu components", a->data, rows_all,
+        if (root)
+            cli_error("%s: %zu rows, fewer than K=%zu states x %zu components", a->data, all.rows,
                       vem_hmm_k(h), vem_hmm_n_mix(h));
         rc = CLI_EXIT_INPUT;
         goto out;
     }
+    vem_matrix x = vem_frames_matrix(&in);
+    static const double no_rows = 0.0;
+    if (!x.data)
+        x.data = &no_rows; /* never read: an empty share */
     vem_fit_opts opts = a->f.opts;
-    /* Sums, each restart initialised on rank 0, the same minibatch count everywhere. */
-    opts.comm = cli_mpi_comm();
+    /* Under --mpi: sums, each restart initialised on rank 0, the same minibatch count
+     * everywhere. */
+    opts.comm = comm;
     vem_fit_result res;
     memset(&res, 0, sizeof res);
     vem_rng rng;
     vem_rng_seed(&rng, a->f.seed);
-    s = vem_hmm_fit(h, &x, &in.seqs, &opts, &rng, &res);
+    s = src ? vem_hmm_fit_source(h, src, &opts, &rng, &res)
+            : vem_hmm_fit(h, &x, &in.seqs, &opts, &rng, &res);
     if (s != VEM_OK && s != VEM_EMAXITER)
         /* Every rank saw the same sums, so every rank failed alike: one message. */
-        rc = rank == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
+        rc = root ? cli_fail(s, a->data) : cli_exit_status(s);
     if (rc == 0)
-        rc = report_fit(a, h, rows_all, S, &res);
+        rc = report_fit(a, h, all.rows, all.n_seq, &res);
     vem_fit_result_clear(&res);
 out:
-    free(l.start);
+    if (src) {
+        in.names = NULL;
+        vem_source_close(src);
+    }
     vem_frames_clear(&in);
     if (h != h0)
         vem_hmm_free(h);

@@ -117,9 +117,7 @@ static void lda_defaults(vem_fit_opts *o)
     o->n_blocks = 10;
 }
 
-/* Documents are not rows: the engine reads no source of them (--stream). */
-static const cli_fit_kind lda_kind = {"lda", "ELBO", "token", "documents",
-                                      CLI_ENGINE_BIT(CLI_OPT_STREAM), lda_defaults};
+static const cli_fit_kind lda_kind = {"lda", "ELBO", "token", "documents", 0, lda_defaults};
 
 /* Everything the LDA commands parse; each command's tables admit only its own options. */
 typedef struct lda_args {
@@ -269,85 +267,39 @@ static json_t *topics_json(const vem_lda *l, size_t n)
 /* ---------------------------------------------------------------- fit */
 
 /*
- * Settle a step every process of a distributed fit takes alike on shared
- * files (the vocabulary, --init-model): status s is agreed on (the worst over
- * the processes, a collective) and reported once, by rank 0, or by a process
- * that failed where rank 0 did not. Without --mpi, cli_fail as usual.
+ * Report a failed step of a fit once: by rank 0 under --mpi, where every
+ * process holds the same status and detail (vem_comm_agree and the readers
+ * built on it); the others only return the exit status. 0 for VEM_OK.
  */
-static int settle_shared(vem_status s, const char *what)
+static int report(vem_status s, const char *what)
 {
-    int mine = s == VEM_OK ? 0 : cli_exit_status(s);
-    if (!cli_mpi_active())
-        return mine ? cli_fail(s, what) : 0;
-    int root = cli_mpi_agree(cli_mpi_rank() == 0 ? mine : 0);
-    int all = cli_mpi_agree(mine);
-    if (mine && (cli_mpi_rank() == 0 || root == 0))
-        cli_fail(s, what); /* vem_errmsg() still holds this process's detail */
-    return all;
+    if (s == VEM_OK)
+        return 0;
+    return cli_mpi_rank() == 0 ? cli_fail(s, what) : cli_exit_status(s);
 }
 
-/* The largest v over the processes, on every process (a collective): gathered on
- * rank 0 as doubles (exact below 2^53) and broadcast back. 0 or an exit status. */
-static int mpi_max_size(size_t v, size_t *out)
+/* A step every process took on its own, agreed over comm (NULL: one process), then reported. */
+static int settle(const vem_comm *comm, vem_status s, const char *what)
 {
-    double m = (double)v;
-    size_t n = 0;
-    double *all = cli_mpi_gather_rows(&m, 1, 1, &n);
-    int rc = 0;
-    if (cli_mpi_rank() == 0) {
-        if (!all)
-            rc = cli_fail(VEM_ENOMEM, "--mpi");
-        for (size_t i = 0; all && i < n; i++)
-            m = all[i] > m ? all[i] : m;
-    }
-    free(all);
-    rc = cli_mpi_agree(rc);
-    if (rc == 0)
-        rc = cli_mpi_bcast(&m, 1);
-    *out = (size_t)m;
-    return rc;
-}
-
-/*
- * This process's share of CORPUS for a distributed fit (--mpi): the share
- * reader cuts the file into one byte range per process on document
- * boundaries (include/vem/corpus.h). Every process then agrees on the
- * outcome (a bad line in any share stops all, reported by its reader), on
- * the vocabulary size (LDA-C without --vocab: the largest id + 1 over all
- * shares) and on the number of documents, into *ndocs_all.
- */
-static int read_share(const char *path, size_t nvocab, vem_docs_owned *c, size_t *ndocs_all)
-{
-    vem_status s = vem_docs_read_share(path, nvocab, (size_t)cli_mpi_rank(),
-                                       (size_t)cli_mpi_size(), c, NULL);
-    int rc = cli_mpi_agree(s == VEM_OK ? 0 : cli_fail(s, path));
-    if (rc == 0)
-        rc = mpi_max_size(c->nvocab, &c->nvocab);
-    if (rc != 0)
-        return rc;
-    *ndocs_all = (size_t)cli_mpi_sum((double)c->ndocs);
-    if (*ndocs_all == 0) {
-        if (cli_mpi_rank() == 0)
-            cli_error("%s: no documents", path);
-        return CLI_EXIT_INPUT;
-    }
-    return 0;
+    return report(vem_comm_agree(comm, s), what);
 }
 
 /*
  * The model to fit: a new one with K topics over the corpus's vocabulary, or
  * the one --init-model names (every process loads it), whose lambda, alpha and
- * eta the fit starts from. 0 or an exit status (reported).
+ * eta the fit starts from. Every process of comm calls it and returns the
+ * same. 0 or an exit status (reported).
  */
-static int make_model(const lda_args *a, const vem_vocab *voc, size_t nvocab, vem_lda **out)
+static int make_model(const lda_args *a, const vem_comm *comm, const vem_vocab *voc,
+                      size_t nvocab, vem_lda **out)
 {
     vem_lda *l = NULL;
     const char *init = a->f.init_model;
+    int rc;
     *out = NULL;
     if (init) {
         l = vem_lda_load(init);
-        int rc = settle_shared(l ? VEM_OK : VEM_EFORMAT, init);
-        if (rc != 0) {
+        if ((rc = settle(comm, l ? VEM_OK : VEM_EFORMAT, init)) != 0) {
             vem_lda_free(l);
             return rc;
         }
@@ -366,91 +318,28 @@ static int make_model(const lda_args *a, const vem_vocab *voc, size_t nvocab, ve
         }
     } else {
         l = vem_lda_new(a->k, nvocab);
-        if (!l)
-            return cli_fail(VEM_ENOMEM, "model");
+        if ((rc = settle(comm, l ? VEM_OK : VEM_ENOMEM, "model")) != 0) {
+            vem_lda_free(l);
+            return rc;
+        }
     }
-    if ((a->alpha_set && vem_lda_set_alpha(l, a->alpha) != VEM_OK) ||
-        (a->eta_set && vem_lda_set_eta(l, a->eta) != VEM_OK) ||
-        vem_lda_set_estep(l, a->gamma_tol, a->sweeps) != VEM_OK ||
-        (voc->n && vem_lda_set_vocab(l, (const char *const *)voc->words) != VEM_OK)) {
+    vem_status s = VEM_OK;
+    if (a->alpha_set)
+        s = vem_lda_set_alpha(l, a->alpha);
+    if (s == VEM_OK && a->eta_set)
+        s = vem_lda_set_eta(l, a->eta);
+    if (s == VEM_OK)
+        s = vem_lda_set_estep(l, a->gamma_tol, a->sweeps);
+    if (s == VEM_OK && voc->n)
+        s = vem_lda_set_vocab(l, (const char *const *)voc->words);
+    if ((rc = settle(comm, s, "options")) != 0) {
         vem_lda_free(l);
-        return cli_fail(VEM_EINVAL, "options");
+        return rc;
     }
     vem_lda_set_alpha_auto(l, a->alpha_auto);
     vem_lda_set_warm_gamma(l, a->warm_gamma);
     *out = l;
     return 0;
-}
-
-/* The E-step statistics of every pass of the fit just run, copied (NULL: none, or no memory). */
-static vem_lda_pass_info *copy_history(const vem_lda *l, size_t *len)
-{
-    const vem_lda_pass_info *h = vem_lda_pass_history(l, len);
-    vem_lda_pass_info *c = *len ? malloc(*len * sizeof *c) : NULL;
-    if (c)
-        memcpy(c, h, *len * sizeof *c);
-    else
-        *len = 0;
-    return c;
-}
-
-/*
- * Fit l with o->n_init restarts (one with --init-model) and keep the best ELBO
- * in l and res, with its passes' E-step statistics in *hist. Restarts are run
- * here, not by the engine's n_init: each must start from the same alpha (the
- * engine's would start from the one the last restart estimated with --alpha
- * auto) and the history kept must be the best restart's. With one restart this
- * is one vem_lda_fit, as before. On every process alike under --mpi. 0 or an
- * exit status (reported).
- */
-static int fit_restarts(vem_lda *l, const vem_docs *d, const cli_fit_args *f,
-                        const vem_fit_opts *o, vem_fit_result *res, vem_lda_pass_info **hist,
-                        size_t *hlen)
-{
-    const size_t n = f->init_model ? 1 : o->n_init, plen = vem_lda_k(l) * vem_lda_v(l);
-    const double alpha0 = vem_lda_alpha(l);
-    double *best = n > 1 ? malloc(plen * sizeof *best) : NULL, best_alpha = alpha0, seconds = 0;
-    if (n > 1 && !best)
-        return cli_mpi_agree(cli_fail(VEM_ENOMEM, "restarts"));
-    vem_fit_opts one = *o;
-    one.n_init = 1;
-    vem_rng rng;
-    vem_rng_seed(&rng, f->seed);
-    int rc = 0;
-    for (size_t r = 0; r < n && rc == 0; r++) {
-        vem_fit_result cur;
-        if (r > 0)
-            vem_lda_set_alpha(l, alpha0); /* valid: it was l's alpha */
-        /* Without --init-model every process draws the same initial lambda: it depends on
-         * K, V and the seed only (K x V Gamma draws from the seeded generator). */
-        vem_status st = vem_lda_fit(l, d, &one, &rng, &cur, NULL);
-        if (st != VEM_OK && st != VEM_EMAXITER) {
-            /* Every process saw the same sums, so every process failed alike: one message. */
-            rc = cli_mpi_rank() == 0 ? cli_fail(st, "fit lda") : cli_exit_status(st);
-            vem_fit_result_clear(&cur);
-            break;
-        }
-        seconds += cur.seconds;
-        if (r > 0 && !(cur.objective > res->objective)) {
-            vem_fit_result_clear(&cur);
-            continue;
-        }
-        vem_fit_result_clear(res);
-        *res = cur;
-        res->best_init = r;
-        free(*hist);
-        *hist = copy_history(l, hlen);
-        if (best) {
-            vem_lda_get_lambda(l, best);
-            best_alpha = vem_lda_alpha(l);
-        }
-    }
-    if (rc == 0 && n > 1 && res->best_init + 1 < n &&
-        (vem_lda_set_alpha(l, best_alpha) != VEM_OK || vem_lda_set_lambda(l, best) != VEM_OK))
-        rc = cli_fail(VEM_ENUMERIC, "restarts");
-    res->seconds = seconds;
-    free(best);
-    return rc;
 }
 
 /* The fit's own lines before the common tail: sizes, priors, E-step, topics. */
@@ -513,56 +402,64 @@ static int cmd_fit(int argc, char **argv)
         cli_error("fit lda: -k K is required");
         return cli_usage_error("fit lda");
     }
+    if (a.f.stream && a.warm_gamma) {
+        cli_error("fit lda: --warm-gamma keeps K doubles per document in memory: not with "
+                  "--stream");
+        return cli_usage_error("fit lda");
+    }
+    /* --mpi: each process reads its share of the documents; the library agrees on every
+     * step's outcome over the processes, and the fit all-reduces [K x V counts, extras,
+     * ELBO, tokens] once per pass, minibatch or block. */
+    const vem_comm *comm = a.f.mpi ? cli_mpi_comm() : NULL;
     const int root = cli_mpi_rank() == 0;
     vem_vocab voc = {0};
     vem_docs_owned c = {0};
+    vem_source *src = NULL;
     vem_lda *l = NULL;
-    vem_lda_pass_info *hist = NULL;
-    size_t hlen = 0;
     vem_fit_result res;
     memset(&res, 0, sizeof res);
-    if (a.vocab) {
-        vem_status s = vem_vocab_read(a.vocab, &voc);
-        if ((rc = settle_shared(s, a.vocab)) != 0)
-            goto out;
-    }
+    if (a.vocab && (rc = settle(comm, vem_vocab_read(a.vocab, &voc), a.vocab)) != 0)
+        goto out;
     size_t ndocs = 0;
-    if (a.f.mpi)
-        rc = read_share(a.ops[0], voc.n, &c, &ndocs);
+    /* --stream: this process's documents in temporary files, read a block at a time. */
+    if (a.f.stream)
+        rc = report(vem_source_open_docs_comm(a.ops[0], voc.n, comm, &src, &ndocs), a.ops[0]);
+    else if (comm)
+        rc = report(vem_docs_read_share_comm(a.ops[0], voc.n, comm, &c, &ndocs), a.ops[0]);
     else if ((rc = read_corpus(a.ops[0], voc.n, &c)) == 0)
         ndocs = c.ndocs;
-    if (rc != 0)
-        goto out;
-    /* A process that could not build the model must not leave the others waiting. */
-    if ((rc = cli_mpi_agree(make_model(&a, &voc, c.nvocab, &l))) != 0)
+    if (rc != 0 ||
+        (rc = make_model(&a, comm, &voc, src ? vem_source_nvocab(src) : c.nvocab, &l)) != 0)
         goto out;
     vem_fit_opts o = a.f.opts;
     o.dense_steps = a.dense_steps;
-    /* --mpi: one all-reduce of [K x V counts, extras, ELBO, tokens] per pass, minibatch
-     * or block; every process runs the same M-step, with the same minibatch count. */
-    if (a.f.mpi)
-        o.comm = cli_mpi_comm();
+    o.comm = comm;
+    /* Without --init-model every process draws the same initial lambda of every restart:
+     * it depends on K, V and the seed only. */
+    vem_rng rng;
+    vem_rng_seed(&rng, a.f.seed);
     vem_docs d = vem_docs_owned_view(&c);
-    if ((rc = fit_restarts(l, &d, &a.f, &o, &res, &hist, &hlen)) != 0)
+    vem_status st = src ? vem_lda_fit_source(l, src, &o, &rng, &res, NULL)
+                        : vem_lda_fit(l, &d, &o, &rng, &res, NULL);
+    /* Every process saw the same sums, so every process failed alike. */
+    if (st != VEM_EMAXITER && (rc = report(st, "fit lda")) != 0)
         goto out;
-    if (a.f.output && root) {
-        vem_status s = vem_lda_save(l, a.f.output, &res);
-        if (s != VEM_OK)
-            rc = cli_fail(s, a.f.output);
-    }
-    if ((rc = cli_mpi_agree(rc)) != 0)
+    if (a.f.output &&
+        (rc = settle(comm, root ? vem_lda_save(l, a.f.output, &res) : VEM_OK, a.f.output)) != 0)
         goto out;
     /* --tol 0 asks for every pass: not converging is then what was asked. */
     if (root && o.tol > 0)
         cli_warn_not_converged(&a.f, &res);
+    size_t hlen;
+    const vem_lda_pass_info *hist = vem_lda_pass_history(l, &hlen); /* the kept restart's */
     if (a.json)
         rc = fit_json(&a, l, ndocs, &res, hist, hlen);
     else
         print_fit(&a, l, ndocs, &res, hist, hlen);
 out:
-    free(hist);
     vem_fit_result_clear(&res);
     vem_lda_free(l);
+    vem_source_close(src);
     vem_docs_owned_clear(&c);
     vem_vocab_clear(&voc);
     return rc;

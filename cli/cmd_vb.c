@@ -327,7 +327,7 @@ static void vbgmm_print(FILE *f, const vem_vbgmm *v)
 /* ------------------------------------------------------ distributed fits */
 
 /*
- * --mpi: every rank holds its share of the rows (cli_read_share). What would
+ * blr --mpi: every rank holds its share of the rows (cli_read_share). What would
  * make ranks diverge is agreed on first: an empty share would stop one rank's
  * fit before its first collective while the others wait in theirs.
  */
@@ -340,109 +340,6 @@ static int mpi_check_shares(const char *data, size_t rows, size_t rows_all)
         cli_error("%s: %.0f of %d processes got no rows (%zu rows in all): use fewer processes",
                   data, empty, cli_mpi_size(), rows_all);
     return CLI_EXIT_INPUT;
-}
-
-/*
- * The data-dependent default priors of a distributed vbgmm fit from the global
- * statistics, as one process resolves them (two passes, as np.cov): the
- * column sums are all-reduced into the mean, then the sums of squared
- * deviations about it into the covariance (divisor n - 1). Both are set
- * explicitly, so rank 0's initialisation on a sample uses them too. Every
- * rank gets the same sums, hence the same priors and the same errors.
- */
-static int mpi_vbgmm_priors(const vb_args *a, vem_vbgmm *v, const vem_table *t, size_t rows_all)
-{
-    const size_t d = t->cols, n = t->rows;
-    const int full = vem_vbgmm_cov(v) == VEM_COV_FULL, want_c = !a->cov_prior;
-    const size_t pl = full ? d * d : d;
-    if (a->mean_prior && a->cov_prior)
-        return 0;
-    if (want_c && rows_all < 2) {
-        if (cli_mpi_rank() == 0)
-            cli_error("%s: the default covariance prior needs at least 2 rows", a->data);
-        return CLI_EXIT_INPUT;
-    }
-    double *mean = calloc(d, sizeof *mean), *c = calloc(pl, sizeof *c);
-    int rc = 0;
-    vem_status s = mean && c ? VEM_OK : VEM_ENOMEM;
-    if (s != VEM_OK) {
-        rc = cli_mpi_agree(cli_fail(s, "priors"));
-        goto out;
-    }
-    rc = cli_mpi_agree(0);
-    if (rc)
-        goto out;
-    for (size_t r = 0; r < n; r++)
-        for (size_t j = 0; j < d; j++)
-            mean[j] += t->data[r * d + j];
-    if ((s = cli_mpi_allreduce(mean, d, NULL)) != VEM_OK)
-        goto fail;
-    for (size_t j = 0; j < d; j++)
-        mean[j] /= (double)rows_all;
-    if (want_c) {
-        for (size_t r = 0; r < n; r++) {
-            const double *x = t->data + r * d;
-            for (size_t i = 0; i < d; i++) {
-                double di = x[i] - mean[i];
-                if (!full) {
-                    c[i] += di * di;
-                    continue;
-                }
-                for (size_t j = i; j < d; j++)
-                    c[i * d + j] += di * (x[j] - mean[j]);
-            }
-        }
-        if ((s = cli_mpi_allreduce(c, pl, NULL)) != VEM_OK)
-            goto fail;
-        for (size_t i = 0; i < pl; i++)
-            c[i] /= (double)rows_all - 1.0;
-        if (full)
-            for (size_t i = 0; i < d; i++)
-                for (size_t j = 0; j < i; j++)
-                    c[i * d + j] = c[j * d + i];
-        if ((s = vem_vbgmm_set_covariance_prior(v, c)) != VEM_OK)
-            goto fail;
-    }
-    if (!a->mean_prior && (s = vem_vbgmm_set_mean_prior(v, mean)) != VEM_OK)
-        goto fail;
-    goto out;
-fail:
-    /* The same sums on every rank, so the same failure: one message. */
-    rc = cli_mpi_rank() == 0 ? cli_fail(s, "the default priors") : cli_exit_status(s);
-out:
-    free(mean);
-    free(c);
-    return rc;
-}
-
-/*
- * A distributed vbgmm fit: the priors from all the rows, then the engine's
- * communicator sums the ESS and the ELBO's data terms over ranks once per pass
- * (minibatch, block), and every rank runs the same update, so the global ELBO
- * terms (objective_extra) are added once, after the sum. The engine initialises
- * every restart on rows gathered to rank 0 and keeps the best ELBO (every rank
- * sees the same sums, so every rank makes the same choice).
- */
-static int run_vbgmm_mpi(const vb_args *a, vem_vbgmm *v, const vem_table *t, size_t rows_all,
-                         vem_fit_opts *opts, vem_rng *rng, vem_fit_result *res)
-{
-    memset(res, 0, sizeof *res);
-    int rc = cli_mpi_agree(0);
-    if (rc == 0 && !a->f.init_model)
-        rc = mpi_vbgmm_priors(a, v, t, rows_all);
-    if (rc != 0)
-        return rc;
-    opts->comm = cli_mpi_comm(); /* and the same minibatch count on every rank */
-    vem_model m = vem_vbgmm_model(v);
-    vem_matrix x = vem_table_matrix(t);
-    vem_data data = vem_data_rows(x);
-    vem_status s = vem_fit_run(&m, &data, opts, rng, res);
-    if (s != VEM_OK && s != VEM_EMAXITER) {
-        /* Every rank saw the same sums, so every rank failed alike: one message. */
-        vem_fit_result_clear(res);
-        return cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
-    }
-    return 0;
 }
 
 /* --init-model: the model file's priors and posterior; -k, --covariance must agree. */
@@ -540,20 +437,22 @@ static int fit_vbgmm(vb_args *a)
     size_t md = v ? vem_vbgmm_d(v) : 0;
     if (v)
         a->k = vem_vbgmm_k(v);
-    if (a->f.mpi) {
-        rc = cli_read_share(a->data, &a->dopts, mcols, md, cli_mpi_rank(), cli_mpi_size(), &t);
-        /* A bad line in any rank's share stops every rank (that rank has said why). */
-        rc = cli_mpi_agree(rc);
-    } else if (a->f.stream) {
-        rc = cli_open_source(a->data, &a->dopts, mcols, md, &src);
+    size_t rows_all = 0;
+    if (a->f.stream) {
+        /* Under --mpi each process streams its own share (its rows are counted by the fit). */
+        rc = cli_open_source(a->data, &a->dopts, mcols, md, a->f.mpi ? cli_mpi_comm() : NULL,
+                             &src);
+        rows_all = a->f.mpi ? SIZE_MAX : 0;
+    } else if (a->f.mpi) {
+        /* A bad line in any rank's share stops every rank (that rank says why). */
+        rc = cli_read_share(a->data, &a->dopts, mcols, md, &t, &rows_all);
     } else {
         rc = cli_read_data(a->data, &a->dopts, mcols, md, &t);
     }
     if (rc)
         goto out;
-    size_t rows = src ? vem_source_rows(src) : t.rows, cols = src ? vem_source_cols(src) : t.cols;
-    if (a->f.mpi)
-        rows = (size_t)cli_mpi_sum((double)t.rows);
+    size_t rows = a->f.mpi ? rows_all : src ? vem_source_rows(src) : t.rows;
+    size_t cols = src ? vem_source_cols(src) : t.cols;
     const char *const *names = src ? vem_source_names(src) : (const char *const *)t.names;
     if (rows < a->k) {
         if (cli_mpi_rank() == 0)
@@ -561,8 +460,6 @@ static int fit_vbgmm(vb_args *a)
         rc = CLI_EXIT_INPUT;
         goto out;
     }
-    if (a->f.mpi && (rc = mpi_check_shares(a->data, t.rows, rows)))
-        goto out;
     vem_table shape = {.cols = cols, .names = (char **)names};
     if (!v && (rc = new_vbgmm(a, cols, names && cli_table_has_names(&shape) ? names : NULL, &v)))
         goto out;
@@ -573,21 +470,20 @@ static int fit_vbgmm(vb_args *a)
     vem_rng_seed(&rng, a->f.seed);
     vem_fit_result res;
     vem_status s = VEM_OK;
-    if (a->f.mpi) {
-        rc = run_vbgmm_mpi(a, v, &t, rows, &o, &rng, &res);
-        if (rc)
-            goto out;
+    /* --mpi: the library resolves the default priors from every rank's rows, the
+     * engine sums each pass and initialises every restart on rank 0 (docs/vb.md). */
+    if (a->f.mpi)
+        o.comm = cli_mpi_comm();
+    if (src) {
+        s = vem_vbgmm_fit_source(v, src, &o, &rng, &res);
     } else {
-        if (src) {
-            s = vem_vbgmm_fit_source(v, src, &o, &rng, &res);
-        } else {
-            vem_matrix x = vem_table_matrix(&t);
-            s = vem_vbgmm_fit(v, &x, &o, &rng, &res);
-        }
-        if (s != VEM_OK && s != VEM_EMAXITER) {
-            rc = cli_fail(s, a->data);
-            goto out;
-        }
+        vem_matrix x = vem_table_matrix(&t);
+        s = vem_vbgmm_fit(v, &x, &o, &rng, &res);
+    }
+    if (s != VEM_OK && s != VEM_EMAXITER) {
+        /* Under MPI every rank saw the same sums and failed alike: one message. */
+        rc = cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
+        goto out;
     }
     cli_warn_not_converged(&a->f, &res);
     if (a->f.output && cli_mpi_rank() == 0 &&
@@ -597,6 +493,7 @@ static int fit_vbgmm(vb_args *a)
         vem_fit_result_clear(&res);
         goto out;
     }
+    rows = (size_t)res.n_obs; /* all the processes' rows */
     const vem_cov cov = vem_vbgmm_cov(v);
     const vem_vb_weight_prior wprior = vem_vbgmm_weight_prior(v);
     const vem_algorithm alg = a->f.opts.algorithm;
@@ -662,8 +559,8 @@ static int is_index(const char *s, size_t *out)
  * the columns come out alike on every rank, so rank 0 alone reports them.
  */
 static int read_xy(const char *path, const cli_data_opts *dopts, const char *target, int share,
-                   vem_table *t, double **x, double **y, size_t *d, const char ***names,
-                   const char **tname)
+                   vem_table *t, size_t *rows_all, double **x, double **y, size_t *d,
+                   const char ***names, const char **tname)
 {
     cli_data_opts o = *dopts;
     char *spec = NULL;
@@ -677,11 +574,12 @@ static int read_xy(const char *path, const cli_data_opts *dopts, const char *tar
         snprintf(spec, len, "%s,%s", dopts->columns, target);
         o.columns = spec;
     }
-    int rc = share ? cli_read_share(path, &o, NULL, 0, cli_mpi_rank(), cli_mpi_size(), t)
+    /* A bad line in any rank's share stops every rank (that rank says why). */
+    int rc = share ? cli_read_share(path, &o, NULL, 0, t, rows_all)
                    : cli_read_data(path, &o, NULL, 0, t);
     free(spec);
-    if (share) /* a bad line in any rank's share stops every rank (that rank has said why) */
-        rc = cli_mpi_agree(rc);
+    if (!share)
+        *rows_all = t->rows;
     if (rc)
         return rc;
     const int say = cli_mpi_rank() == 0;
@@ -843,10 +741,11 @@ static int fit_blr(vb_args *a)
     const char **names = NULL, *tname = NULL;
     size_t d = 0;
     vem_blr *b = NULL;
-    int rc = read_xy(a->data, &a->dopts, a->target, a->f.mpi, &t, &x, &y, &d, &names, &tname);
+    size_t rows = 0;
+    int rc = read_xy(a->data, &a->dopts, a->target, a->f.mpi, &t, &rows, &x, &y, &d, &names,
+                     &tname);
     if (rc)
         goto out;
-    size_t rows = t.rows;
     if (a->f.mpi) {
         /* The library checks the targets of its share before the fit's first collective:
          * check them here, where every rank agrees. */
@@ -858,7 +757,6 @@ static int fit_blr(vb_args *a)
             }
         if ((rc = cli_mpi_agree(rc)) != 0)
             goto out;
-        rows = (size_t)cli_mpi_sum((double)t.rows);
         if ((rc = mpi_check_shares(a->data, t.rows, rows)) != 0)
             goto out;
     }
@@ -959,8 +857,8 @@ static int blr_data(const vb_args *a, const vem_blr *b, int want_y, vem_table *t
             o.columns = spec;
         }
         const char **names = NULL, *tname = NULL;
-        size_t dd = 0;
-        int rc = read_xy(a->data, &o, target, 0, t, x, y, &dd, &names, &tname);
+        size_t dd = 0, rows = 0;
+        int rc = read_xy(a->data, &o, target, 0, t, &rows, x, y, &dd, &names, &tname);
         free(spec);
         free(names);
         if (rc == 0 && dd != d) {

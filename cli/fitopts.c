@@ -190,12 +190,6 @@ int cli_fit_args_check(cli_fit_args *f, const char *cmd)
         cli_error("%s: --passes is another name of --max-iter: give one", cmd);
         return CLI_EXIT_USAGE;
     }
-    if (f->mpi && f->stream) {
-        cli_error("%s: --mpi reads each process's share into memory: it cannot be combined "
-                  "with --stream",
-                  cmd);
-        return CLI_EXIT_USAGE;
-    }
     char kind[64];
     if (f->init_model && vem_model_file_kind(f->init_model, kind, sizeof kind) == VEM_OK &&
         strcmp(kind, f->kind->name) != 0) {

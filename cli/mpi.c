@@ -1,11 +1,11 @@
 /*
  * cli/mpi.c — the distributed driver's MPI calls (`mpirun -np P vem fit ... --mpi`).
  *
- * libvem knows nothing of MPI: the engine sums its flat statistics buffers
- * through a reduction hook, and this file supplies MPI_Allreduce as that hook,
- * plus the few collectives the driver needs around a fit (agreeing on errors,
- * gathering an initialisation sample, broadcasting parameters). Built with
- * -DVEM_WITH_MPI=ON; without it every function reports that MPI is missing.
+ * libvem knows nothing of MPI: it takes a communicator (vem_comm) and reads
+ * shares, agrees on failures, sums each pass and initialises over it. This file
+ * creates that communicator from MPI_COMM_WORLD (cli_mpi_comm), plus agreeing on
+ * the exit status of what the command itself does (writing the model). Built
+ * with -DVEM_WITH_MPI=ON; without it every function reports that MPI is missing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +74,7 @@ int cli_mpi_size(void)
     return n;
 }
 
-vem_status cli_mpi_allreduce(double *buf, size_t len, void *ctx)
+static vem_status comm_reduce(double *buf, size_t len, void *ctx)
 {
     (void)ctx;
     if (len > (size_t)INT32_MAX)
@@ -178,7 +178,7 @@ int cli_mpi_size(void)
     return 1;
 }
 
-vem_status cli_mpi_allreduce(double *buf, size_t len, void *ctx)
+static vem_status comm_reduce(double *buf, size_t len, void *ctx)
 {
     (void)buf;
     (void)len;
@@ -239,7 +239,7 @@ const vem_comm *cli_mpi_comm(void)
     static vem_comm c;
     c.rank = cli_mpi_rank();
     c.size = cli_mpi_size();
-    c.reduce = cli_mpi_allreduce;
+    c.reduce = comm_reduce;
     c.broadcast = comm_broadcast;
     c.gather = comm_gather;
     c.ctx = NULL;

@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sys/stat.h>
-
 #include "cli.h"
 
 /* ---- messages ---- */
@@ -55,6 +53,14 @@ int cli_fail(vem_status s, const char *what)
         cli_error("%s", msg);
     else
         cli_error("%s: %s", what, vem_strerror(s));
+    return cli_exit_status(s);
+}
+
+int cli_fail_agreed(vem_status s)
+{
+    const char *msg = vem_errmsg();
+    if (cli_mpi_rank() == 0 && msg && *msg)
+        cli_error("%s", msg);
     return cli_exit_status(s);
 }
 
@@ -449,57 +455,32 @@ static vem_status read_csv(const char *path, const cli_data_opts *d, const char 
     return vem_csv_read(path, &o, t);
 }
 
-int cli_read_share(const char *path, const cli_data_opts *d, const char *const *model_cols,
-                   size_t model_d, int rank, int nranks, vem_table *t)
+/* The CSV options of d; without --columns, the model's columns by name (with a
+ * header, when they can be listed): *spec is that list (caller frees) or NULL. */
+static void csv_opts_of(const cli_data_opts *d, const char *const *model_cols, size_t model_d,
+                        vem_csv_opts *o, char **spec)
 {
-    memset(t, 0, sizeof *t);
-    vem_status s;
-    if (d->binary_cols) {
-        /* Rows [r N / P, (r + 1) N / P): offsets, no parsing. */
-        vem_source *src = vem_source_open_binary(path, d->binary_cols);
-        if (!src)
-            return cli_fail(VEM_EFORMAT, path);
-        size_t n = vem_source_rows(src), cols = vem_source_cols(src);
-        size_t lo = n * (size_t)rank / (size_t)nranks, hi = n * (size_t)(rank + 1) / (size_t)nranks;
-        t->rows = hi - lo;
-        t->cols = cols;
-        t->data = malloc((t->rows ? t->rows : 1) * cols * sizeof *t->data);
-        t->names = calloc(cols, sizeof *t->names);
-        s = t->data && t->names ? VEM_OK : VEM_ENOMEM;
-        for (size_t j = 0; s == VEM_OK && j < cols; j++)
-            if (!(t->names[j] = strdup(vem_source_names(src)[j])))
-                s = VEM_ENOMEM;
-        if (s == VEM_OK && t->rows)
-            s = vem_source_read(src, lo, t->rows, t->data);
-        vem_source_close(src);
-        if (s != VEM_OK) {
-            vem_table_clear(t);
-            return cli_fail(s, path);
-        }
-    } else {
-        /* Bytes [r S / P, (r + 1) S / P), split on line boundaries. */
-        struct stat sb;
-        if (stat(path, &sb) != 0) {
-            cli_error("%s: %s", path, strerror(errno));
-            return CLI_EXIT_INPUT;
-        }
-        uint64_t size = (uint64_t)sb.st_size;
-        char *spec = NULL;
-        if (!d->columns && model_cols && d->header != 0)
-            spec = columns_spec(model_cols, model_d);
-        vem_csv_opts o;
-        vem_csv_opts_init(&o);
-        o.header = d->header;
-        o.delim = d->delim;
-        o.columns = d->columns ? d->columns : spec;
-        s = vem_csv_read_range(path, &o, size * (uint64_t)rank / (uint64_t)nranks,
-                               size * (uint64_t)(rank + 1) / (uint64_t)nranks, t);
-        free(spec);
-        if (s != VEM_OK)
-            return cli_fail(s, path);
-    }
-    if (model_d && t->cols != model_d) {
-        cli_error("%s: %zu columns, but the model has %zu features", path, t->cols, model_d);
+    *spec = !d->columns && model_cols && d->header != 0 ? columns_spec(model_cols, model_d)
+                                                        : NULL;
+    vem_csv_opts_init(o);
+    o->header = d->header;
+    o->delim = d->delim;
+    o->columns = d->columns ? d->columns : *spec;
+}
+
+int cli_read_share(const char *path, const cli_data_opts *d, const char *const *model_cols,
+                   size_t model_d, vem_table *t, size_t *rows_all)
+{
+    char *spec;
+    vem_csv_opts o;
+    csv_opts_of(d, d->binary_cols ? NULL : model_cols, model_d, &o, &spec);
+    vem_status s = vem_csv_read_share(path, &o, d->binary_cols, cli_mpi_comm(), t, rows_all);
+    free(spec);
+    if (s != VEM_OK)
+        return cli_fail_agreed(s);
+    if (model_d && t->cols != model_d) { /* alike on every process: said once */
+        if (cli_mpi_rank() == 0)
+            cli_error("%s: %zu columns, but the model has %zu features", path, t->cols, model_d);
         vem_table_clear(t);
         return CLI_EXIT_INPUT;
     }
@@ -507,29 +488,29 @@ int cli_read_share(const char *path, const cli_data_opts *d, const char *const *
 }
 
 int cli_open_source(const char *path, const cli_data_opts *d, const char *const *model_cols,
-                    size_t model_d, vem_source **out)
+                    size_t model_d, const vem_comm *comm, vem_source **out)
 {
     *out = NULL;
     vem_source *src;
+    const size_t rank = comm ? (size_t)comm->rank : 0, size = comm ? (size_t)comm->size : 1;
     if (d->binary_cols) {
-        src = vem_source_open_binary(path, d->binary_cols);
+        src = vem_source_open_binary_share(path, d->binary_cols, rank, size);
     } else {
-        char *spec = NULL;
-        if (!d->columns && model_cols && d->header != 0)
-            spec = columns_spec(model_cols, model_d);
+        char *spec;
         vem_csv_opts o;
-        vem_csv_opts_init(&o);
-        o.header = d->header;
-        o.delim = d->delim;
-        o.columns = d->columns ? d->columns : spec;
-        src = vem_source_open_csv(path, &o);
+        csv_opts_of(d, model_cols, model_d, &o, &spec);
+        src = vem_source_open_csv_share(path, &o, rank, size);
         free(spec);
     }
-    if (!src)
-        return cli_fail(vem_errmsg()[0] ? VEM_EFORMAT : VEM_EIO, path);
-    if (model_d && vem_source_cols(src) != model_d) {
-        cli_error("%s: %zu columns, but the model has %zu features", path, vem_source_cols(src),
-                  model_d);
+    vem_status s = vem_comm_agree(comm, src ? VEM_OK : vem_errmsg()[0] ? VEM_EFORMAT : VEM_EIO);
+    if (s != VEM_OK) {
+        vem_source_close(src);
+        return cli_fail_agreed(s);
+    }
+    if (model_d && vem_source_cols(src) != model_d) { /* alike on every process: said once */
+        if (cli_mpi_rank() == 0)
+            cli_error("%s: %zu columns, but the model has %zu features", path,
+                      vem_source_cols(src), model_d);
         vem_source_close(src);
         return CLI_EXIT_INPUT;
     }

@@ -132,11 +132,10 @@ cp out help1
 run help fit lda
 check "vem help fit lda = vem fit lda --help" cmp -s help1 out
 for o in n-init max-iter passes tol seed threads algorithm batch-size kappa tau n-blocks \
-    init-model eval-passes trace-steps mpi output verbose components vocab alpha eta gamma-tol \
-    max-sweeps warm-gamma dense-steps json; do
+    stream init-model eval-passes trace-steps mpi output verbose components vocab alpha eta \
+    gamma-tol max-sweeps warm-gamma dense-steps json; do
     check "fit lda --help lists --$o" grep -q -- "--$o\b" help1
 done
-check "fit lda --help leaves out --stream" test "$(grep -c -- '--stream' help1)" -eq 0
 # Every option the help lists parses for fit lda (with a value it takes).
 SMALL=$TD/lda_ok.docword.txt
 "$VEM" fit lda "$SMALL" -k 2 --passes 2 -o ok.json >/dev/null 2>&1
@@ -158,7 +157,7 @@ for o in $(grep -o -- '^  \(-., \)\?--[a-z-]*' help1 | sed 's/.*--//'); do
     init-model) v="--init-model ok.json" ;;
     mpi) v="--mpi" ;;
     output) v="--output o.json" ;;
-    verbose | json | warm-gamma) v="--$o" ;;
+    verbose | json | warm-gamma | stream) v="--$o" ;;
     components) v="--components 3" ;;
     vocab) v="--vocab $TD/lda_ok.vocab.txt" ;;
     alpha) v="--alpha 0.3" ;;
@@ -222,9 +221,20 @@ expect_out "transform --help" "usage: vem transform"
 
 # ---- options and models of other kinds and commands ----
 
-run fit lda "$SMALL" -k 2 --stream
-expect_rc "fit lda --stream" 1
-expect_err "fit lda --stream" "'--stream' does not apply to fit lda"
+# --stream: the corpus read a block of documents at a time from temporary files; the same
+# model as in memory, bit for bit, with every algorithm (online: the sparse steps too).
+totals() { "$PY" -c 'import json; d = json.load(open("out")); print(repr([d["objective"], d["n_units"], d["n_obs"], d["alpha"]]))'; }
+for alg in batch stepwise incremental; do
+    run fit lda "$TRAIN" --vocab "$VOCAB" -k 5 --algorithm $alg --passes 3 --tol 0 --alpha auto --json
+    totals >mem.txt
+    run fit lda "$TRAIN" --vocab "$VOCAB" -k 5 --algorithm $alg --passes 3 --tol 0 --alpha auto --json --stream
+    expect_rc "fit lda --stream ($alg)" 0
+    totals >str.txt
+    check "fit lda --stream ($alg): the in-memory model" cmp -s mem.txt str.txt
+done
+run fit lda "$SMALL" -k 2 --stream --warm-gamma
+expect_rc "fit lda --stream --warm-gamma" 1
+expect_err "fit lda --stream --warm-gamma" "not with --stream"
 run fit lda "$SMALL" -k 2 --covariance full
 expect_rc "fit lda --covariance" 1
 expect_err "fit lda --covariance" "'--covariance'"

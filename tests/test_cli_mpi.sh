@@ -87,8 +87,15 @@ for alg in batch incremental; do
     check "empty share ($alg): same means" "rel_close $tmp/two3.json $tmp/two1.json means 1e-12"
 done
 
-# Usage: --mpi does not go with --stream or --select.
-run 2 fit gmm "$F" -k 2 --stream >"$tmp/out" 2>"$tmp/err"
-check "--mpi --stream refused" "[ \$? -ne 0 ] && grep -q 'cannot be combined' $tmp/err"
+# --stream under --mpi: each rank streams its byte share of the CSV file (or its rows of a
+# raw file); the default start is one process's (the same sample), so the same model.
+"$VEM" fit gmm "$F" -k 2 --json >"$tmp/s1.json"
+for np in 2 3; do
+    run $np fit gmm "$F" -k 2 --stream --json >"$tmp/s$np.json" 2>"$tmp/err"
+    check "--mpi --stream np=$np: exit 0" "[ \$? -eq 0 ]"
+    for k in log_likelihood means n_obs; do
+        check "--mpi --stream np=$np $k" "rel_close $tmp/s$np.json $tmp/s1.json $k 1e-10"
+    done
+done
 
 finish

@@ -115,6 +115,16 @@ check "stepwise np=3 minibatches" "[ \"\$(key $tmp/sw.out \"['n_steps']\")\" = 2
 check "stepwise np=3 near optimum" \
     "[ \"\$(\"$PY\" -c \"import json; a=json.load(open('$tmp/sw.out')); b=json.load(open('$tmp/wb.out')); print(abs(a['elbo_per_token']-b['elbo_per_token']) < 0.01)\")\" = True ]"
 
+# --stream under --mpi: each process streams its share from temporary files; batch as one
+# process, stepwise (its sparse steps summing only the touched words) as the shares in memory.
+run 2 fit lda "$UCI" $DEF --stream >"$tmp/ds.out" 2>"$tmp/err"
+check "default init np=2 --stream exit" "[ \$? -eq 0 ]"
+check "default init np=2 --stream elbo" "rel_close $tmp/ds.out $tmp/d1.out elbo 1e-10"
+run 3 fit lda "$UCI" $OPT --algorithm stepwise --batch-size 10 --passes 3 --tol 0 --stream \
+    >"$tmp/sws.out" 2>"$tmp/err"
+check "stepwise np=3 --stream exit" "[ \$? -eq 0 ]"
+check "stepwise np=3 --stream: the shares in memory" "rel_close $tmp/sws.out $tmp/sw.out elbo 1e-12"
+
 # Processes without documents (3 documents, 4 processes) still take part in every reduction.
 SMALL=$D/lda_ok.docword.txt
 one fit lda "$SMALL" -k 2 --passes 10 --tol 0 --json >"$tmp/s1.out"
@@ -144,6 +154,20 @@ sed '70s/.*/5 0:1 1:x/' "$LDAC" >"$tmp/bad.ldac"
 run 3 fit lda "$tmp/bad.ldac" -k 4 >"$tmp/out" 2>"$tmp/err"
 rc=$?
 check "bad LDA-C line: file:line" "[ $rc -ne 0 ] && grep -q 'bad.ldac:70: pair 2: count is not an integer' $tmp/err"
+
+# Errors every process meets alike (agreed in the library, vem_comm_agree): one message, exit 2.
+run 3 fit lda "$tmp/no_such.docword.txt" -k 4 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "missing corpus: exit 2, reported once" \
+    "[ $rc -eq 2 ] && [ \$(grep -c 'no_such.docword.txt: cannot open' $tmp/err) -eq 1 ]"
+run 3 fit lda "$UCI" -k 4 --alpha 1e-200 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "bad --alpha: exit 2, reported once" \
+    "[ $rc -eq 2 ] && [ \$(grep -c 'alpha=1e-200 must be in' $tmp/err) -eq 1 ]"
+run 2 fit lda "$UCI" -k 4 --init-model "$tmp/no_such.json" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "missing --init-model: exit 2, reported once" \
+    "[ $rc -eq 2 ] && [ \$(grep -c 'no_such.json' $tmp/err) -eq 1 ]"
 
 # A UCI file not in docID order cannot be split on document boundaries: said so.
 "$PY" -c "

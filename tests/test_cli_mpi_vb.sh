@@ -142,8 +142,12 @@ check "bad line vbgmm: file:line:col" "grep -q 'bad.csv:201:5: not a number' $tm
 run 2 fit blr "$tmp/badd.csv" --target target >"$tmp/out" 2>"$tmp/err"
 check "bad line blr: file:line" "grep -q 'badd.csv:401:[0-9]*: not a number' $tmp/err"
 
-# Usage: --mpi does not go with --stream.
-run 2 fit vbgmm "$F" -k 2 --stream >"$tmp/out" 2>"$tmp/err"
-check "vbgmm --mpi --stream refused" "[ \$? -ne 0 ] && grep -q 'cannot be combined' $tmp/err"
+# --stream under --mpi: each rank streams its share; the priors from every rank's rows,
+# the start one process's: the same posterior as one process.
+"$VEM" fit vbgmm "$F" -k 5 --json >"$tmp/s1.json"
+run 3 fit vbgmm "$F" -k 5 --stream --json >"$tmp/s3.json" 2>"$tmp/err"
+check "vbgmm --mpi --stream: exit 0" "[ \$? -eq 0 ]"
+check "vbgmm --mpi --stream: same ELBO" "rel_close $tmp/s3.json $tmp/s1.json objective 1e-10"
+check "vbgmm --mpi --stream: all rows" "rel_close $tmp/s3.json $tmp/s1.json n_obs 0"
 
 finish

@@ -71,9 +71,9 @@ expect_err "fit vbgmm --ard" "'--ard' does not apply to fit vbgmm"
 run fit blr "$FAITHFUL" --target waiting --weight-prior dp -k 7
 expect_rc "fit blr --weight-prior" 1
 expect_err "fit blr --weight-prior" "'--weight-prior' does not apply to fit blr"
-run fit hmm "$FAITHFUL" --states 2 --emission gaussian --stream
-expect_rc "fit hmm --stream" 1
-expect_err "fit hmm --stream" "'--stream' does not apply to fit hmm"
+run fit hmm "$FAITHFUL" --states 2 --emission gaussian --warm-gamma
+expect_rc "fit hmm --warm-gamma" 1
+expect_err "fit hmm --warm-gamma" "'--warm-gamma' does not apply to fit hmm"
 run fit lda x.docword.txt -k 2 --covariance full
 expect_rc "fit lda --covariance" 1
 expect_err "fit lda --covariance" "'--covariance' does not apply to fit lda"

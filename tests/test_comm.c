@@ -5,83 +5,15 @@
  * No MPI. The distributed fit (the restarts' initialisation on a sample gathered
  * to process 0 included) must give one process's model on all the rows.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <vem/vem.h>
 
 #include "check.h"
+#include "comm_threads.h"
 
 enum { N = 600, D = 2, K = 3, P = 2 };
-
-/* The shared state of the two "processes". */
-typedef struct transport {
-    pthread_barrier_t bar;
-    const double *in[P];
-    size_t len[P];
-    double *sum; /* scratch of the largest reduce */
-    size_t sum_len;
-    double *gathered;
-} transport;
-
-typedef struct endpoint {
-    transport *t;
-    int rank;
-} endpoint;
-
-static vem_status t_reduce(double *buf, size_t len, void *ctx)
-{
-    endpoint *e = ctx;
-    transport *t = e->t;
-    t->in[e->rank] = buf;
-    pthread_barrier_wait(&t->bar);
-    if (e->rank == 0) {
-        if (len > t->sum_len) {
-            free(t->sum);
-            t->sum = malloc(len * sizeof *t->sum);
-            t->sum_len = len;
-        }
-        for (size_t i = 0; i < len; i++)
-            t->sum[i] = t->in[0][i] + t->in[1][i]; /* the same order for both */
-    }
-    pthread_barrier_wait(&t->bar);
-    memcpy(buf, t->sum, len * sizeof *buf);
-    pthread_barrier_wait(&t->bar);
-    return VEM_OK;
-}
-
-static vem_status t_broadcast(double *buf, size_t len, void *ctx)
-{
-    endpoint *e = ctx;
-    e->t->in[e->rank] = buf;
-    pthread_barrier_wait(&e->t->bar);
-    if (e->rank != 0)
-        memcpy(buf, e->t->in[0], len * sizeof *buf);
-    pthread_barrier_wait(&e->t->bar);
-    return VEM_OK;
-}
-
-static vem_status t_gather(const double *buf, size_t len, double **out, size_t *out_len,
-                           void *ctx)
-{
-    endpoint *e = ctx;
-    transport *t = e->t;
-    t->in[e->rank] = buf;
-    t->len[e->rank] = len;
-    pthread_barrier_wait(&t->bar);
-    *out = NULL;
-    *out_len = 0;
-    if (e->rank == 0) {
-        double *all = malloc((t->len[0] + t->len[1] + 1) * sizeof *all);
-        memcpy(all, t->in[0], t->len[0] * sizeof *all);
-        memcpy(all + t->len[0], t->in[1], t->len[1] * sizeof *all);
-        *out = all;
-        *out_len = t->len[0] + t->len[1];
-    }
-    pthread_barrier_wait(&t->bar);
-    return VEM_OK;
-}
 
 /* Three planted clusters, drawn with vem's generator. */
 static void make_data(double *x)
@@ -104,7 +36,7 @@ static void fit_opts(vem_fit_opts *o)
 }
 
 typedef struct job {
-    endpoint e;
+    tc_endpoint e;
     const double *x;
     size_t rows;
     vem_gmm *g;
@@ -115,12 +47,7 @@ typedef struct job {
 static void *run_process(void *arg)
 {
     job *j = arg;
-    vem_comm comm = {.rank = j->e.rank,
-                     .size = P,
-                     .reduce = t_reduce,
-                     .broadcast = t_broadcast,
-                     .gather = t_gather,
-                     .ctx = &j->e};
+    vem_comm comm = tc_comm(&j->e);
     vem_fit_opts o;
     fit_opts(&o);
     o.comm = &comm;
@@ -147,23 +74,18 @@ int main(void)
     CHECK(vem_gmm_fit(one, &all, &o, &rng, &res1) == VEM_OK);
 
     /* Two "processes", rows [0, 250) and [250, N). */
-    transport t;
-    memset(&t, 0, sizeof t);
-    pthread_barrier_init(&t.bar, NULL, P);
+    tc_transport t;
+    tc_init(&t, P);
     job jobs[P];
     const size_t split = 250;
     for (int r = 0; r < P; r++) {
         memset(&jobs[r], 0, sizeof jobs[r]);
-        jobs[r].e = (endpoint){&t, r};
+        jobs[r].e = (tc_endpoint){&t, r};
         jobs[r].x = r == 0 ? x : x + split * D;
         jobs[r].rows = r == 0 ? split : N - split;
         jobs[r].g = vem_gmm_new(K, D, VEM_COV_FULL);
     }
-    pthread_t th[P];
-    for (int r = 0; r < P; r++)
-        pthread_create(&th[r], NULL, run_process, &jobs[r]);
-    for (int r = 0; r < P; r++)
-        pthread_join(th[r], NULL);
+    tc_run(P, run_process, jobs, sizeof jobs[0]);
 
     for (int r = 0; r < P; r++) {
         CHECK(jobs[r].st == VEM_OK);
@@ -188,8 +110,7 @@ int main(void)
     }
     vem_fit_result_clear(&res1);
     vem_gmm_free(one);
-    pthread_barrier_destroy(&t.bar);
-    free(t.sum);
+    tc_destroy(&t);
     free(x);
     return check_report("comm");
 }

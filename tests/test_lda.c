@@ -280,6 +280,106 @@ static void test_alpha_newton(void)
     vem_docs_owned_clear(&c);
 }
 
+/* ---------------------------------------------------------------- restarts */
+
+/* One fit's outcome: the ELBO, alpha, lambda and the pass history. */
+typedef struct fit_out {
+    vem_status st;
+    double objective, alpha;
+    double *lam;
+    vem_lda_pass_info *hist;
+    size_t hlen, best_init;
+} fit_out;
+
+/* Fit l (alpha estimated) with o, from the generator r; the outcome into out. */
+static void fit_keep(vem_lda *l, const vem_docs *d, const vem_fit_opts *o, vem_rng *r,
+                     fit_out *out)
+{
+    vem_fit_result res;
+    out->st = vem_lda_fit(l, d, o, r, &res, NULL);
+    out->objective = res.objective;
+    out->best_init = res.best_init;
+    out->alpha = vem_lda_alpha(l);
+    const size_t vk = vem_lda_k(l) * vem_lda_v(l);
+    out->lam = malloc(vk * sizeof(double));
+    vem_lda_get_lambda(l, out->lam);
+    const vem_lda_pass_info *h = vem_lda_pass_history(l, &out->hlen);
+    out->hist = malloc((out->hlen + 1) * sizeof *out->hist);
+    memcpy(out->hist, h, out->hlen * sizeof *h);
+    vem_fit_result_clear(&res);
+}
+
+static void fit_out_clear(fit_out *f)
+{
+    free(f->lam);
+    free(f->hist);
+}
+
+/*
+ * The engine's restarts (n_init = 3) keep the best of three single fits drawn one
+ * after the other from the same generator, each from alpha as set (with alpha
+ * estimated, the restart before ends elsewhere): its ELBO, alpha and lambda to the
+ * bit and its pass history. Batch, stepwise (its shuffles draw from the same
+ * generator) and incremental EM; the best restart is not always the last.
+ */
+static void test_restarts(void)
+{
+    vem_docs_owned c = {0};
+    planted_corpus(4, 6, 120, 30, 17, &c);
+    vem_docs d = vem_docs_owned_view(&c);
+    const size_t k = 4, vk = k * c.nvocab, n = 3;
+    int not_last = 0;
+    for (int alg = 0; alg < 3; alg++)
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            vem_fit_opts o = batch_opts(6 + 4 * (size_t)alg, 1);
+            o.algorithm = alg == 0 ? VEM_ALG_BATCH : alg == 1 ? VEM_ALG_STEPWISE
+                                                              : VEM_ALG_INCREMENTAL;
+            o.batch_size = 16;
+            o.n_blocks = 3;
+            fit_out one[3], all;
+            vem_rng r;
+            vem_rng_seed(&r, seed);
+            size_t best = 0;
+            for (size_t i = 0; i < n; i++) {
+                vem_lda *l = vem_lda_new(k, c.nvocab);
+                vem_lda_set_alpha_auto(l, 1);
+                vem_lda_set_alpha(l, 0.3);
+                fit_keep(l, &d, &o, &r, &one[i]);
+                vem_lda_free(l);
+                CHECK(one[i].st == VEM_EMAXITER);
+                if (one[i].objective > one[best].objective)
+                    best = i;
+            }
+            CHECK(one[0].alpha != one[1].alpha); /* the restarts do differ */
+            /* n_init = 3 on one model, fitted once before: every restart starts from
+             * the alpha set, not the last estimate. */
+            vem_lda *l = vem_lda_new(k, c.nvocab);
+            vem_lda_set_alpha_auto(l, 1);
+            vem_lda_set_alpha(l, 0.3);
+            vem_rng_seed(&r, seed + 100);
+            fit_keep(l, &d, &o, &r, &all);
+            fit_out_clear(&all);
+            o.n_init = n;
+            vem_rng_seed(&r, seed);
+            fit_keep(l, &d, &o, &r, &all);
+            vem_lda_free(l);
+            CHECK(all.st == VEM_EMAXITER);
+            CHECK(all.best_init == best);
+            not_last += best + 1 < n;
+            CHECK(all.objective == one[best].objective);
+            CHECK(all.alpha == one[best].alpha);
+            CHECK(memcmp(all.lam, one[best].lam, vk * sizeof(double)) == 0);
+            CHECK(all.hlen == one[best].hlen && all.hlen > 0);
+            CHECK(all.hlen == one[best].hlen &&
+                  memcmp(all.hist, one[best].hist, all.hlen * sizeof *all.hist) == 0);
+            fit_out_clear(&all);
+            for (size_t i = 0; i < n; i++)
+                fit_out_clear(&one[i]);
+        }
+    CHECK(not_last > 0);
+    vem_docs_owned_clear(&c);
+}
+
 /* ---------------------------------------------------------------- the bound, directly */
 
 /* The local ELBO terms of one document written out term by term with explicit phi
@@ -581,6 +681,7 @@ int main(void)
     test_bound_direct();
     test_planted_and_monotone();
     test_alpha_newton();
+    test_restarts();
     test_threads_and_files();
     test_online_modes();
     test_sparse_steps();

@@ -276,6 +276,48 @@ static void test_lda(void)
     vem_docs_owned_clear(&c);
 }
 
+/* ----------------------------------------------------------- row shares */
+
+static void test_shares(void)
+{
+    enum { R = 101, C = 3 };
+    FILE *f = fopen(tmp_path("rows.csv"), "w");
+    double x[R * C];
+    fprintf(f, "a,b,c\n");
+    for (size_t i = 0; i < R; i++) {
+        for (size_t j = 0; j < C; j++)
+            x[i * C + j] = (double)(i * 10 + j) + 0.25;
+        fprintf(f, "%.17g,%.17g,%.17g\n", x[i * C], x[i * C + 1], x[i * C + 2]);
+    }
+    fclose(f);
+    write_f64(tmp_path("rows.f64"), x, R * C);
+    for (int bin = 0; bin < 2; bin++) {
+        double got[R * C];
+        size_t at = 0;
+        for (size_t r = 0; r < 3; r++) {
+            vem_source *s = bin ? vem_source_open_binary_share(tmp_path("rows.f64"), C, r, 3)
+                                : vem_source_open_csv_share(tmp_path("rows.csv"), NULL, r, 3);
+            CHECK(s != NULL);
+            if (!s)
+                continue;
+            CHECK(vem_source_cols(s) == C && vem_source_rows(s) > 0);
+            if (at + vem_source_rows(s) <= R)
+                CHECK(vem_source_read(s, 0, vem_source_rows(s), got + at * C) == VEM_OK);
+            at += vem_source_rows(s);
+            vem_source_close(s);
+        }
+        CHECK(at == R && memcmp(got, x, sizeof x) == 0);
+    }
+    CHECK(vem_source_open_csv_share(tmp_path("rows.csv"), NULL, 3, 3) == NULL);
+    /* Part of a source: rows [10, 20). */
+    vem_source *s = vem_source_open_binary(tmp_path("rows.f64"), C);
+    double part[10 * C];
+    CHECK(vem_source_keep_rows(s, 10, 20) == VEM_OK && vem_source_rows(s) == 10);
+    CHECK(vem_source_read(s, 0, 10, part) == VEM_OK && memcmp(part, x + 10 * C, sizeof part) == 0);
+    CHECK(vem_source_keep_rows(s, 5, 2) == VEM_EINVAL);
+    vem_source_close(s);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/vem-test-stream-XXXXXX");
@@ -285,6 +327,7 @@ int main(void)
     }
     test_hmm();
     test_lda();
+    test_shares();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)

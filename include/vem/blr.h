@@ -84,9 +84,9 @@ VEM_API const char *vem_blr_target(const vem_blr *b);
  * returned posterior. Returns VEM_OK, VEM_EMAXITER (usable), VEM_EINVAL (shape
  * mismatch, n < 2, non-finite values, a constant column with standardisation),
  * VEM_EUNSUP (o->algorithm other than VEM_ALG_BATCH: the updates are closed form),
- * VEM_ENUMERIC. With o->reduce (a distributed fit) x and y are this process's
+ * VEM_ENUMERIC. With o->comm (a distributed fit) x and y are this process's
  * share (possibly fewer than 2 rows): the column and target moments of the
- * transform and the start are summed through the hook like the ESS, so every
+ * transform and the start are summed over the processes like the ESS, so every
  * process gets the model of all rows; n >= 2 applies to the total. With
  * o->warm_start the coordinate ascent starts from b's current q(alpha) and
  * q(beta) (e.g. a loaded model) instead of the default start; the centring and

@@ -87,6 +87,34 @@ VEM_API vem_status vem_docs_read(const char *path, size_t nvocab, vem_docs_owned
 VEM_API vem_status vem_docs_read_share(const char *path, size_t nvocab, size_t rank,
                                        size_t nranks, vem_docs_owned *out, size_t *first_doc);
 
+struct vem_comm;
+/**
+ * This process's share of a corpus for a distributed fit over comm (the
+ * communicator of fit.h; docs/mpi.md): vem_docs_read_share with comm's rank
+ * and size, then what the processes must agree on before they fit, so that
+ * each can go on with its share alone:
+ *
+ * - the outcome: every process returns the same status, a share's error
+ *   (its reader's "FILE:LINE: what") that of the lowest-ranked process whose
+ *   share failed, with that detail in every process's vem_errmsg(), so that the
+ *   caller reports it on process 0 only (vem_comm_agree, comm.h);
+ * - the vocabulary size: out->nvocab becomes the largest over the shares (for
+ *   LDA-C without nvocab, the largest id + 1 in the whole file; otherwise the
+ *   same everywhere already);
+ * - the documents: *ndocs_all (may be NULL) receives the sum of the shares'
+ *   counts; none in the whole file is VEM_EFORMAT "FILE: no documents".
+ *
+ * A share may hold no documents. comm NULL: one process, the whole corpus as
+ * vem_docs_read (the lines of a UCI file in any order) with the same
+ * "no documents" check. A collective: every process of comm calls it, with the
+ * same path and nvocab. On error out is left zeroed. Errors: those of
+ * vem_docs_read_share, VEM_EFORMAT (no documents), VEM_ENOMEM, or the
+ * communicator's.
+ */
+VEM_API vem_status vem_docs_read_share_comm(const char *path, size_t nvocab,
+                                            const struct vem_comm *comm, vem_docs_owned *out,
+                                            size_t *ndocs_all);
+
 /** Write d as a UCI bag-of-words file (counts printed as integers when integral). VEM_EIO. */
 VEM_API vem_status vem_docs_write_uci(const vem_docs *d, const char *path);
 

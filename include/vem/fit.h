@@ -46,6 +46,8 @@ typedef struct vem_comm {
     void *ctx;
 } vem_comm;
 
+/* vem_comm_agree (agreeing on a failure over the processes): include/vem/comm.h. */
+
 /** Progress callback: one line of text, no trailing newline. */
 typedef void (*vem_log_fn)(void *ctx, const char *line);
 
@@ -89,9 +91,9 @@ typedef struct vem_fit_opts {
     double mono_rtol; /**< monotonicity tolerance, see vem_trace_entry; default 1e-9 */
     const vem_comm *comm; /**< a distributed fit's processes (borrowed), or NULL: one process.
                                Without a warm start every restart initialises the model on
-                               process 0, on about init_sample rows (or frames) drawn evenly
-                               from every process's share, and broadcasts its parameters
-                               (params_get / params_set) */
+                               process 0 on the initialisation sample (init_sample) gathered
+                               from the processes, and broadcasts its parameters
+                               (params_get / params_set): the one-process initialisation */
     vem_log_fn log;
     void *log_ctx;
 
@@ -108,8 +110,13 @@ typedef struct vem_fit_opts {
     int trace_steps;         /**< online: also trace every minibatch or block (step > 0) */
     size_t shuffle_rows;     /**< stepwise from a source: rows read and shuffled together
                                   (bounded shuffle buffer); default 65536 */
-    size_t init_sample;      /**< from a source: rows read into memory to initialise
-                                  (all rows if the file has fewer); default 100000 */
+    size_t init_sample;      /**< rows (or frames) the initialisation sees at most: of the
+                                  U rows or sequences of all the data (in process order)
+                                  holding R rows, all when R <= init_sample, else the
+                                  m = max(1, U init_sample / R) units i U / m, i < m, whole
+                                  sequences; the same sample in memory, from a source and
+                                  over a communicator. Documents: all (LDA's start does not
+                                  read them). Default 100000 */
     size_t n_batches;        /**< stepwise, data in memory: if > 0, exactly this many
                                   minibatches per pass (units split evenly, some possibly
                                   empty) instead of batch_size units each; 0 (default):

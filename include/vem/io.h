@@ -80,6 +80,7 @@ VEM_API vem_status vem_binary_read(const char *path, size_t cols, vem_table *t);
  * (or /tmp), so later passes read binary at disk speed; a raw float64 file is
  * read in place. Memory stays bounded by the read buffers, whatever the rows.
  */
+struct vem_comm; /* fit.h: a distributed fit's processes */
 typedef struct vem_source vem_source;
 
 /**
@@ -94,6 +95,30 @@ VEM_API vem_source *vem_source_open_csv(const char *path, const vem_csv_opts *o)
  * rows are read (the reading pass fails with VEM_EFORMAT naming row and column).
  */
 VEM_API vem_source *vem_source_open_binary(const char *path, size_t cols);
+/**
+ * Share rank of nranks (rank < nranks) of a CSV/TSV file as a source, for a
+ * process of a distributed out-of-core fit: the rows of the lines that start
+ * in bytes [rank S / nranks, (rank + 1) S / nranks) of the file's S bytes,
+ * as vem_csv_read_range reads them (the first line fixes the columns and
+ * header for every share; messages carry the file's own line numbers). A
+ * share may hold no rows. Errors as vem_source_open_csv; VEM_EINVAL for a bad
+ * share. Only the share's rows go to the temporary file.
+ */
+VEM_API vem_source *vem_source_open_csv_share(const char *path, const vem_csv_opts *o,
+                                              size_t rank, size_t nranks);
+/**
+ * Share rank of nranks of a raw float64 file as a source: rows
+ * [rank N / nranks, (rank + 1) N / nranks) of its N rows, read in place.
+ * Errors as vem_source_open_binary; VEM_EINVAL for a bad share.
+ */
+VEM_API vem_source *vem_source_open_binary_share(const char *path, size_t cols, size_t rank,
+                                                 size_t nranks);
+/**
+ * Keep rows [first, last) of a source of rows (last beyond the rows: to the
+ * end), e.g. a process's whole sequences before vem_source_set_sequences.
+ * VEM_EINVAL for a source of sequences or documents, or first > last.
+ */
+VEM_API vem_status vem_source_keep_rows(vem_source *src, size_t first, size_t last);
 /** Close src; NULL allowed. */
 VEM_API void vem_source_close(vem_source *src);
 /** Rows in the source. */
@@ -132,10 +157,25 @@ typedef enum vem_unit_kind {
 VEM_API vem_source *vem_source_open_docs(const char *path, size_t nvocab, size_t rank,
                                          size_t nranks);
 /**
+ * This process's share of a corpus as a source of documents
+ * (vem_source_open_docs with comm's rank and size), over the communicator
+ * comm (NULL: one process, the whole corpus; a collective otherwise): the
+ * processes agree on the outcome, take the largest vocabulary size of the
+ * shares as every source's (vem_source_nvocab) and sum the documents into
+ * *ndocs_all (may be NULL). The source into *out (close with
+ * vem_source_close). Errors, the same status and message on every process
+ * (vem_comm_agree; *out NULL): those of vem_source_open_docs, VEM_EFORMAT
+ * "FILE: no documents".
+ */
+VEM_API vem_status vem_source_open_docs_comm(const char *path, size_t nvocab,
+                                             const struct vem_comm *comm, vem_source **out,
+                                             size_t *ndocs_all);
+/**
  * Make the rows of src frames of n_seq sequences: sequence s is rows
  * [start[s], start[s + 1]) (n_seq + 1 offsets, start[0] = 0, increasing,
  * start[n_seq] = the source's rows; copied), for out-of-core HMMs
- * (vem_hmm_fit_source). VEM_EINVAL for no sequences or a corpus source;
+ * (vem_hmm_fit_source); n_seq 0 only for a source without rows (a process of
+ * a distributed fit without sequences). VEM_EINVAL for no sequences or a corpus source;
  * VEM_EFORMAT for offsets that do not cover the rows or an empty sequence;
  * VEM_ENOMEM.
  */
@@ -335,6 +375,97 @@ VEM_API vem_status vem_frames_read(const char *path, const vem_frames_opts *o, v
  * bytes). VEM_EIO, VEM_EFORMAT if the file is not a vem model file.
  */
 VEM_API vem_status vem_model_file_kind(const char *path, char *buf, size_t size);
+
+/* ---- shares of a distributed fit (docs/mpi.md) ---- */
+
+/* The communicator (include/vem/fit.h). */
+
+/**
+ * Read this process's share of the rows of a data file for a distributed fit,
+ * over the communicator comm (every process calls it: a collective; comm NULL
+ * reads the whole file as one process). Rank r of P reads, of a raw float64
+ * file (binary_cols > 0 values per row, as vem_binary_read), rows
+ * [r N / P, (r + 1) N / P) by their offsets; of a CSV/TSV file of S bytes (o as
+ * for vem_csv_read; binary_cols 0), the lines that start in bytes
+ * [r S / P, (r + 1) S / P), as vem_csv_read_range. A share may be empty
+ * (t->rows = 0; t->cols and t->names still set). *rows_all (may be NULL) gets
+ * the rows of all the processes.
+ *
+ * Errors, the same status and vem_errmsg() on every process (vem_comm_agree:
+ * those of the lowest-ranked process that met the failure; print it on one): VEM_EIO (missing or unreadable file); VEM_EFORMAT with
+ * FILE:LINE:COL for a bad cell in any process's share (the file's own line
+ * numbers), or naming row and column for a non-finite raw value; VEM_EINVAL;
+ * VEM_ENOMEM; a failed collective's status. t is left zeroed on failure.
+ */
+VEM_API vem_status vem_csv_read_share(const char *path, const vem_csv_opts *o, size_t binary_cols,
+                                      const struct vem_comm *comm, vem_table *t, size_t *rows_all);
+
+/** What the processes of a distributed read of frames hold together (vem_frames_read_share). */
+typedef struct vem_frames_share {
+    size_t rows;  /**< frames of all the processes (the file's data rows) */
+    size_t n_seq; /**< sequences of the file (1 when the file is one sequence) */
+    size_t dim;   /**< numeric: columns; categorical: the symbol count of every process:
+                       the given symbols', the union's, or the largest code + 1 */
+} vem_frames_share;
+
+/**
+ * Read this process's share of the frames of a sequence model (an HMM) for a
+ * distributed fit, over the communicator comm (every process calls it: a
+ * collective). Options and file formats as vem_frames_read (o->first and
+ * o->last are ignored). Process 0 decides the sequences: o->lengths, the runs
+ * of o->sequence_column, or neither: the file is one sequence. Process r of P
+ * then reads the whole sequences [r S / P, (r + 1) S / P) of the S; the last
+ * process with sequences reads to the end of the file (rows beyond the
+ * sequences are refused). One sequence: process 0 reads it all.
+ *
+ * f->seqs are the share's sequences, rows of f (at least one: a process
+ * without sequences gets one empty sequence, as vem_hmm_fit takes part with
+ * under a communicator; otherwise none is empty). Categorical frames get the
+ * same codes on every process: with o->symbols, positions in them; when every
+ * process read integer codes, those codes, checked against o->n_symbols (with
+ * o->symbols) or all->dim = the largest code of all + 1; otherwise names (a
+ * process that read codes reads its share again as names) mapped to the
+ * sorted distinct names of all the processes, returned in f->symbols (the
+ * same list on every process). *all gets the totals.
+ *
+ * comm NULL: one process, which reads the whole file.
+ *
+ * Errors, the same status and vem_errmsg() on every process (vem_comm_agree:
+ * those of the lowest-ranked process that met the failure; print it on one): VEM_EINVAL for the conflicting options of
+ * vem_frames_read; VEM_EIO; VEM_EFORMAT with FILE:LINE:COL for a bad cell
+ * in any share or the file's first line, with FILE:LINE for a bad lengths
+ * file, "FILE: the N lengths add up to R, but the data has M rows" (FILE the
+ * lengths file), "FILE: the sequence column has R rows, the data M", "FILE: no
+ * data rows", "FILE: row R: symbol code C is not an integer in [0, M)" (R the
+ * file's 1-based data row), or a sequence id that comes back after another's
+ * run; VEM_ENOMEM; a failed collective's status. f is left zeroed on failure.
+ */
+VEM_API vem_status vem_frames_read_share(const char *path, const vem_frames_opts *o,
+                                         const struct vem_comm *comm, vem_frames *f,
+                                         vem_frames_share *all);
+
+/**
+ * The frames of a sequence model as a source, for an out-of-core HMM fit
+ * (vem_hmm_fit_source), over the communicator comm (NULL: one process; a
+ * collective otherwise). Options and sequences as vem_frames_read_share:
+ * process 0 decides the sequences (o->lengths; the runs of
+ * o->sequence_column, whose ids process 0 then holds in memory while it
+ * reads them; or one sequence) and process r keeps the whole sequences
+ * [r S / P, (r + 1) S / P) of the S (a process without any keeps no rows and
+ * takes part with none). A CSV file is converted whole, streaming, into each
+ * process's temporary file (vem_source_open_csv: disk, not memory); a raw
+ * float64 file (o->binary_cols) is read in place. Categorical frames are one
+ * column of integer codes (names need vem_frames_read: VEM_EUNSUP when
+ * o->codes is 0; a name cell is VEM_EFORMAT "not a number" naming its
+ * FILE:LINE:COL); all->dim is then the given symbol count, or the largest code
+ * of all the processes + 1 (one reading pass). The source into *out (close
+ * with vem_source_close), the totals into *all. Errors, the same status and
+ * message on every process (vem_comm_agree; *out NULL): those of
+ * vem_frames_read_share and vem_source_open_csv.
+ */
+VEM_API vem_status vem_frames_open_source(const char *path, const vem_frames_opts *o,
+                                          const struct vem_comm *comm, vem_source **out,
+                                          vem_frames_share *all);
 
 VEM_END_DECLS
 #endif /* VEM_IO_H */

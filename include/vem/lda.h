@@ -46,8 +46,13 @@ VEM_API void vem_lda_free(vem_lda *l);
 VEM_API size_t vem_lda_k(const vem_lda *l);
 VEM_API size_t vem_lda_v(const vem_lda *l);
 
-/** Document-topic prior alpha (symmetric), in [1e-100, 1e10]; VEM_EINVAL otherwise. */
+/**
+ * Document-topic prior alpha (symmetric), in [1e-100, 1e10]; VEM_EINVAL
+ * otherwise. It is also the alpha every restart of a fit that initialises
+ * (no warm start) starts from, even when a fit since estimated another.
+ */
 VEM_API vem_status vem_lda_set_alpha(vem_lda *l, double alpha);
+/** The current alpha: as set, or as the last fit left it (estimated with alpha auto). */
 VEM_API double vem_lda_alpha(const vem_lda *l);
 /** Non-zero: re-estimate alpha in every M-step by Newton's method (lda-c's "estimate"). */
 VEM_API void vem_lda_set_alpha_auto(vem_lda *l, int on);
@@ -101,6 +106,12 @@ VEM_API const char *const *vem_lda_vocab(const vem_lda *l);
  * from gamma_dk = alpha + n_d / k (lda-c's start), or from its last gamma
  * with vem_lda_set_warm_gamma (then the E-step writes the stored gamma rows
  * of its own documents: disjoint between slots, so still thread-safe).
+ * init starts a restart: alpha as last set (vem_lda_set_alpha), random
+ * lambda, a new pass history (those of the restarts before it in the same
+ * fit are kept). Parameters (params_get/params_set, k v + 2 doubles): lambda
+ * word-major, alpha, and a tag naming the restart they come from, so that
+ * when the engine sets the best restart's parameters back, its pass history
+ * comes back with them (vem_lda_pass_history).
  */
 VEM_API vem_model vem_lda_model(vem_lda *l);
 
@@ -117,8 +128,14 @@ typedef struct vem_lda_pass_info {
  * al. 2010 with rho_t = (t + tau)^-kappa, t counting minibatches as in
  * docs/online.md) or incremental EM. The slot count is capped so that the
  * per-slot ESS buffers stay near 64 MB. rng seeds the initial lambda (o->warm_start: the current lambda is kept; the
- * pass history and warm-start gammas still start afresh). docs may hold no
- * documents in a process of a distributed fit (o->comm set).
+ * pass history and warm-start gammas still start afresh). With o->n_init
+ * restarts (no warm start), each starts from the alpha last set
+ * (vem_lda_set_alpha, default 1/k) and a new random lambda drawn from rng in
+ * turn, so restart r is the single fit that the r-th draw from rng would give;
+ * the restart with the highest final ELBO is kept: its lambda, its alpha
+ * (estimated with alpha auto) and its pass history. docs may hold no
+ * documents in a process of a distributed fit (o->comm set); every process
+ * then draws the same initial lambda from the same rng.
  * Returns VEM_OK (converged by o->tol), VEM_EMAXITER (o->max_iter passes done;
  * parameters usable) or an error: VEM_EINVAL if a word id is >= v or a count
  * is negative or not finite, VEM_ENOMEM, VEM_ENUMERIC. res may be NULL; info
@@ -146,7 +163,8 @@ VEM_API vem_status vem_lda_fit_source(vem_lda *l, struct vem_source *src, const 
 
 /**
  * E-step statistics of every pass of the last fit (one entry per M-step, in
- * order; *len receives the count). Borrowed, valid until the next fit.
+ * order; *len receives the count): with restarts, of the restart kept.
+ * Borrowed, valid until the next fit.
  */
 VEM_API const vem_lda_pass_info *vem_lda_pass_history(const vem_lda *l, size_t *len);
 

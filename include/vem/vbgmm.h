@@ -156,10 +156,13 @@ VEM_API vem_model vem_vbgmm_model(vem_vbgmm *v);
  * posterior on x. Default priors are resolved from x (n >= 2 for the default
  * covariance prior). Returns as vem_fit_run; VEM_EINVAL for a column
  * mismatch or fewer than k rows. On error v's posterior is restored.
- * With o->reduce (a distributed fit) x is this process's share: the default
- * priors' sums go through the hook and n, and the k-row check, count the rows
- * of every process (the initialisation itself is local: distributed callers
- * set the priors and the start on every process and warm-start, docs/vb.md).
+ * With o->comm (a distributed fit; every process calls it) x is this
+ * process's share, which may hold no rows: the default priors are resolved
+ * before the fit from the rows of every process (the one-process passes, their
+ * sums reduced over the communicator, so every process gets the same priors,
+ * and the same errors), and kept for the initialisation of every restart on
+ * process 0's sample; the k-row and 2-row checks count the rows of every
+ * process (docs/vb.md).
  */
 VEM_API vem_status vem_vbgmm_fit(vem_vbgmm *v, const vem_matrix *x, const vem_fit_opts *o,
                                  vem_rng *rng, vem_fit_result *res);

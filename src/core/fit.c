@@ -637,7 +637,9 @@ static vem_status online_alloc(vem_fit *f)
             (!rows_in_memory && !row_source && !f->perm))
             return VEM_FAIL(VEM_ENOMEM, "stepwise EM buffers");
         const vem_model_ops *ops = f->m.ops;
-        if (!rows_in_memory && !row_source && !f->o.comm && !f->o.dense_steps &&
+        const vem_comm *c = f->o.comm;
+        if (!rows_in_memory && !row_source && (!c || (c->gather && c->broadcast)) &&
+            !f->o.dense_steps &&
             ops->sparse_shape && ops->sparse_rows && ops->sparse_prepare && ops->sparse_mstep) {
             ops->sparse_shape(f->m.self, &f->sp_nrows, &f->sp_rowlen);
             const size_t nr = f->sp_nrows, rl = f->sp_rowlen;
@@ -755,6 +757,74 @@ static void sparse_fold(vem_fit *f)
  *     c' = (1 - gamma) c,   s += (gamma scale / c') s_batch on the rows only,
  * the tail exact, and the model's M-step told which rows changed.
  */
+/*
+ * Sparse steps over a communicator: the rows every process's minibatch adds to,
+ * gathered to process 0, merged in process order and broadcast, replace this
+ * process's in f->sp_union (*nu of them), so that every process prepares and
+ * updates the same rows.
+ */
+static vem_status union_over_processes(vem_fit *f, size_t *nu)
+{
+    const vem_comm *c = f->o.comm;
+    double *buf = f->red; /* len + 2 >= n_rows doubles */
+    for (size_t i = 0; i < *nu; i++)
+        buf[i] = (double)f->sp_union[i];
+    double *all = NULL, count = 0.0;
+    size_t got = 0;
+    vem_status st = c->gather(buf, *nu, &all, &got, c->ctx);
+    if (st == VEM_OK && c->rank == 0) {
+        unsigned char *seen = f->sp_seen;
+        size_t n = 0;
+        for (size_t i = 0; i < got; i++) {
+            const uint32_t r = (uint32_t)all[i];
+            if (!seen[r]) {
+                seen[r] = 1;
+                buf[n++] = all[i];
+            }
+        }
+        for (size_t i = 0; i < n; i++)
+            seen[(uint32_t)buf[i]] = 0;
+        count = (double)n;
+    }
+    free(all);
+    if (st == VEM_OK)
+        st = c->broadcast(&count, 1, c->ctx);
+    if (st == VEM_OK)
+        st = c->broadcast(buf, (size_t)count, c->ctx);
+    if (st != VEM_OK)
+        return st;
+    *nu = (size_t)count;
+    for (size_t i = 0; i < *nu; i++)
+        f->sp_union[i] = (uint32_t)buf[i];
+    return VEM_OK;
+}
+
+/*
+ * Sparse steps over a communicator: the minibatch's statistics of the union's
+ * rows (in s_tmp), the tail, the objective and the observations summed over
+ * the processes in one reduction of nu row_len + tail + 2 doubles, instead of
+ * the whole ESS.
+ */
+static vem_status sum_union_rows(vem_fit *f, size_t nu, double *obj, double *obs)
+{
+    const size_t rl = f->sp_rowlen, tail0 = f->sp_nrows * rl, tail = f->ess_len - tail0;
+    double *buf = f->red, *red = f->s_tmp;
+    for (size_t i = 0; i < nu; i++)
+        memcpy(buf + i * rl, red + (size_t)f->sp_union[i] * rl, rl * sizeof *buf);
+    memcpy(buf + nu * rl, red + tail0, tail * sizeof *buf);
+    buf[nu * rl + tail] = *obj;
+    buf[nu * rl + tail + 1] = *obs;
+    vem_status st = f->o.comm->reduce(buf, nu * rl + tail + 2, f->o.comm->ctx);
+    if (st != VEM_OK)
+        return st;
+    for (size_t i = 0; i < nu; i++)
+        memcpy(red + (size_t)f->sp_union[i] * rl, buf + i * rl, rl * sizeof *buf);
+    memcpy(red + tail0, buf + nu * rl, tail * sizeof *buf);
+    *obj = buf[nu * rl + tail];
+    *obs = buf[nu * rl + tail + 1];
+    return VEM_OK;
+}
+
 static vem_status sparse_step(vem_fit *f, const vem_data *x, size_t b0, size_t b1,
                               pass_acc *acc)
 {
@@ -793,6 +863,8 @@ static vem_status sparse_step(vem_fit *f, const vem_data *x, size_t b0, size_t b
     }
     for (size_t i = 0; i < nu; i++)
         seen[f->sp_union[i]] = 0;
+    if (f->o.comm && (st = union_over_processes(f, &nu)) != VEM_OK)
+        return st;
     int old = model_threads(f);
     st = m.ops->sparse_prepare(m.self, f->s_acc, f->sp_colsum, f->sp_c, f->sp_union, nu);
     model_threads_restore(old);
@@ -833,7 +905,9 @@ static vem_status sparse_step(vem_fit *f, const vem_data *x, size_t b0, size_t b
         memset(sess + tail0, 0, (len - tail0) * sizeof *sess);
         obj += f->slot_obj[sidx];
     }
-    const double obs = range_obs(f, n);
+    double obs = range_obs(f, n);
+    if (f->o.comm && (st = sum_union_rows(f, nu, &obj, &obs)) != VEM_OK)
+        return st;
     if (!(obs > 0.0))
         return VEM_OK;
     const double scale = f->n_obs_all / obs, gamma = step_size(f);
@@ -1167,11 +1241,92 @@ static vem_status init_on(vem_fit *f, const vem_data *sample, vem_rng *rng)
 }
 
 /*
- * A distributed fit's initialisation: every process sends rows (or frames) spread evenly
- * over its share, about init_sample in all, to process 0, which initialises the model on
- * them; its parameters are broadcast and set everywhere. With all the rows in the sample
- * (at most init_sample of them) it is one process's initialisation on the same rows in
- * the same order.
+ * The initialisation sample, one rule for data in memory, a source and the
+ * processes of a distributed fit: of the U units (rows or sequences) of all the
+ * data, in process order, holding R rows (or frames), all of them when
+ * R <= init_sample, else the m = max(1, U init_sample / R) units i U / m,
+ * i < m. Initialising on it is the same wherever the units live.
+ */
+static size_t sample_size(double units, double rows, size_t init_sample)
+{
+    if (rows <= (double)init_sample)
+        return (size_t)units;
+    size_t m = (size_t)(units * (double)init_sample / rows);
+    return vem__min(vem__max(m, 1), (size_t)units);
+}
+
+/* The sampled units among [off, off + n) of all (m of U), as local indices, into *out. */
+static size_t sampled_here(size_t U, size_t m, size_t off, size_t n, size_t *out)
+{
+    size_t c = 0;
+    for (size_t i = (size_t)(((unsigned long long)off * m + U - 1) / U); i < m; i++) {
+        size_t g = (size_t)((unsigned long long)i * U / m);
+        if (g >= off + n)
+            break;
+        if (g >= off)
+            out[c++] = g - off;
+    }
+    return c;
+}
+
+/* Units u[0 .. m) of data in memory copied into b, as data in *view (rows or sequences). */
+static vem_status copy_units(const vem_data *x, const size_t *u, size_t m, vem__unit_buf *b,
+                             vem_data *view)
+{
+    const size_t cols = x->x.cols;
+    size_t rows = 0;
+    for (size_t i = 0; i < m; i++)
+        rows += x->seq_start ? x->seq_start[u[i] + 1] - x->seq_start[u[i]] : 1;
+    b->x = vem__alloc_doubles(rows ? rows : 1, cols ? cols : 1);
+    b->start = vem__calloc(m + 1, sizeof *b->start);
+    if (!b->x || !b->start)
+        return VEM_FAIL(VEM_ENOMEM, "initialisation sample: %zu rows", rows);
+    size_t at = 0;
+    for (size_t i = 0; i < m; i++) {
+        const size_t r0 = x->seq_start ? x->seq_start[u[i]] : u[i];
+        const size_t len = x->seq_start ? x->seq_start[u[i] + 1] - r0 : 1;
+        for (size_t r = 0; r < len; r++)
+            memcpy(b->x + (at + r) * cols, x->x.data + (r0 + r) * x->x.ld, cols * sizeof *b->x);
+        b->start[i] = at;
+        at += len;
+    }
+    b->start[m] = at;
+    *view = vem_data_rows(vem_matrix_view(b->x, at, cols));
+    if (x->seq_start) {
+        view->seq_start = b->start;
+        view->n_seq = m;
+    }
+    return VEM_OK;
+}
+
+/* One process, data in memory: on all of it, or on the sample when it is smaller. */
+static vem_status init_local(vem_fit *f, vem_rng *rng)
+{
+    const size_t n = f->n_units;
+    const size_t m = f->x.docs ? n : sample_size((double)n, (double)f->x.x.rows, f->o.init_sample);
+    if (m == n)
+        return f->m.ops->init(f->m.self, f, rng);
+    size_t *u = vem__calloc(m, sizeof *u);
+    if (!u)
+        return VEM_FAIL(VEM_ENOMEM, "initialisation sample: %zu units", m);
+    sampled_here(n, m, 0, n, u);
+    vem__unit_buf b;
+    memset(&b, 0, sizeof b);
+    vem_data sample;
+    vem_status st = copy_units(&f->x, u, m, &b, &sample);
+    if (st == VEM_OK)
+        st = init_on(f, &sample, rng);
+    vem__unit_buf_clear(&b);
+    vem__free(u);
+    return st;
+}
+
+/*
+ * A distributed fit's initialisation: the processes send their units of the
+ * sample (sample_size; each knows its units' place from the gathered counts),
+ * rows and, for sequences, lengths, to process 0, which initialises the model
+ * on them, in process order: the one-process sample exactly. Its parameters
+ * are broadcast and set everywhere.
  */
 static vem_status init_distributed(vem_fit *f, vem_rng *rng)
 {
@@ -1182,31 +1337,70 @@ static vem_status init_distributed(vem_fit *f, vem_rng *rng)
         return VEM_FAIL(VEM_EUNSUP, "%s: a distributed initialisation needs params_get/"
                                     "params_set and the communicator's broadcast and gather",
                         m->ops->name);
-    const vem_matrix *x = &f->x.x;
-    const size_t cols = x->cols, rows = x->rows;
-    size_t want = rows ? (size_t)ceil((double)f->o.init_sample * (double)rows / f->rows_all) : 0;
-    want = vem__min(want, rows);
-    double *mine = vem__alloc_doubles(want ? want : 1, cols ? cols : 1);
+    const vem_data *x = &f->x;
+    const size_t cols = x->x.cols, n = f->n_units, P = (size_t)c->size;
     const size_t plen = m->ops->params_len(m->self);
+    double *counts = NULL, *all = NULL, *lens_all = NULL;
+    size_t got = 0, got_lens = 0, *u = NULL, mine = 0;
     double *params = vem__alloc_doubles(plen ? plen : 1, 1);
-    double *all = NULL;
-    size_t all_len = 0;
-    vem_status st = mine && params ? VEM_OK : VEM_FAIL(VEM_ENOMEM, "initialisation sample");
-    for (size_t i = 0; st == VEM_OK && i < want; i++)
-        memcpy(mine + i * cols, x->data + (i * rows / want) * x->ld, cols * sizeof *mine);
+    double *offs = vem__alloc_doubles(P + 1, 1);
+    vem__unit_buf b;
+    memset(&b, 0, sizeof b);
+    vem_data sample;
+    double here = (double)n;
+    vem_status st = params && offs ? VEM_OK : VEM_FAIL(VEM_ENOMEM, "initialisation sample");
     /* Every process makes the same calls: a failure anywhere is counted first. */
     double bad = st != VEM_OK;
     vem_status cst = c->reduce(&bad, 1, c->ctx);
     if (cst == VEM_OK && bad == 0)
-        cst = c->gather(mine, want * cols, &all, &all_len, c->ctx);
+        cst = c->gather(&here, 1, &counts, &got, c->ctx);
+    if (cst == VEM_OK && bad == 0 && c->rank == 0)
+        for (size_t r = 0; r < P; r++)
+            offs[r + 1] = offs[r] + (got == P ? counts[r] : 0.0);
+    if (cst == VEM_OK && bad == 0)
+        cst = c->broadcast(offs, P + 1, c->ctx);
+    if (cst == VEM_OK && bad == 0) {
+        const size_t U = (size_t)offs[P], M = sample_size(offs[P], f->rows_all, f->o.init_sample);
+        u = vem__calloc(M ? M : 1, sizeof *u);
+        if (!u)
+            st = VEM_FAIL(VEM_ENOMEM, "initialisation sample: %zu units", M);
+        else
+            mine = sampled_here(U, M, (size_t)offs[c->rank], n, u);
+        if (st == VEM_OK)
+            st = f->src ? vem__source_read_list(f->src, u, mine, &b, &sample)
+                        : copy_units(x, u, mine, &b, &sample);
+        bad = st != VEM_OK;
+        cst = c->reduce(&bad, 1, c->ctx);
+    }
+    if (cst == VEM_OK && bad == 0)
+        cst = c->gather(b.x, sample.x.rows * cols, &all, &got, c->ctx);
+    if (cst == VEM_OK && bad == 0 && x->seq_start) {
+        /* The sequences' lengths, reusing the copy's offsets as their room. */
+        double *lens = vem__alloc_doubles(mine ? mine : 1, 1);
+        for (size_t i = 0; lens && i < mine; i++)
+            lens[i] = (double)(b.start[i + 1] - b.start[i]);
+        cst = lens ? c->gather(lens, mine, &lens_all, &got_lens, c->ctx)
+                   : VEM_FAIL(VEM_ENOMEM, "initialisation sample");
+        vem__free(lens);
+    }
     if (cst == VEM_OK && bad == 0) {
         if (c->rank == 0) {
-        {
-            vem_data sample = vem_data_rows(vem_matrix_view(all, cols ? all_len / cols : 0, cols));
-            st = init_on(f, &sample, rng);
-        }
+            vem__unit_buf r0;
+            memset(&r0, 0, sizeof r0);
+            vem_data whole = vem_data_rows(vem_matrix_view(all, cols ? got / cols : 0, cols));
+            if (x->seq_start) {
+                r0.start = vem__calloc(got_lens + 1, sizeof *r0.start);
+                st = r0.start ? VEM_OK : VEM_FAIL(VEM_ENOMEM, "initialisation sample");
+                for (size_t i = 0; st == VEM_OK && i < got_lens; i++)
+                    r0.start[i + 1] = r0.start[i] + (size_t)lens_all[i];
+                whole.seq_start = r0.start;
+                whole.n_seq = got_lens;
+            }
+            if (st == VEM_OK)
+                st = init_on(f, &whole, rng);
             if (st == VEM_OK)
                 m->ops->params_get(m->self, params);
+            vem__unit_buf_clear(&r0);
         }
         bad = c->rank == 0 && st != VEM_OK;
         cst = c->reduce(&bad, 1, c->ctx);
@@ -1219,27 +1413,22 @@ static vem_status init_distributed(vem_fit *f, vem_rng *rng)
         st = cst;
     if (st == VEM_OK && bad != 0)
         st = VEM_FAIL(VEM_ENUMERIC, "the initialisation failed on another process");
+    free(counts);
     free(all);
-    vem__free(mine);
+    free(lens_all);
+    vem__free(u);
+    vem__unit_buf_clear(&b);
     vem__free(params);
+    vem__free(offs);
     return st;
 }
 
-/*
- * Initialise on units spread evenly over the source, read into memory: all of
- * them when their rows (rows, frames, or documents' (word, count) pairs) number
- * at most init_sample, so that the initialisation is the one of the data in
- * memory; else about init_sample rows' worth, whole units.
- */
+/* Initialise from the sample of the source's units, read into memory. */
 static vem_status init_from_sample(vem_fit *f, vem_rng *rng)
 {
     const size_t n = f->n_units;
     const size_t *st0 = vem_source_unit_starts(f->src);
-    const double rows = st0 ? (double)st0[n] : (double)n;
-    size_t m = rows <= (double)f->o.init_sample
-                   ? n
-                   : (size_t)((double)n * (double)f->o.init_sample / rows);
-    m = vem__min(vem__max(m, 1), n);
+    const size_t m = sample_size((double)n, st0 ? (double)st0[n] : (double)n, f->o.init_sample);
     vem__unit_buf b;
     memset(&b, 0, sizeof b);
     vem_data sample;
@@ -1250,8 +1439,7 @@ static vem_status init_from_sample(vem_fit *f, vem_rng *rng)
         size_t *units = vem__calloc(m, sizeof *units);
         if (!units)
             return VEM_FAIL(VEM_ENOMEM, "initialisation sample: %zu units", m);
-        for (size_t i = 0; i < m; i++)
-            units[i] = i * n / m;
+        sampled_here(n, m, 0, n, units);
         st = vem__source_read_list(f->src, units, m, &b, &sample);
         vem__free(units);
     }
@@ -1302,11 +1490,13 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
                         f->m.ops->name);
     if (!rng)
         return VEM_FAIL(VEM_EINVAL, "vem_fit_init: a random generator is required");
+    if (f->m.ops->init_on_shares)
+        return f->m.ops->init(f->m.self, f, rng);
+    if (f->o.comm && f->o.comm->size > 1 && !f->x.docs)
+        return init_distributed(f, rng);
     if (f->src)
         return init_from_sample(f, rng);
-    if (f->o.comm && f->o.comm->size > 1 && !f->x.docs && !f->m.ops->init_on_shares)
-        return init_distributed(f, rng);
-    return f->m.ops->init(f->m.self, f, rng);
+    return init_local(f, rng);
 }
 
 /* ------------------------------------------------------- accessors */

@@ -17,8 +17,10 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <vem/comm.h>
 #include <vem/corpus.h>
 
+#include "core/comm_internal.h"
 #include "internal.h"
 #include "io/docs_internal.h"
 
@@ -702,6 +704,31 @@ vem_status vem__docs_stream(const char *path, size_t nvocab, size_t rank, size_t
     if (ends_with(path, ".ldac"))
         return share_ldac(path, nvocab, rank, nranks, &unused, NULL, &sink);
     return share_uci(path, nvocab, rank, nranks, &unused, NULL, &sink);
+}
+
+vem_status vem_docs_read_share_comm(const char *path, size_t nvocab, const vem_comm *comm,
+                                   vem_docs_owned *out, size_t *ndocs_all)
+{
+    vem_status st = comm ? vem_docs_read_share(path, nvocab, (size_t)comm->rank,
+                                               (size_t)comm->size, out, NULL)
+                         : vem_docs_read(path, nvocab, out);
+    size_t v = out->nvocab;
+    double n = (double)out->ndocs; /* exact below 2^53 */
+    if (comm && (st = vem_comm_agree(comm, st)) == VEM_OK) {
+        st = vem__comm_max_size(comm, &v);
+        if (st == VEM_OK)
+            st = comm->reduce(&n, 1, comm->ctx);
+    }
+    if (st == VEM_OK && n == 0)
+        st = VEM_FAIL(VEM_EFORMAT, "%s: no documents", path);
+    if (st != VEM_OK) {
+        vem_docs_owned_clear(out);
+        return st;
+    }
+    out->nvocab = v;
+    if (ndocs_all)
+        *ndocs_all = (size_t)n;
+    return VEM_OK;
 }
 
 vem_status vem_docs_write_uci(const vem_docs *d, const char *path)

@@ -23,8 +23,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <vem/fit.h>
 #include <vem/io.h>
 
+#include "core/comm_internal.h"
 #include "internal.h"
 #include "io/csv_internal.h"
 
@@ -782,28 +784,21 @@ out:
     return st;
 }
 
-vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, uint64_t begin,
-                              uint64_t end, vem_table *t)
+/*
+ * The rows of the lines starting in bytes [begin, end) of path into r (r->sink
+ * set: streamed, the last rows flushed too). On success r->data and
+ * r->tok.names (r->tok.nsel) are the caller's; the tokenizer is cleared either way.
+ */
+static vem_status range_run(const char *path, const vem_csv_opts *o, uint64_t begin,
+                            uint64_t end, reader *r)
 {
-    if (!t)
-        return VEM_FAIL(VEM_EINVAL, "vem_csv_read_range: no output table");
-    memset(t, 0, sizeof *t);
-    if (!path)
-        return VEM_FAIL(VEM_EINVAL, "vem_csv_read_range: no path");
-    vem_csv_opts def;
-    if (!o) {
-        vem_csv_opts_init(&def);
-        o = &def;
-    }
-    reader rd;
-    memset(&rd, 0, sizeof rd);
-    vem_status st = vem__csv_tok_init(&rd.tok, path, o);
+    vem_status st = vem__csv_tok_init(&r->tok, path, o);
     if (st != VEM_OK)
         return st;
     FILE *f = fopen(path, "rb");
     if (!f) {
         st = fail_errno(path, errno);
-        vem__csv_tok_clear(&rd.tok);
+        vem__csv_tok_clear(&r->tok);
         return st;
     }
     char *line = NULL, *buf = NULL;
@@ -821,13 +816,13 @@ vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, uint64_t 
             e--;
         if (e - s >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
             s += 3;
-        st = handle_line(&rd, o, s, e);
-        if (st == VEM_OK && !rd.tok.ncols)
+        st = handle_line(r, o, s, e);
+        if (st == VEM_OK && !r->tok.ncols)
             st = VEM_FAIL(VEM_EFORMAT, "%s:1:1: the first line is blank", path);
         if (st != VEM_OK)
             goto done;
         if (begin > 0)
-            rd.rows = 0;
+            r->rows = 0;
     }
     uint64_t start = (uint64_t)n1;
     if (begin > start) {
@@ -851,26 +846,81 @@ vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, uint64_t 
             st = buf ? fail_errno(path, errno) : VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
             goto done;
         }
-        rd.tok.line = (size_t)lines; /* error messages give the file's own line numbers */
+        r->tok.line = (size_t)lines; /* error messages give the file's own line numbers */
     }
     if (start < end)
-        st = read_range_lines(&rd, o, f, start, end);
+        st = read_range_lines(r, o, f, start, end);
+    if (st == VEM_OK && r->sink && r->rows) {
+        st = r->sink(r->sink_ctx, r->data, r->rows, r->tok.nsel);
+        r->flushed += r->rows;
+        r->rows = 0;
+    }
 done:
     free(line);
     vem__free(buf);
     fclose(f);
+    char **names = r->tok.names;
+    size_t nsel = r->tok.nsel;
+    r->tok.names = NULL;
+    vem__csv_tok_clear(&r->tok);
+    r->tok.names = st == VEM_OK ? names : NULL;
+    r->tok.nsel = nsel;
+    if (st != VEM_OK) {
+        free_names(names, nsel);
+        vem__free(r->data);
+        r->data = NULL;
+    }
+    return st;
+}
+
+vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, uint64_t begin,
+                              uint64_t end, vem_table *t)
+{
+    if (!t)
+        return VEM_FAIL(VEM_EINVAL, "vem_csv_read_range: no output table");
+    memset(t, 0, sizeof *t);
+    if (!path)
+        return VEM_FAIL(VEM_EINVAL, "vem_csv_read_range: no path");
+    vem_csv_opts def;
+    if (!o) {
+        vem_csv_opts_init(&def);
+        o = &def;
+    }
+    reader rd;
+    memset(&rd, 0, sizeof rd);
+    vem_status st = range_run(path, o, begin, end, &rd);
     if (st == VEM_OK) {
         t->data = rd.data;
         t->rows = rd.rows;
         t->cols = rd.tok.nsel;
         t->names = rd.tok.names;
-        rd.tok.names = NULL;
-    } else {
-        vem__free(rd.data);
     }
-    vem__csv_tok_clear(&rd.tok);
     return st;
 }
+
+vem_status vem__csv_stream_range(const char *path, const vem_csv_opts *o, uint64_t begin,
+                                 uint64_t end, vem__csv_sink sink, void *ctx, size_t *rows,
+                                 size_t *cols, char ***names)
+{
+    vem_csv_opts def;
+    if (!o) {
+        vem_csv_opts_init(&def);
+        o = &def;
+    }
+    reader rd;
+    memset(&rd, 0, sizeof rd);
+    rd.sink = sink;
+    rd.sink_ctx = ctx;
+    vem_status st = range_run(path, o, begin, end, &rd);
+    if (st != VEM_OK)
+        return st;
+    vem__free(rd.data);
+    *rows = rd.flushed;
+    *cols = rd.tok.nsel;
+    *names = rd.tok.names;
+    return VEM_OK;
+}
+
 
 /*
  * Parse path with o into rd (rd->sink set for streaming). Frees rd's work
@@ -1078,5 +1128,78 @@ vem_status vem_binary_read(const char *path, size_t cols, vem_table *t)
     t->rows = size / rowbytes;
     t->cols = cols;
     t->names = names;
+    return VEM_OK;
+}
+
+/* ------------------------------------------------- shares of a distributed fit */
+
+vem_status vem__binary_read_rows(const char *path, size_t cols, size_t first, size_t last,
+                                 vem_table *t)
+{
+    memset(t, 0, sizeof *t);
+    vem_source *src = vem_source_open_binary(path, cols);
+    if (!src)
+        return vem__last_status();
+    const size_t n = vem_source_rows(src), lo = vem__min(first, n), hi = vem__min(last, n);
+    t->rows = hi > lo ? hi - lo : 0;
+    t->cols = cols;
+    t->data = vem__alloc_doubles(t->rows ? t->rows : 1, cols);
+    t->names = vem__calloc(cols, sizeof *t->names);
+    vem_status st = t->data && t->names ? VEM_OK : VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    for (size_t j = 0; st == VEM_OK && j < cols; j++)
+        if (!(t->names[j] = index_name(j)))
+            st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    if (st == VEM_OK && t->rows)
+        st = vem_source_read(src, lo, t->rows, t->data);
+    vem_source_close(src);
+    if (st != VEM_OK)
+        vem_table_clear(t);
+    return st;
+}
+
+/* This process's share: rows by offsets (raw) or lines by bytes (CSV). */
+static vem_status read_share(const char *path, const vem_csv_opts *o, size_t binary_cols,
+                             int rank, int size, vem_table *t)
+{
+    if (binary_cols) {
+        vem_source *src = vem_source_open_binary(path, binary_cols);
+        if (!src)
+            return vem__last_status();
+        const size_t n = vem_source_rows(src);
+        vem_source_close(src);
+        return vem__binary_read_rows(path, binary_cols, n * (size_t)rank / (size_t)size,
+                                     n * (size_t)(rank + 1) / (size_t)size, t);
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return fail_errno(path, errno);
+    const uint64_t bytes = (uint64_t)sb.st_size;
+    return vem_csv_read_range(path, o, bytes * (uint64_t)rank / (uint64_t)size,
+                              bytes * (uint64_t)(rank + 1) / (uint64_t)size, t);
+}
+
+vem_status vem_csv_read_share(const char *path, const vem_csv_opts *o, size_t binary_cols,
+                              const vem_comm *comm, vem_table *t, size_t *rows_all)
+{
+    vem_status st = VEM_OK;
+    if (!t)
+        return VEM_FAIL(VEM_EINVAL, "vem_csv_read_share: no output table");
+    memset(t, 0, sizeof *t);
+    if (!path)
+        st = VEM_FAIL(VEM_EINVAL, "vem_csv_read_share: no path");
+    const vem_comm *c = comm ? comm : vem__comm_solo();
+    if (st == VEM_OK)
+        st = read_share(path, o, binary_cols, c->rank, c->size, t);
+    /* A bad line in any share stops every process (the one that met it says why). */
+    st = vem_comm_agree(c, st);
+    size_t n = t->rows;
+    if (st == VEM_OK)
+        st = vem__comm_sum_sizes(c, &n, 1);
+    if (st != VEM_OK) {
+        vem_table_clear(t);
+        return st;
+    }
+    if (rows_all)
+        *rows_all = n;
     return VEM_OK;
 }

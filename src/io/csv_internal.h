@@ -89,4 +89,18 @@ typedef vem_status (*vem__csv_sink)(void *ctx, const double *rows, size_t n, siz
 vem_status vem__csv_stream(const char *path, const vem_csv_opts *o, vem__csv_sink sink, void *ctx,
                            size_t *rows, size_t *cols, char ***names);
 
+/* vem__csv_stream on the lines of vem_csv_read_range(path, o, begin, end) (same rules and messages). */
+vem_status vem__csv_stream_range(const char *path, const vem_csv_opts *o, uint64_t begin,
+                                 uint64_t end, vem__csv_sink sink, void *ctx, size_t *rows,
+                                 size_t *cols, char ***names);
+
+/*
+ * Rows [first, last) of a raw little-endian float64 file of cols values per row
+ * (last SIZE_MAX: to the end; both clipped to the file's rows) into t, names
+ * "1", "2", ...; the range may be empty. Errors as vem_source_open_binary and
+ * vem_source_read.
+ */
+vem_status vem__binary_read_rows(const char *path, size_t cols, size_t first, size_t last,
+                                 vem_table *t);
+
 #endif /* VEM_CSV_INTERNAL_H */

@@ -19,9 +19,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <vem/fit.h>
 #include <vem/hmm.h>
 #include <vem/io.h>
 
+#include "core/comm_internal.h"
 #include "internal.h"
 #include "io/csv_internal.h"
 
@@ -824,32 +826,12 @@ static vem_status frames_binary(const char *path, const vem_frames_opts *o, int 
                         path);
     f->codes = o->categorical;
     vem_table t;
-    if (!ranged) {
-        vem_status st = vem_binary_read(path, d, &t);
-        f->data = t.data;
-        f->rows = t.rows;
-        f->cols = t.cols;
-        f->names = t.names;
-        return st;
-    }
-    vem_source *src = vem_source_open_binary(path, d);
-    if (!src)
-        return vem__last_status();
-    size_t n = vem_source_rows(src), lo = vem__min(o->first, n), hi = vem__min(o->last, n);
-    f->rows = hi - lo;
-    f->cols = d;
-    f->data = vem__calloc(f->rows ? f->rows * d : 1, sizeof *f->data);
-    f->names = vem__calloc(d, sizeof *f->names);
-    for (size_t j = 0; f->names && j < d; j++) {
-        char b[24];
-        snprintf(b, sizeof b, "%zu", j + 1);
-        if (!(f->names[j] = vem__strdup(b)))
-            break;
-    }
-    vem_status st = f->data && f->names && f->names[d - 1]
-                        ? (f->rows ? vem_source_read(src, lo, f->rows, f->data) : VEM_OK)
-                        : VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
-    vem_source_close(src);
+    vem_status st = ranged ? vem__binary_read_rows(path, d, o->first, o->last, &t)
+                           : vem_binary_read(path, d, &t);
+    f->data = t.data;
+    f->rows = t.rows;
+    f->cols = t.cols;
+    f->names = t.names;
     return st;
 }
 
@@ -881,5 +863,366 @@ vem_status vem_frames_read(const char *path, const vem_frames_opts *o, vem_frame
         st = vem_seqs_read_lengths(o->lengths, f->rows, &f->seqs);
     if (st != VEM_OK)
         vem_frames_clear(f);
+    return st;
+}
+
+/* ------------------------------------------------ shares of a distributed fit */
+
+/* The sequences of the whole file, decided on process 0 and broadcast. */
+typedef struct layout {
+    size_t n_seq;  /* S; 1 when the file is one sequence */
+    size_t whole;  /* no lengths or sequence column: one sequence, all on process 0 */
+    size_t *start; /* S + 1 row boundaries (whole: unused) */
+} layout;
+
+/* Process 0's part: the options tried on the file's first line (a bad column
+ * choice is said once, as one process says it), then the boundaries. */
+static vem_status layout_root(const char *path, const vem_frames_opts *o, layout *l)
+{
+    vem_frames_opts probe = *o;
+    probe.lengths = NULL;
+    probe.first = probe.last = 0;
+    vem_frames head;
+    vem_status st = vem_frames_read(path, &probe, &head);
+    vem_frames_clear(&head);
+    vem_seqs sq;
+    memset(&sq, 0, sizeof sq);
+    if (st == VEM_OK && o->lengths) {
+        st = vem_seqs_read_lengths(o->lengths, 0, &sq);
+    } else if (st == VEM_OK && o->sequence_column) {
+        vem_text_table t;
+        vem_csv_opts co = o->csv;
+        co.columns = o->sequence_column;
+        st = vem_text_table_read(path, &co, 0, &t);
+        if (st == VEM_OK)
+            st = vem_seqs_from_ids((const char *const *)t.cells, t.rows, path, &sq);
+        vem_text_table_clear(&t);
+    }
+    if (st != VEM_OK)
+        return st;
+    l->whole = !sq.start;
+    l->n_seq = sq.start ? sq.n_seq : 1;
+    l->start = sq.start ? sq.start : vem__calloc(2, sizeof *l->start);
+    return l->start ? VEM_OK : VEM_FAIL(VEM_ENOMEM, "%s: sequences", path);
+}
+
+static vem_status layout_share(const char *path, const vem_frames_opts *o, const vem_comm *c,
+                               layout *l)
+{
+    vem_status st = vem_comm_agree(c, c->rank == 0 ? layout_root(path, o, l) : VEM_OK);
+    size_t head[2] = {l->n_seq, l->whole};
+    if (st == VEM_OK)
+        st = vem__comm_bcast_sizes(c, head, 2);
+    if (st != VEM_OK)
+        return st;
+    l->n_seq = head[0];
+    l->whole = head[1];
+    if (c->rank != 0)
+        l->start = vem__calloc(l->n_seq + 1, sizeof *l->start);
+    st = vem_comm_agree(c, l->start ? VEM_OK : VEM_FAIL(VEM_ENOMEM, "%s: sequences", path));
+    return st == VEM_OK ? vem__comm_bcast_sizes(c, l->start, l->n_seq + 1) : st;
+}
+
+/*
+ * The same codes for the categorical cells on every process (vem_frames_read_share);
+ * *dim gets the symbol count. ro: the share's options (codes may be changed).
+ */
+static vem_status encode_share(const char *path, const vem_comm *c, vem_frames_opts *ro,
+                               vem_frames *f, size_t *dim)
+{
+    size_t names = !f->codes;
+    vem_status st = vem__comm_sum_sizes(c, &names, 1);
+    if (st != VEM_OK)
+        return st;
+    if (names == 0 && ro->symbols) {
+        *dim = ro->n_symbols;
+        return VEM_OK;
+    }
+    if (names == 0) {
+        /* Codes everywhere: the largest of all + 1 (a code past 2^53 is refused below). */
+        double mx = 0.0;
+        for (size_t r = 0; r < f->rows; r++)
+            mx = f->data[r] > mx ? f->data[r] : mx;
+        size_t m = mx < 9007199254740992.0 ? (size_t)mx : (size_t)9007199254740992.0;
+        st = vem__comm_max_size(c, &m);
+        *dim = m + 1;
+        return st;
+    }
+    if (f->codes) { /* others read names: so does this process */
+        ro->codes = 0;
+        vem_frames_clear(f);
+        st = vem_frames_read(path, ro, f);
+    }
+    st = vem_comm_agree(c, st);
+    if (st != VEM_OK || ro->symbols) {
+        *dim = ro->n_symbols;
+        return st;
+    }
+    char **all = NULL;
+    size_t n = 0;
+    st = vem__comm_strings_union(c, (const char *const *)f->symbols, f->n_symbols, &all, &n);
+    if (st != VEM_OK)
+        return st;
+    double *place = vem__alloc_doubles(f->n_symbols ? f->n_symbols : 1, 1);
+    st = place ? vem_symbols_encode((const char *const *)f->symbols, f->n_symbols,
+                                    (const char *const *)all, n, place, NULL, NULL)
+               : VEM_FAIL(VEM_ENOMEM, "%s: symbols", path);
+    for (size_t r = 0; st == VEM_OK && r < f->rows; r++)
+        f->data[r] = place[(size_t)f->data[r]];
+    vem__free(place);
+    vem_symbols_free(f->symbols, f->n_symbols);
+    f->symbols = all;
+    f->n_symbols = n;
+    *dim = n;
+    return vem_comm_agree(c, st);
+}
+
+/* Every code an integer in [0, dim); row0: the share's first data row in the file. */
+static vem_status check_codes(const char *path, const vem_frames *f, size_t dim, size_t row0)
+{
+    for (size_t r = 0; r < f->rows; r++) {
+        const double v = f->data[r];
+        if (!(v >= 0.0) || !(v < (double)dim) || v != floor(v))
+            return VEM_FAIL(VEM_EFORMAT, "%s: row %zu: symbol code %g is not an integer in "
+                            "[0, %zu)", path, row0 + r + 1, v, dim);
+    }
+    return VEM_OK;
+}
+
+/* The frames of all processes against the sequences. */
+static vem_status check_total(const char *path, const vem_frames_opts *o, const layout *l,
+                              size_t rows_all)
+{
+    const size_t want = l->whole ? rows_all : l->start[l->n_seq];
+    if (rows_all == 0)
+        return VEM_FAIL(VEM_EFORMAT, "%s: no data rows", path);
+    if (rows_all != want && o->lengths)
+        return VEM_FAIL(VEM_EFORMAT, "%s: the %zu lengths add up to %zu, but the data has %zu "
+                        "rows", o->lengths, l->n_seq, want, rows_all);
+    if (rows_all != want)
+        return VEM_FAIL(VEM_EFORMAT, "%s: the sequence column has %zu rows, the data %zu", path,
+                        want, rows_all);
+    return VEM_OK;
+}
+
+/* The share's sequences [s0, s1) of l as rows of f (one empty sequence for none). */
+static vem_status share_seqs(const layout *l, size_t s0, size_t s1, size_t lo, vem_frames *f)
+{
+    const int some = s1 > s0 && !l->whole;
+    const size_t n = s1 > s0 ? s1 - s0 : 1;
+    vem_seqs_clear(&f->seqs);
+    f->seqs.start = vem__calloc(n + 1, sizeof *f->seqs.start);
+    if (!f->seqs.start)
+        return VEM_FAIL(VEM_ENOMEM, "sequences");
+    f->seqs.n_seq = n;
+    for (size_t i = 1; i <= n; i++)
+        f->seqs.start[i] = some ? l->start[s0 + i] - lo : f->rows;
+    f->seqs.start[n] = f->rows; /* the last share's extra rows were refused */
+    return VEM_OK;
+}
+
+vem_status vem_frames_read_share(const char *path, const vem_frames_opts *o, const vem_comm *comm,
+                                 vem_frames *f, vem_frames_share *all)
+{
+    if (!f || !all)
+        return VEM_FAIL(VEM_EINVAL, "vem_frames_read_share: no output");
+    memset(f, 0, sizeof *f);
+    memset(all, 0, sizeof *all);
+    if (!path || !o)
+        return VEM_FAIL(VEM_EINVAL, "vem_frames_read_share: no %s", path ? "options" : "path");
+    const vem_comm *c = comm ? comm : vem__comm_solo();
+    layout l;
+    memset(&l, 0, sizeof l);
+    vem_status st = layout_share(path, o, c, &l);
+    if (st != VEM_OK)
+        goto out;
+    /* Whole sequences [s0, s1) of the S; the last share reads to the end of the file,
+     * so that rows beyond the sequences are noticed. */
+    const size_t S = l.n_seq, P = (size_t)c->size, r = (size_t)c->rank;
+    const size_t s0 = l.whole ? 0 : r * S / P, s1 = l.whole ? (r == 0) : (r + 1) * S / P;
+    vem_frames_opts ro = *o;
+    ro.lengths = NULL;
+    ro.first = l.whole ? 0 : l.start[s0];
+    ro.last = l.whole ? (r == 0 ? SIZE_MAX : 0) : l.start[s1];
+    if (!l.whole && s1 == S && s1 > s0)
+        ro.last = SIZE_MAX;
+    /* A bad line in any share stops every process (the one that met it says why). */
+    st = vem_comm_agree(c, vem_frames_read(path, &ro, f));
+    size_t dim = f->cols;
+    if (st == VEM_OK && o->categorical)
+        st = encode_share(path, c, &ro, f, &dim);
+    if (st == VEM_OK && o->categorical)
+        st = vem_comm_agree(c, check_codes(path, f, dim, ro.first));
+    size_t rows_all = f->rows;
+    if (st == VEM_OK)
+        st = vem__comm_sum_sizes(c, &rows_all, 1);
+    if (st == VEM_OK)
+        st = vem_comm_agree(c, check_total(path, o, &l, rows_all));
+    if (st == VEM_OK)
+        st = vem_comm_agree(c, share_seqs(&l, s0, s1, ro.first, f));
+    if (st == VEM_OK) {
+        all->rows = rows_all;
+        all->n_seq = S;
+        all->dim = dim;
+    }
+out:
+    vem__free(l.start);
+    if (st != VEM_OK)
+        vem_frames_clear(f);
+    return st;
+}
+
+/* ------------------------------------------------ frames as a source (out of core) */
+
+/*
+ * The CSV columns of the frames, as a column list for a row source: o's choice
+ * (vem_frames_read's rules), else, with a sequence column, every column but it
+ * (found by its name among the header's), else NULL (every column). *spec gets
+ * a list made here (free it), or NULL.
+ */
+static vem_status frame_columns(const char *path, const vem_frames_opts *o, const char **cols,
+                                char **spec)
+{
+    *spec = NULL;
+    *cols = o->csv.columns ? o->csv.columns : o->categorical ? o->symbol_column : NULL;
+    if (*cols)
+        return o->categorical ? one_column(path, *cols) : VEM_OK;
+    if (o->columns && o->n_columns) {
+        size_t len = 1;
+        for (size_t j = 0; j < o->n_columns; j++)
+            len += strlen(o->columns[j]) + 1;
+        if (!(*spec = vem__malloc(len)))
+            return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+        (*spec)[0] = '\0';
+        for (size_t j = 0; j < o->n_columns; j++)
+            strcat(strcat(*spec, j ? "," : ""), o->columns[j]);
+        *cols = *spec;
+        return VEM_OK;
+    }
+    if (!o->sequence_column)
+        return VEM_OK;
+    vem_text_table head, id;
+    vem_csv_opts co = o->csv;
+    co.columns = NULL;
+    vem_status st = vem_text_table_read(path, &co, 1, &head);
+    co.columns = o->sequence_column;
+    if (st == VEM_OK)
+        st = vem_text_table_read(path, &co, 1, &id);
+    size_t skip = SIZE_MAX;
+    for (size_t j = 0; st == VEM_OK && j < head.cols && skip == SIZE_MAX; j++)
+        if (strcmp(head.names[j], id.names[0]) == 0)
+            skip = j;
+    if (st == VEM_OK && head.cols == 1)
+        st = VEM_FAIL(VEM_EFORMAT, "%s: no columns left besides the sequence column '%s'", path,
+                      o->sequence_column);
+    if (st == VEM_OK && !(*spec = all_but(head.cols, skip)))
+        st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    if (st == VEM_OK && o->categorical)
+        st = one_column(path, *spec);
+    *cols = *spec;
+    if (st == VEM_OK)
+        vem_text_table_clear(&id);
+    vem_text_table_clear(&head);
+    return st;
+}
+
+/* The largest value of src's single column (categorical codes), read a chunk at a time. */
+static vem_status max_code(vem_source *src, double *mx)
+{
+    enum { CHUNK_ROWS = 65536 };
+    const size_t n = vem_source_rows(src);
+    double *buf = vem__alloc_doubles(vem__min(n, CHUNK_ROWS) + 1, 1);
+    if (!buf)
+        return VEM_FAIL(VEM_ENOMEM, "a chunk of codes");
+    vem_status st = VEM_OK;
+    *mx = 0.0;
+    for (size_t r0 = 0; r0 < n && st == VEM_OK; r0 += CHUNK_ROWS) {
+        const size_t len = vem__min(CHUNK_ROWS, n - r0);
+        st = vem_source_read(src, r0, len, buf);
+        for (size_t r = 0; st == VEM_OK && r < len; r++)
+            *mx = buf[r] > *mx ? buf[r] : *mx;
+    }
+    vem__free(buf);
+    return st;
+}
+
+vem_status vem_frames_open_source(const char *path, const vem_frames_opts *o,
+                                  const vem_comm *comm, vem_source **out, vem_frames_share *all)
+{
+    if (!path || !o || !all || !out)
+        return VEM_FAIL(VEM_EINVAL, "vem_frames_open_source: a path, options and outputs are "
+                        "required");
+    *out = NULL;
+    memset(all, 0, sizeof *all);
+    const vem_comm *c = comm ? comm : vem__comm_solo();
+    vem_source *src = NULL;
+    layout l;
+    memset(&l, 0, sizeof l);
+    char *spec = NULL;
+    vem_status st = VEM_OK;
+    if (o->categorical && o->codes == 0)
+        st = VEM_FAIL(VEM_EUNSUP, "%s: a streamed fit reads categorical frames as integer "
+                      "codes, not names", path);
+    st = vem_comm_agree(c, st);
+    if (st == VEM_OK)
+        st = layout_share(path, o, c, &l);
+    if (st != VEM_OK)
+        goto out;
+    /* Whole sequences [s0, s1) of the S, as vem_frames_read_share shares them. */
+    const size_t S = l.n_seq, P = (size_t)c->size, r = (size_t)c->rank;
+    const size_t s0 = l.whole ? 0 : r * S / P, s1 = l.whole ? (r == 0) : (r + 1) * S / P;
+    const char *cols = NULL;
+    if (o->binary_cols) {
+        src = vem_source_open_binary(path, o->binary_cols);
+    } else if ((st = frame_columns(path, o, &cols, &spec)) == VEM_OK) {
+        vem_csv_opts co = o->csv;
+        co.columns = cols;
+        src = vem_source_open_csv(path, &co);
+    }
+    if (st == VEM_OK && !src)
+        st = vem__last_status();
+    size_t rows_all = src ? vem_source_rows(src) : 0; /* every process converted the whole file */
+    if (st == VEM_OK && o->categorical && vem_source_cols(src) != 1)
+        st = VEM_FAIL(VEM_EINVAL, "%s: categorical data is one column of codes", path);
+    st = vem_comm_agree(c, st);
+    if (st == VEM_OK)
+        st = vem_comm_agree(c, check_total(path, o, &l, rows_all));
+    if (st == VEM_OK) {
+        const size_t lo = l.whole ? 0 : l.start[s0];
+        const size_t hi = l.whole ? (r == 0 ? rows_all : 0) : s1 > s0 ? l.start[s1] : lo;
+        st = vem_source_keep_rows(src, lo, hi);
+        size_t one[2] = {0, hi - lo}, *starts = one, n = 1;
+        if (st == VEM_OK && !l.whole && s1 > s0) {
+            starts = l.start + s0;
+            n = s1 - s0;
+            for (size_t i = 0; i <= n; i++)
+                starts[i] -= lo; /* the layout's offsets become the share's */
+        }
+        /* A process without sequences keeps no rows and takes part with none. */
+        if (st == VEM_OK)
+            st = vem_source_set_sequences(src, starts, hi > lo ? n : 0);
+        st = vem_comm_agree(c, st);
+    }
+    double mx = 0.0;
+    if (st == VEM_OK && o->categorical && !o->symbols)
+        st = vem_comm_agree(c, max_code(src, &mx));
+    size_t dim = src && st == VEM_OK ? vem_source_cols(src) : 0;
+    if (st == VEM_OK && o->categorical) {
+        size_t m = o->symbols ? o->n_symbols - 1 : (size_t)mx;
+        st = vem__comm_max_size(c, &m);
+        dim = m + 1;
+    }
+    if (st == VEM_OK) {
+        all->rows = rows_all;
+        all->n_seq = S;
+        all->dim = dim;
+    }
+out:
+    vem__free(spec);
+    vem__free(l.start);
+    if (st != VEM_OK)
+        vem_source_close(src);
+    else
+        *out = src;
     return st;
 }

@@ -23,12 +23,14 @@
 #include "io/csv_internal.h"
 #include "io/docs_internal.h"
 #include "io/source_internal.h"
+#include "core/comm_internal.h"
 
 struct vem_source {
     int fd;     /* rows (or frames) as raw float64; documents: their word ids (uint32) */
     int fd_count; /* documents: their counts (double); -1 otherwise */
     char *path; /* the file the user named, for messages */
     size_t rows, cols;
+    size_t row0; /* the file's row of the source's first row (a share or a part of it) */
     char **names;
     vem_unit_kind kind;
     size_t n_units; /* rows, sequences or documents */
@@ -145,6 +147,16 @@ static vem_status index_names(vem_source *src)
 
 vem_source *vem_source_open_binary(const char *path, size_t cols)
 {
+    return vem_source_open_binary_share(path, cols, 0, 1);
+}
+
+vem_source *vem_source_open_binary_share(const char *path, size_t cols, size_t rank,
+                                         size_t nranks)
+{
+    if (nranks == 0 || rank >= nranks) {
+        VEM_FAIL(VEM_EINVAL, "%s: share %zu of %zu", path ? path : "(null)", rank, nranks);
+        return NULL;
+    }
     if (!path || cols == 0) {
         VEM_FAIL(VEM_EINVAL, "%s: the number of columns must be >= 1", path ? path : "(null)");
         return NULL;
@@ -173,7 +185,11 @@ vem_source *vem_source_open_binary(const char *path, size_t cols)
                  path, size, cols, rowbytes);
         goto fail;
     }
-    src->rows = size / rowbytes;
+    {
+        const size_t all = size / rowbytes;
+        src->row0 = (size_t)((unsigned long long)all * rank / nranks);
+        src->rows = (size_t)((unsigned long long)all * (rank + 1) / nranks) - src->row0;
+    }
     if (index_names(src) != VEM_OK)
         goto fail;
     return src;
@@ -242,8 +258,19 @@ static vem_status temp_file(const char *path, int *fd)
 
 vem_source *vem_source_open_csv(const char *path, const vem_csv_opts *o)
 {
-    if (!path) {
-        VEM_FAIL(VEM_EINVAL, "vem_source_open_csv: no path");
+    return vem_source_open_csv_share(path, o, 0, 1);
+}
+
+vem_source *vem_source_open_csv_share(const char *path, const vem_csv_opts *o, size_t rank,
+                                      size_t nranks)
+{
+    if (!path || nranks == 0 || rank >= nranks) {
+        VEM_FAIL(VEM_EINVAL, "vem_source_open_csv: a path and share %zu of %zu", rank, nranks);
+        return NULL;
+    }
+    struct stat sb;
+    if (nranks > 1 && stat(path, &sb) != 0) {
+        VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(errno));
         return NULL;
     }
     vem_source *src = source_new(path);
@@ -252,7 +279,15 @@ vem_source *vem_source_open_csv(const char *path, const vem_csv_opts *o)
     if (temp_file(path, &src->fd) != VEM_OK)
         goto fail;
     sink_ctx ctx = {.src = src, .swap = NULL};
-    vem_status st = vem__csv_stream(path, o, to_temp, &ctx, &src->rows, &src->cols, &src->names);
+    vem_status st;
+    if (nranks == 1) {
+        st = vem__csv_stream(path, o, to_temp, &ctx, &src->rows, &src->cols, &src->names);
+    } else {
+        /* The lines that start in bytes [r S / P, (r + 1) S / P), as vem_csv_read_range. */
+        const uint64_t size = (uint64_t)sb.st_size;
+        st = vem__csv_stream_range(path, o, size * rank / nranks, size * (rank + 1) / nranks,
+                                   to_temp, &ctx, &src->rows, &src->cols, &src->names);
+    }
     vem__free(ctx.swap);
     if (st != VEM_OK)
         goto fail;
@@ -287,7 +322,7 @@ vem_status vem_source_read(const vem_source *src, size_t row0, size_t n, double 
         return VEM_FAIL(VEM_EINVAL, "%s: rows %zu..%zu outside the %zu rows", src->path, row0 + 1,
                         row0 + n, src->rows);
     vem_status st = pread_all(src, src->fd, out, n * src->cols * sizeof *out,
-                              row0 * src->cols * sizeof *out);
+                              (src->row0 + row0) * src->cols * sizeof *out);
     if (st != VEM_OK)
         return st;
     if (!little_endian())
@@ -301,9 +336,23 @@ vem_status vem_source_read(const vem_source *src, size_t row0, size_t n, double 
 
 /* ------------------------------------------------- sequences and documents */
 
+vem_status vem_source_keep_rows(vem_source *src, size_t first, size_t last)
+{
+    if (!src || src->kind != VEM_UNITS_ROWS)
+        return VEM_FAIL(VEM_EINVAL, "vem_source_keep_rows: a source of rows is required");
+    if (last > src->rows)
+        last = src->rows;
+    if (first > last)
+        return VEM_FAIL(VEM_EINVAL, "%s: rows %zu..%zu: first after last", src->path, first + 1,
+                        last);
+    src->row0 += first;
+    src->rows = last - first;
+    return VEM_OK;
+}
+
 vem_status vem_source_set_sequences(vem_source *src, const size_t *start, size_t n_seq)
 {
-    if (!src || !start || n_seq == 0)
+    if (!src || !start || (n_seq == 0 && src->rows > 0))
         return VEM_FAIL(VEM_EINVAL, "vem_source_set_sequences: a source and >= 1 sequence");
     if (src->kind == VEM_UNITS_DOCUMENTS)
         return VEM_FAIL(VEM_EINVAL, "%s: a corpus has no sequences", src->path);
@@ -512,5 +561,30 @@ vem_status vem__source_read_list(const vem_source *src, const size_t *units, siz
         view->seq_start = b->start;
         view->n_seq = m;
     }
+    return VEM_OK;
+}
+
+vem_status vem_source_open_docs_comm(const char *path, size_t nvocab, const vem_comm *comm,
+                                     vem_source **out, size_t *ndocs_all)
+{
+    *out = NULL;
+    const vem_comm *c = comm ? comm : vem__comm_solo();
+    vem_source *src = vem_source_open_docs(path, nvocab, (size_t)c->rank, (size_t)c->size);
+    vem_status st = vem_comm_agree(c, src ? VEM_OK : vem__last_status());
+    size_t v = src ? src->nvocab : 0, n = src ? src->n_units : 0;
+    if (st == VEM_OK)
+        st = vem__comm_max_size(c, &v);
+    if (st == VEM_OK)
+        st = vem__comm_sum_sizes(c, &n, 1);
+    if (st == VEM_OK && n == 0)
+        st = VEM_FAIL(VEM_EFORMAT, "%s: no documents", path);
+    if (st != VEM_OK) {
+        vem_source_close(src);
+        return st;
+    }
+    src->nvocab = v;
+    if (ndocs_all)
+        *ndocs_all = n;
+    *out = src;
     return VEM_OK;
 }

@@ -1229,7 +1229,7 @@ vem_status vem_gmm_fit_source(vem_gmm *g, vem_source *src, const vem_fit_opts *o
     if (vem_source_cols(src) != g->d)
         return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu",
                         vem_source_cols(src), g->d);
-    if (vem_source_rows(src) < g->k)
+    if (vem_source_rows(src) < g->k && !(o && o->comm))
         return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components", vem_source_rows(src),
                         g->k);
     vem_model m = vem_gmm_model(g);

@@ -1494,7 +1494,7 @@ vem_status vem_hmm_fit_source(vem_hmm *h, vem_source *src, const vem_fit_opts *o
         return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model needs %zu%s",
                         vem_source_cols(src), want,
                         h->em == VEM_HMM_CATEGORICAL ? " (one column of symbol codes)" : "");
-    if (h->em != VEM_HMM_CATEGORICAL && !o->warm_start && rows < h->k * h->n_mix)
+    if (h->em != VEM_HMM_CATEGORICAL && !o->warm_start && !o->comm && rows < h->k * h->n_mix)
         return VEM_FAIL(VEM_EINVAL, "%zu frames, fewer than k=%zu states x %zu components", rows,
                         h->k, h->n_mix);
     vem_status st = VEM_OK;

@@ -49,10 +49,18 @@ int vem__lda_narrow;
 /* Extra ESS entries after the v x k counts. */
 enum { X_ELOGTHETA = 0, X_NDOCS, X_NCONV, X_SWEEPS, N_EXTRA };
 
+/* The E-step statistics of one restart's passes, one entry per M-step. */
+typedef struct lda_run {
+    vem_lda_pass_info *e;
+    size_t len, cap;
+    size_t serial; /* which restart: 1, 2, ... in the model's life; 0 for none */
+} lda_run;
+
 struct vem_lda {
     size_t k, v;
     size_t kp; /* k rounded up to a multiple of 8: the row stride of eb */
     double alpha, eta;
+    double alpha_init; /* the alpha every restart starts from: the one last set */
     int alpha_auto;
     int warm_gamma; /* start each document's E-step from its last gamma */
     double gtol;
@@ -74,9 +82,14 @@ struct vem_lda {
     size_t gcache_docs;
     const vem_docs *gcache_key;
 
-    /* Per-pass E-step statistics, one entry per M-step since the last init. */
-    vem_lda_pass_info *hist;
-    size_t hist_len, hist_cap;
+    /*
+     * The pass histories of the latest restarts, at most one per restart a fit
+     * makes (restart serial s in runs[s % nruns]); runs[cur] is the one the
+     * parameters come from: the running restart, or after the engine restored
+     * the best restart's parameters (params_set), that restart's.
+     */
+    lda_run *runs;
+    size_t nruns, cur, serial;
 };
 
 /* ---------------------------------------------------------------- lifetime */
@@ -111,7 +124,9 @@ void vem_lda_free(vem_lda *l)
     vem__free(l->work);
     free_vocab(l);
     drop_cache(l);
-    vem__free(l->hist);
+    for (size_t r = 0; r < l->nruns; r++)
+        vem__free(l->runs[r].e);
+    vem__free(l->runs);
     vem__free(l);
 }
 
@@ -134,7 +149,7 @@ vem_lda *vem_lda_new(size_t k, size_t v)
     l->k = k;
     l->kp = (k + 7) / 8 * 8;
     l->v = v;
-    l->alpha = 1.0 / (double)k;
+    l->alpha = l->alpha_init = 1.0 / (double)k;
     l->eta = 1.0 / (double)k;
     l->gtol = 1e-3;
     l->max_sweeps = 100;
@@ -167,7 +182,7 @@ vem_status vem_lda_set_alpha(vem_lda *l, double alpha)
 {
     if (!(alpha >= PRIOR_MIN && alpha <= PRIOR_MAX))
         return VEM_FAIL(VEM_EINVAL, "alpha=%g must be in [%g, %g]", alpha, PRIOR_MIN, PRIOR_MAX);
-    l->alpha = alpha;
+    l->alpha = l->alpha_init = alpha;
     return VEM_OK;
 }
 
@@ -1366,17 +1381,44 @@ static double newton_alpha(double a, double D, double S, size_t k)
     return a;
 }
 
+/*
+ * Start the pass history of a new restart, in a fit of n restarts: the
+ * histories of the n - 1 restarts before it are kept (one of them may turn out
+ * the best, and the engine then restores its parameters through params_set).
+ */
+static vem_status new_run(vem_lda *l, size_t n)
+{
+    n = vem__max(n, 1);
+    if (n > l->nruns) {
+        lda_run *r = vem__realloc(l->runs, n * sizeof *r);
+        if (!r)
+            return VEM_FAIL(VEM_ENOMEM, "lda: pass histories of %zu restarts", n);
+        memset(r + l->nruns, 0, (n - l->nruns) * sizeof *r);
+        l->runs = r;
+        l->nruns = n;
+    }
+    l->serial++;
+    l->cur = l->serial % n;
+    l->runs[l->cur].len = 0;
+    l->runs[l->cur].serial = l->serial;
+    return VEM_OK;
+}
+
 static vem_status push_hist(vem_lda *l, const double *x)
 {
-    if (l->hist_len == l->hist_cap) {
-        size_t cap = l->hist_cap ? 2 * l->hist_cap : 32;
-        vem_lda_pass_info *p = vem__realloc(l->hist, cap * sizeof *p);
+    vem_status st;
+    if (!l->runs && (st = new_run(l, 1)) != VEM_OK) /* an engine fit without init */
+        return st;
+    lda_run *r = &l->runs[l->cur];
+    if (r->len == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 32;
+        vem_lda_pass_info *p = vem__realloc(r->e, cap * sizeof *p);
         if (!p)
             return VEM_FAIL(VEM_ENOMEM, "lda: pass history");
-        l->hist = p;
-        l->hist_cap = cap;
+        r->e = p;
+        r->cap = cap;
     }
-    vem_lda_pass_info *e = &l->hist[l->hist_len++];
+    vem_lda_pass_info *e = &r->e[r->len++];
     e->n_docs = (size_t)x[X_NDOCS];
     e->n_converged = (size_t)x[X_NCONV];
     e->mean_sweeps = x[X_NDOCS] > 0 ? x[X_SWEEPS] / x[X_NDOCS] : 0.0;
@@ -1403,18 +1445,25 @@ static double lda_objective_extra(const void *self)
     return ((const vem_lda *)self)->global;
 }
 
-/* Parameters: lambda (v x k, word-major) then alpha. */
+/*
+ * Parameters: lambda (v x k, word-major), alpha (estimated or not: with
+ * alpha auto each restart ends with its own), then the serial of the restart
+ * they come from, which selects that restart's pass history when the engine
+ * sets the best restart's parameters back.
+ */
 static size_t lda_params_len(const void *self)
 {
     const vem_lda *l = self;
-    return l->v * l->k + 1;
+    return l->v * l->k + 2;
 }
 
 static void lda_params_get(const void *self, double *out)
 {
     const vem_lda *l = self;
-    memcpy(out, l->lam, l->v * l->k * sizeof *out);
-    out[l->v * l->k] = l->alpha;
+    const size_t vk = l->v * l->k;
+    memcpy(out, l->lam, vk * sizeof *out);
+    out[vk] = l->alpha;
+    out[vk + 1] = l->runs ? (double)l->runs[l->cur].serial : 0.0;
 }
 
 static vem_status lda_params_set(void *self, const double *in)
@@ -1428,35 +1477,47 @@ static vem_status lda_params_set(void *self, const double *in)
     memcpy(l->lam, in, vk * sizeof *in);
     l->alpha = in[vk];
     prepare(l);
-    return VEM_OK;
+    /* The history of the restart the parameters come from; none if it is gone. */
+    for (size_t r = 0; r < l->nruns; r++)
+        if (l->runs[r].serial != 0 && (double)l->runs[r].serial == in[vk + 1]) {
+            l->cur = r;
+            return VEM_OK;
+        }
+    return new_run(l, l->nruns);
 }
 
 /*
- * Random lambda, Gamma(100, 1/100) entries drawn topic by topic (the k x v
- * order of Hoffman et al.'s and scikit-learn's initialisation), and fresh
- * warm-start gammas for the training documents.
+ * One restart's start: alpha as last set (with alpha auto the restart before
+ * re-estimated it), random lambda, Gamma(100, 1/100) entries drawn topic by
+ * topic (the k x v order of Hoffman et al.'s and scikit-learn's
+ * initialisation), and fresh warm-start gammas for the training documents.
+ * eta is never estimated: every restart has the one set.
  */
-static vem_status start_fit(vem_lda *l, const vem_docs *d);
+static vem_status start_fit(vem_lda *l, const vem_docs *d, size_t n_init);
 
 static vem_status lda_init(void *self, vem_fit *f, vem_rng *rng)
 {
     vem_lda *l = self;
     const size_t k = l->k, v = l->v;
+    l->alpha = l->alpha_init;
     for (size_t t = 0; t < k; t++)
         for (size_t w = 0; w < v; w++)
             l->lam[w * k + t] = vem__gamma_draw(rng, 100.0) / 100.0;
     prepare(l);
-    return start_fit(l, vem_fit_data(f)->docs);
+    return start_fit(l, vem_fit_data(f)->docs, vem_fit_options(f)->n_init);
 }
 
 /*
- * What every fit starts with, from random or from given parameters: an empty
- * pass history and fresh warm-start gammas for the training documents d.
+ * What every restart starts with, from random or from given parameters: an
+ * empty pass history (the restarts before it, of a fit of n_init, kept) and
+ * fresh warm-start gammas for the training documents d.
  */
-static vem_status start_fit(vem_lda *l, const vem_docs *d)
+static vem_status start_fit(vem_lda *l, const vem_docs *d, size_t n_init)
 {
     const size_t k = l->k;
-    l->hist_len = 0;
+    vem_status st = new_run(l, n_init);
+    if (st != VEM_OK)
+        return st;
     drop_cache(l);
     if (d)
         l->gather_rows = gather_rows_for(l, max_doc_nnz(d));
@@ -1616,6 +1677,36 @@ static vem_status check_docs(const vem_lda *l, const vem_docs *d)
     return VEM_OK;
 }
 
+/*
+ * The engine's options for a fit of l: o's, with the slots capped so that the
+ * engine's per-slot ESS buffers stay near SLOT_BUDGET bytes (k = 100,
+ * v = 10,000: 8 MB each, 8 slots); the count depends on the model's size only,
+ * never on the threads.
+ */
+static void engine_opts(vem_lda *l, const vem_fit_opts *o, vem_fit_opts *oo)
+{
+    if (o)
+        *oo = *o;
+    else
+        vem_fit_opts_init(oo);
+    double bytes = (double)lda_ess_len(l) * (double)sizeof(double);
+    oo->nslots = vem__min(oo->nslots, vem__max((size_t)(SLOT_BUDGET / bytes), 4));
+    l->nthreads = oo->nthreads;
+}
+
+/* After a fit: its cache dropped, its last pass's statistics into info (may be NULL). */
+static void fit_done(vem_lda *l, vem_lda_pass_info *info)
+{
+    drop_cache(l);
+    if (info) {
+        size_t n;
+        const vem_lda_pass_info *h = vem_lda_pass_history(l, &n);
+        memset(info, 0, sizeof *info);
+        if (n)
+            *info = h[n - 1];
+    }
+}
+
 vem_status vem_lda_fit(vem_lda *l, const vem_docs *docs, const vem_fit_opts *o, vem_rng *rng,
                        vem_fit_result *res, vem_lda_pass_info *info)
 {
@@ -1623,31 +1714,15 @@ vem_status vem_lda_fit(vem_lda *l, const vem_docs *docs, const vem_fit_opts *o, 
     if (st != VEM_OK)
         return st;
     vem_fit_opts oo;
-    if (o)
-        oo = *o;
-    else
-        vem_fit_opts_init(&oo);
-    /* The engine keeps one ESS buffer per slot: cap the slots so those buffers
-     * stay near SLOT_BUDGET bytes (k = 100, v = 10,000: 8 MB each, 8 slots).
-     * The count depends on the model's size only, never on the threads. */
-    double bytes = (double)lda_ess_len(l) * (double)sizeof(double);
-    size_t cap = (size_t)(SLOT_BUDGET / bytes);
-    cap = vem__max(cap, 4);
-    oo.nslots = vem__min(oo.nslots, cap);
-    l->nthreads = oo.nthreads;
+    engine_opts(l, o, &oo);
     l->gather_rows = gather_rows_for(l, max_doc_nnz(docs));
     vem_data x = {.x = {NULL, 0, 0, 0}, .seq_start = NULL, .n_seq = 0, .docs = docs};
     vem_model m = vem_lda_model(l);
     /* A warm start skips the model's init: start the fit's state here. */
-    if (oo.warm_start && (st = start_fit(l, docs)) != VEM_OK)
+    if (oo.warm_start && (st = start_fit(l, docs, 1)) != VEM_OK)
         return st;
     st = vem_fit_run(&m, &x, &oo, rng, res);
-    drop_cache(l);
-    if (info) {
-        memset(info, 0, sizeof *info);
-        if (l->hist_len)
-            *info = l->hist[l->hist_len - 1];
-    }
+    fit_done(l, info);
     return st;
 }
 
@@ -1663,13 +1738,7 @@ vem_status vem_lda_fit_source(vem_lda *l, vem_source *src, const vem_fit_opts *o
         return VEM_FAIL(VEM_EUNSUP, "lda: warm-start gammas keep K doubles per document in "
                                     "memory: not with a source");
     vem_fit_opts oo;
-    if (o)
-        oo = *o;
-    else
-        vem_fit_opts_init(&oo);
-    double bytes = (double)lda_ess_len(l) * (double)sizeof(double);
-    oo.nslots = vem__min(oo.nslots, vem__max((size_t)(SLOT_BUDGET / bytes), 4));
-    l->nthreads = oo.nthreads;
+    engine_opts(l, o, &oo);
     /* The documents' sizes are in memory (their offsets): the largest, as vem_lda_fit. */
     const size_t *ptr = vem_source_unit_starts(src);
     size_t most = 0;
@@ -1677,22 +1746,17 @@ vem_status vem_lda_fit_source(vem_lda *l, vem_source *src, const vem_fit_opts *o
         most = vem__max(most, ptr[d + 1] - ptr[d]);
     l->gather_rows = gather_rows_for(l, most);
     vem_model m = vem_lda_model(l);
-    vem_status st = oo.warm_start ? start_fit(l, NULL) : VEM_OK;
+    vem_status st = oo.warm_start ? start_fit(l, NULL, 1) : VEM_OK;
     if (st == VEM_OK)
         st = vem_fit_run_source(&m, src, &oo, rng, res);
-    drop_cache(l);
-    if (info) {
-        memset(info, 0, sizeof *info);
-        if (l->hist_len)
-            *info = l->hist[l->hist_len - 1];
-    }
+    fit_done(l, info);
     return st;
 }
 
 const vem_lda_pass_info *vem_lda_pass_history(const vem_lda *l, size_t *len)
 {
-    *len = l->hist_len;
-    return l->hist;
+    *len = l->runs ? l->runs[l->cur].len : 0;
+    return l->runs ? l->runs[l->cur].e : NULL;
 }
 
 /* ------------------------------------------------- transform, score, completion */

@@ -25,7 +25,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <vem/fit.h>
 #include <vem/io.h>
+#include <vem/comm.h>
 #include <vem/vbgmm.h>
 
 #include "internal.h"
@@ -53,6 +55,7 @@ struct vem_vbgmm {
     double *c0; /* W0^-1: pl */
     int m0_user, c0_user;   /* set by the caller (kept across fits) */
     int m0_known, c0_known; /* m0 / c0 hold values (the caller's or resolved from data) */
+    int priors_shared;      /* during a distributed fit: resolved from all processes' rows */
     double logdet_c0;
     double reg_covar;
     vem_gmm_init init;
@@ -914,7 +917,7 @@ static vem_status resolve_priors(vem_vbgmm *v, vem_fit *f)
 {
     const size_t d = v->d;
     const double n = vem_fit_n_obs(f);
-    if (v->m0_user && v->c0_user)
+    if ((v->m0_user && v->c0_user) || v->priors_shared)
         return VEM_OK;
     double *mean = vem__alloc_doubles(d, 1), *var = vem__alloc_doubles(d, 1);
     double *s = vem__alloc_doubles(v->pl, 1);
@@ -1016,9 +1019,10 @@ done:
 
 /* ------------------------------------------------------------ public fit */
 
-static vem_status check_x(const vem_vbgmm *v, const vem_matrix *x)
+/* share: one process's share of a distributed fit, which may hold no rows. */
+static vem_status check_x(const vem_vbgmm *v, const vem_matrix *x, int share)
 {
-    if (!x || !x->data)
+    if (!x || (!x->data && !(share && x->rows == 0)))
         return VEM_FAIL(VEM_EINVAL, "no data");
     if (x->cols != v->d)
         return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu", x->cols, v->d);
@@ -1058,16 +1062,69 @@ static vem_status fit_any(vem_vbgmm *v, const vem_matrix *x, struct vem_source *
     return st;
 }
 
+/*
+ * The default priors from all the rows, before a fit that initialises on a
+ * sample of them (on which resolve_priors would see the sample only): a
+ * distributed fit (x is this process's share; every process calls it and
+ * gets the same priors, the one-process passes being summed over the
+ * communicator) or a fit from a source (src, read in passes).
+ */
+static vem_status whole_priors(vem_vbgmm *v, const vem_matrix *x, struct vem_source *src,
+                               const vem_fit_opts *o)
+{
+    vem_fit_opts po;
+    if (o)
+        po = *o;
+    else
+        vem_fit_opts_init(&po);
+    po.warm_start = 1; /* vem_fit_init only sums the counts */
+    po.algorithm = VEM_ALG_BATCH;
+    vem_model m = vem_vbgmm_model(v);
+    vem_fit *f;
+    if (src) {
+        f = vem_fit_new_source(&m, src, &po);
+    } else {
+        vem_data data = vem_data_rows(*x);
+        f = vem_fit_new(&m, &data, &po);
+    }
+    vem_status st = vem_comm_agree(po.comm, f ? VEM_OK : vem__last_status());
+    if (st == VEM_OK)
+        st = vem_fit_init(f, NULL);
+    if (st == VEM_OK)
+        st = resolve_priors(v, f);
+    vem_fit_free(f);
+    return st;
+}
+
+static vem_status fit_whole_priors(vem_vbgmm *v, const vem_matrix *x, struct vem_source *src,
+                                   const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res);
+
 vem_status vem_vbgmm_fit(vem_vbgmm *v, const vem_matrix *x, const vem_fit_opts *o, vem_rng *rng,
                          vem_fit_result *res)
 {
-    vem_status st = check_x(v, x);
+    const int shared = o && o->comm;
+    vem_status st = check_x(v, x, shared);
     if (st != VEM_OK)
         return st;
     /* With a communicator x is one process's share: the initialisation checks the total. */
-    if (x->rows < v->k && !(o && o->comm))
+    if (x->rows < v->k && !shared)
         return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components", x->rows, v->k);
-    return fit_any(v, x, NULL, o, rng, res);
+    if (!shared || o->warm_start || (v->m0_user && v->c0_user))
+        return fit_any(v, x, NULL, o, rng, res);
+    return fit_whole_priors(v, x, NULL, o, rng, res);
+}
+
+/* fit_any after the default priors are resolved from all the rows (whole_priors). */
+static vem_status fit_whole_priors(vem_vbgmm *v, const vem_matrix *x, struct vem_source *src,
+                                   const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
+{
+    vem_status st = whole_priors(v, x, src, o);
+    if (st != VEM_OK)
+        return st;
+    v->priors_shared = 1;
+    st = fit_any(v, x, src, o, rng, res);
+    v->priors_shared = 0;
+    return st;
 }
 
 vem_status vem_vbgmm_fit_source(vem_vbgmm *v, struct vem_source *src, const vem_fit_opts *o,
@@ -1078,15 +1135,18 @@ vem_status vem_vbgmm_fit_source(vem_vbgmm *v, struct vem_source *src, const vem_
     if (vem_source_cols(src) != v->d)
         return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu",
                         vem_source_cols(src), v->d);
-    if (vem_source_rows(src) < v->k)
+    const int shared = o && o->comm;
+    if (vem_source_rows(src) < v->k && !shared)
         return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components",
                         vem_source_rows(src), v->k);
-    return fit_any(v, NULL, src, o, rng, res);
+    if ((o && o->warm_start) || (v->m0_user && v->c0_user))
+        return fit_any(v, NULL, src, o, rng, res);
+    return fit_whole_priors(v, NULL, src, o, rng, res);
 }
 
 vem_status vem_vbgmm_elbo(const vem_vbgmm *v, const vem_matrix *x, double *elbo)
 {
-    vem_status st = check_x(v, x);
+    vem_status st = check_x(v, x, 0);
     if (st != VEM_OK)
         return st;
     if (x->rows == 0)
@@ -1172,7 +1232,7 @@ enum pred_out { PRED_SCORE, PRED_PROBA, PRED_LABEL };
 static vem_status predictive(const vem_vbgmm *v, const vem_matrix *x, enum pred_out what,
                              void *out)
 {
-    vem_status st = check_x(v, x);
+    vem_status st = check_x(v, x, 0);
     if (st != VEM_OK)
         return st;
     const size_t k = v->k;
@@ -1215,7 +1275,7 @@ vem_status vem_vbgmm_predict(const vem_vbgmm *v, const vem_matrix *x, size_t *ou
 
 vem_status vem_vbgmm_score(const vem_vbgmm *v, const vem_matrix *x, double *mean, double *total)
 {
-    vem_status st = check_x(v, x);
+    vem_status st = check_x(v, x, 0);
     if (st != VEM_OK)
         return st;
     if (x->rows == 0)
