@@ -360,19 +360,13 @@ int cli_mpi_size(void);
 /* Time in the reduction hook on this rank (waiting for other ranks included), calls, doubles. */
 void cli_mpi_stats(double *seconds, size_t *calls, size_t *doubles);
 /* The engine's communicator over MPI_COMM_WORLD (rank, size; reduce is
- * MPI_Allreduce(MPI_SUM) in place, broadcast and gather the two below); valid
- * after cli_mpi_begin, or one process without it. The library reads shares and
- * agrees on their failures over it (vem_csv_read_share, vem_frames_read_share). */
+ * MPI_Allreduce(MPI_SUM) in place, broadcast MPI_Bcast from rank 0, gather
+ * MPI_Gatherv to rank 0); valid between cli_mpi_begin and cli_mpi_end (NULL in a
+ * build without MPI). Everything a distributed fit does besides printing is the
+ * library's, over it. */
 const vem_comm *cli_mpi_comm(void);
-/* The largest exit status over all ranks (a collective: every rank calls it). */
+/* The largest exit status over all ranks, so that every rank exits alike (a collective:
+ * every rank calls it). */
 int cli_mpi_agree(int rc);
-/* The sum of v over all ranks. */
-double cli_mpi_sum(double v);
-/* Broadcast n doubles from rank 0; 0 or an exit status. */
-int cli_mpi_bcast(double *buf, size_t n);
-/* Every rank's n x cols rows, concatenated in rank order on rank 0 (malloc'd; NULL
- * elsewhere); *total receives the number of rows on rank 0. cli_mpi_sum, cli_mpi_bcast
- * and this serve cmd_lda.c's own distributed set-up. */
-double *cli_mpi_gather_rows(const double *rows, size_t n, size_t cols, size_t *total);
 
 #endif /* VEM_CLI_H */

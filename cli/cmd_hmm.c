@@ -889,7 +889,9 @@ const cli_verb cli_hmm_fit = {
     "(categorical). --init-model: a warm start from a saved model (its K and\n"
     "emissions; zeros stay zero); with --init, its start and transition\n"
     "probabilities (a topology) are kept and the emissions initialised afresh.\n"
-    "--mpi: each process reads whole sequences (docs/hmm.md, \"Distributed fitting\").",
+    "--stream: a block of whole sequences at a time (categorical: integer codes).\n"
+    "--mpi: each process reads (or streams) whole sequences (docs/hmm.md,\n"
+    "\"Distributed fitting\").",
     fit_tables,
     &hmm_kind,
 };

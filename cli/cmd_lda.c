@@ -716,8 +716,10 @@ const cli_verb cli_lda_fit = {
     "Bayes (stepwise) or incremental EM. CORPUS: UCI bag-of-words (docword) or\n"
     "LDA-C (a name ending in .ldac); VOCAB: one word per line. -o MODEL.json also\n"
     "writes MODEL.lambda.npy. --init-model starts from a model's topics (lambda),\n"
-    "alpha and eta (--alpha and --eta override them). --mpi: each process reads its\n"
-    "share of the documents (UCI: grouped by document in docID order).",
+    "alpha and eta (--alpha and --eta override them). --stream: the corpus is read\n"
+    "once into temporary files and then a block of documents at a time. --mpi: each\n"
+    "process reads (or streams) its share of the documents (UCI: grouped by\n"
+    "document in docID order).",
     fit_tables,
     &lda_kind,
 };

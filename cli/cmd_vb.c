@@ -324,24 +324,6 @@ static void vbgmm_print(FILE *f, const vem_vbgmm *v)
                 hidden == 1 ? "" : "s");
 }
 
-/* ------------------------------------------------------ distributed fits */
-
-/*
- * blr --mpi: every rank holds its share of the rows (cli_read_share). What would
- * make ranks diverge is agreed on first: an empty share would stop one rank's
- * fit before its first collective while the others wait in theirs.
- */
-static int mpi_check_shares(const char *data, size_t rows, size_t rows_all)
-{
-    double empty = cli_mpi_sum(rows == 0 ? 1.0 : 0.0);
-    if (empty == 0.0)
-        return 0;
-    if (cli_mpi_rank() == 0)
-        cli_error("%s: %.0f of %d processes got no rows (%zu rows in all): use fewer processes",
-                  data, empty, cli_mpi_size(), rows_all);
-    return CLI_EXIT_INPUT;
-}
-
 /* --init-model: the model file's priors and posterior; -k, --covariance must agree. */
 static int load_init_model(const vb_args *a, vem_vbgmm **out)
 {
@@ -746,20 +728,6 @@ static int fit_blr(vb_args *a)
                      &tname);
     if (rc)
         goto out;
-    if (a->f.mpi) {
-        /* The library checks the targets of its share before the fit's first collective:
-         * check them here, where every rank agrees. */
-        for (size_t r = 0; r < t.rows && rc == 0; r++)
-            if (!isfinite(y[r])) {
-                cli_error("%s: the target of row %zu of this process's share is not finite",
-                          a->data, r + 1);
-                rc = CLI_EXIT_INPUT;
-            }
-        if ((rc = cli_mpi_agree(rc)) != 0)
-            goto out;
-        if ((rc = mpi_check_shares(a->data, t.rows, rows)) != 0)
-            goto out;
-    }
     if (start && vem_blr_d(start) != d) {
         cli_error("%s: %zu features, but %s has %zu", a->data, d, a->f.init_model,
                   vem_blr_d(start));

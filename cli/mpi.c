@@ -95,46 +95,67 @@ int cli_mpi_agree(int rc)
     return all;
 }
 
-double cli_mpi_sum(double v)
+static vem_status comm_broadcast(double *buf, size_t len, void *ctx)
 {
-    double all = v;
-    if (active)
-        MPI_Allreduce(&v, &all, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-    return all;
+    (void)ctx;
+    if (len > (size_t)INT32_MAX)
+        return VEM_EUNSUP;
+    return MPI_Bcast(buf, (int)len, MPI_DOUBLE, 0, MPI_COMM_WORLD) == MPI_SUCCESS ? VEM_OK
+                                                                                   : VEM_EIO;
 }
 
-int cli_mpi_bcast(double *buf, size_t n)
+/* Every process's len doubles to rank 0, in rank order (MPI_Gather of the counts, then
+ * MPI_Gatherv). */
+static vem_status comm_gather(const double *buf, size_t len, double **out, size_t *out_len,
+                              void *ctx)
 {
-    if (!active)
-        return 0;
-    return MPI_Bcast(buf, (int)n, MPI_DOUBLE, 0, MPI_COMM_WORLD) == MPI_SUCCESS ? 0
-                                                                                : CLI_EXIT_INPUT;
-}
-
-double *cli_mpi_gather_rows(const double *rows, size_t n, size_t cols, size_t *total)
-{
-    int size = cli_mpi_size(), rank = cli_mpi_rank();
-    int mine = (int)(n * cols);
+    (void)ctx;
+    *out = NULL;
+    *out_len = 0;
+    if (len > (size_t)INT32_MAX)
+        return VEM_EUNSUP;
+    int size = cli_mpi_size(), rank = cli_mpi_rank(), mine = (int)len;
     int *counts = calloc((size_t)size, sizeof *counts);
     int *displ = calloc((size_t)size, sizeof *displ);
     double *all = NULL;
-    if (!counts || !displ)
-        goto out;
+    vem_status st = counts && displ ? VEM_OK : VEM_ENOMEM;
+    /* Every rank takes part in both collectives, whatever happened here. */
     MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD);
     size_t sum = 0;
-    if (rank == 0) {
+    if (rank == 0 && st == VEM_OK) {
         for (int i = 0; i < size; i++) {
             displ[i] = (int)sum;
             sum += (size_t)counts[i];
         }
         all = malloc((sum ? sum : 1) * sizeof *all);
+        if (!all || sum > (size_t)INT32_MAX)
+            st = VEM_ENOMEM;
     }
-    MPI_Gatherv(rows, mine, MPI_DOUBLE, all, counts, displ, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-    *total = sum / cols;
-out:
+    int rc = MPI_Gatherv(buf, mine, MPI_DOUBLE, all, counts, displ, MPI_DOUBLE, 0,
+                         MPI_COMM_WORLD);
+    if (st == VEM_OK && rc != MPI_SUCCESS)
+        st = VEM_EIO;
     free(counts);
     free(displ);
-    return all;
+    if (st != VEM_OK) {
+        free(all);
+        return st;
+    }
+    *out = all;
+    *out_len = sum;
+    return VEM_OK;
+}
+
+const vem_comm *cli_mpi_comm(void)
+{
+    static vem_comm c;
+    c.rank = cli_mpi_rank();
+    c.size = cli_mpi_size();
+    c.reduce = comm_reduce;
+    c.broadcast = comm_broadcast;
+    c.gather = comm_gather;
+    c.ctx = NULL;
+    return &c;
 }
 
 #else /* without MPI */
@@ -178,70 +199,15 @@ int cli_mpi_size(void)
     return 1;
 }
 
-static vem_status comm_reduce(double *buf, size_t len, void *ctx)
-{
-    (void)buf;
-    (void)len;
-    (void)ctx;
-    return VEM_OK;
-}
-
 int cli_mpi_agree(int rc)
 {
     return rc;
 }
 
-double cli_mpi_sum(double v)
+/* Never asked for: --mpi stops at cli_mpi_begin in a build without MPI. */
+const vem_comm *cli_mpi_comm(void)
 {
-    return v;
-}
-
-int cli_mpi_bcast(double *buf, size_t n)
-{
-    (void)buf;
-    (void)n;
-    return 0;
-}
-
-double *cli_mpi_gather_rows(const double *rows, size_t n, size_t cols, size_t *total)
-{
-    size_t count = n * cols;
-    double *all = malloc((count > 0 ? count : 1) * sizeof *all);
-    if (all && n)
-        memcpy(all, rows, n * cols * sizeof *all);
-    *total = n;
-    return all;
+    return NULL;
 }
 
 #endif
-
-/* ---- the engine's communicator (vem_comm) over the functions above ---- */
-
-static vem_status comm_broadcast(double *buf, size_t len, void *ctx)
-{
-    (void)ctx;
-    return cli_mpi_bcast(buf, len) == 0 ? VEM_OK : VEM_EIO;
-}
-
-static vem_status comm_gather(const double *buf, size_t len, double **out, size_t *out_len,
-                              void *ctx)
-{
-    (void)ctx;
-    size_t total = 0;
-    double *all = cli_mpi_gather_rows(buf, len, 1, &total);
-    *out = all;
-    *out_len = all ? total : 0;
-    return cli_mpi_rank() == 0 && !all ? VEM_ENOMEM : VEM_OK;
-}
-
-const vem_comm *cli_mpi_comm(void)
-{
-    static vem_comm c;
-    c.rank = cli_mpi_rank();
-    c.size = cli_mpi_size();
-    c.reduce = comm_reduce;
-    c.broadcast = comm_broadcast;
-    c.gather = comm_gather;
-    c.ctx = NULL;
-    return &c;
-}

@@ -86,7 +86,9 @@ typedef struct vem_fit_opts {
     size_t n_init;    /**< restarts; the best final objective is kept; default 1 */
     int warm_start;   /**< non-zero: start from the model's current parameters (no init) */
     int nthreads;     /**< OpenMP threads; 0 = OpenMP default, 1 = serial */
-    size_t block;     /**< units per E-step block; default 4096 */
+    size_t block;     /**< units per E-step call, at most; sequences or documents spanning
+                           more than 8 MB are cut into fewer (a rule on their sizes);
+                           default 4096 */
     size_t nslots;    /**< fixed slots the units are split into; default 64 */
     double mono_rtol; /**< monotonicity tolerance, see vem_trace_entry; default 1e-9 */
     const vem_comm *comm; /**< a distributed fit's processes (borrowed), or NULL: one process.

@@ -121,7 +121,7 @@ VEM_API vem_source *vem_source_open_binary_share(const char *path, size_t cols, 
 VEM_API vem_status vem_source_keep_rows(vem_source *src, size_t first, size_t last);
 /** Close src; NULL allowed. */
 VEM_API void vem_source_close(vem_source *src);
-/** Rows in the source. */
+/** Rows in the source (sequences: frames; documents: (word, count) pairs). */
 VEM_API size_t vem_source_rows(const vem_source *src);
 /** Columns per row. */
 VEM_API size_t vem_source_cols(const vem_source *src);

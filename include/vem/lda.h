@@ -127,7 +127,7 @@ typedef struct vem_lda_pass_info {
  * with o->algorithm online variational Bayes (VEM_ALG_STEPWISE: Hoffman et
  * al. 2010 with rho_t = (t + tau)^-kappa, t counting minibatches as in
  * docs/online.md) or incremental EM. The slot count is capped so that the
- * per-slot ESS buffers stay near 64 MB. rng seeds the initial lambda (o->warm_start: the current lambda is kept; the
+ * per-slot ESS buffers stay near 48 MB (at least 2 slots). rng seeds the initial lambda (o->warm_start: the current lambda is kept; the
  * pass history and warm-start gammas still start afresh). With o->n_init
  * restarts (no warm start), each starts from the alpha last set
  * (vem_lda_set_alpha, default 1/k) and a new random lambda drawn from rng in

@@ -80,7 +80,8 @@ typedef struct vem_model_ops {
      * of its distinct words). The engine then keeps S = c s over the rows (a
      * scalar c, decayed at every step, the tail exact) and touches only the
      * rows a minibatch adds to, so a step costs in proportion to those, not to
-     * ess_len. Used by stepwise EM on units in memory without a reduce hook.
+     * ess_len. Used by stepwise EM on sequences or documents, in memory or from a
+     * source, and under a communicator (the rows any process touched are summed).
      *
      * sparse_shape: n_rows and row_len (n_rows * row_len <= ess_len; the tail
      *   is the rest).

@@ -58,7 +58,6 @@ struct vem_fit {
 
     size_t ess_len;
     double *ess;
-    double *red; /* reduction buffer: slot_cap ESS + objective + observations */
 
     /* Online EM state. */
     vem_rng rng;           /* shuffles */
@@ -183,7 +182,6 @@ void vem_fit_free(vem_fit *f)
     vem__free(f->ubuf);
     vem__unit_buf_clear(&f->mbuf);
     vem__free(f->ess);
-    vem__free(f->red);
     vem__free(f->s_acc);
     vem__free(f->s_tmp);
     vem__free(f->blocks);
@@ -210,9 +208,9 @@ static size_t slots_for(const vem_fit *f, size_t n)
 {
     double obs = range_obs(f, n);
     size_t by_obs = (size_t)(obs / 256.0);
-    /* At most about 64 MB of slot statistics (a topic model's K x V ESS are large),
-     * but at least 4 slots; like the rest, a function of the model and data only. */
-    size_t by_mem = (size_t)(67108864.0 / (8.0 * (double)(f->ess_len + 1)));
+    /* At most about 48 MB of slot statistics (a topic model's K x V ESS are large),
+     * but at least 2 slots; like the rest, a function of the model and data only. */
+    size_t by_mem = (size_t)(50331648.0 / (8.0 * (double)(f->ess_len + 2)));
     /* Rounded up to a power of two below 8 and to a multiple of 8 above, so that
      * 2, 4 or 8 threads share the slots evenly (the digits' 7 became 8). */
     if (by_obs >= 8)
@@ -220,7 +218,7 @@ static size_t slots_for(const vem_fit *f, size_t n)
     else if (by_obs > 1)
         by_obs = by_obs > 4 ? 8 : by_obs > 2 ? 4 : 2;
     size_t ns = vem__min(vem__min(f->o.nslots, n), vem__max(by_obs, 1));
-    ns = vem__min(ns, vem__max(by_mem, 4));
+    ns = vem__min(ns, vem__max(by_mem, 2));
     /* An empty range (a process with no rows in a minibatch) still takes part. */
     return vem__max(ns, 1);
 }
@@ -283,8 +281,7 @@ static vem_fit *fit_alloc(const vem_model *m, const vem_data *x, vem_source *src
     f->slot_obj = vem__alloc_doubles(f->max_slots, 1);
     f->slot_st = vem__calloc(f->max_slots, sizeof *f->slot_st);
     f->slot_msg = vem__calloc(f->max_slots, MSG_LEN);
-    f->ess = vem__alloc_doubles(f->ess_len ? f->ess_len : 1, 1);
-    if (!f->slot_obj || !f->slot_st || !f->slot_msg || !f->ess)
+    if (!f->slot_obj || !f->slot_st || !f->slot_msg)
         goto oom;
     if (src) {
         f->ubuf = vem__calloc((size_t)f->nthreads, sizeof *f->ubuf);
@@ -339,20 +336,15 @@ static vem_status reserve(vem_fit *f, const vem_model *m)
 {
     size_t len = m->ops->ess_len(m->self);
     size_t sl = m->ops->scratch_len ? m->ops->scratch_len(m->self, f->o.block) : 0;
-    if (len > f->slot_cap || !f->red) {
-        double *p = vem__alloc_doubles(f->max_slots, len);
-        double *r = vem__alloc_doubles(len + 2, 1);
-        if (!p || !r) {
-            vem__free(p);
-            vem__free(r);
+    /* Each slot holds ESS, objective and observations: slot 0 is also the reduction's. */
+    if (len + 2 > f->slot_cap || !f->slot_ess) {
+        double *p = vem__alloc_doubles(f->max_slots, len + 2);
+        if (!p)
             return VEM_FAIL(VEM_ENOMEM, "ESS buffers: %zu slots x %zu doubles", f->max_slots,
-                            len);
-        }
+                            len + 2);
         vem__free(f->slot_ess);
-        vem__free(f->red);
         f->slot_ess = p;
-        f->red = r;
-        f->slot_cap = len;
+        f->slot_cap = len + 2;
         f->sp_clean = 0;
     }
     if (sl > f->scratch_cap) {
@@ -475,9 +467,9 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
     for (size_t s = 0; s < ns; s++)
         if (f->slot_st[s] != VEM_OK)
             return VEM_FAIL(f->slot_st[s], "%s", f->slot_msg + s * MSG_LEN);
-    /* Fixed-order reduction: every entry sums the slots in slot order, so
-     * splitting the entries among threads changes no bit. */
-    double *red = f->red;
+    /* Fixed-order reduction into slot 0: every entry sums the slots in slot order,
+     * so splitting the entries among threads changes no bit. */
+    double *red = f->slot_ess;
     const double *sess = f->slot_ess;
     const long nchunks = (long)((len + 4095) / 4096);
 #ifdef _OPENMP
@@ -485,7 +477,6 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
 #endif
     for (long ch = 0; ch < nchunks; ch++) {
         const size_t i0 = (size_t)ch * 4096, i1 = vem__min(i0 + 4096, len);
-        memcpy(red + i0, sess + i0, (i1 - i0) * sizeof *red);
         for (size_t s = 1; s < ns; s++) {
             const double *p = sess + s * cap;
             for (size_t i = i0; i < i1; i++)
@@ -552,9 +543,12 @@ static double extra(const vem_fit *f)
     return f->m.ops->objective_extra ? f->m.ops->objective_extra(f->m.self) : 0.0;
 }
 
-/* The objective of the current parameters: a full data pass plus the extra terms. */
+/* The objective of the current parameters: a full data pass plus the extra terms (its
+ * ESS in f->ess, allocated at the first use: stepwise and incremental EM have their own). */
 static vem_status evaluate(vem_fit *f, double *objective)
 {
+    if (!f->ess && !(f->ess = vem__alloc_doubles(f->ess_len ? f->ess_len : 1, 1)))
+        return VEM_FAIL(VEM_ENOMEM, "ESS: %zu doubles", f->ess_len);
     vem_status st = vem_fit_pass(f, &f->m, f->ess, objective);
     if (st != VEM_OK)
         return st;
@@ -750,14 +744,6 @@ static void sparse_fold(vem_fit *f)
 }
 
 /*
- * One sparse stepwise step on units [b0, b1) (vem_model_ops.sparse_*): each
- * slot's rows, their union, the model readied for them, the E-step into slot
- * buffers that are zero outside those rows, the rows summed in slot order (and
- * zeroed again), then S = (1 - gamma) S + gamma scale s_batch as
- *     c' = (1 - gamma) c,   s += (gamma scale / c') s_batch on the rows only,
- * the tail exact, and the model's M-step told which rows changed.
- */
-/*
  * Sparse steps over a communicator: the rows every process's minibatch adds to,
  * gathered to process 0, merged in process order and broadcast, replace this
  * process's in f->sp_union (*nu of them), so that every process prepares and
@@ -766,7 +752,7 @@ static void sparse_fold(vem_fit *f)
 static vem_status union_over_processes(vem_fit *f, size_t *nu)
 {
     const vem_comm *c = f->o.comm;
-    double *buf = f->red; /* len + 2 >= n_rows doubles */
+    double *buf = f->s_tmp; /* >= n_rows doubles, not read before the E-step fills it */
     for (size_t i = 0; i < *nu; i++)
         buf[i] = (double)f->sp_union[i];
     double *all = NULL, count = 0.0;
@@ -808,7 +794,7 @@ static vem_status union_over_processes(vem_fit *f, size_t *nu)
 static vem_status sum_union_rows(vem_fit *f, size_t nu, double *obj, double *obs)
 {
     const size_t rl = f->sp_rowlen, tail0 = f->sp_nrows * rl, tail = f->ess_len - tail0;
-    double *buf = f->red, *red = f->s_tmp;
+    double *buf = f->slot_ess, *red = f->s_tmp; /* slot 0: zero, and zeroed again below */
     for (size_t i = 0; i < nu; i++)
         memcpy(buf + i * rl, red + (size_t)f->sp_union[i] * rl, rl * sizeof *buf);
     memcpy(buf + nu * rl, red + tail0, tail * sizeof *buf);
@@ -822,9 +808,19 @@ static vem_status sum_union_rows(vem_fit *f, size_t nu, double *obj, double *obs
     memcpy(red + tail0, buf + nu * rl, tail * sizeof *buf);
     *obj = buf[nu * rl + tail];
     *obs = buf[nu * rl + tail + 1];
+    memset(buf, 0, (nu * rl + tail + 2) * sizeof *buf);
     return VEM_OK;
 }
 
+/*
+ * One sparse stepwise step on units [b0, b1) of x (vem_model_ops.sparse_*): each
+ * slot's rows, their union, the model readied for them, the E-step into slot
+ * buffers that are zero outside those rows, the rows summed in slot order (and
+ * zeroed again), then S = (1 - gamma) S + gamma scale s_batch as
+ *     c' = (1 - gamma) c,   s += (gamma scale / c') s_batch on the rows only,
+ * the tail exact, and the model's M-step told which rows changed. Under a
+ * communicator the rows are every process's (union_over_processes, sum_union_rows).
+ */
 static vem_status sparse_step(vem_fit *f, const vem_data *x, size_t b0, size_t b1,
                               pass_acc *acc)
 {

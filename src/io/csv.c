@@ -873,14 +873,17 @@ done:
     return st;
 }
 
-vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, uint64_t begin,
-                              uint64_t end, vem_table *t)
+static vem_status csv_run(const char *path, const vem_csv_opts *o, reader *rd);
+
+/* vem_csv_read (ranged 0) or vem_csv_read_range (fn: the caller, for messages). */
+static vem_status read_table(const char *fn, const char *path, const vem_csv_opts *o, int ranged,
+                             uint64_t begin, uint64_t end, vem_table *t)
 {
     if (!t)
-        return VEM_FAIL(VEM_EINVAL, "vem_csv_read_range: no output table");
+        return VEM_FAIL(VEM_EINVAL, "%s: no output table", fn);
     memset(t, 0, sizeof *t);
     if (!path)
-        return VEM_FAIL(VEM_EINVAL, "vem_csv_read_range: no path");
+        return VEM_FAIL(VEM_EINVAL, "%s: no path", fn);
     vem_csv_opts def;
     if (!o) {
         vem_csv_opts_init(&def);
@@ -888,37 +891,33 @@ vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, uint64_t 
     }
     reader rd;
     memset(&rd, 0, sizeof rd);
-    vem_status st = range_run(path, o, begin, end, &rd);
-    if (st == VEM_OK) {
-        t->data = rd.data;
-        t->rows = rd.rows;
-        t->cols = rd.tok.nsel;
-        t->names = rd.tok.names;
-    }
-    return st;
+    vem_status st = ranged ? range_run(path, o, begin, end, &rd) : csv_run(path, o, &rd);
+    if (st != VEM_OK)
+        return st;
+    /* Give back the unused tail of the geometric growth. */
+    double *d = rd.rows ? vem__realloc(rd.data, rd.rows * rd.tok.nsel * sizeof *d) : NULL;
+    t->data = d ? d : rd.data;
+    t->rows = rd.rows;
+    t->cols = rd.tok.nsel;
+    t->names = rd.tok.names;
+    return VEM_OK;
 }
+
+vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, uint64_t begin,
+                              uint64_t end, vem_table *t)
+{
+    return read_table("vem_csv_read_range", path, o, 1, begin, end, t);
+}
+
+static vem_status stream_table(const char *path, const vem_csv_opts *o, int ranged,
+                               uint64_t begin, uint64_t end, vem__csv_sink sink, void *ctx,
+                               size_t *rows, size_t *cols, char ***names);
 
 vem_status vem__csv_stream_range(const char *path, const vem_csv_opts *o, uint64_t begin,
                                  uint64_t end, vem__csv_sink sink, void *ctx, size_t *rows,
                                  size_t *cols, char ***names)
 {
-    vem_csv_opts def;
-    if (!o) {
-        vem_csv_opts_init(&def);
-        o = &def;
-    }
-    reader rd;
-    memset(&rd, 0, sizeof rd);
-    rd.sink = sink;
-    rd.sink_ctx = ctx;
-    vem_status st = range_run(path, o, begin, end, &rd);
-    if (st != VEM_OK)
-        return st;
-    vem__free(rd.data);
-    *rows = rd.flushed;
-    *cols = rd.tok.nsel;
-    *names = rd.tok.names;
-    return VEM_OK;
+    return stream_table(path, o, 1, begin, end, sink, ctx, rows, cols, names);
 }
 
 
@@ -954,8 +953,10 @@ static vem_status csv_run(const char *path, const vem_csv_opts *o, reader *rd)
     return st;
 }
 
-vem_status vem__csv_stream(const char *path, const vem_csv_opts *o, vem__csv_sink sink, void *ctx,
-                           size_t *rows, size_t *cols, char ***names)
+/* vem__csv_stream (ranged 0) or vem__csv_stream_range. */
+static vem_status stream_table(const char *path, const vem_csv_opts *o, int ranged,
+                               uint64_t begin, uint64_t end, vem__csv_sink sink, void *ctx,
+                               size_t *rows, size_t *cols, char ***names)
 {
     vem_csv_opts def;
     if (!o) {
@@ -966,7 +967,7 @@ vem_status vem__csv_stream(const char *path, const vem_csv_opts *o, vem__csv_sin
     memset(&rd, 0, sizeof rd);
     rd.sink = sink;
     rd.sink_ctx = ctx;
-    vem_status st = csv_run(path, o, &rd);
+    vem_status st = ranged ? range_run(path, o, begin, end, &rd) : csv_run(path, o, &rd);
     if (st != VEM_OK)
         return st;
     vem__free(rd.data);
@@ -976,30 +977,15 @@ vem_status vem__csv_stream(const char *path, const vem_csv_opts *o, vem__csv_sin
     return VEM_OK;
 }
 
+vem_status vem__csv_stream(const char *path, const vem_csv_opts *o, vem__csv_sink sink, void *ctx,
+                           size_t *rows, size_t *cols, char ***names)
+{
+    return stream_table(path, o, 0, 0, 0, sink, ctx, rows, cols, names);
+}
+
 vem_status vem_csv_read(const char *path, const vem_csv_opts *o, vem_table *t)
 {
-    if (!t)
-        return VEM_FAIL(VEM_EINVAL, "vem_csv_read: no output table");
-    memset(t, 0, sizeof *t);
-    if (!path)
-        return VEM_FAIL(VEM_EINVAL, "vem_csv_read: no path");
-    vem_csv_opts def;
-    if (!o) {
-        vem_csv_opts_init(&def);
-        o = &def;
-    }
-    reader rd;
-    memset(&rd, 0, sizeof rd);
-    vem_status st = csv_run(path, o, &rd);
-    if (st != VEM_OK)
-        return st;
-    /* Give back the unused tail of the geometric growth. */
-    double *d = vem__realloc(rd.data, rd.rows * rd.tok.nsel * sizeof *d);
-    t->data = d ? d : rd.data;
-    t->rows = rd.rows;
-    t->cols = rd.tok.nsel;
-    t->names = rd.tok.names;
-    return VEM_OK;
+    return read_table("vem_csv_read", path, o, 0, 0, 0, t);
 }
 
 /* ---- raw float64 ------------------------------------------------------- */

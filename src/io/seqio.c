@@ -26,6 +26,7 @@
 #include "core/comm_internal.h"
 #include "internal.h"
 #include "io/csv_internal.h"
+#include "io/source_internal.h"
 
 /* ------------------------------------------------------------- sequences */
 
@@ -756,7 +757,8 @@ static vem_status frames_encode(frames_pass *fp, vem_frames *f)
     if (fp->bad_line)
         return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: symbol '%s' is not one of the model's %zu symbols",
                         fp->rp.path, fp->bad_line, fp->bad_col, fp->bad, o->n_symbols);
-    memcpy(fp->data, fp->pos, n * sizeof *fp->data);
+    if (n) /* a range may hold no rows */
+        memcpy(fp->data, fp->pos, n * sizeof *fp->data);
     return VEM_OK;
 }
 
@@ -1126,26 +1128,6 @@ static vem_status frame_columns(const char *path, const vem_frames_opts *o, cons
     return st;
 }
 
-/* The largest value of src's single column (categorical codes), read a chunk at a time. */
-static vem_status max_code(vem_source *src, double *mx)
-{
-    enum { CHUNK_ROWS = 65536 };
-    const size_t n = vem_source_rows(src);
-    double *buf = vem__alloc_doubles(vem__min(n, CHUNK_ROWS) + 1, 1);
-    if (!buf)
-        return VEM_FAIL(VEM_ENOMEM, "a chunk of codes");
-    vem_status st = VEM_OK;
-    *mx = 0.0;
-    for (size_t r0 = 0; r0 < n && st == VEM_OK; r0 += CHUNK_ROWS) {
-        const size_t len = vem__min(CHUNK_ROWS, n - r0);
-        st = vem_source_read(src, r0, len, buf);
-        for (size_t r = 0; st == VEM_OK && r < len; r++)
-            *mx = buf[r] > *mx ? buf[r] : *mx;
-    }
-    vem__free(buf);
-    return st;
-}
-
 vem_status vem_frames_open_source(const char *path, const vem_frames_opts *o,
                                   const vem_comm *comm, vem_source **out, vem_frames_share *all)
 {
@@ -1204,8 +1186,8 @@ vem_status vem_frames_open_source(const char *path, const vem_frames_opts *o,
         st = vem_comm_agree(c, st);
     }
     double mx = 0.0;
-    if (st == VEM_OK && o->categorical && !o->symbols)
-        st = vem_comm_agree(c, max_code(src, &mx));
+    if (st == VEM_OK && o->categorical)
+        st = vem_comm_agree(c, vem__source_codes(src, o->symbols ? o->n_symbols : 0, &mx));
     size_t dim = src && st == VEM_OK ? vem_source_cols(src) : 0;
     if (st == VEM_OK && o->categorical) {
         size_t m = o->symbols ? o->n_symbols - 1 : (size_t)mx;

@@ -422,6 +422,12 @@ vem_source *vem_source_open_docs(const char *path, size_t nvocab, size_t rank, s
         goto fail;
     if (vem__docs_stream(path, nvocab, rank, nranks, DOCS_CHUNK, docs_append, src) != VEM_OK)
         goto fail;
+    /* The offsets are what stays in memory: give back the growth's spare room. */
+    size_t *fit = vem__realloc(src->start, (src->n_units + 1) * sizeof *fit);
+    if (fit) {
+        src->start = fit;
+        src->start_cap = src->n_units + 1;
+    }
     src->rows = src->start[src->n_units]; /* the (word, count) entries */
     src->cols = 1;
     if (index_names(src) != VEM_OK)
@@ -444,6 +450,29 @@ static vem_status grow(void **p, size_t *cap, size_t n, size_t sz, const char *w
     *p = q;
     *cap = c;
     return VEM_OK;
+}
+
+/* *view: the n documents read into b. */
+static void docs_view(const vem_source *src, vem__unit_buf *b, size_t n, vem_data *view)
+{
+    b->docs.ndocs = n;
+    b->docs.nvocab = src->nvocab;
+    b->docs.ptr = b->start;
+    b->docs.word = b->word;
+    b->docs.count = b->x;
+    *view = vem_data_rows(vem_matrix_view(NULL, 0, 0));
+    view->docs = &b->docs;
+}
+
+/* *view: the rows read into b, n units of them (sequences: b->start's). */
+static void rows_view(const vem_source *src, vem__unit_buf *b, size_t rows, size_t n,
+                      vem_data *view)
+{
+    *view = vem_data_rows(vem_matrix_view(b->x, rows, src->cols));
+    if (src->kind == VEM_UNITS_SEQUENCES) {
+        view->seq_start = b->start;
+        view->n_seq = n;
+    }
 }
 
 void vem__unit_buf_clear(vem__unit_buf *b)
@@ -482,13 +511,7 @@ vem_status vem__source_read_units(const vem_source *src, size_t u0, size_t u1, v
                            e0 * sizeof *b->x);
         if (st != VEM_OK)
             return st;
-        b->docs.ndocs = n;
-        b->docs.nvocab = src->nvocab;
-        b->docs.ptr = b->start;
-        b->docs.word = b->word;
-        b->docs.count = b->x;
-        *view = vem_data_rows(vem_matrix_view(NULL, 0, 0));
-        view->docs = &b->docs;
+        docs_view(src, b, n, view);
         return VEM_OK;
     }
     size_t want;
@@ -499,11 +522,7 @@ vem_status vem__source_read_units(const vem_source *src, size_t u0, size_t u1, v
         st = vem_source_read(src, e0, e1 - e0, b->x);
     if (st != VEM_OK)
         return st;
-    *view = vem_data_rows(vem_matrix_view(b->x, e1 - e0, cols));
-    if (src->kind == VEM_UNITS_SEQUENCES) {
-        view->seq_start = b->start;
-        view->n_seq = n;
-    }
+    rows_view(src, b, e1 - e0, n, view);
     return VEM_OK;
 }
 
@@ -547,20 +566,10 @@ vem_status vem__source_read_list(const vem_source *src, const size_t *units, siz
         return st;
     b->start[m] = at;
     if (src->kind == VEM_UNITS_DOCUMENTS) {
-        b->docs.ndocs = m;
-        b->docs.nvocab = src->nvocab;
-        b->docs.ptr = b->start;
-        b->docs.word = b->word;
-        b->docs.count = b->x;
-        *view = vem_data_rows(vem_matrix_view(NULL, 0, 0));
-        view->docs = &b->docs;
+        docs_view(src, b, m, view);
         return VEM_OK;
     }
-    *view = vem_data_rows(vem_matrix_view(b->x, at, cols));
-    if (src->kind == VEM_UNITS_SEQUENCES) {
-        view->seq_start = b->start;
-        view->n_seq = m;
-    }
+    rows_view(src, b, at, m, view);
     return VEM_OK;
 }
 
@@ -587,4 +596,36 @@ vem_status vem_source_open_docs_comm(const char *path, size_t nvocab, const vem_
         *ndocs_all = n;
     *out = src;
     return VEM_OK;
+}
+
+vem_status vem__source_codes(vem_source *src, size_t n_symbols, double *max_code)
+{
+    enum { CHUNK_ROWS = 65536 };
+    const size_t n = vem_source_rows(src);
+    if (src->cols != 1)
+        return VEM_FAIL(VEM_EINVAL, "%s: %zu columns: symbol codes are one column", src->path,
+                        src->cols);
+    double *buf = vem__alloc_doubles(vem__min(n, CHUNK_ROWS) + 1, 1), mx = 0.0;
+    if (!buf)
+        return VEM_FAIL(VEM_ENOMEM, "%s: a chunk of codes", src->path);
+    vem_status st = VEM_OK;
+    for (size_t r0 = 0; r0 < n && st == VEM_OK; r0 += CHUNK_ROWS) {
+        const size_t len = vem__min(CHUNK_ROWS, n - r0);
+        st = vem_source_read(src, r0, len, buf);
+        for (size_t r = 0; st == VEM_OK && r < len; r++) {
+            const double v = buf[r];
+            if (!(v >= 0.0) || v != floor(v) || (n_symbols && !(v < (double)n_symbols)))
+                st = n_symbols ? VEM_FAIL(VEM_EINVAL, "%s: row %zu: symbol code %g is not an "
+                                          "integer in [0, %zu)", src->path, src->row0 + r0 + r + 1,
+                                          v, n_symbols)
+                               : VEM_FAIL(VEM_EINVAL, "%s: row %zu: symbol code %g is not a "
+                                          "non-negative integer", src->path,
+                                          src->row0 + r0 + r + 1, v);
+            mx = v > mx ? v : mx;
+        }
+    }
+    vem__free(buf);
+    if (st == VEM_OK && max_code)
+        *max_code = mx;
+    return st;
 }

@@ -34,4 +34,12 @@ vem_status vem__source_read_units(const vem_source *src, size_t u0, size_t u1, v
 vem_status vem__source_read_list(const vem_source *src, const size_t *units, size_t m,
                                  vem__unit_buf *b, vem_data *view);
 
+/*
+ * One reading pass over a one-column source of categorical codes, a chunk at a
+ * time: each an integer in [0, n_symbols) (n_symbols 0: any integer >= 0), the
+ * largest into *max_code (may be NULL). VEM_EINVAL naming the file's row, or the
+ * read's errors.
+ */
+vem_status vem__source_codes(vem_source *src, size_t n_symbols, double *max_code);
+
 #endif

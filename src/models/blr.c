@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <vem/blr.h>
+#include <vem/comm.h>
 
 #include "internal.h"
 #include "linalg/special.h"
@@ -584,16 +585,23 @@ vem_status vem_blr_fit(vem_blr *b, const vem_matrix *x, const double *y, const v
 {
     if (res)
         memset(res, 0, sizeof *res);
-    if (!x || !x->data || !y)
+    const vem_comm *comm = o ? o->comm : NULL;
+    if (!x || (x->rows && (!x->data || !y)))
         return VEM_FAIL(VEM_EINVAL, "no data");
     if (x->cols != b->d)
         return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model has d=%zu", x->cols, b->d);
-    /* With a communicator x is one process's share: the initialisation checks the total. */
-    if (x->rows < 2 && !(o && o->comm))
+    /* With a communicator x is one process's share, possibly empty: the initialisation
+     * checks the total, and the processes agree on their targets before the fit. */
+    if (x->rows < 2 && !comm)
         return VEM_FAIL(VEM_EINVAL, "%zu rows: at least 2 are needed", x->rows);
-    for (size_t r = 0; r < x->rows; r++)
+    vem_status bad = VEM_OK;
+    for (size_t r = 0; r < x->rows && bad == VEM_OK; r++)
         if (!isfinite(y[r]))
-            return VEM_FAIL(VEM_EINVAL, "target of row %zu is not finite", r + 1);
+            bad = comm ? VEM_FAIL(VEM_EINVAL, "target of row %zu of process %d's share is not "
+                                  "finite", r + 1, comm->rank)
+                       : VEM_FAIL(VEM_EINVAL, "target of row %zu is not finite", r + 1);
+    if ((bad = vem_comm_agree(comm, bad)) != VEM_OK)
+        return bad;
     vem_fit_opts opts;
     if (o)
         opts = *o;

@@ -46,6 +46,7 @@
 #include "linalg/linalg.h"
 #include "linalg/vexp.h"
 #include "models/gmm_internal.h"
+#include "io/source_internal.h"
 
 /* Hot kernels get an AVX2 clone chosen at load time (as src/linalg/vexp.c). */
 #if defined(__x86_64__) && defined(__GLIBC__)
@@ -1458,27 +1459,6 @@ static vem_status fit_restoring(vem_hmm *h, const vem_data *data, vem_source *sr
     return st;
 }
 
-/* Symbol codes of a source, checked a chunk of rows at a time (one reading pass). */
-static vem_status check_source_codes(const vem_hmm *h, vem_source *src)
-{
-    enum { CHUNK_ROWS = 65536 };
-    const size_t n = vem_source_rows(src);
-    double *buf = vem__alloc_doubles(vem__min(n, CHUNK_ROWS) + 1, 1);
-    if (!buf)
-        return VEM_FAIL(VEM_ENOMEM, "vem_hmm_fit_source: a chunk of codes");
-    vem_status st = VEM_OK;
-    for (size_t r0 = 0; r0 < n && st == VEM_OK; r0 += CHUNK_ROWS) {
-        const size_t len = vem__min(CHUNK_ROWS, n - r0);
-        st = vem_source_read(src, r0, len, buf);
-        for (size_t r = 0; st == VEM_OK && r < len; r++)
-            if (!(buf[r] >= 0.0) || !(buf[r] < (double)h->dim) || buf[r] != floor(buf[r]))
-                st = VEM_FAIL(VEM_EINVAL, "row %zu: symbol code %g is not an integer in [0, %zu)",
-                              r0 + r + 1, buf[r], h->dim);
-    }
-    vem__free(buf);
-    return st;
-}
-
 vem_status vem_hmm_fit_source(vem_hmm *h, vem_source *src, const vem_fit_opts *o, vem_rng *rng,
                               vem_fit_result *res)
 {
@@ -1503,7 +1483,7 @@ vem_status vem_hmm_fit_source(vem_hmm *h, vem_source *src, const vem_fit_opts *o
         st = vem_source_set_sequences(src, one, 1);
     }
     if (st == VEM_OK && h->em == VEM_HMM_CATEGORICAL)
-        st = check_source_codes(h, src);
+        st = vem__source_codes(src, h->dim, NULL);
     if (st != VEM_OK)
         return st;
     const size_t *start = vem_source_unit_starts(src);

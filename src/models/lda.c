@@ -45,7 +45,7 @@ int vem__lda_narrow;
 #define PRIOR_MIN 1e-100
 #define PRIOR_MAX 1e10
 /* Bytes of per-slot ESS buffers vem_lda_fit aims for (slot count cap). */
-#define SLOT_BUDGET (64.0 * 1024 * 1024)
+#define SLOT_BUDGET (48.0 * 1024 * 1024)
 /* Extra ESS entries after the v x k counts. */
 enum { X_ELOGTHETA = 0, X_NDOCS, X_NCONV, X_SWEEPS, N_EXTRA };
 
@@ -1680,7 +1680,7 @@ static vem_status check_docs(const vem_lda *l, const vem_docs *d)
 /*
  * The engine's options for a fit of l: o's, with the slots capped so that the
  * engine's per-slot ESS buffers stay near SLOT_BUDGET bytes (k = 100,
- * v = 10,000: 8 MB each, 8 slots); the count depends on the model's size only,
+ * v = 10,000: 8 MB each, 6 slots; at least 2); the count depends on the model's size only,
  * never on the threads.
  */
 static void engine_opts(vem_lda *l, const vem_fit_opts *o, vem_fit_opts *oo)
@@ -1690,7 +1690,7 @@ static void engine_opts(vem_lda *l, const vem_fit_opts *o, vem_fit_opts *oo)
     else
         vem_fit_opts_init(oo);
     double bytes = (double)lda_ess_len(l) * (double)sizeof(double);
-    oo->nslots = vem__min(oo->nslots, vem__max((size_t)(SLOT_BUDGET / bytes), 4));
+    oo->nslots = vem__min(oo->nslots, vem__max((size_t)(SLOT_BUDGET / bytes), 2));
     l->nthreads = oo->nthreads;
 }
 

@@ -1109,7 +1109,9 @@ vem_status vem_vbgmm_fit(vem_vbgmm *v, const vem_matrix *x, const vem_fit_opts *
     /* With a communicator x is one process's share: the initialisation checks the total. */
     if (x->rows < v->k && !shared)
         return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components", x->rows, v->k);
-    if (!shared || o->warm_start || (v->m0_user && v->c0_user))
+    /* The default priors from all the rows, before the initialisation sees a sample of
+     * them (init_sample; a distributed fit's share). */
+    if ((o && o->warm_start) || (v->m0_user && v->c0_user))
         return fit_any(v, x, NULL, o, rng, res);
     return fit_whole_priors(v, x, NULL, o, rng, res);
 }
