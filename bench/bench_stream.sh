@@ -18,7 +18,7 @@
 # python3-gensim), OUT (bench/out), DOCS (2000000), VOCAB (50000), TOKENS (100 per
 # document), K (50), PASSES (1), FRAMES (10000000: FRAMES / 1000 sequences of 1,000),
 # THREADS (0 = all), GENSIM (1; 0 skips gensim), GENSIM_ONLINE_DOCS (all), GENSIM_BATCH_DOCS
-# (200000: gensim's batch pass costs about 1.4 ms a document here, over 45 minutes for 2
+# (200000: gensim's batch pass costs about 1.5 ms a document here, over 45 minutes for 2
 # million; its rate and memory do not depend on how many documents it reads),
 # VEM_BATCH2 (2000: one more vem online run with gensim's minibatch size; 0 skips it),
 # RUNS (1; 0 runs nothing and prints the table of the runs already in $OUT/runs).
