@@ -48,7 +48,7 @@ static int load(dataset *ds, const char *name, const char *file, const char *col
 
 /* Fit model cov with K components from 1-based labels; log-likelihood or NAN. */
 static double fit_from_labels(const vem_matrix *x, size_t k, vem_cov cov, const int *labels,
-                              double *bic)
+                              double *bic, double *icl)
 {
     const size_t n = x->rows;
     double *z = calloc(n * k, sizeof *z);
@@ -75,6 +75,8 @@ static double fit_from_labels(const vem_matrix *x, size_t k, vem_cov cov, const 
         ll = res.objective;
         if (bic)
             *bic = vem_gmm_bic(g, ll, n);
+        if (icl && vem_gmm_icl(g, x, ll, icl) != VEM_OK)
+            *icl = NAN;
     }
     vem_fit_result_clear(&res);
 out:
@@ -148,7 +150,7 @@ int main(void)
             vem_cov cov;
             CHECK(vem_gmm_cov_parse(a, &cov) == VEM_OK);
             double want = strtod(llv, NULL);
-            double got = fit_from_labels(&ds->x, (size_t)k, cov, labels[si][k], NULL);
+            double got = fit_from_labels(&ds->x, (size_t)k, cov, labels[si][k], NULL, NULL);
             double diff = fabs(got - want);
             printf("me %-8s %s K=%d  vem %.10f  mclust %.10f  |diff| %.2e\n", set, a, k, got,
                    want, diff);
@@ -178,26 +180,82 @@ int main(void)
     CHECK(n_me == 2 * 2 * VEM_COV_COUNT);
     printf("me: %zu fits, max |diff| %.3e nats\n", n_me, worst_me);
 
+    /* mclustICL's tables (tests/golden/mclust_icl.R), same partitions and control. */
+    static double ricl[2][9][VEM_COV_COUNT];
+    static char ricl_best[2][32];
+    static int ricl_best_g[2];
+    fp = fopen(VEM_GOLDEN "/mclust_icl.txt", "r");
+    CHECK(fp != NULL);
+    size_t n_icl_rows = 0;
+    while (fp && fgets(line, sizeof line, fp)) {
+        char kind[16], set[16], best[32];
+        if (line[0] == '#' || sscanf(line, "%15s %15s", kind, set) != 2)
+            continue;
+        dataset *ds = find(sets, 2, set);
+        CHECK(ds != NULL);
+        if (!ds)
+            continue;
+        const size_t si = (size_t)(ds - sets);
+        char *rest = line + strlen(kind) + 1 + strlen(set) + 1;
+        if (strcmp(kind, "icl") == 0) {
+            int gg = (int)strtol(rest, &rest, 10);
+            CHECK(gg >= 1 && gg <= 9);
+            if (gg < 1 || gg > 9)
+                continue;
+            for (size_t j = 0; j < VEM_COV_COUNT; j++)
+                ricl[si][gg - 1][j] = strtod(rest, &rest);
+            n_icl_rows++;
+        } else if (strcmp(kind, "iclbest") == 0) {
+            /* "MODEL,G" */
+            CHECK(sscanf(rest, "%31s", best) == 1);
+            char *comma = strchr(best, ',');
+            CHECK(comma != NULL);
+            if (comma) {
+                *comma = '\0';
+                snprintf(ricl_best[si], sizeof ricl_best[si], "%s", best);
+                ricl_best_g[si] = atoi(comma + 1);
+            }
+        }
+    }
+    if (fp)
+        fclose(fp);
+    CHECK(n_icl_rows == 2 * 9);
+
     /* The BIC tables from Mclust's own starting partitions. */
     for (size_t si = 0; si < 2; si++) {
         const size_t n = sets[si].x.rows;
-        double best = INFINITY;
-        size_t best_g = 0, best_j = 0;
-        double worst = 0.0;
+        double best = INFINITY, best_icl = INFINITY;
+        size_t best_g = 0, best_j = 0, best_icl_g = 0, best_icl_j = 0;
+        double worst = 0.0, worst_icl = 0.0;
         for (int gg = 1; gg <= 9; gg++) {
             int *lab = hcl[si][gg];
             if (gg == 1)
                 for (size_t r = 0; r < n; r++)
                     lab[r] = 1;
             for (size_t j = 0; j < VEM_COV_COUNT; j++) {
-                double bic = NAN;
-                fit_from_labels(&sets[si].x, (size_t)gg, order[j], lab, &bic);
+                double bic = NAN, icl = NAN;
+                fit_from_labels(&sets[si].x, (size_t)gg, order[j], lab, &bic, &icl);
                 double want = -rbic[si][gg - 1][j];
                 double rel = fabs(bic - want) / fabs(want);
                 if (!(rel <= 1e-6))
                     printf("bic %s G=%d %s: vem %.6f, mclust %.6f (rel %.2e)\n", sets[si].name,
                            gg, vem_cov_mclust_name(order[j]), bic, want, rel);
                 CHECK_REL(bic, want, 1e-6);
+                /* ICL: mclustICL's cell (its sign negated), the same fit. ICL reads
+                 * the responsibilities, which both programs' EM pins down only to about
+                 * the square root of the log-likelihood's precision where the likelihood
+                 * is flat (faithful, EVE K = 4: log-likelihoods 3e-8 apart, entropies
+                 * 1.3e-3): 1e-5 relative (largest seen 2.3e-6, the BIC's 1.8e-11). */
+                double want_icl = -ricl[si][gg - 1][j];
+                CHECK_REL(icl, want_icl, 1e-5);
+                double rel_icl = fabs(icl - want_icl) / fabs(want_icl);
+                if (!(rel_icl <= worst_icl))
+                    worst_icl = rel_icl;
+                if (icl < best_icl) {
+                    best_icl = icl;
+                    best_icl_g = (size_t)gg;
+                    best_icl_j = j;
+                }
                 if (!(rel <= worst))
                     worst = rel;
                 if (bic < best) {
@@ -213,6 +271,11 @@ int main(void)
                rbest_g[si]);
         CHECK(strcmp(vem_cov_mclust_name(order[best_j]), rbest[si]) == 0);
         CHECK(best_g == (size_t)rbest_g[si]);
+        printf("icl %s: max relative diff %.3e; lowest ICL %s K=%zu (mclustICL %s K=%d)\n",
+               sets[si].name, worst_icl, vem_cov_mclust_name(order[best_icl_j]), best_icl_g,
+               ricl_best[si], ricl_best_g[si]);
+        CHECK(strcmp(vem_cov_mclust_name(order[best_icl_j]), ricl_best[si]) == 0);
+        CHECK(best_icl_g == (size_t)ricl_best_g[si]);
     }
     CHECK(n_bic == 2 * 9 * VEM_COV_COUNT);
 

@@ -264,6 +264,18 @@ VEM_API size_t vem_gmm_n_parameters(const vem_gmm *g);
 VEM_API double vem_gmm_bic(const vem_gmm *g, double log_likelihood, size_t n);
 /** AIC = -2 log L + 2 p. */
 VEM_API double vem_gmm_aic(const vem_gmm *g, double log_likelihood);
+/**
+ * ICL, the integrated completed likelihood as BIC penalised by the entropy of
+ * the hard classification (Biernacki, Celeux & Govaert 2000, IEEE PAMI 22(7),
+ * eq. 12 with BIC's approximation; mclust's icl()):
+ * ICL = BIC - 2 sum_n log max_c p(z_n = c | x_n), BIC = vem_gmm_bic(g,
+ * log_likelihood, x->rows); scikit-learn's sign (lower is better; mclust
+ * reports the negative). x is n x d row-major, the rows g was fitted to, and
+ * log_likelihood their total (nats). *icl is NaN on error. VEM_EINVAL on a d
+ * mismatch or no rows; VEM_ENOMEM; VEM_ENUMERIC if it is not finite.
+ */
+VEM_API vem_status vem_gmm_icl(const vem_gmm *g, const vem_matrix *x, double log_likelihood,
+                               double *icl);
 
 /** One cell of a model-selection table. */
 typedef struct vem_gmm_select_cell {

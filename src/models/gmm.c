@@ -1518,6 +1518,16 @@ static void row_label(const vem_gmm *g, size_t row, double *lp, void *out)
     ((size_t *)out)[row] = best;
 }
 
+/* Adds log max_c p(z_n = c | x_n) = max_c log p(x_n, c) - log p(x_n) to *out. */
+static void row_log_map(const vem_gmm *g, size_t row, double *lp, void *out)
+{
+    (void)row;
+    double top = lp[0];
+    for (size_t c = 1; c < g->k; c++)
+        top = lp[c] > top ? lp[c] : top;
+    *(double *)out += top - row_normalise(lp, g->k);
+}
+
 vem_status vem_gmm_score_samples(const vem_gmm *g, const vem_matrix *x, double *out)
 {
     return for_rows(g, x, row_score, out);
@@ -1703,6 +1713,22 @@ double vem_gmm_bic(const vem_gmm *g, double log_likelihood, size_t n)
 double vem_gmm_aic(const vem_gmm *g, double log_likelihood)
 {
     return -2.0 * log_likelihood + 2.0 * (double)vem_gmm_n_parameters(g);
+}
+
+vem_status vem_gmm_icl(const vem_gmm *g, const vem_matrix *x, double log_likelihood, double *icl)
+{
+    *icl = NAN;
+    if (x->rows == 0)
+        return VEM_FAIL(VEM_EINVAL, "ICL of no rows");
+    double log_map = 0.0;
+    vem_status st = for_rows(g, x, row_log_map, &log_map);
+    if (st != VEM_OK)
+        return st;
+    double v = vem_gmm_bic(g, log_likelihood, x->rows) - 2.0 * log_map;
+    if (!isfinite(v))
+        return VEM_FAIL(VEM_ENUMERIC, "ICL is not finite");
+    *icl = v;
+    return VEM_OK;
 }
 
 vem_status vem_gmm_select(const vem_matrix *x, const size_t *ks, size_t nk, const vem_cov *covs,
