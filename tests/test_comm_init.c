@@ -77,17 +77,55 @@ static void share(size_t n, int r, size_t *lo, size_t *hi)
     *hi = n * w[r + 1] / 6;
 }
 
-/* ---------------------------------------------------------------- GMM */
+/* ---------------------------------------------------------------- GMM, VB-GMM */
+
+/* The two row models through one table: the same data, shares and files. */
+typedef struct row_kind {
+    const char *name;
+    void *(*make)(void);
+    vem_status (*fit)(void *m, const vem_matrix *x, const vem_fit_opts *o, vem_rng *rng,
+                      vem_fit_result *res);
+    vem_status (*fit_source)(void *m, vem_source *src, const vem_fit_opts *o, vem_rng *rng,
+                             vem_fit_result *res);
+    vem_model (*model)(void *m);
+    void (*release)(void *m);
+} row_kind;
 
 enum { GN = 900, GD = 2, GK = 3 };
 static double gx[GN * GD];
-static vem_gmm *gproc[NP];
+static void *gproc[NP];
 static vem_fit_result gres[NP];
-
+static const row_kind *gkind;
 static char gcsv[256];
 
+static void *gmm_make(void) { return vem_gmm_new(GK, GD, VEM_COV_FULL); }
+static vem_status gmm_fit(void *m, const vem_matrix *x, const vem_fit_opts *o, vem_rng *rng,
+                          vem_fit_result *res) { return vem_gmm_fit(m, x, o, rng, res); }
+static vem_status gmm_fit_source(void *m, vem_source *src, const vem_fit_opts *o, vem_rng *rng,
+                                 vem_fit_result *res) { return vem_gmm_fit_source(m, src, o, rng, res); }
+static vem_model gmm_model(void *m) { return vem_gmm_model(m); }
+static void gmm_release(void *m) { vem_gmm_free(m); }
+
+static void *vbgmm_make(void) { return vem_vbgmm_new(5, GD, VEM_COV_FULL); }
+static vem_status vbgmm_fit(void *m, const vem_matrix *x, const vem_fit_opts *o, vem_rng *rng,
+                            vem_fit_result *res) { return vem_vbgmm_fit(m, x, o, rng, res); }
+static vem_status vbgmm_fit_source(void *m, vem_source *src, const vem_fit_opts *o,
+                                   vem_rng *rng, vem_fit_result *res)
+{
+    return vem_vbgmm_fit_source(m, src, o, rng, res);
+}
+static vem_model vbgmm_model(void *m) { return vem_vbgmm_model(m); }
+static void vbgmm_release(void *m) { vem_vbgmm_free(m); }
+
+/* GMM with restarts; VB-GMM, whose default priors come from all the rows (summed over
+ * the processes) while the start comes from the one-process sample. */
+static const row_kind row_kinds[] = {
+    {"gmm", gmm_make, gmm_fit, gmm_fit_source, gmm_model, gmm_release},
+    {"vbgmm", vbgmm_make, vbgmm_fit, vbgmm_fit_source, vbgmm_model, vbgmm_release},
+};
+
 /* arg non-NULL: each process streams its byte share of the CSV file gcsv. */
-static void gmm_proc(tc_endpoint *e, void *arg)
+static void row_proc(tc_endpoint *e, void *arg)
 {
     vem_comm c = tc_comm(e);
     vem_fit_opts o;
@@ -99,119 +137,55 @@ static void gmm_proc(tc_endpoint *e, void *arg)
     vem_rng rng;
     vem_rng_seed(&rng, 5);
     if (!arg) {
-        vem_gmm_fit(gproc[e->rank], &x, &o, &rng, &gres[e->rank]);
+        gkind->fit(gproc[e->rank], &x, &o, &rng, &gres[e->rank]);
         return;
     }
     vem_source *src = vem_source_open_csv_share(gcsv, NULL, (size_t)e->rank, NP);
-    vem_gmm_fit_source(gproc[e->rank], src, &o, &rng, &gres[e->rank]);
+    gkind->fit_source(gproc[e->rank], src, &o, &rng, &gres[e->rank]);
     vem_source_close(src);
 }
 
-static void test_gmm(void)
+static void test_rows(void)
 {
     vem_rng rng;
     vem_rng_seed(&rng, 11);
     for (size_t i = 0; i < GN; i++)
         for (size_t j = 0; j < GD; j++)
             gx[i * GD + j] = 4.0 * (double)((i * 7 + j) % GK) + vem_rng_normal(&rng);
-    vem_gmm *one = vem_gmm_new(GK, GD, VEM_COV_FULL);
-    vem_fit_opts o;
-    fit_opts(&o);
-    vem_rng_seed(&rng, 5);
-    vem_matrix x = vem_matrix_view(gx, GN, GD);
-    vem_fit_result r1;
-    CHECK(vem_gmm_fit(one, &x, &o, &rng, &r1) == VEM_EMAXITER);
-    for (int r = 0; r < NP; r++)
-        gproc[r] = vem_gmm_new(GK, GD, VEM_COV_FULL);
-    tc_run_each(NP, gmm_proc, NULL);
-    vem_model m[NP];
-    for (int r = 0; r < NP; r++)
-        m[r] = vem_gmm_model(gproc[r]);
-    check_same(vem_gmm_model(one), m, &r1, gres, 1e-9, "gmm");
-    for (int r = 0; r < NP; r++) {
-        vem_fit_result_clear(&gres[r]);
-        vem_gmm_free(gproc[r]);
-    }
-    /* Each process streaming its share of a CSV file: the same model again. */
     snprintf(gcsv, sizeof gcsv, "/tmp/vem-comm-init-%ld.csv", (long)getpid());
     FILE *f = fopen(gcsv, "w");
     for (size_t i = 0; i < GN; i++)
         fprintf(f, "%.17g,%.17g\n", gx[i * GD], gx[i * GD + 1]);
     fclose(f);
-    for (int r = 0; r < NP; r++)
-        gproc[r] = vem_gmm_new(GK, GD, VEM_COV_FULL);
-    tc_run_each(NP, gmm_proc, gcsv);
-    for (int r = 0; r < NP; r++)
-        m[r] = vem_gmm_model(gproc[r]);
-    check_same(vem_gmm_model(one), m, &r1, gres, 1e-9, "gmm streamed shares");
-    for (int r = 0; r < NP; r++) {
-        vem_fit_result_clear(&gres[r]);
-        vem_gmm_free(gproc[r]);
-    }
-    remove(gcsv);
-    vem_fit_result_clear(&r1);
-    vem_gmm_free(one);
-}
-
-/* ---------------------------------------------------------------- VB-GMM */
-
-static vem_vbgmm *vproc[NP];
-static vem_fit_result vres[NP];
-
-/* arg non-NULL: each process streams its share of the CSV file gcsv. The default
- * priors come from all the rows (summed over the processes), the start from the
- * one-process sample. */
-static void vbgmm_proc(tc_endpoint *e, void *arg)
-{
-    vem_comm c = tc_comm(e);
-    vem_fit_opts o;
-    fit_opts(&o);
-    o.comm = &c;
-    size_t lo, hi;
-    share(GN, e->rank, &lo, &hi);
-    vem_matrix x = vem_matrix_view(gx + lo * GD, hi - lo, GD);
-    vem_rng rng;
-    vem_rng_seed(&rng, 5);
-    if (!arg) {
-        vem_vbgmm_fit(vproc[e->rank], &x, &o, &rng, &vres[e->rank]);
-        return;
-    }
-    vem_source *src = vem_source_open_csv_share(gcsv, NULL, (size_t)e->rank, NP);
-    vem_vbgmm_fit_source(vproc[e->rank], src, &o, &rng, &vres[e->rank]);
-    vem_source_close(src);
-}
-
-static void test_vbgmm(void)
-{
-    vem_vbgmm *one = vem_vbgmm_new(5, GD, VEM_COV_FULL);
-    vem_fit_opts o;
-    fit_opts(&o);
-    vem_rng rng;
-    vem_rng_seed(&rng, 5);
-    vem_matrix x = vem_matrix_view(gx, GN, GD);
-    vem_fit_result r1;
-    CHECK(vem_vbgmm_fit(one, &x, &o, &rng, &r1) == VEM_EMAXITER);
-    FILE *f = fopen(gcsv, "w");
-    for (size_t i = 0; i < GN; i++)
-        fprintf(f, "%.17g,%.17g\n", gx[i * GD], gx[i * GD + 1]);
-    fclose(f);
-    for (int pass = 0; pass < 2; pass++) {
-        for (int r = 0; r < NP; r++)
-            vproc[r] = vem_vbgmm_new(5, GD, VEM_COV_FULL);
-        tc_run_each(NP, vbgmm_proc, pass ? gcsv : NULL);
-        vem_model m[NP];
-        for (int r = 0; r < NP; r++)
-            m[r] = vem_vbgmm_model(vproc[r]);
-        check_same(vem_vbgmm_model(one), m, &r1, vres, 1e-9,
-                   pass ? "vbgmm streamed shares" : "vbgmm");
-        for (int r = 0; r < NP; r++) {
-            vem_fit_result_clear(&vres[r]);
-            vem_vbgmm_free(vproc[r]);
+    for (size_t kind = 0; kind < sizeof row_kinds / sizeof row_kinds[0]; kind++) {
+        gkind = &row_kinds[kind];
+        void *one = gkind->make();
+        vem_fit_opts o;
+        fit_opts(&o);
+        vem_rng_seed(&rng, 5);
+        vem_matrix x = vem_matrix_view(gx, GN, GD);
+        vem_fit_result r1;
+        CHECK(gkind->fit(one, &x, &o, &rng, &r1) == VEM_EMAXITER);
+        /* In memory, then each process streaming its share of the CSV file. */
+        for (int pass = 0; pass < 2; pass++) {
+            for (int r = 0; r < NP; r++)
+                gproc[r] = gkind->make();
+            tc_run_each(NP, row_proc, pass ? gcsv : NULL);
+            vem_model m[NP];
+            for (int r = 0; r < NP; r++)
+                m[r] = gkind->model(gproc[r]);
+            char what[64];
+            snprintf(what, sizeof what, "%s%s", gkind->name, pass ? " streamed shares" : "");
+            check_same(gkind->model(one), m, &r1, gres, 1e-9, what);
+            for (int r = 0; r < NP; r++) {
+                vem_fit_result_clear(&gres[r]);
+                gkind->release(gproc[r]);
+            }
         }
+        vem_fit_result_clear(&r1);
+        gkind->release(one);
     }
     remove(gcsv);
-    vem_fit_result_clear(&r1);
-    vem_vbgmm_free(one);
 }
 
 /* ---------------------------------------------------------------- HMM */
@@ -502,8 +476,7 @@ static void test_blr(void)
 
 int main(void)
 {
-    test_gmm();
-    test_vbgmm();
+    test_rows();
     test_hmm();
     test_lda();
     test_blr();
