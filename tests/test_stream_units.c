@@ -71,18 +71,25 @@ static void write_f64(const char *path, const double *x, size_t n)
         fclose(f);
 }
 
+/* A fixed-length run (no convergence test to fall either side of) on two threads. */
+static void case_opts(vem_fit_opts *o, vem_algorithm alg, size_t block, size_t max_iter,
+                      size_t batch_size, size_t n_blocks)
+{
+    vem_fit_opts_init(o);
+    o->algorithm = alg;
+    o->max_iter = max_iter;
+    o->tol = 0;
+    o->nthreads = 2;
+    o->block = block;
+    o->batch_size = batch_size;
+    o->n_blocks = n_blocks;
+}
+
 static void hmm_case(vem_algorithm alg, size_t block, const vem_matrix *x, const vem_seqs *sq,
                      vem_source *src)
 {
     vem_fit_opts o;
-    vem_fit_opts_init(&o);
-    o.algorithm = alg;
-    o.max_iter = 6;
-    o.tol = 0;
-    o.nthreads = 2;
-    o.block = block;
-    o.batch_size = 7;
-    o.n_blocks = 3;
+    case_opts(&o, alg, block, 6, 7, 3);
     o.n_init = 2;
     vem_hmm *a = vem_hmm_new(3, VEM_HMM_GAUSSIAN, DIM, VEM_COV_FULL);
     vem_hmm *b = vem_hmm_new(3, VEM_HMM_GAUSSIAN, DIM, VEM_COV_FULL);
@@ -184,14 +191,7 @@ static void lda_case(vem_algorithm alg, size_t block, int dense, const vem_docs 
                      vem_source *src)
 {
     vem_fit_opts o;
-    vem_fit_opts_init(&o);
-    o.algorithm = alg;
-    o.max_iter = 4;
-    o.tol = 0;
-    o.nthreads = 2;
-    o.block = block;
-    o.batch_size = 32;
-    o.n_blocks = 4;
+    case_opts(&o, alg, block, 4, 32, 4);
     o.dense_steps = dense;
     vem_lda *a = vem_lda_new(3, V), *b = vem_lda_new(3, V);
     vem_rng ra, rb;
