@@ -101,6 +101,20 @@ static dataset *find(dataset *sets, size_t nsets, const char *name)
     return NULL;
 }
 
+/* A golden line "KIND SET REST...": its kind, its data set and where REST starts;
+ * NULL for a comment, and a failed check for an unknown set. */
+static dataset *golden_line(char *line, dataset *sets, char kind[16], char **rest)
+{
+    char set[16];
+    if (line[0] == '#' || sscanf(line, "%15s %15s", kind, set) != 2)
+        return NULL;
+    dataset *ds = find(sets, 2, set);
+    CHECK(ds != NULL);
+    if (ds)
+        *rest = line + strlen(kind) + 1 + strlen(set) + 1;
+    return ds;
+}
+
 int main(void)
 {
     dataset sets[2];
@@ -127,16 +141,12 @@ int main(void)
     size_t n_me = 0, n_bic = 0;
     double worst_me = 0.0;
     while (fgets(line, sizeof line, fp)) {
-        char kind[16], set[16], a[16], b[32];
-        if (line[0] == '#' || sscanf(line, "%15s %15s", kind, set) != 2)
-            continue;
-        dataset *ds = find(sets, 2, set);
-        CHECK(ds != NULL);
+        char kind[16], a[16], b[32], *rest;
+        dataset *ds = golden_line(line, sets, kind, &rest);
         if (!ds)
             continue;
         const size_t si = (size_t)(ds - sets), n = ds->x.rows;
         CHECK(n <= MAXN);
-        char *rest = line + strlen(kind) + 1 + strlen(set) + 1;
         if (strcmp(kind, "labels") == 0) {
             int k = (int)strtol(rest, &rest, 10);
             CHECK(k >= 2 && k <= 3 && read_labels(rest, labels[si][k], n) == 0);
@@ -152,7 +162,7 @@ int main(void)
             double want = strtod(llv, NULL);
             double got = fit_from_labels(&ds->x, (size_t)k, cov, labels[si][k], NULL, NULL);
             double diff = fabs(got - want);
-            printf("me %-8s %s K=%d  vem %.10f  mclust %.10f  |diff| %.2e\n", set, a, k, got,
+            printf("me %-8s %s K=%d  vem %.10f  mclust %.10f  |diff| %.2e\n", ds->name, a, k, got,
                    want, diff);
             CHECK(isfinite(want));
             CHECK_ABS(got, want, 1e-8);
@@ -188,15 +198,11 @@ int main(void)
     CHECK(fp != NULL);
     size_t n_icl_rows = 0;
     while (fp && fgets(line, sizeof line, fp)) {
-        char kind[16], set[16], best[32];
-        if (line[0] == '#' || sscanf(line, "%15s %15s", kind, set) != 2)
-            continue;
-        dataset *ds = find(sets, 2, set);
-        CHECK(ds != NULL);
+        char kind[16], best[32], *rest;
+        dataset *ds = golden_line(line, sets, kind, &rest);
         if (!ds)
             continue;
         const size_t si = (size_t)(ds - sets);
-        char *rest = line + strlen(kind) + 1 + strlen(set) + 1;
         if (strcmp(kind, "icl") == 0) {
             int gg = (int)strtol(rest, &rest, 10);
             CHECK(gg >= 1 && gg <= 9);
