@@ -276,7 +276,8 @@ VEM_API const char *const *vem_gmm_columns(const vem_gmm *g);
 
 /**
  * g as an engine model (model.h, fit.h): ESS [N (k), S1 (k x d), S2] as in
- * docs/design.md, objective = log-likelihood (nats). The view borrows g.
+ * docs/design.md, objective = log-likelihood (nats), plus vem_gmm_log_prior(g) (through
+ * objective_extra) when g has a prior. The view borrows g.
  */
 VEM_API vem_model vem_gmm_model(vem_gmm *g);
 
@@ -308,7 +309,8 @@ VEM_API vem_status vem_gmm_score_samples(const vem_gmm *g, const vem_matrix *x, 
  * Mean log density per row (nats) into *mean and the total into *total (either
  * may be NULL), summed as the engine sums a fit's final evaluation, so the
  * total equals vem_fit_result.objective of a fit with default block and slot
- * options bit for bit. VEM_EINVAL on a d mismatch or no rows; VEM_ENOMEM.
+ * options bit for bit (with a prior the objective is that total plus
+ * vem_gmm_log_prior(g), rounded once). VEM_EINVAL on a d mismatch or no rows; VEM_ENOMEM.
  */
 VEM_API vem_status vem_gmm_score(const vem_gmm *g, const vem_matrix *x, double *mean,
                                  double *total);
