@@ -13,7 +13,7 @@
 
 #include "cli.h"
 
-enum { OPT_K = CLI_OPT_OWN, OPT_COVARIANCE, OPT_SELECT, OPT_INIT, OPT_REG_COVAR };
+enum { OPT_K = CLI_OPT_OWN, OPT_COVARIANCE, OPT_SELECT, OPT_INIT, OPT_REG_COVAR, OPT_PRIOR };
 
 static const cli_option gmm_options[] = {
     {"components", 'k', 1, OPT_K, "K", "components: a number, a range A-B or a list A,B,C"},
@@ -26,7 +26,15 @@ static const cli_option gmm_options[] = {
      "fit every (K, covariance) pair and keep the lowest BIC;\n"
      "implied when there is more than one pair"},
     {"init", 0, 1, OPT_INIT, "M", "kmeans (default), kmeans++ or random"},
-    {"reg-covar", 0, 1, OPT_REG_COVAR, "E", "added to covariance diagonals (default 1e-6)"},
+    {"reg-covar", 0, 1, OPT_REG_COVAR, "E",
+     "added to covariance diagonals (default 1e-6; 0 with --prior)"},
+    {"prior", 0, 0, OPT_PRIOR, NULL,
+     "MAP fit under mclust's conjugate prior (Fraley & Raftery 2007)\n"
+     "with priorControl()'s defaults: shrinkage 0.01, the column means,\n"
+     "dof d + 2, scale var(data) / K^(2/d); EM maximises (and --tol\n"
+     "measures) log-likelihood + log prior; BIC uses the log-likelihood,\n"
+     "as mclust. Not for VEE, EVE, VVE, EVV (none in mclust; `all`\n"
+     "leaves them out). Not with --mpi"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -34,6 +42,8 @@ static const cli_option *const fit_tables[] = {gmm_options, cli_engine_options, 
                                                cli_data_options, NULL};
 
 static const cli_fit_kind gmm_kind = {"gmm", "log-likelihood", "row", "rows", 0, NULL};
+/* With --prior the objective is the log posterior (log-likelihood + log prior). */
+static const cli_fit_kind gmm_map_kind = {"gmm", "log-posterior", "row", "rows", 0, NULL};
 
 /* Bounds on what a user may ask for; far above any sensible use. */
 #define MAX_K 1000000
@@ -45,10 +55,11 @@ typedef struct fit_args {
     size_t *ks, nk;
     vem_cov covs[N_COVS];
     size_t ncov;
-    int k_given, cov_given, init_given, reg_given;
+    int k_given, cov_given, init_given, reg_given, prior;
     vem_gmm_init init;
     double reg_covar;
     int select;
+    int cov_all; /* --covariance all */
     cli_fit_args f; /* engine options */
     cli_data_opts dopts;
 } fit_args;
@@ -138,7 +149,8 @@ static int parse_cov_list(fit_args *a, const char *spec)
         VEM_COV_DIAG, VEM_COV_TIED, VEM_COV_VEE, VEM_COV_EVE, VEM_COV_VVE,
         VEM_COV_EEV, VEM_COV_VEV, VEM_COV_EVV, VEM_COV_FULL};
     a->ncov = 0;
-    if (strcmp(spec, "all") == 0) {
+    a->cov_all = strcmp(spec, "all") == 0;
+    if (a->cov_all) {
         memcpy(a->covs, all, sizeof all);
         a->ncov = N_COVS;
         return 0;
@@ -223,6 +235,9 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
             a->reg_given = 1;
             rc = cli_parse_double("--reg-covar", val, 0.0, 0, &a->reg_covar);
             break;
+        case OPT_PRIOR:
+            a->prior = 1;
+            break;
         default:
             rc = cli_fit_or_data_option(&a->f, &a->dopts, id, val);
             break;
@@ -252,6 +267,30 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
         cli_error("fit gmm: missing -k K (the number of components)");
         return CLI_EXIT_USAGE;
     }
+    if (a->prior) {
+        /* mclust has no prior for VEE, EVE, VVE, EVV: `all` leaves them out (as
+         * mclustBIC with a prior), a named one is refused. */
+        size_t kept = 0;
+        for (size_t i = 0; i < a->ncov; i++) {
+            if (vem_cov_has_prior(a->covs[i])) {
+                a->covs[kept++] = a->covs[i];
+            } else if (!a->cov_all) {
+                cli_error("fit gmm: --prior: covariance %s has no conjugate prior (mclust 6.0 "
+                          "has none for VEE, EVE, VVE and EVV)",
+                          cli_cov_mclust(a->covs[i]));
+                return CLI_EXIT_USAGE;
+            }
+        }
+        a->ncov = kept;
+        if (!a->reg_given)
+            a->reg_covar = 0.0; /* the prior regularises, as in mclust */
+        a->f.kind = &gmm_map_kind;
+        if (a->f.mpi) {
+            cli_error("fit gmm: --prior is not available with --mpi (the default prior needs "
+                      "the moments of all the processes' rows)");
+            return CLI_EXIT_USAGE;
+        }
+    }
     if (a->nk * a->ncov > 1)
         a->select = 1;
     if (a->f.mpi && a->select) {
@@ -276,17 +315,47 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/*
+ * The log-likelihood of a fit's result: its objective, less the log prior of a MAP
+ * fit (the objective is then log L + log p).
+ */
+static double log_likelihood(const vem_gmm *g, const vem_fit_result *res)
+{
+    return res->objective - vem_gmm_log_prior(g);
+}
+
 /* The GMM's fields beside the common ones (cli_json_fit_common). */
 static void add_fit_json(json_t *o, const vem_gmm *g, size_t n, const vem_fit_result *res,
                          const fit_args *a)
 {
     cli_json_fit_common(o, &a->f, res, n);
     cli_json_gmm(o, g);
+    const double ll = log_likelihood(g, res);
     json_object_set_new(o, "n", json_integer((json_int_t)n));
-    json_object_set_new(o, "log_likelihood", cli_json_real(res->objective));
-    json_object_set_new(o, "mean_log_likelihood", cli_json_real(res->objective / (double)n));
-    json_object_set_new(o, "bic", cli_json_real(vem_gmm_bic(g, res->objective, n)));
-    json_object_set_new(o, "aic", cli_json_real(vem_gmm_aic(g, res->objective)));
+    json_object_set_new(o, "log_likelihood", cli_json_real(ll));
+    json_object_set_new(o, "mean_log_likelihood", cli_json_real(ll / (double)n));
+    json_object_set_new(o, "bic", cli_json_real(vem_gmm_bic(g, ll, n)));
+    json_object_set_new(o, "aic", cli_json_real(vem_gmm_aic(g, ll)));
+    vem_gmm_prior p;
+    if (vem_gmm_prior_params(g, &p)) {
+        const size_t d = vem_gmm_d(g);
+        json_t *po = json_object(), *mean = json_array(), *scale = json_array();
+        for (size_t j = 0; j < d; j++) {
+            json_array_append_new(mean, cli_json_real(p.mean[j]));
+            json_t *row = json_array();
+            for (size_t i = 0; i < d; i++)
+                json_array_append_new(row, cli_json_real(p.scale[j * d + i]));
+            json_array_append_new(scale, row);
+        }
+        json_object_set_new(po, "shrinkage", cli_json_real(p.shrinkage));
+        json_object_set_new(po, "dof", cli_json_real(p.dof));
+        json_object_set_new(po, "mean", mean);
+        json_object_set_new(po, "scale", scale);
+        json_object_set_new(o, "prior", po);
+        json_object_set_new(o, "log_prior", cli_json_real(res->objective - ll));
+    } else {
+        json_object_set_new(o, "prior", json_null());
+    }
     json_object_set_new(o, "init",
                         json_string(a->f.init_model ? "model" : vem_gmm_init_name(a->init)));
 }
@@ -298,9 +367,12 @@ static void print_fit_summary(const vem_gmm *g, size_t n, const vem_fit_result *
     printf("Gaussian mixture: K=%zu, covariance %s, %zu rows x %zu column%s\n", vem_gmm_k(g),
            vem_cov_name(vem_gmm_cov(g)), n, d, d == 1 ? "" : "s");
     cli_print_components(stdout, g);
-    printf("BIC: %.10g (lower is better)  AIC: %.10g  parameters: %zu\n",
-           vem_gmm_bic(g, res->objective, n), vem_gmm_aic(g, res->objective),
-           vem_gmm_n_parameters(g));
+    const double ll = log_likelihood(g, res);
+    if (vem_gmm_prior_params(g, &(vem_gmm_prior){0}))
+        printf("MAP fit (--prior): log-likelihood %.10g, log prior %.10g (up to a constant)\n",
+               ll, res->objective - ll);
+    printf("BIC: %.10g (lower is better)  AIC: %.10g  parameters: %zu\n", vem_gmm_bic(g, ll, n),
+           vem_gmm_aic(g, ll), vem_gmm_n_parameters(g));
     cli_print_fit_tail(&a->f, res);
 }
 
@@ -476,8 +548,8 @@ static int run_select(const fit_args *a, const vem_table *t, const vem_fit_opts 
         return CLI_EXIT_INPUT;
     }
     double t0 = now_seconds();
-    vem_status s = vem_gmm_select(&x, a->ks, a->nk, a->covs, a->ncov, a->init, a->reg_covar, opts,
-                                  a->f.seed, cells, &best);
+    vem_status s = (a->prior ? vem_gmm_select_prior : vem_gmm_select)(
+        &x, a->ks, a->nk, a->covs, a->ncov, a->init, a->reg_covar, opts, a->f.seed, cells, &best);
     double seconds = now_seconds() - t0;
     if (s != VEM_OK || !best) {
         if (s == VEM_ENUMERIC)
@@ -509,7 +581,7 @@ static int run_select(const fit_args *a, const vem_table *t, const vem_fit_opts 
     info.converged = bcell->converged;
     info.n_iter = bcell->n_iter;
     info.n_steps = bcell->n_iter;
-    info.objective = bcell->log_likelihood;
+    info.objective = bcell->log_likelihood + vem_gmm_log_prior(best);
     info.n_obs = (double)t->rows;
     info.seconds = seconds;
     if (rc == 0 && a->f.output) {
@@ -633,6 +705,18 @@ static int cmd_fit(int argc, char **argv)
         }
     }
     vem_status s = vem_gmm_set_reg_covar(g, a.reg_covar);
+    if (s == VEM_OK && a.prior) {
+        if (src) {
+            s = vem_gmm_set_prior_default_source(g, src);
+        } else {
+            vem_matrix x = vem_table_matrix(&t);
+            s = vem_gmm_set_prior_default(g, &x);
+        }
+        if (s != VEM_OK) {
+            rc = cli_fail(s, "--prior");
+            goto out;
+        }
+    }
     if (src) {
         vem_table shape = {.cols = cols, .names = (char **)vem_source_names(src)};
         if (s == VEM_OK && cli_table_has_names(&shape))

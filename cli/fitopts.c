@@ -221,7 +221,9 @@ int cli_fit_args_check(cli_fit_args *f, const char *cmd)
 
 static const char *objective_key(const cli_fit_kind *k)
 {
-    return strcmp(k->objective, "ELBO") == 0 ? "elbo" : "log_likelihood";
+    if (strcmp(k->objective, "ELBO") == 0)
+        return "elbo";
+    return strcmp(k->objective, "log-posterior") == 0 ? "log_posterior" : "log_likelihood";
 }
 
 /* The fit's trace as a list of objects (iter, step when online, objective, change, seconds,

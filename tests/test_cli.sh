@@ -253,6 +253,46 @@ assert (d["n_components"], d["covariance_type"]) == (best["k"], best["covariance
 assert close(d["bic"], best["bic"])
 ' out
 
+# ---- the conjugate prior (--prior, mclust's priorControl()) ----
+
+run fit gmm "$FAITHFUL" -k 1-3 --covariance all --prior --json
+expect_rc "select --covariance all --prior" 0
+pycheck "select --prior: the 10 models with a prior, BIC from the log-likelihood" '"prior":' '
+d = load()
+s = d["selection"]
+assert len(s) == 30, len(s)
+assert {c["covariance"] for c in s} == {"full", "diag", "spherical", "tied", "EII", "EEI",
+                                        "VEI", "EVI", "EEV", "VEV"}
+assert d["objective_name"] == "log_posterior"
+assert close(d["objective"], d["log_likelihood"] + d["log_prior"])
+assert d["log_prior"] < 0
+p = d["prior"]
+assert p["shrinkage"] == 0.01 and p["dof"] == 4 and len(p["mean"]) == 2
+n, ll = d["n"], d["log_likelihood"]
+import math
+assert close(d["bic"], -2 * ll + d["n_parameters"] * math.log(n))
+best = min((c for c in s if c["bic"] is not None), key=lambda c: c["bic"])
+assert (d["n_components"], d["covariance_type"]) == (best["k"], best["covariance"])
+' out
+run fit gmm "$FAITHFUL" -k 2 --prior --json
+pycheck "fit --prior and --prior --stream agree" '"prior":' '
+d = load()
+assert d["prior"]["dof"] == 4 and d["monotonicity_violations"] == 0
+' out
+cp out prior_mem.json
+run fit gmm "$FAITHFUL" -k 2 --prior --stream --json
+expect_rc "fit --prior --stream" 0
+pycheck "fit --prior --stream equals the in-memory fit" '"prior":' '
+assert load(1)["objective"] == load(2)["objective"]
+assert load(1)["log_likelihood"] == load(2)["log_likelihood"]
+' out prior_mem.json
+run fit gmm "$FAITHFUL" -k 2 --prior
+expect_out "fit --prior says it is a MAP fit" "MAP fit (--prior): log-likelihood"
+expect_out "fit --prior reports the log posterior" "log-posterior:"
+run fit gmm "$FAITHFUL" -k 2 --covariance EVV --prior
+expect_rc "fit --covariance EVV --prior is refused (no prior in mclust)" 1
+expect_err "fit --covariance EVV --prior names the reason" "has no conjugate prior"
+
 # ---- Palmer penguins: columns chosen by name ----
 
 COLS=beak_length_mm,beak_depth_mm,flipper_length_mm,body_mass_g

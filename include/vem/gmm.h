@@ -169,6 +169,81 @@ VEM_API vem_status vem_gmm_set_init_means(vem_gmm *g, const double *means);
 VEM_API vem_status vem_gmm_set_init_resp(vem_gmm *g, size_t n, const double *resp);
 
 /**
+ * The conjugate prior of Fraley & Raftery (2007, "Bayesian regularization for normal
+ * mixture estimation and model-based clustering", J. Classification 24:155-181), as
+ * mclust 6.0 applies it (priorControl(), defaultPrior()): with a prior set, a fit is
+ * a MAP (posterior mode) fit, EM on log L(theta) + log p(theta).
+ *
+ *   mu_k | Sigma_k ~ N(mean, Sigma_k / shrinkage)
+ *   Sigma_k ~ inverse Wishart(dof, scale)          (ellipsoidal models: EEE EEV VEV VVV)
+ *   variances ~ inverse gamma(dof / 2, zeta^2 / 2) (spherical and diagonal models:
+ *                                                   EII VII EEI VEI EVI VVI),
+ *                                                   zeta^2 = tr(scale) / d
+ *   weights ~ uniform (they stay n_k / n)
+ *
+ * The M-step of model M is M's maximum-likelihood M-step with the scatter matrices
+ * W_k replaced by B_k = W_k + c_k (xbar_k - mean)(xbar_k - mean)^T + L_k,
+ * c_k = shrinkage n_k / (n_k + shrinkage), and the counts n_k by n_k + e_k; the means
+ * become (n_k xbar_k + shrinkage mean) / (n_k + shrinkage). e_k and L_k are the
+ * model's, read from mclust's Fortran (me*p): e.g. VVV Sigma_k = B_k / (n_k + dof +
+ * d + 2) with L_k = scale; EEE Sigma = sum_k B_k / (n + K + dof + d + 1); VII
+ * sigma_k^2 = tr(B_k) / (d n_k + dof + d + 2) with zeta^2 added once. The table is in
+ * src/models/gmm_prior.c and docs/design.md ("The conjugate prior"), with mclust's
+ * own departures from the paper, kept so that vem's fits are mclust's: EII adds no scale (its sigma^2 is
+ * sum_k tr(B_k) / (n d + K d + dof + 2) with L_k = 0), EEI keeps the unshrunk means,
+ * and at K = 1 every model takes its family's one-component MAP (mclust's mvn()).
+ *
+ * The fit's objective (vem_fit_result.objective, checked for monotonicity by the
+ * engine) is log L + log p with log p(theta) = -1/2 sum_k [shrinkage (mu_k -
+ * mean)^T Sigma_k^-1 (mu_k - mean) + tr(Sigma_k^-1 L_k) + e_k log|Sigma_k|], the log
+ * prior density up to its normalising constant (vem_gmm_log_prior). The log-likelihood
+ * alone is objective - vem_gmm_log_prior(g), and BIC, AIC and model selection use it,
+ * as mclust's BIC does. Every M-step above maximises E[log p(X, Z | theta)] + log p
+ * exactly except EEI's (mclust's unshrunk means), so EEI's objective may fall slightly.
+ *
+ * mclust 6.0 has no prior for VEE, EVE, VVE and EVV: vem refuses them too.
+ */
+typedef struct vem_gmm_prior {
+    double shrinkage;    /**< kappa_p >= 0: prior sample size of the means (mclust 0.01); 0: no
+                              prior on the means */
+    double dof;          /**< nu_p > 0: degrees of freedom (mclust d + 2) */
+    const double *mean;  /**< mu_p, d values (mclust: the column means) */
+    const double *scale; /**< Lambda_p, d x d symmetric positive definite (mclust:
+                              var(data) / K^(2/d); the spherical and diagonal models use
+                              tr(scale) / d) */
+} vem_gmm_prior;
+
+/**
+ * Set g's prior (mean and scale copied), or remove it with p NULL (the default: a
+ * maximum-likelihood fit, bit for bit as without this call). Applies from the next
+ * M-step. VEM_EUNSUP for VEE, EVE, VVE and EVV (mclust has no prior for them);
+ * VEM_EINVAL for a negative or non-finite shrinkage, a dof <= 0, a non-finite mean or a
+ * scale that is not symmetric (1e-12 relative) positive definite; VEM_ENOMEM. g is
+ * unchanged on error.
+ */
+VEM_API vem_status vem_gmm_set_prior(vem_gmm *g, const vem_gmm_prior *p);
+/** 1 if structure c takes a prior (all but VEE, EVE, VVE, EVV, as mclust 6.0), else 0. */
+VEM_API int vem_cov_has_prior(vem_cov c);
+/**
+ * Set mclust's default prior for g's K and the rows of x (n x d, n >= 2), as
+ * defaultPrior(x, K, model) with priorControl()'s defaults: shrinkage 0.01, mean the
+ * column means, dof d + 2, scale var(x) / K^(2/d) (the sample covariance, divisor
+ * n - 1; its diagonal alone when n <= d). Errors as vem_gmm_set_prior; VEM_EINVAL on
+ * a d mismatch, fewer than 2 rows or a constant column (a singular scale).
+ */
+VEM_API vem_status vem_gmm_set_prior_default(vem_gmm *g, const vem_matrix *x);
+struct vem_source;
+/** As vem_gmm_set_prior_default, from the rows of a source read twice in blocks (io.h). */
+VEM_API vem_status vem_gmm_set_prior_default_source(vem_gmm *g, struct vem_source *src);
+/**
+ * g's prior into *out (mean and scale borrowed from g); returns 1, or 0 (out untouched)
+ * when g has none.
+ */
+VEM_API int vem_gmm_prior_params(const vem_gmm *g, vem_gmm_prior *out);
+/** log p(theta) at g's parameters (nats, up to a constant; see vem_gmm_prior); 0 without a prior. */
+VEM_API double vem_gmm_log_prior(const vem_gmm *g);
+
+/**
  * Set all parameters (copied): weights (k, positive, summing to 1 within 1e-8;
  * kept as given, so a model file round-trips bit for bit), means (k x d),
  * covariances (shape by covariance type, see top; symmetric within 1e-12).
@@ -201,7 +276,8 @@ VEM_API const char *const *vem_gmm_columns(const vem_gmm *g);
 
 /**
  * g as an engine model (model.h, fit.h): ESS [N (k), S1 (k x d), S2] as in
- * docs/design.md, objective = log-likelihood (nats). The view borrows g.
+ * docs/design.md, objective = log-likelihood (nats), plus vem_gmm_log_prior(g) (through
+ * objective_extra) when g has a prior. The view borrows g.
  */
 VEM_API vem_model vem_gmm_model(vem_gmm *g);
 
@@ -233,7 +309,8 @@ VEM_API vem_status vem_gmm_score_samples(const vem_gmm *g, const vem_matrix *x, 
  * Mean log density per row (nats) into *mean and the total into *total (either
  * may be NULL), summed as the engine sums a fit's final evaluation, so the
  * total equals vem_fit_result.objective of a fit with default block and slot
- * options bit for bit. VEM_EINVAL on a d mismatch or no rows; VEM_ENOMEM.
+ * options bit for bit (with a prior the objective is that total plus
+ * vem_gmm_log_prior(g), rounded once). VEM_EINVAL on a d mismatch or no rows; VEM_ENOMEM.
  */
 VEM_API vem_status vem_gmm_score(const vem_gmm *g, const vem_matrix *x, double *mean,
                                  double *total);
@@ -302,6 +379,19 @@ VEM_API vem_status vem_gmm_select(const vem_matrix *x, const size_t *ks, size_t 
                                   const vem_cov *covs, size_t ncov, vem_gmm_init init,
                                   double reg_covar, const vem_fit_opts *o, uint64_t seed,
                                   vem_gmm_select_cell *cells, vem_gmm **best);
+
+/**
+ * vem_gmm_select with every cell a MAP fit under mclust's default prior for its K
+ * (vem_gmm_set_prior_default on x), as Mclust(x, G, prior = priorControl()): the
+ * cells' log_likelihood is the log-likelihood alone (the objective less the log
+ * prior) and BIC and AIC are computed from it, as mclust's. A structure without a
+ * prior (vem_cov_has_prior) records VEM_EUNSUP in its cells; pass only the others to
+ * get mclust's table. Errors as vem_gmm_select.
+ */
+VEM_API vem_status vem_gmm_select_prior(const vem_matrix *x, const size_t *ks, size_t nk,
+                                        const vem_cov *covs, size_t ncov, vem_gmm_init init,
+                                        double reg_covar, const vem_fit_opts *o, uint64_t seed,
+                                        vem_gmm_select_cell *cells, vem_gmm **best);
 
 /**
  * Write a GMM model file (JSON, docs/formats.md): to PATH.tmp.XXXXXX beside it,

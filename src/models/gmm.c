@@ -25,6 +25,7 @@
 #include "linalg/linalg.h"
 #include "models/gmm_internal.h"
 #include "models/gmm_kernels.h"
+#include "models/gmm_prior.h"
 #include "models/gmm_struct.h"
 #include "models/kmeans.h"
 
@@ -55,6 +56,10 @@ struct vem_gmm {
     vem__mstate ms;
     double *mscat;
     double *mwork;
+
+    /* The conjugate prior (vem_gmm_set_prior) or NULL, and the MAP M-step's work. */
+    vem__gprior *prior;
+    double *pwork;
 
     /* Derived from the parameters for the E-step. */
     double *log_norm; /* k: log w_k + log det U_k - d/2 log 2 pi */
@@ -197,6 +202,15 @@ static size_t s2_len(const vem_gmm *g)
 
 /* ------------------------------------------------------- object lifetime */
 
+static void prior_free(vem__gprior *p)
+{
+    if (!p)
+        return;
+    vem__free(p->mean);
+    vem__free(p->scale);
+    vem__free(p);
+}
+
 void vem_gmm_free(vem_gmm *g)
 {
     if (!g)
@@ -211,6 +225,8 @@ void vem_gmm_free(vem_gmm *g)
     vem__free(g->ms.orient);
     vem__free(g->mscat);
     vem__free(g->mwork);
+    prior_free(g->prior);
+    vem__free(g->pwork);
     vem__free(g->log_norm);
     vem__free(g->wcat);
     vem__free(g->mu_u);
@@ -314,6 +330,13 @@ vem_gmm *vem_gmm_copy(const vem_gmm *g)
         return NULL;
     }
     h->init = g->init;
+    if (g->prior) {
+        vem_gmm_prior p = {g->prior->kappa, g->prior->nu, g->prior->mean, g->prior->scale};
+        if (vem_gmm_set_prior(h, &p) != VEM_OK) {
+            vem_gmm_free(h);
+            return NULL;
+        }
+    }
     memcpy(h->center, g->center, g->d * sizeof *h->center);
     return h;
 }
@@ -415,6 +438,179 @@ vem_status vem_gmm_set_init_resp(vem_gmm *g, size_t n, const double *resp)
     g->init_n = n;
     g->init = VEM_INIT_RESP;
     return VEM_OK;
+}
+
+/* ------------------------------------------------------------ the prior */
+
+vem_status vem_gmm_set_prior(vem_gmm *g, const vem_gmm_prior *p)
+{
+    const size_t d = g->d;
+    if (!p) {
+        prior_free(g->prior);
+        vem__free(g->pwork);
+        g->prior = NULL;
+        g->pwork = NULL;
+        return VEM_OK;
+    }
+    if (!vem_cov_has_prior(g->cov))
+        return VEM_FAIL(VEM_EUNSUP,
+                        "covariance %s has no conjugate prior (mclust 6.0 has none for VEE, "
+                        "EVE, VVE and EVV)",
+                        vem_cov_mclust_name(g->cov));
+    if (!(p->shrinkage >= 0.0) || !isfinite(p->shrinkage))
+        return VEM_FAIL(VEM_EINVAL, "prior shrinkage %g must be finite and >= 0", p->shrinkage);
+    if (!(p->dof > 0.0) || !isfinite(p->dof))
+        return VEM_FAIL(VEM_EINVAL, "prior degrees of freedom %g must be finite and > 0", p->dof);
+    if (!p->mean || !p->scale)
+        return VEM_FAIL(VEM_EINVAL, "prior: mean and scale are required");
+    for (size_t j = 0; j < d; j++)
+        if (!isfinite(p->mean[j]))
+            return VEM_FAIL(VEM_EINVAL, "prior mean %zu is not finite", j + 1);
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j <= i; j++) {
+            double x = p->scale[i * d + j], y = p->scale[j * d + i];
+            if (!isfinite(x) || !isfinite(y) || !(fabs(x - y) <= 1e-12 * fmax(fabs(x), fabs(y))))
+                return VEM_FAIL(VEM_EINVAL,
+                                "prior scale [%zu][%zu] = %.17g, [%zu][%zu] = %.17g: must be "
+                                "finite and symmetric",
+                                i + 1, j + 1, x, j + 1, i + 1, y);
+        }
+    vem__gprior *q = vem__calloc(1, sizeof *q);
+    double *l = vem__alloc_doubles(d, d);
+    double *work = vem__alloc_doubles(vem__gmm_prior_work_len(g->k, d) + g->k, 1);
+    if (q) {
+        q->mean = vem__alloc_doubles(d, 1);
+        q->scale = vem__alloc_doubles(d, d);
+    }
+    if (!q || !l || !work || !q->mean || !q->scale) {
+        prior_free(q);
+        vem__free(l);
+        vem__free(work);
+        return VEM_FAIL(VEM_ENOMEM, "prior");
+    }
+    size_t bad = vem__cholesky(d, p->scale, l);
+    vem__free(l);
+    if (bad) {
+        prior_free(q);
+        vem__free(work);
+        return VEM_FAIL(VEM_EINVAL, "prior scale is not positive definite (pivot %zu)", bad);
+    }
+    q->kappa = p->shrinkage;
+    q->nu = p->dof;
+    memcpy(q->mean, p->mean, d * sizeof *q->mean);
+    memcpy(q->scale, p->scale, d * d * sizeof *q->scale);
+    q->zeta2 = 0.0;
+    for (size_t j = 0; j < d; j++)
+        q->zeta2 += q->scale[j * d + j];
+    q->zeta2 /= (double)d;
+    prior_free(g->prior);
+    vem__free(g->pwork);
+    g->prior = q;
+    g->pwork = work;
+    return VEM_OK;
+}
+
+int vem_gmm_prior_params(const vem_gmm *g, vem_gmm_prior *out)
+{
+    if (!g->prior)
+        return 0;
+    out->shrinkage = g->prior->kappa;
+    out->dof = g->prior->nu;
+    out->mean = g->prior->mean;
+    out->scale = g->prior->scale;
+    return 1;
+}
+
+double vem_gmm_log_prior(const vem_gmm *g)
+{
+    if (!g->prior)
+        return 0.0;
+    return vem__gmm_log_prior(g->prior, g->cov, g->k, g->d, g->means, g->prec_chol);
+}
+
+/* Reads rows [r0, r0 + n) into out (n x d). */
+typedef vem_status (*read_rows_fn)(const void *ctx, size_t r0, size_t n, double *out);
+
+static vem_status read_matrix(const void *ctx, size_t r0, size_t n, double *out)
+{
+    const vem_matrix *x = ctx;
+    for (size_t r = 0; r < n; r++)
+        memcpy(out + r * x->cols, x->data + (r0 + r) * x->ld, x->cols * sizeof *out);
+    return VEM_OK;
+}
+
+static vem_status read_source(const void *ctx, size_t r0, size_t n, double *out)
+{
+    return vem_source_read(ctx, r0, n, out);
+}
+
+/* mclust's defaultPrior from n rows by two passes (means, then centred cross-products). */
+static vem_status prior_default(vem_gmm *g, size_t n, read_rows_fn rd, const void *ctx)
+{
+    const size_t d = g->d, block = 1024;
+    if (n < 2)
+        return VEM_FAIL(VEM_EINVAL, "default prior: %zu row%s; at least 2 are needed", n,
+                        n == 1 ? "" : "s");
+    double *buf = vem__alloc_doubles(block, d);
+    double *mean = vem__alloc_doubles(d, 1);
+    double *cov = vem__alloc_doubles(d, d);
+    vem_status st = VEM_OK;
+    if (!buf || !mean || !cov) {
+        st = VEM_FAIL(VEM_ENOMEM, "default prior");
+        goto out;
+    }
+    for (int pass = 0; pass < 2 && st == VEM_OK; pass++) {
+        for (size_t r0 = 0; r0 < n && st == VEM_OK; r0 += block) {
+            size_t nb = vem__min(block, n - r0);
+            if ((st = rd(ctx, r0, nb, buf)) != VEM_OK)
+                break;
+            for (size_t r = 0; r < nb; r++) {
+                const double *x = buf + r * d;
+                if (pass == 0) {
+                    for (size_t j = 0; j < d; j++)
+                        mean[j] += x[j];
+                    continue;
+                }
+                for (size_t i = 0; i < d; i++)
+                    for (size_t j = i; j < d; j++)
+                        cov[i * d + j] += (x[i] - mean[i]) * (x[j] - mean[j]);
+            }
+        }
+        if (pass == 0)
+            for (size_t j = 0; j < d; j++)
+                mean[j] /= (double)n;
+    }
+    if (st != VEM_OK)
+        goto out;
+    /* var(data) (divisor n - 1) times (1/K)^(2/d); its diagonal alone when n <= d. */
+    const double fac = pow(1.0 / (double)g->k, 2.0 / (double)d);
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = i; j < d; j++) {
+            double v = (i == j || n > d) ? fac * cov[i * d + j] / (double)(n - 1) : 0.0;
+            cov[i * d + j] = v;
+            cov[j * d + i] = v;
+        }
+    vem_gmm_prior p = {0.01, (double)d + 2.0, mean, cov};
+    st = vem_gmm_set_prior(g, &p);
+out:
+    vem__free(buf);
+    vem__free(mean);
+    vem__free(cov);
+    return st;
+}
+
+vem_status vem_gmm_set_prior_default(vem_gmm *g, const vem_matrix *x)
+{
+    if (!x || (!x->data && x->rows > 0) || x->cols != g->d || x->ld < x->cols)
+        return VEM_FAIL(VEM_EINVAL, "default prior: data must have d=%zu columns", g->d);
+    return prior_default(g, x->rows, read_matrix, x);
+}
+
+vem_status vem_gmm_set_prior_default_source(vem_gmm *g, vem_source *src)
+{
+    if (!src || vem_source_cols(src) != g->d)
+        return VEM_FAIL(VEM_EINVAL, "default prior: data must have d=%zu columns", g->d);
+    return prior_default(g, vem_source_rows(src), read_source, src);
 }
 
 vem_status vem_gmm_set_columns(vem_gmm *g, const char *const *names)
@@ -1029,6 +1225,40 @@ static vem_status struct_covs(vem_gmm *g, const double *nk, const double *means,
     return VEM_OK;
 }
 
+/* reg_covar on every diagonal of covs (g's layout). */
+static void add_reg(const vem_gmm *g, double *covs)
+{
+    const size_t k = g->k, d = g->d;
+    if (g->lay == VEM_COV_FULL)
+        for (size_t c = 0; c < k; c++)
+            for (size_t j = 0; j < d; j++)
+                covs[c * d * d + j * d + j] += g->reg_covar;
+    else if (g->lay == VEM_COV_TIED)
+        for (size_t j = 0; j < d; j++)
+            covs[j * d + j] += g->reg_covar;
+    else
+        for (size_t i = 0; i < cov_len(g->lay, k, d); i++)
+            covs[i] += g->reg_covar;
+}
+
+/*
+ * The MAP M-step under g's prior (src/models/gmm_prior.c): centred means into means
+ * (k x d) and covariances into covs, then reg_covar on every diagonal.
+ */
+static vem_status prior_covs(vem_gmm *g, const double *nk, const double *s1, const double *s2,
+                             double *means, double *covs)
+{
+    const size_t k = g->k, d = g->d;
+    double *cnt = g->pwork + vem__gmm_prior_work_len(k, d); /* k doubles past the work */
+    for (size_t c = 0; c < k; c++)
+        cnt[c] = nk[c] + 10.0 * DBL_EPSILON; /* as the ML M-step: no 0/0 when empty */
+    vem_status st = vem__gmm_prior_mstep(g->prior, g->cov, k, d, cnt, s1, s2, g->center, means,
+                                         covs, &g->ms, g->pwork, g->mwork);
+    if (st == VEM_OK)
+        add_reg(g, covs);
+    return st;
+}
+
 static vem_status gmm_mstep(void *self, const double *ess)
 {
     vem_gmm *g = self;
@@ -1047,7 +1277,13 @@ static vem_status gmm_mstep(void *self, const double *ess)
         for (size_t j = 0; j < d; j++)
             means[c * d + j] = s1[c * d + j] / n;
     }
-    if (g->cov != g->lay) {
+    if (g->prior) {
+        vem_status st = prior_covs(g, nk, s1, s2, means, covs);
+        if (st != VEM_OK) {
+            derive(g); /* restore mu_u */
+            return st;
+        }
+    } else if (g->cov != g->lay) {
         vem_status st = struct_covs(g, nk, means, s2, covs);
         if (st != VEM_OK) {
             derive(g); /* restore mu_u */
@@ -1247,6 +1483,12 @@ static double gmm_ess_objective(const void *self, const double *ess)
 
 static vem_status gmm_init(void *self, vem_fit *f, vem_rng *rng);
 
+/* The log prior when g has one (a MAP fit's objective is log L + log p); else 0. */
+static double gmm_objective_extra(const void *self)
+{
+    return vem_gmm_log_prior(self);
+}
+
 static const vem_model_ops gmm_ops = {
     .name = "gmm",
     .ess_len = gmm_ess_len,
@@ -1255,7 +1497,7 @@ static const vem_model_ops gmm_ops = {
     .n_obs = gmm_n_obs,
     .estep = gmm_estep,
     .mstep = gmm_mstep,
-    .objective_extra = NULL,
+    .objective_extra = gmm_objective_extra,
     .init = gmm_init,
     .params_len = gmm_params_len,
     .params_get = gmm_params_get,
@@ -1731,9 +1973,11 @@ vem_status vem_gmm_icl(const vem_gmm *g, const vem_matrix *x, double log_likelih
     return VEM_OK;
 }
 
-vem_status vem_gmm_select(const vem_matrix *x, const size_t *ks, size_t nk, const vem_cov *covs,
-                          size_t ncov, vem_gmm_init init, double reg_covar, const vem_fit_opts *o,
-                          uint64_t seed, vem_gmm_select_cell *cells, vem_gmm **best)
+/* vem_gmm_select, each cell under mclust's default prior when prior is set. */
+static vem_status select_cells(const vem_matrix *x, const size_t *ks, size_t nk,
+                               const vem_cov *covs, size_t ncov, vem_gmm_init init,
+                               double reg_covar, const vem_fit_opts *o, uint64_t seed,
+                               vem_gmm_select_cell *cells, vem_gmm **best, int prior)
 {
     *best = NULL;
     if (!x || nk == 0 || ncov == 0)
@@ -1755,6 +1999,8 @@ vem_status vem_gmm_select(const vem_matrix *x, const size_t *ks, size_t nk, cons
                 continue;
             }
             vem_status st = vem_gmm_set_reg_covar(g, reg_covar);
+            if (st == VEM_OK && prior)
+                st = vem_gmm_set_prior_default(g, x);
             if (st == VEM_OK && init != VEM_INIT_MEANS)
                 st = vem_gmm_set_init(g, init);
             vem_rng rng;
@@ -1766,9 +2012,10 @@ vem_status vem_gmm_select(const vem_matrix *x, const size_t *ks, size_t nk, cons
             cell->status = st;
             cell->n_parameters = vem_gmm_n_parameters(g);
             if (st == VEM_OK || st == VEM_EMAXITER) {
-                cell->log_likelihood = res.objective;
-                cell->bic = vem_gmm_bic(g, res.objective, x->rows);
-                cell->aic = vem_gmm_aic(g, res.objective);
+                /* With a prior the objective is log L + log p; BIC takes log L (mclust). */
+                cell->log_likelihood = res.objective - vem_gmm_log_prior(g);
+                cell->bic = vem_gmm_bic(g, cell->log_likelihood, x->rows);
+                cell->aic = vem_gmm_aic(g, cell->log_likelihood);
                 cell->n_iter = res.n_iter;
                 cell->converged = res.converged;
                 if (cell->bic < best_bic) {
@@ -1785,4 +2032,19 @@ vem_status vem_gmm_select(const vem_matrix *x, const size_t *ks, size_t nk, cons
     if (!*best)
         return VEM_FAIL(VEM_ENUMERIC, "model selection: every fit failed");
     return VEM_OK;
+}
+
+vem_status vem_gmm_select(const vem_matrix *x, const size_t *ks, size_t nk, const vem_cov *covs,
+                          size_t ncov, vem_gmm_init init, double reg_covar, const vem_fit_opts *o,
+                          uint64_t seed, vem_gmm_select_cell *cells, vem_gmm **best)
+{
+    return select_cells(x, ks, nk, covs, ncov, init, reg_covar, o, seed, cells, best, 0);
+}
+
+vem_status vem_gmm_select_prior(const vem_matrix *x, const size_t *ks, size_t nk,
+                                const vem_cov *covs, size_t ncov, vem_gmm_init init,
+                                double reg_covar, const vem_fit_opts *o, uint64_t seed,
+                                vem_gmm_select_cell *cells, vem_gmm **best)
+{
+    return select_cells(x, ks, nk, covs, ncov, init, reg_covar, o, seed, cells, best, 1);
 }
