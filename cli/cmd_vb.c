@@ -802,7 +802,13 @@ static int fit_blr(vb_args *a)
         rc = cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
         goto out;
     }
-    cli_warn_not_converged(&a->f, &res);
+    if (a->ard && a->update == VEM_BLR_MACKAY && !res.converged && o.tol > 0.0)
+        /* MacKay's test is on the weights, not on the objective the shared message quotes. */
+        cli_warn("not converged after %zu iteration%s (the weights still moved by --tol %g "
+                 "or more in all; raise --max-iter or --tol)",
+                 res.n_iter, res.n_iter == 1 ? "" : "s", o.tol);
+    else
+        cli_warn_not_converged(&a->f, &res);
     if (a->f.output && cli_mpi_rank() == 0 && (s = vem_blr_save(b, a->f.output, &res)) != VEM_OK)
         rc = cli_fail(s, a->f.output);
     if ((rc = cli_mpi_agree(rc)) != 0) {
