@@ -767,11 +767,15 @@ static int fit_blr(vb_args *a)
         rc = CLI_EXIT_INPUT;
         goto out;
     }
+    const int from_model = start != NULL;
     b = start ? start : vem_blr_new(d);
     start = NULL;
     vem_status s = b ? VEM_OK : VEM_ENOMEM;
-    if (s == VEM_OK && (s = vem_blr_set_ard(b, a->ard)) == VEM_OK &&
-        (s = vem_blr_set_ard_update(b, a->update)) == VEM_OK &&
+    /* A model from --init-model keeps its ARD setting as loaded: vem_blr_set_ard resets the
+     * precisions, and the fit is to start from them. */
+    if (s == VEM_OK && !from_model && (s = vem_blr_set_ard(b, a->ard)) == VEM_OK)
+        s = vem_blr_set_ard_update(b, a->update);
+    if (s == VEM_OK &&
         (s = vem_blr_set_intercept(b, a->intercept)) == VEM_OK &&
         (s = vem_blr_set_standardize(b, a->standardize)) == VEM_OK &&
         (s = vem_blr_set_hyperpriors(b, hp[0], hp[1], hp[2], hp[3])) == VEM_OK &&

@@ -254,6 +254,14 @@ run info ard.json --json
 expect_rc "info blr ard" 0
 pyjson "info blr ard: the update rule is in the model file" '"mackay"' "
 assert d['ard_update'] == 'mackay' and sum(d['pruned']) == 11"
+# --init-model continues from the model's precisions and pruned set (before, the ARD
+# setting was re-applied and reset them: a restart from lambda = 1, beta = 1 that pruned
+# 10 weights after 52 iterations).
+run fit blr "$DATA/digits.csv" --target px36 --columns "$DCOLS" --init-model ard.json --json
+expect_rc "blr ard --init-model" 0
+pyjson "blr ard --init-model continues" '"n_pruned":11' "
+assert d['n_pruned'] == 11 and d['converged'] and d['n_iter'] <= 3, d['n_iter']
+assert d['ard_update'] == 'mackay' and d['monotonicity_violations'] == 0"
 # --max-iter is honoured (not converged after 10; --tol 0 runs them all).
 run fit blr "$DATA/digits.csv" --target px36 --columns "$DCOLS" --ard --standardize \
     --max-iter 10 --json
