@@ -366,8 +366,8 @@ static void test_ard_sklearn(void)
     vem_blr_set_ard(b, 1);
     vem_fit_opts o;
     vem_fit_opts_init(&o);
-    o.max_iter = 300; /* ARDRegression's n_iter; tol is its 1e-3 already */
-    CHECK(o.tol == 1e-3);
+    o.max_iter = 300; /* ARDRegression's n_iter and tol */
+    o.tol = 1e-3;
     vem_fit_result res;
     CHECK(vem_blr_fit(b, &xm, y, &o, &res) == VEM_OK);
     CHECK(res.converged && res.n_iter == (size_t)it[0] && res.trace_len == res.n_iter);
