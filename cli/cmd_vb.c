@@ -1143,8 +1143,10 @@ static int blr_info(int argc, char **argv)
             blr_json(j, b);
         rc = cli_json_emit(j);
     } else {
-        printf("model: blr (Bayesian linear regression, mean-field VB%s)\n",
-               vem_blr_ard(b) ? ", ARD" : "");
+        printf("model: blr (Bayesian linear regression, %s)\n",
+               !vem_blr_ard(b) ? "mean-field VB"
+               : vem_blr_ard_update(b) == VEM_BLR_MACKAY ? "ARD, MacKay's evidence updates"
+                                                         : "mean-field VB, ARD");
         printf("features: D=%zu, target: %s\nintercept: %s, standardize: %s\n", vem_blr_d(b),
                vem_blr_target(b) ? vem_blr_target(b) : "(not named)",
                vem_blr_intercept_on(b) ? "yes" : "no", vem_blr_standardize_on(b) ? "yes" : "no");

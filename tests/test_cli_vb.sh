@@ -250,6 +250,8 @@ pycheck "blr ard digits, ARDRegression's settings given" "" "a, b = load(1), loa
 assert a['coef'] == b['coef'] and a['n_iter'] == b['fit']['n_iter'] == 47
 assert [int(p) for p in a['pruned']] == b['pruned']" \
     out ard.json
+run info ard.json
+expect_out "info blr ard, text" "MacKay's evidence updates"
 run info ard.json --json
 expect_rc "info blr ard" 0
 pyjson "info blr ard: the update rule is in the model file" '"mackay"' "
