@@ -100,5 +100,7 @@ valid fit "fit blr" fit blr "$DIABETES" --target target -o blr.json
 valid score "score blr" score blr.json "$DIABETES"
 valid predict "predict blr" predict blr.json "$DIABETES"
 valid info "info blr" info blr.json
+valid fit "fit blr --ard" fit blr "$DIABETES" --target target --ard -o blr_ard.json
+valid info "info blr --ard" info blr_ard.json
 
 finish

@@ -214,6 +214,81 @@ run fit blr "$DIABETES" --target 11 --columns bmi,bp,s5 --ard --prune-threshold 
 expect_rc "blr ard, columns" 0
 pyjson "blr ard" '"pruned"' "
 assert len(d['coef']) == 3 and len(d['weight_precision']) == 3 and d['ard']"
+
+# ARD by MacKay's update (the default) reaches scikit-learn's ARDRegression with its
+# defaults: px36 from the 60 other non-constant pixels of digits, standardised, with an
+# intercept (tests/golden/make_ard_golden.py): the same 11 pruned weights after the same
+# 47 iterations, the coefficients to 1e-6 (4.4e-14 measured), --max-iter 300 and --tol
+# 1e-3 (on the sum of the weights' changes) by default.
+ARD_GOLDEN=$ROOT/tests/golden/ard_digits_sklearn.txt
+DCOLS=$(grep '^features ' "$ARD_GOLDEN" | cut -d' ' -f2- | tr ' ' ',')
+run fit blr "$DATA/digits.csv" --target px36 --columns "$DCOLS" --ard --standardize --json \
+    -o ard.json
+expect_rc "blr ard digits (MacKay)" 0
+pycheck "blr ard digits = ARDRegression" '"n_pruned":11' "d = load(1)
+g = {}
+for line in open(sys.argv[2]):
+    if not line.startswith('#'):
+        k, *v = line.split()
+        g[k] = v
+pruned = [int(i) for i in g['pruned']]
+assert d['n_pruned'] == 11 == int(g['n_pruned'][0]), d['n_pruned']
+assert [j for j, p in enumerate(d['pruned']) if p] == pruned, d['pruned']
+assert d['converged'] and d['n_iter'] == int(g['n_iter'][0]) == 47, d['n_iter']
+assert d['ard_update'] == 'mackay' and d['max_iter'] == 300 and d['tol'] == 1e-3
+assert max(abs(a - float(b)) for a, b in zip(d['coef'], g['coef_input'])) < 1e-6
+assert close(d['intercept'], float(g['intercept_input'][0]), 1e-9)
+assert close(d['noise_precision'], float(g['alpha'][0]), 1e-9)
+assert abs(d['elbo'] - float(g['objective'][0])) < 1e-6
+assert all(d['coef'][j] == 0.0 for j in pruned) and d['monotonicity_violations'] == 0" \
+    out "$ARD_GOLDEN"
+# The same with ARDRegression's settings spelt out, and from the model file.
+run fit blr "$DATA/digits.csv" --target px36 --columns "$DCOLS" --ard --ard-update mackay \
+    --standardize --max-iter 300 --tol 1e-3 --prune-threshold 1e4 --hyperpriors \
+    1e-6,1e-6,1e-6,1e-6 --json
+pycheck "blr ard digits, ARDRegression's settings given" "" "a, b = load(1), load(2)
+assert a['coef'] == b['coef'] and a['n_iter'] == b['fit']['n_iter'] == 47
+assert [int(p) for p in a['pruned']] == b['pruned']" \
+    out ard.json
+run info ard.json
+expect_out "info blr ard, text" "MacKay's evidence updates"
+run info ard.json --json
+expect_rc "info blr ard" 0
+pyjson "info blr ard: the update rule is in the model file" '"mackay"' "
+assert d['ard_update'] == 'mackay' and sum(d['pruned']) == 11"
+# --init-model continues from the model's precisions and pruned set (before, the ARD
+# setting was re-applied and reset them: a restart from lambda = 1, beta = 1 that pruned
+# 10 weights after 52 iterations).
+run fit blr "$DATA/digits.csv" --target px36 --columns "$DCOLS" --init-model ard.json --json
+expect_rc "blr ard --init-model" 0
+pyjson "blr ard --init-model continues" '"n_pruned":11' "
+assert d['n_pruned'] == 11 and d['converged'] and d['n_iter'] <= 3, d['n_iter']
+assert d['ard_update'] == 'mackay' and d['monotonicity_violations'] == 0"
+# --max-iter is honoured (not converged after 10; --tol 0 runs them all).
+run fit blr "$DATA/digits.csv" --target px36 --columns "$DCOLS" --ard --standardize \
+    --max-iter 10 --json
+expect_rc "blr ard --max-iter 10" 0
+expect_err "blr ard --max-iter 10" "not converged after 10"
+pyjson "blr ard --max-iter 10" '"n_iter":10' "
+assert d['n_iter'] == 10 and not d['converged'] and len(d['trace']) == 10"
+run fit blr "$DATA/digits.csv" --target px36 --columns "$DCOLS" --ard --standardize \
+    --tol 0 --max-iter 80 --json
+expect_err "blr ard --tol 0" "ran 80 iterations"
+pyjson "blr ard --tol 0" '"n_iter":80' "
+assert d['n_iter'] == 80 and d['n_pruned'] == 11"
+# The VB update stays available; its ELBO test stops before any precision reaches 1e4.
+run fit blr "$DIABETES" --target target --standardize --ard --ard-update vb --json
+expect_rc "blr ard vb" 0
+pyjson "blr ard vb" '"vb"' "
+assert d['ard_update'] == 'vb' and d['monotonicity_violations'] == 0"
+run fit blr "$DIABETES" --target target --ard-update vb
+expect_rc "blr --ard-update without --ard" 1
+expect_err "blr --ard-update without --ard" "applies to --ard"
+run fit blr "$DIABETES" --target target --ard --ard-update em
+expect_rc "blr --ard-update em" 1
+expect_err "blr --ard-update em" "mackay or vb"
+run fit blr "$DIABETES" --target target --ard
+expect_out "blr ard text" "MacKay"
 # The intercept is fitted by default (scikit-learn's fit_intercept=True): the default
 # fit is the --intercept fit bit for bit; --no-intercept drops it.
 run fit blr "$DIABETES" --target target --json

@@ -1,5 +1,6 @@
 /*
- * include/vem/blr.h — Bayesian linear regression by mean-field variational Bayes.
+ * include/vem/blr.h — Bayesian linear regression by mean-field variational Bayes
+ * (with ARD, by default, by MacKay's evidence updates as scikit-learn's ARDRegression).
  *
  * The model (Bishop, PRML 10.3; Drugowitsch 2013, "Variational Bayesian
  * inference for linear and logistic regression", arXiv:1310.5438):
@@ -14,8 +15,10 @@
  * Sigma = (E[A] + E[beta] Z^T Z)^-1, mu = E[beta] Sigma Z^T t (PRML eqs.
  * 10.99-10.100 with ARD's diagonal E[A]), then q(alpha) (eqs. 10.93-10.95) and
  * q(beta) in turn. The fixed point is that of scikit-learn's BayesianRidge
- * (MacKay's evidence approximation) and ARDRegression. The objective is the
- * full ELBO (nats, every constant kept).
+ * (MacKay's evidence approximation); with ARD the two update rules below have
+ * the same fixed points for a given pruned set, but MacKay's prunes on the way,
+ * as ARDRegression, and so may end with another pruned set. The VB objective
+ * is the full ELBO (nats, every constant kept).
  *
  * Features: z = (x - shift) / scale, where shift is the column mean when the
  * intercept or standardisation is on (else 0) and scale the column standard
@@ -23,10 +26,44 @@
  * t = y - mean(y) with the intercept (else y). The intercept is not
  * penalised: as scikit-learn, it is mean(y) - shift^T coef after the fit.
  * Coefficients, their covariance and the intercept are reported on the
- * input scale. ARD prunes weights whose E[alpha_i] exceeds a threshold
- * (default 1e4 on the z scale, as scikit-learn's threshold_lambda): their
- * coefficients are exactly 0 and the model is refitted without them, so the
- * reported ELBO is that of the pruned model.
+ * input scale.
+ *
+ * ARD has two update rules for the per-weight precisions (vem_blr_set_ard_update;
+ * docs/vb.md, "ARD"), which share their fixed points but not their paths:
+ * - VEM_BLR_MACKAY (default): MacKay's evidence (type-II maximum likelihood)
+ *   re-estimation, as scikit-learn's ARDRegression (MacKay 1992, "Bayesian
+ *   interpolation"; per weight as the relevance vector machine's, Tipping 2001,
+ *   PRML eqs. 7.87-7.89, with the Gamma hyperpriors added). The precisions
+ *   are point estimates lambda_i, beta; an iteration sets q(w) = N(mu, Sigma)
+ *   given them (as above), then, with gamma_i = 1 - lambda_i Sigma_ii,
+ *       lambda_i = (gamma_i + 2 c0) / (mu_i^2 + 2 d0),
+ *       beta = (n - sum_i gamma_i + 2 a0) / (||t - Z mu||^2 + 2 b0),
+ *   prunes every weight whose lambda_i exceeds the threshold at once (mu_i = 0,
+ *   dropped from q(w), lambda_i kept as it was), and stops when the posterior
+ *   means moved by sum_i |mu_i - mu_i(previous)| < tol (z scale), or when every
+ *   weight is pruned; q(w) is then recomputed from the final precisions. These
+ *   are the stationary equations of L = ln p(t | lambda, beta) +
+ *   sum_i (c0 ln lambda_i - d0 lambda_i) + a0 ln beta - b0 beta over the kept
+ *   weights (the log evidence plus the Gamma log densities of ln lambda_i, ln beta
+ *   without their constants), which is the reported objective: the evidence
+ *   lower bound of q(w) at the point estimates, equal to L because q(w) is the
+ *   exact conditional posterior. The updates are fixed-point steps, not a
+ *   coordinate ascent: L is not guaranteed to increase (no decrease was seen
+ *   on the data of the tests); a decrease is flagged in the trace all the same.
+ * - VEM_BLR_VB: the mean-field updates above with q(alpha_i) = Gamma(c0 + 1/2,
+ *   d0 + (mu_i^2 + Sigma_ii) / 2) (PRML eqs. 10.93-10.95 per weight), monotone
+ *   in the full ELBO; the fit runs to the engine's test, then the weights whose
+ *   E[alpha_i] exceeds the threshold are pruned and the rest refitted (from the
+ *   current q(alpha), q(beta)), until none is newly pruned; the ELBO reported is
+ *   that of the pruned model. Weights are pruned only at convergence, so a
+ *   weight whose lambda_i MacKay's path carries past the threshold in its first
+ *   iterations (and prunes at once) can instead settle here at a finite
+ *   stationary point below it: on the digits problem of the tests the 11
+ *   weights ARDRegression prunes end between 5,594 and 9,536 (the point
+ *   MacKay's update also reaches when nothing is pruned) and none is pruned
+ *   (docs/vb.md, "ARD").
+ * Either way pruned coefficients are exactly 0 (default threshold 1e4 on the z
+ * scale, as scikit-learn's threshold_lambda).
  */
 #ifndef VEM_BLR_H
 #define VEM_BLR_H
@@ -50,6 +87,24 @@ VEM_API size_t vem_blr_d(const vem_blr *b);
 /** One weight precision per weight (non-zero) or one shared (0, default). Resets the fit. */
 VEM_API vem_status vem_blr_set_ard(vem_blr *b, int ard);
 VEM_API int vem_blr_ard(const vem_blr *b);
+/** How ARD updates the weight precisions (see the top of this file). */
+typedef enum vem_blr_update {
+    VEM_BLR_MACKAY = 0, /**< MacKay's evidence re-estimation, as ARDRegression (default) */
+    VEM_BLR_VB = 1      /**< mean-field variational Bayes (coordinate ascent on the ELBO) */
+} vem_blr_update;
+
+/** "mackay", "vb"; NULL for an invalid value. */
+VEM_API const char *vem_blr_update_name(vem_blr_update u);
+/** Parse a name as above into *out. VEM_EINVAL for an unknown name. */
+VEM_API vem_status vem_blr_update_parse(const char *name, vem_blr_update *out);
+/**
+ * The ARD update rule (used when ARD is on; the shared-precision fit is always
+ * VB). VEM_EINVAL for a value outside the enum. Changing it resets the fit (the
+ * stored precisions mean different things: Gamma factors for VB, point
+ * estimates for MacKay); setting the current value changes nothing.
+ */
+VEM_API vem_status vem_blr_set_ard_update(vem_blr *b, vem_blr_update u);
+VEM_API vem_blr_update vem_blr_ard_update(const vem_blr *b);
 /** Fit an unpenalised intercept (default off here; `vem fit blr` turns it on unless
  *  --no-intercept, as scikit-learn's fit_intercept=True). */
 VEM_API vem_status vem_blr_set_intercept(vem_blr *b, int on);
@@ -66,7 +121,8 @@ VEM_API vem_status vem_blr_set_hyperpriors(vem_blr *b, double a0, double b0, dou
                                            double d0);
 /** The four hyperprior values a0, b0, c0, d0 into out[4]. */
 VEM_API void vem_blr_hyperpriors(const vem_blr *b, double out[4]);
-/** ARD pruning threshold on E[alpha_i] (> 0, INFINITY disables; default 1e4). */
+/** ARD pruning threshold on E[alpha_i] (VB) or lambda_i (MacKay), z scale (> 0, INFINITY
+ *  disables; default 1e4). VEM_EINVAL otherwise. */
 VEM_API vem_status vem_blr_set_prune_threshold(vem_blr *b, double threshold);
 VEM_API double vem_blr_prune_threshold(const vem_blr *b);
 
@@ -92,6 +148,17 @@ VEM_API const char *vem_blr_target(const vem_blr *b);
  * o->warm_start the coordinate ascent starts from b's current q(alpha) and
  * q(beta) (e.g. a loaded model) instead of the default start; the centring and
  * standardisation are still computed from x.
+ *
+ * With ARD and VEM_BLR_MACKAY the iterations are MacKay's (see the top of this
+ * file) on the ESS of one pass over x, and the options mean ARDRegression's:
+ * o->max_iter bounds the iterations (ARDRegression: n_iter, 300; the engine's
+ * default is 100), o->tol bounds sum_i |mu_i - mu_i(previous)| on the z scale
+ * (ARDRegression: tol, 1e-3; o->tol_rule is not used), tol 0 runs max_iter
+ * iterations unless every weight is pruned. res->n_iter counts the iterations
+ * as ARDRegression's loop does; res->trace has one entry per iteration, the
+ * objective L of the precisions entering it; res->objective is L of the returned
+ * model. With VEM_BLR_VB each refit after pruning runs up to o->max_iter
+ * iterations of its own, and res->n_iter is their sum.
  */
 VEM_API vem_status vem_blr_fit(vem_blr *b, const vem_matrix *x, const double *y,
                                const vem_fit_opts *o, vem_fit_result *res);
@@ -102,9 +169,10 @@ VEM_API const double *vem_blr_coef(const vem_blr *b);
 VEM_API void vem_blr_coef_cov(const vem_blr *b, double *out);
 /** The intercept (0 unless the intercept or standardisation is on). */
 VEM_API double vem_blr_intercept(const vem_blr *b);
-/** E[beta], the noise precision. */
+/** E[beta], the noise precision (MacKay's update: its estimate, ARDRegression's alpha_). */
 VEM_API double vem_blr_noise_precision(const vem_blr *b);
-/** E[alpha] (1 value) or E[alpha_i] (d values, on the z scale). Borrowed. */
+/** E[alpha] (1 value) or E[alpha_i] (d values, on the z scale; with MacKay's update the
+ *  estimates lambda_i, pruned ones at the value that crossed the threshold). Borrowed. */
 VEM_API const double *vem_blr_weight_precision(const vem_blr *b);
 /** 1, or d with ARD. */
 VEM_API size_t vem_blr_weight_precision_len(const vem_blr *b);
@@ -128,7 +196,9 @@ VEM_API vem_status vem_blr_score(const vem_blr *b, const vem_matrix *x, const do
  * The whole state as a flat vector, for model files: [shift (d), scale (d),
  * yshift, mu (d, z scale), Sigma (d x d, z scale), alpha shape and rate
  * (2 per weight precision), beta shape and rate, pruned flags (d, 0 or 1)].
- * vem_blr_state_len doubles.
+ * With ARD and MacKay's update the precisions are point estimates, stored as
+ * the pairs (lambda_i, 1) and (beta, 1) (so that shape / rate gives them back
+ * exactly). vem_blr_state_len doubles.
  */
 VEM_API size_t vem_blr_state_len(const vem_blr *b);
 VEM_API void vem_blr_state_get(const vem_blr *b, double *out);

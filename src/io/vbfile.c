@@ -160,6 +160,9 @@ static vem_status blr_doc(const vem_blr *b, const char *path, json_t **out, int 
     double hp[4];
     vem_blr_hyperpriors(b, hp);
     vem__json_put(o, "ard", json_boolean(vem_blr_ard(b)), &ok);
+    if (vem_blr_ard(b))
+        vem__json_put(o, "ard_update", json_string(vem_blr_update_name(vem_blr_ard_update(b))),
+                      &ok);
     vem__json_put(o, "intercept", json_boolean(vem_blr_intercept_on(b)), &ok);
     vem__json_put(o, "standardize", json_boolean(vem_blr_standardize_on(b)), &ok);
     vem__json_put(o, "hyperpriors", vem__json_vector(hp, 4), &ok);
@@ -312,6 +315,15 @@ vem_blr *vem_blr_load(const char *path)
     if (tj && !json_is_null(tj) &&
         vem__json_get_number(path, root, "prune_threshold", &thr) != VEM_OK)
         goto fail;
+    /* ARD's update rule; files written before it existed were fitted by VB. */
+    vem_blr_update upd = VEM_BLR_VB;
+    const char *us = NULL;
+    if (json_object_get(root, "ard_update") &&
+        (vem__json_get_string(path, root, "ard_update", &us) != VEM_OK ||
+         vem_blr_update_parse(us, &upd) != VEM_OK)) {
+        VEM_FAIL(VEM_EFORMAT, "%s: key 'ard_update': expected \"mackay\" or \"vb\"", path);
+        goto fail;
+    }
     const json_t *tg = json_object_get(root, "target");
     if (tg && !json_is_string(tg)) {
         VEM_FAIL(VEM_EFORMAT, "%s: key 'target': expected a string", path);
@@ -325,7 +337,8 @@ vem_blr *vem_blr_load(const char *path)
         vem__prefix_errmsg(vem__last_status(), path, NULL);
         goto fail;
     }
-    if ((s = vem_blr_set_ard(b, ard)) != VEM_OK || (s = vem_blr_set_intercept(b, icpt)) != VEM_OK ||
+    if ((s = vem_blr_set_ard(b, ard)) != VEM_OK || (s = vem_blr_set_ard_update(b, upd)) != VEM_OK ||
+        (s = vem_blr_set_intercept(b, icpt)) != VEM_OK ||
         (s = vem_blr_set_standardize(b, std)) != VEM_OK ||
         (s = vem_blr_set_hyperpriors(b, hp[0], hp[1], hp[2], hp[3])) != VEM_OK ||
         (s = vem_blr_set_prune_threshold(b, thr)) != VEM_OK ||

@@ -9,6 +9,11 @@
  * factor, E[ln p] + H[q], so the engine's total is the full ELBO. The update
  * is one sweep of coordinate ascent: q(w), then q(alpha), then q(beta), each
  * the exact maximiser given the others, so the ELBO never decreases.
+ *
+ * ARD by MacKay's update (the default with ARD) runs its own loop on the ESS of
+ * one pass (they do not change between iterations): q(w) given the point
+ * estimates lambda_i, beta, then their re-estimation and pruning, ARDRegression's
+ * stopping test on the posterior means, and a last q(w) (include/vem/blr.h).
  */
 #include <math.h>
 #include <stdio.h>
@@ -27,6 +32,7 @@
 struct vem_blr {
     size_t d, na; /* features; weight precisions (1, or d with ARD) */
     int ard, intercept, standardize;
+    vem_blr_update update; /* ARD's update rule */
     double a0, b0, c0, d0; /* Gamma hyperpriors: noise (a0, b0), weights (c0, d0) */
     double prune;
     char **columns;
@@ -52,6 +58,7 @@ struct vem_blr {
 
     const double *y; /* borrowed during a fit */
     int keep_start;  /* warm start: keep q(alpha), q(beta) (e.g. a loaded model) */
+    double *mk_ess;  /* MacKay's fit: where blr_init leaves the ESS of its pass (borrowed) */
     double *work;    /* 3 d^2 + 2 d */
 };
 
@@ -81,6 +88,12 @@ void vem_blr_free(vem_blr *b)
 
 static void derive(vem_blr *b);
 
+/* ARD by MacKay's update: the precisions are point estimates stored as (value, 1). */
+static int is_mackay(const vem_blr *b)
+{
+    return b->ard && b->update == VEM_BLR_MACKAY;
+}
+
 /* Reset the posterior to the prior-like start: E[alpha] = 1, E[beta] = 1 / var, nothing pruned. */
 static void reset(vem_blr *b, double n, double var)
 {
@@ -91,12 +104,22 @@ static void reset(vem_blr *b, double n, double var)
         b->pruned[j] = 0;
         b->sigma[j * d + j] = 1.0;
     }
-    for (size_t i = 0; i < b->na; i++) {
-        b->alpha_a[i] = b->c0 + (b->ard ? 0.5 : 0.5 * (double)d);
-        b->alpha_b[i] = b->alpha_a[i];
+    if (is_mackay(b)) {
+        /* lambda_i = 1, beta = 1 / var, as ARDRegression */
+        for (size_t i = 0; i < b->na; i++) {
+            b->alpha_a[i] = 1.0;
+            b->alpha_b[i] = 1.0;
+        }
+        b->beta_a = 1.0 / var;
+        b->beta_b = 1.0;
+    } else {
+        for (size_t i = 0; i < b->na; i++) {
+            b->alpha_a[i] = b->c0 + (b->ard ? 0.5 : 0.5 * (double)d);
+            b->alpha_b[i] = b->alpha_a[i];
+        }
+        b->beta_a = b->a0 + 0.5 * n;
+        b->beta_b = b->beta_a * var;
     }
-    b->beta_a = b->a0 + 0.5 * n;
-    b->beta_b = b->beta_a * var;
     b->logdet_sigma = 0.0;
     derive(b);
 }
@@ -160,6 +183,36 @@ oom:
 /* ------------------------------------------------------------ accessors */
 
 size_t vem_blr_d(const vem_blr *b) { return b->d; }
+vem_blr_update vem_blr_ard_update(const vem_blr *b) { return b->update; }
+
+static const char *const update_names[] = {"mackay", "vb"};
+
+const char *vem_blr_update_name(vem_blr_update u)
+{
+    return vem__name_of(update_names, 2, (int)u);
+}
+
+vem_status vem_blr_update_parse(const char *name, vem_blr_update *out)
+{
+    size_t i = vem__name_find(name, update_names, 2);
+    if (i == 2)
+        return VEM_FAIL(VEM_EINVAL, "unknown ARD update '%s' (mackay or vb)",
+                        name ? name : "(null)");
+    *out = (vem_blr_update)i;
+    return VEM_OK;
+}
+
+vem_status vem_blr_set_ard_update(vem_blr *b, vem_blr_update u)
+{
+    if (u != VEM_BLR_MACKAY && u != VEM_BLR_VB)
+        return VEM_FAIL(VEM_EINVAL, "ARD update %d: expected VEM_BLR_MACKAY or VEM_BLR_VB",
+                        (int)u);
+    if (u != b->update) {
+        b->update = u;
+        reset(b, 1.0, 1.0);
+    }
+    return VEM_OK;
+}
 int vem_blr_ard(const vem_blr *b) { return b->ard; }
 int vem_blr_intercept_on(const vem_blr *b) { return b->intercept; }
 int vem_blr_standardize_on(const vem_blr *b) { return b->standardize; }
@@ -264,12 +317,14 @@ vem_status vem_blr_set_columns(vem_blr *b, const char *const *names, const char 
 /* Expectations of the Gamma factors, and the coefficients on the input scale. */
 static void derive(vem_blr *b)
 {
+    const int point = is_mackay(b);
     for (size_t i = 0; i < b->na; i++) {
         b->ealpha[i] = b->alpha_a[i] / b->alpha_b[i];
-        b->elnalpha[i] = vem__digamma(b->alpha_a[i]) - log(b->alpha_b[i]);
+        b->elnalpha[i] = point ? log(b->ealpha[i])
+                               : vem__digamma(b->alpha_a[i]) - log(b->alpha_b[i]);
     }
     b->ebeta = b->beta_a / b->beta_b;
-    b->elnbeta = vem__digamma(b->beta_a) - log(b->beta_b);
+    b->elnbeta = point ? log(b->ebeta) : vem__digamma(b->beta_a) - log(b->beta_b);
     double icpt = b->yshift;
     for (size_t j = 0; j < b->d; j++) {
         b->coef[j] = b->pruned[j] ? 0.0 : b->mu[j] / b->scale[j];
@@ -348,14 +403,14 @@ static double blr_estep(const void *self, const vem_data *data, size_t u0, size_
 }
 
 /*
- * One sweep of coordinate ascent from the ESS: q(w) (PRML eqs. 10.99-10.100),
- * q(alpha) (10.93-10.95, or per weight with ARD), q(beta) (the analogue for the noise).
+ * q(w) = N(mu, Sigma) over the kept weights from the ESS, given E[alpha] (or
+ * lambda) and E[beta] (PRML eqs. 10.99-10.100); the kept weights' indices are
+ * left in b->work (as size_t), their count in *mp.
  */
-static vem_status blr_mstep(void *self, const double *ess)
+static vem_status posterior_w(vem_blr *b, const double *ess, size_t *mp)
 {
-    vem_blr *b = self;
     const size_t d = b->d;
-    const double n = ess[0], tt = ess[1], *zt = ess + 2, *zz = ess + 2 + d;
+    const double *zt = ess + 2, *zz = ess + 2 + d;
     size_t m = 0;
     size_t *idx = (size_t *)(void *)b->work; /* d indices fit in d doubles */
     for (size_t j = 0; j < d; j++)
@@ -409,6 +464,24 @@ static vem_status blr_mstep(void *self, const double *ess)
         b->mu[idx[a]] = b->ebeta * s;
     }
     b->logdet_sigma = logdet;
+    *mp = m;
+    return VEM_OK;
+}
+
+/*
+ * One sweep of coordinate ascent from the ESS: q(w) (PRML eqs. 10.99-10.100),
+ * q(alpha) (10.93-10.95, or per weight with ARD), q(beta) (the analogue for the noise).
+ */
+static vem_status blr_mstep(void *self, const double *ess)
+{
+    vem_blr *b = self;
+    const size_t d = b->d;
+    const double n = ess[0], tt = ess[1], *zt = ess + 2, *zz = ess + 2 + d;
+    size_t m = 0;
+    const size_t *idx = (const size_t *)(const void *)b->work;
+    vem_status st = posterior_w(b, ess, &m);
+    if (st != VEM_OK)
+        return st;
     /* q(alpha) */
     if (b->ard) {
         for (size_t a = 0; a < m; a++) {
@@ -569,13 +642,196 @@ static vem_status blr_init(void *self, vem_fit *f, vem_rng *rng)
         reset(b, n, yv > 0.0 ? yv : 1.0);
     vem_model m = {.ops = &blr_ops, .self = b};
     st = vem_fit_pass(f, &m, ess, &unused);
-    if (st == VEM_OK)
+    if (st == VEM_OK && b->mk_ess)
+        memcpy(b->mk_ess, ess, blr_ess_len(b) * sizeof *ess); /* MacKay's loop takes over */
+    else if (st == VEM_OK)
         st = blr_mstep(b, ess);
 done:
     vem__free(mean);
     vem__free(var);
     vem__free(ess);
     return st;
+}
+
+
+/* ------------------------------------------------------ MacKay's ARD */
+
+/* ||t - Z mu||^2 from the ESS: t^T t - 2 mu^T Z^T t + mu^T Z^T Z mu (zz: upper triangle). */
+static double mackay_rss(const vem_blr *b, const double *ess)
+{
+    const size_t d = b->d;
+    const double *zt = ess + 2, *zz = ess + 2 + d, *mu = b->mu;
+    double q = ess[1];
+    for (size_t i = 0; i < d; i++) {
+        if (b->pruned[i])
+            continue;
+        double s = zz[i * d + i] * mu[i];
+        for (size_t j = i + 1; j < d; j++)
+            if (!b->pruned[j])
+                s += 2.0 * zz[i * d + j] * mu[j];
+        q += mu[i] * (s - 2.0 * zt[i]);
+    }
+    return fmax(q, 0.0);
+}
+
+/*
+ * L = ln p(t | lambda, beta) + sum_i (c0 ln lambda_i - d0 lambda_i) + a0 ln beta - b0 beta
+ * over the kept weights, for q(w) just computed from these precisions (posterior_w):
+ * ln p(t | lambda, beta) = n/2 (ln beta - ln 2 pi) + 1/2 sum ln lambda_i + 1/2 ln|Sigma|
+ * - beta/2 rss - 1/2 sum lambda_i mu_i^2 (PRML eq. 3.86 with one precision per weight).
+ */
+static double mackay_objective(const vem_blr *b, double n, double rss)
+{
+    double s = 0.5 * n * (b->elnbeta - LOG_2PI) + 0.5 * b->logdet_sigma - 0.5 * b->ebeta * rss +
+               b->a0 * b->elnbeta - b->b0 * b->ebeta;
+    for (size_t j = 0; j < b->d; j++)
+        if (!b->pruned[j])
+            s += (0.5 + b->c0) * b->elnalpha[j] - 0.5 * b->ealpha[j] * b->mu[j] * b->mu[j] -
+                 b->d0 * b->ealpha[j];
+    return s;
+}
+
+/*
+ * MacKay's re-estimation from q(w) and rss: gamma_i = 1 - lambda_i Sigma_ii,
+ * lambda_i = (gamma_i + 2 c0) / (mu_i^2 + 2 d0), beta = (n - sum gamma + 2 a0) /
+ * (rss + 2 b0); then every kept weight whose lambda_i passed the threshold is pruned
+ * (mu_i = 0). Returns the number of weights still kept.
+ */
+static size_t mackay_update(vem_blr *b, double n, double rss)
+{
+    const size_t d = b->d;
+    double sg = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        if (b->pruned[j])
+            continue;
+        double g = 1.0 - b->ealpha[j] * b->sigma[j * d + j]; /* the old lambda_i */
+        sg += g;
+        b->alpha_a[j] = (g + 2.0 * b->c0) / (b->mu[j] * b->mu[j] + 2.0 * b->d0);
+        b->alpha_b[j] = 1.0;
+    }
+    b->beta_a = (n - sg + 2.0 * b->a0) / (rss + 2.0 * b->b0);
+    b->beta_b = 1.0;
+    size_t kept = 0;
+    for (size_t j = 0; j < d; j++) {
+        if (!b->pruned[j] && b->alpha_a[j] > b->prune) {
+            b->pruned[j] = 1;
+            b->mu[j] = 0.0;
+        }
+        kept += !b->pruned[j];
+    }
+    derive(b);
+    return kept;
+}
+
+static vem_status trace_add(vem_trace_entry **tr, size_t *len, size_t *cap,
+                            const vem_trace_entry *e)
+{
+    if (*len == *cap) {
+        size_t nc = *cap ? 2 * *cap : 64;
+        vem_trace_entry *t = vem__realloc(*tr, nc * sizeof *t);
+        if (!t)
+            return VEM_FAIL(VEM_ENOMEM, "trace");
+        *tr = t;
+        *cap = nc;
+    }
+    (*tr)[(*len)++] = *e;
+    return VEM_OK;
+}
+
+/*
+ * ARD by MacKay's update: the transform, the start and the ESS from the engine's
+ * initialisation (one pass, summed over a communicator's processes, so that every
+ * process iterates alike), then ARDRegression's loop on the ESS.
+ */
+static vem_status fit_mackay(vem_blr *b, const vem_model *m, const vem_data *data,
+                             const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
+{
+    const size_t d = b->d;
+    const double t0 = vem__now();
+    double *ess = vem__alloc_doubles(blr_ess_len(b), 1), *prev = vem__alloc_doubles(d, 1);
+    vem_trace_entry *tr = NULL;
+    size_t len = 0, cap = 0, k = 0, nviol = 0;
+    int converged = 0;
+    double obj = NAN, n = 0.0;
+    vem_fit *f = NULL;
+    vem_status st = VEM_OK;
+    if (!ess || !prev) {
+        st = VEM_FAIL(VEM_ENOMEM, "MacKay's ARD: statistics");
+        goto done;
+    }
+    f = vem_fit_new(m, data, o);
+    if (!f) {
+        st = vem__last_status();
+        goto done;
+    }
+    b->mk_ess = ess;
+    st = vem_fit_init(f, rng);
+    b->mk_ess = NULL;
+    if (st != VEM_OK)
+        goto done;
+    n = ess[0];
+    size_t kept = d - vem_blr_n_pruned(b), m_unused;
+    while (k < o->max_iter && kept > 0) {
+        if ((st = posterior_w(b, ess, &m_unused)) != VEM_OK)
+            goto done;
+        double rss = mackay_rss(b, ess), cur = mackay_objective(b, n, rss);
+        if (!isfinite(cur)) {
+            st = VEM_FAIL(VEM_ENUMERIC, "blr: objective is %g in iteration %zu", cur, k + 1);
+            goto done;
+        }
+        vem_trace_entry e = {.iter = k + 1, .objective = cur, .seconds = vem__now() - t0};
+        if (k > 0) {
+            e.change = (cur - obj) / n;
+            e.violation = cur < obj - o->mono_rtol * (fabs(obj) + n);
+            nviol += (size_t)e.violation;
+        }
+        if ((st = trace_add(&tr, &len, &cap, &e)) != VEM_OK)
+            goto done;
+        obj = cur;
+        k++;
+        kept = mackay_update(b, n, rss);
+        if (!isfinite(b->ebeta) || !(b->ebeta > 0.0)) {
+            st = VEM_FAIL(VEM_ENUMERIC, "noise precision is %g", b->ebeta);
+            goto done;
+        }
+        /* ARDRegression's test: the posterior means moved by less than tol in all. */
+        double moved = 0.0;
+        for (size_t j = 0; j < d; j++)
+            moved += fabs(prev[j] - b->mu[j]);
+        if (k > 1 && moved < o->tol) {
+            converged = 1;
+            break;
+        }
+        memcpy(prev, b->mu, d * sizeof *prev);
+    }
+    if (kept == 0)
+        converged = 1; /* nothing left to fit */
+    /* q(w) from the final precisions, and its objective. */
+    if ((st = posterior_w(b, ess, &m_unused)) != VEM_OK)
+        goto done;
+    derive(b);
+    obj = mackay_objective(b, n, mackay_rss(b, ess));
+    if (!isfinite(obj))
+        st = VEM_FAIL(VEM_ENUMERIC, "blr: objective is %g", obj);
+done:
+    vem_fit_free(f);
+    vem__free(ess);
+    vem__free(prev);
+    if (st != VEM_OK) {
+        vem__free(tr);
+        return st;
+    }
+    res->converged = converged;
+    res->n_iter = k;
+    res->n_steps = k;
+    res->objective = obj;
+    res->n_obs = n;
+    res->n_violations = nviol;
+    res->best_init = 0;
+    res->seconds = vem__now() - t0;
+    res->trace = tr;
+    res->trace_len = len;
+    return converged ? VEM_OK : VEM_EMAXITER;
 }
 
 /* ------------------------------------------------------------ the fit */
@@ -625,9 +881,10 @@ vem_status vem_blr_fit(vem_blr *b, const vem_matrix *x, const double *y, const v
     vem_fit_result local;
     memset(&local, 0, sizeof local);
     b->y = y;
-    vem_status st = vem_fit_run(&m, &data, &opts, &rng, &local);
-    /* ARD: prune the weights whose precision passed the threshold, refit the rest. */
-    while (b->ard && (st == VEM_OK || st == VEM_EMAXITER)) {
+    vem_status st = is_mackay(b) ? fit_mackay(b, &m, &data, &opts, &rng, &local)
+                                 : vem_fit_run(&m, &data, &opts, &rng, &local);
+    /* VB's ARD: prune the weights whose precision passed the threshold, refit the rest. */
+    while (b->ard && !is_mackay(b) && (st == VEM_OK || st == VEM_EMAXITER)) {
         size_t newly = 0;
         for (size_t j = 0; j < b->d; j++)
             if (!b->pruned[j] && b->ealpha[j] > b->prune) {
