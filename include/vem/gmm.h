@@ -90,18 +90,62 @@ VEM_API vem_status vem_gmm_cov_parse(const char *name, vem_cov *out);
 VEM_API vem_cov vem_cov_layout(vem_cov c);
 
 
-/** How a fit initialises the parameters (unless warm-started). */
+/**
+ * How a fit initialises the parameters (unless warm-started). The default is
+ * VEM_INIT_AUTO: the hierarchical start (VEM_INIT_HC, as mclust's Mclust()) when
+ * the initialisation sees at most VEM_GMM_HC_MAX_ROWS rows, k-means beyond.
+ */
 typedef enum vem_gmm_init {
-    VEM_INIT_KMEANS = 0,   /**< k-means++ seeding, Lloyd's iterations, then one M-step (default) */
+    VEM_INIT_KMEANS = 0,   /**< k-means++ seeding, Lloyd's iterations, then one M-step */
     VEM_INIT_KMEANSPP = 1, /**< k-means++ seeding; the M-step on the k seeds alone (as scikit-learn) */
     VEM_INIT_RANDOM = 2,   /**< uniform random responsibilities, normalised per row, then an M-step */
     VEM_INIT_MEANS = 3,    /**< given means (vem_gmm_set_init_means): rows assigned to the nearest
                                 mean, an M-step for weights and covariances, the given means kept */
-    VEM_INIT_RESP = 4      /**< given responsibilities (vem_gmm_set_init_resp): one M-step from
+    VEM_INIT_RESP = 4,     /**< given responsibilities (vem_gmm_set_init_resp): one M-step from
                                 them, as mclust's me() starts from z */
+    VEM_INIT_HC = 5,       /**< model-based hierarchical agglomeration (Fraley 1998) as mclust
+                                6.0's Mclust() starts: hc(modelName = "VVV", use = "SVD") cut at
+                                k clusters (hclass), one M-step from that partition; univariate
+                                data from mclust's quantile classes (qclass). Deterministic.
+                                On at most VEM_GMM_HC_MAX_ROWS rows of the initialisation sample
+                                (i n / m, i < m, when it has more: mclust draws 2000 at random),
+                                so its memory is bounded: about 16 MB of pair costs at 2000
+                                rows. With n_init > 1 the first restart starts from the tree
+                                and the others from k-means (VEM_INIT_KMEANS), the best kept.
+                                Details and the criterion: vem_gmm_hc_classes, docs/design.md */
+    VEM_INIT_AUTO = 6      /**< the default: VEM_INIT_HC when the initialisation sample has at
+                                most VEM_GMM_HC_MAX_ROWS rows, else VEM_INIT_KMEANS */
 } vem_gmm_init;
 
-/** "kmeans", "kmeans++", "random", "means", "resp"; NULL for an invalid value. */
+/**
+ * Rows the hierarchical start (VEM_INIT_HC) clusters at most, and the largest
+ * initialisation sample for which VEM_INIT_AUTO chooses it: mclust's
+ * mclust.options("subset"), 2000. Its n (n - 1) / 2 pair costs take 16 MB there and
+ * its searches O(n^3) time (about a second).
+ */
+#define VEM_GMM_HC_MAX_ROWS 2000
+
+/**
+ * mclust's starting partitions, hclass(hc(x), ks) (mclust 6.0 defaults): labels
+ * (nk x n, row i for ks[i], row-major, 0-based and numbered by first appearance
+ * in row order as mclust's partconv) of the n = x->rows rows into ks[i] classes.
+ * d >= 2: the rows are centred and scaled (sd, n - 1 denominator; constant columns
+ * dropped) and rotated onto their principal axes scaled by the square root of the
+ * singular values (mclust's hcUse = "SVD", Y = U S V^T, Z = U S^{1/2}); starting from
+ * singletons, the pair of clusters whose join raises the summed cost T least is
+ * joined, T = l log(det(W/l) + (tr W + alpha)/l) for a cluster of l > d rows with
+ * scatter matrix W and l log((tr W + alpha)/l) for l <= d, alpha = tr(scatter of Z)
+ * / (n d) (mclust's hcVVV with its alpha and beta = 1; Fraley 1998, SIAM J. Sci.
+ * Comput. 20(1)), ties broken as mclust breaks them; the tree is cut at each K.
+ * d = 1: mclust's quantile classes (Mclust() builds no tree for univariate data).
+ * All n rows are used (no subset). Memory: n (n - 1) / 2 doubles plus O(n d^2);
+ * time O(n^2 d^3 + n^3). VEM_EINVAL for k = 0 or k > n or sizes that overflow,
+ * VEM_ENOMEM (checked before allocating), VEM_ENUMERIC if the transform fails.
+ */
+VEM_API vem_status vem_gmm_hc_classes(const vem_matrix *x, const size_t *ks, size_t nk,
+                                      size_t *labels);
+
+/** "kmeans", "kmeans++", "random", "means", "resp", "hc", "auto"; NULL for an invalid value. */
 VEM_API const char *vem_gmm_init_name(vem_gmm_init i);
 /** Parse a name as above. VEM_EINVAL for an unknown name. */
 VEM_API vem_status vem_gmm_init_parse(const char *name, vem_gmm_init *out);
@@ -131,7 +175,7 @@ VEM_API vem_cov vem_gmm_cov(const vem_gmm *g);
 VEM_API vem_status vem_gmm_set_reg_covar(vem_gmm *g, double reg_covar);
 /** The value added to covariance diagonals in the M-step. */
 VEM_API double vem_gmm_reg_covar(const vem_gmm *g);
-/** Initialisation method (default VEM_INIT_KMEANS). VEM_EINVAL for an invalid value. */
+/** Initialisation method (default VEM_INIT_AUTO). VEM_EINVAL for an invalid value. */
 VEM_API vem_status vem_gmm_set_init(vem_gmm *g, vem_gmm_init init);
 /** The initialisation method a fit uses. */
 VEM_API vem_gmm_init vem_gmm_init_method(const vem_gmm *g);
@@ -283,7 +327,8 @@ typedef struct vem_gmm_select_cell {
  * keep the model with the lowest BIC in *best (new object, caller frees).
  * cells receives nk * ncov entries, row i * ncov + j for ks[i], covs[j]. A
  * cell whose fit fails records its status and is skipped. init is the
- * initialisation method of every cell. VEM_EINVAL for empty lists or k > rows;
+ * initialisation method of every cell; with VEM_INIT_HC (or VEM_INIT_AUTO choosing
+ * it) one tree is built and cut at every k, as Mclust(). VEM_EINVAL for empty lists or k > rows;
  * VEM_ENUMERIC if every cell failed.
  */
 VEM_API vem_status vem_gmm_select(const vem_matrix *x, const size_t *ks, size_t nk,
