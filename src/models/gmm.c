@@ -1493,6 +1493,14 @@ static vem_status check_x(const vem_gmm *g, const vem_matrix *x)
     return VEM_OK;
 }
 
+void vem_gmm_fit_opts_init(vem_fit_opts *o)
+{
+    vem_fit_opts_init(o);
+    o->tol_rule = VEM_TOL_TOTAL;
+    o->tol = 1e-8;
+    o->max_iter = 10000;
+}
+
 vem_status vem_gmm_fit(vem_gmm *g, const vem_matrix *x, const vem_fit_opts *o, vem_rng *rng,
                        vem_fit_result *res)
 {
