@@ -242,6 +242,79 @@ static void test_selection(dataset *ds)
     vem_gmm_free(best);
 }
 
+/* Past VEM_GMM_HC_MAX_ROWS: auto is k-means; hc clusters 2000 rows evenly spread. */
+static void test_large(void)
+{
+    const size_t n = 2500, d = 2;
+    double *x = malloc(n * d * sizeof *x);
+    CHECK(x != NULL);
+    if (!x)
+        return;
+    vem_rng rng;
+    vem_rng_seed(&rng, 3);
+    for (size_t r = 0; r < n; r++) {
+        double c = (double)(r % 3);
+        x[r * d] = 4.0 * c + (vem_rng_uniform(&rng) - 0.5) * 2.0;
+        x[r * d + 1] = -c + (vem_rng_uniform(&rng) - 0.5) * (1.0 + c);
+    }
+    vem_matrix xm = vem_matrix_view(x, n, d);
+    vem_fit_opts o;
+    vem_gmm_fit_opts_init(&o);
+    double obj[3] = {0, 0, 0};
+    const vem_gmm_init how[3] = {VEM_INIT_AUTO, VEM_INIT_KMEANS, VEM_INIT_HC};
+    for (size_t t = 0; t < 3; t++) {
+        vem_gmm *g = vem_gmm_new(3, d, VEM_COV_FULL);
+        vem_fit_result res;
+        memset(&res, 0, sizeof res);
+        vem_rng_seed(&rng, 1);
+        CHECK(g && vem_gmm_set_init(g, how[t]) == VEM_OK);
+        CHECK(vem_gmm_fit(g, &xm, &o, &rng, &res) == VEM_OK);
+        obj[t] = res.objective;
+        vem_fit_result_clear(&res);
+        vem_gmm_free(g);
+    }
+    printf("2500 rows: auto %.10f, kmeans %.10f, hc (2000 rows) %.10f\n", obj[0], obj[1], obj[2]);
+    CHECK(obj[0] == obj[1]); /* auto chose k-means */
+    CHECK(isfinite(obj[2]));
+    CHECK_REL(obj[2], obj[1], 1e-6); /* three well-separated clusters: one optimum */
+    /* More components than the rows hc clusters: refused. */
+    vem_gmm *g = vem_gmm_new(2001, d, VEM_COV_SPHERICAL);
+    CHECK(g && vem_gmm_set_init(g, VEM_INIT_HC) == VEM_OK);
+    CHECK(vem_gmm_fit(g, &xm, &o, &rng, NULL) == VEM_EINVAL);
+    CHECK(strstr(vem_errmsg(), "2000 rows") != NULL);
+    vem_gmm_free(g);
+    free(x);
+}
+
+/* Restarts with hc: the first from the tree, the others from k-means; the best kept. */
+static void test_restarts(const dataset *ds)
+{
+    double obj[2];
+    size_t best_init = 99;
+    for (size_t t = 0; t < 2; t++) {
+        vem_gmm *g = vem_gmm_new(4, ds->x.cols, VEM_COV_VVE);
+        vem_fit_opts o;
+        vem_gmm_fit_opts_init(&o);
+        o.n_init = t ? 5 : 1;
+        vem_fit_result res;
+        memset(&res, 0, sizeof res);
+        vem_rng rng;
+        vem_rng_seed(&rng, 0);
+        CHECK(g && vem_gmm_set_init(g, VEM_INIT_HC) == VEM_OK);
+        vem_status st = g ? vem_gmm_fit(g, &ds->x, &o, &rng, &res) : VEM_ENOMEM;
+        CHECK(st == VEM_OK || st == VEM_EMAXITER);
+        obj[t] = res.objective;
+        if (t)
+            best_init = res.best_init;
+        vem_fit_result_clear(&res);
+        vem_gmm_free(g);
+    }
+    printf("%s VVE K=4: hc alone %.6f, hc + 4 k-means restarts %.6f (kept restart %zu)\n",
+           ds->name, obj[0], obj[1], best_init);
+    CHECK(obj[1] >= obj[0]);
+    CHECK(best_init < 5);
+}
+
 int main(void)
 {
     static dataset sets[4];
@@ -257,6 +330,10 @@ int main(void)
         test_partitions(&sets[i]);
     for (size_t i = 0; i < 4; i++)
         test_selection(&sets[i]);
+
+    test_large();
+    test_restarts(&sets[0]);
+    test_restarts(&sets[1]);
 
     /* Errors: k out of range, no data. */
     size_t k0 = 0, kbig = sets[0].x.rows + 1, lab[1];
