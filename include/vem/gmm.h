@@ -139,7 +139,8 @@ typedef enum vem_gmm_init {
  * Comput. 20(1)), ties broken as mclust breaks them; the tree is cut at each K.
  * d = 1: mclust's quantile classes (Mclust() builds no tree for univariate data).
  * All n rows are used (no subset). Memory: n (n - 1) / 2 doubles plus O(n d^2);
- * time O(n^2 d^3) for the costs, O(n^2) to O(n^3) for the searches. VEM_EINVAL for k = 0 or k > n or sizes that overflow,
+ * time O(n^2 d^3) for the costs, O(n^2) to O(n^3) for the searches. VEM_EINVAL for
+ * k = 0 or k > n or sizes that overflow,
  * VEM_ENOMEM (checked before allocating), VEM_ENUMERIC if the transform fails.
  */
 VEM_API vem_status vem_gmm_hc_classes(const vem_matrix *x, const size_t *ks, size_t nk,
@@ -250,10 +251,10 @@ VEM_API const char *const *vem_gmm_columns(const vem_gmm *g);
 VEM_API vem_model vem_gmm_model(vem_gmm *g);
 
 /**
- * Fit g to the rows of x (n x d) with the engine: vem_fit_run(vem_gmm_model(g), ...).
- * Returns as vem_fit_run; VEM_EINVAL if x has d != vem_gmm_d(g) columns or fewer
- * than k rows (not checked when o->comm is set: then x is one process's share,
- * possibly empty, and the caller checks the total). On error g's parameters are
+ * Fit g to the rows of x (n x d) with the engine: vem_fit_run(vem_gmm_model(g), ...),
+ * with o NULL: vem_gmm_fit_opts_init's options. Returns as vem_fit_run; VEM_EINVAL
+ * if x has d != vem_gmm_d(g) columns or fewer than k rows (not checked when o->comm is
+ * set: then x is one process's share, possibly empty, and the caller checks the total). On error g's parameters are
  * restored.
  */
 VEM_API vem_status vem_gmm_fit(vem_gmm *g, const vem_matrix *x, const vem_fit_opts *o,
@@ -262,10 +263,10 @@ VEM_API vem_status vem_gmm_fit(vem_gmm *g, const vem_matrix *x, const vem_fit_op
 /**
  * The mixture's fit defaults: vem_fit_opts_init's, then batch EM stops when the
  * total log-likelihood changes by less than 1e-8 nats (tol_rule VEM_TOL_TOTAL, tol
- * 1e-8), within max_iter 10000. Pass them to vem_gmm_fit (and vem_gmm_select)
- * for converged fits; vem_fit_opts_init's per-row 1e-3 is scikit-learn's
- * GaussianMixture rule, which stops EM on slow stretches (faithful, EEE, K = 5, from
- * mclust's start: 17 nats short of the optimum it reaches later). From mclust's
+ * 1e-8), within max_iter 10000; vem_gmm_fit, vem_gmm_fit_source and vem_gmm_select
+ * use them when their options are NULL. vem_fit_opts_init's per-row 1e-3 is
+ * scikit-learn's GaussianMixture rule, which stops EM on slow stretches (faithful,
+ * EEE, K = 5, from mclust's start: 17 nats short of the optimum it reaches later). From mclust's
  * starts, fits to these defaults give mclust's converged BIC table to 1e-6 relative
  * on faithful and penguins (docs/design.md). Online algorithms test noisy pass
  * sums: give them a per-row rule (the CLI does).
@@ -276,7 +277,8 @@ struct vem_source;
 /**
  * Fit g to the rows of a data source without loading them (io.h,
  * vem_fit_new_source): batch EM reads the file once per iteration, online
- * algorithms once per pass. Returns and restores as vem_gmm_fit.
+ * algorithms once per pass. o NULL: vem_gmm_fit_opts_init's. Returns and restores as
+ * vem_gmm_fit.
  */
 VEM_API vem_status vem_gmm_fit_source(vem_gmm *g, struct vem_source *src, const vem_fit_opts *o,
                                       vem_rng *rng, vem_fit_result *res);
@@ -335,14 +337,15 @@ typedef struct vem_gmm_select_cell {
 } vem_gmm_select_cell;
 
 /**
- * Fit every combination of ks[0..nk) and covs[0..ncov) to x (same options, rng
- * reseeded from seed for each cell so cells are independent of order) and
+ * Fit every combination of ks[0..nk) and covs[0..ncov) to x (same options o, NULL:
+ * vem_gmm_fit_opts_init's; rng reseeded from seed for each cell so cells are
+ * independent of order) and
  * keep the model with the lowest BIC in *best (new object, caller frees).
  * cells receives nk * ncov entries, row i * ncov + j for ks[i], covs[j]. A
  * cell whose fit fails records its status and is skipped. init is the
  * initialisation method of every cell; with VEM_INIT_HC (or VEM_INIT_AUTO choosing
- * it) one tree is built and cut at every k, as Mclust(). VEM_EINVAL for empty lists or k > rows;
- * VEM_ENUMERIC if every cell failed.
+ * it) one tree is built and cut at every k, as Mclust(). VEM_EINVAL for empty lists
+ * or k > rows; VEM_ENUMERIC if every cell failed.
  */
 VEM_API vem_status vem_gmm_select(const vem_matrix *x, const size_t *ks, size_t nk,
                                   const vem_cov *covs, size_t ncov, vem_gmm_init init,

@@ -1504,6 +1504,11 @@ void vem_gmm_fit_opts_init(vem_fit_opts *o)
 vem_status vem_gmm_fit(vem_gmm *g, const vem_matrix *x, const vem_fit_opts *o, vem_rng *rng,
                        vem_fit_result *res)
 {
+    vem_fit_opts defaults;
+    if (!o) {
+        vem_gmm_fit_opts_init(&defaults);
+        o = &defaults;
+    }
     vem_status st = check_x(g, x);
     if (st != VEM_OK)
         return st;
@@ -1540,6 +1545,11 @@ vem_status vem_gmm_fit(vem_gmm *g, const vem_matrix *x, const vem_fit_opts *o, v
 vem_status vem_gmm_fit_source(vem_gmm *g, vem_source *src, const vem_fit_opts *o,
                               vem_rng *rng, vem_fit_result *res)
 {
+    vem_fit_opts defaults;
+    if (!o) {
+        vem_gmm_fit_opts_init(&defaults);
+        o = &defaults;
+    }
     if (!src)
         return VEM_FAIL(VEM_EINVAL, "no data source");
     if (vem_source_cols(src) != g->d)
