@@ -340,6 +340,18 @@ int main(void)
     CHECK(vem_gmm_hc_classes(&sets[0].x, &k0, 1, lab) == VEM_EINVAL);
     CHECK(vem_gmm_hc_classes(&sets[0].x, &kbig, 1, lab) == VEM_EINVAL);
     CHECK(vem_gmm_hc_classes(NULL, &k0, 1, lab) == VEM_EINVAL);
+    /* Too many rows for a tree: refused before the pair costs are allocated. */
+    double *zeros = calloc(70000 * 2, sizeof *zeros);
+    size_t *lab2 = calloc(70000, sizeof *lab2);
+    CHECK(zeros && lab2);
+    if (zeros && lab2) {
+        vem_matrix big = vem_matrix_view(zeros, 70000, 2);
+        size_t k2 = 2;
+        CHECK(vem_gmm_hc_classes(&big, &k2, 1, lab2) == VEM_EINVAL);
+        CHECK(strstr(vem_errmsg(), "65536") != NULL);
+    }
+    free(zeros);
+    free(lab2);
     for (size_t i = 0; i < 4; i++)
         vem_table_clear(&sets[i].t);
     return check_report("mclust_hc");

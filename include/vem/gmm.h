@@ -138,7 +138,8 @@ typedef enum vem_gmm_init {
  * / (n d) (mclust's hcVVV with its alpha and beta = 1; Fraley 1998, SIAM J. Sci.
  * Comput. 20(1)), ties broken as mclust breaks them; the tree is cut at each K.
  * d = 1: mclust's quantile classes (Mclust() builds no tree for univariate data).
- * All n rows are used (no subset). Memory: n (n - 1) / 2 doubles plus O(n d^2);
+ * All n rows are used (no subset), at most 65536 (17 GB of pair costs; VEM_EINVAL
+ * beyond: cluster a subset). Memory: n (n - 1) / 2 doubles plus O(n d^2);
  * time O(n^2 d^3) for the costs, O(n^2) to O(n^3) for the searches. VEM_EINVAL for
  * k = 0 or k > n or sizes that overflow,
  * VEM_ENOMEM (checked before allocating), VEM_ENUMERIC if the transform fails.

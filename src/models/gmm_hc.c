@@ -294,6 +294,11 @@ static vem_status tree_vvv(const double *z, size_t n, size_t p, size_t *pairs)
                         "memory can address",
                         n);
     npair /= sizeof(double);
+    if (n > VEM__HC_MAX_TREE_ROWS)
+        return VEM_FAIL(VEM_EINVAL,
+                        "hierarchical start: %zu rows would need %.1f GB of pair costs; at most "
+                        "%d rows (cluster a subset)",
+                        n, (double)npair * 8e-9, VEM__HC_MAX_TREE_ROWS);
     h.cnt = vem__calloc(n, sizeof *h.cnt);
     h.rep = vem__calloc(n, sizeof *h.rep);
     h.mean = vem__alloc_doubles(n, p);
@@ -579,6 +584,11 @@ vem_status vem__hc_partitions(const double *x, size_t n, size_t d, size_t ld, co
                 }
             }
         }
+    } else if (n > VEM__HC_MAX_TREE_ROWS) {
+        st = VEM_FAIL(VEM_EINVAL,
+                      "hierarchical start: %zu rows would need %.1f GB of pair costs; at most "
+                      "%d rows (cluster a subset)",
+                      n, (double)n * (double)(n - 1) * 4e-9, VEM__HC_MAX_TREE_ROWS);
     } else {
         size_t *pairs = n > 1 ? vem__calloc(2 * (n - 1), sizeof *pairs) : NULL;
         if (n > 1 && !pairs)

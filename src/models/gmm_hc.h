@@ -14,10 +14,13 @@
  * The merge tree of the n rows x (stride ld) of d >= 2 columns: pairs[2 s] and
  * pairs[2 s + 1] are the lowest row indices of the two clusters joined at step
  * s < n - 1 (the first n - k steps leave k clusters, vem__hc_cut).
- * Memory: n (n - 1) / 2 doubles of merge costs plus O(n d^2); VEM_EINVAL if that
- * does not fit in size_t, VEM_ENOMEM.
+ * Memory: n (n - 1) / 2 doubles of merge costs plus O(n d^2); VEM_EINVAL if n >
+ * VEM__HC_MAX_TREE_ROWS or that does not fit in size_t, VEM_ENOMEM.
  */
 vem_status vem__hc_tree(const double *x, size_t n, size_t d, size_t ld, size_t *pairs);
+
+/* The most rows a tree is built for: 65536 rows need 17 GB of pair costs. */
+#define VEM__HC_MAX_TREE_ROWS 65536
 
 /*
  * Labels (0-based, numbered by first appearance in row order, as mclust's
