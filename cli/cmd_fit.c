@@ -577,6 +577,14 @@ static int cmd_fit(int argc, char **argv)
         rc = cli_usage_error("fit gmm");
         goto out;
     }
+    /* Online passes: the engine's 100 unless asked (10000 is batch EM's allowance for
+     * slow stretches, not a number of passes over large data). */
+    if (a.f.opts.algorithm != VEM_ALG_BATCH && !cli_fit_given(&a.f, CLI_OPT_MAX_ITER) &&
+        !cli_fit_given(&a.f, CLI_OPT_PASSES)) {
+        vem_fit_opts e;
+        vem_fit_opts_init(&e);
+        a.f.opts.max_iter = e.max_iter;
+    }
 
     if (a.f.init_model) {
         g = cli_load_gmm(a.f.init_model);
