@@ -463,18 +463,19 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* R's quantile(type 7) of the sorted s (n values) at probability pr. */
+/* R's quantile(type 7) of the sorted s (n values) at probability pr, in R's
+ * arithmetic (1-based index 1 + (n - 1) pr, so that ties of rounding agree). */
 static double quantile7(const double *s, size_t n, double pr)
 {
-    double index = (double)(n - 1) * pr; /* 0-based */
-    double lo = floor(index);
-    size_t l = (size_t)lo, hi = (size_t)ceil(index);
-    if (hi >= n)
-        hi = n - 1;
+    double index = 1.0 + (double)(n - 1) * pr;
+    double lo = floor(index), hi = ceil(index);
+    size_t l = (size_t)lo - 1, u = (size_t)hi - 1;
+    if (u >= n)
+        u = n - 1;
     double q = s[l];
-    if (index > lo && s[hi] != q) {
+    if (index > lo && s[u] != q) {
         double h = index - lo;
-        q = (1.0 - h) * q + h * s[hi];
+        q = (1.0 - h) * q + h * s[u];
     }
     return q;
 }
@@ -506,7 +507,8 @@ static vem_status qclass(const double *x, size_t n, size_t ld, size_t k, size_t 
         nq++;
         nu = 0;
         for (size_t i = 0; i < nq; i++) {
-            double pr = i + 1 == nq ? 1.0 : (double)i / (double)(nq - 1);
+            /* R's seq(0, 1, length.out = nq): i * (1 / (nq - 1)), the ends exact. */
+            double pr = i + 1 == nq ? 1.0 : (double)i * (1.0 / (double)(nq - 1));
             double v = quantile7(s, n, pr);
             if (nu == 0 || v != q[nu - 1])
                 q[nu++] = v;
