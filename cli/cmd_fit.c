@@ -25,7 +25,14 @@ static const cli_option gmm_options[] = {
     {"select", 0, 1, OPT_SELECT, "bic",
      "fit every (K, covariance) pair and keep the lowest BIC;\n"
      "implied when there is more than one pair"},
-    {"init", 0, 1, OPT_INIT, "M", "kmeans (default), kmeans++ or random"},
+    {"init", 0, 1, OPT_INIT, "M",
+     "auto (default), hc, kmeans, kmeans++ or random; auto is hc\n"
+     "up to 2000 rows (the initialisation sample), kmeans beyond.\n"
+     "hc: mclust's start, model-based hierarchical agglomeration\n"
+     "(VVV on the SVD-transformed data; quantile classes for one\n"
+     "column), one tree cut at every K, on at most 2000 rows\n"
+     "(evenly spread) and O(rows^2) memory; deterministic, so with\n"
+     "--n-init N the restarts after the first start from kmeans"},
     {"reg-covar", 0, 1, OPT_REG_COVAR, "E",
      "added to covariance diagonals (default 1e-6; 0 with --prior)"},
     {"prior", 0, 0, OPT_PRIOR, NULL,
@@ -41,9 +48,13 @@ static const cli_option gmm_options[] = {
 static const cli_option *const fit_tables[] = {gmm_options, cli_engine_options, cli_common_options,
                                                cli_data_options, NULL};
 
-static const cli_fit_kind gmm_kind = {"gmm", "log-likelihood", "row", "rows", 0, NULL};
-/* With --prior the objective is the log posterior (log-likelihood + log prior). */
-static const cli_fit_kind gmm_map_kind = {"gmm", "log-posterior", "row", "rows", 0, NULL};
+/* Batch EM stops at a total change of 1e-8 nats within 10000 iterations
+ * (vem_gmm_fit_opts_init). With --prior the objective is the log posterior
+ * (log-likelihood + log prior). */
+static const cli_fit_kind gmm_kind = {"gmm", "log-likelihood", "row", "rows", 0,
+                                      vem_gmm_fit_opts_init};
+static const cli_fit_kind gmm_map_kind = {"gmm", "log-posterior", "row", "rows", 0,
+                                          vem_gmm_fit_opts_init};
 
 /* Bounds on what a user may ask for; far above any sensible use. */
 #define MAX_K 1000000
@@ -226,8 +237,9 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
             break;
         case OPT_INIT:
             a->init_given = 1;
-            if (vem_gmm_init_parse(val, &a->init) != VEM_OK || a->init == VEM_INIT_MEANS) {
-                cli_error("--init: expected kmeans, kmeans++ or random; got '%s'", val);
+            if (vem_gmm_init_parse(val, &a->init) != VEM_OK || a->init == VEM_INIT_MEANS ||
+                a->init == VEM_INIT_RESP) {
+                cli_error("--init: expected auto, hc, kmeans, kmeans++ or random; got '%s'", val);
                 rc = CLI_EXIT_USAGE;
             }
             break;
@@ -356,8 +368,12 @@ static void add_fit_json(json_t *o, const vem_gmm *g, size_t n, const vem_fit_re
     } else {
         json_object_set_new(o, "prior", json_null());
     }
+    /* auto: the start it chose (the initialisation sample has min(n, 100000) rows). */
+    vem_gmm_init how = a->init;
+    if (how == VEM_INIT_AUTO)
+        how = n <= VEM_GMM_HC_MAX_ROWS ? VEM_INIT_HC : VEM_INIT_KMEANS;
     json_object_set_new(o, "init",
-                        json_string(a->f.init_model ? "model" : vem_gmm_init_name(a->init)));
+                        json_string(a->f.init_model ? "model" : vem_gmm_init_name(how)));
 }
 
 static void print_fit_summary(const vem_gmm *g, size_t n, const vem_fit_result *res,
@@ -620,7 +636,7 @@ static int cmd_fit(int argc, char **argv)
     }
     a.covs[0] = VEM_COV_FULL;
     a.ncov = 1;
-    a.init = VEM_INIT_KMEANS;
+    a.init = VEM_INIT_AUTO;
     a.reg_covar = 1e-6;
     cli_fit_args_init(&a.f, &gmm_kind);
     cli_data_opts_init(&a.dopts);
@@ -633,6 +649,14 @@ static int cmd_fit(int argc, char **argv)
     if (rc != 0) {
         rc = cli_usage_error("fit gmm");
         goto out;
+    }
+    /* Online passes: the engine's 100 unless asked (10000 is batch EM's allowance for
+     * slow stretches, not a number of passes over large data). */
+    if (a.f.opts.algorithm != VEM_ALG_BATCH && !cli_fit_given(&a.f, CLI_OPT_MAX_ITER) &&
+        !cli_fit_given(&a.f, CLI_OPT_PASSES)) {
+        vem_fit_opts e;
+        vem_fit_opts_init(&e);
+        a.f.opts.max_iter = e.max_iter;
     }
 
     if (a.f.init_model) {

@@ -237,7 +237,7 @@ static void option_text(const cli_option *o, const cli_fit_kind *k, const vem_fi
                 char what[160];
                 if (!k)
                     snprintf(what, sizeof what, "the objective per observation changes by < T "
-                                                "nats\n(batch HMM and VB-GMM: the total);");
+                                                "nats\n(batch GMM, HMM and VB-GMM: the total);");
                 else if (defs && defs->tol_rule == VEM_TOL_TOTAL)
                     snprintf(what, sizeof what, "the total %s changes by < T nats\n(batch; "
                              "online: per %s, default 0.001);", k->objective, k->unit);

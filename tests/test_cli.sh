@@ -293,6 +293,27 @@ run fit gmm "$FAITHFUL" -k 2 --covariance EVV --prior
 expect_rc "fit --covariance EVV --prior is refused (no prior in mclust)" 1
 expect_err "fit --covariance EVV --prior names the reason" "has no conjugate prior"
 
+# The default selection is Mclust(X, G = 1:9)'s: one hierarchical tree cut at every K,
+# EM to convergence; every cell within 1e-6 of mclust's converged BIC table
+# (tests/golden/mclust_hc.txt, mclust's sign) and mclust's choice, EEE with K = 3.
+run fit gmm "$FAITHFUL" -k 1-9 --covariance all --json
+expect_rc "select -k 1-9 --covariance all (defaults)" 0
+pycheck "default selection is Mclust()'s table" '"init":"hc"' '
+d = load()
+assert d["init"] == "hc", d["init"]
+order = "EII VII EEI VEI EVI VVI EEE VEE EVE VVE EEV VEV EVV VVV".split()
+want = {}
+for line in open(sys.argv[2]):
+    f = line.split()
+    if f[:3] == ["bic", "faithful", "tight"]:
+        for m, v in zip(order, f[4:]):
+            want[(int(f[3]), m)] = -float(v)
+assert len(want) == 126, len(want)
+for c in d["selection"]:
+    assert c["converged"] and close(c["bic"], want[(c["k"], c["mclust"])], 1e-6), c
+assert (d["n_components"], d["covariance_type"]) == (3, "tied"), d["covariance_type"]
+' out "$ROOT/tests/golden/mclust_hc.txt"
+
 # ---- Palmer penguins: columns chosen by name ----
 
 COLS=beak_length_mm,beak_depth_mm,flipper_length_mm,body_mass_g

@@ -94,7 +94,7 @@ run fit gmm "$FAITHFUL" -k=2 --json
 expect_rc "fit gmm -k=2" 0
 untimed k_eq.json
 check "-k=2 is -k 2" cmp -s k_eq.json k_space.json
-run fit gmm "$FAITHFUL" --components=2 --max-iter=100 --tol=1e-3 --json -o=model.json
+run fit gmm "$FAITHFUL" --components=2 --max-iter=10000 --tol=1e-8 --json -o=model.json
 expect_rc "fit gmm --opt=value" 0
 untimed opt_eq.json
 check "--opt=value is --opt value" cmp -s opt_eq.json k_space.json

@@ -23,6 +23,7 @@
 
 #include "internal.h"
 #include "linalg/linalg.h"
+#include "models/gmm_hc.h"
 #include "models/gmm_internal.h"
 #include "models/gmm_kernels.h"
 #include "models/gmm_prior.h"
@@ -49,6 +50,10 @@ struct vem_gmm {
     double *init_means;
     double *init_resp; /* init_n x k, VEM_INIT_RESP */
     size_t init_n;
+    /* VEM_INIT_HC: the tree shared by the cells of a selection (borrowed), and the
+     * initialisations since the fit began (restarts after the first use k-means). */
+    vem__hc_cache *hc_cache;
+    size_t n_inits;
     char **columns;
 
     /* Structured M-steps (cov != lay): the inner rule and warm-start state, scatter
@@ -84,7 +89,8 @@ static const char *const cov_names[VEM_COV_COUNT] = {
     "EVI",  "VEE",  "EVE",       "VVE",  "EEV", "VEV", "EVV"};
 static const char *const mclust_names[VEM_COV_COUNT] = {
     "VVV", "VVI", "VII", "EEE", "EII", "EEI", "VEI", "EVI", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV"};
-static const char *const init_names[] = {"kmeans", "kmeans++", "random", "means", "resp"};
+static const char *const init_names[] = {"kmeans", "kmeans++", "random", "means",
+                                         "resp",   "hc",       "auto"};
 
 const char *vem_cov_name(vem_cov c)
 {
@@ -148,15 +154,16 @@ vem_status vem_cov_parse(const char *name, vem_cov *out)
 
 const char *vem_gmm_init_name(vem_gmm_init i)
 {
-    return vem__name_of(init_names, 5, (int)i);
+    return vem__name_of(init_names, 7, (int)i);
 }
 
 vem_status vem_gmm_init_parse(const char *name, vem_gmm_init *out)
 {
-    size_t i = vem__name_find(name, init_names, 5);
-    if (i == 5)
+    size_t i = vem__name_find(name, init_names, 7);
+    if (i == 7)
         return VEM_FAIL(VEM_EINVAL,
-                        "unknown init method '%s' (kmeans, kmeans++, random, means, resp)",
+                        "unknown init method '%s' (kmeans, kmeans++, random, means, resp, hc, "
+                        "auto)",
                         name ? name : "(null)");
     *out = (vem_gmm_init)i;
     return VEM_OK;
@@ -263,7 +270,7 @@ vem_gmm *vem_gmm_new(size_t k, size_t d, vem_cov cov)
     g->ms.max_iter = 1000;
     g->ms.tol = 1e-10;
     g->reg_covar = 1e-6;
-    g->init = VEM_INIT_KMEANS;
+    g->init = VEM_INIT_AUTO;
     g->km_max_iter = 300;
     g->km_tol = 1e-4;
     const vem_cov lay = g->lay;
@@ -1524,6 +1531,81 @@ static vem_status init_pass(vem_gmm *g, vem_fit *f, double *ess)
     return gmm_mstep(g, ess);
 }
 
+void vem__gmm_set_hc_cache(vem_gmm *g, vem__hc_cache *cache)
+{
+    g->hc_cache = cache;
+}
+
+/*
+ * VEM_INIT_HC: the partition of the hc rows of the initialisation sample x into k
+ * classes (the tree from g's cache when it is that of x, else built and, with a
+ * cache, kept there), then one M-step from it (one-hot responsibilities).
+ */
+static vem_status init_hc(vem_gmm *g, const vem_matrix *x, double *ess)
+{
+    const size_t k = g->k, d = g->d, n = x->rows;
+    size_t m;
+    vem__hc_rows(n, &m, NULL);
+    if (k > m)
+        return VEM_FAIL(VEM_EINVAL,
+                        "hierarchical start: k=%zu is more than the %zu rows it clusters", k, m);
+    size_t *rows = m < n ? vem__calloc(m, sizeof *rows) : NULL;
+    double *buf = m < n ? vem__alloc_doubles(m, d) : NULL;
+    size_t *labels = vem__calloc(2 * m, sizeof *labels);
+    double *z = vem__alloc_doubles(m, k);
+    double *work = vem__alloc_doubles(2 * m, d);
+    vem__hc_cache local = {0, NULL};
+    vem__hc_cache *c = g->hc_cache ? g->hc_cache : &local;
+    vem_status st = VEM_OK;
+    if ((m < n && (!rows || !buf)) || !labels || !z || !work) {
+        st = VEM_FAIL(VEM_ENOMEM, "hierarchical start of %zu rows", m);
+        goto done;
+    }
+    const double *base = x->data;
+    size_t ld = x->ld;
+    if (rows) {
+        vem__hc_rows(n, &m, rows);
+        for (size_t i = 0; i < m; i++)
+            memcpy(buf + i * d, x->data + rows[i] * x->ld, d * sizeof *buf);
+        base = buf;
+        ld = d;
+    }
+    if (d == 1) {
+        st = vem__hc_partitions(base, m, 1, ld, &g->k, 1, labels);
+    } else if (c->n != n) {
+        vem__free(c->pairs);
+        c->pairs = NULL;
+        c->n = 0;
+        if (m > 1) {
+            c->pairs = vem__calloc(2 * (m - 1), sizeof *c->pairs);
+            st = c->pairs ? vem__hc_tree(base, m, d, ld, c->pairs)
+                          : VEM_FAIL(VEM_ENOMEM, "hierarchical start of %zu rows", m);
+        }
+        if (st == VEM_OK)
+            c->n = n;
+    }
+    if (st != VEM_OK)
+        goto done;
+    if (d > 1)
+        vem__hc_cut(c->pairs, m, k, labels, labels + m);
+    for (size_t i = 0; i < m; i++)
+        z[i * k + labels[i]] = 1.0;
+    memset(ess, 0, gmm_ess_len(g) * sizeof *ess);
+    int token = vem__blas_threads_one();
+    vem__gmm_accumulate(g, base, ld, m, z, ess, work);
+    vem__blas_threads_restore(token);
+    st = gmm_mstep(g, ess);
+done:
+    if (c == &local)
+        vem__free(local.pairs);
+    vem__free(rows);
+    vem__free(buf);
+    vem__free(labels);
+    vem__free(z);
+    vem__free(work);
+    return st;
+}
+
 static vem_status gmm_init(void *self, vem_fit *f, vem_rng *rng)
 {
     vem_gmm *g = self;
@@ -1546,7 +1628,17 @@ static vem_status gmm_init(void *self, vem_fit *f, vem_rng *rng)
     st = vem__column_moments(f, g->center, var);
     if (st != VEM_OK)
         goto done;
-    switch (g->init) {
+    vem_gmm_init how = g->init;
+    if (how == VEM_INIT_AUTO)
+        how = x->rows <= VEM_GMM_HC_MAX_ROWS ? VEM_INIT_HC : VEM_INIT_KMEANS;
+    /* The tree is deterministic: restarts after the first start from k-means. */
+    if (how == VEM_INIT_HC && g->n_inits++ > 0)
+        how = VEM_INIT_KMEANS;
+    switch (how) {
+    case VEM_INIT_AUTO:
+    case VEM_INIT_HC:
+        st = init_hc(g, x, ess);
+        break;
     case VEM_INIT_KMEANS:
         st = vem__kmeanspp(f, k, rng, centers, idx);
         if (st == VEM_OK)
@@ -1643,9 +1735,22 @@ static vem_status check_x(const vem_gmm *g, const vem_matrix *x)
     return VEM_OK;
 }
 
+void vem_gmm_fit_opts_init(vem_fit_opts *o)
+{
+    vem_fit_opts_init(o);
+    o->tol_rule = VEM_TOL_TOTAL;
+    o->tol = 1e-8;
+    o->max_iter = 10000;
+}
+
 vem_status vem_gmm_fit(vem_gmm *g, const vem_matrix *x, const vem_fit_opts *o, vem_rng *rng,
                        vem_fit_result *res)
 {
+    vem_fit_opts defaults;
+    if (!o) {
+        vem_gmm_fit_opts_init(&defaults);
+        o = &defaults;
+    }
     vem_status st = check_x(g, x);
     if (st != VEM_OK)
         return st;
@@ -1654,6 +1759,7 @@ vem_status vem_gmm_fit(vem_gmm *g, const vem_matrix *x, const vem_fit_opts *o, v
     if (x->rows < g->k && !(o && o->comm))
         return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components", x->rows, g->k);
     vem_model m = vem_gmm_model(g);
+    g->n_inits = 0;
     size_t plen = gmm_params_len(g);
     double *saved = vem__alloc_doubles(plen, 1);
     double *center = vem__alloc_doubles(g->d, 1);
@@ -1681,6 +1787,11 @@ vem_status vem_gmm_fit(vem_gmm *g, const vem_matrix *x, const vem_fit_opts *o, v
 vem_status vem_gmm_fit_source(vem_gmm *g, vem_source *src, const vem_fit_opts *o,
                               vem_rng *rng, vem_fit_result *res)
 {
+    vem_fit_opts defaults;
+    if (!o) {
+        vem_gmm_fit_opts_init(&defaults);
+        o = &defaults;
+    }
     if (!src)
         return VEM_FAIL(VEM_EINVAL, "no data source");
     if (vem_source_cols(src) != g->d)
@@ -1690,6 +1801,7 @@ vem_status vem_gmm_fit_source(vem_gmm *g, vem_source *src, const vem_fit_opts *o
         return VEM_FAIL(VEM_EINVAL, "%zu rows, fewer than k=%zu components", vem_source_rows(src),
                         g->k);
     vem_model m = vem_gmm_model(g);
+    g->n_inits = 0;
     size_t plen = gmm_params_len(g);
     double *saved = vem__alloc_doubles(plen, 1);
     double *center = vem__alloc_doubles(g->d, 1);
@@ -1986,6 +2098,8 @@ static vem_status select_cells(const vem_matrix *x, const size_t *ks, size_t nk,
         if (ks[i] == 0 || ks[i] > x->rows)
             return VEM_FAIL(VEM_EINVAL, "k=%zu must be in [1, %zu rows]", ks[i], x->rows);
     double best_bic = INFINITY;
+    /* One tree for every cell (built by the first fit that starts from it). */
+    vem__hc_cache cache = {0, NULL};
     for (size_t i = 0; i < nk; i++) {
         for (size_t j = 0; j < ncov; j++) {
             vem_gmm_select_cell *cell = &cells[i * ncov + j];
@@ -2003,6 +2117,7 @@ static vem_status select_cells(const vem_matrix *x, const size_t *ks, size_t nk,
                 st = vem_gmm_set_prior_default(g, x);
             if (st == VEM_OK && init != VEM_INIT_MEANS)
                 st = vem_gmm_set_init(g, init);
+            vem__gmm_set_hc_cache(g, &cache);
             vem_rng rng;
             vem_rng_seed(&rng, seed);
             vem_fit_result res;
@@ -2026,9 +2141,14 @@ static vem_status select_cells(const vem_matrix *x, const size_t *ks, size_t nk,
                 }
             }
             vem_fit_result_clear(&res);
+            if (g)
+                vem__gmm_set_hc_cache(g, NULL);
             vem_gmm_free(g);
         }
     }
+    vem__free(cache.pairs);
+    if (*best)
+        vem__gmm_set_hc_cache(*best, NULL);
     if (!*best)
         return VEM_FAIL(VEM_ENUMERIC, "model selection: every fit failed");
     return VEM_OK;
