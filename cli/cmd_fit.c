@@ -22,9 +22,11 @@ static const cli_option gmm_options[] = {
      "EII VII EEI VEI EVI VVI EEE VEE EVE VVE EEV VEV EVV VVV\n"
      "(VVV = full, VVI = diag, VII = spherical, EEE = tied);\n"
      "a comma list, or all (the 14, as mclust's Mclust())"},
-    {"select", 0, 1, OPT_SELECT, "bic",
-     "fit every (K, covariance) pair and keep the lowest BIC;\n"
-     "implied when there is more than one pair"},
+    {"select", 0, 1, OPT_SELECT, "bic|icl",
+     "fit every (K, covariance) pair and keep the lowest BIC\n"
+     "(Mclust()) or ICL (BIC + twice the entropy of the hard\n"
+     "classification, mclustICL()); bic is implied when there is\n"
+     "more than one pair"},
     {"init", 0, 1, OPT_INIT, "M",
      "auto (default), hc, kmeans, kmeans++ or random; auto is hc\n"
      "up to 2000 rows (the initialisation sample), kmeans beyond.\n"
@@ -70,7 +72,8 @@ typedef struct fit_args {
     vem_gmm_init init;
     double reg_covar;
     int select;
-    int cov_all; /* --covariance all */
+    vem_gmm_criterion criterion; /* --select bic|icl */
+    int cov_all;                 /* --covariance all */
     cli_fit_args f; /* engine options */
     cli_data_opts dopts;
 } fit_args;
@@ -229,8 +232,12 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
             rc = parse_cov_list(a, val);
             break;
         case OPT_SELECT:
-            if (strcmp(val, "bic") != 0) {
-                cli_error("--select: only 'bic' is supported, got '%s'", val);
+            if (strcmp(val, "bic") == 0) {
+                a->criterion = VEM_CRITERION_BIC;
+            } else if (strcmp(val, "icl") == 0) {
+                a->criterion = VEM_CRITERION_ICL;
+            } else {
+                cli_error("--select: 'bic' or 'icl', got '%s'", val);
                 rc = CLI_EXIT_USAGE;
             }
             a->select = 1;
@@ -337,8 +344,9 @@ static double log_likelihood(const vem_gmm *g, const vem_fit_result *res)
 }
 
 /* The GMM's fields beside the common ones (cli_json_fit_common). */
+/* icl: vem_gmm_icl of the fit, or NaN (null) where the rows are not all here. */
 static void add_fit_json(json_t *o, const vem_gmm *g, size_t n, const vem_fit_result *res,
-                         const fit_args *a)
+                         const fit_args *a, double icl)
 {
     cli_json_fit_common(o, &a->f, res, n);
     cli_json_gmm(o, g);
@@ -348,6 +356,7 @@ static void add_fit_json(json_t *o, const vem_gmm *g, size_t n, const vem_fit_re
     json_object_set_new(o, "mean_log_likelihood", cli_json_real(ll / (double)n));
     json_object_set_new(o, "bic", cli_json_real(vem_gmm_bic(g, ll, n)));
     json_object_set_new(o, "aic", cli_json_real(vem_gmm_aic(g, ll)));
+    json_object_set_new(o, "icl", isfinite(icl) ? cli_json_real(icl) : json_null());
     vem_gmm_prior p;
     if (vem_gmm_prior_params(g, &p)) {
         const size_t d = vem_gmm_d(g);
@@ -377,7 +386,7 @@ static void add_fit_json(json_t *o, const vem_gmm *g, size_t n, const vem_fit_re
 }
 
 static void print_fit_summary(const vem_gmm *g, size_t n, const vem_fit_result *res,
-                              const fit_args *a)
+                              const fit_args *a, double icl)
 {
     size_t d = vem_gmm_d(g);
     printf("Gaussian mixture: K=%zu, covariance %s, %zu rows x %zu column%s\n", vem_gmm_k(g),
@@ -387,15 +396,18 @@ static void print_fit_summary(const vem_gmm *g, size_t n, const vem_fit_result *
     if (vem_gmm_prior_params(g, &(vem_gmm_prior){0}))
         printf("MAP fit (--prior): log-likelihood %.10g, log prior %.10g (up to a constant)\n",
                ll, res->objective - ll);
-    printf("BIC: %.10g (lower is better)  AIC: %.10g  parameters: %zu\n", vem_gmm_bic(g, ll, n),
-           vem_gmm_aic(g, ll), vem_gmm_n_parameters(g));
+    printf("BIC: %.10g (lower is better)  AIC: %.10g", vem_gmm_bic(g, ll, n), vem_gmm_aic(g, ll));
+    if (isfinite(icl))
+        printf("  ICL: %.10g", icl);
+    printf("  parameters: %zu\n", vem_gmm_n_parameters(g));
     cli_print_fit_tail(&a->f, res);
 }
 
 /* ---- one fit ---- */
 
 /* Warnings, model file and output of a finished fit of g to rows rows; frees res. */
-static int report_fit(const fit_args *a, size_t rows, vem_gmm *g, vem_fit_result *res)
+static int report_fit(const fit_args *a, size_t rows, vem_gmm *g, vem_fit_result *res,
+                      double icl)
 {
     int rc = 0;
     cli_warn_not_converged(&a->f, res);
@@ -407,10 +419,10 @@ static int report_fit(const fit_args *a, size_t rows, vem_gmm *g, vem_fit_result
     if (rc == 0 && a->f.json) {
         json_t *o = json_object();
         if (o)
-            add_fit_json(o, g, rows, res, a);
+            add_fit_json(o, g, rows, res, a, icl);
         rc = cli_json_emit(o);
     } else if (rc == 0) {
-        print_fit_summary(g, rows, res, a);
+        print_fit_summary(g, rows, res, a, icl);
     }
     vem_fit_result_clear(res);
     return rc;
@@ -444,7 +456,14 @@ static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, vem_g
         vem_fit_result_clear(&res);
         return rc;
     }
-    return report_fit(a, (size_t)res.n_obs, g, &res);
+    /* ICL needs every row's responsibilities: in memory on one process only. */
+    double icl = NAN;
+    if (!src && !a->f.mpi) {
+        vem_matrix x = vem_table_matrix(t);
+        if (vem_gmm_icl(g, &x, log_likelihood(g, &res), &icl) != VEM_OK)
+            icl = NAN;
+    }
+    return report_fit(a, (size_t)res.n_obs, g, &res, icl);
 }
 
 /* ---- model selection ---- */
@@ -474,20 +493,31 @@ static const char *status_token(vem_status s)
     return "unknown";
 }
 
-static int cell_failed(const vem_gmm_select_cell *c)
+/* The cell's value of the criterion --select minimises. */
+static double cell_value(const fit_args *a, const vem_gmm_select_cell *c)
 {
-    return (c->status != VEM_OK && c->status != VEM_EMAXITER) || !isfinite(c->bic);
+    return a->criterion == VEM_CRITERION_ICL ? c->icl : c->bic;
 }
 
-/* The BIC table, laid out as mclust prints it: rows K, columns covariance types. */
+static int cell_failed(const fit_args *a, const vem_gmm_select_cell *c)
+{
+    return (c->status != VEM_OK && c->status != VEM_EMAXITER) || !isfinite(cell_value(a, c));
+}
+
+/* The BIC (or ICL) table, laid out as mclust prints it: rows K, columns covariance types. */
 static void print_select_table(FILE *f, const fit_args *a, const vem_gmm_select_cell *cells,
                                size_t best)
 {
     int width[N_COVS];
     char buf[64];
     size_t nfail = 0, nmaxiter = 0;
-    fprintf(f, "BIC = -2 log-likelihood + parameters x log(rows): lower is better "
-               "(mclust prints -BIC, where higher is better)\n");
+    const int icl = a->criterion == VEM_CRITERION_ICL;
+    if (icl)
+        fprintf(f, "ICL = BIC - 2 sum over rows of log max responsibility: lower is better "
+                   "(mclust prints -ICL, where higher is better)\n");
+    else
+        fprintf(f, "BIC = -2 log-likelihood + parameters x log(rows): lower is better "
+                   "(mclust prints -BIC, where higher is better)\n");
     fprintf(f, "%4s", "K");
     for (size_t j = 0; j < a->ncov; j++) {
         snprintf(buf, sizeof buf, "%s [%s]", vem_cov_name(a->covs[j]), cli_cov_mclust(a->covs[j]));
@@ -500,11 +530,11 @@ static void print_select_table(FILE *f, const fit_args *a, const vem_gmm_select_
         for (size_t j = 0; j < a->ncov; j++) {
             size_t c = i * a->ncov + j;
             char mark = ' ';
-            if (cell_failed(&cells[c])) {
+            if (cell_failed(a, &cells[c])) {
                 snprintf(buf, sizeof buf, "-");
                 nfail++;
             } else {
-                snprintf(buf, sizeof buf, "%.3f", cells[c].bic);
+                snprintf(buf, sizeof buf, "%.3f", cell_value(a, &cells[c]));
                 if (c == best)
                     mark = '*';
                 else if (!cells[c].converged)
@@ -516,7 +546,7 @@ static void print_select_table(FILE *f, const fit_args *a, const vem_gmm_select_
         }
         fputc('\n', f);
     }
-    fprintf(f, "* lowest BIC: K=%zu, covariance %s [%s]\n", cells[best].k,
+    fprintf(f, "* lowest %s: K=%zu, covariance %s [%s]\n", icl ? "ICL" : "BIC", cells[best].k,
             vem_cov_name(cells[best].cov), cli_cov_mclust(cells[best].cov));
     if (nmaxiter)
         fprintf(f, "+ not converged within --max-iter (%zu fit%s)\n", nmaxiter,
@@ -524,9 +554,11 @@ static void print_select_table(FILE *f, const fit_args *a, const vem_gmm_select_
     if (nfail) {
         fprintf(f, "failed fits (-):\n");
         for (size_t c = 0; c < a->nk * a->ncov; c++)
-            if (cell_failed(&cells[c]))
+            if (cell_failed(a, &cells[c]))
                 fprintf(f, "  K=%zu %s: %s\n", cells[c].k, vem_cov_name(cells[c].cov),
-                        vem_strerror(cells[c].status));
+                        cells[c].status == VEM_OK || cells[c].status == VEM_EMAXITER
+                            ? "ICL is not finite"
+                            : vem_strerror(cells[c].status));
     }
 }
 
@@ -541,12 +573,13 @@ static json_t *selection_json(const fit_args *a, const vem_gmm_select_cell *cell
         json_object_set_new(o, "mclust", json_string(cli_cov_mclust(e->cov)));
         json_object_set_new(o, "bic", cli_json_real(e->bic));
         json_object_set_new(o, "aic", cli_json_real(e->aic));
+        json_object_set_new(o, "icl", cli_json_real(e->icl));
         json_object_set_new(o, "log_likelihood", cli_json_real(e->log_likelihood));
         json_object_set_new(o, "n_parameters", json_integer((json_int_t)e->n_parameters));
         json_object_set_new(o, "n_iter", json_integer((json_int_t)e->n_iter));
         json_object_set_new(o, "converged", json_boolean(e->converged));
         json_object_set_new(o, "status", json_string(status_token(e->status)));
-        if (cell_failed(e))
+        if (cell_failed(a, e))
             json_object_set_new(o, "error", json_string(vem_strerror(e->status)));
         json_array_append_new(arr, o);
     }
@@ -564,8 +597,8 @@ static int run_select(const fit_args *a, const vem_table *t, const vem_fit_opts 
         return CLI_EXIT_INPUT;
     }
     double t0 = now_seconds();
-    vem_status s = (a->prior ? vem_gmm_select_prior : vem_gmm_select)(
-        &x, a->ks, a->nk, a->covs, a->ncov, a->init, a->reg_covar, opts, a->f.seed, cells, &best);
+    vem_status s = vem_gmm_select_by(&x, a->ks, a->nk, a->covs, a->ncov, a->init, a->reg_covar,
+                                     opts, a->f.seed, a->prior, a->criterion, cells, &best);
     double seconds = now_seconds() - t0;
     if (s != VEM_OK || !best) {
         if (s == VEM_ENUMERIC)
@@ -581,7 +614,7 @@ static int run_select(const fit_args *a, const vem_table *t, const vem_fit_opts 
     size_t bc = 0;
     for (size_t c = 0; c < ncell; c++)
         if (cells[c].k == vem_gmm_k(best) && cells[c].cov == vem_gmm_cov(best) &&
-            !cell_failed(&cells[c]))
+            !cell_failed(a, &cells[c]))
             bc = c;
     const vem_gmm_select_cell *bcell = &cells[bc];
     int rc = 0;
@@ -608,15 +641,16 @@ static int run_select(const fit_args *a, const vem_table *t, const vem_fit_opts 
     if (rc == 0 && a->f.json) {
         json_t *o = json_object();
         if (o) {
-            add_fit_json(o, best, t->rows, &info, a);
-            json_object_set_new(o, "criterion", json_string("bic"));
+            add_fit_json(o, best, t->rows, &info, a, bcell->icl);
+            json_object_set_new(o, "criterion",
+                                json_string(a->criterion == VEM_CRITERION_ICL ? "icl" : "bic"));
             json_object_set_new(o, "selection", selection_json(a, cells));
         }
         rc = cli_json_emit(o);
     } else if (rc == 0) {
         print_select_table(stdout, a, cells, bc);
         printf("\n");
-        print_fit_summary(best, t->rows, &info, a);
+        print_fit_summary(best, t->rows, &info, a, bcell->icl);
     }
     vem_gmm_free(best);
     free(cells);

@@ -314,6 +314,43 @@ for c in d["selection"]:
 assert (d["n_components"], d["covariance_type"]) == (3, "tied"), d["covariance_type"]
 ' out "$ROOT/tests/golden/mclust_hc.txt"
 
+# --select icl: mclustICL(X, G = 1:9)'s choice, VVE with K = 2, and its table
+# (tests/golden/mclust_icl.txt, its sign negated) to 1e-3: at the defaults (reg_covar
+# 1e-6, EM to a total change of 1e-8) the responsibilities of the flattest fits move by
+# more than their log-likelihoods (largest 2.9e-4, VVE K = 9); test_mclust.c checks
+# 1e-5 at mclust's settings. Every cell carries BIC and ICL, ICL >= BIC.
+run fit gmm "$FAITHFUL" -k 1-9 --covariance all --select icl --json
+expect_rc "select --select icl" 0
+pycheck "--select icl is mclustICL()'s table and choice" '"criterion":"icl"' '
+d = load()
+assert d["criterion"] == "icl"
+order = "EII VII EEI VEI EVI VVI EEE VEE EVE VVE EEV VEV EVV VVV".split()
+want = {}
+for line in open(sys.argv[2]):
+    f = line.split()
+    if f[:2] == ["icl", "faithful"]:
+        for m, v in zip(order, f[3:]):
+            want[(int(f[2]), m)] = -float(v)
+assert len(want) == 126, len(want)
+for c in d["selection"]:
+    assert close(c["icl"], want[(c["k"], c["mclust"])], 1e-3), c
+    assert c["icl"] >= c["bic"] - 1e-9, c
+assert (d["n_components"], d["covariance_type"]) == (2, "VVE"), d["covariance_type"]
+assert close(d["icl"], want[(2, "VVE")], 1e-6)
+' out "$ROOT/tests/golden/mclust_icl.txt"
+run fit gmm "$FAITHFUL" -k 2 --select aic
+expect_rc "--select aic is refused" 1
+expect_err "--select names its choices" "'bic' or 'icl'"
+run fit gmm "$FAITHFUL" -k 2 --json
+pycheck "one fit in memory reports its ICL, >= its BIC" '"icl":' '
+d = load()
+assert d["icl"] is not None and d["icl"] > d["bic"]
+' out
+run fit gmm "$FAITHFUL" -k 2 --stream --json
+pycheck "a streamed fit has no ICL (null)" '"icl":null' '
+assert load()["icl"] is None
+' out
+
 # ---- Palmer penguins: columns chosen by name ----
 
 COLS=beak_length_mm,beak_depth_mm,flipper_length_mm,body_mass_g

@@ -50,6 +50,7 @@ PYEOF
 # Gaussian mixture: one fit, a selection, online, and every command on its model.
 valid fit "fit gmm" fit gmm "$FAITHFUL" -k 2 -o gmm.json
 valid fit "fit gmm selection" fit gmm "$FAITHFUL" -k 1-2 --covariance diag,full
+valid fit "fit gmm --select icl" fit gmm "$FAITHFUL" -k 1-2 --covariance VVE,EEE --select icl
 valid fit "fit gmm --prior" fit gmm "$FAITHFUL" -k 2 --covariance VEV --prior
 valid fit "fit gmm --prior selection" fit gmm "$FAITHFUL" -k 1-2 --covariance all --prior
 valid fit "fit gmm --prior --stream" fit gmm "$FAITHFUL" -k 2 --prior --stream

@@ -421,6 +421,7 @@ typedef struct vem_gmm_select_cell {
     vem_status status;     /**< the fit's status (VEM_OK, VEM_EMAXITER or an error) */
     double log_likelihood; /**< total, nats; NaN if the fit failed */
     double bic, aic;       /**< NaN if the fit failed */
+    double icl;            /**< vem_gmm_icl of the fit; NaN if the fit or ICL failed */
     size_t n_parameters;
     size_t n_iter;
     int converged;
@@ -454,6 +455,25 @@ VEM_API vem_status vem_gmm_select_prior(const vem_matrix *x, const size_t *ks, s
                                         const vem_cov *covs, size_t ncov, vem_gmm_init init,
                                         double reg_covar, const vem_fit_opts *o, uint64_t seed,
                                         vem_gmm_select_cell *cells, vem_gmm **best);
+
+/** What model selection minimises. */
+typedef enum vem_gmm_criterion {
+    VEM_CRITERION_BIC = 0, /**< vem_gmm_bic (mclust's Mclust()) */
+    VEM_CRITERION_ICL = 1  /**< vem_gmm_icl (mclust's mclustICL()) */
+} vem_gmm_criterion;
+
+/**
+ * The general form of vem_gmm_select (prior 0, VEM_CRITERION_BIC) and
+ * vem_gmm_select_prior (prior 1): every cell as there, with its ICL, and *best the
+ * cell with the lowest value of criterion (ties: the first in row order). A cell
+ * whose criterion is not finite is skipped. VEM_EINVAL also for an unknown criterion;
+ * otherwise errors as vem_gmm_select.
+ */
+VEM_API vem_status vem_gmm_select_by(const vem_matrix *x, const size_t *ks, size_t nk,
+                                     const vem_cov *covs, size_t ncov, vem_gmm_init init,
+                                     double reg_covar, const vem_fit_opts *o, uint64_t seed,
+                                     int prior, vem_gmm_criterion criterion,
+                                     vem_gmm_select_cell *cells, vem_gmm **best);
 
 /**
  * Write a GMM model file (JSON, docs/formats.md): to PATH.tmp.XXXXXX beside it,

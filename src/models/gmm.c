@@ -2085,19 +2085,21 @@ vem_status vem_gmm_icl(const vem_gmm *g, const vem_matrix *x, double log_likelih
     return VEM_OK;
 }
 
-/* vem_gmm_select, each cell under mclust's default prior when prior is set. */
-static vem_status select_cells(const vem_matrix *x, const size_t *ks, size_t nk,
-                               const vem_cov *covs, size_t ncov, vem_gmm_init init,
-                               double reg_covar, const vem_fit_opts *o, uint64_t seed,
-                               vem_gmm_select_cell *cells, vem_gmm **best, int prior)
+vem_status vem_gmm_select_by(const vem_matrix *x, const size_t *ks, size_t nk,
+                             const vem_cov *covs, size_t ncov, vem_gmm_init init,
+                             double reg_covar, const vem_fit_opts *o, uint64_t seed, int prior,
+                             vem_gmm_criterion criterion, vem_gmm_select_cell *cells,
+                             vem_gmm **best)
 {
     *best = NULL;
+    if (criterion != VEM_CRITERION_BIC && criterion != VEM_CRITERION_ICL)
+        return VEM_FAIL(VEM_EINVAL, "model selection: unknown criterion %d", (int)criterion);
     if (!x || nk == 0 || ncov == 0)
         return VEM_FAIL(VEM_EINVAL, "model selection needs at least one k and one covariance type");
     for (size_t i = 0; i < nk; i++)
         if (ks[i] == 0 || ks[i] > x->rows)
             return VEM_FAIL(VEM_EINVAL, "k=%zu must be in [1, %zu rows]", ks[i], x->rows);
-    double best_bic = INFINITY;
+    double best_value = INFINITY;
     /* One tree for every cell (built by the first fit that starts from it). */
     vem__hc_cache cache = {0, NULL};
     for (size_t i = 0; i < nk; i++) {
@@ -2106,7 +2108,7 @@ static vem_status select_cells(const vem_matrix *x, const size_t *ks, size_t nk,
             memset(cell, 0, sizeof *cell);
             cell->k = ks[i];
             cell->cov = covs[j];
-            cell->log_likelihood = cell->bic = cell->aic = NAN;
+            cell->log_likelihood = cell->bic = cell->aic = cell->icl = NAN;
             vem_gmm *g = vem_gmm_new(ks[i], x->cols, covs[j]);
             if (!g) {
                 cell->status = vem__last_status();
@@ -2133,8 +2135,11 @@ static vem_status select_cells(const vem_matrix *x, const size_t *ks, size_t nk,
                 cell->aic = vem_gmm_aic(g, cell->log_likelihood);
                 cell->n_iter = res.n_iter;
                 cell->converged = res.converged;
-                if (cell->bic < best_bic) {
-                    best_bic = cell->bic;
+                if (vem_gmm_icl(g, x, cell->log_likelihood, &cell->icl) != VEM_OK)
+                    cell->icl = NAN;
+                double value = criterion == VEM_CRITERION_ICL ? cell->icl : cell->bic;
+                if (value < best_value) {
+                    best_value = value;
                     vem_gmm_free(*best);
                     *best = g;
                     g = NULL;
@@ -2158,7 +2163,8 @@ vem_status vem_gmm_select(const vem_matrix *x, const size_t *ks, size_t nk, cons
                           size_t ncov, vem_gmm_init init, double reg_covar, const vem_fit_opts *o,
                           uint64_t seed, vem_gmm_select_cell *cells, vem_gmm **best)
 {
-    return select_cells(x, ks, nk, covs, ncov, init, reg_covar, o, seed, cells, best, 0);
+    return vem_gmm_select_by(x, ks, nk, covs, ncov, init, reg_covar, o, seed, 0,
+                             VEM_CRITERION_BIC, cells, best);
 }
 
 vem_status vem_gmm_select_prior(const vem_matrix *x, const size_t *ks, size_t nk,
@@ -2166,5 +2172,6 @@ vem_status vem_gmm_select_prior(const vem_matrix *x, const size_t *ks, size_t nk
                                 double reg_covar, const vem_fit_opts *o, uint64_t seed,
                                 vem_gmm_select_cell *cells, vem_gmm **best)
 {
-    return select_cells(x, ks, nk, covs, ncov, init, reg_covar, o, seed, cells, best, 1);
+    return vem_gmm_select_by(x, ks, nk, covs, ncov, init, reg_covar, o, seed, 1,
+                             VEM_CRITERION_BIC, cells, best);
 }
