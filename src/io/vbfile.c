@@ -240,6 +240,16 @@ vem_vbgmm *vem_vbgmm_load(const char *path)
         vem__json_get_number(path, root, "degrees_of_freedom_prior", &nu0) != VEM_OK ||
         vem__json_get_number(path, root, "reg_covar", &reg) != VEM_OK)
         goto fail;
+    size_t file_bytes = 0;
+    if (!vem__file_size(path, &file_bytes)) {
+        VEM_FAIL(VEM_EIO, "%s: cannot find the file's size", path);
+        goto fail;
+    }
+    /* Every parameter is a number in the file (2 bytes at least: "0,"). */
+    if (vem__check_declared(path, "n_components x n_features parameters",
+                            (double)k * (double)(d + 3 + pl) + (double)(d + pl + nc), "doubles",
+                            sizeof(double), 4, 2, (double)file_bytes) != VEM_OK)
+        goto fail;
     buf = vem__alloc_doubles(d + pl + nc + 3 * k + k * d + k * pl, 1);
     if (!buf) {
         VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
@@ -330,6 +340,15 @@ vem_blr *vem_blr_load(const char *path)
         goto fail;
     }
     if (vem__json_get_names(path, root, "columns", d, &cols) != VEM_OK)
+        goto fail;
+    /* The d x d posterior covariance is numbers in the file (2 bytes at least: "0,"). */
+    size_t file_bytes = 0;
+    if (!vem__file_size(path, &file_bytes)) {
+        VEM_FAIL(VEM_EIO, "%s: cannot find the file's size", path);
+        goto fail;
+    }
+    if (vem__check_declared(path, "n_features x n_features", (double)d * (double)d, "doubles",
+                            sizeof(double), 4, 2, (double)file_bytes) != VEM_OK)
         goto fail;
     b = vem_blr_new(d);
     vem_status s;

@@ -153,6 +153,12 @@ vem_blr *vem_blr_new(size_t d)
         VEM_FAIL(VEM_EINVAL, "vem_blr_new: d=%zu must be in [1, 2^18]", d);
         return NULL;
     }
+    /* The posterior covariance, its three work arrays and the precisions: five d x d. */
+    char what[160];
+    snprintf(what, sizeof what, "Bayesian linear regression on %zu features (5 x %zu x %zu doubles)",
+             d, d, d);
+    if (vem__check_memory(what, 5.0 * (double)dd * sizeof(double)) != VEM_OK)
+        return NULL;
     vem_blr *b = vem__calloc(1, sizeof *b);
     if (!b)
         goto oom;
