@@ -383,6 +383,23 @@ vem_blr *vem_blr_load(const char *path)
         vem__prefix_errmsg(VEM_EFORMAT, path, NULL);
         goto fail;
     }
+    /* coef and noise_precision are derived from the state; where the file has them they
+     * must still have their shapes and ranges (an edited file is refused, not half used). */
+    if (json_object_get(root, "coef")) {
+        const vem__json_shape csh = {{d}, {"column"}, 1};
+        if (vem__json_get_array(path, root, "coef", &csh, NULL) != VEM_OK)
+            goto fail;
+    }
+    if (json_object_get(root, "noise_precision")) {
+        double np = 0;
+        if (vem__json_get_number(path, root, "noise_precision", &np) != VEM_OK)
+            goto fail;
+        if (!(np > 0) || !isfinite(np)) {
+            VEM_FAIL(VEM_EFORMAT, "%s: key 'noise_precision': %g is not a positive number", path,
+                     np);
+            goto fail;
+        }
+    }
     vem__free(st);
     vem__free(cols);
     json_decref(root);

@@ -1876,7 +1876,7 @@ static vem_status for_rows(const vem_gmm *g, const vem_matrix *x, row_fn fn, voi
     }
     vem__blas_threads_restore(token);
     vem__free(scratch);
-    return VEM_OK;
+    return st;
 }
 
 static void row_score(const vem_gmm *g, size_t row, double *lp, void *out)
@@ -1975,14 +1975,19 @@ vem_status vem_gmm_score(const vem_gmm *g, const vem_matrix *x, double *mean, do
         if (!rows)
             return VEM_FAIL(VEM_ENOMEM, "scoring: %zu rows", x->rows);
         st = for_rows(g, x, row_score, rows);
-        for (size_t r = 0; st == VEM_OK && r < x->rows; r++)
-            if (!isfinite(rows[r]))
-                st = VEM_FAIL(VEM_ENUMERIC, "data row %zu: its log-likelihood is not finite",
-                              r + 1);
+        double run = 0.0;
+        for (size_t r = 0; st == VEM_OK && r < x->rows; r++) {
+            run += rows[r];
+            if (!isfinite(run))
+                st = VEM_FAIL(VEM_ENUMERIC,
+                              "data row %zu: its log-likelihood %g takes the total past the "
+                              "largest double",
+                              r + 1, rows[r]);
+        }
         vem__free(rows);
         return st != VEM_OK ? st
                             : VEM_FAIL(VEM_ENUMERIC, "the total log-likelihood is not finite "
-                                                     "(%g): the rows' sum overflows", s);
+                                                     "(%g)", s);
     }
     if (mean)
         *mean = s / (double)x->rows;

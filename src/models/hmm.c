@@ -1524,6 +1524,9 @@ static const vem_model_ops hmm_score_ops = {
     .estep = hmm_score_estep,
 };
 
+static vem_status per_sequence(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                               enum fb_mode mode, double *ll_out, double *post);
+
 vem_status vem_hmm_score(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
                          double *mean, double *total)
 {
@@ -1548,6 +1551,28 @@ vem_status vem_hmm_score(const vem_hmm *h, const vem_matrix *x, const vem_seqs *
     vem_hmm_free(c);
     if (st != VEM_OK)
         return st;
+    if (!isfinite(s)) {
+        /* Name the sequence: scored one by one, the first without a finite score fails. */
+        size_t ns = n_seq_of(&data);
+        double *ll = vem__alloc_doubles(ns, 1);
+        if (!ll)
+            return VEM_FAIL(VEM_ENOMEM, "scoring: %zu sequences", ns);
+        st = per_sequence(h, x, seqs, FB_SCORE, ll, NULL);
+        double run = 0.0;
+        for (size_t q = 0; st == VEM_OK && q < ns; q++) {
+            run += ll[q];
+            if (!isfinite(run))
+                st = VEM_FAIL(VEM_ENUMERIC,
+                              ll[q] == -INFINITY
+                                  ? "sequence %zu has probability zero under the model"
+                                  : "sequence %zu: its log-likelihood is not finite",
+                              q + 1);
+        }
+        vem__free(ll);
+        return st != VEM_OK ? st
+                            : VEM_FAIL(VEM_ENUMERIC, "the total log-likelihood is not finite (%g)",
+                                       s);
+    }
     if (mean)
         *mean = s / (double)x->rows;
     if (total)

@@ -1713,6 +1713,9 @@ vem_status vem_lda_fit(vem_lda *l, const vem_docs *docs, const vem_fit_opts *o, 
     vem_status st = check_docs(l, docs);
     if (st != VEM_OK)
         return st;
+    /* Alone, a corpus without a word has no bound per token to fit (0 / 0). */
+    if ((!o || !o->comm) && docs->ndocs > 0 && docs->ptr[docs->ndocs] == 0)
+        return VEM_FAIL(VEM_EINVAL, "no words: all %zu documents are empty", docs->ndocs);
     vem_fit_opts oo;
     engine_opts(l, o, &oo);
     l->gather_rows = gather_rows_for(l, max_doc_nnz(docs));
@@ -1737,6 +1740,9 @@ vem_status vem_lda_fit_source(vem_lda *l, vem_source *src, const vem_fit_opts *o
     if (l->warm_gamma)
         return VEM_FAIL(VEM_EUNSUP, "lda: warm-start gammas keep K doubles per document in "
                                     "memory: not with a source");
+    if ((!o || !o->comm) && vem_source_units(src) > 0 && !(vem_source_tokens(src) > 0))
+        return VEM_FAIL(VEM_EINVAL, "no words: all %zu documents are empty",
+                        vem_source_units(src));
     vem_fit_opts oo;
     engine_opts(l, o, &oo);
     /* The documents' sizes are in memory (their offsets): the largest, as vem_lda_fit. */

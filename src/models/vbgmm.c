@@ -1271,6 +1271,12 @@ static vem_status predictive(const vem_vbgmm *v, const vem_matrix *x, enum pred_
     for (size_t r = 0; r < x->rows; r++) {
         pred_row(v, x->data + r * x->ld, lp, lp + k);
         double ll = normalise(lp, k);
+        if (!isfinite(ll)) {
+            /* Values near the overflow threshold: no density, probabilities or label. */
+            st = VEM_FAIL(VEM_ENUMERIC, "data row %zu: its log predictive density is not finite",
+                          r + 1);
+            break;
+        }
         if (what == PRED_SCORE) {
             ((double *)out)[r] = ll;
         } else if (what == PRED_PROBA) {
@@ -1284,7 +1290,7 @@ static vem_status predictive(const vem_vbgmm *v, const vem_matrix *x, enum pred_
         }
     }
     vem__free(lp);
-    return VEM_OK;
+    return st;
 }
 
 vem_status vem_vbgmm_score_samples(const vem_vbgmm *v, const vem_matrix *x, double *out)
@@ -1319,6 +1325,9 @@ vem_status vem_vbgmm_score(const vem_vbgmm *v, const vem_matrix *x, double *mean
     vem__free(ll);
     if (st != VEM_OK)
         return st;
+    if (!isfinite(s))
+        return VEM_FAIL(VEM_ENUMERIC, "the total log predictive density is not finite (%g): the "
+                                      "rows' sum overflows", s);
     if (mean)
         *mean = s / (double)x->rows;
     if (total)
