@@ -756,10 +756,13 @@ static vem_status frames_encode(frames_pass *fp, vem_frames *f)
     const vem_frames_opts *o = fp->o;
     const size_t n = fp->rp.rows;
     f->codes = o->codes == 1 || (o->codes == -1 && fp->digits && (!o->symbols || fp->bad_line));
-    if (f->codes && fp->code_line)
+    /* A code beyond the model's symbols, unless it is the first cell that is no symbol
+     * either: then the cells may be names, and that is what is said below. */
+    if (f->codes && fp->code_line &&
+        (o->codes == 1 || fp->code_line != fp->bad_line || fp->code_col != fp->bad_col))
         return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: symbol code %g is not an integer in [0, %zu)",
                         fp->rp.path, fp->code_line, fp->code_col, fp->code_bad, o->n_symbols);
-    if (f->codes)
+    if (f->codes && !fp->code_line)
         return VEM_OK;
     if (!o->symbols)
         return vem_symbols_encode((const char *const *)fp->cells, n, NULL, 0, fp->data,
