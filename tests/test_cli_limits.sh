@@ -175,7 +175,7 @@ printf 'sym\n0\n1\n7\n' >codes.csv
 for cmd in decode score; do
     run $cmd cat.json codes.csv
     expect_rc "$cmd: a code beyond the symbols" 2
-    expect_err "$cmd: a code beyond the symbols" "codes.csv:4:1: symbol code 7 is not an integer in [0, 3)"
+    expect_err "$cmd: a code beyond the symbols" "codes.csv:4: symbol code 7 is not an integer in [0, 3)"
 done
 
 # A UTF-8 byte-order mark is accepted in a docword as in a CSV.

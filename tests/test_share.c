@@ -257,7 +257,7 @@ static void test_frames(void)
     /* Codes read as codes, beyond the symbol count: the file's data row. */
     o.codes = 1;
     run(2, jobs, &like, call_frames, path, &t);
-    check_one_message(jobs, 2, VEM_EFORMAT, "codes.csv:5:3: symbol code 5 is not an integer in [0, 3)");
+    check_one_message(jobs, 2, VEM_EFORMAT, "row 4: symbol code 5 is not an integer in [0, 3)");
 }
 
 /* ---------------------------------------------------------------- rows */

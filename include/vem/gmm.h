@@ -158,7 +158,8 @@ typedef struct vem_gmm vem_gmm;
 /**
  * New mixture with k components in d dimensions, initialised to weights 1/k,
  * zero means and identity covariances. NULL on failure: VEM_EINVAL if k or d
- * is 0 or cov invalid, VEM_ENOMEM.
+ * is 0 or cov invalid, VEM_ENOMEM (also when 6 covariances' worth of doubles plus
+ * 2 d x d exceed vem_memory_limit(), checked before allocating: docs/reliability.md).
  */
 VEM_API vem_gmm *vem_gmm_new(size_t k, size_t d, vem_cov cov);
 /** Free g; NULL allowed. */

@@ -138,7 +138,8 @@ typedef struct vem_lda_pass_info {
  * then draws the same initial lambda from the same rng.
  * Returns VEM_OK (converged by o->tol), VEM_EMAXITER (o->max_iter passes done;
  * parameters usable) or an error: VEM_EINVAL if a word id is >= v or a count
- * is negative or not finite, VEM_ENOMEM, VEM_ENUMERIC. res may be NULL; info
+ * is negative or not finite, or (without o->comm) every document is empty,
+ * VEM_ENOMEM, VEM_ENUMERIC. res may be NULL; info
  * (may be NULL) receives the last M-step's E-step statistics.
  */
 VEM_API vem_status vem_lda_fit(vem_lda *l, const vem_docs *docs, const vem_fit_opts *o,
@@ -243,7 +244,9 @@ VEM_API vem_status vem_lda_save(const vem_lda *l, const char *path,
 /**
  * Load a model saved by vem_lda_save (the .npy is found relative to the
  * JSON's directory). NULL on failure: VEM_EIO, VEM_EFORMAT naming the file
- * and key, or the .npy header or shape at fault; VEM_ENOMEM.
+ * and key, or the .npy header or shape at fault, or n_topics x n_words doubles
+ * beyond the .npy file's size (header and size checked before allocating);
+ * VEM_ENOMEM (also beyond vem_memory_limit()).
  */
 VEM_API vem_lda *vem_lda_load(const char *path);
 

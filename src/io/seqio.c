@@ -619,8 +619,6 @@ typedef struct frames_pass {
     int digits;               /* every categorical cell so far is an ASCII digit string */
     size_t bad_line, bad_col; /* the first cell that is not a given symbol */
     char bad[41];
-    size_t code_line, code_col; /* the first code not below o->n_symbols (given symbols) */
-    double code_bad;
 } frames_pass;
 
 /* "1,2,4": every column of ncols but skip (0-based), or NULL when none is left. */
@@ -700,11 +698,6 @@ static vem_status frames_symbol(frames_pass *fp, const vem__csv_cell *c, size_t 
                         fp->rp.tk.line, c->col, (int)vem__min(c->len, 40), c->p);
     fp->digits &= digits;
     fp->data[r] = v;
-    if (digits && o->symbols && v >= (double)o->n_symbols && !fp->code_line) {
-        fp->code_line = fp->rp.tk.line;
-        fp->code_col = c->col;
-        fp->code_bad = v;
-    }
     if (o->codes == 1)
         return VEM_OK;
     char *text = vem__csv_cell_text(c);
@@ -756,13 +749,7 @@ static vem_status frames_encode(frames_pass *fp, vem_frames *f)
     const vem_frames_opts *o = fp->o;
     const size_t n = fp->rp.rows;
     f->codes = o->codes == 1 || (o->codes == -1 && fp->digits && (!o->symbols || fp->bad_line));
-    /* A code beyond the model's symbols, unless it is the first cell that is no symbol
-     * either: then the cells may be names, and that is what is said below. */
-    if (f->codes && fp->code_line &&
-        (o->codes == 1 || fp->code_line != fp->bad_line || fp->code_col != fp->bad_col))
-        return VEM_FAIL(VEM_EFORMAT, "%s:%zu:%zu: symbol code %g is not an integer in [0, %zu)",
-                        fp->rp.path, fp->code_line, fp->code_col, fp->code_bad, o->n_symbols);
-    if (f->codes && !fp->code_line)
+    if (f->codes)
         return VEM_OK;
     if (!o->symbols)
         return vem_symbols_encode((const char *const *)fp->cells, n, NULL, 0, fp->data,
