@@ -86,6 +86,10 @@ bomb "fit gmm -k 1 on 2 x 20000 (4 GB limit)" 2 "more than the memory limit of 4
 unset VEM_MEMORY_LIMIT
 bomb "fit blr on 2 x 100000" 2 "more than the memory limit" fit blr wider.csv --target c1
 bomb "fit gmm -k 1 on 2 x 100000" 2 "more than the memory limit" fit gmm wider.csv -k 1
+bomb "fit vbgmm -k 1 on 2 x 100000" 2 "more than the memory limit" fit vbgmm wider.csv -k 1
+bomb "fit hmm with 100000 states" 2 "a hidden Markov model of 100000 states" fit hmm "$DATA/faithful.csv" -k 100000 --emission gaussian
+printf '1\n4000000000\n1\n1 1 1\n' >wbomb.txt
+bomb "fit lda on a docword declaring W = 4e9" 2 "LDA with 100 topics over 4000000000 words" fit lda wbomb.txt -k 100
 VEM_MEMORY_LIMIT=lots run info gmm.json
 expect_rc "a bad VEM_MEMORY_LIMIT is a usage error" 1
 expect_err "a bad VEM_MEMORY_LIMIT" "VEM_MEMORY_LIMIT"

@@ -189,6 +189,19 @@ vem_hmm *vem_hmm_new_gmm(size_t k, vem_hmm_emission emission, size_t n_mix, size
         VEM_FAIL(VEM_ENOMEM, "vem_hmm_new: k=%zu dim=%zu overflow", k, dim);
         return NULL;
     }
+    {
+        /* The transitions (and their statistics and logs), the emissions' arrays. */
+        double mix = emission == VEM_HMM_GMM ? (double)n_mix : 1.0;
+        double need = 4.0 * (double)k * (double)k +
+                      4.0 * (double)k * mix * (double)dim *
+                          (emission == VEM_HMM_CATEGORICAL || cov != VEM_COV_FULL ? 1.0
+                                                                                   : (double)dim);
+        char what[128];
+        snprintf(what, sizeof what, "a hidden Markov model of %zu states and %zu dimensions", k,
+                 dim);
+        if (vem__check_memory(what, need * sizeof(double)) != VEM_OK)
+            return NULL;
+    }
     vem_hmm *h = vem__calloc(1, sizeof *h);
     if (!h)
         goto oom;

@@ -143,6 +143,14 @@ vem_lda *vem_lda_new(size_t k, size_t v)
         VEM_FAIL(VEM_ENOMEM, "vem_lda_new: k=%zu v=%zu overflow", k, v);
         return NULL;
     }
+    {
+        /* lambda and exp E[log beta] (padded), k x v each. */
+        char what[96];
+        snprintf(what, sizeof what, "LDA with %zu topics over %zu words", k, v);
+        if (vem__check_memory(what, 2.0 * (double)((k + 7) / 8 * 8) * (double)v * sizeof(double)) !=
+            VEM_OK)
+            return NULL;
+    }
     vem_lda *l = vem__calloc(1, sizeof *l);
     if (!l)
         goto oom;

@@ -179,6 +179,16 @@ vem_vbgmm *vem_vbgmm_new(size_t k, size_t d, vem_cov cov)
         VEM_FAIL(VEM_ENOMEM, "vem_vbgmm_new: k=%zu d=%zu overflow", k, d);
         return NULL;
     }
+    {
+        /* The precision matrices and their statistics and factors: four k x pl. */
+        double pl = cov == VEM_COV_FULL ? (double)dd : (double)d;
+        char what[128];
+        snprintf(what, sizeof what, "a VB Gaussian mixture of %zu components in %zu dimensions",
+                 k, d);
+        if (vem__check_memory(what, (4.0 * (double)k * pl + 2.0 * (double)dd) * sizeof(double)) !=
+            VEM_OK)
+            return NULL;
+    }
     vem_vbgmm *v = vem__calloc(1, sizeof *v);
     if (!v)
         goto oom;
