@@ -80,7 +80,8 @@ typedef struct vem_hmm vem_hmm;
  * uniform (pi, A, categorical emissions) or standard normal (means 0,
  * identity covariances). NULL on failure: VEM_EINVAL (k or dim 0, invalid
  * emission, or cov not one of full, diag, spherical, tied: the mclust-only
- * structures of gmm.h are for mixtures), VEM_ENOMEM.
+ * structures of gmm.h are for mixtures), VEM_ENOMEM (also when 4 k x k plus the
+ * emissions' arrays exceed vem_memory_limit(), checked before allocating).
  */
 VEM_API vem_hmm *vem_hmm_new(size_t k, vem_hmm_emission emission, size_t dim, vem_cov cov);
 /**

@@ -37,7 +37,8 @@ typedef struct vem_lda vem_lda;
  * New model; lambda is set to 1 everywhere until a fit initialises it (random
  * Gamma(100, 1/100) entries, as Hoffman et al. and scikit-learn). Defaults:
  * alpha = eta = 1/k, alpha fixed, gamma threshold 1e-3, 100 sweeps.
- * NULL on failure: VEM_EINVAL if k or v is 0 or v >= 2^32, VEM_ENOMEM.
+ * NULL on failure: VEM_EINVAL if k or v is 0 or v >= 2^32, VEM_ENOMEM (also when
+ * two k x v arrays exceed vem_memory_limit(), checked before allocating).
  */
 VEM_API vem_lda *vem_lda_new(size_t k, size_t v);
 /** Free l; NULL allowed. */

@@ -63,7 +63,8 @@ typedef struct vem_vbgmm vem_vbgmm;
 /**
  * New model with default priors (resolved from the data at the first fit).
  * cov must be VEM_COV_FULL or VEM_COV_DIAG. NULL on failure: VEM_EINVAL for
- * k or d = 0, VEM_EUNSUP for spherical or tied covariance, VEM_ENOMEM.
+ * k or d = 0, VEM_EUNSUP for spherical or tied covariance, VEM_ENOMEM (also when
+ * four k x (d x d or d) arrays exceed vem_memory_limit(), checked before allocating).
  */
 VEM_API vem_vbgmm *vem_vbgmm_new(size_t k, size_t d, vem_cov cov);
 /** Free v; NULL allowed. */
