@@ -197,7 +197,8 @@ typedef struct vem_lda_score_result {
  *   sum_w n_dw log sum_k exp(E[log theta_dk] + E[log beta_kw])
  *   + sum_k (alpha - gamma_dk) E[log theta_dk] + sum_k (lgamma(gamma_dk) - lgamma(alpha))
  *   + lgamma(k alpha) - lgamma(sum_k gamma_dk).
- * Deterministic and independent of nthreads. VEM_EINVAL (vocabulary), VEM_ENOMEM.
+ * Deterministic and independent of nthreads. VEM_EINVAL (vocabulary, or every
+ * document empty: "no words: ..."), VEM_ENOMEM.
  */
 VEM_API vem_status vem_lda_score(const vem_lda *l, const vem_docs *docs, int nthreads,
                                  vem_lda_score_result *r);

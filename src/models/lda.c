@@ -1844,6 +1844,9 @@ vem_status vem_lda_score(const vem_lda *l, const vem_docs *docs, int nthreads,
     vem_status st = check_docs(l, docs);
     if (st != VEM_OK)
         return st;
+    /* No word: no bound per word (0 / 0) to report. */
+    if (docs->ndocs > 0 && docs->ptr[docs->ndocs] == 0)
+        return VEM_FAIL(VEM_EINVAL, "no words: all %zu documents are empty", docs->ndocs);
     doc_loop dl;
     const size_t cap = gather_rows_for(l, max_doc_nnz(docs));
     if ((st = loop_init(&dl, nthreads, 4 * l->kp + gather_len(l, cap))) != VEM_OK)
