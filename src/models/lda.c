@@ -1530,6 +1530,11 @@ static vem_status start_fit(vem_lda *l, const vem_docs *d, size_t n_init)
     if (d)
         l->gather_rows = gather_rows_for(l, max_doc_nnz(d));
     if (l->warm_gamma && d && d->ndocs > 0) {
+        char what[96];
+        snprintf(what, sizeof what, "lda: the gammas of %zu documents x %zu topics", d->ndocs, k);
+        if ((st = vem__check_memory(what, (double)d->ndocs * (double)k * sizeof(double))) !=
+            VEM_OK)
+            return st;
         l->gcache = vem__alloc_doubles(d->ndocs, k);
         if (!l->gcache)
             return VEM_FAIL(VEM_ENOMEM, "lda: gamma of %zu documents x %zu topics", d->ndocs, k);
