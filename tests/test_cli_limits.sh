@@ -67,6 +67,16 @@ check "the HMM bomb declares 30000 states" grep -q '"n_states": 30000' hmmbomb.j
 bomb "info on an HMM of 30000 states" 2 "exceeds the file's" info hmmbomb.json
 bomb "score with an HMM of 30000 states" 2 "exceeds the file's" score hmmbomb.json "$DATA/faithful.csv"
 
+# A VB GMM of a million components, a BLR of 16,000 features.
+sed 's/"n_components": 2/"n_components": 1000000/' vb.json >vbbomb.json
+check "the VB bomb declares 1e6 components" grep -q '"n_components": 1000000' vbbomb.json
+bomb "info on a VB GMM of 1e6 components" 2 "exceeds the file's" info vbbomb.json
+if [ -n "$PY" ]; then
+    "$PY" -c 'import json; m = json.load(open("blr.json")); m["n_features"] = 16000; del m["columns"]
+json.dump(m, open("blrbomb.json", "w"))'
+    bomb "info on a BLR of 16000 features" 2 "n_features x n_features = 2.56e+08 doubles" info blrbomb.json
+fi
+
 # A 17-byte docword header declaring 3e8 documents.
 printf '300000000\n5\n1\n' >docbomb.txt
 bomb "fit lda on a docword declaring 3e8 documents" 2 "D = 3e+08 documents" fit lda docbomb.txt -k 2

@@ -247,7 +247,7 @@ vem_vbgmm *vem_vbgmm_load(const char *path)
     }
     /* Every parameter is a number in the file (2 bytes at least: "0,"). */
     if (vem__check_declared(path, "n_components x n_features parameters",
-                            (double)k * (double)(d + 3 + pl) + (double)(d + pl + nc), "doubles",
+                            (double)k * (double)(d + 2 + pl) + (double)(d + pl + nc), "doubles",
                             sizeof(double), 4, 2, (double)file_bytes) != VEM_OK)
         goto fail;
     buf = vem__alloc_doubles(d + pl + nc + 3 * k + k * d + k * pl, 1);
