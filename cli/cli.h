@@ -39,6 +39,9 @@ int cli_fail(vem_status s, const char *what);
 int cli_fail_agreed(vem_status s);
 /** Exit status for a library error: 3 for VEM_ENUMERIC, 2 for the others. */
 int cli_exit_status(vem_status s);
+/** vem_set_memory_limit from the environment's VEM_MEMORY_LIMIT ("4G", "512M", bytes), if set:
+ *  0, or CLI_EXIT_USAGE after a message for a bad value. */
+int cli_memory_limit_from_env(void);
 
 /* ---- option parsing (opts.c) ---- */
 

@@ -126,6 +126,23 @@ static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission
     vem_status s = vem_frames_read(path, &o, in);
     if (s != VEM_OK)
         return read_failed(s, path);
+    /* Codes beyond the model's symbols, named by their line here: the reader takes codes as
+     * they are, and the model knows rows only. The line: the data row, after the header
+     * (a symbol column named by the file: not an index name). */
+    if (model && em == VEM_HMM_CATEGORICAL && in->codes) {
+        const size_t nsym = vem_hmm_dim(model);
+        const char *n0 = in->names ? in->names[0] : "1";
+        const int header = strspn(n0, "0123456789") != strlen(n0);
+        for (size_t r = 0; r < in->rows; r++) {
+            const double v = in->data[r];
+            if (!(v >= 0.0) || !(v < (double)nsym) || v != floor(v)) {
+                cli_error("%s:%zu: symbol code %g is not an integer in [0, %zu)", path,
+                          r + 1 + (size_t)header, v, nsym);
+                vem_frames_clear(in);
+                return CLI_EXIT_INPUT;
+            }
+        }
+    }
     int rc = check_dim(path, em, model, in->cols);
     if (rc != 0)
         vem_frames_clear(in);

@@ -191,7 +191,14 @@ static int parse(int argc, char **argv, const char *cmd, const cli_option *const
         case OPT_OUTPUT: a->output = val; break;
         case OPT_STOPWORDS: a->stopwords = val; break;
         case OPT_MIN_DF: rc = cli_parse_size("--min-df", val, 1, SIZE_MAX, &a->min_df); break;
-        case OPT_MAX_DF: rc = cli_parse_double("--max-df", val, 0.0, 1, &a->max_df); break;
+        case OPT_MAX_DF:
+            /* A fraction of the documents: out of (0, 1] is a usage error, as 0 is. */
+            rc = cli_parse_double("--max-df", val, 0.0, 1, &a->max_df);
+            if (rc == 0 && a->max_df > 1.0) {
+                cli_error("--max-df must be a fraction of the documents in (0, 1], got %s", val);
+                rc = CLI_EXIT_USAGE;
+            }
+            break;
         case OPT_MIN_LEN: rc = cli_parse_size("--min-len", val, 1, 1024, &a->min_len); break;
         default: rc = cli_fit_or_data_option(&a->f, NULL, id, val); break;
         }

@@ -19,14 +19,22 @@
 
 /* ---- messages ---- */
 
+/* Print prefix and the message, its control bytes escaped (vem_escape_text: messages
+ * quote arguments and input), and a newline. */
+static void print_message(const char *prefix, const char *fmt, va_list ap)
+{
+    char raw[1024], safe[4096];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    vem_escape_text(safe, sizeof safe, raw);
+    fprintf(stderr, "%s%s\n", prefix, safe);
+}
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
-    fputs("vem: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_message("vem: ", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 void cli_warn(const char *fmt, ...)
@@ -34,11 +42,9 @@ void cli_warn(const char *fmt, ...)
     if (cli_mpi_rank() != 0)
         return; /* every rank would say the same */
     va_list ap;
-    fputs("vem: warning: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_message("vem: warning: ", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 int cli_exit_status(vem_status s)
@@ -597,4 +603,29 @@ const char *cli_cov_mclust(vem_cov c)
 {
     const char *name = vem_cov_mclust_name(c);
     return name ? name : "?";
+}
+
+int cli_memory_limit_from_env(void)
+{
+    const char *s = getenv("VEM_MEMORY_LIMIT");
+    if (!s || !*s)
+        return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    double unit = 1;
+    switch (*end) {
+    case 'k': case 'K': unit = 1e3; end++; break;
+    case 'm': case 'M': unit = 1e6; end++; break;
+    case 'g': case 'G': unit = 1e9; end++; break;
+    case 't': case 'T': unit = 1e12; end++; break;
+    default: break;
+    }
+    if (errno || end == s || *end || !(v * unit >= 1) || v * unit > 1.8e19) {
+        cli_error("VEM_MEMORY_LIMIT: expected a size in bytes such as 4G or 512M, got '%s'",
+                  s);
+        return CLI_EXIT_USAGE;
+    }
+    vem_set_memory_limit((size_t)(v * unit));
+    return 0;
 }

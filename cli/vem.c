@@ -562,6 +562,9 @@ int main(int argc, char **argv)
         cli_usage(stderr);
         return CLI_EXIT_USAGE;
     }
+    int lrc = cli_memory_limit_from_env();
+    if (lrc != 0)
+        return lrc;
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         cli_usage(stdout);

@@ -31,6 +31,21 @@ static inline int vem__mul_ok(size_t a, size_t b, size_t *out)
     return !__builtin_mul_overflow(a, b, out);
 }
 
+/* Limits (src/core/limits.c, docs/reliability.md). Sizes as doubles: products never overflow. */
+/* "1.23 GB" into buf (n bytes); returns buf. */
+const char *vem__bytes_text(double bytes, char *buf, size_t n);
+/* The size of the regular file path in *out; 0 if it cannot be found out. */
+int vem__file_size(const char *path, size_t *out);
+/* VEM_ENOMEM "WHAT needs X, more than the memory limit of Y" when bytes > vem_memory_limit(). */
+vem_status vem__check_memory(const char *what, double bytes);
+/* A size a file declares, checked before allocating: count units of unit_bytes in memory,
+ * each taking at least min_file_bytes of the file's file_bytes (VEM_EFORMAT
+ * "PATH: WHAT = 9e+08 doubles (7.2 GB) exceeds the file's 512 bytes"), and copies of them
+ * against the memory limit (VEM_ENOMEM). */
+vem_status vem__check_declared(const char *path, const char *what, double count,
+                               const char *unit, double unit_bytes, double copies,
+                               double min_file_bytes, double file_bytes);
+
 static inline size_t vem__min(size_t a, size_t b) { return a < b ? a : b; }
 static inline size_t vem__max(size_t a, size_t b) { return a > b ? a : b; }
 

@@ -623,6 +623,41 @@ static void test_text_repeated_column(void)
     remove(path);
 }
 
+/* Issue 15's reproducers: a file "1,1", a header "a,a", a selection "a,a" and "1,1".
+ * Each is read to a defined result (every cell a string) or refused with a message. */
+static void test_text_repeated_reproducers(void)
+{
+    static const struct {
+        const char *text, *columns;
+    } cases[] = {{"1,1", NULL},        {"1,1", "1,1"},         {"1,1\n", "2,2,1"},
+                 {"a,a\n1,2\n", NULL}, {"a,a\n1,2\n", "a,a"}, {"a,a\n1,2\n", "1,1"},
+                 {"a,a", "a,a"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[64];
+        CHECK(temp_file(path, cases[i].text, strlen(cases[i].text)));
+        vem_csv_opts o;
+        vem_csv_opts_init(&o);
+        o.columns = cases[i].columns;
+        for (int ranged = 0; ranged < 2; ranged++) {
+            vem_text_table t;
+            vem_status st = ranged ? vem_text_table_read_rows(path, &o, 0, SIZE_MAX, &t)
+                                   : vem_text_table_read(path, &o, 0, &t);
+            if (st != VEM_OK) {
+                CHECK(st == VEM_EFORMAT && strstr(vem_errmsg(), path) != NULL);
+                CHECK(t.cells == NULL && t.rows == 0);
+                continue;
+            }
+            CHECK(t.cols >= 1 && t.names != NULL);
+            for (size_t c = 0; c < t.cols; c++)
+                CHECK(t.names[c] != NULL);
+            for (size_t r = 0; r < t.rows * t.cols; r++)
+                CHECK(t.cells[r] != NULL && strlen(t.cells[r]) == 1);
+            vem_text_table_clear(&t);
+        }
+        remove(path);
+    }
+}
+
 /* Little-endian bytes of x, whatever the host's order. */
 static void put_le(unsigned char *p, double x)
 {
@@ -922,6 +957,7 @@ int main(void)
     test_numbers_match_strtod();
     test_locale_independent();
     test_text_repeated_column();
+    test_text_repeated_reproducers();
     test_text_locale_independent();
     test_binary();
     test_large();

@@ -91,11 +91,47 @@ static void test_names(void)
     CHECK(strcmp(vem_vb_weight_prior_name(VEM_VB_DP), "dp") == 0);
 }
 
+/* Control bytes become \xNN (issue 15: input quoted in messages must not drive a terminal). */
+static void test_escape(void)
+{
+    char out[64];
+    CHECK(vem_escape_text(out, sizeof out, "ab\033[31mc\td\x7f\xc2\x9b\xc3\xa9") == 26);
+    CHECK(strcmp(out, "ab\\x1b[31mc\\x09d\\x7f\\x9b\xc3\xa9") == 0);
+    CHECK(vem_escape_text(out, 4, "abcdef") == 3 && strcmp(out, "abc") == 0);
+    CHECK(vem_escape_text(out, 4, "\001bc") == 0 && strcmp(out, "") == 0);
+    /* Every message is escaped: a reader quoting a cell with an escape sequence. */
+    vem_blr *b = vem_blr_new(1);
+    CHECK(b != NULL);
+    vem_blr_free(b);
+    CHECK(vem_blr_load("/nonexistent/\033[2J.json") == NULL);
+    CHECK(strchr(vem_errmsg(), '\033') == NULL && strstr(vem_errmsg(), "\\x1b[2J") != NULL);
+}
+
+/* The memory limit: a default from the machine, settable, and checked before allocating. */
+static void test_memory_limit(void)
+{
+    size_t def = vem_memory_limit();
+    CHECK(def >= ((size_t)1 << 20));
+    vem_set_memory_limit((size_t)1 << 30);
+    CHECK(vem_memory_limit() == ((size_t)1 << 30));
+    CHECK(vem_gmm_new(1, 20000, VEM_COV_FULL) == NULL);
+    CHECK(strstr(vem_errmsg(), "more than the memory limit of 1.07 GB") != NULL);
+    CHECK(vem_blr_new(20000) == NULL);
+    CHECK(strstr(vem_errmsg(), "20000 features") != NULL);
+    vem_gmm *g = vem_gmm_new(3, 2000, VEM_COV_DIAG); /* two d x d work arrays: 64 MB */
+    CHECK(g != NULL);
+    vem_gmm_free(g);
+    vem_set_memory_limit(0);
+    CHECK(vem_memory_limit() == def);
+}
+
 int main(void)
 {
     test_strerror();
     test_errmsg();
     test_version();
     test_names();
+    test_escape();
+    test_memory_limit();
     return check_report("status");
 }

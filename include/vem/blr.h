@@ -77,7 +77,8 @@ VEM_BEGIN_DECLS
 /** Bayesian linear regression on d features. Opaque. */
 typedef struct vem_blr vem_blr;
 
-/** New model on d >= 1 features, defaults as above. NULL on VEM_EINVAL (d = 0) or VEM_ENOMEM. */
+/** New model on d >= 1 features, defaults as above. NULL on VEM_EINVAL (d = 0) or VEM_ENOMEM
+ *  (also when five d x d arrays of doubles exceed vem_memory_limit(), checked first). */
 VEM_API vem_blr *vem_blr_new(size_t d);
 /** Free b; NULL allowed. */
 VEM_API void vem_blr_free(vem_blr *b);
@@ -184,7 +185,8 @@ VEM_API int vem_blr_pruned(const vem_blr *b, size_t i);
 /**
  * Predictive mean and standard deviation of each row of x (PRML eq. 10.105):
  * mean = intercept + x^T coef, var = 1 / E[beta] + z^T Sigma z. sd may be NULL.
- * VEM_EINVAL for a column mismatch.
+ * VEM_EINVAL for a column mismatch; VEM_ENUMERIC "data row N: ..." for the first row
+ * whose mean or variance is not finite (also in vem_blr_score).
  */
 VEM_API vem_status vem_blr_predict(const vem_blr *b, const vem_matrix *x, double *mean,
                                    double *sd);
@@ -216,7 +218,13 @@ VEM_API vem_status vem_blr_save(const vem_blr *b, const char *path, const vem_fi
  * same failures make vem_*_save fail with VEM_EINVAL or VEM_ENOMEM.
  */
 VEM_API char *vem_blr_to_json(const vem_blr *b);
-/** Load a "blr" model file; NULL on failure (VEM_EIO, VEM_EFORMAT naming the key). */
+/**
+ * Load a "blr" model file; NULL on failure (VEM_EIO, VEM_EFORMAT naming the key).
+ * Checked before allocating: n_features x n_features numbers must fit in the file,
+ * and five such arrays in vem_memory_limit() (VEM_ENOMEM). Refused: a sigma that is
+ * not symmetric or not positive definite over the kept weights, a coef of other
+ * than n_features numbers, a noise_precision that is not positive.
+ */
 VEM_API vem_blr *vem_blr_load(const char *path);
 
 VEM_END_DECLS

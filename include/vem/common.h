@@ -47,6 +47,27 @@ VEM_API const char *vem_strerror(vem_status s);
  */
 VEM_API const char *vem_errmsg(void);
 
+/**
+ * Memory limit in bytes that readers, loaders and fits check their need against
+ * before they allocate (docs/reliability.md, "Limits"). A request above it fails
+ * with VEM_ENOMEM and a message naming what was asked and the limit. The default
+ * (also after vem_set_memory_limit(0)) is half the machine's physical memory
+ * (sysconf(_SC_PHYS_PAGES) x _SC_PAGESIZE), or 4 GiB where that is unknown.
+ * Set it once, before other threads use the library (as the allocator hook).
+ */
+VEM_API void vem_set_memory_limit(size_t bytes);
+/** The memory limit now in force, in bytes (see vem_set_memory_limit). */
+VEM_API size_t vem_memory_limit(void);
+
+/**
+ * Copy the NUL-terminated text src to dst (n bytes, n > 0: always terminated,
+ * truncated to fit) with control bytes escaped as "\\xNN": C0 controls (escape
+ * sequences, newlines, tabs), DEL, and the C1 controls written in UTF-8 (U+0080 to
+ * U+009F). Every message of vem_errmsg() has been through it, so that input quoted
+ * in a message cannot drive a terminal. Returns the length written.
+ */
+VEM_API size_t vem_escape_text(char *dst, size_t n, const char *src);
+
 /** Library version as "MAJOR.MINOR.PATCH". */
 VEM_API const char *vem_version(void);
 

@@ -36,7 +36,9 @@ VEM_API double vem_docs_tokens(const vem_docs *d);
  * Documents without a line are empty. Lines may come in any order; repeated
  * (doc, word) pairs are summed. Errors (out left zeroed): VEM_EIO;
  * VEM_EFORMAT "FILE:LINE: what" for a bad header, a non-number, an id out of
- * range, a count <= 0, or a line count other than NNZ; VEM_ENOMEM.
+ * range, a count <= 0, or a line count other than NNZ, or a D larger than the file's
+ * size in bytes (checked before allocating: docs/reliability.md); VEM_ENOMEM (D beyond
+ * vem_memory_limit()). A UTF-8 byte-order mark before the first line is skipped.
  */
 VEM_API vem_status vem_docs_read_uci(const char *path, vem_docs_owned *out);
 

@@ -158,7 +158,8 @@ typedef struct vem_gmm vem_gmm;
 /**
  * New mixture with k components in d dimensions, initialised to weights 1/k,
  * zero means and identity covariances. NULL on failure: VEM_EINVAL if k or d
- * is 0 or cov invalid, VEM_ENOMEM.
+ * is 0 or cov invalid, VEM_ENOMEM (also when 6 covariances' worth of doubles plus
+ * 2 d x d exceed vem_memory_limit(), checked before allocating: docs/reliability.md).
  */
 VEM_API vem_gmm *vem_gmm_new(size_t k, size_t d, vem_cov cov);
 /** Free g; NULL allowed. */
@@ -363,6 +364,9 @@ VEM_API vem_status vem_gmm_fit_source(vem_gmm *g, struct vem_source *src, const 
 /**
  * Log density log p(x_n) of each row (nats), out has x->rows entries (x is
  * n x d, row-major with stride x->ld). VEM_EINVAL on a d mismatch. Read-only on g.
+ * VEM_ENUMERIC "data row N: ..." for the first row whose density is not finite under
+ * any component (values near the overflow threshold, e.g. 1e308); the same for
+ * vem_gmm_score, vem_gmm_predict_proba and vem_gmm_predict.
  */
 VEM_API vem_status vem_gmm_score_samples(const vem_gmm *g, const vem_matrix *x, double *out);
 /**
@@ -370,7 +374,8 @@ VEM_API vem_status vem_gmm_score_samples(const vem_gmm *g, const vem_matrix *x, 
  * may be NULL), summed as the engine sums a fit's final evaluation, so the
  * total equals vem_fit_result.objective of a fit with default block and slot
  * options bit for bit (with a prior the objective is that total plus
- * vem_gmm_log_prior(g), rounded once). VEM_EINVAL on a d mismatch or no rows; VEM_ENOMEM.
+ * vem_gmm_log_prior(g), rounded once). VEM_EINVAL on a d mismatch or no rows; VEM_ENOMEM;
+ * VEM_ENUMERIC naming the row when the total is not finite.
  */
 VEM_API vem_status vem_gmm_score(const vem_gmm *g, const vem_matrix *x, double *mean,
                                  double *total);

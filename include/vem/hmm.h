@@ -80,7 +80,8 @@ typedef struct vem_hmm vem_hmm;
  * uniform (pi, A, categorical emissions) or standard normal (means 0,
  * identity covariances). NULL on failure: VEM_EINVAL (k or dim 0, invalid
  * emission, or cov not one of full, diag, spherical, tied: the mclust-only
- * structures of gmm.h are for mixtures), VEM_ENOMEM.
+ * structures of gmm.h are for mixtures), VEM_ENOMEM (also when 4 k x k plus the
+ * emissions' arrays exceed vem_memory_limit(), checked before allocating).
  */
 VEM_API vem_hmm *vem_hmm_new(size_t k, vem_hmm_emission emission, size_t dim, vem_cov cov);
 /**
@@ -230,7 +231,9 @@ VEM_API vem_status vem_hmm_fit_source(vem_hmm *h, struct vem_source *src, const 
 /**
  * Log-likelihood of the data (nats): total into *total, per frame into *mean
  * (either may be NULL). Through the engine with default options, so it equals
- * a default fit's reported log-likelihood bit for bit. Errors as vem_hmm_fit.
+ * a default fit's reported log-likelihood bit for bit. Errors as vem_hmm_fit, and
+ * VEM_ENUMERIC "sequence N has probability zero under the model" (or a total that is
+ * not finite) instead of a -inf or NaN result.
  */
 VEM_API vem_status vem_hmm_score(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
                                  double *mean, double *total);
@@ -284,7 +287,9 @@ VEM_API char *vem_hmm_to_json(const vem_hmm *h);
 /**
  * Load an HMM model file, validating shapes, finiteness, probabilities (>= 0,
  * rows summing to 1 within 1e-8) and covariances. NULL on failure: VEM_EIO,
- * VEM_EFORMAT naming the file and key, VEM_ENUMERIC.
+ * VEM_EFORMAT naming the file and key, or when the declared sizes need more numbers
+ * than the file has bytes for (checked before allocating), VEM_ENOMEM beyond
+ * vem_memory_limit(), VEM_ENUMERIC.
  */
 VEM_API vem_hmm *vem_hmm_load(const char *path);
 

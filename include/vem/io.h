@@ -38,6 +38,13 @@ typedef struct vem_csv_opts {
 VEM_API void vem_csv_opts_init(vem_csv_opts *o);
 
 /**
+ * Most columns a CSV or TSV line may have (2^22), counted on the first line before
+ * its cells are: more is VEM_EFORMAT "FILE:1: N columns, more than the limit of
+ * 4194304" (docs/reliability.md, "Limits"). Wider data: the raw float64 format.
+ */
+#define VEM_CSV_MAX_COLS 4194304u
+
+/**
  * Read a CSV or TSV file of numbers. Detection: the delimiter is the one of
  * ',', '\t', ';' found in the first line (in that order of preference); the
  * first line is a header when any of its cells is not a number. Blank lines
@@ -46,7 +53,7 @@ VEM_API void vem_csv_opts_init(vem_csv_opts *o);
  * Errors (t is left zeroed): VEM_EIO (missing or unreadable file),
  * VEM_EFORMAT with FILE:LINE:COL for an empty file, a header without data,
  * a non-numeric cell, NaN or Inf, a ragged row, an unknown column name or
- * index; VEM_ENOMEM.
+ * index, more than VEM_CSV_MAX_COLS columns; VEM_ENOMEM.
  */
 VEM_API vem_status vem_csv_read(const char *path, const vem_csv_opts *o, vem_table *t);
 

@@ -37,7 +37,8 @@ typedef struct vem_lda vem_lda;
  * New model; lambda is set to 1 everywhere until a fit initialises it (random
  * Gamma(100, 1/100) entries, as Hoffman et al. and scikit-learn). Defaults:
  * alpha = eta = 1/k, alpha fixed, gamma threshold 1e-3, 100 sweeps.
- * NULL on failure: VEM_EINVAL if k or v is 0 or v >= 2^32, VEM_ENOMEM.
+ * NULL on failure: VEM_EINVAL if k or v is 0 or v >= 2^32, VEM_ENOMEM (also when
+ * two k x v arrays exceed vem_memory_limit(), checked before allocating).
  */
 VEM_API vem_lda *vem_lda_new(size_t k, size_t v);
 /** Free l; NULL allowed. */
@@ -138,7 +139,8 @@ typedef struct vem_lda_pass_info {
  * then draws the same initial lambda from the same rng.
  * Returns VEM_OK (converged by o->tol), VEM_EMAXITER (o->max_iter passes done;
  * parameters usable) or an error: VEM_EINVAL if a word id is >= v or a count
- * is negative or not finite, VEM_ENOMEM, VEM_ENUMERIC. res may be NULL; info
+ * is negative or not finite, or (without o->comm) every document is empty,
+ * VEM_ENOMEM, VEM_ENUMERIC. res may be NULL; info
  * (may be NULL) receives the last M-step's E-step statistics.
  */
 VEM_API vem_status vem_lda_fit(vem_lda *l, const vem_docs *docs, const vem_fit_opts *o,
@@ -195,7 +197,8 @@ typedef struct vem_lda_score_result {
  *   sum_w n_dw log sum_k exp(E[log theta_dk] + E[log beta_kw])
  *   + sum_k (alpha - gamma_dk) E[log theta_dk] + sum_k (lgamma(gamma_dk) - lgamma(alpha))
  *   + lgamma(k alpha) - lgamma(sum_k gamma_dk).
- * Deterministic and independent of nthreads. VEM_EINVAL (vocabulary), VEM_ENOMEM.
+ * Deterministic and independent of nthreads. VEM_EINVAL (vocabulary, or every
+ * document empty: "no words: ..."), VEM_ENOMEM.
  */
 VEM_API vem_status vem_lda_score(const vem_lda *l, const vem_docs *docs, int nthreads,
                                  vem_lda_score_result *r);
@@ -243,7 +246,9 @@ VEM_API vem_status vem_lda_save(const vem_lda *l, const char *path,
 /**
  * Load a model saved by vem_lda_save (the .npy is found relative to the
  * JSON's directory). NULL on failure: VEM_EIO, VEM_EFORMAT naming the file
- * and key, or the .npy header or shape at fault; VEM_ENOMEM.
+ * and key, or the .npy header or shape at fault, or n_topics x n_words doubles
+ * beyond the .npy file's size (header and size checked before allocating);
+ * VEM_ENOMEM (also beyond vem_memory_limit()).
  */
 VEM_API vem_lda *vem_lda_load(const char *path);
 

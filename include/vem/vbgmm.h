@@ -63,7 +63,8 @@ typedef struct vem_vbgmm vem_vbgmm;
 /**
  * New model with default priors (resolved from the data at the first fit).
  * cov must be VEM_COV_FULL or VEM_COV_DIAG. NULL on failure: VEM_EINVAL for
- * k or d = 0, VEM_EUNSUP for spherical or tied covariance, VEM_ENOMEM.
+ * k or d = 0, VEM_EUNSUP for spherical or tied covariance, VEM_ENOMEM (also when
+ * four k x (d x d or d) arrays exceed vem_memory_limit(), checked before allocating).
  */
 VEM_API vem_vbgmm *vem_vbgmm_new(size_t k, size_t d, vem_cov cov);
 /** Free v; NULL allowed. */
@@ -202,6 +203,8 @@ VEM_API vem_status vem_vbgmm_elbo(const vem_vbgmm *v, const vem_matrix *x, doubl
  * St(x | m_k, L_k, nu_k + 1 - d) with L_k = (nu_k + 1 - d) beta_k / (1 + beta_k) W_k
  * (PRML eqs. 10.81-10.82; diagonal: a product of d one-dimensional Student-t
  * densities with nu_k degrees of freedom). out has x->rows entries.
+ * VEM_ENUMERIC "data row N: ..." for the first row whose density is not finite; the
+ * same for vem_vbgmm_score, _predict and _predict_proba.
  */
 VEM_API vem_status vem_vbgmm_score_samples(const vem_vbgmm *v, const vem_matrix *x, double *out);
 /** Mean (per row) and total log predictive density; either may be NULL. */
@@ -238,7 +241,9 @@ VEM_API vem_status vem_vbgmm_save(const vem_vbgmm *v, const char *path,
  * same failures make vem_*_save fail with VEM_EINVAL or VEM_ENOMEM.
  */
 VEM_API char *vem_vbgmm_to_json(const vem_vbgmm *v);
-/** Load a "vbgmm" model file; NULL on failure (VEM_EIO, VEM_EFORMAT naming the key). */
+/** Load a "vbgmm" model file; NULL on failure (VEM_EIO, VEM_EFORMAT naming the key, or
+ *  declared sizes needing more numbers than the file has bytes for, checked before
+ *  allocating; VEM_ENOMEM beyond vem_memory_limit()). */
 VEM_API vem_vbgmm *vem_vbgmm_load(const char *path);
 
 VEM_END_DECLS

@@ -42,12 +42,42 @@ const char *vem_version(void)
     return "0.1.0";
 }
 
+size_t vem_escape_text(char *dst, size_t n, const char *src)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)src; *p && n > 0; p++) {
+        /* C0 controls, DEL, and C1 controls written in UTF-8 (C2 80 to C2 9F, e.g. CSI). */
+        int c1 = p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F;
+        if (*p >= 0x20 && *p != 0x7F && !c1) {
+            if (o + 1 >= n)
+                break;
+            dst[o++] = (char)*p;
+            continue;
+        }
+        unsigned v = c1 ? p[1] : *p;
+        if (o + 4 >= n)
+            break;
+        dst[o++] = '\\';
+        dst[o++] = 'x';
+        dst[o++] = hex[v >> 4];
+        dst[o++] = hex[v & 15];
+        p += c1;
+    }
+    if (n > 0)
+        dst[o] = '\0';
+    return o;
+}
+
 vem_status vem__fail(vem_status s, const char *fmt, ...)
 {
+    char raw[sizeof errbuf];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    /* Messages quote input (cells, names, options): never pass its control bytes on. */
+    vem_escape_text(errbuf, sizeof errbuf, raw);
     last_status = s;
     return s;
 }

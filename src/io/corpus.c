@@ -206,12 +206,22 @@ static vem_status uci_header(FILE *f, const char *path, char **line, size_t *cap
         if (getline(line, cap, f) < 0)
             return VEM_FAIL(VEM_EFORMAT, "%s:%d: missing header line %s", path, h + 1, hname[h]);
         const char *p = *line;
+        /* A UTF-8 byte-order mark before the first line, as vem_csv_read accepts. */
+        if (h == 0 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+            p += 3;
         if (parse_uint(&p, &hdr[h]) != 0 || !at_end(p))
             return VEM_FAIL(VEM_EFORMAT, "%s:%d: header line %s is not a non-negative integer",
                             path, h + 1, hname[h]);
     }
     if (hdr[1] == 0 || hdr[1] > UINT32_MAX)
         return VEM_FAIL(VEM_EFORMAT, "%s:2: W=%llu must be in [1, 2^32)", path, hdr[1]);
+    /* D against the file's size, before the document offsets are allocated: a document takes
+     * at least one byte of the file (docs/reliability.md). NNZ allocates nothing: the data
+     * lines are counted as they are read. */
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode))
+        return vem__check_declared(path, "D", (double)hdr[0], "documents", sizeof(size_t), 3, 1,
+                                   (double)sb.st_size);
     return VEM_OK;
 }
 

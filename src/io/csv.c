@@ -518,6 +518,16 @@ vem_status vem__csv_first_line(vem__csv_tok *tk, const vem_csv_opts *o, int name
     if (!tk->delim)
         tk->delim = detect_delim(s, e);
     tk->tab_is_space = tk->delim != '\t';
+    /* The column limit, counted before the cells are: delimiters outside quotes. */
+    size_t ncols = 1;
+    int quoted = 0;
+    for (const char *q = s; q < e; q++) {
+        quoted ^= *q == '"';
+        ncols += !quoted && *q == tk->delim;
+    }
+    if (ncols > VEM_CSV_MAX_COLS)
+        return VEM_FAIL(VEM_EFORMAT, "%s:%zu: %zu columns, more than the limit of %u", tk->path,
+                        tk->line, ncols, (unsigned)VEM_CSV_MAX_COLS);
     vem_status st = vem__csv_split(tk, s, e);
     if (st != VEM_OK)
         return st;
@@ -597,7 +607,9 @@ static vem_status data_row(reader *rd, const char *s, const char *e)
         return st;
     if (rd->rows == rd->rows_cap) {
         /* Doubling keeps the total copying linear; glibc moves large blocks by mremap. */
-        size_t cap = rd->rows_cap ? 2 * rd->rows_cap : 1024, n;
+        /* The first block: 1024 rows, or fewer for wide rows (at most 16 MiB). */
+        size_t first = vem__max(1, vem__min(1024, ((size_t)1 << 21) / vem__max(1, rd->tok.nsel)));
+        size_t cap = rd->rows_cap ? 2 * rd->rows_cap : first, n;
         double *d;
         if (!vem__mul_ok(cap, rd->tok.nsel, &n) || !vem__mul_ok(n, sizeof *d, &n) ||
             !(d = vem__realloc(rd->data, n)))

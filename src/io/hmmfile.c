@@ -150,6 +150,19 @@ static vem_hmm *hmm_from_json(const char *path, const json_t *root)
         cl *= csh.dims[i];
     if (em == VEM_HMM_GMM)
         csh = vem__json_shape_in(k, "state", csh);
+    /* Every parameter is a number in the file (2 bytes at least: "0,"): check the
+     * declared sizes against the file before allocating the model and its copies. */
+    size_t file_bytes = 0;
+    double nparam = (double)k * (double)k + (double)k * (double)mm * (double)(d + 1) +
+                    (em == VEM_HMM_CATEGORICAL ? 0.0 : (em == VEM_HMM_GMM ? (double)k : 1.0) *
+                                                         (double)cl);
+    if (!vem__file_size(path, &file_bytes)) {
+        VEM_FAIL(VEM_EIO, "%s: cannot find the file's size", path);
+        return NULL;
+    }
+    if (vem__check_declared(path, "the parameters of n_states x n_states transitions and emissions",
+                            nparam, "doubles", sizeof(double), 4, 2, (double)file_bytes) != VEM_OK)
+        return NULL;
     vem_hmm *h = vem_hmm_new_gmm(k, em, mm, d, cov);
     double *pi = vem__alloc_doubles(k, 1), *a = vem__alloc_doubles(k, k);
     double *e = vem__alloc_doubles(k * mm, d), *w = vem__alloc_doubles(k, mm);

@@ -59,7 +59,8 @@ static vem_status npy_write(const char *path, const double *a, size_t rows, size
     return vem__atomic_commit(f, tmp, path, failed);
 }
 
-/* Read a float64 C-order 2-D .npy of shape rows x cols into a (rows * cols doubles). */
+/* Read a float64 C-order 2-D .npy of shape rows x cols into a (rows * cols doubles);
+ * a NULL: check the header only (magic, dtype, order, shape). */
 static vem_status npy_read(const char *path, double *a, size_t rows, size_t cols)
 {
     FILE *f = fopen(path, "rb");
@@ -139,7 +140,7 @@ static vem_status npy_read(const char *path, double *a, size_t rows, size_t cols
                       c, rows, cols);
         goto done;
     }
-    for (size_t i = 0; i < rows * cols; i++) {
+    for (size_t i = 0; a && i < rows * cols; i++) {
         unsigned char b[8];
         if (fread(b, 1, 8, f) != 8)
             goto trunc;
@@ -256,17 +257,8 @@ vem_lda *vem_lda_load(const char *path)
         VEM_FAIL(VEM_EFORMAT, "%s: key 'lambda_file': expected a file name", path);
         goto fail;
     }
-    l = vem_lda_new(k, v);
-    if (!l)
-        goto fail;
-    if (vem_lda_set_alpha(l, alpha) != VEM_OK || vem_lda_set_eta(l, eta) != VEM_OK) {
-        VEM_FAIL(VEM_EFORMAT, "%s: alpha=%g or eta=%g out of [1e-100, 1e10]", path, alpha, eta);
-        goto fail;
-    }
-    vem_lda_set_alpha_auto(l, json_is_true(json_object_get(root, "alpha_estimated")));
     dir = dir_of(path);
-    lam = vem__alloc_doubles(k, v);
-    if (!dir || !lam) {
+    if (!dir) {
         VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
         goto fail;
     }
@@ -277,6 +269,31 @@ vem_lda *vem_lda_load(const char *path)
         goto fail;
     }
     snprintf(npy, n, "%s%s", lf[0] == '/' ? "" : dir, lf);
+    /* The sizes the JSON declares, against the .npy that must hold them, before allocating:
+     * the model (lambda and its expectations) takes several k x v arrays. */
+    size_t npy_bytes = 0;
+    if (npy_read(npy, NULL, k, v) != VEM_OK)
+        goto fail;
+    if (!vem__file_size(npy, &npy_bytes)) {
+        VEM_FAIL(VEM_EIO, "%s: cannot find the size of '%s'", path, npy);
+        goto fail;
+    }
+    if (vem__check_declared(npy, "n_topics x n_words", (double)k * (double)v, "doubles",
+                            sizeof(double), 3, sizeof(double), (double)npy_bytes) != VEM_OK)
+        goto fail;
+    l = vem_lda_new(k, v);
+    if (!l)
+        goto fail;
+    if (vem_lda_set_alpha(l, alpha) != VEM_OK || vem_lda_set_eta(l, eta) != VEM_OK) {
+        VEM_FAIL(VEM_EFORMAT, "%s: alpha=%g or eta=%g out of [1e-100, 1e10]", path, alpha, eta);
+        goto fail;
+    }
+    vem_lda_set_alpha_auto(l, json_is_true(json_object_get(root, "alpha_estimated")));
+    lam = vem__alloc_doubles(k, v);
+    if (!lam) {
+        VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+        goto fail;
+    }
     if (npy_read(npy, lam, k, v) != VEM_OK)
         goto fail;
     if (vem_lda_set_lambda(l, lam) != VEM_OK) {

@@ -240,6 +240,16 @@ vem_vbgmm *vem_vbgmm_load(const char *path)
         vem__json_get_number(path, root, "degrees_of_freedom_prior", &nu0) != VEM_OK ||
         vem__json_get_number(path, root, "reg_covar", &reg) != VEM_OK)
         goto fail;
+    size_t file_bytes = 0;
+    if (!vem__file_size(path, &file_bytes)) {
+        VEM_FAIL(VEM_EIO, "%s: cannot find the file's size", path);
+        goto fail;
+    }
+    /* Every parameter is a number in the file (2 bytes at least: "0,"). */
+    if (vem__check_declared(path, "n_components x n_features parameters",
+                            (double)k * (double)(d + 2 + pl) + (double)(d + pl + nc), "doubles",
+                            sizeof(double), 4, 2, (double)file_bytes) != VEM_OK)
+        goto fail;
     buf = vem__alloc_doubles(d + pl + nc + 3 * k + k * d + k * pl, 1);
     if (!buf) {
         VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
@@ -331,6 +341,15 @@ vem_blr *vem_blr_load(const char *path)
     }
     if (vem__json_get_names(path, root, "columns", d, &cols) != VEM_OK)
         goto fail;
+    /* The d x d posterior covariance is numbers in the file (2 bytes at least: "0,"). */
+    size_t file_bytes = 0;
+    if (!vem__file_size(path, &file_bytes)) {
+        VEM_FAIL(VEM_EIO, "%s: cannot find the file's size", path);
+        goto fail;
+    }
+    if (vem__check_declared(path, "n_features x n_features", (double)d * (double)d, "doubles",
+                            sizeof(double), 4, 2, (double)file_bytes) != VEM_OK)
+        goto fail;
     b = vem_blr_new(d);
     vem_status s;
     if (!b) {
@@ -363,6 +382,23 @@ vem_blr *vem_blr_load(const char *path)
     if ((s = vem_blr_state_set(b, st)) != VEM_OK) {
         vem__prefix_errmsg(VEM_EFORMAT, path, NULL);
         goto fail;
+    }
+    /* coef and noise_precision are derived from the state; where the file has them they
+     * must still have their shapes and ranges (an edited file is refused, not half used). */
+    if (json_object_get(root, "coef")) {
+        const vem__json_shape csh = {{d}, {"column"}, 1};
+        if (vem__json_get_array(path, root, "coef", &csh, NULL) != VEM_OK)
+            goto fail;
+    }
+    if (json_object_get(root, "noise_precision")) {
+        double np = 0;
+        if (vem__json_get_number(path, root, "noise_precision", &np) != VEM_OK)
+            goto fail;
+        if (!(np > 0) || !isfinite(np)) {
+            VEM_FAIL(VEM_EFORMAT, "%s: key 'noise_precision': %g is not a positive number", path,
+                     np);
+            goto fail;
+        }
     }
     vem__free(st);
     vem__free(cols);

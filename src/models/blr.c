@@ -153,6 +153,12 @@ vem_blr *vem_blr_new(size_t d)
         VEM_FAIL(VEM_EINVAL, "vem_blr_new: d=%zu must be in [1, 2^18]", d);
         return NULL;
     }
+    /* The posterior covariance, its three work arrays and the precisions: five d x d. */
+    char what[160];
+    snprintf(what, sizeof what, "Bayesian linear regression on %zu features (5 x %zu x %zu doubles)",
+             d, d, d);
+    if (vem__check_memory(what, 5.0 * (double)dd * sizeof(double)) != VEM_OK)
+        return NULL;
     vem_blr *b = vem__calloc(1, sizeof *b);
     if (!b)
         goto oom;
@@ -939,6 +945,12 @@ vem_status vem_blr_predict(const vem_blr *b, const vem_matrix *x, double *mean, 
     for (size_t r = 0; r < x->rows; r++) {
         double var;
         double m = predict_row(b, x->data + r * x->ld, z, &var);
+        if (!isfinite(m) || !(var >= 0) || !isfinite(var)) {
+            vem__free(z);
+            return VEM_FAIL(VEM_ENUMERIC,
+                            "data row %zu: the prediction is not finite (mean %g, variance %g)",
+                            r + 1, m, var);
+        }
         if (mean)
             mean[r] = m;
         if (sd)
@@ -963,7 +975,18 @@ vem_status vem_blr_score(const vem_blr *b, const vem_matrix *x, const double *y,
     for (size_t r = 0; r < x->rows; r++) {
         double var;
         double m = predict_row(b, x->data + r * x->ld, z, &var);
-        s += -0.5 * (LOG_2PI + log(var)) - 0.5 * (y[r] - m) * (y[r] - m) / var;
+        double lr = -0.5 * (LOG_2PI + log(var)) - 0.5 * (y[r] - m) * (y[r] - m) / var;
+        if (!isfinite(lr)) {
+            vem__free(z);
+            return VEM_FAIL(VEM_ENUMERIC, "data row %zu: its log predictive density is not "
+                            "finite (mean %g, variance %g)", r + 1, m, var);
+        }
+        s += lr;
+    }
+    if (!isfinite(s)) {
+        vem__free(z);
+        return VEM_FAIL(VEM_ENUMERIC, "the total log predictive density is not finite (%g): "
+                        "the rows' sum overflows", s);
     }
     vem__free(z);
     if (mean)
@@ -1022,6 +1045,43 @@ vem_status vem_blr_state_set(vem_blr *b, const double *in)
         if (!(s >= 0.0))
             return VEM_FAIL(VEM_EINVAL, "posterior variance of weight %zu is %g", j + 1, s);
     }
+    /* The posterior covariance over the kept weights: symmetric and positive definite,
+     * checked before b changes (its log-determinant enters the bound). */
+    const double *sg = in + 3 * d + 1, *pr = g + 2 * b->na + 2;
+    double logdet = 0.0;
+    {
+        size_t m = 0;
+        for (size_t i = 0; i < d; i++)
+            m += pr[i] == 0.0;
+        double *sk = b->work, *lk = b->work + d * d;
+        size_t r = 0;
+        for (size_t i = 0; i < d; i++) {
+            if (pr[i] != 0.0)
+                continue;
+            size_t c = 0;
+            for (size_t j = 0; j < d; j++) {
+                if (pr[j] != 0.0)
+                    continue;
+                double a = sg[i * d + j], t = sg[j * d + i];
+                if (fabs(a - t) > 1e-6 * sqrt(fabs(sg[i * d + i] * sg[j * d + j])))
+                    return VEM_FAIL(VEM_EINVAL,
+                                    "sigma is not symmetric: [%zu][%zu] = %g, [%zu][%zu] = %g",
+                                    i + 1, j + 1, a, j + 1, i + 1, t);
+                sk[r * m + c++] = a;
+            }
+            r++;
+        }
+        if (m) {
+            size_t bad = vem__cholesky(m, sk, lk);
+            if (bad)
+                return VEM_FAIL(VEM_EINVAL,
+                                "sigma is not positive definite (pivot %zu of the %zu kept "
+                                "weights)",
+                                bad, m);
+            for (size_t i = 0; i < m; i++)
+                logdet += 2.0 * log(lk[i * m + i]);
+        }
+    }
     const double *p = in;
     memcpy(b->shift, p, d * sizeof *p);
     p += d;
@@ -1040,27 +1100,7 @@ vem_status vem_blr_state_set(vem_blr *b, const double *in)
     b->beta_b = *p++;
     for (size_t j = 0; j < d; j++)
         b->pruned[j] = *p++ != 0.0;
-    /* ln|Sigma| over the kept weights, for the bound. */
-    size_t m = 0;
-    double *s = b->work, *l = b->work + d * d;
-    for (size_t i = 0; i < d; i++) {
-        if (b->pruned[i])
-            continue;
-        size_t c = 0;
-        for (size_t j = 0; j < d; j++)
-            if (!b->pruned[j])
-                s[m * d + c++] = b->sigma[i * d + j];
-        m++;
-    }
-    double logdet = 0.0;
-    if (m) {
-        for (size_t i = 0; i < m; i++) /* compact to m x m */
-            memmove(s + i * m, s + i * d, m * sizeof *s);
-        if (vem__cholesky(m, s, l) == 0)
-            for (size_t i = 0; i < m; i++)
-                logdet += 2.0 * log(l[i * m + i]);
-    }
-    b->logdet_sigma = logdet;
+    b->logdet_sigma = logdet; /* ln|Sigma| over the kept weights, for the bound */
     derive(b);
     return VEM_OK;
 }

@@ -260,6 +260,17 @@ vem_gmm *vem_gmm_new(size_t k, size_t d, vem_cov cov)
         VEM_FAIL(VEM_ENOMEM, "vem_gmm_new: k=%zu d=%zu overflow", k, d);
         return NULL;
     }
+    {
+        /* The covariances, their factors, the scatter and work arrays, before allocating. */
+        const vem_cov l = vem_cov_layout(cov);
+        double cl = l == VEM_COV_FULL ? (double)kdd : l == VEM_COV_TIED ? (double)dd : (double)kd;
+        double need = 6 * cl + 2 * (double)dd + 6 * (double)kd;
+        char what[128];
+        snprintf(what, sizeof what, "a Gaussian mixture of %zu components in %zu dimensions "
+                 "(covariance %s: %.3g doubles)", k, d, vem_cov_name(cov), need);
+        if (vem__check_memory(what, need * sizeof(double)) != VEM_OK)
+            return NULL;
+    }
     vem_gmm *g = vem__calloc(1, sizeof *g);
     if (!g)
         goto oom;
@@ -1844,12 +1855,28 @@ static vem_status for_rows(const vem_gmm *g, const vem_matrix *x, row_fn fn, voi
         size_t n = vem__min(block, x->rows - r0);
         double *lp = scratch + fast_len(g);
         fast_pass(g, x->data + r0 * x->ld, x->ld, n, NULL, lp, scratch);
-        for (size_t r = 0; r < n; r++)
+        for (size_t r = 0; r < n; r++) {
+            /* A row no component gives a finite density (values near the overflow
+             * threshold) has no score, probabilities or label. */
+            const double *l = lp + r * g->k;
+            double top = l[0];
+            for (size_t c = 1; c < g->k; c++)
+                top = l[c] > top || isnan(l[c]) ? l[c] : top;
+            if (!isfinite(top)) {
+                st = VEM_FAIL(VEM_ENUMERIC,
+                              "data row %zu: its log-likelihood is not finite (%g under the "
+                              "best component)",
+                              r0 + r + 1, top);
+                break;
+            }
             fn(g, r0 + r, lp + r * g->k, out);
+        }
+        if (st != VEM_OK)
+            break;
     }
     vem__blas_threads_restore(token);
     vem__free(scratch);
-    return VEM_OK;
+    return st;
 }
 
 static void row_score(const vem_gmm *g, size_t row, double *lp, void *out)
@@ -1942,6 +1969,26 @@ vem_status vem_gmm_score(const vem_gmm *g, const vem_matrix *x, double *mean, do
     vem_fit_free(f);
     if (st != VEM_OK)
         return st;
+    if (!isfinite(s)) {
+        /* Name the row: scored one by one, the first without a finite score fails. */
+        double *rows = vem__alloc_doubles(x->rows, 1);
+        if (!rows)
+            return VEM_FAIL(VEM_ENOMEM, "scoring: %zu rows", x->rows);
+        st = for_rows(g, x, row_score, rows);
+        double run = 0.0;
+        for (size_t r = 0; st == VEM_OK && r < x->rows; r++) {
+            run += rows[r];
+            if (!isfinite(run))
+                st = VEM_FAIL(VEM_ENUMERIC,
+                              "data row %zu: its log-likelihood %g takes the total past the "
+                              "largest double",
+                              r + 1, rows[r]);
+        }
+        vem__free(rows);
+        return st != VEM_OK ? st
+                            : VEM_FAIL(VEM_ENUMERIC, "the total log-likelihood is not finite "
+                                                     "(%g)", s);
+    }
     if (mean)
         *mean = s / (double)x->rows;
     if (total)

@@ -49,6 +49,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -299,6 +300,13 @@ static vem_status tree_vvv(const double *z, size_t n, size_t p, size_t *pairs)
                         "hierarchical start: %zu rows would need %.1f GB of pair costs; at most "
                         "%d rows (cluster a subset)",
                         n, (double)npair * 8e-9, VEM__HC_MAX_TREE_ROWS);
+    /* Each row's cluster keeps a p x p scatter: n p^2 doubles, with the pair costs. */
+    char what[112];
+    snprintf(what, sizeof what, "hierarchical start: %zu rows x %zu x %zu scatter", n, p, p);
+    vem_status mst = vem__check_memory(what, ((double)n * (double)pp + (double)n * (double)p +
+                                              (double)npair) * sizeof(double));
+    if (mst != VEM_OK)
+        return mst;
     h.cnt = vem__calloc(n, sizeof *h.cnt);
     h.rep = vem__calloc(n, sizeof *h.rep);
     h.mean = vem__alloc_doubles(n, p);

@@ -189,6 +189,19 @@ vem_hmm *vem_hmm_new_gmm(size_t k, vem_hmm_emission emission, size_t n_mix, size
         VEM_FAIL(VEM_ENOMEM, "vem_hmm_new: k=%zu dim=%zu overflow", k, dim);
         return NULL;
     }
+    {
+        /* The transitions (and their statistics and logs), the emissions' arrays. */
+        double mix = emission == VEM_HMM_GMM ? (double)n_mix : 1.0;
+        double need = 4.0 * (double)k * (double)k +
+                      4.0 * (double)k * mix * (double)dim *
+                          (emission == VEM_HMM_CATEGORICAL || cov != VEM_COV_FULL ? 1.0
+                                                                                   : (double)dim);
+        char what[128];
+        snprintf(what, sizeof what, "a hidden Markov model of %zu states and %zu dimensions", k,
+                 dim);
+        if (vem__check_memory(what, need * sizeof(double)) != VEM_OK)
+            return NULL;
+    }
     vem_hmm *h = vem__calloc(1, sizeof *h);
     if (!h)
         goto oom;
@@ -1524,6 +1537,9 @@ static const vem_model_ops hmm_score_ops = {
     .estep = hmm_score_estep,
 };
 
+static vem_status per_sequence(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                               enum fb_mode mode, double *ll_out, double *post);
+
 vem_status vem_hmm_score(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
                          double *mean, double *total)
 {
@@ -1548,6 +1564,28 @@ vem_status vem_hmm_score(const vem_hmm *h, const vem_matrix *x, const vem_seqs *
     vem_hmm_free(c);
     if (st != VEM_OK)
         return st;
+    if (!isfinite(s)) {
+        /* Name the sequence: scored one by one, the first without a finite score fails. */
+        size_t ns = n_seq_of(&data);
+        double *ll = vem__alloc_doubles(ns, 1);
+        if (!ll)
+            return VEM_FAIL(VEM_ENOMEM, "scoring: %zu sequences", ns);
+        st = per_sequence(h, x, seqs, FB_SCORE, ll, NULL);
+        double run = 0.0;
+        for (size_t q = 0; st == VEM_OK && q < ns; q++) {
+            run += ll[q];
+            if (!isfinite(run))
+                st = VEM_FAIL(VEM_ENUMERIC,
+                              ll[q] == -INFINITY
+                                  ? "sequence %zu has probability zero under the model"
+                                  : "sequence %zu: its log-likelihood is not finite",
+                              q + 1);
+        }
+        vem__free(ll);
+        return st != VEM_OK ? st
+                            : VEM_FAIL(VEM_ENUMERIC, "the total log-likelihood is not finite (%g)",
+                                       s);
+    }
     if (mean)
         *mean = s / (double)x->rows;
     if (total)

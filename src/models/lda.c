@@ -143,6 +143,14 @@ vem_lda *vem_lda_new(size_t k, size_t v)
         VEM_FAIL(VEM_ENOMEM, "vem_lda_new: k=%zu v=%zu overflow", k, v);
         return NULL;
     }
+    {
+        /* lambda and exp E[log beta] (padded), k x v each. */
+        char what[96];
+        snprintf(what, sizeof what, "LDA with %zu topics over %zu words", k, v);
+        if (vem__check_memory(what, 2.0 * (double)((k + 7) / 8 * 8) * (double)v * sizeof(double)) !=
+            VEM_OK)
+            return NULL;
+    }
     vem_lda *l = vem__calloc(1, sizeof *l);
     if (!l)
         goto oom;
@@ -1522,6 +1530,11 @@ static vem_status start_fit(vem_lda *l, const vem_docs *d, size_t n_init)
     if (d)
         l->gather_rows = gather_rows_for(l, max_doc_nnz(d));
     if (l->warm_gamma && d && d->ndocs > 0) {
+        char what[96];
+        snprintf(what, sizeof what, "lda: the gammas of %zu documents x %zu topics", d->ndocs, k);
+        if ((st = vem__check_memory(what, (double)d->ndocs * (double)k * sizeof(double))) !=
+            VEM_OK)
+            return st;
         l->gcache = vem__alloc_doubles(d->ndocs, k);
         if (!l->gcache)
             return VEM_FAIL(VEM_ENOMEM, "lda: gamma of %zu documents x %zu topics", d->ndocs, k);
@@ -1713,6 +1726,9 @@ vem_status vem_lda_fit(vem_lda *l, const vem_docs *docs, const vem_fit_opts *o, 
     vem_status st = check_docs(l, docs);
     if (st != VEM_OK)
         return st;
+    /* Alone, a corpus without a word has no bound per token to fit (0 / 0). */
+    if ((!o || !o->comm) && docs->ndocs > 0 && docs->ptr[docs->ndocs] == 0)
+        return VEM_FAIL(VEM_EINVAL, "no words: all %zu documents are empty", docs->ndocs);
     vem_fit_opts oo;
     engine_opts(l, o, &oo);
     l->gather_rows = gather_rows_for(l, max_doc_nnz(docs));
@@ -1737,6 +1753,9 @@ vem_status vem_lda_fit_source(vem_lda *l, vem_source *src, const vem_fit_opts *o
     if (l->warm_gamma)
         return VEM_FAIL(VEM_EUNSUP, "lda: warm-start gammas keep K doubles per document in "
                                     "memory: not with a source");
+    if ((!o || !o->comm) && vem_source_units(src) > 0 && !(vem_source_tokens(src) > 0))
+        return VEM_FAIL(VEM_EINVAL, "no words: all %zu documents are empty",
+                        vem_source_units(src));
     vem_fit_opts oo;
     engine_opts(l, o, &oo);
     /* The documents' sizes are in memory (their offsets): the largest, as vem_lda_fit. */
@@ -1830,6 +1849,9 @@ vem_status vem_lda_score(const vem_lda *l, const vem_docs *docs, int nthreads,
     vem_status st = check_docs(l, docs);
     if (st != VEM_OK)
         return st;
+    /* No word: no bound per word (0 / 0) to report. */
+    if (docs->ndocs > 0 && docs->ptr[docs->ndocs] == 0)
+        return VEM_FAIL(VEM_EINVAL, "no words: all %zu documents are empty", docs->ndocs);
     doc_loop dl;
     const size_t cap = gather_rows_for(l, max_doc_nnz(docs));
     if ((st = loop_init(&dl, nthreads, 4 * l->kp + gather_len(l, cap))) != VEM_OK)

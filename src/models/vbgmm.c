@@ -179,6 +179,16 @@ vem_vbgmm *vem_vbgmm_new(size_t k, size_t d, vem_cov cov)
         VEM_FAIL(VEM_ENOMEM, "vem_vbgmm_new: k=%zu d=%zu overflow", k, d);
         return NULL;
     }
+    {
+        /* The precision matrices and their statistics and factors: four k x pl. */
+        double pl = cov == VEM_COV_FULL ? (double)dd : (double)d;
+        char what[128];
+        snprintf(what, sizeof what, "a VB Gaussian mixture of %zu components in %zu dimensions",
+                 k, d);
+        if (vem__check_memory(what, (4.0 * (double)k * pl + 2.0 * (double)dd) * sizeof(double)) !=
+            VEM_OK)
+            return NULL;
+    }
     vem_vbgmm *v = vem__calloc(1, sizeof *v);
     if (!v)
         goto oom;
@@ -1271,6 +1281,12 @@ static vem_status predictive(const vem_vbgmm *v, const vem_matrix *x, enum pred_
     for (size_t r = 0; r < x->rows; r++) {
         pred_row(v, x->data + r * x->ld, lp, lp + k);
         double ll = normalise(lp, k);
+        if (!isfinite(ll)) {
+            /* Values near the overflow threshold: no density, probabilities or label. */
+            st = VEM_FAIL(VEM_ENUMERIC, "data row %zu: its log predictive density is not finite",
+                          r + 1);
+            break;
+        }
         if (what == PRED_SCORE) {
             ((double *)out)[r] = ll;
         } else if (what == PRED_PROBA) {
@@ -1284,7 +1300,7 @@ static vem_status predictive(const vem_vbgmm *v, const vem_matrix *x, enum pred_
         }
     }
     vem__free(lp);
-    return VEM_OK;
+    return st;
 }
 
 vem_status vem_vbgmm_score_samples(const vem_vbgmm *v, const vem_matrix *x, double *out)
@@ -1319,6 +1335,9 @@ vem_status vem_vbgmm_score(const vem_vbgmm *v, const vem_matrix *x, double *mean
     vem__free(ll);
     if (st != VEM_OK)
         return st;
+    if (!isfinite(s))
+        return VEM_FAIL(VEM_ENUMERIC, "the total log predictive density is not finite (%g): the "
+                                      "rows' sum overflows", s);
     if (mean)
         *mean = s / (double)x->rows;
     if (total)
