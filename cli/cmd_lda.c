@@ -681,7 +681,7 @@ static int cmd_corpus(int argc, char **argv)
     snprintf(p1, n, "%s.docword.txt", a.output);
     snprintf(p2, n, "%s.vocab.txt", a.output);
     vem_docs d = vem_docs_owned_view(&c);
-    if ((s = vem_docs_write_uci(&d, p1)) != VEM_OK || (s = vem_vocab_write(&voc, p2)) != VEM_OK) {
+    if ((s = vem_corpus_write(&d, &voc, a.output)) != VEM_OK) {
         rc = cli_fail(s, a.output);
         goto done;
     }

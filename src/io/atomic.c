@@ -170,7 +170,7 @@ static int stale_name(const char *name, const char *base)
 }
 
 /* Remove the stale temporaries of path (best effort; errors are ignored). */
-static void clean_stale(const char *path)
+void vem__clean_stale(const char *path)
 {
     char *dir = vem__dir_of(path);
     if (!dir)
@@ -189,7 +189,8 @@ static void clean_stale(const char *path)
                 break;
             snprintf(full, n, "%s%s", dir, e->d_name);
             struct stat st;
-            if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) && vem__older_than_epoch(&st))
+            if (lstat(full, &st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) &&
+                vem__older_than_epoch(&st))
                 (void)unlink(full);
             vem__free(full);
         }
@@ -203,7 +204,7 @@ static void clean_stale(const char *path)
 FILE *vem__atomic_open(const char *path, char **tmp)
 {
     (void)vem__output_epoch();
-    clean_stale(path);
+    vem__clean_stale(path);
     char mid[48];
     snprintf(mid, sizeof mid, ".vem-tmp.%ld.XXXXXX", (long)getpid());
     size_t plen = strlen(path), mlen = strlen(mid);

@@ -44,6 +44,9 @@ vem_status vem__atomic_close(FILE *fp, char *tmp, const char *path, int failed);
 void vem__tmp_register(const char *name, int is_dir);
 void vem__tmp_forget(const char *name);
 
+/* Remove the stale temporaries of path (as vem__atomic_open does; best effort). */
+void vem__clean_stale(const char *path);
+
 /* When this process first opened an output (CLOCK_REALTIME): files of vem's
  * temporary patterns older than this were left by another process. */
 struct timespec vem__output_epoch(void);
