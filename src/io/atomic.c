@@ -145,7 +145,7 @@ static int alnum_run(const char *s, size_t n)
 
 /*
  * name a stale temporary of the target named base? BASE.vem-tmp.PID.XXXXXX with
- * PID not a live process, or BASE.tmp.XXXXXX (vem before 0.x); both older than
+ * PID not a live process, or BASE.tmp.XXXXXX (earlier versions of vem); both older than
  * this process's first output (checked by the caller).
  */
 static int stale_name(const char *name, const char *base)
