@@ -1048,15 +1048,15 @@ static void gen_remove(const char *gen, int forget)
     for (int i = 0; i < 2; i++) {
         char *p = cat3(gen, names[i], "");
         if (p) {
+            unlink(p);
             if (forget)
                 vem__tmp_forget(p);
-            unlink(p);
         }
         vem__free(p);
     }
+    rmdir(gen);
     if (forget)
         vem__tmp_forget(gen);
-    rmdir(gen);
 }
 
 static void gen_forget(const char *gen)
@@ -1248,7 +1248,23 @@ vem_status vem_corpus_write(const vem_docs *d, const vem_vocab *v, const char *p
         goto done;
     }
     vem__sync_dir(pointer);
-    /* 4. The old generation and stale ones. */
+    /* 4. The old generation (first, registered so that a signal now removes it too), then
+     *    stale ones. */
+    if (old && !strchr(old, '/') && gen_name_of(old, base)) {
+        char *og = cat3(dir, old, "");
+        if (og) {
+            static const char *const names[] = {"/docword.txt", "/vocab.txt"};
+            vem__tmp_register(og, 1);
+            for (int i = 0; i < 2; i++) {
+                char *p = cat3(og, names[i], "");
+                if (p)
+                    vem__tmp_register(p, 0);
+                vem__free(p);
+            }
+            gen_remove(og, 1);
+        }
+        vem__free(og);
+    }
     gen_sweep(dir, base, vem__base_of(gen), old && !strchr(old, '/') ? old : NULL);
 done:
     vem__free(old);

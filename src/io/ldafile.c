@@ -362,6 +362,15 @@ done:
         if (!committed)
             unlink(npy);
         else if (strcmp(vem__base_of(npy), old ? old : "") != 0) {
+            /* The old .npy first, registered so that a signal now removes it too. */
+            char *p = old ? vem__malloc(strlen(dir) + strlen(old) + 1) : NULL;
+            if (p) {
+                sprintf(p, "%s%s", dir, old);
+                vem__tmp_register(p, 0);
+                unlink(p);
+                vem__tmp_forget(p);
+                vem__free(p);
+            }
             npy_sweep(dir, stem, vem__base_of(npy), old);
             vem__sync_dir(path);
         }
