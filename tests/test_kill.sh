@@ -246,4 +246,39 @@ EOF
 
 if DATA=$DATA "$PY" kill.py "$VEM" "$TRIALS"; then pass; else fail "kill -9 left a corrupt output"; fi
 
+# ---- what the next write removes, and what it keeps ----
+G="fit gmm g.csv -k 2 --init kmeans --max-iter 2 --tol 0 --seed 1 --threads 1"
+: >x.json.vem-tmp.999999999.abcdef  # a PID no process has (above pid_max)
+: >x.json.vem-tmp.$$.abcdef         # this shell's: a live writer's
+: >x.json.tmp.abcdef                # the name of earlier versions of vem
+: >x.json.vem-tmp.999999999.ABCDEF.keep  # not of the pattern
+touch -d '1 hour ago' x.json.vem-tmp.999999999.abcdef x.json.vem-tmp.$$.abcdef x.json.tmp.abcdef \
+    x.json.vem-tmp.999999999.ABCDEF.keep
+run $G -o x.json
+expect_rc "fit gmm -o x.json" 0
+check "a dead writer's temporary is removed" test ! -e x.json.vem-tmp.999999999.abcdef
+check "an old-style temporary is removed" test ! -e x.json.tmp.abcdef
+check "a live writer's temporary is kept" test -e x.json.vem-tmp.$$.abcdef
+check "a name outside the pattern is kept" test -e x.json.vem-tmp.999999999.ABCDEF.keep
+
+L="fit lda $DATA/brown/docword.brown.test.txt -k 3 --passes 1 --tol 0 --seed 1 --threads 1"
+for i in 1 2 3; do run $L -o l.json; expect_rc "fit lda -o l.json ($i)" 0; done
+check "three saves leave one .npy" test "$(ls l.lambda*.npy | wc -l)" -eq 1
+check "the .npy is the one the JSON names" \
+    grep -q "\"lambda_file\": \"$(ls l.lambda*.npy)\"" l.json
+run info l.json
+expect_rc "the model loads" 0
+
+printf 'the cat sat\nthe dog ran\n' >t.txt
+echo "old docword" >p.docword.txt
+echo "old vocab" >p.vocab.txt
+run corpus t.txt -o p
+expect_rc "corpus over regular files" 0
+check "the names become links" test -L p.docword.txt -a -L p.vocab.txt -a -L p.corpus
+check "the new vocabulary" grep -qx sat p.vocab.txt
+check "one generation left" test "$(ls -d p.corpus.* | wc -l)" -eq 1
+mkdir q.corpus
+run corpus t.txt -o q
+expect_rc "a PREFIX.corpus that is not a link is refused" 2
+
 finish
