@@ -165,13 +165,13 @@ for name, cmds, state, leftovers in KINDS:
         bad.append("%s: versions A and B not distinct and loadable" % name); continue
     win = max(windows) if windows else 0.005
     tot = max(totals)
-    n_during = n_a = n_b = corrupt = 0
+    n_during = n_a = n_b = corrupt = unclean = 0
     for t in range(trials):
         # Reset to A by a whole write, which must also remove the killed run's leftovers.
         res = run_whole(a_cmd)
         left = leftovers(d)
         if res.returncode != 0 or state(d) != sa or left:
-            corrupt += 1
+            unclean += 1
             bad.append("%s trial %d: rewriting A: rc %d, leftovers %s, %s" %
                        (name, t, res.returncode, left, res.stderr.decode()[:200]))
             continue
@@ -203,7 +203,7 @@ for name, cmds, state, leftovers in KINDS:
     # The last kill's leftovers go with the next write.
     res = run_whole(a_cmd)
     if res.returncode != 0 or state(d) != sa or leftovers(d):
-        corrupt += 1
+        unclean += 1
         bad.append("%s: the final write left %s" % (name, leftovers(d)))
     # Signals that can be caught: the temporaries go at once, the output stays whole.
     n_sig, n_late, sig_trials = 0, 0, max(3, trials // 2)
@@ -227,15 +227,17 @@ for name, cmds, state, leftovers in KINDS:
         # A signal after the commit may come before the old version's files are removed:
         # what is left is the old version, never read, removed by the next write.
         n_late += bool(left) and s == sb
-        if (left and s != sb) or s not in (sa, sb) or rc not in (0, want):
+        if s not in (sa, sb):
             corrupt += 1
+        if (left and s != sb) or s not in (sa, sb) or rc not in (0, want):
+            unclean += s in (sa, sb)
             bad.append("%s: %s: exit %d, leftovers %s, output %s" %
                        (name, signal.Signals(sig).name, rc, left,
                         "A" if s == sa else "B" if s == sb else s))
     total_corrupt += corrupt
     print("%-9s %d trials: %d kills inside the write (a temporary left), %d found A, %d found B, "
-          "%d corrupt (write window %.1f ms of %.0f ms)" %
-          (name + ":", trials, n_during, n_a, n_b, corrupt, win * 1e3, tot * 1e3))
+          "%d corrupt, %d failures to clean up (write window %.1f ms of %.0f ms)" %
+          (name + ":", trials, n_during, n_a, n_b, corrupt, unclean, win * 1e3, tot * 1e3))
     print("%-9s %d SIGTERM/SIGINT/SIGHUP: %d inside the write (exit by the signal, A kept, "
           "nothing left), %d after the commit left the old version's files" %
           (name + ":", sig_trials, n_sig, n_late))
@@ -244,7 +246,7 @@ for b in bad:
 sys.exit(1 if bad or total_corrupt else 0)
 EOF
 
-if DATA=$DATA "$PY" kill.py "$VEM" "$TRIALS"; then pass; else fail "kill -9 left a corrupt output"; fi
+if DATA=$DATA "$PY" kill.py "$VEM" "$TRIALS"; then pass; else fail "kill.py: a corrupt output or files left"; fi
 
 # ---- what the next write removes, and what it keeps ----
 G="fit gmm g.csv -k 2 --init kmeans --max-iter 2 --tol 0 --seed 1 --threads 1"

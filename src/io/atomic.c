@@ -263,9 +263,17 @@ vem_status vem__atomic_close(FILE *fp, char *tmp, const char *path, int failed)
 
 vem_status vem__atomic_commit(FILE *fp, char *tmp, const char *path, int failed)
 {
+    return vem__atomic_commit_with(fp, tmp, path, failed, NULL);
+}
+
+vem_status vem__atomic_commit_with(FILE *fp, char *tmp, const char *path, int failed,
+                                   const char *forget)
+{
     vem_status st = vem__atomic_close(fp, tmp, path, failed);
     if (st != VEM_OK)
         return st;
+    if (forget)
+        vem__tmp_forget(forget);
     if (rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);

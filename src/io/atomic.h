@@ -31,6 +31,10 @@
  */
 FILE *vem__atomic_open(const char *path, char **tmp);
 vem_status vem__atomic_commit(FILE *fp, char *tmp, const char *path, int failed);
+/* vem__atomic_commit that unregisters forget (a file the new target names) just before
+ * the rename: a signal until then removes it, one after it leaves it (it is committed). */
+vem_status vem__atomic_commit_with(FILE *fp, char *tmp, const char *path, int failed,
+                                   const char *forget);
 /*
  * Like vem__atomic_commit without the rename: the temporary stays, synced and
  * still registered (removed on a failure, and *tmp freed then; on success the

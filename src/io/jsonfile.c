@@ -138,6 +138,12 @@ vem_status vem__json_save_args(const char *model, const void *m, const char *pat
 
 vem_status vem__json_save(const char *path, json_t *root, int indent, int ok)
 {
+    return vem__json_save_with(path, root, indent, ok, NULL);
+}
+
+vem_status vem__json_save_with(const char *path, json_t *root, int indent, int ok,
+                               const char *forget)
+{
     if (!ok || !root) {
         json_decref(root);
         return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
@@ -151,7 +157,7 @@ vem_status vem__json_save(const char *path, json_t *root, int indent, int ok)
     int failed = json_dumpf(root, fp, JSON_INDENT(indent) | JSON_REAL_PRECISION(17)) != 0 ||
                  fputc('\n', fp) == EOF;
     json_decref(root);
-    return vem__atomic_commit(fp, tmp, path, failed);
+    return vem__atomic_commit_with(fp, tmp, path, failed, forget);
 }
 
 

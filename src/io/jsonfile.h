@@ -74,6 +74,9 @@ vem_status vem__json_save_args(const char *model, const void *m, const char *pat
  * VEM_EIO ("PATH: reason"); nothing is left behind.
  */
 vem_status vem__json_save(const char *path, json_t *root, int indent, int ok);
+/* vem__json_save with vem__atomic_commit_with's forget (NULL: none). */
+vem_status vem__json_save_with(const char *path, json_t *root, int indent, int ok,
+                               const char *forget);
 /*
  * root (stolen) as one line of JSON text, doubles with 17 significant digits,
  * malloc'd (free()); NULL when ok == 0 or out of memory (VEM_ENOMEM in vem_errmsg).

@@ -350,10 +350,10 @@ vem_status vem_lda_save(const vem_lda *l, const char *path, const vem_fit_result
         goto done;
     vem__json_put_fit(o, fit_info, "elbo", "n_tokens", 1, &ok);
     old = old_npy(path, stem);
-    /* Forgotten before the commit: a signal after it must not remove the committed .npy
-     * (one between the two leaves an orphan, which the next save removes). */
-    vem__tmp_forget(npy);
-    st = vem__json_save(path, o, 1, ok);
+    /* The .npy is unregistered just before the JSON's rename: a signal after it must not
+     * remove the committed .npy (one between the two leaves an orphan, which the next
+     * save removes). */
+    st = vem__json_save_with(path, o, 1, ok, npy);
     o = NULL; /* stolen */
     committed = st == VEM_OK;
 done:
