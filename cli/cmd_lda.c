@@ -688,7 +688,7 @@ static int cmd_corpus(int argc, char **argv)
     snprintf(p1, n, "%s.docword.txt", a.output);
     snprintf(p2, n, "%s.vocab.txt", a.output);
     vem_docs d = vem_docs_owned_view(&c);
-    if ((s = vem_docs_write_uci(&d, p1)) != VEM_OK || (s = vem_vocab_write(&voc, p2)) != VEM_OK) {
+    if ((s = vem_corpus_write(&d, &voc, a.output)) != VEM_OK) {
         rc = cli_fail(s, a.output);
         goto done;
     }
@@ -721,7 +721,8 @@ const cli_verb cli_lda_fit = {
     "Fit latent Dirichlet allocation by variational EM (batch), online variational\n"
     "Bayes (stepwise) or incremental EM. CORPUS: UCI bag-of-words (docword) or\n"
     "LDA-C (a name ending in .ldac); VOCAB: one word per line. -o MODEL.json also\n"
-    "writes MODEL.lambda.npy. --init-model starts from a model's topics (lambda),\n"
+    "writes the .npy it names (MODEL.lambda.npy or MODEL.lambda.XXXXXX.npy; the two\n"
+    "are committed as one unit). --init-model starts from a model's topics (lambda),\n"
     "alpha and eta (--alpha and --eta override them). --stream: the corpus is read\n"
     "once into temporary files and then a block of documents at a time. --mpi: each\n"
     "process reads (or streams) its share of the documents (UCI: grouped by\n"
@@ -750,5 +751,6 @@ const cli_verb cli_lda_corpus = {
     cmd_corpus, "TEXTS -o PREFIX [options]",
     "Build a bag-of-words corpus from TEXTS: a folder (one document per file) or a\n"
     "file (one document per line). Tokens: runs of ASCII letters, lowercased.\n"
-    "Writes PREFIX.docword.txt (UCI) and PREFIX.vocab.txt.",
+    "Writes PREFIX.docword.txt (UCI) and PREFIX.vocab.txt as one unit: links\n"
+    "through PREFIX.corpus to a directory holding the pair (docs/formats.md).",
     corpus_tables, NULL};

@@ -538,26 +538,52 @@ static const cli_verb *resolve(const command *c, int argc, char **argv, int *rc)
     return v;
 }
 
-/* SIGINT: exit status 130 whatever the command was doing; model files are written to a
- * temporary name and renamed, so none is left half-written. */
-static void on_interrupt(int sig)
+/*
+ * SIGINT: exit status 130 whatever the command was doing; SIGTERM and SIGHUP:
+ * the default action (the process ends by that signal). Either way the
+ * temporaries of an output being written are removed first
+ * (vem_output_cleanup, async-signal-safe) and the output keeps its old
+ * contents (docs/reliability.md, "Atomic outputs").
+ */
+static void on_signal(int sig)
 {
-    (void)sig;
-    static const char msg[] = "vem: interrupted\n";
-    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)w;
-    _exit(CLI_EXIT_INTERRUPTED);
+    vem_output_cleanup();
+    if (sig == SIGINT) {
+        static const char msg[] = "vem: interrupted\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        _exit(CLI_EXIT_INTERRUPTED);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Catch sig unless the parent left it ignored (a background job of a script ignores SIGINT). */
+static void catch_signal(int sig)
+{
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    sigaddset(&sa.sa_mask, SIGHUP);
+    if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        sigaction(sig, &sa, NULL);
+}
+
+/* At exit: nothing is registered unless a write was cut short by exit() itself. */
+static void cleanup_at_exit(void)
+{
+    vem_output_cleanup();
 }
 
 int main(int argc, char **argv)
 {
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_interrupt;
-    sigemptyset(&sa.sa_mask);
-    /* A SIGINT the parent ignores (a background job of a script) stays ignored. */
-    if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-        sigaction(SIGINT, &sa, NULL);
+    catch_signal(SIGINT);
+    catch_signal(SIGTERM);
+    catch_signal(SIGHUP);
+    atexit(cleanup_at_exit);
     if (argc < 2) {
         cli_usage(stderr);
         return CLI_EXIT_USAGE;

@@ -207,7 +207,10 @@ VEM_API void vem_blr_state_get(const vem_blr *b, double *out);
 /** Set the state (validated: finite, positive scales and Gamma parameters). VEM_EINVAL. */
 VEM_API vem_status vem_blr_state_set(vem_blr *b, const double *in);
 
-/** Write a "blr" model file (JSON, atomically); fit_info may be NULL. VEM_EIO, VEM_ENOMEM. */
+/**
+ * Write a "blr" model file (JSON), atomically as vem_gmm_save (the whole old file
+ * or the whole new one at every instant); fit_info may be NULL. VEM_EIO, VEM_ENOMEM.
+ */
 VEM_API vem_status vem_blr_save(const vem_blr *b, const char *path, const vem_fit_result *fit_info);
 /**
  * The model as the JSON text of its model file (docs/formats.md) less the "fit"

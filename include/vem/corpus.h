@@ -117,7 +117,12 @@ VEM_API vem_status vem_docs_read_share_comm(const char *path, size_t nvocab,
                                             const struct vem_comm *comm, vem_docs_owned *out,
                                             size_t *ndocs_all);
 
-/** Write d as a UCI bag-of-words file (counts printed as integers when integral). VEM_EIO. */
+/**
+ * Write d as a UCI bag-of-words file (counts printed as integers when
+ * integral), atomically: to PATH.vem-tmp.PID.XXXXXX beside path, synced, then
+ * renamed over path (io.h, vem_output_cleanup): path is the whole old file or
+ * the whole new one at every instant. VEM_EIO, VEM_ENOMEM.
+ */
 VEM_API vem_status vem_docs_write_uci(const vem_docs *d, const char *path);
 
 /** A vocabulary: word i is words[i]. Release with vem_vocab_clear. */
@@ -137,8 +142,28 @@ VEM_API void vem_vocab_clear(vem_vocab *v);
  */
 VEM_API vem_status vem_vocab_read(const char *path, vem_vocab *out);
 
-/** Write v, one word per line. VEM_EIO. */
+/** Write v, one word per line, atomically as vem_docs_write_uci. VEM_EIO, VEM_ENOMEM. */
 VEM_API vem_status vem_vocab_write(const vem_vocab *v, const char *path);
+
+/**
+ * Write the corpus d and its vocabulary v (v->n == d->nvocab) as one unit:
+ * PREFIX.docword.txt and PREFIX.vocab.txt are then the new pair, and at every
+ * instant before they are the old pair (or absent, as before), never one old
+ * and one new, never truncated. The two names are symbolic links,
+ * PREFIX.docword.txt -> B.corpus/docword.txt and PREFIX.vocab.txt ->
+ * B.corpus/vocab.txt (B the last component of prefix), through the link
+ * PREFIX.corpus -> B.corpus.XXXXXX, a directory holding the pair: the new pair
+ * is written whole into a new such directory, synced, and committed by
+ * renaming a new PREFIX.corpus link over the old one; the old directory is
+ * then removed. Regular files at the two names (another layout) are first
+ * moved into a directory of their own, keeping their contents. Directories
+ * B.corpus.XXXXXX that a kill -9 left are removed by the next write of the
+ * same prefix. docs/formats.md, "Corpus files"; docs/reliability.md.
+ * Errors: VEM_EINVAL (NULL arguments, sizes that differ), VEM_EIO (including
+ * "PREFIX.corpus: exists and is not the link vem makes"), VEM_ENOMEM; the old
+ * pair is then as it was.
+ */
+VEM_API vem_status vem_corpus_write(const vem_docs *d, const vem_vocab *v, const char *prefix);
 
 /** Options of vem_corpus_build; initialise with vem_corpus_opts_init. */
 typedef struct vem_corpus_opts {

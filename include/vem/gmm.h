@@ -481,8 +481,11 @@ VEM_API vem_status vem_gmm_select_by(const vem_matrix *x, const size_t *ks, size
                                      vem_gmm_select_cell *cells, vem_gmm **best);
 
 /**
- * Write a GMM model file (JSON, docs/formats.md): to PATH.tmp.XXXXXX beside it,
- * then renamed over path, so a crash never leaves half a file. fit_info may be
+ * Write a GMM model file (JSON, docs/formats.md) atomically: to
+ * PATH.vem-tmp.PID.XXXXXX beside it, synced, then renamed over path (io.h,
+ * vem_output_cleanup; docs/reliability.md): at every instant path is the whole
+ * old file or the whole new one; on failure the old file is untouched and the
+ * temporary removed. fit_info may be
  * NULL; otherwise its log-likelihood, iterations and convergence are recorded
  * (informational). Doubles are printed with 17 significant digits, so load
  * gives back the same bits. VEM_EIO; VEM_EINVAL if a column name is not

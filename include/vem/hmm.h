@@ -271,7 +271,7 @@ VEM_API double vem_hmm_aic(const vem_hmm *h, double log_likelihood);
 
 /**
  * Write an HMM model file (JSON, "model": "hmm", docs/hmm.md), atomically as
- * vem_gmm_save. fit_info may be NULL. VEM_EIO, VEM_EINVAL (names not UTF-8), VEM_ENOMEM.
+ * vem_gmm_save (path is the whole old file or the whole new one at every instant). fit_info may be NULL. VEM_EIO, VEM_EINVAL (names not UTF-8), VEM_ENOMEM.
  */
 VEM_API vem_status vem_hmm_save(const vem_hmm *h, const char *path,
                                 const vem_fit_result *fit_info);

@@ -474,5 +474,25 @@ VEM_API vem_status vem_frames_open_source(const char *path, const vem_frames_opt
                                           const struct vem_comm *comm, vem_source **out,
                                           vem_frames_share *all);
 
+/**
+ * Atomic outputs (docs/reliability.md). Every file the library writes (model
+ * files, a model's .npy, corpora, vocabularies) is written to a temporary
+ * beside its target, TARGET.vem-tmp.PID.XXXXXX (PID the writer's process id,
+ * XXXXXX six letters or digits), flushed, synced with fsync and renamed over
+ * the target, and the directory is synced: at every instant the target is the
+ * whole old file or the whole new one. A failed write removes its temporary
+ * and leaves the old file as it was. Opening a temporary for TARGET first
+ * removes the stale ones of TARGET that a kill -9 left (PID not a live process
+ * and older than this process's first output).
+ *
+ * vem_output_cleanup removes every temporary (file or uncommitted corpus
+ * directory) that a writer of this process holds at the moment of the call.
+ * It is async-signal-safe (atomic loads, unlink, rmdir) and meant for a
+ * handler of SIGINT, SIGTERM or SIGHUP that then ends the process (the write
+ * it interrupted must not go on: its commit would fail with VEM_EIO). At most
+ * 64 temporaries with names under 4096 bytes are tracked at once.
+ */
+VEM_API void vem_output_cleanup(void);
+
 VEM_END_DECLS
 #endif /* VEM_IO_H */

@@ -236,9 +236,14 @@ VEM_API vem_status vem_lda_coherence(const vem_lda *l, const vem_docs *docs, siz
  * Save l: a JSON model file at path (format "vem-model", model "lda": k, v,
  * alpha, eta, E-step settings, the vocabulary when set, fit information) and
  * lambda (k x v float64, C order) in a NumPy .npy file beside it, named in
- * the JSON's "lambda_file" (path with ".json" replaced by ".lambda.npy", or
- * with ".lambda.npy" appended). Both are written to temporary files and
- * renamed, the .npy first. fit_info may be NULL. VEM_EIO, VEM_ENOMEM.
+ * the JSON's "lambda_file": STEM.npy, or STEM.XXXXXX.npy when a file has that
+ * name (STEM: path with ".json" replaced by ".lambda", or ".lambda" appended).
+ * The two are committed as one unit: the .npy is written to a synced
+ * temporary and linked to a name no file has, then the JSON naming it is
+ * renamed over path (the commit), then the old model's .npy is removed: at
+ * every instant path and the .npy it names are the old pair or the new one
+ * (docs/reliability.md, "Atomic outputs"). On failure the old pair is
+ * untouched and nothing new is left. fit_info may be NULL. VEM_EIO, VEM_ENOMEM.
  */
 VEM_API vem_status vem_lda_save(const vem_lda *l, const char *path,
                                 const vem_fit_result *fit_info);

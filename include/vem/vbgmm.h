@@ -225,8 +225,9 @@ VEM_API vem_status vem_vbgmm_sample(const vem_vbgmm *v, size_t n, vem_rng *rng, 
                                     size_t *labels);
 
 /**
- * Write v to a model file (JSON, "model": "vbgmm", docs/vb.md), atomically
- * (temporary file renamed over path). fit_info may be NULL; otherwise its
+ * Write v to a model file (JSON, "model": "vbgmm", docs/vb.md), atomically as
+ * vem_gmm_save (a synced temporary renamed over path: the whole old file or the
+ * whole new one at every instant). fit_info may be NULL; otherwise its
  * objective is recorded as "elbo". VEM_EINVAL if the priors are unresolved or
  * a column name is not UTF-8, VEM_EIO, VEM_ENOMEM.
  */

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,12 +17,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <vem/comm.h>
 #include <vem/corpus.h>
 
 #include "core/comm_internal.h"
 #include "internal.h"
+#include "io/atomic.h"
 #include "io/docs_internal.h"
 
 void vem_docs_owned_clear(vem_docs_owned *c)
@@ -741,13 +744,11 @@ vem_status vem_docs_read_share_comm(const char *path, size_t nvocab, const vem_c
     return VEM_OK;
 }
 
-vem_status vem_docs_write_uci(const vem_docs *d, const char *path)
+/* d as UCI text to f; non-zero on a write error. */
+static int uci_to(const vem_docs *d, FILE *f)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return VEM_FAIL(VEM_EIO, "%s: cannot create: %s", path, strerror(errno));
-    fprintf(f, "%zu\n%zu\n%zu\n", d->ndocs, d->nvocab, d->ptr[d->ndocs]);
-    for (size_t doc = 0; doc < d->ndocs; doc++)
+    int bad = fprintf(f, "%zu\n%zu\n%zu\n", d->ndocs, d->nvocab, d->ptr[d->ndocs]) < 0;
+    for (size_t doc = 0; doc < d->ndocs && !bad; doc++)
         for (size_t i = d->ptr[doc]; i < d->ptr[doc + 1]; i++) {
             double c = d->count[i];
             if (c == floor(c) && c < 1e15)
@@ -755,10 +756,16 @@ vem_status vem_docs_write_uci(const vem_docs *d, const char *path)
             else
                 fprintf(f, "%zu %u %.17g\n", doc + 1, (unsigned)d->word[i] + 1, c);
         }
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad)
-        return VEM_FAIL(VEM_EIO, "%s: write error", path);
-    return VEM_OK;
+    return bad || ferror(f);
+}
+
+vem_status vem_docs_write_uci(const vem_docs *d, const char *path)
+{
+    char *tmp = NULL;
+    FILE *f = vem__atomic_open(path, &tmp);
+    if (!f)
+        return vem__last_status();
+    return vem__atomic_commit(f, tmp, path, uci_to(d, f));
 }
 
 /* ------------------------------------------------------------ vocabulary */
@@ -924,17 +931,361 @@ done:
     return st;
 }
 
+/* v's words, one a line, to f; non-zero on a write error. */
+static int vocab_to(const vem_vocab *v, FILE *f)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (fprintf(f, "%s\n", v->words[i]) < 0)
+            return 1;
+    return ferror(f);
+}
+
 vem_status vem_vocab_write(const vem_vocab *v, const char *path)
 {
-    FILE *f = fopen(path, "w");
+    char *tmp = NULL;
+    FILE *f = vem__atomic_open(path, &tmp);
     if (!f)
-        return VEM_FAIL(VEM_EIO, "%s: cannot create: %s", path, strerror(errno));
-    for (size_t i = 0; i < v->n; i++)
-        fprintf(f, "%s\n", v->words[i]);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad)
-        return VEM_FAIL(VEM_EIO, "%s: write error", path);
-    return VEM_OK;
+        return vem__last_status();
+    return vem__atomic_commit(f, tmp, path, vocab_to(v, f));
+}
+
+/* ------------------------------------------------------------ a corpus as one unit */
+
+/*
+ * vem_corpus_write (docs/formats.md, "Corpus files and atomic writes"):
+ * PREFIX.docword.txt -> B.corpus/docword.txt and PREFIX.vocab.txt ->
+ * B.corpus/vocab.txt are symbolic links (B the prefix's last component), and
+ * PREFIX.corpus -> B.corpus.XXXXXX names the generation directory holding the
+ * pair. A new pair goes into a new generation, synced, and is committed by
+ * renaming a new PREFIX.corpus link over the old one: both names switch at once.
+ */
+
+static char *cat3(const char *a, const char *b, const char *c)
+{
+    size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
+    char *s = vem__malloc(n);
+    if (s)
+        snprintf(s, n, "%s%s%s", a, b, c);
+    return s;
+}
+
+/* The target of the symbolic link path (malloc'd), or NULL (not a link, or an error). */
+static char *read_link(const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0 || !S_ISLNK(sb.st_mode))
+        return NULL;
+    size_t cap = (size_t)sb.st_size + 2;
+    char *t = vem__malloc(cap);
+    if (!t)
+        return NULL;
+    ssize_t n = readlink(path, t, cap);
+    if (n < 0 || (size_t)n >= cap) {
+        vem__free(t);
+        return NULL;
+    }
+    t[n] = '\0';
+    return t;
+}
+
+static int link_is(const char *path, const char *target)
+{
+    char *t = read_link(path);
+    int same = t && strcmp(t, target) == 0;
+    vem__free(t);
+    return same;
+}
+
+/* Make path a symbolic link to target atomically: a new link renamed over path. */
+static vem_status put_link(const char *path, const char *target)
+{
+    char mid[48];
+    snprintf(mid, sizeof mid, ".vem-tmp.%ld.XXXXXX", (long)getpid());
+    char *t = cat3(path, mid, "");
+    if (!t)
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    int fd = mkstemp(t); /* reserves a fresh name, which the link then takes */
+    int e = errno;
+    if (fd >= 0) {
+        close(fd);
+        unlink(t);
+        if (symlink(target, t) != 0)
+            fd = -1, e = errno;
+    }
+    if (fd >= 0) {
+        vem__tmp_register(t, 0);
+        if (rename(t, path) != 0) {
+            fd = -1, e = errno;
+            unlink(t);
+        }
+        vem__tmp_forget(t);
+    }
+    vem__free(t);
+    return fd < 0 ? VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e)) : VEM_OK;
+}
+
+/* Write gen/name (a new file, registered until the commit) with fn, synced. */
+static vem_status gen_file(const char *gen, const char *name, const vem_docs *d,
+                           const vem_vocab *v, const char *what)
+{
+    char *p = cat3(gen, "/", name);
+    if (!p)
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", what);
+    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    int e = errno;
+    if (f) {
+        vem__tmp_register(p, 0);
+        int bad = d ? uci_to(d, f) : vocab_to(v, f);
+        bad = bad || fflush(f) != 0 || fsync(fileno(f)) != 0;
+        e = bad ? errno : 0;
+        bad = fclose(f) != 0 || bad;
+        if (bad && !e)
+            e = errno ? errno : EIO;
+        if (!bad)
+            e = 0;
+    } else if (fd >= 0) {
+        close(fd);
+    }
+    vem__free(p);
+    return e ? VEM_FAIL(VEM_EIO, "%s: %s", what, strerror(e)) : VEM_OK;
+}
+
+/* Remove generation gen (its two files, then the directory; best effort). */
+static void gen_remove(const char *gen, int forget)
+{
+    static const char *const names[] = {"/docword.txt", "/vocab.txt"};
+    for (int i = 0; i < 2; i++) {
+        char *p = cat3(gen, names[i], "");
+        if (p) {
+            unlink(p);
+            if (forget)
+                vem__tmp_forget(p);
+        }
+        vem__free(p);
+    }
+    rmdir(gen);
+    if (forget)
+        vem__tmp_forget(gen);
+}
+
+static void gen_forget(const char *gen)
+{
+    static const char *const names[] = {"/docword.txt", "/vocab.txt"};
+    for (int i = 0; i < 2; i++) {
+        char *p = cat3(gen, names[i], "");
+        if (p)
+            vem__tmp_forget(p);
+        vem__free(p);
+    }
+    vem__tmp_forget(gen);
+}
+
+static void sync_path(const char *p)
+{
+    int fd = open(p, O_RDONLY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+/* A new generation directory DIR/B.corpus.XXXXXX, registered; NULL on failure. */
+static char *gen_new(const char *dir, const char *base)
+{
+    char *g = cat3(dir, base, ".corpus.XXXXXX");
+    if (!g) {
+        VEM_FAIL(VEM_ENOMEM, "%s: out of memory", base);
+        return NULL;
+    }
+    if (!mkdtemp(g)) {
+        int e = errno;
+        g[strlen(g) - 7] = '\0'; /* the name without ".XXXXXX" */
+        VEM_FAIL(VEM_EIO, "%s: cannot create: %s", g, strerror(e));
+        vem__free(g);
+        return NULL;
+    }
+    vem__tmp_register(g, 1);
+    (void)chmod(g, 0755); /* mkdtemp makes it 0700; an output is as readable as a file */
+    return g;
+}
+
+/* Copy file from into the new file to (synced); hard link first. */
+static vem_status copy_into(const char *from, const char *to)
+{
+    struct stat sb;
+    if (lstat(from, &sb) == 0 && S_ISREG(sb.st_mode) && link(from, to) == 0)
+        return VEM_OK;
+    FILE *in = fopen(from, "rb");
+    if (!in)
+        return VEM_FAIL(VEM_EIO, "%s: %s", from, strerror(errno));
+    int fd = open(to, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    FILE *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!out) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        fclose(in);
+        return VEM_FAIL(VEM_EIO, "%s: %s", to, strerror(e));
+    }
+    char buf[65536];
+    size_t n;
+    int bad = 0;
+    while (!bad && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        bad = fwrite(buf, 1, n, out) != n;
+    bad = bad || ferror(in) || fflush(out) != 0 || fsync(fileno(out)) != 0;
+    bad = (fclose(out) != 0) || bad;
+    fclose(in);
+    return bad ? VEM_FAIL(VEM_EIO, "%s: write error", to) : VEM_OK;
+}
+
+/* name is B.corpus.XXXXXX (six letters or digits). */
+static int gen_name_of(const char *name, const char *base)
+{
+    size_t b = strlen(base);
+    if (strncmp(name, base, b) != 0 || strncmp(name + b, ".corpus.", 8) != 0)
+        return 0;
+    name += b + 8;
+    for (int i = 0; i < 6; i++)
+        if (!isalnum((unsigned char)name[i]))
+            return 0;
+    return name[6] == '\0';
+}
+
+/* Remove the generations of base but keep: old, and those older than this process's first output. */
+static void gen_sweep(const char *dir, const char *base, const char *keep, const char *old)
+{
+    DIR *dd = opendir(*dir ? dir : ".");
+    if (!dd)
+        return;
+    struct dirent *e;
+    while ((e = readdir(dd)) != NULL) {
+        if (strcmp(e->d_name, keep) == 0 || !gen_name_of(e->d_name, base))
+            continue;
+        char *full = cat3(dir, e->d_name, "");
+        struct stat sb;
+        if (full && lstat(full, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+            ((old && strcmp(old, e->d_name) == 0) || vem__older_than_epoch(&sb)))
+            gen_remove(full, 0);
+        vem__free(full);
+    }
+    closedir(dd);
+}
+
+vem_status vem_corpus_write(const vem_docs *d, const vem_vocab *v, const char *prefix)
+{
+    if (!d || !v || !prefix || !*prefix)
+        return VEM_FAIL(VEM_EINVAL, "vem_corpus_write: %s is NULL or empty",
+                        !d ? "docs" : !v ? "vocab" : "prefix");
+    if (v->n != d->nvocab)
+        return VEM_FAIL(VEM_EINVAL, "%s: %zu words in the vocabulary, %zu in the corpus", prefix,
+                        v->n, d->nvocab);
+    (void)vem__output_epoch();
+    vem_status st = VEM_OK;
+    char *dir = vem__dir_of(prefix);
+    const char *base = vem__base_of(prefix);
+    char *docword = cat3(prefix, ".docword.txt", ""), *vocab = cat3(prefix, ".vocab.txt", "");
+    char *pointer = cat3(prefix, ".corpus", "");
+    char *doc_target = cat3(base, ".corpus/docword.txt", "");
+    char *vocab_target = cat3(base, ".corpus/vocab.txt", "");
+    char *gen = NULL, *old = NULL;
+    if (!dir || !docword || !vocab || !pointer || !doc_target || !vocab_target) {
+        st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", prefix);
+        goto done;
+    }
+    vem__clean_stale(pointer);
+    vem__clean_stale(docword);
+    vem__clean_stale(vocab);
+    struct stat sb;
+    if (lstat(pointer, &sb) == 0 && !S_ISLNK(sb.st_mode)) {
+        st = VEM_FAIL(VEM_EIO, "%s: exists and is not the link vem makes (docs/formats.md)",
+                      pointer);
+        goto done;
+    }
+    /* 1. The new generation, whole and synced. */
+    if (!(gen = gen_new(dir, base))) {
+        st = vem__last_status();
+        goto done;
+    }
+    if ((st = gen_file(gen, "docword.txt", d, NULL, docword)) != VEM_OK ||
+        (st = gen_file(gen, "vocab.txt", NULL, v, vocab)) != VEM_OK) {
+        gen_remove(gen, 1);
+        goto done;
+    }
+    sync_path(gen);
+    /* 2. The two names as links through PREFIX.corpus; files of another layout are first
+     *    moved into a generation of their own, so that the names keep their contents. */
+    old = read_link(pointer);
+    if (!link_is(docword, doc_target) || !link_is(vocab, vocab_target)) {
+        int had_doc = lstat(docword, &sb) == 0, had_voc = lstat(vocab, &sb) == 0;
+        if (had_doc || had_voc) {
+            char *g0 = gen_new(dir, base), *p = NULL;
+            st = g0 ? VEM_OK : vem__last_status();
+            if (st == VEM_OK && had_doc && (p = cat3(g0, "/docword.txt", "")) != NULL)
+                st = copy_into(docword, p);
+            vem__free(p);
+            p = NULL;
+            if (st == VEM_OK && had_voc && (p = cat3(g0, "/vocab.txt", "")) != NULL)
+                st = copy_into(vocab, p);
+            vem__free(p);
+            if (st == VEM_OK) {
+                sync_path(g0);
+                gen_forget(g0);
+                st = put_link(pointer, vem__base_of(g0));
+            }
+            if (st != VEM_OK) {
+                if (g0)
+                    gen_remove(g0, 1);
+                vem__free(g0);
+                gen_remove(gen, 1);
+                goto done;
+            }
+            vem__free(old);
+            old = vem__strdup(vem__base_of(g0));
+            vem__free(g0);
+        }
+        if ((st = put_link(docword, doc_target)) != VEM_OK ||
+            (st = put_link(vocab, vocab_target)) != VEM_OK) {
+            gen_remove(gen, 1);
+            goto done;
+        }
+    }
+    /* 3. The commit: PREFIX.corpus names the new generation. Forgotten first: a signal
+     *    after the rename must not remove what is now the corpus. */
+    gen_forget(gen);
+    if ((st = put_link(pointer, vem__base_of(gen))) != VEM_OK) {
+        gen_remove(gen, 0);
+        goto done;
+    }
+    vem__sync_dir(pointer);
+    /* 4. The old generation (first, registered so that a signal now removes it too), then
+     *    stale ones. */
+    if (old && !strchr(old, '/') && gen_name_of(old, base)) {
+        char *og = cat3(dir, old, "");
+        if (og) {
+            static const char *const names[] = {"/docword.txt", "/vocab.txt"};
+            vem__tmp_register(og, 1);
+            for (int i = 0; i < 2; i++) {
+                char *p = cat3(og, names[i], "");
+                if (p)
+                    vem__tmp_register(p, 0);
+                vem__free(p);
+            }
+            gen_remove(og, 1);
+        }
+        vem__free(og);
+    }
+    gen_sweep(dir, base, vem__base_of(gen), old && !strchr(old, '/') ? old : NULL);
+done:
+    vem__free(old);
+    vem__free(gen);
+    vem__free(vocab_target);
+    vem__free(doc_target);
+    vem__free(pointer);
+    vem__free(vocab);
+    vem__free(docword);
+    vem__free(dir);
+    return st;
 }
 
 /* ------------------------------------------------------------ building from text */

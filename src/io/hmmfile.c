@@ -2,7 +2,7 @@
  * src/io/hmmfile.c — HMM model files: JSON through jansson (docs/hmm.md).
  *
  * Same conventions as the mixture's model files (src/io/modelfile.c): the
- * whole document is built in memory, written to PATH.tmp.XXXXXX beside the
+ * whole document is built in memory, written to PATH.vem-tmp.PID.XXXXXX beside the
  * target, synced and renamed over it; load validates every key before it
  * builds the model and names the file and key of any problem.
  */

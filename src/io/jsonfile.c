@@ -136,85 +136,13 @@ vem_status vem__json_save_args(const char *model, const void *m, const char *pat
     return VEM_OK;
 }
 
-/* Make the rename durable: sync the directory holding path. Best effort. */
-static void sync_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = vem__strdup(slash ? path : ".");
-    if (!dir)
-        return;
-    if (slash)
-        dir[slash == path ? 1 : (size_t)(slash - path)] = '\0';
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    vem__free(dir);
-}
-
-
-FILE *vem__atomic_open(const char *path, char **tmp)
-{
-    static const char suffix[] = ".tmp.XXXXXX";
-    size_t plen = strlen(path);
-    char *t = vem__malloc(plen + sizeof suffix);
-    if (!t) {
-        VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
-        return NULL;
-    }
-    memcpy(t, path, plen);
-    memcpy(t + plen, suffix, sizeof suffix);
-    int fd = mkstemp(t);
-    if (fd < 0) {
-        int e = errno;
-        vem__free(t);
-        VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e));
-        return NULL;
-    }
-    /* mkstemp creates the file 0600; a model file is as readable as any other output. */
-    (void)fchmod(fd, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH);
-    FILE *fp = fdopen(fd, "wb");
-    if (!fp) {
-        int e = errno;
-        close(fd);
-        unlink(t);
-        vem__free(t);
-        VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e));
-        return NULL;
-    }
-    /* errno is cleared so that a failure a writer reports without errno reads as EIO. */
-    errno = 0;
-    *tmp = t;
-    return fp;
-}
-
-vem_status vem__atomic_commit(FILE *fp, char *tmp, const char *path, int failed)
-{
-    int e = failed ? errno : 0;
-    if (!failed && (fflush(fp) != 0 || fsync(fileno(fp)) != 0)) {
-        failed = 1;
-        e = errno;
-    }
-    if (fclose(fp) != 0 && !failed) {
-        failed = 1;
-        e = errno;
-    }
-    if (!failed && rename(tmp, path) != 0) {
-        failed = 1;
-        e = errno;
-    }
-    if (failed) {
-        unlink(tmp);
-        vem__free(tmp);
-        return VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e ? e : EIO));
-    }
-    vem__free(tmp);
-    sync_dir(path);
-    return VEM_OK;
-}
-
 vem_status vem__json_save(const char *path, json_t *root, int indent, int ok)
+{
+    return vem__json_save_with(path, root, indent, ok, NULL);
+}
+
+vem_status vem__json_save_with(const char *path, json_t *root, int indent, int ok,
+                               const char *forget)
 {
     if (!ok || !root) {
         json_decref(root);
@@ -229,7 +157,7 @@ vem_status vem__json_save(const char *path, json_t *root, int indent, int ok)
     int failed = json_dumpf(root, fp, JSON_INDENT(indent) | JSON_REAL_PRECISION(17)) != 0 ||
                  fputc('\n', fp) == EOF;
     json_decref(root);
-    return vem__atomic_commit(fp, tmp, path, failed);
+    return vem__atomic_commit_with(fp, tmp, path, failed, forget);
 }
 
 

@@ -19,6 +19,8 @@
 #include <vem/fit.h>
 #include <vem/gmm.h>
 
+#include "io/atomic.h"
+
 #define VEM__MODEL_FORMAT "vem-model"
 #define VEM__MODEL_VERSION 1
 
@@ -62,26 +64,19 @@ void vem__json_put_fit(json_t *o, const vem_fit_result *fi, const char *objectiv
 /* The argument check of vem_MODEL_save: VEM_EINVAL "vem_MODEL_save: model is NULL or empty". */
 vem_status vem__json_save_args(const char *model, const void *m, const char *path);
 
-/*
- * Atomic file writing: vem__atomic_open creates PATH.tmp.XXXXXX beside path
- * (mode 0644) and returns it open for writing, *tmp receiving its name (NULL
- * with vem_errmsg set: VEM_EIO, VEM_ENOMEM); write to it, then
- * vem__atomic_commit flushes, syncs and closes it and renames it over path,
- * or, when failed is non-zero or any step fails, removes it (VEM_EIO
- * "PATH: reason"). It frees *tmp either way. A reader sees the old file or the
- * new one, never half of one.
- */
-FILE *vem__atomic_open(const char *path, char **tmp);
-vem_status vem__atomic_commit(FILE *fp, char *tmp, const char *path, int failed);
+/* Atomic file writing (vem__atomic_open, vem__atomic_commit): src/io/atomic.h. */
 
 /*
  * Write root (the reference is stolen) to path: indented by indent spaces,
  * doubles with 17 significant digits (loading gives back the same bits), to
- * PATH.tmp.XXXXXX, synced, then renamed over path. With ok == 0 (a writer
+ * PATH.vem-tmp.PID.XXXXXX, synced, then renamed over path. With ok == 0 (a writer
  * above failed) nothing is written: VEM_ENOMEM "PATH: out of memory".
  * VEM_EIO ("PATH: reason"); nothing is left behind.
  */
 vem_status vem__json_save(const char *path, json_t *root, int indent, int ok);
+/* vem__json_save with vem__atomic_commit_with's forget (NULL: none). */
+vem_status vem__json_save_with(const char *path, json_t *root, int indent, int ok,
+                               const char *forget);
 /*
  * root (stolen) as one line of JSON text, doubles with 17 significant digits,
  * malloc'd (free()); NULL when ok == 0 or out of memory (VEM_ENOMEM in vem_errmsg).

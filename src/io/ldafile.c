@@ -2,19 +2,21 @@
  * src/io/ldafile.c — LDA model files: a JSON document (format "vem-model",
  * model "lda") and lambda in a NumPy .npy file beside it (docs/lda.md).
  *
- * The .npy is written first, then the JSON that names it, each to a temporary
- * file in the target's directory that is renamed over the target: a reader
- * sees the old pair or the new one (the JSON is the commit point).
+ * The .npy is written first under a name no file has, then the JSON that
+ * names it to a temporary renamed over the target (the commit point), then the
+ * old .npy is removed: a reader sees the old pair or the new one (see save).
  * NPY format 1.0: the magic "\x93NUMPY", version bytes 1 0, a little-endian
  * uint16 header length, a Python dict literal padded with spaces and a newline
  * so that the data starts at a multiple of 64 bytes, then the data.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -27,7 +29,9 @@
 
 /* ------------------------------------------------------------------ npy */
 
-static vem_status npy_write(const char *path, const double *a, size_t rows, size_t cols)
+/* Write a to a synced temporary beside path, its name into *tmp (still registered). */
+static vem_status npy_write(const char *path, const double *a, size_t rows, size_t cols,
+                            char **tmp)
 {
     char dict[128];
     int dl = snprintf(dict, sizeof dict,
@@ -37,8 +41,7 @@ static vem_status npy_write(const char *path, const double *a, size_t rows, size
     size_t total = 10 + hlen;
     size_t pad = (64 - total % 64) % 64;
     hlen += pad;
-    char *tmp = NULL;
-    FILE *f = vem__atomic_open(path, &tmp);
+    FILE *f = vem__atomic_open(path, tmp);
     if (!f)
         return vem__last_status();
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
@@ -56,7 +59,10 @@ static vem_status npy_write(const char *path, const double *a, size_t rows, size
             b[j] = (unsigned char)(u >> (8 * j));
         failed = fwrite(b, 1, 8, f) != 8;
     }
-    return vem__atomic_commit(f, tmp, path, failed);
+    vem_status st = vem__atomic_close(f, *tmp, path, failed);
+    if (st != VEM_OK)
+        *tmp = NULL;
+    return st;
 }
 
 /* Read a float64 C-order 2-D .npy of shape rows x cols into a (rows * cols doubles);
@@ -176,20 +182,130 @@ static char *npy_path(const char *path)
     return p;
 }
 
-/* The directory part of path ("" for none, else with the trailing '/'). */
-static char *dir_of(const char *path)
+/* ------------------------------------------------------------------ save */
+
+/*
+ * The model and its .npy are one unit (docs/lda.md, docs/reliability.md).
+ * STEM is the model's path without ".json" plus ".lambda"; the .npy is named
+ * STEM.npy when no file has that name, else STEM.XXXXXX.npy (a generation:
+ * six letters or digits), never the name the old model uses:
+ *   1. lambda to STEM.npy.vem-tmp.PID.XXXXXX, synced;
+ *   2. hard-linked to its new name (no file is replaced), the temporary removed;
+ *   3. the JSON naming it to PATH.vem-tmp.PID.XXXXXX, synced, renamed over PATH
+ *      (the commit: before it the old JSON names the old .npy, untouched);
+ *   4. the old model's .npy, and the .npy files of the two patterns older than
+ *      this process's first output (left by a kill -9 between 2 and 3), removed.
+ */
+
+/* name is STEM.npy or STEM.XXXXXX.npy (XXXXXX six letters or digits). */
+static int npy_name_of(const char *name, const char *stem)
 {
-    const char *s = strrchr(path, '/');
-    size_t n = s ? (size_t)(s - path) + 1 : 0;
-    char *d = vem__malloc(n + 1);
-    if (d) {
-        memcpy(d, path, n);
-        d[n] = '\0';
-    }
-    return d;
+    size_t n = strlen(stem);
+    if (strncmp(name, stem, n) != 0)
+        return 0;
+    name += n;
+    if (strcmp(name, ".npy") == 0)
+        return 1;
+    if (name[0] != '.' || strlen(name) != 11 || strcmp(name + 7, ".npy") != 0)
+        return 0;
+    for (int i = 1; i < 7; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+              (name[i] >= '0' && name[i] <= '9')))
+            return 0;
+    return 1;
 }
 
-/* ------------------------------------------------------------------ save */
+/* Give the synced temporary tmp the name canon (STEM.npy) or, when a file has
+ * that name, a new STEM.XXXXXX.npy; *out the full new name (registered as a
+ * temporary until the commit). Nothing existing is replaced. */
+static vem_status npy_place(const char *tmp, const char *canon, char **out)
+{
+    static const char abc[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    size_t cl = strlen(canon);
+    char *name = vem__malloc(cl + 8);
+    if (!name)
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", canon);
+    memcpy(name, canon, cl + 1);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    unsigned long long x = (unsigned long long)now.tv_nsec * 2654435761u ^
+                           (unsigned long long)getpid() << 32 ^ (unsigned long long)now.tv_sec;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        if (attempt > 0) { /* STEM.XXXXXX.npy */
+            memcpy(name, canon, cl - 4);
+            name[cl - 4] = '.';
+            for (size_t i = 0; i < 6; i++) {
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                name[cl - 3 + i] = abc[(x >> 33) % 62];
+            }
+            memcpy(name + cl + 3, ".npy", 5);
+        }
+        int placed = link(tmp, name) == 0, e = errno;
+        if (!placed && e != EEXIST) {
+            /* No hard links here (some file systems): rename when the name is free. */
+            struct stat sb;
+            if (lstat(name, &sb) == 0)
+                continue;
+            if (rename(tmp, name) != 0) {
+                e = errno;
+                vem__free(name);
+                return VEM_FAIL(VEM_EIO, "%s: %s", canon, strerror(e));
+            }
+            placed = 1;
+        }
+        if (placed) {
+            vem__tmp_register(name, 0);
+            unlink(tmp);
+            *out = name;
+            return VEM_OK;
+        }
+    }
+    vem__free(name);
+    return VEM_FAIL(VEM_EIO, "%s: no free name for the .npy", canon);
+}
+
+/* The old model's lambda_file when it is one of this model's .npy names, else NULL. */
+static char *old_npy(const char *path, const char *stem)
+{
+    json_t *root = NULL;
+    char *old = NULL;
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > (1 << 30))
+        return NULL;
+    json_error_t je;
+    root = json_load_file(path, 0, &je);
+    const char *lf = json_string_value(json_object_get(root, "lambda_file"));
+    if (lf && !strchr(lf, '/') && npy_name_of(lf, stem))
+        old = vem__strdup(lf);
+    json_decref(root);
+    return old;
+}
+
+/* After the commit: remove old (the old model's .npy) and the .npy files of stem's
+ * patterns older than this process's first output, all but keep. Best effort. */
+static void npy_sweep(const char *dir, const char *stem, const char *keep, const char *old)
+{
+    DIR *d = opendir(*dir ? dir : ".");
+    if (!d)
+        return;
+    size_t dl = strlen(dir);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, keep) == 0 || !npy_name_of(e->d_name, stem))
+            continue;
+        size_t n = dl + strlen(e->d_name) + 1;
+        char *full = vem__malloc(n);
+        if (!full)
+            break;
+        snprintf(full, n, "%s%s", dir, e->d_name);
+        struct stat sb;
+        if (lstat(full, &sb) == 0 && S_ISREG(sb.st_mode) &&
+            ((old && strcmp(old, e->d_name) == 0) || vem__older_than_epoch(&sb)))
+            (void)unlink(full);
+        vem__free(full);
+    }
+    closedir(d);
+}
 
 vem_status vem_lda_save(const vem_lda *l, const char *path, const vem_fit_result *fit_info)
 {
@@ -197,17 +313,31 @@ vem_status vem_lda_save(const vem_lda *l, const char *path, const vem_fit_result
     if (st != VEM_OK)
         return st;
     const size_t k = vem_lda_k(l), v = vem_lda_v(l);
-    char *npy = npy_path(path);
+    char *canon = npy_path(path), *dir = vem__dir_of(path), *tmp = NULL, *npy = NULL;
+    char *stem = NULL, *old = NULL;
     double *lam = vem__alloc_doubles(k, v);
     json_t *o = NULL;
-    if (!npy || !lam) {
+    int committed = 0;
+    if (!canon || !dir || !lam) {
         st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
         goto done;
     }
-    vem_lda_get_lambda(l, lam);
-    if ((st = npy_write(npy, lam, k, v)) != VEM_OK)
+    stem = vem__strdup(vem__base_of(canon));
+    if (!stem) {
+        st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
         goto done;
-    const char *slash = strrchr(npy, '/');
+    }
+    stem[strlen(stem) - 4] = '\0'; /* without ".npy" */
+    vem_lda_get_lambda(l, lam);
+    if ((st = npy_write(canon, lam, k, v, &tmp)) != VEM_OK)
+        goto done;
+    st = npy_place(tmp, canon, &npy);
+    vem__tmp_forget(tmp);
+    if (st != VEM_OK) {
+        unlink(tmp);
+        goto done;
+    }
+    vem__sync_dir(canon); /* the .npy's name is durable before the JSON that names it */
     int ok = 1;
     o = vem__json_header("lda", &ok);
     vem__json_put(o, "n_topics", json_integer((json_int_t)k), &ok);
@@ -215,17 +345,45 @@ vem_status vem_lda_save(const vem_lda *l, const char *path, const vem_fit_result
     vem__json_put(o, "alpha", json_real(vem_lda_alpha(l)), &ok);
     vem__json_put(o, "alpha_estimated", json_boolean(vem_lda_alpha_auto(l)), &ok);
     vem__json_put(o, "eta", json_real(vem_lda_eta(l)), &ok);
-    vem__json_put(o, "lambda_file", json_string(slash ? slash + 1 : npy), &ok);
+    vem__json_put(o, "lambda_file", json_string(vem__base_of(npy)), &ok);
     if (vem_lda_vocab(l) &&
         (st = vem__json_put_names(o, "vocab", vem_lda_vocab(l), v, path, "word", &ok)) != VEM_OK)
         goto done;
     vem__json_put_fit(o, fit_info, "elbo", "n_tokens", 1, &ok);
-    st = vem__json_save(path, o, 1, ok);
+    old = old_npy(path, stem);
+    /* The .npy is unregistered just before the JSON's rename: a signal after it must not
+     * remove the committed .npy (one between the two leaves an orphan, which the next
+     * save removes). */
+    st = vem__json_save_with(path, o, 1, ok, npy);
     o = NULL; /* stolen */
+    committed = st == VEM_OK;
 done:
+    if (npy) {
+        vem__tmp_forget(npy);
+        if (!committed)
+            unlink(npy);
+        else if (strcmp(vem__base_of(npy), old ? old : "") != 0) {
+            /* The old .npy first, registered so that a signal now removes it too. */
+            char *p = old ? vem__malloc(strlen(dir) + strlen(old) + 1) : NULL;
+            if (p) {
+                sprintf(p, "%s%s", dir, old);
+                vem__tmp_register(p, 0);
+                unlink(p);
+                vem__tmp_forget(p);
+                vem__free(p);
+            }
+            npy_sweep(dir, stem, vem__base_of(npy), old);
+            vem__sync_dir(path);
+        }
+    }
     json_decref(o);
     vem__free(lam);
+    vem__free(old);
+    vem__free(stem);
     vem__free(npy);
+    vem__free(tmp);
+    vem__free(dir);
+    vem__free(canon);
     return st;
 }
 
@@ -257,7 +415,7 @@ vem_lda *vem_lda_load(const char *path)
         VEM_FAIL(VEM_EFORMAT, "%s: key 'lambda_file': expected a file name", path);
         goto fail;
     }
-    dir = dir_of(path);
+    dir = vem__dir_of(path);
     if (!dir) {
         VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
         goto fail;

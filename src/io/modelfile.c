@@ -1,7 +1,7 @@
 /*
  * src/io/modelfile.c — GMM model files: JSON through jansson (docs/formats.md).
  *
- * Save builds the whole document in memory, writes it to PATH.tmp.XXXXXX
+ * Save builds the whole document in memory, writes it to PATH.vem-tmp.PID.XXXXXX
  * beside the target, syncs it and renames it over the target, so a reader sees
  * either the old file or the new one, never half of one. Load reads the whole
  * file, parses it and validates every key before it builds the model, so every

@@ -1,6 +1,6 @@
 /*
  * src/io/vbfile.c — model files of the variational models ("vbgmm", "blr"):
- * JSON through jansson, written to PATH.tmp.XXXXXX, synced and renamed over
+ * JSON through jansson, written to PATH.vem-tmp.PID.XXXXXX, synced and renamed over
  * the target (as src/io/modelfile.c), and validated key by key on load.
  * Keys: docs/vb.md.
  */
