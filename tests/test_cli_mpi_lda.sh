@@ -47,17 +47,21 @@ check "init model written" "[ -s $tmp/init.json ] && [ -s $tmp/init.lambda.npy ]
 # 1e-10 for 2 and 3 processes (UCI split on document boundaries, LDA-C on lines).
 FIT="--init-model $tmp/init.json --passes 100 --tol 1e-9 --json"
 one fit lda "$UCI" $FIT -o "$tmp/one.json" >"$tmp/one.out"
+# One output per case: a second save to the same path names its .npy differently
+# (docs/reliability.md, "Atomic outputs"), so each case reads its own.
+i=0
 for case in "2 $UCI" "3 $UCI" "3 $LDAC"; do
     set -- $case
     np=$1
+    i=$((i + 1))
     name="init-model np=$np $(basename "$2")"
-    run "$np" fit lda "$2" $FIT -o "$tmp/m$np.json" >"$tmp/p$np.out" 2>"$tmp/err"
+    run "$np" fit lda "$2" $FIT -o "$tmp/m$i.json" >"$tmp/p$np.out" 2>"$tmp/err"
     check "$name exit" "[ \$? -eq 0 ]"
     check "$name one JSON object" "[ \$(wc -l <$tmp/p$np.out) -eq 1 ]"
     check "$name processes" "[ \"\$(key $tmp/p$np.out \"['processes']\")\" = $np ]"
     check "$name documents" "[ \"\$(key $tmp/p$np.out \"['n_docs']\")\" = 90 ]"
     check "$name elbo" "rel_close $tmp/p$np.out $tmp/one.out elbo 1e-10"
-    check "$name lambda" "npy_close $tmp/m$np.lambda.npy $tmp/one.lambda.npy 1e-10"
+    check "$name lambda" "npy_close $tmp/m$i.lambda.npy $tmp/one.lambda.npy 1e-10"
     check "$name iterations" "same_key $tmp/p$np.out $tmp/one.out \"['n_iter']\""
     check "$name topics" "same_key $tmp/p$np.out $tmp/one.out \"['topics']\""
 done
