@@ -20,31 +20,12 @@
 #include <vem/vem.h>
 
 #include "check.h"
+#include "mclust_data.h"
 
 
-#define MAXN 400
 #define MAXTOK 4096
 
-typedef struct dataset {
-    const char *name;
-    vem_table t;
-    vem_matrix x;
-} dataset;
 
-static int load(dataset *ds, const char *name, const char *file, const char *cols)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", VEM_EXAMPLE_DATA, file);
-    memset(&ds->t, 0, sizeof ds->t);
-    vem_csv_opts co;
-    vem_csv_opts_init(&co);
-    co.columns = cols;
-    ds->name = name;
-    if (vem_csv_read(path, &co, &ds->t) != VEM_OK)
-        return -1;
-    ds->x = vem_table_matrix(&ds->t);
-    return 0;
-}
 
 /* Fit model cov with K components from 1-based labels; log-likelihood or NAN. */
 static double fit_from_labels(const vem_matrix *x, size_t k, vem_cov cov, const int *labels,
@@ -85,21 +66,7 @@ out:
     return ll;
 }
 
-static int read_labels(char *rest, int *labels, size_t n)
-{
-    size_t i = 0;
-    for (char *tok = strtok(rest, " \n"); tok && i < n; tok = strtok(NULL, " \n"))
-        labels[i++] = atoi(tok);
-    return i == n ? 0 : -1;
-}
 
-static dataset *find(dataset *sets, size_t nsets, const char *name)
-{
-    for (size_t i = 0; i < nsets; i++)
-        if (strcmp(sets[i].name, name) == 0)
-            return &sets[i];
-    return NULL;
-}
 
 /* One fit of model cov, K = 3, to x from the default (hierarchical) start with the
  * algorithm alg; its log-likelihood, or NaN. */
@@ -162,25 +129,12 @@ static void online_paths(const vem_matrix *x, const vem_cov *order)
     printf("online: incremental to batch, max relative diff %.2e\n", worst);
 }
 
-/* A golden line "KIND SET REST...": its kind, its data set and where REST starts;
- * NULL for a comment, and a failed check for an unknown set. */
-static dataset *golden_line(char *line, dataset *sets, char kind[16], char **rest)
-{
-    char set[16];
-    if (line[0] == '#' || sscanf(line, "%15s %15s", kind, set) != 2)
-        return NULL;
-    dataset *ds = find(sets, 2, set);
-    CHECK(ds != NULL);
-    if (ds)
-        *rest = line + strlen(kind) + 1 + strlen(set) + 1;
-    return ds;
-}
 
 int main(void)
 {
     dataset sets[2];
-    CHECK(load(&sets[0], "faithful", "faithful.csv", "eruptions,waiting") == 0);
-    CHECK(load(&sets[1], "penguins", "penguins.csv",
+    CHECK(mclust_load(&sets[0], "faithful", "faithful.csv", "eruptions,waiting") == 0);
+    CHECK(mclust_load(&sets[1], "penguins", "penguins.csv",
                "beak_length_mm,beak_depth_mm,flipper_length_mm,body_mass_g") == 0);
     if (check_failures)
         return check_report("mclust");
@@ -203,7 +157,7 @@ int main(void)
     double worst_me = 0.0;
     while (fgets(line, sizeof line, fp)) {
         char kind[16], a[16], b[32], *rest;
-        dataset *ds = golden_line(line, sets, kind, &rest);
+        dataset *ds = golden_line(line, sets, 2, kind, &rest);
         if (!ds)
             continue;
         const size_t si = (size_t)(ds - sets), n = ds->x.rows;
@@ -260,7 +214,7 @@ int main(void)
     size_t n_icl_rows = 0;
     while (fp && fgets(line, sizeof line, fp)) {
         char kind[16], best[32], *rest;
-        dataset *ds = golden_line(line, sets, kind, &rest);
+        dataset *ds = golden_line(line, sets, 2, kind, &rest);
         if (!ds)
             continue;
         const size_t si = (size_t)(ds - sets);

@@ -25,34 +25,15 @@
 #include <vem/vem.h>
 
 #include "check.h"
+#include "mclust_data.h"
 
-#define MAXN 400
 #define NMOD 10
 
-typedef struct dataset {
-    const char *name;
-    vem_table t;
-    vem_matrix x;
-} dataset;
 
 static const vem_cov order[NMOD] = {VEM_COV_EII, VEM_COV_SPHERICAL, VEM_COV_EEI, VEM_COV_VEI,
                                     VEM_COV_EVI, VEM_COV_DIAG,      VEM_COV_TIED, VEM_COV_EEV,
                                     VEM_COV_VEV, VEM_COV_FULL};
 
-static int load(dataset *ds, const char *name, const char *file, const char *cols)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", VEM_EXAMPLE_DATA, file);
-    memset(&ds->t, 0, sizeof ds->t);
-    vem_csv_opts co;
-    vem_csv_opts_init(&co);
-    co.columns = cols;
-    ds->name = name;
-    if (vem_csv_read(path, &co, &ds->t) != VEM_OK)
-        return -1;
-    ds->x = vem_table_matrix(&ds->t);
-    return 0;
-}
 
 typedef struct fit_out {
     vem_status st;
@@ -163,21 +144,7 @@ static double param_diff(const vem_gmm *g, char *p)
     return worst;
 }
 
-static int read_labels(char *rest, int *labels, size_t n)
-{
-    size_t i = 0;
-    for (char *tok = strtok(rest, " \n"); tok && i < n; tok = strtok(NULL, " \n"))
-        labels[i++] = atoi(tok);
-    return i == n ? 0 : -1;
-}
 
-static dataset *find(dataset *sets, size_t nsets, const char *name)
-{
-    for (size_t i = 0; i < nsets; i++)
-        if (strcmp(sets[i].name, name) == 0)
-            return &sets[i];
-    return NULL;
-}
 
 static void check_errors(const vem_matrix *x)
 {
@@ -269,8 +236,8 @@ static void check_paths(const vem_matrix *x, const char *file, const char *cols)
 int main(void)
 {
     dataset sets[2];
-    CHECK(load(&sets[0], "faithful", "faithful.csv", "eruptions,waiting") == 0);
-    CHECK(load(&sets[1], "penguins", "penguins.csv",
+    CHECK(mclust_load(&sets[0], "faithful", "faithful.csv", "eruptions,waiting") == 0);
+    CHECK(mclust_load(&sets[1], "penguins", "penguins.csv",
                "beak_length_mm,beak_depth_mm,flipper_length_mm,body_mass_g") == 0);
     if (check_failures)
         return check_report("mclust_prior");
@@ -291,16 +258,12 @@ int main(void)
     size_t n_me = 0, n_na = 0, n_par = 0, n_prior = 0, n_bic = 0, n_eei_viol = 0;
     double worst_ll = 0.0, worst_par = 0.0;
     while (fgets(line, sizeof line, fp)) {
-        char kind[16], set[16], a[16];
-        if (line[0] == '#' || sscanf(line, "%15s %15s", kind, set) != 2)
-            continue;
-        dataset *ds = find(sets, 2, set);
-        CHECK(ds != NULL);
+        char kind[16], a[16], *rest;
+        dataset *ds = golden_line(line, sets, 2, kind, &rest);
         if (!ds)
             continue;
         const size_t si = (size_t)(ds - sets), n = ds->x.rows, d = ds->x.cols;
         CHECK(n <= MAXN);
-        char *rest = line + strlen(kind) + 1 + strlen(set) + 1;
         if (strcmp(kind, "prior") == 0) {
             vem_gmm *g = vem_gmm_new(2, d, VEM_COV_FULL);
             vem_gmm_prior p;
@@ -334,14 +297,14 @@ int main(void)
             CHECK(last.n_violations == 0);
             if (strcmp(llv, "NA") == 0) {
                 /* mclust: "mixing proportion fell below threshold" */
-                printf("me %-8s %s K=%d  vem %.10f (smallest weight %.2e)  mclust NA\n", set, a,
+                printf("me %-8s %s K=%d  vem %.10f (smallest weight %.2e)  mclust NA\n", ds->name, a,
                        k, last.ll, last.min_w);
                 CHECK(last.min_w < 1e-6);
                 n_na++;
                 continue;
             }
             double want = strtod(llv, NULL), diff = fabs(last.ll - want);
-            printf("me %-8s %s K=%d  vem %.10f  mclust %.10f  |diff| %.2e\n", set, a, k, last.ll,
+            printf("me %-8s %s K=%d  vem %.10f  mclust %.10f  |diff| %.2e\n", ds->name, a, k, last.ll,
                    want, diff);
             CHECK_ABS(last.ll, want, 1e-8);
             CHECK_REL(last.bic, strtod(bicv, NULL), 1e-10);
