@@ -169,33 +169,42 @@ static int stale_name(const char *name, const char *base)
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
+void vem__dir_sweep(const char *dir, vem__doomed_fn doomed, void *ctx)
+{
+    DIR *d = opendir(*dir ? dir : ".");
+    if (!d)
+        return;
+    size_t dl = strlen(dir);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = dl + strlen(e->d_name) + 1;
+        char *full = vem__malloc(n);
+        if (!full)
+            break;
+        snprintf(full, n, "%s%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(full, &st) == 0 && doomed(e->d_name, &st, ctx))
+            (void)unlink(full);
+        vem__free(full);
+    }
+    closedir(d);
+}
+
+/* A stale temporary of the output named base: a regular file or link of its own pattern,
+ * older than this process's first output. */
+static int stale_doomed(const char *name, const struct stat *st, void *base)
+{
+    return stale_name(name, base) && (S_ISREG(st->st_mode) || S_ISLNK(st->st_mode)) &&
+           vem__older_than_epoch(st);
+}
+
 /* Remove the stale temporaries of path (best effort; errors are ignored). */
 void vem__clean_stale(const char *path)
 {
     char *dir = vem__dir_of(path);
     if (!dir)
         return;
-    const char *base = vem__base_of(path);
-    DIR *d = opendir(*dir ? dir : ".");
-    if (d) {
-        size_t dl = strlen(dir);
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (!stale_name(e->d_name, base))
-                continue;
-            size_t n = dl + strlen(e->d_name) + 1;
-            char *full = vem__malloc(n);
-            if (!full)
-                break;
-            snprintf(full, n, "%s%s", dir, e->d_name);
-            struct stat st;
-            if (lstat(full, &st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) &&
-                vem__older_than_epoch(&st))
-                (void)unlink(full);
-            vem__free(full);
-        }
-        closedir(d);
-    }
+    vem__dir_sweep(dir, stale_doomed, (void *)vem__base_of(path));
     vem__free(dir);
 }
 

@@ -50,6 +50,12 @@ void vem__tmp_forget(const char *name);
 
 /* Remove the stale temporaries of path (as vem__atomic_open does; best effort). */
 void vem__clean_stale(const char *path);
+struct stat;
+/* Whether the entry name (lstat st) of a directory walk is to be removed. */
+typedef int (*vem__doomed_fn)(const char *name, const struct stat *st, void *ctx);
+/* Unlink the entries of dir (a prefix ending in '/', or "" for the working directory)
+ * that doomed picks, best effort: errors, and entries that cannot be read, are skipped. */
+void vem__dir_sweep(const char *dir, vem__doomed_fn doomed, void *ctx);
 
 /* When this process first opened an output (CLOCK_REALTIME): files of vem's
  * temporary patterns older than this were left by another process. */

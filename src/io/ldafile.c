@@ -281,30 +281,23 @@ static char *old_npy(const char *path, const char *stem)
     return old;
 }
 
+typedef struct npy_sweep_ctx {
+    const char *stem, *keep, *old;
+} npy_sweep_ctx;
+
+static int npy_doomed(const char *name, const struct stat *st, void *ctx)
+{
+    const npy_sweep_ctx *c = ctx;
+    return strcmp(name, c->keep) != 0 && npy_name_of(name, c->stem) && S_ISREG(st->st_mode) &&
+           ((c->old && strcmp(c->old, name) == 0) || vem__older_than_epoch(st));
+}
+
 /* After the commit: remove old (the old model's .npy) and the .npy files of stem's
  * patterns older than this process's first output, all but keep. Best effort. */
 static void npy_sweep(const char *dir, const char *stem, const char *keep, const char *old)
 {
-    DIR *d = opendir(*dir ? dir : ".");
-    if (!d)
-        return;
-    size_t dl = strlen(dir);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, keep) == 0 || !npy_name_of(e->d_name, stem))
-            continue;
-        size_t n = dl + strlen(e->d_name) + 1;
-        char *full = vem__malloc(n);
-        if (!full)
-            break;
-        snprintf(full, n, "%s%s", dir, e->d_name);
-        struct stat sb;
-        if (lstat(full, &sb) == 0 && S_ISREG(sb.st_mode) &&
-            ((old && strcmp(old, e->d_name) == 0) || vem__older_than_epoch(&sb)))
-            (void)unlink(full);
-        vem__free(full);
-    }
-    closedir(d);
+    npy_sweep_ctx c = {stem, keep, old};
+    vem__dir_sweep(dir, npy_doomed, &c);
 }
 
 vem_status vem_lda_save(const vem_lda *l, const char *path, const vem_fit_result *fit_info)
