@@ -1,13 +1,14 @@
 /*
- * fuzz/fuzz_csv.c — vem_csv_read, vem_csv_read_range and vem_source_open_csv
- * on a CSV/TSV file.
+ * fuzz/fuzz_csv.c — vem_csv_read, vem_csv_read_range, vem_source_open_csv and
+ * vem_source_open_csv_share on a CSV/TSV file.
  *
  * Input: one option byte, then the file. Option bits: 0-1 header (detect, no,
  * yes, detect), 2-3 delimiter (detect, ',', '\t', ';'), 4-6 the columns
  * (all, "1", "2,1", "1,1", "a", "a,b", "3", "b"), 7 also read the file in two
- * byte ranges and as a streamed source. Checks: the two ranges hold the rows
- * of the whole file when all three reads succeed; the source holds the same
- * rows and values as vem_csv_read.
+ * byte ranges, as a streamed source and as the two shares of two processes.
+ * Checks: the two ranges, and the two shares, hold the rows of the whole file
+ * when all the reads succeed; the source holds the same rows and values as
+ * vem_csv_read.
  */
 #include <vem/io.h>
 
@@ -55,6 +56,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(buf);
         }
         vem_source_close(src);
+
+        vem_source *s0 = vem_source_open_csv_share(path, &o, 0, 2);
+        vem_source *s1 = vem_source_open_csv_share(path, &o, 1, 2);
+        if (s0 && s1 && st == VEM_OK)
+            FZ_CHECK(vem_source_rows(s0) + vem_source_rows(s1) == t.rows,
+                     "shares %zu + %zu rows, whole %zu", vem_source_rows(s0),
+                     vem_source_rows(s1), t.rows);
+        vem_source_close(s0);
+        vem_source_close(s1);
     }
     vem_table_clear(&t);
     free(path);
