@@ -8,7 +8,7 @@ VEM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 cd "$(dirname "$0")/.."
 T=tests/data E=examples/data G=tests/golden C=fuzz/corpus
 rm -rf "$C"
-for h in csv text_table binary docword ldac vocab lengths frames npy \
+for h in csv text_table binary docword ldac vocab lengths frames npy corpus_build \
     model_gmm model_hmm model_lda model_vbgmm model_blr; do
     mkdir -p "$C/$h"
 done
@@ -80,6 +80,15 @@ seed frames symbols 021 "$tmp/f2"       # categorical, symbols a, b, c
 seed frames codes 007 "$tmp/f3"         # categorical, integer codes
 seed frames lengths 040 "$tmp/f4"       # lengths file
 seed frames weather 000 "$tmp/weather.csv"
+
+cat $T/lda_texts/*.txt >"$tmp/texts"
+{ cat "$tmp/texts"; printf '\n#stop\n'; cat $T/lda_stop.txt; } >"$tmp/texts_stop"
+seed corpus_build texts 000 "$tmp/texts"
+seed corpus_build texts_stop 001 "$tmp/texts_stop"       # stop words
+seed corpus_build texts_df 016 "$tmp/texts"              # min_len 1, min_df 2, max_df 0.5
+seed corpus_build texts_vocab 020 "$tmp/texts"           # given vocabulary
+head -c 3000 $E/SOURCES.md >"$tmp/prose"
+seed corpus_build prose 000 "$tmp/prose"
 
 # model files
 m=$tmp/m
