@@ -53,6 +53,19 @@ int main(void)
     check_split(VEM_EXAMPLE_DATA "/faithful.csv", NULL);
     check_split(VEM_EXAMPLE_DATA "/penguins.csv",
                 "beak_length_mm,beak_depth_mm,flipper_length_mm,body_mass_g");
+    /* A file shorter than the processes (fuzz_csv): "4", one byte, one row. The range
+     * [0, 0) holds no line, though its first line starts at byte 0; the row was read
+     * twice, by [0, 0) and [0, 1). */
+    check_split(VEM_TEST_DATA "/io_range_one_byte.csv", NULL);
+    {
+        vem_source *s0 = vem_source_open_csv_share(VEM_TEST_DATA "/io_range_one_byte.csv",
+                                                   NULL, 0, 2);
+        vem_source *s1 = vem_source_open_csv_share(VEM_TEST_DATA "/io_range_one_byte.csv",
+                                                   NULL, 1, 2);
+        CHECK(s0 && s1 && vem_source_rows(s0) == 0 && vem_source_rows(s1) == 1);
+        vem_source_close(s0);
+        vem_source_close(s1);
+    }
     /* No header, CRLF line ends, a short file split into more ranges than rows. */
     char dir[] = "/tmp/vem-range-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);

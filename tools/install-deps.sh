@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install what vem needs to build and test on Debian 12 (run as root, or with sudo available):
-# gcc and clang (with its OpenMP runtime), the libraries, Open MPI, python3 with
+# gcc and clang (with its OpenMP runtime and libFuzzer), the libraries, Open MPI, python3 with
 # jsonschema for the end-to-end tests (docs/schema.json), GNU time for tests/test_cli_limits.sh
 # (time and memory of the refused bombs), and a comma-decimal locale (de_DE.UTF-8) for tests/test_io.c.
 set -eu
@@ -9,7 +9,7 @@ SUDO=
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
-    build-essential clang libomp-dev cmake pkg-config libopenblas-dev liblapack-dev \
+    build-essential clang libclang-rt-14-dev libomp-dev cmake pkg-config libopenblas-dev liblapack-dev \
     libjansson-dev python3 python3-jsonschema openmpi-bin libopenmpi-dev locales time >/dev/null
 if ! locale -a | grep -q -x -i 'de_DE\.utf-\{0,1\}8'; then
     if grep -q '^# *de_DE\.UTF-8 UTF-8' /etc/locale.gen; then

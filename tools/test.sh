@@ -4,6 +4,8 @@
 # + UndefinedBehaviorSanitizer (build-asan/), clang optimised (build-clang/), and gcc
 # optimised with OpenMP off (build-noomp/). The last three are built without MPI: there
 # the distributed tests only check that --mpi is refused; every other test runs in full.
+# Then each libFuzzer harness of fuzz/ (clang, ASan + UBSan, build-fuzz/) runs for
+# VEM_FUZZ_SECONDS seconds (default 30; 0 skips them), $jobs at a time (tools/fuzz.sh).
 # Exit status is non-zero on any failure.
 set -eu
 cd "$(dirname "$0")/.."
@@ -38,3 +40,9 @@ suite build-clang
 echo "== OpenMP off (one thread)"
 build build-noomp -DCMAKE_BUILD_TYPE=Release -DVEM_WITH_OPENMP=OFF
 suite build-noomp
+
+fuzz_secs=${VEM_FUZZ_SECONDS:-30}
+if [ "$fuzz_secs" != 0 ]; then
+    echo "== fuzz harnesses ($fuzz_secs s each)"
+    FUZZ_JOBS=$jobs FUZZ_PARALLEL=$jobs sh tools/fuzz.sh "$fuzz_secs"
+fi

@@ -833,7 +833,7 @@ static vem_status range_run(const char *path, const vem_csv_opts *o, uint64_t be
             st = VEM_FAIL(VEM_EFORMAT, "%s:1:1: the first line is blank", path);
         if (st != VEM_OK)
             goto done;
-        if (begin > 0)
+        if (begin > 0 || end == 0) /* [0, 0) holds no line, not even the first */
             r->rows = 0;
     }
     uint64_t start = (uint64_t)n1;

@@ -1,0 +1,122 @@
+#!/bin/sh
+# fuzz/make_corpus.sh VEM — write the seed corpus fuzz/corpus/HARNESS/ from the test
+# fixtures (tests/data, tests/golden), a few lines of examples/data, and model files
+# fitted by the program VEM (a built vem). Each seed is a fixture with the harness's
+# option byte in front (see the harness's comment). Run from anywhere; overwrites.
+set -eu
+VEM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+cd "$(dirname "$0")/.."
+T=tests/data E=examples/data G=tests/golden C=fuzz/corpus
+rm -rf "$C"
+for h in csv text_table binary docword ldac vocab lengths frames npy corpus_build \
+    model_gmm model_hmm model_lda model_vbgmm model_blr; do
+    mkdir -p "$C/$h"
+done
+
+# seed HARNESS NAME OPTION_BYTE_OCTAL FILE: the file with the option byte in front.
+seed() {
+    { printf "\\$3"; cat "$4"; } >"$C/$1/$2"
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+head -n 12 $E/faithful.csv >"$tmp/faithful.csv"
+head -n 8 $E/penguins.csv >"$tmp/penguins.csv"
+head -n 8 $E/seattle-weather.csv >"$tmp/weather.csv"
+
+for f in $T/io_*.csv $T/io_tab.tsv "$tmp/faithful.csv" "$tmp/penguins.csv"; do
+    b=$(basename "$f")
+    seed csv "$b" 000 "$f"                  # detect everything
+    seed csv "r_$b" 200 "$f"                # also ranges and a source
+    seed text_table "$b" 000 "$f"
+    seed text_table "twice_$b" 040 "$f"     # columns "1,1"
+done
+seed csv "cols_faithful.csv" 220 "$tmp/faithful.csv"      # columns "2,1", ranges
+seed text_table "rows_weather.csv" 200 "$tmp/weather.csv" # rows [1, 3)
+seed text_table "weather.csv" 000 "$tmp/weather.csv"
+
+# raw float64: the faithful rows above as 2 columns
+python3 - "$tmp/faithful.csv" "$tmp/faithful.bin" <<'PY'
+import struct, sys
+rows = [l.strip().split(',') for l in open(sys.argv[1])][1:]
+open(sys.argv[2], 'wb').write(b''.join(struct.pack('<2d', *map(float, r)) for r in rows))
+PY
+seed binary faithful2 001 "$tmp/faithful.bin"        # 2 columns
+seed binary faithful2_src 011 "$tmp/faithful.bin"    # and a source
+seed binary faithful2_share 131 "$tmp/faithful.bin"  # share 1 of 2
+seed binary faithful1 000 "$tmp/faithful.bin"        # 1 column
+
+for f in $T/lda_*.docword.txt; do
+    b=$(basename "$f")
+    seed docword "$b" 000 "$f"
+    seed docword "v5_$b" 001 "$f"       # nvocab 5
+    seed docword "share_$b" 006 "$f"    # share 0 of 2
+    seed docword "src_$b" 027 "$f"      # source, share 1 of 2
+done
+for f in $T/lda_*.ldac; do
+    b=$(basename "$f")
+    seed ldac "$b" 000 "$f"
+    seed ldac "v5_$b" 001 "$f"
+    seed ldac "share_$b" 006 "$f"
+    seed ldac "src_$b" 027 "$f"
+done
+cp $T/lda_*.vocab.txt $T/lda_stop.txt $E/stopwords-en.txt "$C/vocab/"
+
+printf '3\n2\n' >"$tmp/l1"
+printf '# lengths\n1\n\n4\r\n' >"$tmp/l2"
+seed lengths plain 005 "$tmp/l1"
+seed lengths any 000 "$tmp/l1"
+seed lengths comments 005 "$tmp/l2"
+
+printf 'seq,x,y\n1,0.5,1\n1,0.7,2\n2,3,4\n' >"$tmp/f1"
+printf 'sym\na\nb\na\nc\n' >"$tmp/f2"
+printf '0\n1\n2\n1\n' >"$tmp/f3"
+printf 'x,y\n1,2\n3,4\n5,6\n\n#lengths\n1\n2\n' >"$tmp/f4"
+printf 'id,sym\ns1,a\ns1,b\ns2,c\n' >"$tmp/f5"
+seed frames seqcol 010 "$tmp/f1"        # sequence column "seq"
+seed frames range 100 "$tmp/f1"         # rows [1, 4)
+seed frames given_cols 020 "$tmp/f1"    # columns x, y
+seed frames names 001 "$tmp/f2"         # categorical
+seed frames symbols 021 "$tmp/f2"       # categorical, symbols a, b, c
+seed frames codes 007 "$tmp/f3"         # categorical, integer codes
+seed frames lengths 040 "$tmp/f4"       # lengths file
+seed frames weather 000 "$tmp/weather.csv"
+
+cat $T/lda_texts/*.txt >"$tmp/texts"
+{ cat "$tmp/texts"; printf '\n#stop\n'; cat $T/lda_stop.txt; } >"$tmp/texts_stop"
+seed corpus_build texts 000 "$tmp/texts"
+seed corpus_build texts_stop 001 "$tmp/texts_stop"       # stop words
+seed corpus_build texts_df 016 "$tmp/texts"              # min_len 1, min_df 2, max_df 0.5
+seed corpus_build texts_vocab 020 "$tmp/texts"           # given vocabulary
+head -c 3000 $E/SOURCES.md >"$tmp/prose"
+seed corpus_build prose 000 "$tmp/prose"
+
+# model files
+m=$tmp/m
+mkdir "$m"
+q() { "$VEM" "$@" >/dev/null 2>&1; }
+q fit gmm $E/faithful.csv -k 2 -o "$m/gmm_full.json"
+q fit gmm $E/faithful.csv -k 2 --covariance diag -o "$m/gmm_diag.json"
+q fit gmm $E/faithful.csv -k 2 --covariance VEV -o "$m/gmm_vev.json"
+q fit gmm $E/faithful.csv -k 2 --covariance tied --prior -o "$m/gmm_tied_prior.json"
+q fit gmm $E/faithful.csv -k 2 --covariance spherical -o "$m/gmm_spherical.json"
+q fit hmm $E/faithful.csv --states 2 --emission gaussian -o "$m/hmm_gauss.json"
+q fit hmm $E/seattle-weather.csv --states 3 --emission categorical --columns weather \
+    --seed 4 --max-iter 3 -o "$m/hmm_cat.json"
+q fit hmm $E/faithful.csv --states 2 --emission gmm --mix 2 --covariance diag \
+    --max-iter 3 -o "$m/hmm_gmm.json"
+q fit vbgmm $E/faithful.csv -k 2 --max-iter 5 -o "$m/vb_full.json"
+q fit vbgmm $E/faithful.csv -k 2 --covariance diag --max-iter 5 -o "$m/vb_diag.json"
+q fit blr $E/faithful.csv --target waiting -o "$m/blr.json"
+q fit blr $E/faithful.csv --target waiting --intercept --standardize -o "$m/blr_std.json"
+q fit lda $T/lda_ok.docword.txt --vocab $T/lda_ok.vocab.txt -k 2 --passes 3 -o "$m/lda.json"
+q fit lda $T/lda_ok.docword.txt -k 2 --passes 3 -o "$m/lda_novocab.json"
+cp "$m"/gmm_*.json $G/*_k*_*.init.json "$C/model_gmm/"
+cp "$m"/hmm_*.json $G/seattle_k*.init.json "$C/model_hmm/"
+cp "$m"/vb_*.json "$C/model_vbgmm/"
+cp "$m"/blr*.json "$C/model_blr/"
+for l in lda lda_novocab; do
+    sed 's/"lambda_file": "[^"]*"/"lambda_file": "model.lambda.npy"/' "$m/$l.json" >"$tmp/$l.json"
+    cat "$tmp/$l.json" "$m/$l.lambda.npy" >"$C/model_lda/$l"
+done
+seed npy lda_2x5 021 "$m/lda.lambda.npy"   # K = 2, V = 5
+echo "fuzz/make_corpus.sh: $(find "$C" -type f | wc -l) seeds, $(du -sk "$C" | cut -f1) kB"
