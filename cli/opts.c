@@ -22,6 +22,8 @@
 /* Print prefix and the message, its control bytes escaped (vem_escape_text: messages
  * quote arguments and input), and a newline. */
 static void print_message(const char *prefix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void print_message(const char *prefix, const char *fmt, va_list ap)
 {
     char raw[1024], safe[4096];
     vsnprintf(raw, sizeof raw, fmt, ap);
