@@ -97,6 +97,21 @@ static inline unsigned fz_take_byte(const uint8_t **data, size_t *size)
 }
 
 /* A property the reader promises failed: report and crash, so libFuzzer saves the input. */
+/* Where the first sep (a string) starts in data[0, size), or size; *rest gets where the
+ * text after it starts (size when there is none). The part before keeps its newline:
+ * it ends at the separator's first byte. */
+static inline size_t fz_split(const uint8_t *data, size_t size, const char *sep, size_t *rest)
+{
+    size_t n = strlen(sep);
+    for (size_t i = 0; i + n <= size; i++)
+        if (memcmp(data + i, sep, n) == 0) {
+            *rest = i + n;
+            return i + 1;
+        }
+    *rest = size;
+    return size;
+}
+
 #define FZ_CHECK(cond, ...)                                                                       \
     do {                                                                                          \
         if (!(cond)) {                                                                            \

@@ -18,20 +18,9 @@ static char *given[3] = {"apple", "banana", "the"};
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     unsigned b = fz_take_byte(&data, &size);
-    static const char sep[] = "\n#stop\n";
-    size_t at = size;
-    if (b & 1)
-        for (size_t i = 0; i + sizeof sep - 1 <= size; i++)
-            if (memcmp(data + i, sep, sizeof sep - 1) == 0) {
-                at = i;
-                break;
-            }
-    char *path = fz_write("texts.txt", data, at == size ? size : at + 1);
-    char *stop = NULL;
-    if (b & 1) {
-        size_t from = at == size ? size : at + sizeof sep - 1;
-        stop = fz_write("stop.txt", data + from, size - from);
-    }
+    size_t from = size, end = (b & 1) ? fz_split(data, size, "\n#stop\n", &from) : size;
+    char *path = fz_write("texts.txt", data, end);
+    char *stop = (b & 1) ? fz_write("stop.txt", data + from, size - from) : NULL;
     vem_corpus_opts o;
     vem_corpus_opts_init(&o);
     o.stopwords = stop;

@@ -20,20 +20,9 @@ static const char *const names[2] = {"x", "y"};
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     unsigned b = fz_take_byte(&data, &size);
-    size_t len_at = size;
-    static const char sep[] = "\n#lengths\n";
-    if (b & 0x20)
-        for (size_t i = 0; i + sizeof sep - 1 <= size; i++)
-            if (memcmp(data + i, sep, sizeof sep - 1) == 0) {
-                len_at = i;
-                break;
-            }
-    char *path = fz_write("frames.csv", data, len_at == size ? size : len_at + 1);
-    char *lengths = NULL;
-    if (b & 0x20) {
-        size_t from = len_at == size ? size : len_at + sizeof sep - 1;
-        lengths = fz_write("lengths.txt", data + from, size - from);
-    }
+    size_t from = size, end = (b & 0x20) ? fz_split(data, size, "\n#lengths\n", &from) : size;
+    char *path = fz_write("frames.csv", data, end);
+    char *lengths = (b & 0x20) ? fz_write("lengths.txt", data + from, size - from) : NULL;
     vem_frames_opts o;
     vem_frames_opts_init(&o);
     o.categorical = (int)(b & 1);
