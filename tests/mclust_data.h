@@ -38,6 +38,18 @@ static inline int mclust_load(dataset *ds, const char *name, const char *file, c
     return 0;
 }
 
+/* sets[0] faithful (eruptions, waiting), sets[1] penguins' four measurements, as the R
+ * scripts read them; 0, or -1 (a failed check) if one cannot be read. */
+static inline int mclust_load_sets(dataset sets[2])
+{
+    int a = mclust_load(&sets[0], "faithful", "faithful.csv", "eruptions,waiting");
+    int b = mclust_load(&sets[1], "penguins", "penguins.csv",
+                        "beak_length_mm,beak_depth_mm,flipper_length_mm,body_mass_g");
+    CHECK(a == 0);
+    CHECK(b == 0);
+    return a == 0 && b == 0 ? 0 : -1;
+}
+
 /* n labels from the rest of a line; 0, or -1 if it holds fewer. */
 static inline int read_labels(char *rest, int *labels, size_t n)
 {

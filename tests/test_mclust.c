@@ -133,9 +133,7 @@ static void online_paths(const vem_matrix *x, const vem_cov *order)
 int main(void)
 {
     dataset sets[2];
-    CHECK(mclust_load(&sets[0], "faithful", "faithful.csv", "eruptions,waiting") == 0);
-    CHECK(mclust_load(&sets[1], "penguins", "penguins.csv",
-               "beak_length_mm,beak_depth_mm,flipper_length_mm,body_mass_g") == 0);
+    mclust_load_sets(sets);
     if (check_failures)
         return check_report("mclust");
     FILE *fp = fopen(VEM_GOLDEN "/mclust_me.txt", "r");
