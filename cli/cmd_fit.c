@@ -489,6 +489,8 @@ static const char *status_token(vem_status s)
         return "max_iter";
     case VEM_EUNSUP:
         return "unsupported";
+    case VEM_EINTR:
+        return "interrupted";
     }
     return "unknown";
 }

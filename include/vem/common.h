@@ -35,7 +35,9 @@ typedef enum vem_status {
     VEM_EFORMAT = -4,  /**< malformed input data or model file */
     VEM_ENUMERIC = -5, /**< NaN/Inf, covariance not positive definite */
     VEM_EMAXITER = -6, /**< stopped at max_iter before converging; result usable */
-    VEM_EUNSUP = -7    /**< not supported by this model or build */
+    VEM_EUNSUP = -7,   /**< not supported by this model or build */
+    VEM_EINTR = -8     /**< interrupted (vem_fit_opts.interrupted): the checkpoint is written
+                            and the parameters are the best so far; the result is usable */
 } vem_status;
 
 /** Static text for a status code; never NULL. */

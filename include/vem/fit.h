@@ -51,6 +51,7 @@ typedef struct vem_comm {
 /** Progress callback: one line of text, no trailing newline. */
 typedef void (*vem_log_fn)(void *ctx, const char *line);
 
+
 /**
  * How the ESS are gathered between M-steps (docs/design.md, "Online EM").
  * - BATCH: all data, then one M-step (Dempster, Laird & Rubin 1977).
@@ -98,6 +99,32 @@ typedef enum vem_tol_rule {
 
 /** "per-observation", "total"; NULL for an invalid value. */
 VEM_API const char *vem_tol_rule_name(vem_tol_rule r);
+
+/**
+ * Where a fit stands, given to vem_fit_opts.progress after every trace entry
+ * (every iteration, or pass, and with trace_steps every minibatch or block).
+ */
+typedef struct vem_progress {
+    const char *model;    /**< the model's name (vem_model_ops.name) */
+    const char *label;    /**< vem_fit_opts.label (e.g. a selection's cell, "K=3 VVV"), or NULL */
+    size_t restart;       /**< 0-based restart */
+    size_t n_restarts;    /**< restarts in all */
+    size_t iter;          /**< iterations (batch) or passes (online) done in this restart, >= 1 */
+    size_t max_iter;      /**< vem_fit_opts.max_iter */
+    size_t step;          /**< online: minibatch or block within the pass; 0: the pass's end */
+    double objective;     /**< total objective (nats), as the trace entry */
+    double n_obs;         /**< observations (the per-observation divisor) */
+    double change;        /**< change of the objective per observation (0 for the first) */
+    double tol;           /**< vem_fit_opts.tol */
+    vem_tol_rule tol_rule;/**< what tol bounds */
+    double seconds;       /**< wall time since this restart began */
+    double fit_seconds;   /**< wall time since the fit began (all restarts; a resumed fit
+                               counts the time before its checkpoint) */
+    int violation;        /**< the trace entry's monotonicity flag */
+} vem_progress;
+
+/** Structured progress callback (vem_fit_opts.progress). */
+typedef void (*vem_progress_fn)(void *ctx, const vem_progress *p);
 
 /** Fit options; initialise with vem_fit_opts_init(). */
 typedef struct vem_fit_opts {
@@ -152,6 +179,38 @@ typedef struct vem_fit_opts {
                                   minibatch even when the model offers sparse steps
                                   (vem_model_ops.sparse_*); for comparisons; default 0 */
     vem_tol_rule tol_rule;   /**< what tol bounds (vem_tol_rule); default VEM_TOL_PER_OBS */
+
+    /* Progress (optional). */
+    vem_progress_fn progress; /**< called after every trace entry; NULL: none */
+    void *progress_ctx;
+    const char *label;        /**< passed on in vem_progress.label; NULL: none */
+
+    /*
+     * Checkpoint, resume and interrupts (vem_fit_run and vem_fit_run_source only;
+     * docs/reliability.md, "Checkpoint and resume"). A checkpoint holds what the
+     * loop needs to continue: the parameters, the iteration counter, the previous
+     * objective, the trace, the online statistics (stepwise S and its step count,
+     * incremental EM's per-block ESS), the generators' states (of every process),
+     * the restart index and the best restart so far with its parameters. It is
+     * taken between iterations (online: between passes) and written atomically
+     * (a temporary file, then a rename) by process 0.
+     */
+    const char *checkpoint;     /**< write checkpoints to this file; NULL: none */
+    size_t checkpoint_every;    /**< every this many iterations (passes) of a restart; 0: not
+                                     by count */
+    double checkpoint_seconds;  /**< when this many seconds of wall time have passed since the
+                                     last one (process 0's clock); 0: not by time. With both
+                                     0 a checkpoint is written only on an interrupt */
+    const char *resume;         /**< continue from this checkpoint, written by a fit of the
+                                     same model, data and options: with the same number of
+                                     processes the result has the bits of the uninterrupted
+                                     fit. VEM_EFORMAT for a checkpoint of another model, data
+                                     or options; NULL: start afresh */
+    int (*interrupted)(void *ctx); /**< polled after each restart's start and each iteration
+                                     (pass); non-zero (on any process): write the checkpoint (if
+                                     set), leave the model the best parameters so far and return
+                                     VEM_EINTR. NULL: never */
+    void *interrupted_ctx;
 } vem_fit_opts;
 
 /** Defaults as documented in vem_fit_opts. */
@@ -274,8 +333,13 @@ typedef struct vem_fit_result {
  * Fit m to x: o->n_init restarts (init, steps until converged or max_iter,
  * finish), keeping the parameters with the highest final objective. rng seeds
  * the initialisations. res may be NULL. Returns VEM_OK if the kept restart
- * converged, VEM_EMAXITER if it did not (parameters usable), or an error, in
- * which case the model's parameters are unspecified.
+ * converged, VEM_EMAXITER if it did not (parameters usable), VEM_EINTR when
+ * o->interrupted stopped it (parameters: the best so far, by the restarts'
+ * final objectives and the current restart's latest one; res describes that
+ * restart, converged 0), or an error, in which case the model's parameters are
+ * unspecified. With o->checkpoint / o->resume see vem_fit_opts; a checkpoint that
+ * cannot be written or read is VEM_EIO, one that does not belong to this fit
+ * VEM_EFORMAT (the message names the file and what differs).
  */
 VEM_API vem_status vem_fit_run(const vem_model *m, const vem_data *x, const vem_fit_opts *o,
                                vem_rng *rng, vem_fit_result *res);

@@ -82,6 +82,15 @@ struct vem_fit {
     unsigned char *sp_seen;    /* (nthreads + 1) x sp_nrows, zero between uses */
     int sp_clean;              /* every slot buffer is all zero */
 
+    /* The caller's progress, checkpoint and interrupt settings, taken out of o so that
+     * the fits a model's init makes from a copy of the options (vem_fit_options) do not
+     * report, checkpoint or stop on their own. */
+    vem_fit_opts user;
+    /* The driver's (run()) place, for progress and checkpoints. */
+    size_t restart, n_restarts;
+    double fit_t0;          /* when the fit began (a resumed fit: moved back by the time
+                               before its checkpoint) */
+
     size_t iter, n_steps;
     double objective;
     double prev;
@@ -267,6 +276,14 @@ static vem_fit *fit_alloc(const vem_model *m, const vem_data *x, vem_source *src
     f->x = *x;
     f->src = src;
     f->o = *o;
+    f->user = *o;
+    f->o.progress = NULL;
+    f->o.progress_ctx = NULL;
+    f->o.checkpoint = NULL;
+    f->o.resume = NULL;
+    f->o.interrupted = NULL;
+    f->o.interrupted_ctx = NULL;
+    f->fit_t0 = vem__now();
     f->n_units = n_units;
     /* A source's observations are its rows, frames or tokens (its values are on disk). */
     f->n_obs = !src ? m->ops->n_obs(m->self, x)
@@ -533,6 +550,24 @@ static vem_status trace_push(vem_fit *f, const vem_trace_entry *e)
         f->trace_cap = cap;
     }
     f->trace[f->trace_len++] = *e;
+    if (f->user.progress) {
+        vem_progress p = {.model = f->m.ops->name,
+                          .label = f->o.label,
+                          .restart = f->restart,
+                          .n_restarts = f->n_restarts ? f->n_restarts : 1,
+                          .iter = e->iter,
+                          .max_iter = f->o.max_iter,
+                          .step = e->step,
+                          .objective = e->objective,
+                          .n_obs = f->n_obs_all,
+                          .change = e->change,
+                          .tol = f->o.tol,
+                          .tol_rule = f->o.tol_rule,
+                          .seconds = e->seconds,
+                          .fit_seconds = vem__now() - f->fit_t0,
+                          .violation = e->violation};
+        f->user.progress(f->user.progress_ctx, &p);
+    }
     if (f->o.log) {
         char line[200];
         if (e->step)
@@ -1606,7 +1641,9 @@ static vem_status run(vem_fit *f, const vem_model *m, vem_rng *rng, vem_fit_resu
             return VEM_FAIL(VEM_ENOMEM, "restart parameters");
         }
     }
+    f->n_restarts = n_init;
     for (size_t r = 0; r < n_init; r++) {
+        f->restart = r;
         st = vem_fit_init(f, rng);
         if (st != VEM_OK)
             goto done;

@@ -28,6 +28,8 @@ const char *vem_strerror(vem_status s)
         return "maximum number of iterations reached";
     case VEM_EUNSUP:
         return "not supported";
+    case VEM_EINTR:
+        return "interrupted";
     }
     return "unknown status";
 }
