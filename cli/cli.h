@@ -9,6 +9,7 @@
 #ifndef VEM_CLI_H
 #define VEM_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -132,6 +133,9 @@ enum {
     CLI_OPT_MPI,
     CLI_OPT_OUTPUT,
     CLI_OPT_VERBOSE,
+    CLI_OPT_CHECKPOINT,
+    CLI_OPT_CHECKPOINT_EVERY,
+    CLI_OPT_RESUME,
     CLI_OPT_ENGINE_END,
     CLI_OPT_OWN = 100
 };
@@ -272,6 +276,8 @@ typedef struct cli_fit_args {
     const char *init_model;  /**< --init-model, or NULL */
     int json, verbose, stream, mpi;
     unsigned given;          /**< CLI_ENGINE_BIT of every engine option given */
+    char *tag;               /**< the command line less the options that do not change the
+                                  fit's bits (opts.checkpoint_tag; owned, never freed) */
     const cli_fit_kind *kind;
 } cli_fit_args;
 
@@ -288,6 +294,23 @@ int cli_fit_args_check(cli_fit_args *f, const char *cmd);
 int cli_parse_threads(const char *val, int *out);
 /** Non-zero when the engine option id was given. */
 int cli_fit_given(const cli_fit_args *f, int id);
+
+/*
+ * Interrupts (docs/reliability.md, "Signals"): while cli_fit_running is set, the first
+ * SIGINT or SIGTERM only sets cli_stop_requested, which the engine polls between
+ * iterations (opts.interrupted): it writes the checkpoint and stops with the best
+ * parameters so far, which the command writes marked "interrupted"; the command then
+ * exits 130 (cli_fit_interrupted, set by cli_fit_usable). A second SIGINT
+ * exits at once.
+ */
+extern volatile sig_atomic_t cli_fit_running, cli_stop_requested;
+extern int cli_fit_interrupted;
+/** The command line (main's argc, argv), for checkpoint tags. */
+extern int cli_argc;
+extern char **cli_argv;
+/** Whether s leaves a usable model: VEM_OK, VEM_EMAXITER or VEM_EINTR (which also sets
+ *  cli_fit_interrupted, on every process). */
+int cli_fit_usable(vem_status s);
 
 /** The JSON fields every fit carries (docs/schema.json, "fit"): model, converged, n_iter,
  *  n_units, n_obs, objective, objective_name, objective_per_obs, seconds, threads, trace. */

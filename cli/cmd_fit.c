@@ -450,7 +450,7 @@ static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, vem_g
         vem_matrix x = vem_table_matrix(t);
         s = vem_gmm_fit(g, &x, opts, &rng, &res);
     }
-    if (s != VEM_OK && s != VEM_EMAXITER) {
+    if (!cli_fit_usable(s)) {
         /* Under MPI every process saw the same sums and failed alike: one message. */
         int rc = cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
         vem_fit_result_clear(&res);

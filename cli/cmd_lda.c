@@ -449,7 +449,7 @@ static int cmd_fit(int argc, char **argv)
     vem_status st = src ? vem_lda_fit_source(l, src, &o, &rng, &res, NULL)
                         : vem_lda_fit(l, &d, &o, &rng, &res, NULL);
     /* Every process saw the same sums, so every process failed alike. */
-    if (st != VEM_EMAXITER && (rc = report(st, "fit lda")) != 0)
+    if (!cli_fit_usable(st) && (rc = report(st, "fit lda")) != 0)
         goto out;
     if (a.f.output &&
         (rc = settle(comm, root ? vem_lda_save(l, a.f.output, &res) : VEM_OK, a.f.output)) != 0)

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,6 +38,15 @@ const cli_option cli_engine_options[] = {
      "the data (vem built with -DVEM_WITH_MPI=ON)"},
     {"output", 'o', 1, CLI_OPT_OUTPUT, "MODEL", "write the fitted model (JSON) to MODEL"},
     {"verbose", 'v', 0, CLI_OPT_VERBOSE, NULL, "progress on stderr even when it is not a terminal"},
+    {"checkpoint", 0, 1, CLI_OPT_CHECKPOINT, "FILE",
+     "write the fit's state to FILE (atomically) every --checkpoint-every\n"
+     "and on SIGTERM or the first SIGINT, which stop the fit after the\n"
+     "current iteration (exit status 130)"},
+    {"checkpoint-every", 0, 1, CLI_OPT_CHECKPOINT_EVERY, "N",
+     "N iterations (passes), or Ns / Nm / Nh of wall time; default 10m"},
+    {"resume", 0, 1, CLI_OPT_RESUME, "FILE",
+     "continue the fit saved in checkpoint FILE (same command line):\n"
+     "the same bits as an uninterrupted fit"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -61,6 +71,27 @@ int cli_parse_threads(const char *val, int *out)
 int cli_fit_given(const cli_fit_args *f, int id)
 {
     return (f->given & CLI_ENGINE_BIT(id)) != 0;
+}
+
+/* --checkpoint-every: N iterations, or N followed by s, m or h (wall time). */
+static int parse_every(const char *val, vem_fit_opts *o)
+{
+    char *end;
+    double v = strtod(val, &end);
+    double unit = *end == 's' ? 1.0 : *end == 'm' ? 60.0 : *end == 'h' ? 3600.0 : 0.0;
+    if (*end == '\0' && v >= 1.0 && v <= 1e9 && v == floor(v)) {
+        o->checkpoint_every = (size_t)v;
+        o->checkpoint_seconds = 0.0;
+        return 0;
+    }
+    if (unit > 0.0 && end[1] == '\0' && end != val && v > 0.0 && isfinite(v) && v * unit < 1e9) {
+        o->checkpoint_every = 0;
+        o->checkpoint_seconds = v * unit;
+        return 0;
+    }
+    cli_error("--checkpoint-every: expected N iterations (an integer >= 1) or a time such as "
+              "30s, 10m or 2h; got '%s'", val);
+    return CLI_EXIT_USAGE;
 }
 
 /* An engine option (or --json) into f: 0, CLI_EXIT_USAGE (reported), -1 when id is none. */
@@ -140,6 +171,20 @@ static int cli_fit_option(cli_fit_args *f, int id, const char *val)
     case CLI_OPT_VERBOSE:
         f->verbose = 1;
         break;
+    case CLI_OPT_CHECKPOINT:
+    case CLI_OPT_RESUME:
+        if (!*val) {
+            cli_error("--%s: empty file name", id == CLI_OPT_RESUME ? "resume" : "checkpoint");
+            rc = CLI_EXIT_USAGE;
+        }
+        if (id == CLI_OPT_RESUME)
+            o->resume = val;
+        else
+            o->checkpoint = val;
+        break;
+    case CLI_OPT_CHECKPOINT_EVERY:
+        rc = parse_every(val, o);
+        break;
     default:
         return -1;
     }
@@ -152,6 +197,67 @@ int cli_fit_or_data_option(cli_fit_args *f, cli_data_opts *d, int id, const char
     if (rc < 0 && d)
         rc = cli_data_option(d, id, val);
     return rc == 0 ? 0 : CLI_EXIT_USAGE;
+}
+
+volatile sig_atomic_t cli_fit_running, cli_stop_requested;
+int cli_fit_interrupted;
+int cli_argc;
+char **cli_argv;
+
+int cli_fit_usable(vem_status s)
+{
+    if (s == VEM_EINTR)
+        cli_fit_interrupted = 1;
+    return s == VEM_OK || s == VEM_EMAXITER || s == VEM_EINTR;
+}
+
+static int stop_requested(void *ctx)
+{
+    (void)ctx;
+    return cli_stop_requested != 0;
+}
+
+/* Options that do not change a fit's bits, and whether each takes a value. */
+static const struct {
+    const char *name;
+    int value;
+} untagged[] = {
+    {"--checkpoint", 1}, {"--checkpoint-every", 1}, {"--resume", 1}, {"--output", 1},
+    {"-o", 1}, {"--threads", 1}, {"--trace", 1}, {"--json", 0}, {"--verbose", 0},
+    {"-v", 0},
+};
+
+/* The command line less the options above: a checkpoint's tag (opts.checkpoint_tag). */
+static char *command_tag(void)
+{
+    size_t len = 1;
+    for (int i = 0; i < cli_argc; i++)
+        len += strlen(cli_argv[i]) + 1;
+    char *tag = malloc(len), *p = tag;
+    if (!tag)
+        return NULL;
+    *p = '\0';
+    for (int i = 1; i < cli_argc; i++) {
+        const char *a = cli_argv[i];
+        int skip = 0;
+        for (size_t j = 0; j < sizeof untagged / sizeof *untagged && !skip; j++) {
+            size_t n = strlen(untagged[j].name);
+            if (strcmp(a, untagged[j].name) == 0) {
+                skip = 1;
+                i += untagged[j].value; /* its value too */
+            } else if (untagged[j].value && strncmp(a, untagged[j].name, n) == 0 &&
+                       a[n] == '=') {
+                skip = 1;
+            }
+        }
+        if (skip)
+            continue;
+        if (p != tag)
+            *p++ = ' ';
+        strcpy(p, a);
+        p += strlen(a);
+    }
+    return tag;
 }
 
 static void progress(void *ctx, const char *line)
@@ -210,6 +316,19 @@ int cli_fit_args_check(cli_fit_args *f, const char *cmd)
         f->opts.tol = e.tol;
     }
     f->opts.warm_start = f->init_model != NULL;
+    if ((cli_fit_given(f, CLI_OPT_CHECKPOINT_EVERY)) && !f->opts.checkpoint) {
+        cli_error("%s: --checkpoint-every needs --checkpoint FILE", cmd);
+        return CLI_EXIT_USAGE;
+    }
+    if (f->opts.checkpoint && !cli_fit_given(f, CLI_OPT_CHECKPOINT_EVERY))
+        f->opts.checkpoint_seconds = 600.0;
+    if (!(f->tag = command_tag())) {
+        cli_error("%s: out of memory", cmd);
+        return CLI_EXIT_INPUT;
+    }
+    f->opts.checkpoint_tag = f->tag;
+    f->opts.interrupted = stop_requested;
+    f->opts.interrupted_ctx = NULL;
     if ((f->verbose || isatty(STDERR_FILENO)) && cli_mpi_rank() == 0) {
         f->opts.log = progress;
         f->opts.log_ctx = NULL;
@@ -305,6 +424,14 @@ void cli_json_score_common(json_t *o, const char *model, const char *objective_n
 
 void cli_warn_not_converged(const cli_fit_args *f, const vem_fit_result *res)
 {
+    if (res->interrupted) {
+        cli_warn("interrupted after %zu %s of restart %zu: the model is the best so far "
+                 "(\"interrupted\": true)%s%s", res->n_iter,
+                 f->opts.algorithm == VEM_ALG_BATCH ? "iterations" : "passes",
+                 res->best_init + 1, f->opts.checkpoint ? "; continue with --resume " : "",
+                 f->opts.checkpoint ? f->opts.checkpoint : "");
+        return;
+    }
     if (res->converged)
         return;
     int batch = f->opts.algorithm == VEM_ALG_BATCH;

@@ -539,6 +539,9 @@ static const cli_verb *resolve(const command *c, int argc, char **argv, int *rc)
 }
 
 /*
+ * During a fit the first SIGINT or SIGTERM asks the engine to stop after the current
+ * iteration (cli_stop_requested; the command writes the checkpoint and the model so far
+ * and exits 130). Otherwise, and at a second SIGINT:
  * SIGINT: exit status 130 whatever the command was doing; SIGTERM and SIGHUP:
  * the default action (the process ends by that signal). Either way the
  * temporaries of an output being written are removed first
@@ -547,6 +550,15 @@ static const cli_verb *resolve(const command *c, int argc, char **argv, int *rc)
  */
 static void on_signal(int sig)
 {
+    if ((sig == SIGINT || sig == SIGTERM) && cli_fit_running && !cli_stop_requested) {
+        /* The first one during a fit: the engine stops after the current iteration. */
+        static const char msg[] = "vem: interrupted: stopping after this iteration "
+                                  "(interrupt again to stop now)\n";
+        cli_stop_requested = 1;
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        return;
+    }
     vem_output_cleanup();
     if (sig == SIGINT) {
         static const char msg[] = "vem: interrupted\n";
@@ -564,6 +576,7 @@ static void catch_signal(int sig)
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART; /* reads cut by the first interrupt of a fit go on */
     sigemptyset(&sa.sa_mask);
     sigaddset(&sa.sa_mask, SIGINT);
     sigaddset(&sa.sa_mask, SIGTERM);
@@ -630,12 +643,19 @@ int main(int argc, char **argv)
         if (mrc != 0)
             return mrc;
     }
+    cli_argc = argc;
+    cli_argv = argv;
     int rc = c->verb > CLI_VERB_FIT ? prescan(c, argc, argv) : 0;
     const cli_verb *v = rc ? NULL : resolve(c, argc, argv, &rc);
-    if (v)
+    if (v) {
+        cli_fit_running = c->verb == CLI_VERB_FIT;
         rc = v->run(argc, argv);
+        cli_fit_running = 0;
+    }
     if (rc == 0)
         rc = cli_finish_stdout();
+    if (rc == 0 && cli_fit_interrupted)
+        rc = CLI_EXIT_INTERRUPTED;
     cli_mpi_end();
     return rc;
 }

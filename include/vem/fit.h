@@ -211,6 +211,9 @@ typedef struct vem_fit_opts {
                                      set), leave the model the best parameters so far and return
                                      VEM_EINTR. NULL: never */
     void *interrupted_ctx;
+    const char *checkpoint_tag; /**< the caller's description of the fit (e.g. its command
+                                     line less the checkpoint options), stored in a
+                                     checkpoint and compared on resume; NULL: "" */
 } vem_fit_opts;
 
 /** Defaults as documented in vem_fit_opts. */
@@ -327,6 +330,8 @@ typedef struct vem_fit_result {
     double seconds;           /**< wall time of all restarts */
     vem_trace_entry *trace;   /**< trace of the kept restart (owned) */
     size_t trace_len;
+    int interrupted;          /**< stopped by vem_fit_opts.interrupted (VEM_EINTR): the
+                                   parameters are the best so far, not a finished fit */
 } vem_fit_result;
 
 /**

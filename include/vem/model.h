@@ -112,6 +112,17 @@ typedef struct vem_model_ops {
      * initialiser that is exact only on all the data).
      */
     int init_on_shares;
+    /**
+     * Optional, all three or none: the state beyond the parameters that the next
+     * iteration reads and that params_set does not give back bit for bit (a
+     * Gaussian mixture's centre, about which its statistics are taken, and the
+     * structured covariances' warm start). A checkpoint (vem_fit_opts.checkpoint)
+     * saves it with the parameters; resuming calls state_set after params_set, so
+     * that the resumed fit has the bits of the uninterrupted one.
+     */
+    size_t (*state_len)(const void *self);
+    void (*state_get)(const void *self, double *out);
+    vem_status (*state_set)(void *self, const double *in);
 } vem_model_ops;
 
 /** A model as the engine sees it: its operations and its state. */

@@ -19,12 +19,14 @@
 #include <omp.h>
 #endif
 
+#include <vem/comm.h>
 #include <vem/fit.h>
 #include <vem/io.h>
 
 #include "internal.h"
 #include "linalg/linalg.h"
 #include "io/source_internal.h"
+#include "ckpt.h"
 
 enum { MSG_LEN = 512 };
 
@@ -39,6 +41,7 @@ struct vem_fit {
     double n_obs;     /* this process's observations (slot sizes) */
     double n_obs_all; /* over all processes (per-observation divisor, stepwise scale) */
     double rows_all;  /* rows (or frames) of x over all processes */
+    double units_all; /* units of x over all processes */
     size_t n_batches; /* stepwise: minibatches per pass when fixed (o.n_batches, or under a
                          communicator the same count on every process), else 0 */
     int nthreads;
@@ -1543,6 +1546,7 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
         vem_rng_seed(&f->rng, rng ? vem_rng_next(rng) : 0);
     f->n_obs_all = f->n_obs;
     f->rows_all = (double)f->x.x.rows;
+    f->units_all = (double)f->n_units;
     f->n_batches = f->o.n_batches;
     if (f->o.comm) {
         double all[3] = {f->n_obs, (double)f->x.x.rows, (double)f->n_units};
@@ -1551,6 +1555,7 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
             return st;
         f->n_obs_all = all[0];
         f->rows_all = all[1];
+        f->units_all = all[2];
         /* Every process cuts its share into the same number of minibatches (some
          * possibly empty), about batch_size units each in all. */
         if (!f->n_batches) {
@@ -1618,81 +1623,523 @@ void vem_fit_result_clear(vem_fit_result *res)
 
 /* --------------------------------------------------------- driver */
 
+/* What vem_fit_run keeps across restarts: the best restart so far. */
+typedef struct driver {
+    vem_fit *f;
+    const vem_model *m;
+    vem_rng *rng;
+    size_t n_init, plen;
+    double *best;          /* the best restart's parameters (n_init > 1) */
+    double *cur;           /* scratch for the current parameters and state (checkpoints) */
+    size_t slen;           /* the model's checkpoint state (vem_model_ops.state_len) */
+    vem_fit_result local;  /* the best restart so far */
+    vem_status best_st;
+    int have_best;
+    double t0;             /* when the fit began (a resumed fit: moved back) */
+    double last_ckpt;      /* when the last checkpoint was written */
+} driver;
+
+/* Keep the finished restart r when it is the best so far. */
+static vem_status keep_if_best(driver *d, size_t r, vem_status run_st)
+{
+    vem_fit *f = d->f;
+    if (d->have_best && !(f->objective > d->local.objective))
+        return VEM_OK;
+    d->have_best = 1;
+    d->best_st = run_st;
+    d->local.converged = f->converged;
+    d->local.n_iter = f->iter;
+    d->local.n_steps = f->n_steps;
+    d->local.objective = f->objective;
+    d->local.n_obs = f->n_obs_all;
+    d->local.n_violations = f->n_violations;
+    d->local.best_init = r;
+    vem__free(d->local.trace);
+    d->local.trace = vem__calloc(f->trace_len ? f->trace_len : 1, sizeof *d->local.trace);
+    d->local.trace_len = 0;
+    if (!d->local.trace)
+        return VEM_FAIL(VEM_ENOMEM, "trace");
+    if (f->trace_len)
+        memcpy(d->local.trace, f->trace, f->trace_len * sizeof *d->local.trace);
+    d->local.trace_len = f->trace_len;
+    if (d->best)
+        d->m->ops->params_get(d->m->self, d->best);
+    return VEM_OK;
+}
+
+/* ---- checkpoints (docs/reliability.md, "Checkpoint and resume") ---- */
+
+enum { TRACE_DOUBLES = 6, RNG_DOUBLES = 8 };
+
+static void trace_pack(const vem_trace_entry *t, size_t n, double *out)
+{
+    for (size_t i = 0; i < n; i++, out += TRACE_DOUBLES) {
+        out[0] = (double)t[i].iter;
+        out[1] = (double)t[i].step;
+        out[2] = t[i].objective;
+        out[3] = t[i].change;
+        out[4] = t[i].seconds;
+        out[5] = (double)t[i].violation;
+    }
+}
+
+static vem_status trace_unpack(const double *in, size_t n, vem_trace_entry *t)
+{
+    for (size_t i = 0; i < n; i++, in += TRACE_DOUBLES) {
+        if (!(in[0] >= 0.0 && in[0] < 1e15 && in[1] >= 0.0 && in[1] < 1e15))
+            return VEM_EFORMAT;
+        t[i].iter = (size_t)in[0];
+        t[i].step = (size_t)in[1];
+        t[i].objective = in[2];
+        t[i].change = in[3];
+        t[i].seconds = in[4];
+        t[i].violation = in[5] != 0.0;
+    }
+    return VEM_OK;
+}
+
+/* The scalars section: doubles that JSON could not carry exactly (or at all: NaN). */
+enum { SC_PREV, SC_OBJECTIVE, SC_SP_C, SC_BEST_OBJECTIVE, SC_N_OBS, SC_ROWS, SC_UNITS,
+       SC_RESTART_SECONDS, SC_FIT_SECONDS, SC_LEN };
+
+/* Every process's generators (the shuffles' and the caller's), in rank order on process 0. */
+static vem_status gather_rngs(const vem_fit *f, const vem_rng *rng, double **all, size_t *len)
+{
+    double mine[RNG_DOUBLES];
+    memcpy(mine, f->rng.s, sizeof f->rng.s);
+    memcpy(mine + 4, rng ? rng->s : f->rng.s, sizeof f->rng.s);
+    const vem_comm *c = f->user.comm;
+    if (c && c->size > 1)
+        return c->gather(mine, RNG_DOUBLES, all, len, c->ctx);
+    *all = vem__alloc_doubles(RNG_DOUBLES, 1);
+    if (!*all)
+        return VEM_FAIL(VEM_ENOMEM, "checkpoint");
+    memcpy(*all, mine, sizeof mine);
+    *len = RNG_DOUBLES;
+    return VEM_OK;
+}
+
+/* Write the checkpoint of restart r (process 0 writes; every process takes part). */
+static vem_status ckpt_save(driver *d, size_t r)
+{
+    vem_fit *f = d->f;
+    const vem_comm *c = f->user.comm;
+    const char *path = f->user.checkpoint;
+    double *rngs = NULL, *trace = NULL, *btrace = NULL;
+    size_t rlen = 0;
+    vem_status st = gather_rngs(f, d->rng, &rngs, &rlen);
+    if (st == VEM_OK && (!c || c->rank == 0)) {
+        json_t *h = json_object();
+        const size_t nb = f->o.algorithm == VEM_ALG_INCREMENTAL ? f->o.n_blocks : 0;
+        double sc[SC_LEN] = {
+            [SC_PREV] = f->prev, [SC_OBJECTIVE] = f->objective, [SC_SP_C] = f->sp_c,
+            [SC_BEST_OBJECTIVE] = d->local.objective, [SC_N_OBS] = f->n_obs_all,
+            [SC_ROWS] = f->rows_all, [SC_UNITS] = f->units_all,
+            [SC_RESTART_SECONDS] = vem__now() - f->t0, [SC_FIT_SECONDS] = vem__now() - d->t0};
+        trace = vem__alloc_doubles(f->trace_len + 1, TRACE_DOUBLES);
+        btrace = vem__alloc_doubles(d->local.trace_len + 1, TRACE_DOUBLES);
+        if (!h || !trace || !btrace) {
+            st = VEM_FAIL(VEM_ENOMEM, "%s: checkpoint", path);
+        } else {
+            d->m->ops->params_get(d->m->self, d->cur);
+            if (d->slen)
+                d->m->ops->state_get(d->m->self, d->cur + d->plen);
+            trace_pack(f->trace, f->trace_len, trace);
+            trace_pack(d->local.trace, d->local.trace_len, btrace);
+            json_object_set_new(h, "format", json_string("vem-fit-checkpoint"));
+            json_object_set_new(h, "model", json_string(f->m.ops->name));
+            json_object_set_new(h, "tag", json_string(f->user.checkpoint_tag
+                                                          ? f->user.checkpoint_tag : ""));
+            json_object_set_new(h, "algorithm", json_string(vem_algorithm_name(f->o.algorithm)));
+            json_object_set_new(h, "warm_start", json_boolean(f->o.warm_start));
+            json_object_set_new(h, "n_init", json_integer((json_int_t)d->n_init));
+            json_object_set_new(h, "n_blocks", json_integer((json_int_t)nb));
+            json_object_set_new(h, "processes", json_integer(c ? c->size : 1));
+            json_object_set_new(h, "ess_len", json_integer((json_int_t)f->ess_len));
+            json_object_set_new(h, "params_len", json_integer((json_int_t)d->plen));
+            json_object_set_new(h, "restart", json_integer((json_int_t)r));
+            json_object_set_new(h, "iter", json_integer((json_int_t)f->iter));
+            json_object_set_new(h, "n_steps", json_integer((json_int_t)f->n_steps));
+            json_object_set_new(h, "have_prev", json_boolean(f->have_prev));
+            json_object_set_new(h, "n_violations", json_integer((json_int_t)f->n_violations));
+            json_object_set_new(h, "t", json_integer((json_int_t)f->t));
+            json_object_set_new(h, "s_ready", json_boolean(f->s_ready));
+            json_object_set_new(h, "s_from_params", json_boolean(f->s_from_params));
+            json_object_set_new(h, "sparse", json_boolean(f->sparse));
+            json_object_set_new(h, "have_best", json_boolean(d->have_best));
+            json_object_set_new(h, "best_status", json_integer(d->best_st));
+            json_object_set_new(h, "best_converged", json_boolean(d->local.converged));
+            json_object_set_new(h, "best_n_iter", json_integer((json_int_t)d->local.n_iter));
+            json_object_set_new(h, "best_n_steps", json_integer((json_int_t)d->local.n_steps));
+            json_object_set_new(h, "best_n_violations",
+                                json_integer((json_int_t)d->local.n_violations));
+            json_object_set_new(h, "best_init", json_integer((json_int_t)d->local.best_init));
+            const int online = f->o.algorithm != VEM_ALG_BATCH && f->s_acc;
+            vem__ckpt_section sec[] = {
+                {"scalars", sc, SC_LEN},
+                {"params", d->cur, d->plen},
+                {"state", d->cur + d->plen, d->slen},
+                {"rng", rngs, rlen},
+                {"trace", trace, f->trace_len * TRACE_DOUBLES},
+                {"best_params", d->best, d->best && d->have_best ? d->plen : 0},
+                {"best_trace", btrace, d->local.trace_len * TRACE_DOUBLES},
+                {"s_acc", f->s_acc, online ? f->ess_len : 0},
+                {"blocks", f->blocks, online && nb ? nb * f->ess_len : 0},
+                {"block_h", f->block_h, online && nb ? nb : 0},
+            };
+            st = vem__ckpt_write(path, h, sec, sizeof sec / sizeof *sec);
+        }
+        json_decref(h);
+    }
+    vem__free(rngs);
+    vem__free(trace);
+    vem__free(btrace);
+    d->last_ckpt = vem__now();
+    return vem_comm_agree(c, st);
+}
+
+/* The checkpoint's value of key as a count; VEM_EFORMAT when missing or negative. */
+static vem_status hdr_size(const vem__ckpt *c, const char *path, const char *key, size_t *out)
+{
+    json_t *v = json_object_get(c->header, key);
+    if (json_is_boolean(v)) {
+        *out = json_is_true(v);
+        return VEM_OK;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return VEM_FAIL(VEM_EFORMAT, "%s: header: key '%s': expected a count", path, key);
+    *out = (size_t)json_integer_value(v);
+    return VEM_OK;
+}
+
+/* Section name with exactly len doubles. */
+static const double *section(const vem__ckpt *c, const char *name, size_t len, vem_status *st)
+{
+    size_t got;
+    const double *p = vem__ckpt_get(c, name, &got);
+    if (*st == VEM_OK && (!p || got != len))
+        *st = VEM_FAIL(VEM_EFORMAT, "%s: section '%s': %zu doubles, expected %zu",
+                       json_string_value(json_object_get(c->header, "model")), name, got, len);
+    return p;
+}
+
+/* Compare one identity field of the checkpoint with this fit's. */
+static vem_status same(const char *path, const char *what, double ckpt, double now)
+{
+    if (ckpt == now)
+        return VEM_OK;
+    return VEM_FAIL(VEM_EFORMAT, "%s: not a checkpoint of this fit: %s is %.17g there, %.17g here",
+                    path, what, ckpt, now);
+}
+
+/*
+ * Restart r of the checkpoint c, right after this restart's init (run for what the
+ * model derives from the data; its parameters are replaced): the fit's state, the best
+ * restart so far and every generator.
+ */
+static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
+{
+    vem_fit *f = d->f;
+    const char *path = f->user.resume;
+    const vem_comm *comm = f->user.comm;
+    vem_status st = VEM_OK;
+    const char *model = json_string_value(json_object_get(c->header, "model"));
+    const char *tag = json_string_value(json_object_get(c->header, "tag"));
+    const char *alg = json_string_value(json_object_get(c->header, "algorithm"));
+    const char *my_tag = f->user.checkpoint_tag ? f->user.checkpoint_tag : "";
+    if (!model || strcmp(model, f->m.ops->name) != 0)
+        return VEM_FAIL(VEM_EFORMAT, "%s: a checkpoint of a '%s' fit, not of a '%s' one", path,
+                        model ? model : "?", f->m.ops->name);
+    if (!tag || strcmp(tag, my_tag) != 0)
+        return VEM_FAIL(VEM_EFORMAT, "%s: not a checkpoint of this fit: written for '%.200s', "
+                        "this is '%.200s'", path, tag ? tag : "?", my_tag);
+    if (!alg || strcmp(alg, vem_algorithm_name(f->o.algorithm)) != 0)
+        return VEM_FAIL(VEM_EFORMAT, "%s: a checkpoint of a %s fit, this one is %s", path,
+                        alg ? alg : "?", vem_algorithm_name(f->o.algorithm));
+    size_t n_init, nb, procs, ess_len, plen, warm, iter, n_steps, have_prev, nviol, t, s_ready,
+        s_from_params, sparse, have_best, bconv, bn_iter, bn_steps, bn_viol, binit;
+    const char *keys[] = {"n_init", "n_blocks", "processes", "ess_len", "params_len",
+                          "warm_start", "iter", "n_steps", "have_prev", "n_violations", "t",
+                          "s_ready", "s_from_params", "sparse", "have_best", "best_converged",
+                          "best_n_iter", "best_n_steps", "best_n_violations", "best_init"};
+    size_t *vals[] = {&n_init, &nb, &procs, &ess_len, &plen, &warm, &iter, &n_steps, &have_prev,
+                      &nviol, &t, &s_ready, &s_from_params, &sparse, &have_best, &bconv,
+                      &bn_iter, &bn_steps, &bn_viol, &binit};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys && st == VEM_OK; i++)
+        st = hdr_size(c, path, keys[i], vals[i]);
+    json_t *bs = json_object_get(c->header, "best_status");
+    if (st == VEM_OK && !json_is_integer(bs))
+        st = VEM_FAIL(VEM_EFORMAT, "%s: header: key 'best_status': expected an integer", path);
+    const size_t my_nb = f->o.algorithm == VEM_ALG_INCREMENTAL ? f->o.n_blocks : 0;
+    const size_t my_procs = comm ? (size_t)comm->size : 1;
+    if (st == VEM_OK)
+        st = same(path, "the number of restarts", (double)n_init, (double)d->n_init);
+    if (st == VEM_OK)
+        st = same(path, "the number of blocks", (double)nb, (double)my_nb);
+    if (st == VEM_OK)
+        st = same(path, "the length of the statistics", (double)ess_len, (double)f->ess_len);
+    if (st == VEM_OK)
+        st = same(path, "the number of parameters", (double)plen, (double)d->plen);
+    if (st == VEM_OK)
+        st = same(path, "warm start", (double)warm, (double)(f->o.warm_start != 0));
+    const double *sc = section(c, "scalars", SC_LEN, &st);
+    if (st == VEM_OK)
+        st = same(path, "the number of observations", sc[SC_N_OBS], f->n_obs_all);
+    if (st == VEM_OK)
+        st = same(path, "the number of rows", sc[SC_ROWS], f->rows_all);
+    if (st == VEM_OK)
+        st = same(path, "the number of units", sc[SC_UNITS], f->units_all);
+    if (st == VEM_OK && (procs == 0 || procs > 1u << 24 || iter > f->o.max_iter + (1u << 30)))
+        st = VEM_FAIL(VEM_EFORMAT, "%s: header: %zu processes, iteration %zu", path, procs, iter);
+    const double *params = section(c, "params", plen, &st);
+    const double *state = section(c, "state", d->slen, &st);
+    const double *rngs = section(c, "rng", procs * RNG_DOUBLES, &st);
+    size_t tlen = 0, btlen = 0;
+    const double *tr = vem__ckpt_get(c, "trace", &tlen);
+    const double *btr = vem__ckpt_get(c, "best_trace", &btlen);
+    if (st == VEM_OK && (tlen % TRACE_DOUBLES || btlen % TRACE_DOUBLES))
+        st = VEM_FAIL(VEM_EFORMAT, "%s: trace sections of %zu and %zu doubles", path, tlen, btlen);
+    const int online = f->o.algorithm != VEM_ALG_BATCH && s_ready;
+    const double *s_acc = online ? section(c, "s_acc", ess_len, &st) : NULL;
+    const double *blocks = online && nb ? section(c, "blocks", nb * ess_len, &st) : NULL;
+    const double *block_h = online && nb ? section(c, "block_h", nb, &st) : NULL;
+    const double *bparams = d->best && have_best ? section(c, "best_params", plen, &st) : NULL;
+    if (st != VEM_OK)
+        return st;
+    tlen /= TRACE_DOUBLES;
+    btlen /= TRACE_DOUBLES;
+    /* The parameters, then the engine's state. */
+    if ((st = d->m->ops->params_set(d->m->self, params)) != VEM_OK)
+        return st;
+    if (d->slen && (st = d->m->ops->state_set(d->m->self, state)) != VEM_OK)
+        return st;
+    if (tlen > f->trace_cap) {
+        vem_trace_entry *p = vem__realloc(f->trace, tlen * sizeof *p);
+        if (!p)
+            return VEM_FAIL(VEM_ENOMEM, "trace");
+        f->trace = p;
+        f->trace_cap = tlen;
+    }
+    if (trace_unpack(tr, tlen, f->trace) != VEM_OK)
+        return VEM_FAIL(VEM_EFORMAT, "%s: section 'trace': not a trace", path);
+    f->trace_len = tlen;
+    f->iter = iter;
+    f->n_steps = n_steps;
+    f->have_prev = (int)have_prev;
+    f->prev = sc[SC_PREV];
+    f->objective = sc[SC_OBJECTIVE];
+    f->n_violations = nviol;
+    f->t = t;
+    f->t0 = vem__now() - sc[SC_RESTART_SECONDS];
+    d->t0 = vem__now() - sc[SC_FIT_SECONDS];
+    /* Each process its own generators; with another number of processes, process p
+     * takes those of process p mod (the checkpoint's count). */
+    const size_t from = comm ? (size_t)comm->rank % procs : 0;
+    memcpy(f->rng.s, rngs + from * RNG_DOUBLES, sizeof f->rng.s);
+    if (d->rng)
+        memcpy(d->rng->s, rngs + from * RNG_DOUBLES + 4, sizeof d->rng->s);
+    if (online) {
+        if ((st = online_alloc(f)) != VEM_OK)
+            return st;
+        if ((size_t)f->sparse != sparse)
+            return VEM_FAIL(VEM_EFORMAT, "%s: written by a %s stepwise fit, this one is %s", path,
+                            sparse ? "sparse" : "dense", f->sparse ? "sparse" : "dense");
+        memcpy(f->s_acc, s_acc, ess_len * sizeof *s_acc);
+        f->s_ready = 1;
+        f->s_from_params = (int)s_from_params;
+        f->sp_c = sc[SC_SP_C];
+        if (nb) {
+            memcpy(f->blocks, blocks, nb * ess_len * sizeof *blocks);
+            memcpy(f->block_h, block_h, nb * sizeof *block_h);
+            /* Another partition of the units: every block's statistics again, from the
+             * parameters, in one pass (what the first pass does). */
+            if (procs != my_procs)
+                f->s_ready = 0;
+        }
+        /* Sparse stepwise EM ends every pass with a refresh of every row: again. */
+        if (f->sparse && (f->s_from_params || f->t >= f->o.warmup) &&
+            (st = sparse_refresh(f)) != VEM_OK)
+            return st;
+    }
+    /* The best restart so far. */
+    d->have_best = (int)have_best;
+    if (have_best) {
+        d->best_st = (vem_status)json_integer_value(bs);
+        d->local.converged = (int)bconv;
+        d->local.n_iter = bn_iter;
+        d->local.n_steps = bn_steps;
+        d->local.objective = sc[SC_BEST_OBJECTIVE];
+        d->local.n_obs = f->n_obs_all;
+        d->local.n_violations = bn_viol;
+        d->local.best_init = binit;
+        vem__free(d->local.trace);
+        d->local.trace = vem__calloc(btlen + 1, sizeof *d->local.trace);
+        if (!d->local.trace)
+            return VEM_FAIL(VEM_ENOMEM, "trace");
+        if (trace_unpack(btr, btlen, d->local.trace) != VEM_OK)
+            return VEM_FAIL(VEM_EFORMAT, "%s: section 'best_trace': not a trace", path);
+        d->local.trace_len = btlen;
+        if (bparams)
+            memcpy(d->best, bparams, plen * sizeof *bparams);
+    }
+    return VEM_OK;
+}
+
+/*
+ * After a restart's init and after each of its iterations: is a checkpoint due, was
+ * the fit interrupted (on any process)? Writes the checkpoint when either; *stop
+ * when interrupted.
+ */
+static vem_status poll(driver *d, size_t r, int *stop)
+{
+    vem_fit *f = d->f;
+    const vem_fit_opts *u = &f->user;
+    const vem_comm *c = u->comm;
+    *stop = 0;
+    int intr = u->interrupted && u->interrupted(u->interrupted_ctx);
+    int due_time = u->checkpoint && u->checkpoint_seconds > 0.0 &&
+                   vem__now() - d->last_ckpt >= u->checkpoint_seconds;
+    const int due_count = u->checkpoint && u->checkpoint_every && f->iter > 0 &&
+                          f->iter % u->checkpoint_every == 0;
+    if (c && c->size > 1 && (u->interrupted || (u->checkpoint && u->checkpoint_seconds > 0.0))) {
+        /* One decision for every process: any interrupt, process 0's clock. */
+        double v[2] = {intr, c->rank == 0 && due_time};
+        vem_status st = c->reduce(v, 2, c->ctx);
+        if (st != VEM_OK)
+            return st;
+        intr = v[0] > 0.0;
+        due_time = v[1] > 0.0;
+    }
+    if (u->checkpoint && (intr || due_time || due_count)) {
+        vem_status st = ckpt_save(d, r);
+        if (st != VEM_OK)
+            return st;
+    }
+    *stop = intr;
+    return VEM_OK;
+}
+
+/* Interrupted in restart r: leave the model the best parameters so far and say so in res. */
+static vem_status stop_with_best(driver *d, size_t r)
+{
+    vem_fit *f = d->f;
+    if (d->have_best && !(f->objective > d->local.objective)) {
+        if (d->best) {
+            vem_status st = d->m->ops->params_set(d->m->self, d->best);
+            if (st != VEM_OK)
+                return st;
+        }
+    } else {
+        f->converged = 0;
+        d->have_best = 0;
+        vem_status st = keep_if_best(d, r, VEM_EINTR);
+        if (st != VEM_OK)
+            return st;
+    }
+    d->local.converged = 0;
+    return VEM_EINTR;
+}
+
 static vem_status run(vem_fit *f, const vem_model *m, vem_rng *rng, vem_fit_result *res)
 {
-    vem_fit_result local;
-    memset(&local, 0, sizeof local);
+    driver d;
+    memset(&d, 0, sizeof d);
+    d.f = f;
+    d.m = m;
+    d.rng = rng;
+    d.t0 = d.last_ckpt = vem__now();
     if (res)
         memset(res, 0, sizeof *res);
-    const size_t n_init = f->o.warm_start ? 1 : f->o.n_init;
-    const size_t plen = m->ops->params_len ? m->ops->params_len(m->self) : 0;
-    double *best = NULL;
-    vem_status st = VEM_OK, best_st = VEM_OK;
-    double t0 = vem__now();
-    int have_best = 0;
-    if (n_init > 1) {
-        if (!m->ops->params_get || !m->ops->params_set) {
-            vem_fit_free(f);
-            return VEM_FAIL(VEM_EUNSUP, "%s: restarts need params_get/params_set", m->ops->name);
-        }
-        best = vem__alloc_doubles(plen ? plen : 1, 1);
-        if (!best) {
-            vem_fit_free(f);
-            return VEM_FAIL(VEM_ENOMEM, "restart parameters");
-        }
+    d.n_init = f->o.warm_start ? 1 : f->o.n_init;
+    d.plen = m->ops->params_len ? m->ops->params_len(m->self) : 0;
+    const int ckpt = f->user.checkpoint || f->user.resume;
+    vem__ckpt c = {NULL, NULL, 0};
+    vem_status st = VEM_OK;
+    size_t r0 = 0;
+    if ((d.n_init > 1 || ckpt) && (!m->ops->params_get || !m->ops->params_set)) {
+        st = VEM_FAIL(VEM_EUNSUP, "%s: %s need params_get/params_set", m->ops->name,
+                      ckpt ? "checkpoints" : "restarts");
+        goto done;
     }
-    f->n_restarts = n_init;
-    for (size_t r = 0; r < n_init; r++) {
-        f->restart = r;
-        st = vem_fit_init(f, rng);
+    if (d.n_init > 1 && !(d.best = vem__alloc_doubles(d.plen ? d.plen : 1, 1))) {
+        st = VEM_FAIL(VEM_ENOMEM, "restart parameters");
+        goto done;
+    }
+    d.slen = ckpt && m->ops->state_len ? m->ops->state_len(m->self) : 0;
+    if (ckpt && !(d.cur = vem__alloc_doubles(d.plen + d.slen + 1, 1))) {
+        st = VEM_FAIL(VEM_ENOMEM, "checkpoint parameters");
+        goto done;
+    }
+    if (f->user.resume) {
+        st = vem_comm_agree(f->user.comm, vem__ckpt_read(f->user.resume, &c));
+        size_t rr = 0;
+        if (st == VEM_OK && (st = hdr_size(&c, f->user.resume, "restart", &rr)) == VEM_OK &&
+            rr >= d.n_init)
+            st = VEM_FAIL(VEM_EFORMAT, "%s: restart %zu of a fit with %zu restarts",
+                          f->user.resume, rr + 1, d.n_init);
         if (st != VEM_OK)
             goto done;
-        do
+        r0 = rr;
+    }
+    f->n_restarts = d.n_init;
+    for (size_t r = r0; r < d.n_init; r++) {
+        f->restart = r;
+        int stop = 0;
+        if (c.header && r == r0) {
+            /* The init for what the model derives from the data, on a copy of the
+             * generator (the checkpoint's replaces it), then the checkpoint's state. */
+            vem_rng scratch = rng ? *rng : (vem_rng){{0, 0, 0, 0}};
+            st = vem_fit_init(f, rng ? &scratch : NULL);
+            if (st == VEM_OK)
+                st = vem_comm_agree(f->user.comm, ckpt_restore(&d, &c));
+            vem__ckpt_clear(&c);
+        } else {
+            st = vem_fit_init(f, rng);
+            if (st == VEM_OK)
+                st = poll(&d, r, &stop);
+        }
+        if (st != VEM_OK)
+            goto done;
+        if (stop) {
+            st = stop_with_best(&d, r);
+            goto done;
+        }
+        do {
             st = vem_fit_step(f);
-        while (st == VEM_CONTINUE);
+            if (st == VEM_CONTINUE) {
+                vem_status pst = poll(&d, r, &stop);
+                if (pst != VEM_OK || stop) {
+                    st = pst != VEM_OK ? pst : stop_with_best(&d, r);
+                    goto done;
+                }
+            }
+        } while (st == VEM_CONTINUE);
         if (st != VEM_OK && st != VEM_EMAXITER)
             goto done;
         vem_status run_st = st;
         st = vem_fit_finish(f);
         if (st != VEM_OK)
             goto done;
-        if (!have_best || f->objective > local.objective) {
-            have_best = 1;
-            best_st = run_st;
-            local.converged = f->converged;
-            local.n_iter = f->iter;
-            local.n_steps = f->n_steps;
-            local.objective = f->objective;
-            local.n_obs = f->n_obs_all;
-            local.n_violations = f->n_violations;
-            local.best_init = r;
-            vem__free(local.trace);
-            local.trace = vem__calloc(f->trace_len ? f->trace_len : 1, sizeof *local.trace);
-            if (!local.trace) {
-                st = VEM_FAIL(VEM_ENOMEM, "trace");
-                goto done;
-            }
-            if (f->trace_len)
-                memcpy(local.trace, f->trace, f->trace_len * sizeof *local.trace);
-            local.trace_len = f->trace_len;
-            if (best)
-                m->ops->params_get(m->self, best);
-        }
+        if ((st = keep_if_best(&d, r, run_st)) != VEM_OK)
+            goto done;
     }
-    if (best) {
-        st = m->ops->params_set(m->self, best);
+    if (d.best) {
+        st = m->ops->params_set(m->self, d.best);
         if (st != VEM_OK)
             goto done;
     }
-    st = best_st;
+    st = d.best_st;
 done:
-    local.seconds = vem__now() - t0;
-    vem__free(best);
+    vem__ckpt_clear(&c);
+    d.local.seconds = vem__now() - d.t0;
+    d.local.interrupted = st == VEM_EINTR;
+    vem__free(d.best);
+    vem__free(d.cur);
     vem_fit_free(f);
     if (res)
-        *res = local;
+        *res = d.local;
     else
-        vem__free(local.trace);
+        vem__free(d.local.trace);
     return st;
 }
 

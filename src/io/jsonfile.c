@@ -124,6 +124,8 @@ void vem__json_put_fit(json_t *o, const vem_fit_result *fi, const char *objectiv
                       ok);
         vem__json_put(f, "n_iter", json_integer((json_int_t)fi->n_iter), ok);
         vem__json_put(f, "converged", json_boolean(fi->converged), ok);
+        if (fi->interrupted)
+            vem__json_put(f, "interrupted", json_true(), ok);
     }
     vem__json_put(o, "fit", f, ok);
 }

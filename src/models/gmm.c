@@ -1431,6 +1431,45 @@ static vem_status gmm_params_set(void *self, const double *in)
     return vem_gmm_set_params(g, in, in + g->k, in + g->k + g->k * g->d);
 }
 
+/* Checkpoint state (vem_model_ops.state_*): the centre, then the structured M-step's warm
+ * start (whether it holds one, the shapes and the orientation, where allocated). */
+static size_t gmm_state_len(const void *self)
+{
+    const vem_gmm *g = self;
+    return g->d + 1 + (g->ms.shape ? g->k * g->d : 0) + (g->ms.orient ? g->d * g->d : 0);
+}
+
+static void gmm_state_get(const void *self, double *out)
+{
+    const vem_gmm *g = self;
+    const size_t k = g->k, d = g->d;
+    memcpy(out, g->center, d * sizeof *out);
+    out[d] = g->ms.ok;
+    out += d + 1;
+    if (g->ms.shape) {
+        memcpy(out, g->ms.shape, k * d * sizeof *out);
+        out += k * d;
+    }
+    if (g->ms.orient)
+        memcpy(out, g->ms.orient, d * d * sizeof *out);
+}
+
+static vem_status gmm_state_set(void *self, const double *in)
+{
+    vem_gmm *g = self;
+    const size_t k = g->k, d = g->d;
+    memcpy(g->center, in, d * sizeof *in);
+    g->ms.ok = in[d] != 0.0;
+    in += d + 1;
+    if (g->ms.shape) {
+        memcpy(g->ms.shape, in, k * d * sizeof *in);
+        in += k * d;
+    }
+    if (g->ms.orient)
+        memcpy(g->ms.orient, in, d * d * sizeof *in);
+    return VEM_OK;
+}
+
 /*
  * E_q[log p(X, Z | theta)] through the ESS: sum_k N_k log_norm_k - 1/2 tr(P_k M_k)
  * with M_k = sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T
@@ -1520,6 +1559,9 @@ static const vem_model_ops gmm_ops = {
     .params_len = gmm_params_len,
     .params_get = gmm_params_get,
     .params_set = gmm_params_set,
+    .state_len = gmm_state_len,
+    .state_get = gmm_state_get,
+    .state_set = gmm_state_set,
     .ess_objective = gmm_ess_objective,
 };
 
