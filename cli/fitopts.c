@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -36,7 +35,10 @@ const cli_option cli_engine_options[] = {
      "distributed fit under mpirun: each process reads its share of\n"
      "the data (vem built with -DVEM_WITH_MPI=ON)"},
     {"output", 'o', 1, CLI_OPT_OUTPUT, "MODEL", "write the fitted model (JSON) to MODEL"},
-    {"verbose", 'v', 0, CLI_OPT_VERBOSE, NULL, "progress on stderr even when it is not a terminal"},
+    {"verbose", 'v', 0, CLI_OPT_VERBOSE, NULL,
+     "progress on stderr even when it is not a terminal\n(plain lines, at most one a second)"},
+    {"trace", 0, 1, CLI_OPT_TRACE, "FILE",
+     "write every iteration's %O (all restarts) to FILE as CSV"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -140,6 +142,13 @@ static int cli_fit_option(cli_fit_args *f, int id, const char *val)
     case CLI_OPT_VERBOSE:
         f->verbose = 1;
         break;
+    case CLI_OPT_TRACE:
+        if (!*val) {
+            cli_error("--trace: empty file name");
+            rc = CLI_EXIT_USAGE;
+        }
+        f->trace = val;
+        break;
     default:
         return -1;
     }
@@ -152,12 +161,6 @@ int cli_fit_or_data_option(cli_fit_args *f, cli_data_opts *d, int id, const char
     if (rc < 0 && d)
         rc = cli_data_option(d, id, val);
     return rc == 0 ? 0 : CLI_EXIT_USAGE;
-}
-
-static void progress(void *ctx, const char *line)
-{
-    (void)ctx;
-    fprintf(stderr, "%s\n", line);
 }
 
 /* The engine options that apply to one algorithm only: the option, the algorithms. */
@@ -210,10 +213,7 @@ int cli_fit_args_check(cli_fit_args *f, const char *cmd)
         f->opts.tol = e.tol;
     }
     f->opts.warm_start = f->init_model != NULL;
-    if ((f->verbose || isatty(STDERR_FILENO)) && cli_mpi_rank() == 0) {
-        f->opts.log = progress;
-        f->opts.log_ctx = NULL;
-    }
+    cli_progress_setup(f);
     return 0;
 }
 

@@ -633,7 +633,7 @@ int main(int argc, char **argv)
     int rc = c->verb > CLI_VERB_FIT ? prescan(c, argc, argv) : 0;
     const cli_verb *v = rc ? NULL : resolve(c, argc, argv, &rc);
     if (v)
-        rc = v->run(argc, argv);
+        rc = cli_progress_finish(v->run(argc, argv));
     if (rc == 0)
         rc = cli_finish_stdout();
     cli_mpi_end();
