@@ -235,8 +235,9 @@ static void on_progress(void *ctx, const vem_progress *p)
     int new_fit = !P.have_last || !same_label(p) || p->restart < P.last.restart;
     int new_restart = new_fit || p->restart != P.last.restart;
     if (P.have_last && new_restart) {
-        /* The last state of the restart that ended is always shown. */
-        if (!P.shown)
+        /* Off a terminal the last state of the restart that ended is always shown (on
+         * one, the next state overwrites it at once). */
+        if (!P.shown && !P.tty)
             show(&P.last);
         P.restart_seconds_sum += P.last.seconds;
         P.restarts_done++;
@@ -279,7 +280,7 @@ static void on_progress(void *ctx, const vem_progress *p)
     P.have_last = 1;
     P.shown = 0;
     double interval = P.tty ? 0.1 : 1.0;
-    if (new_restart || now() - P.last_show >= interval)
+    if (now() - P.last_show >= interval)
         show(p);
 }
 
