@@ -136,6 +136,7 @@ enum {
     CLI_OPT_CHECKPOINT,
     CLI_OPT_CHECKPOINT_EVERY,
     CLI_OPT_RESUME,
+    CLI_OPT_TRACE,
     CLI_OPT_ENGINE_END,
     CLI_OPT_OWN = 100
 };
@@ -274,6 +275,7 @@ typedef struct cli_fit_args {
     uint64_t seed;           /**< --seed */
     const char *output;      /**< -o, or NULL */
     const char *init_model;  /**< --init-model, or NULL */
+    const char *trace;       /**< --trace FILE, or NULL */
     int json, verbose, stream, mpi;
     unsigned given;          /**< CLI_ENGINE_BIT of every engine option given */
     char *tag;               /**< the command line less the options that do not change the
@@ -286,7 +288,8 @@ void cli_fit_args_init(cli_fit_args *f, const cli_fit_kind *k);
 /** An engine option or --json (into f), else a data option (into d, which may be NULL):
  *  0, or CLI_EXIT_USAGE (reported). --help never gets here: vem.c answers it. */
 int cli_fit_or_data_option(cli_fit_args *f, cli_data_opts *d, int id, const char *val);
-/** After parsing: conflicts between engine options (reported), and the progress log.
+/** After parsing: conflicts between engine options (reported), and the progress report
+ *  (cli_progress_setup).
  *  Returns 0 or CLI_EXIT_USAGE. */
 int cli_fit_args_check(cli_fit_args *f, const char *cmd);
 /** --threads T (0: all available), for fits and the commands that take it: 0 or
@@ -328,6 +331,23 @@ void cli_print_score(const char *objective, const char *units, size_t n_units,
                      const char *unit, size_t n_obs, double objective_total);
 /** The "not converged" warning with the last change per observation. */
 void cli_warn_not_converged(const cli_fit_args *f, const vem_fit_result *res);
+
+/* ---- progress and --trace (progress.c; docs/reliability.md, "Progress and traces") ---- */
+
+/** Install the progress report in f->opts (rank 0 only): a line updated in place on a
+ *  terminal, plain lines at most once a second with --verbose off one, and the entries
+ *  kept for --trace. Nothing when none of these applies. */
+void cli_progress_setup(cli_fit_args *f);
+/** Model selection: the number of fits (cells) the command runs, for the time left. */
+void cli_progress_cells(size_t n);
+/** The command's fit returned: show its last state and end the terminal line. */
+void cli_progress_end_line(void);
+/** End a terminal progress line that is being redrawn, so that a message starts on a
+ *  line of its own (cli_error and cli_warn call it). */
+void cli_progress_break(void);
+/** The command ended with exit status rc: end the line, write --trace (atomically) if the
+ *  fit began. Returns rc, or 2 (reported) when rc is 0 and the trace could not be written. */
+int cli_progress_finish(int rc);
 
 /* ---- model kinds and commands (vem.c) ---- */
 

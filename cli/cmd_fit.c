@@ -450,6 +450,7 @@ static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, vem_g
         vem_matrix x = vem_table_matrix(t);
         s = vem_gmm_fit(g, &x, opts, &rng, &res);
     }
+    cli_progress_end_line();
     if (!cli_fit_usable(s)) {
         /* Under MPI every process saw the same sums and failed alike: one message. */
         int rc = cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
@@ -599,8 +600,10 @@ static int run_select(const fit_args *a, const vem_table *t, const vem_fit_opts 
         return CLI_EXIT_INPUT;
     }
     double t0 = now_seconds();
+    cli_progress_cells(ncell);
     vem_status s = vem_gmm_select_by(&x, a->ks, a->nk, a->covs, a->ncov, a->init, a->reg_covar,
                                      opts, a->f.seed, a->prior, a->criterion, cells, &best);
+    cli_progress_end_line();
     double seconds = now_seconds() - t0;
     if (s != VEM_OK || !best) {
         if (s == VEM_ENUMERIC)

@@ -593,6 +593,7 @@ static int fit_data(const fit_args *a, vem_hmm *h0)
     vem_rng_seed(&rng, a->f.seed);
     s = src ? vem_hmm_fit_source(h, src, &opts, &rng, &res)
             : vem_hmm_fit(h, &x, &in.seqs, &opts, &rng, &res);
+    cli_progress_end_line();
     if (!cli_fit_usable(s))
         /* Every rank saw the same sums, so every rank failed alike: one message. */
         rc = root ? cli_fail(s, a->data) : cli_exit_status(s);

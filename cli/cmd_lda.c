@@ -448,6 +448,7 @@ static int cmd_fit(int argc, char **argv)
     vem_docs d = vem_docs_owned_view(&c);
     vem_status st = src ? vem_lda_fit_source(l, src, &o, &rng, &res, NULL)
                         : vem_lda_fit(l, &d, &o, &rng, &res, NULL);
+    cli_progress_end_line();
     /* Every process saw the same sums, so every process failed alike. */
     if (!cli_fit_usable(st) && (rc = report(st, "fit lda")) != 0)
         goto out;

@@ -491,6 +491,7 @@ static int fit_vbgmm(vb_args *a)
         vem_matrix x = vem_table_matrix(&t);
         s = vem_vbgmm_fit(v, &x, &o, &rng, &res);
     }
+    cli_progress_end_line();
     if (!cli_fit_usable(s)) {
         /* Under MPI every rank saw the same sums and failed alike: one message. */
         rc = cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
@@ -801,6 +802,7 @@ static int fit_blr(vb_args *a)
     vem_matrix xm = vem_matrix_view(x, t.rows, d);
     vem_fit_result res;
     s = vem_blr_fit(b, &xm, y, &o, &res);
+    cli_progress_end_line();
     if (!cli_fit_usable(s)) {
         /* Under MPI every rank saw the same sums, so every rank failed alike: one message. */
         rc = cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);

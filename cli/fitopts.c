@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -37,7 +36,10 @@ const cli_option cli_engine_options[] = {
      "distributed fit under mpirun: each process reads its share of\n"
      "the data (vem built with -DVEM_WITH_MPI=ON)"},
     {"output", 'o', 1, CLI_OPT_OUTPUT, "MODEL", "write the fitted model (JSON) to MODEL"},
-    {"verbose", 'v', 0, CLI_OPT_VERBOSE, NULL, "progress on stderr even when it is not a terminal"},
+    {"verbose", 'v', 0, CLI_OPT_VERBOSE, NULL,
+     "progress on stderr even when it is not a terminal\n(plain lines, at most one a second)"},
+    {"trace", 0, 1, CLI_OPT_TRACE, "FILE",
+     "write every iteration's %O (all restarts) to FILE as CSV"},
     {"checkpoint", 0, 1, CLI_OPT_CHECKPOINT, "FILE",
      "write the fit's state to FILE (atomically) every --checkpoint-every\n"
      "and on SIGTERM or the first SIGINT, which stop the fit after the\n"
@@ -185,6 +187,13 @@ static int cli_fit_option(cli_fit_args *f, int id, const char *val)
     case CLI_OPT_CHECKPOINT_EVERY:
         rc = parse_every(val, o);
         break;
+    case CLI_OPT_TRACE:
+        if (!*val) {
+            cli_error("--trace: empty file name");
+            rc = CLI_EXIT_USAGE;
+        }
+        f->trace = val;
+        break;
     default:
         return -1;
     }
@@ -260,12 +269,6 @@ static char *command_tag(void)
     return tag;
 }
 
-static void progress(void *ctx, const char *line)
-{
-    (void)ctx;
-    fprintf(stderr, "%s\n", line);
-}
-
 /* The engine options that apply to one algorithm only: the option, the algorithms. */
 static const struct {
     int id;
@@ -329,10 +332,7 @@ int cli_fit_args_check(cli_fit_args *f, const char *cmd)
     f->opts.checkpoint_tag = f->tag;
     f->opts.interrupted = stop_requested;
     f->opts.interrupted_ctx = NULL;
-    if ((f->verbose || isatty(STDERR_FILENO)) && cli_mpi_rank() == 0) {
-        f->opts.log = progress;
-        f->opts.log_ctx = NULL;
-    }
+    cli_progress_setup(f);
     return 0;
 }
 

@@ -26,6 +26,7 @@ static void print_message(const char *prefix, const char *fmt, va_list ap)
 static void print_message(const char *prefix, const char *fmt, va_list ap)
 {
     char raw[1024], safe[4096];
+    cli_progress_break();
     vsnprintf(raw, sizeof raw, fmt, ap);
     vem_escape_text(safe, sizeof safe, raw);
     fprintf(stderr, "%s%s\n", prefix, safe);

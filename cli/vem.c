@@ -651,6 +651,7 @@ int main(int argc, char **argv)
         cli_fit_running = c->verb == CLI_VERB_FIT;
         rc = v->run(argc, argv);
         cli_fit_running = 0;
+        rc = cli_progress_finish(rc);
     }
     if (rc == 0)
         rc = cli_finish_stdout();

@@ -227,7 +227,7 @@ cp out help_fit.txt
 run help fit hmm
 if cmp -s out help_fit.txt; then pass; else fail "vem help fit hmm differs from vem fit hmm --help"; fi
 for o in n-init max-iter passes tol seed threads algorithm batch-size kappa tau n-blocks \
-    stream init-model eval-passes trace-steps mpi output verbose states emission lengths \
+    stream init-model eval-passes trace-steps mpi output verbose trace states emission lengths \
     sequence-column columns; do
     if grep -q -- "--$o\\b" help_fit.txt; then pass; else fail "fit hmm --help lacks --$o"; fi
 done
@@ -276,6 +276,7 @@ trace-steps --algorithm incremental --trace-steps
 mpi -
 output --output opt.json
 verbose --verbose
+trace --trace t.csv
 columns --columns eruptions,waiting
 header --header
 no-header = fit hmm faithful_nh.csv -k 2 --emission gaussian --no-header

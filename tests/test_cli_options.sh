@@ -17,7 +17,8 @@ cp out help_fit.txt
 engine=$(sed -n '/^engine options/,$p' help_fit.txt | grep -o -e '--[a-z][a-z-]*' | sort -u)
 check "vem help fit lists the engine options" test "$(echo "$engine" | wc -l)" -ge 18
 for o in --n-init --max-iter --passes --tol --seed --threads --algorithm --batch-size --kappa \
-    --tau --n-blocks --stream --init-model --eval-passes --trace-steps --mpi --output --verbose; do
+    --tau --n-blocks --stream --init-model --eval-passes --trace-steps --mpi --output --verbose \
+    --trace; do
     check "vem help fit lists $o" grep -q -e "$o" help_fit.txt
 done
 

@@ -11,6 +11,8 @@
 #ifndef VEM_IO_H
 #define VEM_IO_H
 
+#include <stdio.h>
+
 #include <vem/common.h>
 #include <vem/data.h>
 
@@ -493,6 +495,17 @@ VEM_API vem_status vem_frames_open_source(const char *path, const vem_frames_opt
  * 64 temporaries with names under 4096 bytes are tracked at once.
  */
 VEM_API void vem_output_cleanup(void);
+
+/**
+ * A caller's own file written the same way (the CLI's --trace): vem_output_open
+ * creates the temporary beside path, registers it for vem_output_cleanup and
+ * returns it open for writing, *tmp receiving its name (NULL on failure: VEM_EIO,
+ * VEM_ENOMEM, see vem_errmsg()). vem_output_commit flushes, syncs and closes fp
+ * and renames it over path, or, when failed is non-zero or a step fails, removes
+ * it (VEM_EIO "PATH: reason") and leaves path as it was. It frees tmp either way.
+ */
+VEM_API FILE *vem_output_open(const char *path, char **tmp);
+VEM_API vem_status vem_output_commit(FILE *fp, char *tmp, const char *path, int failed);
 
 VEM_END_DECLS
 #endif /* VEM_IO_H */

@@ -295,3 +295,21 @@ vem_status vem__atomic_commit_with(FILE *fp, char *tmp, const char *path, int fa
     vem__sync_dir(path);
     return VEM_OK;
 }
+
+/* ------------------------------------------------------------ public */
+
+FILE *vem_output_open(const char *path, char **tmp)
+{
+    if (!path || !*path || !tmp) {
+        VEM_FAIL(VEM_EINVAL, "output: no file name");
+        return NULL;
+    }
+    return vem__atomic_open(path, tmp);
+}
+
+vem_status vem_output_commit(FILE *fp, char *tmp, const char *path, int failed)
+{
+    if (!fp || !tmp || !path)
+        return VEM_FAIL(VEM_EINVAL, "output: nothing to commit");
+    return vem__atomic_commit(fp, tmp, path, failed);
+}

@@ -793,6 +793,24 @@ static vem_status fit_mackay(vem_blr *b, const vem_model *m, const vem_data *dat
         }
         if ((st = trace_add(&tr, &len, &cap, &e)) != VEM_OK)
             goto done;
+        if (o->progress) {
+            /* As the engine reports its own loops' entries (vem_progress). */
+            vem_progress p = {.model = m->ops->name,
+                              .label = o->label,
+                              .restart = 0,
+                              .n_restarts = 1,
+                              .iter = e.iter,
+                              .max_iter = o->max_iter,
+                              .objective = e.objective,
+                              .n_obs = n,
+                              .change = e.change,
+                              .tol = o->tol,
+                              .tol_rule = o->tol_rule,
+                              .seconds = e.seconds,
+                              .fit_seconds = e.seconds,
+                              .violation = e.violation};
+            o->progress(o->progress_ctx, &p);
+        }
         obj = cur;
         k++;
         kept = mackay_update(b, n, rss);

@@ -2218,8 +2218,14 @@ vem_status vem_gmm_select_by(const vem_matrix *x, const size_t *ks, size_t nk,
             vem_rng_seed(&rng, seed);
             vem_fit_result res;
             memset(&res, 0, sizeof res);
+            /* The cell in the fit's progress reports ("K=3 VVV"). */
+            vem_fit_opts co = *o;
+            char label[48];
+            const char *cname = vem_cov_mclust_name(covs[j]);
+            snprintf(label, sizeof label, "K=%zu %s", ks[i], cname ? cname : "?");
+            co.label = label;
             if (st == VEM_OK)
-                st = vem_gmm_fit(g, x, o, &rng, &res);
+                st = vem_gmm_fit(g, x, &co, &rng, &res);
             cell->status = st;
             cell->n_parameters = vem_gmm_n_parameters(g);
             if (st == VEM_OK || st == VEM_EMAXITER) {
