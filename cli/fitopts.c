@@ -233,7 +233,7 @@ static const struct {
 } untagged[] = {
     {"--checkpoint", 1}, {"--checkpoint-every", 1}, {"--resume", 1}, {"--output", 1},
     {"-o", 1}, {"--threads", 1}, {"--trace", 1}, {"--json", 0}, {"--verbose", 0},
-    {"-v", 0},
+    {"-v", 0}, {"--mpi", 0},
 };
 
 /* The command line less the options above: a checkpoint's tag (opts.checkpoint_tag). */

@@ -277,6 +277,9 @@ mpi -
 output --output opt.json
 verbose --verbose
 trace --trace t.csv
+checkpoint --checkpoint ck.bin
+checkpoint-every --checkpoint ck.bin --checkpoint-every 2
+resume --resume ck.bin
 columns --columns eruptions,waiting
 header --header
 no-header = fit hmm faithful_nh.csv -k 2 --emission gaussian --no-header

@@ -132,7 +132,7 @@ cp out help1
 run help fit lda
 check "vem help fit lda = vem fit lda --help" cmp -s help1 out
 for o in n-init max-iter passes tol seed threads algorithm batch-size kappa tau n-blocks \
-    stream init-model eval-passes trace-steps mpi output verbose trace components vocab alpha eta \
+    stream init-model eval-passes trace-steps mpi output verbose trace checkpoint checkpoint-every resume components vocab alpha eta \
     gamma-tol max-sweeps warm-gamma dense-steps json; do
     check "fit lda --help lists --$o" grep -q -- "--$o\b" help1
 done
@@ -158,6 +158,9 @@ for o in $(grep -o -- '^  \(-., \)\?--[a-z-]*' help1 | sed 's/.*--//'); do
     mpi) v="--mpi" ;;
     output) v="--output o.json" ;;
     trace) v="--trace t.csv" ;;
+    checkpoint) v="--checkpoint ck.bin" ;;
+    checkpoint-every) v="--checkpoint ck.bin --checkpoint-every 2" ;;
+    resume) v="--resume ck.bin" ;;
     verbose | json | warm-gamma | stream) v="--$o" ;;
     components) v="--components 3" ;;
     vocab) v="--vocab $TD/lda_ok.vocab.txt" ;;

@@ -584,6 +584,51 @@ static const vem_model_ops ymom_ops = {
     .estep = ymom_estep,
 };
 
+/* The parameters for checkpoints: q(w) (mu, Sigma and log |Sigma|), q(alpha), q(beta) and
+ * the pruned weights, copied as they are; the rest is derived. */
+static size_t blr_params_len(const void *self)
+{
+    const vem_blr *b = self;
+    return 2 * b->d + b->d * b->d + 2 * b->na + 3;
+}
+
+static void blr_params_get(const void *self, double *out)
+{
+    const vem_blr *b = self;
+    const size_t d = b->d, na = b->na;
+    memcpy(out, b->mu, d * sizeof *out);
+    memcpy(out + d, b->sigma, d * d * sizeof *out);
+    out += d + d * d;
+    memcpy(out, b->alpha_a, na * sizeof *out);
+    memcpy(out + na, b->alpha_b, na * sizeof *out);
+    out += 2 * na;
+    out[0] = b->beta_a;
+    out[1] = b->beta_b;
+    out[2] = b->logdet_sigma;
+    for (size_t j = 0; j < d; j++)
+        out[3 + j] = b->pruned[j];
+}
+
+static vem_status blr_params_set(void *self, const double *in)
+{
+    vem_blr *b = self;
+    const size_t d = b->d, na = b->na;
+    const double *p = in + d + d * d + 2 * na;
+    if (!(p[0] > 0.0 && p[1] > 0.0))
+        return VEM_FAIL(VEM_EINVAL, "blr: noise posterior Gamma(%g, %g)", p[0], p[1]);
+    memcpy(b->mu, in, d * sizeof *in);
+    memcpy(b->sigma, in + d, d * d * sizeof *in);
+    memcpy(b->alpha_a, in + d + d * d, na * sizeof *in);
+    memcpy(b->alpha_b, in + d + d * d + na, na * sizeof *in);
+    b->beta_a = p[0];
+    b->beta_b = p[1];
+    b->logdet_sigma = p[2];
+    for (size_t j = 0; j < d; j++)
+        b->pruned[j] = p[3 + j] != 0.0;
+    derive(b);
+    return VEM_OK;
+}
+
 static const vem_model_ops blr_ops = {
     .name = "blr",
     .ess_len = blr_ess_len,
@@ -594,6 +639,9 @@ static const vem_model_ops blr_ops = {
     .mstep = blr_mstep,
     .objective_extra = blr_objective_extra,
     .init = blr_init,
+    .params_len = blr_params_len,
+    .params_get = blr_params_get,
+    .params_set = blr_params_set,
     .init_on_shares = 1,
 };
 
@@ -889,6 +937,9 @@ vem_status vem_blr_fit(vem_blr *b, const vem_matrix *x, const double *y, const v
         vem_fit_opts_init(&opts);
     if (opts.n_init != 1)
         return VEM_FAIL(VEM_EINVAL, "n_init=%zu: the start is deterministic, use 1", opts.n_init);
+    if (b->ard && (opts.checkpoint || opts.resume))
+        return VEM_FAIL(VEM_EUNSUP, "ARD fits prune weights and fit again: checkpoints are not "
+                                    "supported with ARD (fit without --checkpoint/--resume)");
     if (opts.algorithm != VEM_ALG_BATCH)
         return VEM_FAIL(VEM_EUNSUP, "Bayesian linear regression fits in batch (closed-form "
                                     "updates); algorithm '%s' is not supported",

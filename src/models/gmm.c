@@ -1431,6 +1431,40 @@ static vem_status gmm_params_set(void *self, const double *in)
     return vem_gmm_set_params(g, in, in + g->k, in + g->k + g->k * g->d);
 }
 
+/* Everything an E-step and the next M-step read, copied as it is (an HMM's Gaussians in
+ * a checkpoint): weights, means, covariances, precision Cholesky factors, then the state
+ * below; the rest is derived. */
+static size_t gmm_state_len(const void *self);
+static void gmm_state_get(const void *self, double *out);
+static vem_status gmm_state_set(void *self, const double *in);
+
+size_t vem__gmm_exact_len(const vem_gmm *g)
+{
+    const size_t cl = cov_len(g->lay, g->k, g->d);
+    return g->k + g->k * g->d + 2 * cl + gmm_state_len(g);
+}
+
+void vem__gmm_exact_get(const vem_gmm *g, double *out)
+{
+    const size_t k = g->k, d = g->d, cl = cov_len(g->lay, k, d);
+    memcpy(out, g->weights, k * sizeof *out);
+    memcpy(out + k, g->means, k * d * sizeof *out);
+    memcpy(out + k + k * d, g->covs, cl * sizeof *out);
+    memcpy(out + k + k * d + cl, g->prec_chol, cl * sizeof *out);
+    gmm_state_get(g, out + k + k * d + 2 * cl);
+}
+
+void vem__gmm_exact_set(vem_gmm *g, const double *in)
+{
+    const size_t k = g->k, d = g->d, cl = cov_len(g->lay, k, d);
+    memcpy(g->weights, in, k * sizeof *in);
+    memcpy(g->means, in + k, k * d * sizeof *in);
+    memcpy(g->covs, in + k + k * d, cl * sizeof *in);
+    memcpy(g->prec_chol, in + k + k * d + cl, cl * sizeof *in);
+    gmm_state_set(g, in + k + k * d + 2 * cl);
+    derive(g);
+}
+
 /* Checkpoint state (vem_model_ops.state_*): the centre, then the structured M-step's warm
  * start (whether it holds one, the shapes and the orientation, where allocated). */
 static size_t gmm_state_len(const void *self)

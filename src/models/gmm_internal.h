@@ -33,6 +33,11 @@ vem_status vem__gmm_mstep(vem_gmm *g, const double *ess);
 
 /* Set the fixed centre c of the statistics (d doubles); keep it fixed during a fit. */
 void vem__gmm_set_center(vem_gmm *g, const double *center);
+/* A checkpoint's exact copy of g (for a model holding Gaussians, e.g. an HMM's): its
+ * length in doubles, get, set (derives the rest; the sizes must be g's). */
+size_t vem__gmm_exact_len(const vem_gmm *g);
+void vem__gmm_exact_get(const vem_gmm *g, double *out);
+void vem__gmm_exact_set(vem_gmm *g, const double *in);
 
 /*
  * The straightforward kernels (one dense GEMM for the log-densities, one SYRK

@@ -1351,6 +1351,62 @@ static vem_status hmm_params_set(void *self, const double *in)
     return st;
 }
 
+/* Checkpoint state (vem_model_ops.state_*): the probabilities as they are (setting them
+ * normalises again) and every Gaussian exactly. */
+static size_t hmm_state_len(const void *self)
+{
+    const vem_hmm *h = self;
+    size_t n = h->k + h->k * h->k + (h->emis ? h->k * h->dim : 0);
+    if (h->bank)
+        n += vem__gmm_exact_len(h->bank);
+    for (size_t c = 0; h->banks && c < h->k; c++)
+        n += vem__gmm_exact_len(h->banks[c]);
+    return n;
+}
+
+static void hmm_state_get(const void *self, double *out)
+{
+    const vem_hmm *h = self;
+    const size_t k = h->k;
+    memcpy(out, h->startprob, k * sizeof *out);
+    memcpy(out + k, h->transmat, k * k * sizeof *out);
+    out += k + k * k;
+    if (h->emis) {
+        memcpy(out, h->emis, k * h->dim * sizeof *out);
+        out += k * h->dim;
+    }
+    if (h->bank) {
+        vem__gmm_exact_get(h->bank, out);
+        out += vem__gmm_exact_len(h->bank);
+    }
+    for (size_t c = 0; h->banks && c < k; c++) {
+        vem__gmm_exact_get(h->banks[c], out);
+        out += vem__gmm_exact_len(h->banks[c]);
+    }
+}
+
+static vem_status hmm_state_set(void *self, const double *in)
+{
+    vem_hmm *h = self;
+    const size_t k = h->k;
+    memcpy(h->startprob, in, k * sizeof *in);
+    memcpy(h->transmat, in + k, k * k * sizeof *in);
+    in += k + k * k;
+    if (h->emis) {
+        memcpy(h->emis, in, k * h->dim * sizeof *in);
+        in += k * h->dim;
+    }
+    if (h->bank) {
+        vem__gmm_exact_set(h->bank, in);
+        in += vem__gmm_exact_len(h->bank);
+    }
+    for (size_t c = 0; h->banks && c < k; c++) {
+        vem__gmm_exact_set(h->banks[c], in);
+        in += vem__gmm_exact_len(h->banks[c]);
+    }
+    return VEM_OK;
+}
+
 /* Dirichlet(1) draw of n probabilities into p. */
 static void dirichlet1(vem_rng *rng, double *p, size_t n)
 {
@@ -1419,6 +1475,9 @@ static const vem_model_ops hmm_ops = {
     .objective_extra = NULL,
     .init = hmm_init,
     .params_len = hmm_params_len,
+    .state_len = hmm_state_len,
+    .state_get = hmm_state_get,
+    .state_set = hmm_state_set,
     .params_get = hmm_params_get,
     .params_set = hmm_params_set,
 };
