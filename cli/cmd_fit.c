@@ -605,7 +605,16 @@ static int run_select(const fit_args *a, const vem_table *t, const vem_fit_opts 
                                      opts, a->f.seed, a->prior, a->criterion, cells, &best);
     cli_progress_end_line();
     double seconds = now_seconds() - t0;
-    if (s != VEM_OK || !best) {
+    const int interrupted = s == VEM_EINTR;
+    if (interrupted && !best) {
+        cli_fit_usable(s);
+        cli_warn("interrupted before the first (K, covariance) pair was fitted: no model%s%s",
+                 opts->checkpoint ? "; continue with --resume " : "",
+                 opts->checkpoint ? opts->checkpoint : "");
+        free(cells);
+        return 0;
+    }
+    if ((s != VEM_OK && !interrupted) || !best) {
         if (s == VEM_ENUMERIC)
             for (size_t c = 0; c < ncell; c++)
                 fprintf(stderr, "vem: K=%zu %s: %s\n", cells[c].k, vem_cov_name(cells[c].cov),
@@ -626,7 +635,13 @@ static int run_select(const fit_args *a, const vem_table *t, const vem_fit_opts 
     if (cli_table_has_names(t) &&
         vem_gmm_set_columns(best, (const char *const *)t->names) != VEM_OK)
         rc = cli_fail(VEM_ENOMEM, "columns");
-    if (rc == 0 && !bcell->converged)
+    if (interrupted) {
+        cli_fit_usable(s);
+        cli_warn("interrupted: the model is the best of the pairs fitted so far (K=%zu, %s; "
+                 "\"interrupted\": true)%s%s", bcell->k, vem_cov_name(bcell->cov),
+                 opts->checkpoint ? "; continue with --resume " : "",
+                 opts->checkpoint ? opts->checkpoint : "");
+    } else if (rc == 0 && !bcell->converged)
         cli_warn("the chosen model (K=%zu, %s) did not converge after %zu iterations (raise "
                  "--max-iter or --tol)",
                  bcell->k, vem_cov_name(bcell->cov), bcell->n_iter);
@@ -638,6 +653,7 @@ static int run_select(const fit_args *a, const vem_table *t, const vem_fit_opts 
     info.objective = bcell->log_likelihood + vem_gmm_log_prior(best);
     info.n_obs = (double)t->rows;
     info.seconds = seconds;
+    info.interrupted = interrupted;
     if (rc == 0 && a->f.output) {
         s = vem_gmm_save(best, a->f.output, &info);
         if (s != VEM_OK)

@@ -383,6 +383,8 @@ void cli_json_fit_common(json_t *o, const cli_fit_args *f, const vem_fit_result 
     cli_json_score_common(o, f->kind->name, objective_key(f->kind), n_units, n_obs,
                           res->objective);
     json_object_set_new(o, "converged", json_boolean(res->converged));
+    if (res->interrupted)
+        json_object_set_new(o, "interrupted", json_true());
     json_object_set_new(o, "n_iter", json_integer((json_int_t)res->n_iter));
     json_object_set_new(o, "seconds", cli_json_real(res->seconds));
     json_object_set_new(o, "threads", json_integer(opts->nthreads));

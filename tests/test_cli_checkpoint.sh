@@ -83,6 +83,35 @@ resume_case lda_online_dense 2 fit lda $DOCS -k 3 --algorithm stepwise --batch-s
 resume_case vbgmm 10 fit vbgmm $P -k 5 --tol 0 --max-iter 40 --n-init 2
 resume_case blr 3 fit blr $DIAB --tol 0 --max-iter 10
 
+# Model selection: checkpoints between (K, covariance) pairs; resumed, the same table and
+# model; SIGTERM stops after the pair being fitted with the best model so far.
+SEL="fit gmm $F -k 1-5 --covariance all"
+"$VEM" $SEL -o "$tmp/sel.full.json" >"$tmp/sel.full.out" 2>&1
+"$VEM" $SEL --checkpoint "$tmp/sel.ck" --checkpoint-every 30 -o "$tmp/sel.part.json" >/dev/null 2>&1
+check "selection: the checkpoint holds 60 of the 70 pairs" \
+    "[ \"\$(header $tmp/sel.ck cells | grep -o \"'k'\" | wc -l)\" = 60 ]"
+"$VEM" $SEL --resume "$tmp/sel.ck" -o "$tmp/sel.res.json" >"$tmp/sel.res.out" 2>&1
+check "selection resumed: the same model, bit for bit" "same_model $tmp/sel.res.json $tmp/sel.full.json"
+check "selection resumed: the same table" \
+    "[ \"\$(head -n 17 $tmp/sel.res.out)\" = \"\$(head -n 17 $tmp/sel.full.out)\" ]"
+SELL="fit gmm $P -k 1-9 --covariance all --tol 1e-10"
+"$VEM" $SELL -o "$tmp/sell.full.json" >/dev/null 2>&1
+"$VEM" $SELL --checkpoint "$tmp/sell.ck" -o "$tmp/sell.part.json" --json >"$tmp/sell.part.out" \
+    2>"$tmp/sell.err" &
+pid=$!
+sleep 0.3
+kill -TERM $pid
+wait $pid
+rc=$?
+check "selection SIGTERM: exit 130 (rc $rc)" "[ $rc -eq 130 ]"
+check "selection SIGTERM: the best so far, marked" \
+    "[ \"\$(key $tmp/sell.part.json \"['fit'].get('interrupted')\")\" = True ]"
+check "selection SIGTERM: --json says interrupted, the pairs not fitted too" \
+    "json $tmp/sell.part.out 'd[\"interrupted\"] and \"interrupted\" in [c[\"status\"] for c in d[\"selection\"]]' | grep -q True"
+"$VEM" $SELL --resume "$tmp/sell.ck" -o "$tmp/sell.res.json" >/dev/null 2>&1
+check "selection SIGTERM then resume: the uninterrupted model" \
+    "same_model $tmp/sell.res.json $tmp/sell.full.json"
+
 # A checkpoint of another fit is refused, naming what differs.
 c=$tmp/gmm_batch
 "$VEM" $GMM --covariance diag --resume "$c.ck" -o "$tmp/x.json" >/dev/null 2>"$tmp/err"

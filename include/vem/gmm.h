@@ -442,6 +442,14 @@ typedef struct vem_gmm_select_cell {
  * initialisation method of every cell; with VEM_INIT_HC (or VEM_INIT_AUTO choosing
  * it) one tree is built and cut at every k, as Mclust(). VEM_EINVAL for empty lists
  * or k > rows; VEM_ENUMERIC if every cell failed.
+ *
+ * o->checkpoint, o->resume and o->interrupted (vem_fit_opts) apply between cells: a
+ * checkpoint holds the cells fitted and the best model so far, written every
+ * o->checkpoint_every cells or o->checkpoint_seconds, and when a cell's fit is
+ * interrupted; resuming fits the remaining cells, giving the table and model of an
+ * uninterrupted selection (each cell starts from its own seed). Interrupted: returns
+ * VEM_EINTR with the cells not fitted marked VEM_EINTR and *best the best so far (NULL
+ * when no cell was done). Checkpoint errors as vem_fit_run's.
  */
 VEM_API vem_status vem_gmm_select(const vem_matrix *x, const size_t *ks, size_t nk,
                                   const vem_cov *covs, size_t ncov, vem_gmm_init init,

@@ -22,6 +22,7 @@
 #include <vem/io.h>
 
 #include "internal.h"
+#include "core/ckpt.h"
 #include "linalg/linalg.h"
 #include "models/gmm_hc.h"
 #include "models/gmm_internal.h"
@@ -2208,6 +2209,133 @@ vem_status vem_gmm_icl(const vem_gmm *g, const vem_matrix *x, double log_likelih
     return VEM_OK;
 }
 
+/* ---- model selection's checkpoints (docs/reliability.md, "Checkpoint and resume") ----
+ * Between cells: the cells done (their table entries) and the best model so far. A
+ * resumed selection fits the cells after them; each cell starts from its own seed, so
+ * the table and the model are those of an uninterrupted selection. */
+
+enum { SEL_DOUBLES = 4 }; /* log_likelihood, bic, aic, icl */
+
+static vem_status select_save(const vem_fit_opts *o, size_t done, size_t ncell,
+                              const vem_gmm_select_cell *cells, const vem_gmm *best)
+{
+    json_t *h = json_object(), *list = json_array();
+    double *v = vem__alloc_doubles(done + 1, SEL_DOUBLES);
+    size_t plen = best ? gmm_params_len(best) : 0;
+    double *params = vem__alloc_doubles(plen + 1, 1);
+    vem_status st = VEM_OK;
+    if (!h || !list || !v || !params) {
+        st = VEM_FAIL(VEM_ENOMEM, "%s: checkpoint", o->checkpoint);
+        goto done;
+    }
+    for (size_t c = 0; c < done; c++) {
+        const vem_gmm_select_cell *e = &cells[c];
+        json_array_append_new(list, json_pack("{s:I, s:s, s:i, s:I, s:I, s:b}", "k",
+                                              (json_int_t)e->k, "cov", vem_cov_name(e->cov),
+                                              "status", (int)e->status, "n_parameters",
+                                              (json_int_t)e->n_parameters, "n_iter",
+                                              (json_int_t)e->n_iter, "converged", e->converged));
+        double *r = v + c * SEL_DOUBLES;
+        r[0] = e->log_likelihood;
+        r[1] = e->bic;
+        r[2] = e->aic;
+        r[3] = e->icl;
+    }
+    json_object_set_new(h, "format", json_string("vem-select-checkpoint"));
+    json_object_set_new(h, "model", json_string("gmm"));
+    json_object_set_new(h, "tag", json_string(o->checkpoint_tag ? o->checkpoint_tag : ""));
+    json_object_set_new(h, "n_cells", json_integer((json_int_t)ncell));
+    json_object_set_new(h, "cells", list);
+    list = NULL;
+    json_object_set_new(h, "best_k", json_integer(best ? (json_int_t)best->k : 0));
+    json_object_set_new(h, "best_cov", json_string(best ? vem_cov_name(best->cov) : ""));
+    if (best)
+        gmm_params_get(best, params);
+    vem__ckpt_section sec[] = {{"cells", v, done * SEL_DOUBLES}, {"best_params", params, plen}};
+    st = vem__ckpt_write(o->checkpoint, h, sec, 2);
+done:
+    json_decref(h);
+    json_decref(list);
+    vem__free(v);
+    vem__free(params);
+    return st;
+}
+
+/* The cells done and the best model of the selection checkpoint o->resume; *done. */
+static vem_status select_restore(const vem_fit_opts *o, size_t ncell, vem_gmm_select_cell *cells,
+                                 double reg_covar, int prior, const vem_matrix *x,
+                                 vem_gmm **best, size_t *done)
+{
+    const char *path = o->resume;
+    vem__ckpt c;
+    vem_status st = vem__ckpt_read(path, &c);
+    if (st != VEM_OK)
+        return st;
+    const char *fmt = json_string_value(json_object_get(c.header, "format"));
+    const char *tag = json_string_value(json_object_get(c.header, "tag"));
+    const char *my_tag = o->checkpoint_tag ? o->checkpoint_tag : "";
+    json_t *list = json_object_get(c.header, "cells");
+    size_t nv = 0, plen = 0;
+    const double *v = vem__ckpt_get(&c, "cells", &nv);
+    const double *params = vem__ckpt_get(&c, "best_params", &plen);
+    if (!fmt || strcmp(fmt, "vem-select-checkpoint") != 0) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: not a checkpoint of a model selection (of %s)", path,
+                      fmt ? fmt : "?");
+    } else if (!tag || strcmp(tag, my_tag) != 0) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: not a checkpoint of this fit: written for '%.200s', "
+                      "this is '%.200s'", path, tag ? tag : "?", my_tag);
+    } else if (!json_is_array(list) || json_array_size(list) > ncell ||
+               nv != json_array_size(list) * SEL_DOUBLES) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: the cells do not match this selection's %zu", path,
+                      ncell);
+    }
+    *done = st == VEM_OK ? json_array_size(list) : 0;
+    for (size_t i = 0; st == VEM_OK && i < *done; i++) {
+        json_t *e = json_array_get(list, i);
+        const char *cov = json_string_value(json_object_get(e, "cov"));
+        json_t *k = json_object_get(e, "k"), *sst = json_object_get(e, "status");
+        json_t *np = json_object_get(e, "n_parameters"), *it = json_object_get(e, "n_iter");
+        vem_cov cv;
+        if (!json_is_integer(k) || !cov || vem_gmm_cov_parse(cov, &cv) != VEM_OK ||
+            (size_t)json_integer_value(k) != cells[i].k || cv != cells[i].cov ||
+            !json_is_integer(sst) || !json_is_integer(np) || !json_is_integer(it) ||
+            json_integer_value(np) < 0 || json_integer_value(it) < 0) {
+            st = VEM_FAIL(VEM_EFORMAT, "%s: cell %zu is not this selection's (K=%zu %s)", path,
+                          i + 1, cells[i].k, vem_cov_name(cells[i].cov));
+            break;
+        }
+        cells[i].status = (vem_status)json_integer_value(sst);
+        cells[i].n_parameters = (size_t)json_integer_value(np);
+        cells[i].n_iter = (size_t)json_integer_value(it);
+        cells[i].converged = json_is_true(json_object_get(e, "converged"));
+        cells[i].log_likelihood = v[i * SEL_DOUBLES];
+        cells[i].bic = v[i * SEL_DOUBLES + 1];
+        cells[i].aic = v[i * SEL_DOUBLES + 2];
+        cells[i].icl = v[i * SEL_DOUBLES + 3];
+    }
+    json_t *bk = json_object_get(c.header, "best_k");
+    const char *bc = json_string_value(json_object_get(c.header, "best_cov"));
+    vem_cov bcov;
+    if (st == VEM_OK && json_is_integer(bk) && json_integer_value(bk) > 0 && bc &&
+        vem_gmm_cov_parse(bc, &bcov) == VEM_OK && (size_t)json_integer_value(bk) <= x->rows) {
+        vem_gmm *g = vem_gmm_new((size_t)json_integer_value(bk), x->cols, bcov);
+        st = g ? vem_gmm_set_reg_covar(g, reg_covar) : vem__last_status();
+        if (st == VEM_OK && prior)
+            st = vem_gmm_set_prior_default(g, x);
+        if (st == VEM_OK && (!params || plen != gmm_params_len(g)))
+            st = VEM_FAIL(VEM_EFORMAT, "%s: the best model's parameters: %zu doubles", path,
+                          plen);
+        if (st == VEM_OK)
+            st = gmm_params_set(g, params);
+        if (st == VEM_OK)
+            *best = g;
+        else
+            vem_gmm_free(g);
+    }
+    vem__ckpt_clear(&c);
+    return st;
+}
+
 vem_status vem_gmm_select_by(const vem_matrix *x, const size_t *ks, size_t nk,
                              const vem_cov *covs, size_t ncov, vem_gmm_init init,
                              double reg_covar, const vem_fit_opts *o, uint64_t seed, int prior,
@@ -2230,13 +2358,43 @@ vem_status vem_gmm_select_by(const vem_matrix *x, const size_t *ks, size_t nk,
     const int blas_token = vem__blas_threads_one();
     /* One tree for every cell (built by the first fit that starts from it). */
     vem__hc_cache cache = {0, NULL};
+    const size_t ncell = nk * ncov;
+    for (size_t c = 0; c < ncell; c++) {
+        vem_gmm_select_cell *cell = &cells[c];
+        memset(cell, 0, sizeof *cell);
+        cell->k = ks[c / ncov];
+        cell->cov = covs[c % ncov];
+        cell->log_likelihood = cell->bic = cell->aic = cell->icl = NAN;
+    }
+    /* Checkpoints are taken between cells, not inside a cell's fit. */
+    vem_fit_opts defaults, co;
+    if (!o) {
+        vem_gmm_fit_opts_init(&defaults);
+        o = &defaults;
+    }
+    co = *o;
+    co.checkpoint = co.resume = NULL;
+    size_t done = 0;
+    vem_status sel_st = VEM_OK;
+    double last_ckpt = vem__now();
+    if (o->resume) {
+        sel_st = select_restore(o, ncell, cells, reg_covar, prior, x, best, &done);
+        if (sel_st != VEM_OK) {
+            vem__blas_threads_restore(blas_token);
+            return sel_st;
+        }
+        for (size_t c = 0; c < done && *best; c++) {
+            double value = criterion == VEM_CRITERION_ICL ? cells[c].icl : cells[c].bic;
+            if ((cells[c].status == VEM_OK || cells[c].status == VEM_EMAXITER) &&
+                value < best_value)
+                best_value = value;
+        }
+    }
     for (size_t i = 0; i < nk; i++) {
         for (size_t j = 0; j < ncov; j++) {
             vem_gmm_select_cell *cell = &cells[i * ncov + j];
-            memset(cell, 0, sizeof *cell);
-            cell->k = ks[i];
-            cell->cov = covs[j];
-            cell->log_likelihood = cell->bic = cell->aic = cell->icl = NAN;
+            if (i * ncov + j < done || sel_st != VEM_OK)
+                continue;
             vem_gmm *g = vem_gmm_new(ks[i], x->cols, covs[j]);
             if (!g) {
                 cell->status = vem__last_status();
@@ -2253,14 +2411,25 @@ vem_status vem_gmm_select_by(const vem_matrix *x, const size_t *ks, size_t nk,
             vem_fit_result res;
             memset(&res, 0, sizeof res);
             /* The cell in the fit's progress reports ("K=3 VVV"). */
-            vem_fit_opts co = *o;
+            vem_fit_opts cco = co;
             char label[48];
             const char *cname = vem_cov_mclust_name(covs[j]);
             snprintf(label, sizeof label, "K=%zu %s", ks[i], cname ? cname : "?");
-            co.label = label;
+            cco.label = label;
             if (st == VEM_OK)
-                st = vem_gmm_fit(g, x, &co, &rng, &res);
+                st = vem_gmm_fit(g, x, &cco, &rng, &res);
             cell->status = st;
+            if (st == VEM_EINTR) {
+                /* This cell and those after it are not fitted; a resumed selection
+                 * starts again at this cell. */
+                for (size_t c = i * ncov + j; c < ncell; c++)
+                    cells[c].status = VEM_EINTR;
+                sel_st = VEM_EINTR;
+                if (o->checkpoint)
+                    sel_st = select_save(o, i * ncov + j, ncell, cells, *best);
+                if (sel_st == VEM_OK)
+                    sel_st = VEM_EINTR;
+            }
             cell->n_parameters = vem_gmm_n_parameters(g);
             if (st == VEM_OK || st == VEM_EMAXITER) {
                 /* With a prior the objective is log L + log p; BIC takes log L (mclust). */
@@ -2283,12 +2452,22 @@ vem_status vem_gmm_select_by(const vem_matrix *x, const size_t *ks, size_t nk,
             if (g)
                 vem__gmm_set_hc_cache(g, NULL);
             vem_gmm_free(g);
+            const size_t now_done = i * ncov + j + 1;
+            if (sel_st == VEM_OK && o->checkpoint && now_done < ncell &&
+                ((o->checkpoint_every && now_done % o->checkpoint_every == 0) ||
+                 (o->checkpoint_seconds > 0.0 &&
+                  vem__now() - last_ckpt >= o->checkpoint_seconds))) {
+                sel_st = select_save(o, now_done, ncell, cells, *best);
+                last_ckpt = vem__now();
+            }
         }
     }
     vem__free(cache.pairs);
     vem__blas_threads_restore(blas_token);
     if (*best)
         vem__gmm_set_hc_cache(*best, NULL);
+    if (sel_st != VEM_OK)
+        return sel_st;
     if (!*best)
         return VEM_FAIL(VEM_ENUMERIC, "model selection: every fit failed");
     return VEM_OK;
