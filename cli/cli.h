@@ -299,7 +299,8 @@ int cli_parse_threads(const char *val, int *out);
 int cli_fit_given(const cli_fit_args *f, int id);
 
 /*
- * Interrupts (docs/reliability.md, "Signals"): while cli_fit_running is set, the first
+ * Interrupts (docs/reliability.md, "Signals"): while cli_fit_running is set (by the
+ * commands around their call of the library's fit), the first
  * SIGINT or SIGTERM only sets cli_stop_requested, which the engine polls between
  * iterations (opts.interrupted): it writes the checkpoint and stops with the best
  * parameters so far, which the command writes marked "interrupted"; the command then

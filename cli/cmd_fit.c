@@ -444,12 +444,14 @@ static int run_fit(const fit_args *a, const vem_table *t, vem_source *src, vem_g
     vem_status s;
     if (a->f.mpi)
         opts->comm = cli_mpi_comm();
+    cli_fit_running = 1;
     if (src) {
         s = vem_gmm_fit_source(g, src, opts, &rng, &res);
     } else {
         vem_matrix x = vem_table_matrix(t);
         s = vem_gmm_fit(g, &x, opts, &rng, &res);
     }
+    cli_fit_running = 0;
     cli_progress_end_line();
     if (!cli_fit_usable(s)) {
         /* Under MPI every process saw the same sums and failed alike: one message. */
@@ -601,8 +603,10 @@ static int run_select(const fit_args *a, const vem_table *t, const vem_fit_opts 
     }
     double t0 = now_seconds();
     cli_progress_cells(ncell);
+    cli_fit_running = 1;
     vem_status s = vem_gmm_select_by(&x, a->ks, a->nk, a->covs, a->ncov, a->init, a->reg_covar,
                                      opts, a->f.seed, a->prior, a->criterion, cells, &best);
+    cli_fit_running = 0;
     cli_progress_end_line();
     double seconds = now_seconds() - t0;
     const int interrupted = s == VEM_EINTR;

@@ -591,8 +591,10 @@ static int fit_data(const fit_args *a, vem_hmm *h0)
     memset(&res, 0, sizeof res);
     vem_rng rng;
     vem_rng_seed(&rng, a->f.seed);
+    cli_fit_running = 1;
     s = src ? vem_hmm_fit_source(h, src, &opts, &rng, &res)
             : vem_hmm_fit(h, &x, &in.seqs, &opts, &rng, &res);
+    cli_fit_running = 0;
     cli_progress_end_line();
     if (!cli_fit_usable(s))
         /* Every rank saw the same sums, so every rank failed alike: one message. */

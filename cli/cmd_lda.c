@@ -446,8 +446,10 @@ static int cmd_fit(int argc, char **argv)
     vem_rng rng;
     vem_rng_seed(&rng, a.f.seed);
     vem_docs d = vem_docs_owned_view(&c);
+    cli_fit_running = 1;
     vem_status st = src ? vem_lda_fit_source(l, src, &o, &rng, &res, NULL)
                         : vem_lda_fit(l, &d, &o, &rng, &res, NULL);
+    cli_fit_running = 0;
     cli_progress_end_line();
     /* Every process saw the same sums, so every process failed alike. */
     if (!cli_fit_usable(st) && (rc = report(st, "fit lda")) != 0)

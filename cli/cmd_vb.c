@@ -485,12 +485,14 @@ static int fit_vbgmm(vb_args *a)
      * engine sums each pass and initialises every restart on rank 0 (docs/vb.md). */
     if (a->f.mpi)
         o.comm = cli_mpi_comm();
+    cli_fit_running = 1;
     if (src) {
         s = vem_vbgmm_fit_source(v, src, &o, &rng, &res);
     } else {
         vem_matrix x = vem_table_matrix(&t);
         s = vem_vbgmm_fit(v, &x, &o, &rng, &res);
     }
+    cli_fit_running = 0;
     cli_progress_end_line();
     if (!cli_fit_usable(s)) {
         /* Under MPI every rank saw the same sums and failed alike: one message. */
@@ -801,7 +803,9 @@ static int fit_blr(vb_args *a)
         o.comm = cli_mpi_comm();
     vem_matrix xm = vem_matrix_view(x, t.rows, d);
     vem_fit_result res;
+    cli_fit_running = 1;
     s = vem_blr_fit(b, &xm, y, &o, &res);
+    cli_fit_running = 0;
     cli_progress_end_line();
     if (!cli_fit_usable(s)) {
         /* Under MPI every rank saw the same sums, so every rank failed alike: one message. */

@@ -647,12 +647,8 @@ int main(int argc, char **argv)
     cli_argv = argv;
     int rc = c->verb > CLI_VERB_FIT ? prescan(c, argc, argv) : 0;
     const cli_verb *v = rc ? NULL : resolve(c, argc, argv, &rc);
-    if (v) {
-        cli_fit_running = c->verb == CLI_VERB_FIT;
-        rc = v->run(argc, argv);
-        cli_fit_running = 0;
-        rc = cli_progress_finish(rc);
-    }
+    if (v)
+        rc = cli_progress_finish(v->run(argc, argv));
     if (rc == 0)
         rc = cli_finish_stdout();
     if (rc == 0 && cli_fit_interrupted)
