@@ -452,6 +452,13 @@ static int cmd_fit(int argc, char **argv)
     cli_fit_running = 0;
     cli_progress_end_line();
     /* Every process saw the same sums, so every process failed alike. */
+    /* The fit's failures are about the corpus (e.g. no words): name it. */
+    if (!cli_fit_usable(st) && *vem_errmsg()) {
+        if (root)
+            cli_error("%s: %s", a.ops[0], vem_errmsg());
+        rc = cli_exit_status(st);
+        goto out;
+    }
     if (!cli_fit_usable(st) && (rc = report(st, "fit lda")) != 0)
         goto out;
     if (a.f.output &&
@@ -591,7 +598,9 @@ static int cmd_score(int argc, char **argv)
     vem_lda_score_result r;
     vem_status s = vem_lda_score(l, &d, a.threads, &r);
     if (s != VEM_OK) {
-        rc = cli_fail(s, "score");
+        /* About the corpus (e.g. no words): name it. */
+        cli_error("%s: %s", a.ops[1], *vem_errmsg() ? vem_errmsg() : vem_strerror(s));
+        rc = cli_exit_status(s);
         goto done;
     }
     double comp = 0.0, nh = 0.0;

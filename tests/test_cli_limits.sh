@@ -141,11 +141,11 @@ done
 printf '3\n5\n0\n' >empty.docword
 run fit lda empty.docword -k 2 -o empty.json
 expect_rc "fit lda on documents without words" 2
-expect_err "fit lda on documents without words" "no words: all 3 documents are empty"
+expect_err "fit lda on documents without words" "empty.docword: no words: all 3 documents are empty"
 check "fit lda on documents without words writes no model" test ! -e empty.json
 run score lda.json empty.docword
 expect_rc "score of documents without words" 2
-expect_err "score of documents without words" "no words: all 3 documents are empty"
+expect_err "score of documents without words" "empty.docword: no words: all 3 documents are empty"
 expect_quiet_stdout "score of documents without words"
 
 # The BLR loader: sigma not positive definite, coef of the wrong length, noise_precision <= 0.
