@@ -68,11 +68,21 @@ typedef void (*vem_log_fn)(void *ctx, const char *line);
  * - INCREMENTAL: the data in n_blocks contiguous blocks whose ESS are kept;
  *   after each block b, S <- S - s_b(old) + s_b(new), then an M-step (Neal &
  *   Hinton 1998). The first pass is a batch pass that fills every s_b.
+ * - ADAM: stochastic gradient ascent for gradient models (vem_model_ops.gradient:
+ *   the ESS are the gradient of the objective): minibatches as STEPWISE (batch_size
+ *   units, a new shuffled order each pass); for each, the model's noise key, the
+ *   E-step (the minibatch's summed gradient g and objective estimate), then Adam
+ *   (Kingma & Ba 2015, Algorithm 1) on the mean gradient per unit, ascending:
+ *   m <- b1 m + (1 - b1) g/|B|, v <- b2 v + (1 - b2) (g/|B|)^2,
+ *   theta <- theta + lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps),
+ *   then params_set(theta). The engine keeps m, v and t (checkpointed with them).
+ *   max_iter counts passes (epochs).
  */
 typedef enum vem_algorithm {
     VEM_ALG_BATCH = 0,
     VEM_ALG_STEPWISE = 1,
-    VEM_ALG_INCREMENTAL = 2
+    VEM_ALG_INCREMENTAL = 2,
+    VEM_ALG_ADAM = 3
 } vem_algorithm;
 
 /** "batch", "stepwise", "incremental"; NULL for an invalid value. */
@@ -211,6 +221,18 @@ typedef struct vem_fit_opts {
                                      set), leave the model the best parameters so far and return
                                      VEM_EINTR. NULL: never */
     void *interrupted_ctx;
+    /* Stochastic gradients (VEM_ALG_ADAM). */
+    double lr;                /**< Adam's step size; default 1e-3 */
+    double beta1, beta2;      /**< Adam's moment decays; default 0.9, 0.999 */
+    double adam_eps;          /**< Adam's epsilon; default 1e-8 */
+    const vem_data *validation; /**< held-out data (borrowed), or NULL: after every pass its
+                                     objective (with the model's evaluation noise key 0) goes
+                                     into the trace (vem_trace_entry.validation), the
+                                     parameters of the best pass are kept and returned, and
+                                     with patience the fit stops early */
+    size_t patience;          /**< with validation: stop after this many passes without a
+                                   better validation objective; 0 (default): never */
+
     const char *checkpoint_tag; /**< the caller's description of the fit (e.g. its command
                                      line less the checkpoint options), stored in a
                                      checkpoint and compared on resume; NULL: "" */
@@ -245,6 +267,8 @@ typedef struct vem_trace_entry {
     double change;
     double seconds;
     int violation;
+    double validation; /**< the objective on vem_fit_opts.validation after the pass (nats,
+                            total); NaN without validation data or for a step entry */
 } vem_trace_entry;
 
 /** Opaque state of one fit. */

@@ -123,6 +123,20 @@ typedef struct vem_model_ops {
     size_t (*state_len)(const void *self);
     void (*state_get)(const void *self, double *out);
     vem_status (*state_set)(void *self, const double *in);
+    /**
+     * Gradient models (fitted by VEM_ALG_ADAM, fit.h; docs/vae.md): non-zero
+     * `gradient` says that the "ESS" are the gradient of the objective with
+     * respect to the parameter vector of params_get / params_set (ess_len ==
+     * params_len): estep ADDS the gradient of its units' objective estimate
+     * (total nats, a Monte-Carlo estimate) and returns that estimate; mstep is not
+     * called (the engine's optimiser updates the parameters through params_set).
+     * noise_key: called before every E-step pass over a minibatch (and before an
+     * evaluation, with key 0 for the validation data) with a key drawn from the
+     * fit's generator; the model draws the noise of unit u of the pass's data from
+     * (key, u) alone, so that estimates do not depend on threads or slots.
+     */
+    int gradient;
+    void (*noise_key)(void *self, uint64_t key);
 } vem_model_ops;
 
 /** A model as the engine sees it: its operations and its state. */

@@ -107,18 +107,18 @@ struct vem_fit {
 
 /* ------------------------------------------------------------ options */
 
-static const char *const algorithm_names[] = {"batch", "stepwise", "incremental"};
+static const char *const algorithm_names[] = {"batch", "stepwise", "incremental", "adam"};
 
 const char *vem_algorithm_name(vem_algorithm a)
 {
-    return vem__name_of(algorithm_names, 3, (int)a);
+    return vem__name_of(algorithm_names, 4, (int)a);
 }
 
 vem_status vem_algorithm_parse(const char *name, vem_algorithm *out)
 {
-    size_t i = vem__name_find(name, algorithm_names, 3);
-    if (i == 3)
-        return VEM_FAIL(VEM_EINVAL, "unknown algorithm '%s' (batch, stepwise, incremental)",
+    size_t i = vem__name_find(name, algorithm_names, 4);
+    if (i == 4)
+        return VEM_FAIL(VEM_EINVAL, "unknown algorithm '%s' (batch, stepwise, incremental, adam)",
                         name ? name : "(null)");
     *out = (vem_algorithm)i;
     return VEM_OK;
@@ -148,6 +148,10 @@ void vem_fit_opts_init(vem_fit_opts *o)
     o->n_blocks = 10;
     o->shuffle_rows = 65536;
     o->init_sample = 100000;
+    o->lr = 1e-3;
+    o->beta1 = 0.9;
+    o->beta2 = 0.999;
+    o->adam_eps = 1e-8;
 }
 
 static vem_status check_opts(const vem_fit_opts *o)
@@ -552,7 +556,10 @@ static vem_status trace_push(vem_fit *f, const vem_trace_entry *e)
         f->trace = p;
         f->trace_cap = cap;
     }
-    f->trace[f->trace_len++] = *e;
+    f->trace[f->trace_len] = *e;
+    if (!f->o.validation || e->step)
+        f->trace[f->trace_len].validation = NAN;
+    f->trace_len++;
     if (f->user.progress) {
         vem_progress p = {.model = f->m.ops->name,
                           .label = f->o.label,
@@ -1669,7 +1676,7 @@ static vem_status keep_if_best(driver *d, size_t r, vem_status run_st)
 
 /* ---- checkpoints (docs/reliability.md, "Checkpoint and resume") ---- */
 
-enum { TRACE_DOUBLES = 6, RNG_DOUBLES = 8 };
+enum { TRACE_DOUBLES = 7, RNG_DOUBLES = 8 };
 
 static void trace_pack(const vem_trace_entry *t, size_t n, double *out)
 {
@@ -1680,6 +1687,7 @@ static void trace_pack(const vem_trace_entry *t, size_t n, double *out)
         out[3] = t[i].change;
         out[4] = t[i].seconds;
         out[5] = (double)t[i].violation;
+        out[6] = t[i].validation;
     }
 }
 
@@ -1694,6 +1702,7 @@ static vem_status trace_unpack(const double *in, size_t n, vem_trace_entry *t)
         t[i].change = in[3];
         t[i].seconds = in[4];
         t[i].violation = in[5] != 0.0;
+        t[i].validation = in[6];
     }
     return VEM_OK;
 }
