@@ -607,7 +607,8 @@ static vem_status trace_push(vem_fit *f, const vem_trace_entry *e)
                           .tol_rule = f->o.tol_rule,
                           .seconds = e->seconds,
                           .fit_seconds = vem__now() - f->fit_t0,
-                          .violation = e->violation};
+                          .violation = e->violation,
+                          .validation = f->trace[f->trace_len - 1].validation};
         f->user.progress(f->user.progress_ctx, &p);
     }
     if (f->o.log) {
