@@ -9,7 +9,11 @@
  * stepwise (batch_size 4), 3 GMM incremental (n_blocks 3), 4 Gaussian HMM (2
  * sequences), 5 categorical HMM, 6 LDA batch, 7 LDA stepwise (batch_size 2), 8 LDA
  * incremental (n_blocks 2), 9 VB-GMM, 10 Bayesian linear regression, 11
- * vem_gmm_select_by over K 1-2 x (full, diag). The other bits are not used. Every fit
+ * vem_gmm_select_by over K 1-2 x (full, diag). Bit 4: the input is not the whole file
+ * but its HEADER, a newline and its PAYLOAD (cut to whole doubles); the harness writes
+ * the first two lines, with the right sizes and checksum, so that mutations of the
+ * header and the payload get past the checksum to the restore. Bits 5-7 are not used.
+ * Every fit
  * resumes from the input (tag FZ_TAG, max_iter 3, tol 0) and writes its checkpoints to
  * another file of the harness's directory at every iteration (cell) so that the writer
  * runs on the restored state too. Any status is fine; the sanitizers and the leak
@@ -141,10 +145,45 @@ static vem_status fz_fit(unsigned which, const char *resume, const char *out, si
     return st;
 }
 
+/* FNV-1a, 64 bits (src/core/ckpt.c). */
+static uint64_t fz_fnv1a(uint64_t h, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* The checkpoint file of HEADER '\n' PAYLOAD (a copy the caller frees); *len its size. */
+static uint8_t *fz_wrap(const uint8_t *data, size_t size, size_t *len)
+{
+    const uint8_t *nl = size ? memchr(data, '\n', size) : NULL;
+    const size_t hlen = nl ? (size_t)(nl - data) : size, rest = nl ? hlen + 1 : size;
+    const size_t plen = (size - rest) / 8 * 8;
+    char lead[96];
+    const uint64_t sum = fz_fnv1a(fz_fnv1a(0xcbf29ce484222325ull, data, hlen), data + rest, plen);
+    int n = snprintf(lead, sizeof lead, "vem-checkpoint 1\n%zu %zu %016llx\n", hlen, plen,
+                     (unsigned long long)sum);
+    uint8_t *out = malloc((size_t)n + hlen + 1 + plen);
+    if (!out)
+        abort();
+    memcpy(out, lead, (size_t)n);
+    memcpy(out + n, data, hlen);
+    out[n + hlen] = '\n';
+    memcpy(out + n + hlen + 1, data + rest, plen);
+    *len = (size_t)n + hlen + 1 + plen;
+    return out;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     unsigned b = fz_take_byte(&data, &size);
+    uint8_t *wrapped = NULL;
+    if (b & 16)
+        data = wrapped = fz_wrap(data, size, &size);
     char *path = fz_write("resume.ckpt", data, size);
+    free(wrapped);
     char *out = fz_write("out.ckpt", NULL, 0);
     vem_status st = fz_fit((b & 15) % FZ_NFITS, path, out, 3);
     /* What a caller does with the status (the CLI prints it): a status read from the
@@ -185,6 +224,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         if ((to && fclose(to) != 0) || !in) {
             fprintf(stderr, "%s: no checkpoint (fit status %d)\n", fz_names[i], (int)st);
             bad = 1;
+        }
+        /* And the same as HEADER '\n' PAYLOAD (bit 4). */
+        FILE *w = NULL;
+        if (in && !bad && fseek(in, 0, SEEK_SET) == 0) {
+            snprintf(dst, sizeof dst, "%s/%s_wrap", dir, fz_names[i]);
+            w = fopen(dst, "wb");
+            int lines = 0;
+            bad |= !w || fputc((int)(i | 16), w) == EOF;
+            while (w && (c = fgetc(in)) != EOF) {
+                if (lines >= 2)
+                    fputc(c, w);
+                else if (c == '\n')
+                    lines++;
+            }
+            bad |= !w || fclose(w) != 0;
         }
         if (in)
             fclose(in);
