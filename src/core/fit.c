@@ -2065,8 +2065,15 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
     for (size_t i = 0; i < sizeof keys / sizeof *keys && st == VEM_OK; i++)
         st = hdr_size(c, path, keys[i], vals[i]);
     json_t *bs = json_object_get(c->header, "best_status");
-    if (st == VEM_OK && !json_is_integer(bs))
-        st = VEM_FAIL(VEM_EFORMAT, "%s: header: key 'best_status': expected an integer", path);
+    /* The best restart's status is returned as the fit's: only what a finished restart
+     * can have (keep_if_best), never another number. */
+    if (st == VEM_OK && !(json_is_integer(bs) && (json_integer_value(bs) == VEM_OK ||
+                                                   json_integer_value(bs) == VEM_EMAXITER)))
+        st = VEM_FAIL(VEM_EFORMAT, "%s: header: key 'best_status': expected %d or %d", path,
+                      (int)VEM_OK, (int)VEM_EMAXITER);
+    if (st == VEM_OK && have_best && binit >= n_init)
+        st = VEM_FAIL(VEM_EFORMAT, "%s: header: best restart %zu of %zu", path, binit + 1,
+                      n_init);
     const size_t my_nb = f->o.algorithm == VEM_ALG_INCREMENTAL ? f->o.n_blocks : 0;
     const size_t my_procs = comm ? (size_t)comm->size : 1;
     if (st == VEM_OK)
