@@ -2007,14 +2007,15 @@ static vem_status hdr_size(const vem__ckpt *c, const char *path, const char *key
     return VEM_OK;
 }
 
-/* Section name with exactly len doubles. */
-static const double *section(const vem__ckpt *c, const char *name, size_t len, vem_status *st)
+/* Section name with exactly len doubles (path: for messages). */
+static const double *section(const vem__ckpt *c, const char *path, const char *name, size_t len,
+                             vem_status *st)
 {
     size_t got;
     const double *p = vem__ckpt_get(c, name, &got);
     if (*st == VEM_OK && (!p || got != len))
-        *st = VEM_FAIL(VEM_EFORMAT, "%s: section '%s': %zu doubles, expected %zu",
-                       json_string_value(json_object_get(c->header, "model")), name, got, len);
+        *st = VEM_FAIL(VEM_EFORMAT, "%s: section '%s': %zu doubles, expected %zu", path, name,
+                       got, len);
     return p;
 }
 
@@ -2086,7 +2087,7 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
         st = same(path, "the number of parameters", (double)plen, (double)d->plen);
     if (st == VEM_OK)
         st = same(path, "warm start", (double)warm, (double)(f->o.warm_start != 0));
-    const double *sc = section(c, "scalars", SC_LEN, &st);
+    const double *sc = section(c, path, "scalars", SC_LEN, &st);
     if (st == VEM_OK)
         st = same(path, "the number of observations", sc[SC_N_OBS], f->n_obs_all);
     if (st == VEM_OK)
@@ -2095,24 +2096,44 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
         st = same(path, "the number of units", sc[SC_UNITS], f->units_all);
     if (st == VEM_OK && (procs == 0 || procs > 1u << 24 || iter > f->o.max_iter + (1u << 30)))
         st = VEM_FAIL(VEM_EFORMAT, "%s: header: %zu processes, iteration %zu", path, procs, iter);
-    const double *params = section(c, "params", plen, &st);
-    const double *state = section(c, "state", d->slen, &st);
-    const double *rngs = section(c, "rng", procs * RNG_DOUBLES, &st);
+    const double *params = section(c, path, "params", plen, &st);
+    const double *state = section(c, path, "state", d->slen, &st);
+    const double *rngs = section(c, path, "rng", procs * RNG_DOUBLES, &st);
     size_t tlen = 0, btlen = 0;
     const double *tr = vem__ckpt_get(c, "trace", &tlen);
     const double *btr = vem__ckpt_get(c, "best_trace", &btlen);
     if (st == VEM_OK && (tlen % TRACE_DOUBLES || btlen % TRACE_DOUBLES))
         st = VEM_FAIL(VEM_EFORMAT, "%s: trace sections of %zu and %zu doubles", path, tlen, btlen);
     const int online = f->o.algorithm != VEM_ALG_BATCH && s_ready;
-    const double *s_acc = online ? section(c, "s_acc", ess_len, &st) : NULL;
-    const double *blocks = online && nb ? section(c, "blocks", nb * ess_len, &st) : NULL;
-    const double *block_h = online && nb ? section(c, "block_h", nb, &st) : NULL;
-    const double *bparams = d->best && have_best ? section(c, "best_params", plen, &st) : NULL;
+    const double *s_acc = online ? section(c, path, "s_acc", ess_len, &st) : NULL;
+    const double *blocks = online && nb ? section(c, path, "blocks", nb * ess_len, &st) : NULL;
+    const double *block_h = online && nb ? section(c, path, "block_h", nb, &st) : NULL;
+    const double *bparams = d->best && have_best ? section(c, path, "best_params", plen, &st) : NULL;
     const int adam = f->o.algorithm == VEM_ALG_ADAM && theta_ready;
-    const double *theta = adam ? section(c, "theta", ess_len, &st) : NULL;
-    const double *am = adam ? section(c, "adam_m", ess_len, &st) : NULL;
-    const double *av = adam ? section(c, "adam_v", ess_len, &st) : NULL;
-    const double *vbest = val_iter ? section(c, "val_best", plen, &st) : NULL;
+    const double *theta = adam ? section(c, path, "theta", ess_len, &st) : NULL;
+    const double *am = adam ? section(c, path, "adam_m", ess_len, &st) : NULL;
+    const double *av = adam ? section(c, path, "adam_v", ess_len, &st) : NULL;
+    const double *vbest = val_iter ? section(c, path, "val_best", plen, &st) : NULL;
+    /* Whatever the file says, the numbers must be numbers (the models check their own
+     * ranges in params_set). */
+    const struct {
+        const double *p;
+        size_t n;
+        const char *name;
+    } arrays[] = {{params, plen, "params"},        {state, d->slen, "state"},
+                  {s_acc, s_acc ? ess_len : 0, "s_acc"},
+                  {blocks, blocks ? nb * ess_len : 0, "blocks"},
+                  {block_h, block_h ? nb : 0, "block_h"}, {theta, theta ? ess_len : 0, "theta"},
+                  {am, am ? ess_len : 0, "adam_m"},        {av, av ? ess_len : 0, "adam_v"},
+                  {bparams, bparams ? plen : 0, "best_params"},
+                  {vbest, vbest ? plen : 0, "val_best"}};
+    for (size_t a = 0; st == VEM_OK && a < sizeof arrays / sizeof *arrays; a++)
+        for (size_t i = 0; i < arrays[a].n; i++)
+            if (!isfinite(arrays[a].p[i]) || (arrays[a].p == av && av[i] < 0.0)) {
+                st = VEM_FAIL(VEM_EFORMAT, "%s: section '%s': entry %zu is %g", path,
+                              arrays[a].name, i + 1, arrays[a].p[i]);
+                break;
+            }
     if (st == VEM_OK && val_iter && !f->o.validation)
         st = VEM_FAIL(VEM_EFORMAT, "%s: a checkpoint of a fit with validation data", path);
     if (st != VEM_OK)
