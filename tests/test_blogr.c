@@ -336,6 +336,101 @@ static void check_reference(vem_blogr_family fam, const penguins *pg, int engine
     }
 }
 
+/* Prediction against Monte Carlo over q, the score, save/load and a refused file. */
+static void check_predict_and_file(const penguins *pg)
+{
+    vem_blogr *b = vem_blogr_new(3);
+    CHECK(b && vem_blogr_set_family(b, VEM_BLOGR_FULL_RANK) == VEM_OK);
+    engine_fit(b, pg, 7);
+    vem_matrix x = vem_matrix_view(pg->x, pg->n, 3);
+    double prob[400], cov[P * P], L[P * P];
+    CHECK(vem_blogr_predict(b, &x, prob) == VEM_OK);
+    vem_blogr_q_cov(b, cov);
+    chol(cov, L, P);
+    const double *mu = vem_blogr_q_mean(b), *sh = vem_blogr_shift(b), *sc = vem_blogr_scale(b);
+    vem_rng r;
+    vem_rng_seed(&r, 3);
+    double worst = 0.0;
+    for (size_t i = 0; i < 5; i++) { /* rows 0..4: E_q[sigmoid] by 200000 draws */
+        double z[P], s = 0.0, s2 = 0.0;
+        for (size_t j = 0; j < 3; j++)
+            z[j] = (pg->x[3 * i + j] - sh[j]) / sc[j];
+        z[3] = 1.0;
+        for (int k = 0; k < 200000; k++) {
+            double e[P], a = 0.0;
+            for (size_t j = 0; j < P; j++)
+                e[j] = vem_rng_normal(&r);
+            for (size_t j = 0; j < P; j++) {
+                double w = mu[j];
+                for (size_t l = 0; l <= j; l++)
+                    w += L[j * P + l] * e[l];
+                a += z[j] * w;
+            }
+            double v = 1.0 / (1.0 + exp(-a));
+            s += v;
+            s2 += v * v;
+        }
+        double m = s / 200000, se = sqrt((s2 / 200000 - m * m) / 200000);
+        worst = fmax(worst, fabs(prob[i] - m) / fmax(se, 1e-12));
+    }
+    printf("predict: worst |quadrature - Monte Carlo| over 5 rows %.2f se\n", worst);
+    CHECK(worst < 4.0);
+    double mean = 0.0, total = 0.0;
+    CHECK(vem_blogr_score(b, &x, pg->y, &mean, &total) == VEM_OK);
+    printf("score: mean log predictive probability %.4f nats\n", mean);
+    CHECK(mean < 0.0 && mean > -0.6 && fabs(total - mean * (double)pg->n) < 1e-9);
+    double bad[2] = {0.0, 0.5};
+    vem_matrix x2 = vem_matrix_view(pg->x, 2, 3);
+    CHECK(vem_blogr_score(b, &x2, bad, NULL, NULL) == VEM_EINVAL);
+
+    const char *path = "test_blogr_model.json";
+    const char *names[3] = {"beak_depth_mm", "flipper_length_mm", "body_mass_g"};
+    CHECK(vem_blogr_set_columns(b, names, "chinstrap") == VEM_OK);
+    CHECK(vem_blogr_save(b, path, NULL) == VEM_OK);
+    vem_blogr *c = vem_blogr_load(path);
+    CHECK(c != NULL);
+    if (c) {
+        double t1[64], t2[64], p2[400];
+        vem_blogr_params_get(b, t1);
+        vem_blogr_params_get(c, t2);
+        CHECK(vem_blogr_params_len(c) == vem_blogr_params_len(b));
+        CHECK(memcmp(t1, t2, vem_blogr_params_len(b) * sizeof *t1) == 0);
+        CHECK(vem_blogr_predict(c, &x, p2) == VEM_OK && memcmp(prob, p2, sizeof *p2 * pg->n) == 0);
+        CHECK(vem_blogr_family_of(c) == VEM_BLOGR_FULL_RANK);
+        CHECK(strcmp(vem_blogr_target(c), "chinstrap") == 0);
+        vem_blogr_free(c);
+    }
+    /* q_cov edited to be indefinite: refused. */
+    FILE *fp = fopen(path, "r");
+    char *text = calloc(1, 1 << 20);
+    size_t len = fp ? fread(text, 1, (1 << 20) - 1, fp) : 0;
+    if (fp)
+        fclose(fp);
+    char *k = strstr(text, "\"q_cov\"");
+    CHECK(len > 0 && k != NULL);
+    if (k) {
+        char *num = strchr(strchr(k, '[') + 1, '[') + 1; /* first entry, 0.0xxx */
+        while (*num == ' ' || *num == '\n')
+            num++;
+        CHECK(num[0] == '0' && num[1] == '.');
+        memcpy(num, "-1", 2); /* -1xxx: a negative variance */
+        fp = fopen(path, "w");
+        fputs(text, fp);
+        fclose(fp);
+        CHECK(vem_blogr_load(path) == NULL);
+        CHECK(strstr(vem_errmsg(), "q_cov") != NULL);
+    }
+    free(text);
+    remove(path);
+    CHECK(vem_blogr_new(0) == NULL);
+    CHECK(vem_blogr_set_prior_var(b, -1.0) == VEM_EINVAL);
+    CHECK(vem_blogr_set_samples(b, 0) == VEM_EINVAL);
+    vem_fit_opts o;
+    vem_fit_opts_init(&o);
+    CHECK(vem_blogr_fit(b, &x, pg->y, &o, NULL) == VEM_EUNSUP); /* batch: not a gradient fit */
+    vem_blogr_free(b);
+}
+
 int main(void)
 {
     check_gradient(VEM_BLOGR_MEAN_FIELD, 1);
@@ -350,5 +445,6 @@ int main(void)
     check_reference(VEM_BLOGR_MEAN_FIELD, &pg, 0);
     check_reference(VEM_BLOGR_FULL_RANK, &pg, 1);
     check_reference(VEM_BLOGR_MEAN_FIELD, &pg, 1);
+    check_predict_and_file(&pg);
     return check_report("blogr");
 }
