@@ -428,6 +428,24 @@ static void check_predict_and_file(const penguins *pg)
     vem_fit_opts o;
     vem_fit_opts_init(&o);
     CHECK(vem_blogr_fit(b, &x, pg->y, &o, NULL) == VEM_EUNSUP); /* batch: not a gradient fit */
+    o.algorithm = VEM_ALG_ADAM;
+    vem_data val = vem_data_rows(x); /* features without the label column */
+    o.validation = &val;
+    CHECK(vem_blogr_fit(b, &x, pg->y, &o, NULL) == VEM_EINVAL);
+    vem_data val2 = vem_data_rows(vem_matrix_view(pg->xy, pg->n, 4));
+    o.validation = &val2;
+    o.max_iter = 3;
+    o.warm_start = 1;
+    o.tol = 0.0;
+    vem_fit_result res;
+    vem_status vs = vem_blogr_fit(b, &x, pg->y, &o, &res);
+    if (vs != VEM_EMAXITER)
+        fprintf(stderr, "validation fit: %s: %s\n", vem_strerror(vs), vem_errmsg());
+    CHECK(vs == VEM_EMAXITER);
+    CHECK(res.trace_len == 3 && isfinite(res.trace[2].validation) && res.trace[2].validation < 0);
+    vem_fit_result_clear(&res);
+    double y2[2] = {0.0, 2.0};
+    CHECK(vem_blogr_fit(b, &x2, y2, &o, NULL) == VEM_EINVAL); /* a label of 2 */
     vem_blogr_free(b);
 }
 

@@ -85,8 +85,11 @@ VEM_API const char *vem_blogr_target(const vem_blogr *b);
  * the engine's defaults, lr 1e-3 unless set; max_iter counts epochs). The rows
  * and labels are copied into one n x (d + 1) matrix (the label last) so that the
  * engine's shuffled minibatches carry each row's label. o->algorithm other than
- * ADAM: VEM_EUNSUP. Without a warm start q starts at m = 0, L = 0.1 I; with
- * o->warm_start from b's current q. res->objective is the ELBO estimate of the
+ * ADAM: VEM_EUNSUP. Without a warm start the transform is computed from x and q
+ * starts at m = 0, L = 0.1 I; with o->warm_start the fit starts from b's current q
+ * and keeps its transform (q lives on that scale). o->validation, if set, holds
+ * rows of the same n x (d + 1) layout (features, then the label; VEM_EINVAL
+ * otherwise), the engine evaluating it with noise key 0. res->objective is the ELBO estimate of the
  * final pass (nats). VEM_EINVAL: shape mismatch, n < 2, non-finite values, a
  * label other than 0 or 1, a constant column with standardisation.
  */

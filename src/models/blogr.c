@@ -561,6 +561,10 @@ vem_status vem_blogr_fit(vem_blogr *b, const vem_matrix *x, const double *y,
                                     "gradients (adam); algorithm '%s' is not supported",
                         vem_algorithm_name(opts.algorithm) ? vem_algorithm_name(opts.algorithm)
                                                            : "?");
+    if (opts.validation && opts.validation->x.cols != b->d + 1)
+        return VEM_FAIL(VEM_EINVAL, "validation data has %zu columns: blogr's are the %zu "
+                        "features then the 0/1 label (%zu)", opts.validation->x.cols, b->d,
+                        b->d + 1);
     const size_t n = x->rows, d = b->d;
     double *xy = vem__alloc_doubles(n ? n : 1, d + 1);
     if (!xy)
