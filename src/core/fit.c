@@ -42,6 +42,7 @@ struct vem_fit {
     double n_obs_all; /* over all processes (per-observation divisor, stepwise scale) */
     double rows_all;  /* rows (or frames) of x over all processes */
     double units_all; /* units of x over all processes */
+    uint64_t unit_first; /* x's first unit among all processes' (noise of gradient models) */
     size_t n_batches; /* stepwise: minibatches per pass when fixed (o.n_batches, or under a
                          communicator the same count on every process), else 0 */
     int nthreads;
@@ -573,6 +574,8 @@ static const vem_data *pass_data(const vem_fit *f)
 
 vem_status vem_fit_pass(vem_fit *f, const vem_model *m, double *ess, double *objective)
 {
+    if (m->ops->gradient && m->ops->noise_key)
+        m->ops->noise_key(m->self, 0, f->unit_first);
     return run_range(f, m, pass_data(f), 0, f->n_units, ess, objective, NULL);
 }
 
@@ -607,7 +610,8 @@ static vem_status trace_push(vem_fit *f, const vem_trace_entry *e)
                           .tol_rule = f->o.tol_rule,
                           .seconds = e->seconds,
                           .fit_seconds = vem__now() - f->fit_t0,
-                          .violation = e->violation};
+                          .violation = e->violation,
+                          .validation = f->trace[f->trace_len - 1].validation};
         f->user.progress(f->user.progress_ctx, &p);
     }
     if (f->o.log) {
@@ -643,8 +647,6 @@ static vem_status evaluate(vem_fit *f, double *objective, int finishing)
             return VEM_FAIL(VEM_ENOMEM, "ESS: %zu doubles", f->ess_len);
         ess = f->ess;
     }
-    if (f->m.ops->gradient && f->m.ops->noise_key)
-        f->m.ops->noise_key(f->m.self, 0);
     vem_status st = vem_fit_pass(f, &f->m, ess, objective);
     if (st != VEM_OK)
         return st;
@@ -1124,7 +1126,7 @@ static vem_status minibatch(vem_fit *f, const vem_data *x, size_t lo, size_t hi,
                             double *obs)
 {
     if (f->o.algorithm == VEM_ALG_ADAM && f->m.ops->noise_key)
-        f->m.ops->noise_key(f->m.self, vem_rng_next(&f->rng));
+        f->m.ops->noise_key(f->m.self, vem_rng_next(&f->rng), 0);
     return run_range(f, &f->m, x, lo, hi, f->s_tmp, obj, obs);
 }
 
@@ -1323,6 +1325,24 @@ static vem_status incremental_pass(vem_fit *f, double *objective, int *violation
     return VEM_OK;
 }
 
+/* The units of the processes before this one, holding n units each (0: one process). */
+static vem_status units_before(const vem_fit *f, size_t n, uint64_t *first)
+{
+    const vem_comm *c = f->o.comm;
+    *first = 0;
+    if (!c || c->size <= 1)
+        return VEM_OK;
+    double *all = vem__alloc_doubles((size_t)c->size, 1);
+    if (!all)
+        return VEM_FAIL(VEM_ENOMEM, "units of %d processes", c->size);
+    all[c->rank] = (double)n;
+    vem_status st = c->reduce(all, (size_t)c->size, c->ctx);
+    for (int r = 0; st == VEM_OK && r < c->rank; r++)
+        *first += (uint64_t)all[r];
+    vem__free(all);
+    return st;
+}
+
 /*
  * The objective of the current parameters on the validation data (noise key 0), into
  * *objective; keeps the best pass's parameters. *stop when patience passes went by
@@ -1337,8 +1357,13 @@ static vem_status validate(vem_fit *f, double *objective, int *stop)
     double *ess = f->s_tmp ? f->s_tmp : f->ess;
     if (!ess && !(ess = f->ess = vem__alloc_doubles(f->ess_len ? f->ess_len : 1, 1)))
         return VEM_FAIL(VEM_ENOMEM, "ESS: %zu doubles", f->ess_len);
-    if (f->m.ops->noise_key)
-        f->m.ops->noise_key(f->m.self, 0);
+    uint64_t first = 0;
+    if (f->m.ops->noise_key) {
+        vem_status pst = units_before(f, n, &first);
+        if (pst != VEM_OK)
+            return pst;
+        f->m.ops->noise_key(f->m.self, 0, first);
+    }
     vem_status st = run_range(f, &f->m, v, 0, n, ess, objective, NULL);
     if (st != VEM_OK)
         return st;
@@ -1715,6 +1740,8 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
         f->n_obs_all = all[0];
         f->rows_all = all[1];
         f->units_all = all[2];
+        if (f->m.ops->gradient && (st = units_before(f, f->n_units, &f->unit_first)) != VEM_OK)
+            return st;
         /* Every process cuts its share into the same number of minibatches (some
          * possibly empty), about batch_size units each in all. */
         if (!f->n_batches) {
