@@ -17,8 +17,9 @@
  * gradient of its estimate
  *     (1/S) sum_s ln p(y_n | x_n, m + L eps_ns) - KL / N
  * (S = samples per row, eps_ns ~ N(0, I) drawn from (the pass's noise key, the
- * row's index in the data the E-step sees): per-row noise, so that the estimate
- * does not depend on threads, slots or how rows are batched), with KL in closed form.
+ * row's place first + u among all processes' rows of the pass's data, as
+ * vem_model_ops.noise_key gives them): per-row noise, so that the estimate does not
+ * depend on threads, slots or processes), with KL in closed form.
  * The parameter vector is m (p), then the scale part: ln s (p) for the mean field
  * (L = diag s); for full rank the rows of L's lower triangle (p (p + 1) / 2, row
  * i holding L_i0 .. L_ii) with ln L_ii in place of each diagonal entry.

@@ -40,6 +40,7 @@ struct vem_blogr {
     double *L;             /* p x p, row-major lower triangle (derived) */
 
     uint64_t key;   /* the pass's noise key (vem_model_ops.noise_key) */
+    uint64_t first; /* the pass data's first unit among all processes' units */
     double n_total; /* the fit's rows: KL's divisor */
 };
 
@@ -363,15 +364,17 @@ static void features(const vem_blogr *b, const double *x, double *z)
         z[b->d] = 1.0;
 }
 
-/* The generator of row u's noise under key. */
-static void row_rng(vem_rng *r, uint64_t key, size_t u)
+/* The generator of row u's noise under key (u: the row's place among all processes' rows
+ * of the pass's data, or in the minibatch). */
+static void row_rng(vem_rng *r, uint64_t key, uint64_t u)
 {
-    vem_rng_seed(r, key ^ (0x9E3779B97F4A7C15ULL * ((uint64_t)u + 1)));
+    vem_rng_seed(r, key ^ (0x9E3779B97F4A7C15ULL * (u + 1)));
 }
 
 /* scratch: 3 p + np doubles. */
 static double objective_grad(const vem_blogr *b, const vem_matrix *xy, size_t u0, size_t u1,
-                             uint64_t key, double n_total, double *grad, double *scratch)
+                             uint64_t key, uint64_t first, double n_total, double *grad,
+                             double *scratch)
 {
     const size_t p = b->p, d = b->d, S = b->samples;
     const int full = b->family == VEM_BLOGR_FULL_RANK;
@@ -381,7 +384,7 @@ static double objective_grad(const vem_blogr *b, const vem_matrix *xy, size_t u0
         const double *x = xy->data + r * xy->ld;
         const double y = x[d];
         vem_rng rng;
-        row_rng(&rng, key, r);
+        row_rng(&rng, key, first + r);
         features(b, x, z);
         for (size_t s = 0; s < S; s++) {
             for (size_t i = 0; i < p; i++)
@@ -428,7 +431,7 @@ double vem_blogr_objective_grad(const vem_blogr *b, const vem_matrix *xy, size_t
         VEM_FAIL(VEM_ENOMEM, "vem_blogr_objective_grad");
         return NAN;
     }
-    double obj = objective_grad(b, xy, u0, u1, key, n_total, grad, scratch);
+    double obj = objective_grad(b, xy, u0, u1, key, 0, n_total, grad, scratch);
     vem__free(scratch);
     return obj;
 }
@@ -460,7 +463,7 @@ static double blogr_estep(const void *self, const vem_data *data, size_t u0, siz
                           double *ess, double *scratch)
 {
     const vem_blogr *b = self;
-    return objective_grad(b, &data->x, u0, u1, b->key, b->n_total, ess, scratch);
+    return objective_grad(b, &data->x, u0, u1, b->key, b->first, b->n_total, ess, scratch);
 }
 
 static vem_status blogr_mstep(void *self, const double *ess)
@@ -479,7 +482,12 @@ static vem_status blogr_params_set(void *self, const double *in)
     return vem_blogr_params_set(self, in);
 }
 
-static void blogr_noise_key(void *self, uint64_t key) { ((vem_blogr *)self)->key = key; }
+static void blogr_noise_key(void *self, uint64_t key, uint64_t first)
+{
+    vem_blogr *b = self;
+    b->key = key;
+    b->first = first;
+}
 
 /* The transform from the data (the features' moments over all processes) and q's start. */
 static vem_status blogr_init(void *self, vem_fit *f, vem_rng *rng)
