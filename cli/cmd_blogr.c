@@ -227,9 +227,8 @@ static void model_json(json_t *o, const vem_blogr *b)
     json_object_set_new(o, "standardize", json_boolean(vem_blogr_standardize_on(b)));
     json_object_set_new(o, "prior_var", cli_json_real(vem_blogr_prior_var(b)));
     double *m = malloc((d + 1) * (d + 2) * sizeof *m), *qc = malloc(p * p * sizeof *qc);
-    if (m && qc) {
+    if (m && qc && vem_blogr_coef(b, m, m + d + 1) == VEM_OK) {
         double *c = m + d + 1;
-        vem_blogr_coef(b, m, c);
         vem_blogr_q_cov(b, qc);
         json_object_set_new(o, "coef", cli_json_vector(m, d));
         json_object_set_new(o, "intercept", cli_json_real(m[d]));
@@ -246,10 +245,12 @@ static void model_print(FILE *f, const vem_blogr *b)
     const size_t d = vem_blogr_d(b);
     double *m = malloc((d + 1) * (d + 2) * sizeof *m);
     char buf[32];
-    if (!m)
+    double *c = m ? m + d + 1 : NULL;
+    if (!m || vem_blogr_coef(b, m, c) != VEM_OK) {
+        free(m);
+        fprintf(f, "(out of memory)\n");
         return;
-    double *c = m + d + 1;
-    vem_blogr_coef(b, m, c);
+    }
     fprintf(f, "%-16s %14s %14s\n", "feature", "coef", "posterior sd");
     fprintf(f, "%-16s %14.8g %14.6g\n", "(intercept)", m[d], sqrt(c[d * (d + 1) + d]));
     for (size_t j = 0; j < d; j++)

@@ -373,6 +373,25 @@ static void check_predict_and_file(const penguins *pg)
         double m = s / 200000, se = sqrt((s2 / 200000 - m * m) / 200000);
         worst = fmax(worst, fabs(prob[i] - m) / fmax(se, 1e-12));
     }
+    /* q on the input scale: the logit's mean and variance of row 0 both ways. */
+    double cm[4], cc[16], z0[P], lm = 0.0, lv = 0.0, im = 0.0, iv = 0.0;
+    CHECK(vem_blogr_coef(b, cm, cc) == VEM_OK);
+    const double x0[4] = {pg->x[0], pg->x[1], pg->x[2], 1.0};
+    for (size_t j = 0; j < 3; j++)
+        z0[j] = (pg->x[j] - sh[j]) / sc[j];
+    z0[3] = 1.0;
+    im = cm[3];
+    for (size_t j = 0; j < P; j++) {
+        lm += z0[j] * mu[j];
+        if (j < 3)
+            im += cm[j] * x0[j];
+        for (size_t l = 0; l < P; l++) {
+            lv += z0[j] * cov[j * P + l] * z0[l];
+            iv += x0[j] * cc[j * 4 + l] * x0[l];
+        }
+    }
+    CHECK_REL(im, lm, 1e-10);
+    CHECK_REL(iv, lv, 1e-10);
     printf("predict: worst |quadrature - Monte Carlo| over 5 rows %.2f se\n", worst);
     CHECK(worst < 4.0);
     double mean = 0.0, total = 0.0;

@@ -105,9 +105,10 @@ VEM_API void vem_blogr_q_cov(const vem_blogr *b, double *out);
  * q(w) on the input scale: coefficients beta_j = w_j / scale_j and intercept
  * b - sum_j shift_j w_j / scale_j (a linear map A of w), their mean (d + 1,
  * intercept last; the intercept is 0 without the intercept and standardisation)
- * and covariance A Sigma A^T ((d + 1) x (d + 1)); either may be NULL.
+ * and covariance A Sigma A^T ((d + 1) x (d + 1)); either may be NULL. VEM_ENOMEM
+ * (for its work arrays, p (2 d + p + 2) doubles).
  */
-VEM_API void vem_blogr_coef(const vem_blogr *b, double *mean, double *cov);
+VEM_API vem_status vem_blogr_coef(const vem_blogr *b, double *mean, double *cov);
 
 /**
  * Predictive probabilities p(y = 1 | x) = E_q[sigmoid(z^T w)] of each row of x:

@@ -53,7 +53,11 @@ static vem_status blogr_doc(const vem_blogr *b, const char *path, json_t **out)
     vem_blogr_q_cov(b, cov);
     vem__json_put(o, "q_mean", vem__json_vector(vem_blogr_q_mean(b), p), &ok);
     vem__json_put(o, "q_cov", vem__json_matrix(cov, p, p), &ok);
-    vem_blogr_coef(b, cm, cc);
+    if (vem_blogr_coef(b, cm, cc) != VEM_OK) {
+        json_decref(o);
+        vem__free(buf);
+        return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+    }
     vem__json_put(o, "coef", vem__json_vector(cm, d), &ok);
     vem__json_put(o, "intercept_value", json_real(cm[d]), &ok);
     vem__json_put(o, "coef_cov", vem__json_matrix(cc, d + 1, d + 1), &ok);

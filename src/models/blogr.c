@@ -273,13 +273,13 @@ void vem_blogr_q_cov(const vem_blogr *b, double *out)
         }
 }
 
-void vem_blogr_coef(const vem_blogr *b, double *mean, double *cov)
+vem_status vem_blogr_coef(const vem_blogr *b, double *mean, double *cov)
 {
     const size_t d = b->d, p = b->p, k = d + 1;
     /* A: k x p; A[j][j] = 1/scale_j, A[d][j] = -shift_j/scale_j, A[d][d] = 1 (intercept). */
     double *A = vem__alloc_doubles(k * p + p * p + k * p, 1);
     if (!A)
-        return; /* tiny; documented callers pass small d */
+        return VEM_FAIL(VEM_ENOMEM, "vem_blogr_coef: %zu x %zu", k, p);
     double *S = A + k * p, *AS = S + p * p;
     for (size_t j = 0; j < d; j++) {
         A[j * p + j] = 1.0 / b->scale[j];
@@ -312,6 +312,7 @@ void vem_blogr_coef(const vem_blogr *b, double *mean, double *cov)
             }
     }
     vem__free(A);
+    return VEM_OK;
 }
 
 /* ------------------------------------------------------------ the objective */
