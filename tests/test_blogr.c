@@ -18,6 +18,7 @@
 #include <vem/vem.h>
 
 #include "check.h"
+#include "comm_threads.h"
 
 #define P 4 /* 3 features + intercept */
 
@@ -468,6 +469,74 @@ static void check_predict_and_file(const penguins *pg)
     vem_blogr_free(b);
 }
 
+/* A distributed fit: 2 "processes" (threads, tests/comm_threads.h) holding uneven shares
+ * of the rows. The standardisation is that of all rows; q reaches the reference. */
+enum { DP_CUT = 80 };
+static const penguins *dp_pg;
+static double dp_shift[2][3], dp_scale[2][3], dp_mean[2][P], dp_cov[2][P * P];
+
+static void dp_proc(tc_endpoint *e, void *arg)
+{
+    (void)arg;
+    vem_comm c = tc_comm(e);
+    const size_t lo = e->rank == 0 ? 0 : DP_CUT, hi = e->rank == 0 ? DP_CUT : dp_pg->n;
+    vem_blogr *b = vem_blogr_new(3);
+    CHECK(b && vem_blogr_set_family(b, VEM_BLOGR_FULL_RANK) == VEM_OK &&
+          vem_blogr_set_samples(b, 4) == VEM_OK);
+    vem_matrix x = vem_matrix_view(dp_pg->x + 3 * lo, hi - lo, 3);
+    static const double lrs[4] = {0.02, 0.005, 0.001, 0.0002};
+    for (int st = 0; st < 4; st++) {
+        vem_fit_opts o;
+        vem_fit_opts_init(&o);
+        o.algorithm = VEM_ALG_ADAM;
+        o.batch_size = 32;
+        o.max_iter = 400;
+        o.tol = 0.0;
+        o.lr = lrs[st];
+        o.nthreads = 1;
+        o.comm = &c;
+        o.warm_start = st > 0;
+        vem_status s = vem_blogr_fit(b, &x, dp_pg->y + lo, &o, NULL);
+        CHECK(s == VEM_OK || s == VEM_EMAXITER);
+        if (s != VEM_OK && s != VEM_EMAXITER)
+            fprintf(stderr, "rank %d: %s: %s\n", e->rank, vem_strerror(s), vem_errmsg());
+    }
+    memcpy(dp_shift[e->rank], vem_blogr_shift(b), sizeof dp_shift[0]);
+    memcpy(dp_scale[e->rank], vem_blogr_scale(b), sizeof dp_scale[0]);
+    memcpy(dp_mean[e->rank], vem_blogr_q_mean(b), sizeof dp_mean[0]);
+    vem_blogr_q_cov(b, dp_cov[e->rank]);
+    vem_blogr_free(b);
+}
+
+static void check_distributed(const penguins *pg)
+{
+    dp_pg = pg;
+    tc_run_each(2, dp_proc, NULL);
+    double rmean[P], rcov[P * P], shift[3] = {0}, scale[3] = {0};
+    CHECK(ref("mean", rmean, P) == P && ref("cov", rcov, P * P) == P * P);
+    for (size_t j = 0; j < 3; j++) {
+        for (size_t i = 0; i < pg->n; i++)
+            shift[j] += pg->x[3 * i + j] / (double)pg->n;
+        for (size_t i = 0; i < pg->n; i++)
+            scale[j] += (pg->x[3 * i + j] - shift[j]) * (pg->x[3 * i + j] - shift[j]);
+        scale[j] = sqrt(scale[j] / (double)pg->n);
+        CHECK_REL(dp_shift[0][j], shift[j], 1e-12);
+        CHECK_REL(dp_scale[0][j], scale[j], 1e-12);
+    }
+    CHECK(memcmp(dp_mean[0], dp_mean[1], sizeof dp_mean[0]) == 0); /* the processes agree */
+    double worst = 0.0, num = 0.0, den = 0.0;
+    for (size_t i = 0; i < P; i++)
+        worst = fmax(worst, fabs(dp_mean[0][i] - rmean[i]) / sqrt(rcov[i * P + i]));
+    for (size_t i = 0; i < P * P; i++) {
+        num += (dp_cov[0][i] - rcov[i]) * (dp_cov[0][i] - rcov[i]);
+        den += rcov[i] * rcov[i];
+    }
+    printf("2 processes, full rank: worst |mean - reference| %.4f posterior sd, covariance "
+           "Frobenius error %.4f\n", worst, sqrt(num / den));
+    CHECK(worst < 0.02);
+    CHECK(sqrt(num / den) < 0.10);
+}
+
 int main(void)
 {
     check_gradient(VEM_BLOGR_MEAN_FIELD, 1);
@@ -483,5 +552,6 @@ int main(void)
     check_reference(VEM_BLOGR_FULL_RANK, &pg, 1);
     check_reference(VEM_BLOGR_MEAN_FIELD, &pg, 1);
     check_predict_and_file(&pg);
+    check_distributed(&pg);
     return check_report("blogr");
 }

@@ -90,7 +90,10 @@ VEM_API const char *vem_blogr_target(const vem_blogr *b);
  * starts at m = 0, L = 0.1 I; with o->warm_start the fit starts from b's current q
  * and keeps its transform (q lives on that scale). o->validation, if set, holds
  * rows of the same n x (d + 1) layout (features, then the label; VEM_EINVAL
- * otherwise), the engine evaluating it with noise key 0. res->objective is the ELBO estimate of the
+ * otherwise), the engine evaluating it with noise key 0. With o->comm (a
+ * distributed fit) x and y are this process's share: the standardisation and the
+ * KL's divisor N are those of all rows, the gradients summed over the processes
+ * by the engine, and a bad share stops every process alike. res->objective is the ELBO estimate of the
  * final pass (nats). VEM_EINVAL: shape mismatch, n < 2, non-finite values, a
  * label other than 0 or 1, a constant column with standardisation.
  */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <vem/blogr.h>
+#include <vem/comm.h>
 #include <vem/model.h>
 
 #include "internal.h"
@@ -592,12 +593,21 @@ vem_status vem_blogr_fit(vem_blogr *b, const vem_matrix *x, const double *y,
             st = check_label(y[r], r);
         xy[r * (d + 1) + d] = y[r];
     }
+    /* Every process checks its share; a failure anywhere stops them all alike. */
+    st = vem_comm_agree(opts.comm, st);
+    /* KL's divisor: the rows of all processes (init sets it too, but a warm start has
+     * no init). */
+    double ntot = (double)n;
+    if (st == VEM_OK && opts.comm)
+        st = opts.comm->reduce(&ntot, 1, opts.comm->ctx);
+    if (st == VEM_OK && ntot < 2.0)
+        st = VEM_FAIL(VEM_EINVAL, "%.0f rows: at least 2 are needed", ntot);
     if (st == VEM_OK) {
         vem_model m = {.ops = &blogr_ops, .self = b};
         vem_data data = vem_data_rows(vem_matrix_view(xy, n, d + 1));
         vem_rng rng;
         vem_rng_seed(&rng, b->seed);
-        b->n_total = (double)n; /* init sets the total over processes */
+        b->n_total = ntot;
         st = vem_fit_run(&m, &data, &opts, &rng, res);
     }
     vem__free(xy);
