@@ -103,6 +103,12 @@ static vem_status reshape(vem_blogr *b)
 {
     b->p = b->d + (b->intercept ? 1 : 0);
     b->np = n_params(b);
+    char what[128];
+    snprintf(what, sizeof what, "Bayesian logistic regression: %zu parameters and a %zu x %zu "
+             "scale matrix", b->np, b->p, b->p);
+    if (vem__check_memory(what, ((double)b->np + (double)b->p * (double)b->p) * sizeof(double)) !=
+        VEM_OK)
+        return VEM_ENOMEM;
     double *t = vem__alloc_doubles(b->np, 1), *L = vem__alloc_doubles(b->p, b->p);
     if (!t || !L) {
         vem__free(t);
