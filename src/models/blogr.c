@@ -66,11 +66,6 @@ vem_status vem_blogr_family_parse(const char *name, vem_blogr_family *out)
 
 static size_t packed(size_t i, size_t j) { return i * (i + 1) / 2 + j; }
 
-static size_t n_params(const vem_blogr *b)
-{
-    return b->p + (b->family == VEM_BLOGR_FULL_RANK ? b->p * (b->p + 1) / 2 : b->p);
-}
-
 /* L from theta. */
 static void derive(vem_blogr *b)
 {
@@ -98,27 +93,29 @@ static void reset(vem_blogr *b)
     derive(b);
 }
 
-/* (Re)allocate theta and L for the current family and intercept; resets q. */
+/* (Re)allocate theta and L for the current family and intercept; resets q. On failure b
+ * keeps its old shapes (the caller restores the setting it changed). */
 static vem_status reshape(vem_blogr *b)
 {
-    b->p = b->d + (b->intercept ? 1 : 0);
-    b->np = n_params(b);
+    const size_t p = b->d + (b->intercept ? 1 : 0);
+    const size_t np = p + (b->family == VEM_BLOGR_FULL_RANK ? p * (p + 1) / 2 : p);
     char what[128];
     snprintf(what, sizeof what, "Bayesian logistic regression: %zu parameters and a %zu x %zu "
-             "scale matrix", b->np, b->p, b->p);
-    if (vem__check_memory(what, ((double)b->np + (double)b->p * (double)b->p) * sizeof(double)) !=
-        VEM_OK)
+             "scale matrix", np, p, p);
+    if (vem__check_memory(what, ((double)np + (double)p * (double)p) * sizeof(double)) != VEM_OK)
         return VEM_ENOMEM;
-    double *t = vem__alloc_doubles(b->np, 1), *L = vem__alloc_doubles(b->p, b->p);
+    double *t = vem__alloc_doubles(np, 1), *L = vem__alloc_doubles(p, p);
     if (!t || !L) {
         vem__free(t);
         vem__free(L);
-        return VEM_FAIL(VEM_ENOMEM, "Bayesian logistic regression: %zu parameters", b->np);
+        return VEM_FAIL(VEM_ENOMEM, "Bayesian logistic regression: %zu parameters", np);
     }
     vem__free(b->theta);
     vem__free(b->L);
     b->theta = t;
     b->L = L;
+    b->p = p;
+    b->np = np;
     reset(b);
     return VEM_OK;
 }
