@@ -537,6 +537,54 @@ static void check_distributed(const penguins *pg)
     CHECK(sqrt(num / den) < 0.10);
 }
 
+/* Checkpoint and resume: an interrupted fit resumed has the bits of the uninterrupted one. */
+static int stop_after(void *ctx)
+{
+    int *calls = ctx;
+    return ++*calls > 10;
+}
+
+static void check_resume(const penguins *pg)
+{
+    vem_matrix x = vem_matrix_view(pg->x, pg->n, 3);
+    const char *ck = "test_blogr.ckpt";
+    double want[64], got[64];
+    vem_blogr *b[3];
+    for (int k = 0; k < 3; k++) {
+        b[k] = vem_blogr_new(3);
+        CHECK(b[k] && vem_blogr_set_family(b[k], VEM_BLOGR_FULL_RANK) == VEM_OK &&
+              vem_blogr_set_samples(b[k], 2) == VEM_OK);
+        vem_blogr_set_seed(b[k], 5);
+    }
+    vem_fit_opts o;
+    vem_fit_opts_init(&o);
+    o.algorithm = VEM_ALG_ADAM;
+    o.batch_size = 32;
+    o.max_iter = 30;
+    o.tol = 0.0;
+    o.lr = 0.01;
+    o.checkpoint_tag = "blogr resume test";
+    vem_status s = vem_blogr_fit(b[0], &x, pg->y, &o, NULL); /* uninterrupted */
+    CHECK(s == VEM_EMAXITER);
+    int calls = 0;
+    o.checkpoint = ck;
+    o.interrupted = stop_after;
+    o.interrupted_ctx = &calls;
+    CHECK(vem_blogr_fit(b[1], &x, pg->y, &o, NULL) == VEM_EINTR);
+    o.interrupted = NULL;
+    o.resume = ck;
+    s = vem_blogr_fit(b[2], &x, pg->y, &o, NULL);
+    CHECK(s == VEM_EMAXITER);
+    if (s != VEM_EMAXITER)
+        fprintf(stderr, "resume: %s: %s\n", vem_strerror(s), vem_errmsg());
+    vem_blogr_params_get(b[0], want);
+    vem_blogr_params_get(b[2], got);
+    CHECK(memcmp(want, got, vem_blogr_params_len(b[0]) * sizeof *want) == 0);
+    for (int k = 0; k < 3; k++)
+        vem_blogr_free(b[k]);
+    remove(ck);
+}
+
 int main(void)
 {
     check_gradient(VEM_BLOGR_MEAN_FIELD, 1);
@@ -553,5 +601,6 @@ int main(void)
     check_reference(VEM_BLOGR_MEAN_FIELD, &pg, 1);
     check_predict_and_file(&pg);
     check_distributed(&pg);
+    check_resume(&pg);
     return check_report("blogr");
 }
