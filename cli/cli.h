@@ -152,6 +152,8 @@ extern const cli_option cli_common_options[];
 /** --columns, --header, --no-header, --delimiter, --binary-cols, --dtype, --format, --scale:
  *  commands reading DATA. */
 extern const cli_option cli_data_options[];
+/** The CSV and raw float64 options alone (no --dtype, --format, --scale): the HMMs' frames. */
+extern const cli_option cli_frames_data_options[];
 /** --proba: the mixtures' predict (component probabilities). */
 extern const cli_option cli_proba_options[];
 /** The engine options: every `fit KIND` (fitopts.c). */

@@ -61,10 +61,10 @@ static const cli_option decode_options[] = {
 
 
 static const cli_option *const fit_tables[] = {
-    fit_options, seq_options, cli_engine_options, cli_common_options, cli_data_options, NULL};
+    fit_options, seq_options, cli_engine_options, cli_common_options, cli_frames_data_options, NULL};
 static const cli_option *const decode_tables[] = {decode_options, seq_options, cli_common_options,
-                                                  cli_data_options, NULL};
-static const cli_option *const score_tables[] = {seq_options, cli_common_options, cli_data_options,
+                                                  cli_frames_data_options, NULL};
+static const cli_option *const score_tables[] = {seq_options, cli_common_options, cli_frames_data_options,
                                                  NULL};
 static const cli_option *const info_tables[] = {cli_common_options, NULL};
 

@@ -99,6 +99,18 @@ const cli_option cli_data_options[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
+const cli_option cli_frames_data_options[] = {
+    {"columns", 0, 1, CLI_OPT_COLUMNS, "LIST",
+     "columns by header name or 1-based index, comma-separated"},
+    {"header", 0, 0, CLI_OPT_HEADER, NULL, "the first line is a header (default: detected)"},
+    {"no-header", 0, 0, CLI_OPT_NO_HEADER, NULL, "the first line is data"},
+    {"delimiter", 0, 1, CLI_OPT_DELIMITER, "C",
+     "cell delimiter: one character or 'tab' (default: detected)"},
+    {"binary-cols", 0, 1, CLI_OPT_BINARY_COLS, "D",
+     "DATA is raw little-endian float64, D values per row"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 const cli_option cli_proba_options[] = {
     {"proba", 0, 0, CLI_OPT_PROBA, NULL, "the K component probabilities of each row (CSV)"},
     {NULL, 0, 0, 0, NULL, NULL},
