@@ -9,7 +9,7 @@ static void test_strerror(void)
 {
     static const vem_status all[] = {VEM_OK,      VEM_CONTINUE, VEM_EINVAL,
                                      VEM_ENOMEM,  VEM_EIO,      VEM_EFORMAT,
-                                     VEM_ENUMERIC, VEM_EMAXITER, VEM_EUNSUP};
+                                     VEM_ENUMERIC, VEM_EMAXITER, VEM_EUNSUP, VEM_EINTR};
     size_t n = sizeof all / sizeof all[0];
     for (size_t i = 0; i < n; i++) {
         const char *a = vem_strerror(all[i]);
@@ -71,7 +71,7 @@ static void test_version(void)
 
 static void test_names(void)
 {
-    ROUND_TRIP(vem_algorithm, vem_algorithm_name, vem_algorithm_parse, 3, "batch,");
+    ROUND_TRIP(vem_algorithm, vem_algorithm_name, vem_algorithm_parse, 4, "batch,");
     ROUND_TRIP(vem_cov, vem_cov_name, vem_gmm_cov_parse, VEM_COV_COUNT, "full,");
     ROUND_TRIP(vem_gmm_init, vem_gmm_init_name, vem_gmm_init_parse, 7, "kmeans,");
     ROUND_TRIP(vem_hmm_emission, vem_hmm_emission_name, vem_hmm_emission_parse, 3, "gaussian,");
