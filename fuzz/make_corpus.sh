@@ -22,7 +22,7 @@ for f in "$C"/*/regress_*; do
 done
 rm -rf "$C"
 for h in csv text_table binary docword ldac vocab lengths frames npy idx npy_data corpus_build \
-    model_gmm model_hmm model_lda model_vbgmm model_blr checkpoint; do
+    model_gmm model_hmm model_lda model_vbgmm model_blr model_blogr checkpoint; do
     mkdir -p "$C/$h"
 done
 
@@ -121,12 +121,15 @@ q fit vbgmm $E/faithful.csv -k 2 --max-iter 5 -o "$m/vb_full.json"
 q fit vbgmm $E/faithful.csv -k 2 --covariance diag --max-iter 5 -o "$m/vb_diag.json"
 q fit blr $E/faithful.csv --target waiting -o "$m/blr.json"
 q fit blr $E/faithful.csv --target waiting --intercept --standardize -o "$m/blr_std.json"
+q fit blogr $T/blogr_penguins.csv --target chinstrap --full-rank --epochs 4 -o "$m/blogr_full.json"
+q fit blogr $T/blogr_penguins.csv --target chinstrap --mean-field --epochs 4 -o "$m/blogr_mf.json"
 q fit lda $T/lda_ok.docword.txt --vocab $T/lda_ok.vocab.txt -k 2 --passes 3 -o "$m/lda.json"
 q fit lda $T/lda_ok.docword.txt -k 2 --passes 3 -o "$m/lda_novocab.json"
 cp "$m"/gmm_*.json $G/*_k*_*.init.json "$C/model_gmm/"
 cp "$m"/hmm_*.json $G/seattle_k*.init.json "$C/model_hmm/"
 cp "$m"/vb_*.json "$C/model_vbgmm/"
 cp "$m"/blr*.json "$C/model_blr/"
+cp "$m"/blogr*.json "$C/model_blogr/"
 for l in lda lda_novocab; do
     sed 's/"lambda_file": "[^"]*"/"lambda_file": "model.lambda.npy"/' "$m/$l.json" >"$tmp/$l.json"
     cat "$tmp/$l.json" "$m/$l.lambda.npy" >"$C/model_lda/$l"
