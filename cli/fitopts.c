@@ -360,6 +360,8 @@ static json_t *cli_json_trace(const vem_fit_result *res, vem_algorithm alg)
         json_object_set_new(t, "change", cli_json_real(e->change));
         json_object_set_new(t, "seconds", cli_json_real(e->seconds));
         json_object_set_new(t, "violation", json_boolean(e->violation));
+        if (isfinite(e->validation))
+            json_object_set_new(t, "validation", cli_json_real(e->validation));
         json_array_append_new(trace, t);
     }
     return trace;

@@ -22,6 +22,7 @@ typedef struct trace_row {
     size_t label, restart, iter, step;
     double objective, n_obs, change, seconds;
     int violation;
+    double validation;
 } trace_row;
 
 /* Ratios of successive changes kept for the convergence-rate estimate. */
@@ -222,7 +223,8 @@ static void trace_add(const vem_progress *p)
                                      .n_obs = p->n_obs,
                                      .change = p->change,
                                      .seconds = p->seconds,
-                                     .violation = p->violation};
+                                     .violation = p->violation,
+                                     .validation = p->validation};
 }
 
 static void on_progress(void *ctx, const vem_progress *p)
@@ -346,13 +348,17 @@ static int trace_write(const char *path)
     FILE *fp = vem_output_open(path, &tmp);
     if (!fp)
         return cli_fail(VEM_EIO, "--trace");
-    fputs("label,restart,iter,step,objective,objective_per_obs,change,seconds,violation\n", fp);
+    fputs("label,restart,iter,step,objective,objective_per_obs,change,seconds,violation,"
+          "validation\n", fp);
     for (size_t i = 0; i < P.n_rows; i++) {
         const trace_row *r = &P.rows[i];
         csv_field(fp, P.labels[r->label]);
-        fprintf(fp, ",%zu,%zu,%zu,%.17g,%.17g,%.17g,%.17g,%d\n", r->restart, r->iter, r->step,
+        fprintf(fp, ",%zu,%zu,%zu,%.17g,%.17g,%.17g,%.17g,%d,", r->restart, r->iter, r->step,
                 r->objective, r->n_obs > 0 ? r->objective / r->n_obs : NAN, r->change,
                 r->seconds, r->violation);
+        if (isfinite(r->validation))
+            fprintf(fp, "%.17g", r->validation);
+        fputc('\n', fp);
     }
     vem_status s = vem_output_commit(fp, tmp, path, ferror(fp));
     return s == VEM_OK ? 0 : cli_fail(s, "--trace");

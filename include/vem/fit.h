@@ -131,6 +131,7 @@ typedef struct vem_progress {
     double fit_seconds;   /**< wall time since the fit began (all restarts; a resumed fit
                                counts the time before its checkpoint) */
     int violation;        /**< the trace entry's monotonicity flag */
+    double validation;    /**< the trace entry's validation objective (NaN: none) */
 } vem_progress;
 
 /** Structured progress callback (vem_fit_opts.progress). */

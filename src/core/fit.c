@@ -94,6 +94,14 @@ struct vem_fit {
     double fit_t0;          /* when the fit began (a resumed fit: moved back by the time
                                before its checkpoint) */
 
+    /* Adam (VEM_ALG_ADAM): the parameters, the moments (ess_len each); t counts steps. */
+    double *theta, *adam_m, *adam_v;
+    int theta_ready;
+    /* Validation (vem_fit_opts.validation): the best pass's parameters and objective. */
+    double *val_best;
+    double val_best_obj;
+    size_t val_best_iter; /* 0: none yet */
+
     size_t iter, n_steps;
     double objective;
     double prev;
@@ -184,6 +192,19 @@ static vem_status check_opts(const vem_fit_opts *o)
         if (o->shuffle_rows == 0)
             return VEM_FAIL(VEM_EINVAL, "shuffle_rows=0 must be >= 1");
     }
+    if (o->algorithm == VEM_ALG_ADAM) {
+        if (o->batch_size == 0)
+            return VEM_FAIL(VEM_EINVAL, "batch_size=0 must be >= 1");
+        if (!(o->lr > 0.0) || !isfinite(o->lr))
+            return VEM_FAIL(VEM_EINVAL, "lr=%g must be finite and > 0", o->lr);
+        if (!(o->beta1 >= 0.0 && o->beta1 < 1.0) || !(o->beta2 >= 0.0 && o->beta2 < 1.0))
+            return VEM_FAIL(VEM_EINVAL, "beta1=%g, beta2=%g must be in [0, 1)", o->beta1,
+                            o->beta2);
+        if (!(o->adam_eps > 0.0) || !isfinite(o->adam_eps))
+            return VEM_FAIL(VEM_EINVAL, "adam_eps=%g must be finite and > 0", o->adam_eps);
+        if (o->shuffle_rows == 0)
+            return VEM_FAIL(VEM_EINVAL, "shuffle_rows=0 must be >= 1");
+    }
     if (o->algorithm == VEM_ALG_INCREMENTAL && o->n_blocks == 0)
         return VEM_FAIL(VEM_EINVAL, "n_blocks=0 must be >= 1");
     if (o->init_sample == 0)
@@ -214,6 +235,10 @@ void vem_fit_free(vem_fit *f)
     vem__free(f->perm);
     vem__free(f->mb);
     vem__free(f->trace);
+    vem__free(f->theta);
+    vem__free(f->adam_m);
+    vem__free(f->adam_v);
+    vem__free(f->val_best);
     vem__free(f->sp_colsum);
     vem__free(f->sp_union);
     vem__free(f->sp_slot_rows);
@@ -232,7 +257,9 @@ static double range_obs(const vem_fit *f, size_t n);
 static size_t slots_for(const vem_fit *f, size_t n)
 {
     double obs = range_obs(f, n);
-    size_t by_obs = (size_t)(obs / 256.0);
+    /* A gradient model's unit costs a network's passes: 64 units a slot (a minibatch
+     * of 128 on 2 slots), against 256 observations for the others. */
+    size_t by_obs = f->m.ops->gradient ? n / 64 : (size_t)(obs / 256.0);
     /* At most about 48 MB of slot statistics (a topic model's K x V ESS are large),
      * but at least 2 slots; like the rest, a function of the model and data only. */
     size_t by_mem = (size_t)(50331648.0 / (8.0 * (double)(f->ess_len + 2)));
@@ -309,6 +336,11 @@ static vem_fit *fit_alloc(const vem_model *m, const vem_data *x, vem_source *src
 #endif
     f->ess_len = m->ops->ess_len(m->self);
     f->max_slots = slots_for(f, n_units);
+    if (o->validation) {
+        f->n_units = n_units; /* slots_for reads it (range_obs) */
+        f->max_slots = vem__max(f->max_slots,
+                                slots_for(f, m->ops->n_units(m->self, o->validation)));
+    }
     if (f->nthreads > (int)f->max_slots)
         f->nthreads = (int)f->max_slots;
     f->slot_obj = vem__alloc_doubles(f->max_slots, 1);
@@ -575,7 +607,8 @@ static vem_status trace_push(vem_fit *f, const vem_trace_entry *e)
                           .tol_rule = f->o.tol_rule,
                           .seconds = e->seconds,
                           .fit_seconds = vem__now() - f->fit_t0,
-                          .violation = e->violation};
+                          .violation = e->violation,
+                          .validation = f->trace[f->trace_len - 1].validation};
         f->user.progress(f->user.progress_ctx, &p);
     }
     if (f->o.log) {
@@ -611,6 +644,8 @@ static vem_status evaluate(vem_fit *f, double *objective, int finishing)
             return VEM_FAIL(VEM_ENOMEM, "ESS: %zu doubles", f->ess_len);
         ess = f->ess;
     }
+    if (f->m.ops->gradient && f->m.ops->noise_key)
+        f->m.ops->noise_key(f->m.self, 0);
     vem_status st = vem_fit_pass(f, &f->m, ess, objective);
     if (st != VEM_OK)
         return st;
@@ -693,8 +728,15 @@ static vem_status online_alloc(vem_fit *f)
             return VEM_FAIL(VEM_ENOMEM, "stepwise EM buffers");
         const vem_model_ops *ops = f->m.ops;
         const vem_comm *c = f->o.comm;
+        if (f->o.algorithm == VEM_ALG_ADAM) {
+            f->theta = vem__alloc_doubles(len, 1);
+            f->adam_m = vem__alloc_doubles(len, 1);
+            f->adam_v = vem__alloc_doubles(len, 1);
+            if (!f->theta || !f->adam_m || !f->adam_v)
+                return VEM_FAIL(VEM_ENOMEM, "Adam: 3 x %zu doubles", len);
+        }
         if (!rows_in_memory && !row_source && (!c || (c->gather && c->broadcast)) &&
-            !f->o.dense_steps &&
+            f->o.algorithm == VEM_ALG_STEPWISE && !f->o.dense_steps &&
             ops->sparse_shape && ops->sparse_rows && ops->sparse_prepare && ops->sparse_mstep) {
             ops->sparse_shape(f->m.self, &f->sp_nrows, &f->sp_rowlen);
             const size_t nr = f->sp_nrows, rl = f->sp_rowlen;
@@ -776,10 +818,47 @@ static vem_status step_trace(vem_fit *f, double obj, pass_acc *acc)
     return VEM_OK;
 }
 
+/*
+ * One Adam step (Kingma & Ba 2015, Algorithm 1; ascent) from the summed gradient of a
+ * minibatch of obs observations (f->s_tmp), on its mean per observation.
+ */
+static vem_status adam_update(vem_fit *f, double obs, double obj, pass_acc *acc)
+{
+    const size_t len = f->ess_len;
+    if (!(obs > 0.0))
+        return VEM_OK;
+    if (!f->theta_ready) {
+        f->m.ops->params_get(f->m.self, f->theta);
+        f->theta_ready = 1;
+    }
+    f->t++;
+    const double b1 = f->o.beta1, b2 = f->o.beta2, eps = f->o.adam_eps;
+    const double c1 = 1.0 - pow(b1, (double)f->t), c2 = 1.0 - pow(b2, (double)f->t);
+    const double lr = f->o.lr, inv = 1.0 / obs;
+    double *m = f->adam_m, *v = f->adam_v, *th = f->theta;
+    const double *g = f->s_tmp;
+    for (size_t i = 0; i < len; i++) {
+        double gi = g[i] * inv;
+        m[i] = b1 * m[i] + (1.0 - b1) * gi;
+        v[i] = b2 * v[i] + (1.0 - b2) * gi * gi;
+        th[i] += lr * (m[i] / c1) / (sqrt(v[i] / c2) + eps);
+    }
+    f->n_steps++;
+    f->s_ready = 1;
+    int old = model_threads(f);
+    vem_status st = f->m.ops->params_set(f->m.self, th);
+    model_threads_restore(old);
+    if (st != VEM_OK)
+        return st;
+    return step_trace(f, obj, acc);
+}
+
 /* One stepwise update from the ESS of a minibatch of obs observations (f->s_tmp). */
 static vem_status stepwise_update(vem_fit *f, double obs, double obj, pass_acc *acc)
 {
     const size_t len = f->ess_len;
+    if (f->o.algorithm == VEM_ALG_ADAM)
+        return adam_update(f, obs, obj, acc);
     if (!(obs > 0.0))
         return VEM_OK; /* an empty minibatch on every process: nothing to learn */
     double scale = f->n_obs_all / obs;
@@ -1041,9 +1120,18 @@ static vem_status sparse_refresh(vem_fit *f)
     return st;
 }
 
+/* A minibatch's E-step; a gradient model first draws the minibatch's noise key. */
+static vem_status minibatch(vem_fit *f, const vem_data *x, size_t lo, size_t hi, double *obj,
+                            double *obs)
+{
+    if (f->o.algorithm == VEM_ALG_ADAM && f->m.ops->noise_key)
+        f->m.ops->noise_key(f->m.self, vem_rng_next(&f->rng));
+    return run_range(f, &f->m, x, lo, hi, f->s_tmp, obj, obs);
+}
+
 static vem_status stepwise_pass(vem_fit *f, double *objective)
 {
-    if (!f->s_ready && f->m.ops->ess_from_params) {
+    if (!f->s_ready && f->m.ops->ess_from_params && f->o.algorithm == VEM_ALG_STEPWISE) {
         f->m.ops->ess_from_params(f->m.self, f->s_acc);
         f->s_ready = 1;
         f->s_from_params = 1;
@@ -1078,7 +1166,7 @@ static vem_status stepwise_pass(vem_fit *f, double *objective)
             vem_data view = vem_data_rows(vem_matrix_view(f->mb, rows, cols));
             for (size_t b0 = 0; b0 < rows && st == VEM_OK; b0 += bs) {
                 size_t b1 = vem__min(b0 + bs, rows);
-                st = run_range(f, &f->m, &view, b0, b1, f->s_tmp, &obj, &obs);
+                st = minibatch(f, &view, b0, b1, &obj, &obs);
                 if (st == VEM_OK)
                     st = stepwise_update(f, obs, obj, &acc);
             }
@@ -1099,7 +1187,7 @@ static vem_status stepwise_pass(vem_fit *f, double *objective)
                 memcpy(f->mb + (i - b0) * cols, x->data + f->perm[i] * x->ld,
                        cols * sizeof *f->mb);
             vem_data view = vem_data_rows(vem_matrix_view(f->mb, b1 - b0, cols));
-            st = run_range(f, &f->m, &view, 0, b1 - b0, f->s_tmp, &obj, &obs);
+            st = minibatch(f, &view, 0, b1 - b0, &obj, &obs);
             if (st == VEM_OK)
                 st = stepwise_update(f, obs, obj, &acc);
         }
@@ -1128,7 +1216,7 @@ static vem_status stepwise_pass(vem_fit *f, double *objective)
                 st = sparse_step(f, x, b0, b1, &acc);
                 continue;
             }
-            st = run_range(f, &f->m, x, b0, b1, f->s_tmp, &obj, &obs);
+            st = minibatch(f, x, b0, b1, &obj, &obs);
             if (st == VEM_OK)
                 st = stepwise_update(f, obs, obj, &acc);
         }
@@ -1236,15 +1324,62 @@ static vem_status incremental_pass(vem_fit *f, double *objective, int *violation
     return VEM_OK;
 }
 
+/*
+ * The objective of the current parameters on the validation data (noise key 0), into
+ * *objective; keeps the best pass's parameters. *stop when patience passes went by
+ * without a better one.
+ */
+static vem_status validate(vem_fit *f, double *objective, int *stop)
+{
+    const vem_data *v = f->o.validation;
+    const size_t n = f->m.ops->n_units(f->m.self, v);
+    const size_t plen = f->m.ops->params_len ? f->m.ops->params_len(f->m.self) : 0;
+    *stop = 0;
+    double *ess = f->s_tmp ? f->s_tmp : f->ess;
+    if (!ess && !(ess = f->ess = vem__alloc_doubles(f->ess_len ? f->ess_len : 1, 1)))
+        return VEM_FAIL(VEM_ENOMEM, "ESS: %zu doubles", f->ess_len);
+    if (f->m.ops->noise_key)
+        f->m.ops->noise_key(f->m.self, 0);
+    vem_status st = run_range(f, &f->m, v, 0, n, ess, objective, NULL);
+    if (st != VEM_OK)
+        return st;
+    *objective += extra(f);
+    if (!isfinite(*objective))
+        return VEM_FAIL(VEM_ENUMERIC, "%s: validation objective is %g after pass %zu",
+                        f->m.ops->name, *objective, f->iter + 1);
+    if (!f->m.ops->params_get)
+        return VEM_OK;
+    if (!f->val_best && !(f->val_best = vem__alloc_doubles(plen ? plen : 1, 1)))
+        return VEM_FAIL(VEM_ENOMEM, "validation: %zu parameters", plen);
+    if (!f->val_best_iter || *objective > f->val_best_obj) {
+        f->val_best_obj = *objective;
+        f->val_best_iter = f->iter + 1;
+        f->m.ops->params_get(f->m.self, f->val_best);
+    } else if (f->o.patience && f->iter + 1 - f->val_best_iter >= f->o.patience) {
+        *stop = 1;
+    }
+    return VEM_OK;
+}
+
 vem_status vem_fit_step(vem_fit *f)
 {
     if (f->converged)
         return VEM_OK;
     if (f->iter >= f->o.max_iter)
         return VEM_EMAXITER;
+    if ((f->o.algorithm == VEM_ALG_ADAM) != (f->m.ops->gradient != 0))
+        return VEM_FAIL(VEM_EINVAL, f->m.ops->gradient
+                                        ? "%s is fitted by stochastic gradients: algorithm adam"
+                                        : "%s is not a gradient model: algorithm adam fits "
+                                          "gradient models (vae, blogr)",
+                        f->m.ops->name);
+    if (f->o.algorithm == VEM_ALG_ADAM && (!f->m.ops->params_get || !f->m.ops->params_set ||
+                                           f->m.ops->params_len(f->m.self) != f->ess_len))
+        return VEM_FAIL(VEM_EINVAL, "%s: a gradient model's ESS are its parameters' gradient",
+                        f->m.ops->name);
     vem_status st;
-    double obj;
-    int violation = 0;
+    double obj, vobj = NAN;
+    int violation = 0, early = 0;
     if (f->o.algorithm == VEM_ALG_BATCH) {
         st = evaluate(f, &obj, 0);
         if (st != VEM_OK)
@@ -1256,18 +1391,21 @@ vem_status vem_fit_step(vem_fit *f)
         st = online_alloc(f);
         if (st != VEM_OK)
             return st;
-        if (f->o.algorithm == VEM_ALG_STEPWISE)
-            st = stepwise_pass(f, &obj);
-        else
+        if (f->o.algorithm == VEM_ALG_INCREMENTAL)
             st = incremental_pass(f, &obj, &violation);
+        else
+            st = stepwise_pass(f, &obj);
         if (st == VEM_OK && f->o.eval_passes)
             st = evaluate(f, &obj, 0);
+        if (st == VEM_OK && f->o.validation)
+            st = validate(f, &vobj, &early);
         if (st == VEM_OK && !isfinite(obj))
             st = VEM_FAIL(VEM_ENUMERIC, "%s: objective is %g in pass %zu", f->m.ops->name, obj,
                           f->iter + 1);
     }
     f->iter++;
-    vem_trace_entry e = {.iter = f->iter, .objective = obj, .violation = violation};
+    vem_trace_entry e = {.iter = f->iter, .objective = obj, .violation = violation,
+                         .validation = vobj};
     if (st == VEM_OK || f->o.algorithm == VEM_ALG_BATCH) {
         if (f->have_prev)
             e.change = (obj - f->prev) / f->n_obs_all;
@@ -1285,6 +1423,9 @@ vem_status vem_fit_step(vem_fit *f)
              ? fabs(obj - f->prev) < fmax(f->o.tol, 1e-12 * (fabs(f->prev) + f->n_obs_all))
              : fabs(e.change) < f->o.tol))
         f->converged = 1;
+    /* Early stopping: patience passes without a better validation objective. */
+    if (early)
+        f->converged = 1;
     f->prev = obj;
     f->have_prev = 1;
     f->objective = obj;
@@ -1296,6 +1437,12 @@ vem_status vem_fit_step(vem_fit *f)
 vem_status vem_fit_finish(vem_fit *f)
 {
     double obj;
+    /* With validation data the parameters of the best pass are returned. */
+    if (f->val_best_iter && f->val_best_iter != f->iter) {
+        vem_status vst = f->m.ops->params_set(f->m.self, f->val_best);
+        if (vst != VEM_OK)
+            return vst;
+    }
     vem_status st = evaluate(f, &obj, 1);
     if (st != VEM_OK)
         return st;
@@ -1545,6 +1692,12 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
     f->t = 0;
     f->s_ready = 0;
     f->s_from_params = 0;
+    f->theta_ready = 0;
+    f->val_best_iter = 0;
+    if (f->adam_m) {
+        memset(f->adam_m, 0, f->ess_len * sizeof *f->adam_m);
+        memset(f->adam_v, 0, f->ess_len * sizeof *f->adam_v);
+    }
     f->objective = NAN;
     f->t0 = vem__now();
     /* The online shuffles draw from their own stream, seeded from rng (batch EM
@@ -1709,7 +1862,7 @@ static vem_status trace_unpack(const double *in, size_t n, vem_trace_entry *t)
 
 /* The scalars section: doubles that JSON could not carry exactly (or at all: NaN). */
 enum { SC_PREV, SC_OBJECTIVE, SC_SP_C, SC_BEST_OBJECTIVE, SC_N_OBS, SC_ROWS, SC_UNITS,
-       SC_RESTART_SECONDS, SC_FIT_SECONDS, SC_LEN };
+       SC_RESTART_SECONDS, SC_FIT_SECONDS, SC_VAL_BEST, SC_LEN };
 
 /* Every process's generators (the shuffles' and the caller's), in rank order on process 0. */
 static vem_status gather_rngs(const vem_fit *f, const vem_rng *rng, double **all, size_t *len)
@@ -1744,7 +1897,8 @@ static vem_status ckpt_save(driver *d, size_t r)
             [SC_PREV] = f->prev, [SC_OBJECTIVE] = f->objective, [SC_SP_C] = f->sp_c,
             [SC_BEST_OBJECTIVE] = d->local.objective, [SC_N_OBS] = f->n_obs_all,
             [SC_ROWS] = f->rows_all, [SC_UNITS] = f->units_all,
-            [SC_RESTART_SECONDS] = vem__now() - f->t0, [SC_FIT_SECONDS] = vem__now() - d->t0};
+            [SC_RESTART_SECONDS] = vem__now() - f->t0, [SC_FIT_SECONDS] = vem__now() - d->t0,
+            [SC_VAL_BEST] = f->val_best_obj};
         trace = vem__alloc_doubles(f->trace_len + 1, TRACE_DOUBLES);
         btrace = vem__alloc_doubles(d->local.trace_len + 1, TRACE_DOUBLES);
         if (!h || !trace || !btrace) {
@@ -1775,6 +1929,8 @@ static vem_status ckpt_save(driver *d, size_t r)
             json_object_set_new(h, "s_ready", json_boolean(f->s_ready));
             json_object_set_new(h, "s_from_params", json_boolean(f->s_from_params));
             json_object_set_new(h, "sparse", json_boolean(f->sparse));
+            json_object_set_new(h, "theta_ready", json_boolean(f->theta_ready));
+            json_object_set_new(h, "val_best_iter", json_integer((json_int_t)f->val_best_iter));
             json_object_set_new(h, "have_best", json_boolean(d->have_best));
             json_object_set_new(h, "best_status", json_integer(d->best_st));
             json_object_set_new(h, "best_converged", json_boolean(d->local.converged));
@@ -1795,6 +1951,10 @@ static vem_status ckpt_save(driver *d, size_t r)
                 {"s_acc", f->s_acc, online ? f->ess_len : 0},
                 {"blocks", f->blocks, online && nb ? nb * f->ess_len : 0},
                 {"block_h", f->block_h, online && nb ? nb : 0},
+                {"theta", f->theta, f->theta_ready ? f->ess_len : 0},
+                {"adam_m", f->adam_m, f->theta_ready ? f->ess_len : 0},
+                {"adam_v", f->adam_v, f->theta_ready ? f->ess_len : 0},
+                {"val_best", f->val_best, f->val_best_iter ? d->plen : 0},
             };
             st = vem__ckpt_write(path, h, sec, sizeof sec / sizeof *sec);
         }
@@ -1866,14 +2026,16 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
         return VEM_FAIL(VEM_EFORMAT, "%s: a checkpoint of a %s fit, this one is %s", path,
                         alg ? alg : "?", vem_algorithm_name(f->o.algorithm));
     size_t n_init, nb, procs, ess_len, plen, warm, iter, n_steps, have_prev, nviol, t, s_ready,
-        s_from_params, sparse, have_best, bconv, bn_iter, bn_steps, bn_viol, binit;
+        s_from_params, sparse, have_best, bconv, bn_iter, bn_steps, bn_viol, binit,
+        theta_ready, val_iter;
     const char *keys[] = {"n_init", "n_blocks", "processes", "ess_len", "params_len",
                           "warm_start", "iter", "n_steps", "have_prev", "n_violations", "t",
                           "s_ready", "s_from_params", "sparse", "have_best", "best_converged",
-                          "best_n_iter", "best_n_steps", "best_n_violations", "best_init"};
+                          "best_n_iter", "best_n_steps", "best_n_violations", "best_init",
+                          "theta_ready", "val_best_iter"};
     size_t *vals[] = {&n_init, &nb, &procs, &ess_len, &plen, &warm, &iter, &n_steps, &have_prev,
                       &nviol, &t, &s_ready, &s_from_params, &sparse, &have_best, &bconv,
-                      &bn_iter, &bn_steps, &bn_viol, &binit};
+                      &bn_iter, &bn_steps, &bn_viol, &binit, &theta_ready, &val_iter};
     for (size_t i = 0; i < sizeof keys / sizeof *keys && st == VEM_OK; i++)
         st = hdr_size(c, path, keys[i], vals[i]);
     json_t *bs = json_object_get(c->header, "best_status");
@@ -1913,6 +2075,13 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
     const double *blocks = online && nb ? section(c, "blocks", nb * ess_len, &st) : NULL;
     const double *block_h = online && nb ? section(c, "block_h", nb, &st) : NULL;
     const double *bparams = d->best && have_best ? section(c, "best_params", plen, &st) : NULL;
+    const int adam = f->o.algorithm == VEM_ALG_ADAM && theta_ready;
+    const double *theta = adam ? section(c, "theta", ess_len, &st) : NULL;
+    const double *am = adam ? section(c, "adam_m", ess_len, &st) : NULL;
+    const double *av = adam ? section(c, "adam_v", ess_len, &st) : NULL;
+    const double *vbest = val_iter ? section(c, "val_best", plen, &st) : NULL;
+    if (st == VEM_OK && val_iter && !f->o.validation)
+        st = VEM_FAIL(VEM_EFORMAT, "%s: a checkpoint of a fit with validation data", path);
     if (st != VEM_OK)
         return st;
     tlen /= TRACE_DOUBLES;
@@ -1965,10 +2134,23 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
             if (procs != my_procs)
                 f->s_ready = 0;
         }
+        if (adam) {
+            memcpy(f->theta, theta, ess_len * sizeof *theta);
+            memcpy(f->adam_m, am, ess_len * sizeof *am);
+            memcpy(f->adam_v, av, ess_len * sizeof *av);
+            f->theta_ready = 1;
+        }
         /* Sparse stepwise EM ends every pass with a refresh of every row: again. */
         if (f->sparse && (f->s_from_params || f->t >= f->o.warmup) &&
             (st = sparse_refresh(f)) != VEM_OK)
             return st;
+    }
+    if (val_iter) {
+        if (!f->val_best && !(f->val_best = vem__alloc_doubles(plen ? plen : 1, 1)))
+            return VEM_FAIL(VEM_ENOMEM, "validation: %zu parameters", plen);
+        memcpy(f->val_best, vbest, plen * sizeof *vbest);
+        f->val_best_iter = val_iter;
+        f->val_best_obj = sc[SC_VAL_BEST];
     }
     /* The best restart so far. */
     d->have_best = (int)have_best;
