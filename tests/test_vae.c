@@ -398,6 +398,15 @@ static void test_api(void)
     CHECK(vem_vae_encode(v, &x, mu, sd) == VEM_OK && sd[0] > 0);
     CHECK(vem_vae_reconstruct(v, &x, out) == VEM_OK && out[0] > 0 && out[0] < 1);
     CHECK(vem_vae_sample(v, 2, &r, out) == VEM_OK && out[5] > 0 && out[5] < 1);
+    /* Zero weights and output bias -1.3: every reconstruction and draw is sigmoid(-1.3). */
+    double z[64] = {0};
+    for (size_t j = 0; j < 3; j++)
+        z[vem_vae_params_len(v) - 3 + j] = -1.3;
+    CHECK(vem_vae_set_params(v, z) == VEM_OK);
+    CHECK(vem_vae_reconstruct(v, &x, out) == VEM_OK);
+    CHECK_REL(out[4], 1 / (1 + exp(1.3)), 1e-6);
+    CHECK(vem_vae_sample(v, 2, &r, out) == VEM_OK);
+    CHECK_REL(out[1], 1 / (1 + exp(1.3)), 1e-6);
     double nanp[64];
     vem_vae_get_params(v, nanp);
     nanp[3] = NAN;

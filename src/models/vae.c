@@ -698,9 +698,11 @@ vem_status vem_vae_encode(const vem_vae *v, const vem_matrix *x, double *mean, d
 static void decoder_means(const vem_vae *v, size_t n, layout *y, double *out)
 {
     decode_fwd(v, n, y);
-    vae_real *a = y->dec[v->nh];
-    if (v->lik == VEM_VAE_BERNOULLI)
-        vae_sigmoid(n * v->d, a, a);
+    const vae_real *a = y->dec[v->nh];
+    if (v->lik == VEM_VAE_BERNOULLI) {
+        vae_sigmoid(n * v->d, a, y->ga); /* not in place: vae_sigmoid's p must not alias a */
+        a = y->ga;
+    }
     for (size_t i = 0; i < n * v->d; i++)
         out[i] = (double)a[i];
 }

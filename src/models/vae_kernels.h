@@ -29,7 +29,7 @@ void vae_act_backward(int act, size_t n, const vae_real *h, vae_real *g);
  */
 double vae_bernoulli(size_t n, const vae_real *x, const vae_real *a, vae_real *g, vae_real scale,
                      vae_real *t);
-/* Bernoulli means sigmoid(a) into p. */
+/* Bernoulli means sigmoid(a) into p (p must not alias a). */
 void vae_sigmoid(size_t n, const vae_real *a, vae_real *p);
 /* out = exp(in) over n numbers. */
 void vae_exp(size_t n, const vae_real *in, vae_real *out);
