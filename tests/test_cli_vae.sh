@@ -63,6 +63,27 @@ expect_rc "fit vae gaussian, two hidden layers" 0
 run score g.json valid.csv --json
 expect_rc "score gaussian" 0
 
+# Checkpoint and resume: the resumed fit's model has the uninterrupted fit's bits (Adam's
+# moments and step count are in the checkpoint).
+VFIT="fit vae train.csv --latent 2 --hidden 16 --epochs 7 --batch-size 50 --lr 0.01 --seed 3"
+run $VFIT --binarize dynamic -o full.json
+expect_rc "fit for resume" 0
+run $VFIT --binarize dynamic --checkpoint ck --checkpoint-every 3 -o part.json
+expect_rc "fit with checkpoints" 0
+check "a checkpoint" test -s ck
+pycheck "the checkpoint is mid-fit (epoch 6 of 7)" "" "
+f = open('ck', 'rb'); f.readline(); f.readline()
+h = json.loads(f.readline())
+assert h['model'] == 'vae' and h['iter'] == 6, h['iter']"
+run $VFIT --binarize dynamic --resume ck -o res.json
+expect_rc "resumed fit" 0
+pycheck "resumed = uninterrupted, bit for bit" "" "
+import os
+a, b = load(1), load(2)
+fa, fb = a.pop('params_file'), b.pop('params_file')
+assert a == b, (a, b)
+assert open(fa, 'rb').read() == open(fb, 'rb').read(), 'parameters differ'" full.json res.json
+
 # Usage errors and bad input.
 run fit vae train.csv --likelihood gaussian --binarize dynamic
 expect_rc "dynamic binarisation needs bernoulli" 1
