@@ -8,6 +8,7 @@
  *     vem encode MODEL DATA                            posterior means and sds
  *     vem reconstruct MODEL DATA                       decoder means at the posterior means
  *     vem sample MODEL -n N                            decoder means of prior draws
+ *     vem info MODEL                                   the architecture
  *
  * A thin client of include/vem/vae.h on the engine's Adam (VEM_ALG_ADAM).
  */
@@ -20,7 +21,7 @@
 #include "cli.h"
 
 extern const cli_verb cli_vae_fit, cli_vae_score, cli_vae_sample, cli_vae_encode,
-    cli_vae_reconstruct;
+    cli_vae_reconstruct, cli_vae_info;
 
 enum {
     OPT_LATENT = CLI_OPT_OWN,
@@ -80,6 +81,7 @@ static const cli_option *const score_tables[] = {score_options, cli_common_optio
                                                  cli_data_options, NULL};
 static const cli_option *const data_tables[] = {data_only_options, cli_common_options,
                                                 cli_data_options, NULL};
+static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
 /* Adam, 50 epochs of minibatches of 128 rows, every epoch run (tol 0). */
 static void vae_defaults(vem_fit_opts *o)
@@ -511,6 +513,50 @@ static int vae_sample(int argc, char **argv)
     return rc;
 }
 
+static int vae_info(int argc, char **argv)
+{
+    vae_args a;
+    vem_table t;
+    int rc = parse_args(argc, argv, &cli_vae_info, "info", 1, &a);
+    vem_vae *v = rc ? NULL : load(&a, &t, &rc);
+    if (!v)
+        return rc;
+    const size_t nh = vem_vae_n_hidden(v);
+    if (a.f.json) {
+        json_t *j = cli_json_new("vae");
+        if (j) {
+            json_object_set_new(j, "d", json_integer((json_int_t)vem_vae_d(v)));
+            json_object_set_new(j, "latent", json_integer((json_int_t)vem_vae_latent(v)));
+            json_object_set_new(j, "hidden", cli_json_indices(vem_vae_hidden(v), nh));
+            json_object_set_new(
+                j, "likelihood", json_string(vem_vae_likelihood_name(vem_vae_likelihood_of(v))));
+            json_object_set_new(
+                j, "activation", json_string(vem_vae_activation_name(vem_vae_activation_of(v))));
+            json_object_set_new(j, "samples", json_integer((json_int_t)vem_vae_samples(v)));
+            json_object_set_new(j, "n_params", json_integer((json_int_t)vem_vae_params_len(v)));
+        }
+        rc = cli_json_emit(j);
+    } else {
+        printf("model: vae (variational autoencoder)\nencoder: %zu", vem_vae_d(v));
+        for (size_t i = 0; i < nh; i++)
+            printf(" -> %zu", vem_vae_hidden(v)[i]);
+        printf(" -> 2 x %zu (mean, log-variance)\ndecoder: %zu", vem_vae_latent(v),
+               vem_vae_latent(v));
+        for (size_t i = nh; i-- > 0;)
+            printf(" -> %zu", vem_vae_hidden(v)[i]);
+        printf(" -> %zu (%s)\nactivation: %s, draws per row: %zu, dynamic binarisation: %s\n"
+               "parameters: %zu\n",
+               vem_vae_d(v),
+               vem_vae_likelihood_of(v) == VEM_VAE_BERNOULLI
+                   ? "Bernoulli logits"
+                   : "Gaussian means; log-variances per dimension",
+               vem_vae_activation_name(vem_vae_activation_of(v)), vem_vae_samples(v),
+               vem_vae_binarize(v) ? "yes" : "no", vem_vae_params_len(v));
+    }
+    vem_vae_free(v);
+    return rc;
+}
+
 static int vae_fit(int argc, char **argv)
 {
     vae_args a;
@@ -548,3 +594,8 @@ const cli_verb cli_vae_reconstruct = {
     vae_reconstruct, "MODEL DATA [options]",
     "The decoder's mean at the posterior mean of each row (CSV: x1, x2, ...).",
     data_tables, NULL};
+const cli_verb cli_vae_info = {
+    vae_info, "MODEL",
+    "Describe a model file: the encoder's and decoder's layers, likelihood,\n"
+    "activation, training draws per row and the number of parameters.",
+    info_tables, NULL};

@@ -31,7 +31,7 @@ extern const cli_verb cli_vbgmm_fit, cli_vbgmm_predict, cli_vbgmm_score, cli_vbg
     cli_vbgmm_info;
 extern const cli_verb cli_blr_fit, cli_blr_predict, cli_blr_score, cli_blr_info;
 extern const cli_verb cli_vae_fit, cli_vae_score, cli_vae_sample, cli_vae_encode,
-    cli_vae_reconstruct;
+    cli_vae_reconstruct, cli_vae_info;
 
 static const cli_kind kinds[] = {
     {"gmm",
@@ -55,7 +55,8 @@ static const cli_kind kinds[] = {
      {&cli_blr_fit, &cli_blr_predict, &cli_blr_score, NULL, &cli_blr_info, NULL, NULL, NULL}},
     {"vae",
      "variational autoencoder by stochastic gradients of the ELBO (Adam)",
-     {&cli_vae_fit, NULL, &cli_vae_score, &cli_vae_sample, NULL, NULL, NULL, NULL, &cli_vae_encode,
+     {&cli_vae_fit, NULL, &cli_vae_score, &cli_vae_sample, &cli_vae_info, NULL, NULL, NULL,
+      &cli_vae_encode,
       &cli_vae_reconstruct}},
 };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])

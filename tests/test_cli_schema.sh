@@ -112,6 +112,7 @@ valid score "score vae" score vae.json vae.csv --importance-samples 10
 valid encode "encode vae" encode vae.json vae.csv
 valid reconstruct "reconstruct vae" reconstruct vae.json vae.csv
 valid sample "sample vae" sample vae.json -n 3
+valid info "info vae" info vae.json
 valid fit "fit blr --ard" fit blr "$DIABETES" --target target --ard -o blr_ard.json
 valid info "info blr --ard" info blr_ard.json
 

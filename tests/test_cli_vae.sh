@@ -57,6 +57,10 @@ run sample m.json -n 3 --seed 4
 expect_rc "sample" 0
 check "sample: a header and 3 rows" test "$(wc -l <out)" -eq 4
 
+run info m.json
+expect_rc "info" 0
+expect_out "info" "encoder: 16 -> 32 -> 2 x 2"
+
 run fit vae train.csv --latent 2 --hidden 8,4 --likelihood gaussian --activation tanh \
     --epochs 2 --samples 2 -o g.json
 expect_rc "fit vae gaussian, two hidden layers" 0
