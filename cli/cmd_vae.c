@@ -36,6 +36,7 @@ enum {
     OPT_PATIENCE,
     OPT_IMPORTANCE,
     OPT_SEED_EVAL,
+    OPT_THREADS,
 };
 
 static const cli_option fit_options[] = {
@@ -67,6 +68,8 @@ static const cli_option score_options[] = {
     {"binarize", 0, 1, OPT_BINARIZE, "B", "static (x > 0.5) or none (default)"},
     {"seed", 0, 1, OPT_SEED_EVAL, "S", "seed of the Monte-Carlo draws (default 0)"},
     {"samples", 0, 1, OPT_SAMPLES, "L", "draws per row for the ELBO (default: the model's)"},
+    {"threads", 0, 1, OPT_THREADS, "T",
+     "threads of the IWAE; 0 = all (default); results do not depend on it"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -111,6 +114,7 @@ typedef struct vae_args {
     double lr;
     const char *validation;
     uint64_t seed;
+    int threads;
     cli_fit_args f;
     cli_data_opts dopts;
 } vae_args;
@@ -180,6 +184,8 @@ static int own_option(vae_args *a, int id, const char *val)
         return cli_parse_size("--importance-samples", val, 1, 100000000, &a->importance);
     case OPT_SEED_EVAL:
         return cli_parse_u64("--seed", val, &a->seed);
+    case OPT_THREADS:
+        return cli_parse_threads(val, &a->threads);
     default:
         return -1;
     }
@@ -375,7 +381,7 @@ static int vae_score(int argc, char **argv)
     double elbo = 0, iw = 0, se = 0;
     vem_status s = vem_vae_elbo(v, &x, a.samples_given ? a.samples : 0, a.seed, NULL, &elbo);
     if (s == VEM_OK && a.importance)
-        s = vem_vae_iwae(v, &x, a.importance, a.seed ^ 0x1a2b3c4dULL, NULL, &iw, &se);
+        s = vem_vae_iwae(v, &x, a.importance, a.seed ^ 0x1a2b3c4dULL, a.threads, NULL, &iw, &se);
     if (s != VEM_OK) {
         rc = cli_fail(s, a.data);
     } else if (a.f.json) {

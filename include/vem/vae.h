@@ -120,10 +120,11 @@ VEM_API vem_status vem_vae_elbo(const vem_vae *v, const vem_matrix *x, size_t sa
  * the sum into *total and its Monte-Carlo standard error into *se (or NULL): per
  * row, by the delta method, sqrt(var(w) / (k mean(w)^2)) with w the k weights; the
  * rows' errors added in quadrature. k = 1 is the ELBO estimate with one draw;
- * k -> infinity gives log p(x).
+ * k -> infinity gives log p(x). Rows run in parallel on nthreads OpenMP threads (0: the
+ * OpenMP default); the results do not depend on it.
  */
 VEM_API vem_status vem_vae_iwae(const vem_vae *v, const vem_matrix *x, size_t k, uint64_t seed,
-                                double *rows, double *total, double *se);
+                                int nthreads, double *rows, double *total, double *se);
 /** Posterior means and standard deviations of q(z|x) per row (x->rows x latent each). */
 VEM_API vem_status vem_vae_encode(const vem_vae *v, const vem_matrix *x, double *mean,
                                   double *sd);

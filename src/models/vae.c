@@ -17,7 +17,12 @@
 #include <string.h>
 
 #include "internal.h"
+#include "linalg/linalg.h"
 #include "models/vae_kernels.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define LOG_2PI 1.8378770664093454836
 
@@ -594,71 +599,109 @@ vem_status vem_vae_elbo(const vem_vae *v, const vem_matrix *x, size_t samples, u
 
 #define IWAE_CHUNK 128
 
+/* One row's IWAE bound with k draws from (seed, u); *var its delta-method variance.
+ * y: a layout for 1 row and IWAE_CHUNK draws; lw: k doubles. */
+static double iwae_row(const vem_vae *v, const double *xr, size_t u, size_t k, uint64_t seed,
+                       layout *y, double *lw, double *var)
+{
+    const size_t d = v->d, lat = v->latent, c = vem__min(k, IWAE_CHUNK);
+    for (size_t j = 0; j < d; j++)
+        y->x[j] = (vae_real)xr[j];
+    encode_fwd(v, 1, y);
+    const vae_real *e = y->enc[v->nh];
+    vem_rng rng;
+    row_rng(&rng, seed, u);
+    for (size_t s0 = 0; s0 < k; s0 += c) {
+        const size_t m = vem__min(c, k - s0);
+        for (size_t s = 0; s < m; s++)
+            for (size_t j = 0; j < lat; j++) {
+                const vae_real ep = (vae_real)vem_rng_normal(&rng);
+                y->eps[s * lat + j] = ep;
+                y->z[s * lat + j] = e[j] + y->sig[j] * ep;
+            }
+        decode_fwd(v, m, y);
+        for (size_t s = 0; s < m; s++) {
+            double w = loglik(v, y->x, y->dec[v->nh] + s * d, NULL, 1, y->t, NULL);
+            /* log p(z) - log q(z | x); the 2 pi terms cancel. */
+            for (size_t j = 0; j < lat; j++) {
+                const double z = y->z[s * lat + j], ep = y->eps[s * lat + j];
+                w += -0.5 * z * z + 0.5 * ep * ep + 0.5 * (double)e[lat + j];
+            }
+            lw[s0 + s] = w;
+        }
+    }
+    double mx = -INFINITY;
+    for (size_t s = 0; s < k; s++)
+        mx = fmax(mx, lw[s]);
+    double m1 = 0, m2 = 0;
+    for (size_t s = 0; s < k; s++) {
+        const double w = exp(lw[s] - mx);
+        m1 += w;
+        m2 += w * w;
+    }
+    m1 /= (double)k;
+    m2 /= (double)k;
+    /* Delta method: var(log mean w) ~ var(w) / (k mean(w)^2). */
+    *var = k > 1 ? fmax(m2 / (m1 * m1) - 1, 0) / (double)(k - 1) : 0;
+    return mx + log(m1);
+}
+
 vem_status vem_vae_iwae(const vem_vae *v, const vem_matrix *x, size_t k, uint64_t seed,
-                        double *rows, double *total, double *se)
+                        int nthreads, double *rows, double *total, double *se)
 {
     vem_status st = check_x(v, x, "vem_vae_iwae");
     if (st != VEM_OK)
         return st;
     if (k == 0 || k > 100000000)
         return VEM_FAIL(VEM_EINVAL, "vem_vae_iwae: k=%zu must be in [1, 1e8]", k);
-    const size_t d = v->d, lat = v->latent, c = vem__min(k, IWAE_CHUNK);
-    layout y;
-    vae_real *p = alloc_layout(v, 1, c, &y);
-    double *lw = vem__alloc_doubles(k, 1);
-    if (!p || !lw) {
+    const size_t n = x->rows;
+    double *b = vem__alloc_doubles(n ? n : 1, 2); /* per row: bound, variance */
+    if (!b)
+        return VEM_FAIL(VEM_ENOMEM, "vem_vae_iwae(k=%zu)", k);
+    int failed = 0;
+    /* Rows are independent and their results are summed in row order afterwards: the
+     * same bits for any thread count. BLAS runs single-threaded inside. */
+    const int token = vem__blas_threads_one();
+#ifdef _OPENMP
+    const int nth = nthreads > 0 ? nthreads : omp_get_max_threads();
+#pragma omp parallel num_threads(nth) if (nth > 1 && n > 1)
+#else
+    (void)nthreads;
+#endif
+    {
+        layout y;
+        vae_real *p = alloc_layout(v, 1, vem__min(k, IWAE_CHUNK), &y);
+        double *lw = vem__alloc_doubles(k, 1);
+        if (!p || !lw) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            failed = 1;
+        }
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (long ul = 0; ul < (long)n; ul++) {
+            const size_t u = (size_t)ul;
+            if (p && lw)
+                b[2 * u] = iwae_row(v, x->data + u * x->ld, u, k, seed, &y, lw, &b[2 * u + 1]);
+        }
         vem__free(p);
         vem__free(lw);
+    }
+    vem__blas_threads_restore(token);
+    if (failed) {
+        vem__free(b);
         return VEM_FAIL(VEM_ENOMEM, "vem_vae_iwae(k=%zu)", k);
     }
     double sum = 0, var = 0;
-    for (size_t u = 0; u < x->rows; u++) {
-        const double *xr = x->data + u * x->ld;
-        for (size_t j = 0; j < d; j++)
-            y.x[j] = (vae_real)xr[j];
-        encode_fwd(v, 1, &y);
-        const vae_real *e = y.enc[v->nh];
-        vem_rng rng;
-        row_rng(&rng, seed, u);
-        for (size_t s0 = 0; s0 < k; s0 += c) {
-            const size_t m = vem__min(c, k - s0);
-            for (size_t s = 0; s < m; s++)
-                for (size_t j = 0; j < lat; j++) {
-                    const vae_real ep = (vae_real)vem_rng_normal(&rng);
-                    y.eps[s * lat + j] = ep;
-                    y.z[s * lat + j] = e[j] + y.sig[j] * ep;
-                }
-            decode_fwd(v, m, &y);
-            for (size_t s = 0; s < m; s++) {
-                double w = loglik(v, y.x, y.dec[v->nh] + s * d, NULL, 1, y.t, NULL);
-                /* log p(z) - log q(z | x); the 2 pi terms cancel. */
-                for (size_t j = 0; j < lat; j++) {
-                    const double z = y.z[s * lat + j], ep = y.eps[s * lat + j];
-                    w += -0.5 * z * z + 0.5 * ep * ep + 0.5 * (double)e[lat + j];
-                }
-                lw[s0 + s] = w;
-            }
-        }
-        double mx = -INFINITY;
-        for (size_t s = 0; s < k; s++)
-            mx = fmax(mx, lw[s]);
-        double m1 = 0, m2 = 0;
-        for (size_t s = 0; s < k; s++) {
-            const double w = exp(lw[s] - mx);
-            m1 += w;
-            m2 += w * w;
-        }
-        m1 /= (double)k;
-        m2 /= (double)k;
-        const double b = mx + log(m1);
+    for (size_t u = 0; u < n; u++) {
         if (rows)
-            rows[u] = b;
-        sum += b;
-        /* Delta method: var(log mean w) ~ var(w) / (k mean(w)^2). */
-        var += k > 1 ? fmax(m2 / (m1 * m1) - 1, 0) / (double)(k - 1) : 0;
+            rows[u] = b[2 * u];
+        sum += b[2 * u];
+        var += b[2 * u + 1];
     }
-    vem__free(p);
-    vem__free(lw);
+    vem__free(b);
     if (total)
         *total = sum;
     if (se)
