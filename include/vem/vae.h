@@ -75,7 +75,8 @@ VEM_API const size_t *vem_vae_hidden(const vem_vae *v); /**< borrowed, n_hidden 
 VEM_API vem_vae_likelihood vem_vae_likelihood_of(const vem_vae *v);
 VEM_API vem_vae_activation vem_vae_activation_of(const vem_vae *v);
 
-/** Reparameterised draws per row in the training E-step (L >= 1; default 1). */
+/** Reparameterised draws per row in the training E-step (L >= 1; default 1). Set it
+ * before a fit is created: the engine sizes the E-step's scratch from it. */
 VEM_API vem_status vem_vae_set_samples(vem_vae *v, size_t samples);
 VEM_API size_t vem_vae_samples(const vem_vae *v);
 /**
