@@ -278,8 +278,8 @@ typedef struct cli_fit_args {
     const char *trace;       /**< --trace FILE, or NULL */
     int json, verbose, stream, mpi;
     unsigned given;          /**< CLI_ENGINE_BIT of every engine option given */
-    char *tag;               /**< the command line less the options that do not change the
-                                  fit's bits (opts.checkpoint_tag; owned, never freed) */
+    const char *tag;         /**< the command line less the options that do not change the
+                                  fit's bits (opts.checkpoint_tag; made once per program) */
     const cli_fit_kind *kind;
 } cli_fit_args;
 

@@ -567,9 +567,7 @@ static int vae_fit(int argc, char **argv)
 {
     vae_args a;
     int rc = parse_args(argc, argv, &cli_vae_fit, "fit vae", 2, &a);
-    rc = rc ? rc : fit_vae(&a);
-    free(a.f.tag); /* the checkpoint tag (cli_fit_args_check): not needed after the fit */
-    return rc;
+    return rc ? rc : fit_vae(&a);
 }
 
 const cli_verb cli_vae_fit = {

@@ -236,9 +236,13 @@ static const struct {
     {"-v", 0}, {"--mpi", 0},
 };
 
-/* The command line less the options above: a checkpoint's tag (opts.checkpoint_tag). */
+/* The command line less the options above: a checkpoint's tag (opts.checkpoint_tag), made
+ * once; kept for the program's life (reachable, so not a leak). */
 static char *command_tag(void)
 {
+    static char *made;
+    if (made)
+        return made;
     size_t len = 1;
     for (int i = 0; i < cli_argc; i++)
         len += strlen(cli_argv[i]) + 1;
@@ -266,6 +270,7 @@ static char *command_tag(void)
         strcpy(p, a);
         p += strlen(a);
     }
+    made = tag;
     return tag;
 }
 

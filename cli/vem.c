@@ -30,6 +30,7 @@ extern const cli_verb cli_lda_fit, cli_lda_score, cli_lda_info, cli_lda_transfor
 extern const cli_verb cli_vbgmm_fit, cli_vbgmm_predict, cli_vbgmm_score, cli_vbgmm_sample,
     cli_vbgmm_info;
 extern const cli_verb cli_blr_fit, cli_blr_predict, cli_blr_score, cli_blr_info;
+extern const cli_verb cli_blogr_fit, cli_blogr_predict, cli_blogr_score, cli_blogr_info;
 extern const cli_verb cli_vae_fit, cli_vae_score, cli_vae_sample, cli_vae_encode,
     cli_vae_reconstruct, cli_vae_info;
 
@@ -53,11 +54,14 @@ static const cli_kind kinds[] = {
     {"blr",
      "Bayesian linear regression by mean-field variational Bayes (ARD optional)",
      {&cli_blr_fit, &cli_blr_predict, &cli_blr_score, NULL, &cli_blr_info, NULL, NULL, NULL}},
+    {"blogr",
+     "Bayesian logistic regression by stochastic variational inference (Adam)",
+     {&cli_blogr_fit, &cli_blogr_predict, &cli_blogr_score, NULL, &cli_blogr_info, NULL, NULL,
+      NULL}},
     {"vae",
      "variational autoencoder by stochastic gradients of the ELBO (Adam)",
      {&cli_vae_fit, NULL, &cli_vae_score, &cli_vae_sample, &cli_vae_info, NULL, NULL, NULL,
-      &cli_vae_encode,
-      &cli_vae_reconstruct}},
+      &cli_vae_encode, &cli_vae_reconstruct}},
 };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 

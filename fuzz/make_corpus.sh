@@ -1,15 +1,21 @@
 #!/bin/sh
-# fuzz/make_corpus.sh VEM — write the seed corpus fuzz/corpus/HARNESS/ from the test
-# fixtures (tests/data, tests/golden), a few lines of examples/data, and model files
-# fitted by the program VEM (a built vem). Each seed is a fixture with the harness's
-# option byte in front (see the harness's comment). Run from anywhere; overwrites.
+# fuzz/make_corpus.sh VEM [FUZZ_CHECKPOINT] — write the seed corpus fuzz/corpus/HARNESS/
+# from the test fixtures (tests/data, tests/golden), a few lines of examples/data, and
+# model files fitted by the program VEM (a built vem). Each seed is a fixture with the
+# harness's option byte in front (see the harness's comment). The checkpoint seeds are
+# written by the harness FUZZ_CHECKPOINT (default build-fuzz/fuzz_checkpoint, built by
+# tools/fuzz.sh) itself: every fit's checkpoint, with the harness's tag. Run from
+# anywhere; overwrites.
 set -eu
 VEM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 cd "$(dirname "$0")/.."
+FZCK=${2:-build-fuzz/fuzz_checkpoint}
+[ -x "$FZCK" ] || { echo "fuzz/make_corpus.sh: no harness $FZCK (build it: tools/fuzz.sh)" >&2; exit 1; }
+FZCK=$(cd "$(dirname "$FZCK")" && pwd)/$(basename "$FZCK")
 T=tests/data E=examples/data G=tests/golden C=fuzz/corpus
 rm -rf "$C"
 for h in csv text_table binary docword ldac vocab lengths frames npy corpus_build \
-    model_gmm model_hmm model_lda model_vbgmm model_blr; do
+    model_gmm model_hmm model_lda model_vbgmm model_blr checkpoint; do
     mkdir -p "$C/$h"
 done
 
@@ -119,4 +125,24 @@ for l in lda lda_novocab; do
     cat "$tmp/$l.json" "$m/$l.lambda.npy" >"$C/model_lda/$l"
 done
 seed npy lda_2x5 021 "$m/lda.lambda.npy"   # K = 2, V = 5
+# checkpoints: NAME (the file) and NAME_wrap (header and payload, option bit 4) of
+# every fit (fuzz_checkpoint.c), then two that once got through: a best restart's status
+# and a selection cell's status that no fit returns (a checkpoint must not set them)
+TMPDIR=$tmp VEM_FUZZ_CHECKPOINT_SEEDS=$PWD/$C/checkpoint "$FZCK" >/dev/null
+python3 - "$C/checkpoint" <<'PY'
+import re, struct, sys
+d = sys.argv[1]
+def parts(name):
+    b = open(f'{d}/{name}', 'rb').read()
+    h, _, p = b[1:].partition(b'\n')
+    return b[:1], h, bytearray(p)
+o, h, p = parts('gmm_ninit2_wrap')
+p[24:32] = struct.pack('<d', 1e300)   # scalars[3]: the best objective, kept
+open(f'{d}/bad_best_status', 'wb').write(
+    o + h.replace(b'"best_status":-6', b'"best_status":1234') + b'\n' + p)
+o, h, p = parts('gmm_select_wrap')
+open(f'{d}/bad_cell_status', 'wb').write(
+    o + re.sub(rb'"status":-?[0-9]+', b'"status":999', h, count=1) + b'\n' + p)
+PY
+
 echo "fuzz/make_corpus.sh: $(find "$C" -type f | wc -l) seeds, $(du -sk "$C" | cut -f1) kB"

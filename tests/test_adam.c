@@ -9,6 +9,7 @@
 #include <vem/fit.h>
 
 #include "check.h"
+#include "comm_threads.h"
 
 /*
  * Toy gradient model: theta = (a, b); unit n's objective estimate is
@@ -18,7 +19,7 @@
  */
 typedef struct gtoy {
     double a, b;
-    uint64_t key;
+    uint64_t key, first;
 } gtoy;
 
 static double noise(uint64_t key, size_t u)
@@ -39,7 +40,7 @@ static double g_estep(const void *self, const vem_data *x, size_t u0, size_t u1,
     (void)scratch;
     double f = 0.0;
     for (size_t u = u0; u < u1; u++) {
-        double e = noise(t->key, u), r = x->x.data[u * x->x.ld] - t->a - t->b * e;
+        double e = noise(t->key, t->first + u), r = x->x.data[u * x->x.ld] - t->a - t->b * e;
         ess[0] += r;
         ess[1] += r * e;
         f += -0.5 * r * r;
@@ -69,7 +70,11 @@ static vem_status g_set(void *s, const double *in)
     ((gtoy *)s)->b = in[1];
     return VEM_OK;
 }
-static void g_key(void *s, uint64_t key) { ((gtoy *)s)->key = key; }
+static void g_key(void *s, uint64_t key, uint64_t first)
+{
+    ((gtoy *)s)->key = key;
+    ((gtoy *)s)->first = first;
+}
 
 static const vem_model_ops gtoy_ops = {
     .name = "gtoy",
@@ -110,7 +115,7 @@ static void test_first_step(void)
 {
     const size_t n = 40;
     double *x = data(n, 1.0, 3);
-    gtoy t = {0, 0, 0};
+    gtoy t = {0, 0, 0, 0};
     vem_model m = {&gtoy_ops, &t};
     vem_data d = vem_data_rows(vem_matrix_view(x, n, 1));
     vem_fit_opts o;
@@ -161,7 +166,7 @@ static void test_converges_and_threads(void)
         mean += x[i] / (double)n;
     double a[2], b[2];
     for (int th = 1; th <= 2; th++) {
-        gtoy t = {0, 0, 0};
+        gtoy t = {0, 0, 0, 0};
         vem_model m = {&gtoy_ops, &t};
         vem_data d = vem_data_rows(vem_matrix_view(x, n, 1));
         vem_fit_opts o;
@@ -203,7 +208,7 @@ static void test_checkpoint_resume(void)
     for (int with_val = 0; with_val <= 1; with_val++) {
         double full[2], resumed[2];
         for (int pass = 0; pass < 3; pass++) {
-            gtoy t = {0, 0, 0};
+            gtoy t = {0, 0, 0, 0};
             vem_model m = {&gtoy_ops, &t};
             vem_fit_opts o;
             adam_opts(&o);
@@ -254,7 +259,7 @@ static void test_early_stopping(void)
     vem_data dv = vem_data_rows(vem_matrix_view(xv, 50, 1));
     double first[2] = {NAN, NAN};
     for (int run = 0; run < 2; run++) {
-        gtoy t = {0, 0, 0};
+        gtoy t = {0, 0, 0, 0};
         vem_model m = {&gtoy_ops, &t};
         vem_fit_opts o;
         adam_opts(&o);
@@ -281,12 +286,59 @@ static void test_early_stopping(void)
     free(xv);
 }
 
+/* Data-parallel gradients: over 2 processes holding uneven shares, a full pass's summed
+ * gradient (noise key 0, each unit's noise by its place among all units) equals one
+ * process's to round-off. */
+enum { DP_N = 301, DP_CUT = 120 };
+static double dp_x[DP_N], dp_grad[2][2];
+
+static void dp_proc(tc_endpoint *e, void *arg)
+{
+    (void)arg;
+    vem_comm c = tc_comm(e);
+    const size_t lo = e->rank == 0 ? 0 : DP_CUT, hi = e->rank == 0 ? DP_CUT : DP_N;
+    gtoy t = {0.5, 0.7, 0, 0};
+    vem_model m = {&gtoy_ops, &t};
+    vem_data d = vem_data_rows(vem_matrix_view(dp_x + lo, hi - lo, 1));
+    vem_fit_opts o;
+    adam_opts(&o);
+    o.comm = &c;
+    o.warm_start = 1;
+    vem_fit *f = vem_fit_new(&m, &d, &o);
+    double obj;
+    CHECK(f && vem_fit_init(f, NULL) == VEM_OK &&
+          vem_fit_pass(f, &m, dp_grad[e->rank], &obj) == VEM_OK);
+    vem_fit_free(f);
+}
+
+static void test_data_parallel(void)
+{
+    vem_rng r;
+    vem_rng_seed(&r, 29);
+    for (size_t i = 0; i < DP_N; i++)
+        dp_x[i] = 1.0 + vem_rng_normal(&r);
+    tc_run_each(2, dp_proc, NULL);
+    gtoy t = {0.5, 0.7, 0, 0};
+    vem_model m = {&gtoy_ops, &t};
+    vem_data d = vem_data_rows(vem_matrix_view(dp_x, DP_N, 1));
+    vem_fit_opts o;
+    adam_opts(&o);
+    o.warm_start = 1;
+    vem_fit *f = vem_fit_new(&m, &d, &o);
+    double one[2] = {0, 0}, obj;
+    CHECK(f && vem_fit_init(f, NULL) == VEM_OK && vem_fit_pass(f, &m, one, &obj) == VEM_OK);
+    vem_fit_free(f);
+    for (int p = 0; p < 2; p++)
+        for (int i = 0; i < 2; i++)
+            CHECK_REL(dp_grad[p][i], one[i], 1e-12);
+}
+
 /* A gradient model needs adam, adam needs a gradient model; options in range. */
 static void test_refusals(void)
 {
     double x[4] = {1, 2, 3, 4};
     vem_data d = vem_data_rows(vem_matrix_view(x, 4, 1));
-    gtoy t = {0, 0, 0};
+    gtoy t = {0, 0, 0, 0};
     vem_model m = {&gtoy_ops, &t};
     vem_fit_opts o;
     vem_fit_opts_init(&o);
@@ -309,6 +361,7 @@ int main(void)
     test_converges_and_threads();
     test_checkpoint_resume();
     test_early_stopping();
+    test_data_parallel();
     test_refusals();
     return check_report("adam");
 }

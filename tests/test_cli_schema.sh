@@ -115,5 +115,10 @@ valid sample "sample vae" sample vae.json -n 3
 valid info "info vae" info vae.json
 valid fit "fit blr --ard" fit blr "$DIABETES" --target target --ard -o blr_ard.json
 valid info "info blr --ard" info blr_ard.json
+PENGUINS2=$ROOT/tests/data/blogr_penguins.csv
+valid fit "fit blogr" fit blogr "$PENGUINS2" --target chinstrap --full-rank --epochs 40 -o blogr.json
+valid score "score blogr" score blogr.json "$PENGUINS2"
+valid predict "predict blogr" predict blogr.json "$PENGUINS2"
+valid info "info blogr" info blogr.json
 
 finish

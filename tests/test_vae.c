@@ -37,7 +37,7 @@ static double *make_data(size_t n, size_t d, int binary, uint64_t seed)
 static double estep_all(vem_vae *v, const vem_data *x, uint64_t key, double *grad)
 {
     vem_model m = vem_vae_model(v);
-    m.ops->noise_key(m.self, key);
+    m.ops->noise_key(m.self, key, 0);
     const size_t n = x->x.rows;
     double *scratch = malloc(m.ops->scratch_len(m.self, n) * sizeof *scratch);
     const size_t np = m.ops->ess_len(m.self);
@@ -252,7 +252,7 @@ static void test_threads(void)
         vem_fit *f = vem_fit_new(&m, &x, &o);
         CHECK(f != NULL);
         ess[i] = calloc(np, sizeof *ess[i]);
-        m.ops->noise_key(m.self, 0xabcdef);
+        m.ops->noise_key(m.self, 0xabcdef, 0);
         CHECK(f && vem_fit_pass(f, &m, ess[i], &obj[i]) == VEM_OK);
         vem_fit_free(f);
     }

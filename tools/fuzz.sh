@@ -36,7 +36,7 @@ mkdir -p fuzz/crashes "$build/logs" "$build/tmp"
 run() {
     name=$1
     dict=
-    case $name in model_*) dict=-dict=fuzz/json.dict ;; esac
+    case $name in model_* | checkpoint) dict=-dict=fuzz/json.dict ;; esac
     mkdir -p "$build/corpus/$name"
     rc=0
     TMPDIR=$PWD/$build/tmp \

@@ -326,7 +326,10 @@ VEM_API vem_status vem_fit_finish(vem_fit *f);
  * Run the E-step of model m (any model, e.g. k-means inside an initialiser)
  * over all of f's data with f's threads and slots, writing the summed ESS to
  * ess (m's ess_len doubles) and the total objective to *objective, summed over
- * the processes of o->comm. Used by models' init functions.
+ * the processes of o->comm. Used by models' init functions. A gradient model
+ * (vem_model_ops.gradient) draws its noise with key 0 and each unit's place
+ * among all processes' units, so ess is the gradient a single process holding all
+ * the units would compute, up to the order of the sum.
  */
 VEM_API vem_status vem_fit_pass(vem_fit *f, const vem_model *m, double *ess, double *objective);
 

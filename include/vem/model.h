@@ -130,13 +130,16 @@ typedef struct vem_model_ops {
      * params_len): estep ADDS the gradient of its units' objective estimate
      * (total nats, a Monte-Carlo estimate) and returns that estimate; mstep is not
      * called (the engine's optimiser updates the parameters through params_set).
-     * noise_key: called before every E-step pass over a minibatch (and before an
-     * evaluation, with key 0 for the validation data) with a key drawn from the
-     * fit's generator; the model draws the noise of unit u of the pass's data from
-     * (key, u) alone, so that estimates do not depend on threads or slots.
+     * noise_key: called before every E-step pass over a minibatch with a key drawn
+     * from the fit's generator, and before a pass over all the data (an evaluation,
+     * the validation data) with key 0; the model draws the noise of unit u of the
+     * pass's data from (key, first + u) alone, so that estimates do not depend on
+     * threads or slots. first: the pass data's first unit among all processes' units
+     * (the units of the processes before this one; 0 for a minibatch), so that a
+     * distributed evaluation draws each unit's noise as one process does.
      */
     int gradient;
-    void (*noise_key)(void *self, uint64_t key);
+    void (*noise_key)(void *self, uint64_t key, uint64_t first);
 } vem_model_ops;
 
 /** A model as the engine sees it: its operations and its state. */

@@ -103,7 +103,8 @@ VEM_API vem_status vem_vae_init_params(vem_vae *v, vem_rng *rng);
 /**
  * The model for the engine (fit.h, VEM_ALG_ADAM): units are rows; the E-step adds the
  * gradient of the summed ELBO estimates of its rows and returns that sum; the noise
- * of row u in a pass is drawn from a generator seeded by (key, u) (noise_key). Init
+ * of row u in a pass is drawn from a generator seeded by (key, first + u) (noise_key:
+ * first is the row's offset among all processes' rows, so one row has one noise). Init
  * is vem_vae_init_params. Borrowed: v must outlive the model.
  */
 VEM_API vem_model vem_vae_model(vem_vae *v);

@@ -3,6 +3,7 @@
 #define VEM_VEM_H
 
 #include <vem/blr.h>
+#include <vem/blogr.h>
 #include <vem/comm.h>
 #include <vem/common.h>
 #include <vem/data.h>

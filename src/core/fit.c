@@ -42,6 +42,7 @@ struct vem_fit {
     double n_obs_all; /* over all processes (per-observation divisor, stepwise scale) */
     double rows_all;  /* rows (or frames) of x over all processes */
     double units_all; /* units of x over all processes */
+    uint64_t unit_first; /* x's first unit among all processes' (noise of gradient models) */
     size_t n_batches; /* stepwise: minibatches per pass when fixed (o.n_batches, or under a
                          communicator the same count on every process), else 0 */
     int nthreads;
@@ -573,6 +574,8 @@ static const vem_data *pass_data(const vem_fit *f)
 
 vem_status vem_fit_pass(vem_fit *f, const vem_model *m, double *ess, double *objective)
 {
+    if (m->ops->gradient && m->ops->noise_key)
+        m->ops->noise_key(m->self, 0, f->unit_first);
     return run_range(f, m, pass_data(f), 0, f->n_units, ess, objective, NULL);
 }
 
@@ -644,8 +647,6 @@ static vem_status evaluate(vem_fit *f, double *objective, int finishing)
             return VEM_FAIL(VEM_ENOMEM, "ESS: %zu doubles", f->ess_len);
         ess = f->ess;
     }
-    if (f->m.ops->gradient && f->m.ops->noise_key)
-        f->m.ops->noise_key(f->m.self, 0);
     vem_status st = vem_fit_pass(f, &f->m, ess, objective);
     if (st != VEM_OK)
         return st;
@@ -1125,7 +1126,7 @@ static vem_status minibatch(vem_fit *f, const vem_data *x, size_t lo, size_t hi,
                             double *obs)
 {
     if (f->o.algorithm == VEM_ALG_ADAM && f->m.ops->noise_key)
-        f->m.ops->noise_key(f->m.self, vem_rng_next(&f->rng));
+        f->m.ops->noise_key(f->m.self, vem_rng_next(&f->rng), 0);
     return run_range(f, &f->m, x, lo, hi, f->s_tmp, obj, obs);
 }
 
@@ -1324,6 +1325,24 @@ static vem_status incremental_pass(vem_fit *f, double *objective, int *violation
     return VEM_OK;
 }
 
+/* The units of the processes before this one, holding n units each (0: one process). */
+static vem_status units_before(const vem_fit *f, size_t n, uint64_t *first)
+{
+    const vem_comm *c = f->o.comm;
+    *first = 0;
+    if (!c || c->size <= 1)
+        return VEM_OK;
+    double *all = vem__alloc_doubles((size_t)c->size, 1);
+    if (!all)
+        return VEM_FAIL(VEM_ENOMEM, "units of %d processes", c->size);
+    all[c->rank] = (double)n;
+    vem_status st = c->reduce(all, (size_t)c->size, c->ctx);
+    for (int r = 0; st == VEM_OK && r < c->rank; r++)
+        *first += (uint64_t)all[r];
+    vem__free(all);
+    return st;
+}
+
 /*
  * The objective of the current parameters on the validation data (noise key 0), into
  * *objective; keeps the best pass's parameters. *stop when patience passes went by
@@ -1338,8 +1357,13 @@ static vem_status validate(vem_fit *f, double *objective, int *stop)
     double *ess = f->s_tmp ? f->s_tmp : f->ess;
     if (!ess && !(ess = f->ess = vem__alloc_doubles(f->ess_len ? f->ess_len : 1, 1)))
         return VEM_FAIL(VEM_ENOMEM, "ESS: %zu doubles", f->ess_len);
-    if (f->m.ops->noise_key)
-        f->m.ops->noise_key(f->m.self, 0);
+    uint64_t first = 0;
+    if (f->m.ops->noise_key) {
+        vem_status pst = units_before(f, n, &first);
+        if (pst != VEM_OK)
+            return pst;
+        f->m.ops->noise_key(f->m.self, 0, first);
+    }
     vem_status st = run_range(f, &f->m, v, 0, n, ess, objective, NULL);
     if (st != VEM_OK)
         return st;
@@ -1716,6 +1740,8 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
         f->n_obs_all = all[0];
         f->rows_all = all[1];
         f->units_all = all[2];
+        if (f->m.ops->gradient && (st = units_before(f, f->n_units, &f->unit_first)) != VEM_OK)
+            return st;
         /* Every process cuts its share into the same number of minibatches (some
          * possibly empty), about batch_size units each in all. */
         if (!f->n_batches) {
@@ -1981,14 +2007,15 @@ static vem_status hdr_size(const vem__ckpt *c, const char *path, const char *key
     return VEM_OK;
 }
 
-/* Section name with exactly len doubles. */
-static const double *section(const vem__ckpt *c, const char *name, size_t len, vem_status *st)
+/* Section name with exactly len doubles (path: for messages). */
+static const double *section(const vem__ckpt *c, const char *path, const char *name, size_t len,
+                             vem_status *st)
 {
     size_t got;
     const double *p = vem__ckpt_get(c, name, &got);
     if (*st == VEM_OK && (!p || got != len))
-        *st = VEM_FAIL(VEM_EFORMAT, "%s: section '%s': %zu doubles, expected %zu",
-                       json_string_value(json_object_get(c->header, "model")), name, got, len);
+        *st = VEM_FAIL(VEM_EFORMAT, "%s: section '%s': %zu doubles, expected %zu", path, name,
+                       got, len);
     return p;
 }
 
@@ -2039,8 +2066,15 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
     for (size_t i = 0; i < sizeof keys / sizeof *keys && st == VEM_OK; i++)
         st = hdr_size(c, path, keys[i], vals[i]);
     json_t *bs = json_object_get(c->header, "best_status");
-    if (st == VEM_OK && !json_is_integer(bs))
-        st = VEM_FAIL(VEM_EFORMAT, "%s: header: key 'best_status': expected an integer", path);
+    /* The best restart's status is returned as the fit's: only what a finished restart
+     * can have (keep_if_best), never another number. */
+    if (st == VEM_OK && !(json_is_integer(bs) && (json_integer_value(bs) == VEM_OK ||
+                                                   json_integer_value(bs) == VEM_EMAXITER)))
+        st = VEM_FAIL(VEM_EFORMAT, "%s: header: key 'best_status': expected %d or %d", path,
+                      (int)VEM_OK, (int)VEM_EMAXITER);
+    if (st == VEM_OK && have_best && binit >= n_init)
+        st = VEM_FAIL(VEM_EFORMAT, "%s: header: best restart %zu of %zu", path, binit + 1,
+                      n_init);
     const size_t my_nb = f->o.algorithm == VEM_ALG_INCREMENTAL ? f->o.n_blocks : 0;
     const size_t my_procs = comm ? (size_t)comm->size : 1;
     if (st == VEM_OK)
@@ -2053,7 +2087,7 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
         st = same(path, "the number of parameters", (double)plen, (double)d->plen);
     if (st == VEM_OK)
         st = same(path, "warm start", (double)warm, (double)(f->o.warm_start != 0));
-    const double *sc = section(c, "scalars", SC_LEN, &st);
+    const double *sc = section(c, path, "scalars", SC_LEN, &st);
     if (st == VEM_OK)
         st = same(path, "the number of observations", sc[SC_N_OBS], f->n_obs_all);
     if (st == VEM_OK)
@@ -2062,24 +2096,44 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
         st = same(path, "the number of units", sc[SC_UNITS], f->units_all);
     if (st == VEM_OK && (procs == 0 || procs > 1u << 24 || iter > f->o.max_iter + (1u << 30)))
         st = VEM_FAIL(VEM_EFORMAT, "%s: header: %zu processes, iteration %zu", path, procs, iter);
-    const double *params = section(c, "params", plen, &st);
-    const double *state = section(c, "state", d->slen, &st);
-    const double *rngs = section(c, "rng", procs * RNG_DOUBLES, &st);
+    const double *params = section(c, path, "params", plen, &st);
+    const double *state = section(c, path, "state", d->slen, &st);
+    const double *rngs = section(c, path, "rng", procs * RNG_DOUBLES, &st);
     size_t tlen = 0, btlen = 0;
     const double *tr = vem__ckpt_get(c, "trace", &tlen);
     const double *btr = vem__ckpt_get(c, "best_trace", &btlen);
     if (st == VEM_OK && (tlen % TRACE_DOUBLES || btlen % TRACE_DOUBLES))
         st = VEM_FAIL(VEM_EFORMAT, "%s: trace sections of %zu and %zu doubles", path, tlen, btlen);
     const int online = f->o.algorithm != VEM_ALG_BATCH && s_ready;
-    const double *s_acc = online ? section(c, "s_acc", ess_len, &st) : NULL;
-    const double *blocks = online && nb ? section(c, "blocks", nb * ess_len, &st) : NULL;
-    const double *block_h = online && nb ? section(c, "block_h", nb, &st) : NULL;
-    const double *bparams = d->best && have_best ? section(c, "best_params", plen, &st) : NULL;
+    const double *s_acc = online ? section(c, path, "s_acc", ess_len, &st) : NULL;
+    const double *blocks = online && nb ? section(c, path, "blocks", nb * ess_len, &st) : NULL;
+    const double *block_h = online && nb ? section(c, path, "block_h", nb, &st) : NULL;
+    const double *bparams = d->best && have_best ? section(c, path, "best_params", plen, &st) : NULL;
     const int adam = f->o.algorithm == VEM_ALG_ADAM && theta_ready;
-    const double *theta = adam ? section(c, "theta", ess_len, &st) : NULL;
-    const double *am = adam ? section(c, "adam_m", ess_len, &st) : NULL;
-    const double *av = adam ? section(c, "adam_v", ess_len, &st) : NULL;
-    const double *vbest = val_iter ? section(c, "val_best", plen, &st) : NULL;
+    const double *theta = adam ? section(c, path, "theta", ess_len, &st) : NULL;
+    const double *am = adam ? section(c, path, "adam_m", ess_len, &st) : NULL;
+    const double *av = adam ? section(c, path, "adam_v", ess_len, &st) : NULL;
+    const double *vbest = val_iter ? section(c, path, "val_best", plen, &st) : NULL;
+    /* Whatever the file says, the numbers must be numbers (the models check their own
+     * ranges in params_set). */
+    const struct {
+        const double *p;
+        size_t n;
+        const char *name;
+    } arrays[] = {{params, plen, "params"},        {state, d->slen, "state"},
+                  {s_acc, s_acc ? ess_len : 0, "s_acc"},
+                  {blocks, blocks ? nb * ess_len : 0, "blocks"},
+                  {block_h, block_h ? nb : 0, "block_h"}, {theta, theta ? ess_len : 0, "theta"},
+                  {am, am ? ess_len : 0, "adam_m"},        {av, av ? ess_len : 0, "adam_v"},
+                  {bparams, bparams ? plen : 0, "best_params"},
+                  {vbest, vbest ? plen : 0, "val_best"}};
+    for (size_t a = 0; st == VEM_OK && a < sizeof arrays / sizeof *arrays; a++)
+        for (size_t i = 0; i < arrays[a].n; i++)
+            if (!isfinite(arrays[a].p[i]) || (arrays[a].p == av && av[i] < 0.0)) {
+                st = VEM_FAIL(VEM_EFORMAT, "%s: section '%s': entry %zu is %g", path,
+                              arrays[a].name, i + 1, arrays[a].p[i]);
+                break;
+            }
     if (st == VEM_OK && val_iter && !f->o.validation)
         st = VEM_FAIL(VEM_EFORMAT, "%s: a checkpoint of a fit with validation data", path);
     if (st != VEM_OK)

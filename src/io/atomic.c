@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -210,6 +211,21 @@ void vem__clean_stale(const char *path)
 
 /* ------------------------------------------------------------ writing */
 
+void vem__signals_hold(sigset_t *old)
+{
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, old);
+}
+
+void vem__signals_release(const sigset_t *old)
+{
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
 FILE *vem__atomic_open(const char *path, char **tmp)
 {
     (void)vem__output_epoch();
@@ -224,14 +240,20 @@ FILE *vem__atomic_open(const char *path, char **tmp)
     }
     memcpy(t, path, plen);
     memcpy(t + plen, mid, mlen + 1);
+    /* The catchable signals wait while the temporary is created and registered: one in
+     * between would leave a file the handler does not know. */
+    sigset_t old;
+    vem__signals_hold(&old);
     int fd = mkstemp(t);
+    int mk_errno = errno;
+    if (fd >= 0)
+        vem__tmp_register(t, 0);
+    vem__signals_release(&old);
     if (fd < 0) {
-        int e = errno;
         vem__free(t);
-        VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(e));
+        VEM_FAIL(VEM_EIO, "%s: %s", path, strerror(mk_errno));
         return NULL;
     }
-    vem__tmp_register(t, 0);
     /* mkstemp creates the file 0600; an output is as readable as any other file. */
     (void)fchmod(fd, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH);
     FILE *fp = fdopen(fd, "wb");

@@ -16,6 +16,7 @@
 #ifndef VEM_ATOMIC_H
 #define VEM_ATOMIC_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -41,6 +42,11 @@ vem_status vem__atomic_commit_with(FILE *fp, char *tmp, const char *path, int fa
  * caller owns tmp and later links or renames it and calls vem__tmp_forget).
  */
 vem_status vem__atomic_close(FILE *fp, char *tmp, const char *path, int failed);
+
+/* Hold SIGINT, SIGTERM and SIGHUP (this thread) while a temporary is created and
+ * registered, so that a handler never misses one; release restores the mask. */
+void vem__signals_hold(sigset_t *old);
+void vem__signals_release(const sigset_t *old);
 
 /* Register name (a file, or with is_dir an empty directory) for removal by
  * vem_output_cleanup; forget it again. Names longer than 4095 bytes or beyond

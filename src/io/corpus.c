@@ -1004,7 +1004,9 @@ static vem_status put_link(const char *path, const char *target)
     char *t = cat3(path, mid, "");
     if (!t)
         return VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
-    int fd = mkstemp(t); /* reserves a fresh name, which the link then takes */
+    sigset_t old;
+    vem__signals_hold(&old); /* until the name is registered */
+    int fd = mkstemp(t);     /* reserves a fresh name, which the link then takes */
     int e = errno;
     if (fd >= 0) {
         close(fd);
@@ -1012,8 +1014,10 @@ static vem_status put_link(const char *path, const char *target)
         if (symlink(target, t) != 0)
             fd = -1, e = errno;
     }
-    if (fd >= 0) {
+    if (fd >= 0)
         vem__tmp_register(t, 0);
+    vem__signals_release(&old);
+    if (fd >= 0) {
         if (rename(t, path) != 0) {
             fd = -1, e = errno;
             unlink(t);
@@ -1098,14 +1102,18 @@ static char *gen_new(const char *dir, const char *base)
         VEM_FAIL(VEM_ENOMEM, "%s: out of memory", base);
         return NULL;
     }
+    sigset_t old;
+    vem__signals_hold(&old); /* until the directory is registered */
     if (!mkdtemp(g)) {
         int e = errno;
+        vem__signals_release(&old);
         g[strlen(g) - 7] = '\0'; /* the name without ".XXXXXX" */
         VEM_FAIL(VEM_EIO, "%s: cannot create: %s", g, strerror(e));
         vem__free(g);
         return NULL;
     }
     vem__tmp_register(g, 1);
+    vem__signals_release(&old);
     (void)chmod(g, 0755); /* mkdtemp makes it 0700; an output is as readable as a file */
     return g;
 }

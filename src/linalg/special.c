@@ -37,6 +37,12 @@ static double shift_up(double *x)
     double y = *x;
     if (y >= SHIFT_TO)
         return 0.0;
+    if (!(y > 0.0)) {
+        /* Only positive arguments are used (and a huge negative one would take |x|
+         * steps): NaN, which the callers' objectives report as a numerical failure. */
+        *x = NAN;
+        return NAN;
+    }
     double num = 0.0, den = 1.0;
     while (y < SHIFT_TO) {
         num = num * y + den;

@@ -8,7 +8,8 @@
 
 #include <vem/common.h>
 
-/* Digamma psi(x) = d/dx log Gamma(x) for x > 0, to about 1e-15 relative. */
+/* Digamma psi(x) = d/dx log Gamma(x) for x > 0, to about 1e-15 relative; NaN for x <= 0
+ * or NaN (vem__exp_digamma too). */
 double vem__digamma(double x);
 /* exp(psi(x)) for x > 0 without a log (0 when it underflows, for x below about 1/745). */
 double vem__exp_digamma(double x);

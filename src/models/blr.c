@@ -614,8 +614,16 @@ static vem_status blr_params_set(void *self, const double *in)
     vem_blr *b = self;
     const size_t d = b->d, na = b->na;
     const double *p = in + d + d * d + 2 * na;
-    if (!(p[0] > 0.0 && p[1] > 0.0))
-        return VEM_FAIL(VEM_EINVAL, "blr: noise posterior Gamma(%g, %g)", p[0], p[1]);
+    if (!(p[0] > 0.0 && p[1] > 0.0 && isfinite(p[0]) && isfinite(p[1]) && isfinite(p[2])))
+        return VEM_FAIL(VEM_EINVAL, "blr: noise posterior Gamma(%g, %g), log|Sigma| %g", p[0],
+                        p[1], p[2]);
+    for (size_t i = 0; i < 2 * na; i++)
+        if (!(in[d + d * d + i] > 0.0) || !isfinite(in[d + d * d + i]))
+            return VEM_FAIL(VEM_EINVAL, "blr: weight precision posterior parameter %g",
+                            in[d + d * d + i]);
+    for (size_t i = 0; i < d + d * d; i++)
+        if (!isfinite(in[i]))
+            return VEM_FAIL(VEM_EINVAL, "blr: posterior mean or covariance entry %g", in[i]);
     memcpy(b->mu, in, d * sizeof *in);
     memcpy(b->sigma, in + d, d * d * sizeof *in);
     memcpy(b->alpha_a, in + d + d * d, na * sizeof *in);

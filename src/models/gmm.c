@@ -2298,12 +2298,14 @@ static vem_status select_restore(const vem_fit_opts *o, size_t ncell, vem_gmm_se
         vem_cov cv;
         if (!json_is_integer(k) || !cov || vem_gmm_cov_parse(cov, &cv) != VEM_OK ||
             (size_t)json_integer_value(k) != cells[i].k || cv != cells[i].cov ||
-            !json_is_integer(sst) || !json_is_integer(np) || !json_is_integer(it) ||
+            !json_is_integer(sst) || json_integer_value(sst) > VEM_OK ||
+            json_integer_value(sst) <= VEM_EINTR || !json_is_integer(np) || !json_is_integer(it) ||
             json_integer_value(np) < 0 || json_integer_value(it) < 0) {
             st = VEM_FAIL(VEM_EFORMAT, "%s: cell %zu is not this selection's (K=%zu %s)", path,
                           i + 1, cells[i].k, vem_cov_name(cells[i].cov));
             break;
         }
+        /* A cell done has a fit's status, never VEM_EINTR (that cell is not done). */
         cells[i].status = (vem_status)json_integer_value(sst);
         cells[i].n_parameters = (size_t)json_integer_value(np);
         cells[i].n_iter = (size_t)json_integer_value(it);

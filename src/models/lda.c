@@ -1427,6 +1427,12 @@ static vem_status push_hist(vem_lda *l, const double *x)
         r->cap = cap;
     }
     vem_lda_pass_info *e = &r->e[r->len++];
+    /* Counts summed by the engine (or restored from a checkpoint): in range before
+     * they become integers. */
+    if (!(x[X_NDOCS] >= 0.0 && x[X_NDOCS] < 0x1p62 && x[X_NCONV] >= 0.0 &&
+          x[X_NCONV] < 0x1p62 && x[X_SWEEPS] >= 0.0))
+        return VEM_FAIL(VEM_ENUMERIC, "lda: pass counts %g documents, %g converged",
+                        x[X_NDOCS], x[X_NCONV]);
     e->n_docs = (size_t)x[X_NDOCS];
     e->n_converged = (size_t)x[X_NCONV];
     e->mean_sweeps = x[X_NDOCS] > 0 ? x[X_SWEEPS] / x[X_NDOCS] : 0.0;

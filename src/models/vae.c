@@ -43,6 +43,7 @@ struct vem_vae {
     double *theta;
     vae_real *w;        /* theta in vae_real */
     uint64_t key;       /* the pass's noise key (noise_key) */
+    uint64_t first;     /* the pass data's first unit among all processes' (noise_key) */
 };
 
 /* ------------------------------------------------------------ names */
@@ -441,16 +442,17 @@ static double batch(const vem_vae *v, size_t n, size_t L, layout *y, double *gra
     return total;
 }
 
-/* Fill y->x from rows [u0, u0 + n) of x and y->eps with L draws per row from (key, u);
+/* Fill y->x from rows [u0, u0 + n) of x and y->eps with L draws per row from
+ * (key, first + u), first the data's first unit among all processes';
  * binarize: each x_ij replaced by a Bernoulli(x_ij) draw first. */
 static void fill(const vem_vae *v, const vem_matrix *x, size_t u0, size_t n, size_t L,
-                 uint64_t key, int binarize, layout *y)
+                 uint64_t key, uint64_t first, int binarize, layout *y)
 {
     const size_t d = v->d, k = v->latent;
     for (size_t r = 0; r < n; r++) {
         const double *xr = x->data + (u0 + r) * x->ld;
         vem_rng rng;
-        row_rng(&rng, key, u0 + r);
+        row_rng(&rng, key, (size_t)first + u0 + r);
         for (size_t j = 0; j < d; j++)
             y->x[r * d + j] = binarize ? (vae_real)(vem_rng_uniform(&rng) < xr[j])
                                        : (vae_real)xr[j];
@@ -492,7 +494,7 @@ static double m_estep(const void *self, const vem_data *x, size_t u0, size_t u1,
     const vem_vae *v = self;
     layout y;
     lay_out(v, u1 - u0, v->samples, (vae_real *)(void *)scratch, &y);
-    fill(v, &x->x, u0, u1 - u0, v->samples, v->key, v->binarize, &y);
+    fill(v, &x->x, u0, u1 - u0, v->samples, v->key, v->first, v->binarize, &y);
     return batch(v, u1 - u0, v->samples, &y, ess, NULL);
 }
 
@@ -524,9 +526,10 @@ static vem_status m_params_set(void *self, const double *in)
     return vem_vae_set_params(self, in);
 }
 
-static void m_noise_key(void *self, uint64_t key)
+static void m_noise_key(void *self, uint64_t key, uint64_t first)
 {
     ((vem_vae *)self)->key = key;
+    ((vem_vae *)self)->first = first;
 }
 
 static const vem_model_ops vae_ops = {
@@ -588,7 +591,7 @@ vem_status vem_vae_elbo(const vem_vae *v, const vem_matrix *x, size_t samples, u
     double sum = 0;
     for (size_t u0 = 0; u0 < x->rows; u0 += EVAL_ROWS) {
         const size_t n = vem__min(EVAL_ROWS, x->rows - u0);
-        fill(v, x, u0, n, L, seed, 0, &y);
+        fill(v, x, u0, n, L, seed, 0, 0, &y);
         sum += batch(v, n, L, &y, NULL, rows ? rows + u0 : NULL);
     }
     vem__free(p);
