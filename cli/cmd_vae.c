@@ -100,8 +100,7 @@ static const cli_fit_kind vae_kind = {
     CLI_ENGINE_BIT(CLI_OPT_N_INIT) | CLI_ENGINE_BIT(CLI_OPT_ALGORITHM) |
         CLI_ENGINE_BIT(CLI_OPT_KAPPA) | CLI_ENGINE_BIT(CLI_OPT_TAU) |
         CLI_ENGINE_BIT(CLI_OPT_N_BLOCKS) | CLI_ENGINE_BIT(CLI_OPT_STREAM) |
-        CLI_ENGINE_BIT(CLI_OPT_INIT_MODEL) | CLI_ENGINE_BIT(CLI_OPT_EVAL_PASSES) |
-        CLI_ENGINE_BIT(CLI_OPT_MPI),
+        CLI_ENGINE_BIT(CLI_OPT_INIT_MODEL) | CLI_ENGINE_BIT(CLI_OPT_EVAL_PASSES),
     vae_defaults};
 
 typedef struct vae_args {
@@ -264,6 +263,25 @@ static int read_rows(const char *path, const vae_args *a, size_t d, vem_table *t
     return 0;
 }
 
+/* read_rows for a distributed fit (--mpi): this process's share (cli_read_share), which
+ * may be empty; *rows_all the rows of all processes. Every process gets the same status. */
+static int read_share(const char *path, const vae_args *a, size_t d, vem_table *t,
+                      size_t *rows_all)
+{
+    int rc = cli_read_share(path, &a->dopts, NULL, d, t, rows_all);
+    if (rc)
+        return rc;
+    if (a->binarize == 1)
+        for (size_t i = 0; i < t->rows * t->cols; i++)
+            t->data[i] = t->data[i] > 0.5 ? 1.0 : 0.0;
+    if (*rows_all == 0) {
+        if (cli_mpi_rank() == 0)
+            cli_error("%s: no rows", path);
+        return CLI_EXIT_INPUT;
+    }
+    return 0;
+}
+
 static const char *binarize_name(int b)
 {
     return b == 1 ? "static" : b == 2 ? "dynamic" : "none";
@@ -274,11 +292,22 @@ static int fit_vae(vae_args *a)
     vem_table t, tv;
     memset(&tv, 0, sizeof tv);
     vem_vae *v = NULL;
-    int rc = read_rows(a->data, a, 0, &t);
+    size_t rows = 0, vrows = 0;
+    /* --mpi: each process its share of DATA (and of the validation rows); the engine sums
+     * the gradients and objectives over the processes (docs/mpi.md). */
+    int rc = a->f.mpi ? read_share(a->data, a, 0, &t, &rows) : read_rows(a->data, a, 0, &t);
     if (rc)
         return rc;
-    if (a->validation && (rc = read_rows(a->validation, a, t.cols, &tv)) != 0)
-        goto out;
+    if (!a->f.mpi)
+        rows = t.rows;
+    if (a->validation) {
+        rc = a->f.mpi ? read_share(a->validation, a, t.cols, &tv, &vrows)
+                      : read_rows(a->validation, a, t.cols, &tv);
+        if (rc)
+            goto out;
+        if (!a->f.mpi)
+            vrows = tv.rows;
+    }
     v = vem_vae_new(t.cols, a->latent, a->hidden, a->n_hidden, a->lik, a->act);
     vem_status s = v ? VEM_OK : VEM_EINVAL; /* vem_errmsg() says which */
     if (s == VEM_OK && (s = vem_vae_set_samples(v, a->samples)) == VEM_OK)
@@ -288,6 +317,8 @@ static int fit_vae(vae_args *a)
         goto out;
     }
     vem_fit_opts o = a->f.opts;
+    if (a->f.mpi)
+        o.comm = cli_mpi_comm();
     o.lr = a->lr;
     o.patience = a->patience;
     vem_data xv = vem_data_rows(vem_table_matrix(&tv));
@@ -302,18 +333,23 @@ static int fit_vae(vae_args *a)
     cli_fit_running = 0;
     cli_progress_end_line();
     if (!cli_fit_usable(s)) {
-        rc = cli_fail(s, a->data);
+        /* Under MPI every rank saw the same sums and failed alike: one message. */
+        rc = cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
         goto out;
     }
-    if (a->f.output && (s = vem_vae_save(v, a->f.output, &res)) != VEM_OK)
+    if (a->f.output && cli_mpi_rank() == 0 && (s = vem_vae_save(v, a->f.output, &res)) != VEM_OK)
         rc = cli_fail(s, a->f.output);
-    if (rc == 0 && a->f.json) {
+    if ((rc = cli_mpi_agree(rc)) != 0) {
+        vem_fit_result_clear(&res);
+        goto out;
+    }
+    if (a->f.json) {
         json_t *j = json_object();
         if (j) {
-            cli_json_fit_common(j, &a->f, &res, t.rows);
-            json_object_set_new(j, "n", json_integer((json_int_t)t.rows));
+            cli_json_fit_common(j, &a->f, &res, rows);
+            json_object_set_new(j, "n", json_integer((json_int_t)rows));
             json_object_set_new(j, "elbo", cli_json_real(res.objective));
-            json_object_set_new(j, "mean_elbo", cli_json_real(res.objective / (double)t.rows));
+            json_object_set_new(j, "mean_elbo", cli_json_real(res.objective / (double)rows));
             json_object_set_new(j, "d", json_integer((json_int_t)t.cols));
             json_object_set_new(j, "latent", json_integer((json_int_t)a->latent));
             json_object_set_new(j, "hidden", cli_json_indices(a->hidden, a->n_hidden));
@@ -328,8 +364,8 @@ static int fit_vae(vae_args *a)
                                     cli_json_real(res.trace[res.trace_len - 1].validation));
         }
         rc = cli_json_emit(j);
-    } else if (rc == 0) {
-        printf("variational autoencoder: %zu rows, d=%zu, latent %zu, hidden", t.rows, t.cols,
+    } else {
+        printf("variational autoencoder: %zu rows, d=%zu, latent %zu, hidden", rows, t.cols,
                a->latent);
         for (size_t i = 0; i < a->n_hidden; i++)
             printf("%s%zu", i ? "," : " ", a->hidden[i]);
@@ -339,7 +375,7 @@ static int fit_vae(vae_args *a)
                vem_vae_params_len(v));
         if (a->validation && res.trace_len)
             printf("validation ELBO: %.6f nats per row (last epoch)\n",
-                   res.trace[res.trace_len - 1].validation / (double)tv.rows);
+                   res.trace[res.trace_len - 1].validation / (double)vrows);
         cli_print_fit_tail(&a->f, &res);
     }
     vem_fit_result_clear(&res);
@@ -576,7 +612,8 @@ const cli_verb cli_vae_fit = {
     "reparameterised gradient: an MLP encoder to a diagonal Gaussian q(z|x), an MLP\n"
     "decoder to Bernoulli logits or Gaussian means with a learned variance per\n"
     "dimension, a standard normal prior, minibatches of --batch-size rows in a new\n"
-    "order every epoch (docs/vae.md). Data: CSV or raw float64 (--binary-cols).",
+    "order every epoch (docs/vae.md). Data: CSV or raw float64 (--binary-cols).\n"
+    "--mpi: each process reads its share of the rows; the gradients are summed.",
     fit_tables, &vae_kind};
 const cli_verb cli_vae_score = {
     vae_score, "MODEL DATA [--importance-samples K] [options]",
