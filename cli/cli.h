@@ -113,6 +113,9 @@ enum {
     CLI_OPT_DELIMITER,
     CLI_OPT_BINARY_COLS,
     CLI_OPT_PROBA,
+    CLI_OPT_FORMAT,
+    CLI_OPT_DTYPE,
+    CLI_OPT_SCALE,
     /* The engine options (fitopts.c), one bit each in a cli_fit_kind's exclusions. */
     CLI_OPT_ENGINE = 32,
     CLI_OPT_N_INIT = CLI_OPT_ENGINE,
@@ -146,8 +149,11 @@ enum {
 
 /** --help and --json: every command. */
 extern const cli_option cli_common_options[];
-/** --columns, --header, --no-header, --delimiter, --binary-cols: commands reading DATA. */
+/** --columns, --header, --no-header, --delimiter, --binary-cols, --dtype, --format, --scale:
+ *  commands reading DATA. */
 extern const cli_option cli_data_options[];
+/** The CSV and raw float64 options alone (no --dtype, --format, --scale): the HMMs' frames. */
+extern const cli_option cli_frames_data_options[];
 /** --proba: the mixtures' predict (component probabilities). */
 extern const cli_option cli_proba_options[];
 /** The engine options: every `fit KIND` (fitopts.c). */
@@ -155,14 +161,41 @@ extern const cli_option cli_engine_options[];
 
 /* ---- data ---- */
 
-/** How a data file is read (--columns, --header/--no-header, --delimiter, --binary-cols). */
+/** A data file's format (--format, or chosen by cli_data_format). */
+typedef enum cli_data_format {
+    CLI_FORMAT_AUTO = 0, /**< by the options and the name: cli_data_format */
+    CLI_FORMAT_CSV,
+    CLI_FORMAT_BINARY, /**< raw values, --binary-cols per row, of --dtype */
+    CLI_FORMAT_IDX,    /**< MNIST's IDX, gzip or plain (vem_idx_read) */
+    CLI_FORMAT_NPY     /**< NumPy .npy (vem_npy_read) */
+} cli_data_format;
+
+/** How a data file is read (--columns, --header/--no-header, --delimiter, --binary-cols,
+ *  --dtype, --format, --scale). */
 typedef struct cli_data_opts {
     const char *columns; /**< NULL: all columns, or the model's when it names them */
     int header;          /**< -1 detect, 0 none, 1 first line */
     char delim;          /**< 0 detect */
-    size_t binary_cols;  /**< > 0: raw float64 file with this many columns */
+    size_t binary_cols;  /**< > 0: raw file with this many columns */
     int csv_option_set;  /**< some CSV-only option was given */
+    vem_dtype dtype;     /**< --dtype: the raw file's values (float64 unless given) */
+    int dtype_set;       /**< --dtype was given */
+    cli_data_format format; /**< --format (CLI_FORMAT_AUTO unless given) */
+    double scale;        /**< --scale: every value is divided by it (1: as read) */
 } cli_data_opts;
+
+/**
+ * The format DATA at path is read in: raw with --binary-cols, else --format,
+ * else by the name: *.npy is .npy; *.idx, *-ubyte, *.idx1-ubyte, *.idx3-ubyte
+ * (each also with .gz) are IDX; anything else CSV/TSV.
+ */
+cli_data_format cli_data_format_of(const char *path, const cli_data_opts *d);
+/**
+ * For commands that read DATA only as CSV or raw float64 frames (the HMMs):
+ * CLI_EXIT_USAGE (reported, naming cmd) when --dtype, --format, --scale or an
+ * IDX or .npy name asks for more; else 0.
+ */
+int cli_data_opts_frames_only(const cli_data_opts *d, const char *path, const char *cmd);
 
 void cli_data_opts_init(cli_data_opts *d);
 /**

@@ -61,10 +61,10 @@ static const cli_option decode_options[] = {
 
 
 static const cli_option *const fit_tables[] = {
-    fit_options, seq_options, cli_engine_options, cli_common_options, cli_data_options, NULL};
+    fit_options, seq_options, cli_engine_options, cli_common_options, cli_frames_data_options, NULL};
 static const cli_option *const decode_tables[] = {decode_options, seq_options, cli_common_options,
-                                                  cli_data_options, NULL};
-static const cli_option *const score_tables[] = {seq_options, cli_common_options, cli_data_options,
+                                                  cli_frames_data_options, NULL};
+static const cli_option *const score_tables[] = {seq_options, cli_common_options, cli_frames_data_options,
                                                  NULL};
 static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
@@ -323,7 +323,9 @@ static int check_fit(fit_args *a)
         cli_error("fit hmm: missing DATA");
         return CLI_EXIT_USAGE;
     }
-    if (cli_data_opts_check(&a->dopts) || cli_fit_args_check(&a->f, "fit hmm"))
+    if (cli_data_opts_check(&a->dopts) ||
+        cli_data_opts_frames_only(&a->dopts, a->data, "fit hmm") ||
+        cli_fit_args_check(&a->f, "fit hmm"))
         return CLI_EXIT_USAGE;
     /* --init with --init-model keeps the model's start and transitions only: the
      * emissions are initialised afresh, so the fit is no warm start. */
@@ -664,7 +666,7 @@ static int parse_model_data(int argc, char **argv, const char *cmd, const cli_op
         cli_error("%s: give --lengths or --sequence-column, not both", cmd);
         return cli_usage_error(cmd);
     }
-    if (cli_data_opts_check(&a->dopts))
+    if (cli_data_opts_check(&a->dopts) || cli_data_opts_frames_only(&a->dopts, a->data, cmd))
         return cli_usage_error(cmd);
     return 0;
 }

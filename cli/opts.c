@@ -89,6 +89,24 @@ const cli_option cli_data_options[] = {
     {"delimiter", 0, 1, CLI_OPT_DELIMITER, "C",
      "cell delimiter: one character or 'tab' (default: detected)"},
     {"binary-cols", 0, 1, CLI_OPT_BINARY_COLS, "D",
+     "DATA is raw little-endian values (--dtype), D per row"},
+    {"dtype", 0, 1, CLI_OPT_DTYPE, "T",
+     "the raw values of --binary-cols: float64 (default), float32 or uint8"},
+    {"format", 0, 1, CLI_OPT_FORMAT, "F",
+     "csv, idx or npy (default: by the name: .npy, .idx or -ubyte[.gz], else csv)"},
+    {"scale", 0, 1, CLI_OPT_SCALE, "S",
+     "divide every value read by S (255: bytes into [0, 1]; default 1)"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+const cli_option cli_frames_data_options[] = {
+    {"columns", 0, 1, CLI_OPT_COLUMNS, "LIST",
+     "columns by header name or 1-based index, comma-separated"},
+    {"header", 0, 0, CLI_OPT_HEADER, NULL, "the first line is a header (default: detected)"},
+    {"no-header", 0, 0, CLI_OPT_NO_HEADER, NULL, "the first line is data"},
+    {"delimiter", 0, 1, CLI_OPT_DELIMITER, "C",
+     "cell delimiter: one character or 'tab' (default: detected)"},
+    {"binary-cols", 0, 1, CLI_OPT_BINARY_COLS, "D",
      "DATA is raw little-endian float64, D values per row"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -349,6 +367,10 @@ void cli_data_opts_init(cli_data_opts *d)
     d->delim = 0;
     d->binary_cols = 0;
     d->csv_option_set = 0;
+    d->dtype = VEM_DTYPE_FLOAT64;
+    d->dtype_set = 0;
+    d->format = CLI_FORMAT_AUTO;
+    d->scale = 1;
 }
 
 static int parse_delimiter(const char *s, char *out)
@@ -398,6 +420,28 @@ int cli_data_option(cli_data_opts *d, int id, const char *val)
         return parse_delimiter(val, &d->delim);
     case CLI_OPT_BINARY_COLS:
         return cli_parse_size("--binary-cols", val, 1, SIZE_MAX / 8, &d->binary_cols);
+    case CLI_OPT_DTYPE:
+        if (vem_dtype_parse(val, &d->dtype) != VEM_OK) {
+            cli_error("--dtype: expected float64, float32 or uint8, got '%s'", val);
+            return CLI_EXIT_USAGE;
+        }
+        d->dtype_set = 1;
+        return 0;
+    case CLI_OPT_FORMAT:
+        if (strcmp(val, "csv") == 0)
+            d->format = CLI_FORMAT_CSV;
+        else if (strcmp(val, "idx") == 0)
+            d->format = CLI_FORMAT_IDX;
+        else if (strcmp(val, "npy") == 0)
+            d->format = CLI_FORMAT_NPY;
+        else {
+            cli_error("--format: expected csv, idx or npy, got '%s' (raw values: --binary-cols)",
+                      val);
+            return CLI_EXIT_USAGE;
+        }
+        return 0;
+    case CLI_OPT_SCALE:
+        return cli_parse_double("--scale", val, 0, 1, &d->scale);
     default:
         return -1;
     }
@@ -406,11 +450,78 @@ int cli_data_option(cli_data_opts *d, int id, const char *val)
 int cli_data_opts_check(const cli_data_opts *d)
 {
     if (d->binary_cols && d->csv_option_set) {
-        cli_error("--binary-cols reads raw float64 columns: it cannot be combined with "
+        cli_error("--binary-cols reads raw columns: it cannot be combined with "
                   "--columns, --header, --no-header or --delimiter");
         return CLI_EXIT_USAGE;
     }
+    if (d->binary_cols && d->format != CLI_FORMAT_AUTO) {
+        cli_error("--binary-cols reads raw values: it cannot be combined with --format");
+        return CLI_EXIT_USAGE;
+    }
+    if (d->dtype_set && !d->binary_cols) {
+        cli_error("--dtype is the type of raw values: it needs --binary-cols (IDX and .npy "
+                  "files say their type)");
+        return CLI_EXIT_USAGE;
+    }
+    if (d->csv_option_set && (d->format == CLI_FORMAT_IDX || d->format == CLI_FORMAT_NPY)) {
+        cli_error("--columns, --header, --no-header and --delimiter are for CSV files, not "
+                  "--format %s", d->format == CLI_FORMAT_IDX ? "idx" : "npy");
+        return CLI_EXIT_USAGE;
+    }
     return 0;
+}
+
+/* s ends with suffix. */
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+cli_data_format cli_data_format_of(const char *path, const cli_data_opts *d)
+{
+    if (d->binary_cols)
+        return CLI_FORMAT_BINARY;
+    if (d->format != CLI_FORMAT_AUTO)
+        return d->format;
+    if (ends_with(path, ".npy"))
+        return CLI_FORMAT_NPY;
+    static const char *const idx[] = {".idx", "-ubyte", ".idx.gz", "-ubyte.gz"};
+    for (size_t i = 0; i < sizeof idx / sizeof *idx; i++)
+        if (ends_with(path, idx[i]))
+            return CLI_FORMAT_IDX;
+    return CLI_FORMAT_CSV;
+}
+
+int cli_data_opts_frames_only(const cli_data_opts *d, const char *path, const char *cmd)
+{
+    cli_data_format f = path ? cli_data_format_of(path, d) : d->format;
+    if (d->dtype_set || d->scale != 1 || f == CLI_FORMAT_IDX || f == CLI_FORMAT_NPY) {
+        cli_error("%s reads CSV/TSV or raw float64 frames: --dtype, --scale, IDX and .npy "
+                  "data are for the row models",
+                  cmd);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Read an IDX, .npy or raw file whole (not CSV). */
+static vem_status read_whole(const char *path, const cli_data_opts *d, cli_data_format f,
+                             vem_table *t)
+{
+    return f == CLI_FORMAT_IDX   ? vem_idx_read(path, t)
+           : f == CLI_FORMAT_NPY ? vem_npy_read(path, t)
+                                 : vem_binary_read_dtype(path, d->binary_cols, d->dtype, t);
+}
+
+/* Divide t's values by --scale. */
+static void apply_scale(const cli_data_opts *d, vem_table *t)
+{
+    if (d->scale == 1 || !t->data)
+        return;
+    const size_t n = t->rows * t->cols;
+    for (size_t i = 0; i < n; i++)
+        t->data[i] /= d->scale;
 }
 
 /* ---- reading data ---- */
@@ -480,13 +591,40 @@ static void csv_opts_of(const cli_data_opts *d, const char *const *model_cols, s
 int cli_read_share(const char *path, const cli_data_opts *d, const char *const *model_cols,
                    size_t model_d, vem_table *t, size_t *rows_all)
 {
-    char *spec;
-    vem_csv_opts o;
-    csv_opts_of(d, d->binary_cols ? NULL : model_cols, model_d, &o, &spec);
-    vem_status s = vem_csv_read_share(path, &o, d->binary_cols, cli_mpi_comm(), t, rows_all);
-    free(spec);
-    if (s != VEM_OK)
-        return cli_fail_agreed(s);
+    const cli_data_format f = cli_data_format_of(path, d);
+    vem_status s;
+    if ((f == CLI_FORMAT_IDX || f == CLI_FORMAT_NPY) && d->csv_option_set) {
+        if (cli_mpi_rank() == 0) /* the same on every process: said once */
+            cli_error("%s: --columns, --header, --no-header and --delimiter are for CSV files; "
+                      "this one is read as %s (--format csv to read it as CSV)",
+                      path, f == CLI_FORMAT_IDX ? "IDX" : ".npy");
+        return CLI_EXIT_USAGE;
+    }
+    if (f == CLI_FORMAT_IDX || f == CLI_FORMAT_NPY ||
+        (f == CLI_FORMAT_BINARY && d->dtype != VEM_DTYPE_FLOAT64)) {
+        /* Every process reads the file and keeps its rows [r N / P, (r + 1) N / P). */
+        const vem_comm *comm = cli_mpi_comm();
+        s = vem_comm_agree(comm, read_whole(path, d, f, t));
+        if (s != VEM_OK) {
+            vem_table_clear(t);
+            return cli_fail_agreed(s);
+        }
+        const size_t r = comm ? (size_t)comm->rank : 0, p = comm ? (size_t)comm->size : 1;
+        const size_t n = t->rows, lo = n * r / p, hi = n * (r + 1) / p;
+        memmove(t->data, t->data + lo * t->cols, (hi - lo) * t->cols * sizeof *t->data);
+        t->rows = hi - lo;
+        if (rows_all)
+            *rows_all = n;
+    } else {
+        char *spec;
+        vem_csv_opts o;
+        csv_opts_of(d, d->binary_cols ? NULL : model_cols, model_d, &o, &spec);
+        s = vem_csv_read_share(path, &o, d->binary_cols, cli_mpi_comm(), t, rows_all);
+        free(spec);
+        if (s != VEM_OK)
+            return cli_fail_agreed(s);
+    }
+    apply_scale(d, t);
     if (model_d && t->cols != model_d) { /* alike on every process: said once */
         if (cli_mpi_rank() == 0)
             cli_error("%s: %zu columns, but the model has %zu features", path, t->cols, model_d);
@@ -502,6 +640,17 @@ int cli_open_source(const char *path, const cli_data_opts *d, const char *const 
     *out = NULL;
     vem_source *src;
     const size_t rank = comm ? (size_t)comm->rank : 0, size = comm ? (size_t)comm->size : 1;
+    const cli_data_format f = cli_data_format_of(path, d);
+    if (f == CLI_FORMAT_IDX || f == CLI_FORMAT_NPY || d->dtype != VEM_DTYPE_FLOAT64 ||
+        d->scale != 1) {
+        /* The same on every process: said once. */
+        if (cli_mpi_rank() == 0)
+            cli_error("%s: --stream reads CSV/TSV or raw float64 files without --scale; "
+                      "read %s data in memory (without --stream)",
+                      path, f == CLI_FORMAT_IDX ? "IDX" : f == CLI_FORMAT_NPY ? ".npy"
+                                               : d->scale != 1 ? "scaled" : vem_dtype_name(d->dtype));
+        return CLI_EXIT_USAGE;
+    }
     if (d->binary_cols) {
         src = vem_source_open_binary_share(path, d->binary_cols, rank, size);
     } else {
@@ -532,8 +681,15 @@ int cli_read_data(const char *path, const cli_data_opts *d, const char *const *m
 {
     vem_status s;
     memset(t, 0, sizeof *t);
-    if (d->binary_cols) {
-        s = vem_binary_read(path, d->binary_cols, t);
+    const cli_data_format f = cli_data_format_of(path, d);
+    if (f != CLI_FORMAT_CSV && d->csv_option_set) {
+        cli_error("%s: --columns, --header, --no-header and --delimiter are for CSV files; "
+                  "this one is read as %s (--format csv to read it as CSV)",
+                  path, f == CLI_FORMAT_IDX ? "IDX" : ".npy");
+        return CLI_EXIT_USAGE;
+    }
+    if (f != CLI_FORMAT_CSV) {
+        s = read_whole(path, d, f, t);
         if (s != VEM_OK)
             return cli_fail(s, path);
     } else {
@@ -574,6 +730,7 @@ int cli_read_data(const char *path, const cli_data_opts *d, const char *const *m
         cli_error("%s: no data rows", path);
         return CLI_EXIT_INPUT;
     }
+    apply_scale(d, t);
     if (model_d && t->cols != model_d) {
         cli_error("%s: %zu column%s, but the model has %zu feature%s%s", path, t->cols,
                   t->cols == 1 ? "" : "s", model_d, model_d == 1 ? "" : "s",

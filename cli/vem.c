@@ -327,7 +327,7 @@ static void print_table(FILE *f, const cli_option *t, unsigned exclude, const cl
  * common --help/--json. */
 static int table_group(const cli_option *t)
 {
-    return t == cli_engine_options ? 1 : t == cli_data_options ? 2 : t == cli_common_options ? 3
+    return t == cli_engine_options ? 1 : t == cli_data_options || t == cli_frames_data_options ? 2 : t == cli_common_options ? 3
                                                                                             : 0;
 }
 
@@ -397,7 +397,7 @@ static int cli_help(FILE *f, const char *cmd, const char *kind)
         fprintf(f, "\n%s models: vem %s %s\n%s\n", kinds[i].name, c->name, v->usage, v->about);
         print_options(f, v, 1);
         for (const cli_option *const *t = v->tables; *t; t++)
-            data |= *t == cli_data_options;
+            data |= *t == cli_data_options || *t == cli_frames_data_options;
     }
     fprintf(f, "\noptions of every kind:\n");
     print_table(f, cli_common_options, 0, NULL);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # fuzz/make_corpus.sh VEM [FUZZ_CHECKPOINT] — write the seed corpus fuzz/corpus/HARNESS/
-# from the test fixtures (tests/data, tests/golden), a few lines of examples/data, and
+# from the test fixtures (tests/data, tests/golden), a few lines or images of examples/data, and
 # model files fitted by the program VEM (a built vem). Each seed is a fixture with the
 # harness's option byte in front (see the harness's comment). The checkpoint seeds are
 # written by the harness FUZZ_CHECKPOINT (default build-fuzz/fuzz_checkpoint, built by
@@ -13,8 +13,15 @@ FZCK=${2:-build-fuzz/fuzz_checkpoint}
 [ -x "$FZCK" ] || { echo "fuzz/make_corpus.sh: no harness $FZCK (build it: tools/fuzz.sh)" >&2; exit 1; }
 FZCK=$(cd "$(dirname "$FZCK")" && pwd)/$(basename "$FZCK")
 T=tests/data E=examples/data G=tests/golden C=fuzz/corpus
+# The regression inputs (fuzz/corpus/*/regress_*: what a run once found) are kept.
+keep=$(mktemp -d)
+for f in "$C"/*/regress_*; do
+    [ -e "$f" ] || continue
+    mkdir -p "$keep/$(basename "$(dirname "$f")")"
+    cp "$f" "$keep/$(basename "$(dirname "$f")")/"
+done
 rm -rf "$C"
-for h in csv text_table binary docword ldac vocab lengths frames npy corpus_build \
+for h in csv text_table binary docword ldac vocab lengths frames npy idx npy_data corpus_build \
     model_gmm model_hmm model_lda model_vbgmm model_blr checkpoint; do
     mkdir -p "$C/$h"
 done
@@ -145,4 +152,28 @@ open(f'{d}/bad_cell_status', 'wb').write(
     o + re.sub(rb'"status":-?[0-9]+', b'"status":999', h, count=1) + b'\n' + p)
 PY
 
+# IDX and data .npy: two Fashion-MNIST test images, 20 labels, small .npy and raw files.
+python3 - "$E/fashion-mnist" "$C" <<'PY'
+import gzip, struct, sys
+src, d = sys.argv[1], sys.argv[2] + "/"
+tr = gzip.open(src + "/t10k-images-idx3-ubyte.gz").read()
+lb = gzip.open(src + "/t10k-labels-idx1-ubyte.gz").read()
+img2 = struct.pack(">IIII", 0x803, 2, 28, 28) + tr[16:16 + 2 * 784]
+open(d + "idx/fmnist_2_plain", "wb").write(b"\x00" + img2)  # read as it is
+open(d + "idx/fmnist_2_gz", "wb").write(b"\x01" + img2)     # gzipped by the harness
+open(d + "idx/labels_20", "wb").write(b"\x00" + struct.pack(">II", 0x801, 20) + lb[8:28])
+open(d + "idx/gzip_input", "wb").write(
+    b"\x00" + gzip.compress(struct.pack(">IIII", 0x803, 1, 4, 4) + bytes(range(16)), mtime=0))
+def npy(descr, shape, payload):
+    h = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    h += " " * ((64 - (10 + len(h) + 1) % 64) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode() + payload
+open(d + "npy_data/u1_2x784", "wb").write(b"\x00" + npy("|u1", "(2, 784)", tr[16:16 + 2 * 784]))
+open(d + "npy_data/f4_3", "wb").write(b"\x00" + npy("<f4", "(3,)", struct.pack("<3f", 0.5, 1, 2)))
+open(d + "npy_data/f8_2x2", "wb").write(b"\x00" + npy("<f8", "(2, 2)", struct.pack("<4d", 1, 2, 3, 4)))
+open(d + "npy_data/raw_f32_2col", "wb").write(bytes([1 | 1 << 1 | 1 << 3]) + struct.pack("<4f", 1, 2, 3, 4))
+open(d + "npy_data/raw_u8_4col", "wb").write(bytes([1 | 2 << 1 | 3 << 3]) + bytes(range(16)))
+PY
 echo "fuzz/make_corpus.sh: $(find "$C" -type f | wc -l) seeds, $(du -sk "$C" | cut -f1) kB"
+cp -R "$keep"/. "$C"/ 2>/dev/null || true
+rm -rf "$keep"

@@ -116,4 +116,17 @@ for np in 2 3; do
     done
 done
 
+# IDX images (issue 16): every process reads the file and keeps its rows; the same model
+# as one process, from the same start, with --scale.
+FM=$ROOT/examples/data/fashion-mnist/t10k-images-idx3-ubyte.gz
+"$VEM" fit gmm "$FM" -k 2 --covariance diag --init kmeans --seed 1 --scale 255 --max-iter 2 \
+    -o "$tmp/fm_init.json" >/dev/null 2>&1
+"$VEM" fit gmm "$FM" --init-model "$tmp/fm_init.json" --scale 255 --tol 1e-10 --json \
+    >"$tmp/fm_one.json"
+run 2 fit gmm "$FM" --init-model "$tmp/fm_init.json" --scale 255 --tol 1e-10 --json \
+    >"$tmp/fm_p2.json" 2>"$tmp/err"
+check "IDX np=2 exit" "[ \$? -eq 0 ]"
+check "IDX np=2 log_likelihood" "rel_close $tmp/fm_p2.json $tmp/fm_one.json log_likelihood 1e-10"
+check "IDX np=2 rows" "[ \"\$(key $tmp/fm_p2.json \"['n_units']\")\" = 200 ]"
+
 finish

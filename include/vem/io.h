@@ -81,6 +81,60 @@ VEM_API vem_status vem_csv_read_range(const char *path, const vem_csv_opts *o, u
  */
 VEM_API vem_status vem_binary_read(const char *path, size_t cols, vem_table *t);
 
+/** Element types of raw binary and .npy data (docs/formats.md). */
+typedef enum vem_dtype {
+    VEM_DTYPE_FLOAT64 = 0, /**< little-endian IEEE double ('<f8') */
+    VEM_DTYPE_FLOAT32 = 1, /**< little-endian IEEE float ('<f4') */
+    VEM_DTYPE_UINT8 = 2    /**< unsigned byte ('|u1'), 0..255 */
+} vem_dtype;
+
+/** "float64", "float32", "uint8"; NULL for another value. */
+VEM_API const char *vem_dtype_name(vem_dtype d);
+/** The dtype of that name into *out; VEM_EINVAL for another name. */
+VEM_API vem_status vem_dtype_parse(const char *name, vem_dtype *out);
+
+/**
+ * Read raw little-endian values of dtype, cols per row, row-major, no header,
+ * into doubles (vem_binary_read for VEM_DTYPE_FLOAT64). Errors: VEM_EIO;
+ * VEM_EFORMAT if the size is not a multiple of the value size x cols, the file
+ * is empty, or a float is NaN or Inf (naming row and column); VEM_EINVAL for
+ * cols 0 or an unknown dtype; VEM_ENOMEM (also for data beyond the memory limit).
+ */
+VEM_API vem_status vem_binary_read_dtype(const char *path, size_t cols, vem_dtype dtype,
+                                         vem_table *t);
+
+/**
+ * Largest bytes of IDX data that vem_idx_read accepts per byte of a gzip file
+ * (deflate's largest compression ratio): a header declaring more is refused
+ * before anything is allocated.
+ */
+#define VEM_IDX_GZ_RATIO 1032
+
+/**
+ * Read an IDX file of unsigned bytes (MNIST's format: magic 0x00000803 for N
+ * images of R x C pixels, 0x00000801 for N labels), gzip-compressed or plain
+ * (detected from the content, not the name), into an N x (product of the other
+ * dimensions) table of the raw values 0..255 (N x 1 for labels); columns named
+ * "1", "2", ... Errors, t left zeroed: VEM_EIO (missing or unreadable file);
+ * VEM_EFORMAT "FILE: what" for a bad magic, a type other than 0x08, a truncated
+ * header or data, a dimension of 0, dimensions whose product overflows, more
+ * values declared than a plain file holds or than VEM_IDX_GZ_RATIO times a gzip
+ * file's size, bytes after the declared values, a damaged gzip stream;
+ * VEM_ENOMEM (also for data beyond the memory limit, checked before allocating).
+ */
+VEM_API vem_status vem_idx_read(const char *path, vem_table *t);
+
+/**
+ * Read a NumPy .npy file (format 1.0, 2.0 or 3.0) holding a 2-D array, or a
+ * 1-D array read as one column, of dtype '<f8', '<f4' or '|u1', in C order,
+ * into a table of doubles; columns named "1", "2", ... Errors, t left zeroed:
+ * VEM_EIO; VEM_EFORMAT "FILE: what" for a bad magic, version or header, another
+ * dtype, fortran_order True, a shape of 0 or more than 2 dimensions, data
+ * shorter or longer than the shape, a NaN or Inf (naming row and column);
+ * VEM_ENOMEM (also for data beyond the memory limit, checked before allocating).
+ */
+VEM_API vem_status vem_npy_read(const char *path, vem_table *t);
+
 /**
  * A data source: rows read block by block from a file instead of held in
  * memory (out-of-core fitting, vem_fit_new_source). Opaque; reads are

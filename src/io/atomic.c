@@ -64,9 +64,17 @@ void vem__tmp_forget(const char *name)
     }
 }
 
+/* Threads between creating a temporary and registering it (vem__signals_hold). */
+static atomic_int creating;
+
 /* Async-signal-safe: only atomic loads, unlink and rmdir. Files first, then directories. */
 void vem_output_cleanup(void)
 {
+    /* A signal is held only by the thread creating a temporary; delivered to another
+     * thread meanwhile, its handler waits the few microseconds until the name is
+     * registered, so that it is removed too. */
+    while (atomic_load(&creating) > 0)
+        ;
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < SLOTS; i++)
             if (atomic_load(&slots[i].state) == 2 && slots[i].is_dir == pass) {
@@ -219,10 +227,12 @@ void vem__signals_hold(sigset_t *old)
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &block, old);
+    atomic_fetch_add(&creating, 1);
 }
 
 void vem__signals_release(const sigset_t *old)
 {
+    atomic_fetch_sub(&creating, 1);
     pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 

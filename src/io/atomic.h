@@ -44,7 +44,8 @@ vem_status vem__atomic_commit_with(FILE *fp, char *tmp, const char *path, int fa
 vem_status vem__atomic_close(FILE *fp, char *tmp, const char *path, int failed);
 
 /* Hold SIGINT, SIGTERM and SIGHUP (this thread) while a temporary is created and
- * registered, so that a handler never misses one; release restores the mask. */
+ * registered, and make vem_output_cleanup, run by a handler on another thread, wait until
+ * release: a handler never misses a temporary. Release restores the mask. */
 void vem__signals_hold(sigset_t *old);
 void vem__signals_release(const sigset_t *old);
 

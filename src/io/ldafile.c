@@ -7,7 +7,8 @@
  * old .npy is removed: a reader sees the old pair or the new one (see save).
  * NPY format 1.0: the magic "\x93NUMPY", version bytes 1 0, a little-endian
  * uint16 header length, a Python dict literal padded with spaces and a newline
- * so that the data starts at a multiple of 64 bytes, then the data.
+ * so that the data starts at a multiple of 64 bytes, then the data. The header
+ * is read by src/io/npy.c (shared with data .npy files).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 
 #include "internal.h"
 #include "io/jsonfile.h"
+#include "io/npy_internal.h"
 #include "io/npyunit.h"
 
 /* ------------------------------------------------------------------ npy */
@@ -73,97 +75,40 @@ static vem_status npy_read(const char *path, double *a, size_t rows, size_t cols
     FILE *f = fopen(path, "rb");
     if (!f)
         return VEM_FAIL(VEM_EIO, "%s: cannot open: %s", path, strerror(errno));
-    vem_status st = VEM_OK;
-    unsigned char pre[12];
-    char *hdr = NULL;
-    if (fread(pre, 1, 8, f) != 8 || memcmp(pre, "\x93NUMPY", 6) != 0) {
-        st = VEM_FAIL(VEM_EFORMAT, "%s: not a .npy file (bad magic)", path);
+    vem__npy h;
+    vem_status st = vem__npy_header(f, path, &h);
+    if (st != VEM_OK)
         goto done;
-    }
-    size_t hlen;
-    if (pre[6] == 1) {
-        if (fread(pre + 8, 1, 2, f) != 2)
-            goto trunc;
-        hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
-    } else if (pre[6] == 2 || pre[6] == 3) {
-        if (fread(pre + 8, 1, 4, f) != 4)
-            goto trunc;
-        hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 |
-               (size_t)pre[11] << 24;
-    } else {
-        st = VEM_FAIL(VEM_EFORMAT, "%s: unsupported .npy version %d", path, pre[6]);
-        goto done;
-    }
-    if (hlen > (1u << 20)) {
-        st = VEM_FAIL(VEM_EFORMAT, "%s: .npy header of %zu bytes", path, hlen);
-        goto done;
-    }
-    hdr = vem__malloc(hlen + 1);
-    if (!hdr) {
-        st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
-        goto done;
-    }
-    if (fread(hdr, 1, hlen, f) != hlen)
-        goto trunc;
-    hdr[hlen] = '\0';
-    char *d = strstr(hdr, "'descr':");
-    char *fo = strstr(hdr, "'fortran_order':");
-    char *sh = strstr(hdr, "'shape':");
-    if (!d || !fo || !sh) {
-        st = VEM_FAIL(VEM_EFORMAT, "%s: .npy header lacks descr, fortran_order or shape", path);
-        goto done;
-    }
-    d += 8;
-    while (*d == ' ')
-        d++;
-    if (strncmp(d, "'<f8'", 5) != 0) {
+    if (strcmp(h.descr, "<f8") != 0) {
         st = VEM_FAIL(VEM_EFORMAT, "%s: .npy dtype must be '<f8' (little-endian float64)", path);
         goto done;
     }
-    fo += 16;
-    while (*fo == ' ')
-        fo++;
-    if (strncmp(fo, "False", 5) != 0) {
+    if (h.fortran) {
         st = VEM_FAIL(VEM_EFORMAT, "%s: .npy must be in C order (fortran_order False)", path);
         goto done;
     }
-    sh += 8;
-    while (*sh == ' ')
-        sh++;
-    unsigned long long r = 0, c = 0;
-    char *end;
-    if (*sh != '(')
-        goto badshape;
-    r = strtoull(sh + 1, &end, 10);
-    if (*end != ',')
-        goto badshape;
-    c = strtoull(end + 1, &end, 10);
-    while (*end == ' ' || *end == ',')
-        end++;
-    if (*end != ')')
-        goto badshape;
-    if (r != rows || c != cols) {
-        st = VEM_FAIL(VEM_EFORMAT, "%s: .npy shape (%llu, %llu), expected (%zu, %zu)", path, r,
-                      c, rows, cols);
+    if (h.ndim != 2) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: .npy shape must be a 2-tuple of integers", path);
+        goto done;
+    }
+    if (h.shape[0] != rows || h.shape[1] != cols) {
+        st = VEM_FAIL(VEM_EFORMAT, "%s: .npy shape (%llu, %llu), expected (%zu, %zu)", path,
+                      (unsigned long long)h.shape[0], (unsigned long long)h.shape[1], rows,
+                      cols);
         goto done;
     }
     for (size_t i = 0; a && i < rows * cols; i++) {
         unsigned char b[8];
-        if (fread(b, 1, 8, f) != 8)
-            goto trunc;
+        if (fread(b, 1, 8, f) != 8) {
+            st = VEM_FAIL(VEM_EFORMAT, "%s: .npy file is truncated", path);
+            goto done;
+        }
         uint64_t u = 0;
         for (int j = 0; j < 8; j++)
             u |= (uint64_t)b[j] << (8 * j);
         memcpy(&a[i], &u, 8);
     }
-    goto done;
-badshape:
-    st = VEM_FAIL(VEM_EFORMAT, "%s: .npy shape must be a 2-tuple of integers", path);
-    goto done;
-trunc:
-    st = VEM_FAIL(VEM_EFORMAT, "%s: .npy file is truncated", path);
 done:
-    vem__free(hdr);
     fclose(f);
     return st;
 }
