@@ -244,9 +244,9 @@ static int parse_args(int argc, char **argv, const cli_verb *v, const char *cmd,
 }
 
 /*
- * Read DATA (d > 0: that many columns) and binarise it statically when asked. The one
- * place the VAE reads data: CSV and raw float64 (--binary-cols) today; the readers of
- * IDX and .npy files (issue 16, io16) plug in here.
+ * Read DATA (d > 0: that many columns) and binarise it statically when asked: CSV, IDX
+ * (gzip), .npy and raw values (--binary-cols, --dtype), --scale, through the shared
+ * readers (cli_read_data).
  */
 static int read_rows(const char *path, const vae_args *a, size_t d, vem_table *t)
 {
@@ -612,7 +612,7 @@ const cli_verb cli_vae_fit = {
     "reparameterised gradient: an MLP encoder to a diagonal Gaussian q(z|x), an MLP\n"
     "decoder to Bernoulli logits or Gaussian means with a learned variance per\n"
     "dimension, a standard normal prior, minibatches of --batch-size rows in a new\n"
-    "order every epoch (docs/vae.md). Data: CSV or raw float64 (--binary-cols).\n"
+    "order every epoch (docs/vae.md). Data: CSV, IDX, .npy or raw (--binary-cols).\n"
     "--mpi: each process reads its share of the rows; the gradients are summed.",
     fit_tables, &vae_kind};
 const cli_verb cli_vae_score = {

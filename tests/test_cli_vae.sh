@@ -88,6 +88,20 @@ fa, fb = a.pop('params_file'), b.pop('params_file')
 assert a == b, (a, b)
 assert open(fa, 'rb').read() == open(fb, 'rb').read(), 'parameters differ'" full.json res.json
 
+# Fashion-MNIST's subset (IDX, gzip), bytes scaled to [0, 1] and binarised at 0.5.
+FM=$ROOT/examples/data/fashion-mnist
+run fit vae "$FM/train-images-idx3-ubyte.gz" --scale 255 --binarize static --latent 5 \
+    --hidden 64 --epochs 2 --validation "$FM/t10k-images-idx3-ubyte.gz" -o fm.json --json
+expect_rc "fit vae on Fashion-MNIST's IDX subset" 0
+pyjson "Fashion-MNIST: 784 pixels, ELBO rises" '"d":784' "
+assert d['d'] == 784 and d['n'] == 1000 and d['binarize'] == 'static'
+assert d['trace'][1]['objective'] > d['trace'][0]['objective']"
+run score fm.json "$FM/t10k-images-idx3-ubyte.gz" --scale 255 --binarize static \
+    --importance-samples 20 --json
+expect_rc "score on the IDX test images" 0
+pyjson "IDX test images: IWAE(20) >= ELBO" "" "
+assert d['n'] == 200 and d['iwae'] >= d['elbo']"
+
 # Usage errors and bad input.
 run fit vae train.csv --likelihood gaussian --binarize dynamic
 expect_rc "dynamic binarisation needs bernoulli" 1
