@@ -280,14 +280,16 @@ static const struct {
     unsigned algorithms; /* bit per vem_algorithm */
     const char *name, *which;
 } online_only[] = {
-    {CLI_OPT_BATCH_SIZE, 1u << VEM_ALG_STEPWISE, "--batch-size", "stepwise"},
+    {CLI_OPT_BATCH_SIZE, (1u << VEM_ALG_STEPWISE) | (1u << VEM_ALG_ADAM), "--batch-size",
+     "stepwise or adam"},
     {CLI_OPT_KAPPA, 1u << VEM_ALG_STEPWISE, "--kappa", "stepwise"},
     {CLI_OPT_TAU, 1u << VEM_ALG_STEPWISE, "--tau", "stepwise"},
     {CLI_OPT_N_BLOCKS, 1u << VEM_ALG_INCREMENTAL, "--n-blocks", "incremental"},
     {CLI_OPT_EVAL_PASSES, (1u << VEM_ALG_STEPWISE) | (1u << VEM_ALG_INCREMENTAL), "--eval-passes",
      "stepwise or incremental"},
-    {CLI_OPT_TRACE_STEPS, (1u << VEM_ALG_STEPWISE) | (1u << VEM_ALG_INCREMENTAL), "--trace-steps",
-     "stepwise or incremental"},
+    {CLI_OPT_TRACE_STEPS,
+     (1u << VEM_ALG_STEPWISE) | (1u << VEM_ALG_INCREMENTAL) | (1u << VEM_ALG_ADAM),
+     "--trace-steps", "stepwise, incremental or adam"},
 };
 
 int cli_fit_args_check(cli_fit_args *f, const char *cmd)

@@ -31,6 +31,8 @@ extern const cli_verb cli_vbgmm_fit, cli_vbgmm_predict, cli_vbgmm_score, cli_vbg
     cli_vbgmm_info;
 extern const cli_verb cli_blr_fit, cli_blr_predict, cli_blr_score, cli_blr_info;
 extern const cli_verb cli_blogr_fit, cli_blogr_predict, cli_blogr_score, cli_blogr_info;
+extern const cli_verb cli_vae_fit, cli_vae_score, cli_vae_sample, cli_vae_encode,
+    cli_vae_reconstruct, cli_vae_info;
 
 static const cli_kind kinds[] = {
     {"gmm",
@@ -56,6 +58,10 @@ static const cli_kind kinds[] = {
      "Bayesian logistic regression by stochastic variational inference (Adam)",
      {&cli_blogr_fit, &cli_blogr_predict, &cli_blogr_score, NULL, &cli_blogr_info, NULL, NULL,
       NULL}},
+    {"vae",
+     "variational autoencoder by stochastic gradients of the ELBO (Adam)",
+     {&cli_vae_fit, NULL, &cli_vae_score, &cli_vae_sample, &cli_vae_info, NULL, NULL, NULL,
+      &cli_vae_encode, &cli_vae_reconstruct}},
 };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
@@ -83,6 +89,10 @@ static const command commands[] = {
     {"transform", CLI_VERB_TRANSFORM, "MODEL CORPUS [options]",
      "topic proportions of new documents", NULL},
     {"topics", CLI_VERB_TOPICS, "MODEL [options]", "top words of each topic", NULL},
+    {"encode", CLI_VERB_ENCODE, "MODEL DATA [options]",
+     "posterior means and standard deviations of the latent variables", NULL},
+    {"reconstruct", CLI_VERB_RECONSTRUCT, "MODEL DATA [options]",
+     "the decoder's mean at each row's posterior mean", NULL},
     {"corpus", -1, "TEXTS -o PREFIX [options]", "bag-of-words corpus from text files",
      &cli_lda_corpus},
 };

@@ -101,6 +101,18 @@ valid fit "fit blr" fit blr "$DIABETES" --target target -o blr.json
 valid score "score blr" score blr.json "$DIABETES"
 valid predict "predict blr" predict blr.json "$DIABETES"
 valid info "info blr" info blr.json
+
+# The variational autoencoder (binary rows made by awk).
+awk 'BEGIN { s = 5; for (i = 0; i < 60; i++) { line = ""; for (j = 0; j < 8; j++) {
+    s = (s * 1103515245 + 12345) % 2147483648; line = line (j ? "," : "") (s < 1073741824) }
+    print line } }' >vae.csv
+valid fit "fit vae" fit vae vae.csv --latent 2 --hidden 8 --epochs 2 --validation vae.csv \
+    -o vae.json
+valid score "score vae" score vae.json vae.csv --importance-samples 10
+valid encode "encode vae" encode vae.json vae.csv
+valid reconstruct "reconstruct vae" reconstruct vae.json vae.csv
+valid sample "sample vae" sample vae.json -n 3
+valid info "info vae" info vae.json
 valid fit "fit blr --ard" fit blr "$DIABETES" --target target --ard -o blr_ard.json
 valid info "info blr --ard" info blr_ard.json
 PENGUINS2=$ROOT/tests/data/blogr_penguins.csv

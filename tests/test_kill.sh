@@ -5,8 +5,8 @@
 #     sh tests/test_kill.sh PATH/TO/vem REPO_ROOT          # KILL_TRIALS=8 per command (CI)
 #     KILL_TRIALS=50 sh tests/test_kill.sh PATH/TO/vem REPO_ROOT
 #
-# For each writing command (fit gmm, fit lda: JSON + .npy, fit hmm, fit vbgmm, fit blr,
-# corpus: docword + vocabulary; predict, decode, score, transform write no files) it
+# For each writing command (fit gmm, fit lda and fit vae: JSON + .npy, fit hmm, fit vbgmm,
+# fit blr, corpus: docword + vocabulary; predict, decode, score, transform write no files) it
 # writes version A of the output, then starts the command that writes version B over it
 # and kills it with SIGKILL: most trials at a random moment inside the write (after
 # the first temporary appears, within the write's measured length), the others at a
@@ -101,6 +101,30 @@ def lda_leftovers(d):
     return [n for n in os.listdir(d)
             if TMP.search(n) or (n.endswith(".npy") and n != named)]
 
+# The VAE: the JSON and its parameters' .npy (params_file), committed as LDA's pair.
+def vae_cmds(d):
+    return [[vem, "fit", "vae", "g.csv", "--latent", "8", "--hidden", "300", "--epochs", "1",
+             "--likelihood", "gaussian", "--seed", str(s), "--threads", "1",
+             "-o", d + "/out.json"] for s in (1, 2)]
+def vae_state(d):
+    p = d + "/out.json"
+    if not os.path.exists(p):
+        return None
+    with open(p) as f:
+        j = json.load(f)
+    npy = d + "/" + j.pop("params_file")
+    ok = subprocess.run([vem, "info", p], stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL).returncode == 0
+    return (hashlib.sha256(json.dumps(j, sort_keys=True).encode()).hexdigest(),
+            sha(npy) if os.path.exists(npy) else "missing", ok)
+def vae_leftovers(d):
+    named = None
+    if os.path.exists(d + "/out.json"):
+        with open(d + "/out.json") as f:
+            named = json.load(f)["params_file"]
+    return [n for n in os.listdir(d)
+            if TMP.search(n) or (n.endswith(".npy") and n != named)]
+
 def corpus_cmds(d):
     return [[vem, "corpus", "texts.txt", "-o", d + "/c", "--min-df", str(s)] for s in (1, 2)]
 def corpus_state(d):
@@ -117,7 +141,8 @@ def corpus_leftovers(d):
 
 KINDS = [("fit gmm", *json_kind(fit_gmm)), ("fit lda", lda_cmds, lda_state, lda_leftovers),
          ("fit hmm", *json_kind(fit_hmm)), ("fit vbgmm", *json_kind(fit_vbgmm)),
-         ("fit blr", *json_kind(fit_blr)), ("corpus", corpus_cmds, corpus_state, corpus_leftovers)]
+         ("fit blr", *json_kind(fit_blr)), ("fit vae", vae_cmds, vae_state, vae_leftovers),
+         ("corpus", corpus_cmds, corpus_state, corpus_leftovers)]
 
 def writing(d, before):
     """A name that was not there before the run: the write has begun."""

@@ -13,6 +13,7 @@
 #include <vem/io.h>
 #include <vem/lda.h>
 #include <vem/model.h>
+#include <vem/vae.h>
 #include <vem/vbgmm.h>
 
 #endif /* VEM_VEM_H */

@@ -28,6 +28,7 @@
 #include "internal.h"
 #include "io/jsonfile.h"
 #include "io/npy_internal.h"
+#include "io/npyunit.h"
 
 /* ------------------------------------------------------------------ npy */
 
@@ -420,4 +421,129 @@ fail:
     vem_lda_free(l);
     json_decref(root);
     return NULL;
+}
+
+/* ------------------------------------------- any model: JSON + one .npy */
+
+/* path with ".json" replaced by suffix (or suffix appended). */
+static char *npy_path_with(const char *path, const char *suffix)
+{
+    size_t n = strlen(path), sl = strlen(suffix);
+    size_t base = n >= 5 && strcmp(path + n - 5, ".json") == 0 ? n - 5 : n;
+    char *p = vem__malloc(base + sl + 1);
+    if (!p)
+        return NULL;
+    memcpy(p, path, base);
+    memcpy(p + base, suffix, sl + 1);
+    return p;
+}
+
+/* The old model's file_key when it is one of stem's .npy names, else NULL. */
+static char *old_npy_key(const char *path, const char *stem, const char *file_key)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > (1 << 30))
+        return NULL;
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    const char *lf = json_string_value(json_object_get(root, file_key));
+    char *old = lf && !strchr(lf, '/') && npy_name_of(lf, stem) ? vem__strdup(lf) : NULL;
+    json_decref(root);
+    return old;
+}
+
+vem_status vem__json_npy_save(const char *path, json_t *root, int ok, const char *file_key,
+                              const char *suffix, const double *a, size_t rows, size_t cols)
+{
+    vem_status st = VEM_OK;
+    char *canon = npy_path_with(path, suffix), *dir = vem__dir_of(path), *tmp = NULL;
+    char *npy = NULL, *stem = NULL, *old = NULL;
+    int committed = 0;
+    if (!canon || !dir || !(stem = vem__strdup(vem__base_of(canon)))) {
+        st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    stem[strlen(stem) - 4] = '\0'; /* without ".npy" */
+    if ((st = npy_write(canon, a, rows, cols, &tmp)) != VEM_OK)
+        goto done;
+    st = npy_place(tmp, canon, &npy);
+    vem__tmp_forget(tmp);
+    if (st != VEM_OK) {
+        unlink(tmp);
+        goto done;
+    }
+    vem__sync_dir(canon);
+    vem__json_put(root, file_key, json_string(vem__base_of(npy)), &ok);
+    old = old_npy_key(path, stem, file_key);
+    st = vem__json_save_with(path, root, 1, ok, npy);
+    root = NULL; /* stolen */
+    committed = st == VEM_OK;
+done:
+    json_decref(root);
+    if (npy) {
+        vem__tmp_forget(npy);
+        if (!committed)
+            unlink(npy);
+        else if (strcmp(vem__base_of(npy), old ? old : "") != 0) {
+            char *p = old ? vem__malloc(strlen(dir) + strlen(old) + 1) : NULL;
+            if (p) {
+                sprintf(p, "%s%s", dir, old);
+                vem__tmp_register(p, 0);
+                unlink(p);
+                vem__tmp_forget(p);
+                vem__free(p);
+            }
+            npy_sweep(dir, stem, vem__base_of(npy), old);
+            vem__sync_dir(path);
+        }
+    }
+    vem__free(old);
+    vem__free(stem);
+    vem__free(npy);
+    vem__free(tmp);
+    vem__free(dir);
+    vem__free(canon);
+    return st;
+}
+
+vem_status vem__json_npy_load(const char *path, const json_t *root, const char *file_key,
+                              size_t rows, size_t cols, double copies, double **out)
+{
+    *out = NULL;
+    const char *lf = json_string_value(json_object_get(root, file_key));
+    if (!lf || !*lf)
+        return VEM_FAIL(VEM_EFORMAT, "%s: key '%s': expected a file name", path, file_key);
+    char *dir = vem__dir_of(path);
+    size_t n = (dir ? strlen(dir) : 0) + strlen(lf) + 1;
+    char *npy = dir ? vem__malloc(n) : NULL;
+    vem_status st = VEM_OK;
+    size_t bytes = 0;
+    if (!npy) {
+        st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    snprintf(npy, n, "%s%s", lf[0] == '/' ? "" : dir, lf);
+    if ((st = npy_read(npy, NULL, rows, cols)) != VEM_OK)
+        goto done;
+    if (!vem__file_size(npy, &bytes)) {
+        st = VEM_FAIL(VEM_EIO, "%s: cannot find the size of '%s'", path, npy);
+        goto done;
+    }
+    if ((st = vem__check_declared(npy, "parameters", (double)rows * (double)cols, "doubles",
+                                  sizeof(double), copies, sizeof(double), (double)bytes)) !=
+        VEM_OK)
+        goto done;
+    *out = vem__alloc_doubles(rows, cols);
+    if (!*out) {
+        st = VEM_FAIL(VEM_ENOMEM, "%s: out of memory", npy);
+        goto done;
+    }
+    if ((st = npy_read(npy, *out, rows, cols)) != VEM_OK) {
+        vem__free(*out);
+        *out = NULL;
+    }
+done:
+    vem__free(npy);
+    vem__free(dir);
+    return st;
 }

@@ -12,6 +12,9 @@
 void dgemm_(const char *ta, const char *tb, const int *m, const int *n, const int *k,
             const double *alpha, const double *a, const int *lda, const double *b,
             const int *ldb, const double *beta, double *c, const int *ldc);
+void sgemm_(const char *ta, const char *tb, const int *m, const int *n, const int *k,
+            const float *alpha, const float *a, const int *lda, const float *b, const int *ldb,
+            const float *beta, float *c, const int *ldc);
 void dsyrk_(const char *uplo, const char *trans, const int *n, const int *k, const double *alpha,
             const double *a, const int *lda, const double *beta, double *c, const int *ldc);
 /* LAPACK symmetric eigensolver and SVD. */
@@ -36,6 +39,16 @@ void vem__gemm(char ta, char tb, size_t m, size_t n, size_t kk, double alpha, co
     int im = to_int(m), in = to_int(n), ik = to_int(kk);
     int ilda = to_int(lda), ildb = to_int(ldb), ildc = to_int(ldc);
     dgemm_(&tb, &ta, &in, &im, &ik, &alpha, b, &ildb, a, &ilda, &beta, c, &ildc);
+}
+
+void vem__sgemm(char ta, char tb, size_t m, size_t n, size_t kk, float alpha, const float *a,
+                size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
+{
+    if (m == 0 || n == 0)
+        return;
+    int im = to_int(m), in = to_int(n), ik = to_int(kk);
+    int ilda = to_int(lda), ildb = to_int(ldb), ildc = to_int(ldc);
+    sgemm_(&tb, &ta, &in, &im, &ik, &alpha, b, &ildb, a, &ilda, &beta, c, &ildc);
 }
 
 void vem__syrk_t(size_t kk, size_t n, double alpha, const double *a, size_t lda, double beta,

@@ -16,6 +16,10 @@
 void vem__gemm(char ta, char tb, size_t m, size_t n, size_t kk, double alpha, const double *a,
                size_t lda, const double *b, size_t ldb, double beta, double *c, size_t ldc);
 
+/* vem__gemm in float32 (BLAS sgemm). */
+void vem__sgemm(char ta, char tb, size_t m, size_t n, size_t kk, float alpha, const float *a,
+                size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);
+
 /*
  * Row-major C = alpha * A^T A + beta * C for A n x kk (C kk x kk), writing the
  * upper triangle (row i, columns j >= i) only.
