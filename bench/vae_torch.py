@@ -138,6 +138,7 @@ def main():
     ap.add_argument("--probe-batches", type=int, default=0)
     a = ap.parse_args()
 
+    load0 = os.getloadavg()[0]
     torch.set_num_threads(a.threads)
     try:
         torch.set_num_interop_threads(1)
@@ -154,7 +155,8 @@ def main():
     out = {"program": "pytorch", "torch": torch.__version__, "numpy": np.__version__,
            "threads": a.threads, "torch_num_threads": torch.get_num_threads(),
            "env": {k: os.environ.get(k) for k in
-                   ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
+                   ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "OMP_WAIT_POLICY")},
            "n_train": n, "n_test": int(xte.shape[0]), "d": d, "hidden": a.hidden,
            "latent": a.latent, "batch_size": a.batch_size, "lr": a.lr, "seed": a.seed}
 
@@ -175,6 +177,7 @@ def main():
         out["probe_seconds"] = t
         out["probe_seconds_per_batch"] = t / nb
         out["probe_seconds_per_epoch_est"] = t / nb * (n / a.batch_size)
+        out["load"] = f"{load0:.1f} -> {os.getloadavg()[0]:.1f}"
         print(json.dumps(out))
         return
 
@@ -196,6 +199,7 @@ def main():
         epochs.append({"epoch": ep + 1, "seconds": t, "train_elbo": -tot / n})
         print(f"epoch {ep + 1}: {t:.3f} s, train ELBO {-tot / n:.3f}", file=sys.stderr, flush=True)
     out["epochs"] = a.epochs
+    out["load"] = f"{load0:.1f} -> {os.getloadavg()[0]:.1f}"
     out["trace"] = epochs
     secs = [e["seconds"] for e in epochs]
     out["seconds_per_epoch_mean"] = sum(secs) / len(secs)
