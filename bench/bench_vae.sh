@@ -9,7 +9,7 @@
 # reparameterised draw per image, batch 128, Adam lr 1e-3, EPOCHS epochs, on the same bits
 # (bench/vae_data.py: one Bernoulli draw per pixel from grey/255, seed 16, saved once in
 # $OUT/fmnist). Reported per thread count (1 and 2): seconds per epoch (training loop only;
-# median over epochs), vem's time over PyTorch's, the sgemm compute floor per epoch
+# median over epochs), the speed-up over PyTorch (its s/epoch over vem's), the sgemm compute floor per epoch
 # measured in this run (bench/sgemm_peak.c) and the fraction of it each reaches, the test
 # ELBO (10,000 test images) and the IWAE bound with k = IWAE_K on the first IWAE_N test
 # images, with its Monte-Carlo standard error.
@@ -159,5 +159,5 @@ done
         "load $(cut -d' ' -f1-3 /proc/loadavg) at the end; $(date -u +%Y-%m-%dT%H:%MZ)"
     echo "Fashion-MNIST, static binarisation (seed 16), 784-400-20, Bernoulli, batch 128, Adam 1e-3, $EPOCHS epochs."
     echo
-    "$PYTHON" bench/vae_table.py "$RUN"
+    "$PYTHON" bench/vae_table.py "$RUN" "$EPOCHS"
 } | tee "$RUN/table.md"

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """bench/vae_table.py -- the markdown table of bench/bench_vae.sh from its JSON files.
 
-    python3 bench/vae_table.py RUNDIR
+    python3 bench/vae_table.py RUNDIR [EPOCHS]
 
 RUNDIR holds sgemm.json, torch-T.json (T = 1, 2), and where vem ran vem-fit-T.json,
 vem-score-elbo-T.json, vem-score-iwae-T.json and vem-wall-T.txt (seconds of the whole fit
-process). vem's JSON is read defensively (the VAE's output is still being written): the
+process). EPOCHS: the epochs asked for, used when vem's fit JSON does not say. vem's JSON is read defensively (the VAE's output is still being written): the
 first of several plausible keys that is present.
 """
 import json
@@ -67,9 +67,10 @@ def vem_seconds_per_epoch(fit, wall, epochs):
 
 def main():
     d = sys.argv[1]
+    asked = int(sys.argv[2]) if len(sys.argv) > 2 else None
     sg = load(os.path.join(d, "sgemm.json")) or {}
     rows = []
-    print("| program | threads | thread settings | epochs | s/epoch (median) | vem / PyTorch time"
+    print("| program | threads | thread settings | epochs | s/epoch (median) | speed-up (PyTorch s / this s)"
           " | sgemm floor s/epoch | floor / s/epoch | test ELBO | IWAE(k) on n images"
           " ± MC s.e. | note |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -102,7 +103,7 @@ def main():
         epochs = first(fit, "epochs", "result.epochs", "options.epochs")
         if not isinstance(epochs, int):
             trace = first(fit, "trace")
-            epochs = len(trace) if isinstance(trace, list) else None
+            epochs = len(trace) if isinstance(trace, list) and trace else asked
         vsec, how = vem_seconds_per_epoch(fit, wall, epochs)
         try:
             vload = open(os.path.join(d, f"vem-load-{t}.txt")).read().strip()
@@ -116,7 +117,7 @@ def main():
         iwk = first(si, "importance_samples", "iwae_k", "iwae.k")
         iwn = first(si, "n", "rows", "units", "n_units")
         iw = "-" if iwae is None else f"{fmt(iwae, 2)} ± {fmt(iwse)} (k={iwk}, n={iwn})"
-        ratio = vsec / tsec if vsec and tsec else None
+        ratio = tsec / vsec if vsec and tsec else None
         print(f"| vem | {t} | --threads {t} | {epochs} | {fmt(vsec)} | {fmt(ratio, 2)}"
               f" | {fmt(floor)} | {fmt(floor / vsec if floor and vsec else None, 2)}"
               f" | {fmt(elbo, 2) if isinstance(elbo, (int, float)) else '-'} | {iw} | s/epoch from {how};"
