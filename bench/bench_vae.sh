@@ -21,18 +21,24 @@
 #
 # vem runs when `vem help fit vae` succeeds (the VAE is being written; until then the
 # table says "not run"):
-#   vem fit vae TRAIN --latent 20 --hidden 400 --likelihood bernoulli --binarize static \
-#       --epochs EPOCHS --batch-size 128 --lr 1e-3 --seed 16 --threads T --json -o MODEL
-#   vem score MODEL TEST --threads T --json                           (test ELBO)
-#   vem score MODEL TEST_IWAE --importance-samples IWAE_K --threads T --json   (IWAE)
-# TRAIN and TEST are float32 .npy files of 0.0/1.0 (static binarisation of 0/1 data is the
-# identity, so --binarize static changes nothing); TEST_IWAE is the first IWAE_N test images.
+#   vem fit vae TRAIN [--binary-cols 784] --latent 20 --hidden 400 --likelihood bernoulli \
+#       --binarize static --epochs EPOCHS --batch-size 128 --lr 1e-3 --seed 16 --threads T \
+#       --json -o MODEL
+#   vem score MODEL TEST [--binary-cols 784] --threads T --json                    (test ELBO)
+#   vem score MODEL TEST_IWAE [--binary-cols 784] --importance-samples IWAE_K --threads T --json
+# VEM_FORMAT=f64 (the default; what vem's VAE reads today): TRAIN, TEST and TEST_IWAE are raw
+# float64 0.0/1.0 files, row-major, 784 columns ($OUT/fmnist/*-bin.f64, written on first
+# use), read with --binary-cols 784; VEM_FORMAT=npy: the float32 .npy files, no
+# --binary-cols. Binarisation of 0/1 data is the identity (vem's --binarize static
+# thresholds at 0.5), so --binarize static changes nothing; TEST_IWAE is the first IWAE_N
+# test images.
 #
 # Environment: VEM (default build/vem), PYTHON (default /usr/bin/python3, which has torch),
 # EPOCHS (default 50), THREADS (default "1 2"), IWAE_K (default 5000), IWAE_N (default
 # 10000; 1000 is also prepared), IWAE_THREADS (the thread counts whose fits are scored by
 # IWAE, default "2"), PROBE_BATCHES (default 100), OUT (default bench/out), SKIP_VEM=1,
-# SKIP_TORCH=1, VEM_EXTRA (more options for vem fit vae). Results: $OUT/vae/<date>/.
+# SKIP_TORCH=1, VEM_EXTRA (more options for vem fit vae), VEM_FORMAT (f64 or npy).
+# Results: $OUT/vae/<date>/.
 set -eu
 
 VEM=${VEM:-build/vem}
@@ -47,6 +53,7 @@ OUT=${OUT:-bench/out}
 SKIP_VEM=${SKIP_VEM:-0}
 SKIP_TORCH=${SKIP_TORCH:-0}
 VEM_EXTRA=${VEM_EXTRA:-}
+VEM_FORMAT=${VEM_FORMAT:-f64}
 # name:OMP_NUM_THREADS:OPENBLAS_NUM_THREADS:torch.set_num_threads:OMP_WAIT_POLICY
 TORCH_VARIANTS_2=${TORCH_VARIANTS_2:-omp2-blas1:2:1:2:- omp2-blas1-passive:2:1:2:PASSIVE blas2-only:1:2:1:- omp2-blas2:2:2:2:-}
 DATA=$OUT/fmnist
@@ -84,6 +91,23 @@ if [ "$SKIP_VEM" != 1 ] && [ -x "$VEM" ] && "$VEM" help fit vae >/dev/null 2>&1;
     have_vem=1
 fi
 [ "$have_vem" = 1 ] || echo "vem fit vae not available ($VEM): PyTorch side only" >&2
+case $VEM_FORMAT in
+npy)
+    VTRAIN=$TRAIN VTEST=$TEST VTEST_IWAE=$TEST_IWAE VCOLS=
+    ;;
+f64)
+    VTRAIN=$DATA/train-bin.f64 VTEST=$DATA/test-bin.f64 VTEST_IWAE=$DATA/test-bin-first$IWAE_N.f64
+    [ "$IWAE_N" -ge 10000 ] && VTEST_IWAE=$VTEST
+    VCOLS="--binary-cols 784"
+    if [ "$have_vem" = 1 ]; then
+        for pair in "$TRAIN:$VTRAIN" "$TEST:$VTEST" "$TEST_IWAE:$VTEST_IWAE"; do
+            [ -f "${pair#*:}" ] || "$PYTHON" -c "import numpy as np, sys; np.load(sys.argv[1]).astype('<f8').tofile(sys.argv[2] + '.tmp.f64'); import os; os.replace(sys.argv[2] + '.tmp.f64', sys.argv[2])" \
+                "${pair%%:*}" "${pair#*:}"
+        done
+    fi
+    ;;
+*) die "VEM_FORMAT: f64 or npy, not $VEM_FORMAT" ;;
+esac
 
 torch_run() { # T OMP BLAS TORCHT WAIT ARGS...: run vae_torch.py under those settings
     t=$1 omp=$2 blas=$3 tt=$4 wait=$5
@@ -133,16 +157,16 @@ EOF
         l0=$(cut -d' ' -f1 /proc/loadavg)
         t0=$(date +%s.%N)
         # shellcheck disable=SC2086
-        if "$VEM" fit vae "$TRAIN" --latent 20 --hidden 400 --likelihood bernoulli --binarize static \
+        if "$VEM" fit vae "$VTRAIN" $VCOLS --latent 20 --hidden 400 --likelihood bernoulli --binarize static \
             --epochs "$EPOCHS" --batch-size 128 --lr 1e-3 --seed 16 --threads "$t" $VEM_EXTRA \
             --json -o "$model" >"$RUN/vem-fit-$t.json" 2>"$RUN/vem-fit-$t.err"; then
             t1=$(date +%s.%N)
             awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }' >"$RUN/vem-wall-$t.txt"
             echo "$l0 -> $(cut -d' ' -f1 /proc/loadavg)" >"$RUN/vem-load-$t.txt"
-            "$VEM" score "$model" "$TEST" --threads "$t" --json >"$RUN/vem-score-elbo-$t.json" \
+            "$VEM" score "$model" "$VTEST" $VCOLS --threads "$t" --json >"$RUN/vem-score-elbo-$t.json" \
                 2>"$RUN/vem-score-elbo-$t.err" || echo "vem score (ELBO) failed: $RUN/vem-score-elbo-$t.err" >&2
             if [ "$iw_k" -gt 0 ]; then
-                "$VEM" score "$model" "$TEST_IWAE" --importance-samples "$iw_k" --threads "$t" --json \
+                "$VEM" score "$model" "$VTEST_IWAE" $VCOLS --importance-samples "$iw_k" --threads "$t" --json \
                     >"$RUN/vem-score-iwae-$t.json" 2>"$RUN/vem-score-iwae-$t.err" \
                     || echo "vem score (IWAE) failed: $RUN/vem-score-iwae-$t.err" >&2
             fi

@@ -113,9 +113,12 @@ def main():
         si = load(os.path.join(d, f"vem-score-iwae-{t}.json"))
         elbo = first(se, "elbo_per_unit", "mean_elbo", "elbo.per_unit", "elbo_mean", "elbo")
         iwae = first(si, "iwae_per_unit", "iwae.per_unit", "iwae_mean", "mean_iwae", "iwae")
-        iwse = first(si, "iwae_se", "iwae_stderr", "iwae.se", "iwae.stderr", "iwae_mc_se")
         iwk = first(si, "importance_samples", "iwae_k", "iwae.k")
         iwn = first(si, "n", "rows", "units", "n_units")
+        # vem's "iwae_se" is the standard error of the total "iwae" (rows in quadrature)
+        iwse = first(si, "mean_iwae_se", "iwae_se_per_unit")
+        if iwse is None and isinstance(first(si, "iwae_se"), (int, float)) and iwn:
+            iwse = first(si, "iwae_se") / iwn
         iw = "-" if iwae is None else f"{fmt(iwae, 2)} ± {fmt(iwse)} (k={iwk}, n={iwn})"
         ratio = tsec / vsec if vsec and tsec else None
         print(f"| vem | {t} | --threads {t} | {epochs} | {fmt(vsec)} | {fmt(ratio, 2)}"
