@@ -24,8 +24,9 @@
 #   vem fit vae TRAIN [--binary-cols 784] --latent 20 --hidden 400 --likelihood bernoulli \
 #       --binarize static --epochs EPOCHS --batch-size 128 --lr 1e-3 --seed 16 --threads T \
 #       --json -o MODEL
-#   vem score MODEL TEST [--binary-cols 784] --threads T --json                    (test ELBO)
-#   vem score MODEL TEST_IWAE [--binary-cols 784] --importance-samples IWAE_K --threads T --json
+#   vem score MODEL TEST [--binary-cols 784] --json                    (test ELBO)
+#   vem score MODEL TEST_IWAE [--binary-cols 784] --importance-samples IWAE_K --json
+#   (vae16's score takes no --threads for vae models)
 # VEM_FORMAT=f64 (the default; what vem's VAE reads today): TRAIN, TEST and TEST_IWAE are raw
 # float64 0.0/1.0 files, row-major, 784 columns ($OUT/fmnist/*-bin.f64, written on first
 # use), read with --binary-cols 784; VEM_FORMAT=npy: the float32 .npy files, no
@@ -163,10 +164,10 @@ EOF
             t1=$(date +%s.%N)
             awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }' >"$RUN/vem-wall-$t.txt"
             echo "$l0 -> $(cut -d' ' -f1 /proc/loadavg)" >"$RUN/vem-load-$t.txt"
-            "$VEM" score "$model" "$VTEST" $VCOLS --threads "$t" --json >"$RUN/vem-score-elbo-$t.json" \
+            "$VEM" score "$model" "$VTEST" $VCOLS --json >"$RUN/vem-score-elbo-$t.json" \
                 2>"$RUN/vem-score-elbo-$t.err" || echo "vem score (ELBO) failed: $RUN/vem-score-elbo-$t.err" >&2
             if [ "$iw_k" -gt 0 ]; then
-                "$VEM" score "$model" "$VTEST_IWAE" $VCOLS --importance-samples "$iw_k" --threads "$t" --json \
+                "$VEM" score "$model" "$VTEST_IWAE" $VCOLS --importance-samples "$iw_k" --json \
                     >"$RUN/vem-score-iwae-$t.json" 2>"$RUN/vem-score-iwae-$t.err" \
                     || echo "vem score (IWAE) failed: $RUN/vem-score-iwae-$t.err" >&2
             fi
