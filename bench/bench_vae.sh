@@ -184,5 +184,5 @@ done
         "load $(cut -d' ' -f1-3 /proc/loadavg) at the end; $(date -u +%Y-%m-%dT%H:%MZ)"
     echo "Fashion-MNIST, static binarisation (seed 16), 784-400-20, Bernoulli, batch 128, Adam 1e-3, $EPOCHS epochs."
     echo
-    "$PYTHON" bench/vae_table.py "$RUN" "$EPOCHS"
+    "$PYTHON" bench/vae_table.py "$RUN" "$EPOCHS" "$THREADS"
 } | tee "$RUN/table.md"

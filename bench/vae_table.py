@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/vae_table.py -- the markdown table of bench/bench_vae.sh from its JSON files.
 
-    python3 bench/vae_table.py RUNDIR [EPOCHS]
+    python3 bench/vae_table.py RUNDIR [EPOCHS [THREADS]]     (THREADS: "1 2")
 
 RUNDIR holds sgemm.json, torch-T.json (T = 1, 2), and where vem ran vem-fit-T.json,
 vem-score-elbo-T.json, vem-score-iwae-T.json and vem-wall-T.txt (seconds of the whole fit
@@ -68,13 +68,14 @@ def vem_seconds_per_epoch(fit, wall, epochs):
 def main():
     d = sys.argv[1]
     asked = int(sys.argv[2]) if len(sys.argv) > 2 else None
+    threads = [int(t) for t in sys.argv[3].split()] if len(sys.argv) > 3 else [1, 2]
     sg = load(os.path.join(d, "sgemm.json")) or {}
     rows = []
     print("| program | threads | thread settings | epochs | s/epoch (median) | speed-up (PyTorch s / this s)"
           " | sgemm floor s/epoch | floor / s/epoch | test ELBO | IWAE(k) on n images"
           " ± MC s.e. | note |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for t in (1, 2):
+    for t in threads:
         tj = load(os.path.join(d, f"torch-{t}.json"))
         floor = first(sg, f"threads_{t}.floor_seconds_per_epoch")
         tsec = None
