@@ -55,7 +55,9 @@ def vem_seconds_per_epoch(fit, wall, epochs):
         secs = [s for s in secs if isinstance(s, (int, float))]
         if len(secs) >= 2:
             if all(b >= a for a, b in zip(secs, secs[1:])):
-                return (secs[-1] - secs[0]) / (len(secs) - 1), "trace"
+                diffs = [b - a for a, b in zip(secs, secs[1:])]
+                return ((secs[-1] - secs[0]) / (len(secs) - 1),
+                        f"trace, (last - first)/(n - 1); fastest epoch {min(diffs):.3f}")
             return sorted(secs)[len(secs) // 2], "trace (median)"
     spe = first(fit, "seconds_per_epoch", "result.seconds_per_epoch")
     if isinstance(spe, (int, float)):
@@ -89,7 +91,8 @@ def main():
             if "test_iwae" in tj:
                 iw = (f"{tj['test_iwae']:.2f} ± {tj['test_iwae_mc_se']:.3f} (k={tj['iwae_k']},"
                       f" n={tj['iwae_n']}; ELBO on them {tj['test_elbo_on_iwae_images']:.2f})")
-            print(f"| PyTorch {tj.get('torch')} | {t} | {ts} | {tj.get('epochs')} | {fmt(tsec)} | 1.00"
+            print(f"| PyTorch {tj.get('torch')} | {t} | {ts} | {tj.get('epochs')} | {fmt(tsec)}"
+                  f" (fastest {fmt(tj.get('seconds_per_epoch_min'))}) | 1.00"
                   f" | {fmt(floor)} | {fmt(floor / tsec if floor and tsec else None, 2)}"
                   f" | {fmt(tj.get('test_elbo'), 2)} | {iw} | load {tj.get('load', '-')} |")
         fit = load(os.path.join(d, f"vem-fit-{t}.json"))
