@@ -84,6 +84,7 @@ fi
 
 RUN=$OUT/vae/$(date -u +%Y%m%dT%H%MZ)
 mkdir -p "$RUN"
+printf '%s\n' "$VEM_ENV" >"$RUN/vem-env.txt"
 echo "results in $RUN" >&2
 
 # The sgemm floor, measured now.

@@ -125,7 +125,11 @@ def main():
             iwse = first(si, "iwae_se") / iwn
         iw = "-" if iwae is None else f"{fmt(iwae, 2)} ± {fmt(iwse)} (k={iwk}, n={iwn})"
         ratio = tsec / vsec if vsec and tsec else None
-        print(f"| vem | {t} | --threads {t} | {epochs} | {fmt(vsec)} | {fmt(ratio, 2)}"
+        try:
+            venv = open(os.path.join(d, "vem-env.txt")).read().strip()
+        except OSError:
+            venv = ""
+        print(f"| vem | {t} | --threads {t}{', ' + venv if venv else ''} | {epochs} | {fmt(vsec)} | {fmt(ratio, 2)}"
               f" | {fmt(floor)} | {fmt(floor / vsec if floor and vsec else None, 2)}"
               f" | {fmt(elbo, 2) if isinstance(elbo, (int, float)) else '-'} | {iw} | s/epoch from {how};"
               f" load {vload} |")
