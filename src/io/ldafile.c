@@ -186,21 +186,29 @@ static vem_status npy_place(const char *tmp, const char *canon, char **out)
             }
             memcpy(name + cl + 3, ".npy", 5);
         }
+        /* Signals wait until the new name is registered (vem__signals_hold). */
+        sigset_t held;
+        vem__signals_hold(&held);
         int placed = link(tmp, name) == 0, e = errno;
         if (!placed && e != EEXIST) {
             /* No hard links here (some file systems): rename when the name is free. */
             struct stat sb;
-            if (lstat(name, &sb) == 0)
+            if (lstat(name, &sb) == 0) {
+                vem__signals_release(&held);
                 continue;
+            }
             if (rename(tmp, name) != 0) {
                 e = errno;
+                vem__signals_release(&held);
                 vem__free(name);
                 return VEM_FAIL(VEM_EIO, "%s: %s", canon, strerror(e));
             }
             placed = 1;
         }
-        if (placed) {
+        if (placed)
             vem__tmp_register(name, 0);
+        vem__signals_release(&held);
+        if (placed) {
             unlink(tmp);
             *out = name;
             return VEM_OK;
