@@ -24,6 +24,10 @@ char *vem__strdup(const char *s);
 char **vem__strings_dup(const char *const *s, size_t n);
 /* Free n strings and their array; NULL allowed. */
 void vem__strings_free(char **s, size_t n);
+/* A regression's names: *columns (n strings) and *target replaced by copies of names
+ * (NULL: none) and tname (NULL: none), the old ones freed; unchanged on VEM_ENOMEM. */
+vem_status vem__names_replace(char ***columns, char **target, size_t n,
+                              const char *const *names, const char *tname);
 
 /* a * b without overflow into *out; 0 on overflow. */
 static inline int vem__mul_ok(size_t a, size_t b, size_t *out)

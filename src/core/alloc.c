@@ -68,6 +68,23 @@ char **vem__strings_dup(const char *const *s, size_t n)
     return out;
 }
 
+vem_status vem__names_replace(char ***columns, char **target, size_t n,
+                              const char *const *names, const char *tname)
+{
+    char **cols = NULL, *t = NULL;
+    if (tname && !(t = vem__strdup(tname)))
+        return VEM_FAIL(VEM_ENOMEM, "target name");
+    if (names && !(cols = vem__strings_dup(names, n))) {
+        vem__free(t);
+        return VEM_FAIL(VEM_ENOMEM, "column names");
+    }
+    vem__strings_free(*columns, n);
+    vem__free(*target);
+    *columns = cols;
+    *target = t;
+    return VEM_OK;
+}
+
 size_t vem__name_find(const char *name, const char *const *names, size_t n)
 {
     size_t i = 0;

@@ -225,18 +225,7 @@ vem_status vem_blogr_set_samples(vem_blogr *b, size_t s)
 
 vem_status vem_blogr_set_columns(vem_blogr *b, const char *const *names, const char *target)
 {
-    char **cols = NULL, *t = NULL;
-    if (target && !(t = vem__strdup(target)))
-        return VEM_FAIL(VEM_ENOMEM, "target name");
-    if (names && !(cols = vem__strings_dup(names, b->d))) {
-        vem__free(t);
-        return VEM_FAIL(VEM_ENOMEM, "column names");
-    }
-    vem__strings_free(b->columns, b->d);
-    vem__free(b->target);
-    b->columns = cols;
-    b->target = t;
-    return VEM_OK;
+    return vem__names_replace(&b->columns, &b->target, b->d, names, target);
 }
 
 vem_status vem_blogr_set_transform(vem_blogr *b, const double *shift, const double *scale)

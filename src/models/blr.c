@@ -306,18 +306,7 @@ vem_status vem_blr_set_prune_threshold(vem_blr *b, double threshold)
 
 vem_status vem_blr_set_columns(vem_blr *b, const char *const *names, const char *target)
 {
-    char **cols = NULL, *t = NULL;
-    if (target && !(t = vem__strdup(target)))
-        return VEM_FAIL(VEM_ENOMEM, "target name");
-    if (names && !(cols = vem__strings_dup(names, b->d))) {
-        vem__free(t);
-        return VEM_FAIL(VEM_ENOMEM, "column names");
-    }
-    vem__strings_free(b->columns, b->d);
-    vem__free(b->target);
-    b->columns = cols;
-    b->target = t;
-    return VEM_OK;
+    return vem__names_replace(&b->columns, &b->target, b->d, names, target);
 }
 
 /* Expectations of the Gamma factors, and the coefficients on the input scale. */
