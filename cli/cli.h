@@ -331,6 +331,17 @@ int cli_parse_threads(const char *val, int *out);
 /** Non-zero when the engine option id was given. */
 int cli_fit_given(const cli_fit_args *f, int id);
 
+/**
+ * The parse loop of a model command taking MODEL (or a fit's DATA) and, with nops 2, DATA:
+ * operands into *model and *data, the command's own options through own (which returns
+ * -1 for an option that is not its own, else 0 or CLI_EXIT_USAGE, reported), then the
+ * engine and data options (into f and d). Returns 0 or CLI_EXIT_USAGE (reported); the
+ * caller checks that the operands it needs were given.
+ */
+int cli_parse_model_command(cli_parser *p, int nops, const char **model, const char **data,
+                            int (*own)(void *a, int id, const char *val), void *a,
+                            cli_fit_args *f, cli_data_opts *d);
+
 /*
  * Interrupts (docs/reliability.md, "Signals"): while cli_fit_running is set (by the
  * commands around their call of the library's fit), the first

@@ -190,6 +190,12 @@ static int own_option(vae_args *a, int id, const char *val)
     }
 }
 
+/* own_option for cli_parse_model_command. */
+static int own_option_cb(void *a, int id, const char *val)
+{
+    return own_option(a, id, val);
+}
+
 /* Parse `vem CMD ...` (nops operands required); 0 or CLI_EXIT_USAGE (reported). */
 static int parse_args(int argc, char **argv, const cli_verb *v, const char *cmd, int nops,
                       vae_args *a)
@@ -205,25 +211,9 @@ static int parse_args(int argc, char **argv, const cli_verb *v, const char *cmd,
     a->samples = 1;
     a->lr = 1e-3;
     cli_parser p;
-    const char *val;
-    int id, rc = 0;
     cli_parser_init(&p, argc, argv, 2, v->tables, v->fit ? v->fit->exclude : 0, cmd);
-    while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
-        if (id == CLI_BAD) {
-            rc = CLI_EXIT_USAGE;
-        } else if (id == CLI_POSITIONAL) {
-            if (!a->model) {
-                a->model = val;
-            } else if (!a->data && nops > 1) {
-                a->data = val;
-            } else {
-                cli_error("%s: unexpected argument '%s'", cmd, val);
-                rc = CLI_EXIT_USAGE;
-            }
-        } else if ((rc = own_option(a, id, val)) < 0) {
-            rc = cli_fit_or_data_option(&a->f, &a->dopts, id, val);
-        }
-    }
+    int rc = cli_parse_model_command(&p, nops, &a->model, &a->data, own_option_cb, a, &a->f,
+                                     &a->dopts);
     if (rc == 0 && (!a->model || (nops > 1 && !a->data))) {
         cli_error("%s: missing %s", cmd, a->model || v->fit ? "DATA" : "MODEL and DATA");
         rc = CLI_EXIT_USAGE;

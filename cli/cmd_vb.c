@@ -227,6 +227,12 @@ static int own_option(vb_args *a, int id, const char *val)
     return rc;
 }
 
+/* own_option for cli_parse_model_command. */
+static int own_option_cb(void *a, int id, const char *val)
+{
+    return own_option(a, id, val);
+}
+
 /*
  * Parse `vem CMD ...` with the options of verb v (cmd: "fit vbgmm", "predict", ...):
  * the operands go to model (for fit, the kind) and data; nops of them are required.
@@ -250,25 +256,9 @@ static int parse_args(int argc, char **argv, const cli_verb *v, const char *cmd,
     a->init = VEM_INIT_KMEANS;
 
     cli_parser p;
-    const char *val;
-    int id, rc = 0;
     cli_parser_init(&p, argc, argv, 2, v->tables, v->fit ? v->fit->exclude : 0, cmd);
-    while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
-        if (id == CLI_BAD) {
-            rc = CLI_EXIT_USAGE;
-        } else if (id == CLI_POSITIONAL) {
-            if (!a->model) {
-                a->model = val;
-            } else if (!a->data && nops > 1) {
-                a->data = val;
-            } else {
-                cli_error("%s: unexpected argument '%s'", cmd, val);
-                rc = CLI_EXIT_USAGE;
-            }
-        } else if ((rc = own_option(a, id, val)) < 0) {
-            rc = cli_fit_or_data_option(&a->f, &a->dopts, id, val);
-        }
-    }
+    int rc = cli_parse_model_command(&p, nops, &a->model, &a->data, own_option_cb, a, &a->f,
+                                     &a->dopts);
     if (rc == 0 && (!a->model || (nops > 1 && !a->data))) {
         const char *what = a->model || v->fit ? "DATA" : nops > 1 ? "MODEL and DATA" : "MODEL";
         cli_error("%s: missing %s", cmd, what);

@@ -200,6 +200,31 @@ static int cli_fit_option(cli_fit_args *f, int id, const char *val)
     return rc;
 }
 
+int cli_parse_model_command(cli_parser *p, int nops, const char **model, const char **data,
+                            int (*own)(void *a, int id, const char *val), void *a,
+                            cli_fit_args *f, cli_data_opts *d)
+{
+    const char *val;
+    int id, rc = 0;
+    while (rc == 0 && (id = cli_next(p, &val)) != CLI_END) {
+        if (id == CLI_BAD) {
+            rc = CLI_EXIT_USAGE;
+        } else if (id == CLI_POSITIONAL) {
+            if (!*model) {
+                *model = val;
+            } else if (!*data && nops > 1) {
+                *data = val;
+            } else {
+                cli_error("%s: unexpected argument '%s'", p->cmd, val);
+                rc = CLI_EXIT_USAGE;
+            }
+        } else if ((rc = own(a, id, val)) < 0) {
+            rc = cli_fit_or_data_option(f, d, id, val);
+        }
+    }
+    return rc;
+}
+
 int cli_fit_or_data_option(cli_fit_args *f, cli_data_opts *d, int id, const char *val)
 {
     int rc = cli_fit_option(f, id, val);
