@@ -22,7 +22,7 @@ for f in "$C"/*/regress_*; do
 done
 rm -rf "$C"
 for h in csv text_table binary docword ldac vocab lengths frames npy idx npy_data corpus_build \
-    model_gmm model_hmm model_lda model_vbgmm model_blr model_blogr checkpoint; do
+    model_gmm model_hmm model_lda model_vbgmm model_blr model_blogr model_vae checkpoint; do
     mkdir -p "$C/$h"
 done
 
@@ -130,6 +130,14 @@ cp "$m"/hmm_*.json $G/seattle_k*.init.json "$C/model_hmm/"
 cp "$m"/vb_*.json "$C/model_vbgmm/"
 cp "$m"/blr*.json "$C/model_blr/"
 cp "$m"/blogr*.json "$C/model_blogr/"
+# VAE models: the JSON naming model.params.npy, then the .npy (fuzz_model_vae.c)
+q fit vae $E/faithful.csv --likelihood gaussian --latent 1 --hidden 3 --epochs 1 -o "$m/vs1.json"
+printf 'a,b,c,d\n1,0,1,0\n0,1,1,0\n1,1,0,0\n0,0,1,1\n1,0,0,1\n' >"$tmp/bin.csv"
+q fit vae "$tmp/bin.csv" --latent 2 --hidden 4,3 --activation tanh --epochs 1 -o "$m/vs2.json"
+for n in vs1 vs2; do
+    sed "s/\"$n.params.npy\"/\"model.params.npy\"/" "$m/$n.json" | cat - "$m/$n.params.npy" \
+        >"$C/model_vae/$n"
+done
 for l in lda lda_novocab; do
     sed 's/"lambda_file": "[^"]*"/"lambda_file": "model.lambda.npy"/' "$m/$l.json" >"$tmp/$l.json"
     cat "$tmp/$l.json" "$m/$l.lambda.npy" >"$C/model_lda/$l"
