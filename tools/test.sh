@@ -31,7 +31,7 @@ echo "== sanitizer build (ASan + UBSan)"
 build build-asan -DCMAKE_BUILD_TYPE=Debug -DVEM_SANITIZE=ON
 # OpenBLAS' own threads and OpenMP's pool are not ours to leak-check; everything else is.
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    OPENBLAS_NUM_THREADS=1 suite build-asan
+    OPENBLAS_NUM_THREADS=1 VEM_TEST_SANITIZED=1 suite build-asan
 
 echo "== clang build"
 build build-clang -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang
