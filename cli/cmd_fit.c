@@ -29,7 +29,8 @@ static const cli_option gmm_options[] = {
      "more than one pair"},
     {"init", 0, 1, OPT_INIT, "M",
      "auto (default), hc, kmeans, kmeans++ or random; auto is hc\n"
-     "up to 2000 rows (the initialisation sample), kmeans beyond.\n"
+     "up to 2000 rows (the initialisation sample) of up to 32\n"
+     "columns, kmeans otherwise.\n"
      "hc: mclust's start, model-based hierarchical agglomeration\n"
      "(VVV on the SVD-transformed data; quantile classes for one\n"
      "column), one tree cut at every K, on at most 2000 rows\n"
@@ -380,7 +381,8 @@ static void add_fit_json(json_t *o, const vem_gmm *g, size_t n, const vem_fit_re
     /* auto: the start it chose (the initialisation sample has min(n, 100000) rows). */
     vem_gmm_init how = a->init;
     if (how == VEM_INIT_AUTO)
-        how = n <= VEM_GMM_HC_MAX_ROWS ? VEM_INIT_HC : VEM_INIT_KMEANS;
+        how = n <= VEM_GMM_HC_MAX_ROWS && vem_gmm_d(g) <= VEM_GMM_HC_MAX_COLS ? VEM_INIT_HC
+                                                                             : VEM_INIT_KMEANS;
     json_object_set_new(o, "init",
                         json_string(a->f.init_model ? "model" : vem_gmm_init_name(how)));
 }

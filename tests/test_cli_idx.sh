@@ -22,6 +22,11 @@ run score m.json "$TEST" --scale 255
 expect_rc "score on IDX test images" 0
 expect_out "score on IDX" "rows: 200"
 
+# The default start on 784 columns is k-means (the tree is for at most 32 columns).
+run fit gmm "$TEST" -k 2 --covariance diag --seed 1 --scale 255 --max-iter 3 --json
+expect_rc "fit gmm on IDX with the default start" 0
+expect_out "the default start on 784 columns" '"init":"kmeans"'
+
 run fit vbgmm "$TEST" -k 2 --covariance diag --init kmeans --seed 1 --scale 255
 expect_rc "fit vbgmm on IDX" 0
 

@@ -93,7 +93,8 @@ VEM_API vem_cov vem_cov_layout(vem_cov c);
 /**
  * How a fit initialises the parameters (unless warm-started). The default is
  * VEM_INIT_AUTO: the hierarchical start (VEM_INIT_HC, as mclust's Mclust()) when
- * the initialisation sees at most VEM_GMM_HC_MAX_ROWS rows, k-means beyond.
+ * the initialisation sees at most VEM_GMM_HC_MAX_ROWS rows of at most
+ * VEM_GMM_HC_MAX_COLS columns, k-means otherwise.
  */
 typedef enum vem_gmm_init {
     VEM_INIT_KMEANS = 0,   /**< k-means++ seeding, Lloyd's iterations, then one M-step */
@@ -114,7 +115,8 @@ typedef enum vem_gmm_init {
                                 and the others from k-means (VEM_INIT_KMEANS), the best kept.
                                 Details and the criterion: vem_gmm_hc_classes, docs/design.md */
     VEM_INIT_AUTO = 6      /**< the default: VEM_INIT_HC when the initialisation sample has at
-                                most VEM_GMM_HC_MAX_ROWS rows, else VEM_INIT_KMEANS */
+                                most VEM_GMM_HC_MAX_ROWS rows and the data at most
+                                VEM_GMM_HC_MAX_COLS columns, else VEM_INIT_KMEANS */
 } vem_gmm_init;
 
 /**
@@ -124,6 +126,13 @@ typedef enum vem_gmm_init {
  * tree of 2000 rows in 3 columns takes about 0.3 s (one core of a 2-core VM).
  */
 #define VEM_GMM_HC_MAX_ROWS 2000
+/**
+ * The most columns for which VEM_INIT_AUTO chooses the hierarchical start: its VVV
+ * merges cost O(d^2) each, so the tree of 1797 rows takes about 6 s of one core at
+ * 64 columns (the digits) and minutes at 784 (28 x 28 images), where k-means takes
+ * well under a second. mclust has no such switch; ask for VEM_INIT_HC to get its start.
+ */
+#define VEM_GMM_HC_MAX_COLS 32
 
 /**
  * mclust's starting partitions, hclass(hc(x), ks) (mclust 6.0 defaults): labels

@@ -1718,7 +1718,8 @@ static vem_status gmm_init(void *self, vem_fit *f, vem_rng *rng)
         goto done;
     vem_gmm_init how = g->init;
     if (how == VEM_INIT_AUTO)
-        how = x->rows <= VEM_GMM_HC_MAX_ROWS ? VEM_INIT_HC : VEM_INIT_KMEANS;
+        how = x->rows <= VEM_GMM_HC_MAX_ROWS && g->d <= VEM_GMM_HC_MAX_COLS ? VEM_INIT_HC
+                                                                           : VEM_INIT_KMEANS;
     /* The tree is deterministic: restarts after the first start from k-means. */
     if (how == VEM_INIT_HC && g->n_inits++ > 0)
         how = VEM_INIT_KMEANS;
