@@ -53,6 +53,32 @@ vem_status vem__check_declared(const char *path, const char *what, double count,
 static inline size_t vem__min(size_t a, size_t b) { return a < b ? a : b; }
 static inline size_t vem__max(size_t a, size_t b) { return a > b ? a : b; }
 
+/*
+ * Float32 arithmetic with subnormals flushed to zero (x86 MXCSR FTZ and DAZ, as GPUs and
+ * oneDNN compute), on the calling thread: returns the old mode for vem__ftz_restore.
+ * The VAE's saturated sigmoids and Adam's squared gradients reach 1e-40, where every
+ * subnormal operation costs a microcode assist: an epoch on Fashion-MNIST took 5.0 s
+ * instead of 3.7 s. Values below 1.2e-38 become 0; no other result changes.
+ */
+static inline unsigned vem__ftz_on(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned old = __builtin_ia32_stmxcsr();
+    __builtin_ia32_ldmxcsr(old | 0x8040u);
+    return old;
+#else
+    return 0;
+#endif
+}
+static inline void vem__ftz_restore(unsigned old)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_ldmxcsr(old);
+#else
+    (void)old;
+#endif
+}
+
 /* Wall clock in seconds (CLOCK_MONOTONIC). */
 double vem__now(void);
 

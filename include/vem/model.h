@@ -140,6 +140,20 @@ typedef struct vem_model_ops {
      */
     int gradient;
     void (*noise_key)(void *self, uint64_t key, uint64_t first);
+    /**
+     * A gradient model whose network runs in float32 (the VAE) may set `ess_float`:
+     * its "ESS" (the gradient) are then ess_len FLOATS at the start of the double
+     * array that estep receives (and that vem_fit_pass returns), summed over slots
+     * in float, in slot order (the same bits for any thread count), and over MPI
+     * processes in double; and it must give params_f32, its live float32 parameter
+     * vector (params_len floats, the order of params_get), which the engine's Adam
+     * step updates in place, its moments in float32 too (saved in checkpoints as
+     * doubles, which hold floats exactly). One float pass over the parameters per
+     * step instead of double ones: for the VAE on Fashion-MNIST the step's
+     * double-precision traffic was a third of an epoch (bench/README.md, "VAE").
+     */
+    int ess_float;
+    float *(*params_f32)(void *self);
 } vem_model_ops;
 
 /** A model as the engine sees it: its operations and its state. */

@@ -16,14 +16,15 @@
  * Monte-Carlo estimate over `samples` reparameterised draws z = mu + sigma * eps.
  * Objective per row: ELBO = E_q[log p(x|z)] - KL(q(z|x) || p(z)), in nats.
  *
- * Parameters: one vector of doubles (vem_vae_get_params), layer after layer
- * (encoder hidden layers, encoder output of 2 * latent numbers: mu then log
- * sigma^2, decoder hidden layers, decoder output), each as its weight matrix
- * W (out x in, row-major, as PyTorch's nn.Linear) followed by its bias (out),
- * then, for the Gaussian likelihood, the d log-variances. The arithmetic runs in
- * float32 copies of them (BLAS sgemm); sums over rows and the gradient are
- * accumulated in double. Built with -DVEM_VAE_DOUBLE the network runs in double
- * (the gradient test).
+ * Parameters: one vector (vem_vae_get_params), layer after layer (encoder hidden
+ * layers, encoder output of 2 * latent numbers: mu then log sigma^2, decoder hidden
+ * layers, decoder output), each as its weight matrix W (in x out, row-major: a
+ * layer computes h_in W + b; PyTorch's nn.Linear weight transposed) followed by its
+ * bias (out), then, for the Gaussian likelihood, the d log-variances. They are
+ * float32 (get_params widens them to double, set_params rounds to float32); the
+ * network runs in float32 (BLAS sgemm; 0/1 input rows enter the first layer as
+ * sparse rows, docs/vae.md), its gradient too, sums over rows in double. Built
+ * with -DVEM_VAE_DOUBLE the network runs in double (the gradient test).
  *
  * Threading: the evaluation functions are read-only on v and may run
  * concurrently on the same v; setters are not.

@@ -97,6 +97,11 @@ struct vem_fit {
 
     /* Adam (VEM_ALG_ADAM): the parameters, the moments (ess_len each); t counts steps. */
     double *theta, *adam_m, *adam_v;
+    /* A float-ESS model (ops.ess_float): the moments in float32; the double arrays
+     * above are then only the checkpoint's staging. */
+    float *adam_mf, *adam_vf;
+    double *red_d; /* a float-ESS model's sums in double, for the communicator */
+    size_t red_d_cap;
     int theta_ready;
     /* Validation (vem_fit_opts.validation): the best pass's parameters and objective. */
     double *val_best;
@@ -239,6 +244,9 @@ void vem_fit_free(vem_fit *f)
     vem__free(f->theta);
     vem__free(f->adam_m);
     vem__free(f->adam_v);
+    vem__free(f->adam_mf);
+    vem__free(f->adam_vf);
+    vem__free(f->red_d);
     vem__free(f->val_best);
     vem__free(f->sp_colsum);
     vem__free(f->sp_union);
@@ -497,6 +505,7 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
     const size_t ns = slots_for(f, n);
     const vem_data *shape = x ? x : &f->x;
     const vem_model mm = *m;
+    const int fl = m->ops->ess_float;
     int token = vem__blas_threads_one();
 #ifdef _OPENMP
     int nthreads = f->nthreads < (int)ns ? f->nthreads : (int)ns;
@@ -508,7 +517,7 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
         double *sess = f->slot_ess ? f->slot_ess + s * cap : NULL;
         double *scratch = f->scratch ? f->scratch + tid * f->scratch_cap : NULL;
         if (len)
-            memset(sess, 0, len * sizeof *sess);
+            memset(sess, 0, len * (fl ? sizeof(float) : sizeof *sess));
         double obj = 0.0;
         vem_status sst = VEM_OK;
         for (size_t u0 = s_lo, u1; u0 < s_hi && sst == VEM_OK; u0 = u1) {
@@ -543,7 +552,26 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
 #endif
     for (long ch = 0; ch < nchunks; ch++) {
         const size_t i0 = (size_t)ch * 4096, i1 = vem__min(i0 + 4096, len);
+        if (fl && !f->o.comm) {
+            /* Float sums straight into ess: the same additions in the same order. */
+            float *ef = (float *)(void *)ess;
+            const float *p0 = (const float *)(const void *)sess;
+            memcpy(ef + i0, p0 + i0, (i1 - i0) * sizeof *ef);
+            for (size_t s = 1; s < ns; s++) {
+                const float *p = (const float *)(const void *)(sess + s * cap);
+                for (size_t i = i0; i < i1; i++)
+                    ef[i] += p[i];
+            }
+            continue;
+        }
         for (size_t s = 1; s < ns; s++) {
+            if (fl) {
+                float *rf = (float *)(void *)red;
+                const float *p = (const float *)(const void *)(sess + s * cap);
+                for (size_t i = i0; i < i1; i++)
+                    rf[i] += p[i];
+                continue;
+            }
             const double *p = sess + s * cap;
             for (size_t i = i0; i < i1; i++)
                 red[i] += p[i];
@@ -552,6 +580,36 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
     double obj = f->slot_obj[0];
     for (size_t s = 1; s < ns; s++)
         obj += f->slot_obj[s];
+    if (fl) {
+        /* Float sums: summed over processes in double, handed back as floats. */
+        const float *rf = (const float *)(const void *)red;
+        float *ef = (float *)(void *)ess;
+        if (!f->o.comm) {
+            *objective = obj;
+            if (obs)
+                *obs = range_obs(f, n);
+            return VEM_OK;
+        }
+        if (f->red_d_cap < len + 2) {
+            vem__free(f->red_d);
+            f->red_d_cap = 0;
+            if (!(f->red_d = vem__alloc_doubles(len + 2, 1)))
+                return VEM_FAIL(VEM_ENOMEM, "float ESS: %zu doubles", len + 2);
+            f->red_d_cap = len + 2;
+        }
+        for (size_t i = 0; i < len; i++)
+            f->red_d[i] = (double)rf[i];
+        f->red_d[len] = obj;
+        f->red_d[len + 1] = range_obs(f, n);
+        if ((st = f->o.comm->reduce(f->red_d, len + 2, f->o.comm->ctx)) != VEM_OK)
+            return st;
+        for (size_t i = 0; i < len; i++)
+            ef[i] = (float)f->red_d[i];
+        *objective = f->red_d[len];
+        if (obs)
+            *obs = f->red_d[len + 1];
+        return VEM_OK;
+    }
     red[len] = obj;
     red[len + 1] = range_obs(f, n);
     if (f->o.comm) {
@@ -735,6 +793,12 @@ static vem_status online_alloc(vem_fit *f)
             f->adam_v = vem__alloc_doubles(len, 1);
             if (!f->theta || !f->adam_m || !f->adam_v)
                 return VEM_FAIL(VEM_ENOMEM, "Adam: 3 x %zu doubles", len);
+            if (ops->ess_float) {
+                f->adam_mf = (float *)(void *)vem__alloc_doubles((len + 1) / 2, 1);
+                f->adam_vf = (float *)(void *)vem__alloc_doubles((len + 1) / 2, 1);
+                if (!f->adam_mf || !f->adam_vf)
+                    return VEM_FAIL(VEM_ENOMEM, "Adam: 2 x %zu floats", len);
+            }
         }
         if (!rows_in_memory && !row_source && (!c || (c->gather && c->broadcast)) &&
             f->o.algorithm == VEM_ALG_STEPWISE && !f->o.dense_steps &&
@@ -836,6 +900,35 @@ static vem_status adam_update(vem_fit *f, double obs, double obj, pass_acc *acc)
     const double b1 = f->o.beta1, b2 = f->o.beta2, eps = f->o.adam_eps;
     const double c1 = 1.0 - pow(b1, (double)f->t), c2 = 1.0 - pow(b2, (double)f->t);
     const double lr = f->o.lr, inv = 1.0 / obs;
+    if (f->m.ops->ess_float) {
+        /* The same step in float32 on the model's live parameters: one pass, each entry
+         * on its own (the same bits however the entries are split among threads). */
+        float *w = f->m.ops->params_f32(f->m.self);
+        const float *g = (const float *)(const void *)f->s_tmp;
+        float *mf = f->adam_mf, *vf = f->adam_vf;
+        const float fb1 = (float)b1, fb2 = (float)b2, a1 = (float)(1.0 - b1),
+                    a2 = (float)(1.0 - b2), step = (float)(lr / c1), ic2 = (float)(1.0 / c2),
+                    feps = (float)eps, finv = (float)inv;
+        const long nch = (long)((len + 16383) / 16384);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(f->nthreads) if (len >= 65536)
+#endif
+        for (long ch = 0; ch < nch; ch++) {
+            const size_t i1 = vem__min((size_t)ch * 16384 + 16384, len);
+            const unsigned mode = vem__ftz_on(); /* g^2 reaches subnormals */
+            for (size_t i = (size_t)ch * 16384; i < i1; i++) {
+                const float gi = g[i] * finv;
+                mf[i] = fb1 * mf[i] + a1 * gi;
+                vf[i] = fb2 * vf[i] + a2 * gi * gi;
+                w[i] += step * mf[i] / (sqrtf(vf[i] * ic2) + feps);
+            }
+            vem__ftz_restore(mode);
+        }
+        f->theta_ready = 1;
+        f->n_steps++;
+        f->s_ready = 1;
+        return step_trace(f, obj, acc);
+    }
     double *m = f->adam_m, *v = f->adam_v, *th = f->theta;
     const double *g = f->s_tmp;
     for (size_t i = 0; i < len; i++) {
@@ -1401,6 +1494,9 @@ vem_status vem_fit_step(vem_fit *f)
                                            f->m.ops->params_len(f->m.self) != f->ess_len))
         return VEM_FAIL(VEM_EINVAL, "%s: a gradient model's ESS are its parameters' gradient",
                         f->m.ops->name);
+    if (f->m.ops->ess_float && (!f->m.ops->gradient || !f->m.ops->params_f32))
+        return VEM_FAIL(VEM_EINVAL, "%s: float ESS are for gradient models with params_f32",
+                        f->m.ops->name);
     vem_status st;
     double obj, vobj = NAN;
     int violation = 0, early = 0;
@@ -1722,6 +1818,10 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
         memset(f->adam_m, 0, f->ess_len * sizeof *f->adam_m);
         memset(f->adam_v, 0, f->ess_len * sizeof *f->adam_v);
     }
+    if (f->adam_mf) {
+        memset(f->adam_mf, 0, f->ess_len * sizeof *f->adam_mf);
+        memset(f->adam_vf, 0, f->ess_len * sizeof *f->adam_vf);
+    }
     f->objective = NAN;
     f->t0 = vem__now();
     /* The online shuffles draw from their own stream, seeded from rng (batch EM
@@ -1916,6 +2016,14 @@ static vem_status ckpt_save(driver *d, size_t r)
     double *rngs = NULL, *trace = NULL, *btrace = NULL;
     size_t rlen = 0;
     vem_status st = gather_rngs(f, d->rng, &rngs, &rlen);
+    if (st == VEM_OK && f->adam_mf && f->theta_ready) {
+        /* Float moments and parameters staged as doubles (exact). */
+        f->m.ops->params_get(f->m.self, f->theta);
+        for (size_t i = 0; i < f->ess_len; i++) {
+            f->adam_m[i] = (double)f->adam_mf[i];
+            f->adam_v[i] = (double)f->adam_vf[i];
+        }
+    }
     if (st == VEM_OK && (!c || c->rank == 0)) {
         json_t *h = json_object();
         const size_t nb = f->o.algorithm == VEM_ALG_INCREMENTAL ? f->o.n_blocks : 0;
@@ -2192,6 +2300,11 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
             memcpy(f->theta, theta, ess_len * sizeof *theta);
             memcpy(f->adam_m, am, ess_len * sizeof *am);
             memcpy(f->adam_v, av, ess_len * sizeof *av);
+            if (f->adam_mf)
+                for (size_t i = 0; i < ess_len; i++) {
+                    f->adam_mf[i] = (float)am[i];
+                    f->adam_vf[i] = (float)av[i];
+                }
             f->theta_ready = 1;
         }
         /* Sparse stepwise EM ends every pass with a refresh of every row: again. */

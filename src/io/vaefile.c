@@ -41,6 +41,8 @@ vem_status vem_vae_save(const vem_vae *v, const char *path, const vem_fit_result
     vem__json_put(o, "samples", json_integer((json_int_t)vem_vae_samples(v)), &ok);
     vem__json_put(o, "binarize", json_string(vem_vae_binarize(v) ? "dynamic" : "none"), &ok);
     vem__json_put(o, "n_params", json_integer((json_int_t)np), &ok);
+    /* Each weight matrix in x out (vae.h); earlier files held out x in, without the key. */
+    vem__json_put(o, "weights", json_string("in_out"), &ok);
     vem__json_put_fit(o, fit_info, "elbo", "n_rows", 0, &ok);
     st = vem__json_npy_save(path, o, ok, "params_file", ".params.npy", theta, 1, np);
     vem__free(theta);
@@ -106,6 +108,14 @@ vem_vae *vem_vae_load(const char *path)
     if ((double)np != arch) {
         VEM_FAIL(VEM_EFORMAT, "%s: key 'n_params': %zu, the architecture has %.17g", path, np,
                  arch);
+        goto fail;
+    }
+    const char *lay = json_string_value(json_object_get(root, "weights"));
+    if (!lay || strcmp(lay, "in_out") != 0) {
+        VEM_FAIL(VEM_EFORMAT,
+                 "%s: key 'weights': %s (this vem stores each weight matrix in x out: \"in_out\"; "
+                 "files without the key are from before 2026-12-07, with out x in: fit again)",
+                 path, lay ? lay : "missing");
         goto fail;
     }
     if (vem__json_npy_load(path, root, "params_file", 1, np, 6, &theta) != VEM_OK)

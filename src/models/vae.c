@@ -9,7 +9,11 @@
  * (weight gradients G^T H by one GEMM per layer), the reparameterisation
  * (d z / d mu = 1, d z / d log sigma^2 = sigma eps / 2, plus the KL's own terms),
  * the encoder. The network runs in vae_real (float32; double with
- * -DVEM_VAE_DOUBLE); the per-row objectives and the gradient sums are double.
+ * -DVEM_VAE_DOUBLE), its gradient too (the engine's float ESS, model.h: sgemm adds
+ * each slot's weight gradients in place); the per-row objectives are double.
+ *
+ * Weights are stored in x out (h_out = h_in W + b): the forward pass is X W, the
+ * weight gradient X^T G, the input gradient G W^T.
  */
 #include <vem/vae.h>
 
@@ -35,13 +39,11 @@ struct vem_vae {
     int binarize;
     size_t nl;          /* layers: nh + 1 encoder, nh + 1 decoder */
     size_t *lin, *lout; /* per layer: inputs, outputs */
-    size_t *woff;       /* per layer: offset of W (lout x lin), then the bias (lout) */
+    size_t *woff;       /* per layer: offset of W (lin x lout), then the bias (lout) */
     size_t lv_off;      /* Gaussian: offset of the d log-variances */
     size_t np;          /* parameters */
     size_t maxw;        /* widest layer input or output */
-    size_t maxwt;       /* largest lout * lin */
-    double *theta;
-    vae_real *w;        /* theta in vae_real */
+    vae_real *w;        /* the parameters */
     uint64_t key;       /* the pass's noise key (noise_key) */
     uint64_t first;     /* the pass data's first unit among all processes' (noise_key) */
 };
@@ -93,7 +95,6 @@ void vem_vae_free(vem_vae *v)
     vem__free(v->lin);
     vem__free(v->lout);
     vem__free(v->woff);
-    vem__free(v->theta);
     vem__free(v->w);
     vem__free(v);
 }
@@ -147,15 +148,13 @@ vem_vae *vem_vae_new(size_t d, size_t latent, const size_t *hidden, size_t n_hid
         v->woff[l] = off;
         off += v->lout[l] * (v->lin[l] + 1);
         v->maxw = vem__max(v->maxw, vem__max(v->lin[l], v->lout[l]));
-        v->maxwt = vem__max(v->maxwt, v->lout[l] * v->lin[l]);
     }
     v->lv_off = off;
     if (lik == VEM_VAE_GAUSSIAN)
         off += d;
     v->np = off;
-    v->theta = vem__alloc_doubles(off, 1);
     v->w = vem__calloc(off, sizeof *v->w);
-    if (!v->theta || !v->w)
+    if (!v->w)
         goto oom;
     return v;
 oom:
@@ -192,7 +191,8 @@ vem_status vem_vae_set_binarize(vem_vae *v, int dynamic)
 
 void vem_vae_get_params(const vem_vae *v, double *out)
 {
-    memcpy(out, v->theta, v->np * sizeof *out);
+    for (size_t i = 0; i < v->np; i++)
+        out[i] = (double)v->w[i];
 }
 
 vem_status vem_vae_set_params(vem_vae *v, const double *in)
@@ -200,7 +200,6 @@ vem_status vem_vae_set_params(vem_vae *v, const double *in)
     for (size_t i = 0; i < v->np; i++)
         if (!isfinite(in[i]))
             return VEM_FAIL(VEM_EINVAL, "VAE parameter %zu is not finite (%g)", i, in[i]);
-    memcpy(v->theta, in, v->np * sizeof *in);
     for (size_t i = 0; i < v->np; i++)
         v->w[i] = (vae_real)in[i];
     return VEM_OK;
@@ -212,11 +211,11 @@ vem_status vem_vae_init_params(vem_vae *v, vem_rng *rng)
         const double bound = 1.0 / sqrt((double)v->lin[l]);
         const size_t n = v->lout[l] * (v->lin[l] + 1);
         for (size_t i = 0; i < n; i++)
-            v->theta[v->woff[l] + i] = bound * (2 * vem_rng_uniform(rng) - 1);
+            v->w[v->woff[l] + i] = (vae_real)(bound * (2 * vem_rng_uniform(rng) - 1));
     }
     if (v->lik == VEM_VAE_GAUSSIAN)
-        memset(v->theta + v->lv_off, 0, v->d * sizeof *v->theta);
-    return vem_vae_set_params(v, v->theta);
+        memset(v->w + v->lv_off, 0, v->d * sizeof *v->w);
+    return VEM_OK;
 }
 
 /* ------------------------------------------------------------ noise */
@@ -244,7 +243,6 @@ typedef struct layout {
     vae_real *eps, *z;  /* R x latent */
     vae_real *dec[65];  /* decoder layer outputs, R x lout */
     vae_real *ga, *gb;  /* R x maxw each */
-    vae_real *gw;       /* maxwt */
     vae_real *t;        /* d */
     size_t len;         /* vae_reals in all */
 } layout;
@@ -268,7 +266,6 @@ static void lay_out(const vem_vae *v, size_t n, size_t L, vae_real *base, layout
         TAKE(y->dec[i], r * v->lout[ne + i]);
     TAKE(y->ga, r * v->maxw);
     TAKE(y->gb, r * v->maxw);
-    TAKE(y->gw, v->maxwt);
     TAKE(y->t, v->d);
 #undef TAKE
     y->len = o;
@@ -281,7 +278,7 @@ static size_t reals_to_doubles(size_t n)
 
 /* ---------------------------------------------------------- forward */
 
-/* out (n x lout) = act(in W^T + b) of layer l. */
+/* out (n x lout) = act(in W + b) of layer l. */
 static void layer_forward(const vem_vae *v, size_t l, const vae_real *in, size_t n, vae_real *out,
                           int activate)
 {
@@ -289,7 +286,7 @@ static void layer_forward(const vem_vae *v, size_t l, const vae_real *in, size_t
     const vae_real *w = v->w + v->woff[l], *b = w + no * ni;
     for (size_t r = 0; r < n; r++)
         memcpy(out + r * no, b, no * sizeof *out);
-    vae_gemm('N', 'T', n, no, ni, 1, in, ni, w, ni, 1, out, no);
+    vae_gemm('N', 'N', n, no, ni, 1, in, ni, w, no, 1, out, no);
     if (activate)
         vae_act_forward((int)v->act, n * no, out);
 }
@@ -324,7 +321,7 @@ static void decode_fwd(const vem_vae *v, size_t rr, layout *y)
 /* log p(x | z) of decoder row q for data row xr; g non-NULL: its gradient with respect
  * to the decoder's output, times scale, and the Gaussian log-variances' into grad. */
 static double loglik(const vem_vae *v, const vae_real *xr, const vae_real *a, vae_real *g,
-                     vae_real scale, vae_real *t, double *grad)
+                     vae_real scale, vae_real *t, vae_real *grad)
 {
     const size_t d = v->d;
     if (v->lik == VEM_VAE_BERNOULLI)
@@ -337,32 +334,31 @@ static double loglik(const vem_vae *v, const vae_real *xr, const vae_real *a, va
         ll += -0.5 * (LOG_2PI + (double)s[j] + (double)(e * e * pr));
         if (g) {
             g[j] = scale * e * pr;
-            grad[v->lv_off + j] += (double)scale * (-0.5 + 0.5 * (double)(e * e * pr));
+            grad[v->lv_off + j] += scale * ((vae_real)-0.5 + (vae_real)0.5 * (e * e * pr));
         }
     }
     return ll;
 }
 
-/* grad[W of layer l] += G^T H (G rows x lout, H rows x lin); grad[b] += column sums of G. */
+/* grad[W of layer l] += H^T G (H rows x lin, G rows x lout), in place by sgemm;
+ * grad[b] += G's column sums. */
 static void layer_grad(const vem_vae *v, size_t l, const vae_real *g, const vae_real *h,
-                       size_t rows, vae_real *gw, double *grad)
+                       size_t rows, vae_real *grad)
 {
     const size_t ni = v->lin[l], no = v->lout[l];
-    vae_gemm('T', 'N', no, ni, rows, 1, g, no, h, ni, 0, gw, ni);
-    double *gr = grad + v->woff[l];
-    for (size_t i = 0; i < no * ni; i++)
-        gr[i] += (double)gw[i];
-    double *gb = gr + no * ni;
+    vae_real *gr = grad + v->woff[l];
+    vae_gemm('T', 'N', ni, no, rows, 1, h, ni, g, no, 1, gr, no);
+    vae_real *restrict gb = gr + no * ni;
     for (size_t r = 0; r < rows; r++)
         for (size_t c = 0; c < no; c++)
-            gb[c] += (double)g[r * no + c];
+            gb[c] += g[r * no + c];
 }
 
 /*
  * One batch: y->x (n rows) and y->eps (n L draws) filled. Returns the sum of the rows'
  * ELBO estimates, per row into rows (or NULL); grad non-NULL: adds its gradient.
  */
-static double batch(const vem_vae *v, size_t n, size_t L, layout *y, double *grad,
+static double batch(const vem_vae *v, size_t n, size_t L, layout *y, vae_real *grad,
                     double *rows)
 {
     const size_t k = v->latent, d = v->d, ne = v->nh + 1, rr = n * L;
@@ -402,9 +398,9 @@ static double batch(const vem_vae *v, size_t n, size_t L, layout *y, double *gra
     for (size_t i = ne; i-- > 0;) {
         const size_t l = ne + i;
         const vae_real *h = i == 0 ? y->z : y->dec[i - 1];
-        layer_grad(v, l, g, h, rr, y->gw, grad);
-        vae_gemm('N', 'N', rr, v->lin[l], v->lout[l], 1, g, v->lout[l], v->w + v->woff[l],
-                 v->lin[l], 0, gn, v->lin[l]);
+        layer_grad(v, l, g, h, rr, grad);
+        vae_gemm('N', 'T', rr, v->lin[l], v->lout[l], 1, g, v->lout[l], v->w + v->woff[l],
+                 v->lout[l], 0, gn, v->lin[l]);
         if (i > 0)
             vae_act_backward((int)v->act, rr * v->lin[l], h, gn);
         vae_real *sw = g;
@@ -429,11 +425,11 @@ static double batch(const vem_vae *v, size_t n, size_t L, layout *y, double *gra
     gn = sw;
     for (size_t i = ne; i-- > 0;) {
         const vae_real *h = i == 0 ? y->x : y->enc[i - 1];
-        layer_grad(v, i, g, h, n, y->gw, grad);
+        layer_grad(v, i, g, h, n, grad);
         if (i == 0)
             break;
-        vae_gemm('N', 'N', n, v->lin[i], v->lout[i], 1, g, v->lout[i], v->w + v->woff[i],
-                 v->lin[i], 0, gn, v->lin[i]);
+        vae_gemm('N', 'T', n, v->lin[i], v->lout[i], 1, g, v->lout[i], v->w + v->woff[i],
+                 v->lout[i], 0, gn, v->lin[i]);
         vae_act_backward((int)v->act, n * v->lin[i], h, gn);
         sw = g;
         g = gn;
@@ -451,11 +447,15 @@ static void fill(const vem_vae *v, const vem_matrix *x, size_t u0, size_t n, siz
     const size_t d = v->d, k = v->latent;
     for (size_t r = 0; r < n; r++) {
         const double *xr = x->data + (u0 + r) * x->ld;
+        vae_real *yr = y->x + r * d;
         vem_rng rng;
         row_rng(&rng, key, (size_t)first + u0 + r);
-        for (size_t j = 0; j < d; j++)
-            y->x[r * d + j] = binarize ? (vae_real)(vem_rng_uniform(&rng) < xr[j])
-                                       : (vae_real)xr[j];
+        if (binarize)
+            for (size_t j = 0; j < d; j++)
+                yr[j] = (vae_real)(vem_rng_uniform(&rng) < xr[j]);
+        else
+            for (size_t j = 0; j < d; j++)
+                yr[j] = (vae_real)xr[j];
         for (size_t i = 0; i < L * k; i++)
             y->eps[r * L * k + i] = (vae_real)vem_rng_normal(&rng);
     }
@@ -495,7 +495,10 @@ static double m_estep(const void *self, const vem_data *x, size_t u0, size_t u1,
     layout y;
     lay_out(v, u1 - u0, v->samples, (vae_real *)(void *)scratch, &y);
     fill(v, &x->x, u0, u1 - u0, v->samples, v->key, v->first, v->binarize, &y);
-    return batch(v, u1 - u0, v->samples, &y, ess, NULL);
+    const unsigned mode = vem__ftz_on();
+    const double obj = batch(v, u1 - u0, v->samples, &y, (vae_real *)(void *)ess, NULL);
+    vem__ftz_restore(mode);
+    return obj;
 }
 
 static vem_status m_mstep(void *self, const double *ess)
@@ -526,6 +529,16 @@ static vem_status m_params_set(void *self, const double *in)
     return vem_vae_set_params(self, in);
 }
 
+static float *m_params_f32(void *self)
+{
+#ifdef VEM_VAE_DOUBLE
+    (void)self;
+    return NULL;
+#else
+    return ((vem_vae *)self)->w;
+#endif
+}
+
 static void m_noise_key(void *self, uint64_t key, uint64_t first)
 {
     ((vem_vae *)self)->key = key;
@@ -546,6 +559,10 @@ static const vem_model_ops vae_ops = {
     .params_set = m_params_set,
     .gradient = 1,
     .noise_key = m_noise_key,
+#ifndef VEM_VAE_DOUBLE
+    .ess_float = 1,
+#endif
+    .params_f32 = m_params_f32,
 };
 
 vem_model vem_vae_model(vem_vae *v)
