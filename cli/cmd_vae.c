@@ -99,8 +99,7 @@ static const cli_fit_kind vae_kind = {
     "vae", "ELBO", "row", "rows",
     CLI_ENGINE_BIT(CLI_OPT_N_INIT) | CLI_ENGINE_BIT(CLI_OPT_ALGORITHM) |
         CLI_ENGINE_BIT(CLI_OPT_KAPPA) | CLI_ENGINE_BIT(CLI_OPT_TAU) |
-        CLI_ENGINE_BIT(CLI_OPT_N_BLOCKS) | CLI_ENGINE_BIT(CLI_OPT_STREAM) |
-        CLI_ENGINE_BIT(CLI_OPT_INIT_MODEL) | CLI_ENGINE_BIT(CLI_OPT_EVAL_PASSES),
+        CLI_ENGINE_BIT(CLI_OPT_N_BLOCKS) | CLI_ENGINE_BIT(CLI_OPT_INIT_MODEL) | CLI_ENGINE_BIT(CLI_OPT_EVAL_PASSES),
     vae_defaults};
 
 typedef struct vae_args {
@@ -281,15 +280,29 @@ static int fit_vae(vae_args *a)
 {
     vem_table t, tv;
     memset(&tv, 0, sizeof tv);
+    memset(&t, 0, sizeof t);
     vem_vae *v = NULL;
+    vem_source *src = NULL;
     size_t rows = 0, vrows = 0;
-    /* --mpi: each process its share of DATA (and of the validation rows); the engine sums
-     * the gradients and objectives over the processes (docs/mpi.md). */
-    int rc = a->f.mpi ? read_share(a->data, a, 0, &t, &rows) : read_rows(a->data, a, 0, &t);
-    if (rc)
-        return rc;
-    if (!a->f.mpi)
-        rows = t.rows;
+    int rc;
+    if (a->f.stream) {
+        /* --stream: DATA read a chunk of 65,536 rows at a time (the engine's shuffle_rows),
+         * shuffled within (under --mpi each process streams its share); --binarize static thresholds each
+         * row as the E-step reads it (vem_vae_set_binarize mode 2). */
+        if ((rc = cli_open_source(a->data, &a->dopts, NULL, 0,
+                                  a->f.mpi ? cli_mpi_comm() : NULL, &src)) != 0)
+            return rc;
+        t.cols = vem_source_cols(src);
+        rows = vem_source_rows(src);
+    } else {
+        /* --mpi: each process its share of DATA (and of the validation rows); the engine
+         * sums the gradients and objectives over the processes (docs/mpi.md). */
+        rc = a->f.mpi ? read_share(a->data, a, 0, &t, &rows) : read_rows(a->data, a, 0, &t);
+        if (rc)
+            return rc;
+        if (!a->f.mpi)
+            rows = t.rows;
+    }
     if (a->validation) {
         rc = a->f.mpi ? read_share(a->validation, a, t.cols, &tv, &vrows)
                       : read_rows(a->validation, a, t.cols, &tv);
@@ -301,7 +314,7 @@ static int fit_vae(vae_args *a)
     v = vem_vae_new(t.cols, a->latent, a->hidden, a->n_hidden, a->lik, a->act);
     vem_status s = v ? VEM_OK : VEM_EINVAL; /* vem_errmsg() says which */
     if (s == VEM_OK && (s = vem_vae_set_samples(v, a->samples)) == VEM_OK)
-        s = vem_vae_set_binarize(v, a->binarize == 2);
+        s = vem_vae_set_binarize(v, a->binarize == 2 ? 1 : a->binarize == 1 && src ? 2 : 0);
     if (s != VEM_OK) {
         rc = cli_fail(s, "fit vae");
         goto out;
@@ -319,9 +332,14 @@ static int fit_vae(vae_args *a)
     vem_rng_seed(&rng, a->f.seed);
     vem_fit_result res;
     cli_fit_running = 1;
-    s = vem_fit_run(&m, &x, &o, &rng, &res);
+    s = src ? vem_fit_run_source(&m, src, &o, &rng, &res) : vem_fit_run(&m, &x, &o, &rng, &res);
     cli_fit_running = 0;
     cli_progress_end_line();
+    if (src) {
+        rows = (size_t)res.n_obs; /* all the processes' rows */
+        if (cli_fit_usable(s) && a->binarize == 1)
+            vem_vae_set_binarize(v, 0); /* saved as the in-memory static fit is */
+    }
     if (!cli_fit_usable(s)) {
         /* Under MPI every rank saw the same sums and failed alike: one message. */
         rc = cli_mpi_rank() == 0 ? cli_fail(s, a->data) : cli_exit_status(s);
@@ -371,6 +389,7 @@ static int fit_vae(vae_args *a)
     vem_fit_result_clear(&res);
 out:
     vem_vae_free(v);
+    vem_source_close(src);
     vem_table_clear(&t);
     vem_table_clear(&tv);
     return rc;
@@ -576,14 +595,15 @@ static int vae_info(int argc, char **argv)
                vem_vae_latent(v));
         for (size_t i = nh; i-- > 0;)
             printf(" -> %zu", vem_vae_hidden(v)[i]);
-        printf(" -> %zu (%s)\nactivation: %s, draws per row: %zu, dynamic binarisation: %s\n"
+        printf(" -> %zu (%s)\nactivation: %s, draws per row: %zu, binarisation in training: %s\n"
                "parameters: %zu\n",
                vem_vae_d(v),
                vem_vae_likelihood_of(v) == VEM_VAE_BERNOULLI
                    ? "Bernoulli logits"
                    : "Gaussian means; log-variances per dimension",
                vem_vae_activation_name(vem_vae_activation_of(v)), vem_vae_samples(v),
-               vem_vae_binarize(v) ? "yes" : "no", vem_vae_params_len(v));
+               vem_vae_binarize(v) == 1 ? "dynamic" : vem_vae_binarize(v) == 2 ? "static" : "none",
+               vem_vae_params_len(v));
     }
     vem_vae_free(v);
     return rc;
@@ -603,7 +623,10 @@ const cli_verb cli_vae_fit = {
     "decoder to Bernoulli logits or Gaussian means with a learned variance per\n"
     "dimension, a standard normal prior, minibatches of --batch-size rows in a new\n"
     "order every epoch (docs/vae.md). Data: CSV, IDX, .npy or raw (--binary-cols).\n"
-    "--mpi: each process reads its share of the rows; the gradients are summed.",
+    "--mpi: each process reads its share of the rows; the gradients are summed.\n"
+    "--stream: CSV or raw float64 DATA read 65,536 rows at a time, in a shuffled\n"
+    "order of such chunks, rows shuffled within (--binarize static thresholds each\n"
+    "row as it is read).",
     fit_tables, &vae_kind};
 const cli_verb cli_vae_score = {
     vae_score, "MODEL DATA [--importance-samples K] [options]",

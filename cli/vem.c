@@ -11,6 +11,7 @@
  * 130 interrupted.
  */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -606,6 +607,40 @@ static void cleanup_at_exit(void)
     vem_output_cleanup();
 }
 
+/*
+ * "BLAS: ..." for --version: OpenBLAS's build and the kernels it chose for this CPU
+ * (looked up at run time: the BLAS is Debian's libblas.so.3 alternative). OpenBLAS
+ * 0.3.21 (Debian 12) takes CPUs newer than it knows, Sapphire Rapids among them, for a
+ * Pentium 4 and runs SSE3 kernels, 3 to 5 times slower (docs/performance.md): said here.
+ */
+static void blas_line(void)
+{
+    void *pc = dlsym(RTLD_DEFAULT, "openblas_get_corename");
+    void *pf = dlsym(RTLD_DEFAULT, "openblas_get_config");
+    char *(*core)(void) = NULL, *(*config)(void) = NULL;
+    memcpy(&core, &pc, sizeof core);
+    memcpy(&config, &pf, sizeof config);
+    if (!core || !config) {
+        printf("BLAS: not OpenBLAS (libblas.so.3)\n");
+        return;
+    }
+    const char *c = core();
+    printf("BLAS: %s; kernels: %s\n", config(), c);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    static const char *const old[] = {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem",
+                                      "Sandybridge", "Katmai", "Northwood", "Banias"};
+    int stale = 0;
+    for (size_t i = 0; i < sizeof old / sizeof *old; i++)
+        stale |= strcmp(c, old[i]) == 0;
+    const char *better = __builtin_cpu_supports("avx512f") ? "SkylakeX"
+                         : __builtin_cpu_supports("avx2") ? "Haswell"
+                                                          : NULL;
+    if (stale && better)
+        printf("BLAS: this CPU has %s: OPENBLAS_CORETYPE=%s runs OpenBLAS's faster kernels\n",
+               strcmp(better, "SkylakeX") == 0 ? "AVX-512" : "AVX2", better);
+#endif
+}
+
 int main(int argc, char **argv)
 {
     catch_signal(SIGINT);
@@ -628,6 +663,7 @@ int main(int argc, char **argv)
         return help_command(argc, argv);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
         printf("vem %s%s\n", vem_version(), cli_mpi_available() ? " (with MPI)" : "");
+        blas_line();
         return cli_finish_stdout();
     }
     const command *c = find_command(cmd);

@@ -41,8 +41,10 @@ static double g_estep(const void *self, const vem_data *x, size_t u0, size_t u1,
     double f = 0.0;
     for (size_t u = u0; u < u1; u++) {
         double e = noise(t->key, t->first + u), r = x->x.data[u * x->x.ld] - t->a - t->b * e;
-        ess[0] += r;
-        ess[1] += r * e;
+        if (ess) { /* NULL: the objective only (a validation pass, model.h) */
+            ess[0] += r;
+            ess[1] += r * e;
+        }
         f += -0.5 * r * r;
     }
     return f;

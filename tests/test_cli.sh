@@ -42,6 +42,7 @@ expect_rc "vem help fit nosuch" 1
 run --version
 expect_rc "vem --version" 0
 check "vem --version prints a version" grep -q '^vem [0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*\( (with MPI)\)\{0,1\}$' out
+check "vem --version names the BLAS and its kernels" grep -q '^BLAS: ' out
 
 run fit gmm "$FAITHFUL" -k 0
 expect_rc "-k 0" 1

@@ -102,6 +102,27 @@ expect_rc "score on the IDX test images" 0
 pyjson "IDX test images: IWAE(20) >= ELBO" "" "
 assert d['n'] == 200 and d['iwae'] >= d['elbo']"
 
+# Out of core (--stream): the rows read a chunk at a time. Grey levels thresholded as
+# the E-step reads them (--binarize static) give the bits of the same fit on the 0/1 file.
+awk -F, -v OFS=, '{ for (j = 1; j <= NF; j++) $j = $j == 1 ? 0.8 : 0.3; print }' train.csv >grey.csv
+run fit vae train.csv --stream --latent 2 --hidden 32 --epochs 4 --batch-size 32 --lr 0.01 \
+    --threads 1 -o s.json --json
+expect_rc "fit vae --stream" 0
+cp out stream01.json
+pyjson "--stream: all 400 rows, the ELBO rises" "" "
+assert d['n'] == 400 and d['d'] == 16 and d['streamed'] is True
+assert d['trace'][-1]['objective'] > d['trace'][0]['objective'] and d['mean_elbo'] > -9"
+run fit vae grey.csv --stream --binarize static --latent 2 --hidden 32 --epochs 4 \
+    --batch-size 32 --lr 0.01 --threads 2 -o g.json --json
+expect_rc "fit vae --stream --binarize static on grey levels" 0
+pycheck "--stream: grey levels thresholded on the fly = the 0/1 file, 1 and 2 threads" "" "
+a, b = load(1), load(2)
+assert a['elbo'] == b['elbo'] and b['binarize'] == 'static'" stream01.json out
+check "--stream --binarize static: the model file says none (as in memory)" \
+    "$PY" -c "import json, sys; sys.exit(json.load(open('g.json'))['binarize'] != 'none')"
+run fit vae fm.json --stream
+expect_rc "--stream of a JSON file: refused" 2
+
 # Usage errors and bad input.
 run fit vae train.csv --likelihood gaussian --binarize dynamic
 expect_rc "dynamic binarisation needs bernoulli" 1

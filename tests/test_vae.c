@@ -395,6 +395,14 @@ static void test_engine_fit(void)
                        res.trace[0].validation / (double)nv,
                        res.trace[19].validation / (double)nv);
         }
+        /* The validation pass takes the objective alone (no gradient, model.h): the
+         * kept parameters are the best epoch's, whose validation ELBO is the model's
+         * ELBO on the validation rows with the same noise (key 0). */
+        double best = -INFINITY, again = 0;
+        for (size_t i = 0; i < res.trace_len; i++)
+            best = fmax(best, res.trace[i].validation);
+        CHECK(vem_vae_elbo(v, &xval.x, 0, 0, NULL, &again) == VEM_OK);
+        CHECK_REL(again, best, 1e-6);
         vem_fit_result_clear(&res);
         np = vem_vae_params_len(v);
         th[t] = malloc(np * sizeof *th[t]);

@@ -136,7 +136,10 @@ typedef struct vem_model_ops {
      * pass's data from (key, first + u) alone, so that estimates do not depend on
      * threads or slots. first: the pass data's first unit among all processes' units
      * (the units of the processes before this one; 0 for a minibatch), so that a
-     * distributed evaluation draws each unit's noise as one process does.
+     * distributed evaluation draws each unit's noise as one process does. A pass
+     * that needs the objective alone (the validation data's, every epoch) calls
+     * estep with ess NULL: the model then returns the objective estimate and skips
+     * the gradient (for the VAE, the backward pass: about 2/3 of a step's work).
      */
     int gradient;
     void (*noise_key)(void *self, uint64_t key, uint64_t first);

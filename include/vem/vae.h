@@ -81,11 +81,14 @@ VEM_API vem_vae_activation vem_vae_activation_of(const vem_vae *v);
 VEM_API vem_status vem_vae_set_samples(vem_vae *v, size_t samples);
 VEM_API size_t vem_vae_samples(const vem_vae *v);
 /**
- * Dynamic binarisation (Bernoulli likelihood): non-zero makes the training E-step
- * replace each x_ij in [0, 1] by a Bernoulli(x_ij) draw from the row's noise, new at
- * every visit. Evaluations use the data as given. Default 0.
+ * Binarisation in the training E-step. mode 1, dynamic (Bernoulli likelihood only,
+ * else VEM_EINVAL): each x_ij in [0, 1] replaced by a Bernoulli(x_ij) draw from the
+ * row's noise, new at every visit. mode 2, static on the fly: x_ij replaced by
+ * (x_ij > 0.5), for data that cannot be binarised before the fit (a streamed file);
+ * the same as fitting thresholded data. 0: none (the default). Evaluations use the
+ * data as given. Any other mode: VEM_EINVAL.
  */
-VEM_API vem_status vem_vae_set_binarize(vem_vae *v, int dynamic);
+VEM_API vem_status vem_vae_set_binarize(vem_vae *v, int mode);
 VEM_API int vem_vae_binarize(const vem_vae *v);
 
 /** Number of parameters (doubles). */

@@ -101,6 +101,7 @@ struct vem_fit {
      * above are then only the checkpoint's staging. */
     float *adam_mf, *adam_vf;
     double *red_d; /* a float-ESS model's sums in double, for the communicator */
+    int objective_only; /* run_range: a gradient model's objective, no gradient (validate) */
     size_t red_d_cap;
     int theta_ready;
     /* Validation (vem_fit_opts.validation): the best pass's parameters and objective. */
@@ -506,6 +507,8 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
     const vem_data *shape = x ? x : &f->x;
     const vem_model mm = *m;
     const int fl = m->ops->ess_float;
+    /* An objective-only pass of a gradient model: estep gets no ESS (model.h). */
+    const int objonly = f->objective_only && m->ops->gradient;
     int token = vem__blas_threads_one();
 #ifdef _OPENMP
     int nthreads = f->nthreads < (int)ns ? f->nthreads : (int)ns;
@@ -516,8 +519,10 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
         slot_range(lo, n, ns, s, &s_lo, &s_hi);
         double *sess = f->slot_ess ? f->slot_ess + s * cap : NULL;
         double *scratch = f->scratch ? f->scratch + tid * f->scratch_cap : NULL;
-        if (len)
+        if (len && !objonly)
             memset(sess, 0, len * (fl ? sizeof(float) : sizeof *sess));
+        if (objonly)
+            sess = NULL;
         double obj = 0.0;
         vem_status sst = VEM_OK;
         for (size_t u0 = s_lo, u1; u0 < s_hi && sst == VEM_OK; u0 = u1) {
@@ -546,7 +551,7 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
      * so splitting the entries among threads changes no bit. */
     double *red = f->slot_ess;
     const double *sess = f->slot_ess;
-    const long nchunks = (long)((len + 4095) / 4096);
+    const long nchunks = objonly ? 0 : (long)((len + 4095) / 4096);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (len * ns >= 65536)
 #endif
@@ -580,6 +585,15 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
     double obj = f->slot_obj[0];
     for (size_t s = 1; s < ns; s++)
         obj += f->slot_obj[s];
+    if (objonly) {
+        double two[2] = {obj, range_obs(f, n)};
+        if (f->o.comm && (st = f->o.comm->reduce(two, 2, f->o.comm->ctx)) != VEM_OK)
+            return st;
+        *objective = two[0];
+        if (obs)
+            *obs = two[1];
+        return VEM_OK;
+    }
     if (fl) {
         /* Float sums: summed over processes in double, handed back as floats. */
         const float *rf = (const float *)(const void *)red;
@@ -1457,7 +1471,9 @@ static vem_status validate(vem_fit *f, double *objective, int *stop)
             return pst;
         f->m.ops->noise_key(f->m.self, 0, first);
     }
+    f->objective_only = 1;
     vem_status st = run_range(f, &f->m, v, 0, n, ess, objective, NULL);
+    f->objective_only = 0;
     if (st != VEM_OK)
         return st;
     *objective += extra(f);

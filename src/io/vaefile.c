@@ -39,7 +39,8 @@ vem_status vem_vae_save(const vem_vae *v, const char *path, const vem_fit_result
     vem__json_put(o, "activation", json_string(vem_vae_activation_name(vem_vae_activation_of(v))),
                   &ok);
     vem__json_put(o, "samples", json_integer((json_int_t)vem_vae_samples(v)), &ok);
-    vem__json_put(o, "binarize", json_string(vem_vae_binarize(v) ? "dynamic" : "none"), &ok);
+    static const char *const bin_names[3] = {"none", "dynamic", "static"};
+    vem__json_put(o, "binarize", json_string(bin_names[vem_vae_binarize(v)]), &ok);
     vem__json_put(o, "n_params", json_integer((json_int_t)np), &ok);
     /* Each weight matrix in x out (vae.h); earlier files held out x in, without the key. */
     vem__json_put(o, "weights", json_string("in_out"), &ok);
@@ -127,7 +128,9 @@ vem_vae *vem_vae_load(const char *path)
     }
     const char *bin = json_string_value(json_object_get(root, "binarize"));
     if (vem_vae_set_samples(v, samples) != VEM_OK ||
-        vem_vae_set_binarize(v, bin && strcmp(bin, "dynamic") == 0) != VEM_OK ||
+        vem_vae_set_binarize(v, !bin ? 0 : strcmp(bin, "dynamic") == 0 ? 1
+                                         : strcmp(bin, "static") == 0    ? 2
+                                                                         : 0) != VEM_OK ||
         vem_vae_set_params(v, theta) != VEM_OK) {
         vem__prefix_errmsg(VEM_EFORMAT, path, NULL);
         goto fail;

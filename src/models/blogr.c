@@ -392,6 +392,8 @@ static double objective_grad(const vem_blogr *b, const vem_matrix *xy, size_t u0
                 a += z[i] * wi;
             }
             obj += (y * a - softplus(a)) / (double)S;
+            if (!grad)
+                continue; /* the objective only (model.h) */
             const double g = (y - sigmoid(a)) / (double)S;
             for (size_t i = 0; i < p; i++) {
                 const double gz = g * z[i];
@@ -410,7 +412,7 @@ static double objective_grad(const vem_blogr *b, const vem_matrix *xy, size_t u0
     const double rows = (double)(u1 - u0);
     if (rows > 0.0) {
         kl_grad(b, gkl);
-        for (size_t i = 0; i < b->np; i++)
+        for (size_t i = 0; grad && i < b->np; i++)
             grad[i] += rows * gkl[i] / n_total;
         obj -= rows * vem_blogr_kl(b) / n_total;
     }

@@ -181,11 +181,13 @@ vem_status vem_vae_set_samples(vem_vae *v, size_t samples)
     return VEM_OK;
 }
 
-vem_status vem_vae_set_binarize(vem_vae *v, int dynamic)
+vem_status vem_vae_set_binarize(vem_vae *v, int mode)
 {
-    if (dynamic && v->lik != VEM_VAE_BERNOULLI)
+    if (mode < 0 || mode > 2)
+        return VEM_FAIL(VEM_EINVAL, "binarisation mode %d (0 none, 1 dynamic, 2 static)", mode);
+    if (mode == 1 && v->lik != VEM_VAE_BERNOULLI)
         return VEM_FAIL(VEM_EINVAL, "dynamic binarisation needs the Bernoulli likelihood");
-    v->binarize = dynamic != 0;
+    v->binarize = mode;
     return VEM_OK;
 }
 
@@ -440,7 +442,7 @@ static double batch(const vem_vae *v, size_t n, size_t L, layout *y, vae_real *g
 
 /* Fill y->x from rows [u0, u0 + n) of x and y->eps with L draws per row from
  * (key, first + u), first the data's first unit among all processes';
- * binarize: each x_ij replaced by a Bernoulli(x_ij) draw first. */
+ * binarize 1: each x_ij replaced by a Bernoulli(x_ij) draw first; 2: by x_ij > 0.5. */
 static void fill(const vem_vae *v, const vem_matrix *x, size_t u0, size_t n, size_t L,
                  uint64_t key, uint64_t first, int binarize, layout *y)
 {
@@ -450,9 +452,12 @@ static void fill(const vem_vae *v, const vem_matrix *x, size_t u0, size_t n, siz
         vae_real *yr = y->x + r * d;
         vem_rng rng;
         row_rng(&rng, key, (size_t)first + u0 + r);
-        if (binarize)
+        if (binarize == 1)
             for (size_t j = 0; j < d; j++)
                 yr[j] = (vae_real)(vem_rng_uniform(&rng) < xr[j]);
+        else if (binarize == 2)
+            for (size_t j = 0; j < d; j++)
+                yr[j] = (vae_real)(xr[j] > 0.5);
         else
             for (size_t j = 0; j < d; j++)
                 yr[j] = (vae_real)xr[j];
