@@ -99,13 +99,14 @@ static const cli_fit_kind vae_kind = {
     "vae", "ELBO", "row", "rows",
     CLI_ENGINE_BIT(CLI_OPT_N_INIT) | CLI_ENGINE_BIT(CLI_OPT_ALGORITHM) |
         CLI_ENGINE_BIT(CLI_OPT_KAPPA) | CLI_ENGINE_BIT(CLI_OPT_TAU) |
-        CLI_ENGINE_BIT(CLI_OPT_N_BLOCKS) | CLI_ENGINE_BIT(CLI_OPT_INIT_MODEL) | CLI_ENGINE_BIT(CLI_OPT_EVAL_PASSES),
+        CLI_ENGINE_BIT(CLI_OPT_N_BLOCKS) | CLI_ENGINE_BIT(CLI_OPT_EVAL_PASSES),
     vae_defaults};
 
 typedef struct vae_args {
     const char *model, *data; /* operands: for fit, the kind and DATA */
     size_t latent, hidden[64], n_hidden, samples, importance, patience;
     int samples_given;
+    int arch_given; /* --latent, --hidden, --activation or --likelihood */
     vem_vae_activation act;
     vem_vae_likelihood lik;
     int binarize; /* 0 none, 1 static, 2 dynamic */
@@ -139,6 +140,8 @@ static int parse_hidden(const char *s, vae_args *a)
 
 static int own_option(vae_args *a, int id, const char *val)
 {
+    if (id == OPT_LATENT || id == OPT_HIDDEN || id == OPT_ACTIVATION || id == OPT_LIKELIHOOD)
+        a->arch_given = 1;
     switch (id) {
     case OPT_LATENT:
         return cli_parse_size("--latent", val, 1, 1000000, &a->latent);
@@ -311,7 +314,41 @@ static int fit_vae(vae_args *a)
         if (!a->f.mpi)
             vrows = tv.rows;
     }
-    v = vem_vae_new(t.cols, a->latent, a->hidden, a->n_hidden, a->lik, a->act);
+    if (a->f.init_model) {
+        /* --init-model: the architecture and the start from the file; Adam starts anew. */
+        if (a->arch_given) {
+            cli_error("fit vae: --init-model takes the architecture from %s: leave out "
+                      "--latent, --hidden, --activation and --likelihood",
+                      a->f.init_model);
+            rc = cli_usage_error("fit vae");
+            goto out;
+        }
+        if (!(v = vem_vae_load(a->f.init_model))) {
+            rc = cli_fail(VEM_EFORMAT, a->f.init_model);
+            goto out;
+        }
+        if (vem_vae_d(v) != t.cols) {
+            cli_error("%s: %zu columns, the model %s has d=%zu", a->data, t.cols,
+                      a->f.init_model, vem_vae_d(v));
+            rc = CLI_EXIT_INPUT;
+            goto out;
+        }
+        a->latent = vem_vae_latent(v);
+        a->n_hidden = vem_vae_n_hidden(v);
+        memcpy(a->hidden, vem_vae_hidden(v), a->n_hidden * sizeof *a->hidden);
+        a->lik = vem_vae_likelihood_of(v);
+        a->act = vem_vae_activation_of(v);
+        if (!a->samples_given)
+            a->samples = vem_vae_samples(v);
+        if (a->binarize == 2 && a->lik != VEM_VAE_BERNOULLI) {
+            cli_error("fit vae: --binarize dynamic needs a Bernoulli model; %s is Gaussian",
+                      a->f.init_model);
+            rc = cli_usage_error("fit vae");
+            goto out;
+        }
+    } else {
+        v = vem_vae_new(t.cols, a->latent, a->hidden, a->n_hidden, a->lik, a->act);
+    }
     vem_status s = v ? VEM_OK : VEM_EINVAL; /* vem_errmsg() says which */
     if (s == VEM_OK && (s = vem_vae_set_samples(v, a->samples)) == VEM_OK)
         s = vem_vae_set_binarize(v, a->binarize == 2 ? 1 : a->binarize == 1 && src ? 2 : 0);
@@ -624,6 +661,8 @@ const cli_verb cli_vae_fit = {
     "dimension, a standard normal prior, minibatches of --batch-size rows in a new\n"
     "order every epoch (docs/vae.md). Data: CSV, IDX, .npy or raw (--binary-cols).\n"
     "--mpi: each process reads its share of the rows; the gradients are summed.\n"
+    "--init-model M: M's architecture and weights as the start (Adam's moments start\n"
+    "at zero; --resume continues a checkpointed fit exactly).\n"
     "--stream: CSV or raw float64 DATA read 65,536 rows at a time, in a shuffled\n"
     "order of such chunks, rows shuffled within (--binarize static thresholds each\n"
     "row as it is read).",

@@ -18,6 +18,7 @@ gen() {
 }
 gen 400 7 >train.csv
 gen 100 8 >valid.csv
+gen 5 9 | cut -d, -f1-15 >narrow.csv
 
 run fit vae train.csv --latent 2 --hidden 32 --epochs 8 --batch-size 32 --lr 0.01 \
     --validation valid.csv --patience 3 --threads 1 -o m.json --json
@@ -102,6 +103,20 @@ expect_rc "score on the IDX test images" 0
 pyjson "IDX test images: IWAE(20) >= ELBO" "" "
 assert d['n'] == 200 and d['iwae'] >= d['elbo']"
 
+# --init-model: the saved model's architecture and weights as the start of a new fit.
+run fit vae train.csv --init-model m.json --epochs 1 --batch-size 32 --lr 0.01 --threads 1 \
+    -o cont.json --json
+expect_rc "fit vae --init-model" 0
+pycheck "--init-model: the file's architecture; its first epoch starts where m.json ended" "" "
+a, b = load(1), load(2)
+assert b['latent'] == 2 and b['hidden'] == [32] and b['n_params'] == a['n_params']
+assert b['trace'][0]['objective'] > a['trace'][0]['objective'] + 100" fit1.json out
+run fit vae train.csv --init-model m.json --latent 3
+expect_rc "--init-model with --latent: refused" 1
+expect_err "--init-model with --latent: refused" "architecture"
+run fit vae narrow.csv --init-model m.json
+expect_rc "--init-model on 15 columns for a 16-column model" 2
+
 # Out of core (--stream): the rows read a chunk at a time. Grey levels thresholded as
 # the E-step reads them (--binarize static) give the bits of the same fit on the 0/1 file.
 awk -F, -v OFS=, '{ for (j = 1; j <= NF; j++) $j = $j == 1 ? 0.8 : 0.3; print }' train.csv >grey.csv
@@ -135,7 +150,6 @@ run fit vae train.csv --hidden 10,0
 expect_rc "--hidden with a zero" 1
 run fit vae train.csv --validation missing.csv
 expect_rc "missing validation file" 2
-gen 5 9 | cut -d, -f1-15 >narrow.csv
 run score m.json narrow.csv
 expect_rc "score: 15 columns for a 16-column model" 2
 printf '{"format": "vem-model", "version": 1, "model": "vae", "d": 16, "latent": 2, "hidden": [32], "likelihood": "bernoulli", "activation": "relu", "samples": 1, "n_params": 99, "params_file": "m.params.npy"}\n' >bad.json
