@@ -140,17 +140,6 @@ def main():
               f" {sg['threads_1']['gflops_vae_shapes']:.1f} GFLOP/s with 1 thread,"
               f" {sg['threads_2']['gflops_vae_shapes']:.1f} with 2 (2000^3: {sg['threads_1']['gflops_square_2000']:.1f}"
               f" / {sg['threads_2']['gflops_square_2000']:.1f}), measured in this run.")
-        # vem takes the first layer's forward pass and weight gradient as sparse sums of rows
-        # on 0/1 data (docs/vae.md): its dense GEMMs are the other shapes.
-        for t in (1, 2):
-            sh = sg.get(f"threads_{t}", {}).get("shapes", [])
-            dense = [x for x in sh if x["name"] not in ("fwd x.W1", "grad W1")]
-            if dense:
-                gf = sum(2.0 * x["m"] * x["n"] * x["k"] / sg["batch"] for x in dense) * sg["n_train"] / 1e9
-                sec = sum(2.0 * x["m"] * x["n"] * x["k"] / sg["batch"] * sg["n_train"] / (x["gflops"] * 1e9)
-                          for x in dense)
-                print(f"vem's dense GEMMs ({t} thread{'s' if t > 1 else ''}): {gf:.1f} GFLOP per epoch, floor"
-                      f" {sec:.3f} s/epoch at the rates above (the sparse first layer not counted).")
     core = os.path.join(d, "openblas.txt")
     if os.path.exists(core):
         print(open(core).read().strip() + ".")
