@@ -329,7 +329,8 @@ VEM_API vem_status vem_fit_finish(vem_fit *f);
  * the processes of o->comm. Used by models' init functions. A gradient model
  * (vem_model_ops.gradient) draws its noise with key 0 and each unit's place
  * among all processes' units, so ess is the gradient a single process holding all
- * the units would compute, up to the order of the sum.
+ * the units would compute, up to the order of the sum. A model with float ESS
+ * (vem_model_ops.ess_float, the VAE) writes ess_len floats at the start of ess.
  */
 VEM_API vem_status vem_fit_pass(vem_fit *f, const vem_model *m, double *ess, double *objective);
 
