@@ -12,6 +12,7 @@
 set -eu
 
 VEM=${VEM:-build/vem}
+. "$(dirname "$0")/openblas_env.sh"
 PYTHON=${PYTHON:-/usr/bin/python3}
 THREADS=${THREADS:-2}
 ITERS_SMALL=${ITERS_SMALL:-100}

@@ -18,6 +18,7 @@
 set -eu
 
 VEM=${VEM:-build/vem}
+. "$(dirname "$0")/openblas_env.sh"
 PYTHON=${PYTHON:-/usr/bin/python3}
 PASSES=${PASSES:-10}
 REPS=${REPS:-3}

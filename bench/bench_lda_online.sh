@@ -13,6 +13,7 @@
 set -eu
 
 VEM=${VEM:-build/vem}
+. "$(dirname "$0")/openblas_env.sh"
 PYTHON=${PYTHON:-/usr/bin/python3}
 PASSES=${PASSES:-3}
 REPS=${REPS:-3}

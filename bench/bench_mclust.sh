@@ -15,6 +15,7 @@
 set -eu
 
 VEM=${VEM:-build/vem}
+. "$(dirname "$0")/openblas_env.sh"
 RSCRIPT=${RSCRIPT:-Rscript}
 THREADS=${THREADS:-2}
 REPEAT=${REPEAT:-3}

@@ -24,6 +24,7 @@
 set -eu
 
 VEM=${VEM:-build/vem}
+. "$(dirname "$0")/openblas_env.sh"
 PYTHON=${PYTHON:-/usr/bin/python3}
 RSCRIPT=${RSCRIPT:-Rscript}
 THREADS=${THREADS:-2}

@@ -26,6 +26,7 @@
 set -eu
 
 VEM=${VEM:-build/vem}
+. "$(dirname "$0")/openblas_env.sh"
 PYTHON=${PYTHON:-/usr/bin/python3}
 OUT=${OUT:-bench/out}
 DOCS=${DOCS:-2000000}
