@@ -94,7 +94,8 @@ VEM_API int vem_vae_binarize(const vem_vae *v);
 /** Number of parameters (doubles). */
 VEM_API size_t vem_vae_params_len(const vem_vae *v);
 VEM_API void vem_vae_get_params(const vem_vae *v, double *out);
-/** Set all parameters (finite; VEM_EINVAL otherwise, nothing changed). */
+/** Set all parameters, rounded to float32 (each must be finite there, |x| < 3.4e38;
+ * VEM_EINVAL otherwise, nothing changed). */
 VEM_API vem_status vem_vae_set_params(vem_vae *v, const double *in);
 
 /**

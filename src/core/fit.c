@@ -10,6 +10,7 @@
  * stepwise EM over each minibatch, incremental EM over each block; data in
  * memory is read in place, a source (out of core) block by block.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2253,7 +2254,9 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
                   {vbest, vbest ? plen : 0, "val_best"}};
     for (size_t a = 0; st == VEM_OK && a < sizeof arrays / sizeof *arrays; a++)
         for (size_t i = 0; i < arrays[a].n; i++)
-            if (!isfinite(arrays[a].p[i]) || (arrays[a].p == av && av[i] < 0.0)) {
+            if (!isfinite(arrays[a].p[i]) || (arrays[a].p == av && av[i] < 0.0) ||
+                (f->m.ops->ess_float && (arrays[a].p == am || arrays[a].p == av) &&
+                 !(fabs(arrays[a].p[i]) <= FLT_MAX))) { /* float moments: float's range */
                 st = VEM_FAIL(VEM_EFORMAT, "%s: section '%s': entry %zu is %g", path,
                               arrays[a].name, i + 1, arrays[a].p[i]);
                 break;

@@ -200,8 +200,9 @@ void vem_vae_get_params(const vem_vae *v, double *out)
 vem_status vem_vae_set_params(vem_vae *v, const double *in)
 {
     for (size_t i = 0; i < v->np; i++)
-        if (!isfinite(in[i]))
-            return VEM_FAIL(VEM_EINVAL, "VAE parameter %zu is not finite (%g)", i, in[i]);
+        if (!isfinite(in[i]) || !isfinite((double)(vae_real)in[i]))
+            return VEM_FAIL(VEM_EINVAL, "VAE parameter %zu is %g: not finite in %s", i, in[i],
+                            sizeof(vae_real) == sizeof(float) ? "float32" : "double");
     for (size_t i = 0; i < v->np; i++)
         v->w[i] = (vae_real)in[i];
     return VEM_OK;
