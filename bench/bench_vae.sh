@@ -45,6 +45,7 @@
 set -eu
 
 VEM=${VEM:-build/vem}
+. "$(dirname "$0")/openblas_env.sh"
 PYTHON=${PYTHON:-/usr/bin/python3}
 EPOCHS=${EPOCHS:-50}
 THREADS=${THREADS:-1 2}
@@ -89,19 +90,11 @@ echo "results in $RUN" >&2
 
 # The sgemm floor, measured now.
 cc -O2 -std=c11 bench/sgemm_peak.c -o "$OUT/sgemm_peak" -lopenblas || die "cannot build bench/sgemm_peak.c"
-# OpenBLAS 0.3.21 (Debian 12) takes CPUs newer than it knows (seen: Sapphire Rapids) for a
-# Pentium 4 and runs SSE3 kernels: sgemm 64 instead of 300 GFLOP/s. Unless the caller chose,
-# both programs get the kernels the CPU can run (the same variable for both: PyTorch
-# calls the same libblas).
+# The kernels OpenBLAS chose; where they are older than the CPU, bench/openblas_env.sh
+# (sourced above) exported the better ones for both programs (PyTorch calls the same
+# libblas.so.3).
 core=$("$OUT/sgemm_peak" core)
-if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
-    case "$core" in
-    Prescott|Core2|Penryn|Dunnington|Nehalem|Sandybridge|Katmai|Banias|Northwood)
-        if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
-        elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi ;;
-    esac
-fi
-printf 'OpenBLAS chose %s; OPENBLAS_CORETYPE=%s\n' "$core" "${OPENBLAS_CORETYPE:-}" | tee "$RUN/openblas.txt" >&2
+printf 'OpenBLAS kernels in use: %s (OPENBLAS_CORETYPE=%s)\n' "$core" "${OPENBLAS_CORETYPE:-}" | tee "$RUN/openblas.txt" >&2
 "$OUT/sgemm_peak" 60000 128 784 400 20 >"$RUN/sgemm.json"
 
 have_vem=0
