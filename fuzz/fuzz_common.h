@@ -85,6 +85,26 @@ static inline void fz_remove(const char *name)
     unlink(fz_path(name));
 }
 
+/* A model file and the .npy beside it, from one input: the bytes before the first
+ * "\x93NUMPY" (the .npy magic) become model.json, the rest, from the magic on, the file
+ * npy_name (removed when there is no magic). Returns model.json's path (the caller
+ * frees it). */
+static inline char *fz_write_model(const uint8_t *data, size_t size, const char *npy_name)
+{
+    size_t at = size;
+    for (size_t i = 0; i + 6 <= size; i++)
+        if (memcmp(data + i, "\x93NUMPY", 6) == 0) {
+            at = i;
+            break;
+        }
+    char *path = fz_write("model.json", data, at);
+    if (at < size)
+        free(fz_write(npy_name, data + at, size - at));
+    else
+        fz_remove(npy_name);
+    return path;
+}
+
 /* Take the first byte of the input as the harness's options (0 if empty). */
 static inline unsigned fz_take_byte(const uint8_t **data, size_t *size)
 {

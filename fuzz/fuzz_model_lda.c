@@ -11,18 +11,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char magic[] = "\x93NUMPY";
-    size_t at = size;
-    for (size_t i = 0; i + 6 <= size; i++)
-        if (memcmp(data + i, magic, 6) == 0) {
-            at = i;
-            break;
-        }
-    char *path = fz_write("model.json", data, at);
-    if (at < size)
-        free(fz_write("model.lambda.npy", data + at, size - at));
-    else
-        fz_remove("model.lambda.npy");
+    char *path = fz_write_model(data, size, "model.lambda.npy");
     vem_lda *l = vem_lda_load(path);
     if (l) {
         const char *out = fz_path("saved.json");

@@ -13,18 +13,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char magic[] = "\x93NUMPY";
-    size_t at = size;
-    for (size_t i = 0; i + 6 <= size; i++)
-        if (memcmp(data + i, magic, 6) == 0) {
-            at = i;
-            break;
-        }
-    char *path = fz_write("model.json", data, at);
-    if (at < size)
-        free(fz_write("model.params.npy", data + at, size - at));
-    else
-        fz_remove("model.params.npy");
+    char *path = fz_write_model(data, size, "model.params.npy");
     vem_vae *v = vem_vae_load(path);
     if (v) {
         const char *out = fz_path("saved.json");
