@@ -4,6 +4,35 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The numbers on the line of text file `file` that starts with `name` and a space (golden
+ * and reference files: "name v1 v2 ..."), at most max of them, into v; their count (0 when
+ * the file or the line is missing). */
+static inline size_t check_golden_line(const char *file, const char *name, double *v, size_t max)
+{
+    FILE *fp = fopen(file, "r");
+    char line[16384];
+    size_t n = 0, len = strlen(name);
+    if (!fp)
+        return 0;
+    while (fgets(line, sizeof line, fp)) {
+        if (strncmp(line, name, len) != 0 || line[len] != ' ')
+            continue;
+        char *p = line + len, *end;
+        while (n < max) {
+            double x = strtod(p, &end);
+            if (end == p)
+                break;
+            v[n++] = x;
+            p = end;
+        }
+        break;
+    }
+    fclose(fp);
+    return n;
+}
 
 static int check_failures;
 static int check_count;

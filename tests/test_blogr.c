@@ -25,26 +25,7 @@
 /* The reference: name's values into v (count returned). */
 static size_t ref(const char *name, double *v, size_t max)
 {
-    FILE *fp = fopen(VEM_GOLDEN "/blogr_penguins_ref.txt", "r");
-    char line[8192];
-    size_t n = 0, len = strlen(name);
-    if (!fp)
-        return 0;
-    while (fgets(line, sizeof line, fp)) {
-        if (strncmp(line, name, len) != 0 || line[len] != ' ')
-            continue;
-        char *p = line + len, *end;
-        while (n < max) {
-            double x = strtod(p, &end);
-            if (end == p)
-                break;
-            v[n++] = x;
-            p = end;
-        }
-        break;
-    }
-    fclose(fp);
-    return n;
+    return check_golden_line(VEM_GOLDEN "/blogr_penguins_ref.txt", name, v, max);
 }
 
 typedef struct penguins {

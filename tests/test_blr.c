@@ -21,26 +21,7 @@
  * missing). */
 static size_t golden_in(const char *file, const char *name, double *v)
 {
-    FILE *fp = fopen(file, "r");
-    char line[4096];
-    size_t n = 0, len = strlen(name);
-    if (!fp)
-        return 0;
-    while (fgets(line, sizeof line, fp)) {
-        if (strncmp(line, name, len) != 0 || line[len] != ' ')
-            continue;
-        char *p = line + len, *end;
-        while (n < MAXV) {
-            double x = strtod(p, &end);
-            if (end == p)
-                break;
-            v[n++] = x;
-            p = end;
-        }
-        break;
-    }
-    fclose(fp);
-    return n;
+    return check_golden_line(file, name, v, MAXV);
 }
 
 static size_t golden(const char *name, double *v)
