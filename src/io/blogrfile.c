@@ -31,11 +31,7 @@ static vem_status blogr_doc(const vem_blogr *b, const char *path, json_t **out)
     double *cov = buf + np, *cm = cov + p * p, *cc = cm + d + 1;
     int ok = 1;
     json_t *o = vem__json_header("blogr", &ok);
-    vem__json_put(o, "n_features", json_integer((json_int_t)d), &ok);
-    if (vem_blogr_columns(b))
-        st = vem__json_put_names(o, "columns", vem_blogr_columns(b), d, path, "column", &ok);
-    if (st == VEM_OK && vem_blogr_target(b))
-        st = vem__json_put_string(o, "target", vem_blogr_target(b), path, &ok);
+    st = vem__json_put_regression(o, d, vem_blogr_columns(b), vem_blogr_target(b), path, &ok);
     if (st != VEM_OK) {
         json_decref(o);
         vem__free(buf);

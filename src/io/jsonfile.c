@@ -108,6 +108,18 @@ vem_status vem__json_put_string(json_t *o, const char *key, const char *s, const
     return VEM_OK;
 }
 
+vem_status vem__json_put_regression(json_t *o, size_t d, const char *const *columns,
+                                    const char *target, const char *path, int *ok)
+{
+    vem_status st = VEM_OK;
+    vem__json_put(o, "n_features", json_integer((json_int_t)d), ok);
+    if (columns)
+        st = vem__json_put_names(o, "columns", columns, d, path, "column", ok);
+    if (st == VEM_OK && target)
+        st = vem__json_put_string(o, "target", target, path, ok);
+    return st;
+}
+
 void vem__json_put_fit(json_t *o, const vem_fit_result *fi, const char *objective,
                        const char *count, int count_real, int *ok)
 {

@@ -54,6 +54,10 @@ vem_status vem__json_put_names(json_t *o, const char *key, const char *const *s,
 /* key: the string s; VEM_EINVAL "PATH: key 'KEY' is not valid UTF-8". */
 vem_status vem__json_put_string(json_t *o, const char *key, const char *s, const char *path,
                                 int *ok);
+/* A regression's "n_features" (d), "columns" (its d names, when columns is not NULL) and
+ * "target" (when not NULL); errors as vem__json_put_names and vem__json_put_string. */
+vem_status vem__json_put_regression(json_t *o, size_t d, const char *const *columns,
+                                    const char *target, const char *path, int *ok);
 /*
  * "fit": {OBJECTIVE: the objective (null when not finite), COUNT: n_obs (an
  * integer, or a number when count_real), "n_iter", "converged"}; nothing when

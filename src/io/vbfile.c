@@ -147,11 +147,7 @@ static vem_status blr_doc(const vem_blr *b, const char *path, json_t **out, int 
     vem_blr_state_get(b, s);
     int ok = 1;
     json_t *o = vem__json_header("blr", &ok);
-    vem__json_put(o, "n_features", json_integer((json_int_t)d), &ok);
-    if (vem_blr_columns(b))
-        st = vem__json_put_names(o, "columns", vem_blr_columns(b), d, path, "column", &ok);
-    if (st == VEM_OK && vem_blr_target(b))
-        st = vem__json_put_string(o, "target", vem_blr_target(b), path, &ok);
+    st = vem__json_put_regression(o, d, vem_blr_columns(b), vem_blr_target(b), path, &ok);
     if (st != VEM_OK) {
         json_decref(o);
         vem__free(s);
