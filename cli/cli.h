@@ -140,12 +140,25 @@ enum {
     CLI_OPT_CHECKPOINT_EVERY,
     CLI_OPT_RESUME,
     CLI_OPT_TRACE,
+    CLI_OPT_MC_SAMPLES,
+    CLI_OPT_MC_SCHEDULE,
+    CLI_OPT_MC_GROWTH,
+    CLI_OPT_MC_MAX_SAMPLES,
+    CLI_OPT_MC_GROUPS,
+    CLI_OPT_AVERAGE_FROM,
+    CLI_OPT_TOL_RULE,
     CLI_OPT_ENGINE_END,
     CLI_OPT_OWN = 100
 };
 
 /** The exclusion bit of an engine option id. */
 #define CLI_ENGINE_BIT(id) (1u << ((id) - CLI_OPT_ENGINE))
+/* The Monte-Carlo EM options (docs/mcem.md): excluded by the kinds whose model has no
+ * Monte-Carlo E-step, which then refuse --algorithm mcem, sem and cem. */
+#define CLI_MC_OPTIONS                                                                           \
+    (CLI_ENGINE_BIT(CLI_OPT_MC_SAMPLES) | CLI_ENGINE_BIT(CLI_OPT_MC_SCHEDULE) |                  \
+     CLI_ENGINE_BIT(CLI_OPT_MC_GROWTH) | CLI_ENGINE_BIT(CLI_OPT_MC_MAX_SAMPLES) |                \
+     CLI_ENGINE_BIT(CLI_OPT_MC_GROUPS) | CLI_ENGINE_BIT(CLI_OPT_AVERAGE_FROM))
 
 /** --help and --json: every command. */
 extern const cli_option cli_common_options[];
@@ -318,6 +331,12 @@ typedef struct cli_fit_args {
 
 /** Defaults of kind k. */
 void cli_fit_args_init(cli_fit_args *f, const cli_fit_kind *k);
+/** Non-zero for the algorithms that count iterations, not passes (batch, mcem, sem, cem). */
+int cli_by_iterations(vem_algorithm a);
+/** The Monte-Carlo algorithms' defaults where not given: MCEM the parameter rule with tol
+ *  1e-3, SEM --tol 0 and --average-from max_iter / 2 + 1 (docs/mcem.md). Call once
+ *  max_iter is final. */
+void cli_fit_mc_defaults(cli_fit_args *f);
 /** An engine option or --json (into f), else a data option (into d, which may be NULL):
  *  0, or CLI_EXIT_USAGE (reported). --help never gets here: vem.c answers it. */
 int cli_fit_or_data_option(cli_fit_args *f, cli_data_opts *d, int id, const char *val);

@@ -13,7 +13,8 @@
 
 #include "cli.h"
 
-enum { OPT_K = CLI_OPT_OWN, OPT_COVARIANCE, OPT_SELECT, OPT_INIT, OPT_REG_COVAR, OPT_PRIOR };
+enum { OPT_K = CLI_OPT_OWN, OPT_COVARIANCE, OPT_SELECT, OPT_INIT, OPT_REG_COVAR, OPT_PRIOR,
+       OPT_EQUAL_WEIGHTS };
 
 static const cli_option gmm_options[] = {
     {"components", 'k', 1, OPT_K, "K", "components: a number, a range A-B or a list A,B,C"},
@@ -38,6 +39,9 @@ static const cli_option gmm_options[] = {
      "--n-init N the restarts after the first start from kmeans"},
     {"reg-covar", 0, 1, OPT_REG_COVAR, "E",
      "added to covariance diagonals (default 1e-6; 0 with --prior)"},
+    {"equal-weights", 0, 0, OPT_EQUAL_WEIGHTS, NULL,
+     "hold every mixing weight at 1/K (mclust's equalPro); with EII and\n"
+     "--algorithm cem the fit is k-means. One model: not with --select"},
     {"prior", 0, 0, OPT_PRIOR, NULL,
      "MAP fit under mclust's conjugate prior (Fraley & Raftery 2007)\n"
      "with priorControl()'s defaults: shrinkage 0.01, the column means,\n"
@@ -69,7 +73,7 @@ typedef struct fit_args {
     size_t *ks, nk;
     vem_cov covs[N_COVS];
     size_t ncov;
-    int k_given, cov_given, init_given, reg_given, prior;
+    int k_given, cov_given, init_given, reg_given, prior, equal_weights;
     vem_gmm_init init;
     double reg_covar;
     int select;
@@ -258,6 +262,9 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
         case OPT_PRIOR:
             a->prior = 1;
             break;
+        case OPT_EQUAL_WEIGHTS:
+            a->equal_weights = 1;
+            break;
         default:
             rc = cli_fit_or_data_option(&a->f, &a->dopts, id, val);
             break;
@@ -313,6 +320,11 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
     }
     if (a->nk * a->ncov > 1)
         a->select = 1;
+    if (a->equal_weights && a->select) {
+        cli_error("fit gmm: --equal-weights fits one model: it cannot be combined with --select "
+                  "or several -k or --covariance values");
+        return CLI_EXIT_USAGE;
+    }
     if (a->f.mpi && a->select) {
         cli_error("fit gmm: --mpi fits one model: it cannot be combined with --select or "
                   "several -k or --covariance values");
@@ -719,6 +731,7 @@ static int cmd_fit(int argc, char **argv)
         vem_fit_opts_init(&e);
         a.f.opts.max_iter = e.max_iter;
     }
+    cli_fit_mc_defaults(&a.f);
 
     if (a.f.init_model) {
         g = cli_load_gmm(a.f.init_model);
@@ -790,6 +803,8 @@ static int cmd_fit(int argc, char **argv)
         }
     }
     vem_status s = vem_gmm_set_reg_covar(g, a.reg_covar);
+    if (a.equal_weights)
+        vem_gmm_set_equal_weights(g, 1);
     if (s == VEM_OK && a.prior) {
         if (src) {
             s = vem_gmm_set_prior_default_source(g, src);

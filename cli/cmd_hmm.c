@@ -70,7 +70,7 @@ static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
 /* Batch Baum-Welch stops when the total log-likelihood changes by < 1e-7 nats, within
  * 1000 iterations (vem_hmm_fit_opts_init). */
-static const cli_fit_kind hmm_kind = {"hmm", "log-likelihood", "frame", "sequences", 0,
+static const cli_fit_kind hmm_kind = {"hmm", "log-likelihood", "frame", "sequences", CLI_MC_OPTIONS,
                                       vem_hmm_fit_opts_init};
 
 /* ---------------------------------------------------------------- data */

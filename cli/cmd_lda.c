@@ -117,7 +117,8 @@ static void lda_defaults(vem_fit_opts *o)
     o->n_blocks = 10;
 }
 
-static const cli_fit_kind lda_kind = {"lda", "ELBO", "token", "documents", 0, lda_defaults};
+static const cli_fit_kind lda_kind = {"lda", "ELBO", "token", "documents", CLI_MC_OPTIONS,
+                                      lda_defaults};
 
 /* Everything the LDA commands parse; each command's tables admit only its own options. */
 typedef struct lda_args {

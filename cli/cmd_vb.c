@@ -100,7 +100,7 @@ static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
 /* CAVI stops when the total ELBO changes by < 1e-3 nats, as scikit-learn's
  * BayesianGaussianMixture, within 1000 iterations (vem_vbgmm_fit_opts_init). */
-static const cli_fit_kind vbgmm_kind = {"vbgmm", "ELBO", "row", "rows", 0,
+static const cli_fit_kind vbgmm_kind = {"vbgmm", "ELBO", "row", "rows", CLI_MC_OPTIONS,
                                         vem_vbgmm_fit_opts_init};
 
 /* The fixed point of BayesianRidge: many cheap iterations to a tight tolerance. */
@@ -114,6 +114,7 @@ static void blr_defaults(vem_fit_opts *o)
 static const cli_fit_kind blr_kind = {
     "blr", "ELBO", "row", "rows",
     CLI_ENGINE_BIT(CLI_OPT_N_INIT) | CLI_ENGINE_BIT(CLI_OPT_SEED) |
+        CLI_MC_OPTIONS | CLI_ENGINE_BIT(CLI_OPT_TOL_RULE) |
         CLI_ENGINE_BIT(CLI_OPT_ALGORITHM) | CLI_ENGINE_BIT(CLI_OPT_BATCH_SIZE) |
         CLI_ENGINE_BIT(CLI_OPT_KAPPA) | CLI_ENGINE_BIT(CLI_OPT_TAU) |
         CLI_ENGINE_BIT(CLI_OPT_N_BLOCKS) | CLI_ENGINE_BIT(CLI_OPT_STREAM) |

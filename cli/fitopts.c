@@ -19,7 +19,24 @@ const cli_option cli_engine_options[] = {
     {"seed", 0, 1, CLI_OPT_SEED, "S", "random seed"},
     {"threads", 0, 1, CLI_OPT_THREADS, "T",
      "threads; 0 = all available; results do not depend on it"},
-    {"algorithm", 0, 1, CLI_OPT_ALGORITHM, "A", "batch, stepwise or incremental (online EM)"},
+    {"algorithm", 0, 1, CLI_OPT_ALGORITHM, "A",
+     "batch, stepwise or incremental (online EM), or mcem, sem or cem\n"
+     "(Monte-Carlo, stochastic or classification EM: docs/mcem.md)"},
+    {"tol-rule", 0, 1, CLI_OPT_TOL_RULE, "R",
+     "what --tol bounds: per-observation, total (the objective's change;\n"
+     "mcem and sem: of its mean over 5 iterations), or parameters (the\n"
+     "largest relative change, 3 iterations in a row: Booth & Hobert)"},
+    {"mc-samples", 0, 1, CLI_OPT_MC_SAMPLES, "M", "mcem: draws per %U at the first iteration"},
+    {"mc-schedule", 0, 1, CLI_OPT_MC_SCHEDULE, "S",
+     "mcem: fixed, geometric (M --mc-growth^t), or auto (more draws when\n"
+     "a step is within its Monte-Carlo error: Booth & Hobert 1999)"},
+    {"mc-growth", 0, 1, CLI_OPT_MC_GROWTH, "R", "mcem --mc-schedule geometric: ratio per iteration"},
+    {"mc-max-samples", 0, 1, CLI_OPT_MC_MAX_SAMPLES, "M", "mcem: at most M draws per %U"},
+    {"mc-groups", 0, 1, CLI_OPT_MC_GROUPS, "G",
+     "mcem --mc-schedule auto: batch-means groups of the draws"},
+    {"average-from", 0, 1, CLI_OPT_AVERAGE_FROM, "N",
+     "mcem, sem: return the mean of the parameters after iterations\n"
+     "N, N+1, ... (Polyak-Ruppert); 0: the last iteration's"},
     {"batch-size", 0, 1, CLI_OPT_BATCH_SIZE, "B", "stepwise: %S per minibatch"},
     {"kappa", 0, 1, CLI_OPT_KAPPA, "K", "stepwise: step size (t + tau)^-kappa, kappa in (0.5, 1]"},
     {"tau", 0, 1, CLI_OPT_TAU, "T", "stepwise: step-size offset >= 0"},
@@ -127,10 +144,42 @@ static int cli_fit_option(cli_fit_args *f, int id, const char *val)
         rc = cli_parse_threads(val, &o->nthreads);
         break;
     case CLI_OPT_ALGORITHM:
-        if (vem_algorithm_parse(val, &o->algorithm) != VEM_OK) {
-            cli_error("--algorithm: expected batch, stepwise or incremental; got '%s'", val);
+        if (vem_algorithm_parse(val, &o->algorithm) != VEM_OK || o->algorithm == VEM_ALG_ADAM) {
+            cli_error("--algorithm: expected batch, stepwise, incremental, mcem, sem or cem; "
+                      "got '%s'", val);
             rc = CLI_EXIT_USAGE;
         }
+        break;
+    case CLI_OPT_TOL_RULE:
+        if (vem_tol_rule_parse(val, &o->tol_rule) != VEM_OK) {
+            cli_error("--tol-rule: expected per-observation, total or parameters; got '%s'", val);
+            rc = CLI_EXIT_USAGE;
+        }
+        break;
+    case CLI_OPT_MC_SAMPLES:
+        rc = cli_parse_size("--mc-samples", val, 1, 100000000, &o->mc_samples);
+        break;
+    case CLI_OPT_MC_SCHEDULE:
+        if (vem_mc_schedule_parse(val, &o->mc_schedule) != VEM_OK) {
+            cli_error("--mc-schedule: expected fixed, geometric or auto; got '%s'", val);
+            rc = CLI_EXIT_USAGE;
+        }
+        break;
+    case CLI_OPT_MC_GROWTH:
+        rc = cli_parse_double("--mc-growth", val, 1.0, 1, &o->mc_growth);
+        if (rc == 0 && o->mc_growth > 100.0) {
+            cli_error("--mc-growth must be in (1, 100], got %s", val);
+            rc = CLI_EXIT_USAGE;
+        }
+        break;
+    case CLI_OPT_MC_MAX_SAMPLES:
+        rc = cli_parse_size("--mc-max-samples", val, 1, 100000000, &o->mc_max_samples);
+        break;
+    case CLI_OPT_MC_GROUPS:
+        rc = cli_parse_size("--mc-groups", val, 2, 1000, &o->mc_groups);
+        break;
+    case CLI_OPT_AVERAGE_FROM:
+        rc = cli_parse_size("--average-from", val, 0, 1000000000, &o->mc_average_from);
         break;
     case CLI_OPT_BATCH_SIZE:
         rc = cli_parse_size("--batch-size", val, 1, (size_t)1 << 40, &o->batch_size);
@@ -315,6 +364,13 @@ static const struct {
     {CLI_OPT_TRACE_STEPS,
      (1u << VEM_ALG_STEPWISE) | (1u << VEM_ALG_INCREMENTAL) | (1u << VEM_ALG_ADAM),
      "--trace-steps", "stepwise, incremental or adam"},
+    {CLI_OPT_MC_SAMPLES, 1u << VEM_ALG_MCEM, "--mc-samples", "mcem"},
+    {CLI_OPT_MC_SCHEDULE, 1u << VEM_ALG_MCEM, "--mc-schedule", "mcem"},
+    {CLI_OPT_MC_GROWTH, 1u << VEM_ALG_MCEM, "--mc-growth", "mcem"},
+    {CLI_OPT_MC_MAX_SAMPLES, 1u << VEM_ALG_MCEM, "--mc-max-samples", "mcem"},
+    {CLI_OPT_MC_GROUPS, 1u << VEM_ALG_MCEM, "--mc-groups", "mcem"},
+    {CLI_OPT_AVERAGE_FROM, (1u << VEM_ALG_MCEM) | (1u << VEM_ALG_SEM), "--average-from",
+     "mcem or sem"},
 };
 
 int cli_fit_args_check(cli_fit_args *f, const char *cmd)
@@ -327,6 +383,31 @@ int cli_fit_args_check(cli_fit_args *f, const char *cmd)
                       vem_algorithm_name(f->opts.algorithm));
             return CLI_EXIT_USAGE;
         }
+    const vem_algorithm alg = f->opts.algorithm;
+    if ((alg == VEM_ALG_MCEM || alg == VEM_ALG_SEM || alg == VEM_ALG_CEM) &&
+        (f->kind->exclude & CLI_ENGINE_BIT(CLI_OPT_MC_SAMPLES))) {
+        cli_error("%s: --algorithm %s is not available for %s models (no Monte-Carlo E-step "
+                  "yet; docs/mcem.md)", cmd, vem_algorithm_name(alg), f->kind->name);
+        return CLI_EXIT_USAGE;
+    }
+    if (cli_fit_given(f, CLI_OPT_MC_GROWTH) && f->opts.mc_schedule != VEM_MC_GEOMETRIC) {
+        cli_error("%s: --mc-growth applies to --mc-schedule geometric", cmd);
+        return CLI_EXIT_USAGE;
+    }
+    if (cli_fit_given(f, CLI_OPT_MC_GROUPS) && f->opts.mc_schedule != VEM_MC_AUTO) {
+        cli_error("%s: --mc-groups applies to --mc-schedule auto", cmd);
+        return CLI_EXIT_USAGE;
+    }
+    if (f->opts.algorithm == VEM_ALG_MCEM && f->opts.mc_samples > f->opts.mc_max_samples) {
+        cli_error("%s: --mc-samples %zu is above --mc-max-samples %zu", cmd, f->opts.mc_samples,
+                  f->opts.mc_max_samples);
+        return CLI_EXIT_USAGE;
+    }
+    if (f->opts.tol_rule == VEM_TOL_PARAMS && cli_fit_given(f, CLI_OPT_TOL_RULE) &&
+        (f->opts.algorithm == VEM_ALG_STEPWISE || f->opts.algorithm == VEM_ALG_INCREMENTAL)) {
+        cli_error("%s: --tol-rule parameters applies to batch, mcem, sem and cem", cmd);
+        return CLI_EXIT_USAGE;
+    }
     if (cli_fit_given(f, CLI_OPT_MAX_ITER) && cli_fit_given(f, CLI_OPT_PASSES)) {
         cli_error("%s: --passes is another name of --max-iter: give one", cmd);
         return CLI_EXIT_USAGE;
@@ -343,8 +424,9 @@ int cli_fit_args_check(cli_fit_args *f, const char *cmd)
     /* Online passes sum objectives at moving parameters, too noisy for a total rule:
      * unless --tol is given, they test the change per observation at the engine's
      * default (vem_fit_opts_init). */
-    if (f->opts.algorithm != VEM_ALG_BATCH && f->opts.tol_rule != VEM_TOL_PER_OBS &&
-        !cli_fit_given(f, CLI_OPT_TOL)) {
+    if (f->opts.algorithm != VEM_ALG_BATCH && f->opts.algorithm != VEM_ALG_CEM &&
+        f->opts.tol_rule != VEM_TOL_PER_OBS && !cli_fit_given(f, CLI_OPT_TOL) &&
+        !cli_fit_given(f, CLI_OPT_TOL_RULE)) {
         vem_fit_opts e;
         vem_fit_opts_init(&e);
         f->opts.tol_rule = e.tol_rule;
@@ -386,8 +468,10 @@ static json_t *cli_json_trace(const vem_fit_result *res, vem_algorithm alg)
         const vem_trace_entry *e = &res->trace[i];
         json_t *t = json_object();
         json_object_set_new(t, "iter", json_integer((json_int_t)e->iter));
-        if (alg != VEM_ALG_BATCH)
+        if (alg == VEM_ALG_STEPWISE || alg == VEM_ALG_INCREMENTAL || alg == VEM_ALG_ADAM)
             json_object_set_new(t, "step", json_integer((json_int_t)e->step));
+        if (alg == VEM_ALG_MCEM || alg == VEM_ALG_SEM)
+            json_object_set_new(t, "mc_samples", json_integer((json_int_t)e->mc_samples));
         json_object_set_new(t, "objective", cli_json_real(e->objective));
         json_object_set_new(t, "change", cli_json_real(e->change));
         json_object_set_new(t, "seconds", cli_json_real(e->seconds));
@@ -432,6 +516,19 @@ void cli_json_fit_common(json_t *o, const cli_fit_args *f, const vem_fit_result 
     json_object_set_new(o, "n_steps", json_integer((json_int_t)res->n_steps));
     json_object_set_new(o, "monotonicity_violations",
                         json_integer((json_int_t)res->n_violations));
+    json_object_set_new(o, "tol_rule", json_string(vem_tol_rule_name(opts->tol_rule)));
+    if (opts->algorithm == VEM_ALG_MCEM || opts->algorithm == VEM_ALG_SEM) {
+        json_t *m = json_object();
+        json_object_set_new(m, "schedule", json_string(opts->algorithm == VEM_ALG_SEM
+                                                            ? "fixed"
+                                                            : vem_mc_schedule_name(opts->mc_schedule)));
+        json_object_set_new(m, "first_samples",
+                            json_integer((json_int_t)(opts->algorithm == VEM_ALG_SEM
+                                                          ? 1 : opts->mc_samples)));
+        json_object_set_new(m, "last_samples", json_integer((json_int_t)res->mc_samples));
+        json_object_set_new(m, "n_averaged", json_integer((json_int_t)res->n_averaged));
+        json_object_set_new(o, "monte_carlo", m);
+    }
     json_object_set_new(o, "processes", json_integer(cli_mpi_size()));
     if (cli_mpi_active()) {
         double sec;
@@ -458,19 +555,42 @@ void cli_json_score_common(json_t *o, const char *model, const char *objective_n
                         cli_json_real(n_obs ? objective / (double)n_obs : NAN));
 }
 
+int cli_by_iterations(vem_algorithm a)
+{
+    return a == VEM_ALG_BATCH || a == VEM_ALG_MCEM || a == VEM_ALG_SEM || a == VEM_ALG_CEM;
+}
+
+void cli_fit_mc_defaults(cli_fit_args *f)
+{
+    vem_fit_opts *o = &f->opts;
+    /* MCEM: the parameter rule (the objective's changes are Monte-Carlo noise); SEM: a
+     * chain, run --max-iter iterations and average the second half. */
+    if (o->algorithm == VEM_ALG_MCEM && !cli_fit_given(f, CLI_OPT_TOL) &&
+        !cli_fit_given(f, CLI_OPT_TOL_RULE)) {
+        o->tol_rule = VEM_TOL_PARAMS;
+        o->tol = 1e-3;
+    }
+    if (o->algorithm == VEM_ALG_SEM) {
+        if (!cli_fit_given(f, CLI_OPT_TOL))
+            o->tol = 0.0;
+        if (!cli_fit_given(f, CLI_OPT_AVERAGE_FROM))
+            o->mc_average_from = o->max_iter / 2 + 1;
+    }
+}
+
 void cli_warn_not_converged(const cli_fit_args *f, const vem_fit_result *res)
 {
     if (res->interrupted) {
         cli_warn("interrupted after %zu %s of restart %zu: the model is the best so far "
                  "(\"interrupted\": true)%s%s", res->n_iter,
-                 f->opts.algorithm == VEM_ALG_BATCH ? "iterations" : "passes",
+                 cli_by_iterations(f->opts.algorithm) ? "iterations" : "passes",
                  res->best_init + 1, f->opts.checkpoint ? "; continue with --resume " : "",
                  f->opts.checkpoint ? f->opts.checkpoint : "");
         return;
     }
     if (res->converged)
         return;
-    int batch = f->opts.algorithm == VEM_ALG_BATCH;
+    int batch = cli_by_iterations(f->opts.algorithm);
     /* --tol 0 asks for a fixed number of iterations: running them is what was asked. */
     if (f->opts.tol == 0.0) {
         cli_warn("ran %zu %s%s (--tol 0)", res->n_iter, batch ? "iteration" : "pass",
@@ -479,8 +599,15 @@ void cli_warn_not_converged(const cli_fit_args *f, const vem_fit_result *res)
     }
     /* The change the next convergence test would see: online EM tests the change between
      * passes; batch EM from the last iteration's E-step to the returned parameters. */
+    if (f->opts.tol_rule == VEM_TOL_PARAMS || f->opts.algorithm == VEM_ALG_MCEM ||
+        f->opts.algorithm == VEM_ALG_SEM) {
+        cli_warn("not converged after %zu iteration%s (--algorithm %s, --tol-rule %s; raise "
+                 "--max-iter or --tol)", res->n_iter, res->n_iter == 1 ? "" : "s",
+                 vem_algorithm_name(f->opts.algorithm), vem_tol_rule_name(f->opts.tol_rule));
+        return;
+    }
     double change = NAN;
-    if (!batch) {
+    if (f->opts.algorithm != VEM_ALG_BATCH && f->opts.algorithm != VEM_ALG_CEM) {
         for (size_t i = res->trace_len; i-- > 0;)
             if (res->trace[i].step == 0) {
                 change = res->trace[i].change;

@@ -294,7 +294,7 @@ void cli_progress_setup(cli_fit_args *f)
     P.verbose = f->verbose;
     P.trace_path = f->trace;
     P.kind = f->kind;
-    P.online = f->opts.algorithm != VEM_ALG_BATCH;
+    P.online = !cli_by_iterations(f->opts.algorithm);
     if (!P.tty && !P.verbose && !P.trace_path)
         return;
     P.on = 1;

@@ -228,6 +228,27 @@ static const char *engine_default(int id, const vem_fit_opts *o, char *buf, size
     case CLI_OPT_N_BLOCKS:
         snprintf(buf, size, "%zu", o->n_blocks);
         break;
+    case CLI_OPT_TOL_RULE:
+        snprintf(buf, size, "%s", vem_tol_rule_name(o->tol_rule));
+        break;
+    case CLI_OPT_MC_SAMPLES:
+        snprintf(buf, size, "%zu", o->mc_samples);
+        break;
+    case CLI_OPT_MC_SCHEDULE:
+        snprintf(buf, size, "%s", vem_mc_schedule_name(o->mc_schedule));
+        break;
+    case CLI_OPT_MC_GROWTH:
+        snprintf(buf, size, "%g", o->mc_growth);
+        break;
+    case CLI_OPT_MC_MAX_SAMPLES:
+        snprintf(buf, size, "%zu", o->mc_max_samples);
+        break;
+    case CLI_OPT_MC_GROUPS:
+        snprintf(buf, size, "%zu", o->mc_groups);
+        break;
+    case CLI_OPT_AVERAGE_FROM:
+        snprintf(buf, size, "%zu", o->mc_average_from);
+        break;
     default:
         buf[0] = '\0';
     }

@@ -265,6 +265,7 @@ tol --tol 0.1
 seed --seed 5
 threads --threads 1
 algorithm --algorithm incremental
+tol-rule --tol-rule parameters
 batch-size --lengths faithful.len --algorithm stepwise --batch-size 1
 kappa --lengths faithful.len --algorithm stepwise --kappa 0.8
 tau --lengths faithful.len --algorithm stepwise --tau 3

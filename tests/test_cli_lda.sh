@@ -146,6 +146,7 @@ for o in $(grep -o -- '^  \(-., \)\?--[a-z-]*' help1 | sed 's/.*--//'); do
     n-init) v="--n-init 2" ;;
     max-iter | passes) v="--$o 3" ;;
     tol) v="--tol 1e-3" ;;
+    tol-rule) v="--tol-rule total" ;;
     seed) v="--seed 5" ;;
     threads) v="--threads 2" ;;
     algorithm) v="--algorithm incremental" ;;

@@ -56,6 +56,9 @@ valid fit "fit gmm --prior selection" fit gmm "$FAITHFUL" -k 1-2 --covariance al
 valid fit "fit gmm --prior --stream" fit gmm "$FAITHFUL" -k 2 --prior --stream
 valid fit "fit gmm stepwise" fit gmm "$FAITHFUL" -k 2 --algorithm stepwise --batch-size 50 \
     --trace-steps
+valid fit "fit gmm mcem" fit gmm "$FAITHFUL" -k 2 --algorithm mcem --mc-samples 20 --max-iter 5
+valid fit "fit gmm sem" fit gmm "$FAITHFUL" -k 2 --algorithm sem --max-iter 20
+valid fit "fit gmm cem" fit gmm "$FAITHFUL" -k 2 --algorithm cem --equal-weights
 valid score "score gmm" score gmm.json "$FAITHFUL"
 valid predict "predict gmm" predict gmm.json "$FAITHFUL"
 valid predict "predict gmm --proba" predict gmm.json "$FAITHFUL" --proba

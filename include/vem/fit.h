@@ -78,14 +78,33 @@ typedef void (*vem_log_fn)(void *ctx, const char *line);
  *   then params_set(theta). The engine keeps m, v and t (checkpointed with them).
  *   max_iter counts passes (epochs).
  */
+/*
+ * - MCEM: Monte-Carlo EM (Wei & Tanner 1990): each iteration the model's estep_mc draws
+ *   m = mc_samples latent values per unit from the posterior under the current parameters
+ *   (each unit from its own generator, so the draws do not depend on threads, slots or
+ *   processes) and the M-step maximises the sample-average complete-data log-likelihood;
+ *   m follows mc_schedule. Not monotone: see vem_trace_entry for the check that replaces
+ *   batch EM's, and vem_mc_schedule for the automatic sample size (docs/mcem.md).
+ * - SEM: stochastic EM (Celeux & Diebolt 1985): MCEM with one draw per unit and a fixed
+ *   schedule; a Markov chain around the MLE, usually summarised by averaging the
+ *   parameters after a burn-in (mc_average_from).
+ * - CEM: classification EM (Celeux & Govaert 1992): each unit's most probable latent value
+ *   (no draw), then the M-step; it increases the classification log-likelihood, which is
+ *   the objective traced and checked for monotonicity (for spherical components of one
+ *   common variance and equal weights, CEM is k-means).
+ */
 typedef enum vem_algorithm {
     VEM_ALG_BATCH = 0,
     VEM_ALG_STEPWISE = 1,
     VEM_ALG_INCREMENTAL = 2,
-    VEM_ALG_ADAM = 3
+    VEM_ALG_ADAM = 3,
+    VEM_ALG_MCEM = 4,
+    VEM_ALG_SEM = 5,
+    VEM_ALG_CEM = 6
 } vem_algorithm;
 
-/** "batch", "stepwise", "incremental"; NULL for an invalid value. */
+/** "batch", "stepwise", "incremental", "adam", "mcem", "sem", "cem"; NULL for an invalid
+ *  value. */
 VEM_API const char *vem_algorithm_name(vem_algorithm a);
 /** Parse a name as above. VEM_EINVAL for an unknown name. */
 VEM_API vem_status vem_algorithm_parse(const char *name, vem_algorithm *out);
@@ -102,13 +121,49 @@ VEM_API vem_status vem_algorithm_parse(const char *name, vem_algorithm *out);
  *   change, it does not depend on where the objective's zero lies (a density's
  *   log-likelihood moves with the data's units).
  */
+/*
+ * - PARAMS: on the parameters (params_get), the rule of Booth & Hobert (1999, sec. 2.3):
+ *   max_j |theta_j(t+1) - theta_j(t)| / (|theta_j(t)| + 1e-3) < tol for three iterations in a
+ *   row. For the Monte-Carlo algorithms, where one small step can be chance.
+ * With MCEM and SEM, PER_OBS and TOTAL compare the means of the objective over the last
+ * mc_window iterations and the mc_window before them (an averaged objective: one
+ * iteration's change is mostly Monte-Carlo noise).
+ */
 typedef enum vem_tol_rule {
     VEM_TOL_PER_OBS = 0,
-    VEM_TOL_TOTAL = 1
+    VEM_TOL_TOTAL = 1,
+    VEM_TOL_PARAMS = 2
 } vem_tol_rule;
 
-/** "per-observation", "total"; NULL for an invalid value. */
+/** "per-observation", "total", "parameters"; NULL for an invalid value. */
 VEM_API const char *vem_tol_rule_name(vem_tol_rule r);
+/** Parse a name as above. VEM_EINVAL for an unknown name. */
+VEM_API vem_status vem_tol_rule_parse(const char *name, vem_tol_rule *out);
+
+/**
+ * How MCEM's sample size m per unit changes (vem_fit_opts.mc_schedule; docs/mcem.md).
+ * - FIXED: m = mc_samples throughout.
+ * - GEOMETRIC: m = ceil(mc_samples mc_growth^(t-1)) at iteration t (Caffo, Jank & Jones
+ *   2005 recommend geometric growth), at most mc_max_samples.
+ * - AUTO: Booth & Hobert's (1999) rule. The m draws are split into mc_groups groups whose
+ *   M-steps give theta_g; their spread is the Monte-Carlo standard error se_j of each
+ *   parameter of the update (batch means: se_j^2 = var_g(theta_gj) / G). When the step
+ *   from the previous parameters is within the Monte-Carlo error, T = sum_j
+ *   (delta_j / se_j)^2 below the chi-square quantile of probability 1 - mc_alpha with P
+ *   degrees of freedom (P the parameters with se_j > 0), the step was swamped by
+ *   Monte-Carlo error and m grows by m / 3 for the next iteration (their k = 3), at most
+ *   mc_max_samples.
+ */
+typedef enum vem_mc_schedule {
+    VEM_MC_FIXED = 0,
+    VEM_MC_GEOMETRIC = 1,
+    VEM_MC_AUTO = 2
+} vem_mc_schedule;
+
+/** "fixed", "geometric", "auto"; NULL for an invalid value. */
+VEM_API const char *vem_mc_schedule_name(vem_mc_schedule s);
+/** Parse a name as above. VEM_EINVAL for an unknown name. */
+VEM_API vem_status vem_mc_schedule_parse(const char *name, vem_mc_schedule *out);
 
 /**
  * Where a fit stands, given to vem_fit_opts.progress after every trace entry
@@ -237,6 +292,24 @@ typedef struct vem_fit_opts {
     const char *checkpoint_tag; /**< the caller's description of the fit (e.g. its command
                                      line less the checkpoint options), stored in a
                                      checkpoint and compared on resume; NULL: "" */
+
+    /* Monte-Carlo EM (VEM_ALG_MCEM, SEM, CEM; the model's estep_mc). */
+    size_t mc_samples;         /**< MCEM: draws per unit at the first iteration; default 100
+                                    (SEM: always 1; CEM: none) */
+    vem_mc_schedule mc_schedule; /**< MCEM: how m grows; default VEM_MC_AUTO */
+    double mc_growth;          /**< GEOMETRIC: ratio per iteration, > 1; default 1.2 */
+    size_t mc_max_samples;     /**< the largest m; default 100000 */
+    size_t mc_groups;          /**< AUTO: batch-means groups G (m is kept a multiple of G),
+                                    >= 2; default 10 */
+    double mc_alpha;           /**< AUTO: 1 - the confidence of the swamping test, in (0, 1);
+                                    default 0.25 (Booth & Hobert's) */
+    size_t mc_window;          /**< MCEM, SEM: the averaging window of the objective for the
+                                    convergence test and the monotonicity check, >= 1;
+                                    default 5 */
+    size_t mc_average_from;    /**< MCEM, SEM: if > 0, the parameters returned are the average
+                                    of those after iterations mc_average_from .. the last
+                                    (Polyak-Ruppert averaging; for SEM the usual summary);
+                                    0 (default): the last iteration's */
 } vem_fit_opts;
 
 /** Defaults as documented in vem_fit_opts. */
@@ -250,6 +323,14 @@ VEM_API void vem_fit_opts_init(vem_fit_opts *o);
  * the objective decreased by more than round-off allows:
  *     objective < previous - mono_rtol * (|previous| + n_obs),
  * which batch EM and CAVI never do (Dempster, Laird & Rubin 1977, Thm 1).
+ * Classification EM is checked the same way, on the classification log-likelihood.
+ * MCEM and SEM are not monotone: a Monte-Carlo M-step may lower the log-likelihood by
+ * chance. Their check allows for it and no more: violation is 1 when
+ *     objective < previous - mono_rtol * (|previous| + n_obs) - 3 s,
+ * s the standard deviation of the objective's changes over the last mc_window
+ * iterations (0 until two changes exist), i.e. a drop beyond the Monte-Carlo noise
+ * seen so far (docs/mcem.md). mc_samples is the number of draws per unit of the
+ * iteration (0 for the other algorithms).
  *
  * Online algorithms: iter counts passes and step is 0 for the entry that
  * closes a pass. Its objective is the sum of the pass's minibatch or block
@@ -270,6 +351,7 @@ typedef struct vem_trace_entry {
     int violation;
     double validation; /**< the objective on vem_fit_opts.validation after the pass (nats,
                             total); NaN without validation data or for a step entry */
+    size_t mc_samples;
 } vem_trace_entry;
 
 /** Opaque state of one fit. */
@@ -361,6 +443,9 @@ typedef struct vem_fit_result {
     size_t trace_len;
     int interrupted;          /**< stopped by vem_fit_opts.interrupted (VEM_EINTR): the
                                    parameters are the best so far, not a finished fit */
+    size_t mc_samples;        /**< MCEM, SEM: draws per unit at the kept restart's last
+                                   iteration; 0 otherwise */
+    size_t n_averaged;        /**< MCEM, SEM: iterations averaged (mc_average_from); 0: none */
 } vem_fit_result;
 
 /**

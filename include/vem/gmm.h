@@ -187,6 +187,16 @@ VEM_API vem_cov vem_gmm_cov(const vem_gmm *g);
 VEM_API vem_status vem_gmm_set_reg_covar(vem_gmm *g, double reg_covar);
 /** The value added to covariance diagonals in the M-step. */
 VEM_API double vem_gmm_reg_covar(const vem_gmm *g);
+/**
+ * Equal mixing weights (mclust's emControl(equalPro = TRUE)): non-zero makes every M-step
+ * set each weight to 1 / k (the initialisation's too, from the first M-step on), and
+ * vem_gmm_n_parameters counts k - 1 fewer parameters. Classification EM
+ * (VEM_ALG_CEM) of an EII mixture with equal weights is k-means (docs/mcem.md).
+ * Default 0: weights estimated.
+ */
+VEM_API void vem_gmm_set_equal_weights(vem_gmm *g, int equal);
+/** Non-zero when the weights are held equal (vem_gmm_set_equal_weights). */
+VEM_API int vem_gmm_equal_weights(const vem_gmm *g);
 /** Initialisation method (default VEM_INIT_AUTO). VEM_EINVAL for an invalid value. */
 VEM_API vem_status vem_gmm_set_init(vem_gmm *g, vem_gmm_init init);
 /** The initialisation method a fit uses. */
@@ -401,7 +411,7 @@ VEM_API vem_status vem_gmm_sample(const vem_gmm *g, size_t n, vem_rng *rng, doub
                                   size_t *labels);
 
 /**
- * Free parameters as mclust's nMclustParams: (k - 1) + k d + the covariance's
+ * Free parameters as mclust's nMclustParams: (k - 1; 0 with equal weights) + k d + the covariance's
  * (nVarParams): EII 1, VII k, EEI d, VEI k + d - 1, EVI 1 + k (d - 1), VVI k d,
  * EEE d(d+1)/2, VEE k + d - 1 + d(d-1)/2, EVE 1 + k(d-1) + d(d-1)/2,
  * VVE k + k(d-1) + d(d-1)/2, EEV 1 + (d-1) + k d(d-1)/2, VEV k + (d-1) + k d(d-1)/2,

@@ -18,6 +18,32 @@ VEM_BEGIN_DECLS
 
 struct vem_fit;
 
+/**
+ * What a Monte-Carlo E-step draws (vem_model_ops.estep_mc; fit.h, VEM_ALG_MCEM, SEM and
+ * CEM; docs/mcem.md).
+ * - key: the iteration's key, drawn by the engine from the fit's generator.
+ * - first: the place of the data's unit 0 among all processes' units, so that unit u
+ *   draws from the generators vem_mc_unit_rng(mc, u, g, ...) give, whatever the slots,
+ *   threads, blocks, streaming reads or processes.
+ * - samples: m >= 1 draws of each unit's latent variables from q (the exact posterior
+ *   under the current parameters); 0: no draw, the most probable value (CEM).
+ * - groups: G >= 1 divides samples (or is 1 with samples 0). The ESS array holds G arrays
+ *   of ess_len doubles one after the other; group g of unit u takes m / G draws from the
+ *   generator vem_mc_unit_rng(mc, u, g, ...), and its array receives the sum of their
+ *   statistics divided by m / G (a sample average). The engine's ESS are the mean of the
+ *   G arrays; their spread estimates the Monte-Carlo error (batch means).
+ */
+typedef struct vem_mc_draw {
+    uint64_t key;
+    uint64_t first;
+    size_t samples;
+    size_t groups;
+} vem_mc_draw;
+
+/** Seed rng for group g of unit u of the data an estep_mc call receives: a function of
+ *  (mc->key, mc->first + u, g) alone (splitmix64 finalisers of the three). */
+VEM_API void vem_mc_unit_rng(const vem_mc_draw *mc, size_t u, size_t g, vem_rng *rng);
+
 /** Operations a model supplies to the engine. Optional members may be NULL. */
 typedef struct vem_model_ops {
     const char *name;
@@ -157,6 +183,21 @@ typedef struct vem_model_ops {
      */
     int ess_float;
     float *(*params_f32)(void *self);
+    /**
+     * Optional: the Monte-Carlo E-step of VEM_ALG_MCEM, VEM_ALG_SEM and VEM_ALG_CEM
+     * (fit.h; docs/mcem.md). As estep on units [u0, u1) of x, but ADDS the statistics of
+     * mc->samples draws of each unit's latent variables from q (the exact posterior under
+     * the current parameters), averaged per group as vem_mc_draw says, into ess
+     * (mc->groups x ess_len doubles); with mc->samples 0 those of the most probable value
+     * (classification EM, Celeux & Govaert 1992). Unit u's draws for group g come from
+     * vem_mc_unit_rng(mc, u, g, ...) alone. Returns the units' objective in nats: the
+     * log-likelihood log p(x_u | theta) (exact, or an estimate where it has no closed
+     * form, which the model documents) for draws; for the mode, the classification
+     * log-likelihood sum_u max_z log p(x_u, z | theta), which classification EM never
+     * decreases. The M-step is mstep on the mean of the groups.
+     */
+    double (*estep_mc)(const void *self, const vem_data *x, size_t u0, size_t u1, double *ess,
+                       double *scratch, const vem_mc_draw *mc);
 } vem_model_ops;
 
 /** A model as the engine sees it: its operations and its state. */

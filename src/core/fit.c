@@ -110,6 +110,15 @@ struct vem_fit {
     double val_best_obj;
     size_t val_best_iter; /* 0: none yet */
 
+    /* Monte-Carlo EM (is_mc): the draw of the pass in progress (run_range), the sample
+     * size of the next iteration, the parameter rule's streak, the parameters' running sum
+     * after mc_average_from; buffers: the groups' ESS, their mean, the parameters before
+     * and after a step, each group's update, the model's state before the step. */
+    const vem_mc_draw *mc_cur;
+    size_t mc_m, mc_streak, mc_navg, mc_groups_cap;
+    double *mc_ess, *mc_mean, *mc_theta0, *mc_theta1, *mc_thetag, *mc_state0, *mc_avg;
+    size_t plen, mc_slen;
+
     size_t iter, n_steps;
     double objective;
     double prev;
@@ -123,28 +132,71 @@ struct vem_fit {
 
 /* ------------------------------------------------------------ options */
 
-static const char *const algorithm_names[] = {"batch", "stepwise", "incremental", "adam"};
+static const char *const algorithm_names[] = {"batch", "stepwise", "incremental", "adam",
+                                               "mcem",  "sem",      "cem"};
 
 const char *vem_algorithm_name(vem_algorithm a)
 {
-    return vem__name_of(algorithm_names, 4, (int)a);
+    return vem__name_of(algorithm_names, 7, (int)a);
 }
 
 vem_status vem_algorithm_parse(const char *name, vem_algorithm *out)
 {
-    size_t i = vem__name_find(name, algorithm_names, 4);
-    if (i == 4)
-        return VEM_FAIL(VEM_EINVAL, "unknown algorithm '%s' (batch, stepwise, incremental, adam)",
+    size_t i = vem__name_find(name, algorithm_names, 7);
+    if (i == 7)
+        return VEM_FAIL(VEM_EINVAL,
+                        "unknown algorithm '%s' (batch, stepwise, incremental, adam, mcem, sem, "
+                        "cem)",
                         name ? name : "(null)");
     *out = (vem_algorithm)i;
     return VEM_OK;
 }
 
-static const char *const tol_rule_names[] = {"per-observation", "total"};
+static const char *const tol_rule_names[] = {"per-observation", "total", "parameters"};
 
 const char *vem_tol_rule_name(vem_tol_rule r)
 {
-    return vem__name_of(tol_rule_names, 2, (int)r);
+    return vem__name_of(tol_rule_names, 3, (int)r);
+}
+
+vem_status vem_tol_rule_parse(const char *name, vem_tol_rule *out)
+{
+    size_t i = vem__name_find(name, tol_rule_names, 3);
+    if (i == 3)
+        return VEM_FAIL(VEM_EINVAL, "unknown tolerance rule '%s' (per-observation, total, "
+                        "parameters)", name ? name : "(null)");
+    *out = (vem_tol_rule)i;
+    return VEM_OK;
+}
+
+static const char *const mc_schedule_names[] = {"fixed", "geometric", "auto"};
+
+const char *vem_mc_schedule_name(vem_mc_schedule sch)
+{
+    return vem__name_of(mc_schedule_names, 3, (int)sch);
+}
+
+vem_status vem_mc_schedule_parse(const char *name, vem_mc_schedule *out)
+{
+    size_t i = vem__name_find(name, mc_schedule_names, 3);
+    if (i == 3)
+        return VEM_FAIL(VEM_EINVAL, "unknown Monte-Carlo schedule '%s' (fixed, geometric, auto)",
+                        name ? name : "(null)");
+    *out = (vem_mc_schedule)i;
+    return VEM_OK;
+}
+
+static uint64_t mc_mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void vem_mc_unit_rng(const vem_mc_draw *mc, size_t u, size_t g, vem_rng *rng)
+{
+    const uint64_t unit = mc_mix(mc->first + (uint64_t)u + 0x9e3779b97f4a7c15ULL);
+    vem_rng_seed(rng, mc_mix(mc->key ^ mc_mix(unit ^ ((uint64_t)g * 0xd1b54a32d192ed03ULL))));
 }
 
 void vem_fit_opts_init(vem_fit_opts *o)
@@ -168,6 +220,18 @@ void vem_fit_opts_init(vem_fit_opts *o)
     o->beta1 = 0.9;
     o->beta2 = 0.999;
     o->adam_eps = 1e-8;
+    o->mc_samples = 100;
+    o->mc_schedule = VEM_MC_AUTO;
+    o->mc_growth = 1.2;
+    o->mc_max_samples = 100000;
+    o->mc_groups = 10;
+    o->mc_alpha = 0.25;
+    o->mc_window = 5;
+}
+
+static int is_mc(vem_algorithm a)
+{
+    return a == VEM_ALG_MCEM || a == VEM_ALG_SEM || a == VEM_ALG_CEM;
 }
 
 static vem_status check_opts(const vem_fit_opts *o)
@@ -215,6 +279,25 @@ static vem_status check_opts(const vem_fit_opts *o)
     }
     if (o->algorithm == VEM_ALG_INCREMENTAL && o->n_blocks == 0)
         return VEM_FAIL(VEM_EINVAL, "n_blocks=0 must be >= 1");
+    if (o->algorithm == VEM_ALG_MCEM) {
+        if (o->mc_samples == 0 || o->mc_samples > o->mc_max_samples)
+            return VEM_FAIL(VEM_EINVAL, "mc_samples=%zu must be in [1, mc_max_samples=%zu]",
+                            o->mc_samples, o->mc_max_samples);
+        if (!vem_mc_schedule_name(o->mc_schedule))
+            return VEM_FAIL(VEM_EINVAL, "invalid mc_schedule %d", (int)o->mc_schedule);
+        if (o->mc_max_samples > 100000000)
+            return VEM_FAIL(VEM_EINVAL, "mc_max_samples=%zu must be <= 1e8", o->mc_max_samples);
+        if (o->mc_schedule == VEM_MC_GEOMETRIC && !(o->mc_growth > 1.0 && o->mc_growth <= 100.0))
+            return VEM_FAIL(VEM_EINVAL, "mc_growth=%g must be in (1, 100]", o->mc_growth);
+        if (o->mc_schedule == VEM_MC_AUTO && (o->mc_groups < 2 || o->mc_groups > 1000))
+            return VEM_FAIL(VEM_EINVAL, "mc_groups=%zu must be in [2, 1000]", o->mc_groups);
+        if (o->mc_schedule == VEM_MC_AUTO && !(o->mc_alpha > 0.0 && o->mc_alpha < 1.0))
+            return VEM_FAIL(VEM_EINVAL, "mc_alpha=%g must be in (0, 1)", o->mc_alpha);
+    }
+    if (is_mc(o->algorithm) && o->mc_window == 0)
+        return VEM_FAIL(VEM_EINVAL, "mc_window=0 must be >= 1");
+    if (o->tol_rule == VEM_TOL_PARAMS && o->algorithm == VEM_ALG_ADAM)
+        return VEM_FAIL(VEM_EINVAL, "the parameter tolerance rule is for the EM algorithms");
     if (o->init_sample == 0)
         return VEM_FAIL(VEM_EINVAL, "init_sample=0 must be >= 1");
     return VEM_OK;
@@ -255,6 +338,13 @@ void vem_fit_free(vem_fit *f)
     vem__free(f->sp_slot_rows);
     vem__free(f->sp_slot_n);
     vem__free(f->sp_seen);
+    vem__free(f->mc_ess);
+    vem__free(f->mc_mean);
+    vem__free(f->mc_theta0);
+    vem__free(f->mc_theta1);
+    vem__free(f->mc_thetag);
+    vem__free(f->mc_state0);
+    vem__free(f->mc_avg);
     vem__blas_threads_restore(f->blas_token);
     vem__free(f);
 }
@@ -408,9 +498,15 @@ vem_fit *vem_fit_new_source(const vem_model *m, vem_source *src, const vem_fit_o
 }
 
 /* Make sure slot and scratch buffers can hold model m's statistics. */
+/* The doubles of one pass's statistics: the model's, times the groups of a Monte-Carlo pass. */
+static size_t pass_len(const vem_fit *f, const vem_model *m)
+{
+    return m->ops->ess_len(m->self) * (f->mc_cur ? f->mc_cur->groups : 1);
+}
+
 static vem_status reserve(vem_fit *f, const vem_model *m)
 {
-    size_t len = m->ops->ess_len(m->self);
+    size_t len = pass_len(f, m);
     size_t sl = m->ops->scratch_len ? m->ops->scratch_len(m->self, f->o.block) : 0;
     /* Each slot holds ESS, objective and observations: slot 0 is also the reduction's. */
     if (len + 2 > f->slot_cap || !f->slot_ess) {
@@ -501,8 +597,9 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
     vem_status st = reserve(f, m);
     if (st != VEM_OK)
         return st;
-    const size_t len = m->ops->ess_len(m->self);
+    const size_t len = pass_len(f, m);
     const size_t cap = f->slot_cap, n = hi - lo;
+    const vem_mc_draw *mc = f->mc_cur;
     f->sp_clean = 0;
     const size_t ns = slots_for(f, n);
     const vem_data *shape = x ? x : &f->x;
@@ -529,11 +626,17 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
         for (size_t u0 = s_lo, u1; u0 < s_hi && sst == VEM_OK; u0 = u1) {
             u1 = call_end(f, shape, u0, s_hi);
             if (x) {
-                obj += mm.ops->estep(mm.self, x, u0, u1, sess, scratch);
+                obj += mc ? mm.ops->estep_mc(mm.self, x, u0, u1, sess, scratch, mc)
+                          : mm.ops->estep(mm.self, x, u0, u1, sess, scratch);
             } else {
                 vem_data view;
                 sst = vem__source_read_units(f->src, u0, u1, &f->ubuf[tid], &view);
-                if (sst == VEM_OK) {
+                if (sst == VEM_OK && mc) {
+                    /* The view's unit 0 is unit u0 of this process's data. */
+                    vem_mc_draw here = *mc;
+                    here.first += u0;
+                    obj += mm.ops->estep_mc(mm.self, &view, 0, u1 - u0, sess, scratch, &here);
+                } else if (sst == VEM_OK) {
                     obj += mm.ops->estep(mm.self, &view, 0, u1 - u0, sess, scratch);
                 } else {
                     /* The message is thread-local: keep it for the calling thread. */
@@ -1495,6 +1598,239 @@ static vem_status validate(vem_fit *f, double *objective, int *stop)
     return VEM_OK;
 }
 
+
+/* ------------------------------------------------- Monte-Carlo EM */
+
+/* The standard normal quantile of p in (0, 1) (Abramowitz & Stegun 26.2.23, |error| <
+ * 4.5e-4): enough for a test's threshold. */
+static double normal_quantile(double p)
+{
+    const double q = p < 0.5 ? p : 1.0 - p, t = sqrt(-2.0 * log(q));
+    const double z = t - (2.515517 + t * (0.802853 + t * 0.010328)) /
+                             (1.0 + t * (1.432788 + t * (0.189269 + t * 0.001308)));
+    return p < 0.5 ? -z : z;
+}
+
+/* The chi-square quantile of probability p with k degrees of freedom (Wilson & Hilferty
+ * 1931: (X / k)^(1/3) is about normal with mean 1 - 2 / (9k) and variance 2 / (9k)). */
+static double chi2_quantile(double p, double k)
+{
+    const double v = 2.0 / (9.0 * k), c = 1.0 - v + normal_quantile(p) * sqrt(v);
+    return c > 0.0 ? k * c * c * c : 0.0;
+}
+
+/* m rounded up to a multiple of the groups g, within [g, cap rounded down]. */
+static size_t mc_round(size_t m, size_t g, size_t cap)
+{
+    size_t top = vem__max(cap / g * g, g);
+    m = (m + g - 1) / g * g;
+    return vem__max(vem__min(m, top), g);
+}
+
+static size_t mc_groups_of(const vem_fit *f)
+{
+    return f->o.algorithm == VEM_ALG_MCEM && f->o.mc_schedule == VEM_MC_AUTO ? f->o.mc_groups
+                                                                               : 1;
+}
+
+/* The Monte-Carlo buffers, once per fit. */
+static vem_status mc_alloc(vem_fit *f)
+{
+    const vem_model_ops *ops = f->m.ops;
+    if (!ops->estep_mc)
+        return VEM_FAIL(VEM_EUNSUP, "%s has no Monte-Carlo E-step: algorithm %s is not "
+                        "available for it", ops->name, vem_algorithm_name(f->o.algorithm));
+    if (!ops->params_get || !ops->params_set)
+        return VEM_FAIL(VEM_EUNSUP, "%s: %s needs params_get/params_set", ops->name,
+                        vem_algorithm_name(f->o.algorithm));
+    const size_t g = mc_groups_of(f);
+    if (f->mc_ess && f->mc_groups_cap >= g)
+        return VEM_OK;
+    f->plen = ops->params_len(f->m.self);
+    f->mc_slen = ops->state_len ? ops->state_len(f->m.self) : 0;
+    vem__free(f->mc_ess);
+    vem__free(f->mc_mean);
+    vem__free(f->mc_theta0);
+    vem__free(f->mc_theta1);
+    vem__free(f->mc_thetag);
+    vem__free(f->mc_state0);
+    vem__free(f->mc_avg);
+    f->mc_ess = vem__alloc_doubles(g, f->ess_len + 1);
+    f->mc_mean = vem__alloc_doubles(f->ess_len + 1, 1);
+    f->mc_theta0 = vem__alloc_doubles(f->plen + 1, 1);
+    f->mc_theta1 = vem__alloc_doubles(f->plen + 1, 1);
+    f->mc_thetag = vem__alloc_doubles(g, f->plen + 1);
+    f->mc_state0 = vem__alloc_doubles(f->mc_slen + 1, 1);
+    f->mc_avg = vem__alloc_doubles(f->plen + 1, 1);
+    if (!f->mc_ess || !f->mc_mean || !f->mc_theta0 || !f->mc_theta1 || !f->mc_thetag ||
+        !f->mc_state0 || !f->mc_avg)
+        return VEM_FAIL(VEM_ENOMEM, "Monte-Carlo EM: %zu groups x %zu statistics", g,
+                        f->ess_len);
+    f->mc_groups_cap = g;
+    return VEM_OK;
+}
+
+/* The draws per unit of the coming iteration. */
+static size_t mc_samples_now(const vem_fit *f)
+{
+    return f->o.algorithm == VEM_ALG_CEM ? 0 : f->o.algorithm == VEM_ALG_SEM ? 1 : f->mc_m;
+}
+
+/* The parameters' largest relative change (Booth & Hobert 1999, with delta_1 = 1e-3). */
+static double mc_param_change(const vem_fit *f)
+{
+    double worst = 0.0;
+    for (size_t j = 0; j < f->plen; j++) {
+        const double c = fabs(f->mc_theta1[j] - f->mc_theta0[j]) / (fabs(f->mc_theta0[j]) + 1e-3);
+        if (!(c <= worst))
+            worst = c;
+    }
+    return worst;
+}
+
+/*
+ * Booth & Hobert's test with batch-means standard errors: was the step from theta0 to
+ * theta1 within the Monte-Carlo error of theta1? The groups' updates theta_g are in
+ * mc_thetag.
+ */
+static int mc_swamped(const vem_fit *f, size_t g)
+{
+    double t = 0.0;
+    size_t p = 0;
+    for (size_t j = 0; j < f->plen; j++) {
+        double mean = 0.0, ss = 0.0;
+        for (size_t q = 0; q < g; q++)
+            mean += f->mc_thetag[q * f->plen + j];
+        mean /= (double)g;
+        for (size_t q = 0; q < g; q++) {
+            const double e = f->mc_thetag[q * f->plen + j] - mean;
+            ss += e * e;
+        }
+        const double var = ss / ((double)g - 1.0) / (double)g;
+        const double dj = f->mc_theta1[j] - f->mc_theta0[j];
+        if (!(var > 0.0) || !isfinite(var))
+            continue;
+        t += dj * dj / var;
+        p++;
+    }
+    return p > 0 && t < chi2_quantile(1.0 - f->o.mc_alpha, (double)p);
+}
+
+/* The standard deviation of the objective's last (up to) w changes, with obj the newest
+ * objective: 0 until two changes exist. */
+static double mc_noise(const vem_fit *f, double obj, size_t w)
+{
+    double ch[64];
+    size_t n = 0;
+    double next = obj;
+    for (size_t i = f->trace_len; i-- > 0 && n < vem__min(w, 64);) {
+        if (f->trace[i].step)
+            continue;
+        ch[n++] = next - f->trace[i].objective;
+        next = f->trace[i].objective;
+    }
+    if (n < 2)
+        return 0.0;
+    double mean = 0.0, ss = 0.0;
+    for (size_t i = 0; i < n; i++)
+        mean += ch[i];
+    mean /= (double)n;
+    for (size_t i = 0; i < n; i++)
+        ss += (ch[i] - mean) * (ch[i] - mean);
+    return sqrt(ss / (double)(n - 1));
+}
+
+/* The mean objective of trace entries [i0, i1) (iteration entries), obj standing for
+ * entry trace_len (the current one). */
+static double mc_window_mean(const vem_fit *f, double obj, size_t i0, size_t i1)
+{
+    double sum = 0.0;
+    for (size_t i = i0; i < i1; i++)
+        sum += i == f->trace_len ? obj : f->trace[i].objective;
+    return sum / (double)(i1 - i0);
+}
+
+/*
+ * One Monte-Carlo iteration: the draws' E-step (objective of the parameters entering it
+ * into *objective), the M-step on the groups' mean, and with the automatic schedule the
+ * groups' M-steps and the swamping test; the schedule's next m; the parameter rule's
+ * change into *change; the running average.
+ */
+static vem_status mc_iteration(vem_fit *f, double *objective, double *change)
+{
+    vem_status st = mc_alloc(f);
+    if (st != VEM_OK)
+        return st;
+    const vem_model_ops *ops = f->m.ops;
+    const size_t len = f->ess_len, g = mc_groups_of(f);
+    vem_mc_draw draw = {.key = vem_rng_next(&f->rng),
+                        .first = f->unit_first,
+                        .samples = mc_samples_now(f),
+                        .groups = g};
+    f->mc_cur = &draw;
+    st = run_range(f, &f->m, pass_data(f), 0, f->n_units, f->mc_ess, objective, NULL);
+    f->mc_cur = NULL;
+    if (st != VEM_OK)
+        return st;
+    *objective += extra(f);
+    if (!isfinite(*objective))
+        return VEM_FAIL(VEM_ENUMERIC, "%s: objective is %g at iteration %zu", ops->name,
+                        *objective, f->iter + 1);
+    const double *ess = f->mc_ess;
+    if (g > 1) {
+        for (size_t i = 0; i < len; i++) {
+            double sum = 0.0;
+            for (size_t q = 0; q < g; q++)
+                sum += f->mc_ess[q * len + i];
+            f->mc_mean[i] = sum / (double)g;
+        }
+        ess = f->mc_mean;
+    }
+    ops->params_get(f->m.self, f->mc_theta0);
+    if (f->mc_slen)
+        ops->state_get(f->m.self, f->mc_state0);
+    if (g > 1) {
+        /* Each group's update, from the same parameters and state. */
+        for (size_t q = 0; q < g; q++) {
+            int old = model_threads(f);
+            st = ops->mstep(f->m.self, f->mc_ess + q * len);
+            model_threads_restore(old);
+            if (st != VEM_OK)
+                return VEM_FAIL(st, "%s: the M-step of Monte-Carlo group %zu of %zu failed (%s); "
+                                "more draws per unit (mc_samples) may help",
+                                ops->name, q + 1, g, vem_errmsg());
+            ops->params_get(f->m.self, f->mc_thetag + q * f->plen);
+            if ((st = ops->params_set(f->m.self, f->mc_theta0)) != VEM_OK)
+                return st;
+            if (f->mc_slen && (st = ops->state_set(f->m.self, f->mc_state0)) != VEM_OK)
+                return st;
+        }
+    }
+    if ((st = mstep(f, ess)) != VEM_OK)
+        return st;
+    ops->params_get(f->m.self, f->mc_theta1);
+    *change = mc_param_change(f);
+    if (f->o.algorithm == VEM_ALG_MCEM) {
+        const size_t cap = f->o.mc_max_samples;
+        if (f->o.mc_schedule == VEM_MC_GEOMETRIC) {
+            const double next = ceil((double)f->o.mc_samples * pow(f->o.mc_growth,
+                                                                    (double)(f->iter + 1)));
+            f->mc_m = next >= (double)cap ? cap : (size_t)next;
+        } else if (f->o.mc_schedule == VEM_MC_AUTO && mc_swamped(f, g)) {
+            f->mc_m = mc_round(f->mc_m + f->mc_m / 3, g, cap);
+        }
+    }
+    if (f->o.mc_average_from && f->o.algorithm != VEM_ALG_CEM &&
+        f->iter + 1 >= f->o.mc_average_from) {
+        if (f->mc_navg == 0)
+            memset(f->mc_avg, 0, f->plen * sizeof *f->mc_avg);
+        for (size_t j = 0; j < f->plen; j++)
+            f->mc_avg[j] += f->mc_theta1[j];
+        f->mc_navg++;
+    }
+    return VEM_OK;
+}
+
 vem_status vem_fit_step(vem_fit *f)
 {
     if (f->converged)
@@ -1515,9 +1851,21 @@ vem_status vem_fit_step(vem_fit *f)
         return VEM_FAIL(VEM_EINVAL, "%s: float ESS are for gradient models with params_f32",
                         f->m.ops->name);
     vem_status st;
-    double obj, vobj = NAN;
+    double obj, vobj = NAN, pchange = NAN;
     int violation = 0, early = 0;
-    if (f->o.algorithm == VEM_ALG_BATCH) {
+    const int mc = is_mc(f->o.algorithm);
+    const size_t m_now = mc ? mc_samples_now(f) : 0;
+    if (mc) {
+        st = mc_iteration(f, &obj, &pchange);
+        if (st != VEM_OK)
+            return st;
+        /* CEM is monotone in the classification log-likelihood; MCEM and SEM may drop by
+         * chance, by no more than the Monte-Carlo noise seen so far (fit.h). */
+        const double noise = f->o.algorithm == VEM_ALG_CEM ? 0.0 : 3.0 * mc_noise(f, obj,
+                                                                             f->o.mc_window);
+        violation = f->have_prev && decreased(f, f->prev, obj + noise);
+        f->n_violations += (size_t)violation;
+    } else if (f->o.algorithm == VEM_ALG_BATCH) {
         st = evaluate(f, &obj, 0);
         if (st != VEM_OK)
             return st;
@@ -1542,7 +1890,14 @@ vem_status vem_fit_step(vem_fit *f)
     }
     f->iter++;
     vem_trace_entry e = {.iter = f->iter, .objective = obj, .violation = violation,
-                         .validation = vobj};
+                         .validation = vobj, .mc_samples = m_now};
+    /* The averaged-objective rule of MCEM and SEM: the means of the last two windows. */
+    const size_t w = f->o.mc_window;
+    const int windows = mc && f->o.algorithm != VEM_ALG_CEM;
+    double wchange = NAN;
+    if (windows && f->trace_len + 1 >= 2 * w)
+        wchange = mc_window_mean(f, obj, f->trace_len + 1 - w, f->trace_len + 1) -
+                  mc_window_mean(f, obj, f->trace_len + 1 - 2 * w, f->trace_len + 1 - w);
     if (st == VEM_OK || f->o.algorithm == VEM_ALG_BATCH) {
         if (f->have_prev)
             e.change = (obj - f->prev) / f->n_obs_all;
@@ -1555,11 +1910,37 @@ vem_status vem_fit_step(vem_fit *f)
         return st;
     /* The total rule also stops at the round-off of a sum of n_obs terms, 1e-12 (|L| + N):
      * a change below it is noise (1.2e-5 nats at a million frames). */
-    if (f->have_prev && f->o.tol > 0.0 &&
-        (f->o.tol_rule == VEM_TOL_TOTAL
-             ? fabs(obj - f->prev) < fmax(f->o.tol, 1e-12 * (fabs(f->prev) + f->n_obs_all))
-             : fabs(e.change) < f->o.tol))
+    if (f->o.tol_rule == VEM_TOL_PARAMS) {
+        /* Booth & Hobert: three iterations in a row below tol (batch EM: its own step). */
+        if (!mc && f->m.ops->params_get) {
+            if (f->plen == 0 && !f->mc_theta1) {
+                f->plen = f->m.ops->params_len(f->m.self);
+                if (!(f->mc_theta0 = vem__alloc_doubles(f->plen + 1, 1)) ||
+                    !(f->mc_theta1 = vem__alloc_doubles(f->plen + 1, 1)))
+                    return VEM_FAIL(VEM_ENOMEM, "parameters: %zu doubles", f->plen);
+                f->m.ops->params_get(f->m.self, f->mc_theta1);
+                pchange = INFINITY;
+            } else {
+                memcpy(f->mc_theta0, f->mc_theta1, f->plen * sizeof *f->mc_theta0);
+                f->m.ops->params_get(f->m.self, f->mc_theta1);
+                pchange = mc_param_change(f);
+            }
+        }
+        f->mc_streak = pchange < f->o.tol ? f->mc_streak + 1 : 0;
+        if (f->o.tol > 0.0 && f->mc_streak >= 3)
+            f->converged = 1;
+    } else if (windows) {
+        if (f->o.tol > 0.0 && !isnan(wchange) &&
+            (f->o.tol_rule == VEM_TOL_TOTAL
+                 ? fabs(wchange) < fmax(f->o.tol, 1e-12 * (fabs(f->prev) + f->n_obs_all))
+                 : fabs(wchange) / f->n_obs_all < f->o.tol))
+            f->converged = 1;
+    } else if (f->have_prev && f->o.tol > 0.0 &&
+               (f->o.tol_rule == VEM_TOL_TOTAL
+                    ? fabs(obj - f->prev) < fmax(f->o.tol, 1e-12 * (fabs(f->prev) + f->n_obs_all))
+                    : fabs(e.change) < f->o.tol)) {
         f->converged = 1;
+    }
     /* Early stopping: patience passes without a better validation objective. */
     if (early)
         f->converged = 1;
@@ -1579,6 +1960,14 @@ vem_status vem_fit_finish(vem_fit *f)
         vem_status vst = f->m.ops->params_set(f->m.self, f->val_best);
         if (vst != VEM_OK)
             return vst;
+    }
+    /* Polyak-Ruppert: the mean of the parameters after mc_average_from. */
+    if (f->mc_navg) {
+        for (size_t j = 0; j < f->plen; j++)
+            f->mc_theta1[j] = f->mc_avg[j] / (double)f->mc_navg;
+        vem_status ast = f->m.ops->params_set(f->m.self, f->mc_theta1);
+        if (ast != VEM_OK)
+            return ast;
     }
     vem_status st = evaluate(f, &obj, 1);
     if (st != VEM_OK)
@@ -1831,6 +2220,17 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
     f->s_from_params = 0;
     f->theta_ready = 0;
     f->val_best_iter = 0;
+    f->mc_streak = 0;
+    f->mc_navg = 0;
+    f->mc_m = mc_round(f->o.mc_samples, mc_groups_of(f),
+                       vem__max(f->o.mc_max_samples, mc_groups_of(f)));
+    if (f->mc_theta1 && !is_mc(f->o.algorithm)) {
+        /* The parameter rule of batch EM starts again from the initial parameters. */
+        vem__free(f->mc_theta0);
+        vem__free(f->mc_theta1);
+        f->mc_theta0 = f->mc_theta1 = NULL;
+        f->plen = 0;
+    }
     if (f->adam_m) {
         memset(f->adam_m, 0, f->ess_len * sizeof *f->adam_m);
         memset(f->adam_v, 0, f->ess_len * sizeof *f->adam_v);
@@ -1857,7 +2257,8 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
         f->n_obs_all = all[0];
         f->rows_all = all[1];
         f->units_all = all[2];
-        if (f->m.ops->gradient && (st = units_before(f, f->n_units, &f->unit_first)) != VEM_OK)
+        if ((f->m.ops->gradient || is_mc(f->o.algorithm)) &&
+            (st = units_before(f, f->n_units, &f->unit_first)) != VEM_OK)
             return st;
         /* Every process cuts its share into the same number of minibatches (some
          * possibly empty), about batch_size units each in all. */
@@ -1957,6 +2358,8 @@ static vem_status keep_if_best(driver *d, size_t r, vem_status run_st)
     d->local.n_obs = f->n_obs_all;
     d->local.n_violations = f->n_violations;
     d->local.best_init = r;
+    d->local.mc_samples = f->trace_len ? f->trace[f->trace_len - 1].mc_samples : 0;
+    d->local.n_averaged = f->mc_navg;
     vem__free(d->local.trace);
     d->local.trace = vem__calloc(f->trace_len ? f->trace_len : 1, sizeof *d->local.trace);
     d->local.trace_len = 0;
@@ -1972,7 +2375,7 @@ static vem_status keep_if_best(driver *d, size_t r, vem_status run_st)
 
 /* ---- checkpoints (docs/reliability.md, "Checkpoint and resume") ---- */
 
-enum { TRACE_DOUBLES = 7, RNG_DOUBLES = 8 };
+enum { TRACE_DOUBLES = 8, RNG_DOUBLES = 8 };
 
 static void trace_pack(const vem_trace_entry *t, size_t n, double *out)
 {
@@ -1984,13 +2387,15 @@ static void trace_pack(const vem_trace_entry *t, size_t n, double *out)
         out[4] = t[i].seconds;
         out[5] = (double)t[i].violation;
         out[6] = t[i].validation;
+        out[7] = (double)t[i].mc_samples;
     }
 }
 
 static vem_status trace_unpack(const double *in, size_t n, vem_trace_entry *t)
 {
     for (size_t i = 0; i < n; i++, in += TRACE_DOUBLES) {
-        if (!(in[0] >= 0.0 && in[0] < 1e15 && in[1] >= 0.0 && in[1] < 1e15))
+        if (!(in[0] >= 0.0 && in[0] < 1e15 && in[1] >= 0.0 && in[1] < 1e15 && in[7] >= 0.0 &&
+              in[7] <= 1e8))
             return VEM_EFORMAT;
         t[i].iter = (size_t)in[0];
         t[i].step = (size_t)in[1];
@@ -1999,6 +2404,7 @@ static vem_status trace_unpack(const double *in, size_t n, vem_trace_entry *t)
         t[i].seconds = in[4];
         t[i].violation = in[5] != 0.0;
         t[i].validation = in[6];
+        t[i].mc_samples = (size_t)in[7];
     }
     return VEM_OK;
 }
@@ -2082,6 +2488,9 @@ static vem_status ckpt_save(driver *d, size_t r)
             json_object_set_new(h, "sparse", json_boolean(f->sparse));
             json_object_set_new(h, "theta_ready", json_boolean(f->theta_ready));
             json_object_set_new(h, "val_best_iter", json_integer((json_int_t)f->val_best_iter));
+            json_object_set_new(h, "mc_samples", json_integer((json_int_t)f->mc_m));
+            json_object_set_new(h, "mc_streak", json_integer((json_int_t)f->mc_streak));
+            json_object_set_new(h, "mc_navg", json_integer((json_int_t)f->mc_navg));
             json_object_set_new(h, "have_best", json_boolean(d->have_best));
             json_object_set_new(h, "best_status", json_integer(d->best_st));
             json_object_set_new(h, "best_converged", json_boolean(d->local.converged));
@@ -2106,6 +2515,7 @@ static vem_status ckpt_save(driver *d, size_t r)
                 {"adam_m", f->adam_m, f->theta_ready ? f->ess_len : 0},
                 {"adam_v", f->adam_v, f->theta_ready ? f->ess_len : 0},
                 {"val_best", f->val_best, f->val_best_iter ? d->plen : 0},
+                {"mc_avg", f->mc_avg, f->mc_navg ? d->plen : 0},
             };
             st = vem__ckpt_write(path, h, sec, sizeof sec / sizeof *sec);
         }
@@ -2179,15 +2589,16 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
                         alg ? alg : "?", vem_algorithm_name(f->o.algorithm));
     size_t n_init, nb, procs, ess_len, plen, warm, iter, n_steps, have_prev, nviol, t, s_ready,
         s_from_params, sparse, have_best, bconv, bn_iter, bn_steps, bn_viol, binit,
-        theta_ready, val_iter;
+        theta_ready, val_iter, mc_m, mc_streak, mc_navg;
     const char *keys[] = {"n_init", "n_blocks", "processes", "ess_len", "params_len",
                           "warm_start", "iter", "n_steps", "have_prev", "n_violations", "t",
                           "s_ready", "s_from_params", "sparse", "have_best", "best_converged",
                           "best_n_iter", "best_n_steps", "best_n_violations", "best_init",
-                          "theta_ready", "val_best_iter"};
+                          "theta_ready", "val_best_iter", "mc_samples", "mc_streak", "mc_navg"};
     size_t *vals[] = {&n_init, &nb, &procs, &ess_len, &plen, &warm, &iter, &n_steps, &have_prev,
                       &nviol, &t, &s_ready, &s_from_params, &sparse, &have_best, &bconv,
-                      &bn_iter, &bn_steps, &bn_viol, &binit, &theta_ready, &val_iter};
+                      &bn_iter, &bn_steps, &bn_viol, &binit, &theta_ready, &val_iter, &mc_m,
+                      &mc_streak, &mc_navg};
     for (size_t i = 0; i < sizeof keys / sizeof *keys && st == VEM_OK; i++)
         st = hdr_size(c, path, keys[i], vals[i]);
     json_t *bs = json_object_get(c->header, "best_status");
@@ -2239,6 +2650,12 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
     const double *am = adam ? section(c, path, "adam_m", ess_len, &st) : NULL;
     const double *av = adam ? section(c, path, "adam_v", ess_len, &st) : NULL;
     const double *vbest = val_iter ? section(c, path, "val_best", plen, &st) : NULL;
+    const double *mcavg = mc_navg ? section(c, path, "mc_avg", plen, &st) : NULL;
+    if (st == VEM_OK && (mc_m > 100000000 || mc_navg > iter ||
+                         (is_mc(f->o.algorithm) && f->o.algorithm == VEM_ALG_MCEM &&
+                          (mc_m == 0 || mc_m % mc_groups_of(f) != 0))))
+        st = VEM_FAIL(VEM_EFORMAT, "%s: header: %zu draws per unit, %zu averaged of %zu "
+                      "iterations", path, mc_m, mc_navg, iter);
     /* Whatever the file says, the numbers must be numbers (the models check their own
      * ranges in params_set). */
     const struct {
@@ -2251,7 +2668,8 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
                   {block_h, block_h ? nb : 0, "block_h"}, {theta, theta ? ess_len : 0, "theta"},
                   {am, am ? ess_len : 0, "adam_m"},        {av, av ? ess_len : 0, "adam_v"},
                   {bparams, bparams ? plen : 0, "best_params"},
-                  {vbest, vbest ? plen : 0, "val_best"}};
+                  {vbest, vbest ? plen : 0, "val_best"},
+                  {mcavg, mcavg ? plen : 0, "mc_avg"}};
     for (size_t a = 0; st == VEM_OK && a < sizeof arrays / sizeof *arrays; a++)
         for (size_t i = 0; i < arrays[a].n; i++)
             if (!isfinite(arrays[a].p[i]) || (arrays[a].p == av && av[i] < 0.0) ||
@@ -2289,6 +2707,22 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
     f->objective = sc[SC_OBJECTIVE];
     f->n_violations = nviol;
     f->t = t;
+    f->mc_m = mc_m;
+    f->mc_streak = mc_streak;
+    f->mc_navg = mc_navg;
+    if (is_mc(f->o.algorithm) && (st = mc_alloc(f)) != VEM_OK)
+        return st;
+    if (mc_navg)
+        memcpy(f->mc_avg, mcavg, plen * sizeof *mcavg);
+    if (f->o.tol_rule == VEM_TOL_PARAMS && !is_mc(f->o.algorithm) && iter) {
+        /* Batch EM's parameter rule compares with the parameters after the last step:
+         * those just restored. */
+        f->plen = plen;
+        if (!(f->mc_theta0 = vem__alloc_doubles(plen + 1, 1)) ||
+            !(f->mc_theta1 = vem__alloc_doubles(plen + 1, 1)))
+            return VEM_FAIL(VEM_ENOMEM, "parameters: %zu doubles", plen);
+        memcpy(f->mc_theta1, params, plen * sizeof *params);
+    }
     f->t0 = vem__now() - sc[SC_RESTART_SECONDS];
     d->t0 = vem__now() - sc[SC_FIT_SECONDS];
     /* Each process its own generators; with another number of processes, process p

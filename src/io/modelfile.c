@@ -66,6 +66,8 @@ static vem_status gmm_doc(const vem_gmm *g, const char *path, json_t **out, int 
     vem__json_put(o, "n_components", json_integer((json_int_t)k), &ok);
     vem__json_put(o, "n_features", json_integer((json_int_t)d), &ok);
     vem__json_put(o, "reg_covar", json_real(vem_gmm_reg_covar(g)), &ok);
+    if (vem_gmm_equal_weights(g))
+        vem__json_put(o, "equal_weights", json_true(), &ok);
     if (vem_gmm_columns(g) &&
         (s = vem__json_put_names(o, "columns", vem_gmm_columns(g), d, path, "column", &ok)) !=
             VEM_OK) {
@@ -215,6 +217,12 @@ static vem_gmm *gmm_from_json(const char *path, const json_t *root)
             return NULL;
         }
     }
+    const json_t *eq = json_object_get(root, "equal_weights");
+    if (eq && !json_is_boolean(eq)) {
+        VEM_FAIL(VEM_EFORMAT, "%s: key 'equal_weights': expected true or false, got %s", path,
+                 vem__json_type_name(eq));
+        return NULL;
+    }
     const json_t *fit = json_object_get(root, "fit");
     if (fit && !json_is_object(fit)) {
         VEM_FAIL(VEM_EFORMAT, "%s: key 'fit': expected an object, got %s", path,
@@ -255,6 +263,7 @@ static vem_gmm *gmm_from_json(const char *path, const json_t *root)
         vem__prefix_errmsg(s, path, NULL);
         goto fail;
     }
+    vem_gmm_set_equal_weights(g, json_is_true(eq));
     if (vem__json_get_names(path, root, "columns", d, &names) != VEM_OK)
         goto fail;
     if (names && (s = vem_gmm_set_columns(g, names)) != VEM_OK) {

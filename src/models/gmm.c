@@ -40,6 +40,7 @@ struct vem_gmm {
     vem_cov cov; /* the structure (M-step, parameter count) */
     vem_cov lay; /* its layout (vem_cov_layout): arrays, E-step, ESS */
     double reg_covar;
+    int equal_weights; /* mclust's equalPro: the M-step keeps every weight 1 / k */
     vem_gmm_init init;
     size_t km_max_iter;
     double km_tol;
@@ -336,6 +337,7 @@ vem_gmm *vem_gmm_copy(const vem_gmm *g)
     if (!h)
         return NULL;
     h->reg_covar = g->reg_covar;
+    h->equal_weights = g->equal_weights;
     h->ms.max_iter = g->ms.max_iter;
     h->ms.tol = g->ms.tol;
     h->init = g->init;
@@ -380,6 +382,16 @@ vem_status vem_gmm_set_reg_covar(vem_gmm *g, double reg_covar)
         return VEM_FAIL(VEM_EINVAL, "reg_covar=%g must be finite and >= 0", reg_covar);
     g->reg_covar = reg_covar;
     return VEM_OK;
+}
+
+void vem_gmm_set_equal_weights(vem_gmm *g, int equal)
+{
+    g->equal_weights = equal != 0;
+}
+
+int vem_gmm_equal_weights(const vem_gmm *g)
+{
+    return g->equal_weights;
 }
 
 vem_status vem_gmm_set_init(vem_gmm *g, vem_gmm_init init)
@@ -1170,6 +1182,68 @@ static double gmm_estep(const void *self, const vem_data *data, size_t u0, size_
     return 0.0;
 }
 
+static size_t gmm_ess_len(const void *self);
+
+/*
+ * The Monte-Carlo E-step (model.h, estep_mc; docs/mcem.md): each row's log w_c + log
+ * N(x | c) by the fast kernels, then for each group the rows' draw counts of each
+ * component divided by the group's draws (a one-hot row for one draw) as the
+ * responsibilities of vem__gmm_accumulate. Draws: inverse CDF of one uniform per draw.
+ * samples 0 (CEM): the most probable component (the first of ties), and the objective is
+ * the classification log-likelihood sum_r max_c log(w_c N(x_r | c)).
+ * scratch: gmm_scratch_len.
+ */
+static double gmm_estep_mc(const void *self, const vem_data *data, size_t u0, size_t u1,
+                           double *ess, double *scratch, const vem_mc_draw *mc)
+{
+    const vem_gmm *g = self;
+    const size_t k = g->k, n = u1 - u0, ld = data->x.ld, len = gmm_ess_len(g);
+    const double *x = data->x.data + u0 * ld;
+    double *prob = scratch;           /* n x k: log w + log N, then probabilities */
+    double *resp = prob + n * k;      /* n x k: one group's responsibilities */
+    double *work = resp + n * k;      /* the kernels' */
+    fast_pass(g, x, ld, n, NULL, prob, work);
+    double obj = 0.0;
+    if (mc->samples == 0) {
+        for (size_t r = 0; r < n; r++) {
+            const double *lp = prob + r * k;
+            size_t best = 0;
+            for (size_t c = 1; c < k; c++)
+                if (lp[c] > lp[best])
+                    best = c;
+            obj += lp[best];
+            memset(resp + r * k, 0, k * sizeof *resp);
+            resp[r * k + best] = 1.0;
+        }
+        vem__gmm_accumulate(g, x, ld, n, resp, ess, work);
+        return obj;
+    }
+    for (size_t r = 0; r < n; r++)
+        obj += row_normalise(prob + r * k, k);
+    const size_t per = mc->samples / mc->groups;
+    const double inv = 1.0 / (double)per;
+    for (size_t q = 0; q < mc->groups; q++) {
+        memset(resp, 0, n * k * sizeof *resp);
+        for (size_t r = 0; r < n; r++) {
+            const double *pr = prob + r * k;
+            vem_rng rng;
+            vem_mc_unit_rng(mc, u0 + r, q, &rng);
+            for (size_t j = 0; j < per; j++) {
+                double u = vem_rng_uniform(&rng), acc = 0.0;
+                size_t c = 0;
+                for (; c + 1 < k; c++) {
+                    acc += pr[c];
+                    if (u < acc)
+                        break;
+                }
+                resp[r * k + c] += inv;
+            }
+        }
+        vem__gmm_accumulate(g, x, ld, n, resp, ess + q * len, work);
+    }
+    return obj;
+}
+
 /* ------------------------------------------------ reference kernels (tests) */
 
 size_t vem__gmm_reference_work_len(const vem_gmm *g, size_t n)
@@ -1362,7 +1436,7 @@ static vem_status gmm_mstep(void *self, const double *ess)
         return st;
     }
     for (size_t c = 0; c < k; c++) {
-        g->weights[c] = (nk[c] + 10.0 * DBL_EPSILON) / total;
+        g->weights[c] = g->equal_weights ? 1.0 / (double)k : (nk[c] + 10.0 * DBL_EPSILON) / total;
         for (size_t j = 0; j < d; j++)
             g->means[c * d + j] = g->center[j] + means[c * d + j];
     }
@@ -1397,7 +1471,10 @@ void vem__gmm_set_center(vem_gmm *g, const double *center)
 
 static size_t gmm_scratch_len(const void *self, size_t block)
 {
-    return vem__gmm_scratch_len(self, block);
+    /* The exact E-step's, or the Monte-Carlo E-step's (gmm_estep_mc). */
+    const vem_gmm *g = self;
+    return vem__max(vem__gmm_scratch_len(g, block),
+                    2 * block * g->k + vem__max(fast_len(g), 2 * block * g->d));
 }
 
 static size_t gmm_n_units(const void *self, const vem_data *x)
@@ -1588,6 +1665,7 @@ static const vem_model_ops gmm_ops = {
     .n_units = gmm_n_units,
     .n_obs = gmm_n_obs,
     .estep = gmm_estep,
+    .estep_mc = gmm_estep_mc,
     .mstep = gmm_mstep,
     .objective_extra = gmm_objective_extra,
     .init = gmm_init,
@@ -2181,7 +2259,7 @@ size_t vem_gmm_n_parameters(const vem_gmm *g)
         cp = k * d * (d + 1) / 2;
         break;
     }
-    return cp + k * d + k - 1;
+    return cp + k * d + (g->equal_weights ? 0 : k - 1);
 }
 
 double vem_gmm_bic(const vem_gmm *g, double log_likelihood, size_t n)
