@@ -100,7 +100,7 @@ static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
 /* CAVI stops when the total ELBO changes by < 1e-3 nats, as scikit-learn's
  * BayesianGaussianMixture, within 1000 iterations (vem_vbgmm_fit_opts_init). */
-static const cli_fit_kind vbgmm_kind = {"vbgmm", "ELBO", "row", "rows", CLI_MC_OPTIONS,
+static const cli_fit_kind vbgmm_kind = {"vbgmm", "ELBO", "row", "rows", 0,
                                         vem_vbgmm_fit_opts_init};
 
 /* The fixed point of BayesianRidge: many cheap iterations to a tight tolerance. */
@@ -428,6 +428,7 @@ static int fit_vbgmm(vb_args *a)
         cli_error("fit vbgmm: --n-blocks applies to --algorithm incremental");
         return cli_usage_error("fit vbgmm");
     }
+    cli_fit_mc_defaults(&a->f);
     vem_table t;
     vem_source *src = NULL;
     vem_vbgmm *v = NULL;
@@ -517,7 +518,7 @@ static int fit_vbgmm(vb_args *a)
         printf("effective components: %zu (expected count >= 1)\n",
                vem_vbgmm_effective_components(v));
         vbgmm_print(stdout, v);
-        if (alg != VEM_ALG_BATCH && !a->f.opts.eval_passes)
+        if (!cli_by_iterations(alg) && !a->f.opts.eval_passes)
             printf("(the ELBO is an online estimate; --eval-passes computes it exactly)\n");
         cli_print_fit_tail(&a->f, &res);
     }

@@ -623,8 +623,11 @@ static size_t vb_ess_len(const void *self)
 static size_t vb_scratch_len(const void *self, size_t block)
 {
     const vem_vbgmm *v = self;
-    /* Responsibilities, then the Gaussian kernels' own work space. */
-    return block * v->k + vem__gmm_scratch_len(v->bank, block);
+    /* Responsibilities, then the Gaussian kernels' own work space; or the bank's
+     * Monte-Carlo E-step's (vb_estep_mc). */
+    vem_model bank = vem_gmm_model(v->bank);
+    return vem__max(block * v->k + vem__gmm_scratch_len(v->bank, block),
+                    bank.ops->scratch_len(bank.self, block));
 }
 
 static size_t vb_n_units(const void *self, const vem_data *x)
@@ -663,6 +666,23 @@ static double vb_estep(const void *self, const vem_data *data, size_t u0, size_t
     init_resp(v, x, ld, u0, n, resp);
     vem__gmm_accumulate(v->bank, x, ld, n, resp, ess, work);
     return 0.0;
+}
+
+/*
+ * Monte-Carlo variational EM (docs/mcem.md): the bank's Monte-Carlo E-step draws each row's
+ * component from q(z_n) (rho_nk normalised) and hands the draw counts to the same
+ * statistics, so the update of the global factors is the usual one on sampled counts.
+ * The objective is the exact E-step's (the ELBO's data part at q(z)); for the mode (CEM)
+ * sum_n max_k log rho_nk, the classification ELBO that coordinate ascent over hard z and
+ * q(theta) never decreases.
+ */
+static double vb_estep_mc(const void *self, const vem_data *data, size_t u0, size_t u1,
+                          double *ess, double *scratch, const vem_mc_draw *mc)
+{
+    const vem_vbgmm *v = self;
+    vem_model bank = vem_gmm_model(v->bank);
+    return bank.ops->estep_mc(bank.self, data, u0, u1, ess, scratch, mc) +
+           (double)(u1 - u0) * v->logz;
 }
 
 /* ----------------------------------------------------------- update */
@@ -858,6 +878,7 @@ static const vem_model_ops vb_ops = {
     .n_units = vb_n_units,
     .n_obs = vb_n_obs,
     .estep = vb_estep,
+    .estep_mc = vb_estep_mc,
     .mstep = vb_mstep,
     .objective_extra = vb_objective_extra,
     .init = vb_init,
