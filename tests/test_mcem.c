@@ -15,6 +15,7 @@
 
 #include "../examples/linkage.h"
 #include "check.h"
+#include "comm_threads.h"
 #include "mclust_data.h"
 
 static double cells[197];
@@ -559,6 +560,115 @@ static void test_cem_kmeans(void)
     vem_table_clear(&sets[1].t);
 }
 
+/* ----------------------------------------- processes and streaming */
+
+enum { ST_N = 272 * 8, ST_CUT = 900 };
+static double *st_rows;
+static double st_means[3][4];
+
+/* Old Faithful stacked 8 times, each copy shifted by 1e-3 per copy. */
+static double *stacked(void)
+{
+    double *rows = malloc(ST_N * 2 * sizeof *rows);
+    if (!rows)
+        return NULL;
+    vem_matrix f = vem_table_matrix(&faithful);
+    for (size_t r = 0; r < ST_N; r++)
+        for (size_t j = 0; j < 2; j++)
+            rows[r * 2 + j] = f.data[(r % 272) * f.ld + j] + 1e-3 * (double)(r / 272);
+    return rows;
+}
+
+/* The same start for every fit: two components around the two modes. */
+static vem_gmm *st_model(void)
+{
+    vem_gmm *g = vem_gmm_new(2, 2, VEM_COV_FULL);
+    const double w[2] = {0.4, 0.6}, mu[4] = {2.0, 55.0, 4.3, 80.0};
+    const double cov[8] = {0.1, 0.5, 0.5, 35.0, 0.2, 1.0, 1.0, 35.0};
+    if (g && vem_gmm_set_params(g, w, mu, cov) != VEM_OK) {
+        vem_gmm_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+static void st_opts(vem_fit_opts *o)
+{
+    vem_gmm_fit_opts_init(o);
+    o->algorithm = VEM_ALG_MCEM;
+    o->mc_samples = 20;
+    o->max_iter = 6;
+    o->tol = 0;
+    o->warm_start = 1;
+}
+
+static void st_proc(tc_endpoint *e, void *arg)
+{
+    (void)arg;
+    vem_comm c = tc_comm(e);
+    const size_t lo = e->rank == 0 ? 0 : ST_CUT, hi = e->rank == 0 ? ST_CUT : ST_N;
+    vem_matrix x = vem_matrix_view(st_rows + lo * 2, hi - lo, 2);
+    vem_gmm *g = st_model();
+    vem_fit_opts o;
+    st_opts(&o);
+    o.comm = &c;
+    vem_rng rng;
+    vem_rng_seed(&rng, 3);
+    vem_fit_result res;
+    CHECK(g && vem_gmm_fit(g, &x, &o, &rng, &res) == VEM_EMAXITER);
+    if (g && e->rank == 0)
+        memcpy(st_means[1], vem_gmm_means(g), sizeof st_means[1]);
+    vem_fit_result_clear(&res);
+    vem_gmm_free(g);
+}
+
+/* The draws of unit u come from (key, u's place among all processes' units): two
+ * processes with uneven shares follow one process's path (the sums differ in the order of
+ * their additions only, so to round-off), and a fit streamed from a file has one
+ * process's bits exactly. */
+static void test_processes_and_streaming(void)
+{
+    st_rows = stacked();
+    CHECK(st_rows != NULL);
+    if (!st_rows)
+        return;
+    vem_matrix x = vem_matrix_view(st_rows, ST_N, 2);
+    vem_gmm *g = st_model();
+    vem_fit_opts o;
+    st_opts(&o);
+    vem_rng rng;
+    vem_rng_seed(&rng, 3);
+    vem_fit_result res;
+    CHECK(g && vem_gmm_fit(g, &x, &o, &rng, &res) == VEM_EMAXITER);
+    if (!g)
+        return;
+    memcpy(st_means[0], vem_gmm_means(g), sizeof st_means[0]);
+    vem_fit_result_clear(&res);
+    vem_gmm_free(g);
+    tc_run_each(2, st_proc, NULL);
+    for (int i = 0; i < 4; i++)
+        CHECK_REL(st_means[1][i], st_means[0][i], 1e-9);
+    /* Streaming. */
+    char path[] = "/tmp/vem_mcem_stream_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    CHECK(write(fd, st_rows, ST_N * 2 * sizeof *st_rows) == (ssize_t)(ST_N * 2 * sizeof *st_rows));
+    close(fd);
+    vem_source *src = vem_source_open_binary(path, 2);
+    g = st_model();
+    vem_rng_seed(&rng, 3);
+    CHECK(src && g && vem_gmm_fit_source(g, src, &o, &rng, &res) == VEM_EMAXITER);
+    if (g)
+        CHECK(memcmp(vem_gmm_means(g), st_means[0], sizeof st_means[0]) == 0);
+    vem_fit_result_clear(&res);
+    vem_gmm_free(g);
+    vem_source_close(src);
+    unlink(path);
+    free(st_rows);
+}
+
 int main(void)
 {
     test_linkage_exact();
@@ -575,6 +685,7 @@ int main(void)
         test_faithful_mcem();
         test_faithful_threads();
         test_vbgmm_mc();
+        test_processes_and_streaming();
         vem_table_clear(&faithful);
     }
     test_cem_flexmix();
