@@ -23,6 +23,7 @@ typedef struct trace_row {
     double objective, n_obs, change, seconds;
     int violation;
     double validation;
+    size_t mc_samples;
 } trace_row;
 
 /* Ratios of successive changes kept for the convergence-rate estimate. */
@@ -224,7 +225,8 @@ static void trace_add(const vem_progress *p)
                                      .change = p->change,
                                      .seconds = p->seconds,
                                      .violation = p->violation,
-                                     .validation = p->validation};
+                                     .validation = p->validation,
+                                     .mc_samples = p->mc_samples};
 }
 
 static void on_progress(void *ctx, const vem_progress *p)
@@ -349,7 +351,7 @@ static int trace_write(const char *path)
     if (!fp)
         return cli_fail(VEM_EIO, "--trace");
     fputs("label,restart,iter,step,objective,objective_per_obs,change,seconds,violation,"
-          "validation\n", fp);
+          "validation,mc_samples\n", fp);
     for (size_t i = 0; i < P.n_rows; i++) {
         const trace_row *r = &P.rows[i];
         csv_field(fp, P.labels[r->label]);
@@ -358,7 +360,7 @@ static int trace_write(const char *path)
                 r->seconds, r->violation);
         if (isfinite(r->validation))
             fprintf(fp, "%.17g", r->validation);
-        fputc('\n', fp);
+        fprintf(fp, ",%zu\n", r->mc_samples);
     }
     vem_status s = vem_output_commit(fp, tmp, path, ferror(fp));
     return s == VEM_OK ? 0 : cli_fail(s, "--trace");

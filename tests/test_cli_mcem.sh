@@ -79,9 +79,6 @@ run info cem.json
 expect_out "info: 7 parameters (k - 1 fewer)" "parameters: 7"
 
 # Refusals, by name.
-run fit hmm "$F" --states 2 --emission gaussian --algorithm mcem
-expect_rc "hmm mcem refused" 1
-expect_err "hmm mcem: says why" "not available for hmm models"
 run fit gmm "$F" -k 2 --algorithm mcem --mc-growth 1.5
 expect_rc "--mc-growth without geometric" 1
 expect_err "--mc-growth: says why" "--mc-growth applies to --mc-schedule geometric"

@@ -187,6 +187,7 @@ typedef struct vem_progress {
                                counts the time before its checkpoint) */
     int violation;        /**< the trace entry's monotonicity flag */
     double validation;    /**< the trace entry's validation objective (NaN: none) */
+    size_t mc_samples;    /**< Monte-Carlo EM: the iteration's draws per unit (0: none) */
 } vem_progress;
 
 /** Structured progress callback (vem_fit_opts.progress). */

@@ -787,7 +787,8 @@ static vem_status trace_push(vem_fit *f, const vem_trace_entry *e)
                           .seconds = e->seconds,
                           .fit_seconds = vem__now() - f->fit_t0,
                           .violation = e->violation,
-                          .validation = f->trace[f->trace_len - 1].validation};
+                          .validation = f->trace[f->trace_len - 1].validation,
+                          .mc_samples = e->mc_samples};
         f->user.progress(f->user.progress_ctx, &p);
     }
     if (f->o.log) {
