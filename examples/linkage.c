@@ -15,31 +15,17 @@
 
 static double run(vem_algorithm alg, size_t m, size_t iters, size_t average_from)
 {
-    static double cells[197];
-    vem_data x = vem_data_rows(vem_matrix_view(cells, 0, 1));
-    linkage_data(cells, &x);
-    linkage lk = {0.5};
-    vem_model model = {&linkage_ops, &lk};
-    vem_fit_opts o;
-    vem_fit_opts_init(&o);
-    o.algorithm = alg;
-    o.mc_samples = m ? m : 1;
-    o.mc_schedule = VEM_MC_FIXED;
-    o.max_iter = iters;
-    o.tol = 0;
-    o.mc_average_from = average_from;
-    vem_rng rng;
-    vem_rng_seed(&rng, 1);
+    double theta;
     vem_fit_result res;
-    vem_status st = vem_fit_run(&model, &x, &o, &rng, &res);
+    vem_status st = linkage_fit(alg, m, VEM_MC_FIXED, iters, average_from, 1, 0, &theta, &res);
     if (st != VEM_OK && st != VEM_EMAXITER) {
         fprintf(stderr, "linkage: %s: %s\n", vem_algorithm_name(alg), vem_errmsg());
         exit(2);
     }
     printf("%-5s m=%-6zu iterations %-4zu theta %.10f  (MLE %+.2e)\n", vem_algorithm_name(alg),
-           res.mc_samples, res.n_iter, lk.theta, lk.theta - LINKAGE_MLE);
+           res.mc_samples, res.n_iter, theta, theta - LINKAGE_MLE);
     vem_fit_result_clear(&res);
-    return lk.theta;
+    return theta;
 }
 
 int main(int argc, char **argv)

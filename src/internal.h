@@ -92,5 +92,8 @@ static inline const char *vem__name_of(const char *const *names, size_t n, int v
     return v >= 0 && (size_t)v < n ? names[v] : NULL;
 }
 size_t vem__name_find(const char *name, const char *const *names, size_t n);
+/* name's index in names into *out, or VEM_EINVAL "unknown WHAT 'name' (names, ...)". */
+vem_status vem__name_parse(const char *what, const char *name, const char *const *names, size_t n,
+                           int *out);
 
 #endif /* VEM_INTERNAL_H */

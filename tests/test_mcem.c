@@ -20,37 +20,12 @@
 
 static double cells[197];
 
-static vem_status fit_linkage(vem_algorithm alg, size_t m, vem_mc_schedule sch, size_t iters,
-                              size_t average_from, uint64_t seed, int threads, double *theta,
-                              vem_fit_result *res)
-{
-    vem_data x = vem_data_rows(vem_matrix_view(cells, 0, 1));
-    linkage_data(cells, &x);
-    linkage lk = {0.5};
-    vem_model model = {&linkage_ops, &lk};
-    vem_fit_opts o;
-    vem_fit_opts_init(&o);
-    o.algorithm = alg;
-    o.mc_samples = m;
-    o.mc_schedule = sch;
-    o.max_iter = iters;
-    o.tol = 0; /* a fixed number of iterations */
-    o.mc_average_from = average_from;
-    o.nthreads = threads;
-    o.nslots = 4;
-    vem_rng rng;
-    vem_rng_seed(&rng, seed);
-    vem_status st = vem_fit_run(&model, &x, &o, &rng, res);
-    *theta = lk.theta;
-    return st;
-}
-
 /* Exact EM reaches the closed form; its trace never drops. */
 static void test_linkage_exact(void)
 {
     double theta;
     vem_fit_result res;
-    CHECK(fit_linkage(VEM_ALG_BATCH, 0, VEM_MC_FIXED, 40, 0, 1, 1, &theta, &res) ==
+    CHECK(linkage_fit(VEM_ALG_BATCH, 0, VEM_MC_FIXED, 40, 0, 1, 1, &theta, &res) ==
           VEM_EMAXITER);
     CHECK_ABS(theta, 0.6268214978709824, 1e-13);
     CHECK_ABS(LINKAGE_MLE, 0.6268214978709824, 1e-15);
@@ -66,12 +41,12 @@ static void test_linkage_mcem(void)
     for (uint64_t seed = 1; seed <= 4; seed++) {
         double last, avg;
         vem_fit_result res;
-        CHECK(fit_linkage(VEM_ALG_MCEM, 10000, VEM_MC_FIXED, 30, 0, seed, 1, &last, &res) ==
+        CHECK(linkage_fit(VEM_ALG_MCEM, 10000, VEM_MC_FIXED, 30, 0, seed, 1, &last, &res) ==
               VEM_EMAXITER);
         CHECK(res.mc_samples == 10000 && res.n_averaged == 0);
         CHECK(res.trace_len == 30 && res.trace[29].mc_samples == 10000);
         vem_fit_result_clear(&res);
-        CHECK(fit_linkage(VEM_ALG_MCEM, 10000, VEM_MC_FIXED, 30, 11, seed, 1, &avg, &res) ==
+        CHECK(linkage_fit(VEM_ALG_MCEM, 10000, VEM_MC_FIXED, 30, 11, seed, 1, &avg, &res) ==
               VEM_EMAXITER);
         CHECK(res.n_averaged == 20);
         vem_fit_result_clear(&res);
@@ -94,7 +69,7 @@ static void test_linkage_spread(void)
         for (int seed = 0; seed < n; seed++) {
             double theta;
             vem_fit_result res;
-            CHECK(fit_linkage(VEM_ALG_MCEM, ms[i], VEM_MC_FIXED, 15, 0, 100 + (uint64_t)seed, 1,
+            CHECK(linkage_fit(VEM_ALG_MCEM, ms[i], VEM_MC_FIXED, 15, 0, 100 + (uint64_t)seed, 1,
                               &theta, &res) == VEM_EMAXITER);
             vem_fit_result_clear(&res);
             s += theta;
@@ -118,8 +93,8 @@ static void test_linkage_engine(void)
 {
     double a, b;
     vem_fit_result ra, rb;
-    CHECK(fit_linkage(VEM_ALG_MCEM, 50, VEM_MC_AUTO, 25, 0, 7, 1, &a, &ra) == VEM_EMAXITER);
-    CHECK(fit_linkage(VEM_ALG_MCEM, 50, VEM_MC_AUTO, 25, 0, 7, 2, &b, &rb) == VEM_EMAXITER);
+    CHECK(linkage_fit(VEM_ALG_MCEM, 50, VEM_MC_AUTO, 25, 0, 7, 1, &a, &ra) == VEM_EMAXITER);
+    CHECK(linkage_fit(VEM_ALG_MCEM, 50, VEM_MC_AUTO, 25, 0, 7, 2, &b, &rb) == VEM_EMAXITER);
     CHECK(memcmp(&a, &b, sizeof a) == 0);
     CHECK(ra.trace_len == rb.trace_len);
     for (size_t i = 0; i < ra.trace_len && i < rb.trace_len; i++)
@@ -136,19 +111,19 @@ static void test_linkage_engine(void)
     vem_fit_result_clear(&ra);
     vem_fit_result_clear(&rb);
     /* Geometric: m_t = ceil(10 1.2^(t-1)). */
-    CHECK(fit_linkage(VEM_ALG_MCEM, 10, VEM_MC_GEOMETRIC, 12, 0, 7, 1, &a, &ra) == VEM_EMAXITER);
+    CHECK(linkage_fit(VEM_ALG_MCEM, 10, VEM_MC_GEOMETRIC, 12, 0, 7, 1, &a, &ra) == VEM_EMAXITER);
     for (size_t i = 0; i < ra.trace_len; i++)
         CHECK(ra.trace[i].mc_samples == (size_t)ceil(10 * pow(1.2, (double)i)));
     vem_fit_result_clear(&ra);
     /* SEM: one draw per animal, a chain around the MLE; averaged after 50 of 400
      * iterations it is within 0.01 (its spread for one draw: about 0.018 per iterate). */
-    CHECK(fit_linkage(VEM_ALG_SEM, 0, VEM_MC_FIXED, 400, 51, 3, 1, &a, &ra) == VEM_EMAXITER);
+    CHECK(linkage_fit(VEM_ALG_SEM, 0, VEM_MC_FIXED, 400, 51, 3, 1, &a, &ra) == VEM_EMAXITER);
     CHECK(ra.trace[5].mc_samples == 1 && ra.n_averaged == 350);
     CHECK_ABS(a, LINKAGE_MLE, 0.01);
     vem_fit_result_clear(&ra);
     /* CEM: every first-cell animal goes to the 1/2 part (p < 1/2), so theta = 34 / 72,
      * reached in one step and kept; the classification log-likelihood never drops. */
-    CHECK(fit_linkage(VEM_ALG_CEM, 0, VEM_MC_FIXED, 5, 0, 3, 1, &a, &ra) == VEM_EMAXITER);
+    CHECK(linkage_fit(VEM_ALG_CEM, 0, VEM_MC_FIXED, 5, 0, 3, 1, &a, &ra) == VEM_EMAXITER);
     CHECK_ABS(a, 34.0 / 72.0, 1e-15);
     CHECK(ra.n_violations == 0 && ra.trace[0].mc_samples == 0);
     const double cl = 125 * log(0.5) + 38 * log((1 - a) / 4) + 34 * log(a / 4);
@@ -411,6 +386,18 @@ static void test_vbgmm_mc(void)
     vem_vbgmm_free(w);
 }
 
+/* Classification EM of g on x to convergence (at most 1000 iterations). */
+static void cem_fit(vem_gmm *g, const vem_matrix *x, vem_fit_result *res)
+{
+    vem_fit_opts o;
+    vem_gmm_fit_opts_init(&o);
+    o.algorithm = VEM_ALG_CEM;
+    o.max_iter = 1000;
+    vem_rng rng;
+    vem_rng_seed(&rng, 0);
+    CHECK(vem_gmm_fit(g, x, &o, &rng, res) == VEM_OK);
+}
+
 /* CEM against R flexmix (classify = "hard", full maximum-likelihood covariances) from the
  * same partition: the same final partition, weights n_k / n, means and covariances
  * (tests/golden/flexmix_cem.R). */
@@ -440,14 +427,8 @@ static void test_cem_flexmix(void)
                 resp[r * K + (size_t)v[r] - 1] = 1.0;
             CHECK(vem_gmm_set_init_resp(g, n, resp) == VEM_OK);
             CHECK(vem_gmm_set_reg_covar(g, 0.0) == VEM_OK);
-            vem_fit_opts o;
-            vem_gmm_fit_opts_init(&o);
-            o.algorithm = VEM_ALG_CEM;
-            o.max_iter = 1000;
-            vem_rng rng;
-            vem_rng_seed(&rng, 0);
             vem_fit_result res;
-            CHECK(vem_gmm_fit(g, x, &o, &rng, &res) == VEM_OK);
+            cem_fit(g, x, &res);
             CHECK(res.n_violations == 0);
             CHECK(vem_gmm_predict(g, x, lab) == VEM_OK);
             size_t same = 0, nk[3] = {0, 0, 0};
@@ -533,14 +514,8 @@ static void test_cem_kmeans(void)
             return;
         vem_gmm_set_equal_weights(g, 1);
         CHECK(vem_gmm_set_init_means(g, start) == VEM_OK);
-        vem_fit_opts o;
-        vem_gmm_fit_opts_init(&o);
-        o.algorithm = VEM_ALG_CEM;
-        o.max_iter = 1000;
-        vem_rng rng;
-        vem_rng_seed(&rng, 0);
         vem_fit_result res;
-        CHECK(vem_gmm_fit(g, x, &o, &rng, &res) == VEM_OK);
+        cem_fit(g, x, &res);
         size_t got[MAXN], same = 0;
         CHECK(vem_gmm_predict(g, x, got) == VEM_OK);
         for (size_t r = 0; r < n; r++)

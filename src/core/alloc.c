@@ -1,4 +1,5 @@
 /* src/core/alloc.c — allocation with overflow checks, strings, enum names, and the clock. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -91,6 +92,22 @@ size_t vem__name_find(const char *name, const char *const *names, size_t n)
     while (name && i < n && strcmp(name, names[i]) != 0)
         i++;
     return name ? i : n;
+}
+
+vem_status vem__name_parse(const char *what, const char *name, const char *const *names, size_t n,
+                           int *out)
+{
+    size_t i = vem__name_find(name, names, n);
+    if (i < n) {
+        *out = (int)i;
+        return VEM_OK;
+    }
+    char list[256];
+    size_t len = 0;
+    list[0] = '\0';
+    for (size_t j = 0; j < n && len < sizeof list; j++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", j ? ", " : "", names[j]);
+    return VEM_FAIL(VEM_EINVAL, "unknown %s '%s' (%s)", what, name ? name : "(null)", list);
 }
 
 double vem__now(void)

@@ -142,14 +142,10 @@ const char *vem_algorithm_name(vem_algorithm a)
 
 vem_status vem_algorithm_parse(const char *name, vem_algorithm *out)
 {
-    size_t i = vem__name_find(name, algorithm_names, 7);
-    if (i == 7)
-        return VEM_FAIL(VEM_EINVAL,
-                        "unknown algorithm '%s' (batch, stepwise, incremental, adam, mcem, sem, "
-                        "cem)",
-                        name ? name : "(null)");
-    *out = (vem_algorithm)i;
-    return VEM_OK;
+    int i = 0;
+    vem_status st = vem__name_parse("algorithm", name, algorithm_names, 7, &i);
+    *out = st == VEM_OK ? (vem_algorithm)i : *out;
+    return st;
 }
 
 static const char *const tol_rule_names[] = {"per-observation", "total", "parameters"};
@@ -161,12 +157,10 @@ const char *vem_tol_rule_name(vem_tol_rule r)
 
 vem_status vem_tol_rule_parse(const char *name, vem_tol_rule *out)
 {
-    size_t i = vem__name_find(name, tol_rule_names, 3);
-    if (i == 3)
-        return VEM_FAIL(VEM_EINVAL, "unknown tolerance rule '%s' (per-observation, total, "
-                        "parameters)", name ? name : "(null)");
-    *out = (vem_tol_rule)i;
-    return VEM_OK;
+    int i = 0;
+    vem_status st = vem__name_parse("tolerance rule", name, tol_rule_names, 3, &i);
+    *out = st == VEM_OK ? (vem_tol_rule)i : *out;
+    return st;
 }
 
 static const char *const mc_schedule_names[] = {"fixed", "geometric", "auto"};
@@ -178,12 +172,10 @@ const char *vem_mc_schedule_name(vem_mc_schedule sch)
 
 vem_status vem_mc_schedule_parse(const char *name, vem_mc_schedule *out)
 {
-    size_t i = vem__name_find(name, mc_schedule_names, 3);
-    if (i == 3)
-        return VEM_FAIL(VEM_EINVAL, "unknown Monte-Carlo schedule '%s' (fixed, geometric, auto)",
-                        name ? name : "(null)");
-    *out = (vem_mc_schedule)i;
-    return VEM_OK;
+    int i = 0;
+    vem_status st = vem__name_parse("Monte-Carlo schedule", name, mc_schedule_names, 3, &i);
+    *out = st == VEM_OK ? (vem_mc_schedule)i : *out;
+    return st;
 }
 
 static uint64_t mc_mix(uint64_t z)
