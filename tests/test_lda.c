@@ -34,6 +34,12 @@ static void test_special_functions(void)
         double fd = (lgamma(xs[i] + h) - lgamma(xs[i] - h)) / (2 * h);
         CHECK_ABS(vem__digamma(xs[i]), fd, 1e-6 * fmax(1.0, fabs(fd)));
     }
+    /* Outside x > 0: NaN, at once (a huge negative argument once took |x| shift steps:
+     * a resumed checkpoint with corrupted counts hung in lgamma). */
+    const double bad[] = {0.0, -1.5, -1.78e127, NAN};
+    for (size_t i = 0; i < 4; i++)
+        CHECK(isnan(vem__digamma(bad[i])) && isnan(vem__trigamma(bad[i])) &&
+              isnan(vem__lgamma(bad[i])));
 }
 
 static void test_gamma_draws(void)

@@ -68,6 +68,8 @@ double vem__exp_digamma(double x)
 
 double vem__trigamma(double x)
 {
+    if (!(x > 0.0))
+        return NAN; /* as shift_up: a huge negative x would take |x| steps */
     double r = 0.0;
     while (x < SHIFT_TO) {
         r += 1.0 / (x * x);
@@ -85,6 +87,8 @@ double vem__trigamma(double x)
 
 double vem__lgamma(double x)
 {
+    if (!(x > 0.0))
+        return NAN; /* as shift_up: a huge negative x would take |x| steps */
     double prod = 1.0;
     int shifted = 0;
     while (x < SHIFT_TO) {

@@ -13,9 +13,9 @@
 double vem__digamma(double x);
 /* exp(psi(x)) for x > 0 without a log (0 when it underflows, for x below about 1/745). */
 double vem__exp_digamma(double x);
-/* Trigamma psi'(x) for x > 0. */
+/* Trigamma psi'(x) for x > 0; NaN for x <= 0 or NaN. */
 double vem__trigamma(double x);
-/* log Gamma(x) for x > 0 (thread-safe: no signgam). */
+/* log Gamma(x) for x > 0 (thread-safe: no signgam); NaN for x <= 0 or NaN. */
 double vem__lgamma(double x);
 /* One Gamma(shape, 1) deviate (Marsaglia & Tsang 2000); shape > 0. */
 double vem__gamma_draw(vem_rng *r, double shape);
