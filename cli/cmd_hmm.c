@@ -70,7 +70,7 @@ static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
 /* Batch Baum-Welch stops when the total log-likelihood changes by < 1e-7 nats, within
  * 1000 iterations (vem_hmm_fit_opts_init). */
-static const cli_fit_kind hmm_kind = {"hmm", "log-likelihood", "frame", "sequences", CLI_MC_OPTIONS,
+static const cli_fit_kind hmm_kind = {"hmm", "log-likelihood", "frame", "sequences", 0,
                                       vem_hmm_fit_opts_init};
 
 /* ---------------------------------------------------------------- data */
@@ -390,7 +390,19 @@ static int parse_fit(int argc, char **argv, fit_args *a)
             rc = CLI_EXIT_USAGE;
         }
     }
-    return rc != 0 ? rc : check_fit(a);
+    if (rc != 0 || (rc = check_fit(a)) != 0)
+        return rc;
+    /* Monte-Carlo EM, SEM, CEM: the engine's 100 iterations unless asked (1000 is batch
+     * Baum-Welch's allowance for slow stretches), then their defaults (docs/mcem.md). */
+    const vem_algorithm alg = a->f.opts.algorithm;
+    if ((alg == VEM_ALG_MCEM || alg == VEM_ALG_SEM || alg == VEM_ALG_CEM) &&
+        !cli_fit_given(&a->f, CLI_OPT_MAX_ITER) && !cli_fit_given(&a->f, CLI_OPT_PASSES)) {
+        vem_fit_opts e;
+        vem_fit_opts_init(&e);
+        a->f.opts.max_iter = e.max_iter;
+    }
+    cli_fit_mc_defaults(&a->f);
+    return 0;
 }
 
 /* The HMM's fields beside the common ones (cli_json_fit_common). */

@@ -117,7 +117,7 @@ static void lda_defaults(vem_fit_opts *o)
     o->n_blocks = 10;
 }
 
-static const cli_fit_kind lda_kind = {"lda", "ELBO", "token", "documents", CLI_MC_OPTIONS,
+static const cli_fit_kind lda_kind = {"lda", "ELBO", "token", "documents", 0,
                                       lda_defaults};
 
 /* Everything the LDA commands parse; each command's tables admit only its own options. */
@@ -410,6 +410,14 @@ static int cmd_fit(int argc, char **argv)
         cli_error("fit lda: -k K is required");
         return cli_usage_error("fit lda");
     }
+    if (a.f.opts.algorithm == VEM_ALG_CEM) {
+        /* Hard assignments under q(z) maximise no objective LDA reports (docs/mcem.md, "LDA"):
+         * the engine would flag the ELBO's drops as violations of a monotone algorithm. */
+        cli_error("fit lda: --algorithm cem is not offered for LDA (its E-step is variational: "
+                  "hard topics do not increase the ELBO); use mcem or sem");
+        return cli_usage_error("fit lda");
+    }
+    cli_fit_mc_defaults(&a.f); /* max_iter is final (lda_defaults, --max-iter) */
     if (a.f.stream && a.warm_gamma) {
         cli_error("fit lda: --warm-gamma keeps K doubles per document in memory: not with "
                   "--stream");

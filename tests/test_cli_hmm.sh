@@ -266,6 +266,12 @@ seed --seed 5
 threads --threads 1
 algorithm --algorithm incremental
 tol-rule --tol-rule parameters
+mc-samples --algorithm mcem --mc-samples 20 --max-iter 3
+mc-schedule --algorithm mcem --mc-schedule geometric --mc-samples 10 --max-iter 3
+mc-growth --algorithm mcem --mc-schedule geometric --mc-growth 1.5 --mc-samples 10 --max-iter 3
+mc-max-samples --algorithm mcem --mc-samples 10 --mc-max-samples 40 --max-iter 3
+mc-groups --algorithm mcem --mc-samples 20 --mc-groups 4 --max-iter 3
+average-from --algorithm sem --max-iter 6 --average-from 3
 batch-size --lengths faithful.len --algorithm stepwise --batch-size 1
 kappa --lengths faithful.len --algorithm stepwise --kappa 0.8
 tau --lengths faithful.len --algorithm stepwise --tau 3

@@ -169,6 +169,12 @@ for o in $(grep -o -- '^  \(-., \)\?--[a-z-]*' help1 | sed 's/.*--//'); do
     eta) v="--eta 0.2" ;;
     gamma-tol) v="--gamma-tol 1e-4" ;;
     max-sweeps) v="--max-sweeps 50" ;;
+    mc-samples) v="--mc-samples 10" alg="--algorithm mcem" ;;
+    mc-schedule) v="--mc-schedule geometric" alg="--algorithm mcem" ;;
+    mc-growth) v="--mc-schedule geometric --mc-growth 1.5" alg="--algorithm mcem" ;;
+    mc-max-samples) v="--mc-samples 10 --mc-max-samples 40" alg="--algorithm mcem" ;;
+    mc-groups) v="--mc-samples 20 --mc-groups 4" alg="--algorithm mcem" ;;
+    average-from) v="--average-from 2" alg="--algorithm sem" ;;
     *) fail "fit lda --help lists --$o: no test value for it"; continue ;;
     esac
     run fit lda "$SMALL" -k 2 $alg $v

@@ -1464,6 +1464,315 @@ static vem_status hmm_init(void *self, vem_fit *f, vem_rng *rng)
     return st;
 }
 
+/* ------------------------------------------------- Monte-Carlo E-step */
+
+/*
+ * Buffers of the Monte-Carlo E-step for sequences of at most T frames (one
+ * allocation per call: the scratch the engine hands out is sized for the exact
+ * E-step, whose chunks hold no per-draw state).
+ */
+typedef struct mc_buf {
+    double *b, *m, *cs, *alpha; /* T x k, T, T, T x k: the scaled forward pass */
+    double *w;                  /* T x k: a group's averaged one-hot state weights */
+    double *cp;                 /* mixtures: k x T x n_mix, p(component | x_t, state) */
+    double *cw;                 /* mixtures: k x T x n_mix, averaged component counts */
+    double *vec;                /* 4 k */
+    double *tw;                 /* thread_work_len(h) */
+    double *gw;                 /* the Gaussian kernels' work for BLOCK rows */
+    uint32_t *bp;               /* CEM: T x k back pointers */
+    uint32_t *best;             /* CEM, mixtures: T x k most probable component */
+    double *all;
+} mc_buf;
+
+static void mc_buf_free(mc_buf *mb)
+{
+    vem__free(mb->all);
+    vem__free(mb->bp);
+    vem__free(mb->best);
+}
+
+static vem_status mc_buf_alloc(const vem_hmm *h, size_t T, int viterbi, mc_buf *mb)
+{
+    const size_t k = h->k, mm = h->banks ? h->n_mix : 0;
+    const vem_gmm *g = h->bank ? h->bank : h->banks ? h->banks[0] : NULL;
+    const size_t gwl = g ? vem__gmm_scratch_len(g, BLOCK) + 2 * BLOCK * mm + mm : 0;
+    const double need = (double)T * (3.0 * (double)k + 2.0 + 2.0 * (double)k * (double)mm) +
+                        4.0 * (double)k + (double)thread_work_len(h) + (double)gwl;
+    memset(mb, 0, sizeof *mb);
+    if (need > (double)SIZE_MAX / 16.0)
+        return VEM_FAIL(VEM_ENOMEM, "Monte-Carlo E-step buffers for %zu frames", T);
+    mb->all = vem__alloc_doubles((size_t)need + 1, 1);
+    if (viterbi) {
+        mb->bp = vem__calloc(T * k + 1, sizeof *mb->bp);
+        mb->best = vem__calloc(T * k + 1, sizeof *mb->best);
+    }
+    if (!mb->all || (viterbi && (!mb->bp || !mb->best))) {
+        mc_buf_free(mb);
+        return VEM_FAIL(VEM_ENOMEM, "Monte-Carlo E-step buffers for %zu frames", T);
+    }
+    mb->b = mb->all;
+    mb->m = mb->b + T * k;
+    mb->cs = mb->m + T;
+    mb->alpha = mb->cs + T;
+    mb->w = mb->alpha + T * k;
+    mb->cp = mb->w + T * k;
+    mb->cw = mb->cp + T * k * mm;
+    mb->vec = mb->cw + T * k * mm;
+    mb->tw = mb->vec + 4 * k;
+    mb->gw = mb->tw + thread_work_len(h);
+    return VEM_OK;
+}
+
+/* Index drawn from the (unnormalised, total sum > 0) weights p[0..n) by one uniform. */
+static size_t mc_pick(vem_rng *rng, const double *p, size_t n, double sum)
+{
+    const double u = vem_rng_uniform(rng) * sum;
+    double acc = 0.0;
+    size_t last = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(p[i] > 0.0))
+            continue;
+        last = i;
+        acc += p[i];
+        if (u < acc)
+            return i;
+    }
+    return last; /* rounding: the last state of positive weight */
+}
+
+/*
+ * Mixture emissions: for state c, frames [0, T) of x, cp (T x n_mix) receives
+ * p(component | x_t, c), or (lmax non-NULL, CEM) best/lmax the most probable
+ * component and max_q log(w_q N(x_t | c, q)) (row t, column c of a T x k array).
+ */
+static void mc_components(const vem_hmm *h, const double *x, size_t ld, size_t T, size_t c,
+                          double *cp, uint32_t *best, double *lmax, double *gw)
+{
+    const size_t k = h->k, mm = h->n_mix;
+    double *lw = gw, *lpm = lw + mm, *kw = lpm + BLOCK * mm;
+    const double *w = vem_gmm_weights(h->banks[c]);
+    for (size_t q = 0; q < mm; q++)
+        lw[q] = log(w[q]);
+    for (size_t t0 = 0; t0 < T; t0 += BLOCK) {
+        const size_t n = vem__min(BLOCK, T - t0);
+        vem__gmm_log_gauss(h->banks[c], x + t0 * ld, ld, n, lpm, kw);
+        for (size_t t = 0; t < n; t++) {
+            const double *r = lpm + t * mm;
+            double mx = -INFINITY, sum = 0.0;
+            size_t arg = 0;
+            for (size_t q = 0; q < mm; q++)
+                if (r[q] + lw[q] > mx) {
+                    mx = r[q] + lw[q];
+                    arg = q;
+                }
+            if (lmax) {
+                best[(t0 + t) * k + c] = (uint32_t)arg;
+                lmax[(t0 + t) * k + c] = mx;
+                continue;
+            }
+            double *o = cp + (t0 + t) * mm;
+            if (mx == -INFINITY) {
+                for (size_t q = 0; q < mm; q++)
+                    o[q] = 0.0;
+                continue;
+            }
+            for (size_t q = 0; q < mm; q++) {
+                o[q] = exp(r[q] + lw[q] - mx);
+                sum += o[q];
+            }
+            for (size_t q = 0; q < mm; q++)
+                o[q] /= sum;
+        }
+    }
+}
+
+/*
+ * Emission statistics of one group's averaged one-hot weights: w (T x k) for
+ * Gaussian emissions, cw (k x T x n_mix) for mixtures (categorical counts are
+ * added as they are drawn).
+ */
+static void mc_emission_ess(const vem_hmm *h, const double *x, size_t ld, size_t T,
+                            const mc_buf *mb, double *ess)
+{
+    const size_t k = h->k, mm = h->n_mix;
+    for (size_t t0 = 0; t0 < T; t0 += BLOCK) {
+        const size_t n = vem__min(BLOCK, T - t0);
+        if (h->bank) {
+            vem__gmm_accumulate(h->bank, x + t0 * ld, ld, n, mb->w + t0 * k, ess, mb->gw);
+        } else if (h->banks) {
+            const size_t el = vem__gmm_ess_len(h->banks[0]);
+            for (size_t c = 0; c < k; c++)
+                vem__gmm_accumulate(h->banks[c], x + t0 * ld, ld, n,
+                                    mb->cw + (c * T + t0) * mm, ess + c * el, mb->gw);
+        }
+    }
+}
+
+/*
+ * One sequence (frames x[0..T), ld) of the Monte-Carlo E-step, unit u of mc.
+ * Draws: the scaled forward pass (as run_chunk's), then per group m / G state
+ * paths drawn backwards, z_{T-1} ~ alpha_{T-1}, z_t ~ alpha_t(i) A(i, z_{t+1})
+ * (forward filtering, backward sampling; Chib 1996, Scott 2002), and for
+ * mixture emissions each frame's component given its state; returns log p(x).
+ * CEM (samples 0): the Viterbi path, components included (the most probable
+ * (path, components) jointly), and returns its log joint probability.
+ */
+static double mc_sequence(const vem_hmm *h, const double *x, size_t ld, size_t T, size_t u,
+                          double *ess, const vem_mc_draw *mc, mc_buf *mb)
+{
+    const size_t k = h->k, kk = k * k, mm = h->n_mix, len = hmm_ess_len(h);
+    const double *A = h->transmat;
+    if (mc->samples == 0) {
+        /* Viterbi in log space on log p(x_t | state) (mixtures: max over components). */
+        double *lb = mb->b, *delta = mb->vec, *nd = delta + k;
+        for (size_t t0 = 0; t0 < T; t0 += BLOCK)
+            if (!h->banks)
+                emission_logp(h, x + t0 * ld, ld, vem__min(BLOCK, T - t0), lb + t0 * k,
+                              mb->tw + 2 * k + BLOCK);
+        if (h->banks)
+            for (size_t c = 0; c < k; c++)
+                mc_components(h, x, ld, T, c, NULL, mb->best, lb, mb->gw);
+        for (size_t j = 0; j < k; j++)
+            delta[j] = log(h->startprob[j]) + lb[j];
+        for (size_t t = 1; t < T; t++) {
+            for (size_t j = 0; j < k; j++) {
+                double best = -INFINITY;
+                uint32_t arg = 0;
+                for (size_t i = 0; i < k; i++) {
+                    double v = delta[i] + log(A[i * k + j]);
+                    if (v > best) {
+                        best = v;
+                        arg = (uint32_t)i;
+                    }
+                }
+                nd[j] = best + lb[t * k + j];
+                mb->bp[t * k + j] = arg;
+            }
+            memcpy(delta, nd, k * sizeof *delta);
+        }
+        size_t z = 0;
+        for (size_t j = 1; j < k; j++)
+            if (delta[j] > delta[z])
+                z = j;
+        const double obj = delta[z];
+        if (!(obj > -INFINITY))
+            return -INFINITY; /* probability zero (or NaN): no statistics */
+        memset(mb->w, 0, T * k * sizeof *mb->w);
+        if (h->banks)
+            memset(mb->cw, 0, T * k * mm * sizeof *mb->cw);
+        for (size_t t = T; t-- > 0;) {
+            if (h->em == VEM_HMM_CATEGORICAL)
+                ess[k + kk + z * h->dim + (size_t)x[t * ld]] += 1.0;
+            else if (h->banks)
+                mb->cw[(z * T + t) * mm + mb->best[t * k + z]] = 1.0;
+            else
+                mb->w[t * k + z] = 1.0;
+            if (t > 0) {
+                const size_t zp = mb->bp[t * k + z];
+                ess[k + zp * k + z] += 1.0;
+                z = zp;
+            }
+        }
+        ess[z] += 1.0;
+        mc_emission_ess(h, x, ld, T, mb, ess + k + kk);
+        return obj;
+    }
+
+    /* The forward pass. */
+    double *b = mb->b, *alpha = mb->alpha, *cs = mb->cs, *vec = mb->vec;
+    double *pred = vec, *p2 = vec + k;
+    for (size_t t0 = 0; t0 < T; t0 += BLOCK)
+        emission_scaled(h, x + t0 * ld, ld, vem__min(BLOCK, T - t0), b + t0 * k, mb->m + t0,
+                        mb->tw + 2 * k + BLOCK);
+    size_t t = 0;
+    while ((t = forward_run(k, A, h->startprob, 0, t, T, b, alpha, cs, pred, p2, vec + 3 * k)) <
+           T) {
+        double *at = alpha + t * k;
+        double c = forward_rescue(h, x + t * ld, ld, pred, b + t * k, mb->m + t, at, mb->tw);
+        if (!(c > 0.0))
+            return -INFINITY;
+        cs[t] = c;
+        for (size_t j = 0; j < k; j++)
+            at[j] /= c;
+        t++;
+    }
+    double ll = 0.0;
+    for (size_t s = 0; s < T; s++)
+        ll += log(cs[s]) + mb->m[s];
+    if (h->banks)
+        for (size_t c = 0; c < k; c++)
+            mc_components(h, x, ld, T, c, mb->cp + c * T * mm, NULL, NULL, mb->gw);
+
+    /* Backward sampling, group by group. */
+    const size_t per = mc->samples / mc->groups;
+    const double inv = 1.0 / (double)per;
+    double *p = vec + 2 * k;
+    for (size_t g = 0; g < mc->groups; g++) {
+        double *eg = ess + g * len;
+        vem_rng rng;
+        vem_mc_unit_rng(mc, u, g, &rng);
+        if (h->bank)
+            memset(mb->w, 0, T * k * sizeof *mb->w);
+        if (h->banks)
+            memset(mb->cw, 0, T * k * mm * sizeof *mb->cw);
+        for (size_t j = 0; j < per; j++) {
+            size_t z = mc_pick(&rng, alpha + (T - 1) * k, k, 1.0);
+            for (size_t s = T; s-- > 0;) {
+                if (h->em == VEM_HMM_CATEGORICAL) {
+                    eg[k + kk + z * h->dim + (size_t)x[s * ld]] += inv;
+                } else if (h->banks) {
+                    const double *pc = mb->cp + (z * T + s) * mm;
+                    mb->cw[(z * T + s) * mm + mc_pick(&rng, pc, mm, 1.0)] += inv;
+                } else {
+                    mb->w[s * k + z] += inv;
+                }
+                if (s == 0)
+                    break;
+                const double *as = alpha + (s - 1) * k;
+                double sum = 0.0;
+                for (size_t i = 0; i < k; i++) {
+                    p[i] = as[i] * A[i * k + z];
+                    sum += p[i];
+                }
+                const size_t zp = mc_pick(&rng, p, k, sum);
+                eg[k + zp * k + z] += inv;
+                z = zp;
+            }
+            eg[z] += inv;
+        }
+        mc_emission_ess(h, x, ld, T, mb, eg + k + kk);
+    }
+    return ll;
+}
+
+/*
+ * The Monte-Carlo E-step (model.h, estep_mc; docs/mcem.md, "Hidden Markov models"):
+ * sequence by sequence, unit u drawing from vem_mc_unit_rng(mc, u, g, ...) alone, so
+ * that the draws do not depend on slots or threads.
+ */
+static double hmm_estep_mc(const void *self, const vem_data *x, size_t u0, size_t u1,
+                           double *ess, double *scratch, const vem_mc_draw *mc)
+{
+    const vem_hmm *h = self;
+    (void)scratch;
+    size_t T = 0;
+    for (size_t s = u0; s < u1; s++)
+        T = vem__max(T, seq_hi(x, s) - seq_lo(x, s));
+    if (T == 0)
+        return 0.0;
+    mc_buf mb;
+    if (mc_buf_alloc(h, T, mc->samples == 0, &mb) != VEM_OK)
+        return NAN; /* the engine stops on a NaN objective (this thread has the message) */
+    double obj = 0.0; /* the engine holds BLAS to one thread around its passes */
+    for (size_t s = u0; s < u1; s++) {
+        const size_t lo = seq_lo(x, s), n = seq_hi(x, s) - lo;
+        if (n)
+            obj += mc_sequence(h, x->x.data + lo * x->x.ld, x->x.ld, n, s, ess, mc, &mb);
+    }
+    mc_buf_free(&mb);
+    return obj;
+}
+
 static const vem_model_ops hmm_ops = {
     .name = "hmm",
     .ess_len = hmm_ess_len,
@@ -1480,6 +1789,7 @@ static const vem_model_ops hmm_ops = {
     .state_set = hmm_state_set,
     .params_get = hmm_params_get,
     .params_set = hmm_params_set,
+    .estep_mc = hmm_estep_mc,
 };
 
 vem_model vem_hmm_model(vem_hmm *h)

@@ -47,7 +47,8 @@ int vem__lda_narrow;
 /* Bytes of per-slot ESS buffers vem_lda_fit aims for (slot count cap). */
 #define SLOT_BUDGET (48.0 * 1024 * 1024)
 /* Extra ESS entries after the v x k counts. */
-enum { X_ELOGTHETA = 0, X_NDOCS, X_NCONV, X_SWEEPS, N_EXTRA };
+/* X_MCALL, X_MCONE: set by the Monte-Carlo E-step only (lda_estep_mc). */
+enum { X_ELOGTHETA = 0, X_NDOCS, X_NCONV, X_SWEEPS, X_MCALL, X_MCONE, N_EXTRA };
 
 /* The E-step statistics of one restart's passes, one entry per M-step. */
 typedef struct lda_run {
@@ -1345,6 +1346,105 @@ static double lda_estep(const void *self, const vem_data *x, size_t u0, size_t u
 }
 
 /*
+ * The Monte-Carlo E-step (model.h, estep_mc; docs/mcem.md, "LDA"): each document's
+ * variational E-step as lda_estep's (the q(theta_d) q(z_dn) fixed point), then, in
+ * place of the expected counts c phi_dwk, topic draws from q(z_dn): per group g, from
+ * vem_mc_unit_rng(mc, doc, g, ...), m / G samples of the document, a sample giving each
+ * word of count c ceil(c) draws of weight c / ceil(c) (c draws for an integer count),
+ * word by word; the group's array receives the draws' one-hot counts / (m / G). q is
+ * LDA's variational posterior, not the exact one: this is Monte-Carlo variational EM.
+ * samples 0 (CEM): each word's most probable topic under q(z) takes its count. Returns
+ * the documents' ELBO terms, the exact E-step's objective. The extras (E[log theta],
+ * documents, convergence) are exact and go to every group; X_MCALL and X_MCONE tell
+ * lda_mstep whether it sees a group's statistics (an M-step of the automatic schedule's
+ * error estimate, which is not a pass of the history) or their mean.
+ */
+static double lda_estep_mc(const void *self, const vem_data *x, size_t u0, size_t u1,
+                           double *ess, double *scratch, const vem_mc_draw *mc)
+{
+    const vem_lda *l = self;
+    const vem_docs *d = x->docs;
+    const size_t k = l->k, kp = l->kp, len = lda_ess_len(l), G = mc->samples ? mc->groups : 1;
+    const int cached = l->warm_gamma && l->gcache && l->gcache_key == d && l->gcache_docs == d->ndocs;
+    double obj = 0.0, se_all = 0.0, nconv = 0.0, sweeps = 0.0;
+    double *w = scratch, *gl = scratch + 3 * l->kp, *gbuf = scratch + 4 * l->kp;
+    double *cum = w + 2 * kp; /* free after doc_gamma: a word's cumulative q(z) */
+    const size_t per = mc->samples ? mc->samples / G : 1;
+    const double inv = 1.0 / (double)per;
+    for (size_t doc = u0; doc < u1; doc++) {
+        const uint32_t *ids;
+        const double *cts;
+        size_t n = doc_view(d, doc, &ids, &cts);
+        double *g = cached ? l->gcache + doc * k : gl;
+        if (!cached)
+            gamma_start(l, cts, n, g);
+        doc_ref dr;
+        doc_setup(l, ids, cts, n, gbuf, l->gather_rows, &dr);
+        int conv;
+        sweeps += (double)doc_gamma(l, &dr, g, w, &conv);
+        nconv += conv;
+        double se;
+        obj += doc_bound(l, &dr, g, w, NULL, &se); /* leaves et = exp(E[log theta]) at w + kp */
+        se_all += se;
+        const double *et = w + kp;
+        for (size_t q = 0; q < G; q++) {
+            double *eg = ess + q * len;
+            vem_rng rng;
+            if (mc->samples)
+                vem_mc_unit_rng(mc, doc, q, &rng);
+            for (size_t i = 0; i < n; i++) {
+                const double *row = dr.rows + (size_t)dr.ridx[i] * kp;
+                double *e = eg + (size_t)ids[i] * k;
+                if (!(cts[i] > 0.0))
+                    continue;
+                if (!mc->samples) {
+                    size_t best = 0;
+                    for (size_t t = 1; t < k; t++)
+                        if (et[t] * row[t] > et[best] * row[best])
+                            best = t;
+                    e[best] += cts[i];
+                    continue;
+                }
+                double acc = 0.0;
+                size_t last = 0;
+                for (size_t t = 0; t < k; t++) {
+                    const double p = et[t] * row[t];
+                    acc += p;
+                    cum[t] = acc;
+                    if (p > 0.0)
+                        last = t;
+                }
+                const double nd = ceil(cts[i]), wt = cts[i] / nd * inv;
+                const size_t draws = per * (size_t)nd;
+                for (size_t j = 0; j < draws; j++) {
+                    const double u = vem_rng_uniform(&rng) * acc;
+                    size_t lo = 0, hi = last; /* the first t with u < cum[t] */
+                    while (lo < hi) {
+                        const size_t mid = lo + (hi - lo) / 2;
+                        if (u < cum[mid])
+                            hi = mid;
+                        else
+                            lo = mid + 1;
+                    }
+                    e[lo] += wt;
+                }
+            }
+        }
+    }
+    for (size_t q = 0; q < G; q++) {
+        double *x_ = ess + q * len + l->v * k;
+        x_[X_ELOGTHETA] += se_all;
+        x_[X_NDOCS] += (double)(u1 - u0);
+        x_[X_NCONV] += nconv;
+        x_[X_SWEEPS] += sweeps;
+        x_[X_MCALL] += (double)(u1 - u0);
+        if (q == 0)
+            x_[X_MCONE] += (double)G * (double)(u1 - u0);
+    }
+    return obj;
+}
+
+/*
  * Newton's method for the symmetric alpha maximising
  *   f(a) = D (lgamma(k a) - k lgamma(a)) + (a - 1) S,   S = sum_d sum_k E[log theta_dk]
  * (Blei et al. 2003 appendix A.4.2; lda-c's opt_alpha), in u = log a so that a
@@ -1451,6 +1551,10 @@ static vem_status lda_mstep(void *self, const double *ess)
         l->alpha = fmin(fmax(newton_alpha(l->alpha, x[X_NDOCS], x[X_ELOGTHETA], l->k), PRIOR_MIN),
                         PRIOR_MAX);
     prepare(l);
+    /* One group's statistics of a Monte-Carlo E-step (X_MCONE is G or 0 times X_MCALL
+     * there, once X_MCALL in the groups' mean): not a pass of the history. */
+    if (x[X_MCALL] > 0.0 && x[X_MCONE] != x[X_MCALL])
+        return VEM_OK;
     return push_hist(l, x);
 }
 
@@ -1669,6 +1773,7 @@ static const vem_model_ops lda_ops = {
     .sparse_rows = lda_sparse_rows,
     .sparse_prepare = lda_sparse_prepare,
     .sparse_mstep = lda_sparse_mstep,
+    .estep_mc = lda_estep_mc,
 };
 
 vem_model vem_lda_model(vem_lda *l)
