@@ -3,13 +3,14 @@
  * vem__ckpt_read, the driver's ckpt_restore (src/core/fit.c) and model selection's
  * select_restore (src/models/gmm.c), through the public fits.
  *
- * Input: one option byte, then the checkpoint file. The byte's low 4 bits, modulo 12,
+ * Input: one option byte, then the checkpoint file. The byte's low 4 bits, modulo 13,
  * pick the fit, on fixed data (12 rows x 2 columns; one column of 3 symbols; 4
  * documents over 5 words): 0 GMM batch (K = 2, full), 1 GMM with n_init 2, 2 GMM
  * stepwise (batch_size 4), 3 GMM incremental (n_blocks 3), 4 Gaussian HMM (2
  * sequences), 5 categorical HMM, 6 LDA batch, 7 LDA stepwise (batch_size 2), 8 LDA
  * incremental (n_blocks 2), 9 VB-GMM, 10 Bayesian linear regression, 11
- * vem_gmm_select_by over K 1-2 x (full, diag). Bit 4: the input is not the whole file
+ * vem_gmm_select_by over K 1-2 x (full, diag), 12 GMM Monte-Carlo EM (automatic
+ * schedule, 10 draws a row, parameters averaged from iteration 1). Bit 4: the input is not the whole file
  * but its HEADER, a newline and its PAYLOAD (cut to whole doubles); the harness writes
  * the first two lines, with the right sizes and checksum, so that mutations of the
  * header and the payload get past the checksum to the restore. Bits 5-7 are not used.
@@ -33,13 +34,13 @@
 #include "fuzz_common.h"
 
 #define FZ_TAG "vem fuzz checkpoint"
-enum { FZ_NFITS = 12 };
+enum { FZ_NFITS = 13 };
 static int fz_verbose; /* VEM_FUZZ_VERBOSE set: print each fit's status */
 
 static const char *const fz_names[FZ_NFITS] = {
     "gmm_batch", "gmm_ninit2",  "gmm_stepwise",    "gmm_incremental",
     "hmm_gaussian", "hmm_categorical", "lda_batch", "lda_stepwise",
-    "lda_incremental", "vbgmm", "blr", "gmm_select"};
+    "lda_incremental", "vbgmm", "blr", "gmm_select", "gmm_mcem"};
 
 /* 12 rows x 2 columns: two groups. */
 static const double fz_x[12 * 2] = {
@@ -65,7 +66,7 @@ static vem_status fz_fit(unsigned which, const char *resume, const char *out, si
     vem_matrix x = vem_matrix_view(fz_x, 12, 2);
     vem_status st = VEM_OK;
     switch (which) {
-    case 0: case 1: case 2: case 3: case 11:
+    case 0: case 1: case 2: case 3: case 11: case 12:
         vem_gmm_fit_opts_init(&o);
         break;
     case 4: case 5:
@@ -102,7 +103,12 @@ static vem_status fz_fit(unsigned which, const char *resume, const char *out, si
         o.algorithm = VEM_ALG_INCREMENTAL;
         o.n_blocks = 2;
     }
-    if (which <= 3) {
+    if (which == 12) {
+        o.algorithm = VEM_ALG_MCEM;
+        o.mc_samples = 10;
+        o.mc_average_from = 1;
+    }
+    if (which <= 3 || which == 12) {
         vem_gmm *g = vem_gmm_new(2, 2, VEM_COV_FULL);
         st = g ? vem_gmm_fit(g, &x, &o, &rng, &res) : VEM_ENOMEM;
         vem_gmm_free(g);
@@ -129,7 +135,7 @@ static vem_status fz_fit(unsigned which, const char *resume, const char *out, si
         if (b && vem_blr_set_ard(b, 0) == VEM_OK)
             st = vem_blr_fit(b, &x, fz_y, &o, &res);
         vem_blr_free(b);
-    } else {
+    } else if (which == 11) {
         const size_t ks[2] = {1, 2};
         const vem_cov covs[2] = {VEM_COV_FULL, VEM_COV_DIAG};
         vem_gmm_select_cell cells[4];
