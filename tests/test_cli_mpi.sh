@@ -129,4 +129,18 @@ check "IDX np=2 exit" "[ \$? -eq 0 ]"
 check "IDX np=2 log_likelihood" "rel_close $tmp/fm_p2.json $tmp/fm_one.json log_likelihood 1e-10"
 check "IDX np=2 rows" "[ \"\$(key $tmp/fm_p2.json \"['n_units']\")\" = 200 ]"
 
+# Monte-Carlo EM (docs/mcem.md): each row draws from (key, its place among all ranks'
+# rows), so 2 and 3 ranks follow one process's path, to the round-off of the sums'
+# order; the automatic schedule's sample sizes are the same integers.
+"$VEM" fit gmm "$F" --init-model "$ROOT/tests/golden/faithful_k2_full.init.json" --algorithm mcem \
+    --mc-samples 50 --max-iter 8 --tol 0 --json >"$tmp/mc1.json" 2>/dev/null
+for np in 2 3; do
+    run $np fit gmm "$F" --init-model "$ROOT/tests/golden/faithful_k2_full.init.json" \
+        --algorithm mcem --mc-samples 50 --max-iter 8 --tol 0 --json >"$tmp/mc$np.json" 2>"$tmp/err"
+    check "mcem np=$np log_likelihood" "rel_close $tmp/mc$np.json $tmp/mc1.json log_likelihood 1e-9"
+    check "mcem np=$np means" "rel_close $tmp/mc$np.json $tmp/mc1.json means 1e-9"
+    check "mcem np=$np draws per row" \
+        "[ \"\$(key $tmp/mc$np.json \"['monte_carlo']['last_samples']\")\" = \"\$(key $tmp/mc1.json \"['monte_carlo']['last_samples']\")\" ]"
+done
+
 finish
