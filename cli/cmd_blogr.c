@@ -73,6 +73,7 @@ static void blogr_defaults(vem_fit_opts *o)
 static const cli_fit_kind blogr_kind = {
     "blogr", "ELBO", "row", "rows",
     CLI_MC_OPTIONS | CLI_ENGINE_BIT(CLI_OPT_TOL_RULE) |
+        CLI_ENGINE_BIT(CLI_OPT_ACCELERATE) |
     CLI_ENGINE_BIT(CLI_OPT_N_INIT) | CLI_ENGINE_BIT(CLI_OPT_ALGORITHM) |
         CLI_ENGINE_BIT(CLI_OPT_KAPPA) | CLI_ENGINE_BIT(CLI_OPT_TAU) |
         CLI_ENGINE_BIT(CLI_OPT_N_BLOCKS) | CLI_ENGINE_BIT(CLI_OPT_STREAM) |

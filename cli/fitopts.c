@@ -22,6 +22,9 @@ const cli_option cli_engine_options[] = {
     {"algorithm", 0, 1, CLI_OPT_ALGORITHM, "A",
      "batch, stepwise or incremental (online EM), or mcem, sem or cem\n"
      "(Monte-Carlo, stochastic or classification EM: docs/mcem.md)"},
+    {"accelerate", 0, 1, CLI_OPT_ACCELERATE, "A",
+     "batch EM: none, or squarem (Varadhan & Roland 2008: two EM steps\n"
+     "extrapolated, safeguarded; docs/acceleration.md)"},
     {"tol-rule", 0, 1, CLI_OPT_TOL_RULE, "R",
      "what --tol bounds: per-observation, total (the objective's change;\n"
      "mcem and sem: of its mean over 5 iterations), or parameters (the\n"
@@ -147,6 +150,12 @@ static int cli_fit_option(cli_fit_args *f, int id, const char *val)
         if (vem_algorithm_parse(val, &o->algorithm) != VEM_OK || o->algorithm == VEM_ALG_ADAM) {
             cli_error("--algorithm: expected batch, stepwise, incremental, mcem, sem or cem; "
                       "got '%s'", val);
+            rc = CLI_EXIT_USAGE;
+        }
+        break;
+    case CLI_OPT_ACCELERATE:
+        if (vem_accelerate_parse(val, &o->accelerate) != VEM_OK) {
+            cli_error("--accelerate: expected none or squarem; got '%s'", val);
             rc = CLI_EXIT_USAGE;
         }
         break;
@@ -364,6 +373,7 @@ static const struct {
     {CLI_OPT_TRACE_STEPS,
      (1u << VEM_ALG_STEPWISE) | (1u << VEM_ALG_INCREMENTAL) | (1u << VEM_ALG_ADAM),
      "--trace-steps", "stepwise, incremental or adam"},
+    {CLI_OPT_ACCELERATE, 1u << VEM_ALG_BATCH, "--accelerate", "batch"},
     {CLI_OPT_MC_SAMPLES, 1u << VEM_ALG_MCEM, "--mc-samples", "mcem"},
     {CLI_OPT_MC_SCHEDULE, 1u << VEM_ALG_MCEM, "--mc-schedule", "mcem"},
     {CLI_OPT_MC_GROWTH, 1u << VEM_ALG_MCEM, "--mc-growth", "mcem"},
@@ -517,6 +527,8 @@ void cli_json_fit_common(json_t *o, const cli_fit_args *f, const vem_fit_result 
     json_object_set_new(o, "monotonicity_violations",
                         json_integer((json_int_t)res->n_violations));
     json_object_set_new(o, "tol_rule", json_string(vem_tol_rule_name(opts->tol_rule)));
+    json_object_set_new(o, "accelerate", json_string(vem_accelerate_name(opts->accelerate)));
+    json_object_set_new(o, "n_passes", cli_json_real(res->n_passes));
     if (opts->algorithm == VEM_ALG_MCEM || opts->algorithm == VEM_ALG_SEM) {
         json_t *m = json_object();
         json_object_set_new(m, "schedule", json_string(opts->algorithm == VEM_ALG_SEM

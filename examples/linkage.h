@@ -184,7 +184,7 @@ static void linkage_data(double *cells, vem_data *x)
  * generator seeded with seed, threads threads. theta receives the estimate, res the
  * fit's result (release with vem_fit_result_clear). Returns vem_fit_run's status.
  */
-static vem_status linkage_fit(vem_algorithm alg, size_t m, vem_mc_schedule sch, size_t iters,
+static inline vem_status linkage_fit(vem_algorithm alg, size_t m, vem_mc_schedule sch, size_t iters,
                               size_t average_from, uint64_t seed, int threads, double *theta,
                               vem_fit_result *res)
 {

@@ -266,6 +266,7 @@ seed --seed 5
 threads --threads 1
 algorithm --algorithm incremental
 tol-rule --tol-rule parameters
+accelerate --accelerate squarem
 mc-samples --algorithm mcem --mc-samples 20 --max-iter 3
 mc-schedule --algorithm mcem --mc-schedule geometric --mc-samples 10 --max-iter 3
 mc-growth --algorithm mcem --mc-schedule geometric --mc-growth 1.5 --mc-samples 10 --max-iter 3

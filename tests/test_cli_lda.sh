@@ -147,6 +147,7 @@ for o in $(grep -o -- '^  \(-., \)\?--[a-z-]*' help1 | sed 's/.*--//'); do
     max-iter | passes) v="--$o 3" ;;
     tol) v="--tol 1e-3" ;;
     tol-rule) v="--tol-rule total" ;;
+    accelerate) v="--accelerate squarem" ;;
     seed) v="--seed 5" ;;
     threads) v="--threads 2" ;;
     algorithm) v="--algorithm incremental" ;;

@@ -374,7 +374,7 @@ for kind in vbgmm blr; do
     check "vem help fit $kind == vem fit $kind --help" cmp -s out help_$kind.txt
     if [ $kind = vbgmm ]; then
         engine="n-init max-iter passes tol seed threads algorithm batch-size kappa tau n-blocks
-                stream init-model eval-passes trace-steps mpi output verbose tol-rule mc-samples
+                stream init-model eval-passes trace-steps mpi output verbose tol-rule accelerate mc-samples
                 mc-schedule mc-growth mc-max-samples mc-groups average-from"
         base="fit vbgmm $FAITHFUL -k 2 --max-iter 2"
     else

@@ -160,6 +160,31 @@ typedef enum vem_mc_schedule {
     VEM_MC_AUTO = 2
 } vem_mc_schedule;
 
+/**
+ * Acceleration of batch EM (vem_fit_opts.accelerate; docs/acceleration.md).
+ * - NONE: plain EM.
+ * - SQUAREM: Varadhan & Roland (2008), scheme S3, on the flat parameter vector of
+ *   params_get / params_set, with the model's EM map F (an E-step and an M-step) and no
+ *   other model code. One iteration is a cycle: theta1 = F(theta0), theta2 = F(theta1),
+ *   r = theta1 - theta0, v = theta2 - 2 theta1 + theta0, alpha = -|r| / |v| (at most
+ *   -1), theta' = theta0 - 2 alpha r + alpha^2 v, then the stabilising step F(theta').
+ *   Safeguards: a theta' the model refuses (params_set: a weight outside [0, 1], a
+ *   covariance not positive definite) or whose objective is below theta1's takes
+ *   alpha <- (alpha - 1) / 2, at most 10 times, towards alpha = -1, where theta' is
+ *   theta2: the plain EM step, kept without another pass. So every cycle's objective is
+ *   at least the previous one's (the monotonicity check applies to the cycles), and a
+ *   cycle costs 3 E-step passes (2 at the fallback, one more per refused alpha).
+ */
+typedef enum vem_accelerate {
+    VEM_ACCEL_NONE = 0,
+    VEM_ACCEL_SQUAREM = 1
+} vem_accelerate;
+
+/** "none", "squarem"; NULL for an invalid value. */
+VEM_API const char *vem_accelerate_name(vem_accelerate a);
+/** Parse a name as above. VEM_EINVAL for an unknown name. */
+VEM_API vem_status vem_accelerate_parse(const char *name, vem_accelerate *out);
+
 /** "fixed", "geometric", "auto"; NULL for an invalid value. */
 VEM_API const char *vem_mc_schedule_name(vem_mc_schedule s);
 /** Parse a name as above. VEM_EINVAL for an unknown name. */
@@ -311,6 +336,7 @@ typedef struct vem_fit_opts {
                                     of those after iterations mc_average_from .. the last
                                     (Polyak-Ruppert averaging; for SEM the usual summary);
                                     0 (default): the last iteration's */
+    vem_accelerate accelerate; /**< batch EM's acceleration (vem_accelerate); default NONE */
 } vem_fit_opts;
 
 /** Defaults as documented in vem_fit_opts. */
@@ -447,6 +473,11 @@ typedef struct vem_fit_result {
     size_t mc_samples;        /**< MCEM, SEM: draws per unit at the kept restart's last
                                    iteration; 0 otherwise */
     size_t n_averaged;        /**< MCEM, SEM: iterations averaged (mc_average_from); 0: none */
+    double n_passes;          /**< data passes of the kept restart's iterations: the units its
+                                   E-steps visited over the data's units (an accelerated
+                                   cycle is 2 to 3 or more; a stepwise pass 1, 2 with
+                                   eval_passes), not counting the initialisation, the
+                                   validation data or the final evaluation */
 } vem_fit_result;
 
 /**

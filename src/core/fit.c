@@ -118,6 +118,10 @@ struct vem_fit {
     size_t mc_m, mc_streak, mc_navg, mc_groups_cap;
     double *mc_ess, *mc_mean, *mc_theta0, *mc_theta1, *mc_thetag, *mc_state0, *mc_avg;
     size_t plen, mc_slen;
+    /* SQUAREM (vem_fit_opts.accelerate): theta0, theta1, theta2, theta', theta2's state. */
+    double *sq;
+    double units_done; /* units the loop's E-steps visited (vem_fit_result.n_passes) */
+    int counting;      /* run_range counts units (the loop, not init or finish) */
 
     size_t iter, n_steps;
     double objective;
@@ -160,6 +164,21 @@ vem_status vem_tol_rule_parse(const char *name, vem_tol_rule *out)
     int i = 0;
     vem_status st = vem__name_parse("tolerance rule", name, tol_rule_names, 3, &i);
     *out = st == VEM_OK ? (vem_tol_rule)i : *out;
+    return st;
+}
+
+static const char *const accelerate_names[] = {"none", "squarem"};
+
+const char *vem_accelerate_name(vem_accelerate a)
+{
+    return vem__name_of(accelerate_names, 2, (int)a);
+}
+
+vem_status vem_accelerate_parse(const char *name, vem_accelerate *out)
+{
+    int i = 0;
+    vem_status st = vem__name_parse("acceleration", name, accelerate_names, 2, &i);
+    *out = st == VEM_OK ? (vem_accelerate)i : *out;
     return st;
 }
 
@@ -288,6 +307,11 @@ static vem_status check_opts(const vem_fit_opts *o)
     }
     if (is_mc(o->algorithm) && o->mc_window == 0)
         return VEM_FAIL(VEM_EINVAL, "mc_window=0 must be >= 1");
+    if (!vem_accelerate_name(o->accelerate))
+        return VEM_FAIL(VEM_EINVAL, "invalid accelerate %d", (int)o->accelerate);
+    if (o->accelerate != VEM_ACCEL_NONE && o->algorithm != VEM_ALG_BATCH)
+        return VEM_FAIL(VEM_EINVAL, "acceleration %s is for batch EM, not %s",
+                        vem_accelerate_name(o->accelerate), vem_algorithm_name(o->algorithm));
     if (o->tol_rule == VEM_TOL_PARAMS && o->algorithm == VEM_ALG_ADAM)
         return VEM_FAIL(VEM_EINVAL, "the parameter tolerance rule is for the EM algorithms");
     if (o->init_sample == 0)
@@ -337,6 +361,7 @@ void vem_fit_free(vem_fit *f)
     vem__free(f->mc_thetag);
     vem__free(f->mc_state0);
     vem__free(f->mc_avg);
+    vem__free(f->sq);
     vem__blas_threads_restore(f->blas_token);
     vem__free(f);
 }
@@ -599,6 +624,8 @@ static vem_status run_range(vem_fit *f, const vem_model *m, const vem_data *x, s
     const int fl = m->ops->ess_float;
     /* An objective-only pass of a gradient model: estep gets no ESS (model.h). */
     const int objonly = f->objective_only && m->ops->gradient;
+    if (f->counting && !f->objective_only && m->ops == f->m.ops)
+        f->units_done += (double)n;
     int token = vem__blas_threads_one();
 #ifdef _OPENMP
     int nthreads = f->nthreads < (int)ns ? f->nthreads : (int)ns;
@@ -861,6 +888,67 @@ static vem_status mstep(vem_fit *f, const double *ess)
     vem_status st = f->m.ops->mstep(f->m.self, ess);
     model_threads_restore(old);
     return st;
+}
+
+/* ------------------------------------------------------------ SQUAREM */
+
+/* One EM map: the E-step at the current parameters (objective into *obj), the M-step. */
+static vem_status em_map(vem_fit *f, double *obj)
+{
+    vem_status st = evaluate(f, obj, 0);
+    return st == VEM_OK ? mstep(f, f->ess) : st;
+}
+
+/*
+ * One SQUAREM cycle (fit.h, VEM_ACCEL_SQUAREM; Varadhan & Roland 2008, S3 with their
+ * step-length safeguards): *obj0 receives the objective of the parameters entering it.
+ */
+static vem_status squarem_cycle(vem_fit *f, double *obj0)
+{
+    const vem_model_ops *ops = f->m.ops;
+    void *self = f->m.self;
+    if (!ops->params_get || !ops->params_set)
+        return VEM_FAIL(VEM_EUNSUP, "%s: SQUAREM needs params_get/params_set", ops->name);
+    const size_t p = ops->params_len(self), sl = ops->state_len ? ops->state_len(self) : 0;
+    if (!f->sq && !(f->sq = vem__alloc_doubles(4 * p + sl + 1, 1)))
+        return VEM_FAIL(VEM_ENOMEM, "SQUAREM: 4 x %zu parameters", p);
+    double *t0 = f->sq, *t1 = t0 + p, *t2 = t1 + p, *tp = t2 + p, *s2 = tp + p;
+    double obj1;
+    ops->params_get(self, t0);
+    vem_status st = em_map(f, obj0);
+    if (st != VEM_OK)
+        return st;
+    ops->params_get(self, t1);
+    if ((st = em_map(f, &obj1)) != VEM_OK)
+        return st;
+    ops->params_get(self, t2);
+    if (sl)
+        ops->state_get(self, s2);
+    double rr = 0.0, vv = 0.0;
+    for (size_t j = 0; j < p; j++) {
+        const double r = t1[j] - t0[j], v = t2[j] - 2.0 * t1[j] + t0[j];
+        rr += r * r;
+        vv += v * v;
+    }
+    double alpha = vv > 0.0 && isfinite(rr / vv) ? -sqrt(rr / vv) : -1.0;
+    for (int tries = 0; alpha < -1.0 && tries < 10; tries++, alpha = 0.5 * (alpha - 1.0)) {
+        for (size_t j = 0; j < p; j++) {
+            const double r = t1[j] - t0[j], v = t2[j] - 2.0 * t1[j] + t0[j];
+            tp[j] = t0[j] - 2.0 * alpha * r + alpha * alpha * v;
+        }
+        if (ops->params_set(self, tp) != VEM_OK)
+            continue; /* outside the model's parameter space */
+        double objp;
+        if (evaluate(f, &objp, 0) != VEM_OK || decreased(f, obj1, objp))
+            continue;
+        if (mstep(f, f->ess) != VEM_OK)
+            continue;
+        return VEM_OK; /* F(theta') */
+    }
+    /* alpha = -1: theta' = theta2, the plain EM step, already computed. */
+    if ((st = ops->params_set(self, t2)) != VEM_OK)
+        return st;
+    return sl ? ops->state_set(self, s2) : VEM_OK;
 }
 
 /* Allocate the online state once per fit. */
@@ -1826,6 +1914,7 @@ static vem_status mc_iteration(vem_fit *f, double *objective, double *change)
 
 vem_status vem_fit_step(vem_fit *f)
 {
+    f->counting = 1;
     if (f->converged)
         return VEM_OK;
     if (f->iter >= f->o.max_iter)
@@ -1857,6 +1946,12 @@ vem_status vem_fit_step(vem_fit *f)
         const double noise = f->o.algorithm == VEM_ALG_CEM ? 0.0 : 3.0 * mc_noise(f, obj,
                                                                              f->o.mc_window);
         violation = f->have_prev && decreased(f, f->prev, obj + noise);
+        f->n_violations += (size_t)violation;
+    } else if (f->o.algorithm == VEM_ALG_BATCH && f->o.accelerate == VEM_ACCEL_SQUAREM) {
+        st = squarem_cycle(f, &obj);
+        if (st != VEM_OK)
+            return st;
+        violation = f->have_prev && decreased(f, f->prev, obj);
         f->n_violations += (size_t)violation;
     } else if (f->o.algorithm == VEM_ALG_BATCH) {
         st = evaluate(f, &obj, 0);
@@ -1948,6 +2043,7 @@ vem_status vem_fit_step(vem_fit *f)
 vem_status vem_fit_finish(vem_fit *f)
 {
     double obj;
+    f->counting = 0;
     /* With validation data the parameters of the best pass are returned. */
     if (f->val_best_iter && f->val_best_iter != f->iter) {
         vem_status vst = f->m.ops->params_set(f->m.self, f->val_best);
@@ -2215,6 +2311,8 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
     f->val_best_iter = 0;
     f->mc_streak = 0;
     f->mc_navg = 0;
+    f->counting = 0;
+    f->units_done = 0.0;
     f->mc_m = mc_round(f->o.mc_samples, mc_groups_of(f),
                        vem__max(f->o.mc_max_samples, mc_groups_of(f)));
     if (f->mc_theta1 && !is_mc(f->o.algorithm)) {
@@ -2353,6 +2451,7 @@ static vem_status keep_if_best(driver *d, size_t r, vem_status run_st)
     d->local.best_init = r;
     d->local.mc_samples = f->trace_len ? f->trace[f->trace_len - 1].mc_samples : 0;
     d->local.n_averaged = f->mc_navg;
+    d->local.n_passes = f->n_units ? f->units_done / (double)f->n_units : 0.0;
     vem__free(d->local.trace);
     d->local.trace = vem__calloc(f->trace_len ? f->trace_len : 1, sizeof *d->local.trace);
     d->local.trace_len = 0;
@@ -2404,7 +2503,7 @@ static vem_status trace_unpack(const double *in, size_t n, vem_trace_entry *t)
 
 /* The scalars section: doubles that JSON could not carry exactly (or at all: NaN). */
 enum { SC_PREV, SC_OBJECTIVE, SC_SP_C, SC_BEST_OBJECTIVE, SC_N_OBS, SC_ROWS, SC_UNITS,
-       SC_RESTART_SECONDS, SC_FIT_SECONDS, SC_VAL_BEST, SC_LEN };
+       SC_RESTART_SECONDS, SC_FIT_SECONDS, SC_VAL_BEST, SC_UNITS_DONE, SC_BEST_PASSES, SC_LEN };
 
 /* Every process's generators (the shuffles' and the caller's), in rank order on process 0. */
 static vem_status gather_rngs(const vem_fit *f, const vem_rng *rng, double **all, size_t *len)
@@ -2448,7 +2547,8 @@ static vem_status ckpt_save(driver *d, size_t r)
             [SC_BEST_OBJECTIVE] = d->local.objective, [SC_N_OBS] = f->n_obs_all,
             [SC_ROWS] = f->rows_all, [SC_UNITS] = f->units_all,
             [SC_RESTART_SECONDS] = vem__now() - f->t0, [SC_FIT_SECONDS] = vem__now() - d->t0,
-            [SC_VAL_BEST] = f->val_best_obj};
+            [SC_VAL_BEST] = f->val_best_obj, [SC_UNITS_DONE] = f->units_done,
+            [SC_BEST_PASSES] = d->local.n_passes};
         trace = vem__alloc_doubles(f->trace_len + 1, TRACE_DOUBLES);
         btrace = vem__alloc_doubles(d->local.trace_len + 1, TRACE_DOUBLES);
         if (!h || !trace || !btrace) {
@@ -2492,6 +2592,8 @@ static vem_status ckpt_save(driver *d, size_t r)
             json_object_set_new(h, "best_n_violations",
                                 json_integer((json_int_t)d->local.n_violations));
             json_object_set_new(h, "best_init", json_integer((json_int_t)d->local.best_init));
+            json_object_set_new(h, "best_n_averaged",
+                                json_integer((json_int_t)d->local.n_averaged));
             const int online = f->o.algorithm != VEM_ALG_BATCH && f->s_acc;
             vem__ckpt_section sec[] = {
                 {"scalars", sc, SC_LEN},
@@ -2582,16 +2684,17 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
                         alg ? alg : "?", vem_algorithm_name(f->o.algorithm));
     size_t n_init, nb, procs, ess_len, plen, warm, iter, n_steps, have_prev, nviol, t, s_ready,
         s_from_params, sparse, have_best, bconv, bn_iter, bn_steps, bn_viol, binit,
-        theta_ready, val_iter, mc_m, mc_streak, mc_navg;
+        theta_ready, val_iter, mc_m, mc_streak, mc_navg, bn_avg;
     const char *keys[] = {"n_init", "n_blocks", "processes", "ess_len", "params_len",
                           "warm_start", "iter", "n_steps", "have_prev", "n_violations", "t",
                           "s_ready", "s_from_params", "sparse", "have_best", "best_converged",
                           "best_n_iter", "best_n_steps", "best_n_violations", "best_init",
-                          "theta_ready", "val_best_iter", "mc_samples", "mc_streak", "mc_navg"};
+                          "theta_ready", "val_best_iter", "mc_samples", "mc_streak", "mc_navg",
+                          "best_n_averaged"};
     size_t *vals[] = {&n_init, &nb, &procs, &ess_len, &plen, &warm, &iter, &n_steps, &have_prev,
                       &nviol, &t, &s_ready, &s_from_params, &sparse, &have_best, &bconv,
                       &bn_iter, &bn_steps, &bn_viol, &binit, &theta_ready, &val_iter, &mc_m,
-                      &mc_streak, &mc_navg};
+                      &mc_streak, &mc_navg, &bn_avg};
     for (size_t i = 0; i < sizeof keys / sizeof *keys && st == VEM_OK; i++)
         st = hdr_size(c, path, keys[i], vals[i]);
     json_t *bs = json_object_get(c->header, "best_status");
@@ -2700,6 +2803,7 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
     f->objective = sc[SC_OBJECTIVE];
     f->n_violations = nviol;
     f->t = t;
+    f->units_done = sc[SC_UNITS_DONE] >= 0.0 ? sc[SC_UNITS_DONE] : 0.0;
     f->mc_m = mc_m;
     f->mc_streak = mc_streak;
     f->mc_navg = mc_navg;
@@ -2776,6 +2880,8 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
         d->local.n_obs = f->n_obs_all;
         d->local.n_violations = bn_viol;
         d->local.best_init = binit;
+        d->local.n_averaged = bn_avg;
+        d->local.n_passes = sc[SC_BEST_PASSES] >= 0.0 ? sc[SC_BEST_PASSES] : 0.0;
         vem__free(d->local.trace);
         d->local.trace = vem__calloc(btlen + 1, sizeof *d->local.trace);
         if (!d->local.trace)
@@ -2783,6 +2889,7 @@ static vem_status ckpt_restore(driver *d, const vem__ckpt *c)
         if (trace_unpack(btr, btlen, d->local.trace) != VEM_OK)
             return VEM_FAIL(VEM_EFORMAT, "%s: section 'best_trace': not a trace", path);
         d->local.trace_len = btlen;
+        d->local.mc_samples = btlen ? d->local.trace[btlen - 1].mc_samples : 0;
         if (bparams)
             memcpy(d->best, bparams, plen * sizeof *bparams);
     }

@@ -1,0 +1,48 @@
+#!/bin/sh
+# End-to-end checks of --accelerate squarem (docs/acceleration.md): the same optimum as
+# EM, the passes reported, the same bits after a resume, and the refusals.
+# Usage: sh test_cli_accelerate.sh VEM REPO_ROOT
+NAME=cli_accelerate
+. "$(dirname "$0")/harness.sh"
+
+F=$DATA/faithful.csv
+run fit gmm "$F" -k 3 --tol 1e-12 --json
+cp out em.json
+run fit gmm "$F" -k 3 --tol 1e-12 --accelerate squarem --json
+expect_rc "squarem" 0
+cp out sq.json
+pycheck "squarem: EM's optimum, passes reported, monotone" "" "a, b = load(1), load(2)
+assert b['accelerate'] == 'squarem' and a['accelerate'] == 'none', (a['accelerate'], b['accelerate'])
+assert abs(a['objective'] - b['objective']) < 1e-8 * a['n_obs'], (a['objective'], b['objective'])
+assert a['n_passes'] == a['n_iter'], a['n_passes']
+assert 2 * b['n_iter'] <= b['n_passes'] <= 13 * b['n_iter'], (b['n_iter'], b['n_passes'])
+assert b['monotonicity_violations'] == 0" em.json sq.json
+
+# Resume from a checkpoint taken mid-fit: the uninterrupted bits.
+FIT="fit gmm $F -k 3 --tol 0 --max-iter 12 --accelerate squarem --json"
+"$VEM" $FIT >full.json 2>/dev/null
+"$VEM" $FIT --checkpoint ck.bin --checkpoint-every 5 >/dev/null 2>&1
+run $FIT --resume ck.bin
+expect_rc "squarem resume" 0
+cp out res.json
+pycheck "squarem: resumed = uninterrupted" "" "a, b = load(1), load(2)
+assert repr(a['objective']) == repr(b['objective']), (a['objective'], b['objective'])
+assert a['n_passes'] == b['n_passes'], (a['n_passes'], b['n_passes'])" full.json res.json
+
+# The other kinds' batch EM too.
+run fit hmm "$DATA/seattle-weather.csv" --states 3 --emission categorical --columns weather \
+    --accelerate squarem --json
+expect_rc "hmm squarem" 0
+pyjson "hmm squarem: monotone" "" "assert d['monotonicity_violations'] == 0 and d['n_passes'] >= 2"
+run fit vbgmm "$F" -k 3 --accelerate squarem --json
+expect_rc "vbgmm squarem" 0
+pyjson "vbgmm squarem: monotone" "" "assert d['monotonicity_violations'] == 0"
+
+run fit gmm "$F" -k 2 --algorithm stepwise --accelerate squarem
+expect_rc "--accelerate with stepwise" 1
+expect_err "--accelerate with stepwise: says why" "--accelerate applies to --algorithm batch"
+run fit gmm "$F" -k 2 --accelerate aitken
+expect_rc "unknown acceleration" 1
+expect_err "unknown acceleration: names them" "expected none or squarem"
+
+finish
