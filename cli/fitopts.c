@@ -482,6 +482,7 @@ static json_t *cli_json_trace(const vem_fit_result *res, vem_algorithm alg)
             json_object_set_new(t, "step", json_integer((json_int_t)e->step));
         if (alg == VEM_ALG_MCEM || alg == VEM_ALG_SEM)
             json_object_set_new(t, "mc_samples", json_integer((json_int_t)e->mc_samples));
+        json_object_set_new(t, "passes", cli_json_real(e->passes));
         json_object_set_new(t, "objective", cli_json_real(e->objective));
         json_object_set_new(t, "change", cli_json_real(e->change));
         json_object_set_new(t, "seconds", cli_json_real(e->seconds));

@@ -24,6 +24,7 @@ typedef struct trace_row {
     int violation;
     double validation;
     size_t mc_samples;
+    double passes;
 } trace_row;
 
 /* Ratios of successive changes kept for the convergence-rate estimate. */
@@ -226,7 +227,8 @@ static void trace_add(const vem_progress *p)
                                      .seconds = p->seconds,
                                      .violation = p->violation,
                                      .validation = p->validation,
-                                     .mc_samples = p->mc_samples};
+                                     .mc_samples = p->mc_samples,
+                                     .passes = p->passes};
 }
 
 static void on_progress(void *ctx, const vem_progress *p)
@@ -351,7 +353,7 @@ static int trace_write(const char *path)
     if (!fp)
         return cli_fail(VEM_EIO, "--trace");
     fputs("label,restart,iter,step,objective,objective_per_obs,change,seconds,violation,"
-          "validation,mc_samples\n", fp);
+          "validation,mc_samples,passes\n", fp);
     for (size_t i = 0; i < P.n_rows; i++) {
         const trace_row *r = &P.rows[i];
         csv_field(fp, P.labels[r->label]);
@@ -360,7 +362,7 @@ static int trace_write(const char *path)
                 r->seconds, r->violation);
         if (isfinite(r->validation))
             fprintf(fp, "%.17g", r->validation);
-        fprintf(fp, ",%zu\n", r->mc_samples);
+        fprintf(fp, ",%zu,%.17g\n", r->mc_samples, r->passes);
     }
     vem_status s = vem_output_commit(fp, tmp, path, ferror(fp));
     return s == VEM_OK ? 0 : cli_fail(s, "--trace");

@@ -105,7 +105,7 @@ import csv
 d = load(1)
 rows = list(csv.DictReader(open(sys.argv[2])))
 assert open(sys.argv[2]).readline().rstrip("\n") == \
-    "label,restart,iter,step,objective,objective_per_obs,change,seconds,violation,validation,mc_samples"
+    "label,restart,iter,step,objective,objective_per_obs,change,seconds,violation,validation,mc_samples,passes"
 assert len(rows) == len(d["trace"]) == d["n_iter"], (len(rows), len(d["trace"]))
 for r, t in zip(rows, d["trace"]):
     assert r["label"] == "" and r["restart"] == "0" and r["step"] == "0"
@@ -168,7 +168,7 @@ expect_err "trace into a missing directory" "nodir/t.csv"
 pycheck "trace: whole" "" '
 s = open(sys.argv[1]).read()
 assert s.endswith("\n")
-assert all(len(l.split(",")) == 11 for l in s.splitlines())
+assert all(len(l.split(",")) == 12 for l in s.splitlines())
 ' t3.csv
 check "trace: no temporaries left" sh -c '! ls | grep -q vem-tmp'
 

@@ -213,6 +213,7 @@ typedef struct vem_progress {
     int violation;        /**< the trace entry's monotonicity flag */
     double validation;    /**< the trace entry's validation objective (NaN: none) */
     size_t mc_samples;    /**< Monte-Carlo EM: the iteration's draws per unit (0: none) */
+    double passes;        /**< data passes of the restart's iterations so far (vem_trace_entry) */
 } vem_progress;
 
 /** Structured progress callback (vem_fit_opts.progress). */
@@ -357,7 +358,9 @@ VEM_API void vem_fit_opts_init(vem_fit_opts *o);
  * s the standard deviation of the objective's changes over the last mc_window
  * iterations (0 until two changes exist), i.e. a drop beyond the Monte-Carlo noise
  * seen so far (docs/mcem.md). mc_samples is the number of draws per unit of the
- * iteration (0 for the other algorithms).
+ * iteration (0 for the other algorithms). passes counts the data passes of the restart's
+ * iterations up to and including this entry's (as vem_fit_result.n_passes), so that
+ * algorithms are compared on equal terms (an accelerated cycle is 2 or more passes).
  *
  * Online algorithms: iter counts passes and step is 0 for the entry that
  * closes a pass. Its objective is the sum of the pass's minibatch or block
@@ -379,6 +382,7 @@ typedef struct vem_trace_entry {
     double validation; /**< the objective on vem_fit_opts.validation after the pass (nats,
                             total); NaN without validation data or for a step entry */
     size_t mc_samples;
+    double passes;
 } vem_trace_entry;
 
 /** Opaque state of one fit. */

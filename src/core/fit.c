@@ -807,7 +807,8 @@ static vem_status trace_push(vem_fit *f, const vem_trace_entry *e)
                           .fit_seconds = vem__now() - f->fit_t0,
                           .violation = e->violation,
                           .validation = f->trace[f->trace_len - 1].validation,
-                          .mc_samples = e->mc_samples};
+                          .mc_samples = e->mc_samples,
+                          .passes = e->passes};
         f->user.progress(f->user.progress_ctx, &p);
     }
     if (f->o.log) {
@@ -1978,7 +1979,8 @@ vem_status vem_fit_step(vem_fit *f)
     }
     f->iter++;
     vem_trace_entry e = {.iter = f->iter, .objective = obj, .violation = violation,
-                         .validation = vobj, .mc_samples = m_now};
+                         .validation = vobj, .mc_samples = m_now,
+                         .passes = f->n_units ? f->units_done / (double)f->n_units : 0.0};
     /* The averaged-objective rule of MCEM and SEM: the means of the last two windows. */
     const size_t w = f->o.mc_window;
     const int windows = mc && f->o.algorithm != VEM_ALG_CEM;
@@ -2467,7 +2469,7 @@ static vem_status keep_if_best(driver *d, size_t r, vem_status run_st)
 
 /* ---- checkpoints (docs/reliability.md, "Checkpoint and resume") ---- */
 
-enum { TRACE_DOUBLES = 8, RNG_DOUBLES = 8 };
+enum { TRACE_DOUBLES = 9, RNG_DOUBLES = 8 };
 
 static void trace_pack(const vem_trace_entry *t, size_t n, double *out)
 {
@@ -2480,6 +2482,7 @@ static void trace_pack(const vem_trace_entry *t, size_t n, double *out)
         out[5] = (double)t[i].violation;
         out[6] = t[i].validation;
         out[7] = (double)t[i].mc_samples;
+        out[8] = t[i].passes;
     }
 }
 
@@ -2497,6 +2500,7 @@ static vem_status trace_unpack(const double *in, size_t n, vem_trace_entry *t)
         t[i].violation = in[5] != 0.0;
         t[i].validation = in[6];
         t[i].mc_samples = (size_t)in[7];
+        t[i].passes = in[8] >= 0.0 ? in[8] : 0.0;
     }
     return VEM_OK;
 }
