@@ -179,20 +179,32 @@ static void linkage_data(double *cells, vem_data *x)
 }
 
 /*
- * Fit the model from theta = 0.5: algorithm alg, m draws per animal (MCEM), schedule sch,
- * iters iterations (tol 0), parameters averaged from iteration average_from (0: not),
- * generator seeded with seed, threads threads. theta receives the estimate, res the
- * fit's result (release with vem_fit_result_clear). Returns vem_fit_run's status.
+ * Fit the model from theta = 0.5 with options o and the generator seeded with seed:
+ * theta receives the estimate, res the fit's result (release with vem_fit_result_clear).
+ * Returns vem_fit_run's status.
  */
-static inline vem_status linkage_fit(vem_algorithm alg, size_t m, vem_mc_schedule sch, size_t iters,
-                              size_t average_from, uint64_t seed, int threads, double *theta,
-                              vem_fit_result *res)
+static inline vem_status linkage_run(const vem_fit_opts *o, uint64_t seed, double *theta,
+                                     vem_fit_result *res)
 {
     static double cells[197];
     vem_data x = vem_data_rows(vem_matrix_view(cells, 0, 1));
     linkage_data(cells, &x);
     linkage lk = {0.5};
     vem_model model = {&linkage_ops, &lk};
+    vem_rng rng;
+    vem_rng_seed(&rng, seed);
+    vem_status st = vem_fit_run(&model, &x, o, &rng, res);
+    *theta = lk.theta;
+    return st;
+}
+
+/* linkage_run with algorithm alg, m draws per animal (MCEM), schedule sch, iters
+ * iterations (tol 0), parameters averaged from iteration average_from (0: not), threads
+ * threads. */
+static inline vem_status linkage_fit(vem_algorithm alg, size_t m, vem_mc_schedule sch, size_t iters,
+                                     size_t average_from, uint64_t seed, int threads,
+                                     double *theta, vem_fit_result *res)
+{
     vem_fit_opts o;
     vem_fit_opts_init(&o);
     o.algorithm = alg;
@@ -202,11 +214,7 @@ static inline vem_status linkage_fit(vem_algorithm alg, size_t m, vem_mc_schedul
     o.tol = 0;
     o.mc_average_from = average_from;
     o.nthreads = threads;
-    vem_rng rng;
-    vem_rng_seed(&rng, seed);
-    vem_status st = vem_fit_run(&model, &x, &o, &rng, res);
-    *theta = lk.theta;
-    return st;
+    return linkage_run(&o, seed, theta, res);
 }
 
 #endif /* VEM_EXAMPLE_LINKAGE_H */

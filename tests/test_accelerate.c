@@ -17,26 +17,18 @@
  * to 1e-14 with fewer passes than EM needs for 1e-12. */
 static void test_linkage(void)
 {
-    static double cells[197];
-    vem_data x = vem_data_rows(vem_matrix_view(cells, 0, 1));
-    linkage_data(cells, &x);
     double passes[2], theta[2];
     for (int a = 0; a < 2; a++) {
-        linkage lk = {0.5};
-        vem_model m = {&linkage_ops, &lk};
         vem_fit_opts o;
         vem_fit_opts_init(&o);
         o.accelerate = a ? VEM_ACCEL_SQUAREM : VEM_ACCEL_NONE;
         o.tol_rule = VEM_TOL_PARAMS;
         o.tol = 1e-13;
         o.max_iter = 1000;
-        vem_rng rng;
-        vem_rng_seed(&rng, 1);
         vem_fit_result res;
-        CHECK(vem_fit_run(&m, &x, &o, &rng, &res) == VEM_OK);
+        CHECK(linkage_run(&o, 1, &theta[a], &res) == VEM_OK);
         CHECK(res.n_violations == 0);
         passes[a] = res.n_passes;
-        theta[a] = lk.theta;
         /* Batch EM: one pass per iteration; SQUAREM: 2 or 3 (or more) per cycle. */
         if (a == 0)
             CHECK(res.n_passes == (double)res.n_iter);

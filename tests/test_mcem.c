@@ -135,10 +135,6 @@ static void test_linkage_engine(void)
  * itself near the MLE. */
 static void test_linkage_params_rule(void)
 {
-    vem_data x = vem_data_rows(vem_matrix_view(cells, 0, 1));
-    linkage_data(cells, &x);
-    linkage lk = {0.5};
-    vem_model model = {&linkage_ops, &lk};
     vem_fit_opts o;
     vem_fit_opts_init(&o);
     o.algorithm = VEM_ALG_MCEM;
@@ -146,26 +142,28 @@ static void test_linkage_params_rule(void)
     o.tol_rule = VEM_TOL_PARAMS;
     o.tol = 1e-3;
     o.max_iter = 200;
-    vem_rng rng;
-    vem_rng_seed(&rng, 5);
+    double theta;
     vem_fit_result res;
-    CHECK(vem_fit_run(&model, &x, &o, &rng, &res) == VEM_OK);
+    CHECK(linkage_run(&o, 5, &theta, &res) == VEM_OK);
     CHECK(res.converged && res.n_iter >= 3 && res.n_iter < 200);
-    CHECK_ABS(lk.theta, LINKAGE_MLE, 2e-3);
+    CHECK_ABS(theta, LINKAGE_MLE, 2e-3);
     vem_fit_result_clear(&res);
     /* Batch EM under the same rule: three steps in a row below 1e-10 relative. */
-    lk.theta = 0.5;
     o.algorithm = VEM_ALG_BATCH;
     o.tol = 1e-10;
-    vem_rng_seed(&rng, 5);
-    CHECK(vem_fit_run(&model, &x, &o, &rng, &res) == VEM_OK);
-    CHECK_ABS(lk.theta, LINKAGE_MLE, 1e-10);
+    CHECK(linkage_run(&o, 5, &theta, &res) == VEM_OK);
+    CHECK_ABS(theta, LINKAGE_MLE, 1e-10);
     vem_fit_result_clear(&res);
     /* A model without a Monte-Carlo E-step is refused by name. */
+    vem_data x = vem_data_rows(vem_matrix_view(cells, 0, 1));
+    linkage_data(cells, &x);
+    linkage lk = {0.5};
     vem_model_ops plain = linkage_ops;
     plain.estep_mc = NULL;
     vem_model pm = {&plain, &lk};
     o.algorithm = VEM_ALG_MCEM;
+    vem_rng rng;
+    vem_rng_seed(&rng, 5);
     CHECK(vem_fit_run(&pm, &x, &o, &rng, &res) == VEM_EUNSUP);
     CHECK(strstr(vem_errmsg(), "Monte-Carlo E-step") != NULL);
     vem_fit_result_clear(&res);

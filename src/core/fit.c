@@ -136,66 +136,32 @@ struct vem_fit {
 
 /* ------------------------------------------------------------ options */
 
+/* The public name and parse functions of an enum whose values are 0 .. n-1. */
+#define NAMED_ENUM(type, name_fn, parse_fn, names, what)                                      \
+    const char *name_fn(type v)                                                              \
+    {                                                                                        \
+        return vem__name_of(names, sizeof names / sizeof *names, (int)v);                    \
+    }                                                                                        \
+    vem_status parse_fn(const char *name, type *out)                                         \
+    {                                                                                        \
+        int i = 0;                                                                           \
+        vem_status st = vem__name_parse(what, name, names, sizeof names / sizeof *names, &i); \
+        *out = st == VEM_OK ? (type)i : *out;                                                \
+        return st;                                                                           \
+    }
+
 static const char *const algorithm_names[] = {"batch", "stepwise", "incremental", "adam",
                                                "mcem",  "sem",      "cem"};
-
-const char *vem_algorithm_name(vem_algorithm a)
-{
-    return vem__name_of(algorithm_names, 7, (int)a);
-}
-
-vem_status vem_algorithm_parse(const char *name, vem_algorithm *out)
-{
-    int i = 0;
-    vem_status st = vem__name_parse("algorithm", name, algorithm_names, 7, &i);
-    *out = st == VEM_OK ? (vem_algorithm)i : *out;
-    return st;
-}
-
 static const char *const tol_rule_names[] = {"per-observation", "total", "parameters"};
-
-const char *vem_tol_rule_name(vem_tol_rule r)
-{
-    return vem__name_of(tol_rule_names, 3, (int)r);
-}
-
-vem_status vem_tol_rule_parse(const char *name, vem_tol_rule *out)
-{
-    int i = 0;
-    vem_status st = vem__name_parse("tolerance rule", name, tol_rule_names, 3, &i);
-    *out = st == VEM_OK ? (vem_tol_rule)i : *out;
-    return st;
-}
-
 static const char *const accelerate_names[] = {"none", "squarem"};
-
-const char *vem_accelerate_name(vem_accelerate a)
-{
-    return vem__name_of(accelerate_names, 2, (int)a);
-}
-
-vem_status vem_accelerate_parse(const char *name, vem_accelerate *out)
-{
-    int i = 0;
-    vem_status st = vem__name_parse("acceleration", name, accelerate_names, 2, &i);
-    *out = st == VEM_OK ? (vem_accelerate)i : *out;
-    return st;
-}
-
 static const char *const mc_schedule_names[] = {"fixed", "geometric", "auto"};
 
-const char *vem_mc_schedule_name(vem_mc_schedule sch)
-{
-    return vem__name_of(mc_schedule_names, 3, (int)sch);
-}
-
-vem_status vem_mc_schedule_parse(const char *name, vem_mc_schedule *out)
-{
-    int i = 0;
-    vem_status st = vem__name_parse("Monte-Carlo schedule", name, mc_schedule_names, 3, &i);
-    *out = st == VEM_OK ? (vem_mc_schedule)i : *out;
-    return st;
-}
+NAMED_ENUM(vem_algorithm, vem_algorithm_name, vem_algorithm_parse, algorithm_names, "algorithm")
+NAMED_ENUM(vem_tol_rule, vem_tol_rule_name, vem_tol_rule_parse, tol_rule_names, "tolerance rule")
+NAMED_ENUM(vem_accelerate, vem_accelerate_name, vem_accelerate_parse, accelerate_names,
+           "acceleration")
+NAMED_ENUM(vem_mc_schedule, vem_mc_schedule_name, vem_mc_schedule_parse, mc_schedule_names,
+           "Monte-Carlo schedule")
 
 static uint64_t mc_mix(uint64_t z)
 {
