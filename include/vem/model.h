@@ -198,6 +198,26 @@ typedef struct vem_model_ops {
      */
     double (*estep_mc)(const void *self, const vem_data *x, size_t u0, size_t u1, double *ess,
                        double *scratch, const vem_mc_draw *mc);
+    /**
+     * Optional, all four or none: the objective's gradient, for gradient-based maximum
+     * likelihood (issue 18; docs/acceleration.md). By Fisher's identity the gradient of
+     * log p(X | theta) is E_q[grad log p(X, Z | theta)] under the exact posterior, a
+     * function of the ESS an E-step sums at theta (Salakhutdinov, Roweis & Ghahramani 2003).
+     * - ugrad_len: the length of u, the parameters in the model's unconstrained
+     *   coordinates (each model documents its map: weights by log-weights under a softmax,
+     *   precision Cholesky factors with log diagonals, ...); 0 when the model's present
+     *   configuration has none (then the other three are not called).
+     * - uparams_get: the current parameters as u.
+     * - uparams_set: parameters from u (derived quantities recomputed); VEM_ENUMERIC when
+     *   u maps to none the model can hold.
+     * - ess_gradient: grad (ugrad_len doubles) = d objective / d u at the current
+     *   parameters, from ess, the ESS of an E-step over all the data at them (summed over
+     *   processes), the objective being the E-steps' total plus objective_extra.
+     */
+    size_t (*ugrad_len)(const void *self);
+    void (*uparams_get)(const void *self, double *u);
+    vem_status (*uparams_set)(void *self, const double *u);
+    void (*ess_gradient)(const void *self, const double *ess, double *grad);
 } vem_model_ops;
 
 /** A model as the engine sees it: its operations and its state. */

@@ -1658,6 +1658,204 @@ static double gmm_objective_extra(const void *self)
     return vem_gmm_log_prior(self);
 }
 
+/* ------------------------------------------- gradient (model.h, ess_gradient) */
+
+/*
+ * The unconstrained coordinates u (docs/acceleration.md): k log-weights (the weights their
+ * softmax), the k x d means, then the precision Cholesky factors U (P = U U^T, upper
+ * triangular as vem_gmm_precisions_cholesky) with their diagonals as logs: full, k upper
+ * triangles row by row (i <= j); tied, one; diag, k x d log U_jj; spherical, k log U. Not
+ * offered for the structured covariances or with a prior (ugrad_len 0).
+ */
+static size_t ucov_len(const vem_gmm *g)
+{
+    const size_t k = g->k, d = g->d, tri = d * (d + 1) / 2;
+    return g->lay == VEM_COV_FULL ? k * tri : g->lay == VEM_COV_TIED ? tri
+                                          : g->lay == VEM_COV_DIAG   ? k * d
+                                                                     : k;
+}
+
+static size_t gmm_ugrad_len(const void *self)
+{
+    const vem_gmm *g = self;
+    return g->cov != g->lay || g->prior ? 0 : g->k + g->k * g->d + ucov_len(g);
+}
+
+static void gmm_uparams_get(const void *self, double *u)
+{
+    const vem_gmm *g = self;
+    const size_t k = g->k, d = g->d, nf = g->lay == VEM_COV_FULL ? k : 1;
+    for (size_t c = 0; c < k; c++)
+        *u++ = log(g->weights[c]);
+    memcpy(u, g->means, k * d * sizeof *u);
+    u += k * d;
+    if (g->lay == VEM_COV_FULL || g->lay == VEM_COV_TIED) {
+        for (size_t f = 0; f < nf; f++)
+            for (size_t i = 0; i < d; i++)
+                for (size_t j = i; j < d; j++) {
+                    const double v = g->prec_chol[f * d * d + i * d + j];
+                    *u++ = i == j ? log(v) : v;
+                }
+    } else {
+        for (size_t i = 0; i < ucov_len(g); i++)
+            *u++ = log(g->prec_chol[i]);
+    }
+}
+
+static vem_status gmm_uparams_set(void *self, const double *u)
+{
+    vem_gmm *g = self;
+    const size_t k = g->k, d = g->d, cl = cov_len(g->lay, k, d);
+    const size_t nf = g->lay == VEM_COV_FULL ? k : 1;
+    double *w = vem__alloc_doubles(k + cl + 2 * d * d, 1);
+    if (!w)
+        return VEM_FAIL(VEM_ENOMEM, "GMM parameters: %zu doubles", k + cl + 2 * d * d);
+    double *covs = w + k, *uf = covs + cl, *inv = uf + d * d;
+    double top = u[0], sum = 0.0;
+    for (size_t c = 1; c < k; c++)
+        top = fmax(top, u[c]);
+    for (size_t c = 0; c < k; c++)
+        sum += (w[c] = exp(u[c] - top));
+    for (size_t c = 0; c < k; c++)
+        w[c] /= sum;
+    const double *mu = u + k, *uc = u + k + k * d;
+    if (g->lay == VEM_COV_FULL || g->lay == VEM_COV_TIED) {
+        for (size_t f = 0; f < nf; f++) {
+            /* U from u, W = U^-1 (upper, by back substitution), covariance W^T W. */
+            memset(uf, 0, d * d * sizeof *uf);
+            for (size_t i = 0; i < d; i++)
+                for (size_t j = i; j < d; j++, uc++)
+                    uf[i * d + j] = i == j ? exp(*uc) : *uc;
+            memset(inv, 0, d * d * sizeof *inv);
+            for (size_t j = 0; j < d; j++) {
+                inv[j * d + j] = 1.0 / uf[j * d + j];
+                for (size_t i = j; i-- > 0;) {
+                    double t = 0.0;
+                    for (size_t l = i + 1; l <= j; l++)
+                        t += uf[i * d + l] * inv[l * d + j];
+                    inv[i * d + j] = -t / uf[i * d + i];
+                }
+            }
+            double *cv = covs + f * d * d;
+            for (size_t i = 0; i < d; i++)
+                for (size_t j = 0; j < d; j++) {
+                    double t = 0.0;
+                    for (size_t l = 0; l <= (i < j ? i : j); l++)
+                        t += inv[l * d + i] * inv[l * d + j];
+                    cv[i * d + j] = t;
+                }
+        }
+    } else {
+        for (size_t i = 0; i < cl; i++)
+            covs[i] = exp(-2.0 * uc[i]);
+    }
+    vem_status st = vem_gmm_set_params(g, w, mu, covs);
+    vem__free(w);
+    return st;
+}
+
+static void gmm_ess_gradient(const void *self, const double *ess, double *grad)
+{
+    const vem_gmm *g = self;
+    const size_t k = g->k, d = g->d;
+    const double *nk = ess, *s1 = ess + k, *s2 = ess + k + k * d;
+    double n = 0.0;
+    for (size_t c = 0; c < k; c++)
+        n += nk[c];
+    for (size_t c = 0; c < k; c++)
+        grad[c] = nk[c] - n * g->weights[c];
+    double *gm = grad + k, *gu = grad + k + k * d;
+    double *a = vem__alloc_doubles(2 * d + 2 * d * d, 1);
+    if (!a) { /* no room for d x d: NaN, which the optimiser reports */
+        for (size_t i = 0; i < k * d + ucov_len(g); i++)
+            gm[i] = NAN;
+        return;
+    }
+    double *b = a + d, *sc = b + d, *su = sc + d * d;
+    const int chol = g->lay == VEM_COV_FULL || g->lay == VEM_COV_TIED;
+    if (chol)
+        memset(sc, 0, d * d * sizeof *sc);
+    for (size_t c = 0; c < k; c++) {
+        /* a = mu_k - centre; b = sum_n r (x - mu_k) = s1_k - N_k a. */
+        for (size_t j = 0; j < d; j++) {
+            a[j] = g->means[c * d + j] - g->center[j];
+            b[j] = s1[c * d + j] - nk[c] * a[j];
+        }
+        if (chol) {
+            /* The scatter about mu_k, added to sc: over all components for tied. */
+            const double *s2c = g->lay == VEM_COV_FULL ? s2 + c * d * d : NULL;
+            if (g->lay == VEM_COV_FULL)
+                memset(sc, 0, d * d * sizeof *sc);
+            /* s2 holds the upper triangle (i <= j) of each symmetric scatter. */
+            for (size_t i = 0; i < d; i++)
+                for (size_t j = 0; j < d; j++)
+                    sc[i * d + j] += (s2c ? s2c[i <= j ? i * d + j : j * d + i] : 0.0) -
+                                     s1[c * d + i] * a[j] - a[i] * s1[c * d + j] +
+                                     nk[c] * a[i] * a[j];
+            const double *uf = g->prec_chol + (g->lay == VEM_COV_FULL ? c * d * d : 0);
+            /* Mean: P b = U (U^T b). */
+            for (size_t i = 0; i < d; i++) {
+                double t = 0.0;
+                for (size_t l = 0; l < d; l++) {
+                    double q = 0.0;
+                    for (size_t m = 0; m < d; m++)
+                        q += uf[m * d + l] * b[m];
+                    t += uf[i * d + l] * q;
+                }
+                gm[c * d + i] = t;
+            }
+            if (g->lay == VEM_COV_FULL) {
+                /* su = S U; grad (i <= j): N_k - U_ii su_ii on the diagonal, -su_ij off it. */
+                for (size_t i = 0; i < d; i++)
+                    for (size_t j = 0; j < d; j++) {
+                        double t = 0.0;
+                        for (size_t l = 0; l < d; l++)
+                            t += sc[i * d + l] * uf[l * d + j];
+                        su[i * d + j] = t;
+                    }
+                for (size_t i = 0; i < d; i++)
+                    for (size_t j = i; j < d; j++)
+                        *gu++ = i == j ? nk[c] - uf[i * d + i] * su[i * d + i] : -su[i * d + j];
+            }
+        } else {
+            const int sph = g->lay == VEM_COV_SPHERICAL;
+            double tr = 0.0;
+            for (size_t j = 0; j < d; j++) {
+                const double sjj =
+                    s2[c * d + j] - 2.0 * s1[c * d + j] * a[j] + nk[c] * a[j] * a[j];
+                const double uj = g->prec_chol[sph ? c : c * d + j];
+                gm[c * d + j] = uj * uj * b[j];
+                if (sph)
+                    tr += sjj;
+                else
+                    gu[c * d + j] = nk[c] - uj * uj * sjj;
+            }
+            if (sph) {
+                const double uc = g->prec_chol[c];
+                gu[c] = (double)d * nk[c] - uc * uc * tr;
+            }
+        }
+    }
+    if (g->lay == VEM_COV_TIED) {
+        /* The tied scatter: s2 is sum_n (x - c)(x - c)^T over all rows (sum_k r = 1). */
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j < d; j++)
+                sc[i * d + j] += s2[i <= j ? i * d + j : j * d + i];
+        const double *uf = g->prec_chol;
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j < d; j++) {
+                double t = 0.0;
+                for (size_t l = 0; l < d; l++)
+                    t += sc[i * d + l] * uf[l * d + j];
+                su[i * d + j] = t;
+            }
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = i; j < d; j++)
+                *gu++ = i == j ? n - uf[i * d + i] * su[i * d + i] : -su[i * d + j];
+    }
+    vem__free(a);
+}
+
 static const vem_model_ops gmm_ops = {
     .name = "gmm",
     .ess_len = gmm_ess_len,
@@ -1676,6 +1874,10 @@ static const vem_model_ops gmm_ops = {
     .state_get = gmm_state_get,
     .state_set = gmm_state_set,
     .ess_objective = gmm_ess_objective,
+    .ugrad_len = gmm_ugrad_len,
+    .uparams_get = gmm_uparams_get,
+    .uparams_set = gmm_uparams_set,
+    .ess_gradient = gmm_ess_gradient,
 };
 
 vem_model vem_gmm_model(vem_gmm *g)
