@@ -32,6 +32,7 @@ extern const cli_verb cli_vbgmm_fit, cli_vbgmm_predict, cli_vbgmm_score, cli_vbg
     cli_vbgmm_info;
 extern const cli_verb cli_blr_fit, cli_blr_predict, cli_blr_score, cli_blr_info;
 extern const cli_verb cli_blogr_fit, cli_blogr_predict, cli_blogr_score, cli_blogr_info;
+extern const cli_verb cli_glmm_fit, cli_glmm_predict, cli_glmm_score, cli_glmm_info;
 extern const cli_verb cli_vae_fit, cli_vae_score, cli_vae_sample, cli_vae_encode,
     cli_vae_reconstruct, cli_vae_info;
 
@@ -58,6 +59,10 @@ static const cli_kind kinds[] = {
     {"blogr",
      "Bayesian logistic regression by stochastic variational inference (Adam)",
      {&cli_blogr_fit, &cli_blogr_predict, &cli_blogr_score, NULL, &cli_blogr_info, NULL, NULL,
+      NULL}},
+    {"glmm",
+     "random-intercept GLMM (binomial, poisson) by exact EM (adaptive quadrature) or MCEM",
+     {&cli_glmm_fit, &cli_glmm_predict, &cli_glmm_score, NULL, &cli_glmm_info, NULL, NULL,
       NULL}},
     {"vae",
      "variational autoencoder by stochastic gradients of the ELBO (Adam)",
@@ -230,6 +235,9 @@ static const char *engine_default(int id, const vem_fit_opts *o, char *buf, size
         break;
     case CLI_OPT_TOL_RULE:
         snprintf(buf, size, "%s", vem_tol_rule_name(o->tol_rule));
+        break;
+    case CLI_OPT_ACCELERATE:
+        snprintf(buf, size, "%s", vem_accelerate_name(o->accelerate));
         break;
     case CLI_OPT_MC_SAMPLES:
         snprintf(buf, size, "%zu", o->mc_samples);

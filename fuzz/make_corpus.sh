@@ -22,7 +22,8 @@ for f in "$C"/*/regress_*; do
 done
 rm -rf "$C"
 for h in csv text_table binary docword ldac vocab lengths frames npy idx npy_data corpus_build \
-    model_gmm model_hmm model_lda model_vbgmm model_blr model_blogr model_vae checkpoint; do
+    model_gmm model_hmm model_lda model_vbgmm model_blr model_blogr model_vae model_glmm \
+    checkpoint; do
     mkdir -p "$C/$h"
 done
 
@@ -130,6 +131,12 @@ cp "$m"/hmm_*.json $G/seattle_k*.init.json "$C/model_hmm/"
 cp "$m"/vb_*.json "$C/model_vbgmm/"
 cp "$m"/blr*.json "$C/model_blr/"
 cp "$m"/blogr*.json "$C/model_blogr/"
+q fit glmm $E/glmm_mcculloch.csv --target y --group group --no-intercept --max-iter 5 \
+    -o "$C/model_glmm/glmm_binomial.json"
+q fit glmm $E/glmm_boundary.csv --target y --group group --no-intercept --max-iter 5 \
+    -o "$C/model_glmm/glmm_boundary.json"
+q fit glmm $E/glmm_poisson.csv --target y --group group --family poisson --max-iter 5 \
+    -o "$C/model_glmm/glmm_poisson.json"
 # VAE models: the JSON naming model.params.npy, then the .npy (fuzz_model_vae.c)
 q fit vae $E/faithful.csv --likelihood gaussian --latent 1 --hidden 3 --epochs 1 -o "$m/vs1.json"
 printf 'a,b,c,d\n1,0,1,0\n0,1,1,0\n1,1,0,0\n0,0,1,1\n1,0,0,1\n' >"$tmp/bin.csv"

@@ -73,6 +73,10 @@ valid fit "fit hmm, mixture emissions" fit hmm "$FAITHFUL" --states 2 --emission
     --covariance diag
 valid fit "fit hmm incremental" fit hmm "$FAITHFUL" --states 2 --emission gaussian \
     --algorithm incremental --n-blocks 1 --trace-steps
+valid fit "fit hmm mcem" fit hmm "$FAITHFUL" --states 2 --emission gaussian --algorithm mcem \
+    --mc-samples 20 --max-iter 5
+valid fit "fit hmm cem" fit hmm "$WEATHER" --states 3 --emission categorical --columns weather \
+    --algorithm cem
 valid score "score hmm" score hmm.json "$FAITHFUL"
 valid predict "predict hmm" predict hmm.json "$FAITHFUL"
 valid decode "decode hmm" decode hmm.json "$FAITHFUL"
@@ -85,6 +89,9 @@ valid info "info hmm categorical" info hmmc.json
 valid fit "fit lda" fit lda "$CORPUS" --vocab "$VOCAB" -k 2 -o lda.json
 valid fit "fit lda stepwise" fit lda "$CORPUS" --vocab "$VOCAB" -k 2 --algorithm stepwise \
     --batch-size 2
+valid fit "fit lda mcem" fit lda "$CORPUS" --vocab "$VOCAB" -k 2 --algorithm mcem --mc-samples 10 \
+    --max-iter 5
+valid fit "fit lda sem" fit lda "$CORPUS" --vocab "$VOCAB" -k 2 --algorithm sem --max-iter 6
 valid score "score lda" score lda.json "$CORPUS"
 valid transform "transform lda" transform lda.json "$CORPUS"
 valid topics "topics lda" topics lda.json
@@ -123,5 +130,14 @@ valid fit "fit blogr" fit blogr "$PENGUINS2" --target chinstrap --full-rank --ep
 valid score "score blogr" score blogr.json "$PENGUINS2"
 valid predict "predict blogr" predict blogr.json "$PENGUINS2"
 valid info "info blogr" info blogr.json
+GLMM=$DATA/glmm_mcculloch.csv
+valid fit "fit glmm" fit glmm "$GLMM" --target y --group group --no-intercept -o glmm.json
+valid fit "fit glmm boundary" fit glmm "$DATA/glmm_boundary.csv" --target y --group group \
+    --no-intercept --max-iter 300
+valid fit "fit glmm mcem" fit glmm "$GLMM" --target y --group group --algorithm mcem \
+    --mc-schedule fixed --mc-samples 20 --max-iter 5
+valid score "score glmm" score glmm.json "$GLMM"
+valid predict "predict glmm" predict glmm.json "$GLMM"
+valid info "info glmm" info glmm.json
 
 finish

@@ -8,6 +8,7 @@
 #include <vem/common.h>
 #include <vem/data.h>
 #include <vem/fit.h>
+#include <vem/glmm.h>
 #include <vem/gmm.h>
 #include <vem/hmm.h>
 #include <vem/io.h>
