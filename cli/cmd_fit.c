@@ -725,7 +725,8 @@ static int cmd_fit(int argc, char **argv)
     }
     /* Online passes: the engine's 100 unless asked (10000 is batch EM's allowance for
      * slow stretches, not a number of passes over large data). */
-    if (a.f.opts.algorithm != VEM_ALG_BATCH && !cli_fit_given(&a.f, CLI_OPT_MAX_ITER) &&
+    if (a.f.opts.algorithm != VEM_ALG_BATCH && a.f.opts.algorithm != VEM_ALG_LBFGS &&
+        a.f.opts.algorithm != VEM_ALG_EM_LBFGS && !cli_fit_given(&a.f, CLI_OPT_MAX_ITER) &&
         !cli_fit_given(&a.f, CLI_OPT_PASSES)) {
         vem_fit_opts e;
         vem_fit_opts_init(&e);

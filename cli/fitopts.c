@@ -20,8 +20,10 @@ const cli_option cli_engine_options[] = {
     {"threads", 0, 1, CLI_OPT_THREADS, "T",
      "threads; 0 = all available; results do not depend on it"},
     {"algorithm", 0, 1, CLI_OPT_ALGORITHM, "A",
-     "batch, stepwise or incremental (online EM), or mcem, sem or cem\n"
-     "(Monte-Carlo, stochastic or classification EM: docs/mcem.md)"},
+     "batch, stepwise or incremental (online EM), mcem, sem or cem\n"
+     "(Monte-Carlo, stochastic or classification EM: docs/mcem.md), or\n"
+     "lbfgs or em-lbfgs (quasi-Newton maximum likelihood; gmm with full,\n"
+     "tied, diag or spherical covariances: docs/acceleration.md)"},
     {"accelerate", 0, 1, CLI_OPT_ACCELERATE, "A",
      "batch EM: none, or squarem (Varadhan & Roland 2008: two EM steps\n"
      "extrapolated, safeguarded; docs/acceleration.md)"},
@@ -148,8 +150,8 @@ static int cli_fit_option(cli_fit_args *f, int id, const char *val)
         break;
     case CLI_OPT_ALGORITHM:
         if (vem_algorithm_parse(val, &o->algorithm) != VEM_OK || o->algorithm == VEM_ALG_ADAM) {
-            cli_error("--algorithm: expected batch, stepwise, incremental, mcem, sem or cem; "
-                      "got '%s'", val);
+            cli_error("--algorithm: expected batch, stepwise, incremental, mcem, sem, cem, "
+                      "lbfgs or em-lbfgs; got '%s'", val);
             rc = CLI_EXIT_USAGE;
         }
         break;
@@ -383,6 +385,12 @@ static const struct {
      "mcem or sem"},
 };
 
+/* The algorithms whose convergence test is batch EM's, on consecutive objectives. */
+static int batch_rules(vem_algorithm a)
+{
+    return a == VEM_ALG_BATCH || a == VEM_ALG_CEM || a == VEM_ALG_LBFGS || a == VEM_ALG_EM_LBFGS;
+}
+
 int cli_fit_args_check(cli_fit_args *f, const char *cmd)
 {
     for (size_t i = 0; i < sizeof online_only / sizeof *online_only; i++)
@@ -434,7 +442,7 @@ int cli_fit_args_check(cli_fit_args *f, const char *cmd)
     /* Online passes sum objectives at moving parameters, too noisy for a total rule:
      * unless --tol is given, they test the change per observation at the engine's
      * default (vem_fit_opts_init). */
-    if (f->opts.algorithm != VEM_ALG_BATCH && f->opts.algorithm != VEM_ALG_CEM &&
+    if (!batch_rules(f->opts.algorithm) &&
         f->opts.tol_rule != VEM_TOL_PER_OBS && !cli_fit_given(f, CLI_OPT_TOL) &&
         !cli_fit_given(f, CLI_OPT_TOL_RULE)) {
         vem_fit_opts e;
@@ -570,7 +578,8 @@ void cli_json_score_common(json_t *o, const char *model, const char *objective_n
 
 int cli_by_iterations(vem_algorithm a)
 {
-    return a == VEM_ALG_BATCH || a == VEM_ALG_MCEM || a == VEM_ALG_SEM || a == VEM_ALG_CEM;
+    return a == VEM_ALG_BATCH || a == VEM_ALG_MCEM || a == VEM_ALG_SEM || a == VEM_ALG_CEM ||
+           a == VEM_ALG_LBFGS || a == VEM_ALG_EM_LBFGS;
 }
 
 void cli_fit_mc_defaults(cli_fit_args *f)

@@ -38,6 +38,29 @@ run fit vbgmm "$F" -k 3 --accelerate squarem --json
 expect_rc "vbgmm squarem" 0
 pyjson "vbgmm squarem: monotone" "" "assert d['monotonicity_violations'] == 0"
 
+# L-BFGS and EM-then-L-BFGS: the same optimum, fewer passes on a slow case, and what they
+# refuse (a structured covariance, a kind without a gradient, checkpoints).
+for alg in lbfgs em-lbfgs; do
+    run fit gmm "$F" -k 3 --tol 1e-12 --algorithm $alg --json
+    expect_rc "$alg" 0
+    cp out $alg.json
+    pycheck "$alg: EM's optimum, converged, monotone" "" "a, b = load(1), load(2)
+assert b['algorithm'] == '$alg' and b['converged'], b['algorithm']
+assert abs(a['objective'] - b['objective']) < 1e-8 * a['n_obs'], (a['objective'], b['objective'])
+assert b['monotonicity_violations'] == 0
+assert b['trace'][-1]['passes'] <= b['n_passes']" em.json $alg.json
+done
+run fit gmm "$F" -k 3 --covariance VEV --algorithm lbfgs
+expect_rc "lbfgs with VEV" 2
+expect_err "lbfgs with VEV: says why" "no objective gradient"
+run fit hmm "$DATA/seattle-weather.csv" --states 3 --emission categorical --columns weather \
+    --algorithm lbfgs
+expect_rc "hmm lbfgs" 2
+expect_err "hmm lbfgs: says why" "no objective gradient"
+run fit gmm "$F" -k 3 --algorithm lbfgs --checkpoint ck2.bin
+expect_rc "lbfgs with --checkpoint" 2
+expect_err "lbfgs with --checkpoint: says why" "not checkpointed"
+
 run fit gmm "$F" -k 2 --algorithm stepwise --accelerate squarem
 expect_rc "--accelerate with stepwise" 1
 expect_err "--accelerate with stepwise: says why" "--accelerate applies to --algorithm batch"

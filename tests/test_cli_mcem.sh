@@ -92,6 +92,6 @@ expect_rc "--equal-weights with a selection" 1
 expect_err "--equal-weights: says why" "--equal-weights fits one model"
 run fit gmm "$F" -k 2 --algorithm bogus
 expect_rc "unknown algorithm" 1
-expect_err "unknown algorithm: lists them" "mcem, sem or cem"
+expect_err "unknown algorithm: lists them" "mcem, sem, cem, lbfgs or em-lbfgs"
 
 finish

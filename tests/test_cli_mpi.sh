@@ -143,4 +143,12 @@ for np in 2 3; do
         "[ \"\$(key $tmp/mc$np.json \"['monte_carlo']['last_samples']\")\" = \"\$(key $tmp/mc1.json \"['monte_carlo']['last_samples']\")\" ]"
 done
 
+# L-BFGS (docs/acceleration.md): the gradient from the ESS summed over the ranks, the same
+# optimum as one process.
+"$VEM" fit gmm "$F" --init-model "$ROOT/tests/golden/faithful_k2_full.init.json" --algorithm lbfgs \
+    --tol 1e-12 --json >"$tmp/lb1.json" 2>/dev/null
+run 2 fit gmm "$F" --init-model "$ROOT/tests/golden/faithful_k2_full.init.json" --algorithm lbfgs \
+    --tol 1e-12 --json >"$tmp/lb2.json" 2>"$tmp/err"
+check "lbfgs np=2 log_likelihood" "rel_close $tmp/lb2.json $tmp/lb1.json log_likelihood 1e-10"
+
 finish

@@ -71,7 +71,7 @@ static void test_version(void)
 
 static void test_names(void)
 {
-    ROUND_TRIP(vem_algorithm, vem_algorithm_name, vem_algorithm_parse, 7, "batch,");
+    ROUND_TRIP(vem_algorithm, vem_algorithm_name, vem_algorithm_parse, 9, "batch,");
     ROUND_TRIP(vem_tol_rule, vem_tol_rule_name, vem_tol_rule_parse, 3, "per-observation,");
     ROUND_TRIP(vem_mc_schedule, vem_mc_schedule_name, vem_mc_schedule_parse, 3, "fixed,");
     ROUND_TRIP(vem_accelerate, vem_accelerate_name, vem_accelerate_parse, 2, "none,");

@@ -10,7 +10,8 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
     build-essential clang libclang-rt-14-dev libomp-dev cmake pkg-config libopenblas-dev liblapack-dev \
-    libjansson-dev zlib1g-dev python3 python3-jsonschema openmpi-bin libopenmpi-dev locales time >/dev/null
+    libjansson-dev zlib1g-dev liblbfgs-dev python3 python3-jsonschema openmpi-bin libopenmpi-dev \
+    locales time >/dev/null
 if ! locale -a | grep -q -x -i 'de_DE\.utf-\{0,1\}8'; then
     if grep -q '^# *de_DE\.UTF-8 UTF-8' /etc/locale.gen; then
         $SUDO sed -i 's/^# *\(de_DE\.UTF-8 UTF-8\)/\1/' /etc/locale.gen

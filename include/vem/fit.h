@@ -88,6 +88,18 @@ typedef void (*vem_log_fn)(void *ctx, const char *line);
  * - SEM: stochastic EM (Celeux & Diebolt 1985): MCEM with one draw per unit and a fixed
  *   schedule; a Markov chain around the MLE, usually summarised by averaging the
  *   parameters after a burn-in (mc_average_from).
+ * - LBFGS: gradient-based maximum likelihood, full batch: Debian's liblbfgs (Nocedal's
+ *   limited-memory BFGS with the More-Thuente line search) on the model's unconstrained
+ *   coordinates (vem_model_ops.ugrad_len ... ess_gradient), one E-step pass per function
+ *   evaluation; an iteration is one L-BFGS iteration, its trace entry the objective at
+ *   the accepted point, checked for monotonicity as EM's. The convergence rules are EM's
+ *   (tol_rule); a line search that can no longer improve the objective (round-off at the
+ *   optimum) also ends the fit as converged. Not checkpointed (liblbfgs keeps its
+ *   curvature pairs to itself): VEM_EUNSUP with vem_fit_opts.checkpoint or resume.
+ * - EM_LBFGS: batch EM iterations while they make fast progress, then L-BFGS from where
+ *   EM is (Salakhutdinov, Roweis & Ghahramani 2003): the switch comes after an iteration
+ *   whose gain is at least em_switch_rate times the previous one's twice in a row (EM's
+ *   rate of convergence is then the fraction of missing information, near 1: slow).
  * - CEM: classification EM (Celeux & Govaert 1992): each unit's most probable latent value
  *   (no draw), then the M-step; it increases the classification log-likelihood, which is
  *   the objective traced and checked for monotonicity (for spherical components of one
@@ -100,11 +112,13 @@ typedef enum vem_algorithm {
     VEM_ALG_ADAM = 3,
     VEM_ALG_MCEM = 4,
     VEM_ALG_SEM = 5,
-    VEM_ALG_CEM = 6
+    VEM_ALG_CEM = 6,
+    VEM_ALG_LBFGS = 7,
+    VEM_ALG_EM_LBFGS = 8
 } vem_algorithm;
 
-/** "batch", "stepwise", "incremental", "adam", "mcem", "sem", "cem"; NULL for an invalid
- *  value. */
+/** "batch", "stepwise", "incremental", "adam", "mcem", "sem", "cem", "lbfgs", "em-lbfgs";
+ *  NULL for an invalid value. */
 VEM_API const char *vem_algorithm_name(vem_algorithm a);
 /** Parse a name as above. VEM_EINVAL for an unknown name. */
 VEM_API vem_status vem_algorithm_parse(const char *name, vem_algorithm *out);
@@ -338,6 +352,10 @@ typedef struct vem_fit_opts {
                                     (Polyak-Ruppert averaging; for SEM the usual summary);
                                     0 (default): the last iteration's */
     vem_accelerate accelerate; /**< batch EM's acceleration (vem_accelerate); default NONE */
+    size_t lbfgs_m;            /**< LBFGS, EM_LBFGS: curvature pairs kept; default 6 */
+    double em_switch_rate;     /**< EM_LBFGS: the gain ratio of two successive EM iterations
+                                    that, twice in a row, hands over to L-BFGS, in (0, 1];
+                                    default 0.9 */
 } vem_fit_opts;
 
 /** Defaults as documented in vem_fit_opts. */

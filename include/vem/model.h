@@ -207,7 +207,10 @@ typedef struct vem_model_ops {
      *   coordinates (each model documents its map: weights by log-weights under a softmax,
      *   precision Cholesky factors with log diagonals, ...); 0 when the model's present
      *   configuration has none (then the other three are not called).
-     * - uparams_get: the current parameters as u.
+     * - uparams_get: the current parameters as u; it also fixes the map's reference point
+     *   (a model may whiten its coordinates about the present parameters, so that a
+     *   quasi-Newton method sees them on one scale), which uparams_set and ess_gradient use
+     *   until the next uparams_get. VEM_ENOMEM.
      * - uparams_set: parameters from u (derived quantities recomputed); VEM_ENUMERIC when
      *   u maps to none the model can hold.
      * - ess_gradient: grad (ugrad_len doubles) = d objective / d u at the current
@@ -215,7 +218,7 @@ typedef struct vem_model_ops {
      *   processes), the objective being the E-steps' total plus objective_extra.
      */
     size_t (*ugrad_len)(const void *self);
-    void (*uparams_get)(const void *self, double *u);
+    vem_status (*uparams_get)(void *self, double *u);
     vem_status (*uparams_set)(void *self, const double *u);
     void (*ess_gradient)(const void *self, const double *ess, double *grad);
 } vem_model_ops;

@@ -20,6 +20,8 @@
 #include <omp.h>
 #endif
 
+#include <lbfgs.h>
+
 #include <vem/comm.h>
 #include <vem/fit.h>
 #include <vem/io.h>
@@ -121,6 +123,9 @@ struct vem_fit {
     /* SQUAREM (vem_fit_opts.accelerate): theta0, theta1, theta2, theta', theta2's state. */
     double *sq;
     double units_done; /* units the loop's E-steps visited (vem_fit_result.n_passes) */
+    int lbfgs_on;      /* EM_LBFGS: handed over to L-BFGS */
+    size_t slow;       /* EM_LBFGS: EM iterations in a row whose gain ratio was high */
+    double last_gain;  /* EM_LBFGS: the previous EM iteration's gain */
     int counting;      /* run_range counts units (the loop, not init or finish) */
 
     size_t iter, n_steps;
@@ -151,7 +156,8 @@ struct vem_fit {
     }
 
 static const char *const algorithm_names[] = {"batch", "stepwise", "incremental", "adam",
-                                               "mcem",  "sem",      "cem"};
+                                               "mcem",  "sem",      "cem",         "lbfgs",
+                                               "em-lbfgs"};
 static const char *const tol_rule_names[] = {"per-observation", "total", "parameters"};
 static const char *const accelerate_names[] = {"none", "squarem"};
 static const char *const mc_schedule_names[] = {"fixed", "geometric", "auto"};
@@ -204,6 +210,14 @@ void vem_fit_opts_init(vem_fit_opts *o)
     o->mc_groups = 10;
     o->mc_alpha = 0.25;
     o->mc_window = 5;
+    o->lbfgs_m = 6;
+    o->em_switch_rate = 0.9;
+}
+
+/* The algorithms that run the deterministic full-batch map (their starts as batch EM's). */
+static int batch_like(vem_algorithm a)
+{
+    return a == VEM_ALG_BATCH || a == VEM_ALG_LBFGS || a == VEM_ALG_EM_LBFGS;
 }
 
 static int is_mc(vem_algorithm a)
@@ -273,6 +287,11 @@ static vem_status check_opts(const vem_fit_opts *o)
     }
     if (is_mc(o->algorithm) && o->mc_window == 0)
         return VEM_FAIL(VEM_EINVAL, "mc_window=0 must be >= 1");
+    if ((o->algorithm == VEM_ALG_LBFGS || o->algorithm == VEM_ALG_EM_LBFGS) &&
+        (o->lbfgs_m == 0 || o->lbfgs_m > 1000))
+        return VEM_FAIL(VEM_EINVAL, "lbfgs_m=%zu must be in [1, 1000]", o->lbfgs_m);
+    if (o->algorithm == VEM_ALG_EM_LBFGS && !(o->em_switch_rate > 0.0 && o->em_switch_rate <= 1.0))
+        return VEM_FAIL(VEM_EINVAL, "em_switch_rate=%g must be in (0, 1]", o->em_switch_rate);
     if (!vem_accelerate_name(o->accelerate))
         return VEM_FAIL(VEM_EINVAL, "invalid accelerate %d", (int)o->accelerate);
     if (o->accelerate != VEM_ACCEL_NONE && o->algorithm != VEM_ALG_BATCH)
@@ -916,6 +935,171 @@ static vem_status squarem_cycle(vem_fit *f, double *obj0)
     if ((st = ops->params_set(self, t2)) != VEM_OK)
         return st;
     return sl ? ops->state_set(self, s2) : VEM_OK;
+}
+
+/* ------------------------------------------------------------ L-BFGS */
+
+/* What liblbfgs's callbacks see. */
+typedef struct lbfgs_ctx {
+    vem_fit *f;
+    size_t p;
+    double *g;      /* the model's gradient (ascent) */
+    double *prev_x; /* the previous accepted point (the parameter rule) */
+    vem_status st;  /* a failure inside a callback */
+    int converged, interrupted;
+} lbfgs_ctx;
+
+/* liblbfgs minimises -objective: one E-step pass at x, the gradient from its ESS. */
+static lbfgsfloatval_t lbfgs_eval(void *inst, const lbfgsfloatval_t *x, lbfgsfloatval_t *g,
+                                  const int n, const lbfgsfloatval_t step)
+{
+    lbfgs_ctx *c = inst;
+    vem_fit *f = c->f;
+    (void)step;
+    double obj = NAN;
+    vem_status st = f->m.ops->uparams_set(f->m.self, x);
+    if (st == VEM_OK)
+        st = evaluate(f, &obj, 0);
+    if (st != VEM_OK) {
+        /* A point the model cannot hold or evaluate: far uphill, so the line search backs
+         * off (a failure the fit reports if nothing else succeeds). */
+        c->st = st;
+        for (int i = 0; i < n; i++)
+            g[i] = 0.0;
+        return DBL_MAX / 4;
+    }
+    f->m.ops->ess_gradient(f->m.self, f->ess, c->g);
+    for (int i = 0; i < n; i++)
+        g[i] = -c->g[i];
+    c->st = VEM_OK;
+    return -obj;
+}
+
+/* After each accepted L-BFGS iteration: the trace entry, the convergence rule, the
+ * interruption poll; non-zero stops liblbfgs. */
+static int lbfgs_progress(void *inst, const lbfgsfloatval_t *x, const lbfgsfloatval_t *g,
+                          const lbfgsfloatval_t fx, const lbfgsfloatval_t xnorm,
+                          const lbfgsfloatval_t gnorm, const lbfgsfloatval_t step, int n, int k,
+                          int ls)
+{
+    lbfgs_ctx *c = inst;
+    vem_fit *f = c->f;
+    (void)g, (void)xnorm, (void)gnorm, (void)step, (void)k, (void)ls;
+    const double obj = -fx;
+    f->iter++;
+    f->n_steps++;
+    vem_trace_entry e = {.iter = f->iter, .objective = obj, .validation = NAN,
+                         .passes = f->n_units ? f->units_done / (double)f->n_units : 0.0};
+    e.violation = f->have_prev && decreased(f, f->prev, obj);
+    f->n_violations += (size_t)e.violation;
+    if (f->have_prev)
+        e.change = (obj - f->prev) / f->n_obs_all;
+    e.seconds = vem__now() - f->t0;
+    if ((c->st = trace_push(f, &e)) != VEM_OK)
+        return 1;
+    /* The rules of fit.h on consecutive accepted points (the parameter rule on u). */
+    int conv = 0;
+    if (f->o.tol > 0.0 && f->have_prev) {
+        if (f->o.tol_rule == VEM_TOL_PARAMS) {
+            double worst = 0.0;
+            for (int i = 0; i < n; i++)
+                worst = fmax(worst, fabs(x[i] - c->prev_x[i]) / (fabs(c->prev_x[i]) + 1e-3));
+            f->mc_streak = worst < f->o.tol ? f->mc_streak + 1 : 0;
+            conv = f->mc_streak >= 3;
+        } else if (f->o.tol_rule == VEM_TOL_TOTAL) {
+            conv = fabs(obj - f->prev) < fmax(f->o.tol, 1e-12 * (fabs(f->prev) + f->n_obs_all));
+        } else {
+            conv = fabs(e.change) < f->o.tol;
+        }
+    }
+    memcpy(c->prev_x, x, (size_t)n * sizeof *x);
+    f->prev = obj;
+    f->have_prev = 1;
+    f->objective = obj;
+    if (conv) {
+        c->converged = 1;
+        return 1;
+    }
+    /* An interruption on any process stops all of them at the same iteration. */
+    double stop = f->user.interrupted && f->user.interrupted(f->user.interrupted_ctx);
+    if (f->o.comm && (c->st = f->o.comm->reduce(&stop, 1, f->o.comm->ctx)) != VEM_OK)
+        return 1;
+    if (stop > 0.0) {
+        c->interrupted = 1;
+        return 1;
+    }
+    return f->iter >= f->o.max_iter;
+}
+
+/* L-BFGS from the current parameters to the end of the fit (fit.h, VEM_ALG_LBFGS). */
+static vem_status lbfgs_run(vem_fit *f)
+{
+    const vem_model_ops *ops = f->m.ops;
+    const size_t p = ops->ugrad_len ? ops->ugrad_len(f->m.self) : 0;
+    if (p == 0)
+        return VEM_FAIL(VEM_EUNSUP, "%s: no objective gradient in this configuration "
+                        "(vem_model_ops.ess_gradient): %s is not available; batch EM with "
+                        "accelerate squarem needs none", ops->name,
+                        vem_algorithm_name(f->o.algorithm));
+    if (p > (size_t)INT32_MAX)
+        return VEM_FAIL(VEM_EINVAL, "L-BFGS: %zu parameters", p);
+    if (!f->ess && !(f->ess = vem__alloc_doubles(f->ess_len ? f->ess_len : 1, 1)))
+        return VEM_FAIL(VEM_ENOMEM, "ESS: %zu doubles", f->ess_len);
+    lbfgs_ctx c = {.f = f, .p = p, .st = VEM_OK};
+    lbfgsfloatval_t *x = lbfgs_malloc((int)p);
+    c.g = vem__alloc_doubles(2 * p, 1);
+    if (!x || !c.g) {
+        lbfgs_free(x);
+        vem__free(c.g);
+        return VEM_FAIL(VEM_ENOMEM, "L-BFGS: %zu parameters", p);
+    }
+    c.prev_x = c.g + p;
+    vem_status gst = ops->uparams_get(f->m.self, x);
+    if (gst != VEM_OK) {
+        lbfgs_free(x);
+        vem__free(c.g);
+        return gst;
+    }
+    memcpy(c.prev_x, x, p * sizeof *x);
+    lbfgs_parameter_t prm;
+    lbfgs_parameter_init(&prm);
+    prm.m = (int)f->o.lbfgs_m;
+    prm.epsilon = 0.0; /* the engine's rules decide (progress) */
+    prm.past = 0;
+    prm.max_iterations = 0;
+    lbfgsfloatval_t fx = 0.0;
+    const int ret = lbfgs((int)p, x, &fx, lbfgs_eval, lbfgs_progress, &c, &prm);
+    /* The accepted point (liblbfgs restores it after a failed line search). */
+    vem_status st = ops->uparams_set(f->m.self, x);
+    lbfgs_free(x);
+    vem__free(c.g);
+    if (st != VEM_OK)
+        return st;
+    if (c.interrupted)
+        return VEM_CONTINUE; /* the driver's poll sees it and stops */
+    if (c.converged || ret == LBFGS_SUCCESS || ret == LBFGS_STOP || ret == LBFGS_ALREADY_MINIMIZED) {
+        f->converged = 1;
+        return VEM_OK;
+    }
+    if (ret == LBFGSERR_CANCELED)
+        return c.st != VEM_OK ? c.st : f->iter >= f->o.max_iter ? VEM_EMAXITER : VEM_CONTINUE;
+    switch (ret) {
+    case LBFGSERR_ROUNDING_ERROR:
+    case LBFGSERR_MINIMUMSTEP:
+    case LBFGSERR_MAXIMUMSTEP:
+    case LBFGSERR_MAXIMUMLINESEARCH:
+    case LBFGSERR_WIDTHTOOSMALL:
+    case LBFGSERR_INCORRECT_TMINMAX:
+    case LBFGSERR_INCREASEGRADIENT:
+        /* The line search cannot improve the objective any more: at the optimum to
+         * round-off (or, with c.st set, at the edge of what the model can evaluate). */
+        if (c.st != VEM_OK && f->iter == 0)
+            return c.st;
+        f->converged = 1;
+        return VEM_OK;
+    default:
+        return VEM_FAIL(VEM_EINVAL, "L-BFGS failed: liblbfgs status %d", ret);
+    }
 }
 
 /* Allocate the online state once per fit. */
@@ -1899,6 +2083,12 @@ vem_status vem_fit_step(vem_fit *f)
     if (f->m.ops->ess_float && (!f->m.ops->gradient || !f->m.ops->params_f32))
         return VEM_FAIL(VEM_EINVAL, "%s: float ESS are for gradient models with params_f32",
                         f->m.ops->name);
+    if (f->o.algorithm == VEM_ALG_LBFGS || (f->o.algorithm == VEM_ALG_EM_LBFGS && f->lbfgs_on)) {
+        if (f->user.checkpoint || f->user.resume)
+            return VEM_FAIL(VEM_EUNSUP, "%s: L-BFGS fits are not checkpointed (liblbfgs keeps "
+                            "its curvature pairs to itself)", f->m.ops->name);
+        return lbfgs_run(f);
+    }
     vem_status st;
     double obj, vobj = NAN, pchange = NAN;
     int violation = 0, early = 0;
@@ -1920,7 +2110,7 @@ vem_status vem_fit_step(vem_fit *f)
             return st;
         violation = f->have_prev && decreased(f, f->prev, obj);
         f->n_violations += (size_t)violation;
-    } else if (f->o.algorithm == VEM_ALG_BATCH) {
+    } else if (f->o.algorithm == VEM_ALG_BATCH || f->o.algorithm == VEM_ALG_EM_LBFGS) {
         st = evaluate(f, &obj, 0);
         if (st != VEM_OK)
             return st;
@@ -2000,6 +2190,16 @@ vem_status vem_fit_step(vem_fit *f)
     /* Early stopping: patience passes without a better validation objective. */
     if (early)
         f->converged = 1;
+    /* EM then L-BFGS: hand over once EM's gain ratio stays high (fit.h). */
+    if (f->o.algorithm == VEM_ALG_EM_LBFGS && f->have_prev && !f->converged) {
+        const double gain = obj - f->prev;
+        f->slow = gain > 0.0 && isfinite(f->last_gain) && gain >= f->o.em_switch_rate * f->last_gain
+                      ? f->slow + 1
+                      : 0;
+        f->last_gain = gain;
+        if (f->slow >= 2)
+            f->lbfgs_on = 1;
+    }
     f->prev = obj;
     f->have_prev = 1;
     f->objective = obj;
@@ -2030,7 +2230,7 @@ vem_status vem_fit_finish(vem_fit *f)
     if (st != VEM_OK)
         return st;
     /* Batch EM's last M-step must not have lowered the objective either. */
-    if (f->o.algorithm == VEM_ALG_BATCH && f->have_prev && decreased(f, f->prev, obj)) {
+    if (batch_like(f->o.algorithm) && f->have_prev && decreased(f, f->prev, obj)) {
         f->n_violations++;
         if (f->trace_len)
             f->trace[f->trace_len - 1].violation = 1;
@@ -2281,6 +2481,9 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
     f->mc_navg = 0;
     f->counting = 0;
     f->units_done = 0.0;
+    f->lbfgs_on = 0;
+    f->slow = 0;
+    f->last_gain = NAN;
     f->mc_m = mc_round(f->o.mc_samples, mc_groups_of(f),
                        vem__max(f->o.mc_max_samples, mc_groups_of(f)));
     if (f->mc_theta1 && !is_mc(f->o.algorithm)) {
@@ -2302,7 +2505,7 @@ vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
     f->t0 = vem__now();
     /* The online shuffles draw from their own stream, seeded from rng (batch EM
      * takes nothing from rng here, so its restarts see the caller's stream). */
-    if (f->o.algorithm != VEM_ALG_BATCH)
+    if (!batch_like(f->o.algorithm))
         vem_rng_seed(&f->rng, rng ? vem_rng_next(rng) : 0);
     f->n_obs_all = f->n_obs;
     f->rows_all = (double)f->x.x.rows;

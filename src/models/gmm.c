@@ -63,6 +63,9 @@ struct vem_gmm {
     vem__mstate ms;
     double *mscat;
     double *mwork;
+    /* The gradient's reference point (gmm_uparams_get): k x d means, then the precision
+     * Cholesky factors (cov_len). NULL until first used. */
+    double *uref;
 
     /* The conjugate prior (vem_gmm_set_prior) or NULL, and the MAP M-step's work. */
     vem__gprior *prior;
@@ -234,6 +237,7 @@ void vem_gmm_free(vem_gmm *g)
     vem__free(g->ms.orient);
     vem__free(g->mscat);
     vem__free(g->mwork);
+    vem__free(g->uref);
     prior_free(g->prior);
     vem__free(g->pwork);
     vem__free(g->log_norm);
@@ -1661,11 +1665,16 @@ static double gmm_objective_extra(const void *self)
 /* ------------------------------------------- gradient (model.h, ess_gradient) */
 
 /*
- * The unconstrained coordinates u (docs/acceleration.md): k log-weights (the weights their
- * softmax), the k x d means, then the precision Cholesky factors U (P = U U^T, upper
- * triangular as vem_gmm_precisions_cholesky) with their diagonals as logs: full, k upper
- * triangles row by row (i <= j); tied, one; diag, k x d log U_jj; spherical, k log U. Not
- * offered for the structured covariances or with a prior (ugrad_len 0).
+ * The unconstrained coordinates u (docs/acceleration.md), whitened about the reference
+ * parameters fixed by uparams_get (means mu0, precision Cholesky factors U0, P = U U^T
+ * upper triangular as vem_gmm_precisions_cholesky): k log-weights (the weights their
+ * softmax); the means as m with mu = mu0 + U0^-T m (full, tied; mu0 + m / U0 for diag and
+ * spherical); the factors as U = U0 V, V upper triangular with log diagonal (full: k of
+ * them, row by row, i <= j; tied: one; diag: k x d log V_jj; spherical: k log V). At the
+ * reference u is (log w, 0, ..., 0), and every coordinate is on the scale of the data's
+ * own spread, which L-BFGS needs (the raw coordinates of the penguins' grams and
+ * millimetres differ by 10^6). Not offered for the structured covariances or with a
+ * prior (ugrad_len 0).
  */
 static size_t ucov_len(const vem_gmm *g)
 {
@@ -1681,25 +1690,37 @@ static size_t gmm_ugrad_len(const void *self)
     return g->cov != g->lay || g->prior ? 0 : g->k + g->k * g->d + ucov_len(g);
 }
 
-static void gmm_uparams_get(const void *self, double *u)
+static vem_status gmm_uparams_get(void *self, double *u)
 {
-    const vem_gmm *g = self;
-    const size_t k = g->k, d = g->d, nf = g->lay == VEM_COV_FULL ? k : 1;
+    vem_gmm *g = self;
+    const size_t k = g->k, d = g->d, pl = cov_len(g->lay, k, d);
+    if (!g->uref && !(g->uref = vem__alloc_doubles(k * d + pl + 1, 1)))
+        return VEM_FAIL(VEM_ENOMEM, "GMM gradient: %zu doubles", k * d + pl);
+    memcpy(g->uref, g->means, k * d * sizeof *u);
+    memcpy(g->uref + k * d, g->prec_chol, pl * sizeof *u);
     for (size_t c = 0; c < k; c++)
         *u++ = log(g->weights[c]);
-    memcpy(u, g->means, k * d * sizeof *u);
-    u += k * d;
-    if (g->lay == VEM_COV_FULL || g->lay == VEM_COV_TIED) {
-        for (size_t f = 0; f < nf; f++)
-            for (size_t i = 0; i < d; i++)
-                for (size_t j = i; j < d; j++) {
-                    const double v = g->prec_chol[f * d * d + i * d + j];
-                    *u++ = i == j ? log(v) : v;
-                }
-    } else {
-        for (size_t i = 0; i < ucov_len(g); i++)
-            *u++ = log(g->prec_chol[i]);
-    }
+    memset(u, 0, (k * d + ucov_len(g)) * sizeof *u);
+    return VEM_OK;
+}
+
+/* U (d x d, upper) = U0 V for V from u (row by row, log diagonal); advances *uc. */
+static void full_factor(size_t d, const double *u0, const double **uc, double *v, double *uf)
+{
+    memset(v, 0, d * d * sizeof *v);
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = i; j < d; j++, (*uc)++)
+            v[i * d + j] = i == j ? exp(**uc) : **uc;
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = i; j < d; j++) {
+            double t = 0.0;
+            for (size_t l = i; l <= j; l++)
+                t += u0[i * d + l] * v[l * d + j];
+            uf[i * d + j] = t;
+        }
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < i; j++)
+            uf[i * d + j] = 0.0;
 }
 
 static vem_status gmm_uparams_set(void *self, const double *u)
@@ -1707,10 +1728,13 @@ static vem_status gmm_uparams_set(void *self, const double *u)
     vem_gmm *g = self;
     const size_t k = g->k, d = g->d, cl = cov_len(g->lay, k, d);
     const size_t nf = g->lay == VEM_COV_FULL ? k : 1;
-    double *w = vem__alloc_doubles(k + cl + 2 * d * d, 1);
+    if (!g->uref)
+        return VEM_FAIL(VEM_EINVAL, "GMM gradient: uparams_set before uparams_get");
+    double *w = vem__alloc_doubles(k + k * d + cl + 3 * d * d, 1);
     if (!w)
-        return VEM_FAIL(VEM_ENOMEM, "GMM parameters: %zu doubles", k + cl + 2 * d * d);
-    double *covs = w + k, *uf = covs + cl, *inv = uf + d * d;
+        return VEM_FAIL(VEM_ENOMEM, "GMM parameters: %zu doubles", k + k * d + cl + 3 * d * d);
+    double *mu = w + k, *covs = mu + k * d, *uf = covs + cl, *inv = uf + d * d, *v = inv + d * d;
+    const double *mu0 = g->uref, *u0 = g->uref + k * d;
     double top = u[0], sum = 0.0;
     for (size_t c = 1; c < k; c++)
         top = fmax(top, u[c]);
@@ -1718,14 +1742,21 @@ static vem_status gmm_uparams_set(void *self, const double *u)
         sum += (w[c] = exp(u[c] - top));
     for (size_t c = 0; c < k; c++)
         w[c] /= sum;
-    const double *mu = u + k, *uc = u + k + k * d;
+    const double *m = u + k, *uc = u + k + k * d;
     if (g->lay == VEM_COV_FULL || g->lay == VEM_COV_TIED) {
+        for (size_t c = 0; c < k; c++) {
+            /* mu = mu0 + U0^-T m: solve U0^T t = m (U0^T lower), forward. */
+            const double *f0 = u0 + (g->lay == VEM_COV_FULL ? c * d * d : 0);
+            for (size_t i = 0; i < d; i++) {
+                double t = m[c * d + i];
+                for (size_t l = 0; l < i; l++)
+                    t -= f0[l * d + i] * (mu[c * d + l] - mu0[c * d + l]);
+                mu[c * d + i] = mu0[c * d + i] + t / f0[i * d + i];
+            }
+        }
         for (size_t f = 0; f < nf; f++) {
-            /* U from u, W = U^-1 (upper, by back substitution), covariance W^T W. */
-            memset(uf, 0, d * d * sizeof *uf);
-            for (size_t i = 0; i < d; i++)
-                for (size_t j = i; j < d; j++, uc++)
-                    uf[i * d + j] = i == j ? exp(*uc) : *uc;
+            /* U = U0 V, W = U^-1 (upper, back substitution), covariance W^T W. */
+            full_factor(d, u0 + f * d * d, &uc, v, uf);
             memset(inv, 0, d * d * sizeof *inv);
             for (size_t j = 0; j < d; j++) {
                 inv[j * d + j] = 1.0 / uf[j * d + j];
@@ -1746,8 +1777,14 @@ static vem_status gmm_uparams_set(void *self, const double *u)
                 }
         }
     } else {
-        for (size_t i = 0; i < cl; i++)
-            covs[i] = exp(-2.0 * uc[i]);
+        const int sph = g->lay == VEM_COV_SPHERICAL;
+        for (size_t c = 0; c < k; c++)
+            for (size_t j = 0; j < d; j++)
+                mu[c * d + j] = mu0[c * d + j] + m[c * d + j] / u0[sph ? c : c * d + j];
+        for (size_t i = 0; i < cl; i++) {
+            const double uu = u0[i] * exp(uc[i]);
+            covs[i] = 1.0 / (uu * uu);
+        }
     }
     vem_status st = vem_gmm_set_params(g, w, mu, covs);
     vem__free(w);
@@ -1759,63 +1796,86 @@ static void gmm_ess_gradient(const void *self, const double *ess, double *grad)
     const vem_gmm *g = self;
     const size_t k = g->k, d = g->d;
     const double *nk = ess, *s1 = ess + k, *s2 = ess + k + k * d;
+    const double *u0all = g->uref + k * d;
     double n = 0.0;
     for (size_t c = 0; c < k; c++)
         n += nk[c];
     for (size_t c = 0; c < k; c++)
         grad[c] = nk[c] - n * g->weights[c];
     double *gm = grad + k, *gu = grad + k + k * d;
-    double *a = vem__alloc_doubles(2 * d + 2 * d * d, 1);
+    double *a = vem__alloc_doubles(3 * d + 4 * d * d, 1);
     if (!a) { /* no room for d x d: NaN, which the optimiser reports */
         for (size_t i = 0; i < k * d + ucov_len(g); i++)
             gm[i] = NAN;
         return;
     }
-    double *b = a + d, *sc = b + d, *su = sc + d * d;
+    double *b = a + d, *q = b + d, *sc = q + d, *sw = sc + d * d, *v = sw + d * d, *sv = v + d * d;
     const int chol = g->lay == VEM_COV_FULL || g->lay == VEM_COV_TIED;
     if (chol)
         memset(sc, 0, d * d * sizeof *sc);
     for (size_t c = 0; c < k; c++) {
-        /* a = mu_k - centre; b = sum_n r (x - mu_k) = s1_k - N_k a. */
+        /* a = mu_k - centre; b = sum_n r (x - mu_k) = s1_k - N_k a: the gradient in mu is
+         * P b. */
         for (size_t j = 0; j < d; j++) {
             a[j] = g->means[c * d + j] - g->center[j];
             b[j] = s1[c * d + j] - nk[c] * a[j];
         }
         if (chol) {
-            /* The scatter about mu_k, added to sc: over all components for tied. */
             const double *s2c = g->lay == VEM_COV_FULL ? s2 + c * d * d : NULL;
             if (g->lay == VEM_COV_FULL)
                 memset(sc, 0, d * d * sizeof *sc);
-            /* s2 holds the upper triangle (i <= j) of each symmetric scatter. */
+            /* The scatter about mu_k (s2 holds the upper triangle, i <= j). */
             for (size_t i = 0; i < d; i++)
                 for (size_t j = 0; j < d; j++)
                     sc[i * d + j] += (s2c ? s2c[i <= j ? i * d + j : j * d + i] : 0.0) -
                                      s1[c * d + i] * a[j] - a[i] * s1[c * d + j] +
                                      nk[c] * a[i] * a[j];
-            const double *uf = g->prec_chol + (g->lay == VEM_COV_FULL ? c * d * d : 0);
-            /* Mean: P b = U (U^T b). */
+            const size_t off = g->lay == VEM_COV_FULL ? c * d * d : 0;
+            const double *uf = g->prec_chol + off, *f0 = u0all + off;
+            /* d/dm = U0^-1 P b = U0^-1 U U^T b, U = U0 V: = V (U^T b). */
+            for (size_t l = 0; l < d; l++) {
+                double t = 0.0;
+                for (size_t mm = 0; mm <= l; mm++)
+                    t += uf[mm * d + l] * b[mm];
+                q[l] = t;
+            }
+            /* V = U0^-1 U (upper): back substitution, column by column. */
+            for (size_t j = 0; j < d; j++)
+                for (size_t i = d; i-- > 0;) {
+                    double t = i <= j ? uf[i * d + j] : 0.0;
+                    for (size_t l = i + 1; l < d; l++)
+                        t -= f0[i * d + l] * v[l * d + j];
+                    v[i * d + j] = t / f0[i * d + i];
+                }
             for (size_t i = 0; i < d; i++) {
                 double t = 0.0;
-                for (size_t l = 0; l < d; l++) {
-                    double q = 0.0;
-                    for (size_t m = 0; m < d; m++)
-                        q += uf[m * d + l] * b[m];
-                    t += uf[i * d + l] * q;
-                }
+                for (size_t l = i; l < d; l++)
+                    t += v[i * d + l] * q[l];
                 gm[c * d + i] = t;
             }
             if (g->lay == VEM_COV_FULL) {
-                /* su = S U; grad (i <= j): N_k - U_ii su_ii on the diagonal, -su_ij off it. */
+                /* The whitened scatter U0^T S U0, then (S~ V): the same form as in U. */
                 for (size_t i = 0; i < d; i++)
                     for (size_t j = 0; j < d; j++) {
                         double t = 0.0;
                         for (size_t l = 0; l < d; l++)
-                            t += sc[i * d + l] * uf[l * d + j];
-                        su[i * d + j] = t;
+                            t += sc[i * d + l] * f0[l * d + j];
+                        sv[i * d + j] = t;
                     }
                 for (size_t i = 0; i < d; i++)
-                    for (size_t j = i; j < d; j++)
-                        *gu++ = i == j ? nk[c] - uf[i * d + i] * su[i * d + i] : -su[i * d + j];
+                    for (size_t j = 0; j < d; j++) {
+                        double t = 0.0;
+                        for (size_t l = 0; l < d; l++)
+                            t += f0[l * d + i] * sv[l * d + j];
+                        sw[i * d + j] = t;
+                    }
+                for (size_t i = 0; i < d; i++)
+                    for (size_t j = i; j < d; j++) {
+                        double t = 0.0;
+                        for (size_t l = 0; l < d; l++)
+                            t += sw[i * d + l] * v[l * d + j];
+                        *gu++ = i == j ? nk[c] - v[i * d + i] * t : -t;
+                    }
             }
         } else {
             const int sph = g->lay == VEM_COV_SPHERICAL;
@@ -1824,7 +1884,8 @@ static void gmm_ess_gradient(const void *self, const double *ess, double *grad)
                 const double sjj =
                     s2[c * d + j] - 2.0 * s1[c * d + j] * a[j] + nk[c] * a[j] * a[j];
                 const double uj = g->prec_chol[sph ? c : c * d + j];
-                gm[c * d + j] = uj * uj * b[j];
+                const double u0j = u0all[sph ? c : c * d + j];
+                gm[c * d + j] = uj * uj * b[j] / u0j;
                 if (sph)
                     tr += sjj;
                 else
@@ -1841,17 +1902,28 @@ static void gmm_ess_gradient(const void *self, const double *ess, double *grad)
         for (size_t i = 0; i < d; i++)
             for (size_t j = 0; j < d; j++)
                 sc[i * d + j] += s2[i <= j ? i * d + j : j * d + i];
-        const double *uf = g->prec_chol;
+        const double *f0 = u0all;
         for (size_t i = 0; i < d; i++)
             for (size_t j = 0; j < d; j++) {
                 double t = 0.0;
                 for (size_t l = 0; l < d; l++)
-                    t += sc[i * d + l] * uf[l * d + j];
-                su[i * d + j] = t;
+                    t += sc[i * d + l] * f0[l * d + j];
+                sv[i * d + j] = t;
             }
         for (size_t i = 0; i < d; i++)
-            for (size_t j = i; j < d; j++)
-                *gu++ = i == j ? n - uf[i * d + i] * su[i * d + i] : -su[i * d + j];
+            for (size_t j = 0; j < d; j++) {
+                double t = 0.0;
+                for (size_t l = 0; l < d; l++)
+                    t += f0[l * d + i] * sv[l * d + j];
+                sw[i * d + j] = t;
+            }
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = i; j < d; j++) {
+                double t = 0.0;
+                for (size_t l = 0; l < d; l++)
+                    t += sw[i * d + l] * v[l * d + j];
+                *gu++ = i == j ? n - v[i * d + i] * t : -t;
+            }
     }
     vem__free(a);
 }
