@@ -240,12 +240,11 @@ static void test_linkage_resume(void)
 
 static vem_table faithful;
 
-static vem_gmm *faithful_fit(vem_cov cov, vem_algorithm alg, size_t m, size_t iters,
-                             size_t average_from, int threads, const vem_gmm *start,
-                             vem_fit_result *res)
+static vem_gmm *mix_fit(const vem_matrix *x, size_t k, vem_cov cov, vem_algorithm alg, size_t m,
+                        size_t iters, size_t average_from, int threads, const vem_gmm *start,
+                        vem_fit_result *res)
 {
-    vem_matrix x = vem_table_matrix(&faithful);
-    vem_gmm *g = start ? vem_gmm_copy(start) : vem_gmm_new(2, 2, cov);
+    vem_gmm *g = start ? vem_gmm_copy(start) : vem_gmm_new(k, x->cols, cov);
     vem_fit_opts o;
     vem_gmm_fit_opts_init(&o);
     o.algorithm = alg;
@@ -258,36 +257,32 @@ static vem_gmm *faithful_fit(vem_cov cov, vem_algorithm alg, size_t m, size_t it
     o.warm_start = start != NULL;
     vem_rng rng;
     vem_rng_seed(&rng, 0);
-    vem_status st = vem_gmm_fit(g, &x, &o, &rng, res);
+    vem_status st = vem_gmm_fit(g, x, &o, &rng, res);
     CHECK(st == VEM_OK || st == VEM_EMAXITER);
     return g;
 }
 
-/* MCEM and SEM reach exact EM's optimum within Monte-Carlo error, for every covariance
- * type (the E-step's draws feed the same statistics). */
-static void test_faithful_mcem(void)
+/* MCEM and SEM reach exact EM's optimum within Monte-Carlo error (the E-step's draws feed
+ * the same statistics): from the EM optimum, MCEM with 2,000 draws per row averaged over
+ * its last 20 iterations within 1e-4 nats (total) of it; SEM from the default start
+ * averaged over 200 of 300 iterations within sem_tol nats. */
+static void mixture_mcem(const vem_matrix *x, const char *name, size_t k, const vem_cov *covs,
+                         size_t ncov, double sem_tol)
 {
-    const vem_cov covs[] = {VEM_COV_FULL, VEM_COV_TIED, VEM_COV_DIAG, VEM_COV_SPHERICAL,
-                            VEM_COV_EII, VEM_COV_VEV};
-    for (size_t t = 0; t < sizeof covs / sizeof *covs; t++) {
+    for (size_t t = 0; t < ncov; t++) {
         vem_fit_result ex, mc, se;
-        vem_gmm *ge = faithful_fit(covs[t], VEM_ALG_BATCH, 0, 500, 0, 1, NULL, &ex);
-        /* From the EM optimum, MCEM with 2,000 draws per row, averaged over its last 20
-         * iterations, is within 1e-4 nats (total) of the EM optimum. */
-        vem_gmm *gm = faithful_fit(covs[t], VEM_ALG_MCEM, 2000, 30, 11, 2, ge, &mc);
-        /* SEM from the default start, 300 iterations averaged after 100. */
-        vem_gmm *gs = faithful_fit(covs[t], VEM_ALG_SEM, 1, 300, 101, 2, NULL, &se);
-        printf("faithful %s: EM %.6f, MCEM(2000) %.6f, SEM averaged %.6f nats\n",
+        vem_gmm *ge = mix_fit(x, k, covs[t], VEM_ALG_BATCH, 0, 5000, 0, 1, NULL, &ex);
+        vem_gmm *gm = mix_fit(x, k, covs[t], VEM_ALG_MCEM, 2000, 30, 11, 2, ge, &mc);
+        vem_gmm *gs = mix_fit(x, k, covs[t], VEM_ALG_SEM, 1, 300, 101, 2, NULL, &se);
+        printf("%s K=%zu %s: EM %.6f, MCEM(2000) %.6f, SEM averaged %.6f nats\n", name, k,
                vem_cov_name(covs[t]), ex.objective, mc.objective, se.objective);
-        CHECK(mc.objective <= ex.objective + 1e-6);
-        CHECK(mc.objective > ex.objective - 1e-4);
-        CHECK(se.objective <= ex.objective + 1e-6);
-        CHECK(se.objective > ex.objective - 0.01);
-        const double *me = vem_gmm_means(ge), *mm = vem_gmm_means(gm), *ms = vem_gmm_means(gs);
-        for (size_t i = 0; i < 4; i++) {
-            CHECK_ABS(mm[i], me[i], 0.005);
-            CHECK_ABS(ms[i], me[i], 0.05);
-        }
+        CHECK(fabs(mc.objective - ex.objective) < 1e-4);
+        /* SEM's noise may also carry it out of EM's basin to a better optimum (penguins,
+         * VEV: 0.049 nats above EM's from the default start): bounded both ways. */
+        CHECK(fabs(se.objective - ex.objective) < sem_tol);
+        const double *me = vem_gmm_means(ge), *mm = vem_gmm_means(gm);
+        for (size_t i = 0; i < k * x->cols; i++)
+            CHECK_ABS(mm[i], me[i], 0.005 * fmax(1.0, fabs(me[i])));
         vem_fit_result_clear(&ex);
         vem_fit_result_clear(&mc);
         vem_fit_result_clear(&se);
@@ -295,6 +290,26 @@ static void test_faithful_mcem(void)
         vem_gmm_free(gm);
         vem_gmm_free(gs);
     }
+}
+
+static void test_faithful_mcem(void)
+{
+    const vem_cov covs[] = {VEM_COV_FULL, VEM_COV_TIED, VEM_COV_DIAG, VEM_COV_SPHERICAL,
+                            VEM_COV_EII, VEM_COV_VEV};
+    vem_matrix x = vem_table_matrix(&faithful);
+    mixture_mcem(&x, "faithful", 2, covs, sizeof covs / sizeof *covs, 0.01);
+}
+
+/* The penguins' four measurements, K = 3, as mclust's scripts read them. */
+static void test_penguins_mcem(void)
+{
+    dataset sets[2];
+    if (mclust_load_sets(sets) != 0)
+        return;
+    const vem_cov covs[] = {VEM_COV_FULL, VEM_COV_DIAG, VEM_COV_VEV};
+    mixture_mcem(&sets[1].x, "penguins", 3, covs, sizeof covs / sizeof *covs, 0.2);
+    vem_table_clear(&sets[0].t);
+    vem_table_clear(&sets[1].t);
 }
 
 /* Threads: the same bits with 1 and 2 threads, Old Faithful stacked 8 times (2,176 rows,
@@ -661,6 +676,7 @@ int main(void)
         test_processes_and_streaming();
         vem_table_clear(&faithful);
     }
+    test_penguins_mcem();
     test_cem_flexmix();
     test_cem_kmeans();
     return check_report("mcem");
