@@ -928,7 +928,8 @@ const cli_verb cli_hmm_fit = {
     "probabilities (a topology) are kept and the emissions initialised afresh.\n"
     "--stream: a block of whole sequences at a time (categorical: integer codes).\n"
     "--mpi: each process reads (or streams) whole sequences (docs/hmm.md,\n"
-    "\"Distributed fitting\").",
+    "\"Distributed fitting\"). --algorithm lbfgs or em-lbfgs: quasi-Newton maximum\n"
+    "likelihood for gaussian and categorical emissions (not gmm; docs/hmm.md).",
     fit_tables,
     &hmm_kind,
 };

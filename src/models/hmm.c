@@ -77,6 +77,8 @@ struct vem_hmm {
     size_t n_mix;
     char **symbols;    /* categorical: M names or NULL */
     char *symbol_column;
+    /* The gradient's probability coordinates last set or got (hmm_uparams_set), or NULL. */
+    double *ucur;
 };
 
 /* ------------------------------------------------------------------ names */
@@ -155,6 +157,7 @@ void vem_hmm_free(vem_hmm *h)
     vem__free(h->banks);
     free_names(h->symbols, h->dim);
     vem__free(h->symbol_column);
+    vem__free(h->ucur);
     vem__free(h);
 }
 
@@ -1773,6 +1776,177 @@ static double hmm_estep_mc(const void *self, const vem_data *x, size_t u0, size_
     return obj;
 }
 
+/* ------------------------------------------- gradient (model.h, ess_gradient) */
+
+/*
+ * The unconstrained coordinates u (docs/acceleration.md, docs/hmm.md). The probability
+ * vectors first: the start probabilities, each transition row, and for categorical
+ * emissions each state's symbol row, each as square roots, p_j = s_j^2 / sum_l s_l^2
+ * (s_j = sqrt(p_j) at uparams_get). Not log-probabilities under a softmax: an HMM's
+ * maximum likelihood often lies on the boundary (a single sequence's start probabilities
+ * tend to a vertex, transitions that never occur to 0), and there a softmax's coordinate
+ * runs off to -infinity with a gradient n_j - N p_j that vanishes with p_j: L-BFGS crept
+ * towards it and stopped 2e-8 nats per frame short on Old Faithful. With square roots a
+ * boundary optimum is s_j = 0, an ordinary stationary point (curvature 2 (n_j / p_j - N) / S,
+ * negative there).
+ * d/ds_j = 2 s_j (n_j / p_j - N) / S (S = sum_l s_l^2; 0 where p_j = 0), n the row's
+ * expected counts (start, transitions or symbols) and N their sum. The map has the sign
+ * and scale of s as redundant directions (along which the gradient is 0); the last u set
+ * (or got) supplies them, so ess_gradient is at the current probabilities whatever set
+ * them. Then Gaussian emissions: the bank's whitened coordinates without its k
+ * log-weights (the bank's weights play no part in the HMM): the means as m,
+ * mu = mu0 + U0^-T m, the precision Cholesky factors as U = U0 V with log diagonal, about
+ * the reference point that uparams_get fixes (src/models/gmm.c, the mixture's maths). Not
+ * offered for Gaussian-mixture emissions (ugrad_len 0).
+ */
+static size_t prob_ulen(const vem_hmm *h)
+{
+    return h->k + h->k * h->k + (h->bank ? 0 : h->k * h->dim);
+}
+
+static size_t hmm_ugrad_len(const void *self)
+{
+    const vem_hmm *h = self;
+    const size_t k = h->k;
+    if (h->banks)
+        return 0;
+    if (!h->bank)
+        return prob_ulen(h);
+    const vem_model gm = vem_gmm_model(h->bank);
+    const size_t gl = gm.ops->ugrad_len(gm.self);
+    return gl > k ? prob_ulen(h) + gl - k : 0;
+}
+
+/* The probability coordinates u (prob_ulen) kept for ess_gradient; VEM_ENOMEM. */
+static vem_status keep_prob_u(vem_hmm *h, const double *u)
+{
+    if (!h->ucur && !(h->ucur = vem__alloc_doubles(prob_ulen(h), 1)))
+        return VEM_FAIL(VEM_ENOMEM, "HMM gradient: %zu doubles", prob_ulen(h));
+    memcpy(h->ucur, u, prob_ulen(h) * sizeof *u);
+    return VEM_OK;
+}
+
+/* p (rows x cols) from the square roots s: p_j = s_j^2 / sum_l s_l^2; 0 if a row's sum is
+ * not a positive finite number. */
+static int sq_rows(double *p, const double *s, size_t rows, size_t cols)
+{
+    for (size_t r = 0; r < rows; r++) {
+        const double *sr = s + r * cols;
+        double *pr = p + r * cols, sum = 0.0;
+        for (size_t j = 0; j < cols; j++)
+            sum += (pr[j] = sr[j] * sr[j]);
+        if (!(sum > 0.0) || !isfinite(sum))
+            return 0;
+        for (size_t j = 0; j < cols; j++)
+            pr[j] /= sum;
+    }
+    return 1;
+}
+
+/* grad (rows x cols) = d/ds of sum_j n_j log p_j at the probabilities p, the coordinates
+ * s = sign(s0_j) sqrt(p_j S0) (s0 the kept coordinates, S0 their row's sum of squares; s0
+ * NULL: sqrt(p_j)): 2 sign_j (n_j / sqrt(p_j) - N sqrt(p_j)) / sqrt(S0). */
+static void sq_grad(double *grad, const double *cnt, const double *p, const double *s0,
+                    size_t rows, size_t cols)
+{
+    for (size_t r = 0; r < rows; r++) {
+        double n = 0.0, ss = 0.0;
+        for (size_t j = 0; j < cols; j++) {
+            n += cnt[r * cols + j];
+            ss += s0 ? s0[r * cols + j] * s0[r * cols + j] : 0.0;
+        }
+        const double scale = s0 && ss > 0.0 ? 2.0 / sqrt(ss) : 2.0;
+        for (size_t j = 0; j < cols; j++) {
+            const double pj = p[r * cols + j], q = sqrt(pj);
+            const double g = pj > 0.0 ? scale * (cnt[r * cols + j] / q - n * q) : 0.0;
+            grad[r * cols + j] = s0 && s0[r * cols + j] < 0.0 ? -g : g;
+        }
+    }
+}
+
+static vem_status hmm_uparams_get(void *self, double *u)
+{
+    vem_hmm *h = self;
+    const size_t k = h->k, pl = prob_ulen(h);
+    for (size_t i = 0; i < k; i++)
+        u[i] = sqrt(h->startprob[i]);
+    for (size_t i = 0; i < k * k; i++)
+        u[k + i] = sqrt(h->transmat[i]);
+    for (size_t i = 0; !h->bank && i < k * h->dim; i++)
+        u[k + k * k + i] = sqrt(h->emis[i]);
+    vem_status st = keep_prob_u(h, u);
+    if (st != VEM_OK || !h->bank)
+        return st;
+    const vem_model gm = vem_gmm_model(h->bank);
+    const size_t gl = gm.ops->ugrad_len(gm.self);
+    double *w = vem__alloc_doubles(gl, 1);
+    if (!w)
+        return VEM_FAIL(VEM_ENOMEM, "HMM gradient: %zu doubles", gl);
+    st = gm.ops->uparams_get(gm.self, w);
+    if (st == VEM_OK)
+        memcpy(u + pl, w + k, (gl - k) * sizeof *u);
+    vem__free(w);
+    return st;
+}
+
+static vem_status hmm_uparams_set(void *self, const double *u)
+{
+    vem_hmm *h = self;
+    const size_t k = h->k, pl = prob_ulen(h);
+    const vem_model gm = h->bank ? vem_gmm_model(h->bank) : (vem_model){NULL, NULL};
+    const size_t gl = h->bank ? gm.ops->ugrad_len(gm.self) : 0;
+    double *w = vem__alloc_doubles(pl + gl, 1);
+    if (!w)
+        return VEM_FAIL(VEM_ENOMEM, "HMM parameters: %zu doubles", pl + gl);
+    double *pi = w, *a = pi + k, *b = a + k * k, *gu = w + pl;
+    vem_status st = VEM_OK;
+    if (!sq_rows(pi, u, 1, k) || !sq_rows(a, u + k, k, k) ||
+        (!h->bank && !sq_rows(b, u + k + k * k, k, h->dim)))
+        st = VEM_FAIL(VEM_ENUMERIC, "HMM parameters: a probability row of square roots 0");
+    /* Emissions first: a factor that is not positive definite changes nothing. */
+    if (st == VEM_OK && h->bank) {
+        /* The bank's log-weights 0: its weights 1 / k, as vem_hmm_set_gaussian. */
+        memset(gu, 0, k * sizeof *gu);
+        memcpy(gu + k, u + pl, (gl - k) * sizeof *gu);
+        st = gm.ops->uparams_set(gm.self, gu);
+    }
+    if (st == VEM_OK)
+        st = keep_prob_u(h, u);
+    if (st == VEM_OK) {
+        if (!h->bank)
+            memcpy(h->emis, b, k * h->dim * sizeof *b);
+        memcpy(h->startprob, pi, k * sizeof *pi);
+        memcpy(h->transmat, a, k * k * sizeof *a);
+    }
+    vem__free(w);
+    return st;
+}
+
+static void hmm_ess_gradient(const void *self, const double *ess, double *grad)
+{
+    const vem_hmm *h = self;
+    const size_t k = h->k, pl = prob_ulen(h);
+    const double *s0 = h->ucur;
+    sq_grad(grad, ess, h->startprob, s0, 1, k);
+    sq_grad(grad + k, ess + k, h->transmat, s0 ? s0 + k : NULL, k, k);
+    if (!h->bank) {
+        sq_grad(grad + k + k * k, ess + k + k * k, h->emis, s0 ? s0 + k + k * k : NULL, k,
+                h->dim);
+        return;
+    }
+    const vem_model gm = vem_gmm_model(h->bank);
+    const size_t gl = gm.ops->ugrad_len(gm.self);
+    double *w = vem__alloc_doubles(gl, 1);
+    if (!w) { /* NaN, which the optimiser reports */
+        for (size_t i = 0; i < gl - k; i++)
+            grad[pl + i] = NAN;
+        return;
+    }
+    gm.ops->ess_gradient(gm.self, ess + k + k * k, w);
+    memcpy(grad + pl, w + k, (gl - k) * sizeof *grad);
+    vem__free(w);
+}
+
 static const vem_model_ops hmm_ops = {
     .name = "hmm",
     .ess_len = hmm_ess_len,
@@ -1790,6 +1964,10 @@ static const vem_model_ops hmm_ops = {
     .params_get = hmm_params_get,
     .params_set = hmm_params_set,
     .estep_mc = hmm_estep_mc,
+    .ugrad_len = hmm_ugrad_len,
+    .uparams_get = hmm_uparams_get,
+    .uparams_set = hmm_uparams_set,
+    .ess_gradient = hmm_ess_gradient,
 };
 
 vem_model vem_hmm_model(vem_hmm *h)
