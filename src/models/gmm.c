@@ -1791,6 +1791,39 @@ static vem_status gmm_uparams_set(void *self, const double *u)
     return st;
 }
 
+/*
+ * The gradient in V (upper triangular, log diagonal) of n log det(U0 V) - tr(V^T U0^T S U0 V)
+ * / 2, i.e. with the whitened scatter S~ = U0^T S U0: -(S~ V)_ij above the diagonal and
+ * n - V_ii (S~ V)_ii on it, written row by row (i <= j) from gu on; returns the entry
+ * after. s: the scatter (d x d); sv, sw: d x d of work.
+ */
+static double *factor_grad(size_t d, const double *s, const double *f0, const double *v, double n,
+                           double *sv, double *sw, double *gu)
+{
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++) {
+            double t = 0.0;
+            for (size_t l = 0; l < d; l++)
+                t += s[i * d + l] * f0[l * d + j];
+            sv[i * d + j] = t;
+        }
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++) {
+            double t = 0.0;
+            for (size_t l = 0; l < d; l++)
+                t += f0[l * d + i] * sv[l * d + j];
+            sw[i * d + j] = t;
+        }
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = i; j < d; j++) {
+            double t = 0.0;
+            for (size_t l = 0; l < d; l++)
+                t += sw[i * d + l] * v[l * d + j];
+            *gu++ = i == j ? n - v[i * d + i] * t : -t;
+        }
+    return gu;
+}
+
 static void gmm_ess_gradient(const void *self, const double *ess, double *grad)
 {
     const vem_gmm *g = self;
@@ -1853,30 +1886,8 @@ static void gmm_ess_gradient(const void *self, const double *ess, double *grad)
                     t += v[i * d + l] * q[l];
                 gm[c * d + i] = t;
             }
-            if (g->lay == VEM_COV_FULL) {
-                /* The whitened scatter U0^T S U0, then (S~ V): the same form as in U. */
-                for (size_t i = 0; i < d; i++)
-                    for (size_t j = 0; j < d; j++) {
-                        double t = 0.0;
-                        for (size_t l = 0; l < d; l++)
-                            t += sc[i * d + l] * f0[l * d + j];
-                        sv[i * d + j] = t;
-                    }
-                for (size_t i = 0; i < d; i++)
-                    for (size_t j = 0; j < d; j++) {
-                        double t = 0.0;
-                        for (size_t l = 0; l < d; l++)
-                            t += f0[l * d + i] * sv[l * d + j];
-                        sw[i * d + j] = t;
-                    }
-                for (size_t i = 0; i < d; i++)
-                    for (size_t j = i; j < d; j++) {
-                        double t = 0.0;
-                        for (size_t l = 0; l < d; l++)
-                            t += sw[i * d + l] * v[l * d + j];
-                        *gu++ = i == j ? nk[c] - v[i * d + i] * t : -t;
-                    }
-            }
+            if (g->lay == VEM_COV_FULL)
+                gu = factor_grad(d, sc, f0, v, nk[c], sv, sw, gu);
         } else {
             const int sph = g->lay == VEM_COV_SPHERICAL;
             double tr = 0.0;
@@ -1902,28 +1913,7 @@ static void gmm_ess_gradient(const void *self, const double *ess, double *grad)
         for (size_t i = 0; i < d; i++)
             for (size_t j = 0; j < d; j++)
                 sc[i * d + j] += s2[i <= j ? i * d + j : j * d + i];
-        const double *f0 = u0all;
-        for (size_t i = 0; i < d; i++)
-            for (size_t j = 0; j < d; j++) {
-                double t = 0.0;
-                for (size_t l = 0; l < d; l++)
-                    t += sc[i * d + l] * f0[l * d + j];
-                sv[i * d + j] = t;
-            }
-        for (size_t i = 0; i < d; i++)
-            for (size_t j = 0; j < d; j++) {
-                double t = 0.0;
-                for (size_t l = 0; l < d; l++)
-                    t += f0[l * d + i] * sv[l * d + j];
-                sw[i * d + j] = t;
-            }
-        for (size_t i = 0; i < d; i++)
-            for (size_t j = i; j < d; j++) {
-                double t = 0.0;
-                for (size_t l = 0; l < d; l++)
-                    t += sw[i * d + l] * v[l * d + j];
-                *gu++ = i == j ? n - v[i * d + i] * t : -t;
-            }
+        gu = factor_grad(d, sc, u0all, v, n, sv, sw, gu);
     }
     vem__free(a);
 }
