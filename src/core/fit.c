@@ -306,6 +306,17 @@ static vem_status check_opts(const vem_fit_opts *o)
 
 /* ------------------------------------------------------ construction */
 
+/* The Monte-Carlo buffers (mc_alloc); the pointers left NULL. */
+static void mc_free(vem_fit *f)
+{
+    double **bufs[] = {&f->mc_ess,    &f->mc_mean,   &f->mc_theta0, &f->mc_theta1,
+                       &f->mc_thetag, &f->mc_state0, &f->mc_avg};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) {
+        vem__free(*bufs[i]);
+        *bufs[i] = NULL;
+    }
+}
+
 void vem_fit_free(vem_fit *f)
 {
     if (!f)
@@ -339,13 +350,7 @@ void vem_fit_free(vem_fit *f)
     vem__free(f->sp_slot_rows);
     vem__free(f->sp_slot_n);
     vem__free(f->sp_seen);
-    vem__free(f->mc_ess);
-    vem__free(f->mc_mean);
-    vem__free(f->mc_theta0);
-    vem__free(f->mc_theta1);
-    vem__free(f->mc_thetag);
-    vem__free(f->mc_state0);
-    vem__free(f->mc_avg);
+    mc_free(f);
     vem__free(f->sq);
     vem__blas_threads_restore(f->blas_token);
     vem__free(f);
@@ -1880,13 +1885,7 @@ static vem_status mc_alloc(vem_fit *f)
         return VEM_OK;
     f->plen = ops->params_len(f->m.self);
     f->mc_slen = ops->state_len ? ops->state_len(f->m.self) : 0;
-    vem__free(f->mc_ess);
-    vem__free(f->mc_mean);
-    vem__free(f->mc_theta0);
-    vem__free(f->mc_theta1);
-    vem__free(f->mc_thetag);
-    vem__free(f->mc_state0);
-    vem__free(f->mc_avg);
+    mc_free(f);
     f->mc_ess = vem__alloc_doubles(g, f->ess_len + 1);
     f->mc_mean = vem__alloc_doubles(f->ess_len + 1, 1);
     f->mc_theta0 = vem__alloc_doubles(f->plen + 1, 1);
