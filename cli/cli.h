@@ -155,7 +155,8 @@ enum {
 /** The exclusion bit of an engine option id. */
 #define CLI_ENGINE_BIT(id) (1u << ((id) - CLI_OPT_ENGINE))
 /* The Monte-Carlo EM options (docs/mcem.md): excluded by the kinds whose model has no
- * Monte-Carlo E-step, which then refuse --algorithm mcem, sem and cem. */
+ * Monte-Carlo E-step (they take no --algorithm either; the engine would refuse the
+ * algorithms by name). */
 #define CLI_MC_OPTIONS                                                                           \
     (CLI_ENGINE_BIT(CLI_OPT_MC_SAMPLES) | CLI_ENGINE_BIT(CLI_OPT_MC_SCHEDULE) |                  \
      CLI_ENGINE_BIT(CLI_OPT_MC_GROWTH) | CLI_ENGINE_BIT(CLI_OPT_MC_MAX_SAMPLES) |                \

@@ -402,13 +402,6 @@ int cli_fit_args_check(cli_fit_args *f, const char *cmd)
                       vem_algorithm_name(f->opts.algorithm));
             return CLI_EXIT_USAGE;
         }
-    const vem_algorithm alg = f->opts.algorithm;
-    if ((alg == VEM_ALG_MCEM || alg == VEM_ALG_SEM || alg == VEM_ALG_CEM) &&
-        (f->kind->exclude & CLI_ENGINE_BIT(CLI_OPT_MC_SAMPLES))) {
-        cli_error("%s: --algorithm %s is not available for %s models (no Monte-Carlo E-step "
-                  "yet; docs/mcem.md)", cmd, vem_algorithm_name(alg), f->kind->name);
-        return CLI_EXIT_USAGE;
-    }
     if (cli_fit_given(f, CLI_OPT_MC_GROWTH) && f->opts.mc_schedule != VEM_MC_GEOMETRIC) {
         cli_error("%s: --mc-growth applies to --mc-schedule geometric", cmd);
         return CLI_EXIT_USAGE;
