@@ -1,14 +1,16 @@
 /*
  * cli/cmd_hmm.c — hidden Markov models on the command line:
  *
- *     vem fit hmm DATA --states K --emission gaussian|categorical [options]
+ *     vem fit hmm DATA --states K --emission gaussian|gmm|categorical|poisson|multinomial
+ *                  [options]
  *     vem decode MODEL DATA [--posterior]
  *     vem predict|score|sample|info MODEL ...     (on an "hmm" model file)
  *
  * Frames are the rows of DATA; sequences come from a lengths file
  * (--lengths) or a sequence-id column (--sequence-column), else the whole
  * file is one sequence. Categorical data is one column of symbol names (the
- * mapping, sorted names, is stored in the model) or of integer codes.
+ * mapping, sorted names, is stored in the model) or of integer codes; Poisson
+ * and multinomial data are columns of counts (integers >= 0).
  */
 #include <math.h>
 #include <stdint.h>
@@ -28,18 +30,26 @@ enum {
     OPT_INIT_TRANS,
     OPT_REG_COVAR,
     OPT_POSTERIOR,
-    OPT_MIX
+    OPT_MIX,
+    OPT_TRIALS
 };
 
 static const cli_option fit_options[] = {
     {"states", 'k', 1, OPT_STATES, "K", "hidden states"},
     {"emission", 0, 1, OPT_EMISSION, "E",
      "gaussian (numeric columns), gmm (a Gaussian mixture\n"
-     "per state) or categorical (one column of symbol\n"
-     "names or integer codes)"},
+     "per state), categorical (one column of symbol\n"
+     "names or integer codes), poisson (columns of\n"
+     "counts, independent Poisson) or multinomial\n"
+     "(columns of category counts per frame)"},
     {"mix", 0, 1, OPT_MIX, "M", "gmm: Gaussian components per state (default 2)"},
+    {"trials", 0, 1, OPT_TRIALS, "N",
+     "multinomial: every frame's counts sum to N (checked;\n"
+     "stored in the model; needed by vem sample)"},
     {"covariance", 0, 1, OPT_COVARIANCE, "C", "full (default), diag, spherical or tied"},
-    {"init", 0, 1, OPT_INIT, "M", "emissions: kmeans (gaussian default) or random"},
+    {"init", 0, 1, OPT_INIT, "M",
+     "emissions: kmeans (default; categorical: random) or\n"
+     "random"},
     {"init-transitions", 0, 1, OPT_INIT_TRANS, "T", "uniform (default) or random (Dirichlet)"},
     {"reg-covar", 0, 1, OPT_REG_COVAR, "E", "added to covariance diagonals (default 1e-6)"},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -105,6 +115,40 @@ static int read_failed(vem_status s, const char *path)
     return s == VEM_EINVAL ? CLI_EXIT_USAGE : rc;
 }
 
+/* 1 when the frames' first line is a header (names that are not just row numbers). */
+static size_t header_lines(const vem_frames *in)
+{
+    const char *n0 = in->names ? in->names[0] : "1";
+    return strspn(n0, "0123456789") != strlen(n0);
+}
+
+/* Poisson and multinomial frames: counts (integers >= 0) summing to n_trials when it is
+ * not 0, else an error naming the file's line and column. 0 or CLI_EXIT_INPUT (reported). */
+static int check_counts(const char *path, const vem_frames *in, size_t n_trials)
+{
+    const size_t d = in->cols, h = header_lines(in);
+    char buf[32];
+    for (size_t r = 0; r < in->rows; r++) {
+        const double *x = in->data + r * d;
+        double sum = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            if (!(x[j] >= 0.0) || !(x[j] < 0x1p53) || x[j] != floor(x[j])) {
+                cli_error("%s:%zu: column %s: %g is not a count (an integer >= 0)", path,
+                          r + 1 + h, cli_column_label((const char *const *)in->names, j, buf,
+                                                      sizeof buf), x[j]);
+                return CLI_EXIT_INPUT;
+            }
+            sum += x[j];
+        }
+        if (n_trials && sum != (double)n_trials) {
+            cli_error("%s:%zu: the counts sum to %.17g, not the %zu trials of the model", path,
+                      r + 1 + h, sum, n_trials);
+            return CLI_EXIT_INPUT;
+        }
+    }
+    return 0;
+}
+
 /* The features of a model of emission em: is their count model's? 0 or CLI_EXIT_INPUT
  * (reported). */
 static int check_dim(const char *path, vem_hmm_emission em, const vem_hmm *model, size_t cols)
@@ -144,6 +188,8 @@ static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission
         }
     }
     int rc = check_dim(path, em, model, in->cols);
+    if (rc == 0 && (em == VEM_HMM_POISSON || em == VEM_HMM_MULTINOMIAL))
+        rc = check_counts(path, in, model ? vem_hmm_n_trials(model) : 0);
     if (rc != 0)
         vem_frames_clear(in);
     return rc;
@@ -206,7 +252,19 @@ static void print_hmm(const vem_hmm *h)
         snprintf(buf, sizeof buf, "state %zu", i);
         print_vec(buf, vem_hmm_transmat(h) + i * k, k);
     }
-    if (vem_hmm_emission_type(h) == VEM_HMM_CATEGORICAL) {
+    const vem_hmm_emission em = vem_hmm_emission_type(h);
+    if (em == VEM_HMM_POISSON || em == VEM_HMM_MULTINOMIAL) {
+        printf("%s:\n  %-10s", em == VEM_HMM_POISSON ? "rates (lambda)" : "category probabilities",
+               "");
+        for (size_t j = 0; j < d; j++)
+            printf(" %11.11s", cli_column_label(vem_hmm_columns(h), j, buf, sizeof buf));
+        printf("\n");
+        for (size_t i = 0; i < k; i++) {
+            snprintf(buf, sizeof buf, "state %zu", i);
+            print_vec(buf, (em == VEM_HMM_POISSON ? vem_hmm_lambdas(h) : vem_hmm_emissionprob(h)) +
+                               i * d, d);
+        }
+    } else if (em == VEM_HMM_CATEGORICAL) {
         printf("emission probabilities:\n  %-10s", "");
         for (size_t j = 0; j < d; j++)
             printf(" %11.11s", symbol_label(h, j, buf, sizeof buf));
@@ -240,6 +298,15 @@ static void describe(const vem_hmm *h)
     if (vem_hmm_emission_type(h) == VEM_HMM_CATEGORICAL)
         printf("Hidden Markov model: K=%zu states, categorical emissions (%zu symbols)",
                vem_hmm_k(h), vem_hmm_dim(h));
+    else if (vem_hmm_emission_type(h) == VEM_HMM_POISSON)
+        printf("Hidden Markov model: K=%zu states, Poisson emissions (%zu count columns)",
+               vem_hmm_k(h), vem_hmm_dim(h));
+    else if (vem_hmm_emission_type(h) == VEM_HMM_MULTINOMIAL && vem_hmm_n_trials(h))
+        printf("Hidden Markov model: K=%zu states, multinomial emissions (%zu categories, %zu "
+               "trials per frame)", vem_hmm_k(h), vem_hmm_dim(h), vem_hmm_n_trials(h));
+    else if (vem_hmm_emission_type(h) == VEM_HMM_MULTINOMIAL)
+        printf("Hidden Markov model: K=%zu states, multinomial emissions (%zu categories)",
+               vem_hmm_k(h), vem_hmm_dim(h));
     else if (vem_hmm_emission_type(h) == VEM_HMM_GMM)
         printf("Hidden Markov model: K=%zu states, Gaussian-mixture emissions (%zu components, "
                "%zu features, covariance %s)",
@@ -254,8 +321,9 @@ static void describe(const vem_hmm *h)
 
 typedef struct fit_args {
     const char *data, *lengths, *seqcol;
-    size_t k, n_mix;
+    size_t k, n_mix, n_trials;
     int mix_given, k_given, em_given, cov_given, init_given, tinit_given, reg_given;
+    int trials_given;
     vem_hmm_emission em;
     vem_cov cov;
     vem_hmm_init init;
@@ -286,7 +354,11 @@ static int fit_option(fit_args *a, int id, const char *val)
         a->em_given = 1;
         return vem_hmm_emission_parse(val, &a->em) == VEM_OK
                    ? 0
-                   : bad_value("--emission", "gaussian, gmm or categorical", val);
+                   : bad_value("--emission", "gaussian, gmm, categorical, poisson or multinomial",
+                               val);
+    case OPT_TRIALS:
+        a->trials_given = 1;
+        return cli_parse_size("--trials", val, 1, (size_t)1 << 52, &a->n_trials);
     case OPT_COVARIANCE:
         a->cov_given = 1;
         return vem_cov_parse(val, &a->cov) == VEM_OK
@@ -352,14 +424,18 @@ static int check_fit(fit_args *a)
         return CLI_EXIT_USAGE;
     }
     if (!a->em_given) {
-        cli_error("fit hmm: missing --emission gaussian|gmm|categorical");
+        cli_error("fit hmm: missing --emission gaussian|gmm|categorical|poisson|multinomial");
         return CLI_EXIT_USAGE;
     }
     if (a->mix_given && a->em != VEM_HMM_GMM) {
         cli_error("fit hmm: --mix applies to --emission gmm");
         return CLI_EXIT_USAGE;
     }
-    if (a->em == VEM_HMM_CATEGORICAL && (a->cov_given || a->reg_given)) {
+    if (a->trials_given && a->em != VEM_HMM_MULTINOMIAL) {
+        cli_error("fit hmm: --trials applies to --emission multinomial");
+        return CLI_EXIT_USAGE;
+    }
+    if (a->em != VEM_HMM_GAUSSIAN && a->em != VEM_HMM_GMM && (a->cov_given || a->reg_given)) {
         cli_error("fit hmm: --covariance and --reg-covar apply to Gaussian emissions");
         return CLI_EXIT_USAGE;
     }
@@ -435,8 +511,10 @@ static int make_model(const fit_args *a, const vem_frames *in, size_t dim, vem_h
         s = vem_hmm_set_init(h, a->init);
     if (s == VEM_OK && a->tinit_given)
         s = vem_hmm_set_trans_init(h, a->tinit);
-    if (s == VEM_OK && a->em != VEM_HMM_CATEGORICAL)
+    if (s == VEM_OK && (a->em == VEM_HMM_GAUSSIAN || a->em == VEM_HMM_GMM))
         s = vem_hmm_set_reg_covar(h, a->reg_covar);
+    if (s == VEM_OK && a->trials_given)
+        s = vem_hmm_set_n_trials(h, a->n_trials);
     if (s == VEM_OK && a->em == VEM_HMM_CATEGORICAL) {
         s = vem_hmm_set_symbols(h, (const char *const *)in->symbols);
         if (s == VEM_OK && !a->dopts.binary_cols)
@@ -523,8 +601,10 @@ static int cmd_fit(int argc, char **argv)
             return cli_mpi_rank() == 0 ? cli_usage_error("fit hmm") : CLI_EXIT_USAGE;
         }
         a.em = vem_hmm_emission_type(h);
-        if (a.reg_given && a.em != VEM_HMM_CATEGORICAL)
+        if (a.reg_given && (a.em == VEM_HMM_GAUSSIAN || a.em == VEM_HMM_GMM))
             vem_hmm_set_reg_covar(h, a.reg_covar);
+        if (a.trials_given && a.em == VEM_HMM_MULTINOMIAL)
+            vem_hmm_set_n_trials(h, a.n_trials);
         /* --init with --init-model: the model's start and transitions (its zeros, a
          * topology), emissions initialised afresh. */
         vem_status is = VEM_OK;
@@ -585,7 +665,11 @@ static int fit_data(const fit_args *a, vem_hmm *h0)
     }
     if (!h && (rc = cli_mpi_agree(make_model(a, &in, all.dim, &h))) != 0)
         goto out;
-    if (a->em != VEM_HMM_CATEGORICAL && all.rows < vem_hmm_k(h) * vem_hmm_n_mix(h) &&
+    if (!src && !comm && (a->em == VEM_HMM_POISSON || a->em == VEM_HMM_MULTINOMIAL) &&
+        (rc = check_counts(a->data, &in, vem_hmm_n_trials(h))) != 0)
+        goto out;
+    if ((a->em == VEM_HMM_GAUSSIAN || a->em == VEM_HMM_GMM) &&
+        all.rows < vem_hmm_k(h) * vem_hmm_n_mix(h) &&
         (!a->f.init_model || a->init_given)) {
         if (root)
             cli_error("%s: %zu rows, fewer than K=%zu states x %zu components", a->data, all.rows,
@@ -792,6 +876,12 @@ static int cmd_sample(int argc, char **argv)
     if (!h)
         return CLI_EXIT_INPUT;
     int cat = vem_hmm_emission_type(h) == VEM_HMM_CATEGORICAL;
+    if (vem_hmm_emission_type(h) == VEM_HMM_MULTINOMIAL && !vem_hmm_n_trials(h)) {
+        cli_error("%s: sampling multinomial emissions needs the number of trials of a frame: "
+                  "fit with --trials N", model);
+        vem_hmm_free(h);
+        return CLI_EXIT_INPUT;
+    }
     char buf[32];
     size_t d = cat ? 1 : vem_hmm_dim(h);
     double *xs = n <= SIZE_MAX / sizeof *xs / d ? malloc(n * d * sizeof *xs) : NULL;
@@ -922,14 +1012,14 @@ const cli_verb cli_hmm_fit = {
     "DATA --states K --emission E [options]",
     "Fit a hidden Markov model to the rows (frames) of DATA by Baum-Welch. Sequences\n"
     "come from --lengths or --sequence-column, else the whole file is one sequence.\n"
-    "--columns: the feature columns (gaussian, gmm) or the one symbol column\n"
-    "(categorical). --init-model: a warm start from a saved model (its K and\n"
+    "--columns: the feature columns (gaussian, gmm), the count columns (poisson,\n"
+    "multinomial) or the one symbol column (categorical). --init-model: a warm start from a saved model (its K and\n"
     "emissions; zeros stay zero); with --init, its start and transition\n"
     "probabilities (a topology) are kept and the emissions initialised afresh.\n"
     "--stream: a block of whole sequences at a time (categorical: integer codes).\n"
     "--mpi: each process reads (or streams) whole sequences (docs/hmm.md,\n"
     "\"Distributed fitting\"). --algorithm lbfgs or em-lbfgs: quasi-Newton maximum\n"
-    "likelihood for gaussian and categorical emissions (not gmm; docs/hmm.md).",
+    "likelihood for every emission but gmm (docs/hmm.md).",
     fit_tables,
     &hmm_kind,
 };

@@ -254,6 +254,7 @@ covariance --covariance diag
 init --init random
 init-transitions --init-transitions random
 reg-covar --reg-covar 1e-5
+trials = fit hmm $ROOT/examples/data/seattle-weekly.csv -k 2 --emission multinomial --trials 7
 lengths --lengths faithful.len
 sequence-column = fit hmm ids2.csv -k 1 --emission gaussian --columns x --sequence-column id
 help --help

@@ -36,6 +36,12 @@ with open(d + '/wm.len', 'w') as f:
 with open(d + '/wm.f64', 'wb') as f:
     for r in rows:
         f.write(struct.pack('<ddd', float(r['temp_max']), float(r['temp_min']), float(r['wind'])))
+# Counts (Poisson emissions) by month: precipitation in whole mm, wind in whole m/s.
+with open(d + '/wc.csv', 'w') as f:
+    f.write('month,precipitation_mm,wind_ms\n')
+    for r in rows:
+        f.write('%s,%d,%d\n' % (r['date'][:7], int(float(r['precipitation']) + 0.5),
+                                 int(float(r['wind']) + 0.5)))
 # Three sequences only (more ranks than sequences: some ranks hold none).
 with open(d + '/few.csv', 'w') as f:
     f.write('month,temp_max,temp_min\n')
@@ -87,6 +93,27 @@ for np in 2 3; do
     check "gaussian np=$np iterations" "same $tmp/g$np.json $tmp/g1.json \"['n_iter']\""
 done
 check "rank 0 wrote the model" "\"$VEM\" score $tmp/gm3.json $WM --sequence-column month >/dev/null"
+
+# Poisson emissions (issue 19): Baum-Welch in memory and streamed, and Monte-Carlo EM, whose
+# draws are keyed by the sequence, not the process.
+PINIT=$ROOT/tests/golden/hmm_poisson_seattle.init.json
+PC="--columns precipitation_mm,wind_ms --sequence-column month"
+for alg in batch mcem; do
+    "$VEM" fit hmm "$tmp/wc.csv" --init-model "$PINIT" $PC --algorithm $alg --tol 0 \
+        --max-iter 20 --json >"$tmp/p1$alg.json" 2>/dev/null
+    for np in 2 3; do
+        for st in "" --stream; do
+            [ "$alg" = mcem ] && [ -n "$st" ] && continue
+            run $np fit hmm "$tmp/wc.csv" --init-model "$PINIT" $PC --algorithm $alg --tol 0 \
+                --max-iter 20 --json $st >"$tmp/p$np.json" 2>"$tmp/err"
+            check "poisson $alg np=$np $st exit" "[ \$? -eq 0 ]"
+            for k in log_likelihood startprob transmat lambdas; do
+                check "poisson $alg np=$np $st $k" \
+                    "rel_close $tmp/p$np.json $tmp/p1$alg.json $k 1e-10"
+            done
+        done
+    done
+done
 
 # Raw float64 shares (row offsets of whole sequences) and more ranks than sequences.
 "$VEM" fit hmm "$tmp/wm.f64" --binary-cols 3 --init-model "$tmp/ginit.json" --lengths "$tmp/wm.len" \

@@ -77,6 +77,13 @@ valid fit "fit hmm mcem" fit hmm "$FAITHFUL" --states 2 --emission gaussian --al
     --mc-samples 20 --max-iter 5
 valid fit "fit hmm cem" fit hmm "$WEATHER" --states 3 --emission categorical --columns weather \
     --algorithm cem
+valid fit "fit hmm poisson" fit hmm "$DATA/seattle-counts.csv" --states 3 --emission poisson \
+    -o hmmp.json
+valid fit "fit hmm multinomial" fit hmm "$DATA/seattle-weekly.csv" --states 2 \
+    --emission multinomial --trials 7 -o hmmm.json
+valid sample "sample hmm poisson" sample hmmp.json -n 5
+valid sample "sample hmm multinomial" sample hmmm.json -n 5
+valid info "info hmm poisson" info hmmp.json
 valid score "score hmm" score hmm.json "$FAITHFUL"
 valid predict "predict hmm" predict hmm.json "$FAITHFUL"
 valid decode "decode hmm" decode hmm.json "$FAITHFUL"

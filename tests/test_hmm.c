@@ -39,6 +39,31 @@ static double emis_logp(const vem_hmm *h, const double *x, size_t state)
         }
         return lse(lp, m);
     }
+    if (vem_hmm_emission_type(h) == VEM_HMM_POISSON) {
+        /* sum_j log(lambda^x e^-lambda / x!), the factorial as a product. */
+        double lp = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            const double lam = vem_hmm_lambdas(h)[state * d + j];
+            double fact = 1.0;
+            for (double i = 2.0; i <= x[j]; i += 1.0)
+                fact *= i;
+            lp += x[j] * log(lam) - lam - log(fact);
+        }
+        return lp;
+    }
+    if (vem_hmm_emission_type(h) == VEM_HMM_MULTINOMIAL) {
+        /* log(n! / prod x_j! prod p_j^x_j), the factorials as products. */
+        double n = 0.0, lp = 0.0, den = 1.0, num = 1.0;
+        for (size_t j = 0; j < d; j++) {
+            n += x[j];
+            for (double i = 2.0; i <= x[j]; i += 1.0)
+                den *= i;
+            lp += x[j] > 0.0 ? x[j] * log(vem_hmm_emissionprob(h)[state * d + j]) : 0.0;
+        }
+        for (double i = 2.0; i <= n; i += 1.0)
+            num *= i;
+        return lp + log(num / den);
+    }
     const double *mu = vem_hmm_means(h) + state * d, *var = vem_hmm_covariances(h) + state * d;
     double lp = -0.5 * (double)d * LOG_2PI;
     for (size_t j = 0; j < d; j++)
@@ -173,6 +198,105 @@ static void test_brute_force(void)
         maxdiff = fmax(maxdiff, fabs(post[i] - bpost[i]));
     CHECK(maxdiff < 1e-14);
     vem_hmm_free(h);
+}
+
+/*
+ * Poisson and multinomial emissions (issue 19): the likelihood, Viterbi path and posteriors
+ * against brute force over every path; one state's fit is the closed form (rates the
+ * column means, probabilities the column totals' shares; log-likelihood by the brute-force
+ * density); the Poisson sampler's mean and variance; counts that are not counts refused.
+ */
+static void test_count_emissions(void)
+{
+    double px[16] = {0, 3, 2, 1, 7, 4, 1, 0, 0, 2, 5, 6, 3, 3, 1, 1}; /* 8 frames x 2 */
+    double mx[21] = {2, 1, 0, 0, 3, 0, 1, 1, 1, 3, 0, 0, 0, 2, 1, 1, 1, 1, 2, 1, 0};
+    for (int m = 0; m < 2; m++) {
+        const size_t k = 3, d = m ? 3 : 2, T = m ? 7 : 8;
+        vem_hmm *h = vem_hmm_new(k, m ? VEM_HMM_MULTINOMIAL : VEM_HMM_POISSON, d, VEM_COV_FULL);
+        double pi[3] = {0.5, 0.3, 0.2};
+        double a[9] = {0.6, 0.3, 0.1, 0.0, 0.7, 0.3, 0.25, 0.25, 0.5};
+        double lam[6] = {0.5, 2.0, 4.0, 0.7, 1.5, 1.5};
+        double p[9] = {0.6, 0.3, 0.1, 0.2, 0.2, 0.6, 0.1, 0.8, 0.1};
+        CHECK(vem_hmm_set_startprob(h, pi) == VEM_OK);
+        CHECK(vem_hmm_set_transmat(h, a) == VEM_OK);
+        CHECK((m ? vem_hmm_set_emissionprob(h, p) : vem_hmm_set_lambdas(h, lam)) == VEM_OK);
+        CHECK((m ? vem_hmm_set_lambdas(h, lam) : vem_hmm_set_emissionprob(h, p)) == VEM_EINVAL);
+        const double *xs = m ? mx : px;
+        vem_matrix x = vem_matrix_view((double *)xs, T, d);
+        double ll, lp, post[24], bpost[24], blp;
+        size_t path[8], best[8];
+        CHECK(vem_hmm_score(h, &x, NULL, NULL, &ll) == VEM_OK);
+        CHECK(vem_hmm_decode(h, &x, NULL, path, &lp) == VEM_OK);
+        CHECK(vem_hmm_predict_proba(h, &x, NULL, post) == VEM_OK);
+        CHECK_REL(ll, brute(h, xs, d, T, best, &blp, bpost), 1e-13);
+        CHECK_REL(lp, blp, 1e-13);
+        double maxdiff = 0.0;
+        for (size_t t = 0; t < T; t++) {
+            CHECK(path[t] == best[t]);
+            for (size_t c = 0; c < k; c++)
+                maxdiff = fmax(maxdiff, fabs(post[t * k + c] - bpost[t * k + c]));
+        }
+        CHECK(maxdiff < 1e-14);
+        /* The count check: a fraction, and (multinomial) totals other than the trials. */
+        double bad[3] = {1.0, 0.5, 0.0};
+        vem_matrix xb = vem_matrix_view(bad, 1, d);
+        CHECK(vem_hmm_score(h, &xb, NULL, NULL, &ll) == VEM_EINVAL);
+        if (m) {
+            CHECK(vem_hmm_set_n_trials(h, 3) == VEM_OK); /* every frame: 3 */
+            CHECK(vem_hmm_score(h, &x, NULL, NULL, &ll) == VEM_OK);
+            CHECK(vem_hmm_set_n_trials(h, 4) == VEM_OK);
+            CHECK(vem_hmm_score(h, &x, NULL, NULL, &ll) == VEM_EINVAL);
+            CHECK(strstr(vem_errmsg(), "row 1: the counts sum to 3, not the 4 trials") != NULL);
+        }
+        vem_hmm_free(h);
+
+        /* One state: the maximum-likelihood emissions in closed form, after one step. */
+        h = vem_hmm_new(1, m ? VEM_HMM_MULTINOMIAL : VEM_HMM_POISSON, d, VEM_COV_FULL);
+        vem_fit_opts o;
+        vem_hmm_fit_opts_init(&o);
+        vem_rng rng;
+        vem_rng_seed(&rng, 1);
+        vem_fit_result res;
+        CHECK(vem_hmm_fit(h, &x, NULL, &o, &rng, &res) == VEM_OK);
+        double tot[3] = {0, 0, 0}, all = 0.0;
+        for (size_t t = 0; t < T; t++)
+            for (size_t j = 0; j < d; j++) {
+                tot[j] += xs[t * d + j];
+                all += xs[t * d + j];
+            }
+        const double *e = m ? vem_hmm_emissionprob(h) : vem_hmm_lambdas(h);
+        for (size_t j = 0; j < d; j++)
+            CHECK_REL(e[j], tot[j] / (m ? all : (double)T), 1e-15);
+        double want = 0.0;
+        for (size_t t = 0; t < T; t++)
+            want += emis_logp(h, xs + t * d, 0);
+        CHECK_REL(res.objective, want, 1e-13);
+        vem_fit_result_clear(&res);
+        vem_hmm_free(h);
+    }
+    /* The Poisson sampler: mean and variance of 200,000 draws within 5 standard errors
+     * (inversion below rate 10, transformed rejection above). */
+    const double rates[3] = {0.3, 6.5, 57.0};
+    for (int r = 0; r < 3; r++) {
+        vem_hmm *h = vem_hmm_new(1, VEM_HMM_POISSON, 1, VEM_COV_FULL);
+        CHECK(vem_hmm_set_lambdas(h, rates + r) == VEM_OK);
+        const size_t n = 200000;
+        double *out = malloc(n * sizeof *out);
+        vem_rng rng;
+        vem_rng_seed(&rng, 7);
+        CHECK(vem_hmm_sample(h, n, &rng, out, NULL) == VEM_OK);
+        double s = 0.0, s2 = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            s += out[i];
+            s2 += out[i] * out[i];
+        }
+        const double lam = rates[r], mean = s / (double)n, var = s2 / (double)n - mean * mean;
+        CHECK(fabs(mean - lam) < 5.0 * sqrt(lam / (double)n));
+        /* var of the sample variance: (mu4 - sigma^4) / n, mu4 = lam (1 + 3 lam). */
+        CHECK(fabs(var - lam) < 5.0 * sqrt((lam * (1.0 + 3.0 * lam) - lam * lam) / (double)n));
+        free(out);
+        vem_hmm_free(h);
+    }
 }
 
 /* Seattle weather, categorical, from REFERENCE.md's initial parameters: 50 iterations. */
@@ -756,5 +880,6 @@ int main(void)
     test_online();
     test_readers();
     test_mixture_emissions();
+    test_count_emissions();
     return check_report("hmm");
 }

@@ -5,14 +5,17 @@
  * A K-state HMM has start probabilities pi (K), a row-stochastic transition
  * matrix A (K x K, row-major, A[i*K + j] = p(z_t = j | z_{t-1} = i)) and one
  * emission distribution per state: Gaussian (full, diag, spherical or tied
- * covariance, shapes as in gmm.h, d features) or categorical (M symbols coded
- * 0 .. M-1, emission matrix K x M) or a Gaussian mixture per state. Fitting is Baum-Welch (Rabiner 1989;
+ * covariance, shapes as in gmm.h, d features), categorical (M symbols coded
+ * 0 .. M-1, emission matrix K x M), a Gaussian mixture per state, Poisson (d
+ * independent count columns, rates K x d) or multinomial (counts of M
+ * categories, emission matrix K x M). Fitting is Baum-Welch (Rabiner 1989;
  * Bishop PRML 13.2) with a forward-backward pass scaled per frame after a
  * max-shift of the emission log-densities (docs/hmm.md). Probabilities that
  * are exactly zero stay zero through fitting, so left-right topologies work.
  *
  * Data: the frames are the rows of a vem_matrix (categorical: one column of
- * integer codes held as doubles) and the sequences are described by a
+ * integer codes held as doubles; Poisson and multinomial: non-negative integer
+ * counts held as doubles) and the sequences are described by a
  * vem_seqs (NULL: all rows are one sequence). Log-likelihoods are in nats.
  * For the engine, a unit is a sequence and an observation is a frame.
  *
@@ -38,10 +41,14 @@ VEM_BEGIN_DECLS
 typedef enum vem_hmm_emission {
     VEM_HMM_GAUSSIAN = 0,    /**< multivariate normal per state */
     VEM_HMM_CATEGORICAL = 1, /**< discrete symbols 0 .. M-1 */
-    VEM_HMM_GMM = 2          /**< a mixture of n_mix Gaussians per state (vem_hmm_new_gmm) */
+    VEM_HMM_GMM = 2,         /**< a mixture of n_mix Gaussians per state (vem_hmm_new_gmm) */
+    VEM_HMM_POISSON = 3,     /**< d independent Poisson counts per frame, rates lambda (K x d):
+                                  log p(x | k) = sum_j x_j ln lambda_kj - lambda_kj - ln x_j! */
+    VEM_HMM_MULTINOMIAL = 4  /**< counts of M categories per frame, n = their sum the trials:
+                                  log p(x | k) = ln n! - sum_j ln x_j! + sum_j x_j ln p_kj */
 } vem_hmm_emission;
 
-/** "gaussian", "categorical", "gmm"; NULL for an invalid value. */
+/** "gaussian", "categorical", "gmm", "poisson", "multinomial"; NULL for an invalid value. */
 VEM_API const char *vem_hmm_emission_name(vem_hmm_emission e);
 /** Parse a name as above. VEM_EINVAL for an unknown name. */
 VEM_API vem_status vem_hmm_emission_parse(const char *name, vem_hmm_emission *out);
@@ -49,9 +56,16 @@ VEM_API vem_status vem_hmm_emission_parse(const char *name, vem_hmm_emission *ou
 /** How a fit initialises the emissions (unless warm-started). */
 typedef enum vem_hmm_init {
     VEM_HMM_INIT_KMEANS = 0, /**< Gaussian: the mixture's k-means initialisation on all frames
-                                  (means, per-cluster covariances); default for Gaussian */
+                                  (means, per-cluster covariances); default for Gaussian;
+                                  Poisson and multinomial (their default): k-means of the count
+                                  vectors, the centres as rates (Poisson) or, normalised, as
+                                  category probabilities (multinomial), each entry at least
+                                  1e-3 of its column's mean (never an absorbing 0) */
     VEM_HMM_INIT_RANDOM = 1  /**< categorical: rows drawn from Dirichlet(1) (default);
-                                  Gaussian: the mixture's random-responsibility initialisation */
+                                  Gaussian: the mixture's random-responsibility initialisation;
+                                  Poisson: rates drawn from the Gamma distribution with the mean
+                                  and variance of all counts (as hmmlearn's PoissonHMM);
+                                  multinomial: rows drawn from Dirichlet(1) */
 } vem_hmm_init;
 
 /** How a fit initialises start and transition probabilities (unless warm-started). */
@@ -75,9 +89,10 @@ typedef struct vem_hmm vem_hmm;
 
 /**
  * New K-state HMM. dim is d (features) for Gaussian emissions, M (symbols)
- * for categorical; cov is used for Gaussian emissions only (VEM_HMM_GMM:
- * one component per state, see vem_hmm_new_gmm). Parameters start
- * uniform (pi, A, categorical emissions) or standard normal (means 0,
+ * for categorical, d count columns for Poisson, M categories for multinomial;
+ * cov is used for Gaussian emissions only (VEM_HMM_GMM: one component per
+ * state, see vem_hmm_new_gmm). Parameters start uniform (pi, A, categorical
+ * and multinomial emissions), at rate 1 (Poisson) or standard normal (means 0,
  * identity covariances). NULL on failure: VEM_EINVAL (k or dim 0, invalid
  * emission, or cov not one of full, diag, spherical, tied: the mclust-only
  * structures of gmm.h are for mixtures), VEM_ENOMEM (also when 4 k x k plus the
@@ -99,7 +114,7 @@ VEM_API vem_hmm *vem_hmm_copy(const vem_hmm *h);
 
 VEM_API size_t vem_hmm_k(const vem_hmm *h);
 VEM_API vem_hmm_emission vem_hmm_emission_type(const vem_hmm *h);
-/** d for Gaussian emissions, M for categorical. */
+/** d for Gaussian and Poisson emissions, M for categorical and multinomial. */
 VEM_API size_t vem_hmm_dim(const vem_hmm *h);
 /** Covariance type of Gaussian emissions. */
 VEM_API vem_cov vem_hmm_cov(const vem_hmm *h);
@@ -117,8 +132,24 @@ VEM_API vem_status vem_hmm_set_transmat(vem_hmm *h, const double *a);
  * covariance that is not positive definite. h unchanged on error.
  */
 VEM_API vem_status vem_hmm_set_gaussian(vem_hmm *h, const double *means, const double *covariances);
-/** Categorical emission matrix (K x M, rows as startprob). VEM_EINVAL otherwise. */
+/** Categorical or multinomial emission matrix (K x M, rows as startprob). VEM_EINVAL
+ *  otherwise. */
 VEM_API vem_status vem_hmm_set_emissionprob(vem_hmm *h, const double *b);
+/**
+ * Poisson rates (K x d, each finite and >= 0; a rate 0 gives a count above 0 probability
+ * 0). VEM_EINVAL for other emissions or a bad value (naming state and column); h unchanged
+ * on error.
+ */
+VEM_API vem_status vem_hmm_set_lambdas(vem_hmm *h, const double *lambdas);
+/**
+ * Multinomial emissions: the trials n of every frame (the sum of its counts), or 0 (the
+ * default) when frames may differ. A fit with n > 0 refuses a frame whose counts sum to
+ * another value (VEM_EINVAL naming the row); vem_hmm_sample needs n > 0. VEM_EINVAL for
+ * other emissions.
+ */
+VEM_API vem_status vem_hmm_set_n_trials(vem_hmm *h, size_t n_trials);
+/** The trials of multinomial emissions (0: any); 0 for other emissions. */
+VEM_API size_t vem_hmm_n_trials(const vem_hmm *h);
 
 /** Start probabilities, K. Borrowed until h is next modified. */
 VEM_API const double *vem_hmm_startprob(const vem_hmm *h);
@@ -130,8 +161,10 @@ VEM_API const double *vem_hmm_means(const vem_hmm *h);
 VEM_API const double *vem_hmm_covariances(const vem_hmm *h);
 /** Doubles in vem_hmm_covariances() (0 for categorical). */
 VEM_API size_t vem_hmm_covariances_len(const vem_hmm *h);
-/** Categorical emission matrix K x M, or NULL for Gaussian emissions. Borrowed. */
+/** Categorical or multinomial emission matrix K x M, else NULL. Borrowed. */
 VEM_API const double *vem_hmm_emissionprob(const vem_hmm *h);
+/** Poisson rates K x d, else NULL. Borrowed. */
+VEM_API const double *vem_hmm_lambdas(const vem_hmm *h);
 /** Components per state (1 unless emission is VEM_HMM_GMM). */
 VEM_API size_t vem_hmm_n_mix(const vem_hmm *h);
 /**
@@ -146,8 +179,8 @@ VEM_API const vem_gmm *vem_hmm_state_mixture(const vem_hmm *h, size_t state);
 VEM_API vem_status vem_hmm_set_state_mixture(vem_hmm *h, size_t state, const double *weights,
                                              const double *means, const double *covariances);
 
-/** Emission initialisation (default kmeans for Gaussian, random for categorical). VEM_EINVAL
- *  for kmeans with categorical emissions. */
+/** Emission initialisation (default random for categorical, kmeans for the others).
+ *  VEM_EINVAL for kmeans with categorical emissions. */
 VEM_API vem_status vem_hmm_set_init(vem_hmm *h, vem_hmm_init init);
 VEM_API vem_hmm_init vem_hmm_init_method(const vem_hmm *h);
 /** Start/transition initialisation (default uniform). */
@@ -163,7 +196,8 @@ VEM_API double vem_hmm_reg_covar(const vem_hmm *h);
  */
 VEM_API void vem_hmm_set_threads(vem_hmm *h, int nthreads);
 
-/** Gaussian feature names (d strings, copied; NULL clears). VEM_ENOMEM. */
+/** Gaussian or Poisson feature names, multinomial category names (d strings, copied;
+ *  NULL clears). VEM_EINVAL for categorical emissions (vem_hmm_set_symbols), VEM_ENOMEM. */
 VEM_API vem_status vem_hmm_set_columns(vem_hmm *h, const char *const *names);
 VEM_API const char *const *vem_hmm_columns(const vem_hmm *h);
 /** Categorical symbol names (M strings, copied; NULL clears), stored in model files. */
@@ -176,7 +210,9 @@ VEM_API const char *vem_hmm_symbol_column(const vem_hmm *h);
 /**
  * h as an engine model (fit.h) for data built with vem_hmm_data. The view
  * borrows h. ESS layout: [start K][transitions K x K][emissions: the mixture's
- * ESS for Gaussian (gmm_internal.h), K x M counts for categorical].
+ * ESS for Gaussian (gmm_internal.h), K x M counts for categorical, K x d sums of
+ * gamma_t x_t then K occupancies sum_t gamma_t for Poisson, K x M sums of gamma_t x_t for
+ * multinomial].
  */
 VEM_API vem_model vem_hmm_model(vem_hmm *h);
 /** The engine's view of frames x split by seqs (NULL: one sequence); borrows both. */
@@ -186,7 +222,8 @@ VEM_API vem_data vem_hmm_data(const vem_matrix *x, const vem_seqs *seqs);
  * Fit h by Baum-Welch from its initialisation (or its current parameters
  * when o->warm_start). x: frames (n x d, or n x 1 integer codes < M); seqs:
  * boundaries or NULL. Convergence: as o->tol_rule and o->tol say (vem_hmm_fit_opts_init).
- * Returns as vem_fit_run; VEM_EINVAL for a shape mismatch, bad codes, seqs
+ * Returns as vem_fit_run; VEM_EINVAL for a shape mismatch, bad codes or counts (not
+ * integers >= 0 below 2^53, or a multinomial frame whose sum is not n_trials), seqs
  * not covering the rows, or fewer frames than states (k-means init). On an
  * error h's parameters are restored.
  *
@@ -221,8 +258,8 @@ struct vem_source;
  * sequences in a shuffled order, each run read whole) and incremental EM as
  * in memory; with the same options the result is the in-memory fit's, bit
  * for bit, when the initialisation sample holds every frame (o->init_sample
- * >= the frames) or the fit is warm-started. Categorical codes are checked in
- * one reading pass first. Errors as vem_hmm_fit, plus the source's (VEM_EIO,
+ * >= the frames) or the fit is warm-started. Categorical codes and Poisson or
+ * multinomial counts are checked in one reading pass first. Errors as vem_hmm_fit, plus the source's (VEM_EIO,
  * VEM_EFORMAT for a non-finite value) and VEM_EINVAL for a corpus source.
  */
 VEM_API vem_status vem_hmm_fit_source(vem_hmm *h, struct vem_source *src, const vem_fit_opts *o,
@@ -253,15 +290,17 @@ VEM_API vem_status vem_hmm_predict_proba(const vem_hmm *h, const vem_matrix *x,
                                          const vem_seqs *seqs, double *out);
 /**
  * Draw one sequence of n frames: out n x d (categorical: n x 1 codes as
- * doubles), states (may be NULL) n state indices.
+ * doubles), states (may be NULL) n state indices. Poisson counts by inversion
+ * (rate < 10) or Hormann's (1993) transformed rejection; multinomial counts as
+ * n_trials categorical draws (VEM_EINVAL when n_trials is 0).
  */
 VEM_API vem_status vem_hmm_sample(const vem_hmm *h, size_t n, vem_rng *rng, double *out,
                                   size_t *states);
 
 /**
  * Free parameters: (K - 1) + K (K - 1) + emissions (Gaussian K d + covariance
- * parameters as gmm.h; categorical K (M - 1); mixtures K times a mixture's
- * count, vem_gmm_n_parameters), as hmmlearn counts them.
+ * parameters as gmm.h; categorical and multinomial K (M - 1); Poisson K d; mixtures K
+ * times a mixture's count, vem_gmm_n_parameters), as hmmlearn counts them.
  */
 VEM_API size_t vem_hmm_n_parameters(const vem_hmm *h);
 /** BIC = -2 log L + p log n, n = frames. */

@@ -32,7 +32,13 @@ static vem_status hmm_doc(const vem_hmm *h, const char *path, json_t **out, int 
     json_t *o = vem__json_header("hmm", &ok);
     vem__json_put(o, "emission", json_string(vem_hmm_emission_name(em)), &ok);
     vem__json_put(o, "n_states", json_integer((json_int_t)k), &ok);
-    if (em != VEM_HMM_CATEGORICAL) {
+    if (em == VEM_HMM_POISSON || em == VEM_HMM_MULTINOMIAL) {
+        vem__json_put(o, "n_features", json_integer((json_int_t)d), &ok);
+        if (vem_hmm_n_trials(h))
+            vem__json_put(o, "n_trials", json_integer((json_int_t)vem_hmm_n_trials(h)), &ok);
+        if (vem_hmm_columns(h))
+            s = vem__json_put_names(o, "columns", vem_hmm_columns(h), d, path, "column", &ok);
+    } else if (em != VEM_HMM_CATEGORICAL) {
         vem__json_put(o, "covariance_type", json_string(vem_cov_name(cov)), &ok);
         vem__json_put(o, "n_features", json_integer((json_int_t)d), &ok);
         if (em == VEM_HMM_GMM)
@@ -68,7 +74,9 @@ static vem_status hmm_doc(const vem_hmm *h, const char *path, json_t **out, int 
         vem__json_put(o, "weights", w, &ok);
         vem__json_put(o, "means", mu, &ok);
         vem__json_put(o, "covariances", cv, &ok);
-    } else if (em != VEM_HMM_CATEGORICAL) {
+    } else if (em == VEM_HMM_POISSON) {
+        vem__json_put(o, "lambdas", vem__json_matrix(vem_hmm_lambdas(h), k, d), &ok);
+    } else if (em != VEM_HMM_CATEGORICAL && em != VEM_HMM_MULTINOMIAL) {
         vem__json_put(o, "means", vem__json_matrix(vem_hmm_means(h), k, d), &ok);
         vem__json_put(o, "covariances",
                       vem__json_covariances(vem_hmm_covariances(h), cov, k, d), &ok);
@@ -116,11 +124,19 @@ static vem_hmm *hmm_from_json(const char *path, const json_t *root)
         vem__json_get_size(path, root, "n_states", 100000, &k) != VEM_OK)
         return NULL;
     if (vem_hmm_emission_parse(emission, &em) != VEM_OK) {
-        VEM_FAIL(VEM_EFORMAT,
-                 "%s: key 'emission': expected \"gaussian\", \"gmm\" or \"categorical\"", path);
+        VEM_FAIL(VEM_EFORMAT, "%s: key 'emission': expected \"gaussian\", \"gmm\", "
+                 "\"categorical\", \"poisson\" or \"multinomial\"", path);
         return NULL;
     }
-    if (em != VEM_HMM_CATEGORICAL) {
+    const int counts = em == VEM_HMM_POISSON || em == VEM_HMM_MULTINOMIAL;
+    const int gauss = em == VEM_HMM_GAUSSIAN || em == VEM_HMM_GMM;
+    size_t n_trials = 0;
+    if (counts) {
+        if (vem__json_get_size(path, root, "n_features", 100000, &d) != VEM_OK ||
+            (json_object_get(root, "n_trials") &&
+             vem__json_get_size(path, root, "n_trials", SIZE_MAX / 2, &n_trials) != VEM_OK))
+            return NULL;
+    } else if (gauss) {
         if (vem__json_get_string(path, root, "covariance_type", &cov_name) != VEM_OK ||
             vem__json_get_size(path, root, "n_features", 100000, &d) != VEM_OK ||
             (em == VEM_HMM_GMM && vem__json_get_size(path, root, "n_mix", 100000, &mm) != VEM_OK))
@@ -133,7 +149,7 @@ static vem_hmm *hmm_from_json(const char *path, const json_t *root)
     } else if (vem__json_get_size(path, root, "n_symbols", 100000, &d) != VEM_OK) {
         return NULL;
     }
-    if (em != VEM_HMM_CATEGORICAL && k * mm * d * d > 100000000) {
+    if (gauss && k * mm * d * d > 100000000) {
         VEM_FAIL(VEM_EFORMAT, "%s: n_states=%zu and dimension %zu are too large", path, k, d);
         return NULL;
     }
@@ -154,8 +170,7 @@ static vem_hmm *hmm_from_json(const char *path, const json_t *root)
      * declared sizes against the file before allocating the model and its copies. */
     size_t file_bytes = 0;
     double nparam = (double)k * (double)k + (double)k * (double)mm * (double)(d + 1) +
-                    (em == VEM_HMM_CATEGORICAL ? 0.0 : (em == VEM_HMM_GMM ? (double)k : 1.0) *
-                                                         (double)cl);
+                    (!gauss ? 0.0 : (em == VEM_HMM_GMM ? (double)k : 1.0) * (double)cl);
     if (!vem__file_size(path, &file_bytes)) {
         VEM_FAIL(VEM_EIO, "%s: cannot find the file's size", path);
         return NULL;
@@ -166,11 +181,10 @@ static vem_hmm *hmm_from_json(const char *path, const json_t *root)
     vem_hmm *h = vem_hmm_new_gmm(k, em, mm, d, cov);
     double *pi = vem__alloc_doubles(k, 1), *a = vem__alloc_doubles(k, k);
     double *e = vem__alloc_doubles(k * mm, d), *w = vem__alloc_doubles(k, mm);
-    double *c = em != VEM_HMM_CATEGORICAL ? vem__alloc_doubles(em == VEM_HMM_GMM ? k : 1, cl)
-                                          : NULL;
+    double *c = gauss ? vem__alloc_doubles(em == VEM_HMM_GMM ? k : 1, cl) : NULL;
     const char **names = NULL;
     vem_status s;
-    if (!h || !pi || !a || !e || !w || (em != VEM_HMM_CATEGORICAL && !c)) {
+    if (!h || !pi || !a || !e || !w || (gauss && !c)) {
         VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
         goto fail;
     }
@@ -196,6 +210,23 @@ static vem_hmm *hmm_from_json(const char *path, const json_t *root)
                 bad_key(s, path, "weights/means/covariances");
                 goto fail;
             }
+    } else if (counts) {
+        const char *key = em == VEM_HMM_POISSON ? "lambdas" : "emissionprob";
+        if (vem__json_get_array(path, root, key, &esh, e) != VEM_OK)
+            goto fail;
+        s = em == VEM_HMM_POISSON ? vem_hmm_set_lambdas(h, e) : vem_hmm_set_emissionprob(h, e);
+        if (s != VEM_OK) {
+            bad_key(s, path, key);
+            goto fail;
+        }
+        if (n_trials && (s = vem_hmm_set_n_trials(h, n_trials)) != VEM_OK) {
+            bad_key(s, path, "n_trials");
+            goto fail;
+        }
+        if (vem__json_get_names(path, root, "columns", d, &names) != VEM_OK)
+            goto fail;
+        if (names && vem_hmm_set_columns(h, names) != VEM_OK)
+            goto fail;
     } else if (em != VEM_HMM_CATEGORICAL) {
         if (vem__json_get_array(path, root, "means", &esh, e) != VEM_OK ||
             vem__json_get_array(path, root, "covariances", &csh, c) != VEM_OK)
@@ -205,7 +236,7 @@ static vem_hmm *hmm_from_json(const char *path, const json_t *root)
             goto fail;
         }
     }
-    if (em != VEM_HMM_CATEGORICAL) {
+    if (gauss) {
         const json_t *rc = json_object_get(root, "reg_covar");
         if (rc && (!json_is_number(rc) ||
                    vem_hmm_set_reg_covar(h, json_number_value(rc)) != VEM_OK)) {
@@ -216,7 +247,7 @@ static vem_hmm *hmm_from_json(const char *path, const json_t *root)
             goto fail;
         if (names && vem_hmm_set_columns(h, names) != VEM_OK)
             goto fail;
-    } else {
+    } else if (em == VEM_HMM_CATEGORICAL) {
         if (vem__json_get_array(path, root, "emissionprob", &esh, e) != VEM_OK)
             goto fail;
         if ((s = vem_hmm_set_emissionprob(h, e)) != VEM_OK) {

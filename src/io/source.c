@@ -598,6 +598,12 @@ vem_status vem_source_open_docs_comm(const char *path, size_t nvocab, const vem_
     return VEM_OK;
 }
 
+void vem__source_where(const vem_source *src, const char **path, size_t *row0)
+{
+    *path = src->path;
+    *row0 = src->row0;
+}
+
 vem_status vem__source_codes(vem_source *src, size_t n_symbols, double *max_code)
 {
     enum { CHUNK_ROWS = 65536 };
@@ -627,5 +633,41 @@ vem_status vem__source_codes(vem_source *src, size_t n_symbols, double *max_code
     vem__free(buf);
     if (st == VEM_OK && max_code)
         *max_code = mx;
+    return st;
+}
+
+vem_status vem__check_counts(const double *x, size_t d, size_t n_trials, const char *path,
+                             size_t row)
+{
+    const char *sep = path ? ": " : "";
+    double sum = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        const double v = x[j];
+        if (!(v >= 0.0) || !(v < 0x1p53) || v != floor(v))
+            return VEM_FAIL(VEM_EINVAL, "%s%srow %zu, column %zu: count %g is not an integer "
+                            ">= 0", path ? path : "", sep, row, j + 1, v);
+        sum += v;
+    }
+    if (n_trials && sum != (double)n_trials)
+        return VEM_FAIL(VEM_EINVAL, "%s%srow %zu: the counts sum to %.17g, not the %zu trials",
+                        path ? path : "", sep, row, sum, n_trials);
+    return VEM_OK;
+}
+
+vem_status vem__source_counts(vem_source *src, size_t n_trials)
+{
+    enum { CHUNK_ROWS = 8192 };
+    const size_t n = vem_source_rows(src), d = src->cols;
+    double *buf = vem__alloc_doubles(vem__min(n, CHUNK_ROWS) * d + 1, 1);
+    if (!buf)
+        return VEM_FAIL(VEM_ENOMEM, "%s: a chunk of counts", src->path);
+    vem_status st = VEM_OK;
+    for (size_t r0 = 0; r0 < n && st == VEM_OK; r0 += CHUNK_ROWS) {
+        const size_t len = vem__min(CHUNK_ROWS, n - r0);
+        st = vem_source_read(src, r0, len, buf);
+        for (size_t r = 0; st == VEM_OK && r < len; r++)
+            st = vem__check_counts(buf + r * d, d, n_trials, src->path, src->row0 + r0 + r + 1);
+    }
+    vem__free(buf);
     return st;
 }

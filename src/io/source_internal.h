@@ -34,6 +34,10 @@ vem_status vem__source_read_units(const vem_source *src, size_t u0, size_t u1, v
 vem_status vem__source_read_list(const vem_source *src, const size_t *units, size_t m,
                                  vem__unit_buf *b, vem_data *view);
 
+/* The file src reads (for messages) into *path, and the file's row of src's first row
+ * (0-based; a share or a part of the file starts later) into *row0. */
+void vem__source_where(const vem_source *src, const char **path, size_t *row0);
+
 /*
  * One reading pass over a one-column source of categorical codes, a chunk at a
  * time: each an integer in [0, n_symbols) (n_symbols 0: any integer >= 0), the
@@ -41,5 +45,19 @@ vem_status vem__source_read_list(const vem_source *src, const size_t *units, siz
  * read's errors.
  */
 vem_status vem__source_codes(vem_source *src, size_t n_symbols, double *max_code);
+
+/*
+ * One frame of counts (d values): each an integer >= 0 below 2^53 and, with n_trials > 0,
+ * summing to n_trials. VEM_EINVAL naming path (NULL: none), the 1-based row and the column.
+ */
+vem_status vem__check_counts(const double *x, size_t d, size_t n_trials, const char *path,
+                             size_t row);
+
+/*
+ * One reading pass over a source of counts (Poisson and multinomial emissions), a chunk at
+ * a time: every value vem__check_counts accepts. VEM_EINVAL naming the file's row and
+ * column, or the read's errors.
+ */
+vem_status vem__source_counts(vem_source *src, size_t n_trials);
 
 #endif

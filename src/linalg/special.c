@@ -133,3 +133,37 @@ double vem__gamma_draw(vem_rng *r, double shape)
             return d * v;
     }
 }
+
+double vem__poisson_draw(vem_rng *r, double lambda)
+{
+    if (!(lambda > 0.0))
+        return 0.0;
+    if (lambda < 10.0) {
+        /* Inversion by sequential search: P(0) = e^-lambda, P(j) = P(j - 1) lambda / j. */
+        double u = vem_rng_uniform(r), p = exp(-lambda), cdf = p;
+        double j = 0.0;
+        while (u > cdf && j < 1000.0) {
+            j += 1.0;
+            p *= lambda / j;
+            cdf += p;
+        }
+        return j;
+    }
+    /* Hormann (1993), "The transformed rejection method for generating Poisson random
+     * variables", algorithm PTRS. */
+    const double slam = sqrt(lambda), loglam = log(lambda);
+    const double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+    const double inv_alpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2.0);
+    for (;;) {
+        const double u = vem_rng_uniform(r) - 0.5, v = vem_rng_uniform(r);
+        const double us = 0.5 - fabs(u);
+        const double k = floor((2.0 * a / us + b) * u + lambda + 0.43);
+        if (us >= 0.07 && v <= vr)
+            return k;
+        if (k < 0.0 || (us < 0.013 && v > us))
+            continue;
+        if (log(v) + log(inv_alpha) - log(a / (us * us) + b) <=
+            -lambda + k * loglam - lgamma(k + 1.0))
+            return k;
+    }
+}

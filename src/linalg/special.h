@@ -19,5 +19,8 @@ double vem__trigamma(double x);
 double vem__lgamma(double x);
 /* One Gamma(shape, 1) deviate (Marsaglia & Tsang 2000); shape > 0. */
 double vem__gamma_draw(vem_rng *r, double shape);
+/* One Poisson(lambda) deviate (as a double): inversion for lambda < 10, else Hormann's
+ * (1993) transformed rejection PTRS; 0 for lambda <= 0. */
+double vem__poisson_draw(vem_rng *r, double lambda);
 
 #endif /* VEM_SPECIAL_H */

@@ -6,7 +6,8 @@
  * the posteriors straight into the ESS: gamma_0 (start), sum_t xi_t
  * (transitions) and the emission statistics (the mixture's ESS given the
  * posteriors for Gaussian emissions, each state's mixture ESS for Gaussian-
- * mixture emissions, symbol counts for categorical ones).
+ * mixture emissions, symbol counts for categorical ones, posterior-weighted
+ * count sums for Poisson and multinomial ones).
  *
  * Scaling: the emission log-densities of frame t are shifted by their maximum
  * m_t before exponentiation, b_tk = exp(log p(x_t | k) - m_t) <= 1 with one
@@ -44,6 +45,7 @@
 
 #include "internal.h"
 #include "linalg/linalg.h"
+#include "linalg/special.h"
 #include "linalg/vexp.h"
 #include "models/gmm_internal.h"
 #include "io/source_internal.h"
@@ -71,33 +73,36 @@ struct vem_hmm {
 
     double *startprob; /* k */
     double *transmat;  /* k x k */
-    double *emis;      /* categorical: k x M */
+    double *emis;      /* categorical, multinomial: k x M probabilities; Poisson: k x d rates */
     vem_gmm *bank;     /* Gaussian: k Gaussians */
     vem_gmm **banks;   /* Gaussian mixtures: one mixture of n_mix Gaussians per state */
     size_t n_mix;
     char **symbols;    /* categorical: M names or NULL */
     char *symbol_column;
+    char **columns;    /* Poisson, multinomial: dim column names or NULL */
+    size_t n_trials;   /* multinomial: every frame's total count, or 0 (any) */
     /* The gradient's probability coordinates last set or got (hmm_uparams_set), or NULL. */
     double *ucur;
 };
 
 /* ------------------------------------------------------------------ names */
 
-static const char *const emission_names[] = {"gaussian", "categorical", "gmm"};
+static const char *const emission_names[] = {"gaussian", "categorical", "gmm", "poisson",
+                                              "multinomial"};
 static const char *const init_names[] = {"kmeans", "random"};
 static const char *const trans_init_names[] = {"uniform", "random", "given"};
 
 const char *vem_hmm_emission_name(vem_hmm_emission e)
 {
-    return vem__name_of(emission_names, 3, (int)e);
+    return vem__name_of(emission_names, 5, (int)e);
 }
 
 vem_status vem_hmm_emission_parse(const char *name, vem_hmm_emission *out)
 {
-    size_t i = vem__name_find(name, emission_names, 3);
-    if (i == 3)
-        return VEM_FAIL(VEM_EINVAL, "unknown emission '%s' (gaussian, categorical, gmm)",
-                        name ? name : "(null)");
+    size_t i = vem__name_find(name, emission_names, 5);
+    if (i == 5)
+        return VEM_FAIL(VEM_EINVAL, "unknown emission '%s' (gaussian, categorical, gmm, "
+                        "poisson, multinomial)", name ? name : "(null)");
     *out = (vem_hmm_emission)i;
     return VEM_OK;
 }
@@ -132,6 +137,18 @@ vem_status vem_hmm_trans_init_parse(const char *name, vem_hmm_trans_init *out)
     return VEM_OK;
 }
 
+/* The emission families: Gaussian (one Gaussian or a mixture per state), the count
+ * families Poisson and multinomial, and categorical. */
+static int gaussian_em(vem_hmm_emission e)
+{
+    return e == VEM_HMM_GAUSSIAN || e == VEM_HMM_GMM;
+}
+
+static int counts_em(vem_hmm_emission e)
+{
+    return e == VEM_HMM_POISSON || e == VEM_HMM_MULTINOMIAL;
+}
+
 /* --------------------------------------------------------------- lifetime */
 
 static void free_names(char **names, size_t n)
@@ -156,6 +173,7 @@ void vem_hmm_free(vem_hmm *h)
             vem_gmm_free(h->banks[i]);
     vem__free(h->banks);
     free_names(h->symbols, h->dim);
+    free_names(h->columns, h->dim);
     vem__free(h->symbol_column);
     vem__free(h->ucur);
     vem__free(h);
@@ -181,7 +199,7 @@ vem_hmm *vem_hmm_new_gmm(size_t k, vem_hmm_emission emission, size_t n_mix, size
 {
     size_t kk, km;
     if (k == 0 || dim == 0 || n_mix == 0 || !vem_hmm_emission_name(emission) ||
-        (emission != VEM_HMM_CATEGORICAL && (!vem_cov_name(cov) || cov > VEM_COV_TIED))) {
+        (gaussian_em(emission) && (!vem_cov_name(cov) || cov > VEM_COV_TIED))) {
         /* HMM emissions take the four structures full, diag, spherical, tied. */
         VEM_FAIL(VEM_EINVAL,
                  "vem_hmm_new: k=%zu and dim=%zu must be >= 1, emission=%d valid and cov=%d one "
@@ -197,8 +215,7 @@ vem_hmm *vem_hmm_new_gmm(size_t k, vem_hmm_emission emission, size_t n_mix, size
         double mix = emission == VEM_HMM_GMM ? (double)n_mix : 1.0;
         double need = 4.0 * (double)k * (double)k +
                       4.0 * (double)k * mix * (double)dim *
-                          (emission == VEM_HMM_CATEGORICAL || cov != VEM_COV_FULL ? 1.0
-                                                                                   : (double)dim);
+                          (!gaussian_em(emission) || cov != VEM_COV_FULL ? 1.0 : (double)dim);
         char what[128];
         snprintf(what, sizeof what, "a hidden Markov model of %zu states and %zu dimensions", k,
                  dim);
@@ -211,7 +228,7 @@ vem_hmm *vem_hmm_new_gmm(size_t k, vem_hmm_emission emission, size_t n_mix, size
     h->k = k;
     h->dim = dim;
     h->em = emission;
-    h->cov = emission != VEM_HMM_CATEGORICAL ? cov : VEM_COV_FULL;
+    h->cov = gaussian_em(emission) ? cov : VEM_COV_FULL;
     h->init = emission != VEM_HMM_CATEGORICAL ? VEM_HMM_INIT_KMEANS : VEM_HMM_INIT_RANDOM;
     h->n_mix = emission == VEM_HMM_GMM ? n_mix : 1;
     h->tinit = VEM_HMM_TRANS_UNIFORM;
@@ -240,7 +257,7 @@ vem_hmm *vem_hmm_new_gmm(size_t k, vem_hmm_emission emission, size_t n_mix, size
         if (!h->emis)
             goto oom;
         for (size_t i = 0; i < km; i++)
-            h->emis[i] = 1.0 / (double)dim;
+            h->emis[i] = emission == VEM_HMM_POISSON ? 1.0 : 1.0 / (double)dim;
     }
     return h;
 oom:
@@ -264,6 +281,7 @@ vem_hmm *vem_hmm_copy(const vem_hmm *h)
     c->tinit = h->tinit;
     c->nthreads = h->nthreads;
     c->max_len = h->max_len;
+    c->n_trials = h->n_trials;
     memcpy(c->startprob, h->startprob, h->k * sizeof *h->startprob);
     memcpy(c->transmat, h->transmat, h->k * h->k * sizeof *h->transmat);
     if (h->emis)
@@ -274,6 +292,7 @@ vem_hmm *vem_hmm_copy(const vem_hmm *h)
     }
     if (bad || (h->em == VEM_HMM_GAUSSIAN && !c->bank) ||
         vem_hmm_set_symbols(c, (const char *const *)h->symbols) != VEM_OK ||
+        (h->columns && vem_hmm_set_columns(c, (const char *const *)h->columns) != VEM_OK) ||
         vem_hmm_set_symbol_column(c, h->symbol_column) != VEM_OK) {
         vem_hmm_free(c);
         VEM_FAIL(VEM_ENOMEM, "vem_hmm_copy: out of memory");
@@ -291,7 +310,20 @@ vem_cov vem_hmm_cov(const vem_hmm *h) { return h->cov; }
 const double *vem_hmm_startprob(const vem_hmm *h) { return h->startprob; }
 const double *vem_hmm_transmat(const vem_hmm *h) { return h->transmat; }
 const double *vem_hmm_means(const vem_hmm *h) { return h->bank ? vem_gmm_means(h->bank) : NULL; }
-const double *vem_hmm_emissionprob(const vem_hmm *h) { return h->emis; }
+const double *vem_hmm_emissionprob(const vem_hmm *h)
+{
+    return h->em == VEM_HMM_POISSON ? NULL : h->emis;
+}
+
+const double *vem_hmm_lambdas(const vem_hmm *h)
+{
+    return h->em == VEM_HMM_POISSON ? h->emis : NULL;
+}
+
+size_t vem_hmm_n_trials(const vem_hmm *h)
+{
+    return h->n_trials;
+}
 vem_hmm_init vem_hmm_init_method(const vem_hmm *h) { return h->init; }
 vem_hmm_trans_init vem_hmm_trans_init_method(const vem_hmm *h) { return h->tinit; }
 const char *const *vem_hmm_symbols(const vem_hmm *h) { return (const char *const *)h->symbols; }
@@ -309,13 +341,38 @@ size_t vem_hmm_covariances_len(const vem_hmm *h)
 
 const char *const *vem_hmm_columns(const vem_hmm *h)
 {
+    if (counts_em(h->em))
+        return (const char *const *)h->columns;
     if (h->banks)
         return vem_gmm_columns(h->banks[0]);
     return h->bank ? vem_gmm_columns(h->bank) : NULL;
 }
 
+/* names[0..n) copied into *dst (NULL clears); VEM_ENOMEM. */
+static vem_status copy_names(char ***dst, size_t n, const char *const *names)
+{
+    char **s = NULL;
+    if (names) {
+        s = vem__calloc(n, sizeof *s);
+        if (!s)
+            return VEM_FAIL(VEM_ENOMEM, "names");
+        for (size_t i = 0; i < n; i++) {
+            s[i] = vem__strdup(names[i] ? names[i] : "");
+            if (!s[i]) {
+                free_names(s, n);
+                return VEM_FAIL(VEM_ENOMEM, "names");
+            }
+        }
+    }
+    free_names(*dst, n);
+    *dst = s;
+    return VEM_OK;
+}
+
 vem_status vem_hmm_set_columns(vem_hmm *h, const char *const *names)
 {
+    if (counts_em(h->em))
+        return copy_names(&h->columns, h->dim, names);
     if (h->banks)
         return vem_gmm_set_columns(h->banks[0], names);
     if (!h->bank)
@@ -350,24 +407,9 @@ vem_status vem_hmm_set_state_mixture(vem_hmm *h, size_t state, const double *wei
 
 vem_status vem_hmm_set_symbols(vem_hmm *h, const char *const *names)
 {
-    char **s = NULL;
-    if (names) {
-        if (h->em != VEM_HMM_CATEGORICAL)
-            return VEM_FAIL(VEM_EINVAL, "symbol names apply to categorical emissions");
-        s = vem__calloc(h->dim, sizeof *s);
-        if (!s)
-            return VEM_FAIL(VEM_ENOMEM, "symbol names");
-        for (size_t i = 0; i < h->dim; i++) {
-            s[i] = vem__strdup(names[i] ? names[i] : "");
-            if (!s[i]) {
-                free_names(s, h->dim);
-                return VEM_FAIL(VEM_ENOMEM, "symbol names");
-            }
-        }
-    }
-    free_names(h->symbols, h->dim);
-    h->symbols = s;
-    return VEM_OK;
+    if (names && h->em != VEM_HMM_CATEGORICAL)
+        return VEM_FAIL(VEM_EINVAL, "symbol names apply to categorical emissions");
+    return copy_names(&h->symbols, h->dim, names);
 }
 
 vem_status vem_hmm_set_symbol_column(vem_hmm *h, const char *name)
@@ -486,9 +528,37 @@ vem_status vem_hmm_set_transmat(vem_hmm *h, const double *a)
 
 vem_status vem_hmm_set_emissionprob(vem_hmm *h, const double *b)
 {
-    if (h->em != VEM_HMM_CATEGORICAL)
-        return VEM_FAIL(VEM_EINVAL, "emission probabilities apply to categorical emissions");
+    if (h->em != VEM_HMM_CATEGORICAL && h->em != VEM_HMM_MULTINOMIAL)
+        return VEM_FAIL(VEM_EINVAL, "emission probabilities apply to categorical and "
+                        "multinomial emissions");
     return set_rows(h->emis, b, h->k, h->dim, "emission matrix");
+}
+
+vem_status vem_hmm_set_lambdas(vem_hmm *h, const double *lambdas)
+{
+    if (h->em != VEM_HMM_POISSON)
+        return VEM_FAIL(VEM_EINVAL, "rates (lambdas) apply to Poisson emissions");
+    for (size_t i = 0; i < h->k * h->dim; i++)
+        if (!(lambdas[i] >= 0.0) || !isfinite(lambdas[i]))
+            return VEM_FAIL(VEM_EINVAL, "Poisson rate of state %zu, column %zu is %g: rates "
+                            "must be finite and >= 0", i / h->dim + 1, i % h->dim + 1,
+                            lambdas[i]);
+    memcpy(h->emis, lambdas, h->k * h->dim * sizeof *h->emis);
+    return VEM_OK;
+}
+
+vem_status vem_hmm_set_n_trials(vem_hmm *h, size_t n_trials)
+{
+    if (h->em != VEM_HMM_MULTINOMIAL)
+        return VEM_FAIL(VEM_EINVAL, "the number of trials applies to multinomial emissions");
+    h->n_trials = n_trials;
+    return VEM_OK;
+}
+
+/* The emission parameters (params_len's layout) of categorical and count emissions. */
+static vem_status set_table(vem_hmm *h, const double *e)
+{
+    return h->em == VEM_HMM_POISSON ? vem_hmm_set_lambdas(h, e) : vem_hmm_set_emissionprob(h, e);
 }
 
 vem_status vem_hmm_set_gaussian(vem_hmm *h, const double *means, const double *covariances)
@@ -574,6 +644,11 @@ static vem_status check_data_share(const vem_hmm *h, const vem_matrix *x, const 
                                 "%zu)", r + 1, v, h->dim);
         }
     }
+    for (size_t r = 0; counts_em(h->em) && r < x->rows; r++) {
+        vem_status st = vem__check_counts(x->data + r * x->ld, x->cols, h->n_trials, NULL, r + 1);
+        if (st != VEM_OK)
+            return st;
+    }
     return VEM_OK;
 }
 
@@ -589,19 +664,21 @@ static size_t emis_ess_len(const vem_hmm *h)
 {
     if (h->banks)
         return h->k * vem__gmm_ess_len(h->banks[0]);
-    return h->bank ? vem__gmm_ess_len(h->bank) : h->k * h->dim;
+    return h->bank ? vem__gmm_ess_len(h->bank)
+                   : h->k * h->dim + (h->em == VEM_HMM_POISSON ? h->k : 0);
 }
 
 /*
  * Work one thread needs: [k: beta][k: log-densities][BLOCK: log c_t][the Gaussian
- * kernels' work for BLOCK rows].
+ * kernels' work for BLOCK rows, or the count emissions' log table and rate sums].
  */
 static size_t thread_work_len(const vem_hmm *h)
 {
     if (h->banks) /* + per-component log-densities and responsibilities */
         return vem__gmm_scratch_len(h->banks[0], BLOCK) + 2 * h->k + BLOCK +
                2 * BLOCK * h->n_mix + h->n_mix;
-    return (h->bank ? vem__gmm_scratch_len(h->bank, BLOCK) : 0) + 2 * h->k + BLOCK;
+    return (h->bank ? vem__gmm_scratch_len(h->bank, BLOCK) : 0) +
+           (counts_em(h->em) ? h->k * h->dim + h->k : 0) + 2 * h->k + BLOCK;
 }
 
 /* logp (n x k) = log p(x_t | state) for n frames from x (stride ld). */
@@ -639,10 +716,68 @@ static void emission_logp(const vem_hmm *h, const double *x, size_t ld, size_t n
         }
         return;
     }
+    if (counts_em(h->em)) {
+        /* Poisson: sum_j x_j ln lambda_cj - lambda_cj - ln x_j!; multinomial: ln n! -
+         * sum_j ln x_j! + sum_j x_j ln p_cj. A count of 0 adds nothing (not 0 x -inf). */
+        const size_t d = h->dim;
+        const int pois = h->em == VEM_HMM_POISSON;
+        double *lt = work, *rate = lt + k * d; /* k x d logs; k rate sums */
+        for (size_t i = 0; i < k * d; i++)
+            lt[i] = log(h->emis[i]);
+        for (size_t c = 0; c < k; c++) {
+            double r = 0.0;
+            for (size_t j = 0; pois && j < d; j++)
+                r += h->emis[c * d + j];
+            rate[c] = r;
+        }
+        for (size_t t = 0; t < n; t++) {
+            const double *xt = x + t * ld;
+            double cst = 0.0, tot = 0.0;
+            for (size_t j = 0; j < d; j++)
+                if (xt[j] > 0.0) {
+                    cst -= lgamma(xt[j] + 1.0);
+                    tot += xt[j];
+                }
+            if (!pois)
+                cst += lgamma(tot + 1.0);
+            for (size_t c = 0; c < k; c++) {
+                const double *l = lt + c * d;
+                double v = cst - rate[c];
+                for (size_t j = 0; j < d; j++)
+                    if (xt[j] > 0.0)
+                        v += xt[j] * l[j];
+                logp[t * k + c] = v;
+            }
+        }
+        return;
+    }
     for (size_t t = 0; t < n; t++) {
         size_t code = (size_t)x[t * ld];
         for (size_t c = 0; c < k; c++)
             logp[t * k + c] = log(h->emis[c * h->dim + code]);
+    }
+}
+
+/*
+ * Count emissions, ESS of frames x[0..n) given the state posteriors gamma (n x k):
+ * ess[c d + j] += sum_t gamma_tc x_tj, and for Poisson ess[k d + c] += sum_t gamma_tc.
+ */
+static void count_accumulate(const vem_hmm *h, const double *x, size_t ld, size_t n,
+                             const double *gamma, double *ess)
+{
+    const size_t k = h->k, d = h->dim;
+    double *occ = h->em == VEM_HMM_POISSON ? ess + k * d : NULL;
+    for (size_t t = 0; t < n; t++) {
+        const double *xt = x + t * ld, *g = gamma + t * k;
+        for (size_t j = 0; j < d; j++) {
+            const double v = xt[j];
+            if (v == 0.0)
+                continue;
+            for (size_t c = 0; c < k; c++)
+                ess[c * d + j] += g[c] * v;
+        }
+        for (size_t c = 0; occ && c < k; c++)
+            occ[c] += g[c];
     }
 }
 
@@ -1139,6 +1274,8 @@ static double run_chunk(const vem_hmm *h, const vem_matrix *xm, const size_t *st
                 vem__gmm_accumulate(h->bank, x + t0 * ld, ld, n, alpha + t0 * k, pe, gwork);
             else if (h->banks)
                 mixture_accumulate(h, x + t0 * ld, ld, n, alpha + t0 * k, pe, gwork);
+            else if (counts_em(h->em))
+                count_accumulate(h, x + t0 * ld, ld, n, alpha + t0 * k, pe);
         }
     }
 
@@ -1291,6 +1428,15 @@ static vem_status hmm_mstep(void *self, const double *ess)
                 return VEM_FAIL(st, "state %zu: %s", c + 1, msg);
             }
         }
+    } else if (h->em == VEM_HMM_POISSON) {
+        /* lambda_cj = sum_t gamma_tc x_tj / sum_t gamma_tc; a state never visited keeps
+         * its rates. */
+        const size_t d = h->dim;
+        const double *sx = ess + k + k * k, *occ = sx + k * d;
+        for (size_t c = 0; c < k; c++)
+            if (occ[c] > 0.0 && isfinite(occ[c]))
+                for (size_t j = 0; j < d; j++)
+                    h->emis[c * d + j] = sx[c * d + j] / occ[c];
     } else {
         normalise_rows(h->emis, ess + k + k * k, k, h->dim);
     }
@@ -1345,7 +1491,7 @@ static vem_status hmm_params_set(void *self, const double *in)
             e += mm + mm * h->dim + cl;
         }
     } else {
-        st = h->bank ? vem_hmm_set_gaussian(h, e, e + k * h->dim) : vem_hmm_set_emissionprob(h, e);
+        st = h->bank ? vem_hmm_set_gaussian(h, e, e + k * h->dim) : set_table(h, e);
     }
     if (st == VEM_OK)
         st = vem_hmm_set_startprob(h, in);
@@ -1422,6 +1568,72 @@ static void dirichlet1(vem_rng *rng, double *p, size_t n)
         p[i] /= s;
 }
 
+/*
+ * Poisson and multinomial emissions (vem_hmm_init): k-means of the count vectors by the
+ * Gaussian mixture's k-means initialisation (diagonal covariances, on the fit's frames as
+ * independent rows), the centres as rates or, normalised, as probabilities; or random
+ * (Poisson: Gamma draws with the mean and variance of all counts, as hmmlearn's PoissonHMM;
+ * multinomial: Dirichlet(1) rows). Every entry at least 1e-3 of its column's mean, so no
+ * rate or probability starts at an absorbing 0 where the data have counts.
+ */
+static vem_status count_init(vem_hmm *h, vem_fit *f, vem_rng *rng)
+{
+    const size_t k = h->k, d = h->dim;
+    const vem_matrix *x = &vem_fit_data(f)->x;
+    double *mean = vem__alloc_doubles(d, 1);
+    if (!mean)
+        return VEM_FAIL(VEM_ENOMEM, "count initialisation");
+    double all = 0.0, all2 = 0.0;
+    for (size_t r = 0; r < x->rows; r++)
+        for (size_t j = 0; j < d; j++) {
+            const double v = x->data[r * x->ld + j];
+            mean[j] += v;
+            all += v;
+            all2 += v * v;
+        }
+    const double nr = x->rows ? (double)x->rows : 1.0, na = nr * (double)d;
+    for (size_t j = 0; j < d; j++)
+        mean[j] /= nr;
+    vem_status st = VEM_OK;
+    if (h->init == VEM_HMM_INIT_RANDOM) {
+        const double m = all / na, var = all2 / na - m * m;
+        for (size_t i = 0; i < k * d; i++)
+            h->emis[i] = m > 0.0 && var > 0.0 ? vem__gamma_draw(rng, m * m / var) * (var / m)
+                                              : 1.0;
+        if (h->em == VEM_HMM_MULTINOMIAL)
+            for (size_t c = 0; c < k; c++)
+                dirichlet1(rng, h->emis + c * d, d);
+    } else {
+        vem_gmm *g = vem_gmm_new(k, d, VEM_COV_DIAG);
+        st = g ? vem_gmm_set_init(g, VEM_INIT_KMEANS) : vem__last_status();
+        vem_fit_opts o = *vem_fit_options(f);
+        o.warm_start = 0;
+        o.n_init = 1;
+        o.log = NULL;
+        o.algorithm = VEM_ALG_BATCH;
+        vem_model gm = g ? vem_gmm_model(g) : (vem_model){NULL, NULL};
+        vem_data rows = vem_data_rows(*x);
+        vem_fit *gf = st == VEM_OK ? vem_fit_new(&gm, &rows, &o) : NULL;
+        if (st == VEM_OK && !gf)
+            st = vem__last_status();
+        if (st == VEM_OK)
+            st = gm.ops->init(gm.self, gf, rng);
+        if (st == VEM_OK)
+            memcpy(h->emis, vem_gmm_means(g), k * d * sizeof *h->emis);
+        vem_fit_free(gf);
+        vem_gmm_free(g);
+    }
+    for (size_t c = 0; c < k && st == VEM_OK; c++) {
+        double *e = h->emis + c * d, sum = 0.0;
+        for (size_t j = 0; j < d; j++)
+            sum += (e[j] = fmax(e[j], 1e-3 * mean[j]));
+        for (size_t j = 0; h->em == VEM_HMM_MULTINOMIAL && j < d; j++)
+            e[j] = sum > 0.0 ? e[j] / sum : 1.0 / (double)d;
+    }
+    vem__free(mean);
+    return st;
+}
+
 static vem_status hmm_init(void *self, vem_fit *f, vem_rng *rng)
 {
     vem_hmm *h = self;
@@ -1445,6 +1657,8 @@ static vem_status hmm_init(void *self, vem_fit *f, vem_rng *rng)
             dirichlet1(rng, h->emis + i * h->dim, h->dim);
         return VEM_OK;
     }
+    if (counts_em(h->em))
+        return count_init(h, f, rng);
     if (h->banks)
         return mixture_init(h, f, rng);
     /* Gaussian: the mixture's initialisation on the frames as independent rows. It
@@ -1591,8 +1805,8 @@ static void mc_components(const vem_hmm *h, const double *x, size_t ld, size_t T
 
 /*
  * Emission statistics of one group's averaged one-hot weights: w (T x k) for
- * Gaussian emissions, cw (k x T x n_mix) for mixtures (categorical counts are
- * added as they are drawn).
+ * Gaussian and count emissions, cw (k x T x n_mix) for mixtures (categorical
+ * counts are added as they are drawn).
  */
 static void mc_emission_ess(const vem_hmm *h, const double *x, size_t ld, size_t T,
                             const mc_buf *mb, double *ess)
@@ -1602,6 +1816,8 @@ static void mc_emission_ess(const vem_hmm *h, const double *x, size_t ld, size_t
         const size_t n = vem__min(BLOCK, T - t0);
         if (h->bank) {
             vem__gmm_accumulate(h->bank, x + t0 * ld, ld, n, mb->w + t0 * k, ess, mb->gw);
+        } else if (counts_em(h->em)) {
+            count_accumulate(h, x + t0 * ld, ld, n, mb->w + t0 * k, ess);
         } else if (h->banks) {
             const size_t el = vem__gmm_ess_len(h->banks[0]);
             for (size_t c = 0; c < k; c++)
@@ -1714,7 +1930,7 @@ static double mc_sequence(const vem_hmm *h, const double *x, size_t ld, size_t T
         double *eg = ess + g * len;
         vem_rng rng;
         vem_mc_unit_rng(mc, u, g, &rng);
-        if (h->bank)
+        if (h->em != VEM_HMM_CATEGORICAL && !h->banks)
             memset(mb->w, 0, T * k * sizeof *mb->w);
         if (h->banks)
             memset(mb->cw, 0, T * k * mm * sizeof *mb->cw);
@@ -1796,7 +2012,11 @@ static double hmm_estep_mc(const void *self, const vem_data *x, size_t u0, size_
  * them. Then Gaussian emissions: the bank's whitened coordinates without its k
  * log-weights (the bank's weights play no part in the HMM): the means as m,
  * mu = mu0 + U0^-T m, the precision Cholesky factors as U = U0 V with log diagonal, about
- * the reference point that uparams_get fixes (src/models/gmm.c, the mixture's maths). Not
+ * the reference point that uparams_get fixes (src/models/gmm.c, the mixture's maths).
+ * Multinomial emissions: each state's category row as square roots, as categorical
+ * (the ESS's weighted count sums play the symbol counts' part). Poisson emissions: the
+ * rates as square roots, lambda = s^2 (a rate of 0 an ordinary point again), with
+ * d/ds = 2 s (S / lambda - N), S the weighted count sum and N the state's occupancy. Not
  * offered for Gaussian-mixture emissions (ugrad_len 0).
  */
 static size_t prob_ulen(const vem_hmm *h)
@@ -1873,7 +2093,7 @@ static vem_status hmm_uparams_get(void *self, double *u)
     for (size_t i = 0; i < k * k; i++)
         u[k + i] = sqrt(h->transmat[i]);
     for (size_t i = 0; !h->bank && i < k * h->dim; i++)
-        u[k + k * k + i] = sqrt(h->emis[i]);
+        u[k + k * k + i] = sqrt(h->emis[i]); /* probabilities or (Poisson) rates */
     vem_status st = keep_prob_u(h, u);
     if (st != VEM_OK || !h->bank)
         return st;
@@ -1900,8 +2120,11 @@ static vem_status hmm_uparams_set(void *self, const double *u)
         return VEM_FAIL(VEM_ENOMEM, "HMM parameters: %zu doubles", pl + gl);
     double *pi = w, *a = pi + k, *b = a + k * k, *gu = w + pl;
     vem_status st = VEM_OK;
+    if (h->em == VEM_HMM_POISSON)
+        for (size_t i = 0; i < k * h->dim; i++)
+            b[i] = u[k + k * k + i] * u[k + k * k + i];
     if (!sq_rows(pi, u, 1, k) || !sq_rows(a, u + k, k, k) ||
-        (!h->bank && !sq_rows(b, u + k + k * k, k, h->dim)))
+        (!h->bank && h->em != VEM_HMM_POISSON && !sq_rows(b, u + k + k * k, k, h->dim)))
         st = VEM_FAIL(VEM_ENUMERIC, "HMM parameters: a probability row of square roots 0");
     /* Emissions first: a factor that is not positive definite changes nothing. */
     if (st == VEM_OK && h->bank) {
@@ -1929,6 +2152,15 @@ static void hmm_ess_gradient(const void *self, const double *ess, double *grad)
     const double *s0 = h->ucur;
     sq_grad(grad, ess, h->startprob, s0, 1, k);
     sq_grad(grad + k, ess + k, h->transmat, s0 ? s0 + k : NULL, k, k);
+    if (h->em == VEM_HMM_POISSON) {
+        const size_t d = h->dim;
+        const double *sx = ess + k + k * k, *occ = sx + k * d;
+        for (size_t i = 0; i < k * d; i++) {
+            const double lam = h->emis[i], si = s0 ? s0[k + k * k + i] : sqrt(lam);
+            grad[k + k * k + i] = lam > 0.0 ? 2.0 * si * (sx[i] / lam - occ[i / d]) : 0.0;
+        }
+        return;
+    }
     if (!h->bank) {
         sq_grad(grad + k + k * k, ess + k + k * k, h->emis, s0 ? s0 + k + k * k : NULL, k,
                 h->dim);
@@ -2001,8 +2233,7 @@ vem_status vem_hmm_fit(vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
     vem_status st = check_data_share(h, x, seqs, o->comm != NULL);
     if (st != VEM_OK)
         return st;
-    if (h->em != VEM_HMM_CATEGORICAL && !o->warm_start && !o->comm &&
-        x->rows < h->k * h->n_mix)
+    if (gaussian_em(h->em) && !o->warm_start && !o->comm && x->rows < h->k * h->n_mix)
         return VEM_FAIL(VEM_EINVAL, "%zu frames, fewer than k=%zu states x %zu components",
                         x->rows, h->k, h->n_mix);
     vem_data data = vem_hmm_data(x, seqs);
@@ -2048,7 +2279,7 @@ vem_status vem_hmm_fit_source(vem_hmm *h, vem_source *src, const vem_fit_opts *o
         return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model needs %zu%s",
                         vem_source_cols(src), want,
                         h->em == VEM_HMM_CATEGORICAL ? " (one column of symbol codes)" : "");
-    if (h->em != VEM_HMM_CATEGORICAL && !o->warm_start && !o->comm && rows < h->k * h->n_mix)
+    if (gaussian_em(h->em) && !o->warm_start && !o->comm && rows < h->k * h->n_mix)
         return VEM_FAIL(VEM_EINVAL, "%zu frames, fewer than k=%zu states x %zu components", rows,
                         h->k, h->n_mix);
     vem_status st = VEM_OK;
@@ -2058,6 +2289,8 @@ vem_status vem_hmm_fit_source(vem_hmm *h, vem_source *src, const vem_fit_opts *o
     }
     if (st == VEM_OK && h->em == VEM_HMM_CATEGORICAL)
         st = vem__source_codes(src, h->dim, NULL);
+    if (st == VEM_OK && counts_em(h->em))
+        st = vem__source_counts(src, h->n_trials);
     if (st != VEM_OK)
         return st;
     const size_t *start = vem_source_unit_starts(src);
@@ -2277,6 +2510,9 @@ vem_status vem_hmm_sample(const vem_hmm *h, size_t n, vem_rng *rng, double *out,
 {
     const size_t k = h->k, d = h->dim;
     double *chol = NULL, *z = NULL;
+    if (h->em == VEM_HMM_MULTINOMIAL && h->n_trials == 0)
+        return VEM_FAIL(VEM_EINVAL, "sampling multinomial emissions needs the number of trials "
+                        "(vem_hmm_set_n_trials)");
     if (h->bank) {
         chol = vem__alloc_doubles(k, d * d);
         z = vem__alloc_doubles(d, 1);
@@ -2328,6 +2564,14 @@ vem_status vem_hmm_sample(const vem_hmm *h, size_t n, vem_rng *rng, double *out,
                     v += l[a * d + q] * z[q];
                 out[t * d + a] = mu[a] + v;
             }
+        } else if (h->em == VEM_HMM_POISSON) {
+            for (size_t j = 0; j < d; j++)
+                out[t * d + j] = vem__poisson_draw(rng, h->emis[zt * d + j]);
+        } else if (h->em == VEM_HMM_MULTINOMIAL) {
+            double *o = out + t * d;
+            memset(o, 0, d * sizeof *o);
+            for (size_t i = 0; i < h->n_trials; i++)
+                o[draw(rng, h->emis + zt * d, d)] += 1.0;
         } else {
             out[t] = (double)draw(rng, h->emis + zt * d, d);
         }
@@ -2346,6 +2590,8 @@ size_t vem_hmm_n_parameters(const vem_hmm *h)
     size_t p = (k - 1) + k * (k - 1);
     if (h->banks)
         return p + k * vem_gmm_n_parameters(h->banks[0]);
+    if (h->em == VEM_HMM_POISSON)
+        return p + k * d;
     if (!h->bank)
         return p + k * (d - 1);
     size_t cp = 0;

@@ -1,0 +1,176 @@
+#!/bin/sh
+# tests/test_cli_hmm_counts.sh — HMMs with Poisson and multinomial emissions on the command
+# line, end to end (issue 19):
+#   - 50 Baum-Welch iterations from the same starts equal hmmlearn 0.3's (parameters to 1e-9
+#     relative, 1e-12 absolute for probabilities that went to 0; log-likelihood to 1e-9) on
+#     Seattle's daily counts (Poisson), its weekly weather counts (multinomial, 7 trials)
+#     and a synthetic Poisson series (tests/golden/make_hmm_counts_golden.py made them all);
+#   - a default fit recovers the planted parameters of the synthetic series;
+#   - the model file round trip, score = the fit's log-likelihood, sample, decode, streaming,
+#     stepwise EM and L-BFGS, and errors naming the file, line and column.
+#
+#     sh tests/test_cli_hmm_counts.sh PATH/TO/vem REPO_ROOT
+
+NAME=cli_hmm_counts
+. "$(dirname "$0")/harness.sh"
+GOLDEN=$ROOT/tests/golden
+REF=$GOLDEN/hmm_counts_hmmlearn.txt
+COUNTS=$DATA/seattle-counts.csv
+WEEKLY=$DATA/seattle-weekly.csv
+SYNTH=$ROOT/tests/data/hmm_poisson_synth.csv
+
+# ---- hmmlearn's 50 iterations from the same starts ----
+
+for case in poisson_seattle:"$COUNTS":lambdas poisson_synth:"$SYNTH":lambdas \
+    multinomial_weekly:"$WEEKLY":emissionprob; do
+    name=${case%%:*}
+    rest=${case#*:}
+    data=${rest%:*}
+    key=${rest##*:}
+    run fit hmm "$data" --init-model "$GOLDEN/hmm_$name.init.json" --max-iter 50 --tol 0 \
+        --json -o "$name.json"
+    expect_rc "$name: fit" 0
+    cp out "$name.fit.json"
+    run score "$name.json" "$data" --json
+    expect_rc "$name: score" 0
+    cp out "$name.score.json"
+    pycheck "$name: equals hmmlearn after 50 iterations" "" "
+ref = {}
+for line in open(sys.argv[3]):
+    f = line.split()
+    if f and f[0] == '$name':
+        ref[f[1]] = [float(v) for v in f[2:]]
+d, s = load(1), load(2)
+assert d['n_iter'] == 50 and d['monotonicity_violations'] == 0
+def same(got, want, what):
+    got = [v for row in got for v in (row if isinstance(row, list) else [row])]
+    assert len(got) == len(want), what
+    for g, w in zip(got, want):
+        assert abs(g - w) <= 1e-9 * abs(w) + 1e-12, (what, g, w)
+same(d['startprob'], ref['startprob'], 'startprob')
+same(d['transmat'], ref['transmat'], 'transmat')
+same(d['$key'], ref['emission'], '$key')
+assert close(s['log_likelihood'], ref['log_likelihood'][0], 1e-9), (s['log_likelihood'], ref)" \
+        "$name.fit.json" "$name.score.json" "$REF"
+done
+
+# ---- the planted parameters of the synthetic series, from vem's default start ----
+
+run fit hmm "$SYNTH" -k 3 --emission poisson --seed 1 --json -o synth.json
+expect_rc "synthetic: default fit" 0
+cp out synth.fit.json
+pycheck "synthetic: planted rates and transitions recovered" "" "
+d = load(1)
+planted = {}
+for line in open(sys.argv[2]):
+    f = line.split()
+    if f and f[0] == 'planted':
+        planted[f[1]] = [float(v) for v in f[2:]]
+lam = planted['lambdas']
+want = [lam[0:2], lam[2:4], lam[4:6]]
+order = sorted(range(3), key=lambda c: d['lambdas'][c][0])
+for c, w in zip(order, want):
+    for g, t in zip(d['lambdas'][c], w):
+        assert abs(g - t) <= 0.08 * t + 0.05, (d['lambdas'], want)
+a = planted['transmat']
+for i, ci in enumerate(order):
+    for j, cj in enumerate(order):
+        assert abs(d['transmat'][ci][cj] - a[3 * i + j]) < 0.04, (d['transmat'], a)
+assert d['converged'] and d['n_parameters'] == 2 + 6 + 6" synth.fit.json "$REF"
+
+# ---- model file, score, decode, sample, info ----
+
+run fit hmm "$COUNTS" -k 3 --emission poisson --json -o p3.json
+expect_rc "poisson: fit" 0
+cp out p3.fit.json
+run score p3.json "$COUNTS" --json
+pycheck "poisson: score of the saved model = the fit's log-likelihood" "" "
+d, s = load(1), load(2)
+assert d['emission'] == 'poisson' and d['columns'] == ['precipitation_mm', 'wind_ms']
+assert len(d['lambdas']) == 3 and len(d['lambdas'][0]) == 2
+assert s['log_likelihood'] == d['log_likelihood'] or close(s['log_likelihood'],
+    d['log_likelihood'], 1e-7)" p3.fit.json out
+run decode p3.json "$COUNTS"
+expect_rc "poisson: decode" 0
+check "poisson: decode gives 1461 states in 0..2" test "$(grep -c '^[012]$' out)" -eq 1461
+run sample p3.json -n 500 --seed 3
+expect_rc "poisson: sample" 0
+check "poisson: sample header and rows" test "$(head -n 1 out)" = "precipitation_mm,wind_ms,state"
+check "poisson: sampled counts are integers" test "$(tail -n +2 out | grep -c '^[0-9]*,[0-9]*,[012]$')" -eq 500
+run info p3.json
+expect_out "poisson: info" "Poisson emissions (2 count columns)"
+
+run fit hmm "$WEEKLY" -k 2 --emission multinomial --trials 7 --json -o m2.json
+expect_rc "multinomial: fit" 0
+pyjson "multinomial: model keys" "" "
+assert d['emission'] == 'multinomial' and d['n_trials'] == 7 and d['n_features'] == 5
+assert all(abs(sum(r) - 1) < 1e-12 for r in d['emissionprob'])
+assert d['n_parameters'] == 1 + 2 + 2 * 4"
+run sample m2.json -n 50 --seed 1
+expect_rc "multinomial: sample" 0
+check "multinomial: every sampled week has 7 days" \
+    test "$(tail -n +2 out | awk -F, '{ s = 0; for (i = 1; i <= 5; i++) s += $i; if (s == 7) n++ } END { print n }')" -eq 50
+run fit hmm "$WEEKLY" -k 2 --emission multinomial -o m2any.json
+expect_rc "multinomial without --trials" 0
+run sample m2any.json -n 5
+expect_rc "multinomial: sample needs the trials" 2
+expect_err "multinomial: sample says so" "m2any.json: sampling multinomial emissions needs the number of trials of a frame: fit with --trials N"
+
+# ---- streaming, stepwise, L-BFGS ----
+
+run fit hmm "$COUNTS" --init-model "$GOLDEN/hmm_poisson_seattle.init.json" --max-iter 30 \
+    --tol 0 --json
+cp out mem.json
+run fit hmm "$COUNTS" --init-model "$GOLDEN/hmm_poisson_seattle.init.json" --max-iter 30 \
+    --tol 0 --json --stream
+expect_rc "poisson: --stream" 0
+pycheck "poisson: streamed fit = in memory, bit for bit" "" "
+a, b = load(1), load(2)
+assert a['lambdas'] == b['lambdas'] and a['transmat'] == b['transmat']
+assert a['log_likelihood'] == b['log_likelihood']" mem.json out
+run fit hmm "$WEEKLY" -k 2 --emission multinomial --algorithm stepwise --batch-size 1 \
+    --json
+expect_rc "multinomial: stepwise" 0
+run fit hmm "$COUNTS" --init-model "$GOLDEN/hmm_poisson_seattle.init.json" --tol 1e-12 \
+    --max-iter 5000 --json
+cp out em.json
+run fit hmm "$COUNTS" --init-model "$GOLDEN/hmm_poisson_seattle.init.json" \
+    --algorithm lbfgs --json
+expect_rc "poisson: lbfgs" 0
+pycheck "poisson: L-BFGS reaches EM's optimum" "" "
+a, b = load(1), load(2)
+assert abs(a['mean_log_likelihood'] - b['mean_log_likelihood']) < 1e-8, (a['log_likelihood'],
+    b['log_likelihood'])" em.json out
+run fit hmm "$WEEKLY" --init-model "$GOLDEN/hmm_multinomial_weekly.init.json" --tol 1e-12 \
+    --max-iter 5000 --json
+cp out em.json
+run fit hmm "$WEEKLY" --init-model "$GOLDEN/hmm_multinomial_weekly.init.json" \
+    --algorithm lbfgs --json
+expect_rc "multinomial: lbfgs" 0
+pycheck "multinomial: L-BFGS reaches EM's optimum" "" "
+a, b = load(1), load(2)
+assert abs(a['mean_log_likelihood'] - b['mean_log_likelihood']) < 1e-8, (a['log_likelihood'],
+    b['log_likelihood'])" em.json out
+
+# ---- bad input ----
+
+printf 'a,b\n1,2\n3,-1\n' > neg.csv
+run fit hmm neg.csv -k 2 --emission poisson
+expect_rc "negative count" 2
+expect_err "negative count: file, line and column" "neg.csv:3: column b: -1 is not a count"
+printf 'a,b\n1,2\n3,1.5\n' > frac.csv
+run score p3.json frac.csv --columns a,b
+expect_err "fractional count at scoring" "frac.csv:3: column b: 1.5 is not a count"
+printf 'drizzle,fog,rain,snow,sun\n1,1,1,1,3\n1,1,1,1,2\n' > short.csv
+run fit hmm short.csv -k 1 --emission multinomial --trials 7
+expect_rc "multinomial: a week of 6 days" 2
+expect_err "multinomial: names the line" "short.csv:3: the counts sum to 6, not the 7 trials"
+run fit hmm neg.csv -k 2 --emission poisson --stream
+expect_rc "negative count streamed" 2
+expect_err "negative count streamed: row and column" "row 2, column 2: count -1"
+run fit hmm "$COUNTS" -k 2 --emission poisson --covariance diag
+expect_rc "--covariance with poisson" 1
+run fit hmm "$COUNTS" -k 2 --emission poisson --trials 3
+expect_rc "--trials with poisson" 1
+
+finish
