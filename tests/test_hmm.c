@@ -6,6 +6,7 @@
 #include <vem/vem.h>
 
 #include "check.h"
+#include "models/hmm_internal.h"
 
 #define LOG_2PI 1.8378770664093454836
 
@@ -297,6 +298,53 @@ static void test_count_emissions(void)
         free(out);
         vem_hmm_free(h);
     }
+}
+
+/*
+ * The internal forward-backward on given weights (models/hmm_internal.h): on a model's own
+ * probabilities it equals the brute force; on weights that are not probabilities (start
+ * and transitions scaled by constants, as variational Bayes' exp E[ln A] are) the
+ * posteriors stay the same and the log normaliser moves by the constants exactly.
+ */
+static void test_posteriors_internal(void)
+{
+    double cx[6] = {0, 2, 2, 1, 3, 0};
+    vem_hmm *h = tiny_categorical();
+    const size_t k = 3, T = 6;
+    double logb[18], gamma[18], bpost[18], xi[9] = {0}, start[3] = {0}, blp;
+    size_t best[6];
+    for (size_t t = 0; t < T; t++)
+        for (size_t c = 0; c < k; c++)
+            logb[t * k + c] = log(vem_hmm_emissionprob(h)[c * 4 + (size_t)cx[t]]);
+    double *work = malloc(vem__hmm_posteriors_work(k, T) * sizeof *work);
+    const double ll = vem__hmm_posteriors(k, vem_hmm_startprob(h), vem_hmm_transmat(h), T, logb,
+                                          gamma, xi, start, work);
+    CHECK_REL(ll, brute(h, cx, 1, T, best, &blp, bpost), 1e-13);
+    double maxdiff = 0.0, xs = 0.0;
+    for (size_t i = 0; i < T * k; i++)
+        maxdiff = fmax(maxdiff, fabs(gamma[i] - bpost[i]));
+    for (size_t i = 0; i < k * k; i++)
+        xs += xi[i];
+    CHECK(maxdiff < 1e-14);
+    CHECK_REL(xs, (double)(T - 1), 1e-14);
+    for (size_t c = 0; c < k; c++)
+        CHECK_REL(start[c], bpost[c], 1e-13);
+    /* Scaled weights: pi by 0.5, A by 0.25, every emission by e^-3. */
+    double pi2[3], a2[9], logb2[18], g2[18];
+    for (size_t c = 0; c < k; c++)
+        pi2[c] = 0.5 * vem_hmm_startprob(h)[c];
+    for (size_t i = 0; i < k * k; i++)
+        a2[i] = 0.25 * vem_hmm_transmat(h)[i];
+    for (size_t i = 0; i < T * k; i++)
+        logb2[i] = logb[i] - 3.0;
+    const double ll2 = vem__hmm_posteriors(k, pi2, a2, T, logb2, g2, NULL, NULL, work);
+    CHECK_REL(ll2, ll + log(0.5) + (double)(T - 1) * log(0.25) - 3.0 * (double)T, 1e-13);
+    maxdiff = 0.0;
+    for (size_t i = 0; i < T * k; i++)
+        maxdiff = fmax(maxdiff, fabs(g2[i] - gamma[i]));
+    CHECK(maxdiff < 1e-14);
+    free(work);
+    vem_hmm_free(h);
 }
 
 /* Seattle weather, categorical, from REFERENCE.md's initial parameters: 50 iterations. */
@@ -881,5 +929,6 @@ int main(void)
     test_readers();
     test_mixture_emissions();
     test_count_emissions();
+    test_posteriors_internal();
     return check_report("hmm");
 }

@@ -48,6 +48,7 @@
 #include "linalg/special.h"
 #include "linalg/vexp.h"
 #include "models/gmm_internal.h"
+#include "models/hmm_internal.h"
 #include "io/source_internal.h"
 
 /* Hot kernels get an AVX2 clone chosen at load time (as src/linalg/vexp.c). */
@@ -1154,12 +1155,22 @@ HMM_CLONES static void backward_run(size_t k, const double *AT, size_t lo, size_
  * are rewritten so that the backward pass sees the same scaling. Exact unless a
  * reachable state's predicted probability is below e^-700 (its b is capped at e^700).
  */
+static double rescue_frame(size_t k, const double *lp, const double *pred, double *brow, double *m,
+                           double *alpha);
+
 static double forward_rescue(const vem_hmm *h, const double *xrow, size_t ld, const double *pred,
                              double *brow, double *m, double *alpha, double *work)
 {
     const size_t k = h->k;
     double *lp = work + k; /* k */
     emission_logp(h, xrow, ld, 1, lp, work + 2 * k + BLOCK);
+    return rescue_frame(k, lp, pred, brow, m, alpha);
+}
+
+/* forward_rescue's work given the frame's log-densities lp (k). */
+static double rescue_frame(size_t k, const double *lp, const double *pred, double *brow, double *m,
+                           double *alpha)
+{
     double s = -INFINITY;
     for (size_t c = 0; c < k; c++)
         if (pred[c] > 0.0 && log(pred[c]) + lp[c] > s)
@@ -1352,6 +1363,55 @@ static double run_units(const vem_hmm *h, const vem_data *x, size_t u0, size_t u
         vem__free(own);
         s = e;
     }
+    return ll;
+}
+
+/* ------------------------------------------- forward-backward on given weights */
+
+size_t vem__hmm_posteriors_work(size_t k, size_t T)
+{
+    return T * (2 * k + 2) + 2 * k * k + 4 * k;
+}
+
+double vem__hmm_posteriors(size_t k, const double *pi, const double *A, size_t T,
+                           const double *logb, double *gamma, double *xi, double *start,
+                           double *work)
+{
+    if (T == 0)
+        return 0.0;
+    const size_t kk = k * k;
+    double *b = work, *m = b + T * k, *cs = m + T, *AT = cs + T, *xt = AT + kk;
+    double *vec = xt + kk, *pred = vec, *beta = vec + k, *p2 = vec + 2 * k;
+    double *alpha = gamma;
+    memcpy(b, logb, T * k * sizeof *b);
+    shift_rows(k, T, b, m);
+    vem__vexp(T * k, b, b);
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < k; j++)
+            AT[j * k + i] = A[i * k + j];
+    size_t t = 0;
+    while ((t = forward_run(k, A, pi, 0, t, T, b, alpha, cs, pred, p2, vec + 3 * k)) < T) {
+        double *at = alpha + t * k;
+        const double c = rescue_frame(k, logb + t * k, pred, b + t * k, m + t, at);
+        if (!(c > 0.0))
+            return -INFINITY;
+        cs[t] = c;
+        for (size_t j = 0; j < k; j++)
+            at[j] /= c;
+        t++;
+    }
+    double ll = 0.0;
+    for (size_t s = 0; s < T; s++)
+        ll += log(cs[s]) + m[s];
+    memset(xt, 0, kk * sizeof *xt);
+    double *sacc = start;
+    if (!sacc) { /* backward_run adds gamma_1 somewhere: pred is free by now */
+        sacc = pred;
+        memset(sacc, 0, k * sizeof *sacc);
+    }
+    backward_run(k, AT, 0, T, alpha, b, cs, beta, p2, vec + 3 * k, xt, sacc);
+    for (size_t i = 0; xi && i < kk; i++)
+        xi[i] += A[i] * xt[i];
     return ll;
 }
 
