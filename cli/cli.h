@@ -282,10 +282,16 @@ typedef struct cli_sample_args {
     size_t n;
     uint64_t seed;
     int json;
+    size_t start_state; /* --start-state (HMMs), SIZE_MAX when not given */
 } cli_sample_args;
 extern const cli_option *const cli_sample_tables[];
+/** sample's options with --start-state (the HMMs'). */
+extern const cli_option *const cli_sample_state_tables[];
 /** Parse sample's arguments; 0, or CLI_EXIT_USAGE (reported, with the usage line). */
 int cli_sample_parse(int argc, char **argv, cli_sample_args *a);
+/** The same with the option tables given (cli_sample_tables or cli_sample_state_tables). */
+int cli_sample_parse_tables(int argc, char **argv, const cli_option *const *tables,
+                            cli_sample_args *a);
 /** n draws (n x d, row-major) and their components or states (label_name: "component",
  *  "state") as CSV with a header (cols, or x1, x2, ...), or as JSON {"model", "samples",
  *  "<label_name>s"}. Returns 0 or an exit status. */

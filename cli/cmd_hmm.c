@@ -31,7 +31,9 @@ enum {
     OPT_REG_COVAR,
     OPT_POSTERIOR,
     OPT_MIX,
-    OPT_TRIALS
+    OPT_TRIALS,
+    OPT_DECODE_ALG,
+    OPT_PER_FRAME
 };
 
 static const cli_option fit_options[] = {
@@ -66,6 +68,16 @@ static const cli_option seq_options[] = {
 static const cli_option decode_options[] = {
     {"posterior", 0, 0, OPT_POSTERIOR, NULL, "the K state probabilities of each row (CSV)"},
     {"proba", 0, 0, OPT_POSTERIOR, NULL, NULL},
+    {"algorithm", 0, 1, OPT_DECODE_ALG, "A",
+     "viterbi (default: the most probable path) or map\n"
+     "(each frame's most probable state)"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const cli_option score_options[] = {
+    {"per-frame", 0, 0, OPT_PER_FRAME, NULL,
+     "each frame's ln p(x_t | the frames before it in its\n"
+     "sequence) (CSV; they add up to the total)"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -74,8 +86,8 @@ static const cli_option *const fit_tables[] = {
     fit_options, seq_options, cli_engine_options, cli_common_options, cli_frames_data_options, NULL};
 static const cli_option *const decode_tables[] = {decode_options, seq_options, cli_common_options,
                                                   cli_frames_data_options, NULL};
-static const cli_option *const score_tables[] = {seq_options, cli_common_options, cli_frames_data_options,
-                                                 NULL};
+static const cli_option *const score_tables[] = {score_options, seq_options, cli_common_options,
+                                                 cli_frames_data_options, NULL};
 static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
 /* Batch Baum-Welch stops when the total log-likelihood changes by < 1e-7 nats, within
@@ -715,7 +727,7 @@ out:
 
 typedef struct model_args {
     const char *model, *data, *lengths, *seqcol;
-    int json, posterior;
+    int json, posterior, map, per_frame;
     cli_data_opts dopts;
 } model_args;
 
@@ -746,6 +758,14 @@ static int parse_model_data(int argc, char **argv, const char *cmd, const cli_op
             a->json = 1;
         } else if (id == OPT_POSTERIOR) {
             a->posterior = 1;
+        } else if (id == OPT_PER_FRAME) {
+            a->per_frame = 1;
+        } else if (id == OPT_DECODE_ALG) {
+            if (strcmp(val, "viterbi") != 0 && strcmp(val, "map") != 0) {
+                cli_error("--algorithm: expected viterbi or map, got '%s'", val);
+                return cli_usage_error(cmd);
+            }
+            a->map = strcmp(val, "map") == 0;
         } else if (id == OPT_LENGTHS) {
             a->lengths = val;
         } else if (id == OPT_SEQCOL) {
@@ -764,6 +784,10 @@ static int parse_model_data(int argc, char **argv, const char *cmd, const cli_op
     }
     if (cli_data_opts_check(&a->dopts) || cli_data_opts_frames_only(&a->dopts, a->data, cmd))
         return cli_usage_error(cmd);
+    if (a->map && a->posterior) {
+        cli_error("%s: --algorithm map decodes the posteriors: give it or --posterior", cmd);
+        return cli_usage_error(cmd);
+    }
     return 0;
 }
 
@@ -807,12 +831,15 @@ static int decode(int argc, char **argv, const char *cmd)
         if (!z) {
             cli_error("out of memory");
             rc = CLI_EXIT_INPUT;
-        } else if ((s = vem_hmm_decode(h, &x, seqs_of(&in), z, &lp)) != VEM_OK) {
+        } else if ((s = a.map ? vem_hmm_decode_map(h, &x, seqs_of(&in), z)
+                              : vem_hmm_decode(h, &x, seqs_of(&in), z, &lp)) != VEM_OK) {
             rc = cli_fail(s, a.data);
         } else if (a.json) {
             json_t *o = cli_json_new("hmm");
             json_object_set_new(o, "states", cli_json_indices(z, n));
-            json_object_set_new(o, "log_probability", cli_json_real(lp));
+            json_object_set_new(o, "algorithm", json_string(a.map ? "map" : "viterbi"));
+            if (!a.map) /* the Viterbi path's log joint probability */
+                json_object_set_new(o, "log_probability", cli_json_real(lp));
             rc = cli_json_emit(o);
         } else {
             for (size_t i = 0; i < n; i++)
@@ -843,8 +870,19 @@ static int cmd_score(int argc, char **argv)
     const vem_matrix x = vem_frames_matrix(&in);
     double mean, total;
     vem_status s = vem_hmm_score(h, &x, seqs_of(&in), &mean, &total);
-    if (s != VEM_OK) {
+    double *pf = NULL;
+    if (s == VEM_OK && a.per_frame) {
+        pf = malloc((x.rows ? x.rows : 1) * sizeof *pf);
+        s = pf ? vem_hmm_score_frames(h, &x, seqs_of(&in), pf) : VEM_ENOMEM;
+    }
+    if (!pf && a.per_frame && s == VEM_ENOMEM) {
+        cli_error("out of memory");
+        rc = CLI_EXIT_INPUT;
+    } else if (s != VEM_OK) {
         rc = cli_fail(s, a.data);
+    } else if (pf && !a.json) {
+        printf("log_likelihood\n");
+        cli_print_matrix(pf, x.rows, 1);
     } else if (a.json) {
         json_t *o = json_object();
         cli_json_score_common(o, "hmm", "log_likelihood", n_seq_of(&in), x.rows, total);
@@ -855,10 +893,13 @@ static int cmd_score(int argc, char **argv)
         json_object_set_new(o, "log_likelihood", cli_json_real(total));
         json_object_set_new(o, "bic", cli_json_real(vem_hmm_bic(h, total, x.rows)));
         json_object_set_new(o, "aic", cli_json_real(vem_hmm_aic(h, total)));
+        if (pf)
+            json_object_set_new(o, "frame_log_likelihood", cli_json_vector(pf, x.rows));
         rc = cli_json_emit(o);
     } else {
         cli_print_score("log-likelihood", "sequences", n_seq_of(&in), "frame", x.rows, total);
     }
+    free(pf);
     vem_frames_clear(&in);
     vem_hmm_free(h);
     return rc;
@@ -867,7 +908,7 @@ static int cmd_score(int argc, char **argv)
 static int cmd_sample(int argc, char **argv)
 {
     cli_sample_args a;
-    int rc = cli_sample_parse(argc, argv, &a);
+    int rc = cli_sample_parse_tables(argc, argv, cli_sample_state_tables, &a);
     if (rc != 0)
         return rc;
     const char *model = a.model;
@@ -893,7 +934,7 @@ static int cmd_sample(int argc, char **argv)
     if (!xs || !z) {
         cli_error("out of memory");
         rc = CLI_EXIT_INPUT;
-    } else if ((s = vem_hmm_sample(h, n, &rng, xs, z)) != VEM_OK) {
+    } else if ((s = vem_hmm_sample_from(h, n, a.start_state, &rng, xs, z)) != VEM_OK) {
         rc = cli_fail(s, model);
     } else if (!cat) {
         const char *const *cols = vem_hmm_columns(h);
@@ -1024,11 +1065,12 @@ const cli_verb cli_hmm_fit = {
     &hmm_kind,
 };
 const cli_verb cli_hmm_decode = {
-    run_decode, "MODEL DATA [--posterior] [options]",
-    "The most probable state path (Viterbi), one 0-based state per row, or with\n"
+    run_decode, "MODEL DATA [--algorithm viterbi|map] [--posterior] [options]",
+    "The most probable state path (Viterbi), one 0-based state per row; with\n"
+    "--algorithm map each frame's most probable state (posterior decoding); with\n"
     "--posterior the K state probabilities of each row (CSV). Sequences and columns\n"
-    "as for fit. --json: {\"states\": [...], \"log_probability\": ...} or\n"
-    "{\"proba\": [[...], ...]}.",
+    "as for fit. --json: {\"states\": [...], \"algorithm\": ..., \"log_probability\":\n"
+    "... (viterbi)} or {\"proba\": [[...], ...]}.",
     decode_tables, NULL};
 const cli_verb cli_hmm_predict = {
     run_predict, "MODEL DATA [--posterior] [options]",
@@ -1038,13 +1080,15 @@ const cli_verb cli_hmm_predict = {
 const cli_verb cli_hmm_score = {
     cmd_score, "MODEL DATA [options]",
     "The number of sequences and frames and the total and mean (per frame)\n"
-    "log-likelihood (nats) of DATA under the HMM (--json: with its BIC and AIC).",
+    "log-likelihood (nats) of DATA under the HMM (--json: with its BIC and AIC);\n"
+    "--per-frame: each frame's conditional log-likelihood instead (CSV; --json:\n"
+    "frame_log_likelihood).",
     score_tables, NULL};
 const cli_verb cli_hmm_sample = {
-    cmd_sample, "MODEL -n N [--seed S]",
+    cmd_sample, "MODEL -n N [--seed S] [--start-state S]",
     "Draw one sequence of N frames; CSV with a header (the model's columns or symbol\n"
-    "column, then 'state').",
-    cli_sample_tables, NULL};
+    "column, then 'state'). --start-state: the first frame's state.",
+    cli_sample_state_tables, NULL};
 const cli_verb cli_hmm_info = {
     cmd_info, "MODEL",
     "Describe an HMM model file: states, emissions, start and transition\n"

@@ -202,7 +202,7 @@ int cli_finish_stdout(void)
 
 /* ---- vem sample, for every kind ---- */
 
-enum { OPT_SAMPLE_N = CLI_OPT_OWN, OPT_SAMPLE_SEED };
+enum { OPT_SAMPLE_N = CLI_OPT_OWN, OPT_SAMPLE_SEED, OPT_SAMPLE_START };
 
 static const cli_option sample_options[] = {
     {"n-samples", 'n', 1, OPT_SAMPLE_N, "N", "draws (rows, or frames of one sequence) (>= 1)"},
@@ -210,13 +210,28 @@ static const cli_option sample_options[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
+static const cli_option sample_state_options[] = {
+    {"start-state", 0, 1, OPT_SAMPLE_START, "S",
+     "the first frame's state (0-based; default: drawn\nfrom the start probabilities)"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 const cli_option *const cli_sample_tables[] = {sample_options, cli_common_options, NULL};
+const cli_option *const cli_sample_state_tables[] = {sample_options, sample_state_options,
+                                                     cli_common_options, NULL};
 
 int cli_sample_parse(int argc, char **argv, cli_sample_args *a)
 {
+    return cli_sample_parse_tables(argc, argv, cli_sample_tables, a);
+}
+
+int cli_sample_parse_tables(int argc, char **argv, const cli_option *const *tables,
+                            cli_sample_args *a)
+{
     memset(a, 0, sizeof *a);
+    a->start_state = SIZE_MAX;
     cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, cli_sample_tables, 0, "sample");
+    cli_parser_init(&p, argc, argv, 2, tables, 0, "sample");
     const char *val;
     int id, rc = 0;
     while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
@@ -233,6 +248,8 @@ int cli_sample_parse(int argc, char **argv, cli_sample_args *a)
             rc = cli_parse_size("-n", val, 1, (size_t)1 << 40, &a->n);
         } else if (id == OPT_SAMPLE_SEED) {
             rc = cli_parse_u64("--seed", val, &a->seed);
+        } else if (id == OPT_SAMPLE_START) {
+            rc = cli_parse_size("--start-state", val, 0, 100000, &a->start_state);
         }
     }
     if (rc == 0 && (!a->model || a->n == 0)) {

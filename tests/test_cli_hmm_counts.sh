@@ -116,6 +116,35 @@ run sample m2any.json -n 5
 expect_rc "multinomial: sample needs the trials" 2
 expect_err "multinomial: sample says so" "m2any.json: sampling multinomial emissions needs the number of trials of a frame: fit with --trials N"
 
+# ---- decoding, per-frame scores, sampling from a state (every emission) ----
+
+run score p3.json "$COUNTS" --per-frame --json
+expect_rc "score --per-frame" 0
+pyjson "score --per-frame: 1461 terms adding up to the total" "" "
+f = d['frame_log_likelihood']
+assert len(f) == 1461 and abs(sum(f) - d['log_likelihood']) < 1e-9 * abs(d['log_likelihood'])"
+run score p3.json "$COUNTS" --per-frame
+check "score --per-frame CSV: a header and 1461 rows" test "$(wc -l <out)" -eq 1462
+run decode p3.json "$COUNTS" --algorithm map --json
+expect_rc "decode --algorithm map" 0
+cp out map.json
+run decode p3.json "$COUNTS" --posterior --json
+pycheck "decode --algorithm map: each frame's most probable state" "" "
+m, p = load(1), load(2)
+assert m['algorithm'] == 'map' and 'log_probability' not in m
+assert m['states'] == [max(range(3), key=lambda c: r[c]) for r in p['proba']]" map.json out
+run decode p3.json "$COUNTS" --algorithm map --posterior
+expect_rc "decode: map with --posterior" 1
+run decode p3.json "$COUNTS" --algorithm forward
+expect_rc "decode: unknown algorithm" 1
+expect_err "decode: unknown algorithm named" "expected viterbi or map, got 'forward'"
+run sample p3.json -n 20 --start-state 2 --seed 9 --json
+expect_rc "sample --start-state" 0
+pyjson "sample --start-state 2: the first state is 2" "" "assert d['states'][0] == 2"
+run sample p3.json -n 20 --start-state 3
+expect_rc "sample --start-state beyond K" 2
+expect_err "sample --start-state beyond K: says so" "start state 3: the model's states are 0 .. 2"
+
 # ---- streaming, stepwise, L-BFGS ----
 
 run fit hmm "$COUNTS" --init-model "$GOLDEN/hmm_poisson_seattle.init.json" --max-iter 30 \

@@ -347,6 +347,56 @@ static void test_posteriors_internal(void)
     vem_hmm_free(h);
 }
 
+/*
+ * Per-frame log-likelihoods add up to each sequence's; posterior (MAP) decoding is the
+ * brute-force posteriors' argmax; a sample from a given start state starts there.
+ */
+static void test_frames_map_start(void)
+{
+    double cx[11] = {0, 2, 2, 1, 3, 0, 1, 1, 2, 0, 3};
+    size_t lens[2] = {6, 5};
+    vem_seqs seqs;
+    CHECK(vem_seqs_from_lengths(lens, 2, &seqs) == VEM_OK);
+    vem_hmm *h = tiny_categorical();
+    vem_matrix x = vem_matrix_view(cx, 11, 1);
+    double per[2], pf[11], bpost[33], blp;
+    size_t map[11], best[11];
+    CHECK(vem_hmm_score_sequences(h, &x, &seqs, per) == VEM_OK);
+    CHECK(vem_hmm_score_frames(h, &x, &seqs, pf) == VEM_OK);
+    CHECK(vem_hmm_decode_map(h, &x, &seqs, map) == VEM_OK);
+    for (size_t q = 0; q < 2; q++) {
+        double sum = 0.0;
+        for (size_t t = seqs.start[q]; t < seqs.start[q + 1]; t++)
+            sum += pf[t];
+        CHECK_REL(sum, per[q], 1e-14);
+        brute(h, cx + seqs.start[q], 1, lens[q], best, &blp, bpost + seqs.start[q] * 3);
+    }
+    /* The first frame's term is ln p(x_1) = ln sum_k pi_k b_k(x_1). */
+    double p1 = 0.0;
+    for (size_t c = 0; c < 3; c++)
+        p1 += vem_hmm_startprob(h)[c] * vem_hmm_emissionprob(h)[c * 4 + 0];
+    CHECK_REL(pf[0], log(p1), 1e-15);
+    for (size_t t = 0; t < 11; t++) {
+        const double *r = bpost + t * 3;
+        size_t arg = 0;
+        for (size_t c = 1; c < 3; c++)
+            if (r[c] > r[arg])
+                arg = c;
+        CHECK(map[t] == arg);
+    }
+    double out[50];
+    size_t z[50];
+    vem_rng rng;
+    for (size_t s0 = 0; s0 < 3; s0++) {
+        vem_rng_seed(&rng, s0 + 11);
+        CHECK(vem_hmm_sample_from(h, 50, s0, &rng, out, z) == VEM_OK);
+        CHECK(z[0] == s0);
+    }
+    CHECK(vem_hmm_sample_from(h, 5, 3, &rng, out, z) == VEM_EINVAL);
+    vem_hmm_free(h);
+    vem_seqs_clear(&seqs);
+}
+
 /* Seattle weather, categorical, from REFERENCE.md's initial parameters: 50 iterations. */
 static void test_seattle_golden(void)
 {
@@ -930,5 +980,6 @@ int main(void)
     test_mixture_emissions();
     test_count_emissions();
     test_posteriors_internal();
+    test_frames_map_start();
     return check_report("hmm");
 }

@@ -285,6 +285,22 @@ VEM_API vem_status vem_hmm_score_sequences(const vem_hmm *h, const vem_matrix *x
  */
 VEM_API vem_status vem_hmm_decode(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
                                   size_t *states, double *log_prob);
+/**
+ * Posterior (MAP) decoding: each frame's most probable state, argmax_k p(z_t = k |
+ * sequence), into states (x->rows entries; ties to the lower index). Unlike the Viterbi
+ * path it maximises the expected number of correctly decoded frames, and the sequence it
+ * gives may have probability zero (hmmlearn's algorithm="map"). Errors as
+ * vem_hmm_predict_proba.
+ */
+VEM_API vem_status vem_hmm_decode_map(const vem_hmm *h, const vem_matrix *x,
+                                      const vem_seqs *seqs, size_t *states);
+/**
+ * Per-frame log-likelihood: out[t] = ln p(x_t | x_1 .. x_t-1) within the frame's sequence
+ * (x->rows entries, nats), the forward pass's ln c_t; they add up to each sequence's
+ * log-likelihood. VEM_ENUMERIC when a sequence has probability zero; else as vem_hmm_score.
+ */
+VEM_API vem_status vem_hmm_score_frames(const vem_hmm *h, const vem_matrix *x,
+                                        const vem_seqs *seqs, double *out);
 /** Posterior state probabilities p(z_t = k | sequence) into out (x->rows x K). */
 VEM_API vem_status vem_hmm_predict_proba(const vem_hmm *h, const vem_matrix *x,
                                          const vem_seqs *seqs, double *out);
@@ -296,6 +312,12 @@ VEM_API vem_status vem_hmm_predict_proba(const vem_hmm *h, const vem_matrix *x,
  */
 VEM_API vem_status vem_hmm_sample(const vem_hmm *h, size_t n, vem_rng *rng, double *out,
                                   size_t *states);
+/**
+ * vem_hmm_sample with the first frame's state given (0 .. K-1; SIZE_MAX: drawn from the
+ * start probabilities), as hmmlearn's sample(currstate=...). VEM_EINVAL for a state >= K.
+ */
+VEM_API vem_status vem_hmm_sample_from(const vem_hmm *h, size_t n, size_t start_state,
+                                       vem_rng *rng, double *out, size_t *states);
 
 /**
  * Free parameters: (K - 1) + K (K - 1) + emissions (Gaussian K d + covariance

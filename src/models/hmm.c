@@ -904,7 +904,8 @@ static vem_status mixture_init(vem_hmm *h, vem_fit *f, vem_rng *rng)
 
 /* ------------------------------------------------------ forward-backward */
 
-enum fb_mode { FB_FIT = 0, FB_SCORE = 1, FB_POSTERIOR = 2 };
+/* FB_FRAMES: the forward pass only, each frame's log p(x_t | x_1 .. x_t-1) into post. */
+enum fb_mode { FB_FIT = 0, FB_SCORE = 1, FB_POSTERIOR = 2, FB_FRAMES = 3 };
 
 /*
  * Partial sums of a partition of the blocks: [start k][xi k x k][emission ESS]
@@ -1254,7 +1255,7 @@ static double run_chunk(const vem_hmm *h, const vem_matrix *xm, const size_t *st
                 at[j] *= inv;
             t++;
         }
-        if (mode != FB_SCORE)
+        if (mode == FB_FIT || mode == FB_POSTERIOR)
             backward_run(k, AT, lo, hi, alpha, b, cs, beta, p2, pred, part + k, part);
     }
 
@@ -1294,6 +1295,9 @@ static double run_chunk(const vem_hmm *h, const vem_matrix *xm, const size_t *st
     double ll = 0.0;
     for (size_t j = 0; j < nb; j++)
         ll += llb[j];
+    if (mode == FB_FRAMES)
+        for (size_t t = 0; t < frames; t++)
+            post[t] = log(cs[t]) + m[t];
     if (mode == FB_POSTERIOR)
         memcpy(post, alpha, frames * k * sizeof *post);
     if (mode != FB_FIT)
@@ -2448,7 +2452,7 @@ static vem_status per_sequence(const vem_hmm *h, const vem_matrix *x, const vem_
     int token = vem__blas_threads_one();
     for (size_t s = 0; s < n_seq_of(&data); s++) {
         size_t one[2] = {seq_lo(&data, s), seq_hi(&data, s)};
-        double *p = post ? post + one[0] * h->k : NULL;
+        double *p = post ? post + one[0] * (mode == FB_FRAMES ? 1 : h->k) : NULL;
         double ll = run_chunk(h, x, one, 1, mode, NULL, p, scratch);
         if (ll_out)
             ll_out[s] = ll;
@@ -2466,6 +2470,32 @@ vem_status vem_hmm_score_sequences(const vem_hmm *h, const vem_matrix *x, const 
                                    double *out)
 {
     return per_sequence(h, x, seqs, FB_SCORE, out, NULL);
+}
+
+vem_status vem_hmm_score_frames(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                                double *out)
+{
+    return per_sequence(h, x, seqs, FB_FRAMES, NULL, out);
+}
+
+vem_status vem_hmm_decode_map(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                              size_t *states)
+{
+    const size_t k = h->k;
+    double *post = x && x->rows ? vem__alloc_doubles(x->rows, k) : NULL;
+    if (x && x->rows && !post)
+        return VEM_FAIL(VEM_ENOMEM, "posterior decoding of %zu frames", x->rows);
+    vem_status st = vem_hmm_predict_proba(h, x, seqs, post);
+    for (size_t t = 0; st == VEM_OK && t < x->rows; t++) {
+        const double *r = post + t * k;
+        size_t arg = 0;
+        for (size_t c = 1; c < k; c++)
+            if (r[c] > r[arg])
+                arg = c;
+        states[t] = arg;
+    }
+    vem__free(post);
+    return st;
 }
 
 vem_status vem_hmm_predict_proba(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
@@ -2568,8 +2598,17 @@ static size_t draw(vem_rng *rng, const double *p, size_t n)
 
 vem_status vem_hmm_sample(const vem_hmm *h, size_t n, vem_rng *rng, double *out, size_t *states)
 {
+    return vem_hmm_sample_from(h, n, SIZE_MAX, rng, out, states);
+}
+
+vem_status vem_hmm_sample_from(const vem_hmm *h, size_t n, size_t start_state, vem_rng *rng,
+                               double *out, size_t *states)
+{
     const size_t k = h->k, d = h->dim;
     double *chol = NULL, *z = NULL;
+    if (start_state != SIZE_MAX && start_state >= k)
+        return VEM_FAIL(VEM_EINVAL, "start state %zu: the model's states are 0 .. %zu",
+                        start_state, k - 1);
     if (h->em == VEM_HMM_MULTINOMIAL && h->n_trials == 0)
         return VEM_FAIL(VEM_EINVAL, "sampling multinomial emissions needs the number of trials "
                         "(vem_hmm_set_n_trials)");
@@ -2604,7 +2643,9 @@ vem_status vem_hmm_sample(const vem_hmm *h, size_t n, vem_rng *rng, double *out,
     }
     size_t z_prev = 0;
     for (size_t t = 0; t < n; t++) {
-        size_t zt = t == 0 ? draw(rng, h->startprob, k) : draw(rng, h->transmat + z_prev * k, k);
+        size_t zt = t > 0                      ? draw(rng, h->transmat + z_prev * k, k)
+                    : start_state != SIZE_MAX ? start_state
+                                              : draw(rng, h->startprob, k);
         if (states)
             states[t] = zt;
         if (h->banks) {
