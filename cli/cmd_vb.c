@@ -1176,6 +1176,8 @@ const cli_verb cli_vbgmm_fit = {
     "scikit-learn's BayesianGaussianMixture. --algorithm stepwise is stochastic\n"
     "variational inference (Hoffman et al. 2013): minibatch statistics blended,\n"
     "S <- (1 - rho) S + rho (N/|B|) s_B, then the update of the global factors.\n"
+    "--algorithm lbfgs or em-lbfgs maximises the ELBO by L-BFGS on its gradient\n"
+    "(docs/acceleration.md).\n"
     "--init-model starts from a fitted model's priors and posterior; --mpi sums\n"
     "the statistics over processes (docs/vb.md).",
     vbgmm_fit_tables, &vbgmm_kind};

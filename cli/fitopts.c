@@ -22,9 +22,10 @@ const cli_option cli_engine_options[] = {
     {"algorithm", 0, 1, CLI_OPT_ALGORITHM, "A",
      "batch, stepwise or incremental (online EM), mcem, sem or cem\n"
      "(Monte-Carlo, stochastic or classification EM: docs/mcem.md), or\n"
-     "lbfgs or em-lbfgs (quasi-Newton maximum likelihood: gmm with full,\n"
-     "tied, diag or spherical covariances, hmm with gaussian or categorical\n"
-     "emissions; docs/acceleration.md)"},
+     "lbfgs or em-lbfgs (quasi-Newton maximum likelihood: gmm with any of\n"
+     "the 14 covariance types, not with --prior; hmm with any emission\n"
+     "but gmm, without priors or frozen parameters; vbgmm, its ELBO;\n"
+     "docs/acceleration.md)"},
     {"accelerate", 0, 1, CLI_OPT_ACCELERATE, "A",
      "batch EM: none, or squarem (Varadhan & Roland 2008: two EM steps\n"
      "extrapolated, safeguarded; docs/acceleration.md)"},

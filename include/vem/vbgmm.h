@@ -159,6 +159,9 @@ VEM_API vem_model vem_vbgmm_model(vem_vbgmm *v);
  * posterior on x. Default priors are resolved from x (n >= 2 for the default
  * covariance prior). Returns as vem_fit_run; VEM_EINVAL for a column
  * mismatch or fewer than k rows. On error v's posterior is restored.
+ * o->algorithm VEM_ALG_LBFGS or VEM_ALG_EM_LBFGS maximises the ELBO by L-BFGS
+ * on its gradient (the model's ess_gradient; reg_covar does not enter its
+ * steps; docs/acceleration.md).
  * With o->comm (a distributed fit; every process calls it) x is this
  * process's share, which may hold no rows: the default priors are resolved
  * before the fit from the rows of every process (the one-process passes, their

@@ -24,6 +24,7 @@
 #include "internal.h"
 #include "core/ckpt.h"
 #include "linalg/linalg.h"
+#include "models/gmm_grad.h"
 #include "models/gmm_hc.h"
 #include "models/gmm_internal.h"
 #include "models/gmm_kernels.h"
@@ -64,7 +65,8 @@ struct vem_gmm {
     double *mscat;
     double *mwork;
     /* The gradient's reference point (gmm_uparams_get): k x d means, then the precision
-     * Cholesky factors (cov_len). NULL until first used. */
+     * Cholesky factors (cov_len), then for a structured covariance its map's reference
+     * and current point (vem__gmm_sgrad_ref_len). NULL until first used. */
     double *uref;
 
     /* The conjugate prior (vem_gmm_set_prior) or NULL, and the MAP M-step's work. */
@@ -1468,6 +1470,11 @@ vem_status vem__gmm_mstep(vem_gmm *g, const double *ess)
     return gmm_mstep(g, ess);
 }
 
+const double *vem__gmm_center(const vem_gmm *g)
+{
+    return g->center;
+}
+
 void vem__gmm_set_center(vem_gmm *g, const double *center)
 {
     memcpy(g->center, center, g->d * sizeof *center);
@@ -1668,17 +1675,23 @@ static double gmm_objective_extra(const void *self)
  * The unconstrained coordinates u (docs/acceleration.md), whitened about the reference
  * parameters fixed by uparams_get (means mu0, precision Cholesky factors U0, P = U U^T
  * upper triangular as vem_gmm_precisions_cholesky): k log-weights (the weights their
- * softmax); the means as m with mu = mu0 + U0^-T m (full, tied; mu0 + m / U0 for diag and
- * spherical); the factors as U = U0 V, V upper triangular with log diagonal (full: k of
- * them, row by row, i <= j; tied: one; diag: k x d log V_jj; spherical: k log V). At the
- * reference u is (log w, 0, ..., 0), and every coordinate is on the scale of the data's
- * own spread, which L-BFGS needs (the raw coordinates of the penguins' grams and
- * millimetres differ by 10^6). Not offered for the structured covariances or with a
- * prior (ugrad_len 0).
+ * softmax); the means as m with mu = mu0 + U0^-T m (full and tied storage; mu0 + m / U0
+ * for diag and spherical); then the covariances. The four layouts: the factors as
+ * U = U0 V, V upper triangular with log diagonal (full: k of them, row by row, i <= j;
+ * tied: one; diag: k x d log V_jj; spherical: k log V). mclust's ten structured
+ * covariances (cov != lay): Sigma_k = lambda_k D_k A_k D_k^T + reg_covar I (Celeux &
+ * Govaert 1995) as log volumes, shapes in contrasts with det 1 and orientations
+ * D = D0 Cayley(W) about the reference (src/models/gmm_grad.c), each shared or not as
+ * the model's name says. At the reference u is (log w, 0, ..., 0), and every coordinate
+ * is on the scale of the data's own spread, which L-BFGS needs (the raw coordinates of
+ * the penguins' grams and millimetres differ by 10^6). Not offered with a prior
+ * (ugrad_len 0).
  */
 static size_t ucov_len(const vem_gmm *g)
 {
     const size_t k = g->k, d = g->d, tri = d * (d + 1) / 2;
+    if (g->cov != g->lay)
+        return vem__gmm_sgrad_len(g->cov, k, d);
     return g->lay == VEM_COV_FULL ? k * tri : g->lay == VEM_COV_TIED ? tri
                                           : g->lay == VEM_COV_DIAG   ? k * d
                                                                      : k;
@@ -1687,15 +1700,39 @@ static size_t ucov_len(const vem_gmm *g)
 static size_t gmm_ugrad_len(const void *self)
 {
     const vem_gmm *g = self;
-    return g->cov != g->lay || g->prior ? 0 : g->k + g->k * g->d + ucov_len(g);
+    return g->prior ? 0 : g->k + g->k * g->d + ucov_len(g);
+}
+
+/* A structured covariance's map (reference and current point) in uref. */
+static double *sgrad_ref(const vem_gmm *g)
+{
+    return g->uref + g->k * g->d + cov_len(g->lay, g->k, g->d);
 }
 
 static vem_status gmm_uparams_get(void *self, double *u)
 {
     vem_gmm *g = self;
     const size_t k = g->k, d = g->d, pl = cov_len(g->lay, k, d);
-    if (!g->uref && !(g->uref = vem__alloc_doubles(k * d + pl + 1, 1)))
-        return VEM_FAIL(VEM_ENOMEM, "GMM gradient: %zu doubles", k * d + pl);
+    const int structured = g->cov != g->lay;
+    const size_t rl = structured ? vem__gmm_sgrad_ref_len(g->cov, k, d) : 0;
+    if (!g->uref && !(g->uref = vem__alloc_doubles(k * d + pl + rl + 1, 1)))
+        return VEM_FAIL(VEM_ENOMEM, "GMM gradient: %zu doubles", k * d + pl + rl);
+    if (structured) {
+        /* reg_covar comes off the diagonals (the M-step added it), so that EM's
+         * covariances are points of the map; where it would leave a covariance not
+         * positive definite (parameters set by hand), nothing does. */
+        const size_t wl = vem__gmm_sgrad_work_len(k, d);
+        double *w = vem__alloc_doubles(wl, 1);
+        if (!w)
+            return VEM_FAIL(VEM_ENOMEM, "GMM gradient: %zu doubles", wl);
+        const double r[2] = {g->reg_covar, 0.0};
+        vem_status st = VEM_ENUMERIC;
+        for (int i = 0; i < 2 && st == VEM_ENUMERIC; i++)
+            st = vem__gmm_sgrad_ref(g->cov, k, d, g->weights, g->covs, r[i], sgrad_ref(g), w);
+        vem__free(w);
+        if (st != VEM_OK)
+            return st;
+    }
     memcpy(g->uref, g->means, k * d * sizeof *u);
     memcpy(g->uref + k * d, g->prec_chol, pl * sizeof *u);
     for (size_t c = 0; c < k; c++)
@@ -1728,11 +1765,13 @@ static vem_status gmm_uparams_set(void *self, const double *u)
     vem_gmm *g = self;
     const size_t k = g->k, d = g->d, cl = cov_len(g->lay, k, d);
     const size_t nf = g->lay == VEM_COV_FULL ? k : 1;
+    const int structured = g->cov != g->lay;
     if (!g->uref)
         return VEM_FAIL(VEM_EINVAL, "GMM gradient: uparams_set before uparams_get");
-    double *w = vem__alloc_doubles(k + k * d + cl + 3 * d * d, 1);
+    const size_t wl = k + k * d + cl + (structured ? vem__gmm_sgrad_work_len(k, d) : 3 * d * d);
+    double *w = vem__alloc_doubles(wl, 1);
     if (!w)
-        return VEM_FAIL(VEM_ENOMEM, "GMM parameters: %zu doubles", k + k * d + cl + 3 * d * d);
+        return VEM_FAIL(VEM_ENOMEM, "GMM parameters: %zu doubles", wl);
     double *mu = w + k, *covs = mu + k * d, *uf = covs + cl, *inv = uf + d * d, *v = inv + d * d;
     const double *mu0 = g->uref, *u0 = g->uref + k * d;
     double top = u[0], sum = 0.0;
@@ -1754,6 +1793,15 @@ static vem_status gmm_uparams_set(void *self, const double *u)
                 mu[c * d + i] = mu0[c * d + i] + t / f0[i * d + i];
             }
         }
+    } else {
+        const int sph = g->lay == VEM_COV_SPHERICAL;
+        for (size_t c = 0; c < k; c++)
+            for (size_t j = 0; j < d; j++)
+                mu[c * d + j] = mu0[c * d + j] + m[c * d + j] / u0[sph ? c : c * d + j];
+    }
+    if (structured) {
+        vem__gmm_sgrad_covs(g->cov, k, d, sgrad_ref(g), uc, covs, uf);
+    } else if (g->lay == VEM_COV_FULL || g->lay == VEM_COV_TIED) {
         for (size_t f = 0; f < nf; f++) {
             /* U = U0 V, W = U^-1 (upper, back substitution), covariance W^T W. */
             full_factor(d, u0 + f * d * d, &uc, v, uf);
@@ -1777,16 +1825,14 @@ static vem_status gmm_uparams_set(void *self, const double *u)
                 }
         }
     } else {
-        const int sph = g->lay == VEM_COV_SPHERICAL;
-        for (size_t c = 0; c < k; c++)
-            for (size_t j = 0; j < d; j++)
-                mu[c * d + j] = mu0[c * d + j] + m[c * d + j] / u0[sph ? c : c * d + j];
         for (size_t i = 0; i < cl; i++) {
             const double uu = u0[i] * exp(uc[i]);
             covs[i] = 1.0 / (uu * uu);
         }
     }
     vem_status st = vem_gmm_set_params(g, w, mu, covs);
+    if (st == VEM_OK && structured) /* the point the gradient is taken at */
+        memcpy(vem__gmm_sgrad_current(sgrad_ref(g)), uc, ucov_len(g) * sizeof *uc);
     vem__free(w);
     return st;
 }
@@ -1834,15 +1880,21 @@ static void gmm_ess_gradient(const void *self, const double *ess, double *grad)
     for (size_t c = 0; c < k; c++)
         n += nk[c];
     for (size_t c = 0; c < k; c++)
-        grad[c] = nk[c] - n * g->weights[c];
+        grad[c] = g->equal_weights ? 0.0 : nk[c] - n * g->weights[c]; /* equalPro: held */
     double *gm = grad + k, *gu = grad + k + k * d;
-    double *a = vem__alloc_doubles(3 * d + 4 * d * d, 1);
+    /* A structured covariance's gradient takes the components' scatter matrices (full
+     * storage) or their diagonals (diag, spherical) at once, after the loop. */
+    const int structured = g->cov != g->lay;
+    const size_t scl = structured ? (g->lay == VEM_COV_FULL ? k * d * d : k * d) : 0;
+    const size_t sl = structured ? scl + vem__gmm_sgrad_work_len(k, d) : 0;
+    double *a = vem__alloc_doubles(3 * d + 4 * d * d + sl, 1);
     if (!a) { /* no room for d x d: NaN, which the optimiser reports */
         for (size_t i = 0; i < k * d + ucov_len(g); i++)
             gm[i] = NAN;
         return;
     }
     double *b = a + d, *q = b + d, *sc = q + d, *sw = sc + d * d, *v = sw + d * d, *sv = v + d * d;
+    double *scat = sv + d * d, *swork = scat + scl;
     const int chol = g->lay == VEM_COV_FULL || g->lay == VEM_COV_TIED;
     if (chol)
         memset(sc, 0, d * d * sizeof *sc);
@@ -1886,7 +1938,9 @@ static void gmm_ess_gradient(const void *self, const double *ess, double *grad)
                     t += v[i * d + l] * q[l];
                 gm[c * d + i] = t;
             }
-            if (g->lay == VEM_COV_FULL)
+            if (structured)
+                memcpy(scat + c * d * d, sc, d * d * sizeof *sc);
+            else if (g->lay == VEM_COV_FULL)
                 gu = factor_grad(d, sc, f0, v, nk[c], sv, sw, gu);
         } else {
             const int sph = g->lay == VEM_COV_SPHERICAL;
@@ -1897,12 +1951,14 @@ static void gmm_ess_gradient(const void *self, const double *ess, double *grad)
                 const double uj = g->prec_chol[sph ? c : c * d + j];
                 const double u0j = u0all[sph ? c : c * d + j];
                 gm[c * d + j] = uj * uj * b[j] / u0j;
-                if (sph)
+                if (structured)
+                    scat[c * d + j] = sjj;
+                else if (sph)
                     tr += sjj;
                 else
                     gu[c * d + j] = nk[c] - uj * uj * sjj;
             }
-            if (sph) {
+            if (sph && !structured) {
                 const double uc = g->prec_chol[c];
                 gu[c] = (double)d * nk[c] - uc * uc * tr;
             }
@@ -1915,6 +1971,8 @@ static void gmm_ess_gradient(const void *self, const double *ess, double *grad)
                 sc[i * d + j] += s2[i <= j ? i * d + j : j * d + i];
         gu = factor_grad(d, sc, u0all, v, n, sv, sw, gu);
     }
+    if (structured)
+        vem__gmm_sgrad_grad(g->cov, k, d, sgrad_ref(g), nk, scat, gu, swork);
     vem__free(a);
 }
 

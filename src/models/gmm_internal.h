@@ -33,6 +33,8 @@ vem_status vem__gmm_mstep(vem_gmm *g, const double *ess);
 
 /* Set the fixed centre c of the statistics (d doubles); keep it fixed during a fit. */
 void vem__gmm_set_center(vem_gmm *g, const double *center);
+/* The centre c of the ESS (d). */
+const double *vem__gmm_center(const vem_gmm *g);
 /* A checkpoint's exact copy of g (for a model holding Gaussians, e.g. an HMM's): its
  * length in doubles, get, set (derives the rest; the sizes must be g's). */
 size_t vem__gmm_exact_len(const vem_gmm *g);

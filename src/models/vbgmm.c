@@ -85,6 +85,22 @@ struct vem_vbgmm {
     enum mode mode;
     const double *mode_centers;
     uint64_t mode_seed;
+
+    /* The gradient's reference point and work (vb_uparams_get), one block; NULL until
+     * first used. */
+    double *ublock;
+    struct uref {
+        double *conc;         /* 2k: concentrations */
+        double *sq, *bh;      /* 2k: their blocks' whitening (dir_block_ref) */
+        double *gam;          /* k: one per block */
+        double *beta, *nu;    /* k */
+        double *snu;          /* k: the dof coordinates' scales */
+        double *means;        /* k x d */
+        double *l0;           /* k x pl: full, L_ref (W^-1 = L_ref L_ref^T); diag, W^-1 */
+        double *linv;         /* full: k x d x d, L_ref^-1 */
+        double *params;       /* vb_params_len: the posterior uparams_set builds */
+        double *work;         /* 2 d d + 2 d: ess_gradient's */
+    } ur;
 };
 
 /* -------------------------------------------------------- special functions */
@@ -157,6 +173,7 @@ void vem_vbgmm_free(vem_vbgmm *v)
         vem__free(arrays[i]);
     vem__strings_free(v->columns, v->d);
     vem_gmm_free(v->bank);
+    vem__free(v->ublock);
     vem__free(v);
 }
 
@@ -869,6 +886,376 @@ vem_status vem_vbgmm_set_posterior(vem_vbgmm *v, const double *conc, const doubl
     return st;
 }
 
+/* ------------------------------------- gradient (model.h, ess_gradient) */
+
+/*
+ * The ELBO as a function of the variational parameters lambda of q(theta), with q(z)
+ * optimal for them: L(lambda) = max_q(z) ELBO. By the envelope theorem dL/dlambda is the
+ * partial derivative at the optimal q(z), i.e. at fixed responsibilities, a function of
+ * their ESS (N_k, S1_k, S2_k about c = m0) and the priors. With them fixed the ELBO is
+ * -KL(q(theta) || q*(theta)) + const, q* the coordinate-ascent update (PRML eqs.
+ * 10.58, 10.60-10.63, without reg_covar, which is no part of the ELBO); per component
+ * and Normal-Wishart block (full: one of dimension d; diag: d of dimension 1 sharing
+ * beta_k and nu_k), with a = m_k - m0, beta* = beta0 + N_k, nu* = nu0 + N_k and
+ * Q = W0^-1 + S2_k - S1_k a^T - a S1_k^T + beta* a a^T (Q = W*^-1 at m_k = m*):
+ *     d/dbeta = p/(2 beta^2) (beta* - beta),   d/dm = E (S1_k - beta* a),
+ *     d/dnu (E = nu W fixed) = (nu* - nu) (psi'_p(nu/2)/4 - p/(2 nu)),
+ *     E-part: nu* ln|E| / 2 - tr(E Q) / 2,
+ * where E = nu_k W_k = E[Lambda_k], the mean precision, and psi'_p the multivariate
+ * trigamma. The weights: Dirichlet, d/dalpha_j = (alpha*_j - alpha_j) psi'(alpha_j) -
+ * psi'(sum alpha) sum_l (alpha*_l - alpha_l) with alpha* = alpha0 + N; each stick's
+ * Beta(g1, g2) the same with g1* = 1 + N_j, g2* = alpha0 + sum_{l>j} N_l.
+ *
+ * The unconstrained coordinates u (docs/acceleration.md) are whitened about the
+ * reference that uparams_get fixes (its values written x_ref, beta_ref, ...; not the
+ * priors), by the Fisher information of q there (so that near the optimum, where the
+ * ELBO's Hessian is minus that information, every coordinate has curvature about 1):
+ * u = 0 at the reference, then
+ * - the concentrations (Dirichlet: k alpha_k, none for k = 1; dp: the k - 1 sticks' g1,
+ *   g2; the last stick, v_K = 1, is no part of q) as S (ln x - ln x_ref) per Dirichlet
+ *   block, S the square root of the block's information (dir_block_ref);
+ * - k beta_k as sqrt(d/2) ln(beta_k / beta_ref);
+ * - k nu_k as s ln((nu_k - d + 1) / (nu_ref - d + 1)), s = (nu_ref - d + 1)
+ *   sqrt(f(nu_ref)), f the dof's information at fixed E above (diag: d times p = 1's);
+ * - the means as t, m_k = m_ref + L_ref t / sqrt(beta_ref nu_ref), with W_ref^-1 =
+ *   L_ref L_ref^T (diag: sqrt of W_ref^-1);
+ * - E_k = U U^T with U = U_ref V, U_ref = sqrt(nu_ref) L_ref^-T, V upper triangular, row
+ *   by row (i <= j), V_ii = exp(u / sqrt(2 nu_ref)), V_ij = u / sqrt(nu_ref) (diag: d
+ *   diagonal entries).
+ * Then W_k^-1 = nu_k U^-T U^-1 = (nu_k / nu_ref) (L_ref V^-T)(L_ref V^-T)^T. The last
+ * stick's pair, which the ELBO does not read, is set as the update would: (1 + beta_K -
+ * beta0, alpha0).
+ */
+static size_t vb_ugrad_len(const void *self)
+{
+    const vem_vbgmm *v = self;
+    const size_t k = v->k, d = v->d;
+    const size_t nw = v->wprior == VEM_VB_DP ? 2 * (k - 1) : k > 1 ? k : 0;
+    return nw + 2 * k + k * d + k * (v->cov == VEM_COV_FULL ? d * (d + 1) / 2 : d);
+}
+
+/* The information about nu at fixed mean precision (per component, all its blocks). */
+static double nu_info(const vem_vbgmm *v, double nu)
+{
+    const size_t d = v->d;
+    if (v->cov == VEM_COV_DIAG)
+        return (double)d * (0.25 * vem__trigamma(0.5 * nu) - 0.5 / nu);
+    double s = 0.0;
+    for (size_t i = 1; i <= d; i++)
+        s += vem__trigamma(0.5 * (nu + 1.0 - (double)i));
+    return 0.25 * s - 0.5 * (double)d / nu;
+}
+
+/*
+ * A Dirichlet block (the Dirichlet weights, or one stick's Beta): n concentrations x_i at
+ * x[i * st]. In y = ln x the information is F = D - c x x^T, D = diag(x_i^2 psi'(x_i)),
+ * c = psi'(sum x). With b = D^-1/2 x, rho = c |b|^2 < 1 and gamma = 1 - sqrt(1 - rho),
+ * S = (I - gamma bh bh^T) D^1/2 (bh = b / |b|) has S^T S = F; the coordinates are
+ * u = S (y - y0). dir_block_ref stores sqrt(D_i), bh and gamma at the reference.
+ */
+static void dir_block_ref(size_t n, size_t st, const double *x, double *sq, double *bh,
+                          double *gam)
+{
+    double sum = 0.0, nb2 = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        sum += x[i * st];
+        sq[i * st] = x[i * st] * sqrt(vem__trigamma(x[i * st]));
+        bh[i * st] = x[i * st] / sq[i * st];
+        nb2 += bh[i * st] * bh[i * st];
+    }
+    for (size_t i = 0; i < n; i++)
+        bh[i * st] /= sqrt(nb2);
+    /* 1 - rho > 0 in exact arithmetic; at huge concentrations it is round-off. */
+    *gam = 1.0 - sqrt(fmax(1.0 - vem__trigamma(sum) * nb2, 1e-12));
+}
+
+/* x = x0 exp(S^-1 u), S^-1 = D^-1/2 (I + gamma / (1 - gamma) bh bh^T); advances *u. */
+static void dir_block_set(size_t n, size_t st, const double **u, const double *x0,
+                          const double *sq, const double *bh, double gam, double *x)
+{
+    const double *w = *u, f = gam / (1.0 - gam);
+    double t = 0.0;
+    for (size_t i = 0; i < n; i++)
+        t += bh[i * st] * w[i];
+    for (size_t i = 0; i < n; i++)
+        x[i * st] = x0[i * st] * exp((w[i] + f * bh[i * st] * t) / sq[i * st]);
+    *u += n;
+}
+
+/* d/du = S^-T d/dy in place, g (n doubles) holding d/dx on entry (d/dy_i = x_i d/dx_i). */
+static void dir_block_grad(size_t n, size_t st, const double *x, const double *sq,
+                           const double *bh, double gam, double *g)
+{
+    const double f = gam / (1.0 - gam);
+    double t = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        g[i] *= x[i * st] / sq[i * st];
+        t += bh[i * st] * g[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        g[i] += f * bh[i * st] * t;
+}
+
+static vem_status vb_uparams_get(void *self, double *u)
+{
+    vem_vbgmm *v = self;
+    const size_t k = v->k, d = v->d, pl = v->pl, full = v->cov == VEM_COV_FULL;
+    struct uref *r = &v->ur;
+    if (!v->ublock) {
+        size_t len = 10 * k + k * d + k * pl + (full ? k * d * d : 0) + vb_params_len(v) +
+                     2 * d * d + 2 * d;
+        if (!(v->ublock = vem__alloc_doubles(len, 1)))
+            return VEM_FAIL(VEM_ENOMEM, "VB-GMM gradient: %zu doubles", len);
+        r->conc = v->ublock;
+        r->sq = r->conc + 2 * k;
+        r->bh = r->sq + 2 * k;
+        r->gam = r->bh + 2 * k;
+        r->beta = r->gam + k;
+        r->nu = r->beta + k;
+        r->snu = r->nu + k;
+        r->means = r->snu + k;
+        r->l0 = r->means + k * d;
+        r->linv = r->l0 + k * pl;
+        r->params = r->linv + (full ? k * d * d : 0);
+        r->work = r->params + vb_params_len(v);
+    }
+    memcpy(r->conc, v->conc, 2 * k * sizeof *u);
+    memcpy(r->beta, v->beta, k * sizeof *u);
+    memcpy(r->nu, v->nu, k * sizeof *u);
+    memcpy(r->means, v->means, k * d * sizeof *u);
+    if (v->wprior == VEM_VB_DIRICHLET && k > 1)
+        dir_block_ref(k, 2, v->conc, r->sq, r->bh, r->gam);
+    else if (v->wprior == VEM_VB_DP)
+        for (size_t c = 0; c + 1 < k; c++)
+            dir_block_ref(2, 1, v->conc + 2 * c, r->sq + 2 * c, r->bh + 2 * c, r->gam + c);
+    for (size_t c = 0; c < k; c++)
+        r->snu[c] = (v->nu[c] - (double)d + 1.0) * sqrt(nu_info(v, v->nu[c]));
+    if (full) {
+        /* The factorisation derive() made (the same function, so the same bits). */
+        for (size_t c = 0; c < k; c++)
+            vem__cholesky(d, v->winv + c * pl, r->l0 + c * pl);
+        memcpy(r->linv, v->linv, k * d * d * sizeof *u);
+    } else {
+        memcpy(r->l0, v->winv, k * pl * sizeof *u);
+    }
+    memset(u, 0, vb_ugrad_len(v) * sizeof *u);
+    return VEM_OK;
+}
+
+static vem_status vb_uparams_set(void *self, const double *u)
+{
+    vem_vbgmm *v = self;
+    const size_t k = v->k, d = v->d, pl = v->pl, full = v->cov == VEM_COV_FULL;
+    const double dd = (double)d, sb = sqrt(0.5 * dd);
+    const struct uref *r = &v->ur;
+    if (!v->ublock)
+        return VEM_FAIL(VEM_EINVAL, "VB-GMM gradient: uparams_set before uparams_get");
+    double *conc = r->params, *beta = conc + 2 * k, *nu = beta + k, *means = nu + k;
+    double *winv = means + k * d;
+    memcpy(conc, r->conc, 2 * k * sizeof *conc); /* Dirichlet: the unused entries, 1 */
+    if (v->wprior == VEM_VB_DIRICHLET && k > 1)
+        dir_block_set(k, 2, &u, r->conc, r->sq, r->bh, r->gam[0], conc);
+    else if (v->wprior == VEM_VB_DP)
+        for (size_t c = 0; c + 1 < k; c++)
+            dir_block_set(2, 1, &u, r->conc + 2 * c, r->sq + 2 * c, r->bh + 2 * c, r->gam[c],
+                          conc + 2 * c);
+    for (size_t c = 0; c < k; c++)
+        beta[c] = r->beta[c] * exp(*u++ / sb);
+    if (v->wprior == VEM_VB_DP) {
+        /* The last stick (v_K = 1) is no part of q: as the update would set it, with the
+         * expected count beta_K - beta0 (N_K at the optimum). */
+        conc[2 * k - 2] = 1.0 + fmax(beta[k - 1] - v->beta0, 0.0);
+        conc[2 * k - 1] = vem_vbgmm_weight_concentration_prior(v);
+    }
+    for (size_t c = 0; c < k; c++)
+        nu[c] = dd - 1.0 + (r->nu[c] - dd + 1.0) * exp(*u++ / r->snu[c]);
+    for (size_t c = 0; c < k; c++) {
+        const double *t = u + c * d, *l0 = r->l0 + c * pl, *m0 = r->means + c * d;
+        const double sc = 1.0 / sqrt(r->beta[c] * r->nu[c]);
+        double *m = means + c * d;
+        for (size_t i = 0; i < d; i++) {
+            double s = 0.0;
+            if (full)
+                for (size_t l = 0; l <= i; l++)
+                    s += l0[i * d + l] * t[l];
+            else
+                s = sqrt(l0[i]) * t[i];
+            m[i] = m0[i] + sc * s;
+        }
+    }
+    u += k * d;
+    double *vm = r->work, *vi = vm + d * d, *b = vm; /* b overwrites V once V^-1 is known */
+    for (size_t c = 0; c < k; c++) {
+        const double *l0 = r->l0 + c * pl, ratio = nu[c] / r->nu[c];
+        const double sd = sqrt(2.0 * r->nu[c]), so = sqrt(r->nu[c]);
+        double *wi = winv + c * pl;
+        if (!full) {
+            for (size_t j = 0; j < d; j++)
+                wi[j] = ratio * l0[j] * exp(-2.0 * *u++ / sd);
+            continue;
+        }
+        memset(vm, 0, d * d * sizeof *vm);
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = i; j < d; j++, u++)
+                vm[i * d + j] = i == j ? exp(*u / sd) : *u / so;
+        /* V^-1 (upper) by back substitution, column by column. */
+        memset(vi, 0, d * d * sizeof *vi);
+        for (size_t j = 0; j < d; j++) {
+            vi[j * d + j] = 1.0 / vm[j * d + j];
+            for (size_t i = j; i-- > 0;) {
+                double s = 0.0;
+                for (size_t l = i + 1; l <= j; l++)
+                    s += vm[i * d + l] * vi[l * d + j];
+                vi[i * d + j] = -s / vm[i * d + i];
+            }
+        }
+        /* B = L0 V^-T (lower), then W^-1 = ratio B B^T. */
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j < d; j++) {
+                double s = 0.0;
+                for (size_t l = j; l <= i; l++)
+                    s += l0[i * d + l] * vi[j * d + l];
+                b[i * d + j] = j <= i ? s : 0.0;
+            }
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j <= i; j++) {
+                double s = 0.0;
+                for (size_t l = 0; l <= j; l++)
+                    s += b[i * d + l] * b[j * d + l];
+                wi[i * d + j] = ratio * s;
+                wi[j * d + i] = ratio * s;
+            }
+    }
+    const size_t n = vb_params_len(v);
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(r->params[i]) || (i < 4 * k && !(r->params[i] > 0.0)))
+            return VEM_FAIL(VEM_ENUMERIC, "VB-GMM gradient: posterior parameter %zu is %g",
+                            i + 1, r->params[i]);
+    for (size_t c = 0; c < k; c++)
+        if (!(nu[c] > dd - 1.0))
+            return VEM_FAIL(VEM_ENUMERIC, "VB-GMM gradient: dof of component %zu is %g", c + 1,
+                            nu[c]);
+    vem_status st = vb_params_set(v, r->params);
+    if (st != VEM_OK) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", vem_errmsg());
+        return VEM_FAIL(VEM_ENUMERIC, "%s", msg);
+    }
+    return VEM_OK;
+}
+
+static void vb_ess_gradient(const void *self, const double *ess, double *grad)
+{
+    const vem_vbgmm *v = self;
+    const size_t k = v->k, d = v->d, pl = v->pl, full = v->cov == VEM_COV_FULL;
+    const double *nk = ess, *s1 = ess + k, *s2 = ess + k + k * d, dd = (double)d;
+    const double a0 = vem_vbgmm_weight_concentration_prior(v), nu0 = vem_vbgmm_dof_prior(v);
+    const struct uref *r = &v->ur;
+    double *g = grad;
+    if (v->wprior == VEM_VB_DIRICHLET && k > 1) {
+        double sum = 0.0, gap = 0.0;
+        for (size_t c = 0; c < k; c++) {
+            sum += v->conc[2 * c];
+            gap += a0 + nk[c] - v->conc[2 * c];
+        }
+        const double tsum = vem__trigamma(sum) * gap;
+        for (size_t c = 0; c < k; c++) {
+            const double a = v->conc[2 * c];
+            g[c] = (a0 + nk[c] - a) * vem__trigamma(a) - tsum;
+        }
+        dir_block_grad(k, 2, v->conc, r->sq, r->bh, r->gam[0], g);
+        g += k;
+    } else if (v->wprior == VEM_VB_DP) {
+        double tail = 0.0; /* sum_{l > c} N_l */
+        for (size_t c = k - 1; c-- > 0;) {
+            tail += nk[c + 1];
+            const double a = v->conc[2 * c], b = v->conc[2 * c + 1];
+            const double ga = 1.0 + nk[c] - a, gb = a0 + tail - b;
+            const double tab = vem__trigamma(a + b) * (ga + gb);
+            g[2 * c] = ga * vem__trigamma(a) - tab;
+            g[2 * c + 1] = gb * vem__trigamma(b) - tab;
+            dir_block_grad(2, 1, v->conc + 2 * c, r->sq + 2 * c, r->bh + 2 * c, r->gam[c],
+                           g + 2 * c);
+        }
+        g += 2 * (k - 1);
+    }
+    for (size_t c = 0; c < k; c++)
+        *g++ = 0.5 * dd / v->beta[c] * (v->beta0 + nk[c] - v->beta[c]) / sqrt(0.5 * dd);
+    for (size_t c = 0; c < k; c++) {
+        const double nu = v->nu[c];
+        *g++ = (nu - dd + 1.0) * (nu0 + nk[c] - nu) * nu_info(v, nu) / r->snu[c];
+    }
+    double *gm = g, *gu = g + k * d;
+    double *q = r->work, *qu = q + d * d, *a = qu + d * d, *eg = a + d;
+    for (size_t c = 0; c < k; c++) {
+        const double *m = v->means + c * d, *w = v->wmat + c * pl, *s1c = s1 + c * d;
+        const double *l0 = r->l0 + c * pl, nu = v->nu[c], bs = v->beta0 + nk[c];
+        const double sc = 1.0 / sqrt(r->beta[c] * r->nu[c]), np = nu0 + nk[c];
+        for (size_t i = 0; i < d; i++)
+            a[i] = m[i] - v->m0[i];
+        /* E (S1 - beta* a), then d/dt = L_ref^T E (S1 - beta* a) / sqrt(beta_ref nu_ref). */
+        for (size_t i = 0; i < d; i++) {
+            double s = 0.0;
+            if (full)
+                for (size_t j = 0; j < d; j++)
+                    s += w[i * d + j] * (s1c[j] - bs * a[j]);
+            else
+                s = w[i] * (s1c[i] - bs * a[i]);
+            eg[i] = nu * s;
+        }
+        for (size_t i = 0; i < d; i++) {
+            double s = 0.0;
+            if (full)
+                for (size_t l = i; l < d; l++)
+                    s += l0[l * d + i] * eg[l];
+            else
+                s = sqrt(l0[i]) * eg[i];
+            gm[c * d + i] = sc * s;
+        }
+        const double sd = sqrt(2.0 * r->nu[c]), so = sqrt(r->nu[c]);
+        if (!full) {
+            /* d/dlog V_j = nu* - E_j Q_j. */
+            for (size_t j = 0; j < d; j++) {
+                const double qj = v->c0[j] + s2[c * d + j] - 2.0 * s1c[j] * a[j] + bs * a[j] * a[j];
+                *gu++ = (np - nu * w[j] * qj) / sd;
+            }
+            continue;
+        }
+        const double *s2c = s2 + c * d * d, *li = v->linv + c * d * d, *l0i = r->linv + c * d * d;
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = i; j < d; j++) {
+                double t = v->c0[i * d + j] + s2c[i * d + j] - s1c[i] * a[j] - a[i] * s1c[j] +
+                           bs * a[i] * a[j];
+                q[i * d + j] = t;
+                q[j * d + i] = t;
+            }
+        /* Q~ V = U_ref^T Q U = sqrt(nu_ref nu) L_ref^-1 Q L^-T, U = sqrt(nu) L^-T the
+         * current factor of E (L^-1 = linv). qu = Q L^-T first. */
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j < d; j++) {
+                double s = 0.0;
+                for (size_t l = 0; l <= j; l++)
+                    s += q[i * d + l] * li[j * d + l];
+                qu[i * d + j] = s;
+            }
+        const double f = sqrt(r->nu[c] * nu);
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = i; j < d; j++) {
+                double s = 0.0;
+                for (size_t l = 0; l <= i; l++)
+                    s += l0i[i * d + l] * qu[l * d + j];
+                s *= f;
+                if (i == j) {
+                    /* V_ii = U_ii / U_ref,ii. */
+                    const double vii = sqrt(nu / r->nu[c]) * li[i * d + i] / l0i[i * d + i];
+                    *gu++ = (np - vii * s) / sd;
+                } else {
+                    *gu++ = -s / so;
+                }
+            }
+    }
+}
+
 static vem_status vb_init(void *self, vem_fit *f, vem_rng *rng);
 
 static const vem_model_ops vb_ops = {
@@ -886,6 +1273,10 @@ static const vem_model_ops vb_ops = {
     .params_get = vb_params_get,
     .params_set = vb_params_set,
     .ess_objective = vb_ess_objective,
+    .ugrad_len = vb_ugrad_len,
+    .uparams_get = vb_uparams_get,
+    .uparams_set = vb_uparams_set,
+    .ess_gradient = vb_ess_gradient,
 };
 
 vem_model vem_vbgmm_model(vem_vbgmm *v)
