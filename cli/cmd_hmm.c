@@ -33,7 +33,15 @@ enum {
     OPT_MIX,
     OPT_TRIALS,
     OPT_DECODE_ALG,
-    OPT_PER_FRAME
+    OPT_PER_FRAME,
+    OPT_UPDATE,
+    OPT_INIT_PARAMS,
+    OPT_STARTPROB_PRIOR,
+    OPT_TRANSMAT_PRIOR,
+    OPT_EMISSIONPROB_PRIOR,
+    OPT_LAMBDAS_PRIOR,
+    OPT_LAMBDAS_WEIGHT,
+    OPT_PRIOR
 };
 
 static const cli_option fit_options[] = {
@@ -54,6 +62,32 @@ static const cli_option fit_options[] = {
      "random"},
     {"init-transitions", 0, 1, OPT_INIT_TRANS, "T", "uniform (default) or random (Dirichlet)"},
     {"reg-covar", 0, 1, OPT_REG_COVAR, "E", "added to covariance diagonals (default 1e-6)"},
+    {"update", 0, 1, OPT_UPDATE, "L",
+     "the parameters the M-step updates, hmmlearn's letters\n"
+     "(default all): s start, t transitions, m means, c\n"
+     "covariances, w mixture weights, e emission\n"
+     "probabilities, l Poisson rates; the others stay as\n"
+     "they are, bit for bit"},
+    {"init-params", 0, 1, OPT_INIT_PARAMS, "L",
+     "the parameters the initialisation sets (letters as\n"
+     "--update; default all); the others keep their values\n"
+     "(from --init-model, or uniform start and transitions)"},
+    {"startprob-prior", 0, 1, OPT_STARTPROB_PRIOR, "A",
+     "MAP EM: Dirichlet(A) prior on the start probabilities\n"
+     "(A >= 1; default 1, none)"},
+    {"transmat-prior", 0, 1, OPT_TRANSMAT_PRIOR, "A",
+     "MAP EM: Dirichlet(A) prior on each transition row"},
+    {"emissionprob-prior", 0, 1, OPT_EMISSIONPROB_PRIOR, "A",
+     "MAP EM: Dirichlet(A) prior on each emission row\n"
+     "(categorical, multinomial)"},
+    {"lambdas-prior", 0, 1, OPT_LAMBDAS_PRIOR, "A",
+     "MAP EM, Poisson: the rates' prior lambda^A e^(-B lambda)\n"
+     "(A >= 0; default 0)"},
+    {"lambdas-weight", 0, 1, OPT_LAMBDAS_WEIGHT, "B",
+     "MAP EM, Poisson: B of --lambdas-prior (>= 0; default 0)"},
+    {"prior", 0, 0, OPT_PRIOR, NULL,
+     "MAP EM, gaussian: mclust's conjugate prior on the state\n"
+     "Gaussians, its defaults from the data (as fit gmm --prior)"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -335,7 +369,9 @@ typedef struct fit_args {
     const char *data, *lengths, *seqcol;
     size_t k, n_mix, n_trials;
     int mix_given, k_given, em_given, cov_given, init_given, tinit_given, reg_given;
-    int trials_given;
+    int trials_given, prior;
+    const char *update, *init_params;
+    vem_hmm_priors priors;
     vem_hmm_emission em;
     vem_cov cov;
     vem_hmm_init init;
@@ -368,6 +404,25 @@ static int fit_option(fit_args *a, int id, const char *val)
                    ? 0
                    : bad_value("--emission", "gaussian, gmm, categorical, poisson or multinomial",
                                val);
+    case OPT_UPDATE:
+        a->update = val;
+        return 0;
+    case OPT_INIT_PARAMS:
+        a->init_params = val;
+        return 0;
+    case OPT_STARTPROB_PRIOR:
+        return cli_parse_double("--startprob-prior", val, 1.0, 0, &a->priors.startprob);
+    case OPT_TRANSMAT_PRIOR:
+        return cli_parse_double("--transmat-prior", val, 1.0, 0, &a->priors.transmat);
+    case OPT_EMISSIONPROB_PRIOR:
+        return cli_parse_double("--emissionprob-prior", val, 1.0, 0, &a->priors.emissionprob);
+    case OPT_LAMBDAS_PRIOR:
+        return cli_parse_double("--lambdas-prior", val, 0.0, 0, &a->priors.lambdas_prior);
+    case OPT_LAMBDAS_WEIGHT:
+        return cli_parse_double("--lambdas-weight", val, 0.0, 0, &a->priors.lambdas_weight);
+    case OPT_PRIOR:
+        a->prior = 1;
+        return 0;
     case OPT_TRIALS:
         a->trials_given = 1;
         return cli_parse_size("--trials", val, 1, (size_t)1 << 52, &a->n_trials);
@@ -413,7 +468,17 @@ static int check_fit(fit_args *a)
         return CLI_EXIT_USAGE;
     /* --init with --init-model keeps the model's start and transitions only: the
      * emissions are initialised afresh, so the fit is no warm start. */
-    a->f.opts.warm_start = a->f.init_model != NULL && !a->init_given;
+    a->f.opts.warm_start = a->f.init_model != NULL && !a->init_given && !a->init_params;
+    if (a->prior && (a->f.mpi || a->f.stream)) {
+        cli_error("fit hmm: --prior takes its defaults from all the frames in memory: not "
+                  "with --mpi or --stream");
+        return CLI_EXIT_USAGE;
+    }
+    if (a->init_params && a->init_given) {
+        cli_error("fit hmm: give --init-params or --init, not both (--init with --init-model "
+                  "is --init-params with the emission letters)");
+        return CLI_EXIT_USAGE;
+    }
     if (a->lengths && a->seqcol) {
         cli_error("fit hmm: give --lengths or --sequence-column, not both");
         return CLI_EXIT_USAGE;
@@ -499,14 +564,21 @@ static void fit_json(json_t *o, const vem_hmm *h, size_t n, size_t n_seq, const 
 {
     cli_json_fit_common(o, &a->f, res, n_seq);
     hmm_json(o, h);
+    /* MAP EM: the objective is the log posterior; the log-likelihood is without the prior. */
+    const double lp = vem_hmm_log_prior(h), ll = res->objective - lp;
+    char buf[8];
     json_object_set_new(o, "n", json_integer((json_int_t)n));
     json_object_set_new(o, "n_sequences", json_integer((json_int_t)n_seq));
-    json_object_set_new(o, "log_likelihood", cli_json_real(res->objective));
-    json_object_set_new(o, "mean_log_likelihood", cli_json_real(res->objective / (double)n));
-    json_object_set_new(o, "bic", cli_json_real(vem_hmm_bic(h, res->objective, n)));
-    json_object_set_new(o, "aic", cli_json_real(vem_hmm_aic(h, res->objective)));
+    json_object_set_new(o, "log_likelihood", cli_json_real(ll));
+    json_object_set_new(o, "mean_log_likelihood", cli_json_real(ll / (double)n));
+    if (lp != 0.0)
+        json_object_set_new(o, "log_prior", cli_json_real(lp));
+    json_object_set_new(o, "bic", cli_json_real(vem_hmm_bic(h, ll, n)));
+    json_object_set_new(o, "aic", cli_json_real(vem_hmm_aic(h, ll)));
+    json_object_set_new(o, "update", json_string(vem_hmm_update(h, buf)));
+    json_object_set_new(o, "init_params", json_string(vem_hmm_init_params(h, buf)));
     json_object_set_new(o, "init",
-                        json_string(a->f.init_model && !a->init_given
+                        json_string(a->f.init_model && !a->init_given && !a->init_params
                                         ? "model"
                                         : vem_hmm_init_name(vem_hmm_init_method(h))));
 }
@@ -543,6 +615,33 @@ static int make_model(const fit_args *a, const vem_frames *in, size_t dim, vem_h
     return 0;
 }
 
+/* The fit's parameters to update and initialise and its priors, on h (new or loaded); the
+ * Gaussian prior's defaults from the frames x. 0 or an exit status (reported). */
+static int configure(const fit_args *a, vem_hmm *h, const vem_matrix *x)
+{
+    vem_status s = VEM_OK;
+    const char *what = "--update";
+    if (a->update)
+        s = vem_hmm_set_update(h, a->update);
+    if (s == VEM_OK && a->init_params) {
+        what = "--init-params";
+        s = vem_hmm_set_init_params(h, a->init_params);
+    }
+    if (s == VEM_OK) {
+        what = "prior";
+        s = vem_hmm_set_priors(h, &a->priors);
+    }
+    if (s == VEM_OK && a->prior) {
+        what = "--prior";
+        s = vem_hmm_set_gaussian_prior_default(h, x);
+    }
+    if (s == VEM_OK)
+        return 0;
+    if (cli_mpi_rank() == 0)
+        cli_fail(s, what);
+    return s == VEM_EINVAL ? CLI_EXIT_USAGE : cli_exit_status(s);
+}
+
 /* Warn, write and print the result of a fit to n frames in n_seq sequences (rank 0 under MPI). */
 static int report_fit(const fit_args *a, vem_hmm *h, size_t n, size_t n_seq, vem_fit_result *res)
 {
@@ -565,9 +664,12 @@ static int report_fit(const fit_args *a, vem_hmm *h, size_t n, size_t n_seq, vem
         describe(h);
         printf(", %zu frames in %zu sequence%s\n", n, n_seq, n_seq == 1 ? "" : "s");
         print_hmm(h);
+        const double lp = vem_hmm_log_prior(h), ll = res->objective - lp;
         printf("BIC: %.10g (lower is better)  AIC: %.10g  parameters: %zu\n",
-               vem_hmm_bic(h, res->objective, n), vem_hmm_aic(h, res->objective),
-               vem_hmm_n_parameters(h));
+               vem_hmm_bic(h, ll, n), vem_hmm_aic(h, ll), vem_hmm_n_parameters(h));
+        if (lp != 0.0)
+            printf("MAP fit (priors): log-likelihood %.10g, log prior %.10g (up to a "
+                   "constant); the objective below is their sum\n", ll, lp);
         cli_print_fit_tail(&a->f, res);
     }
     return rc;
@@ -579,6 +681,7 @@ static int cmd_fit(int argc, char **argv)
 {
     fit_args a;
     memset(&a, 0, sizeof a);
+    a.priors = (vem_hmm_priors){1.0, 1.0, 1.0, 0.0, 0.0};
     a.cov = VEM_COV_FULL;
     a.reg_covar = 1e-6;
     a.n_mix = 2;
@@ -693,6 +796,8 @@ static int fit_data(const fit_args *a, vem_hmm *h0)
     static const double no_rows = 0.0;
     if (!x.data)
         x.data = &no_rows; /* never read: an empty share */
+    if ((rc = cli_mpi_agree(configure(a, h, &x))) != 0)
+        goto out;
     vem_fit_opts opts = a->f.opts;
     /* Under --mpi: sums, each restart initialised on rank 0, the same minibatch count
      * everywhere. */

@@ -254,6 +254,14 @@ covariance --covariance diag
 init --init random
 init-transitions --init-transitions random
 reg-covar --reg-covar 1e-5
+update --update stm
+init-params --init-params mc
+startprob-prior --startprob-prior 2
+transmat-prior --transmat-prior 2
+emissionprob-prior = fit hmm $ROOT/examples/data/seattle-weekly.csv -k 2 --emission multinomial --emissionprob-prior 2
+lambdas-prior = fit hmm $ROOT/examples/data/seattle-counts.csv -k 2 --emission poisson --lambdas-prior 1
+lambdas-weight = fit hmm $ROOT/examples/data/seattle-counts.csv -k 2 --emission poisson --lambdas-weight 1
+prior --prior
 trials = fit hmm $ROOT/examples/data/seattle-weekly.csv -k 2 --emission multinomial --trials 7
 lengths --lengths faithful.len
 sequence-column = fit hmm ids2.csv -k 1 --emission gaussian --columns x --sequence-column id

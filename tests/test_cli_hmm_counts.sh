@@ -1,6 +1,7 @@
 #!/bin/sh
-# tests/test_cli_hmm_counts.sh — HMMs with Poisson and multinomial emissions on the command
-# line, end to end (issue 19):
+# tests/test_cli_hmm_counts.sh — HMMs with Poisson and multinomial emissions, and the other
+# hmmlearn features of issue 19 (decoding, per-frame scores, sampling from a state, frozen
+# and initialised parameters, MAP EM), on the command line, end to end:
 #   - 50 Baum-Welch iterations from the same starts equal hmmlearn 0.3's (parameters to 1e-9
 #     relative, 1e-12 absolute for probabilities that went to 0; log-likelihood to 1e-9) on
 #     Seattle's daily counts (Poisson), its weekly weather counts (multinomial, 7 trials)
@@ -144,6 +145,58 @@ pyjson "sample --start-state 2: the first state is 2" "" "assert d['states'][0] 
 run sample p3.json -n 20 --start-state 3
 expect_rc "sample --start-state beyond K" 2
 expect_err "sample --start-state beyond K: says so" "start state 3: the model's states are 0 .. 2"
+
+# ---- frozen parameters, initialised parameters, priors (MAP EM) ----
+
+FAITHFUL=$DATA/faithful.csv
+run fit hmm "$FAITHFUL" -k 2 --emission gaussian --max-iter 3 -o g2.json
+run fit hmm "$FAITHFUL" --init-model g2.json --update tc --json
+expect_rc "--update tc" 0
+pycheck "--update tc: start and means bit for bit, transitions and covariances fitted" "" "
+a, b = load(1), load(2)
+assert a['startprob'] == b['startprob'] and a['means'] == b['means']
+assert a['transmat'] != b['transmat'] and a['covariances'] != b['covariances']
+assert b['update'] == 'tc' and b['monotonicity_violations'] == 0" g2.json out
+run fit hmm "$FAITHFUL" --init-model g2.json --init-params mc --update mc --json
+expect_rc "--init-params mc" 0
+pycheck "--init-params mc --update mc: the model's start and transitions kept" "" "
+a, b = load(1), load(2)
+assert a['startprob'] == b['startprob'] and a['transmat'] == b['transmat']
+assert b['init_params'] == 'mc' and b['init'] == 'kmeans'" g2.json out
+run fit hmm "$FAITHFUL" -k 2 --emission gaussian --update sl
+expect_rc "--update with a letter of another emission" 1
+expect_err "--update: names the letter" "'l' is not one of the letters of gaussian emissions"
+run fit hmm "$FAITHFUL" -k 2 --emission gaussian --update st --algorithm lbfgs
+expect_rc "frozen parameters: no gradient" 2
+expect_err "frozen parameters: says why" "no objective gradient"
+W=$DATA/seattle-weather.csv
+run fit hmm "$W" --columns weather -k 3 --emission categorical --startprob-prior 2 \
+    --transmat-prior 3 --emissionprob-prior 1.5 --seed 2 --json
+expect_rc "categorical MAP EM" 0
+pyjson "categorical MAP EM: the log posterior monotone, its parts reported" "" "
+assert d['monotonicity_violations'] == 0 and d['converged']
+assert d['log_prior'] < 0 and close(d['objective'], d['log_likelihood'] + d['log_prior'], 1e-12)
+assert all(b['objective'] >= a['objective'] - 1e-9 for a, b in zip(d['trace'], d['trace'][1:]))"
+run fit hmm "$COUNTS" -k 1 --emission poisson --lambdas-prior 3 --lambdas-weight 2 --json
+expect_rc "poisson MAP, one state" 0
+pyjson "poisson MAP, one state: (a + sum x) / (b + T)" "" "
+import csv
+rows = list(csv.reader(open('$COUNTS')))[1:]
+for j in range(2):
+    want = (3 + sum(int(r[j]) for r in rows)) / (2 + len(rows))
+    assert close(d['lambdas'][0][j], want, 1e-13), (d['lambdas'], want)"
+run fit hmm "$FAITHFUL" -k 2 --emission gaussian --prior --json
+expect_rc "gaussian --prior" 0
+pyjson "gaussian --prior: MAP, monotone" "" "
+assert d['monotonicity_violations'] == 0 and 'log_prior' in d
+assert close(d['objective'], d['log_likelihood'] + d['log_prior'], 1e-12)"
+run fit hmm "$FAITHFUL" -k 2 --emission gaussian --transmat-prior 0.5
+expect_rc "a Dirichlet prior below 1" 1
+run fit hmm "$COUNTS" -k 2 --emission poisson --prior
+expect_rc "--prior with poisson" 1
+expect_err "--prior with poisson: says so" "applies to --emission gaussian"
+run fit hmm "$FAITHFUL" -k 2 --emission gaussian --prior --stream
+expect_rc "--prior with --stream" 1
 
 # ---- streaming, stepwise, L-BFGS ----
 

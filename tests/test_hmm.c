@@ -397,6 +397,157 @@ static void test_frames_map_start(void)
     vem_seqs_clear(&seqs);
 }
 
+/*
+ * Frozen parameters (vem_hmm_set_update) stay bit for bit; frozen Gaussian means get the
+ * covariance about them (one state: the closed form); parameters left out of
+ * vem_hmm_set_init_params keep their values; MAP EM (priors) is monotone in the log
+ * posterior and, with one state, lands on the closed-form posterior modes.
+ */
+static void test_freeze_priors(void)
+{
+    const size_t T = 40;
+    double gx[80], cx[40];
+    vem_rng rng;
+    vem_rng_seed(&rng, 5);
+    for (size_t t = 0; t < T; t++) {
+        gx[2 * t] = vem_rng_normal(&rng) + (t % 10 < 5 ? 2.0 : -1.0);
+        gx[2 * t + 1] = 0.5 * vem_rng_normal(&rng) + 0.3 * gx[2 * t];
+        cx[t] = (double)vem_rng_below(&rng, 4);
+    }
+    vem_matrix xg = vem_matrix_view(gx, T, 2), xc = vem_matrix_view(cx, T, 1);
+    vem_fit_opts o;
+    vem_hmm_fit_opts_init(&o);
+    o.warm_start = 1;
+    o.max_iter = 20;
+    o.tol = 0.0;
+    vem_fit_result res;
+
+    /* Categorical: s and t frozen, e updated; then e frozen. */
+    vem_hmm *h = tiny_categorical();
+    double pi0[3], a0[9], b0[12];
+    memcpy(pi0, vem_hmm_startprob(h), sizeof pi0);
+    memcpy(a0, vem_hmm_transmat(h), sizeof a0);
+    memcpy(b0, vem_hmm_emissionprob(h), sizeof b0);
+    CHECK(vem_hmm_set_update(h, "e") == VEM_OK);
+    CHECK(vem_hmm_set_update(h, "m") == VEM_EINVAL);
+    CHECK(vem_hmm_fit(h, &xc, NULL, &o, &rng, &res) == VEM_EMAXITER);
+    CHECK(res.n_violations == 0);
+    vem_fit_result_clear(&res);
+    CHECK(memcmp(pi0, vem_hmm_startprob(h), sizeof pi0) == 0);
+    CHECK(memcmp(a0, vem_hmm_transmat(h), sizeof a0) == 0);
+    CHECK(memcmp(b0, vem_hmm_emissionprob(h), sizeof b0) != 0);
+    memcpy(b0, vem_hmm_emissionprob(h), sizeof b0);
+    CHECK(vem_hmm_set_update(h, "st") == VEM_OK);
+    CHECK(vem_hmm_fit(h, &xc, NULL, &o, &rng, &res) == VEM_EMAXITER);
+    vem_fit_result_clear(&res);
+    CHECK(memcmp(b0, vem_hmm_emissionprob(h), sizeof b0) == 0);
+    char buf[8];
+    CHECK(strcmp(vem_hmm_update(h, buf), "st") == 0);
+    vem_hmm_free(h);
+
+    /* Gaussian, one state, full covariance: means frozen at mu, covariance the scatter about
+     * mu over T (+ reg_covar); covariances frozen, means the data mean. */
+    const double mu[2] = {0.25, -0.5}, cv[4] = {2.0, 0.3, 0.3, 1.0}, one = 1.0;
+    for (int which = 0; which < 2; which++) {
+        h = vem_hmm_new(1, VEM_HMM_GAUSSIAN, 2, VEM_COV_FULL);
+        CHECK(vem_hmm_set_gaussian(h, mu, cv) == VEM_OK);
+        CHECK(vem_hmm_set_startprob(h, &one) == VEM_OK);
+        CHECK(vem_hmm_set_update(h, which ? "stm" : "stc") == VEM_OK);
+        CHECK(vem_hmm_fit(h, &xg, NULL, &o, &rng, &res) == VEM_EMAXITER);
+        CHECK(res.n_violations == 0);
+        vem_fit_result_clear(&res);
+        double m[2] = {0, 0}, sc[4] = {0, 0, 0, 0};
+        for (size_t t = 0; t < T; t++)
+            for (size_t i = 0; i < 2; i++)
+                m[i] += gx[2 * t + i] / (double)T;
+        const double *c = which ? m : mu;
+        for (size_t t = 0; t < T; t++)
+            for (size_t i = 0; i < 2; i++)
+                for (size_t j = 0; j < 2; j++)
+                    sc[i * 2 + j] += (gx[2 * t + i] - c[i]) * (gx[2 * t + j] - c[j]) / (double)T;
+        if (which) {
+            CHECK(memcmp(vem_hmm_covariances(h), cv, sizeof cv) == 0);
+            for (size_t i = 0; i < 2; i++)
+                CHECK_REL(vem_hmm_means(h)[i], m[i], 1e-12);
+        } else {
+            CHECK(memcmp(vem_hmm_means(h), mu, sizeof mu) == 0);
+            for (size_t i = 0; i < 4; i++)
+                CHECK_REL(vem_hmm_covariances(h)[i], sc[i] + (i % 3 == 0 ? 1e-6 : 0.0), 1e-12);
+        }
+        vem_hmm_free(h);
+    }
+
+    /* init_params: the start and transitions set here survive the initialisation. */
+    h = vem_hmm_new(2, VEM_HMM_GAUSSIAN, 2, VEM_COV_DIAG);
+    const double pi2[2] = {0.8, 0.2}, a2[4] = {0.7, 0.3, 0.4, 0.6};
+    CHECK(vem_hmm_set_startprob(h, pi2) == VEM_OK);
+    CHECK(vem_hmm_set_transmat(h, a2) == VEM_OK);
+    CHECK(vem_hmm_set_init_params(h, "mc") == VEM_OK);
+    CHECK(vem_hmm_set_update(h, "mc") == VEM_OK);
+    vem_fit_opts oi;
+    vem_hmm_fit_opts_init(&oi);
+    oi.max_iter = 5;
+    CHECK(vem_hmm_fit(h, &xg, NULL, &oi, &rng, &res) == VEM_EMAXITER);
+    vem_fit_result_clear(&res);
+    CHECK(memcmp(vem_hmm_startprob(h), pi2, sizeof pi2) == 0);
+    CHECK(memcmp(vem_hmm_transmat(h), a2, sizeof a2) == 0);
+    CHECK(vem_hmm_means(h)[0] != 0.0); /* initialised (k-means), then fitted */
+    vem_hmm_free(h);
+
+    /* MAP, one state: emission probabilities (counts + alpha - 1) / (T + M (alpha - 1));
+     * Poisson rates (a + sum x) / (b + T); the objective is the log posterior. */
+    h = vem_hmm_new(1, VEM_HMM_CATEGORICAL, 4, VEM_COV_FULL);
+    vem_hmm_priors pr = {1.0, 1.0, 2.5, 0.0, 0.0};
+    CHECK(vem_hmm_set_priors(h, &pr) == VEM_OK);
+    pr.lambdas_prior = 1.0;
+    CHECK(vem_hmm_set_priors(h, &pr) == VEM_EINVAL);
+    pr.lambdas_prior = 0.0;
+    pr.transmat = 0.5;
+    CHECK(vem_hmm_set_priors(h, &pr) == VEM_EINVAL);
+    vem_fit_opts om;
+    vem_hmm_fit_opts_init(&om);
+    CHECK(vem_hmm_fit(h, &xc, NULL, &om, &rng, &res) == VEM_OK);
+    double cnt[4] = {0, 0, 0, 0}, lp = 0.0, ll = 0.0;
+    for (size_t t = 0; t < T; t++)
+        cnt[(size_t)cx[t]] += 1.0;
+    for (size_t j = 0; j < 4; j++) {
+        const double p = (cnt[j] + 1.5) / ((double)T + 4 * 1.5);
+        CHECK_REL(vem_hmm_emissionprob(h)[j], p, 1e-14);
+        lp += 1.5 * log(p);
+        ll += cnt[j] * log(p);
+    }
+    CHECK_REL(vem_hmm_log_prior(h), lp, 1e-13);
+    CHECK_REL(res.objective, ll + lp, 1e-13);
+    CHECK(res.n_violations == 0);
+    vem_fit_result_clear(&res);
+    vem_hmm_free(h);
+    double px[40];
+    for (size_t t = 0; t < T; t++)
+        px[t] = cx[t] * 3.0;
+    vem_matrix xp = vem_matrix_view(px, T, 1);
+    h = vem_hmm_new(1, VEM_HMM_POISSON, 1, VEM_COV_FULL);
+    vem_hmm_priors pp = {1.0, 1.0, 1.0, 2.0, 0.5};
+    CHECK(vem_hmm_set_priors(h, &pp) == VEM_OK);
+    CHECK(vem_hmm_fit(h, &xp, NULL, &om, &rng, &res) == VEM_OK);
+    double sx = 0.0;
+    for (size_t t = 0; t < T; t++)
+        sx += px[t];
+    CHECK_REL(vem_hmm_lambdas(h)[0], (2.0 + sx) / (0.5 + (double)T), 1e-14);
+    vem_fit_result_clear(&res);
+    vem_hmm_free(h);
+
+    /* Three states, Seattle-like symbols: MAP EM increases the log posterior every step. */
+    h = tiny_categorical();
+    vem_hmm_priors p3 = {2.0, 3.0, 1.5, 0.0, 0.0};
+    CHECK(vem_hmm_set_priors(h, &p3) == VEM_OK);
+    CHECK(vem_hmm_fit(h, &xc, NULL, &o, &rng, &res) == VEM_EMAXITER);
+    CHECK(res.n_violations == 0);
+    for (size_t i = 1; i < res.trace_len; i++)
+        CHECK(res.trace[i].objective >= res.trace[i - 1].objective - 1e-12);
+    vem_fit_result_clear(&res);
+    vem_hmm_free(h);
+}
+
 /* Seattle weather, categorical, from REFERENCE.md's initial parameters: 50 iterations. */
 static void test_seattle_golden(void)
 {
@@ -981,5 +1132,6 @@ int main(void)
     test_count_emissions();
     test_posteriors_internal();
     test_frames_map_start();
+    test_freeze_priors();
     return check_report("hmm");
 }

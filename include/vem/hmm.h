@@ -186,6 +186,62 @@ VEM_API vem_hmm_init vem_hmm_init_method(const vem_hmm *h);
 /** Start/transition initialisation (default uniform). */
 VEM_API vem_status vem_hmm_set_trans_init(vem_hmm *h, vem_hmm_trans_init init);
 VEM_API vem_hmm_trans_init vem_hmm_trans_init_method(const vem_hmm *h);
+/**
+ * The parameters the M-step updates, in hmmlearn's letters (its `params`): s start, t
+ * transitions, then m means and c covariances (Gaussian), w weights, m, c (Gaussian
+ * mixtures: all three or none), e emission probabilities (categorical, multinomial), l rates
+ * (Poisson). NULL: all that apply (the default). The others stay bit for bit as they are.
+ * Frozen Gaussian means: the covariances are fitted about them. VEM_EINVAL naming a letter
+ * that does not apply. A model with frozen parameters has no gradient (lbfgs refused).
+ */
+VEM_API vem_status vem_hmm_set_update(vem_hmm *h, const char *letters);
+/** The letters of the updated parameters into buf (at most 7 and the NUL); returns buf. */
+VEM_API const char *vem_hmm_update(const vem_hmm *h, char buf[8]);
+/**
+ * The parameters a fit's initialisation sets (hmmlearn's `init_params`; letters and errors
+ * as vem_hmm_set_update; NULL: all). The others keep their values (from vem_hmm_set_* or a
+ * loaded model) bit for bit; their random draws are still made, so the ones initialised
+ * do not depend on which are kept.
+ */
+VEM_API vem_status vem_hmm_set_init_params(vem_hmm *h, const char *letters);
+VEM_API const char *vem_hmm_init_params(const vem_hmm *h, char buf[8]);
+
+/**
+ * MAP EM's priors (docs/hmm.md, "Priors"): symmetric Dirichlet concentrations on the start
+ * probabilities, each transition row and (categorical, multinomial) each emission row, each
+ * >= 1 (1: no prior; hmmlearn's startprob_prior, transmat_prior, emissionprob_prior, whose
+ * MAP rule p_j proportional to n_j + alpha - 1 this is, zeros of a topology kept); and for
+ * Poisson rates the prior density lambda^a e^(-b lambda) (a = lambdas_prior >= 0, b =
+ * lambdas_weight >= 0; 0, 0: none), whose MAP rate is (a + sum gamma x) / (b + sum gamma).
+ */
+typedef struct vem_hmm_priors {
+    double startprob, transmat, emissionprob;
+    double lambdas_prior, lambdas_weight;
+} vem_hmm_priors;
+/**
+ * Set the priors; the fit's objective becomes the log posterior, log-likelihood plus the
+ * log prior density up to its normalising constant, and is checked monotone as the
+ * log-likelihood is. VEM_EINVAL for a value out of range or a prior that does not apply to
+ * h's emissions. A model with a prior has no gradient (lbfgs refused).
+ */
+VEM_API vem_status vem_hmm_set_priors(vem_hmm *h, const vem_hmm_priors *p);
+/**
+ * The log prior density (nats) of h's parameters under its priors, up to the normalising
+ * constants: sum (alpha - 1) ln p over the Dirichlet rows, sum a ln lambda - b lambda over
+ * the Poisson rates, plus vem_gmm_log_prior of the Gaussian emissions; 0 without priors.
+ * A MAP fit's objective is the log-likelihood plus this.
+ */
+VEM_API double vem_hmm_log_prior(const vem_hmm *h);
+/** The priors (1, 1, 1, 0, 0 when none is set). */
+VEM_API void vem_hmm_priors_get(const vem_hmm *h, vem_hmm_priors *p);
+/**
+ * Gaussian emissions: mclust's conjugate prior on the state Gaussians with its default
+ * hyperparameters from the frames x (vem_gmm_set_prior_default: Fraley & Raftery 2007), so
+ * that the M-step is MAP and the objective adds the prior's log density
+ * (vem_gmm_log_prior). VEM_EINVAL for other emissions; else as vem_gmm_set_prior_default.
+ */
+VEM_API vem_status vem_hmm_set_gaussian_prior_default(vem_hmm *h, const vem_matrix *x);
+
 /** reg_covar of Gaussian emissions (default 1e-6; gmm.h). VEM_EINVAL if < 0 or not finite. */
 VEM_API vem_status vem_hmm_set_reg_covar(vem_hmm *h, double reg_covar);
 VEM_API double vem_hmm_reg_covar(const vem_hmm *h);

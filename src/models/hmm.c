@@ -82,6 +82,11 @@ struct vem_hmm {
     char *symbol_column;
     char **columns;    /* Poisson, multinomial: dim column names or NULL */
     size_t n_trials;   /* multinomial: every frame's total count, or 0 (any) */
+    unsigned update;      /* the parameters the M-step updates (PARAM_* bits) */
+    unsigned init_params; /* the parameters the initialisation sets (PARAM_* bits) */
+    /* MAP EM (vem_hmm_set_priors): Dirichlet concentrations (1: none) and the Poisson rates'
+     * Gamma prior, lambda^a e^(-b lambda) (0, 0: none). */
+    double startprob_prior, transmat_prior, emissionprob_prior, lambdas_prior, lambdas_weight;
     /* The gradient's probability coordinates last set or got (hmm_uparams_set), or NULL. */
     double *ucur;
 };
@@ -148,6 +153,34 @@ static int gaussian_em(vem_hmm_emission e)
 static int counts_em(vem_hmm_emission e)
 {
     return e == VEM_HMM_POISSON || e == VEM_HMM_MULTINOMIAL;
+}
+
+/* hmmlearn's parameter letters (params, init_params). */
+enum {
+    PARAM_S = 1,  /* start probabilities */
+    PARAM_T = 2,  /* transitions */
+    PARAM_M = 4,  /* Gaussian means */
+    PARAM_C = 8,  /* Gaussian covariances */
+    PARAM_E = 16, /* categorical, multinomial emission probabilities */
+    PARAM_L = 32, /* Poisson rates */
+    PARAM_W = 64  /* mixture weights (Gaussian-mixture emissions) */
+};
+static const char param_letters[] = "stmcelw";
+
+/* The letters that apply to emission e. */
+static unsigned params_of(vem_hmm_emission e)
+{
+    unsigned p = PARAM_S | PARAM_T;
+    switch (e) {
+    case VEM_HMM_GAUSSIAN:
+        return p | PARAM_M | PARAM_C;
+    case VEM_HMM_GMM:
+        return p | PARAM_M | PARAM_C | PARAM_W;
+    case VEM_HMM_POISSON:
+        return p | PARAM_L;
+    default:
+        return p | PARAM_E;
+    }
 }
 
 /* --------------------------------------------------------------- lifetime */
@@ -234,6 +267,8 @@ vem_hmm *vem_hmm_new_gmm(size_t k, vem_hmm_emission emission, size_t n_mix, size
     h->n_mix = emission == VEM_HMM_GMM ? n_mix : 1;
     h->tinit = VEM_HMM_TRANS_UNIFORM;
     h->nthreads = resolve_threads(0);
+    h->update = h->init_params = params_of(emission);
+    h->startprob_prior = h->transmat_prior = h->emissionprob_prior = 1.0;
     h->startprob = vem__alloc_doubles(k, 1);
     h->transmat = vem__alloc_doubles(kk, 1);
     if (!h->startprob || !h->transmat)
@@ -283,6 +318,13 @@ vem_hmm *vem_hmm_copy(const vem_hmm *h)
     c->nthreads = h->nthreads;
     c->max_len = h->max_len;
     c->n_trials = h->n_trials;
+    c->update = h->update;
+    c->init_params = h->init_params;
+    c->startprob_prior = h->startprob_prior;
+    c->transmat_prior = h->transmat_prior;
+    c->emissionprob_prior = h->emissionprob_prior;
+    c->lambdas_prior = h->lambdas_prior;
+    c->lambdas_weight = h->lambdas_weight;
     memcpy(c->startprob, h->startprob, h->k * sizeof *h->startprob);
     memcpy(c->transmat, h->transmat, h->k * h->k * sizeof *h->transmat);
     if (h->emis)
@@ -554,6 +596,133 @@ vem_status vem_hmm_set_n_trials(vem_hmm *h, size_t n_trials)
         return VEM_FAIL(VEM_EINVAL, "the number of trials applies to multinomial emissions");
     h->n_trials = n_trials;
     return VEM_OK;
+}
+
+/* letters (NULL: all that apply) as PARAM_* bits into *out; VEM_EINVAL naming a letter that
+ * is unknown or does not apply to h's emissions. */
+static vem_status parse_letters(const vem_hmm *h, const char *letters, const char *what,
+                                unsigned *out)
+{
+    const unsigned ok = params_of(h->em);
+    if (!letters) {
+        *out = ok;
+        return VEM_OK;
+    }
+    unsigned m = 0;
+    for (const char *c = letters; *c; c++) {
+        const char *at = strchr(param_letters, *c);
+        if (!at || !(ok & (1u << (at - param_letters))))
+            return VEM_FAIL(VEM_EINVAL, "%s '%s': '%c' is not one of the letters of %s "
+                            "emissions (s start, t transitions%s)", what, letters, *c,
+                            vem_hmm_emission_name(h->em),
+                            h->em == VEM_HMM_GAUSSIAN ? ", m means, c covariances"
+                            : h->em == VEM_HMM_GMM  ? ", w weights, m means, c covariances"
+                            : h->em == VEM_HMM_POISSON ? ", l rates"
+                                                       : ", e emission probabilities");
+        m |= 1u << (at - param_letters);
+    }
+    *out = m;
+    return VEM_OK;
+}
+
+/* The letters of the bits m into buf (8 bytes). */
+static const char *letters_of(unsigned m, char *buf)
+{
+    size_t n = 0;
+    for (size_t i = 0; param_letters[i]; i++)
+        if (m & (1u << i))
+            buf[n++] = param_letters[i];
+    buf[n] = '\0';
+    return buf;
+}
+
+vem_status vem_hmm_set_update(vem_hmm *h, const char *letters)
+{
+    unsigned m;
+    vem_status st = parse_letters(h, letters, "parameters to update", &m);
+    if (st != VEM_OK)
+        return st;
+    if (h->em == VEM_HMM_GMM && (m & (PARAM_W | PARAM_M | PARAM_C)) &&
+        (m & (PARAM_W | PARAM_M | PARAM_C)) != (PARAM_W | PARAM_M | PARAM_C))
+        return VEM_FAIL(VEM_EINVAL, "parameters to update '%s': Gaussian-mixture emissions "
+                        "are updated or frozen whole (w, m and c together)", letters);
+    h->update = m;
+    return VEM_OK;
+}
+
+vem_status vem_hmm_set_init_params(vem_hmm *h, const char *letters)
+{
+    unsigned m;
+    vem_status st = parse_letters(h, letters, "parameters to initialise", &m);
+    if (st != VEM_OK)
+        return st;
+    if (h->em == VEM_HMM_GMM && (m & (PARAM_W | PARAM_M | PARAM_C)) &&
+        (m & (PARAM_W | PARAM_M | PARAM_C)) != (PARAM_W | PARAM_M | PARAM_C))
+        return VEM_FAIL(VEM_EINVAL, "parameters to initialise '%s': Gaussian-mixture "
+                        "emissions are initialised whole (w, m and c together)", letters);
+    h->init_params = m;
+    return VEM_OK;
+}
+
+const char *vem_hmm_update(const vem_hmm *h, char buf[8])
+{
+    return letters_of(h->update, buf);
+}
+
+const char *vem_hmm_init_params(const vem_hmm *h, char buf[8])
+{
+    return letters_of(h->init_params, buf);
+}
+
+vem_status vem_hmm_set_priors(vem_hmm *h, const vem_hmm_priors *p)
+{
+    const double a[3] = {p->startprob, p->transmat, p->emissionprob};
+    const char *names[3] = {"startprob", "transmat", "emissionprob"};
+    for (int i = 0; i < 3; i++)
+        if (!(a[i] >= 1.0) || !isfinite(a[i]))
+            return VEM_FAIL(VEM_EINVAL, "%s prior %g: a Dirichlet concentration >= 1 (1: no "
+                            "prior)", names[i], a[i]);
+    if (p->emissionprob != 1.0 && h->em != VEM_HMM_CATEGORICAL && h->em != VEM_HMM_MULTINOMIAL)
+        return VEM_FAIL(VEM_EINVAL, "the emissionprob prior applies to categorical and "
+                        "multinomial emissions");
+    if (!(p->lambdas_prior >= 0.0) || !(p->lambdas_weight >= 0.0) ||
+        !isfinite(p->lambdas_prior) || !isfinite(p->lambdas_weight))
+        return VEM_FAIL(VEM_EINVAL, "lambdas prior (%g, %g): both finite and >= 0",
+                        p->lambdas_prior, p->lambdas_weight);
+    if ((p->lambdas_prior != 0.0 || p->lambdas_weight != 0.0) && h->em != VEM_HMM_POISSON)
+        return VEM_FAIL(VEM_EINVAL, "the lambdas prior applies to Poisson emissions");
+    h->startprob_prior = p->startprob;
+    h->transmat_prior = p->transmat;
+    h->emissionprob_prior = p->emissionprob;
+    h->lambdas_prior = p->lambdas_prior;
+    h->lambdas_weight = p->lambdas_weight;
+    return VEM_OK;
+}
+
+void vem_hmm_priors_get(const vem_hmm *h, vem_hmm_priors *p)
+{
+    p->startprob = h->startprob_prior;
+    p->transmat = h->transmat_prior;
+    p->emissionprob = h->emissionprob_prior;
+    p->lambdas_prior = h->lambdas_prior;
+    p->lambdas_weight = h->lambdas_weight;
+}
+
+vem_status vem_hmm_set_gaussian_prior_default(vem_hmm *h, const vem_matrix *x)
+{
+    if (!h->bank)
+        return VEM_FAIL(VEM_EINVAL, "the conjugate prior on Gaussian emissions applies to "
+                        "--emission gaussian");
+    return vem_gmm_set_prior_default(h->bank, x);
+}
+
+/* Any prior (MAP EM), the Gaussian emissions' included. */
+static int has_prior(const vem_hmm *h)
+{
+    vem_gmm_prior gp;
+    return h->startprob_prior != 1.0 || h->transmat_prior != 1.0 ||
+           h->emissionprob_prior != 1.0 || h->lambdas_prior != 0.0 ||
+           h->lambdas_weight != 0.0 || (h->bank && vem_gmm_prior_params(h->bank, &gp));
 }
 
 /* The emission parameters (params_len's layout) of categorical and count emissions. */
@@ -1473,15 +1642,101 @@ static void normalise_rows(double *dst, const double *cnt, size_t rows, size_t c
     }
 }
 
+/*
+ * MAP rows of probabilities (rows x cols) from counts and a Dirichlet(alpha) prior on each:
+ * p_j proportional to max(n_j + alpha - 1, 0) (hmmlearn's rule; alpha >= 1 here, so never
+ * clipped); keep_zero: an entry that is 0 stays 0 (start and transitions: a topology's
+ * zeros). A row whose total is not positive keeps its values.
+ */
+static void map_rows(double *dst, const double *cnt, size_t rows, size_t cols, double alpha,
+                     int keep_zero)
+{
+    if (alpha == 1.0) {
+        normalise_rows(dst, cnt, rows, cols);
+        return;
+    }
+    for (size_t i = 0; i < rows; i++) {
+        double *d = dst + i * cols, sum = 0.0;
+        const double *c = cnt + i * cols;
+        for (size_t j = 0; j < cols; j++)
+            sum += keep_zero && d[j] == 0.0 ? 0.0 : c[j] + alpha - 1.0;
+        if (!(sum > 0.0) || !isfinite(sum))
+            continue;
+        for (size_t j = 0; j < cols; j++)
+            d[j] = keep_zero && d[j] == 0.0 ? 0.0 : (c[j] + alpha - 1.0) / sum;
+    }
+}
+
+/*
+ * Gaussian emissions with some of means and covariances frozen (vem_hmm_set_update): the
+ * mixture's M-step on ESS whose means are the frozen ones (sum r = n mu, the second moments
+ * moved so that the scatter is about mu), then the frozen parameters put back bit for bit.
+ */
+static vem_status bank_mstep(vem_hmm *h, const double *ess)
+{
+    vem_gmm *g = h->bank;
+    const unsigned up = h->update & (PARAM_M | PARAM_C);
+    if (up == (PARAM_M | PARAM_C))
+        return vem__gmm_mstep(g, ess);
+    if (!up)
+        return VEM_OK;
+    const size_t k = h->k, d = h->dim, el = vem__gmm_ess_len(g), cl = vem_gmm_covariances_len(g);
+    double *e = vem__alloc_doubles(el + 2 * k * d + cl + k, 1);
+    if (!e)
+        return VEM_FAIL(VEM_ENOMEM, "M-step: %zu doubles", el);
+    double *mu = e + el, *keep_mu = mu + k * d, *keep_c = keep_mu + k * d, *w = keep_c + cl;
+    memcpy(e, ess, el * sizeof *e);
+    memcpy(keep_mu, vem_gmm_means(g), k * d * sizeof *mu);
+    memcpy(keep_c, vem_gmm_covariances(g), cl * sizeof *keep_c);
+    for (size_t c = 0; c < k; c++)
+        w[c] = 1.0 / (double)k;
+    if (!(up & PARAM_M)) {
+        /* The ESS are about the model's centre c0: mu = means - c0 in those coordinates. */
+        const double *nk = e, *s1 = ess + k;
+        double *t1 = e + k, *t2 = e + k + k * d;
+        const double *c0 = vem__gmm_center(g);
+        for (size_t c = 0; c < k; c++)
+            for (size_t j = 0; j < d; j++)
+                mu[c * d + j] = keep_mu[c * d + j] - c0[j];
+        for (size_t c = 0; c < k; c++) {
+            const double n = nk[c] + 10.0 * DBL_EPSILON, *m = mu + c * d, *a = s1 + c * d;
+            /* s2' = s2 - s1 m^T - m s1^T + 2 n m m^T, so that s2' / n - m m^T is the scatter
+             * about m over n; s1' = n m. */
+            for (size_t i = 0; i < d; i++) {
+                if (h->cov == VEM_COV_FULL)
+                    for (size_t j = 0; j < d; j++)
+                        t2[c * d * d + i * d + j] += -a[i] * m[j] - m[i] * a[j] +
+                                                     2.0 * n * m[i] * m[j];
+                else if (h->cov == VEM_COV_TIED)
+                    for (size_t j = 0; j < d; j++)
+                        t2[i * d + j] += -a[i] * m[j] - m[i] * a[j] + 2.0 * n * m[i] * m[j];
+                else
+                    t2[c * d + i] += -2.0 * a[i] * m[i] + 2.0 * n * m[i] * m[i];
+            }
+            for (size_t j = 0; j < d; j++)
+                t1[c * d + j] = n * m[j];
+        }
+    }
+    vem_status st = vem__gmm_mstep(g, e);
+    if (st == VEM_OK)
+        st = vem_gmm_set_params(g, w, up & PARAM_M ? vem_gmm_means(g) : keep_mu,
+                                up & PARAM_C ? vem_gmm_covariances(g) : keep_c);
+    vem__free(e);
+    return st;
+}
+
 static vem_status hmm_mstep(void *self, const double *ess)
 {
     vem_hmm *h = self;
     const size_t k = h->k;
+    const unsigned up = h->update;
     /* Emissions first: a covariance failure leaves every parameter unchanged. */
     if (h->bank) {
-        vem_status st = vem__gmm_mstep(h->bank, ess + k + k * k);
+        vem_status st = bank_mstep(h, ess + k + k * k);
         if (st != VEM_OK)
             return st;
+    } else if (h->banks && !(up & PARAM_M)) {
+        /* frozen whole (vem_hmm_set_update) */
     } else if (h->banks) {
         const size_t el = vem__gmm_ess_len(h->banks[0]);
         for (size_t c = 0; c < k; c++) {
@@ -1493,20 +1748,63 @@ static vem_status hmm_mstep(void *self, const double *ess)
             }
         }
     } else if (h->em == VEM_HMM_POISSON) {
-        /* lambda_cj = sum_t gamma_tc x_tj / sum_t gamma_tc; a state never visited keeps
-         * its rates. */
+        /* lambda_cj = (a + sum_t gamma_tc x_tj) / (b + sum_t gamma_tc), the mode of the
+         * posterior under the prior lambda^a e^(-b lambda) (a = b = 0: maximum likelihood);
+         * a state never visited keeps its rates. */
         const size_t d = h->dim;
         const double *sx = ess + k + k * k, *occ = sx + k * d;
-        for (size_t c = 0; c < k; c++)
-            if (occ[c] > 0.0 && isfinite(occ[c]))
+        for (size_t c = 0; (up & PARAM_L) && c < k; c++) {
+            const double den = occ[c] + h->lambdas_weight;
+            if (den > 0.0 && isfinite(den))
                 for (size_t j = 0; j < d; j++)
-                    h->emis[c * d + j] = sx[c * d + j] / occ[c];
-    } else {
-        normalise_rows(h->emis, ess + k + k * k, k, h->dim);
+                    h->emis[c * d + j] = (sx[c * d + j] + h->lambdas_prior) / den;
+        }
+    } else if (up & PARAM_E) {
+        map_rows(h->emis, ess + k + k * k, k, h->dim, h->emissionprob_prior, 0);
     }
-    normalise_rows(h->startprob, ess, 1, k);
-    normalise_rows(h->transmat, ess + k, k, k);
+    if (up & PARAM_S)
+        map_rows(h->startprob, ess, 1, k, h->startprob_prior, 1);
+    if (up & PARAM_T)
+        map_rows(h->transmat, ess + k, k, k, h->transmat_prior, 1);
     return VEM_OK;
+}
+
+/* Sum over the rows of (alpha - 1) ln p_j: a Dirichlet(alpha) log density up to its
+ * normaliser (0 for alpha = 1; zeros of a topology add nothing). */
+static double dirichlet_kernel(const double *p, size_t n, double alpha)
+{
+    if (alpha == 1.0)
+        return 0.0;
+    double s = 0.0;
+    for (size_t j = 0; j < n; j++)
+        if (p[j] > 0.0)
+            s += (alpha - 1.0) * log(p[j]);
+    return s;
+}
+
+static double hmm_objective_extra(const void *self)
+{
+    return vem_hmm_log_prior(self);
+}
+
+/* MAP EM's objective beyond the log-likelihood: the log prior density of the parameters up
+ * to its normalising constant (docs/hmm.md, "Priors"). */
+double vem_hmm_log_prior(const vem_hmm *h)
+{
+    const size_t k = h->k;
+    double s = dirichlet_kernel(h->startprob, k, h->startprob_prior);
+    for (size_t i = 0; i < k; i++)
+        s += dirichlet_kernel(h->transmat + i * k, k, h->transmat_prior);
+    if (h->em == VEM_HMM_CATEGORICAL || h->em == VEM_HMM_MULTINOMIAL)
+        for (size_t i = 0; i < k; i++)
+            s += dirichlet_kernel(h->emis + i * h->dim, h->dim, h->emissionprob_prior);
+    if (h->em == VEM_HMM_POISSON && (h->lambdas_prior != 0.0 || h->lambdas_weight != 0.0))
+        for (size_t i = 0; i < k * h->dim; i++)
+            s += (h->lambdas_prior > 0.0 ? h->lambdas_prior * log(h->emis[i]) : 0.0) -
+                 h->lambdas_weight * h->emis[i];
+    if (h->bank)
+        s += vem_gmm_log_prior(h->bank);
+    return s;
 }
 
 static size_t hmm_params_len(const void *self)
@@ -1698,9 +1996,69 @@ static vem_status count_init(vem_hmm *h, vem_fit *f, vem_rng *rng)
     return st;
 }
 
+static vem_status init_all(vem_hmm *h, vem_fit *f, vem_rng *rng);
+
+/*
+ * The initialisation of the parameters vem_hmm_set_init_params names; the others keep
+ * their values, bit for bit (the draws for them are made and dropped, so a parameter's
+ * start does not depend on which others are kept).
+ */
 static vem_status hmm_init(void *self, vem_fit *f, vem_rng *rng)
 {
     vem_hmm *h = self;
+    const unsigned keep = params_of(h->em) & ~h->init_params;
+    if (!keep)
+        return init_all(h, f, rng);
+    const size_t k = h->k, el = h->emis ? k * h->dim : 0;
+    size_t gl = 0;
+    if (h->bank)
+        gl = vem__gmm_exact_len(h->bank);
+    for (size_t c = 0; h->banks && c < k; c++)
+        gl += vem__gmm_exact_len(h->banks[c]);
+    double *save = vem__alloc_doubles(k + k * k + el + gl + 1, 1);
+    if (!save)
+        return VEM_FAIL(VEM_ENOMEM, "HMM initialisation");
+    double *g0 = save + k + k * k + el;
+    hmm_state_get(h, save); /* start, transitions, table, then every Gaussian exactly */
+    vem_status st = init_all(h, f, rng);
+    if (st == VEM_OK) {
+        if (keep & PARAM_S)
+            memcpy(h->startprob, save, k * sizeof *save);
+        if (keep & PARAM_T)
+            memcpy(h->transmat, save + k, k * k * sizeof *save);
+        if (keep & (PARAM_E | PARAM_L))
+            memcpy(h->emis, save + k + k * k, el * sizeof *save);
+        if (h->banks && (keep & PARAM_M)) {
+            for (size_t c = 0; c < k; c++) {
+                vem__gmm_exact_set(h->banks[c], g0);
+                g0 += vem__gmm_exact_len(h->banks[c]);
+            }
+        } else if (h->bank && (keep & (PARAM_M | PARAM_C))) {
+            /* The kept part from the saved bank, the other from the initialisation. */
+            vem_gmm *old = vem_gmm_copy(h->bank);
+            double *w = vem__alloc_doubles(k, 1);
+            if (!old || !w) {
+                st = VEM_FAIL(VEM_ENOMEM, "HMM initialisation");
+            } else {
+                vem__gmm_exact_set(old, g0);
+                for (size_t c = 0; c < k; c++)
+                    w[c] = 1.0 / (double)k;
+                st = vem_gmm_set_params(h->bank, w,
+                                        vem_gmm_means(keep & PARAM_M ? old : h->bank),
+                                        vem_gmm_covariances(keep & PARAM_C ? old : h->bank));
+                if (st == VEM_OK && (keep & PARAM_M) && (keep & PARAM_C))
+                    vem__gmm_exact_set(h->bank, g0);
+            }
+            vem_gmm_free(old);
+            vem__free(w);
+        }
+    }
+    vem__free(save);
+    return st;
+}
+
+static vem_status init_all(vem_hmm *h, vem_fit *f, vem_rng *rng)
+{
     const vem_data *x = vem_fit_data(f);
     const size_t k = h->k;
     /* Never below what the fit set from all its data: a source's sample may be shorter,
@@ -2092,8 +2450,8 @@ static size_t hmm_ugrad_len(const void *self)
 {
     const vem_hmm *h = self;
     const size_t k = h->k;
-    if (h->banks)
-        return 0;
+    if (h->banks || has_prior(h) || h->update != params_of(h->em))
+        return 0; /* no gradient of a log posterior, or of a constrained likelihood (yet) */
     if (!h->bank)
         return prob_ulen(h);
     const vem_model gm = vem_gmm_model(h->bank);
@@ -2251,7 +2609,7 @@ static const vem_model_ops hmm_ops = {
     .n_obs = hmm_n_obs,
     .estep = hmm_estep,
     .mstep = hmm_mstep,
-    .objective_extra = NULL,
+    .objective_extra = hmm_objective_extra,
     .init = hmm_init,
     .params_len = hmm_params_len,
     .state_len = hmm_state_len,
