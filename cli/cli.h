@@ -102,6 +102,14 @@ int cli_parse_size(const char *opt, const char *s, size_t min, size_t max, size_
 int cli_parse_u64(const char *opt, const char *s, uint64_t *out);
 /** A finite double >= min (> min when strict). */
 int cli_parse_double(const char *opt, const char *s, double min, int strict, double *out);
+/**
+ * A list of K (numbers of components or states): "3", "1-9", "2,3,5" or "1-3,8", in order,
+ * repeats dropped, each in [1, max_k], at most cap of them, into ks (*nk of them). what
+ * names the things counted in the message ("components"). 0, or CLI_EXIT_USAGE
+ * (reported, naming opt).
+ */
+int cli_parse_k_list(const char *opt, const char *what, const char *spec, size_t max_k,
+                     size_t *ks, size_t cap, size_t *nk);
 
 /** Option ids shared by every command (each command adds its own above CLI_OPT_OWN). */
 enum {

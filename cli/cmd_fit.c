@@ -85,78 +85,10 @@ typedef struct fit_args {
 
 /* ---- -k and --covariance lists ---- */
 
-static int is_digits(const char *s)
-{
-    return *s && strspn(s, "0123456789") == strlen(s);
-}
-
-static int add_k(fit_args *a, size_t k)
-{
-    for (size_t i = 0; i < a->nk; i++)
-        if (a->ks[i] == k)
-            return 0; /* repeated: one fit is enough */
-    if (a->nk == MAX_K_LIST) {
-        cli_error("-k: more than %d values", MAX_K_LIST);
-        return CLI_EXIT_USAGE;
-    }
-    a->ks[a->nk++] = k;
-    return 0;
-}
-
-/* One number of a -k list, with the messages the user should see. */
-static int parse_one_k(const char *s, const char *whole, size_t *k)
-{
-    if (!is_digits(s)) {
-        cli_error("-k: expected a number of components, a range A-B or a list A,B,C; got '%s'",
-                  whole);
-        return CLI_EXIT_USAGE;
-    }
-    return cli_parse_size("K", s, 1, MAX_K, k);
-}
-
-/* K as "3", "1-9" or "2,3,5" (items may be ranges: "1-3,8"). */
+/* K as "3", "1-9" or "2,3,5" (items may be ranges: "1-3,8"): cli_parse_k_list. */
 static int parse_k_list(fit_args *a, const char *spec)
 {
-    char *copy = strdup(spec);
-    if (!copy) {
-        cli_error("out of memory");
-        return CLI_EXIT_INPUT;
-    }
-    a->nk = 0;
-    int rc = 0;
-    char *item = copy;
-    for (;;) {
-        char *comma = strchr(item, ',');
-        if (comma)
-            *comma = '\0';
-        char *dash = strchr(item, '-');
-        size_t lo, hi;
-        if (dash) {
-            *dash = '\0';
-            rc = parse_one_k(item, spec, &lo);
-            if (rc == 0)
-                rc = parse_one_k(dash + 1, spec, &hi);
-            if (rc == 0 && hi < lo) {
-                cli_error("-k: empty range '%zu-%zu'", lo, hi);
-                rc = CLI_EXIT_USAGE;
-            }
-            if (rc == 0 && hi - lo >= MAX_K_LIST) {
-                cli_error("-k: more than %d values", MAX_K_LIST);
-                rc = CLI_EXIT_USAGE;
-            }
-            for (size_t k = lo; rc == 0 && k <= hi; k++)
-                rc = add_k(a, k);
-        } else {
-            rc = parse_one_k(item, spec, &lo);
-            if (rc == 0)
-                rc = add_k(a, lo);
-        }
-        if (rc != 0 || !comma)
-            break;
-        item = comma + 1;
-    }
-    free(copy);
-    return rc;
+    return cli_parse_k_list("-k", "components", spec, MAX_K, a->ks, MAX_K_LIST, &a->nk);
 }
 
 /* Covariance as a name, a comma list of names, or "all". */

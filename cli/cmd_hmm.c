@@ -41,11 +41,19 @@ enum {
     OPT_EMISSIONPROB_PRIOR,
     OPT_LAMBDAS_PRIOR,
     OPT_LAMBDAS_WEIGHT,
-    OPT_PRIOR
+    OPT_PRIOR,
+    OPT_SELECT
 };
 
+#define MAX_STATES_LIST 64 /* --states values of one selection */
+
 static const cli_option fit_options[] = {
-    {"states", 'k', 1, OPT_STATES, "K", "hidden states"},
+    {"states", 'k', 1, OPT_STATES, "K",
+     "hidden states: a number, or a range or list (1-8,\n"
+     "2,3,5) to fit each and keep the best by --select"},
+    {"select", 0, 1, OPT_SELECT, "C",
+     "with several K: bic (default), aic or icl (BIC of the\n"
+     "Viterbi path's joint likelihood); prints the table"},
     {"emission", 0, 1, OPT_EMISSION, "E",
      "gaussian (numeric columns), gmm (a Gaussian mixture\n"
      "per state), categorical (one column of symbol\n"
@@ -368,6 +376,8 @@ static void describe(const vem_hmm *h)
 typedef struct fit_args {
     const char *data, *lengths, *seqcol;
     size_t k, n_mix, n_trials;
+    size_t ks[MAX_STATES_LIST], nk; /* --states: the values */
+    int select;                     /* 0: one fit; 1 bic, 2 aic, 3 icl */
     int mix_given, k_given, em_given, cov_given, init_given, tinit_given, reg_given;
     int trials_given, prior;
     const char *update, *init_params;
@@ -394,7 +404,16 @@ static int fit_option(fit_args *a, int id, const char *val)
     switch (id) {
     case OPT_STATES:
         a->k_given = 1;
-        return cli_parse_size("--states", val, 1, 100000, &a->k);
+        if (cli_parse_k_list("--states", "states", val, 100000, a->ks, MAX_STATES_LIST, &a->nk))
+            return CLI_EXIT_USAGE;
+        a->k = a->ks[0];
+        return 0;
+    case OPT_SELECT:
+        a->select = strcmp(val, "bic") == 0   ? 1
+                    : strcmp(val, "aic") == 0 ? 2
+                    : strcmp(val, "icl") == 0 ? 3
+                                              : 0;
+        return a->select ? 0 : bad_value("--select", "bic, aic or icl", val);
     case OPT_MIX:
         a->mix_given = 1;
         return cli_parse_size("--mix", val, 1, 100000, &a->n_mix);
@@ -472,6 +491,13 @@ static int check_fit(fit_args *a)
     if (a->prior && (a->f.mpi || a->f.stream)) {
         cli_error("fit hmm: --prior takes its defaults from all the frames in memory: not "
                   "with --mpi or --stream");
+        return CLI_EXIT_USAGE;
+    }
+    if (a->nk > 1 && !a->select)
+        a->select = 1;
+    if (a->select && (a->f.init_model || a->f.mpi || a->f.stream)) {
+        cli_error("fit hmm: a selection over --states fits in memory on one process from "
+                  "fresh starts: not with --init-model, --mpi or --stream");
         return CLI_EXIT_USAGE;
     }
     if (a->init_params && a->init_given) {
@@ -643,7 +669,9 @@ static int configure(const fit_args *a, vem_hmm *h, const vem_matrix *x)
 }
 
 /* Warn, write and print the result of a fit to n frames in n_seq sequences (rank 0 under MPI). */
-static int report_fit(const fit_args *a, vem_hmm *h, size_t n, size_t n_seq, vem_fit_result *res)
+/* selection: the JSON table of a selection over K (taken; NULL: none). */
+static int report_fit(const fit_args *a, vem_hmm *h, size_t n, size_t n_seq, vem_fit_result *res,
+                      json_t *selection)
 {
     int rc = 0, root = cli_mpi_rank() == 0;
     vem_status s;
@@ -653,12 +681,21 @@ static int report_fit(const fit_args *a, vem_hmm *h, size_t n, size_t n_seq, vem
         rc = cli_fail(s, a->f.output);
     if (a->f.mpi)
         rc = cli_mpi_agree(rc); /* every rank exits alike */
-    if (rc != 0 || !root)
+    if (rc != 0 || !root) {
+        json_decref(selection);
         return rc;
+    }
     if (a->f.json) {
         json_t *o = json_object();
         if (o)
             fit_json(o, h, n, n_seq, res, a);
+        if (o && selection) {
+            static const char *const crit[] = {"", "bic", "aic", "icl"};
+            json_object_set_new(o, "criterion", json_string(crit[a->select]));
+            json_object_set_new(o, "selection", selection);
+        } else {
+            json_decref(selection);
+        }
         rc = cli_json_emit(o);
     } else {
         describe(h);
@@ -676,6 +713,7 @@ static int report_fit(const fit_args *a, vem_hmm *h, size_t n, size_t n_seq, vem
 }
 
 static int fit_data(const fit_args *a, vem_hmm *h0);
+static int select_data(const fit_args *a);
 
 static int cmd_fit(int argc, char **argv)
 {
@@ -730,8 +768,166 @@ static int cmd_fit(int argc, char **argv)
             return cli_fail(is, "--init");
         }
     }
-    rc = fit_data(&a, h);
+    rc = a.select ? select_data(&a) : fit_data(&a, h);
     vem_hmm_free(h);
+    return rc;
+}
+
+/* ---------------------------------------------------- choosing K (--select) */
+
+typedef struct sel_row {
+    size_t k, n_parameters, n_iter;
+    double log_likelihood, bic, aic, icl;
+    int converged;
+    vem_status status;
+} sel_row;
+
+static double sel_value(int select, const sel_row *r)
+{
+    return select == 2 ? r->aic : select == 3 ? r->icl : r->bic;
+}
+
+static int sel_failed(int select, const sel_row *r)
+{
+    return (r->status != VEM_OK && r->status != VEM_EMAXITER) || !isfinite(sel_value(select, r));
+}
+
+/* The table, one row per K; * marks the kept one, + a fit that ran out of iterations. */
+static void print_selection(const fit_args *a, const sel_row *rows, size_t n, size_t best)
+{
+    static const char *const name[] = {"", "BIC", "AIC", "ICL"};
+    printf("%s: lower is better (ICL: BIC with the Viterbi path's joint log-likelihood)\n",
+           name[a->select]);
+    printf("%6s %18s %10s %16s %16s %16s\n", "states", "log-likelihood", "parameters", "BIC",
+           "AIC", "ICL");
+    for (size_t i = 0; i < n; i++) {
+        const sel_row *r = &rows[i];
+        if (sel_failed(a->select, r)) {
+            printf("%6zu  failed: %s\n", r->k, vem_strerror(r->status));
+            continue;
+        }
+        printf("%6zu %18.6f %10zu %16.6f %16.6f %16.6f%c\n", r->k, r->log_likelihood,
+               r->n_parameters, r->bic, r->aic, r->icl,
+               i == best ? '*' : !r->converged ? '+' : ' ');
+    }
+    printf("* lowest %s: %zu states\n", name[a->select], rows[best].k);
+}
+
+static json_t *selection_json(const sel_row *rows, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "k", json_integer((json_int_t)rows[i].k));
+        json_object_set_new(o, "log_likelihood", cli_json_real(rows[i].log_likelihood));
+        json_object_set_new(o, "n_parameters", json_integer((json_int_t)rows[i].n_parameters));
+        json_object_set_new(o, "bic", cli_json_real(rows[i].bic));
+        json_object_set_new(o, "aic", cli_json_real(rows[i].aic));
+        json_object_set_new(o, "icl", cli_json_real(rows[i].icl));
+        json_object_set_new(o, "n_iter", json_integer((json_int_t)rows[i].n_iter));
+        json_object_set_new(o, "converged", json_boolean(rows[i].converged));
+        json_object_set_new(o, "status", json_string(vem_strerror(rows[i].status)));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+/*
+ * Fit each K of --states from fresh starts (the same seed and options), in memory, and keep
+ * the one with the lowest criterion: BIC, AIC, or ICL = -2 ln p(X, z*) + p ln T with z* the
+ * Viterbi path (the classification likelihood of Biernacki, Celeux & Govaert 2000, with
+ * the HMM's most probable state sequence as the classification).
+ */
+static int select_data(const fit_args *a)
+{
+    vem_frames in;
+    memset(&in, 0, sizeof in);
+    vem_frames_share all;
+    vem_frames_opts fo;
+    frames_opts(&a->dopts, a->em, NULL, a->seqcol, a->lengths, &fo);
+    vem_status s = vem_frames_read_share(a->data, &fo, NULL, &in, &all);
+    if (s != VEM_OK) {
+        int rc = cli_fail(s, a->data);
+        return s == VEM_EINVAL ? CLI_EXIT_USAGE : rc;
+    }
+    int rc = 0;
+    if (a->em == VEM_HMM_POISSON || a->em == VEM_HMM_MULTINOMIAL)
+        rc = check_counts(a->data, &in, a->trials_given ? a->n_trials : 0);
+    const vem_matrix x = vem_frames_matrix(&in);
+    sel_row rows[MAX_STATES_LIST];
+    size_t *z = malloc((x.rows ? x.rows : 1) * sizeof *z), best = SIZE_MAX;
+    vem_hmm *keep = NULL;
+    vem_fit_result keep_res;
+    memset(&keep_res, 0, sizeof keep_res);
+    fit_args one = *a;
+    if (!z && rc == 0) {
+        cli_error("out of memory");
+        rc = CLI_EXIT_INPUT;
+    }
+    for (size_t i = 0; rc == 0 && i < a->nk; i++) {
+        sel_row *r = &rows[i];
+        memset(r, 0, sizeof *r);
+        r->k = one.k = a->ks[i];
+        r->log_likelihood = r->bic = r->aic = r->icl = NAN;
+        vem_hmm *h = NULL;
+        if ((rc = make_model(&one, &in, all.dim, &h)) != 0 || (rc = configure(&one, h, &x)) != 0) {
+            vem_hmm_free(h);
+            break;
+        }
+        vem_rng rng;
+        vem_rng_seed(&rng, a->f.seed);
+        vem_fit_result res;
+        memset(&res, 0, sizeof res);
+        cli_fit_running = 1;
+        r->status = vem_hmm_fit(h, &x, &in.seqs, &a->f.opts, &rng, &res);
+        cli_fit_running = 0;
+        cli_progress_end_line();
+        if (r->status == VEM_EINTR) {
+            rc = cli_fail(r->status, a->data);
+            vem_fit_result_clear(&res);
+            vem_hmm_free(h);
+            break;
+        }
+        double lpath = NAN;
+        if (cli_fit_usable(r->status) &&
+            vem_hmm_decode(h, &x, seqs_of(&in), z, &lpath) == VEM_OK) {
+            const double logn = log((double)x.rows);
+            r->log_likelihood = res.objective - vem_hmm_log_prior(h);
+            r->n_parameters = vem_hmm_n_parameters(h);
+            r->bic = vem_hmm_bic(h, r->log_likelihood, x.rows);
+            r->aic = vem_hmm_aic(h, r->log_likelihood);
+            r->icl = -2.0 * lpath + (double)r->n_parameters * logn;
+            r->n_iter = res.n_iter;
+            r->converged = res.converged;
+        }
+        if (!sel_failed(a->select, r) &&
+            (best == SIZE_MAX || sel_value(a->select, r) < sel_value(a->select, &rows[best]))) {
+            best = i;
+            vem_hmm_free(keep);
+            vem_fit_result_clear(&keep_res);
+            keep = h;
+            keep_res = res;
+        } else {
+            vem_hmm_free(h);
+            vem_fit_result_clear(&res);
+        }
+    }
+    if (rc == 0 && best == SIZE_MAX) {
+        cli_error("%s: every fit of the selection failed (the first: %s)", a->data,
+                  vem_strerror(rows[0].status));
+        rc = CLI_EXIT_NUMERIC;
+    }
+    if (rc == 0) {
+        if (!a->f.json)
+            print_selection(a, rows, a->nk, best);
+        one.k = rows[best].k;
+        rc = report_fit(&one, keep, all.rows, all.n_seq, &keep_res,
+                        a->f.json ? selection_json(rows, a->nk) : NULL);
+    }
+    vem_hmm_free(keep);
+    vem_fit_result_clear(&keep_res);
+    free(z);
+    vem_frames_clear(&in);
     return rc;
 }
 
@@ -815,7 +1011,7 @@ static int fit_data(const fit_args *a, vem_hmm *h0)
         /* Every rank saw the same sums, so every rank failed alike: one message. */
         rc = root ? cli_fail(s, a->data) : cli_exit_status(s);
     if (rc == 0)
-        rc = report_fit(a, h, all.rows, all.n_seq, &res);
+        rc = report_fit(a, h, all.rows, all.n_seq, &res, NULL);
     vem_fit_result_clear(&res);
 out:
     if (src) {

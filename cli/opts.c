@@ -789,3 +789,81 @@ int cli_memory_limit_from_env(void)
     vem_set_memory_limit((size_t)(v * unit));
     return 0;
 }
+
+/* ---- lists of K (fit gmm -k, fit hmm --states) ---- */
+
+static int is_digits(const char *s)
+{
+    return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* Append k to ks (nk of cap) unless it is there already. */
+static int add_k(const char *opt, size_t k, size_t *ks, size_t cap, size_t *nk)
+{
+    for (size_t i = 0; i < *nk; i++)
+        if (ks[i] == k)
+            return 0; /* repeated: one fit is enough */
+    if (*nk == cap) {
+        cli_error("%s: more than %zu values", opt, cap);
+        return CLI_EXIT_USAGE;
+    }
+    ks[(*nk)++] = k;
+    return 0;
+}
+
+/* One number of a list, with the messages the user should see. */
+static int parse_one_k(const char *opt, const char *what, const char *s, const char *whole,
+                       size_t max_k, size_t *k)
+{
+    if (!is_digits(s)) {
+        cli_error("%s: expected a number of %s, a range A-B or a list A,B,C; got '%s'", opt,
+                  what, whole);
+        return CLI_EXIT_USAGE;
+    }
+    return cli_parse_size("K", s, 1, max_k, k);
+}
+
+int cli_parse_k_list(const char *opt, const char *what, const char *spec, size_t max_k,
+                     size_t *ks, size_t cap, size_t *nk)
+{
+    char *copy = strdup(spec);
+    if (!copy) {
+        cli_error("out of memory");
+        return CLI_EXIT_INPUT;
+    }
+    *nk = 0;
+    int rc = 0;
+    char *item = copy;
+    for (;;) {
+        char *comma = strchr(item, ',');
+        if (comma)
+            *comma = '\0';
+        char *dash = strchr(item, '-');
+        size_t lo, hi;
+        if (dash) {
+            *dash = '\0';
+            rc = parse_one_k(opt, what, item, spec, max_k, &lo);
+            if (rc == 0)
+                rc = parse_one_k(opt, what, dash + 1, spec, max_k, &hi);
+            if (rc == 0 && hi < lo) {
+                cli_error("%s: empty range '%zu-%zu'", opt, lo, hi);
+                rc = CLI_EXIT_USAGE;
+            }
+            if (rc == 0 && hi - lo >= cap) {
+                cli_error("%s: more than %zu values", opt, cap);
+                rc = CLI_EXIT_USAGE;
+            }
+            for (size_t k = lo; rc == 0 && k <= hi; k++)
+                rc = add_k(opt, k, ks, cap, nk);
+        } else {
+            rc = parse_one_k(opt, what, item, spec, max_k, &lo);
+            if (rc == 0)
+                rc = add_k(opt, lo, ks, cap, nk);
+        }
+        if (rc != 0 || !comma)
+            break;
+        item = comma + 1;
+    }
+    free(copy);
+    return rc;
+}

@@ -255,6 +255,7 @@ init --init random
 init-transitions --init-transitions random
 reg-covar --reg-covar 1e-5
 update --update stm
+select = fit hmm $ROOT/examples/data/faithful.csv --states 1-2 --emission gaussian --select aic --tol 0.5
 init-params --init-params mc
 startprob-prior --startprob-prior 2
 transmat-prior --transmat-prior 2

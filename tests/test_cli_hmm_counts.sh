@@ -198,6 +198,33 @@ expect_err "--prior with poisson: says so" "applies to --emission gaussian"
 run fit hmm "$FAITHFUL" -k 2 --emission gaussian --prior --stream
 expect_rc "--prior with --stream" 1
 
+# ---- choosing the number of states ----
+
+run fit hmm "$W" --columns weather -k 1-5 --emission categorical --seed 1 --json -o sel.json
+expect_rc "--states 1-5: a selection" 0
+cp out sel.fit.json
+run fit hmm "$W" --columns weather -k 3 --emission categorical --seed 1 --json
+cp out k3.json
+pycheck "selection: the table, its minimum kept, each row the single fit's numbers" "" "
+d, one = load(1), load(2)
+t = d['selection']
+assert d['criterion'] == 'bic' and [r['k'] for r in t] == [1, 2, 3, 4, 5]
+best = min(t, key=lambda r: r['bic'])
+assert d['n_states'] == best['k'] == 3 and d['bic'] == best['bic']
+r3 = [r for r in t if r['k'] == 3][0]
+assert r3['bic'] == one['bic'] and r3['log_likelihood'] == one['log_likelihood']
+assert all(close(r['bic'], -2 * r['log_likelihood'] + r['n_parameters'] * math.log(1461), 1e-12)
+           for r in t)
+assert all(r['icl'] >= r['bic'] - 1e-9 for r in t)" sel.fit.json k3.json
+run fit hmm "$COUNTS" -k 1-5 --emission poisson --select icl
+expect_rc "--select icl" 0
+expect_out "--select icl: the table" "* lowest ICL: 4 states"
+run fit hmm "$COUNTS" -k 2-3 --emission poisson --select mdl
+expect_rc "--select unknown" 1
+run fit hmm "$COUNTS" -k 2-3 --emission poisson --stream
+expect_rc "selection with --stream" 1
+expect_err "selection with --stream: says why" "a selection over --states fits in memory"
+
 # ---- streaming, stepwise, L-BFGS ----
 
 run fit hmm "$COUNTS" --init-model "$GOLDEN/hmm_poisson_seattle.init.json" --max-iter 30 \
