@@ -4,13 +4,19 @@
  *
  *     vem fit glmm DATA --target y --group g [--family binomial|poisson] [--columns x1,x2]
  *                  [--no-intercept] [--quadrature-nodes N] [--algorithm batch|mcem|sem|cem]
+ *                  [--stream] [--mpi] [--checkpoint FILE] [--resume FILE] [--n-init N]
  *     vem predict|score|info MODEL ...   on "glmm" model files
  *
  * DATA is read whole; the features are --columns (names or 1-based indices), or every
- * column but the target and the group. Rows need not be sorted by group: fit and score
- * sort them (stably) so that each group's rows are contiguous, as the library wants.
+ * column but the target and the group. Rows need not be sorted by group: when a group's
+ * rows are not contiguous, fit and score sort them (stably) so that they are, as the
+ * library wants (DATA's order is kept otherwise). With --stream or --mpi the groups are
+ * read from a CSV/TSV file whose groups' rows must be contiguous (the runs of the group
+ * column, as an HMM's sequences): each process reads, or streams, its share of whole
+ * groups.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,16 +76,14 @@ static void glmm_defaults(vem_fit_opts *o)
     o->tol_rule = VEM_TOL_PARAMS;
 }
 
-/* Batch EM (AGQ) and the Monte-Carlo algorithms on groups held in memory. */
+/* Batch EM (AGQ) and the Monte-Carlo algorithms, on groups in memory or streamed, on one
+ * process or several (--mpi), with checkpoints; no online algorithm. */
 static const cli_fit_kind glmm_kind = {
     "glmm", "log-likelihood", "row", "groups",
-    CLI_ENGINE_BIT(CLI_OPT_N_INIT) | CLI_ENGINE_BIT(CLI_OPT_BATCH_SIZE) |
-        CLI_ENGINE_BIT(CLI_OPT_KAPPA) | CLI_ENGINE_BIT(CLI_OPT_TAU) |
-        CLI_ENGINE_BIT(CLI_OPT_N_BLOCKS) | CLI_ENGINE_BIT(CLI_OPT_STREAM) |
+    CLI_ENGINE_BIT(CLI_OPT_BATCH_SIZE) | CLI_ENGINE_BIT(CLI_OPT_KAPPA) |
+        CLI_ENGINE_BIT(CLI_OPT_TAU) | CLI_ENGINE_BIT(CLI_OPT_N_BLOCKS) |
         CLI_ENGINE_BIT(CLI_OPT_EVAL_PASSES) | CLI_ENGINE_BIT(CLI_OPT_TRACE_STEPS) |
-        CLI_ENGINE_BIT(CLI_OPT_INIT_MODEL) | CLI_ENGINE_BIT(CLI_OPT_MPI) |
-        CLI_ENGINE_BIT(CLI_OPT_CHECKPOINT) | CLI_ENGINE_BIT(CLI_OPT_CHECKPOINT_EVERY) |
-        CLI_ENGINE_BIT(CLI_OPT_RESUME) | CLI_ENGINE_BIT(CLI_OPT_PASSES),
+        CLI_ENGINE_BIT(CLI_OPT_INIT_MODEL) | CLI_ENGINE_BIT(CLI_OPT_PASSES),
     glmm_defaults};
 
 typedef struct args {
@@ -150,6 +154,14 @@ static int parse_args(int argc, char **argv, const cli_verb *v, const char *cmd,
             a->f.opts.tol_rule = VEM_TOL_TOTAL;
             a->f.opts.tol = 1e-9;
         }
+        /* Every restart starts from the same GLM fit: only the draws of mcem and sem
+         * differ between them. */
+        if (rc == 0 && a->f.opts.n_init > 1 && (alg == VEM_ALG_BATCH || alg == VEM_ALG_CEM)) {
+            cli_error("%s: --n-init %zu: every restart of %s starts from the same GLM fit and "
+                      "takes the same path; restarts apply to mcem and sem (other draws)", cmd,
+                      a->f.opts.n_init, alg == VEM_ALG_BATCH ? "batch EM" : "cem");
+            rc = CLI_EXIT_USAGE;
+        }
         /* after the check, which resets a non-batch fit's rule to the engine's default */
         if (rc == 0 && cli_fit_args_check(&a->f, cmd))
             rc = CLI_EXIT_USAGE;
@@ -160,6 +172,23 @@ static int parse_args(int argc, char **argv, const cli_verb *v, const char *cmd,
     a->columns = a->dopts.columns;
     a->dopts.columns = NULL;
     return rc == 0 ? 0 : cli_usage_error(cmd);
+}
+
+/* Non-zero on the ranks other than 0 of a distributed fit, whose column checks come out
+ * as rank 0's: rank 0 alone says what is wrong. */
+static int quiet;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    if (quiet)
+        return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    cli_error("%s", buf);
 }
 
 /* Column index of name in t (a header name or a 1-based index); t->cols if none. */
@@ -181,8 +210,8 @@ static int need_column(const vem_table *t, const char *path, const char *name, c
 {
     *out = find_column(t, name);
     if (*out == t->cols) {
-        cli_error("%s: no column '%s' for %s (a header name or a 1-based index up to %zu)", path,
-                  name, opt, t->cols);
+        say("%s: no column '%s' for %s (a header name or a 1-based index up to %zu)", path, name,
+            opt, t->cols);
         return CLI_EXIT_INPUT;
     }
     return 0;
@@ -228,10 +257,34 @@ static int feature_columns(const vem_table *t, const char *path, const char *lis
                 (*idx)[(*d)++] = j;
     }
     if (model_cols == NULL && model_d != (size_t)-1 && *d != model_d) {
-        cli_error("%s: %zu feature columns, the model has %zu", path, *d, model_d);
+        say("%s: %zu feature columns, the model has %zu", path, *d, model_d);
         return CLI_EXIT_INPUT;
     }
     return 0;
+}
+
+static int cmp_label(const void *pa, const void *pb)
+{
+    const double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
+/* Non-zero when the n labels' equal values form one run each. */
+static int runs_contiguous(const double *label, size_t n)
+{
+    size_t runs = 0;
+    double *first = malloc((n ? n : 1) * sizeof *first);
+    if (!first)
+        return 0; /* sort: what the library needs in any case */
+    for (size_t r = 0; r < n; r++)
+        if (r == 0 || label[r] != label[r - 1])
+            first[runs++] = label[r];
+    qsort(first, runs, sizeof *first, cmp_label);
+    size_t i = 1;
+    while (i < runs && first[i] != first[i - 1])
+        i++;
+    free(first);
+    return i >= runs;
 }
 
 /* Rows of t in an order that makes each group contiguous (stable by group label). */
@@ -245,8 +298,8 @@ static int cmp_rows(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
-/* The design: x (n x d), y (n), group (n), rows sorted by group when sort; y or group may be
- * skipped (column t->cols). New arrays. */
+/* The design: x (n x d), y (n), group (n), rows sorted by group when sort and the groups'
+ * rows are not contiguous; y or group may be skipped (column t->cols). New arrays. */
 typedef struct design {
     double *x, *y, *g;
     size_t n, d;
@@ -281,7 +334,7 @@ static int make_design(const vem_table *t, const size_t *idx, size_t d, size_t y
         order[r] = r;
         gcol[r] = gc < t->cols ? t->data[r * t->cols + gc] : 0.0;
     }
-    if (sort && gc < t->cols) {
+    if (sort && gc < t->cols && !runs_contiguous(gcol, n)) {
         sort_group_col = gcol;
         qsort(order, n, sizeof *order, cmp_rows);
         sort_group_col = NULL;
@@ -361,6 +414,271 @@ static const char boundary_text[] =
     "(the MLE is probably sigma2 = 0, a singular fit; the coefficients are close to the GLM's "
     "without random effects)";
 
+/* Write, warn and print a fit to n rows (under --mpi rank 0 does, and every rank returns
+ * the same status). */
+static int report(const args *a, const vem_glmm *g, size_t n, const vem_fit_result *res)
+{
+    const int root = cli_mpi_rank() == 0, bnd = vem_glmm_at_boundary(g);
+    const vem_glmm_family fam = vem_glmm_family_of(g);
+    const size_t ng = vem_glmm_groups(g, NULL, NULL, NULL);
+    int rc = 0;
+    vem_status s;
+    if (root && a->f.output && (s = vem_glmm_save(g, a->f.output, res)) != VEM_OK)
+        rc = cli_fail(s, a->f.output);
+    if (a->f.mpi)
+        rc = cli_mpi_agree(rc); /* every rank exits alike */
+    if (rc != 0 || !root)
+        return rc;
+    if (bnd)
+        cli_warn("%s", boundary_text);
+    else
+        cli_warn_not_converged(&a->f, res);
+    if (a->f.json) {
+        json_t *j = json_object();
+        if (j) {
+            cli_json_fit_common(j, &a->f, res, ng);
+            model_json(j, g);
+            const double k = (double)vem_glmm_p(g) + 1.0, ll = res->objective;
+            json_object_set_new(j, "n", json_integer((json_int_t)n));
+            json_object_set_new(j, "log_likelihood", cli_json_real(ll));
+            json_object_set_new(j, "mean_log_likelihood", cli_json_real(ll / (double)n));
+            json_object_set_new(j, "aic", cli_json_real(-2.0 * ll + 2.0 * k));
+            json_object_set_new(j, "bic", cli_json_real(-2.0 * ll + k * log((double)n)));
+            if (bnd)
+                json_object_set_new(j, "boundary_warning", json_string(boundary_text));
+        }
+        return cli_json_emit(j);
+    }
+    printf("random-intercept GLMM (%s, %s link), %s: %zu rows in %zu groups, target %s\n",
+           vem_glmm_family_name(fam), fam == VEM_GLMM_POISSON ? "log" : "logit",
+           a->f.opts.algorithm == VEM_ALG_BATCH ? "exact EM (adaptive Gauss-Hermite)"
+                                                : vem_algorithm_name(a->f.opts.algorithm),
+           n, ng, vem_glmm_target(g) ? vem_glmm_target(g) : a->target);
+    model_print(stdout, g);
+    if (bnd)
+        printf("at the boundary: yes (sigma2 -> 0; not converged)\n");
+    cli_print_fit_tail(&a->f, res);
+    return 0;
+}
+
+/* A new model on d features named names (may be NULL), the target's and the group's names
+ * (may be NULL), with a's options; NULL after a message (*rc). */
+static vem_glmm *new_model(const args *a, vem_glmm_family fam, size_t d, const char **names,
+                           const char *target, const char *group, int *rc)
+{
+    vem_glmm *g = vem_glmm_new(d);
+    vem_status s = g ? VEM_OK : VEM_EINVAL;
+    if (s == VEM_OK && (s = vem_glmm_set_family(g, fam)) == VEM_OK &&
+        (s = vem_glmm_set_intercept(g, !a->no_intercept)) == VEM_OK &&
+        (s = vem_glmm_set_nodes(g, a->nodes)) == VEM_OK)
+        s = vem_glmm_set_names(g, names, target, group);
+    if (s != VEM_OK) {
+        *rc = s == VEM_EINVAL ? (cli_fail(s, "fit glmm"), CLI_EXIT_USAGE) : cli_fail(s, "model");
+        vem_glmm_free(g);
+        return NULL;
+    }
+    vem_glmm_set_seed(g, a->f.seed);
+    return g;
+}
+
+/* ------------------------------------------------ streamed and distributed fits */
+
+/* Run order of the group column's cells (by text, then by row). */
+static char *const *sort_cells;
+static const size_t *sort_starts;
+static int cmp_runs(const void *pa, const void *pb)
+{
+    const size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    const int c = strcmp(sort_cells[sort_starts[a]], sort_cells[sort_starts[b]]);
+    return c ? c : (a > b) - (a < b);
+}
+
+/*
+ * The groups' rows contiguous in DATA (rank 0 reads its group column as text, as the
+ * reader of sequences does next): else the first line where a group comes back, with the
+ * line where its earlier rows end. header: DATA's first line is a header.
+ */
+static int check_order(const char *path, const vem_csv_opts *co, const char *gspec, int header)
+{
+    vem_csv_opts o = *co;
+    o.columns = gspec;
+    vem_text_table t;
+    vem_status s = vem_text_table_read(path, &o, 0, &t);
+    if (s != VEM_OK)
+        return cli_fail(s, path);
+    size_t *starts = malloc((t.rows + 1) * sizeof *starts), *order = NULL, runs = 0;
+    for (size_t r = 0; starts && r < t.rows; r++)
+        if (r == 0 || strcmp(t.cells[r], t.cells[r - 1]) != 0)
+            starts[runs++] = r;
+    if (starts)
+        starts[runs] = t.rows;
+    order = starts ? malloc((runs + 1) * sizeof *order) : NULL;
+    int rc = 0;
+    if (!order) {
+        cli_error("out of memory");
+        rc = CLI_EXIT_INPUT;
+    } else {
+        for (size_t i = 0; i < runs; i++)
+            order[i] = i;
+        sort_cells = t.cells;
+        sort_starts = starts;
+        qsort(order, runs, sizeof *order, cmp_runs);
+        size_t back = runs, before = 0; /* the earliest run that comes back; its previous run */
+        for (size_t i = 1; i < runs; i++)
+            if (strcmp(t.cells[starts[order[i]]], t.cells[starts[order[i - 1]]]) == 0 &&
+                (back == runs || order[i] < back)) {
+                back = order[i];
+                before = order[i - 1];
+            }
+        if (back < runs) {
+            const size_t line = starts[back] + 1 + (header ? 1 : 0);
+            cli_error("%s:%zu: group '%.40s' comes back after other groups' rows (its earlier "
+                      "rows end at line %zu): with --stream or --mpi the rows of a group must be "
+                      "contiguous; sort DATA by the group column (without --stream and --mpi, "
+                      "vem sorts the rows in memory)",
+                      path, line, t.cells[starts[back]], starts[before + 1] + (header ? 1 : 0));
+            rc = CLI_EXIT_INPUT;
+        }
+    }
+    free(starts);
+    free(order);
+    vem_text_table_clear(&t);
+    return rc;
+}
+
+/*
+ * --stream, --mpi: the columns found in DATA's first line (on every rank, alike: rank 0
+ * says what is wrong), the groups' order checked on rank 0, then every rank reads (or
+ * streams) its whole groups with the reader of an HMM's sequences, the group column as
+ * the sequence column and the frames' columns the features, the target and the group;
+ * the fit sums over the ranks.
+ */
+static int fit_shared(args *a, vem_glmm_family fam)
+{
+    const vem_comm *comm = a->f.mpi ? cli_mpi_comm() : NULL;
+    const int root = cli_mpi_rank() == 0;
+    const char *what = a->f.stream ? "--stream" : "--mpi";
+    if (a->dopts.binary_cols || cli_data_format_of(a->data, &a->dopts) != CLI_FORMAT_CSV) {
+        if (root)
+            cli_error("fit glmm: %s reads a CSV/TSV file (the runs of its group column are the "
+                      "groups); read %s without %s", what, a->data, what);
+        return CLI_EXIT_USAGE;
+    }
+    vem_csv_opts co;
+    vem_csv_opts_init(&co);
+    co.header = a->dopts.header;
+    co.delim = a->dopts.delim;
+    vem_text_table head;
+    vem_status s = vem_comm_agree(comm, vem_text_table_read(a->data, &co, 1, &head));
+    if (s != VEM_OK)
+        return cli_fail_agreed(s);
+    const vem_table names = {.names = head.names, .cols = head.cols};
+    const int header = cli_table_has_names(&names);
+    size_t *idx = NULL, d = 0, yc = 0, gc = 0;
+    char *spec = NULL, gspec[24];
+    const char **fnames = NULL;
+    vem_glmm *g = NULL;
+    vem_frames fr;
+    memset(&fr, 0, sizeof fr);
+    vem_source *src = NULL;
+    double *y = NULL, *gl = NULL;
+    vem_fit_result res;
+    memset(&res, 0, sizeof res);
+    quiet = !root;
+    int rc = need_column(&names, a->data, a->target, "--target", &yc);
+    if (rc == 0)
+        rc = need_column(&names, a->data, a->group, "--group", &gc);
+    if (rc == 0 && yc == gc) {
+        say("fit glmm: --target and --group name the same column");
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == 0)
+        rc = feature_columns(&names, a->data, a->columns, NULL, (size_t)-1, yc, gc, &idx, &d);
+    quiet = 0;
+    if (rc == 0 && !(spec = malloc((d + 2) * 24 + 1))) {
+        cli_error("out of memory");
+        rc = CLI_EXIT_INPUT;
+    }
+    if (rc == 0) {
+        /* the frames: the features, the target, the group label (1-based indices) */
+        size_t used = 0;
+        for (size_t k = 0; k < d + 2; k++)
+            used += (size_t)sprintf(spec + used, "%s%zu", k ? "," : "",
+                                    (k < d ? idx[k] : k == d ? yc : gc) + 1);
+        snprintf(gspec, sizeof gspec, "%zu", gc + 1);
+        if (root)
+            rc = check_order(a->data, &co, gspec, header);
+    }
+    if (a->f.mpi)
+        rc = cli_mpi_agree(rc);
+    if (rc != 0)
+        goto out;
+    vem_frames_opts fo;
+    vem_frames_opts_init(&fo);
+    fo.csv = co;
+    fo.csv.columns = spec;
+    fo.sequence_column = gspec;
+    vem_frames_share all;
+    s = a->f.stream ? vem_frames_open_source(a->data, &fo, comm, &src, &all)
+                    : vem_frames_read_share(a->data, &fo, comm, &fr, &all);
+    if (s != VEM_OK) {
+        rc = cli_fail_agreed(s);
+        goto out;
+    }
+    if (header && (fnames = malloc((d ? d : 1) * sizeof *fnames)) != NULL)
+        for (size_t k = 0; k < d; k++)
+            fnames[k] = head.names[idx[k]];
+    g = new_model(a, fam, d, fnames, header ? head.names[yc] : NULL,
+                  header ? head.names[gc] : NULL, &rc);
+    if (a->f.mpi)
+        rc = cli_mpi_agree(rc);
+    if (rc != 0)
+        goto out;
+    vem_fit_opts opts = a->f.opts;
+    opts.comm = comm;
+    cli_fit_running = 1;
+    if (src) {
+        s = vem_glmm_fit_source(g, src, &opts, &res);
+    } else {
+        /* this rank's rows: features, response and label in each frame */
+        const size_t n = fr.rows, w = d + 2;
+        y = malloc((n ? n : 1) * sizeof *y);
+        gl = malloc((n ? n : 1) * sizeof *gl);
+        for (size_t r = 0; y && gl && r < n; r++) {
+            y[r] = fr.data[r * w + d];
+            gl[r] = fr.data[r * w + d + 1];
+        }
+        static const double no_rows = 0.0;
+        vem_matrix x = {n ? fr.data : &no_rows, n, d, w};
+        s = y && gl ? vem_glmm_fit(g, &x, y, gl, &opts, &res) : VEM_ENOMEM;
+    }
+    cli_fit_running = 0;
+    cli_progress_end_line();
+    if (!cli_fit_usable(s) && s == VEM_EINVAL && !src) {
+        /* The data's rows in memory: the library names the row (among all the ranks'),
+         * this names the file. Failures are agreed: every rank returns the same status. */
+        if (root)
+            cli_error("%s: %s", a->data, vem_errmsg());
+        rc = cli_exit_status(s);
+    } else if (!cli_fit_usable(s)) {
+        rc = cli_fail_agreed(s);
+    } else {
+        rc = report(a, g, all.rows, &res);
+    }
+out:
+    vem_fit_result_clear(&res);
+    vem_glmm_free(g);
+    vem_source_close(src);
+    vem_frames_clear(&fr);
+    vem_text_table_clear(&head);
+    free(idx);
+    free(spec);
+    free(fnames);
+    free(y);
+    free(gl);
+    return rc;
+}
+
 static int fit(args *a)
 {
     if (!a->target || !a->group) {
@@ -372,6 +690,8 @@ static int fit(args *a)
         cli_error("fit glmm: --family %s: binomial or poisson", a->family);
         return cli_usage_error("fit glmm");
     }
+    if (a->f.stream || a->f.mpi)
+        return fit_shared(a, fam);
     vem_table t;
     design ds;
     memset(&ds, 0, sizeof ds);
@@ -397,63 +717,19 @@ static int fit(args *a)
     if (cli_table_has_names(&t) && (names = malloc((d ? d : 1) * sizeof *names)) != NULL)
         for (size_t k = 0; k < d; k++)
             names[k] = t.names[idx[k]];
-    g = vem_glmm_new(d);
-    vem_status s = g ? VEM_OK : VEM_EINVAL;
-    if (s == VEM_OK && (s = vem_glmm_set_family(g, fam)) == VEM_OK &&
-        (s = vem_glmm_set_intercept(g, !a->no_intercept)) == VEM_OK &&
-        (s = vem_glmm_set_nodes(g, a->nodes)) == VEM_OK)
-        s = vem_glmm_set_names(g, names, cli_table_has_names(&t) ? t.names[yc] : NULL,
-                               cli_table_has_names(&t) ? t.names[gc] : NULL);
-    if (s != VEM_OK) {
-        rc = s == VEM_EINVAL ? (cli_fail(s, "fit glmm"), CLI_EXIT_USAGE) : cli_fail(s, "model");
+    g = new_model(a, fam, d, names, cli_table_has_names(&t) ? t.names[yc] : NULL,
+                  cli_table_has_names(&t) ? t.names[gc] : NULL, &rc);
+    if (!g)
         goto out;
-    }
-    vem_glmm_set_seed(g, a->f.seed);
     vem_matrix xm = vem_matrix_view(ds.x, ds.n, d);
     cli_fit_running = 1;
-    s = vem_glmm_fit(g, &xm, ds.y, ds.g, &a->f.opts, &res);
+    vem_status s = vem_glmm_fit(g, &xm, ds.y, ds.g, &a->f.opts, &res);
     cli_fit_running = 0;
     cli_progress_end_line();
-    if (!cli_fit_usable(s)) {
+    if (!cli_fit_usable(s))
         rc = cli_fail(s, a->data);
-        goto out;
-    }
-    const int bnd = vem_glmm_at_boundary(g);
-    const size_t ng = vem_glmm_groups(g, NULL, NULL, NULL);
-    if (a->f.output && (s = vem_glmm_save(g, a->f.output, &res)) != VEM_OK) {
-        rc = cli_fail(s, a->f.output);
-        goto out;
-    }
-    if (bnd)
-        cli_warn("%s", boundary_text);
     else
-        cli_warn_not_converged(&a->f, &res);
-    if (a->f.json) {
-        json_t *j = json_object();
-        if (j) {
-            cli_json_fit_common(j, &a->f, &res, ng);
-            model_json(j, g);
-            const double k = (double)vem_glmm_p(g) + 1.0, ll = res.objective;
-            json_object_set_new(j, "n", json_integer((json_int_t)ds.n));
-            json_object_set_new(j, "log_likelihood", cli_json_real(ll));
-            json_object_set_new(j, "mean_log_likelihood", cli_json_real(ll / (double)ds.n));
-            json_object_set_new(j, "aic", cli_json_real(-2.0 * ll + 2.0 * k));
-            json_object_set_new(j, "bic", cli_json_real(-2.0 * ll + k * log((double)ds.n)));
-            if (bnd)
-                json_object_set_new(j, "boundary_warning", json_string(boundary_text));
-        }
-        rc = cli_json_emit(j);
-    } else {
-        printf("random-intercept GLMM (%s, %s link), %s: %zu rows in %zu groups, target %s\n",
-               vem_glmm_family_name(fam), fam == VEM_GLMM_POISSON ? "log" : "logit",
-               a->f.opts.algorithm == VEM_ALG_BATCH ? "exact EM (adaptive Gauss-Hermite)"
-                                                    : vem_algorithm_name(a->f.opts.algorithm),
-               ds.n, ng, vem_glmm_target(g) ? vem_glmm_target(g) : a->target);
-        model_print(stdout, g);
-        if (bnd)
-            printf("at the boundary: yes (sigma2 -> 0; not converged)\n");
-        cli_print_fit_tail(&a->f, &res);
-    }
+        rc = report(a, g, ds.n, &res);
 out:
     vem_fit_result_clear(&res);
     vem_glmm_free(g);
@@ -636,7 +912,14 @@ const cli_verb cli_glmm_fit = {
     "stops on the parameter rule (--tol-rule parameters: every parameter's relative\n"
     "change below --tol 1e-9, three iterations in a row). A fit whose sigma2 creeps\n"
     "toward 0 is reported as slow convergence near the boundary, never as converged\n"
-    "(--accelerate squarem gets there fastest; docs/glmm.md).",
+    "(--accelerate squarem gets there fastest; docs/glmm.md).\n"
+    "Rows need not be sorted by group in memory. --stream reads the groups from a\n"
+    "CSV/TSV file in every pass and --mpi gives each process its share of whole\n"
+    "groups (both: mpirun ... --mpi --stream); then each group's rows must be\n"
+    "contiguous (a group that comes back is an error naming its line), and the fit is\n"
+    "the one in memory (streamed: the same bits; P processes: to round-off).\n"
+    "--checkpoint and --resume: the resumed fit has the bits of the uninterrupted one.\n"
+    "--n-init restarts differ only in the draws: for mcem and sem.",
     fit_tables, &glmm_kind};
 const cli_verb cli_glmm_predict = {
     glmm_predict, "MODEL DATA [options]",

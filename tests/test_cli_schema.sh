@@ -139,6 +139,7 @@ valid predict "predict blogr" predict blogr.json "$PENGUINS2"
 valid info "info blogr" info blogr.json
 GLMM=$DATA/glmm_mcculloch.csv
 valid fit "fit glmm" fit glmm "$GLMM" --target y --group group --no-intercept -o glmm.json
+valid fit "fit glmm --stream" fit glmm "$GLMM" --target y --group group --no-intercept --stream
 valid fit "fit glmm boundary" fit glmm "$DATA/glmm_boundary.csv" --target y --group group \
     --no-intercept --max-iter 300
 valid fit "fit glmm mcem" fit glmm "$GLMM" --target y --group group --algorithm mcem \

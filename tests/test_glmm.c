@@ -4,16 +4,20 @@
  * the AGQ log-likelihood against a brute-force quadrature, Louis' standard errors against
  * the numerical Hessian of the log-likelihood, the boundary sigma2 = 0, Monte-Carlo EM
  * against the exact MLE and its thread independence, planted parameters recovered on
- * large simulated sets (binomial and Poisson), predictions and errors.
+ * large simulated sets (binomial and Poisson), predictions and errors; a fit from a source
+ * of groups against the same rows in memory (the same bits), and distributed fits (threads
+ * standing for processes: comm_threads.h) against one process.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <vem/vem.h>
 
 #include "check.h"
+#include "comm_threads.h"
 
 #define GOLDEN VEM_GOLDEN "/glmm_lme4.txt"
 #define PI 3.14159265358979323846
@@ -508,6 +512,313 @@ static void test_errors(void)
     vem_glmm_free(g);
 }
 
+
+/* ------------------------------------------------------- sources and processes */
+
+/* What one fit leaves: the parameters, the objective, the standard errors, the groups. */
+typedef struct outcome {
+    vem_status st;
+    double params[2], objective, se[2];
+    size_t n_groups;
+    double labels[64], u_mean[64];
+    char msg[256];
+} outcome;
+
+static void outcome_of(const vem_glmm *g, vem_status st, const vem_fit_result *res,
+                       outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    out->st = st;
+    snprintf(out->msg, sizeof out->msg, "%s", st == VEM_OK || st == VEM_EMAXITER ? ""
+                                                                                 : vem_errmsg());
+    if (st != VEM_OK && st != VEM_EMAXITER)
+        return;
+    vem_glmm_params_get(g, out->params);
+    out->objective = res->objective;
+    memcpy(out->se, vem_glmm_stderr(g), sizeof out->se);
+    const double *lab, *um;
+    out->n_groups = vem_glmm_groups(g, &lab, &um, NULL);
+    for (size_t i = 0; i < out->n_groups && i < 64; i++) {
+        out->labels[i] = lab[i];
+        out->u_mean[i] = um[i];
+    }
+}
+
+/* Batch EM (the defaults) or MCEM (50 draws, 5 iterations), one thread, no intercept. */
+static vem_fit_opts glmm_opts(vem_algorithm alg)
+{
+    vem_fit_opts o;
+    vem_fit_opts_init(&o);
+    o.nthreads = 1;
+    o.tol_rule = VEM_TOL_PARAMS;
+    o.tol = 1e-9;
+    o.max_iter = 5000;
+    if (alg == VEM_ALG_MCEM) {
+        o.algorithm = alg;
+        o.mc_samples = 50;
+        o.mc_schedule = VEM_MC_FIXED;
+        o.max_iter = 5;
+        o.tol = 0;
+    }
+    return o;
+}
+
+static vem_glmm *new_model(void)
+{
+    vem_glmm *g = vem_glmm_new(1);
+    CHECK(g && vem_glmm_set_intercept(g, 0) == VEM_OK);
+    vem_glmm_set_seed(g, 7);
+    return g;
+}
+
+/* Rows [r0, r1) of s in memory. */
+static void fit_rows(const set *s, size_t r0, size_t r1, const vem_fit_opts *o, outcome *out)
+{
+    vem_glmm *g = new_model();
+    vem_matrix x = vem_matrix_view(s->x + r0, r1 - r0, 1);
+    vem_fit_result res;
+    vem_status st = vem_glmm_fit(g, &x, s->y + r0, s->g + r0, o, &res);
+    outcome_of(g, st, &res, out);
+    vem_fit_result_clear(&res);
+    vem_glmm_free(g);
+}
+
+/* s as a raw float64 file of (x, y, group) rows into path (a mkstemp template). */
+static int write_set(const set *s, char *path)
+{
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    int ok = 1;
+    for (size_t r = 0; r < s->n && ok; r++) {
+        double row[3] = {s->x[r], s->y[r], s->g[r]};
+        ok = write(fd, row, sizeof row) == (ssize_t)sizeof row;
+    }
+    close(fd);
+    return ok ? 0 : -1;
+}
+
+/* Rows [r0, r1) of the file at path (s's rows) as a source of their groups. */
+static vem_source *open_groups(const set *s, const char *path, size_t r0, size_t r1)
+{
+    vem_source *src = vem_source_open_binary(path, 3);
+    size_t *start = malloc((r1 - r0 + 1) * sizeof *start), n = 0;
+    for (size_t r = r0; r < r1; r++)
+        if (r == r0 || s->g[r] != s->g[r - 1])
+            start[n++] = r - r0;
+    start[n] = r1 - r0;
+    if (src && (vem_source_keep_rows(src, r0, r1) != VEM_OK ||
+                vem_source_set_sequences(src, start, n) != VEM_OK)) {
+        vem_source_close(src);
+        src = NULL;
+    }
+    free(start);
+    return src;
+}
+
+static void fit_source(const set *s, const char *path, size_t r0, size_t r1,
+                       const vem_fit_opts *o, outcome *out)
+{
+    vem_glmm *g = new_model();
+    vem_source *src = open_groups(s, path, r0, r1);
+    CHECK(src != NULL);
+    vem_fit_result res;
+    vem_status st = vem_glmm_fit_source(g, src, o, &res);
+    outcome_of(g, st, &res, out);
+    vem_fit_result_clear(&res);
+    vem_source_close(src);
+    vem_glmm_free(g);
+}
+
+static int same_bits(const outcome *a, const outcome *b)
+{
+    return a->st == b->st && memcmp(a->params, b->params, sizeof a->params) == 0 &&
+           memcmp(&a->objective, &b->objective, sizeof a->objective) == 0 &&
+           memcmp(a->se, b->se, sizeof a->se) == 0 && a->n_groups == b->n_groups &&
+           memcmp(a->labels, b->labels, sizeof a->labels) == 0 &&
+           memcmp(a->u_mean, b->u_mean, sizeof a->u_mean) == 0;
+}
+
+/* Equal within rtol (relative): parameters, objective, standard errors, groups' effects. */
+static int close_to(const outcome *a, const outcome *b, double rtol)
+{
+    int ok = a->st == b->st && a->n_groups == b->n_groups;
+    const double *pa[] = {a->params, &a->objective, a->se, a->u_mean};
+    const double *pb[] = {b->params, &b->objective, b->se, b->u_mean};
+    const size_t len[] = {2, 1, 2, 64};
+    for (size_t k = 0; k < 4; k++)
+        for (size_t i = 0; i < len[k]; i++)
+            ok &= fabs(pa[k][i] - pb[k][i]) <= rtol * fmax(fabs(pb[k][i]), 1e-300);
+    return ok && memcmp(a->labels, b->labels, sizeof a->labels) == 0;
+}
+
+/* A fit from a source of groups: the bits of the same rows in memory (batch EM and MCEM);
+ * the source's errors. The McCulloch set has an intercept-free design: p = 1. */
+static void test_source(void)
+{
+    set s = read_set("mcculloch");
+    char path[] = "/tmp/vem_glmm_source_XXXXXX";
+    CHECK(write_set(&s, path) == 0);
+    const vem_algorithm algs[2] = {VEM_ALG_BATCH, VEM_ALG_MCEM};
+    for (int a = 0; a < 2; a++) {
+        vem_fit_opts o = glmm_opts(algs[a]);
+        outcome mem, str;
+        fit_rows(&s, 0, s.n, &o, &mem);
+        fit_source(&s, path, 0, s.n, &o, &str);
+        CHECK(mem.st == (algs[a] == VEM_ALG_BATCH ? VEM_OK : VEM_EMAXITER));
+        CHECK(mem.n_groups == 50 && mem.labels[49] == 50);
+        CHECK(same_bits(&str, &mem));
+        printf("%s: in memory beta %.17g sigma2 %.17g, from the source the same bits: %s\n",
+               vem_algorithm_name(algs[a]), mem.params[0], mem.params[1],
+               same_bits(&str, &mem) ? "yes" : "NO");
+    }
+    /* errors: not a source of groups, a response outside {0, 1} named by the file's row,
+     * a label that changes within a group */
+    vem_glmm *g = new_model();
+    vem_source *src = vem_source_open_binary(path, 3);
+    CHECK(vem_glmm_fit_source(g, src, NULL, NULL) == VEM_EINVAL);
+    CHECK(strstr(vem_errmsg(), "a source of groups") != NULL);
+    vem_source_close(src);
+    src = vem_source_open_binary(path, 1);
+    size_t one[2] = {0, vem_source_rows(src)};
+    CHECK(vem_source_set_sequences(src, one, 1) == VEM_OK);
+    CHECK(vem_glmm_fit_source(g, src, NULL, NULL) == VEM_EINVAL);
+    CHECK(strstr(vem_errmsg(), "reads 3") != NULL);
+    vem_source_close(src);
+    double y16 = s.y[16];
+    s.y[16] = 2.0;
+    char path2[] = "/tmp/vem_glmm_source_XXXXXX";
+    CHECK(write_set(&s, path2) == 0);
+    s.y[16] = y16;
+    src = open_groups(&s, path2, 0, s.n);
+    CHECK(vem_glmm_fit_source(g, src, NULL, NULL) == VEM_EINVAL);
+    CHECK(strstr(vem_errmsg(), path2) && strstr(vem_errmsg(), "row 17: response 2"));
+    vem_source_close(src);
+    unlink(path2);
+    /* groups 1 and 2 taken as one: the label changes within it */
+    src = vem_source_open_binary(path, 3);
+    size_t two[3] = {0, 30, s.n};
+    CHECK(vem_source_set_sequences(src, two, 2) == VEM_OK);
+    CHECK(vem_glmm_fit_source(g, src, NULL, NULL) == VEM_EINVAL);
+    CHECK(strstr(vem_errmsg(), "row 16: group label 2 among the rows of group 1") != NULL);
+    vem_source_close(src);
+    vem_glmm_free(g);
+    unlink(path);
+    set_free(&s);
+}
+
+/* A distributed fit's processes (threads): each its groups [shares[r], shares[r + 1]) of
+ * the set, in memory or from a source, under one communicator. */
+typedef struct procs {
+    const set *s;
+    const char *path; /* NULL: in memory */
+    size_t shares[TC_MAX + 1];
+    vem_fit_opts o;
+    outcome out[TC_MAX];
+} procs;
+
+static size_t group_row(const set *s, size_t grp)
+{
+    size_t r = 0, k = 0;
+    while (r < s->n && k < grp) {
+        r++;
+        if (r == s->n || s->g[r] != s->g[r - 1])
+            k++;
+    }
+    return r;
+}
+
+static void proc_fit(tc_endpoint *e, void *arg)
+{
+    procs *p = arg;
+    vem_comm c = tc_comm(e);
+    vem_fit_opts o = p->o;
+    o.comm = &c;
+    const size_t r0 = group_row(p->s, p->shares[e->rank]);
+    const size_t r1 = group_row(p->s, p->shares[e->rank + 1]);
+    if (p->path)
+        fit_source(p->s, p->path, r0, r1, &o, &p->out[e->rank]);
+    else
+        fit_rows(p->s, r0, r1, &o, &p->out[e->rank]);
+}
+
+/* P processes, each its share of the 50 groups (the last n_empty processes none). */
+static void run_procs(procs *p, int P, int n_empty)
+{
+    for (int r = 0; r <= P; r++) {
+        const int busy = P - n_empty;
+        p->shares[r] = r >= busy ? 50 : (size_t)r * 50 / (size_t)busy;
+    }
+    tc_run_each(P, proc_fit, p);
+}
+
+/* Distributed fits: every process holds the same model, one process's to round-off
+ * (batch EM to 1e-10; MCEM, whose draws are keyed by the group's place among all, to 1e-9),
+ * with an empty share too; shares streamed from sources: the in-memory shares' bits; a
+ * label shared by two processes' groups: VEM_EINVAL on every process. */
+static void test_processes(void)
+{
+    set s = read_set("mcculloch");
+    char path[] = "/tmp/vem_glmm_procs_XXXXXX";
+    CHECK(write_set(&s, path) == 0);
+    const vem_algorithm algs[2] = {VEM_ALG_BATCH, VEM_ALG_MCEM};
+    for (int a = 0; a < 2; a++) {
+        const double rtol = algs[a] == VEM_ALG_BATCH ? 1e-10 : 1e-9;
+        procs *p = calloc(1, sizeof *p);
+        p->s = &s;
+        p->o = glmm_opts(algs[a]);
+        outcome one;
+        fit_rows(&s, 0, s.n, &p->o, &one);
+        for (int P = 2; P <= 3; P++) {
+            for (int empty = 0; empty <= (P == 3); empty++) {
+                run_procs(p, P, empty);
+                double worst = 0;
+                for (int r = 0; r < P; r++) {
+                    CHECK(same_bits(&p->out[r], &p->out[0]));
+                    CHECK(close_to(&p->out[r], &one, rtol));
+                    worst = fmax(worst, fabs(p->out[r].params[1] - one.params[1]));
+                }
+                printf("%s, %d processes (%d empty): beta %.17g sigma2 %.17g (one process: "
+                       "%.17g %.17g; |sigma2 diff| %.2g)\n", vem_algorithm_name(algs[a]), P,
+                       empty, p->out[0].params[0], p->out[0].params[1], one.params[0],
+                       one.params[1], worst);
+            }
+        }
+        /* the same shares streamed: the bits of the shares in memory */
+        run_procs(p, 2, 0);
+        outcome mem = p->out[0];
+        p->path = path;
+        run_procs(p, 2, 0);
+        CHECK(same_bits(&p->out[0], &mem) && same_bits(&p->out[1], &mem));
+        free(p);
+    }
+    /* group 1's label again as the first group of process 1 */
+    procs *p = calloc(1, sizeof *p);
+    set dup = s;
+    dup.g = malloc(s.n * sizeof *dup.g);
+    memcpy(dup.g, s.g, s.n * sizeof *dup.g);
+    for (size_t r = group_row(&s, 25); r < group_row(&s, 26); r++)
+        dup.g[r] = 1;
+    p->s = &dup;
+    p->o = glmm_opts(VEM_ALG_BATCH);
+    run_procs(p, 2, 0);
+    for (int r = 0; r < 2; r++) {
+        CHECK(p->out[r].st == VEM_EINVAL);
+        CHECK(strstr(p->out[r].msg, "group 1: its rows are not contiguous") != NULL);
+    }
+    /* a bad response in process 1's share: its row among all the rows, on both */
+    dup.y[400] = 3;
+    memcpy(dup.g, s.g, s.n * sizeof *dup.g);
+    run_procs(p, 2, 0);
+    for (int r = 0; r < 2; r++)
+        CHECK(p->out[r].st == VEM_EINVAL && strstr(p->out[r].msg, "row 401: response 3"));
+    dup.y[400] = s.y[400];
+    free(dup.g);
+    free(p);
+    unlink(path);
+    set_free(&s);
+}
+
 int main(void)
 {
     test_hermite();
@@ -519,5 +830,7 @@ int main(void)
     planted(VEM_GLMM_BINOMIAL, bb, 1.0, 2000, 15);
     planted(VEM_GLMM_POISSON, bp, 0.5, 1000, 10);
     test_errors();
+    test_source();
+    test_processes();
     return check_report("glmm");
 }

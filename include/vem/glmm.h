@@ -11,7 +11,9 @@
  * beta has p = d + 1 coefficients, the intercept FIRST, or p = d.
  *
  * The groups are the engine's units (vem_data's sequences: the rows of a group are
- * contiguous). The E-step of group i needs the posterior p(u_i | y_i): by adaptive
+ * contiguous), so a fit may be distributed over processes (each holding whole groups) or
+ * read its groups from a source (vem_glmm_fit_source), and checkpointed and resumed. The
+ * E-step of group i needs the posterior p(u_i | y_i): by adaptive
  * Gauss-Hermite quadrature (AGQ; nodes centred at the mode of the group's log joint and
  * scaled by its curvature, as lme4's nAGQ > 1; default 25 nodes) for --algorithm batch,
  * or by exact draws (rejection from a three-tangent envelope of the log-concave
@@ -21,7 +23,8 @@
  * sigma2 = sum_i E[u_i^2] / groups. The objective is the log-likelihood by AGQ.
  *
  * The parameter vector (params_get / set, the parameter rule of fit.h) is
- * (beta_1 .. beta_p, sigma2).
+ * (beta_1 .. beta_p, sigma2). A checkpoint (vem_fit_opts.checkpoint) also holds each
+ * restart's last values of sigma2, which the boundary rule below reads.
  *
  * Sources: McCulloch (1997) JASA 92:162; Booth & Hobert (1999) JRSS B 61:265; Pinheiro &
  * Bates (1995) JCGS 4:12 (AGQ); Golub & Welsch (1969) (Gauss-Hermite nodes); Louis (1982)
@@ -107,7 +110,18 @@ VEM_API vem_status vem_glmm_params_set(vem_glmm *g, const double *in);
  * with the defaults below). o->algorithm: VEM_ALG_BATCH (exact EM, AGQ E-step), MCEM, SEM
  * or CEM (Monte-Carlo E-step); others VEM_EUNSUP. Without a warm start the parameters start
  * at the GLM fit without random effects (Newton with step halving) and sigma2 = 1; with
- * o->warm_start from g's. o->comm is not supported (VEM_EUNSUP).
+ * o->warm_start from g's. Every restart (o->n_init) starts there: they differ only in the
+ * draws of MCEM and SEM. Checkpoints and resume (o->checkpoint, o->resume) as fit.h says:
+ * a resumed fit has the bits of the uninterrupted one.
+ *
+ * Distributed fits (o->comm, docs/mpi.md; every process calls this, a collective): x, y
+ * and group are this process's share, whole groups, the processes' shares in the order of
+ * the data (rows and groups are numbered over all of them in messages); a share may be
+ * empty (x->rows 0). The engine sums the statistics over the processes and initialises on
+ * one process's sample; a label shared by groups of two processes is VEM_EINVAL; failures
+ * are agreed (vem_comm_agree: the same status and message everywhere). Afterwards every
+ * process holds the same model, the groups of all the processes included, in process
+ * order. The estimates equal one process's up to the order of the sums (round-off).
  *
  * Defaults when o is NULL: batch, tol_rule VEM_TOL_PARAMS with tol 1e-9, max_iter 5000.
  *
@@ -131,6 +145,25 @@ VEM_API vem_status vem_glmm_params_set(vem_glmm *g, const double *in);
 VEM_API vem_status vem_glmm_fit(vem_glmm *g, const vem_matrix *x, const double *y,
                                 const double *group, const vem_fit_opts *o,
                                 vem_fit_result *res);
+
+/**
+ * vem_glmm_fit on a source of groups read a chunk at a time in every pass (out of core,
+ * docs/online.md; vem_fit_run_source): src's units are the groups (sequences:
+ * vem_frames_open_source with the group column as the sequence column, or
+ * vem_source_set_sequences), its rows d + 2 values: the features, the response and the
+ * group label (equal over a group's rows). One reading pass first checks the responses
+ * and labels and keeps each group's label; memory holds the engine's blocks of groups,
+ * chunks of whole groups of up to 65536 rows (or one larger group) for the checks and the
+ * standard errors, and the labels, not the data. The start is the GLM
+ * fit on the initialisation sample of fit.h (all the groups below 100,000 rows), so the
+ * fit has the bits of vem_glmm_fit on the same rows in memory (and the same threads).
+ * Under o->comm each process passes its source of whole groups, as vem_glmm_fit its share.
+ * Errors as vem_glmm_fit's, with "FILE: row R" (R the file's 1-based data row) for a bad
+ * response or a label that changes within a group; VEM_EINVAL for a source that is not
+ * one of groups or does not have d + 2 columns; the source's read errors.
+ */
+VEM_API vem_status vem_glmm_fit_source(vem_glmm *g, struct vem_source *src,
+                                       const vem_fit_opts *o, vem_fit_result *res);
 
 /** 1 when the last fit stopped in the slow approach to sigma2 = 0 (see vem_glmm_fit). */
 VEM_API int vem_glmm_at_boundary(const vem_glmm *g);

@@ -20,10 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vem/comm.h>
 #include <vem/glmm.h>
+#include <vem/io.h>
 #include <vem/model.h>
 
+#include "core/comm_internal.h"
 #include "internal.h"
+#include "io/source_internal.h"
 #include "linalg/linalg.h"
 #include "linalg/special.h"
 
@@ -58,6 +62,7 @@ struct vem_glmm {
     double *hist;    /* sigma2 after each iteration, with its restart */
     size_t *hist_restart;
     size_t hist_len, hist_cap;
+    size_t hist_restarts; /* the fit's restarts: the checkpoint state holds each one's path */
     vem_progress_fn user_progress;
     void *user_ctx;
 };
@@ -837,6 +842,83 @@ static vem_status glmm_init(void *self, vem_fit *f, vem_rng *rng)
     return st;
 }
 
+/*
+ * The checkpoint state (model.h): the boundary rule of vem_glmm_fit reads the last
+ * HIST_KEEP values of sigma2 of the kept restart, which a resumed fit has not seen. So
+ * the state is, for each of the fit's restarts, the count n <= HIST_KEEP and then its last
+ * n values of sigma2 (oldest first), HIST_KEEP + 1 doubles a restart. The engine also
+ * saves and restores it around the Monte-Carlo groups' and SQUAREM's trial M-steps, which
+ * leave the path as it was.
+ */
+enum { HIST_KEEP = 6 };
+
+/* Room for cap entries of the sigma2 path; non-zero when there is none. */
+static int hist_reserve(vem_glmm *g, size_t cap)
+{
+    if (cap <= g->hist_cap)
+        return 0;
+    double *h = vem__realloc(g->hist, cap * sizeof *h);
+    if (h)
+        g->hist = h;
+    size_t *r = h ? vem__realloc(g->hist_restart, cap * sizeof *r) : NULL;
+    if (r)
+        g->hist_restart = r;
+    if (!h || !r)
+        return 1;
+    g->hist_cap = cap;
+    return 0;
+}
+
+static size_t glmm_state_len(const void *self)
+{
+    const vem_glmm *g = self;
+    return vem__max(g->hist_restarts, 1) * (HIST_KEEP + 1);
+}
+
+static void glmm_state_get(const void *self, double *out)
+{
+    const vem_glmm *g = self;
+    const size_t nr = vem__max(g->hist_restarts, 1);
+    memset(out, 0, nr * (HIST_KEEP + 1) * sizeof *out);
+    for (size_t r = 0; r < nr; r++) {
+        double *o = out + r * (HIST_KEEP + 1), last[HIST_KEEP];
+        size_t n = 0;
+        for (size_t i = g->hist_len; i-- > 0 && n < HIST_KEEP;)
+            if (g->hist_restart[i] == r)
+                last[n++] = g->hist[i];
+        o[0] = (double)n;
+        for (size_t j = 0; j < n; j++)
+            o[1 + j] = last[n - 1 - j];
+    }
+}
+
+static vem_status glmm_state_set(void *self, const double *in)
+{
+    vem_glmm *g = self;
+    const size_t nr = vem__max(g->hist_restarts, 1);
+    for (size_t r = 0; r < nr; r++) {
+        const double *o = in + r * (HIST_KEEP + 1);
+        if (!(o[0] >= 0.0 && o[0] <= HIST_KEEP && o[0] == floor(o[0])))
+            return VEM_FAIL(VEM_EINVAL, "glmm: state of restart %zu: %g values of sigma2", r + 1,
+                            o[0]);
+        for (size_t j = 0; j < (size_t)o[0]; j++)
+            if (!(o[1 + j] > 0.0) || !isfinite(o[1 + j]))
+                return VEM_FAIL(VEM_EINVAL, "glmm: state of restart %zu: sigma2 %g", r + 1,
+                                o[1 + j]);
+    }
+    if (hist_reserve(g, nr * HIST_KEEP))
+        return VEM_FAIL(VEM_ENOMEM, "glmm: the path of sigma2");
+    g->hist_len = 0;
+    for (size_t r = 0; r < nr; r++) {
+        const double *o = in + r * (HIST_KEEP + 1);
+        for (size_t j = 0; j < (size_t)o[0]; j++) {
+            g->hist[g->hist_len] = o[1 + j];
+            g->hist_restart[g->hist_len++] = r;
+        }
+    }
+    return VEM_OK;
+}
+
 static const vem_model_ops glmm_ops = {
     .name = "glmm",
     .ess_len = glmm_ess_len,
@@ -849,19 +931,30 @@ static const vem_model_ops glmm_ops = {
     .params_len = glmm_params_len,
     .params_get = glmm_params_get,
     .params_set = glmm_params_set,
+    .state_len = glmm_state_len,
+    .state_get = glmm_state_get,
+    .state_set = glmm_state_set,
     .estep_mc = glmm_estep_mc,
 };
 
 /* ------------------------------------------------------- data */
 
-/* The engine's data: rows (features, response) and the groups' first rows. */
+/*
+ * The engine's data and what the steps around its run need: this process's groups, in
+ * memory (xy: the features then the response, and the groups' first rows) or read from a
+ * source (src: the features, the response and the group label; xy and start NULL).
+ */
 typedef struct prepared {
     double *xy;
     size_t *start;
-    double *labels; /* each group's label */
+    double *labels; /* each group's label, and room for a sorted copy */
     size_t n, n_groups, max_rows;
     vem_data data;
+    vem_source *src;
 } prepared;
+
+/* Groups read from a source at a time: whole groups of at most this many rows (or one). */
+enum { CHUNK_ROWS = 65536 };
 
 static void prepared_clear(prepared *pd)
 {
@@ -877,21 +970,45 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* NULL when v is a response of g's family, else the family's support. */
+static const char *bad_response(const vem_glmm *g, double v)
+{
+    if (g->family == VEM_GLMM_BINOMIAL)
+        return v == 0.0 || v == 1.0 ? NULL : "binomial: 0 or 1";
+    return v >= 0.0 && v == floor(v) && v < 1e15 ? NULL : "poisson: a count 0, 1, ...";
+}
+
+/* VEM_EINVAL naming a label that two groups share; sorts the n labels in place. */
+static vem_status distinct_labels(double *labels, size_t n)
+{
+    qsort(labels, n, sizeof *labels, cmp_double);
+    for (size_t i = 1; i < n; i++)
+        if (labels[i] == labels[i - 1])
+            return VEM_FAIL(VEM_EINVAL, "group %g: its rows are not contiguous (sort the rows "
+                            "by group)", labels[i]);
+    return VEM_OK;
+}
+
+/*
+ * Data in memory: the rows copied with their responses, the groups found (runs of equal
+ * labels) and checked. row0: the first row's place among all processes' rows, for
+ * messages. empty_ok: no rows is a share of a distributed fit, not an error.
+ */
 static vem_status prepare(const vem_glmm *g, const vem_matrix *x, const double *y,
-                          const double *group, prepared *pd)
+                          const double *group, size_t row0, int empty_ok, prepared *pd)
 {
     memset(pd, 0, sizeof *pd);
-    if (!x || !y || !group || (x->rows && !x->data))
+    if (!x || (x->rows && (!x->data || !y || !group)))
         return VEM_FAIL(VEM_EINVAL, "glmm: no data");
     if (x->cols != g->d)
         return VEM_FAIL(VEM_EINVAL, "data has %zu feature columns, the model has d=%zu",
                         x->cols, g->d);
     const size_t n = x->rows, d = g->d;
-    if (n == 0)
+    if (n == 0 && !empty_ok)
         return VEM_FAIL(VEM_EINVAL, "glmm: no rows");
-    pd->xy = vem__alloc_doubles(n, d + 1);
+    pd->xy = vem__alloc_doubles(n ? n : 1, d + 1);
     pd->start = vem__calloc(n + 1, sizeof *pd->start);
-    pd->labels = vem__alloc_doubles(n, 2);
+    pd->labels = vem__alloc_doubles(n ? n : 1, 2);
     if (!pd->xy || !pd->start || !pd->labels) {
         prepared_clear(pd);
         return VEM_FAIL(VEM_ENOMEM, "glmm: a copy of %zu x %zu data", n, d + 1);
@@ -902,20 +1019,19 @@ static vem_status prepare(const vem_glmm *g, const vem_matrix *x, const double *
         const double *row = x->data + r * x->ld;
         for (size_t j = 0; j < d; j++) {
             if (!isfinite(row[j])) {
-                st = VEM_FAIL(VEM_EINVAL, "row %zu, feature %zu is not finite", r + 1, j + 1);
+                st = VEM_FAIL(VEM_EINVAL, "row %zu, feature %zu is not finite", row0 + r + 1,
+                              j + 1);
                 break;
             }
             pd->xy[r * (d + 1) + j] = row[j];
         }
         const double v = y[r];
-        if (st == VEM_OK && g->family == VEM_GLMM_BINOMIAL && v != 0.0 && v != 1.0)
-            st = VEM_FAIL(VEM_EINVAL, "row %zu: response %g (binomial: 0 or 1)", r + 1, v);
-        if (st == VEM_OK && g->family == VEM_GLMM_POISSON &&
-            !(v >= 0.0 && v == floor(v) && v < 1e15))
-            st = VEM_FAIL(VEM_EINVAL, "row %zu: response %g (poisson: a count 0, 1, ...)", r + 1,
-                          v);
+        const char *why = st == VEM_OK ? bad_response(g, v) : NULL;
+        if (why)
+            st = VEM_FAIL(VEM_EINVAL, "row %zu: response %g (%s)", row0 + r + 1, v, why);
         if (st == VEM_OK && !isfinite(group[r]))
-            st = VEM_FAIL(VEM_EINVAL, "row %zu: group label %g is not finite", r + 1, group[r]);
+            st = VEM_FAIL(VEM_EINVAL, "row %zu: group label %g is not finite", row0 + r + 1,
+                          group[r]);
         pd->xy[r * (d + 1) + d] = v;
         if (st == VEM_OK && (r == 0 || group[r] != group[r - 1])) {
             if (ng)
@@ -924,18 +1040,12 @@ static vem_status prepare(const vem_glmm *g, const vem_matrix *x, const double *
             pd->labels[ng++] = group[r];
         }
     }
-    if (st == VEM_OK) {
+    if (st == VEM_OK && ng) {
         pd->start[ng] = n;
         maxr = vem__max(maxr, n - pd->start[ng - 1]);
         double *sorted = pd->labels + n;
         memcpy(sorted, pd->labels, ng * sizeof *sorted);
-        qsort(sorted, ng, sizeof *sorted, cmp_double);
-        for (size_t i = 1; i < ng; i++)
-            if (sorted[i] == sorted[i - 1]) {
-                st = VEM_FAIL(VEM_EINVAL, "group %g: its rows are not contiguous (sort the rows "
-                              "by group)", sorted[i]);
-                break;
-            }
+        st = distinct_labels(sorted, ng);
     }
     if (st != VEM_OK) {
         prepared_clear(pd);
@@ -947,6 +1057,80 @@ static vem_status prepare(const vem_glmm *g, const vem_matrix *x, const double *
     pd->data = vem_data_rows(vem_matrix_view(pd->xy, n, d + 1));
     pd->data.seq_start = pd->start;
     pd->data.n_seq = ng;
+    return VEM_OK;
+}
+
+/* The groups [u0, end) of a source that one read takes: as many whole groups as
+ * CHUNK_ROWS rows hold, one at least. */
+static size_t chunk_end(const size_t *start, size_t n_groups, size_t u0)
+{
+    size_t u1 = u0 + 1;
+    while (u1 < n_groups && start[u1 + 1] - start[u0] <= CHUNK_ROWS)
+        u1++;
+    return u1;
+}
+
+/*
+ * A source of groups: one reading pass, a chunk of groups at a time, checks every
+ * response and that each group's rows carry one label, and keeps the labels; the
+ * groups' sizes come from the source's offsets.
+ */
+static vem_status prepare_source(const vem_glmm *g, vem_source *src, prepared *pd)
+{
+    memset(pd, 0, sizeof *pd);
+    const size_t d = g->d;
+    if (!src || vem_source_unit_kind(src) == VEM_UNITS_DOCUMENTS ||
+        (vem_source_unit_kind(src) == VEM_UNITS_ROWS && vem_source_rows(src) > 0))
+        return VEM_FAIL(VEM_EINVAL, "vem_glmm_fit_source: a source of groups (sequences: "
+                        "vem_source_set_sequences, vem_frames_open_source) is required");
+    const char *path;
+    size_t row0;
+    vem__source_where(src, &path, &row0);
+    if (vem_source_cols(src) != d + 2)
+        return VEM_FAIL(VEM_EINVAL, "%s: %zu columns; a GLMM on d=%zu features reads %zu (the "
+                        "features, the response, the group label)", path,
+                        vem_source_cols(src), d, d + 2);
+    const size_t ng = vem_source_units(src);
+    const size_t *start = vem_source_unit_starts(src);
+    pd->labels = vem__alloc_doubles(ng ? ng : 1, 2);
+    if (!pd->labels)
+        return VEM_FAIL(VEM_ENOMEM, "glmm: %zu groups", ng);
+    vem__unit_buf b;
+    memset(&b, 0, sizeof b);
+    vem_status st = VEM_OK;
+    for (size_t u0 = 0, u1; u0 < ng && st == VEM_OK; u0 = u1) {
+        u1 = chunk_end(start, ng, u0);
+        vem_data view;
+        st = vem__source_read_units(src, u0, u1, &b, &view);
+        for (size_t u = u0; u < u1 && st == VEM_OK; u++) {
+            pd->max_rows = vem__max(pd->max_rows, start[u + 1] - start[u]);
+            for (size_t r = start[u]; r < start[u + 1] && st == VEM_OK; r++) {
+                const double *row = view.x.data + (r - start[u0]) * view.x.ld;
+                const char *why = bad_response(g, row[d]);
+                if (why)
+                    st = VEM_FAIL(VEM_EINVAL, "%s: row %zu: response %g (%s)", path,
+                                  row0 + r + 1, row[d], why);
+                else if (r == start[u])
+                    pd->labels[u] = row[d + 1];
+                else if (row[d + 1] != pd->labels[u])
+                    st = VEM_FAIL(VEM_EINVAL, "%s: row %zu: group label %g among the rows of "
+                                  "group %g", path, row0 + r + 1, row[d + 1], pd->labels[u]);
+            }
+        }
+    }
+    vem__unit_buf_clear(&b);
+    if (st == VEM_OK && ng) {
+        double *sorted = pd->labels + ng;
+        memcpy(sorted, pd->labels, ng * sizeof *sorted);
+        st = distinct_labels(sorted, ng);
+    }
+    if (st != VEM_OK) {
+        prepared_clear(pd);
+        return st;
+    }
+    pd->src = src;
+    pd->n = vem_source_rows(src);
+    pd->n_groups = ng;
     return VEM_OK;
 }
 
@@ -972,22 +1156,22 @@ static int spd_inverse(size_t k, const double *a, double *inv)
     return bad;
 }
 
-/* Observed information by Louis' formula into info ((p+1)^2), and each group's posterior
- * mean and sd of u into um, usd (may be NULL). */
-static vem_status louis_info(const vem_glmm *g, const prepared *pd, double *info, double *um,
-                             double *usd)
+/* Louis' observed information of the n groups of data (in memory, groups of at most
+ * max_rows rows) ADDED into info ((p+1)^2), and each group's posterior mean and sd of u
+ * into um, usd (may be NULL). */
+static vem_status louis_info(const vem_glmm *g, const vem_data *data, size_t n,
+                             size_t max_rows, double *info, double *um, double *usd)
 {
-    const size_t p = g->p, k = p + 1, m = pd->max_rows + 1, d = g->d, off = g->intercept ? 1 : 0;
+    const size_t p = g->p, k = p + 1, m = max_rows + 1, d = g->d, off = g->intercept ? 1 : 0;
     double *buf = vem__alloc_doubles(4 * m + 3 * k + k * k, 1);
     if (!buf)
         return VEM_FAIL(VEM_ENOMEM, "glmm standard errors");
     double *eta = buf, *y = eta + m, *tmu = y + m, *tw = tmu + m, *s = tw + m, *es = s + k,
            *z = es + k, *eh = z + k; /* eh: k x k */
     const double s2 = g->sigma2;
-    memset(info, 0, k * k * sizeof *info);
     vem_status st = VEM_OK;
-    for (size_t i = 0; i < pd->n_groups && st == VEM_OK; i++) {
-        grp gr = load_group(g, &pd->data, i, eta, y);
+    for (size_t i = 0; i < n && st == VEM_OK; i++) {
+        grp gr = load_group(g, data, i, eta, y);
         double fm, h;
         const double mode = find_mode(g, &gr, &fm, &h);
         if (!isfinite(mode) || !(h < 0.0)) {
@@ -1007,7 +1191,7 @@ static vem_status louis_info(const vem_glmm *g, const prepared *pd, double *info
             e2 += a * u * u;
             memset(s, 0, k * sizeof *s);
             for (size_t j = 0; j < gr.n; j++) {
-                const double *x = pd->data.x.data + (pd->start[i] + j) * pd->data.x.ld;
+                const double *x = data->x.data + (data->seq_start[i] + j) * data->x.ld;
                 if (off)
                     z[0] = 1.0;
                 for (size_t b = 0; b < d; b++)
@@ -1039,38 +1223,59 @@ static vem_status louis_info(const vem_glmm *g, const prepared *pd, double *info
     return st;
 }
 
-static vem_status louis_se(const vem_glmm *g, const prepared *pd, double *se, double *cov,
-                           double *um, double *usd)
+/* louis_info over this process's groups, in memory or read from the source a chunk of
+ * groups at a time; groups of at most max_rows rows. */
+static vem_status louis_groups(const vem_glmm *g, const prepared *pd, size_t max_rows,
+                               double *info, double *um, double *usd)
 {
-    const size_t k = g->p + 1;
-    double *info = vem__alloc_doubles(k * k, 2);
-    if (!info)
-        return VEM_FAIL(VEM_ENOMEM, "glmm standard errors");
-    double *inv = info + k * k;
-    vem_status st = louis_info(g, pd, info, um, usd);
-    if (st == VEM_OK) {
-        const int bad = spd_inverse(k, info, inv);
-        for (size_t i = 0; i < k; i++)
-            se[i] = bad ? NAN : sqrt(inv[i * k + i]);
-        if (cov)
-            for (size_t i = 0; i < k * k; i++)
-                cov[i] = bad ? NAN : inv[i];
-        if (bad)
-            st = VEM_FAIL(VEM_ENUMERIC, "glmm: the observed information is not positive "
-                                        "definite (sigma2 at the boundary 0?)");
+    if (!pd->src)
+        return louis_info(g, &pd->data, pd->n_groups, max_rows, info, um, usd);
+    const size_t *start = vem_source_unit_starts(pd->src);
+    vem__unit_buf b;
+    memset(&b, 0, sizeof b);
+    vem_status st = VEM_OK;
+    for (size_t u0 = 0, u1; u0 < pd->n_groups && st == VEM_OK; u0 = u1) {
+        u1 = chunk_end(start, pd->n_groups, u0);
+        vem_data view;
+        st = vem__source_read_units(pd->src, u0, u1, &b, &view);
+        if (st == VEM_OK)
+            st = louis_info(g, &view, u1 - u0, max_rows, info, um ? um + u0 : NULL,
+                            usd ? usd + u0 : NULL);
     }
-    vem__free(info);
+    vem__unit_buf_clear(&b);
     return st;
+}
+
+/* Standard errors (k) and their covariance (k x k, may be NULL) from the information;
+ * NaN and non-zero when it is not positive definite. */
+static int info_to_se(size_t k, const double *info, double *se, double *cov)
+{
+    double *inv = vem__alloc_doubles(k * k, 1);
+    const int bad = !inv || spd_inverse(k, info, inv);
+    for (size_t i = 0; i < k; i++)
+        se[i] = bad ? NAN : sqrt(inv[i * k + i]);
+    if (cov)
+        for (size_t i = 0; i < k * k; i++)
+            cov[i] = bad ? NAN : inv[i];
+    vem__free(inv);
+    return bad;
 }
 
 vem_status vem_glmm_louis(const vem_glmm *g, const vem_matrix *x, const double *y,
                           const double *group, double *se, double *cov)
 {
     prepared pd;
-    vem_status st = prepare(g, x, y, group, &pd);
+    vem_status st = prepare(g, x, y, group, 0, 0, &pd);
     if (st != VEM_OK)
         return st;
-    st = louis_se(g, &pd, se, cov, NULL, NULL);
+    const size_t k = g->p + 1;
+    double *info = vem__alloc_doubles(k * k, 1);
+    st = info ? louis_info(g, &pd.data, pd.n_groups, pd.max_rows, info, NULL, NULL)
+              : VEM_FAIL(VEM_ENOMEM, "glmm standard errors");
+    if (st == VEM_OK && info_to_se(k, info, se, cov))
+        st = VEM_FAIL(VEM_ENUMERIC, "glmm: the observed information is not positive "
+                                    "definite (sigma2 at the boundary 0?)");
+    vem__free(info);
     prepared_clear(&pd);
     return st;
 }
@@ -1081,17 +1286,8 @@ static void record_progress(void *ctx, const vem_progress *p)
 {
     vem_glmm *g = ctx;
     if (p->step == 0) {
-        if (g->hist_len == g->hist_cap) {
-            size_t cap = g->hist_cap ? 2 * g->hist_cap : 256;
-            double *h = vem__realloc(g->hist, cap * sizeof *h);
-            if (h)
-                g->hist = h;
-            size_t *r = h ? vem__realloc(g->hist_restart, cap * sizeof *r) : NULL;
-            if (r)
-                g->hist_restart = r;
-            if (h && r)
-                g->hist_cap = cap;
-        }
+        if (g->hist_len == g->hist_cap)
+            hist_reserve(g, g->hist_cap ? 2 * g->hist_cap : 256);
         if (g->hist_len < g->hist_cap) {
             g->hist[g->hist_len] = g->sigma2;
             g->hist_restart[g->hist_len++] = p->restart;
@@ -1104,18 +1300,18 @@ static void record_progress(void *ctx, const vem_progress *p)
 /* The boundary rule of vem_glmm_fit on the kept restart's sigma2 path. */
 static int near_boundary(const vem_glmm *g, size_t restart)
 {
-    double s[6];
+    double s[HIST_KEEP];
     size_t n = 0;
-    for (size_t i = g->hist_len; i-- > 0 && n < 6;)
+    for (size_t i = g->hist_len; i-- > 0 && n < HIST_KEEP;)
         if (g->hist_restart[i] == restart)
-            s[5 - n++] = g->hist[i];
+            s[HIST_KEEP - 1 - n++] = g->hist[i];
     if (n == 0)
         return 0;
     if (s[5] < 1e-6)
         return 1;
-    if (n < 6)
+    if (n < HIST_KEEP)
         return 0;
-    for (size_t i = 1; i < 6; i++)
+    for (size_t i = 1; i < HIST_KEEP; i++)
         if (!(s[i] < s[i - 1]))
             return 0;
     const double d1 = s[4] - s[3], d2 = s[5] - s[4], dd = d2 - d1;
@@ -1123,6 +1319,178 @@ static int near_boundary(const vem_glmm *g, size_t restart)
         return 1; /* a straight line down: reaches 0 */
     const double lim = s[5] - d2 * d2 / dd;
     return lim < 0.75 * s[5];
+}
+
+/* The options of a fit (o NULL: the defaults of vem_glmm_fit), or VEM_EUNSUP. */
+static vem_status fit_options(const vem_fit_opts *o, vem_fit_opts *opts)
+{
+    if (o) {
+        *opts = *o;
+    } else {
+        vem_fit_opts_init(opts);
+        opts->tol_rule = VEM_TOL_PARAMS;
+        opts->tol = 1e-9;
+        opts->max_iter = 5000;
+    }
+    if (opts->algorithm != VEM_ALG_BATCH && opts->algorithm != VEM_ALG_MCEM &&
+        opts->algorithm != VEM_ALG_SEM && opts->algorithm != VEM_ALG_CEM)
+        return VEM_FAIL(VEM_EUNSUP, "glmm: algorithm '%s' (batch, mcem, sem or cem)",
+                        vem_algorithm_name(opts->algorithm) ? vem_algorithm_name(opts->algorithm)
+                                                            : "?");
+    return VEM_OK;
+}
+
+/* Under a communicator: no label shared by two groups of any processes (process 0 looks
+ * at every label). A collective. */
+static vem_status distinct_over(const vem_comm *c, const prepared *pd)
+{
+    double *all = NULL;
+    size_t got = 0;
+    vem_status st = c->gather(pd->labels, pd->n_groups, &all, &got, c->ctx);
+    if (st != VEM_OK)
+        return st;
+    if (c->rank == 0)
+        st = distinct_labels(all, got);
+    free(all);
+    return vem_comm_agree(c, st);
+}
+
+/*
+ * After a fit: the standard errors (Louis' information summed over the processes) and
+ * the labels and posterior means and sds of u of all the groups (n_all), in the
+ * processes' order, on every process. A collective under c.
+ */
+static vem_status fit_effects(vem_glmm *g, const prepared *pd, const vem_comm *c,
+                              size_t n_all, size_t max_rows)
+{
+    const size_t k = g->p + 1, n = pd->n_groups;
+    double *info = vem__alloc_doubles(k * k + 1, 1); /* and a failure count */
+    double *mine = vem__alloc_doubles(3 * n + 1, 1); /* labels | u means | u sds */
+    double *se = vem__alloc_doubles(k, 1), *lab = vem__alloc_doubles(n_all ? n_all : 1, 3);
+    vem_status st = info && mine && se && lab ? VEM_OK
+                                              : VEM_FAIL(VEM_ENOMEM, "glmm: %zu groups' effects",
+                                                         n_all);
+    if (c)
+        st = vem_comm_agree(c, st);
+    if (st == VEM_OK) {
+        memcpy(mine, pd->labels, n * sizeof *mine);
+        st = louis_groups(g, pd, max_rows, info, mine + n, mine + 2 * n);
+        if (st == VEM_ENUMERIC) { /* a group without a posterior mode: NaN, not an error */
+            info[k * k] = 1.0;
+            st = VEM_OK;
+        }
+        if (c)
+            st = vem_comm_agree(c, st); /* a read or an allocation that failed */
+        if (st == VEM_OK && c)
+            st = c->reduce(info, k * k + 1, c->ctx);
+    }
+    if (st == VEM_OK && (info[k * k] != 0.0 || info_to_se(k, info, se, NULL)))
+        for (size_t i = 0; i < k; i++)
+            se[i] = NAN; /* singular at the boundary: NaN, not an error */
+    if (st == VEM_OK && !c)
+        memcpy(lab, mine, 3 * n * sizeof *lab);
+    if (st == VEM_OK && c) {
+        /* Each process's groups as (label, mean, sd) triples, gathered in process order. */
+        double *tri = vem__alloc_doubles(3 * n + 1, 1), *all = NULL;
+        size_t got = 0;
+        st = vem_comm_agree(c, tri ? VEM_OK : VEM_FAIL(VEM_ENOMEM, "glmm: %zu groups", n));
+        for (size_t i = 0; st == VEM_OK && i < n; i++)
+            for (size_t j = 0; j < 3; j++)
+                tri[3 * i + j] = mine[j * n + i];
+        if (st == VEM_OK)
+            st = c->gather(tri, 3 * n, &all, &got, c->ctx);
+        if (st == VEM_OK && c->rank == 0)
+            for (size_t i = 0; i < n_all && 3 * i + 2 < got; i++)
+                for (size_t j = 0; j < 3; j++)
+                    lab[j * n_all + i] = all[3 * i + j];
+        if (st == VEM_OK)
+            st = c->broadcast(lab, 3 * n_all, c->ctx);
+        free(all);
+        vem__free(tri);
+    }
+    vem__free(info);
+    vem__free(mine);
+    if (st != VEM_OK) {
+        vem__free(se);
+        vem__free(lab);
+        return st;
+    }
+    g->se = se;
+    g->labels = lab;
+    g->umean = lab + n_all;
+    g->usd = lab + 2 * n_all;
+    g->n_groups = n_all;
+    return VEM_OK;
+}
+
+/* The fit of prepared data (this process's share under opts->comm), then its effects. */
+static vem_status fit_prepared(vem_glmm *g, prepared *pd, vem_fit_opts *opts,
+                               vem_fit_result *res)
+{
+    const vem_comm *c = opts->comm;
+    size_t n_all = pd->n_groups, max_rows = pd->max_rows;
+    vem_status st = VEM_OK;
+    if (c) {
+        st = vem__comm_sum_sizes(c, &n_all, 1);
+        if (st == VEM_OK)
+            st = vem__comm_max_size(c, &max_rows);
+        if (st == VEM_OK)
+            st = distinct_over(c, pd);
+        if (st != VEM_OK)
+            return st;
+    }
+    if (n_all < 2)
+        return VEM_FAIL(VEM_EINVAL, "glmm: %zu group%s: at least 2 are needed", n_all,
+                        n_all == 1 ? "" : "s");
+    /* The largest group of all the processes: a distributed start may gather any group
+     * to process 0. */
+    g->max_rows = max_rows;
+    g->hist_len = 0;
+    g->hist_restarts = opts->warm_start ? 1 : vem__max(opts->n_init, 1);
+    g->user_progress = opts->progress;
+    g->user_ctx = opts->progress_ctx;
+    opts->progress = record_progress;
+    opts->progress_ctx = g;
+    opts->validation = NULL;
+    forget_fit(g);
+    vem_model m = {&glmm_ops, g};
+    vem_rng rng;
+    vem_rng_seed(&rng, g->seed);
+    st = pd->src ? vem_fit_run_source(&m, pd->src, opts, &rng, res)
+                 : vem_fit_run(&m, &pd->data, opts, &rng, res);
+    g->user_progress = NULL;
+    g->user_ctx = NULL;
+    if (st != VEM_OK && st != VEM_EMAXITER && st != VEM_EINTR)
+        return st;
+    const int bnd = near_boundary(g, res->best_init);
+    vem_status est = fit_effects(g, pd, c, n_all, max_rows);
+    if (est != VEM_OK)
+        return est;
+    g->boundary = bnd;
+    if (bnd) {
+        res->converged = 0;
+        if (st == VEM_OK)
+            st = VEM_EMAXITER;
+    }
+    return st;
+}
+
+/* This process's first row among all processes' rows (n: its rows). A collective. */
+static vem_status rows_before(const vem_comm *c, size_t n, size_t *row0)
+{
+    *row0 = 0;
+    const size_t P = (size_t)c->size, r = (size_t)c->rank;
+    double *v = vem__alloc_doubles(P, 1);
+    vem_status st = vem_comm_agree(c, v ? VEM_OK : VEM_FAIL(VEM_ENOMEM, "glmm: %zu processes",
+                                                            P));
+    if (st == VEM_OK) {
+        v[r] = (double)n;
+        st = c->reduce(v, P, c->ctx);
+    }
+    for (size_t i = 0; st == VEM_OK && i < r; i++)
+        *row0 += (size_t)v[i];
+    vem__free(v);
+    return st;
 }
 
 vem_status vem_glmm_fit(vem_glmm *g, const vem_matrix *x, const double *y, const double *group,
@@ -1133,69 +1501,45 @@ vem_status vem_glmm_fit(vem_glmm *g, const vem_matrix *x, const double *y, const
         res = &local;
     memset(res, 0, sizeof *res);
     vem_fit_opts opts;
-    if (o)
-        opts = *o;
-    else {
-        vem_fit_opts_init(&opts);
-        opts.tol_rule = VEM_TOL_PARAMS;
-        opts.tol = 1e-9;
-        opts.max_iter = 5000;
-    }
-    if (opts.comm)
-        return VEM_FAIL(VEM_EUNSUP, "glmm: distributed fits are not supported");
-    if (opts.algorithm != VEM_ALG_BATCH && opts.algorithm != VEM_ALG_MCEM &&
-        opts.algorithm != VEM_ALG_SEM && opts.algorithm != VEM_ALG_CEM)
-        return VEM_FAIL(VEM_EUNSUP, "glmm: algorithm '%s' (batch, mcem, sem or cem)",
-                        vem_algorithm_name(opts.algorithm) ? vem_algorithm_name(opts.algorithm)
-                                                           : "?");
-    prepared pd;
-    vem_status st = prepare(g, x, y, group, &pd);
+    vem_status st = fit_options(o, &opts);
     if (st != VEM_OK)
         return st;
-    if (pd.n_groups < 2) {
-        prepared_clear(&pd);
-        return VEM_FAIL(VEM_EINVAL, "glmm: %zu group: at least 2 are needed", pd.n_groups);
-    }
-    g->max_rows = pd.max_rows;
-    g->hist_len = 0;
-    g->user_progress = opts.progress;
-    g->user_ctx = opts.progress_ctx;
-    opts.progress = record_progress;
-    opts.progress_ctx = g;
-    opts.validation = NULL;
-    forget_fit(g);
-    vem_model m = {&glmm_ops, g};
-    vem_rng rng;
-    vem_rng_seed(&rng, g->seed);
-    st = vem_fit_run(&m, &pd.data, &opts, &rng, res);
-    g->user_progress = NULL;
-    g->user_ctx = NULL;
-    if (st == VEM_OK || st == VEM_EMAXITER || st == VEM_EINTR) {
-        const int bnd = near_boundary(g, res->best_init);
-        double *se = vem__alloc_doubles(g->p + 1, 1);
-        double *lab = vem__alloc_doubles(pd.n_groups, 3);
-        if (!se || !lab) {
-            vem__free(se);
-            vem__free(lab);
-            prepared_clear(&pd);
-            return VEM_FAIL(VEM_ENOMEM, "glmm: %zu groups' effects", pd.n_groups);
-        }
-        memcpy(lab, pd.labels, pd.n_groups * sizeof *lab);
-        /* a singular information at the boundary leaves NaN standard errors, not an error */
-        louis_se(g, &pd, se, NULL, lab + pd.n_groups, lab + 2 * pd.n_groups);
-        g->se = se;
-        g->labels = lab;
-        g->umean = lab + pd.n_groups;
-        g->usd = lab + 2 * pd.n_groups;
-        g->n_groups = pd.n_groups;
-        g->boundary = bnd;
-        if (bnd) {
-            res->converged = 0;
-            if (st == VEM_OK)
-                st = VEM_EMAXITER;
-        }
-    }
+    const vem_comm *c = opts.comm;
+    size_t row0 = 0;
+    if (c && (st = rows_before(c, x ? x->rows : 0, &row0)) != VEM_OK)
+        return st;
+    prepared pd;
+    st = prepare(g, x, y, group, row0, c != NULL, &pd);
+    if (c)
+        st = vem_comm_agree(c, st);
+    if (st == VEM_OK)
+        st = fit_prepared(g, &pd, &opts, res);
     prepared_clear(&pd);
+    if (res == &local)
+        vem_fit_result_clear(&local);
+    return st;
+}
+
+vem_status vem_glmm_fit_source(vem_glmm *g, vem_source *src, const vem_fit_opts *o,
+                               vem_fit_result *res)
+{
+    vem_fit_result local;
+    if (!res)
+        res = &local;
+    memset(res, 0, sizeof *res);
+    vem_fit_opts opts;
+    vem_status st = fit_options(o, &opts);
+    if (st != VEM_OK)
+        return st;
+    prepared pd;
+    st = prepare_source(g, src, &pd);
+    if (opts.comm)
+        st = vem_comm_agree(opts.comm, st);
+    if (st == VEM_OK)
+        st = fit_prepared(g, &pd, &opts, res);
+    prepared_clear(&pd);
+    if (res == &local)
+        vem_fit_result_clear(&local);
     return st;
 }
 
@@ -1206,7 +1550,7 @@ vem_status vem_glmm_score(const vem_glmm *g, const vem_matrix *x, const double *
                           size_t *n_groups)
 {
     prepared pd;
-    vem_status st = prepare(g, x, y, group, &pd);
+    vem_status st = prepare(g, x, y, group, 0, 0, &pd);
     if (st != VEM_OK)
         return st;
     const size_t m = pd.max_rows + 1;
