@@ -107,6 +107,17 @@ b, s2, ll = gold('boundary_agq25')
 assert d['at_boundary'] is True and d['converged'] is False, d
 assert abs(d['beta'][0] - b) < 1e-4 and abs(d['log_likelihood'] - ll) < 1e-4, d
 assert d['sigma2'] < 1e-5 and d['monotonicity_violations'] == 0, d"
+# Monte-Carlo EM and SEM: their noisy steps get the log-log slope rule; the interior
+# McCulloch fit is not flagged.
+for alg in mcem sem; do
+    run fit glmm "$B" --target y --group group --no-intercept --algorithm $alg --json
+    expect_rc "fit glmm boundary $alg" 0
+    pyjson "boundary, $alg: flagged, not converged" "" "
+assert d['at_boundary'] is True and d['converged'] is False, (d['sigma2'], d['n_iter'])"
+    run fit glmm "$G" --target y --group group --no-intercept --algorithm $alg --seed 3 \
+        --tol 0 --max-iter 60 --json
+    pyjson "mcculloch, $alg: not at the boundary" "" "assert d['at_boundary'] is False"
+done
 run fit glmm "$B" --target y --group group --no-intercept
 expect_out "boundary: the text says so" "at the boundary: yes"
 check "boundary: never 'converged: yes'" sh -c "! grep -q 'converged: yes' out"

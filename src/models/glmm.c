@@ -850,7 +850,7 @@ static vem_status glmm_init(void *self, vem_fit *f, vem_rng *rng)
  * saves and restores it around the Monte-Carlo groups' and SQUAREM's trial M-steps, which
  * leave the path as it was.
  */
-enum { HIST_KEEP = 6 };
+enum { HIST_KEEP = 24 };
 
 /* Room for cap entries of the sigma2 path; non-zero when there is none. */
 static int hist_reserve(vem_glmm *g, size_t cap)
@@ -1297,8 +1297,16 @@ static void record_progress(void *ctx, const vem_progress *p)
         g->user_progress(g->user_ctx, p);
 }
 
-/* The boundary rule of vem_glmm_fit on the kept restart's sigma2 path. */
-static int near_boundary(const vem_glmm *g, size_t restart)
+/*
+ * The boundary rule of vem_glmm_fit on the kept restart's sigma2 path (n_iter iterations;
+ * docs/glmm.md, "The boundary sigma^2 = 0"). Exact EM: sigma2 < 1e-6, or it fell at each of
+ * the last 5 iterations and the Aitken extrapolation of the last three is below 3/4 of the
+ * last. Monte-Carlo EM and SEM (stochastic), whose steps are noisy: sigma2 < 1e-6, or over
+ * the last HIST_KEEP iterations the least-squares slope of ln sigma2 on ln t is below -1/2
+ * with a t statistic below -5 (a 1/t path has slope -1; a path that settles at an interior
+ * value has slope 0).
+ */
+static int near_boundary(const vem_glmm *g, size_t restart, int stochastic, size_t n_iter)
 {
     double s[HIST_KEEP];
     size_t n = 0;
@@ -1307,18 +1315,39 @@ static int near_boundary(const vem_glmm *g, size_t restart)
             s[HIST_KEEP - 1 - n++] = g->hist[i];
     if (n == 0)
         return 0;
-    if (s[5] < 1e-6)
+    const double *last = s + HIST_KEEP - 1;
+    if (*last < 1e-6)
         return 1;
-    if (n < HIST_KEEP)
-        return 0;
-    for (size_t i = 1; i < HIST_KEEP; i++)
-        if (!(s[i] < s[i - 1]))
+    if (stochastic) {
+        if (n < HIST_KEEP || n_iter < HIST_KEEP)
             return 0;
-    const double d1 = s[4] - s[3], d2 = s[5] - s[4], dd = d2 - d1;
+        double mx = 0.0, my = 0.0, sxx = 0.0, sxy = 0.0, syy = 0.0;
+        for (size_t j = 0; j < HIST_KEEP; j++) {
+            mx += log((double)(n_iter - HIST_KEEP + 1 + j)) / HIST_KEEP;
+            my += log(s[j]) / HIST_KEEP;
+        }
+        for (size_t j = 0; j < HIST_KEEP; j++) {
+            const double dx = log((double)(n_iter - HIST_KEEP + 1 + j)) - mx,
+                         dy = log(s[j]) - my;
+            sxx += dx * dx;
+            sxy += dx * dy;
+            syy += dy * dy;
+        }
+        const double b = sxy / sxx, rss = fmax(syy - b * sxy, 0.0);
+        const double se = sqrt(rss / (double)(HIST_KEEP - 2) / sxx);
+        return b < -0.5 && (se == 0.0 || b / se < -5.0);
+    }
+    if (n < 6)
+        return 0;
+    const double *w = last - 5; /* the last six */
+    for (size_t i = 1; i < 6; i++)
+        if (!(w[i] < w[i - 1]))
+            return 0;
+    const double d1 = w[4] - w[3], d2 = w[5] - w[4], dd = d2 - d1;
     if (dd == 0.0)
         return 1; /* a straight line down: reaches 0 */
-    const double lim = s[5] - d2 * d2 / dd;
-    return lim < 0.75 * s[5];
+    const double lim = w[5] - d2 * d2 / dd;
+    return lim < 0.75 * w[5];
 }
 
 /* The options of a fit (o NULL: the defaults of vem_glmm_fit), or VEM_EUNSUP. */
@@ -1462,7 +1491,10 @@ static vem_status fit_prepared(vem_glmm *g, prepared *pd, vem_fit_opts *opts,
     g->user_ctx = NULL;
     if (st != VEM_OK && st != VEM_EMAXITER && st != VEM_EINTR)
         return st;
-    const int bnd = near_boundary(g, res->best_init);
+    const int bnd = near_boundary(g, res->best_init,
+                                  opts->algorithm == VEM_ALG_MCEM ||
+                                      opts->algorithm == VEM_ALG_SEM,
+                                  res->n_iter);
     vem_status est = fit_effects(g, pd, c, n_all, max_rows);
     if (est != VEM_OK)
         return est;
