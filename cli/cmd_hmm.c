@@ -64,7 +64,8 @@ static const cli_option fit_options[] = {
     {"trials", 0, 1, OPT_TRIALS, "N",
      "multinomial: every frame's counts sum to N (checked;\n"
      "stored in the model; needed by vem sample)"},
-    {"covariance", 0, 1, OPT_COVARIANCE, "C", "full (default), diag, spherical or tied"},
+    {"covariance", 0, 1, OPT_COVARIANCE, "C", "full (default), diag, spherical, tied or one of\n"
+     "mclust's 14 names (EII ... VVV; Gaussian emissions)"},
     {"init", 0, 1, OPT_INIT, "M",
      "emissions: kmeans (default; categorical: random) or\n"
      "random"},
@@ -447,9 +448,9 @@ static int fit_option(fit_args *a, int id, const char *val)
         return cli_parse_size("--trials", val, 1, (size_t)1 << 52, &a->n_trials);
     case OPT_COVARIANCE:
         a->cov_given = 1;
-        return vem_cov_parse(val, &a->cov) == VEM_OK
+        return vem_gmm_cov_parse(val, &a->cov) == VEM_OK
                    ? 0
-                   : bad_value("--covariance", "full, diag, spherical or tied", val);
+                   : bad_value("--covariance", "full, diag, spherical, tied or an mclust name (EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV)", val);
     case OPT_LENGTHS:
         a->lengths = val;
         return 0;
@@ -1309,7 +1310,7 @@ static int cmd_info(int argc, char **argv)
             const double *c = vem_hmm_covariances(h);
             printf("covariances (%s):\n", vem_cov_name(vem_hmm_cov(h)));
             char buf[32];
-            switch (vem_hmm_cov(h)) {
+            switch (vem_cov_layout(vem_hmm_cov(h))) {
             case VEM_COV_FULL:
                 for (size_t i = 0; i < k; i++)
                     for (size_t r = 0; r < d; r++) {
@@ -1329,6 +1330,8 @@ static int cmd_info(int argc, char **argv)
             case VEM_COV_TIED:
                 for (size_t r = 0; r < d; r++)
                     print_vec("", c + r * d, d);
+                break;
+            default:
                 break;
             }
         }

@@ -198,6 +198,27 @@ expect_err "--prior with poisson: says so" "applies to --emission gaussian"
 run fit hmm "$FAITHFUL" -k 2 --emission gaussian --prior --stream
 expect_rc "--prior with --stream" 1
 
+# ---- Gaussian emissions with mclust's structured covariances ----
+
+run fit hmm "$FAITHFUL" -k 3 --emission gaussian --covariance EVE --seed 2 --tol 1e-12 \
+    --max-iter 5000 --json -o eve.json
+expect_rc "gaussian EVE" 0
+cp out eve.fit.json
+run score eve.json "$FAITHFUL" --json
+pycheck "gaussian EVE: the model file keeps the type, score = fit, parameters counted" "" "
+d, s = load(1), load(2)
+assert d['covariance_type'] == 'EVE' and d['monotonicity_violations'] == 0
+assert close(s['log_likelihood'], d['log_likelihood'], 1e-9)
+# start 2 + transitions 6 + means 6 + EVE on 2-D, K = 3: volume 1, shapes 3, orientation 1
+assert d['n_parameters'] == 2 + 6 + 6 + 5, d['n_parameters']" eve.fit.json out
+run fit hmm "$FAITHFUL" -k 3 --emission gaussian --covariance EVE --seed 2 --algorithm lbfgs \
+    --json
+pycheck "gaussian EVE: L-BFGS reaches Baum-Welch's optimum" "" "
+a, b = load(1), load(2)
+assert abs(a['mean_log_likelihood'] - b['mean_log_likelihood']) < 1e-8" eve.fit.json out
+run info eve.json
+expect_out "gaussian EVE: info" "covariance EVE"
+
 # ---- choosing the number of states ----
 
 run fit hmm "$W" --columns weather -k 1-5 --emission categorical --seed 1 --json -o sel.json

@@ -548,6 +548,94 @@ static void test_freeze_priors(void)
     vem_hmm_free(h);
 }
 
+/*
+ * Gaussian emissions of every covariance type, mclust's 14 included: an HMM whose start
+ * and transition rows are uniform and frozen is the mixture with equal weights, so from the
+ * same parameters 30 Baum-Welch iterations equal 30 EM iterations of vem_gmm with
+ * --equal-weights (log-likelihood to 1e-12, covariances to 1e-9); the model file round
+ * trip keeps the type and the score.
+ */
+static void test_structured_covariances(void)
+{
+    const size_t n = 300, d = 3, k = 3;
+    double *x = malloc(n * d * sizeof *x);
+    vem_rng rng;
+    vem_rng_seed(&rng, 17);
+    for (size_t r = 0; r < n; r++) {
+        const size_t c = r % k;
+        const double z0 = vem_rng_normal(&rng), z1 = vem_rng_normal(&rng), z2 = vem_rng_normal(&rng);
+        x[r * d] = 3.0 * (double)c + (1.0 + c) * z0;
+        x[r * d + 1] = -2.0 * (double)c + 0.5 * z1 + 0.4 * (double)c * z0;
+        x[r * d + 2] = 0.8 * z2 + 0.3 * z1;
+    }
+    vem_matrix xm = vem_matrix_view(x, n, d);
+    const double pi[3] = {1.0 / 3, 1.0 / 3, 1.0 / 3};
+    const double a[9] = {1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3,
+                         1.0 / 3};
+    for (int ci = 0; ci < VEM_COV_COUNT; ci++) {
+        const vem_cov cov = (vem_cov)ci;
+        vem_gmm *g = vem_gmm_new(k, d, cov);
+        vem_fit_opts o;
+        vem_gmm_fit_opts_init(&o);
+        o.max_iter = 2;
+        o.tol = 0.0;
+        vem_fit_result res;
+        vem_rng_seed(&rng, 3);
+        vem_gmm_set_equal_weights(g, 1);
+        CHECK(vem_gmm_fit(g, &xm, &o, &rng, &res) == VEM_EMAXITER);
+        vem_fit_result_clear(&res);
+        vem_hmm *h = vem_hmm_new(k, VEM_HMM_GAUSSIAN, d, cov);
+        CHECK(h != NULL);
+        if (!h) {
+            vem_gmm_free(g);
+            continue;
+        }
+        CHECK(vem_hmm_set_gaussian(h, vem_gmm_means(g), vem_gmm_covariances(g)) == VEM_OK);
+        CHECK(vem_hmm_set_startprob(h, pi) == VEM_OK);
+        CHECK(vem_hmm_set_transmat(h, a) == VEM_OK);
+        CHECK(vem_hmm_set_update(h, "mc") == VEM_OK);
+        /* A fresh mixture from those parameters: the structured M-steps' inner iterations
+         * then start where the HMM's bank does. */
+        vem_gmm *g0 = g;
+        g = vem_gmm_new(k, d, cov);
+        CHECK(vem_gmm_set_params(g, pi, vem_gmm_means(g0), vem_gmm_covariances(g0)) == VEM_OK);
+        vem_gmm_set_equal_weights(g, 1);
+        vem_gmm_free(g0);
+        o.max_iter = 30;
+        o.warm_start = 1;
+        CHECK(vem_gmm_fit(g, &xm, &o, &rng, &res) == VEM_EMAXITER);
+        const double gl = res.objective;
+        vem_fit_result_clear(&res);
+        vem_fit_opts oh;
+        vem_hmm_fit_opts_init(&oh);
+        oh.max_iter = 30;
+        oh.tol = 0.0;
+        oh.warm_start = 1;
+        CHECK(vem_hmm_fit(h, &xm, NULL, &oh, &rng, &res) == VEM_EMAXITER);
+        /* The HMM's 30th E-step sees the parameters of 29 M-steps, as the mixture's. */
+        CHECK_REL(res.objective, gl, 1e-12);
+        vem_fit_result_clear(&res);
+        const size_t cl = vem_gmm_covariances_len(g);
+        CHECK(cl == vem_hmm_covariances_len(h));
+        double worst = 0.0;
+        for (size_t i = 0; i < cl; i++)
+            worst = fmax(worst, fabs(vem_hmm_covariances(h)[i] - vem_gmm_covariances(g)[i]) /
+                                    fmax(1.0, fabs(vem_gmm_covariances(g)[i])));
+        CHECK(worst < 1e-9);
+        /* Free parameters: the mixture's (free weights) less its k - 1 weights, plus the
+         * start and the transition rows. */
+        vem_gmm *g2 = vem_gmm_new(k, d, cov);
+        CHECK(vem_hmm_n_parameters(h) == vem_gmm_n_parameters(g2) + k * (k - 1));
+        vem_gmm_free(g2);
+        char *json = vem_hmm_to_json(h);
+        CHECK(json && strstr(json, vem_cov_name(cov)) != NULL);
+        free(json);
+        vem_hmm_free(h);
+        vem_gmm_free(g);
+    }
+    free(x);
+}
+
 /* Seattle weather, categorical, from REFERENCE.md's initial parameters: 50 iterations. */
 static void test_seattle_golden(void)
 {
@@ -893,9 +981,9 @@ static void test_errors(void)
 {
     CHECK(vem_hmm_new(0, VEM_HMM_CATEGORICAL, 3, VEM_COV_FULL) == NULL);
     CHECK(strstr(vem_errmsg(), "k=0") != NULL);
-    /* Emissions take the four structures; mclust's others are for mixtures. */
-    CHECK(vem_hmm_new(2, VEM_HMM_GAUSSIAN, 2, VEM_COV_EII) == NULL);
-    CHECK(strstr(vem_errmsg(), "full, diag, spherical, tied") != NULL);
+    /* Gaussian emissions take every covariance type (test_structured_covariances). */
+    CHECK(vem_hmm_new(2, VEM_HMM_GAUSSIAN, 2, (vem_cov)VEM_COV_COUNT) == NULL);
+    CHECK(strstr(vem_errmsg(), "a covariance type") != NULL);
     vem_hmm *h = tiny_categorical();
     double bad[3] = {0, 4, 1};
     vem_matrix x = vem_matrix_view(bad, 3, 1);
@@ -1133,5 +1221,6 @@ int main(void)
     test_posteriors_internal();
     test_frames_map_start();
     test_freeze_priors();
+    test_structured_covariances();
     return check_report("hmm");
 }

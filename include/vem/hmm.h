@@ -4,8 +4,8 @@
  *
  * A K-state HMM has start probabilities pi (K), a row-stochastic transition
  * matrix A (K x K, row-major, A[i*K + j] = p(z_t = j | z_{t-1} = i)) and one
- * emission distribution per state: Gaussian (full, diag, spherical or tied
- * covariance, shapes as in gmm.h, d features), categorical (M symbols coded
+ * emission distribution per state: Gaussian (any covariance type of gmm.h, the 14 of
+ * mclust included, shapes as there, d features), categorical (M symbols coded
  * 0 .. M-1, emission matrix K x M), a Gaussian mixture per state, Poisson (d
  * independent count columns, rates K x d) or multinomial (counts of M
  * categories, emission matrix K x M). Fitting is Baum-Welch (Rabiner 1989;
@@ -94,8 +94,8 @@ typedef struct vem_hmm vem_hmm;
  * state, see vem_hmm_new_gmm). Parameters start uniform (pi, A, categorical
  * and multinomial emissions), at rate 1 (Poisson) or standard normal (means 0,
  * identity covariances). NULL on failure: VEM_EINVAL (k or dim 0, invalid
- * emission, or cov not one of full, diag, spherical, tied: the mclust-only
- * structures of gmm.h are for mixtures), VEM_ENOMEM (also when 4 k x k plus the
+ * emission, or, for Gaussian emissions, cov not a covariance type of gmm.h),
+ * VEM_ENOMEM (also when 4 k x k plus the
  * emissions' arrays exceed vem_memory_limit(), checked before allocating).
  */
 VEM_API vem_hmm *vem_hmm_new(size_t k, vem_hmm_emission emission, size_t dim, vem_cov cov);

@@ -141,9 +141,9 @@ static vem_hmm *hmm_from_json(const char *path, const json_t *root)
             vem__json_get_size(path, root, "n_features", 100000, &d) != VEM_OK ||
             (em == VEM_HMM_GMM && vem__json_get_size(path, root, "n_mix", 100000, &mm) != VEM_OK))
             return NULL;
-        if (vem_cov_parse(cov_name, &cov) != VEM_OK) {
+        if (vem_gmm_cov_parse(cov_name, &cov) != VEM_OK) {
             VEM_FAIL(VEM_EFORMAT,
-                     "%s: key 'covariance_type': expected full, diag, spherical or tied", path);
+                     "%s: key 'covariance_type': expected full, diag, spherical, tied or an mclust name (EII ... VVV)", path);
             return NULL;
         }
     } else if (vem__json_get_size(path, root, "n_symbols", 100000, &d) != VEM_OK) {

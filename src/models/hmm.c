@@ -233,11 +233,10 @@ vem_hmm *vem_hmm_new_gmm(size_t k, vem_hmm_emission emission, size_t n_mix, size
 {
     size_t kk, km;
     if (k == 0 || dim == 0 || n_mix == 0 || !vem_hmm_emission_name(emission) ||
-        (gaussian_em(emission) && (!vem_cov_name(cov) || cov > VEM_COV_TIED))) {
-        /* HMM emissions take the four structures full, diag, spherical, tied. */
+        (gaussian_em(emission) && !vem_cov_name(cov))) {
         VEM_FAIL(VEM_EINVAL,
-                 "vem_hmm_new: k=%zu and dim=%zu must be >= 1, emission=%d valid and cov=%d one "
-                 "of full, diag, spherical, tied", k, dim, (int)emission, (int)cov);
+                 "vem_hmm_new: k=%zu and dim=%zu must be >= 1, emission=%d valid and cov=%d a "
+                 "covariance type (gmm.h)", k, dim, (int)emission, (int)cov);
         return NULL;
     }
     if (!vem__mul_ok(k, k, &kk) || !vem__mul_ok(k, dim, &km) || k > UINT32_MAX) {
@@ -249,7 +248,9 @@ vem_hmm *vem_hmm_new_gmm(size_t k, vem_hmm_emission emission, size_t n_mix, size
         double mix = emission == VEM_HMM_GMM ? (double)n_mix : 1.0;
         double need = 4.0 * (double)k * (double)k +
                       4.0 * (double)k * mix * (double)dim *
-                          (!gaussian_em(emission) || cov != VEM_COV_FULL ? 1.0 : (double)dim);
+                          (!gaussian_em(emission) || vem_cov_layout(cov) != VEM_COV_FULL
+                               ? 1.0
+                               : (double)dim);
         char what[128];
         snprintf(what, sizeof what, "a hidden Markov model of %zu states and %zu dimensions", k,
                  dim);
@@ -1703,11 +1704,11 @@ static vem_status bank_mstep(vem_hmm *h, const double *ess)
             /* s2' = s2 - s1 m^T - m s1^T + 2 n m m^T, so that s2' / n - m m^T is the scatter
              * about m over n; s1' = n m. */
             for (size_t i = 0; i < d; i++) {
-                if (h->cov == VEM_COV_FULL)
+                if (vem_cov_layout(h->cov) == VEM_COV_FULL)
                     for (size_t j = 0; j < d; j++)
                         t2[c * d * d + i * d + j] += -a[i] * m[j] - m[i] * a[j] +
                                                      2.0 * n * m[i] * m[j];
-                else if (h->cov == VEM_COV_TIED)
+                else if (vem_cov_layout(h->cov) == VEM_COV_TIED)
                     for (size_t j = 0; j < d; j++)
                         t2[i * d + j] += -a[i] * m[j] - m[i] * a[j] + 2.0 * n * m[i] * m[j];
                 else
@@ -2981,7 +2982,7 @@ vem_status vem_hmm_sample_from(const vem_hmm *h, size_t n, size_t start_state, v
         const double *cv = vem_gmm_covariances(h->bank);
         for (size_t c = 0; c < k; c++) {
             double *l = chol + c * d * d;
-            switch (h->cov) {
+            switch (vem_cov_layout(h->cov)) {
             case VEM_COV_FULL:
                 vem__cholesky(d, cv + c * d * d, l);
                 break;
@@ -2992,7 +2993,7 @@ vem_status vem_hmm_sample_from(const vem_hmm *h, size_t n, size_t start_state, v
                 for (size_t j = 0; j < d; j++)
                     l[j * d + j] = sqrt(cv[c * d + j]);
                 break;
-            case VEM_COV_SPHERICAL:
+            default: /* spherical */
                 for (size_t j = 0; j < d; j++)
                     l[j * d + j] = sqrt(cv[c]);
                 break;
@@ -3053,22 +3054,8 @@ size_t vem_hmm_n_parameters(const vem_hmm *h)
         return p + k * d;
     if (!h->bank)
         return p + k * (d - 1);
-    size_t cp = 0;
-    switch (h->cov) {
-    case VEM_COV_FULL:
-        cp = k * d * (d + 1) / 2;
-        break;
-    case VEM_COV_DIAG:
-        cp = k * d;
-        break;
-    case VEM_COV_SPHERICAL:
-        cp = k;
-        break;
-    case VEM_COV_TIED:
-        cp = d * (d + 1) / 2;
-        break;
-    }
-    return p + k * d + cp;
+    /* The bank's count less its k - 1 weights: means and the covariance structure's. */
+    return p + vem_gmm_n_parameters(h->bank) - (k - 1);
 }
 
 double vem_hmm_bic(const vem_hmm *h, double log_likelihood, size_t n)
