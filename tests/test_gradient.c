@@ -438,6 +438,35 @@ static void test_hmms(const dataset *faithful)
         }
         vem_hmm_free(z);
     }
+    /* Count emissions (issue 19): Poisson rates and multinomial rows as square roots, on
+     * Seattle's daily counts and weekly weather counts (examples/data). */
+    {
+        vem_table t;
+        vem_csv_opts co;
+        vem_csv_opts_init(&co);
+        for (int e = 0; e < 2; e++) {
+            const char *path = e ? VEM_EXAMPLE_DATA "/seattle-weekly.csv"
+                                 : VEM_EXAMPLE_DATA "/seattle-counts.csv";
+            CHECK(vem_csv_read(path, &co, &t) == VEM_OK);
+            vem_matrix x = vem_table_matrix(&t);
+            vem_hmm *hc = vem_hmm_new(3, e ? VEM_HMM_MULTINOMIAL : VEM_HMM_POISSON, x.cols,
+                                      VEM_COV_FULL);
+            CHECK(hc != NULL);
+            if (hc)
+                test_hmm(hc, &x, NULL, e ? "hmm seattle weekly K=3 multinomial"
+                                         : "hmm seattle counts K=3 poisson");
+            vem_hmm_free(hc);
+            vem_table_clear(&t);
+        }
+    }
+    /* Structured covariances of Gaussian emissions: the bank's map (src/models/gmm_grad.c). */
+    {
+        vem_hmm *hs = vem_hmm_new(3, VEM_HMM_GAUSSIAN, 2, VEM_COV_EVE);
+        CHECK(hs != NULL);
+        if (hs)
+            test_hmm(hs, &faithful->x, NULL, "hmm faithful K=3 gaussian EVE");
+        vem_hmm_free(hs);
+    }
     /* Gaussian-mixture emissions have no unconstrained map (yet). */
     vem_hmm *h = vem_hmm_new_gmm(3, VEM_HMM_GMM, 2, 2, VEM_COV_FULL);
     vem_model m = vem_hmm_model(h);
