@@ -75,6 +75,12 @@ resume_case hmm_categorical 10 fit hmm $W --states 3 --emission categorical --to
     --max-iter 30 --n-init 2
 resume_case hmm_stepwise 2 fit hmm $F --states 2 --emission gaussian --algorithm stepwise \
     --passes 6 --batch-size 1 --tol 0
+resume_case hmm_poisson 10 fit hmm "$ROOT/examples/data/seattle-counts.csv" --states 3 \
+    --emission poisson --tol 0 --max-iter 30 --n-init 2
+resume_case hmm_multinomial_incremental 2 fit hmm "$ROOT/examples/data/seattle-weekly.csv" \
+    --states 2 --emission multinomial --algorithm incremental --blocks 1 --passes 6 --tol 0
+resume_case hmm_map_frozen 10 fit hmm $W --states 3 --emission categorical --tol 0 \
+    --max-iter 30 --transmat-prior 2 --update te
 resume_case lda_batch 4 fit lda $DOCS -k 3 --passes 10 --tol 0
 resume_case lda_online 2 fit lda $DOCS -k 3 --algorithm stepwise --batch-size 8 --passes 6 \
     --tol 0
