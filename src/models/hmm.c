@@ -637,32 +637,30 @@ static const char *letters_of(unsigned m, char *buf)
     return buf;
 }
 
-vem_status vem_hmm_set_update(vem_hmm *h, const char *letters)
+/* letters as PARAM_* bits into *out (what: for messages); Gaussian-mixture emissions whole. */
+static vem_status param_set(const vem_hmm *h, const char *letters, const char *what,
+                            unsigned *out)
 {
-    unsigned m;
-    vem_status st = parse_letters(h, letters, "parameters to update", &m);
+    unsigned m = 0;
+    vem_status st = parse_letters(h, letters, what, &m);
     if (st != VEM_OK)
         return st;
-    if (h->em == VEM_HMM_GMM && (m & (PARAM_W | PARAM_M | PARAM_C)) &&
-        (m & (PARAM_W | PARAM_M | PARAM_C)) != (PARAM_W | PARAM_M | PARAM_C))
-        return VEM_FAIL(VEM_EINVAL, "parameters to update '%s': Gaussian-mixture emissions "
-                        "are updated or frozen whole (w, m and c together)", letters);
-    h->update = m;
+    const unsigned mix = PARAM_W | PARAM_M | PARAM_C;
+    if (h->em == VEM_HMM_GMM && (m & mix) && (m & mix) != mix)
+        return VEM_FAIL(VEM_EINVAL, "%s '%s': Gaussian-mixture emissions go whole (w, m and c "
+                        "together)", what, letters);
+    *out = m;
     return VEM_OK;
+}
+
+vem_status vem_hmm_set_update(vem_hmm *h, const char *letters)
+{
+    return param_set(h, letters, "parameters to update", &h->update);
 }
 
 vem_status vem_hmm_set_init_params(vem_hmm *h, const char *letters)
 {
-    unsigned m;
-    vem_status st = parse_letters(h, letters, "parameters to initialise", &m);
-    if (st != VEM_OK)
-        return st;
-    if (h->em == VEM_HMM_GMM && (m & (PARAM_W | PARAM_M | PARAM_C)) &&
-        (m & (PARAM_W | PARAM_M | PARAM_C)) != (PARAM_W | PARAM_M | PARAM_C))
-        return VEM_FAIL(VEM_EINVAL, "parameters to initialise '%s': Gaussian-mixture "
-                        "emissions are initialised whole (w, m and c together)", letters);
-    h->init_params = m;
-    return VEM_OK;
+    return param_set(h, letters, "parameters to initialise", &h->init_params);
 }
 
 const char *vem_hmm_update(const vem_hmm *h, char buf[8])
