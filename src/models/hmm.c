@@ -1360,6 +1360,35 @@ static double rescue_frame(size_t k, const double *lp, const double *pred, doubl
 }
 
 /*
+ * The forward recursion over frames [lo, hi) of one sequence (arrays indexed by frame: b, m,
+ * alpha, cs, and x or logb), each frame whose c_t underflows redone in log space from its
+ * log-densities: logb's row when logb is given, else emission_logp of x's row (h, ld, work
+ * as forward_rescue). vec: 4 k. Returns 0, or -1 when the sequence has probability zero.
+ */
+static int forward_pass(const vem_hmm *h, const double *x, size_t ld, double *work,
+                        const double *logb, size_t k, const double *A, const double *pi,
+                        size_t lo, size_t hi, double *b, double *m, double *alpha, double *cs,
+                        double *vec)
+{
+    double *pred = vec, *p2 = vec + k;
+    size_t t = lo;
+    while ((t = forward_run(k, A, pi, lo, t, hi, b, alpha, cs, pred, p2, vec + 3 * k)) < hi) {
+        double *at = alpha + t * k;
+        const double c = logb ? rescue_frame(k, logb + t * k, pred, b + t * k, m + t, at)
+                              : forward_rescue(h, x + t * ld, ld, pred, b + t * k, m + t, at,
+                                               work);
+        if (!(c > 0.0))
+            return -1;
+        cs[t] = c;
+        const double inv = 1.0 / c;
+        for (size_t j = 0; j < k; j++)
+            at[j] *= inv;
+        t++;
+    }
+    return 0;
+}
+
+/*
  * Forward-backward over the sequences starts[0..nseq] (absolute rows; frames
  * are local to starts[0]). FB_FIT adds the ESS into ess; FB_POSTERIOR writes
  * gamma (frames x k) into post. Returns the total log-likelihood.
@@ -1411,18 +1440,8 @@ static double run_chunk(const vem_hmm *h, const vem_matrix *xm, const size_t *st
     memset(part, 0, np * plen * sizeof *part);
     for (size_t s = 0; s < nseq; s++) {
         const size_t lo = starts[s] - r0, hi = starts[s + 1] - r0;
-        size_t t = lo;
-        while ((t = forward_run(k, A, h->startprob, lo, t, hi, b, alpha, cs, pred, p2, vec + 3 * k)) < hi) {
-            double *at = alpha + t * k;
-            double c = forward_rescue(h, x + t * ld, ld, pred, b + t * k, m + t, at, tw);
-            if (!(c > 0.0))
-                return -INFINITY; /* the sequence has probability zero: no statistics */
-            cs[t] = c;
-            const double inv = 1.0 / c;
-            for (size_t j = 0; j < k; j++)
-                at[j] *= inv;
-            t++;
-        }
+        if (forward_pass(h, x, ld, tw, NULL, k, A, h->startprob, lo, hi, b, m, alpha, cs, vec))
+            return -INFINITY; /* the sequence has probability zero: no statistics */
         if (mode == FB_FIT || mode == FB_POSTERIOR)
             backward_run(k, AT, lo, hi, alpha, b, cs, beta, p2, pred, part + k, part);
     }
@@ -1561,17 +1580,8 @@ double vem__hmm_posteriors(size_t k, const double *pi, const double *A, size_t T
     for (size_t i = 0; i < k; i++)
         for (size_t j = 0; j < k; j++)
             AT[j * k + i] = A[i * k + j];
-    size_t t = 0;
-    while ((t = forward_run(k, A, pi, 0, t, T, b, alpha, cs, pred, p2, vec + 3 * k)) < T) {
-        double *at = alpha + t * k;
-        const double c = rescue_frame(k, logb + t * k, pred, b + t * k, m + t, at);
-        if (!(c > 0.0))
-            return -INFINITY;
-        cs[t] = c;
-        for (size_t j = 0; j < k; j++)
-            at[j] /= c;
-        t++;
-    }
+    if (forward_pass(NULL, NULL, 0, NULL, logb, k, A, pi, 0, T, b, m, alpha, cs, vec))
+        return -INFINITY;
     double ll = 0.0;
     for (size_t s = 0; s < T; s++)
         ll += log(cs[s]) + m[s];
@@ -2320,22 +2330,11 @@ static double mc_sequence(const vem_hmm *h, const double *x, size_t ld, size_t T
 
     /* The forward pass. */
     double *b = mb->b, *alpha = mb->alpha, *cs = mb->cs, *vec = mb->vec;
-    double *pred = vec, *p2 = vec + k;
     for (size_t t0 = 0; t0 < T; t0 += BLOCK)
         emission_scaled(h, x + t0 * ld, ld, vem__min(BLOCK, T - t0), b + t0 * k, mb->m + t0,
                         mb->tw + 2 * k + BLOCK);
-    size_t t = 0;
-    while ((t = forward_run(k, A, h->startprob, 0, t, T, b, alpha, cs, pred, p2, vec + 3 * k)) <
-           T) {
-        double *at = alpha + t * k;
-        double c = forward_rescue(h, x + t * ld, ld, pred, b + t * k, mb->m + t, at, mb->tw);
-        if (!(c > 0.0))
-            return -INFINITY;
-        cs[t] = c;
-        for (size_t j = 0; j < k; j++)
-            at[j] /= c;
-        t++;
-    }
+    if (forward_pass(h, x, ld, mb->tw, NULL, k, A, h->startprob, 0, T, b, mb->m, alpha, cs, vec))
+        return -INFINITY;
     double ll = 0.0;
     for (size_t s = 0; s < T; s++)
         ll += log(cs[s]) + mb->m[s];
