@@ -30,6 +30,8 @@ extern const cli_verb cli_lda_fit, cli_lda_score, cli_lda_info, cli_lda_transfor
     cli_lda_topics, cli_lda_corpus;
 extern const cli_verb cli_vbgmm_fit, cli_vbgmm_predict, cli_vbgmm_score, cli_vbgmm_sample,
     cli_vbgmm_info;
+extern const cli_verb cli_vbhmm_fit, cli_vbhmm_predict, cli_vbhmm_score, cli_vbhmm_sample,
+    cli_vbhmm_info, cli_vbhmm_decode;
 extern const cli_verb cli_blr_fit, cli_blr_predict, cli_blr_score, cli_blr_info;
 extern const cli_verb cli_blogr_fit, cli_blogr_predict, cli_blogr_score, cli_blogr_info;
 extern const cli_verb cli_glmm_fit, cli_glmm_predict, cli_glmm_score, cli_glmm_info;
@@ -53,6 +55,10 @@ static const cli_kind kinds[] = {
      "variational Bayesian Gaussian mixture (Dirichlet or stick-breaking weight prior)",
      {&cli_vbgmm_fit, &cli_vbgmm_predict, &cli_vbgmm_score, &cli_vbgmm_sample, &cli_vbgmm_info,
       NULL, NULL, NULL}},
+    {"vbhmm",
+     "variational Bayesian hidden Markov model (Gaussian, categorical, Poisson emissions)",
+     {&cli_vbhmm_fit, &cli_vbhmm_predict, &cli_vbhmm_score, &cli_vbhmm_sample, &cli_vbhmm_info,
+      &cli_vbhmm_decode, NULL, NULL}},
     {"blr",
      "Bayesian linear regression by mean-field variational Bayes (ARD optional)",
      {&cli_blr_fit, &cli_blr_predict, &cli_blr_score, NULL, &cli_blr_info, NULL, NULL, NULL}},

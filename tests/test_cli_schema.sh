@@ -91,6 +91,15 @@ valid decode "decode hmm --posterior" decode hmm.json "$FAITHFUL" --posterior
 valid sample "sample hmm" sample hmm.json -n 5
 valid info "info hmm" info hmm.json
 valid info "info hmm categorical" info hmmc.json
+valid fit "fit vbhmm" fit vbhmm "$FAITHFUL" --states 3 --emission gaussian -o vbhmm.json
+valid fit "fit vbhmm categorical --moves" fit vbhmm "$WEATHER" --states 4 --emission categorical \
+    --columns weather --moves
+valid fit "fit vbhmm poisson" fit vbhmm "$DATA/seattle-counts.csv" --states 2 --emission poisson
+valid score "score vbhmm" score vbhmm.json "$FAITHFUL"
+valid decode "decode vbhmm" decode vbhmm.json "$FAITHFUL"
+valid predict "predict vbhmm --posterior" predict vbhmm.json "$FAITHFUL" --posterior
+valid sample "sample vbhmm" sample vbhmm.json -n 5
+valid info "info vbhmm" info vbhmm.json
 
 # LDA: batch and online, and every command on its model.
 valid fit "fit lda" fit lda "$CORPUS" --vocab "$VOCAB" -k 2 -o lda.json

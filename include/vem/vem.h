@@ -16,5 +16,6 @@
 #include <vem/model.h>
 #include <vem/vae.h>
 #include <vem/vbgmm.h>
+#include <vem/vbhmm.h>
 
 #endif /* VEM_VEM_H */

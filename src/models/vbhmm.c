@@ -1,0 +1,2065 @@
+/*
+ * src/models/vbhmm.c — hidden Markov models by variational Bayes (MacKay 1997; Beal 2003,
+ * ch. 3; McGrory & Titterington 2009), on the engine.
+ *
+ * The E-step of one sequence: the emission log-weights
+ *     ln b~_tk = E_q[ln p(x_t | theta_k)]
+ * (Gaussian: 1/2 E ln|Lambda_k| - d/2 ln 2 pi - 1/2 (d / beta_k + nu_k (x - m_k)^T W_k
+ * (x - m_k)), Bishop PRML eq. 10.64-10.65; categorical: psi(b_kx) - psi(sum_m b_km);
+ * Poisson: sum_j x_j (psi(a_kj) - ln r_kj) - a_kj / r_kj - ln x_j!), then the HMM's
+ * scaled forward-backward (vem__hmm_posteriors, src/models/hmm_internal.h) on
+ * pi~ = exp E[ln pi] and A~ = exp E[ln A]. It returns ln Z, the log normaliser of the
+ * optimal q(Z), which is E_q[ln p(X, Z | theta)] - E_q[ln q(Z)]; the posteriors gamma_t and
+ * the expected transitions give the ESS. objective_extra adds the -KL of the global
+ * factors, so the engine's objective is the ELBO with every constant (Beal 2003, eq.
+ * 3.79). The update sets every factor to prior + ESS (Beal 2003, eqs. 3.54-3.57; PRML
+ * eqs. 10.58-10.63 for the Normal-Wishart factors, written about the fixed centre
+ * c = m0 as src/models/vbgmm.c does).
+ *
+ * Parameters for the engine (params_get/set): [startprob posterior K][transmat posterior
+ * K x K][emissions: Gaussian beta K, nu K, means K x d, W^-1 K x pl; categorical K x M;
+ * Poisson shapes K x d, rates K x d]. Everything else derives from them, so restarts and
+ * checkpoints need no other state.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vem/comm.h>
+#include <vem/fit.h>
+#include <vem/io.h>
+#include <vem/vbhmm.h>
+
+#include "internal.h"
+#include "io/source_internal.h"
+#include "linalg/linalg.h"
+#include "linalg/special.h"
+#include "models/hmm_internal.h"
+#include "models/kmeans.h"
+
+#define LOG_2PI 1.8378770664093454836
+#define LOG_2 0.69314718055994530942
+#define LOG_PI 1.1447298858494001741
+#define MAX_DIM 100000
+
+/* What the E-step does: the variational posteriors, or the responsibilities of an
+ * initialisation (hard k-means labels, random, uniform). */
+enum mode { MODE_POSTERIOR = 0, MODE_NEAREST, MODE_RANDOM, MODE_UNIFORM };
+
+struct vem_vbhmm {
+    size_t k, dim;
+    vem_hmm_emission em;
+    vem_cov cov;
+    size_t pl;      /* Gaussian: doubles of one scale matrix (d*d or d); else 0 */
+    size_t elen;    /* doubles of the emission posterior */
+    size_t max_len; /* longest sequence of the data being fitted: sizes the scratch */
+    vem_hmm_init init;
+    vem_hmm_trans_init tinit;
+
+    /* Priors. */
+    double *pi0, *a0; /* k, k x k */
+    double *b0;       /* categorical: k x M */
+    double *m0;       /* Gaussian: d */
+    int m0_user, m0_known;
+    double beta0, nu0; /* nu0 NAN: d */
+    double *s0;        /* Gaussian W0^-1: pl */
+    double logdet_s0;  /* ln|W0^-1| */
+    double shape0;     /* Poisson a0 (NAN: 1) */
+    double *r0;        /* Poisson: d */
+    int r0_user, r0_known;
+    int priors_shared; /* during a fit: resolved from all the data already */
+
+    /* The posterior, one array: [pi k][A k x k][emissions elen]. */
+    double *post;
+    double *pi_q, *a_q, *e_q;
+
+    /* Derived from the posterior (derive()). */
+    double *pi_t, *a_t;       /* exp E[ln pi], exp E[ln A] */
+    double *elnpi, *elna;     /* E[ln pi], E[ln A] */
+    double *pi_mean, *a_mean; /* E[pi], E[A] */
+    double *occ;              /* k: expected occupancies */
+    double *linv;             /* Gaussian full: k x d x d, L_k^-1 with W_k^-1 = L_k L_k^T */
+    double *wmat;             /* Gaussian: k x pl, W_k */
+    double *logdet_w;         /* Gaussian: k, ln|W_k| */
+    double *cst;              /* Gaussian: k, the emission log-weight's constant */
+    double *covs;             /* Gaussian: k x pl, W_k^-1 / nu_k */
+    double *eln;              /* categorical k x M E[ln B]; Poisson k x d E[ln lambda] */
+    double *emean;            /* categorical k x M E[B]; Poisson k x d E[lambda] */
+    double *esum;             /* Poisson: k, sum_j E[lambda_kj] */
+    double *work;             /* an update's new posterior and factorisation work */
+
+    char **columns, **symbols;
+    char *symbol_column;
+
+    int moves;        /* delete and merge moves after VB-EM (vem_vbhmm_set_moves) */
+    size_t n_moves;   /* moves accepted by the last fit */
+
+    enum mode mode;
+    const double *mode_centers;
+    uint64_t mode_seed;
+};
+
+/* ------------------------------------------------------------ special functions */
+
+/* ln B(W, nu) of the Wishart normaliser (PRML eq. B.79) from ln|W|. */
+static double ln_wishart_norm(double logdet_w, double nu, size_t d)
+{
+    double dd = (double)d;
+    double s = -0.5 * nu * logdet_w - 0.5 * nu * dd * LOG_2 - 0.25 * dd * (dd - 1.0) * LOG_PI;
+    for (size_t i = 1; i <= d; i++)
+        s -= vem__lgamma(0.5 * (nu + 1.0 - (double)i));
+    return s;
+}
+
+/* sum_{i=1..d} psi((nu + 1 - i) / 2) + d ln 2: E[ln|Lambda|] - ln|W| (PRML eq. 10.65). */
+static double elnlam_base(double nu, size_t d)
+{
+    double s = (double)d * LOG_2;
+    for (size_t i = 1; i <= d; i++)
+        s += vem__digamma(0.5 * (nu + 1.0 - (double)i));
+    return s;
+}
+
+/*
+ * -KL(q(mu, Lambda) || p(mu, Lambda)) of one Normal-Wishart factor in dd dimensions (PRML
+ * eqs. 10.74 and 10.77 under q with their normalisers), q = (m - m0)^T W (m - m0) and
+ * tr = tr(W0^-1 W).
+ */
+static double nw_neg_kl(double beta0, double beta, double nu0, double nu, double logdet_w0,
+                        double logdet_w, double q, double tr, size_t dd)
+{
+    double d = (double)dd;
+    double elnlam = elnlam_base(nu, dd) + logdet_w;
+    return 0.5 * d * log(beta0 / beta) + 0.5 * d - 0.5 * beta0 * (d / beta + nu * q) +
+           ln_wishart_norm(logdet_w0, nu0, dd) - ln_wishart_norm(logdet_w, nu, dd) +
+           0.5 * (nu0 - nu) * elnlam - 0.5 * nu * tr + 0.5 * nu * d;
+}
+
+/* KL(Dir(q) || Dir(p)) over n entries; elnq: psi(q_j) - psi(sum q). */
+static double dirichlet_kl(const double *q, const double *p, const double *elnq, size_t n)
+{
+    double sq = 0.0, sp = 0.0, s = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        sq += q[j];
+        sp += p[j];
+        s += -(vem__lgamma(q[j]) - vem__lgamma(p[j])) + (q[j] - p[j]) * elnq[j];
+    }
+    return s + vem__lgamma(sq) - vem__lgamma(sp);
+}
+
+/* KL(Gamma(a, r) || Gamma(a0, r0)), shapes and rates. */
+static double gamma_kl(double a, double r, double a0, double r0)
+{
+    return (a - a0) * vem__digamma(a) - vem__lgamma(a) + vem__lgamma(a0) +
+           a0 * (log(r) - log(r0)) + a * (r0 - r) / r;
+}
+
+/* E[ln p] and E[p] of Dirichlet rows (rows x cols). */
+static void dirichlet_moments(const double *q, size_t rows, size_t cols, double *eln,
+                              double *mean)
+{
+    for (size_t i = 0; i < rows; i++) {
+        const double *r = q + i * cols;
+        double s = 0.0;
+        for (size_t j = 0; j < cols; j++)
+            s += r[j];
+        double ds = vem__digamma(s);
+        for (size_t j = 0; j < cols; j++) {
+            eln[i * cols + j] = vem__digamma(r[j]) - ds;
+            mean[i * cols + j] = r[j] / s;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- lifetime */
+
+static int is_gauss(const vem_vbhmm *v)
+{
+    return v->em == VEM_HMM_GAUSSIAN;
+}
+
+static int is_full(const vem_vbhmm *v)
+{
+    return v->em == VEM_HMM_GAUSSIAN && v->cov == VEM_COV_FULL;
+}
+
+void vem_vbhmm_free(vem_vbhmm *v)
+{
+    if (!v)
+        return;
+    double *arrays[] = {v->pi0,     v->a0,     v->b0,       v->m0,      v->s0,   v->r0,
+                        v->post,    v->pi_t,   v->a_t,      v->elnpi,   v->elna, v->pi_mean,
+                        v->a_mean,  v->occ,    v->linv,     v->wmat,    v->logdet_w,
+                        v->cst,     v->covs,   v->eln,      v->emean,   v->esum, v->work};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
+        vem__free(arrays[i]);
+    vem__strings_free(v->columns, v->dim);
+    vem__strings_free(v->symbols, v->dim);
+    vem__free(v->symbol_column);
+    vem__free(v);
+}
+
+static vem_status derive(vem_vbhmm *v);
+
+/* Default Dirichlet priors 1/K (start, transitions) and 1/M (emissions). */
+static void default_dirichlet(double *p, size_t n, size_t of)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = 1.0 / (double)of;
+}
+
+/* Default scale prior 1e-3 I (hmmlearn's). */
+static void default_scale(vem_vbhmm *v)
+{
+    const size_t d = v->dim;
+    memset(v->s0, 0, v->pl * sizeof *v->s0);
+    for (size_t j = 0; j < d; j++)
+        v->s0[is_full(v) ? j * d + j : j] = 1e-3;
+    v->logdet_s0 = (double)d * log(1e-3);
+}
+
+vem_vbhmm *vem_vbhmm_new(size_t k, vem_hmm_emission emission, size_t dim, vem_cov cov)
+{
+    if (k == 0 || dim == 0 || k > MAX_DIM || dim > MAX_DIM) {
+        VEM_FAIL(VEM_EINVAL, "vem_vbhmm_new: k=%zu and dim=%zu must be in [1, %d]", k, dim,
+                 MAX_DIM);
+        return NULL;
+    }
+    if (emission != VEM_HMM_GAUSSIAN && emission != VEM_HMM_CATEGORICAL &&
+        emission != VEM_HMM_POISSON) {
+        const char *n = vem_hmm_emission_name(emission);
+        VEM_FAIL(n ? VEM_EUNSUP : VEM_EINVAL,
+                 "vem_vbhmm_new: emission '%s' is not supported (gaussian, categorical, "
+                 "poisson)", n ? n : "invalid");
+        return NULL;
+    }
+    if (emission == VEM_HMM_GAUSSIAN && cov != VEM_COV_FULL && cov != VEM_COV_DIAG) {
+        VEM_FAIL(VEM_EUNSUP, "vem_vbhmm_new: covariance '%s' is not supported (full, diag)",
+                 vem_cov_name(cov) ? vem_cov_name(cov) : "invalid");
+        return NULL;
+    }
+    const size_t d = dim;
+    const int gauss = emission == VEM_HMM_GAUSSIAN, full = gauss && cov == VEM_COV_FULL;
+    const size_t pl = gauss ? (full ? d * d : d) : 0;
+    const size_t elen = gauss ? 2 * k + k * d + k * pl : emission == VEM_HMM_CATEGORICAL
+                                                             ? k * d
+                                                             : 2 * k * d;
+    {
+        char what[128];
+        snprintf(what, sizeof what, "a VB hidden Markov model of %zu states in %zu dimensions", k,
+                 d);
+        double doubles = 8.0 * (double)k * (double)k + 6.0 * (double)elen + 4.0 * (double)pl;
+        if (vem__check_memory(what, doubles * sizeof(double)) != VEM_OK)
+            return NULL;
+    }
+    vem_vbhmm *v = vem__calloc(1, sizeof *v);
+    if (!v)
+        goto oom;
+    v->k = k;
+    v->dim = d;
+    v->em = emission;
+    v->cov = gauss ? cov : VEM_COV_FULL;
+    v->pl = pl;
+    v->elen = elen;
+    v->init = emission == VEM_HMM_CATEGORICAL ? VEM_HMM_INIT_RANDOM : VEM_HMM_INIT_KMEANS;
+    v->tinit = VEM_HMM_TRANS_UNIFORM;
+    v->beta0 = 1.0;
+    v->nu0 = NAN;
+    v->shape0 = NAN;
+    const size_t kk = k * k;
+    v->pi0 = vem__alloc_doubles(k, 1);
+    v->a0 = vem__alloc_doubles(kk, 1);
+    v->post = vem__alloc_doubles(k + kk + elen, 1);
+    v->pi_t = vem__alloc_doubles(k, 1);
+    v->a_t = vem__alloc_doubles(kk, 1);
+    v->elnpi = vem__alloc_doubles(k, 1);
+    v->elna = vem__alloc_doubles(kk, 1);
+    v->pi_mean = vem__alloc_doubles(k, 1);
+    v->a_mean = vem__alloc_doubles(kk, 1);
+    v->occ = vem__alloc_doubles(k, 1);
+    /* An update's new posterior, then factorisation work (3 d*d). */
+    v->work = vem__alloc_doubles(k + kk + elen + 3 * (gauss ? d * d : 1) + k, 1);
+    if (!v->pi0 || !v->a0 || !v->post || !v->pi_t || !v->a_t || !v->elnpi || !v->elna ||
+        !v->pi_mean || !v->a_mean || !v->occ || !v->work)
+        goto oom;
+    if (gauss) {
+        v->m0 = vem__alloc_doubles(d, 1);
+        v->s0 = vem__alloc_doubles(pl, 1);
+        v->linv = vem__alloc_doubles(full ? k * d * d : 1, 1);
+        v->wmat = vem__alloc_doubles(k, pl);
+        v->logdet_w = vem__alloc_doubles(k, 1);
+        v->cst = vem__alloc_doubles(k, 1);
+        v->covs = vem__alloc_doubles(k, pl);
+        if (!v->m0 || !v->s0 || !v->linv || !v->wmat || !v->logdet_w || !v->cst || !v->covs)
+            goto oom;
+    } else {
+        v->eln = vem__alloc_doubles(k, d);
+        v->emean = vem__alloc_doubles(k, d);
+        v->b0 = emission == VEM_HMM_CATEGORICAL ? vem__alloc_doubles(k, d) : NULL;
+        v->r0 = emission == VEM_HMM_POISSON ? vem__alloc_doubles(d, 1) : NULL;
+        v->esum = emission == VEM_HMM_POISSON ? vem__alloc_doubles(k, 1) : NULL;
+        if (!v->eln || !v->emean || (emission == VEM_HMM_CATEGORICAL && !v->b0) ||
+            (emission == VEM_HMM_POISSON && (!v->r0 || !v->esum)))
+            goto oom;
+    }
+    v->pi_q = v->post;
+    v->a_q = v->post + k;
+    v->e_q = v->post + k + kk;
+    default_dirichlet(v->pi0, k, k);
+    default_dirichlet(v->a0, kk, k);
+    if (v->b0)
+        default_dirichlet(v->b0, k * d, d);
+    if (gauss)
+        default_scale(v);
+    for (size_t j = 0; v->r0 && j < d; j++)
+        v->r0[j] = 1.0;
+    /* A proper posterior to start from. */
+    for (size_t i = 0; i < k + kk; i++)
+        v->post[i] = 1.0;
+    if (gauss) {
+        double *beta = v->e_q, *nu = beta + k, *sq = nu + k + k * d;
+        for (size_t c = 0; c < k; c++) {
+            beta[c] = 1.0;
+            nu[c] = (double)d;
+            for (size_t j = 0; j < d; j++)
+                sq[c * pl + (full ? j * d + j : j)] = 1.0;
+        }
+    } else {
+        for (size_t i = 0; i < elen; i++)
+            v->e_q[i] = 1.0;
+    }
+    if (derive(v) != VEM_OK)
+        goto oom;
+    return v;
+oom:
+    vem_vbhmm_free(v);
+    VEM_FAIL(VEM_ENOMEM, "vem_vbhmm_new(k=%zu, dim=%zu): out of memory", k, dim);
+    return NULL;
+}
+
+vem_vbhmm *vem_vbhmm_copy(const vem_vbhmm *v)
+{
+    vem_vbhmm *c = vem_vbhmm_new(v->k, v->em, v->dim, v->cov);
+    if (!c)
+        return NULL;
+    const size_t k = v->k, kk = k * k, d = v->dim;
+    memcpy(c->pi0, v->pi0, k * sizeof *v->pi0);
+    memcpy(c->a0, v->a0, kk * sizeof *v->a0);
+    if (v->b0)
+        memcpy(c->b0, v->b0, k * d * sizeof *v->b0);
+    if (v->m0)
+        memcpy(c->m0, v->m0, d * sizeof *v->m0);
+    if (v->s0)
+        memcpy(c->s0, v->s0, v->pl * sizeof *v->s0);
+    if (v->r0)
+        memcpy(c->r0, v->r0, d * sizeof *v->r0);
+    c->m0_user = v->m0_user;
+    c->m0_known = v->m0_known;
+    c->beta0 = v->beta0;
+    c->nu0 = v->nu0;
+    c->logdet_s0 = v->logdet_s0;
+    c->shape0 = v->shape0;
+    c->r0_user = v->r0_user;
+    c->r0_known = v->r0_known;
+    c->init = v->init;
+    c->tinit = v->tinit;
+    c->moves = v->moves;
+    c->n_moves = v->n_moves;
+    c->max_len = v->max_len;
+    memcpy(c->post, v->post, (k + kk + v->elen) * sizeof *v->post);
+    vem_status st = derive(c);
+    if (st == VEM_OK && v->columns)
+        st = vem_vbhmm_set_columns(c, (const char *const *)v->columns);
+    if (st == VEM_OK && v->symbols)
+        st = vem_vbhmm_set_symbols(c, (const char *const *)v->symbols);
+    if (st == VEM_OK && v->symbol_column)
+        st = vem_vbhmm_set_symbol_column(c, v->symbol_column);
+    if (st != VEM_OK) {
+        vem_vbhmm_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* ---------------------------------------------------------------- accessors */
+
+size_t vem_vbhmm_k(const vem_vbhmm *v) { return v->k; }
+size_t vem_vbhmm_dim(const vem_vbhmm *v) { return v->dim; }
+vem_hmm_emission vem_vbhmm_emission_type(const vem_vbhmm *v) { return v->em; }
+vem_cov vem_vbhmm_cov(const vem_vbhmm *v) { return v->cov; }
+const double *vem_vbhmm_startprob_prior(const vem_vbhmm *v) { return v->pi0; }
+const double *vem_vbhmm_transmat_prior(const vem_vbhmm *v) { return v->a0; }
+const double *vem_vbhmm_emissionprob_prior(const vem_vbhmm *v) { return v->b0; }
+double vem_vbhmm_beta_prior(const vem_vbhmm *v) { return v->beta0; }
+const double *vem_vbhmm_scale_prior(const vem_vbhmm *v) { return v->s0; }
+vem_hmm_init vem_vbhmm_init_method(const vem_vbhmm *v) { return v->init; }
+vem_hmm_trans_init vem_vbhmm_trans_init_method(const vem_vbhmm *v) { return v->tinit; }
+const char *const *vem_vbhmm_columns(const vem_vbhmm *v) { return (const char *const *)v->columns; }
+const char *const *vem_vbhmm_symbols(const vem_vbhmm *v) { return (const char *const *)v->symbols; }
+const char *vem_vbhmm_symbol_column(const vem_vbhmm *v) { return v->symbol_column; }
+const double *vem_vbhmm_startprob_posterior(const vem_vbhmm *v) { return v->pi_q; }
+const double *vem_vbhmm_transmat_posterior(const vem_vbhmm *v) { return v->a_q; }
+const double *vem_vbhmm_startprob(const vem_vbhmm *v) { return v->pi_mean; }
+const double *vem_vbhmm_transmat(const vem_vbhmm *v) { return v->a_mean; }
+const double *vem_vbhmm_occupancy(const vem_vbhmm *v) { return v->occ; }
+
+double vem_vbhmm_dof_prior(const vem_vbhmm *v)
+{
+    return !is_gauss(v) ? NAN : isnan(v->nu0) ? (double)v->dim : v->nu0;
+}
+
+const double *vem_vbhmm_means_prior(const vem_vbhmm *v)
+{
+    return is_gauss(v) && v->m0_known ? v->m0 : NULL;
+}
+
+double vem_vbhmm_lambdas_shape_prior(const vem_vbhmm *v)
+{
+    return v->em != VEM_HMM_POISSON ? NAN : isnan(v->shape0) ? 1.0 : v->shape0;
+}
+
+const double *vem_vbhmm_lambdas_rate_prior(const vem_vbhmm *v)
+{
+    return v->em == VEM_HMM_POISSON && v->r0_known ? v->r0 : NULL;
+}
+
+/* The Gaussian posterior's pieces. */
+static double *g_beta(const vem_vbhmm *v) { return v->e_q; }
+static double *g_nu(const vem_vbhmm *v) { return v->e_q + v->k; }
+static double *g_means(const vem_vbhmm *v) { return v->e_q + 2 * v->k; }
+static double *g_scale(const vem_vbhmm *v) { return v->e_q + 2 * v->k + v->k * v->dim; }
+
+const double *vem_vbhmm_means(const vem_vbhmm *v) { return is_gauss(v) ? g_means(v) : NULL; }
+const double *vem_vbhmm_beta_posterior(const vem_vbhmm *v)
+{
+    return is_gauss(v) ? g_beta(v) : NULL;
+}
+const double *vem_vbhmm_dof_posterior(const vem_vbhmm *v) { return is_gauss(v) ? g_nu(v) : NULL; }
+const double *vem_vbhmm_scale_posterior(const vem_vbhmm *v)
+{
+    return is_gauss(v) ? g_scale(v) : NULL;
+}
+const double *vem_vbhmm_covariances(const vem_vbhmm *v) { return is_gauss(v) ? v->covs : NULL; }
+size_t vem_vbhmm_covariances_len(const vem_vbhmm *v) { return v->k * v->pl; }
+
+const double *vem_vbhmm_emissionprob_posterior(const vem_vbhmm *v)
+{
+    return v->em == VEM_HMM_CATEGORICAL ? v->e_q : NULL;
+}
+
+const double *vem_vbhmm_lambdas_shape_posterior(const vem_vbhmm *v)
+{
+    return v->em == VEM_HMM_POISSON ? v->e_q : NULL;
+}
+
+const double *vem_vbhmm_lambdas_rate_posterior(const vem_vbhmm *v)
+{
+    return v->em == VEM_HMM_POISSON ? v->e_q + v->k * v->dim : NULL;
+}
+
+const double *vem_vbhmm_emissionprob(const vem_vbhmm *v)
+{
+    return v->em == VEM_HMM_CATEGORICAL ? v->emean : NULL;
+}
+
+const double *vem_vbhmm_lambdas(const vem_vbhmm *v)
+{
+    return v->em == VEM_HMM_POISSON ? v->emean : NULL;
+}
+
+vem_status vem_vbhmm_set_moves(vem_vbhmm *v, int on)
+{
+    v->moves = on != 0;
+    return VEM_OK;
+}
+
+int vem_vbhmm_moves(const vem_vbhmm *v) { return v->moves; }
+size_t vem_vbhmm_moves_accepted(const vem_vbhmm *v) { return v->n_moves; }
+
+size_t vem_vbhmm_effective_states(const vem_vbhmm *v)
+{
+    size_t n = 0;
+    for (size_t c = 0; c < v->k; c++)
+        n += v->occ[c] >= 1.0;
+    return n;
+}
+
+/* ---------------------------------------------------------------- setters */
+
+/* n entries of p, each positive and finite; what names them. */
+static vem_status check_positive(const double *p, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(p[i] > 0.0) || !isfinite(p[i]))
+            return VEM_FAIL(VEM_EINVAL, "%s entry %zu is %g: it must be positive and finite",
+                            what, i + 1, p[i]);
+    return VEM_OK;
+}
+
+vem_status vem_vbhmm_set_startprob_prior(vem_vbhmm *v, const double *a0)
+{
+    if (!a0) {
+        default_dirichlet(v->pi0, v->k, v->k);
+        return VEM_OK;
+    }
+    vem_status st = check_positive(a0, v->k, "startprob prior");
+    if (st == VEM_OK)
+        memcpy(v->pi0, a0, v->k * sizeof *a0);
+    return st == VEM_OK ? derive(v) : st;
+}
+
+vem_status vem_vbhmm_set_transmat_prior(vem_vbhmm *v, const double *a0)
+{
+    if (!a0) {
+        default_dirichlet(v->a0, v->k * v->k, v->k);
+        return VEM_OK;
+    }
+    vem_status st = check_positive(a0, v->k * v->k, "transmat prior");
+    if (st == VEM_OK)
+        memcpy(v->a0, a0, v->k * v->k * sizeof *a0);
+    return st == VEM_OK ? derive(v) : st;
+}
+
+vem_status vem_vbhmm_set_emissionprob_prior(vem_vbhmm *v, const double *b0)
+{
+    if (v->em != VEM_HMM_CATEGORICAL)
+        return VEM_FAIL(VEM_EINVAL, "the emissionprob prior is for categorical emissions");
+    if (!b0) {
+        default_dirichlet(v->b0, v->k * v->dim, v->dim);
+        return derive(v);
+    }
+    vem_status st = check_positive(b0, v->k * v->dim, "emissionprob prior");
+    if (st == VEM_OK)
+        memcpy(v->b0, b0, v->k * v->dim * sizeof *b0);
+    return st == VEM_OK ? derive(v) : st;
+}
+
+vem_status vem_vbhmm_set_means_prior(vem_vbhmm *v, const double *m0)
+{
+    if (!is_gauss(v))
+        return VEM_FAIL(VEM_EINVAL, "the means prior is for Gaussian emissions");
+    if (!m0) {
+        v->m0_user = 0;
+        v->m0_known = 0;
+        return VEM_OK;
+    }
+    for (size_t j = 0; j < v->dim; j++)
+        if (!isfinite(m0[j]))
+            return VEM_FAIL(VEM_EINVAL, "means prior entry %zu is not finite", j + 1);
+    memcpy(v->m0, m0, v->dim * sizeof *m0);
+    v->m0_user = 1;
+    v->m0_known = 1;
+    return derive(v);
+}
+
+vem_status vem_vbhmm_set_beta_prior(vem_vbhmm *v, double beta0)
+{
+    if (!is_gauss(v))
+        return VEM_FAIL(VEM_EINVAL, "the beta prior is for Gaussian emissions");
+    if (isnan(beta0))
+        beta0 = 1.0;
+    if (!(beta0 > 0.0) || !isfinite(beta0))
+        return VEM_FAIL(VEM_EINVAL, "beta prior %g must be positive and finite", beta0);
+    v->beta0 = beta0;
+    return derive(v);
+}
+
+vem_status vem_vbhmm_set_dof_prior(vem_vbhmm *v, double nu0)
+{
+    if (!is_gauss(v))
+        return VEM_FAIL(VEM_EINVAL, "the dof prior is for Gaussian emissions");
+    const double lo = is_full(v) ? (double)v->dim - 1.0 : 0.0;
+    if (!isnan(nu0) && (!(nu0 > lo) || !isfinite(nu0)))
+        return VEM_FAIL(VEM_EINVAL, "dof prior %g must be finite and > %g (%s covariance)", nu0,
+                        lo, is_full(v) ? "full: d - 1" : "diag");
+    v->nu0 = nu0;
+    return VEM_OK;
+}
+
+/* ln|a| of a scale-like matrix (full d x d or diag d) into *logdet, l: d*d work; 0 or the
+ * failing pivot. */
+static size_t log_det(const vem_vbhmm *v, const double *a, double *logdet, double *l)
+{
+    const size_t d = v->dim;
+    double s = 0.0;
+    if (!is_full(v)) {
+        for (size_t j = 0; j < d; j++) {
+            if (!(a[j] > 0.0) || !isfinite(a[j]))
+                return j + 1;
+            s += log(a[j]);
+        }
+    } else {
+        size_t bad = vem__cholesky(d, a, l);
+        if (bad)
+            return bad;
+        for (size_t j = 0; j < d; j++)
+            s += 2.0 * log(l[j * d + j]);
+    }
+    *logdet = s;
+    return 0;
+}
+
+/* A scale matrix (full: symmetric, finite) before its factorisation; what names it. */
+static vem_status check_scale(const vem_vbhmm *v, const double *s, const char *what)
+{
+    const size_t d = v->dim;
+    for (size_t i = 0; i < v->pl; i++)
+        if (!isfinite(s[i]))
+            return VEM_FAIL(VEM_EINVAL, "%s entry %zu is not finite", what, i + 1);
+    if (is_full(v))
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j < i; j++)
+                if (!(fabs(s[i * d + j] - s[j * d + i]) <=
+                      1e-12 * fmax(fabs(s[i * d + j]), fabs(s[j * d + i]))))
+                    return VEM_FAIL(VEM_EINVAL, "%s is not symmetric at [%zu][%zu]", what, i + 1,
+                                    j + 1);
+    return VEM_OK;
+}
+
+vem_status vem_vbhmm_set_scale_prior(vem_vbhmm *v, const double *s0)
+{
+    if (!is_gauss(v))
+        return VEM_FAIL(VEM_EINVAL, "the scale prior is for Gaussian emissions");
+    if (!s0) {
+        default_scale(v);
+        return derive(v);
+    }
+    vem_status st = check_scale(v, s0, "scale prior");
+    if (st != VEM_OK)
+        return st;
+    double ld = 0.0;
+    size_t bad = log_det(v, s0, &ld, v->work);
+    if (bad)
+        return VEM_FAIL(VEM_ENUMERIC, "scale prior is not positive definite (pivot %zu)", bad);
+    memcpy(v->s0, s0, v->pl * sizeof *s0);
+    v->logdet_s0 = ld;
+    return derive(v);
+}
+
+vem_status vem_vbhmm_set_lambdas_prior(vem_vbhmm *v, double shape, const double *rate)
+{
+    if (v->em != VEM_HMM_POISSON)
+        return VEM_FAIL(VEM_EINVAL, "the lambdas prior is for Poisson emissions");
+    if (!isnan(shape) && (!(shape > 0.0) || !isfinite(shape)))
+        return VEM_FAIL(VEM_EINVAL, "lambdas shape prior %g must be positive and finite", shape);
+    if (rate) {
+        vem_status st = check_positive(rate, v->dim, "lambdas rate prior");
+        if (st != VEM_OK)
+            return st;
+        memcpy(v->r0, rate, v->dim * sizeof *rate);
+    }
+    v->shape0 = shape;
+    v->r0_user = rate != NULL;
+    v->r0_known = rate != NULL;
+    return derive(v);
+}
+
+vem_status vem_vbhmm_set_init(vem_vbhmm *v, vem_hmm_init init)
+{
+    if (!vem_hmm_init_name(init))
+        return VEM_FAIL(VEM_EINVAL, "invalid initialisation %d", (int)init);
+    if (init == VEM_HMM_INIT_KMEANS && v->em == VEM_HMM_CATEGORICAL)
+        return VEM_FAIL(VEM_EINVAL, "kmeans initialises Gaussian and Poisson emissions "
+                                    "(categorical: random)");
+    v->init = init;
+    return VEM_OK;
+}
+
+vem_status vem_vbhmm_set_trans_init(vem_vbhmm *v, vem_hmm_trans_init init)
+{
+    if (init != VEM_HMM_TRANS_UNIFORM && init != VEM_HMM_TRANS_RANDOM)
+        return VEM_FAIL(VEM_EINVAL, "the transitions initialise uniform or random");
+    v->tinit = init;
+    return VEM_OK;
+}
+
+/* Replace *dst by copies of n names (NULL clears). */
+static vem_status copy_names(char ***dst, size_t n, const char *const *names)
+{
+    char **c = NULL;
+    if (names && !(c = vem__strings_dup(names, n)))
+        return VEM_FAIL(VEM_ENOMEM, "names");
+    vem__strings_free(*dst, n);
+    *dst = c;
+    return VEM_OK;
+}
+
+vem_status vem_vbhmm_set_columns(vem_vbhmm *v, const char *const *names)
+{
+    if (v->em == VEM_HMM_CATEGORICAL)
+        return VEM_FAIL(VEM_EINVAL, "categorical emissions have symbols, not columns");
+    return copy_names(&v->columns, v->dim, names);
+}
+
+vem_status vem_vbhmm_set_symbols(vem_vbhmm *v, const char *const *names)
+{
+    if (v->em != VEM_HMM_CATEGORICAL)
+        return VEM_FAIL(VEM_EINVAL, "symbols are for categorical emissions");
+    return copy_names(&v->symbols, v->dim, names);
+}
+
+vem_status vem_vbhmm_set_symbol_column(vem_vbhmm *v, const char *name)
+{
+    char *c = NULL;
+    if (name && !(c = vem__strdup(name)))
+        return VEM_FAIL(VEM_ENOMEM, "symbol column");
+    vem__free(v->symbol_column);
+    v->symbol_column = c;
+    return VEM_OK;
+}
+
+/* ------------------------------------------------------------ derived quantities */
+
+/* Inverse of the lower triangular l (d x d) into li (lower), by forward substitution. */
+static void tri_inverse(size_t d, const double *l, double *li)
+{
+    memset(li, 0, d * d * sizeof *li);
+    for (size_t j = 0; j < d; j++) {
+        li[j * d + j] = 1.0 / l[j * d + j];
+        for (size_t i = j + 1; i < d; i++) {
+            double s = 0.0;
+            for (size_t m = j; m < i; m++)
+                s += l[i * d + m] * li[m * d + j];
+            li[i * d + j] = -s / l[i * d + i];
+        }
+    }
+}
+
+/*
+ * Everything the E-step, the bound and the accessors need, from the posterior and the
+ * priors. VEM_ENUMERIC if some W_k^-1 is not positive definite.
+ */
+static vem_status derive(vem_vbhmm *v)
+{
+    const size_t k = v->k, kk = k * k, d = v->dim;
+    dirichlet_moments(v->pi_q, 1, k, v->elnpi, v->pi_mean);
+    dirichlet_moments(v->a_q, k, k, v->elna, v->a_mean);
+    for (size_t i = 0; i < k; i++)
+        v->pi_t[i] = exp(v->elnpi[i]);
+    for (size_t i = 0; i < kk; i++)
+        v->a_t[i] = exp(v->elna[i]);
+    if (is_gauss(v)) {
+        const size_t pl = v->pl;
+        const double dd = (double)d;
+        const double *beta = g_beta(v), *nu = g_nu(v), *sq = g_scale(v);
+        double *l = v->work + k + kk + v->elen; /* d*d */
+        for (size_t c = 0; c < k; c++) {
+            const double *s = sq + c * pl;
+            double ld = 0.0;
+            size_t bad = log_det(v, s, &ld, l);
+            if (bad)
+                return VEM_FAIL(VEM_ENUMERIC,
+                                "scale matrix of state %zu is not positive definite (pivot %zu)",
+                                c + 1, bad);
+            v->logdet_w[c] = -ld;
+            double *w = v->wmat + c * pl;
+            double base;
+            if (is_full(v)) {
+                double *li = v->linv + c * d * d;
+                tri_inverse(d, l, li);
+                for (size_t i = 0; i < d; i++)
+                    for (size_t j = 0; j <= i; j++) {
+                        double t = 0.0;
+                        for (size_t m = i; m < d; m++) /* (L^-T L^-1)_ij */
+                            t += li[m * d + i] * li[m * d + j];
+                        w[i * d + j] = t;
+                        w[j * d + i] = t;
+                    }
+                base = elnlam_base(nu[c], d);
+            } else {
+                for (size_t j = 0; j < d; j++)
+                    w[j] = 1.0 / s[j];
+                base = dd * (vem__digamma(0.5 * nu[c]) + LOG_2);
+            }
+            for (size_t i = 0; i < pl; i++)
+                v->covs[c * pl + i] = s[i] / nu[c];
+            if (is_full(v)) /* exactly symmetric */
+                for (size_t i = 0; i < d; i++)
+                    for (size_t j = 0; j < i; j++)
+                        v->covs[c * pl + i * d + j] = v->covs[c * pl + j * d + i];
+            v->cst[c] = 0.5 * (base + v->logdet_w[c]) - 0.5 * dd * LOG_2PI - 0.5 * dd / beta[c];
+            v->occ[c] = beta[c] - v->beta0;
+        }
+    } else if (v->em == VEM_HMM_CATEGORICAL) {
+        dirichlet_moments(v->e_q, k, d, v->eln, v->emean);
+        for (size_t c = 0; c < k; c++) {
+            double s = 0.0;
+            for (size_t j = 0; j < d; j++)
+                s += v->e_q[c * d + j] - v->b0[c * d + j];
+            v->occ[c] = s;
+        }
+    } else {
+        const double *shape = v->e_q, *rate = v->e_q + k * d;
+        for (size_t c = 0; c < k; c++) {
+            double s = 0.0;
+            for (size_t j = 0; j < d; j++) {
+                const double a = shape[c * d + j], r = rate[c * d + j];
+                v->eln[c * d + j] = vem__digamma(a) - log(r);
+                v->emean[c * d + j] = a / r;
+                s += a / r;
+            }
+            v->esum[c] = s;
+            v->occ[c] = rate[c * d] - v->r0[0];
+        }
+    }
+    return VEM_OK;
+}
+
+/* ------------------------------------------------------------------ the bound */
+
+static double vb_objective_extra(const void *self)
+{
+    const vem_vbhmm *v = self;
+    const size_t k = v->k, d = v->dim;
+    double s = -dirichlet_kl(v->pi_q, v->pi0, v->elnpi, k);
+    for (size_t i = 0; i < k; i++)
+        s -= dirichlet_kl(v->a_q + i * k, v->a0 + i * k, v->elna + i * k, k);
+    if (is_gauss(v)) {
+        const size_t pl = v->pl;
+        const double nu0 = vem_vbhmm_dof_prior(v);
+        const double *beta = g_beta(v), *nu = g_nu(v), *means = g_means(v), *sq = g_scale(v);
+        for (size_t c = 0; c < k; c++) {
+            const double *m = means + c * d, *w = v->wmat + c * pl;
+            if (is_full(v)) {
+                double q = 0.0, tr = 0.0;
+                for (size_t i = 0; i < d; i++)
+                    for (size_t j = 0; j < d; j++) {
+                        q += (m[i] - v->m0[i]) * w[i * d + j] * (m[j] - v->m0[j]);
+                        tr += v->s0[i * d + j] * w[i * d + j];
+                    }
+                s += nw_neg_kl(v->beta0, beta[c], nu0, nu[c], -v->logdet_s0, v->logdet_w[c], q,
+                               tr, d);
+            } else {
+                for (size_t j = 0; j < d; j++) {
+                    double t = m[j] - v->m0[j];
+                    s += nw_neg_kl(v->beta0, beta[c], nu0, nu[c], -log(v->s0[j]),
+                                   -log(sq[c * pl + j]), t * t * w[j], v->s0[j] * w[j], 1);
+                }
+            }
+        }
+    } else if (v->em == VEM_HMM_CATEGORICAL) {
+        for (size_t c = 0; c < k; c++)
+            s -= dirichlet_kl(v->e_q + c * d, v->b0 + c * d, v->eln + c * d, d);
+    } else {
+        const double a0 = vem_vbhmm_lambdas_shape_prior(v);
+        const double *shape = v->e_q, *rate = v->e_q + k * d;
+        for (size_t c = 0; c < k; c++)
+            for (size_t j = 0; j < d; j++)
+                s -= gamma_kl(shape[c * d + j], rate[c * d + j], a0, v->r0[j]);
+    }
+    return s;
+}
+
+/* ---------------------------------------------------------------- the E-step */
+
+/* Rows [lo, hi) of sequence s of the data (all rows when there is no structure). */
+static size_t n_seq_of(const vem_data *x)
+{
+    return x->seq_start ? x->n_seq : (x->x.rows ? 1 : 0);
+}
+
+static size_t seq_lo(const vem_data *x, size_t s)
+{
+    return x->seq_start ? x->seq_start[s] : 0;
+}
+
+static size_t seq_hi(const vem_data *x, size_t s)
+{
+    return x->seq_start ? x->seq_start[s + 1] : x->x.rows;
+}
+
+static size_t longest(const vem_data *x)
+{
+    size_t m = 0;
+    for (size_t s = 0; s < n_seq_of(x); s++)
+        m = vem__max(m, seq_hi(x, s) - seq_lo(x, s));
+    return m;
+}
+
+static size_t emis_ess_len(const vem_vbhmm *v)
+{
+    const size_t k = v->k, d = v->dim;
+    return is_gauss(v) ? k + k * d + k * v->pl : v->em == VEM_HMM_CATEGORICAL ? k * d : k + k * d;
+}
+
+static size_t vb_ess_len(const void *self)
+{
+    const vem_vbhmm *v = self;
+    return v->k + v->k * v->k + emis_ess_len(v);
+}
+
+/* Scratch of one E-step call: logb, gamma (T x k each), the forward-backward work, and a
+ * frame's centred values (d). */
+static size_t seq_scratch(const vem_vbhmm *v, size_t T)
+{
+    return 2 * T * v->k + vem__hmm_posteriors_work(v->k, T) + v->dim + v->k;
+}
+
+static size_t vb_scratch_len(const void *self, size_t block)
+{
+    const vem_vbhmm *v = self;
+    (void)block; /* units are whole sequences: the need depends on the longest */
+    return seq_scratch(v, vem__max(v->max_len, 1));
+}
+
+static size_t vb_n_units(const void *self, const vem_data *x)
+{
+    (void)self;
+    return n_seq_of(x);
+}
+
+static double vb_n_obs(const void *self, const vem_data *x)
+{
+    (void)self;
+    return (double)x->x.rows;
+}
+
+/* logb (T x k) = E_q[ln p(x_t | theta_k)] for the T frames from x (stride ld). */
+static void emission_elogp(const vem_vbhmm *v, const double *x, size_t ld, size_t T,
+                           double *logb, double *t)
+{
+    const size_t k = v->k, d = v->dim;
+    if (v->em == VEM_HMM_CATEGORICAL) {
+        for (size_t r = 0; r < T; r++) {
+            const size_t sym = (size_t)x[r * ld];
+            for (size_t c = 0; c < k; c++)
+                logb[r * k + c] = v->eln[c * d + sym];
+        }
+        return;
+    }
+    if (v->em == VEM_HMM_POISSON) {
+        for (size_t r = 0; r < T; r++) {
+            const double *xr = x + r * ld;
+            double lf = 0.0;
+            for (size_t j = 0; j < d; j++)
+                lf += vem__lgamma(xr[j] + 1.0);
+            for (size_t c = 0; c < k; c++) {
+                const double *el = v->eln + c * d;
+                double s = 0.0;
+                for (size_t j = 0; j < d; j++)
+                    s += xr[j] == 0.0 ? 0.0 : xr[j] * el[j];
+                logb[r * k + c] = s - v->esum[c] - lf;
+            }
+        }
+        return;
+    }
+    const double *means = g_means(v), *nu = g_nu(v);
+    for (size_t c = 0; c < k; c++) {
+        const double *m = means + c * d;
+        for (size_t r = 0; r < T; r++) {
+            const double *xr = x + r * ld;
+            double q = 0.0;
+            if (is_full(v)) {
+                const double *li = v->linv + c * d * d;
+                for (size_t j = 0; j < d; j++)
+                    t[j] = xr[j] - m[j];
+                for (size_t i = 0; i < d; i++) {
+                    double a = 0.0;
+                    for (size_t j = 0; j <= i; j++)
+                        a += li[i * d + j] * t[j];
+                    q += a * a;
+                }
+            } else {
+                const double *w = v->wmat + c * d;
+                for (size_t j = 0; j < d; j++) {
+                    double u = xr[j] - m[j];
+                    q += w[j] * u * u;
+                }
+            }
+            logb[r * k + c] = v->cst[c] - 0.5 * nu[c] * q;
+        }
+    }
+}
+
+/* The emission ESS of T frames with posteriors gamma (T x k), added into e. */
+static void emission_ess(const vem_vbhmm *v, const double *x, size_t ld, size_t T,
+                         const double *gamma, double *e, double *t)
+{
+    const size_t k = v->k, d = v->dim;
+    if (v->em == VEM_HMM_CATEGORICAL) {
+        for (size_t r = 0; r < T; r++) {
+            const size_t sym = (size_t)x[r * ld];
+            for (size_t c = 0; c < k; c++)
+                e[c * d + sym] += gamma[r * k + c];
+        }
+        return;
+    }
+    double *nk = e, *s1 = e + k, *s2 = e + k + k * d;
+    for (size_t r = 0; r < T; r++) {
+        const double *xr = x + r * ld;
+        if (is_gauss(v))
+            for (size_t j = 0; j < d; j++)
+                t[j] = xr[j] - v->m0[j];
+        for (size_t c = 0; c < k; c++) {
+            const double g = gamma[r * k + c];
+            if (g == 0.0)
+                continue;
+            nk[c] += g;
+            double *a = s1 + c * d;
+            if (!is_gauss(v)) {
+                for (size_t j = 0; j < d; j++)
+                    a[j] += g * xr[j];
+                continue;
+            }
+            for (size_t j = 0; j < d; j++)
+                a[j] += g * t[j];
+            if (is_full(v)) {
+                double *b = s2 + c * d * d;
+                for (size_t i = 0; i < d; i++) {
+                    const double gi = g * t[i];
+                    for (size_t j = i; j < d; j++)
+                        b[i * d + j] += gi * t[j];
+                }
+            } else {
+                double *b = s2 + c * d;
+                for (size_t j = 0; j < d; j++)
+                    b[j] += g * t[j] * t[j];
+            }
+        }
+    }
+}
+
+/* splitmix64: the random initial responsibilities from (seed, row). */
+static uint64_t mix64(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* The initialisation's responsibilities of T frames (row r0 the first's place in the
+ * data): one-hot on the nearest k-means centre, uniform random, or uniform. */
+static void init_gamma(const vem_vbhmm *v, const double *x, size_t ld, size_t T, size_t r0,
+                       double *gamma)
+{
+    const size_t k = v->k, d = v->dim;
+    for (size_t r = 0; r < T; r++) {
+        double *g = gamma + r * k;
+        if (v->mode == MODE_UNIFORM) {
+            for (size_t c = 0; c < k; c++)
+                g[c] = 1.0 / (double)k;
+        } else if (v->mode == MODE_RANDOM) {
+            uint64_t h = mix64(v->mode_seed ^ mix64((uint64_t)(r0 + r)));
+            double s = 0.0;
+            for (size_t c = 0; c < k; c++) {
+                h = mix64(h);
+                g[c] = (double)(h >> 11) * 0x1p-53 + 0x1p-54;
+                s += g[c];
+            }
+            for (size_t c = 0; c < k; c++)
+                g[c] /= s;
+        } else {
+            const double *xr = x + r * ld;
+            size_t best = 0;
+            double bd = INFINITY;
+            for (size_t c = 0; c < k; c++) {
+                double s = 0.0;
+                for (size_t j = 0; j < d; j++) {
+                    double u = xr[j] - v->mode_centers[c * d + j];
+                    s += u * u;
+                }
+                if (s < bd) {
+                    bd = s;
+                    best = c;
+                }
+            }
+            for (size_t c = 0; c < k; c++)
+                g[c] = c == best;
+        }
+    }
+}
+
+static double vb_estep(const void *self, const vem_data *data, size_t u0, size_t u1, double *ess,
+                       double *scratch)
+{
+    const vem_vbhmm *v = self;
+    const size_t k = v->k, kk = k * k, ld = data->x.ld;
+    double ll = 0.0;
+    for (size_t s = u0; s < u1; s++) {
+        const size_t lo = seq_lo(data, s), T = seq_hi(data, s) - lo;
+        if (T == 0)
+            continue;
+        const double *x = data->x.data + lo * ld;
+        double *logb = scratch, *gamma = logb + T * k;
+        double *work = gamma + T * k, *t = work + vem__hmm_posteriors_work(k, T);
+        if (v->mode != MODE_POSTERIOR) {
+            /* An initialisation: the emissions' ESS of given responsibilities, evenly
+             * spread start and transition counts (the initialiser may redraw them). */
+            init_gamma(v, x, ld, T, lo, gamma);
+            for (size_t c = 0; c < k; c++)
+                ess[c] += 1.0 / (double)k;
+            for (size_t i = 0; i < kk; i++)
+                ess[k + i] += (double)(T - 1) / (double)kk;
+            emission_ess(v, x, ld, T, gamma, ess + k + kk, t);
+            continue;
+        }
+        emission_elogp(v, x, ld, T, logb, t);
+        const double z = vem__hmm_posteriors(k, v->pi_t, v->a_t, T, logb, gamma, ess + k, ess,
+                                             work);
+        ll += z;
+        if (z > -INFINITY) /* else gamma is unspecified: the engine fails on the -inf */
+            emission_ess(v, x, ld, T, gamma, ess + k + kk, t);
+    }
+    return ll;
+}
+
+/* ------------------------------------------------------------------- the update */
+
+/* The posterior from the ESS plus the priors (Beal 2003, eqs. 3.54-3.57; PRML eqs.
+ * 10.60-10.63 about the centre c = m0). Nothing changes on error. */
+static vem_status vb_mstep(void *self, const double *ess)
+{
+    vem_vbhmm *v = self;
+    const size_t k = v->k, kk = k * k, d = v->dim;
+    const double *es = ess + k + kk;
+    double *np = v->work; /* the new posterior, laid out as v->post */
+    for (size_t i = 0; i < k + kk; i++) {
+        if (!(ess[i] >= -1e-9) || !isfinite(ess[i]))
+            return VEM_FAIL(VEM_ENUMERIC, "update: expected %s count %zu is %g",
+                            i < k ? "start" : "transition", i < k ? i + 1 : i - k + 1, ess[i]);
+        np[i] = (i < k ? v->pi0[i] : v->a0[i - k]) + fmax(ess[i], 0.0);
+    }
+    double *ne = np + k + kk;
+    if (is_gauss(v)) {
+        const size_t pl = v->pl;
+        const double nu0 = vem_vbhmm_dof_prior(v);
+        const double *nk = es, *s1 = es + k, *s2 = es + k + k * d;
+        double *beta = ne, *nu = ne + k, *means = ne + 2 * k, *sq = means + k * d;
+        for (size_t c = 0; c < k; c++) {
+            if (!(nk[c] >= -1e-9) || !isfinite(nk[c]))
+                return VEM_FAIL(VEM_ENUMERIC, "update: expected occupancy of state %zu is %g",
+                                c + 1, nk[c]);
+            const double n = fmax(nk[c], 0.0);
+            beta[c] = v->beta0 + n;
+            nu[c] = nu0 + n;
+            double *m = means + c * d, *s = sq + c * pl;
+            for (size_t j = 0; j < d; j++)
+                m[j] = s1[c * d + j] / beta[c]; /* m - c, with c = m0 */
+            if (is_full(v)) {
+                const double *b = s2 + c * d * d; /* upper triangle */
+                for (size_t i = 0; i < d; i++)
+                    for (size_t j = i; j < d; j++) {
+                        double t = v->s0[i * d + j] + b[i * d + j] - beta[c] * m[i] * m[j];
+                        s[i * d + j] = t;
+                        s[j * d + i] = t;
+                    }
+            } else {
+                const double *b = s2 + c * d;
+                for (size_t j = 0; j < d; j++)
+                    s[j] = v->s0[j] + b[j] - beta[c] * m[j] * m[j];
+            }
+            for (size_t j = 0; j < d; j++)
+                m[j] += v->m0[j];
+        }
+        double *l = ne + v->elen; /* d*d */
+        for (size_t c = 0; c < k; c++) {
+            double ld;
+            size_t bad = log_det(v, sq + c * pl, &ld, l);
+            if (bad)
+                return VEM_FAIL(VEM_ENUMERIC,
+                                "update: scale matrix of state %zu is not positive definite "
+                                "(pivot %zu)",
+                                c + 1, bad);
+        }
+    } else if (v->em == VEM_HMM_CATEGORICAL) {
+        for (size_t i = 0; i < k * d; i++) {
+            if (!(es[i] >= -1e-9) || !isfinite(es[i]))
+                return VEM_FAIL(VEM_ENUMERIC, "update: expected symbol count %zu is %g", i + 1,
+                                es[i]);
+            ne[i] = v->b0[i] + fmax(es[i], 0.0);
+        }
+    } else {
+        const double a0 = vem_vbhmm_lambdas_shape_prior(v);
+        const double *nk = es, *sx = es + k;
+        for (size_t c = 0; c < k; c++)
+            for (size_t j = 0; j < d; j++) {
+                const double a = sx[c * d + j], n = nk[c];
+                if (!(a >= -1e-9) || !isfinite(a) || !(n >= -1e-9) || !isfinite(n))
+                    return VEM_FAIL(VEM_ENUMERIC, "update: statistics of state %zu are not "
+                                    "finite and >= 0", c + 1);
+                ne[c * d + j] = a0 + fmax(a, 0.0);
+                ne[k * d + c * d + j] = v->r0[j] + fmax(n, 0.0);
+            }
+    }
+    memcpy(v->post, np, (k + kk + v->elen) * sizeof *np);
+    return derive(v);
+}
+
+/* The ESS the posterior stands for (posterior - prior): stochastic VI blends into them. */
+static void vb_ess_from_params(const void *self, double *ess)
+{
+    const vem_vbhmm *v = self;
+    const size_t k = v->k, kk = k * k, d = v->dim;
+    for (size_t i = 0; i < k; i++)
+        ess[i] = v->pi_q[i] - v->pi0[i];
+    for (size_t i = 0; i < kk; i++)
+        ess[k + i] = v->a_q[i] - v->a0[i];
+    double *es = ess + k + kk;
+    if (is_gauss(v)) {
+        const size_t pl = v->pl;
+        const double *beta = g_beta(v), *means = g_means(v), *sq = g_scale(v);
+        double *nk = es, *s1 = es + k, *s2 = es + k + k * d;
+        for (size_t c = 0; c < k; c++) {
+            nk[c] = beta[c] - v->beta0;
+            const double *m = means + c * d;
+            for (size_t j = 0; j < d; j++)
+                s1[c * d + j] = beta[c] * (m[j] - v->m0[j]);
+            for (size_t i = 0; i < pl; i++) {
+                const size_t a = is_full(v) ? i / d : i, b = is_full(v) ? i % d : i;
+                s2[c * pl + i] = sq[c * pl + i] - v->s0[i] +
+                                 beta[c] * (m[a] - v->m0[a]) * (m[b] - v->m0[b]);
+            }
+        }
+    } else if (v->em == VEM_HMM_CATEGORICAL) {
+        for (size_t i = 0; i < k * d; i++)
+            es[i] = v->e_q[i] - v->b0[i];
+    } else {
+        const double a0 = vem_vbhmm_lambdas_shape_prior(v);
+        for (size_t c = 0; c < k; c++) {
+            es[c] = v->e_q[k * d + c * d] - v->r0[0];
+            for (size_t j = 0; j < d; j++)
+                es[k + c * d + j] = v->e_q[c * d + j] - a0;
+        }
+    }
+}
+
+/* ----------------------------------------------------------------- parameters */
+
+static size_t vb_params_len(const void *self)
+{
+    const vem_vbhmm *v = self;
+    return v->k + v->k * v->k + v->elen;
+}
+
+static void vb_params_get(const void *self, double *out)
+{
+    const vem_vbhmm *v = self;
+    memcpy(out, v->post, vb_params_len(v) * sizeof *out);
+}
+
+/* The posterior's ranges (in: laid out as v->post); VEM_EINVAL naming the entry. */
+static vem_status check_posterior(const vem_vbhmm *v, const double *in)
+{
+    const size_t k = v->k, kk = k * k, d = v->dim, n = vb_params_len(v);
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(in[i]))
+            return VEM_FAIL(VEM_EINVAL, "posterior parameter %zu is not finite", i + 1);
+    vem_status st = check_positive(in, k, "startprob posterior");
+    if (st == VEM_OK)
+        st = check_positive(in + k, kk, "transmat posterior");
+    const double *e = in + k + kk;
+    if (st != VEM_OK)
+        return st;
+    if (is_gauss(v)) {
+        const double lo = is_full(v) ? (double)d - 1.0 : 0.0;
+        st = check_positive(e, k, "beta posterior");
+        for (size_t c = 0; st == VEM_OK && c < k; c++)
+            if (!(e[k + c] > lo))
+                return VEM_FAIL(VEM_EINVAL, "dof posterior of state %zu is %g, not > %g", c + 1,
+                                e[k + c], lo);
+        for (size_t c = 0; st == VEM_OK && c < k; c++)
+            st = check_scale(v, e + 2 * k + k * d + c * v->pl, "scale posterior");
+        return st;
+    }
+    return check_positive(e, v->elen, v->em == VEM_HMM_CATEGORICAL ? "emissionprob posterior"
+                                                                   : "lambdas posterior");
+}
+
+static vem_status vb_params_set(void *self, const double *in)
+{
+    vem_vbhmm *v = self;
+    const size_t n = vb_params_len(v);
+    vem_status st = check_posterior(v, in);
+    if (st != VEM_OK)
+        return st;
+    double *saved = vem__alloc_doubles(n, 1);
+    if (!saved)
+        return VEM_FAIL(VEM_ENOMEM, "posterior");
+    memcpy(saved, v->post, n * sizeof *saved);
+    memcpy(v->post, in, n * sizeof *in);
+    st = derive(v);
+    if (st != VEM_OK) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", vem_errmsg());
+        memcpy(v->post, saved, n * sizeof *saved);
+        derive(v);
+        VEM_FAIL(st, "%s", msg);
+    }
+    vem__free(saved);
+    return st;
+}
+
+vem_status vem_vbhmm_set_posterior_transitions(vem_vbhmm *v, const double *start,
+                                               const double *trans)
+{
+    const size_t k = v->k, n = vb_params_len(v);
+    double *p = vem__alloc_doubles(n, 1);
+    if (!p)
+        return VEM_FAIL(VEM_ENOMEM, "posterior");
+    memcpy(p, v->post, n * sizeof *p);
+    memcpy(p, start, k * sizeof *p);
+    memcpy(p + k, trans, k * k * sizeof *p);
+    vem_status st = vb_params_set(v, p);
+    vem__free(p);
+    return st;
+}
+
+/* Set the emission part e (elen doubles) of the posterior. */
+static vem_status set_emission_posterior(vem_vbhmm *v, const double *e)
+{
+    const size_t k = v->k, n = vb_params_len(v);
+    double *p = vem__alloc_doubles(n, 1);
+    if (!p)
+        return VEM_FAIL(VEM_ENOMEM, "posterior");
+    memcpy(p, v->post, n * sizeof *p);
+    memcpy(p + k + k * k, e, v->elen * sizeof *p);
+    vem_status st = vb_params_set(v, p);
+    vem__free(p);
+    return st;
+}
+
+vem_status vem_vbhmm_set_posterior_gaussian(vem_vbhmm *v, const double *means,
+                                            const double *beta, const double *dof,
+                                            const double *scale)
+{
+    if (!is_gauss(v))
+        return VEM_FAIL(VEM_EINVAL, "not a Gaussian model");
+    if (!v->m0_known)
+        return VEM_FAIL(VEM_EINVAL, "set the means prior (or fit) before the posterior");
+    const size_t k = v->k, d = v->dim;
+    double *e = vem__alloc_doubles(v->elen, 1);
+    if (!e)
+        return VEM_FAIL(VEM_ENOMEM, "posterior");
+    memcpy(e, beta, k * sizeof *e);
+    memcpy(e + k, dof, k * sizeof *e);
+    memcpy(e + 2 * k, means, k * d * sizeof *e);
+    memcpy(e + 2 * k + k * d, scale, k * v->pl * sizeof *e);
+    vem_status st = set_emission_posterior(v, e);
+    vem__free(e);
+    return st;
+}
+
+vem_status vem_vbhmm_set_posterior_categorical(vem_vbhmm *v, const double *b)
+{
+    if (v->em != VEM_HMM_CATEGORICAL)
+        return VEM_FAIL(VEM_EINVAL, "not a categorical model");
+    return set_emission_posterior(v, b);
+}
+
+vem_status vem_vbhmm_set_posterior_poisson(vem_vbhmm *v, const double *shape, const double *rate)
+{
+    if (v->em != VEM_HMM_POISSON)
+        return VEM_FAIL(VEM_EINVAL, "not a Poisson model");
+    if (!v->r0_known)
+        return VEM_FAIL(VEM_EINVAL, "set the lambdas prior (or fit) before the posterior");
+    const size_t kd = v->k * v->dim;
+    double *e = vem__alloc_doubles(2 * kd, 1);
+    if (!e)
+        return VEM_FAIL(VEM_ENOMEM, "posterior");
+    memcpy(e, shape, kd * sizeof *e);
+    memcpy(e + kd, rate, kd * sizeof *e);
+    vem_status st = set_emission_posterior(v, e);
+    vem__free(e);
+    return st;
+}
+
+/* ----------------------------------------------------------------- priors from data */
+
+/* Column sums of the frames: a small model over the same units (sequences). */
+static size_t sums_ess_len(const void *self)
+{
+    return ((const vem_vbhmm *)self)->dim;
+}
+
+static size_t zero_scratch(const void *self, size_t block)
+{
+    (void)self;
+    (void)block;
+    return 0;
+}
+
+static double sums_estep(const void *self, const vem_data *data, size_t u0, size_t u1,
+                         double *ess, double *scratch)
+{
+    const vem_vbhmm *v = self;
+    (void)scratch;
+    const size_t d = v->dim, ld = data->x.ld;
+    for (size_t s = u0; s < u1; s++)
+        for (size_t r = seq_lo(data, s); r < seq_hi(data, s); r++)
+            for (size_t j = 0; j < d; j++)
+                ess[j] += data->x.data[r * ld + j];
+    return 0.0;
+}
+
+static const vem_model_ops sums_ops = {
+    .name = "vbhmm-sums",
+    .ess_len = sums_ess_len,
+    .scratch_len = zero_scratch,
+    .n_units = vb_n_units,
+    .n_obs = vb_n_obs,
+    .estep = sums_estep,
+};
+
+/* The data-dependent default priors (Gaussian m0, Poisson r0) from all of f's frames
+ * (over f's communicator). */
+static vem_status resolve_priors(vem_vbhmm *v, vem_fit *f)
+{
+    const size_t d = v->dim;
+    const int need = (is_gauss(v) && !v->m0_user) || (v->em == VEM_HMM_POISSON && !v->r0_user);
+    if (!need || v->priors_shared)
+        return VEM_OK;
+    const double n = vem_fit_n_obs(f);
+    if (!(n >= 1.0))
+        return VEM_FAIL(VEM_EINVAL, "no frames to resolve the default priors from");
+    double *sum = vem__alloc_doubles(d, 1);
+    if (!sum)
+        return VEM_FAIL(VEM_ENOMEM, "priors");
+    vem_vbhmm *vv = v;
+    vem_model m = {.ops = &sums_ops, .self = vv};
+    double unused;
+    vem_status st = vem_fit_pass(f, &m, sum, &unused);
+    if (st == VEM_OK && is_gauss(v)) {
+        for (size_t j = 0; j < d; j++)
+            v->m0[j] = sum[j] / n;
+        v->m0_known = 1;
+    } else if (st == VEM_OK) {
+        const double a0 = vem_vbhmm_lambdas_shape_prior(v);
+        for (size_t j = 0; j < d; j++)
+            v->r0[j] = a0 / fmax(sum[j] / n, 1e-3);
+        v->r0_known = 1;
+    }
+    vem__free(sum);
+    return st == VEM_OK ? derive(v) : st;
+}
+
+/* --------------------------------------------------------------- initialisation */
+
+/* The frames as rows, for k-means: the engine's row units over the same matrix. */
+static size_t rows_n_units(const void *self, const vem_data *x)
+{
+    (void)self;
+    return x->x.rows;
+}
+
+static size_t rows_ess_len(const void *self)
+{
+    (void)self;
+    return 0;
+}
+
+static double rows_estep(const void *self, const vem_data *x, size_t u0, size_t u1, double *ess,
+                         double *scratch)
+{
+    (void)self;
+    (void)x;
+    (void)u0;
+    (void)u1;
+    (void)ess;
+    (void)scratch;
+    return 0.0;
+}
+
+static const vem_model_ops rows_ops = {
+    .name = "vbhmm-rows",
+    .ess_len = rows_ess_len,
+    .scratch_len = zero_scratch,
+    .n_units = rows_n_units,
+    .n_obs = vb_n_obs,
+    .estep = rows_estep,
+};
+
+/* Dirichlet(1) draw of n probabilities into p. */
+static void dirichlet1(vem_rng *rng, double *p, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        p[i] = -log(1.0 - vem_rng_uniform(rng));
+        s += p[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        p[i] /= s;
+}
+
+/* Each of rows rows of a (cols each) replaced by its total times a Dirichlet(1) draw. */
+static void redraw_rows(vem_rng *rng, double *a, size_t rows, size_t cols)
+{
+    for (size_t i = 0; i < rows; i++) {
+        double *r = a + i * cols, s = 0.0;
+        for (size_t j = 0; j < cols; j++)
+            s += r[j];
+        dirichlet1(rng, r, cols);
+        for (size_t j = 0; j < cols; j++)
+            r[j] *= s;
+    }
+}
+
+/*
+ * One restart's start: responsibilities (hard k-means labels of the frames as rows,
+ * random or uniform) give the emissions' ESS, the start and transition counts are spread
+ * evenly (or by Dirichlet(1) draws), and the update makes the posterior.
+ */
+static vem_status vb_init(void *self, vem_fit *f, vem_rng *rng)
+{
+    vem_vbhmm *v = self;
+    const vem_data *data = vem_fit_data(f);
+    const size_t k = v->k, kk = k * k, d = v->dim;
+    v->max_len = vem__max(v->max_len, longest(data));
+    vem_status st = resolve_priors(v, f);
+    if (st != VEM_OK)
+        return st;
+    double *ess = vem__alloc_doubles(vb_ess_len(v), 1);
+    double *centers = vem__alloc_doubles(k, d);
+    if (!ess || !centers) {
+        st = VEM_FAIL(VEM_ENOMEM, "initialisation");
+        goto done;
+    }
+    if (v->em == VEM_HMM_CATEGORICAL) {
+        v->mode = MODE_UNIFORM;
+    } else if (v->init == VEM_HMM_INIT_KMEANS) {
+        if (data->x.rows < k) {
+            st = VEM_FAIL(VEM_EINVAL, "%zu frames, fewer than k=%zu states", data->x.rows, k);
+            goto done;
+        }
+        vem_fit_opts o = *vem_fit_options(f);
+        o.warm_start = 1;
+        o.n_init = 1;
+        o.log = NULL;
+        o.algorithm = VEM_ALG_BATCH;
+        o.comm = NULL;
+        o.checkpoint = NULL;
+        o.resume = NULL;
+        o.progress = NULL;
+        o.interrupted = NULL;
+        o.validation = NULL;
+        vem_model rm = {.ops = &rows_ops, .self = v};
+        vem_data rows = vem_data_rows(data->x);
+        vem_fit *g = vem_fit_new(&rm, &rows, &o);
+        if (!g) {
+            st = vem__last_status();
+            goto done;
+        }
+        st = vem__kmeanspp(g, k, rng, centers, NULL);
+        if (st == VEM_OK)
+            st = vem__kmeans_lloyd(g, k, centers, 300, 1e-4, NULL);
+        vem_fit_free(g);
+        if (st != VEM_OK)
+            goto done;
+        v->mode = MODE_NEAREST;
+        v->mode_centers = centers;
+    } else {
+        v->mode = MODE_RANDOM;
+        v->mode_seed = vem_rng_next(rng);
+    }
+    vem_model m = vem_vbhmm_model(v);
+    double unused;
+    st = vem_fit_pass(f, &m, ess, &unused);
+    v->mode = MODE_POSTERIOR;
+    v->mode_centers = NULL;
+    if (st != VEM_OK)
+        goto done;
+    if (v->tinit == VEM_HMM_TRANS_RANDOM) {
+        redraw_rows(rng, ess, 1, k);
+        redraw_rows(rng, ess + k, k, k);
+    }
+    if (v->em == VEM_HMM_CATEGORICAL) /* each state's n / K symbols spread by Dirichlet(1) */
+        redraw_rows(rng, ess + k + kk, k, d);
+    st = vb_mstep(v, ess);
+done:
+    v->mode = MODE_POSTERIOR;
+    v->mode_centers = NULL;
+    vem__free(ess);
+    vem__free(centers);
+    return st;
+}
+
+static const vem_model_ops vb_ops = {
+    .name = "vbhmm",
+    .ess_len = vb_ess_len,
+    .scratch_len = vb_scratch_len,
+    .n_units = vb_n_units,
+    .n_obs = vb_n_obs,
+    .estep = vb_estep,
+    .mstep = vb_mstep,
+    .objective_extra = vb_objective_extra,
+    .init = vb_init,
+    .params_len = vb_params_len,
+    .params_get = vb_params_get,
+    .params_set = vb_params_set,
+    .ess_from_params = vb_ess_from_params,
+};
+
+vem_model vem_vbhmm_model(vem_vbhmm *v)
+{
+    vem_model m = {.ops = &vb_ops, .self = v};
+    return m;
+}
+
+/* ------------------------------------------------------------------ public fit */
+
+/* Shapes, sequence boundaries, symbol codes and counts. share: one process's share of a
+ * distributed fit, which may hold no frames and empty sequences. */
+static vem_status check_data_share(const vem_vbhmm *v, const vem_matrix *x, const vem_seqs *seqs,
+                                   int share)
+{
+    if (!x || (!share && (!x->data || x->rows == 0)))
+        return VEM_FAIL(VEM_EINVAL, "no data");
+    if (share && x->rows == 0 && (!seqs || !seqs->start || seqs->n_seq == 0))
+        return VEM_FAIL(VEM_EINVAL, "an empty share of a distributed fit needs one (empty) "
+                                    "sequence to take part");
+    const size_t want = v->em == VEM_HMM_CATEGORICAL ? 1 : v->dim;
+    if (x->cols != want)
+        return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model needs %zu%s", x->cols, want,
+                        v->em == VEM_HMM_CATEGORICAL ? " (one column of symbol codes)" : "");
+    if (x->ld < x->cols)
+        return VEM_FAIL(VEM_EINVAL, "row stride %zu < %zu columns", x->ld, x->cols);
+    if (seqs && seqs->start) {
+        if (seqs->n_seq == 0 || seqs->start[0] != 0 || seqs->start[seqs->n_seq] != x->rows)
+            return VEM_FAIL(VEM_EINVAL, "the sequences cover rows [%zu, %zu), the data has %zu "
+                            "rows", seqs->n_seq ? seqs->start[0] : 0,
+                            seqs->n_seq ? seqs->start[seqs->n_seq] : 0, x->rows);
+        for (size_t s = 0; s < seqs->n_seq; s++)
+            if (seqs->start[s + 1] < seqs->start[s] + (share ? 0 : 1))
+                return VEM_FAIL(VEM_EINVAL, "sequence %zu is empty or out of order", s + 1);
+    }
+    for (size_t r = 0; r < x->rows; r++) {
+        const double *xr = x->data + r * x->ld;
+        if (v->em == VEM_HMM_CATEGORICAL) {
+            if (!(xr[0] >= 0.0) || !(xr[0] < (double)v->dim) || xr[0] != floor(xr[0]))
+                return VEM_FAIL(VEM_EINVAL, "row %zu: symbol code %g is not an integer in [0, "
+                                "%zu)", r + 1, xr[0], v->dim);
+        } else if (v->em == VEM_HMM_POISSON) {
+            vem_status st = vem__check_counts(xr, x->cols, 0, NULL, r + 1);
+            if (st != VEM_OK)
+                return st;
+        } else {
+            for (size_t j = 0; j < x->cols; j++)
+                if (!isfinite(xr[j]))
+                    return VEM_FAIL(VEM_EINVAL, "row %zu, column %zu: %g is not finite", r + 1,
+                                    j + 1, xr[j]);
+        }
+    }
+    return VEM_OK;
+}
+
+void vem_vbhmm_fit_opts_init(vem_fit_opts *o)
+{
+    vem_fit_opts_init(o);
+    o->tol_rule = VEM_TOL_TOTAL;
+    o->tol = 1e-6;
+    o->max_iter = 1000;
+}
+
+/* The engine's fit of v to data or src; on failure v keeps its posterior. */
+static vem_status fit_restoring(vem_vbhmm *v, const vem_data *data, vem_source *src,
+                                const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
+{
+    const size_t plen = vb_params_len(v);
+    double *saved = vem__alloc_doubles(plen, 1);
+    if (!saved)
+        return VEM_FAIL(VEM_ENOMEM, "vem_vbhmm_fit");
+    vb_params_get(v, saved);
+    vem_model m = vem_vbhmm_model(v);
+    vem_status st = src ? vem_fit_run_source(&m, src, o, rng, res)
+                        : vem_fit_run(&m, data, o, rng, res);
+    if (st != VEM_OK && st != VEM_EMAXITER && st != VEM_EINTR) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", vem_errmsg());
+        if (vb_params_set(v, saved) != VEM_OK) {
+            /* Only changed priors could invalidate the old posterior: nothing to restore. */
+        }
+        VEM_FAIL(st, "%s", msg);
+    }
+    vem__free(saved);
+    return st;
+}
+
+/*
+ * The default priors from all the frames, before a fit whose initialisation may see a
+ * sample of them (init_sample; a process's share): a pass of a fit of its own (warm
+ * start, batch), summed over o->comm, so every process gets the same priors.
+ */
+static vem_status whole_priors(vem_vbhmm *v, const vem_data *data, vem_source *src,
+                               const vem_fit_opts *o)
+{
+    vem_fit_opts po = *o;
+    po.warm_start = 1; /* vem_fit_init only sums the counts */
+    po.algorithm = VEM_ALG_BATCH;
+    po.checkpoint = NULL;
+    po.resume = NULL;
+    po.n_init = 1;
+    po.accelerate = VEM_ACCEL_NONE;
+    vem_model m = vem_vbhmm_model(v);
+    vem_fit *f = src ? vem_fit_new_source(&m, src, &po) : vem_fit_new(&m, data, &po);
+    vem_status st = vem_comm_agree(po.comm, f ? VEM_OK : vem__last_status());
+    if (st == VEM_OK)
+        st = vem_fit_init(f, NULL);
+    if (st == VEM_OK)
+        st = resolve_priors(v, f);
+    vem_fit_free(f);
+    return st;
+}
+
+/* ------------------------------------------------------------------- moves */
+
+/* The emission ESS of state j added into state i (i != SIZE_MAX), then j's zeroed. */
+static void emis_fold(const vem_vbhmm *v, double *e, size_t i, size_t j)
+{
+    const size_t k = v->k, d = v->dim;
+    size_t off[3], len[3], n = 0;
+    if (v->em == VEM_HMM_CATEGORICAL) {
+        off[n] = 0, len[n++] = d;
+    } else {
+        off[n] = 0, len[n++] = 1;
+        off[n] = k, len[n++] = d;
+        if (is_gauss(v))
+            off[n] = k + k * d, len[n++] = v->pl;
+    }
+    for (size_t p = 0; p < n; p++)
+        for (size_t q = 0; q < len[p]; q++) {
+            if (i != SIZE_MAX)
+                e[off[p] + i * len[p] + q] += e[off[p] + j * len[p] + q];
+            e[off[p] + j * len[p] + q] = 0.0;
+        }
+}
+
+/*
+ * A move's proposal (Hughes, Stephenson & Sudderth 2015): the ESS the posterior stands
+ * for, with state j's start, transitions and emissions merged into state i's (i != SIZE_MAX) or
+ * deleted, then the update. State j is left with its prior alone.
+ */
+static vem_status propose(vem_vbhmm *v, size_t i, size_t j, double *ess)
+{
+    const size_t k = v->k, kk = k * k;
+    double *st = ess, *tr = ess + k;
+    vb_ess_from_params(v, ess);
+    if (i != SIZE_MAX) {
+        st[i] += st[j];
+        for (size_t c = 0; c < k; c++) /* row j into row i, then column j into column i */
+            tr[i * k + c] += tr[j * k + c];
+        for (size_t r = 0; r < k; r++)
+            if (r != j)
+                tr[r * k + i] += tr[r * k + j];
+    }
+    st[j] = 0.0;
+    for (size_t c = 0; c < k; c++)
+        tr[j * k + c] = tr[c * k + j] = 0.0;
+    emis_fold(v, ess + k + kk, i, j);
+    for (size_t c = 0; c < k + kk; c++) /* round-off of posterior - prior */
+        ess[c] = fmax(ess[c], 0.0);
+    return vb_mstep(v, ess);
+}
+
+/* How far apart the emissions of states i and j are (posterior means), to try the closest
+ * merges first. */
+static double emis_distance(const vem_vbhmm *v, size_t i, size_t j)
+{
+    const size_t d = v->dim;
+    double s = 0.0;
+    if (is_gauss(v)) {
+        const double *m = g_means(v);
+        for (size_t a = 0; a < d; a++) {
+            const double vi = v->covs[i * v->pl + (is_full(v) ? a * d + a : a)];
+            const double vj = v->covs[j * v->pl + (is_full(v) ? a * d + a : a)];
+            const double t = m[i * d + a] - m[j * d + a];
+            s += t * t / (vi + vj);
+        }
+        return s;
+    }
+    for (size_t a = 0; a < d; a++)
+        s += fabs(v->emean[i * d + a] - v->emean[j * d + a]) /
+             (v->em == VEM_HMM_POISSON ? fmax(v->emean[i * d + a] + v->emean[j * d + a], 1e-12)
+                                       : 1.0);
+    return s;
+}
+
+typedef struct move {
+    size_t i, j; /* merge j into i, or delete j (i = SIZE_MAX) */
+    double key;  /* order of trial */
+} move;
+
+static int move_cmp(const void *a, const void *b)
+{
+    const move *x = a, *y = b;
+    return x->key < y->key ? -1 : x->key > y->key ? 1 : 0;
+}
+
+/* Iterations a proposal runs before its ELBO is compared (sooner if it converges). */
+#define MOVE_PROBE 100
+
+/*
+ * Delete and merge moves after VB-EM (Hughes, Stephenson & Sudderth 2015): each
+ * effective state's deletion (smallest first) and each pair's merge (closest emissions
+ * first) is proposed, VB-EM runs MOVE_PROBE iterations from it, and the first proposal
+ * whose ELBO beats the current one is accepted and run to convergence; until no proposal
+ * is accepted. VB-EM never lowers the ELBO, so every accepted move raises it. res: the
+ * current fit's result on entry, the final one's on return (its violations the sum over
+ * every run).
+ */
+static vem_status run_moves(vem_vbhmm *v, const vem_data *data, vem_source *src,
+                            const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
+{
+    const size_t k = v->k, plen = vb_params_len(v);
+    vem_fit_opts po = *o;
+    po.warm_start = 1;
+    po.n_init = 1;
+    po.checkpoint = NULL;
+    po.resume = NULL;
+    double *saved = vem__alloc_doubles(plen, 1), *ess = vem__alloc_doubles(vb_ess_len(v), 1);
+    move *cand = vem__calloc(k + k * k, sizeof *cand);
+    vem_status st = VEM_OK;
+    if (!saved || !ess || !cand) {
+        st = VEM_FAIL(VEM_ENOMEM, "moves");
+        goto done;
+    }
+    size_t violations = res->n_violations;
+    for (int accepted = 1; accepted && st == VEM_OK;) {
+        accepted = 0;
+        size_t n = 0;
+        for (size_t j = 0; j < k; j++) {
+            if (v->occ[j] < 1.0)
+                continue;
+            cand[n++] = (move){SIZE_MAX, j, v->occ[j] - 1e18}; /* deletes first */
+            for (size_t i = 0; i < j; i++)
+                if (v->occ[i] >= 1.0)
+                    cand[n++] = (move){i, j, emis_distance(v, i, j)};
+        }
+        if (n <= 1)
+            break;
+        qsort(cand, n, sizeof *cand, move_cmp);
+        const double cur = res->objective;
+        vb_params_get(v, saved);
+        for (size_t c = 0; c < n && !accepted && st == VEM_OK; c++) {
+            if (propose(v, cand[c].i, cand[c].j, ess) != VEM_OK) {
+                st = vb_params_set(v, saved);
+                continue;
+            }
+            vem_fit_result r2;
+            memset(&r2, 0, sizeof r2);
+            po.max_iter = vem__min(o->max_iter, MOVE_PROBE);
+            vem_model m = vem_vbhmm_model(v);
+            vem_status s2 = src ? vem_fit_run_source(&m, src, &po, rng, &r2)
+                                : vem_fit_run(&m, data, &po, rng, &r2);
+            if ((s2 == VEM_OK || s2 == VEM_EMAXITER) && r2.objective > cur + 1e-9 * fabs(cur)) {
+                accepted = 1;
+                v->n_moves++;
+                violations += r2.n_violations;
+                if (s2 == VEM_EMAXITER && o->max_iter > MOVE_PROBE) {
+                    vem_fit_result_clear(&r2);
+                    po.max_iter = o->max_iter;
+                    s2 = src ? vem_fit_run_source(&m, src, &po, rng, &r2)
+                             : vem_fit_run(&m, data, &po, rng, &r2);
+                    violations += r2.n_violations;
+                }
+                vem_fit_result_clear(res);
+                *res = r2;
+                if (s2 != VEM_OK && s2 != VEM_EMAXITER)
+                    st = s2;
+            } else {
+                vem_fit_result_clear(&r2);
+                if (s2 == VEM_EINTR)
+                    st = s2;
+                vem_status rs = vb_params_set(v, saved);
+                if (st == VEM_OK)
+                    st = rs;
+            }
+        }
+    }
+    res->n_violations = violations;
+done:
+    vem__free(saved);
+    vem__free(ess);
+    vem__free(cand);
+    return st;
+}
+
+/* Resolve the default priors (unless set or warm-started), then fit. */
+static vem_status fit_any(vem_vbhmm *v, const vem_data *data, vem_source *src,
+                          const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
+{
+    const int need = (is_gauss(v) && !v->m0_user) || (v->em == VEM_HMM_POISSON && !v->r0_user);
+    if (o->warm_start && ((is_gauss(v) && !v->m0_known) ||
+                          (v->em == VEM_HMM_POISSON && !v->r0_known)))
+        return VEM_FAIL(VEM_EINVAL, "a warm start needs the priors set (or a fitted model)");
+    if (v->moves && o->algorithm != VEM_ALG_BATCH)
+        return VEM_FAIL(VEM_EINVAL, "delete and merge moves compare ELBOs: batch VB-EM only");
+    vem_status st = VEM_OK;
+    if (need && !o->warm_start)
+        st = whole_priors(v, data, src, o);
+    if (st != VEM_OK)
+        return st;
+    v->priors_shared = need && !o->warm_start;
+    v->n_moves = 0;
+    vem_fit_result mine;
+    vem_fit_result *r = res ? res : &mine;
+    memset(&mine, 0, sizeof mine);
+    st = fit_restoring(v, data, src, o, rng, r);
+    if (v->moves && (st == VEM_OK || st == VEM_EMAXITER)) {
+        vem_status ms = run_moves(v, data, src, o, rng, r);
+        if (ms != VEM_OK)
+            st = ms;
+        else
+            st = r->converged ? VEM_OK : VEM_EMAXITER;
+    }
+    v->priors_shared = 0;
+    vem_fit_result_clear(&mine);
+    return st;
+}
+
+vem_status vem_vbhmm_fit(vem_vbhmm *v, const vem_matrix *x, const vem_seqs *seqs,
+                         const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
+{
+    vem_fit_opts defaults;
+    if (!o) {
+        vem_vbhmm_fit_opts_init(&defaults);
+        o = &defaults;
+    }
+    vem_status st = check_data_share(v, x, seqs, o->comm != NULL);
+    if (st != VEM_OK)
+        return st;
+    if (v->em != VEM_HMM_CATEGORICAL && v->init == VEM_HMM_INIT_KMEANS && !o->warm_start &&
+        !o->comm && x->rows < v->k)
+        return VEM_FAIL(VEM_EINVAL, "%zu frames, fewer than k=%zu states", x->rows, v->k);
+    vem_data data = vem_hmm_data(x, seqs);
+    v->max_len = longest(&data);
+    return fit_any(v, &data, NULL, o, rng, res);
+}
+
+vem_status vem_vbhmm_fit_source(vem_vbhmm *v, vem_source *src, const vem_fit_opts *o,
+                                vem_rng *rng, vem_fit_result *res)
+{
+    vem_fit_opts defaults;
+    if (!o) {
+        vem_vbhmm_fit_opts_init(&defaults);
+        o = &defaults;
+    }
+    if (!src || vem_source_unit_kind(src) == VEM_UNITS_DOCUMENTS)
+        return VEM_FAIL(VEM_EINVAL, "vem_vbhmm_fit_source: a source of frames is required");
+    const size_t want = v->em == VEM_HMM_CATEGORICAL ? 1 : v->dim, rows = vem_source_rows(src);
+    if (vem_source_cols(src) != want)
+        return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model needs %zu%s",
+                        vem_source_cols(src), want,
+                        v->em == VEM_HMM_CATEGORICAL ? " (one column of symbol codes)" : "");
+    if (v->em != VEM_HMM_CATEGORICAL && v->init == VEM_HMM_INIT_KMEANS && !o->warm_start &&
+        !o->comm && rows < v->k)
+        return VEM_FAIL(VEM_EINVAL, "%zu frames, fewer than k=%zu states", rows, v->k);
+    vem_status st = VEM_OK;
+    if (vem_source_unit_kind(src) == VEM_UNITS_ROWS) {
+        const size_t one[2] = {0, rows};
+        st = vem_source_set_sequences(src, one, 1);
+    }
+    if (st == VEM_OK && v->em == VEM_HMM_CATEGORICAL)
+        st = vem__source_codes(src, v->dim, NULL);
+    if (st == VEM_OK && v->em == VEM_HMM_POISSON)
+        st = vem__source_counts(src, 0);
+    if (st != VEM_OK)
+        return st;
+    const size_t *start = vem_source_unit_starts(src);
+    v->max_len = 0;
+    for (size_t s = 0; s < vem_source_units(src); s++)
+        v->max_len = vem__max(v->max_len, start[s + 1] - start[s]);
+    return fit_any(v, NULL, src, o, rng, res);
+}
+
+/* ------------------------------------------------------------- score, plug-in HMM */
+
+vem_status vem_vbhmm_elbo(const vem_vbhmm *v, const vem_matrix *x, const vem_seqs *seqs,
+                          double *elbo)
+{
+    vem_status st = check_data_share(v, x, seqs, 0);
+    if (st != VEM_OK)
+        return st;
+    if ((is_gauss(v) && !v->m0_known) || (v->em == VEM_HMM_POISSON && !v->r0_known))
+        return VEM_FAIL(VEM_EINVAL, "the priors are not resolved: fit or set them first");
+    /* A copy: the scratch is sized by the longest sequence, and v is const. */
+    vem_vbhmm *c = vem_vbhmm_copy(v);
+    if (!c)
+        return vem__last_status();
+    vem_data data = vem_hmm_data(x, seqs);
+    c->max_len = longest(&data);
+    vem_model m = vem_vbhmm_model(c);
+    vem_fit *f = vem_fit_new(&m, &data, NULL);
+    double *ess = vem__alloc_doubles(vb_ess_len(c), 1);
+    double s = 0.0;
+    if (!f)
+        st = vem__last_status();
+    else if (!ess)
+        st = VEM_FAIL(VEM_ENOMEM, "ELBO");
+    else
+        st = vem_fit_pass(f, &m, ess, &s);
+    if (st == VEM_OK) {
+        s += vb_objective_extra(c);
+        if (!isfinite(s))
+            st = VEM_FAIL(VEM_ENUMERIC, "the ELBO is not finite (%g): a sequence has weight "
+                                        "zero under the model", s);
+    }
+    vem__free(ess);
+    vem_fit_free(f);
+    vem_vbhmm_free(c);
+    if (st == VEM_OK)
+        *elbo = s;
+    return st;
+}
+
+vem_hmm *vem_vbhmm_to_hmm(const vem_vbhmm *v)
+{
+    vem_hmm *h = vem_hmm_new(v->k, v->em, v->dim, v->cov);
+    if (!h)
+        return NULL;
+    vem_status st = vem_hmm_set_startprob(h, v->pi_mean);
+    if (st == VEM_OK)
+        st = vem_hmm_set_transmat(h, v->a_mean);
+    if (st == VEM_OK && is_gauss(v))
+        st = vem_hmm_set_gaussian(h, g_means(v), v->covs);
+    else if (st == VEM_OK && v->em == VEM_HMM_CATEGORICAL)
+        st = vem_hmm_set_emissionprob(h, v->emean);
+    else if (st == VEM_OK)
+        st = vem_hmm_set_lambdas(h, v->emean);
+    if (st == VEM_OK && v->columns)
+        st = vem_hmm_set_columns(h, (const char *const *)v->columns);
+    if (st == VEM_OK && v->symbols)
+        st = vem_hmm_set_symbols(h, (const char *const *)v->symbols);
+    if (st == VEM_OK && v->symbol_column)
+        st = vem_hmm_set_symbol_column(h, v->symbol_column);
+    if (st != VEM_OK) {
+        vem_hmm_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+vem_status vem_vbhmm_decode(const vem_vbhmm *v, const vem_matrix *x, const vem_seqs *seqs,
+                            size_t *states, double *log_prob)
+{
+    vem_hmm *h = vem_vbhmm_to_hmm(v);
+    if (!h)
+        return vem__last_status();
+    vem_status st = vem_hmm_decode(h, x, seqs, states, log_prob);
+    vem_hmm_free(h);
+    return st;
+}
+
+vem_status vem_vbhmm_predict_proba(const vem_vbhmm *v, const vem_matrix *x,
+                                   const vem_seqs *seqs, double *out)
+{
+    vem_hmm *h = vem_vbhmm_to_hmm(v);
+    if (!h)
+        return vem__last_status();
+    vem_status st = vem_hmm_predict_proba(h, x, seqs, out);
+    vem_hmm_free(h);
+    return st;
+}
+
+vem_status vem_vbhmm_sample(const vem_vbhmm *v, size_t n, vem_rng *rng, double *out,
+                            size_t *states)
+{
+    vem_hmm *h = vem_vbhmm_to_hmm(v);
+    if (!h)
+        return vem__last_status();
+    vem_status st = vem_hmm_sample(h, n, rng, out, states);
+    vem_hmm_free(h);
+    return st;
+}
