@@ -3,7 +3,9 @@
 # suite (ctest) in every build: gcc optimised with MPI (build/), gcc with AddressSanitizer
 # + UndefinedBehaviorSanitizer (build-asan/), clang optimised (build-clang/), and gcc
 # optimised with OpenMP off (build-noomp/). The last three are built without MPI: there
-# the distributed tests only check that --mpi is refused; every other test runs in full.
+# the distributed tests only check that --mpi is refused; every other test runs in full,
+# but for the Python package's, which the first build runs (it builds libvem again for
+# the package: a few minutes) and the sanitizer build cannot (python is not instrumented).
 # Then each libFuzzer harness of fuzz/ (clang, ASan + UBSan, build-fuzz/) runs for
 # VEM_FUZZ_SECONDS seconds (default 30; 0 skips them), $jobs at a time (tools/fuzz.sh).
 # Exit status is non-zero on any failure.
@@ -34,11 +36,11 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     OPENBLAS_NUM_THREADS=1 VEM_TEST_SANITIZED=1 suite build-asan
 
 echo "== clang build"
-build build-clang -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang
+build build-clang -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang -DVEM_PYTHON_TEST=OFF
 suite build-clang
 
 echo "== OpenMP off (one thread)"
-build build-noomp -DCMAKE_BUILD_TYPE=Release -DVEM_WITH_OPENMP=OFF
+build build-noomp -DCMAKE_BUILD_TYPE=Release -DVEM_WITH_OPENMP=OFF -DVEM_PYTHON_TEST=OFF
 suite build-noomp
 
 fuzz_secs=${VEM_FUZZ_SECONDS:-30}

@@ -1,0 +1,12 @@
+"""vem: EM and variational inference (libvem) with scikit-learn's estimator API.
+
+    import vem
+    gm = vem.GaussianMixture(2, covariance_type="full", random_state=0).fit(X)
+    table = vem.select(X, n_components=range(1, 10), covariance_type="all")
+
+See python/README.md in the repository.
+"""
+from ._core import __version__
+from .mixture import BayesianGaussianMixture, GaussianMixture, select
+
+__all__ = ["GaussianMixture", "BayesianGaussianMixture", "select", "__version__"]

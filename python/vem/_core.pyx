@@ -1,0 +1,927 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""Low-level bindings to libvem (include/vem/*.h); the estimators live in vem.mixture.
+
+Arrays cross as typed memoryviews of float64 C-contiguous data (no NumPy C API), so
+the module compiles with Cython 0.29 and 3.x alike. Fits, predictions and scoring run
+with the GIL released. A failing call raises with vem_errmsg()'s text: ValueError for
+bad arguments, unsupported requests, malformed input and numerical failures (as
+scikit-learn raises ValueError for ill-defined covariances), MemoryError, OSError for
+file errors, RuntimeError otherwise.
+"""
+from libc.stdint cimport uint64_t
+from libc.stdlib cimport malloc, free
+
+import numpy as np
+
+
+cdef extern from "vem/vem.h" nogil:
+    ctypedef enum vem_status:
+        VEM_OK
+        VEM_CONTINUE
+        VEM_EINVAL
+        VEM_ENOMEM
+        VEM_EIO
+        VEM_EFORMAT
+        VEM_ENUMERIC
+        VEM_EMAXITER
+        VEM_EUNSUP
+        VEM_EINTR
+
+    const char *vem_strerror(vem_status s)
+    const char *vem_errmsg()
+    const char *vem_version()
+
+    ctypedef struct vem_rng:
+        uint64_t s[4]
+    void vem_rng_seed(vem_rng *r, uint64_t seed)
+
+    ctypedef struct vem_matrix:
+        const double *data
+        size_t rows, cols, ld
+    vem_matrix vem_matrix_view(const double *p, size_t rows, size_t cols)
+
+    ctypedef struct vem_data:
+        vem_matrix x
+    vem_data vem_data_rows(vem_matrix x)
+
+    # fit.h
+    ctypedef enum vem_algorithm:
+        VEM_ALG_BATCH
+    ctypedef enum vem_tol_rule:
+        VEM_TOL_PER_OBS
+    ctypedef enum vem_accelerate:
+        VEM_ACCEL_NONE
+    ctypedef enum vem_mc_schedule:
+        VEM_MC_AUTO
+
+    ctypedef struct vem_progress:
+        size_t restart
+        size_t n_restarts
+        size_t iter
+        size_t step
+        double objective
+        double n_obs
+        double change
+        double seconds
+    ctypedef void (*vem_progress_fn)(void *ctx, const vem_progress *p) noexcept
+
+    ctypedef struct vem_fit_opts:
+        size_t max_iter
+        double tol
+        size_t n_init
+        int warm_start
+        int nthreads
+        size_t block
+        size_t nslots
+        double mono_rtol
+        vem_algorithm algorithm
+        size_t batch_size
+        double kappa
+        double tau
+        size_t warmup
+        size_t n_blocks
+        int eval_passes
+        size_t init_sample
+        size_t n_batches
+        vem_tol_rule tol_rule
+        vem_progress_fn progress
+        void *progress_ctx
+        const char *checkpoint
+        size_t checkpoint_every
+        double checkpoint_seconds
+        const char *resume
+        size_t mc_samples
+        vem_mc_schedule mc_schedule
+        double mc_growth
+        size_t mc_max_samples
+        size_t mc_groups
+        double mc_alpha
+        size_t mc_window
+        size_t mc_average_from
+        vem_accelerate accelerate
+        size_t lbfgs_m
+        double em_switch_rate
+
+    vem_status vem_algorithm_parse(const char *name, vem_algorithm *out)
+    vem_status vem_tol_rule_parse(const char *name, vem_tol_rule *out)
+    vem_status vem_accelerate_parse(const char *name, vem_accelerate *out)
+    vem_status vem_mc_schedule_parse(const char *name, vem_mc_schedule *out)
+
+    ctypedef struct vem_fit_result:
+        int converged
+        size_t n_iter
+        double objective
+        double n_obs
+        size_t n_violations
+        size_t best_init
+        size_t n_steps
+        double seconds
+        double n_passes
+    void vem_fit_result_clear(vem_fit_result *res)
+
+    ctypedef struct vem_model_ops:
+        size_t (*ess_len)(const void *self) noexcept nogil
+        vem_status (*mstep)(void *self, const double *ess) noexcept nogil
+    ctypedef struct vem_model:
+        const vem_model_ops *ops
+        void *self
+
+    ctypedef struct vem_fit:
+        pass
+    vem_fit *vem_fit_new(const vem_model *m, const vem_data *x, const vem_fit_opts *o)
+    void vem_fit_free(vem_fit *f)
+    vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
+    vem_status vem_fit_pass(vem_fit *f, const vem_model *m, double *ess, double *objective)
+
+    # gmm.h
+    ctypedef int vem_cov
+    ctypedef int vem_gmm_init
+    const char *vem_cov_name(vem_cov c)
+    const char *vem_cov_mclust_name(vem_cov c)
+    vem_status vem_gmm_cov_parse(const char *name, vem_cov *out)
+    vem_cov vem_cov_layout(vem_cov c)
+    vem_status vem_gmm_init_parse(const char *name, vem_gmm_init *out)
+
+    ctypedef struct vem_gmm:
+        pass
+    vem_gmm *vem_gmm_new(size_t k, size_t d, vem_cov cov)
+    void vem_gmm_free(vem_gmm *g)
+    vem_cov vem_gmm_cov(const vem_gmm *g)
+    vem_status vem_gmm_set_reg_covar(vem_gmm *g, double reg_covar)
+    void vem_gmm_set_equal_weights(vem_gmm *g, int equal)
+    vem_status vem_gmm_set_init(vem_gmm *g, vem_gmm_init init)
+    vem_status vem_gmm_set_kmeans(vem_gmm *g, size_t max_iter, double tol)
+    vem_status vem_gmm_set_init_means(vem_gmm *g, const double *means)
+    vem_status vem_gmm_set_init_resp(vem_gmm *g, size_t n, const double *resp)
+
+    ctypedef struct vem_gmm_prior:
+        double shrinkage
+        double dof
+        const double *mean
+        const double *scale
+    vem_status vem_gmm_set_prior(vem_gmm *g, const vem_gmm_prior *p)
+    vem_status vem_gmm_set_prior_default(vem_gmm *g, const vem_matrix *x)
+    int vem_gmm_prior_params(const vem_gmm *g, vem_gmm_prior *out)
+    double vem_gmm_log_prior(const vem_gmm *g)
+
+    vem_status vem_gmm_set_params(vem_gmm *g, const double *weights, const double *means,
+                                  const double *covariances)
+    const double *vem_gmm_weights(const vem_gmm *g)
+    const double *vem_gmm_means(const vem_gmm *g)
+    const double *vem_gmm_covariances(const vem_gmm *g)
+    size_t vem_gmm_covariances_len(const vem_gmm *g)
+    const double *vem_gmm_precisions_cholesky(const vem_gmm *g)
+    vem_model vem_gmm_model(vem_gmm *g)
+    void vem_gmm_fit_opts_init(vem_fit_opts *o)
+    vem_status vem_gmm_fit(vem_gmm *g, const vem_matrix *x, const vem_fit_opts *o,
+                           vem_rng *rng, vem_fit_result *res)
+    vem_status vem_gmm_score_samples(const vem_gmm *g, const vem_matrix *x, double *out)
+    vem_status vem_gmm_score(const vem_gmm *g, const vem_matrix *x, double *mean, double *total)
+    vem_status vem_gmm_predict_proba(const vem_gmm *g, const vem_matrix *x, double *out)
+    vem_status vem_gmm_predict(const vem_gmm *g, const vem_matrix *x, size_t *out)
+    vem_status vem_gmm_sample(const vem_gmm *g, size_t n, vem_rng *rng, double *out,
+                              size_t *labels)
+    size_t vem_gmm_n_parameters(const vem_gmm *g)
+    double vem_gmm_bic(const vem_gmm *g, double log_likelihood, size_t n)
+    double vem_gmm_aic(const vem_gmm *g, double log_likelihood)
+    vem_status vem_gmm_icl(const vem_gmm *g, const vem_matrix *x, double log_likelihood,
+                           double *icl)
+
+    ctypedef enum vem_gmm_criterion:
+        VEM_CRITERION_BIC
+        VEM_CRITERION_ICL
+    ctypedef struct vem_gmm_select_cell:
+        size_t k
+        vem_cov cov
+        vem_status status
+        double log_likelihood
+        double bic, aic
+        double icl
+        size_t n_parameters
+        size_t n_iter
+        int converged
+    vem_status vem_gmm_select_by(const vem_matrix *x, const size_t *ks, size_t nk,
+                                 const vem_cov *covs, size_t ncov, vem_gmm_init init,
+                                 double reg_covar, const vem_fit_opts *o, uint64_t seed,
+                                 int prior, vem_gmm_criterion criterion,
+                                 vem_gmm_select_cell *cells, vem_gmm **best)
+
+    # vbgmm.h
+    ctypedef int vem_vb_weight_prior
+    vem_status vem_vb_weight_prior_parse(const char *name, vem_vb_weight_prior *out)
+    ctypedef struct vem_vbgmm:
+        pass
+    vem_vbgmm *vem_vbgmm_new(size_t k, size_t d, vem_cov cov)
+    void vem_vbgmm_free(vem_vbgmm *v)
+    vem_status vem_vbgmm_set_weight_prior(vem_vbgmm *v, vem_vb_weight_prior p)
+    vem_status vem_vbgmm_set_weight_concentration_prior(vem_vbgmm *v, double alpha0)
+    double vem_vbgmm_weight_concentration_prior(const vem_vbgmm *v)
+    vem_status vem_vbgmm_set_mean_precision_prior(vem_vbgmm *v, double beta0)
+    double vem_vbgmm_mean_precision_prior(const vem_vbgmm *v)
+    vem_status vem_vbgmm_set_dof_prior(vem_vbgmm *v, double nu0)
+    double vem_vbgmm_dof_prior(const vem_vbgmm *v)
+    vem_status vem_vbgmm_set_mean_prior(vem_vbgmm *v, const double *m0)
+    const double *vem_vbgmm_mean_prior(const vem_vbgmm *v)
+    vem_status vem_vbgmm_set_covariance_prior(vem_vbgmm *v, const double *c0)
+    const double *vem_vbgmm_covariance_prior(const vem_vbgmm *v)
+    vem_status vem_vbgmm_set_reg_covar(vem_vbgmm *v, double reg_covar)
+    vem_status vem_vbgmm_set_init(vem_vbgmm *v, vem_gmm_init init)
+    const double *vem_vbgmm_weights(const vem_vbgmm *v)
+    const double *vem_vbgmm_means(const vem_vbgmm *v)
+    const double *vem_vbgmm_covariances(const vem_vbgmm *v)
+    size_t vem_vbgmm_covariances_len(const vem_vbgmm *v)
+    const double *vem_vbgmm_mean_precision(const vem_vbgmm *v)
+    const double *vem_vbgmm_dof(const vem_vbgmm *v)
+    const double *vem_vbgmm_weight_concentration(const vem_vbgmm *v)
+    size_t vem_vbgmm_weight_concentration_len(const vem_vbgmm *v)
+    const double *vem_vbgmm_counts(const vem_vbgmm *v)
+    vem_status vem_vbgmm_set_posterior(vem_vbgmm *v, const double *conc, const double *beta,
+                                       const double *means, const double *dof,
+                                       const double *covariances)
+    void vem_vbgmm_fit_opts_init(vem_fit_opts *o)
+    vem_status vem_vbgmm_fit(vem_vbgmm *v, const vem_matrix *x, const vem_fit_opts *o,
+                             vem_rng *rng, vem_fit_result *res)
+    vem_status vem_vbgmm_elbo(const vem_vbgmm *v, const vem_matrix *x, double *elbo)
+    vem_status vem_vbgmm_score_samples(const vem_vbgmm *v, const vem_matrix *x, double *out)
+    vem_status vem_vbgmm_predict_proba(const vem_vbgmm *v, const vem_matrix *x, double *out)
+    vem_status vem_vbgmm_predict(const vem_vbgmm *v, const vem_matrix *x, size_t *out)
+    vem_status vem_vbgmm_sample(const vem_vbgmm *v, size_t n, vem_rng *rng, double *out,
+                                size_t *labels)
+
+
+__version__ = vem_version().decode()
+
+
+# ---------------------------------------------------------------- errors
+
+cdef object _error_text(vem_status s):
+    msg = vem_errmsg()
+    text = msg.decode("utf-8", "replace") if msg is not NULL and msg[0] != 0 else ""
+    return text or vem_strerror(s).decode("utf-8", "replace")
+
+
+cdef int check(vem_status s) except -1:
+    """Raise for an error status; VEM_OK, VEM_CONTINUE and VEM_EMAXITER pass."""
+    if s >= 0 or s == VEM_EMAXITER:
+        return 0
+    text = _error_text(s)
+    if s == VEM_ENOMEM:
+        raise MemoryError(text)
+    if s == VEM_EIO:
+        raise OSError(text)
+    if s in (VEM_EINVAL, VEM_EUNSUP, VEM_EFORMAT, VEM_ENUMERIC):
+        raise ValueError(text)
+    raise RuntimeError(text)
+
+
+cdef vem_matrix view(const double[:, ::1] x):
+    if x.shape[0] == 0:
+        return vem_matrix_view(NULL, 0, <size_t>x.shape[1])
+    return vem_matrix_view(&x[0, 0], <size_t>x.shape[0], <size_t>x.shape[1])
+
+
+cdef const double *ptr1(const double[::1] a):
+    return &a[0] if a.shape[0] > 0 else NULL
+
+
+def cov_parse(str name):
+    """(code, layout name, mclust name) of a covariance structure name."""
+    cdef vem_cov c = 0
+    b = name.encode()
+    check(vem_gmm_cov_parse(b, &c))
+    return int(c), vem_cov_name(vem_cov_layout(c)).decode(), vem_cov_mclust_name(c).decode()
+
+
+def cov_names():
+    """The 14 structures: (vem name, mclust name)."""
+    out = []
+    cdef int c
+    for c in range(14):
+        out.append((vem_cov_name(c).decode(), vem_cov_mclust_name(c).decode()))
+    return out
+
+
+# ---------------------------------------------------------------- options
+
+cdef class FitOptions:
+    """A vem_fit_opts with the strings it points to kept alive."""
+    cdef vem_fit_opts o
+    cdef object keep
+    cdef object progress
+
+    def __cinit__(self, str model="gmm"):
+        if model == "vbgmm":
+            vem_vbgmm_fit_opts_init(&self.o)
+        else:
+            vem_gmm_fit_opts_init(&self.o)
+        self.keep = []
+        self.progress = None
+
+    def set(self, **kw):
+        """Set fields of vem_fit_opts by name (None leaves a field as it is)."""
+        cdef vem_algorithm alg
+        cdef vem_tol_rule rule
+        cdef vem_accelerate acc
+        cdef vem_mc_schedule sched
+        for key, val in kw.items():
+            if val is None:
+                continue
+            if key == "max_iter":
+                self.o.max_iter = val
+            elif key == "tol":
+                self.o.tol = val
+            elif key == "n_init":
+                self.o.n_init = val
+            elif key == "warm_start":
+                self.o.warm_start = 1 if val else 0
+            elif key == "n_threads":
+                self.o.nthreads = val
+            elif key == "block":
+                self.o.block = val
+            elif key == "nslots":
+                self.o.nslots = val
+            elif key == "mono_rtol":
+                self.o.mono_rtol = val
+            elif key == "algorithm":
+                b = str(val).encode()
+                check(vem_algorithm_parse(b, &alg))
+                self.o.algorithm = alg
+            elif key == "tol_rule":
+                b = str(val).encode()
+                check(vem_tol_rule_parse(b, &rule))
+                self.o.tol_rule = rule
+            elif key == "accelerate":
+                b = str(val).encode()
+                check(vem_accelerate_parse(b, &acc))
+                self.o.accelerate = acc
+            elif key == "mc_schedule":
+                b = str(val).encode()
+                check(vem_mc_schedule_parse(b, &sched))
+                self.o.mc_schedule = sched
+            elif key == "batch_size":
+                self.o.batch_size = val
+            elif key == "kappa":
+                self.o.kappa = val
+            elif key == "tau":
+                self.o.tau = val
+            elif key == "warmup":
+                self.o.warmup = val
+            elif key == "n_blocks":
+                self.o.n_blocks = val
+            elif key == "eval_passes":
+                self.o.eval_passes = 1 if val else 0
+            elif key == "init_sample":
+                self.o.init_sample = val
+            elif key == "n_batches":
+                self.o.n_batches = val
+            elif key == "checkpoint":
+                b = str(val).encode()
+                self.keep.append(b)
+                self.o.checkpoint = b
+            elif key == "checkpoint_every":
+                self.o.checkpoint_every = val
+            elif key == "checkpoint_seconds":
+                self.o.checkpoint_seconds = val
+            elif key == "resume":
+                b = str(val).encode()
+                self.keep.append(b)
+                self.o.resume = b
+            elif key == "mc_samples":
+                self.o.mc_samples = val
+            elif key == "mc_growth":
+                self.o.mc_growth = val
+            elif key == "mc_max_samples":
+                self.o.mc_max_samples = val
+            elif key == "mc_groups":
+                self.o.mc_groups = val
+            elif key == "mc_alpha":
+                self.o.mc_alpha = val
+            elif key == "mc_window":
+                self.o.mc_window = val
+            elif key == "mc_average_from":
+                self.o.mc_average_from = val
+            elif key == "lbfgs_m":
+                self.o.lbfgs_m = val
+            elif key == "em_switch_rate":
+                self.o.em_switch_rate = val
+            else:
+                raise TypeError("unknown engine option %r" % key)
+        return self
+
+    def set_progress(self, callback):
+        """callback(restart, iteration, objective, change): called with the GIL held."""
+        self.progress = callback
+        if callback is None:
+            self.o.progress = NULL
+            self.o.progress_ctx = NULL
+        else:
+            self.o.progress = _progress
+            self.o.progress_ctx = <void *>self
+
+    @property
+    def max_iter(self):
+        return self.o.max_iter
+
+
+cdef void _progress(void *ctx, const vem_progress *p) noexcept with gil:
+    cdef FitOptions fo = <FitOptions>ctx
+    if p.step != 0:
+        return
+    try:
+        fo.progress(p.restart, p.iter, p.objective, p.change)
+    except BaseException:
+        pass
+
+
+cdef dict _result(vem_status s, const vem_fit_result *res):
+    return {"status": int(s), "converged": bool(res.converged), "n_iter": res.n_iter,
+            "objective": res.objective, "n_obs": res.n_obs,
+            "n_violations": res.n_violations, "best_init": res.best_init,
+            "n_steps": res.n_steps, "seconds": res.seconds, "n_passes": res.n_passes}
+
+
+cdef uint64_t _seed(seed) except? 0:
+    return <uint64_t>(int(seed) & 0xFFFFFFFFFFFFFFFF)
+
+
+# ---------------------------------------------------------------- Gaussian mixture
+
+cdef class Gmm:
+    """Owner of one vem_gmm (include/vem/gmm.h)."""
+    cdef vem_gmm *g
+    cdef readonly size_t k, d
+    cdef readonly int cov, layout
+
+    def __cinit__(self, size_t k, size_t d, str covariance):
+        cdef vem_cov c = 0
+        b = covariance.encode()
+        check(vem_gmm_cov_parse(b, &c))
+        self.g = vem_gmm_new(k, d, c)
+        if self.g is NULL:
+            check(VEM_EINVAL if k == 0 or d == 0 else VEM_ENOMEM)
+        self.k = k
+        self.d = d
+        self.cov = c
+        self.layout = vem_cov_layout(c)
+
+    def __dealloc__(self):
+        vem_gmm_free(self.g)
+
+    @property
+    def layout_name(self):
+        return vem_cov_name(self.layout).decode()
+
+    def set_reg_covar(self, double reg):
+        check(vem_gmm_set_reg_covar(self.g, reg))
+
+    def set_equal_weights(self, bint equal):
+        vem_gmm_set_equal_weights(self.g, 1 if equal else 0)
+
+    def set_init(self, str name):
+        cdef vem_gmm_init i = 0
+        b = name.encode()
+        check(vem_gmm_init_parse(b, &i))
+        check(vem_gmm_set_init(self.g, i))
+
+    def set_kmeans(self, size_t max_iter, double tol):
+        check(vem_gmm_set_kmeans(self.g, max_iter, tol))
+
+    def set_init_means(self, const double[::1] means):
+        if <size_t>means.shape[0] != self.k * self.d:
+            raise ValueError("means_init must have %d x %d values" % (self.k, self.d))
+        check(vem_gmm_set_init_means(self.g, &means[0]))
+
+    def set_init_resp(self, const double[:, ::1] resp):
+        if <size_t>resp.shape[1] != self.k:
+            raise ValueError("responsibilities must have %d columns" % self.k)
+        check(vem_gmm_set_init_resp(self.g, <size_t>resp.shape[0], &resp[0, 0]))
+
+    def set_prior(self, double shrinkage, double dof, const double[::1] mean,
+                  const double[::1] scale):
+        cdef vem_gmm_prior p
+        if <size_t>mean.shape[0] != self.d or <size_t>scale.shape[0] != self.d * self.d:
+            raise ValueError("prior mean needs %d values and scale %d x %d" %
+                             (self.d, self.d, self.d))
+        p.shrinkage = shrinkage
+        p.dof = dof
+        p.mean = &mean[0]
+        p.scale = &scale[0]
+        check(vem_gmm_set_prior(self.g, &p))
+
+    def set_prior_default(self, const double[:, ::1] x):
+        cdef vem_matrix m = view(x)
+        check(vem_gmm_set_prior_default(self.g, &m))
+
+    def prior(self):
+        """(shrinkage, dof, mean, scale) or None."""
+        cdef vem_gmm_prior p
+        if not vem_gmm_prior_params(self.g, &p):
+            return None
+        d = self.d
+        return (p.shrinkage, p.dof, np.asarray(<const double[:d]>p.mean).copy(),
+                np.asarray(<const double[:d * d]>p.scale).copy().reshape(d, d))
+
+    def log_prior(self):
+        return vem_gmm_log_prior(self.g)
+
+    def set_params(self, const double[::1] weights, const double[::1] means,
+                   const double[::1] covariances):
+        if (<size_t>weights.shape[0] != self.k or <size_t>means.shape[0] != self.k * self.d
+                or <size_t>covariances.shape[0] != vem_gmm_covariances_len(self.g)):
+            raise ValueError("parameters of the wrong size: weights %d, means %d, "
+                             "covariances %d values needed" %
+                             (self.k, self.k * self.d, vem_gmm_covariances_len(self.g)))
+        check(vem_gmm_set_params(self.g, &weights[0], &means[0], &covariances[0]))
+
+    def params(self):
+        """(weights (k), means (k, d), covariances (flat), precisions_cholesky (flat))."""
+        k, d = self.k, self.d
+        cl = vem_gmm_covariances_len(self.g)
+        w = np.asarray(<const double[:k]>vem_gmm_weights(self.g)).copy()
+        m = np.asarray(<const double[:k * d]>vem_gmm_means(self.g)).copy().reshape(k, d)
+        c = np.asarray(<const double[:cl]>vem_gmm_covariances(self.g)).copy()
+        p = np.asarray(<const double[:cl]>vem_gmm_precisions_cholesky(self.g)).copy()
+        return w, m, c, p
+
+    def fit(self, const double[:, ::1] x, FitOptions opts, seed):
+        cdef vem_matrix m = view(x)
+        cdef vem_rng rng
+        cdef vem_fit_result res
+        cdef vem_status s
+        vem_rng_seed(&rng, _seed(seed))
+        res.converged = 0
+        with nogil:
+            s = vem_gmm_fit(self.g, &m, &opts.o, &rng, &res)
+        try:
+            check(s)
+            return _result(s, &res)
+        finally:
+            vem_fit_result_clear(&res)
+
+    def initialize(self, const double[:, ::1] x, FitOptions opts, seed):
+        """Only the initialisation of a fit (the model's init on x), no EM iteration."""
+        cdef vem_matrix m = view(x)
+        cdef vem_data data = vem_data_rows(m)
+        cdef vem_model model = vem_gmm_model(self.g)
+        cdef vem_rng rng
+        cdef vem_fit *f
+        cdef vem_status s
+        vem_rng_seed(&rng, _seed(seed))
+        if m.rows < self.k:
+            raise ValueError("%d rows, fewer than n_components=%d" % (m.rows, self.k))
+        with nogil:
+            f = vem_fit_new(&model, &data, &opts.o)
+            if f is NULL:
+                s = VEM_EINVAL
+            else:
+                s = vem_fit_init(f, &rng)
+                vem_fit_free(f)
+        check(s)
+
+    def stepwise_update(self, const double[:, ::1] x, FitOptions opts, object stats,
+                        double gamma, double scale):
+        """One stepwise-EM step on the rows of x (partial_fit): s = the ESS of x at the
+        current parameters, S <- (1 - gamma) S + gamma scale s / rows (S = scale s / rows
+        when stats is None), then the M-step from S. Returns (S, log-likelihood of x)."""
+        cdef vem_matrix m = view(x)
+        cdef vem_data data = vem_data_rows(m)
+        cdef vem_model model = vem_gmm_model(self.g)
+        cdef vem_fit *f
+        cdef vem_status s = VEM_OK
+        cdef double obj = 0.0
+        cdef size_t n = model.ops.ess_len(model.self), i
+        cdef double[::1] ess = np.zeros(n)
+        cdef double[::1] acc
+        cdef double a
+        with nogil:
+            f = vem_fit_new(&model, &data, &opts.o)
+            if f is NULL:
+                s = VEM_EINVAL
+            else:
+                s = vem_fit_pass(f, &model, &ess[0], &obj)
+                vem_fit_free(f)
+        check(s)
+        a = scale / <double>m.rows
+        if stats is None:
+            acc = np.empty(n)
+            for i in range(n):
+                acc[i] = a * ess[i]
+        else:
+            acc = np.array(stats, dtype=np.float64)
+            if <size_t>acc.shape[0] != n:
+                raise ValueError("statistics of the wrong length")
+            for i in range(n):
+                acc[i] = (1.0 - gamma) * acc[i] + gamma * a * ess[i]
+        with nogil:
+            s = model.ops.mstep(model.self, &acc[0])
+        check(s)
+        return np.asarray(acc), obj
+
+    def score_samples(self, const double[:, ::1] x):
+        cdef vem_matrix m = view(x)
+        out = np.empty(x.shape[0])
+        cdef double[::1] o = out
+        cdef vem_status s = VEM_OK
+        if x.shape[0] > 0:
+            with nogil:
+                s = vem_gmm_score_samples(self.g, &m, &o[0])
+        check(s)
+        return out
+
+    def score(self, const double[:, ::1] x):
+        """(mean, total) log-likelihood, summed as the engine sums a fit."""
+        cdef vem_matrix m = view(x)
+        cdef double mean = 0.0, total = 0.0
+        cdef vem_status s
+        with nogil:
+            s = vem_gmm_score(self.g, &m, &mean, &total)
+        check(s)
+        return mean, total
+
+    def predict_proba(self, const double[:, ::1] x):
+        cdef vem_matrix m = view(x)
+        out = np.empty((x.shape[0], self.k))
+        cdef double[:, ::1] o = out
+        cdef vem_status s = VEM_OK
+        if x.shape[0] > 0:
+            with nogil:
+                s = vem_gmm_predict_proba(self.g, &m, &o[0, 0])
+        check(s)
+        return out
+
+    def predict(self, const double[:, ::1] x):
+        cdef vem_matrix m = view(x)
+        cdef size_t n = x.shape[0]
+        cdef size_t *lab = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        cdef vem_status s = VEM_OK
+        cdef size_t i
+        if lab is NULL:
+            raise MemoryError()
+        try:
+            if n > 0:
+                with nogil:
+                    s = vem_gmm_predict(self.g, &m, lab)
+            check(s)
+            out = np.empty(n, dtype=np.intp)
+            for i in range(n):
+                out[i] = lab[i]
+            return out
+        finally:
+            free(lab)
+
+    def sample(self, size_t n, seed):
+        cdef vem_rng rng
+        cdef size_t *lab = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        cdef vem_status s = VEM_OK
+        cdef size_t i
+        if lab is NULL:
+            raise MemoryError()
+        vem_rng_seed(&rng, _seed(seed))
+        out = np.empty((n, self.d))
+        cdef double[:, ::1] o = out
+        try:
+            if n > 0:
+                with nogil:
+                    s = vem_gmm_sample(self.g, n, &rng, &o[0, 0], lab)
+            check(s)
+            labels = np.empty(n, dtype=np.intp)
+            for i in range(n):
+                labels[i] = lab[i]
+            return out, labels
+        finally:
+            free(lab)
+
+    def n_parameters(self):
+        return vem_gmm_n_parameters(self.g)
+
+    def bic(self, double ll, size_t n):
+        return vem_gmm_bic(self.g, ll, n)
+
+    def aic(self, double ll):
+        return vem_gmm_aic(self.g, ll)
+
+    def icl(self, const double[:, ::1] x, double ll):
+        cdef vem_matrix m = view(x)
+        cdef double v = 0.0
+        cdef vem_status s
+        with nogil:
+            s = vem_gmm_icl(self.g, &m, ll, &v)
+        check(s)
+        return v
+
+
+def gmm_select(const double[:, ::1] x, ks, covs, str init, double reg_covar, FitOptions opts,
+               seed, bint prior, str criterion):
+    """vem_gmm_select_by: (cells as a list of dicts, (k, covariance) of the best)."""
+    cdef size_t nk = len(ks), ncov = len(covs), i, c
+    cdef vem_matrix m = view(x)
+    cdef vem_gmm_init gi = 0
+    cdef vem_gmm *best = NULL
+    cdef vem_status s
+    cdef vem_gmm_criterion crit = VEM_CRITERION_ICL if criterion == "icl" else VEM_CRITERION_BIC
+    cdef uint64_t sd = _seed(seed)
+    if nk == 0 or ncov == 0:
+        raise ValueError("select: empty list of components or covariance types")
+    b = init.encode()
+    check(vem_gmm_init_parse(b, &gi))
+    cdef size_t *kv = <size_t *>malloc(nk * sizeof(size_t))
+    cdef vem_cov *cv = <vem_cov *>malloc(ncov * sizeof(vem_cov))
+    cdef vem_gmm_select_cell *cells = <vem_gmm_select_cell *>malloc(
+        nk * ncov * sizeof(vem_gmm_select_cell))
+    try:
+        if kv is NULL or cv is NULL or cells is NULL:
+            raise MemoryError()
+        for i in range(nk):
+            if int(ks[i]) < 1:
+                raise ValueError("n_components must be >= 1, got %r" % (ks[i],))
+            kv[i] = int(ks[i])
+        for i in range(ncov):
+            cv[i] = cov_parse(covs[i])[0]
+        with nogil:
+            s = vem_gmm_select_by(&m, kv, nk, cv, ncov, gi, reg_covar, &opts.o, sd,
+                                  1 if prior else 0, crit, cells, &best)
+        check(s)
+        out = []
+        for c in range(nk * ncov):
+            ok = cells[c].status == VEM_OK or cells[c].status == VEM_EMAXITER
+            out.append({
+                "n_components": cells[c].k,
+                "covariance_type": vem_cov_name(cells[c].cov).decode(),
+                "mclust": vem_cov_mclust_name(cells[c].cov).decode(),
+                "log_likelihood": cells[c].log_likelihood,
+                "bic": cells[c].bic, "aic": cells[c].aic, "icl": cells[c].icl,
+                "n_parameters": cells[c].n_parameters, "n_iter": cells[c].n_iter,
+                "converged": bool(cells[c].converged),
+                "status": "ok" if ok else vem_strerror(cells[c].status).decode()})
+        return out
+    finally:
+        vem_gmm_free(best)
+        free(kv)
+        free(cv)
+        free(cells)
+
+
+# ---------------------------------------------------------------- variational Bayes
+
+cdef class Vbgmm:
+    """Owner of one vem_vbgmm (include/vem/vbgmm.h)."""
+    cdef vem_vbgmm *v
+    cdef readonly size_t k, d
+    cdef readonly str covariance
+
+    def __cinit__(self, size_t k, size_t d, str covariance):
+        cdef vem_cov c = 0
+        if covariance not in ("full", "diag"):
+            raise ValueError("covariance_type %r: vem's BayesianGaussianMixture takes 'full' "
+                             "or 'diag'" % covariance)
+        b = covariance.encode()
+        check(vem_gmm_cov_parse(b, &c))
+        self.v = vem_vbgmm_new(k, d, c)
+        if self.v is NULL:
+            check(VEM_EINVAL if k == 0 or d == 0 else VEM_ENOMEM)
+        self.k = k
+        self.d = d
+        self.covariance = covariance
+
+    def __dealloc__(self):
+        vem_vbgmm_free(self.v)
+
+    def set_priors(self, str weight_prior, alpha0, beta0, nu0, mean, cov, double reg_covar):
+        """None for a prior leaves vem's default (scikit-learn's, resolved from the data)."""
+        cdef vem_vb_weight_prior wp = 0
+        cdef const double[::1] mv
+        cdef const double[::1] cv
+        b = weight_prior.encode()
+        check(vem_vb_weight_prior_parse(b, &wp))
+        check(vem_vbgmm_set_weight_prior(self.v, wp))
+        check(vem_vbgmm_set_weight_concentration_prior(
+            self.v, float("nan") if alpha0 is None else alpha0))
+        check(vem_vbgmm_set_mean_precision_prior(self.v, 1.0 if beta0 is None else beta0))
+        check(vem_vbgmm_set_dof_prior(self.v, float("nan") if nu0 is None else nu0))
+        if mean is None:
+            check(vem_vbgmm_set_mean_prior(self.v, NULL))
+        else:
+            mv = mean
+            if <size_t>mv.shape[0] != self.d:
+                raise ValueError("mean_prior must have %d values" % self.d)
+            check(vem_vbgmm_set_mean_prior(self.v, &mv[0]))
+        if cov is None:
+            check(vem_vbgmm_set_covariance_prior(self.v, NULL))
+        else:
+            cv = cov
+            if <size_t>cv.shape[0] != (self.d * self.d if self.covariance == "full" else self.d):
+                raise ValueError("covariance_prior has the wrong size")
+            check(vem_vbgmm_set_covariance_prior(self.v, &cv[0]))
+        check(vem_vbgmm_set_reg_covar(self.v, reg_covar))
+
+    def priors(self):
+        """(alpha0, beta0, nu0, mean prior or None, covariance prior (flat) or None)."""
+        d = self.d
+        cl = d * d if self.covariance == "full" else d
+        mp = vem_vbgmm_mean_prior(self.v)
+        cp = vem_vbgmm_covariance_prior(self.v)
+        return (vem_vbgmm_weight_concentration_prior(self.v),
+                vem_vbgmm_mean_precision_prior(self.v), vem_vbgmm_dof_prior(self.v),
+                None if mp is NULL else np.asarray(<const double[:d]>mp).copy(),
+                None if cp is NULL else np.asarray(<const double[:cl]>cp).copy())
+
+    def set_init(self, str name):
+        cdef vem_gmm_init i = 0
+        b = name.encode()
+        check(vem_gmm_init_parse(b, &i))
+        check(vem_vbgmm_set_init(self.v, i))
+
+    def posterior(self):
+        k, d = self.k, self.d
+        cl = vem_vbgmm_covariances_len(self.v)
+        wl = vem_vbgmm_weight_concentration_len(self.v)
+        return {
+            "weights": np.asarray(<const double[:k]>vem_vbgmm_weights(self.v)).copy(),
+            "means": np.asarray(<const double[:k * d]>vem_vbgmm_means(self.v)).copy()
+                     .reshape(k, d),
+            "covariances": np.asarray(<const double[:cl]>vem_vbgmm_covariances(self.v)).copy(),
+            "mean_precision": np.asarray(<const double[:k]>vem_vbgmm_mean_precision(self.v))
+                              .copy(),
+            "dof": np.asarray(<const double[:k]>vem_vbgmm_dof(self.v)).copy(),
+            "weight_concentration":
+                np.asarray(<const double[:wl]>vem_vbgmm_weight_concentration(self.v)).copy(),
+            "counts": np.asarray(<const double[:k]>vem_vbgmm_counts(self.v)).copy()}
+
+    def set_posterior(self, const double[::1] conc, const double[::1] beta,
+                      const double[::1] means, const double[::1] dof,
+                      const double[::1] covariances):
+        if (<size_t>conc.shape[0] != vem_vbgmm_weight_concentration_len(self.v)
+                or <size_t>beta.shape[0] != self.k or <size_t>dof.shape[0] != self.k
+                or <size_t>means.shape[0] != self.k * self.d
+                or <size_t>covariances.shape[0] != vem_vbgmm_covariances_len(self.v)):
+            raise ValueError("posterior parameters of the wrong size")
+        check(vem_vbgmm_set_posterior(self.v, &conc[0], &beta[0], &means[0], &dof[0],
+                                      &covariances[0]))
+
+    def fit(self, const double[:, ::1] x, FitOptions opts, seed):
+        cdef vem_matrix m = view(x)
+        cdef vem_rng rng
+        cdef vem_fit_result res
+        cdef vem_status s
+        vem_rng_seed(&rng, _seed(seed))
+        res.converged = 0
+        with nogil:
+            s = vem_vbgmm_fit(self.v, &m, &opts.o, &rng, &res)
+        try:
+            check(s)
+            return _result(s, &res)
+        finally:
+            vem_fit_result_clear(&res)
+
+    def elbo(self, const double[:, ::1] x):
+        cdef vem_matrix m = view(x)
+        cdef double e = 0.0
+        cdef vem_status s
+        with nogil:
+            s = vem_vbgmm_elbo(self.v, &m, &e)
+        check(s)
+        return e
+
+    def score_samples(self, const double[:, ::1] x):
+        cdef vem_matrix m = view(x)
+        out = np.empty(x.shape[0])
+        cdef double[::1] o = out
+        cdef vem_status s = VEM_OK
+        if x.shape[0] > 0:
+            with nogil:
+                s = vem_vbgmm_score_samples(self.v, &m, &o[0])
+        check(s)
+        return out
+
+    def predict_proba(self, const double[:, ::1] x):
+        cdef vem_matrix m = view(x)
+        out = np.empty((x.shape[0], self.k))
+        cdef double[:, ::1] o = out
+        cdef vem_status s = VEM_OK
+        if x.shape[0] > 0:
+            with nogil:
+                s = vem_vbgmm_predict_proba(self.v, &m, &o[0, 0])
+        check(s)
+        return out
+
+    def sample(self, size_t n, seed):
+        cdef vem_rng rng
+        cdef size_t *lab = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        cdef vem_status s = VEM_OK
+        cdef size_t i
+        if lab is NULL:
+            raise MemoryError()
+        vem_rng_seed(&rng, _seed(seed))
+        out = np.empty((n, self.d))
+        cdef double[:, ::1] o = out
+        try:
+            if n > 0:
+                with nogil:
+                    s = vem_vbgmm_sample(self.v, n, &rng, &o[0, 0], lab)
+            check(s)
+            labels = np.empty(n, dtype=np.intp)
+            for i in range(n):
+                labels[i] = lab[i]
+            return out, labels
+        finally:
+            free(lab)
