@@ -7,6 +7,12 @@ well separated means) is sampled for 1,000,000 steps into OUT/hmm_1e6x4.f64
 frames into 10,000 sequences of 100. OUT/hmm_k8.init.json is the common start
 of every peer: the true parameters perturbed (means shifted by 0.5, identity
 covariances, uniform start, 0.5 on the transition diagonal).
+OUT/hmm_k8.vbinit.json is the same start for the variational Bayesian HMM, a vem
+"vbhmm" model file: hmmlearn's default priors (start and transition Dirichlet
+1/K, means prior the data mean, beta 1, dof d, scale 1e-3 I) and a posterior
+that gives every state n/K frames of the start above (Dirichlet parameters
+prior + 1/K and prior + (n - 1) A / K, means the start's, beta and dof the
+prior's + n/K, scale dof I, i.e. identity covariances).
 
     python3 bench/hmm_make_data.py --out bench/out
 """
@@ -55,6 +61,23 @@ def main():
     }
     with open(os.path.join(a.out, "hmm_k8.init.json"), "w") as f:
         json.dump(init, f)
+    nk = n / k
+    a0 = 1.0 / k
+    vbinit = {
+        "format": "vem-model", "version": 1, "model": "vbhmm", "emission": "gaussian",
+        "n_states": k, "covariance_type": "full", "n_features": d,
+        "startprob_prior": [a0] * k,
+        "transmat_prior": np.full((k, k), a0).tolist(),
+        "startprob_posterior": (a0 + np.array(init["startprob"])).tolist(),
+        "transmat_posterior": (a0 + (n - 1) * np.array(init["transmat"]) / k).tolist(),
+        "means_prior": x.mean(axis=0).tolist(), "beta_prior": 1.0, "dof_prior": float(d),
+        "scale_prior": (1e-3 * np.eye(d)).tolist(),
+        "means": init["means"],
+        "beta_posterior": [1.0 + nk] * k, "dof_posterior": [d + nk] * k,
+        "scale_posterior": [((d + nk) * np.eye(d)).tolist() for _ in range(k)],
+    }
+    with open(os.path.join(a.out, "hmm_k8.vbinit.json"), "w") as f:
+        json.dump(vbinit, f)
 
 
 if __name__ == "__main__":
