@@ -3,10 +3,16 @@
     import vem
     gm = vem.GaussianMixture(2, covariance_type="full", random_state=0).fit(X)
     table = vem.select(X, n_components=range(1, 10), covariance_type="all")
+    h = vem.GaussianHMM(3, covariance_type="full", n_iter=100).fit(X, lengths)
 
 See python/README.md in the repository.
 """
 from ._core import __version__
 from .mixture import BayesianGaussianMixture, GaussianMixture, select
+from . import hmm
+from .hmm import (CategoricalHMM, GaussianHMM, GMMHMM, MultinomialHMM, PoissonHMM,
+                  VariationalCategoricalHMM, VariationalGaussianHMM)
 
-__all__ = ["GaussianMixture", "BayesianGaussianMixture", "select", "__version__"]
+__all__ = ["GaussianMixture", "BayesianGaussianMixture", "select", "hmm", "GaussianHMM",
+           "GMMHMM", "CategoricalHMM", "PoissonHMM", "MultinomialHMM",
+           "VariationalGaussianHMM", "VariationalCategoricalHMM", "__version__"]

@@ -1,5 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
-"""Low-level bindings to libvem (include/vem/*.h); the estimators live in vem.mixture.
+"""Low-level bindings to libvem (include/vem/*.h); the estimators live in vem.mixture
+(mixtures) and vem.hmm (hidden Markov models).
 
 Arrays cross as typed memoryviews of float64 C-contiguous data (no NumPy C API), so
 the module compiles with Cython 0.29 and 3.x alike. Fits, predictions and scoring run
@@ -10,6 +11,7 @@ file errors, RuntimeError otherwise.
 """
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, free
+from libc.string cimport memset
 
 import numpy as np
 
@@ -107,7 +109,15 @@ cdef extern from "vem/vem.h" nogil:
     vem_status vem_accelerate_parse(const char *name, vem_accelerate *out)
     vem_status vem_mc_schedule_parse(const char *name, vem_mc_schedule *out)
 
+    ctypedef struct vem_trace_entry:
+        size_t iter
+        size_t step
+        double objective
+        double change
+        int violation
     ctypedef struct vem_fit_result:
+        vem_trace_entry *trace
+        size_t trace_len
         int converged
         size_t n_iter
         double objective
@@ -312,6 +322,10 @@ cdef class FitOptions:
     def __cinit__(self, str model="gmm"):
         if model == "vbgmm":
             vem_vbgmm_fit_opts_init(&self.o)
+        elif model == "hmm":
+            vem_hmm_fit_opts_init(&self.o)
+        elif model == "vbhmm":
+            vem_vbhmm_fit_opts_init(&self.o)
         else:
             vem_gmm_fit_opts_init(&self.o)
         self.keep = []
@@ -434,8 +448,14 @@ cdef void _progress(void *ctx, const vem_progress *p) noexcept with gil:
 
 
 cdef dict _result(vem_status s, const vem_fit_result *res):
-    return {"status": int(s), "converged": bool(res.converged), "n_iter": res.n_iter,
-            "objective": res.objective, "n_obs": res.n_obs,
+    cdef size_t i
+    trace = []
+    if res.trace is not NULL:
+        for i in range(res.trace_len):
+            if res.trace[i].step == 0:
+                trace.append(res.trace[i].objective)
+    return {"trace": trace, "status": int(s), "converged": bool(res.converged),
+            "n_iter": res.n_iter, "objective": res.objective, "n_obs": res.n_obs,
             "n_violations": res.n_violations, "best_init": res.best_init,
             "n_steps": res.n_steps, "seconds": res.seconds, "n_passes": res.n_passes}
 
@@ -549,7 +569,7 @@ cdef class Gmm:
         cdef vem_fit_result res
         cdef vem_status s
         vem_rng_seed(&rng, _seed(seed))
-        res.converged = 0
+        memset(&res, 0, sizeof(res))
         with nogil:
             s = vem_gmm_fit(self.g, &m, &opts.o, &rng, &res)
         try:
@@ -864,7 +884,7 @@ cdef class Vbgmm:
         cdef vem_fit_result res
         cdef vem_status s
         vem_rng_seed(&rng, _seed(seed))
-        res.converged = 0
+        memset(&res, 0, sizeof(res))
         with nogil:
             s = vem_vbgmm_fit(self.v, &m, &opts.o, &rng, &res)
         try:
@@ -925,3 +945,779 @@ cdef class Vbgmm:
             return out, labels
         finally:
             free(lab)
+
+
+# ---------------------------------------------------------------- hidden Markov models
+
+cdef extern from "vem/vem.h" nogil:
+    ctypedef struct vem_seqs:
+        size_t *start
+        size_t n_seq
+    void vem_seqs_clear(vem_seqs *s)
+    vem_status vem_seqs_from_lengths(const size_t *lengths, size_t n_seq, vem_seqs *s)
+
+    ctypedef int vem_hmm_emission
+    ctypedef int vem_hmm_init
+    ctypedef int vem_hmm_trans_init
+    vem_status vem_hmm_emission_parse(const char *name, vem_hmm_emission *out)
+    const char *vem_hmm_emission_name(vem_hmm_emission e)
+    vem_status vem_hmm_init_parse(const char *name, vem_hmm_init *out)
+    vem_status vem_hmm_trans_init_parse(const char *name, vem_hmm_trans_init *out)
+
+    ctypedef struct vem_hmm:
+        pass
+    vem_hmm *vem_hmm_new_gmm(size_t k, vem_hmm_emission emission, size_t n_mix, size_t d,
+                             vem_cov cov)
+    void vem_hmm_free(vem_hmm *h)
+    vem_hmm *vem_hmm_copy(const vem_hmm *h)
+    size_t vem_hmm_k(const vem_hmm *h)
+    vem_hmm_emission vem_hmm_emission_type(const vem_hmm *h)
+    size_t vem_hmm_dim(const vem_hmm *h)
+    vem_cov vem_hmm_cov(const vem_hmm *h)
+    vem_status vem_hmm_set_startprob(vem_hmm *h, const double *pi)
+    vem_status vem_hmm_set_transmat(vem_hmm *h, const double *a)
+    vem_status vem_hmm_set_gaussian(vem_hmm *h, const double *means, const double *covariances)
+    vem_status vem_hmm_set_emissionprob(vem_hmm *h, const double *b)
+    vem_status vem_hmm_set_lambdas(vem_hmm *h, const double *lambdas)
+    vem_status vem_hmm_set_n_trials(vem_hmm *h, size_t n_trials)
+    size_t vem_hmm_n_trials(const vem_hmm *h)
+    const double *vem_hmm_startprob(const vem_hmm *h)
+    const double *vem_hmm_transmat(const vem_hmm *h)
+    const double *vem_hmm_means(const vem_hmm *h)
+    const double *vem_hmm_covariances(const vem_hmm *h)
+    size_t vem_hmm_covariances_len(const vem_hmm *h)
+    const double *vem_hmm_emissionprob(const vem_hmm *h)
+    const double *vem_hmm_lambdas(const vem_hmm *h)
+    size_t vem_hmm_n_mix(const vem_hmm *h)
+    const vem_gmm *vem_hmm_state_mixture(const vem_hmm *h, size_t state)
+    vem_status vem_hmm_set_state_mixture(vem_hmm *h, size_t state, const double *weights,
+                                         const double *means, const double *covariances)
+    vem_status vem_hmm_set_init(vem_hmm *h, vem_hmm_init init)
+    vem_status vem_hmm_set_trans_init(vem_hmm *h, vem_hmm_trans_init init)
+    vem_status vem_hmm_set_update(vem_hmm *h, const char *letters)
+    const char *vem_hmm_update(const vem_hmm *h, char *buf)
+    vem_status vem_hmm_set_init_params(vem_hmm *h, const char *letters)
+    const char *vem_hmm_init_params(const vem_hmm *h, char *buf)
+    ctypedef struct vem_hmm_priors:
+        double startprob, transmat, emissionprob
+        double lambdas_prior, lambdas_weight
+    vem_status vem_hmm_set_priors(vem_hmm *h, const vem_hmm_priors *p)
+    double vem_hmm_log_prior(const vem_hmm *h)
+    void vem_hmm_priors_get(const vem_hmm *h, vem_hmm_priors *p)
+    vem_status vem_hmm_set_gaussian_prior_default(vem_hmm *h, const vem_matrix *x)
+    vem_status vem_hmm_set_reg_covar(vem_hmm *h, double reg_covar)
+    double vem_hmm_reg_covar(const vem_hmm *h)
+    void vem_hmm_set_threads(vem_hmm *h, int nthreads)
+    void vem_hmm_fit_opts_init(vem_fit_opts *o)
+    vem_status vem_hmm_fit(vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                           const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
+    vem_status vem_hmm_score(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                             double *mean, double *total)
+    vem_status vem_hmm_score_sequences(const vem_hmm *h, const vem_matrix *x,
+                                       const vem_seqs *seqs, double *out)
+    vem_status vem_hmm_decode(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                              size_t *states, double *log_prob)
+    vem_status vem_hmm_decode_map(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                                  size_t *states)
+    vem_status vem_hmm_score_frames(const vem_hmm *h, const vem_matrix *x,
+                                    const vem_seqs *seqs, double *out)
+    vem_status vem_hmm_predict_proba(const vem_hmm *h, const vem_matrix *x,
+                                     const vem_seqs *seqs, double *out)
+    vem_status vem_hmm_sample_from(const vem_hmm *h, size_t n, size_t start_state,
+                                   vem_rng *rng, double *out, size_t *states)
+    size_t vem_hmm_n_parameters(const vem_hmm *h)
+    double vem_hmm_bic(const vem_hmm *h, double log_likelihood, size_t n)
+    double vem_hmm_aic(const vem_hmm *h, double log_likelihood)
+    vem_status vem_hmm_save(const vem_hmm *h, const char *path, const vem_fit_result *fit_info)
+    char *vem_hmm_to_json(const vem_hmm *h)
+    vem_hmm *vem_hmm_load(const char *path)
+
+    # vbhmm.h
+    ctypedef struct vem_vbhmm:
+        pass
+    vem_vbhmm *vem_vbhmm_new(size_t k, vem_hmm_emission emission, size_t dim, vem_cov cov)
+    void vem_vbhmm_free(vem_vbhmm *v)
+    size_t vem_vbhmm_k(const vem_vbhmm *v)
+    size_t vem_vbhmm_dim(const vem_vbhmm *v)
+    vem_hmm_emission vem_vbhmm_emission_type(const vem_vbhmm *v)
+    vem_cov vem_vbhmm_cov(const vem_vbhmm *v)
+    vem_status vem_vbhmm_set_startprob_prior(vem_vbhmm *v, const double *a0)
+    vem_status vem_vbhmm_set_transmat_prior(vem_vbhmm *v, const double *a0)
+    vem_status vem_vbhmm_set_emissionprob_prior(vem_vbhmm *v, const double *b0)
+    vem_status vem_vbhmm_set_means_prior(vem_vbhmm *v, const double *m0)
+    vem_status vem_vbhmm_set_beta_prior(vem_vbhmm *v, double beta0)
+    vem_status vem_vbhmm_set_dof_prior(vem_vbhmm *v, double nu0)
+    vem_status vem_vbhmm_set_scale_prior(vem_vbhmm *v, const double *s0)
+    vem_status vem_vbhmm_set_lambdas_prior(vem_vbhmm *v, double shape, const double *rate)
+    const double *vem_vbhmm_startprob_prior(const vem_vbhmm *v)
+    const double *vem_vbhmm_transmat_prior(const vem_vbhmm *v)
+    const double *vem_vbhmm_emissionprob_prior(const vem_vbhmm *v)
+    const double *vem_vbhmm_means_prior(const vem_vbhmm *v)
+    double vem_vbhmm_beta_prior(const vem_vbhmm *v)
+    double vem_vbhmm_dof_prior(const vem_vbhmm *v)
+    const double *vem_vbhmm_scale_prior(const vem_vbhmm *v)
+    double vem_vbhmm_lambdas_shape_prior(const vem_vbhmm *v)
+    const double *vem_vbhmm_lambdas_rate_prior(const vem_vbhmm *v)
+    vem_status vem_vbhmm_set_init(vem_vbhmm *v, vem_hmm_init init)
+    vem_status vem_vbhmm_set_trans_init(vem_vbhmm *v, vem_hmm_trans_init init)
+    vem_status vem_vbhmm_set_moves(vem_vbhmm *v, int on)
+    size_t vem_vbhmm_moves_accepted(const vem_vbhmm *v)
+    const double *vem_vbhmm_startprob_posterior(const vem_vbhmm *v)
+    const double *vem_vbhmm_transmat_posterior(const vem_vbhmm *v)
+    const double *vem_vbhmm_means(const vem_vbhmm *v)
+    const double *vem_vbhmm_beta_posterior(const vem_vbhmm *v)
+    const double *vem_vbhmm_dof_posterior(const vem_vbhmm *v)
+    const double *vem_vbhmm_scale_posterior(const vem_vbhmm *v)
+    size_t vem_vbhmm_covariances_len(const vem_vbhmm *v)
+    const double *vem_vbhmm_emissionprob_posterior(const vem_vbhmm *v)
+    const double *vem_vbhmm_lambdas_shape_posterior(const vem_vbhmm *v)
+    const double *vem_vbhmm_lambdas_rate_posterior(const vem_vbhmm *v)
+    const double *vem_vbhmm_startprob(const vem_vbhmm *v)
+    const double *vem_vbhmm_transmat(const vem_vbhmm *v)
+    const double *vem_vbhmm_covariances(const vem_vbhmm *v)
+    const double *vem_vbhmm_emissionprob(const vem_vbhmm *v)
+    const double *vem_vbhmm_lambdas(const vem_vbhmm *v)
+    const double *vem_vbhmm_occupancy(const vem_vbhmm *v)
+    size_t vem_vbhmm_effective_states(const vem_vbhmm *v)
+    vem_status vem_vbhmm_set_posterior_transitions(vem_vbhmm *v, const double *start,
+                                                   const double *trans)
+    vem_status vem_vbhmm_set_posterior_gaussian(vem_vbhmm *v, const double *means,
+                                                const double *beta, const double *dof,
+                                                const double *scale)
+    vem_status vem_vbhmm_set_posterior_categorical(vem_vbhmm *v, const double *b)
+    vem_status vem_vbhmm_set_posterior_poisson(vem_vbhmm *v, const double *shape,
+                                               const double *rate)
+    void vem_vbhmm_fit_opts_init(vem_fit_opts *o)
+    vem_status vem_vbhmm_fit(vem_vbhmm *v, const vem_matrix *x, const vem_seqs *seqs,
+                             const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
+    vem_status vem_vbhmm_elbo(const vem_vbhmm *v, const vem_matrix *x, const vem_seqs *seqs,
+                              double *elbo)
+    vem_hmm *vem_vbhmm_to_hmm(const vem_vbhmm *v)
+    vem_status vem_vbhmm_save(const vem_vbhmm *v, const char *path,
+                              const vem_fit_result *fit_info)
+    char *vem_vbhmm_to_json(const vem_vbhmm *v)
+    vem_vbhmm *vem_vbhmm_load(const char *path)
+
+
+cdef object _copy(const double *p, size_t n):
+    """A numpy copy of n doubles at p (None for NULL)."""
+    if p is NULL:
+        return None
+    if n == 0:
+        return np.empty(0)
+    return np.asarray(<const double[:n]>p).copy()
+
+
+cdef const double *_ptr(object a, size_t n, str what) except? NULL:
+    """The data of a float64 C-contiguous 1-D array of n values (checked)."""
+    cdef const double[::1] v = a
+    if <size_t>v.shape[0] != n:
+        raise ValueError("%s: %d values needed, got %d" % (what, n, v.shape[0]))
+    if n == 0:
+        return NULL
+    return &v[0]
+
+
+cdef object _states_array(const size_t *s, size_t n):
+    out = np.empty(n, dtype=np.intp)
+    cdef Py_ssize_t[::1] o = out
+    cdef size_t i
+    for i in range(n):
+        o[i] = <Py_ssize_t>s[i]
+    return out
+
+
+cdef class Seqs:
+    """vem_seqs from sequence lengths (each >= 1, summing to the rows)."""
+    cdef vem_seqs s
+    cdef readonly size_t n_seq
+
+    def __cinit__(self, lengths):
+        cdef size_t n = len(lengths), i
+        cdef size_t *lv = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        memset(&self.s, 0, sizeof(self.s))
+        if lv is NULL:
+            raise MemoryError()
+        try:
+            for i in range(n):
+                v = int(lengths[i])
+                if v < 1:
+                    raise ValueError("lengths: sequence %d has length %d; each must be >= 1"
+                                     % (i, v))
+                lv[i] = v
+            check(vem_seqs_from_lengths(lv, n, &self.s))
+            self.n_seq = n
+        finally:
+            free(lv)
+
+    def __dealloc__(self):
+        vem_seqs_clear(&self.s)
+
+
+cdef inline const vem_seqs *_sq(Seqs seqs):
+    return NULL if seqs is None else &seqs.s
+
+
+def hmm_emission_name(int e):
+    n = vem_hmm_emission_name(e)
+    return None if n is NULL else n.decode()
+
+
+cdef class Hmm:
+    """Owner of one vem_hmm (include/vem/hmm.h)."""
+    cdef vem_hmm *h
+
+    def __cinit__(self):
+        self.h = NULL
+
+    def __init__(self, size_t k, str emission, size_t dim, str covariance="full",
+                 size_t n_mix=1):
+        cdef vem_hmm_emission e = 0
+        cdef vem_cov c = 0
+        b = emission.encode()
+        check(vem_hmm_emission_parse(b, &e))
+        if emission in ("gaussian", "gmm"):
+            b = covariance.encode()
+            check(vem_gmm_cov_parse(b, &c))
+        self.h = vem_hmm_new_gmm(k, e, n_mix, dim, c)
+        if self.h is NULL:
+            raise ValueError(_error_text(VEM_EINVAL))
+
+    def __dealloc__(self):
+        vem_hmm_free(self.h)
+
+    @staticmethod
+    def load(str path):
+        cdef Hmm m = Hmm.__new__(Hmm)
+        b = path.encode()
+        m.h = vem_hmm_load(b)
+        if m.h is NULL:
+            text = _error_text(VEM_EFORMAT)
+            import os
+            if not os.path.exists(path):
+                raise OSError(text)
+            raise ValueError(text)
+        return m
+
+    def copy(self):
+        cdef Hmm m = Hmm.__new__(Hmm)
+        m.h = vem_hmm_copy(self.h)
+        if m.h is NULL:
+            raise MemoryError(_error_text(VEM_ENOMEM))
+        return m
+
+    # ---- shape
+
+    @property
+    def k(self):
+        return vem_hmm_k(self.h)
+
+    @property
+    def dim(self):
+        return vem_hmm_dim(self.h)
+
+    @property
+    def n_mix(self):
+        return vem_hmm_n_mix(self.h)
+
+    @property
+    def emission(self):
+        return vem_hmm_emission_name(vem_hmm_emission_type(self.h)).decode()
+
+    @property
+    def covariance(self):
+        """(vem name of the layout, mclust name) of Gaussian emissions."""
+        cdef vem_cov c = vem_hmm_cov(self.h)
+        return vem_cov_name(vem_cov_layout(c)).decode(), vem_cov_mclust_name(c).decode()
+
+    # ---- parameters
+
+    def set_startprob(self, object a):
+        check(vem_hmm_set_startprob(self.h, _ptr(a, vem_hmm_k(self.h), "startprob")))
+
+    def set_transmat(self, object a):
+        cdef size_t k = vem_hmm_k(self.h)
+        check(vem_hmm_set_transmat(self.h, _ptr(a, k * k, "transmat")))
+
+    def set_gaussian(self, object means, object covariances):
+        cdef size_t k = vem_hmm_k(self.h), d = vem_hmm_dim(self.h)
+        cdef const double *mp = _ptr(means, k * d, "means")
+        cdef const double *cp = _ptr(covariances, vem_hmm_covariances_len(self.h),
+                                     "covariances")
+        check(vem_hmm_set_gaussian(self.h, mp, cp))
+
+    def set_emissionprob(self, object b):
+        cdef size_t k = vem_hmm_k(self.h), m = vem_hmm_dim(self.h)
+        check(vem_hmm_set_emissionprob(self.h, _ptr(b, k * m, "emissionprob")))
+
+    def set_lambdas(self, object lam):
+        cdef size_t k = vem_hmm_k(self.h), d = vem_hmm_dim(self.h)
+        check(vem_hmm_set_lambdas(self.h, _ptr(lam, k * d, "lambdas")))
+
+    def set_n_trials(self, size_t n):
+        check(vem_hmm_set_n_trials(self.h, n))
+
+    @property
+    def n_trials(self):
+        return vem_hmm_n_trials(self.h)
+
+    def set_state_mixture(self, size_t state, object weights, object means, object covs):
+        cdef size_t m = vem_hmm_n_mix(self.h), d = vem_hmm_dim(self.h)
+        cdef const vem_gmm *g
+        if state >= vem_hmm_k(self.h):
+            raise ValueError("state %d of %d" % (state, vem_hmm_k(self.h)))
+        g = vem_hmm_state_mixture(self.h, state)
+        if g is NULL:
+            raise ValueError("not a Gaussian-mixture HMM")
+        cdef const double *wp = _ptr(weights, m, "weights")
+        cdef const double *mp = _ptr(means, m * d, "means")
+        cdef const double *cp = _ptr(covs, vem_gmm_covariances_len(g), "covariances")
+        check(vem_hmm_set_state_mixture(self.h, state, wp, mp, cp))
+
+    def params(self):
+        """A dict of the parameters (flat arrays) that the emission has."""
+        cdef size_t k = vem_hmm_k(self.h), d = vem_hmm_dim(self.h), s, m, cl
+        cdef const vem_gmm *g
+        out = {"startprob": _copy(vem_hmm_startprob(self.h), k),
+               "transmat": _copy(vem_hmm_transmat(self.h), k * k)}
+        e = self.emission
+        if e == "gaussian":
+            out["means"] = _copy(vem_hmm_means(self.h), k * d)
+            out["covariances"] = _copy(vem_hmm_covariances(self.h),
+                                       vem_hmm_covariances_len(self.h))
+        elif e == "gmm":
+            m = vem_hmm_n_mix(self.h)
+            ws, ms, cs = [], [], []
+            for s in range(k):
+                g = vem_hmm_state_mixture(self.h, s)
+                cl = vem_gmm_covariances_len(g)
+                ws.append(_copy(vem_gmm_weights(g), m))
+                ms.append(_copy(vem_gmm_means(g), m * d))
+                cs.append(_copy(vem_gmm_covariances(g), cl))
+            out["weights"] = np.concatenate(ws)
+            out["means"] = np.concatenate(ms)
+            out["covariances"] = np.concatenate(cs)
+        elif e == "poisson":
+            out["lambdas"] = _copy(vem_hmm_lambdas(self.h), k * d)
+        else:
+            out["emissionprob"] = _copy(vem_hmm_emissionprob(self.h), k * d)
+        return out
+
+    # ---- options
+
+    def set_init(self, str name):
+        cdef vem_hmm_init i = 0
+        b = name.encode()
+        check(vem_hmm_init_parse(b, &i))
+        check(vem_hmm_set_init(self.h, i))
+
+    def set_trans_init(self, str name):
+        cdef vem_hmm_trans_init i = 0
+        b = name.encode()
+        check(vem_hmm_trans_init_parse(b, &i))
+        check(vem_hmm_set_trans_init(self.h, i))
+
+    def set_update(self, str letters):
+        b = letters.encode()
+        check(vem_hmm_set_update(self.h, b))
+
+    def set_init_params(self, str letters):
+        b = letters.encode()
+        check(vem_hmm_set_init_params(self.h, b))
+
+    def update_letters(self):
+        cdef char buf[8]
+        return vem_hmm_update(self.h, buf).decode()
+
+    def init_letters(self):
+        cdef char buf[8]
+        return vem_hmm_init_params(self.h, buf).decode()
+
+    def set_priors(self, double startprob, double transmat, double emissionprob,
+                   double lambdas_prior, double lambdas_weight):
+        cdef vem_hmm_priors p
+        p.startprob = startprob
+        p.transmat = transmat
+        p.emissionprob = emissionprob
+        p.lambdas_prior = lambdas_prior
+        p.lambdas_weight = lambdas_weight
+        check(vem_hmm_set_priors(self.h, &p))
+
+    def priors(self):
+        cdef vem_hmm_priors p
+        vem_hmm_priors_get(self.h, &p)
+        return (p.startprob, p.transmat, p.emissionprob, p.lambdas_prior, p.lambdas_weight)
+
+    def set_gaussian_prior_default(self, const double[:, ::1] x):
+        cdef vem_matrix m = view(x)
+        check(vem_hmm_set_gaussian_prior_default(self.h, &m))
+
+    def log_prior(self):
+        return vem_hmm_log_prior(self.h)
+
+    def set_reg_covar(self, double reg):
+        check(vem_hmm_set_reg_covar(self.h, reg))
+
+    def set_threads(self, int n):
+        vem_hmm_set_threads(self.h, n)
+
+    # ---- fitting and inference
+
+    def fit(self, const double[:, ::1] x, Seqs seqs, FitOptions opts, seed):
+        cdef vem_matrix m = view(x)
+        cdef const vem_seqs *sp = _sq(seqs)
+        cdef vem_rng rng
+        cdef vem_fit_result res
+        cdef vem_status s
+        vem_rng_seed(&rng, _seed(seed))
+        memset(&res, 0, sizeof(res))
+        with nogil:
+            s = vem_hmm_fit(self.h, &m, sp, &opts.o, &rng, &res)
+        try:
+            check(s)
+            return _result(s, &res)
+        finally:
+            vem_fit_result_clear(&res)
+
+    def score(self, const double[:, ::1] x, Seqs seqs):
+        """(mean per frame, total) log-likelihood."""
+        cdef vem_matrix m = view(x)
+        cdef const vem_seqs *sp = _sq(seqs)
+        cdef double mean = 0.0, total = 0.0
+        cdef vem_status s
+        with nogil:
+            s = vem_hmm_score(self.h, &m, sp, &mean, &total)
+        check(s)
+        return mean, total
+
+    def score_sequences(self, const double[:, ::1] x, Seqs seqs):
+        cdef vem_matrix m = view(x)
+        cdef const vem_seqs *sp = _sq(seqs)
+        out = np.empty(1 if seqs is None else seqs.n_seq)
+        cdef double[::1] o = out
+        cdef vem_status s
+        with nogil:
+            s = vem_hmm_score_sequences(self.h, &m, sp, &o[0])
+        check(s)
+        return out
+
+    def score_frames(self, const double[:, ::1] x, Seqs seqs):
+        cdef vem_matrix m = view(x)
+        cdef const vem_seqs *sp = _sq(seqs)
+        out = np.empty(x.shape[0])
+        cdef double[::1] o = out
+        cdef vem_status s = VEM_OK
+        if x.shape[0] > 0:
+            with nogil:
+                s = vem_hmm_score_frames(self.h, &m, sp, &o[0])
+        check(s)
+        return out
+
+    def decode(self, const double[:, ::1] x, Seqs seqs, bint map_rule=False):
+        """(log probability of the Viterbi path or NaN for map, states)."""
+        cdef vem_matrix m = view(x)
+        cdef const vem_seqs *sp = _sq(seqs)
+        cdef size_t n = x.shape[0]
+        cdef size_t *st = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        cdef double lp = float("nan")
+        cdef vem_status s
+        if st is NULL:
+            raise MemoryError()
+        try:
+            with nogil:
+                if map_rule:
+                    s = vem_hmm_decode_map(self.h, &m, sp, st)
+                else:
+                    s = vem_hmm_decode(self.h, &m, sp, st, &lp)
+            check(s)
+            return lp, _states_array(st, n)
+        finally:
+            free(st)
+
+    def predict_proba(self, const double[:, ::1] x, Seqs seqs):
+        cdef vem_matrix m = view(x)
+        cdef const vem_seqs *sp = _sq(seqs)
+        cdef size_t k = vem_hmm_k(self.h)
+        out = np.empty((x.shape[0], k))
+        cdef double[:, ::1] o = out
+        cdef vem_status s = VEM_OK
+        if x.shape[0] > 0:
+            with nogil:
+                s = vem_hmm_predict_proba(self.h, &m, sp, &o[0, 0])
+        check(s)
+        return out
+
+    def sample(self, size_t n, start_state, seed):
+        """(frames n x dim (categorical: n x 1 codes), states)."""
+        cdef vem_rng rng
+        cdef size_t start = <size_t>-1 if start_state is None else <size_t>start_state
+        cdef size_t cols = 1 if self.emission == "categorical" else vem_hmm_dim(self.h)
+        cdef size_t *st = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        cdef vem_status s = VEM_OK
+        if st is NULL:
+            raise MemoryError()
+        vem_rng_seed(&rng, _seed(seed))
+        out = np.empty((n, cols))
+        cdef double[:, ::1] o = out
+        try:
+            if n > 0:
+                with nogil:
+                    s = vem_hmm_sample_from(self.h, n, start, &rng, &o[0, 0], st)
+            check(s)
+            return out, _states_array(st, n)
+        finally:
+            free(st)
+
+    def n_parameters(self):
+        return vem_hmm_n_parameters(self.h)
+
+    def bic(self, double ll, size_t n):
+        return vem_hmm_bic(self.h, ll, n)
+
+    def aic(self, double ll):
+        return vem_hmm_aic(self.h, ll)
+
+    def save(self, str path):
+        b = path.encode()
+        check(vem_hmm_save(self.h, b, NULL))
+
+    def to_json(self):
+        cdef char *t = vem_hmm_to_json(self.h)
+        if t is NULL:
+            raise ValueError(_error_text(VEM_EINVAL))
+        try:
+            return t.decode("utf-8")
+        finally:
+            free(t)
+
+
+cdef class Vbhmm:
+    """Owner of one vem_vbhmm (include/vem/vbhmm.h)."""
+    cdef vem_vbhmm *v
+
+    def __cinit__(self):
+        self.v = NULL
+
+    def __init__(self, size_t k, str emission, size_t dim, str covariance="full"):
+        cdef vem_hmm_emission e = 0
+        cdef vem_cov c = 0
+        b = emission.encode()
+        check(vem_hmm_emission_parse(b, &e))
+        if emission == "gaussian":
+            b = covariance.encode()
+            check(vem_gmm_cov_parse(b, &c))
+        self.v = vem_vbhmm_new(k, e, dim, c)
+        if self.v is NULL:
+            raise ValueError(_error_text(VEM_EINVAL))
+
+    def __dealloc__(self):
+        vem_vbhmm_free(self.v)
+
+    @staticmethod
+    def load(str path):
+        cdef Vbhmm m = Vbhmm.__new__(Vbhmm)
+        b = path.encode()
+        m.v = vem_vbhmm_load(b)
+        if m.v is NULL:
+            text = _error_text(VEM_EFORMAT)
+            import os
+            if not os.path.exists(path):
+                raise OSError(text)
+            raise ValueError(text)
+        return m
+
+    @property
+    def k(self):
+        return vem_vbhmm_k(self.v)
+
+    @property
+    def dim(self):
+        return vem_vbhmm_dim(self.v)
+
+    @property
+    def emission(self):
+        return vem_hmm_emission_name(vem_vbhmm_emission_type(self.v)).decode()
+
+    @property
+    def covariance(self):
+        return vem_cov_name(vem_cov_layout(vem_vbhmm_cov(self.v))).decode()
+
+    cdef size_t _scale_len(self):
+        cdef size_t d = vem_vbhmm_dim(self.v)
+        return d * d if self.covariance == "full" else d
+
+    # ---- priors (None restores the default)
+
+    def set_startprob_prior(self, object a):
+        check(vem_vbhmm_set_startprob_prior(
+            self.v, NULL if a is None else _ptr(a, vem_vbhmm_k(self.v), "startprob_prior")))
+
+    def set_transmat_prior(self, object a):
+        cdef size_t k = vem_vbhmm_k(self.v)
+        check(vem_vbhmm_set_transmat_prior(
+            self.v, NULL if a is None else _ptr(a, k * k, "transmat_prior")))
+
+    def set_emissionprob_prior(self, object b):
+        cdef size_t n = vem_vbhmm_k(self.v) * vem_vbhmm_dim(self.v)
+        check(vem_vbhmm_set_emissionprob_prior(
+            self.v, NULL if b is None else _ptr(b, n, "emissionprob_prior")))
+
+    def set_means_prior(self, object m0):
+        check(vem_vbhmm_set_means_prior(
+            self.v, NULL if m0 is None else _ptr(m0, vem_vbhmm_dim(self.v), "means_prior")))
+
+    def set_beta_prior(self, double b):
+        check(vem_vbhmm_set_beta_prior(self.v, b))
+
+    def set_dof_prior(self, double nu):
+        check(vem_vbhmm_set_dof_prior(self.v, nu))
+
+    def set_scale_prior(self, object s0):
+        check(vem_vbhmm_set_scale_prior(
+            self.v, NULL if s0 is None else _ptr(s0, self._scale_len(), "scale_prior")))
+
+    def set_lambdas_prior(self, double shape, object rate):
+        check(vem_vbhmm_set_lambdas_prior(
+            self.v, shape,
+            NULL if rate is None else _ptr(rate, vem_vbhmm_dim(self.v), "lambdas_rate_prior")))
+
+    def priors(self):
+        cdef size_t k = vem_vbhmm_k(self.v), d = vem_vbhmm_dim(self.v)
+        e = self.emission
+        out = {"startprob": _copy(vem_vbhmm_startprob_prior(self.v), k),
+               "transmat": _copy(vem_vbhmm_transmat_prior(self.v), k * k)}
+        if e == "gaussian":
+            out["means"] = _copy(vem_vbhmm_means_prior(self.v), d)
+            out["beta"] = vem_vbhmm_beta_prior(self.v)
+            out["dof"] = vem_vbhmm_dof_prior(self.v)
+            out["scale"] = _copy(vem_vbhmm_scale_prior(self.v), self._scale_len())
+        elif e == "categorical":
+            out["emissionprob"] = _copy(vem_vbhmm_emissionprob_prior(self.v), k * d)
+        else:
+            out["lambdas_shape"] = vem_vbhmm_lambdas_shape_prior(self.v)
+            out["lambdas_rate"] = _copy(vem_vbhmm_lambdas_rate_prior(self.v), d)
+        return out
+
+    # ---- options
+
+    def set_init(self, str name):
+        cdef vem_hmm_init i = 0
+        b = name.encode()
+        check(vem_hmm_init_parse(b, &i))
+        check(vem_vbhmm_set_init(self.v, i))
+
+    def set_trans_init(self, str name):
+        cdef vem_hmm_trans_init i = 0
+        b = name.encode()
+        check(vem_hmm_trans_init_parse(b, &i))
+        check(vem_vbhmm_set_trans_init(self.v, i))
+
+    def set_moves(self, bint on):
+        check(vem_vbhmm_set_moves(self.v, 1 if on else 0))
+
+    def moves_accepted(self):
+        return vem_vbhmm_moves_accepted(self.v)
+
+    # ---- posterior
+
+    def posterior(self):
+        cdef size_t k = vem_vbhmm_k(self.v), d = vem_vbhmm_dim(self.v)
+        cdef size_t cl = vem_vbhmm_covariances_len(self.v)
+        e = self.emission
+        out = {"startprob_posterior": _copy(vem_vbhmm_startprob_posterior(self.v), k),
+               "transmat_posterior": _copy(vem_vbhmm_transmat_posterior(self.v), k * k),
+               "startprob": _copy(vem_vbhmm_startprob(self.v), k),
+               "transmat": _copy(vem_vbhmm_transmat(self.v), k * k),
+               "occupancy": _copy(vem_vbhmm_occupancy(self.v), k),
+               "effective_states": vem_vbhmm_effective_states(self.v)}
+        if e == "gaussian":
+            out["means"] = _copy(vem_vbhmm_means(self.v), k * d)
+            out["beta_posterior"] = _copy(vem_vbhmm_beta_posterior(self.v), k)
+            out["dof_posterior"] = _copy(vem_vbhmm_dof_posterior(self.v), k)
+            out["scale_posterior"] = _copy(vem_vbhmm_scale_posterior(self.v), cl)
+            out["covariances"] = _copy(vem_vbhmm_covariances(self.v), cl)
+        elif e == "categorical":
+            out["emissionprob_posterior"] = _copy(vem_vbhmm_emissionprob_posterior(self.v),
+                                                  k * d)
+            out["emissionprob"] = _copy(vem_vbhmm_emissionprob(self.v), k * d)
+        else:
+            out["lambdas_shape_posterior"] = _copy(vem_vbhmm_lambdas_shape_posterior(self.v),
+                                                   k * d)
+            out["lambdas_rate_posterior"] = _copy(vem_vbhmm_lambdas_rate_posterior(self.v),
+                                                  k * d)
+            out["lambdas"] = _copy(vem_vbhmm_lambdas(self.v), k * d)
+        return out
+
+    def set_posterior_transitions(self, object start, object trans):
+        cdef size_t k = vem_vbhmm_k(self.v)
+        cdef const double *sp = _ptr(start, k, "startprob_posterior")
+        cdef const double *tp = _ptr(trans, k * k, "transmat_posterior")
+        check(vem_vbhmm_set_posterior_transitions(self.v, sp, tp))
+
+    def set_posterior_gaussian(self, object means, object beta, object dof, object scale):
+        cdef size_t k = vem_vbhmm_k(self.v), d = vem_vbhmm_dim(self.v)
+        cdef const double *mp = _ptr(means, k * d, "means_posterior")
+        cdef const double *bp = _ptr(beta, k, "beta_posterior")
+        cdef const double *dp = _ptr(dof, k, "dof_posterior")
+        cdef const double *sp = _ptr(scale, vem_vbhmm_covariances_len(self.v),
+                                     "scale_posterior")
+        check(vem_vbhmm_set_posterior_gaussian(self.v, mp, bp, dp, sp))
+
+    def set_posterior_categorical(self, object b):
+        cdef size_t n = vem_vbhmm_k(self.v) * vem_vbhmm_dim(self.v)
+        check(vem_vbhmm_set_posterior_categorical(self.v, _ptr(b, n, "emissionprob_posterior")))
+
+    def set_posterior_poisson(self, object shape, object rate):
+        cdef size_t n = vem_vbhmm_k(self.v) * vem_vbhmm_dim(self.v)
+        cdef const double *sp = _ptr(shape, n, "lambdas_shape_posterior")
+        cdef const double *rp = _ptr(rate, n, "lambdas_rate_posterior")
+        check(vem_vbhmm_set_posterior_poisson(self.v, sp, rp))
+
+    # ---- fitting and inference
+
+    def fit(self, const double[:, ::1] x, Seqs seqs, FitOptions opts, seed):
+        cdef vem_matrix m = view(x)
+        cdef const vem_seqs *sp = _sq(seqs)
+        cdef vem_rng rng
+        cdef vem_fit_result res
+        cdef vem_status s
+        vem_rng_seed(&rng, _seed(seed))
+        memset(&res, 0, sizeof(res))
+        with nogil:
+            s = vem_vbhmm_fit(self.v, &m, sp, &opts.o, &rng, &res)
+        try:
+            check(s)
+            return _result(s, &res)
+        finally:
+            vem_fit_result_clear(&res)
+
+    def elbo(self, const double[:, ::1] x, Seqs seqs):
+        cdef vem_matrix m = view(x)
+        cdef const vem_seqs *sp = _sq(seqs)
+        cdef double e = 0.0
+        cdef vem_status s
+        with nogil:
+            s = vem_vbhmm_elbo(self.v, &m, sp, &e)
+        check(s)
+        return e
+
+    def to_hmm(self):
+        """The plug-in HMM of the posterior means (vem_vbhmm_to_hmm)."""
+        cdef Hmm m = Hmm.__new__(Hmm)
+        m.h = vem_vbhmm_to_hmm(self.v)
+        if m.h is NULL:
+            raise ValueError(_error_text(VEM_ENUMERIC))
+        return m
+
+    def save(self, str path):
+        b = path.encode()
+        check(vem_vbhmm_save(self.v, b, NULL))
+
+    def to_json(self):
+        cdef char *t = vem_vbhmm_to_json(self.v)
+        if t is NULL:
+            raise ValueError(_error_text(VEM_EINVAL))
+        try:
+            return t.decode("utf-8")
+        finally:
+            free(t)
