@@ -10,9 +10,12 @@ See python/README.md in the repository.
 from ._core import __version__
 from .mixture import BayesianGaussianMixture, GaussianMixture, select
 from . import hmm
+from .decomposition import LatentDirichletAllocation
+from .linear_model import ARDRegression, BayesianRidge
 from .hmm import (CategoricalHMM, GaussianHMM, GMMHMM, MultinomialHMM, PoissonHMM,
                   VariationalCategoricalHMM, VariationalGaussianHMM)
 
 __all__ = ["GaussianMixture", "BayesianGaussianMixture", "select", "hmm", "GaussianHMM",
            "GMMHMM", "CategoricalHMM", "PoissonHMM", "MultinomialHMM",
-           "VariationalGaussianHMM", "VariationalCategoricalHMM", "__version__"]
+           "VariationalGaussianHMM", "VariationalCategoricalHMM", "LatentDirichletAllocation",
+           "BayesianRidge", "ARDRegression", "__version__"]

@@ -9,7 +9,7 @@ bad arguments, unsupported requests, malformed input and numerical failures (as
 scikit-learn raises ValueError for ill-defined covariances), MemoryError, OSError for
 file errors, RuntimeError otherwise.
 """
-from libc.stdint cimport uint64_t
+from libc.stdint cimport uint32_t, uint64_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset
 
@@ -128,6 +128,7 @@ cdef extern from "vem/vem.h" nogil:
         double seconds
         double n_passes
     void vem_fit_result_clear(vem_fit_result *res)
+    void vem_fit_opts_init(vem_fit_opts *o)
 
     ctypedef struct vem_model_ops:
         size_t (*ess_len)(const void *self) noexcept nogil
@@ -326,6 +327,8 @@ cdef class FitOptions:
             vem_hmm_fit_opts_init(&self.o)
         elif model == "vbhmm":
             vem_vbhmm_fit_opts_init(&self.o)
+        elif model in ("lda", "blr"):
+            vem_fit_opts_init(&self.o)
         else:
             vem_gmm_fit_opts_init(&self.o)
         self.keep = []
@@ -1721,3 +1724,252 @@ cdef class Vbhmm:
             return t.decode("utf-8")
         finally:
             free(t)
+
+
+# ---------------------------------------------------------------- LDA and Bayesian linear regression
+
+cdef extern from "vem/vem.h" nogil:
+    ctypedef struct vem_docs:
+        size_t ndocs, nvocab
+        const size_t *ptr
+        const uint32_t *word
+        const double *count
+
+    # lda.h
+    ctypedef struct vem_lda:
+        pass
+    ctypedef struct vem_lda_pass_info:
+        size_t n_docs
+        size_t n_converged
+        double mean_sweeps
+    ctypedef struct vem_lda_score_result:
+        size_t n_docs
+        double n_tokens
+        double bound
+        double bound_per_word
+        double perplexity
+        size_t n_converged
+    vem_lda *vem_lda_new(size_t k, size_t v)
+    void vem_lda_free(vem_lda *l)
+    vem_status vem_lda_set_alpha(vem_lda *l, double alpha)
+    double vem_lda_alpha(const vem_lda *l)
+    vem_status vem_lda_set_eta(vem_lda *l, double eta)
+    vem_status vem_lda_set_estep(vem_lda *l, double tol, size_t max_sweeps)
+    vem_status vem_lda_set_lambda(vem_lda *l, const double *lam)
+    void vem_lda_get_lambda(const vem_lda *l, double *out)
+    vem_status vem_lda_fit(vem_lda *l, const vem_docs *docs, const vem_fit_opts *o,
+                           vem_rng *rng, vem_fit_result *res, vem_lda_pass_info *info)
+    vem_status vem_lda_transform(const vem_lda *l, const vem_docs *docs, int normalised,
+                                 int nthreads, double *out)
+    vem_status vem_lda_score(const vem_lda *l, const vem_docs *docs, int nthreads,
+                             vem_lda_score_result *r)
+
+    # blr.h
+    ctypedef struct vem_blr:
+        pass
+    ctypedef enum vem_blr_update:
+        VEM_BLR_MACKAY
+        VEM_BLR_VB
+    vem_blr *vem_blr_new(size_t d)
+    void vem_blr_free(vem_blr *b)
+    vem_status vem_blr_set_ard(vem_blr *b, int ard)
+    vem_status vem_blr_update_parse(const char *name, vem_blr_update *out)
+    vem_status vem_blr_set_ard_update(vem_blr *b, vem_blr_update u)
+    vem_status vem_blr_set_intercept(vem_blr *b, int on)
+    vem_status vem_blr_set_standardize(vem_blr *b, int on)
+    vem_status vem_blr_set_hyperpriors(vem_blr *b, double a0, double b0, double c0, double d0)
+    vem_status vem_blr_set_prune_threshold(vem_blr *b, double threshold)
+    vem_status vem_blr_fit(vem_blr *b, const vem_matrix *x, const double *y,
+                           const vem_fit_opts *o, vem_fit_result *res)
+    const double *vem_blr_coef(const vem_blr *b)
+    void vem_blr_coef_cov(const vem_blr *b, double *out)
+    double vem_blr_intercept(const vem_blr *b)
+    double vem_blr_noise_precision(const vem_blr *b)
+    const double *vem_blr_weight_precision(const vem_blr *b)
+    size_t vem_blr_weight_precision_len(const vem_blr *b)
+    int vem_blr_pruned(const vem_blr *b, size_t i)
+    vem_status vem_blr_predict(const vem_blr *b, const vem_matrix *x, double *mean, double *sd)
+    size_t vem_blr_state_len(const vem_blr *b)
+    void vem_blr_state_get(const vem_blr *b, double *out)
+    vem_status vem_blr_state_set(vem_blr *b, const double *inp)
+
+
+cdef vem_docs _docs(const long long[::1] indptr, const uint32_t[::1] words,
+                    const double[::1] counts, size_t nvocab):
+    """A borrowed CSR corpus over the arrays of a scipy.sparse matrix (int64 indptr,
+    uint32 column indices, float64 counts)."""
+    cdef vem_docs d
+    d.ndocs = <size_t>(indptr.shape[0] - 1)
+    d.nvocab = nvocab
+    d.ptr = <const size_t *>&indptr[0]
+    d.word = &words[0] if words.shape[0] > 0 else NULL
+    d.count = &counts[0] if counts.shape[0] > 0 else NULL
+    return d
+
+
+cdef class Lda:
+    """Owner of one vem_lda (include/vem/lda.h). Corpora are CSR triples (indptr as
+    int64, which is size_t here: the module is built for 64-bit platforms only)."""
+    cdef vem_lda *l
+    cdef readonly size_t k, v
+
+    def __cinit__(self, size_t k, size_t v):
+        if sizeof(size_t) != sizeof(long long):
+            raise RuntimeError("vem.Lda needs a 64-bit size_t")
+        self.l = vem_lda_new(k, v)
+        if self.l is NULL:
+            check(VEM_EINVAL if k == 0 or v == 0 else VEM_ENOMEM)
+        self.k = k
+        self.v = v
+
+    def __dealloc__(self):
+        vem_lda_free(self.l)
+
+    def set_priors(self, double alpha, double eta):
+        check(vem_lda_set_alpha(self.l, alpha))
+        check(vem_lda_set_eta(self.l, eta))
+
+    def set_estep(self, double tol, size_t max_sweeps):
+        check(vem_lda_set_estep(self.l, tol, max_sweeps))
+
+    @property
+    def alpha(self):
+        return vem_lda_alpha(self.l)
+
+    def set_lambda(self, const double[:, ::1] lam):
+        if <size_t>lam.shape[0] != self.k or <size_t>lam.shape[1] != self.v:
+            raise ValueError("lambda must be %d x %d" % (self.k, self.v))
+        check(vem_lda_set_lambda(self.l, &lam[0, 0]))
+
+    def get_lambda(self):
+        out = np.empty((self.k, self.v), dtype=np.float64)
+        cdef double[:, ::1] o = out
+        vem_lda_get_lambda(self.l, &o[0, 0])
+        return out
+
+    def fit(self, const long long[::1] indptr, const uint32_t[::1] words,
+            const double[::1] counts, FitOptions opts, seed):
+        cdef vem_docs d = _docs(indptr, words, counts, self.v)
+        cdef vem_rng rng
+        cdef vem_fit_result res
+        cdef vem_lda_pass_info info
+        cdef vem_status s
+        vem_rng_seed(&rng, _seed(seed))
+        memset(&res, 0, sizeof(res))
+        memset(&info, 0, sizeof(info))
+        with nogil:
+            s = vem_lda_fit(self.l, &d, &opts.o, &rng, &res, &info)
+        try:
+            check(s)
+            out = _result(s, &res)
+            out["last_pass"] = (info.n_docs, info.n_converged, info.mean_sweeps)
+            return out
+        finally:
+            vem_fit_result_clear(&res)
+
+    def transform(self, const long long[::1] indptr, const uint32_t[::1] words,
+                  const double[::1] counts, bint normalised, int nthreads):
+        cdef vem_docs d = _docs(indptr, words, counts, self.v)
+        out = np.zeros((d.ndocs, self.k), dtype=np.float64)
+        cdef double[:, ::1] o = out
+        cdef vem_status s = VEM_OK
+        if d.ndocs == 0:
+            return out
+        with nogil:
+            s = vem_lda_transform(self.l, &d, 1 if normalised else 0, nthreads, &o[0, 0])
+        check(s)
+        return out
+
+    def score(self, const long long[::1] indptr, const uint32_t[::1] words,
+              const double[::1] counts, int nthreads):
+        """(bound, n_tokens, n_docs, n_converged) of vem_lda_score."""
+        cdef vem_docs d = _docs(indptr, words, counts, self.v)
+        cdef vem_lda_score_result r
+        cdef vem_status s
+        memset(&r, 0, sizeof(r))
+        with nogil:
+            s = vem_lda_score(self.l, &d, nthreads, &r)
+        check(s)
+        return r.bound, r.n_tokens, r.n_docs, r.n_converged
+
+
+cdef class Blr:
+    """Owner of one vem_blr (include/vem/blr.h)."""
+    cdef vem_blr *b
+    cdef readonly size_t d
+
+    def __cinit__(self, size_t d):
+        self.b = vem_blr_new(d)
+        if self.b is NULL:
+            check(VEM_EINVAL if d == 0 else VEM_ENOMEM)
+        self.d = d
+
+    def __dealloc__(self):
+        vem_blr_free(self.b)
+
+    def configure(self, bint ard, str update, bint intercept, bint standardize,
+                  double a0, double b0, double c0, double d0, double threshold):
+        cdef vem_blr_update u = VEM_BLR_MACKAY
+        bu = update.encode()
+        check(vem_blr_update_parse(bu, &u))
+        check(vem_blr_set_ard(self.b, 1 if ard else 0))
+        check(vem_blr_set_ard_update(self.b, u))
+        check(vem_blr_set_intercept(self.b, 1 if intercept else 0))
+        check(vem_blr_set_standardize(self.b, 1 if standardize else 0))
+        check(vem_blr_set_hyperpriors(self.b, a0, b0, c0, d0))
+        check(vem_blr_set_prune_threshold(self.b, threshold))
+
+    def fit(self, const double[:, ::1] x, const double[::1] y, FitOptions opts):
+        cdef vem_matrix m = view(x)
+        cdef vem_fit_result res
+        cdef vem_status s
+        if y.shape[0] != x.shape[0] or x.shape[0] == 0:
+            raise ValueError("X has %d rows, y %d values" % (x.shape[0], y.shape[0]))
+        memset(&res, 0, sizeof(res))
+        with nogil:
+            s = vem_blr_fit(self.b, &m, &y[0], &opts.o, &res)
+        try:
+            check(s)
+            return _result(s, &res)
+        finally:
+            vem_fit_result_clear(&res)
+
+    def params(self):
+        """(coef, intercept, noise precision, weight precisions, sigma, pruned mask)."""
+        cdef size_t i, n = vem_blr_weight_precision_len(self.b)
+        cdef const double *c = vem_blr_coef(self.b)
+        cdef const double *wp = vem_blr_weight_precision(self.b)
+        coef = np.array([c[i] for i in range(self.d)], dtype=np.float64)
+        lam = np.array([wp[i] for i in range(n)], dtype=np.float64)
+        sigma = np.empty((self.d, self.d), dtype=np.float64)
+        cdef double[:, ::1] sv = sigma
+        vem_blr_coef_cov(self.b, &sv[0, 0])
+        pruned = np.array([vem_blr_pruned(self.b, i) != 0 for i in range(self.d)], dtype=bool)
+        return (coef, vem_blr_intercept(self.b), vem_blr_noise_precision(self.b), lam, sigma,
+                pruned)
+
+    def predict(self, const double[:, ::1] x, bint return_std):
+        cdef vem_matrix m = view(x)
+        cdef size_t n = <size_t>x.shape[0]
+        mean = np.empty(n, dtype=np.float64)
+        sd = np.empty(n, dtype=np.float64)
+        cdef double[::1] mv = mean
+        cdef double[::1] sdv = sd
+        cdef vem_status s = VEM_OK
+        if n == 0:
+            return (mean, sd) if return_std else mean
+        with nogil:
+            s = vem_blr_predict(self.b, &m, &mv[0], &sdv[0] if return_std else NULL)
+        check(s)
+        return (mean, sd) if return_std else mean
+
+    def get_state(self):
+        out = np.empty(vem_blr_state_len(self.b), dtype=np.float64)
+        cdef double[::1] o = out
+        vem_blr_state_get(self.b, &o[0])
+        return out
+
+    def set_state(self, const double[::1] st):
+        if <size_t>st.shape[0] != vem_blr_state_len(self.b):
+            raise ValueError("state must have %d values" % vem_blr_state_len(self.b))
+        check(vem_blr_state_set(self.b, &st[0]))
