@@ -77,7 +77,7 @@ static void test_names(void)
     ROUND_TRIP(vem_accelerate, vem_accelerate_name, vem_accelerate_parse, 2, "none,");
     ROUND_TRIP(vem_cov, vem_cov_name, vem_gmm_cov_parse, VEM_COV_COUNT, "full,");
     ROUND_TRIP(vem_gmm_init, vem_gmm_init_name, vem_gmm_init_parse, 7, "kmeans,");
-    ROUND_TRIP(vem_hmm_emission, vem_hmm_emission_name, vem_hmm_emission_parse, 3, "gaussian,");
+    ROUND_TRIP(vem_hmm_emission, vem_hmm_emission_name, vem_hmm_emission_parse, 5, "gaussian,");
     ROUND_TRIP(vem_hmm_init, vem_hmm_init_name, vem_hmm_init_parse, 2, "kmeans,");
     ROUND_TRIP(vem_hmm_trans_init, vem_hmm_trans_init_name, vem_hmm_trans_init_parse, 3,
                "uniform,");
