@@ -4,7 +4,8 @@
  * The program is a client of the public API only (<vem/vem.h>); nothing here
  * is installed. Exit statuses, option parsing, data loading and printing are
  * shared by the commands; each model kind has its own file (cmd_fit.c and
- * cmd_model.c: Gaussian mixtures; cmd_hmm.c, cmd_lda.c, cmd_vb.c).
+ * cmd_model.c: Gaussian mixtures; cmd_hmm.c, cmd_vbhmm.c, cmd_lda.c, cmd_vb.c), the two
+ * hidden Markov model kinds sharing cli/hmm_common.h.
  */
 #ifndef VEM_CLI_H
 #define VEM_CLI_H
@@ -376,6 +377,49 @@ int cli_fit_given(const cli_fit_args *f, int id);
 int cli_parse_model_command(cli_parser *p, int nops, const char **model, const char **data,
                             int (*own)(void *a, int id, const char *val), void *a,
                             cli_fit_args *f, cli_data_opts *d);
+
+/* ---- the arguments of fits and of commands on a saved model (cmdargs.c) ---- */
+
+/**
+ * The parse loop of `vem fit KIND DATA [options]` (cmd: "fit hmm"): argv[2], the kind,
+ * skipped, one DATA operand into *data, every option through option (0, or CLI_EXIT_USAGE
+ * reported). Returns 0 or CLI_EXIT_USAGE (reported, without the usage line).
+ */
+int cli_parse_fit_command(int argc, char **argv, const cli_option *const *tables, unsigned exclude,
+                          const char *cmd, int (*option)(void *a, int id, const char *val), void *a,
+                          const char **data);
+
+/** "OPT: expected WHAT, got 'VAL'" (reported); returns CLI_EXIT_USAGE. */
+int cli_bad_value(const char *opt, const char *what, const char *val);
+
+/** What every `vem CMD MODEL DATA [options]` takes. */
+typedef struct cli_model_args {
+    const char *model, *data;
+    int json;
+    cli_data_opts dopts;
+} cli_model_args;
+
+/**
+ * Parse `vem CMD MODEL DATA [options]` with the options of tables into a (zeroed first):
+ * the operands, --json, the command's own options through own (ctx its state; it returns
+ * -1 for an option that is not its own, else 0 or CLI_EXIT_USAGE, reported; NULL: none),
+ * the data options. Returns 0 with both operands given, or CLI_EXIT_USAGE (reported, with
+ * the usage line).
+ */
+int cli_parse_model_args(int argc, char **argv, const char *cmd, const cli_option *const *tables,
+                         cli_model_args *a, int (*own)(void *ctx, int id, const char *val),
+                         void *ctx);
+
+/** The options of `vem info MODEL`: --help and --json. */
+extern const cli_option *const cli_info_tables[];
+/** Parse `vem info MODEL [--json]`: 0, or CLI_EXIT_USAGE (reported, with the usage line). */
+int cli_parse_info(int argc, char **argv, const char **model, int *json);
+
+/**
+ * After loading f->init_model (loaded: non-zero when it loaded): the failure said once
+ * (rank 0) and, under --mpi, agreed on by every rank. Returns 0 or CLI_EXIT_INPUT.
+ */
+int cli_init_model_loaded(const cli_fit_args *f, int loaded);
 
 /*
  * Interrupts (docs/reliability.md, "Signals"): while cli_fit_running is set (by the

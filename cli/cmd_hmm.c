@@ -6,11 +6,8 @@
  *     vem decode MODEL DATA [--posterior]
  *     vem predict|score|sample|info MODEL ...     (on an "hmm" model file)
  *
- * Frames are the rows of DATA; sequences come from a lengths file
- * (--lengths) or a sequence-id column (--sequence-column), else the whole
- * file is one sequence. Categorical data is one column of symbol names (the
- * mapping, sorted names, is stored in the model) or of integer codes; Poisson
- * and multinomial data are columns of counts (integers >= 0).
+ * Frames, sequences, symbols and counts are read as cli/hmm_common.c reads them, for
+ * `vem fit vbhmm` too.
  */
 #include <math.h>
 #include <stdint.h>
@@ -18,22 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "hmm_common.h"
 
 enum {
-    OPT_STATES = CLI_OPT_OWN,
+    OPT_STATES = CLI_HMM_OPT_OWN,
     OPT_EMISSION,
     OPT_COVARIANCE,
-    OPT_LENGTHS,
-    OPT_SEQCOL,
     OPT_INIT,
     OPT_INIT_TRANS,
     OPT_REG_COVAR,
-    OPT_POSTERIOR,
     OPT_MIX,
     OPT_TRIALS,
-    OPT_DECODE_ALG,
-    OPT_PER_FRAME,
     OPT_UPDATE,
     OPT_INIT_PARAMS,
     OPT_STARTPROB_PRIOR,
@@ -100,38 +92,28 @@ static const cli_option fit_options[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-/* How the frames of DATA form sequences: fit, decode, predict and score. */
-static const cli_option seq_options[] = {
-    {"lengths", 0, 1, OPT_LENGTHS, "FILE", "sequence lengths, one per line, summing to the rows"},
-    {"sequence-column", 0, 1, OPT_SEQCOL, "NAME",
-     "rows with the same id in this column form a sequence"},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-
 static const cli_option decode_options[] = {
-    {"posterior", 0, 0, OPT_POSTERIOR, NULL, "the K state probabilities of each row (CSV)"},
-    {"proba", 0, 0, OPT_POSTERIOR, NULL, NULL},
-    {"algorithm", 0, 1, OPT_DECODE_ALG, "A",
+    {"algorithm", 0, 1, CLI_HMM_OPT_DECODE_ALG, "A",
      "viterbi (default: the most probable path) or map\n"
      "(each frame's most probable state)"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
 static const cli_option score_options[] = {
-    {"per-frame", 0, 0, OPT_PER_FRAME, NULL,
+    {"per-frame", 0, 0, CLI_HMM_OPT_PER_FRAME, NULL,
      "each frame's ln p(x_t | the frames before it in its\n"
      "sequence) (CSV; they add up to the total)"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-
 static const cli_option *const fit_tables[] = {
-    fit_options, seq_options, cli_engine_options, cli_common_options, cli_frames_data_options, NULL};
-static const cli_option *const decode_tables[] = {decode_options, seq_options, cli_common_options,
-                                                  cli_frames_data_options, NULL};
-static const cli_option *const score_tables[] = {score_options, seq_options, cli_common_options,
-                                                 cli_frames_data_options, NULL};
-static const cli_option *const info_tables[] = {cli_common_options, NULL};
+    fit_options,        cli_hmm_seq_options,     cli_engine_options,
+    cli_common_options, cli_frames_data_options, NULL};
+static const cli_option *const decode_tables[] = {cli_hmm_posterior_options, decode_options,
+                                                  cli_hmm_seq_options,       cli_common_options,
+                                                  cli_frames_data_options,   NULL};
+static const cli_option *const score_tables[] = {score_options, cli_hmm_seq_options,
+                                                 cli_common_options, cli_frames_data_options, NULL};
 
 /* Batch Baum-Welch stops when the total log-likelihood changes by < 1e-7 nats, within
  * 1000 iterations (vem_hmm_fit_opts_init). */
@@ -140,149 +122,27 @@ static const cli_fit_kind hmm_kind = {"hmm", "log-likelihood", "frame", "sequenc
 
 /* ---------------------------------------------------------------- data */
 
-/* The reader's options for DATA: columns, symbols and symbol column from model
- * (NULL: a new fit). */
-static void frames_opts(const cli_data_opts *d, vem_hmm_emission em, const vem_hmm *model,
-                        const char *seqcol, const char *lengths, vem_frames_opts *o)
+/* What the shared commands (cli/hmm_common.h) need to know of a model. */
+static cli_hmm_model frames_model(const void *m)
 {
-    vem_frames_opts_init(o);
-    o->csv.header = d->header;
-    o->csv.delim = d->delim;
-    o->csv.columns = d->columns;
-    o->binary_cols = d->binary_cols;
-    o->categorical = em == VEM_HMM_CATEGORICAL;
-    if (model && o->categorical) {
-        o->symbols = vem_hmm_symbols(model);
-        o->n_symbols = vem_hmm_dim(model);
-        o->symbol_column = vem_hmm_symbol_column(model);
-    } else if (model) {
-        o->columns = vem_hmm_columns(model);
-        o->n_columns = vem_hmm_dim(model);
-    }
-    o->sequence_column = seqcol;
-    o->lengths = lengths;
-}
-
-/* Report a failed read; options that do not fit the file are usage errors. */
-static int read_failed(vem_status s, const char *path)
-{
-    int rc = cli_fail(s, path);
-    return s == VEM_EINVAL ? CLI_EXIT_USAGE : rc;
-}
-
-/* 1 when the frames' first line is a header (names that are not just row numbers). */
-static size_t header_lines(const vem_frames *in)
-{
-    const char *n0 = in->names ? in->names[0] : "1";
-    return strspn(n0, "0123456789") != strlen(n0);
-}
-
-/* Poisson and multinomial frames: counts (integers >= 0) summing to n_trials when it is
- * not 0, else an error naming the file's line and column. 0 or CLI_EXIT_INPUT (reported). */
-static int check_counts(const char *path, const vem_frames *in, size_t n_trials)
-{
-    const size_t d = in->cols, h = header_lines(in);
-    char buf[32];
-    for (size_t r = 0; r < in->rows; r++) {
-        const double *x = in->data + r * d;
-        double sum = 0.0;
-        for (size_t j = 0; j < d; j++) {
-            if (!(x[j] >= 0.0) || !(x[j] < 0x1p53) || x[j] != floor(x[j])) {
-                cli_error("%s:%zu: column %s: %g is not a count (an integer >= 0)", path,
-                          r + 1 + h, cli_column_label((const char *const *)in->names, j, buf,
-                                                      sizeof buf), x[j]);
-                return CLI_EXIT_INPUT;
-            }
-            sum += x[j];
-        }
-        if (n_trials && sum != (double)n_trials) {
-            cli_error("%s:%zu: the counts sum to %.17g, not the %zu trials of the model", path,
-                      r + 1 + h, sum, n_trials);
-            return CLI_EXIT_INPUT;
-        }
-    }
-    return 0;
-}
-
-/* The features of a model of emission em: is their count model's? 0 or CLI_EXIT_INPUT
- * (reported). */
-static int check_dim(const char *path, vem_hmm_emission em, const vem_hmm *model, size_t cols)
-{
-    if (!model || em == VEM_HMM_CATEGORICAL || cols == vem_hmm_dim(model))
-        return 0;
-    cli_error("%s: %zu columns, but the model has %zu features (choose them with --columns)", path,
-              cols, vem_hmm_dim(model));
-    return CLI_EXIT_INPUT;
-}
-
-/* Read DATA for an HMM with emission em (model: see frames_opts). 0 or an exit status
- * (reported). */
-static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission em,
-                      const vem_hmm *model, const char *seqcol, const char *lengths, vem_frames *in)
-{
-    vem_frames_opts o;
-    frames_opts(d, em, model, seqcol, lengths, &o);
-    vem_status s = vem_frames_read(path, &o, in);
-    if (s != VEM_OK)
-        return read_failed(s, path);
-    /* Codes beyond the model's symbols, named by their line here: the reader takes codes as
-     * they are, and the model knows rows only. The line: the data row, after the header
-     * (a symbol column named by the file: not an index name). */
-    if (model && em == VEM_HMM_CATEGORICAL && in->codes) {
-        const size_t nsym = vem_hmm_dim(model);
-        const char *n0 = in->names ? in->names[0] : "1";
-        const int header = strspn(n0, "0123456789") != strlen(n0);
-        for (size_t r = 0; r < in->rows; r++) {
-            const double v = in->data[r];
-            if (!(v >= 0.0) || !(v < (double)nsym) || v != floor(v)) {
-                cli_error("%s:%zu: symbol code %g is not an integer in [0, %zu)", path,
-                          r + 1 + (size_t)header, v, nsym);
-                vem_frames_clear(in);
-                return CLI_EXIT_INPUT;
-            }
-        }
-    }
-    int rc = check_dim(path, em, model, in->cols);
-    if (rc == 0 && (em == VEM_HMM_POISSON || em == VEM_HMM_MULTINOMIAL))
-        rc = check_counts(path, in, model ? vem_hmm_n_trials(model) : 0);
-    if (rc != 0)
-        vem_frames_clear(in);
-    return rc;
-}
-
-static const vem_seqs *seqs_of(const vem_frames *in)
-{
-    return in->seqs.start ? &in->seqs : NULL;
-}
-
-static size_t n_seq_of(const vem_frames *in)
-{
-    return in->seqs.start ? in->seqs.n_seq : 1;
-}
-
-static vem_hmm *load_hmm(const char *path)
-{
-    vem_hmm *h = vem_hmm_load(path);
-    if (!h)
-        cli_fail(VEM_EFORMAT, path);
-    return h;
+    const vem_hmm *h = m;
+    const cli_hmm_model d = {.em = vem_hmm_emission_type(h),
+                             .k = vem_hmm_k(h),
+                             .dim = vem_hmm_dim(h),
+                             .columns = vem_hmm_columns(h),
+                             .symbols = vem_hmm_symbols(h),
+                             .symbol_column = vem_hmm_symbol_column(h),
+                             .n_trials = vem_hmm_n_trials(h)};
+    return d;
 }
 
 /* ---------------------------------------------------------------- output */
 
 /* The model file's keys and the number of free parameters. */
-static void hmm_json(json_t *o, const vem_hmm *h)
+static void hmm_json(json_t *o, const void *h)
 {
     cli_json_model(o, vem_hmm_to_json(h));
     json_object_set_new(o, "n_parameters", json_integer((json_int_t)vem_hmm_n_parameters(h)));
-}
-
-static void print_vec(const char *label, const double *v, size_t n)
-{
-    printf("  %-10s", label);
-    for (size_t j = 0; j < n; j++)
-        printf(" %11.6g", v[j]);
-    printf("\n");
 }
 
 
@@ -301,11 +161,11 @@ static void print_hmm(const vem_hmm *h)
     size_t k = vem_hmm_k(h), d = vem_hmm_dim(h);
     char buf[64];
     printf("start probabilities:\n");
-    print_vec("", vem_hmm_startprob(h), k);
+    cli_hmm_print_vec("", vem_hmm_startprob(h), k);
     printf("transition matrix (row: from, column: to):\n");
     for (size_t i = 0; i < k; i++) {
         snprintf(buf, sizeof buf, "state %zu", i);
-        print_vec(buf, vem_hmm_transmat(h) + i * k, k);
+        cli_hmm_print_vec(buf, vem_hmm_transmat(h) + i * k, k);
     }
     const vem_hmm_emission em = vem_hmm_emission_type(h);
     if (em == VEM_HMM_POISSON || em == VEM_HMM_MULTINOMIAL) {
@@ -316,8 +176,9 @@ static void print_hmm(const vem_hmm *h)
         printf("\n");
         for (size_t i = 0; i < k; i++) {
             snprintf(buf, sizeof buf, "state %zu", i);
-            print_vec(buf, (em == VEM_HMM_POISSON ? vem_hmm_lambdas(h) : vem_hmm_emissionprob(h)) +
-                               i * d, d);
+            cli_hmm_print_vec(
+                buf, (em == VEM_HMM_POISSON ? vem_hmm_lambdas(h) : vem_hmm_emissionprob(h)) + i * d,
+                d);
         }
     } else if (em == VEM_HMM_CATEGORICAL) {
         printf("emission probabilities:\n  %-10s", "");
@@ -326,7 +187,7 @@ static void print_hmm(const vem_hmm *h)
         printf("\n");
         for (size_t i = 0; i < k; i++) {
             snprintf(buf, sizeof buf, "state %zu", i);
-            print_vec(buf, vem_hmm_emissionprob(h) + i * d, d);
+            cli_hmm_print_vec(buf, vem_hmm_emissionprob(h) + i * d, d);
         }
     } else {
         printf("means:\n  %-10s", "");
@@ -337,12 +198,12 @@ static void print_hmm(const vem_hmm *h)
             const vem_gmm *g = vem_hmm_state_mixture(h, i);
             if (!g) {
                 snprintf(buf, sizeof buf, "state %zu", i);
-                print_vec(buf, vem_hmm_means(h) + i * d, d);
+                cli_hmm_print_vec(buf, vem_hmm_means(h) + i * d, d);
                 continue;
             }
             for (size_t q = 0; q < vem_hmm_n_mix(h); q++) {
                 snprintf(buf, sizeof buf, "%zu.%zu w=%.3g", i, q, vem_gmm_weights(g)[q]);
-                print_vec(buf, vem_gmm_means(g) + q * d, d);
+                cli_hmm_print_vec(buf, vem_gmm_means(g) + q * d, d);
             }
         }
     }
@@ -392,16 +253,10 @@ typedef struct fit_args {
     cli_data_opts dopts;
 } fit_args;
 
-/* "OPT: expected WHAT, got 'VAL'"; CLI_EXIT_USAGE. */
-static int bad_value(const char *opt, const char *what, const char *val)
-{
-    cli_error("%s: expected %s, got '%s'", opt, what, val);
-    return CLI_EXIT_USAGE;
-}
-
 /* The options of fit hmm's own tables; the others go to cli_fit_or_data_option. */
-static int fit_option(fit_args *a, int id, const char *val)
+static int fit_option(void *p, int id, const char *val)
 {
+    fit_args *a = p;
     switch (id) {
     case OPT_STATES:
         a->k_given = 1;
@@ -414,7 +269,7 @@ static int fit_option(fit_args *a, int id, const char *val)
                     : strcmp(val, "aic") == 0 ? 2
                     : strcmp(val, "icl") == 0 ? 3
                                               : 0;
-        return a->select ? 0 : bad_value("--select", "bic, aic or icl", val);
+        return a->select ? 0 : cli_bad_value("--select", "bic, aic or icl", val);
     case OPT_MIX:
         a->mix_given = 1;
         return cli_parse_size("--mix", val, 1, 100000, &a->n_mix);
@@ -422,8 +277,8 @@ static int fit_option(fit_args *a, int id, const char *val)
         a->em_given = 1;
         return vem_hmm_emission_parse(val, &a->em) == VEM_OK
                    ? 0
-                   : bad_value("--emission", "gaussian, gmm, categorical, poisson or multinomial",
-                               val);
+                   : cli_bad_value("--emission",
+                                   "gaussian, gmm, categorical, poisson or multinomial", val);
     case OPT_UPDATE:
         a->update = val;
         return 0;
@@ -450,41 +305,32 @@ static int fit_option(fit_args *a, int id, const char *val)
         a->cov_given = 1;
         return vem_gmm_cov_parse(val, &a->cov) == VEM_OK
                    ? 0
-                   : bad_value("--covariance", "full, diag, spherical, tied or an mclust name (EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV)", val);
-    case OPT_LENGTHS:
-        a->lengths = val;
-        return 0;
-    case OPT_SEQCOL:
-        a->seqcol = val;
-        return 0;
+                   : cli_bad_value("--covariance",
+                                   "full, diag, spherical, tied or an mclust name (EII, VII, EEI, "
+                                   "VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV)",
+                                   val);
     case OPT_INIT:
         a->init_given = 1;
-        return vem_hmm_init_parse(val, &a->init) == VEM_OK
-                   ? 0
-                   : bad_value("--init", "kmeans or random", val);
+        return cli_hmm_init_option(val, &a->init);
     case OPT_INIT_TRANS:
         a->tinit_given = 1;
         return vem_hmm_trans_init_parse(val, &a->tinit) == VEM_OK
                    ? 0
-                   : bad_value("--init-transitions", "uniform or random", val);
+                   : cli_bad_value("--init-transitions", "uniform or random", val);
     case OPT_REG_COVAR:
         a->reg_given = 1;
         return cli_parse_double("--reg-covar", val, 0.0, 0, &a->reg_covar);
     default:
-        return cli_fit_or_data_option(&a->f, &a->dopts, id, val);
+        return cli_hmm_seq_option(&a->lengths, &a->seqcol, id, val) == 0
+                   ? 0
+                   : cli_fit_or_data_option(&a->f, &a->dopts, id, val);
     }
 }
 
 /* Conflicts between the options once they are all read. 0 or CLI_EXIT_USAGE (reported). */
 static int check_fit(fit_args *a)
 {
-    if (!a->data) {
-        cli_error("fit hmm: missing DATA");
-        return CLI_EXIT_USAGE;
-    }
-    if (cli_data_opts_check(&a->dopts) ||
-        cli_data_opts_frames_only(&a->dopts, a->data, "fit hmm") ||
-        cli_fit_args_check(&a->f, "fit hmm"))
+    if (cli_hmm_check_fit(a->data, &a->dopts, &a->f, "fit hmm") != 0)
         return CLI_EXIT_USAGE;
     /* --init with --init-model keeps the model's start and transitions only: the
      * emissions are initialised afresh, so the fit is no warm start. */
@@ -506,10 +352,8 @@ static int check_fit(fit_args *a)
                   "is --init-params with the emission letters)");
         return CLI_EXIT_USAGE;
     }
-    if (a->lengths && a->seqcol) {
-        cli_error("fit hmm: give --lengths or --sequence-column, not both");
+    if (cli_hmm_seq_conflict(a->lengths, a->seqcol, "fit hmm"))
         return CLI_EXIT_USAGE;
-    }
     if (a->f.init_model) {
         if (a->tinit_given) {
             cli_error("fit hmm: --init-model gives the start and transition probabilities: "
@@ -552,24 +396,8 @@ static int check_fit(fit_args *a)
 
 static int parse_fit(int argc, char **argv, fit_args *a)
 {
-    cli_parser p;
-    const char *val;
-    int id, rc = 0, seen_type = 0;
-    cli_parser_init(&p, argc, argv, 2, fit_tables, hmm_kind.exclude, "fit hmm");
-    while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
-        if (id == CLI_BAD) {
-            rc = CLI_EXIT_USAGE;
-        } else if (id != CLI_POSITIONAL) {
-            rc = fit_option(a, id, val);
-        } else if (!seen_type) {
-            seen_type = 1; /* "hmm" */
-        } else if (!a->data) {
-            a->data = val;
-        } else {
-            cli_error("fit hmm: unexpected argument '%s'", val);
-            rc = CLI_EXIT_USAGE;
-        }
-    }
+    int rc = cli_parse_fit_command(argc, argv, fit_tables, hmm_kind.exclude, "fit hmm", fit_option,
+                                   a, &a->data);
     if (rc != 0 || (rc = check_fit(a)) != 0)
         return rc;
     /* Monte-Carlo EM, SEM, CEM: the engine's 100 iterations unless asked (1000 is batch
@@ -594,8 +422,7 @@ static void fit_json(json_t *o, const vem_hmm *h, size_t n, size_t n_seq, const 
     /* MAP EM: the objective is the log posterior; the log-likelihood is without the prior. */
     const double lp = vem_hmm_log_prior(h), ll = res->objective - lp;
     char buf[8];
-    json_object_set_new(o, "n", json_integer((json_int_t)n));
-    json_object_set_new(o, "n_sequences", json_integer((json_int_t)n_seq));
+    cli_hmm_json_counts(o, n, n_seq);
     json_object_set_new(o, "log_likelihood", cli_json_real(ll));
     json_object_set_new(o, "mean_log_likelihood", cli_json_real(ll / (double)n));
     if (lp != 0.0)
@@ -674,15 +501,8 @@ static int configure(const fit_args *a, vem_hmm *h, const vem_matrix *x)
 static int report_fit(const fit_args *a, vem_hmm *h, size_t n, size_t n_seq, vem_fit_result *res,
                       json_t *selection)
 {
-    int rc = 0, root = cli_mpi_rank() == 0;
-    vem_status s;
-    if (root)
-        cli_warn_not_converged(&a->f, res);
-    if (a->f.output && root && (s = vem_hmm_save(h, a->f.output, res)) != VEM_OK)
-        rc = cli_fail(s, a->f.output);
-    if (a->f.mpi)
-        rc = cli_mpi_agree(rc); /* every rank exits alike */
-    if (rc != 0 || !root) {
+    int rc = cli_hmm_fit_save(&a->f, res, NULL, h);
+    if (rc != 0 || cli_mpi_rank() != 0) {
         json_decref(selection);
         return rc;
     }
@@ -700,7 +520,7 @@ static int report_fit(const fit_args *a, vem_hmm *h, size_t n, size_t n_seq, vem
         rc = cli_json_emit(o);
     } else {
         describe(h);
-        printf(", %zu frames in %zu sequence%s\n", n, n_seq, n_seq == 1 ? "" : "s");
+        cli_hmm_print_frames(n, n_seq);
         print_hmm(h);
         const double lp = vem_hmm_log_prior(h), ll = res->objective - lp;
         printf("BIC: %.10g (lower is better)  AIC: %.10g  parameters: %zu\n",
@@ -730,29 +550,18 @@ static int cmd_fit(int argc, char **argv)
     if (rc != 0)
         return cli_usage_error("fit hmm");
     vem_hmm *h = NULL;
-    vem_frames in;
-    memset(&in, 0, sizeof in);
     if (a.f.init_model) {
         h = vem_hmm_load(a.f.init_model);
-        if (!h && cli_mpi_rank() == 0)
-            cli_fail(VEM_EFORMAT, a.f.init_model);
-        if (a.f.mpi && cli_mpi_agree(h ? 0 : CLI_EXIT_INPUT) != 0) {
+        rc = cli_init_model_loaded(&a.f, h != NULL);
+        if (rc == 0 && ((a.k_given && a.k != vem_hmm_k(h)) ||
+                        (a.em_given && a.em != vem_hmm_emission_type(h)) ||
+                        (a.mix_given && a.n_mix != vem_hmm_n_mix(h)) ||
+                        (a.cov_given && a.cov != vem_hmm_cov(h))))
+            rc = cli_hmm_init_mismatch("fit hmm", a.f.init_model, vem_hmm_k(h),
+                                       vem_hmm_emission_type(h));
+        if (rc != 0) {
             vem_hmm_free(h);
-            return CLI_EXIT_INPUT;
-        }
-        if (!h)
-            return CLI_EXIT_INPUT;
-        if ((a.k_given && a.k != vem_hmm_k(h)) ||
-            (a.em_given && a.em != vem_hmm_emission_type(h)) ||
-            (a.mix_given && a.n_mix != vem_hmm_n_mix(h)) ||
-            (a.cov_given && a.cov != vem_hmm_cov(h))) {
-            if (cli_mpi_rank() == 0)
-                cli_error("fit hmm: %s has K=%zu and %s emissions; --states, --emission and "
-                          "--covariance must agree or be left out",
-                          a.f.init_model, vem_hmm_k(h),
-                          vem_hmm_emission_name(vem_hmm_emission_type(h)));
-            vem_hmm_free(h);
-            return cli_mpi_rank() == 0 ? cli_usage_error("fit hmm") : CLI_EXIT_USAGE;
+            return rc;
         }
         a.em = vem_hmm_emission_type(h);
         if (a.reg_given && (a.em == VEM_HMM_GAUSSIAN || a.em == VEM_HMM_GMM))
@@ -845,7 +654,7 @@ static int select_data(const fit_args *a)
     memset(&in, 0, sizeof in);
     vem_frames_share all;
     vem_frames_opts fo;
-    frames_opts(&a->dopts, a->em, NULL, a->seqcol, a->lengths, &fo);
+    cli_hmm_frames_opts(&a->dopts, a->em, NULL, a->seqcol, a->lengths, &fo);
     vem_status s = vem_frames_read_share(a->data, &fo, NULL, &in, &all);
     if (s != VEM_OK) {
         int rc = cli_fail(s, a->data);
@@ -853,7 +662,7 @@ static int select_data(const fit_args *a)
     }
     int rc = 0;
     if (a->em == VEM_HMM_POISSON || a->em == VEM_HMM_MULTINOMIAL)
-        rc = check_counts(a->data, &in, a->trials_given ? a->n_trials : 0);
+        rc = cli_hmm_check_counts(a->data, &in, a->trials_given ? a->n_trials : 0);
     const vem_matrix x = vem_frames_matrix(&in);
     sel_row rows[MAX_STATES_LIST];
     size_t *z = malloc((x.rows ? x.rows : 1) * sizeof *z), best = SIZE_MAX;
@@ -891,7 +700,7 @@ static int select_data(const fit_args *a)
         }
         double lpath = NAN;
         if (cli_fit_usable(r->status) &&
-            vem_hmm_decode(h, &x, seqs_of(&in), z, &lpath) == VEM_OK) {
+            vem_hmm_decode(h, &x, cli_hmm_seqs(&in), z, &lpath) == VEM_OK) {
             const double logn = log((double)x.rows);
             r->log_likelihood = res.objective - vem_hmm_log_prior(h);
             r->n_parameters = vem_hmm_n_parameters(h);
@@ -945,81 +754,44 @@ static int fit_data(const fit_args *a, vem_hmm *h0)
     const vem_comm *comm = a->f.mpi ? cli_mpi_comm() : NULL;
     const int root = cli_mpi_rank() == 0;
     vem_hmm *h = h0;
-    vem_frames in;
-    memset(&in, 0, sizeof in);
-    vem_source *src = NULL;
-    vem_frames_share all;
-    vem_frames_opts fo;
-    frames_opts(&a->dopts, a->em, h0, a->seqcol, a->lengths, &fo);
-    vem_status s;
-    if (a->f.stream) {
-        fo.codes = a->em == VEM_HMM_CATEGORICAL ? 1 : -1; /* streamed symbols are codes */
-        s = vem_frames_open_source(a->data, &fo, comm, &src, &all);
-    } else {
-        s = vem_frames_read_share(a->data, &fo, comm, &in, &all);
-    }
-    if (s != VEM_OK) {
-        int rc = cli_fail_agreed(s);
-        return s == VEM_EINVAL ? CLI_EXIT_USAGE : rc; /* options that do not fit the file */
-    }
-    int rc = 0;
-    if (a->em != VEM_HMM_CATEGORICAL && h0 && all.dim != vem_hmm_dim(h0)) {
+    const cli_hmm_model m0 = h0 ? frames_model(h0) : (cli_hmm_model){0};
+    cli_hmm_frames fr;
+    int rc = cli_hmm_frames_open(&fr, a->data, &a->dopts, a->em, h0 ? &m0 : NULL, a->seqcol,
+                                 a->lengths, a->f.stream, comm);
+    if (rc != 0)
+        goto out;
+    if (a->em != VEM_HMM_CATEGORICAL && h0 && fr.all.dim != vem_hmm_dim(h0)) {
         if (root)
             cli_error("%s: %zu columns, but the model has %zu features (choose them with "
                       "--columns)",
-                      a->data, all.dim, vem_hmm_dim(h0));
+                      a->data, fr.all.dim, vem_hmm_dim(h0));
         rc = CLI_EXIT_INPUT;
         goto out;
     }
-    if (src) { /* the source's column names stand for the frames' */
-        in.names = (char **)vem_source_names(src);
-        in.cols = vem_source_cols(src);
-    }
-    if (!h && (rc = cli_mpi_agree(make_model(a, &in, all.dim, &h))) != 0)
+    cli_hmm_frames_names(&fr);
+    if (!h && (rc = cli_mpi_agree(make_model(a, &fr.in, fr.all.dim, &h))) != 0)
         goto out;
-    if (!src && !comm && (a->em == VEM_HMM_POISSON || a->em == VEM_HMM_MULTINOMIAL) &&
-        (rc = check_counts(a->data, &in, vem_hmm_n_trials(h))) != 0)
+    if (!fr.src && !comm && (a->em == VEM_HMM_POISSON || a->em == VEM_HMM_MULTINOMIAL) &&
+        (rc = cli_hmm_check_counts(a->data, &fr.in, vem_hmm_n_trials(h))) != 0)
         goto out;
     if ((a->em == VEM_HMM_GAUSSIAN || a->em == VEM_HMM_GMM) &&
-        all.rows < vem_hmm_k(h) * vem_hmm_n_mix(h) &&
-        (!a->f.init_model || a->init_given)) {
+        fr.all.rows < vem_hmm_k(h) * vem_hmm_n_mix(h) && (!a->f.init_model || a->init_given)) {
         if (root)
-            cli_error("%s: %zu rows, fewer than K=%zu states x %zu components", a->data, all.rows,
-                      vem_hmm_k(h), vem_hmm_n_mix(h));
+            cli_error("%s: %zu rows, fewer than K=%zu states x %zu components", a->data,
+                      fr.all.rows, vem_hmm_k(h), vem_hmm_n_mix(h));
         rc = CLI_EXIT_INPUT;
         goto out;
     }
-    vem_matrix x = vem_frames_matrix(&in);
-    static const double no_rows = 0.0;
-    if (!x.data)
-        x.data = &no_rows; /* never read: an empty share */
+    const vem_matrix x = cli_hmm_frames_matrix(&fr);
     if ((rc = cli_mpi_agree(configure(a, h, &x))) != 0)
         goto out;
-    vem_fit_opts opts = a->f.opts;
-    /* Under --mpi: sums, each restart initialised on rank 0, the same minibatch count
-     * everywhere. */
-    opts.comm = comm;
     vem_fit_result res;
-    memset(&res, 0, sizeof res);
-    vem_rng rng;
-    vem_rng_seed(&rng, a->f.seed);
-    cli_fit_running = 1;
-    s = src ? vem_hmm_fit_source(h, src, &opts, &rng, &res)
-            : vem_hmm_fit(h, &x, &in.seqs, &opts, &rng, &res);
-    cli_fit_running = 0;
-    cli_progress_end_line();
-    if (!cli_fit_usable(s))
-        /* Every rank saw the same sums, so every rank failed alike: one message. */
-        rc = root ? cli_fail(s, a->data) : cli_exit_status(s);
+    rc = cli_hmm_fit_run(&a->f, a->data, &fr, &x, comm, NULL, h, &res);
     if (rc == 0)
-        rc = report_fit(a, h, all.rows, all.n_seq, &res, NULL);
+        rc = report_fit(a, h, fr.all.rows, fr.all.n_seq, &res, NULL);
     vem_fit_result_clear(&res);
 out:
-    if (src) {
-        in.names = NULL;
-        vem_source_close(src);
-    }
-    vem_frames_clear(&in);
+    cli_hmm_frames_close(&fr);
     if (h != h0)
         vem_hmm_free(h);
     return rc;
@@ -1027,330 +799,117 @@ out:
 
 /* ------------------------------------------------- commands on a model */
 
-typedef struct model_args {
-    const char *model, *data, *lengths, *seqcol;
-    int json, posterior, map, per_frame;
-    cli_data_opts dopts;
-} model_args;
-
-/* Parse `vem CMD MODEL DATA [options]` with the options of tables. 0 or CLI_EXIT_USAGE
- * (reported, with the usage line). */
-static int parse_model_data(int argc, char **argv, const char *cmd, const cli_option *const *tables,
-                            model_args *a)
+/* Multinomial emissions are drawn with the model's number of trials. */
+static int sample_check(const void *h, const char *path)
 {
-    memset(a, 0, sizeof *a);
-    cli_data_opts_init(&a->dopts);
-    cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, tables, 0, cmd);
-    const char *val;
-    int id;
-    while ((id = cli_next(&p, &val)) != CLI_END) {
-        if (id == CLI_BAD)
-            return cli_usage_error(cmd);
-        if (id == CLI_POSITIONAL) {
-            if (!a->model) {
-                a->model = val;
-            } else if (!a->data) {
-                a->data = val;
-            } else {
-                cli_error("%s: unexpected argument '%s'", cmd, val);
-                return cli_usage_error(cmd);
-            }
-        } else if (id == CLI_OPT_JSON) {
-            a->json = 1;
-        } else if (id == OPT_POSTERIOR) {
-            a->posterior = 1;
-        } else if (id == OPT_PER_FRAME) {
-            a->per_frame = 1;
-        } else if (id == OPT_DECODE_ALG) {
-            if (strcmp(val, "viterbi") != 0 && strcmp(val, "map") != 0) {
-                cli_error("--algorithm: expected viterbi or map, got '%s'", val);
-                return cli_usage_error(cmd);
-            }
-            a->map = strcmp(val, "map") == 0;
-        } else if (id == OPT_LENGTHS) {
-            a->lengths = val;
-        } else if (id == OPT_SEQCOL) {
-            a->seqcol = val;
-        } else if (cli_data_option(&a->dopts, id, val) != 0) {
-            return cli_usage_error(cmd);
-        }
-    }
-    if (!a->model || !a->data) {
-        cli_error("%s: missing %s", cmd, a->model ? "DATA" : "MODEL and DATA");
-        return cli_usage_error(cmd);
-    }
-    if (a->lengths && a->seqcol) {
-        cli_error("%s: give --lengths or --sequence-column, not both", cmd);
-        return cli_usage_error(cmd);
-    }
-    if (cli_data_opts_check(&a->dopts) || cli_data_opts_frames_only(&a->dopts, a->data, cmd))
-        return cli_usage_error(cmd);
-    if (a->map && a->posterior) {
-        cli_error("%s: --algorithm map decodes the posteriors: give it or --posterior", cmd);
-        return cli_usage_error(cmd);
-    }
-    return 0;
+    if (vem_hmm_emission_type(h) != VEM_HMM_MULTINOMIAL || vem_hmm_n_trials(h))
+        return 0;
+    cli_error("%s: sampling multinomial emissions needs the number of trials of a frame: "
+              "fit with --trials N",
+              path);
+    return CLI_EXIT_INPUT;
 }
 
-/* decode, and predict on an HMM: the Viterbi path or the state posteriors. */
-static int decode(int argc, char **argv, const char *cmd)
+static void print_info(const void *model)
 {
-    model_args a;
-    int rc = parse_model_data(argc, argv, cmd, decode_tables, &a);
-    if (rc != 0)
-        return rc;
-    vem_hmm *h = load_hmm(a.model);
-    if (!h)
-        return CLI_EXIT_INPUT;
-    vem_frames in;
-    rc = read_input(a.data, &a.dopts, vem_hmm_emission_type(h), h, a.seqcol, a.lengths, &in);
-    if (rc != 0) {
-        vem_hmm_free(h);
-        return rc;
-    }
-    const vem_matrix x = vem_frames_matrix(&in);
-    size_t n = x.rows, k = vem_hmm_k(h);
-    vem_status s;
-    if (a.posterior) {
-        double *p = malloc(n * k * sizeof *p);
-        if (!p) {
-            cli_error("out of memory");
-            rc = CLI_EXIT_INPUT;
-        } else if ((s = vem_hmm_predict_proba(h, &x, seqs_of(&in), p)) != VEM_OK) {
-            rc = cli_fail(s, a.data);
-        } else if (a.json) {
-            json_t *o = cli_json_new("hmm");
-            json_object_set_new(o, "proba", cli_json_matrix(p, n, k));
-            rc = cli_json_emit(o);
-        } else {
-            cli_print_matrix(p, n, k);
+    const vem_hmm *h = model;
+    printf("model: hmm (hidden Markov model)\n");
+    describe(h);
+    printf("\nparameters: %zu\n", vem_hmm_n_parameters(h));
+    const cli_hmm_model m = frames_model(h);
+    cli_hmm_print_symbol_column(&m);
+    print_hmm(h);
+    if (vem_hmm_emission_type(h) == VEM_HMM_GMM)
+        printf("(weights and covariances of the mixtures: vem info --json)\n");
+    if (vem_hmm_emission_type(h) == VEM_HMM_GAUSSIAN) {
+        size_t k = vem_hmm_k(h), d = vem_hmm_dim(h);
+        const double *c = vem_hmm_covariances(h);
+        printf("covariances (%s):\n", vem_cov_name(vem_hmm_cov(h)));
+        char buf[32];
+        switch (vem_cov_layout(vem_hmm_cov(h))) {
+        case VEM_COV_FULL:
+            for (size_t i = 0; i < k; i++)
+                for (size_t r = 0; r < d; r++) {
+                    snprintf(buf, sizeof buf, "state %zu", i);
+                    cli_hmm_print_vec(r ? "" : buf, c + (i * d + r) * d, d);
+                }
+            break;
+        case VEM_COV_DIAG:
+            for (size_t i = 0; i < k; i++) {
+                snprintf(buf, sizeof buf, "state %zu", i);
+                cli_hmm_print_vec(buf, c + i * d, d);
+            }
+            break;
+        case VEM_COV_SPHERICAL:
+            cli_hmm_print_vec("", c, k);
+            break;
+        case VEM_COV_TIED:
+            for (size_t r = 0; r < d; r++)
+                cli_hmm_print_vec("", c + r * d, d);
+            break;
+        default:
+            break;
         }
-        free(p);
-    } else {
-        size_t *z = malloc(n * sizeof *z);
-        double lp = 0.0;
-        if (!z) {
-            cli_error("out of memory");
-            rc = CLI_EXIT_INPUT;
-        } else if ((s = a.map ? vem_hmm_decode_map(h, &x, seqs_of(&in), z)
-                              : vem_hmm_decode(h, &x, seqs_of(&in), z, &lp)) != VEM_OK) {
-            rc = cli_fail(s, a.data);
-        } else if (a.json) {
-            json_t *o = cli_json_new("hmm");
-            json_object_set_new(o, "states", cli_json_indices(z, n));
-            json_object_set_new(o, "algorithm", json_string(a.map ? "map" : "viterbi"));
-            if (!a.map) /* the Viterbi path's log joint probability */
-                json_object_set_new(o, "log_probability", cli_json_real(lp));
-            rc = cli_json_emit(o);
-        } else {
-            for (size_t i = 0; i < n; i++)
-                printf("%zu\n", z[i]);
-        }
-        free(z);
     }
-    vem_frames_clear(&in);
-    vem_hmm_free(h);
-    return rc;
 }
 
-static int cmd_score(int argc, char **argv)
+/* score: the log-likelihood, total and per frame, or each frame's (--per-frame). */
+static int score(const cli_hmm_args *a, const void *h, const vem_matrix *x, const vem_seqs *seqs,
+                 size_t n_seq)
 {
-    model_args a;
-    int rc = parse_model_data(argc, argv, "score", score_tables, &a);
-    if (rc != 0)
-        return rc;
-    vem_hmm *h = load_hmm(a.model);
-    if (!h)
-        return CLI_EXIT_INPUT;
-    vem_frames in;
-    rc = read_input(a.data, &a.dopts, vem_hmm_emission_type(h), h, a.seqcol, a.lengths, &in);
-    if (rc != 0) {
-        vem_hmm_free(h);
-        return rc;
-    }
-    const vem_matrix x = vem_frames_matrix(&in);
+    int rc = 0;
     double mean, total;
-    vem_status s = vem_hmm_score(h, &x, seqs_of(&in), &mean, &total);
+    vem_status s = vem_hmm_score(h, x, seqs, &mean, &total);
     double *pf = NULL;
-    if (s == VEM_OK && a.per_frame) {
-        pf = malloc((x.rows ? x.rows : 1) * sizeof *pf);
-        s = pf ? vem_hmm_score_frames(h, &x, seqs_of(&in), pf) : VEM_ENOMEM;
+    if (s == VEM_OK && a->per_frame) {
+        pf = malloc((x->rows ? x->rows : 1) * sizeof *pf);
+        s = pf ? vem_hmm_score_frames(h, x, seqs, pf) : VEM_ENOMEM;
     }
-    if (!pf && a.per_frame && s == VEM_ENOMEM) {
+    if (!pf && a->per_frame && s == VEM_ENOMEM) {
         cli_error("out of memory");
         rc = CLI_EXIT_INPUT;
     } else if (s != VEM_OK) {
-        rc = cli_fail(s, a.data);
-    } else if (pf && !a.json) {
+        rc = cli_fail(s, a->m.data);
+    } else if (pf && !a->m.json) {
         printf("log_likelihood\n");
-        cli_print_matrix(pf, x.rows, 1);
-    } else if (a.json) {
+        cli_print_matrix(pf, x->rows, 1);
+    } else if (a->m.json) {
         json_t *o = json_object();
-        cli_json_score_common(o, "hmm", "log_likelihood", n_seq_of(&in), x.rows, total);
-        json_object_set_new(o, "n", json_integer((json_int_t)x.rows));
-        json_object_set_new(o, "n_sequences", json_integer((json_int_t)n_seq_of(&in)));
+        cli_json_score_common(o, "hmm", "log_likelihood", n_seq, x->rows, total);
+        cli_hmm_json_counts(o, x->rows, n_seq);
         json_object_set_new(o, "mean_log_likelihood", cli_json_real(mean));
         json_object_set_new(o, "total_log_likelihood", cli_json_real(total));
         json_object_set_new(o, "log_likelihood", cli_json_real(total));
-        json_object_set_new(o, "bic", cli_json_real(vem_hmm_bic(h, total, x.rows)));
+        json_object_set_new(o, "bic", cli_json_real(vem_hmm_bic(h, total, x->rows)));
         json_object_set_new(o, "aic", cli_json_real(vem_hmm_aic(h, total)));
         if (pf)
-            json_object_set_new(o, "frame_log_likelihood", cli_json_vector(pf, x.rows));
+            json_object_set_new(o, "frame_log_likelihood", cli_json_vector(pf, x->rows));
         rc = cli_json_emit(o);
     } else {
-        cli_print_score("log-likelihood", "sequences", n_seq_of(&in), "frame", x.rows, total);
+        cli_print_score("log-likelihood", "sequences", n_seq, "frame", x->rows, total);
     }
     free(pf);
-    vem_frames_clear(&in);
-    vem_hmm_free(h);
     return rc;
 }
 
-static int cmd_sample(int argc, char **argv)
-{
-    cli_sample_args a;
-    int rc = cli_sample_parse_tables(argc, argv, cli_sample_state_tables, &a);
-    if (rc != 0)
-        return rc;
-    const char *model = a.model;
-    size_t n = a.n;
-    vem_hmm *h = load_hmm(model);
-    if (!h)
-        return CLI_EXIT_INPUT;
-    int cat = vem_hmm_emission_type(h) == VEM_HMM_CATEGORICAL;
-    if (vem_hmm_emission_type(h) == VEM_HMM_MULTINOMIAL && !vem_hmm_n_trials(h)) {
-        cli_error("%s: sampling multinomial emissions needs the number of trials of a frame: "
-                  "fit with --trials N", model);
-        vem_hmm_free(h);
-        return CLI_EXIT_INPUT;
-    }
-    char buf[32];
-    size_t d = cat ? 1 : vem_hmm_dim(h);
-    double *xs = n <= SIZE_MAX / sizeof *xs / d ? malloc(n * d * sizeof *xs) : NULL;
-    size_t *z = malloc(n * sizeof *z);
-    vem_rng rng;
-    vem_rng_seed(&rng, a.seed);
-    vem_status s;
-    const char *const *sym = vem_hmm_symbols(h);
-    if (!xs || !z) {
-        cli_error("out of memory");
-        rc = CLI_EXIT_INPUT;
-    } else if ((s = vem_hmm_sample_from(h, n, a.start_state, &rng, xs, z)) != VEM_OK) {
-        rc = cli_fail(s, model);
-    } else if (!cat) {
-        const char *const *cols = vem_hmm_columns(h);
-        rc = cli_sample_print("hmm", xs, z, n, d, cols, "state", a.json);
-    } else if (a.json) {
-        /* Categorical: the symbols drawn (their codes when the model names none). */
-        json_t *o = cli_json_new("hmm"), *l = json_array();
-        for (size_t i = 0; l && i < n; i++)
-            json_array_append_new(l, sym ? json_string(sym[(size_t)xs[i]])
-                                         : json_integer((json_int_t)xs[i]));
-        json_object_set_new(o, "samples", l);
-        json_object_set_new(o, "states", cli_json_indices(z, n));
-        rc = cli_json_emit(o);
-    } else {
-        const char *col = vem_hmm_symbol_column(h);
-        printf("%s,state\n", col ? col : "symbol");
-        for (size_t i = 0; i < n; i++)
-            printf("%s,%zu\n", symbol_label(h, (size_t)xs[i], buf, sizeof buf), z[i]);
-    }
-    free(xs);
-    free(z);
-    vem_hmm_free(h);
-    return rc;
-}
+/* The shared commands' own kind: load, decode and sample are the vem_hmm ones. */
+static const cli_hmm_kind kind = {.name = "hmm",
+                                  .decode_tables = decode_tables,
+                                  .score_tables = score_tables,
+                                  .sample_tables = cli_sample_state_tables,
+                                  .describe = frames_model,
+                                  .sample_check = sample_check,
+                                  .score = score,
+                                  .json = hmm_json,
+                                  .print = print_info};
 
-static int cmd_info(int argc, char **argv)
+/* decode, predict, score, sample and info (argv[1]). */
+static int cmd_model(int argc, char **argv)
 {
-    const char *model = NULL;
-    int json = 0;
-    cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, info_tables, 0, "info");
-    const char *val;
-    int id;
-    while ((id = cli_next(&p, &val)) != CLI_END) {
-        if (id == CLI_BAD)
-            return cli_usage_error("info");
-        if (id == CLI_POSITIONAL) {
-            if (model) {
-                cli_error("info: unexpected argument '%s'", val);
-                return cli_usage_error("info");
-            }
-            model = val;
-        } else if (id == CLI_OPT_JSON) {
-            json = 1;
-        }
-    }
-    if (!model) {
-        cli_error("info: missing MODEL");
-        return cli_usage_error("info");
-    }
-    vem_hmm *h = load_hmm(model);
-    if (!h)
-        return CLI_EXIT_INPUT;
-    int rc = 0;
-    if (json) {
-        json_t *o = json_object();
-        if (o)
-            hmm_json(o, h);
-        rc = cli_json_emit(o);
-    } else {
-        printf("model: hmm (hidden Markov model)\n");
-        describe(h);
-        printf("\nparameters: %zu\n", vem_hmm_n_parameters(h));
-        if (vem_hmm_emission_type(h) == VEM_HMM_CATEGORICAL && vem_hmm_symbol_column(h))
-            printf("symbol column: %s\n", vem_hmm_symbol_column(h));
-        print_hmm(h);
-        if (vem_hmm_emission_type(h) == VEM_HMM_GMM)
-            printf("(weights and covariances of the mixtures: vem info --json)\n");
-        if (vem_hmm_emission_type(h) == VEM_HMM_GAUSSIAN) {
-            size_t k = vem_hmm_k(h), d = vem_hmm_dim(h);
-            const double *c = vem_hmm_covariances(h);
-            printf("covariances (%s):\n", vem_cov_name(vem_hmm_cov(h)));
-            char buf[32];
-            switch (vem_cov_layout(vem_hmm_cov(h))) {
-            case VEM_COV_FULL:
-                for (size_t i = 0; i < k; i++)
-                    for (size_t r = 0; r < d; r++) {
-                        snprintf(buf, sizeof buf, "state %zu", i);
-                        print_vec(r ? "" : buf, c + (i * d + r) * d, d);
-                    }
-                break;
-            case VEM_COV_DIAG:
-                for (size_t i = 0; i < k; i++) {
-                    snprintf(buf, sizeof buf, "state %zu", i);
-                    print_vec(buf, c + i * d, d);
-                }
-                break;
-            case VEM_COV_SPHERICAL:
-                print_vec("", c, k);
-                break;
-            case VEM_COV_TIED:
-                for (size_t r = 0; r < d; r++)
-                    print_vec("", c + r * d, d);
-                break;
-            default:
-                break;
-            }
-        }
-    }
-    vem_hmm_free(h);
-    return rc;
+    return cli_hmm_cmd(argc, argv, &kind);
 }
 
 /* ---------------------------------------------------------------- verbs (vem.c) */
-
-static int run_decode(int argc, char **argv)
-{
-    return decode(argc, argv, "decode");
-}
-
-static int run_predict(int argc, char **argv)
-{
-    return decode(argc, argv, "predict");
-}
 
 const cli_verb cli_hmm_fit = {
     cmd_fit,
@@ -1369,7 +928,7 @@ const cli_verb cli_hmm_fit = {
     &hmm_kind,
 };
 const cli_verb cli_hmm_decode = {
-    run_decode, "MODEL DATA [--algorithm viterbi|map] [--posterior] [options]",
+    cmd_model, "MODEL DATA [--algorithm viterbi|map] [--posterior] [options]",
     "The most probable state path (Viterbi), one 0-based state per row; with\n"
     "--algorithm map each frame's most probable state (posterior decoding); with\n"
     "--posterior the K state probabilities of each row (CSV). Sequences and columns\n"
@@ -1377,24 +936,24 @@ const cli_verb cli_hmm_decode = {
     "... (viterbi)} or {\"proba\": [[...], ...]}.",
     decode_tables, NULL};
 const cli_verb cli_hmm_predict = {
-    run_predict, "MODEL DATA [--posterior] [options]",
+    cmd_model, "MODEL DATA [--posterior] [options]",
     "The same as vem decode: the most probable state of each row (Viterbi path), or\n"
     "with --posterior (or --proba) the K state probabilities of each row (CSV).",
     decode_tables, NULL};
 const cli_verb cli_hmm_score = {
-    cmd_score, "MODEL DATA [options]",
+    cmd_model, "MODEL DATA [options]",
     "The number of sequences and frames and the total and mean (per frame)\n"
     "log-likelihood (nats) of DATA under the HMM (--json: with its BIC and AIC);\n"
     "--per-frame: each frame's conditional log-likelihood instead (CSV; --json:\n"
     "frame_log_likelihood).",
     score_tables, NULL};
 const cli_verb cli_hmm_sample = {
-    cmd_sample, "MODEL -n N [--seed S] [--start-state S]",
+    cmd_model, "MODEL -n N [--seed S] [--start-state S]",
     "Draw one sequence of N frames; CSV with a header (the model's columns or symbol\n"
     "column, then 'state'). --start-state: the first frame's state.",
     cli_sample_state_tables, NULL};
 const cli_verb cli_hmm_info = {
-    cmd_info, "MODEL",
+    cmd_model, "MODEL",
     "Describe an HMM model file: states, emissions, start and transition\n"
     "probabilities, emission parameters and the number of free parameters.",
-    info_tables, NULL};
+    cli_info_tables, NULL};

@@ -13,58 +13,40 @@ static const cli_option *const predict_tables[] = {cli_proba_options, cli_common
 static const cli_option *const score_tables[] = {cli_common_options, cli_data_options, NULL};
 /* Arguments of predict and score. */
 typedef struct model_data_args {
-    const char *model, *data;
-    cli_data_opts dopts;
-    int json, proba;
+    cli_model_args m;
+    int proba;
 } model_data_args;
+
+/* --proba (predict): cli_parse_model_args's own option. */
+static int proba_option(void *proba, int id, const char *val)
+{
+    (void)val;
+    if (id != CLI_OPT_PROBA)
+        return -1;
+    *(int *)proba = 1;
+    return 0;
+}
 
 /* Parse `vem CMD MODEL DATA [options]`; returns 0 or an exit status (reported). */
 static int parse_model_data(int argc, char **argv, const char *cmd, int allow_proba,
                             model_data_args *a)
 {
-    memset(a, 0, sizeof *a);
-    cli_data_opts_init(&a->dopts);
-    cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, allow_proba ? predict_tables : score_tables, 0, cmd);
-    const char *val;
-    int id, rc;
-    while ((id = cli_next(&p, &val)) != CLI_END) {
-        if (id == CLI_BAD)
-            return cli_usage_error(cmd);
-        if (id == CLI_POSITIONAL) {
-            if (!a->model) {
-                a->model = val;
-            } else if (!a->data) {
-                a->data = val;
-            } else {
-                cli_error("%s: unexpected argument '%s'", cmd, val);
-                return cli_usage_error(cmd);
-            }
-        } else if (id == CLI_OPT_JSON) {
-            a->json = 1;
-        } else if (id == CLI_OPT_PROBA) {
-            a->proba = 1;
-        } else if ((rc = cli_data_option(&a->dopts, id, val)) != 0) {
-            return cli_usage_error(cmd);
-        }
-    }
-    if (!a->model || !a->data) {
-        cli_error("%s: missing %s", cmd, a->model ? "DATA" : "MODEL and DATA");
+    a->proba = 0;
+    int rc = cli_parse_model_args(argc, argv, cmd, allow_proba ? predict_tables : score_tables,
+                                  &a->m, proba_option, &a->proba);
+    if (rc == 0 && cli_data_opts_check(&a->m.dopts))
         return cli_usage_error(cmd);
-    }
-    if (cli_data_opts_check(&a->dopts))
-        return cli_usage_error(cmd);
-    return 0;
+    return rc;
 }
 
 /* Load the model and read the data with the model's columns. */
 static int load_model_and_data(const model_data_args *a, vem_gmm **g, vem_table *t)
 {
     memset(t, 0, sizeof *t);
-    *g = cli_load_gmm(a->model);
+    *g = cli_load_gmm(a->m.model);
     if (!*g)
         return CLI_EXIT_INPUT;
-    int rc = cli_read_data(a->data, &a->dopts, vem_gmm_columns(*g), vem_gmm_d(*g), t);
+    int rc = cli_read_data(a->m.data, &a->m.dopts, vem_gmm_columns(*g), vem_gmm_d(*g), t);
     if (rc != 0) {
         vem_gmm_free(*g);
         *g = NULL;
@@ -104,8 +86,8 @@ static int cmd_predict(int argc, char **argv)
         if (!p) {
             rc = CLI_EXIT_INPUT;
         } else if ((s = vem_gmm_predict_proba(g, &x, p)) != VEM_OK) {
-            rc = cli_fail(s, a.data);
-        } else if (a.json) {
+            rc = cli_fail(s, a.m.data);
+        } else if (a.m.json) {
             json_t *o = cli_json_new("gmm");
             json_object_set_new(o, "proba", cli_json_matrix(p, n, k));
             rc = cli_json_emit(o);
@@ -118,8 +100,8 @@ static int cmd_predict(int argc, char **argv)
         if (!labels) {
             rc = CLI_EXIT_INPUT;
         } else if ((s = vem_gmm_predict(g, &x, labels)) != VEM_OK) {
-            rc = cli_fail(s, a.data);
-        } else if (a.json) {
+            rc = cli_fail(s, a.m.data);
+        } else if (a.m.json) {
             json_t *o = cli_json_new("gmm");
             json_object_set_new(o, "labels", cli_json_indices(labels, n));
             rc = cli_json_emit(o);
@@ -149,8 +131,8 @@ static int cmd_score(int argc, char **argv)
     double mean, total;
     vem_status s = vem_gmm_score(g, &x, &mean, &total);
     if (s != VEM_OK) {
-        rc = cli_fail(s, a.data);
-    } else if (a.json) {
+        rc = cli_fail(s, a.m.data);
+    } else if (a.m.json) {
         json_t *o = json_object();
         cli_json_score_common(o, "gmm", "log_likelihood", t.rows, t.rows, total);
         json_object_set_new(o, "n", json_integer((json_int_t)t.rows));
@@ -167,8 +149,6 @@ static int cmd_score(int argc, char **argv)
     vem_gmm_free(g);
     return rc;
 }
-
-static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
 static int cmd_sample(int argc, char **argv)
 {
@@ -199,33 +179,14 @@ static int cmd_sample(int argc, char **argv)
 
 static int cmd_info(int argc, char **argv)
 {
-    const char *model = NULL;
-    int json = 0;
-    cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, info_tables, 0, "info");
-    const char *val;
-    int id;
-    while ((id = cli_next(&p, &val)) != CLI_END) {
-        if (id == CLI_BAD)
-            return cli_usage_error("info");
-        if (id == CLI_POSITIONAL) {
-            if (model) {
-                cli_error("info: unexpected argument '%s'", val);
-                return cli_usage_error("info");
-            }
-            model = val;
-        } else if (id == CLI_OPT_JSON) {
-            json = 1;
-        }
-    }
-    if (!model) {
-        cli_error("info: missing MODEL");
-        return cli_usage_error("info");
-    }
+    const char *model;
+    int json;
+    int rc = cli_parse_info(argc, argv, &model, &json);
+    if (rc != 0)
+        return rc;
     vem_gmm *g = cli_load_gmm(model);
     if (!g)
         return CLI_EXIT_INPUT;
-    int rc = 0;
     if (json) {
         json_t *o = json_object();
         if (o)
@@ -257,4 +218,4 @@ const cli_verb cli_gmm_info = {
     cmd_info, "MODEL",
     "Describe a model file: K, D, covariance, weights, means, covariances and the\n"
     "number of free parameters.",
-    info_tables, NULL};
+    cli_info_tables, NULL};

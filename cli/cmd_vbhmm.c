@@ -14,18 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "hmm_common.h"
 
 enum {
-    OPT_STATES = CLI_OPT_OWN,
+    OPT_STATES = CLI_HMM_OPT_OWN,
     OPT_EMISSION,
     OPT_COVARIANCE,
-    OPT_LENGTHS,
-    OPT_SEQCOL,
     OPT_INIT,
     OPT_INIT_TRANS,
     OPT_MOVES,
-    OPT_POSTERIOR,
     /* The prior options: OPT_STARTPROB_PRIOR to OPT_LAMBDAS_RATE. */
     OPT_STARTPROB_PRIOR,
     OPT_TRANSMAT_PRIOR,
@@ -73,28 +70,14 @@ static const cli_option fit_options[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-/* How the frames of DATA form sequences: fit, decode, predict and score. */
-static const cli_option seq_options[] = {
-    {"lengths", 0, 1, OPT_LENGTHS, "FILE", "sequence lengths, one per line, summing to the rows"},
-    {"sequence-column", 0, 1, OPT_SEQCOL, "NAME",
-     "rows with the same id in this column form a sequence"},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-
-static const cli_option decode_options[] = {
-    {"posterior", 0, 0, OPT_POSTERIOR, NULL, "the K state probabilities of each row (CSV)"},
-    {"proba", 0, 0, OPT_POSTERIOR, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-
-static const cli_option *const fit_tables[] = {fit_options,        seq_options,
-                                               cli_engine_options, cli_common_options,
-                                               cli_frames_data_options, NULL};
-static const cli_option *const decode_tables[] = {decode_options, seq_options, cli_common_options,
-                                                  cli_frames_data_options, NULL};
-static const cli_option *const score_tables[] = {seq_options, cli_common_options,
+static const cli_option *const fit_tables[] = {
+    fit_options,        cli_hmm_seq_options,     cli_engine_options,
+    cli_common_options, cli_frames_data_options, NULL};
+static const cli_option *const decode_tables[] = {cli_hmm_posterior_options, cli_hmm_seq_options,
+                                                  cli_common_options, cli_frames_data_options,
+                                                  NULL};
+static const cli_option *const score_tables[] = {cli_hmm_seq_options, cli_common_options,
                                                  cli_frames_data_options, NULL};
-static const cli_option *const info_tables[] = {cli_common_options, NULL};
 
 /* VB-EM stops when the total ELBO changes by < 1e-6 nats (hmmlearn's tol), within 1000
  * iterations (vem_vbhmm_fit_opts_init). No Monte-Carlo E-step, no gradient. */
@@ -103,126 +86,25 @@ static const cli_fit_kind vbhmm_kind = {"vbhmm", "ELBO", "frame", "sequences", C
 
 /* ---------------------------------------------------------------- data */
 
-/* The reader's options for DATA: columns, symbols and symbol column from model (NULL: a
- * new fit). */
-static void frames_opts(const cli_data_opts *d, vem_hmm_emission em, const vem_vbhmm *model,
-                        const char *seqcol, const char *lengths, vem_frames_opts *o)
+/* What the shared commands (cli/hmm_common.h) need to know of a model. */
+static cli_hmm_model frames_model(const void *m)
 {
-    vem_frames_opts_init(o);
-    o->csv.header = d->header;
-    o->csv.delim = d->delim;
-    o->csv.columns = d->columns;
-    o->binary_cols = d->binary_cols;
-    o->categorical = em == VEM_HMM_CATEGORICAL;
-    if (model && o->categorical) {
-        o->symbols = vem_vbhmm_symbols(model);
-        o->n_symbols = vem_vbhmm_dim(model);
-        o->symbol_column = vem_vbhmm_symbol_column(model);
-    } else if (model) {
-        o->columns = vem_vbhmm_columns(model);
-        o->n_columns = vem_vbhmm_dim(model);
-    }
-    o->sequence_column = seqcol;
-    o->lengths = lengths;
-}
-
-/* 1 when the frames' first line is a header (names that are not just row numbers). */
-static size_t header_lines(const vem_frames *in)
-{
-    const char *n0 = in->names ? in->names[0] : "1";
-    return strspn(n0, "0123456789") != strlen(n0);
-}
-
-/* Poisson frames: counts (integers >= 0), else an error naming the file's line and column.
- * 0 or CLI_EXIT_INPUT (reported). */
-static int check_counts(const char *path, const vem_frames *in)
-{
-    const size_t d = in->cols, h = header_lines(in);
-    char buf[32];
-    for (size_t r = 0; r < in->rows; r++)
-        for (size_t j = 0; j < d; j++) {
-            const double x = in->data[r * d + j];
-            if (!(x >= 0.0) || !(x < 0x1p53) || x != floor(x)) {
-                cli_error("%s:%zu: column %s: %g is not a count (an integer >= 0)", path,
-                          r + 1 + h,
-                          cli_column_label((const char *const *)in->names, j, buf, sizeof buf),
-                          x);
-                return CLI_EXIT_INPUT;
-            }
-        }
-    return 0;
-}
-
-/* Read DATA for a model of emission em (model: see frames_opts). 0 or an exit status
- * (reported). */
-static int read_input(const char *path, const cli_data_opts *d, vem_hmm_emission em,
-                      const vem_vbhmm *model, const char *seqcol, const char *lengths,
-                      vem_frames *in)
-{
-    vem_frames_opts o;
-    frames_opts(d, em, model, seqcol, lengths, &o);
-    vem_status s = vem_frames_read(path, &o, in);
-    if (s != VEM_OK) {
-        int rc = cli_fail(s, path);
-        return s == VEM_EINVAL ? CLI_EXIT_USAGE : rc; /* options that do not fit the file */
-    }
-    int rc = 0;
-    if (model && em == VEM_HMM_CATEGORICAL && in->codes) {
-        /* Codes beyond the model's symbols, named by their line. */
-        const size_t nsym = vem_vbhmm_dim(model), h = header_lines(in);
-        for (size_t r = 0; r < in->rows && rc == 0; r++) {
-            const double v = in->data[r];
-            if (!(v >= 0.0) || !(v < (double)nsym) || v != floor(v)) {
-                cli_error("%s:%zu: symbol code %g is not an integer in [0, %zu)", path, r + 1 + h,
-                          v, nsym);
-                rc = CLI_EXIT_INPUT;
-            }
-        }
-    }
-    if (rc == 0 && model && em != VEM_HMM_CATEGORICAL && in->cols != vem_vbhmm_dim(model)) {
-        cli_error("%s: %zu columns, but the model has %zu features (choose them with --columns)",
-                  path, in->cols, vem_vbhmm_dim(model));
-        rc = CLI_EXIT_INPUT;
-    }
-    if (rc == 0 && em == VEM_HMM_POISSON)
-        rc = check_counts(path, in);
-    if (rc != 0)
-        vem_frames_clear(in);
-    return rc;
-}
-
-static const vem_seqs *seqs_of(const vem_frames *in)
-{
-    return in->seqs.start ? &in->seqs : NULL;
-}
-
-static size_t n_seq_of(const vem_frames *in)
-{
-    return in->seqs.start ? in->seqs.n_seq : 1;
-}
-
-static vem_vbhmm *load_vbhmm(const char *path)
-{
-    vem_vbhmm *v = vem_vbhmm_load(path);
-    if (!v)
-        cli_fail(VEM_EFORMAT, path);
-    return v;
+    const vem_vbhmm *v = m;
+    const cli_hmm_model d = {.em = vem_vbhmm_emission_type(v),
+                             .k = vem_vbhmm_k(v),
+                             .dim = vem_vbhmm_dim(v),
+                             .columns = vem_vbhmm_columns(v),
+                             .symbols = vem_vbhmm_symbols(v),
+                             .symbol_column = vem_vbhmm_symbol_column(v)};
+    return d;
 }
 
 /* ---------------------------------------------------------------- output */
 
 /* The model file's keys: priors, variational parameters, posterior means, occupancies. */
-static void vbhmm_json(json_t *o, const vem_vbhmm *v)
+static void vbhmm_json(json_t *o, const void *v)
 {
     cli_json_model(o, vem_vbhmm_to_json(v));
-}
-
-static void print_vec(const char *label, const double *v, size_t n)
-{
-    printf("  %-10s", label);
-    for (size_t j = 0; j < n; j++)
-        printf(" %11.6g", v[j]);
-    printf("\n");
 }
 
 static void describe(const vem_vbhmm *v)
@@ -258,7 +140,7 @@ static void print_vbhmm(const vem_vbhmm *v)
         if (occ[i] < 1.0)
             continue;
         snprintf(buf, sizeof buf, "state %zu", i);
-        print_vec(buf, vem_vbhmm_transmat(v) + i * k, k);
+        cli_hmm_print_vec(buf, vem_vbhmm_transmat(v) + i * k, k);
     }
     const char *const *names = em == VEM_HMM_CATEGORICAL ? vem_vbhmm_symbols(v)
                                                          : vem_vbhmm_columns(v);
@@ -282,7 +164,7 @@ static void print_vbhmm(const vem_vbhmm *v)
         if (occ[i] < 1.0)
             continue;
         snprintf(buf, sizeof buf, "state %zu", i);
-        print_vec(buf, e + i * d, d);
+        cli_hmm_print_vec(buf, e + i * d, d);
     }
     if (vem_vbhmm_effective_states(v) < k)
         printf("(%zu state%s with occupancy < 1 frame not shown)\n",
@@ -307,15 +189,9 @@ typedef struct fit_args {
     cli_data_opts dopts;
 } fit_args;
 
-/* "OPT: expected WHAT, got 'VAL'"; CLI_EXIT_USAGE. */
-static int bad_value(const char *opt, const char *what, const char *val)
+static int fit_option(void *p, int id, const char *val)
 {
-    cli_error("%s: expected %s, got '%s'", opt, what, val);
-    return CLI_EXIT_USAGE;
-}
-
-static int fit_option(fit_args *a, int id, const char *val)
-{
+    fit_args *a = p;
     a->prior_given |= id >= OPT_STARTPROB_PRIOR && id <= OPT_LAMBDAS_RATE;
     switch (id) {
     case OPT_STATES:
@@ -326,30 +202,22 @@ static int fit_option(fit_args *a, int id, const char *val)
         if (vem_hmm_emission_parse(val, &a->em) != VEM_OK ||
             (a->em != VEM_HMM_GAUSSIAN && a->em != VEM_HMM_CATEGORICAL &&
              a->em != VEM_HMM_POISSON))
-            return bad_value("--emission", "gaussian, categorical or poisson", val);
+            return cli_bad_value("--emission", "gaussian, categorical or poisson", val);
         return 0;
     case OPT_COVARIANCE:
         a->cov_given = 1;
         if (vem_cov_parse(val, &a->cov) != VEM_OK ||
             (a->cov != VEM_COV_FULL && a->cov != VEM_COV_DIAG))
-            return bad_value("--covariance", "full or diag", val);
-        return 0;
-    case OPT_LENGTHS:
-        a->lengths = val;
-        return 0;
-    case OPT_SEQCOL:
-        a->seqcol = val;
+            return cli_bad_value("--covariance", "full or diag", val);
         return 0;
     case OPT_INIT:
         a->init_given = 1;
-        return vem_hmm_init_parse(val, &a->init) == VEM_OK
-                   ? 0
-                   : bad_value("--init", "kmeans or random", val);
+        return cli_hmm_init_option(val, &a->init);
     case OPT_INIT_TRANS:
         a->tinit_given = 1;
         if (vem_hmm_trans_init_parse(val, &a->tinit) != VEM_OK ||
             a->tinit == VEM_HMM_TRANS_GIVEN)
-            return bad_value("--init-transitions", "uniform or random", val);
+            return cli_bad_value("--init-transitions", "uniform or random", val);
         return 0;
     case OPT_MOVES:
         a->moves = 1;
@@ -379,7 +247,9 @@ static int fit_option(fit_args *a, int id, const char *val)
     case OPT_LAMBDAS_SHAPE:
         return cli_parse_double("--lambdas-shape-prior", val, 0.0, 1, &a->shape0);
     default:
-        return cli_fit_or_data_option(&a->f, &a->dopts, id, val);
+        return cli_hmm_seq_option(&a->lengths, &a->seqcol, id, val) == 0
+                   ? 0
+                   : cli_fit_or_data_option(&a->f, &a->dopts, id, val);
     }
 }
 
@@ -405,18 +275,9 @@ static int check_priors(const fit_args *a)
 
 static int check_fit(fit_args *a)
 {
-    if (!a->data) {
-        cli_error("fit vbhmm: missing DATA");
+    if (cli_hmm_check_fit(a->data, &a->dopts, &a->f, "fit vbhmm") != 0 ||
+        cli_hmm_seq_conflict(a->lengths, a->seqcol, "fit vbhmm"))
         return CLI_EXIT_USAGE;
-    }
-    if (cli_data_opts_check(&a->dopts) ||
-        cli_data_opts_frames_only(&a->dopts, a->data, "fit vbhmm") ||
-        cli_fit_args_check(&a->f, "fit vbhmm"))
-        return CLI_EXIT_USAGE;
-    if (a->lengths && a->seqcol) {
-        cli_error("fit vbhmm: give --lengths or --sequence-column, not both");
-        return CLI_EXIT_USAGE;
-    }
     if (a->moves && a->f.opts.algorithm != VEM_ALG_BATCH) {
         cli_error("fit vbhmm: --moves compares ELBOs of batch fits: --algorithm %s does not go "
                   "with it", vem_algorithm_name(a->f.opts.algorithm));
@@ -453,24 +314,8 @@ static int check_fit(fit_args *a)
 
 static int parse_fit(int argc, char **argv, fit_args *a)
 {
-    cli_parser p;
-    const char *val;
-    int id, rc = 0, seen_type = 0;
-    cli_parser_init(&p, argc, argv, 2, fit_tables, vbhmm_kind.exclude, "fit vbhmm");
-    while (rc == 0 && (id = cli_next(&p, &val)) != CLI_END) {
-        if (id == CLI_BAD) {
-            rc = CLI_EXIT_USAGE;
-        } else if (id != CLI_POSITIONAL) {
-            rc = fit_option(a, id, val);
-        } else if (!seen_type) {
-            seen_type = 1; /* "vbhmm" */
-        } else if (!a->data) {
-            a->data = val;
-        } else {
-            cli_error("fit vbhmm: unexpected argument '%s'", val);
-            rc = CLI_EXIT_USAGE;
-        }
-    }
+    int rc = cli_parse_fit_command(argc, argv, fit_tables, vbhmm_kind.exclude, "fit vbhmm",
+                                   fit_option, a, &a->data);
     return rc != 0 ? rc : check_fit(a);
 }
 
@@ -641,8 +486,7 @@ static void fit_json(json_t *o, const vem_vbhmm *v, size_t n, size_t n_seq,
 {
     cli_json_fit_common(o, &a->f, res, n_seq);
     vbhmm_json(o, v);
-    json_object_set_new(o, "n", json_integer((json_int_t)n));
-    json_object_set_new(o, "n_sequences", json_integer((json_int_t)n_seq));
+    cli_hmm_json_counts(o, n, n_seq);
     json_object_set_new(o, "elbo", cli_json_real(res->objective));
     json_object_set_new(o, "elbo_per_frame", cli_json_real(res->objective / (double)n));
     json_object_set_new(o, "moves", json_boolean(vem_vbhmm_moves(v)));
@@ -653,19 +497,17 @@ static void fit_json(json_t *o, const vem_vbhmm *v, size_t n, size_t n_seq,
                                                    : vem_hmm_init_name(vem_vbhmm_init_method(v))));
 }
 
+static vem_status save(const void *v, const char *path, const vem_fit_result *res)
+{
+    return vem_vbhmm_save(v, path, res);
+}
+
 /* Warn, write and print the result of a fit (rank 0 under MPI). */
 static int report_fit(const fit_args *a, vem_vbhmm *v, size_t n, size_t n_seq,
                       vem_fit_result *res)
 {
-    int rc = 0, root = cli_mpi_rank() == 0;
-    vem_status s;
-    if (root)
-        cli_warn_not_converged(&a->f, res);
-    if (a->f.output && root && (s = vem_vbhmm_save(v, a->f.output, res)) != VEM_OK)
-        rc = cli_fail(s, a->f.output);
-    if (a->f.mpi)
-        rc = cli_mpi_agree(rc);
-    if (rc != 0 || !root)
+    int rc = cli_hmm_fit_save(&a->f, res, save, v);
+    if (rc != 0 || cli_mpi_rank() != 0)
         return rc;
     if (a->f.json) {
         json_t *o = json_object();
@@ -674,12 +516,18 @@ static int report_fit(const fit_args *a, vem_vbhmm *v, size_t n, size_t n_seq,
         return cli_json_emit(o);
     }
     describe(v);
-    printf(", %zu frames in %zu sequence%s\n", n, n_seq, n_seq == 1 ? "" : "s");
+    cli_hmm_print_frames(n, n_seq);
     print_vbhmm(v);
     if (vem_vbhmm_moves(v))
         printf("moves accepted: %zu\n", vem_vbhmm_moves_accepted(v));
     cli_print_fit_tail(&a->f, res);
     return 0;
+}
+
+static vem_status fit(void *v, const vem_matrix *x, const vem_seqs *seqs, vem_source *src,
+                      const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
+{
+    return src ? vem_vbhmm_fit_source(v, src, o, rng, res) : vem_vbhmm_fit(v, x, seqs, o, rng, res);
 }
 
 /*
@@ -691,75 +539,44 @@ static int fit_data(const fit_args *a, vem_vbhmm *v0)
     const vem_comm *comm = a->f.mpi ? cli_mpi_comm() : NULL;
     const int root = cli_mpi_rank() == 0;
     vem_vbhmm *v = v0;
-    vem_frames in;
-    memset(&in, 0, sizeof in);
-    vem_source *src = NULL;
-    vem_frames_share all;
-    vem_frames_opts fo;
-    frames_opts(&a->dopts, a->em, v0, a->seqcol, a->lengths, &fo);
-    vem_status s;
-    if (a->f.stream) {
-        fo.codes = a->em == VEM_HMM_CATEGORICAL ? 1 : -1; /* streamed symbols are codes */
-        s = vem_frames_open_source(a->data, &fo, comm, &src, &all);
-    } else {
-        s = vem_frames_read_share(a->data, &fo, comm, &in, &all);
-    }
-    if (s != VEM_OK) {
-        int rc = cli_fail_agreed(s);
-        return s == VEM_EINVAL ? CLI_EXIT_USAGE : rc;
-    }
-    int rc = 0;
-    if (v0 && all.dim != vem_vbhmm_dim(v0)) {
+    const cli_hmm_model m0 = v0 ? frames_model(v0) : (cli_hmm_model){0};
+    cli_hmm_frames fr;
+    int rc = cli_hmm_frames_open(&fr, a->data, &a->dopts, a->em, v0 ? &m0 : NULL, a->seqcol,
+                                 a->lengths, a->f.stream, comm);
+    if (rc != 0)
+        goto out;
+    if (v0 && fr.all.dim != vem_vbhmm_dim(v0)) {
         if (root)
-            cli_error("%s: %zu %s, but the model has %zu%s", a->data, all.dim,
+            cli_error("%s: %zu %s, but the model has %zu%s", a->data, fr.all.dim,
                       a->em == VEM_HMM_CATEGORICAL ? "symbols" : "columns", vem_vbhmm_dim(v0),
                       a->em == VEM_HMM_CATEGORICAL ? "" : " (choose them with --columns)");
         rc = CLI_EXIT_INPUT;
         goto out;
     }
-    if (src) { /* the source's column names stand for the frames' */
-        in.names = (char **)vem_source_names(src);
-        in.cols = vem_source_cols(src);
-    }
-    if (!v && (rc = cli_mpi_agree(make_model(a, &in, all.dim, &v))) != 0)
+    cli_hmm_frames_names(&fr);
+    if (!v && (rc = cli_mpi_agree(make_model(a, &fr.in, fr.all.dim, &v))) != 0)
         goto out;
-    if (!src && !comm && a->em == VEM_HMM_POISSON && (rc = check_counts(a->data, &in)) != 0)
+    if (!fr.src && !comm && a->em == VEM_HMM_POISSON &&
+        (rc = cli_hmm_check_counts(a->data, &fr.in, 0)) != 0)
         goto out;
     if (a->em != VEM_HMM_CATEGORICAL && vem_vbhmm_init_method(v) == VEM_HMM_INIT_KMEANS &&
-        !a->f.init_model && all.rows < vem_vbhmm_k(v)) {
+        !a->f.init_model && fr.all.rows < vem_vbhmm_k(v)) {
         if (root)
-            cli_error("%s: %zu rows, fewer than K=%zu states", a->data, all.rows, vem_vbhmm_k(v));
+            cli_error("%s: %zu rows, fewer than K=%zu states", a->data, fr.all.rows,
+                      vem_vbhmm_k(v));
         rc = CLI_EXIT_INPUT;
         goto out;
     }
     if (a->moves)
         vem_vbhmm_set_moves(v, 1);
-    vem_matrix x = vem_frames_matrix(&in);
-    static const double no_rows = 0.0;
-    if (!x.data)
-        x.data = &no_rows; /* never read: an empty share */
-    vem_fit_opts opts = a->f.opts;
-    opts.comm = comm;
+    const vem_matrix x = cli_hmm_frames_matrix(&fr);
     vem_fit_result res;
-    memset(&res, 0, sizeof res);
-    vem_rng rng;
-    vem_rng_seed(&rng, a->f.seed);
-    cli_fit_running = 1;
-    s = src ? vem_vbhmm_fit_source(v, src, &opts, &rng, &res)
-            : vem_vbhmm_fit(v, &x, &in.seqs, &opts, &rng, &res);
-    cli_fit_running = 0;
-    cli_progress_end_line();
-    if (!cli_fit_usable(s))
-        rc = root ? cli_fail(s, a->data) : cli_exit_status(s);
+    rc = cli_hmm_fit_run(&a->f, a->data, &fr, &x, comm, fit, v, &res);
     if (rc == 0)
-        rc = report_fit(a, v, all.rows, all.n_seq, &res);
+        rc = report_fit(a, v, fr.all.rows, fr.all.n_seq, &res);
     vem_fit_result_clear(&res);
 out:
-    if (src) {
-        in.names = NULL;
-        vem_source_close(src);
-    }
-    vem_frames_clear(&in);
+    cli_hmm_frames_close(&fr);
     if (v != v0)
         vem_vbhmm_free(v);
     return rc;
@@ -778,24 +595,15 @@ static int cmd_fit(int argc, char **argv)
     vem_vbhmm *v = NULL;
     if (a.f.init_model) {
         v = vem_vbhmm_load(a.f.init_model);
-        if (!v && cli_mpi_rank() == 0)
-            cli_fail(VEM_EFORMAT, a.f.init_model);
-        if (a.f.mpi && cli_mpi_agree(v ? 0 : CLI_EXIT_INPUT) != 0) {
+        int rc = cli_init_model_loaded(&a.f, v != NULL);
+        if (rc == 0 && ((a.k_given && a.k != vem_vbhmm_k(v)) ||
+                        (a.em_given && a.em != vem_vbhmm_emission_type(v)) ||
+                        (a.cov_given && a.cov != vem_vbhmm_cov(v))))
+            rc = cli_hmm_init_mismatch("fit vbhmm", a.f.init_model, vem_vbhmm_k(v),
+                                       vem_vbhmm_emission_type(v));
+        if (rc != 0) {
             vem_vbhmm_free(v);
-            return CLI_EXIT_INPUT;
-        }
-        if (!v)
-            return CLI_EXIT_INPUT;
-        if ((a.k_given && a.k != vem_vbhmm_k(v)) ||
-            (a.em_given && a.em != vem_vbhmm_emission_type(v)) ||
-            (a.cov_given && a.cov != vem_vbhmm_cov(v))) {
-            if (cli_mpi_rank() == 0)
-                cli_error("fit vbhmm: %s has K=%zu and %s emissions; --states, --emission and "
-                          "--covariance must agree or be left out",
-                          a.f.init_model, vem_vbhmm_k(v),
-                          vem_hmm_emission_name(vem_vbhmm_emission_type(v)));
-            vem_vbhmm_free(v);
-            return cli_mpi_rank() == 0 ? cli_usage_error("fit vbhmm") : CLI_EXIT_USAGE;
+            return rc;
         }
         a.em = vem_vbhmm_emission_type(v);
         a.k = vem_vbhmm_k(v);
@@ -807,259 +615,87 @@ static int cmd_fit(int argc, char **argv)
 
 /* ------------------------------------------------- commands on a model */
 
-typedef struct model_args {
-    const char *model, *data, *lengths, *seqcol;
-    int json, posterior;
-    cli_data_opts dopts;
-} model_args;
-
-static int parse_model_data(int argc, char **argv, const char *cmd,
-                            const cli_option *const *tables, model_args *a)
+static void *load(const char *path)
 {
-    memset(a, 0, sizeof *a);
-    cli_data_opts_init(&a->dopts);
-    cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, tables, 0, cmd);
-    const char *val;
-    int id;
-    while ((id = cli_next(&p, &val)) != CLI_END) {
-        if (id == CLI_BAD)
-            return cli_usage_error(cmd);
-        if (id == CLI_POSITIONAL) {
-            if (!a->model) {
-                a->model = val;
-            } else if (!a->data) {
-                a->data = val;
-            } else {
-                cli_error("%s: unexpected argument '%s'", cmd, val);
-                return cli_usage_error(cmd);
-            }
-        } else if (id == CLI_OPT_JSON) {
-            a->json = 1;
-        } else if (id == OPT_POSTERIOR) {
-            a->posterior = 1;
-        } else if (id == OPT_LENGTHS) {
-            a->lengths = val;
-        } else if (id == OPT_SEQCOL) {
-            a->seqcol = val;
-        } else if (cli_data_option(&a->dopts, id, val) != 0) {
-            return cli_usage_error(cmd);
-        }
-    }
-    if (!a->model || !a->data) {
-        cli_error("%s: missing %s", cmd, a->model ? "DATA" : "MODEL and DATA");
-        return cli_usage_error(cmd);
-    }
-    if (a->lengths && a->seqcol) {
-        cli_error("%s: give --lengths or --sequence-column, not both", cmd);
-        return cli_usage_error(cmd);
-    }
-    if (cli_data_opts_check(&a->dopts) || cli_data_opts_frames_only(&a->dopts, a->data, cmd))
-        return cli_usage_error(cmd);
-    return 0;
+    return vem_vbhmm_load(path);
 }
 
-/* A model command's model and frames: 0 or an exit status (reported). */
-static int open_model_data(const model_args *a, vem_vbhmm **v, vem_frames *in)
+static void free_model(void *v)
 {
-    *v = load_vbhmm(a->model);
-    if (!*v)
-        return CLI_EXIT_INPUT;
-    int rc = read_input(a->data, &a->dopts, vem_vbhmm_emission_type(*v), *v, a->seqcol,
-                        a->lengths, in);
-    if (rc != 0) {
-        vem_vbhmm_free(*v);
-        *v = NULL;
-    }
-    return rc;
-}
-
-/* decode, and predict: the Viterbi path or the state posteriors of the posterior-mean HMM. */
-static int decode(int argc, char **argv, const char *cmd)
-{
-    model_args a;
-    int rc = parse_model_data(argc, argv, cmd, decode_tables, &a);
-    vem_vbhmm *v;
-    vem_frames in;
-    if (rc != 0 || (rc = open_model_data(&a, &v, &in)) != 0)
-        return rc;
-    const vem_matrix x = vem_frames_matrix(&in);
-    const size_t n = x.rows, k = vem_vbhmm_k(v);
-    vem_status s;
-    if (a.posterior) {
-        double *p = malloc(n * k * sizeof *p);
-        if (!p) {
-            cli_error("out of memory");
-            rc = CLI_EXIT_INPUT;
-        } else if ((s = vem_vbhmm_predict_proba(v, &x, seqs_of(&in), p)) != VEM_OK) {
-            rc = cli_fail(s, a.data);
-        } else if (a.json) {
-            json_t *o = cli_json_new("vbhmm");
-            json_object_set_new(o, "proba", cli_json_matrix(p, n, k));
-            rc = cli_json_emit(o);
-        } else {
-            cli_print_matrix(p, n, k);
-        }
-        free(p);
-    } else {
-        size_t *z = malloc((n ? n : 1) * sizeof *z);
-        double lp = 0.0;
-        if (!z) {
-            cli_error("out of memory");
-            rc = CLI_EXIT_INPUT;
-        } else if ((s = vem_vbhmm_decode(v, &x, seqs_of(&in), z, &lp)) != VEM_OK) {
-            rc = cli_fail(s, a.data);
-        } else if (a.json) {
-            json_t *o = cli_json_new("vbhmm");
-            json_object_set_new(o, "states", cli_json_indices(z, n));
-            json_object_set_new(o, "log_probability", cli_json_real(lp));
-            rc = cli_json_emit(o);
-        } else {
-            for (size_t i = 0; i < n; i++)
-                printf("%zu\n", z[i]);
-        }
-        free(z);
-    }
-    vem_frames_clear(&in);
     vem_vbhmm_free(v);
-    return rc;
 }
 
-static int cmd_score(int argc, char **argv)
+static vem_status proba(const void *v, const vem_matrix *x, const vem_seqs *seqs, double *out)
 {
-    model_args a;
-    int rc = parse_model_data(argc, argv, "score", score_tables, &a);
-    vem_vbhmm *v;
-    vem_frames in;
-    if (rc != 0 || (rc = open_model_data(&a, &v, &in)) != 0)
-        return rc;
-    const vem_matrix x = vem_frames_matrix(&in);
-    double elbo;
-    vem_status s = vem_vbhmm_elbo(v, &x, seqs_of(&in), &elbo);
-    if (s != VEM_OK) {
-        rc = cli_fail(s, a.data);
-    } else if (a.json) {
-        json_t *o = json_object();
-        cli_json_score_common(o, "vbhmm", "elbo", n_seq_of(&in), x.rows, elbo);
-        json_object_set_new(o, "n", json_integer((json_int_t)x.rows));
-        json_object_set_new(o, "n_sequences", json_integer((json_int_t)n_seq_of(&in)));
-        json_object_set_new(o, "elbo", cli_json_real(elbo));
-        json_object_set_new(o, "elbo_per_frame", cli_json_real(elbo / (double)x.rows));
-        rc = cli_json_emit(o);
-    } else {
-        cli_print_score("ELBO", "sequences", n_seq_of(&in), "frame", x.rows, elbo);
-    }
-    vem_frames_clear(&in);
-    vem_vbhmm_free(v);
-    return rc;
+    return vem_vbhmm_predict_proba(v, x, seqs, out);
 }
 
-static int cmd_sample(int argc, char **argv)
+static vem_status viterbi(const void *v, const vem_matrix *x, const vem_seqs *seqs, size_t *states,
+                          double *log_prob)
 {
-    cli_sample_args a;
-    int rc = cli_sample_parse(argc, argv, &a);
-    if (rc != 0)
-        return rc;
-    vem_vbhmm *v = load_vbhmm(a.model);
-    if (!v)
-        return CLI_EXIT_INPUT;
-    const int cat = vem_vbhmm_emission_type(v) == VEM_HMM_CATEGORICAL;
-    const size_t n = a.n, d = cat ? 1 : vem_vbhmm_dim(v);
-    double *xs = n <= SIZE_MAX / sizeof *xs / d ? malloc(n * d * sizeof *xs) : NULL;
-    size_t *z = malloc(n * sizeof *z);
-    vem_rng rng;
-    vem_rng_seed(&rng, a.seed);
-    vem_status s;
-    const char *const *sym = vem_vbhmm_symbols(v);
-    if (!xs || !z) {
-        cli_error("out of memory");
-        rc = CLI_EXIT_INPUT;
-    } else if ((s = vem_vbhmm_sample(v, n, &rng, xs, z)) != VEM_OK) {
-        rc = cli_fail(s, a.model);
-    } else if (!cat) {
-        rc = cli_sample_print("vbhmm", xs, z, n, d, vem_vbhmm_columns(v), "state", a.json);
-    } else if (a.json) {
-        json_t *o = cli_json_new("vbhmm"), *l = json_array();
-        for (size_t i = 0; l && i < n; i++)
-            json_array_append_new(l, sym ? json_string(sym[(size_t)xs[i]])
-                                         : json_integer((json_int_t)xs[i]));
-        json_object_set_new(o, "samples", l);
-        json_object_set_new(o, "states", cli_json_indices(z, n));
-        rc = cli_json_emit(o);
-    } else {
-        const char *col = vem_vbhmm_symbol_column(v);
-        printf("%s,state\n", col ? col : "symbol");
-        for (size_t i = 0; i < n; i++) {
-            if (sym)
-                printf("%s,%zu\n", sym[(size_t)xs[i]], z[i]);
-            else
-                printf("%zu,%zu\n", (size_t)xs[i], z[i]);
-        }
-    }
-    free(xs);
-    free(z);
-    vem_vbhmm_free(v);
-    return rc;
+    return vem_vbhmm_decode(v, x, seqs, states, log_prob);
 }
 
-static int cmd_info(int argc, char **argv)
+static vem_status draw(const void *v, size_t n, vem_rng *rng, double *out, size_t *states)
 {
-    const char *model = NULL;
-    int json = 0;
-    cli_parser p;
-    cli_parser_init(&p, argc, argv, 2, info_tables, 0, "info");
-    const char *val;
-    int id;
-    while ((id = cli_next(&p, &val)) != CLI_END) {
-        if (id == CLI_BAD)
-            return cli_usage_error("info");
-        if (id == CLI_POSITIONAL) {
-            if (model) {
-                cli_error("info: unexpected argument '%s'", val);
-                return cli_usage_error("info");
-            }
-            model = val;
-        } else if (id == CLI_OPT_JSON) {
-            json = 1;
-        }
-    }
-    if (!model) {
-        cli_error("info: missing MODEL");
-        return cli_usage_error("info");
-    }
-    vem_vbhmm *v = load_vbhmm(model);
-    if (!v)
-        return CLI_EXIT_INPUT;
+    return vem_vbhmm_sample(v, n, rng, out, states);
+}
+
+static void print_info(const void *v)
+{
+    const cli_hmm_model m = frames_model(v);
+    printf("model: vbhmm (variational Bayesian hidden Markov model)\n");
+    describe(v);
+    printf("\n");
+    cli_hmm_print_symbol_column(&m);
+    print_vbhmm(v);
+    printf("(priors, variational parameters and covariances: vem info --json)\n");
+}
+
+/* score: the ELBO of the frames, total and per frame. */
+static int score(const cli_hmm_args *a, const void *v, const vem_matrix *x, const vem_seqs *seqs,
+                 size_t n_seq)
+{
     int rc = 0;
-    if (json) {
+    double elbo;
+    vem_status s = vem_vbhmm_elbo(v, x, seqs, &elbo);
+    if (s != VEM_OK) {
+        rc = cli_fail(s, a->m.data);
+    } else if (a->m.json) {
         json_t *o = json_object();
-        if (o)
-            vbhmm_json(o, v);
+        cli_json_score_common(o, "vbhmm", "elbo", n_seq, x->rows, elbo);
+        cli_hmm_json_counts(o, x->rows, n_seq);
+        json_object_set_new(o, "elbo", cli_json_real(elbo));
+        json_object_set_new(o, "elbo_per_frame", cli_json_real(elbo / (double)x->rows));
         rc = cli_json_emit(o);
     } else {
-        printf("model: vbhmm (variational Bayesian hidden Markov model)\n");
-        describe(v);
-        printf("\n");
-        if (vem_vbhmm_emission_type(v) == VEM_HMM_CATEGORICAL && vem_vbhmm_symbol_column(v))
-            printf("symbol column: %s\n", vem_vbhmm_symbol_column(v));
-        print_vbhmm(v);
-        printf("(priors, variational parameters and covariances: vem info --json)\n");
+        cli_print_score("ELBO", "sequences", n_seq, "frame", x->rows, elbo);
     }
-    vem_vbhmm_free(v);
     return rc;
+}
+
+/* decode, predict and sample: those of the HMM of posterior means (no --algorithm map). */
+static const cli_hmm_kind kind = {.name = "vbhmm",
+                                  .decode_tables = decode_tables,
+                                  .score_tables = score_tables,
+                                  .sample_tables = cli_sample_tables,
+                                  .load = load,
+                                  .free = free_model,
+                                  .describe = frames_model,
+                                  .proba = proba,
+                                  .viterbi = viterbi,
+                                  .draw = draw,
+                                  .score = score,
+                                  .json = vbhmm_json,
+                                  .print = print_info};
+
+/* decode, predict, score, sample and info (argv[1]). */
+static int cmd_model(int argc, char **argv)
+{
+    return cli_hmm_cmd(argc, argv, &kind);
 }
 
 /* ---------------------------------------------------------------- verbs (vem.c) */
-
-static int run_decode(int argc, char **argv)
-{
-    return decode(argc, argv, "decode");
-}
-
-static int run_predict(int argc, char **argv)
-{
-    return decode(argc, argv, "predict");
-}
 
 const cli_verb cli_vbhmm_fit = {
     cmd_fit,
@@ -1077,28 +713,28 @@ const cli_verb cli_vbhmm_fit = {
     &vbhmm_kind,
 };
 const cli_verb cli_vbhmm_decode = {
-    run_decode, "MODEL DATA [--posterior] [options]",
+    cmd_model, "MODEL DATA [--posterior] [options]",
     "The most probable state path (Viterbi) of the HMM of posterior means, one\n"
     "0-based state per row, or with --posterior its K state probabilities of each\n"
     "row (CSV). Sequences and columns as for fit.",
     decode_tables, NULL};
 const cli_verb cli_vbhmm_predict = {
-    run_predict, "MODEL DATA [--posterior] [options]",
+    cmd_model, "MODEL DATA [--posterior] [options]",
     "The same as vem decode: the Viterbi path of the posterior-mean HMM, or with\n"
     "--posterior (or --proba) its state probabilities of each row.",
     decode_tables, NULL};
 const cli_verb cli_vbhmm_score = {
-    cmd_score, "MODEL DATA [options]",
+    cmd_model, "MODEL DATA [options]",
     "The ELBO of DATA under the model's posterior (nats, total and per frame), with\n"
     "the optimal q(Z) of those frames.",
     score_tables, NULL};
 const cli_verb cli_vbhmm_sample = {
-    cmd_sample, "MODEL -n N [--seed S]",
+    cmd_model, "MODEL -n N [--seed S]",
     "Draw one sequence of N frames from the HMM of posterior means; CSV with a\n"
     "header (the model's columns or symbol column, then 'state').",
     cli_sample_tables, NULL};
 const cli_verb cli_vbhmm_info = {
-    cmd_info, "MODEL",
+    cmd_model, "MODEL",
     "Describe a vbhmm model file: the effective states' occupancies and posterior\n"
     "means (--json: priors and variational parameters too).",
-    info_tables, NULL};
+    cli_info_tables, NULL};

@@ -125,10 +125,14 @@ char *vem_vbhmm_to_json(const vem_vbhmm *v)
 
 /* ---------------------------------------------------------------- load */
 
-/* A setter's failure as a format error of the key (numerical and memory failures keep theirs). */
-static vem_status bad_key(vem_status s, const char *path, const char *key)
+/* Non-zero when a setter failed (s): its failure made a format error of the key (numerical
+ * and memory failures keep theirs). */
+static int bad_key(vem_status s, const char *path, const char *key)
 {
-    return vem__prefix_errmsg(s == VEM_ENUMERIC || s == VEM_ENOMEM ? s : VEM_EFORMAT, path, key);
+    if (s == VEM_OK)
+        return 0;
+    vem__prefix_errmsg(s == VEM_ENUMERIC || s == VEM_ENOMEM ? s : VEM_EFORMAT, path, key);
+    return 1;
 }
 
 /* Optional names of the file (columns or symbols) into v by set. */
@@ -141,6 +145,12 @@ static vem_status load_names(const char *path, const json_t *root, const char *k
         s = set(v, names);
     vem__free(names);
     return s;
+}
+
+static void free_all(double *const *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        vem__free(p[i]);
 }
 
 static vem_vbhmm *vbhmm_from_json(const char *path, const json_t *root)
@@ -196,7 +206,7 @@ static vem_vbhmm *vbhmm_from_json(const char *path, const json_t *root)
     double *e2 = vem__alloc_doubles(k, gauss ? vem__max(pl, d) : d);
     double *e3 = vem__alloc_doubles(k, 1), *e4 = vem__alloc_doubles(k, 1);
     double *p0 = vem__alloc_doubles(gauss ? vem__max(pl, d) : vem__max(kd, d), 1);
-    vem_status s = VEM_OK;
+    int ok = 0;
     if (!v || !pi0 || !a0 || !piq || !aq || !e1 || !e2 || !e3 || !e4 || !p0) {
         if (v)
             VEM_FAIL(VEM_ENOMEM, "%s: out of memory", path);
@@ -211,69 +221,51 @@ static vem_vbhmm *vbhmm_from_json(const char *path, const json_t *root)
         vem__json_get_array(path, root, "startprob_posterior", &ksh, piq) != VEM_OK ||
         vem__json_get_array(path, root, "transmat_posterior", &kksh, aq) != VEM_OK)
         goto fail;
-    if ((s = vem_vbhmm_set_startprob_prior(v, pi0)) != VEM_OK) {
-        bad_key(s, path, "startprob_prior");
+    if (bad_key(vem_vbhmm_set_startprob_prior(v, pi0), path, "startprob_prior"))
         goto fail;
-    }
-    if ((s = vem_vbhmm_set_transmat_prior(v, a0)) != VEM_OK) {
-        bad_key(s, path, "transmat_prior");
+    if (bad_key(vem_vbhmm_set_transmat_prior(v, a0), path, "transmat_prior"))
         goto fail;
-    }
-    if ((s = vem_vbhmm_set_posterior_transitions(v, piq, aq)) != VEM_OK) {
-        bad_key(s, path, "startprob_posterior/transmat_posterior");
+    if (bad_key(vem_vbhmm_set_posterior_transitions(v, piq, aq), path,
+                "startprob_posterior/transmat_posterior"))
         goto fail;
-    }
     if (gauss) {
         double beta0, nu0;
         vem__json_shape ssh = full ? (vem__json_shape){{d, d}, {"row", "column"}, 2} : dsh;
         vem__json_shape csh = vem__json_cov_shape(cov, k, d);
         if (vem__json_get_array(path, root, "means_prior", &dsh, p0) != VEM_OK)
             goto fail;
-        if ((s = vem_vbhmm_set_means_prior(v, p0)) != VEM_OK) {
-            bad_key(s, path, "means_prior");
+        if (bad_key(vem_vbhmm_set_means_prior(v, p0), path, "means_prior"))
             goto fail;
-        }
         if (vem__json_get_number(path, root, "beta_prior", &beta0) != VEM_OK ||
             vem__json_get_number(path, root, "dof_prior", &nu0) != VEM_OK ||
             vem__json_get_array(path, root, "scale_prior", &ssh, p0) != VEM_OK)
             goto fail;
-        if ((s = vem_vbhmm_set_beta_prior(v, beta0)) != VEM_OK) {
-            bad_key(s, path, "beta_prior");
+        if (bad_key(vem_vbhmm_set_beta_prior(v, beta0), path, "beta_prior"))
             goto fail;
-        }
-        if ((s = vem_vbhmm_set_dof_prior(v, nu0)) != VEM_OK) {
-            bad_key(s, path, "dof_prior");
+        if (bad_key(vem_vbhmm_set_dof_prior(v, nu0), path, "dof_prior"))
             goto fail;
-        }
-        if ((s = vem_vbhmm_set_scale_prior(v, p0)) != VEM_OK) {
-            bad_key(s, path, "scale_prior");
+        if (bad_key(vem_vbhmm_set_scale_prior(v, p0), path, "scale_prior"))
             goto fail;
-        }
         if (vem__json_get_array(path, root, "means", &kdsh, e1) != VEM_OK ||
             vem__json_get_array(path, root, "beta_posterior", &ksh, e3) != VEM_OK ||
             vem__json_get_array(path, root, "dof_posterior", &ksh, e4) != VEM_OK ||
             vem__json_get_array(path, root, "scale_posterior", &csh, e2) != VEM_OK)
             goto fail;
-        if ((s = vem_vbhmm_set_posterior_gaussian(v, e1, e3, e4, e2)) != VEM_OK) {
-            bad_key(s, path, "means/beta_posterior/dof_posterior/scale_posterior");
+        if (bad_key(vem_vbhmm_set_posterior_gaussian(v, e1, e3, e4, e2), path,
+                    "means/beta_posterior/dof_posterior/scale_posterior"))
             goto fail;
-        }
-        if ((s = load_names(path, root, "columns", d, v, vem_vbhmm_set_columns)) != VEM_OK)
+        if (load_names(path, root, "columns", d, v, vem_vbhmm_set_columns) != VEM_OK)
             goto fail;
     } else if (em == VEM_HMM_CATEGORICAL) {
         if (vem__json_get_array(path, root, "emissionprob_prior", &kdsh, p0) != VEM_OK)
             goto fail;
-        if ((s = vem_vbhmm_set_emissionprob_prior(v, p0)) != VEM_OK) {
-            bad_key(s, path, "emissionprob_prior");
+        if (bad_key(vem_vbhmm_set_emissionprob_prior(v, p0), path, "emissionprob_prior"))
             goto fail;
-        }
         if (vem__json_get_array(path, root, "emissionprob_posterior", &kdsh, e1) != VEM_OK)
             goto fail;
-        if ((s = vem_vbhmm_set_posterior_categorical(v, e1)) != VEM_OK) {
-            bad_key(s, path, "emissionprob_posterior");
+        if (bad_key(vem_vbhmm_set_posterior_categorical(v, e1), path, "emissionprob_posterior"))
             goto fail;
-        }
-        if ((s = load_names(path, root, "symbols", d, v, vem_vbhmm_set_symbols)) != VEM_OK)
+        if (load_names(path, root, "symbols", d, v, vem_vbhmm_set_symbols) != VEM_OK)
             goto fail;
         const json_t *sc = json_object_get(root, "symbol_column");
         if (sc && (!json_is_string(sc) ||
@@ -286,42 +278,26 @@ static vem_vbhmm *vbhmm_from_json(const char *path, const json_t *root)
         if (vem__json_get_number(path, root, "lambdas_shape_prior", &a0s) != VEM_OK ||
             vem__json_get_array(path, root, "lambdas_rate_prior", &dsh, p0) != VEM_OK)
             goto fail;
-        if ((s = vem_vbhmm_set_lambdas_prior(v, a0s, p0)) != VEM_OK) {
-            bad_key(s, path, "lambdas_shape_prior/lambdas_rate_prior");
+        if (bad_key(vem_vbhmm_set_lambdas_prior(v, a0s, p0), path,
+                    "lambdas_shape_prior/lambdas_rate_prior"))
             goto fail;
-        }
         if (vem__json_get_array(path, root, "lambdas_shape_posterior", &kdsh, e1) != VEM_OK ||
             vem__json_get_array(path, root, "lambdas_rate_posterior", &kdsh, e2) != VEM_OK)
             goto fail;
-        if ((s = vem_vbhmm_set_posterior_poisson(v, e1, e2)) != VEM_OK) {
-            bad_key(s, path, "lambdas_shape_posterior/lambdas_rate_posterior");
+        if (bad_key(vem_vbhmm_set_posterior_poisson(v, e1, e2), path,
+                    "lambdas_shape_posterior/lambdas_rate_posterior"))
             goto fail;
-        }
-        if ((s = load_names(path, root, "columns", d, v, vem_vbhmm_set_columns)) != VEM_OK)
+        if (load_names(path, root, "columns", d, v, vem_vbhmm_set_columns) != VEM_OK)
             goto fail;
     }
-    vem__free(pi0);
-    vem__free(a0);
-    vem__free(piq);
-    vem__free(aq);
-    vem__free(e1);
-    vem__free(e2);
-    vem__free(e3);
-    vem__free(e4);
-    vem__free(p0);
-    return v;
+    ok = 1;
 fail:
-    vem__free(pi0);
-    vem__free(a0);
-    vem__free(piq);
-    vem__free(aq);
-    vem__free(e1);
-    vem__free(e2);
-    vem__free(e3);
-    vem__free(e4);
-    vem__free(p0);
-    vem_vbhmm_free(v);
-    return NULL;
+    free_all((double *[]){pi0, a0, piq, aq, e1, e2, e3, e4, p0}, 9);
+    if (!ok) {
+        vem_vbhmm_free(v);
+        v = NULL;
+    }
+    return v;
 }
 
 vem_vbhmm *vem_vbhmm_load(const char *path)

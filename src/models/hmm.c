@@ -47,6 +47,7 @@
 #include "linalg/linalg.h"
 #include "linalg/special.h"
 #include "linalg/vexp.h"
+#include "models/fitutil.h"
 #include "models/gmm_internal.h"
 #include "models/hmm_internal.h"
 #include "io/source_internal.h"
@@ -756,44 +757,26 @@ vem_data vem_hmm_data(const vem_matrix *x, const vem_seqs *seqs)
     return d;
 }
 
-/* Rows [lo, hi) of sequence s of the data (all rows when there is no structure). */
-static size_t n_seq_of(const vem_data *x)
-{
-    return x->seq_start ? x->n_seq : (x->x.rows ? 1 : 0);
-}
-
-static size_t seq_lo(const vem_data *x, size_t s)
-{
-    return x->seq_start ? x->seq_start[s] : 0;
-}
-
-static size_t seq_hi(const vem_data *x, size_t s)
-{
-    return x->seq_start ? x->seq_start[s + 1] : x->x.rows;
-}
-
-static size_t longest(const vem_data *x)
+size_t vem__hmm_longest(const vem_data *x)
 {
     size_t m = 0;
-    for (size_t s = 0; s < n_seq_of(x); s++)
-        m = vem__max(m, seq_hi(x, s) - seq_lo(x, s));
+    for (size_t s = 0; s < vem__hmm_n_seq(x); s++)
+        m = vem__max(m, vem__hmm_seq_hi(x, s) - vem__hmm_seq_lo(x, s));
     return m;
 }
 
-/* Shapes, sequence boundaries and symbol codes. share: one process's share of a
- * distributed fit, which may hold no frames and empty sequences. */
-static vem_status check_data_share(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
-                                   int share)
+vem_status vem__hmm_check_data(vem_hmm_emission em, size_t dim, size_t n_trials,
+                               const vem_matrix *x, const vem_seqs *seqs, int share)
 {
     if (!x || (!share && (!x->data || x->rows == 0)))
         return VEM_FAIL(VEM_EINVAL, "no data");
     if (share && x->rows == 0 && (!seqs || !seqs->start || seqs->n_seq == 0))
         return VEM_FAIL(VEM_EINVAL, "an empty share of a distributed fit needs one (empty) "
                         "sequence to take part");
-    size_t want = h->em != VEM_HMM_CATEGORICAL ? h->dim : 1;
+    size_t want = em != VEM_HMM_CATEGORICAL ? dim : 1;
     if (x->cols != want)
         return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model needs %zu%s", x->cols, want,
-                        h->em == VEM_HMM_CATEGORICAL ? " (one column of symbol codes)" : "");
+                        em == VEM_HMM_CATEGORICAL ? " (one column of symbol codes)" : "");
     if (x->ld < x->cols)
         return VEM_FAIL(VEM_EINVAL, "row stride %zu < %zu columns", x->ld, x->cols);
     if (seqs && seqs->start) {
@@ -805,20 +788,61 @@ static vem_status check_data_share(const vem_hmm *h, const vem_matrix *x, const 
             if (seqs->start[s + 1] < seqs->start[s] + (share ? 0 : 1))
                 return VEM_FAIL(VEM_EINVAL, "sequence %zu is empty or out of order", s + 1);
     }
-    if (h->em == VEM_HMM_CATEGORICAL && x->rows) {
+    if (em == VEM_HMM_CATEGORICAL && x->rows) {
         for (size_t r = 0; r < x->rows; r++) {
             double v = x->data[r * x->ld];
-            if (!(v >= 0.0) || !(v < (double)h->dim) || v != floor(v))
-                return VEM_FAIL(VEM_EINVAL, "row %zu: symbol code %g is not an integer in [0, "
-                                "%zu)", r + 1, v, h->dim);
+            if (!(v >= 0.0) || !(v < (double)dim) || v != floor(v))
+                return VEM_FAIL(VEM_EINVAL, "row %zu: symbol code %g is not an integer in [0, %zu)",
+                                r + 1, v, dim);
         }
     }
-    for (size_t r = 0; counts_em(h->em) && r < x->rows; r++) {
-        vem_status st = vem__check_counts(x->data + r * x->ld, x->cols, h->n_trials, NULL, r + 1);
+    for (size_t r = 0; counts_em(em) && r < x->rows; r++) {
+        vem_status st = vem__check_counts(x->data + r * x->ld, x->cols, n_trials, NULL, r + 1);
         if (st != VEM_OK)
             return st;
     }
     return VEM_OK;
+}
+
+vem_status vem__hmm_check_source(vem_hmm_emission em, size_t dim, vem_source *src, const char *fn)
+{
+    if (!src || vem_source_unit_kind(src) == VEM_UNITS_DOCUMENTS)
+        return VEM_FAIL(VEM_EINVAL, "%s: a source of frames is required", fn);
+    const size_t want = em != VEM_HMM_CATEGORICAL ? dim : 1;
+    if (vem_source_cols(src) != want)
+        return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model needs %zu%s",
+                        vem_source_cols(src), want,
+                        em == VEM_HMM_CATEGORICAL ? " (one column of symbol codes)" : "");
+    return VEM_OK;
+}
+
+vem_status vem__hmm_prepare_source(vem_hmm_emission em, size_t dim, size_t n_trials,
+                                   vem_source *src, size_t *max_len)
+{
+    vem_status st = VEM_OK;
+    if (vem_source_unit_kind(src) == VEM_UNITS_ROWS) {
+        const size_t one[2] = {0, vem_source_rows(src)};
+        st = vem_source_set_sequences(src, one, 1);
+    }
+    if (st == VEM_OK && em == VEM_HMM_CATEGORICAL)
+        st = vem__source_codes(src, dim, NULL);
+    if (st == VEM_OK && counts_em(em))
+        st = vem__source_counts(src, n_trials);
+    if (st != VEM_OK)
+        return st;
+    const size_t *start = vem_source_unit_starts(src);
+    *max_len = 0;
+    for (size_t s = 0; s < vem_source_units(src); s++)
+        *max_len = vem__max(*max_len, start[s + 1] - start[s]);
+    return VEM_OK;
+}
+
+/* Shapes, sequence boundaries and symbol codes. share: one process's share of a
+ * distributed fit, which may hold no frames and empty sequences. */
+static vem_status check_data_share(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
+                                   int share)
+{
+    return vem__hmm_check_data(h->em, h->dim, h->n_trials, x, seqs, share);
 }
 
 static vem_status check_data(const vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs)
@@ -1525,12 +1549,13 @@ static double run_units(const vem_hmm *h, const vem_data *x, size_t u0, size_t u
     double ll = 0.0;
     size_t s = u0;
     while (s < u1) {
-        if (seq_hi(x, s) == seq_lo(x, s)) {
+        if (vem__hmm_seq_hi(x, s) == vem__hmm_seq_lo(x, s)) {
             s++; /* an empty sequence (a distributed fit's padding) adds nothing */
             continue;
         }
         size_t e = s + 1;
-        while (e < u1 && seq_hi(x, e) > seq_lo(x, e) && seq_hi(x, e) - seq_lo(x, s) <= cap)
+        while (e < u1 && vem__hmm_seq_hi(x, e) > vem__hmm_seq_lo(x, e) &&
+               vem__hmm_seq_hi(x, e) - vem__hmm_seq_lo(x, s) <= cap)
             e++;
         const size_t *starts;
         if (x->seq_start) {
@@ -1540,7 +1565,7 @@ static double run_units(const vem_hmm *h, const vem_data *x, size_t u0, size_t u
             one[1] = x->x.rows;
             starts = one;
         }
-        size_t frames = seq_hi(x, e - 1) - seq_lo(x, s);
+        size_t frames = vem__hmm_seq_hi(x, e - 1) - vem__hmm_seq_lo(x, s);
         double *sc = scratch, *own = NULL;
         if (frames > cap || !scratch) {
             /* Longer than the scratch was sized for (data not seen by init or fit). */
@@ -1549,7 +1574,7 @@ static double run_units(const vem_hmm *h, const vem_data *x, size_t u0, size_t u
                 return NAN;
             sc = own;
         }
-        double *p = post ? post + (seq_lo(x, s) - seq_lo(x, u0)) * h->k : NULL;
+        double *p = post ? post + (vem__hmm_seq_lo(x, s) - vem__hmm_seq_lo(x, u0)) * h->k : NULL;
         ll += run_chunk(h, &x->x, starts, e - s, mode, ess, p, sc);
         vem__free(own);
         s = e;
@@ -1615,7 +1640,7 @@ static size_t hmm_scratch_len(const void *self, size_t block)
 static size_t hmm_n_units(const void *self, const vem_data *x)
 {
     (void)self;
-    return n_seq_of(x);
+    return vem__hmm_n_seq(x);
 }
 
 static double hmm_n_obs(const void *self, const vem_data *x)
@@ -1927,8 +1952,7 @@ static vem_status hmm_state_set(void *self, const double *in)
     return VEM_OK;
 }
 
-/* Dirichlet(1) draw of n probabilities into p. */
-static void dirichlet1(vem_rng *rng, double *p, size_t n)
+void vem__dirichlet1(vem_rng *rng, double *p, size_t n)
 {
     double s = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -1973,7 +1997,7 @@ static vem_status count_init(vem_hmm *h, vem_fit *f, vem_rng *rng)
                                               : 1.0;
         if (h->em == VEM_HMM_MULTINOMIAL)
             for (size_t c = 0; c < k; c++)
-                dirichlet1(rng, h->emis + c * d, d);
+                vem__dirichlet1(rng, h->emis + c * d, d);
     } else {
         vem_gmm *g = vem_gmm_new(k, d, VEM_COV_DIAG);
         st = g ? vem_gmm_set_init(g, VEM_INIT_KMEANS) : vem__last_status();
@@ -2072,11 +2096,11 @@ static vem_status init_all(vem_hmm *h, vem_fit *f, vem_rng *rng)
     const size_t k = h->k;
     /* Never below what the fit set from all its data: a source's sample may be shorter,
      * and the chunking of the forward-backward passes follows max_len. */
-    h->max_len = vem__max(h->max_len, longest(x));
+    h->max_len = vem__max(h->max_len, vem__hmm_longest(x));
     if (h->tinit == VEM_HMM_TRANS_RANDOM) {
-        dirichlet1(rng, h->startprob, k);
+        vem__dirichlet1(rng, h->startprob, k);
         for (size_t i = 0; i < k; i++)
-            dirichlet1(rng, h->transmat + i * k, k);
+            vem__dirichlet1(rng, h->transmat + i * k, k);
     } else if (h->tinit == VEM_HMM_TRANS_UNIFORM) {
         for (size_t i = 0; i < k; i++)
             h->startprob[i] = 1.0 / (double)k;
@@ -2085,7 +2109,7 @@ static vem_status init_all(vem_hmm *h, vem_fit *f, vem_rng *rng)
     }
     if (h->em == VEM_HMM_CATEGORICAL) {
         for (size_t i = 0; i < k; i++)
-            dirichlet1(rng, h->emis + i * h->dim, h->dim);
+            vem__dirichlet1(rng, h->emis + i * h->dim, h->dim);
         return VEM_OK;
     }
     if (counts_em(h->em))
@@ -2396,7 +2420,7 @@ static double hmm_estep_mc(const void *self, const vem_data *x, size_t u0, size_
     (void)scratch;
     size_t T = 0;
     for (size_t s = u0; s < u1; s++)
-        T = vem__max(T, seq_hi(x, s) - seq_lo(x, s));
+        T = vem__max(T, vem__hmm_seq_hi(x, s) - vem__hmm_seq_lo(x, s));
     if (T == 0)
         return 0.0;
     mc_buf mb;
@@ -2404,7 +2428,7 @@ static double hmm_estep_mc(const void *self, const vem_data *x, size_t u0, size_
         return NAN; /* the engine stops on a NaN objective (this thread has the message) */
     double obj = 0.0; /* the engine holds BLAS to one thread around its passes */
     for (size_t s = u0; s < u1; s++) {
-        const size_t lo = seq_lo(x, s), n = seq_hi(x, s) - lo;
+        const size_t lo = vem__hmm_seq_lo(x, s), n = vem__hmm_seq_hi(x, s) - lo;
         if (n)
             obj += mc_sequence(h, x->x.data + lo * x->x.ld, x->x.ld, n, s, ess, mc, &mb);
     }
@@ -2657,7 +2681,7 @@ vem_status vem_hmm_fit(vem_hmm *h, const vem_matrix *x, const vem_seqs *seqs,
         return VEM_FAIL(VEM_EINVAL, "%zu frames, fewer than k=%zu states x %zu components",
                         x->rows, h->k, h->n_mix);
     vem_data data = vem_hmm_data(x, seqs);
-    h->max_len = longest(&data);
+    h->max_len = vem__hmm_longest(&data);
     return fit_restoring(h, &data, NULL, o, rng, res);
 }
 
@@ -2667,21 +2691,7 @@ static vem_status fit_restoring(vem_hmm *h, const vem_data *data, vem_source *sr
 {
     h->nthreads = resolve_threads(o->nthreads);
     vem_model m = vem_hmm_model(h);
-    size_t plen = hmm_params_len(h);
-    double *saved = vem__alloc_doubles(plen, 1);
-    if (!saved)
-        return VEM_FAIL(VEM_ENOMEM, "vem_hmm_fit");
-    hmm_params_get(h, saved);
-    vem_status st = src ? vem_fit_run_source(&m, src, o, rng, res)
-                        : vem_fit_run(&m, data, o, rng, res);
-    if (st != VEM_OK && st != VEM_EMAXITER) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s", vem_errmsg());
-        hmm_params_set(h, saved);
-        VEM_FAIL(st, "%s", msg);
-    }
-    vem__free(saved);
-    return st;
+    return vem__fit_restoring(&m, data, src, o, rng, res, "vem_hmm_fit", 0);
 }
 
 vem_status vem_hmm_fit_source(vem_hmm *h, vem_source *src, const vem_fit_opts *o, vem_rng *rng,
@@ -2692,32 +2702,15 @@ vem_status vem_hmm_fit_source(vem_hmm *h, vem_source *src, const vem_fit_opts *o
         vem_hmm_fit_opts_init(&defaults);
         o = &defaults;
     }
-    if (!src || vem_source_unit_kind(src) == VEM_UNITS_DOCUMENTS)
-        return VEM_FAIL(VEM_EINVAL, "vem_hmm_fit_source: a source of frames is required");
-    const size_t want = h->em != VEM_HMM_CATEGORICAL ? h->dim : 1, rows = vem_source_rows(src);
-    if (vem_source_cols(src) != want)
-        return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model needs %zu%s",
-                        vem_source_cols(src), want,
-                        h->em == VEM_HMM_CATEGORICAL ? " (one column of symbol codes)" : "");
+    vem_status st = vem__hmm_check_source(h->em, h->dim, src, "vem_hmm_fit_source");
+    if (st != VEM_OK)
+        return st;
+    const size_t rows = vem_source_rows(src);
     if (gaussian_em(h->em) && !o->warm_start && !o->comm && rows < h->k * h->n_mix)
         return VEM_FAIL(VEM_EINVAL, "%zu frames, fewer than k=%zu states x %zu components", rows,
                         h->k, h->n_mix);
-    vem_status st = VEM_OK;
-    if (vem_source_unit_kind(src) == VEM_UNITS_ROWS) {
-        const size_t one[2] = {0, rows};
-        st = vem_source_set_sequences(src, one, 1);
-    }
-    if (st == VEM_OK && h->em == VEM_HMM_CATEGORICAL)
-        st = vem__source_codes(src, h->dim, NULL);
-    if (st == VEM_OK && counts_em(h->em))
-        st = vem__source_counts(src, h->n_trials);
-    if (st != VEM_OK)
-        return st;
-    const size_t *start = vem_source_unit_starts(src);
-    h->max_len = 0;
-    for (size_t s = 0; s < vem_source_units(src); s++)
-        h->max_len = vem__max(h->max_len, start[s + 1] - start[s]);
-    return fit_restoring(h, NULL, src, o, rng, res);
+    st = vem__hmm_prepare_source(h->em, h->dim, h->n_trials, src, &h->max_len);
+    return st == VEM_OK ? fit_restoring(h, NULL, src, o, rng, res) : st;
 }
 
 /* ------------------------------------------------------------- scoring */
@@ -2751,7 +2744,7 @@ vem_status vem_hmm_score(const vem_hmm *h, const vem_matrix *x, const vem_seqs *
     if (!c)
         return vem__last_status();
     vem_data data = vem_hmm_data(x, seqs);
-    c->max_len = longest(&data);
+    c->max_len = vem__hmm_longest(&data);
     vem_model m = {.ops = &hmm_score_ops, .self = c};
     vem_fit *f = vem_fit_new(&m, &data, NULL);
     if (!f) {
@@ -2766,7 +2759,7 @@ vem_status vem_hmm_score(const vem_hmm *h, const vem_matrix *x, const vem_seqs *
         return st;
     if (!isfinite(s)) {
         /* Name the sequence: scored one by one, the first without a finite score fails. */
-        size_t ns = n_seq_of(&data);
+        size_t ns = vem__hmm_n_seq(&data);
         double *ll = vem__alloc_doubles(ns, 1);
         if (!ll)
             return VEM_FAIL(VEM_ENOMEM, "scoring: %zu sequences", ns);
@@ -2801,13 +2794,13 @@ static vem_status per_sequence(const vem_hmm *h, const vem_matrix *x, const vem_
     if (st != VEM_OK)
         return st;
     vem_data data = vem_hmm_data(x, seqs);
-    size_t len = longest(&data);
+    size_t len = vem__hmm_longest(&data);
     double *scratch = vem__alloc_doubles(chunk_scratch_len(h, len, h->nthreads), 1);
     if (!scratch)
         return VEM_FAIL(VEM_ENOMEM, "forward-backward scratch for %zu frames", len);
     int token = vem__blas_threads_one();
-    for (size_t s = 0; s < n_seq_of(&data); s++) {
-        size_t one[2] = {seq_lo(&data, s), seq_hi(&data, s)};
+    for (size_t s = 0; s < vem__hmm_n_seq(&data); s++) {
+        size_t one[2] = {vem__hmm_seq_lo(&data, s), vem__hmm_seq_hi(&data, s)};
         double *p = post ? post + one[0] * (mode == FB_FRAMES ? 1 : h->k) : NULL;
         double ll = run_chunk(h, x, one, 1, mode, NULL, p, scratch);
         if (ll_out)
@@ -2870,7 +2863,7 @@ vem_status vem_hmm_decode(const vem_hmm *h, const vem_matrix *x, const vem_seqs 
         return st;
     const size_t k = h->k;
     vem_data data = vem_hmm_data(x, seqs);
-    size_t len = longest(&data);
+    size_t len = vem__hmm_longest(&data);
     double *lb = vem__alloc_doubles(len, k);         /* log emission densities */
     uint32_t *bp = vem__calloc(len * k, sizeof *bp); /* back pointers */
     double *la = vem__alloc_doubles(k * k + 3 * k, 1);
@@ -2886,8 +2879,8 @@ vem_status vem_hmm_decode(const vem_hmm *h, const vem_matrix *x, const vem_seqs 
         lpi[i] = log(h->startprob[i]);
     int token = vem__blas_threads_one();
     double total = 0.0;
-    for (size_t s = 0; s < n_seq_of(&data) && st == VEM_OK; s++) {
-        const size_t lo = seq_lo(&data, s), T = seq_hi(&data, s) - lo;
+    for (size_t s = 0; s < vem__hmm_n_seq(&data) && st == VEM_OK; s++) {
+        const size_t lo = vem__hmm_seq_lo(&data, s), T = vem__hmm_seq_hi(&data, s) - lo;
         for (size_t t0 = 0; t0 < T; t0 += BLOCK)
             emission_logp(h, x->data + (lo + t0) * x->ld, x->ld, vem__min(BLOCK, T - t0),
                           lb + t0 * k, work);

@@ -27,17 +27,17 @@
 
 #include <vem/fit.h>
 #include <vem/io.h>
-#include <vem/comm.h>
 #include <vem/vbgmm.h>
 
 #include "internal.h"
 #include "linalg/special.h"
 #include "linalg/linalg.h"
+#include "models/conjugate.h"
+#include "models/fitutil.h"
 #include "models/gmm_internal.h"
 #include "models/kmeans.h"
 
 #define LOG_2PI 1.8378770664093454836
-#define LOG_2 0.69314718055994530942
 #define LOG_PI 1.1447298858494001741
 
 enum mode { MODE_POSTERIOR = 0, MODE_NEAREST = 1, MODE_RANDOM = 2 };
@@ -102,42 +102,6 @@ struct vem_vbgmm {
         double *work;         /* 2 d d + 2 d: ess_gradient's */
     } ur;
 };
-
-/* -------------------------------------------------------- special functions */
-
-/* ln B(W, nu) of the Wishart normaliser (PRML eq. B.79) from ln|W|. */
-static double ln_wishart_norm(double logdet_w, double nu, size_t d)
-{
-    double dd = (double)d;
-    double s = -0.5 * nu * logdet_w - 0.5 * nu * dd * LOG_2 - 0.25 * dd * (dd - 1.0) * LOG_PI;
-    for (size_t i = 1; i <= d; i++)
-        s -= lgamma(0.5 * (nu + 1.0 - (double)i));
-    return s;
-}
-
-/* sum_{i=1..d} digamma((nu + 1 - i) / 2) + d ln 2: E[ln|Lambda|] - ln|W| (PRML eq. 10.65). */
-static double elnlam_base(double nu, size_t d)
-{
-    double s = (double)d * LOG_2;
-    for (size_t i = 1; i <= d; i++)
-        s += vem__digamma(0.5 * (nu + 1.0 - (double)i));
-    return s;
-}
-
-/*
- * -KL(q(mu, Lambda) || p(mu, Lambda)) for one Normal-Wishart factor in dd
- * dimensions: the expectations of PRML eqs. 10.74 and 10.77 under q, with
- * q = (m_k - m0)^T W (m_k - m0) and tr = tr(W0^-1 W).
- */
-static double nw_neg_kl(double beta0, double beta, double nu0, double nu, double logdet_w0,
-                        double logdet_w, double q, double tr, size_t dd)
-{
-    double d = (double)dd;
-    double elnlam = elnlam_base(nu, dd) + logdet_w;
-    return 0.5 * d * log(beta0 / beta) + 0.5 * d - 0.5 * beta0 * (d / beta + nu * q) +
-           ln_wishart_norm(logdet_w0, nu0, dd) - ln_wishart_norm(logdet_w, nu, dd) +
-           0.5 * (nu0 - nu) * elnlam - 0.5 * nu * tr + 0.5 * nu * d;
-}
 
 /* ---------------------------------------------------------------- names */
 
@@ -382,9 +346,9 @@ vem_status vem_vbgmm_set_mean_prior(vem_vbgmm *v, const double *m0)
         v->m0_known = 0;
         return VEM_OK;
     }
-    for (size_t j = 0; j < v->d; j++)
-        if (!isfinite(m0[j]))
-            return VEM_FAIL(VEM_EINVAL, "mean prior entry %zu is not finite", j + 1);
+    vem_status st = vem__check_finite(m0, v->d, "mean prior");
+    if (st != VEM_OK)
+        return st;
     memcpy(v->m0, m0, v->d * sizeof *m0);
     v->m0_user = 1;
     v->m0_known = 1;
@@ -395,23 +359,20 @@ vem_status vem_vbgmm_set_mean_prior(vem_vbgmm *v, const double *m0)
 /* ln|a| of a covariance-like matrix (full d x d or diag d) into *logdet; 0 or the failing pivot. */
 static size_t log_det(const vem_vbgmm *v, const double *a, double *logdet, double *l)
 {
-    const size_t d = v->d;
-    double s = 0.0;
-    if (v->cov == VEM_COV_DIAG) {
-        for (size_t j = 0; j < d; j++) {
-            if (!(a[j] > 0.0) || !isfinite(a[j]))
-                return j + 1;
-            s += log(a[j]);
-        }
-    } else {
-        size_t bad = vem__cholesky(d, a, l);
-        if (bad)
-            return bad;
-        for (size_t j = 0; j < d; j++)
-            s += 2.0 * log(l[j * d + j]);
-    }
-    *logdet = s;
-    return 0;
+    return vem__scale_logdet(v->d, v->cov == VEM_COV_FULL, a, logdet, l);
+}
+
+/* The prior of the Normal-Wishart factors (the dof prior resolved). */
+static vem__nw_prior nw_prior(const vem_vbgmm *v)
+{
+    const vem__nw_prior p = {.d = v->d,
+                             .full = v->cov == VEM_COV_FULL,
+                             .beta0 = v->beta0,
+                             .nu0 = vem_vbgmm_dof_prior(v),
+                             .m0 = v->m0,
+                             .winv0 = v->c0,
+                             .logdet_winv0 = v->logdet_c0};
+    return p;
 }
 
 vem_status vem_vbgmm_set_covariance_prior(vem_vbgmm *v, const double *c0)
@@ -422,16 +383,9 @@ vem_status vem_vbgmm_set_covariance_prior(vem_vbgmm *v, const double *c0)
         v->c0_known = 0;
         return VEM_OK;
     }
-    for (size_t i = 0; i < v->pl; i++)
-        if (!isfinite(c0[i]))
-            return VEM_FAIL(VEM_EINVAL, "covariance prior entry %zu is not finite", i + 1);
-    if (v->cov == VEM_COV_FULL)
-        for (size_t i = 0; i < d; i++)
-            for (size_t j = 0; j < i; j++)
-                if (!(fabs(c0[i * d + j] - c0[j * d + i]) <=
-                      1e-12 * fmax(fabs(c0[i * d + j]), fabs(c0[j * d + i]))))
-                    return VEM_FAIL(VEM_EINVAL, "covariance prior is not symmetric at [%zu][%zu]",
-                                    i + 1, j + 1);
+    vem_status st = vem__check_scale(d, v->cov == VEM_COV_FULL, c0, "covariance prior");
+    if (st != VEM_OK)
+        return st;
     double ld = 0.0;
     size_t bad = log_det(v, c0, &ld, v->work);
     if (bad)
@@ -455,34 +409,12 @@ vem_status vem_vbgmm_set_columns(vem_vbgmm *v, const char *const *names)
 
 /* ------------------------------------------------ derived quantities */
 
-/* Inverse of the lower triangular l (d x d) into li (lower), by forward substitution. */
-static void tri_inverse(size_t d, const double *l, double *li)
-{
-    memset(li, 0, d * d * sizeof *li);
-    for (size_t j = 0; j < d; j++) {
-        li[j * d + j] = 1.0 / l[j * d + j];
-        for (size_t i = j + 1; i < d; i++) {
-            double s = 0.0;
-            for (size_t m = j; m < i; m++)
-                s += l[i * d + m] * li[m * d + j];
-            li[i * d + j] = -s / l[i * d + i];
-        }
-    }
-}
-
 /* E[ln pi_k] and E[pi_k] from the weight factor (PRML eq. 10.66; Blei & Jordan 2006, eq. 22). */
 static void weight_moments(const vem_vbgmm *v, const double *conc, double *elnpi, double *ew)
 {
     const size_t k = v->k;
     if (v->wprior == VEM_VB_DIRICHLET) {
-        double sum = 0.0;
-        for (size_t c = 0; c < k; c++)
-            sum += conc[2 * c];
-        double ds = vem__digamma(sum);
-        for (size_t c = 0; c < k; c++) {
-            elnpi[c] = vem__digamma(conc[2 * c]) - ds;
-            ew[c] = conc[2 * c] / sum;
-        }
+        vem__dirichlet_moments(conc, 2, k, elnpi, ew);
         return;
     }
     double cum = 0.0, rem = 1.0;
@@ -505,44 +437,22 @@ static void weight_moments(const vem_vbgmm *v, const double *conc, double *elnpi
 static vem_status derive(vem_vbgmm *v)
 {
     const size_t k = v->k, d = v->d, pl = v->pl;
+    const int full = v->cov == VEM_COV_FULL;
     double *l = v->work + 4 * k + k * d + k * pl; /* d*d */
     for (size_t c = 0; c < k; c++) {
-        const double *wi = v->winv + c * pl;
-        double ld = 0.0;
-        size_t bad = log_det(v, wi, &ld, l);
+        /* The covariances exactly symmetric, for the bank's check. */
+        size_t bad =
+            vem__nw_derive(d, full, v->winv + c * pl, v->nu[c], v->wmat + c * pl,
+                           full ? v->linv + c * d * d : NULL, v->covs + c * pl, &v->logdet_w[c], l);
         if (bad)
             return VEM_FAIL(VEM_ENUMERIC,
                             "scale matrix of component %zu is not positive definite (pivot %zu)",
                             c + 1, bad);
-        v->logdet_w[c] = -ld;
-        double *w = v->wmat + c * pl;
-        if (v->cov == VEM_COV_FULL) {
-            double *li = v->linv + c * d * d;
-            tri_inverse(d, l, li);
-            for (size_t i = 0; i < d; i++)
-                for (size_t j = 0; j <= i; j++) {
-                    double s = 0.0;
-                    for (size_t m = i; m < d; m++) /* (L^-T L^-1)_ij = sum_m li[m][i] li[m][j] */
-                        s += li[m * d + i] * li[m * d + j];
-                    w[i * d + j] = s;
-                    w[j * d + i] = s;
-                }
-        } else {
-            for (size_t j = 0; j < d; j++)
-                w[j] = 1.0 / wi[j];
-        }
-        for (size_t i = 0; i < pl; i++)
-            v->covs[c * pl + i] = wi[i] / v->nu[c];
-        if (v->cov == VEM_COV_FULL) /* exactly symmetric for the bank's check */
-            for (size_t i = 0; i < d; i++)
-                for (size_t j = 0; j < i; j++)
-                    v->covs[c * pl + i * d + j] = v->covs[c * pl + j * d + i];
     }
     weight_moments(v, v->conc, v->elnpi, v->weights);
     const double dd = (double)d;
     for (size_t c = 0; c < k; c++) {
-        double base = v->cov == VEM_COV_FULL ? elnlam_base(v->nu[c], d)
-                                             : dd * (vem__digamma(0.5 * v->nu[c]) + LOG_2);
+        double base = vem__wishart_elnlam(v->nu[c], d, full);
         v->cnst[c] = v->elnpi[c] + 0.5 * (base - dd * log(v->nu[c])) - 0.5 * dd / v->beta[c];
         v->counts[c] = v->beta[c] - v->beta0;
         if (v->wprior == VEM_VB_DP) {
@@ -605,29 +515,16 @@ static double weights_neg_kl(const vem_vbgmm *v)
 static double vb_objective_extra(const void *self)
 {
     const vem_vbgmm *v = self;
-    const size_t k = v->k, d = v->d, pl = v->pl;
-    const double nu0 = vem_vbgmm_dof_prior(v);
-    double s = weights_neg_kl(v);
-    for (size_t c = 0; c < k; c++) {
-        const double *m = v->means + c * d, *w = v->wmat + c * pl, *wi = v->winv + c * pl;
-        if (v->cov == VEM_COV_FULL) {
-            double q = 0.0, tr = 0.0;
-            for (size_t i = 0; i < d; i++)
-                for (size_t j = 0; j < d; j++) {
-                    q += (m[i] - v->m0[i]) * w[i * d + j] * (m[j] - v->m0[j]);
-                    tr += v->c0[i * d + j] * w[i * d + j];
-                }
-            s += nw_neg_kl(v->beta0, v->beta[c], nu0, v->nu[c], -v->logdet_c0, v->logdet_w[c], q,
-                           tr, d);
-        } else {
-            for (size_t j = 0; j < d; j++) {
-                double t = m[j] - v->m0[j];
-                s += nw_neg_kl(v->beta0, v->beta[c], nu0, v->nu[c], -log(v->c0[j]),
-                               -log(wi[j]), t * t * w[j], v->c0[j] * w[j], 1);
-            }
-        }
-    }
-    return s;
+    const vem__nw_prior p = nw_prior(v);
+    const vem__nw_post q = {.k = v->k,
+                            .beta = v->beta,
+                            .nu = v->nu,
+                            .means = v->means,
+                            .winv = v->winv,
+                            .w = v->wmat,
+                            .logdet_w = v->logdet_w};
+    /* libm's lgamma, as the mixture has always summed its bound. */
+    return vem__nw_neg_kl_add(weights_neg_kl(v), &p, &q, lgamma);
 }
 
 /* ----------------------------------------------------------- E-step */
@@ -710,8 +607,8 @@ static vem_status vb_mstep(void *self, const double *ess)
     vem_vbgmm *v = self;
     const size_t k = v->k, d = v->d, pl = v->pl;
     const double *nk = ess, *s1 = ess + k, *s2 = ess + k + k * d;
-    const double a0 = vem_vbgmm_weight_concentration_prior(v), nu0 = vem_vbgmm_dof_prior(v);
-    const double b0 = v->beta0;
+    const double a0 = vem_vbgmm_weight_concentration_prior(v);
+    const vem__nw_prior p = nw_prior(v);
     for (size_t c = 0; c < k; c++)
         if (!(nk[c] >= -1e-9 * (double)k) || !isfinite(nk[c]))
             return VEM_FAIL(VEM_ENUMERIC, "update: expected count of component %zu is %g", c + 1,
@@ -729,42 +626,17 @@ static vem_status vb_mstep(void *self, const double *ess)
             conc[2 * c + 1] = a0 + tail;
         }
         tail += n;
-        beta[c] = b0 + n;
-        nu[c] = nu0 + n;
-        /* c = m0, so m_k - c = S1_k / beta_k and the beta0 (m0 - c) terms vanish. */
-        const double *s1c = s1 + c * d;
-        double *m = means + c * d, *wi = winv + c * pl;
-        for (size_t j = 0; j < d; j++)
-            m[j] = s1c[j] / beta[c];
-        if (v->cov == VEM_COV_FULL) {
-            const double *s2c = s2 + c * d * d; /* upper triangle */
-            for (size_t i = 0; i < d; i++)
-                for (size_t j = i; j < d; j++) {
-                    double t = v->c0[i * d + j] + s2c[i * d + j] - beta[c] * m[i] * m[j];
-                    wi[i * d + j] = t;
-                    wi[j * d + i] = t;
-                }
-            for (size_t j = 0; j < d; j++)
-                wi[j * d + j] += n * v->reg_covar;
-        } else {
-            const double *s2c = s2 + c * d;
-            for (size_t j = 0; j < d; j++)
-                wi[j] = v->c0[j] + s2c[j] - beta[c] * m[j] * m[j] + n * v->reg_covar;
-        }
-        for (size_t j = 0; j < d; j++)
-            m[j] += v->m0[j];
+        /* The statistics are about the centre c = m0 (S2: full, the upper triangle). */
+        vem__nw_update(&p, n, v->reg_covar, s1 + c * d, s2 + c * pl, &beta[c], &nu[c],
+                       means + c * d, winv + c * pl);
     }
     /* Check positive definiteness before anything changes. */
-    double *l = winv + k * pl;
-    for (size_t c = 0; c < k; c++) {
-        double ld;
-        size_t bad = log_det(v, winv + c * pl, &ld, l);
-        if (bad)
-            return VEM_FAIL(VEM_ENUMERIC,
-                            "update: scale matrix of component %zu is not positive definite "
-                            "(pivot %zu); raise reg_covar (now %g)",
-                            c + 1, bad, v->reg_covar);
-    }
+    size_t c, bad = vem__scales_check(k, d, p.full, winv, &c, winv + k * pl);
+    if (bad)
+        return VEM_FAIL(VEM_ENUMERIC,
+                        "update: scale matrix of component %zu is not positive definite "
+                        "(pivot %zu); raise reg_covar (now %g)",
+                        c + 1, bad, v->reg_covar);
     memcpy(v->conc, conc, 2 * k * sizeof *conc);
     memcpy(v->beta, beta, k * sizeof *beta);
     memcpy(v->nu, nu, k * sizeof *nu);
@@ -1335,8 +1207,9 @@ static const vem_model_ops mom_ops = {
  * observation count over all processes, so a distributed fit gets the global
  * statistics.
  */
-static vem_status resolve_priors(vem_vbgmm *v, vem_fit *f)
+static vem_status resolve_priors(void *self, vem_fit *f)
 {
+    vem_vbgmm *v = self;
     const size_t d = v->d;
     const double n = vem_fit_n_obs(f);
     if ((v->m0_user && v->c0_user) || v->priors_shared)
@@ -1421,18 +1294,11 @@ static vem_status vb_init(void *self, vem_fit *f, vem_rng *rng)
         st = VEM_FAIL(VEM_ENOMEM, "initialisation");
         goto done;
     }
-    if (v->init == VEM_INIT_KMEANS) {
-        st = vem__kmeanspp(f, k, rng, centers, NULL);
-        if (st == VEM_OK)
-            st = vem__kmeans_lloyd(f, k, centers, 300, 1e-4, NULL);
-        if (st != VEM_OK)
-            goto done;
-        v->mode = MODE_NEAREST;
-        v->mode_centers = centers;
-    } else {
-        v->mode = MODE_RANDOM;
-        v->mode_seed = vem_rng_next(rng);
-    }
+    st = vem__init_start(f, k, v->init == VEM_INIT_KMEANS, rng, centers, &v->mode_seed);
+    if (st != VEM_OK)
+        goto done;
+    v->mode = v->init == VEM_INIT_KMEANS ? MODE_NEAREST : MODE_RANDOM;
+    v->mode_centers = centers;
     vem_model m = vem_vbgmm_model(v);
     double unused;
     st = vem_fit_pass(f, &m, ess, &unused);
@@ -1468,29 +1334,9 @@ static vem_status fit_any(vem_vbgmm *v, const vem_matrix *x, struct vem_source *
 {
     if (o && o->warm_start && (!v->m0_known || !v->c0_known))
         return VEM_FAIL(VEM_EINVAL, "a warm start needs the priors set (or a fitted model)");
-    size_t plen = vb_params_len(v);
-    double *saved = vem__alloc_doubles(plen, 1);
-    if (!saved)
-        return VEM_FAIL(VEM_ENOMEM, "vem_vbgmm_fit");
-    vb_params_get(v, saved);
     vem_model m = vem_vbgmm_model(v);
-    vem_status st;
-    if (src) {
-        st = vem_fit_run_source(&m, src, o, rng, res);
-    } else {
-        vem_data data = vem_data_rows(*x);
-        st = vem_fit_run(&m, &data, o, rng, res);
-    }
-    if (st != VEM_OK && st != VEM_EMAXITER) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s", vem_errmsg());
-        if (vb_params_set(v, saved) != VEM_OK) {
-            /* Only changed priors could invalidate the old posterior: nothing to restore. */
-        }
-        VEM_FAIL(st, "%s", msg);
-    }
-    vem__free(saved);
-    return st;
+    const vem_data data = src ? (vem_data){0} : vem_data_rows(*x);
+    return vem__fit_restoring(&m, &data, src, o, rng, res, "vem_vbgmm_fit", 0);
 }
 
 /*
@@ -1511,20 +1357,8 @@ static vem_status whole_priors(vem_vbgmm *v, const vem_matrix *x, struct vem_sou
     po.warm_start = 1; /* vem_fit_init only sums the counts */
     po.algorithm = VEM_ALG_BATCH;
     vem_model m = vem_vbgmm_model(v);
-    vem_fit *f;
-    if (src) {
-        f = vem_fit_new_source(&m, src, &po);
-    } else {
-        vem_data data = vem_data_rows(*x);
-        f = vem_fit_new(&m, &data, &po);
-    }
-    vem_status st = vem_comm_agree(po.comm, f ? VEM_OK : vem__last_status());
-    if (st == VEM_OK)
-        st = vem_fit_init(f, NULL);
-    if (st == VEM_OK)
-        st = resolve_priors(v, f);
-    vem_fit_free(f);
-    return st;
+    const vem_data data = src ? (vem_data){0} : vem_data_rows(*x);
+    return vem__priors_pass(&m, &data, src, &po, resolve_priors, v);
 }
 
 static vem_status fit_whole_priors(vem_vbgmm *v, const vem_matrix *x, struct vem_source *src,
@@ -1635,16 +1469,7 @@ static void pred_row(const vem_vbgmm *v, const double *x, double *lp, double *t)
         double s = log(v->weights[c]);
         if (v->cov == VEM_COV_FULL) {
             /* Delta^2 = dof beta / (1 + beta) ||L^-1 (x - m)||^2 */
-            const double *li = v->linv + c * d * d;
-            double q = 0.0;
-            for (size_t i = 0; i < d; i++)
-                t[i] = x[i] - m[i];
-            for (size_t i = 0; i < d; i++) {
-                double a = 0.0;
-                for (size_t j = 0; j <= i; j++)
-                    a += li[i * d + j] * t[j];
-                q += a * a;
-            }
+            const double q = vem__tri_mahalanobis(d, v->linv + c * d * d, x, m, t);
             double dof = nu + 1.0 - dd, scale = dof * b / (1.0 + b);
             s += lgamma(0.5 * (dof + dd)) - lgamma(0.5 * dof) +
                  0.5 * (dd * log(scale) + v->logdet_w[c]) - 0.5 * dd * (log(dof) + LOG_PI) -

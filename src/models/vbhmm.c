@@ -28,21 +28,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <vem/comm.h>
 #include <vem/fit.h>
 #include <vem/io.h>
 #include <vem/vbhmm.h>
 
 #include "internal.h"
-#include "io/source_internal.h"
 #include "linalg/linalg.h"
 #include "linalg/special.h"
+#include "models/conjugate.h"
+#include "models/fitutil.h"
+#include "models/gmm_internal.h"
 #include "models/hmm_internal.h"
 #include "models/kmeans.h"
 
 #define LOG_2PI 1.8378770664093454836
-#define LOG_2 0.69314718055994530942
-#define LOG_PI 1.1447298858494001741
 #define MAX_DIM 100000
 
 /* What the E-step does: the variational posteriors, or the responsibilities of an
@@ -102,76 +101,12 @@ struct vem_vbhmm {
     uint64_t mode_seed;
 };
 
-/* ------------------------------------------------------------ special functions */
-
-/* ln B(W, nu) of the Wishart normaliser (PRML eq. B.79) from ln|W|. */
-static double ln_wishart_norm(double logdet_w, double nu, size_t d)
-{
-    double dd = (double)d;
-    double s = -0.5 * nu * logdet_w - 0.5 * nu * dd * LOG_2 - 0.25 * dd * (dd - 1.0) * LOG_PI;
-    for (size_t i = 1; i <= d; i++)
-        s -= vem__lgamma(0.5 * (nu + 1.0 - (double)i));
-    return s;
-}
-
-/* sum_{i=1..d} psi((nu + 1 - i) / 2) + d ln 2: E[ln|Lambda|] - ln|W| (PRML eq. 10.65). */
-static double elnlam_base(double nu, size_t d)
-{
-    double s = (double)d * LOG_2;
-    for (size_t i = 1; i <= d; i++)
-        s += vem__digamma(0.5 * (nu + 1.0 - (double)i));
-    return s;
-}
-
-/*
- * -KL(q(mu, Lambda) || p(mu, Lambda)) of one Normal-Wishart factor in dd dimensions (PRML
- * eqs. 10.74 and 10.77 under q with their normalisers), q = (m - m0)^T W (m - m0) and
- * tr = tr(W0^-1 W).
- */
-static double nw_neg_kl(double beta0, double beta, double nu0, double nu, double logdet_w0,
-                        double logdet_w, double q, double tr, size_t dd)
-{
-    double d = (double)dd;
-    double elnlam = elnlam_base(nu, dd) + logdet_w;
-    return 0.5 * d * log(beta0 / beta) + 0.5 * d - 0.5 * beta0 * (d / beta + nu * q) +
-           ln_wishart_norm(logdet_w0, nu0, dd) - ln_wishart_norm(logdet_w, nu, dd) +
-           0.5 * (nu0 - nu) * elnlam - 0.5 * nu * tr + 0.5 * nu * d;
-}
-
-/* KL(Dir(q) || Dir(p)) over n entries; elnq: psi(q_j) - psi(sum q). */
-static double dirichlet_kl(const double *q, const double *p, const double *elnq, size_t n)
-{
-    double sq = 0.0, sp = 0.0, s = 0.0;
-    for (size_t j = 0; j < n; j++) {
-        sq += q[j];
-        sp += p[j];
-        s += -(vem__lgamma(q[j]) - vem__lgamma(p[j])) + (q[j] - p[j]) * elnq[j];
-    }
-    return s + vem__lgamma(sq) - vem__lgamma(sp);
-}
-
-/* KL(Gamma(a, r) || Gamma(a0, r0)), shapes and rates. */
-static double gamma_kl(double a, double r, double a0, double r0)
-{
-    return (a - a0) * vem__digamma(a) - vem__lgamma(a) + vem__lgamma(a0) +
-           a0 * (log(r) - log(r0)) + a * (r0 - r) / r;
-}
-
 /* E[ln p] and E[p] of Dirichlet rows (rows x cols). */
 static void dirichlet_moments(const double *q, size_t rows, size_t cols, double *eln,
                               double *mean)
 {
-    for (size_t i = 0; i < rows; i++) {
-        const double *r = q + i * cols;
-        double s = 0.0;
-        for (size_t j = 0; j < cols; j++)
-            s += r[j];
-        double ds = vem__digamma(s);
-        for (size_t j = 0; j < cols; j++) {
-            eln[i * cols + j] = vem__digamma(r[j]) - ds;
-            mean[i * cols + j] = r[j] / s;
-        }
-    }
+    for (size_t i = 0; i < rows; i++)
+        vem__dirichlet_moments(q + i * cols, 1, cols, eln + i * cols, mean + i * cols);
 }
 
 /* ---------------------------------------------------------------- lifetime */
@@ -546,9 +481,9 @@ vem_status vem_vbhmm_set_means_prior(vem_vbhmm *v, const double *m0)
         v->m0_known = 0;
         return VEM_OK;
     }
-    for (size_t j = 0; j < v->dim; j++)
-        if (!isfinite(m0[j]))
-            return VEM_FAIL(VEM_EINVAL, "means prior entry %zu is not finite", j + 1);
+    vem_status st = vem__check_finite(m0, v->dim, "means prior");
+    if (st != VEM_OK)
+        return st;
     memcpy(v->m0, m0, v->dim * sizeof *m0);
     v->m0_user = 1;
     v->m0_known = 1;
@@ -583,40 +518,26 @@ vem_status vem_vbhmm_set_dof_prior(vem_vbhmm *v, double nu0)
  * failing pivot. */
 static size_t log_det(const vem_vbhmm *v, const double *a, double *logdet, double *l)
 {
-    const size_t d = v->dim;
-    double s = 0.0;
-    if (!is_full(v)) {
-        for (size_t j = 0; j < d; j++) {
-            if (!(a[j] > 0.0) || !isfinite(a[j]))
-                return j + 1;
-            s += log(a[j]);
-        }
-    } else {
-        size_t bad = vem__cholesky(d, a, l);
-        if (bad)
-            return bad;
-        for (size_t j = 0; j < d; j++)
-            s += 2.0 * log(l[j * d + j]);
-    }
-    *logdet = s;
-    return 0;
+    return vem__scale_logdet(v->dim, is_full(v), a, logdet, l);
 }
 
 /* A scale matrix (full: symmetric, finite) before its factorisation; what names it. */
 static vem_status check_scale(const vem_vbhmm *v, const double *s, const char *what)
 {
-    const size_t d = v->dim;
-    for (size_t i = 0; i < v->pl; i++)
-        if (!isfinite(s[i]))
-            return VEM_FAIL(VEM_EINVAL, "%s entry %zu is not finite", what, i + 1);
-    if (is_full(v))
-        for (size_t i = 0; i < d; i++)
-            for (size_t j = 0; j < i; j++)
-                if (!(fabs(s[i * d + j] - s[j * d + i]) <=
-                      1e-12 * fmax(fabs(s[i * d + j]), fabs(s[j * d + i]))))
-                    return VEM_FAIL(VEM_EINVAL, "%s is not symmetric at [%zu][%zu]", what, i + 1,
-                                    j + 1);
-    return VEM_OK;
+    return vem__check_scale(v->dim, is_full(v), s, what);
+}
+
+/* The prior of the Gaussian emissions' Normal-Wishart factors (the dof prior resolved). */
+static vem__nw_prior nw_prior(const vem_vbhmm *v)
+{
+    const vem__nw_prior p = {.d = v->dim,
+                             .full = is_full(v),
+                             .beta0 = v->beta0,
+                             .nu0 = vem_vbhmm_dof_prior(v),
+                             .m0 = v->m0,
+                             .winv0 = v->s0,
+                             .logdet_winv0 = v->logdet_s0};
+    return p;
 }
 
 vem_status vem_vbhmm_set_scale_prior(vem_vbhmm *v, const double *s0)
@@ -713,21 +634,6 @@ vem_status vem_vbhmm_set_symbol_column(vem_vbhmm *v, const char *name)
 
 /* ------------------------------------------------------------ derived quantities */
 
-/* Inverse of the lower triangular l (d x d) into li (lower), by forward substitution. */
-static void tri_inverse(size_t d, const double *l, double *li)
-{
-    memset(li, 0, d * d * sizeof *li);
-    for (size_t j = 0; j < d; j++) {
-        li[j * d + j] = 1.0 / l[j * d + j];
-        for (size_t i = j + 1; i < d; i++) {
-            double s = 0.0;
-            for (size_t m = j; m < i; m++)
-                s += l[i * d + m] * li[m * d + j];
-            li[i * d + j] = -s / l[i * d + i];
-        }
-    }
-}
-
 /*
  * Everything the E-step, the bound and the accessors need, from the posterior and the
  * priors. VEM_ENUMERIC if some W_k^-1 is not positive definite.
@@ -747,39 +653,14 @@ static vem_status derive(vem_vbhmm *v)
         const double *beta = g_beta(v), *nu = g_nu(v), *sq = g_scale(v);
         double *l = v->work + k + kk + v->elen; /* d*d */
         for (size_t c = 0; c < k; c++) {
-            const double *s = sq + c * pl;
-            double ld = 0.0;
-            size_t bad = log_det(v, s, &ld, l);
+            size_t bad = vem__nw_derive(d, is_full(v), sq + c * pl, nu[c], v->wmat + c * pl,
+                                        is_full(v) ? v->linv + c * d * d : NULL, v->covs + c * pl,
+                                        &v->logdet_w[c], l);
             if (bad)
                 return VEM_FAIL(VEM_ENUMERIC,
                                 "scale matrix of state %zu is not positive definite (pivot %zu)",
                                 c + 1, bad);
-            v->logdet_w[c] = -ld;
-            double *w = v->wmat + c * pl;
-            double base;
-            if (is_full(v)) {
-                double *li = v->linv + c * d * d;
-                tri_inverse(d, l, li);
-                for (size_t i = 0; i < d; i++)
-                    for (size_t j = 0; j <= i; j++) {
-                        double t = 0.0;
-                        for (size_t m = i; m < d; m++) /* (L^-T L^-1)_ij */
-                            t += li[m * d + i] * li[m * d + j];
-                        w[i * d + j] = t;
-                        w[j * d + i] = t;
-                    }
-                base = elnlam_base(nu[c], d);
-            } else {
-                for (size_t j = 0; j < d; j++)
-                    w[j] = 1.0 / s[j];
-                base = dd * (vem__digamma(0.5 * nu[c]) + LOG_2);
-            }
-            for (size_t i = 0; i < pl; i++)
-                v->covs[c * pl + i] = s[i] / nu[c];
-            if (is_full(v)) /* exactly symmetric */
-                for (size_t i = 0; i < d; i++)
-                    for (size_t j = 0; j < i; j++)
-                        v->covs[c * pl + i * d + j] = v->covs[c * pl + j * d + i];
+            const double base = vem__wishart_elnlam(nu[c], d, is_full(v));
             v->cst[c] = 0.5 * (base + v->logdet_w[c]) - 0.5 * dd * LOG_2PI - 0.5 * dd / beta[c];
             v->occ[c] = beta[c] - v->beta0;
         }
@@ -814,70 +695,33 @@ static double vb_objective_extra(const void *self)
 {
     const vem_vbhmm *v = self;
     const size_t k = v->k, d = v->dim;
-    double s = -dirichlet_kl(v->pi_q, v->pi0, v->elnpi, k);
+    double s = -vem__dirichlet_kl(v->pi_q, v->pi0, v->elnpi, k);
     for (size_t i = 0; i < k; i++)
-        s -= dirichlet_kl(v->a_q + i * k, v->a0 + i * k, v->elna + i * k, k);
+        s -= vem__dirichlet_kl(v->a_q + i * k, v->a0 + i * k, v->elna + i * k, k);
     if (is_gauss(v)) {
-        const size_t pl = v->pl;
-        const double nu0 = vem_vbhmm_dof_prior(v);
-        const double *beta = g_beta(v), *nu = g_nu(v), *means = g_means(v), *sq = g_scale(v);
-        for (size_t c = 0; c < k; c++) {
-            const double *m = means + c * d, *w = v->wmat + c * pl;
-            if (is_full(v)) {
-                double q = 0.0, tr = 0.0;
-                for (size_t i = 0; i < d; i++)
-                    for (size_t j = 0; j < d; j++) {
-                        q += (m[i] - v->m0[i]) * w[i * d + j] * (m[j] - v->m0[j]);
-                        tr += v->s0[i * d + j] * w[i * d + j];
-                    }
-                s += nw_neg_kl(v->beta0, beta[c], nu0, nu[c], -v->logdet_s0, v->logdet_w[c], q,
-                               tr, d);
-            } else {
-                for (size_t j = 0; j < d; j++) {
-                    double t = m[j] - v->m0[j];
-                    s += nw_neg_kl(v->beta0, beta[c], nu0, nu[c], -log(v->s0[j]),
-                                   -log(sq[c * pl + j]), t * t * w[j], v->s0[j] * w[j], 1);
-                }
-            }
-        }
+        const vem__nw_prior p = nw_prior(v);
+        const vem__nw_post q = {.k = k,
+                                .beta = g_beta(v),
+                                .nu = g_nu(v),
+                                .means = g_means(v),
+                                .winv = g_scale(v),
+                                .w = v->wmat,
+                                .logdet_w = v->logdet_w};
+        s = vem__nw_neg_kl_add(s, &p, &q, vem__lgamma);
     } else if (v->em == VEM_HMM_CATEGORICAL) {
         for (size_t c = 0; c < k; c++)
-            s -= dirichlet_kl(v->e_q + c * d, v->b0 + c * d, v->eln + c * d, d);
+            s -= vem__dirichlet_kl(v->e_q + c * d, v->b0 + c * d, v->eln + c * d, d);
     } else {
         const double a0 = vem_vbhmm_lambdas_shape_prior(v);
         const double *shape = v->e_q, *rate = v->e_q + k * d;
         for (size_t c = 0; c < k; c++)
             for (size_t j = 0; j < d; j++)
-                s -= gamma_kl(shape[c * d + j], rate[c * d + j], a0, v->r0[j]);
+                s -= vem__gamma_kl(shape[c * d + j], rate[c * d + j], a0, v->r0[j]);
     }
     return s;
 }
 
 /* ---------------------------------------------------------------- the E-step */
-
-/* Rows [lo, hi) of sequence s of the data (all rows when there is no structure). */
-static size_t n_seq_of(const vem_data *x)
-{
-    return x->seq_start ? x->n_seq : (x->x.rows ? 1 : 0);
-}
-
-static size_t seq_lo(const vem_data *x, size_t s)
-{
-    return x->seq_start ? x->seq_start[s] : 0;
-}
-
-static size_t seq_hi(const vem_data *x, size_t s)
-{
-    return x->seq_start ? x->seq_start[s + 1] : x->x.rows;
-}
-
-static size_t longest(const vem_data *x)
-{
-    size_t m = 0;
-    for (size_t s = 0; s < n_seq_of(x); s++)
-        m = vem__max(m, seq_hi(x, s) - seq_lo(x, s));
-    return m;
-}
 
 static size_t emis_ess_len(const vem_vbhmm *v)
 {
@@ -908,7 +752,7 @@ static size_t vb_scratch_len(const void *self, size_t block)
 static size_t vb_n_units(const void *self, const vem_data *x)
 {
     (void)self;
-    return n_seq_of(x);
+    return vem__hmm_n_seq(x);
 }
 
 static double vb_n_obs(const void *self, const vem_data *x)
@@ -953,15 +797,7 @@ static void emission_elogp(const vem_vbhmm *v, const double *x, size_t ld, size_
             const double *xr = x + r * ld;
             double q = 0.0;
             if (is_full(v)) {
-                const double *li = v->linv + c * d * d;
-                for (size_t j = 0; j < d; j++)
-                    t[j] = xr[j] - m[j];
-                for (size_t i = 0; i < d; i++) {
-                    double a = 0.0;
-                    for (size_t j = 0; j <= i; j++)
-                        a += li[i * d + j] * t[j];
-                    q += a * a;
-                }
+                q = vem__tri_mahalanobis(d, v->linv + c * d * d, xr, m, t);
             } else {
                 const double *w = v->wmat + c * d;
                 for (size_t j = 0; j < d; j++) {
@@ -1032,17 +868,22 @@ static uint64_t mix64(uint64_t z)
 }
 
 /* The initialisation's responsibilities of T frames (row r0 the first's place in the
- * data): one-hot on the nearest k-means centre, uniform random, or uniform. */
+ * data): one-hot on the nearest k-means centre (the mixtures' vem__init_resp), uniform
+ * random, or uniform. */
 static void init_gamma(const vem_vbhmm *v, const double *x, size_t ld, size_t T, size_t r0,
                        double *gamma)
 {
-    const size_t k = v->k, d = v->dim;
+    const size_t k = v->k;
+    if (v->mode == MODE_NEAREST) {
+        vem__init_resp(v->mode_centers, 0, k, v->dim, x, ld, r0, T, gamma);
+        return;
+    }
     for (size_t r = 0; r < T; r++) {
         double *g = gamma + r * k;
         if (v->mode == MODE_UNIFORM) {
             for (size_t c = 0; c < k; c++)
                 g[c] = 1.0 / (double)k;
-        } else if (v->mode == MODE_RANDOM) {
+        } else { /* MODE_RANDOM */
             uint64_t h = mix64(v->mode_seed ^ mix64((uint64_t)(r0 + r)));
             double s = 0.0;
             for (size_t c = 0; c < k; c++) {
@@ -1052,23 +893,6 @@ static void init_gamma(const vem_vbhmm *v, const double *x, size_t ld, size_t T,
             }
             for (size_t c = 0; c < k; c++)
                 g[c] /= s;
-        } else {
-            const double *xr = x + r * ld;
-            size_t best = 0;
-            double bd = INFINITY;
-            for (size_t c = 0; c < k; c++) {
-                double s = 0.0;
-                for (size_t j = 0; j < d; j++) {
-                    double u = xr[j] - v->mode_centers[c * d + j];
-                    s += u * u;
-                }
-                if (s < bd) {
-                    bd = s;
-                    best = c;
-                }
-            }
-            for (size_t c = 0; c < k; c++)
-                g[c] = c == best;
         }
     }
 }
@@ -1080,7 +904,7 @@ static double vb_estep(const void *self, const vem_data *data, size_t u0, size_t
     const size_t k = v->k, kk = k * k, ld = data->x.ld;
     double ll = 0.0;
     for (size_t s = u0; s < u1; s++) {
-        const size_t lo = seq_lo(data, s), T = seq_hi(data, s) - lo;
+        const size_t lo = vem__hmm_seq_lo(data, s), T = vem__hmm_seq_hi(data, s) - lo;
         if (T == 0)
             continue;
         const double *x = data->x.data + lo * ld;
@@ -1126,45 +950,23 @@ static vem_status vb_mstep(void *self, const double *ess)
     double *ne = np + k + kk;
     if (is_gauss(v)) {
         const size_t pl = v->pl;
-        const double nu0 = vem_vbhmm_dof_prior(v);
+        const vem__nw_prior p = nw_prior(v);
         const double *nk = es, *s1 = es + k, *s2 = es + k + k * d;
         double *beta = ne, *nu = ne + k, *means = ne + 2 * k, *sq = means + k * d;
         for (size_t c = 0; c < k; c++) {
             if (!(nk[c] >= -1e-9) || !isfinite(nk[c]))
                 return VEM_FAIL(VEM_ENUMERIC, "update: expected occupancy of state %zu is %g",
                                 c + 1, nk[c]);
-            const double n = fmax(nk[c], 0.0);
-            beta[c] = v->beta0 + n;
-            nu[c] = nu0 + n;
-            double *m = means + c * d, *s = sq + c * pl;
-            for (size_t j = 0; j < d; j++)
-                m[j] = s1[c * d + j] / beta[c]; /* m - c, with c = m0 */
-            if (is_full(v)) {
-                const double *b = s2 + c * d * d; /* upper triangle */
-                for (size_t i = 0; i < d; i++)
-                    for (size_t j = i; j < d; j++) {
-                        double t = v->s0[i * d + j] + b[i * d + j] - beta[c] * m[i] * m[j];
-                        s[i * d + j] = t;
-                        s[j * d + i] = t;
-                    }
-            } else {
-                const double *b = s2 + c * d;
-                for (size_t j = 0; j < d; j++)
-                    s[j] = v->s0[j] + b[j] - beta[c] * m[j] * m[j];
-            }
-            for (size_t j = 0; j < d; j++)
-                m[j] += v->m0[j];
+            /* The statistics are about the centre c = m0 (S2: full, the upper triangle). */
+            vem__nw_update(&p, fmax(nk[c], 0.0), 0.0, s1 + c * d, s2 + c * pl, &beta[c], &nu[c],
+                           means + c * d, sq + c * pl);
         }
-        double *l = ne + v->elen; /* d*d */
-        for (size_t c = 0; c < k; c++) {
-            double ld;
-            size_t bad = log_det(v, sq + c * pl, &ld, l);
-            if (bad)
-                return VEM_FAIL(VEM_ENUMERIC,
-                                "update: scale matrix of state %zu is not positive definite "
-                                "(pivot %zu)",
-                                c + 1, bad);
-        }
+        size_t c, bad = vem__scales_check(k, d, p.full, sq, &c, ne + v->elen);
+        if (bad)
+            return VEM_FAIL(VEM_ENUMERIC,
+                            "update: scale matrix of state %zu is not positive definite "
+                            "(pivot %zu)",
+                            c + 1, bad);
     } else if (v->em == VEM_HMM_CATEGORICAL) {
         for (size_t i = 0; i < k * d; i++) {
             if (!(es[i] >= -1e-9) || !isfinite(es[i]))
@@ -1389,7 +1191,7 @@ static double sums_estep(const void *self, const vem_data *data, size_t u0, size
     (void)scratch;
     const size_t d = v->dim, ld = data->x.ld;
     for (size_t s = u0; s < u1; s++)
-        for (size_t r = seq_lo(data, s); r < seq_hi(data, s); r++)
+        for (size_t r = vem__hmm_seq_lo(data, s); r < vem__hmm_seq_hi(data, s); r++)
             for (size_t j = 0; j < d; j++)
                 ess[j] += data->x.data[r * ld + j];
     return 0.0;
@@ -1406,8 +1208,9 @@ static const vem_model_ops sums_ops = {
 
 /* The data-dependent default priors (Gaussian m0, Poisson r0) from all of f's frames
  * (over f's communicator). */
-static vem_status resolve_priors(vem_vbhmm *v, vem_fit *f)
+static vem_status resolve_priors(void *self, vem_fit *f)
 {
+    vem_vbhmm *v = self;
     const size_t d = v->dim;
     const int need = (is_gauss(v) && !v->m0_user) || (v->em == VEM_HMM_POISSON && !v->r0_user);
     if (!need || v->priors_shared)
@@ -1472,18 +1275,6 @@ static const vem_model_ops rows_ops = {
     .estep = rows_estep,
 };
 
-/* Dirichlet(1) draw of n probabilities into p. */
-static void dirichlet1(vem_rng *rng, double *p, size_t n)
-{
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        p[i] = -log(1.0 - vem_rng_uniform(rng));
-        s += p[i];
-    }
-    for (size_t i = 0; i < n; i++)
-        p[i] /= s;
-}
-
 /* Each of rows rows of a (cols each) replaced by its total times a Dirichlet(1) draw. */
 static void redraw_rows(vem_rng *rng, double *a, size_t rows, size_t cols)
 {
@@ -1491,7 +1282,7 @@ static void redraw_rows(vem_rng *rng, double *a, size_t rows, size_t cols)
         double *r = a + i * cols, s = 0.0;
         for (size_t j = 0; j < cols; j++)
             s += r[j];
-        dirichlet1(rng, r, cols);
+        vem__dirichlet1(rng, r, cols);
         for (size_t j = 0; j < cols; j++)
             r[j] *= s;
     }
@@ -1507,7 +1298,7 @@ static vem_status vb_init(void *self, vem_fit *f, vem_rng *rng)
     vem_vbhmm *v = self;
     const vem_data *data = vem_fit_data(f);
     const size_t k = v->k, kk = k * k, d = v->dim;
-    v->max_len = vem__max(v->max_len, longest(data));
+    v->max_len = vem__max(v->max_len, vem__hmm_longest(data));
     vem_status st = resolve_priors(v, f);
     if (st != VEM_OK)
         return st;
@@ -1542,9 +1333,7 @@ static vem_status vb_init(void *self, vem_fit *f, vem_rng *rng)
             st = vem__last_status();
             goto done;
         }
-        st = vem__kmeanspp(g, k, rng, centers, NULL);
-        if (st == VEM_OK)
-            st = vem__kmeans_lloyd(g, k, centers, 300, 1e-4, NULL);
+        st = vem__init_start(g, k, 1, rng, centers, &v->mode_seed);
         vem_fit_free(g);
         if (st != VEM_OK)
             goto done;
@@ -1600,49 +1389,20 @@ vem_model vem_vbhmm_model(vem_vbhmm *v)
 
 /* ------------------------------------------------------------------ public fit */
 
-/* Shapes, sequence boundaries, symbol codes and counts. share: one process's share of a
- * distributed fit, which may hold no frames and empty sequences. */
+/* Shapes, sequence boundaries, symbol codes and counts, finite Gaussian frames. share: one
+ * process's share of a distributed fit, which may hold no frames and empty sequences. */
 static vem_status check_data_share(const vem_vbhmm *v, const vem_matrix *x, const vem_seqs *seqs,
                                    int share)
 {
-    if (!x || (!share && (!x->data || x->rows == 0)))
-        return VEM_FAIL(VEM_EINVAL, "no data");
-    if (share && x->rows == 0 && (!seqs || !seqs->start || seqs->n_seq == 0))
-        return VEM_FAIL(VEM_EINVAL, "an empty share of a distributed fit needs one (empty) "
-                                    "sequence to take part");
-    const size_t want = v->em == VEM_HMM_CATEGORICAL ? 1 : v->dim;
-    if (x->cols != want)
-        return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model needs %zu%s", x->cols, want,
-                        v->em == VEM_HMM_CATEGORICAL ? " (one column of symbol codes)" : "");
-    if (x->ld < x->cols)
-        return VEM_FAIL(VEM_EINVAL, "row stride %zu < %zu columns", x->ld, x->cols);
-    if (seqs && seqs->start) {
-        if (seqs->n_seq == 0 || seqs->start[0] != 0 || seqs->start[seqs->n_seq] != x->rows)
-            return VEM_FAIL(VEM_EINVAL, "the sequences cover rows [%zu, %zu), the data has %zu "
-                            "rows", seqs->n_seq ? seqs->start[0] : 0,
-                            seqs->n_seq ? seqs->start[seqs->n_seq] : 0, x->rows);
-        for (size_t s = 0; s < seqs->n_seq; s++)
-            if (seqs->start[s + 1] < seqs->start[s] + (share ? 0 : 1))
-                return VEM_FAIL(VEM_EINVAL, "sequence %zu is empty or out of order", s + 1);
-    }
-    for (size_t r = 0; r < x->rows; r++) {
+    vem_status st = vem__hmm_check_data(v->em, v->dim, 0, x, seqs, share);
+    for (size_t r = 0; st == VEM_OK && is_gauss(v) && r < x->rows; r++) {
         const double *xr = x->data + r * x->ld;
-        if (v->em == VEM_HMM_CATEGORICAL) {
-            if (!(xr[0] >= 0.0) || !(xr[0] < (double)v->dim) || xr[0] != floor(xr[0]))
-                return VEM_FAIL(VEM_EINVAL, "row %zu: symbol code %g is not an integer in [0, "
-                                "%zu)", r + 1, xr[0], v->dim);
-        } else if (v->em == VEM_HMM_POISSON) {
-            vem_status st = vem__check_counts(xr, x->cols, 0, NULL, r + 1);
-            if (st != VEM_OK)
-                return st;
-        } else {
-            for (size_t j = 0; j < x->cols; j++)
-                if (!isfinite(xr[j]))
-                    return VEM_FAIL(VEM_EINVAL, "row %zu, column %zu: %g is not finite", r + 1,
-                                    j + 1, xr[j]);
-        }
+        for (size_t j = 0; j < x->cols; j++)
+            if (!isfinite(xr[j]))
+                return VEM_FAIL(VEM_EINVAL, "row %zu, column %zu: %g is not finite", r + 1, j + 1,
+                                xr[j]);
     }
-    return VEM_OK;
+    return st;
 }
 
 void vem_vbhmm_fit_opts_init(vem_fit_opts *o)
@@ -1657,24 +1417,8 @@ void vem_vbhmm_fit_opts_init(vem_fit_opts *o)
 static vem_status fit_restoring(vem_vbhmm *v, const vem_data *data, vem_source *src,
                                 const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
 {
-    const size_t plen = vb_params_len(v);
-    double *saved = vem__alloc_doubles(plen, 1);
-    if (!saved)
-        return VEM_FAIL(VEM_ENOMEM, "vem_vbhmm_fit");
-    vb_params_get(v, saved);
     vem_model m = vem_vbhmm_model(v);
-    vem_status st = src ? vem_fit_run_source(&m, src, o, rng, res)
-                        : vem_fit_run(&m, data, o, rng, res);
-    if (st != VEM_OK && st != VEM_EMAXITER && st != VEM_EINTR) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s", vem_errmsg());
-        if (vb_params_set(v, saved) != VEM_OK) {
-            /* Only changed priors could invalidate the old posterior: nothing to restore. */
-        }
-        VEM_FAIL(st, "%s", msg);
-    }
-    vem__free(saved);
-    return st;
+    return vem__fit_restoring(&m, data, src, o, rng, res, "vem_vbhmm_fit", 1);
 }
 
 /*
@@ -1693,14 +1437,7 @@ static vem_status whole_priors(vem_vbhmm *v, const vem_data *data, vem_source *s
     po.n_init = 1;
     po.accelerate = VEM_ACCEL_NONE;
     vem_model m = vem_vbhmm_model(v);
-    vem_fit *f = src ? vem_fit_new_source(&m, src, &po) : vem_fit_new(&m, data, &po);
-    vem_status st = vem_comm_agree(po.comm, f ? VEM_OK : vem__last_status());
-    if (st == VEM_OK)
-        st = vem_fit_init(f, NULL);
-    if (st == VEM_OK)
-        st = resolve_priors(v, f);
-    vem_fit_free(f);
-    return st;
+    return vem__priors_pass(&m, data, src, &po, resolve_priors, v);
 }
 
 /* ------------------------------------------------------------------- moves */
@@ -1924,7 +1661,7 @@ vem_status vem_vbhmm_fit(vem_vbhmm *v, const vem_matrix *x, const vem_seqs *seqs
         !o->comm && x->rows < v->k)
         return VEM_FAIL(VEM_EINVAL, "%zu frames, fewer than k=%zu states", x->rows, v->k);
     vem_data data = vem_hmm_data(x, seqs);
-    v->max_len = longest(&data);
+    v->max_len = vem__hmm_longest(&data);
     return fit_any(v, &data, NULL, o, rng, res);
 }
 
@@ -1936,32 +1673,15 @@ vem_status vem_vbhmm_fit_source(vem_vbhmm *v, vem_source *src, const vem_fit_opt
         vem_vbhmm_fit_opts_init(&defaults);
         o = &defaults;
     }
-    if (!src || vem_source_unit_kind(src) == VEM_UNITS_DOCUMENTS)
-        return VEM_FAIL(VEM_EINVAL, "vem_vbhmm_fit_source: a source of frames is required");
-    const size_t want = v->em == VEM_HMM_CATEGORICAL ? 1 : v->dim, rows = vem_source_rows(src);
-    if (vem_source_cols(src) != want)
-        return VEM_FAIL(VEM_EINVAL, "data has %zu columns, the model needs %zu%s",
-                        vem_source_cols(src), want,
-                        v->em == VEM_HMM_CATEGORICAL ? " (one column of symbol codes)" : "");
+    vem_status st = vem__hmm_check_source(v->em, v->dim, src, "vem_vbhmm_fit_source");
+    if (st != VEM_OK)
+        return st;
+    const size_t rows = vem_source_rows(src);
     if (v->em != VEM_HMM_CATEGORICAL && v->init == VEM_HMM_INIT_KMEANS && !o->warm_start &&
         !o->comm && rows < v->k)
         return VEM_FAIL(VEM_EINVAL, "%zu frames, fewer than k=%zu states", rows, v->k);
-    vem_status st = VEM_OK;
-    if (vem_source_unit_kind(src) == VEM_UNITS_ROWS) {
-        const size_t one[2] = {0, rows};
-        st = vem_source_set_sequences(src, one, 1);
-    }
-    if (st == VEM_OK && v->em == VEM_HMM_CATEGORICAL)
-        st = vem__source_codes(src, v->dim, NULL);
-    if (st == VEM_OK && v->em == VEM_HMM_POISSON)
-        st = vem__source_counts(src, 0);
-    if (st != VEM_OK)
-        return st;
-    const size_t *start = vem_source_unit_starts(src);
-    v->max_len = 0;
-    for (size_t s = 0; s < vem_source_units(src); s++)
-        v->max_len = vem__max(v->max_len, start[s + 1] - start[s]);
-    return fit_any(v, NULL, src, o, rng, res);
+    st = vem__hmm_prepare_source(v->em, v->dim, 0, src, &v->max_len);
+    return st == VEM_OK ? fit_any(v, NULL, src, o, rng, res) : st;
 }
 
 /* ------------------------------------------------------------- score, plug-in HMM */
@@ -1979,7 +1699,7 @@ vem_status vem_vbhmm_elbo(const vem_vbhmm *v, const vem_matrix *x, const vem_seq
     if (!c)
         return vem__last_status();
     vem_data data = vem_hmm_data(x, seqs);
-    c->max_len = longest(&data);
+    c->max_len = vem__hmm_longest(&data);
     vem_model m = vem_vbhmm_model(c);
     vem_fit *f = vem_fit_new(&m, &data, NULL);
     double *ess = vem__alloc_doubles(vb_ess_len(c), 1);
