@@ -23,6 +23,8 @@ enum {
     OPT_INIT,
     OPT_INIT_TRANS,
     OPT_MOVES,
+    OPT_SUBSEQ,
+    OPT_BUFFER,
     /* The prior options: OPT_STARTPROB_PRIOR to OPT_LAMBDAS_RATE. */
     OPT_STARTPROB_PRIOR,
     OPT_TRANSMAT_PRIOR,
@@ -49,6 +51,12 @@ static const cli_option fit_options[] = {
     {"moves", 0, 0, OPT_MOVES, NULL,
      "after VB-EM, try deleting and merging states, keeping\n"
      "what raises the ELBO (batch only; docs/vbhmm.md)"},
+    {"subsequence-length", 0, 1, OPT_SUBSEQ, "L",
+     "stepwise: cut sequences into chunks of L frames, the\n"
+     "units of minibatches (Foti et al. 2014; docs/vbhmm.md)"},
+    {"buffer", 0, 1, OPT_BUFFER, "B",
+     "with --subsequence-length: frames each side of a\n"
+     "minibatch's subsequence in its E-step (default 20)"},
     {"startprob-prior", 0, 1, OPT_STARTPROB_PRIOR, "A",
      "Dirichlet prior of the start probabilities: one\nnumber or K (default 1/K)"},
     {"transmat-prior", 0, 1, OPT_TRANSMAT_PRIOR, "A",
@@ -177,7 +185,8 @@ static void print_vbhmm(const vem_vbhmm *v)
 typedef struct fit_args {
     const char *data, *lengths, *seqcol;
     size_t k;
-    int k_given, em_given, cov_given, init_given, tinit_given, moves, prior_given;
+    int k_given, em_given, cov_given, init_given, tinit_given, moves, prior_given, buf_given;
+    size_t sub_len, sub_buf;
     vem_hmm_emission em;
     vem_cov cov;
     vem_hmm_init init;
@@ -222,6 +231,11 @@ static int fit_option(void *p, int id, const char *val)
     case OPT_MOVES:
         a->moves = 1;
         return 0;
+    case OPT_SUBSEQ:
+        return cli_parse_size("--subsequence-length", val, 1, (size_t)1 << 40, &a->sub_len);
+    case OPT_BUFFER:
+        a->buf_given = 1;
+        return cli_parse_size("--buffer", val, 0, (size_t)1 << 40, &a->sub_buf);
     case OPT_STARTPROB_PRIOR:
         a->startprob_prior = val;
         return 0;
@@ -281,6 +295,16 @@ static int check_fit(fit_args *a)
     if (a->moves && a->f.opts.algorithm != VEM_ALG_BATCH) {
         cli_error("fit vbhmm: --moves compares ELBOs of batch fits: --algorithm %s does not go "
                   "with it", vem_algorithm_name(a->f.opts.algorithm));
+        return CLI_EXIT_USAGE;
+    }
+    if (a->buf_given && !a->sub_len) {
+        cli_error("fit vbhmm: --buffer goes with --subsequence-length");
+        return CLI_EXIT_USAGE;
+    }
+    if (a->sub_len && (a->f.opts.algorithm != VEM_ALG_STEPWISE || a->f.stream)) {
+        cli_error("fit vbhmm: --subsequence-length makes the minibatches of stochastic VI in "
+                  "memory: it needs --algorithm stepwise%s",
+                  a->f.stream ? " and does not go with --stream" : "");
         return CLI_EXIT_USAGE;
     }
     if (a->f.init_model) {
@@ -492,6 +516,9 @@ static void fit_json(json_t *o, const vem_vbhmm *v, size_t n, size_t n_seq,
     json_object_set_new(o, "moves", json_boolean(vem_vbhmm_moves(v)));
     json_object_set_new(o, "moves_accepted",
                         json_integer((json_int_t)vem_vbhmm_moves_accepted(v)));
+    json_object_set_new(o, "subsequence_length",
+                        json_integer((json_int_t)vem_vbhmm_subsequence_length(v)));
+    json_object_set_new(o, "buffer", json_integer((json_int_t)vem_vbhmm_subsequence_buffer(v)));
     json_object_set_new(o, "init", json_string(a->f.init_model
                                                    ? "model"
                                                    : vem_hmm_init_name(vem_vbhmm_init_method(v))));
@@ -569,6 +596,13 @@ static int fit_data(const fit_args *a, vem_vbhmm *v0)
     }
     if (a->moves)
         vem_vbhmm_set_moves(v, 1);
+    if (a->sub_len) {
+        vem_status ss = vem_vbhmm_set_subsequences(v, a->sub_len, a->sub_buf);
+        if (ss != VEM_OK) {
+            rc = cli_fail(ss, "--subsequence-length");
+            goto out;
+        }
+    }
     const vem_matrix x = cli_hmm_frames_matrix(&fr);
     vem_fit_result res;
     rc = cli_hmm_fit_run(&a->f, a->data, &fr, &x, comm, fit, v, &res);
@@ -588,6 +622,7 @@ static int cmd_fit(int argc, char **argv)
     memset(&a, 0, sizeof a);
     a.cov = VEM_COV_FULL;
     a.beta0 = a.nu0 = a.shape0 = NAN;
+    a.sub_buf = 20;
     cli_fit_args_init(&a.f, &vbhmm_kind);
     cli_data_opts_init(&a.dopts);
     if (parse_fit(argc, argv, &a) != 0)
@@ -706,7 +741,8 @@ const cli_verb cli_vbhmm_fit = {
     "(poisson) priors on the emissions; hmmlearn's defaults. The objective is the\n"
     "ELBO with every constant; states whose expected occupancy falls below one frame\n"
     "are unused (effective_states). Sequences, columns and symbols as vem fit hmm.\n"
-    "--algorithm stepwise: stochastic VI over minibatches of whole sequences.\n"
+    "--algorithm stepwise: stochastic VI over minibatches of whole sequences, or\n"
+    "with --subsequence-length of buffered subsequences of long ones.\n"
     "--init-model: a warm start from a vbhmm model file (its priors and posterior).\n"
     "docs/vbhmm.md.",
     fit_tables,

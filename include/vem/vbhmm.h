@@ -160,6 +160,30 @@ VEM_API int vem_vbhmm_moves(const vem_vbhmm *v);
 /** Moves the last fit accepted. */
 VEM_API size_t vem_vbhmm_moves_accepted(const vem_vbhmm *v);
 
+/**
+ * Stochastic VI on long sequences with buffered subsequences (Foti, Xu, Laird & Fox 2014,
+ * "Stochastic variational inference for hidden Markov models", NIPS; docs/vbhmm.md):
+ * length > 0 cuts every sequence into chunks of `length` frames (the last may be shorter),
+ * which become the engine's units, so that a stepwise minibatch (vem_fit_opts.batch_size
+ * units) is a run of consecutive chunks: a subsequence of batch_size x length frames. Its
+ * E-step runs forward-backward on the run widened by `buffer` frames on each side (clipped
+ * to the sequence), the forward pass of a window that starts inside a sequence starting
+ * from the stationary distribution of E_q[A]; only the run's frames give statistics (their
+ * posteriors, the transitions into them, the start counts of a run at a sequence's start)
+ * and its ELBO estimate (the log predictive normalisers of its frames). The engine scales a
+ * minibatch's statistics by chunks / batch_size, so they estimate the whole data's.
+ * A fit with length > 0 must use VEM_ALG_STEPWISE in memory (VEM_EINVAL otherwise; not a
+ * source); its initialisation uses the chunks' frames as the whole sequences' would, and
+ * its reported objective (vem_fit_result.objective) is the exact ELBO of the final
+ * posterior over whole sequences (the passes' trace entries are the minibatch estimates).
+ * length 0 (the default): units are whole sequences. Not stored in model files.
+ * VEM_EINVAL when length > 0 and buffer exceeds 2^40; VEM_ENOMEM.
+ */
+VEM_API vem_status vem_vbhmm_set_subsequences(vem_vbhmm *v, size_t length, size_t buffer);
+/** The subsequence length (0: whole sequences) and buffer of vem_vbhmm_set_subsequences. */
+VEM_API size_t vem_vbhmm_subsequence_length(const vem_vbhmm *v);
+VEM_API size_t vem_vbhmm_subsequence_buffer(const vem_vbhmm *v);
+
 /* ---- names, stored in model files (as vem_hmm_set_columns and friends) ---- */
 
 /** Gaussian or Poisson column names (d strings, copied; NULL clears). VEM_EINVAL for

@@ -1219,7 +1219,8 @@ static inline __attribute__((always_inline)) size_t forward_core(size_t k, const
  * beta_{T-1} = 1, w_t = b_t o beta_t / c_t, beta_{t-1} = A w_t (from AT = A^T
  * as a sum of columns, vectorisable); on the way, gamma_t = alpha_t o beta_t
  * overwrites alpha_t, xi += alpha_t w_{t+1}^T (times A later) and start +=
- * gamma_lo. wn holds w_{t+1}.
+ * gamma_lo. wn holds w_{t+1}. Only the pairs (t - 1, t) with x0 <= t < x1 add to xi
+ * (x0 = lo, x1 = hi: all of them).
  */
 static inline __attribute__((always_inline)) void backward_core(size_t k, const double *restrict AT,
                                                           size_t lo, size_t hi,
@@ -1230,7 +1231,8 @@ static inline __attribute__((always_inline)) void backward_core(size_t k, const 
                                                           double *restrict p2,
                                                           double *restrict wn,
                                                           double *restrict xi,
-                                                          double *restrict start)
+                                                          double *restrict start, size_t x0,
+                                                          size_t x1)
 {
     #pragma omp simd
     for (size_t j = 0; j < k; j++)
@@ -1238,7 +1240,7 @@ static inline __attribute__((always_inline)) void backward_core(size_t k, const 
     for (size_t t = hi; t-- > lo;) {
         double *at = alpha + t * k;
         const double *bt = b + t * k;
-        if (t + 1 < hi) {
+        if (t + 1 < x1 && t + 1 >= x0) {
             for (size_t i = 0; i < k; i++) {
                 const double ai = at[i];
                 double *xr = xi + i * k;
@@ -1337,9 +1339,10 @@ HMM_CLONES static size_t forward_run(size_t k, const double *A, const double *pi
 HMM_CLONES static void backward_run(size_t k, const double *AT, size_t lo, size_t hi,
                                     double *alpha, const double *b, const double *cs,
                                     double *beta, double *p2, double *wn, double *xi,
-                                    double *start)
+                                    double *start, size_t x0, size_t x1)
 {
-    HMM_SPECIALISE(backward_core(kc, AT, lo, hi, alpha, b, cs, beta, p2, wn, xi, start); return)
+    HMM_SPECIALISE(backward_core(kc, AT, lo, hi, alpha, b, cs, beta, p2, wn, xi, start, x0, x1);
+                   return)
 }
 
 /*
@@ -1467,7 +1470,7 @@ static double run_chunk(const vem_hmm *h, const vem_matrix *xm, const size_t *st
         if (forward_pass(h, x, ld, tw, NULL, k, A, h->startprob, lo, hi, b, m, alpha, cs, vec))
             return -INFINITY; /* the sequence has probability zero: no statistics */
         if (mode == FB_FIT || mode == FB_POSTERIOR)
-            backward_run(k, AT, lo, hi, alpha, b, cs, beta, p2, pred, part + k, part);
+            backward_run(k, AT, lo, hi, alpha, b, cs, beta, p2, pred, part + k, part, lo, hi);
     }
 
     /* 4. Log-likelihood per block and emission statistics per partition of the
@@ -1593,7 +1596,14 @@ double vem__hmm_posteriors(size_t k, const double *pi, const double *A, size_t T
                            const double *logb, double *gamma, double *xi, double *start,
                            double *work)
 {
-    if (T == 0)
+    return vem__hmm_posteriors_span(k, pi, A, T, logb, gamma, xi, start, work, 0, T);
+}
+
+double vem__hmm_posteriors_span(size_t k, const double *pi, const double *A, size_t T,
+                                const double *logb, double *gamma, double *xi, double *start,
+                                double *work, size_t c0, size_t c1)
+{
+    if (T == 0 || c0 >= c1)
         return 0.0;
     const size_t kk = k * k;
     double *b = work, *m = b + T * k, *cs = m + T, *AT = cs + T, *xt = AT + kk;
@@ -1608,15 +1618,15 @@ double vem__hmm_posteriors(size_t k, const double *pi, const double *A, size_t T
     if (forward_pass(NULL, NULL, 0, NULL, logb, k, A, pi, 0, T, b, m, alpha, cs, vec))
         return -INFINITY;
     double ll = 0.0;
-    for (size_t s = 0; s < T; s++)
+    for (size_t s = c0; s < c1; s++)
         ll += log(cs[s]) + m[s];
     memset(xt, 0, kk * sizeof *xt);
-    double *sacc = start;
+    double *sacc = c0 == 0 ? start : NULL;
     if (!sacc) { /* backward_run adds gamma_1 somewhere: pred is free by now */
         sacc = pred;
         memset(sacc, 0, k * sizeof *sacc);
     }
-    backward_run(k, AT, 0, T, alpha, b, cs, beta, p2, vec + 3 * k, xt, sacc);
+    backward_run(k, AT, 0, T, alpha, b, cs, beta, p2, vec + 3 * k, xt, sacc, c0 ? c0 : 1, c1);
     for (size_t i = 0; xi && i < kk; i++)
         xi[i] += A[i] * xt[i];
     return ll;

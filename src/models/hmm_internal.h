@@ -76,4 +76,17 @@ double vem__hmm_posteriors(size_t k, const double *pi, const double *A, size_t T
                            const double *logb, double *gamma, double *xi, double *start,
                            double *work);
 
+/*
+ * vem__hmm_posteriors on a window of T frames whose statistics are wanted for the span
+ * [c0, c1) only (c0 < c1 <= T; Foti et al. 2014's buffered subsequences: the frames outside
+ * the span condition the posteriors of those inside): the recursions run over all T frames
+ * (gamma is written for all of them), but xi receives only the transitions (t - 1, t) with
+ * c0 <= t < c1, start gamma_1 only when c0 is 0, and the return value is
+ * sum_{t in [c0, c1)} ln c_t, the span's log predictive normalisers given the frames before
+ * it in the window (with c0 = 0, c1 = T: the log normaliser). -inf as vem__hmm_posteriors.
+ */
+double vem__hmm_posteriors_span(size_t k, const double *pi, const double *A, size_t T,
+                                const double *logb, double *gamma, double *xi, double *start,
+                                double *work, size_t c0, size_t c1);
+
 #endif /* VEM_HMM_INTERNAL_H */

@@ -93,6 +93,15 @@ struct vem_vbhmm {
     char **columns, **symbols;
     char *symbol_column;
 
+    /* Foti et al.'s (2014) buffered subsequences (vem_vbhmm_set_subsequences): units are
+     * chunks of sub_len frames, each E-step window widened by sub_buf frames a side, and
+     * the forward pass of a window that starts inside a sequence starts from stat, the
+     * stationary distribution of E[A] ((k + 1) x k: the distribution, then solver work). */
+    size_t sub_len, sub_buf;
+    double *stat;
+    const vem_data *sub_whole; /* during a fit: the whole sequences */
+    size_t *sub_seq;           /* during a fit: the sequence of each chunk */
+
     int moves;        /* delete and merge moves after VB-EM (vem_vbhmm_set_moves) */
     size_t n_moves;   /* moves accepted by the last fit */
 
@@ -131,6 +140,7 @@ void vem_vbhmm_free(vem_vbhmm *v)
                         v->cst,     v->covs,   v->eln,      v->emean,   v->esum, v->work};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         vem__free(arrays[i]);
+    vem__free(v->stat);
     vem__strings_free(v->columns, v->dim);
     vem__strings_free(v->symbols, v->dim);
     vem__free(v->symbol_column);
@@ -138,6 +148,9 @@ void vem_vbhmm_free(vem_vbhmm *v)
 }
 
 static vem_status derive(vem_vbhmm *v);
+static void stationary(size_t k, const double *A, double *p, double *m);
+static vem_status elbo_pass(vem_vbhmm *v, const vem_data *data, const vem_fit_opts *o,
+                            double *elbo);
 
 /* Default Dirichlet priors 1/K (start, transitions) and 1/M (emissions). */
 static void default_dirichlet(double *p, size_t n, size_t of)
@@ -305,7 +318,9 @@ vem_vbhmm *vem_vbhmm_copy(const vem_vbhmm *v)
     c->n_moves = v->n_moves;
     c->max_len = v->max_len;
     memcpy(c->post, v->post, (k + kk + v->elen) * sizeof *v->post);
-    vem_status st = derive(c);
+    vem_status st = vem_vbhmm_set_subsequences(c, v->sub_len, v->sub_buf);
+    if (st == VEM_OK)
+        st = derive(c);
     if (st == VEM_OK && v->columns)
         st = vem_vbhmm_set_columns(c, (const char *const *)v->columns);
     if (st == VEM_OK && v->symbols)
@@ -412,6 +427,29 @@ vem_status vem_vbhmm_set_moves(vem_vbhmm *v, int on)
 }
 
 int vem_vbhmm_moves(const vem_vbhmm *v) { return v->moves; }
+
+vem_status vem_vbhmm_set_subsequences(vem_vbhmm *v, size_t length, size_t buffer)
+{
+    if (length > 0 && buffer > ((size_t)1 << 40))
+        return VEM_FAIL(VEM_EINVAL, "subsequence buffer %zu frames is too large", buffer);
+    vem__free(v->stat);
+    v->stat = NULL;
+    v->sub_len = length;
+    v->sub_buf = length ? buffer : 0;
+    if (!length)
+        return VEM_OK;
+    v->stat = vem__alloc_doubles(v->k + 1, v->k);
+    if (!v->stat) {
+        v->sub_len = v->sub_buf = 0;
+        return VEM_FAIL(VEM_ENOMEM, "subsequences: stationary distribution of %zu states",
+                        v->k);
+    }
+    stationary(v->k, v->a_mean, v->stat, v->stat + v->k);
+    return VEM_OK;
+}
+
+size_t vem_vbhmm_subsequence_length(const vem_vbhmm *v) { return v->sub_len; }
+size_t vem_vbhmm_subsequence_buffer(const vem_vbhmm *v) { return v->sub_buf; }
 size_t vem_vbhmm_moves_accepted(const vem_vbhmm *v) { return v->n_moves; }
 
 size_t vem_vbhmm_effective_states(const vem_vbhmm *v)
@@ -638,6 +676,65 @@ vem_status vem_vbhmm_set_symbol_column(vem_vbhmm *v, const char *name)
  * Everything the E-step, the bound and the accessors need, from the posterior and the
  * priors. VEM_ENUMERIC if some W_k^-1 is not positive definite.
  */
+/*
+ * p (k) = the stationary distribution of the transition matrix A (k x k, rows summing to 1,
+ * every entry positive: a posterior mean of Dirichlet rows): the solution of p (A - I) = 0,
+ * sum p = 1, by Gaussian elimination with partial pivoting on M = (A - I)^T with its last
+ * row replaced by ones. m: k x k work.
+ */
+static void stationary(size_t k, const double *A, double *p, double *m)
+{
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < k; j++)
+            m[i * k + j] = i + 1 == k ? 1.0 : A[j * k + i] - (i == j ? 1.0 : 0.0);
+    for (size_t i = 0; i < k; i++)
+        p[i] = i + 1 == k ? 1.0 : 0.0;
+    for (size_t c = 0; c < k; c++) {
+        size_t piv = c;
+        for (size_t r = c + 1; r < k; r++)
+            if (fabs(m[r * k + c]) > fabs(m[piv * k + c]))
+                piv = r;
+        if (!(fabs(m[piv * k + c]) > 0.0))
+            goto uniform;
+        if (piv != c) {
+            for (size_t j = 0; j < k; j++) {
+                double t = m[c * k + j];
+                m[c * k + j] = m[piv * k + j];
+                m[piv * k + j] = t;
+            }
+            double t = p[c];
+            p[c] = p[piv];
+            p[piv] = t;
+        }
+        for (size_t r = c + 1; r < k; r++) {
+            const double f = m[r * k + c] / m[c * k + c];
+            for (size_t j = c; j < k; j++)
+                m[r * k + j] -= f * m[c * k + j];
+            p[r] -= f * p[c];
+        }
+    }
+    for (size_t c = k; c-- > 0;) {
+        double t = p[c];
+        for (size_t j = c + 1; j < k; j++)
+            t -= m[c * k + j] * p[j];
+        p[c] = t / m[c * k + c];
+    }
+    /* Rounding may leave tiny negatives: clip and renormalise. */
+    double sum = 0.0;
+    for (size_t i = 0; i < k; i++) {
+        p[i] = p[i] > 0.0 ? p[i] : 0.0;
+        sum += p[i];
+    }
+    if (sum > 0.0 && isfinite(sum)) {
+        for (size_t i = 0; i < k; i++)
+            p[i] /= sum;
+        return;
+    }
+uniform:
+    for (size_t i = 0; i < k; i++)
+        p[i] = 1.0 / (double)k;
+}
+
 static vem_status derive(vem_vbhmm *v)
 {
     const size_t k = v->k, kk = k * k, d = v->dim;
@@ -647,6 +744,8 @@ static vem_status derive(vem_vbhmm *v)
         v->pi_t[i] = exp(v->elnpi[i]);
     for (size_t i = 0; i < kk; i++)
         v->a_t[i] = exp(v->elna[i]);
+    if (v->stat)
+        stationary(k, v->a_mean, v->stat, v->stat + k);
     if (is_gauss(v)) {
         const size_t pl = v->pl;
         const double dd = (double)d;
@@ -897,36 +996,66 @@ static void init_gamma(const vem_vbhmm *v, const double *x, size_t ld, size_t T,
     }
 }
 
+/*
+ * The E-step of frames [a, b) of one sequence of T frames (x its first frame, row lo of the
+ * data): the forward-backward runs on the window [a - buffer, b + buffer] within the
+ * sequence; only frames [a, b) give statistics (the transitions into them, the start counts
+ * when a is 0) and the returned objective (their log predictive normalisers; with a = 0,
+ * b = T the sequence's ln Z). An initialisation adds the statistics of its responsibilities
+ * of [a, b), with the start and transition counts spread evenly.
+ */
+static double window_estep(const vem_vbhmm *v, const double *x, size_t ld, size_t T, size_t lo,
+                           size_t a, size_t b, double *ess, double *scratch)
+{
+    const size_t k = v->k, kk = k * k;
+    const size_t w0 = a - vem__min(a, v->sub_buf), w1 = vem__min(T, b + v->sub_buf);
+    const size_t W = w1 - w0;
+    double *logb = scratch, *gamma = logb + W * k;
+    double *work = gamma + W * k, *t = work + vem__hmm_posteriors_work(k, W);
+    if (v->mode != MODE_POSTERIOR) {
+        /* An initialisation: the emissions' ESS of given responsibilities, evenly spread
+         * start and transition counts (the initialiser may redraw them). */
+        init_gamma(v, x + a * ld, ld, b - a, lo + a, gamma);
+        for (size_t c = 0; a == 0 && c < k; c++)
+            ess[c] += 1.0 / (double)k;
+        for (size_t i = 0; i < kk; i++)
+            ess[k + i] += (double)(b - (a ? a : 1)) / (double)kk;
+        emission_ess(v, x + a * ld, ld, b - a, gamma, ess + k + kk, t);
+        return 0.0;
+    }
+    emission_elogp(v, x + w0 * ld, ld, W, logb, t);
+    const double z = vem__hmm_posteriors_span(k, w0 == 0 ? v->pi_t : v->stat, v->a_t, W, logb,
+                                              gamma, ess + k, a == 0 ? ess : NULL, work,
+                                              a - w0, b - w0);
+    if (z > -INFINITY) /* else gamma is unspecified: the engine fails on the -inf */
+        emission_ess(v, x + a * ld, ld, b - a, gamma + (a - w0) * k, ess + k + kk, t);
+    return z;
+}
+
 static double vb_estep(const void *self, const vem_data *data, size_t u0, size_t u1, double *ess,
                        double *scratch)
 {
     const vem_vbhmm *v = self;
-    const size_t k = v->k, kk = k * k, ld = data->x.ld;
+    const size_t ld = data->x.ld;
     double ll = 0.0;
-    for (size_t s = u0; s < u1; s++) {
-        const size_t lo = vem__hmm_seq_lo(data, s), T = vem__hmm_seq_hi(data, s) - lo;
-        if (T == 0)
-            continue;
-        const double *x = data->x.data + lo * ld;
-        double *logb = scratch, *gamma = logb + T * k;
-        double *work = gamma + T * k, *t = work + vem__hmm_posteriors_work(k, T);
-        if (v->mode != MODE_POSTERIOR) {
-            /* An initialisation: the emissions' ESS of given responsibilities, evenly
-             * spread start and transition counts (the initialiser may redraw them). */
-            init_gamma(v, x, ld, T, lo, gamma);
-            for (size_t c = 0; c < k; c++)
-                ess[c] += 1.0 / (double)k;
-            for (size_t i = 0; i < kk; i++)
-                ess[k + i] += (double)(T - 1) / (double)kk;
-            emission_ess(v, x, ld, T, gamma, ess + k + kk, t);
-            continue;
+    if (!v->sub_seq) {
+        for (size_t s = u0; s < u1; s++) {
+            const size_t lo = vem__hmm_seq_lo(data, s), T = vem__hmm_seq_hi(data, s) - lo;
+            if (T > 0)
+                ll += window_estep(v, data->x.data + lo * ld, ld, T, lo, 0, T, ess, scratch);
         }
-        emission_elogp(v, x, ld, T, logb, t);
-        const double z = vem__hmm_posteriors(k, v->pi_t, v->a_t, T, logb, gamma, ess + k, ess,
-                                             work);
-        ll += z;
-        if (z > -INFINITY) /* else gamma is unspecified: the engine fails on the -inf */
-            emission_ess(v, x, ld, T, gamma, ess + k + kk, t);
+        return ll;
+    }
+    /* Subsequences (during a fit): the units of data are chunks, chunk u of the fit's
+     * sequence sub_seq[u]; each run of consecutive chunks of one sequence is one window. */
+    const vem_data *w = v->sub_whole;
+    for (size_t u = u0, e; u < u1; u = e) {
+        const size_t s = v->sub_seq[u];
+        for (e = u + 1; e < u1 && v->sub_seq[e] == s;)
+            e++;
+        const size_t lo = vem__hmm_seq_lo(w, s), T = vem__hmm_seq_hi(w, s) - lo;
+        ll += window_estep(v, data->x.data + lo * ld, ld, T, lo, vem__hmm_seq_lo(data, u) - lo,
+                           vem__hmm_seq_hi(data, e - 1) - lo, ess, scratch);
     }
     return ll;
 }
@@ -1614,6 +1743,41 @@ done:
 }
 
 /* Resolve the default priors (unless set or warm-started), then fit. */
+/*
+ * The chunks of sub_len frames of data's sequences as the units of *chunks (the same
+ * frames; *starts, owned by the caller, their boundaries) and v->sub_seq (each chunk's
+ * sequence). VEM_ENOMEM.
+ */
+static vem_status make_chunks(vem_vbhmm *v, const vem_data *data, vem_data *chunks,
+                              size_t **starts)
+{
+    const size_t L = v->sub_len, ns = vem__hmm_n_seq(data);
+    size_t n = 0;
+    for (size_t s = 0; s < ns; s++) {
+        const size_t T = vem__hmm_seq_hi(data, s) - vem__hmm_seq_lo(data, s);
+        n += T / L + (T % L != 0);
+    }
+    size_t *st = vem__calloc(n + 1, sizeof *st), *seq = vem__calloc(n ? n : 1, sizeof *seq);
+    if (!st || !seq) {
+        vem__free(st);
+        vem__free(seq);
+        return VEM_FAIL(VEM_ENOMEM, "subsequences: %zu chunks", n);
+    }
+    size_t c = 0;
+    for (size_t s = 0; s < ns; s++)
+        for (size_t r = vem__hmm_seq_lo(data, s); r < vem__hmm_seq_hi(data, s); r += L) {
+            st[c] = r;
+            seq[c++] = s;
+        }
+    st[n] = n ? vem__hmm_seq_hi(data, seq[n - 1]) : 0;
+    *chunks = *data;
+    chunks->seq_start = st;
+    chunks->n_seq = n;
+    *starts = st;
+    v->sub_seq = seq;
+    return VEM_OK;
+}
+
 static vem_status fit_any(vem_vbhmm *v, const vem_data *data, vem_source *src,
                           const vem_fit_opts *o, vem_rng *rng, vem_fit_result *res)
 {
@@ -1623,6 +1787,10 @@ static vem_status fit_any(vem_vbhmm *v, const vem_data *data, vem_source *src,
         return VEM_FAIL(VEM_EINVAL, "a warm start needs the priors set (or a fitted model)");
     if (v->moves && o->algorithm != VEM_ALG_BATCH)
         return VEM_FAIL(VEM_EINVAL, "delete and merge moves compare ELBOs: batch VB-EM only");
+    if (v->sub_len && (o->algorithm != VEM_ALG_STEPWISE || src))
+        return VEM_FAIL(VEM_EINVAL, "subsequence minibatches (Foti et al. 2014) are for "
+                                    "stochastic VI in memory: algorithm stepwise, not %s",
+                        src ? "a source" : vem_algorithm_name(o->algorithm));
     vem_status st = VEM_OK;
     if (need && !o->warm_start)
         st = whole_priors(v, data, src, o);
@@ -1633,7 +1801,24 @@ static vem_status fit_any(vem_vbhmm *v, const vem_data *data, vem_source *src,
     vem_fit_result mine;
     vem_fit_result *r = res ? res : &mine;
     memset(&mine, 0, sizeof mine);
-    st = fit_restoring(v, data, src, o, rng, r);
+    vem_data chunks;
+    size_t *starts = NULL;
+    if (v->sub_len)
+        st = make_chunks(v, data, &chunks, &starts);
+    if (st == VEM_OK) {
+        v->sub_whole = data;
+        st = fit_restoring(v, v->sub_len ? &chunks : data, src, o, rng, r);
+    }
+    vem__free(starts);
+    vem__free(v->sub_seq);
+    v->sub_seq = NULL;
+    v->sub_whole = NULL;
+    if (v->sub_len && (st == VEM_OK || st == VEM_EMAXITER || st == VEM_EINTR)) {
+        /* The passes' objectives are buffered estimates: report the exact ELBO. */
+        vem_status es = elbo_pass(v, data, o, &r->objective);
+        if (es != VEM_OK)
+            st = es;
+    }
     if (v->moves && (st == VEM_OK || st == VEM_EMAXITER)) {
         vem_status ms = run_moves(v, data, src, o, rng, r);
         if (ms != VEM_OK)
@@ -1686,6 +1871,41 @@ vem_status vem_vbhmm_fit_source(vem_vbhmm *v, vem_source *src, const vem_fit_opt
 
 /* ------------------------------------------------------------- score, plug-in HMM */
 
+/* *elbo = the ELBO of v's posterior on data (whole sequences), summed over o's communicator when o is given; *elbo is left alone on error. */
+static vem_status elbo_pass(vem_vbhmm *v, const vem_data *data, const vem_fit_opts *o,
+                            double *elbo)
+{
+    vem_fit_opts eo;
+    vem_fit_opts_init(&eo);
+    if (o) {
+        eo.comm = o->comm;
+        eo.nthreads = o->nthreads;
+        eo.nslots = o->nslots;
+    }
+    vem_model m = vem_vbhmm_model(v);
+    vem_fit *f = vem_fit_new(&m, data, &eo);
+    double *ess = vem__alloc_doubles(vb_ess_len(v), 1);
+    double s = 0.0;
+    vem_status st;
+    if (!f)
+        st = vem__last_status();
+    else if (!ess)
+        st = VEM_FAIL(VEM_ENOMEM, "ELBO");
+    else
+        st = vem_fit_pass(f, &m, ess, &s);
+    if (st == VEM_OK) {
+        s += vb_objective_extra(v);
+        if (!isfinite(s))
+            st = VEM_FAIL(VEM_ENUMERIC, "the ELBO is not finite (%g): a sequence has weight "
+                                        "zero under the model", s);
+    }
+    vem__free(ess);
+    vem_fit_free(f);
+    if (st == VEM_OK)
+        *elbo = s;
+    return st;
+}
+
 vem_status vem_vbhmm_elbo(const vem_vbhmm *v, const vem_matrix *x, const vem_seqs *seqs,
                           double *elbo)
 {
@@ -1700,27 +1920,8 @@ vem_status vem_vbhmm_elbo(const vem_vbhmm *v, const vem_matrix *x, const vem_seq
         return vem__last_status();
     vem_data data = vem_hmm_data(x, seqs);
     c->max_len = vem__hmm_longest(&data);
-    vem_model m = vem_vbhmm_model(c);
-    vem_fit *f = vem_fit_new(&m, &data, NULL);
-    double *ess = vem__alloc_doubles(vb_ess_len(c), 1);
-    double s = 0.0;
-    if (!f)
-        st = vem__last_status();
-    else if (!ess)
-        st = VEM_FAIL(VEM_ENOMEM, "ELBO");
-    else
-        st = vem_fit_pass(f, &m, ess, &s);
-    if (st == VEM_OK) {
-        s += vb_objective_extra(c);
-        if (!isfinite(s))
-            st = VEM_FAIL(VEM_ENUMERIC, "the ELBO is not finite (%g): a sequence has weight "
-                                        "zero under the model", s);
-    }
-    vem__free(ess);
-    vem_fit_free(f);
+    st = elbo_pass(c, &data, NULL, elbo);
     vem_vbhmm_free(c);
-    if (st == VEM_OK)
-        *elbo = s;
     return st;
 }
 
