@@ -67,4 +67,25 @@ check "moves np=2: the one-process moves" \
     "[ \"\$(key $tmp/mv.2.json \"['moves_accepted']\")\" = \"\$(key $tmp/mv.1.json \"['moves_accepted']\")\" ]"
 check "moves np=2: the one-process ELBO" "rel_close $tmp/mv.2.json $tmp/mv.1.json elbo 1e-9"
 
+# Buffered subsequences distributed: each process cuts its own sequences. Chunks longer
+# than every month are the whole-sequence stepwise fit's bits; short ones give a fit whose
+# reported ELBO is the exact one of its posterior (vem score on one process).
+run 2 fit vbhmm "$WM" --columns temp_max,temp_min --sequence-column month --states 3 \
+    --emission gaussian --algorithm stepwise --batch-size 8 --max-iter 5 \
+    --subsequence-length 40 --json >"$tmp/sub40.json" 2>"$tmp/err"
+check "subsequences np=2 (rc $?)" "[ -s $tmp/sub40.json ]"
+for k in elbo means scale_posterior transmat_posterior; do
+    check "subsequences of 40 days np=2: whole months' $k" \
+        "rel_close $tmp/sub40.json $tmp/svi.json $k 0"
+done
+run 2 fit vbhmm "$WM" --columns temp_max,temp_min --sequence-column month --states 3 \
+    --emission gaussian --algorithm stepwise --batch-size 2 --max-iter 5 \
+    --subsequence-length 7 --buffer 3 -o "$tmp/sub7.model.json" --json \
+    >"$tmp/sub7.json" 2>"$tmp/err"
+check "subsequences of 7 days np=2 (rc $?)" "[ -s $tmp/sub7.json ]"
+"$VEM" score "$tmp/sub7.model.json" "$WM" --columns temp_max,temp_min --sequence-column month \
+    --json >"$tmp/sub7.score.json" 2>/dev/null
+check "subsequences of 7 days np=2: the exact ELBO" \
+    "rel_close $tmp/sub7.json $tmp/sub7.score.json elbo 1e-10"
+
 finish

@@ -101,6 +101,9 @@ struct vem_vbhmm {
     double *stat;
     const vem_data *sub_whole; /* during a fit: the whole sequences */
     size_t *sub_seq;           /* during a fit: the sequence of each chunk */
+    const size_t *sub_starts;  /* during a fit: the chunks' first rows (the units' starts of
+                                  the fit's data; other data, e.g. a distributed fit's
+                                  initialisation sample, has whole sequences) */
 
     int moves;        /* delete and merge moves after VB-EM (vem_vbhmm_set_moves) */
     size_t n_moves;   /* moves accepted by the last fit */
@@ -1038,7 +1041,7 @@ static double vb_estep(const void *self, const vem_data *data, size_t u0, size_t
     const vem_vbhmm *v = self;
     const size_t ld = data->x.ld;
     double ll = 0.0;
-    if (!v->sub_seq) {
+    if (!v->sub_seq || data->seq_start != v->sub_starts) {
         for (size_t s = u0; s < u1; s++) {
             const size_t lo = vem__hmm_seq_lo(data, s), T = vem__hmm_seq_hi(data, s) - lo;
             if (T > 0)
@@ -1807,12 +1810,14 @@ static vem_status fit_any(vem_vbhmm *v, const vem_data *data, vem_source *src,
         st = make_chunks(v, data, &chunks, &starts);
     if (st == VEM_OK) {
         v->sub_whole = data;
+        v->sub_starts = starts;
         st = fit_restoring(v, v->sub_len ? &chunks : data, src, o, rng, r);
     }
     vem__free(starts);
     vem__free(v->sub_seq);
     v->sub_seq = NULL;
     v->sub_whole = NULL;
+    v->sub_starts = NULL;
     if (v->sub_len && (st == VEM_OK || st == VEM_EMAXITER || st == VEM_EINTR)) {
         /* The passes' objectives are buffered estimates: report the exact ELBO. */
         vem_status es = elbo_pass(v, data, o, &r->objective);
