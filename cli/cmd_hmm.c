@@ -44,8 +44,9 @@ static const cli_option fit_options[] = {
      "hidden states: a number, or a range or list (1-8,\n"
      "2,3,5) to fit each and keep the best by --select"},
     {"select", 0, 1, OPT_SELECT, "C",
-     "with several K: bic (default), aic or icl (BIC of the\n"
-     "Viterbi path's joint likelihood); prints the table"},
+     "with several K: bic (default), aic, icl (BIC of the\n"
+     "Viterbi path's joint likelihood) or elbo (the VB-HMM's\n"
+     "evidence bound, highest kept); prints the table"},
     {"emission", 0, 1, OPT_EMISSION, "E",
      "gaussian (numeric columns), gmm (a Gaussian mixture\n"
      "per state), categorical (one column of symbol\n"
@@ -239,7 +240,7 @@ typedef struct fit_args {
     const char *data, *lengths, *seqcol;
     size_t k, n_mix, n_trials;
     size_t ks[MAX_STATES_LIST], nk; /* --states: the values */
-    int select;                     /* 0: one fit; 1 bic, 2 aic, 3 icl */
+    int select;                     /* 0: one fit; 1 bic, 2 aic, 3 icl, 4 elbo */
     int mix_given, k_given, em_given, cov_given, init_given, tinit_given, reg_given;
     int trials_given, prior;
     const char *update, *init_params;
@@ -268,8 +269,9 @@ static int fit_option(void *p, int id, const char *val)
         a->select = strcmp(val, "bic") == 0   ? 1
                     : strcmp(val, "aic") == 0 ? 2
                     : strcmp(val, "icl") == 0 ? 3
+                    : strcmp(val, "elbo") == 0 ? 4
                                               : 0;
-        return a->select ? 0 : cli_bad_value("--select", "bic, aic or icl", val);
+        return a->select ? 0 : cli_bad_value("--select", "bic, aic, icl or elbo", val);
     case OPT_MIX:
         a->mix_given = 1;
         return cli_parse_size("--mix", val, 1, 100000, &a->n_mix);
@@ -346,6 +348,20 @@ static int check_fit(fit_args *a)
         cli_error("fit hmm: a selection over --states fits in memory on one process from "
                   "fresh starts: not with --init-model, --mpi or --stream");
         return CLI_EXIT_USAGE;
+    }
+    if (a->select == 4) {
+        /* The VB-HMM of the same emission and covariance must exist (vem_vbhmm_new says
+         * which do), and it takes hmmlearn's default priors, not the MAP ones. */
+        vem_vbhmm *probe = vem_vbhmm_new(1, a->em, 1, a->cov);
+        vem_vbhmm_free(probe);
+        if (!probe || a->prior || a->f.opts.algorithm != VEM_ALG_BATCH) {
+            cli_error("fit hmm: --select elbo fits the variational Bayesian HMM (vem fit vbhmm) "
+                      "at each K: %s",
+                      !probe ? vem_errmsg()
+                      : a->prior ? "not with --prior (it has its own priors)"
+                                 : "batch fits only");
+            return CLI_EXIT_USAGE;
+        }
     }
     if (a->init_params && a->init_given) {
         cli_error("fit hmm: give --init-params or --init, not both (--init with --init-model "
@@ -511,7 +527,7 @@ static int report_fit(const fit_args *a, vem_hmm *h, size_t n, size_t n_seq, vem
         if (o)
             fit_json(o, h, n, n_seq, res, a);
         if (o && selection) {
-            static const char *const crit[] = {"", "bic", "aic", "icl"};
+            static const char *const crit[] = {"", "bic", "aic", "icl", "elbo"};
             json_object_set_new(o, "criterion", json_string(crit[a->select]));
             json_object_set_new(o, "selection", selection);
         } else {
@@ -587,14 +603,14 @@ static int cmd_fit(int argc, char **argv)
 
 typedef struct sel_row {
     size_t k, n_parameters, n_iter;
-    double log_likelihood, bic, aic, icl;
+    double log_likelihood, bic, aic, icl, elbo; /* elbo: NAN unless --select elbo */
     int converged;
     vem_status status;
 } sel_row;
 
 static double sel_value(int select, const sel_row *r)
 {
-    return select == 2 ? r->aic : select == 3 ? r->icl : r->bic;
+    return select == 2 ? r->aic : select == 3 ? r->icl : select == 4 ? -r->elbo : r->bic;
 }
 
 static int sel_failed(int select, const sel_row *r)
@@ -605,22 +621,29 @@ static int sel_failed(int select, const sel_row *r)
 /* The table, one row per K; * marks the kept one, + a fit that ran out of iterations. */
 static void print_selection(const fit_args *a, const sel_row *rows, size_t n, size_t best)
 {
-    static const char *const name[] = {"", "BIC", "AIC", "ICL"};
-    printf("%s: lower is better (ICL: BIC with the Viterbi path's joint log-likelihood)\n",
-           name[a->select]);
-    printf("%6s %18s %10s %16s %16s %16s\n", "states", "log-likelihood", "parameters", "BIC",
-           "AIC", "ICL");
+    static const char *const name[] = {"", "BIC", "AIC", "ICL", "ELBO"};
+    const int elbo = a->select == 4;
+    if (elbo)
+        printf("ELBO: higher is better (the variational Bayesian HMM's evidence bound, "
+               "nats; docs/vbhmm.md)\n");
+    else
+        printf("%s: lower is better (ICL: BIC with the Viterbi path's joint log-likelihood)\n",
+               name[a->select]);
+    printf("%6s %18s %10s %16s %16s %16s%s\n", "states", "log-likelihood", "parameters", "BIC",
+           "AIC", "ICL", elbo ? "             ELBO" : "");
     for (size_t i = 0; i < n; i++) {
         const sel_row *r = &rows[i];
         if (sel_failed(a->select, r)) {
             printf("%6zu  failed: %s\n", r->k, vem_strerror(r->status));
             continue;
         }
-        printf("%6zu %18.6f %10zu %16.6f %16.6f %16.6f%c\n", r->k, r->log_likelihood,
-               r->n_parameters, r->bic, r->aic, r->icl,
-               i == best ? '*' : !r->converged ? '+' : ' ');
+        printf("%6zu %18.6f %10zu %16.6f %16.6f %16.6f", r->k, r->log_likelihood,
+               r->n_parameters, r->bic, r->aic, r->icl);
+        if (elbo)
+            printf(" %16.6f", r->elbo);
+        printf("%c\n", i == best ? '*' : !r->converged ? '+' : ' ');
     }
-    printf("* lowest %s: %zu states\n", name[a->select], rows[best].k);
+    printf("* %s %s: %zu states\n", elbo ? "highest" : "lowest", name[a->select], rows[best].k);
 }
 
 static json_t *selection_json(const sel_row *rows, size_t n)
@@ -634,6 +657,8 @@ static json_t *selection_json(const sel_row *rows, size_t n)
         json_object_set_new(o, "bic", cli_json_real(rows[i].bic));
         json_object_set_new(o, "aic", cli_json_real(rows[i].aic));
         json_object_set_new(o, "icl", cli_json_real(rows[i].icl));
+        if (!isnan(rows[i].elbo))
+            json_object_set_new(o, "elbo", cli_json_real(rows[i].elbo));
         json_object_set_new(o, "n_iter", json_integer((json_int_t)rows[i].n_iter));
         json_object_set_new(o, "converged", json_boolean(rows[i].converged));
         json_object_set_new(o, "status", json_string(vem_strerror(rows[i].status)));
@@ -643,10 +668,41 @@ static json_t *selection_json(const sel_row *rows, size_t n)
 }
 
 /*
+ * *elbo = the ELBO of the variational Bayesian HMM of k states fitted to x (vem fit vbhmm's
+ * defaults: hmmlearn's priors, its tolerance and iterations; the selection's seed, restarts
+ * and threads; columns or symbols as the frames'), for --select elbo.
+ */
+static vem_status vb_elbo(const fit_args *a, const vem_frames *in, const vem_matrix *x,
+                          size_t dim, size_t k, double *elbo)
+{
+    vem_vbhmm *v = vem_vbhmm_new(k, a->em, dim, a->cov);
+    if (!v)
+        return VEM_ENOMEM; /* the combination was checked with the options */
+    vem_fit_opts o;
+    vem_vbhmm_fit_opts_init(&o);
+    o.n_init = a->f.opts.n_init;
+    o.nthreads = a->f.opts.nthreads;
+    vem_rng rng;
+    vem_rng_seed(&rng, a->f.seed);
+    vem_fit_result res;
+    memset(&res, 0, sizeof res);
+    cli_fit_running = 1;
+    vem_status st = vem_vbhmm_fit(v, x, &in->seqs, &o, &rng, &res);
+    cli_fit_running = 0;
+    cli_progress_end_line();
+    if (cli_fit_usable(st))
+        *elbo = res.objective;
+    vem_fit_result_clear(&res);
+    vem_vbhmm_free(v);
+    return st;
+}
+
+/*
  * Fit each K of --states from fresh starts (the same seed and options), in memory, and keep
  * the one with the lowest criterion: BIC, AIC, or ICL = -2 ln p(X, z*) + p ln T with z* the
  * Viterbi path (the classification likelihood of Biernacki, Celeux & Govaert 2000, with
- * the HMM's most probable state sequence as the classification).
+ * the HMM's most probable state sequence as the classification), or the highest ELBO of
+ * the variational Bayesian HMM at each K (the kept model is still the Baum-Welch fit).
  */
 static int select_data(const fit_args *a)
 {
@@ -678,7 +734,7 @@ static int select_data(const fit_args *a)
         sel_row *r = &rows[i];
         memset(r, 0, sizeof *r);
         r->k = one.k = a->ks[i];
-        r->log_likelihood = r->bic = r->aic = r->icl = NAN;
+        r->log_likelihood = r->bic = r->aic = r->icl = r->elbo = NAN;
         vem_hmm *h = NULL;
         if ((rc = make_model(&one, &in, all.dim, &h)) != 0 || (rc = configure(&one, h, &x)) != 0) {
             vem_hmm_free(h);
@@ -710,6 +766,8 @@ static int select_data(const fit_args *a)
             r->n_iter = res.n_iter;
             r->converged = res.converged;
         }
+        if (a->select == 4 && cli_fit_usable(r->status))
+            r->status = vb_elbo(a, &in, &x, all.dim, r->k, &r->elbo);
         if (!sel_failed(a->select, r) &&
             (best == SIZE_MAX || sel_value(a->select, r) < sel_value(a->select, &rows[best]))) {
             best = i;

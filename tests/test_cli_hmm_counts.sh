@@ -242,6 +242,25 @@ expect_rc "--select icl" 0
 expect_out "--select icl: the table" "* lowest ICL: 4 states"
 run fit hmm "$COUNTS" -k 2-3 --emission poisson --select mdl
 expect_rc "--select unknown" 1
+# The fourth criterion: the VB-HMM's ELBO at each K, each the `vem fit vbhmm` fit's.
+run fit hmm "$W" --columns weather -k 1-4 --emission categorical --seed 1 --select elbo --json
+expect_rc "--select elbo" 0
+cp out elbo.fit.json
+run fit vbhmm "$W" --columns weather --states 3 --emission categorical --seed 1 --json
+cp out vb3.json
+pycheck "--select elbo: the VB-HMM's ELBO per K, the highest kept" "" "
+d, vb = load(1), load(2)
+t = d['selection']
+assert d['criterion'] == 'elbo' and [r['k'] for r in t] == [1, 2, 3, 4]
+best = max(t, key=lambda r: r['elbo'])
+assert d['n_states'] == best['k']
+assert [r for r in t if r['k'] == 3][0]['elbo'] == vb['elbo']
+assert t[0]['elbo'] < t[0]['log_likelihood']  # K = 1: Baum-Welch's optimum is global" elbo.fit.json vb3.json
+run fit hmm "$W" --columns weather -k 1-4 --emission categorical --seed 1 --select elbo
+expect_out "--select elbo: the table" "* highest ELBO:"
+run fit hmm "$COUNTS" -k 2-3 --emission multinomial --select elbo
+expect_rc "--select elbo with an emission the VB-HMM lacks" 1
+expect_err "--select elbo with multinomial: says why" "--select elbo"
 run fit hmm "$COUNTS" -k 2-3 --emission poisson --stream
 expect_rc "selection with --stream" 1
 expect_err "selection with --stream: says why" "a selection over --states fits in memory"

@@ -11,6 +11,7 @@
 #   stochastic fit's exact ELBO closer to batch VB-EM's (40,000 frames, subsequences of
 #   20: no buffer 5.2 nats short, 10 frames 1.8);
 # - the reported ELBO is the exact one of the final posterior (vem score gives it back);
+# - a checkpointed and resumed fit gives the uninterrupted one's bits;
 # - the options' errors.
 # Usage: sh test_cli_vbhmm_subseq.sh VEM REPO_ROOT
 NAME=cli_vbhmm_subseq
@@ -117,6 +118,29 @@ d = json.load(open('out'))
 assert d['elbo'] == $E, (d['elbo'], $E)
 print('ok')
 "
+
+# ---- checkpoint and resume: the uninterrupted fit's bits
+same_model() {
+    "$PY" - "$1" "$2" <<'PYEOF'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for k in set(a) | set(b):
+    if k != 'fit' and a.get(k) != b.get(k):
+        sys.exit('%s differs' % k)
+PYEOF
+}
+args="series.csv --states 3 --emission gaussian --seed 2 --algorithm stepwise --subsequence-length 25 --buffer 5 --batch-size 3 --max-iter 6 --tol 0"
+# shellcheck disable=SC2086
+"$VEM" fit vbhmm $args -o ck.full.json >/dev/null 2>ck.err
+# shellcheck disable=SC2086
+"$VEM" fit vbhmm $args --checkpoint ck.ck --checkpoint-every 2 -o ck.part.json >/dev/null 2>>ck.err
+check "checkpoints: the same model" same_model ck.part.json ck.full.json
+it=$("$PY" -c "import json; f = open('ck.ck', 'rb'); f.readline(); f.readline(); print(json.loads(f.readline())['iter'])")
+check "the checkpoint is mid-fit (pass $it of 6)" test "$it" -ge 1 -a "$it" -lt 6
+# shellcheck disable=SC2086
+"$VEM" fit vbhmm $args --resume ck.ck -o ck.res.json >/dev/null 2>>ck.err
+check "resumed (rc $?)" test -s ck.res.json
+check "resumed = uninterrupted, bit for bit" same_model ck.res.json ck.full.json
 
 # ---- errors
 run fit vbhmm series.csv --states 3 --emission gaussian --subsequence-length 10
