@@ -157,6 +157,10 @@ cdef extern from "vem/vem.h" nogil:
         pass
     vem_gmm *vem_gmm_new(size_t k, size_t d, vem_cov cov)
     void vem_gmm_free(vem_gmm *g)
+    size_t vem_gmm_k(const vem_gmm *g)
+    size_t vem_gmm_d(const vem_gmm *g)
+    vem_status vem_gmm_save(const vem_gmm *g, const char *path, const vem_fit_result *fit_info)
+    vem_gmm *vem_gmm_load(const char *path)
     vem_cov vem_gmm_cov(const vem_gmm *g)
     vem_status vem_gmm_set_reg_covar(vem_gmm *g, double reg_covar)
     void vem_gmm_set_equal_weights(vem_gmm *g, int equal)
@@ -224,6 +228,12 @@ cdef extern from "vem/vem.h" nogil:
         pass
     vem_vbgmm *vem_vbgmm_new(size_t k, size_t d, vem_cov cov)
     void vem_vbgmm_free(vem_vbgmm *v)
+    size_t vem_vbgmm_k(const vem_vbgmm *v)
+    size_t vem_vbgmm_d(const vem_vbgmm *v)
+    vem_cov vem_vbgmm_cov(const vem_vbgmm *v)
+    vem_status vem_vbgmm_save(const vem_vbgmm *v, const char *path,
+                              const vem_fit_result *fit_info)
+    vem_vbgmm *vem_vbgmm_load(const char *path)
     vem_status vem_vbgmm_set_weight_prior(vem_vbgmm *v, vem_vb_weight_prior p)
     vem_status vem_vbgmm_set_weight_concentration_prior(vem_vbgmm *v, double alpha0)
     double vem_vbgmm_weight_concentration_prior(const vem_vbgmm *v)
@@ -283,6 +293,16 @@ cdef int check(vem_status s) except -1:
     if s in (VEM_EINVAL, VEM_EUNSUP, VEM_EFORMAT, VEM_ENUMERIC):
         raise ValueError(text)
     raise RuntimeError(text)
+
+
+cdef int _raise_load(str path) except -1:
+    """Raise for a failed vem_*_load of path: OSError when the file is missing or
+    unreadable, ValueError for a malformed model file."""
+    text = _error_text(VEM_EFORMAT)
+    import os
+    if not os.path.exists(path):
+        raise OSError(text)
+    raise ValueError(text)
 
 
 cdef vem_matrix view(const double[:, ::1] x):
@@ -475,20 +495,41 @@ cdef class Gmm:
     cdef readonly size_t k, d
     cdef readonly int cov, layout
 
-    def __cinit__(self, size_t k, size_t d, str covariance):
+    def __cinit__(self):
+        self.g = NULL
+
+    def __init__(self, size_t k, size_t d, str covariance):
         cdef vem_cov c = 0
         b = covariance.encode()
         check(vem_gmm_cov_parse(b, &c))
         self.g = vem_gmm_new(k, d, c)
         if self.g is NULL:
             check(VEM_EINVAL if k == 0 or d == 0 else VEM_ENOMEM)
-        self.k = k
-        self.d = d
-        self.cov = c
-        self.layout = vem_cov_layout(c)
+        self._shape()
+
+    cdef _shape(self):
+        self.k = vem_gmm_k(self.g)
+        self.d = vem_gmm_d(self.g)
+        self.cov = vem_gmm_cov(self.g)
+        self.layout = vem_cov_layout(self.cov)
 
     def __dealloc__(self):
         vem_gmm_free(self.g)
+
+    @staticmethod
+    def load(str path):
+        """The model of a "gmm" model file (vem_gmm_load)."""
+        cdef Gmm m = Gmm.__new__(Gmm)
+        b = path.encode()
+        m.g = vem_gmm_load(b)
+        if m.g is NULL:
+            _raise_load(path)
+        m._shape()
+        return m
+
+    def save(self, str path):
+        b = path.encode()
+        check(vem_gmm_save(self.g, b, NULL))
 
     @property
     def layout_name(self):
@@ -792,7 +833,10 @@ cdef class Vbgmm:
     cdef readonly size_t k, d
     cdef readonly str covariance
 
-    def __cinit__(self, size_t k, size_t d, str covariance):
+    def __cinit__(self):
+        self.v = NULL
+
+    def __init__(self, size_t k, size_t d, str covariance):
         cdef vem_cov c = 0
         if covariance not in ("full", "diag"):
             raise ValueError("covariance_type %r: vem's BayesianGaussianMixture takes 'full' "
@@ -802,12 +846,30 @@ cdef class Vbgmm:
         self.v = vem_vbgmm_new(k, d, c)
         if self.v is NULL:
             check(VEM_EINVAL if k == 0 or d == 0 else VEM_ENOMEM)
-        self.k = k
-        self.d = d
-        self.covariance = covariance
+        self._shape()
+
+    cdef _shape(self):
+        self.k = vem_vbgmm_k(self.v)
+        self.d = vem_vbgmm_d(self.v)
+        self.covariance = vem_cov_name(vem_vbgmm_cov(self.v)).decode()
 
     def __dealloc__(self):
         vem_vbgmm_free(self.v)
+
+    @staticmethod
+    def load(str path):
+        """The posterior of a "vbgmm" model file (vem_vbgmm_load)."""
+        cdef Vbgmm m = Vbgmm.__new__(Vbgmm)
+        b = path.encode()
+        m.v = vem_vbgmm_load(b)
+        if m.v is NULL:
+            _raise_load(path)
+        m._shape()
+        return m
+
+    def save(self, str path):
+        b = path.encode()
+        check(vem_vbgmm_save(self.v, b, NULL))
 
     def set_priors(self, str weight_prior, alpha0, beta0, nu0, mean, cov, double reg_covar):
         """None for a prior leaves vem's default (scikit-learn's, resolved from the data)."""
@@ -1195,11 +1257,7 @@ cdef class Hmm:
         b = path.encode()
         m.h = vem_hmm_load(b)
         if m.h is NULL:
-            text = _error_text(VEM_EFORMAT)
-            import os
-            if not os.path.exists(path):
-                raise OSError(text)
-            raise ValueError(text)
+            _raise_load(path)
         return m
 
     def copy(self):
@@ -1522,11 +1580,7 @@ cdef class Vbhmm:
         b = path.encode()
         m.v = vem_vbhmm_load(b)
         if m.v is NULL:
-            text = _error_text(VEM_EFORMAT)
-            import os
-            if not os.path.exists(path):
-                raise OSError(text)
-            raise ValueError(text)
+            _raise_load(path)
         return m
 
     @property
@@ -1751,6 +1805,11 @@ cdef extern from "vem/vem.h" nogil:
         size_t n_converged
     vem_lda *vem_lda_new(size_t k, size_t v)
     void vem_lda_free(vem_lda *l)
+    size_t vem_lda_k(const vem_lda *l)
+    size_t vem_lda_v(const vem_lda *l)
+    double vem_lda_eta(const vem_lda *l)
+    vem_status vem_lda_save(const vem_lda *l, const char *path, const vem_fit_result *fit_info)
+    vem_lda *vem_lda_load(const char *path)
     vem_status vem_lda_set_alpha(vem_lda *l, double alpha)
     double vem_lda_alpha(const vem_lda *l)
     vem_status vem_lda_set_eta(vem_lda *l, double eta)
@@ -1772,6 +1831,9 @@ cdef extern from "vem/vem.h" nogil:
         VEM_BLR_VB
     vem_blr *vem_blr_new(size_t d)
     void vem_blr_free(vem_blr *b)
+    size_t vem_blr_d(const vem_blr *b)
+    vem_status vem_blr_save(const vem_blr *b, const char *path, const vem_fit_result *fit_info)
+    vem_blr *vem_blr_load(const char *path)
     vem_status vem_blr_set_ard(vem_blr *b, int ard)
     vem_status vem_blr_update_parse(const char *name, vem_blr_update *out)
     vem_status vem_blr_set_ard_update(vem_blr *b, vem_blr_update u)
@@ -1813,9 +1875,12 @@ cdef class Lda:
     cdef vem_lda *l
     cdef readonly size_t k, v
 
-    def __cinit__(self, size_t k, size_t v):
+    def __cinit__(self):
         if sizeof(size_t) != sizeof(long long):
             raise RuntimeError("vem.Lda needs a 64-bit size_t")
+        self.l = NULL
+
+    def __init__(self, size_t k, size_t v):
         self.l = vem_lda_new(k, v)
         if self.l is NULL:
             check(VEM_EINVAL if k == 0 or v == 0 else VEM_ENOMEM)
@@ -1824,6 +1889,26 @@ cdef class Lda:
 
     def __dealloc__(self):
         vem_lda_free(self.l)
+
+    @staticmethod
+    def load(str path):
+        """The model of an "lda" model file and its .npy (vem_lda_load)."""
+        cdef Lda m = Lda.__new__(Lda)
+        b = path.encode()
+        m.l = vem_lda_load(b)
+        if m.l is NULL:
+            _raise_load(path)
+        m.k = vem_lda_k(m.l)
+        m.v = vem_lda_v(m.l)
+        return m
+
+    def save(self, str path):
+        b = path.encode()
+        check(vem_lda_save(self.l, b, NULL))
+
+    @property
+    def eta(self):
+        return vem_lda_eta(self.l)
 
     def set_priors(self, double alpha, double eta):
         check(vem_lda_set_alpha(self.l, alpha))
@@ -1898,7 +1983,10 @@ cdef class Blr:
     cdef vem_blr *b
     cdef readonly size_t d
 
-    def __cinit__(self, size_t d):
+    def __cinit__(self):
+        self.b = NULL
+
+    def __init__(self, size_t d):
         self.b = vem_blr_new(d)
         if self.b is NULL:
             check(VEM_EINVAL if d == 0 else VEM_ENOMEM)
@@ -1906,6 +1994,21 @@ cdef class Blr:
 
     def __dealloc__(self):
         vem_blr_free(self.b)
+
+    @staticmethod
+    def load(str path):
+        """The model of a "blr" model file (vem_blr_load)."""
+        cdef Blr m = Blr.__new__(Blr)
+        b = path.encode()
+        m.b = vem_blr_load(b)
+        if m.b is NULL:
+            _raise_load(path)
+        m.d = vem_blr_d(m.b)
+        return m
+
+    def save(self, str path):
+        b = path.encode()
+        check(vem_blr_save(self.b, b, NULL))
 
     def configure(self, bint ard, str update, bint intercept, bint standardize,
                   double a0, double b0, double c0, double d0, double threshold):

@@ -14,6 +14,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core
+from ._modelfile import ModelFileState
 from .mixture import _seed
 
 try:  # scikit-learn >= 1.2
@@ -51,7 +52,7 @@ def _csr(est, X, reset):
     return indptr, words, data
 
 
-class LatentDirichletAllocation(_FeaturesOut, TransformerMixin, BaseEstimator):
+class LatentDirichletAllocation(ModelFileState, _FeaturesOut, TransformerMixin, BaseEstimator):
     """scikit-learn's LatentDirichletAllocation on libvem's LDA.
 
     Parameters are scikit-learn's, meaning the same, except:
@@ -243,17 +244,24 @@ class LatentDirichletAllocation(_FeaturesOut, TransformerMixin, BaseEstimator):
         bound, tokens = self._bound(X)
         return float(np.exp(-bound / tokens))
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_model", None)
-        return state
+    # ------------------------------------------------------------ pickling
+    # Through the model file (vem._modelfile): the JSON and its lambda .npy.
 
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        if "components_" in state:
-            self._model = self._new_model()
-            self._model.set_priors(self.doc_topic_prior_, self.topic_word_prior_)
+    _transient_attrs = ("_model",)
+
+    def _state_model(self):
+        if not hasattr(self, "components_") or getattr(self, "_model", None) is None:
+            return None
+        try:
             self._sync_components()
+        except ValueError:  # a components_ set by hand that fits no model: it alone
+            return None
+        return self._model
+
+    def _restore_model(self, path):
+        m = _core.Lda.load(path)
+        m.set_estep(float(self.mean_change_tol), int(self.max_doc_update_iter))
+        self._model = m
 
     def _more_tags(self):
         return {"requires_positive_X": True, "X_types": ["2darray", "sparse"]}

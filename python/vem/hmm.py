@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import _core
+from ._modelfile import ModelFileState
 from .mixture import _seed
 
 __all__ = ["GaussianHMM", "GMMHMM", "CategoricalHMM", "PoissonHMM", "MultinomialHMM",
@@ -205,21 +206,29 @@ def _take_monitor(est, res):
 
 # ---------------------------------------------------------------- Baum-Welch
 
-class _BaseHMM(BaseEstimator):
+class _BaseHMM(ModelFileState, BaseEstimator):
     """Shared machinery of the estimators fitted by vem_hmm (Baum-Welch)."""
 
     _emission = None      # vem's emission name
     _all_letters = "st"   # the letters of the parameters, in vem's order
     _attr = {"s": "startprob_", "t": "transmat_"}
 
-    # ---- pickling: the C model is rebuilt from the attributes on demand
+    # ---- pickling: through the model file (vem._modelfile), the JSON of save()
 
-    def __getstate__(self):
-        state = dict(super().__getstate__() if hasattr(super(), "__getstate__")
-                     else self.__dict__)
-        state.pop("_model", None)
-        state.pop("_model_key", None)
-        return state
+    def _state_files(self):
+        if not hasattr(self, "startprob_"):
+            return None
+        try:
+            text = self.to_json()
+        except (ValueError, AttributeError):  # hand-set attributes that make no model
+            return None
+        return {"model.json": text}
+
+    def _restore_model(self, path):
+        m = _core.Hmm.load(path)
+        self._configure(m, None)
+        self._model = m
+        self._model_key = self._key()
 
     # ---- per-emission hooks
 
@@ -911,18 +920,28 @@ class MultinomialHMM(_BaseHMM):
 
 # ---------------------------------------------------------------- variational Bayes
 
-class _BaseVariationalHMM(BaseEstimator):
+class _BaseVariationalHMM(ModelFileState, BaseEstimator):
     """Shared machinery of the estimators fitted by vem_vbhmm (VB-EM)."""
 
     _emission = None
     _all_letters = "st"
 
-    def __getstate__(self):
-        state = dict(super().__getstate__() if hasattr(super(), "__getstate__")
-                     else self.__dict__)
-        for key in ("_vb", "_vb_key", "_plugin"):
-            state.pop(key, None)
-        return state
+    # ---- pickling: through the model file (vem._modelfile), the JSON of save()
+
+    _transient_attrs = ("_vb", "_vb_key", "_plugin")
+
+    def _state_model(self):
+        if not hasattr(self, "startprob_posterior_"):
+            return None
+        try:
+            return self._get_vb()
+        except (ValueError, AttributeError):  # hand-set attributes that make no model
+            return None
+
+    def _restore_model(self, path):
+        self._vb = _core.Vbhmm.load(path)
+        self._vb_key = self._key()
+        self._plugin = None
 
     # ---- per-emission hooks
     def _prepare(self, X, fitting):

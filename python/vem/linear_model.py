@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core
+from ._modelfile import ModelFileState
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _sk_validate_data
@@ -36,7 +37,7 @@ def _validate(est, X, y=None, reset=True):
     return np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64)
 
 
-class _Blr(RegressorMixin, BaseEstimator):
+class _Blr(ModelFileState, RegressorMixin, BaseEstimator):
     _ard = False
 
     def _iters(self):
@@ -91,23 +92,15 @@ class _Blr(RegressorMixin, BaseEstimator):
         X = _validate(self, X, reset=False)
         return self._model.predict(X, bool(return_std))
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        m = state.pop("_model", None)
-        if m is not None:
-            state["_vem_state"] = m.get_state()
-        return state
+    # ---- pickling: through the model file (vem._modelfile)
 
-    def __setstate__(self, state):
-        st = state.pop("_vem_state", None)
-        self.__dict__.update(state)
-        if st is not None:
-            m = _core.Blr(self.n_features_in_)
-            m.configure(self._ard, self._update(), bool(self.fit_intercept), False,
-                        float(self.alpha_1), float(self.alpha_2), float(self.lambda_1),
-                        float(self.lambda_2), self._threshold())
-            m.set_state(st)
-            self._model = m
+    _transient_attrs = ("_model",)
+
+    def _state_model(self):
+        return getattr(self, "_model", None)
+
+    def _restore_model(self, path):
+        self._model = _core.Blr.load(path)
 
 
 class BayesianRidge(_Blr):
