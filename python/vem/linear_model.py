@@ -46,9 +46,6 @@ class _Blr(ModelFileState, RegressorMixin, BaseEstimator):
 
     def fit(self, X, y):
         """Fit the posterior over the weights and the precisions to (X, y)."""
-        if self.alpha_init is not None or self.lambda_init is not None:
-            raise NotImplementedError("alpha_init and lambda_init are not supported yet "
-                                      "(vem starts from its own default: docs/vb.md)")
         if y is None:
             raise ValueError("requires y to be passed, but the target y is None")
         X, y = _validate(self, X, y, reset=True)
@@ -58,8 +55,11 @@ class _Blr(ModelFileState, RegressorMixin, BaseEstimator):
         m.configure(self._ard, self._update(), bool(self.fit_intercept), False,
                     float(self.alpha_1), float(self.alpha_2), float(self.lambda_1),
                     float(self.lambda_2), self._threshold())
+        warm = self.alpha_init is not None or self.lambda_init is not None
+        if warm:
+            m.set_state(self._start(m, X, y))
         opts = _core.FitOptions("blr")
-        opts.set(max_iter=self._iters(), tol=float(self.tol), n_threads=0)
+        opts.set(max_iter=self._iters(), tol=float(self.tol), n_threads=0, warm_start=warm)
         res = m.fit(X, y, opts)
         coef, intercept, noise, lam, sigma, pruned = m.params()
         self._model = m
@@ -79,6 +79,38 @@ class _Blr(ModelFileState, RegressorMixin, BaseEstimator):
             self.scores_ = np.asarray(res["trace"], dtype=np.float64)
         self.fit_result_ = res
         return self
+
+    def _start(self, m, X, y):
+        """The state of m with the start alpha_init (the noise precision, default
+        1 / Var(y)) and lambda_init (the weight precision(s), default 1), as scikit-learn's
+        BayesianRidge starts; the fit is then vem's warm start from them (blr.h). The
+        precisions are Gamma(shape, rate) with mean shape / rate: MacKay's point
+        estimates are stored as (value, 1), the mean-field factors keep the shapes of
+        vem's own start (c0 + d/2 or c0 + 1/2, a0 + n/2)."""
+        n, d = X.shape
+        alpha = (1.0 / np.var(y) if np.var(y) > 0 else 1.0) if self.alpha_init is None \
+            else float(self.alpha_init)
+        na = d if self._ard else 1
+        lam = np.asarray(1.0 if self.lambda_init is None else self.lambda_init, dtype=np.float64)
+        if lam.ndim == 0:
+            lam = np.full(na, float(lam))
+        elif not self._ard or lam.shape != (na,):
+            raise ValueError("lambda_init must be a number%s" %
+                             (" or an array of n_features values" if self._ard else ""))
+        if not (alpha > 0 and np.isfinite(alpha)) or not np.all((lam > 0) & np.isfinite(lam)):
+            raise ValueError("alpha_init=%r and lambda_init=%r must be positive and finite" %
+                             (self.alpha_init, self.lambda_init))
+        st = m.get_state()
+        g = 2 * d + 1 + d + d * d  # the Gamma pairs: (shape, rate) per weight precision, noise
+        mackay = self._ard and self._update() == "mackay"
+        for i in range(na):
+            shape = 1.0 if mackay else float(self.lambda_1) + (0.5 if self._ard else 0.5 * d)
+            st[g + 2 * i] = shape
+            st[g + 2 * i + 1] = shape / lam[i]
+        shape = 1.0 if mackay else float(self.alpha_1) + 0.5 * n
+        st[g + 2 * na] = shape
+        st[g + 2 * na + 1] = shape / alpha
+        return st
 
     def _threshold(self):
         return float("inf")
@@ -111,9 +143,10 @@ class BayesianRidge(_Blr):
     change of coef_); ``scores_`` (compute_score=True) is vem's ELBO per iteration, with
     every constant, not scikit-learn's log marginal likelihood; ``predict(return_std=True)``
     uses the centred rows (x - mean)^T sigma_ (x - mean) (scikit-learn's uses the
-    uncentred x; the two agree for centred features); ``alpha_init``/``lambda_init``
-    other than None raise NotImplementedError. ``n_iter`` (scikit-learn < 1.3) and
-    ``max_iter`` are both accepted (max_iter wins).
+    uncentred x; the two agree for centred features). ``alpha_init`` (noise precision,
+    default 1 / Var(y)) and ``lambda_init`` (weight precision, default 1) start the fit
+    where scikit-learn's starts. ``n_iter`` (scikit-learn < 1.3) and ``max_iter`` are both
+    accepted (max_iter wins).
     """
 
     def __init__(self, *, max_iter=None, tol=1e-3, alpha_1=1e-6, alpha_2=1e-6, lambda_1=1e-6,
@@ -142,12 +175,16 @@ class ARDRegression(_Blr):
     scikit-learn. ``ard_update='vb'`` (extra) selects vem's mean-field update, which
     prunes only at convergence (docs/vb.md, "ARD"). ``scores_`` is vem's objective L per
     iteration (the log evidence plus the Gamma terms, no constants), not scikit-learn's.
+    ``alpha_init`` (the noise precision, default 1 / Var(y)) and ``lambda_init`` (a number
+    or one precision per feature, default 1) are vem's extras, BayesianRidge's parameters
+    (scikit-learn's ARDRegression has none; its start is their defaults).
     """
     _ard = True
 
     def __init__(self, *, max_iter=None, tol=1e-3, alpha_1=1e-6, alpha_2=1e-6, lambda_1=1e-6,
                  lambda_2=1e-6, compute_score=False, threshold_lambda=1e4, fit_intercept=True,
-                 copy_X=True, verbose=False, n_iter=None, ard_update="mackay"):
+                 copy_X=True, verbose=False, n_iter=None, ard_update="mackay", alpha_init=None,
+                 lambda_init=None):
         self.max_iter = max_iter
         self.tol = tol
         self.alpha_1 = alpha_1
@@ -161,9 +198,8 @@ class ARDRegression(_Blr):
         self.verbose = verbose
         self.n_iter = n_iter
         self.ard_update = ard_update
-
-    alpha_init = None
-    lambda_init = None
+        self.alpha_init = alpha_init
+        self.lambda_init = lambda_init
 
     def _threshold(self):
         return float(self.threshold_lambda)
