@@ -114,10 +114,11 @@ def _hmms():
         (vem.MultinomialHMM(2, n_trials=5, n_iter=30, random_state=0), multi),
         (vem.VariationalGaussianHMM(3, n_iter=30, random_state=0), FAITHFUL),
         (vem.VariationalCategoricalHMM(3, n_iter=30, random_state=0), codes),
+        (vem.VariationalPoissonHMM(2, n_iter=30, random_state=0), counts),
     ]
 
 
-@pytest.mark.parametrize("case", range(8))
+@pytest.mark.parametrize("case", range(9))
 def test_hmms(case):
     est, X = _hmms()[case]
     est.fit(X)

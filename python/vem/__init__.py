@@ -13,9 +13,9 @@ from . import hmm
 from .decomposition import LatentDirichletAllocation
 from .linear_model import ARDRegression, BayesianRidge
 from .hmm import (CategoricalHMM, GaussianHMM, GMMHMM, MultinomialHMM, PoissonHMM,
-                  VariationalCategoricalHMM, VariationalGaussianHMM)
+                  VariationalCategoricalHMM, VariationalGaussianHMM, VariationalPoissonHMM)
 
 __all__ = ["GaussianMixture", "BayesianGaussianMixture", "select", "hmm", "GaussianHMM",
            "GMMHMM", "CategoricalHMM", "PoissonHMM", "MultinomialHMM",
-           "VariationalGaussianHMM", "VariationalCategoricalHMM", "LatentDirichletAllocation",
-           "BayesianRidge", "ARDRegression", "__version__"]
+           "VariationalGaussianHMM", "VariationalCategoricalHMM", "VariationalPoissonHMM",
+           "LatentDirichletAllocation", "BayesianRidge", "ARDRegression", "__version__"]

@@ -24,8 +24,8 @@ from ._modelfile import ModelFileState
 from .mixture import _seed
 
 __all__ = ["GaussianHMM", "GMMHMM", "CategoricalHMM", "PoissonHMM", "MultinomialHMM",
-           "VariationalGaussianHMM", "VariationalCategoricalHMM", "ConvergenceMonitor",
-           "load"]
+           "VariationalGaussianHMM", "VariationalCategoricalHMM", "VariationalPoissonHMM",
+           "ConvergenceMonitor", "load"]
 
 DECODER_ALGORITHMS = frozenset(("viterbi", "map"))
 
@@ -1333,6 +1333,107 @@ class VariationalCategoricalHMM(_BaseVariationalHMM):
         return X.astype(np.int64)
 
 
+class VariationalPoissonHMM(_BaseVariationalHMM):
+    __doc__ = """Variational Bayesian HMM with Poisson emissions (vem_vbhmm; `vem fit vbhmm
+    --emission poisson`). hmmlearn has no such class; the names follow its variational
+    models and its PoissonHMM. X: n_features columns of counts. Each state's rate of each
+    column has a Gamma(shape, rate) prior and posterior (mean shape / rate).
+
+    Priors (None: vem's defaults, the command's): startprob_prior, transmat_prior (1/K),
+    lambdas_shape_prior (one number, default 1), lambdas_rate_prior (a number, n_features
+    values, or (K, n_features) with equal rows: vem's Gamma prior is shared by the
+    states; default the shape over each column's mean). Attributes: startprob_prior_,
+    transmat_prior_, lambdas_shape_prior_ and lambdas_rate_prior_ (K, n_features),
+    startprob_posterior_, transmat_posterior_, lambdas_shape_posterior_ and
+    lambdas_rate_posterior_ (K, n_features), lambdas_posterior_ (the pair (shape, rate)),
+    the posterior means startprob_, transmat_, lambdas_, and occupancy_,
+    effective_states_, lower_bound_ (vem's ELBO). The letters of params and init_params
+    are s, t and l (vem updates and initialises all of them). Scores, decodes and samples
+    with the PoissonHMM of the posterior means, as the other variational models.
+    """ + _ENGINE_DOC
+
+    _emission = "poisson"
+    _all_letters = "stl"
+
+    def __init__(self, n_components=1, startprob_prior=None, transmat_prior=None,
+                 lambdas_shape_prior=None, lambdas_rate_prior=None, algorithm="viterbi",
+                 random_state=None, n_iter=100, tol=1e-6, verbose=False, params="stl",
+                 init_params="stl", implementation="log", *, moves=False,
+                 vem_algorithm="batch", tol_rule="total", n_init=1, n_threads=0,
+                 init_emissions=None, init_transitions="uniform", checkpoint=None,
+                 accelerate="none", batch_size=1000, kappa=0.7, tau=2.0, n_blocks=10,
+                 engine_options=None):
+        _store(self, locals())
+
+    @property
+    def lambdas_posterior_(self):
+        """(lambdas_shape_posterior_, lambdas_rate_posterior_)."""
+        return self.lambdas_shape_posterior_, self.lambdas_rate_posterior_
+
+    def _new_core(self, dim):
+        return _core.Vbhmm(int(self.n_components), "poisson", int(dim))
+
+    def _prepare(self, X, fitting):
+        X = _count_frames(X, "counts")
+        if not fitting and hasattr(self, "n_features") and X.shape[1] != self.n_features:
+            raise ValueError("X has %d features, the model %d" % (X.shape[1], self.n_features))
+        return X, X.shape[1]
+
+    def _dim_from_attributes(self):
+        return np.shape(self.lambdas_shape_posterior_)[1]
+
+    def _posterior_attrs(self):
+        return super()._posterior_attrs() + ["lambdas_shape_posterior_",
+                                             "lambdas_rate_posterior_"]
+
+    def _prior_attrs(self):
+        return super()._prior_attrs() + ["lambdas_shape_prior_", "lambdas_rate_prior_"]
+
+    def _set_priors(self, v, X, resolved):
+        super()._set_priors(v, X, resolved)
+        k, d = int(self.n_components), v.dim
+        if resolved:
+            v.set_lambdas_prior(_scalar_prior(self.lambdas_shape_prior_, "lambdas_shape_prior_",
+                                              (k, d)),
+                                _f64(_shared_rows(self.lambdas_rate_prior_, "lambdas_rate_prior_",
+                                                  k, (d,))))
+            return
+        shape = v.priors()["lambdas_shape"]
+        if self.lambdas_shape_prior is not None:
+            shape = _scalar_prior(self.lambdas_shape_prior, "lambdas_shape_prior",
+                                  np.shape(self.lambdas_shape_prior) or (k, d))
+        rate = None
+        if self.lambdas_rate_prior is not None:
+            rate = _f64(_shared_rows(self.lambdas_rate_prior, "lambdas_rate_prior", k, (d,)))
+        v.set_lambdas_prior(float(shape), rate)
+
+    def _resolve_defaults(self, v, X):
+        if self.lambdas_rate_prior is None:
+            shape = v.priors()["lambdas_shape"]
+            mean = X.mean(axis=0)
+            if np.any(mean <= 0):
+                raise ValueError("lambdas_rate_prior: the default (shape / column mean) needs "
+                                 "every column's mean > 0")
+            v.set_lambdas_prior(shape, _f64(shape / mean))
+
+    def _push_posterior(self, v):
+        super()._push_posterior(v)
+        v.set_posterior_poisson(_f64(self.lambdas_shape_posterior_),
+                                _f64(self.lambdas_rate_posterior_))
+
+    def _pull_emission(self, v, pr, po):
+        k, d = int(self.n_components), v.dim
+        self.n_features = d
+        self.lambdas_shape_prior_ = np.full((k, d), pr["lambdas_shape"])
+        self.lambdas_rate_prior_ = np.tile(pr["lambdas_rate"], (k, 1))
+        self.lambdas_shape_posterior_ = po["lambdas_shape_posterior"].reshape(k, d)
+        self.lambdas_rate_posterior_ = po["lambdas_rate_posterior"].reshape(k, d)
+        self.lambdas_ = po["lambdas"].reshape(k, d)
+
+    def _sample_output(self, X):
+        return X.astype(np.int64)
+
+
 # ---------------------------------------------------------------- model files
 
 def load(path):
@@ -1373,6 +1474,8 @@ def load(path):
             est = VariationalGaussianHMM(core.k, covariance_type=core.covariance)
         elif emission == "categorical":
             est = VariationalCategoricalHMM(core.k, n_features=core.dim)
+        elif emission == "poisson":
+            est = VariationalPoissonHMM(core.k)
         else:
             raise ValueError("%s: vem.hmm has no estimator for a variational %r HMM" %
                              (path, emission))
