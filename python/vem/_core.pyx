@@ -323,6 +323,62 @@ cdef const double *ptr1(const double[::1] a):
     return &a[0] if a.shape[0] > 0 else NULL
 
 
+cdef object _copy(const double *p, size_t n):
+    """A numpy copy of n doubles at p (None for NULL)."""
+    if p is NULL:
+        return None
+    if n == 0:
+        return np.empty(0)
+    return np.asarray(<const double[:n]>p).copy()
+
+
+cdef const double *_ptr(object a, size_t n, str what) except? NULL:
+    """The data of a float64 C-contiguous 1-D array of n values (checked)."""
+    cdef const double[::1] v = a
+    if <size_t>v.shape[0] != n:
+        raise ValueError("%s: %d values needed, got %d" % (what, n, v.shape[0]))
+    if n == 0:
+        return NULL
+    return &v[0]
+
+
+cdef object _states_array(const size_t *s, size_t n):
+    """n size_t values (labels, states) as a numpy intp array."""
+    out = np.empty(n, dtype=np.intp)
+    cdef Py_ssize_t[::1] o = out
+    cdef size_t i
+    for i in range(n):
+        o[i] = <Py_ssize_t>s[i]
+    return out
+
+
+cdef class _Indices:
+    """Room for n size_t values that a libvem call writes (labels, states), freed with
+    the object; array() gives them as numpy intp."""
+    cdef size_t *p
+    cdef size_t n
+
+    def __cinit__(self, size_t n):
+        self.p = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        if self.p is NULL:
+            raise MemoryError()
+        self.n = n
+
+    def __dealloc__(self):
+        free(self.p)
+
+    cdef object array(self):
+        return _states_array(self.p, self.n)
+
+
+cdef vem_gmm_init _gmm_init(str name) except? -1:
+    """The initialisation named name (vem_gmm_init_parse); ValueError if none."""
+    cdef vem_gmm_init i = 0
+    b = name.encode()
+    check(vem_gmm_init_parse(b, &i))
+    return i
+
+
 def cov_parse(str name):
     """(code, layout name, mclust name) of a covariance structure name."""
     cdef vem_cov c = 0
@@ -343,7 +399,9 @@ def cov_names():
 # ---------------------------------------------------------------- options
 
 cdef class FitOptions:
-    """A vem_fit_opts with the strings it points to kept alive."""
+    """A vem_fit_opts with the strings it points to kept alive, initialised with the
+    defaults of model ('gmm', 'vbgmm', 'hmm', 'vbhmm'; 'engine', 'lda', 'blr': the
+    engine's, vem_fit_opts_init)."""
     cdef vem_fit_opts o
     cdef object keep
     cdef object progress
@@ -355,7 +413,7 @@ cdef class FitOptions:
             vem_hmm_fit_opts_init(&self.o)
         elif model == "vbhmm":
             vem_vbhmm_fit_opts_init(&self.o)
-        elif model in ("lda", "blr"):
+        elif model in ("engine", "lda", "blr"):
             vem_fit_opts_init(&self.o)
         else:
             vem_gmm_fit_opts_init(&self.o)
@@ -504,6 +562,16 @@ cdef dict _result(vem_status s, const vem_fit_result *res):
             "n_steps": res.n_steps, "seconds": res.seconds, "n_passes": res.n_passes}
 
 
+cdef dict _fit_result(vem_status s, vem_fit_result *res):
+    """A fit's outcome: raise for an error status, else _result's dict; res is cleared
+    either way."""
+    try:
+        check(s)
+        return _result(s, res)
+    finally:
+        vem_fit_result_clear(res)
+
+
 cdef uint64_t _seed(seed) except? 0:
     return <uint64_t>(int(seed) & 0xFFFFFFFFFFFFFFFF)
 
@@ -563,10 +631,7 @@ cdef class Gmm:
         vem_gmm_set_equal_weights(self.g, 1 if equal else 0)
 
     def set_init(self, str name):
-        cdef vem_gmm_init i = 0
-        b = name.encode()
-        check(vem_gmm_init_parse(b, &i))
-        check(vem_gmm_set_init(self.g, i))
+        check(vem_gmm_set_init(self.g, _gmm_init(name)))
 
     def set_kmeans(self, size_t max_iter, double tol):
         check(vem_gmm_set_kmeans(self.g, max_iter, tol))
@@ -637,11 +702,7 @@ cdef class Gmm:
         memset(&res, 0, sizeof(res))
         with nogil:
             s = vem_gmm_fit(self.g, &m, &opts.o, &rng, &res)
-        try:
-            check(s)
-            return _result(s, &res)
-        finally:
-            vem_fit_result_clear(&res)
+        return _fit_result(s, &res)
 
     def initialize(self, const double[:, ::1] x, FitOptions opts, seed):
         """Only the initialisation of a fit (the model's init on x), no EM iteration."""
@@ -737,44 +798,26 @@ cdef class Gmm:
     def predict(self, const double[:, ::1] x):
         cdef vem_matrix m = view(x)
         cdef size_t n = x.shape[0]
-        cdef size_t *lab = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        cdef _Indices lab = _Indices(n)
         cdef vem_status s = VEM_OK
-        cdef size_t i
-        if lab is NULL:
-            raise MemoryError()
-        try:
-            if n > 0:
-                with nogil:
-                    s = vem_gmm_predict(self.g, &m, lab)
-            check(s)
-            out = np.empty(n, dtype=np.intp)
-            for i in range(n):
-                out[i] = lab[i]
-            return out
-        finally:
-            free(lab)
+        if n > 0:
+            with nogil:
+                s = vem_gmm_predict(self.g, &m, lab.p)
+        check(s)
+        return lab.array()
 
     def sample(self, size_t n, seed):
         cdef vem_rng rng
-        cdef size_t *lab = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        cdef _Indices lab = _Indices(n)
         cdef vem_status s = VEM_OK
-        cdef size_t i
-        if lab is NULL:
-            raise MemoryError()
         vem_rng_seed(&rng, _seed(seed))
         out = np.empty((n, self.d))
         cdef double[:, ::1] o = out
-        try:
-            if n > 0:
-                with nogil:
-                    s = vem_gmm_sample(self.g, n, &rng, &o[0, 0], lab)
-            check(s)
-            labels = np.empty(n, dtype=np.intp)
-            for i in range(n):
-                labels[i] = lab[i]
-            return out, labels
-        finally:
-            free(lab)
+        if n > 0:
+            with nogil:
+                s = vem_gmm_sample(self.g, n, &rng, &o[0, 0], lab.p)
+        check(s)
+        return out, lab.array()
 
     def n_parameters(self):
         return vem_gmm_n_parameters(self.g)
@@ -807,8 +850,7 @@ def gmm_select(const double[:, ::1] x, ks, covs, str init, double reg_covar, Fit
     cdef uint64_t sd = _seed(seed)
     if nk == 0 or ncov == 0:
         raise ValueError("select: empty list of components or covariance types")
-    b = init.encode()
-    check(vem_gmm_init_parse(b, &gi))
+    gi = _gmm_init(init)
     cdef size_t *kv = <size_t *>malloc(nk * sizeof(size_t))
     cdef vem_cov *cv = <vem_cov *>malloc(ncov * sizeof(vem_cov))
     cdef vem_gmm_select_cell *cells = <vem_gmm_select_cell *>malloc(
@@ -932,10 +974,7 @@ cdef class Vbgmm:
                 None if cp is NULL else np.asarray(<const double[:cl]>cp).copy())
 
     def set_init(self, str name):
-        cdef vem_gmm_init i = 0
-        b = name.encode()
-        check(vem_gmm_init_parse(b, &i))
-        check(vem_vbgmm_set_init(self.v, i))
+        check(vem_vbgmm_set_init(self.v, _gmm_init(name)))
 
     def posterior(self):
         k, d = self.k, self.d
@@ -973,11 +1012,7 @@ cdef class Vbgmm:
         memset(&res, 0, sizeof(res))
         with nogil:
             s = vem_vbgmm_fit(self.v, &m, &opts.o, &rng, &res)
-        try:
-            check(s)
-            return _result(s, &res)
-        finally:
-            vem_fit_result_clear(&res)
+        return _fit_result(s, &res)
 
     def elbo(self, const double[:, ::1] x):
         cdef vem_matrix m = view(x)
@@ -1012,25 +1047,16 @@ cdef class Vbgmm:
 
     def sample(self, size_t n, seed):
         cdef vem_rng rng
-        cdef size_t *lab = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        cdef _Indices lab = _Indices(n)
         cdef vem_status s = VEM_OK
-        cdef size_t i
-        if lab is NULL:
-            raise MemoryError()
         vem_rng_seed(&rng, _seed(seed))
         out = np.empty((n, self.d))
         cdef double[:, ::1] o = out
-        try:
-            if n > 0:
-                with nogil:
-                    s = vem_vbgmm_sample(self.v, n, &rng, &o[0, 0], lab)
-            check(s)
-            labels = np.empty(n, dtype=np.intp)
-            for i in range(n):
-                labels[i] = lab[i]
-            return out, labels
-        finally:
-            free(lab)
+        if n > 0:
+            with nogil:
+                s = vem_vbgmm_sample(self.v, n, &rng, &o[0, 0], lab.p)
+        check(s)
+        return out, lab.array()
 
 
 # ---------------------------------------------------------------- hidden Markov models
@@ -1185,32 +1211,20 @@ cdef extern from "vem/vem.h" nogil:
     vem_vbhmm *vem_vbhmm_load(const char *path)
 
 
-cdef object _copy(const double *p, size_t n):
-    """A numpy copy of n doubles at p (None for NULL)."""
-    if p is NULL:
-        return None
-    if n == 0:
-        return np.empty(0)
-    return np.asarray(<const double[:n]>p).copy()
+cdef vem_hmm_init _hmm_init(str name) except? -1:
+    """The emissions' initialisation named name (vem_hmm_init_parse)."""
+    cdef vem_hmm_init i = 0
+    b = name.encode()
+    check(vem_hmm_init_parse(b, &i))
+    return i
 
 
-cdef const double *_ptr(object a, size_t n, str what) except? NULL:
-    """The data of a float64 C-contiguous 1-D array of n values (checked)."""
-    cdef const double[::1] v = a
-    if <size_t>v.shape[0] != n:
-        raise ValueError("%s: %d values needed, got %d" % (what, n, v.shape[0]))
-    if n == 0:
-        return NULL
-    return &v[0]
-
-
-cdef object _states_array(const size_t *s, size_t n):
-    out = np.empty(n, dtype=np.intp)
-    cdef Py_ssize_t[::1] o = out
-    cdef size_t i
-    for i in range(n):
-        o[i] = <Py_ssize_t>s[i]
-    return out
+cdef vem_hmm_trans_init _hmm_trans_init(str name) except? -1:
+    """The transitions' initialisation named name (vem_hmm_trans_init_parse)."""
+    cdef vem_hmm_trans_init i = 0
+    b = name.encode()
+    check(vem_hmm_trans_init_parse(b, &i))
+    return i
 
 
 cdef class Seqs:
@@ -1388,16 +1402,10 @@ cdef class Hmm:
     # ---- options
 
     def set_init(self, str name):
-        cdef vem_hmm_init i = 0
-        b = name.encode()
-        check(vem_hmm_init_parse(b, &i))
-        check(vem_hmm_set_init(self.h, i))
+        check(vem_hmm_set_init(self.h, _hmm_init(name)))
 
     def set_trans_init(self, str name):
-        cdef vem_hmm_trans_init i = 0
-        b = name.encode()
-        check(vem_hmm_trans_init_parse(b, &i))
-        check(vem_hmm_set_trans_init(self.h, i))
+        check(vem_hmm_set_trans_init(self.h, _hmm_trans_init(name)))
 
     def set_update(self, str letters):
         b = letters.encode()
@@ -1455,11 +1463,7 @@ cdef class Hmm:
         memset(&res, 0, sizeof(res))
         with nogil:
             s = vem_hmm_fit(self.h, &m, sp, &opts.o, &rng, &res)
-        try:
-            check(s)
-            return _result(s, &res)
-        finally:
-            vem_fit_result_clear(&res)
+        return _fit_result(s, &res)
 
     def score(self, const double[:, ::1] x, Seqs seqs):
         """(mean per frame, total) log-likelihood."""
@@ -1500,21 +1504,16 @@ cdef class Hmm:
         cdef vem_matrix m = view(x)
         cdef const vem_seqs *sp = _sq(seqs)
         cdef size_t n = x.shape[0]
-        cdef size_t *st = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        cdef _Indices st = _Indices(n)
         cdef double lp = float("nan")
         cdef vem_status s
-        if st is NULL:
-            raise MemoryError()
-        try:
-            with nogil:
-                if map_rule:
-                    s = vem_hmm_decode_map(self.h, &m, sp, st)
-                else:
-                    s = vem_hmm_decode(self.h, &m, sp, st, &lp)
-            check(s)
-            return lp, _states_array(st, n)
-        finally:
-            free(st)
+        with nogil:
+            if map_rule:
+                s = vem_hmm_decode_map(self.h, &m, sp, st.p)
+            else:
+                s = vem_hmm_decode(self.h, &m, sp, st.p, &lp)
+        check(s)
+        return lp, st.array()
 
     def predict_proba(self, const double[:, ::1] x, Seqs seqs):
         cdef vem_matrix m = view(x)
@@ -1534,21 +1533,16 @@ cdef class Hmm:
         cdef vem_rng rng
         cdef size_t start = <size_t>-1 if start_state is None else <size_t>start_state
         cdef size_t cols = 1 if self.emission == "categorical" else vem_hmm_dim(self.h)
-        cdef size_t *st = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        cdef _Indices st = _Indices(n)
         cdef vem_status s = VEM_OK
-        if st is NULL:
-            raise MemoryError()
         vem_rng_seed(&rng, _seed(seed))
         out = np.empty((n, cols))
         cdef double[:, ::1] o = out
-        try:
-            if n > 0:
-                with nogil:
-                    s = vem_hmm_sample_from(self.h, n, start, &rng, &o[0, 0], st)
-            check(s)
-            return out, _states_array(st, n)
-        finally:
-            free(st)
+        if n > 0:
+            with nogil:
+                s = vem_hmm_sample_from(self.h, n, start, &rng, &o[0, 0], st.p)
+        check(s)
+        return out, st.array()
 
     def n_parameters(self):
         return vem_hmm_n_parameters(self.h)
@@ -1679,16 +1673,10 @@ cdef class Vbhmm:
     # ---- options
 
     def set_init(self, str name):
-        cdef vem_hmm_init i = 0
-        b = name.encode()
-        check(vem_hmm_init_parse(b, &i))
-        check(vem_vbhmm_set_init(self.v, i))
+        check(vem_vbhmm_set_init(self.v, _hmm_init(name)))
 
     def set_trans_init(self, str name):
-        cdef vem_hmm_trans_init i = 0
-        b = name.encode()
-        check(vem_hmm_trans_init_parse(b, &i))
-        check(vem_vbhmm_set_trans_init(self.v, i))
+        check(vem_vbhmm_set_trans_init(self.v, _hmm_trans_init(name)))
 
     def set_moves(self, bint on):
         check(vem_vbhmm_set_moves(self.v, 1 if on else 0))
@@ -1763,11 +1751,7 @@ cdef class Vbhmm:
         memset(&res, 0, sizeof(res))
         with nogil:
             s = vem_vbhmm_fit(self.v, &m, sp, &opts.o, &rng, &res)
-        try:
-            check(s)
-            return _result(s, &res)
-        finally:
-            vem_fit_result_clear(&res)
+        return _fit_result(s, &res)
 
     def elbo(self, const double[:, ::1] x, Seqs seqs):
         cdef vem_matrix m = view(x)
@@ -1965,13 +1949,9 @@ cdef class Lda:
         memset(&info, 0, sizeof(info))
         with nogil:
             s = vem_lda_fit(self.l, &d, &opts.o, &rng, &res, &info)
-        try:
-            check(s)
-            out = _result(s, &res)
-            out["last_pass"] = (info.n_docs, info.n_converged, info.mean_sweeps)
-            return out
-        finally:
-            vem_fit_result_clear(&res)
+        out = _fit_result(s, &res)
+        out["last_pass"] = (info.n_docs, info.n_converged, info.mean_sweeps)
+        return out
 
     def transform(self, const long long[::1] indptr, const uint32_t[::1] words,
                   const double[::1] counts, bint normalised, int nthreads):
@@ -2052,11 +2032,7 @@ cdef class Blr:
         memset(&res, 0, sizeof(res))
         with nogil:
             s = vem_blr_fit(self.b, &m, &y[0], &opts.o, &res)
-        try:
-            check(s)
-            return _result(s, &res)
-        finally:
-            vem_fit_result_clear(&res)
+        return _fit_result(s, &res)
 
     def params(self):
         """(coef, intercept, noise precision, weight precisions, sigma, pruned mask)."""
@@ -2265,11 +2241,7 @@ cdef class Glmm:
         memset(&res, 0, sizeof(res))
         with nogil:
             s = vem_glmm_fit(self.g, &m, &y[0], &group[0], &opts.o, &res)
-        try:
-            check(s)
-            return _result(s, &res)
-        finally:
-            vem_fit_result_clear(&res)
+        return _fit_result(s, &res)
 
     def params(self):
         """A dict: beta (p, the intercept first), sigma2, stderr (p + 1, or None),
@@ -2379,11 +2351,7 @@ cdef class Blogr:
         memset(&res, 0, sizeof(res))
         with nogil:
             s = vem_blogr_fit(self.b, &m, &y[0], &opts.o, &res)
-        try:
-            check(s)
-            return _result(s, &res)
-        finally:
-            vem_fit_result_clear(&res)
+        return _fit_result(s, &res)
 
     def coef(self):
         """(mean (d + 1, intercept last), covariance (d + 1) x (d + 1)) on the input
@@ -2530,14 +2498,10 @@ cdef class Vae:
             mv = view(xv)
             dv = vem_data_rows(mv)
             opts.o.validation = &dv
-        try:
-            with nogil:
-                s = vem_fit_run(&model, &data, &opts.o, &rng, &res)
-            check(s)
-            return _result(s, &res)
-        finally:
-            opts.o.validation = NULL
-            vem_fit_result_clear(&res)
+        with nogil:
+            s = vem_fit_run(&model, &data, &opts.o, &rng, &res)
+        opts.o.validation = NULL  # dv lives in this frame only
+        return _fit_result(s, &res)
 
     def elbo(self, const double[:, ::1] x, size_t samples, seed):
         """Per-row ELBO estimates and their sum (vem_vae_elbo)."""

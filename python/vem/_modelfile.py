@@ -6,9 +6,11 @@ Python-side attributes; unpickling loads the C model from those files as `vem
 predict` loads them. Each estimator predicts with the model its file describes, so an
 unpickled copy predicts and scores bit for bit as the original.
 
-An estimator opts in with ModelFileState and two hooks: _state_model() returns the
-core model (an object of vem._core with save(path)) or None when there is nothing to
-keep; _restore_model(path) loads the core model from the files written under a
+An estimator opts in with ModelFileState. By default the core model is the attribute
+_model (an object of vem._core with save(path), or None when there is nothing to keep)
+and _core_class.load(path) loads it back; an estimator whose model is built otherwise
+overrides the hooks: _state_model() returns the core model to keep, _state_files() the
+files, and _restore_model(path) loads the core model from the files written under a
 temporary directory (path names the JSON) and makes it the estimator's.
 """
 import os
@@ -53,16 +55,18 @@ class ModelFileState:
 
     # Attributes that hold core models (rebuilt, never pickled).
     _transient_attrs = ("_model", "_model_key")
+    # The vem._core class of _model.
+    _core_class = None
 
     def _state_model(self):
-        raise NotImplementedError
+        return getattr(self, "_model", None)
 
     def _state_files(self):
         m = self._state_model()
         return None if m is None else dump(m.save)
 
     def _restore_model(self, path):
-        raise NotImplementedError
+        self._model = self._core_class.load(path)
 
     def __getstate__(self):
         parent = getattr(super(), "__getstate__", None)

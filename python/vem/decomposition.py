@@ -14,8 +14,8 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core
+from ._common import seed as _seed
 from ._modelfile import ModelFileState
-from .mixture import _seed
 
 try:  # scikit-learn >= 1.2
     from sklearn.base import ClassNamePrefixFeaturesOutMixin as _FeaturesOut
@@ -247,7 +247,7 @@ class LatentDirichletAllocation(ModelFileState, _FeaturesOut, TransformerMixin, 
     # ------------------------------------------------------------ pickling
     # Through the model file (vem._modelfile): the JSON and its lambda .npy.
 
-    _transient_attrs = ("_model",)
+    _core_class = _core.Lda
 
     def _state_model(self):
         if not hasattr(self, "components_") or getattr(self, "_model", None) is None:
@@ -259,9 +259,8 @@ class LatentDirichletAllocation(ModelFileState, _FeaturesOut, TransformerMixin, 
         return self._model
 
     def _restore_model(self, path):
-        m = _core.Lda.load(path)
-        m.set_estep(float(self.mean_change_tol), int(self.max_doc_update_iter))
-        self._model = m
+        super()._restore_model(path)
+        self._model.set_estep(float(self.mean_change_tol), int(self.max_doc_update_iter))
 
     def _more_tags(self):
         return {"requires_positive_X": True, "X_types": ["2darray", "sparse"]}

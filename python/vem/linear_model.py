@@ -16,13 +16,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core
+from ._common import seed as _seed, set_engine_options, validate_data
 from ._modelfile import ModelFileState
-from .mixture import _seed
-
-try:  # scikit-learn >= 1.6
-    from sklearn.utils.validation import validate_data as _sk_validate_data
-except ImportError:  # pragma: no cover - older scikit-learn
-    _sk_validate_data = None
 
 __all__ = ["BayesianRidge", "ARDRegression", "GLMM", "BayesianLogisticRegression"]
 
@@ -34,10 +29,7 @@ def _validate(est, X, y=None, reset=True, y_numeric=True):
         args = (X, y)
     else:
         args = (X,)
-    if _sk_validate_data is not None:
-        out = _sk_validate_data(est, *args, **kw)
-    else:
-        out = est._validate_data(*args, **kw)
+    out = validate_data(est, *args, **kw)
     if y is None:
         return np.ascontiguousarray(out, dtype=np.float64)
     X, y = out
@@ -133,15 +125,7 @@ class _Blr(ModelFileState, RegressorMixin, BaseEstimator):
         X = _validate(self, X, reset=False)
         return self._model.predict(X, bool(return_std))
 
-    # ---- pickling: through the model file (vem._modelfile)
-
-    _transient_attrs = ("_model",)
-
-    def _state_model(self):
-        return getattr(self, "_model", None)
-
-    def _restore_model(self, path):
-        self._model = _core.Blr.load(path)
+    _core_class = _core.Blr  # pickled through its model file (vem._modelfile)
 
 
 class BayesianRidge(_Blr):
@@ -256,9 +240,10 @@ class GLMM(ModelFileState, BaseEstimator):
 
     Parameters: family, fit_intercept, quadrature_nodes (1 is the Laplace
     approximation), algorithm, max_iter / tol / tol_rule (None: the command's defaults
-    for the algorithm), n_init (restarts: mcem and sem), random_state (the seed of the
+    for the algorithm), n_init (restarts: mcem and sem), accelerate ('squarem': the
+    fastest way to the boundary sigma2 = 0, docs/glmm.md), random_state (the seed of the
     Monte-Carlo draws; an int is `vem --seed`), n_threads, engine_options (further
-    vem_fit_opts fields, e.g. mc_samples, accelerate).
+    vem_fit_opts fields, e.g. mc_samples, mc_average_from).
 
     Attributes: coef_ (d), intercept_, beta_ (p: the intercept first, lme4's order),
     sigma2_ (the random intercepts' variance), beta_stderr_, sigma2_stderr_ (None when
@@ -271,7 +256,7 @@ class GLMM(ModelFileState, BaseEstimator):
 
     def __init__(self, family="binomial", *, fit_intercept=True, quadrature_nodes=25,
                  algorithm="batch", max_iter=None, tol=None, tol_rule=None, n_init=1,
-                 random_state=None, n_threads=0, engine_options=None):
+                 accelerate="none", random_state=None, n_threads=0, engine_options=None):
         self.family = family
         self.fit_intercept = fit_intercept
         self.quadrature_nodes = quadrature_nodes
@@ -280,19 +265,12 @@ class GLMM(ModelFileState, BaseEstimator):
         self.tol = tol
         self.tol_rule = tol_rule
         self.n_init = n_init
+        self.accelerate = accelerate
         self.random_state = random_state
         self.n_threads = n_threads
         self.engine_options = engine_options
 
-    # ---- pickling: through the model file (vem._modelfile)
-
-    _transient_attrs = ("_model",)
-
-    def _state_model(self):
-        return getattr(self, "_model", None)
-
-    def _restore_model(self, path):
-        self._model = _core.Glmm.load(path)
+    _core_class = _core.Glmm  # pickled through its model file (vem._modelfile)
 
     # ---- helpers
 
@@ -310,14 +288,13 @@ class GLMM(ModelFileState, BaseEstimator):
         if self.algorithm in ("batch", "cem") and int(self.n_init) != 1:
             raise ValueError("n_init=%r: every restart of %s starts from the same GLM fit; "
                              "restarts apply to 'mcem' and 'sem'" % (self.n_init, self.algorithm))
-        opts = _core.FitOptions("blr")  # the engine's defaults (vem_fit_opts_init)
+        opts = _core.FitOptions("engine")
         opts.set(algorithm=self.algorithm, max_iter=max_iter, tol=tol, tol_rule=rule,
-                 n_init=int(self.n_init), n_threads=int(self.n_threads))
-        eo = dict(self.engine_options or {})
-        if self.algorithm == "sem" and "mc_average_from" not in eo:
-            eo["mc_average_from"] = max_iter // 2 + 1  # the second half of the chain
-        opts.set(**eo)
-        return opts
+                 n_init=int(self.n_init), n_threads=int(self.n_threads),
+                 accelerate=self.accelerate)
+        if self.algorithm == "sem":
+            opts.set(mc_average_from=max_iter // 2 + 1)  # the second half of the chain
+        return set_engine_options(opts, self.engine_options)
 
     def _labels(self, groups, n, fitting):
         """groups as float64 labels for libvem: numbers as they are (the command's labels),
@@ -482,15 +459,7 @@ class BayesianLogisticRegression(ModelFileState, ClassifierMixin, BaseEstimator)
         self.random_state = random_state
         self.n_threads = n_threads
 
-    # ---- pickling: through the model file (vem._modelfile)
-
-    _transient_attrs = ("_model",)
-
-    def _state_model(self):
-        return getattr(self, "_model", None)
-
-    def _restore_model(self, path):
-        self._model = _core.Blogr.load(path)
+    _core_class = _core.Blogr  # pickled through its model file (vem._modelfile)
 
     def fit(self, X, y):
         """Fit q(w) to (X, y) by Adam; returns self."""
@@ -517,7 +486,7 @@ class BayesianLogisticRegression(ModelFileState, ClassifierMixin, BaseEstimator)
             e = epochs if len(factors) == 1 else epochs // 4 + (1 if st < epochs % 4 else 0)
             if e == 0:
                 continue
-            opts = _core.FitOptions("blr")
+            opts = _core.FitOptions("engine")
             opts.set(algorithm="adam", max_iter=e, tol=0.0, batch_size=int(self.batch_size),
                      lr=float(self.learning_rate) * f, warm_start=done > 0,
                      n_threads=int(self.n_threads))

@@ -12,16 +12,11 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core
+from ._common import seed as _seed, set_engine_options, validate_data
 from ._modelfile import ModelFileState
-
-try:  # scikit-learn >= 1.6
-    from sklearn.utils.validation import validate_data as _sk_validate_data
-except ImportError:  # pragma: no cover - older scikit-learn
-    _sk_validate_data = None
 
 __all__ = ["GaussianMixture", "BayesianGaussianMixture", "select"]
 
@@ -34,33 +29,11 @@ _INIT_NAMES = {"kmeans": "kmeans", "k-means++": "kmeans++", "kmeans++": "kmeans+
 _MCLUST_ORDER = ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV",
                  "VEV", "EVV", "VVV")
 
-_ENGINE_KEYS = ("block", "nslots", "mono_rtol", "warmup", "eval_passes", "init_sample",
-                "n_batches", "checkpoint", "checkpoint_every", "checkpoint_seconds", "resume",
-                "mc_samples", "mc_schedule", "mc_growth", "mc_max_samples", "mc_groups",
-                "mc_alpha", "mc_window", "mc_average_from", "lbfgs_m", "em_switch_rate")
-
-
 def _validate(est, X, reset):
     """X as float64 C-contiguous (no copy when it already is), checked as scikit-learn does."""
-    kw = dict(dtype=np.float64, ensure_min_samples=2 if reset else 1, reset=reset)
-    if _sk_validate_data is not None:
-        X = _sk_validate_data(est, X, **kw)
-    else:
-        X = est._validate_data(X, **kw)
+    X = validate_data(est, X, dtype=np.float64, ensure_min_samples=2 if reset else 1,
+                      reset=reset)
     return np.ascontiguousarray(X, dtype=np.float64)
-
-
-def _seed(random_state):
-    """vem's 64-bit seed: an int as it is (the `vem --seed` of the same number), else a
-    draw from numpy's generator (None: the global RandomState, as scikit-learn)."""
-    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
-        if random_state < 0 or random_state >= 2 ** 64:
-            raise ValueError("random_state=%r must be in [0, 2**64)" % (random_state,))
-        return int(random_state)
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(0, 2 ** 63))
-    rs = check_random_state(random_state)
-    return int(rs.randint(0, 2 ** 63, dtype=np.int64))
 
 
 def _options(est, model, extra=None):
@@ -71,12 +44,7 @@ def _options(est, model, extra=None):
     for k in ("n_blocks", "accelerate"):
         if hasattr(est, k):
             opts.set(**{k: getattr(est, k)})
-    eo = dict(est.engine_options or {})
-    bad = [k for k in eo if k not in _ENGINE_KEYS]
-    if bad:
-        raise ValueError("engine_options: unknown option(s) %s; known: %s" %
-                         (", ".join(sorted(bad)), ", ".join(_ENGINE_KEYS)))
-    opts.set(**eo)
+    set_engine_options(opts, est.engine_options)
     if extra:
         opts.set(**extra)
     if est.verbose:
@@ -219,13 +187,14 @@ class GaussianMixture(ModelFileState, DensityMixin, BaseEstimator):
 
     # ---- pickling: through the model file (vem._modelfile)
 
+    _core_class = _core.Gmm
+
     def _state_model(self):
         return self._get_model() if hasattr(self, "means_") else None
 
     def _restore_model(self, path):
-        m = _core.Gmm.load(path)
-        self._apply_prior(m)
-        self._model = m
+        super()._restore_model(path)
+        self._apply_prior(self._model)
         self._model_key = self._key()
         self._stepwise_ = None  # partial_fit's statistics are centred in the old model
 
@@ -634,11 +603,13 @@ class BayesianGaussianMixture(ModelFileState, DensityMixin, BaseEstimator):
 
     # ---- pickling: through the model file (vem._modelfile)
 
+    _core_class = _core.Vbgmm
+
     def _state_model(self):
         return self._get_model() if hasattr(self, "means_") else None
 
     def _restore_model(self, path):
-        self._model = _core.Vbgmm.load(path)
+        super()._restore_model(path)
         self._model_key = self._key()
 
     def _weight_prior(self):

@@ -6,13 +6,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core
+from ._common import seed as _seed, validate_data
 from ._modelfile import ModelFileState
-from .mixture import _seed
 
-try:  # scikit-learn >= 1.6
-    from sklearn.utils.validation import validate_data as _sk_validate_data
-except ImportError:  # pragma: no cover - older scikit-learn
-    _sk_validate_data = None
 try:  # scikit-learn >= 1.2
     from sklearn.base import ClassNamePrefixFeaturesOutMixin as _FeaturesOut
 except ImportError:  # pragma: no cover
@@ -76,24 +72,12 @@ class VariationalAutoencoder(ModelFileState, _FeaturesOut, TransformerMixin, Bas
         self.random_state = random_state
         self.n_threads = n_threads
 
-    # ---- pickling: through the model file and its .npy (vem._modelfile)
-
-    _transient_attrs = ("_model",)
-
-    def _state_model(self):
-        return getattr(self, "_model", None)
-
-    def _restore_model(self, path):
-        self._model = _core.Vae.load(path)
+    _core_class = _core.Vae  # pickled through its model file and .npy (vem._modelfile)
 
     # ---- helpers
 
     def _data(self, X, reset):
-        kw = dict(dtype=np.float64, reset=reset)
-        if _sk_validate_data is not None:
-            X = _sk_validate_data(self, X, **kw)
-        else:
-            X = self._validate_data(X, **kw)
+        X = validate_data(self, X, dtype=np.float64, reset=reset)
         if self.binarize == "static":
             return (X > 0.5).astype(np.float64)
         return np.ascontiguousarray(X, dtype=np.float64)
@@ -140,7 +124,7 @@ class VariationalAutoencoder(ModelFileState, _FeaturesOut, TransformerMixin, Bas
             valid = self._data(validation_data, reset=False)
         elif int(self.patience) > 0:
             raise ValueError("patience needs validation_data")
-        opts = _core.FitOptions("blr")  # the engine's defaults (vem_fit_opts_init)
+        opts = _core.FitOptions("engine")
         opts.set(algorithm="adam", max_iter=int(self.max_iter), tol=0.0,
                  batch_size=int(self.batch_size), lr=float(self.learning_rate),
                  patience=int(self.patience), warm_start=warm, n_threads=int(self.n_threads))
