@@ -6,7 +6,6 @@ import re
 import warnings
 
 import numpy as np
-import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import vem

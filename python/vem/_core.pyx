@@ -2075,7 +2075,7 @@ cdef class Blr:
         check(vem_blr_state_set(self.b, &st[0]))
 
 
-# ---------------------------------------------------------------- GLMM, Bayesian logistic regression, VAE
+# ------------------------------------------ GLMM, Bayesian logistic regression, VAE
 
 cdef extern from "vem/vem.h" nogil:
     # glmm.h
