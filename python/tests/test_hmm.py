@@ -353,7 +353,8 @@ def test_get_params_and_clone():
             vem.GMMHMM(2, n_mix=3), vem.CategoricalHMM(4, emissionprob_prior=1.5),
             vem.PoissonHMM(2, lambdas_prior=0.5), vem.MultinomialHMM(2, n_trials=7),
             vem.VariationalGaussianHMM(3, covariance_type="diag", beta_prior=2.0),
-            vem.VariationalCategoricalHMM(2, n_features=5, n_threads=1)]
+            vem.VariationalCategoricalHMM(2, n_features=5, n_threads=1),
+            vem.VariationalPoissonHMM(2, lambdas_shape_prior=2.0)]
     for est in ests:
         c = clone(est)
         assert c.get_params() == est.get_params()
@@ -488,3 +489,76 @@ def test_fit_releases_the_gil():
     elapsed = stamps[-1] - t0
     assert done and elapsed > 0.05
     assert np.diff(stamps).max() < 0.5 * elapsed
+
+
+# ---------------------------------------------------------------- variational Poisson
+
+def test_variational_poisson_equals_the_cli(vem_cli, tmp_path):
+    """VariationalPoissonHMM with the command's options (n_iter 1000, tol 1e-6 total, its
+    seed; default and given priors) is `vem fit vbhmm --emission poisson`'s fit bit for bit:
+    the ELBO trace, every posterior in the model file, `vem decode`'s path and `vem
+    score`'s ELBO on it; the model file loads back as the estimator."""
+    data = os.path.join(DATA, "seattle-counts.csv")
+    for seed, kw, opts in ((5, {}, []),
+                           (2, dict(lambdas_shape_prior=2.5, lambdas_rate_prior=[0.5, 0.7],
+                                    startprob_prior=0.7, transmat_prior=1.3),
+                            ["--lambdas-shape-prior", 2.5, "--lambdas-rate-prior", "0.5,0.7",
+                             "--startprob-prior", 0.7, "--transmat-prior", 1.3])):
+        out = tmp_path / ("vp%d.json" % seed)
+        d = json.loads(run_cli(vem_cli, "fit", "vbhmm", data, "-k", 3, "--emission", "poisson",
+                               "--seed", seed, "--json", "-o", out, *opts))
+        v = vem.VariationalPoissonHMM(3, n_iter=1000, random_state=seed, **kw).fit(COUNTS)
+        assert v.monitor_.iter == d["n_iter"] and v.monitor_.converged == d["converged"]
+        assert list(v.monitor_.history) == [t["objective"] for t in d["trace"]]
+        assert v.lower_bound_ == d["objective"]
+        with open(out) as f:
+            saved = json.load(f)
+        for key, attr in (("startprob_posterior", "startprob_posterior_"),
+                          ("transmat_posterior", "transmat_posterior_"),
+                          ("lambdas_shape_posterior", "lambdas_shape_posterior_"),
+                          ("lambdas_rate_posterior", "lambdas_rate_posterior_"),
+                          ("lambdas", "lambdas_"), ("startprob", "startprob_"),
+                          ("transmat", "transmat_"), ("occupancy", "occupancy_")):
+            assert np.array_equal(getattr(v, attr), saved[key]), key
+        assert np.array_equal(v.lambdas_rate_prior_[0], saved["lambdas_rate_prior"])
+        assert np.all(v.lambdas_shape_prior_ == saved["lambdas_shape_prior"])
+        assert v.effective_states_ == saved["effective_states"]
+        dec = json.loads(run_cli(vem_cli, "decode", out, data, "--json"))
+        lp, states = v.decode(COUNTS)
+        assert np.array_equal(states, dec["states"]) and lp == dec["log_probability"]
+        s = json.loads(run_cli(vem_cli, "score", out, data, "--json"))
+        assert v.elbo(COUNTS) == s["elbo"]
+        loaded = vem.hmm.load(out)
+        assert isinstance(loaded, vem.VariationalPoissonHMM)
+        assert loaded.elbo(COUNTS) == v.elbo(COUNTS) == v.lower_bound_
+        assert np.array_equal(loaded.decode(COUNTS)[1], states)
+
+
+def test_variational_poisson_behaviour():
+    """Shapes, posterior means, a warm start that resumes the fit, sequences, sampling,
+    priors per state, errors."""
+    v = vem.VariationalPoissonHMM(2, n_iter=40, random_state=0).fit(COUNTS, YEARS)
+    k, d = 2, COUNTS.shape[1]
+    assert v.lambdas_.shape == v.lambdas_shape_posterior_.shape == (k, d)
+    assert v.lambdas_rate_prior_.shape == v.lambdas_shape_prior_.shape == (k, d)
+    close(v.lambdas_, v.lambdas_shape_posterior_ / v.lambdas_rate_posterior_, 1e-15)
+    shape, rate = v.lambdas_posterior_
+    assert shape is v.lambdas_shape_posterior_ and rate is v.lambdas_rate_posterior_
+    close(v.lambdas_rate_prior_[0], 1.0 / COUNTS.mean(axis=0), 1e-12)  # shape 1 / mean
+    assert v.score_samples(COUNTS, YEARS)[1].shape == (len(COUNTS), k)
+    X, z = v.sample(25, random_state=3, currstate=1)
+    assert X.shape == (25, d) and X.dtype.kind == "i" and z[0] == 1
+    # 40 iterations, then 40 more from the posterior: the trace goes on rising
+    w = vem.VariationalPoissonHMM(2, n_iter=40, tol=0, random_state=0).fit(COUNTS, YEARS)
+    w.set_params(init_params="").fit(COUNTS, YEARS)
+    assert w.lower_bound_ >= v.lower_bound_ - 1e-9 * abs(v.lower_bound_)
+    same = vem.VariationalPoissonHMM(2, n_iter=40, random_state=0,
+                                     lambdas_rate_prior=np.tile(1.0 / COUNTS.mean(axis=0),
+                                                                (2, 1))).fit(COUNTS, YEARS)
+    close(same.lambdas_, v.lambdas_, 1e-12)
+    with pytest.raises(ValueError, match="shared|rows"):
+        vem.VariationalPoissonHMM(2, lambdas_rate_prior=[[1.0, 2.0], [2.0, 1.0]]).fit(COUNTS)
+    with pytest.raises(ValueError, match="integers"):
+        vem.VariationalPoissonHMM(2).fit(COUNTS + 0.5)
+    with pytest.raises(ValueError):
+        v.score(COUNTS[:, :1])

@@ -11,11 +11,13 @@ from ._core import __version__
 from .mixture import BayesianGaussianMixture, GaussianMixture, select
 from . import hmm
 from .decomposition import LatentDirichletAllocation
-from .linear_model import ARDRegression, BayesianRidge
+from .linear_model import ARDRegression, BayesianLogisticRegression, BayesianRidge, GLMM
+from .neural_network import VariationalAutoencoder
 from .hmm import (CategoricalHMM, GaussianHMM, GMMHMM, MultinomialHMM, PoissonHMM,
-                  VariationalCategoricalHMM, VariationalGaussianHMM)
+                  VariationalCategoricalHMM, VariationalGaussianHMM, VariationalPoissonHMM)
 
 __all__ = ["GaussianMixture", "BayesianGaussianMixture", "select", "hmm", "GaussianHMM",
            "GMMHMM", "CategoricalHMM", "PoissonHMM", "MultinomialHMM",
-           "VariationalGaussianHMM", "VariationalCategoricalHMM", "LatentDirichletAllocation",
-           "BayesianRidge", "ARDRegression", "__version__"]
+           "VariationalGaussianHMM", "VariationalCategoricalHMM", "VariationalPoissonHMM",
+           "LatentDirichletAllocation", "BayesianRidge", "ARDRegression", "GLMM",
+           "BayesianLogisticRegression", "VariationalAutoencoder", "__version__"]

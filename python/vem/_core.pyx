@@ -103,6 +103,11 @@ cdef extern from "vem/vem.h" nogil:
         vem_accelerate accelerate
         size_t lbfgs_m
         double em_switch_rate
+        double lr
+        double beta1, beta2
+        double adam_eps
+        const vem_data *validation
+        size_t patience
 
     vem_status vem_algorithm_parse(const char *name, vem_algorithm *out)
     vem_status vem_tol_rule_parse(const char *name, vem_tol_rule *out)
@@ -115,6 +120,7 @@ cdef extern from "vem/vem.h" nogil:
         double objective
         double change
         int violation
+        double validation
     ctypedef struct vem_fit_result:
         vem_trace_entry *trace
         size_t trace_len
@@ -140,6 +146,8 @@ cdef extern from "vem/vem.h" nogil:
     ctypedef struct vem_fit:
         pass
     vem_fit *vem_fit_new(const vem_model *m, const vem_data *x, const vem_fit_opts *o)
+    vem_status vem_fit_run(const vem_model *m, const vem_data *x, const vem_fit_opts *o,
+                           vem_rng *rng, vem_fit_result *res)
     void vem_fit_free(vem_fit *f)
     vem_status vem_fit_init(vem_fit *f, vem_rng *rng)
     vem_status vem_fit_pass(vem_fit *f, const vem_model *m, double *ess, double *objective)
@@ -157,6 +165,10 @@ cdef extern from "vem/vem.h" nogil:
         pass
     vem_gmm *vem_gmm_new(size_t k, size_t d, vem_cov cov)
     void vem_gmm_free(vem_gmm *g)
+    size_t vem_gmm_k(const vem_gmm *g)
+    size_t vem_gmm_d(const vem_gmm *g)
+    vem_status vem_gmm_save(const vem_gmm *g, const char *path, const vem_fit_result *fit_info)
+    vem_gmm *vem_gmm_load(const char *path)
     vem_cov vem_gmm_cov(const vem_gmm *g)
     vem_status vem_gmm_set_reg_covar(vem_gmm *g, double reg_covar)
     void vem_gmm_set_equal_weights(vem_gmm *g, int equal)
@@ -224,6 +236,12 @@ cdef extern from "vem/vem.h" nogil:
         pass
     vem_vbgmm *vem_vbgmm_new(size_t k, size_t d, vem_cov cov)
     void vem_vbgmm_free(vem_vbgmm *v)
+    size_t vem_vbgmm_k(const vem_vbgmm *v)
+    size_t vem_vbgmm_d(const vem_vbgmm *v)
+    vem_cov vem_vbgmm_cov(const vem_vbgmm *v)
+    vem_status vem_vbgmm_save(const vem_vbgmm *v, const char *path,
+                              const vem_fit_result *fit_info)
+    vem_vbgmm *vem_vbgmm_load(const char *path)
     vem_status vem_vbgmm_set_weight_prior(vem_vbgmm *v, vem_vb_weight_prior p)
     vem_status vem_vbgmm_set_weight_concentration_prior(vem_vbgmm *v, double alpha0)
     double vem_vbgmm_weight_concentration_prior(const vem_vbgmm *v)
@@ -285,6 +303,16 @@ cdef int check(vem_status s) except -1:
     raise RuntimeError(text)
 
 
+cdef int _raise_load(str path) except -1:
+    """Raise for a failed vem_*_load of path: OSError when the file is missing or
+    unreadable, ValueError for a malformed model file."""
+    text = _error_text(VEM_EFORMAT)
+    import os
+    if not os.path.exists(path):
+        raise OSError(text)
+    raise ValueError(text)
+
+
 cdef vem_matrix view(const double[:, ::1] x):
     if x.shape[0] == 0:
         return vem_matrix_view(NULL, 0, <size_t>x.shape[1])
@@ -293,6 +321,62 @@ cdef vem_matrix view(const double[:, ::1] x):
 
 cdef const double *ptr1(const double[::1] a):
     return &a[0] if a.shape[0] > 0 else NULL
+
+
+cdef object _copy(const double *p, size_t n):
+    """A numpy copy of n doubles at p (None for NULL)."""
+    if p is NULL:
+        return None
+    if n == 0:
+        return np.empty(0)
+    return np.asarray(<const double[:n]>p).copy()
+
+
+cdef const double *_ptr(object a, size_t n, str what) except? NULL:
+    """The data of a float64 C-contiguous 1-D array of n values (checked)."""
+    cdef const double[::1] v = a
+    if <size_t>v.shape[0] != n:
+        raise ValueError("%s: %d values needed, got %d" % (what, n, v.shape[0]))
+    if n == 0:
+        return NULL
+    return &v[0]
+
+
+cdef object _states_array(const size_t *s, size_t n):
+    """n size_t values (labels, states) as a numpy intp array."""
+    out = np.empty(n, dtype=np.intp)
+    cdef Py_ssize_t[::1] o = out
+    cdef size_t i
+    for i in range(n):
+        o[i] = <Py_ssize_t>s[i]
+    return out
+
+
+cdef class _Indices:
+    """Room for n size_t values that a libvem call writes (labels, states), freed with
+    the object; array() gives them as numpy intp."""
+    cdef size_t *p
+    cdef size_t n
+
+    def __cinit__(self, size_t n):
+        self.p = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        if self.p is NULL:
+            raise MemoryError()
+        self.n = n
+
+    def __dealloc__(self):
+        free(self.p)
+
+    cdef object array(self):
+        return _states_array(self.p, self.n)
+
+
+cdef vem_gmm_init _gmm_init(str name) except? -1:
+    """The initialisation named name (vem_gmm_init_parse); ValueError if none."""
+    cdef vem_gmm_init i = 0
+    b = name.encode()
+    check(vem_gmm_init_parse(b, &i))
+    return i
 
 
 def cov_parse(str name):
@@ -315,7 +399,9 @@ def cov_names():
 # ---------------------------------------------------------------- options
 
 cdef class FitOptions:
-    """A vem_fit_opts with the strings it points to kept alive."""
+    """A vem_fit_opts with the strings it points to kept alive, initialised with the
+    defaults of model ('gmm', 'vbgmm', 'hmm', 'vbhmm'; 'engine', 'lda', 'blr': the
+    engine's, vem_fit_opts_init)."""
     cdef vem_fit_opts o
     cdef object keep
     cdef object progress
@@ -327,7 +413,7 @@ cdef class FitOptions:
             vem_hmm_fit_opts_init(&self.o)
         elif model == "vbhmm":
             vem_vbhmm_fit_opts_init(&self.o)
-        elif model in ("lda", "blr"):
+        elif model in ("engine", "lda", "blr"):
             vem_fit_opts_init(&self.o)
         else:
             vem_gmm_fit_opts_init(&self.o)
@@ -421,6 +507,16 @@ cdef class FitOptions:
                 self.o.lbfgs_m = val
             elif key == "em_switch_rate":
                 self.o.em_switch_rate = val
+            elif key == "lr":
+                self.o.lr = val
+            elif key == "beta1":
+                self.o.beta1 = val
+            elif key == "beta2":
+                self.o.beta2 = val
+            elif key == "adam_eps":
+                self.o.adam_eps = val
+            elif key == "patience":
+                self.o.patience = val
             else:
                 raise TypeError("unknown engine option %r" % key)
         return self
@@ -453,14 +549,27 @@ cdef void _progress(void *ctx, const vem_progress *p) noexcept with gil:
 cdef dict _result(vem_status s, const vem_fit_result *res):
     cdef size_t i
     trace = []
+    validation = []
     if res.trace is not NULL:
         for i in range(res.trace_len):
             if res.trace[i].step == 0:
                 trace.append(res.trace[i].objective)
-    return {"trace": trace, "status": int(s), "converged": bool(res.converged),
+                validation.append(res.trace[i].validation)
+    return {"trace": trace, "validation": validation, "status": int(s),
+            "converged": bool(res.converged),
             "n_iter": res.n_iter, "objective": res.objective, "n_obs": res.n_obs,
             "n_violations": res.n_violations, "best_init": res.best_init,
             "n_steps": res.n_steps, "seconds": res.seconds, "n_passes": res.n_passes}
+
+
+cdef dict _fit_result(vem_status s, vem_fit_result *res):
+    """A fit's outcome: raise for an error status, else _result's dict; res is cleared
+    either way."""
+    try:
+        check(s)
+        return _result(s, res)
+    finally:
+        vem_fit_result_clear(res)
 
 
 cdef uint64_t _seed(seed) except? 0:
@@ -475,20 +584,41 @@ cdef class Gmm:
     cdef readonly size_t k, d
     cdef readonly int cov, layout
 
-    def __cinit__(self, size_t k, size_t d, str covariance):
+    def __cinit__(self):
+        self.g = NULL
+
+    def __init__(self, size_t k, size_t d, str covariance):
         cdef vem_cov c = 0
         b = covariance.encode()
         check(vem_gmm_cov_parse(b, &c))
         self.g = vem_gmm_new(k, d, c)
         if self.g is NULL:
             check(VEM_EINVAL if k == 0 or d == 0 else VEM_ENOMEM)
-        self.k = k
-        self.d = d
-        self.cov = c
-        self.layout = vem_cov_layout(c)
+        self._shape()
+
+    cdef _shape(self):
+        self.k = vem_gmm_k(self.g)
+        self.d = vem_gmm_d(self.g)
+        self.cov = vem_gmm_cov(self.g)
+        self.layout = vem_cov_layout(self.cov)
 
     def __dealloc__(self):
         vem_gmm_free(self.g)
+
+    @staticmethod
+    def load(str path):
+        """The model of a "gmm" model file (vem_gmm_load)."""
+        cdef Gmm m = Gmm.__new__(Gmm)
+        b = path.encode()
+        m.g = vem_gmm_load(b)
+        if m.g is NULL:
+            _raise_load(path)
+        m._shape()
+        return m
+
+    def save(self, str path):
+        b = path.encode()
+        check(vem_gmm_save(self.g, b, NULL))
 
     @property
     def layout_name(self):
@@ -501,10 +631,7 @@ cdef class Gmm:
         vem_gmm_set_equal_weights(self.g, 1 if equal else 0)
 
     def set_init(self, str name):
-        cdef vem_gmm_init i = 0
-        b = name.encode()
-        check(vem_gmm_init_parse(b, &i))
-        check(vem_gmm_set_init(self.g, i))
+        check(vem_gmm_set_init(self.g, _gmm_init(name)))
 
     def set_kmeans(self, size_t max_iter, double tol):
         check(vem_gmm_set_kmeans(self.g, max_iter, tol))
@@ -575,11 +702,7 @@ cdef class Gmm:
         memset(&res, 0, sizeof(res))
         with nogil:
             s = vem_gmm_fit(self.g, &m, &opts.o, &rng, &res)
-        try:
-            check(s)
-            return _result(s, &res)
-        finally:
-            vem_fit_result_clear(&res)
+        return _fit_result(s, &res)
 
     def initialize(self, const double[:, ::1] x, FitOptions opts, seed):
         """Only the initialisation of a fit (the model's init on x), no EM iteration."""
@@ -675,44 +798,26 @@ cdef class Gmm:
     def predict(self, const double[:, ::1] x):
         cdef vem_matrix m = view(x)
         cdef size_t n = x.shape[0]
-        cdef size_t *lab = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        cdef _Indices lab = _Indices(n)
         cdef vem_status s = VEM_OK
-        cdef size_t i
-        if lab is NULL:
-            raise MemoryError()
-        try:
-            if n > 0:
-                with nogil:
-                    s = vem_gmm_predict(self.g, &m, lab)
-            check(s)
-            out = np.empty(n, dtype=np.intp)
-            for i in range(n):
-                out[i] = lab[i]
-            return out
-        finally:
-            free(lab)
+        if n > 0:
+            with nogil:
+                s = vem_gmm_predict(self.g, &m, lab.p)
+        check(s)
+        return lab.array()
 
     def sample(self, size_t n, seed):
         cdef vem_rng rng
-        cdef size_t *lab = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        cdef _Indices lab = _Indices(n)
         cdef vem_status s = VEM_OK
-        cdef size_t i
-        if lab is NULL:
-            raise MemoryError()
         vem_rng_seed(&rng, _seed(seed))
         out = np.empty((n, self.d))
         cdef double[:, ::1] o = out
-        try:
-            if n > 0:
-                with nogil:
-                    s = vem_gmm_sample(self.g, n, &rng, &o[0, 0], lab)
-            check(s)
-            labels = np.empty(n, dtype=np.intp)
-            for i in range(n):
-                labels[i] = lab[i]
-            return out, labels
-        finally:
-            free(lab)
+        if n > 0:
+            with nogil:
+                s = vem_gmm_sample(self.g, n, &rng, &o[0, 0], lab.p)
+        check(s)
+        return out, lab.array()
 
     def n_parameters(self):
         return vem_gmm_n_parameters(self.g)
@@ -745,8 +850,7 @@ def gmm_select(const double[:, ::1] x, ks, covs, str init, double reg_covar, Fit
     cdef uint64_t sd = _seed(seed)
     if nk == 0 or ncov == 0:
         raise ValueError("select: empty list of components or covariance types")
-    b = init.encode()
-    check(vem_gmm_init_parse(b, &gi))
+    gi = _gmm_init(init)
     cdef size_t *kv = <size_t *>malloc(nk * sizeof(size_t))
     cdef vem_cov *cv = <vem_cov *>malloc(ncov * sizeof(vem_cov))
     cdef vem_gmm_select_cell *cells = <vem_gmm_select_cell *>malloc(
@@ -792,7 +896,10 @@ cdef class Vbgmm:
     cdef readonly size_t k, d
     cdef readonly str covariance
 
-    def __cinit__(self, size_t k, size_t d, str covariance):
+    def __cinit__(self):
+        self.v = NULL
+
+    def __init__(self, size_t k, size_t d, str covariance):
         cdef vem_cov c = 0
         if covariance not in ("full", "diag"):
             raise ValueError("covariance_type %r: vem's BayesianGaussianMixture takes 'full' "
@@ -802,12 +909,30 @@ cdef class Vbgmm:
         self.v = vem_vbgmm_new(k, d, c)
         if self.v is NULL:
             check(VEM_EINVAL if k == 0 or d == 0 else VEM_ENOMEM)
-        self.k = k
-        self.d = d
-        self.covariance = covariance
+        self._shape()
+
+    cdef _shape(self):
+        self.k = vem_vbgmm_k(self.v)
+        self.d = vem_vbgmm_d(self.v)
+        self.covariance = vem_cov_name(vem_vbgmm_cov(self.v)).decode()
 
     def __dealloc__(self):
         vem_vbgmm_free(self.v)
+
+    @staticmethod
+    def load(str path):
+        """The posterior of a "vbgmm" model file (vem_vbgmm_load)."""
+        cdef Vbgmm m = Vbgmm.__new__(Vbgmm)
+        b = path.encode()
+        m.v = vem_vbgmm_load(b)
+        if m.v is NULL:
+            _raise_load(path)
+        m._shape()
+        return m
+
+    def save(self, str path):
+        b = path.encode()
+        check(vem_vbgmm_save(self.v, b, NULL))
 
     def set_priors(self, str weight_prior, alpha0, beta0, nu0, mean, cov, double reg_covar):
         """None for a prior leaves vem's default (scikit-learn's, resolved from the data)."""
@@ -849,10 +974,7 @@ cdef class Vbgmm:
                 None if cp is NULL else np.asarray(<const double[:cl]>cp).copy())
 
     def set_init(self, str name):
-        cdef vem_gmm_init i = 0
-        b = name.encode()
-        check(vem_gmm_init_parse(b, &i))
-        check(vem_vbgmm_set_init(self.v, i))
+        check(vem_vbgmm_set_init(self.v, _gmm_init(name)))
 
     def posterior(self):
         k, d = self.k, self.d
@@ -890,11 +1012,7 @@ cdef class Vbgmm:
         memset(&res, 0, sizeof(res))
         with nogil:
             s = vem_vbgmm_fit(self.v, &m, &opts.o, &rng, &res)
-        try:
-            check(s)
-            return _result(s, &res)
-        finally:
-            vem_fit_result_clear(&res)
+        return _fit_result(s, &res)
 
     def elbo(self, const double[:, ::1] x):
         cdef vem_matrix m = view(x)
@@ -929,25 +1047,16 @@ cdef class Vbgmm:
 
     def sample(self, size_t n, seed):
         cdef vem_rng rng
-        cdef size_t *lab = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        cdef _Indices lab = _Indices(n)
         cdef vem_status s = VEM_OK
-        cdef size_t i
-        if lab is NULL:
-            raise MemoryError()
         vem_rng_seed(&rng, _seed(seed))
         out = np.empty((n, self.d))
         cdef double[:, ::1] o = out
-        try:
-            if n > 0:
-                with nogil:
-                    s = vem_vbgmm_sample(self.v, n, &rng, &o[0, 0], lab)
-            check(s)
-            labels = np.empty(n, dtype=np.intp)
-            for i in range(n):
-                labels[i] = lab[i]
-            return out, labels
-        finally:
-            free(lab)
+        if n > 0:
+            with nogil:
+                s = vem_vbgmm_sample(self.v, n, &rng, &o[0, 0], lab.p)
+        check(s)
+        return out, lab.array()
 
 
 # ---------------------------------------------------------------- hidden Markov models
@@ -1102,32 +1211,20 @@ cdef extern from "vem/vem.h" nogil:
     vem_vbhmm *vem_vbhmm_load(const char *path)
 
 
-cdef object _copy(const double *p, size_t n):
-    """A numpy copy of n doubles at p (None for NULL)."""
-    if p is NULL:
-        return None
-    if n == 0:
-        return np.empty(0)
-    return np.asarray(<const double[:n]>p).copy()
+cdef vem_hmm_init _hmm_init(str name) except? -1:
+    """The emissions' initialisation named name (vem_hmm_init_parse)."""
+    cdef vem_hmm_init i = 0
+    b = name.encode()
+    check(vem_hmm_init_parse(b, &i))
+    return i
 
 
-cdef const double *_ptr(object a, size_t n, str what) except? NULL:
-    """The data of a float64 C-contiguous 1-D array of n values (checked)."""
-    cdef const double[::1] v = a
-    if <size_t>v.shape[0] != n:
-        raise ValueError("%s: %d values needed, got %d" % (what, n, v.shape[0]))
-    if n == 0:
-        return NULL
-    return &v[0]
-
-
-cdef object _states_array(const size_t *s, size_t n):
-    out = np.empty(n, dtype=np.intp)
-    cdef Py_ssize_t[::1] o = out
-    cdef size_t i
-    for i in range(n):
-        o[i] = <Py_ssize_t>s[i]
-    return out
+cdef vem_hmm_trans_init _hmm_trans_init(str name) except? -1:
+    """The transitions' initialisation named name (vem_hmm_trans_init_parse)."""
+    cdef vem_hmm_trans_init i = 0
+    b = name.encode()
+    check(vem_hmm_trans_init_parse(b, &i))
+    return i
 
 
 cdef class Seqs:
@@ -1195,11 +1292,7 @@ cdef class Hmm:
         b = path.encode()
         m.h = vem_hmm_load(b)
         if m.h is NULL:
-            text = _error_text(VEM_EFORMAT)
-            import os
-            if not os.path.exists(path):
-                raise OSError(text)
-            raise ValueError(text)
+            _raise_load(path)
         return m
 
     def copy(self):
@@ -1309,16 +1402,10 @@ cdef class Hmm:
     # ---- options
 
     def set_init(self, str name):
-        cdef vem_hmm_init i = 0
-        b = name.encode()
-        check(vem_hmm_init_parse(b, &i))
-        check(vem_hmm_set_init(self.h, i))
+        check(vem_hmm_set_init(self.h, _hmm_init(name)))
 
     def set_trans_init(self, str name):
-        cdef vem_hmm_trans_init i = 0
-        b = name.encode()
-        check(vem_hmm_trans_init_parse(b, &i))
-        check(vem_hmm_set_trans_init(self.h, i))
+        check(vem_hmm_set_trans_init(self.h, _hmm_trans_init(name)))
 
     def set_update(self, str letters):
         b = letters.encode()
@@ -1376,11 +1463,7 @@ cdef class Hmm:
         memset(&res, 0, sizeof(res))
         with nogil:
             s = vem_hmm_fit(self.h, &m, sp, &opts.o, &rng, &res)
-        try:
-            check(s)
-            return _result(s, &res)
-        finally:
-            vem_fit_result_clear(&res)
+        return _fit_result(s, &res)
 
     def score(self, const double[:, ::1] x, Seqs seqs):
         """(mean per frame, total) log-likelihood."""
@@ -1421,21 +1504,16 @@ cdef class Hmm:
         cdef vem_matrix m = view(x)
         cdef const vem_seqs *sp = _sq(seqs)
         cdef size_t n = x.shape[0]
-        cdef size_t *st = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        cdef _Indices st = _Indices(n)
         cdef double lp = float("nan")
         cdef vem_status s
-        if st is NULL:
-            raise MemoryError()
-        try:
-            with nogil:
-                if map_rule:
-                    s = vem_hmm_decode_map(self.h, &m, sp, st)
-                else:
-                    s = vem_hmm_decode(self.h, &m, sp, st, &lp)
-            check(s)
-            return lp, _states_array(st, n)
-        finally:
-            free(st)
+        with nogil:
+            if map_rule:
+                s = vem_hmm_decode_map(self.h, &m, sp, st.p)
+            else:
+                s = vem_hmm_decode(self.h, &m, sp, st.p, &lp)
+        check(s)
+        return lp, st.array()
 
     def predict_proba(self, const double[:, ::1] x, Seqs seqs):
         cdef vem_matrix m = view(x)
@@ -1455,21 +1533,16 @@ cdef class Hmm:
         cdef vem_rng rng
         cdef size_t start = <size_t>-1 if start_state is None else <size_t>start_state
         cdef size_t cols = 1 if self.emission == "categorical" else vem_hmm_dim(self.h)
-        cdef size_t *st = <size_t *>malloc((n if n else 1) * sizeof(size_t))
+        cdef _Indices st = _Indices(n)
         cdef vem_status s = VEM_OK
-        if st is NULL:
-            raise MemoryError()
         vem_rng_seed(&rng, _seed(seed))
         out = np.empty((n, cols))
         cdef double[:, ::1] o = out
-        try:
-            if n > 0:
-                with nogil:
-                    s = vem_hmm_sample_from(self.h, n, start, &rng, &o[0, 0], st)
-            check(s)
-            return out, _states_array(st, n)
-        finally:
-            free(st)
+        if n > 0:
+            with nogil:
+                s = vem_hmm_sample_from(self.h, n, start, &rng, &o[0, 0], st.p)
+        check(s)
+        return out, st.array()
 
     def n_parameters(self):
         return vem_hmm_n_parameters(self.h)
@@ -1522,11 +1595,7 @@ cdef class Vbhmm:
         b = path.encode()
         m.v = vem_vbhmm_load(b)
         if m.v is NULL:
-            text = _error_text(VEM_EFORMAT)
-            import os
-            if not os.path.exists(path):
-                raise OSError(text)
-            raise ValueError(text)
+            _raise_load(path)
         return m
 
     @property
@@ -1604,16 +1673,10 @@ cdef class Vbhmm:
     # ---- options
 
     def set_init(self, str name):
-        cdef vem_hmm_init i = 0
-        b = name.encode()
-        check(vem_hmm_init_parse(b, &i))
-        check(vem_vbhmm_set_init(self.v, i))
+        check(vem_vbhmm_set_init(self.v, _hmm_init(name)))
 
     def set_trans_init(self, str name):
-        cdef vem_hmm_trans_init i = 0
-        b = name.encode()
-        check(vem_hmm_trans_init_parse(b, &i))
-        check(vem_vbhmm_set_trans_init(self.v, i))
+        check(vem_vbhmm_set_trans_init(self.v, _hmm_trans_init(name)))
 
     def set_moves(self, bint on):
         check(vem_vbhmm_set_moves(self.v, 1 if on else 0))
@@ -1688,11 +1751,7 @@ cdef class Vbhmm:
         memset(&res, 0, sizeof(res))
         with nogil:
             s = vem_vbhmm_fit(self.v, &m, sp, &opts.o, &rng, &res)
-        try:
-            check(s)
-            return _result(s, &res)
-        finally:
-            vem_fit_result_clear(&res)
+        return _fit_result(s, &res)
 
     def elbo(self, const double[:, ::1] x, Seqs seqs):
         cdef vem_matrix m = view(x)
@@ -1751,6 +1810,11 @@ cdef extern from "vem/vem.h" nogil:
         size_t n_converged
     vem_lda *vem_lda_new(size_t k, size_t v)
     void vem_lda_free(vem_lda *l)
+    size_t vem_lda_k(const vem_lda *l)
+    size_t vem_lda_v(const vem_lda *l)
+    double vem_lda_eta(const vem_lda *l)
+    vem_status vem_lda_save(const vem_lda *l, const char *path, const vem_fit_result *fit_info)
+    vem_lda *vem_lda_load(const char *path)
     vem_status vem_lda_set_alpha(vem_lda *l, double alpha)
     double vem_lda_alpha(const vem_lda *l)
     vem_status vem_lda_set_eta(vem_lda *l, double eta)
@@ -1772,6 +1836,9 @@ cdef extern from "vem/vem.h" nogil:
         VEM_BLR_VB
     vem_blr *vem_blr_new(size_t d)
     void vem_blr_free(vem_blr *b)
+    size_t vem_blr_d(const vem_blr *b)
+    vem_status vem_blr_save(const vem_blr *b, const char *path, const vem_fit_result *fit_info)
+    vem_blr *vem_blr_load(const char *path)
     vem_status vem_blr_set_ard(vem_blr *b, int ard)
     vem_status vem_blr_update_parse(const char *name, vem_blr_update *out)
     vem_status vem_blr_set_ard_update(vem_blr *b, vem_blr_update u)
@@ -1813,9 +1880,12 @@ cdef class Lda:
     cdef vem_lda *l
     cdef readonly size_t k, v
 
-    def __cinit__(self, size_t k, size_t v):
+    def __cinit__(self):
         if sizeof(size_t) != sizeof(long long):
             raise RuntimeError("vem.Lda needs a 64-bit size_t")
+        self.l = NULL
+
+    def __init__(self, size_t k, size_t v):
         self.l = vem_lda_new(k, v)
         if self.l is NULL:
             check(VEM_EINVAL if k == 0 or v == 0 else VEM_ENOMEM)
@@ -1824,6 +1894,26 @@ cdef class Lda:
 
     def __dealloc__(self):
         vem_lda_free(self.l)
+
+    @staticmethod
+    def load(str path):
+        """The model of an "lda" model file and its .npy (vem_lda_load)."""
+        cdef Lda m = Lda.__new__(Lda)
+        b = path.encode()
+        m.l = vem_lda_load(b)
+        if m.l is NULL:
+            _raise_load(path)
+        m.k = vem_lda_k(m.l)
+        m.v = vem_lda_v(m.l)
+        return m
+
+    def save(self, str path):
+        b = path.encode()
+        check(vem_lda_save(self.l, b, NULL))
+
+    @property
+    def eta(self):
+        return vem_lda_eta(self.l)
 
     def set_priors(self, double alpha, double eta):
         check(vem_lda_set_alpha(self.l, alpha))
@@ -1859,13 +1949,9 @@ cdef class Lda:
         memset(&info, 0, sizeof(info))
         with nogil:
             s = vem_lda_fit(self.l, &d, &opts.o, &rng, &res, &info)
-        try:
-            check(s)
-            out = _result(s, &res)
-            out["last_pass"] = (info.n_docs, info.n_converged, info.mean_sweeps)
-            return out
-        finally:
-            vem_fit_result_clear(&res)
+        out = _fit_result(s, &res)
+        out["last_pass"] = (info.n_docs, info.n_converged, info.mean_sweeps)
+        return out
 
     def transform(self, const long long[::1] indptr, const uint32_t[::1] words,
                   const double[::1] counts, bint normalised, int nthreads):
@@ -1898,7 +1984,10 @@ cdef class Blr:
     cdef vem_blr *b
     cdef readonly size_t d
 
-    def __cinit__(self, size_t d):
+    def __cinit__(self):
+        self.b = NULL
+
+    def __init__(self, size_t d):
         self.b = vem_blr_new(d)
         if self.b is NULL:
             check(VEM_EINVAL if d == 0 else VEM_ENOMEM)
@@ -1906,6 +1995,21 @@ cdef class Blr:
 
     def __dealloc__(self):
         vem_blr_free(self.b)
+
+    @staticmethod
+    def load(str path):
+        """The model of a "blr" model file (vem_blr_load)."""
+        cdef Blr m = Blr.__new__(Blr)
+        b = path.encode()
+        m.b = vem_blr_load(b)
+        if m.b is NULL:
+            _raise_load(path)
+        m.d = vem_blr_d(m.b)
+        return m
+
+    def save(self, str path):
+        b = path.encode()
+        check(vem_blr_save(self.b, b, NULL))
 
     def configure(self, bint ard, str update, bint intercept, bint standardize,
                   double a0, double b0, double c0, double d0, double threshold):
@@ -1928,11 +2032,7 @@ cdef class Blr:
         memset(&res, 0, sizeof(res))
         with nogil:
             s = vem_blr_fit(self.b, &m, &y[0], &opts.o, &res)
-        try:
-            check(s)
-            return _result(s, &res)
-        finally:
-            vem_fit_result_clear(&res)
+        return _fit_result(s, &res)
 
     def params(self):
         """(coef, intercept, noise precision, weight precisions, sigma, pruned mask)."""
@@ -1973,3 +2073,497 @@ cdef class Blr:
         if <size_t>st.shape[0] != vem_blr_state_len(self.b):
             raise ValueError("state must have %d values" % vem_blr_state_len(self.b))
         check(vem_blr_state_set(self.b, &st[0]))
+
+
+# ------------------------------------------ GLMM, Bayesian logistic regression, VAE
+
+cdef extern from "vem/vem.h" nogil:
+    # glmm.h
+    ctypedef struct vem_glmm:
+        pass
+    ctypedef int vem_glmm_family
+    vem_status vem_glmm_family_parse(const char *name, vem_glmm_family *out)
+    const char *vem_glmm_family_name(vem_glmm_family f)
+    vem_glmm *vem_glmm_new(size_t d)
+    void vem_glmm_free(vem_glmm *g)
+    size_t vem_glmm_d(const vem_glmm *g)
+    size_t vem_glmm_p(const vem_glmm *g)
+    vem_status vem_glmm_set_family(vem_glmm *g, vem_glmm_family f)
+    vem_glmm_family vem_glmm_family_of(const vem_glmm *g)
+    vem_status vem_glmm_set_intercept(vem_glmm *g, int on)
+    int vem_glmm_intercept_on(const vem_glmm *g)
+    vem_status vem_glmm_set_nodes(vem_glmm *g, size_t n)
+    size_t vem_glmm_nodes(const vem_glmm *g)
+    void vem_glmm_set_seed(vem_glmm *g, uint64_t seed)
+    const double *vem_glmm_beta(const vem_glmm *g)
+    double vem_glmm_sigma2(const vem_glmm *g)
+    vem_status vem_glmm_set_params(vem_glmm *g, const double *beta, double sigma2)
+    vem_status vem_glmm_fit(vem_glmm *g, const vem_matrix *x, const double *y,
+                            const double *group, const vem_fit_opts *o, vem_fit_result *res)
+    int vem_glmm_at_boundary(const vem_glmm *g)
+    vem_status vem_glmm_score(const vem_glmm *g, const vem_matrix *x, const double *y,
+                              const double *group, double *total, double *per_group,
+                              size_t *n_groups)
+    vem_status vem_glmm_predict(const vem_glmm *g, const vem_matrix *x, const double *group,
+                                double *marginal, double *conditional)
+    const double *vem_glmm_stderr(const vem_glmm *g)
+    size_t vem_glmm_groups(const vem_glmm *g, const double **labels, const double **u_mean,
+                           const double **u_sd)
+    vem_status vem_glmm_save(const vem_glmm *g, const char *path, const vem_fit_result *fit_info)
+    vem_glmm *vem_glmm_load(const char *path)
+
+    # blogr.h
+    ctypedef struct vem_blogr:
+        pass
+    ctypedef int vem_blogr_family
+    vem_status vem_blogr_family_parse(const char *name, vem_blogr_family *out)
+    vem_blogr *vem_blogr_new(size_t d)
+    void vem_blogr_free(vem_blogr *b)
+    size_t vem_blogr_d(const vem_blogr *b)
+    size_t vem_blogr_n_weights(const vem_blogr *b)
+    vem_status vem_blogr_set_family(vem_blogr *b, vem_blogr_family f)
+    vem_status vem_blogr_set_intercept(vem_blogr *b, int on)
+    int vem_blogr_intercept_on(const vem_blogr *b)
+    vem_status vem_blogr_set_standardize(vem_blogr *b, int on)
+    vem_status vem_blogr_set_prior_var(vem_blogr *b, double v)
+    vem_status vem_blogr_set_samples(vem_blogr *b, size_t s)
+    void vem_blogr_set_seed(vem_blogr *b, uint64_t seed)
+    vem_status vem_blogr_fit(vem_blogr *b, const vem_matrix *x, const double *y,
+                             const vem_fit_opts *o, vem_fit_result *res)
+    const double *vem_blogr_q_mean(const vem_blogr *b)
+    void vem_blogr_q_cov(const vem_blogr *b, double *out)
+    vem_status vem_blogr_coef(const vem_blogr *b, double *mean, double *cov)
+    vem_status vem_blogr_predict(const vem_blogr *b, const vem_matrix *x, double *prob)
+    vem_status vem_blogr_score(const vem_blogr *b, const vem_matrix *x, const double *y,
+                               double *mean, double *total)
+    vem_status vem_blogr_save(const vem_blogr *b, const char *path,
+                              const vem_fit_result *fit_info)
+    vem_blogr *vem_blogr_load(const char *path)
+
+    # vae.h
+    ctypedef struct vem_vae:
+        pass
+    ctypedef int vem_vae_likelihood
+    ctypedef int vem_vae_activation
+    vem_status vem_vae_likelihood_parse(const char *name, vem_vae_likelihood *out)
+    vem_status vem_vae_activation_parse(const char *name, vem_vae_activation *out)
+    const char *vem_vae_likelihood_name(vem_vae_likelihood l)
+    const char *vem_vae_activation_name(vem_vae_activation a)
+    vem_vae *vem_vae_new(size_t d, size_t latent, const size_t *hidden, size_t n_hidden,
+                         vem_vae_likelihood lik, vem_vae_activation act)
+    void vem_vae_free(vem_vae *v)
+    size_t vem_vae_d(const vem_vae *v)
+    size_t vem_vae_latent(const vem_vae *v)
+    size_t vem_vae_n_hidden(const vem_vae *v)
+    const size_t *vem_vae_hidden(const vem_vae *v)
+    vem_vae_likelihood vem_vae_likelihood_of(const vem_vae *v)
+    vem_vae_activation vem_vae_activation_of(const vem_vae *v)
+    vem_status vem_vae_set_samples(vem_vae *v, size_t samples)
+    size_t vem_vae_samples(const vem_vae *v)
+    vem_status vem_vae_set_binarize(vem_vae *v, int mode)
+    size_t vem_vae_params_len(const vem_vae *v)
+    void vem_vae_get_params(const vem_vae *v, double *out)
+    vem_status vem_vae_set_params(vem_vae *v, const double *inp)
+    vem_model vem_vae_model(vem_vae *v)
+    vem_status vem_vae_elbo(const vem_vae *v, const vem_matrix *x, size_t samples,
+                            uint64_t seed, double *rows, double *total)
+    vem_status vem_vae_iwae(const vem_vae *v, const vem_matrix *x, size_t k, uint64_t seed,
+                            int nthreads, double *rows, double *total, double *se)
+    vem_status vem_vae_encode(const vem_vae *v, const vem_matrix *x, double *mean, double *sd)
+    vem_status vem_vae_sample(const vem_vae *v, size_t n, vem_rng *rng, double *out)
+    vem_status vem_vae_reconstruct(const vem_vae *v, const vem_matrix *x, double *out)
+    vem_status vem_vae_save(const vem_vae *v, const char *path, const vem_fit_result *fit_info)
+    vem_vae *vem_vae_load(const char *path)
+
+
+cdef class Glmm:
+    """Owner of one vem_glmm (include/vem/glmm.h)."""
+    cdef vem_glmm *g
+
+    def __cinit__(self):
+        self.g = NULL
+
+    def __init__(self, size_t d, str family, bint intercept, size_t nodes):
+        cdef vem_glmm_family f = 0
+        b = family.encode()
+        check(vem_glmm_family_parse(b, &f))
+        self.g = vem_glmm_new(d)
+        if self.g is NULL:
+            raise ValueError(_error_text(VEM_EINVAL))
+        check(vem_glmm_set_family(self.g, f))
+        check(vem_glmm_set_intercept(self.g, 1 if intercept else 0))
+        check(vem_glmm_set_nodes(self.g, nodes))
+
+    def __dealloc__(self):
+        vem_glmm_free(self.g)
+
+    @staticmethod
+    def load(str path):
+        """The model of a "glmm" model file (vem_glmm_load)."""
+        cdef Glmm m = Glmm.__new__(Glmm)
+        b = path.encode()
+        m.g = vem_glmm_load(b)
+        if m.g is NULL:
+            _raise_load(path)
+        return m
+
+    def save(self, str path):
+        b = path.encode()
+        check(vem_glmm_save(self.g, b, NULL))
+
+    @property
+    def d(self):
+        return vem_glmm_d(self.g)
+
+    @property
+    def family(self):
+        return vem_glmm_family_name(vem_glmm_family_of(self.g)).decode()
+
+    @property
+    def intercept(self):
+        return vem_glmm_intercept_on(self.g) != 0
+
+    @property
+    def nodes(self):
+        return vem_glmm_nodes(self.g)
+
+    def set_seed(self, seed):
+        vem_glmm_set_seed(self.g, _seed(seed))
+
+    def fit(self, const double[:, ::1] x, const double[::1] y, const double[::1] group,
+            FitOptions opts):
+        cdef vem_matrix m = view(x)
+        cdef vem_fit_result res
+        cdef vem_status s
+        if y.shape[0] != x.shape[0] or group.shape[0] != x.shape[0] or x.shape[0] == 0:
+            raise ValueError("X has %d rows, y %d values, groups %d" %
+                             (x.shape[0], y.shape[0], group.shape[0]))
+        memset(&res, 0, sizeof(res))
+        with nogil:
+            s = vem_glmm_fit(self.g, &m, &y[0], &group[0], &opts.o, &res)
+        return _fit_result(s, &res)
+
+    def params(self):
+        """A dict: beta (p, the intercept first), sigma2, stderr (p + 1, or None),
+        at_boundary, and the fit's groups: labels, u_mean, u_sd (or None)."""
+        cdef size_t p = vem_glmm_p(self.g)
+        cdef const double *lab = NULL
+        cdef const double *um = NULL
+        cdef const double *us = NULL
+        cdef size_t ng = vem_glmm_groups(self.g, &lab, &um, &us)
+        return {"beta": _copy(vem_glmm_beta(self.g), p), "sigma2": vem_glmm_sigma2(self.g),
+                "stderr": _copy(vem_glmm_stderr(self.g), p + 1),
+                "at_boundary": vem_glmm_at_boundary(self.g) != 0,
+                "labels": _copy(lab, ng), "u_mean": _copy(um, ng), "u_sd": _copy(us, ng)}
+
+    def score(self, const double[:, ::1] x, const double[::1] y, const double[::1] group):
+        """(total log-likelihood, per-group log-likelihoods)."""
+        cdef vem_matrix m = view(x)
+        cdef size_t n = <size_t>x.shape[0], ng = 0
+        cdef double total = 0.0
+        cdef vem_status s
+        if <size_t>y.shape[0] != n or <size_t>group.shape[0] != n or n == 0:
+            raise ValueError("X has %d rows, y %d values, groups %d" %
+                             (x.shape[0], y.shape[0], group.shape[0]))
+        per = np.empty(n)
+        cdef double[::1] pv = per
+        with nogil:
+            s = vem_glmm_score(self.g, &m, &y[0], &group[0], &total, &pv[0], &ng)
+        check(s)
+        return total, per[:ng].copy()
+
+    def predict(self, const double[:, ::1] x, object group):
+        """(marginal means, conditional means or None without groups)."""
+        cdef vem_matrix m = view(x)
+        cdef size_t n = <size_t>x.shape[0]
+        cdef const double[::1] gv
+        cdef const double *gp = NULL
+        cdef vem_status s = VEM_OK
+        marg = np.empty(n)
+        cond = np.empty(n)
+        cdef double[::1] mv = marg
+        cdef double[::1] cv = cond
+        if group is not None:
+            gv = group
+            if <size_t>gv.shape[0] != n:
+                raise ValueError("X has %d rows, groups %d" % (n, gv.shape[0]))
+            if n > 0:
+                gp = &gv[0]
+        if n == 0:
+            return marg, (cond if group is not None else None)
+        with nogil:
+            s = vem_glmm_predict(self.g, &m, gp, &mv[0], &cv[0] if gp != NULL else NULL)
+        check(s)
+        return marg, (cond if group is not None else None)
+
+
+cdef class Blogr:
+    """Owner of one vem_blogr (include/vem/blogr.h)."""
+    cdef vem_blogr *b
+
+    def __cinit__(self):
+        self.b = NULL
+
+    def __init__(self, size_t d, str family, bint intercept, bint standardize,
+                 double prior_var, size_t samples):
+        cdef vem_blogr_family f = 0
+        bf = family.encode()
+        check(vem_blogr_family_parse(bf, &f))
+        self.b = vem_blogr_new(d)
+        if self.b is NULL:
+            raise ValueError(_error_text(VEM_EINVAL))
+        check(vem_blogr_set_family(self.b, f))
+        check(vem_blogr_set_intercept(self.b, 1 if intercept else 0))
+        check(vem_blogr_set_standardize(self.b, 1 if standardize else 0))
+        check(vem_blogr_set_prior_var(self.b, prior_var))
+        check(vem_blogr_set_samples(self.b, samples))
+
+    def __dealloc__(self):
+        vem_blogr_free(self.b)
+
+    @staticmethod
+    def load(str path):
+        """The model of a "blogr" model file (vem_blogr_load)."""
+        cdef Blogr m = Blogr.__new__(Blogr)
+        bp = path.encode()
+        m.b = vem_blogr_load(bp)
+        if m.b is NULL:
+            _raise_load(path)
+        return m
+
+    def save(self, str path):
+        bp = path.encode()
+        check(vem_blogr_save(self.b, bp, NULL))
+
+    @property
+    def d(self):
+        return vem_blogr_d(self.b)
+
+    def set_seed(self, seed):
+        vem_blogr_set_seed(self.b, _seed(seed))
+
+    def fit(self, const double[:, ::1] x, const double[::1] y, FitOptions opts):
+        cdef vem_matrix m = view(x)
+        cdef vem_fit_result res
+        cdef vem_status s
+        if y.shape[0] != x.shape[0] or x.shape[0] == 0:
+            raise ValueError("X has %d rows, y %d values" % (x.shape[0], y.shape[0]))
+        memset(&res, 0, sizeof(res))
+        with nogil:
+            s = vem_blogr_fit(self.b, &m, &y[0], &opts.o, &res)
+        return _fit_result(s, &res)
+
+    def coef(self):
+        """(mean (d + 1, intercept last), covariance (d + 1) x (d + 1)) on the input
+        scale, and q's mean and covariance on the standardised scale (p, p x p)."""
+        cdef size_t d = vem_blogr_d(self.b), p = vem_blogr_n_weights(self.b)
+        mean = np.empty(d + 1)
+        cov = np.empty((d + 1, d + 1))
+        qcov = np.empty((p, p))
+        cdef double[::1] mv = mean
+        cdef double[:, ::1] cv = cov
+        cdef double[:, ::1] qv = qcov
+        check(vem_blogr_coef(self.b, &mv[0], &cv[0, 0]))
+        vem_blogr_q_cov(self.b, &qv[0, 0])
+        return mean, cov, _copy(vem_blogr_q_mean(self.b), p), qcov
+
+    def predict(self, const double[:, ::1] x):
+        cdef vem_matrix m = view(x)
+        cdef size_t n = <size_t>x.shape[0]
+        out = np.empty(n)
+        cdef double[::1] o = out
+        cdef vem_status s = VEM_OK
+        if n > 0:
+            with nogil:
+                s = vem_blogr_predict(self.b, &m, &o[0])
+        check(s)
+        return out
+
+    def score(self, const double[:, ::1] x, const double[::1] y):
+        """(mean, total) log predictive probability of the labels."""
+        cdef vem_matrix m = view(x)
+        cdef double mean = 0.0, total = 0.0
+        cdef vem_status s
+        if y.shape[0] != x.shape[0] or x.shape[0] == 0:
+            raise ValueError("X has %d rows, y %d values" % (x.shape[0], y.shape[0]))
+        with nogil:
+            s = vem_blogr_score(self.b, &m, &y[0], &mean, &total)
+        check(s)
+        return mean, total
+
+
+cdef class Vae:
+    """Owner of one vem_vae (include/vem/vae.h)."""
+    cdef vem_vae *v
+
+    def __cinit__(self):
+        self.v = NULL
+
+    def __init__(self, size_t d, size_t latent, hidden, str likelihood, str activation):
+        cdef vem_vae_likelihood lik = 0
+        cdef vem_vae_activation act = 0
+        cdef size_t nh = len(hidden), i
+        cdef size_t *hv = <size_t *>malloc((nh if nh else 1) * sizeof(size_t))
+        if hv is NULL:
+            raise MemoryError()
+        try:
+            bl = likelihood.encode()
+            check(vem_vae_likelihood_parse(bl, &lik))
+            ba = activation.encode()
+            check(vem_vae_activation_parse(ba, &act))
+            for i in range(nh):
+                if int(hidden[i]) < 1:
+                    raise ValueError("hidden layer sizes must be >= 1, got %r" % (hidden[i],))
+                hv[i] = int(hidden[i])
+            self.v = vem_vae_new(d, latent, hv, nh, lik, act)
+            if self.v is NULL:
+                raise ValueError(_error_text(VEM_EINVAL))
+        finally:
+            free(hv)
+
+    def __dealloc__(self):
+        vem_vae_free(self.v)
+
+    @staticmethod
+    def load(str path):
+        """The model of a "vae" model file and its .npy (vem_vae_load)."""
+        cdef Vae m = Vae.__new__(Vae)
+        bp = path.encode()
+        m.v = vem_vae_load(bp)
+        if m.v is NULL:
+            _raise_load(path)
+        return m
+
+    def save(self, str path):
+        bp = path.encode()
+        check(vem_vae_save(self.v, bp, NULL))
+
+    @property
+    def d(self):
+        return vem_vae_d(self.v)
+
+    @property
+    def latent(self):
+        return vem_vae_latent(self.v)
+
+    @property
+    def hidden(self):
+        cdef size_t i, n = vem_vae_n_hidden(self.v)
+        cdef const size_t *h = vem_vae_hidden(self.v)
+        return tuple(h[i] for i in range(n))
+
+    @property
+    def likelihood(self):
+        return vem_vae_likelihood_name(vem_vae_likelihood_of(self.v)).decode()
+
+    @property
+    def activation(self):
+        return vem_vae_activation_name(vem_vae_activation_of(self.v)).decode()
+
+    @property
+    def samples(self):
+        return vem_vae_samples(self.v)
+
+    def set_samples(self, size_t samples):
+        check(vem_vae_set_samples(self.v, samples))
+
+    def set_binarize(self, int mode):
+        check(vem_vae_set_binarize(self.v, mode))
+
+    def get_params(self):
+        out = np.empty(vem_vae_params_len(self.v))
+        cdef double[::1] o = out
+        vem_vae_get_params(self.v, &o[0])
+        return out
+
+    def set_params(self, object a):
+        check(vem_vae_set_params(self.v, _ptr(a, vem_vae_params_len(self.v), "parameters")))
+
+    def fit(self, const double[:, ::1] x, FitOptions opts, seed, validation=None):
+        """vem_fit_run on the model (Adam): the engine's init unless opts.warm_start."""
+        cdef vem_matrix m = view(x)
+        cdef vem_data data = vem_data_rows(m)
+        cdef vem_model model = vem_vae_model(self.v)
+        cdef const double[:, ::1] xv
+        cdef vem_matrix mv
+        cdef vem_data dv
+        cdef vem_rng rng
+        cdef vem_fit_result res
+        cdef vem_status s
+        vem_rng_seed(&rng, _seed(seed))
+        memset(&res, 0, sizeof(res))
+        opts.o.validation = NULL
+        if validation is not None:
+            xv = validation
+            mv = view(xv)
+            dv = vem_data_rows(mv)
+            opts.o.validation = &dv
+        with nogil:
+            s = vem_fit_run(&model, &data, &opts.o, &rng, &res)
+        opts.o.validation = NULL  # dv lives in this frame only
+        return _fit_result(s, &res)
+
+    def elbo(self, const double[:, ::1] x, size_t samples, seed):
+        """Per-row ELBO estimates and their sum (vem_vae_elbo)."""
+        cdef vem_matrix m = view(x)
+        cdef uint64_t sd = _seed(seed)
+        cdef double total = 0.0
+        cdef vem_status s = VEM_OK
+        rows = np.zeros(x.shape[0])
+        cdef double[::1] r = rows
+        if x.shape[0] > 0:
+            with nogil:
+                s = vem_vae_elbo(self.v, &m, samples, sd, &r[0], &total)
+        check(s)
+        return rows, total
+
+    def iwae(self, const double[:, ::1] x, size_t k, seed, int nthreads):
+        """(per-row bounds, total, standard error) of vem_vae_iwae."""
+        cdef vem_matrix m = view(x)
+        cdef uint64_t sd = _seed(seed)
+        cdef double total = 0.0, se = 0.0
+        cdef vem_status s = VEM_OK
+        rows = np.zeros(x.shape[0])
+        cdef double[::1] r = rows
+        if x.shape[0] > 0:
+            with nogil:
+                s = vem_vae_iwae(self.v, &m, k, sd, nthreads, &r[0], &total, &se)
+        check(s)
+        return rows, total, se
+
+    def encode(self, const double[:, ::1] x):
+        cdef vem_matrix m = view(x)
+        cdef size_t k = vem_vae_latent(self.v)
+        cdef vem_status s = VEM_OK
+        mean = np.empty((x.shape[0], k))
+        sd = np.empty((x.shape[0], k))
+        cdef double[:, ::1] mv = mean
+        cdef double[:, ::1] sv = sd
+        if x.shape[0] > 0:
+            with nogil:
+                s = vem_vae_encode(self.v, &m, &mv[0, 0], &sv[0, 0])
+        check(s)
+        return mean, sd
+
+    def reconstruct(self, const double[:, ::1] x):
+        cdef vem_matrix m = view(x)
+        cdef vem_status s = VEM_OK
+        out = np.empty((x.shape[0], vem_vae_d(self.v)))
+        cdef double[:, ::1] o = out
+        if x.shape[0] > 0:
+            with nogil:
+                s = vem_vae_reconstruct(self.v, &m, &o[0, 0])
+        check(s)
+        return out
+
+    def sample(self, size_t n, seed):
+        cdef vem_rng rng
+        cdef vem_status s = VEM_OK
+        vem_rng_seed(&rng, _seed(seed))
+        out = np.empty((n, vem_vae_d(self.v)))
+        cdef double[:, ::1] o = out
+        if n > 0:
+            with nogil:
+                s = vem_vae_sample(self.v, n, &rng, &o[0, 0])
+        check(s)
+        return out

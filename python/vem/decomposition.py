@@ -14,7 +14,8 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core
-from .mixture import _seed
+from ._common import seed as _seed
+from ._modelfile import ModelFileState
 
 try:  # scikit-learn >= 1.2
     from sklearn.base import ClassNamePrefixFeaturesOutMixin as _FeaturesOut
@@ -51,7 +52,7 @@ def _csr(est, X, reset):
     return indptr, words, data
 
 
-class LatentDirichletAllocation(_FeaturesOut, TransformerMixin, BaseEstimator):
+class LatentDirichletAllocation(ModelFileState, _FeaturesOut, TransformerMixin, BaseEstimator):
     """scikit-learn's LatentDirichletAllocation on libvem's LDA.
 
     Parameters are scikit-learn's, meaning the same, except:
@@ -243,17 +244,23 @@ class LatentDirichletAllocation(_FeaturesOut, TransformerMixin, BaseEstimator):
         bound, tokens = self._bound(X)
         return float(np.exp(-bound / tokens))
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_model", None)
-        return state
+    # ------------------------------------------------------------ pickling
+    # Through the model file (vem._modelfile): the JSON and its lambda .npy.
 
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        if "components_" in state:
-            self._model = self._new_model()
-            self._model.set_priors(self.doc_topic_prior_, self.topic_word_prior_)
+    _core_class = _core.Lda
+
+    def _state_model(self):
+        if not hasattr(self, "components_") or getattr(self, "_model", None) is None:
+            return None
+        try:
             self._sync_components()
+        except ValueError:  # a components_ set by hand that fits no model: it alone
+            return None
+        return self._model
+
+    def _restore_model(self, path):
+        super()._restore_model(path)
+        self._model.set_estep(float(self.mean_change_tol), int(self.max_doc_update_iter))
 
     def _more_tags(self):
         return {"requires_positive_X": True, "X_types": ["2darray", "sparse"]}

@@ -20,19 +20,14 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import _core
-from .mixture import _seed
+from ._common import seed as _seed, set_engine_options
+from ._modelfile import ModelFileState
 
 __all__ = ["GaussianHMM", "GMMHMM", "CategoricalHMM", "PoissonHMM", "MultinomialHMM",
-           "VariationalGaussianHMM", "VariationalCategoricalHMM", "ConvergenceMonitor",
-           "load"]
+           "VariationalGaussianHMM", "VariationalCategoricalHMM", "VariationalPoissonHMM",
+           "ConvergenceMonitor", "load"]
 
 DECODER_ALGORITHMS = frozenset(("viterbi", "map"))
-
-# Fields of vem_fit_opts that engine_options may set (as in vem.mixture).
-_ENGINE_KEYS = ("block", "nslots", "mono_rtol", "warmup", "eval_passes", "init_sample",
-                "n_batches", "checkpoint", "checkpoint_every", "checkpoint_seconds", "resume",
-                "mc_samples", "mc_schedule", "mc_growth", "mc_max_samples", "mc_groups",
-                "mc_alpha", "mc_window", "mc_average_from", "lbfgs_m", "em_switch_rate")
 
 
 class ConvergenceMonitor:
@@ -157,12 +152,7 @@ def _options(est, model, extra=None):
              n_threads=int(est.n_threads), algorithm=est.vem_algorithm,
              batch_size=est.batch_size, kappa=est.kappa, tau=est.tau, n_blocks=est.n_blocks,
              accelerate=est.accelerate, checkpoint=est.checkpoint)
-    eo = dict(est.engine_options or {})
-    bad = [k for k in eo if k not in _ENGINE_KEYS]
-    if bad:
-        raise ValueError("engine_options: unknown option(s) %s; known: %s" %
-                         (", ".join(sorted(bad)), ", ".join(_ENGINE_KEYS)))
-    opts.set(**eo)
+    set_engine_options(opts, est.engine_options)
     if extra:
         opts.set(**extra)
     if est.verbose:
@@ -203,23 +193,97 @@ def _take_monitor(est, res):
     est.monitor_ = mon
 
 
+# ---------------------------------------------------------------- scoring and decoding
+
+class _Decoding:
+    """Scoring, decoding and sampling with the core HMM of _get_model(): the fitted
+    parameters (Baum-Welch) or the posterior means (variational models)."""
+
+    def _frames(self, X, lengths):
+        m = self._get_model()
+        X, _ = self._prepare(X, fitting=False)
+        return m, X, _seqs(lengths, X.shape[0])
+
+    def score(self, X, lengths=None):
+        """Total log-likelihood of X (nats), the sum over its sequences (the variational
+        models: under the HMM of the posterior means, as hmmlearn's)."""
+        m, X, seqs = self._frames(X, lengths)
+        return float(m.score(X, seqs)[1])
+
+    def score_samples(self, X, lengths=None):
+        """(log-likelihood of X, posteriors p(z_t = k | its sequence), n x n_components)."""
+        m, X, seqs = self._frames(X, lengths)
+        return float(m.score(X, seqs)[1]), m.predict_proba(X, seqs)
+
+    def predict_proba(self, X, lengths=None):
+        """Posterior state probabilities of each frame, n x n_components."""
+        m, X, seqs = self._frames(X, lengths)
+        return m.predict_proba(X, seqs)
+
+    def decode(self, X, lengths=None, algorithm=None):
+        """(log probability, states): the Viterbi path and its log joint probability, or
+        for algorithm='map' each frame's most probable state and, as hmmlearn, the sum of
+        the frames' largest posterior probabilities."""
+        algorithm = algorithm or self.algorithm
+        if algorithm not in DECODER_ALGORITHMS:
+            raise ValueError("Unknown decoder %r" % (algorithm,))
+        m, X, seqs = self._frames(X, lengths)
+        if algorithm == "viterbi":
+            lp, states = m.decode(X, seqs, False)
+            return float(lp), states
+        _, states = m.decode(X, seqs, True)
+        post = m.predict_proba(X, seqs)
+        return float(np.max(post, axis=1).sum()), states
+
+    def predict(self, X, lengths=None):
+        """The state sequence of decode (self.algorithm)."""
+        return self.decode(X, lengths)[1]
+
+    def sample(self, n_samples=1, random_state=None, currstate=None):
+        """(X, state_sequence): n_samples frames of one sequence, the first state currstate
+        (else drawn from startprob_). random_state None: the estimator's."""
+        m = self._get_model()
+        n = int(n_samples)
+        if n < 0:
+            raise ValueError("n_samples=%r must be >= 0" % (n_samples,))
+        if currstate is not None:
+            currstate = int(currstate)
+            if not 0 <= currstate < int(self.n_components):
+                raise ValueError("currstate=%d: a state in 0 .. %d" %
+                                 (currstate, int(self.n_components) - 1))
+        rs = self.random_state if random_state is None else random_state
+        X, states = m.sample(n, currstate, _seed(rs))
+        return self._sample_output(X), states
+
+    def _sample_output(self, X):
+        return X
+
+
 # ---------------------------------------------------------------- Baum-Welch
 
-class _BaseHMM(BaseEstimator):
+class _BaseHMM(_Decoding, ModelFileState, BaseEstimator):
     """Shared machinery of the estimators fitted by vem_hmm (Baum-Welch)."""
 
     _emission = None      # vem's emission name
     _all_letters = "st"   # the letters of the parameters, in vem's order
     _attr = {"s": "startprob_", "t": "transmat_"}
 
-    # ---- pickling: the C model is rebuilt from the attributes on demand
+    # ---- pickling: through the model file (vem._modelfile), the JSON of save()
 
-    def __getstate__(self):
-        state = dict(super().__getstate__() if hasattr(super(), "__getstate__")
-                     else self.__dict__)
-        state.pop("_model", None)
-        state.pop("_model_key", None)
-        return state
+    def _state_files(self):
+        if not hasattr(self, "startprob_"):
+            return None
+        try:
+            text = self.to_json()
+        except (ValueError, AttributeError):  # hand-set attributes that make no model
+            return None
+        return {"model.json": text}
+
+    def _restore_model(self, path):
+        m = _core.Hmm.load(path)
+        self._configure(m, None)
+        self._model = m
+        self._model_key = self._key()
 
     # ---- per-emission hooks
 
@@ -337,70 +401,12 @@ class _BaseHMM(BaseEstimator):
         _take_monitor(self, res)
         return self
 
-    # ---- evaluation
-
-    def _frames(self, X, lengths):
-        m = self._get_model()
-        X, _ = self._prepare(X, fitting=False)
-        return m, X, _seqs(lengths, X.shape[0])
-
-    def score(self, X, lengths=None):
-        """Total log-likelihood of X (nats), the sum over its sequences."""
-        m, X, seqs = self._frames(X, lengths)
-        return float(m.score(X, seqs)[1])
-
-    def score_samples(self, X, lengths=None):
-        """(log-likelihood of X, posteriors p(z_t = k | its sequence), n x n_components)."""
-        m, X, seqs = self._frames(X, lengths)
-        return float(m.score(X, seqs)[1]), m.predict_proba(X, seqs)
-
-    def predict_proba(self, X, lengths=None):
-        """Posterior state probabilities of each frame, n x n_components."""
-        m, X, seqs = self._frames(X, lengths)
-        return m.predict_proba(X, seqs)
-
-    def decode(self, X, lengths=None, algorithm=None):
-        """(log probability, states): the Viterbi path and its log joint probability, or
-        for algorithm='map' each frame's most probable state and, as hmmlearn, the sum of
-        the frames' largest posterior probabilities."""
-        algorithm = algorithm or self.algorithm
-        if algorithm not in DECODER_ALGORITHMS:
-            raise ValueError("Unknown decoder %r" % (algorithm,))
-        m, X, seqs = self._frames(X, lengths)
-        if algorithm == "viterbi":
-            lp, states = m.decode(X, seqs, False)
-            return float(lp), states
-        _, states = m.decode(X, seqs, True)
-        post = m.predict_proba(X, seqs)
-        return float(np.max(post, axis=1).sum()), states
-
-    def predict(self, X, lengths=None):
-        """The state sequence of decode (self.algorithm)."""
-        return self.decode(X, lengths)[1]
+    # ---- evaluation (_Decoding), and vem's
 
     def score_frames(self, X, lengths=None):
         """vem's per-frame log-likelihood ln p(x_t | x_1 .. x_t-1) within each sequence."""
         m, X, seqs = self._frames(X, lengths)
         return m.score_frames(X, seqs)
-
-    def sample(self, n_samples=1, random_state=None, currstate=None):
-        """(X, state_sequence): n_samples frames of one sequence, the first state currstate
-        (else drawn from startprob_). random_state None: the estimator's."""
-        m = self._get_model()
-        n = int(n_samples)
-        if n < 0:
-            raise ValueError("n_samples=%r must be >= 0" % (n_samples,))
-        if currstate is not None:
-            currstate = int(currstate)
-            if not 0 <= currstate < int(self.n_components):
-                raise ValueError("currstate=%d: a state in 0 .. %d" %
-                                 (currstate, int(self.n_components) - 1))
-        rs = self.random_state if random_state is None else random_state
-        X, states = m.sample(n, currstate, _seed(rs))
-        return self._sample_output(X), states
-
-    def _sample_output(self, X):
-        return X
 
     def _n_parameters(self):
         return int(self._get_model().n_parameters())
@@ -439,6 +445,13 @@ class _BaseHMM(BaseEstimator):
             if key in doc:
                 doc[key] = np.asarray(getattr(self, attr), dtype=np.float64).tolist()
         return json.dumps(doc, indent=1) + "\n"
+
+
+def _columns(est, X, fitting):
+    """(X, its columns: the model's dim), checked against the fitted n_features."""
+    if not fitting and hasattr(est, "n_features") and X.shape[1] != est.n_features:
+        raise ValueError("X has %d features, the model %d" % (X.shape[1], est.n_features))
+    return X, X.shape[1]
 
 
 def _float_frames(est, X):
@@ -526,9 +539,7 @@ class GaussianHMM(_BaseHMM):
 
     def _prepare(self, X, fitting):
         X = _float_frames(self, X)
-        if not fitting and hasattr(self, "n_features") and X.shape[1] != self.n_features:
-            raise ValueError("X has %d features, the model %d" % (X.shape[1], self.n_features))
-        return X, X.shape[1]
+        return _columns(self, X, fitting)
 
     def _dim_from_attributes(self):
         return np.shape(self.means_)[1]
@@ -633,9 +644,7 @@ class GMMHMM(_BaseHMM):
 
     def _prepare(self, X, fitting):
         X = _float_frames(self, X)
-        if not fitting and hasattr(self, "n_features") and X.shape[1] != self.n_features:
-            raise ValueError("X has %d features, the model %d" % (X.shape[1], self.n_features))
-        return X, X.shape[1]
+        return _columns(self, X, fitting)
 
     def _dim_from_attributes(self):
         return np.shape(self.means_)[2]
@@ -700,7 +709,39 @@ class GMMHMM(_BaseHMM):
         return super()._key_arrays() + [self.weights_, self.means_, self.covars_]
 
 
-class CategoricalHMM(_BaseHMM):
+class _ArrayEmission:
+    """Emissions held in one n_components x n_features array (categorical, Poisson and
+    multinomial HMMs): _array = (its letter, attribute, key of the core's params and
+    name of its setter, set_KEY)."""
+
+    _array = None
+    _sets_n_features = True
+
+    def _dim_from_attributes(self):
+        return np.shape(getattr(self, self._array[1]))[1]
+
+    def _push_emission(self, m, keep):
+        letter, attr, key = self._array
+        if letter in keep:
+            a = np.asarray(getattr(self, attr), dtype=np.float64)
+            if a.shape != (int(self.n_components), m.dim):
+                raise ValueError("%s must have shape (n_components, n_features) = (%d, %d), "
+                                 "got %s" % (attr, int(self.n_components), m.dim, a.shape))
+            getattr(m, "set_" + key)(_f64(a))
+
+    def _pull_emission(self, m, p):
+        if self._sets_n_features:
+            self.n_features = m.dim
+        setattr(self, self._array[1], p[self._array[2]].reshape(int(self.n_components), m.dim))
+
+    def _key_arrays(self):
+        return super()._key_arrays() + [getattr(self, self._array[1])]
+
+    def _sample_output(self, X):
+        return X.astype(np.int64)
+
+
+class CategoricalHMM(_ArrayEmission, _BaseHMM):
     __doc__ = """Hidden Markov model with categorical emissions (hmmlearn's CategoricalHMM): X is
     one column of integer symbols 0 .. n_features - 1 (n x 1). emissionprob_prior is the
     Dirichlet concentration of each emission row (a number >= 1, or an array of one
@@ -712,6 +753,8 @@ class CategoricalHMM(_BaseHMM):
     _all_letters = "ste"
     _attr = {"s": "startprob_", "t": "transmat_", "e": "emissionprob_"}
     _exact_keys = _BaseHMM._exact_keys + (("emissionprob", "emissionprob_"),)
+    _array = ("e", "emissionprob_", "emissionprob")
+    _sets_n_features = False  # n_features is the constructor's (hmmlearn's)
 
     def __init__(self, n_components=1, startprob_prior=1.0, transmat_prior=1.0, *,
                  emissionprob_prior=1.0, n_features=None, algorithm="viterbi",
@@ -743,25 +786,6 @@ class CategoricalHMM(_BaseHMM):
                              % (top, m - 1))
         return X, m
 
-    def _dim_from_attributes(self):
-        return np.shape(self.emissionprob_)[1]
-
-    def _push_emission(self, m, keep):
-        if "e" in keep:
-            b = np.asarray(self.emissionprob_, dtype=np.float64)
-            if b.shape != (int(self.n_components), m.dim):
-                raise ValueError("emissionprob_ must have shape(%d, %d)" %
-                                 (int(self.n_components), m.dim))
-            m.set_emissionprob(_f64(b))
-
-    def _pull_emission(self, m, p):
-        self.emissionprob_ = p["emissionprob"].reshape(int(self.n_components), m.dim)
-
-    def _key_arrays(self):
-        return super()._key_arrays() + [self.emissionprob_]
-
-    def _sample_output(self, X):
-        return X.astype(np.int64)
 
 
 def _symbols(X):
@@ -780,7 +804,7 @@ def _symbols(X):
     return np.ascontiguousarray(X, dtype=np.float64)
 
 
-class PoissonHMM(_BaseHMM):
+class PoissonHMM(_ArrayEmission, _BaseHMM):
     __doc__ = """Hidden Markov model with Poisson emissions (hmmlearn's PoissonHMM): n_features
     independent count columns, rates lambdas_ (K, n_features). lambdas_prior,
     lambdas_weight: the Gamma prior lambda^a e^(-b lambda) (a, b >= 0, one value each),
@@ -791,6 +815,7 @@ class PoissonHMM(_BaseHMM):
     _emission = "poisson"
     _all_letters = "stl"
     _attr = {"s": "startprob_", "t": "transmat_", "l": "lambdas_"}
+    _array = ("l", "lambdas_", "lambdas")
 
     def __init__(self, n_components=1, startprob_prior=1.0, transmat_prior=1.0,
                  lambdas_prior=0.0, lambdas_weight=0.0, algorithm="viterbi",
@@ -811,32 +836,11 @@ class PoissonHMM(_BaseHMM):
 
     def _prepare(self, X, fitting):
         X = _count_frames(X, "counts")
-        if not fitting and hasattr(self, "n_features") and X.shape[1] != self.n_features:
-            raise ValueError("X has %d features, the model %d" % (X.shape[1], self.n_features))
-        return X, X.shape[1]
-
-    def _dim_from_attributes(self):
-        return np.shape(self.lambdas_)[1]
-
-    def _push_emission(self, m, keep):
-        if "l" in keep:
-            lam = np.asarray(self.lambdas_, dtype=np.float64)
-            if lam.shape != (int(self.n_components), m.dim):
-                raise ValueError("lambdas_ must have shape (n_components, n_features)")
-            m.set_lambdas(_f64(lam))
-
-    def _pull_emission(self, m, p):
-        self.n_features = m.dim
-        self.lambdas_ = p["lambdas"].reshape(int(self.n_components), m.dim)
-
-    def _key_arrays(self):
-        return super()._key_arrays() + [self.lambdas_]
-
-    def _sample_output(self, X):
-        return X.astype(np.int64)
+        return _columns(self, X, fitting)
 
 
-class MultinomialHMM(_BaseHMM):
+
+class MultinomialHMM(_ArrayEmission, _BaseHMM):
     __doc__ = """Hidden Markov model with multinomial emissions (hmmlearn 0.3's MultinomialHMM):
     each frame counts n_trials draws from n_features categories. n_trials: an int (every
     frame must sum to it), or None (any sums; as hmmlearn, sampling then needs the
@@ -847,6 +851,7 @@ class MultinomialHMM(_BaseHMM):
     _all_letters = "ste"
     _attr = {"s": "startprob_", "t": "transmat_", "e": "emissionprob_"}
     _exact_keys = _BaseHMM._exact_keys + (("emissionprob", "emissionprob_"),)
+    _array = ("e", "emissionprob_", "emissionprob")
 
     def __init__(self, n_components=1, n_trials=None, startprob_prior=1.0, transmat_prior=1.0,
                  algorithm="viterbi", random_state=None, n_iter=10, tol=1e-2, verbose=False,
@@ -884,45 +889,34 @@ class MultinomialHMM(_BaseHMM):
         if fitting and t is None:
             u = np.unique(sums)
             self._fit_trials = int(u[0]) if u.size == 1 else 0
-        if not fitting and hasattr(self, "n_features") and X.shape[1] != self.n_features:
-            raise ValueError("X has %d features, the model %d" % (X.shape[1], self.n_features))
-        return X, X.shape[1]
+        return _columns(self, X, fitting)
 
-    def _dim_from_attributes(self):
-        return np.shape(self.emissionprob_)[1]
-
-    def _push_emission(self, m, keep):
-        if "e" in keep:
-            b = np.asarray(self.emissionprob_, dtype=np.float64)
-            if b.shape != (int(self.n_components), m.dim):
-                raise ValueError("emissionprob_ must have shape (n_components, n_features)")
-            m.set_emissionprob(_f64(b))
-
-    def _pull_emission(self, m, p):
-        self.n_features = m.dim
-        self.emissionprob_ = p["emissionprob"].reshape(int(self.n_components), m.dim)
-
-    def _key_arrays(self):
-        return super()._key_arrays() + [self.emissionprob_]
-
-    def _sample_output(self, X):
-        return X.astype(np.int64)
 
 
 # ---------------------------------------------------------------- variational Bayes
 
-class _BaseVariationalHMM(BaseEstimator):
+class _BaseVariationalHMM(_Decoding, ModelFileState, BaseEstimator):
     """Shared machinery of the estimators fitted by vem_vbhmm (VB-EM)."""
 
     _emission = None
     _all_letters = "st"
 
-    def __getstate__(self):
-        state = dict(super().__getstate__() if hasattr(super(), "__getstate__")
-                     else self.__dict__)
-        for key in ("_vb", "_vb_key", "_plugin"):
-            state.pop(key, None)
-        return state
+    # ---- pickling: through the model file (vem._modelfile), the JSON of save()
+
+    _transient_attrs = ("_vb", "_vb_key", "_plugin")
+
+    def _state_model(self):
+        if not hasattr(self, "startprob_posterior_"):
+            return None
+        try:
+            return self._get_vb()
+        except (ValueError, AttributeError):  # hand-set attributes that make no model
+            return None
+
+    def _restore_model(self, path):
+        self._vb = _core.Vbhmm.load(path)
+        self._vb_key = self._key()
+        self._plugin = None
 
     # ---- per-emission hooks
     def _prepare(self, X, fitting):
@@ -1059,54 +1053,7 @@ class _BaseVariationalHMM(BaseEstimator):
         """Data-dependent default priors for a warm start (vem resolves them at a cold
         start only)."""
 
-    # ---- evaluation (the plug-in HMM)
-
-    def _frames(self, X, lengths):
-        m = self._get_model()
-        X, _ = self._prepare(X, fitting=False)
-        return m, X, _seqs(lengths, X.shape[0])
-
-    def score(self, X, lengths=None):
-        """Log-likelihood of X under the HMM of the posterior means (hmmlearn's score)."""
-        m, X, seqs = self._frames(X, lengths)
-        return float(m.score(X, seqs)[1])
-
-    def score_samples(self, X, lengths=None):
-        m, X, seqs = self._frames(X, lengths)
-        return float(m.score(X, seqs)[1]), m.predict_proba(X, seqs)
-
-    def predict_proba(self, X, lengths=None):
-        m, X, seqs = self._frames(X, lengths)
-        return m.predict_proba(X, seqs)
-
-    def decode(self, X, lengths=None, algorithm=None):
-        algorithm = algorithm or self.algorithm
-        if algorithm not in DECODER_ALGORITHMS:
-            raise ValueError("Unknown decoder %r" % (algorithm,))
-        m, X, seqs = self._frames(X, lengths)
-        if algorithm == "viterbi":
-            lp, states = m.decode(X, seqs, False)
-            return float(lp), states
-        _, states = m.decode(X, seqs, True)
-        return float(np.max(m.predict_proba(X, seqs), axis=1).sum()), states
-
-    def predict(self, X, lengths=None):
-        return self.decode(X, lengths)[1]
-
-    def sample(self, n_samples=1, random_state=None, currstate=None):
-        m = self._get_model()
-        n = int(n_samples)
-        if currstate is not None:
-            currstate = int(currstate)
-            if not 0 <= currstate < int(self.n_components):
-                raise ValueError("currstate=%d: a state in 0 .. %d" %
-                                 (currstate, int(self.n_components) - 1))
-        rs = self.random_state if random_state is None else random_state
-        X, states = m.sample(n, currstate, _seed(rs))
-        return self._sample_output(X), states
-
-    def _sample_output(self, X):
-        return X
+    # ---- evaluation: _Decoding, with the plug-in HMM; and the ELBO
 
     def elbo(self, X, lengths=None):
         """vem's evidence lower bound (nats, total) of the posterior on X, with X's
@@ -1172,9 +1119,7 @@ class VariationalGaussianHMM(_BaseVariationalHMM):
 
     def _prepare(self, X, fitting):
         X = _float_frames(self, X)
-        if not fitting and hasattr(self, "n_features") and X.shape[1] != self.n_features:
-            raise ValueError("X has %d features, the model %d" % (X.shape[1], self.n_features))
-        return X, X.shape[1]
+        return _columns(self, X, fitting)
 
     def _dim_from_attributes(self):
         return np.shape(self.means_posterior_)[1]
@@ -1314,6 +1259,105 @@ class VariationalCategoricalHMM(_BaseVariationalHMM):
         return X.astype(np.int64)
 
 
+class VariationalPoissonHMM(_BaseVariationalHMM):
+    __doc__ = """Variational Bayesian HMM with Poisson emissions (vem_vbhmm; `vem fit vbhmm
+    --emission poisson`). hmmlearn has no such class; the names follow its variational
+    models and its PoissonHMM. X: n_features columns of counts. Each state's rate of each
+    column has a Gamma(shape, rate) prior and posterior (mean shape / rate).
+
+    Priors (None: vem's defaults, the command's): startprob_prior, transmat_prior (1/K),
+    lambdas_shape_prior (one number, default 1), lambdas_rate_prior (a number, n_features
+    values, or (K, n_features) with equal rows: vem's Gamma prior is shared by the
+    states; default the shape over each column's mean). Attributes: startprob_prior_,
+    transmat_prior_, lambdas_shape_prior_ and lambdas_rate_prior_ (K, n_features),
+    startprob_posterior_, transmat_posterior_, lambdas_shape_posterior_ and
+    lambdas_rate_posterior_ (K, n_features), lambdas_posterior_ (the pair (shape, rate)),
+    the posterior means startprob_, transmat_, lambdas_, and occupancy_,
+    effective_states_, lower_bound_ (vem's ELBO). The letters of params and init_params
+    are s, t and l (vem updates and initialises all of them). Scores, decodes and samples
+    with the PoissonHMM of the posterior means, as the other variational models.
+    """ + _ENGINE_DOC
+
+    _emission = "poisson"
+    _all_letters = "stl"
+
+    def __init__(self, n_components=1, startprob_prior=None, transmat_prior=None,
+                 lambdas_shape_prior=None, lambdas_rate_prior=None, algorithm="viterbi",
+                 random_state=None, n_iter=100, tol=1e-6, verbose=False, params="stl",
+                 init_params="stl", implementation="log", *, moves=False,
+                 vem_algorithm="batch", tol_rule="total", n_init=1, n_threads=0,
+                 init_emissions=None, init_transitions="uniform", checkpoint=None,
+                 accelerate="none", batch_size=1000, kappa=0.7, tau=2.0, n_blocks=10,
+                 engine_options=None):
+        _store(self, locals())
+
+    @property
+    def lambdas_posterior_(self):
+        """(lambdas_shape_posterior_, lambdas_rate_posterior_)."""
+        return self.lambdas_shape_posterior_, self.lambdas_rate_posterior_
+
+    def _new_core(self, dim):
+        return _core.Vbhmm(int(self.n_components), "poisson", int(dim))
+
+    def _prepare(self, X, fitting):
+        X = _count_frames(X, "counts")
+        return _columns(self, X, fitting)
+
+    def _dim_from_attributes(self):
+        return np.shape(self.lambdas_shape_posterior_)[1]
+
+    def _posterior_attrs(self):
+        return super()._posterior_attrs() + ["lambdas_shape_posterior_",
+                                             "lambdas_rate_posterior_"]
+
+    def _prior_attrs(self):
+        return super()._prior_attrs() + ["lambdas_shape_prior_", "lambdas_rate_prior_"]
+
+    def _set_priors(self, v, X, resolved):
+        super()._set_priors(v, X, resolved)
+        k, d = int(self.n_components), v.dim
+        if resolved:
+            v.set_lambdas_prior(_scalar_prior(self.lambdas_shape_prior_, "lambdas_shape_prior_",
+                                              (k, d)),
+                                _f64(_shared_rows(self.lambdas_rate_prior_, "lambdas_rate_prior_",
+                                                  k, (d,))))
+            return
+        shape = v.priors()["lambdas_shape"]
+        if self.lambdas_shape_prior is not None:
+            shape = _scalar_prior(self.lambdas_shape_prior, "lambdas_shape_prior",
+                                  np.shape(self.lambdas_shape_prior) or (k, d))
+        rate = None
+        if self.lambdas_rate_prior is not None:
+            rate = _f64(_shared_rows(self.lambdas_rate_prior, "lambdas_rate_prior", k, (d,)))
+        v.set_lambdas_prior(float(shape), rate)
+
+    def _resolve_defaults(self, v, X):
+        if self.lambdas_rate_prior is None:
+            shape = v.priors()["lambdas_shape"]
+            mean = X.mean(axis=0)
+            if np.any(mean <= 0):
+                raise ValueError("lambdas_rate_prior: the default (shape / column mean) needs "
+                                 "every column's mean > 0")
+            v.set_lambdas_prior(shape, _f64(shape / mean))
+
+    def _push_posterior(self, v):
+        super()._push_posterior(v)
+        v.set_posterior_poisson(_f64(self.lambdas_shape_posterior_),
+                                _f64(self.lambdas_rate_posterior_))
+
+    def _pull_emission(self, v, pr, po):
+        k, d = int(self.n_components), v.dim
+        self.n_features = d
+        self.lambdas_shape_prior_ = np.full((k, d), pr["lambdas_shape"])
+        self.lambdas_rate_prior_ = np.tile(pr["lambdas_rate"], (k, 1))
+        self.lambdas_shape_posterior_ = po["lambdas_shape_posterior"].reshape(k, d)
+        self.lambdas_rate_posterior_ = po["lambdas_rate_posterior"].reshape(k, d)
+        self.lambdas_ = po["lambdas"].reshape(k, d)
+
+    def _sample_output(self, X):
+        return X.astype(np.int64)
+
+
 # ---------------------------------------------------------------- model files
 
 def load(path):
@@ -1354,6 +1398,8 @@ def load(path):
             est = VariationalGaussianHMM(core.k, covariance_type=core.covariance)
         elif emission == "categorical":
             est = VariationalCategoricalHMM(core.k, n_features=core.dim)
+        elif emission == "poisson":
+            est = VariationalPoissonHMM(core.k)
         else:
             raise ValueError("%s: vem.hmm has no estimator for a variational %r HMM" %
                              (path, emission))

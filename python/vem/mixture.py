@@ -12,15 +12,11 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core
-
-try:  # scikit-learn >= 1.6
-    from sklearn.utils.validation import validate_data as _sk_validate_data
-except ImportError:  # pragma: no cover - older scikit-learn
-    _sk_validate_data = None
+from ._common import seed as _seed, set_engine_options, validate_data
+from ._modelfile import ModelFileState
 
 __all__ = ["GaussianMixture", "BayesianGaussianMixture", "select"]
 
@@ -33,33 +29,11 @@ _INIT_NAMES = {"kmeans": "kmeans", "k-means++": "kmeans++", "kmeans++": "kmeans+
 _MCLUST_ORDER = ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV",
                  "VEV", "EVV", "VVV")
 
-_ENGINE_KEYS = ("block", "nslots", "mono_rtol", "warmup", "eval_passes", "init_sample",
-                "n_batches", "checkpoint", "checkpoint_every", "checkpoint_seconds", "resume",
-                "mc_samples", "mc_schedule", "mc_growth", "mc_max_samples", "mc_groups",
-                "mc_alpha", "mc_window", "mc_average_from", "lbfgs_m", "em_switch_rate")
-
-
 def _validate(est, X, reset):
     """X as float64 C-contiguous (no copy when it already is), checked as scikit-learn does."""
-    kw = dict(dtype=np.float64, ensure_min_samples=2 if reset else 1, reset=reset)
-    if _sk_validate_data is not None:
-        X = _sk_validate_data(est, X, **kw)
-    else:
-        X = est._validate_data(X, **kw)
+    X = validate_data(est, X, dtype=np.float64, ensure_min_samples=2 if reset else 1,
+                      reset=reset)
     return np.ascontiguousarray(X, dtype=np.float64)
-
-
-def _seed(random_state):
-    """vem's 64-bit seed: an int as it is (the `vem --seed` of the same number), else a
-    draw from numpy's generator (None: the global RandomState, as scikit-learn)."""
-    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
-        if random_state < 0 or random_state >= 2 ** 64:
-            raise ValueError("random_state=%r must be in [0, 2**64)" % (random_state,))
-        return int(random_state)
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(0, 2 ** 63))
-    rs = check_random_state(random_state)
-    return int(rs.randint(0, 2 ** 63, dtype=np.int64))
 
 
 def _options(est, model, extra=None):
@@ -70,12 +44,7 @@ def _options(est, model, extra=None):
     for k in ("n_blocks", "accelerate"):
         if hasattr(est, k):
             opts.set(**{k: getattr(est, k)})
-    eo = dict(est.engine_options or {})
-    bad = [k for k in eo if k not in _ENGINE_KEYS]
-    if bad:
-        raise ValueError("engine_options: unknown option(s) %s; known: %s" %
-                         (", ".join(sorted(bad)), ", ".join(_ENGINE_KEYS)))
-    opts.set(**eo)
+    set_engine_options(opts, est.engine_options)
     if extra:
         opts.set(**extra)
     if est.verbose:
@@ -145,7 +114,7 @@ def _symmetrize(layout, cov):
     return cov
 
 
-class GaussianMixture(DensityMixin, BaseEstimator):
+class GaussianMixture(ModelFileState, DensityMixin, BaseEstimator):
     """Gaussian mixture fitted by EM in libvem; scikit-learn's GaussianMixture API.
 
     Parameters as scikit-learn's (same names, meanings and defaults), plus:
@@ -216,15 +185,25 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.n_blocks = n_blocks
         self.engine_options = engine_options
 
-    # ---- pickling: the C model is rebuilt from the attributes on demand
+    # ---- pickling: through the model file (vem._modelfile)
 
-    def __getstate__(self):
-        state = super().__getstate__() if hasattr(super(), "__getstate__") else dict(
-            self.__dict__)
-        state = dict(state)
-        state.pop("_model", None)
-        state.pop("_model_key", None)
-        return state
+    _core_class = _core.Gmm
+
+    def _state_model(self):
+        return self._get_model() if hasattr(self, "means_") else None
+
+    def _restore_model(self, path):
+        super()._restore_model(path)
+        self._apply_prior(self._model)
+        self._model_key = self._key()
+        self._stepwise_ = None  # partial_fit's statistics are centred in the old model
+
+    def _apply_prior(self, m):
+        """The fit's resolved MAP prior (the model file has none) on a rebuilt model,
+        for partial_fit."""
+        p = getattr(self, "_prior", None)
+        if p is not None:
+            m.set_prior(p[0], p[1], np.ascontiguousarray(p[2]), np.ascontiguousarray(p[3]).ravel())
 
     # ---- helpers
 
@@ -273,6 +252,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             self.n_iter_ = int(res["n_iter"])
             self.lower_bound_ = float(res["objective"]) / float(n)
             self.objective_ = float(res["objective"])
+        self._prior = m.prior()
         self._model = m
         self._model_key = self._key()
 
@@ -288,6 +268,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         m.set_params(np.ascontiguousarray(self.weights_, dtype=np.float64).ravel(),
                      np.ascontiguousarray(self.means_, dtype=np.float64).ravel(),
                      np.ascontiguousarray(self.covariances_, dtype=np.float64).ravel())
+        self._apply_prior(m)
         self._model = m
         self._model_key = self._key()
         self._stepwise_ = None  # statistics were taken about the old model's centre
@@ -410,8 +391,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         rows), then the M-step from S. The first call on an unfitted estimator
         initialises from X (init_params, means_init, ...); after fit(), the steps start
         from the fitted parameters. lower_bound_ is the batch's mean log-likelihood at
-        the parameters before the step; n_iter_ counts the steps. Pickling keeps the
-        parameters but not S (the next call starts S afresh).
+        the parameters before the step; n_iter_ counts the steps. A pickled or deep-copied
+        estimator keeps the parameters and the fit's prior, not S (S is centred in the
+        C model; the next call starts S afresh).
         """
         _check_common(self)
         first = not hasattr(self, "means_")
@@ -564,7 +546,7 @@ def select(X, n_components=range(1, 10), covariance_type="all", criterion="bic",
     return table, est.fit(X)
 
 
-class BayesianGaussianMixture(DensityMixin, BaseEstimator):
+class BayesianGaussianMixture(ModelFileState, DensityMixin, BaseEstimator):
     """Variational Bayesian Gaussian mixture (CAVI in libvem); scikit-learn's
     BayesianGaussianMixture API.
 
@@ -619,13 +601,16 @@ class BayesianGaussianMixture(DensityMixin, BaseEstimator):
         self.tau = tau
         self.engine_options = engine_options
 
-    def __getstate__(self):
-        state = super().__getstate__() if hasattr(super(), "__getstate__") else dict(
-            self.__dict__)
-        state = dict(state)
-        state.pop("_model", None)
-        state.pop("_model_key", None)
-        return state
+    # ---- pickling: through the model file (vem._modelfile)
+
+    _core_class = _core.Vbgmm
+
+    def _state_model(self):
+        return self._get_model() if hasattr(self, "means_") else None
+
+    def _restore_model(self, path):
+        super()._restore_model(path)
+        self._model_key = self._key()
 
     def _weight_prior(self):
         t = self.weight_concentration_prior_type
@@ -701,8 +686,12 @@ class BayesianGaussianMixture(DensityMixin, BaseEstimator):
             self.converged_ = bool(res["converged"])
             self.n_iter_ = int(res["n_iter"])
             self.lower_bound_ = float(res["objective"])
-        self._model = m
-        self._model_key = self._key()
+        # The model that predicts is rebuilt from these attributes (_get_model), as
+        # vem_vbgmm_load rebuilds it from the model file: W_k comes back from
+        # covariances_ to round-off, so the fitted m would differ from a pickled or
+        # saved copy in the last bits.
+        self._model = None
+        self._get_model()
 
     def _key(self):
         return (id(self.means_), id(self.covariances_), id(self.mean_precision_),
@@ -736,7 +725,7 @@ class BayesianGaussianMixture(DensityMixin, BaseEstimator):
 
     def fit_predict(self, X, y=None):
         X = self._fit(X)
-        return np.argmax(self._model.predict_proba(X), axis=1)
+        return np.argmax(self._get_model().predict_proba(X), axis=1)
 
     def _fit(self, X):
         _check_common(self)
