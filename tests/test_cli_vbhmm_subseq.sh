@@ -12,6 +12,7 @@
 #   20: no buffer 5.2 nats short, 10 frames 1.8);
 # - the reported ELBO is the exact one of the final posterior (vem score gives it back);
 # - a checkpointed and resumed fit gives the uninterrupted one's bits;
+# - a long sequence's emission passes spread over threads give the same bits;
 # - the options' errors.
 # Usage: sh test_cli_vbhmm_subseq.sh VEM REPO_ROOT
 NAME=cli_vbhmm_subseq
@@ -42,6 +43,18 @@ run fit vbhmm series.csv --states 3 --emission gaussian --seed 1 --json
 expect_rc "batch VB-EM" 0
 cp out batch.json
 BATCH=$(key batch.json "['elbo']")
+
+# ---- a long sequence's emission passes in blocks over threads: the same bits
+run fit vbhmm series.csv --states 3 --emission gaussian --seed 1 --threads 1 --max-iter 8 \
+    --tol 0 -o t1.json
+run fit vbhmm series.csv --states 3 --emission gaussian --seed 1 --threads 2 --max-iter 8 \
+    --tol 0 -o t2.json
+pycheck "40,000 frames: --threads 1 and 2 give the same model bits" '"ok"' "
+import json
+a, b = json.load(open('t1.json')), json.load(open('t2.json'))
+assert [k for k in a if k != 'fit' and a[k] != b[k]] == []
+print('ok')
+"
 
 # ---- the buffer covers the sequence: chunked statistics = whole-sequence statistics
 run fit vbhmm series.csv --states 3 --emission gaussian --seed 1 --algorithm stepwise \

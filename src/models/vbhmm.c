@@ -28,6 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include <vem/fit.h>
 #include <vem/io.h>
 #include <vem/vbhmm.h>
@@ -43,6 +47,11 @@
 
 #define LOG_2PI 1.8378770664093454836
 #define MAX_DIM 100000
+/* A long window's emission passes run over blocks of EBLOCK frames (in parallel when the
+ * E-step is not inside the engine's threads), its statistics summed in NPART parts fixed
+ * by the frame count, so that the bits do not depend on the thread count. */
+#define EBLOCK 2048
+#define NPART 8
 
 /* What the E-step does: the variational posteriors, or the responsibilities of an
  * initialisation (hard k-means labels, random, uniform). */
@@ -55,6 +64,7 @@ struct vem_vbhmm {
     size_t pl;      /* Gaussian: doubles of one scale matrix (d*d or d); else 0 */
     size_t elen;    /* doubles of the emission posterior */
     size_t max_len; /* longest sequence of the data being fitted: sizes the scratch */
+    int nthreads;   /* threads of a long window's emission passes (the fit's; >= 1) */
     vem_hmm_init init;
     vem_hmm_trans_init tinit;
 
@@ -219,6 +229,11 @@ vem_vbhmm *vem_vbhmm_new(size_t k, vem_hmm_emission emission, size_t dim, vem_co
     v->tinit = VEM_HMM_TRANS_UNIFORM;
     v->beta0 = 1.0;
     v->nu0 = NAN;
+#ifdef _OPENMP
+    v->nthreads = omp_get_max_threads();
+#else
+    v->nthreads = 1;
+#endif
     v->shape0 = NAN;
     const size_t kk = k * k;
     v->pi0 = vem__alloc_doubles(k, 1);
@@ -320,6 +335,7 @@ vem_vbhmm *vem_vbhmm_copy(const vem_vbhmm *v)
     c->moves = v->moves;
     c->n_moves = v->n_moves;
     c->max_len = v->max_len;
+    c->nthreads = v->nthreads;
     memcpy(c->post, v->post, (k + kk + v->elen) * sizeof *v->post);
     vem_status st = vem_vbhmm_set_subsequences(c, v->sub_len, v->sub_buf);
     if (st == VEM_OK)
@@ -841,7 +857,8 @@ static size_t vb_ess_len(const void *self)
  * frame's centred values (d). */
 static size_t seq_scratch(const vem_vbhmm *v, size_t T)
 {
-    return 2 * T * v->k + vem__hmm_posteriors_work(v->k, T) + v->dim + v->k;
+    return 2 * T * v->k + vem__hmm_posteriors_work(v->k, T) +
+           (size_t)v->nthreads * (v->dim + v->k) + NPART * emis_ess_len(v);
 }
 
 static size_t vb_scratch_len(const void *self, size_t block)
@@ -1026,12 +1043,63 @@ static double window_estep(const vem_vbhmm *v, const double *x, size_t ld, size_
         emission_ess(v, x + a * ld, ld, b - a, gamma, ess + k + kk, t);
         return 0.0;
     }
-    emission_elogp(v, x + w0 * ld, ld, W, logb, t);
+    /* Threads for the emission passes of a long window, unless inside the engine's. */
+    const size_t nb = (W + EBLOCK - 1) / EBLOCK;
+    int nthr = 1;
+#ifdef _OPENMP
+    if (nb >= 2 && v->nthreads > 1 && omp_get_active_level() == 0)
+        nthr = (int)vem__min((size_t)v->nthreads, nb);
+#endif
+    const size_t tl = v->dim + v->k; /* a thread's work in t */
+    const long nbl = (long)nb;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nthr) if (nthr > 1)
+#endif
+    for (long j = 0; j < nbl; j++) {
+#ifdef _OPENMP
+        const size_t tid = (size_t)omp_get_thread_num();
+#else
+        const size_t tid = 0;
+#endif
+        const size_t r0 = (size_t)j * EBLOCK, n = vem__min(EBLOCK, W - r0);
+        emission_elogp(v, x + (w0 + r0) * ld, ld, n, logb + r0 * k, t + tid * tl);
+    }
     const double z = vem__hmm_posteriors_span(k, w0 == 0 ? v->pi_t : v->stat, v->a_t, W, logb,
                                               gamma, ess + k, a == 0 ? ess : NULL, work,
                                               a - w0, b - w0);
-    if (z > -INFINITY) /* else gamma is unspecified: the engine fails on the -inf */
-        emission_ess(v, x + a * ld, ld, b - a, gamma + (a - w0) * k, ess + k + kk, t);
+    if (!(z > -INFINITY)) /* gamma is unspecified: the engine fails on the -inf */
+        return z;
+    /* The emission statistics of [a, b): in parts of whole blocks when there are several,
+     * each part summed in frame order, the parts in order. */
+    const size_t C = b - a, nc = (C + EBLOCK - 1) / EBLOCK, np = vem__min(nc, NPART);
+    const double *g = gamma + (a - w0) * k;
+    double *es = ess + k + kk;
+    if (np <= 1) {
+        emission_ess(v, x + a * ld, ld, C, g, es, t);
+        return z;
+    }
+    const size_t el = emis_ess_len(v);
+    double *parts = t + (size_t)v->nthreads * tl;
+    memset(parts, 0, np * el * sizeof *parts);
+    const long npl = (long)np;
+    nthr = (int)vem__min((size_t)nthr, np);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nthr) if (nthr > 1)
+#endif
+    for (long p = 0; p < npl; p++) {
+#ifdef _OPENMP
+        const size_t tid = (size_t)omp_get_thread_num();
+#else
+        const size_t tid = 0;
+#endif
+        const size_t r0 = (size_t)p * nc / np * EBLOCK;
+        const size_t r1 = vem__min(((size_t)p + 1) * nc / np * EBLOCK, C);
+        emission_ess(v, x + (a + r0) * ld, ld, r1 - r0, g + r0 * k, parts + (size_t)p * el,
+                     t + tid * tl);
+    }
+    for (size_t p = 0; p < np; p++)
+        for (size_t i = 0; i < el; i++)
+            es[i] += parts[p * el + i];
     return z;
 }
 
@@ -1795,6 +1863,9 @@ static vem_status fit_any(vem_vbhmm *v, const vem_data *data, vem_source *src,
                                     "stochastic VI in memory: algorithm stepwise, not %s",
                         src ? "a source" : vem_algorithm_name(o->algorithm));
     vem_status st = VEM_OK;
+#ifdef _OPENMP
+    v->nthreads = o->nthreads > 0 ? o->nthreads : omp_get_max_threads();
+#endif
     if (need && !o->warm_start)
         st = whole_priors(v, data, src, o);
     if (st != VEM_OK)
