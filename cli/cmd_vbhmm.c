@@ -43,7 +43,10 @@ static const cli_option fit_options[] = {
      "gaussian (numeric columns), categorical (one column\n"
      "of symbol names or integer codes) or poisson (columns\n"
      "of counts)"},
-    {"covariance", 0, 1, OPT_COVARIANCE, "C", "gaussian: full (default) or diag"},
+    {"covariance", 0, 1, OPT_COVARIANCE, "C",
+     "gaussian: full (default), diag, spherical (one\n"
+     "precision per state) or tied (one Wishart\n"
+     "shared by the states)"},
     {"init", 0, 1, OPT_INIT, "M",
      "emissions: kmeans (default; categorical: random) or\nrandom"},
     {"init-transitions", 0, 1, OPT_INIT_TRANS, "T",
@@ -68,9 +71,12 @@ static const cli_option fit_options[] = {
     {"beta-prior", 0, 1, OPT_BETA_PRIOR, "B",
      "gaussian: precision of the means in units of the\nstate's precision (default 1)"},
     {"dof-prior", 0, 1, OPT_DOF_PRIOR, "NU",
-     "gaussian: Wishart degrees of freedom, > D - 1 (diag:\n> 0; default D)"},
+     "gaussian: Wishart degrees of freedom, > D - 1 (full,\n"
+     "tied; diag, spherical: > 0; default D)"},
     {"scale-prior", 0, 1, OPT_SCALE_PRIOR, "LIST",
-     "gaussian: W0^-1, one number (times I), D x D row by\nrow (full) or D (diag); default 1e-3"},
+     "gaussian: W0^-1, one number (times I), D x D row by\n"
+     "row (full, tied) or D (diag); spherical: one\n"
+     "number; default 1e-3"},
     {"lambdas-shape-prior", 0, 1, OPT_LAMBDAS_SHAPE, "A",
      "poisson: Gamma shape of every rate (default 1)"},
     {"lambdas-rate-prior", 0, 1, OPT_LAMBDAS_RATE, "LIST",
@@ -216,8 +222,9 @@ static int fit_option(void *p, int id, const char *val)
     case OPT_COVARIANCE:
         a->cov_given = 1;
         if (vem_cov_parse(val, &a->cov) != VEM_OK ||
-            (a->cov != VEM_COV_FULL && a->cov != VEM_COV_DIAG))
-            return cli_bad_value("--covariance", "full or diag", val);
+            (a->cov != VEM_COV_FULL && a->cov != VEM_COV_DIAG && a->cov != VEM_COV_SPHERICAL &&
+             a->cov != VEM_COV_TIED))
+            return cli_bad_value("--covariance", "full, diag, spherical or tied", val);
         return 0;
     case OPT_INIT:
         a->init_given = 1;
@@ -405,12 +412,15 @@ static int set_list(vem_vbhmm *v, const char *opt, const char *s, size_t n, int 
     return 0;
 }
 
-/* The scale prior: one number times I, else the shape's numbers. */
+/* The scale prior: one number times I, else the shape's numbers (d x d for full and tied,
+ * d for diag; spherical: the one number). */
 static int set_scale(vem_vbhmm *v, const char *s)
 {
     if (!s)
         return 0;
-    const size_t d = vem_vbhmm_dim(v), n = vem_vbhmm_cov(v) == VEM_COV_FULL ? d * d : d;
+    const vem_cov cov = vem_vbhmm_cov(v);
+    const int mat = cov == VEM_COV_FULL || cov == VEM_COV_TIED;
+    const size_t d = vem_vbhmm_dim(v), n = mat ? d * d : cov == VEM_COV_SPHERICAL ? 1 : d;
     char *end;
     double one = strtod(s, &end);
     if (end != s && *end == '\0' && isfinite(one)) {
@@ -420,7 +430,7 @@ static int set_scale(vem_vbhmm *v, const char *s)
             return CLI_EXIT_INPUT;
         }
         for (size_t j = 0; j < d; j++)
-            x[vem_vbhmm_cov(v) == VEM_COV_FULL ? j * d + j : j] = one;
+            x[mat ? j * d + j : cov == VEM_COV_SPHERICAL ? 0 : j] = one;
         vem_status st = vem_vbhmm_set_scale_prior(v, x);
         free(x);
         if (st != VEM_OK) {

@@ -29,6 +29,8 @@ PYEOF
 WM=$tmp/wm.csv
 
 for case in "gauss|--columns temp_max,temp_min --states 3 --emission gaussian|elbo means scale_posterior transmat_posterior means_prior" \
+    "sph|--columns temp_max,temp_min --states 3 --emission gaussian --covariance spherical|elbo means scale_posterior dof_posterior" \
+    "tied|--columns temp_max,temp_min --states 3 --emission gaussian --covariance tied|elbo means scale_posterior beta_posterior" \
     "cat|--columns weather --states 4 --emission categorical|elbo emissionprob_posterior transmat_posterior"; do
     name=${case%%|*}
     rest=${case#*|}

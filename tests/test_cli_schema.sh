@@ -95,6 +95,12 @@ valid fit "fit vbhmm" fit vbhmm "$FAITHFUL" --states 3 --emission gaussian -o vb
 valid fit "fit vbhmm categorical --moves" fit vbhmm "$WEATHER" --states 4 --emission categorical \
     --columns weather --moves
 valid fit "fit vbhmm poisson" fit vbhmm "$DATA/seattle-counts.csv" --states 2 --emission poisson
+valid fit "fit vbhmm spherical" fit vbhmm "$FAITHFUL" --states 2 --emission gaussian \
+    --covariance spherical -o vbhmm_sph.json
+valid fit "fit vbhmm tied" fit vbhmm "$FAITHFUL" --states 2 --emission gaussian \
+    --covariance tied -o vbhmm_tied.json
+valid info "info vbhmm spherical" info vbhmm_sph.json
+valid info "info vbhmm tied" info vbhmm_tied.json
 valid score "score vbhmm" score vbhmm.json "$FAITHFUL"
 valid decode "decode vbhmm" decode vbhmm.json "$FAITHFUL"
 valid predict "predict vbhmm --posterior" predict vbhmm.json "$FAITHFUL" --posterior

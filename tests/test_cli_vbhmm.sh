@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/test_cli_vbhmm.sh — variational Bayesian HMMs on the command line, end to end:
-# fits (Gaussian full and diag, categorical, Poisson), the ELBO's bookkeeping, every
+# fits (Gaussian full, diag, spherical and tied, categorical, Poisson), the ELBO's bookkeeping, every
 # command on a vbhmm model file, stepwise (stochastic VI over sequences), --stream,
 # --init-model, checkpoint and resume bit for bit, and errors naming the file, line and
 # column. Usage: sh test_cli_vbhmm.sh VEM REPO_ROOT
@@ -90,6 +90,56 @@ assert d["transmat_prior"] == [[0.3, 0.2], [0.1, 0.4]] and d["means_prior"] == [
 assert d["beta_prior"] == 0.5 and d["dof_prior"] == 3.5 and d["scale_prior"] == [0.2, 30]
 assert d["monotonicity_violations"] == 0'
 
+# ---- spherical and tied covariances: the fit, the model file's shapes, every command on it
+for cov in spherical tied; do
+    run fit vbhmm "$F" --states 3 --emission gaussian --covariance $cov -o $cov.json --json
+    expect_rc "fit vbhmm $cov" 0
+    pyjson "fit vbhmm $cov: shapes and the ELBO" '"elbo"' "
+cov = '$cov'
+assert d['covariance_type'] == cov and d['monotonicity_violations'] == 0 and d['converged']
+assert close(sum(d['occupancy']), 272, 1e-9)
+if cov == 'tied':
+    assert len(d['scale_posterior']) == 2 and len(d['covariances'][0]) == 2
+    assert close(d['dof_posterior'], 2 + 272, 1e-12)   # nu0 = d, all the frames
+    assert d['scale_prior'] == [[1e-3, 0.0], [0.0, 1e-3]]
+else:
+    assert len(d['scale_posterior']) == 3 and len(d['dof_posterior']) == 3
+    assert d['scale_prior'] == 1e-3 and d['dof_prior'] == 2
+    for s, n, c in zip(d['scale_posterior'], d['dof_posterior'], d['covariances']):
+        assert close(c, s / n, 1e-15)"
+    EC=$(key out "['elbo']")
+    run score $cov.json "$F" --json
+    expect_rc "score vbhmm $cov" 0
+    pyjson "score vbhmm $cov: the fit's ELBO" '"elbo"' "assert d['elbo'] == $EC"
+    run decode $cov.json "$F"
+    expect_rc "decode vbhmm $cov" 0
+    if [ "$(wc -l <out)" -eq 272 ] && ! grep -q -v '^[0-2]$' out; then pass; else
+        fail "decode vbhmm $cov: 272 states in 0..2"; fi
+    run sample $cov.json -n 5 --seed 2
+    expect_rc "sample vbhmm $cov" 0
+    run info $cov.json
+    expect_out "info vbhmm $cov" "covariance $cov"
+    run fit vbhmm "$F" --init-model $cov.json --json
+    expect_rc "fit vbhmm $cov --init-model" 0
+    pyjson "$cov --init-model: the same ELBO" '"init"' "
+assert d['covariance_type'] == '$cov' and abs(d['elbo'] - $EC) < 1e-6 * abs($EC)"
+done
+run fit vbhmm "$F" --states 2 --emission gaussian --covariance spherical --scale-prior 0.5 \
+    --dof-prior 0.7 --means-prior 3,70 --json
+expect_rc "spherical with priors" 0
+pyjson "spherical: the priors as given" '"scale_prior"' '
+assert d["scale_prior"] == 0.5 and d["dof_prior"] == 0.7 and d["means_prior"] == [3, 70]'
+run fit vbhmm "$F" --states 2 --emission gaussian --covariance tied --scale-prior 0.5,0.1,0.1,20 \
+    --dof-prior 1.5 --json
+expect_rc "tied with priors" 0
+pyjson "tied: the priors as given" '"scale_prior"' '
+assert d["scale_prior"] == [[0.5, 0.1], [0.1, 20]] and d["dof_prior"] == 1.5'
+run fit vbhmm "$F" --states 2 --emission gaussian --covariance spherical --scale-prior 1,2
+expect_rc "spherical: a scale prior of d numbers" 1
+expect_err "spherical scale prior: says how many" "expected 1 comma-separated"
+run fit vbhmm "$F" --states 2 --emission gaussian --covariance tied --dof-prior 0.5
+expect_rc "tied: dof prior <= d - 1" 1
+
 # ---- categorical: Seattle's weather with K = 8 states, plain and with moves
 run fit vbhmm "$W" --states 8 --emission categorical --columns weather -o c.json --json
 expect_rc "fit vbhmm categorical" 0
@@ -135,6 +185,13 @@ run fit vbhmm "$W" --columns temp_max,temp_min --lengths years.txt --states 3 \
     --emission gaussian --stream -o ts.json
 expect_rc "fit vbhmm --stream" 0
 check "--stream: the in-memory model, bit for bit" same_model ts.json t.json
+for cov in spherical tied; do
+    run fit vbhmm "$W" --columns temp_max,temp_min --lengths years.txt --states 3 \
+        --emission gaussian --covariance $cov -o t_$cov.json
+    run fit vbhmm "$W" --columns temp_max,temp_min --lengths years.txt --states 3 \
+        --emission gaussian --covariance $cov --stream -o ts_$cov.json
+    check "--stream $cov: the in-memory model, bit for bit" same_model ts_$cov.json t_$cov.json
+done
 run fit vbhmm "$W" --states 2 --emission gaussian --columns temp_max,temp_min \
     --algorithm stepwise --moves
 expect_rc "--moves with stepwise: usage error" 1
@@ -153,7 +210,9 @@ expect_rc "--init-model with a prior option: usage error" 1
 # ---- checkpoint and resume: the uninterrupted fit's bits
 for case in "gauss|$F --states 3 --emission gaussian --tol 0 --max-iter 30" \
     "cat|$W --columns weather --states 4 --emission categorical --tol 0 --max-iter 30" \
-    "svi|$W --columns temp_max,temp_min --lengths years.txt --states 3 --emission gaussian --algorithm stepwise --batch-size 2 --max-iter 6"; do
+    "svi|$W --columns temp_max,temp_min --lengths years.txt --states 3 --emission gaussian --algorithm stepwise --batch-size 2 --max-iter 6" \
+    "tied|$F --states 3 --emission gaussian --covariance tied --tol 0 --max-iter 30" \
+    "sphsvi|$W --columns temp_max,temp_min --lengths years.txt --states 3 --emission gaussian --covariance spherical --algorithm stepwise --batch-size 2 --max-iter 6"; do
     name=${case%%|*}
     args=${case#*|}
     # shellcheck disable=SC2086
@@ -179,8 +238,9 @@ expect_rc "missing --states" 1
 expect_err "missing --states: says so" "missing --states"
 run fit vbhmm "$F" --states 2 --emission gmm
 expect_rc "gmm emissions: usage error" 1
-run fit vbhmm "$F" --states 2 --emission gaussian --covariance tied
-expect_rc "tied covariance: usage error" 1
+run fit vbhmm "$F" --states 2 --emission gaussian --covariance EII
+expect_rc "an mclust covariance: usage error" 1
+expect_err "an mclust covariance: says which" "spherical or tied"
 run fit vbhmm "$W" --columns weather --states 2 --emission categorical --beta-prior 2
 expect_rc "a Gaussian prior for categorical emissions: usage error" 1
 expect_err "a Gaussian prior for categorical emissions: names it" "--beta-prior"

@@ -1,9 +1,10 @@
 /*
  * tests/test_vbhmm.c — the variational Bayesian HMM (include/vem/vbhmm.h, docs/vbhmm.md):
  * with one state the ELBO is the closed-form log evidence of the conjugate model; hmmlearn
- * 0.3.3's VariationalGaussianHMM and VariationalCategoricalHMM from the same starts
- * (tests/golden/make_vbhmm_golden.py); the number of states VB keeps on planted data;
- * monotone bounds; model files; stepwise (SVI); thread invariance; the error paths.
+ * 0.3.3's VariationalGaussianHMM (full, tied, spherical) and VariationalCategoricalHMM from
+ * the same starts (tests/golden/make_vbhmm_golden.py); the number of states VB keeps on
+ * planted data; monotone bounds; model files; stepwise (SVI); thread invariance; spherical
+ * and tied covariances end to end; the error paths.
  */
 #include <math.h>
 #include <stdio.h>
@@ -80,6 +81,26 @@ static double nw_evidence(const double *x, size_t n, size_t d, const double *m0,
            0.5 * (double)d * log(beta0 / bn);
 }
 
+/* Log evidence of x (n x d) under the spherical Normal-Gamma model: lambda ~ Gamma(a0, rate
+ * b0), mu | lambda ~ N(m0, (beta0 lambda)^-1 I), x_i | mu, lambda ~ N(mu, lambda^-1 I). */
+static double ng_evidence(const double *x, size_t n, size_t d, const double *m0, double beta0,
+                          double a0, double b0)
+{
+    double mean[4] = {0}, ss = 0.0, dm = 0.0;
+    for (size_t r = 0; r < n; r++)
+        for (size_t j = 0; j < d; j++)
+            mean[j] += x[r * d + j] / (double)n;
+    for (size_t r = 0; r < n; r++)
+        for (size_t j = 0; j < d; j++)
+            ss += (x[r * d + j] - mean[j]) * (x[r * d + j] - mean[j]);
+    for (size_t j = 0; j < d; j++)
+        dm += (mean[j] - m0[j]) * (mean[j] - m0[j]);
+    const double bn = beta0 + (double)n, an = a0 + 0.5 * (double)(n * d);
+    const double rn = b0 + 0.5 * (ss + beta0 * (double)n / bn * dm);
+    return -0.5 * (double)(n * d) * LOG_2PI + 0.5 * (double)d * log(beta0 / bn) + lgamma(an) -
+           lgamma(a0) + a0 * log(b0) - an * log(rn);
+}
+
 /* Fit v to x with defaults (seed 1); the result's objective. */
 static double fit_default(vem_vbhmm *v, const vem_matrix *x, const vem_seqs *seqs,
                           vem_fit_result *res)
@@ -149,6 +170,73 @@ static void test_closed_form_gaussian(void)
     CHECK_REL(elbo, want, 1e-9);
     printf("closed form, Gaussian diag K=1: ELBO %.15g, evidence %.15g, rel %.2e\n", elbo, want,
            fabs(elbo - want) / fabs(want));
+    vem_fit_result_clear(&res);
+    vem_vbhmm_free(v);
+
+    /* Spherical: one Normal-Gamma factor, lambda ~ Gamma(d nu0 / 2, rate d s0 / 2) in
+     * hmmlearn's parametrisation (dof nu0, scale s0). */
+    const double ss0 = 2.3;
+    v = vem_vbhmm_new(1, VEM_HMM_GAUSSIAN, 2, VEM_COV_SPHERICAL);
+    CHECK(vem_vbhmm_set_means_prior(v, m0) == VEM_OK);
+    CHECK(vem_vbhmm_set_beta_prior(v, beta0) == VEM_OK);
+    CHECK(vem_vbhmm_set_dof_prior(v, nu0) == VEM_OK);
+    CHECK(vem_vbhmm_set_scale_prior(v, &ss0) == VEM_OK);
+    elbo = fit_default(v, &x, NULL, &res);
+    want = ng_evidence(x.data, x.rows, 2, m0, beta0, nu0, ss0);
+    CHECK_REL(elbo, want, 1e-9);
+    printf("closed form, Gaussian spherical K=1: ELBO %.15g, evidence %.15g, rel %.2e\n", elbo,
+           want, fabs(elbo - want) / fabs(want));
+    CHECK(res.n_violations == 0);
+    CHECK_REL(vem_vbhmm_occupancy(v)[0], (double)x.rows, 1e-12);
+    vem_fit_result_clear(&res);
+    vem_vbhmm_free(v);
+    /* ... and with the defaults (dof d = 2, scale 1e-3: Gamma(2, rate 1e-3)). */
+    v = vem_vbhmm_new(1, VEM_HMM_GAUSSIAN, 2, VEM_COV_SPHERICAL);
+    elbo = fit_default(v, &x, NULL, &res);
+    CHECK(vem_vbhmm_dof_prior(v) == 2.0 && vem_vbhmm_scale_prior(v)[0] == 1e-3);
+    want = ng_evidence(x.data, x.rows, 2, vem_vbhmm_means_prior(v), 1.0, 2.0, 1e-3);
+    CHECK_REL(elbo, want, 1e-9);
+    printf("closed form, Gaussian spherical K=1, default priors: ELBO %.15g, evidence %.15g, "
+           "rel %.2e\n", elbo, want, fabs(elbo - want) / fabs(want));
+    vem_fit_result_clear(&res);
+    vem_vbhmm_free(v);
+    /* One dimension: spherical, diag and full are the same model. */
+    for (size_t j = 0; j < 2; j++) {
+        double *c1 = malloc(x.rows * sizeof *c1), e1[3];
+        for (size_t r = 0; r < x.rows; r++)
+            c1[r] = x.data[r * 2 + j];
+        vem_matrix x1 = vem_matrix_view(c1, x.rows, 1);
+        const vem_cov covs[3] = {VEM_COV_SPHERICAL, VEM_COV_DIAG, VEM_COV_FULL};
+        for (size_t t = 0; t < 3; t++) {
+            v = vem_vbhmm_new(1, VEM_HMM_GAUSSIAN, 1, covs[t]);
+            CHECK(vem_vbhmm_set_means_prior(v, m0 + j) == VEM_OK);
+            CHECK(vem_vbhmm_set_beta_prior(v, beta0) == VEM_OK);
+            CHECK(vem_vbhmm_set_dof_prior(v, nu0) == VEM_OK);
+            CHECK(vem_vbhmm_set_scale_prior(v, &ss0) == VEM_OK);
+            e1[t] = fit_default(v, &x1, NULL, &res);
+            vem_fit_result_clear(&res);
+            vem_vbhmm_free(v);
+        }
+        want = ng_evidence(c1, x.rows, 1, m0 + j, beta0, 0.5 * nu0, 0.5 * ss0);
+        CHECK_REL(e1[0], want, 1e-9);
+        CHECK_REL(e1[1], want, 1e-9);
+        CHECK_REL(e1[2], want, 1e-9);
+        free(c1);
+    }
+
+    /* Tied with one state is the full model: the Normal-Wishart evidence. */
+    v = vem_vbhmm_new(1, VEM_HMM_GAUSSIAN, 2, VEM_COV_TIED);
+    CHECK(vem_vbhmm_set_means_prior(v, m0) == VEM_OK);
+    CHECK(vem_vbhmm_set_beta_prior(v, beta0) == VEM_OK);
+    CHECK(vem_vbhmm_set_dof_prior(v, nu0) == VEM_OK);
+    CHECK(vem_vbhmm_set_scale_prior(v, s0) == VEM_OK);
+    elbo = fit_default(v, &x, NULL, &res);
+    want = nw_evidence(x.data, x.rows, 2, m0, beta0, nu0, s0);
+    CHECK_REL(elbo, want, 1e-9);
+    printf("closed form, Gaussian tied K=1: ELBO %.15g, evidence %.15g, rel %.2e\n", elbo, want,
+           fabs(elbo - want) / fabs(want));
+    CHECK(res.n_violations == 0);
+    CHECK(vem_vbhmm_covariances_len(v) == 4);
     vem_fit_result_clear(&res);
     vem_vbhmm_free(v);
     vem_frames_clear(&f);
@@ -265,6 +353,7 @@ static void golden_case(const char *name, const vem_matrix *x, const vem_seqs *s
     CHECK(worst_bound <= 1e-10);
     CHECK_REL(res.objective, final - dropped, 1e-10);
     const size_t k = vem_vbhmm_k(v), d = vem_vbhmm_dim(v);
+    const size_t n_dof = vem_vbhmm_cov(v) == VEM_COV_TIED ? 1 : k;
     double worst = 0.0;
     worst = fmax(worst, golden_diff(name, "startprob_posterior",
                                     vem_vbhmm_startprob_posterior(v), k));
@@ -273,9 +362,10 @@ static void golden_case(const char *name, const vem_matrix *x, const vem_seqs *s
     if (vem_vbhmm_emission_type(v) == VEM_HMM_GAUSSIAN) {
         worst = fmax(worst, golden_diff(name, "means_posterior", vem_vbhmm_means(v), k * d));
         worst = fmax(worst, golden_diff(name, "beta_posterior", vem_vbhmm_beta_posterior(v), k));
-        worst = fmax(worst, golden_diff(name, "dof_posterior", vem_vbhmm_dof_posterior(v), k));
+        worst = fmax(worst,
+                     golden_diff(name, "dof_posterior", vem_vbhmm_dof_posterior(v), n_dof));
         worst = fmax(worst, golden_diff(name, "scale_posterior", vem_vbhmm_scale_posterior(v),
-                                        k * d * d));
+                                        vem_vbhmm_covariances_len(v)));
     } else {
         worst = fmax(worst, golden_diff(name, "emissionprob_posterior",
                                         vem_vbhmm_emissionprob_posterior(v), k * d));
@@ -304,7 +394,20 @@ static void test_hmmlearn_golden(void)
     vem_seqs seqs;
     CHECK(vem_seqs_from_lengths(lens, 4, &seqs) == VEM_OK);
     golden_case("temps_k4", &x, &seqs);
+    golden_case("temps_tied_k4", &x, &seqs);
+    /* Spherical in two dimensions: the Normal-Gamma model (hmmlearn's update, with the
+     * Normal-Gamma E-step and bound in place of hmmlearn's: make_vbhmm_golden.py). */
+    golden_case("temps_sph_k4", &x, &seqs);
+    vem_frames_clear(&f);
+    f = read_frames(VEM_EXAMPLE_DATA "/seattle-weather.csv", "temp_max", 0);
+    x = vem_frames_matrix(&f);
+    golden_case("tmax_sph_k3", &x, &seqs); /* d = 1: hmmlearn's own spherical model */
     vem_seqs_clear(&seqs);
+    vem_frames_clear(&f);
+
+    f = read_frames(VEM_EXAMPLE_DATA "/faithful.csv", NULL, 0);
+    x = vem_frames_matrix(&f);
+    golden_case("faithful_tied_k3", &x, NULL);
     vem_frames_clear(&f);
 
     f = read_frames(VEM_EXAMPLE_DATA "/seattle-weather.csv", "weather", 1);
@@ -567,12 +670,161 @@ static void test_files(void)
     vem_frames_clear(&f);
 }
 
+/*
+ * Spherical and tied covariances end to end on Old Faithful (one sequence) and Seattle's
+ * temperatures (four yearly sequences): monotone ELBO, the model file round trip, the
+ * plug-in HMM of the right covariance type, decoding after a load, stochastic VI (from
+ * ess_from_params) near batch VB-EM, and moves.
+ */
+static void test_spherical_tied(void)
+{
+    vem_frames f = read_frames(VEM_EXAMPLE_DATA "/faithful.csv", NULL, 0);
+    vem_matrix x = vem_frames_matrix(&f);
+    vem_frames ft = read_frames(VEM_EXAMPLE_DATA "/seattle-weather.csv", "temp_max,temp_min", 0);
+    vem_matrix xt = vem_frames_matrix(&ft);
+    const size_t lens[4] = {366, 365, 365, 365};
+    vem_seqs seqs;
+    CHECK(vem_seqs_from_lengths(lens, 4, &seqs) == VEM_OK);
+    const char *path = "test_vbhmm_cov.json";
+    const vem_cov covs[2] = {VEM_COV_SPHERICAL, VEM_COV_TIED};
+    for (size_t t = 0; t < 2; t++) {
+        const vem_cov cov = covs[t];
+        const char *name = vem_cov_name(cov);
+        /* Monotone on both series; every iteration checked by the engine too. */
+        vem_vbhmm *v = vem_vbhmm_new(4, VEM_HMM_GAUSSIAN, 2, cov);
+        vem_fit_result res;
+        fit_default(v, &x, NULL, &res);
+        size_t bad = 0;
+        for (size_t i = 1; i < res.trace_len; i++)
+            bad += res.trace[i].objective < res.trace[i - 1].objective;
+        CHECK(bad == 0 && res.n_violations == 0 && res.converged);
+        CHECK(vem_vbhmm_effective_states(v) >= 2);
+        CHECK(vem_vbhmm_covariances_len(v) == (cov == VEM_COV_TIED ? 4 : 4 * 1));
+        printf("Old Faithful, Gaussian %s, K=4: ELBO %.6f, effective_states %zu, %zu "
+               "iterations, decreases %zu\n", name, res.objective, vem_vbhmm_effective_states(v),
+               res.n_iter, bad);
+        double occ = 0.0;
+        for (size_t c = 0; c < 4; c++)
+            occ += vem_vbhmm_occupancy(v)[c];
+        CHECK_REL(occ, (double)x.rows, 1e-9);
+        /* The model file: the same JSON, the same ELBO, decoding and sampling after a load. */
+        CHECK(vem_vbhmm_save(v, path, &res) == VEM_OK);
+        vem_vbhmm *w = vem_vbhmm_load(path);
+        CHECK(w != NULL);
+        if (w) {
+            char *a = vem_vbhmm_to_json(v), *b = vem_vbhmm_to_json(w);
+            CHECK(a && b && strcmp(a, b) == 0);
+            free(a);
+            free(b);
+            CHECK(vem_vbhmm_cov(w) == cov);
+            double e;
+            CHECK(vem_vbhmm_elbo(w, &x, NULL, &e) == VEM_OK);
+            CHECK(e == res.objective);
+            vem_hmm *h = vem_vbhmm_to_hmm(w);
+            CHECK(h && vem_hmm_cov(h) == cov);
+            CHECK(h && vem_hmm_covariances_len(h) == vem_vbhmm_covariances_len(w));
+            CHECK(h && memcmp(vem_hmm_covariances(h), vem_vbhmm_covariances(w),
+                              vem_vbhmm_covariances_len(w) * sizeof(double)) == 0);
+            vem_hmm_free(h);
+            size_t *z1 = malloc(x.rows * sizeof *z1), *z2 = malloc(x.rows * sizeof *z2);
+            double lp1, lp2;
+            CHECK(vem_vbhmm_decode(v, &x, NULL, z1, &lp1) == VEM_OK);
+            CHECK(vem_vbhmm_decode(w, &x, NULL, z2, &lp2) == VEM_OK);
+            CHECK(lp1 == lp2 && memcmp(z1, z2, x.rows * sizeof *z1) == 0);
+            free(z1);
+            free(z2);
+            double xs[20];
+            size_t zs[10];
+            vem_rng rng;
+            vem_rng_seed(&rng, 4);
+            CHECK(vem_vbhmm_sample(w, 10, &rng, xs, zs) == VEM_OK);
+        }
+        vem_vbhmm_free(w);
+        /* A warm start from the converged posterior stays there. */
+        vem_fit_opts o;
+        vem_vbhmm_fit_opts_init(&o);
+        o.warm_start = 1;
+        vem_fit_result wr;
+        CHECK(vem_vbhmm_fit(v, &x, NULL, &o, NULL, &wr) == VEM_OK);
+        CHECK(wr.objective >= res.objective);
+        CHECK(wr.objective - res.objective < 1e-6 * fabs(res.objective));
+        vem_fit_result_clear(&wr);
+        vem_fit_result_clear(&res);
+        vem_vbhmm_free(v);
+
+        /* Seattle's temperatures: batch VB-EM, then stochastic VI (2 sequences a
+         * minibatch, from the statistics the start stands for) ends near it. */
+        v = vem_vbhmm_new(3, VEM_HMM_GAUSSIAN, 2, cov);
+        fit_default(v, &xt, &seqs, &res);
+        CHECK(res.n_violations == 0);
+        vem_vbhmm *sv = vem_vbhmm_new(3, VEM_HMM_GAUSSIAN, 2, cov);
+        vem_vbhmm_fit_opts_init(&o);
+        o.algorithm = VEM_ALG_STEPWISE;
+        o.batch_size = 2;
+        o.max_iter = 40;
+        vem_rng r1;
+        vem_rng_seed(&r1, 1);
+        vem_fit_result sr;
+        vem_status st = vem_vbhmm_fit(sv, &xt, &seqs, &o, &r1, &sr);
+        CHECK(st == VEM_OK || st == VEM_EMAXITER);
+        CHECK(fabs(sr.objective - res.objective) < 2e-3 * fabs(res.objective));
+        printf("Seattle temperatures, Gaussian %s, K=3: batch ELBO %.6f (%zu iterations), SVI "
+               "%.6f (%zu passes)\n", name, res.objective, res.n_iter, sr.objective, sr.n_iter);
+        vem_fit_result_clear(&sr);
+        vem_vbhmm_free(sv);
+        vem_fit_result_clear(&res);
+        vem_vbhmm_free(v);
+
+        /* Moves: K = 8 on Old Faithful keeps duplicated states; deletes and merges (their
+         * statistics from ess_from_params) remove some and raise the ELBO. */
+        v = vem_vbhmm_new(8, VEM_HMM_GAUSSIAN, 2, cov);
+        fit_default(v, &x, NULL, &res);
+        const double plain = res.objective;
+        const size_t plain_states = vem_vbhmm_effective_states(v);
+        vem_fit_result_clear(&res);
+        CHECK(vem_vbhmm_set_moves(v, 1) == VEM_OK);
+        fit_default(v, &x, NULL, &res);
+        CHECK(res.n_violations == 0);
+        CHECK(vem_vbhmm_moves_accepted(v) >= 1);
+        CHECK(res.objective > plain);
+        CHECK(vem_vbhmm_effective_states(v) < plain_states);
+        printf("Old Faithful, Gaussian %s, K=8: plain %zu states (ELBO %.6f), moves %zu states "
+               "(ELBO %.6f, %zu moves)\n", name, plain_states, plain,
+               vem_vbhmm_effective_states(v), res.objective, vem_vbhmm_moves_accepted(v));
+        vem_fit_result_clear(&res);
+        vem_vbhmm_free(v);
+    }
+    /* The parameters' shapes and ranges: tied has one dof and one scale. */
+    vem_vbhmm *v = vem_vbhmm_new(2, VEM_HMM_GAUSSIAN, 2, VEM_COV_TIED);
+    const double m0[2] = {0.0, 0.0}, mu[4] = {1.0, 2.0, 3.0, 4.0}, beta[2] = {5.0, 6.0};
+    const double nu_bad = 0.5, nu = 9.0, sc[4] = {2.0, 0.5, 0.5, 3.0};
+    CHECK(vem_vbhmm_set_means_prior(v, m0) == VEM_OK);
+    CHECK(vem_vbhmm_set_posterior_gaussian(v, mu, beta, &nu_bad, sc) == VEM_EINVAL);
+    CHECK(strstr(vem_errmsg(), "tied dof posterior") != NULL);
+    CHECK(vem_vbhmm_set_posterior_gaussian(v, mu, beta, &nu, sc) == VEM_OK);
+    CHECK(vem_vbhmm_dof_posterior(v)[0] == 9.0 && vem_vbhmm_covariances(v)[1] == 0.5 / 9.0);
+    CHECK(vem_vbhmm_set_dof_prior(v, 0.5) == VEM_EINVAL);
+    vem_vbhmm_free(v);
+    v = vem_vbhmm_new(2, VEM_HMM_GAUSSIAN, 3, VEM_COV_SPHERICAL);
+    const double s_bad = -1.0, s_ok = 0.25;
+    CHECK(vem_vbhmm_set_scale_prior(v, &s_bad) == VEM_ENUMERIC);
+    CHECK(vem_vbhmm_set_scale_prior(v, &s_ok) == VEM_OK);
+    CHECK(vem_vbhmm_set_dof_prior(v, 0.5) == VEM_OK); /* > 0 is enough: Gamma(3 nu0 / 2) */
+    CHECK(vem_vbhmm_covariances_len(v) == 2);
+    vem_vbhmm_free(v);
+    remove(path);
+    vem_seqs_clear(&seqs);
+    vem_frames_clear(&ft);
+    vem_frames_clear(&f);
+}
+
 static void test_errors(void)
 {
     CHECK(vem_vbhmm_new(0, VEM_HMM_GAUSSIAN, 2, VEM_COV_FULL) == NULL);
     CHECK(strstr(vem_errmsg(), "k=0") != NULL);
-    CHECK(vem_vbhmm_new(2, VEM_HMM_GAUSSIAN, 2, VEM_COV_TIED) == NULL);
-    CHECK(strstr(vem_errmsg(), "tied") != NULL);
+    CHECK(vem_vbhmm_new(2, VEM_HMM_GAUSSIAN, 2, VEM_COV_EII) == NULL);
+    CHECK(strstr(vem_errmsg(), "EII") != NULL);
+    CHECK(vem_vbhmm_new(2, VEM_HMM_GAUSSIAN, 2, (vem_cov)99) == NULL);
     CHECK(vem_vbhmm_new(2, VEM_HMM_GMM, 2, VEM_COV_FULL) == NULL);
     CHECK(strstr(vem_errmsg(), "gmm") != NULL);
     vem_vbhmm *v = vem_vbhmm_new(2, VEM_HMM_GAUSSIAN, 2, VEM_COV_FULL);
@@ -635,6 +887,7 @@ int main(void)
     test_effective_states();
     test_monotone();
     test_files();
+    test_spherical_tied();
     test_errors();
     return check_report("vbhmm");
 }

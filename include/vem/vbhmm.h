@@ -6,7 +6,11 @@
  * transition matrix A_i ~ Dirichlet(a0_A[i]) and per-state emissions with conjugate priors:
  *   Gaussian, full covariance: Lambda_k ~ Wishart(W0, nu0), mu_k | Lambda_k ~
  *     N(m0, (beta0 Lambda_k)^-1); diagonal: the same per dimension (d one-dimensional
- *     Normal-Gamma factors with the shared beta and nu);
+ *     Normal-Gamma factors with the shared beta and nu); spherical: one precision per
+ *     state, lambda_k ~ Gamma(d nu0 / 2, rate d s0 / 2), mu_k | lambda_k ~ N(m0, (beta0
+ *     lambda_k)^-1 I) (hmmlearn's dof and scale, so that its update is hmmlearn's); tied:
+ *     one Lambda ~ Wishart(W0, nu0) shared by the states, mu_k | Lambda ~ N(m0, (beta0
+ *     Lambda)^-1);
  *   categorical: the k-th row of the emission matrix B_k ~ Dirichlet(b0[k]);
  *   Poisson: each rate lambda_kj ~ Gamma(shape a0, rate r0_j).
  * The variational posterior q(pi) q(A) q(emissions) q(Z) is fitted by coordinate ascent
@@ -19,7 +23,9 @@
  * E_q[ln q(Z)] at the optimal q(Z)), minus KL(q(pi) || p(pi)), the rows' KL(q(A_i) ||
  * p(A_i)) and the emissions' KL. hmmlearn's lower bound drops d/2 ln(2 pi) per frame for
  * Gaussian emissions (its VariationalGaussianHMM); vem keeps it, so
- *     ELBO(vem) = lower bound(hmmlearn) - n_frames d/2 ln(2 pi)   (docs/vbhmm.md).
+ *     ELBO(vem) = lower bound(hmmlearn) - n_frames d/2 ln(2 pi)   (docs/vbhmm.md)
+ * for full and tied covariances (diag and spherical in d > 1 dimensions: hmmlearn's E-step
+ * and bound take the scale for a d-dimensional Wishart's, so its models differ from these).
  * With K = 1 the ELBO is the exact log evidence of the conjugate model.
  *
  * Priors and defaults follow hmmlearn 0.3's VariationalGaussianHMM and
@@ -28,10 +34,10 @@
  * The Gaussian priors are shared by the states (hmmlearn allows one per state).
  * Poisson (no hmmlearn counterpart): shape 1, rate 1 / the column mean (floored at 1e-3).
  *
- * Shapes (row-major): startprob K; transmat K x K; means K x d; beta, dof K; scale
- * (W_k^-1, hmmlearn's scale_posterior_) full K x d x d, diag K x d; covariances
- * (W_k^-1 / nu_k = E[Lambda_k]^-1, hmmlearn's covars_) as scale; emissionprob K x M;
- * Poisson shape and rate K x d.
+ * Shapes (row-major): startprob K; transmat K x K; means K x d; beta K; dof K (tied: 1);
+ * scale (W_k^-1, hmmlearn's scale_posterior_) full K x d x d, diag K x d, spherical K
+ * (s_k), tied d x d; covariances (W_k^-1 / nu_k = E[Lambda_k]^-1, spherical s_k / nu_k,
+ * hmmlearn's covars_) as scale; emissionprob K x M; Poisson shape and rate K x d.
  *
  * Data as vem_hmm_fit: frames are the rows of a vem_matrix (categorical: one column of
  * integer codes held as doubles; Poisson: non-negative integer counts), sequences a
@@ -57,13 +63,15 @@ typedef struct vem_vbhmm vem_vbhmm;
 
 /**
  * New K-state model with default priors (the data-dependent ones resolved at the first
- * fit). emission: VEM_HMM_GAUSSIAN (dim = d features; cov VEM_COV_FULL or VEM_COV_DIAG),
+ * fit). emission: VEM_HMM_GAUSSIAN (dim = d features; cov VEM_COV_FULL, VEM_COV_DIAG,
+ * VEM_COV_SPHERICAL or VEM_COV_TIED),
  * VEM_HMM_CATEGORICAL (dim = M symbols) or VEM_HMM_POISSON (dim = d count columns); cov
  * is read for Gaussian emissions only. The posterior starts as a proper one (every
  * Dirichlet parameter 1, means 0, beta 1, dof d, scale the identity; Gamma(1, 1)). NULL on
  * failure: VEM_EINVAL (k or dim 0, k or dim above 100000, an emission that is not one of
- * the three), VEM_EUNSUP (spherical or tied covariance, Gaussian-mixture or multinomial
- * emissions), VEM_ENOMEM (also beyond vem_memory_limit(), checked before allocating).
+ * the three, an invalid cov), VEM_EUNSUP (mclust's other covariance structures,
+ * Gaussian-mixture or multinomial emissions), VEM_ENOMEM (also beyond vem_memory_limit(),
+ * checked before allocating).
  */
 VEM_API vem_vbhmm *vem_vbhmm_new(size_t k, vem_hmm_emission emission, size_t dim, vem_cov cov);
 /** Free v; NULL allowed. */
@@ -92,11 +100,13 @@ VEM_API vem_status vem_vbhmm_set_emissionprob_prior(vem_vbhmm *v, const double *
 VEM_API vem_status vem_vbhmm_set_means_prior(vem_vbhmm *v, const double *m0);
 /** Gaussian: beta0 > 0, the prior precision of the means in units of Lambda (default 1). */
 VEM_API vem_status vem_vbhmm_set_beta_prior(vem_vbhmm *v, double beta0);
-/** Gaussian: nu0, the Wishart degrees of freedom: > d - 1 (full) or > 0 (diag); NAN: d. */
+/** Gaussian: nu0, the Wishart degrees of freedom: > d - 1 (full, tied) or > 0 (diag,
+ *  spherical); NAN: d. */
 VEM_API vem_status vem_vbhmm_set_dof_prior(vem_vbhmm *v, double nu0);
 /**
- * Gaussian: the scale prior W0^-1 (hmmlearn's scale_prior), full d x d symmetric positive
- * definite or diag d positive values (default 1e-3 I). VEM_ENUMERIC if not positive definite.
+ * Gaussian: the scale prior W0^-1 (hmmlearn's scale_prior), full and tied d x d symmetric
+ * positive definite, diag d positive values, spherical one positive number s0 (default
+ * 1e-3 I). VEM_ENUMERIC if not positive definite.
  */
 VEM_API vem_status vem_vbhmm_set_scale_prior(vem_vbhmm *v, const double *s0);
 /**
@@ -115,7 +125,8 @@ VEM_API const double *vem_vbhmm_emissionprob_prior(const vem_vbhmm *v);
 VEM_API const double *vem_vbhmm_means_prior(const vem_vbhmm *v);
 VEM_API double vem_vbhmm_beta_prior(const vem_vbhmm *v);
 VEM_API double vem_vbhmm_dof_prior(const vem_vbhmm *v);
-/** Gaussian W0^-1 (full d x d, diag d), or NULL if not Gaussian. Borrowed. */
+/** Gaussian W0^-1 (full, tied d x d; diag d; spherical 1), or NULL if not Gaussian.
+ *  Borrowed. */
 VEM_API const double *vem_vbhmm_scale_prior(const vem_vbhmm *v);
 /** Poisson a0; NAN for other emissions. */
 VEM_API double vem_vbhmm_lambdas_shape_prior(const vem_vbhmm *v);
@@ -202,14 +213,14 @@ VEM_API const char *vem_vbhmm_symbol_column(const vem_vbhmm *v);
 /** Dirichlet parameters of q(pi) (K) and of the rows of q(A) (K x K). */
 VEM_API const double *vem_vbhmm_startprob_posterior(const vem_vbhmm *v);
 VEM_API const double *vem_vbhmm_transmat_posterior(const vem_vbhmm *v);
-/** Gaussian q(mu_k, Lambda_k): means m_k (K x d), beta_k (K), nu_k (K), W_k^-1 (K x d x d
- *  or K x d); NULL for other emissions. */
+/** Gaussian q(mu_k, Lambda_k): means m_k (K x d), beta_k (K), nu_k (K; tied: the one nu),
+ *  W_k^-1 (the scale's shape above); NULL for other emissions. */
 VEM_API const double *vem_vbhmm_means(const vem_vbhmm *v);
 VEM_API const double *vem_vbhmm_beta_posterior(const vem_vbhmm *v);
 VEM_API const double *vem_vbhmm_dof_posterior(const vem_vbhmm *v);
 VEM_API const double *vem_vbhmm_scale_posterior(const vem_vbhmm *v);
-/** Doubles in vem_vbhmm_scale_posterior() and vem_vbhmm_covariances(): K d^2 or K d (0 if
- *  not Gaussian). */
+/** Doubles in vem_vbhmm_scale_posterior() and vem_vbhmm_covariances(): K d^2 (full), K d
+ *  (diag), K (spherical), d^2 (tied); 0 if not Gaussian. */
 VEM_API size_t vem_vbhmm_covariances_len(const vem_vbhmm *v);
 /** Categorical: Dirichlet parameters of q(B_k) (K x M); NULL otherwise. */
 VEM_API const double *vem_vbhmm_emissionprob_posterior(const vem_vbhmm *v);
@@ -220,7 +231,8 @@ VEM_API const double *vem_vbhmm_lambdas_rate_posterior(const vem_vbhmm *v);
 /** Posterior means: E[pi] (K), E[A] (K x K). */
 VEM_API const double *vem_vbhmm_startprob(const vem_vbhmm *v);
 VEM_API const double *vem_vbhmm_transmat(const vem_vbhmm *v);
-/** Gaussian: W_k^-1 / nu_k = E[Lambda_k]^-1 (shape of the scale), hmmlearn's covars_. */
+/** Gaussian: W_k^-1 / nu_k = E[Lambda_k]^-1 (shape of the scale; spherical s_k / nu_k =
+ *  1 / E[lambda_k]), hmmlearn's covars_. */
 VEM_API const double *vem_vbhmm_covariances(const vem_vbhmm *v);
 /** Categorical: E[B] (K x M). Poisson: E[lambda] = shape / rate (K x d). NULL otherwise. */
 VEM_API const double *vem_vbhmm_emissionprob(const vem_vbhmm *v);
@@ -243,8 +255,9 @@ VEM_API size_t vem_vbhmm_effective_states(const vem_vbhmm *v);
 VEM_API vem_status vem_vbhmm_set_posterior_transitions(vem_vbhmm *v, const double *start,
                                                        const double *trans);
 /**
- * Gaussian: set q(mu_k, Lambda_k): means (K x d), beta (K, > 0), dof (K, > d - 1; diag:
- * > 0), scale W_k^-1 (shape of the scale prior, positive definite). The priors must be
+ * Gaussian: set q(mu_k, Lambda_k): means (K x d), beta (K, > 0), dof (K, tied 1; > d - 1,
+ * diag and spherical > 0), scale W_k^-1 (shape of vem_vbhmm_scale_posterior(), positive
+ * definite). The priors must be
  * resolved (set, or from a fit) first: the occupancies are beta_k - beta0. VEM_EINVAL
  * naming the value, VEM_ENUMERIC for a scale that is not positive definite; v unchanged
  * on error.
@@ -264,8 +277,9 @@ VEM_API vem_status vem_vbhmm_set_posterior_poisson(vem_vbhmm *v, const double *s
 /**
  * v as an engine model (fit.h), for data built with vem_hmm_data. The view borrows v.
  * ESS layout: [start K][transitions K x K][emissions: Gaussian N_k (K), sum_t gamma_tk
- * (x_t - m0) (K x d), sum_t gamma_tk (x_t - m0)(x_t - m0)^T (K x d x d, upper triangle
- * used; diag K x d); categorical symbol counts (K x M); Poisson N_k (K), sum_t gamma_tk
+ * (x_t - m0) (K x d), sum_t gamma_tk (x_t - m0)(x_t - m0)^T (full and tied K x d x d,
+ * upper triangle used; diag K x d, its diagonal; spherical K, its trace); categorical
+ * symbol counts (K x M); Poisson N_k (K), sum_t gamma_tk
  * x_t (K x d)]. The E-step returns the sum of the sequences' log normalisers,
  * objective_extra the -KL terms: their sum is the ELBO. The update is affine in the ESS,
  * so the engine's stepwise algorithm is stochastic variational inference (Hoffman et al.

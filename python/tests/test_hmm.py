@@ -167,23 +167,34 @@ def _vb_golden():
     return ref
 
 
-@pytest.mark.parametrize("name", ["faithful_k3", "temps_k4", "weather_k3"])
+@pytest.mark.parametrize("name", ["faithful_k3", "temps_k4", "weather_k3", "faithful_tied_k3",
+                                  "temps_tied_k4", "tmax_sph_k3", "temps_sph_k4"])
 def test_variational_equals_hmmlearn(name):
     """From the start of tests/golden/make_vbhmm_golden.py (hmmlearn's attributes set,
     init_params=''), 40 VB-EM iterations give hmmlearn's variational parameters (1e-8)
-    and its lower bounds less the n d/2 ln(2 pi) it drops (1e-10)."""
+    and its lower bounds less the n d/2 ln(2 pi) it drops (1e-10). temps_sph_k4: the
+    Normal-Gamma spherical model (hmmlearn's update, the script's E-step and bound)."""
     ref = _vb_golden()[name]
     with open(os.path.join(GOLDEN, "vbhmm_%s.init.json" % name)) as f:
         st = json.load(f)
     k = st["n_states"]
     X, lengths = {"faithful_k3": (FAITHFUL, None), "temps_k4": (TEMPS, YEARS),
-                  "weather_k3": (CODES, None)}[name]
+                  "weather_k3": (CODES, None), "faithful_tied_k3": (FAITHFUL, None),
+                  "temps_tied_k4": (TEMPS, YEARS), "tmax_sph_k3": (TEMPS[:, :1], YEARS),
+                  "temps_sph_k4": (TEMPS, YEARS)}[name]
     if st["emission"] == "gaussian":
-        m = vem.VariationalGaussianHMM(k, n_iter=40, tol=-np.inf, init_params="")
+        cov = st["covariance_type"]
+        m = vem.VariationalGaussianHMM(k, covariance_type=cov, n_iter=40, tol=-np.inf,
+                                       init_params="")
         m.means_prior_ = np.tile(st["means_prior"], (k, 1))  # hmmlearn's shapes
         m.beta_prior_ = np.full(k, st["beta_prior"])
-        m.dof_prior_ = np.full(k, st["dof_prior"])
-        m.scale_prior_ = np.tile(st["scale_prior"], (k, 1, 1))
+        if cov == "tied":
+            m.dof_prior_ = st["dof_prior"]
+            m.scale_prior_ = np.array(st["scale_prior"])
+        else:
+            m.dof_prior_ = np.full(k, st["dof_prior"])
+            m.scale_prior_ = np.tile(st["scale_prior"], (k,) + np.shape(st["scale_prior"])
+                                     if cov == "spherical" else (k, 1, 1))
         m.means_posterior_ = np.array(st["means"])
         m.beta_posterior_ = np.array(st["beta_posterior"])
         m.dof_posterior_ = np.array(st["dof_posterior"])
@@ -205,9 +216,48 @@ def test_variational_equals_hmmlearn(name):
     close(np.array(m.monitor_.history) + dropped, ref["history"], 1e-10, "history")
     close(m.lower_bound_ + dropped, ref["final"][0], 1e-10, "final bound")
     assert m.elbo(X, lengths) == m.lower_bound_
-    if st["emission"] == "gaussian":
+    if st["emission"] == "gaussian" and cov == "full":
         assert m.means_ is m.means_posterior_
         close(m.covars_, m.scale_posterior_ / m.dof_posterior_[:, None, None], 1e-14)
+    elif st["emission"] == "gaussian":
+        d = X.shape[1]
+        want = (np.tile(m.scale_posterior_ / m.dof_posterior_, (k, 1, 1)) if cov == "tied" else
+                np.eye(d)[None] * (m.scale_posterior_ / m.dof_posterior_)[:, None, None])
+        close(m.covars_, want, 1e-14)
+        assert np.shape(m.dof_posterior_) == (() if cov == "tied" else (k,))
+
+
+@pytest.mark.parametrize("cov", ["spherical", "tied"])
+def test_variational_spherical_tied(cov, tmp_path):
+    """A cold fit: hmmlearn's attribute shapes, the ELBO, a warm start from the attributes
+    (the same posterior), the model file and the plug-in HMM's covariance type."""
+    m = vem.VariationalGaussianHMM(3, covariance_type=cov, n_iter=200, random_state=0)
+    m.fit(TEMPS, YEARS)
+    k, d = 3, 2
+    if cov == "tied":
+        assert np.shape(m.dof_prior_) == () and m.scale_prior_.shape == (d, d)
+        assert np.shape(m.dof_posterior_) == () and m.scale_posterior_.shape == (d, d)
+        assert m._covars_.shape == (d, d)
+    else:
+        assert m.dof_prior_.shape == (k,) and m.scale_prior_.shape == (k,)
+        assert m.scale_posterior_.shape == (k,) and m._covars_.shape == (k,)
+        close(m._covars_, m.scale_posterior_ / m.dof_posterior_, 1e-15)
+    assert m.covars_.shape == (k, d, d)
+    assert m.elbo(TEMPS, YEARS) == m.lower_bound_
+    assert np.all(np.diff(m.monitor_.history) >= 0)
+    w = vem.VariationalGaussianHMM(3, covariance_type=cov, n_iter=5, init_params="")
+    for a in ("startprob_prior_", "transmat_prior_", "means_prior_", "beta_prior_",
+              "dof_prior_", "scale_prior_", "startprob_posterior_", "transmat_posterior_",
+              "means_posterior_", "beta_posterior_", "dof_posterior_", "scale_posterior_"):
+        setattr(w, a, getattr(m, a))
+    w.fit(TEMPS, YEARS)
+    assert w.lower_bound_ >= m.lower_bound_ - 1e-9 * abs(m.lower_bound_)
+    path = tmp_path / "v.json"
+    m.save(path)
+    doc = json.loads(path.read_text())
+    assert doc["covariance_type"] == cov
+    assert m.score(TEMPS, YEARS) == m.score(TEMPS, YEARS)
+    assert m.predict(TEMPS, YEARS).shape == (TEMPS.shape[0],)
 
 
 # ---------------------------------------------------------------- the vem command
@@ -475,7 +525,7 @@ def test_errors():
     with pytest.raises(ValueError):
         vem.GMMHMM(2, n_mix=2, params="stw").fit(FAITHFUL)
     with pytest.raises(ValueError, match="covariance_type"):
-        vem.VariationalGaussianHMM(2, covariance_type="tied").fit(FAITHFUL)
+        vem.VariationalGaussianHMM(2, covariance_type="EII").fit(FAITHFUL)
     v = vem.VariationalCategoricalHMM(2, n_iter=5).fit(CODES)
     with pytest.raises(ValueError, match="init_params"):
         v.set_params(init_params="e").fit(CODES)

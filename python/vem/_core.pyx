@@ -1616,7 +1616,11 @@ cdef class Vbhmm:
 
     cdef size_t _scale_len(self):
         cdef size_t d = vem_vbhmm_dim(self.v)
-        return d * d if self.covariance == "full" else d
+        c = self.covariance
+        return d * d if c in ("full", "tied") else 1 if c == "spherical" else d
+
+    cdef size_t _dof_len(self):
+        return 1 if self.covariance == "tied" else vem_vbhmm_k(self.v)
 
     # ---- priors (None restores the default)
 
@@ -1699,7 +1703,7 @@ cdef class Vbhmm:
         if e == "gaussian":
             out["means"] = _copy(vem_vbhmm_means(self.v), k * d)
             out["beta_posterior"] = _copy(vem_vbhmm_beta_posterior(self.v), k)
-            out["dof_posterior"] = _copy(vem_vbhmm_dof_posterior(self.v), k)
+            out["dof_posterior"] = _copy(vem_vbhmm_dof_posterior(self.v), self._dof_len())
             out["scale_posterior"] = _copy(vem_vbhmm_scale_posterior(self.v), cl)
             out["covariances"] = _copy(vem_vbhmm_covariances(self.v), cl)
         elif e == "categorical":
@@ -1724,7 +1728,7 @@ cdef class Vbhmm:
         cdef size_t k = vem_vbhmm_k(self.v), d = vem_vbhmm_dim(self.v)
         cdef const double *mp = _ptr(means, k * d, "means_posterior")
         cdef const double *bp = _ptr(beta, k, "beta_posterior")
-        cdef const double *dp = _ptr(dof, k, "dof_posterior")
+        cdef const double *dp = _ptr(dof, self._dof_len(), "dof_posterior")
         cdef const double *sp = _ptr(scale, vem_vbhmm_covariances_len(self.v),
                                      "scale_posterior")
         check(vem_vbhmm_set_posterior_gaussian(self.v, mp, bp, dp, sp))

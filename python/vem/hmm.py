@@ -1072,14 +1072,17 @@ class _BaseVariationalHMM(_Decoding, ModelFileState, BaseEstimator):
 
 class VariationalGaussianHMM(_BaseVariationalHMM):
     __doc__ = """Variational Bayesian HMM with Gaussian emissions (hmmlearn's
-    VariationalGaussianHMM; vem_vbhmm). covariance_type 'full' (default) or 'diag' (vem's
-    diag is d Normal-Gamma factors; hmmlearn's diag model differs, docs/vbhmm.md).
-    Priors (None: hmmlearn's defaults): startprob_prior, transmat_prior (a number or
-    arrays), means_prior (d, or (K, d) with equal rows: vem's Gaussian priors are shared
-    by the states; default the data mean), beta_prior (default 1), dof_prior (default
-    d), scale_prior (W0^-1: (d, d) / (K, d, d) full, (d,) / (K, d) diag, or a number
-    times I; default 1e-3 I). Attributes: hmmlearn's *_prior_ and *_posterior_ (per
-    state, as hmmlearn's shapes), startprob_, transmat_, means_, covars_ (full matrices),
+    VariationalGaussianHMM; vem_vbhmm). covariance_type 'full' (default), 'diag', 'spherical'
+    or 'tied' (vem's diag is d Normal-Gamma factors and its spherical one Normal-Gamma
+    factor per state, lambda_k ~ Gamma(d nu_k / 2, rate d s_k / 2); hmmlearn's diag, and
+    its spherical for d > 1, take the scale for a d-dimensional Wishart's and differ,
+    docs/vbhmm.md). Priors (None: hmmlearn's defaults): startprob_prior, transmat_prior (a
+    number or arrays), means_prior (d, or (K, d) with equal rows: vem's Gaussian priors are
+    shared by the states; default the data mean), beta_prior (default 1), dof_prior
+    (default d), scale_prior (W0^-1: (d, d) / (K, d, d) full, (d, d) tied, (d,) / (K, d)
+    diag, a number / (K,) spherical, or a number times I; default 1e-3 I). Attributes:
+    hmmlearn's *_prior_ and *_posterior_ (per state, as hmmlearn's shapes; tied: one dof
+    and one scale), startprob_, transmat_, means_, covars_ (full matrices),
     _covars_ (the layout's), plus occupancy_, effective_states_ and lower_bound_ (vem's
     ELBO, which keeps the n d/2 ln(2 pi) hmmlearn drops). moves=True: vem's delete and
     merge moves after VB-EM.
@@ -1099,9 +1102,9 @@ class VariationalGaussianHMM(_BaseVariationalHMM):
         _store(self, locals())
 
     def _layout(self):
-        if self.covariance_type not in ("full", "diag"):
-            raise ValueError("covariance_type=%r: vem's VariationalGaussianHMM takes 'full' or "
-                             "'diag'" % (self.covariance_type,))
+        if self.covariance_type not in ("full", "diag", "spherical", "tied"):
+            raise ValueError("covariance_type=%r: vem's VariationalGaussianHMM takes 'full', "
+                             "'diag', 'spherical' or 'tied'" % (self.covariance_type,))
         return self.covariance_type
 
     @property
@@ -1133,7 +1136,8 @@ class VariationalGaussianHMM(_BaseVariationalHMM):
                                          "scale_prior_"]
 
     def _scale_tail(self, d):
-        return (d, d) if self._layout() == "full" else (d,)
+        """The shape of one state's scale (tied: of the one scale)."""
+        return {"full": (d, d), "tied": (d, d), "diag": (d,), "spherical": ()}[self._layout()]
 
     def _set_priors(self, v, X, resolved):
         super()._set_priors(v, X, resolved)
@@ -1153,8 +1157,8 @@ class VariationalGaussianHMM(_BaseVariationalHMM):
             v.set_dof_prior(float(_scalar_prior(self.dof_prior, "dof_prior", (k,))))
         if self.scale_prior is not None:
             s = np.asarray(self.scale_prior, dtype=np.float64)
-            if s.ndim == 0:
-                s = float(s) * (np.eye(d) if self._layout() == "full" else np.ones(d))
+            if s.ndim == 0 and self._layout() != "spherical":
+                s = float(s) * (np.eye(d) if self._layout() in ("full", "tied") else np.ones(d))
             v.set_scale_prior(_f64(_shared_rows(s, "scale_prior", k, self._scale_tail(d))))
 
     def _resolve_defaults(self, v, X):
@@ -1172,10 +1176,17 @@ class VariationalGaussianHMM(_BaseVariationalHMM):
         self.n_features = d
         self.means_prior_ = np.tile(pr["means"], (k, 1))
         self.beta_prior_ = np.full(k, pr["beta"])
-        self.dof_prior_ = np.full(k, pr["dof"])
-        self.scale_prior_ = np.tile(pr["scale"].reshape(tail), (k,) + (1,) * len(tail))
         self.means_posterior_ = po["means"].reshape(k, d)
         self.beta_posterior_ = po["beta_posterior"]
+        if self._layout() == "tied":  # hmmlearn's shapes: one dof and one scale
+            self.dof_prior_ = float(pr["dof"])
+            self.scale_prior_ = pr["scale"].reshape(tail)
+            self.dof_posterior_ = float(po["dof_posterior"][0])
+            self.scale_posterior_ = po["scale_posterior"].reshape(tail)
+            self._covars_ = po["covariances"].reshape(tail)
+            return
+        self.dof_prior_ = np.full(k, pr["dof"])
+        self.scale_prior_ = np.tile(pr["scale"].reshape(tail), (k,) + (1,) * len(tail))
         self.dof_posterior_ = po["dof_posterior"]
         self.scale_posterior_ = po["scale_posterior"].reshape((k,) + tail)
         self._covars_ = po["covariances"].reshape((k,) + tail)

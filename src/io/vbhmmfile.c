@@ -65,18 +65,25 @@ static vem_status vbhmm_doc(const vem_vbhmm *v, const char *path, json_t **out, 
     vem__json_put(o, "startprob", vem__json_vector(vem_vbhmm_startprob(v), k), &ok);
     vem__json_put(o, "transmat", vem__json_matrix(vem_vbhmm_transmat(v), k, k), &ok);
     if (em == VEM_HMM_GAUSSIAN) {
-        const int full = cov == VEM_COV_FULL;
+        /* Shapes as hmmlearn's: the scale prior d x d (full, tied), d (diag) or a number
+         * (spherical); tied: one dof posterior, a number. */
+        const int mat = cov == VEM_COV_FULL || cov == VEM_COV_TIED;
+        const double *s0 = vem_vbhmm_scale_prior(v);
         vem__json_put(o, "means_prior", vem__json_vector(vem_vbhmm_means_prior(v), d), &ok);
         vem__json_put(o, "beta_prior", json_real(vem_vbhmm_beta_prior(v)), &ok);
         vem__json_put(o, "dof_prior", json_real(vem_vbhmm_dof_prior(v)), &ok);
         vem__json_put(o, "scale_prior",
-                      full ? vem__json_matrix(vem_vbhmm_scale_prior(v), d, d)
-                           : vem__json_vector(vem_vbhmm_scale_prior(v), d),
+                      mat                          ? vem__json_matrix(s0, d, d)
+                      : cov == VEM_COV_SPHERICAL ? json_real(s0[0])
+                                                   : vem__json_vector(s0, d),
                       &ok);
         vem__json_put(o, "means", vem__json_matrix(vem_vbhmm_means(v), k, d), &ok);
         vem__json_put(o, "beta_posterior", vem__json_vector(vem_vbhmm_beta_posterior(v), k),
                       &ok);
-        vem__json_put(o, "dof_posterior", vem__json_vector(vem_vbhmm_dof_posterior(v), k), &ok);
+        vem__json_put(o, "dof_posterior",
+                      cov == VEM_COV_TIED ? json_real(vem_vbhmm_dof_posterior(v)[0])
+                                          : vem__json_vector(vem_vbhmm_dof_posterior(v), k),
+                      &ok);
         vem__json_put(o, "scale_posterior",
                       vem__json_covariances(vem_vbhmm_scale_posterior(v), cov, k, d), &ok);
         vem__json_put(o, "covariances", vem__json_covariances(vem_vbhmm_covariances(v), cov, k, d),
@@ -179,18 +186,23 @@ static vem_vbhmm *vbhmm_from_json(const char *path, const json_t *root)
         if (vem__json_get_string(path, root, "covariance_type", &cov_name) != VEM_OK)
             return NULL;
         if (vem_cov_parse(cov_name, &cov) != VEM_OK ||
-            (cov != VEM_COV_FULL && cov != VEM_COV_DIAG)) {
-            VEM_FAIL(VEM_EFORMAT, "%s: key 'covariance_type': expected full or diag", path);
+            (cov != VEM_COV_FULL && cov != VEM_COV_DIAG && cov != VEM_COV_SPHERICAL &&
+             cov != VEM_COV_TIED)) {
+            VEM_FAIL(VEM_EFORMAT,
+                     "%s: key 'covariance_type': expected full, diag, spherical or tied", path);
             return NULL;
         }
     }
-    const int gauss = em == VEM_HMM_GAUSSIAN, full = gauss && cov == VEM_COV_FULL;
-    const size_t pl = gauss ? (full ? d * d : d) : 0;
+    const int gauss = em == VEM_HMM_GAUSSIAN;
+    const int full = gauss && (cov == VEM_COV_FULL || cov == VEM_COV_TIED);
+    const int sph = gauss && cov == VEM_COV_SPHERICAL, tied = gauss && cov == VEM_COV_TIED;
+    const size_t pl = gauss ? (full ? d * d : sph ? 1 : d) : 0;
     /* Every parameter is a number in the file (2 bytes at least): check the declared sizes
      * against the file before allocating. */
     size_t file_bytes = 0;
     double nparam = 2.0 * (double)k * (double)k +
-                    (gauss ? (double)k * ((double)d + (double)pl) : 2.0 * (double)k * (double)d);
+                    (gauss ? (double)k * (double)d + (tied ? 1.0 : (double)k) * (double)pl
+                           : 2.0 * (double)k * (double)d);
     if (!vem__file_size(path, &file_bytes)) {
         VEM_FAIL(VEM_EIO, "%s: cannot find the file's size", path);
         return NULL;
@@ -238,7 +250,8 @@ static vem_vbhmm *vbhmm_from_json(const char *path, const json_t *root)
             goto fail;
         if (vem__json_get_number(path, root, "beta_prior", &beta0) != VEM_OK ||
             vem__json_get_number(path, root, "dof_prior", &nu0) != VEM_OK ||
-            vem__json_get_array(path, root, "scale_prior", &ssh, p0) != VEM_OK)
+            (sph ? vem__json_get_number(path, root, "scale_prior", p0)
+                 : vem__json_get_array(path, root, "scale_prior", &ssh, p0)) != VEM_OK)
             goto fail;
         if (bad_key(vem_vbhmm_set_beta_prior(v, beta0), path, "beta_prior"))
             goto fail;
@@ -248,7 +261,8 @@ static vem_vbhmm *vbhmm_from_json(const char *path, const json_t *root)
             goto fail;
         if (vem__json_get_array(path, root, "means", &kdsh, e1) != VEM_OK ||
             vem__json_get_array(path, root, "beta_posterior", &ksh, e3) != VEM_OK ||
-            vem__json_get_array(path, root, "dof_posterior", &ksh, e4) != VEM_OK ||
+            (tied ? vem__json_get_number(path, root, "dof_posterior", e4)
+                  : vem__json_get_array(path, root, "dof_posterior", &ksh, e4)) != VEM_OK ||
             vem__json_get_array(path, root, "scale_posterior", &csh, e2) != VEM_OK)
             goto fail;
         if (bad_key(vem_vbhmm_set_posterior_gaussian(v, e1, e3, e4, e2), path,

@@ -139,6 +139,112 @@ void vem__nw_update(const vem__nw_prior *p, double n, double reg, const double *
         m[j] += p->m0[j];
 }
 
+/* ------------------------------------------------- tied Normal-Wishart family */
+
+double vem__nw_mean_neg_kl(double beta0, double beta, double lq, size_t d)
+{
+    const double dd = (double)d;
+    return 0.5 * dd * log(beta0 / beta) + 0.5 * dd - 0.5 * beta0 * (dd / beta + lq);
+}
+
+double vem__wishart_neg_kl(double nu0, double nu, double logdet_w0, double logdet_w, double tr,
+                           size_t d, double (*lgam)(double))
+{
+    const double dd = (double)d;
+    const double elnlam = elnlam_full(nu, d) + logdet_w;
+    return vem__wishart_ln_norm(logdet_w0, nu0, d, lgam) -
+           vem__wishart_ln_norm(logdet_w, nu, d, lgam) + 0.5 * (nu0 - nu) * elnlam - 0.5 * nu * tr +
+           0.5 * nu * dd;
+}
+
+double vem__nw_tied_neg_kl_add(double s, const vem__nw_prior *p, const vem__nw_post *post,
+                               double (*lgam)(double))
+{
+    const size_t d = p->d;
+    const double *m0 = p->m0, *s0 = p->winv0, *w = post->w;
+    const double nu = post->nu[0];
+    for (size_t c = 0; c < post->k; c++) {
+        const double *m = post->means + c * d;
+        double q = 0.0;
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j < d; j++)
+                q += (m[i] - m0[i]) * w[i * d + j] * (m[j] - m0[j]);
+        s += vem__nw_mean_neg_kl(p->beta0, post->beta[c], nu * q, d);
+    }
+    double tr = 0.0;
+    for (size_t i = 0; i < d * d; i++)
+        tr += s0[i] * w[i];
+    return s + vem__wishart_neg_kl(p->nu0, nu, -p->logdet_winv0, post->logdet_w[0], tr, d, lgam);
+}
+
+void vem__nw_tied_update(const vem__nw_prior *p, size_t k, const double *n, const double *s1,
+                         const double *s2, double *beta, double *nu, double *means, double *winv)
+{
+    const size_t d = p->d;
+    double total = 0.0;
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = i; j < d; j++)
+            winv[i * d + j] = p->winv0[i * d + j];
+    for (size_t c = 0; c < k; c++) {
+        const double nc = fmax(n[c], 0.0), *a = s2 + c * d * d;
+        double *m = means + c * d;
+        total += nc;
+        beta[c] = p->beta0 + nc;
+        /* About m0: m - m0 = s1 / beta, and the scatter of state c is s2 - beta (m - m0)(..)^T. */
+        for (size_t j = 0; j < d; j++)
+            m[j] = s1[c * d + j] / beta[c];
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = i; j < d; j++)
+                winv[i * d + j] += a[i * d + j] - beta[c] * m[i] * m[j];
+        for (size_t j = 0; j < d; j++)
+            m[j] += p->m0[j];
+    }
+    *nu = p->nu0 + total;
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < i; j++)
+            winv[i * d + j] = winv[j * d + i];
+}
+
+/* ------------------------------------------------ spherical Normal-Gamma factors */
+
+double vem__ng_sph_elnlam(double nu, size_t d)
+{
+    const double dd = (double)d;
+    return vem__digamma(0.5 * dd * nu) - log(0.5 * dd);
+}
+
+double vem__ng_sph_neg_kl_add(double s, const vem__nw_prior *p, const vem__nw_post *post)
+{
+    const size_t d = p->d;
+    const double dd = (double)d, s0 = p->winv0[0];
+    for (size_t c = 0; c < post->k; c++) {
+        const double *m = post->means + c * d;
+        const double nu = post->nu[c], sc = post->winv[c];
+        double q = 0.0;
+        for (size_t j = 0; j < d; j++)
+            q += (m[j] - p->m0[j]) * (m[j] - p->m0[j]);
+        s -= vem__gamma_kl(0.5 * dd * nu, 0.5 * dd * sc, 0.5 * dd * p->nu0, 0.5 * dd * s0);
+        s += vem__nw_mean_neg_kl(p->beta0, post->beta[c], nu / sc * q, d);
+    }
+    return s;
+}
+
+void vem__ng_sph_update(const vem__nw_prior *p, double n, const double *s1, double s2,
+                        double *beta, double *nu, double *m, double *sc)
+{
+    const size_t d = p->d;
+    *beta = p->beta0 + n;
+    *nu = p->nu0 + n;
+    double q = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        m[j] = s1[j] / *beta;
+        q += m[j] * m[j];
+    }
+    *sc = p->winv0[0] + (s2 - *beta * q) / (double)d;
+    for (size_t j = 0; j < d; j++)
+        m[j] += p->m0[j];
+}
+
 /* ------------------------------------------------------------ scale matrices */
 
 size_t vem__scale_logdet(size_t d, int full, const double *a, double *logdet, double *l)

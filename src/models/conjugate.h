@@ -3,8 +3,9 @@
  * Bayesian models (the mixture, src/models/vbgmm.c, and the HMM, src/models/vbhmm.c):
  * Dirichlet and Gamma expectations and KL divergences, and the Normal-Wishart factors
  * q(mu_k, Lambda_k) = N(mu_k | m_k, (beta_k Lambda_k)^-1) W(Lambda_k | W_k, nu_k) with their
- * expectations, KL divergences and updates (Bishop PRML 10.2, appendix B). Implemented in
- * src/models/conjugate.c. Not installed.
+ * expectations, KL divergences and updates (Bishop PRML 10.2, appendix B); for the HMM also
+ * one Wishart shared by k means (tied covariances) and spherical Normal-Gamma factors.
+ * Implemented in src/models/conjugate.c. Not installed.
  *
  * Scale matrices are W^-1 ("winv"), full (d x d, row-major) or diagonal (d), as the
  * models store them; pl = d * d or d doubles each. The functions that sum log-Gamma terms
@@ -75,6 +76,47 @@ double vem__nw_neg_kl_add(double s, const vem__nw_prior *p, const vem__nw_post *
  */
 void vem__nw_update(const vem__nw_prior *p, double n, double reg, const double *s1,
                     const double *s2, double *beta, double *nu, double *m, double *winv);
+
+/* ---- one Wishart shared by k means ("tied"), and the pieces of the Normal-Wishart KL ---- */
+
+/* -E_q(Lambda)[KL(N(m, (beta Lambda)^-1) || N(m0, (beta0 Lambda)^-1))] in d dimensions, with
+ * lq = (m - m0)^T E[Lambda] (m - m0): the KL is affine in Lambda, so its expectation is its
+ * value at E[Lambda]. */
+double vem__nw_mean_neg_kl(double beta0, double beta, double lq, size_t d);
+/* -KL(W(Lambda | W, nu) || W(Lambda | W0, nu0)) in d dimensions, tr = tr(W0^-1 W). */
+double vem__wishart_neg_kl(double nu0, double nu, double logdet_w0, double logdet_w, double tr,
+                           size_t d, double (*lgam)(double));
+/* s plus -KL(q || p) of a tied family: q(Lambda) = W(W, nu) (post: nu, winv, w, logdet_w
+ * one each, full) and q(mu_c | Lambda) = N(m_c, (beta_c Lambda)^-1) for the post->k means;
+ * the prior p(Lambda) = W(W0, nu0), p(mu_c | Lambda) = N(m0, (beta0 Lambda)^-1). The means'
+ * terms are added first, in order, then the Wishart's. */
+double vem__nw_tied_neg_kl_add(double s, const vem__nw_prior *p, const vem__nw_post *post,
+                               double (*lgam)(double));
+/*
+ * The update of a tied family from k states' statistics about m0 (as vem__nw_update: n k
+ * occupancies, round-off below 0 taken as 0; s1 k x d; s2 k x d x d, upper triangles):
+ * beta_c = beta0 + n_c, m_c = m0 + s1_c / beta_c, nu = nu0 + sum n_c, W^-1 = W0^-1 +
+ * sum_c (s2_c - beta_c (m_c - m0)(m_c - m0)^T) (both triangles). beta, means: k, k x d.
+ */
+void vem__nw_tied_update(const vem__nw_prior *p, size_t k, const double *n, const double *s1,
+                         const double *s2, double *beta, double *nu, double *means, double *winv);
+
+/* ---- spherical Normal-Gamma factors ----
+ *
+ * One precision lambda per factor: q(lambda) = Gamma(shape d nu / 2, rate d s / 2),
+ * q(mu | lambda) = N(m, (beta lambda)^-1 I_d), in hmmlearn's parametrisation (nu, s): the
+ * update nu = nu0 + n, s = s0 + (the scatter summed over the d dimensions) / d is
+ * hmmlearn's, E[lambda] = nu / s. The prior (vem__nw_prior with full = 0) holds s0 in
+ * winv0[0]; post holds s_c in winv[c] (its w and logdet_w are not read). */
+
+/* E[ln lambda] + ln s = psi(d nu / 2) - ln(d / 2). */
+double vem__ng_sph_elnlam(double nu, size_t d);
+/* s plus -KL(q || p) of every factor of post (the Gamma's, then the mean's), in order. */
+double vem__ng_sph_neg_kl_add(double s, const vem__nw_prior *p, const vem__nw_post *post);
+/* The update of one factor from n, s1 (d) and s2 = sum r ||x - m0||^2 about m0: beta, nu,
+ * the mean m (d) and the scale *sc. */
+void vem__ng_sph_update(const vem__nw_prior *p, double n, const double *s1, double s2,
+                        double *beta, double *nu, double *m, double *sc);
 
 /*
  * ln|a| of a scale matrix a (full d x d, else diagonal d) into *logdet; l: d * d work

@@ -5,7 +5,8 @@
  * The E-step of one sequence: the emission log-weights
  *     ln b~_tk = E_q[ln p(x_t | theta_k)]
  * (Gaussian: 1/2 E ln|Lambda_k| - d/2 ln 2 pi - 1/2 (d / beta_k + nu_k (x - m_k)^T W_k
- * (x - m_k)), Bishop PRML eq. 10.64-10.65; categorical: psi(b_kx) - psi(sum_m b_km);
+ * (x - m_k)), Bishop PRML eq. 10.64-10.65, tied with the one W and nu; spherical:
+ * d/2 E ln lambda_k with the weight nu_k / s_k; categorical: psi(b_kx) - psi(sum_m b_km);
  * Poisson: sum_j x_j (psi(a_kj) - ln r_kj) - a_kj / r_kj - ln x_j!), then the HMM's
  * scaled forward-backward (vem__hmm_posteriors, src/models/hmm_internal.h) on
  * pi~ = exp E[ln pi] and A~ = exp E[ln A]. It returns ln Z, the log normaliser of the
@@ -17,7 +18,8 @@
  * c = m0 as src/models/vbgmm.c does).
  *
  * Parameters for the engine (params_get/set): [startprob posterior K][transmat posterior
- * K x K][emissions: Gaussian beta K, nu K, means K x d, W^-1 K x pl; categorical K x M;
+ * K x K][emissions: Gaussian beta K, nu K (tied: 1), means K x d, W^-1 K x pl (tied: one
+ * d x d; spherical: the scale s_k, pl = 1); categorical K x M;
  * Poisson shapes K x d, rates K x d]. Everything else derives from them, so restarts and
  * checkpoints need no other state.
  */
@@ -61,7 +63,7 @@ struct vem_vbhmm {
     size_t k, dim;
     vem_hmm_emission em;
     vem_cov cov;
-    size_t pl;      /* Gaussian: doubles of one scale matrix (d*d or d); else 0 */
+    size_t pl;      /* Gaussian: doubles of one scale matrix (d*d, d, spherical 1); else 0 */
     size_t elen;    /* doubles of the emission posterior */
     size_t max_len; /* longest sequence of the data being fitted: sizes the scratch */
     int nthreads;   /* threads of a long window's emission passes (the fit's; >= 1) */
@@ -90,11 +92,12 @@ struct vem_vbhmm {
     double *elnpi, *elna;     /* E[ln pi], E[ln A] */
     double *pi_mean, *a_mean; /* E[pi], E[A] */
     double *occ;              /* k: expected occupancies */
-    double *linv;             /* Gaussian full: k x d x d, L_k^-1 with W_k^-1 = L_k L_k^T */
-    double *wmat;             /* Gaussian: k x pl, W_k */
-    double *logdet_w;         /* Gaussian: k, ln|W_k| */
+    /* Gaussian, per scale (k of them; tied: 1): */
+    double *linv;             /* full, tied: d x d, L_k^-1 with W_k^-1 = L_k L_k^T */
+    double *wmat;             /* pl, W_k (spherical: 1 / s_k) */
+    double *logdet_w;         /* ln|W_k| (spherical: -ln s_k) */
     double *cst;              /* Gaussian: k, the emission log-weight's constant */
-    double *covs;             /* Gaussian: k x pl, W_k^-1 / nu_k */
+    double *covs;             /* per scale: pl, W_k^-1 / nu_k */
     double *eln;              /* categorical k x M E[ln B]; Poisson k x d E[ln lambda] */
     double *emean;            /* categorical k x M E[B]; Poisson k x d E[lambda] */
     double *esum;             /* Poisson: k, sum_j E[lambda_kj] */
@@ -143,6 +146,35 @@ static int is_full(const vem_vbhmm *v)
     return v->em == VEM_HMM_GAUSSIAN && v->cov == VEM_COV_FULL;
 }
 
+static int is_tied(const vem_vbhmm *v)
+{
+    return v->em == VEM_HMM_GAUSSIAN && v->cov == VEM_COV_TIED;
+}
+
+static int is_sph(const vem_vbhmm *v)
+{
+    return v->em == VEM_HMM_GAUSSIAN && v->cov == VEM_COV_SPHERICAL;
+}
+
+/* Gaussian scale matrices that are d x d (full, tied). */
+static int is_mat(const vem_vbhmm *v)
+{
+    return is_full(v) || is_tied(v);
+}
+
+/* Gaussian: the Wishart (Gamma) factors, each with its nu and scale: one per state, or one
+ * shared by the states (tied). */
+static size_t n_scales(const vem_vbhmm *v)
+{
+    return is_tied(v) ? 1 : v->k;
+}
+
+/* Where entry (j, j) of a scale sits in its pl doubles (spherical: the one number). */
+static size_t diag_at(const vem_vbhmm *v, size_t j)
+{
+    return is_mat(v) ? j * v->dim + j : is_sph(v) ? 0 : j;
+}
+
 void vem_vbhmm_free(vem_vbhmm *v)
 {
     if (!v)
@@ -178,8 +210,8 @@ static void default_scale(vem_vbhmm *v)
     const size_t d = v->dim;
     memset(v->s0, 0, v->pl * sizeof *v->s0);
     for (size_t j = 0; j < d; j++)
-        v->s0[is_full(v) ? j * d + j : j] = 1e-3;
-    v->logdet_s0 = (double)d * log(1e-3);
+        v->s0[diag_at(v, j)] = 1e-3;
+    v->logdet_s0 = (is_sph(v) ? 1.0 : (double)d) * log(1e-3);
 }
 
 vem_vbhmm *vem_vbhmm_new(size_t k, vem_hmm_emission emission, size_t dim, vem_cov cov)
@@ -197,17 +229,22 @@ vem_vbhmm *vem_vbhmm_new(size_t k, vem_hmm_emission emission, size_t dim, vem_co
                  "poisson)", n ? n : "invalid");
         return NULL;
     }
-    if (emission == VEM_HMM_GAUSSIAN && cov != VEM_COV_FULL && cov != VEM_COV_DIAG) {
-        VEM_FAIL(VEM_EUNSUP, "vem_vbhmm_new: covariance '%s' is not supported (full, diag)",
+    if (emission == VEM_HMM_GAUSSIAN && cov != VEM_COV_FULL && cov != VEM_COV_DIAG &&
+        cov != VEM_COV_SPHERICAL && cov != VEM_COV_TIED) {
+        VEM_FAIL(vem_cov_name(cov) ? VEM_EUNSUP : VEM_EINVAL,
+                 "vem_vbhmm_new: covariance '%s' is not supported (full, diag, spherical, tied)",
                  vem_cov_name(cov) ? vem_cov_name(cov) : "invalid");
         return NULL;
     }
     const size_t d = dim;
-    const int gauss = emission == VEM_HMM_GAUSSIAN, full = gauss && cov == VEM_COV_FULL;
-    const size_t pl = gauss ? (full ? d * d : d) : 0;
-    const size_t elen = gauss ? 2 * k + k * d + k * pl : emission == VEM_HMM_CATEGORICAL
-                                                             ? k * d
-                                                             : 2 * k * d;
+    const int gauss = emission == VEM_HMM_GAUSSIAN;
+    const int full = gauss && (cov == VEM_COV_FULL || cov == VEM_COV_TIED);
+    /* Doubles of one scale (d x d, d, or one number) and the scales (tied: one). */
+    const size_t pl = gauss ? (full ? d * d : cov == VEM_COV_SPHERICAL ? 1 : d) : 0;
+    const size_t ns = gauss && cov == VEM_COV_TIED ? 1 : k;
+    const size_t elen = gauss ? k + ns + k * d + ns * pl : emission == VEM_HMM_CATEGORICAL
+                                                               ? k * d
+                                                               : 2 * k * d;
     {
         char what[128];
         snprintf(what, sizeof what, "a VB hidden Markov model of %zu states in %zu dimensions", k,
@@ -254,7 +291,7 @@ vem_vbhmm *vem_vbhmm_new(size_t k, vem_hmm_emission emission, size_t dim, vem_co
     if (gauss) {
         v->m0 = vem__alloc_doubles(d, 1);
         v->s0 = vem__alloc_doubles(pl, 1);
-        v->linv = vem__alloc_doubles(full ? k * d * d : 1, 1);
+        v->linv = vem__alloc_doubles(full ? ns * d * d : 1, 1);
         v->wmat = vem__alloc_doubles(k, pl);
         v->logdet_w = vem__alloc_doubles(k, 1);
         v->cst = vem__alloc_doubles(k, 1);
@@ -286,12 +323,13 @@ vem_vbhmm *vem_vbhmm_new(size_t k, vem_hmm_emission emission, size_t dim, vem_co
     for (size_t i = 0; i < k + kk; i++)
         v->post[i] = 1.0;
     if (gauss) {
-        double *beta = v->e_q, *nu = beta + k, *sq = nu + k + k * d;
-        for (size_t c = 0; c < k; c++) {
+        double *beta = v->e_q, *nu = beta + k, *sq = nu + ns + k * d;
+        for (size_t c = 0; c < k; c++)
             beta[c] = 1.0;
+        for (size_t c = 0; c < ns; c++) {
             nu[c] = (double)d;
             for (size_t j = 0; j < d; j++)
-                sq[c * pl + (full ? j * d + j : j)] = 1.0;
+                sq[c * pl + diag_at(v, j)] = 1.0;
         }
     } else {
         for (size_t i = 0; i < elen; i++)
@@ -398,8 +436,8 @@ const double *vem_vbhmm_lambdas_rate_prior(const vem_vbhmm *v)
 /* The Gaussian posterior's pieces. */
 static double *g_beta(const vem_vbhmm *v) { return v->e_q; }
 static double *g_nu(const vem_vbhmm *v) { return v->e_q + v->k; }
-static double *g_means(const vem_vbhmm *v) { return v->e_q + 2 * v->k; }
-static double *g_scale(const vem_vbhmm *v) { return v->e_q + 2 * v->k + v->k * v->dim; }
+static double *g_means(const vem_vbhmm *v) { return v->e_q + v->k + n_scales(v); }
+static double *g_scale(const vem_vbhmm *v) { return g_means(v) + v->k * v->dim; }
 
 const double *vem_vbhmm_means(const vem_vbhmm *v) { return is_gauss(v) ? g_means(v) : NULL; }
 const double *vem_vbhmm_beta_posterior(const vem_vbhmm *v)
@@ -412,7 +450,7 @@ const double *vem_vbhmm_scale_posterior(const vem_vbhmm *v)
     return is_gauss(v) ? g_scale(v) : NULL;
 }
 const double *vem_vbhmm_covariances(const vem_vbhmm *v) { return is_gauss(v) ? v->covs : NULL; }
-size_t vem_vbhmm_covariances_len(const vem_vbhmm *v) { return v->k * v->pl; }
+size_t vem_vbhmm_covariances_len(const vem_vbhmm *v) { return n_scales(v) * v->pl; }
 
 const double *vem_vbhmm_emissionprob_posterior(const vem_vbhmm *v)
 {
@@ -563,32 +601,39 @@ vem_status vem_vbhmm_set_dof_prior(vem_vbhmm *v, double nu0)
 {
     if (!is_gauss(v))
         return VEM_FAIL(VEM_EINVAL, "the dof prior is for Gaussian emissions");
-    const double lo = is_full(v) ? (double)v->dim - 1.0 : 0.0;
+    const double lo = is_mat(v) ? (double)v->dim - 1.0 : 0.0;
     if (!isnan(nu0) && (!(nu0 > lo) || !isfinite(nu0)))
-        return VEM_FAIL(VEM_EINVAL, "dof prior %g must be finite and > %g (%s covariance)", nu0,
-                        lo, is_full(v) ? "full: d - 1" : "diag");
+        return VEM_FAIL(VEM_EINVAL, "dof prior %g must be finite and > %g (%s covariance%s)",
+                        nu0, lo, vem_cov_name(v->cov), is_mat(v) ? ": d - 1" : "");
     v->nu0 = nu0;
     return VEM_OK;
 }
 
-/* ln|a| of a scale-like matrix (full d x d or diag d) into *logdet, l: d*d work; 0 or the
- * failing pivot. */
-static size_t log_det(const vem_vbhmm *v, const double *a, double *logdet, double *l)
+/* The dimension of one scale as vem__scale_logdet sees it: d, or 1 for the spherical
+ * scale (one number). */
+static size_t scale_dim(const vem_vbhmm *v)
 {
-    return vem__scale_logdet(v->dim, is_full(v), a, logdet, l);
+    return is_sph(v) ? 1 : v->dim;
 }
 
-/* A scale matrix (full: symmetric, finite) before its factorisation; what names it. */
+/* ln|a| of a scale-like matrix (full and tied d x d, diag d, spherical 1) into *logdet, l:
+ * d*d work; 0 or the failing pivot. */
+static size_t log_det(const vem_vbhmm *v, const double *a, double *logdet, double *l)
+{
+    return vem__scale_logdet(scale_dim(v), is_mat(v), a, logdet, l);
+}
+
+/* A scale matrix (full, tied: symmetric, finite) before its factorisation; what names it. */
 static vem_status check_scale(const vem_vbhmm *v, const double *s, const char *what)
 {
-    return vem__check_scale(v->dim, is_full(v), s, what);
+    return vem__check_scale(scale_dim(v), is_mat(v), s, what);
 }
 
 /* The prior of the Gaussian emissions' Normal-Wishart factors (the dof prior resolved). */
 static vem__nw_prior nw_prior(const vem_vbhmm *v)
 {
     const vem__nw_prior p = {.d = v->dim,
-                             .full = is_full(v),
+                             .full = is_mat(v),
                              .beta0 = v->beta0,
                              .nu0 = vem_vbhmm_dof_prior(v),
                              .m0 = v->m0,
@@ -770,16 +815,25 @@ static vem_status derive(vem_vbhmm *v)
         const double dd = (double)d;
         const double *beta = g_beta(v), *nu = g_nu(v), *sq = g_scale(v);
         double *l = v->work + k + kk + v->elen; /* d*d */
-        for (size_t c = 0; c < k; c++) {
-            size_t bad = vem__nw_derive(d, is_full(v), sq + c * pl, nu[c], v->wmat + c * pl,
-                                        is_full(v) ? v->linv + c * d * d : NULL, v->covs + c * pl,
-                                        &v->logdet_w[c], l);
+        for (size_t c = 0; c < n_scales(v); c++) {
+            size_t bad = vem__nw_derive(scale_dim(v), is_mat(v), sq + c * pl, nu[c],
+                                        v->wmat + c * pl, is_mat(v) ? v->linv + c * d * d : NULL,
+                                        v->covs + c * pl, &v->logdet_w[c], l);
+            if (bad && is_tied(v))
+                return VEM_FAIL(VEM_ENUMERIC,
+                                "the tied scale matrix is not positive definite (pivot %zu)", bad);
             if (bad)
                 return VEM_FAIL(VEM_ENUMERIC,
                                 "scale matrix of state %zu is not positive definite (pivot %zu)",
                                 c + 1, bad);
-            const double base = vem__wishart_elnlam(nu[c], d, is_full(v));
-            v->cst[c] = 0.5 * (base + v->logdet_w[c]) - 0.5 * dd * LOG_2PI - 0.5 * dd / beta[c];
+        }
+        for (size_t c = 0; c < k; c++) {
+            /* 1/2 E ln|Lambda_k| (tied: the shared one; spherical: d/2 E ln lambda_k). */
+            const size_t w = is_tied(v) ? 0 : c;
+            const double half_eln =
+                is_sph(v) ? 0.5 * dd * (vem__ng_sph_elnlam(nu[c], d) + v->logdet_w[c])
+                          : 0.5 * (vem__wishart_elnlam(nu[w], d, is_mat(v)) + v->logdet_w[w]);
+            v->cst[c] = half_eln - 0.5 * dd * LOG_2PI - 0.5 * dd / beta[c];
             v->occ[c] = beta[c] - v->beta0;
         }
     } else if (v->em == VEM_HMM_CATEGORICAL) {
@@ -825,7 +879,12 @@ static double vb_objective_extra(const void *self)
                                 .winv = g_scale(v),
                                 .w = v->wmat,
                                 .logdet_w = v->logdet_w};
-        s = vem__nw_neg_kl_add(s, &p, &q, vem__lgamma);
+        if (is_tied(v))
+            s = vem__nw_tied_neg_kl_add(s, &p, &q, vem__lgamma);
+        else if (is_sph(v))
+            s = vem__ng_sph_neg_kl_add(s, &p, &q);
+        else
+            s = vem__nw_neg_kl_add(s, &p, &q, vem__lgamma);
     } else if (v->em == VEM_HMM_CATEGORICAL) {
         for (size_t c = 0; c < k; c++)
             s -= vem__dirichlet_kl(v->e_q + c * d, v->b0 + c * d, v->eln + c * d, d);
@@ -912,11 +971,18 @@ static void emission_elogp(const vem_vbhmm *v, const double *x, size_t ld, size_
     const double *means = g_means(v), *nu = g_nu(v);
     for (size_t c = 0; c < k; c++) {
         const double *m = means + c * d;
+        const size_t f = is_tied(v) ? 0 : c; /* the state's Wishart (Gamma) factor */
         for (size_t r = 0; r < T; r++) {
             const double *xr = x + r * ld;
             double q = 0.0;
-            if (is_full(v)) {
-                q = vem__tri_mahalanobis(d, v->linv + c * d * d, xr, m, t);
+            if (is_mat(v)) {
+                q = vem__tri_mahalanobis(d, v->linv + f * d * d, xr, m, t);
+            } else if (is_sph(v)) {
+                for (size_t j = 0; j < d; j++) {
+                    double u = xr[j] - m[j];
+                    q += u * u;
+                }
+                q *= v->wmat[c];
             } else {
                 const double *w = v->wmat + c * d;
                 for (size_t j = 0; j < d; j++) {
@@ -924,7 +990,7 @@ static void emission_elogp(const vem_vbhmm *v, const double *x, size_t ld, size_
                     q += w[j] * u * u;
                 }
             }
-            logb[r * k + c] = v->cst[c] - 0.5 * nu[c] * q;
+            logb[r * k + c] = v->cst[c] - 0.5 * nu[f] * q;
         }
     }
 }
@@ -945,9 +1011,12 @@ static void emission_ess(const vem_vbhmm *v, const double *x, size_t ld, size_t 
     double *nk = e, *s1 = e + k, *s2 = e + k + k * d;
     for (size_t r = 0; r < T; r++) {
         const double *xr = x + r * ld;
+        double tt = 0.0; /* spherical: ||x - m0||^2 */
         if (is_gauss(v))
-            for (size_t j = 0; j < d; j++)
+            for (size_t j = 0; j < d; j++) {
                 t[j] = xr[j] - v->m0[j];
+                tt += t[j] * t[j];
+            }
         for (size_t c = 0; c < k; c++) {
             const double g = gamma[r * k + c];
             if (g == 0.0)
@@ -961,13 +1030,15 @@ static void emission_ess(const vem_vbhmm *v, const double *x, size_t ld, size_t 
             }
             for (size_t j = 0; j < d; j++)
                 a[j] += g * t[j];
-            if (is_full(v)) {
+            if (is_mat(v)) {
                 double *b = s2 + c * d * d;
                 for (size_t i = 0; i < d; i++) {
                     const double gi = g * t[i];
                     for (size_t j = i; j < d; j++)
                         b[i * d + j] += gi * t[j];
                 }
+            } else if (is_sph(v)) {
+                s2[c] += g * tt;
             } else {
                 double *b = s2 + c * d;
                 for (size_t j = 0; j < d; j++)
@@ -1152,16 +1223,27 @@ static vem_status vb_mstep(void *self, const double *ess)
         const size_t pl = v->pl;
         const vem__nw_prior p = nw_prior(v);
         const double *nk = es, *s1 = es + k, *s2 = es + k + k * d;
-        double *beta = ne, *nu = ne + k, *means = ne + 2 * k, *sq = means + k * d;
+        double *beta = ne, *nu = ne + k, *means = nu + n_scales(v), *sq = means + k * d;
         for (size_t c = 0; c < k; c++) {
             if (!(nk[c] >= -1e-9) || !isfinite(nk[c]))
                 return VEM_FAIL(VEM_ENUMERIC, "update: expected occupancy of state %zu is %g",
                                 c + 1, nk[c]);
             /* The statistics are about the centre c = m0 (S2: full, the upper triangle). */
-            vem__nw_update(&p, fmax(nk[c], 0.0), 0.0, s1 + c * d, s2 + c * pl, &beta[c], &nu[c],
-                           means + c * d, sq + c * pl);
+            if (is_sph(v))
+                vem__ng_sph_update(&p, fmax(nk[c], 0.0), s1 + c * d, s2[c], &beta[c], &nu[c],
+                                   means + c * d, &sq[c]);
+            else if (!is_tied(v))
+                vem__nw_update(&p, fmax(nk[c], 0.0), 0.0, s1 + c * d, s2 + c * pl, &beta[c],
+                               &nu[c], means + c * d, sq + c * pl);
         }
-        size_t c, bad = vem__scales_check(k, d, p.full, sq, &c, ne + v->elen);
+        if (is_tied(v)) /* one scale from every state's statistics */
+            vem__nw_tied_update(&p, k, nk, s1, s2, beta, nu, means, sq);
+        size_t c, bad = vem__scales_check(n_scales(v), scale_dim(v), p.full, sq, &c,
+                                          ne + v->elen);
+        if (bad && is_tied(v))
+            return VEM_FAIL(VEM_ENUMERIC,
+                            "update: the tied scale matrix is not positive definite (pivot %zu)",
+                            bad);
         if (bad)
             return VEM_FAIL(VEM_ENUMERIC,
                             "update: scale matrix of state %zu is not positive definite "
@@ -1205,11 +1287,33 @@ static void vb_ess_from_params(const void *self, double *ess)
         const size_t pl = v->pl;
         const double *beta = g_beta(v), *means = g_means(v), *sq = g_scale(v);
         double *nk = es, *s1 = es + k, *s2 = es + k + k * d;
+        double total = 0.0;
+        for (size_t c = 0; c < k; c++)
+            total += beta[c] - v->beta0;
         for (size_t c = 0; c < k; c++) {
             nk[c] = beta[c] - v->beta0;
             const double *m = means + c * d;
             for (size_t j = 0; j < d; j++)
                 s1[c * d + j] = beta[c] * (m[j] - v->m0[j]);
+            if (is_sph(v)) { /* s = s0 + (S2 - beta ||m - m0||^2) / d */
+                double q = 0.0;
+                for (size_t j = 0; j < d; j++)
+                    q += (m[j] - v->m0[j]) * (m[j] - v->m0[j]);
+                s2[c] = (double)d * (sq[c] - v->s0[0]) + beta[c] * q;
+                continue;
+            }
+            if (is_tied(v)) {
+                /* Only the sum over the states of the within-state scatters is kept (W^-1 -
+                 * W0^-1): each state gets its share by occupancy, as the tied model assumes
+                 * one covariance. */
+                const double share = total > 0.0 ? nk[c] / total : 1.0 / (double)k;
+                for (size_t i = 0; i < pl; i++) {
+                    const size_t a = i / d, b = i % d;
+                    s2[c * pl + i] = share * (sq[i] - v->s0[i]) +
+                                     beta[c] * (m[a] - v->m0[a]) * (m[b] - v->m0[b]);
+                }
+                continue;
+            }
             for (size_t i = 0; i < pl; i++) {
                 const size_t a = is_full(v) ? i / d : i, b = is_full(v) ? i % d : i;
                 s2[c * pl + i] = sq[c * pl + i] - v->s0[i] +
@@ -1257,14 +1361,18 @@ static vem_status check_posterior(const vem_vbhmm *v, const double *in)
     if (st != VEM_OK)
         return st;
     if (is_gauss(v)) {
-        const double lo = is_full(v) ? (double)d - 1.0 : 0.0;
+        const double lo = is_mat(v) ? (double)d - 1.0 : 0.0;
+        const size_t ns = n_scales(v);
         st = check_positive(e, k, "beta posterior");
-        for (size_t c = 0; st == VEM_OK && c < k; c++)
+        for (size_t c = 0; st == VEM_OK && c < ns; c++)
             if (!(e[k + c] > lo))
-                return VEM_FAIL(VEM_EINVAL, "dof posterior of state %zu is %g, not > %g", c + 1,
-                                e[k + c], lo);
-        for (size_t c = 0; st == VEM_OK && c < k; c++)
-            st = check_scale(v, e + 2 * k + k * d + c * v->pl, "scale posterior");
+                return is_tied(v) ? VEM_FAIL(VEM_EINVAL, "tied dof posterior %g is not > %g",
+                                             e[k], lo)
+                                  : VEM_FAIL(VEM_EINVAL,
+                                             "dof posterior of state %zu is %g, not > %g", c + 1,
+                                             e[k + c], lo);
+        for (size_t c = 0; st == VEM_OK && c < ns; c++)
+            st = check_scale(v, e + k + ns + k * d + c * v->pl, "scale posterior");
         return st;
     }
     return check_positive(e, v->elen, v->em == VEM_HMM_CATEGORICAL ? "emissionprob posterior"
@@ -1336,10 +1444,11 @@ vem_status vem_vbhmm_set_posterior_gaussian(vem_vbhmm *v, const double *means,
     double *e = vem__alloc_doubles(v->elen, 1);
     if (!e)
         return VEM_FAIL(VEM_ENOMEM, "posterior");
+    const size_t ns = n_scales(v);
     memcpy(e, beta, k * sizeof *e);
-    memcpy(e + k, dof, k * sizeof *e);
-    memcpy(e + 2 * k, means, k * d * sizeof *e);
-    memcpy(e + 2 * k + k * d, scale, k * v->pl * sizeof *e);
+    memcpy(e + k, dof, ns * sizeof *e);
+    memcpy(e + k + ns, means, k * d * sizeof *e);
+    memcpy(e + k + ns + k * d, scale, ns * v->pl * sizeof *e);
     vem_status st = set_emission_posterior(v, e);
     vem__free(e);
     return st;
@@ -1698,9 +1807,10 @@ static double emis_distance(const vem_vbhmm *v, size_t i, size_t j)
     double s = 0.0;
     if (is_gauss(v)) {
         const double *m = g_means(v);
+        const size_t wi = is_tied(v) ? 0 : i, wj = is_tied(v) ? 0 : j;
         for (size_t a = 0; a < d; a++) {
-            const double vi = v->covs[i * v->pl + (is_full(v) ? a * d + a : a)];
-            const double vj = v->covs[j * v->pl + (is_full(v) ? a * d + a : a)];
+            const double vi = v->covs[wi * v->pl + diag_at(v, a)];
+            const double vj = v->covs[wj * v->pl + diag_at(v, a)];
             const double t = m[i * d + a] - m[j * d + a];
             s += t * t / (vi + vj);
         }
