@@ -81,7 +81,27 @@ double plot_js_distance(const double *p, const double *q, size_t n);
  */
 int plot_mds(const double *d, size_t k, double *xy);
 
-/* ---- drawing (plot_draw.c, with cairo) ---- */
+/* ---- the command (cmd_plot.c) ---- */
+
+/** The picture's format, by the output's name. */
+typedef enum plot_format { PLOT_PNG, PLOT_SVG, PLOT_PDF } plot_format;
+
+/** What `vem plot` parsed: the kind's inputs and the picture's options. */
+typedef struct plot_args {
+    const char *kind;   /**< the kind of plot */
+    const char *model;  /**< MODEL, or the fit's JSON or trace CSV */
+    const char *data;   /**< DATA or NULL */
+    const char *output; /**< -o */
+    plot_format format;
+    double width, height; /**< 0: the kind's default */
+    const char *columns;  /**< --columns, or NULL */
+    int pairs;            /**< --pairs */
+    size_t top;           /**< --top */
+    const char *title;    /**< --title, or NULL: the kind's */
+    int json;
+} plot_args;
+
+/* ---- drawing (plot_draw.c, with cairo; built only when cairo is found) ---- */
 
 #ifdef VEM_WITH_CAIRO
 #include <cairo.h>
@@ -96,8 +116,6 @@ extern const unsigned plot_palette[PLOT_N_COLOURS];
 unsigned plot_colour(size_t i);
 /** "#RRGGBB" of rgb into buf (8 bytes). */
 const char *plot_hex(unsigned rgb, char buf[8]);
-
-typedef enum plot_format { PLOT_PNG, PLOT_SVG, PLOT_PDF } plot_format;
 
 /** A picture being drawn: one cairo surface, written atomically on close. */
 typedef struct plot_canvas {
@@ -218,21 +236,6 @@ void plot_legend(plot_canvas *c, double x, double y, const plot_key *keys, size_
 const char *plot_number(double v, char *buf, size_t size);
 
 /* ---- the kinds of plot (plot_mix.c, plot_fit.c, plot_hmm.c, plot_lda.c) ---- */
-
-/** What `vem plot` parsed: the kind's inputs and the picture's options. */
-typedef struct plot_args {
-    const char *kind;   /**< the kind of plot */
-    const char *model;  /**< MODEL, or the fit's JSON or trace CSV */
-    const char *data;   /**< DATA or NULL */
-    const char *output; /**< -o */
-    plot_format format;
-    double width, height; /**< 0: the kind's default */
-    const char *columns;  /**< --columns, or NULL */
-    int pairs;            /**< --pairs */
-    size_t top;           /**< --top */
-    const char *title;    /**< --title, or NULL: the kind's */
-    int json;
-} plot_args;
 
 /** One kind's drawing: 0 (the picture written; out filled for --json) or an exit status
  *  (reported). */
