@@ -696,7 +696,10 @@ int plot_bic(const plot_args *a, json_t *out)
     char title[160];
     snprintf(title, sizeof title, "BIC: best %s with K = %.0f", best_name, best_k);
     plot_single_layout(&c, &p, plot_title_of(a, title), plot_legend_width(&c, keys, nl, "model"));
-    plot_axes(&c, &p, "number of components K", "BIC (lower is better)", PLOT_AXIS_ALL, 0.9 * f);
+    const char *mk = json_string_value(json_object_get(j, "model"));
+    int states = mk && (strcmp(mk, "hmm") == 0 || strcmp(mk, "vbhmm") == 0);
+    plot_axes(&c, &p, states ? "number of states K" : "number of components K",
+              "BIC (lower is better)", PLOT_AXIS_ALL, 0.9 * f);
     plot_clip(&c, &p);
     const double dash[2] = {0.45 * f, 0.25 * f};
     for (size_t l = 0; l < nl; l++) {
