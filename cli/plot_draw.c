@@ -10,6 +10,7 @@
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
+#include <fontconfig/fontconfig.h>
 
 #include "cli.h"
 #include "plot.h"
@@ -154,8 +155,10 @@ int plot_canvas_close(plot_canvas *c, int failed)
         else if (bad && !failed && rc == 0)
             rc = cli_fail(VEM_EIO, c->path);
     }
-    /* Cairo's caches (fonts, the glyph cache): released, so leak checkers see none. */
+    /* Cairo's caches (fonts, glyphs) and fontconfig's configuration: released, so that leak
+     * checkers see none (one picture per process; fontconfig starts again if asked). */
     cairo_debug_reset_static_data();
+    FcFini();
     memset(c, 0, sizeof *c);
     return rc;
 }

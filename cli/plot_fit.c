@@ -309,7 +309,8 @@ int plot_trace(const plot_args *a, json_t *out)
     }
     if (viol) {
         snprintf(names[nk], sizeof names[0], "decrease");
-        keys[nk++] = (plot_key){names[nk - 1], 0x222222, PLOT_KEY_POINT, PLOT_CROSS, 0, 0};
+        keys[nk] = (plot_key){names[nk], 0x222222, PLOT_KEY_POINT, PLOT_CROSS, 0, 0};
+        nk++;
     }
     plot_panel p;
     plot_panel_ranges(&p, xmin, xmax, ymin, ymax, PLOT_X_INTEGER);
