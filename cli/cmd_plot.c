@@ -13,56 +13,62 @@
 #include "plot.h"
 
 /*
- * X(name, function, operands, inputs, models, text): one kind of plot. inputs: what MODEL
- * is: PLOT_IN_MODEL (a model file of one of the kinds in models, a list separated by ", ")
- * or PLOT_IN_FIT (a fit's --json output, or its --trace CSV).
+ * X(name, function, operands, inputs, uses, models, text): one kind of plot. inputs: what
+ * MODEL is: PLOT_IN_MODEL (a model file of one of the kinds in models, a list separated by
+ * ", ") or PLOT_IN_FIT (a fit's --json output, or its --trace CSV). uses: what else it takes
+ * (PLOT_USES_*: DATA, --columns, --pairs, --top); anything else is refused by name.
  */
 #define PLOT_KINDS(X)                                                                              \
-    X("classification", plot_classification, "MODEL DATA", PLOT_IN_MODEL, "gmm, vbgmm",            \
+    X("classification", plot_classification, "MODEL DATA", PLOT_IN_MODEL, PLOT_USES_MIXTURE,       \
+      "gmm, vbgmm",                                                                                \
       "each row of DATA coloured by its most probable component, with each\n"                      \
       "      component's ellipses at 1 and 2 standard deviations (--columns A,B: the pair\n"       \
       "      shown, default the first two; --pairs: every pair)")                                  \
-    X("uncertainty", plot_uncertainty, "MODEL DATA", PLOT_IN_MODEL, "gmm, vbgmm",                  \
-      "the same, each point's area growing with its uncertainty 1 - max_k p(k | x)")               \
-    X("density", plot_density, "MODEL [DATA]", PLOT_IN_MODEL, "gmm, vbgmm",                        \
+    X("uncertainty", plot_uncertainty, "MODEL DATA", PLOT_IN_MODEL, PLOT_USES_MIXTURE,             \
+      "gmm, vbgmm", "the same, each point's area growing with its uncertainty 1 - max_k p(k | x)") \
+    X("density", plot_density, "MODEL [DATA]", PLOT_IN_MODEL, PLOT_USES_MIXTURE, "gmm, vbgmm",     \
       "contours of the mixture's density on a pair of columns (its marginal):\n"                   \
       "      the regions of highest density holding 25, 50, 75, 90, 95 and 99% of DATA's\n"        \
       "      rows (without DATA: 10 ... 90% of the peak)")                                         \
-    X("bic", plot_bic, "FIT.json", PLOT_IN_FIT, "a fit's --json",                                  \
+    X("bic", plot_bic, "FIT.json", PLOT_IN_FIT, 0, "a fit's --json",                               \
       "the BIC of every cell of a selection (vem fit gmm DATA -k 1-9\n"                            \
       "      --covariance all --json > FIT.json): one line per covariance structure\n"             \
       "      against K, the best cell ringed")                                                     \
-    X("trace", plot_trace, "FIT.json|TRACE.csv", PLOT_IN_FIT, "a fit's --json or --trace",         \
+    X("trace", plot_trace, "FIT.json|TRACE.csv", PLOT_IN_FIT, 0, "a fit's --json or --trace",      \
       "the objective per observation at each iteration, from a fit's --json\n"                     \
       "      output (the kept restart) or its --trace CSV (every restart a line);\n"               \
       "      decreases (monotonicity violations) marked")                                          \
-    X("states", plot_states, "MODEL DATA", PLOT_IN_MODEL, "hmm, vbhmm",                            \
+    X("states", plot_states, "MODEL DATA", PLOT_IN_MODEL, PLOT_USES_DATA | PLOT_USES_COLUMNS,      \
+      "hmm, vbhmm",                                                                                \
       "DATA's columns (--columns: which) in stacked panels over the bands of\n"                    \
       "      the Viterbi state path, each state's mean drawn over its stretches")                  \
-    X("topics", plot_topics, "MODEL", PLOT_IN_MODEL, "lda",                                        \
+    X("topics", plot_topics, "MODEL", PLOT_IN_MODEL, PLOT_USES_TOP, "lda",                         \
       "the --top words of each topic as bars of their probability")                                \
-    X("topic-map", plot_topic_map, "MODEL", PLOT_IN_MODEL, "lda",                                  \
+    X("topic-map", plot_topic_map, "MODEL", PLOT_IN_MODEL, 0, "lda",                               \
       "the topics placed by multidimensional scaling of their Jensen-Shannon\n"                    \
       "      distances, each bubble's area its share of the corpus's tokens")
 
 enum { PLOT_IN_MODEL, PLOT_IN_FIT };
+enum { PLOT_USES_DATA = 1, PLOT_USES_COLUMNS = 2, PLOT_USES_PAIRS = 4, PLOT_USES_TOP = 8 };
+#define PLOT_USES_MIXTURE (PLOT_USES_DATA | PLOT_USES_COLUMNS | PLOT_USES_PAIRS)
 
 /* A kind's lines of the help; the kinds of model it draws (none: a fit's output) in brackets. */
-#define PLOT_HELP_LINE(name, fn, ops, in, models, text)                                            \
+#define PLOT_HELP_LINE(name, fn, ops, in, uses, models, text)                                      \
     "  " name " " ops "   [" models "]\n      " text "\n"
 
 typedef struct plot_kind {
-    const char *name, *models;
+    const char *name, *ops, *models;
     int input;
+    unsigned uses;
 #ifdef VEM_WITH_CAIRO
     plot_fn fn;
 #endif
 } plot_kind;
 
 #ifdef VEM_WITH_CAIRO
-#define PLOT_ROW(name, fn, ops, in, models, text) {name, models, in, fn},
+#define PLOT_ROW(name, fn, ops, in, uses, models, text) {name, ops, models, in, uses, fn},
 #else
-#define PLOT_ROW(name, fn, ops, in, models, text) {name, models, in},
+#define PLOT_ROW(name, fn, ops, in, uses, models, text) {name, ops, models, in, uses},
 #endif
 static const plot_kind plot_kinds[] = {PLOT_KINDS(PLOT_ROW)};
 #define N_PLOT_KINDS (sizeof plot_kinds / sizeof plot_kinds[0])
@@ -223,7 +229,7 @@ static int parse(int argc, char **argv, plot_args *a)
     memset(a, 0, sizeof *a);
     a->top = 10;
     const char *ops[3];
-    int nops = 0, rc = 0;
+    int nops = 0, rc = 0, top_given = 0;
     cli_parser p;
     cli_parser_init(&p, argc, argv, 2, plot_tables, 0, "plot");
     const char *val;
@@ -245,7 +251,10 @@ static int parse(int argc, char **argv, plot_args *a)
         case OPT_HEIGHT: rc = cli_parse_double("--height", val, 16, 0, &a->height); break;
         case OPT_COLUMNS: a->columns = val; break;
         case OPT_PAIRS: a->pairs = 1; break;
-        case OPT_TOP: rc = cli_parse_size("--top", val, 1, 100, &a->top); break;
+        case OPT_TOP:
+            rc = cli_parse_size("--top", val, 1, 100, &a->top);
+            top_given = 1;
+            break;
         case OPT_TITLE: a->title = val; break;
         default: break;
         }
@@ -275,6 +284,22 @@ static int parse(int argc, char **argv, plot_args *a)
     }
     a->model = ops[1];
     a->data = nops > 2 ? ops[2] : NULL;
+    /* What the kind does not take is refused by name, not ignored. */
+    const unsigned uses = find_plot_kind(a->kind)->uses;
+    const char *extra = a->data && !(uses & PLOT_USES_DATA)         ? a->data
+                        : a->columns && !(uses & PLOT_USES_COLUMNS) ? "--columns"
+                        : a->pairs && !(uses & PLOT_USES_PAIRS)     ? "--pairs"
+                        : top_given && !(uses & PLOT_USES_TOP)      ? "--top"
+                                                                    : NULL;
+    if (extra == a->data && extra) {
+        cli_error("plot %s: unexpected argument '%s' (plot %s takes %s)", a->kind, a->data,
+                  a->kind, find_plot_kind(a->kind)->ops);
+        return cli_usage_error("plot");
+    }
+    if (extra) {
+        cli_error("plot %s: %s does not apply to this kind of plot", a->kind, extra);
+        return cli_usage_error("plot");
+    }
     if (!a->output) {
         cli_error("plot: -o FILE is required (FILE.png, FILE.svg or FILE.pdf)");
         return cli_usage_error("plot");

@@ -351,6 +351,12 @@ expect_err "an unknown format: said" "must end in .png, .svg or .pdf"
 run plot scatter faithful.json -o bad.png
 expect_rc "an unknown kind of plot" 1
 expect_err "an unknown kind of plot: the kinds" "classification, uncertainty, density, bic, trace, states, topics, topic-map"
+run plot bic selection.json "$FAITHFUL" -o bad.png
+expect_rc "DATA where the kind takes none" 1
+expect_err "DATA where the kind takes none: said" "unexpected argument"
+run plot topics lda.json --pairs -o bad.png
+expect_rc "an option the kind does not take" 1
+expect_err "an option the kind does not take: named" "plot topics: --pairs does not apply"
 run plot bic fit_faithful.json -o bad.png
 expect_rc "bic without a selection" 2
 expect_err "bic without a selection: how to make one" "--covariance all --json"
