@@ -516,6 +516,11 @@ extern const char *cli_current_kind;
 int cli_option_known(const char *name, size_t len, char short_name, const char *cmd,
                      const char **where);
 
+/* ---- pictures (cmd_plot.c) ---- */
+
+/** The "plots: ..." line of --version: cairo's version, or why the build has none. */
+void cli_plot_version(void);
+
 /* ---- distributed fits (mpi.c) ---- */
 
 /* Non-zero when this vem was built with MPI (-DVEM_WITH_MPI=ON). */

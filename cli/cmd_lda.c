@@ -37,7 +37,9 @@ enum {
     OPT_STOPWORDS,
     OPT_MIN_DF,
     OPT_MAX_DF,
-    OPT_MIN_LEN
+    OPT_MIN_LEN,
+    OPT_EXPORT,
+    OPT_CORPUS
 };
 
 static const cli_option fit_options[] = {
@@ -68,6 +70,12 @@ static const cli_option threads_options[] = {
 static const cli_option topics_options[] = {
     {"top", 0, 1, OPT_TOP, "N", "words per topic (default 10)"},
     {"coherence", 0, 1, OPT_COHERENCE, "CORPUS", "UMass coherence of each topic over CORPUS"},
+    {"export", 0, 1, OPT_EXPORT, "pyldavis",
+     "instead: the arguments of pyLDAvis.prepare() as one JSON object\n"
+     "(needs --corpus; to -o FILE, or stdout)"},
+    {"corpus", 0, 1, OPT_CORPUS, "CORPUS",
+     "--export: the documents (their topic proportions, lengths and\nword counts)"},
+    {"output", 'o', 1, OPT_OUTPUT, "FILE", "--export: written to FILE (atomically)"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -124,7 +132,8 @@ static const cli_fit_kind lda_kind = {"lda", "ELBO", "token", "documents", 0,
 typedef struct lda_args {
     const char *ops[3];
     int nops;
-    const char *vocab, *output, *coherence, *stopwords;
+    const char *vocab, *output, *coherence, *stopwords, *corpus;
+    int export_pyldavis;
     size_t k, sweeps, top, min_df, min_len;
     double alpha, eta, gamma_tol, max_df;
     int alpha_auto, alpha_set, eta_set, json, warm_gamma, completion, gamma, dense_steps, threads;
@@ -187,6 +196,12 @@ static int parse(int argc, char **argv, const char *cmd, const cli_option *const
             break;
         case OPT_TOP: rc = cli_parse_size("--top", val, 1, 1u << 20, &a->top); break;
         case OPT_COHERENCE: a->coherence = val; break;
+        case OPT_EXPORT:
+            if (strcmp(val, "pyldavis") != 0)
+                rc = cli_bad_value("--export", "pyldavis", val);
+            a->export_pyldavis = 1;
+            break;
+        case OPT_CORPUS: a->corpus = val; break;
         case OPT_COMPLETION: a->completion = 1; break;
         case OPT_GAMMA: a->gamma = 1; break;
         case OPT_OUTPUT: a->output = val; break;
@@ -492,12 +507,105 @@ out:
 
 /* ---------------------------------------------------------------- model commands */
 
+/*
+ * `vem topics MODEL --export pyldavis --corpus CORPUS [-o FILE]`: the five arguments of
+ * pyLDAvis.prepare() (Sievert & Shirley 2014's LDAvis) under their names, so that
+ * pyLDAvis.prepare(**json.load(f)) takes them: topic_term_dists (K x V, E[beta]),
+ * doc_topic_dists (D x K, the normalised gamma of each document, as vem transform),
+ * doc_lengths (tokens of each document), vocab, term_frequency (each word's count in
+ * CORPUS). Written atomically to FILE, or to stdout.
+ */
+static int export_pyldavis(const lda_args *a, const vem_lda *l)
+{
+    vem_docs_owned c = {0};
+    int rc = read_corpus(a->corpus, vem_lda_v(l), &c);
+    if (rc != 0)
+        return rc;
+    const vem_docs d = vem_docs_owned_view(&c);
+    const size_t k = vem_lda_k(l), v = vem_lda_v(l), nd = d.ndocs;
+    double *beta = malloc(k * v * sizeof *beta), *theta = malloc((nd ? nd : 1) * k * sizeof *theta);
+    double *tf = calloc(v, sizeof *tf);
+    json_t *j = json_object(), *len = json_array(), *voc = json_array();
+    vem_status s = VEM_OK;
+    if (!beta || !theta || !tf || !j || !len || !voc)
+        s = VEM_ENOMEM;
+    else
+        s = vem_lda_transform(l, &d, 1, 0, theta);
+    if (s != VEM_OK) {
+        rc = cli_fail(s, a->corpus);
+        goto out;
+    }
+    vem_lda_get_topics(l, beta);
+    for (size_t i = 0; i < nd; i++) {
+        double n = 0;
+        for (size_t e = d.ptr[i]; e < d.ptr[i + 1]; e++) {
+            n += d.count[e];
+            tf[d.word[e]] += d.count[e];
+        }
+        json_array_append_new(len, n == floor(n) ? json_integer((json_int_t)n) : json_real(n));
+    }
+    const char *const *words = vem_lda_vocab(l);
+    for (size_t w = 0; w < v; w++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "#%zu", w);
+        json_array_append_new(voc, json_string(words ? words[w] : buf));
+    }
+    json_object_set_new(j, "topic_term_dists", cli_json_matrix(beta, k, v));
+    json_object_set_new(j, "doc_topic_dists", cli_json_matrix(theta, nd, k));
+    json_object_set_new(j, "doc_lengths", len);
+    json_object_set_new(j, "vocab", voc);
+    json_object_set_new(j, "term_frequency", cli_json_vector(tf, v));
+    len = voc = NULL;
+    if (!a->output) {
+        rc = cli_json_emit(j);
+        j = NULL;
+    } else {
+        char *tmp = NULL;
+        FILE *fp = vem_output_open(a->output, &tmp);
+        if (!fp) {
+            rc = cli_fail(VEM_EIO, a->output);
+        } else {
+            int bad = json_dumpf(j, fp, JSON_COMPACT | JSON_REAL_PRECISION(17)) != 0;
+            bad |= fputc('\n', fp) == EOF;
+            if ((s = vem_output_commit(fp, tmp, a->output, bad)) != VEM_OK)
+                rc = cli_fail(s, a->output);
+        }
+    }
+out:
+    json_decref(j);
+    json_decref(len);
+    json_decref(voc);
+    free(beta);
+    free(theta);
+    free(tf);
+    vem_docs_owned_clear(&c);
+    return rc;
+}
+
 static int cmd_topics(int argc, char **argv)
 {
     lda_args a;
     int rc = parse(argc, argv, "topics", topics_tables, &a);
     if (rc || (rc = operands(&a, 1, "topics", "one MODEL is required")) != 0)
         return rc;
+    if (a.export_pyldavis != (a.corpus != NULL) || (a.output && !a.export_pyldavis)) {
+        cli_error("topics: --export pyldavis and --corpus go together%s",
+                  a.output && !a.export_pyldavis ? "; -o is for --export" : "");
+        return cli_usage_error("topics");
+    }
+    if (a.export_pyldavis && (a.json || a.coherence)) {
+        cli_error("topics: --export writes pyLDAvis's JSON; --json and --coherence are for "
+                  "the top words");
+        return cli_usage_error("topics");
+    }
+    if (a.export_pyldavis) {
+        vem_lda *m = load_model(a.ops[0]);
+        if (!m)
+            return CLI_EXIT_INPUT;
+        rc = export_pyldavis(&a, m);
+        vem_lda_free(m);
+        return rc;
+    }
     vem_lda *l = load_model(a.ops[0]);
     if (!l)
         return CLI_EXIT_INPUT;
@@ -752,9 +860,12 @@ const cli_verb cli_lda_fit = {
     &lda_kind,
 };
 const cli_verb cli_lda_topics = {
-    cmd_topics, "MODEL [--top N] [--coherence CORPUS]",
+    cmd_topics, "MODEL [--top N] [--coherence CORPUS] | MODEL --export pyldavis --corpus CORPUS [-o FILE]",
     "Print the N most probable words of each topic, with the UMass coherence of each\n"
-    "topic over CORPUS when given.",
+    "topic over CORPUS when given. --export pyldavis: the five arguments of\n"
+    "pyLDAvis.prepare() (topic_term_dists, doc_topic_dists, doc_lengths, vocab,\n"
+    "term_frequency) for CORPUS as one JSON object, which\n"
+    "pyLDAvis.prepare(**json.load(open(FILE))) takes (docs/lda.md).",
     topics_tables, NULL};
 const cli_verb cli_lda_transform = {
     cmd_transform, "MODEL CORPUS [--gamma] [options]",

@@ -37,6 +37,7 @@ extern const cli_verb cli_blogr_fit, cli_blogr_predict, cli_blogr_score, cli_blo
 extern const cli_verb cli_glmm_fit, cli_glmm_predict, cli_glmm_score, cli_glmm_info;
 extern const cli_verb cli_vae_fit, cli_vae_score, cli_vae_sample, cli_vae_encode,
     cli_vae_reconstruct, cli_vae_info;
+extern const cli_verb cli_plot;
 
 static const cli_kind kinds[] = {
     {"gmm",
@@ -107,6 +108,8 @@ static const command commands[] = {
      "the decoder's mean at each row's posterior mean", NULL},
     {"corpus", -1, "TEXTS -o PREFIX [options]", "bag-of-words corpus from text files",
      &cli_lda_corpus},
+    {"plot", -1, "KIND MODEL [DATA] -o FILE.png|svg|pdf [options]",
+     "pictures of a model or a fit (PNG, SVG, PDF; needs cairo)", &cli_plot},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -699,6 +702,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
         printf("vem %s%s\n", vem_version(), cli_mpi_available() ? " (with MPI)" : "");
         blas_line();
+        cli_plot_version();
         return cli_finish_stdout();
     }
     const command *c = find_command(cmd);

@@ -67,6 +67,38 @@ pycheck "topics JSON" '"coherence"' 'j = load(); assert len(j["topics"]) == 8 an
 assert j["model"] == "lda"
 assert len(j["coherence"]) == 8 and all(c <= 0 for c in j["coherence"])' out
 
+# pyLDAvis's input: exactly the five arguments of pyLDAvis.prepare(), consistent with
+# transform, the corpus and the model.
+run topics m1.json --export pyldavis --corpus "$TEST" -o vis.json
+expect_rc "topics --export pyldavis" 0
+expect_quiet_stdout "topics --export -o"
+run transform m1.json "$TEST"
+cp out theta.csv
+pycheck "export: pyLDAvis.prepare's arguments" "" 'd = load()
+assert sorted(d) == ["doc_lengths", "doc_topic_dists", "term_frequency", "topic_term_dists", "vocab"]
+V = len(open(sys.argv[2]).read().split())
+assert len(d["vocab"]) == V and d["vocab"][0] == open(sys.argv[2]).readline().strip()
+assert len(d["topic_term_dists"]) == 8 and all(len(r) == V and abs(sum(r) - 1) < 1e-9 for r in d["topic_term_dists"])
+theta = [list(map(float, l.split(","))) for l in open(sys.argv[3])]
+assert len(theta) == 50 and all(close(a, b, 1e-9) for r, q in zip(d["doc_topic_dists"], theta) for a, b in zip(r, q))
+assert len(d["doc_lengths"]) == 50 and sum(d["doc_lengths"]) == 36580
+assert len(d["term_frequency"]) == V and sum(d["term_frequency"]) == 36580
+counts = {}
+for line in open(sys.argv[4]).read().split("\n")[3:]:
+    if line.strip():
+        doc, w, c = map(int, line.split())
+        counts[doc] = counts.get(doc, 0) + c
+assert [counts[i + 1] for i in range(50)] == d["doc_lengths"]' vis.json "$VOCAB" theta.csv "$TEST"
+run topics m1.json --export pyldavis --corpus "$TEST"
+expect_rc "topics --export to stdout" 0
+pycheck "export to stdout: the same" "" 'assert load(1) == load(2)' out vis.json
+run topics m1.json --export pyldavis
+expect_rc "--export without --corpus" 1
+expect_err "--export without --corpus" "--export pyldavis and --corpus go together"
+run topics m1.json --export ldavis --corpus "$TEST"
+expect_rc "--export of an unknown format" 1
+expect_err "--export of an unknown format" "pyldavis"
+
 run transform m1.json "$TEST"
 expect_rc "transform" 0
 pycheck "transform rows sum to 1" "" 'rows = [list(map(float, l.split(","))) for l in open(sys.argv[1])]

@@ -3,7 +3,9 @@
 # suite (ctest) in every build: gcc optimised with MPI (build/), gcc with AddressSanitizer
 # + UndefinedBehaviorSanitizer (build-asan/), clang optimised (build-clang/), and gcc
 # optimised with OpenMP off (build-noomp/). The last three are built without MPI: there
-# the distributed tests only check that --mpi is refused; every other test runs in full,
+# the distributed tests only check that --mpi is refused; the last also without cairo
+# (-DVEM_WITH_CAIRO=OFF: the build of a machine without libcairo2-dev), where
+# tests/test_cli_plot.sh checks that `vem plot` says how to get it; every other test runs in full,
 # but for the Python package's, which the first build runs (it builds libvem again for
 # the package: a few minutes) and the sanitizer build cannot (python is not instrumented).
 # Then each libFuzzer harness of fuzz/ (clang, ASan + UBSan, build-fuzz/) runs for
@@ -39,8 +41,9 @@ echo "== clang build"
 build build-clang -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang -DVEM_PYTHON_TEST=OFF
 suite build-clang
 
-echo "== OpenMP off (one thread)"
-build build-noomp -DCMAKE_BUILD_TYPE=Release -DVEM_WITH_OPENMP=OFF -DVEM_PYTHON_TEST=OFF
+echo "== OpenMP off (one thread), cairo off (vem plot left out)"
+build build-noomp -DCMAKE_BUILD_TYPE=Release -DVEM_WITH_OPENMP=OFF -DVEM_WITH_CAIRO=OFF \
+    -DVEM_PYTHON_TEST=OFF
 suite build-noomp
 
 fuzz_secs=${VEM_FUZZ_SECONDS:-30}
