@@ -5,8 +5,8 @@
 # optimised with OpenMP off (build-noomp/). The last three are built without MPI: there
 # the distributed tests only check that --mpi is refused; the last also without cairo
 # (-DVEM_WITH_CAIRO=OFF: the build of a machine without libcairo2-dev), where
-# tests/test_cli_plot.sh checks that `vem plot` says how to get it; every other test runs in full,
-# but for the Python package's, which the first build runs (it builds libvem again for
+# tests/test_cli_plot.sh checks that `vem plot` says how to get it; every other test runs
+# in full, but for the Python package's, which the first build runs (it builds libvem again for
 # the package: a few minutes) and the sanitizer build cannot (python is not instrumented).
 # Then each libFuzzer harness of fuzz/ (clang, ASan + UBSan, build-fuzz/) runs for
 # VEM_FUZZ_SECONDS seconds (default 30; 0 skips them), $jobs at a time (tools/fuzz.sh).
