@@ -28,7 +28,7 @@ if [ -z "$py" ]; then
     if [ -x /usr/bin/python3 ]; then py=/usr/bin/python3; else py=python3; fi
 fi
 missing=
-for mod in venv Cython pytest numpy sklearn scipy setuptools; do
+for mod in venv Cython pytest numpy sklearn scipy setuptools matplotlib; do
     "$py" -c "import $mod" 2>/dev/null || missing="$missing $mod"
 done
 command -v cmake >/dev/null 2>&1 || missing="$missing cmake"
@@ -37,7 +37,8 @@ command -v cmake >/dev/null 2>&1 || missing="$missing cmake"
 if [ -n "$missing" ]; then
     echo "python test: FAIL: $py lacks:$missing" >&2
     echo "  install them with tools/install-deps.sh (Debian: cython3 python3-pytest python3-numpy" >&2
-    echo "  python3-sklearn python3-scipy python3-setuptools python3-venv python3-dev cmake)" >&2
+    echo "  python3-sklearn python3-scipy python3-setuptools python3-venv python3-dev" >&2
+    echo "  python3-matplotlib cmake)" >&2
     exit 1
 fi
 
