@@ -259,7 +259,7 @@ static int read_rows(const plot_args *a, const char *path, vem_table *t, size_t 
     return 0;
 }
 
-/* t's columns less `skip` must be the model's d; CLI_EXIT_USAGE (reported) when not. */
+/* t's columns less `skip` must be the model's d; CLI_EXIT_INPUT (reported) when not. */
 static int check_cols(const plot_args *a, const vem_table *t, size_t skip, size_t d)
 {
     size_t cols = t->cols - (skip < t->cols);
@@ -267,7 +267,7 @@ static int check_cols(const plot_args *a, const vem_table *t, size_t skip, size_
         return 0;
     cli_error("plot %s: %s has %zu columns%s; the model's rows have %zu", a->kind, a->data, cols,
               skip < t->cols ? " besides the label" : "", d);
-    return CLI_EXIT_USAGE;
+    return CLI_EXIT_INPUT;
 }
 
 int plot_reconstructions(const plot_args *a, json_t *out)
@@ -339,12 +339,13 @@ static size_t find_column(const vem_table *t, const char *spec, const char *path
         if (v >= 1 && v <= t->cols)
             return v - 1;
     }
-    char all[512] = "";
-    for (size_t j = 0; j < t->cols && strlen(all) < sizeof all - 40; j++)
+    char all[512] = "", buf[32];
+    size_t j = 0;
+    for (; j < t->cols && strlen(all) < sizeof all - 48; j++)
         snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", j ? ", " : "",
-                 t->names && t->names[j] ? t->names[j] : "?");
-    if (t->cols > 12)
-        snprintf(all, sizeof all, "%zu columns", t->cols);
+                 cli_column_label((const char *const *)t->names, j, buf, sizeof buf));
+    if (j < t->cols)
+        snprintf(all + strlen(all), sizeof all - strlen(all), ", ... (%zu in all)", t->cols);
     cli_error("--label-column: no column '%s' in %s (its columns: %s)", spec, path, all);
     return SIZE_MAX;
 }
