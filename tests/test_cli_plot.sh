@@ -561,7 +561,7 @@ import pngstat
 names = sorted(f for f in os.listdir(sys.argv[2]))
 docs = open(sys.argv[1] + "/docs/plots.md").read()
 shown = sorted(set(n for n in names if "img/" + n in docs))
-assert names == shown and len(names) == 9, (names, shown)
+assert names == shown and len(names) == 12, (names, shown)
 for n in names:
     st = pngstat.stats(os.path.join(sys.argv[2], n))
     assert st["width"] <= 720 and st["height"] <= 640 and st["distinct"] > 100, (n, st)
