@@ -46,10 +46,31 @@
       "the --top words of each topic as bars of their probability")                                \
     X("topic-map", plot_topic_map, "MODEL", PLOT_IN_MODEL, 0, "lda",                               \
       "the topics placed by multidimensional scaling of their Jensen-Shannon\n"                    \
-      "      distances, each bubble's area its share of the corpus's tokens")
+      "      distances, each bubble's area its share of the corpus's tokens")                      \
+    X("samples", plot_samples, "MODEL", PLOT_IN_MODEL,                                            \
+      PLOT_USES_N | PLOT_USES_SEED | PLOT_USES_IMAGE, "vae",                                      \
+      "a grid of --n images decoded from draws z ~ N(0, I) of the prior")                        \
+    X("reconstructions", plot_reconstructions, "MODEL DATA", PLOT_IN_MODEL,                      \
+      PLOT_USES_DATA | PLOT_USES_N | PLOT_USES_IMAGE | PLOT_USES_SCALE, "vae",                    \
+      "DATA's first --n rows, each above its reconstruction (the decoder's\n"                   \
+      "      mean at the encoder's mean)")                                                         \
+    X("latent", plot_latent, "MODEL DATA", PLOT_IN_MODEL,                                         \
+      PLOT_USES_DATA | PLOT_USES_N | PLOT_USES_LABELS | PLOT_USES_SCALE, "vae",                    \
+      "the encoder's means of DATA's rows on two latent dimensions (--dims,\n"                  \
+      "      default 1,2), coloured by --label-column or --labels")
 
 enum { PLOT_IN_MODEL, PLOT_IN_FIT };
-enum { PLOT_USES_DATA = 1, PLOT_USES_COLUMNS = 2, PLOT_USES_PAIRS = 4, PLOT_USES_TOP = 8 };
+enum {
+    PLOT_USES_DATA = 1,
+    PLOT_USES_COLUMNS = 2,
+    PLOT_USES_PAIRS = 4,
+    PLOT_USES_TOP = 8,
+    PLOT_USES_N = 16,     /* --n */
+    PLOT_USES_SEED = 32,  /* --seed */
+    PLOT_USES_IMAGE = 64, /* --image-shape */
+    PLOT_USES_SCALE = 128, /* --scale */
+    PLOT_USES_LABELS = 256 /* --dims, --label-column, --labels */
+};
 #define PLOT_USES_MIXTURE (PLOT_USES_DATA | PLOT_USES_COLUMNS | PLOT_USES_PAIRS)
 
 /* A kind's lines of the help; the kinds of model it draws (none: a fit's output) in brackets. */
@@ -80,7 +101,14 @@ enum {
     OPT_COLUMNS,
     OPT_PAIRS,
     OPT_TOP,
-    OPT_TITLE
+    OPT_TITLE,
+    OPT_N,
+    OPT_SEED,
+    OPT_IMAGE_SHAPE,
+    OPT_SCALE,
+    OPT_DIMS,
+    OPT_LABEL_COLUMN,
+    OPT_LABELS
 };
 
 static const cli_option plot_options[] = {
@@ -99,6 +127,22 @@ static const cli_option plot_options[] = {
      "classification, uncertainty, density: a matrix of every pair"},
     {"top", 0, 1, OPT_TOP, "N", "topics: the words per topic (default 10)"},
     {"title", 0, 1, OPT_TITLE, "TEXT", "the title ('' for none; default: what is drawn)"},
+    {"n", 'n', 1, OPT_N, "N",
+     "samples: the images drawn (default 16); reconstructions: DATA's first\n"
+     "N rows (default 10); latent: DATA's first N rows (default all)"},
+    {"seed", 0, 1, OPT_SEED, "S", "samples: the draws' seed (default 1)"},
+    {"image-shape", 0, 1, OPT_IMAGE_SHAPE, "HxW",
+     "samples, reconstructions: the images' height and width in pixels (H W\n"
+     "must be the model's columns; default: square, side sqrt(columns))"},
+    {"scale", 0, 1, OPT_SCALE, "S",
+     "reconstructions, latent: DATA's values divided by S (255: bytes into\n"
+     "[0, 1], as the model was fitted; default 1)"},
+    {"dims", 0, 1, OPT_DIMS, "I,J", "latent: the latent dimensions drawn, 1-based (default 1,2)"},
+    {"label-column", 0, 1, OPT_LABEL_COLUMN, "C",
+     "latent: the column (name or 1-based number) of DATA, or of --labels'\n"
+     "FILE, that colours the points; left out of DATA's columns"},
+    {"labels", 0, 1, OPT_LABELS, "FILE",
+     "latent: a label per row of DATA (one column: CSV, IDX, .npy)"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const cli_option *const plot_tables[] = {plot_options, cli_common_options, NULL};
@@ -228,8 +272,9 @@ static int parse(int argc, char **argv, plot_args *a)
 {
     memset(a, 0, sizeof *a);
     a->top = 10;
+    a->seed = 1;
     const char *ops[3];
-    int nops = 0, rc = 0, top_given = 0;
+    int nops = 0, rc = 0, top_given = 0, seed_given = 0;
     cli_parser p;
     cli_parser_init(&p, argc, argv, 2, plot_tables, 0, "plot");
     const char *val;
@@ -256,6 +301,16 @@ static int parse(int argc, char **argv, plot_args *a)
             top_given = 1;
             break;
         case OPT_TITLE: a->title = val; break;
+        case OPT_N: rc = cli_parse_size("--n", val, 1, 100000000, &a->n); break;
+        case OPT_SEED:
+            rc = cli_parse_u64("--seed", val, &a->seed);
+            seed_given = 1;
+            break;
+        case OPT_IMAGE_SHAPE: a->image_shape = val; break;
+        case OPT_SCALE: rc = cli_parse_double("--scale", val, 0, 1, &a->scale); break;
+        case OPT_DIMS: a->dims = val; break;
+        case OPT_LABEL_COLUMN: a->label_column = val; break;
+        case OPT_LABELS: a->labels = val; break;
         default: break;
         }
     }
@@ -290,6 +345,13 @@ static int parse(int argc, char **argv, plot_args *a)
                         : a->columns && !(uses & PLOT_USES_COLUMNS) ? "--columns"
                         : a->pairs && !(uses & PLOT_USES_PAIRS)     ? "--pairs"
                         : top_given && !(uses & PLOT_USES_TOP)      ? "--top"
+                        : a->n && !(uses & PLOT_USES_N)             ? "--n"
+                        : seed_given && !(uses & PLOT_USES_SEED)    ? "--seed"
+                        : a->image_shape && !(uses & PLOT_USES_IMAGE) ? "--image-shape"
+                        : a->scale > 0 && !(uses & PLOT_USES_SCALE) ? "--scale"
+                        : a->dims && !(uses & PLOT_USES_LABELS)     ? "--dims"
+                        : a->label_column && !(uses & PLOT_USES_LABELS) ? "--label-column"
+                        : a->labels && !(uses & PLOT_USES_LABELS)   ? "--labels"
                                                                     : NULL;
     if (extra == a->data && extra) {
         cli_error("plot %s: unexpected argument '%s' (plot %s takes %s)", a->kind, a->data,

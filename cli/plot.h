@@ -7,13 +7,15 @@
  * classical multidimensional scaling. The drawing (cli/plot_draw.c) wraps cairo: a
  * canvas written atomically to PNG, SVG or PDF, panels with axes, markers, legends,
  * the Okabe-Ito palette. The kinds of plot are in cli/plot_mix.c (mixtures and model
- * selection), cli/plot_fit.c (traces), cli/plot_hmm.c (state paths) and cli/plot_lda.c
- * (topics); cli/cmd_plot.c is the command and its table of kinds.
+ * selection), cli/plot_fit.c (traces), cli/plot_hmm.c (state paths), cli/plot_lda.c
+ * (topics) and cli/plot_vae.c (a VAE's images and latent space); cli/cmd_plot.c is the
+ * command and its table of kinds.
  */
 #ifndef VEM_CLI_PLOT_H
 #define VEM_CLI_PLOT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /** pi (C11 has no M_PI). */
 #define PLOT_PI 3.14159265358979323846
@@ -98,6 +100,13 @@ typedef struct plot_args {
     int pairs;            /**< --pairs */
     size_t top;           /**< --top */
     const char *title;    /**< --title, or NULL: the kind's */
+    size_t n;             /**< --n, 0: the kind's default */
+    uint64_t seed;        /**< --seed (default 1) */
+    const char *image_shape;  /**< --image-shape HxW, or NULL: square */
+    double scale;             /**< --scale, 0: none (1) */
+    const char *dims;         /**< --dims I,J, or NULL: 1,2 */
+    const char *label_column; /**< --label-column, or NULL */
+    const char *labels;       /**< --labels FILE, or NULL */
     int json;
 } plot_args;
 
@@ -235,7 +244,7 @@ void plot_legend(plot_canvas *c, double x, double y, const plot_key *keys, size_
 /** "%.*g" of v with the fewest digits (up to 6) that print it to 1e-6 relative. */
 const char *plot_number(double v, char *buf, size_t size);
 
-/* ---- the kinds of plot (plot_mix.c, plot_fit.c, plot_hmm.c, plot_lda.c) ---- */
+/* ---- the kinds of plot (plot_mix.c, plot_fit.c, plot_hmm.c, plot_lda.c, plot_vae.c) ---- */
 
 /** One kind's drawing: 0 (the picture written; out filled for --json) or an exit status
  *  (reported). */
@@ -248,6 +257,9 @@ int plot_trace(const plot_args *a, json_t *out);
 int plot_states(const plot_args *a, json_t *out);
 int plot_topics(const plot_args *a, json_t *out);
 int plot_topic_map(const plot_args *a, json_t *out);
+int plot_samples(const plot_args *a, json_t *out);
+int plot_reconstructions(const plot_args *a, json_t *out);
+int plot_latent(const plot_args *a, json_t *out);
 
 /** Open the canvas of a: its size (default w x h when not given), format and path. */
 int plot_open(plot_canvas *c, const plot_args *a, double w, double h);

@@ -372,6 +372,160 @@ expect_rc "overwrite" 0
 check "overwrite: the new picture" cmp -s old.png unc.png
 check "overwrite: no temporary left" sh -c '! ls -a | grep -q vem-tmp'
 
+# ---- VAE: samples, reconstructions, latent ----
+# A tiny VAE (latent 2, 2 epochs) on Fashion-MNIST's 200 test images (28 x 28, bytes / 255),
+# and one on 4 x 4 images of three prototypes with a label column (awk, a fixed LCG).
+FM=$DATA/fashion-mnist
+"$VEM" fit vae "$FM/t10k-images-idx3-ubyte.gz" --scale 255 --binarize static --latent 2 \
+    --hidden 32 --epochs 2 --seed 1 -o fm.json >/dev/null || fail "fit vae on Fashion-MNIST"
+awk -v s=11 'function u() { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648 }
+BEGIN { for (j = 1; j <= 16; j++) printf "p%d,", j; print "class"
+    for (i = 0; i < 300; i++) { c = int(3 * u()); line = "";
+        for (j = 0; j < 16; j++) { p = (j % 3 == c) ? 0.9 : 0.1; line = line (u() < p ? 1 : 0) "," }
+        print line (c + 1) } }' >protos.csv
+cut -d, -f1-16 protos.csv >pixels.csv
+cut -d, -f1-15 protos.csv >pixels15.csv
+"$VEM" fit vae pixels.csv --latent 2 --hidden 16 --epochs 4 --batch-size 32 --seed 1 \
+    -o protos.json >/dev/null || fail "fit vae on the 4 x 4 prototypes"
+"$VEM" fit vae pixels15.csv --latent 2 --hidden 8 --epochs 1 -o p15.json >/dev/null ||
+    fail "fit vae on 15 columns"
+
+# tilecheck WHAT PNG JSON N PARTS: the --json's tiles are N x PARTS boxes of the grid, each
+# an image of more than 4 grey levels with white between neighbours; counting the runs of
+# pixel columns with ink across each row of tiles (and of pixel rows down the first column
+# of tiles, below the title) finds the
+# grid's columns and rows, the last row holding what is left of N.
+tilecheck() {
+    plotcheck "$1" "n, parts = $4, $5
+w, h, px = pngstat.decode(sys.argv[1])
+assert (w, h) == (640, 480) and png()['distinct'] > 20
+t, g = d['tiles'], d['grid']
+assert len(t) == n * parts and g['rows'] * g['columns'] >= n * parts
+def runs(line):
+    r, prev = 0, False
+    for p in line:
+        ink = bool(p)
+        r += ink and not prev
+        prev = ink
+    return r
+for x0, y0, x1, y1 in t:
+    grey = set(px[y][x] for y in range(int(y0) + 1, int(y1) - 1) for x in range(int(x0) + 1, int(x1) - 1))
+    assert len(grey) > 4 and all(p[0] == p[1] == p[2] for p in grey), len(grey)
+    assert px[int(y0) - 2][int(x0) + 3] == b'\xff\xff\xff' == px[int(y0) + 3][int(x0) - 2]
+rows = sorted(set((int(b[1]), int(b[3])) for b in t))
+assert len(rows) == g['rows'], (rows, g)
+def ink_x(y0, y1):
+    return [any(px[y][x] != b'\xff\xff\xff' for y in range(y0 + 1, y1 - 1)) for x in range(w)]
+per_row = [runs(ink_x(y0, y1)) for y0, y1 in rows]
+cols = g['columns']
+blocks = len(rows) // parts
+for i, r in enumerate(per_row):
+    want = cols if i // parts < blocks - 1 else n - cols * (blocks - 1)
+    assert r == want, (i, r, want, per_row)
+x0, x1 = int(t[0][0]), int(t[0][2])
+ink_y = [any(px[y][x] != b'\xff\xff\xff' for x in range(x0 + 1, x1 - 1)) for y in range(rows[0][0] - 2, h)]
+assert runs(ink_y) == g['rows'], (runs(ink_y), g)" "$2" "$3"
+}
+
+run plot samples fm.json --n 6 --seed 3 -o samples.png --json
+expect_rc "samples" 0
+cp out samples.json
+tilecheck "samples: 6 tiles of 28 x 28 grey images" samples.png samples.json 6 1
+plotcheck "samples: the --json" 'assert d["model"] == "vae" and d["n"] == 6 and d["seed"] == 3
+assert d["image_shape"] == [28, 28] and d["grid"]["tile"] >= 28' samples.png samples.json
+run plot samples fm.json --n 6 --seed 3 -o samples2.png
+check "samples: the same seed, the same picture" cmp -s samples.png samples2.png
+run plot samples fm.json --n 6 --seed 4 -o samples3.png
+check "samples: another seed, another picture" test -n "$(cmp samples.png samples3.png)"
+run plot samples fm.json -o samples16.png --json
+expect_rc "samples: the default 16" 0
+cp out samples16.json
+tilecheck "samples: 16 tiles by default" samples16.png samples16.json 16 1
+run plot samples protos.json --n 5 -o tiny.png --json
+expect_rc "samples of 4 x 4 images" 0
+cp out tiny.json
+tilecheck "samples of 4 x 4 images: 5 tiles" tiny.png tiny.json 5 1
+
+run plot reconstructions fm.json "$FM/t10k-images-idx3-ubyte.gz" --scale 255 --n 7 \
+    -o recon.png --json
+expect_rc "reconstructions" 0
+cp out recon.json
+tilecheck "reconstructions: 7 rows above 7 reconstructions" recon.png recon.json 7 2
+plotcheck "reconstructions: the --json" 'assert d["n"] == 7 and d["grid"]["rows"] % 2 == 0
+assert 0 < d["mean_squared_error"] < 0.5' recon.png recon.json
+run plot reconstructions fm.json "$FM/t10k-images-idx3-ubyte.gz" --scale 255 -o recon.svg
+expect_rc "reconstructions as SVG" 0
+check "reconstructions: the SVG is well-formed" xmllint --noout recon.svg
+
+run plot latent protos.json protos.csv --label-column class -o latent.png --json
+expect_rc "latent, --label-column" 0
+cp out latent.json
+plotcheck "latent: z1, z2, three labels in three palette colours" 'st = png(frame(), PALETTE)
+assert st["width"] == 640 and st["height"] == 480 and st["non_white"] > 2000
+assert k_in(st, 3)
+p = d["panels"][0]
+assert p["x_label"] == "z1" and p["y_label"] == "z2" and nice(p["x_ticks"])
+assert d["labels"] == [1, 2, 3] and sum(d["label_counts"]) == 300 and d["n"] == 300
+assert d["colours"] == PALETTE[:3] and d["dims"] == [1, 2]' latent.png latent.json
+run plot latent protos.json protos.csv --label-column 17 --dims 2,1 --n 100 -o latent2.png --json
+expect_rc "latent, --dims 2,1, a column by number, --n" 0
+cp out latent2.json
+plotcheck "latent --dims 2,1: z2 across" 'p = d["panels"][0]
+assert p["x_label"] == "z2" and p["y_label"] == "z1" and d["n"] == 100' latent2.png latent2.json
+run plot latent protos.json pixels.csv -o latent3.png --json
+expect_rc "latent without labels" 0
+cp out latent3.json
+plotcheck "latent without labels: one colour" 'assert k_in(png(frame(), PALETTE), 1)
+assert d["labels"] is None' latent3.png latent3.json
+run plot latent fm.json "$FM/t10k-images-idx3-ubyte.gz" --scale 255 \
+    --labels "$FM/t10k-labels-idx1-ubyte.gz" -o fmlatent.png --json
+expect_rc "latent, --labels (IDX)" 0
+cp out fmlatent.json
+plotcheck "latent: ten labels, eight colours, then markers" 'assert k_in(png(frame(), PALETTE), 8)
+assert d["labels"] == list(range(10)) and sum(d["label_counts"]) == 200' fmlatent.png fmlatent.json
+
+# errors
+run plot latent protos.json protos.csv --label-column species -o bad.png
+expect_rc "latent: unknown label column" 1
+expect_err "latent: unknown label column named" "no column 'species' in protos.csv"
+expect_err "latent: the columns listed" "p16, class"
+run plot latent protos.json protos.csv -o bad.png
+expect_rc "latent: DATA with a column too many" 2
+expect_err "latent: DATA with a column too many" "has 17 columns; the model's rows have 16"
+run plot latent protos.json protos.csv --label-column class --dims 1,3 -o bad.png
+expect_rc "latent: --dims beyond the latent space" 1
+expect_err "latent: --dims beyond the latent space" "between 1 and 2"
+run plot latent protos.json pixels.csv --labels "$FM/t10k-labels-idx1-ubyte.gz" -o bad.png
+expect_rc "latent: fewer labels than rows" 2
+expect_err "latent: fewer labels than rows" "200 labels for 300 rows"
+check "latent: nothing written on failure" test ! -e bad.png
+run plot samples p15.json -o bad.png
+expect_rc "samples: 15 columns are not a square" 1
+expect_err "samples: 15 columns are not a square" "not a square number of pixels"
+run plot samples p15.json --image-shape 3x5 --n 4 -o p15.png
+expect_rc "samples: --image-shape 3x5" 0
+run plot samples p15.json --image-shape 4x4 -o bad.png
+expect_rc "samples: --image-shape of other pixels" 1
+expect_err "samples: --image-shape of other pixels" "4 x 4 = 16 pixels; the model's rows have 15"
+run plot samples faithful.json -o bad.png
+expect_rc "samples of a gmm" 1
+expect_err "samples of a gmm: its kinds" "the plots of a 'gmm' model are classification, uncertainty, density"
+run plot classification fm.json "$FM/t10k-images-idx3-ubyte.gz" -o bad.png
+expect_rc "classification of a vae" 1
+expect_err "classification of a vae: its kinds" "the plots of a 'vae' model are samples, reconstructions, latent"
+run plot samples fm.json --top 3 -o bad.png
+expect_rc "samples --top" 1
+expect_err "samples --top" "--top does not apply"
+run plot latent protos.json protos.csv --seed 2 -o bad.png
+expect_rc "latent --seed" 1
+expect_err "latent --seed" "--seed does not apply"
+run plot reconstructions fm.json -o bad.png
+expect_rc "reconstructions without DATA" 1
+expect_err "reconstructions without DATA" "missing DATA"
+cp samples.png keep.png
+run plot samples p15.json -o samples.png
+check "samples: a failed plot leaves the old picture" cmp -s samples.png keep.png
+
 # ---- every --json above against docs/schema.json ----
 pycheck "plot --json follows docs/schema.json" "" 'import jsonschema
 schema = load(1)
@@ -383,12 +537,14 @@ for f in sys.argv[2:]:
     sub["$ref"] = "#/definitions/plot"
     errors = list(jsonschema.Draft7Validator(sub).iter_errors(doc))
     assert not errors, (f, errors[0].message[:200])' "$ROOT/docs/schema.json" class.json pairs.json \
-    vb.json.out unc.json dens.json bic.json trace.json viol.json states.json topics.json map.json
+    vb.json.out unc.json dens.json bic.json trace.json viol.json states.json topics.json map.json \
+    samples.json recon.json latent.json fmlatent.json
 
 # ---- help ----
 run help plot
 expect_rc "help plot" 0
-for k in classification uncertainty density bic trace states topics topic-map; do
+for k in classification uncertainty density bic trace states topics topic-map samples \
+    reconstructions latent; do
     expect_out "help plot lists $k" "  $k "
 done
 expect_out "help plot: sizes" "pixels (PNG) or points (SVG, PDF)"
@@ -405,7 +561,7 @@ import pngstat
 names = sorted(f for f in os.listdir(sys.argv[2]))
 docs = open(sys.argv[1] + "/docs/plots.md").read()
 shown = sorted(set(n for n in names if "img/" + n in docs))
-assert names == shown and len(names) == 9, (names, shown)
+assert names == shown and len(names) == 12, (names, shown)
 for n in names:
     st = pngstat.stats(os.path.join(sys.argv[2], n))
     assert st["width"] <= 720 and st["height"] <= 640 and st["distinct"] > 100, (n, st)

@@ -46,4 +46,13 @@ cd "$WORK"
     -k 8 --seed 3 -o brown.json >/dev/null
 "$VEM" plot topics brown.json --top 8 --width 720 --height 540 -o "$OUT/brown-topics.png"
 "$VEM" plot topic-map brown.json -o "$OUT/brown-topic-map.png"
+# Fashion-MNIST's bundled subset: a VAE with a two-dimensional latent space (a few seconds).
+FM=$DATA/fashion-mnist
+"$VEM" fit vae "$FM/train-images-idx3-ubyte.gz" --scale 255 --binarize static --latent 2 \
+    --hidden 128 --epochs 30 --seed 1 -o fashion.json >/dev/null
+"$VEM" plot samples fashion.json --n 24 -o "$OUT/fashion-samples.png"
+"$VEM" plot reconstructions fashion.json "$FM/t10k-images-idx3-ubyte.gz" --scale 255 \
+    -o "$OUT/fashion-reconstructions.png"
+"$VEM" plot latent fashion.json "$FM/train-images-idx3-ubyte.gz" --scale 255 \
+    --labels "$FM/train-labels-idx1-ubyte.gz" -o "$OUT/fashion-latent.png"
 echo "$(ls "$OUT"/*.png | wc -l) pictures in $OUT"
