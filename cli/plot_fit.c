@@ -1,7 +1,7 @@
 /*
  * cli/plot_fit.c — `vem plot trace`: the objective per observation at each iteration of a
- * fit, from its --json output (the kept restart's trace) or its --trace CSV (every
- * restart of every fit the command ran), decreases marked (docs/plots.md).
+ * fit, from its model file or --json output (the kept restart's trace) or its --trace CSV
+ * (every restart of every fit the command ran), decreases marked (docs/plots.md).
  */
 #include <errno.h>
 #include <math.h>
@@ -81,6 +81,48 @@ static int trace_add(trace_line *l, double x, double y, int viol)
     return 0;
 }
 
+/*
+ * The trace of a model file: its "fit" record's "trace" (src/io/jsonfile.c: the kept
+ * restart's iterations, their total objective and the iterations where it fell), per
+ * observation by the record's count (n_rows, n_samples, n_frames or n_tokens). 0 or an
+ * exit status (reported).
+ */
+static int read_model_trace(const char *path, json_t *j, trace_set *t)
+{
+    json_t *fit = json_object_get(j, "fit"), *tr = json_object_get(fit, "trace");
+    json_t *it = json_object_get(tr, "iter"), *ob = json_object_get(tr, "objective");
+    json_t *vi = json_object_get(tr, "violations");
+    if (!json_is_array(it) || !json_is_array(ob) || json_array_size(it) != json_array_size(ob)) {
+        cli_error("plot trace: %s is a model file without its fit's trace (written by an "
+                  "older vem, or by a program that set no fit): plot the fit's --json "
+                  "output or its --trace CSV",
+                  path);
+        return CLI_EXIT_INPUT;
+    }
+    static const char *const counts[] = {"n_rows", "n_samples", "n_frames", "n_tokens"};
+    double n = 1.0;
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        json_t *jn = json_object_get(fit, counts[c]);
+        if (json_is_number(jn) && json_number_value(jn) > 0)
+            n = json_number_value(jn);
+    }
+    const char *model = json_string_value(json_object_get(j, "model"));
+    snprintf(t->model, sizeof t->model, "%s", model ? model : "");
+    trace_line *l = trace_line_of(t, "", 0);
+    for (size_t i = 0; i < json_array_size(it); i++) {
+        json_t *x = json_array_get(it, i), *y = json_array_get(ob, i);
+        if (!json_is_number(x) || !json_is_number(y))
+            continue;
+        int viol = 0;
+        for (size_t v = 0; json_is_array(vi) && v < json_array_size(vi); v++)
+            viol |= json_is_integer(json_array_get(vi, v)) &&
+                    json_integer_value(json_array_get(vi, v)) == json_integer_value(x);
+        if (!l || trace_add(l, json_number_value(x), json_number_value(y) / n, viol) != 0)
+            return cli_fail(VEM_ENOMEM, "plot");
+    }
+    return 0;
+}
+
 /* The trace of a fit's --json output: the kept restart. 0 or an exit status (reported). */
 static int read_json_trace(const char *path, trace_set *t)
 {
@@ -94,10 +136,7 @@ static int read_json_trace(const char *path, trace_set *t)
     const char *fmt = json_string_value(json_object_get(j, "format"));
     json_t *tr = json_object_get(j, "trace");
     if (fmt && strcmp(fmt, "vem-model") == 0) {
-        cli_error("plot trace: %s is a model file, whose \"fit\" record keeps the final "
-                  "objective only: plot the fit's --json output or its --trace CSV",
-                  path);
-        rc = CLI_EXIT_INPUT;
+        rc = read_model_trace(path, j, t);
     } else if (!json_is_array(tr)) {
         cli_error("plot trace: %s holds no \"trace\": plot a fit's --json output or its "
                   "--trace CSV",

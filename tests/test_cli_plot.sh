@@ -259,9 +259,19 @@ assert d["violations"] == 1 and d["lines"][0]["iterations"] == 4
 p = d["panels"][0]
 assert p["y_ticks"][0] <= -4.9 and p["y_ticks"][-1] >= -4.2 and nice(p["y_ticks"])
 assert png(frame(), ["#222222"])["counts"]["#222222"] > 20' viol.png viol.json
-run plot trace faithful.json -o x.png
-expect_rc "trace of a model file" 2
-expect_err "trace of a model file: why" "keeps the final objective only"
+run plot trace faithful.json -o trace3.png --json
+expect_rc "trace of a model file" 0
+cp out trace3.json
+pycheck "trace of a model file: its fit record's trace, the --json output's" "" 'd, f = load(1), load(2)
+assert len(d["lines"]) == 1 and d["lines"][0]["iterations"] == f["n_iter"] == len(f["trace"])
+assert abs(d["lines"][0]["final"] - f["trace"][-1]["objective"] / f["n_obs"]) < 1e-12
+assert d["model"] == "gmm" and d["violations"] == 0' trace3.json fit_faithful.json
+"$PY" -c "
+import json; m = json.load(open('faithful.json')); del m['fit']['trace']
+json.dump(m, open('old.json', 'w'))"
+run plot trace old.json -o x.png
+expect_rc "trace of a model file without a trace" 2
+expect_err "trace of a model file without a trace: why" "without its fit's trace"
 
 # ---- states ----
 "$VEM" fit hmm "$WEATHER" --states 3 --emission gaussian --covariance diag \

@@ -120,6 +120,47 @@ vem_status vem__json_put_regression(json_t *o, size_t d, const char *const *colu
     return st;
 }
 
+/*
+ * The kept restart's iterations (the trace's entries that end an iteration, not an online
+ * fit's steps within a pass), for `vem plot trace MODEL`: "trace": {"iter": [...],
+ * "objective": [...] (total nats; null where not finite), "violations": [the iterations
+ * whose objective fell]}. No times: a model file's bits do not depend on the machine.
+ */
+static void append(json_t *a, json_t *v, int *ok)
+{
+    /* As vem__json_put: fails on a NULL value too, which is released either way. */
+    if (json_array_append_new(a, v) != 0)
+        *ok = 0;
+}
+
+static void put_trace(json_t *f, const vem_fit_result *fi, int *ok)
+{
+    if (!fi->trace || !fi->trace_len)
+        return;
+    json_t *t = json_object(), *it = json_array(), *ob = json_array(), *vi = json_array();
+    for (size_t i = 0; t && it && ob && vi && i < fi->trace_len; i++) {
+        const vem_trace_entry *e = &fi->trace[i];
+        if (e->step != 0)
+            continue;
+        append(it, json_integer((json_int_t)e->iter), ok);
+        append(ob, isfinite(e->objective) ? json_real(e->objective) : json_null(), ok);
+        if (e->violation)
+            append(vi, json_integer((json_int_t)e->iter), ok);
+    }
+    if (t && it && ob && vi) {
+        vem__json_put(t, "iter", it, ok);
+        vem__json_put(t, "objective", ob, ok);
+        vem__json_put(t, "violations", vi, ok);
+    } else {
+        json_decref(it);
+        json_decref(ob);
+        json_decref(vi);
+        json_decref(t);
+        t = NULL; /* vem__json_put sets *ok = 0 */
+    }
+    vem__json_put(f, "trace", t, ok);
+}
+
 void vem__json_put_fit(json_t *o, const vem_fit_result *fi, const char *objective,
                        const char *count, int count_real, int *ok)
 {
@@ -138,6 +179,7 @@ void vem__json_put_fit(json_t *o, const vem_fit_result *fi, const char *objectiv
         vem__json_put(f, "converged", json_boolean(fi->converged), ok);
         if (fi->interrupted)
             vem__json_put(f, "interrupted", json_true(), ok);
+        put_trace(f, fi, ok);
     }
     vem__json_put(o, "fit", f, ok);
 }
