@@ -201,7 +201,9 @@ VEM_API const char *vem_hmm_update(const vem_hmm *h, char buf[8]);
  * The parameters a fit's initialisation sets (hmmlearn's `init_params`; letters and errors
  * as vem_hmm_set_update; NULL: all). The others keep their values (from vem_hmm_set_* or a
  * loaded model) bit for bit; their random draws are still made, so the ones initialised
- * do not depend on which are kept.
+ * do not depend on which are kept. With none ("": hmmlearn's init_params=''), the
+ * initialisation does nothing (no k-means, no draws): the fit starts from the parameters as
+ * they are, as a warm start does.
  */
 VEM_API vem_status vem_hmm_set_init_params(vem_hmm *h, const char *letters);
 VEM_API const char *vem_hmm_init_params(const vem_hmm *h, char buf[8]);

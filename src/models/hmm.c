@@ -2044,7 +2044,8 @@ static vem_status init_all(vem_hmm *h, vem_fit *f, vem_rng *rng);
 /*
  * The initialisation of the parameters vem_hmm_set_init_params names; the others keep
  * their values, bit for bit (the draws for them are made and dropped, so a parameter's
- * start does not depend on which others are kept).
+ * start does not depend on which others are kept). With none named, nothing is drawn or
+ * computed (the k-means of a Gaussian start would be thrown away whole).
  */
 static vem_status hmm_init(void *self, vem_fit *f, vem_rng *rng)
 {
@@ -2052,6 +2053,11 @@ static vem_status hmm_init(void *self, vem_fit *f, vem_rng *rng)
     const unsigned keep = params_of(h->em) & ~h->init_params;
     if (!keep)
         return init_all(h, f, rng);
+    if (keep == params_of(h->em)) {
+        /* Nothing to initialise (hmmlearn's init_params=''): no k-means, no draws. */
+        h->max_len = vem__max(h->max_len, vem__hmm_longest(vem_fit_data(f)));
+        return VEM_OK;
+    }
     const size_t k = h->k, el = h->emis ? k * h->dim : 0;
     size_t gl = 0;
     if (h->bank)
