@@ -408,6 +408,7 @@ def pairs(gm, X, columns=None, kind="classification", fig=None):
     w, _, _ = _mixture(gm)
     handles = [Line2D([], [], marker="o", linestyle="none", color=colour(i),
                       label="%d: weight %.3g" % (i, w[i])) for i in _drawn(gm, w, X.shape[0])]
+    fig.subplots_adjust(right=0.8)  # the legend's column, right of the panels
     fig.legend(handles=handles, loc="upper right", fontsize="small")
     fig.suptitle("%s (pairs)" % kind)
     return fig
