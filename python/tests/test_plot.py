@@ -2,6 +2,7 @@
 would see: the ellipses, the colours, the ringed BIC cell, the state bands, the topics'
 words, and that it saves as a PNG of the requested size."""
 import csv
+import gzip
 import io
 import os
 import struct
@@ -251,6 +252,162 @@ def test_topics():
             {vem.plot.PALETTE[i].lower()}
     fig.set_size_inches(8, 6)
     assert png_size(fig, dpi=100) == (800, 600)
+
+
+def test_pairs(penguins):
+    """--pairs: a d x d matrix, each off-diagonal panel the pair's 2 x K ellipses and its
+    points in their MAP colours, the diagonal naming the columns."""
+    gm = vem.GaussianMixture(3, covariance_type="VEV", random_state=1).fit(penguins)
+    d = penguins.shape[1]
+    fig = vem.plot.pairs(gm, penguins)
+    axes = np.array(fig.axes).reshape(d, d)
+    labels = gm.predict(penguins)
+    for i in range(d):
+        for j in range(d):
+            ax = axes[i, j]
+            if i == j:
+                assert not ellipses(ax) and not ax.collections
+                assert [t.get_text() for t in ax.texts] == ["column %d" % (i + 1)]
+                continue
+            assert len(ellipses(ax)) == 2 * 3
+            colours, sc = scatter_colours(ax)
+            assert np.allclose(sc.get_offsets(), penguins[:, [j, i]])
+            assert [to_hex(c) for c in sc.get_facecolors()] == \
+                [vem.plot.PALETTE[z].lower() for z in labels]
+    assert len(fig.legends) == 1 and len(fig.legends[0].get_texts()) == 3
+    # a subset of the columns, and the uncertainty picture
+    fig = vem.plot.pairs(gm, penguins, columns=[0, 2, 3], kind="uncertainty")
+    assert len(fig.axes) == 9
+    assert sum(len(ellipses(a)) for a in fig.axes) == 6 * 2 * 3
+    with pytest.raises(ValueError, match="columns"):
+        vem.plot.pairs(gm, penguins, columns=[1])
+
+
+def brown_lda(k=6):
+    X = read_uci(os.path.join(DATA, "brown", "docword.brown.train.txt"))
+    with open(os.path.join(DATA, "brown", "vocab.brown.txt")) as f:
+        vocab = [w.strip() for w in f if w.strip()]
+    return vem.LatentDirichletAllocation(k, max_iter=10, random_state=3).fit(X), vocab
+
+
+def test_topic_map():
+    """One bubble per topic in its colour, areas proportional to the topics' shares of
+    the tokens, the map keeping the order of the Jensen-Shannon distances (as
+    tests/test_cli_plot.sh asserts of the command's), centred."""
+    lda, vocab = brown_lda(6)
+    ax = vem.plot.topic_map(lda, feature_names=vocab)
+    bubbles = {int(c.get_gid().split()[1]): c for c in ax.collections
+               if (c.get_gid() or "").startswith("bubble")}
+    assert sorted(bubbles) == list(range(6))
+    for t, c in bubbles.items():
+        assert {to_hex(f) for f in c.get_facecolors()} == {vem.plot.PALETTE[t].lower()}
+    lam = lda.components_
+    counts = np.maximum((lam - lda.topic_word_prior_).sum(axis=1), 0)
+    share = counts / counts.sum()
+    area = np.array([bubbles[t].get_sizes()[0] for t in range(6)])
+    assert area / area.max() == pytest.approx(share / share.max(), rel=1e-12)
+    # largest drawn first
+    drawn = [int(c.get_gid().split()[1]) for c in ax.collections
+             if (c.get_gid() or "").startswith("bubble")]
+    assert list(share[drawn]) == sorted(share, reverse=True)
+    # the distances: sqrt of the JS divergence in bits, recomputed here
+    beta = lam / lam.sum(axis=1, keepdims=True)
+    D = ax.topic_distances_
+    for i in range(6):
+        for j in range(i):
+            m = 0.5 * (beta[i] + beta[j])
+            js = 0.5 * (np.sum(beta[i] * np.log2(beta[i] / m)) +
+                        np.sum(beta[j] * np.log2(beta[j] / m)))
+            assert D[i, j] == D[j, i] == pytest.approx(np.sqrt(js), rel=1e-9)
+            assert 0 < D[i, j] <= 1
+    xy = np.array([bubbles[t].get_offsets()[0] for t in range(6)])
+    assert np.allclose(xy, ax.topic_coordinates_)
+    assert np.allclose(xy.sum(axis=0), 0, atol=1e-9)
+    iu = np.tril_indices(6, -1)
+    flat = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=2)[iu]
+    assert np.corrcoef(D[iu], flat)[0, 1] > 0.9
+    assert [t.get_text() for t in ax.texts] == [str(t) for t in range(6)]
+    words = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(words) == 6 and words[0].startswith("0: ") and len(words[0].split()) == 4
+    assert ax.get_aspect() == 1.0
+
+
+def idx(name):
+    with gzip.open(os.path.join(DATA, "fashion-mnist", name), "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims[0], -1)
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    """A tiny VAE (latent 3, 2 epochs) on Fashion-MNIST's 200 test images, bytes / 255,
+    and their labels."""
+    X = idx("t10k-images-idx3-ubyte.gz") / 255.0
+    y = idx("t10k-labels-idx1-ubyte.gz").ravel()
+    vae = vem.VariationalAutoencoder(3, hidden_layer_sizes=(16,), max_iter=2,
+                                     binarize="static", random_state=1).fit(X)
+    return vae, X, y
+
+
+def tiles(ax):
+    return [im for im in ax.images if im.get_gid() == "tile"]
+
+
+def test_samples(fashion):
+    vae, X, _ = fashion
+    ax = vem.plot.samples(vae, n=16, random_state=4)
+    t = tiles(ax)
+    assert len(t) == 16
+    rows, cols = ax.grid_shape_
+    assert rows * cols >= 16 > (rows - 1) * cols
+    x = vae.sample(16, random_state=4)
+    assert np.allclose(t[5].get_array(), x[5].reshape(28, 28))
+    assert all(im.get_array().shape == (28, 28) for im in t)
+    # a non-square shape, and refusals
+    ax = vem.plot.samples(vae, n=5, image_shape=(14, 56))
+    assert len(tiles(ax)) == 5 and tiles(ax)[0].get_array().shape == (14, 56)
+    with pytest.raises(ValueError, match="image_shape"):
+        vem.plot.samples(vae, image_shape=(27, 28))
+
+
+def test_reconstructions(fashion):
+    vae, X, _ = fashion
+    ax = vem.plot.reconstructions(vae, X, n=8)
+    t = tiles(ax)
+    assert len(t) == 16
+    rows, cols = ax.grid_shape_
+    assert rows % 2 == 0 and (rows // 2) * cols >= 8
+    r = vae.reconstruct(X[:8])
+    for i in range(8):
+        assert np.allclose(t[i].get_array(), X[i].reshape(28, 28))
+        assert np.allclose(t[8 + i].get_array(), r[i].reshape(28, 28))
+        # each original directly above its reconstruction
+        (x0, _, top0, _), (x1, _, top1, _) = (t[i].get_extent(), t[8 + i].get_extent())
+        assert x0 == x1 and top1 > top0
+
+
+def test_latent(fashion):
+    vae, X, y = fashion
+    ax = vem.plot.latent(vae, X, labels=y, dims=(0, 2))
+    sc = [c for c in ax.collections if isinstance(c, PathCollection)]
+    values = np.unique(y)
+    assert len(sc) == len(values)
+    z = vae.transform(X)
+    seen = set()
+    for l, (c, v) in enumerate(zip(sc, values)):
+        colours = {to_hex(f) for f in c.get_facecolors()}
+        assert colours == {vem.plot.PALETTE[l % 8].lower()}
+        seen |= colours
+        assert np.allclose(c.get_offsets(), z[y == v][:, [0, 2]])
+    assert len(seen) == min(len(values), 8)
+    assert ax.get_xlabel() == "z1" and ax.get_ylabel() == "z3"
+    assert len(ax.get_legend().get_texts()) == len(values)
+    ax = vem.plot.latent(vae, X)
+    assert len(ax.collections) == 1 and ax.get_legend() is None
+    with pytest.raises(ValueError, match="dims"):
+        vem.plot.latent(vae, X, dims=(1, 1))
 
 
 def test_savefig_png_size(faithful, tmp_path):

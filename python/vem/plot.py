@@ -4,8 +4,8 @@
     ax = vem.plot.classification(gm, X)          # a GaussianMixture and its data
     ax.figure.savefig("classification.png")
 
-Each function draws on `ax` (a new figure's Axes when None) and returns it; `topics`, and
-`states` with more than one column, draw a grid of panels and return the Figure. The
+Each function draws on `ax` (a new figure's Axes when None) and returns it; `topics`, `pairs`,
+and `states` with more than one column, draw a grid of panels and return the Figure. The
 colours are the command's (cli/plot_draw.c): the Okabe-Ito palette, component, state and
 topic i taking colour i mod 8. `import vem` does not import matplotlib; `import vem.plot`
 (or the first use of `vem.plot`) does.
@@ -19,8 +19,8 @@ from matplotlib.patches import Ellipse
 
 from .hmm import _fill_covars
 
-__all__ = ["PALETTE", "classification", "uncertainty", "density", "bic", "trace", "states",
-           "topics"]
+__all__ = ["PALETTE", "classification", "uncertainty", "density", "pairs", "bic", "trace",
+           "states", "topics", "topic_map", "samples", "reconstructions", "latent"]
 
 #: The Okabe-Ito palette, in cli/plot_draw.c's order (plot_palette).
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442",
@@ -363,3 +363,271 @@ def topics(lda, feature_names, n_top=10, ncols=None, fig=None):
         a.tick_params(axis="x", labelsize="x-small")
     fig.tight_layout()
     return fig
+
+
+def pairs(gm, X, columns=None, kind="classification", fig=None):
+    """`vem plot classification --pairs` (or uncertainty, density): a d x d matrix of
+    panels over the columns (`columns`, 0-based, default all), row i showing column i up
+    and column j across, each off-diagonal panel the `kind` picture of that pair (its
+    ellipses, points, contours) and each diagonal panel naming its column, as R's pairs().
+    One legend of the components' weights for the figure. Returns the Figure."""
+    draw = {"classification": classification, "uncertainty": uncertainty,
+            "density": density}.get(kind)
+    if draw is None:
+        raise ValueError("kind=%r: classification, uncertainty or density" % (kind,))
+    X = np.asarray(X, dtype=np.float64)
+    cols = list(range(X.shape[1])) if columns is None else [int(c) for c in columns]
+    if len(cols) < 2 or any(not 0 <= c < X.shape[1] for c in cols):
+        raise ValueError("columns=%r: at least two columns in 0 .. %d" %
+                         (columns, X.shape[1] - 1))
+    n = len(cols)
+    if fig is None:
+        fig = plt.figure(figsize=(7.2, 7.2))
+    axes = fig.subplots(n, n, squeeze=False)
+    names = _names(gm, X.shape[1])
+    for i in range(n):
+        for j in range(n):
+            a = axes[i, j]
+            if i == j:
+                a.set_xticks([])
+                a.set_yticks([])
+                a.text(0.5, 0.5, names[cols[i]], ha="center", va="center",
+                       transform=a.transAxes)
+                continue
+            draw(gm, X, columns=(cols[j], cols[i]), ax=a)
+            if a.get_legend() is not None:
+                a.get_legend().remove()
+            a.set_title("")
+            a.set_xlabel("")
+            a.set_ylabel("")
+            a.tick_params(labelsize="x-small")
+            if i != n - 1:
+                a.tick_params(labelbottom=False)
+            if j != 0:
+                a.tick_params(labelleft=False)
+    w, _, _ = _mixture(gm)
+    handles = [Line2D([], [], marker="o", linestyle="none", color=colour(i),
+                      label="%d: weight %.3g" % (i, w[i])) for i in _drawn(gm, w, X.shape[0])]
+    fig.subplots_adjust(right=0.8)  # the legend's column, right of the panels
+    fig.legend(handles=handles, loc="upper right", fontsize="small")
+    fig.suptitle("%s (pairs)" % kind)
+    return fig
+
+
+def _js_distance(p, q):
+    """sqrt of the Jensen-Shannon divergence (bits) of p and q, as cli/plot_geom.c's
+    plot_js_distance: 0 .. 1."""
+    m = 0.5 * (p + q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        js = 0.5 * np.sum(np.where(p > 0, p * np.log(p / m), 0.0)) + \
+            0.5 * np.sum(np.where(q > 0, q * np.log(q / m), 0.0))
+    js /= math.log(2.0)
+    return math.sqrt(min(js, 1.0)) if js > 0 else 0.0
+
+
+def _mds(d):
+    """Classical MDS of the distance matrix d onto 2 axes, as cli/plot_geom.c's plot_mds:
+    the top two eigenvectors of -J D^2 J / 2 scaled by the roots of their eigenvalues,
+    each signed so that its largest entry (the first, in ties) is positive."""
+    k = d.shape[0]
+    xy = np.zeros((k, 2))
+    if k < 2:
+        return xy
+    d2 = d * d
+    mean = d2.mean(axis=1)
+    b = -0.5 * (d2 - mean[:, None] - mean[None, :] + d2.mean())
+    vals, vecs = np.linalg.eigh(b)
+    for axis in range(2):
+        e = k - 1 - axis
+        v = vecs[:, e]
+        big = 0.0
+        for x in v:
+            if abs(x) > abs(big) + 1e-12:
+                big = x
+        scale = math.sqrt(vals[e]) if vals[e] > 0 else 0.0
+        xy[:, axis] = (-1.0 if big < 0 else 1.0) * scale * v
+    return xy
+
+
+def _lda_view(lda):
+    """(E[beta] (k, v), each topic's share of the tokens), as cli/plot_lda.c reads them."""
+    lam = np.asarray(lda.components_, dtype=np.float64)
+    k = lam.shape[0]
+    beta = lam / lam.sum(axis=1, keepdims=True)
+    eta = float(getattr(lda, "topic_word_prior_", 0.0))
+    counts = np.maximum((lam - eta).sum(axis=1), 0.0)
+    share = counts / counts.sum() if counts.sum() > 0 else np.full(k, 1.0 / k)
+    return beta, share
+
+
+def topic_map(lda, ax=None, feature_names=None, max_size=3000.0):
+    """`vem plot topic-map`: the topics of a fitted LatentDirichletAllocation placed by
+    classical multidimensional scaling of their Jensen-Shannon distances (sqrt of the
+    divergence in bits, 0 .. 1), each bubble's area proportional to the topic's share
+    of the tokens (the largest max_size points^2), the largest drawn first, one unit the
+    same length on both axes (as LDAvis, Sievert & Shirley 2014). With feature_names
+    (the vocabulary), the legend gives each topic's three most probable words (up to 24
+    topics). The distances and coordinates are on the returned Axes as
+    ax.topic_distances_ and ax.topic_coordinates_."""
+    beta, share = _lda_view(lda)
+    k = beta.shape[0]
+    dist = np.zeros((k, k))
+    for i in range(k):
+        for j in range(i):
+            dist[i, j] = dist[j, i] = _js_distance(beta[i], beta[j])
+    xy = _mds(dist)
+    ax = _axes(ax)
+    order = sorted(range(k), key=lambda t: -share[t])  # stable: ties keep topic order
+    smax = share.max()
+    for t in order:
+        ax.scatter([xy[t, 0]], [xy[t, 1]], s=max_size * share[t] / smax, color=colour(t),
+                   edgecolors="white", linewidths=1.5, gid="bubble %d" % t, zorder=2)
+    for t in range(k):
+        ink = "#FFFFFF" if PALETTE[t % len(PALETTE)] in ("#000000", "#0072B2") else INK
+        ax.text(xy[t, 0], xy[t, 1], "%d" % t, ha="center", va="center", color=ink,
+                fontsize="small", zorder=3)
+    span = max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]), 0.4)
+    ax.set_xlim(xy[:, 0].min() - 0.25 * span, xy[:, 0].max() + 0.25 * span)
+    ax.set_ylim(xy[:, 1].min() - 0.25 * span, xy[:, 1].max() + 0.25 * span)
+    ax.set_aspect("equal", adjustable="datalim")
+    if feature_names is not None and k <= 24:
+        words = np.asarray(feature_names)
+        if len(words) != beta.shape[1]:
+            raise ValueError("feature_names has %d names for %d words" %
+                             (len(words), beta.shape[1]))
+        handles = [Line2D([], [], marker="s", linestyle="none", color=colour(t),
+                          label="%d: %s" % (t, " ".join(str(w) for w in words[
+                              np.argsort(-beta[t], kind="stable")[:3]])))
+                   for t in range(k)]
+        ax.legend(handles=handles, title="topic: top words", fontsize="small",
+                  loc="center left", bbox_to_anchor=(1.02, 0.5))
+    ax.set_xlabel("MDS 1 (Jensen-Shannon distance)")
+    ax.set_ylabel("MDS 2")
+    ax.grid(True, color="#EBEBEB")
+    ax.set_axisbelow(True)
+    ax.set_title("%d topics by their Jensen-Shannon distances" % k)
+    ax.topic_distances_, ax.topic_coordinates_ = dist, xy
+    return ax
+
+
+def _image_shape(d, image_shape):
+    if image_shape is None:
+        s = int(math.floor(math.sqrt(d) + 0.5))
+        if s * s != d:
+            raise ValueError("the model's rows have %d columns, not a square number of "
+                             "pixels: give image_shape=(H, W)" % d)
+        return s, s
+    h, w = (int(v) for v in image_shape)
+    if h < 1 or w < 1 or h * w != d:
+        raise ValueError("image_shape=%r: %d pixels; the model's rows have %d" %
+                         (tuple(image_shape), h * w, d))
+    return h, w
+
+
+def _grid(ax, imgs, h, w, title):
+    """Tiles of the images (a list of parts, each (n, h*w); 2 parts: each image of the
+    first above its match in the second), laid out as cli/plot_vae.c's grid_layout: the
+    number of columns giving the largest tiles in the Axes, a gap of a tenth of a tile
+    (twice that between blocks of pairs). Grey, 0 black and 1 white, clipped; one image
+    (gid "tile") per tile."""
+    n, unit = imgs[0].shape[0], len(imgs)
+    bbox = ax.get_position()
+    width = bbox.width * ax.figure.get_figwidth()
+    height = bbox.height * ax.figure.get_figheight()
+    aspect = w / h
+    best = (0.0, 1, 1)
+    for nc in range(1, n + 1):
+        nb = -(-n // nc)
+        rows = nb * unit
+        gx = width / (nc + 0.1 * (nc - 1))
+        gy = height / (rows + 0.1 * (rows - 1) + (0.1 * (nb - 1) if unit > 1 else 0))
+        side = min(gx / aspect, gy)
+        if side > best[0]:
+            best = (side, nc, nb)
+    _, nc, nb = best
+    side, gap = 1.0, 0.1  # data units: a tile's height is 1
+    tw = side * aspect
+    for p, part in enumerate(imgs):
+        for i in range(n):
+            b, q = divmod(i, nc)
+            x = q * (tw + gap)
+            y = (b * unit + p) * (side + gap) + (b * gap if unit > 1 else 0)
+            ax.imshow(np.clip(np.nan_to_num(part[i].reshape(h, w), nan=0.0), 0, 1),
+                      cmap="gray", vmin=0, vmax=1, interpolation="nearest",
+                      extent=(x, x + tw, y + side, y), gid="tile")
+    rows = nb * unit
+    ax.set_xlim(-gap, nc * tw + (nc - 1) * gap + gap)
+    ax.set_ylim(rows * side + (rows - 1) * gap + (gap * (nb - 1) if unit > 1 else 0) + gap,
+                -gap)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title)
+    ax.grid_shape_ = (rows, nc)
+    return ax
+
+
+def samples(vae, n=16, image_shape=None, random_state=None, ax=None):
+    """`vem plot samples`: a grid of n images, the decoder's means at n draws from the
+    prior (vae.sample(n, random_state)), H x W pixels row by row (square by default).
+    The grid's (rows, columns) are on the returned Axes as ax.grid_shape_."""
+    n = int(n)
+    if not 1 <= n <= 4096:
+        raise ValueError("n=%d: 1 .. 4096 images" % n)
+    x = np.asarray(vae.sample(n, random_state=random_state), dtype=np.float64)
+    h, w = _image_shape(x.shape[1], image_shape)
+    return _grid(_axes(ax), [x], h, w, "%d images decoded from the prior" % n)
+
+
+def reconstructions(vae, X, n=8, image_shape=None, ax=None):
+    """`vem plot reconstructions`: X's first n rows, each above its reconstruction
+    (vae.reconstruct: the decoder's mean at the encoder's mean)."""
+    X = np.asarray(X, dtype=np.float64)
+    n = int(n)
+    if not 1 <= n <= 4096:
+        raise ValueError("n=%d: 1 .. 4096 rows" % n)
+    X = X[:n]
+    r = np.asarray(vae.reconstruct(X), dtype=np.float64)
+    h, w = _image_shape(X.shape[1], image_shape)
+    return _grid(_axes(ax), [X, r], h, w,
+                 "%d rows (above) and their reconstructions (below)" % X.shape[0])
+
+
+def latent(vae, X, labels=None, dims=(0, 1), ax=None):
+    """`vem plot latent`: the encoder's means of X's rows (vae.transform) on the latent
+    dimensions `dims` (0-based), coloured by `labels`: label value l (in increasing order)
+    colour l mod 8, marker l // 8, at most 56 values; one scatter (gid "label VALUE") per
+    value, the legend giving each value's count."""
+    X = np.asarray(X, dtype=np.float64)
+    z = np.asarray(vae.transform(X), dtype=np.float64)
+    k = z.shape[1]
+    a, b = (int(v) for v in dims)
+    if a == b or not (0 <= a < k and 0 <= b < k):
+        raise ValueError("dims=%r: two different latent dimensions in 0 .. %d" %
+                         (tuple(dims), k - 1))
+    ax = _axes(ax)
+    size = 4 if len(z) > 2000 else 8 if len(z) > 500 else 14
+    if labels is None:
+        ax.scatter(z[:, a], z[:, b], s=size, color=colour(0), linewidths=0)
+        ax.set_title("encoder means of %d rows" % len(z))
+    else:
+        labels = np.asarray(labels)
+        if len(labels) != len(z):
+            raise ValueError("labels: %d for %d rows" % (len(labels), len(z)))
+        values, cls = np.unique(labels, return_inverse=True)
+        if len(values) > len(PALETTE) * len(_MARKERS):
+            raise ValueError("%d distinct labels; at most %d can be told apart (8 colours "
+                             "times 7 markers)" % (len(values),
+                                                   len(PALETTE) * len(_MARKERS)))
+        for l, v in enumerate(values):
+            on = cls == l
+            ax.scatter(z[on, a], z[on, b], s=size, color=colour(l),
+                       marker=_MARKERS[l // len(PALETTE)], linewidths=0,
+                       label="%s (%d)" % (v, on.sum()), gid="label %s" % v)
+        ax.legend(title="label", fontsize="small", loc="center left",
+                  bbox_to_anchor=(1.02, 0.5))
+        ax.set_title("encoder means of %d rows by label" % len(z))
+    ax.set_xlabel("z%d" % (a + 1))
+    ax.set_ylabel("z%d" % (b + 1))
+    ax.grid(True, color="#EBEBEB")
+    ax.set_axisbelow(True)
+    return ax
