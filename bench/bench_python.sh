@@ -22,6 +22,8 @@
 # count; hmmlearn's Baum-Welch is single-threaded whatever they say).
 # vem's command and vem's Python estimator run REPEAT times each, alternating (command,
 # Python, command, ...), so that each Python run has a command run beside it; the peers once.
+# For the HMM each repetition also runs py_hmm.py's "warm" diagnostic: the same fit with
+# the given start passed to libvem as a warm start, as the command passes --init-model.
 #
 # The Python package is installed the way python/tests/run.sh installs it: a virtual
 # environment with --system-site-packages (Debian's numpy, scipy, scikit-learn, Cython)
@@ -193,6 +195,8 @@ for t in $THREADS; do
             --init-model "$HINIT" --max-iter "$HMM_ITERS" --tol 0
         py "$RUNS/py-hmm-t$t-r$r.vem.json" "$t" bench/py_hmm.py "$HDATA" 4 "$HINIT" \
             "$HMM_ITERS" "$t"
+        py "$RUNS/py-hmm-t$t-r$r.vemwarm.json" "$t" bench/py_hmm.py "$HDATA" 4 "$HINIT" \
+            "$HMM_ITERS" "$t" warm
         r=$((r + 1))
     done
     if [ -n "$HL" ]; then

@@ -149,6 +149,7 @@ def main():
     # ---------------------------------------------------------------- HMM
     cli = runs(d, r"py-hmm-t(\d+)-r\d+\.cli\.json")
     py = runs(d, r"py-hmm-t(\d+)-r\d+\.vem\.json")
+    pyw = runs(d, r"py-hmm-t(\d+)-r\d+\.vemwarm\.json")
     hl = runs(d, r"py-hmm-t(\d+)-(\w+)\.hmmlearn\.json")
     if cli:
         j0 = next(iter(py.values()))[0]
@@ -183,6 +184,13 @@ def main():
                              h["log_likelihood"], abs(h["log_likelihood"] - ll) / abs(ll), ld(h)))
             over.append(overhead_rows("GaussianHMM", th, cli[(th,)], py[(th,)],
                                       ("_prepare", "_configure", "_push", "_pull")))
+            if (th,) in pyw:
+                over.append(overhead_rows("GaussianHMM, the start as a warm start (diagnostic)",
+                                          th, cli[(th,)], pyw[(th,)],
+                                          ("_prepare", "_configure", "_push", "_pull")))
+                if any(q["log_likelihood"] != ll for q in pyw[(th,)]):
+                    print("(the warm-start diagnostic's log-likelihood differs: %r)"
+                          % sorted({q["log_likelihood"] for q in pyw[(th,)]}))
         print()
 
     if over:
