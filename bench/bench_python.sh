@@ -143,6 +143,15 @@ py() {
     th "$t" "$PY" -W ignore "$@" >"$o" || die "$* failed"
 }
 
+# The machine's DGEMM rate (bench/dgemm_peak.c, OpenBLAS, 2000^3), for the GMM's roofline:
+# now and again at the end; the report takes the higher of the two (the less disturbed).
+CC=${CC:-cc}
+if "$CC" -O2 -o "$OUT/dgemm_peak" bench/dgemm_peak.c -lopenblas 2>"$RUNS/py-peak.err"; then
+    "$OUT/dgemm_peak" 2000 >"$RUNS/py-peak-start.json" || rm -f "$RUNS/py-peak-start.json"
+else
+    note "no DGEMM peak: cannot build bench/dgemm_peak.c ($(tail -n 1 "$RUNS/py-peak.err"))"
+fi
+
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 avx=no
 grep -q avx512f /proc/cpuinfo && avx=yes
@@ -213,5 +222,6 @@ for t in $THREADS; do
     uptime_line "HMM, $t thread(s), after"
 done
 
+[ -x "$OUT/dgemm_peak" ] && { "$OUT/dgemm_peak" 2000 >"$RUNS/py-peak-end.json" || rm -f "$RUNS/py-peak-end.json"; }
 "$PY" bench/py_report.py "$RUNS"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%dT%H:%MZ)"

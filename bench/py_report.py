@@ -75,6 +75,7 @@ def overhead_rows(label, th, clis, pys, part_names):
 def main():
     d = sys.argv[1]
     over = []
+    roof = []
 
     # ---------------------------------------------------------------- GMM
     cli = runs(d, r"py-gmm-t(\d+)-r\d+\.cli\.json")
@@ -110,6 +111,36 @@ def main():
                          s["mean_log_likelihood"] - ll, ld(s)))
             over.append(overhead_rows("GaussianMixture", th, cli[(th,)], py[(th,)],
                                       ("_validate", "_new_model", "_user_init", "_take")))
+            roof.append((th, vm, s["marginal_seconds_per_iter"] if s else None))
+        print()
+        # FLOPs of one full-covariance iteration (docs/performance.md, bench_speed.sh): vem's
+        # triangular formulation 2d(d+1) + 5d per row and component, a dense one 4d^2 + 5d.
+        n, dd, kk = j0["rows"], j0["d"], j0["k"]
+        fl = n * kk * (2 * dd * (dd + 1) + 5 * dd)
+        fd = n * kk * (4 * dd * dd + 5 * dd)
+        pks = []
+        for when in ("start", "end"):
+            q = os.path.join(d, "py-peak-%s.json" % when)
+            if os.path.exists(q):
+                pks.append(dict(load(q), when=when))
+        g = {}
+        if pks:
+            g = {"1": max(q["gflops_1_thread"] for q in pks),
+                 "2": max(q["gflops_2_threads"] for q in pks)}
+        line = ("Roofline: %.2f GFLOP per iteration as vem computes it (%.2f as a dense "
+                "formulation, scikit-learn's)" % (fl / 1e9, fd / 1e9))
+        if g:
+            line += ("; DGEMM peak in this run (OpenBLAS, 2000^3, the higher of %d measurements: "
+                     "%s): %.1f GFLOP/s on 1 thread, %.1f on 2" % (
+                         len(pks), ", ".join("%s %.1f / %.1f" % (q["when"], q["gflops_1_thread"], q["gflops_2_threads"])
+                                             for q in pks), g["1"], g["2"]))
+        print(line + ".")
+        for th, vm, sm in roof:
+            frac = lambda r: " = %.0f %% of the DGEMM peak" % (100 * r / g[th]) if g.get(th) else ""
+            msg = "%s thread(s): vem %.1f GFLOP/s%s" % (th, fl / vm / 1e9, frac(fl / vm / 1e9))
+            if sm:
+                msg += "; scikit-learn %.1f GFLOP/s (dense count)%s" % (fd / sm / 1e9, frac(fd / sm / 1e9))
+            print(msg + ".")
         print()
 
     # ---------------------------------------------------------------- LDA
@@ -121,9 +152,11 @@ def main():
         print("### LatentDirichletAllocation: Brown, %d documents, %d tokens, %d batch passes from the same topics"
               % (j0["docs"], j0["tokens"], j0["passes"]))
         print()
-        print("| K | threads | program | fit s | CPU s | scikit-learn / this (wall) | own bound (ELBO, nats) | "
+        print("| K | threads | program | fit s | CPU s | M tokens/s (passes x tokens / fit s) | "
+              "scikit-learn / this (wall) | own bound (ELBO, nats) | "
               "scikit-learn's score(X) of these topics | its perplexity(X) | load (1 min) before -> after |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        tp = j0["tokens"] * j0["passes"] / 1e6
         for key in sorted(cli, key=lambda t: (int(t[0]), int(t[1]))):
             k, th = key
             c = best(cli[key], "seconds")
@@ -132,16 +165,17 @@ def main():
             r = lambda a: "%.2fx" % (s["fit_seconds"] / a) if s else "-"
             svs = "%.1f" % s["sk_score_of_vem"] if s else "-"
             svp = "%.2f" % s["sk_perplexity_of_vem"] if s else "-"
-            print("| %s | %s | vem fit lda (command; in-memory fit) | %s | - | %s | %.1f | %s | %s | %s |"
-                  % (k, th, f3(c["seconds"]), r(c["seconds"]), c["objective"], svs, svp, ld(c)))
-            print("| %s | %s | vem.LatentDirichletAllocation | %s | %s | %s | %.1f | %s | %s | %s |"
-                  % (k, th, f3(p["fit_seconds"]), f3(p["cpu_seconds"]), r(p["fit_seconds"]),
-                     p["elbo"], svs, svp, ld(p)))
+            print("| %s | %s | vem fit lda (command; in-memory fit) | %s | - | %.2f | %s | %.1f | %s | %s | %s |"
+                  % (k, th, f3(c["seconds"]), tp / c["seconds"], r(c["seconds"]), c["objective"],
+                     svs, svp, ld(c)))
+            print("| %s | %s | vem.LatentDirichletAllocation | %s | %s | %.2f | %s | %.1f | %s | %s | %s |"
+                  % (k, th, f3(p["fit_seconds"]), f3(p["cpu_seconds"]), tp / p["fit_seconds"],
+                     r(p["fit_seconds"]), p["elbo"], svs, svp, ld(p)))
             if s:
-                print("| %s | %s | sklearn LatentDirichletAllocation (n_jobs=%s) | %s | %s | 1.00x | - | %.1f | %.2f | %s |"
+                print("| %s | %s | sklearn LatentDirichletAllocation (n_jobs=%s) | %s | %s | %.2f | 1.00x | - | %.1f | %.2f | %s |"
                       % (k, th, th, f3(s["fit_seconds"]),
                          f3(s["cpu_seconds"]) + (" (this process only)" if th != "1" else ""),
-                         s["sk_score"], s["sk_perplexity"], ld(s)))
+                         tp / s["fit_seconds"], s["sk_score"], s["sk_perplexity"], ld(s)))
             over.append(overhead_rows("LatentDirichletAllocation K=%s" % k, th, cli[key], py[key],
                                       ("_csr", "_new_model", "_sync_components", "_set_fitted")))
         print()
