@@ -2,7 +2,7 @@
 # bench/bench_python.sh: vem's Python estimators against their peers and against the `vem`
 # command, side by side in one run (issue 20; bench/README.md, "Python").
 #
-#   sh bench/bench_python.sh          (from the repository root; about 8 minutes on 2 cores)
+#   sh bench/bench_python.sh          (from the repository root; about 9 minutes on 2 busy cores)
 #
 # Cases, every program from the same start for the same number of iterations:
 #   GMM: vem.GaussianMixture(8, covariance_type='full') and sklearn.mixture.GaussianMixture on
