@@ -149,11 +149,19 @@ class LatentDirichletAllocation(ModelFileState, _FeaturesOut, TransformerMixin, 
                 "iteration: %d, ELBO: %.6f" % (it + 1, obj)))
         return opts
 
+    @property
+    def exp_dirichlet_component_(self):
+        """exp(E[log beta]) of components_, topics x words (scikit-learn's attribute),
+        computed from components_ when read: a fit does not spend the K x V digammas on it."""
+        lam = self.__dict__.get("components_")
+        if lam is None:
+            raise AttributeError("exp_dirichlet_component_: the estimator is not fitted")
+        lam = np.asarray(lam, dtype=np.float64)
+        return np.exp(psi(lam) - psi(lam.sum(axis=1))[:, np.newaxis])
+
     def _set_fitted(self, res):
         lam = self._model.get_lambda()
         self.components_ = lam
-        e = psi(lam) - psi(lam.sum(axis=1))[:, np.newaxis]
-        self.exp_dirichlet_component_ = np.exp(e)
         self.bound_ = float(res["objective"])
         self.doc_topic_prior_ = float(self._model.alpha)
         self.topic_word_prior_ = (1.0 / self.n_components if self.topic_word_prior is None

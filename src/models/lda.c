@@ -209,6 +209,8 @@ vem_status vem_lda_set_eta(vem_lda *l, double eta)
 {
     if (!(eta >= PRIOR_MIN && eta <= PRIOR_MAX))
         return VEM_FAIL(VEM_EINVAL, "eta=%g must be in [%g, %g]", eta, PRIOR_MIN, PRIOR_MAX);
+    if (eta == l->eta)
+        return VEM_OK; /* nothing derived changes (the K x V digammas are not cheap) */
     l->eta = eta;
     prepare(l); /* the global term depends on eta */
     return VEM_OK;
