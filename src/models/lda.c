@@ -1084,15 +1084,27 @@ static void prepare(vem_lda *l)
     const double *lamsum = l->lamsum, *psisum = l->psisum;
     (void)kp;
     double *lam = l->lam, *eb = l->eb, *shift = l->shift, *work = l->work;
+    /* Every word's row the same (a new model's lambda = 1): one row computed and copied,
+     * the same bits as computing each (a fitted lambda differs at once: a short check). */
+    size_t same = 1;
+    while (same < v && memcmp(lam + same * k, lam, k * sizeof *lam) == 0)
+        same++;
+    if (same == v) {
+        work[0] = prep_row(k, lam, psisum, eta, eb, shift);
+        for (size_t w = 1; w < v; w++) {
+            memcpy(eb + w * kp, eb, kp * sizeof *eb);
+            shift[w] = shift[0];
+            work[w] = work[0];
+        }
+    } else {
 #ifdef _OPENMP
-    const int nth = resolve_threads(l->nthreads);
-#endif
-#ifdef _OPENMP
+        const int nth = resolve_threads(l->nthreads);
 #pragma omp parallel for schedule(static) num_threads(nth)
 #endif
-    for (long wl = 0; wl < nv; wl++) {
-        size_t w = (size_t)wl;
-        work[w] = prep_row(k, lam + w * k, psisum, eta, eb + w * kp, shift + w);
+        for (long wl = 0; wl < nv; wl++) {
+            size_t w = (size_t)wl;
+            work[w] = prep_row(k, lam + w * k, psisum, eta, eb + w * kp, shift + w);
+        }
     }
     double g = 0.0;
     for (size_t w = 0; w < v; w++)
