@@ -1087,6 +1087,16 @@ static void init_gamma(const vem_vbhmm *v, const double *x, size_t ld, size_t T,
     }
 }
 
+/* The calling thread's number in an OpenMP team (0 outside one, or without OpenMP). */
+static size_t thread_id(void)
+{
+#ifdef _OPENMP
+    return (size_t)omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
 /*
  * The E-step of frames [a, b) of one sequence of T frames (x its first frame, row lo of the
  * data): the forward-backward runs on the window [a - buffer, b + buffer] within the
@@ -1127,11 +1137,7 @@ static double window_estep(const vem_vbhmm *v, const double *x, size_t ld, size_
 #pragma omp parallel for schedule(static) num_threads(nthr) if (nthr > 1)
 #endif
     for (long j = 0; j < nbl; j++) {
-#ifdef _OPENMP
-        const size_t tid = (size_t)omp_get_thread_num();
-#else
-        const size_t tid = 0;
-#endif
+        const size_t tid = thread_id();
         const size_t r0 = (size_t)j * EBLOCK, n = vem__min(EBLOCK, W - r0);
         emission_elogp(v, x + (w0 + r0) * ld, ld, n, logb + r0 * k, t + tid * tl);
     }
@@ -1158,11 +1164,7 @@ static double window_estep(const vem_vbhmm *v, const double *x, size_t ld, size_
 #pragma omp parallel for schedule(static) num_threads(nthr) if (nthr > 1)
 #endif
     for (long p = 0; p < npl; p++) {
-#ifdef _OPENMP
-        const size_t tid = (size_t)omp_get_thread_num();
-#else
-        const size_t tid = 0;
-#endif
+        const size_t tid = thread_id();
         const size_t r0 = (size_t)p * nc / np * EBLOCK;
         const size_t r1 = vem__min(((size_t)p + 1) * nc / np * EBLOCK, C);
         emission_ess(v, x + (a + r0) * ld, ld, r1 - r0, g + r0 * k, parts + (size_t)p * el,
