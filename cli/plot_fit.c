@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,105 +174,52 @@ static int read_json_trace(const char *path, trace_set *t)
     return rc;
 }
 
-/* Split a CSV line in place into at most max fields (quotes undone); their number. */
-static size_t csv_split(char *s, char **fields, size_t max)
-{
-    size_t n = 0;
-    while (n < max) {
-        char *out = s;
-        fields[n++] = s;
-        if (*s == '"') {
-            s++;
-            for (;;) {
-                if (*s == '"' && s[1] == '"') {
-                    *out++ = '"';
-                    s += 2;
-                } else if (*s == '"' || *s == '\0') {
-                    if (*s)
-                        s++;
-                    break;
-                } else {
-                    *out++ = *s++;
-                }
-            }
-            while (*s && *s != ',')
-                s++;
-        } else {
-            while (*s && *s != ',' && *s != '\n' && *s != '\r')
-                out++, s++;
-        }
-        int more = *s == ',';
-        *out = '\0';
-        if (!more)
-            break;
-        s++;
-    }
-    return n;
-}
-
-/* The trace of a --trace CSV: every restart of every fit. 0 or an exit status. */
+/* The trace of a --trace CSV (read as text by the library's reader: its FILE:LINE:COL
+ * messages): every restart of every fit. 0 or an exit status (reported). */
 static int read_csv_trace(const char *path, trace_set *t)
 {
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        cli_error("%s: %s", path, strerror(errno));
-        return CLI_EXIT_INPUT;
-    }
-    char line[4096], *f[32];
-    int rc = 0;
+    vem_text_table tt;
+    vem_status st = vem_text_table_read(path, NULL, 0, &tt);
+    if (st != VEM_OK)
+        return cli_fail(st, path);
     enum { LABEL, RESTART, ITER, STEP, OBJ, VIOL, NCOL };
     static const char *const want[NCOL] = {"label", "restart",           "iter",
                                            "step",  "objective_per_obs", "violation"};
-    int col[NCOL];
-    if (!fgets(line, sizeof line, fp)) {
-        cli_error("plot trace: %s is empty", path);
-        fclose(fp);
-        return CLI_EXIT_INPUT;
-    }
-    size_t nf = csv_split(line, f, 32);
+    size_t col[NCOL];
     for (int c = 0; c < NCOL; c++) {
-        col[c] = -1;
-        for (size_t i = 0; i < nf; i++)
-            if (strcmp(f[i], want[c]) == 0)
-                col[c] = (int)i;
+        col[c] = SIZE_MAX;
+        for (size_t i = 0; i < tt.cols; i++)
+            if (strcmp(tt.names[i], want[c]) == 0)
+                col[c] = i;
     }
-    if (col[ITER] < 0 || col[OBJ] < 0) {
+    int rc = 0;
+    if (col[ITER] == SIZE_MAX || col[OBJ] == SIZE_MAX) {
         cli_error("plot trace: %s is neither a fit's --json output nor a --trace CSV (its "
                   "header lacks iter and objective_per_obs)",
                   path);
-        fclose(fp);
-        return CLI_EXIT_INPUT;
+        rc = CLI_EXIT_INPUT;
     }
-    size_t lineno = 1;
-    while (rc == 0 && fgets(line, sizeof line, fp)) {
-        lineno++;
-        nf = csv_split(line, f, 32);
-        if (nf == 1 && f[0][0] == '\0')
-            continue;
-        const char *label = col[LABEL] >= 0 && (size_t)col[LABEL] < nf ? f[col[LABEL]] : "";
-        size_t restart = col[RESTART] >= 0 && (size_t)col[RESTART] < nf
-                             ? (size_t)strtoul(f[col[RESTART]], NULL, 10)
-                             : 0;
-        if (col[STEP] >= 0 && (size_t)col[STEP] < nf && strtoul(f[col[STEP]], NULL, 10) != 0)
-            continue;
+    for (size_t r = 0; rc == 0 && r < tt.rows; r++) {
+        char *const *f = tt.cells + r * tt.cols;
+        const char *label = col[LABEL] != SIZE_MAX ? f[col[LABEL]] : "";
+        size_t restart = col[RESTART] != SIZE_MAX ? (size_t)strtoul(f[col[RESTART]], NULL, 10)
+                                                  : 0;
+        if (col[STEP] != SIZE_MAX && strtoul(f[col[STEP]], NULL, 10) != 0)
+            continue; /* online fits: the passes' ends only */
         char *e1, *e2;
-        if ((size_t)col[ITER] >= nf || (size_t)col[OBJ] >= nf) {
-            cli_error("%s:%zu: too few fields", path, lineno);
-            rc = CLI_EXIT_INPUT;
-            break;
-        }
         double it = strtod(f[col[ITER]], &e1), ob = strtod(f[col[OBJ]], &e2);
         if (e1 == f[col[ITER]] || e2 == f[col[OBJ]]) {
-            cli_error("%s:%zu: iter and objective_per_obs must be numbers", path, lineno);
+            cli_error("%s: data row %zu: iter and objective_per_obs must be numbers", path,
+                      r + 1);
             rc = CLI_EXIT_INPUT;
             break;
         }
-        int viol = col[VIOL] >= 0 && (size_t)col[VIOL] < nf && atoi(f[col[VIOL]]) != 0;
+        int viol = col[VIOL] != SIZE_MAX && atoi(f[col[VIOL]]) != 0;
         trace_line *l = trace_line_of(t, label, restart);
         if (!l || trace_add(l, it, ob, viol) != 0)
             rc = cli_fail(VEM_ENOMEM, "plot");
     }
-    fclose(fp);
+    vem_text_table_clear(&tt);
     if (rc == 0 && t->n == 0) {
         cli_error("plot trace: %s has no iterations", path);
         rc = CLI_EXIT_INPUT;

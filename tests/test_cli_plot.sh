@@ -259,6 +259,10 @@ assert d["violations"] == 1 and d["lines"][0]["iterations"] == 4
 p = d["panels"][0]
 assert p["y_ticks"][0] <= -4.9 and p["y_ticks"][-1] >= -4.2 and nice(p["y_ticks"])
 assert png(frame(), ["#222222"])["counts"]["#222222"] > 20' viol.png viol.json
+printf 'label,restart,iter,step,objective_per_obs\n,0,1,0,-5\n,0,2\n' >ragged.csv
+run plot trace ragged.csv -o x.png
+expect_rc "trace of a ragged --trace CSV" 2
+expect_err "trace of a ragged --trace CSV: FILE:LINE:COL" "ragged.csv:3:"
 run plot trace faithful.json -o trace3.png --json
 expect_rc "trace of a model file" 0
 cp out trace3.json
